@@ -1,0 +1,429 @@
+/* admin.c — liaisond's administrator subcommands (init, org, invite, users,
+ * revoke, check). They open the database directly and are safe while the
+ * server runs: WAL lets them read, and each write is one short transaction. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "admin.h"
+#include "clock.h"
+#include "invite.h"
+#include "log.h"
+#include "wire.h"
+
+/* Parsed "--key value" options of a subcommand. */
+struct opts {
+	const char *name, *finess, *kind, *rpps, *profession, *org, *roles, *expires_in;
+	const char *device, *user, *query;
+	bool json;
+};
+
+static int __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "liaisond: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	return 2;
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct { const char *flag; size_t off; } table[] = {
+		{"--name", offsetof(struct opts, name)},
+		{"--finess", offsetof(struct opts, finess)},
+		{"--kind", offsetof(struct opts, kind)},
+		{"--rpps", offsetof(struct opts, rpps)},
+		{"--profession", offsetof(struct opts, profession)},
+		{"--org", offsetof(struct opts, org)},
+		{"--roles", offsetof(struct opts, roles)},
+		{"--expires-in", offsetof(struct opts, expires_in)},
+		{"--device", offsetof(struct opts, device)},
+		{"--user", offsetof(struct opts, user)},
+		{"--query", offsetof(struct opts, query)},
+	};
+	memset(o, 0, sizeof *o);
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			o->json = true;
+			continue;
+		}
+		bool known = false;
+		for (size_t k = 0; k < sizeof table / sizeof table[0]; k++) {
+			if (strcmp(argv[i], table[k].flag) != 0)
+				continue;
+			if (i + 1 >= argc)
+				return usage_error("option %s needs a value", argv[i]);
+			*(const char **)((char *)o + table[k].off) = argv[++i];
+			known = true;
+		}
+		if (!known)
+			return usage_error("unknown option %s; see liaisond --help", argv[i]);
+	}
+	return 0;
+}
+
+static int
+fail(const struct lsn_status *st)
+{
+	fprintf(stderr, "liaisond: %s\n", st->msg);
+	return 1;
+}
+
+static int
+open_store(const struct config *cfg, bool create, struct store **s)
+{
+	char path[CONFIG_PATH_MAX + 16];
+	struct lsn_status st = {0};
+	struct store_options opt = {.sync = cfg->synchronous, .busy_timeout_ms = 10000,
+				    .create = create};
+	config_db_path(cfg, path, sizeof path);
+	if (store_open(s, path, &opt, &st) != LSN_OK)
+		return fail(&st);
+	return 0;
+}
+
+/* Run fn inside one write transaction. */
+static enum lsn_err
+in_transaction(struct store *s, enum lsn_err err_of_body)
+{
+	if (err_of_body != LSN_OK) {
+		store_batch_rollback(s);
+		return err_of_body;
+	}
+	return store_batch_commit(s);
+}
+
+int
+admin_init(const struct config *cfg)
+{
+	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "liaisond: cannot create data directory %s: %s\n", cfg->data_dir,
+			strerror(errno));
+		return 1;
+	}
+	struct store *s;
+	if (open_store(cfg, true, &s))
+		return 1;
+	char path[CONFIG_PATH_MAX + 16];
+	config_db_path(cfg, path, sizeof path);
+	printf("Database ready: %s (schema version %d)\n", path, store_schema_version(s));
+	store_close(s);
+	return 0;
+}
+
+/* ---- org ---------------------------------------------------------------- */
+
+static int
+org_add(struct store *s, const struct opts *o)
+{
+	struct store_org org = {0};
+	if (!o->name || !o->finess || !o->kind)
+		return usage_error("%s", "org add needs --name, --finess and --kind");
+	if (!lsn_display_text_valid(o->name, STORE_NAME_MAX))
+		return usage_error("%s", "--name: 1 to 128 characters of text");
+	if (!lsn_finess_valid(o->finess))
+		return usage_error("--finess %s: a FINESS number has 9 digits, the last a check digit",
+				   o->finess);
+	if (!lsn_org_kind_valid(o->kind))
+		return usage_error("--kind %s: expected hospital, cpts, health_centre, practice, "
+				   "pharmacy, nursing_home, home_care or other", o->kind);
+	lsn_id_random(org.id);
+	snprintf(org.name, sizeof org.name, "%s", o->name);
+	snprintf(org.finess, sizeof org.finess, "%s", o->finess);
+	snprintf(org.kind, sizeof org.kind, "%s", o->kind);
+	org.created_at = lsn_clock_now_ms();
+	enum lsn_err err = store_batch_begin(s);
+	if (err == LSN_OK)
+		err = in_transaction(s, store_org_create(s, &org));
+	if (err == LSN_ERR_CONFLICT) {
+		fprintf(stderr, "liaisond: an organisation with FINESS %s already exists; see "
+				"\"liaisond org list\"\n", org.finess);
+		return 1;
+	}
+	if (err != LSN_OK) {
+		fprintf(stderr, "liaisond: could not store the organisation (%s)\n", lsn_err_code(err));
+		return 1;
+	}
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(org.id, hex);
+	if (o->json)
+		printf("{\"id\":\"%s\",\"finess\":\"%s\"}\n", hex, org.finess);
+	else
+		printf("Organisation created: %s (FINESS %s, %s)\nid %s\n", org.name, org.finess,
+		       org.kind, hex);
+	return 0;
+}
+
+static void
+print_org(const struct store_org *org, void *arg)
+{
+	json_t *list = arg;
+	if (list) {
+		json_array_append_new(list, json_pack("{s:o,s:s,s:s,s:s}", "id", wire_id(org->id),
+						      "name", org->name, "finess", org->finess,
+						      "kind", org->kind));
+		return;
+	}
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(org->id, hex);
+	printf("%-32s  %-9s  %-13s  %s\n", hex, org->finess, org->kind, org->name);
+}
+
+int
+admin_org(const struct config *cfg, int argc, char **argv)
+{
+	struct opts o;
+	if (argc < 1 || (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "list") != 0))
+		return usage_error("%s", "usage: liaisond org add --name N --finess F --kind K | org list");
+	int rc = parse_opts(argc - 1, argv + 1, &o);
+	struct store *s;
+	if (rc || (rc = open_store(cfg, false, &s)))
+		return rc;
+	if (strcmp(argv[0], "add") == 0) {
+		rc = org_add(s, &o);
+	} else {
+		json_t *list = o.json ? json_array() : NULL;
+		if (!o.json)
+			printf("%-32s  %-9s  %-13s  %s\n", "ID", "FINESS", "KIND", "NAME");
+		rc = store_org_list(s, print_org, list) == LSN_OK ? 0 : 1;
+		if (list) {
+			json_dumpf(list, stdout, JSON_COMPACT);
+			printf("\n");
+			json_decref(list);
+		}
+	}
+	store_close(s);
+	return rc;
+}
+
+/* ---- invite ------------------------------------------------------------- */
+
+static int
+find_org(struct store *s, const char *ref, struct store_org *org)
+{
+	uint8_t id[LSN_ID_BYTES];
+	if (lsn_id_from_hex(ref, id) && store_org_get(s, id, org) == LSN_OK)
+		return 0;
+	if (store_org_find_finess(s, ref, org) == LSN_OK)
+		return 0;
+	fprintf(stderr, "liaisond: no organisation with FINESS or id \"%s\"; create it with "
+			"\"liaisond org add\" or see \"liaisond org list\"\n", ref);
+	return 1;
+}
+
+/* Check the invite options; fills inv except hash and times. */
+static int
+invite_fill(struct store *s, const struct opts *o, struct store_invite *inv)
+{
+	if (!o->name || !o->profession || !o->org || !o->roles)
+		return usage_error("%s", "invite needs --name, --profession, --org and --roles "
+					 "(and --rpps for health professionals)");
+	const struct lsn_profession *prof = lsn_profession_find(o->profession);
+	if (prof == NULL)
+		return usage_error("--profession %s: unknown; expected gp, cardiologist, psychiatrist, "
+				   "hospital_doctor, pharmacist, hospital_pharmacist, nurse, "
+				   "psychologist, physiotherapist, midwife, dietitian, social_worker, "
+				   "coordinator or secretary", o->profession);
+	if (prof->needs_rpps && !o->rpps)
+		return usage_error("--profession %s needs --rpps (11 digits)", o->profession);
+	if (o->rpps && !lsn_rpps_valid(o->rpps))
+		return usage_error("--rpps %s: an RPPS number has 11 digits, the last a check digit; "
+				   "check the number", o->rpps);
+	if (!lsn_display_text_valid(o->name, STORE_NAME_MAX))
+		return usage_error("%s", "--name: 1 to 128 characters of text");
+	if (!lsn_roles_parse(o->roles, &inv->roles))
+		return usage_error("--roles %s: expected a comma list of member, discharge, "
+				   "coordinator, admin", o->roles);
+	struct store_org org;
+	if (find_org(s, o->org, &org))
+		return 1;
+	if (o->rpps && store_user_find_rpps(s, o->rpps, &(struct store_user){0}) == LSN_OK) {
+		fprintf(stderr, "liaisond: RPPS %s is already enrolled; see \"liaisond users\"\n",
+			o->rpps);
+		return 1;
+	}
+	memcpy(inv->org_id, org.id, LSN_ID_BYTES);
+	snprintf(inv->rpps, sizeof inv->rpps, "%s", o->rpps ? o->rpps : "");
+	snprintf(inv->name, sizeof inv->name, "%s", o->name);
+	snprintf(inv->profession, sizeof inv->profession, "%s", o->profession);
+	return 0;
+}
+
+int
+admin_invite(const struct config *cfg, int argc, char **argv)
+{
+	struct opts o;
+	struct store_invite inv = {0};
+	int64_t ttl = cfg->invite_ttl_ms;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.expires_in && !config_parse_duration_ms(o.expires_in, &ttl))
+		return usage_error("--expires-in %s: expected a duration such as 72h, 30m, 45s or 7d",
+				   o.expires_in);
+	struct store *s;
+	if ((rc = open_store(cfg, false, &s)))
+		return rc;
+	if ((rc = invite_fill(s, &o, &inv))) {
+		store_close(s);
+		return rc;
+	}
+	uint8_t raw[LSN_INVITE_BYTES];
+	char code[LSN_INVITE_TEXT + 1];
+	lsn_invite_random(raw);
+	lsn_invite_format(raw, code);
+	lsn_invite_hash(raw, inv.hash);
+	sodium_memzero(raw, sizeof raw);
+	inv.created_at = lsn_clock_now_ms();
+	inv.expires_at = inv.created_at + ttl;
+	enum lsn_err err = store_batch_begin(s);
+	if (err == LSN_OK)
+		err = in_transaction(s, store_invite_create(s, &inv));
+	store_close(s);
+	if (err != LSN_OK) {
+		fprintf(stderr, "liaisond: could not store the invite (%s)\n", lsn_err_code(err));
+		return 1;
+	}
+	if (o.json) {
+		printf("{\"code\":\"%s\",\"expires_at\":%lld}\n", code, (long long)inv.expires_at);
+	} else {
+		time_t exp = (time_t)(inv.expires_at / 1000);
+		char when[64];
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", localtime(&exp));
+		printf("Invite for %s (%s) — single use, expires %s.\n"
+		       "Give this code to the person, by a channel other than the server URL:\n%s\n",
+		       inv.name, inv.profession, when, code);
+	}
+	sodium_memzero(code, sizeof code);
+	return 0;
+}
+
+/* ---- users, revoke, check ---------------------------------------------- */
+
+static void
+print_user(const struct store_user *u, void *arg)
+{
+	char hex[LSN_ID_HEX + 1], roles[64];
+	json_t *list = arg;
+	lsn_id_to_hex(u->id, hex);
+	lsn_roles_format(u->roles, roles, sizeof roles);
+	if (list) {
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", hex,
+						      "rpps", u->rpps, "name", u->name,
+						      "profession", u->profession,
+						      "org", u->org.name, "roles", roles));
+		return;
+	}
+	printf("%-32s  %-11s  %-18s  %-24s  %-20s  %s\n", hex, u->rpps[0] ? u->rpps : "-",
+	       u->profession, u->name, roles, u->org.name);
+}
+
+int
+admin_users(const struct config *cfg, int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(argc, argv, &o);
+	struct store *s;
+	if (rc || (rc = open_store(cfg, false, &s)))
+		return rc;
+	struct store_user_query q = {.text = o.query, .limit = 100000};
+	json_t *list = o.json ? json_array() : NULL;
+	if (!o.json)
+		printf("%-32s  %-11s  %-18s  %-24s  %-20s  %s\n", "ID", "RPPS", "PROFESSION", "NAME",
+		       "ROLES", "ORGANISATION");
+	rc = store_user_search(s, &q, print_user, list) == LSN_OK ? 0 : 1;
+	if (list) {
+		json_dumpf(list, stdout, JSON_COMPACT);
+		printf("\n");
+		json_decref(list);
+	}
+	store_close(s);
+	return rc;
+}
+
+struct revoke_all {
+	struct store *s;
+	int64_t now;
+	unsigned count;
+	enum lsn_err err;
+};
+
+static void
+revoke_one(const struct store_device *d, void *arg)
+{
+	struct revoke_all *r = arg;
+	if (d->revoked_at || r->err != LSN_OK)
+		return;
+	r->err = store_device_revoke(r->s, d->id, r->now);
+	r->count++;
+}
+
+int
+admin_revoke(const struct config *cfg, int argc, char **argv)
+{
+	struct opts o;
+	uint8_t id[LSN_ID_BYTES];
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	const char *ref = o.device ? o.device : o.user;
+	if ((o.device == NULL) == (o.user == NULL) || !lsn_id_from_hex(ref, id))
+		return usage_error("%s", "usage: liaisond revoke --device ID | --user ID "
+					 "(32 hex characters; see liaisond users)");
+	struct store *s;
+	if ((rc = open_store(cfg, false, &s)))
+		return rc;
+	struct revoke_all r = {.s = s, .now = lsn_clock_now_ms()};
+	enum lsn_err err = store_batch_begin(s);
+	if (err == LSN_OK && o.device) {
+		err = store_device_revoke(s, id, r.now);
+		r.count = err == LSN_OK;
+	} else if (err == LSN_OK) {
+		err = store_user_get(s, id, &(struct store_user){0});
+		if (err == LSN_OK)
+			err = store_device_list(s, id, revoke_one, &r);
+		if (err == LSN_OK)
+			err = r.err;
+	}
+	err = in_transaction(s, err);
+	store_close(s);
+	if (err == LSN_ERR_NOT_FOUND)
+		fprintf(stderr, "liaisond: no such %s %s\n", o.device ? "device" : "user", ref);
+	else if (err == LSN_ERR_CONFLICT)
+		fprintf(stderr, "liaisond: device %s is already revoked\n", ref);
+	else if (err != LSN_OK)
+		fprintf(stderr, "liaisond: revocation failed (%s)\n", lsn_err_code(err));
+	else
+		printf("Revoked %u device(s); they can no longer log in, and open sessions end at "
+		       "their next request.\n", r.count);
+	return err == LSN_OK ? 0 : 1;
+}
+
+int
+admin_check(const struct config *cfg)
+{
+	struct store *s;
+	struct lsn_status st = {0};
+	if (open_store(cfg, false, &s))
+		return 1;
+	enum lsn_err err = store_check(s, &st);
+	int version = store_schema_version(s);
+	store_close(s);
+	if (err != LSN_OK)
+		return fail(&st);
+	printf("Database ok (schema version %d, integrity_check ok)\n", version);
+	return 0;
+}

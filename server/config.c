@@ -1,0 +1,271 @@
+/* config.c — defaults, the key = value file parser and flag overrides. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1");
+	cfg->port = 7443;
+	snprintf(cfg->server_name, sizeof cfg->server_name, "localhost");
+	snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
+	snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "certs/dev/server.crt");
+	snprintf(cfg->tls_key, sizeof cfg->tls_key, "certs/dev/server.key");
+	cfg->synchronous = STORE_SYNC_FULL;
+	cfg->max_frame = 256 * 1024;
+	cfg->outq_max_bytes = 4 * 1024 * 1024;
+	cfg->outq_max_frames = 4096;
+	cfg->ping_after_s = 30;
+	cfg->hangup_after_s = 75;
+	cfg->commit_delay_us = 0;
+	cfg->invite_ttl_ms = 72LL * 3600 * 1000;
+	cfg->log_level = LOG_INFO;
+	cfg->production = false;
+}
+
+static bool
+parse_uint(const char *text, unsigned long long min, unsigned long long max,
+	   unsigned long long *out)
+{
+	if (text == NULL || !isdigit((unsigned char)text[0]))
+		return false;
+	errno = 0;
+	char *end = NULL;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Sizes accept a K, M or G suffix (powers of 1024). */
+static bool
+parse_size(const char *text, unsigned long long min, unsigned long long max,
+	   unsigned long long *out)
+{
+	char digits[32];
+	size_t len = text ? strlen(text) : 0;
+	if (len == 0 || len >= sizeof digits)
+		return false;
+	unsigned long long mult = 1;
+	memcpy(digits, text, len + 1);
+	switch (digits[len - 1]) {
+	case 'K': case 'k': mult = 1024ULL; break;
+	case 'M': case 'm': mult = 1024ULL * 1024; break;
+	case 'G': case 'g': mult = 1024ULL * 1024 * 1024; break;
+	default: break;
+	}
+	if (mult != 1)
+		digits[len - 1] = '\0';
+	unsigned long long v;
+	if (!parse_uint(digits, 0, max / mult, &v) || v * mult < min)
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+bool
+config_parse_duration_ms(const char *text, int64_t *out)
+{
+	char digits[32];
+	size_t len = text ? strlen(text) : 0;
+	if (len == 0 || len >= sizeof digits)
+		return false;
+	memcpy(digits, text, len + 1);
+	long long mult = 1000;
+	switch (digits[len - 1]) {
+	case 's': mult = 1000; digits[len - 1] = '\0'; break;
+	case 'm': mult = 60 * 1000; digits[len - 1] = '\0'; break;
+	case 'h': mult = 3600 * 1000; digits[len - 1] = '\0'; break;
+	case 'd': mult = 86400LL * 1000; digits[len - 1] = '\0'; break;
+	default: break;
+	}
+	unsigned long long v;
+	if (!parse_uint(digits, 1, 3650ULL * 86400 * 1000 / (unsigned long long)mult, &v))
+		return false;
+	*out = (int64_t)v * mult;
+	return true;
+}
+
+static enum lsn_err
+set_string(char *dst, size_t cap, const char *key, const char *value, struct lsn_status *st)
+{
+	if (*value == '\0' || strlen(value) >= cap)
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected a value of 1 to %zu characters",
+				key, cap - 1);
+	snprintf(dst, cap, "%s", value);
+	return LSN_OK;
+}
+
+static enum lsn_err
+bad_value(const char *key, const char *expect, struct lsn_status *st)
+{
+	return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected %s", key, expect);
+}
+
+static enum lsn_err
+set_number(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
+{
+	unsigned long long v;
+	if (strcmp(key, "port") == 0) {
+		if (!parse_uint(value, 1, 65535, &v))
+			return bad_value(key, "a port number from 1 to 65535", st);
+		cfg->port = (int)v;
+	} else if (strcmp(key, "max_frame") == 0) {
+		if (!parse_size(value, 4096, 16ULL << 20, &v))
+			return bad_value(key, "a size from 4K to 16M", st);
+		cfg->max_frame = (size_t)v;
+	} else if (strcmp(key, "outq_max_bytes") == 0) {
+		if (!parse_size(value, 64 * 1024, 1ULL << 30, &v))
+			return bad_value(key, "a size from 64K to 1G", st);
+		cfg->outq_max_bytes = (size_t)v;
+	} else if (strcmp(key, "outq_max_frames") == 0) {
+		if (!parse_uint(value, 16, 1000000, &v))
+			return bad_value(key, "a number from 16 to 1000000", st);
+		cfg->outq_max_frames = (unsigned)v;
+	} else if (strcmp(key, "ping_after") == 0 || strcmp(key, "hangup_after") == 0) {
+		if (!parse_uint(value, 1, 3600, &v))
+			return bad_value(key, "seconds from 1 to 3600", st);
+		*(strcmp(key, "ping_after") == 0 ? &cfg->ping_after_s : &cfg->hangup_after_s) =
+			(unsigned)v;
+	} else if (strcmp(key, "commit_delay_us") == 0) {
+		if (!parse_uint(value, 0, 100000, &v))
+			return bad_value(key, "microseconds from 0 to 100000", st);
+		cfg->commit_delay_us = (unsigned)v;
+	} else {
+		return LSN_ERR_NOT_FOUND;
+	}
+	return LSN_OK;
+}
+
+enum lsn_err
+config_set(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
+{
+	enum lsn_err err = set_number(cfg, key, value, st);
+	if (err != LSN_ERR_NOT_FOUND)
+		return err;
+	if (strcmp(key, "listen") == 0)
+		return set_string(cfg->listen, sizeof cfg->listen, key, value, st);
+	if (strcmp(key, "server_name") == 0)
+		return set_string(cfg->server_name, sizeof cfg->server_name, key, value, st);
+	if (strcmp(key, "data_dir") == 0)
+		return set_string(cfg->data_dir, sizeof cfg->data_dir, key, value, st);
+	if (strcmp(key, "tls_cert") == 0)
+		return set_string(cfg->tls_cert, sizeof cfg->tls_cert, key, value, st);
+	if (strcmp(key, "tls_key") == 0)
+		return set_string(cfg->tls_key, sizeof cfg->tls_key, key, value, st);
+	if (strcmp(key, "synchronous") == 0) {
+		if (strcmp(value, "full") == 0)
+			cfg->synchronous = STORE_SYNC_FULL;
+		else if (strcmp(value, "normal") == 0)
+			cfg->synchronous = STORE_SYNC_NORMAL;
+		else
+			return bad_value(key, "full or normal", st);
+		return LSN_OK;
+	}
+	if (strcmp(key, "invite_ttl") == 0) {
+		if (!config_parse_duration_ms(value, &cfg->invite_ttl_ms))
+			return bad_value(key, "a duration such as 72h, 30m or 7d", st);
+		return LSN_OK;
+	}
+	if (strcmp(key, "log_level") == 0) {
+		if (!log_level_parse(value, &cfg->log_level))
+			return bad_value(key, "error, warn, info or debug", st);
+		return LSN_OK;
+	}
+	if (strcmp(key, "mode") == 0) {
+		if (strcmp(value, "production") != 0 && strcmp(value, "development") != 0)
+			return bad_value(key, "production or development", st);
+		cfg->production = strcmp(value, "production") == 0;
+		return LSN_OK;
+	}
+	return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown setting \"%s\"", key);
+}
+
+static char *
+trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+/* One "key = value" line (already without its newline). */
+static enum lsn_err
+parse_line(struct config *cfg, char *line, const char *origin, int lineno, struct lsn_status *st)
+{
+	char *s = trim(line);
+	if (*s == '\0' || *s == '#')
+		return LSN_OK;
+	char *eq = strchr(s, '=');
+	if (eq == NULL)
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s:%d: expected \"key = value\"", origin,
+				lineno);
+	*eq = '\0';
+	char *key = trim(s), *value = trim(eq + 1);
+	struct lsn_status inner = {0};
+	if (config_set(cfg, key, value, &inner) != LSN_OK)
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s:%d: %s", origin, lineno, inner.msg);
+	return LSN_OK;
+}
+
+enum lsn_err
+config_parse(struct config *cfg, const char *text, size_t len, const char *origin,
+	     struct lsn_status *st)
+{
+	char line[2048];
+	int lineno = 0;
+	size_t pos = 0;
+	while (pos < len) {
+		lineno++;
+		size_t end = pos;
+		while (end < len && text[end] != '\n')
+			end++;
+		size_t n = end - pos;
+		if (n >= sizeof line)
+			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s:%d: line too long", origin, lineno);
+		if (memchr(text + pos, '\0', n))
+			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s:%d: NUL byte", origin, lineno);
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		enum lsn_err err = parse_line(cfg, line, origin, lineno, st);
+		if (err != LSN_OK)
+			return err;
+		pos = end + 1;
+	}
+	return LSN_OK;
+}
+
+enum lsn_err
+config_load_file(struct config *cfg, const char *path, struct lsn_status *st)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return lsn_fail(st, LSN_ERR_NOT_FOUND, "cannot open config file %s: %s", path,
+				strerror(errno));
+	char *text = malloc(1 << 20);
+	size_t len = text ? fread(text, 1, 1 << 20, f) : 0;
+	bool too_big = text && len == (1 << 20);
+	fclose(f);
+	if (text == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	enum lsn_err err = too_big ? lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: larger than 1 MiB", path)
+				   : config_parse(cfg, text, len, path, st);
+	free(text);
+	return err;
+}
+
+void
+config_db_path(const struct config *cfg, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/liaison.db", cfg->data_dir);
+}

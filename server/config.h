@@ -1,0 +1,50 @@
+/* config.h — liaisond settings: embedded defaults, then liaisond.conf
+ * (key = value), then command-line flags. etc/liaisond.conf.sample documents
+ * every key. */
+#ifndef LSN_CONFIG_H
+#define LSN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "log.h"
+#include "store.h"
+
+#define CONFIG_PATH_MAX 1024
+
+struct config {
+	char listen[64];
+	int port;
+	char server_name[254];
+	char data_dir[CONFIG_PATH_MAX];
+	char tls_cert[CONFIG_PATH_MAX];
+	char tls_key[CONFIG_PATH_MAX];
+	enum store_sync synchronous;
+	size_t max_frame;
+	size_t outq_max_bytes;
+	unsigned outq_max_frames;
+	unsigned ping_after_s;
+	unsigned hangup_after_s;
+	unsigned commit_delay_us;
+	int64_t invite_ttl_ms;
+	enum log_level log_level;
+	bool production;
+};
+
+void config_defaults(struct config *cfg);
+/* Apply a config file; unknown keys and bad values are errors naming the line. */
+enum lsn_err config_load_file(struct config *cfg, const char *path, struct lsn_status *st);
+/* Apply one setting (from the file or a --key flag). */
+enum lsn_err config_set(struct config *cfg, const char *key, const char *value,
+			struct lsn_status *st);
+/* Parse text in memory (the file loader and the fuzzer use it). */
+enum lsn_err config_parse(struct config *cfg, const char *text, size_t len, const char *origin,
+			  struct lsn_status *st);
+/* The database file inside data_dir. */
+void config_db_path(const struct config *cfg, char *out, size_t cap);
+/* "72h", "30m", "45s", "7d" or plain seconds → milliseconds. */
+bool config_parse_duration_ms(const char *text, int64_t *out);
+
+#endif

@@ -1,0 +1,223 @@
+/* dispatch.c — the op table and the path of one request through it. */
+#include <string.h>
+
+#include "clock.h"
+#include "handlers.h"
+#include "log.h"
+#include "metrics.h"
+#include "wire.h"
+
+enum op_flags {
+	OP_LOGIN = 1 << 0,   /* needs a logged-in, non-revoked device */
+	OP_WRITE = 1 << 1,   /* writes: runs in the group-commit batch */
+	OP_IDEM  = 1 << 2,   /* carries a required idempotency key */
+};
+
+struct op_entry {
+	const char *name;
+	handler_fn fn;
+	unsigned flags;
+};
+
+static const struct op_entry ops[] = {
+	{"ping", handle_ping, 0},
+	{"challenge", handle_challenge, 0},
+	{"login", handle_login, OP_WRITE},
+	{"invite_info", handle_invite_info, 0},
+	{"enrol", handle_enrol, OP_WRITE | OP_IDEM},
+	{"whoami", handle_whoami, OP_LOGIN},
+	{"devices", handle_devices, OP_LOGIN},
+	{"device_revoke", handle_device_revoke, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"directory_search", handle_directory_search, OP_LOGIN},
+};
+#define OP_COUNT (sizeof ops / sizeof ops[0])
+
+size_t
+dispatch_op_count(void)
+{
+	return OP_COUNT;
+}
+
+const char *
+dispatch_op_name(size_t index)
+{
+	return index < OP_COUNT ? ops[index].name : NULL;
+}
+
+static const struct op_entry *
+op_find(const char *name, size_t *index)
+{
+	for (size_t i = 0; i < OP_COUNT; i++)
+		if (strcmp(ops[i].name, name) == 0) {
+			*index = i;
+			return &ops[i];
+		}
+	return NULL;
+}
+
+void
+dispatch_result_free(struct dispatch_result *out)
+{
+	free(out->reply);
+	out->reply = NULL;
+	effects_free(&out->effects);
+}
+
+static void
+result_error(struct dispatch_result *out, int64_t id, enum lsn_err err, const char *message)
+{
+	metrics_error(err);
+	out->err = err;
+	out->reply = wire_encode_reply_err(id, err, message, &out->reply_len);
+}
+
+void
+dispatch_error(enum lsn_err err, const char *message, struct dispatch_result *out)
+{
+	memset(out, 0, sizeof *out);
+	effects_init(&out->effects);
+	out->id = -1;
+	result_error(out, -1, err, message);
+}
+
+/* Scope of idempotency keys: the logged-in device, else the invite. */
+static void
+idem_scope(const struct session *sess, json_t *req, char *out, size_t cap)
+{
+	if (sess->logged_in) {
+		char hex[LSN_ID_HEX + 1];
+		lsn_id_to_hex(sess->device, hex);
+		snprintf(out, cap, "device:%s", hex);
+		return;
+	}
+	const char *code = json_string_value(json_object_get(req, "code"));
+	uint8_t hash[32] = {0};
+	crypto_generichash(hash, sizeof hash, (const uint8_t *)(code ? code : ""),
+			   code ? strlen(code) : 0, NULL, 0);
+	char hex[65];
+	sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+	snprintf(out, cap, "anon:%s", hex);
+}
+
+/* A retry with a known key: replay the stored reply, or refuse a reuse of
+ * the key for another op. LSN_ERR_NOT_FOUND when the key is new. */
+static enum lsn_err
+idem_replay(struct server_ctx *srv, const char *scope, const char *key, const char *op,
+	    json_t **body, struct lsn_status *st)
+{
+	char *stored_op = NULL, *stored_reply = NULL;
+	enum lsn_err err = store_idem_get(srv->store, scope, key, &stored_op, &stored_reply);
+	if (err != LSN_OK)
+		return err;
+	if (strcmp(stored_op, op) != 0)
+		err = lsn_fail(st, LSN_ERR_CONFLICT,
+			       "idempotency key \"%s\" was already used for op \"%s\"; use a new key",
+			       key, stored_op);
+	else if ((*body = json_loads(stored_reply, 0, NULL)) == NULL)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, NULL);
+	free(stored_op);
+	free(stored_reply);
+	return err;
+}
+
+/* Login required, and the device must not have been revoked meanwhile
+ * (an administrator may revoke it from another process). */
+static enum lsn_err
+check_login(struct server_ctx *srv, struct session *sess, struct dispatch_result *out,
+	    struct lsn_status *st)
+{
+	if (!sess->logged_in)
+		return lsn_fail(st, LSN_ERR_NOT_LOGGED_IN, NULL);
+	struct store_device dev;
+	enum lsn_err err = store_device_get(srv->store, sess->device, &dev);
+	if (err == LSN_OK && !dev.revoked_at)
+		return LSN_OK;
+	if (err != LSN_OK && err != LSN_ERR_NOT_FOUND)
+		return lsn_fail(st, LSN_ERR_STORAGE, NULL);
+	sess->logged_in = false;
+	out->close_after = true;
+	out->close_code = 1008;
+	snprintf(out->close_reason, sizeof out->close_reason, "device revoked");
+	return lsn_fail(st, LSN_ERR_DEVICE_REVOKED, NULL);
+}
+
+/* Run the handler (or replay) for one request; returns its error, with body
+ * filled on success. Writes happen inside a savepoint of the open batch. */
+static enum lsn_err
+run_op(struct server_ctx *srv, struct session *sess, const struct op_entry *op,
+       struct wire_request *req, json_t **body, struct effects *fx, struct lsn_status *st)
+{
+	const char *key = NULL;
+	char scope[96];
+	enum lsn_err err;
+	if ((op->flags & OP_IDEM) &&
+	    (err = wire_get_text(req->root, "idem", true, WIRE_IDEM_MAX, &key, st)) != LSN_OK)
+		return err;
+	if ((op->flags & OP_WRITE) &&
+	    (store_batch_begin(srv->store) != LSN_OK || store_req_begin(srv->store) != LSN_OK))
+		return lsn_fail(st, LSN_ERR_STORAGE, NULL);
+	if (key) {
+		idem_scope(sess, req->root, scope, sizeof scope);
+		err = idem_replay(srv, scope, key, op->name, body, st);
+		if (err != LSN_ERR_NOT_FOUND) {
+			store_req_end(srv->store, false);
+			return err;
+		}
+	}
+	struct handler_ctx hc = {.srv = srv, .sess = sess, .effects = fx,
+				 .now = lsn_clock_now_ms()};
+	*body = json_object();
+	err = *body ? op->fn(&hc, req->root, *body) : LSN_ERR_INTERNAL;
+	if (err != LSN_OK) {
+		*st = hc.st;
+		st->err = err;
+	} else if (key) {
+		char *text = json_dumps(*body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		err = text ? store_idem_put(srv->store, scope, key, op->name, text, hc.now)
+			   : LSN_ERR_INTERNAL;
+		free(text);
+		if (err != LSN_OK)
+			lsn_fail(st, err, NULL);
+	}
+	if (op->flags & OP_WRITE)
+		store_req_end(srv->store, err == LSN_OK);
+	return err;
+}
+
+void
+dispatch_frame(struct server_ctx *srv, struct session *sess, const char *buf, size_t len,
+	       struct dispatch_result *out)
+{
+	struct wire_request req;
+	struct lsn_status st = {0};
+	memset(out, 0, sizeof *out);
+	effects_init(&out->effects);
+	enum lsn_err err = wire_decode_request(buf, len, &req, &st);
+	size_t index = 0;
+	const struct op_entry *op = err == LSN_OK ? op_find(req.op, &index) : NULL;
+	if (err == LSN_OK && op == NULL)
+		err = lsn_fail(&st, LSN_ERR_UNKNOWN_OP, "unknown op \"%.64s\"; see docs/PROTOCOL.md",
+			       req.op);
+	metrics_request(op ? (int)index : -1);
+	if (err == LSN_OK && (op->flags & OP_LOGIN))
+		err = check_login(srv, sess, out, &st);
+
+	json_t *body = NULL;
+	if (err == LSN_OK)
+		err = run_op(srv, sess, op, &req, &body, &out->effects, &st);
+	if (err == LSN_OK) {
+		out->err = LSN_OK;
+		out->reply = wire_encode_reply_ok(req.id, body, &out->reply_len);
+		body = NULL;
+	} else {
+		effects_free(&out->effects);
+		result_error(out, req.id, err, st.msg[0] ? st.msg : NULL);
+		if (op && strcmp(op->name, "login") == 0)
+			log_info("login refused: conn %llu from %s: %s",
+				 (unsigned long long)sess->conn_id, sess->peer, lsn_err_code(err));
+	}
+	json_decref(body);
+	out->id = req.id;
+	out->in_batch = store_in_batch(srv->store);
+	wire_request_free(&req);
+}

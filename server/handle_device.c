@@ -1,0 +1,77 @@
+/* handle_device.c — a user's device list and self-revocation signed by IK. */
+#include <string.h>
+
+#include "handlers.h"
+#include "log.h"
+#include "sigs.h"
+#include "wire.h"
+
+static void
+append_device(const struct store_device *dev, void *arg)
+{
+	json_array_append_new((json_t *)arg, render_device(dev));
+}
+
+enum lsn_err
+handle_devices(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	uint8_t user_id[LSN_ID_BYTES];
+	bool present = false;
+	enum lsn_err err = wire_get_id(req, "user", false, user_id, &present, &hc->st);
+	if (err != LSN_OK)
+		return err;
+	if (!present)
+		memcpy(user_id, hc->sess->user, LSN_ID_BYTES);
+	struct store_user u;
+	if ((err = store_user_get(hc->srv->store, user_id, &u)) != LSN_OK)
+		return handler_store_fail(hc, err, "user");
+	json_t *list = json_array();
+	if (list == NULL)
+		return lsn_fail(&hc->st, LSN_ERR_INTERNAL, NULL);
+	json_object_set_new(reply, "user", wire_id(user_id));
+	json_object_set_new(reply, "ik", wire_b64(u.ik, sizeof u.ik));
+	json_object_set_new(reply, "devices", list);
+	if ((err = store_device_list(hc->srv->store, user_id, append_device, list)) != LSN_OK)
+		return handler_store_fail(hc, err, "device");
+	return LSN_OK;
+}
+
+enum lsn_err
+handle_device_revoke(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	uint8_t device[LSN_ID_BYTES], sig[64];
+	int64_t ts = 0;
+	enum lsn_err err;
+	if ((err = wire_get_id(req, "device", true, device, NULL, &hc->st)) ||
+	    (err = wire_get_int(req, "ts", true, 0, WIRE_ID_MAX, &ts, &hc->st)) ||
+	    (err = wire_get_b64(req, "sig", true, sig, sizeof sig, &hc->st)))
+		return err;
+	struct store_device dev;
+	struct store_user u;
+	err = store_device_get(hc->srv->store, device, &dev);
+	if (err == LSN_OK && memcmp(dev.user_id, hc->sess->user, LSN_ID_BYTES) != 0)
+		err = LSN_ERR_NOT_FOUND;
+	if (err != LSN_OK)
+		return err == LSN_ERR_NOT_FOUND
+			       ? lsn_fail(&hc->st, err, "no such device among your devices; "
+							"list them with \"liaison devices\"")
+			       : handler_store_fail(hc, err, "device");
+	if ((err = store_user_get(hc->srv->store, hc->sess->user, &u)) != LSN_OK)
+		return handler_store_fail(hc, err, "user");
+	uint8_t msg[LSN_SIGNED_MAX];
+	size_t len = lsn_signed_revoke(msg, hc->sess->user, device, (uint64_t)ts);
+	if (!lsn_sig_verify(sig, msg, len, u.ik))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_SIGNATURE,
+				"the revocation must be signed by your identity key");
+	if (dev.revoked_at)
+		return lsn_fail(&hc->st, LSN_ERR_CONFLICT, "this device is already revoked");
+	if ((err = store_device_revoke(hc->srv->store, device, hc->now)) != LSN_OK)
+		return handler_store_fail(hc, err, "device");
+	effects_close_device(hc->effects, device, 1008, "device revoked");
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(device, hex);
+	log_info("device revoked by its user: %s", hex);
+	json_object_set_new(reply, "device", wire_id(device));
+	json_object_set_new(reply, "revoked_at", json_integer(hc->now));
+	return LSN_OK;
+}

@@ -1,0 +1,44 @@
+/* handlers.h — one function per op. A handler reads its fields from req,
+ * fills reply (an empty JSON object) and returns LSN_OK, or returns an error
+ * with hc->st explaining it. Writes go through store_*; deferred effects
+ * (events, closes) into hc->effects. */
+#ifndef LSN_HANDLERS_H
+#define LSN_HANDLERS_H
+
+#include <jansson.h>
+
+#include "dispatch.h"
+
+struct handler_ctx {
+	struct server_ctx *srv;
+	struct session *sess;
+	struct effects *effects;
+	struct lsn_status st;
+	int64_t now;
+};
+
+typedef enum lsn_err (*handler_fn)(struct handler_ctx *hc, json_t *req, json_t *reply);
+
+/* handle_session.c */
+enum lsn_err handle_ping(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_challenge(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_login(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_whoami(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_enrol.c */
+enum lsn_err handle_invite_info(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_enrol(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_device.c */
+enum lsn_err handle_devices(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_device_revoke(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_directory.c */
+enum lsn_err handle_directory_search(struct handler_ctx *hc, json_t *req, json_t *reply);
+
+/* render.c — the JSON objects of PROTOCOL.md ("Identity"). */
+json_t *render_org(const struct store_org *org);
+json_t *render_user(const struct store_user *user);
+json_t *render_device(const struct store_device *dev);
+json_t *render_roles(unsigned roles);
+/* Store error → wire error with a message naming what was not found. */
+enum lsn_err handler_store_fail(struct handler_ctx *hc, enum lsn_err err, const char *what);
+
+#endif

@@ -1,0 +1,184 @@
+/* main.c — liaisond: option parsing and the subcommand switch. With no
+ * subcommand it serves; the others administer the database. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "admin.h"
+#include "config.h"
+#include "log.h"
+#include "lsn_config.h"
+#include "net.h"
+#include "store.h"
+
+static const char usage[] =
+	"Usage: liaisond [OPTIONS] [COMMAND [ARGS]]\n"
+	"\n"
+	"Liaison server: secure messaging and care-pathway coordination for a CPTS.\n"
+	"\n"
+	"Commands:\n"
+	"  (none) | serve          run the server in the foreground (stop with Ctrl-C or SIGTERM)\n"
+	"  init                    create the data directory and database, apply migrations\n"
+	"  org add --name N --finess F --kind K\n"
+	"                          register an organisation (kind: hospital, cpts, health_centre,\n"
+	"                          practice, pharmacy, nursing_home, home_care, other)\n"
+	"  org list [--json]       list organisations\n"
+	"  invite --name N --profession P --org FINESS|ID --roles R [--rpps N]\n"
+	"         [--expires-in 72h] [--json]\n"
+	"                          issue a one-time enrolment invite; prints the code\n"
+	"  users [--query TEXT] [--json]\n"
+	"                          list enrolled users\n"
+	"  revoke --device ID | --user ID\n"
+	"                          revoke one device, or every device of a user\n"
+	"  check                   run PRAGMA integrity_check on the database\n"
+	"\n"
+	"Options (each overrides the same key of the config file):\n"
+	"  --config FILE           read settings from FILE (key = value; see liaisond.conf.sample)\n"
+	"  --data-dir DIR          data directory (default: data)\n"
+	"  --listen ADDR           address to listen on (default: 127.0.0.1)\n"
+	"  --port N                port for wss:// and https:// (default: 7443)\n"
+	"  --cert FILE             TLS certificate chain, PEM (default: certs/dev/server.crt)\n"
+	"  --key FILE              TLS private key, PEM (default: certs/dev/server.key)\n"
+	"  --server-name NAME      name signed into every login (default: localhost)\n"
+	"  --synchronous full|normal  SQLite durability (default: full)\n"
+	"  --max-frame BYTES       largest accepted frame (default: 256K)\n"
+	"  --log-level LEVEL       error, warn, info or debug (default: info)\n"
+	"  --version               print the version and exit\n"
+	"  --help                  print this help and exit\n";
+
+static const struct {
+	const char *flag;
+	const char *key;
+} flag_keys[] = {
+	{"--data-dir", "data_dir"}, {"--listen", "listen"}, {"--port", "port"},
+	{"--cert", "tls_cert"}, {"--key", "tls_key"}, {"--server-name", "server_name"},
+	{"--synchronous", "synchronous"}, {"--max-frame", "max_frame"},
+	{"--log-level", "log_level"}, {"--mode", "mode"},
+};
+
+/* Find --config first so that flags can override the file. */
+static int
+load_config_file(int argc, char **argv, struct config *cfg)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") != 0)
+			continue;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "liaisond: --config needs a file name\n");
+			return 2;
+		}
+		struct lsn_status st = {0};
+		if (config_load_file(cfg, argv[i + 1], &st) != LSN_OK) {
+			fprintf(stderr, "liaisond: %s\n", st.msg);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Apply global flags; returns the index of the subcommand (argc if none),
+ * or a negative exit code. */
+static int
+apply_flags(int argc, char **argv, struct config *cfg)
+{
+	int i = 1;
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		if (strcmp(argv[i], "--config") == 0) {
+			i++;
+			continue;
+		}
+		const char *key = NULL;
+		for (size_t k = 0; k < sizeof flag_keys / sizeof flag_keys[0]; k++)
+			if (strcmp(argv[i], flag_keys[k].flag) == 0)
+				key = flag_keys[k].key;
+		if (key == NULL) {
+			fprintf(stderr, "liaisond: unknown option %s; see liaisond --help\n", argv[i]);
+			return -2;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "liaisond: %s needs a value\n", argv[i]);
+			return -2;
+		}
+		struct lsn_status st = {0};
+		if (config_set(cfg, key, argv[++i], &st) != LSN_OK) {
+			fprintf(stderr, "liaisond: %s: %s\n", argv[i - 1], st.msg);
+			return -2;
+		}
+	}
+	return i;
+}
+
+static int
+serve(const struct config *cfg)
+{
+	char path[CONFIG_PATH_MAX + 16];
+	struct lsn_status st = {0};
+	struct store *store = NULL;
+	struct store_options opt = {.sync = cfg->synchronous, .busy_timeout_ms = 5000};
+	config_db_path(cfg, path, sizeof path);
+	if (store_open(&store, path, &opt, &st) != LSN_OK) {
+		log_error("%s", st.msg);
+		return 1;
+	}
+	log_info("database %s at schema version %d", path, store_schema_version(store));
+	enum lsn_err err = net_run(cfg, store, &st);
+	store_close(store);
+	if (err != LSN_OK) {
+		log_error("%s", st.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+run_command(const struct config *cfg, int argc, char **argv)
+{
+	if (argc == 0 || strcmp(argv[0], "serve") == 0)
+		return serve(cfg);
+	const char *cmd = argv[0];
+	if (strcmp(cmd, "init") == 0)
+		return admin_init(cfg);
+	if (strcmp(cmd, "org") == 0)
+		return admin_org(cfg, argc - 1, argv + 1);
+	if (strcmp(cmd, "invite") == 0)
+		return admin_invite(cfg, argc - 1, argv + 1);
+	if (strcmp(cmd, "users") == 0)
+		return admin_users(cfg, argc - 1, argv + 1);
+	if (strcmp(cmd, "revoke") == 0)
+		return admin_revoke(cfg, argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return admin_check(cfg);
+	fprintf(stderr, "liaisond: unknown command \"%s\"; see liaisond --help\n", cmd);
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("liaisond %s\n", LSN_VERSION);
+			return 0;
+		}
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "liaisond: libsodium failed to initialise\n");
+		return 1;
+	}
+	config_defaults(&cfg);
+	int rc = load_config_file(argc, argv, &cfg);
+	if (rc)
+		return rc;
+	int first = apply_flags(argc, argv, &cfg);
+	if (first < 0)
+		return -first;
+	log_set_level(cfg.log_level);
+	return run_command(&cfg, argc - first, argv + first);
+}

@@ -1,0 +1,171 @@
+/* metrics.c — counters and their Prometheus rendering. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "metrics.h"
+
+#define OPS_MAX 64
+static const unsigned batch_buckets[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+#define BATCH_BUCKETS (sizeof batch_buckets / sizeof batch_buckets[0])
+static const unsigned commit_us_buckets[] = {250, 500, 1000, 2500, 5000, 10000, 25000, 50000,
+					     100000, 250000};
+#define COMMIT_BUCKETS (sizeof commit_us_buckets / sizeof commit_us_buckets[0])
+
+static struct {
+	uint64_t connections;
+	uint64_t connections_total;
+	uint64_t requests[OPS_MAX + 1];   /* last slot: unknown op / undecodable */
+	uint64_t errors[LSN_ERR__COUNT];
+	uint64_t commit_batches;
+	uint64_t commit_failures;
+	uint64_t commit_requests;
+	uint64_t batch_hist[BATCH_BUCKETS];
+	uint64_t commit_us_hist[COMMIT_BUCKETS];
+	uint64_t commit_us_sum;
+	uint64_t outq_drops;
+	uint64_t frames_out;
+	uint64_t bytes_out;
+} m;
+
+void metrics_conn_open(void) { m.connections++; m.connections_total++; }
+void metrics_conn_close(void) { if (m.connections) m.connections--; }
+void metrics_outq_drop(void) { m.outq_drops++; }
+
+void
+metrics_frame_out(size_t bytes)
+{
+	m.frames_out++;
+	m.bytes_out += bytes;
+}
+
+void
+metrics_request(int op_index)
+{
+	if (op_index >= 0 && op_index < OPS_MAX)
+		m.requests[op_index]++;
+	else
+		m.requests[OPS_MAX]++;
+}
+
+void
+metrics_error(enum lsn_err err)
+{
+	if ((unsigned)err < LSN_ERR__COUNT)
+		m.errors[err]++;
+}
+
+void
+metrics_commit(unsigned requests, int64_t duration_us, bool ok)
+{
+	if (!ok) {
+		m.commit_failures++;
+		return;
+	}
+	m.commit_batches++;
+	m.commit_requests += requests;
+	m.commit_us_sum += (uint64_t)(duration_us > 0 ? duration_us : 0);
+	for (size_t i = 0; i < BATCH_BUCKETS; i++)
+		if (requests <= batch_buckets[i])
+			m.batch_hist[i]++;
+	for (size_t i = 0; i < COMMIT_BUCKETS; i++)
+		if (duration_us <= (int64_t)commit_us_buckets[i])
+			m.commit_us_hist[i]++;
+}
+
+/* A bounded text builder; stops writing (and flags) when full. */
+struct text {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+put(struct text *t, const char *fmt, ...)
+{
+	if (t->full)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= t->cap - t->len)
+		t->full = true;
+	else
+		t->len += (size_t)n;
+}
+
+static void
+render_requests(struct text *t)
+{
+	put(t, "# HELP liaison_requests_total Requests received, by op.\n"
+	       "# TYPE liaison_requests_total counter\n");
+	for (size_t i = 0; i < dispatch_op_count() && i < OPS_MAX; i++)
+		put(t, "liaison_requests_total{op=\"%s\"} %llu\n", dispatch_op_name(i),
+		    (unsigned long long)m.requests[i]);
+	put(t, "liaison_requests_total{op=\"unknown\"} %llu\n",
+	    (unsigned long long)m.requests[OPS_MAX]);
+	put(t, "# HELP liaison_errors_total Error replies, by code.\n"
+	       "# TYPE liaison_errors_total counter\n");
+	for (int i = 1; i < LSN_ERR__COUNT; i++)
+		put(t, "liaison_errors_total{code=\"%s\"} %llu\n", lsn_err_code((enum lsn_err)i),
+		    (unsigned long long)m.errors[i]);
+}
+
+static void
+render_commits(struct text *t)
+{
+	put(t, "# HELP liaison_commit_batches_total Group-commit transactions committed.\n"
+	       "# TYPE liaison_commit_batches_total counter\n"
+	       "liaison_commit_batches_total %llu\n"
+	       "# HELP liaison_commit_failures_total Group-commit transactions that failed.\n"
+	       "# TYPE liaison_commit_failures_total counter\n"
+	       "liaison_commit_failures_total %llu\n"
+	       "# HELP liaison_commit_batch_size Requests per committed batch.\n"
+	       "# TYPE liaison_commit_batch_size histogram\n",
+	    (unsigned long long)m.commit_batches, (unsigned long long)m.commit_failures);
+	for (size_t i = 0; i < BATCH_BUCKETS; i++)
+		put(t, "liaison_commit_batch_size_bucket{le=\"%u\"} %llu\n", batch_buckets[i],
+		    (unsigned long long)m.batch_hist[i]);
+	put(t, "liaison_commit_batch_size_bucket{le=\"+Inf\"} %llu\n"
+	       "liaison_commit_batch_size_sum %llu\nliaison_commit_batch_size_count %llu\n",
+	    (unsigned long long)m.commit_batches, (unsigned long long)m.commit_requests,
+	    (unsigned long long)m.commit_batches);
+	put(t, "# HELP liaison_commit_seconds Time to commit a batch (fsync included).\n"
+	       "# TYPE liaison_commit_seconds histogram\n");
+	for (size_t i = 0; i < COMMIT_BUCKETS; i++)
+		put(t, "liaison_commit_seconds_bucket{le=\"%g\"} %llu\n",
+		    commit_us_buckets[i] / 1e6, (unsigned long long)m.commit_us_hist[i]);
+	put(t, "liaison_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+	       "liaison_commit_seconds_sum %.6f\nliaison_commit_seconds_count %llu\n",
+	    (unsigned long long)m.commit_batches, m.commit_us_sum / 1e6,
+	    (unsigned long long)m.commit_batches);
+}
+
+char *
+metrics_render(size_t *len)
+{
+	struct text t = {.cap = 16384};
+	t.p = malloc(t.cap);
+	if (t.p == NULL)
+		return NULL;
+	put(&t, "# HELP liaison_connections Open WebSocket connections.\n"
+		"# TYPE liaison_connections gauge\nliaison_connections %llu\n"
+		"# HELP liaison_connections_total WebSocket connections accepted.\n"
+		"# TYPE liaison_connections_total counter\nliaison_connections_total %llu\n",
+	    (unsigned long long)m.connections, (unsigned long long)m.connections_total);
+	render_requests(&t);
+	render_commits(&t);
+	put(&t, "# HELP liaison_outq_drops_total Connections dropped because their output queue was full.\n"
+		"# TYPE liaison_outq_drops_total counter\nliaison_outq_drops_total %llu\n"
+		"# HELP liaison_frames_out_total Frames sent.\n"
+		"# TYPE liaison_frames_out_total counter\nliaison_frames_out_total %llu\n"
+		"# HELP liaison_bytes_out_total Payload bytes sent.\n"
+		"# TYPE liaison_bytes_out_total counter\nliaison_bytes_out_total %llu\n",
+	    (unsigned long long)m.outq_drops, (unsigned long long)m.frames_out,
+	    (unsigned long long)m.bytes_out);
+	*len = t.len;
+	return t.p;
+}

@@ -1,0 +1,23 @@
+/* metrics.h — counters for GET /metrics (Prometheus text format). Only the
+ * service thread updates them. */
+#ifndef LSN_METRICS_H
+#define LSN_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+void metrics_conn_open(void);
+void metrics_conn_close(void);
+/* index into the op table, or -1 for a frame with no known op */
+void metrics_request(int op_index);
+void metrics_error(enum lsn_err err);
+void metrics_commit(unsigned requests, int64_t duration_us, bool ok);
+void metrics_outq_drop(void);
+void metrics_frame_out(size_t bytes);
+/* malloc'd text (caller frees), NULL when out of memory */
+char *metrics_render(size_t *len);
+
+#endif

@@ -1,0 +1,605 @@
+/* net.c — the only module that calls libwebsockets: the TLS context, the
+ * liaison.v1 WebSocket protocol, /healthz and /metrics, per-connection output
+ * queues, group-commit scheduling and graceful shutdown. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "clock.h"
+#include "dispatch.h"
+#include "log.h"
+#include "lsn_config.h"
+#include "metrics.h"
+#include "net.h"
+#include "outq.h"
+#include "wire.h"
+
+#define CLOSE_SLOW_CONSUMER 4008
+#define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
+
+struct conn {
+	struct conn *prev, *next;
+	struct lws *wsi;
+	struct session sess;
+	struct outq q;
+	char *rx;
+	size_t rx_len, rx_cap;
+	bool rx_discard, rx_binary, rx_paused;
+	unsigned pending;              /* replies held until the batch commits */
+	bool closing;
+	int close_code;
+	char close_reason[96];
+};
+
+/* A reply (and its effects) held until the open batch commits. */
+struct pending {
+	struct pending *next;
+	struct conn *conn;             /* NULL once the connection is gone */
+	int64_t req_id;
+	bool ok;
+	char *frame;
+	size_t len;
+	struct effects effects;
+	bool close_after;
+	int close_code;
+	char close_reason[96];
+};
+
+struct http_pss {
+	unsigned char *body;           /* LWS_PRE headroom, then payload */
+	size_t len;
+};
+
+static struct {
+	struct lws_context *ctx;
+	struct server_ctx srv;
+	const struct config *cfg;
+	lws_retry_bo_t retry;
+	struct conn *conns;
+	unsigned conn_count;
+	uint64_t next_conn_id;
+	struct pending *pend_head, **pend_tail;
+	unsigned pend_count;
+	lws_sorted_usec_list_t commit_sul;
+	bool commit_scheduled;
+	volatile sig_atomic_t stop;
+	bool stopping;
+} net;
+
+/* ---- connections and their queues -------------------------------------- */
+
+/* Close after what is already queued has been written (or at once, with the
+ * queue dropped, for a slow consumer). */
+static void
+conn_close(struct conn *c, int code, const char *reason, bool drop_queue)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	if (drop_queue)
+		outq_clear(&c->q);
+	/* a peer that never reads must not hold the socket forever */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+	lws_callback_on_writable(c->wsi);
+}
+
+static void
+conn_send(struct conn *c, const char *frame, size_t len)
+{
+	if (c->closing || frame == NULL)
+		return;
+	if (!outq_push(&c->q, frame, len)) {
+		metrics_outq_drop();
+		log_warn("conn %llu: output queue full (%zu bytes, %u frames); disconnecting",
+			 (unsigned long long)c->sess.conn_id, c->q.bytes, c->q.frames);
+		conn_close(c, CLOSE_SLOW_CONSUMER, "slow consumer: output queue full, reconnect and resync",
+			   true);
+		return;
+	}
+	/* stop reading from a peer that does not read its replies */
+	if (!c->rx_paused && c->q.bytes > c->q.max_bytes / 2) {
+		c->rx_paused = true;
+		lws_rx_flow_control(c->wsi, 0);
+	}
+	lws_callback_on_writable(c->wsi);
+}
+
+static void
+apply_effects(struct effects *fx)
+{
+	for (struct effect *e = fx->head; e; e = e->next) {
+		for (struct conn *c = net.conns; c; c = c->next) {
+			if (!c->sess.logged_in)
+				continue;
+			const uint8_t *id = e->kind == EFFECT_EVENT_USER ? c->sess.user : c->sess.device;
+			if (memcmp(id, e->target, LSN_ID_BYTES) != 0)
+				continue;
+			if (e->kind == EFFECT_CLOSE_DEVICE) {
+				c->sess.logged_in = false;
+				conn_close(c, e->close_code, e->reason, false);
+			} else {
+				conn_send(c, e->frame, e->frame_len);
+			}
+		}
+	}
+}
+
+/* ---- group commit ------------------------------------------------------- */
+
+static void
+pending_release(struct pending *p, bool committed)
+{
+	struct conn *c = p->conn;
+	if (c)
+		c->pending--;
+	if (!committed && p->ok) {
+		free(p->frame);
+		p->frame = wire_encode_reply_err(p->req_id, LSN_ERR_STORAGE,
+						 "the server could not commit this request; nothing "
+						 "was stored; retry it with the same idem key",
+						 &p->len);
+		metrics_error(LSN_ERR_STORAGE);
+	}
+	if (c) {
+		conn_send(c, p->frame, p->len);
+		if (!committed)
+			conn_close(c, 1011, "storage failure; reconnect and retry", false);
+		else if (p->close_after)
+			conn_close(c, p->close_code, p->close_reason, false);
+	}
+	if (committed)
+		apply_effects(&p->effects);
+	effects_free(&p->effects);
+	free(p->frame);
+	free(p);
+}
+
+/* Commit the open batch, then release every held reply in arrival order. */
+static void
+commit_now(void)
+{
+	struct timespec t0, t1;
+	net.commit_scheduled = false;
+	lws_sul_cancel(&net.commit_sul);
+	if (!store_in_batch(net.srv.store) && net.pend_head == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool ok = store_batch_commit(net.srv.store) == LSN_OK;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	metrics_commit(net.pend_count, us, ok);
+	if (!ok)
+		log_error("group commit of %u requests failed; they were answered with \"storage\"",
+			  net.pend_count);
+	struct pending *p = net.pend_head;
+	net.pend_head = NULL;
+	net.pend_tail = &net.pend_head;
+	net.pend_count = 0;
+	while (p) {
+		struct pending *next = p->next;
+		pending_release(p, ok);
+		p = next;
+	}
+}
+
+static void
+commit_cb(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	commit_now();
+}
+
+static void
+hold_until_commit(struct conn *c, struct dispatch_result *res, int64_t req_id)
+{
+	struct pending *p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		/* cannot hold the reply: fail the batch rather than answer early */
+		store_batch_rollback(net.srv.store);
+		conn_close(c, 1011, "server out of memory", true);
+		dispatch_result_free(res);
+		return;
+	}
+	p->conn = c;
+	p->req_id = req_id;
+	p->ok = res->err == LSN_OK;
+	p->frame = res->reply;
+	p->len = res->reply_len;
+	res->reply = NULL;
+	effects_init(&p->effects);
+	effects_move(&p->effects, &res->effects);
+	p->close_after = res->close_after;
+	p->close_code = res->close_code;
+	memcpy(p->close_reason, res->close_reason, sizeof p->close_reason);
+	*net.pend_tail = p;
+	net.pend_tail = &p->next;
+	net.pend_count++;
+	c->pending++;
+	if (!net.commit_scheduled) {
+		net.commit_scheduled = true;
+		lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb,
+				 (lws_usec_t)net.cfg->commit_delay_us);
+	}
+}
+
+/* Send a result now, or hold it while a batch is open (so nothing is told
+ * to anyone before it is durable, and replies keep their order). */
+static void
+deliver(struct conn *c, struct dispatch_result *res, int64_t req_id)
+{
+	if (res->in_batch || c->pending) {
+		hold_until_commit(c, res, req_id);
+		return;
+	}
+	conn_send(c, res->reply, res->reply_len);
+	apply_effects(&res->effects);
+	if (res->close_after)
+		conn_close(c, res->close_code, res->close_reason, false);
+	dispatch_result_free(res);
+}
+
+/* ---- WebSocket protocol ------------------------------------------------- */
+
+static void
+conn_hello(struct conn *c)
+{
+	session_new_challenge(&c->sess);
+	json_t *body = json_pack("{s:s, s:i, s:s, s:o, s:I}", "server", net.cfg->server_name,
+				 "protocol", LSN_PROTOCOL_VERSION, "version", LSN_VERSION,
+				 "challenge", wire_b64(c->sess.challenge, sizeof c->sess.challenge),
+				 "max_frame", (json_int_t)net.cfg->max_frame);
+	size_t len = 0;
+	char *frame = wire_encode_event("hello", body, &len);
+	conn_send(c, frame, len);
+	free(frame);
+}
+
+static struct conn *
+conn_new(struct lws *wsi)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->wsi = wsi;
+	c->sess.conn_id = ++net.next_conn_id;
+	lws_get_peer_simple(wsi, c->sess.peer, sizeof c->sess.peer);
+	outq_init(&c->q, LWS_PRE, net.cfg->outq_max_bytes, net.cfg->outq_max_frames);
+	c->next = net.conns;
+	if (net.conns)
+		net.conns->prev = c;
+	net.conns = c;
+	net.conn_count++;
+	metrics_conn_open();
+	return c;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c->pending)
+		for (struct pending *p = net.pend_head; p; p = p->next)
+			if (p->conn == c)
+				p->conn = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		net.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	net.conn_count--;
+	metrics_conn_close();
+	outq_clear(&c->q);
+	free(c->rx);
+	sodium_memzero(&c->sess, sizeof c->sess);
+	free(c);
+}
+
+/* Append a fragment to the frame being received; past max_frame the rest
+ * of the frame is discarded and answered with too_large. */
+static void
+rx_append(struct conn *c, const void *in, size_t len)
+{
+	if (c->rx_discard)
+		return;
+	if (len > net.cfg->max_frame - c->rx_len) {
+		c->rx_discard = true;
+		return;
+	}
+	if (c->rx_len + len + 1 > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : 4096;
+		while (cap < c->rx_len + len + 1)
+			cap *= 2;
+		char *p = realloc(c->rx, cap);
+		if (p == NULL) {
+			c->rx_discard = true;
+			return;
+		}
+		c->rx = p;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+}
+
+static void
+rx_frame_done(struct conn *c)
+{
+	struct dispatch_result res;
+	if (c->rx_discard) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "frame larger than %zu bytes; send large data in chunks",
+			 net.cfg->max_frame);
+		dispatch_error(LSN_ERR_TOO_LARGE, msg, &res);
+	} else if (c->rx_binary) {
+		dispatch_error(LSN_ERR_BAD_JSON, "binary frames are not accepted; send JSON text frames",
+			       &res);
+	} else if (net.stopping) {
+		dispatch_error(LSN_ERR_SHUTTING_DOWN, NULL, &res);
+	} else {
+		dispatch_frame(&net.srv, &c->sess, c->rx, c->rx_len, &res);
+	}
+	c->rx_len = 0;
+	c->rx_discard = false;
+	c->rx_binary = false;
+	if (c->rx_cap > RX_KEEP_MAX) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+	deliver(c, &res, res.id);
+}
+
+static int
+conn_writeable(struct conn *c)
+{
+	struct outq_frame *f = outq_peek(&c->q);
+	if (f == NULL) {
+		if (c->closing) {
+			lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+					 (unsigned char *)c->close_reason, strlen(c->close_reason));
+			return -1;
+		}
+		return 0;
+	}
+	int n = lws_write(c->wsi, outq_payload(&c->q, f), f->len, LWS_WRITE_TEXT);
+	if (n < (int)f->len) {
+		log_warn("conn %llu: write failed; closing", (unsigned long long)c->sess.conn_id);
+		return -1;
+	}
+	metrics_frame_out(f->len);
+	outq_pop(&c->q);
+	if (c->rx_paused && c->q.bytes < c->q.max_bytes / 4) {
+		c->rx_paused = false;
+		lws_rx_flow_control(c->wsi, 1);
+	}
+	if (outq_peek(&c->q) || c->closing)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static int
+ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct conn **slot = (struct conn **)user;
+	struct conn *c = slot ? *slot : NULL;
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		if (net.stopping || (*slot = conn_new(wsi)) == NULL)
+			return -1;
+		conn_hello(*slot);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (c == NULL || c->closing)
+			return 0;
+		if (lws_is_first_fragment(wsi))
+			c->rx_binary = lws_frame_is_binary(wsi);
+		rx_append(c, in, len);
+		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
+			rx_frame_done(c);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return c ? conn_writeable(c) : 0;
+	case LWS_CALLBACK_CLOSED:
+		if (c) {
+			conn_free(c);
+			*slot = NULL;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- HTTP: /healthz and /metrics --------------------------------------- */
+
+static int
+http_respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *type,
+	     const char *body, size_t len)
+{
+	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr;
+	pss->body = malloc(LWS_PRE + len + 1);
+	if (pss->body == NULL)
+		return -1;
+	memcpy(pss->body + LWS_PRE, body, len);
+	pss->len = len;
+	if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+					 (const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int
+http_request(struct lws *wsi, struct http_pss *pss, const char *path)
+{
+	if (strcmp(path, "/healthz") == 0)
+		return http_respond(wsi, pss, HTTP_STATUS_OK, "text/plain", "ok\n", 3);
+	if (strcmp(path, "/metrics") == 0) {
+		size_t len = 0;
+		char *text = metrics_render(&len);
+		if (text == NULL)
+			return -1;
+		int rc = http_respond(wsi, pss, HTTP_STATUS_OK,
+				      "text/plain; version=0.0.4; charset=utf-8", text, len);
+		free(text);
+		return rc;
+	}
+	static const char not_found[] = "not found: this server answers /healthz, /metrics "
+					"and WebSocket (liaison.v1) on /\n";
+	return http_respond(wsi, pss, HTTP_STATUS_NOT_FOUND, "text/plain", not_found,
+			    sizeof not_found - 1);
+}
+
+static int
+http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct http_pss *pss = user;
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return http_request(wsi, pss, (const char *)in);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (pss == NULL || pss->body == NULL)
+			return 0;
+		if (lws_write(wsi, pss->body + LWS_PRE, pss->len, LWS_WRITE_HTTP_FINAL) < (int)pss->len)
+			return -1;
+		free(pss->body);
+		pss->body = NULL;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (pss) {
+			free(pss->body);
+			pss->body = NULL;
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		/* a WebSocket upgrade without the liaison.v1 subprotocol */
+		return -1;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{"http", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
+	{LSN_PROTOCOL_NAME, ws_callback, sizeof(struct conn *), 4096, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void
+lws_log_emit(int level, const char *line)
+{
+	char copy[512];
+	snprintf(copy, sizeof copy, "%s", line);
+	size_t n = strlen(copy);
+	while (n && (copy[n - 1] == '\n' || copy[n - 1] == '\r'))
+		copy[--n] = '\0';
+	log_msg(level == LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %s", copy);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	net.stop = 1;
+	if (net.ctx)
+		lws_cancel_service(net.ctx);
+}
+
+static enum lsn_err
+check_readable(const char *what, const char *path, struct lsn_status *st)
+{
+	if (access(path, R_OK) == 0)
+		return LSN_OK;
+	return lsn_fail(st, LSN_ERR_NOT_FOUND,
+			"cannot read the TLS %s %s; run certs/make-dev-certs.sh for development, "
+			"or set tls_%s in liaisond.conf (see docs/OPERATIONS.md)",
+			what, path, strcmp(what, "certificate") == 0 ? "cert" : "key");
+}
+
+static enum lsn_err
+net_create(struct lsn_status *st)
+{
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	net.retry.secs_since_valid_ping = (uint16_t)net.cfg->ping_after_s;
+	net.retry.secs_since_valid_hangup = (uint16_t)net.cfg->hangup_after_s;
+	info.port = net.cfg->port;
+	info.iface = net.cfg->listen;
+	info.protocols = protocols;
+	info.vhost_name = net.cfg->server_name;
+	info.ssl_cert_filepath = net.cfg->tls_cert;
+	info.ssl_private_key_filepath = net.cfg->tls_key;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.retry_and_idle_policy = &net.retry;
+	info.count_threads = 1;
+	info.timeout_secs = 20;
+	net.ctx = lws_create_context(&info);
+	if (net.ctx == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL,
+				"cannot start the TLS listener on %s:%d (port in use, bad certificate "
+				"or key?); see the lines above", net.cfg->listen, net.cfg->port);
+	return LSN_OK;
+}
+
+/* Finish the transaction in flight, close every connection with a reason,
+ * and give peers a moment to receive it. */
+static void
+net_drain(void)
+{
+	net.stopping = true;
+	commit_now();
+	for (struct conn *c = net.conns; c; c = c->next)
+		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down", false);
+	int64_t deadline = lsn_clock_now_ms() + 3000;
+	while (net.conns && lsn_clock_now_ms() < deadline)
+		if (lws_service(net.ctx, 0) < 0)
+			break;
+	commit_now();
+}
+
+enum lsn_err
+net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
+{
+	memset(&net, 0, sizeof net);
+	net.cfg = cfg;
+	net.srv.store = store;
+	net.srv.cfg = cfg;
+	net.pend_tail = &net.pend_head;
+	enum lsn_err err;
+	if ((err = check_readable("certificate", cfg->tls_cert, st)) != LSN_OK ||
+	    (err = check_readable("key", cfg->tls_key, st)) != LSN_OK)
+		return err;
+	lws_set_log_level(LLL_ERR | (cfg->log_level >= LOG_DEBUG ? LLL_WARN | LLL_NOTICE : 0),
+			  lws_log_emit);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((err = net_create(st)) != LSN_OK)
+		return err;
+	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s)",
+		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
+		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal");
+	while (!net.stop)
+		if (lws_service(net.ctx, 0) < 0)
+			break;
+	log_info("shutting down: committing and closing %u connections", net.conn_count);
+	net_drain();
+	lws_context_destroy(net.ctx);
+	net.ctx = NULL;
+	log_info("stopped");
+	return LSN_OK;
+}

@@ -1,0 +1,63 @@
+/* outq.c — bounded FIFO of outgoing frames. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "outq.h"
+
+void
+outq_init(struct outq *q, size_t headroom, size_t max_bytes, unsigned max_frames)
+{
+	memset(q, 0, sizeof *q);
+	q->headroom = headroom;
+	q->max_bytes = max_bytes;
+	q->max_frames = max_frames;
+}
+
+bool
+outq_push(struct outq *q, const char *payload, size_t len)
+{
+	if (q->frames >= q->max_frames || len > q->max_bytes - q->bytes ||
+	    q->bytes > q->max_bytes)
+		return false;
+	struct outq_frame *f = malloc(sizeof *f + q->headroom + len);
+	if (f == NULL)
+		return false;
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data + q->headroom, payload, len);
+	if (q->tail)
+		q->tail->next = f;
+	else
+		q->head = f;
+	q->tail = f;
+	q->bytes += len;
+	q->frames++;
+	return true;
+}
+
+struct outq_frame *
+outq_peek(struct outq *q)
+{
+	return q->head;
+}
+
+void
+outq_pop(struct outq *q)
+{
+	struct outq_frame *f = q->head;
+	if (f == NULL)
+		return;
+	q->head = f->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->bytes -= f->len;
+	q->frames--;
+	free(f);
+}
+
+void
+outq_clear(struct outq *q)
+{
+	while (q->head)
+		outq_pop(q);
+}

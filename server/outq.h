@@ -1,0 +1,37 @@
+/* outq.h — a connection's bounded output queue of frames. Each frame keeps
+ * `headroom` spare bytes before its payload (libwebsockets needs LWS_PRE). */
+#ifndef LSN_OUTQ_H
+#define LSN_OUTQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct outq_frame {
+	struct outq_frame *next;
+	size_t len;                  /* payload bytes */
+	unsigned char data[];        /* headroom, then payload */
+};
+
+struct outq {
+	struct outq_frame *head;
+	struct outq_frame *tail;
+	size_t bytes;                /* payload bytes queued */
+	unsigned frames;
+	size_t headroom;
+	size_t max_bytes;
+	unsigned max_frames;
+};
+
+void outq_init(struct outq *q, size_t headroom, size_t max_bytes, unsigned max_frames);
+/* Copy payload in. false (and nothing queued) when that would pass a limit
+ * or memory is short: the caller treats the peer as a slow consumer. */
+bool outq_push(struct outq *q, const char *payload, size_t len);
+struct outq_frame *outq_peek(struct outq *q);
+void outq_pop(struct outq *q);
+void outq_clear(struct outq *q);
+static inline unsigned char *outq_payload(const struct outq *q, struct outq_frame *f)
+{
+	return f->data + q->headroom;
+}
+
+#endif

@@ -1,0 +1,79 @@
+/* render.c — JSON renderings of organisations, users and devices. */
+#include "handlers.h"
+#include "wire.h"
+
+json_t *
+render_org(const struct store_org *org)
+{
+	return json_pack("{s:o, s:s, s:s, s:s}", "id", wire_id(org->id), "name", org->name,
+			 "finess", org->finess, "kind", org->kind);
+}
+
+json_t *
+render_roles(unsigned roles)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{LSN_ROLE_MEMBER, "member"}, {LSN_ROLE_DISCHARGE, "discharge"},
+		{LSN_ROLE_COORDINATOR, "coordinator"}, {LSN_ROLE_ADMIN, "admin"},
+	};
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < sizeof names / sizeof names[0]; i++)
+		if (roles & names[i].bit)
+			json_array_append_new(arr, json_string(names[i].name));
+	return arr;
+}
+
+json_t *
+render_user(const struct store_user *user)
+{
+	const struct lsn_profession *prof = lsn_profession_find(user->profession);
+	return json_pack("{s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:I}",
+			 "id", wire_id(user->id),
+			 "rpps", user->rpps[0] ? json_string(user->rpps) : json_null(),
+			 "name", user->name,
+			 "profession", user->profession,
+			 "profession_label", prof ? prof->label_fr : user->profession,
+			 "org", render_org(&user->org),
+			 "roles", render_roles(user->roles),
+			 "ik", wire_b64(user->ik, sizeof user->ik),
+			 "created_at", (json_int_t)user->created_at);
+}
+
+static json_t *
+time_or_null(int64_t t)
+{
+	return t ? json_integer(t) : json_null();
+}
+
+json_t *
+render_device(const struct store_device *dev)
+{
+	return json_pack("{s:o, s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:o}",
+			 "id", wire_id(dev->id),
+			 "name", dev->name,
+			 "dk", wire_b64(dev->dk, sizeof dev->dk),
+			 "dk_ts", (json_int_t)dev->dk_ts,
+			 "dk_sig", wire_b64(dev->dk_sig, sizeof dev->dk_sig),
+			 "ak_id", wire_id(dev->ak_id),
+			 "ak", wire_b64(dev->ak, sizeof dev->ak),
+			 "ak_ts", (json_int_t)dev->ak_ts,
+			 "ak_sig", wire_b64(dev->ak_sig, sizeof dev->ak_sig),
+			 "created_at", (json_int_t)dev->created_at,
+			 "last_seen_at", time_or_null(dev->last_seen_at),
+			 "revoked_at", time_or_null(dev->revoked_at));
+}
+
+enum lsn_err
+handler_store_fail(struct handler_ctx *hc, enum lsn_err err, const char *what)
+{
+	switch (err) {
+	case LSN_ERR_NOT_FOUND:
+		return lsn_fail(&hc->st, err, "no such %s", what);
+	case LSN_ERR_CONFLICT:
+		return lsn_fail(&hc->st, err, "this %s already exists", what);
+	case LSN_ERR_STORAGE:
+		return lsn_fail(&hc->st, err, NULL);
+	default:
+		return lsn_fail(&hc->st, err, NULL);
+	}
+}

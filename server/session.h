@@ -1,0 +1,27 @@
+/* session.h — what the server knows about one connection's peer: its login
+ * state and its pending challenge. Owned by the network layer, read and
+ * updated by handlers. */
+#ifndef LSN_SESSION_H
+#define LSN_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ident.h"
+#include "sigs.h"
+
+struct session {
+	uint64_t conn_id;
+	char peer[64];                 /* remote address, for logs and rate limits */
+	bool logged_in;
+	uint8_t user[LSN_ID_BYTES];
+	uint8_t device[LSN_ID_BYTES];
+	unsigned roles;
+	bool has_challenge;
+	uint8_t challenge[LSN_CHALLENGE_BYTES];
+};
+
+/* Draw a fresh single-use challenge. */
+void session_new_challenge(struct session *sess);
+
+#endif

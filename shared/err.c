@@ -1,0 +1,97 @@
+/* err.c — string table for enum lsn_err: wire codes and default messages. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+
+static const struct {
+	const char *code;
+	const char *message;
+} err_table[LSN_ERR__COUNT] = {
+	[LSN_OK] = {"ok", "success"},
+	[LSN_ERR_BAD_JSON] = {"bad_json",
+		"the frame is not a JSON object; send one UTF-8 JSON object per text frame"},
+	[LSN_ERR_BAD_REQUEST] = {"bad_request",
+		"a field is missing or has the wrong type; see docs/PROTOCOL.md for this op"},
+	[LSN_ERR_UNKNOWN_OP] = {"unknown_op",
+		"this server does not know that op; check the client version"},
+	[LSN_ERR_TOO_LARGE] = {"too_large",
+		"the frame is larger than the server accepts; send large documents in chunks"},
+	[LSN_ERR_NOT_LOGGED_IN] = {"not_logged_in",
+		"log in first: answer the challenge with op \"login\""},
+	[LSN_ERR_ALREADY_LOGGED_IN] = {"already_logged_in",
+		"this connection is already logged in; open a new connection for another device"},
+	[LSN_ERR_NO_CHALLENGE] = {"no_challenge",
+		"no fresh challenge on this connection; request one with op \"challenge\""},
+	[LSN_ERR_BAD_SIGNATURE] = {"bad_signature",
+		"a signature does not verify; the device keys may be damaged or the data altered"},
+	[LSN_ERR_INVITE_UNKNOWN] = {"invite_unknown",
+		"this invite code is not known here; check it, or ask your administrator for a new one"},
+	[LSN_ERR_INVITE_USED] = {"invite_used",
+		"this invite has already been used; ask your administrator for a new one"},
+	[LSN_ERR_INVITE_EXPIRED] = {"invite_expired",
+		"this invite has expired; ask your administrator for a new one"},
+	[LSN_ERR_UNKNOWN_DEVICE] = {"unknown_device",
+		"this device is not enrolled on this server; enrol it with an invite"},
+	[LSN_ERR_DEVICE_REVOKED] = {"device_revoked",
+		"this device has been revoked; enrol a new device or ask your administrator"},
+	[LSN_ERR_NOT_FOUND] = {"not_found", "no such object"},
+	[LSN_ERR_FORBIDDEN] = {"forbidden",
+		"your roles do not allow this; ask a coordinator or administrator"},
+	[LSN_ERR_CONFLICT] = {"conflict",
+		"this already exists, or the idempotency key was used for a different request"},
+	[LSN_ERR_INVALID_RPPS] = {"invalid_rpps",
+		"an RPPS number has 11 digits and a valid check digit; check the number"},
+	[LSN_ERR_INVALID_FINESS] = {"invalid_finess",
+		"a FINESS number has 9 digits and a valid check digit; check the number"},
+	[LSN_ERR_RATE_LIMITED] = {"rate_limited", "too many requests; wait a moment and retry"},
+	[LSN_ERR_STORAGE] = {"storage",
+		"the server could not store this; nothing was written, retry later"},
+	[LSN_ERR_SHUTTING_DOWN] = {"shutting_down",
+		"the server is restarting; reconnect in a few seconds"},
+	[LSN_ERR_INTERNAL] = {"internal",
+		"internal server error; it has been logged, retry or contact the administrator"},
+};
+
+const char *
+lsn_err_code(enum lsn_err err)
+{
+	if ((unsigned)err >= LSN_ERR__COUNT)
+		return "internal";
+	return err_table[err].code;
+}
+
+const char *
+lsn_err_message(enum lsn_err err)
+{
+	if ((unsigned)err >= LSN_ERR__COUNT)
+		return err_table[LSN_ERR_INTERNAL].message;
+	return err_table[err].message;
+}
+
+enum lsn_err
+lsn_err_from_code(const char *code)
+{
+	for (int i = 0; i < LSN_ERR__COUNT; i++)
+		if (code && strcmp(err_table[i].code, code) == 0)
+			return (enum lsn_err)i;
+	return LSN_ERR_INTERNAL;
+}
+
+enum lsn_err
+lsn_fail(struct lsn_status *st, enum lsn_err err, const char *fmt, ...)
+{
+	if (st == NULL)
+		return err;
+	st->err = err;
+	if (fmt == NULL || *fmt == '\0') {
+		snprintf(st->msg, sizeof st->msg, "%s", lsn_err_message(err));
+		return err;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->msg, sizeof st->msg, fmt, ap);
+	va_end(ap);
+	return err;
+}

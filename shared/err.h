@@ -1,0 +1,52 @@
+/* err.h — the one error enumeration of Liaison, shared by server and client.
+ * Each value maps 1:1 to a wire error code (docs/PROTOCOL.md, "Errors"). */
+#ifndef LSN_ERR_H
+#define LSN_ERR_H
+
+enum lsn_err {
+	LSN_OK = 0,
+	LSN_ERR_BAD_JSON,          /* frame is not a JSON object */
+	LSN_ERR_BAD_REQUEST,       /* missing field, wrong type, value out of range */
+	LSN_ERR_UNKNOWN_OP,        /* op not in the protocol */
+	LSN_ERR_TOO_LARGE,         /* frame above the size cap */
+	LSN_ERR_NOT_LOGGED_IN,     /* op needs a logged-in device */
+	LSN_ERR_ALREADY_LOGGED_IN, /* login twice on one connection */
+	LSN_ERR_NO_CHALLENGE,      /* login without a fresh challenge */
+	LSN_ERR_BAD_SIGNATURE,     /* a signature does not verify */
+	LSN_ERR_INVITE_UNKNOWN,    /* invite code not issued here */
+	LSN_ERR_INVITE_USED,       /* invite already consumed */
+	LSN_ERR_INVITE_EXPIRED,    /* invite past its expiry */
+	LSN_ERR_UNKNOWN_DEVICE,    /* user/device pair not enrolled */
+	LSN_ERR_DEVICE_REVOKED,    /* device was revoked */
+	LSN_ERR_NOT_FOUND,         /* referenced object does not exist */
+	LSN_ERR_FORBIDDEN,         /* logged in, but not allowed */
+	LSN_ERR_CONFLICT,          /* object already exists / idempotency key reused differently */
+	LSN_ERR_INVALID_RPPS,      /* RPPS number fails its shape or check digit */
+	LSN_ERR_INVALID_FINESS,    /* FINESS number fails its shape or check digit */
+	LSN_ERR_RATE_LIMITED,      /* too many requests */
+	LSN_ERR_STORAGE,           /* the database refused; nothing was written */
+	LSN_ERR_SHUTTING_DOWN,     /* server is stopping; retry on another connection */
+	LSN_ERR_INTERNAL,          /* a bug; reported in the server log */
+	LSN_ERR__COUNT
+};
+
+/* Wire code, e.g. "bad_request". Never NULL. */
+const char *lsn_err_code(enum lsn_err err);
+
+/* A default human message that says what to do next. Never NULL. */
+const char *lsn_err_message(enum lsn_err err);
+
+/* Reverse mapping for clients; LSN_ERR_INTERNAL for an unknown string. */
+enum lsn_err lsn_err_from_code(const char *code);
+
+/* An error with a specific message for the user ("field \"user\": expected ..."). */
+struct lsn_status {
+	enum lsn_err err;
+	char msg[256];
+};
+
+/* Set st (if not NULL) and return err. A NULL fmt uses the default message. */
+enum lsn_err lsn_fail(struct lsn_status *st, enum lsn_err err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
