@@ -1,0 +1,121 @@
+/* test_config.c — the liaisond.conf parser: the shipped sample parses to the
+ * embedded defaults, every bad line is refused with its line number. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "lsn_config.h"
+
+static void
+test_sample_matches_defaults(void **state)
+{
+	struct config defaults, parsed;
+	struct lsn_status st = {0};
+	config_defaults(&defaults);
+	config_defaults(&parsed);
+	/* start the parsed copy from different values so the file must set them */
+	parsed.port = 1;
+	parsed.max_frame = 4096;
+	parsed.synchronous = STORE_SYNC_NORMAL;
+	parsed.invite_ttl_ms = 1;
+	parsed.production = true;
+	assert_int_equal(config_load_file(&parsed, LSN_SOURCE_DIR "/server/liaisond.conf.sample", &st),
+			 LSN_OK);
+	assert_int_equal(parsed.port, defaults.port);
+	assert_string_equal(parsed.listen, defaults.listen);
+	assert_string_equal(parsed.server_name, defaults.server_name);
+	assert_string_equal(parsed.data_dir, defaults.data_dir);
+	assert_string_equal(parsed.tls_cert, defaults.tls_cert);
+	assert_string_equal(parsed.tls_key, defaults.tls_key);
+	assert_int_equal(parsed.synchronous, defaults.synchronous);
+	assert_int_equal(parsed.max_frame, defaults.max_frame);
+	assert_int_equal(parsed.outq_max_bytes, defaults.outq_max_bytes);
+	assert_int_equal(parsed.outq_max_frames, defaults.outq_max_frames);
+	assert_int_equal(parsed.ping_after_s, defaults.ping_after_s);
+	assert_int_equal(parsed.hangup_after_s, defaults.hangup_after_s);
+	assert_int_equal(parsed.commit_delay_us, defaults.commit_delay_us);
+	assert_int_equal(parsed.invite_ttl_ms, defaults.invite_ttl_ms);
+	assert_int_equal(parsed.log_level, defaults.log_level);
+	assert_int_equal(parsed.production, defaults.production);
+}
+
+static void
+expect_refused(const char *text, const char *needle)
+{
+	struct config cfg;
+	struct lsn_status st = {0};
+	config_defaults(&cfg);
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_ERR_BAD_REQUEST);
+	if (strstr(st.msg, needle) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\"", st.msg, needle);
+}
+
+static void
+test_bad_lines(void **state)
+{
+	expect_refused("port = 0\n", "t.conf:1: port");
+	expect_refused("\n\nport = 70000\n", "t.conf:3:");
+	expect_refused("port = 12ab\n", "port");
+	expect_refused("port = -1\n", "port");
+	expect_refused("colour = blue\n", "unknown setting \"colour\"");
+	expect_refused("just words\n", "key = value");
+	expect_refused("synchronous = off\n", "full or normal");
+	expect_refused("max_frame = 1K\n", "4K to 16M");
+	expect_refused("max_frame = 99999999999999999999\n", "max_frame");
+	expect_refused("invite_ttl = forever\n", "duration");
+	expect_refused("listen = \n", "listen");
+	expect_refused("mode = chaos\n", "production or development");
+}
+
+static void
+test_good_lines(void **state)
+{
+	struct config cfg;
+	struct lsn_status st = {0};
+	const char *text = "# comment\n  port=8443  \r\nmax_frame = 1M\ninvite_ttl = 7d\n"
+			   "synchronous = normal\nmode = production\nserver_name = liaison.cpts.fr";
+	config_defaults(&cfg);
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(cfg.port, 8443);
+	assert_int_equal(cfg.max_frame, 1024 * 1024);
+	assert_int_equal(cfg.invite_ttl_ms, 7LL * 86400 * 1000);
+	assert_int_equal(cfg.synchronous, STORE_SYNC_NORMAL);
+	assert_true(cfg.production);
+	assert_string_equal(cfg.server_name, "liaison.cpts.fr");
+}
+
+static void
+test_durations(void **state)
+{
+	int64_t ms;
+	assert_true(config_parse_duration_ms("45s", &ms));
+	assert_int_equal(ms, 45000);
+	assert_true(config_parse_duration_ms("30m", &ms));
+	assert_int_equal(ms, 1800000);
+	assert_true(config_parse_duration_ms("72h", &ms));
+	assert_int_equal(ms, 72LL * 3600 * 1000);
+	assert_true(config_parse_duration_ms("10", &ms));
+	assert_int_equal(ms, 10000);
+	assert_false(config_parse_duration_ms("0s", &ms));
+	assert_false(config_parse_duration_ms("h", &ms));
+	assert_false(config_parse_duration_ms("", &ms));
+	assert_false(config_parse_duration_ms("5w", &ms));
+	assert_false(config_parse_duration_ms("99999999999d", &ms));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sample_matches_defaults),
+		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_good_lines),
+		cmocka_unit_test(test_durations),
+	};
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,311 @@
+/* test_store.c — the SQLite store: migrations from an empty database and
+ * from the previous schema version, invites (single use, expiry data),
+ * devices, idempotency records, savepoint rollback inside a batch. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *s;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/lsn-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/liaison.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->s);
+	char p[160];
+	const char *suffixes[] = {"", "-wal", "-shm"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct store *
+open_at(struct fixture *f, int version)
+{
+	struct store_options opt = {.sync = STORE_SYNC_FULL, .create = true, .migrate_to = version};
+	struct lsn_status st = {0};
+	struct store *s = NULL;
+	assert_int_equal(store_open(&s, f->path, &opt, &st), LSN_OK);
+	return s;
+}
+
+static struct store_org
+make_org(const char *finess)
+{
+	struct store_org org = {0};
+	randombytes_buf(org.id, sizeof org.id);
+	snprintf(org.name, sizeof org.name, "CPTS Test");
+	snprintf(org.finess, sizeof org.finess, "%s", finess);
+	snprintf(org.kind, sizeof org.kind, "cpts");
+	org.created_at = 1000;
+	return org;
+}
+
+static struct store_user
+make_user(const struct store_org *org, const char *rpps, const char *name)
+{
+	struct store_user u = {0};
+	randombytes_buf(u.id, sizeof u.id);
+	snprintf(u.rpps, sizeof u.rpps, "%s", rpps);
+	snprintf(u.name, sizeof u.name, "%s", name);
+	snprintf(u.profession, sizeof u.profession, "gp");
+	u.roles = 1;
+	randombytes_buf(u.ik, sizeof u.ik);
+	u.created_at = 2000;
+	u.org = *org;
+	return u;
+}
+
+static void
+count(const struct store_user *x, void *arg)
+{
+	(void)x;
+	(*(int *)arg)++;
+}
+
+static void
+test_migrate_empty(void **state)
+{
+	struct fixture *f = *state;
+	f->s = open_at(f, 0);
+	assert_int_equal(store_schema_version(f->s), store_schema_latest());
+	assert_true(store_schema_latest() >= 2);
+	struct lsn_status st = {0};
+	assert_int_equal(store_check(f->s, &st), LSN_OK);
+}
+
+static void
+test_migrate_from_previous(void **state)
+{
+	struct fixture *f = *state;
+	int previous = store_schema_latest() - 1;
+	struct store *old = open_at(f, previous);
+	assert_int_equal(store_schema_version(old), previous);
+	/* write data with the previous schema through raw SQL, as an older
+	 * liaisond would have */
+	sqlite3 *db;
+	store_close(old);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO orgs VALUES (x'00112233445566778899aabbccddeeff','CPTS Loire','450000005','cpts',1);"
+		"INSERT INTO users VALUES (x'0102030405060708090a0b0c0d0e0f10','10101010105','Dr HÉLÈNE Durand','gp',"
+		" x'00112233445566778899aabbccddeeff',1,zeroblob(32),2);",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	f->s = open_at(f, 0);
+	assert_int_equal(store_schema_version(f->s), store_schema_latest());
+	struct store_user u;
+	assert_int_equal(store_user_find_rpps(f->s, "10101010105", &u), LSN_OK);
+	assert_string_equal(u.name, "Dr HÉLÈNE Durand");
+	assert_string_equal(u.org.finess, "450000005");
+	/* the migrated row is searchable by its ASCII part */
+	struct store_user_query q = {.text = "durand", .limit = 10};
+	int hits = 0;
+	assert_int_equal(store_user_search(f->s, &q, count, &hits), LSN_OK);
+	assert_int_equal(hits, 1);
+}
+
+static void
+test_newer_database_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_at(f, 0);
+	store_close(s);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct store_options opt = {.sync = STORE_SYNC_FULL};
+	struct lsn_status st = {0};
+	assert_int_equal(store_open(&s, f->path, &opt, &st), LSN_ERR_STORAGE);
+	assert_non_null(strstr(st.msg, "newer liaisond"));
+}
+
+static void
+test_missing_database_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = {.sync = STORE_SYNC_FULL, .create = false};
+	struct lsn_status st = {0};
+	struct store *s = NULL;
+	assert_int_equal(store_open(&s, f->path, &opt, &st), LSN_ERR_NOT_FOUND);
+	assert_non_null(strstr(st.msg, "liaisond init"));
+	assert_null(s);
+}
+
+static void
+test_invite_single_use(void **state)
+{
+	struct fixture *f = *state;
+	f->s = open_at(f, 0);
+	struct store_org org = make_org("450000005");
+	assert_int_equal(store_org_create(f->s, &org), LSN_OK);
+	struct store_invite inv = {0}, got;
+	randombytes_buf(inv.hash, sizeof inv.hash);
+	snprintf(inv.name, sizeof inv.name, "Dr A");
+	snprintf(inv.profession, sizeof inv.profession, "gp");
+	memcpy(inv.org_id, org.id, sizeof org.id);
+	inv.roles = 1;
+	inv.created_at = 10;
+	inv.expires_at = 20;
+	assert_int_equal(store_invite_create(f->s, &inv), LSN_OK);
+	assert_int_equal(store_invite_get(f->s, inv.hash, &got), LSN_OK);
+	assert_int_equal(got.expires_at, 20);
+	assert_int_equal(got.used_at, 0);
+	assert_string_equal(got.rpps, "");
+	uint8_t user[16] = {1};
+	assert_int_equal(store_invite_consume(f->s, inv.hash, user, 15), LSN_OK);
+	assert_int_equal(store_invite_consume(f->s, inv.hash, user, 16), LSN_ERR_CONFLICT);
+	assert_int_equal(store_invite_get(f->s, inv.hash, &got), LSN_OK);
+	assert_int_equal(got.used_at, 15);
+	uint8_t other[32] = {9};
+	assert_int_equal(store_invite_get(f->s, other, &got), LSN_ERR_NOT_FOUND);
+}
+
+static void
+test_users_devices(void **state)
+{
+	struct fixture *f = *state;
+	f->s = open_at(f, 0);
+	struct store_org org = make_org("450000005");
+	assert_int_equal(store_org_create(f->s, &org), LSN_OK);
+	struct store_org dup = make_org("450000005");
+	assert_int_equal(store_org_create(f->s, &dup), LSN_ERR_CONFLICT);
+	struct store_user u = make_user(&org, "10101010105", "Dr Élodie Lefèvre");
+	assert_int_equal(store_user_create(f->s, &u), LSN_OK);
+	struct store_user again = make_user(&org, "10101010105", "Someone");
+	assert_int_equal(store_user_create(f->s, &again), LSN_ERR_CONFLICT);
+
+	struct store_device d = {0}, got;
+	randombytes_buf(d.id, sizeof d.id);
+	memcpy(d.user_id, u.id, sizeof u.id);
+	snprintf(d.name, sizeof d.name, "laptop");
+	randombytes_buf(d.dk, sizeof d.dk);
+	randombytes_buf(d.ak, sizeof d.ak);
+	randombytes_buf(d.ak_id, sizeof d.ak_id);
+	d.dk_ts = d.ak_ts = d.created_at = 3000;
+	assert_int_equal(store_device_create(f->s, &d), LSN_OK);
+	assert_int_equal(store_device_get(f->s, d.id, &got), LSN_OK);
+	assert_memory_equal(got.ak, d.ak, 32);
+	assert_int_equal(got.revoked_at, 0);
+	assert_int_equal(store_device_touch(f->s, d.id, 3500), LSN_OK);
+	assert_int_equal(store_device_revoke(f->s, d.id, 4000), LSN_OK);
+	assert_int_equal(store_device_revoke(f->s, d.id, 4001), LSN_ERR_CONFLICT);
+	assert_int_equal(store_device_get(f->s, d.id, &got), LSN_OK);
+	assert_int_equal(got.revoked_at, 4000);
+	assert_int_equal(got.last_seen_at, 3500);
+
+	/* accent- and case-insensitive search, RPPS prefix, LIKE metacharacters */
+	int hits = 0;
+	struct store_user_query q = {.text = "ELODIE lefevre", .limit = 10};
+	assert_int_equal(store_user_search(f->s, &q, count, &hits), LSN_OK);
+	assert_int_equal(hits, 1);
+	hits = 0;
+	q.text = "1010101";
+	assert_int_equal(store_user_search(f->s, &q, count, &hits), LSN_OK);
+	assert_int_equal(hits, 1);
+	hits = 0;
+	q.text = "%";
+	assert_int_equal(store_user_search(f->s, &q, count, &hits), LSN_OK);
+	assert_int_equal(hits, 0);
+}
+
+static void
+test_savepoint_rollback_in_batch(void **state)
+{
+	struct fixture *f = *state;
+	f->s = open_at(f, 0);
+	struct store_org a = make_org("450000005"), b = make_org("750012346");
+	assert_int_equal(store_batch_begin(f->s), LSN_OK);
+	assert_int_equal(store_req_begin(f->s), LSN_OK);
+	assert_int_equal(store_org_create(f->s, &a), LSN_OK);
+	store_req_end(f->s, true);
+	assert_int_equal(store_req_begin(f->s), LSN_OK);
+	assert_int_equal(store_org_create(f->s, &b), LSN_OK);
+	store_req_end(f->s, false);                 /* this request failed */
+	assert_int_equal(store_batch_commit(f->s), LSN_OK);
+	struct store_org got;
+	assert_int_equal(store_org_get(f->s, a.id, &got), LSN_OK);
+	assert_int_equal(store_org_get(f->s, b.id, &got), LSN_ERR_NOT_FOUND);
+	assert_false(store_in_batch(f->s));
+}
+
+static void
+test_batch_rollback_discards(void **state)
+{
+	struct fixture *f = *state;
+	f->s = open_at(f, 0);
+	struct store_org a = make_org("450000005");
+	assert_int_equal(store_batch_begin(f->s), LSN_OK);
+	assert_int_equal(store_org_create(f->s, &a), LSN_OK);
+	store_batch_rollback(f->s);
+	struct store_org got;
+	assert_int_equal(store_org_get(f->s, a.id, &got), LSN_ERR_NOT_FOUND);
+}
+
+static void
+test_idempotency(void **state)
+{
+	struct fixture *f = *state;
+	f->s = open_at(f, 0);
+	char *op = NULL, *reply = NULL;
+	assert_int_equal(store_idem_get(f->s, "device:x", "k1", &op, &reply), LSN_ERR_NOT_FOUND);
+	assert_int_equal(store_idem_put(f->s, "device:x", "k1", "enrol", "{\"a\":1}", 5), LSN_OK);
+	assert_int_equal(store_idem_put(f->s, "device:x", "k1", "enrol", "{}", 6), LSN_ERR_CONFLICT);
+	assert_int_equal(store_idem_get(f->s, "device:x", "k1", &op, &reply), LSN_OK);
+	assert_string_equal(op, "enrol");
+	assert_string_equal(reply, "{\"a\":1}");
+	free(op);
+	free(reply);
+	assert_int_equal(store_idem_get(f->s, "device:y", "k1", &op, &reply), LSN_ERR_NOT_FOUND);
+}
+
+int
+main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_previous, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_database_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invite_single_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_savepoint_rollback_in_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_rollback_discards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
