@@ -1,4 +1,5 @@
 /* config.c — defaults, the key = value file parser and flag overrides. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -150,8 +151,12 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 	enum lsn_err err = set_number(cfg, key, value, st);
 	if (err != LSN_ERR_NOT_FOUND)
 		return err;
-	if (strcmp(key, "listen") == 0)
+	if (strcmp(key, "listen") == 0) {
+		unsigned char addr[16];
+		if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1)
+			return bad_value(key, "an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::1", st);
 		return set_string(cfg->listen, sizeof cfg->listen, key, value, st);
+	}
 	if (strcmp(key, "server_name") == 0)
 		return set_string(cfg->server_name, sizeof cfg->server_name, key, value, st);
 	if (strcmp(key, "data_dir") == 0)

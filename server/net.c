@@ -540,7 +540,11 @@ net_create(struct lsn_status *st)
 	info.vhost_name = net.cfg->server_name;
 	info.ssl_cert_filepath = net.cfg->tls_cert;
 	info.ssl_private_key_filepath = net.cfg->tls_key;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	/* lws binds an IPv4 literal to the wildcard address when IPv6 is on:
+	 * keep IPv6 off for IPv4 listen addresses so 127.0.0.1 means loopback */
+	if (strchr(net.cfg->listen, ':') == NULL)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.retry_and_idle_policy = &net.retry;
 	info.count_threads = 1;
 	info.timeout_secs = 20;

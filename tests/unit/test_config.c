@@ -69,6 +69,8 @@ test_bad_lines(void **state)
 	expect_refused("max_frame = 99999999999999999999\n", "max_frame");
 	expect_refused("invite_ttl = forever\n", "duration");
 	expect_refused("listen = \n", "listen");
+	expect_refused("listen = lo\n", "IPv4 or IPv6 address");
+	expect_refused("listen = 127.0.0.256\n", "IPv4 or IPv6 address");
 	expect_refused("mode = chaos\n", "production or development");
 }
 

@@ -1,0 +1,34 @@
+/* cli.h — what every command of the liaison CLI shares: the global options,
+ * the exit codes and the command entry points. A newcomer starts here. */
+#ifndef LIAISON_CLI_H
+#define LIAISON_CLI_H
+
+#include <stdbool.h>
+
+/* Exit codes (docs: 0 success, 1 failure, 2 usage error). */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_FAIL = 1,
+	CLI_USAGE = 2,
+};
+
+/* Global options, valid before or after the command. */
+struct cli {
+	const char *profile;         /* --profile NAME, default "default" */
+	const char *ca_file;         /* --ca FILE */
+	const char *passphrase_file; /* --passphrase-file FILE */
+	bool json;                   /* --json: machine-readable output on stdout */
+};
+
+#define CLI_DEFAULT_PROFILE "default"
+#define CLI_TIMEOUT_MS      15000
+
+/* Commands. argv[0] is the command's own name; the return value is the
+ * process exit code. Each prints its own errors. */
+int cmd_enrol(const struct cli *cli, int argc, char **argv);
+int cmd_login(const struct cli *cli, int argc, char **argv);
+int cmd_whoami(const struct cli *cli, int argc, char **argv);
+int cmd_devices(const struct cli *cli, int argc, char **argv);
+int cmd_directory(const struct cli *cli, int argc, char **argv);
+
+#endif

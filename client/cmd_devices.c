@@ -1,0 +1,184 @@
+/* cmd_devices.c — "liaison devices": list your devices (op devices) and
+ * revoke one, signed with the identity key (op device_revoke). */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "args.h"
+#include "cli.h"
+#include "clock.h"
+#include "output.h"
+#include "session.h"
+#include "sigs.h"
+#include "user_view.h"
+#include "wire.h"
+
+static const char devices_help[] =
+	"usage: liaison [--profile NAME] devices [list]\n"
+	"       liaison [--profile NAME] devices revoke DEVICE_ID\n"
+	"\n"
+	"list    show your devices: id, name, created, last seen, revoked\n"
+	"revoke  revoke one of your devices (signed with your identity key); it can\n"
+	"        no longer log in. Revoking this device ends this profile's use.\n";
+
+static void
+add_device_row(struct out_table *t, json_t *device, const char *this_id)
+{
+	char created[32], seen[32], revoked[32] = "no", name[160];
+	const char *id = user_view_str(device, "id");
+	const char *device_name = user_view_str(device, "name");
+	int64_t revoked_at = user_view_int(device, "revoked_at");
+	snprintf(name, sizeof name, "%s%s", device_name ? device_name : "-",
+		 id && strcmp(id, this_id) == 0 ? " (this device)" : "");
+	if (revoked_at > 0)
+		out_time(revoked_at, revoked, sizeof revoked);
+	const char *cells[] = {
+		id,
+		name,
+		out_time(user_view_int(device, "created_at"), created, sizeof created),
+		out_time(user_view_int(device, "last_seen_at"), seen, sizeof seen),
+		revoked,
+	};
+	out_table_add(t, cells);
+}
+
+static int
+print_devices(const struct session *s, json_t *reply)
+{
+	static const char *const headers[] = {"DEVICE ID", "NAME", "CREATED", "LAST SEEN",
+					      "REVOKED"};
+	struct out_table *t = out_table_new(5, headers);
+	if (t == NULL) {
+		out_error("out of memory");
+		return CLI_FAIL;
+	}
+	char this_id[LSN_ID_HEX + 1];
+	lsn_id_to_hex(s->profile->device, this_id);
+	size_t i;
+	json_t *device;
+	json_array_foreach(json_object_get(reply, "devices"), i, device)
+		add_device_row(t, device, this_id);
+	out_table_print(t, stdout);
+	out_table_free(t);
+	return CLI_OK;
+}
+
+static int
+devices_list(const struct cli *cli, struct session *s)
+{
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	int rc;
+	if (conn_request(s->conn, "devices", NULL, &reply, &st) != LSN_OK) {
+		rc = out_fail(&st);
+	} else if (cli->json) {
+		json_object_del(reply, "id");
+		rc = out_json(reply);
+	} else {
+		rc = print_devices(s, reply);
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static json_t *
+revoke_body(const struct profile *p, const uint8_t device[LSN_ID_BYTES])
+{
+	uint8_t msg[LSN_SIGNED_MAX], sig[crypto_sign_BYTES], idem_raw[16];
+	char idem[2 * sizeof idem_raw + 1];
+	int64_t ts = lsn_clock_now_ms();
+	size_t len = lsn_signed_revoke(msg, p->user, device, (uint64_t)ts);
+	if (len == 0)
+		return NULL;
+	crypto_sign_detached(sig, NULL, msg, len, p->keys->ik_sk);
+	randombytes_buf(idem_raw, sizeof idem_raw);
+	sodium_bin2hex(idem, sizeof idem, idem_raw, sizeof idem_raw);
+	return json_pack("{s:s, s:o, s:I, s:o}", "idem", idem, "device", wire_id(device), "ts",
+			 (json_int_t)ts, "sig", wire_b64(sig, sizeof sig));
+}
+
+static void
+explain_revoke_error(struct lsn_status *st, const char *device_hex)
+{
+	if (st->err == LSN_ERR_NOT_FOUND)
+		lsn_fail(st, st->err, "device %s is not one of your devices (not_found): list them "
+			 "with liaison devices", device_hex);
+	else if (st->err == LSN_ERR_CONFLICT)
+		lsn_fail(st, st->err, "device %s is already revoked (conflict): nothing to do",
+			 device_hex);
+}
+
+static int
+devices_revoke(const struct cli *cli, struct session *s, const char *device_hex)
+{
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	uint8_t device[LSN_ID_BYTES];
+	if (!lsn_id_from_hex(device_hex, device))
+		return CLI_USAGE; /* checked by cmd_devices */
+	json_t *body = revoke_body(s->profile, device);
+	if (body == NULL) {
+		out_error("out of memory");
+		return CLI_FAIL;
+	}
+	if (conn_request(s->conn, "device_revoke", body, &reply, &st) != LSN_OK) {
+		explain_revoke_error(&st, device_hex);
+		return out_fail(&st);
+	}
+	int rc = CLI_OK;
+	char when[32];
+	if (cli->json) {
+		json_object_del(reply, "id");
+		rc = out_json(reply);
+	} else {
+		printf("Device %s revoked at %s.\n", device_hex,
+		       out_time(user_view_int(reply, "revoked_at"), when, sizeof when));
+		if (sodium_memcmp(device, s->profile->device, LSN_ID_BYTES) == 0)
+			printf("That was this device: profile \"%s\" can no longer log in.\n",
+			       s->profile->name);
+	}
+	json_decref(reply);
+	return rc;
+}
+
+int
+cmd_devices(const struct cli *cli, int argc, char **argv)
+{
+	const char *pos[2] = {NULL, NULL};
+	int n_pos = 0;
+	const struct args_opt opts[] = {{NULL, NULL, NULL}};
+	switch (args_parse(argc, argv, opts, pos, 2, &n_pos)) {
+	case ARGS_HELP:
+		fputs(devices_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	const char *sub = n_pos > 0 ? pos[0] : "list";
+	bool revoke = strcmp(sub, "revoke") == 0;
+	if (!revoke && strcmp(sub, "list") != 0) {
+		out_error("unknown devices command \"%s\"; use list or revoke", sub);
+		return CLI_USAGE;
+	}
+	if ((revoke && n_pos != 2) || (!revoke && n_pos > 1)) {
+		out_error(revoke ? "devices revoke needs one DEVICE_ID; see liaison devices --help"
+				 : "devices list takes no argument; see liaison devices --help");
+		return CLI_USAGE;
+	}
+	uint8_t device[LSN_ID_BYTES];
+	if (revoke && !lsn_id_from_hex(pos[1], device)) {
+		out_error("\"%s\" is not a device id (32 lowercase hex characters); see "
+			  "liaison devices list", pos[1]);
+		return CLI_USAGE;
+	}
+	struct session s;
+	int rc = session_start(cli, &s);
+	if (rc != CLI_OK)
+		return rc;
+	rc = revoke ? devices_revoke(cli, &s, pos[1]) : devices_list(cli, &s);
+	session_end(&s);
+	return rc;
+}

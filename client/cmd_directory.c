@@ -1,0 +1,167 @@
+/* cmd_directory.c — "liaison directory search": find enrolled professionals
+ * by name or RPPS prefix, profession and organisation (op directory_search). */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "output.h"
+#include "session.h"
+#include "user_view.h"
+
+#define DIRECTORY_QUERY_MAX 128
+
+static const char directory_help[] =
+	"usage: liaison [--profile NAME] directory search [QUERY] [--profession CODE]\n"
+	"                                [--org ORG_ID] [--limit N]\n"
+	"\n"
+	"Search enrolled professionals. QUERY matches part of a name (any case) or the\n"
+	"start of an RPPS number. Filters combine.\n"
+	"\n"
+	"  --profession CODE  one of the profession codes below\n"
+	"  --org ORG_ID       organisation id (32 hex characters)\n"
+	"  --limit N          at most N results, 1 to 100 (default 50)\n"
+	"\n"
+	"Profession codes:\n";
+
+struct search_opts {
+	const char *query;
+	const char *profession;
+	const char *org;
+	const char *limit_text;
+	long limit;
+};
+
+static void
+print_help(void)
+{
+	fputs(directory_help, stdout);
+	for (size_t i = 0; lsn_profession_at(i); i++)
+		printf("  %-20s %s\n", lsn_profession_at(i)->code, lsn_profession_at(i)->label_fr);
+}
+
+/* Check the filters before any network work; exit code or CLI_OK. */
+static int
+check_filters(struct search_opts *o)
+{
+	uint8_t org[LSN_ID_BYTES];
+	if (o->query && (strlen(o->query) > DIRECTORY_QUERY_MAX || o->query[0] == '\0')) {
+		out_error("the search text must have 1 to %d characters", DIRECTORY_QUERY_MAX);
+		return CLI_USAGE;
+	}
+	if (o->profession && lsn_profession_find(o->profession) == NULL) {
+		out_error("unknown profession \"%s\"; see liaison directory search --help for "
+			  "the codes", o->profession);
+		return CLI_USAGE;
+	}
+	if (o->org && !lsn_id_from_hex(o->org, org)) {
+		out_error("\"%s\" is not an organisation id (32 lowercase hex characters)", o->org);
+		return CLI_USAGE;
+	}
+	if (o->limit_text && !args_int(o->limit_text, 1, 100, &o->limit)) {
+		out_error("--limit must be a number from 1 to 100");
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+static int
+parse_search(int argc, char **argv, struct search_opts *o)
+{
+	const struct args_opt opts[] = {
+		{"--profession", &o->profession, NULL},
+		{"--org", &o->org, NULL},
+		{"--limit", &o->limit_text, NULL},
+		{NULL, NULL, NULL},
+	};
+	const char *pos[2] = {NULL, NULL};
+	int n_pos = 0;
+	switch (args_parse(argc, argv, opts, pos, 2, &n_pos)) {
+	case ARGS_HELP:
+		print_help();
+		return -1;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	if (n_pos == 0 || strcmp(pos[0], "search") != 0) {
+		out_error(n_pos == 0 ? "directory needs a command: search"
+				     : "unknown directory command; use: directory search [QUERY]");
+		return CLI_USAGE;
+	}
+	o->query = pos[1];
+	return check_filters(o);
+}
+
+static json_t *
+search_body(const struct search_opts *o)
+{
+	json_t *body = json_object();
+	if (body == NULL)
+		return NULL;
+	if (o->query)
+		json_object_set_new(body, "q", json_string(o->query));
+	if (o->profession)
+		json_object_set_new(body, "profession", json_string(o->profession));
+	if (o->org)
+		json_object_set_new(body, "org", json_string(o->org));
+	if (o->limit_text)
+		json_object_set_new(body, "limit", json_integer(o->limit));
+	return body;
+}
+
+static int
+print_users(json_t *reply)
+{
+	static const char *const headers[] = {"NAME", "PROFESSION", "RPPS", "ORGANISATION",
+					      "USER ID"};
+	struct out_table *t = out_table_new(5, headers);
+	if (t == NULL) {
+		out_error("out of memory");
+		return CLI_FAIL;
+	}
+	size_t i;
+	json_t *user;
+	json_t *users = json_object_get(reply, "users");
+	json_array_foreach(users, i, user) {
+		const char *cells[] = {user_view_str(user, "name"), user_view_profession(user),
+				       user_view_str(user, "rpps"), user_view_org_name(user),
+				       user_view_str(user, "id")};
+		out_table_add(t, cells);
+	}
+	if (json_array_size(users) == 0)
+		puts("No one found.");
+	else
+		out_table_print(t, stdout);
+	out_table_free(t);
+	return CLI_OK;
+}
+
+int
+cmd_directory(const struct cli *cli, int argc, char **argv)
+{
+	struct search_opts o;
+	memset(&o, 0, sizeof o);
+	int rc = parse_search(argc, argv, &o);
+	if (rc < 0)
+		return CLI_OK;
+	if (rc != CLI_OK)
+		return rc;
+	struct session s;
+	if ((rc = session_start(cli, &s)) != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (conn_request(s.conn, "directory_search", search_body(&o), &reply, &st) != LSN_OK) {
+		rc = out_fail(&st);
+	} else if (cli->json) {
+		json_object_del(reply, "id");
+		rc = out_json(reply);
+	} else {
+		rc = print_users(reply);
+	}
+	json_decref(reply);
+	session_end(&s);
+	return rc;
+}

@@ -1,0 +1,390 @@
+/* cmd_enrol.c — "liaison enrol": redeem an invite, create this device's keys
+ * (IK, DK, AK; CRYPTO.md §1), register them, save the profile, log in. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "args.h"
+#include "clock.h"
+#include "cli.h"
+#include "conn.h"
+#include "invite.h"
+#include "output.h"
+#include "passphrase.h"
+#include "profile.h"
+#include "session.h"
+#include "sigs.h"
+#include "url.h"
+#include "user_view.h"
+#include "wire.h"
+
+#define DEVICE_NAME_MAX 64
+#define CA_PEM_MAX      (64 * 1024)
+
+static const char enrol_help[] =
+	"usage: liaison [--profile NAME] enrol --server wss://HOST:PORT --invite CODE\n"
+	"                                      [--device-name NAME] [--yes]\n"
+	"\n"
+	"Enrol this device with a one-time invite from your administrator. The invite\n"
+	"fixes your name, RPPS number, profession, organisation and roles; they are\n"
+	"shown for confirmation (skipped with --yes or when stdin is not a terminal).\n"
+	"Creates the device's keys, sealed under a passphrase you choose (at least 8\n"
+	"characters), in a new profile (default \"default\"), then logs in.\n"
+	"\n"
+	"  --server URL        the liaisond server, e.g. wss://liaison.example.org:7443\n"
+	"  --invite CODE       the invite code, e.g. 7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ\n"
+	"  --device-name NAME  a name for this device (default: the host name)\n"
+	"  --yes               do not ask for confirmation\n";
+
+struct enrol_opts {
+	const char *server;
+	const char *invite;
+	const char *device_name;
+	bool yes;
+	char code[LSN_INVITE_TEXT + 1];     /* canonical form of the invite */
+	char host_name[DEVICE_NAME_MAX + 1];
+};
+
+/* Certificates made for the enrol request. */
+struct enrol_certs {
+	uint8_t dk_sig[crypto_sign_BYTES];
+	uint8_t ak_sig[crypto_sign_BYTES];
+	char idem[2 * 16 + 1];
+};
+
+static const char *
+default_device_name(struct enrol_opts *o)
+{
+	if (gethostname(o->host_name, sizeof o->host_name) != 0 || o->host_name[0] == '\0')
+		return "liaison-cli";
+	o->host_name[sizeof o->host_name - 1] = '\0';
+	return o->host_name;
+}
+
+static int
+parse_enrol_args(int argc, char **argv, struct enrol_opts *o)
+{
+	const struct args_opt opts[] = {
+		{"--server", &o->server, NULL},
+		{"--invite", &o->invite, NULL},
+		{"--device-name", &o->device_name, NULL},
+		{"--yes", NULL, &o->yes},
+		{NULL, NULL, NULL},
+	};
+	int n_pos = 0;
+	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
+	case ARGS_HELP:
+		fputs(enrol_help, stdout);
+		return -1;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	if (o->server == NULL || o->invite == NULL) {
+		out_error("enrol needs --server wss://HOST:PORT and --invite CODE; see "
+			  "liaison enrol --help");
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* Values the user typed: checked here so a typo costs no round trip. */
+static int
+check_enrol_values(struct enrol_opts *o)
+{
+	struct url url;
+	struct lsn_status st = {0};
+	uint8_t raw[LSN_INVITE_BYTES];
+	if (url_parse(o->server, &url, &st) != LSN_OK) {
+		out_error("%s", st.msg);
+		return CLI_USAGE;
+	}
+	if (!lsn_invite_parse(o->invite, raw)) {
+		out_error("\"%s\" is not an invite code: it has 24 letters and digits, like "
+			  "7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ; check it with your administrator",
+			  o->invite);
+		return CLI_USAGE;
+	}
+	lsn_invite_format(raw, o->code);
+	sodium_memzero(raw, sizeof raw);
+	if (o->device_name == NULL)
+		o->device_name = default_device_name(o);
+	if (!lsn_display_text_valid(o->device_name, DEVICE_NAME_MAX)) {
+		out_error("invalid device name: use 1-%d characters without control characters",
+			  DEVICE_NAME_MAX);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* The PEM text of the CA file, to save in the profile (NULL: system store). */
+static enum lsn_err
+read_ca_pem(const struct conn_ca *ca, char **pem, struct lsn_status *st)
+{
+	*pem = NULL;
+	if (ca->file == NULL)
+		return LSN_OK;
+	FILE *f = fopen(ca->file, "rb");
+	char *buf = malloc(CA_PEM_MAX + 1);
+	size_t len = f && buf ? fread(buf, 1, CA_PEM_MAX + 1, f) : 0;
+	if (f)
+		fclose(f);
+	if (buf == NULL || len == 0 || len > CA_PEM_MAX) {
+		free(buf);
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
+				"cannot read a PEM certificate (up to 64 KiB) from %s", ca->file);
+	}
+	buf[len] = '\0';
+	if (strstr(buf, "-----BEGIN CERTIFICATE-----") == NULL || strlen(buf) != len) {
+		free(buf);
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
+				"%s is not a PEM certificate; pass the CA with --ca FILE", ca->file);
+	}
+	*pem = buf;
+	return LSN_OK;
+}
+
+/* "Enrolling as NAME, PROFESSION at ORG, roles ..." on stdout (stderr with --json). */
+static void
+show_invite(const struct cli *cli, json_t *info)
+{
+	FILE *f = cli->json ? stderr : stdout;
+	char roles[128], expires[32];
+	const char *rpps = user_view_str(info, "rpps");
+	fputs("Enrolling as ", f);
+	out_text(f, user_view_str(info, "name"));
+	fputs(", ", f);
+	out_text(f, user_view_profession(info));
+	if (rpps) {
+		fputs(" (RPPS ", f);
+		out_text(f, rpps);
+		fputc(')', f);
+	}
+	fputs(" at ", f);
+	out_text(f, user_view_org_name(info) ? user_view_org_name(info) : "?");
+	fputs(", roles ", f);
+	out_text(f, user_view_roles(info, roles, sizeof roles));
+	fprintf(f, "; invite valid until %s.\n",
+		out_time(user_view_int(info, "expires_at"), expires, sizeof expires));
+	fflush(f);
+}
+
+/* Ask on a terminal; without one (scripts) the answer is yes. */
+static bool
+confirmed(const struct enrol_opts *o)
+{
+	if (o->yes || !isatty(STDIN_FILENO))
+		return true;
+	fputs("Is this you, and enrol this device? [y/N] ", stderr);
+	fflush(stderr);
+	char answer[16] = "";
+	if (fgets(answer, sizeof answer, stdin) == NULL)
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y' || answer[0] == 'o' || answer[0] == 'O';
+}
+
+/* Fresh ids and keys into p, and the certificates IK → DK → AK. */
+static enum lsn_err
+make_device(struct profile *p, struct enrol_certs *certs, struct lsn_status *st)
+{
+	uint8_t msg[LSN_SIGNED_MAX];
+	p->keys = profile_keys_new();
+	if (p->keys == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	lsn_id_random(p->user);
+	lsn_id_random(p->device);
+	lsn_id_random(p->ak_id);
+	crypto_sign_keypair(p->ik_pk, p->keys->ik_sk);
+	crypto_sign_keypair(p->dk_pk, p->keys->dk_sk);
+	crypto_kx_keypair(p->ak_pk, p->keys->ak_sk);
+	p->created_at = p->dk_ts = p->ak_ts = lsn_clock_now_ms();
+	size_t len = lsn_signed_device_cert(msg, p->user, p->device, p->dk_pk, (uint64_t)p->dk_ts);
+	if (len == 0)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot build the device certificate");
+	crypto_sign_detached(certs->dk_sig, NULL, msg, len, p->keys->ik_sk);
+	len = lsn_signed_ak_cert(msg, p->device, p->ak_id, p->ak_pk, (uint64_t)p->ak_ts);
+	if (len == 0)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot build the agreement key certificate");
+	crypto_sign_detached(certs->ak_sig, NULL, msg, len, p->keys->dk_sk);
+	uint8_t idem[16];
+	randombytes_buf(idem, sizeof idem);
+	sodium_bin2hex(certs->idem, sizeof certs->idem, idem, sizeof idem);
+	return LSN_OK;
+}
+
+static json_t *
+enrol_body(const struct profile *p, const struct enrol_opts *o, const struct enrol_certs *c)
+{
+	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o}",
+			 "idem", c->idem, "code", o->code,
+			 "user", wire_id(p->user), "device", wire_id(p->device),
+			 "device_name", p->device_name,
+			 "ik", wire_b64(p->ik_pk, sizeof p->ik_pk),
+			 "dk", wire_b64(p->dk_pk, sizeof p->dk_pk), "dk_ts", (json_int_t)p->dk_ts,
+			 "dk_sig", wire_b64(c->dk_sig, sizeof c->dk_sig),
+			 "ak_id", wire_id(p->ak_id), "ak", wire_b64(p->ak_pk, sizeof p->ak_pk),
+			 "ak_ts", (json_int_t)p->ak_ts,
+			 "ak_sig", wire_b64(c->ak_sig, sizeof c->ak_sig));
+}
+
+/* Send enrol; if the connection is lost before the reply, reconnect and
+ * send the same request again: the idem key makes the retry safe. */
+static enum lsn_err
+send_enrol(struct conn **c, const struct conn_ca *ca, const struct profile *p,
+	   const struct enrol_opts *o, const struct enrol_certs *certs, json_t **reply,
+	   struct lsn_status *st)
+{
+	for (int attempt = 0;; attempt++) {
+		json_t *body = enrol_body(p, o, certs);
+		if (body == NULL)
+			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		enum lsn_err err = conn_request(*c, "enrol", body, reply, st);
+		if (err == LSN_OK || conn_alive(*c) || attempt == 1)
+			return err;
+		conn_close(*c);
+		*c = NULL;
+		struct lsn_status again;
+		if (conn_open(o->server, ca, CLI_TIMEOUT_MS, c, &again) != LSN_OK)
+			return err; /* report the first failure */
+	}
+}
+
+/* Everything an enrolment holds, released by enrol_state_free. */
+struct enrol_state {
+	struct profile *profile;
+	struct conn_ca ca;
+	struct conn *conn;
+	json_t *invite_info;
+	json_t *enrol_reply;
+	json_t *login_reply;
+};
+
+static void
+enrol_state_free(struct enrol_state *s)
+{
+	json_decref(s->invite_info);
+	json_decref(s->enrol_reply);
+	json_decref(s->login_reply);
+	conn_close(s->conn);
+	profile_close(s->profile); /* removes a reserved profile never committed */
+}
+
+/* Reserve the profile, connect, and read what the invite is for. */
+static enum lsn_err
+enrol_prepare(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s,
+	      struct lsn_status *st)
+{
+	enum lsn_err err = profile_reserve(cli->profile, &s->profile, st);
+	if (err == LSN_OK)
+		err = session_choose_ca(cli, NULL, &s->ca, st);
+	if (err == LSN_OK)
+		err = read_ca_pem(&s->ca, &s->profile->ca_pem, st);
+	if (err == LSN_OK)
+		err = conn_open(o->server, &s->ca, CLI_TIMEOUT_MS, &s->conn, st);
+	if (err == LSN_OK) {
+		json_t *body = json_pack("{s:s}", "code", o->code);
+		err = conn_request(s->conn, "invite_info", body, &s->invite_info, st);
+	}
+	return err;
+}
+
+/* Make the keys, write the sealed profile aside, register, then commit it. */
+static enum lsn_err
+enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s,
+	       struct lsn_status *st)
+{
+	struct profile *p = s->profile;
+	struct enrol_certs certs;
+	char *pass = NULL;
+	enum lsn_err err = passphrase_get(cli->passphrase_file, p->name, true, &pass, st);
+	if (err == LSN_OK)
+		err = make_device(p, &certs, st);
+	if (err == LSN_OK) {
+		p->server_url = strdup(o->server);
+		p->server_name = strdup(conn_hello(s->conn)->server);
+		p->device_name = strdup(o->device_name);
+		if (!p->server_url || !p->server_name || !p->device_name)
+			err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	}
+	if (err == LSN_OK)
+		err = profile_write_new(p, pass, st);
+	passphrase_free(pass);
+	if (err == LSN_OK)
+		err = send_enrol(&s->conn, &s->ca, p, o, &certs, &s->enrol_reply, st);
+	if (err == LSN_OK)
+		err = profile_commit_new(p, st);
+	return err;
+}
+
+static int
+enrol_report(const struct cli *cli, struct enrol_state *s)
+{
+	const struct profile *p = s->profile;
+	json_t *reply = s->login_reply ? s->login_reply : s->enrol_reply;
+	if (cli->json) {
+		json_object_del(reply, "id");
+		json_object_set_new(reply, "profile", json_string(p->name));
+		json_object_set_new(reply, "server", json_string(p->server_url));
+		json_object_set_new(reply, "server_name", json_string(p->server_name));
+		return out_json(reply);
+	}
+	char device[LSN_ID_HEX + 1];
+	json_t *user = json_object_get(reply, "user");
+	lsn_id_to_hex(p->device, device);
+	fputs("Enrolled as ", stdout);
+	out_text(stdout, user_view_str(user, "name"));
+	fputs(" (", stdout);
+	out_text(stdout, user_view_profession(user));
+	fputs(") at ", stdout);
+	out_text(stdout, user_view_org_name(user) ? user_view_org_name(user) : "?");
+	printf(".\nDevice ID %s (\"", device);
+	out_text(stdout, p->device_name);
+	printf("\"), profile \"%s\", server %s (", p->name, p->server_name);
+	out_text(stdout, p->server_url);
+	puts(").");
+	return CLI_OK;
+}
+
+static int
+enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s)
+{
+	struct lsn_status st = {0};
+	if (enrol_prepare(cli, o, s, &st) != LSN_OK)
+		return out_fail(&st);
+	show_invite(cli, s->invite_info);
+	if (!confirmed(o)) {
+		out_error("enrolment cancelled; nothing was changed and the invite is still valid");
+		return CLI_FAIL;
+	}
+	if (enrol_register(cli, o, s, &st) != LSN_OK)
+		return out_fail(&st);
+	if (session_login(s->profile, s->conn, &s->login_reply, &st) != LSN_OK) {
+		out_error("enrolled and saved profile \"%s\", but the first login failed: %s",
+			  s->profile->name, st.msg);
+		return CLI_FAIL;
+	}
+	return enrol_report(cli, s);
+}
+
+int
+cmd_enrol(const struct cli *cli, int argc, char **argv)
+{
+	struct enrol_opts o;
+	memset(&o, 0, sizeof o);
+	int rc = parse_enrol_args(argc, argv, &o);
+	if (rc < 0)
+		return CLI_OK; /* --help */
+	if (rc == CLI_OK)
+		rc = check_enrol_values(&o);
+	if (rc != CLI_OK)
+		return rc;
+	struct enrol_state s;
+	memset(&s, 0, sizeof s);
+	rc = enrol_run(cli, &o, &s);
+	enrol_state_free(&s);
+	return rc;
+}

@@ -1,0 +1,558 @@
+/* conn.c — the libwebsockets client: TLS connection, hello, synchronous
+ * request/reply, fragment reassembly, buffered events, close handling. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <libwebsockets.h>
+#include <sodium.h>
+
+#include "conn.h"
+#include "conn_diag.h"
+#include "server_error.h"
+#include "url.h"
+#include "wire.h"
+
+enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
+
+/* A queued outgoing text frame, with LWS_PRE bytes of headroom for lws. */
+struct conn_frame {
+	struct conn_frame *next;
+	size_t len;
+	unsigned char data[];
+};
+
+struct conn {
+	struct lws_context *ctx;
+	struct lws *wsi;
+	enum conn_state state;
+	struct url url;
+	char url_text[300];
+	char ca_label[320];
+	int timeout_ms;
+	lws_sorted_usec_list_t deadline;
+	bool timed_out;
+
+	char failure[300];      /* first local failure, shown to the user */
+	int close_code;         /* from the server's close frame, 0 if none */
+	char close_reason[124];
+
+	char *rx;               /* reassembly of a fragmented message */
+	size_t rx_len, rx_cap;
+
+	struct conn_frame *tx_head, *tx_tail;
+	bool want_close;
+
+	int64_t next_id;
+	int64_t awaited_id;     /* -1 when no request is outstanding */
+	json_t *reply;
+
+	bool hello_seen;
+	struct conn_hello hello;
+
+	json_t *events[CONN_EVENTS_MAX];
+	size_t ev_head, ev_count;
+	uint64_t ev_dropped;
+};
+
+static void
+set_failure(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+set_failure(struct conn *c, const char *fmt, ...)
+{
+	if (c->failure[0])
+		return; /* the first cause is the useful one */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->failure, sizeof c->failure, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- incoming ----------------------------------------------------------- */
+
+static void
+queue_event(struct conn *c, json_t *ev)
+{
+	if (c->ev_count == CONN_EVENTS_MAX) {
+		json_decref(c->events[c->ev_head]);
+		c->ev_head = (c->ev_head + 1) % CONN_EVENTS_MAX;
+		c->ev_count--;
+		c->ev_dropped++;
+	}
+	c->events[(c->ev_head + c->ev_count) % CONN_EVENTS_MAX] = json_incref(ev);
+	c->ev_count++;
+}
+
+static void
+take_hello(struct conn *c, json_t *root)
+{
+	struct lsn_status st;
+	const char *server = NULL, *version = NULL;
+	if (wire_get_text(root, "server", true, LSN_SERVER_NAME_MAX, &server, &st) != LSN_OK ||
+	    wire_get_int(root, "protocol", true, 0, INT32_MAX, &c->hello.protocol, &st) != LSN_OK ||
+	    wire_get_str(root, "version", false, sizeof c->hello.version - 1, &version, &st) !=
+		    LSN_OK ||
+	    wire_get_int(root, "max_frame", false, 1, INT32_MAX, &c->hello.max_frame, &st) !=
+		    LSN_OK ||
+	    wire_get_b64(root, "challenge", false, c->hello.challenge, LSN_CHALLENGE_BYTES, &st) !=
+		    LSN_OK) {
+		set_failure(c, "the server at %s sent an invalid hello (%s); is it a liaisond "
+			    "server of a matching version?", c->url_text, st.msg);
+		return;
+	}
+	snprintf(c->hello.server, sizeof c->hello.server, "%s", server);
+	snprintf(c->hello.version, sizeof c->hello.version, "%s", version ? version : "?");
+	c->hello.challenge_fresh = json_object_get(root, "challenge") != NULL &&
+				   !json_is_null(json_object_get(root, "challenge"));
+	c->hello_seen = true;
+}
+
+/* One complete text message from the server. */
+static void
+dispatch(struct conn *c, const char *buf, size_t len)
+{
+	struct wire_frame fr;
+	struct lsn_status st;
+	if (wire_decode_frame(buf, len, &fr, &st) != LSN_OK) {
+		conn_diag_debug("ignoring an unreadable frame from the server: %s", st.msg);
+	} else if (fr.kind == WIRE_EVENT) {
+		if (!c->hello_seen && strcmp(fr.ev, "hello") == 0)
+			take_hello(c, fr.root);
+		else
+			queue_event(c, fr.root);
+	} else if (c->awaited_id >= 0 && c->reply == NULL &&
+		   (fr.id == c->awaited_id || fr.id < 0)) {
+		/* replies come in request order, so an id-null error (too_large) is ours */
+		c->reply = json_incref(fr.root);
+	} else {
+		conn_diag_debug("ignoring a reply to request %lld", (long long)fr.id);
+	}
+	wire_frame_free(&fr);
+}
+
+static int
+on_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
+{
+	if (len > CONN_RX_MAX - c->rx_len) {
+		set_failure(c, "the server sent a message larger than %u MiB; closing",
+			    CONN_RX_MAX >> 20);
+		return -1;
+	}
+	if (c->rx_len + len + 1 > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : 4096;
+		while (cap < c->rx_len + len + 1)
+			cap *= 2;
+		char *grown = realloc(c->rx, cap);
+		if (grown == NULL) {
+			set_failure(c, "out of memory reading from the server");
+			return -1;
+		}
+		c->rx = grown;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (!lws_is_final_fragment(wsi))
+		return 0;
+	if (lws_frame_is_binary(wsi))
+		conn_diag_debug("ignoring a binary message from the server");
+	else
+		dispatch(c, c->rx, c->rx_len);
+	c->rx_len = 0;
+	return 0;
+}
+
+static void
+on_peer_close(struct conn *c, const unsigned char *in, size_t len)
+{
+	if (len < 2)
+		return;
+	c->close_code = (in[0] << 8) | in[1];
+	size_t reason_len = len - 2 < sizeof c->close_reason - 1 ? len - 2
+								   : sizeof c->close_reason - 1;
+	memcpy(c->close_reason, in + 2, reason_len);
+	c->close_reason[reason_len] = '\0';
+}
+
+/* ---- outgoing ----------------------------------------------------------- */
+
+static int
+on_writeable(struct conn *c, struct lws *wsi)
+{
+	struct conn_frame *f = c->tx_head;
+	if (f == NULL) {
+		if (!c->want_close)
+			return 0;
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"bye", 3);
+		return -1;
+	}
+	c->tx_head = f->next;
+	if (c->tx_head == NULL)
+		c->tx_tail = NULL;
+	int n = lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
+	bool short_write = n < (int)f->len;
+	free(f);
+	if (short_write) {
+		set_failure(c, "cannot send to %s: the connection failed", c->url_text);
+		return -1;
+	}
+	if (c->tx_head || c->want_close)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static bool
+queue_frame(struct conn *c, const char *text, size_t len)
+{
+	struct conn_frame *f = malloc(sizeof *f + LWS_PRE + len);
+	if (f == NULL)
+		return false;
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data + LWS_PRE, text, len);
+	if (c->tx_tail)
+		c->tx_tail->next = f;
+	else
+		c->tx_head = f;
+	c->tx_tail = f;
+	lws_callback_on_writable(c->wsi);
+	return true;
+}
+
+/* ---- the lws callback --------------------------------------------------- */
+
+static int
+conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+	      size_t len)
+{
+	struct conn *c = lws_context_user(lws_get_context(wsi));
+	if (c == NULL)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		conn_diag_connect_error(c->failure, sizeof c->failure, c->url_text,
+					    c->url.host, c->url.port, c->ca_label, in, len);
+		c->state = CONN_CLOSED;
+		c->wsi = NULL;
+		break;
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		c->state = CONN_OPEN;
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		return on_receive(c, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return on_writeable(c, wsi);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		on_peer_close(c, in, len);
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (wsi == c->wsi) {
+			c->state = CONN_CLOSED;
+			c->wsi = NULL;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols conn_protocols[] = {
+	{LSN_PROTOCOL_NAME, conn_callback, 0, 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ---- waiting on the event loop ------------------------------------------ */
+
+static void
+on_deadline(lws_sorted_usec_list_t *sul)
+{
+	struct conn *c = lws_container_of(sul, struct conn, deadline);
+	c->timed_out = true;
+}
+
+/* Service the loop until done(c), the connection closes or timeout_ms pass. */
+static bool
+conn_wait(struct conn *c, bool (*done)(const struct conn *), int timeout_ms)
+{
+	c->timed_out = false;
+	lws_sul_schedule(c->ctx, 0, &c->deadline, on_deadline,
+			 (lws_usec_t)timeout_ms * LWS_US_PER_MS);
+	while (!done(c) && !c->timed_out && c->state != CONN_CLOSED)
+		if (lws_service(c->ctx, 0) < 0)
+			break;
+	lws_sul_schedule(c->ctx, 0, &c->deadline, on_deadline, LWS_SET_TIMER_USEC_CANCEL);
+	return done(c);
+}
+
+static bool
+hello_done(const struct conn *c)
+{
+	return c->hello_seen || c->failure[0];
+}
+
+static bool
+reply_done(const struct conn *c)
+{
+	return c->reply != NULL || c->failure[0];
+}
+
+static bool
+closed_done(const struct conn *c)
+{
+	return c->state == CONN_CLOSED;
+}
+
+/* Why the connection is unusable, as a user-facing message; op is the
+ * request being made, NULL while connecting. */
+static enum lsn_err
+lost(struct conn *c, const char *op, struct lsn_status *st)
+{
+	if (c->failure[0])
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", c->failure);
+	if (c->close_code)
+		return server_error_close(st, c->close_code, c->close_reason);
+	if (c->timed_out && op == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL,
+				"no answer from %s within %d s while connecting; check that liaisond "
+				"is running and reachable, then retry", c->url_text, c->timeout_ms / 1000);
+	if (c->timed_out)
+		return lsn_fail(st, LSN_ERR_INTERNAL,
+				"no reply from %s to the \"%s\" request within %d s; check the "
+				"server, then retry", c->url_text, op, c->timeout_ms / 1000);
+	return lsn_fail(st, LSN_ERR_INTERNAL,
+			"the connection to %s was closed %s%s%s; retry, and check the server if "
+			"it happens again", c->url_text, op ? "during the \"" : "while connecting",
+			op ? op : "", op ? "\" request" : "");
+}
+
+/* ---- open, request, close ----------------------------------------------- */
+
+/* lws indexes its descriptor table by fd number: size it from the limit. */
+static int
+fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 65536)
+		return 65536;
+	return rl.rlim_cur < 64 ? 64 : (int)rl.rlim_cur;
+}
+
+static enum lsn_err
+create_context(struct conn *c, const struct conn_ca *ca, struct lsn_status *st)
+{
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = conn_protocols;
+	info.gid = -1;
+	info.uid = -1;
+	info.user = c;
+	info.fd_limit_per_thread = (unsigned int)fd_limit();
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (ca && ca->file) {
+		info.client_ssl_ca_filepath = ca->file;
+		info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	} else if (ca && ca->pem) {
+		/* lws 4.1 loads one certificate from memory, replacing the store */
+		info.client_ssl_ca_mem = ca->pem;
+		info.client_ssl_ca_mem_len = (unsigned int)strlen(ca->pem);
+		info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	}
+	c->ctx = lws_create_context(&info);
+	if (c->ctx && conn_diag_ca_load_failed())
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
+				"cannot load %s: it is not a PEM certificate; pass the server's CA "
+				"certificate (PEM) with --ca FILE", c->ca_label);
+	if (c->ctx == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL,
+				"cannot set up TLS with the certificate authority %s (%s); pass a "
+				"readable PEM CA certificate with --ca FILE", c->ca_label,
+				conn_diag_last_error());
+	return LSN_OK;
+}
+
+static enum lsn_err
+start_connect(struct conn *c, struct lsn_status *st)
+{
+	struct lws_client_connect_info cci;
+	memset(&cci, 0, sizeof cci);
+	cci.context = c->ctx;
+	cci.address = c->url.host;
+	cci.port = c->url.port;
+	cci.path = c->url.path;
+	cci.host = c->url.host;
+	cci.origin = c->url.host;
+	cci.protocol = LSN_PROTOCOL_NAME;
+	/* verification stays on: no ALLOW_SELFSIGNED, no SKIP_..._HOSTNAME_CHECK */
+	cci.ssl_connection = LCCSCF_USE_SSL;
+	cci.pwsi = &c->wsi;
+	if (lws_client_connect_via_info(&cci) == NULL && c->failure[0] == '\0')
+		conn_diag_connect_error(c->failure, sizeof c->failure, c->url_text,
+					    c->url.host, c->url.port, c->ca_label, NULL, 0);
+	if (c->failure[0])
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", c->failure);
+	return LSN_OK;
+}
+
+static enum lsn_err
+await_hello(struct conn *c, struct lsn_status *st)
+{
+	if (!conn_wait(c, hello_done, c->timeout_ms) || c->failure[0])
+		return lost(c, NULL, st);
+	if (c->hello.protocol != LSN_PROTOCOL_VERSION)
+		return lsn_fail(st, LSN_ERR_UNKNOWN_OP,
+				"the server at %s speaks protocol %lld but this liaison speaks "
+				"protocol %d; use matching versions of liaison and liaisond",
+				c->url_text, (long long)c->hello.protocol, LSN_PROTOCOL_VERSION);
+	return LSN_OK;
+}
+
+enum lsn_err
+conn_open(const char *url, const struct conn_ca *ca, int timeout_ms, struct conn **out,
+	  struct lsn_status *st)
+{
+	*out = NULL;
+	conn_diag_setup();
+	struct conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	c->awaited_id = -1;
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 15000;
+	snprintf(c->url_text, sizeof c->url_text, "%s", url);
+	snprintf(c->ca_label, sizeof c->ca_label, "%s",
+		 ca && ca->label[0] ? ca->label : "the system trust store");
+	enum lsn_err err = url_parse(url, &c->url, st);
+	if (err == LSN_OK)
+		err = create_context(c, ca, st);
+	if (err == LSN_OK)
+		err = start_connect(c, st);
+	if (err == LSN_OK)
+		err = await_hello(c, st);
+	if (err != LSN_OK) {
+		conn_close(c);
+		return err;
+	}
+	*out = c;
+	return LSN_OK;
+}
+
+const struct conn_hello *
+conn_hello(const struct conn *c)
+{
+	return &c->hello;
+}
+
+bool
+conn_take_challenge(struct conn *c, uint8_t out[LSN_CHALLENGE_BYTES])
+{
+	if (!c->hello.challenge_fresh)
+		return false;
+	memcpy(out, c->hello.challenge, LSN_CHALLENGE_BYTES);
+	c->hello.challenge_fresh = false;
+	return true;
+}
+
+/* Turn the reply object into the caller's result. Takes the reference. */
+static enum lsn_err
+take_reply(json_t *root, json_t **reply, struct lsn_status *st)
+{
+	if (json_is_true(json_object_get(root, "ok"))) {
+		*reply = root;
+		return LSN_OK;
+	}
+	json_t *error = json_object_get(root, "error");
+	const char *code = json_string_value(json_object_get(error, "code"));
+	const char *message = json_string_value(json_object_get(error, "message"));
+	enum lsn_err err = server_error_status(st, code, message);
+	json_decref(root);
+	return err;
+}
+
+enum lsn_err
+conn_request(struct conn *c, const char *op, json_t *body, json_t **reply,
+	     struct lsn_status *st)
+{
+	*reply = NULL;
+	if (c->state != CONN_OPEN || c->wsi == NULL) {
+		json_decref(body);
+		return lost(c, op, st);
+	}
+	int64_t id = ++c->next_id;
+	size_t len = 0;
+	char *text = wire_encode_request(id, op, body, &len);
+	if (text == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory encoding the %s request", op);
+	if (c->hello.max_frame > 0 && len > (size_t)c->hello.max_frame) {
+		free(text);
+		return lsn_fail(st, LSN_ERR_TOO_LARGE,
+				"the %s request is %zu bytes, above the server's limit of %lld",
+				op, len, (long long)c->hello.max_frame);
+	}
+	bool queued = queue_frame(c, text, len);
+	free(text);
+	if (!queued)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	c->awaited_id = id;
+	bool got = conn_wait(c, reply_done, c->timeout_ms) && c->reply != NULL;
+	c->awaited_id = -1;
+	if (!got)
+		return lost(c, op, st);
+	json_t *root = c->reply;
+	c->reply = NULL;
+	return take_reply(root, reply, st);
+}
+
+bool
+conn_alive(const struct conn *c)
+{
+	return c->state == CONN_OPEN && c->wsi != NULL && c->failure[0] == '\0';
+}
+
+json_t *
+conn_next_event(struct conn *c)
+{
+	if (c->ev_count == 0)
+		return NULL;
+	json_t *ev = c->events[c->ev_head];
+	c->ev_head = (c->ev_head + 1) % CONN_EVENTS_MAX;
+	c->ev_count--;
+	return ev;
+}
+
+uint64_t
+conn_events_dropped(const struct conn *c)
+{
+	return c->ev_dropped;
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ctx && c->wsi && c->state == CONN_OPEN) {
+		c->want_close = true;
+		lws_callback_on_writable(c->wsi);
+		conn_wait(c, closed_done, 1000);
+	}
+	if (c->ctx)
+		lws_context_destroy(c->ctx);
+	while (c->tx_head) {
+		struct conn_frame *next = c->tx_head->next;
+		free(c->tx_head);
+		c->tx_head = next;
+	}
+	json_t *ev;
+	while ((ev = conn_next_event(c)) != NULL)
+		json_decref(ev);
+	json_decref(c->reply);
+	free(c->rx);
+	sodium_memzero(&c->hello, sizeof c->hello);
+	free(c);
+}

@@ -1,0 +1,27 @@
+/* conn_diag.h — diagnostics of the connection: lws logging kept off stderr
+ * (unless LIAISON_DEBUG is set) but remembered, and the wording of
+ * connection failures (refused, unknown host, certificate, handshake). */
+#ifndef LIAISON_CONN_DIAG_H
+#define LIAISON_CONN_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Route lws logs: errors only, captured; with LIAISON_DEBUG, more and shown. */
+void conn_diag_setup(void);
+/* True if lws could not load the CA certificate given to it. */
+bool conn_diag_ca_load_failed(void);
+/* The last error line lws logged ("" if none). */
+const char *conn_diag_last_error(void);
+/* A debug line on stderr when LIAISON_DEBUG is set. */
+void conn_diag_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Turn lws's connection error text (in, len; may be NULL) into a message
+ * that says what went wrong and what to do next, into out. lws 4.1 does not
+ * say why a TCP connection failed, so for that case this makes one short
+ * probe connection to host:port to learn the cause (refused, unreachable,
+ * unknown host). */
+void conn_diag_connect_error(char *out, size_t outlen, const char *url, const char *host,
+				 int port, const char *ca_label, const void *in, size_t len);
+
+#endif

@@ -1,0 +1,158 @@
+/* main.c — the liaison CLI entry point: global options (before or after the
+ * command), --version, --help, and dispatch to the commands. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "lsn_config.h"
+#include "output.h"
+#include "profile.h"
+
+static const char usage_text[] =
+	"usage: liaison [--profile NAME] [--json] [--ca FILE] [--passphrase-file FILE]\n"
+	"               COMMAND [ARGS]\n"
+	"\n"
+	"Secure messaging for healthcare coordination (CPTS).\n"
+	"\n"
+	"Commands:\n"
+	"  enrol --server wss://HOST:PORT --invite CODE [--device-name NAME] [--yes]\n"
+	"                          enrol this device with an invite from your administrator\n"
+	"  login                   connect and log in (checks the profile and the server)\n"
+	"  whoami                  show who you are and which device this is\n"
+	"  devices [list]          list your devices\n"
+	"  devices revoke DEVICE_ID\n"
+	"                          revoke one of your devices\n"
+	"  directory search [QUERY] [--profession CODE] [--org ORG_ID] [--limit N]\n"
+	"                          search enrolled professionals\n"
+	"\n"
+	"Global options:\n"
+	"  --profile NAME          local profile to use (default \"default\")\n"
+	"  --json                  print machine-readable JSON on stdout\n"
+	"  --ca FILE               trust this CA certificate (PEM) for the server\n"
+	"  --passphrase-file FILE  read the profile passphrase from FILE's first line\n"
+	"  --version, --help\n"
+	"\n"
+	"Environment: LIAISON_HOME (profiles directory), LIAISON_PASSPHRASE,\n"
+	"LIAISON_CA, LIAISON_DEBUG. Run \"liaison COMMAND --help\" for a command's options.\n"
+	"Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+static const struct {
+	const char *name;
+	int (*run)(const struct cli *cli, int argc, char **argv);
+} commands[] = {
+	{"enrol", cmd_enrol},
+	{"login", cmd_login},
+	{"whoami", cmd_whoami},
+	{"devices", cmd_devices},
+	{"directory", cmd_directory},
+};
+
+/* Global options that take a value, and where they go. */
+static const char **
+global_value_slot(struct cli *cli, const char *name)
+{
+	if (strcmp(name, "--profile") == 0)
+		return &cli->profile;
+	if (strcmp(name, "--ca") == 0)
+		return &cli->ca_file;
+	if (strcmp(name, "--passphrase-file") == 0)
+		return &cli->passphrase_file;
+	return NULL;
+}
+
+/* Take one global option at argv[*i] if it is one; false if not. On a
+ * missing value *bad is set (usage error already printed). */
+static bool
+take_global(struct cli *cli, int argc, char **argv, int *i, bool *bad)
+{
+	const char *arg = argv[*i];
+	if (strcmp(arg, "--json") == 0) {
+		cli->json = true;
+		return true;
+	}
+	const char *eq = strchr(arg, '=');
+	char name[32];
+	snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+	const char **slot = global_value_slot(cli, name);
+	if (slot == NULL)
+		return false;
+	if (eq) {
+		*slot = eq + 1;
+	} else if (*i + 1 < argc) {
+		*slot = argv[++*i];
+	} else {
+		out_error("option %s needs a value; see liaison --help", name);
+		*bad = true;
+	}
+	return true;
+}
+
+/* Move global options out of argv (anywhere before "--"); the rest, starting
+ * with the command, is left in argv[0..*rest_argc-1]. */
+static bool
+split_globals(struct cli *cli, int argc, char **argv, int *rest_argc)
+{
+	int out = 0;
+	bool bad = false, after_dashes = false;
+	for (int i = 1; i < argc && !bad; i++) {
+		if (!after_dashes && strcmp(argv[i], "--") == 0)
+			after_dashes = true;
+		if (after_dashes || !take_global(cli, argc, argv, &i, &bad))
+			argv[out++] = argv[i];
+	}
+	*rest_argc = out;
+	return !bad;
+}
+
+static int
+run_command(const struct cli *cli, int argc, char **argv)
+{
+	const char *name = argv[0];
+	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+		printf("liaison %s (protocol liaison.v1)\n", LSN_VERSION);
+		return CLI_OK;
+	}
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+		fputs(usage_text, stdout);
+		return CLI_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return commands[i].run(cli, argc, argv);
+	if (name[0] == '-')
+		out_error("unknown option \"%s\"; see liaison --help", name);
+	else
+		out_error("unknown command \"%s\"; see liaison --help", name);
+	return CLI_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	umask(077); /* profile files and SQLite journals: owner only */
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		out_error("cannot initialise libsodium");
+		return CLI_FAIL;
+	}
+	struct cli cli = {.profile = CLI_DEFAULT_PROFILE};
+	int rest_argc = 0;
+	if (!split_globals(&cli, argc, argv, &rest_argc))
+		return CLI_USAGE;
+	if (rest_argc == 0) {
+		fputs(usage_text, stderr);
+		out_error("no command given; see liaison --help");
+		return CLI_USAGE;
+	}
+	if (!profile_name_valid(cli.profile)) {
+		out_error("invalid profile name \"%s\": use 1-64 letters, digits, '.', '_' or '-'",
+			  cli.profile);
+		return CLI_USAGE;
+	}
+	return run_command(&cli, rest_argc, argv);
+}

@@ -1,0 +1,171 @@
+/* output.c — error lines, tables, key/value blocks, JSON and times. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "output.h"
+
+#define OUT_KV_WIDTH 14
+#define OUT_MAX_COLS 8
+
+void
+out_text(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	for (; *p; p++) {
+		/* C1 controls are U+0080..U+009F, encoded C2 80..C2 9F */
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fputc('?', f);
+			p++;
+			continue;
+		}
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+	}
+}
+
+void
+out_error(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fputs("liaison: ", stderr);
+	out_text(stderr, line);
+	fputc('\n', stderr);
+}
+
+int
+out_fail(const struct lsn_status *st)
+{
+	out_error("%s", st->msg[0] ? st->msg : lsn_err_message(st->err));
+	return CLI_FAIL;
+}
+
+char *
+out_time(int64_t ms, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t secs = (time_t)(ms / 1000);
+	if (ms <= 0 || localtime_r(&secs, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+void
+out_kv(const char *label, const char *value)
+{
+	size_t len = strlen(label);
+	printf("%s:%*s", label, len < OUT_KV_WIDTH ? (int)(OUT_KV_WIDTH - len) : 1, "");
+	out_text(stdout, value ? value : "-");
+	fputc('\n', stdout);
+}
+
+int
+out_json(json_t *value)
+{
+	if (json_dumpf(value, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+		out_error("cannot write JSON output");
+		return CLI_FAIL;
+	}
+	fputc('\n', stdout);
+	return CLI_OK;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+struct out_table {
+	size_t ncols;
+	size_t nrows;
+	size_t cap;
+	char **cells; /* row-major, (nrows + 1) * ncols, row 0 = headers */
+};
+
+/* Display width: UTF-8 code points (no wide-character handling needed yet). */
+static size_t
+text_width(const char *s)
+{
+	size_t w = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+struct out_table *
+out_table_new(size_t ncols, const char *const *headers)
+{
+	if (ncols == 0 || ncols > OUT_MAX_COLS)
+		return NULL;
+	struct out_table *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return NULL;
+	t->ncols = ncols;
+	if (!out_table_add(t, headers)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+bool
+out_table_add(struct out_table *t, const char *const *cells)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 8;
+		char **grown = realloc(t->cells, cap * t->ncols * sizeof *grown);
+		if (grown == NULL)
+			return false;
+		t->cells = grown;
+		t->cap = cap;
+	}
+	char **row = t->cells + t->nrows * t->ncols;
+	for (size_t c = 0; c < t->ncols; c++) {
+		row[c] = strdup(cells[c] && cells[c][0] ? cells[c] : "-");
+		if (row[c] == NULL) {
+			while (c-- > 0)
+				free(row[c]);
+			return false;
+		}
+	}
+	t->nrows++;
+	return true;
+}
+
+void
+out_table_print(const struct out_table *t, FILE *f)
+{
+	size_t width[OUT_MAX_COLS] = {0};
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t w = text_width(t->cells[r * t->ncols + c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+			out_text(f, cell);
+			if (c + 1 < t->ncols)
+				fprintf(f, "%*s", (int)(width[c] - text_width(cell) + 2), "");
+		}
+		fputc('\n', f);
+	}
+}
+
+void
+out_table_free(struct out_table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}

@@ -1,0 +1,42 @@
+/* output.h — everything the CLI prints: one-line errors on stderr, aligned
+ * tables and key/value blocks for people, JSON for scripts, local times.
+ * Text from the server is printed with control characters neutralised. */
+#ifndef LIAISON_OUTPUT_H
+#define LIAISON_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+/* "liaison: <message>\n" on stderr. */
+void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print st->msg as an error line; returns 1 (CLI_FAIL) for "return out_fail(&st)". */
+int out_fail(const struct lsn_status *st);
+
+/* Write s to f, replacing control characters (C0, DEL, C1) with '?'. */
+void out_text(FILE *f, const char *s);
+
+/* Local time "YYYY-MM-DD HH:MM" of a UTC ms timestamp into buf (>= 20 bytes);
+ * "-" when ms <= 0. Returns buf. */
+char *out_time(int64_t ms, char *buf, size_t len);
+
+/* "Label:        value" lines, labels padded to one width. value may be NULL ("-"). */
+void out_kv(const char *label, const char *value);
+
+/* One JSON document on stdout (indented). Returns 0, or 1 on failure. */
+int out_json(json_t *value);
+
+/* An aligned plain-text table. Cells are copied. */
+struct out_table;
+struct out_table *out_table_new(size_t ncols, const char *const *headers);
+/* Add a row of ncols cells (NULL cells print as "-"). false on allocation failure. */
+bool out_table_add(struct out_table *t, const char *const *cells);
+void out_table_print(const struct out_table *t, FILE *f);
+void out_table_free(struct out_table *t);
+
+#endif

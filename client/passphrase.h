@@ -1,0 +1,20 @@
+/* passphrase.h — where the profile passphrase comes from: --passphrase-file,
+ * then $LIAISON_PASSPHRASE, then a no-echo prompt on the terminal. */
+#ifndef LIAISON_PASSPHRASE_H
+#define LIAISON_PASSPHRASE_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+#define PASSPHRASE_MIN 8
+#define PASSPHRASE_MAX 1024
+
+/* Get the passphrase for profile_name into a sodium_malloc'd NUL-terminated
+ * string (*out; release with passphrase_free). With confirm (enrolment) a
+ * prompt asks twice and the length minimum is enforced whatever the source. */
+enum lsn_err passphrase_get(const char *file, const char *profile_name, bool confirm,
+			    char **out, struct lsn_status *st);
+void passphrase_free(char *pass);
+
+#endif

@@ -1,0 +1,315 @@
+/* profile.c — the profile directory, its lock, and profile.db: the clear
+ * table (meta) and the sealed table (sealed) of CRYPTO.md §7. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "profile.h"
+#include "profile_db.h"
+#include "seal.h"
+
+#define PROFILE_DB      "profile.db"
+#define PROFILE_DB_TMP  "profile.db.tmp"
+#define PROFILE_LOCK    "lock"
+
+bool
+profile_name_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+	if (len == 0 || len > PROFILE_NAME_MAX || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* malloc'd "a/b"; NULL on allocation failure. */
+static char *
+path_join(const char *a, const char *b)
+{
+	size_t len = strlen(a) + 1 + strlen(b) + 1;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/%s", a, b);
+	return p;
+}
+
+/* $LIAISON_HOME, else $XDG_DATA_HOME/liaison, else ~/.local/share/liaison. */
+static char *
+data_home(struct lsn_status *st)
+{
+	const char *env = getenv("LIAISON_HOME");
+	if (env && *env)
+		return strdup(env);
+	env = getenv("XDG_DATA_HOME");
+	if (env && env[0] == '/')
+		return path_join(env, "liaison");
+	const char *home = getenv("HOME");
+	if (home == NULL || *home == '\0') {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (home == NULL) {
+		lsn_fail(st, LSN_ERR_INTERNAL,
+			 "cannot find your home directory; set LIAISON_HOME to a directory");
+		return NULL;
+	}
+	return path_join(home, ".local/share/liaison");
+}
+
+/* mkdir -p with mode 0700 for every directory it creates. */
+static bool
+make_dirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		bool ok = mkdir(path, 0700) == 0 || errno == EEXIST;
+		*p = '/';
+		if (!ok)
+			return false;
+	}
+	return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+static char *
+profile_dir(const char *name, struct lsn_status *st)
+{
+	char *home = data_home(st);
+	if (home == NULL)
+		return NULL;
+	size_t len = strlen(home) + strlen("/profiles/") + strlen(name) + 1;
+	char *dir = malloc(len);
+	if (dir)
+		snprintf(dir, len, "%s/profiles/%s", home, name);
+	free(home);
+	if (dir == NULL)
+		lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	return dir;
+}
+
+static bool
+file_exists(const char *dir, const char *file)
+{
+	char *path = path_join(dir, file);
+	bool exists = path && access(path, F_OK) == 0;
+	free(path);
+	return exists;
+}
+
+/* Take the profile's lock for the life of the process (or until close). */
+static enum lsn_err
+take_lock(struct profile *p, struct lsn_status *st)
+{
+	char *path = path_join(p->dir, PROFILE_LOCK);
+	if (path == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	p->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(path);
+	if (p->lock_fd < 0)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot open the lock of profile \"%s\" in %s: %s",
+				p->name, p->dir, strerror(errno));
+	if (flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			return lsn_fail(st, LSN_ERR_CONFLICT,
+					"profile \"%s\" is in use by another liaison process; "
+					"wait for it to finish", p->name);
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot lock profile \"%s\": %s", p->name,
+				strerror(errno));
+	}
+	return LSN_OK;
+}
+
+static struct profile *
+profile_alloc(const char *name, struct lsn_status *st)
+{
+	if (!profile_name_valid(name)) {
+		lsn_fail(st, LSN_ERR_BAD_REQUEST,
+			 "invalid profile name \"%s\": use 1-64 letters, digits, '.', '_' or '-'",
+			 name);
+		return NULL;
+	}
+	struct profile *p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	snprintf(p->name, sizeof p->name, "%s", name);
+	p->lock_fd = -1;
+	p->dir = profile_dir(name, st);
+	if (p->dir == NULL) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+enum lsn_err
+profile_open(const char *name, struct profile **out, struct lsn_status *st)
+{
+	*out = NULL;
+	struct profile *p = profile_alloc(name, st);
+	if (p == NULL)
+		return st->err;
+	if (!file_exists(p->dir, PROFILE_DB)) {
+		lsn_fail(st, LSN_ERR_NOT_FOUND,
+			 "no profile \"%s\" in %s; enrol this device first: "
+			 "liaison --profile %s enrol --server wss://HOST:PORT --invite CODE",
+			 p->name, p->dir, p->name);
+		profile_close(p);
+		return LSN_ERR_NOT_FOUND;
+	}
+	char *db_path = path_join(p->dir, PROFILE_DB);
+	enum lsn_err err = db_path ? take_lock(p, st)
+				   : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	if (err == LSN_OK)
+		err = profile_db_load(p, db_path, st);
+	free(db_path);
+	if (err != LSN_OK) {
+		profile_close(p);
+		return err;
+	}
+	*out = p;
+	return LSN_OK;
+}
+
+enum lsn_err
+profile_unlock(struct profile *p, const char *passphrase, struct lsn_status *st)
+{
+	char *db_path = path_join(p->dir, PROFILE_DB);
+	if (db_path == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	enum lsn_err err = profile_db_unseal(p, db_path, passphrase, st);
+	free(db_path);
+	return err;
+}
+
+enum lsn_err
+profile_reserve(const char *name, struct profile **out, struct lsn_status *st)
+{
+	*out = NULL;
+	struct profile *p = profile_alloc(name, st);
+	if (p == NULL)
+		return st->err;
+	p->reserved = true;
+	if (!make_dirs(p->dir)) {
+		lsn_fail(st, LSN_ERR_INTERNAL, "cannot create the profile directory %s: %s", p->dir,
+			 strerror(errno));
+		profile_close(p);
+		return LSN_ERR_INTERNAL;
+	}
+	enum lsn_err err = take_lock(p, st);
+	if (err == LSN_OK && file_exists(p->dir, PROFILE_DB)) {
+		err = lsn_fail(st, LSN_ERR_CONFLICT,
+			       "profile \"%s\" already exists (%s); to enrol another device or "
+			       "account, choose a new name with --profile NAME", p->name, p->dir);
+	}
+	if (err != LSN_OK) {
+		if (err == LSN_ERR_CONFLICT) /* in use by another process: leave it alone */
+			p->reserved = false;
+		profile_close(p);
+		return err;
+	}
+	chmod(p->dir, 0700);
+	*out = p;
+	return LSN_OK;
+}
+
+struct profile_keys *
+profile_keys_new(void)
+{
+	struct profile_keys *k = sodium_malloc(sizeof *k);
+	if (k)
+		sodium_memzero(k, sizeof *k);
+	return k;
+}
+
+enum lsn_err
+profile_write_new(struct profile *p, const char *passphrase, struct lsn_status *st)
+{
+	char *tmp = path_join(p->dir, PROFILE_DB_TMP);
+	if (tmp == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	unlink(tmp);
+	enum lsn_err err = profile_db_create(p, tmp, passphrase, st);
+	if (err != LSN_OK)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+static void
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+enum lsn_err
+profile_commit_new(struct profile *p, struct lsn_status *st)
+{
+	char *tmp = path_join(p->dir, PROFILE_DB_TMP);
+	char *db = path_join(p->dir, PROFILE_DB);
+	enum lsn_err err = LSN_OK;
+	if (tmp == NULL || db == NULL)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	else if (rename(tmp, db) != 0)
+		err = lsn_fail(st, LSN_ERR_INTERNAL,
+			       "cannot save profile \"%s\" (%s): %s; the enrolment data is in %s",
+			       p->name, db, strerror(errno), tmp);
+	free(tmp);
+	free(db);
+	if (err == LSN_OK) {
+		sync_dir(p->dir);
+		p->committed = true;
+	}
+	return err;
+}
+
+/* Undo profile_reserve: only files this process made are removed. */
+static void
+remove_reserved(struct profile *p)
+{
+	char *tmp = path_join(p->dir, PROFILE_DB_TMP);
+	char *lock = path_join(p->dir, PROFILE_LOCK);
+	if (tmp)
+		unlink(tmp);
+	if (lock && p->lock_fd >= 0)
+		unlink(lock);
+	rmdir(p->dir); /* fails harmlessly if anything else is in it */
+	free(tmp);
+	free(lock);
+}
+
+void
+profile_close(struct profile *p)
+{
+	if (p == NULL)
+		return;
+	if (p->reserved && !p->committed)
+		remove_reserved(p);
+	if (p->lock_fd >= 0)
+		close(p->lock_fd); /* releases the flock */
+	if (p->keys)
+		sodium_free(p->keys);
+	free(p->dir);
+	free(p->server_url);
+	free(p->server_name);
+	free(p->device_name);
+	free(p->ca_pem);
+	free(p);
+}

@@ -1,0 +1,78 @@
+/* profile.h — the local profile of one enrolled device (CRYPTO.md §7): the
+ * directory profiles/NAME/ with profile.db (SQLite) and a lock file held for
+ * the whole command. Public data is stored in the clear; every private key is
+ * sealed under a key derived from the passphrase (Argon2id, INTERACTIVE). */
+#ifndef LIAISON_PROFILE_H
+#define LIAISON_PROFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "err.h"
+#include "ident.h"
+
+#define PROFILE_NAME_MAX 64
+
+/* Private keys, in sodium_malloc'd memory (guarded, wiped when freed). */
+struct profile_keys {
+	uint8_t ik_sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t dk_sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t ak_sk[crypto_kx_SECRETKEYBYTES];
+};
+
+struct profile {
+	char name[PROFILE_NAME_MAX + 1];
+	char *dir;             /* .../profiles/NAME */
+	int lock_fd;
+	bool reserved;         /* made by profile_reserve, not yet committed */
+	bool committed;
+	/* clear table */
+	char *server_url;
+	char *server_name;     /* from hello at enrolment; signed at every login */
+	char *device_name;
+	char *ca_pem;          /* CA used at enrolment, NULL: system trust store */
+	uint8_t user[LSN_ID_BYTES];
+	uint8_t device[LSN_ID_BYTES];
+	uint8_t ak_id[LSN_ID_BYTES];
+	uint8_t ik_pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t dk_pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t ak_pk[crypto_kx_PUBLICKEYBYTES];
+	int64_t dk_ts;
+	int64_t ak_ts;
+	int64_t created_at;
+	/* sealed table, once unlocked (or freshly generated at enrolment) */
+	struct profile_keys *keys;
+};
+
+/* 1..64 characters from [A-Za-z0-9._-], not starting with a dot. */
+bool profile_name_valid(const char *name);
+
+/* Open and lock an existing profile and read its clear table. The keys stay
+ * sealed until profile_unlock. Free with profile_close. */
+enum lsn_err profile_open(const char *name, struct profile **out, struct lsn_status *st);
+
+/* Derive the local key from the passphrase and unseal the private keys into
+ * p->keys. A wrong passphrase fails with a message saying so. */
+enum lsn_err profile_unlock(struct profile *p, const char *passphrase, struct lsn_status *st);
+
+/* Enrolment: create and lock profiles/NAME/ for a new profile; fails if a
+ * profile of that name exists. Nothing is written until profile_write_new. */
+enum lsn_err profile_reserve(const char *name, struct profile **out, struct lsn_status *st);
+
+/* A zeroed, sodium_malloc'd key block; NULL on failure. Freed by profile_close. */
+struct profile_keys *profile_keys_new(void);
+
+/* Enrolment: write every field of p and its sealed keys to a temporary file
+ * beside profile.db. profile_commit_new then renames it into place, so a
+ * profile exists only once the server has accepted the enrolment. */
+enum lsn_err profile_write_new(struct profile *p, const char *passphrase, struct lsn_status *st);
+enum lsn_err profile_commit_new(struct profile *p, struct lsn_status *st);
+
+/* Release everything and the lock. A reserved profile that was never
+ * committed is removed (temporary file, lock file and directory). */
+void profile_close(struct profile *p);
+
+#endif

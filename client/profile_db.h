@@ -1,0 +1,18 @@
+/* profile_db.h — SQLite storage of a profile (internal to profile.c). */
+#ifndef LIAISON_PROFILE_DB_H
+#define LIAISON_PROFILE_DB_H
+
+#include "profile.h"
+
+#define PROFILE_DB_VERSION 1
+
+/* Read the clear table of the database at path into p. */
+enum lsn_err profile_db_load(struct profile *p, const char *path, struct lsn_status *st);
+/* Unseal the private keys into p->keys and check them against the public keys. */
+enum lsn_err profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
+			       struct lsn_status *st);
+/* Create a new database at path holding every field of p and its sealed keys. */
+enum lsn_err profile_db_create(struct profile *p, const char *path, const char *passphrase,
+			       struct lsn_status *st);
+
+#endif

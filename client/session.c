@@ -1,0 +1,151 @@
+/* session.c — CA choice, login (CRYPTO.md §1: DK signs the challenge), and
+ * the open-unlock-connect-login sequence shared by the commands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "lsn_config.h"
+#include "output.h"
+#include "passphrase.h"
+#include "session.h"
+#include "sigs.h"
+#include "wire.h"
+
+static enum lsn_err
+use_ca_file(const char *file, const char *source, struct conn_ca *ca, struct lsn_status *st)
+{
+	if (access(file, R_OK) != 0)
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "cannot read the CA certificate %s (%s): %s",
+				file, source, strerror(errno));
+	ca->file = file;
+	snprintf(ca->label, sizeof ca->label, "the CA in %s", file);
+	return LSN_OK;
+}
+
+enum lsn_err
+session_choose_ca(const struct cli *cli, const char *profile_pem, struct conn_ca *ca,
+		  struct lsn_status *st)
+{
+	memset(ca, 0, sizeof *ca);
+	const char *env = getenv("LIAISON_CA");
+	if (cli->ca_file)
+		return use_ca_file(cli->ca_file, "--ca", ca, st);
+	if (env && *env)
+		return use_ca_file(env, "LIAISON_CA", ca, st);
+	if (profile_pem) {
+		ca->pem = profile_pem;
+		snprintf(ca->label, sizeof ca->label, "the CA saved in the profile at enrolment");
+		return LSN_OK;
+	}
+	if (access(LSN_DEV_CA, R_OK) == 0)
+		return use_ca_file(LSN_DEV_CA, "development CA", ca, st);
+	snprintf(ca->label, sizeof ca->label, "the system trust store");
+	return LSN_OK;
+}
+
+/* A fresh challenge from the server (op "challenge"). */
+static enum lsn_err
+ask_challenge(struct conn *c, uint8_t challenge[LSN_CHALLENGE_BYTES], struct lsn_status *st)
+{
+	json_t *reply = NULL;
+	enum lsn_err err = conn_request(c, "challenge", NULL, &reply, st);
+	if (err == LSN_OK &&
+	    wire_get_b64(reply, "challenge", true, challenge, LSN_CHALLENGE_BYTES, st) != LSN_OK)
+		err = lsn_fail(st, LSN_ERR_BAD_JSON, "the server sent an unusable challenge");
+	json_decref(reply);
+	return err;
+}
+
+static enum lsn_err
+login_once(struct profile *p, struct conn *c, json_t **reply, struct lsn_status *st)
+{
+	uint8_t challenge[LSN_CHALLENGE_BYTES], msg[LSN_SIGNED_MAX], sig[crypto_sign_BYTES];
+	if (!conn_take_challenge(c, challenge)) {
+		enum lsn_err err = ask_challenge(c, challenge, st);
+		if (err != LSN_OK)
+			return err;
+	}
+	size_t len = lsn_signed_login(msg, p->server_name, p->user, p->device, challenge);
+	if (len == 0)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "the server name in the profile is unusable");
+	crypto_sign_detached(sig, NULL, msg, len, p->keys->dk_sk);
+	json_t *body = json_pack("{s:o, s:o, s:o}", "user", wire_id(p->user), "device",
+				 wire_id(p->device), "sig", wire_b64(sig, sizeof sig));
+	if (body == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	return conn_request(c, "login", body, reply, st);
+}
+
+enum lsn_err
+session_login(struct profile *p, struct conn *c, json_t **reply, struct lsn_status *st)
+{
+	const struct conn_hello *hello = conn_hello(c);
+	if (strcmp(hello->server, p->server_name) != 0)
+		return lsn_fail(st, LSN_ERR_UNKNOWN_DEVICE,
+				"the server at %s is \"%s\", but profile \"%s\" was enrolled at "
+				"\"%s\"; check the server or use another --profile",
+				p->server_url, hello->server, p->name, p->server_name);
+	json_t *r = NULL;
+	enum lsn_err err = login_once(p, c, &r, st);
+	if (err == LSN_ERR_NO_CHALLENGE) /* the hello challenge was stale: once more */
+		err = login_once(p, c, &r, st);
+	if (err == LSN_ERR_DEVICE_REVOKED)
+		lsn_fail(st, err, "this device has been revoked (device_revoked): enrol again "
+			 "with a new invite");
+	else if (err == LSN_ERR_UNKNOWN_DEVICE)
+		lsn_fail(st, err, "server \"%s\" does not know this device (unknown_device): "
+			 "check --profile, or enrol again with a new invite", p->server_name);
+	if (err == LSN_OK && !json_is_object(json_object_get(r, "user")))
+		err = lsn_fail(st, LSN_ERR_BAD_JSON, "the server's login reply has no user");
+	if (err == LSN_OK && reply)
+		*reply = r;
+	else
+		json_decref(r);
+	return err;
+}
+
+static enum lsn_err
+unlock_profile(const struct cli *cli, struct profile *p, struct lsn_status *st)
+{
+	char *pass = NULL;
+	enum lsn_err err = passphrase_get(cli->passphrase_file, p->name, false, &pass, st);
+	if (err == LSN_OK)
+		err = profile_unlock(p, pass, st);
+	passphrase_free(pass);
+	return err;
+}
+
+int
+session_start(const struct cli *cli, struct session *s)
+{
+	struct lsn_status st = {0};
+	struct conn_ca ca;
+	memset(s, 0, sizeof *s);
+	enum lsn_err err = profile_open(cli->profile, &s->profile, &st);
+	if (err == LSN_OK)
+		err = unlock_profile(cli, s->profile, &st);
+	if (err == LSN_OK)
+		err = session_choose_ca(cli, s->profile->ca_pem, &ca, &st);
+	if (err == LSN_OK)
+		err = conn_open(s->profile->server_url, &ca, CLI_TIMEOUT_MS, &s->conn, &st);
+	if (err == LSN_OK)
+		err = session_login(s->profile, s->conn, &s->login, &st);
+	if (err != LSN_OK) {
+		session_end(s);
+		return out_fail(&st);
+	}
+	return CLI_OK;
+}
+
+void
+session_end(struct session *s)
+{
+	json_decref(s->login);
+	conn_close(s->conn);
+	profile_close(s->profile);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,35 @@
+/* session.h — what every command except enrol does first: open and lock the
+ * profile, unlock its keys with the passphrase, connect trusting the right CA,
+ * and log in by signing the server's challenge with the device key. */
+#ifndef LIAISON_SESSION_H
+#define LIAISON_SESSION_H
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "conn.h"
+#include "profile.h"
+
+struct session {
+	struct profile *profile;
+	struct conn *conn;
+	json_t *login; /* the login reply: {"user":{USER},"device":{DEVICE}} */
+};
+
+/* The CA to trust: --ca FILE > $LIAISON_CA > the CA stored in the profile
+ * (profile_pem, may be NULL) > LSN_DEV_CA if that file exists > the system
+ * trust store. Fails if a CA file named by the user cannot be read. */
+enum lsn_err session_choose_ca(const struct cli *cli, const char *profile_pem,
+			       struct conn_ca *ca, struct lsn_status *st);
+
+/* Log in on c as the device of p (keys unlocked), using the hello challenge
+ * or a fresh one. *reply (if reply is not NULL) gets the login reply. */
+enum lsn_err session_login(struct profile *p, struct conn *c, json_t **reply,
+			   struct lsn_status *st);
+
+/* Open, unlock, connect and log in. Prints the error and returns CLI_FAIL
+ * (or CLI_USAGE) on failure, CLI_OK with s filled on success. */
+int session_start(const struct cli *cli, struct session *s);
+void session_end(struct session *s);
+
+#endif
