@@ -29,7 +29,7 @@ struct conn {
 	struct outq q;
 	char *rx;
 	size_t rx_len, rx_cap;
-	bool rx_discard, rx_binary, rx_paused;
+	bool rx_discard, rx_binary;
 	unsigned pending;              /* replies held until the batch commits */
 	bool closing;
 	int close_code;
@@ -103,11 +103,10 @@ conn_send(struct conn *c, const char *frame, size_t len)
 			   true);
 		return;
 	}
-	/* stop reading from a peer that does not read its replies */
-	if (!c->rx_paused && c->q.bytes > c->q.max_bytes / 2) {
-		c->rx_paused = true;
-		lws_rx_flow_control(c->wsi, 0);
-	}
+	/* No lws_rx_flow_control() to slow a peer that does not read: in lws
+	 * 4.1 it can spin the service loop at 100% CPU on buffered rx
+	 * (warmcat/libwebsockets#2360). The hard queue limit above is the
+	 * policy instead: such a peer is dropped with 4008 and resyncs. */
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -375,10 +374,6 @@ conn_writeable(struct conn *c)
 	}
 	metrics_frame_out(f->len);
 	outq_pop(&c->q);
-	if (c->rx_paused && c->q.bytes < c->q.max_bytes / 4) {
-		c->rx_paused = false;
-		lws_rx_flow_control(c->wsi, 1);
-	}
 	if (outq_peek(&c->q) || c->closing)
 		lws_callback_on_writable(c->wsi);
 	return 0;
@@ -556,19 +551,36 @@ net_create(struct lsn_status *st)
 	return LSN_OK;
 }
 
+/* lws_service() sleeps until the next event; while draining, this timer
+ * wakes it often enough to notice the deadline. */
+static void
+drain_tick(lws_sorted_usec_list_t *sul)
+{
+	lws_sul_schedule(net.ctx, 0, sul, drain_tick, 50 * LWS_US_PER_MS);
+}
+
 /* Finish the transaction in flight, close every connection with a reason,
- * and give peers a moment to receive it. */
+ * and give peers up to 3 s to receive it; the context destruction that
+ * follows drops whoever is still there. */
 static void
 net_drain(void)
 {
+	lws_sorted_usec_list_t tick;
+	memset(&tick, 0, sizeof tick);
 	net.stopping = true;
 	commit_now();
 	for (struct conn *c = net.conns; c; c = c->next)
 		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down", false);
-	int64_t deadline = lsn_clock_now_ms() + 3000;
-	while (net.conns && lsn_clock_now_ms() < deadline)
+	drain_tick(&tick);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	time_t deadline = now.tv_sec + 3;
+	while (net.conns && now.tv_sec < deadline) {
 		if (lws_service(net.ctx, 0) < 0)
 			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	}
+	lws_sul_cancel(&tick);
 	commit_now();
 }
 

@@ -171,11 +171,11 @@ lsn_roles_format(unsigned roles, char *out, size_t outlen)
 	for (size_t i = 0; i < sizeof role_names / sizeof role_names[0]; i++) {
 		if (!(roles & role_names[i].bit))
 			continue;
-		int n = snprintf(out + used, outlen - used, "%s%s", used ? "," : "",
-				 role_names[i].name);
-		if (n < 0 || (size_t)n >= outlen - used)
-			break;
-		used += (size_t)n;
+		size_t need = strlen(role_names[i].name) + (used ? 1 : 0);
+		if (need >= outlen - used)
+			break;   /* never cut a name in half */
+		snprintf(out + used, outlen - used, "%s%s", used ? "," : "", role_names[i].name);
+		used += need;
 	}
 	return out;
 }

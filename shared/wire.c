@@ -141,6 +141,9 @@ wire_encode_reply_ok(int64_t id, json_t *body, size_t *len)
 		json_decref(frame);
 		return NULL;
 	}
+	/* the envelope stays authoritative even if body carried these keys */
+	json_object_set_new(frame, "id", id >= 0 ? json_integer(id) : json_null());
+	json_object_set_new(frame, "ok", json_true());
 	return encode_steal(frame, len);
 }
 
@@ -165,6 +168,7 @@ wire_encode_event(const char *ev, json_t *body, size_t *len)
 		json_decref(frame);
 		return NULL;
 	}
+	json_object_set_new(frame, "ev", json_string(ev));
 	return encode_steal(frame, len);
 }
 

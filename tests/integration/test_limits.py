@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""test_limits.py — the server under pressure: many connections at once, a
+client that pipelines thousands of requests and does not read (slow
+consumer), and the idle policy (ping after ping_after, hang up after
+hangup_after). Others must be served throughout. TAP on stdout."""
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import RawIdentity, RawWS, Server, metric_sum, run  # noqa: E402
+
+
+def wait_metric(srv, name, pred, timeout=10):
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = metric_sum(srv.metrics()[0], name)
+        if pred(value):
+            return True, value
+        time.sleep(0.1)
+    return False, value
+
+
+def many_connections(t, srv, n=40):
+    ok0, base = wait_metric(srv, "liaison_connections", lambda v: v is not None)
+    conns = []
+    try:
+        for _ in range(n):
+            ws = RawWS(srv.port)
+            conns.append(ws)
+        hellos = [ws.recv_event("hello") for ws in conns]
+        t.eq(len({h.get("challenge") for h in hellos}), n,
+             f"{n} simultaneous connections each get a hello with its own challenge")
+        for ws in conns:
+            ws.send_json({"id": 7, "op": "ping"})
+        answers = [ws.recv_reply(7).get("ok") for ws in conns]
+        t.ok(all(a is True for a in answers), f"all {n} connections answer ping", repr(answers))
+        ok, value = wait_metric(srv, "liaison_connections", lambda v: v >= base + n)
+        t.ok(ok, f"liaison_connections counts the {n} connections", f"{base} -> {value}")
+    finally:
+        for ws in conns:
+            ws.close()
+    ok, value = wait_metric(srv, "liaison_connections", lambda v: v <= base)
+    t.ok(ok, "liaison_connections comes back down when they close", f"{base} -> {value}")
+
+
+def enrol_users(srv, count):
+    srv.admin("org", "add", "--name", "CPTS Val de Loire", "--finess", "450000005",
+              "--kind", "cpts")
+    idents = []
+    with RawWS(srv.port) as ws:
+        ws.recv_event("hello")
+        for i in range(count):
+            code = srv.invite(None, f"Coordinatrice {i:02d} du parcours de soins de la CPTS",
+                              "coordinator", "450000005")
+            ident = RawIdentity(srv.tmp)
+            r = ws.request(ident.enrol_request(code))
+            if r.get("ok") is not True:
+                raise harness.HarnessError(f"raw enrol failed: {r!r}")
+            idents.append(ident)
+    return idents
+
+
+def slow_consumer(t, srv, requests=2000):
+    """Pipelined requests from a client that does not read: the server either
+    answers every one in order or closes with 4008, and serves others meanwhile."""
+    before = metric_sum(srv.metrics()[0], "liaison_outq_drops_total")
+    idents = enrol_users(srv, 8)
+    slow = RawWS(srv.port, rcvbuf=4096)
+    hello = slow.recv_event("hello")
+    r = slow.request(idents[0].login_request("localhost", hello["challenge"]))
+    if not t.ok(r.get("ok") is True, "slow client logs in", repr(r)):
+        return
+    sent = 0
+    try:
+        for i in range(requests):
+            slow.send_json({"id": 1000 + i, "op": "directory_search", "limit": 100})
+            sent += 1
+    except OSError as e:
+        t.diag(f"sending stopped after {sent} requests: {e!r}")
+
+    with RawWS(srv.port) as other:
+        other.recv_event("hello")
+        t0 = time.monotonic()
+        r = other.ping(timeout=5)
+        t.ok(r.get("ok") is True and time.monotonic() - t0 < 5,
+             "another connection is served while the slow client does not read", repr(r))
+
+    check_outcome(t, srv, slow, sent, before, "pipelined directory searches")
+
+
+def check_outcome(t, srv, ws, sent, drops_before, what):
+    """Every reply in order, or in-order replies then a close with 4008."""
+    ids, close = [], None
+    try:
+        while len(ids) < sent:
+            msg = ws.recv(timeout=10)
+            if msg[0] == "close":
+                close = msg
+                break
+            ids.append(json.loads(msg[1]).get("id"))
+    except (OSError, ConnectionError) as e:
+        close = ("eof", repr(e))
+    ws.close()
+    in_order = ids == list(range(1000, 1000 + len(ids)))
+    t.diag(f"{what}: {len(ids)} of {sent} replies read, ending: {close!r}")
+    if close is None:
+        t.ok(in_order, f"{what}: all {sent} replies arrive, in order", f"got {len(ids)}")
+        return
+    t.ok(in_order and close[0] == "close" and close[1] == 4008,
+         f"{what}: a slow consumer is closed with 4008 after in-order replies",
+         f"{close!r} after {len(ids)} replies, in order: {in_order}")
+    after = metric_sum(srv.metrics()[0], "liaison_outq_drops_total")
+    t.ok(after > drops_before, f"{what}: liaison_outq_drops_total counts the dropped consumer",
+         f"{drops_before} -> {after}")
+    with RawWS(srv.port) as again:
+        again.recv_event("hello")
+        t.ok(again.ping().get("ok") is True, f"{what}: the dropped client can reconnect")
+
+
+def ping_burst(t, srv, count=2000):
+    """Thousands of small requests in one write, more than outq_max_frames."""
+    before = metric_sum(srv.metrics()[0], "liaison_outq_drops_total")
+    ws = RawWS(srv.port, rcvbuf=4096)
+    ws.recv_event("hello")
+    frames = []
+    for i in range(count):
+        payload = b'{"id":%d,"op":"ping"}' % (1000 + i)
+        key = os.urandom(4)
+        frames.append(bytes([0x81, 0x80 | len(payload)]) + key +
+                      harness.mask_bytes(payload, key))
+    try:
+        ws.sock.settimeout(30)
+        ws.sock.sendall(b"".join(frames))
+    except OSError as e:
+        t.diag(f"burst write stopped: {e!r}")
+    with RawWS(srv.port) as other:
+        other.recv_event("hello")
+        t.ok(other.ping(timeout=5).get("ok") is True,
+             "another connection is served during a burst of small requests")
+    check_outcome(t, srv, ws, count, before, f"a burst of {count} pings")
+
+
+def read_for(ws, seconds):
+    """Keep reading (answering pings when ws.auto_pong) for a while; returns
+    the close message or error if the server hung up, else None."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            msg = ws.recv(timeout=left)
+        except socket.timeout:
+            return None
+        except (OSError, ConnectionError) as e:
+            return ("eof", repr(e))
+        if msg[0] == "close":
+            return msg
+
+
+def idle_policy(t):
+    ping_after, hangup_after = 1, 3
+    with Server(t, config={"ping_after": ping_after, "hangup_after": hangup_after}) as srv:
+        alive = RawWS(srv.port)
+        alive.recv_event("hello")
+        dead = RawWS(srv.port, auto_pong=False)
+        dead.recv_event("hello")
+        results = {}
+
+        def watch(name, ws, seconds):
+            t0 = time.monotonic()
+            results[name] = (read_for(ws, seconds), time.monotonic() - t0)
+
+        threads = [threading.Thread(target=watch, args=("dead", dead, hangup_after + 5)),
+                   threading.Thread(target=watch, args=("alive", alive, hangup_after + 5))]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        ended, took = results["dead"]
+        t.ok(dead.pings_seen >= 1, f"the server pings a silent connection (ping_after = "
+             f"{ping_after} s)", f"pings seen: {dead.pings_seen}")
+        t.ok(ended is not None and took <= hangup_after + 4,
+             f"a connection that never answers is hung up after about {hangup_after} s",
+             f"ended: {ended!r} after {took:.1f} s")
+        dead.close()
+        ended, took = results["alive"]
+        t.ok(ended is None and alive.pings_seen >= 1,
+             f"a connection that answers pings is kept ({hangup_after + 5} s idle)",
+             f"{ended!r} after {took:.1f} s, pings {alive.pings_seen}")
+        r = alive.ping() if ended is None else {}
+        t.ok(r.get("ok") is True, "and still answers requests", repr(r))
+        alive.close()
+
+
+def main(t):
+    if not harness.require_programs(t, client=False):
+        return
+    # small output queues, so that a client that does not read fills its queue
+    with Server(t, config={"outq_max_bytes": "256K", "outq_max_frames": 256}) as srv:
+        many_connections(t, srv)
+        slow_consumer(t, srv)
+        ping_burst(t, srv)
+    idle_policy(t)
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""run_all.py — run every test of one or more meson build trees and count.
+
+    python3 tests/run_all.py build build-asan
+
+For each tree it runs `meson test -C TREE --print-errorlogs` (which rebuilds
+first), then reads TREE/meson-logs/testlog.json: every test program speaks
+TAP on stdout, so each `ok` line is a passed case and each `not ok` line a
+failed one. A program that crashed, timed out or exited non-zero without any
+`not ok` line counts as one failure; so does a tree whose build or test run
+produced no log at all. Prints one line per program, and as the very last
+line `N passed, N failed`. Exits 1 if anything failed.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+OK_RE = re.compile(r"^ok\b")
+NOT_OK_RE = re.compile(r"^not ok\b")
+GOOD_RESULTS = {"OK", "EXPECTEDFAIL", "SKIP"}
+
+
+def count_tap(stdout):
+    passed = failed = 0
+    for line in (stdout or "").splitlines():
+        line = line.strip()
+        if NOT_OK_RE.match(line):
+            failed += 1
+        elif OK_RE.match(line):
+            passed += 1
+    return passed, failed
+
+
+def run_tree(tree, extra_args):
+    """Run the tests of one tree; returns a list of (name, passed, failed, note)."""
+    log_path = os.path.join(tree, "meson-logs", "testlog.json")
+    try:
+        os.remove(log_path)  # never count a stale log from an earlier run
+    except FileNotFoundError:
+        pass
+    cmd = ["meson", "test", "-C", tree, "--print-errorlogs"] + extra_args
+    print(f"==> {' '.join(cmd)}", flush=True)
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL)
+    if not os.path.exists(log_path):
+        return [("(build or test run)", 0, 1, f"meson test exited {proc.returncode} "
+                 "without a test log: the build probably failed")]
+    rows = []
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                rows.append(("(unreadable testlog line)", 0, 1, line[:80]))
+                continue
+            name = entry.get("name", "?")
+            result = str(entry.get("result", "?")).split(".")[-1]
+            passed, failed = count_tap(entry.get("stdout"))
+            note = result
+            if result not in GOOD_RESULTS:
+                rc = entry.get("returncode")
+                note = f"{result}, exit {rc}"
+                if failed == 0:
+                    failed = 1  # crashed, timed out or failed without saying which case
+            rows.append((name, passed, failed, note))
+    if not rows:
+        rows.append(("(no tests)", 0, 1, "testlog.json is empty"))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("trees", nargs="+", help="meson build directories")
+    parser.add_argument("--meson-arg", action="append", default=[],
+                        help="extra argument for meson test (repeatable)")
+    args = parser.parse_args()
+
+    results = []
+    for tree in args.trees:
+        extra = list(args.meson_arg)
+        if "asan" in os.path.basename(os.path.normpath(tree)):
+            extra += ["--timeout-multiplier", "3"]
+        for row in run_tree(tree, extra):
+            results.append((tree,) + row)
+
+    total_passed = sum(r[2] for r in results)
+    total_failed = sum(r[3] for r in results)
+    print("\n==> results per program", flush=True)
+    width = max(len(f"{r[0]}/{r[1]}") for r in results)
+    for tree, name, passed, failed, note in results:
+        verdict = "FAIL" if failed else "ok"
+        print(f"{verdict:4}  {tree + '/' + name:<{width}}  {passed:4} passed {failed:4} failed"
+              f"  ({note})")
+    print(f"{total_passed} passed, {total_failed} failed", flush=True)
+    return 1 if total_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
