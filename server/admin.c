@@ -225,9 +225,34 @@ find_org(struct store *s, const char *ref, struct store_org *org)
 }
 
 /* Check the invite options; fills inv except hash and times. */
+/* A device invite: everything comes from the existing user. */
+static int
+invite_fill_for_user(struct store *s, const struct opts *o, struct store_invite *inv)
+{
+	struct store_user u;
+	uint8_t id[LSN_ID_BYTES];
+	if (o->name || o->profession || o->org || o->roles || o->rpps)
+		return usage_error("%s", "invite --user takes no other identity option: the new device "
+					 "belongs to that user as enrolled");
+	if (!lsn_id_from_hex(o->user, id) || store_user_get(s, id, &u) != LSN_OK) {
+		fprintf(stderr, "liaisond: no user with id \"%s\"; see \"liaisond users\"\n", o->user);
+		return 1;
+	}
+	inv->for_user = true;
+	memcpy(inv->user_id, u.id, LSN_ID_BYTES);
+	memcpy(inv->org_id, u.org.id, LSN_ID_BYTES);
+	inv->roles = u.roles;
+	snprintf(inv->rpps, sizeof inv->rpps, "%s", u.rpps);
+	snprintf(inv->name, sizeof inv->name, "%s", u.name);
+	snprintf(inv->profession, sizeof inv->profession, "%s", u.profession);
+	return 0;
+}
+
 static int
 invite_fill(struct store *s, const struct opts *o, struct store_invite *inv)
 {
+	if (o->user)
+		return invite_fill_for_user(s, o, inv);
 	if (!o->name || !o->profession || !o->org || !o->roles)
 		return usage_error("%s", "invite needs --name, --profession, --org and --roles "
 					 "(and --rpps for health professionals)");
@@ -303,9 +328,9 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 		time_t exp = (time_t)(inv.expires_at / 1000);
 		char when[64];
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", localtime(&exp));
-		printf("Invite for %s (%s) — single use, expires %s.\n"
+		printf("Invite for %s%s (%s) — single use, expires %s.\n"
 		       "Give this code to the person, by a channel other than the server URL:\n%s\n",
-		       inv.name, inv.profession, when, code);
+		       inv.for_user ? "a new device of " : "", inv.name, inv.profession, when, code);
 	}
 	sodium_memzero(code, sizeof code);
 	return 0;

@@ -26,6 +26,7 @@ config_defaults(struct config *cfg)
 	cfg->hangup_after_s = 75;
 	cfg->commit_delay_us = 0;
 	cfg->invite_ttl_ms = 72LL * 3600 * 1000;
+	cfg->attachment_max = 50 * 1024 * 1024;
 	cfg->log_level = LOG_INFO;
 	cfg->production = false;
 }
@@ -135,6 +136,10 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 			return bad_value(key, "seconds from 1 to 3600", st);
 		*(strcmp(key, "ping_after") == 0 ? &cfg->ping_after_s : &cfg->hangup_after_s) =
 			(unsigned)v;
+	} else if (strcmp(key, "attachment_max") == 0) {
+		if (!parse_size(value, 1024, 4ULL << 30, &v))
+			return bad_value(key, "a size from 1K to 4G", st);
+		cfg->attachment_max = (size_t)v;
 	} else if (strcmp(key, "commit_delay_us") == 0) {
 		if (!parse_uint(value, 0, 100000, &v))
 			return bad_value(key, "microseconds from 0 to 100000", st);

@@ -29,6 +29,7 @@ struct config {
 	unsigned hangup_after_s;
 	unsigned commit_delay_us;
 	int64_t invite_ttl_ms;
+	size_t attachment_max;
 	enum log_level log_level;
 	bool production;
 };

@@ -1,6 +1,7 @@
 /* handle_device.c — a user's device list and self-revocation signed by IK. */
 #include <string.h>
 
+#include "fanout.h"
 #include "handlers.h"
 #include "log.h"
 #include "sigs.h"
@@ -68,10 +69,59 @@ handle_device_revoke(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = store_device_revoke(hc->srv->store, device, hc->now)) != LSN_OK)
 		return handler_store_fail(hc, err, "device");
 	effects_close_device(hc->effects, device, 1008, "device revoked");
+	if ((err = fanout_comembers(hc, hc->sess->user, "device_list",
+				    json_pack("{s:o}", "user", wire_id(hc->sess->user)))) != LSN_OK)
+		return err;
 	char hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(device, hex);
 	log_info("device revoked by its user: %s", hex);
 	json_object_set_new(reply, "device", wire_id(device));
 	json_object_set_new(reply, "revoked_at", json_integer(hc->now));
+	return LSN_OK;
+}
+
+#define KEYS_USERS_MAX 200
+
+/* One user's identity key and active devices. */
+static enum lsn_err
+keys_one(struct handler_ctx *hc, const uint8_t user_id[LSN_ID_BYTES], json_t *list)
+{
+	struct store_user u;
+	enum lsn_err err = store_user_get(hc->srv->store, user_id, &u);
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "user");
+	json_t *all = json_array(), *active = json_array();
+	err = store_device_list(hc->srv->store, user_id, append_device, all);
+	size_t i;
+	json_t *dev;
+	json_array_foreach(all, i, dev)
+		if (json_is_null(json_object_get(dev, "revoked_at")))
+			json_array_append(active, dev);
+	json_decref(all);
+	json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o}", "user", wire_id(user_id),
+					      "rpps", u.rpps[0] ? json_string(u.rpps) : json_null(),
+					      "ik", wire_b64(u.ik, sizeof u.ik), "devices", active));
+	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "device");
+}
+
+enum lsn_err
+handle_keys(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	json_t *users = json_object_get(req, "users");
+	if (!json_is_array(users) || json_array_size(users) == 0 ||
+	    json_array_size(users) > KEYS_USERS_MAX)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"users\": expected an array of 1 to %d user ids", KEYS_USERS_MAX);
+	json_t *list = json_array();
+	json_object_set_new(reply, "users", list);
+	for (size_t i = 0; i < json_array_size(users); i++) {
+		uint8_t id[LSN_ID_BYTES];
+		if (!lsn_id_from_hex(json_string_value(json_array_get(users, i)), id))
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+					"users[%zu]: expected an id of 32 lowercase hex characters", i);
+		enum lsn_err err = keys_one(hc, id, list);
+		if (err != LSN_OK)
+			return err;
+	}
 	return LSN_OK;
 }

@@ -1,9 +1,11 @@
 /* handle_enrol.c — invite_info and enrol: a one-time invite fixes who the
  * person is; enrolment registers their identity key and first device. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "fanout.h"
 #include "handlers.h"
 #include "invite.h"
 #include "log.h"
@@ -56,6 +58,14 @@ handle_invite_info(struct handler_ctx *hc, json_t *req, json_t *reply)
 	json_object_set_new(reply, "org", render_org(&org));
 	json_object_set_new(reply, "roles", render_roles(inv.roles));
 	json_object_set_new(reply, "expires_at", json_integer(inv.expires_at));
+	if (inv.for_user) {
+		uint8_t *blob = NULL;
+		size_t len = 0;
+		json_object_set_new(reply, "user", wire_id(inv.user_id));
+		if (store_backup_identity_get(hc->srv->store, inv.user_id, &blob, &len) == LSN_OK)
+			json_object_set_new(reply, "backup_identity", wire_b64(blob, len));
+		free(blob);
+	}
 	return LSN_OK;
 }
 
@@ -109,10 +119,40 @@ enrol_verify_chain(struct handler_ctx *hc, const struct enrol_keys *k)
 	return LSN_OK;
 }
 
+/* A further device of an existing user: same user id, same identity key. */
+static enum lsn_err
+enrol_store_device(struct handler_ctx *hc, const struct store_invite *inv, struct enrol_keys *k,
+		   struct store_user *u)
+{
+	struct store *store = hc->srv->store;
+	enum lsn_err err;
+	if (memcmp(k->user, inv->user_id, LSN_ID_BYTES) != 0)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"this invite adds a device to an existing user; enrol with the user "
+				"id that invite_info returns");
+	if ((err = store_user_get(store, k->user, u)) != LSN_OK)
+		return handler_store_fail(hc, err, "user");
+	if (sodium_memcmp(u->ik, k->ik, sizeof u->ik) != 0)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_SIGNATURE,
+				"the identity key is not this user's; restore it from the key backup "
+				"(recovery code) or link the device from an existing one");
+	k->dev.created_at = hc->now;
+	if ((err = store_device_create(store, &k->dev)) != LSN_OK)
+		return err == LSN_ERR_CONFLICT
+			       ? lsn_fail(&hc->st, err, "this device id or key is taken; retry with new ones")
+			       : handler_store_fail(hc, err, "device");
+	if ((err = store_invite_consume(store, inv->hash, u->id, hc->now)) != LSN_OK)
+		return err == LSN_ERR_CONFLICT ? lsn_fail(&hc->st, LSN_ERR_INVITE_USED, NULL)
+					       : handler_store_fail(hc, err, "invite");
+	return fanout_comembers(hc, u->id, "device_list", json_pack("{s:o}", "user", wire_id(u->id)));
+}
+
 static enum lsn_err
 enrol_store(struct handler_ctx *hc, const struct store_invite *inv, struct enrol_keys *k,
 	    struct store_user *u)
 {
+	if (inv->for_user)
+		return enrol_store_device(hc, inv, k, u);
 	struct store *store = hc->srv->store;
 	enum lsn_err err;
 	memset(u, 0, sizeof *u);
@@ -161,7 +201,8 @@ handle_enrol(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return err;
 	char user_hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(u.id, user_hex);
-	log_info("enrol: user %s (%s) with first device", user_hex, u.profession);
+	log_info("enrol: user %s (%s), %s device", user_hex, u.profession,
+		 inv.for_user ? "a further" : "first");
 	struct store_device dev;
 	if ((err = store_device_get(hc->srv->store, k.dev.id, &dev)) != LSN_OK)
 		return handler_store_fail(hc, err, "device");

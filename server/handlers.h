@@ -30,6 +30,33 @@ enum lsn_err handle_enrol(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_device.c */
 enum lsn_err handle_devices(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_device_revoke(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_keys(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_channel.c */
+enum lsn_err handle_channel_create(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_channel_append(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_channel_log(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_channels(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_channel_members(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_message.c */
+enum lsn_err handle_send(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_messages(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_receipt(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_receipts(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_todevice.c */
+enum lsn_err handle_to_device_send(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_to_device_fetch(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_to_device_ack(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_attachment.c */
+enum lsn_err handle_attachment_begin(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_attachment_put(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_attachment_finish(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_attachment_info(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_attachment_get(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_backup.c */
+enum lsn_err handle_backup_identity_put(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_backup_identity_get(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_backup_put(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_backup_get(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_directory.c */
 enum lsn_err handle_directory_search(struct handler_ctx *hc, json_t *req, json_t *reply);
 

@@ -28,6 +28,8 @@ static const char usage[] =
 	"  invite --name N --profession P --org FINESS|ID --roles R [--rpps N]\n"
 	"         [--expires-in 72h] [--json]\n"
 	"                          issue a one-time enrolment invite; prints the code\n"
+	"  invite --user USER_ID [--expires-in 72h] [--json]\n"
+	"                          invite a further device of an enrolled user\n"
 	"  users [--query TEXT] [--json]\n"
 	"                          list enrolled users\n"
 	"  revoke --device ID | --user ID\n"

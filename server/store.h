@@ -80,6 +80,8 @@ struct store_invite {
 	int64_t created_at;
 	int64_t expires_at;
 	int64_t used_at;               /* 0 = unused */
+	bool for_user;                 /* a further device of an existing user */
+	uint8_t user_id[LSN_ID_BYTES]; /* that user, when for_user */
 };
 
 struct store_user_query {
@@ -147,5 +149,148 @@ enum lsn_err store_idem_get(struct store *s, const char *scope, const char *key,
 			    char **op_out, char **reply_out);
 enum lsn_err store_idem_put(struct store *s, const char *scope, const char *key,
 			    const char *op, const char *reply, int64_t at);
+
+/* ---- channels, membership log, members (store_thread.c) ---- */
+struct store_channel {
+	uint8_t id[LSN_ID_BYTES];
+	char kind[16];
+	char history[16];
+	uint8_t creator[LSN_ID_BYTES];
+	int64_t created_at;
+	int64_t log_seq;
+	uint8_t log_hash[32];
+	int64_t last_seq;              /* last message */
+};
+
+struct store_member {
+	uint8_t channel[LSN_ID_BYTES];
+	uint8_t user[LSN_ID_BYTES];
+	char role[16];
+	int64_t since_log_seq;
+	bool current;
+	int64_t left_msg_seq;          /* former members: last readable message */
+};
+
+struct store_message {
+	uint8_t channel[LSN_ID_BYTES];
+	int64_t seq;
+	uint8_t sender_user[LSN_ID_BYTES];
+	uint8_t sender_device[LSN_ID_BYTES];
+	int64_t ts;
+	const uint8_t *envelope;       /* valid during the callback only */
+	size_t envelope_len;
+};
+
+typedef void (*store_member_cb)(const struct store_member *m, void *arg);
+typedef void (*store_channel_cb)(const struct store_channel *c, const struct store_member *me,
+				 void *arg);
+typedef void (*store_message_cb)(const struct store_message *m, void *arg);
+typedef void (*store_log_cb)(int64_t seq, const char *entry_json, void *arg);
+typedef void (*store_id_cb)(const uint8_t id[LSN_ID_BYTES], void *arg);
+
+enum lsn_err store_channel_create(struct store *s, const struct store_channel *c);
+enum lsn_err store_channel_get(struct store *s, const uint8_t id[LSN_ID_BYTES],
+			       struct store_channel *out);
+/* Append a log entry and move the channel's log head. */
+enum lsn_err store_channel_log_append(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+				      int64_t seq, const uint8_t hash[32], const char *entry_json,
+				      int64_t now);
+enum lsn_err store_channel_log_list(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+				    store_log_cb cb, void *arg);
+/* Channels the user is or was a member of, with their membership row. */
+enum lsn_err store_channels_of_user(struct store *s, const uint8_t user[LSN_ID_BYTES],
+				    store_channel_cb cb, void *arg);
+
+/* Add (or re-add) a current member. */
+enum lsn_err store_member_put(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+			      const uint8_t user[LSN_ID_BYTES], const char *role, int64_t since_log_seq);
+/* Mark a member as gone, readable up to the channel's current last message. */
+enum lsn_err store_member_leave(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+				const uint8_t user[LSN_ID_BYTES]);
+enum lsn_err store_member_set_role(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+				   const uint8_t user[LSN_ID_BYTES], const char *role);
+enum lsn_err store_member_get(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+			      const uint8_t user[LSN_ID_BYTES], struct store_member *out);
+enum lsn_err store_member_list(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+			       bool current_only, store_member_cb cb, void *arg);
+/* Distinct users sharing at least one channel with user (user included). */
+enum lsn_err store_comembers(struct store *s, const uint8_t user[LSN_ID_BYTES], store_id_cb cb,
+			     void *arg);
+
+/* ---- messages and receipts (store_thread.c) ---- */
+/* Assign the next per-channel seq and store the envelope. */
+enum lsn_err store_message_append(struct store *s, struct store_message *m);
+/* Messages with after < seq <= upto, in order, at most limit. */
+enum lsn_err store_message_list(struct store *s, const uint8_t channel[LSN_ID_BYTES], int64_t after,
+				int64_t upto, int limit, store_message_cb cb, void *arg);
+/* Raise delivered or read to seq (never lowers). *changed tells whether it moved. */
+enum lsn_err store_receipt_raise(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+				 const uint8_t user[LSN_ID_BYTES], bool read, int64_t seq, int64_t now,
+				 bool *changed);
+typedef void (*store_receipt_cb)(const uint8_t user[LSN_ID_BYTES], int64_t delivered,
+				 int64_t read, void *arg);
+enum lsn_err store_receipt_list(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+				store_receipt_cb cb, void *arg);
+
+/* ---- to-device queue, attachments, key backup (store_queue.c) ---- */
+struct store_todevice {
+	int64_t id;
+	uint8_t recipient[LSN_ID_BYTES];
+	uint8_t sender_user[LSN_ID_BYTES];
+	uint8_t sender_device[LSN_ID_BYTES];
+	int64_t ts;
+	const uint8_t *body;           /* valid during the callback / until the next store call */
+	size_t body_len;
+};
+typedef void (*store_todevice_cb)(const struct store_todevice *t, void *arg);
+
+enum lsn_err store_todevice_put(struct store *s, struct store_todevice *t); /* sets t->id */
+enum lsn_err store_todevice_list(struct store *s, const uint8_t device[LSN_ID_BYTES], int64_t after,
+				 int limit, store_todevice_cb cb, void *arg);
+enum lsn_err store_todevice_ack(struct store *s, const uint8_t device[LSN_ID_BYTES], int64_t upto,
+				int64_t *deleted);
+
+struct store_attachment {
+	uint8_t id[LSN_ID_BYTES];
+	uint8_t channel[LSN_ID_BYTES];
+	uint8_t uploader[LSN_ID_BYTES];
+	int64_t size;
+	int64_t chunks;
+	bool complete;
+	int64_t created_at;
+};
+enum lsn_err store_attachment_create(struct store *s, const struct store_attachment *a);
+enum lsn_err store_attachment_get(struct store *s, const uint8_t id[LSN_ID_BYTES],
+				  struct store_attachment *out);
+enum lsn_err store_attachment_put_chunk(struct store *s, const uint8_t id[LSN_ID_BYTES],
+					int64_t index, const uint8_t *data, size_t len);
+/* malloc'd copy of a chunk in *data (caller frees). */
+enum lsn_err store_attachment_get_chunk(struct store *s, const uint8_t id[LSN_ID_BYTES],
+					int64_t index, uint8_t **data, size_t *len);
+/* Checks every chunk is there, the sizes add up and BLAKE2b-256 of the chunks
+ * in order equals hash; then marks the attachment complete. LSN_ERR_CONFLICT
+ * with a reason in st otherwise. */
+enum lsn_err store_attachment_finish(struct store *s, const uint8_t id[LSN_ID_BYTES],
+				     const uint8_t hash[32], struct lsn_status *st);
+
+enum lsn_err store_backup_identity_put(struct store *s, const uint8_t user[LSN_ID_BYTES],
+				       const uint8_t *blob, size_t len, int64_t now);
+/* malloc'd copy in *blob; LSN_ERR_NOT_FOUND when the user has no backup. */
+enum lsn_err store_backup_identity_get(struct store *s, const uint8_t user[LSN_ID_BYTES],
+				       uint8_t **blob, size_t *len);
+struct store_backup_entry {
+	int64_t id;
+	uint8_t channel[LSN_ID_BYTES];
+	uint8_t session_id[32];
+	int64_t first_index;
+	const uint8_t *data;
+	size_t data_len;
+};
+typedef void (*store_backup_cb)(const struct store_backup_entry *e, void *arg);
+/* Keeps the entry with the lowest first_index; *stored false when ignored. */
+enum lsn_err store_backup_put(struct store *s, const uint8_t user[LSN_ID_BYTES],
+			      const struct store_backup_entry *e, int64_t now, bool *stored);
+enum lsn_err store_backup_list(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t after,
+			       int limit, store_backup_cb cb, void *arg);
 
 #endif

@@ -12,6 +12,7 @@
 #include "schema.h"
 #include "store.h"
 #include "store_fold.h"
+#include "store_internal.h"
 
 /* Every statement the server runs, prepared once and reused. */
 enum stmt_id {
@@ -44,9 +45,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ORG_BY_FINESS] = "SELECT id, name, finess, kind, created_at FROM orgs WHERE finess = ?",
 	[ST_ORG_LIST] = "SELECT id, name, finess, kind, created_at FROM orgs ORDER BY name",
 	[ST_INVITE_INSERT] = "INSERT INTO invites(hash, rpps, name, profession, org_id, roles, "
-			     "created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)",
+			     "created_at, expires_at, user_id) VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_INVITE_GET] = "SELECT hash, rpps, name, profession, org_id, roles, created_at, "
-			  "expires_at, used_at FROM invites WHERE hash = ?",
+			  "expires_at, used_at, user_id FROM invites WHERE hash = ?",
 	[ST_INVITE_CONSUME] = "UPDATE invites SET used_at = ?, used_by = ? "
 			      "WHERE hash = ? AND used_at IS NULL",
 	[ST_USER_INSERT] = "INSERT INTO users(id, rpps, name, profession, org_id, roles, ik, "
@@ -74,17 +75,33 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_IDEM_PUT] = "INSERT INTO idempotency(scope, idem, op, reply, created_at) VALUES (?,?,?,?,?)",
 };
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[ST__COUNT];
-	bool in_batch;
-	bool in_req;
-};
 
-/* ---- helpers ------------------------------------------------------------ */
+/* The prepared statement for id, reset and with bindings cleared. */
+static sqlite3_stmt *
+stmt(struct store *s, enum stmt_id id)
+{
+	return store_stmt(s, (int)id, stmt_sql[id]);
+}
 
-static enum lsn_err
-db_error(struct store *s, const char *what)
+sqlite3_stmt *
+store_stmt(struct store *s, int slot, const char *sql)
+{
+	sqlite3_stmt *st = s->stmt[slot];
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK) {
+			log_error("storage: cannot prepare statement %d: %s", slot, sqlite3_errmsg(s->db));
+			return NULL;
+		}
+		s->stmt[slot] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+enum lsn_err
+store_db_error(struct store *s, const char *what)
 {
 	int code = sqlite3_extended_errcode(s->db);
 	if ((code & 0xff) == SQLITE_CONSTRAINT)
@@ -93,66 +110,13 @@ db_error(struct store *s, const char *what)
 	return LSN_ERR_STORAGE;
 }
 
-/* The prepared statement for id, reset and with bindings cleared. */
-static sqlite3_stmt *
-stmt(struct store *s, enum stmt_id id)
-{
-	sqlite3_stmt *st = s->stmt[id];
-	if (st == NULL) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
-				       NULL) != SQLITE_OK) {
-			log_error("storage: cannot prepare statement %d: %s", (int)id,
-				  sqlite3_errmsg(s->db));
-			return NULL;
-		}
-		s->stmt[id] = st;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return st;
-}
-
-static void
-bind_blob(sqlite3_stmt *st, int col, const void *data, size_t len)
-{
-	sqlite3_bind_blob(st, col, data, (int)len, SQLITE_TRANSIENT);
-}
-
-static void
-bind_text_or_null(sqlite3_stmt *st, int col, const char *text)
-{
-	if (text == NULL || *text == '\0')
-		sqlite3_bind_null(st, col);
-	else
-		sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
-}
-
-static void
-col_blob(sqlite3_stmt *st, int col, void *out, size_t len)
-{
-	const void *p = sqlite3_column_blob(st, col);
-	if (p && (size_t)sqlite3_column_bytes(st, col) == len)
-		memcpy(out, p, len);
-	else
-		memset(out, 0, len);
-}
-
-static void
-col_text(sqlite3_stmt *st, int col, char *out, size_t cap)
-{
-	const unsigned char *p = sqlite3_column_text(st, col);
-	snprintf(out, cap, "%s", p ? (const char *)p : "");
-}
-
-/* Run a statement that returns no rows; err on failure, not_found when it
- * changed nothing and want_change is set. */
-static enum lsn_err
-exec_stmt(struct store *s, sqlite3_stmt *st, const char *what, bool want_change)
+enum lsn_err
+store_exec(struct store *s, sqlite3_stmt *st, const char *what, bool want_change)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s, what);
+		return store_db_error(s, what);
 	if (want_change && sqlite3_changes(s->db) == 0)
 		return LSN_ERR_NOT_FOUND;
 	return LSN_OK;
@@ -292,7 +256,7 @@ store_close(struct store *s)
 		return;
 	if (s->in_batch)
 		store_batch_rollback(s);
-	for (int i = 0; i < ST__COUNT; i++)
+	for (int i = 0; i < STORE_STMT_SLOTS; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
 	free(s);
@@ -365,7 +329,7 @@ enum lsn_err
 store_req_begin(struct store *s)
 {
 	sqlite3_stmt *st = stmt(s, ST_SAVEPOINT);
-	if (st == NULL || exec_stmt(s, st, "savepoint", false) != LSN_OK)
+	if (st == NULL || store_exec(s, st, "savepoint", false) != LSN_OK)
 		return LSN_ERR_STORAGE;
 	s->in_req = true;
 	return LSN_OK;
@@ -380,11 +344,11 @@ store_req_end(struct store *s, bool keep)
 	if (!keep) {
 		sqlite3_stmt *rb = stmt(s, ST_ROLLBACK_TO);
 		if (rb)
-			exec_stmt(s, rb, "rollback to savepoint", false);
+			store_exec(s, rb, "rollback to savepoint", false);
 	}
 	sqlite3_stmt *rel = stmt(s, ST_RELEASE);
 	if (rel)
-		exec_stmt(s, rel, "release savepoint", false);
+		store_exec(s, rel, "release savepoint", false);
 }
 
 /* ---- organisations ------------------------------------------------------ */
@@ -392,10 +356,10 @@ store_req_end(struct store *s, bool keep)
 static void
 read_org(sqlite3_stmt *st, int base, struct store_org *org)
 {
-	col_blob(st, base + 0, org->id, sizeof org->id);
-	col_text(st, base + 1, org->name, sizeof org->name);
-	col_text(st, base + 2, org->finess, sizeof org->finess);
-	col_text(st, base + 3, org->kind, sizeof org->kind);
+	store_col_blob(st, base + 0, org->id, sizeof org->id);
+	store_col_text(st, base + 1, org->name, sizeof org->name);
+	store_col_text(st, base + 2, org->finess, sizeof org->finess);
+	store_col_text(st, base + 3, org->kind, sizeof org->kind);
 	org->created_at = sqlite3_column_int64(st, base + 4);
 }
 
@@ -405,12 +369,12 @@ store_org_create(struct store *s, const struct store_org *org)
 	sqlite3_stmt *st = stmt(s, ST_ORG_INSERT);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, org->id, sizeof org->id);
+	store_bind_blob(st, 1, org->id, sizeof org->id);
 	sqlite3_bind_text(st, 2, org->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, org->finess, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, org->kind, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, org->created_at);
-	return exec_stmt(s, st, "insert org", false);
+	return store_exec(s, st, "insert org", false);
 }
 
 static enum lsn_err
@@ -422,7 +386,7 @@ org_fetch(struct store *s, sqlite3_stmt *st, struct store_org *out)
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : db_error(s, "read org");
+	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read org");
 }
 
 enum lsn_err
@@ -431,7 +395,7 @@ store_org_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_org 
 	sqlite3_stmt *st = stmt(s, ST_ORG_GET);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, id, LSN_ID_BYTES);
+	store_bind_blob(st, 1, id, LSN_ID_BYTES);
 	return org_fetch(s, st, out);
 }
 
@@ -458,7 +422,7 @@ store_org_list(struct store *s, store_org_cb cb, void *arg)
 		cb(&org, arg);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? LSN_OK : db_error(s, "list orgs");
+	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "list orgs");
 }
 
 /* ---- invites ------------------------------------------------------------ */
@@ -469,15 +433,17 @@ store_invite_create(struct store *s, const struct store_invite *inv)
 	sqlite3_stmt *st = stmt(s, ST_INVITE_INSERT);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, inv->hash, sizeof inv->hash);
-	bind_text_or_null(st, 2, inv->rpps);
+	store_bind_blob(st, 1, inv->hash, sizeof inv->hash);
+	store_bind_text_or_null(st, 2, inv->rpps);
 	sqlite3_bind_text(st, 3, inv->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, inv->profession, -1, SQLITE_TRANSIENT);
-	bind_blob(st, 5, inv->org_id, sizeof inv->org_id);
+	store_bind_blob(st, 5, inv->org_id, sizeof inv->org_id);
 	sqlite3_bind_int64(st, 6, inv->roles);
 	sqlite3_bind_int64(st, 7, inv->created_at);
 	sqlite3_bind_int64(st, 8, inv->expires_at);
-	return exec_stmt(s, st, "insert invite", false);
+	if (inv->for_user)
+		store_bind_blob(st, 9, inv->user_id, LSN_ID_BYTES);
+	return store_exec(s, st, "insert invite", false);
 }
 
 enum lsn_err
@@ -486,23 +452,25 @@ store_invite_get(struct store *s, const uint8_t hash[32], struct store_invite *o
 	sqlite3_stmt *st = stmt(s, ST_INVITE_GET);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, hash, 32);
+	store_bind_blob(st, 1, hash, 32);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		col_blob(st, 0, out->hash, sizeof out->hash);
-		col_text(st, 1, out->rpps, sizeof out->rpps);
-		col_text(st, 2, out->name, sizeof out->name);
-		col_text(st, 3, out->profession, sizeof out->profession);
-		col_blob(st, 4, out->org_id, sizeof out->org_id);
+		store_col_blob(st, 0, out->hash, sizeof out->hash);
+		store_col_text(st, 1, out->rpps, sizeof out->rpps);
+		store_col_text(st, 2, out->name, sizeof out->name);
+		store_col_text(st, 3, out->profession, sizeof out->profession);
+		store_col_blob(st, 4, out->org_id, sizeof out->org_id);
 		out->roles = (unsigned)sqlite3_column_int64(st, 5);
 		out->created_at = sqlite3_column_int64(st, 6);
 		out->expires_at = sqlite3_column_int64(st, 7);
 		out->used_at = sqlite3_column_int64(st, 8);
+		out->for_user = sqlite3_column_type(st, 9) == SQLITE_BLOB;
+		store_col_blob(st, 9, out->user_id, sizeof out->user_id);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : db_error(s, "read invite");
+	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read invite");
 }
 
 enum lsn_err
@@ -513,9 +481,9 @@ store_invite_consume(struct store *s, const uint8_t hash[32], const uint8_t user
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
 	sqlite3_bind_int64(st, 1, at);
-	bind_blob(st, 2, user_id, LSN_ID_BYTES);
-	bind_blob(st, 3, hash, 32);
-	enum lsn_err err = exec_stmt(s, st, "consume invite", true);
+	store_bind_blob(st, 2, user_id, LSN_ID_BYTES);
+	store_bind_blob(st, 3, hash, 32);
+	enum lsn_err err = store_exec(s, st, "consume invite", true);
 	return err == LSN_ERR_NOT_FOUND ? LSN_ERR_CONFLICT : err;
 }
 
@@ -524,12 +492,12 @@ store_invite_consume(struct store *s, const uint8_t hash[32], const uint8_t user
 static void
 read_user(sqlite3_stmt *st, struct store_user *u)
 {
-	col_blob(st, 0, u->id, sizeof u->id);
-	col_text(st, 1, u->rpps, sizeof u->rpps);
-	col_text(st, 2, u->name, sizeof u->name);
-	col_text(st, 3, u->profession, sizeof u->profession);
+	store_col_blob(st, 0, u->id, sizeof u->id);
+	store_col_text(st, 1, u->rpps, sizeof u->rpps);
+	store_col_text(st, 2, u->name, sizeof u->name);
+	store_col_text(st, 3, u->profession, sizeof u->profession);
 	u->roles = (unsigned)sqlite3_column_int64(st, 4);
-	col_blob(st, 5, u->ik, sizeof u->ik);
+	store_col_blob(st, 5, u->ik, sizeof u->ik);
 	u->created_at = sqlite3_column_int64(st, 6);
 	read_org(st, 7, &u->org);
 }
@@ -542,16 +510,16 @@ store_user_create(struct store *s, const struct store_user *user)
 		return LSN_ERR_STORAGE;
 	char key[STORE_NAME_MAX * 2 + 1];
 	store_fold(user->name, key, sizeof key);
-	bind_blob(st, 1, user->id, sizeof user->id);
-	bind_text_or_null(st, 2, user->rpps);
+	store_bind_blob(st, 1, user->id, sizeof user->id);
+	store_bind_text_or_null(st, 2, user->rpps);
 	sqlite3_bind_text(st, 3, user->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, user->profession, -1, SQLITE_TRANSIENT);
-	bind_blob(st, 5, user->org.id, sizeof user->org.id);
+	store_bind_blob(st, 5, user->org.id, sizeof user->org.id);
 	sqlite3_bind_int64(st, 6, user->roles);
-	bind_blob(st, 7, user->ik, sizeof user->ik);
+	store_bind_blob(st, 7, user->ik, sizeof user->ik);
 	sqlite3_bind_int64(st, 8, user->created_at);
 	sqlite3_bind_text(st, 9, key, -1, SQLITE_TRANSIENT);
-	return exec_stmt(s, st, "insert user", false);
+	return store_exec(s, st, "insert user", false);
 }
 
 static enum lsn_err
@@ -563,7 +531,7 @@ user_fetch(struct store *s, sqlite3_stmt *st, struct store_user *out)
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : db_error(s, "read user");
+	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read user");
 }
 
 enum lsn_err
@@ -572,7 +540,7 @@ store_user_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_use
 	sqlite3_stmt *st = stmt(s, ST_USER_GET);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, id, LSN_ID_BYTES);
+	store_bind_blob(st, 1, id, LSN_ID_BYTES);
 	return user_fetch(s, st, out);
 }
 
@@ -618,9 +586,9 @@ store_user_search(struct store *s, const struct store_user_query *q, store_user_
 		sqlite3_bind_text(st, 1, name_like, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, rpps_like, -1, SQLITE_TRANSIENT);
 	}
-	bind_text_or_null(st, 3, q->profession);
+	store_bind_text_or_null(st, 3, q->profession);
 	if (q->org_id)
-		bind_blob(st, 4, q->org_id, LSN_ID_BYTES);
+		store_bind_blob(st, 4, q->org_id, LSN_ID_BYTES);
 	sqlite3_bind_int(st, 5, q->limit > 0 ? q->limit : 50);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -629,7 +597,7 @@ store_user_search(struct store *s, const struct store_user_query *q, store_user_
 		cb(&u, arg);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? LSN_OK : db_error(s, "search users");
+	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "search users");
 }
 
 /* ---- devices ------------------------------------------------------------ */
@@ -637,19 +605,19 @@ store_user_search(struct store *s, const struct store_user_query *q, store_user_
 static void
 read_device(sqlite3_stmt *st, struct store_device *d)
 {
-	col_blob(st, 0, d->id, sizeof d->id);
-	col_blob(st, 1, d->user_id, sizeof d->user_id);
-	col_text(st, 2, d->name, sizeof d->name);
-	col_blob(st, 3, d->dk, sizeof d->dk);
+	store_col_blob(st, 0, d->id, sizeof d->id);
+	store_col_blob(st, 1, d->user_id, sizeof d->user_id);
+	store_col_text(st, 2, d->name, sizeof d->name);
+	store_col_blob(st, 3, d->dk, sizeof d->dk);
 	d->dk_ts = sqlite3_column_int64(st, 4);
-	col_blob(st, 5, d->dk_sig, sizeof d->dk_sig);
+	store_col_blob(st, 5, d->dk_sig, sizeof d->dk_sig);
 	d->created_at = sqlite3_column_int64(st, 6);
 	d->last_seen_at = sqlite3_column_int64(st, 7);
 	d->revoked_at = sqlite3_column_int64(st, 8);
-	col_blob(st, 9, d->ak_id, sizeof d->ak_id);
-	col_blob(st, 10, d->ak, sizeof d->ak);
+	store_col_blob(st, 9, d->ak_id, sizeof d->ak_id);
+	store_col_blob(st, 10, d->ak, sizeof d->ak);
 	d->ak_ts = sqlite3_column_int64(st, 11);
-	col_blob(st, 12, d->ak_sig, sizeof d->ak_sig);
+	store_col_blob(st, 12, d->ak_sig, sizeof d->ak_sig);
 }
 
 enum lsn_err
@@ -658,26 +626,26 @@ store_device_create(struct store *s, const struct store_device *dev)
 	sqlite3_stmt *st = stmt(s, ST_DEVICE_INSERT);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, dev->id, sizeof dev->id);
-	bind_blob(st, 2, dev->user_id, sizeof dev->user_id);
+	store_bind_blob(st, 1, dev->id, sizeof dev->id);
+	store_bind_blob(st, 2, dev->user_id, sizeof dev->user_id);
 	sqlite3_bind_text(st, 3, dev->name, -1, SQLITE_TRANSIENT);
-	bind_blob(st, 4, dev->dk, sizeof dev->dk);
+	store_bind_blob(st, 4, dev->dk, sizeof dev->dk);
 	sqlite3_bind_int64(st, 5, dev->dk_ts);
-	bind_blob(st, 6, dev->dk_sig, sizeof dev->dk_sig);
+	store_bind_blob(st, 6, dev->dk_sig, sizeof dev->dk_sig);
 	sqlite3_bind_int64(st, 7, dev->created_at);
-	enum lsn_err err = exec_stmt(s, st, "insert device", false);
+	enum lsn_err err = store_exec(s, st, "insert device", false);
 	if (err != LSN_OK)
 		return err;
 	st = stmt(s, ST_AK_INSERT);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, dev->id, sizeof dev->id);
-	bind_blob(st, 2, dev->ak_id, sizeof dev->ak_id);
-	bind_blob(st, 3, dev->ak, sizeof dev->ak);
+	store_bind_blob(st, 1, dev->id, sizeof dev->id);
+	store_bind_blob(st, 2, dev->ak_id, sizeof dev->ak_id);
+	store_bind_blob(st, 3, dev->ak, sizeof dev->ak);
 	sqlite3_bind_int64(st, 4, dev->ak_ts);
-	bind_blob(st, 5, dev->ak_sig, sizeof dev->ak_sig);
+	store_bind_blob(st, 5, dev->ak_sig, sizeof dev->ak_sig);
 	sqlite3_bind_int64(st, 6, dev->created_at);
-	return exec_stmt(s, st, "insert agreement key", false);
+	return store_exec(s, st, "insert agreement key", false);
 }
 
 enum lsn_err
@@ -686,14 +654,14 @@ store_device_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_d
 	sqlite3_stmt *st = stmt(s, ST_DEVICE_GET);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, id, LSN_ID_BYTES);
+	store_bind_blob(st, 1, id, LSN_ID_BYTES);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		read_device(st, out);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : db_error(s, "read device");
+	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read device");
 }
 
 enum lsn_err
@@ -703,7 +671,7 @@ store_device_list(struct store *s, const uint8_t user_id[LSN_ID_BYTES], store_de
 	sqlite3_stmt *st = stmt(s, ST_DEVICE_LIST);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
-	bind_blob(st, 1, user_id, LSN_ID_BYTES);
+	store_bind_blob(st, 1, user_id, LSN_ID_BYTES);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_device d;
@@ -711,7 +679,7 @@ store_device_list(struct store *s, const uint8_t user_id[LSN_ID_BYTES], store_de
 		cb(&d, arg);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? LSN_OK : db_error(s, "list devices");
+	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "list devices");
 }
 
 enum lsn_err
@@ -721,8 +689,8 @@ store_device_revoke(struct store *s, const uint8_t id[LSN_ID_BYTES], int64_t at)
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
 	sqlite3_bind_int64(st, 1, at);
-	bind_blob(st, 2, id, LSN_ID_BYTES);
-	enum lsn_err err = exec_stmt(s, st, "revoke device", true);
+	store_bind_blob(st, 2, id, LSN_ID_BYTES);
+	enum lsn_err err = store_exec(s, st, "revoke device", true);
 	if (err == LSN_ERR_NOT_FOUND) {
 		struct store_device d;
 		if (store_device_get(s, id, &d) == LSN_OK)
@@ -738,8 +706,8 @@ store_device_touch(struct store *s, const uint8_t id[LSN_ID_BYTES], int64_t at)
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
 	sqlite3_bind_int64(st, 1, at);
-	bind_blob(st, 2, id, LSN_ID_BYTES);
-	return exec_stmt(s, st, "touch device", true);
+	store_bind_blob(st, 2, id, LSN_ID_BYTES);
+	return store_exec(s, st, "touch device", true);
 }
 
 /* ---- idempotency -------------------------------------------------------- */
@@ -764,7 +732,7 @@ store_idem_get(struct store *s, const char *scope, const char *key, char **op_ou
 			err = LSN_ERR_INTERNAL;
 		}
 	} else {
-		err = rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : db_error(s, "read idempotency");
+		err = rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read idempotency");
 	}
 	sqlite3_reset(st);
 	return err;
@@ -782,5 +750,5 @@ store_idem_put(struct store *s, const char *scope, const char *key, const char *
 	sqlite3_bind_text(st, 3, op, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, reply, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, at);
-	return exec_stmt(s, st, "insert idempotency", false);
+	return store_exec(s, st, "insert idempotency", false);
 }

@@ -24,6 +24,7 @@ test_sample_matches_defaults(void **state)
 	parsed.synchronous = STORE_SYNC_NORMAL;
 	parsed.invite_ttl_ms = 1;
 	parsed.production = true;
+	parsed.attachment_max = 1;
 	assert_int_equal(config_load_file(&parsed, LSN_SOURCE_DIR "/server/liaisond.conf.sample", &st),
 			 LSN_OK);
 	assert_int_equal(parsed.port, defaults.port);
@@ -39,6 +40,7 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.ping_after_s, defaults.ping_after_s);
 	assert_int_equal(parsed.hangup_after_s, defaults.hangup_after_s);
 	assert_int_equal(parsed.commit_delay_us, defaults.commit_delay_us);
+	assert_int_equal(parsed.attachment_max, defaults.attachment_max);
 	assert_int_equal(parsed.invite_ttl_ms, defaults.invite_ttl_ms);
 	assert_int_equal(parsed.log_level, defaults.log_level);
 	assert_int_equal(parsed.production, defaults.production);

@@ -1,0 +1,127 @@
+/* handle_todevice.c — the durable to-device queue of pairwise key-share
+ * envelopes: send, fetch, acknowledge. An entry leaves the queue only when
+ * its recipient device acknowledges it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fanout.h"
+#include "handlers.h"
+#include "wire.h"
+
+#define TODEVICE_BATCH_MAX 1000
+#define TODEVICE_BODY_MAX  16384
+#define TODEVICE_FETCH_MAX 500
+
+/* Check and queue one entry of a to_device_send request. */
+static enum lsn_err
+queue_one(struct handler_ctx *hc, json_t *item, size_t index, uint8_t *body_buf)
+{
+	struct store_todevice t = {0};
+	struct store_device dev;
+	const char *text = NULL;
+	size_t len = 0;
+	enum lsn_err err;
+	if (!json_is_object(item))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "messages[%zu]: expected an object", index);
+	if ((err = wire_get_id(item, "user", true, t.sender_user, NULL, &hc->st)) ||
+	    (err = wire_get_id(item, "device", true, t.recipient, NULL, &hc->st)) ||
+	    (err = wire_get_str(item, "body", true, TODEVICE_BODY_MAX / 3 * 4 + 8, &text, &hc->st)))
+		return lsn_fail(&hc->st, err, "messages[%zu]: %s", index, hc->st.msg);
+	if (!wire_b64_decode(text, body_buf, TODEVICE_BODY_MAX, &len) || len == 0)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"messages[%zu].body: expected base64 of 1 to %d bytes", index,
+				TODEVICE_BODY_MAX);
+	err = store_device_get(hc->srv->store, t.recipient, &dev);
+	if (err == LSN_OK && (memcmp(dev.user_id, t.sender_user, LSN_ID_BYTES) != 0 || dev.revoked_at))
+		err = LSN_ERR_NOT_FOUND;
+	if (err != LSN_OK)
+		return err == LSN_ERR_NOT_FOUND
+			       ? lsn_fail(&hc->st, err, "messages[%zu]: no active device with that id "
+							"for that user; refresh with op \"keys\"", index)
+			       : handler_store_fail(hc, err, "device");
+	/* sender_user was used to read the recipient's user; now the real sender */
+	memcpy(t.sender_user, hc->sess->user, LSN_ID_BYTES);
+	memcpy(t.sender_device, hc->sess->device, LSN_ID_BYTES);
+	t.ts = hc->now;
+	t.body = body_buf;
+	t.body_len = len;
+	if ((err = store_todevice_put(hc->srv->store, &t)) != LSN_OK)
+		return handler_store_fail(hc, err, "to-device entry");
+	return fanout_device(hc, t.recipient, "to_device",
+			     json_pack("{s:I, s:o, s:o, s:I, s:o}", "id", (json_int_t)t.id,
+				       "sender_user", wire_id(t.sender_user),
+				       "sender_device", wire_id(t.sender_device), "ts", (json_int_t)t.ts,
+				       "body", wire_b64(body_buf, len)));
+}
+
+enum lsn_err
+handle_to_device_send(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	json_t *messages = json_object_get(req, "messages");
+	if (!json_is_array(messages) || json_array_size(messages) == 0 ||
+	    json_array_size(messages) > TODEVICE_BATCH_MAX)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"messages\": expected an array of 1 to %d entries",
+				TODEVICE_BATCH_MAX);
+	uint8_t *body = malloc(TODEVICE_BODY_MAX);
+	if (body == NULL)
+		return lsn_fail(&hc->st, LSN_ERR_INTERNAL, NULL);
+	enum lsn_err err = LSN_OK;
+	for (size_t i = 0; err == LSN_OK && i < json_array_size(messages); i++)
+		err = queue_one(hc, json_array_get(messages, i), i, body);
+	free(body);
+	if (err != LSN_OK)
+		return err;
+	json_object_set_new(reply, "count", json_integer((json_int_t)json_array_size(messages)));
+	return LSN_OK;
+}
+
+struct td_list {
+	json_t *list;
+	int count;
+};
+
+static void
+append_todevice(const struct store_todevice *t, void *arg)
+{
+	struct td_list *l = arg;
+	json_array_append_new(l->list,
+		json_pack("{s:I, s:o, s:o, s:I, s:o}", "id", (json_int_t)t->id,
+			  "sender_user", wire_id(t->sender_user),
+			  "sender_device", wire_id(t->sender_device), "ts", (json_int_t)t->ts,
+			  "body", wire_b64(t->body, t->body_len)));
+	l->count++;
+}
+
+enum lsn_err
+handle_to_device_fetch(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	int64_t after = 0, limit = 100;
+	enum lsn_err err;
+	if ((err = wire_get_int(req, "after", false, 0, WIRE_ID_MAX, &after, &hc->st)) ||
+	    (err = wire_get_int(req, "limit", false, 1, TODEVICE_FETCH_MAX, &limit, &hc->st)))
+		return err;
+	struct td_list l = {.list = json_array()};
+	json_object_set_new(reply, "messages", l.list);
+	if ((err = store_todevice_list(hc->srv->store, hc->sess->device, after, (int)limit + 1,
+				       append_todevice, &l)) != LSN_OK)
+		return handler_store_fail(hc, err, "to-device entry");
+	bool more = l.count > limit;
+	if (more)
+		json_array_remove(l.list, json_array_size(l.list) - 1);
+	json_object_set_new(reply, "more", json_boolean(more));
+	return LSN_OK;
+}
+
+enum lsn_err
+handle_to_device_ack(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	int64_t upto = 0, deleted = 0;
+	enum lsn_err err = wire_get_int(req, "upto", true, 1, WIRE_ID_MAX, &upto, &hc->st);
+	if (err != LSN_OK)
+		return err;
+	if ((err = store_todevice_ack(hc->srv->store, hc->sess->device, upto, &deleted)) != LSN_OK)
+		return handler_store_fail(hc, err, "to-device entry");
+	json_object_set_new(reply, "deleted", json_integer(deleted));
+	return LSN_OK;
+}
