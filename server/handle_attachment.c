@@ -22,8 +22,10 @@ attachment_access(struct handler_ctx *hc, json_t *req, struct store_attachment *
 	if (err != LSN_OK)
 		return err;
 	err = store_attachment_get(hc->srv->store, id, a);
-	if (err == LSN_OK && store_member_get(hc->srv->store, a->channel, hc->sess->user, &me) != LSN_OK)
-		err = LSN_ERR_NOT_FOUND;   /* outsiders cannot even learn it exists */
+	/* outsiders, former members included, cannot even learn it exists */
+	if (err == LSN_OK && (store_member_get(hc->srv->store, a->channel, hc->sess->user, &me) != LSN_OK ||
+			      !me.current))
+		err = LSN_ERR_NOT_FOUND;
 	if (err == LSN_ERR_NOT_FOUND)
 		return lsn_fail(&hc->st, err, "no such attachment in your channels");
 	if (err != LSN_OK)
