@@ -27,6 +27,9 @@ config_defaults(struct config *cfg)
 	cfg->commit_delay_us = 0;
 	cfg->invite_ttl_ms = 72LL * 3600 * 1000;
 	cfg->attachment_max = 50 * 1024 * 1024;
+	cfg->due_soon_ms = 24LL * 3600 * 1000;
+	cfg->ack_timeout_ms = 24LL * 3600 * 1000;
+	cfg->timer_interval_s = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->production = false;
 }
@@ -140,6 +143,10 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 		if (!parse_size(value, 1024, 4ULL << 30, &v))
 			return bad_value(key, "a size from 1K to 4G", st);
 		cfg->attachment_max = (size_t)v;
+	} else if (strcmp(key, "timer_interval") == 0) {
+		if (!parse_uint(value, 1, 3600, &v))
+			return bad_value(key, "seconds from 1 to 3600", st);
+		cfg->timer_interval_s = (unsigned)v;
 	} else if (strcmp(key, "commit_delay_us") == 0) {
 		if (!parse_uint(value, 0, 100000, &v))
 			return bad_value(key, "microseconds from 0 to 100000", st);
@@ -182,6 +189,12 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 	if (strcmp(key, "invite_ttl") == 0) {
 		if (!config_parse_duration_ms(value, &cfg->invite_ttl_ms))
 			return bad_value(key, "a duration such as 72h, 30m or 7d", st);
+		return LSN_OK;
+	}
+	if (strcmp(key, "due_soon") == 0 || strcmp(key, "ack_timeout") == 0) {
+		if (!config_parse_duration_ms(value, strcmp(key, "due_soon") == 0 ? &cfg->due_soon_ms
+										 : &cfg->ack_timeout_ms))
+			return bad_value(key, "a duration such as 24h, 30m or 2d", st);
 		return LSN_OK;
 	}
 	if (strcmp(key, "log_level") == 0) {

@@ -30,6 +30,9 @@ struct config {
 	unsigned commit_delay_us;
 	int64_t invite_ttl_ms;
 	size_t attachment_max;
+	int64_t due_soon_ms;           /* a step is "due soon" this long before its deadline */
+	int64_t ack_timeout_ms;        /* unacknowledged discharge notices escalate after this */
+	unsigned timer_interval_s;     /* how often the deadline scan runs */
 	enum log_level log_level;
 	bool production;
 };

@@ -293,4 +293,130 @@ enum lsn_err store_backup_put(struct store *s, const uint8_t user[LSN_ID_BYTES],
 enum lsn_err store_backup_list(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t after,
 			       int limit, store_backup_cb cb, void *arg);
 
+/* ---- pathways, cases, steps, notices, notifications (store_case.c) ---- */
+struct store_template {
+	char code[32];
+	int64_t version;
+	char label_fr[160];
+	char j0_label[96];
+	char sources[400];
+	char flags[128];
+};
+struct store_schedule_row {
+	char step[48];
+	int64_t position;
+	char label_fr[200];
+	char roles[96];
+	bool mandatory;
+	char flag[32];                 /* "" = always */
+	bool replaces_base;
+	bool has_first_day;
+	int64_t first_day;
+	int64_t every_days;            /* 0 = once */
+	int64_t last_day;
+};
+struct store_case {
+	uint8_t id[LSN_ID_BYTES];
+	char patient_ref[24];
+	char pathway[32];
+	int64_t template_version;
+	uint8_t channel[LSN_ID_BYTES];
+	int64_t j0;
+	char flags[128];
+	char status[12];               /* open | closed */
+	char close_reason[24];
+	uint8_t opened_by[LSN_ID_BYTES];
+	int64_t opened_at;
+	int64_t closed_at;
+};
+struct store_step {
+	int64_t id;
+	uint8_t case_id[LSN_ID_BYTES];
+	char step[48];
+	int64_t occurrence;
+	char roles[96];
+	int64_t due_at;                /* 0 = no deadline */
+	char status[12];               /* pending | done | skipped */
+	bool has_assignee;
+	uint8_t assignee[LSN_ID_BYTES];
+	bool has_done_by;
+	uint8_t done_by[LSN_ID_BYTES];
+	int64_t done_at;
+	char skip_reason[200];
+	int64_t note_seq;              /* 0 = none */
+	int64_t notified_soon, notified_late;
+};
+struct store_notice {
+	uint8_t case_id[LSN_ID_BYTES];
+	int64_t message_seq;
+	uint8_t posted_by[LSN_ID_BYTES];
+	int64_t posted_at;
+	int64_t escalated_at;          /* 0 = not escalated */
+};
+struct store_case_filter {
+	const uint8_t *member;         /* cases whose channel has this current member; NULL = all */
+	const char *pathway;           /* NULL = any */
+	const uint8_t *assignee;       /* cases with a pending step assigned to this user */
+	int64_t overdue_at;            /* >0: cases with a pending step due before this time */
+	bool open_only;
+};
+typedef void (*store_template_cb)(const struct store_template *t, void *arg);
+typedef void (*store_schedule_cb)(const struct store_schedule_row *r, void *arg);
+typedef void (*store_case_cb)(const struct store_case *c, void *arg);
+typedef void (*store_step_cb)(const struct store_step *st, void *arg);
+typedef void (*store_ack_cb)(const uint8_t user[LSN_ID_BYTES], int64_t acked_at, void *arg);
+
+enum lsn_err store_template_list(struct store *s, store_template_cb cb, void *arg);
+enum lsn_err store_template_current(struct store *s, const char *code, struct store_template *out);
+enum lsn_err store_template_schedule(struct store *s, const char *code, int64_t version,
+				     store_schedule_cb cb, void *arg);
+enum lsn_err store_case_create(struct store *s, const struct store_case *c);
+enum lsn_err store_case_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_case *out);
+enum lsn_err store_case_by_channel(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+				   struct store_case *out);
+enum lsn_err store_case_close(struct store *s, const uint8_t id[LSN_ID_BYTES], const char *reason,
+			      int64_t at);
+enum lsn_err store_case_set_flags(struct store *s, const uint8_t id[LSN_ID_BYTES], const char *flags);
+enum lsn_err store_case_list(struct store *s, const struct store_case_filter *f, store_case_cb cb,
+			     void *arg);
+/* Insert a step occurrence; if (case, step, occurrence) exists and is still
+ * pending, move its due date to st->due_at instead. */
+enum lsn_err store_step_insert(struct store *s, struct store_step *st, int64_t now);
+enum lsn_err store_step_get(struct store *s, int64_t id, struct store_step *out);
+enum lsn_err store_step_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_step_cb cb,
+			     void *arg);
+/* Write status, assignee, done_by/at, skip_reason, note_seq of st. */
+enum lsn_err store_step_update(struct store *s, const struct store_step *st, int64_t now);
+/* Pending steps due before `before` whose soon/late notice is not sent yet. */
+enum lsn_err store_step_due_scan(struct store *s, int64_t soon_before, int64_t late_before,
+				 store_step_cb cb, void *arg);
+enum lsn_err store_step_mark_notified(struct store *s, int64_t id, bool late, int64_t at);
+enum lsn_err store_notice_put(struct store *s, const struct store_notice *n);
+enum lsn_err store_notice_get(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+			      struct store_notice *out);
+enum lsn_err store_notice_escalate(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t at);
+typedef void (*store_notice_cb)(const struct store_notice *n, void *arg);
+/* Notices posted before `before`, not escalated, on open cases. */
+enum lsn_err store_notice_overdue(struct store *s, int64_t before, store_notice_cb cb, void *arg);
+/* *added false when the user had already acknowledged. */
+enum lsn_err store_ack_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+			   const uint8_t user[LSN_ID_BYTES], int64_t at, bool *added);
+enum lsn_err store_ack_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_ack_cb cb,
+			    void *arg);
+enum lsn_err store_users_with_role(struct store *s, unsigned role_bit, store_id_cb cb, void *arg);
+struct store_notification {
+	int64_t id;
+	char kind[24];
+	uint8_t case_id[LSN_ID_BYTES];
+	int64_t step_id;               /* 0 = none */
+	int64_t created_at;
+};
+typedef void (*store_notification_cb)(const struct store_notification *n, void *arg);
+enum lsn_err store_notification_add(struct store *s, const uint8_t user[LSN_ID_BYTES],
+				    struct store_notification *n);
+enum lsn_err store_notification_list(struct store *s, const uint8_t user[LSN_ID_BYTES],
+				     store_notification_cb cb, void *arg);
+enum lsn_err store_notification_seen(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t upto,
+				     int64_t at);
+
 #endif

@@ -52,6 +52,20 @@ static const struct {
 		"the server is restarting; reconnect in a few seconds"},
 	[LSN_ERR_INTERNAL] = {"internal",
 		"internal server error; it has been logged, retry or contact the administrator"},
+	[LSN_ERR_CASE_CLOSED] = {"case_closed",
+		"this case is closed; its steps can no longer change"},
+	[LSN_ERR_CASE_ALREADY_CLOSED] = {"case_already_closed", "this case is already closed"},
+	[LSN_ERR_STEP_DONE] = {"step_done",
+		"this step is already completed; a coordinator can reopen it"},
+	[LSN_ERR_STEP_SKIPPED] = {"step_skipped",
+		"this step was skipped; a coordinator can reopen it"},
+	[LSN_ERR_STEP_PENDING] = {"step_pending",
+		"this step is still pending; only a completed or skipped step can be reopened"},
+	[LSN_ERR_NOT_ASSIGNEE] = {"not_assignee",
+		"only the professional assigned to this step or a coordinator can do this; "
+		"ask a coordinator to reassign it"},
+	[LSN_ERR_COORDINATOR_ONLY] = {"coordinator_only",
+		"only a CPTS coordinator can do this"},
 };
 
 const char *

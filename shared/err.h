@@ -27,6 +27,13 @@ enum lsn_err {
 	LSN_ERR_STORAGE,           /* the database refused; nothing was written */
 	LSN_ERR_SHUTTING_DOWN,     /* server is stopping; retry on another connection */
 	LSN_ERR_INTERNAL,          /* a bug; reported in the server log */
+	LSN_ERR_CASE_CLOSED,       /* the case is closed: its steps no longer change */
+	LSN_ERR_CASE_ALREADY_CLOSED, /* closing a case that is closed */
+	LSN_ERR_STEP_DONE,         /* the step is already completed */
+	LSN_ERR_STEP_SKIPPED,      /* the step was skipped */
+	LSN_ERR_STEP_PENDING,      /* reopening a step that is still pending */
+	LSN_ERR_NOT_ASSIGNEE,      /* only the step's assignee or a coordinator may do this */
+	LSN_ERR_COORDINATOR_ONLY,  /* only a coordinator may do this */
 	LSN_ERR__COUNT
 };
 

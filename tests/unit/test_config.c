@@ -25,6 +25,8 @@ test_sample_matches_defaults(void **state)
 	parsed.invite_ttl_ms = 1;
 	parsed.production = true;
 	parsed.attachment_max = 1;
+	parsed.due_soon_ms = parsed.ack_timeout_ms = 1;
+	parsed.timer_interval_s = 7;
 	assert_int_equal(config_load_file(&parsed, LSN_SOURCE_DIR "/server/liaisond.conf.sample", &st),
 			 LSN_OK);
 	assert_int_equal(parsed.port, defaults.port);
@@ -41,6 +43,9 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.hangup_after_s, defaults.hangup_after_s);
 	assert_int_equal(parsed.commit_delay_us, defaults.commit_delay_us);
 	assert_int_equal(parsed.attachment_max, defaults.attachment_max);
+	assert_int_equal(parsed.due_soon_ms, defaults.due_soon_ms);
+	assert_int_equal(parsed.ack_timeout_ms, defaults.ack_timeout_ms);
+	assert_int_equal(parsed.timer_interval_s, defaults.timer_interval_s);
 	assert_int_equal(parsed.invite_ttl_ms, defaults.invite_ttl_ms);
 	assert_int_equal(parsed.log_level, defaults.log_level);
 	assert_int_equal(parsed.production, defaults.production);

@@ -1,0 +1,372 @@
+/* case.c — case domain helpers shared by the case handlers and the timer:
+ * instantiating a template's steps for a case, assigning steps to case
+ * members by role, rendering a case, and the periodic due/overdue/escalation
+ * scan. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "case.h"
+#include "log.h"
+#include "pathway.h"
+#include "wire.h"
+
+/* ---- schedule rows ------------------------------------------------------ */
+
+struct rows {
+	struct store_schedule_row *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void
+collect_row(const struct store_schedule_row *r, void *arg)
+{
+	struct rows *rs = arg;
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 32;
+		void *p = realloc(rs->v, cap * sizeof *rs->v);
+		if (p == NULL) {
+			rs->oom = true;
+			return;
+		}
+		rs->v = p;
+		rs->cap = cap;
+	}
+	rs->v[rs->n++] = *r;
+}
+
+enum lsn_err
+case_load_schedule(struct store *s, const char *pathway, int64_t version,
+		   struct store_schedule_row **rows, size_t *n)
+{
+	struct rows rs = {0};
+	enum lsn_err err = store_template_schedule(s, pathway, version, collect_row, &rs);
+	if (err == LSN_OK && rs.oom)
+		err = LSN_ERR_INTERNAL;
+	if (err != LSN_OK) {
+		free(rs.v);
+		return err;
+	}
+	*rows = rs.v;
+	*n = rs.n;
+	return LSN_OK;
+}
+
+/* ---- assignment --------------------------------------------------------- */
+
+struct member_pick {
+	struct store *s;
+	const char *roles;
+	bool found;
+	uint8_t user[LSN_ID_BYTES];
+};
+
+static void
+pick_member(const struct store_member *m, void *arg)
+{
+	struct member_pick *p = arg;
+	struct store_user u;
+	if (p->found || store_user_get(p->s, m->user, &u) != LSN_OK)
+		return;
+	if (pathway_role_matches(p->roles, u.profession, u.roles)) {
+		memcpy(p->user, m->user, LSN_ID_BYTES);
+		p->found = true;
+	}
+}
+
+bool
+case_pick_assignee(struct store *s, const uint8_t channel[LSN_ID_BYTES], const char *roles,
+		   uint8_t out[LSN_ID_BYTES])
+{
+	struct member_pick p = {.s = s, .roles = roles};
+	if (store_member_list(s, channel, true, pick_member, &p) != LSN_OK || !p.found)
+		return false;
+	memcpy(out, p.user, LSN_ID_BYTES);
+	return true;
+}
+
+/* ---- instantiation ------------------------------------------------------ */
+
+struct instantiate {
+	struct store *s;
+	const struct store_case *c;
+	int64_t now;
+	enum lsn_err err;
+};
+
+static void
+insert_occurrence(const struct pathway_occurrence *o, void *arg)
+{
+	struct instantiate *in = arg;
+	struct store_step st = {0};
+	if (in->err != LSN_OK)
+		return;
+	memcpy(st.case_id, in->c->id, LSN_ID_BYTES);
+	snprintf(st.step, sizeof st.step, "%s", o->step);
+	st.occurrence = o->occurrence;
+	snprintf(st.roles, sizeof st.roles, "%s", o->roles);
+	st.due_at = o->due_at;
+	st.has_assignee = case_pick_assignee(in->s, in->c->channel, o->roles, st.assignee);
+	in->err = store_step_insert(in->s, &st, in->now);
+}
+
+enum lsn_err
+case_instantiate(struct store *s, const struct store_case *c, int64_t now)
+{
+	struct store_schedule_row *rows = NULL;
+	size_t n = 0;
+	enum lsn_err err = case_load_schedule(s, c->pathway, c->template_version, &rows, &n);
+	if (err != LSN_OK)
+		return err;
+	struct instantiate in = {.s = s, .c = c, .now = now};
+	int count = pathway_expand(rows, n, c->flags, c->j0, insert_occurrence, &in);
+	free(rows);
+	if (count < 0)
+		return LSN_ERR_INTERNAL;
+	return in.err;
+}
+
+struct assign_new {
+	struct store *s;
+	const struct store_case *c;
+	const uint8_t *user;
+	const struct store_user *u;
+	int64_t now;
+	enum lsn_err err;
+};
+
+static void
+assign_if_free(const struct store_step *st, void *arg)
+{
+	struct assign_new *a = arg;
+	if (a->err != LSN_OK || st->has_assignee || strcmp(st->status, "pending") != 0 ||
+	    !pathway_role_matches(st->roles, a->u->profession, a->u->roles))
+		return;
+	struct store_step copy = *st;
+	copy.has_assignee = true;
+	memcpy(copy.assignee, a->user, LSN_ID_BYTES);
+	a->err = store_step_update(a->s, &copy, a->now);
+}
+
+enum lsn_err
+case_assign_newcomer(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+		     const uint8_t user[LSN_ID_BYTES], int64_t now)
+{
+	struct store_case c;
+	struct store_user u;
+	enum lsn_err err = store_case_by_channel(s, channel, &c);
+	if (err == LSN_ERR_NOT_FOUND)
+		return LSN_OK;   /* not a case channel */
+	if (err != LSN_OK || (err = store_user_get(s, user, &u)) != LSN_OK)
+		return err;
+	struct assign_new a = {.s = s, .c = &c, .user = user, .u = &u, .now = now};
+	if ((err = store_step_list(s, c.id, assign_if_free, &a)) != LSN_OK)
+		return err;
+	return a.err;
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+static json_t *
+id_or_null(bool has, const uint8_t id[LSN_ID_BYTES])
+{
+	return has ? wire_id(id) : json_null();
+}
+
+static json_t *
+int_or_null(int64_t v)
+{
+	return v ? json_integer(v) : json_null();
+}
+
+json_t *
+case_render_step(const struct store_step *st, const char *label, int64_t now)
+{
+	bool overdue = strcmp(st->status, "pending") == 0 && st->due_at && st->due_at < now;
+	return json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b}",
+			 "id", (json_int_t)st->id, "step", st->step, "occurrence",
+			 (json_int_t)st->occurrence, "label", label ? label : st->step,
+			 "roles", st->roles, "due_at", int_or_null(st->due_at), "status", st->status,
+			 "assignee", id_or_null(st->has_assignee, st->assignee),
+			 "done_by", id_or_null(st->has_done_by, st->done_by),
+			 "done_at", int_or_null(st->done_at),
+			 "skip_reason", st->skip_reason[0] ? json_string(st->skip_reason) : json_null(),
+			 "note_seq", int_or_null(st->note_seq), "overdue", overdue);
+}
+
+json_t *
+case_render_summary(const struct store_case *c)
+{
+	json_t *flags = json_array();
+	for (const char *p = c->flags; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		json_array_append_new(flags, json_stringn(p, len));
+		p = end ? end + 1 : p + len;
+	}
+	return json_pack("{s:o, s:s, s:s, s:I, s:o, s:I, s:o, s:s, s:o, s:o, s:I, s:o}",
+			 "case", wire_id(c->id), "patient_ref", c->patient_ref, "pathway", c->pathway,
+			 "template_version", (json_int_t)c->template_version,
+			 "channel", wire_id(c->channel), "j0", (json_int_t)c->j0, "flags", flags,
+			 "status", c->status,
+			 "close_reason", c->close_reason[0] ? json_string(c->close_reason) : json_null(),
+			 "opened_by", wire_id(c->opened_by), "opened_at", (json_int_t)c->opened_at,
+			 "closed_at", int_or_null(c->closed_at));
+}
+
+/* ---- the periodic scan -------------------------------------------------- */
+
+struct tick {
+	struct store *s;
+	struct effects *fx;
+	int64_t now;
+	int64_t soon_before;
+	enum lsn_err err;
+	unsigned pushed;
+};
+
+static void
+notify(struct tick *t, const uint8_t user[LSN_ID_BYTES], const char *kind,
+       const uint8_t case_id[LSN_ID_BYTES], int64_t step_id)
+{
+	struct store_notification n = {.step_id = step_id, .created_at = t->now};
+	snprintf(n.kind, sizeof n.kind, "%s", kind);
+	memcpy(n.case_id, case_id, LSN_ID_BYTES);
+	if (t->err != LSN_OK || (t->err = store_notification_add(t->s, user, &n)) != LSN_OK)
+		return;
+	size_t len = 0;
+	char *frame = wire_encode_event("notification",
+		json_pack("{s:I, s:s, s:o, s:o, s:I}", "id", (json_int_t)n.id, "kind", kind, "case",
+			  wire_id(case_id), "step", int_or_null(step_id), "created_at",
+			  (json_int_t)n.created_at), &len);
+	if (frame)
+		effects_event(t->fx, EFFECT_EVENT_USER, user, frame, len);
+	t->pushed++;
+}
+
+struct notify_all {
+	struct tick *t;
+	const char *kind;
+	const uint8_t *case_id;
+	int64_t step_id;
+	const uint8_t *skip;           /* already notified */
+};
+
+static void
+notify_one(const uint8_t id[LSN_ID_BYTES], void *arg)
+{
+	struct notify_all *na = arg;
+	if (na->skip == NULL || memcmp(id, na->skip, LSN_ID_BYTES) != 0)
+		notify(na->t, id, na->kind, na->case_id, na->step_id);
+}
+
+static void
+notify_coordinators(struct tick *t, const char *kind, const uint8_t case_id[LSN_ID_BYTES],
+		    int64_t step_id, const uint8_t *skip)
+{
+	struct notify_all na = {.t = t, .kind = kind, .case_id = case_id, .step_id = step_id,
+				.skip = skip};
+	enum lsn_err err = store_users_with_role(t->s, LSN_ROLE_COORDINATOR, notify_one, &na);
+	if (err != LSN_OK && t->err == LSN_OK)
+		t->err = err;
+}
+
+static void
+scan_step(const struct store_step *st, void *arg)
+{
+	struct tick *t = arg;
+	bool late = st->due_at < t->now;
+	if (t->err != LSN_OK || (late && st->notified_late) || (!late && st->notified_soon))
+		return;
+	const char *kind = late ? "step_overdue" : "step_due_soon";
+	if (st->has_assignee)
+		notify(t, st->assignee, kind, st->case_id, st->id);
+	/* coordinators hear of overdue steps, and of due ones nobody holds */
+	if (late || !st->has_assignee)
+		notify_coordinators(t, kind, st->case_id, st->id,
+				    st->has_assignee ? st->assignee : NULL);
+	if (t->err == LSN_OK)
+		t->err = store_step_mark_notified(t->s, st->id, late, t->now);
+}
+
+struct ack_count {
+	struct store *s;
+	const uint8_t *case_id;
+	const uint8_t *poster;
+	size_t missing;
+};
+
+static void
+ack_missing(const struct store_member *m, void *arg)
+{
+	struct ack_count *a = arg;
+	bool acked = false;
+	if (memcmp(m->user, a->poster, LSN_ID_BYTES) == 0)
+		return;
+	if (case_has_acked(a->s, a->case_id, m->user, &acked) == LSN_OK && !acked)
+		a->missing++;
+}
+
+size_t
+case_missing_acks(struct store *s, const struct store_case *c, const struct store_notice *n)
+{
+	struct ack_count a = {.s = s, .case_id = c->id, .poster = n->posted_by};
+	store_member_list(s, c->channel, true, ack_missing, &a);
+	return a.missing;
+}
+
+static void
+scan_notice(const struct store_notice *n, void *arg)
+{
+	struct tick *t = arg;
+	struct store_case c;
+	if (t->err != LSN_OK || store_case_get(t->s, n->case_id, &c) != LSN_OK)
+		return;
+	if (case_missing_acks(t->s, &c, n) == 0)
+		return;
+	notify_coordinators(t, "notice_escalated", n->case_id, 0, NULL);
+	if (t->err == LSN_OK)
+		t->err = store_notice_escalate(t->s, n->case_id, t->now);
+}
+
+enum lsn_err
+case_tick(struct store *s, const struct config *cfg, struct effects *fx, int64_t now,
+	  unsigned *pushed)
+{
+	struct tick t = {.s = s, .fx = fx, .now = now, .soon_before = now + cfg->due_soon_ms};
+	enum lsn_err err = store_step_due_scan(s, t.soon_before, now, scan_step, &t);
+	if (err == LSN_OK)
+		err = t.err;
+	if (err == LSN_OK)
+		err = store_notice_overdue(s, now - cfg->ack_timeout_ms, scan_notice, &t);
+	if (err == LSN_OK)
+		err = t.err;
+	*pushed = t.pushed;
+	return err;
+}
+
+/* ---- acknowledgements --------------------------------------------------- */
+
+struct has_ack {
+	const uint8_t *user;
+	bool found;
+};
+
+static void
+match_ack(const uint8_t user[LSN_ID_BYTES], int64_t at, void *arg)
+{
+	(void)at;
+	struct has_ack *h = arg;
+	if (memcmp(user, h->user, LSN_ID_BYTES) == 0)
+		h->found = true;
+}
+
+enum lsn_err
+case_has_acked(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+	       const uint8_t user[LSN_ID_BYTES], bool *acked)
+{
+	struct has_ack h = {.user = user};
+	enum lsn_err err = store_ack_list(s, case_id, match_ack, &h);
+	*acked = h.found;
+	return err;
+}

@@ -1,0 +1,34 @@
+/* case.h — case helpers shared by the case handlers and the timer. */
+#ifndef LSN_CASE_H
+#define LSN_CASE_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "effects.h"
+#include "store.h"
+
+/* A template's schedule rows (malloc'd array, caller frees). */
+enum lsn_err case_load_schedule(struct store *s, const char *pathway, int64_t version,
+				struct store_schedule_row **rows, size_t *n);
+/* Create (or re-date) every step occurrence the case's template and flags call
+ * for, assigning each to the first current member holding its role. */
+enum lsn_err case_instantiate(struct store *s, const struct store_case *c, int64_t now);
+/* A member joined a case channel: give them the unassigned pending steps of
+ * their role. No-op for channels without a case. */
+enum lsn_err case_assign_newcomer(struct store *s, const uint8_t channel[LSN_ID_BYTES],
+				  const uint8_t user[LSN_ID_BYTES], int64_t now);
+bool case_pick_assignee(struct store *s, const uint8_t channel[LSN_ID_BYTES], const char *roles,
+			uint8_t out[LSN_ID_BYTES]);
+json_t *case_render_summary(const struct store_case *c);
+json_t *case_render_step(const struct store_step *st, const char *label, int64_t now);
+enum lsn_err case_has_acked(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+			    const uint8_t user[LSN_ID_BYTES], bool *acked);
+/* Current members (other than the poster) who have not acknowledged. */
+size_t case_missing_acks(struct store *s, const struct store_case *c, const struct store_notice *n);
+/* Steps due soon or overdue, notices unacknowledged past the timeout:
+ * notification rows and pushed events (into fx). *pushed counts them. */
+enum lsn_err case_tick(struct store *s, const struct config *cfg, struct effects *fx, int64_t now,
+		       unsigned *pushed);
+
+#endif

@@ -1,0 +1,157 @@
+/* pathway.c — schedule expansion, role matching, step and case transitions. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ident.h"
+#include "pathway.h"
+
+bool
+pathway_has_flag(const char *flags, const char *flag)
+{
+	size_t n = strlen(flag);
+	for (const char *p = flags; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && memcmp(p, flag, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+bool
+pathway_role_matches(const char *roles, const char *profession, unsigned user_roles)
+{
+	for (const char *p = roles; p && *p;) {
+		const char *end = strchr(p, '|');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if ((len == strlen(profession) && memcmp(p, profession, len) == 0) ||
+		    (len == 9 && memcmp(p, "discharge", 9) == 0 && (user_roles & LSN_ROLE_DISCHARGE)) ||
+		    (len == 11 && memcmp(p, "coordinator", 11) == 0 && (user_roles & LSN_ROLE_COORDINATOR)))
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+int64_t
+pathway_parse_day(const char *text)
+{
+	int y, m, d;
+	char tail;
+	if (text == NULL || strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+		return -1;
+	if (y < 2000 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+	time_t t = timegm(&tm);
+	struct tm check;
+	gmtime_r(&t, &check);
+	if (check.tm_mday != d || check.tm_mon != m - 1)
+		return -1;   /* 2026-02-30 */
+	return (int64_t)t * 1000;
+}
+
+/* Does a flagged replacing row of this step apply to the case? */
+static bool
+step_replaced(const struct store_schedule_row *rows, size_t n, const char *step, const char *flags)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].step, step) == 0 && rows[i].flag[0] && rows[i].replaces_base &&
+		    pathway_has_flag(flags, rows[i].flag))
+			return true;
+	return false;
+}
+
+static bool
+row_applies(const struct store_schedule_row *rows, size_t n, size_t i, const char *flags)
+{
+	const struct store_schedule_row *r = &rows[i];
+	if (r->flag[0])
+		return pathway_has_flag(flags, r->flag);
+	return !step_replaced(rows, n, r->step, flags);
+}
+
+static void
+emit(const struct store_schedule_row *r, int64_t day, int64_t *occurrence, int64_t j0,
+     pathway_occurrence_cb cb, void *arg)
+{
+	struct pathway_occurrence o = {
+		.step = r->step, .occurrence = ++*occurrence, .roles = r->roles, .day = day,
+		.due_at = day < 0 ? 0 : j0 + (day + 1) * PATHWAY_DAY_MS - 1,
+	};
+	cb(&o, arg);
+}
+
+int
+pathway_expand(const struct store_schedule_row *rows, size_t n, const char *flags, int64_t j0,
+	       pathway_occurrence_cb cb, void *arg)
+{
+	int count = 0;
+	int64_t occurrence = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_schedule_row *r = &rows[i];
+		if (i == 0 || strcmp(rows[i - 1].step, r->step) != 0)
+			occurrence = 0;
+		if (!row_applies(rows, n, i, flags))
+			continue;
+		if (!r->has_first_day) {
+			emit(r, -1, &occurrence, j0, cb, arg);
+			count++;
+			continue;
+		}
+		if (r->first_day < 0 || r->every_days < 0 || (r->every_days && r->last_day < r->first_day))
+			return -1;
+		int64_t last = r->every_days ? r->last_day : r->first_day;
+		int64_t step = r->every_days ? r->every_days : 1;
+		for (int64_t day = r->first_day; day <= last; day += step) {
+			emit(r, day, &occurrence, j0, cb, arg);
+			count++;
+		}
+	}
+	return count;
+}
+
+bool
+pathway_close_reason_valid(const char *reason)
+{
+	static const char *const reasons[] = {"completed", "readmitted", "deceased", "moved",
+					      "consent_withdrawn"};
+	for (size_t i = 0; reason && i < sizeof reasons / sizeof reasons[0]; i++)
+		if (strcmp(reason, reasons[i]) == 0)
+			return true;
+	return false;
+}
+
+enum lsn_err
+pathway_step_transition(const char *case_status, const char *step_status,
+			enum pathway_action action, const struct pathway_actor *actor,
+			struct lsn_status *st)
+{
+	if (strcmp(case_status, "open") != 0)
+		return lsn_fail(st, LSN_ERR_CASE_CLOSED, NULL);
+	bool pending = strcmp(step_status, "pending") == 0;
+	switch (action) {
+	case PATHWAY_COMPLETE:
+	case PATHWAY_SKIP:
+	case PATHWAY_REASSIGN:
+		if (strcmp(step_status, "done") == 0)
+			return lsn_fail(st, LSN_ERR_STEP_DONE, NULL);
+		if (strcmp(step_status, "skipped") == 0)
+			return lsn_fail(st, LSN_ERR_STEP_SKIPPED, NULL);
+		if (!pending)
+			return lsn_fail(st, LSN_ERR_INTERNAL, "step in unknown status \"%s\"", step_status);
+		if (!actor->is_assignee && !actor->is_coordinator)
+			return lsn_fail(st, LSN_ERR_NOT_ASSIGNEE, NULL);
+		return LSN_OK;
+	case PATHWAY_REOPEN:
+		if (pending)
+			return lsn_fail(st, LSN_ERR_STEP_PENDING, NULL);
+		if (!actor->is_coordinator)
+			return lsn_fail(st, LSN_ERR_COORDINATOR_ONLY,
+					"only a coordinator can reopen a completed or skipped step");
+		return LSN_OK;
+	}
+	return lsn_fail(st, LSN_ERR_INTERNAL, NULL);
+}

@@ -1,0 +1,55 @@
+/* pathway.h — the pure logic of care pathways: expanding a template's
+ * schedule into dated step occurrences, matching a professional to a step's
+ * roles, and the step and case state machine. No storage, no network: the
+ * unit tests check it day by day. */
+#ifndef LSN_PATHWAY_H
+#define LSN_PATHWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+
+#define PATHWAY_DAY_MS 86400000LL
+
+struct pathway_occurrence {
+	const char *step;
+	int64_t occurrence;            /* 1, 2, … per step, in due order */
+	const char *roles;
+	int64_t day;                   /* days after J0; -1 = no deadline */
+	int64_t due_at;                /* end of that day, UTC ms; 0 = no deadline */
+};
+typedef void (*pathway_occurrence_cb)(const struct pathway_occurrence *o, void *arg);
+
+/* Expand rows (one step's rows contiguous, as store_template_schedule gives
+ * them) for a case with flags (comma list) and j0 (UTC midnight, ms).
+ * Returns the number of occurrences, or -1 if a row is malformed. */
+int pathway_expand(const struct store_schedule_row *rows, size_t n, const char *flags, int64_t j0,
+		   pathway_occurrence_cb cb, void *arg);
+
+bool pathway_has_flag(const char *flags, const char *flag);
+/* roles: '|'-separated professions, or "discharge"/"coordinator" (user roles,
+ * or the coordinator profession). */
+bool pathway_role_matches(const char *roles, const char *profession, unsigned user_roles);
+/* "YYYY-MM-DD" → UTC midnight in ms; -1 if not a valid date. */
+int64_t pathway_parse_day(const char *text);
+
+enum pathway_action { PATHWAY_COMPLETE, PATHWAY_SKIP, PATHWAY_REOPEN, PATHWAY_REASSIGN };
+
+struct pathway_actor {
+	bool is_assignee;
+	bool is_coordinator;           /* user role coordinator */
+};
+
+/* May actor apply action to a step in step_status of a case in case_status?
+ * Every refusal has its own error (err.h). */
+enum lsn_err pathway_step_transition(const char *case_status, const char *step_status,
+				     enum pathway_action action, const struct pathway_actor *actor,
+				     struct lsn_status *st);
+
+/* Case close reasons: completed, readmitted, deceased, moved, consent_withdrawn. */
+bool pathway_close_reason_valid(const char *reason);
+
+#endif
