@@ -51,6 +51,23 @@ static const struct op_entry ops[] = {
 	{"backup_identity_get", handle_backup_identity_get, OP_LOGIN},
 	{"backup_put", handle_backup_put, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"backup_get", handle_backup_get, OP_LOGIN},
+	{"pathways", handle_pathways, OP_LOGIN},
+	{"case_open", handle_case_open, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"case_get", handle_case_get, OP_LOGIN},
+	{"cases", handle_cases, OP_LOGIN},
+	{"step_complete", handle_step_complete, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"step_skip", handle_step_skip, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"step_reopen", handle_step_reopen, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"step_assign", handle_step_assign, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"case_close", handle_case_close, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"case_flag", handle_case_flag, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"notice_post", handle_notice_post, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"ack", handle_ack, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"alert", handle_alert, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"notifications", handle_notifications, OP_LOGIN},
+	{"notifications_seen", handle_notifications_seen, OP_LOGIN | OP_WRITE},
+	{"report", handle_report, OP_LOGIN},
+	{"clock_advance", handle_clock_advance, OP_LOGIN | OP_WRITE},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 

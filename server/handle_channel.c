@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "case.h"
 #include "fanout.h"
 #include "handlers.h"
 #include "log.h"
@@ -159,9 +160,12 @@ apply_to_members(struct handler_ctx *hc, const struct lsn_mlog_entry *e)
 {
 	struct store *s = hc->srv->store;
 	switch (e->action) {
-	case LSN_MLOG_ADD:
-		return store_member_put(s, e->channel, e->subject, lsn_chan_role_name(e->role),
-					(int64_t)e->seq);
+	case LSN_MLOG_ADD: {
+		enum lsn_err err = store_member_put(s, e->channel, e->subject,
+						    lsn_chan_role_name(e->role), (int64_t)e->seq);
+		/* in a case channel, the newcomer takes the unassigned steps of their role */
+		return err == LSN_OK ? case_assign_newcomer(s, e->channel, e->subject, hc->now) : err;
+	}
 	case LSN_MLOG_REMOVE:
 	case LSN_MLOG_LEAVE:
 		return store_member_leave(s, e->channel, e->subject);

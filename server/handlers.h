@@ -57,6 +57,26 @@ enum lsn_err handle_backup_identity_put(struct handler_ctx *hc, json_t *req, jso
 enum lsn_err handle_backup_identity_get(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_backup_put(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_backup_get(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_case.c */
+enum lsn_err handle_pathways(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_case_get(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_cases(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_step_complete(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_step_skip(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_step_reopen(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_step_assign(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_case_close(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_case_flag(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_notice.c */
+enum lsn_err handle_notice_post(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_ack(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_notifications(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_notifications_seen(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_clock_advance(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_report.c */
+enum lsn_err handle_report(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_directory.c */
 enum lsn_err handle_directory_search(struct handler_ctx *hc, json_t *req, json_t *reply);
 

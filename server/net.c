@@ -10,6 +10,7 @@
 
 #include <libwebsockets.h>
 
+#include "case.h"
 #include "clock.h"
 #include "dispatch.h"
 #include "log.h"
@@ -67,6 +68,7 @@ static struct {
 	unsigned pend_count;
 	lws_sorted_usec_list_t commit_sul;
 	bool commit_scheduled;
+	lws_sorted_usec_list_t timer_sul;
 	volatile sig_atomic_t stop;
 	bool stopping;
 } net;
@@ -226,6 +228,51 @@ hold_until_commit(struct conn *c, struct dispatch_result *res, int64_t req_id)
 		lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb,
 				 (lws_usec_t)net.cfg->commit_delay_us);
 	}
+}
+
+/* Effects that belong to no request (the timer's): applied after commit. */
+static void
+hold_effects(struct effects *fx)
+{
+	struct pending *p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		effects_free(fx);
+		return;
+	}
+	p->ok = true;
+	effects_init(&p->effects);
+	effects_move(&p->effects, fx);
+	*net.pend_tail = p;
+	net.pend_tail = &p->next;
+	net.pend_count++;
+	if (!net.commit_scheduled) {
+		net.commit_scheduled = true;
+		lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb,
+				 (lws_usec_t)net.cfg->commit_delay_us);
+	}
+}
+
+/* The deadline scan: steps due soon or overdue, unacknowledged notices.
+ * Its writes join the group commit like any request's. */
+static void
+timer_cb(lws_sorted_usec_list_t *sul)
+{
+	struct effects fx;
+	unsigned pushed = 0;
+	effects_init(&fx);
+	if (!net.stopping && store_batch_begin(net.srv.store) == LSN_OK &&
+	    store_req_begin(net.srv.store) == LSN_OK) {
+		enum lsn_err err = case_tick(net.srv.store, net.cfg, &fx, lsn_clock_now_ms(), &pushed);
+		store_req_end(net.srv.store, err == LSN_OK);
+		if (err != LSN_OK)
+			log_error("deadline scan failed (%s); it runs again in %u s", lsn_err_code(err),
+				  net.cfg->timer_interval_s);
+		if (pushed)
+			log_info("deadline scan: %u notification(s)", pushed);
+		hold_effects(&fx);
+	}
+	effects_free(&fx);
+	lws_sul_schedule(net.ctx, 0, sul, timer_cb, (lws_usec_t)net.cfg->timer_interval_s * LWS_US_PER_SEC);
 }
 
 /* Send a result now, or hold it while a batch is open (so nothing is told
@@ -609,9 +656,11 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s)",
 		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
 		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal");
+	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
 	while (!net.stop)
 		if (lws_service(net.ctx, 0) < 0)
 			break;
+	lws_sul_cancel(&net.timer_sul);
 	log_info("shutting down: committing and closing %u connections", net.conn_count);
 	net_drain();
 	lws_context_destroy(net.ctx);

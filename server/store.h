@@ -419,4 +419,32 @@ enum lsn_err store_notification_list(struct store *s, const uint8_t user[LSN_ID_
 enum lsn_err store_notification_seen(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t upto,
 				     int64_t at);
 
+/* ---- indicators (store_report.c); periods are [from, to) in UTC ms ---- */
+/* Step occurrences of cases of the given pathways (comma list) whose J0 is in
+ * the period: per case, whether the occurrence is done by its deadline and
+ * its delay (done_at - j0, ms; -1 when not done). */
+typedef void (*store_step_outcome_cb)(int64_t j0, int64_t due_at, int64_t done_at, void *arg);
+enum lsn_err store_report_step(struct store *s, const char *pathways, const char *step,
+			       int64_t occurrence, int64_t from, int64_t to,
+			       store_step_outcome_cb cb, void *arg);
+/* Steps (comma list) due in the period: planned and done counts. */
+enum lsn_err store_report_steps_due(struct store *s, const char *steps, int64_t from, int64_t to,
+				    int64_t *planned, int64_t *done);
+/* Per case of pathway with J0 in the period: done_at of two steps (0 = not done). */
+typedef void (*store_pair_cb)(int64_t first_done, int64_t second_done, void *arg);
+enum lsn_err store_report_step_pair(struct store *s, const char *pathway, const char *first,
+				    const char *second, int64_t from, int64_t to, store_pair_cb cb,
+				    void *arg);
+/* Discharge notices posted in the period. */
+enum lsn_err store_report_notices(struct store *s, int64_t from, int64_t to, store_notice_cb cb,
+				  void *arg);
+typedef void (*store_count_cb)(const char *key, int64_t count, void *arg);
+/* Cases opened in the period, per pathway. */
+enum lsn_err store_report_cases_opened(struct store *s, int64_t from, int64_t to, store_count_cb cb,
+				       void *arg);
+/* Distinct professionals in the channels of cases opened in the period. */
+enum lsn_err store_report_professionals(struct store *s, int64_t from, int64_t to, int64_t *count);
+/* Pending steps of open cases due before `before`. */
+enum lsn_err store_report_overdue(struct store *s, int64_t before, int64_t *count);
+
 #endif

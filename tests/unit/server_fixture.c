@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
+#include "mlog.h"
 #include "server_fixture.h"
 #include "sigs.h"
 #include "wire.h"
@@ -56,21 +57,28 @@ teardown(void **state)
 
 /* Issue an invite directly in the store; returns its text code. */
 void
-issue_invite(struct fx *f, const char *rpps, int64_t ttl_ms, char code[LSN_INVITE_TEXT + 1])
+issue_invite_as(struct fx *f, const char *rpps, const char *profession, unsigned roles,
+		int64_t ttl_ms, char code[LSN_INVITE_TEXT + 1])
 {
 	uint8_t raw[LSN_INVITE_BYTES];
 	struct store_invite inv = {0};
 	lsn_invite_random(raw);
 	lsn_invite_format(raw, code);
 	lsn_invite_hash(raw, inv.hash);
-	snprintf(inv.rpps, sizeof inv.rpps, "%s", rpps);
+	snprintf(inv.rpps, sizeof inv.rpps, "%s", rpps ? rpps : "");
 	snprintf(inv.name, sizeof inv.name, "Dr Claire Martin");
-	snprintf(inv.profession, sizeof inv.profession, "gp");
+	snprintf(inv.profession, sizeof inv.profession, "%s", profession);
 	memcpy(inv.org_id, f->org.id, 16);
-	inv.roles = LSN_ROLE_MEMBER;
+	inv.roles = roles;
 	inv.created_at = lsn_clock_now_ms();
 	inv.expires_at = inv.created_at + ttl_ms;
 	assert_int_equal(store_invite_create(f->store, &inv), LSN_OK);
+}
+
+void
+issue_invite(struct fx *f, const char *rpps, int64_t ttl_ms, char code[LSN_INVITE_TEXT + 1])
+{
+	issue_invite_as(f, rpps, "gp", LSN_ROLE_MEMBER, ttl_ms, code);
 }
 
 void
@@ -164,3 +172,102 @@ enrol_ok(struct fx *f, struct device_keys *k, const char *rpps)
 	json_decref(r);
 }
 
+
+void
+login_as(struct fx *f, struct actor *who, const char *rpps, const char *profession, unsigned roles)
+{
+	char code[LSN_INVITE_TEXT + 1];
+	memset(&f->sess, 0, sizeof f->sess);
+	session_new_challenge(&f->sess);
+	issue_invite_as(f, rpps, profession, roles, 3600 * 1000, code);
+	make_keys(&who->k);
+	json_t *r = call(f, "enrol", enrol_body(&who->k, code, "e1"), NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	r = call(f, "login", login_body(f, &who->k, false), NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	who->sess = f->sess;
+}
+
+json_t *
+as(struct fx *f, struct actor *who, const char *op, json_t *body, struct effects *fx_out)
+{
+	f->sess = who->sess;
+	json_t *r = call_fx(f, op, body, NULL, fx_out);
+	who->sess = f->sess;
+	return r;
+}
+
+bool
+reply_ok(json_t *r)
+{
+	bool yes = json_is_true(json_object_get(r, "ok"));
+	json_decref(r);
+	return yes;
+}
+
+const char *
+code_of(json_t *r, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s", err_code(r) ? err_code(r) : "ok");
+	json_decref(r);
+	return buf;
+}
+
+json_t *
+idem(json_t *body)
+{
+	char key[33];
+	uint8_t raw[16];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(key, sizeof key, raw, sizeof raw);
+	json_object_set_new(body, "idem", json_string(key));
+	return body;
+}
+
+json_t *
+thread_entry(struct thread *t, struct actor *who, enum lsn_mlog_action action,
+	     const uint8_t subject[16], enum lsn_chan_role role)
+{
+	struct lsn_mlog_entry e = {0};
+	memcpy(e.channel, t->channel, 16);
+	e.seq = t->last.seq + 1;
+	lsn_mlog_hash(&t->last, e.prev);
+	memcpy(e.actor, who->k.user, 16);
+	memcpy(e.actor_device, who->k.device, 16);
+	e.action = action;
+	memcpy(e.subject, subject, 16);
+	e.role = role;
+	e.ts = lsn_clock_now_ms();
+	lsn_mlog_sign(&e, who->k.dk_sk);
+	t->last = e;   /* the caller restores it if the server refuses */
+	return idem(json_pack("{s:o}", "entry", lsn_mlog_to_json(&e)));
+}
+
+void
+thread_create(struct fx *f, struct thread *t, struct actor *creator, enum lsn_chan_kind kind)
+{
+	struct lsn_mlog_entry e = {0};
+	randombytes_buf(t->channel, 16);
+	memcpy(e.channel, t->channel, 16);
+	memcpy(e.actor, creator->k.user, 16);
+	memcpy(e.actor_device, creator->k.device, 16);
+	memcpy(e.subject, creator->k.user, 16);
+	e.action = LSN_MLOG_CREATE;
+	e.role = LSN_CROLE_ADMIN;
+	e.history = LSN_HISTORY_SHARED;
+	e.kind = kind;
+	e.ts = lsn_clock_now_ms();
+	lsn_mlog_sign(&e, creator->k.dk_sk);
+	t->last = e;
+	assert_true(reply_ok(as(f, creator, "channel_create",
+				idem(json_pack("{s:o}", "entry", lsn_mlog_to_json(&e))), NULL)));
+}
+
+void
+thread_add(struct fx *f, struct thread *t, struct actor *admin, struct actor *who)
+{
+	assert_true(reply_ok(as(f, admin, "channel_append",
+				thread_entry(t, admin, LSN_MLOG_ADD, who->k.user, LSN_CROLE_MEMBER), NULL)));
+}

@@ -18,85 +18,21 @@
 #include "server_fixture.h"
 #include "wire.h"
 
-struct actor {
-	struct device_keys k;
-	struct session sess;
-};
-
 struct world {
 	struct fx *f;
 	struct actor a, b, c;     /* a creates the channel, b joins, c stays outside */
-	uint8_t channel[16];
-	struct lsn_mlog_entry last;
+	struct thread t;
 };
 
-static void
-login_as(struct fx *f, struct actor *who, const char *rpps)
-{
-	memset(&f->sess, 0, sizeof f->sess);
-	session_new_challenge(&f->sess);
-	enrol_ok(f, &who->k, rpps);
-	json_t *r = call(f, "login", login_body(f, &who->k, false), NULL);
-	assert_true(json_is_true(json_object_get(r, "ok")));
-	json_decref(r);
-	who->sess = f->sess;
-}
-
-/* Run op as who; effects (if fx) are kept for inspection. */
-static json_t *
-as(struct world *w, struct actor *who, const char *op, json_t *body, struct effects *fx)
-{
-	w->f->sess = who->sess;
-	json_t *r = call_fx(w->f, op, body, NULL, fx);
-	who->sess = w->f->sess;
-	return r;
-}
-
-static bool
-ok(json_t *r)
-{
-	bool yes = json_is_true(json_object_get(r, "ok"));
-	json_decref(r);
-	return yes;
-}
-
-static const char *
-code_of(json_t *r, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%s", err_code(r) ? err_code(r) : "ok");
-	json_decref(r);
-	return buf;
-}
+/* Shorthands over the fixture. */
+#define ok reply_ok
+#define entry(w, who, action, subject, role) \
+	thread_entry(&(w)->t, (who), (action), (subject)->k.user, (role))
 
 static json_t *
-idem(json_t *body)
+w_as(struct world *w, struct actor *who, const char *op, json_t *body, struct effects *fx)
 {
-	char key[33];
-	uint8_t raw[16];
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2hex(key, sizeof key, raw, sizeof raw);
-	json_object_set_new(body, "idem", json_string(key));
-	return body;
-}
-
-/* A signed entry following w->last, by who. */
-static json_t *
-entry(struct world *w, struct actor *who, enum lsn_mlog_action action, struct actor *subject,
-      enum lsn_chan_role role)
-{
-	struct lsn_mlog_entry e = {0};
-	memcpy(e.channel, w->channel, 16);
-	e.seq = w->last.seq + 1;
-	lsn_mlog_hash(&w->last, e.prev);
-	memcpy(e.actor, who->k.user, 16);
-	memcpy(e.actor_device, who->k.device, 16);
-	e.action = action;
-	memcpy(e.subject, subject->k.user, 16);
-	e.role = role;
-	e.ts = lsn_clock_now_ms();
-	lsn_mlog_sign(&e, who->k.dk_sk);
-	w->last = e;   /* the caller restores it if the server refuses */
-	return idem(json_pack("{s:o}", "entry", lsn_mlog_to_json(&e)));
+	return as(w->f, who, op, body, fx);
 }
 
 static size_t
@@ -117,12 +53,12 @@ world_setup(void **state)
 {
 	struct world *w = calloc(1, sizeof *w);
 	setup((void **)&w->f);
-	login_as(w->f, &w->a, "10101010105");
-	login_as(w->f, &w->b, "10000000009");
-	login_as(w->f, &w->c, "10123456781");
-	randombytes_buf(w->channel, 16);
+	login_as(w->f, &w->a, "10101010105", "gp", LSN_ROLE_MEMBER);
+	login_as(w->f, &w->b, "10000000009", "gp", LSN_ROLE_MEMBER);
+	login_as(w->f, &w->c, "10123456781", "gp", LSN_ROLE_MEMBER);
+	randombytes_buf(w->t.channel, 16);
 	struct lsn_mlog_entry e = {0};
-	memcpy(e.channel, w->channel, 16);
+	memcpy(e.channel, w->t.channel, 16);
 	memcpy(e.actor, w->a.k.user, 16);
 	memcpy(e.actor_device, w->a.k.device, 16);
 	memcpy(e.subject, w->a.k.user, 16);
@@ -132,10 +68,10 @@ world_setup(void **state)
 	e.kind = LSN_KIND_CASE;
 	e.ts = lsn_clock_now_ms();
 	lsn_mlog_sign(&e, w->a.k.dk_sk);
-	w->last = e;
+	w->t.last = e;
 	struct effects fx;
 	effects_init(&fx);
-	assert_true(ok(as(w, &w->a, "channel_create",
+	assert_true(ok(w_as(w, &w->a, "channel_create",
 			  json_pack("{s:s, s:o}", "idem", "c1", "entry", lsn_mlog_to_json(&e)), &fx)));
 	assert_int_equal(count_events(&fx, "channel_log", EFFECT_EVENT_USER, w->a.k.user), 1);
 	effects_free(&fx);
@@ -158,7 +94,7 @@ add_b(struct world *w)
 {
 	struct effects fx;
 	effects_init(&fx);
-	assert_true(ok(as(w, &w->a, "channel_append", entry(w, &w->a, LSN_MLOG_ADD, &w->b,
+	assert_true(ok(w_as(w, &w->a, "channel_append", entry(w, &w->a, LSN_MLOG_ADD, &w->b,
 								  LSN_CROLE_MEMBER), &fx)));
 	assert_int_equal(count_events(&fx, "channel_log", EFFECT_EVENT_USER, w->b.k.user), 1);
 	assert_int_equal(count_events(&fx, "channel_log", EFFECT_EVENT_USER, w->a.k.user), 1);
@@ -176,7 +112,7 @@ envelope_body(struct world *w, struct actor *who, const uint8_t channel[16], con
 	lsn_msg_header_write(&h, env);
 	randombytes_buf(env + LSN_MSG_HEADER_BYTES, sizeof env - LSN_MSG_HEADER_BYTES);
 	(void)who;
-	return idem(json_pack("{s:o, s:o}", "channel", wire_id(w->channel), "envelope",
+	return idem(json_pack("{s:o, s:o}", "channel", wire_id(w->t.channel), "envelope",
 			      wire_b64(env, sizeof env)));
 }
 
@@ -185,44 +121,44 @@ test_membership_authorisation(void **state)
 {
 	struct world *w = *state;
 	char c[32];
-	struct lsn_mlog_entry saved = w->last;
+	struct lsn_mlog_entry saved = w->t.last;
 	/* a non-member cannot add */
-	assert_string_equal(code_of(as(w, &w->c, "channel_append",
+	assert_string_equal(code_of(w_as(w, &w->c, "channel_append",
 				       entry(w, &w->c, LSN_MLOG_ADD, &w->c, LSN_CROLE_MEMBER), NULL),
 				    c, sizeof c), "forbidden");
-	w->last = saved;
+	w->t.last = saved;
 	add_b(w);
-	saved = w->last;
+	saved = w->t.last;
 	/* a plain member cannot add */
-	assert_string_equal(code_of(as(w, &w->b, "channel_append",
+	assert_string_equal(code_of(w_as(w, &w->b, "channel_append",
 				       entry(w, &w->b, LSN_MLOG_ADD, &w->c, LSN_CROLE_MEMBER), NULL),
 				    c, sizeof c), "forbidden");
-	w->last = saved;
+	w->t.last = saved;
 	/* an entry signed by someone else's device: refused before any rule */
 	json_t *body = entry(w, &w->a, LSN_MLOG_ADD, &w->c, LSN_CROLE_MEMBER);
-	assert_string_equal(code_of(as(w, &w->b, "channel_append", body, NULL), c, sizeof c),
+	assert_string_equal(code_of(w_as(w, &w->b, "channel_append", body, NULL), c, sizeof c),
 			    "forbidden");
-	w->last = saved;
+	w->t.last = saved;
 	/* a stale prev */
 	body = entry(w, &w->a, LSN_MLOG_ADD, &w->c, LSN_CROLE_MEMBER);
 	json_object_set_new(json_object_get(body, "entry"), "prev", wire_b64((uint8_t[32]){1}, 32));
-	assert_string_equal(code_of(as(w, &w->a, "channel_append", body, NULL), c, sizeof c),
+	assert_string_equal(code_of(w_as(w, &w->a, "channel_append", body, NULL), c, sizeof c),
 			    "bad_signature");  /* prev is signed: changing it breaks the signature */
-	w->last = saved;
+	w->t.last = saved;
 	/* a tampered signature */
 	body = entry(w, &w->a, LSN_MLOG_ADD, &w->c, LSN_CROLE_MEMBER);
 	json_object_set_new(json_object_get(body, "entry"), "ts", json_integer(1));
-	assert_string_equal(code_of(as(w, &w->a, "channel_append", body, NULL), c, sizeof c),
+	assert_string_equal(code_of(w_as(w, &w->a, "channel_append", body, NULL), c, sizeof c),
 			    "bad_signature");
-	w->last = saved;
+	w->t.last = saved;
 	/* the outsider sees nothing of the channel */
-	assert_string_equal(code_of(as(w, &w->c, "channel_log",
-				       json_pack("{s:o}", "channel", wire_id(w->channel)), NULL), c, sizeof c),
+	assert_string_equal(code_of(w_as(w, &w->c, "channel_log",
+				       json_pack("{s:o}", "channel", wire_id(w->t.channel)), NULL), c, sizeof c),
 			    "not_found");
-	json_t *r = as(w, &w->b, "channel_log", json_pack("{s:o}", "channel", wire_id(w->channel)), NULL);
+	json_t *r = w_as(w, &w->b, "channel_log", json_pack("{s:o}", "channel", wire_id(w->t.channel)), NULL);
 	assert_int_equal(json_array_size(json_object_get(r, "entries")), 2);
 	json_decref(r);
-	r = as(w, &w->b, "channel_members", json_pack("{s:o}", "channel", wire_id(w->channel)), NULL);
+	r = w_as(w, &w->b, "channel_members", json_pack("{s:o}", "channel", wire_id(w->t.channel)), NULL);
 	assert_int_equal(json_array_size(json_object_get(r, "members")), 2);
 	json_decref(r);
 }
@@ -235,7 +171,7 @@ test_messages_and_former_members(void **state)
 	add_b(w);
 	struct effects fx;
 	effects_init(&fx);
-	json_t *r = as(w, &w->a, "send", envelope_body(w, &w->a, w->channel, w->a.k.device), &fx);
+	json_t *r = w_as(w, &w->a, "send", envelope_body(w, &w->a, w->t.channel, w->a.k.device), &fx);
 	assert_int_equal(json_integer_value(json_object_get(r, "seq")), 1);
 	json_decref(r);
 	assert_int_equal(count_events(&fx, "message", EFFECT_EVENT_USER, w->b.k.user), 1);
@@ -243,40 +179,40 @@ test_messages_and_former_members(void **state)
 	effects_free(&fx);
 	/* the header must name this channel and the sending device */
 	uint8_t other[16] = {9};
-	assert_string_equal(code_of(as(w, &w->a, "send", envelope_body(w, &w->a, other, w->a.k.device),
+	assert_string_equal(code_of(w_as(w, &w->a, "send", envelope_body(w, &w->a, other, w->a.k.device),
 				       NULL), c, sizeof c), "bad_request");
-	assert_string_equal(code_of(as(w, &w->a, "send", envelope_body(w, &w->a, w->channel, w->b.k.device),
+	assert_string_equal(code_of(w_as(w, &w->a, "send", envelope_body(w, &w->a, w->t.channel, w->b.k.device),
 				       NULL), c, sizeof c), "forbidden");
-	assert_string_equal(code_of(as(w, &w->c, "send", envelope_body(w, &w->c, w->channel, w->c.k.device),
+	assert_string_equal(code_of(w_as(w, &w->c, "send", envelope_body(w, &w->c, w->t.channel, w->c.k.device),
 				       NULL), c, sizeof c), "not_found");
-	r = as(w, &w->b, "messages", json_pack("{s:o, s:i}", "channel", wire_id(w->channel), "after", 0), NULL);
+	r = w_as(w, &w->b, "messages", json_pack("{s:o, s:i}", "channel", wire_id(w->t.channel), "after", 0), NULL);
 	assert_int_equal(json_array_size(json_object_get(r, "messages")), 1);
 	assert_false(json_is_true(json_object_get(r, "more")));
 	json_decref(r);
 	/* receipts */
-	assert_true(ok(as(w, &w->b, "receipt", json_pack("{s:o, s:s, s:i}", "channel", wire_id(w->channel),
+	assert_true(ok(w_as(w, &w->b, "receipt", json_pack("{s:o, s:s, s:i}", "channel", wire_id(w->t.channel),
 								"kind", "read", "seq", 1), NULL)));
-	assert_string_equal(code_of(as(w, &w->b, "receipt", json_pack("{s:o, s:s, s:i}", "channel",
-				       wire_id(w->channel), "kind", "read", "seq", 5), NULL), c, sizeof c),
+	assert_string_equal(code_of(w_as(w, &w->b, "receipt", json_pack("{s:o, s:s, s:i}", "channel",
+				       wire_id(w->t.channel), "kind", "read", "seq", 5), NULL), c, sizeof c),
 			    "bad_request");
-	r = as(w, &w->a, "receipts", json_pack("{s:o}", "channel", wire_id(w->channel)), NULL);
+	r = w_as(w, &w->a, "receipts", json_pack("{s:o}", "channel", wire_id(w->t.channel)), NULL);
 	json_t *first = json_array_get(json_object_get(r, "receipts"), 0);
 	assert_int_equal(json_integer_value(json_object_get(first, "read")), 1);
 	assert_int_equal(json_integer_value(json_object_get(first, "delivered")), 1);
 	json_decref(r);
 	/* b is removed: later messages stay out of reach */
 	effects_init(&fx);
-	assert_true(ok(as(w, &w->a, "channel_append", entry(w, &w->a, LSN_MLOG_REMOVE, &w->b,
+	assert_true(ok(w_as(w, &w->a, "channel_append", entry(w, &w->a, LSN_MLOG_REMOVE, &w->b,
 								  LSN_CROLE_NONE), &fx)));
 	assert_int_equal(count_events(&fx, "channel_log", EFFECT_EVENT_USER, w->b.k.user), 1);
 	effects_free(&fx);
-	assert_true(ok(as(w, &w->a, "send", envelope_body(w, &w->a, w->channel, w->a.k.device), NULL)));
-	assert_string_equal(code_of(as(w, &w->b, "send", envelope_body(w, &w->b, w->channel, w->b.k.device),
+	assert_true(ok(w_as(w, &w->a, "send", envelope_body(w, &w->a, w->t.channel, w->a.k.device), NULL)));
+	assert_string_equal(code_of(w_as(w, &w->b, "send", envelope_body(w, &w->b, w->t.channel, w->b.k.device),
 				       NULL), c, sizeof c), "forbidden");
-	r = as(w, &w->b, "messages", json_pack("{s:o}", "channel", wire_id(w->channel)), NULL);
+	r = w_as(w, &w->b, "messages", json_pack("{s:o}", "channel", wire_id(w->t.channel)), NULL);
 	assert_int_equal(json_array_size(json_object_get(r, "messages")), 1);
 	json_decref(r);
-	r = as(w, &w->b, "channels", json_object(), NULL);
+	r = w_as(w, &w->b, "channels", json_object(), NULL);
 	json_t *ch = json_array_get(json_object_get(r, "channels"), 0);
 	assert_false(json_is_true(json_object_get(ch, "member")));
 	assert_int_equal(json_integer_value(json_object_get(ch, "last_seq")), 1);
@@ -292,14 +228,14 @@ test_to_device_queue(void **state)
 	effects_init(&fx);
 	json_t *body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->b.k.user),
 				      "device", wire_id(w->b.k.device), "body", "a2V5IHNoYXJl"));
-	assert_true(ok(as(w, &w->a, "to_device_send", body, &fx)));
+	assert_true(ok(w_as(w, &w->a, "to_device_send", body, &fx)));
 	assert_int_equal(count_events(&fx, "to_device", EFFECT_EVENT_DEVICE, w->b.k.device), 1);
 	effects_free(&fx);
 	/* a device of another user, or an unknown one */
 	body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->c.k.user),
 			      "device", wire_id(w->b.k.device), "body", "eA=="));
-	assert_string_equal(code_of(as(w, &w->a, "to_device_send", body, NULL), c, sizeof c), "not_found");
-	json_t *r = as(w, &w->b, "to_device_fetch", json_object(), NULL);
+	assert_string_equal(code_of(w_as(w, &w->a, "to_device_send", body, NULL), c, sizeof c), "not_found");
+	json_t *r = w_as(w, &w->b, "to_device_fetch", json_object(), NULL);
 	json_t *msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), 1);
 	json_int_t id = json_integer_value(json_object_get(json_array_get(msgs, 0), "id"));
@@ -307,13 +243,13 @@ test_to_device_queue(void **state)
 			    "a2V5IHNoYXJl");
 	json_decref(r);
 	/* nothing is deleted without the recipient's ack; a's ack does not touch b's queue */
-	r = as(w, &w->a, "to_device_ack", json_pack("{s:I}", "upto", id), NULL);
+	r = w_as(w, &w->a, "to_device_ack", json_pack("{s:I}", "upto", id), NULL);
 	assert_int_equal(json_integer_value(json_object_get(r, "deleted")), 0);
 	json_decref(r);
-	r = as(w, &w->b, "to_device_ack", json_pack("{s:I}", "upto", id), NULL);
+	r = w_as(w, &w->b, "to_device_ack", json_pack("{s:I}", "upto", id), NULL);
 	assert_int_equal(json_integer_value(json_object_get(r, "deleted")), 1);
 	json_decref(r);
-	r = as(w, &w->b, "to_device_fetch", json_object(), NULL);
+	r = w_as(w, &w->b, "to_device_fetch", json_object(), NULL);
 	assert_int_equal(json_array_size(json_object_get(r, "messages")), 0);
 	json_decref(r);
 }
@@ -333,27 +269,27 @@ test_attachments(void **state)
 	crypto_generichash_update(&h, chunk0, sizeof chunk0);
 	crypto_generichash_update(&h, chunk1, sizeof chunk1);
 	crypto_generichash_final(&h, hash, 32);
-	assert_true(ok(as(w, &w->a, "attachment_begin",
+	assert_true(ok(w_as(w, &w->a, "attachment_begin",
 			  idem(json_pack("{s:o, s:o, s:i, s:i}", "attachment", wire_id(att), "channel",
-					 wire_id(w->channel), "size", 40, "chunks", 2)), NULL)));
-	assert_true(ok(as(w, &w->a, "attachment_put", idem(json_pack("{s:o, s:i, s:o}", "attachment",
+					 wire_id(w->t.channel), "size", 40, "chunks", 2)), NULL)));
+	assert_true(ok(w_as(w, &w->a, "attachment_put", idem(json_pack("{s:o, s:i, s:o}", "attachment",
 			  wire_id(att), "index", 0, "data", wire_b64(chunk0, sizeof chunk0))), NULL)));
 	/* finishing with a chunk missing, then with a wrong hash */
-	assert_string_equal(code_of(as(w, &w->a, "attachment_finish", idem(json_pack("{s:o, s:o}",
+	assert_string_equal(code_of(w_as(w, &w->a, "attachment_finish", idem(json_pack("{s:o, s:o}",
 				"attachment", wire_id(att), "hash", wire_b64(hash, 32))), NULL), c, sizeof c),
 			    "conflict");
-	assert_true(ok(as(w, &w->a, "attachment_put", idem(json_pack("{s:o, s:i, s:o}", "attachment",
+	assert_true(ok(w_as(w, &w->a, "attachment_put", idem(json_pack("{s:o, s:i, s:o}", "attachment",
 			  wire_id(att), "index", 1, "data", wire_b64(chunk1, sizeof chunk1))), NULL)));
 	/* not readable before it is complete */
-	assert_string_equal(code_of(as(w, &w->b, "attachment_get", json_pack("{s:o, s:i}", "attachment",
+	assert_string_equal(code_of(w_as(w, &w->b, "attachment_get", json_pack("{s:o, s:i}", "attachment",
 				wire_id(att), "index", 0), NULL), c, sizeof c), "not_found");
 	uint8_t wrong[32] = {0};
-	assert_string_equal(code_of(as(w, &w->a, "attachment_finish", idem(json_pack("{s:o, s:o}",
+	assert_string_equal(code_of(w_as(w, &w->a, "attachment_finish", idem(json_pack("{s:o, s:o}",
 				"attachment", wire_id(att), "hash", wire_b64(wrong, 32))), NULL), c, sizeof c),
 			    "conflict");
-	assert_true(ok(as(w, &w->a, "attachment_finish", idem(json_pack("{s:o, s:o}", "attachment",
+	assert_true(ok(w_as(w, &w->a, "attachment_finish", idem(json_pack("{s:o, s:o}", "attachment",
 			  wire_id(att), "hash", wire_b64(hash, 32))), NULL)));
-	json_t *r = as(w, &w->b, "attachment_get", json_pack("{s:o, s:i}", "attachment", wire_id(att),
+	json_t *r = w_as(w, &w->b, "attachment_get", json_pack("{s:o, s:i}", "attachment", wire_id(att),
 							     "index", 1), NULL);
 	uint8_t back[10];
 	size_t len = 0;
@@ -362,11 +298,11 @@ test_attachments(void **state)
 	assert_memory_equal(back, chunk1, 10);
 	json_decref(r);
 	/* outsiders learn nothing; the size cap holds */
-	assert_string_equal(code_of(as(w, &w->c, "attachment_info", json_pack("{s:o}", "attachment",
+	assert_string_equal(code_of(w_as(w, &w->c, "attachment_info", json_pack("{s:o}", "attachment",
 				wire_id(att)), NULL), c, sizeof c), "not_found");
 	randombytes_buf(att, sizeof att);
-	assert_string_equal(code_of(as(w, &w->a, "attachment_begin", idem(json_pack("{s:o, s:o, s:I, s:i}",
-				"attachment", wire_id(att), "channel", wire_id(w->channel),
+	assert_string_equal(code_of(w_as(w, &w->a, "attachment_begin", idem(json_pack("{s:o, s:o, s:I, s:i}",
+				"attachment", wire_id(att), "channel", wire_id(w->t.channel),
 				"size", (json_int_t)51 * 1024 * 1024, "chunks", 800)), NULL), c, sizeof c),
 			    "too_large");
 }
@@ -380,24 +316,24 @@ test_backup_keeps_lowest_index(void **state)
 	int firsts[] = {5, 7, 2};
 	int stored[] = {1, 0, 1};
 	for (int i = 0; i < 3; i++) {
-		json_t *r = as(w, &w->a, "backup_put", idem(json_pack("{s:[{s:o, s:o, s:i, s:s}]}", "entries",
-			       "channel", wire_id(w->channel), "session_id", wire_b64(session, 32),
+		json_t *r = w_as(w, &w->a, "backup_put", idem(json_pack("{s:[{s:o, s:o, s:i, s:s}]}", "entries",
+			       "channel", wire_id(w->t.channel), "session_id", wire_b64(session, 32),
 			       "first_index", firsts[i], "data", "c2VhbGVk")), NULL);
 		assert_int_equal(json_integer_value(json_object_get(r, "stored")), stored[i]);
 		json_decref(r);
 	}
-	json_t *r = as(w, &w->a, "backup_get", json_object(), NULL);
+	json_t *r = w_as(w, &w->a, "backup_get", json_object(), NULL);
 	json_t *entries = json_object_get(r, "entries");
 	assert_int_equal(json_array_size(entries), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(entries, 0), "first_index")), 2);
 	json_decref(r);
 	/* another user's backup is theirs alone */
-	r = as(w, &w->b, "backup_get", json_object(), NULL);
+	r = w_as(w, &w->b, "backup_get", json_object(), NULL);
 	assert_int_equal(json_array_size(json_object_get(r, "entries")), 0);
 	json_decref(r);
-	assert_true(ok(as(w, &w->a, "backup_identity_put", idem(json_pack("{s:s}", "blob", "aWs=")), NULL)));
+	assert_true(ok(w_as(w, &w->a, "backup_identity_put", idem(json_pack("{s:s}", "blob", "aWs=")), NULL)));
 	char c[32];
-	assert_string_equal(code_of(as(w, &w->b, "backup_identity_get", json_object(), NULL), c, sizeof c),
+	assert_string_equal(code_of(w_as(w, &w->b, "backup_identity_get", json_object(), NULL), c, sizeof c),
 			    "not_found");
 }
 
@@ -405,7 +341,7 @@ static void
 test_keys(void **state)
 {
 	struct world *w = *state;
-	json_t *r = as(w, &w->a, "keys", json_pack("{s:[o,o]}", "users", wire_id(w->b.k.user),
+	json_t *r = w_as(w, &w->a, "keys", json_pack("{s:[o,o]}", "users", wire_id(w->b.k.user),
 						   wire_id(w->c.k.user)), NULL);
 	json_t *users = json_object_get(r, "users");
 	assert_int_equal(json_array_size(users), 2);
@@ -414,7 +350,7 @@ test_keys(void **state)
 	json_decref(r);
 	char c[32];
 	uint8_t nobody[16] = {3};
-	assert_string_equal(code_of(as(w, &w->a, "keys", json_pack("{s:[o]}", "users", wire_id(nobody)),
+	assert_string_equal(code_of(w_as(w, &w->a, "keys", json_pack("{s:[o]}", "users", wire_id(nobody)),
 				       NULL), c, sizeof c), "not_found");
 }
 

@@ -1,0 +1,545 @@
+/* handle_case.c — care pathway cases: templates, open, view, list, step
+ * transitions (complete, skip, reopen, reassign), close, flags. The server
+ * keeps only codes, dates and who did what; notes live in the encrypted
+ * thread and steps point at them by message seq. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "case.h"
+#include "fanout.h"
+#include "handlers.h"
+#include "invite.h"
+#include "log.h"
+#include "pathway.h"
+#include "wire.h"
+
+#define REASON_MAX 200
+
+/* ---- access ------------------------------------------------------------- */
+
+/* The case named by field "case", if the caller may see it: a current member
+ * of its channel, or a coordinator (metadata only: they are not in the
+ * thread). *member tells which. */
+static enum lsn_err
+case_access(struct handler_ctx *hc, json_t *req, struct store_case *c, bool *member)
+{
+	uint8_t id[LSN_ID_BYTES];
+	struct store_member me;
+	enum lsn_err err = wire_get_id(req, "case", true, id, NULL, &hc->st);
+	if (err != LSN_OK)
+		return err;
+	err = store_case_get(hc->srv->store, id, c);
+	*member = err == LSN_OK &&
+		  store_member_get(hc->srv->store, c->channel, hc->sess->user, &me) == LSN_OK &&
+		  me.current;
+	if (err == LSN_OK && !*member && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+		err = LSN_ERR_NOT_FOUND;   /* outsiders cannot learn the case exists */
+	if (err == LSN_ERR_NOT_FOUND)
+		return lsn_fail(&hc->st, err, "no such case among yours; see \"liaison cases\"");
+	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "case");
+}
+
+/* The step named by field "step" and its case, for a transition. */
+static enum lsn_err
+step_access(struct handler_ctx *hc, json_t *req, struct store_step *st, struct store_case *c,
+	    bool *member)
+{
+	int64_t id = 0;
+	struct store_member me;
+	enum lsn_err err = wire_get_int(req, "step", true, 1, WIRE_ID_MAX, &id, &hc->st);
+	if (err != LSN_OK)
+		return err;
+	err = store_step_get(hc->srv->store, id, st);
+	if (err == LSN_OK)
+		err = store_case_get(hc->srv->store, st->case_id, c);
+	*member = err == LSN_OK &&
+		  store_member_get(hc->srv->store, c->channel, hc->sess->user, &me) == LSN_OK &&
+		  me.current;
+	if (err == LSN_OK && !*member && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+		err = LSN_ERR_NOT_FOUND;
+	if (err == LSN_ERR_NOT_FOUND)
+		return lsn_fail(&hc->st, err, "no such step in your cases");
+	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "step");
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+struct render_steps {
+	json_t *list;
+	const struct store_schedule_row *rows;
+	size_t n;
+	int64_t now;
+};
+
+static const char *
+step_label(const struct store_schedule_row *rows, size_t n, const char *step)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].step, step) == 0)
+			return rows[i].label_fr;
+	return step;
+}
+
+static void
+append_step(const struct store_step *st, void *arg)
+{
+	struct render_steps *r = arg;
+	json_array_append_new(r->list, case_render_step(st, step_label(r->rows, r->n, st->step), r->now));
+}
+
+static void
+append_ack(const uint8_t user[LSN_ID_BYTES], int64_t at, void *arg)
+{
+	json_array_append_new((json_t *)arg, json_pack("{s:o, s:I}", "user", wire_id(user),
+						       "acked_at", (json_int_t)at));
+}
+
+static json_t *
+render_notice(struct handler_ctx *hc, const struct store_case *c)
+{
+	struct store_notice n;
+	if (store_notice_get(hc->srv->store, c->id, &n) != LSN_OK)
+		return json_null();
+	json_t *acks = json_array();
+	store_ack_list(hc->srv->store, c->id, append_ack, acks);
+	return json_pack("{s:I, s:o, s:I, s:o, s:o, s:I}", "seq", (json_int_t)n.message_seq,
+			 "posted_by", wire_id(n.posted_by), "posted_at", (json_int_t)n.posted_at,
+			 "escalated_at", n.escalated_at ? json_integer(n.escalated_at) : json_null(),
+			 "acks", acks, "missing", (json_int_t)case_missing_acks(hc->srv->store, c, &n));
+}
+
+/* The whole case: summary, steps with labels, discharge notice and acks. */
+static enum lsn_err
+render_case(struct handler_ctx *hc, const struct store_case *c, json_t *reply)
+{
+	struct store_schedule_row *rows = NULL;
+	size_t n = 0;
+	enum lsn_err err = case_load_schedule(hc->srv->store, c->pathway, c->template_version, &rows, &n);
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "template");
+	struct render_steps r = {.list = json_array(), .rows = rows, .n = n, .now = hc->now};
+	err = store_step_list(hc->srv->store, c->id, append_step, &r);
+	free(rows);
+	json_object_set_new(reply, "case", case_render_summary(c));
+	json_object_set_new(reply, "steps", r.list);
+	json_object_set_new(reply, "notice", render_notice(hc, c));
+	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "step");
+}
+
+/* ---- templates ---------------------------------------------------------- */
+
+struct tpl_list {
+	struct store *s;
+	json_t *list;
+};
+
+static void
+append_schedule(const struct store_schedule_row *r, void *arg)
+{
+	json_array_append_new((json_t *)arg,
+		json_pack("{s:s, s:s, s:s, s:b, s:o, s:b, s:o, s:o, s:o}", "step", r->step,
+			  "label", r->label_fr, "roles", r->roles, "mandatory", r->mandatory,
+			  "flag", r->flag[0] ? json_string(r->flag) : json_null(),
+			  "replaces_base", r->replaces_base,
+			  "first_day", r->has_first_day ? json_integer(r->first_day) : json_null(),
+			  "every_days", r->every_days ? json_integer(r->every_days) : json_null(),
+			  "last_day", r->every_days ? json_integer(r->last_day) : json_null()));
+}
+
+static void
+append_template(const struct store_template *t, void *arg)
+{
+	struct tpl_list *l = arg;
+	json_t *schedule = json_array();
+	store_template_schedule(l->s, t->code, t->version, append_schedule, schedule);
+	json_array_append_new(l->list,
+		json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "pathway", t->code, "version",
+			  (json_int_t)t->version, "label", t->label_fr, "j0", t->j0_label,
+			  "sources", t->sources, "flags", t->flags, "schedule", schedule));
+}
+
+enum lsn_err
+handle_pathways(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct tpl_list l = {.s = hc->srv->store, .list = json_array()};
+	json_object_set_new(reply, "pathways", l.list);
+	enum lsn_err err = store_template_list(hc->srv->store, append_template, &l);
+	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "template");
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+/* Flags from a JSON array, each one the template knows; into out (comma list). */
+static enum lsn_err
+read_flags(struct handler_ctx *hc, json_t *req, const struct store_template *t, char *out,
+	   size_t cap)
+{
+	json_t *flags = json_object_get(req, "flags");
+	size_t used = 0;
+	out[0] = '\0';
+	if (flags == NULL || json_is_null(flags))
+		return LSN_OK;
+	if (!json_is_array(flags) || json_array_size(flags) > 8)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"flags\": expected a list of flags");
+	for (size_t i = 0; i < json_array_size(flags); i++) {
+		const char *f = json_string_value(json_array_get(flags, i));
+		if (f == NULL || !pathway_has_flag(t->flags, f))
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+					"flags[%zu]: pathway %s knows the flags \"%s\"", i, t->code,
+					t->flags);
+		if (pathway_has_flag(out, f))
+			continue;
+		int n = snprintf(out + used, cap - used, "%s%s", used ? "," : "", f);
+		if (n < 0 || (size_t)n >= cap - used)
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"flags\": too many flags");
+		used += (size_t)n;
+	}
+	return LSN_OK;
+}
+
+/* An opaque patient reference: "P-" and 8 Crockford characters. */
+static void
+new_patient_ref(char out[24])
+{
+	uint8_t raw[LSN_INVITE_BYTES];
+	char text[LSN_INVITE_TEXT + 1];
+	lsn_invite_random(raw);
+	lsn_invite_format(raw, text);
+	snprintf(out, 24, "P-%.4s%.4s", text, text + 5);
+}
+
+static enum lsn_err
+open_checks(struct handler_ctx *hc, const uint8_t channel[LSN_ID_BYTES])
+{
+	struct store_member me;
+	struct store_channel ch;
+	enum lsn_err err = handler_channel_access(hc, channel, &me);
+	if (err != LSN_OK)
+		return err;
+	if (!me.current || strcmp(me.role, "admin") != 0)
+		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN,
+				"only an admin of the case channel can open its case");
+	if ((err = store_channel_get(hc->srv->store, channel, &ch)) != LSN_OK)
+		return handler_store_fail(hc, err, "channel");
+	if (strcmp(ch.kind, "case") != 0)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"a case needs a channel of kind case (this one is %s)", ch.kind);
+	if (store_case_by_channel(hc->srv->store, channel, &(struct store_case){0}) == LSN_OK)
+		return lsn_fail(&hc->st, LSN_ERR_CONFLICT, "this channel already has a case");
+	return LSN_OK;
+}
+
+enum lsn_err
+handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_case c = {0};
+	struct store_template t;
+	const char *pathway = NULL, *j0 = NULL;
+	enum lsn_err err;
+	if ((err = wire_get_id(req, "channel", true, c.channel, NULL, &hc->st)) ||
+	    (err = wire_get_str(req, "pathway", true, 31, &pathway, &hc->st)) ||
+	    (err = wire_get_str(req, "j0", true, 10, &j0, &hc->st)) ||
+	    (err = open_checks(hc, c.channel)))
+		return err;
+	if ((err = store_template_current(hc->srv->store, pathway, &t)) != LSN_OK)
+		return err == LSN_ERR_NOT_FOUND
+			       ? lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"pathway\": no pathway "
+					  "\"%s\"; see op \"pathways\"", pathway)
+			       : handler_store_fail(hc, err, "template");
+	if ((c.j0 = pathway_parse_day(j0)) < 0)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"j0\": expected the trigger day as YYYY-MM-DD");
+	if ((err = read_flags(hc, req, &t, c.flags, sizeof c.flags)) != LSN_OK)
+		return err;
+	randombytes_buf(c.id, sizeof c.id);
+	new_patient_ref(c.patient_ref);
+	snprintf(c.pathway, sizeof c.pathway, "%s", t.code);
+	c.template_version = t.version;
+	snprintf(c.status, sizeof c.status, "open");
+	memcpy(c.opened_by, hc->sess->user, LSN_ID_BYTES);
+	c.opened_at = hc->now;
+	if ((err = store_case_create(hc->srv->store, &c)) != LSN_OK ||
+	    (err = case_instantiate(hc->srv->store, &c, hc->now)) != LSN_OK)
+		return handler_store_fail(hc, err, "case");
+	log_info("case opened: %s (%s v%lld)", c.patient_ref, c.pathway, (long long)c.template_version);
+	if ((err = render_case(hc, &c, reply)) != LSN_OK)
+		return err;
+	return fanout_channel(hc, c.channel, "case", json_pack("{s:o, s:s}", "case", wire_id(c.id),
+							     "change", "opened"), NULL);
+}
+
+/* ---- view, list --------------------------------------------------------- */
+
+enum lsn_err
+handle_case_get(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_case c;
+	bool member;
+	enum lsn_err err = case_access(hc, req, &c, &member);
+	if (err != LSN_OK)
+		return err;
+	json_object_set_new(reply, "member", json_boolean(member));
+	return render_case(hc, &c, reply);
+}
+
+struct case_list {
+	struct handler_ctx *hc;
+	json_t *list;
+};
+
+struct step_counts {
+	int64_t now;
+	int pending, overdue, done;
+	int64_t next_due;
+};
+
+static void
+count_step(const struct store_step *st, void *arg)
+{
+	struct step_counts *k = arg;
+	if (strcmp(st->status, "pending") != 0) {
+		k->done += strcmp(st->status, "done") == 0;
+		return;
+	}
+	k->pending++;
+	if (st->due_at && st->due_at < k->now)
+		k->overdue++;
+	else if (st->due_at && (k->next_due == 0 || st->due_at < k->next_due))
+		k->next_due = st->due_at;
+}
+
+static void
+append_case(const struct store_case *c, void *arg)
+{
+	struct case_list *l = arg;
+	struct step_counts k = {.now = l->hc->now};
+	struct store_notice n;
+	store_step_list(l->hc->srv->store, c->id, count_step, &k);
+	json_t *obj = case_render_summary(c);
+	json_object_set_new(obj, "pending", json_integer(k.pending));
+	json_object_set_new(obj, "overdue", json_integer(k.overdue));
+	json_object_set_new(obj, "done", json_integer(k.done));
+	json_object_set_new(obj, "next_due", k.next_due ? json_integer(k.next_due) : json_null());
+	bool escalated = store_notice_get(l->hc->srv->store, c->id, &n) == LSN_OK && n.escalated_at;
+	json_object_set_new(obj, "escalated", json_boolean(escalated));
+	json_array_append_new(l->list, obj);
+}
+
+enum lsn_err
+handle_cases(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_case_filter f = {.member = hc->sess->user, .open_only = true};
+	bool mine = false, overdue = false, all = false, closed = false;
+	const char *pathway = NULL;
+	enum lsn_err err;
+	if ((err = wire_get_bool(req, "mine", false, &mine, &hc->st)) ||
+	    (err = wire_get_bool(req, "overdue", false, &overdue, &hc->st)) ||
+	    (err = wire_get_bool(req, "all", false, &all, &hc->st)) ||
+	    (err = wire_get_bool(req, "closed", false, &closed, &hc->st)) ||
+	    (err = wire_get_str(req, "pathway", false, 31, &pathway, &hc->st)))
+		return err;
+	if (all && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+		return lsn_fail(&hc->st, LSN_ERR_COORDINATOR_ONLY,
+				"only a coordinator can list every case of the territory");
+	if (all)
+		f.member = NULL;
+	f.pathway = pathway;
+	f.assignee = mine ? hc->sess->user : NULL;
+	f.overdue_at = overdue ? hc->now : 0;
+	f.open_only = !closed;
+	struct case_list l = {.hc = hc, .list = json_array()};
+	json_object_set_new(reply, "cases", l.list);
+	err = store_case_list(hc->srv->store, &f, append_case, &l);
+	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "case");
+}
+
+/* ---- step transitions -------------------------------------------------- */
+
+static enum lsn_err
+step_announce(struct handler_ctx *hc, const struct store_case *c, const struct store_step *st,
+	      const char *change)
+{
+	return fanout_channel(hc, c->channel, "case",
+			      json_pack("{s:o, s:s, s:I, s:s}", "case", wire_id(c->id), "change", change,
+					"step", (json_int_t)st->id, "status", st->status), NULL);
+}
+
+/* Load the step, check the transition, return the actor's standing. */
+static enum lsn_err
+step_begin(struct handler_ctx *hc, json_t *req, enum pathway_action action, struct store_step *st,
+	   struct store_case *c)
+{
+	bool member;
+	enum lsn_err err = step_access(hc, req, st, c, &member);
+	if (err != LSN_OK)
+		return err;
+	struct pathway_actor actor = {
+		.is_assignee = member && st->has_assignee &&
+			       memcmp(st->assignee, hc->sess->user, LSN_ID_BYTES) == 0,
+		.is_coordinator = (hc->sess->roles & LSN_ROLE_COORDINATOR) != 0,
+	};
+	return pathway_step_transition(c->status, st->status, action, &actor, &hc->st);
+}
+
+static enum lsn_err
+step_finish(struct handler_ctx *hc, const struct store_case *c, struct store_step *st,
+	    const char *change, json_t *reply)
+{
+	enum lsn_err err = store_step_update(hc->srv->store, st, hc->now);
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "step");
+	json_object_set_new(reply, "step", case_render_step(st, NULL, hc->now));
+	return step_announce(hc, c, st, change);
+}
+
+static enum lsn_err
+read_note(struct handler_ctx *hc, json_t *req, const struct store_case *c, int64_t *note_seq)
+{
+	struct store_channel ch;
+	enum lsn_err err = wire_get_int(req, "note_seq", false, 1, WIRE_ID_MAX, note_seq, &hc->st);
+	if (err != LSN_OK || *note_seq == 0)
+		return err;
+	if ((err = store_channel_get(hc->srv->store, c->channel, &ch)) != LSN_OK)
+		return handler_store_fail(hc, err, "channel");
+	if (*note_seq > ch.last_seq)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"note_seq\": the thread has no message %lld", (long long)*note_seq);
+	return LSN_OK;
+}
+
+enum lsn_err
+handle_step_complete(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_step st;
+	struct store_case c;
+	int64_t note = 0;
+	enum lsn_err err;
+	if ((err = step_begin(hc, req, PATHWAY_COMPLETE, &st, &c)) ||
+	    (err = read_note(hc, req, &c, &note)))
+		return err;
+	snprintf(st.status, sizeof st.status, "done");
+	st.has_done_by = true;
+	memcpy(st.done_by, hc->sess->user, LSN_ID_BYTES);
+	st.done_at = hc->now;
+	st.note_seq = note;
+	return step_finish(hc, &c, &st, "step_done", reply);
+}
+
+enum lsn_err
+handle_step_skip(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_step st;
+	struct store_case c;
+	const char *reason = NULL;
+	int64_t note = 0;
+	enum lsn_err err;
+	if ((err = wire_get_text(req, "reason", true, REASON_MAX, &reason, &hc->st)) ||
+	    (err = step_begin(hc, req, PATHWAY_SKIP, &st, &c)) ||
+	    (err = read_note(hc, req, &c, &note)))
+		return err;
+	snprintf(st.status, sizeof st.status, "skipped");
+	snprintf(st.skip_reason, sizeof st.skip_reason, "%s", reason);
+	st.has_done_by = true;
+	memcpy(st.done_by, hc->sess->user, LSN_ID_BYTES);
+	st.done_at = hc->now;
+	st.note_seq = note;
+	return step_finish(hc, &c, &st, "step_skipped", reply);
+}
+
+enum lsn_err
+handle_step_reopen(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_step st;
+	struct store_case c;
+	enum lsn_err err = step_begin(hc, req, PATHWAY_REOPEN, &st, &c);
+	if (err != LSN_OK)
+		return err;
+	snprintf(st.status, sizeof st.status, "pending");
+	st.has_done_by = false;
+	st.done_at = 0;
+	st.skip_reason[0] = '\0';
+	return step_finish(hc, &c, &st, "step_reopened", reply);
+}
+
+enum lsn_err
+handle_step_assign(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_step st;
+	struct store_case c;
+	struct store_member m;
+	uint8_t user[LSN_ID_BYTES];
+	enum lsn_err err;
+	if ((err = wire_get_id(req, "user", true, user, NULL, &hc->st)) ||
+	    (err = step_begin(hc, req, PATHWAY_REASSIGN, &st, &c)))
+		return err;
+	if (store_member_get(hc->srv->store, c.channel, user, &m) != LSN_OK || !m.current)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"the new assignee must be a member of the case channel; add them first");
+	st.has_assignee = true;
+	memcpy(st.assignee, user, LSN_ID_BYTES);
+	return step_finish(hc, &c, &st, "step_assigned", reply);
+}
+
+/* ---- close, flags ------------------------------------------------------- */
+
+enum lsn_err
+handle_case_close(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_case c;
+	struct store_member me;
+	const char *reason = NULL;
+	bool member;
+	enum lsn_err err;
+	if ((err = wire_get_str(req, "reason", true, 23, &reason, &hc->st)) ||
+	    (err = case_access(hc, req, &c, &member)))
+		return err;
+	if (!pathway_close_reason_valid(reason))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"reason\": expected completed, "
+				"readmitted, deceased, moved or consent_withdrawn");
+	if (strcmp(c.status, "open") != 0)
+		return lsn_fail(&hc->st, LSN_ERR_CASE_ALREADY_CLOSED, NULL);
+	bool admin = member && store_member_get(hc->srv->store, c.channel, hc->sess->user, &me) == LSN_OK &&
+		     strcmp(me.role, "admin") == 0;
+	if (!admin && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN,
+				"only an admin of the case channel or a coordinator can close the case");
+	if ((err = store_case_close(hc->srv->store, c.id, reason, hc->now)) != LSN_OK)
+		return handler_store_fail(hc, err, "case");
+	snprintf(c.status, sizeof c.status, "closed");
+	snprintf(c.close_reason, sizeof c.close_reason, "%s", reason);
+	c.closed_at = hc->now;
+	json_object_set_new(reply, "case", case_render_summary(&c));
+	return fanout_channel(hc, c.channel, "case", json_pack("{s:o, s:s}", "case", wire_id(c.id),
+							     "change", "closed"), NULL);
+}
+
+enum lsn_err
+handle_case_flag(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_case c;
+	struct store_template t = {0};
+	bool member;
+	char flags[sizeof c.flags];
+	enum lsn_err err = case_access(hc, req, &c, &member);
+	if (err != LSN_OK)
+		return err;
+	if (!member)
+		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN, "only members of the case can flag it");
+	if (strcmp(c.status, "open") != 0)
+		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
+	snprintf(t.code, sizeof t.code, "%s", c.pathway);
+	if ((err = store_template_current(hc->srv->store, c.pathway, &t)) != LSN_OK)
+		return handler_store_fail(hc, err, "template");
+	if ((err = read_flags(hc, req, &t, flags, sizeof flags)) != LSN_OK)
+		return err;
+	snprintf(c.flags, sizeof c.flags, "%s", flags);
+	if ((err = store_case_set_flags(hc->srv->store, c.id, c.flags)) != LSN_OK ||
+	    (err = case_instantiate(hc->srv->store, &c, hc->now)) != LSN_OK)
+		return handler_store_fail(hc, err, "case");
+	if ((err = render_case(hc, &c, reply)) != LSN_OK)
+		return err;
+	return fanout_channel(hc, c.channel, "case", json_pack("{s:o, s:s}", "case", wire_id(c.id),
+							     "change", "flags"), NULL);
+}
