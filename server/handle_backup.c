@@ -112,9 +112,6 @@ handle_backup_get(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = store_backup_list(hc->srv->store, hc->sess->user, after, (int)limit + 1,
 				     append_backup, &l)) != LSN_OK)
 		return handler_store_fail(hc, err, "backup");
-	bool more = l.count > limit;
-	if (more)
-		json_array_remove(l.list, json_array_size(l.list) - 1);
-	json_object_set_new(reply, "more", json_boolean(more));
+	handler_page_finish(reply, l.list, limit);
 	return LSN_OK;
 }

@@ -136,10 +136,7 @@ handle_messages(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = store_message_list(hc->srv->store, channel, after, upto, (int)limit + 1,
 				      append_message, &l)) != LSN_OK)
 		return handler_store_fail(hc, err, "channel");
-	bool more = l.count > limit;
-	if (more)
-		json_array_remove(l.list, json_array_size(l.list) - 1);
-	json_object_set_new(reply, "more", json_boolean(more));
+	handler_page_finish(reply, l.list, limit);
 	return LSN_OK;
 }
 

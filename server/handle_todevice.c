@@ -106,10 +106,7 @@ handle_to_device_fetch(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = store_todevice_list(hc->srv->store, hc->sess->device, after, (int)limit + 1,
 				       append_todevice, &l)) != LSN_OK)
 		return handler_store_fail(hc, err, "to-device entry");
-	bool more = l.count > limit;
-	if (more)
-		json_array_remove(l.list, json_array_size(l.list) - 1);
-	json_object_set_new(reply, "more", json_boolean(more));
+	handler_page_finish(reply, l.list, limit);
 	return LSN_OK;
 }
 

@@ -85,6 +85,9 @@ json_t *render_org(const struct store_org *org);
 json_t *render_user(const struct store_user *user);
 json_t *render_device(const struct store_device *dev);
 json_t *render_roles(unsigned roles);
+/* Paged lists: the store was asked for limit + 1 items; drop the extra one
+ * and set "more" in reply accordingly. */
+void handler_page_finish(json_t *reply, json_t *list, int64_t limit);
 /* Store error → wire error with a message naming what was not found. */
 enum lsn_err handler_store_fail(struct handler_ctx *hc, enum lsn_err err, const char *what);
 

@@ -77,3 +77,12 @@ handler_store_fail(struct handler_ctx *hc, enum lsn_err err, const char *what)
 		return lsn_fail(&hc->st, err, NULL);
 	}
 }
+
+void
+handler_page_finish(json_t *reply, json_t *list, int64_t limit)
+{
+	bool more = (int64_t)json_array_size(list) > limit;
+	if (more)
+		json_array_remove(list, json_array_size(list) - 1);
+	json_object_set_new(reply, "more", json_boolean(more));
+}
