@@ -29,6 +29,7 @@ CREATE TABLE pathway_steps (
     roles       TEXT NOT NULL,
     mandatory   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (template, version, step),
+    UNIQUE (template, version, position),
     FOREIGN KEY (template, version) REFERENCES pathway_templates(code, version)
 ) STRICT;
 

@@ -529,8 +529,8 @@ handle_case_flag(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN, "only members of the case can flag it");
 	if (strcmp(c.status, "open") != 0)
 		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
-	snprintf(t.code, sizeof t.code, "%s", c.pathway);
-	if ((err = store_template_current(hc->srv->store, c.pathway, &t)) != LSN_OK)
+	/* the flags the case's own template version knows */
+	if ((err = store_template_get(hc->srv->store, c.pathway, c.template_version, &t)) != LSN_OK)
 		return handler_store_fail(hc, err, "template");
 	if ((err = read_flags(hc, req, &t, flags, sizeof flags)) != LSN_OK)
 		return err;

@@ -106,6 +106,8 @@ handle_ack(struct handler_ctx *hc, json_t *req, json_t *reply)
 	enum lsn_err err = member_case(hc, req, &c);
 	if (err != LSN_OK)
 		return err;
+	if (strcmp(c.status, "open") != 0)
+		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
 	if ((err = store_notice_get(hc->srv->store, c.id, &n)) != LSN_OK)
 		return err == LSN_ERR_NOT_FOUND
 			       ? lsn_fail(&hc->st, err, "this case has no discharge notice to acknowledge")

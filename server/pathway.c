@@ -26,7 +26,7 @@ pathway_role_matches(const char *roles, const char *profession, unsigned user_ro
 	for (const char *p = roles; p && *p;) {
 		const char *end = strchr(p, '|');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if ((len == strlen(profession) && memcmp(p, profession, len) == 0) ||
+		if ((len > 0 && len == strlen(profession) && memcmp(p, profession, len) == 0) ||
 		    (len == 9 && memcmp(p, "discharge", 9) == 0 && (user_roles & LSN_ROLE_DISCHARGE)) ||
 		    (len == 11 && memcmp(p, "coordinator", 11) == 0 && (user_roles & LSN_ROLE_COORDINATOR)))
 			return true;
@@ -39,8 +39,12 @@ int64_t
 pathway_parse_day(const char *text)
 {
 	int y, m, d;
-	char tail;
-	if (text == NULL || strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+	if (text == NULL || strlen(text) != 10)
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? text[i] != '-' : (text[i] < '0' || text[i] > '9'))
+			return -1;   /* no sign, space or other slack sscanf would allow */
+	if (sscanf(text, "%4d-%2d-%2d", &y, &m, &d) != 3)
 		return -1;
 	if (y < 2000 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
@@ -148,6 +152,8 @@ pathway_step_transition(const char *case_status, const char *step_status,
 	case PATHWAY_REOPEN:
 		if (pending)
 			return lsn_fail(st, LSN_ERR_STEP_PENDING, NULL);
+		if (strcmp(step_status, "done") != 0 && strcmp(step_status, "skipped") != 0)
+			return lsn_fail(st, LSN_ERR_INTERNAL, "step in unknown status \"%s\"", step_status);
 		if (!actor->is_coordinator)
 			return lsn_fail(st, LSN_ERR_COORDINATOR_ONLY,
 					"only a coordinator can reopen a completed or skipped step");

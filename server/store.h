@@ -368,6 +368,8 @@ typedef void (*store_ack_cb)(const uint8_t user[LSN_ID_BYTES], int64_t acked_at,
 
 enum lsn_err store_template_list(struct store *s, store_template_cb cb, void *arg);
 enum lsn_err store_template_current(struct store *s, const char *code, struct store_template *out);
+enum lsn_err store_template_get(struct store *s, const char *code, int64_t version,
+				 struct store_template *out);
 enum lsn_err store_template_schedule(struct store *s, const char *code, int64_t version,
 				     store_schedule_cb cb, void *arg);
 enum lsn_err store_case_create(struct store *s, const struct store_case *c);

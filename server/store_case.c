@@ -10,7 +10,7 @@ enum {
 	ST_CASE_BY_CHANNEL, ST_CASE_CLOSE, ST_CASE_FLAGS, ST_CASE_LIST, ST_STEP_INSERT, ST_STEP_GET,
 	ST_STEP_LIST, ST_STEP_UPDATE, ST_STEP_SCAN, ST_STEP_SOON, ST_STEP_LATE, ST_NOTICE_PUT,
 	ST_NOTICE_GET, ST_NOTICE_ESC, ST_NOTICE_OVERDUE, ST_ACK_PUT, ST_ACK_LIST, ST_ROLE_USERS,
-	ST_NOTIF_ADD, ST_NOTIF_LIST, ST_NOTIF_SEEN,
+	ST_NOTIF_ADD, ST_NOTIF_LIST, ST_NOTIF_SEEN, ST_TPL_GET,
 };
 
 #define TEMPLATE_COLUMNS "code, version, label_fr, j0_label, sources, flags "
@@ -105,6 +105,18 @@ store_template_list(struct store *s, store_template_cb cb, void *arg)
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
 	FOR_EACH_ROW(s, st, struct store_template, read_template, cb, arg, "list templates");
+}
+
+enum lsn_err
+store_template_get(struct store *s, const char *code, int64_t version, struct store_template *out)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_TPL_GET, "SELECT " TEMPLATE_COLUMNS
+				      "FROM pathway_templates WHERE code = ? AND version = ?");
+	if (st == NULL)
+		return LSN_ERR_STORAGE;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, version);
+	return fetch_one(s, st, (void (*)(sqlite3_stmt *, void *))read_template, out, "read template");
 }
 
 enum lsn_err
@@ -252,7 +264,9 @@ store_step_insert(struct store *s, struct store_step *stp, int64_t now)
 	sqlite3_stmt *st = store_stmt(s, ST_STEP_INSERT,
 		"INSERT INTO case_steps(case_id, step, occurrence, roles, due_at, status, assignee, "
 		"updated_at) VALUES (?,?,?,?,?,'pending',?,?) ON CONFLICT (case_id, step, occurrence) "
-		"DO UPDATE SET due_at = excluded.due_at, updated_at = excluded.updated_at "
+		"DO UPDATE SET due_at = excluded.due_at, updated_at = excluded.updated_at, "
+		"notified_soon = CASE WHEN due_at IS excluded.due_at THEN notified_soon END, "
+		"notified_late = CASE WHEN due_at IS excluded.due_at THEN notified_late END "
 		"WHERE status = 'pending'");
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
@@ -296,8 +310,12 @@ enum lsn_err
 store_step_update(struct store *s, const struct store_step *stp, int64_t now)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_STEP_UPDATE,
-		"UPDATE case_steps SET status = ?, assignee = ?, done_by = ?, done_at = ?, "
-		"skip_reason = ?, note_seq = ?, updated_at = ? WHERE id = ?");
+		"UPDATE case_steps SET "
+		/* a reopened step is announced again when it falls due */
+		"notified_soon = CASE WHEN ?1 = 'pending' AND status != 'pending' THEN NULL ELSE notified_soon END, "
+		"notified_late = CASE WHEN ?1 = 'pending' AND status != 'pending' THEN NULL ELSE notified_late END, "
+		"status = ?1, assignee = ?2, done_by = ?3, done_at = ?4, "
+		"skip_reason = ?5, note_seq = ?6, updated_at = ?7 WHERE id = ?8");
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
 	sqlite3_bind_text(st, 1, stp->status, -1, SQLITE_TRANSIENT);

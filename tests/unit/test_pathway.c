@@ -1,0 +1,1077 @@
+/* test_pathway.c — care pathways: the templates of schema/004_pathways.sql
+ * read back from a real store and expanded day by day against dates written
+ * by hand from the clinical design (docs/PATHWAYS.md); due dates in UTC
+ * across a month end, a year end and the 2027 DST changes; the J0 parser;
+ * role matching; every step transition with its error code; case close
+ * reasons; and a fourth pathway (and a second version of it) added as data
+ * only, through raw SQL, with no code change. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "err.h"
+#include "ident.h"
+#include "pathway.h"
+#include "store.h"
+
+/* ---- fixture: a real store, migrated from empty ------------------------- */
+
+struct pw_fixture {
+	char dir[64];
+	char path[128];
+	struct store *s;
+};
+
+static struct store *
+open_store(const char *path)
+{
+	struct store_options opt = {.sync = STORE_SYNC_NORMAL, .create = true};
+	struct lsn_status st = {0};
+	struct store *s = NULL;
+	assert_int_equal(store_open(&s, path, &opt, &st), LSN_OK);
+	assert_non_null(s);
+	return s;
+}
+
+static int
+pw_setup(void **state)
+{
+	struct pw_fixture *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/lsn-pathway-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/liaison.db", f->dir);
+	f->s = open_store(f->path);
+	*state = f;
+	return 0;
+}
+
+static int
+pw_teardown(void **state)
+{
+	struct pw_fixture *f = *state;
+	if (f->s)
+		store_close(f->s);
+	char p[160];
+	const char *suffixes[] = {"", "-wal", "-shm"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- schedule rows and expansions --------------------------------------- */
+
+struct rowbuf {
+	struct store_schedule_row v[64];
+	size_t n;
+	bool overflow;
+};
+
+static void
+collect_row(const struct store_schedule_row *r, void *arg)
+{
+	struct rowbuf *b = arg;
+	if (b->n == sizeof b->v / sizeof b->v[0]) {
+		b->overflow = true;
+		return;
+	}
+	b->v[b->n++] = *r;
+}
+
+static void
+load_rows(struct store *s, const char *code, int64_t version, struct rowbuf *b)
+{
+	memset(b, 0, sizeof *b);
+	assert_int_equal(store_template_schedule(s, code, version, collect_row, b), LSN_OK);
+	assert_false(b->overflow);
+}
+
+struct occ {
+	char step[48];
+	int64_t occurrence;
+	char roles[96];
+	int64_t day;
+	int64_t due_at;
+};
+
+struct occbuf {
+	struct occ v[64];
+	size_t n;
+	bool overflow;
+};
+
+static void
+collect_occ(const struct pathway_occurrence *o, void *arg)
+{
+	struct occbuf *b = arg;
+	if (b->n == sizeof b->v / sizeof b->v[0]) {
+		b->overflow = true;
+		return;
+	}
+	struct occ *c = &b->v[b->n++];
+	snprintf(c->step, sizeof c->step, "%s", o->step);
+	snprintf(c->roles, sizeof c->roles, "%s", o->roles);
+	c->occurrence = o->occurrence;
+	c->day = o->day;
+	c->due_at = o->due_at;
+}
+
+/* Expand a template's real rows for flags and j0; returns the count. */
+static int
+expand(struct store *s, const char *code, const char *flags, int64_t j0, struct occbuf *out)
+{
+	struct rowbuf rows;
+	load_rows(s, code, 1, &rows);
+	memset(out, 0, sizeof *out);
+	int n = pathway_expand(rows.v, rows.n, flags, j0, collect_occ, out);
+	assert_false(out->overflow);
+	assert_int_equal((size_t)n, out->n);
+	return n;
+}
+
+/* One expected occurrence, written by hand from the design. */
+struct want {
+	const char *step;
+	int64_t occurrence;
+	int64_t day;                   /* -1: no deadline */
+	const char *roles;
+};
+
+static void
+check_expansion(const struct occbuf *got, const struct want *want, size_t n, int64_t j0,
+		const char *what)
+{
+	for (size_t i = 0; i < n && i < got->n; i++) {
+		const struct occ *g = &got->v[i];
+		const struct want *w = &want[i];
+		if (strcmp(g->step, w->step) != 0 || g->occurrence != w->occurrence ||
+		    g->day != w->day || strcmp(g->roles, w->roles) != 0)
+			fail_msg("%s, occurrence #%zu: got %s #%lld J%lld (%s), want %s #%lld J%lld (%s)",
+				 what, i, g->step, (long long)g->occurrence, (long long)g->day, g->roles,
+				 w->step, (long long)w->occurrence, (long long)w->day, w->roles);
+		int64_t due = w->day < 0 ? 0 : j0 + (w->day + 1) * 86400000LL - 1;
+		assert_int_equal(g->due_at, due);
+	}
+	if (got->n != n)
+		fail_msg("%s: %zu occurrences, want %zu", what, got->n, n);
+}
+
+/* Expected days, heart failure. J0 = discharge day. */
+#define HF_COMMON_HEAD                                                            \
+	{"discharge_letter", 1, 0, "hospital_doctor"},                            \
+	{"discharge_reconciliation", 1, 0, "hospital_pharmacist"},                \
+	{"nurse_first_visit", 1, 2, "nurse"},                                     \
+	{"pharmacist_review", 1, 7, "pharmacist"},                                \
+	{"gp_consultation", 1, 7, "gp"},                                          \
+	/* weekly to J60: J7 … J56 (J63 would pass J60) */                        \
+	{"nurse_followup", 1, 7, "nurse"}, {"nurse_followup", 2, 14, "nurse"},    \
+	{"nurse_followup", 3, 21, "nurse"}, {"nurse_followup", 4, 28, "nurse"},   \
+	{"nurse_followup", 5, 35, "nurse"}, {"nurse_followup", 6, 42, "nurse"},   \
+	{"nurse_followup", 7, 49, "nurse"}, {"nurse_followup", 8, 56, "nurse"}
+
+static const struct want hf_plain[] = {
+	HF_COMMON_HEAD,
+	{"biology_check", 1, 14, "gp|cardiologist"},
+	{"cardiology_consultation", 1, 60, "cardiologist"},
+	{"etp_referral", 1, 60, "gp|cardiologist"},
+	{"pathway_review", 1, 60, "coordinator"},
+};
+
+static const struct want hf_nyha[] = {
+	HF_COMMON_HEAD,
+	/* NYHA III–IV: every two weeks on to J180 (J182 would pass it) */
+	{"nurse_followup", 9, 70, "nurse"}, {"nurse_followup", 10, 84, "nurse"},
+	{"nurse_followup", 11, 98, "nurse"}, {"nurse_followup", 12, 112, "nurse"},
+	{"nurse_followup", 13, 126, "nurse"}, {"nurse_followup", 14, 140, "nurse"},
+	{"nurse_followup", 15, 154, "nurse"}, {"nurse_followup", 16, 168, "nurse"},
+	{"biology_check", 1, 14, "gp|cardiologist"},
+	{"cardiology_consultation", 1, 60, "cardiologist"},
+	{"etp_referral", 1, 60, "gp|cardiologist"},
+	{"pathway_review", 1, 180, "coordinator"},   /* the J60 review is gone */
+};
+
+/* Anxio-depressive disorders. J0 = positive screening or diagnosis. */
+#define AD_HEAD                                                                       \
+	{"screening", 1, 0, "gp|pharmacist|nurse"},                                   \
+	{"diagnosis_severity", 1, 0, "gp"},                                           \
+	{"suicide_risk_assessment", 1, 0, "gp"},                                      \
+	{"psychologist_referral", 1, 0, "gp"},                                        \
+	{"psychologist_first_session", 1, 14, "psychologist"},                        \
+	/* weekly the first month */                                                  \
+	{"treatment_followup", 1, 7, "gp"}, {"treatment_followup", 2, 14, "gp"},      \
+	{"treatment_followup", 3, 21, "gp"}, {"treatment_followup", 4, 28, "gp"},     \
+	/* then every two weeks */                                                    \
+	{"treatment_followup", 5, 42, "gp"}, {"treatment_followup", 6, 56, "gp"},     \
+	{"treatment_followup", 7, 70, "gp"}, {"treatment_followup", 8, 84, "gp"},     \
+	/* then monthly */                                                            \
+	{"treatment_followup", 9, 114, "gp"}, {"treatment_followup", 10, 144, "gp"},  \
+	{"treatment_followup", 11, 174, "gp"},                                        \
+	{"response_review", 1, 28, "gp"}, {"response_review", 2, 56, "gp"}
+
+static const struct want ad_plain[] = {
+	AD_HEAD,
+	{"psychiatry_referral", 1, 30, "gp|psychologist"},
+	{"psychologist_end_report", 1, -1, "psychologist"},
+	{"continuation_review", 1, 180, "gp"},
+};
+
+static const struct want ad_risk[] = {
+	AD_HEAD,
+	{"psychiatry_referral", 1, 0, "gp|psychologist"},   /* same day, not J30 */
+	{"psychologist_end_report", 1, -1, "psychologist"},
+	{"continuation_review", 1, 180, "gp"},
+};
+
+/* Hospital discharge, any cause. J0 = discharge day. */
+static const struct want hd_all[] = {
+	{"discharge_notice", 1, 0, "discharge"},
+	{"discharge_letter", 1, 0, "hospital_doctor"},
+	{"discharge_reconciliation", 1, 0, "hospital_pharmacist"},
+	{"dispensing_reconciliation", 1, 2, "pharmacist"},
+	{"nurse_first_visit", 1, 2, "nurse"},
+	{"coordinator_call", 1, 2, "coordinator"},
+	{"gp_consultation", 1, 7, "gp"},
+	{"pending_results", 1, -1, "hospital_doctor|discharge"},   /* when received */
+	{"readmission_check", 1, 30, "coordinator"},
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* UTC midnights, from `date -u -d DAY +%s` (not from the code under test). */
+#define MS_2026_11_23 1795392000000LL
+#define MS_2026_11_24 1795478400000LL
+#define MS_2026_12_01 1796083200000LL
+#define MS_2027_01_19 1800316800000LL
+#define MS_2027_01_23 1800662400000LL
+#define MS_2027_05_11 1809993600000LL
+#define MS_2027_05_23 1811030400000LL
+#define MS_2026_01_30 1769731200000LL
+#define MS_2026_02_02 1769990400000LL
+#define MS_2026_12_30 (MS_2026_12_31 - 86400000LL)
+#define MS_2026_12_31 1798675200000LL
+#define MS_2027_01_02 1798848000000LL
+#define MS_2027_03_26 1806019200000LL
+#define MS_2027_03_28 1806192000000LL
+#define MS_2027_03_29 1806278400000LL
+#define MS_2027_10_29 1824768000000LL
+#define MS_2027_10_31 1824940800000LL
+#define MS_2027_11_01 1825027200000LL
+#define MS_2000_01_01 946684800000LL
+#define MS_2000_02_29 951782400000LL
+#define MS_2028_02_29 1835395200000LL
+
+/* ---- the data: templates and their steps, as the design lists them ------ */
+
+struct want_step {
+	const char *step;
+	int64_t position;
+	const char *label;
+	const char *roles;
+	bool mandatory;
+};
+
+static const struct want_step hf_steps[] = {
+	{"discharge_letter", 1, "Lettre de liaison envoyée au médecin traitant", "hospital_doctor", true},
+	{"discharge_reconciliation", 2, "Conciliation médicamenteuse de sortie", "hospital_pharmacist", false},
+	{"nurse_first_visit", 3, "Première visite infirmière à domicile", "nurse", false},
+	{"pharmacist_review", 4, "Dispensation et conciliation en officine", "pharmacist", false},
+	{"gp_consultation", 5, "Consultation du médecin traitant", "gp", true},
+	{"nurse_followup", 6, "Suivi infirmier (poids, signes d'alerte, éducation)", "nurse", false},
+	{"biology_check", 7, "Kaliémie / créatinine après introduction ou titration", "gp|cardiologist", false},
+	{"cardiology_consultation", 8, "Consultation cardiologue", "cardiologist", true},
+	{"etp_referral", 9, "Orientation éducation thérapeutique", "gp|cardiologist", false},
+	{"pathway_review", 10, "Bilan de fin de parcours", "coordinator", false},
+};
+
+static const struct want_step ad_steps[] = {
+	{"screening", 1, "Repérage (PHQ-9, GAD-7 ou HAD)", "gp|pharmacist|nurse", false},
+	{"diagnosis_severity", 2, "Diagnostic et intensité", "gp", true},
+	{"suicide_risk_assessment", 3, "Évaluation du risque suicidaire", "gp", true},
+	{"psychologist_referral", 4, "Orientation psychologue (Mon soutien psy)", "gp", false},
+	{"psychologist_first_session", 5, "Séance d'évaluation", "psychologist", false},
+	{"treatment_followup", 6, "Suivi (hebdomadaire le 1er mois, puis toutes les 2 semaines, puis mensuel)", "gp", false},
+	{"response_review", 7, "Réévaluation (PHQ-9)", "gp", false},
+	{"psychiatry_referral", 8, "Avis psychiatrique (sévère, échec de 2 lignes, doute diagnostique)", "gp|psychologist", false},
+	{"psychologist_end_report", 9, "Compte rendu de fin de prise en charge", "psychologist", false},
+	{"continuation_review", 10, "Consolidation ≥ 6 mois après rémission", "gp", false},
+};
+
+static const struct want_step hd_steps[] = {
+	{"discharge_notice", 1, "Avis de sortie aux professionnels de ville, accusé de réception", "discharge", true},
+	{"discharge_letter", 2, "Lettre de liaison", "hospital_doctor", true},
+	{"discharge_reconciliation", 3, "Conciliation de sortie", "hospital_pharmacist", false},
+	{"dispensing_reconciliation", 4, "Dispensation et conciliation en officine", "pharmacist", false},
+	{"nurse_first_visit", 5, "Premier passage infirmier", "nurse", false},
+	{"coordinator_call", 6, "Appel de suivi", "coordinator", false},
+	{"gp_consultation", 7, "Consultation du médecin traitant", "gp", true},
+	{"pending_results", 8, "Résultats en attente transmis", "hospital_doctor|discharge", false},
+	{"readmission_check", 9, "Contrôle de réhospitalisation", "coordinator", false},
+};
+
+/* Every schedule row's step is a listed step with the listed label, roles,
+ * mandatory flag and position; every listed step has at least one row (a
+ * step without a schedule row would silently never be instantiated). */
+static void
+check_steps(struct store *s, const char *code, const struct want_step *want, size_t n)
+{
+	struct rowbuf rows;
+	load_rows(s, code, 1, &rows);
+	bool seen[16] = {false};
+	assert_true(n <= N(seen));
+	int64_t last_position = 0;
+	for (size_t i = 0; i < rows.n; i++) {
+		const struct store_schedule_row *r = &rows.v[i];
+		size_t k = 0;
+		while (k < n && strcmp(want[k].step, r->step) != 0)
+			k++;
+		if (k == n)
+			fail_msg("%s: step %s is not in the design", code, r->step);
+		assert_string_equal(r->label_fr, want[k].label);
+		assert_string_equal(r->roles, want[k].roles);
+		assert_int_equal(r->position, want[k].position);
+		if (r->mandatory != want[k].mandatory)
+			fail_msg("%s/%s: mandatory %d, want %d", code, r->step, r->mandatory,
+				 want[k].mandatory);
+		assert_true(r->position >= last_position);   /* rows come in position order */
+		last_position = r->position;
+		seen[k] = true;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (!seen[k])
+			fail_msg("%s: step %s has no schedule row", code, want[k].step);
+}
+
+struct tpl_seen {
+	struct store_template v[8];
+	size_t n;
+};
+
+static void
+collect_tpl(const struct store_template *t, void *arg)
+{
+	struct tpl_seen *ts = arg;
+	if (ts->n < N(ts->v))
+		ts->v[ts->n] = *t;
+	ts->n++;
+}
+
+static void
+test_templates_listed(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct tpl_seen ts = {0};
+	assert_int_equal(store_template_list(f->s, collect_tpl, &ts), LSN_OK);
+	assert_int_equal(ts.n, 3);
+	/* ordered by code */
+	assert_string_equal(ts.v[0].code, "anxiety_depression");
+	assert_string_equal(ts.v[0].flags, "high_suicide_risk");
+	assert_string_equal(ts.v[0].label_fr, "Troubles anxio-dépressifs en soins de premier recours");
+	assert_string_equal(ts.v[0].j0_label, "repérage positif ou diagnostic");
+	assert_string_equal(ts.v[1].code, "heart_failure");
+	assert_string_equal(ts.v[1].flags, "nyha_3_4");
+	assert_string_equal(ts.v[1].j0_label, "jour de sortie");
+	assert_string_equal(ts.v[2].code, "hospital_discharge");
+	assert_string_equal(ts.v[2].flags, "");
+	assert_string_equal(ts.v[2].j0_label, "jour de sortie");
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(ts.v[i].version, 1);
+		assert_true(strlen(ts.v[i].sources) > 10);
+	}
+	assert_non_null(strstr(ts.v[0].sources, "HAS"));
+	assert_non_null(strstr(ts.v[0].sources, "Mon soutien psy"));
+	assert_non_null(strstr(ts.v[1].sources, "PRADO"));
+	assert_non_null(strstr(ts.v[2].sources, "R1112-1-2"));
+
+	struct store_template t;
+	assert_int_equal(store_template_current(f->s, "heart_failure", &t), LSN_OK);
+	assert_int_equal(t.version, 1);
+	assert_int_equal(store_template_current(f->s, "nope", &t), LSN_ERR_NOT_FOUND);
+	/* no rows for an unknown template or version */
+	struct rowbuf rows;
+	load_rows(f->s, "heart_failure", 2, &rows);
+	assert_int_equal(rows.n, 0);
+	load_rows(f->s, "nope", 1, &rows);
+	assert_int_equal(rows.n, 0);
+}
+
+static void
+test_steps_match_design(void **state)
+{
+	struct pw_fixture *f = *state;
+	check_steps(f->s, "heart_failure", hf_steps, N(hf_steps));
+	check_steps(f->s, "anxiety_depression", ad_steps, N(ad_steps));
+	check_steps(f->s, "hospital_discharge", hd_steps, N(hd_steps));
+}
+
+/* Every role token in the data is a known profession or one of the two user
+ * roles a step can name. */
+static void
+test_roles_are_known(void **state)
+{
+	struct pw_fixture *f = *state;
+	const char *codes[] = {"heart_failure", "anxiety_depression", "hospital_discharge"};
+	for (size_t c = 0; c < N(codes); c++) {
+		struct rowbuf rows;
+		load_rows(f->s, codes[c], 1, &rows);
+		assert_true(rows.n > 0);
+		for (size_t i = 0; i < rows.n; i++) {
+			char roles[96], *save = NULL;
+			snprintf(roles, sizeof roles, "%s", rows.v[i].roles);
+			assert_true(roles[0] != '\0');
+			for (char *tok = strtok_r(roles, "|", &save); tok; tok = strtok_r(NULL, "|", &save))
+				if (strcmp(tok, "discharge") != 0 && strcmp(tok, "coordinator") != 0 &&
+				    lsn_profession_find(tok) == NULL)
+					fail_msg("%s/%s: unknown role %s", codes[c], rows.v[i].step, tok);
+			/* and the flag of a flagged row is one the template declares */
+			if (rows.v[i].flag[0]) {
+				struct store_template t;
+				assert_int_equal(store_template_current(f->s, codes[c], &t), LSN_OK);
+				assert_true(pathway_has_flag(t.flags, rows.v[i].flag));
+			}
+		}
+	}
+}
+
+/* ---- expansions, day by day --------------------------------------------- */
+
+static void
+test_heart_failure(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand(f->s, "heart_failure", "", j0, &o), 17);
+	check_expansion(&o, hf_plain, N(hf_plain), j0, "heart_failure");
+	/* the last weekly visit is on or before J60 */
+	for (size_t i = 0; i < o.n; i++)
+		if (strcmp(o.v[i].step, "nurse_followup") == 0)
+			assert_true(o.v[i].day <= 60);
+	/* absolute dates, by hand: J0 = 2026-11-23, J7 = 2026-11-30 (month end),
+	 * J56 = 2027-01-18 (across the year end), J60 = 2027-01-22 */
+	assert_int_equal(o.v[0].due_at, MS_2026_11_24 - 1);   /* discharge_letter */
+	assert_int_equal(o.v[5].due_at, MS_2026_12_01 - 1);   /* nurse_followup #1 */
+	assert_int_equal(o.v[12].due_at, MS_2027_01_19 - 1);  /* nurse_followup #8 */
+	assert_int_equal(o.v[14].due_at, MS_2027_01_23 - 1);  /* cardiology_consultation */
+	assert_int_equal(o.v[16].due_at, MS_2027_01_23 - 1);  /* pathway_review */
+
+	/* NULL flags = no flags; another pathway's flag changes nothing */
+	assert_int_equal(expand(f->s, "heart_failure", NULL, j0, &o), 17);
+	check_expansion(&o, hf_plain, N(hf_plain), j0, "heart_failure NULL flags");
+	assert_int_equal(expand(f->s, "heart_failure", "high_suicide_risk", j0, &o), 17);
+	check_expansion(&o, hf_plain, N(hf_plain), j0, "heart_failure other flag");
+	/* a flag is a whole comma item, not a prefix */
+	assert_int_equal(expand(f->s, "heart_failure", "nyha_3", j0, &o), 17);
+	check_expansion(&o, hf_plain, N(hf_plain), j0, "heart_failure nyha_3");
+	assert_int_equal(expand(f->s, "heart_failure", "nyha_3_4x", j0, &o), 17);
+	check_expansion(&o, hf_plain, N(hf_plain), j0, "heart_failure nyha_3_4x");
+}
+
+static void
+test_heart_failure_nyha(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand(f->s, "heart_failure", "nyha_3_4", j0, &o), 25);
+	check_expansion(&o, hf_nyha, N(hf_nyha), j0, "heart_failure nyha_3_4");
+	/* the flag among others, in any position */
+	assert_int_equal(expand(f->s, "heart_failure", "other,nyha_3_4", j0, &o), 25);
+	check_expansion(&o, hf_nyha, N(hf_nyha), j0, "heart_failure other,nyha_3_4");
+	assert_int_equal(expand(f->s, "heart_failure", "nyha_3_4,other", j0, &o), 25);
+	check_expansion(&o, hf_nyha, N(hf_nyha), j0, "heart_failure nyha_3_4,other");
+
+	int reviews = 0;
+	for (size_t i = 0; i < o.n; i++) {
+		if (strcmp(o.v[i].step, "nurse_followup") == 0)
+			assert_true(o.v[i].day <= 180);
+		if (strcmp(o.v[i].step, "pathway_review") == 0) {
+			reviews++;
+			assert_int_equal(o.v[i].day, 180);
+		}
+	}
+	assert_int_equal(reviews, 1);
+	/* J168 = 2027-05-10, J180 = 2027-05-22 */
+	assert_int_equal(o.v[20].due_at, MS_2027_05_11 - 1);   /* nurse_followup #16 */
+	assert_int_equal(o.v[24].due_at, MS_2027_05_23 - 1);   /* pathway_review */
+}
+
+static void
+test_anxiety_depression(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand(f->s, "anxiety_depression", "", j0, &o), 21);
+	check_expansion(&o, ad_plain, N(ad_plain), j0, "anxiety_depression");
+	assert_int_equal(expand(f->s, "anxiety_depression", "high_suicide_risk", j0, &o), 21);
+	check_expansion(&o, ad_risk, N(ad_risk), j0, "anxiety_depression high_suicide_risk");
+	/* the end report has no deadline: day -1, due_at 0, whatever J0 */
+	for (size_t i = 0; i < o.n; i++)
+		if (strcmp(o.v[i].step, "psychologist_end_report") == 0) {
+			assert_int_equal(o.v[i].day, -1);
+			assert_int_equal(o.v[i].due_at, 0);
+		}
+	/* an unrelated flag leaves psychiatry at J30 */
+	assert_int_equal(expand(f->s, "anxiety_depression", "nyha_3_4", j0, &o), 21);
+	check_expansion(&o, ad_plain, N(ad_plain), j0, "anxiety_depression other flag");
+}
+
+static void
+test_hospital_discharge(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand(f->s, "hospital_discharge", "", j0, &o), 9);
+	check_expansion(&o, hd_all, N(hd_all), j0, "hospital_discharge");
+	assert_int_equal(o.v[7].due_at, 0);   /* pending_results: no deadline */
+	assert_int_equal(o.v[7].day, -1);
+	/* this template has no flags: any flag changes nothing */
+	assert_int_equal(expand(f->s, "hospital_discharge", "nyha_3_4,high_suicide_risk", j0, &o), 9);
+	check_expansion(&o, hd_all, N(hd_all), j0, "hospital_discharge flags");
+}
+
+/* Occurrences are 1..n per step, consecutive, in due order, for every
+ * template and every flag combination. */
+static void
+test_occurrence_numbering(void **state)
+{
+	struct pw_fixture *f = *state;
+	const char *codes[] = {"heart_failure", "anxiety_depression", "hospital_discharge"};
+	const char *flagsets[] = {"", "nyha_3_4", "high_suicide_risk", "nyha_3_4,high_suicide_risk"};
+	for (size_t c = 0; c < N(codes); c++)
+		for (size_t k = 0; k < N(flagsets); k++) {
+			struct occbuf o;
+			expand(f->s, codes[c], flagsets[k], MS_2026_11_23, &o);
+			for (size_t i = 0; i < o.n; i++) {
+				bool first = i == 0 || strcmp(o.v[i - 1].step, o.v[i].step) != 0;
+				if (first) {
+					assert_int_equal(o.v[i].occurrence, 1);
+					/* a step appears in one run only */
+					for (size_t j = 0; j < i; j++)
+						assert_string_not_equal(o.v[j].step, o.v[i].step);
+					continue;
+				}
+				assert_int_equal(o.v[i].occurrence, o.v[i - 1].occurrence + 1);
+				/* strictly later, and never an undated one among dated ones */
+				assert_true(o.v[i - 1].day >= 0);
+				assert_true(o.v[i].day > o.v[i - 1].day);
+				assert_true(o.v[i].due_at > o.v[i - 1].due_at);
+			}
+		}
+}
+
+/* ---- due dates: end of the due day, UTC --------------------------------- */
+
+static int64_t
+due_of(const struct occbuf *o, const char *step, int64_t occurrence)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->v[i].step, step) == 0 && o->v[i].occurrence == occurrence)
+			return o->v[i].due_at;
+	fail_msg("no %s #%lld", step, (long long)occurrence);
+	return -1;
+}
+
+static void
+test_due_at_utc(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+
+	/* a real J0, parsed: 2026-11-23 */
+	int64_t j0 = pathway_parse_day("2026-11-23");
+	assert_int_equal(j0, MS_2026_11_23);
+	expand(f->s, "hospital_discharge", "", j0, &o);
+	/* J0 ends at 2026-11-23T23:59:59.999Z */
+	assert_int_equal(due_of(&o, "discharge_notice", 1), MS_2026_11_24 - 1);
+	assert_int_equal(due_of(&o, "discharge_notice", 1), j0 + 86400000LL - 1);
+	/* J7 = 2026-11-30, last day of the month */
+	assert_int_equal(due_of(&o, "gp_consultation", 1), MS_2026_12_01 - 1);
+	assert_int_equal(due_of(&o, "gp_consultation", 1), j0 + 8 * 86400000LL - 1);
+
+	/* across a month end: J0 2026-01-30, J2 = 2026-02-01 */
+	j0 = pathway_parse_day("2026-01-30");
+	assert_int_equal(j0, MS_2026_01_30);
+	expand(f->s, "hospital_discharge", "", j0, &o);
+	assert_int_equal(due_of(&o, "nurse_first_visit", 1), MS_2026_02_02 - 1);
+
+	/* across a year end: J0 2026-12-30, J2 = 2027-01-01 */
+	j0 = pathway_parse_day("2026-12-30");
+	assert_int_equal(j0, MS_2026_12_30);
+	expand(f->s, "hospital_discharge", "", j0, &o);
+	assert_int_equal(due_of(&o, "coordinator_call", 1), MS_2027_01_02 - 1);
+
+	/* Paris moves to summer time on Sunday 2027-03-28: UTC days stay
+	 * 86 400 000 ms long, J2 ends at 2027-03-28T23:59:59.999Z */
+	j0 = pathway_parse_day("2027-03-26");
+	assert_int_equal(j0, MS_2027_03_26);
+	assert_int_equal(pathway_parse_day("2027-03-28"), MS_2027_03_28);
+	assert_int_equal(pathway_parse_day("2027-03-29") - pathway_parse_day("2027-03-28"), 86400000LL);
+	expand(f->s, "hospital_discharge", "", j0, &o);
+	assert_int_equal(due_of(&o, "nurse_first_visit", 1), MS_2027_03_29 - 1);
+	assert_int_equal(due_of(&o, "gp_consultation", 1), MS_2027_03_26 + 8 * 86400000LL - 1);
+
+	/* and back to winter time on Sunday 2027-10-31 */
+	j0 = pathway_parse_day("2027-10-29");
+	assert_int_equal(j0, MS_2027_10_29);
+	assert_int_equal(pathway_parse_day("2027-10-31"), MS_2027_10_31);
+	assert_int_equal(pathway_parse_day("2027-11-01") - pathway_parse_day("2027-10-31"), 86400000LL);
+	expand(f->s, "hospital_discharge", "", j0, &o);
+	assert_int_equal(due_of(&o, "nurse_first_visit", 1), MS_2027_11_01 - 1);
+
+	/* undated steps keep due_at 0 whatever J0 */
+	assert_int_equal(due_of(&o, "pending_results", 1), 0);
+}
+
+/* ---- J0 parsing ---------------------------------------------------------- */
+
+static void
+test_parse_day(void **state)
+{
+	(void)state;
+	assert_int_equal(pathway_parse_day("2026-11-23"), MS_2026_11_23);
+	assert_int_equal(pathway_parse_day("2000-01-01"), MS_2000_01_01);
+	assert_int_equal(pathway_parse_day("2026-12-31"), MS_2026_12_31);
+	assert_int_equal(pathway_parse_day("2027-01-02"), MS_2027_01_02);
+	/* leap days */
+	assert_int_equal(pathway_parse_day("2026-02-29"), -1);
+	assert_int_equal(pathway_parse_day("2028-02-29"), MS_2028_02_29);
+	assert_int_equal(pathway_parse_day("2000-02-29"), MS_2000_02_29);   /* divisible by 400 */
+	assert_int_equal(pathway_parse_day("2100-02-29"), -1);              /* by 100, not 400 */
+	/* impossible days and months */
+	const char *bad_values[] = {"2026-04-31", "2026-06-31", "2026-02-30", "2026-13-01",
+				    "2026-00-10", "2026-01-00", "2026-01-32", "0000-00-00"};
+	for (size_t i = 0; i < N(bad_values); i++)
+		if (pathway_parse_day(bad_values[i]) != -1)
+			fail_msg("\"%s\" accepted", bad_values[i]);
+	/* bad formats */
+	const char *bad_formats[] = {"2026-1-5", "2026-11-5", "23/11/2026", "2026/11/23", "20261123",
+				     "", "2026-11-23x", "2026-11-23 ", "2026-11-23T00:00",
+				     "2026-11-2", "abcd-ef-gh", "2026-11-2\n", "-026-11-23",
+				     "+026-11-23", "02026-11-23", "2026-11-23\t",
+				     /* sscanf alone would read these as 2026-01-05 */
+				     " 2026-1-05", "2026- 1-05", "2026-+1-05", "2026-01- 5",
+				     "2026-01-+5", " 2026-01-5"};
+	for (size_t i = 0; i < N(bad_formats); i++)
+		if (pathway_parse_day(bad_formats[i]) != -1)
+			fail_msg("\"%s\" accepted", bad_formats[i]);
+	assert_int_equal(pathway_parse_day(NULL), -1);
+}
+
+static void
+test_has_flag(void **state)
+{
+	(void)state;
+	assert_true(pathway_has_flag("nyha_3_4", "nyha_3_4"));
+	assert_true(pathway_has_flag("a,nyha_3_4", "nyha_3_4"));
+	assert_true(pathway_has_flag("nyha_3_4,b", "nyha_3_4"));
+	assert_true(pathway_has_flag("a,nyha_3_4,b", "nyha_3_4"));
+	assert_false(pathway_has_flag("nyha_3_4x", "nyha_3_4"));
+	assert_false(pathway_has_flag("xnyha_3_4", "nyha_3_4"));
+	assert_false(pathway_has_flag("nyha_3", "nyha_3_4"));
+	assert_false(pathway_has_flag("nyha_3_4", "nyha_3"));
+	assert_false(pathway_has_flag("", "nyha_3_4"));
+	assert_false(pathway_has_flag(NULL, "nyha_3_4"));
+	/* the templates' own declarations */
+	assert_true(pathway_has_flag("high_suicide_risk", "high_suicide_risk"));
+	assert_false(pathway_has_flag("high_suicide_risk", "nyha_3_4"));
+}
+
+/* ---- roles -------------------------------------------------------------- */
+
+static void
+test_role_matches(void **state)
+{
+	(void)state;
+	const unsigned member = LSN_ROLE_MEMBER;
+	/* professions */
+	assert_true(pathway_role_matches("gp", "gp", member));
+	assert_true(pathway_role_matches("gp", "gp", 0));
+	assert_false(pathway_role_matches("gp", "nurse", member));
+	assert_false(pathway_role_matches("nurse", "gp", member));
+	/* alternatives */
+	assert_true(pathway_role_matches("gp|cardiologist", "gp", member));
+	assert_true(pathway_role_matches("gp|cardiologist", "cardiologist", member));
+	assert_false(pathway_role_matches("gp|cardiologist", "nurse", member));
+	assert_true(pathway_role_matches("gp|pharmacist|nurse", "pharmacist", member));
+	assert_true(pathway_role_matches("gp|pharmacist|nurse", "nurse", member));
+	assert_false(pathway_role_matches("gp|pharmacist|nurse", "hospital_pharmacist", member));
+	/* no prefix or substring matching, either way */
+	assert_false(pathway_role_matches("gp", "gpx", member));
+	assert_false(pathway_role_matches("gpx", "gp", member));
+	assert_false(pathway_role_matches("gp|cardiologist", "cardio", member));
+	assert_false(pathway_role_matches("gp|cardiologist", "cardiologists", member));
+	assert_false(pathway_role_matches("hospital_doctor", "hospital", member));
+	assert_false(pathway_role_matches("pharmacist", "hospital_pharmacist", member));
+	assert_false(pathway_role_matches("hospital_pharmacist", "pharmacist", member));
+	/* the discharge team is a user role, not a profession */
+	assert_true(pathway_role_matches("discharge", "nurse", LSN_ROLE_DISCHARGE));
+	assert_true(pathway_role_matches("discharge", "secretary", LSN_ROLE_MEMBER | LSN_ROLE_DISCHARGE));
+	assert_false(pathway_role_matches("discharge", "nurse", member));
+	assert_false(pathway_role_matches("discharge", "nurse", LSN_ROLE_COORDINATOR | LSN_ROLE_ADMIN));
+	assert_false(pathway_role_matches("discharges", "nurse", LSN_ROLE_DISCHARGE));
+	assert_false(pathway_role_matches("dischar", "nurse", LSN_ROLE_DISCHARGE));
+	assert_true(pathway_role_matches("hospital_doctor|discharge", "hospital_doctor", member));
+	assert_true(pathway_role_matches("hospital_doctor|discharge", "nurse", LSN_ROLE_DISCHARGE));
+	assert_false(pathway_role_matches("hospital_doctor|discharge", "nurse", member));
+	/* the coordinator: user role, or the coordinator profession */
+	assert_true(pathway_role_matches("coordinator", "gp", LSN_ROLE_COORDINATOR));
+	assert_true(pathway_role_matches("coordinator", "coordinator", member));
+	assert_false(pathway_role_matches("coordinator", "gp", member | LSN_ROLE_DISCHARGE | LSN_ROLE_ADMIN));
+	assert_false(pathway_role_matches("coordinators", "gp", LSN_ROLE_COORDINATOR));
+	assert_false(pathway_role_matches("coord", "gp", LSN_ROLE_COORDINATOR));
+	/* admin is never a step role */
+	assert_false(pathway_role_matches("admin", "gp", LSN_ROLE_ADMIN));
+	/* a user role bit does not stand for a profession */
+	assert_false(pathway_role_matches("gp", "nurse", LSN_ROLE_COORDINATOR | LSN_ROLE_DISCHARGE));
+	/* empty roles match nobody */
+	assert_false(pathway_role_matches("", "gp", 0xffu));
+	assert_false(pathway_role_matches(NULL, "gp", 0xffu));
+}
+
+/* ---- step and case state machine ----------------------------------------- */
+
+enum who { ASSIGNEE, COORDINATOR, BOTH, NEITHER };
+
+struct transition {
+	enum pathway_action action;
+	const char *step_status;
+	enum who who;
+	enum lsn_err want;
+};
+
+/* Every combination for an open case, written out. */
+static const struct transition open_case[] = {
+	/* complete: only a pending step, by its assignee or a coordinator */
+	{PATHWAY_COMPLETE, "pending", ASSIGNEE, LSN_OK},
+	{PATHWAY_COMPLETE, "pending", COORDINATOR, LSN_OK},
+	{PATHWAY_COMPLETE, "pending", BOTH, LSN_OK},
+	{PATHWAY_COMPLETE, "pending", NEITHER, LSN_ERR_NOT_ASSIGNEE},
+	{PATHWAY_COMPLETE, "done", ASSIGNEE, LSN_ERR_STEP_DONE},
+	{PATHWAY_COMPLETE, "done", COORDINATOR, LSN_ERR_STEP_DONE},
+	{PATHWAY_COMPLETE, "done", BOTH, LSN_ERR_STEP_DONE},
+	{PATHWAY_COMPLETE, "done", NEITHER, LSN_ERR_STEP_DONE},
+	{PATHWAY_COMPLETE, "skipped", ASSIGNEE, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_COMPLETE, "skipped", COORDINATOR, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_COMPLETE, "skipped", BOTH, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_COMPLETE, "skipped", NEITHER, LSN_ERR_STEP_SKIPPED},
+	/* skip: same rule */
+	{PATHWAY_SKIP, "pending", ASSIGNEE, LSN_OK},
+	{PATHWAY_SKIP, "pending", COORDINATOR, LSN_OK},
+	{PATHWAY_SKIP, "pending", BOTH, LSN_OK},
+	{PATHWAY_SKIP, "pending", NEITHER, LSN_ERR_NOT_ASSIGNEE},
+	{PATHWAY_SKIP, "done", ASSIGNEE, LSN_ERR_STEP_DONE},
+	{PATHWAY_SKIP, "done", COORDINATOR, LSN_ERR_STEP_DONE},
+	{PATHWAY_SKIP, "done", BOTH, LSN_ERR_STEP_DONE},
+	{PATHWAY_SKIP, "done", NEITHER, LSN_ERR_STEP_DONE},
+	{PATHWAY_SKIP, "skipped", ASSIGNEE, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_SKIP, "skipped", COORDINATOR, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_SKIP, "skipped", BOTH, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_SKIP, "skipped", NEITHER, LSN_ERR_STEP_SKIPPED},
+	/* reassign: same rule (the assignee can hand over) */
+	{PATHWAY_REASSIGN, "pending", ASSIGNEE, LSN_OK},
+	{PATHWAY_REASSIGN, "pending", COORDINATOR, LSN_OK},
+	{PATHWAY_REASSIGN, "pending", BOTH, LSN_OK},
+	{PATHWAY_REASSIGN, "pending", NEITHER, LSN_ERR_NOT_ASSIGNEE},
+	{PATHWAY_REASSIGN, "done", ASSIGNEE, LSN_ERR_STEP_DONE},
+	{PATHWAY_REASSIGN, "done", COORDINATOR, LSN_ERR_STEP_DONE},
+	{PATHWAY_REASSIGN, "done", BOTH, LSN_ERR_STEP_DONE},
+	{PATHWAY_REASSIGN, "done", NEITHER, LSN_ERR_STEP_DONE},
+	{PATHWAY_REASSIGN, "skipped", ASSIGNEE, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_REASSIGN, "skipped", COORDINATOR, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_REASSIGN, "skipped", BOTH, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_REASSIGN, "skipped", NEITHER, LSN_ERR_STEP_SKIPPED},
+	/* reopen: a done or skipped step, by a coordinator only */
+	{PATHWAY_REOPEN, "pending", ASSIGNEE, LSN_ERR_STEP_PENDING},
+	{PATHWAY_REOPEN, "pending", COORDINATOR, LSN_ERR_STEP_PENDING},
+	{PATHWAY_REOPEN, "pending", BOTH, LSN_ERR_STEP_PENDING},
+	{PATHWAY_REOPEN, "pending", NEITHER, LSN_ERR_STEP_PENDING},
+	{PATHWAY_REOPEN, "done", ASSIGNEE, LSN_ERR_COORDINATOR_ONLY},
+	{PATHWAY_REOPEN, "done", COORDINATOR, LSN_OK},
+	{PATHWAY_REOPEN, "done", BOTH, LSN_OK},
+	{PATHWAY_REOPEN, "done", NEITHER, LSN_ERR_COORDINATOR_ONLY},
+	{PATHWAY_REOPEN, "skipped", ASSIGNEE, LSN_ERR_COORDINATOR_ONLY},
+	{PATHWAY_REOPEN, "skipped", COORDINATOR, LSN_OK},
+	{PATHWAY_REOPEN, "skipped", BOTH, LSN_OK},
+	{PATHWAY_REOPEN, "skipped", NEITHER, LSN_ERR_COORDINATOR_ONLY},
+};
+
+static const char *
+action_name(enum pathway_action a)
+{
+	switch (a) {
+	case PATHWAY_COMPLETE: return "complete";
+	case PATHWAY_SKIP: return "skip";
+	case PATHWAY_REOPEN: return "reopen";
+	case PATHWAY_REASSIGN: return "reassign";
+	}
+	return "?";
+}
+
+static void
+check_transition(const char *case_status, const struct transition *t, enum lsn_err want)
+{
+	struct pathway_actor actor = {
+		.is_assignee = t->who == ASSIGNEE || t->who == BOTH,
+		.is_coordinator = t->who == COORDINATOR || t->who == BOTH,
+	};
+	struct lsn_status st = {.err = LSN_OK};
+	enum lsn_err got = pathway_step_transition(case_status, t->step_status, t->action, &actor, &st);
+	if (got != want)
+		fail_msg("%s case, %s %s step, actor %d: got %s, want %s", case_status,
+			 action_name(t->action), t->step_status, (int)t->who, lsn_err_code(got),
+			 lsn_err_code(want));
+	if (want != LSN_OK) {
+		/* the refusal is recorded with a message for the user */
+		assert_int_equal(st.err, want);
+		assert_true(st.msg[0] != '\0');
+	}
+}
+
+static void
+test_step_transitions(void **state)
+{
+	(void)state;
+	assert_int_equal(N(open_case), 4 * 3 * 4);
+	for (size_t i = 0; i < N(open_case); i++)
+		check_transition("open", &open_case[i], open_case[i].want);
+	/* a closed case refuses everything, whoever asks, whatever the step */
+	for (size_t i = 0; i < N(open_case); i++)
+		check_transition("closed", &open_case[i], LSN_ERR_CASE_CLOSED);
+	/* an unknown step status is a server bug, not a user error */
+	struct pathway_actor both = {.is_assignee = true, .is_coordinator = true};
+	assert_int_equal(pathway_step_transition("open", "bogus", PATHWAY_COMPLETE, &both, NULL),
+			 LSN_ERR_INTERNAL);
+	assert_int_equal(pathway_step_transition("open", "bogus", PATHWAY_REOPEN, &both, NULL),
+			 LSN_ERR_INTERNAL);
+	/* an empty role token never matches an empty profession */
+	assert_false(pathway_role_matches("gp||nurse", "", 0));
+	/* a NULL status is allowed */
+	assert_int_equal(pathway_step_transition("open", "done", PATHWAY_COMPLETE, &both, NULL),
+			 LSN_ERR_STEP_DONE);
+	/* the wire codes are the ones docs/PROTOCOL.md lists */
+	assert_string_equal(lsn_err_code(LSN_ERR_CASE_CLOSED), "case_closed");
+	assert_string_equal(lsn_err_code(LSN_ERR_CASE_ALREADY_CLOSED), "case_already_closed");
+	assert_string_equal(lsn_err_code(LSN_ERR_STEP_DONE), "step_done");
+	assert_string_equal(lsn_err_code(LSN_ERR_STEP_SKIPPED), "step_skipped");
+	assert_string_equal(lsn_err_code(LSN_ERR_STEP_PENDING), "step_pending");
+	assert_string_equal(lsn_err_code(LSN_ERR_NOT_ASSIGNEE), "not_assignee");
+	assert_string_equal(lsn_err_code(LSN_ERR_COORDINATOR_ONLY), "coordinator_only");
+}
+
+static void
+test_close_reasons(void **state)
+{
+	(void)state;
+	const char *good[] = {"completed", "readmitted", "deceased", "moved", "consent_withdrawn"};
+	for (size_t i = 0; i < N(good); i++)
+		assert_true(pathway_close_reason_valid(good[i]));
+	const char *bad[] = {"", "complete", "Completed", "completed ", " completed", "closed",
+			     "death", "consent", "consent_withdrawnx", "moved,deceased"};
+	for (size_t i = 0; i < N(bad); i++)
+		if (pathway_close_reason_valid(bad[i]))
+			fail_msg("close reason \"%s\" accepted", bad[i]);
+	assert_false(pathway_close_reason_valid(NULL));
+}
+
+/* Malformed rows are refused rather than expanded. */
+static void
+test_malformed_rows(void **state)
+{
+	(void)state;
+	struct store_schedule_row r = {.has_first_day = true};
+	snprintf(r.step, sizeof r.step, "x");
+	snprintf(r.roles, sizeof r.roles, "gp");
+	struct occbuf o = {0};
+	r.first_day = -1;
+	assert_int_equal(pathway_expand(&r, 1, "", 0, collect_occ, &o), -1);
+	r.first_day = 10;
+	r.every_days = 7;
+	r.last_day = 3;   /* ends before it starts */
+	assert_int_equal(pathway_expand(&r, 1, "", 0, collect_occ, &o), -1);
+	r.every_days = -7;
+	r.last_day = 30;
+	assert_int_equal(pathway_expand(&r, 1, "", 0, collect_occ, &o), -1);
+	/* every_days with last_day == first_day: one occurrence */
+	r.every_days = 7;
+	r.last_day = 10;
+	memset(&o, 0, sizeof o);
+	assert_int_equal(pathway_expand(&r, 1, "", 0, collect_occ, &o), 1);
+	assert_int_equal(o.v[0].day, 10);
+	/* no rows, no occurrences */
+	assert_int_equal(pathway_expand(&r, 0, "", 0, collect_occ, &o), 0);
+}
+
+/* ---- a fourth pathway, as data only -------------------------------------- */
+
+static void
+exec_raw(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	char *errmsg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &errmsg);
+	if (rc != SQLITE_OK) {
+		print_error("sqlite: %s\n", errmsg ? errmsg : "?");
+		sqlite3_free(errmsg);
+	}
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(rc, SQLITE_OK);
+}
+
+/* What a migration file 005_fall_prevention.sql would hold (a smaller
+ * version of the example in docs/PATHWAYS.md). */
+static const char fall_prevention_v1[] =
+	"BEGIN;"
+	"INSERT INTO pathway_templates(code, version, label_fr, j0_label, sources, flags) VALUES"
+	" ('fall_prevention', 1, 'Prévention des chutes', 'repérage du risque de chute',"
+	"  'HAS, Prévention des chutes accidentelles chez la personne âgée (2005)', 'recent_fall');"
+	"INSERT INTO pathway_steps(template, version, step, position, label_fr, roles, mandatory) VALUES"
+	" ('fall_prevention', 1, 'fall_risk_assessment', 1, 'Évaluation du risque de chute', 'gp', 1),"
+	" ('fall_prevention', 1, 'home_visit', 2, 'Visite du domicile', 'nurse|physiotherapist', 0);"
+	"INSERT INTO pathway_schedule(template, version, step, flag, replaces_base, first_day,"
+	" every_days, last_day) VALUES"
+	" ('fall_prevention', 1, 'fall_risk_assessment', NULL, 0, 0, NULL, NULL),"
+	" ('fall_prevention', 1, 'home_visit', NULL, 0, 14, 30, 74),"
+	" ('fall_prevention', 1, 'home_visit', 'recent_fall', 1, 3, 7, 24);"
+	"COMMIT;";
+
+static void
+reopen_with(struct pw_fixture *f, const char *sql)
+{
+	int version = store_schema_version(f->s);
+	store_close(f->s);
+	f->s = NULL;
+	exec_raw(f->path, sql);
+	f->s = open_store(f->path);
+	assert_int_equal(store_schema_version(f->s), version);
+}
+
+static void
+test_fourth_pathway_as_data(void **state)
+{
+	struct pw_fixture *f = *state;
+	reopen_with(f, fall_prevention_v1);
+
+	struct tpl_seen ts = {0};
+	assert_int_equal(store_template_list(f->s, collect_tpl, &ts), LSN_OK);
+	assert_int_equal(ts.n, 4);
+	assert_string_equal(ts.v[1].code, "fall_prevention");
+	struct store_template t;
+	assert_int_equal(store_template_current(f->s, "fall_prevention", &t), LSN_OK);
+	assert_int_equal(t.version, 1);
+	assert_string_equal(t.flags, "recent_fall");
+	assert_string_equal(t.j0_label, "repérage du risque de chute");
+
+	struct occbuf o;
+	int64_t j0 = pathway_parse_day("2026-11-23");
+	static const struct want plain[] = {
+		{"fall_risk_assessment", 1, 0, "gp"},
+		{"home_visit", 1, 14, "nurse|physiotherapist"},
+		{"home_visit", 2, 44, "nurse|physiotherapist"},
+		{"home_visit", 3, 74, "nurse|physiotherapist"},
+	};
+	assert_int_equal(expand(f->s, "fall_prevention", "", j0, &o), 4);
+	check_expansion(&o, plain, N(plain), j0, "fall_prevention");
+	static const struct want fallen[] = {
+		{"fall_risk_assessment", 1, 0, "gp"},
+		{"home_visit", 1, 3, "nurse|physiotherapist"},
+		{"home_visit", 2, 10, "nurse|physiotherapist"},
+		{"home_visit", 3, 17, "nurse|physiotherapist"},
+		{"home_visit", 4, 24, "nurse|physiotherapist"},
+	};
+	assert_int_equal(expand(f->s, "fall_prevention", "recent_fall", j0, &o), 5);
+	check_expansion(&o, fallen, N(fallen), j0, "fall_prevention recent_fall");
+	/* the three original templates are untouched */
+	assert_int_equal(expand(f->s, "heart_failure", "", j0, &o), 17);
+	check_expansion(&o, hf_plain, N(hf_plain), j0, "heart_failure after fall_prevention");
+}
+
+/* Version 2 of a template: new cases get it, cases opened on version 1 keep
+ * expanding version 1's rows. */
+static void
+test_template_version_2(void **state)
+{
+	struct pw_fixture *f = *state;
+	reopen_with(f, fall_prevention_v1);
+	reopen_with(f,
+		"BEGIN;"
+		"INSERT INTO pathway_templates(code, version, label_fr, j0_label, sources, flags) VALUES"
+		" ('fall_prevention', 2, 'Prévention des chutes', 'repérage du risque de chute',"
+		"  'HAS (2005)', '');"
+		"INSERT INTO pathway_steps(template, version, step, position, label_fr, roles, mandatory)"
+		" VALUES ('fall_prevention', 2, 'fall_risk_assessment', 1, 'Évaluation du risque de chute',"
+		"  'gp|nurse', 1);"
+		"INSERT INTO pathway_schedule(template, version, step, flag, replaces_base, first_day,"
+		" every_days, last_day) VALUES ('fall_prevention', 2, 'fall_risk_assessment', NULL, 0, 0,"
+		" 90, 360);"
+		"UPDATE pathway_templates SET current = 0 WHERE code = 'fall_prevention' AND version = 1;"
+		"COMMIT;");
+
+	struct store_template t;
+	assert_int_equal(store_template_current(f->s, "fall_prevention", &t), LSN_OK);
+	assert_int_equal(t.version, 2);
+	struct tpl_seen ts = {0};
+	assert_int_equal(store_template_list(f->s, collect_tpl, &ts), LSN_OK);
+	assert_int_equal(ts.n, 4);   /* one line per pathway: only current versions */
+	assert_int_equal(ts.v[1].version, 2);
+
+	/* version 2's rows */
+	struct rowbuf rows;
+	load_rows(f->s, "fall_prevention", 2, &rows);
+	assert_int_equal(rows.n, 1);
+	struct occbuf o = {0};
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(pathway_expand(rows.v, rows.n, "", j0, collect_occ, &o), 5);
+	static const struct want v2[] = {
+		{"fall_risk_assessment", 1, 0, "gp|nurse"}, {"fall_risk_assessment", 2, 90, "gp|nurse"},
+		{"fall_risk_assessment", 3, 180, "gp|nurse"}, {"fall_risk_assessment", 4, 270, "gp|nurse"},
+		{"fall_risk_assessment", 5, 360, "gp|nurse"},
+	};
+	check_expansion(&o, v2, N(v2), j0, "fall_prevention v2");
+	/* version 1's rows are still there for the cases opened on it */
+	assert_int_equal(expand(f->s, "fall_prevention", "", j0, &o), 4);
+	assert_string_equal(o.v[1].step, "home_visit");
+}
+
+int
+main(void)
+{
+	/* Local time must not matter: run in Paris time. */
+	setenv("TZ", "Europe/Paris", 1);
+	tzset();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_templates_listed, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_steps_match_design, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_roles_are_known, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_heart_failure, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_heart_failure_nyha, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_anxiety_depression, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_hospital_discharge, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_occurrence_numbering, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_due_at_utc, pw_setup, pw_teardown),
+		cmocka_unit_test(test_parse_day),
+		cmocka_unit_test(test_has_flag),
+		cmocka_unit_test(test_role_matches),
+		cmocka_unit_test(test_step_transitions),
+		cmocka_unit_test(test_close_reasons),
+		cmocka_unit_test(test_malformed_rows),
+		cmocka_unit_test_setup_teardown(test_fourth_pathway_as_data, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_template_version_2, pw_setup, pw_teardown),
+	};
+	return cmocka_run_group_tests_name("pathway", tests, NULL, NULL);
+}
