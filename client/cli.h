@@ -30,5 +30,13 @@ int cmd_login(const struct cli *cli, int argc, char **argv);
 int cmd_whoami(const struct cli *cli, int argc, char **argv);
 int cmd_devices(const struct cli *cli, int argc, char **argv);
 int cmd_directory(const struct cli *cli, int argc, char **argv);
+int cmd_channel(const struct cli *cli, int argc, char **argv);
+int cmd_send(const struct cli *cli, int argc, char **argv);
+int cmd_read(const struct cli *cli, int argc, char **argv);
+int cmd_watch(const struct cli *cli, int argc, char **argv);
+int cmd_verify(const struct cli *cli, int argc, char **argv);
+int cmd_strict(const struct cli *cli, int argc, char **argv);
+int cmd_backup(const struct cli *cli, int argc, char **argv);
+int cmd_get(const struct cli *cli, int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "conn.h"
 #include "invite.h"
+#include "key_backup.h"
+#include "peers.h"
 #include "output.h"
 #include "passphrase.h"
 #include "profile.h"
@@ -37,12 +39,17 @@ static const char enrol_help[] =
 	"  --server URL        the liaisond server, e.g. wss://liaison.example.org:7443\n"
 	"  --invite CODE       the invite code, e.g. 7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ\n"
 	"  --device-name NAME  a name for this device (default: the host name)\n"
-	"  --yes               do not ask for confirmation\n";
+	"  --yes               do not ask for confirmation\n"
+	"  --recovery-code CODE  with a device invite (a further device of your\n"
+	"                      account): your key backup's recovery code, to restore\n"
+	"                      your identity key and your history (also\n"
+	"                      $LIAISON_RECOVERY_CODE, or asked on the terminal)\n";
 
 struct enrol_opts {
 	const char *server;
 	const char *invite;
 	const char *device_name;
+	const char *recovery_code;
 	bool yes;
 	char code[LSN_INVITE_TEXT + 1];     /* canonical form of the invite */
 	char host_name[DEVICE_NAME_MAX + 1];
@@ -72,6 +79,7 @@ parse_enrol_args(int argc, char **argv, struct enrol_opts *o)
 		{"--invite", &o->invite, NULL},
 		{"--device-name", &o->device_name, NULL},
 		{"--yes", NULL, &o->yes},
+		{"--recovery-code", &o->recovery_code, NULL},
 		{NULL, NULL, NULL},
 	};
 	int n_pos = 0;
@@ -187,18 +195,21 @@ confirmed(const struct enrol_opts *o)
 	return answer[0] == 'y' || answer[0] == 'Y' || answer[0] == 'o' || answer[0] == 'O';
 }
 
-/* Fresh ids and keys into p, and the certificates IK → DK → AK. */
+/* Fresh ids and keys into p, and the certificates IK → DK → AK. For a
+ * further device of an existing account (restored = true) p->user and the
+ * identity key are already there. */
 static enum lsn_err
-make_device(struct profile *p, struct enrol_certs *certs, struct lsn_status *st)
+make_device(struct profile *p, bool restored, struct enrol_certs *certs, struct lsn_status *st)
 {
 	uint8_t msg[LSN_SIGNED_MAX];
-	p->keys = profile_keys_new();
-	if (p->keys == NULL)
+	if (p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	lsn_id_random(p->user);
+	if (!restored) {
+		lsn_id_random(p->user);
+		crypto_sign_keypair(p->ik_pk, p->keys->ik_sk);
+	}
 	lsn_id_random(p->device);
 	lsn_id_random(p->ak_id);
-	crypto_sign_keypair(p->ik_pk, p->keys->ik_sk);
 	crypto_sign_keypair(p->dk_pk, p->keys->dk_sk);
 	crypto_kx_keypair(p->ak_pk, p->keys->ak_sk);
 	p->created_at = p->dk_ts = p->ak_ts = lsn_clock_now_ms();
@@ -256,6 +267,9 @@ send_enrol(struct conn **c, const struct conn_ca *ca, const struct profile *p,
 /* Everything an enrolment holds, released by enrol_state_free. */
 struct enrol_state {
 	struct profile *profile;
+	bool restored;          /* a further device: IK restored from the key backup */
+	uint8_t *rk;            /* its recovery key (sodium_malloc), to restore sessions */
+	char *pass;
 	struct conn_ca ca;
 	struct conn *conn;
 	json_t *invite_info;
@@ -269,6 +283,9 @@ enrol_state_free(struct enrol_state *s)
 	json_decref(s->invite_info);
 	json_decref(s->enrol_reply);
 	json_decref(s->login_reply);
+	passphrase_free(s->pass);
+	if (s->rk)
+		sodium_free(s->rk);
 	conn_close(s->conn);
 	profile_close(s->profile); /* removes a reserved profile never committed */
 }
@@ -299,10 +316,9 @@ enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_s
 {
 	struct profile *p = s->profile;
 	struct enrol_certs certs;
-	char *pass = NULL;
-	enum lsn_err err = passphrase_get(cli->passphrase_file, p->name, true, &pass, st);
+	enum lsn_err err = passphrase_get(cli->passphrase_file, p->name, true, &s->pass, st);
 	if (err == LSN_OK)
-		err = make_device(p, &certs, st);
+		err = make_device(p, s->restored, &certs, st);
 	if (err == LSN_OK) {
 		p->server_url = strdup(o->server);
 		p->server_name = strdup(conn_hello(s->conn)->server);
@@ -311,8 +327,7 @@ enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_s
 			err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	}
 	if (err == LSN_OK)
-		err = profile_write_new(p, pass, st);
-	passphrase_free(pass);
+		err = profile_write_new(p, s->pass, st);
 	if (err == LSN_OK)
 		err = send_enrol(&s->conn, &s->ca, p, o, &certs, &s->enrol_reply, st);
 	if (err == LSN_OK)
@@ -349,6 +364,66 @@ enrol_report(const struct cli *cli, struct enrol_state *s)
 	return CLI_OK;
 }
 
+/* A device invite names an existing account: open its identity key from the
+ * key backup with the recovery code (CRYPTO.md §7). */
+static enum lsn_err
+restore_identity(const struct enrol_opts *o, struct enrol_state *s, struct lsn_status *st)
+{
+	json_t *info = s->invite_info;
+	struct profile *p = s->profile;
+	uint8_t blob[LSN_BACKUP_IDENTITY_BYTES], bk[32], ikk[32];
+	if (wire_get_id(info, "user", true, p->user, NULL, st) != LSN_OK)
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server's invite_info is malformed");
+	if (json_object_get(info, "backup_identity") == NULL)
+		return lsn_fail(st, LSN_ERR_NOT_FOUND, "this invite adds a device to an existing "
+				"account, but the account has no key backup; set one up on your "
+				"other device (liaison backup setup), then retry");
+	if (wire_get_b64(info, "ik", true, p->ik_pk, sizeof p->ik_pk, st) != LSN_OK)
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server does not give the account's "
+				"identity key with this invite (invite_info has no \"ik\"); upgrade "
+				"liaisond");
+	if (wire_get_b64(info, "backup_identity", true, blob, sizeof blob, st) != LSN_OK)
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "the key backup of this account is malformed");
+	if ((s->rk = sodium_malloc(32)) == NULL || (p->keys = profile_keys_new()) == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	enum lsn_err err = key_backup_read_code(o->recovery_code, s->rk, st);
+	if (err == LSN_OK) {
+		lsn_backup_keys(s->rk, bk, ikk);
+		if (lsn_backup_open_identity(ikk, p->user, p->ik_pk, blob, sizeof blob,
+					     p->keys->ik_sk) != 0)
+			err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "this recovery code does not open "
+				       "the account's key backup; check the code");
+	}
+	sodium_memzero(bk, sizeof bk);
+	sodium_memzero(ikk, sizeof ikk);
+	s->restored = err == LSN_OK;
+	return err;
+}
+
+/* After the first login: the history keys from the backup. */
+static void
+restore_sessions(const struct cli *cli, struct enrol_state *s)
+{
+	struct lsn_status st = {0};
+	struct e2e e;
+	size_t restored = 0;
+	memset(&e, 0, sizeof e);
+	e.cli = cli;
+	e.p = e.s.profile = s->profile;
+	e.s.conn = s->conn;
+	e.peers = peers_new();
+	enum lsn_err err = profile_unlock(s->profile, s->pass, &st);
+	if (err == LSN_OK && e.peers)
+		err = key_backup_restore(&e, s->rk, &restored, &st);
+	peers_free(e.peers);
+	s->conn = e.s.conn; /* a reconnection may have replaced it */
+	if (err != LSN_OK)
+		out_error("enrolled, but restoring the history keys failed: %s; run liaison "
+			  "backup restore", st.msg);
+	else if (!cli->json)
+		printf("Restored %zu conversation key(s) from your key backup.\n", restored);
+}
+
 static int
 enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s)
 {
@@ -356,6 +431,8 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 	if (enrol_prepare(cli, o, s, &st) != LSN_OK)
 		return out_fail(&st);
 	show_invite(cli, s->invite_info);
+	if (json_object_get(s->invite_info, "user") && restore_identity(o, s, &st) != LSN_OK)
+		return out_fail(&st);
 	if (!confirmed(o)) {
 		out_error("enrolment cancelled; nothing was changed and the invite is still valid");
 		return CLI_FAIL;
@@ -367,7 +444,10 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 			  s->profile->name, st.msg);
 		return CLI_FAIL;
 	}
-	return enrol_report(cli, s);
+	int rc = enrol_report(cli, s);
+	if (s->restored)
+		restore_sessions(cli, s);
+	return rc;
 }
 
 int

@@ -1,5 +1,6 @@
 /* conn.c — the libwebsockets client: TLS connection, hello, synchronous
  * request/reply, fragment reassembly, buffered events, close handling. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,8 @@ struct conn {
 
 	bool hello_seen;
 	struct conn_hello hello;
+
+	volatile sig_atomic_t interrupted;
 
 	json_t *events[CONN_EVENTS_MAX];
 	size_t ev_head, ev_count;
@@ -275,16 +278,26 @@ on_deadline(lws_sorted_usec_list_t *sul)
 	c->timed_out = true;
 }
 
-/* Service the loop until done(c), the connection closes or timeout_ms pass. */
+/* Service the loop until done(c), the connection closes or timeout_ms pass.
+ * The deadline is checked against the clock after every service call and
+ * the timer re-armed for what is left: lws 4.1 can wake a millisecond
+ * before a timer is ripe and then sleep until its next timer (a ping, tens
+ * of seconds later) instead of ours. */
 static bool
 conn_wait(struct conn *c, bool (*done)(const struct conn *), int timeout_ms)
 {
+	lws_usec_t deadline = lws_now_usecs() + (lws_usec_t)timeout_ms * LWS_US_PER_MS;
 	c->timed_out = false;
-	lws_sul_schedule(c->ctx, 0, &c->deadline, on_deadline,
-			 (lws_usec_t)timeout_ms * LWS_US_PER_MS);
-	while (!done(c) && !c->timed_out && c->state != CONN_CLOSED)
+	while (!done(c) && !c->timed_out && c->state != CONN_CLOSED) {
+		lws_usec_t left = deadline - lws_now_usecs();
+		if (left <= 0) {
+			c->timed_out = true;
+			break;
+		}
+		lws_sul_schedule(c->ctx, 0, &c->deadline, on_deadline, left + LWS_US_PER_MS);
 		if (lws_service(c->ctx, 0) < 0)
 			break;
+	}
 	lws_sul_schedule(c->ctx, 0, &c->deadline, on_deadline, LWS_SET_TIMER_USEC_CANCEL);
 	return done(c);
 }
@@ -523,6 +536,31 @@ conn_next_event(struct conn *c)
 	c->ev_head = (c->ev_head + 1) % CONN_EVENTS_MAX;
 	c->ev_count--;
 	return ev;
+}
+
+static bool
+event_done(const struct conn *c)
+{
+	return c->ev_count > 0 || c->interrupted || c->failure[0];
+}
+
+bool
+conn_wait_event(struct conn *c, int timeout_ms)
+{
+	if (c->ev_count > 0)
+		return true;
+	if (c->state == CONN_CLOSED)
+		return false;
+	c->interrupted = 0;
+	conn_wait(c, event_done, timeout_ms);
+	return c->ev_count > 0;
+}
+
+void
+conn_interrupt(struct conn *c)
+{
+	if (c) /* the signal itself interrupts poll() inside lws_service */
+		c->interrupted = 1;
 }
 
 uint64_t

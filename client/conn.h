@@ -60,6 +60,12 @@ bool conn_alive(const struct conn *c);
 
 /* The oldest buffered event (caller json_decref's), or NULL. */
 json_t *conn_next_event(struct conn *c);
+/* Service the connection until an event is buffered, the connection
+ * closes, or timeout_ms pass (an interrupted wait returns early too: see
+ * conn_interrupt). True when an event is waiting. */
+bool conn_wait_event(struct conn *c, int timeout_ms);
+/* Make a running conn_wait_event return (safe from a signal handler). */
+void conn_interrupt(struct conn *c);
 /* How many events were dropped because the queue was full (then resync). */
 uint64_t conn_events_dropped(const struct conn *c);
 

@@ -1,5 +1,6 @@
 /* main.c — the liaison CLI entry point: global options (before or after the
  * command), --version, --help, and dispatch to the commands. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static const char usage_text[] =
 	"\n"
 	"Commands:\n"
 	"  enrol --server wss://HOST:PORT --invite CODE [--device-name NAME] [--yes]\n"
+	"        [--recovery-code CODE]\n"
 	"                          enrol this device with an invite from your administrator\n"
 	"  login                   connect and log in (checks the profile and the server)\n"
 	"  whoami                  show who you are and which device this is\n"
@@ -29,6 +31,22 @@ static const char usage_text[] =
 	"                          revoke one of your devices\n"
 	"  directory search [QUERY] [--profession CODE] [--org ORG_ID] [--limit N]\n"
 	"                          search enrolled professionals\n"
+	"  channel create --kind case|circle|team|direct [--history shared|from_join]\n"
+	"                 [--topic TEXT]\n"
+	"  channel add CHANNEL USER [--role member|admin] | remove CHANNEL USER |\n"
+	"          leave CHANNEL | role CHANNEL USER ROLE | members CHANNEL | list\n"
+	"                          end-to-end encrypted channels and their signed members\n"
+	"  send CHANNEL [TEXT] [--attach FILE]\n"
+	"                          send an encrypted message (text from stdin if omitted)\n"
+	"  read CHANNEL [--limit N]\n"
+	"                          fetch, decrypt and show the thread\n"
+	"  get ATTACHMENT [-o FILE]\n"
+	"                          download and decrypt an attachment\n"
+	"  watch                   show new messages, receipts and membership changes live\n"
+	"  verify USER [--accept]  safety number with USER; --accept records the check\n"
+	"  strict [on|off]         share keys only with verified users\n"
+	"  backup setup | status | restore [--recovery-code CODE]\n"
+	"                          encrypted key backup (recovery code shown once)\n"
 	"\n"
 	"Global options:\n"
 	"  --profile NAME          local profile to use (default \"default\")\n"
@@ -50,6 +68,14 @@ static const struct {
 	{"whoami", cmd_whoami},
 	{"devices", cmd_devices},
 	{"directory", cmd_directory},
+	{"channel", cmd_channel},
+	{"send", cmd_send},
+	{"read", cmd_read},
+	{"watch", cmd_watch},
+	{"verify", cmd_verify},
+	{"strict", cmd_strict},
+	{"backup", cmd_backup},
+	{"get", cmd_get},
 };
 
 /* Global options that take a value, and where they go. */
@@ -131,6 +157,16 @@ run_command(const struct cli *cli, int argc, char **argv)
 	return CLI_USAGE;
 }
 
+/* JSON values carry chain keys and plaintext in transit: jansson's memory
+ * is wiped before it is freed. */
+static void
+json_wiping_free(void *ptr)
+{
+	if (ptr)
+		sodium_memzero(ptr, malloc_usable_size(ptr));
+	free(ptr);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,6 +176,7 @@ main(int argc, char **argv)
 		out_error("cannot initialise libsodium");
 		return CLI_FAIL;
 	}
+	json_set_alloc_funcs(malloc, json_wiping_free);
 	struct cli cli = {.profile = CLI_DEFAULT_PROFILE};
 	int rest_argc = 0;
 	if (!split_globals(&cli, argc, argv, &rest_argc))

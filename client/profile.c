@@ -306,6 +306,8 @@ profile_close(struct profile *p)
 		close(p->lock_fd); /* releases the flock */
 	if (p->keys)
 		sodium_free(p->keys);
+	seal_key_free(p->local_key);
+	sqlite3_close(p->db);
 	free(p->dir);
 	free(p->server_url);
 	free(p->server_name);

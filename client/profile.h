@@ -45,6 +45,10 @@ struct profile {
 	int64_t created_at;
 	/* sealed table, once unlocked (or freshly generated at enrolment) */
 	struct profile_keys *keys;
+	/* once unlocked: the local key (sodium_malloc'd, SEAL_KEYBYTES) that seals
+	 * every secret of the end-to-end store, and the open database (store.h) */
+	uint8_t *local_key;
+	sqlite3 *db;
 };
 
 /* 1..64 characters from [A-Za-z0-9._-], not starting with a dot. */
@@ -55,7 +59,9 @@ bool profile_name_valid(const char *name);
 enum lsn_err profile_open(const char *name, struct profile **out, struct lsn_status *st);
 
 /* Derive the local key from the passphrase and unseal the private keys into
- * p->keys. A wrong passphrase fails with a message saying so. */
+ * p->keys; then keep the key (p->local_key) and the database open (p->db),
+ * migrated to the current format, for the end-to-end store. A wrong
+ * passphrase fails with a message saying so. */
 enum lsn_err profile_unlock(struct profile *p, const char *passphrase, struct lsn_status *st);
 
 /* Enrolment: create and lock profiles/NAME/ for a new profile; fails if a

@@ -10,6 +10,8 @@
 #include "profile_db.h"
 #include "seal.h"
 
+/* Format 1: the identity of the device. Later formats are migrations
+ * (profile_migrate.c), applied to new and old profiles alike. */
 static const char schema_sql[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE sealed (name TEXT PRIMARY KEY, nonce BLOB NOT NULL,"
@@ -139,8 +141,8 @@ check_version(sqlite3 *db, struct lsn_status *st)
 	    sqlite3_step(stmt) == SQLITE_ROW)
 		version = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
-	if (version == PROFILE_DB_VERSION)
-		return LSN_OK;
+	if (version >= 1 && version <= PROFILE_DB_VERSION)
+		return LSN_OK; /* older formats are migrated once the profile is unlocked */
 	if (version > PROFILE_DB_VERSION)
 		return lsn_fail(st, LSN_ERR_INTERNAL,
 				"this profile was written by a newer liaison (format %d); upgrade "
@@ -260,13 +262,19 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	if (err == LSN_OK)
 		err = unseal_all(db, key, p, st);
-	if (err != LSN_OK && p->keys) {
-		sodium_free(p->keys);
+	if (err == LSN_OK)
+		err = profile_migrate(db, st);
+	if (err != LSN_OK) {
+		if (p->keys)
+			sodium_free(p->keys);
 		p->keys = NULL;
+		seal_key_free(key);
+		sqlite3_close(db);
+		return err;
 	}
-	seal_key_free(key);
-	sqlite3_close(db);
-	return err;
+	p->local_key = key;
+	p->db = db; /* stays open for the end-to-end store until profile_close */
+	return LSN_OK;
 }
 
 /* ---- creation ----------------------------------------------------------- */
@@ -367,6 +375,8 @@ profile_db_create(struct profile *p, const char *path, const char *passphrase,
 			  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 		if (!ok)
 			err = db_error(db, "cannot write the new profile", st);
+		else
+			err = profile_migrate(db, st);
 	}
 	seal_key_free(key);
 	sqlite3_close(db);

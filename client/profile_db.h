@@ -4,7 +4,14 @@
 
 #include "profile.h"
 
-#define PROFILE_DB_VERSION 1
+#include <sqlite3.h>
+
+/* 1: identity (meta, sealed). 2: end-to-end store (store.h). */
+#define PROFILE_DB_VERSION 2
+
+/* Bring db from its format up to PROFILE_DB_VERSION, one transaction per
+ * step (profile_migrate.c). Existing profiles keep working. */
+enum lsn_err profile_migrate(sqlite3 *db, struct lsn_status *st);
 
 /* Read the clear table of the database at path into p. */
 enum lsn_err profile_db_load(struct profile *p, const char *path, struct lsn_status *st);

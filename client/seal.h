@@ -18,6 +18,7 @@
 #define SEAL_SALTBYTES  crypto_pwhash_SALTBYTES
 #define SEAL_AD_LABEL   "liaison-local-v1"
 #define SEAL_NAME_MAX   64
+#define SEAL_NAME_BUF   (SEAL_NAME_MAX + 1)
 
 /* Key derivation parameters, stored in the clear beside the sealed items. */
 struct seal_kdf {

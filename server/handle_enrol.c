@@ -61,7 +61,11 @@ handle_invite_info(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if (inv.for_user) {
 		uint8_t *blob = NULL;
 		size_t len = 0;
+		struct store_user u;
 		json_object_set_new(reply, "user", wire_id(inv.user_id));
+		/* the new device checks the restored identity key against it */
+		if (store_user_get(hc->srv->store, inv.user_id, &u) == LSN_OK)
+			json_object_set_new(reply, "ik", wire_b64(u.ik, sizeof u.ik));
 		if (store_backup_identity_get(hc->srv->store, inv.user_id, &blob, &len) == LSN_OK)
 			json_object_set_new(reply, "backup_identity", wire_b64(blob, len));
 		free(blob);

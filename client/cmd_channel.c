@@ -1,0 +1,472 @@
+/* cmd_channel.c — "liaison channel": create a channel with its signed
+ * creation entry, change membership with signed log entries (add, remove,
+ * leave, role), and show members and channels as the verified log
+ * establishes them (CRYPTO.md §6). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "args.h"
+#include "cli.h"
+#include "clock.h"
+#include "keyshare_send.h"
+#include "mlog_verify.h"
+#include "output.h"
+#include "peers.h"
+#include "store.h"
+#include "thread.h"
+#include "wire.h"
+
+static const char channel_help[] =
+	"usage: liaison channel create --kind case|circle|team|direct\n"
+	"                              [--history shared|from_join] [--topic TEXT]\n"
+	"       liaison channel add CHANNEL USER [--role member|admin]\n"
+	"       liaison channel remove CHANNEL USER\n"
+	"       liaison channel leave CHANNEL\n"
+	"       liaison channel role CHANNEL USER member|admin\n"
+	"       liaison channel members CHANNEL\n"
+	"       liaison channel list\n"
+	"\n"
+	"A channel's membership is a log signed entry by entry by its admins' devices;\n"
+	"every command verifies the whole log and shows a channel that fails as INVALID\n"
+	"(no keys are shared in it). History: \"shared\" (default for case, circle and\n"
+	"team) gives members added later the earlier messages; \"from_join\" (default\n"
+	"for direct) does not. The topic travels encrypted; the server never sees it.\n"
+	"CHANNEL: a channel id or its first 4+ hex characters. USER: a user id, or a\n"
+	"name or RPPS number that matches one person in the directory.\n";
+
+struct channel_opts {
+	const char *kind, *history, *topic, *role;
+	const char *pos[4];
+	int n_pos;
+};
+
+/* ---- create ------------------------------------------------------------------ */
+
+static int
+create_entry(struct e2e *e, enum lsn_chan_kind kind, enum lsn_history history,
+	     uint8_t channel[LSN_ID_BYTES])
+{
+	struct lsn_mlog_entry en;
+	memset(&en, 0, sizeof en);
+	lsn_id_random(channel);
+	memcpy(en.channel, channel, LSN_ID_BYTES);
+	memcpy(en.actor, e->p->user, LSN_ID_BYTES);
+	memcpy(en.actor_device, e->p->device, LSN_ID_BYTES);
+	memcpy(en.subject, e->p->user, LSN_ID_BYTES);
+	en.action = LSN_MLOG_CREATE;
+	en.role = LSN_CROLE_ADMIN;
+	en.kind = kind;
+	en.history = history;
+	en.ts = lsn_clock_now_ms();
+	lsn_mlog_sign(&en, e->p->keys->dk_sk);
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (e2e_write(e, "channel_create", json_pack("{s:o}", "entry", lsn_mlog_to_json(&en)),
+		      &reply, &st) != LSN_OK)
+		return out_fail(&st);
+	json_decref(reply);
+	return CLI_OK;
+}
+
+static int
+send_topic(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const char *topic)
+{
+	struct chan_view v;
+	struct lsn_status st = {0};
+	int64_t seq = 0, ts = 0;
+	enum lsn_err err = chan_view_load(e, channel, &v, &st);
+	if (err == LSN_OK)
+		err = thread_send(e, &v, json_pack("{s:s, s:s}", "type", "topic", "topic", topic),
+				  &seq, &ts, &st);
+	chan_view_free(&v);
+	return err == LSN_OK ? CLI_OK : out_fail(&st);
+}
+
+static int
+channel_create(struct e2e *e, const struct channel_opts *o)
+{
+	enum lsn_chan_kind kind = lsn_chan_kind_parse(o->kind);
+	enum lsn_history history = o->history ? lsn_history_parse(o->history)
+				 : kind == LSN_KIND_DIRECT ? LSN_HISTORY_FROM_JOIN
+							   : LSN_HISTORY_SHARED;
+	uint8_t channel[LSN_ID_BYTES];
+	char hex[LSN_ID_HEX + 1];
+	int rc = create_entry(e, kind, history, channel);
+	if (rc == CLI_OK && o->topic)
+		rc = send_topic(e, channel, o->topic);
+	if (rc != CLI_OK)
+		return rc;
+	lsn_id_to_hex(channel, hex);
+	if (e->cli->json) {
+		json_t *out = json_pack("{s:s, s:s, s:s, s:s?}", "channel", hex, "kind",
+					lsn_chan_kind_name(kind), "history", lsn_history_name(history),
+					"topic", o->topic);
+		rc = out_json(out);
+		json_decref(out);
+	} else {
+		printf("Channel %s created (%s, history %s).\n", hex, lsn_chan_kind_name(kind),
+		       lsn_history_name(history));
+	}
+	return rc;
+}
+
+/* ---- membership changes ------------------------------------------------------------ */
+
+/* Load and verify; refuse an INVALID channel. */
+static int
+load_valid(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], struct chan_view *v)
+{
+	struct lsn_status st = {0};
+	if (chan_view_load(e, channel, v, &st) != LSN_OK)
+		return out_fail(&st);
+	if (!v->valid) {
+		out_error("channel is INVALID: %s; nothing was changed (tell your administrator)",
+			  v->reason);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* After an add: history (when shared) and our current session. */
+static void
+share_with_newcomer(struct e2e *e, struct chan_view *v, const uint8_t user[LSN_ID_BYTES],
+		    size_t *forwarded)
+{
+	struct lsn_status st = {0};
+	*forwarded = 0;
+	if (v->state->history == LSN_HISTORY_SHARED &&
+	    share_history(e, v, user, forwarded, &st) != LSN_OK)
+		out_error("the member was added, but sharing the history failed: %s; run liaison "
+			  "send in the channel to share current keys", st.msg);
+	struct store_outbound o;
+	bool found = false;
+	size_t count = 0;
+	if (store_outbound_get(e->p, v->channel, &o, &found, &st) == LSN_OK && found) {
+		if (share_outbound(e, v, &o, &count, &st) != LSN_OK)
+			out_error("could not share the current session: %s", st.msg);
+		lsn_gs_outbound_wipe(&o.gs);
+	}
+}
+
+static int
+report_change(struct e2e *e, const char *what, const uint8_t user[LSN_ID_BYTES], int64_t seq,
+	      size_t forwarded)
+{
+	char who[200], hex[LSN_ID_HEX + 1];
+	e2e_person(e, user, who, sizeof who);
+	lsn_id_to_hex(user, hex);
+	if (e->cli->json) {
+		json_t *out = json_pack("{s:s, s:s, s:I, s:I}", "action", what, "user", hex,
+					"log_seq", (json_int_t)seq, "history_sessions",
+					(json_int_t)forwarded);
+		int rc = out_json(out);
+		json_decref(out);
+		return rc;
+	}
+	printf("%s: %s (log entry %lld).\n", what, who, (long long)seq);
+	if (forwarded)
+		printf("History shared: %zu session key(s) forwarded.\n", forwarded);
+	return CLI_OK;
+}
+
+static int
+channel_change(struct e2e *e, enum lsn_mlog_action action, const char *channel_text,
+	       const char *user_text, enum lsn_chan_role role)
+{
+	uint8_t channel[LSN_ID_BYTES], user[LSN_ID_BYTES];
+	int rc = e2e_resolve_channel(e, channel_text, channel);
+	if (rc == CLI_OK && user_text)
+		rc = e2e_resolve_user(e, user_text, user);
+	else if (rc == CLI_OK)
+		memcpy(user, e->p->user, LSN_ID_BYTES);
+	struct chan_view v;
+	memset(&v, 0, sizeof v);
+	if (rc == CLI_OK)
+		rc = load_valid(e, channel, &v);
+	struct lsn_status st = {0};
+	int64_t seq = 0;
+	size_t forwarded = 0;
+	if (rc == CLI_OK && chan_append(e, &v, action, user, role, &seq, &st) != LSN_OK) {
+		out_fail(&st);
+		rc = CLI_FAIL;
+	}
+	if (rc == CLI_OK && (action == LSN_MLOG_REMOVE || action == LSN_MLOG_LEAVE))
+		store_outbound_mark_rotate(e->p, channel, "a member left or was removed", &st);
+	if (rc == CLI_OK && action == LSN_MLOG_ADD) {
+		chan_view_free(&v);
+		if ((rc = load_valid(e, channel, &v)) == CLI_OK)
+			share_with_newcomer(e, &v, user, &forwarded);
+	}
+	static const char *const labels[] = {"", "created", "Added", "Removed", "Left", "Role changed"};
+	if (rc == CLI_OK)
+		rc = report_change(e, labels[action], user, seq, forwarded);
+	chan_view_free(&v);
+	return rc;
+}
+
+/* ---- members and list ---------------------------------------------------------------- */
+
+static json_t *
+members_json(struct e2e *e, const struct chan_view *v)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; v->state && i < v->state->count; i++) {
+		const struct lsn_mlog_member *m = &v->state->members[i];
+		char hex[LSN_ID_HEX + 1], by[LSN_ID_HEX + 1], who[200];
+		lsn_id_to_hex(m->user, hex);
+		lsn_id_to_hex(m->added_by, by);
+		e2e_person(e, m->user, who, sizeof who);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:s}", "user", hex,
+						      "name", who, "role",
+						      lsn_chan_role_name(m->role), "since_log_seq",
+						      (json_int_t)m->since_seq, "added_by", by));
+	}
+	return list;
+}
+
+static void
+print_banner(const struct chan_view *v)
+{
+	if (!v->valid)
+		printf("INVALID: %s\nNo keys are shared in this channel.\n", v->reason);
+}
+
+static int
+channel_members(struct e2e *e, const char *channel_text)
+{
+	uint8_t channel[LSN_ID_BYTES];
+	int rc = e2e_resolve_channel(e, channel_text, channel);
+	struct chan_view v;
+	struct lsn_status st = {0};
+	if (rc != CLI_OK)
+		return rc;
+	if (chan_view_load(e, channel, &v, &st) != LSN_OK) {
+		chan_view_free(&v);
+		return out_fail(&st);
+	}
+	json_t *members = members_json(e, &v);
+	if (e->cli->json) {
+		json_t *out = json_pack("{s:s, s:b, s:s?, s:O}", "channel", channel_text, "valid",
+					v.valid, "reason", v.valid ? NULL : v.reason, "members",
+					members);
+		rc = out_json(out);
+		json_decref(out);
+	} else {
+		print_banner(&v);
+		static const char *const headers[] = {"NAME", "ROLE", "SINCE", "USER ID"};
+		struct out_table *t = out_table_new(4, headers);
+		size_t i;
+		json_t *m;
+		json_array_foreach(members, i, m) {
+			char since[32];
+			snprintf(since, sizeof since, "log #%lld",
+				 (long long)json_integer_value(json_object_get(m, "since_log_seq")));
+			const char *cells[] = {json_string_value(json_object_get(m, "name")),
+					       json_string_value(json_object_get(m, "role")), since,
+					       json_string_value(json_object_get(m, "user"))};
+			out_table_add(t, cells);
+		}
+		out_table_print(t, stdout);
+		out_table_free(t);
+	}
+	json_decref(members);
+	if (!v.valid && !e->cli->json)
+		rc = CLI_FAIL;
+	chan_view_free(&v);
+	return rc;
+}
+
+static json_t *
+list_entry(struct e2e *e, json_t *c)
+{
+	uint8_t channel[LSN_ID_BYTES];
+	char topic[THREAD_TOPIC_MAX];
+	struct chan_view v;
+	struct lsn_status st = {0};
+	json_t *out = json_deep_copy(c);
+	if (!lsn_id_from_hex(json_string_value(json_object_get(c, "channel")), channel))
+		return out;
+	if (chan_view_load(e, channel, &v, &st) == LSN_OK) {
+		json_object_set_new(out, "valid", json_boolean(v.valid));
+		if (!v.valid)
+			json_object_set_new(out, "reason", json_string(v.reason));
+		json_object_set_new(out, "members", json_integer((json_int_t)v.state->count));
+	} else {
+		json_object_set_new(out, "valid", json_null());
+		json_object_set_new(out, "reason", json_string(st.msg));
+	}
+	chan_view_free(&v);
+	store_channel_topic(e->p, channel, topic, sizeof topic);
+	json_object_set_new(out, "topic", topic[0] ? json_string(topic) : json_null());
+	return out;
+}
+
+static void
+print_list(json_t *list)
+{
+	static const char *const headers[] = {"CHANNEL", "KIND", "HISTORY", "ROLE", "MESSAGES",
+					      "STATE", "TOPIC"};
+	struct out_table *t = out_table_new(7, headers);
+	size_t i;
+	json_t *c;
+	json_array_foreach(list, i, c) {
+		char count[24];
+		json_t *valid = json_object_get(c, "valid");
+		snprintf(count, sizeof count, "%lld",
+			 (long long)json_integer_value(json_object_get(c, "last_seq")));
+		bool member = json_is_true(json_object_get(c, "member"));
+		const char *cells[] = {
+			json_string_value(json_object_get(c, "channel")),
+			json_string_value(json_object_get(c, "kind")),
+			json_string_value(json_object_get(c, "history")),
+			member ? json_string_value(json_object_get(c, "role")) : "former member",
+			count,
+			json_is_true(valid) ? "ok" : json_is_false(valid) ? "INVALID" : "unverified",
+			json_string_value(json_object_get(c, "topic")),
+		};
+		out_table_add(t, cells);
+	}
+	if (json_array_size(list) == 0)
+		puts("No channels yet. Create one with liaison channel create --kind case.");
+	else
+		out_table_print(t, stdout);
+	out_table_free(t);
+	json_array_foreach(list, i, c)
+		if (json_is_false(json_object_get(c, "valid")))
+			printf("INVALID %s: %s\n", json_string_value(json_object_get(c, "channel")),
+			       json_string_value(json_object_get(c, "reason")));
+}
+
+static int
+channel_list(struct e2e *e)
+{
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (e2e_read(e, "channels", NULL, &reply, &st) != LSN_OK)
+		return out_fail(&st);
+	json_t *list = json_array();
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(reply, "channels"), i, c)
+		json_array_append_new(list, list_entry(e, c));
+	int rc = CLI_OK;
+	if (e->cli->json) {
+		json_t *out = json_pack("{s:O}", "channels", list);
+		rc = out_json(out);
+		json_decref(out);
+	} else {
+		print_list(list);
+	}
+	json_decref(list);
+	json_decref(reply);
+	return rc;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+/* Usage checks before any network work; CLI_OK or CLI_USAGE. */
+static int
+check_usage(const struct channel_opts *o)
+{
+	static const struct {
+		const char *name;
+		int min, max;
+	} subs[] = {{"create", 1, 1}, {"add", 3, 3}, {"remove", 3, 3}, {"leave", 2, 2},
+		    {"role", 4, 4}, {"members", 2, 2}, {"list", 1, 1}};
+	const char *sub = o->n_pos ? o->pos[0] : "";
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		if (strcmp(sub, subs[i].name) != 0)
+			continue;
+		if (o->n_pos < subs[i].min || o->n_pos > subs[i].max) {
+			out_error("wrong number of arguments for channel %s; see liaison channel "
+				  "--help", sub);
+			return CLI_USAGE;
+		}
+		return CLI_OK;
+	}
+	if (o->n_pos)
+		out_error("unknown channel command \"%s\"; see liaison channel --help", sub);
+	else
+		out_error("channel needs a command; see liaison channel --help");
+	return CLI_USAGE;
+}
+
+static int
+check_values(const struct channel_opts *o)
+{
+	const char *sub = o->pos[0];
+	if (strcmp(sub, "create") == 0 && lsn_chan_kind_parse(o->kind) == LSN_KIND_NONE) {
+		out_error("channel create needs --kind case, circle, team or direct");
+		return CLI_USAGE;
+	}
+	if (o->history && lsn_history_parse(o->history) == LSN_HISTORY_NONE) {
+		out_error("--history must be shared or from_join");
+		return CLI_USAGE;
+	}
+	if (o->topic && (strlen(o->topic) == 0 || strlen(o->topic) >= THREAD_TOPIC_MAX)) {
+		out_error("--topic must have 1 to %d bytes", THREAD_TOPIC_MAX - 1);
+		return CLI_USAGE;
+	}
+	const char *role = strcmp(sub, "role") == 0 ? o->pos[3] : o->role;
+	if (role && lsn_chan_role_parse(role) == LSN_CROLE_NONE) {
+		out_error("the role must be member or admin");
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+static int
+run_sub(struct e2e *e, const struct channel_opts *o)
+{
+	const char *sub = o->pos[0];
+	if (strcmp(sub, "create") == 0)
+		return channel_create(e, o);
+	if (strcmp(sub, "add") == 0)
+		return channel_change(e, LSN_MLOG_ADD, o->pos[1], o->pos[2],
+				      o->role ? lsn_chan_role_parse(o->role) : LSN_CROLE_MEMBER);
+	if (strcmp(sub, "remove") == 0)
+		return channel_change(e, LSN_MLOG_REMOVE, o->pos[1], o->pos[2], LSN_CROLE_NONE);
+	if (strcmp(sub, "leave") == 0)
+		return channel_change(e, LSN_MLOG_LEAVE, o->pos[1], NULL, LSN_CROLE_NONE);
+	if (strcmp(sub, "role") == 0)
+		return channel_change(e, LSN_MLOG_ROLE, o->pos[1], o->pos[2],
+				      lsn_chan_role_parse(o->pos[3]));
+	if (strcmp(sub, "members") == 0)
+		return channel_members(e, o->pos[1]);
+	return channel_list(e);
+}
+
+int
+cmd_channel(const struct cli *cli, int argc, char **argv)
+{
+	struct channel_opts o;
+	memset(&o, 0, sizeof o);
+	const struct args_opt opts[] = {
+		{"--kind", &o.kind, NULL},   {"--history", &o.history, NULL},
+		{"--topic", &o.topic, NULL}, {"--role", &o.role, NULL},
+		{NULL, NULL, NULL},
+	};
+	switch (args_parse(argc, argv, opts, o.pos, 4, &o.n_pos)) {
+	case ARGS_HELP:
+		fputs(channel_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	int rc = check_usage(&o);
+	if (rc == CLI_OK)
+		rc = check_values(&o);
+	if (rc != CLI_OK)
+		return rc;
+	struct e2e e;
+	if ((rc = e2e_start(cli, &e)) != CLI_OK)
+		return rc;
+	rc = run_sub(&e, &o);
+	e2e_end(&e);
+	return rc;
+}

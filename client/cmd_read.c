@@ -1,0 +1,190 @@
+/* cmd_read.c — "liaison read": sync keys (to-device queue), verify the
+ * channel, fetch and decrypt new messages, ask for missing keys after a short
+ * wait, send receipts, and print the thread from the local cache. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "clock.h"
+#include "mlog_verify.h"
+#include "output.h"
+#include "sync.h"
+#include "thread.h"
+#include "thread_view.h"
+#include "wire.h"
+
+#define READ_DEFAULT_LIMIT 50
+#define READ_ANSWER_WAIT_MS 3000
+
+static const char read_help[] =
+	"usage: liaison read CHANNEL [--limit N]\n"
+	"\n"
+	"Fetch and decrypt the channel's new messages and show the last N (default 50)\n"
+	"with time, sender, text and receipts. A message that cannot be decrypted\n"
+	"shows why: waiting for its key (a key request goes to the sender's devices\n"
+	"after a short wait), key withheld, sent before your first key, bad\n"
+	"signature, unknown session. Messages already read stay readable here after\n"
+	"you leave or are removed. Sends delivered/read receipts.\n";
+
+/* Wait up to ms for a pushed to-device entry, then take the queue. Other
+ * events are dropped: read fetches what it shows. */
+static enum lsn_err
+wait_for_keys(struct e2e *e, int ms, struct lsn_status *st)
+{
+	int64_t deadline = lsn_clock_now_ms() + ms;
+	bool keys = false;
+	while (!keys && conn_alive(e->s.conn)) {
+		int64_t left = deadline - lsn_clock_now_ms();
+		if (left <= 0 || !conn_wait_event(e->s.conn, (int)left))
+			break;
+		json_t *ev;
+		while ((ev = conn_next_event(e->s.conn)) != NULL) {
+			const char *name = json_string_value(json_object_get(ev, "ev"));
+			keys = keys || (name && strcmp(name, "to_device") == 0);
+			json_decref(ev);
+		}
+	}
+	struct sync_stats ss;
+	return keys ? sync_to_device(e, &ss, st) : LSN_OK;
+}
+
+/* Missing keys: wait a little, retry; then ask the senders and wait again. */
+static enum lsn_err
+chase_keys(struct e2e *e, const struct chan_view *v, struct thread_fetch_result *r,
+	   struct lsn_status *st)
+{
+	enum lsn_err err = LSN_OK;
+	if (r->waiting == 0)
+		return LSN_OK;
+	err = wait_for_keys(e, THREAD_KEY_REQUEST_DELAY_MS, st);
+	struct thread_fetch_result again;
+	if (err == LSN_OK)
+		err = thread_fetch(e, v, &again, st);
+	size_t sent = 0;
+	if (err == LSN_OK && again.waiting > 0)
+		err = thread_request_missing(e, v, THREAD_KEY_REQUEST_DELAY_MS, &sent, st);
+	if (err == LSN_OK && sent > 0) {
+		err = wait_for_keys(e, READ_ANSWER_WAIT_MS, st);
+		if (err == LSN_OK)
+			err = thread_fetch(e, v, &again, st);
+	}
+	return err;
+}
+
+static enum lsn_err
+send_receipts(struct e2e *e, const struct chan_view *v, int64_t seq, struct lsn_status *st)
+{
+	if (seq <= 0 || !v->me_member)
+		return LSN_OK;
+	static const char *const kinds[] = {"delivered", "read"};
+	enum lsn_err err = LSN_OK;
+	for (size_t i = 0; i < 2 && err == LSN_OK; i++) {
+		json_t *reply = NULL;
+		err = e2e_read(e, "receipt", json_pack("{s:o, s:s, s:I}", "channel",
+						       wire_id(v->channel), "kind", kinds[i], "seq",
+						       (json_int_t)seq), &reply, st);
+		json_decref(reply);
+	}
+	return err;
+}
+
+struct print_ctx {
+	struct e2e *e;
+	const struct receipts *rc;
+	json_t *list;   /* --json */
+	size_t shown;
+};
+
+static bool
+print_one(void *arg, struct store_msg *m)
+{
+	struct print_ctx *pc = arg;
+	if (pc->list)
+		json_array_append_new(pc->list, view_message_json(pc->e, m, pc->rc));
+	else
+		view_print_message(pc->e, m, pc->rc);
+	pc->shown++;
+	return true;
+}
+
+static int
+print_thread(struct e2e *e, const struct chan_view *v, long limit, struct lsn_status *st)
+{
+	struct receipts rc;
+	if (receipts_load(e, v->channel, &rc, st) != LSN_OK)
+		return out_fail(st);
+	struct print_ctx pc = {e, &rc, e->cli->json ? json_array() : NULL, 0};
+	if (!e->cli->json)
+		view_print_header(e, v);
+	enum lsn_err err = store_msg_each(e->p, v->channel, limit, print_one, &pc, st);
+	int rc_out = err == LSN_OK ? CLI_OK : out_fail(st);
+	if (err == LSN_OK && e->cli->json) {
+		json_t *out = view_header_json(e, v);
+		json_object_set_new(out, "messages", pc.list);
+		pc.list = NULL;
+		rc_out = out_json(out);
+		json_decref(out);
+	} else if (err == LSN_OK && pc.shown == 0) {
+		puts("No messages yet.");
+	}
+	json_decref(pc.list);
+	receipts_free(&rc);
+	return rc_out;
+}
+
+static int
+read_channel(struct e2e *e, const char *channel_text, long limit)
+{
+	uint8_t channel[LSN_ID_BYTES];
+	int rc = e2e_resolve_channel(e, channel_text, channel);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	struct chan_view v;
+	struct thread_fetch_result r;
+	memset(&v, 0, sizeof v);
+	enum lsn_err err = chan_view_load(e, channel, &v, &st);
+	if (err == LSN_OK)
+		err = thread_fetch(e, &v, &r, &st);
+	if (err == LSN_OK)
+		err = chase_keys(e, &v, &r, &st);
+	if (err == LSN_OK)
+		err = send_receipts(e, &v, r.last_seq, &st);
+	rc = err == LSN_OK ? print_thread(e, &v, limit, &st) : out_fail(&st);
+	chan_view_free(&v);
+	return rc;
+}
+
+int
+cmd_read(const struct cli *cli, int argc, char **argv)
+{
+	const char *pos[1] = {NULL}, *limit_text = NULL;
+	int n_pos = 0;
+	long limit = READ_DEFAULT_LIMIT;
+	const struct args_opt opts[] = {{"--limit", &limit_text, NULL}, {NULL, NULL, NULL}};
+	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
+	case ARGS_HELP:
+		fputs(read_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	if (n_pos != 1) {
+		out_error("read needs a CHANNEL; see liaison channel list");
+		return CLI_USAGE;
+	}
+	if (limit_text && !args_int(limit_text, 1, 100000, &limit)) {
+		out_error("--limit must be a number from 1 to 100000");
+		return CLI_USAGE;
+	}
+	struct e2e e;
+	int rc = e2e_start(cli, &e);
+	if (rc != CLI_OK)
+		return rc;
+	rc = read_channel(&e, pos[0], limit);
+	e2e_end(&e);
+	return rc;
+}

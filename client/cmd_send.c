@@ -1,0 +1,141 @@
+/* cmd_send.c — "liaison send": one end-to-end encrypted message to a
+ * channel, text from the argument or stdin (thread_send does the crypto). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "args.h"
+#include "attach_io.h"
+#include "cli.h"
+#include "mlog_verify.h"
+#include "output.h"
+#include "sync.h"
+#include "thread.h"
+
+static const char send_help[] =
+	"usage: liaison send CHANNEL [TEXT] [--attach FILE]\n"
+	"\n"
+	"Send an end-to-end encrypted message. Without TEXT the text is read from\n"
+	"standard input (up to 32 KiB). Before sending, the channel's signed\n"
+	"membership log is verified and the message key is shared with every device\n"
+	"of every member (and your other devices); a channel that does not verify is\n"
+	"refused. --attach FILE encrypts and uploads a document (TEXT then is an\n"
+	"optional caption).\n";
+
+/* All of stdin, NUL-terminated, at most THREAD_TEXT_MAX bytes. */
+static char *
+read_stdin(void)
+{
+	char *buf = malloc(THREAD_TEXT_MAX + 2);
+	if (buf == NULL)
+		return NULL;
+	size_t len = fread(buf, 1, THREAD_TEXT_MAX + 1, stdin);
+	if (len > THREAD_TEXT_MAX) {
+		free(buf);
+		out_error("the message is longer than %d bytes; send documents with --attach",
+			  THREAD_TEXT_MAX);
+		return NULL;
+	}
+	while (len > 0 && buf[len - 1] == '\n')
+		len--;
+	buf[len] = '\0';
+	return buf;
+}
+
+static bool
+valid_text(const char *text)
+{
+	if (text[0] == '\0') {
+		out_error("the message is empty; give TEXT or pipe it on standard input");
+		return false;
+	}
+	if (strlen(text) > THREAD_TEXT_MAX) {
+		out_error("the message is longer than %d bytes; send documents with --attach",
+			  THREAD_TEXT_MAX);
+		return false;
+	}
+	json_t *probe = json_string(text); /* NULL unless valid UTF-8 */
+	bool utf8 = probe != NULL;
+	json_decref(probe);
+	if (!utf8)
+		out_error("the message is not valid UTF-8 text");
+	return utf8;
+}
+
+static int
+report(const struct cli *cli, int64_t seq, int64_t ts, const char *channel_text)
+{
+	if (cli->json) {
+		json_t *out = json_pack("{s:s, s:I, s:I}", "channel", channel_text, "seq",
+					(json_int_t)seq, "ts", (json_int_t)ts);
+		int rc = out_json(out);
+		json_decref(out);
+		return rc;
+	}
+	printf("Sent message #%lld.\n", (long long)seq);
+	return CLI_OK;
+}
+
+static int
+send_content(struct e2e *e, const char *channel_text, const char *text, const char *attach)
+{
+	uint8_t channel[LSN_ID_BYTES];
+	int rc = e2e_resolve_channel(e, channel_text, channel);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	struct chan_view v;
+	memset(&v, 0, sizeof v);
+	int64_t seq = 0, ts = 0;
+	json_t *content = NULL;
+	enum lsn_err err = chan_view_load(e, channel, &v, &st);
+	if (err == LSN_OK && attach)
+		err = attach_upload(e, &v, attach, text, &content, &st);
+	else if (err == LSN_OK)
+		content = json_pack("{s:s, s:s}", "type", "text", "body", text);
+	if (err == LSN_OK)
+		err = thread_send(e, &v, content, &seq, &ts, &st);
+	chan_view_free(&v);
+	if (err != LSN_OK)
+		return out_fail(&st);
+	return report(e->cli, seq, ts, channel_text);
+}
+
+int
+cmd_send(const struct cli *cli, int argc, char **argv)
+{
+	const char *pos[2] = {NULL, NULL}, *attach = NULL;
+	int n_pos = 0;
+	const struct args_opt opts[] = {{"--attach", &attach, NULL}, {NULL, NULL, NULL}};
+	switch (args_parse(argc, argv, opts, pos, 2, &n_pos)) {
+	case ARGS_HELP:
+		fputs(send_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	if (n_pos < 1) {
+		out_error("send needs a CHANNEL; see liaison send --help");
+		return CLI_USAGE;
+	}
+	char *text = n_pos == 2 ? strdup(pos[1]) : attach ? strdup("") : read_stdin();
+	if (text == NULL)
+		return CLI_USAGE;
+	if (!attach && !valid_text(text)) {
+		free(text);
+		return CLI_USAGE;
+	}
+	struct e2e e;
+	int rc = e2e_start(cli, &e);
+	if (rc == CLI_OK) {
+		rc = send_content(&e, pos[0], text, attach);
+		e2e_end(&e);
+	}
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return rc;
+}

@@ -1,0 +1,181 @@
+/* cmd_verify.c — "liaison verify": the safety number shared with another
+ * user (CRYPTO.md §2, shared/fingerprint.h), the state of their pinned
+ * identity key, and — after comparing the number with them — recording the
+ * confirmation (which also accepts a changed identity key). "liaison strict"
+ * turns strict mode on or off: keys are then shared only with verified users. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "fingerprint.h"
+#include "output.h"
+#include "peers.h"
+#include "store.h"
+#include "user_view.h"
+
+static const char verify_help[] =
+	"usage: liaison verify USER [--accept]\n"
+	"\n"
+	"Show the safety number you share with USER (a user id, or a name or RPPS\n"
+	"number matching one person). Compare it with theirs, in person or on the\n"
+	"phone; if both are the same, run the command again with --accept to record\n"
+	"that you verified them. --accept also accepts a changed identity key (key\n"
+	"sharing with a user whose key changed stays blocked until then).\n";
+
+static const char strict_help[] =
+	"usage: liaison strict [on|off]\n"
+	"\n"
+	"Strict mode: share message keys only with users you verified by safety\n"
+	"number (liaison verify USER --accept). Without an argument, shows the mode.\n";
+
+static const char *
+pin_state(const struct peer *pr)
+{
+	if (!pr->trusted)
+		return "IDENTITY KEY CHANGED";
+	return pr->pin.verified ? "verified" : "not verified (trusted on first use)";
+}
+
+static void
+safety_number(struct e2e *e, const struct peer *pr, char out[LSN_SAFETY_NUMBER_TEXT + 1])
+{
+	char mine[LSN_FPR_DIGITS + 1], theirs[LSN_FPR_DIGITS + 1];
+	const char *my_rpps = user_view_str(json_object_get(e->s.login, "user"), "rpps");
+	lsn_fingerprint(e->p->user, my_rpps, e->p->ik_pk, mine);
+	lsn_fingerprint(pr->user, pr->rpps, pr->server_ik, theirs);
+	lsn_safety_number(e->p->user, mine, pr->user, theirs, out);
+}
+
+static int
+report(struct e2e *e, const struct peer *pr, const char *number, bool accepted)
+{
+	char who[200], hex[LSN_ID_HEX + 1];
+	e2e_person(e, pr->user, who, sizeof who);
+	lsn_id_to_hex(pr->user, hex);
+	if (e->cli->json) {
+		json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "user", hex, "name", who,
+					"safety_number", number, "verified",
+					accepted || pr->pin.verified, "identity_key_changed",
+					!accepted && !pr->trusted, "accepted", accepted);
+		int rc = out_json(out);
+		json_decref(out);
+		return rc;
+	}
+	fputs("Safety number with ", stdout);
+	out_text(stdout, who);
+	printf(":\n\n    %.35s\n    %s\n\n", number, number + 36);
+	if (accepted) {
+		printf("Recorded: you verified them; keys are shared with them.\n");
+	} else {
+		printf("State: %s\n", pin_state(pr));
+		if (!pr->trusted)
+			printf("WARNING: their identity key is not the one you knew. Keys are not "
+			       "shared with them until you compare this number and run liaison "
+			       "verify %s --accept.\n", hex);
+		else if (!pr->pin.verified)
+			printf("Compare it with theirs; if it matches, run liaison verify %s "
+			       "--accept.\n", hex);
+	}
+	return CLI_OK;
+}
+
+static int
+verify_user(struct e2e *e, const char *text, bool accept)
+{
+	uint8_t user[LSN_ID_BYTES];
+	int rc = e2e_resolve_user(e, text, user);
+	if (rc != CLI_OK)
+		return rc;
+	if (memcmp(user, e->p->user, LSN_ID_BYTES) == 0) {
+		out_error("that is you; verify another user");
+		return CLI_USAGE;
+	}
+	struct lsn_status st = {0};
+	const uint8_t (*one)[LSN_ID_BYTES] = (const uint8_t (*)[LSN_ID_BYTES])user;
+	if (peers_load(e, one, 1, true, &st) != LSN_OK)
+		return out_fail(&st);
+	struct peer *pr = peers_get(e->peers, user);
+	if (pr == NULL) {
+		out_error("the server does not know this user; check the id");
+		return CLI_FAIL;
+	}
+	char number[LSN_SAFETY_NUMBER_TEXT + 1];
+	safety_number(e, pr, number);
+	if (strlen(number) != LSN_SAFETY_NUMBER_TEXT) {
+		out_error("cannot compute a safety number for this user (malformed RPPS)");
+		return CLI_FAIL;
+	}
+	if (accept && store_pin_accept(e->p, user, pr->server_ik, true, &st) != LSN_OK)
+		return out_fail(&st);
+	return report(e, pr, number, accept);
+}
+
+int
+cmd_verify(const struct cli *cli, int argc, char **argv)
+{
+	const char *pos[1] = {NULL};
+	int n_pos = 0;
+	bool accept = false;
+	const struct args_opt opts[] = {{"--accept", NULL, &accept}, {NULL, NULL, NULL}};
+	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
+	case ARGS_HELP:
+		fputs(verify_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	if (n_pos != 1) {
+		out_error("verify needs a USER; see liaison verify --help");
+		return CLI_USAGE;
+	}
+	struct e2e e;
+	int rc = e2e_start(cli, &e);
+	if (rc != CLI_OK)
+		return rc;
+	rc = verify_user(&e, pos[0], accept);
+	e2e_end(&e);
+	return rc;
+}
+
+int
+cmd_strict(const struct cli *cli, int argc, char **argv)
+{
+	const char *pos[1] = {NULL};
+	int n_pos = 0;
+	const struct args_opt opts[] = {{NULL, NULL, NULL}};
+	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
+	case ARGS_HELP:
+		fputs(strict_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	if (n_pos == 1 && strcmp(pos[0], "on") != 0 && strcmp(pos[0], "off") != 0) {
+		out_error("strict takes on or off; see liaison strict --help");
+		return CLI_USAGE;
+	}
+	struct e2e e;
+	int rc = e2e_start(cli, &e);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	bool on = n_pos == 1 ? strcmp(pos[0], "on") == 0 : e.strict;
+	if (n_pos == 1 && store_set_setting(e.p, "strict", on, &st) != LSN_OK)
+		rc = out_fail(&st);
+	else if (cli->json) {
+		json_t *out = json_pack("{s:b}", "strict", on);
+		rc = out_json(out);
+		json_decref(out);
+	} else {
+		printf("Strict mode is %s: keys are shared %s.\n", on ? "on" : "off",
+		       on ? "only with users you verified" : "with every member whose identity key "
+							     "has not changed");
+	}
+	e2e_end(&e);
+	return rc;
+}

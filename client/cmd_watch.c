@@ -1,0 +1,511 @@
+/* cmd_watch.c — "liaison watch": stay connected and show what happens until
+ * Ctrl-C: new messages decrypted and printed (and receipted), read receipts,
+ * membership changes (the log re-verified), key shares and key requests
+ * processed, device-list changes answered by sharing our current sessions
+ * with new devices (CRYPTO.md §5). Reconnects and resyncs when the link or
+ * the event queue is lost. --json prints one JSON object per line. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cli.h"
+#include "clock.h"
+#include "keyshare_send.h"
+#include "mlog_verify.h"
+#include "output.h"
+#include "peers.h"
+#include "sync.h"
+#include "thread.h"
+#include "thread_view.h"
+#include "wire.h"
+
+#define WATCH_TICK_MS      500
+#define WATCH_RETRY_MS     2000
+#define WATCH_MAX_CHANNELS 512
+
+static const char watch_help[] =
+	"usage: liaison watch\n"
+	"\n"
+	"Stay connected and print new messages (decrypted), read receipts and\n"
+	"membership changes of all your channels as they happen; process key shares\n"
+	"and key requests, and share your current keys with members' new devices.\n"
+	"Stops with Ctrl-C. With --json, one JSON object per line.\n"
+	"While it runs, this profile is locked: other liaison commands on it wait\n"
+	"for it to stop.\n";
+
+static volatile sig_atomic_t stop_requested;
+static struct conn *watched_conn;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	conn_interrupt(watched_conn);
+}
+
+struct watched {
+	uint8_t channel[LSN_ID_BYTES];
+	struct chan_view v;
+	int64_t waiting_since;   /* a message waits for its key since (ms), 0: none */
+};
+
+struct watch {
+	struct e2e *e;
+	struct watched *ch;
+	size_t n;
+	uint64_t dropped;
+};
+
+/* ---- output ------------------------------------------------------------------------ */
+
+static void
+emit_json(json_t *obj)
+{
+	char *text = json_dumps(obj, JSON_COMPACT);
+	if (text)
+		puts(text);
+	free(text);
+	json_decref(obj);
+	fflush(stdout);
+}
+
+static void
+channel_label(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], char *out, size_t len)
+{
+	char hex[LSN_ID_HEX + 1], topic[THREAD_TOPIC_MAX];
+	lsn_id_to_hex(channel, hex);
+	store_channel_topic(e->p, channel, topic, sizeof topic);
+	snprintf(out, len, "%.8s%s%s", hex, topic[0] ? " " : "", topic);
+}
+
+static void
+say(struct watch *w, const uint8_t channel[LSN_ID_BYTES], const char *what, json_t *obj)
+{
+	if (w->e->cli->json) {
+		char hex[LSN_ID_HEX + 1];
+		lsn_id_to_hex(channel, hex);
+		json_object_set_new(obj, "event", json_string(what));
+		json_object_set_new(obj, "channel", json_string(hex));
+		emit_json(obj);
+		return;
+	}
+	json_decref(obj);
+}
+
+struct print_new {
+	struct watch *w;
+	struct watched *c;
+	const struct receipts *rc;
+};
+
+static bool
+print_new_message(void *arg, struct store_msg *m)
+{
+	struct print_new *pn = arg;
+	if (pn->w->e->cli->json) {
+		say(pn->w, m->channel, "message", view_message_json(pn->w->e, m, pn->rc));
+		return true;
+	}
+	char label[THREAD_TOPIC_MAX + 16];
+	channel_label(pn->w->e, m->channel, label, sizeof label);
+	printf("[");
+	out_text(stdout, label);
+	printf("] ");
+	view_print_message(pn->w->e, m, pn->rc);
+	fflush(stdout);
+	return true;
+}
+
+/* ---- channels ------------------------------------------------------------------------ */
+
+static struct watched *
+find_channel(struct watch *w, const uint8_t channel[LSN_ID_BYTES])
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (memcmp(w->ch[i].channel, channel, LSN_ID_BYTES) == 0)
+			return &w->ch[i];
+	return NULL;
+}
+
+#define WATCH_PENDING_MAX 1000
+
+/* Messages that were waiting for a key and now read: print them. */
+static void
+print_now_readable(struct watch *w, struct watched *c, const int64_t *seqs, size_t n)
+{
+	struct receipts rc = {0};
+	struct print_new pn = {w, c, &rc};
+	for (size_t i = 0; i < n; i++) {
+		struct store_msg m;
+		bool found = false;
+		struct lsn_status st;
+		if (store_msg_get(w->e->p, c->channel, seqs[i], &m, &found, &st) == LSN_OK && found &&
+		    strcmp(m.status, "ok") == 0)
+			print_new_message(&pn, &m);
+		store_msg_clear(&m);
+	}
+}
+
+static enum lsn_err
+send_receipts(struct watch *w, struct watched *c, int64_t seq, struct lsn_status *st)
+{
+	static const char *const kinds[] = {"delivered", "read"};
+	enum lsn_err err = LSN_OK;
+	for (size_t i = 0; i < 2 && err == LSN_OK; i++) {
+		json_t *reply = NULL;
+		err = e2e_read(w->e, "receipt", json_pack("{s:o, s:s, s:I}", "channel",
+							   wire_id(c->channel), "kind", kinds[i], "seq",
+							   (json_int_t)seq), &reply, st);
+		json_decref(reply);
+	}
+	return err;
+}
+
+/* Fetch what is new, print it (and what became readable), receipt it. */
+static enum lsn_err
+catch_up(struct watch *w, struct watched *c, struct lsn_status *st)
+{
+	struct store_channel before;
+	struct thread_fetch_result r;
+	int64_t pending[WATCH_PENDING_MAX];
+	size_t n_pending = 0;
+	enum lsn_err err = store_channel_get(w->e->p, c->channel, &before, st);
+	if (err == LSN_OK)
+		err = store_msg_pending(w->e->p, c->channel, pending, WATCH_PENDING_MAX,
+					&n_pending, st);
+	if (err == LSN_OK)
+		err = thread_fetch(w->e, &c->v, &r, st);
+	if (err != LSN_OK)
+		return err;
+	print_now_readable(w, c, pending, n_pending);
+	struct receipts rc = {0};
+	struct print_new pn = {w, c, &rc};
+	err = store_msg_since(w->e->p, c->channel, before.last_seq, print_new_message, &pn, st);
+	if (r.waiting > 0 && c->waiting_since == 0)
+		c->waiting_since = lsn_clock_now_ms();
+	if (err == LSN_OK && r.last_seq > before.last_seq && c->v.me_member)
+		err = send_receipts(w, c, r.last_seq, st);
+	return err;
+}
+
+static enum lsn_err
+load_channel(struct watch *w, struct watched *c, struct lsn_status *st)
+{
+	chan_view_free(&c->v);
+	enum lsn_err err = chan_view_load(w->e, c->channel, &c->v, st);
+	if (err == LSN_OK && !c->v.valid && !w->e->cli->json) {
+		char label[THREAD_TOPIC_MAX + 16];
+		channel_label(w->e, c->channel, label, sizeof label);
+		printf("[%s] INVALID: %s\n", label, c->v.reason);
+		fflush(stdout);
+	}
+	return err;
+}
+
+static struct watched *
+add_channel(struct watch *w, const uint8_t channel[LSN_ID_BYTES])
+{
+	struct watched *c = find_channel(w, channel);
+	if (c || w->n == WATCH_MAX_CHANNELS)
+		return c;
+	c = &w->ch[w->n++];
+	memset(c, 0, sizeof *c);
+	memcpy(c->channel, channel, LSN_ID_BYTES);
+	return c;
+}
+
+/* Everything from scratch: keys, every channel. */
+static enum lsn_err
+resync(struct watch *w, struct lsn_status *st)
+{
+	struct sync_stats ss;
+	json_t *reply = NULL;
+	enum lsn_err err = sync_to_device(w->e, &ss, st);
+	if (err == LSN_OK)
+		err = e2e_read(w->e, "channels", NULL, &reply, st);
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(reply, "channels"), i, c) {
+		uint8_t channel[LSN_ID_BYTES];
+		struct watched *wc;
+		if (err != LSN_OK ||
+		    !lsn_id_from_hex(json_string_value(json_object_get(c, "channel")), channel) ||
+		    (wc = add_channel(w, channel)) == NULL)
+			continue;
+		err = load_channel(w, wc, st);
+		if (err == LSN_OK)
+			err = catch_up(w, wc, st);
+	}
+	json_decref(reply);
+	w->dropped = conn_events_dropped(w->e->s.conn);
+	return err;
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+static enum lsn_err
+on_message(struct watch *w, json_t *ev, struct lsn_status *st)
+{
+	uint8_t channel[LSN_ID_BYTES];
+	struct lsn_status pst;
+	if (wire_get_id(ev, "channel", true, channel, NULL, &pst) != LSN_OK)
+		return LSN_OK;
+	struct watched *c = find_channel(w, channel);
+	if (c == NULL) { /* a channel we just joined */
+		if ((c = add_channel(w, channel)) == NULL)
+			return LSN_OK;
+		enum lsn_err err = load_channel(w, c, st);
+		if (err != LSN_OK)
+			return err;
+	}
+	return catch_up(w, c, st);
+}
+
+static void
+describe_entry(struct watch *w, const struct lsn_mlog_entry *en)
+{
+	char actor[200], subject[200], label[THREAD_TOPIC_MAX + 16];
+	e2e_person(w->e, en->actor, actor, sizeof actor);
+	e2e_person(w->e, en->subject, subject, sizeof subject);
+	channel_label(w->e, en->channel, label, sizeof label);
+	printf("[");
+	out_text(stdout, label);
+	printf("] ");
+	switch (en->action) {
+	case LSN_MLOG_CREATE: printf("%s created the channel\n", actor); break;
+	case LSN_MLOG_ADD:
+		printf("%s added %s (%s)\n", actor, subject, lsn_chan_role_name(en->role));
+		break;
+	case LSN_MLOG_REMOVE: printf("%s removed %s\n", actor, subject); break;
+	case LSN_MLOG_LEAVE: printf("%s left\n", actor); break;
+	case LSN_MLOG_ROLE:
+		printf("%s made %s %s\n", actor, subject, lsn_chan_role_name(en->role));
+		break;
+	}
+	fflush(stdout);
+}
+
+static enum lsn_err
+on_channel_log(struct watch *w, json_t *ev, struct lsn_status *st)
+{
+	struct lsn_mlog_entry en;
+	struct lsn_status pst;
+	if (lsn_mlog_from_json(json_object_get(ev, "entry"), &en, &pst) != LSN_OK)
+		return LSN_OK;
+	struct watched *c = add_channel(w, en.channel);
+	if (c == NULL)
+		return LSN_OK;
+	enum lsn_err err = load_channel(w, c, st);
+	if (err != LSN_OK)
+		return err;
+	if (en.action == LSN_MLOG_REMOVE || en.action == LSN_MLOG_LEAVE)
+		store_outbound_mark_rotate(w->e->p, en.channel, "a member left or was removed", &pst);
+	if (w->e->cli->json)
+		say(w, en.channel, "membership", json_pack("{s:O, s:b, s:s?}", "entry",
+							   json_object_get(ev, "entry"), "valid",
+							   c->v.valid, "reason",
+							   c->v.valid ? NULL : c->v.reason));
+	else
+		describe_entry(w, &en);
+	return catch_up(w, c, st);
+}
+
+static void
+on_receipt(struct watch *w, json_t *ev)
+{
+	uint8_t channel[LSN_ID_BYTES], user[LSN_ID_BYTES];
+	struct lsn_status pst;
+	const char *kind = json_string_value(json_object_get(ev, "kind"));
+	if (wire_get_id(ev, "channel", true, channel, NULL, &pst) != LSN_OK ||
+	    wire_get_id(ev, "user", true, user, NULL, &pst) != LSN_OK || kind == NULL ||
+	    memcmp(user, w->e->p->user, LSN_ID_BYTES) == 0)
+		return;
+	if (w->e->cli->json) {
+		json_t *copy = json_deep_copy(ev);
+		json_object_del(copy, "ev");
+		say(w, channel, "receipt", copy);
+		return;
+	}
+	if (strcmp(kind, "read") != 0)
+		return;
+	char who[200], label[THREAD_TOPIC_MAX + 16];
+	e2e_person(w->e, user, who, sizeof who);
+	channel_label(w->e, channel, label, sizeof label);
+	printf("[");
+	out_text(stdout, label);
+	printf("] read up to #%lld by ", (long long)json_integer_value(json_object_get(ev, "seq")));
+	out_text(stdout, who);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static enum lsn_err
+on_to_device(struct watch *w, json_t *ev, struct lsn_status *st)
+{
+	struct sync_stats ss;
+	enum lsn_err err = sync_to_device_event(w->e, ev, &ss, st);
+	for (size_t i = 0; i < w->n && err == LSN_OK && ss.keys > 0; i++)
+		err = catch_up(w, &w->ch[i], st);
+	return err;
+}
+
+/* A co-member's devices changed: share our current sessions with new ones. */
+static enum lsn_err
+on_device_list(struct watch *w, json_t *ev, struct lsn_status *st)
+{
+	uint8_t user[LSN_ID_BYTES];
+	struct lsn_status pst;
+	if (wire_get_id(ev, "user", true, user, NULL, &pst) != LSN_OK)
+		return LSN_OK;
+	peers_forget(w->e->peers, user);
+	enum lsn_err err = LSN_OK;
+	size_t shared = 0;
+	for (size_t i = 0; i < w->n && err == LSN_OK; i++) {
+		struct watched *c = &w->ch[i];
+		struct store_outbound o;
+		bool found = false;
+		if (chan_view_member(&c->v, user) == NULL ||
+		    store_outbound_get(w->e->p, c->channel, &o, &found, st) != LSN_OK || !found)
+			continue;
+		const uint8_t (*one)[LSN_ID_BYTES] = (const uint8_t (*)[LSN_ID_BYTES])user;
+		size_t count = 0;
+		err = load_channel(w, c, st);
+		if (err == LSN_OK)
+			err = peers_load(w->e, one, 1, true, st);
+		if (err == LSN_OK && c->v.valid)
+			err = share_outbound(w->e, &c->v, &o, &count, st);
+		shared += count;
+		lsn_gs_outbound_wipe(&o.gs);
+	}
+	char who[200];
+	e2e_person(w->e, user, who, sizeof who);
+	if (!w->e->cli->json && shared)
+		printf("New device of %s: current keys shared with it.\n", who);
+	fflush(stdout);
+	return err;
+}
+
+static enum lsn_err
+on_event(struct watch *w, json_t *ev, struct lsn_status *st)
+{
+	const char *name = json_string_value(json_object_get(ev, "ev"));
+	if (name == NULL)
+		return LSN_OK;
+	if (strcmp(name, "message") == 0)
+		return on_message(w, ev, st);
+	if (strcmp(name, "channel_log") == 0)
+		return on_channel_log(w, ev, st);
+	if (strcmp(name, "to_device") == 0)
+		return on_to_device(w, ev, st);
+	if (strcmp(name, "device_list") == 0)
+		return on_device_list(w, ev, st);
+	if (strcmp(name, "receipt") == 0)
+		on_receipt(w, ev);
+	return LSN_OK;
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+/* Key requests for messages that have waited long enough. */
+static enum lsn_err
+chase_keys(struct watch *w, struct lsn_status *st)
+{
+	int64_t now = lsn_clock_now_ms();
+	enum lsn_err err = LSN_OK;
+	for (size_t i = 0; i < w->n && err == LSN_OK; i++) {
+		struct watched *c = &w->ch[i];
+		size_t sent = 0;
+		if (c->waiting_since == 0 || now - c->waiting_since < THREAD_KEY_REQUEST_DELAY_MS)
+			continue;
+		c->waiting_since = 0;
+		err = thread_request_missing(w->e, &c->v, THREAD_KEY_REQUEST_DELAY_MS, &sent, st);
+	}
+	return err;
+}
+
+/* The link went down: reconnect until it works or we are told to stop. */
+static enum lsn_err
+relink(struct watch *w, struct lsn_status *st)
+{
+	if (!w->e->cli->json)
+		fprintf(stderr, "liaison: connection lost; reconnecting...\n");
+	watched_conn = NULL; /* the old connection is freed by the reconnection */
+	while (!stop_requested) {
+		if (e2e_reconnect(w->e, st) == LSN_OK) {
+			watched_conn = w->e->s.conn;
+			return resync(w, st);
+		}
+		sleep(WATCH_RETRY_MS / 1000);
+	}
+	return LSN_OK;
+}
+
+static int
+watch_loop(struct watch *w)
+{
+	struct lsn_status st = {0};
+	enum lsn_err err = resync(w, &st);
+	if (err == LSN_OK && !w->e->cli->json)
+		fprintf(stderr, "liaison: watching %zu channel(s); Ctrl-C to stop\n", w->n);
+	while (err == LSN_OK && !stop_requested) {
+		struct conn *c = w->e->s.conn;
+		if (!conn_alive(c)) {
+			err = relink(w, &st);
+			continue;
+		}
+		conn_wait_event(c, WATCH_TICK_MS);
+		json_t *ev;
+		while (err == LSN_OK && (ev = conn_next_event(c)) != NULL) {
+			err = on_event(w, ev, &st);
+			json_decref(ev);
+		}
+		if (err == LSN_OK && conn_events_dropped(c) != w->dropped)
+			err = resync(w, &st); /* events were lost: fetch everything */
+		if (err == LSN_OK)
+			err = chase_keys(w, &st);
+	}
+	return err == LSN_OK ? CLI_OK : out_fail(&st);
+}
+
+int
+cmd_watch(const struct cli *cli, int argc, char **argv)
+{
+	int n_pos = 0;
+	const struct args_opt opts[] = {{NULL, NULL, NULL}};
+	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
+	case ARGS_HELP:
+		fputs(watch_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	struct e2e e;
+	int rc = e2e_start(cli, &e);
+	if (rc != CLI_OK)
+		return rc;
+	struct watch w = {.e = &e, .ch = calloc(WATCH_MAX_CHANNELS, sizeof(struct watched))};
+	if (w.ch == NULL) {
+		e2e_end(&e);
+		out_error("out of memory");
+		return CLI_FAIL;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	watched_conn = e.s.conn;
+	rc = watch_loop(&w);
+	watched_conn = NULL;
+	for (size_t i = 0; i < w.n; i++)
+		chan_view_free(&w.ch[i].v);
+	free(w.ch);
+	e2e_end(&e);
+	return rc;
+}

@@ -1,0 +1,269 @@
+/* e2e.c — the shared context of the end-to-end commands: start/end,
+ * idempotent writes with one reconnection, USER/CHANNEL arguments, names. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "e2e.h"
+#include "output.h"
+#include "peers.h"
+#include "store.h"
+#include "sync.h"
+#include "user_view.h"
+#include "wire.h"
+
+#define RESOLVE_MAX_SHOWN 10
+
+int
+e2e_start(const struct cli *cli, struct e2e *e)
+{
+	memset(e, 0, sizeof *e);
+	e->cli = cli;
+	int rc = session_start(cli, &e->s);
+	if (rc != CLI_OK)
+		return rc;
+	e->p = e->s.profile;
+	e->peers = peers_new();
+	if (e->peers == NULL) {
+		session_end(&e->s);
+		out_error("out of memory");
+		return CLI_FAIL;
+	}
+	e->strict = store_setting(e->p, "strict", 0) != 0;
+	lsn_id_to_hex(e->p->user, e->me_hex);
+	e2e_remember_user(e, json_object_get(e->s.login, "user"));
+	/* keys and key requests that arrived meanwhile, whatever the command */
+	struct lsn_status st = {0};
+	struct sync_stats ss;
+	if (sync_to_device(e, &ss, &st) != LSN_OK)
+		out_error("could not process incoming keys (%s); continuing", st.msg);
+	return CLI_OK;
+}
+
+void
+e2e_end(struct e2e *e)
+{
+	peers_free(e->peers);
+	session_end(&e->s);
+	memset(e, 0, sizeof *e);
+}
+
+void
+e2e_idem(char out[33])
+{
+	uint8_t raw[16];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(out, 33, raw, sizeof raw);
+}
+
+enum lsn_err
+e2e_reconnect(struct e2e *e, struct lsn_status *st)
+{
+	struct conn_ca ca;
+	conn_close(e->s.conn);
+	e->s.conn = NULL;
+	enum lsn_err err = session_choose_ca(e->cli, e->p->ca_pem, &ca, st);
+	if (err == LSN_OK)
+		err = conn_open(e->p->server_url, &ca, CLI_TIMEOUT_MS, &e->s.conn, st);
+	if (err == LSN_OK)
+		err = session_login(e->p, e->s.conn, NULL, st);
+	return err;
+}
+
+/* The request failed locally (not a server error) and the link is gone. */
+static bool
+link_lost(struct e2e *e, enum lsn_err err)
+{
+	return err == LSN_ERR_INTERNAL && !conn_alive(e->s.conn);
+}
+
+static enum lsn_err
+request_retry(struct e2e *e, const char *op, json_t *body, json_t **reply,
+	      struct lsn_status *st)
+{
+	json_t *copy = body ? json_deep_copy(body) : NULL;
+	enum lsn_err err = conn_request(e->s.conn, op, body, reply, st);
+	if (err != LSN_OK && link_lost(e, err)) {
+		struct lsn_status st2 = {0};
+		if (e2e_reconnect(e, &st2) == LSN_OK) {
+			err = conn_request(e->s.conn, op, copy, reply, st);
+			copy = NULL;
+		}
+	}
+	json_decref(copy);
+	return err;
+}
+
+enum lsn_err
+e2e_write(struct e2e *e, const char *op, json_t *body, json_t **reply, struct lsn_status *st)
+{
+	char idem[33];
+	e2e_idem(idem);
+	if (body == NULL || json_object_set_new(body, "idem", json_string(idem)) != 0) {
+		json_decref(body);
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	}
+	return request_retry(e, op, body, reply, st);
+}
+
+enum lsn_err
+e2e_read(struct e2e *e, const char *op, json_t *body, json_t **reply, struct lsn_status *st)
+{
+	return request_retry(e, op, body, reply, st);
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+void
+e2e_remember_user(struct e2e *e, json_t *user)
+{
+	uint8_t id[LSN_ID_BYTES];
+	const char *hex = user_view_str(user, "id");
+	struct lsn_status st;
+	if (hex && lsn_id_from_hex(hex, id))
+		store_person_put(e->p, id, user_view_str(user, "name"),
+				 user_view_str(user, "profession"), user_view_str(user, "rpps"), &st);
+}
+
+void
+e2e_person(struct e2e *e, const uint8_t user[LSN_ID_BYTES], char *out, size_t len)
+{
+	char name[160], prof[64], hex[LSN_ID_HEX + 1];
+	if (store_person_get(e->p, user, name, sizeof name, prof, sizeof prof) && name[0]) {
+		const struct lsn_profession *pr = lsn_profession_find(prof);
+		if (pr || prof[0])
+			snprintf(out, len, "%s (%s)", name, pr ? pr->label_fr : prof);
+		else
+			snprintf(out, len, "%s", name);
+		return;
+	}
+	lsn_id_to_hex(user, hex);
+	snprintf(out, len, "user %.8s", hex);
+}
+
+/* ---- USER ------------------------------------------------------------------- */
+
+/* The one user of the directory result that matches text exactly (name or
+ * RPPS), if any. */
+static json_t *
+exact_match(json_t *users, const char *text)
+{
+	json_t *found = NULL, *u;
+	size_t i, n = 0;
+	json_array_foreach(users, i, u) {
+		const char *name = user_view_str(u, "name"), *rpps = user_view_str(u, "rpps");
+		if ((name && strcasecmp(name, text) == 0) || (rpps && strcmp(rpps, text) == 0)) {
+			found = u;
+			n++;
+		}
+	}
+	return n == 1 ? found : NULL;
+}
+
+static void
+print_candidates(json_t *users, const char *text)
+{
+	out_error("\"%s\" matches %zu people; give the user id or a more precise name or RPPS:",
+		  text, json_array_size(users));
+	size_t i;
+	json_t *u;
+	json_array_foreach(users, i, u) {
+		if (i == RESOLVE_MAX_SHOWN) {
+			fputs("  ...\n", stderr);
+			break;
+		}
+		fprintf(stderr, "  %s  ", user_view_str(u, "id") ? user_view_str(u, "id") : "-");
+		out_text(stderr, user_view_str(u, "name"));
+		fputs("  ", stderr);
+		out_text(stderr, user_view_profession(u));
+		fprintf(stderr, "  RPPS %s\n", user_view_str(u, "rpps") ? user_view_str(u, "rpps")
+									  : "-");
+	}
+}
+
+int
+e2e_resolve_user(struct e2e *e, const char *text, uint8_t user[LSN_ID_BYTES])
+{
+	if (lsn_id_from_hex(text, user))
+		return CLI_OK;
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	json_t *body = json_pack("{s:s, s:i}", "q", text, "limit", 20);
+	if (e2e_read(e, "directory_search", body, &reply, &st) != LSN_OK)
+		return out_fail(&st);
+	json_t *users = json_object_get(reply, "users");
+	json_t *match = json_array_size(users) == 1 ? json_array_get(users, 0)
+						    : exact_match(users, text);
+	int rc = CLI_OK;
+	if (match) {
+		e2e_remember_user(e, match);
+		if (!lsn_id_from_hex(user_view_str(match, "id"), user)) {
+			out_error("the directory returned a malformed user id; retry");
+			rc = CLI_FAIL;
+		}
+	} else if (json_array_size(users) == 0) {
+		out_error("no one in the directory matches \"%s\"; search with liaison directory "
+			  "search", text);
+		rc = CLI_USAGE;
+	} else {
+		print_candidates(users, text);
+		rc = CLI_USAGE;
+	}
+	json_decref(reply);
+	return rc;
+}
+
+/* ---- CHANNEL ------------------------------------------------------------------ */
+
+static bool
+hex_prefix(const char *text)
+{
+	size_t len = strlen(text);
+	if (len < 4 || len > LSN_ID_HEX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int
+e2e_resolve_channel(struct e2e *e, const char *text, uint8_t channel[LSN_ID_BYTES])
+{
+	if (lsn_id_from_hex(text, channel))
+		return CLI_OK;
+	if (!hex_prefix(text)) {
+		out_error("\"%s\" is not a channel id (32 hex characters, or the first 4 or more); "
+			  "see liaison channel list", text);
+		return CLI_USAGE;
+	}
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (e2e_read(e, "channels", NULL, &reply, &st) != LSN_OK)
+		return out_fail(&st);
+	size_t i, n = 0;
+	json_t *c;
+	const char *found = NULL;
+	json_array_foreach(json_object_get(reply, "channels"), i, c) {
+		const char *id = user_view_str(c, "channel");
+		if (id && strncmp(id, text, strlen(text)) == 0) {
+			found = id;
+			n++;
+		}
+	}
+	int rc = CLI_OK;
+	if (n == 1 && lsn_id_from_hex(found, channel)) {
+		rc = CLI_OK;
+	} else if (n == 0) {
+		out_error("none of your channels starts with \"%s\"; see liaison channel list", text);
+		rc = CLI_USAGE;
+	} else {
+		out_error("\"%s\" starts %zu of your channels; give more characters (see liaison "
+			  "channel list)", text, n);
+		rc = CLI_USAGE;
+	}
+	json_decref(reply);
+	return rc;
+}

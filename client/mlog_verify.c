@@ -1,0 +1,371 @@
+/* mlog_verify.c — fetch a channel's membership log, verify every entry and
+ * its signer, replay the rules, compare with the server's member list and
+ * with what we verified before (mlog_verify.h); sign and append entries. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "clock.h"
+#include "mlog_verify.h"
+#include "peers.h"
+#include "store.h"
+#include "user_view.h"
+#include "wire.h"
+
+static bool
+invalid(struct chan_view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool
+invalid(struct chan_view *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof v->reason, fmt, ap);
+	va_end(ap);
+	v->valid = false;
+	return false;
+}
+
+void
+chan_view_free(struct chan_view *v)
+{
+	free(v->state);
+	free(v->entries);
+	free(v->ever);
+	json_decref(v->members);
+	memset(v, 0, sizeof *v);
+}
+
+const struct lsn_mlog_member *
+chan_view_member(const struct chan_view *v, const uint8_t user[LSN_ID_BYTES])
+{
+	return v->state ? lsn_mlog_member(v->state, user) : NULL;
+}
+
+bool
+chan_view_ever(const struct chan_view *v, const uint8_t user[LSN_ID_BYTES])
+{
+	for (size_t i = 0; i < v->n_ever; i++)
+		if (memcmp(v->ever[i], user, LSN_ID_BYTES) == 0)
+			return true;
+	return false;
+}
+
+static void
+ever_add(struct chan_view *v, const uint8_t user[LSN_ID_BYTES])
+{
+	if (!chan_view_ever(v, user))
+		memcpy(v->ever[v->n_ever++], user, LSN_ID_BYTES);
+}
+
+/* ---- fetching -------------------------------------------------------------- */
+
+static enum lsn_err
+fetch_entries(struct e2e *e, struct chan_view *v, struct lsn_status *st)
+{
+	json_t *reply = NULL;
+	enum lsn_err err = e2e_read(e, "channel_log", json_pack("{s:o}", "channel",
+								 wire_id(v->channel)), &reply, st);
+	if (err != LSN_OK)
+		return err;
+	json_t *entries = json_object_get(reply, "entries");
+	size_t n = json_array_size(entries);
+	v->entries = calloc(n ? n : 1, sizeof *v->entries);
+	v->ever = calloc(n ? n : 1, LSN_ID_BYTES);
+	if (v->entries == NULL || v->ever == NULL) {
+		json_decref(reply);
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	}
+	for (size_t i = 0; i < n && v->valid; i++) {
+		struct lsn_status est;
+		if (lsn_mlog_from_json(json_array_get(entries, i), &v->entries[i], &est) != LSN_OK)
+			invalid(v, "membership log entry %zu is malformed (%s)", i, est.msg);
+		else
+			v->n_entries++;
+	}
+	json_decref(reply);
+	if (v->valid && n == 0)
+		invalid(v, "the server sent an empty membership log");
+	return LSN_OK;
+}
+
+/* Keys of every actor, in one request. */
+static enum lsn_err
+load_actors(struct e2e *e, struct chan_view *v, struct lsn_status *st)
+{
+	uint8_t (*actors)[LSN_ID_BYTES] = calloc(v->n_entries ? v->n_entries : 1, LSN_ID_BYTES);
+	if (actors == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < v->n_entries; i++)
+		memcpy(actors[i], v->entries[i].actor, LSN_ID_BYTES);
+	enum lsn_err err = peers_load(e, (const uint8_t (*)[LSN_ID_BYTES])actors, v->n_entries,
+				      false, st);
+	free(actors);
+	return err;
+}
+
+/* ---- replay ------------------------------------------------------------------ */
+
+/* The signer of entry i: a device of the actor, certified under an accepted
+ * IK, not revoked before the entry, whose DK verifies the signature. */
+static bool
+check_signer(struct e2e *e, struct chan_view *v, size_t i, enum lsn_err *err,
+	     struct lsn_status *st)
+{
+	const struct lsn_mlog_entry *en = &v->entries[i];
+	const struct peer_device *d = NULL;
+	char who[200];
+	*err = peers_device(e, en->actor, en->actor_device, true, &d, st);
+	if (*err != LSN_OK)
+		return false;
+	e2e_person(e, en->actor, who, sizeof who);
+	if (d == NULL)
+		return invalid(v, "log entry %zu was signed by a device that is not %s's", i, who);
+	if (!d->chain_ok)
+		return invalid(v, "log entry %zu: the device of %s that signed it is not certified "
+			       "by their accepted identity key (identity key changed? see liaison "
+			       "verify)", i, who);
+	if (d->revoked_at > 0 && en->ts > d->revoked_at)
+		return invalid(v, "log entry %zu was signed by a device of %s after it was revoked",
+			       i, who);
+	if (!lsn_mlog_verify_sig(en, d->dk))
+		return invalid(v, "log entry %zu: the signature of %s does not verify", i, who);
+	return true;
+}
+
+static void
+note_entry(struct e2e *e, struct chan_view *v, const struct lsn_mlog_entry *en)
+{
+	if (en->action == LSN_MLOG_CREATE || en->action == LSN_MLOG_ADD)
+		ever_add(v, en->subject);
+	if (en->action == LSN_MLOG_REMOVE || en->action == LSN_MLOG_LEAVE) {
+		v->last_departure_seq = (int64_t)en->seq;
+		if (memcmp(en->subject, e->p->user, LSN_ID_BYTES) == 0)
+			v->my_departure = en;
+	}
+	if ((en->action == LSN_MLOG_ADD || en->action == LSN_MLOG_CREATE) &&
+	    memcmp(en->subject, e->p->user, LSN_ID_BYTES) == 0) {
+		v->my_departure = NULL;
+		v->my_join_ts = en->ts;
+	}
+}
+
+static enum lsn_err
+replay(struct e2e *e, struct chan_view *v, struct lsn_status *st)
+{
+	enum lsn_err err = load_actors(e, v, st);
+	for (size_t i = 0; i < v->n_entries && err == LSN_OK && v->valid; i++) {
+		const struct lsn_mlog_entry *en = &v->entries[i];
+		struct lsn_status ast;
+		if (memcmp(en->channel, v->channel, LSN_ID_BYTES) != 0)
+			invalid(v, "log entry %zu belongs to another channel", i);
+		else if (en->seq != i)
+			invalid(v, "log entry %zu carries seq %llu", i, (unsigned long long)en->seq);
+		else if (!check_signer(e, v, i, &err, st))
+			continue;
+		else if (lsn_mlog_apply(v->state, en, &ast) != LSN_OK)
+			invalid(v, "log entry %zu breaks the rules (%s)", i, ast.msg);
+		else
+			note_entry(e, v, en);
+	}
+	return err;
+}
+
+/* ---- cross-checks --------------------------------------------------------------- */
+
+/* The log must extend what we verified before. */
+static void
+check_history(struct chan_view *v, const struct store_channel *prev)
+{
+	if (!v->valid || !prev->present || prev->log_seq < 0 || !prev->has_log_hash)
+		return;
+	if ((int64_t)v->n_entries <= prev->log_seq) {
+		invalid(v, "the server now serves %zu log entries but %lld were verified before "
+			"(log rolled back)", v->n_entries, (long long)prev->log_seq + 1);
+		return;
+	}
+	uint8_t hash[32];
+	lsn_mlog_hash(&v->entries[prev->log_seq], hash);
+	if (sodium_memcmp(hash, prev->log_hash, 32) != 0)
+		invalid(v, "the server rewrote the membership log (entry %lld differs from the "
+			"one verified before)", (long long)prev->log_seq);
+}
+
+/* The server's member list must be the verified log's. */
+static void
+check_members(struct e2e *e, struct chan_view *v)
+{
+	size_t i, listed = 0;
+	json_t *m;
+	json_array_foreach(v->members, i, m) {
+		json_t *user = json_object_get(m, "user");
+		uint8_t id[LSN_ID_BYTES];
+		char who[200];
+		e2e_remember_user(e, user);
+		if (!lsn_id_from_hex(user_view_str(user, "id"), id))
+			continue;
+		listed++;
+		const struct lsn_mlog_member *lm = chan_view_member(v, id);
+		e2e_person(e, id, who, sizeof who);
+		if (v->valid && lm == NULL)
+			invalid(v, "the server lists %s as a member, but the signed membership log "
+				"does not (added behind the log)", who);
+		else if (v->valid && lsn_chan_role_parse(user_view_str(m, "role")) != lm->role)
+			invalid(v, "the server gives %s another role than the signed log", who);
+	}
+	if (v->valid && listed != v->state->count)
+		invalid(v, "the server lists %zu members but the signed log has %zu", listed,
+			v->state->count);
+}
+
+static enum lsn_err
+fetch_members(struct e2e *e, struct chan_view *v, struct lsn_status *st)
+{
+	json_t *reply = NULL;
+	struct lsn_status mst = {0};
+	enum lsn_err err = e2e_read(e, "channel_members", json_pack("{s:o}", "channel",
+								     wire_id(v->channel)), &reply, &mst);
+	if (err == LSN_ERR_FORBIDDEN || err == LSN_ERR_NOT_FOUND)
+		return LSN_OK; /* a former member: nothing to compare */
+	if (err != LSN_OK) {
+		*st = mst;
+		return err;
+	}
+	v->members = json_incref(json_object_get(reply, "members"));
+	json_decref(reply);
+	check_members(e, v);
+	return LSN_OK;
+}
+
+/* Keys of the current members: their pins are checked on every use, so a
+ * changed identity key is noticed even by someone who only reads. */
+static enum lsn_err
+load_members(struct e2e *e, struct chan_view *v, struct lsn_status *st)
+{
+	uint8_t (*users)[LSN_ID_BYTES] = calloc(v->state->count + 1, LSN_ID_BYTES);
+	if (users == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < v->state->count; i++)
+		memcpy(users[i], v->state->members[i].user, LSN_ID_BYTES);
+	enum lsn_err err = peers_load(e, (const uint8_t (*)[LSN_ID_BYTES])users, v->state->count,
+				      false, st);
+	free(users);
+	return err;
+}
+
+static enum lsn_err
+save_position(struct e2e *e, struct chan_view *v, const struct store_channel *prev,
+	      struct lsn_status *st)
+{
+	struct store_channel c = *prev;
+	c.valid = v->valid;
+	snprintf(c.reason, sizeof c.reason, "%s", v->valid ? "" : v->reason);
+	if (v->valid) {
+		c.log_seq = (int64_t)v->n_entries - 1;
+		lsn_mlog_hash(&v->entries[v->n_entries - 1], c.log_hash);
+		c.has_log_hash = true;
+		snprintf(c.kind, sizeof c.kind, "%s", lsn_chan_kind_name(v->state->kind));
+		snprintf(c.history, sizeof c.history, "%s", lsn_history_name(v->state->history));
+	}
+	return store_channel_put(e->p, v->channel, &c, st);
+}
+
+enum lsn_err
+chan_view_load(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], struct chan_view *v,
+	       struct lsn_status *st)
+{
+	memset(v, 0, sizeof *v);
+	memcpy(v->channel, channel, LSN_ID_BYTES);
+	v->valid = true;
+	v->last_departure_seq = -1;
+	v->state = malloc(sizeof *v->state);
+	if (v->state == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	lsn_mlog_state_init(v->state);
+	struct store_channel prev;
+	enum lsn_err err = store_channel_get(e->p, channel, &prev, st);
+	if (err == LSN_OK)
+		err = fetch_entries(e, v, st);
+	if (err == LSN_OK && v->valid)
+		err = replay(e, v, st);
+	if (err == LSN_OK)
+		check_history(v, &prev);
+	if (err == LSN_OK)
+		err = fetch_members(e, v, st);
+	if (err == LSN_OK && v->valid)
+		err = load_members(e, v, st);
+	if (err == LSN_OK)
+		err = save_position(e, v, &prev, st);
+	v->me_member = v->valid && chan_view_member(v, e->p->user) != NULL;
+	return err;
+}
+
+/* ---- appending ---------------------------------------------------------------- */
+
+static void
+fill_entry(struct e2e *e, const struct chan_view *v, struct lsn_mlog_entry *en,
+	   enum lsn_mlog_action action, const uint8_t subject[LSN_ID_BYTES],
+	   enum lsn_chan_role role)
+{
+	memset(en, 0, sizeof *en);
+	memcpy(en->channel, v->channel, LSN_ID_BYTES);
+	en->seq = v->n_entries;
+	if (v->n_entries > 0)
+		lsn_mlog_hash(&v->entries[v->n_entries - 1], en->prev);
+	memcpy(en->actor, e->p->user, LSN_ID_BYTES);
+	memcpy(en->actor_device, e->p->device, LSN_ID_BYTES);
+	en->action = action;
+	memcpy(en->subject, subject, LSN_ID_BYTES);
+	en->role = role;
+	en->ts = lsn_clock_now_ms();
+	lsn_mlog_sign(en, e->p->keys->dk_sk);
+}
+
+/* The rules, before anything is sent: the reason in the user's terms. */
+static enum lsn_err
+check_locally(const struct chan_view *v, const struct lsn_mlog_entry *en, struct lsn_status *st)
+{
+	struct lsn_mlog_state *copy = malloc(sizeof *copy);
+	if (copy == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	memcpy(copy, v->state, sizeof *copy);
+	struct lsn_status ast;
+	enum lsn_err err = lsn_mlog_apply(copy, en, &ast);
+	free(copy);
+	if (err == LSN_ERR_FORBIDDEN)
+		return lsn_fail(st, err, "%s; nothing was changed", ast.msg);
+	return LSN_OK; /* a stale log is the server's to say (conflict, then retry) */
+}
+
+enum lsn_err
+chan_append(struct e2e *e, struct chan_view *v, enum lsn_mlog_action action,
+	    const uint8_t subject[LSN_ID_BYTES], enum lsn_chan_role role, int64_t *seq_out,
+	    struct lsn_status *st)
+{
+	enum lsn_err err = LSN_ERR_CONFLICT;
+	for (int attempt = 0; attempt < 2 && err == LSN_ERR_CONFLICT; attempt++) {
+		if (attempt > 0) { /* stale: fetch and verify again */
+			uint8_t channel[LSN_ID_BYTES];
+			memcpy(channel, v->channel, LSN_ID_BYTES);
+			chan_view_free(v);
+			if ((err = chan_view_load(e, channel, v, st)) != LSN_OK)
+				return err;
+			if (!v->valid)
+				return lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "channel is INVALID: %s",
+						v->reason);
+		}
+		struct lsn_mlog_entry en;
+		fill_entry(e, v, &en, action, subject, role);
+		if ((err = check_locally(v, &en, st)) != LSN_OK)
+			return err;
+		json_t *reply = NULL;
+		err = e2e_write(e, "channel_append", json_pack("{s:o}", "entry", lsn_mlog_to_json(&en)),
+				&reply, st);
+		if (err == LSN_OK)
+			*seq_out = (int64_t)en.seq;
+		json_decref(reply);
+	}
+	return err;
+}

@@ -1,0 +1,104 @@
+/* store_pins.c — trust on first use of other users' identity keys
+ * (CRYPTO.md §2): the first IK seen is pinned; a different one later is
+ * recorded as a change, which blocks key sharing until accepted. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "clock.h"
+#include "store.h"
+
+enum lsn_err
+store_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], struct store_pin *out,
+	      struct lsn_status *st)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *stmt = store_prepare(
+		p, st, "SELECT ik, verified, changed_ik, pinned_at, verified_at FROM pins "
+		       "WHERE user = ?", "i", user);
+	if (stmt == NULL)
+		return st->err;
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == 32) {
+		out->present = true;
+		memcpy(out->ik, sqlite3_column_blob(stmt, 0), 32);
+		out->verified = sqlite3_column_int(stmt, 1) != 0;
+		if (sqlite3_column_bytes(stmt, 2) == 32) {
+			out->changed = true;
+			memcpy(out->changed_ik, sqlite3_column_blob(stmt, 2), 32);
+		}
+		out->pinned_at = sqlite3_column_int64(stmt, 3);
+		out->verified_at = sqlite3_column_int64(stmt, 4);
+	}
+	sqlite3_finalize(stmt);
+	return LSN_OK;
+}
+
+static enum lsn_err
+pin_history_add(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32],
+		struct lsn_status *st)
+{
+	return store_exec(p, st, "INSERT OR IGNORE INTO pin_history (user, ik, accepted_at) "
+				 "VALUES (?,?,?)", "ikn", user, ik, lsn_clock_now_ms());
+}
+
+enum lsn_err
+store_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpps,
+		  const uint8_t ik[32], struct store_pin *out, struct lsn_status *st)
+{
+	enum lsn_err err = store_pin_get(p, user, out, st);
+	if (err != LSN_OK)
+		return err;
+	int64_t now = lsn_clock_now_ms();
+	if (!out->present) {
+		err = store_exec(p, st, "INSERT INTO pins (user, ik, rpps, pinned_at) VALUES "
+					"(?,?,?,?)", "iktn", user, ik, rpps, now);
+		if (err == LSN_OK)
+			err = pin_history_add(p, user, ik, st);
+		if (err == LSN_OK)
+			err = store_pin_get(p, user, out, st);
+		return err;
+	}
+	if (sodium_memcmp(out->ik, ik, 32) == 0) {
+		if (!out->changed)
+			return LSN_OK;
+		/* the server shows the pinned key again */
+		err = store_exec(p, st, "UPDATE pins SET changed_ik = NULL, changed_at = NULL "
+					"WHERE user = ?", "i", user);
+		out->changed = false;
+		return err;
+	}
+	if (out->changed && sodium_memcmp(out->changed_ik, ik, 32) == 0)
+		return LSN_OK;
+	err = store_exec(p, st, "UPDATE pins SET changed_ik = ?, changed_at = ? WHERE user = ?",
+			 "kni", ik, now, user);
+	out->changed = true;
+	memcpy(out->changed_ik, ik, 32);
+	return err;
+}
+
+bool
+store_pin_known(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32])
+{
+	struct lsn_status st;
+	sqlite3_stmt *stmt = store_prepare(
+		p, &st, "SELECT 1 FROM pin_history WHERE user = ? AND ik = ?", "ik", user, ik);
+	bool known = stmt && sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return known;
+}
+
+enum lsn_err
+store_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32],
+		 bool verified, struct lsn_status *st)
+{
+	int64_t now = lsn_clock_now_ms();
+	enum lsn_err err = store_exec(
+		p, st, "INSERT INTO pins (user, ik, verified, pinned_at, verified_at) "
+		       "VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 THEN ?4 END) "
+		       "ON CONFLICT (user) DO UPDATE SET ik = ?2, verified = ?3, changed_ik = NULL, "
+		       "changed_at = NULL, verified_at = CASE WHEN ?3 THEN ?4 END",
+		"iknn", user, ik, (int64_t)verified, now);
+	if (err == LSN_OK)
+		err = pin_history_add(p, user, ik, st);
+	return err;
+}

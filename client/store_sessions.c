@@ -1,0 +1,475 @@
+/* store_sessions.c — outbound and inbound group sessions, who got which
+ * session, what was withheld, seen messages and key shares (store.h).
+ * Chain keys and session signing keys are sealed; the row's identity is in
+ * the item name, and the index/first_index is sealed with the key so that a
+ * row cannot be moved or rewound in the file without detection. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "clock.h"
+#include "store.h"
+
+#define OUTBOUND_SEALED (64 + 32 + 4 + 8)
+#define INBOUND_SEALED  (32 + 4)
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static bool
+column_id(sqlite3_stmt *stmt, int col, uint8_t out[LSN_ID_BYTES])
+{
+	if (sqlite3_column_bytes(stmt, col) != LSN_ID_BYTES)
+		return false;
+	memcpy(out, sqlite3_column_blob(stmt, col), LSN_ID_BYTES);
+	return true;
+}
+
+static enum lsn_err
+damaged_row(struct lsn_status *st, const char *what)
+{
+	return lsn_fail(st, LSN_ERR_INTERNAL,
+			"a %s in the profile database does not open (damaged or altered); "
+			"restore the profile from a backup or enrol this device again", what);
+}
+
+/* ---- outbound ----------------------------------------------------------- */
+
+enum lsn_err
+store_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+		   struct store_outbound *out, bool *found, struct lsn_status *st)
+{
+	*found = false;
+	sqlite3_stmt *stmt = store_prepare(
+		p, st, "SELECT session_id, created_log_seq, sent, rotate, sealed, next_index "
+		       "FROM outbound WHERE channel = ?", "i", channel);
+	if (stmt == NULL)
+		return st->err;
+	enum lsn_err err = LSN_OK;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		char name[SEAL_NAME_BUF];
+		uint8_t plain[OUTBOUND_SEALED];
+		size_t len = 0;
+		store_name_outbound(channel, name);
+		memset(out, 0, sizeof *out);
+		if (!store_unseal(p, name, sqlite3_column_blob(stmt, 4),
+				  (size_t)sqlite3_column_bytes(stmt, 4), plain, sizeof plain, &len) ||
+		    len != OUTBOUND_SEALED || sqlite3_column_bytes(stmt, 0) != 32) {
+			err = damaged_row(st, "sending session");
+		} else {
+			memcpy(out->gs.channel, channel, LSN_ID_BYTES);
+			memcpy(out->gs.sign_sk, plain, 64);
+			crypto_sign_ed25519_sk_to_pk(out->gs.sign_pk, out->gs.sign_sk);
+			memcpy(out->gs.chain_key, plain + 64, 32);
+			out->gs.index = get_u32(plain + 96);
+			out->gs.created_at = (int64_t)get_u64(plain + 100);
+			out->created_log_seq = sqlite3_column_int64(stmt, 1);
+			out->sent = sqlite3_column_int64(stmt, 2);
+			const char *rotate = (const char *)sqlite3_column_text(stmt, 3);
+			snprintf(out->rotate, sizeof out->rotate, "%s", rotate ? rotate : "");
+			if (sodium_memcmp(out->gs.sign_pk, sqlite3_column_blob(stmt, 0), 32) != 0 ||
+			    sqlite3_column_int64(stmt, 5) != out->gs.index)
+				err = damaged_row(st, "sending session");
+			else
+				*found = true;
+		}
+		sodium_memzero(plain, sizeof plain);
+	}
+	sqlite3_finalize(stmt);
+	if (err != LSN_OK)
+		lsn_gs_outbound_wipe(&out->gs);
+	return err;
+}
+
+enum lsn_err
+store_outbound_put(struct profile *p, const struct store_outbound *o, struct lsn_status *st)
+{
+	uint8_t plain[OUTBOUND_SEALED];
+	char name[SEAL_NAME_BUF];
+	uint8_t *blob = NULL;
+	size_t blob_len = 0;
+	memcpy(plain, o->gs.sign_sk, 64);
+	memcpy(plain + 64, o->gs.chain_key, 32);
+	put_u32(plain + 96, o->gs.index);
+	put_u64(plain + 100, (uint64_t)o->gs.created_at);
+	store_name_outbound(o->gs.channel, name);
+	bool sealed = store_seal(p, name, plain, sizeof plain, &blob, &blob_len);
+	sodium_memzero(plain, sizeof plain);
+	if (!sealed)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal the sending session");
+	enum lsn_err err = store_exec(
+		p, st, "INSERT OR REPLACE INTO outbound (channel, session_id, created_at, "
+		       "created_log_seq, sent, next_index, rotate, sealed) VALUES (?,?,?,?,?,?,?,?)",
+		"iknnnntb", o->gs.channel, o->gs.sign_pk, o->gs.created_at, o->created_log_seq,
+		o->sent, (int64_t)o->gs.index, o->rotate[0] ? o->rotate : NULL, blob, blob_len);
+	free(blob);
+	return err;
+}
+
+enum lsn_err
+store_outbound_mark_rotate(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+			   const char *reason, struct lsn_status *st)
+{
+	return store_exec(p, st, "UPDATE outbound SET rotate = ? WHERE channel = ? AND "
+				 "rotate IS NULL", "ti", reason, channel);
+}
+
+enum lsn_err
+store_outbound_channels(struct profile *p, uint8_t (*channels)[LSN_ID_BYTES], size_t max,
+			size_t *n, struct lsn_status *st)
+{
+	*n = 0;
+	sqlite3_stmt *stmt = store_prepare(p, st, "SELECT channel FROM outbound", "");
+	if (stmt == NULL)
+		return st->err;
+	while (*n < max && sqlite3_step(stmt) == SQLITE_ROW)
+		if (column_id(stmt, 0, channels[*n]))
+			(*n)++;
+	sqlite3_finalize(stmt);
+	return LSN_OK;
+}
+
+/* ---- shared_with ---------------------------------------------------------- */
+
+int64_t
+store_shared_state(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+		   const uint8_t device[LSN_ID_BYTES])
+{
+	struct lsn_status st;
+	sqlite3_stmt *stmt = store_prepare(
+		p, &st, "SELECT idx FROM shared_with WHERE session_id = ? AND device = ?", "ki", sid,
+		device);
+	int64_t state = STORE_SHARED_NONE;
+	if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+		state = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return state;
+}
+
+enum lsn_err
+store_shared_add(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+		 const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
+		 int64_t state, struct lsn_status *st)
+{
+	return store_exec(p, st, "INSERT OR REPLACE INTO shared_with (session_id, device, user, "
+				 "idx, shared_at) VALUES (?,?,?,?,?)", "kiinn", sid, device, user,
+			  state, lsn_clock_now_ms());
+}
+
+int64_t
+store_shared_min_index(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+		       const uint8_t user[LSN_ID_BYTES])
+{
+	struct lsn_status st;
+	sqlite3_stmt *stmt = store_prepare(
+		p, &st, "SELECT min(idx) FROM shared_with WHERE session_id = ? AND user = ? AND idx >= 0", "ki",
+		sid, user);
+	int64_t index = -1;
+	if (stmt && sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_type(stmt, 0) == SQLITE_INTEGER)
+		index = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return index;
+}
+
+enum lsn_err
+store_shared_devices(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+		     uint8_t (*devices)[LSN_ID_BYTES], uint8_t (*users)[LSN_ID_BYTES], size_t max,
+		     size_t *n, struct lsn_status *st)
+{
+	*n = 0;
+	sqlite3_stmt *stmt = store_prepare(
+		p, st, "SELECT device, user FROM shared_with WHERE session_id = ? AND idx >= 0", "k", sid);
+	if (stmt == NULL)
+		return st->err;
+	while (*n < max && sqlite3_step(stmt) == SQLITE_ROW)
+		if (column_id(stmt, 0, devices[*n]) && column_id(stmt, 1, users[*n]))
+			(*n)++;
+	sqlite3_finalize(stmt);
+	return LSN_OK;
+}
+
+/* ---- inbound ------------------------------------------------------------ */
+
+#define INBOUND_COLUMNS \
+	"session_id, channel, sender_user, sender_device, first_index, forwarded_by, " \
+	"via_device, history, received_at, backed_up, sealed, direct_index"
+
+/* One row of INBOUND_COLUMNS into out; false if it does not open. */
+static bool
+inbound_row(struct profile *p, sqlite3_stmt *stmt, struct store_inbound *out)
+{
+	char name[SEAL_NAME_BUF];
+	uint8_t plain[INBOUND_SEALED];
+	size_t len = 0;
+	memset(out, 0, sizeof *out);
+	if (sqlite3_column_bytes(stmt, 0) != STORE_SID_BYTES)
+		return false;
+	memcpy(out->gs.session_id, sqlite3_column_blob(stmt, 0), STORE_SID_BYTES);
+	store_name_inbound(out->gs.session_id, name);
+	bool ok = column_id(stmt, 1, out->gs.channel) && column_id(stmt, 2, out->sender_user) &&
+		  column_id(stmt, 3, out->gs.sender_device) &&
+		  store_unseal(p, name, sqlite3_column_blob(stmt, 10),
+			       (size_t)sqlite3_column_bytes(stmt, 10), plain, sizeof plain, &len) &&
+		  len == INBOUND_SEALED &&
+		  get_u32(plain + 32) == (uint32_t)sqlite3_column_int64(stmt, 4);
+	if (ok) {
+		memcpy(out->gs.chain_key, plain, 32);
+		out->gs.first_index = get_u32(plain + 32);
+		out->forwarded = column_id(stmt, 5, out->forwarded_by);
+		column_id(stmt, 6, out->via_device);
+		out->history = sqlite3_column_int(stmt, 7) != 0;
+		out->received_at = sqlite3_column_int64(stmt, 8);
+		out->backed_up = sqlite3_column_int(stmt, 9) != 0;
+		out->direct_index = sqlite3_column_int64(stmt, 11);
+	}
+	sodium_memzero(plain, sizeof plain);
+	return ok;
+}
+
+enum lsn_err
+store_inbound_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+		  struct store_inbound *out, bool *found, struct lsn_status *st)
+{
+	*found = false;
+	sqlite3_stmt *stmt = store_prepare(
+		p, st, "SELECT " INBOUND_COLUMNS " FROM inbound WHERE session_id = ?", "k", sid);
+	if (stmt == NULL)
+		return st->err;
+	enum lsn_err err = LSN_OK;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		if (inbound_row(p, stmt, out))
+			*found = true;
+		else
+			err = damaged_row(st, "received session key");
+	}
+	sqlite3_finalize(stmt);
+	if (!*found)
+		sodium_memzero(out, sizeof *out);
+	return err;
+}
+
+enum lsn_err
+store_inbound_put(struct profile *p, const struct store_inbound *in, struct lsn_status *st)
+{
+	uint8_t plain[INBOUND_SEALED];
+	char name[SEAL_NAME_BUF];
+	uint8_t *blob = NULL;
+	size_t blob_len = 0;
+	memcpy(plain, in->gs.chain_key, 32);
+	put_u32(plain + 32, in->gs.first_index);
+	store_name_inbound(in->gs.session_id, name);
+	bool sealed = store_seal(p, name, plain, sizeof plain, &blob, &blob_len);
+	sodium_memzero(plain, sizeof plain);
+	if (!sealed)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal a received session key");
+	enum lsn_err err = store_exec(
+		p, st, "INSERT OR REPLACE INTO inbound (" INBOUND_COLUMNS ") VALUES "
+		       "(?,?,?,?,?,?,?,?,?,?,?,?)", "kiiinbbnnnbn",
+		in->gs.session_id, in->gs.channel, in->sender_user, in->gs.sender_device,
+		(int64_t)in->gs.first_index, in->forwarded ? in->forwarded_by : NULL,
+		(size_t)LSN_ID_BYTES, in->via_device, (size_t)LSN_ID_BYTES,
+		(int64_t)in->history, in->received_at, (int64_t)in->backed_up, blob, blob_len,
+		in->direct_index);
+	free(blob);
+	return err;
+}
+
+enum lsn_err
+store_inbound_merge(struct profile *p, struct store_inbound *k, bool *kept, bool *conflict,
+		    struct lsn_status *st)
+{
+	struct store_inbound old;
+	bool found = false;
+	*kept = *conflict = false;
+	enum lsn_err err = store_inbound_get(p, k->gs.session_id, &old, &found, st);
+	if (err != LSN_OK)
+		return err;
+	if (!found) {
+		*kept = true;
+		return store_inbound_put(p, k, st);
+	}
+	bool same = memcmp(old.gs.channel, k->gs.channel, LSN_ID_BYTES) == 0 &&
+		    memcmp(old.gs.sender_device, k->gs.sender_device, LSN_ID_BYTES) == 0 &&
+		    memcmp(old.sender_user, k->sender_user, LSN_ID_BYTES) == 0;
+	int64_t direct = old.direct_index;
+	if (k->direct_index >= 0 && (direct < 0 || k->direct_index < direct))
+		direct = k->direct_index;
+	if (!same || !lsn_gs_inbound_consistent(&old.gs, &k->gs)) {
+		*conflict = true;
+	} else if (k->gs.first_index < old.gs.first_index) {
+		k->direct_index = direct;
+		k->backed_up = false;
+		*kept = true;
+		err = store_inbound_put(p, k, st);
+	} else if (direct != old.direct_index) {
+		old.direct_index = direct; /* the sender itself confirmed the chain */
+		err = store_inbound_put(p, &old, st);
+	}
+	sodium_memzero(&old, sizeof old);
+	return err;
+}
+
+enum lsn_err
+store_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+		   bool (*fn)(void *arg, const struct store_inbound *in), void *arg,
+		   struct lsn_status *st)
+{
+	sqlite3_stmt *stmt = store_prepare(
+		p, st, "SELECT " INBOUND_COLUMNS " FROM inbound WHERE channel = ? "
+		       "ORDER BY received_at", "i", channel);
+	if (stmt == NULL)
+		return st->err;
+	struct store_inbound in;
+	bool go = true;
+	while (go && sqlite3_step(stmt) == SQLITE_ROW)
+		if (inbound_row(p, stmt, &in))
+			go = fn(arg, &in);
+	sodium_memzero(&in, sizeof in);
+	sqlite3_finalize(stmt);
+	return LSN_OK;
+}
+
+enum lsn_err
+store_inbound_mark_backed_up(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+			     struct lsn_status *st)
+{
+	return store_exec(p, st, "UPDATE inbound SET backed_up = 1 WHERE session_id = ?", "k",
+			  sid);
+}
+
+enum lsn_err
+store_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[STORE_SID_BYTES], size_t max,
+			    size_t *n, struct lsn_status *st)
+{
+	*n = 0;
+	sqlite3_stmt *stmt = store_prepare(p, st, "SELECT session_id FROM inbound WHERE "
+						  "backed_up = 0 LIMIT ?", "n", (int64_t)max);
+	if (stmt == NULL)
+		return st->err;
+	while (*n < max && sqlite3_step(stmt) == SQLITE_ROW)
+		if (sqlite3_column_bytes(stmt, 0) == STORE_SID_BYTES)
+			memcpy(sids[(*n)++], sqlite3_column_blob(stmt, 0), STORE_SID_BYTES);
+	sqlite3_finalize(stmt);
+	return LSN_OK;
+}
+
+/* ---- withheld --------------------------------------------------------------- */
+
+enum lsn_err
+store_withheld_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+		   const uint8_t channel[LSN_ID_BYTES], const uint8_t sender_user[LSN_ID_BYTES],
+		   const char *reason, struct lsn_status *st)
+{
+	return store_exec(p, st, "INSERT OR REPLACE INTO withheld (session_id, channel, "
+				 "sender_user, reason, at) VALUES (?,?,?,?,?)", "kiitn", sid, channel,
+			  sender_user, reason, lsn_clock_now_ms());
+}
+
+bool
+store_withheld_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES], char *reason,
+		   size_t len)
+{
+	struct lsn_status st;
+	sqlite3_stmt *stmt = store_prepare(p, &st, "SELECT reason FROM withheld WHERE "
+						   "session_id = ?", "k", sid);
+	bool found = stmt && sqlite3_step(stmt) == SQLITE_ROW;
+	if (found)
+		snprintf(reason, len, "%s", (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return found;
+}
+
+/* ---- seen ------------------------------------------------------------------- */
+
+enum lsn_err
+store_seen_msg(struct profile *p, const uint8_t sid[STORE_SID_BYTES], uint32_t index,
+	       const uint8_t hash[32], const uint8_t channel[LSN_ID_BYTES], int64_t seq,
+	       enum store_seen *out, int64_t *first_seq, struct lsn_status *st)
+{
+	*out = STORE_SEEN_NEW;
+	*first_seq = seq;
+	sqlite3_stmt *stmt = store_prepare(
+		p, st, "SELECT env_hash, seq FROM seen_msg WHERE session_id = ? AND idx = ?", "kn",
+		sid, (int64_t)index);
+	if (stmt == NULL)
+		return st->err;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		bool same = sqlite3_column_bytes(stmt, 0) == 32 &&
+			    sodium_memcmp(sqlite3_column_blob(stmt, 0), hash, 32) == 0;
+		*out = same ? STORE_SEEN_DUPLICATE : STORE_SEEN_ALARM;
+		*first_seq = sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	if (*out != STORE_SEEN_NEW)
+		return LSN_OK;
+	return store_exec(p, st, "INSERT INTO seen_msg (session_id, idx, env_hash, channel, seq) "
+				 "VALUES (?,?,?,?,?)", "knkin", sid, (int64_t)index, hash, channel,
+			  seq);
+}
+
+enum lsn_err
+store_seen_share(struct profile *p, const uint8_t share_id[16], bool *seen,
+		 struct lsn_status *st)
+{
+	sqlite3_stmt *stmt = store_prepare(p, st, "SELECT 1 FROM seen_share WHERE share_id = ?",
+					   "i", share_id);
+	if (stmt == NULL)
+		return st->err;
+	*seen = sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	if (*seen)
+		return LSN_OK;
+	return store_exec(p, st, "INSERT INTO seen_share (share_id, seen_at) VALUES (?, ?)", "in",
+			  share_id, lsn_clock_now_ms());
+}
+
+/* ---- key requests ------------------------------------------------------------ */
+
+int64_t
+store_key_request_at(struct profile *p, const uint8_t sid[STORE_SID_BYTES])
+{
+	struct lsn_status st;
+	sqlite3_stmt *stmt = store_prepare(
+		p, &st, "SELECT requested_at FROM key_requests WHERE session_id = ?", "k", sid);
+	int64_t at = 0;
+	if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+		at = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return at;
+}
+
+enum lsn_err
+store_key_request_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+		      const uint8_t channel[LSN_ID_BYTES], int64_t at, struct lsn_status *st)
+{
+	return store_exec(p, st, "INSERT OR REPLACE INTO key_requests (session_id, channel, "
+				 "requested_at) VALUES (?,?,?)", "kin", sid, channel, at);
+}
