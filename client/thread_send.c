@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -102,6 +103,11 @@ seal_next(struct e2e *e, struct store_outbound *o, const char *plain, int64_t ts
 		err = store_commit(e->p, st); /* CRYPTO §4: before the envelope leaves */
 	else
 		store_rollback(e->p);
+	/* Fault injection for the crash test (tests/integration/test_e2e_replay.py):
+	 * die like SIGKILL between the committed ratchet step and the send. */
+	const char *crash = getenv("LIAISON_TEST_CRASH");
+	if (err == LSN_OK && crash && strcmp(crash, "after_ratchet") == 0)
+		_exit(137);
 	if (err == LSN_OK && lsn_gs_seal(&o->gs, *index, mk, e->p->device, (uint64_t)ts,
 					 (const uint8_t *)plain, strlen(plain), env, env_len) != 0)
 		err = lsn_fail(st, LSN_ERR_TOO_LARGE, "the message is too large to send (at most "
