@@ -30,6 +30,7 @@ static const struct op_entry ops[] = {
 	{"device_revoke", handle_device_revoke, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"directory_search", handle_directory_search, OP_LOGIN},
 	{"keys", handle_keys, OP_LOGIN},
+	{"ak_publish", handle_ak_publish, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"channel_create", handle_channel_create, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"channel_append", handle_channel_append, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"channel_log", handle_channel_log, OP_LOGIN},

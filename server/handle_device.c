@@ -125,3 +125,39 @@ handle_keys(struct handler_ctx *hc, json_t *req, json_t *reply)
 	}
 	return LSN_OK;
 }
+
+/* A device publishes a new agreement key, certified by its DK (CRYPTO.md §1:
+ * AK rotates every 7 days). Co-members refresh their copy of the keys. */
+enum lsn_err
+handle_ak_publish(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_device dev, next;
+	int64_t ts = 0;
+	enum lsn_err err = store_device_get(hc->srv->store, hc->sess->device, &dev);
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "device");
+	next = dev;
+	if ((err = wire_get_id(req, "ak_id", true, next.ak_id, NULL, &hc->st)) ||
+	    (err = wire_get_b64(req, "ak", true, next.ak, sizeof next.ak, &hc->st)) ||
+	    (err = wire_get_int(req, "ak_ts", true, 0, WIRE_ID_MAX, &ts, &hc->st)) ||
+	    (err = wire_get_b64(req, "ak_sig", true, next.ak_sig, sizeof next.ak_sig, &hc->st)))
+		return err;
+	next.ak_ts = ts;
+	if (ts <= dev.ak_ts)
+		return lsn_fail(&hc->st, LSN_ERR_CONFLICT,
+				"field \"ak_ts\": a new agreement key must be newer than the current one");
+	uint8_t msg[LSN_SIGNED_MAX];
+	size_t len = lsn_signed_ak_cert(msg, dev.id, next.ak_id, next.ak, (uint64_t)ts);
+	if (!lsn_sig_verify(next.ak_sig, msg, len, dev.dk))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_SIGNATURE,
+				"ak_sig: this device's key did not sign that agreement key");
+	next.created_at = hc->now;
+	if ((err = store_device_add_ak(hc->srv->store, &next)) != LSN_OK)
+		return err == LSN_ERR_CONFLICT
+			       ? lsn_fail(&hc->st, err, "this agreement key id is already used; draw a new one")
+			       : handler_store_fail(hc, err, "agreement key");
+	json_object_set_new(reply, "device", wire_id(dev.id));
+	json_object_set_new(reply, "ak_id", wire_id(next.ak_id));
+	return fanout_comembers(hc, hc->sess->user, "device_list",
+				json_pack("{s:o}", "user", wire_id(hc->sess->user)));
+}

@@ -31,6 +31,7 @@ enum lsn_err handle_enrol(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_devices(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_device_revoke(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_keys(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_ak_publish(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_channel.c */
 enum lsn_err handle_channel_create(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_channel_append(struct handler_ctx *hc, json_t *req, json_t *reply);

@@ -135,6 +135,9 @@ enum lsn_err store_user_search(struct store *s, const struct store_user_query *q
 /* ---- devices ---- */
 /* Creates the device and its first agreement key. */
 enum lsn_err store_device_create(struct store *s, const struct store_device *dev);
+/* A further agreement key (rotation): dev->id, ak_id, ak, ak_ts, ak_sig,
+ * created_at. The newest ak_ts is the device's current key. */
+enum lsn_err store_device_add_ak(struct store *s, const struct store_device *dev);
 enum lsn_err store_device_get(struct store *s, const uint8_t id[LSN_ID_BYTES],
 			      struct store_device *out);
 enum lsn_err store_device_list(struct store *s, const uint8_t user_id[LSN_ID_BYTES],

@@ -636,7 +636,13 @@ store_device_create(struct store *s, const struct store_device *dev)
 	enum lsn_err err = store_exec(s, st, "insert device", false);
 	if (err != LSN_OK)
 		return err;
-	st = stmt(s, ST_AK_INSERT);
+	return store_device_add_ak(s, dev);
+}
+
+enum lsn_err
+store_device_add_ak(struct store *s, const struct store_device *dev)
+{
+	sqlite3_stmt *st = stmt(s, ST_AK_INSERT);
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
 	store_bind_blob(st, 1, dev->id, sizeof dev->id);

@@ -16,6 +16,7 @@
 #include "mlog.h"
 #include "msg_header.h"
 #include "server_fixture.h"
+#include "sigs.h"
 #include "wire.h"
 
 struct world {
@@ -354,6 +355,45 @@ test_keys(void **state)
 				       NULL), c, sizeof c), "not_found");
 }
 
+static json_t *
+ak_body(struct actor *who, const uint8_t *signer_sk, int64_t ts, uint8_t ak_id[16], uint8_t ak[32])
+{
+	uint8_t msg[LSN_SIGNED_MAX], sig[64], sk[32];
+	randombytes_buf(ak_id, 16);
+	crypto_kx_keypair(ak, sk);
+	size_t len = lsn_signed_ak_cert(msg, who->k.device, ak_id, ak, (uint64_t)ts);
+	crypto_sign_detached(sig, NULL, msg, len, signer_sk);
+	return idem(json_pack("{s:o, s:o, s:I, s:o}", "ak_id", wire_id(ak_id), "ak", wire_b64(ak, 32),
+			      "ak_ts", (json_int_t)ts, "ak_sig", wire_b64(sig, 64)));
+}
+
+static void
+test_agreement_key_rotation(void **state)
+{
+	struct world *w = *state;
+	char c[32];
+	uint8_t ak_id[16], ak[32];
+	int64_t now = lsn_clock_now_ms();
+	/* signed by the identity key instead of the device key */
+	assert_string_equal(code_of(w_as(w, &w->a, "ak_publish", ak_body(&w->a, w->a.k.ik_sk, now, ak_id, ak),
+				       NULL), c, sizeof c), "bad_signature");
+	/* not newer than the current key */
+	assert_string_equal(code_of(w_as(w, &w->a, "ak_publish", ak_body(&w->a, w->a.k.dk_sk, 5, ak_id, ak),
+				       NULL), c, sizeof c), "conflict");
+	struct effects fx;
+	effects_init(&fx);
+	assert_true(ok(w_as(w, &w->a, "ak_publish", ak_body(&w->a, w->a.k.dk_sk, now, ak_id, ak), &fx)));
+	assert_int_equal(count_events(&fx, "device_list", EFFECT_EVENT_USER, w->a.k.user), 1);
+	effects_free(&fx);
+	json_t *r = w_as(w, &w->b, "keys", json_pack("{s:[o]}", "users", wire_id(w->a.k.user)), NULL);
+	json_t *dev = json_array_get(json_object_get(json_array_get(json_object_get(r, "users"), 0),
+						     "devices"), 0);
+	char hex[33];
+	lsn_id_to_hex(ak_id, hex);
+	assert_string_equal(json_string_value(json_object_get(dev, "ak_id")), hex);
+	json_decref(r);
+}
+
 int
 main(void)
 {
@@ -366,6 +406,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attachments, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_backup_keeps_lowest_index, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_keys, world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_agreement_key_rotation, world_setup, world_teardown),
 	};
 	return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
 }
