@@ -1,13 +1,13 @@
 /* test_sigs.c — the signed byte strings (shared/sigs.c): exact layouts built
  * independently from the spec, Ed25519 test vectors made with OpenSSL, domain
- * separation, bounds. docs/CRYPTO-VECTORS.md lists the same vectors. */
+ * separation, bounds. docs/CRYPTO.md ("Test vectors") lists the same vectors. */
 #include "testutil.h"
 
 #include <sodium.h>
 
 #include "sigs.h"
 
-/* ---- fixed inputs of the vectors (docs/CRYPTO-VECTORS.md) --------------------
+/* ---- fixed inputs of the vectors (docs/CRYPTO.md, "Test vectors") --------------------
  * seed      = 00 01 02 ... 1f                (Ed25519 seed of the signing key)
  * user      = a0 a1 ... af                   device = b0 b1 ... bf
  * ak_id     = c0 c1 ... cf                   dk_pk  = 40 41 ... 5f (32 bytes)
