@@ -68,6 +68,7 @@ static const struct op_entry ops[] = {
 	{"notifications", handle_notifications, OP_LOGIN},
 	{"notifications_seen", handle_notifications_seen, OP_LOGIN | OP_WRITE},
 	{"report", handle_report, OP_LOGIN},
+	{"conciliation_counts", handle_conciliation_counts, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"clock_advance", handle_clock_advance, OP_LOGIN | OP_WRITE},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])

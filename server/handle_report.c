@@ -1,4 +1,4 @@
-/* handle_report.c — the CPTS indicators of PATHWAYS.md (1–5, 7, 8) over a
+/* handle_report.c — the CPTS indicators of PATHWAYS.md (1–8) over a
  * period, computed from server metadata alone, each with its numerator and
  * denominator (docs/PATHWAYS.md, "Indicators", defines every one). */
 #include <stdlib.h>
@@ -189,6 +189,72 @@ report_discharge(struct handler_ctx *hc, int64_t from, int64_t to, json_t *rows)
 	return LSN_OK;
 }
 
+
+/* ---- medication reconciliation (indicator 6) --------------------------- */
+
+struct concil {
+	int64_t compared, done_by_j7, unintentional, discrepancies, resolved;
+	struct samples times;
+	uint8_t last_case[LSN_ID_BYTES];
+	bool have_last, last_counted;
+};
+
+static void
+count_concil(const struct store_conciliation *k, void *arg)
+{
+	struct concil *a = arg;
+	bool new_case = !a->have_last || memcmp(a->last_case, k->case_id, LSN_ID_BYTES) != 0;
+	if (new_case) {
+		memcpy(a->last_case, k->case_id, LSN_ID_BYTES);
+		a->have_last = true;
+		a->last_counted = false;
+	}
+	if (!k->compared_at)
+		return;
+	a->compared++;
+	a->unintentional += k->unintentional;
+	a->discrepancies += k->discrepancies;
+	a->resolved += k->resolved;
+	/* a case counts once, whichever of its episodes was compared by J7 */
+	if (!a->last_counted && k->compared_at <= k->j0 + 8 * PATHWAY_DAY_MS - 1) {
+		a->done_by_j7++;
+		a->last_counted = true;
+	}
+	json_t *times = k->resolution_ms ? json_loads(k->resolution_ms, 0, NULL) : NULL;
+	size_t i;
+	json_t *v;
+	json_array_foreach(times, i, v)
+		sample_add(&a->times, json_integer_value(v));
+	json_decref(times);
+}
+
+static enum lsn_err
+report_conciliation(struct handler_ctx *hc, int64_t from, int64_t to, json_t *rows)
+{
+	static const char pathways[] = "hospital_discharge,heart_failure";
+	struct concil a = {0};
+	int64_t cases = 0;
+	enum lsn_err err = store_report_case_count(hc->srv->store, pathways, from, to, &cases);
+	if (err == LSN_OK)
+		err = store_report_conciliations(hc->srv->store, pathways, from, to, count_concil, &a);
+	if (err != LSN_OK) {
+		free(a.times.v);
+		return err;
+	}
+	json_array_append_new(rows, ratio("6a", "Conciliations réalisées à J7 (sorties)", a.done_by_j7,
+					  cases));
+	json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:I, s:o, s:s}", "id", "6b", "label",
+		"Divergences non intentionnelles par conciliation", "numerator", (json_int_t)a.unintentional,
+		"denominator", (json_int_t)a.compared,
+		"value", a.compared ? json_real((double)a.unintentional / (double)a.compared) : json_null(),
+		"unit", "/conciliation"));
+	json_array_append_new(rows, ratio("6c", "Part des divergences résolues", a.resolved,
+					  a.discrepancies));
+	json_array_append_new(rows, median_row("6d", "Délai médian de résolution d'une divergence",
+					       &a.times, HOUR_MS, "h"));
+	return LSN_OK;
+}
+
 static enum lsn_err
 report_anxiety(struct handler_ctx *hc, int64_t from, int64_t to, json_t *rows)
 {
@@ -256,6 +322,7 @@ handle_report(struct handler_ctx *hc, json_t *req, json_t *reply)
 	json_object_set_new(reply, "to", json_string(to_text));
 	json_object_set_new(reply, "indicators", rows);
 	if ((err = report_discharge(hc, from, to, rows)) != LSN_OK ||
+	    (err = report_conciliation(hc, from, to, rows)) != LSN_OK ||
 	    (err = report_anxiety(hc, from, to, rows)) != LSN_OK ||
 	    (err = report_activity(hc, from, to, rows)) != LSN_OK)
 		return handler_store_fail(hc, err, "report");

@@ -76,6 +76,8 @@ enum lsn_err handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_notifications(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_notifications_seen(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_clock_advance(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_conciliation.c */
+enum lsn_err handle_conciliation_counts(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_report.c */
 enum lsn_err handle_report(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_directory.c */

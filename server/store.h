@@ -452,4 +452,28 @@ enum lsn_err store_report_professionals(struct store *s, int64_t from, int64_t t
 /* Pending steps of open cases due before `before`. */
 enum lsn_err store_report_overdue(struct store *s, int64_t before, int64_t *count);
 
+/* ---- medication reconciliation counts (store_report.c) ---- */
+struct store_conciliation {
+	uint8_t case_id[LSN_ID_BYTES];
+	uint8_t episode[LSN_ID_BYTES];
+	char transition[32];
+	char status[24];
+	int64_t source_types, lines_bmo, lines_order, discrepancies, unintentional, resolved;
+	const char *by_type;           /* JSON text */
+	const char *by_intent;         /* JSON text */
+	const char *resolution_ms;     /* JSON array text */
+	int64_t started_at, compared_at, closed_at;   /* 0 = not yet */
+	uint8_t reported_by[LSN_ID_BYTES];
+	int64_t j0;                    /* filled by the report query */
+};
+/* Insert or replace the counts of one episode. */
+enum lsn_err store_conciliation_put(struct store *s, const struct store_conciliation *c, int64_t now);
+typedef void (*store_conciliation_cb)(const struct store_conciliation *c, void *arg);
+/* Episodes of cases of the given pathways (comma list) whose J0 is in the period. */
+enum lsn_err store_report_conciliations(struct store *s, const char *pathways, int64_t from,
+					int64_t to, store_conciliation_cb cb, void *arg);
+/* Cases of the given pathways whose J0 is in the period. */
+enum lsn_err store_report_case_count(struct store *s, const char *pathways, int64_t from, int64_t to,
+				     int64_t *count);
+
 #endif

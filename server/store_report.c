@@ -6,7 +6,7 @@
 enum {
 	SLOT_BASE = 256,
 	ST_REP_STEP = SLOT_BASE, ST_REP_DUE, ST_REP_PAIR, ST_REP_NOTICES, ST_REP_OPENED, ST_REP_PROS,
-	ST_REP_OVERDUE,
+	ST_REP_OVERDUE, ST_CONC_PUT, ST_REP_CONC, ST_REP_CASES,
 };
 
 /* "a,b" contains x: instr(',' || list || ',', ',' || x || ',') > 0 */
@@ -152,4 +152,90 @@ store_report_overdue(struct store *s, int64_t before, int64_t *count)
 		*count = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? LSN_OK : store_db_error(s, "report overdue");
+}
+
+enum lsn_err
+store_conciliation_put(struct store *s, const struct store_conciliation *c, int64_t now)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_CONC_PUT,
+		"INSERT OR REPLACE INTO conciliation_counts(case_id, episode, transition, status, "
+		"source_types, lines_bmo, lines_order, discrepancies, by_type, by_intent, unintentional, "
+		"resolved, resolution_ms, started_at, compared_at, closed_at, reported_by, updated_at) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (st == NULL)
+		return LSN_ERR_STORAGE;
+	store_bind_blob(st, 1, c->case_id, LSN_ID_BYTES);
+	store_bind_blob(st, 2, c->episode, LSN_ID_BYTES);
+	sqlite3_bind_text(st, 3, c->transition, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, c->status, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, c->source_types);
+	sqlite3_bind_int64(st, 6, c->lines_bmo);
+	sqlite3_bind_int64(st, 7, c->lines_order);
+	sqlite3_bind_int64(st, 8, c->discrepancies);
+	sqlite3_bind_text(st, 9, c->by_type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, c->by_intent, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 11, c->unintentional);
+	sqlite3_bind_int64(st, 12, c->resolved);
+	sqlite3_bind_text(st, 13, c->resolution_ms, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 14, c->started_at);
+	if (c->compared_at)
+		sqlite3_bind_int64(st, 15, c->compared_at);
+	if (c->closed_at)
+		sqlite3_bind_int64(st, 16, c->closed_at);
+	store_bind_blob(st, 17, c->reported_by, LSN_ID_BYTES);
+	sqlite3_bind_int64(st, 18, now);
+	return store_exec(s, st, "store reconciliation counts", false);
+}
+
+enum lsn_err
+store_report_conciliations(struct store *s, const char *pathways, int64_t from, int64_t to,
+			   store_conciliation_cb cb, void *arg)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REP_CONC,
+		"SELECT k.case_id, k.episode, k.status, k.discrepancies, k.unintentional, k.resolved, "
+		"k.resolution_ms, k.compared_at, c.j0 FROM conciliation_counts k "
+		"JOIN cases c ON c.id = k.case_id "
+		"WHERE " IN_LIST("?1", "c.pathway") " AND c.j0 >= ?2 AND c.j0 < ?3 "
+		"ORDER BY c.j0, k.case_id, k.compared_at");
+	if (st == NULL)
+		return LSN_ERR_STORAGE;
+	sqlite3_bind_text(st, 1, pathways, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_conciliation k;
+		memset(&k, 0, sizeof k);
+		store_col_blob(st, 0, k.case_id, sizeof k.case_id);
+		store_col_blob(st, 1, k.episode, sizeof k.episode);
+		store_col_text(st, 2, k.status, sizeof k.status);
+		k.discrepancies = sqlite3_column_int64(st, 3);
+		k.unintentional = sqlite3_column_int64(st, 4);
+		k.resolved = sqlite3_column_int64(st, 5);
+		k.resolution_ms = (const char *)sqlite3_column_text(st, 6);
+		k.compared_at = sqlite3_column_int64(st, 7);
+		k.j0 = sqlite3_column_int64(st, 8);
+		cb(&k, arg);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "report reconciliations");
+}
+
+enum lsn_err
+store_report_case_count(struct store *s, const char *pathways, int64_t from, int64_t to,
+			int64_t *count)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_REP_CASES,
+		"SELECT count(*) FROM cases c WHERE " IN_LIST("?1", "c.pathway")
+		" AND c.j0 >= ?2 AND c.j0 < ?3");
+	if (st == NULL)
+		return LSN_ERR_STORAGE;
+	sqlite3_bind_text(st, 1, pathways, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? LSN_OK : store_db_error(s, "report case count");
 }

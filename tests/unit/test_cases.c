@@ -472,6 +472,70 @@ test_report_numbers(void **state)
 	json_decref(r);
 }
 
+static json_t *
+counts(struct team *w, const char *types_json, const char *intents_json, int unint, int resolved,
+       const char *times_json, int64_t compared_at, int sources)
+{
+	uint8_t episode[16];
+	randombytes_buf(episode, sizeof episode);
+	json_t *body = json_pack("{s:o, s:o, s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:i, s:i, s:o, s:I}",
+		"case", wire_id(w->case_id), "episode", wire_id(episode), "transition", "discharge",
+		"status", compared_at ? "compared" : "draft", "source_types", sources, "lines_bmo", 6,
+		"lines_order", 5, "by_type", json_loads(types_json, 0, NULL),
+		"by_intent", json_loads(intents_json, 0, NULL), "unintentional", unint,
+		"resolved", resolved, "resolution_ms", json_loads(times_json, 0, NULL),
+		"started_at", (json_int_t)w->j0);
+	if (compared_at)
+		json_object_set_new(body, "compared_at", json_integer(compared_at));
+	return idem(body);
+}
+
+/* Indicator 6 on three discharge-type cases (hand-computed):
+ *   A: compared at J3, 2 discrepancies (omission, dose change), both unintentional, one resolved
+ *      after 2 h; B: compared at J10 (late), 1 intentional documented addition; C: none.
+ *   6a = 1/3; 6b = 2 unintentional / 2 compared = 1.0; 6c = 1 resolved / 3 = 33.3 %; 6d = 2 h. */
+static void
+test_conciliation_counts(void **state)
+{
+	struct team *w = *state;
+	char c[32];
+	json_decref(open_case(w, "heart_failure", w->today, NULL));
+	/* what the server refuses: anything but fixed vocabulary and numbers */
+	assert_string_equal(code_of(as(w->f, &w->pharma, "conciliation_counts",
+		counts(w, "{\"furosemide\":1}", "{\"unintentional\":1}", 1, 0, "[]", w->j0, 3), NULL),
+		c, sizeof c), "bad_request");
+	assert_string_equal(code_of(as(w->f, &w->pharma, "conciliation_counts",
+		counts(w, "{\"omission\":\"furosemide 40 mg\"}", "{}", 0, 0, "[]", w->j0, 3), NULL),
+		c, sizeof c), "bad_request");
+	assert_string_equal(code_of(as(w->f, &w->pharma, "conciliation_counts",
+		counts(w, "{\"omission\":2}", "{\"unintentional\":1}", 1, 0, "[]", w->j0, 3), NULL),
+		c, sizeof c), "bad_request");   /* does not add up */
+	assert_string_equal(code_of(as(w->f, &w->pharma, "conciliation_counts",
+		counts(w, "{}", "{}", 0, 0, "[]", w->j0, 2), NULL), c, sizeof c),
+		"bad_request");                  /* a compared BMO needs 3 source types */
+	assert_string_equal(code_of(as(w->f, &w->outsider, "conciliation_counts",
+		counts(w, "{}", "{}", 0, 0, "[]", 0, 0), NULL), c, sizeof c), "not_found");
+	assert_true(reply_ok(as(w->f, &w->pharma, "conciliation_counts",
+		counts(w, "{\"omission\":1,\"dose_change\":1}", "{\"unintentional\":2}", 2, 1,
+		       "[7200000]", w->j0 + 3 * DAY, 4), NULL)));
+	json_decref(open_case(w, "heart_failure", w->today, NULL));
+	assert_true(reply_ok(as(w->f, &w->pharma, "conciliation_counts",
+		counts(w, "{\"addition\":1}", "{\"intentional_documented\":1}", 0, 0, "[]",
+		       w->j0 + 10 * DAY, 3), NULL)));
+	json_decref(open_case(w, "hospital_discharge", w->today, NULL));
+	json_t *r = as(w->f, &w->coord, "report", json_pack("{s:s, s:s}", "from", w->today, "to",
+							    w->today), NULL);
+	assert_int_equal(indicator(r, "6a", "numerator"), 1);
+	assert_int_equal(indicator(r, "6a", "denominator"), 3);
+	assert_int_equal(indicator(r, "6b", "numerator"), 2);
+	assert_int_equal(indicator(r, "6b", "denominator"), 2);
+	assert_true(indicator(r, "6b", "value") > 0.999 && indicator(r, "6b", "value") < 1.001);
+	assert_int_equal(indicator(r, "6c", "numerator"), 1);
+	assert_int_equal(indicator(r, "6c", "denominator"), 3);
+	assert_true(indicator(r, "6d", "value") > 1.999 && indicator(r, "6d", "value") < 2.001);
+	json_decref(r);
+}
+
 int
 main(void)
 {
@@ -485,6 +549,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_alert_reaches_gp_and_cardiologist, team_setup,
 						team_teardown),
 		cmocka_unit_test_setup_teardown(test_report_numbers, team_setup, team_teardown),
+		cmocka_unit_test_setup_teardown(test_conciliation_counts, team_setup, team_teardown),
 	};
 	return cmocka_run_group_tests_name("cases", tests, NULL, NULL);
 }
