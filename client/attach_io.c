@@ -183,11 +183,16 @@ match_file(void *arg, struct store_msg *m)
 	struct find_file *ff = arg;
 	json_t *obj = m->plain ? json_loads(m->plain, 0, NULL) : NULL;
 	const char *type = json_string_value(json_object_get(obj, "type"));
-	const char *id = json_string_value(json_object_get(obj, "attachment"));
-	if (type && strcmp(type, "file") == 0 && id && strcmp(id, ff->hex) == 0) {
+	json_t *file = obj;
+	/* a discharge notice carries its letter as a file object (notice.h) */
+	if (type && strcmp(type, "discharge_notice") == 0)
+		file = json_object_get(obj, "letter");
+	else if (type == NULL || strcmp(type, "file") != 0)
+		file = NULL;
+	const char *id = json_string_value(json_object_get(file, "attachment"));
+	if (id && strcmp(id, ff->hex) == 0) {
 		json_decref(ff->found);
-		ff->found = obj; /* the latest message naming it wins */
-		return true;
+		ff->found = json_incref(file); /* the latest message naming it wins */
 	}
 	json_decref(obj);
 	return true;

@@ -38,5 +38,13 @@ int cmd_verify(const struct cli *cli, int argc, char **argv);
 int cmd_strict(const struct cli *cli, int argc, char **argv);
 int cmd_backup(const struct cli *cli, int argc, char **argv);
 int cmd_get(const struct cli *cli, int argc, char **argv);
+/* Care pathways (docs/PATHWAYS.md). */
+int cmd_pathways(const struct cli *cli, int argc, char **argv);
+int cmd_discharge(const struct cli *cli, int argc, char **argv);
+int cmd_ack(const struct cli *cli, int argc, char **argv);
+int cmd_alert(const struct cli *cli, int argc, char **argv);
+int cmd_cases(const struct cli *cli, int argc, char **argv);
+int cmd_case(const struct cli *cli, int argc, char **argv);
+int cmd_report(const struct cli *cli, int argc, char **argv);
 
 #endif

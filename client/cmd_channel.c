@@ -9,9 +9,8 @@
 #include <sodium.h>
 
 #include "args.h"
+#include "channel_ops.h"
 #include "cli.h"
-#include "clock.h"
-#include "keyshare_send.h"
 #include "mlog_verify.h"
 #include "output.h"
 #include "peers.h"
@@ -46,46 +45,6 @@ struct channel_opts {
 /* ---- create ------------------------------------------------------------------ */
 
 static int
-create_entry(struct e2e *e, enum lsn_chan_kind kind, enum lsn_history history,
-	     uint8_t channel[LSN_ID_BYTES])
-{
-	struct lsn_mlog_entry en;
-	memset(&en, 0, sizeof en);
-	lsn_id_random(channel);
-	memcpy(en.channel, channel, LSN_ID_BYTES);
-	memcpy(en.actor, e->p->user, LSN_ID_BYTES);
-	memcpy(en.actor_device, e->p->device, LSN_ID_BYTES);
-	memcpy(en.subject, e->p->user, LSN_ID_BYTES);
-	en.action = LSN_MLOG_CREATE;
-	en.role = LSN_CROLE_ADMIN;
-	en.kind = kind;
-	en.history = history;
-	en.ts = lsn_clock_now_ms();
-	lsn_mlog_sign(&en, e->p->keys->dk_sk);
-	struct lsn_status st = {0};
-	json_t *reply = NULL;
-	if (e2e_write(e, "channel_create", json_pack("{s:o}", "entry", lsn_mlog_to_json(&en)),
-		      &reply, &st) != LSN_OK)
-		return out_fail(&st);
-	json_decref(reply);
-	return CLI_OK;
-}
-
-static int
-send_topic(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const char *topic)
-{
-	struct chan_view v;
-	struct lsn_status st = {0};
-	int64_t seq = 0, ts = 0;
-	enum lsn_err err = chan_view_load(e, channel, &v, &st);
-	if (err == LSN_OK)
-		err = thread_send(e, &v, json_pack("{s:s, s:s}", "type", "topic", "topic", topic),
-				  &seq, &ts, &st);
-	chan_view_free(&v);
-	return err == LSN_OK ? CLI_OK : out_fail(&st);
-}
-
-static int
 channel_create(struct e2e *e, const struct channel_opts *o)
 {
 	enum lsn_chan_kind kind = lsn_chan_kind_parse(o->kind);
@@ -94,12 +53,11 @@ channel_create(struct e2e *e, const struct channel_opts *o)
 							   : LSN_HISTORY_SHARED;
 	uint8_t channel[LSN_ID_BYTES];
 	char hex[LSN_ID_HEX + 1];
-	int rc = create_entry(e, kind, history, channel);
-	if (rc == CLI_OK && o->topic)
-		rc = send_topic(e, channel, o->topic);
-	if (rc != CLI_OK)
-		return rc;
+	struct lsn_status st = {0};
+	if (chan_ops_create(e, kind, history, o->topic, channel, &st) != LSN_OK)
+		return out_fail(&st);
 	lsn_id_to_hex(channel, hex);
+	int rc = CLI_OK;
 	if (e->cli->json) {
 		json_t *out = json_pack("{s:s, s:s, s:s, s:s?}", "channel", hex, "kind",
 					lsn_chan_kind_name(kind), "history", lsn_history_name(history),
@@ -114,42 +72,6 @@ channel_create(struct e2e *e, const struct channel_opts *o)
 }
 
 /* ---- membership changes ------------------------------------------------------------ */
-
-/* Load and verify; refuse an INVALID channel. */
-static int
-load_valid(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], struct chan_view *v)
-{
-	struct lsn_status st = {0};
-	if (chan_view_load(e, channel, v, &st) != LSN_OK)
-		return out_fail(&st);
-	if (!v->valid) {
-		out_error("channel is INVALID: %s; nothing was changed (tell your administrator)",
-			  v->reason);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
-}
-
-/* After an add: history (when shared) and our current session. */
-static void
-share_with_newcomer(struct e2e *e, struct chan_view *v, const uint8_t user[LSN_ID_BYTES],
-		    size_t *forwarded)
-{
-	struct lsn_status st = {0};
-	*forwarded = 0;
-	if (v->state->history == LSN_HISTORY_SHARED &&
-	    share_history(e, v, user, forwarded, &st) != LSN_OK)
-		out_error("the member was added, but sharing the history failed: %s; run liaison "
-			  "send in the channel to share current keys", st.msg);
-	struct store_outbound o;
-	bool found = false;
-	size_t count = 0;
-	if (store_outbound_get(e->p, v->channel, &o, &found, &st) == LSN_OK && found) {
-		if (share_outbound(e, v, &o, &count, &st) != LSN_OK)
-			out_error("could not share the current session: %s", st.msg);
-		lsn_gs_outbound_wipe(&o.gs);
-	}
-}
 
 static int
 report_change(struct e2e *e, const char *what, const uint8_t user[LSN_ID_BYTES], int64_t seq,
@@ -182,29 +104,15 @@ channel_change(struct e2e *e, enum lsn_mlog_action action, const char *channel_t
 		rc = e2e_resolve_user(e, user_text, user);
 	else if (rc == CLI_OK)
 		memcpy(user, e->p->user, LSN_ID_BYTES);
-	struct chan_view v;
-	memset(&v, 0, sizeof v);
-	if (rc == CLI_OK)
-		rc = load_valid(e, channel, &v);
+	if (rc != CLI_OK)
+		return rc;
 	struct lsn_status st = {0};
 	int64_t seq = 0;
 	size_t forwarded = 0;
-	if (rc == CLI_OK && chan_append(e, &v, action, user, role, &seq, &st) != LSN_OK) {
-		out_fail(&st);
-		rc = CLI_FAIL;
-	}
-	if (rc == CLI_OK && (action == LSN_MLOG_REMOVE || action == LSN_MLOG_LEAVE))
-		store_outbound_mark_rotate(e->p, channel, "a member left or was removed", &st);
-	if (rc == CLI_OK && action == LSN_MLOG_ADD) {
-		chan_view_free(&v);
-		if ((rc = load_valid(e, channel, &v)) == CLI_OK)
-			share_with_newcomer(e, &v, user, &forwarded);
-	}
+	if (chan_ops_change(e, channel, action, user, role, &seq, &forwarded, &st) != LSN_OK)
+		return out_fail(&st);
 	static const char *const labels[] = {"", "created", "Added", "Removed", "Left", "Role changed"};
-	if (rc == CLI_OK)
-		rc = report_change(e, labels[action], user, seq, forwarded);
-	chan_view_free(&v);
-	return rc;
+	return report_change(e, labels[action], user, seq, forwarded);
 }
 
 /* ---- members and list ---------------------------------------------------------------- */

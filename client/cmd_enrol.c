@@ -462,6 +462,11 @@ cmd_enrol(const struct cli *cli, int argc, char **argv)
 		rc = check_enrol_values(&o);
 	if (rc != CLI_OK)
 		return rc;
+	struct lsn_status st = {0};
+	if (session_test_clock(&st) != LSN_OK) {
+		out_fail(&st);
+		return CLI_USAGE;
+	}
 	struct enrol_state s;
 	memset(&s, 0, sizeof s);
 	rc = enrol_run(cli, &o, &s);

@@ -2,6 +2,7 @@
  * the passphrase and the server. */
 #include <stdio.h>
 
+#include "agreement_keys.h"
 #include "args.h"
 #include "cli.h"
 #include "output.h"
@@ -12,6 +13,7 @@ static const char login_help[] =
 	"usage: liaison [--profile NAME] login\n"
 	"\n"
 	"Connect to the profile's server and log in with this device's key.\n"
+	"Publishes a new agreement key when the current one is 7 days old.\n"
 	"Prints who you are logged in as; --json prints the server's login reply.\n";
 
 int
@@ -32,6 +34,7 @@ cmd_login(const struct cli *cli, int argc, char **argv)
 	int rc = session_start(cli, &s);
 	if (rc != CLI_OK)
 		return rc;
+	ak_rotate_if_due(s.profile, s.conn); /* CRYPTO.md §1: every 7 days */
 	if (cli->json) {
 		json_object_del(s.login, "id");
 		json_object_set_new(s.login, "server", json_string(s.profile->server_url));

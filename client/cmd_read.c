@@ -15,7 +15,6 @@
 #include "wire.h"
 
 #define READ_DEFAULT_LIMIT 50
-#define READ_ANSWER_WAIT_MS 3000
 
 static const char read_help[] =
 	"usage: liaison read CHANNEL [--limit N]\n"
@@ -26,51 +25,6 @@ static const char read_help[] =
 	"after a short wait), key withheld, sent before your first key, bad\n"
 	"signature, unknown session. Messages already read stay readable here after\n"
 	"you leave or are removed. Sends delivered/read receipts.\n";
-
-/* Wait up to ms for a pushed to-device entry, then take the queue. Other
- * events are dropped: read fetches what it shows. */
-static enum lsn_err
-wait_for_keys(struct e2e *e, int ms, struct lsn_status *st)
-{
-	int64_t deadline = lsn_clock_now_ms() + ms;
-	bool keys = false;
-	while (!keys && conn_alive(e->s.conn)) {
-		int64_t left = deadline - lsn_clock_now_ms();
-		if (left <= 0 || !conn_wait_event(e->s.conn, (int)left))
-			break;
-		json_t *ev;
-		while ((ev = conn_next_event(e->s.conn)) != NULL) {
-			const char *name = json_string_value(json_object_get(ev, "ev"));
-			keys = keys || (name && strcmp(name, "to_device") == 0);
-			json_decref(ev);
-		}
-	}
-	struct sync_stats ss;
-	return keys ? sync_to_device(e, &ss, st) : LSN_OK;
-}
-
-/* Missing keys: wait a little, retry; then ask the senders and wait again. */
-static enum lsn_err
-chase_keys(struct e2e *e, const struct chan_view *v, struct thread_fetch_result *r,
-	   struct lsn_status *st)
-{
-	enum lsn_err err = LSN_OK;
-	if (r->waiting == 0)
-		return LSN_OK;
-	err = wait_for_keys(e, THREAD_KEY_REQUEST_DELAY_MS, st);
-	struct thread_fetch_result again;
-	if (err == LSN_OK)
-		err = thread_fetch(e, v, &again, st);
-	size_t sent = 0;
-	if (err == LSN_OK && again.waiting > 0)
-		err = thread_request_missing(e, v, THREAD_KEY_REQUEST_DELAY_MS, &sent, st);
-	if (err == LSN_OK && sent > 0) {
-		err = wait_for_keys(e, READ_ANSWER_WAIT_MS, st);
-		if (err == LSN_OK)
-			err = thread_fetch(e, v, &again, st);
-	}
-	return err;
-}
 
 static enum lsn_err
 send_receipts(struct e2e *e, const struct chan_view *v, int64_t seq, struct lsn_status *st)
@@ -146,9 +100,7 @@ read_channel(struct e2e *e, const char *channel_text, long limit)
 	memset(&v, 0, sizeof v);
 	enum lsn_err err = chan_view_load(e, channel, &v, &st);
 	if (err == LSN_OK)
-		err = thread_fetch(e, &v, &r, &st);
-	if (err == LSN_OK)
-		err = chase_keys(e, &v, &r, &st);
+		err = thread_fetch_chase(e, &v, &r, &st);
 	if (err == LSN_OK)
 		err = send_receipts(e, &v, r.last_seq, &st);
 	rc = err == LSN_OK ? print_thread(e, &v, limit, &st) : out_fail(&st);

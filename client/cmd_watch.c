@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "case_view.h"
 #include "cli.h"
 #include "clock.h"
 #include "keyshare_send.h"
@@ -30,7 +31,9 @@ static const char watch_help[] =
 	"usage: liaison watch\n"
 	"\n"
 	"Stay connected and print new messages (decrypted), read receipts and\n"
-	"membership changes of all your channels as they happen; process key shares\n"
+	"membership changes of all your channels as they happen, and the care pathway\n"
+	"events: alerts (prominently), case changes, acknowledgements and\n"
+	"notifications (step due soon or overdue, notice escalated); process key shares\n"
 	"and key requests, and share your current keys with members' new devices.\n"
 	"Stops with Ctrl-C. With --json, one JSON object per line.\n"
 	"While it runs, this profile is locked: other liaison commands on it wait\n"
@@ -389,6 +392,93 @@ on_device_list(struct watch *w, json_t *ev, struct lsn_status *st)
 	return err;
 }
 
+/* ---- care pathway events ------------------------------------------------------------------ */
+
+/* What a case event says, in words. */
+static void
+case_event_words(struct watch *w, const char *name, json_t *ev, const struct case_ctx *cc,
+		 char *out, size_t len)
+{
+	const char *change = json_string_value(json_object_get(ev, "change"));
+	char who[200], step_name[96] = "step", notice_text[300] = "";
+	json_t *s, *step = NULL;
+	size_t i;
+	json_array_foreach(json_object_get(cc->reply, "steps"), i, s)
+		if (json_integer_value(json_object_get(s, "id")) ==
+		    json_integer_value(json_object_get(ev, "step")))
+			step = s;
+	if (step)
+		case_step_name(cc, step, step_name, sizeof step_name);
+	if (strcmp(name, "notification") == 0) {
+		json_t *cache = json_pack("{s:O}", cc->id_hex, cc->reply);
+		case_notification_text(w->e, ev, cache, out, len);
+		json_decref(cache);
+	} else if (strcmp(name, "ack") == 0) {
+		case_person(w->e, json_string_value(json_object_get(ev, "user")), who, sizeof who);
+		snprintf(out, len, "%s acknowledged the discharge notice (%lld still to acknowledge)",
+			 who, (long long)json_integer_value(json_object_get(ev, "missing")));
+	} else if (strcmp(name, "alert") == 0) {
+		json_t *content = case_message(w->e, cc->channel,
+					       json_integer_value(json_object_get(ev, "seq")));
+		const char *body = json_string_value(json_object_get(content, "body"));
+		case_person(w->e, json_string_value(json_object_get(ev, "from")), who, sizeof who);
+		snprintf(notice_text, sizeof notice_text, "%s", body ? body : "see the thread");
+		snprintf(out, len, "ALERT from %s: %s", who, notice_text);
+		json_decref(content);
+	} else if (change && strncmp(change, "step_", 5) == 0 && step) {
+		case_person(w->e, json_string_value(json_object_get(step, "assignee")), who, sizeof who);
+		snprintf(out, len, "%s %s%s%s", step_name, change + 5,
+			 strcmp(change, "step_assigned") == 0 ? " to " : "",
+			 strcmp(change, "step_assigned") == 0 ? who : "");
+	} else if (change && strcmp(change, "notice") == 0) {
+		snprintf(out, len, "discharge notice posted (message #%lld): acknowledge it with "
+			 "liaison ack %s", (long long)json_integer_value(json_object_get(ev, "seq")),
+			 cc->ref);
+	} else {
+		snprintf(out, len, "case %s", change ? change : "changed");
+	}
+}
+
+static enum lsn_err
+on_case_event(struct watch *w, const char *name, json_t *ev, struct lsn_status *st)
+{
+	uint8_t id[LSN_ID_BYTES];
+	struct lsn_status pst;
+	struct case_ctx cc;
+	if (wire_get_id(ev, "case", true, id, NULL, &pst) != LSN_OK)
+		return LSN_OK;
+	if (case_fetch(w->e, id, &cc, &pst) != LSN_OK) {   /* a case we can no longer see */
+		case_ctx_free(&cc);
+		lsn_id_to_hex(id, cc.id_hex);
+		snprintf(cc.ref, sizeof cc.ref, "case %.8s", cc.id_hex);
+	}
+	char text[600], patient[CASE_NAME_MAX] = "";
+	if (cc.member)
+		case_patient_name(w->e, cc.channel,
+				  json_integer_value(json_object_get(json_object_get(cc.reply, "notice"),
+								     "seq")), patient, sizeof patient);
+	case_event_words(w, name, ev, &cc, text, sizeof text);
+	if (w->e->cli->json) {
+		json_t *copy = json_deep_copy(ev);
+		json_object_del(copy, "ev");
+		json_object_set_new(copy, "event", json_string(name));
+		json_object_set_new(copy, "patient_ref", json_string(cc.ref));
+		json_object_set_new(copy, "text", json_string(text));
+		emit_json(copy);
+	} else {
+		printf("[%s%s", cc.ref, patient[0] ? " " : "");
+		out_text(stdout, patient);
+		fputs("] ", stdout);
+		out_styled(stdout, strcmp(name, "alert") == 0 ? OUT_ALERT
+				   : strcmp(name, "notification") == 0 ? OUT_RED : OUT_PLAIN, text);
+		putchar('\n');
+		fflush(stdout);
+	}
+	case_ctx_free(&cc);
+	(void)st;
+	return LSN_OK;
+}
+
 static enum lsn_err
 on_event(struct watch *w, json_t *ev, struct lsn_status *st)
 {
@@ -405,6 +495,9 @@ on_event(struct watch *w, json_t *ev, struct lsn_status *st)
 		return on_device_list(w, ev, st);
 	if (strcmp(name, "receipt") == 0)
 		on_receipt(w, ev);
+	if (strcmp(name, "case") == 0 || strcmp(name, "ack") == 0 || strcmp(name, "alert") == 0 ||
+	    strcmp(name, "notification") == 0)
+		return on_case_event(w, name, ev, st);
 	return LSN_OK;
 }
 

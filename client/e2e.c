@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "agreement_keys.h"
 #include "e2e.h"
 #include "output.h"
 #include "peers.h"
@@ -34,6 +35,9 @@ e2e_start(const struct cli *cli, struct e2e *e)
 	e->strict = store_setting(e->p, "strict", 0) != 0;
 	lsn_id_to_hex(e->p->user, e->me_hex);
 	e2e_remember_user(e, json_object_get(e->s.login, "user"));
+	/* a new agreement key every 7 days (CRYPTO.md §1); shares already queued
+	 * for the previous one still open below */
+	ak_rotate_if_due(e->p, e->s.conn);
 	/* keys and key requests that arrived meanwhile, whatever the command */
 	struct lsn_status st = {0};
 	struct sync_stats ss;

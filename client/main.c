@@ -48,6 +48,22 @@ static const char usage_text[] =
 	"  backup setup | status | restore [--recovery-code CODE]\n"
 	"                          encrypted key backup (recovery code shown once)\n"
 	"\n"
+	"Care pathways:\n"
+	"  pathways [PATHWAY]      the pathway templates and their schedules\n"
+	"  discharge --pathway P --gp USER --pharmacist USER --nurse USER\n"
+	"            [--cardiologist USER] [--flag F] --notice FILE.json [--letter FILE]\n"
+	"            [--date YYYY-MM-DD] | --check --notice FILE.json\n"
+	"                          hospital discharge: case thread, case, encrypted notice\n"
+	"  ack CASE                read and acknowledge a case's discharge notice\n"
+	"  cases [--overdue] [--mine] [--pathway P] [--all] [--closed]\n"
+	"                          notifications, then your cases\n"
+	"  case show CASE | step complete|skip|reopen|assign CASE STEP ... |\n"
+	"       open CHANNEL --pathway P --j0 DATE | close CASE --reason R | flag CASE F...\n"
+	"                          a case's timeline and its steps\n"
+	"  alert CASE TEXT         high-priority message to the case's GP and cardiologist\n"
+	"  report --from DATE --to DATE [--csv]\n"
+	"                          the CPTS indicators (coordinators)\n"
+	"\n"
 	"Global options:\n"
 	"  --profile NAME          local profile to use (default \"default\")\n"
 	"  --json                  print machine-readable JSON on stdout\n"
@@ -76,6 +92,13 @@ static const struct {
 	{"strict", cmd_strict},
 	{"backup", cmd_backup},
 	{"get", cmd_get},
+	{"pathways", cmd_pathways},
+	{"discharge", cmd_discharge},
+	{"ack", cmd_ack},
+	{"alert", cmd_alert},
+	{"cases", cmd_cases},
+	{"case", cmd_case},
+	{"report", cmd_report},
 };
 
 /* Global options that take a value, and where they go. */

@@ -4,12 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "output.h"
 
 #define OUT_KV_WIDTH 14
-#define OUT_MAX_COLS 8
+#define OUT_MAX_COLS 10
 
 void
 out_text(FILE *f, const char *s)
@@ -168,4 +169,52 @@ out_table_free(struct out_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);
+}
+
+/* ---- colours -------------------------------------------------------------- */
+
+bool
+out_color(FILE *f)
+{
+	return getenv("NO_COLOR") == NULL && isatty(fileno(f));
+}
+
+static const char *
+style_code(enum out_style s)
+{
+	switch (s) {
+	case OUT_BOLD: return "\033[1m";
+	case OUT_DIM: return "\033[2m";
+	case OUT_GREEN: return "\033[32m";
+	case OUT_YELLOW: return "\033[33m";
+	case OUT_RED: return "\033[1;31m";
+	case OUT_ALERT: return "\033[1;37;41m";
+	case OUT_PLAIN: break;
+	}
+	return "";
+}
+
+void
+out_styled(FILE *f, enum out_style s, const char *text)
+{
+	bool on = s != OUT_PLAIN && out_color(f);
+	if (on)
+		fputs(style_code(s), f);
+	out_text(f, text);
+	if (on)
+		fputs("\033[0m", f);
+}
+
+size_t
+out_width(const char *s)
+{
+	return text_width(s ? s : "");
+}
+
+void
+out_padded(FILE *f, enum out_style s, const char *text, size_t width)
+{
+	size_t w = out_width(text);
+	out_styled(f, s, text);
+	fprintf(f, "%*s", (int)(w < width ? width - w + 1 : 1), "");
 }

@@ -39,4 +39,25 @@ bool out_table_add(struct out_table *t, const char *const *cells);
 void out_table_print(const struct out_table *t, FILE *f);
 void out_table_free(struct out_table *t);
 
+/* ---- colours ---------------------------------------------------------------
+ * Only when f is a terminal and the environment has no NO_COLOR (set to
+ * anything, even empty): pipes, files and scripts get plain text. */
+enum out_style {
+	OUT_PLAIN,
+	OUT_BOLD,
+	OUT_DIM,
+	OUT_GREEN,
+	OUT_YELLOW,
+	OUT_RED,       /* overdue, escalated */
+	OUT_ALERT,     /* bold white on red: a high-priority alert */
+};
+
+bool out_color(FILE *f);
+/* text (control characters neutralised) in style s, then back to plain. */
+void out_styled(FILE *f, enum out_style s, const char *text);
+/* Display width of UTF-8 text (code points). */
+size_t out_width(const char *s);
+/* text then spaces up to width columns (at least one space after it). */
+void out_padded(FILE *f, enum out_style s, const char *text, size_t width);
+
 #endif

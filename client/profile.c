@@ -280,6 +280,34 @@ profile_commit_new(struct profile *p, struct lsn_status *st)
 	return err;
 }
 
+bool
+profile_ak_find(const struct profile *p, const uint8_t ak_id[LSN_ID_BYTES], const uint8_t **pk,
+		const uint8_t **sk)
+{
+	if (p->keys == NULL)
+		return false;
+	if (sodium_memcmp(ak_id, p->ak_id, LSN_ID_BYTES) == 0) {
+		*pk = p->ak_pk;
+		*sk = p->keys->ak_sk;
+		return true;
+	}
+	for (size_t i = 0; i < p->n_held_ak; i++)
+		if (sodium_memcmp(ak_id, p->held_ak[i].id, LSN_ID_BYTES) == 0) {
+			*pk = p->held_ak[i].pk;
+			*sk = p->keys->held_ak_sk[i];
+			return true;
+		}
+	return false;
+}
+
+void
+profile_ak_item(const uint8_t ak_id[LSN_ID_BYTES], char out[PROFILE_AK_ITEM_BUF])
+{
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(ak_id, hex);
+	snprintf(out, PROFILE_AK_ITEM_BUF, "ak_sk:%s", hex);
+}
+
 /* Undo profile_reserve: only files this process made are removed. */
 static void
 remove_reserved(struct profile *p)

@@ -16,11 +16,27 @@
 
 #define PROFILE_NAME_MAX 64
 
+/* CRYPTO.md §1: a device keeps the private half of its last 3 agreement keys
+ * (the current one and 2 previous ones) to open shares sent late. */
+#define PROFILE_AK_KEEP 3
+/* Sealed item of an agreement key's private half: "ak_sk:" + 32 hex ak_id. */
+#define PROFILE_AK_ITEM_BUF 40
+
 /* Private keys, in sodium_malloc'd memory (guarded, wiped when freed). */
 struct profile_keys {
 	uint8_t ik_sk[crypto_sign_SECRETKEYBYTES];
 	uint8_t dk_sk[crypto_sign_SECRETKEYBYTES];
-	uint8_t ak_sk[crypto_kx_SECRETKEYBYTES];
+	uint8_t ak_sk[crypto_kx_SECRETKEYBYTES];      /* the current agreement key */
+	uint8_t held_ak_sk[PROFILE_AK_KEEP - 1][crypto_kx_SECRETKEYBYTES]; /* p->held_ak[i] */
+};
+
+/* An agreement key other than the current one whose private half this
+ * device still holds: a previous one, or a new one being published. */
+struct profile_ak {
+	uint8_t id[LSN_ID_BYTES];
+	uint8_t pk[crypto_kx_PUBLICKEYBYTES];
+	int64_t ts;
+	bool pending;          /* drawn, publication not yet confirmed (agreement_keys.h) */
 };
 
 struct profile {
@@ -43,6 +59,10 @@ struct profile {
 	int64_t dk_ts;
 	int64_t ak_ts;
 	int64_t created_at;
+	/* ak_id, ak_pk, ak_ts and keys->ak_sk are the current agreement key; once
+	 * unlocked, the others still held (at most 2, newest first) are here */
+	size_t n_held_ak;
+	struct profile_ak held_ak[PROFILE_AK_KEEP - 1];
 	/* sealed table, once unlocked (or freshly generated at enrolment) */
 	struct profile_keys *keys;
 	/* once unlocked: the local key (sodium_malloc'd, SEAL_KEYBYTES) that seals
@@ -76,6 +96,15 @@ struct profile_keys *profile_keys_new(void);
  * profile exists only once the server has accepted the enrolment. */
 enum lsn_err profile_write_new(struct profile *p, const char *passphrase, struct lsn_status *st);
 enum lsn_err profile_commit_new(struct profile *p, struct lsn_status *st);
+
+/* Our agreement key ak_id if this device holds its private half (the
+ * current one, a previous one or one being published): *pk and *sk point
+ * into p. false if it is not held (never ours, or erased). */
+bool profile_ak_find(const struct profile *p, const uint8_t ak_id[LSN_ID_BYTES],
+		     const uint8_t **pk, const uint8_t **sk);
+
+/* The sealed item name of an agreement key's private half: "ak_sk:<hex id>". */
+void profile_ak_item(const uint8_t ak_id[LSN_ID_BYTES], char out[PROFILE_AK_ITEM_BUF]);
 
 /* Release everything and the lock. A reserved profile that was never
  * committed is removed (temporary file, lock file and directory). */

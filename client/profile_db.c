@@ -18,7 +18,10 @@ static const char schema_sql[] =
 	" ct BLOB NOT NULL) WITHOUT ROWID;"
 	"PRAGMA user_version = 1;";
 
-/* The sealed items of a profile, by name, and where they live in memory. */
+/* The sealed items of a format-1 profile, by name, and where they live in
+ * memory. The enrolment writes all three; format 3 (profile_migrate.c) moves
+ * "ak_sk" to "ak_sk:<hex ak_id>", so only the first two are read from here:
+ * agreement keys are read from table agreement_keys (load_agreement_keys). */
 struct sealed_item {
 	const char *name;
 	size_t offset;
@@ -30,6 +33,7 @@ static const struct sealed_item sealed_items[] = {
 	{"ak_sk", offsetof(struct profile_keys, ak_sk), crypto_kx_SECRETKEYBYTES},
 };
 #define SEALED_ITEM_COUNT (sizeof sealed_items / sizeof sealed_items[0])
+#define IDENTITY_ITEM_COUNT 2   /* dk_sk (read first: a wrong passphrase), ik_sk */
 
 static enum lsn_err
 db_error(sqlite3 *db, const char *what, struct lsn_status *st)
@@ -196,23 +200,83 @@ load_kdf(sqlite3 *db, struct seal_kdf *kdf, struct lsn_status *st)
 	return err;
 }
 
-/* Open one sealed item into out (len bytes); false if missing or not opening. */
+/* Open the sealed item name into out (len bytes); false if missing or not opening. */
 static bool
-unseal_one(sqlite3 *db, const uint8_t *key, const struct sealed_item *item, uint8_t *out)
+unseal_named(sqlite3 *db, const uint8_t *key, const char *name, size_t len, uint8_t *out)
 {
 	sqlite3_stmt *stmt = NULL;
 	bool ok = false;
 	if (sqlite3_prepare_v2(db, "SELECT nonce, ct FROM sealed WHERE name = ?", -1, &stmt,
 			       NULL) != SQLITE_OK)
 		return false;
-	sqlite3_bind_text(stmt, 1, item->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) == SQLITE_ROW &&
 	    sqlite3_column_bytes(stmt, 0) == SEAL_NONCEBYTES &&
-	    (size_t)sqlite3_column_bytes(stmt, 1) == item->len + SEAL_ABYTES)
-		ok = seal_open_item(key, item->name, sqlite3_column_blob(stmt, 0),
-				    sqlite3_column_blob(stmt, 1), item->len + SEAL_ABYTES, out);
+	    (size_t)sqlite3_column_bytes(stmt, 1) == len + SEAL_ABYTES)
+		ok = seal_open_item(key, name, sqlite3_column_blob(stmt, 0),
+				    sqlite3_column_blob(stmt, 1), len + SEAL_ABYTES, out);
 	sqlite3_finalize(stmt);
 	return ok;
+}
+
+static bool
+unseal_one(sqlite3 *db, const uint8_t *key, const struct sealed_item *item, uint8_t *out)
+{
+	return unseal_named(db, key, item->name, item->len, out);
+}
+
+/* An agreement key's private half from its item, checked against its public half. */
+static bool
+unseal_ak(sqlite3 *db, const uint8_t *key, const uint8_t id[LSN_ID_BYTES],
+	  const uint8_t pk[crypto_kx_PUBLICKEYBYTES], uint8_t sk[crypto_kx_SECRETKEYBYTES])
+{
+	char item[PROFILE_AK_ITEM_BUF];
+	uint8_t derived[crypto_kx_PUBLICKEYBYTES];
+	profile_ak_item(id, item);
+	return unseal_named(db, key, item, crypto_kx_SECRETKEYBYTES, sk) &&
+	       crypto_scalarmult_base(derived, sk) == 0 &&
+	       sodium_memcmp(derived, pk, sizeof derived) == 0;
+}
+
+/* The current agreement key (it must be the one meta names) into
+ * p->keys->ak_sk, and the others still held (previous or pending, newest
+ * first, at most PROFILE_AK_KEEP - 1) into p->held_ak. Format 3. */
+static enum lsn_err
+load_agreement_keys(sqlite3 *db, const uint8_t *key, struct profile *p, struct lsn_status *st)
+{
+	static const char sql[] =
+		"SELECT ak_id, ak_pk, ak_ts, state FROM agreement_keys"
+		" WHERE state IN ('current', 'previous', 'pending')"
+		" ORDER BY state = 'current' DESC, state = 'pending' DESC, ak_ts DESC";
+	sqlite3_stmt *stmt = NULL;
+	bool current = false, ok = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK;
+	p->n_held_ak = 0;
+	while (ok && sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *state = (const char *)sqlite3_column_text(stmt, 3);
+		if (sqlite3_column_bytes(stmt, 0) != LSN_ID_BYTES ||
+		    sqlite3_column_bytes(stmt, 1) != crypto_kx_PUBLICKEYBYTES || state == NULL) {
+			ok = false;
+		} else if (strcmp(state, "current") == 0) {
+			ok = !current && memcmp(sqlite3_column_blob(stmt, 0), p->ak_id,
+						LSN_ID_BYTES) == 0 &&
+			     unseal_ak(db, key, p->ak_id, p->ak_pk, p->keys->ak_sk);
+			current = true;
+		} else if (p->n_held_ak < PROFILE_AK_KEEP - 1) {
+			struct profile_ak *a = &p->held_ak[p->n_held_ak];
+			memcpy(a->id, sqlite3_column_blob(stmt, 0), LSN_ID_BYTES);
+			memcpy(a->pk, sqlite3_column_blob(stmt, 1), crypto_kx_PUBLICKEYBYTES);
+			a->ts = sqlite3_column_int64(stmt, 2);
+			a->pending = strcmp(state, "pending") == 0;
+			ok = unseal_ak(db, key, a->id, a->pk, p->keys->held_ak_sk[p->n_held_ak]);
+			p->n_held_ak++;
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (!ok || !current) {
+		p->n_held_ak = 0;
+		return damaged("agreement_keys", st);
+	}
+	return LSN_OK;
 }
 
 /* The unsealed private keys must match the public keys in the clear table. */
@@ -229,10 +293,12 @@ keys_match(const struct profile *p)
 	return ok;
 }
 
+/* The identity keys (IK, DK): before any migration, so that a wrong
+ * passphrase changes nothing. */
 static enum lsn_err
-unseal_all(sqlite3 *db, const uint8_t *key, struct profile *p, struct lsn_status *st)
+unseal_identity(sqlite3 *db, const uint8_t *key, struct profile *p, struct lsn_status *st)
 {
-	for (size_t i = 0; i < SEALED_ITEM_COUNT; i++) {
+	for (size_t i = 0; i < IDENTITY_ITEM_COUNT; i++) {
 		const struct sealed_item *item = &sealed_items[i];
 		if (unseal_one(db, key, item, (uint8_t *)p->keys + item->offset))
 			continue;
@@ -241,8 +307,6 @@ unseal_all(sqlite3 *db, const uint8_t *key, struct profile *p, struct lsn_status
 					"wrong passphrase for profile \"%s\"", p->name);
 		return damaged(item->name, st);
 	}
-	if (!keys_match(p))
-		return damaged("sealed keys", st);
 	return LSN_OK;
 }
 
@@ -261,9 +325,13 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 	if (err == LSN_OK && p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
 		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	if (err == LSN_OK)
-		err = unseal_all(db, key, p, st);
+		err = unseal_identity(db, key, p, st);
 	if (err == LSN_OK)
-		err = profile_migrate(db, st);
+		err = profile_migrate(db, key, st);
+	if (err == LSN_OK)
+		err = load_agreement_keys(db, key, p, st);
+	if (err == LSN_OK && !keys_match(p))
+		err = damaged("sealed keys", st);
 	if (err != LSN_OK) {
 		if (p->keys)
 			sodium_free(p->keys);
@@ -376,7 +444,7 @@ profile_db_create(struct profile *p, const char *path, const char *passphrase,
 		if (!ok)
 			err = db_error(db, "cannot write the new profile", st);
 		else
-			err = profile_migrate(db, st);
+			err = profile_migrate(db, key, st);
 	}
 	seal_key_free(key);
 	sqlite3_close(db);

@@ -6,10 +6,21 @@
  * data is in the clear (ids, sequence numbers, times, public keys); every
  * chain key, session signing key and decrypted message is in a `sealed`
  * column: nonce(24) || XChaCha20-Poly1305 under the local key, with
- * AD = "liaison-local-v1" || item name (seal.h), the name binding the row. */
+ * AD = "liaison-local-v1" || item name (seal.h), the name binding the row.
+ *
+ * Format 3, several agreement keys (CRYPTO.md §1, agreement_keys.h): table
+ * agreement_keys lists every AK of this device (public half, ak_id, ak_ts,
+ * state); the private half of each one still held is the sealed item
+ * "ak_sk:<hex ak_id>". The single AK of an older profile (meta ak_id/ak_pk/
+ * ak_ts, sealed item "ak_sk") becomes the current one: its private half is
+ * unsealed and sealed again under its new name, which needs the local key. */
+#include <string.h>
+
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "profile_db.h"
+#include "seal.h"
 
 static const char migrate_v2[] =
 	/* identity keys of other users, trust on first use (CRYPTO.md §2) */
@@ -68,10 +79,116 @@ static const char migrate_v2[] =
 	" requested_at INTEGER NOT NULL) WITHOUT ROWID;"
 	"PRAGMA user_version = 2;";
 
-static const char *const migrations[] = {
-	NULL,       /* 0 -> 1: the enrolment writes format 1 */
-	NULL,       /* (unused) */
-	migrate_v2, /* 1 -> 2 */
+static const char migrate_v3[] =
+	/* state: current (one), previous (private half kept), pending (drawn,
+	 * publication not confirmed: ak_sig and idem to resend it), erased (private
+	 * half deleted; the row stays so that a late share names the reason) */
+	"CREATE TABLE IF NOT EXISTS agreement_keys (ak_id BLOB PRIMARY KEY, ak_pk BLOB NOT NULL,"
+	" ak_ts INTEGER NOT NULL, state TEXT NOT NULL"
+	" CHECK (state IN ('current', 'previous', 'pending', 'erased')),"
+	" ak_sig BLOB, idem TEXT, added_at INTEGER NOT NULL, erased_at INTEGER) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX IF NOT EXISTS agreement_keys_one_current ON agreement_keys (state)"
+	" WHERE state IN ('current', 'pending');"
+	"PRAGMA user_version = 3;";
+
+/* Insert the sealed private half of ak_id under its own item name. */
+static bool
+put_ak_item(sqlite3 *db, const uint8_t *key, const uint8_t id[LSN_ID_BYTES],
+	    const uint8_t sk[crypto_kx_SECRETKEYBYTES])
+{
+	uint8_t nonce[SEAL_NONCEBYTES], ct[crypto_kx_SECRETKEYBYTES + SEAL_ABYTES];
+	char item[PROFILE_AK_ITEM_BUF];
+	sqlite3_stmt *ins = NULL;
+	profile_ak_item(id, item);
+	bool ok = seal_item(key, item, sk, crypto_kx_SECRETKEYBYTES, nonce, ct) &&
+		  sqlite3_prepare_v2(db, "INSERT INTO sealed (name, nonce, ct) VALUES (?, ?, ?)",
+				     -1, &ins, NULL) == SQLITE_OK &&
+		  sqlite3_bind_text(ins, 1, item, -1, SQLITE_STATIC) == SQLITE_OK &&
+		  sqlite3_bind_blob(ins, 2, nonce, sizeof nonce, SQLITE_STATIC) == SQLITE_OK &&
+		  sqlite3_bind_blob(ins, 3, ct, sizeof ct, SQLITE_STATIC) == SQLITE_OK &&
+		  sqlite3_step(ins) == SQLITE_DONE;
+	sqlite3_finalize(ins);
+	return ok;
+}
+
+/* Is the AK meta names already the current row (its item moved)? A step
+ * that finds its work done does nothing: e.g. a format-3 profile whose
+ * user_version was set back (the integration tests make "old" profiles so). */
+static bool
+ak_already_moved(sqlite3 *db)
+{
+	static const char sql[] =
+		"SELECT 1 FROM agreement_keys a, meta m, sealed s WHERE m.key = 'ak_id'"
+		" AND a.state = 'current' AND lower(hex(a.ak_id)) = m.value"
+		" AND s.name = 'ak_sk:' || m.value"
+		" AND NOT EXISTS (SELECT 1 FROM sealed WHERE name = 'ak_sk')";
+	sqlite3_stmt *stmt = NULL;
+	bool done = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+		    sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return done;
+}
+
+/* The single agreement key of a format-2 profile becomes the current one.
+ * NULL on success, else what went wrong. */
+static const char *
+migrate_v3_move_ak(sqlite3 *db, const uint8_t *key)
+{
+	if (ak_already_moved(db))
+		return NULL;
+	static const char sql[] =
+		"SELECT (SELECT value FROM meta WHERE key = 'ak_id'),"
+		" (SELECT value FROM meta WHERE key = 'ak_pk'),"
+		" (SELECT value FROM meta WHERE key = 'ak_ts'),"
+		" nonce, ct FROM sealed WHERE name = 'ak_sk'";
+	sqlite3_stmt *stmt = NULL, *ins = NULL;
+	uint8_t id[LSN_ID_BYTES], sk[crypto_kx_SECRETKEYBYTES];
+	const char *why = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		why = sqlite3_errmsg(db);
+	} else if (sqlite3_step(stmt) != SQLITE_ROW ||
+		   sqlite3_column_type(stmt, 0) != SQLITE_TEXT ||
+		   !lsn_id_from_hex((const char *)sqlite3_column_text(stmt, 0), id) ||
+		   sqlite3_column_type(stmt, 1) != SQLITE_BLOB ||
+		   sqlite3_column_bytes(stmt, 1) != crypto_kx_PUBLICKEYBYTES ||
+		   sqlite3_column_type(stmt, 2) != SQLITE_INTEGER ||
+		   sqlite3_column_bytes(stmt, 3) != SEAL_NONCEBYTES ||
+		   sqlite3_column_bytes(stmt, 4) != crypto_kx_SECRETKEYBYTES + SEAL_ABYTES ||
+		   !seal_open_item(key, "ak_sk", sqlite3_column_blob(stmt, 3),
+				   sqlite3_column_blob(stmt, 4),
+				   crypto_kx_SECRETKEYBYTES + SEAL_ABYTES, sk)) {
+		why = "the agreement key (entry \"ak_sk\") is damaged";
+	} else {
+		bool ok = put_ak_item(db, key, id, sk) &&
+			  sqlite3_prepare_v2(db, "INSERT INTO agreement_keys (ak_id, ak_pk, ak_ts,"
+					     " state, added_at) VALUES (?, ?, ?, 'current', ?)",
+					     -1, &ins, NULL) == SQLITE_OK &&
+			  sqlite3_bind_blob(ins, 1, id, sizeof id, SQLITE_STATIC) == SQLITE_OK &&
+			  sqlite3_bind_value(ins, 2, sqlite3_column_value(stmt, 1)) == SQLITE_OK &&
+			  sqlite3_bind_value(ins, 3, sqlite3_column_value(stmt, 2)) == SQLITE_OK &&
+			  sqlite3_bind_value(ins, 4, sqlite3_column_value(stmt, 2)) == SQLITE_OK &&
+			  sqlite3_step(ins) == SQLITE_DONE &&
+			  /* the old item goes (secure_delete wipes its content) */
+			  sqlite3_exec(db, "DELETE FROM sealed WHERE name = 'ak_sk'", NULL, NULL,
+				       NULL) == SQLITE_OK;
+		if (!ok)
+			why = sqlite3_errmsg(db);
+	}
+	sodium_memzero(sk, sizeof sk);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(stmt);
+	return why;
+}
+
+/* Format n: its SQL, then (if any) a step that needs the local key. */
+static const struct {
+	const char *sql;
+	const char *(*fn)(sqlite3 *db, const uint8_t *key);
+} migrations[] = {
+	{NULL, NULL},                       /* 0 -> 1: the enrolment writes format 1 */
+	{NULL, NULL},                       /* (unused) */
+	{migrate_v2, NULL},                 /* 1 -> 2 */
+	{migrate_v3, migrate_v3_move_ak},   /* 2 -> 3 */
 };
 
 static int
@@ -87,19 +204,22 @@ current_version(sqlite3 *db)
 }
 
 enum lsn_err
-profile_migrate(sqlite3 *db, struct lsn_status *st)
+profile_migrate(sqlite3 *db, const uint8_t *key, struct lsn_status *st)
 {
 	int version = current_version(db);
 	if (version < 1)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "this is not a liaison profile database");
 	for (int next = version + 1; next <= PROFILE_DB_VERSION; next++) {
+		const char *why = NULL;
 		bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-			  sqlite3_exec(db, migrations[next], NULL, NULL, NULL) == SQLITE_OK &&
+			  sqlite3_exec(db, migrations[next].sql, NULL, NULL, NULL) == SQLITE_OK &&
+			  (migrations[next].fn == NULL ||
+			   (why = migrations[next].fn(db, key)) == NULL) &&
 			  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 		if (!ok) {
 			lsn_fail(st, LSN_ERR_INTERNAL,
 				 "cannot upgrade the profile database to format %d: %s; free disk "
-				 "space and retry", next, sqlite3_errmsg(db));
+				 "space and retry", next, why ? why : sqlite3_errmsg(db));
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return st->err;
 		}

@@ -42,6 +42,18 @@ static const struct {
 	{LSN_ERR_SHUTTING_DOWN, "the server is shutting down", "retry in a few seconds"},
 	{LSN_ERR_INTERNAL, "internal server error",
 	 "retry, and tell your administrator if it persists"},
+	{LSN_ERR_CASE_CLOSED, "this case is closed: its steps and notice no longer change",
+	 "open a new case if the patient's care goes on"},
+	{LSN_ERR_CASE_ALREADY_CLOSED, "this case is already closed", "nothing was changed"},
+	{LSN_ERR_STEP_DONE, "this step is already done",
+	 "a coordinator can reopen it (liaison case step reopen)"},
+	{LSN_ERR_STEP_SKIPPED, "this step was skipped",
+	 "a coordinator can reopen it (liaison case step reopen)"},
+	{LSN_ERR_STEP_PENDING, "this step is still pending: only a done or skipped step is reopened",
+	 "complete or skip it instead"},
+	{LSN_ERR_NOT_ASSIGNEE, "only the step's assignee or a coordinator may do this",
+	 "ask the assignee, or have the step reassigned to you (liaison case step assign)"},
+	{LSN_ERR_COORDINATOR_ONLY, NULL, "ask the CPTS coordinator"},
 };
 
 /* Server text goes to a terminal: keep it short and on one line. */

@@ -1,6 +1,7 @@
 /* session.c — CA choice, login (CRYPTO.md §1: DK signs the challenge), and
  * the open-unlock-connect-login sequence shared by the commands. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "lsn_config.h"
 #include "output.h"
 #include "passphrase.h"
@@ -119,12 +121,40 @@ unlock_profile(const struct cli *cli, struct profile *p, struct lsn_status *st)
 	return err;
 }
 
+#define TEST_CLOCK_ENV "LIAISON_TEST_CLOCK_OFFSET_MS"
+#define TEST_CLOCK_MAX_MS (100LL * 366 * 24 * 3600 * 1000)   /* a century */
+
+enum lsn_err
+session_test_clock(struct lsn_status *st)
+{
+	static bool applied;
+	const char *env = getenv(TEST_CLOCK_ENV);
+	if (applied || env == NULL || *env == '\0')
+		return LSN_OK;
+	char *end = NULL;
+	errno = 0;
+	long long ms = strtoll(env, &end, 10);
+	if (errno != 0 || end == env || *end != '\0' || ms > TEST_CLOCK_MAX_MS ||
+	    ms < -TEST_CLOCK_MAX_MS)
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
+				"%s=\"%s\" is not a number of milliseconds (an integer, may be "
+				"negative); fix or unset it (it is a testing aid)", TEST_CLOCK_ENV,
+				env);
+	lsn_clock_advance_ms((int64_t)ms);
+	applied = true;
+	return LSN_OK;
+}
+
 int
 session_start(const struct cli *cli, struct session *s)
 {
 	struct lsn_status st = {0};
 	struct conn_ca ca;
 	memset(s, 0, sizeof *s);
+	if (session_test_clock(&st) != LSN_OK) {
+		out_fail(&st);
+		return CLI_USAGE;
+	}
 	enum lsn_err err = profile_open(cli->profile, &s->profile, &st);
 	if (err == LSN_OK)
 		err = unlock_profile(cli, s->profile, &st);

@@ -27,6 +27,12 @@ enum lsn_err session_choose_ca(const struct cli *cli, const char *profile_pem,
 enum lsn_err session_login(struct profile *p, struct conn *c, json_t **reply,
 			   struct lsn_status *st);
 
+/* Testing aid: apply $LIAISON_TEST_CLOCK_OFFSET_MS (integer milliseconds,
+ * may be negative) to the program's clock with lsn_clock_advance_ms, once
+ * per process; session_start and enrol call it before touching the profile.
+ * Fails (bad_request) on a value that is not such an integer. */
+enum lsn_err session_test_clock(struct lsn_status *st);
+
 /* Open, unlock, connect and log in. Prints the error and returns CLI_FAIL
  * (or CLI_USAGE) on failure, CLI_OK with s filled on success. */
 int session_start(const struct cli *cli, struct session *s);

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "agreement_keys.h"
 #include "clock.h"
 #include "key_backup.h"
 #include "keyshare.h"
@@ -178,10 +179,6 @@ open_share(struct share_in *in, const uint8_t *body, size_t len, json_t **plain,
 		reject(in, "not a key-share envelope from the device the server names");
 		return LSN_OK;
 	}
-	if (memcmp(parsed.ak_id, in->e->p->ak_id, LSN_ID_BYTES) != 0) {
-		reject(in, "sealed for an agreement key this device does not have");
-		return LSN_OK;
-	}
 	const struct peer_device *d = NULL;
 	enum lsn_err err = peers_device(in->e, in->from.user, in->from.device, false, &d, st);
 	struct peer *pr = peers_get(in->e->peers, in->from.user);
@@ -195,10 +192,23 @@ open_share(struct share_in *in, const uint8_t *body, size_t len, json_t **plain,
 	struct lsn_ks_addr me;
 	memcpy(me.user, in->e->p->user, LSN_ID_BYTES);
 	memcpy(me.device, in->e->p->device, LSN_ID_BYTES);
+	/* the agreement key the envelope names: current, or one of the last 3
+	 * kept for shares sent late (CRYPTO.md §1, agreement_keys.h) */
+	const uint8_t *ak_pk = NULL, *ak_sk = NULL;
+	if (!profile_ak_find(in->e->p, parsed.ak_id, &ak_pk, &ak_sk)) {
+		enum lsn_ks_result r = lsn_ks_verify(&parsed, &me, d->dk);
+		if (r != LSN_KS_OK)
+			reject(in, lsn_ks_result_text(r));
+		else if (ak_erased(in->e->p, parsed.ak_id))
+			reject(in, "sent to an agreement key this device has erased (older than "
+				   "the last 3)");
+		else
+			reject(in, "sealed for an agreement key this device never had");
+		return LSN_OK;
+	}
 	uint8_t *text = NULL;
 	size_t text_len = 0;
-	enum lsn_ks_result r = lsn_ks_open(&parsed, &me, d->dk, in->e->p->ak_pk,
-					   in->e->p->keys->ak_sk, &text, &text_len);
+	enum lsn_ks_result r = lsn_ks_open(&parsed, &me, d->dk, ak_pk, ak_sk, &text, &text_len);
 	if (r != LSN_KS_OK) {
 		reject(in, lsn_ks_result_text(r));
 		return LSN_OK;

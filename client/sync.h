@@ -1,8 +1,10 @@
 /* sync.h — the to-device queue in (CRYPTO.md §3, §5): fetch key-share
- * envelopes, open each (sender device chain verified, AK, share_id not seen
- * before), act on it — keep a room key (lowest index wins, consistency
- * checked), answer a key request from a current verified member, note a
- * withheld key — commit, then acknowledge so the server deletes them. */
+ * envelopes, open each (sender device chain verified, with the AK it names
+ * among the last 3 this device keeps, share_id not seen before; one sealed to
+ * an erased AK is reported as such), act on it — keep a room key (lowest
+ * index wins, consistency checked), answer a key request from a current
+ * verified member, note a withheld key — commit, then acknowledge so the
+ * server deletes them. */
 #ifndef LIAISON_SYNC_H
 #define LIAISON_SYNC_H
 

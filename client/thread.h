@@ -23,6 +23,7 @@
 #define THREAD_TOPIC_MAX 512
 #define THREAD_KEY_REQUEST_DELAY_MS 2000      /* wait this long for a key first */
 #define THREAD_KEY_REQUEST_AGAIN_MS (3600 * 1000)
+#define THREAD_ANSWER_WAIT_MS 3000            /* then wait this long for an answer */
 
 /* Send content (an object with "type" and its fields; stolen) as the next
  * message of the channel. */
@@ -39,6 +40,12 @@ struct thread_fetch_result {
 /* Messages after the last synced seq, then a retry of those waiting for a key. */
 enum lsn_err thread_fetch(struct e2e *e, const struct chan_view *v,
 			  struct thread_fetch_result *r, struct lsn_status *st);
+
+/* thread_fetch, then for messages still waiting for a key: wait a little
+ * for it (to-device pushes), fetch again; if some still wait, send key
+ * requests to their senders and wait once more (what read does). */
+enum lsn_err thread_fetch_chase(struct e2e *e, const struct chan_view *v,
+				struct thread_fetch_result *r, struct lsn_status *st);
 
 /* One {"seq","ts","sender_user","sender_device","envelope"} (a messages entry
  * or a message event): decrypt and cache into m (caller clears m). */

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "keyshare_send.h"
 #include "msg_header.h"
+#include "sync.h"
 #include "thread.h"
 #include "wire.h"
 
@@ -349,4 +350,50 @@ thread_request_missing(struct e2e *e, const struct chan_view *v, int64_t min_wai
 	enum lsn_err err = store_msg_with_status(e->p, v->channel, "waiting", request_one, &w, st);
 	*sent = w.sent;
 	return err == LSN_OK ? w.err : err;
+}
+
+/* ---- fetching with the keys chased ------------------------------------------------ */
+
+/* Wait up to ms for a pushed to-device entry, then take the queue. Other
+ * events are dropped: read fetches what it shows. */
+static enum lsn_err
+wait_for_keys(struct e2e *e, int ms, struct lsn_status *st)
+{
+	int64_t deadline = lsn_clock_now_ms() + ms;
+	bool keys = false;
+	while (!keys && conn_alive(e->s.conn)) {
+		int64_t left = deadline - lsn_clock_now_ms();
+		if (left <= 0 || !conn_wait_event(e->s.conn, (int)left))
+			break;
+		json_t *ev;
+		while ((ev = conn_next_event(e->s.conn)) != NULL) {
+			const char *name = json_string_value(json_object_get(ev, "ev"));
+			keys = keys || (name && strcmp(name, "to_device") == 0);
+			json_decref(ev);
+		}
+	}
+	struct sync_stats ss;
+	return keys ? sync_to_device(e, &ss, st) : LSN_OK;
+}
+
+enum lsn_err
+thread_fetch_chase(struct e2e *e, const struct chan_view *v, struct thread_fetch_result *r,
+		   struct lsn_status *st)
+{
+	enum lsn_err err = thread_fetch(e, v, r, st);
+	if (err != LSN_OK || r->waiting == 0)
+		return err;
+	err = wait_for_keys(e, THREAD_KEY_REQUEST_DELAY_MS, st);
+	struct thread_fetch_result again;
+	if (err == LSN_OK)
+		err = thread_fetch(e, v, &again, st);
+	size_t sent = 0;
+	if (err == LSN_OK && again.waiting > 0)
+		err = thread_request_missing(e, v, THREAD_KEY_REQUEST_DELAY_MS, &sent, st);
+	if (err == LSN_OK && sent > 0) {
+		err = wait_for_keys(e, THREAD_ANSWER_WAIT_MS, st);
+		if (err == LSN_OK)
+			err = thread_fetch(e, v, &again, st);
+	}
+	return err;
 }

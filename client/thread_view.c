@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notice.h"
 #include "output.h"
 #include "peers.h"
 #include "thread.h"
@@ -239,6 +240,29 @@ print_content(json_t *obj)
 		       (long long)json_integer_value(json_object_get(obj, "size")));
 		out_text(stdout, id ? id : "?");
 		putchar('\n');
+	} else if (type && strcmp(type, "discharge_notice") == 0) {
+		notice_print(stdout, obj, "    ");
+		fputs("    Acknowledge with: liaison ack ", stdout);
+		out_text(stdout, json_string_value(json_object_get(obj, "patient_ref")));
+		putchar('\n');
+	} else if (type && strcmp(type, "alert") == 0) {
+		char head[96];
+		snprintf(head, sizeof head, "!!! ALERT — high priority — case %.24s",
+			 json_string_value(json_object_get(obj, "patient_ref"))
+				 ? json_string_value(json_object_get(obj, "patient_ref")) : "?");
+		fputs("    ", stdout);
+		out_styled(stdout, OUT_ALERT, head);
+		putchar('\n');
+		print_body(json_string_value(json_object_get(obj, "body")));
+	} else if (type && strcmp(type, "step_note") == 0) {
+		fputs("    [note on ", stdout);
+		out_text(stdout, json_string_value(json_object_get(obj, "step_code")));
+		fputs(" (", stdout);
+		out_text(stdout, json_string_value(json_object_get(obj, "action")));
+		fputs("), case ", stdout);
+		out_text(stdout, json_string_value(json_object_get(obj, "patient_ref")));
+		puts("]");
+		print_body(json_string_value(json_object_get(obj, "body")));
 	} else {
 		printf("    [a message of type \"");
 		out_text(stdout, type);

@@ -200,12 +200,9 @@ signature_ok(const struct lsn_ks_parsed *p, const uint8_t from_dk_pk[32])
 }
 
 enum lsn_ks_result
-lsn_ks_open(const struct lsn_ks_parsed *p, const struct lsn_ks_addr *me,
-	    const uint8_t from_dk_pk[32], const uint8_t my_ak_pk[32], const uint8_t my_ak_sk[32],
-	    uint8_t **plain, size_t *plain_len)
+lsn_ks_verify(const struct lsn_ks_parsed *p, const struct lsn_ks_addr *me,
+	      const uint8_t from_dk_pk[32])
 {
-	*plain = NULL;
-	*plain_len = 0;
 	if (p->version != LSN_KS_VERSION || p->ad == NULL || p->ad_len != LSN_KS_AD_BYTES ||
 	    p->ct_len < LSN_KS_TAG_BYTES || p->ct_len > LSN_KS_MAX_PLAIN + LSN_KS_TAG_BYTES)
 		return LSN_KS_BAD_FORMAT;
@@ -214,6 +211,19 @@ lsn_ks_open(const struct lsn_ks_parsed *p, const struct lsn_ks_addr *me,
 		return LSN_KS_NOT_FOR_ME;
 	if (!signature_ok(p, from_dk_pk))
 		return LSN_KS_BAD_SIGNATURE;
+	return LSN_KS_OK;
+}
+
+enum lsn_ks_result
+lsn_ks_open(const struct lsn_ks_parsed *p, const struct lsn_ks_addr *me,
+	    const uint8_t from_dk_pk[32], const uint8_t my_ak_pk[32], const uint8_t my_ak_sk[32],
+	    uint8_t **plain, size_t *plain_len)
+{
+	*plain = NULL;
+	*plain_len = 0;
+	enum lsn_ks_result checked = lsn_ks_verify(p, me, from_dk_pk);
+	if (checked != LSN_KS_OK)
+		return checked;
 
 	uint8_t rx[32], tx[32];
 	int rc = crypto_kx_server_session_keys(rx, tx, my_ak_pk, my_ak_sk, p->e_pk);

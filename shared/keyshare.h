@@ -80,6 +80,13 @@ int lsn_ks_seal_det(const struct lsn_ks_addr *from, const uint8_t from_dk_sk[64]
  * pointers into env. Authenticates nothing: use lsn_ks_open. */
 enum lsn_ks_result lsn_ks_parse(const uint8_t *env, size_t len, struct lsn_ks_parsed *p);
 
+/* The checks of lsn_ks_open that need no agreement key, in the same order:
+ * layout, to == me (else NOT_FOR_ME), sig by from_dk_pk. For an envelope
+ * sealed to an agreement key the recipient no longer holds: it can still
+ * tell an authentic share from a forgery before saying why it cannot open it. */
+enum lsn_ks_result lsn_ks_verify(const struct lsn_ks_parsed *p, const struct lsn_ks_addr *me,
+				 const uint8_t from_dk_pk[32]);
+
 /* In the design's order: to == me (else NOT_FOR_ME); verify sig with
  * from_dk_pk (the caller has verified that key's IK→DK chain for p->from);
  * derive K with crypto_kx_server_session_keys(my_ak_pk, my_ak_sk, e_pk)

@@ -290,6 +290,31 @@ tampering_breaks_the_signature(void **state)
 	free(env);
 }
 
+/* lsn_ks_verify: the same refusals as lsn_ks_open up to the signature,
+ * without any agreement key (a share sealed to a key the recipient erased). */
+static void
+verify_without_agreement_key(void **state)
+{
+	size_t len;
+	uint8_t *env = seal_random((const uint8_t *)"room key", 8, &len);
+	struct lsn_ks_parsed p;
+	assert_int_equal(lsn_ks_parse(env, len, &p), LSN_KS_OK);
+	assert_memory_equal(p.ak_id, f.ak_id, 16);
+	assert_int_equal(lsn_ks_verify(&p, &f.b, f.dk_pk), LSN_KS_OK);
+	assert_int_equal(lsn_ks_verify(&p, &f.a, f.dk_pk), LSN_KS_NOT_FOR_ME);
+	uint8_t other_pk[32], other_sk[64];
+	crypto_sign_keypair(other_pk, other_sk);
+	assert_int_equal(lsn_ks_verify(&p, &f.b, other_pk), LSN_KS_BAD_SIGNATURE);
+	/* the named ak_id is under the signature */
+	env[1 + 13 + 4 * 18 + 2] ^= 1;
+	assert_int_equal(lsn_ks_parse(env, len, &p), LSN_KS_OK);
+	assert_int_equal(lsn_ks_verify(&p, &f.b, f.dk_pk), LSN_KS_BAD_SIGNATURE);
+	struct lsn_ks_parsed blank;
+	memset(&blank, 0, sizeof blank);
+	assert_int_equal(lsn_ks_verify(&blank, &f.b, f.dk_pk), LSN_KS_BAD_FORMAT);
+	free(env);
+}
+
 static void
 decrypt_failed(void **state)
 {
@@ -386,6 +411,7 @@ main(void)
 		cmocka_unit_test(not_for_me),
 		cmocka_unit_test(tampering_breaks_the_signature),
 		cmocka_unit_test(decrypt_failed),
+		cmocka_unit_test(verify_without_agreement_key),
 		cmocka_unit_test(domain_separation),
 		cmocka_unit_test(bad_format),
 		cmocka_unit_test(result_texts),

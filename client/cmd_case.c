@@ -1,0 +1,642 @@
+/* cmd_case.c — "liaison case": one case's timeline (show), opening a case
+ * on an existing case thread (open), closing it, changing its flags, and
+ * the step transitions (step complete | skip | reopen | assign). A note
+ * on a step is posted first as an encrypted message of the thread; the
+ * server only records its seq (note_seq). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "case_view.h"
+#include "cli.h"
+#include "day.h"
+#include "mlog_verify.h"
+#include "output.h"
+#include "store.h"
+#include "thread.h"
+#include "user_view.h"
+#include "wire.h"
+
+#define CASE_MAX_POS   12
+#define NOTE_TEXT_MAX  8000
+#define SKIP_REASON_MAX 200
+#define DETAIL_INDENT  "        "
+
+static const char case_help[] =
+	"usage: liaison case show CASE\n"
+	"       liaison case step complete CASE STEP [--note TEXT]\n"
+	"       liaison case step skip CASE STEP --reason TEXT [--note TEXT]\n"
+	"       liaison case step reopen CASE STEP\n"
+	"       liaison case step assign CASE STEP USER\n"
+	"       liaison case open CHANNEL --pathway PATHWAY --j0 YYYY-MM-DD [--flag F[,F]]\n"
+	"       liaison case close CASE --reason completed|readmitted|deceased|moved|\n"
+	"                                        consent_withdrawn\n"
+	"       liaison case flag CASE FLAG... | --clear\n"
+	"\n"
+	"show: the timeline of the case — each step with its deadline (J+n and the\n"
+	"date), status (OVERDUE when late), assignee, who did it and when, the skip\n"
+	"reason and the step's note decrypted from the thread; the discharge notice\n"
+	"with who acknowledged it and when; escalation. --json for scripts.\n"
+	"CASE: patient reference (P-…) or case id. STEP: the step id, its code\n"
+	"(gp_consultation), or code#n for a repeated step (nurse_followup#3); a code\n"
+	"alone means the first pending occurrence (reopen: the last closed one).\n"
+	"--note TEXT is encrypted in the case thread. The skip --reason is stored by\n"
+	"the server as it is: write no patient identity or clinical detail in it\n"
+	"(use --note for those). Only the assignee or a coordinator completes,\n"
+	"skips or reassigns a step; only a coordinator reopens one. flag sets the\n"
+	"whole list of flags (the steps are re-dated).\n";
+
+struct case_opts {
+	const char *pos[CASE_MAX_POS];
+	int n_pos;
+	const char *pathway, *j0, *flags, *reason, *note;
+	bool clear;
+};
+
+/* ---- the timeline ----------------------------------------------------------------- */
+
+static int64_t
+due_key(json_t *step)
+{
+	int64_t due = user_view_int(step, "due_at");
+	return due > 0 ? due : INT64_MAX;
+}
+
+static int
+step_order(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int64_t dx = due_key(x), dy = due_key(y);
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	int64_t ix = user_view_int(x, "id"), iy = user_view_int(y, "id");
+	return (ix > iy) - (ix < iy);
+}
+
+/* The note of a step from the thread: {"seq","by","text"}, or NULL. */
+static json_t *
+step_note(struct e2e *e, const struct case_ctx *cc, int64_t seq)
+{
+	struct store_msg m;
+	struct lsn_status st;
+	bool found = false;
+	if (seq <= 0 || store_msg_get(e->p, cc->channel, seq, &m, &found, &st) != LSN_OK || !found)
+		return NULL;
+	json_t *content = strcmp(m.status, "ok") == 0 && m.plain ? json_loads(m.plain, 0, NULL)
+								 : NULL;
+	char who[200];
+	e2e_person(e, m.sender_user, who, sizeof who);
+	const char *body = user_view_str(content, "body");
+	json_t *note = json_pack("{s:I, s:s, s:s?, s:s?}", "seq", (json_int_t)seq, "by", who,
+				 "text", body ? body : user_view_str(content, "caption"),
+				 "unreadable", content ? NULL : (m.detail[0] ? m.detail : m.status));
+	json_decref(content);
+	store_msg_clear(&m);
+	return note;
+}
+
+/* A step with the names and the note added, for people and --json. */
+static json_t *
+step_detail(struct e2e *e, const struct case_ctx *cc, json_t *step)
+{
+	char name[96], due[48], who[200], by[200];
+	json_t *out = json_deep_copy(step);
+	case_step_name(cc, step, name, sizeof name);
+	case_step_due(cc->summary, step, due, sizeof due);
+	case_person(e, user_view_str(step, "assignee"), who, sizeof who);
+	case_person(e, user_view_str(step, "done_by"), by, sizeof by);
+	json_object_set_new(out, "name", json_string(name));
+	json_object_set_new(out, "due", json_string(due));
+	json_object_set_new(out, "assignee_name", user_view_str(step, "assignee")
+				       ? json_string(who) : json_null());
+	json_object_set_new(out, "done_by_name", user_view_str(step, "done_by")
+				       ? json_string(by) : json_null());
+	json_t *note = step_note(e, cc, user_view_int(step, "note_seq"));
+	json_object_set_new(out, "note", note ? note : json_null());
+	return out;
+}
+
+/* The steps in deadline order, detailed. */
+static json_t *
+steps_detail(struct e2e *e, const struct case_ctx *cc)
+{
+	json_t *steps = json_object_get(cc->reply, "steps"), *out = json_array();
+	size_t n = json_array_size(steps);
+	json_t **order = calloc(n ? n : 1, sizeof *order);
+	if (order == NULL)
+		return out;
+	for (size_t i = 0; i < n; i++)
+		order[i] = json_array_get(steps, i);
+	qsort(order, n, sizeof *order, step_order);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, step_detail(e, cc, order[i]));
+	free(order);
+	return out;
+}
+
+static void
+print_step(json_t *s, size_t code_width)
+{
+	const char *status = user_view_str(s, "status");
+	bool overdue = json_is_true(json_object_get(s, "overdue"));
+	enum out_style style = overdue ? OUT_RED
+			     : status && strcmp(status, "done") == 0 ? OUT_GREEN
+			     : status && strcmp(status, "skipped") == 0 ? OUT_DIM : OUT_PLAIN;
+	char when[32];
+	fputs("  ", stdout);
+	out_padded(stdout, OUT_PLAIN, user_view_str(s, "due"), 17);
+	out_padded(stdout, style, overdue ? "OVERDUE" : status, 8);
+	out_padded(stdout, OUT_PLAIN, user_view_str(s, "name"), code_width);
+	out_text(stdout, user_view_str(s, "label"));
+	fputs("\n" DETAIL_INDENT "assigned to ", stdout);
+	out_text(stdout, user_view_str(s, "assignee_name") ? user_view_str(s, "assignee_name")
+							   : "nobody yet");
+	if (status && strcmp(status, "pending") != 0) {
+		printf("; %s %s by ", status, out_time(user_view_int(s, "done_at"), when, sizeof when));
+		out_text(stdout, user_view_str(s, "done_by_name"));
+	}
+	if (user_view_str(s, "skip_reason")) {
+		fputs(": ", stdout);
+		out_text(stdout, user_view_str(s, "skip_reason"));
+	}
+	putchar('\n');
+	json_t *note = json_object_get(s, "note");
+	if (json_is_object(note)) {
+		printf(DETAIL_INDENT "note #%lld by ", (long long)user_view_int(note, "seq"));
+		out_text(stdout, user_view_str(note, "by"));
+		fputs(": ", stdout);
+		out_styled(stdout, OUT_BOLD, user_view_str(note, "text") ? user_view_str(note, "text")
+		     : user_view_str(note, "unreadable") ? user_view_str(note, "unreadable") : "?");
+		putchar('\n');
+	} else if (user_view_int(s, "note_seq") > 0) {
+		printf(DETAIL_INDENT "note: message #%lld of the thread (not readable here)\n",
+		       (long long)user_view_int(s, "note_seq"));
+	}
+}
+
+static void
+print_steps(json_t *steps)
+{
+	size_t width = 4, i;
+	json_t *s;
+	json_array_foreach(steps, i, s)
+		if (out_width(user_view_str(s, "name")) > width)
+			width = out_width(user_view_str(s, "name"));
+	printf("Steps (deadlines are UTC days; J0 = day 0):\n");
+	json_array_foreach(steps, i, s)
+		print_step(s, width);
+}
+
+static void
+print_header(struct e2e *e, const struct case_ctx *cc, const char *patient)
+{
+	json_t *c = cc->summary;
+	char j0[DAY_TEXT], when[32], who[200], flags[200] = "";
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(c, "flags"), i, f)
+		snprintf(flags + strlen(flags), sizeof flags - strlen(flags), "%s%s", i ? ", " : "",
+			 json_string_value(f) ? json_string_value(f) : "?");
+	out_styled(stdout, OUT_BOLD, cc->ref);
+	printf(" — %s (version %lld), %s", user_view_str(c, "pathway"),
+	       (long long)user_view_int(c, "template_version"), user_view_str(c, "status"));
+	if (user_view_str(c, "close_reason"))
+		printf(": %s on %s", user_view_str(c, "close_reason"),
+		       out_time(user_view_int(c, "closed_at"), when, sizeof when));
+	putchar('\n');
+	out_kv("Patient", patient[0] ? patient : cc->member ? "(not readable on this device yet)"
+					  : "(only the members of the case thread see it)");
+	out_kv("J0", day_format_ms(user_view_int(c, "j0"), j0));
+	out_kv("Flags", flags[0] ? flags : "none");
+	out_kv("Channel", user_view_str(c, "channel"));
+	case_person(e, user_view_str(c, "opened_by"), who, sizeof who);
+	char opened[300];
+	snprintf(opened, sizeof opened, "%s by %s", out_time(user_view_int(c, "opened_at"), when,
+							      sizeof when), who);
+	out_kv("Opened", opened);
+}
+
+static void
+print_notice(struct e2e *e, json_t *notice, json_t *acks)
+{
+	char when[32], who[200];
+	if (!json_is_object(notice)) {
+		puts("Discharge notice: none posted yet.");
+		return;
+	}
+	case_person(e, user_view_str(notice, "posted_by"), who, sizeof who);
+	printf("Discharge notice: message #%lld, posted %s by ", (long long)user_view_int(notice, "seq"),
+	       out_time(user_view_int(notice, "posted_at"), when, sizeof when));
+	out_text(stdout, who);
+	putchar('\n');
+	if (user_view_int(notice, "escalated_at") > 0) {
+		char line[96];
+		snprintf(line, sizeof line, "ESCALATED to the CPTS coordinators on %s",
+			 out_time(user_view_int(notice, "escalated_at"), when, sizeof when));
+		fputs("  ", stdout);
+		out_styled(stdout, OUT_RED, line);
+		putchar('\n');
+	}
+	case_print_acks(stdout, acks, notice, "  ");
+}
+
+static int
+show_case(struct e2e *e, struct case_ctx *cc)
+{
+	struct lsn_status st = {0};
+	if (case_sync_thread(e, cc, &st) != LSN_OK)
+		out_error("could not update the case thread (%s); showing what this device has", st.msg);
+	char patient[CASE_NAME_MAX] = "";
+	json_t *notice = json_object_get(cc->reply, "notice");
+	if (cc->member)
+		case_patient_name(e, cc->channel, user_view_int(notice, "seq"), patient, sizeof patient);
+	json_t *acks = case_acks(e, cc);
+	json_t *steps = steps_detail(e, cc);
+	int rc = CLI_OK;
+	if (e->cli->json) {
+		json_t *out = json_deep_copy(cc->reply);
+		json_object_set_new(json_object_get(out, "case"), "patient",
+				    patient[0] ? json_string(patient) : json_null());
+		if (json_is_object(json_object_get(out, "notice")))
+			json_object_update(json_object_get(out, "notice"), acks);
+		json_object_set(out, "steps", steps);
+		rc = out_json(out);
+		json_decref(out);
+	} else {
+		print_header(e, cc, patient);
+		putchar('\n');
+		print_notice(e, notice, acks);
+		putchar('\n');
+		print_steps(steps);
+	}
+	json_decref(acks);
+	json_decref(steps);
+	return rc;
+}
+
+/* ---- open, close, flag ------------------------------------------------------------------ */
+
+static json_t *
+flag_list(const char *const *flags, int n, const char *comma_list)
+{
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_string(flags[i]));
+	char copy[256];
+	snprintf(copy, sizeof copy, "%s", comma_list ? comma_list : "");
+	for (char *save = NULL, *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save))
+		json_array_append_new(list, json_string(f));
+	return list;
+}
+
+/* After open or flag: the case as the server now has it. */
+static int
+show_reply(struct e2e *e, json_t *reply, const char *what)
+{
+	struct case_ctx cc;
+	struct lsn_status st = {0};
+	uint8_t id[LSN_ID_BYTES];
+	if (!lsn_id_from_hex(user_view_str(json_object_get(reply, "case"), "case"), id)) {
+		out_error("the server's reply has no case id; see liaison cases");
+		return CLI_FAIL;
+	}
+	if (case_fetch(e, id, &cc, &st) != LSN_OK) {
+		case_ctx_free(&cc);
+		return out_fail(&st);
+	}
+	case_learn_people(e, &cc);
+	if (!e->cli->json)
+		printf("%s %s.\n\n", what, cc.ref);
+	int rc = show_case(e, &cc);
+	case_ctx_free(&cc);
+	return rc;
+}
+
+static int
+open_case(struct e2e *e, const struct case_opts *o)
+{
+	uint8_t channel[LSN_ID_BYTES];
+	int rc = e2e_resolve_channel(e, o->pos[1], channel);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (e2e_write(e, "case_open", json_pack("{s:o, s:s, s:s, s:o}", "channel", wire_id(channel),
+						"pathway", o->pathway, "j0", o->j0, "flags",
+						flag_list(NULL, 0, o->flags)), &reply, &st) != LSN_OK)
+		rc = out_fail(&st);
+	else
+		rc = show_reply(e, reply, "Opened case");
+	json_decref(reply);
+	return rc;
+}
+
+static int
+close_case(struct e2e *e, const struct case_opts *o)
+{
+	struct case_ctx cc;
+	int rc = case_load(e, o->pos[1], &cc);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (e2e_write(e, "case_close", json_pack("{s:s, s:s}", "case", cc.id_hex, "reason",
+						 o->reason), &reply, &st) != LSN_OK) {
+		rc = out_fail(&st);
+	} else if (e->cli->json) {
+		rc = out_json(json_object_get(reply, "case"));
+	} else {
+		printf("Case %s closed (%s). Its steps no longer change.\n", cc.ref, o->reason);
+	}
+	json_decref(reply);
+	case_ctx_free(&cc);
+	return rc;
+}
+
+static int
+flag_case(struct e2e *e, const struct case_opts *o)
+{
+	struct case_ctx cc;
+	int rc = case_load(e, o->pos[1], &cc);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (e2e_write(e, "case_flag", json_pack("{s:s, s:o}", "case", cc.id_hex, "flags",
+						flag_list(o->pos + 2, o->n_pos - 2, NULL)),
+		      &reply, &st) != LSN_OK)
+		rc = out_fail(&st);
+	else
+		rc = show_reply(e, reply, "New flags for case");
+	json_decref(reply);
+	case_ctx_free(&cc);
+	return rc;
+}
+
+/* ---- steps ------------------------------------------------------------------------------ */
+
+/* Would the server accept this transition? Only to avoid posting a note
+ * that would point at nothing; the server decides and says why. */
+static bool
+likely_allowed(struct e2e *e, const struct case_ctx *cc, json_t *step)
+{
+	const char *assignee = user_view_str(step, "assignee");
+	const char *status = user_view_str(step, "status");
+	const char *case_status = user_view_str(cc->summary, "status");
+	return cc->member && status && strcmp(status, "pending") == 0 && case_status &&
+	       strcmp(case_status, "open") == 0 &&
+	       ((assignee && strcmp(assignee, e->me_hex) == 0) || case_me_coordinator(e));
+}
+
+static enum lsn_err
+post_note(struct e2e *e, const struct case_ctx *cc, json_t *step, const char *action,
+	  const char *text, int64_t *seq, struct lsn_status *st)
+{
+	char name[96];
+	struct chan_view v;
+	int64_t ts = 0;
+	memset(&v, 0, sizeof v);
+	case_step_name(cc, step, name, sizeof name);
+	enum lsn_err err = chan_view_load(e, cc->channel, &v, st);
+	if (err == LSN_OK)
+		err = thread_send(e, &v, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "type",
+						   "step_note", "case", cc->id_hex, "patient_ref",
+						   cc->ref, "step", (json_int_t)user_view_int(step, "id"),
+						   "step_code", name, "action", action, "body", text),
+				  seq, &ts, st);
+	chan_view_free(&v);
+	return err;
+}
+
+static void
+explain_refusal(struct e2e *e, const struct case_ctx *cc, json_t *step, enum lsn_err err)
+{
+	char name[96], who[200];
+	case_step_name(cc, step, name, sizeof name);
+	if (err == LSN_ERR_NOT_ASSIGNEE) {
+		case_person(e, user_view_str(step, "assignee"), who, sizeof who);
+		out_error("%s of %s is assigned to %s", name, cc->ref,
+			  user_view_str(step, "assignee") ? who : "nobody yet");
+	}
+}
+
+static int
+step_report(struct e2e *e, const struct case_ctx *cc, json_t *step, json_t *reply,
+	    int64_t note_seq)
+{
+	json_t *now = json_object_get(reply, "step");
+	char name[96], due[48], who[200];
+	if (e->cli->json)
+		return out_json(now);
+	case_step_name(cc, step, name, sizeof name);
+	case_step_due(cc->summary, now, due, sizeof due);
+	case_person(e, user_view_str(now, "assignee"), who, sizeof who);
+	printf("%s of %s (", name, cc->ref);
+	out_text(stdout, user_view_str(step, "label"));
+	printf(", %s): %s", due, user_view_str(now, "status"));
+	if (user_view_str(now, "skip_reason")) {
+		fputs(" — ", stdout);
+		out_text(stdout, user_view_str(now, "skip_reason"));
+	}
+	fputs(", assigned to ", stdout);
+	out_text(stdout, user_view_str(now, "assignee") ? who : "nobody");
+	putchar('.');
+	if (note_seq > 0)
+		printf(" Note posted in the thread as message #%lld.", (long long)note_seq);
+	putchar('\n');
+	return CLI_OK;
+}
+
+static json_t *
+step_body(struct e2e *e, const struct case_opts *o, const char *action, json_t *step,
+	  int64_t note_seq, int *rc)
+{
+	json_t *body = json_pack("{s:I}", "step", (json_int_t)user_view_int(step, "id"));
+	if (note_seq > 0)
+		json_object_set_new(body, "note_seq", json_integer(note_seq));
+	if (strcmp(action, "skip") == 0)
+		json_object_set_new(body, "reason", json_string(o->reason));
+	if (strcmp(action, "assign") == 0) {
+		uint8_t user[LSN_ID_BYTES];
+		char hex[LSN_ID_HEX + 1];
+		if ((*rc = e2e_resolve_user(e, o->pos[4], user)) != CLI_OK) {
+			json_decref(body);
+			return NULL;
+		}
+		lsn_id_to_hex(user, hex);
+		json_object_set_new(body, "user", json_string(hex));
+	}
+	return body;
+}
+
+static int
+step_action(struct e2e *e, const struct case_opts *o)
+{
+	const char *action = o->pos[1];
+	struct case_ctx cc;
+	int rc = case_load(e, o->pos[2], &cc);
+	if (rc != CLI_OK)
+		return rc;
+	char why[900];
+	json_t *step = case_find_step(&cc, o->pos[3], strcmp(action, "reopen") == 0
+				      ? CASE_PICK_CLOSED : CASE_PICK_PENDING, why, sizeof why);
+	struct lsn_status st = {0};
+	int64_t note_seq = 0;
+	json_t *reply = NULL, *body = NULL;
+	enum lsn_err err = LSN_OK;
+	if (step == NULL) {
+		out_error("%s: see liaison case show %s", why, cc.ref);
+		rc = CLI_USAGE;
+	} else if (o->note && !cc.member) {
+		out_error("--note: you are not a member of the thread of %s, where notes are "
+			  "encrypted; leave out --note", cc.ref);
+		rc = CLI_USAGE;
+	} else if (o->note && likely_allowed(e, &cc, step)) {
+		err = post_note(e, &cc, step, action, o->note, &note_seq, &st);
+	}
+	if (rc == CLI_OK && err == LSN_OK)
+		body = step_body(e, o, action, step, note_seq, &rc);
+	char op[32];
+	snprintf(op, sizeof op, "step_%s", action);
+	if (rc == CLI_OK && err == LSN_OK && body)
+		err = e2e_write(e, op, body, &reply, &st);
+	if (rc == CLI_OK && err == LSN_OK) {
+		rc = step_report(e, &cc, step, reply, note_seq);
+	} else if (rc == CLI_OK) {
+		rc = out_fail(&st);
+		explain_refusal(e, &cc, step, err);
+		if (note_seq > 0)
+			out_error("your note stays in the thread as message #%lld", (long long)note_seq);
+	}
+	json_decref(reply);
+	case_ctx_free(&cc);
+	return rc;
+}
+
+/* ---- usage and dispatch ------------------------------------------------------------------- */
+
+static bool
+one_of(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+static int
+usage(const char *what)
+{
+	out_error("%s; see liaison case --help", what);
+	return CLI_USAGE;
+}
+
+static int
+check_step_usage(const struct case_opts *o)
+{
+	static const char *const actions[] = {"complete", "skip", "reopen", "assign", NULL};
+	const char *action = o->n_pos > 1 ? o->pos[1] : NULL;
+	if (!one_of(action, actions))
+		return usage("case step needs complete, skip, reopen or assign");
+	int want = strcmp(action, "assign") == 0 ? 5 : 4;
+	if (o->n_pos != want)
+		return usage(want == 5 ? "case step assign needs CASE STEP USER"
+				       : "case step needs CASE and STEP");
+	if (strcmp(action, "skip") == 0 &&
+	    (o->reason == NULL || !lsn_display_text_valid(o->reason, SKIP_REASON_MAX)))
+		return usage("case step skip needs --reason TEXT (one line, at most 200 bytes; no "
+			     "patient detail: put those in --note)");
+	if (o->note && strcmp(action, "complete") != 0 && strcmp(action, "skip") != 0)
+		return usage("--note goes with complete or skip");
+	json_t *probe = o->note ? json_string(o->note) : NULL;
+	bool bad_note = o->note && (probe == NULL || o->note[0] == '\0' ||
+				    strlen(o->note) > NOTE_TEXT_MAX);
+	json_decref(probe);
+	if (bad_note)
+		return usage("--note must be UTF-8 text of 1 to 8000 bytes");
+	return CLI_OK;
+}
+
+static int
+check_usage(const struct case_opts *o)
+{
+	static const char *const reasons[] = {"completed", "readmitted", "deceased", "moved",
+					      "consent_withdrawn", NULL};
+	const char *sub = o->n_pos ? o->pos[0] : "";
+	int64_t days;
+	if (strcmp(sub, "show") == 0)
+		return o->n_pos == 2 ? CLI_OK : usage("case show needs one CASE");
+	if (strcmp(sub, "step") == 0)
+		return check_step_usage(o);
+	if (strcmp(sub, "open") == 0) {
+		if (o->n_pos != 2 || o->pathway == NULL || o->j0 == NULL)
+			return usage("case open needs CHANNEL, --pathway and --j0");
+		return day_parse(o->j0, &days) ? CLI_OK
+			: usage("--j0 must be the trigger day as YYYY-MM-DD");
+	}
+	if (strcmp(sub, "close") == 0) {
+		if (o->n_pos != 2)
+			return usage("case close needs one CASE");
+		return one_of(o->reason, reasons) ? CLI_OK
+			: usage("case close needs --reason completed, readmitted, deceased, moved "
+				"or consent_withdrawn");
+	}
+	if (strcmp(sub, "flag") == 0) {
+		if (o->n_pos < 2 || (o->n_pos == 2) != o->clear)
+			return usage("case flag needs CASE and the flags (all of them), or --clear");
+		return CLI_OK;
+	}
+	return usage(o->n_pos ? "unknown case command" : "case needs a command");
+}
+
+static int
+run_sub(struct e2e *e, const struct case_opts *o)
+{
+	const char *sub = o->pos[0];
+	if (strcmp(sub, "step") == 0)
+		return step_action(e, o);
+	if (strcmp(sub, "open") == 0)
+		return open_case(e, o);
+	if (strcmp(sub, "close") == 0)
+		return close_case(e, o);
+	if (strcmp(sub, "flag") == 0)
+		return flag_case(e, o);
+	struct case_ctx cc;
+	int rc = case_load(e, o->pos[1], &cc);
+	if (rc == CLI_OK)
+		rc = show_case(e, &cc);
+	case_ctx_free(&cc);
+	return rc;
+}
+
+int
+cmd_case(const struct cli *cli, int argc, char **argv)
+{
+	struct case_opts o;
+	memset(&o, 0, sizeof o);
+	const struct args_opt opts[] = {
+		{"--pathway", &o.pathway, NULL}, {"--j0", &o.j0, NULL},
+		{"--flag", &o.flags, NULL},      {"--reason", &o.reason, NULL},
+		{"--note", &o.note, NULL},       {"--clear", NULL, &o.clear},
+		{NULL, NULL, NULL},
+	};
+	switch (args_parse(argc, argv, opts, o.pos, CASE_MAX_POS, &o.n_pos)) {
+	case ARGS_HELP:
+		fputs(case_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	int rc = check_usage(&o);
+	if (rc != CLI_OK)
+		return rc;
+	struct e2e e;
+	if ((rc = e2e_start(cli, &e)) != CLI_OK)
+		return rc;
+	rc = run_sub(&e, &o);
+	e2e_end(&e);
+	return rc;
+}

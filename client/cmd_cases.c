@@ -1,0 +1,271 @@
+/* cmd_cases.c — "liaison cases": unseen notifications first (then marked
+ * seen), and a table of cases: patient reference, the patient's name (read
+ * from the decrypted thread on this computer; the server never has it),
+ * pathway, J0, next deadline, overdue steps, escalation, acknowledgements. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "case_view.h"
+#include "cli.h"
+#include "day.h"
+#include "output.h"
+#include "store.h"
+#include "user_view.h"
+#include "wire.h"
+
+static const char cases_help[] =
+	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
+	"\n"
+	"Your notifications not yet seen (step due soon or overdue, notice escalated,\n"
+	"alerts), then your open cases: the patient reference and name, pathway, J0,\n"
+	"next deadline, overdue steps, whether the notice was escalated, and how many\n"
+	"members acknowledged it. The patient's name is decrypted here from the case\n"
+	"thread; coordinators outside a thread see only the reference.\n"
+	"  --overdue   only cases with an overdue step\n"
+	"  --mine      only cases with a step assigned to you\n"
+	"  --pathway   only this pathway (see liaison pathways)\n"
+	"  --all       every case of the territory (coordinators)\n"
+	"  --closed    closed cases too\n";
+
+struct cases_opts {
+	bool overdue, mine, all, closed;
+	const char *pathway;
+};
+
+/* ---- notifications ------------------------------------------------------------ */
+
+/* The unseen notifications, each with its words ("text"). */
+static enum lsn_err
+take_notifications(struct e2e *e, json_t *cache, json_t **out, struct lsn_status *st)
+{
+	json_t *reply = NULL, *n;
+	*out = json_array();
+	enum lsn_err err = e2e_read(e, "notifications", NULL, &reply, st);
+	size_t i;
+	json_array_foreach(json_object_get(reply, "notifications"), i, n) {
+		char text[400];
+		case_notification_text(e, n, cache, text, sizeof text);
+		json_t *copy = json_deep_copy(n);
+		json_object_set_new(copy, "text", json_string(text));
+		json_array_append_new(*out, copy);
+	}
+	json_decref(reply);
+	return err;
+}
+
+/* Once shown: seen, up to the highest id (notifications_seen). */
+static enum lsn_err
+mark_seen(struct e2e *e, json_t *notes, struct lsn_status *st)
+{
+	int64_t upto = 0;
+	size_t i;
+	json_t *n, *reply = NULL;
+	json_array_foreach(notes, i, n)
+		if (user_view_int(n, "id") > upto)
+			upto = user_view_int(n, "id");
+	if (upto == 0)
+		return LSN_OK;
+	enum lsn_err err = e2e_read(e, "notifications_seen",
+				    json_pack("{s:I}", "upto", (json_int_t)upto), &reply, st);
+	json_decref(reply);
+	return err;
+}
+
+static void
+print_notifications(json_t *list)
+{
+	size_t i, n = json_array_size(list);
+	json_t *x;
+	if (n == 0)
+		return;
+	char head[64];
+	snprintf(head, sizeof head, "%zu notification%s:", n, n > 1 ? "s" : "");
+	out_styled(stdout, OUT_BOLD, head);
+	putchar('\n');
+	json_array_foreach(list, i, x) {
+		char when[32];
+		printf("  %s  ", out_time(user_view_int(x, "created_at"), when, sizeof when));
+		const char *kind = user_view_str(x, "kind");
+		bool loud = kind && (strcmp(kind, "step_overdue") == 0 ||
+				     strcmp(kind, "notice_escalated") == 0 || strcmp(kind, "alert") == 0);
+		out_styled(stdout, loud ? OUT_RED : OUT_PLAIN, user_view_str(x, "text"));
+		putchar('\n');
+	}
+	putchar('\n');
+}
+
+/* ---- one case -------------------------------------------------------------------- */
+
+/* The case_get reply (cached; borrowed), with the thread synced when this
+ * device cannot name the patient yet. */
+static json_t *
+case_detail(struct e2e *e, json_t *c, json_t *cache, char *patient, size_t len)
+{
+	const char *hex = user_view_str(c, "case");
+	struct case_ctx cc;
+	struct lsn_status st = {0};
+	uint8_t id[LSN_ID_BYTES];
+	patient[0] = '\0';
+	if (hex == NULL || !lsn_id_from_hex(hex, id))
+		return NULL;
+	json_t *reply = json_object_get(cache, hex);
+	if (reply == NULL) {
+		if (case_fetch(e, id, &cc, &st) == LSN_OK)
+			json_object_set(cache, hex, cc.reply);
+		case_ctx_free(&cc);
+		reply = json_object_get(cache, hex);
+	}
+	memset(&cc, 0, sizeof cc);
+	cc.member = json_is_true(json_object_get(reply, "member"));
+	if (reply == NULL || !cc.member ||
+	    !lsn_id_from_hex(user_view_str(json_object_get(reply, "case"), "channel"), cc.channel))
+		return reply;
+	int64_t seq = user_view_int(json_object_get(reply, "notice"), "seq");
+	json_t *content = case_message(e, cc.channel, seq);
+	case_patient_name(e, cc.channel, seq, patient, len);
+	if (patient[0] == '\0' || (seq > 0 && content == NULL)) {
+		case_sync_thread(e, &cc, &st);
+		case_patient_name(e, cc.channel, seq, patient, len);
+	}
+	json_decref(content);
+	return reply;
+}
+
+static void
+ack_cell(json_t *reply, char *out, size_t len)
+{
+	json_t *notice = json_object_get(reply, "notice");
+	if (!json_is_object(notice)) {
+		snprintf(out, len, "no notice");
+		return;
+	}
+	size_t acked = json_array_size(json_object_get(notice, "acks"));
+	int64_t missing = user_view_int(notice, "missing");
+	if (missing == 0)
+		snprintf(out, len, "all %zu", acked);
+	else
+		snprintf(out, len, "%zu/%lld", acked, (long long)acked + (long long)missing);
+}
+
+static json_t *
+case_row(struct e2e *e, json_t *c, json_t *cache)
+{
+	char patient[CASE_NAME_MAX], acks[32];
+	json_t *reply = case_detail(e, c, cache, patient, sizeof patient);
+	json_t *row = json_deep_copy(c);
+	ack_cell(reply, acks, sizeof acks);
+	json_t *notice = json_object_get(reply, "notice");
+	json_object_set_new(row, "patient", patient[0] ? json_string(patient) : json_null());
+	json_object_set_new(row, "acks", json_is_object(notice) ? json_integer((json_int_t)
+		json_array_size(json_object_get(notice, "acks"))) : json_null());
+	json_object_set_new(row, "acks_missing", json_is_object(notice)
+		? json_integer(user_view_int(notice, "missing")) : json_null());
+	json_object_set_new(row, "ack_status", json_string(acks));
+	return row;
+}
+
+static void
+print_cases(json_t *rows, bool closed)
+{
+	static const char *const headers[] = {"CASE", "PATIENT", "PATHWAY", "J0", "NEXT DUE",
+					      "OVERDUE", "ESCALATED", "ACKS", "STATUS"};
+	struct out_table *t = out_table_new(closed ? 9 : 8, headers);
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r) {
+		char j0[DAY_TEXT], next[48], overdue[24], day[DAY_TEXT];
+		int64_t due = user_view_int(r, "next_due"), start = user_view_int(r, "j0");
+		day_format_ms(start, j0);
+		if (due > 0)
+			snprintf(next, sizeof next, "J+%lld %s", (long long)day_offset(start, due),
+				 day_format_ms(due, day));
+		else
+			snprintf(next, sizeof next, "-");
+		snprintf(overdue, sizeof overdue, "%lld", (long long)user_view_int(r, "overdue"));
+		const char *cells[] = {
+			user_view_str(r, "patient_ref"), user_view_str(r, "patient"),
+			user_view_str(r, "pathway"), j0, next, overdue,
+			json_is_true(json_object_get(r, "escalated")) ? "ESCALATED" : "",
+			user_view_str(r, "ack_status"), user_view_str(r, "status"),
+		};
+		out_table_add(t, cells);
+	}
+	out_table_print(t, stdout);
+	out_table_free(t);
+}
+
+/* ---- the command ----------------------------------------------------------------------- */
+
+static int
+list_cases(struct e2e *e, const struct cases_opts *o)
+{
+	struct lsn_status st = {0};
+	json_t *cache = json_object(), *notes = NULL, *reply = NULL, *rows = json_array(), *c;
+	json_t *body = json_pack("{s:b, s:b, s:b, s:b}", "mine", o->mine, "overdue", o->overdue,
+				 "all", o->all, "closed", o->closed);
+	if (o->pathway)
+		json_object_set_new(body, "pathway", json_string(o->pathway));
+	int rc = CLI_OK;
+	if (e2e_read(e, "cases", body, &reply, &st) != LSN_OK ||
+	    take_notifications(e, cache, &notes, &st) != LSN_OK)
+		rc = out_fail(&st);
+	size_t i;
+	json_array_foreach(json_object_get(reply, "cases"), i, c)
+		if (rc == CLI_OK)
+			json_array_append_new(rows, case_row(e, c, cache));
+	if (rc == CLI_OK && e->cli->json) {
+		json_t *out = json_pack("{s:O, s:O}", "notifications", notes, "cases", rows);
+		rc = out_json(out);
+		json_decref(out);
+	} else if (rc == CLI_OK) {
+		print_notifications(notes);
+		if (json_array_size(rows) == 0)
+			printf("No %scases%s.\n", o->closed ? "" : "open ",
+			       o->overdue ? " with an overdue step" : "");
+		else
+			print_cases(rows, o->closed);
+	}
+	if (rc == CLI_OK && mark_seen(e, notes, &st) != LSN_OK)
+		rc = out_fail(&st);
+	json_decref(cache);
+	json_decref(notes);
+	json_decref(reply);
+	json_decref(rows);
+	return rc;
+}
+
+int
+cmd_cases(const struct cli *cli, int argc, char **argv)
+{
+	struct cases_opts o;
+	memset(&o, 0, sizeof o);
+	int n_pos = 0;
+	const struct args_opt opts[] = {
+		{"--overdue", NULL, &o.overdue}, {"--mine", NULL, &o.mine},
+		{"--all", NULL, &o.all},         {"--closed", NULL, &o.closed},
+		{"--pathway", &o.pathway, NULL}, {NULL, NULL, NULL},
+	};
+	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
+	case ARGS_HELP:
+		fputs(cases_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	struct e2e e;
+	int rc = e2e_start(cli, &e);
+	if (rc != CLI_OK)
+		return rc;
+	if (o.all && !case_me_coordinator(&e)) {
+		out_error("--all lists every case of the territory: it is for coordinators; "
+			  "without it you see the cases of your threads");
+		rc = CLI_FAIL;
+	} else {
+		rc = list_cases(&e, &o);
+	}
+	e2e_end(&e);
+	return rc;
+}

@@ -1,0 +1,468 @@
+/* cmd_discharge.c — "liaison discharge": the one command of a hospital
+ * discharge team. From a checked notice file it creates the case thread
+ * (kind case, history shared, encrypted topic), adds the GP, pharmacist,
+ * nurse (and cardiologist), opens the case (J0 = the discharge day), posts
+ * the encrypted discharge notice with the letter attached, and tells the
+ * server which message is the notice (notice_post). The patient's identity
+ * travels only inside encrypted messages. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "args.h"
+#include "attach_io.h"
+#include "channel_ops.h"
+#include "cli.h"
+#include "day.h"
+#include "mlog_verify.h"
+#include "notice.h"
+#include "output.h"
+#include "store.h"
+#include "thread.h"
+#include "user_view.h"
+#include "wire.h"
+
+static const char discharge_help[] =
+	"usage: liaison discharge --pathway hospital_discharge|heart_failure\n"
+	"                         --gp USER --pharmacist USER --nurse USER\n"
+	"                         [--cardiologist USER] [--flag FLAG[,FLAG]]\n"
+	"                         --notice FILE.json [--letter FILE] [--date YYYY-MM-DD]\n"
+	"       liaison discharge --check --notice FILE.json [--date YYYY-MM-DD]\n"
+	"\n"
+	"Notify the professionals who take over a patient leaving hospital:\n"
+	"  1. check the notice file (the fields of the lettre de liaison, R1112-1-2;\n"
+	"     format in docs/PATHWAYS.md, \"Discharge notice format\"): every problem\n"
+	"     is shown with its field, and nothing is sent until the file is right;\n"
+	"  2. create the case thread (encrypted, history shared) and add the GP, the\n"
+	"     pharmacist, the nurse and the cardiologist;\n"
+	"  3. open the case on the pathway, J0 = the discharge day (from the notice, or\n"
+	"     --date); steps are assigned to the members by profession;\n"
+	"  4. post the notice, encrypted, with the letter attached (--letter);\n"
+	"  5. ask every member to acknowledge it: not acknowledged by all within 24 h,\n"
+	"     it is escalated to the CPTS coordinators.\n"
+	"The patient's name and INS are encrypted on this computer: the server sees\n"
+	"only an opaque reference (P-…). USER: user id, RPPS, or a name that matches\n"
+	"one person. --check only checks the notice file (no connection).\n";
+
+struct discharge_opts {
+	const char *pathway, *gp, *pharmacist, *nurse, *cardiologist, *flags, *notice_path;
+	const char *letter, *date;
+	bool check;
+};
+
+/* A member to add: who, for which option, the profession expected. */
+struct recipient {
+	const char *option;        /* "--gp" */
+	const char *text;          /* as typed */
+	const char *profession;    /* expected profession code */
+	uint8_t user[LSN_ID_BYTES];
+};
+
+/* What exists so far, to say so if a later step fails. */
+struct progress {
+	bool channel_made;
+	char channel_hex[LSN_ID_HEX + 1];
+	size_t added;
+	bool case_opened;
+	char ref[24];
+	char case_hex[LSN_ID_HEX + 1];
+	int64_t notice_seq;
+};
+
+/* ---- checks before anything is sent ------------------------------------------------ */
+
+static int
+check_usage(const struct discharge_opts *o)
+{
+	int64_t days;
+	if (o->notice_path == NULL) {
+		out_error("discharge needs --notice FILE.json (format: docs/PATHWAYS.md, "
+			  "\"Discharge notice format\")");
+		return CLI_USAGE;
+	}
+	if (o->date && !day_parse(o->date, &days)) {
+		out_error("--date \"%s\" is not a date: write the discharge day as YYYY-MM-DD",
+			  o->date);
+		return CLI_USAGE;
+	}
+	if (o->check)
+		return CLI_OK;
+	if (o->pathway == NULL || (strcmp(o->pathway, "hospital_discharge") != 0 &&
+				   strcmp(o->pathway, "heart_failure") != 0)) {
+		out_error("discharge needs --pathway hospital_discharge or heart_failure (see "
+			  "liaison pathways)");
+		return CLI_USAGE;
+	}
+	if (o->gp == NULL || o->pharmacist == NULL || o->nurse == NULL) {
+		out_error("discharge needs --gp, --pharmacist and --nurse: the professionals who "
+			  "take over the patient (find them with liaison directory search)");
+		return CLI_USAGE;
+	}
+	struct stat sb;
+	errno = 0;
+	if (o->letter && (stat(o->letter, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+		out_error("--letter %s: %s: give the path of the letter (PDF)", o->letter,
+			  errno ? strerror(errno) : "not a regular file");
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* The pathway exists on the server and knows every flag asked for. */
+static int
+check_pathway(struct e2e *e, const char *pathway, const char *flags)
+{
+	struct lsn_status st = {0};
+	json_t *reply = NULL, *p, *found = NULL;
+	size_t i;
+	if (e2e_read(e, "pathways", NULL, &reply, &st) != LSN_OK)
+		return out_fail(&st);
+	json_array_foreach(json_object_get(reply, "pathways"), i, p)
+		if (user_view_str(p, "pathway") && strcmp(user_view_str(p, "pathway"), pathway) == 0)
+			found = p;
+	int rc = CLI_OK;
+	const char *known = found ? user_view_str(found, "flags") : NULL;
+	char list[128];
+	snprintf(list, sizeof list, "%s", flags ? flags : "");
+	for (char *save = NULL, *f = strtok_r(list, ",", &save); found && f;
+	     f = strtok_r(NULL, ",", &save)) {
+		char padded[160], hay[160];
+		snprintf(padded, sizeof padded, ",%s,", f);
+		snprintf(hay, sizeof hay, ",%s,", known ? known : "");
+		if (strstr(hay, padded) == NULL) {
+			out_error("--flag %s: pathway %s knows the flags \"%s\"", f, pathway,
+				  known && known[0] ? known : "(none)");
+			rc = CLI_USAGE;
+		}
+	}
+	if (found == NULL) {
+		out_error("the server has no pathway %s; see liaison pathways", pathway);
+		rc = CLI_FAIL;
+	}
+	json_decref(reply);
+	return rc;
+}
+
+/* USER resolved; its profession checked when the directory told us. */
+static int
+resolve_recipient(struct e2e *e, struct recipient *r)
+{
+	int rc = e2e_resolve_user(e, r->text, r->user);
+	if (rc != CLI_OK)
+		return rc;
+	char name[160], prof[64];
+	if (memcmp(r->user, e->p->user, LSN_ID_BYTES) == 0) {
+		out_error("%s %s: that is you; give the professional who takes over the patient",
+			  r->option, r->text);
+		return CLI_USAGE;
+	}
+	if (store_person_get(e->p, r->user, name, sizeof name, prof, sizeof prof) && prof[0] &&
+	    strcmp(prof, r->profession) != 0) {
+		const struct lsn_profession *want = lsn_profession_find(r->profession);
+		const struct lsn_profession *have = lsn_profession_find(prof);
+		out_error("%s %s: %s is %s, not %s; give the right person (liaison directory search "
+			  "--profession %s)", r->option, r->text, name, have ? have->label_fr : prof,
+			  want ? want->label_fr : r->profession, r->profession);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+static int
+resolve_all(struct e2e *e, struct recipient *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = resolve_recipient(e, &r[i]);
+		if (rc != CLI_OK)
+			return rc;
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(r[i].user, r[j].user, LSN_ID_BYTES) == 0) {
+				out_error("%s and %s name the same person; give each professional "
+					  "once", r[j].option, r[i].option);
+				return CLI_USAGE;
+			}
+	}
+	return CLI_OK;
+}
+
+/* ---- the steps ------------------------------------------------------------------------ */
+
+static enum lsn_err
+make_channel(struct e2e *e, json_t *notice, uint8_t channel[LSN_ID_BYTES], struct progress *pg,
+	     struct lsn_status *st)
+{
+	char name[400], topic[THREAD_TOPIC_MAX];
+	json_t *patient = json_object_get(notice, "patient");
+	notice_patient_name(notice, name, sizeof name);
+	snprintf(topic, sizeof topic, "%.200s, né(e) le %.10s — sortie du %.10s", name,
+		 json_string_value(json_object_get(patient, "birth_date")),
+		 json_string_value(json_object_get(notice, "discharge_date")));
+	enum lsn_err err = chan_ops_create(e, LSN_KIND_CASE, LSN_HISTORY_SHARED, topic, channel, st);
+	if (err == LSN_OK) {
+		pg->channel_made = true;
+		lsn_id_to_hex(channel, pg->channel_hex);
+	}
+	return err;
+}
+
+static enum lsn_err
+add_members(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const struct recipient *r,
+	    size_t n, struct progress *pg, struct lsn_status *st)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t seq = 0;
+		size_t forwarded = 0;
+		enum lsn_err err = chan_ops_change(e, channel, LSN_MLOG_ADD, r[i].user,
+						   LSN_CROLE_MEMBER, &seq, &forwarded, st);
+		if (err != LSN_OK)
+			return err;
+		pg->added++;
+	}
+	return LSN_OK;
+}
+
+static json_t *
+flags_json(const char *flags)
+{
+	json_t *list = json_array();
+	char copy[128];
+	snprintf(copy, sizeof copy, "%s", flags ? flags : "");
+	for (char *save = NULL, *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save))
+		json_array_append_new(list, json_string(f));
+	return list;
+}
+
+static enum lsn_err
+open_case(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const struct discharge_opts *o,
+	  const char *j0, json_t **reply, struct progress *pg, struct lsn_status *st)
+{
+	enum lsn_err err = e2e_write(e, "case_open",
+				     json_pack("{s:o, s:s, s:s, s:o}", "channel", wire_id(channel),
+					       "pathway", o->pathway, "j0", j0, "flags",
+					       flags_json(o->flags)), reply, st);
+	json_t *c = json_object_get(*reply, "case");
+	if (err == LSN_OK && (user_view_str(c, "patient_ref") == NULL ||
+			      user_view_str(c, "case") == NULL))
+		err = lsn_fail(st, LSN_ERR_BAD_JSON, "the server's case_open reply is malformed");
+	if (err == LSN_OK) {
+		pg->case_opened = true;
+		snprintf(pg->ref, sizeof pg->ref, "%s", user_view_str(c, "patient_ref"));
+		snprintf(pg->case_hex, sizeof pg->case_hex, "%s", user_view_str(c, "case"));
+	}
+	return err;
+}
+
+/* The letter uploaded; its "file" fields become the notice's "letter". */
+static enum lsn_err
+upload_letter(struct e2e *e, struct chan_view *v, const char *path, json_t **letter,
+	      struct lsn_status *st)
+{
+	*letter = NULL;
+	if (path == NULL)
+		return LSN_OK;
+	enum lsn_err err = attach_upload(e, v, path, "", letter, st);
+	if (err == LSN_OK) {
+		json_object_del(*letter, "type");
+		json_object_del(*letter, "caption");
+	}
+	return err;
+}
+
+static enum lsn_err
+post_notice(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const struct discharge_opts *o,
+	    json_t *notice, const char *j0, json_t **letter, struct progress *pg,
+	    struct lsn_status *st)
+{
+	struct chan_view v;
+	int64_t seq = 0, ts = 0;
+	memset(&v, 0, sizeof v);
+	enum lsn_err err = chan_ops_load_valid(e, channel, &v, st);
+	if (err == LSN_OK)
+		err = upload_letter(e, &v, o->letter, letter, st);
+	if (err == LSN_OK) {
+		json_t *content = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:O}", "type",
+					    "discharge_notice", "version", NOTICE_VERSION, "case",
+					    pg->case_hex, "patient_ref", pg->ref, "pathway",
+					    o->pathway, "j0", j0, "notice", notice);
+		if (*letter)
+			json_object_set(content, "letter", *letter);
+		err = thread_send(e, &v, content, &seq, &ts, st);
+	}
+	chan_view_free(&v);
+	json_t *reply = NULL;
+	if (err == LSN_OK) {
+		pg->notice_seq = seq;
+		err = e2e_write(e, "notice_post", json_pack("{s:s, s:I}", "case", pg->case_hex, "seq",
+							   (json_int_t)seq), &reply, st);
+	}
+	json_decref(reply);
+	return err;
+}
+
+/* ---- saying what happened ------------------------------------------------------------------ */
+
+static void
+report_partial(const struct progress *pg, const struct lsn_status *st)
+{
+	out_fail(st);
+	if (!pg->channel_made)
+		return;
+	if (!pg->case_opened)
+		out_error("the discharge is incomplete: channel %s was created with %zu of the "
+			  "professionals but no case was opened in it; run liaison discharge again "
+			  "(the channel stays unused), or open the case in it with liaison case open "
+			  "%s", pg->channel_hex, pg->added, pg->channel_hex);
+	else
+		out_error("the discharge is incomplete: case %s is open in channel %s, but its "
+			  "notice was %s; close it with liaison case close %s --reason moved and run "
+			  "liaison discharge again", pg->ref, pg->channel_hex,
+			  pg->notice_seq ? "sent and not registered (notice_post)" : "not sent",
+			  pg->ref);
+}
+
+static int
+report_done(struct e2e *e, const struct progress *pg, const struct discharge_opts *o,
+	    const char *j0, json_t *notice, json_t *letter, const struct recipient *r, size_t n)
+{
+	char name[400], who[200], hex[LSN_ID_HEX + 1];
+	notice_patient_name(notice, name, sizeof name);
+	if (e->cli->json) {
+		json_t *must = json_array();
+		for (size_t i = 0; i < n; i++) {
+			e2e_person(e, r[i].user, who, sizeof who);
+			lsn_id_to_hex(r[i].user, hex);
+			json_array_append_new(must, json_pack("{s:s, s:s}", "user", hex, "name", who));
+		}
+		json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:o}", "case",
+					pg->case_hex, "patient_ref", pg->ref, "channel",
+					pg->channel_hex, "pathway", o->pathway, "j0", j0, "notice_seq",
+					(json_int_t)pg->notice_seq, "letter",
+					user_view_str(letter, "attachment"), "must_acknowledge", must);
+		int rc = out_json(out);
+		json_decref(out);
+		return rc;
+	}
+	printf("Discharge notice posted: case %s (%s, J0 %s).\n", pg->ref, o->pathway, j0);
+	printf("Channel:  %s (message #%lld)\n", pg->channel_hex, (long long)pg->notice_seq);
+	fputs("Patient:  ", stdout);
+	out_text(stdout, name);
+	puts("  (encrypted for the case members; the server knows only the reference)");
+	if (letter) {
+		fputs("Letter:   ", stdout);
+		out_text(stdout, user_view_str(letter, "name"));
+		printf(" (%lld bytes), encrypted\n", (long long)user_view_int(letter, "size"));
+	}
+	printf("Must acknowledge (liaison ack %s):\n", pg->ref);
+	for (size_t i = 0; i < n; i++) {
+		e2e_person(e, r[i].user, who, sizeof who);
+		fputs("  ", stdout);
+		out_text(stdout, who);
+		putchar('\n');
+	}
+	puts("Not acknowledged by all within 24 h, the notice goes to the CPTS coordinators.");
+	printf("Follow the case with: liaison case show %s\n", pg->ref);
+	return CLI_OK;
+}
+
+/* ---- the command ------------------------------------------------------------------------------ */
+
+static int
+run_discharge(struct e2e *e, const struct discharge_opts *o, json_t *notice)
+{
+	struct recipient r[4] = {
+		{"--gp", o->gp, "gp", {0}},
+		{"--pharmacist", o->pharmacist, "pharmacist", {0}},
+		{"--nurse", o->nurse, "nurse", {0}},
+		{"--cardiologist", o->cardiologist, "cardiologist", {0}},
+	};
+	size_t n = o->cardiologist ? 4 : 3;
+	const char *j0 = json_string_value(json_object_get(notice, "discharge_date"));
+	int rc = check_pathway(e, o->pathway, o->flags);
+	if (rc == CLI_OK)
+		rc = resolve_all(e, r, n);
+	if (rc != CLI_OK)
+		return rc;
+	struct progress pg;
+	struct lsn_status st = {0};
+	uint8_t channel[LSN_ID_BYTES];
+	json_t *reply = NULL, *letter = NULL;
+	memset(&pg, 0, sizeof pg);
+	enum lsn_err err = make_channel(e, notice, channel, &pg, &st);
+	if (err == LSN_OK)
+		err = add_members(e, channel, r, n, &pg, &st);
+	if (err == LSN_OK)
+		err = open_case(e, channel, o, j0, &reply, &pg, &st);
+	if (err == LSN_OK)
+		err = post_notice(e, channel, o, notice, j0, &letter, &pg, &st);
+	if (err == LSN_OK)
+		rc = report_done(e, &pg, o, j0, notice, letter, r, n);
+	else
+		report_partial(&pg, &st);
+	json_decref(reply);
+	json_decref(letter);
+	return err == LSN_OK ? rc : CLI_FAIL;
+}
+
+static int
+check_only(const struct cli *cli, json_t *notice, const char *path)
+{
+	if (cli->json) {
+		json_t *out = json_pack("{s:b, s:O}", "complete", 1, "notice", notice);
+		int rc = out_json(out);
+		json_decref(out);
+		return rc;
+	}
+	json_t *content = json_pack("{s:s, s:O}", "type", "discharge_notice", "notice", notice);
+	printf("%s: the notice is complete.\n", path);
+	notice_print(stdout, content, "  ");
+	json_decref(content);
+	return CLI_OK;
+}
+
+int
+cmd_discharge(const struct cli *cli, int argc, char **argv)
+{
+	struct discharge_opts o;
+	memset(&o, 0, sizeof o);
+	int n_pos = 0;
+	const struct args_opt opts[] = {
+		{"--pathway", &o.pathway, NULL},         {"--gp", &o.gp, NULL},
+		{"--pharmacist", &o.pharmacist, NULL},   {"--nurse", &o.nurse, NULL},
+		{"--cardiologist", &o.cardiologist, NULL}, {"--flag", &o.flags, NULL},
+		{"--notice", &o.notice_path, NULL},      {"--letter", &o.letter, NULL},
+		{"--date", &o.date, NULL},               {"--check", NULL, &o.check},
+		{NULL, NULL, NULL},
+	};
+	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
+	case ARGS_HELP:
+		fputs(discharge_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	int rc = check_usage(&o);
+	if (rc != CLI_OK)
+		return rc;
+	json_t *notice = NULL;
+	size_t problems = notice_load(o.notice_path, o.date, &notice);
+	if (problems) {
+		out_error("%zu problem%s in %s: nothing was sent; correct the file and run the "
+			  "command again", problems, problems > 1 ? "s" : "", o.notice_path);
+		return CLI_USAGE;
+	}
+	if (o.check) {
+		rc = check_only(cli, notice, o.notice_path);
+	} else {
+		struct e2e e;
+		if ((rc = e2e_start(cli, &e)) == CLI_OK) {
+			rc = run_discharge(&e, &o, notice);
+			e2e_end(&e);
+		}
+	}
+	json_decref(notice);
+	return rc;
+}

@@ -1,0 +1,157 @@
+/* cmd_pathways.c — "liaison pathways": the care pathway templates the
+ * server holds (op pathways) and their schedules, as people read them:
+ * "J7–J56 every 7 days", "with nyha_3_4: J180 instead". */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "e2e.h"
+#include "output.h"
+#include "user_view.h"
+
+static const char pathways_help[] =
+	"usage: liaison pathways [PATHWAY]\n"
+	"\n"
+	"The care pathways of this server (or one of them): what J0 is, the flags a\n"
+	"case may carry, and each step with its deadline counted in days from J0\n"
+	"(J2 = two days after J0), the professions responsible and * for mandatory\n"
+	"steps. Pathways are data on the server (docs/PATHWAYS.md).\n";
+
+#define DUE_TEXT_MAX 400
+
+/* One schedule row in words. */
+static void
+row_words(json_t *r, char *out, size_t len)
+{
+	json_t *first = json_object_get(r, "first_day"), *every = json_object_get(r, "every_days");
+	const char *flag = user_view_str(r, "flag");
+	char when[120];
+	if (!json_is_integer(first)) {
+		snprintf(when, sizeof when, "no deadline");
+	} else if (!json_is_integer(every) || json_integer_value(every) <= 0) {
+		snprintf(when, sizeof when, "J%lld", (long long)json_integer_value(first));
+	} else {
+		long long f = json_integer_value(first), n = json_integer_value(every);
+		long long last = user_view_int(r, "last_day");
+		long long end = last >= f ? f + (last - f) / n * n : f;
+		snprintf(when, sizeof when, "J%lld–J%lld every %lld days", f, end, n);
+	}
+	if (flag == NULL)
+		snprintf(out, len, "%s", when);
+	else
+		snprintf(out, len, "with %s: %s%s", flag,
+			 json_is_true(json_object_get(r, "replaces_base")) ? "" : "also ", when);
+	if (flag && json_is_true(json_object_get(r, "replaces_base")))
+		snprintf(out + strlen(out), len - strlen(out), " instead");
+}
+
+/* Every row of step code, joined with "; ". */
+static void
+step_due(json_t *schedule, const char *code, char *out, size_t len)
+{
+	size_t i, used = 0;
+	json_t *r;
+	out[0] = '\0';
+	json_array_foreach(schedule, i, r) {
+		char words[160];
+		if (user_view_str(r, "step") == NULL || strcmp(user_view_str(r, "step"), code) != 0)
+			continue;
+		row_words(r, words, sizeof words);
+		int n = snprintf(out + used, len - used, "%s%s", used ? "; " : "", words);
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += (size_t)n;
+	}
+}
+
+static bool
+seen_before(json_t *schedule, size_t upto, const char *code)
+{
+	for (size_t i = 0; i < upto; i++) {
+		const char *c = user_view_str(json_array_get(schedule, i), "step");
+		if (c && strcmp(c, code) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+print_pathway(json_t *p)
+{
+	out_styled(stdout, OUT_BOLD, user_view_str(p, "pathway"));
+	printf(" (version %lld) — ", (long long)user_view_int(p, "version"));
+	out_text(stdout, user_view_str(p, "label"));
+	putchar('\n');
+	out_kv("  J0", user_view_str(p, "j0"));
+	const char *flags = user_view_str(p, "flags");
+	out_kv("  Flags", flags && flags[0] ? flags : "none");
+	out_kv("  Sources", user_view_str(p, "sources"));
+	static const char *const headers[] = {"  STEP", "DUE", "ROLES", "LABEL"};
+	struct out_table *t = out_table_new(4, headers);
+	json_t *schedule = json_object_get(p, "schedule"), *r;
+	size_t i;
+	json_array_foreach(schedule, i, r) {
+		const char *code = user_view_str(r, "step");
+		if (code == NULL || seen_before(schedule, i, code))
+			continue;
+		char step[96], due[DUE_TEXT_MAX];
+		snprintf(step, sizeof step, "  %s%s", code,
+			 json_is_true(json_object_get(r, "mandatory")) ? " *" : "");
+		step_due(schedule, code, due, sizeof due);
+		const char *cells[] = {step, due, user_view_str(r, "roles"), user_view_str(r, "label")};
+		out_table_add(t, cells);
+	}
+	out_table_print(t, stdout);
+	out_table_free(t);
+	puts("  * mandatory step. Days count from J0; a step is due at the end of its day (UTC).\n");
+}
+
+int
+cmd_pathways(const struct cli *cli, int argc, char **argv)
+{
+	const char *pos[1] = {NULL};
+	int n_pos = 0;
+	const struct args_opt opts[] = {{NULL, NULL, NULL}};
+	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
+	case ARGS_HELP:
+		fputs(pathways_help, stdout);
+		return CLI_OK;
+	case ARGS_USAGE:
+		return CLI_USAGE;
+	case ARGS_OK:
+		break;
+	}
+	struct e2e e;
+	int rc = e2e_start(cli, &e);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	json_t *reply = NULL, *list = json_array(), *p;
+	size_t i;
+	if (e2e_read(&e, "pathways", NULL, &reply, &st) != LSN_OK) {
+		rc = out_fail(&st);
+		goto done;
+	}
+	json_array_foreach(json_object_get(reply, "pathways"), i, p) {
+		const char *code = user_view_str(p, "pathway");
+		if (pos[0] == NULL || (code && strcmp(pos[0], code) == 0))
+			json_array_append(list, p);
+	}
+	if (pos[0] && json_array_size(list) == 0) {
+		out_error("no pathway \"%s\" on this server; see liaison pathways", pos[0]);
+		rc = CLI_USAGE;
+	} else if (cli->json) {
+		json_t *out = json_pack("{s:O}", "pathways", list);
+		rc = out_json(out);
+		json_decref(out);
+	} else {
+		json_array_foreach(list, i, p)
+			print_pathway(p);
+	}
+done:
+	json_decref(list);
+	json_decref(reply);
+	e2e_end(&e);
+	return rc;
+}

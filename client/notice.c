@@ -1,0 +1,721 @@
+/* notice.c — the discharge notice file: a table of its fields (what each
+ * must be, and what to do when it is not), the checks that need several
+ * fields (dates in order, INS against birth date and sex), and the display
+ * of a received notice (notice.h). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "day.h"
+#include "ident.h"
+#include "notice.h"
+#include "output.h"
+
+#define TEXT_MAX      200    /* names, drugs, doses: one line */
+#define LONG_TEXT_MAX 4000   /* summaries, recommendations: may have line breaks */
+#define LIST_MAX      100
+#define PATH_MAX_LEN  160
+
+enum field_kind {
+	FK_TEXT,       /* one line */
+	FK_LONG_TEXT,  /* line breaks allowed */
+	FK_DATE,       /* YYYY-MM-DD */
+	FK_INS,
+	FK_RPPS,
+	FK_FINESS,
+	FK_SEX,        /* F | M */
+	FK_ATC,
+	FK_CHANGE,     /* new | modified | continued */
+	FK_OBJECT,
+	FK_TEXTS,      /* list of one-line texts, [] = none */
+	FK_OBJECTS,    /* list of objects, [] = none */
+};
+
+struct field {
+	const char *name;
+	enum field_kind kind;
+	bool required;
+	const struct field *sub;   /* FK_OBJECT, FK_OBJECTS: the object's fields */
+	const char *hint;          /* what to write there */
+};
+
+#define END {NULL, FK_TEXT, false, NULL, NULL}
+
+static const struct field patient_fields[] = {
+	{"family_name", FK_TEXT, true, NULL, "the patient's birth or used family name, as on the INS"},
+	{"given_names", FK_TEXT, true, NULL, "the patient's given names"},
+	{"birth_date", FK_DATE, true, NULL, "the date of birth as YYYY-MM-DD"},
+	{"sex", FK_SEX, false, NULL, "F or M, as in the INS"},
+	{"ins", FK_INS, true, NULL,
+	 "the INS: 13-character NIR + 2-digit key (15 characters), from the carte Vitale or the "
+	 "INSi service"},
+	END,
+};
+
+static const struct field doctor_fields[] = {
+	{"name", FK_TEXT, true, NULL, "the doctor's name"},
+	{"rpps", FK_RPPS, false, NULL, "the 11-digit RPPS number (or leave the field out)"},
+	{"department", FK_TEXT, false, NULL, "the ward or department"},
+	{"phone", FK_TEXT, false, NULL, "a number where the doctor can be reached"},
+	END,
+};
+
+static const struct field establishment_fields[] = {
+	{"name", FK_TEXT, true, NULL, "the hospital's name"},
+	{"finess", FK_FINESS, false, NULL, "the 9-digit FINESS number (or leave the field out)"},
+	END,
+};
+
+static const struct field stay_fields[] = {
+	{"summary", FK_LONG_TEXT, true, NULL, "a summary of the stay"},
+	{"adverse_events", FK_TEXTS, true, NULL,
+	 "the adverse events during the stay, as a list of texts; [] states there was none"},
+	{"resistant_organisms", FK_TEXTS, true, NULL,
+	 "the multi-resistant or emerging organisms identified, as a list; [] if none"},
+	{"blood_products", FK_TEXTS, true, NULL,
+	 "the blood products administered, as a list; [] if none"},
+	{"implanted_devices", FK_TEXTS, true, NULL,
+	 "the implanted medical devices (with their references), as a list; [] if none"},
+	END,
+};
+
+static const struct field treatment_fields[] = {
+	{"drug", FK_TEXT, true, NULL, "the medicine (INN), e.g. \"bisoprolol\""},
+	{"atc", FK_ATC, false, NULL, "the ATC code, e.g. \"C07AB07\" (or leave the field out)"},
+	{"dose", FK_TEXT, true, NULL, "the dose, e.g. \"2,5 mg\""},
+	{"frequency", FK_TEXT, true, NULL, "when to take it, e.g. \"1 fois par jour, le matin\""},
+	{"route", FK_TEXT, false, NULL, "the route, e.g. \"orale\""},
+	{"change", FK_CHANGE, false, NULL, "new, modified or continued"},
+	{"comment", FK_TEXT, false, NULL, "a short comment"},
+	END,
+};
+
+static const struct field stopped_fields[] = {
+	{"drug", FK_TEXT, true, NULL, "the medicine stopped"},
+	{"reason", FK_TEXT, true, NULL, "why it was stopped (R1112-1-2 asks for the reason)"},
+	END,
+};
+
+static const struct field awaited_fields[] = {
+	{"test", FK_TEXT, true, NULL, "the examination whose result is awaited"},
+	{"expected_by", FK_DATE, false, NULL, "when the result is expected, YYYY-MM-DD"},
+	{"comment", FK_TEXT, false, NULL, "a short comment"},
+	END,
+};
+
+static const struct field act_fields[] = {
+	{"act", FK_TEXT, true, NULL, "the planned consultation or act"},
+	{"date", FK_DATE, false, NULL, "its date, YYYY-MM-DD"},
+	{"with", FK_TEXT, false, NULL, "who will see the patient"},
+	END,
+};
+
+static const struct field follow_up_fields[] = {
+	{"planned_acts", FK_OBJECTS, true, act_fields,
+	 "the planned acts and consultations, as a list of {\"act\",\"date\",\"with\"}; [] if none"},
+	{"recommendations", FK_LONG_TEXT, true, NULL, "the recommendations to the professionals"},
+	{"monitoring", FK_LONG_TEXT, true, NULL, "what to monitor at home"},
+	END,
+};
+
+static const struct field notice_fields[] = {
+	{"patient", FK_OBJECT, true, patient_fields, "the patient: {\"family_name\", ...}"},
+	{"gp", FK_OBJECT, true, doctor_fields, "the médecin traitant: {\"name\", \"rpps\"}"},
+	{"referring_doctor", FK_OBJECT, false, doctor_fields,
+	 "the doctor who referred the patient, if not the GP: {\"name\", \"rpps\"}"},
+	{"hospital_doctor", FK_OBJECT, true, doctor_fields,
+	 "the hospital doctor responsible: {\"name\", \"rpps\", \"department\", \"phone\"}"},
+	{"establishment", FK_OBJECT, false, establishment_fields,
+	 "the hospital: {\"name\", \"finess\"}"},
+	{"admission_date", FK_DATE, true, NULL, "the admission day as YYYY-MM-DD"},
+	{"discharge_date", FK_DATE, false, NULL, "the discharge day as YYYY-MM-DD"},
+	{"reason_for_admission", FK_LONG_TEXT, true, NULL, "the reason for admission"},
+	{"stay_summary", FK_OBJECT, true, stay_fields,
+	 "the summary of the stay: {\"summary\", \"adverse_events\", \"resistant_organisms\", "
+	 "\"blood_products\", \"implanted_devices\"}"},
+	{"discharge_treatments", FK_OBJECTS, true, treatment_fields,
+	 "the treatments at discharge, as a list of {\"drug\",\"dose\",\"frequency\",...}; [] if "
+	 "none"},
+	{"stopped_treatments", FK_OBJECTS, true, stopped_fields,
+	 "the treatments stopped, as a list of {\"drug\",\"reason\"}; [] if none"},
+	{"results_awaited", FK_OBJECTS, true, awaited_fields,
+	 "the results still awaited, as a list of {\"test\",\"expected_by\"}; [] if none"},
+	{"follow_up", FK_OBJECT, true, follow_up_fields,
+	 "the follow-up: {\"planned_acts\", \"recommendations\", \"monitoring\"}"},
+	END,
+};
+
+/* ---- reporting -------------------------------------------------------------- */
+
+struct check {
+	const char *file;
+	size_t problems;
+};
+
+static void
+problem(struct check *c, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+problem(struct check *c, const char *path, const char *fmt, ...)
+{
+	char what[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	out_error("%s: %s: %s", c->file, path, what);
+	c->problems++;
+}
+
+/* ---- INS -------------------------------------------------------------------- */
+
+bool
+notice_ins_check(const char *ins, char *why, size_t why_len)
+{
+	char s[32];
+	size_t n = 0;
+	for (const char *p = ins; *p; p++) {
+		if (*p == ' ')
+			continue;
+		if (n + 1 >= sizeof s) {
+			snprintf(why, why_len, "it has more than 15 characters");
+			return false;
+		}
+		s[n++] = (char)toupper((unsigned char)*p);
+	}
+	s[n] = '\0';
+	if (n != 15) {
+		snprintf(why, why_len, "it has %zu characters instead of 15 (13 for the NIR, 2 for "
+			 "the key)", n);
+		return false;
+	}
+	uint64_t nir = 0;
+	for (size_t i = 0; i < 13; i++) {
+		bool corsica = i == 6 && s[5] == '2' && (s[6] == 'A' || s[6] == 'B');
+		if (!corsica && !isdigit((unsigned char)s[i])) {
+			snprintf(why, why_len, "character %zu (\"%c\") must be a digit (only the "
+				 "department may be 2A or 2B)", i + 1, s[i]);
+			return false;
+		}
+	}
+	if (strchr("123478", s[0]) == NULL) {
+		snprintf(why, why_len, "it must start with 1 or 2 (NIR) or 7 or 8 (NIA), not %c", s[0]);
+		return false;
+	}
+	for (size_t i = 0; i < 13; i++) {
+		int digit = s[i] - '0';
+		if (i == 5 && (s[6] == 'A' || s[6] == 'B'))
+			digit = 1;              /* 2A → 19, 2B → 18: the tens digit */
+		else if (i == 6 && s[6] == 'A')
+			digit = 9;
+		else if (i == 6 && s[6] == 'B')
+			digit = 8;
+		nir = nir * 10 + (uint64_t)digit;
+	}
+	if (!isdigit((unsigned char)s[13]) || !isdigit((unsigned char)s[14])) {
+		snprintf(why, why_len, "the key (last 2 characters) must be digits");
+		return false;
+	}
+	unsigned key = (unsigned)((s[13] - '0') * 10 + (s[14] - '0'));
+	unsigned expected = (unsigned)(97 - nir % 97);
+	if (key != expected) {
+		snprintf(why, why_len, "the key %02u does not match the NIR %.13s (the key of that "
+			 "NIR is %02u)", key, s, expected);
+		return false;
+	}
+	return true;
+}
+
+/* ---- one value ------------------------------------------------------------------ */
+
+static bool
+text_ok(const char *s, bool long_text, size_t *len)
+{
+	*len = strlen(s);
+	bool blank = true;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p < 0x20 && !(long_text && (*p == '\n' || *p == '\t'))) || *p == 0x7f)
+			return false;
+		blank = blank && isspace(*p);
+	}
+	return !blank;
+}
+
+static bool
+atc_ok(const char *s)
+{
+	/* levels: A, A01, A01A, A01AB, A01AB01 */
+	static const char shape[] = "A99AA99";
+	size_t n = strlen(s);
+	if (n != 1 && n != 3 && n != 4 && n != 5 && n != 7)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'A' ? !isupper((unsigned char)s[i]) : !isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static void check_object(struct check *c, json_t *obj, const struct field *fields,
+			 const char *path);
+
+static void
+check_list(struct check *c, json_t *value, const struct field *f, const char *path)
+{
+	if (!json_is_array(value)) {
+		problem(c, path, "expected a list: write %s", f->hint);
+		return;
+	}
+	if (json_array_size(value) > LIST_MAX) {
+		problem(c, path, "more than %d entries: keep the notice to what the professionals "
+			"need, and attach the full letter with --letter", LIST_MAX);
+		return;
+	}
+	size_t i;
+	json_t *item;
+	json_array_foreach(value, i, item) {
+		char sub[PATH_MAX_LEN];
+		size_t len;
+		snprintf(sub, sizeof sub, "%.90s[%zu]", path, i);
+		if (f->kind == FK_OBJECTS)
+			check_object(c, item, f->sub, sub);
+		else if (!json_is_string(item) || !text_ok(json_string_value(item), false, &len) ||
+			 len > TEXT_MAX)
+			problem(c, sub, "expected a non-empty line of text (at most %d bytes); write "
+				"%s", TEXT_MAX, f->hint);
+	}
+}
+
+static void
+check_string(struct check *c, const char *s, const struct field *f, const char *path)
+{
+	char why[200];
+	size_t len = 0;
+	int64_t days;
+	switch (f->kind) {
+	case FK_TEXT:
+	case FK_LONG_TEXT:
+		if (!text_ok(s, f->kind == FK_LONG_TEXT, &len))
+			problem(c, path, "empty or with control characters: write %s", f->hint);
+		else if (len > (f->kind == FK_TEXT ? TEXT_MAX : LONG_TEXT_MAX))
+			problem(c, path, "longer than %d bytes: shorten it, and attach the full "
+				"letter with --letter", f->kind == FK_TEXT ? TEXT_MAX : LONG_TEXT_MAX);
+		break;
+	case FK_DATE:
+		if (!day_parse(s, &days))
+			problem(c, path, "\"%.40s\" is not a date: write %s", s, f->hint);
+		break;
+	case FK_INS:
+		if (!notice_ins_check(s, why, sizeof why))
+			problem(c, path, "not a valid INS: %s: check the 15 characters against the "
+				"carte Vitale or the INSi service", why);
+		break;
+	case FK_RPPS:
+		if (!lsn_rpps_valid(s))
+			problem(c, path, "\"%.40s\" is not a valid RPPS number (11 digits, the last a "
+				"check digit): write %s", s, f->hint);
+		break;
+	case FK_FINESS:
+		if (!lsn_finess_valid(s))
+			problem(c, path, "\"%.40s\" is not a valid FINESS number: write %s", s, f->hint);
+		break;
+	case FK_SEX:
+		if (strcmp(s, "F") != 0 && strcmp(s, "M") != 0)
+			problem(c, path, "\"%.40s\" is not F or M: write %s", s, f->hint);
+		break;
+	case FK_ATC:
+		if (!atc_ok(s))
+			problem(c, path, "\"%.40s\" is not an ATC code: write %s", s, f->hint);
+		break;
+	case FK_CHANGE:
+		if (strcmp(s, "new") != 0 && strcmp(s, "modified") != 0 &&
+		    strcmp(s, "continued") != 0)
+			problem(c, path, "\"%.40s\" is not one of new, modified, continued", s);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+check_value(struct check *c, json_t *value, const struct field *f, const char *path)
+{
+	if (f->kind == FK_OBJECT) {
+		check_object(c, value, f->sub, path);
+		return;
+	}
+	if (f->kind == FK_TEXTS || f->kind == FK_OBJECTS) {
+		check_list(c, value, f, path);
+		return;
+	}
+	if (!json_is_string(value)) {
+		problem(c, path, "expected a text in quotes: write %s", f->hint);
+		return;
+	}
+	check_string(c, json_string_value(value), f, path);
+}
+
+static void
+check_object(struct check *c, json_t *obj, const struct field *fields, const char *path)
+{
+	if (!json_is_object(obj)) {
+		problem(c, path[0] ? path : "(the file)", "expected an object { ... }; see the "
+			"discharge notice format in docs/PATHWAYS.md");
+		return;
+	}
+	const char *key;
+	json_t *value;
+	char sub[PATH_MAX_LEN];
+	json_object_foreach(obj, key, value) {
+		const struct field *f = fields;
+		while (f->name && strcmp(f->name, key) != 0)
+			f++;
+		snprintf(sub, sizeof sub, "%.90s%s%.60s", path, path[0] ? "." : "", key);
+		if (f->name == NULL)
+			problem(c, sub, "unknown field: check its spelling against the discharge "
+				"notice format (docs/PATHWAYS.md), or remove it");
+	}
+	for (const struct field *f = fields; f->name; f++) {
+		snprintf(sub, sizeof sub, "%.90s%s%.60s", path, path[0] ? "." : "", f->name);
+		value = json_object_get(obj, f->name);
+		if (value == NULL || json_is_null(value)) {
+			if (f->required)
+				problem(c, sub, "missing: add %s", f->hint);
+			continue;
+		}
+		check_value(c, value, f, sub);
+	}
+}
+
+/* ---- checks across fields ------------------------------------------------------------ */
+
+static bool
+date_of(json_t *obj, const char *key, int64_t *days)
+{
+	return day_parse(json_string_value(json_object_get(obj, key)), days);
+}
+
+/* The INS carries the birth year and month (when known) and the sex. */
+static void
+check_ins_identity(struct check *c, json_t *patient)
+{
+	const char *ins = json_string_value(json_object_get(patient, "ins"));
+	const char *birth = json_string_value(json_object_get(patient, "birth_date"));
+	const char *sex = json_string_value(json_object_get(patient, "sex"));
+	int64_t days;
+	char why[200];
+	if (ins == NULL || !notice_ins_check(ins, why, sizeof why))
+		return;
+	if (birth && day_parse(birth, &days)) {
+		int month = (ins[3] - '0') * 10 + ins[4] - '0';
+		bool same_year = ins[1] == birth[2] && ins[2] == birth[3];
+		bool same_month = month < 1 || month > 12 || (ins[3] == birth[5] && ins[4] == birth[6]);
+		if (!same_year || !same_month)
+			problem(c, "patient.ins", "the INS says born in %.2s/%.2s but birth_date is "
+				"%s: check the INS and the date of birth", ins + 3, ins + 1, birth);
+	}
+	if (sex && (ins[0] == '1' || ins[0] == '2') && (ins[0] == '1') != (strcmp(sex, "M") == 0))
+		problem(c, "patient.sex", "%s does not match the INS (which starts with %c): check "
+			"both", sex, ins[0]);
+}
+
+static void
+check_dates(struct check *c, json_t *notice)
+{
+	int64_t birth, admission, discharge;
+	json_t *patient = json_object_get(notice, "patient");
+	bool has_birth = date_of(patient, "birth_date", &birth);
+	bool has_adm = date_of(notice, "admission_date", &admission);
+	bool has_dis = date_of(notice, "discharge_date", &discharge);
+	if (has_birth && birth > day_today())
+		problem(c, "patient.birth_date", "is in the future: check the date of birth");
+	if (has_birth && has_adm && admission < birth)
+		problem(c, "admission_date", "is before the date of birth: check both dates");
+	if (has_adm && has_dis && discharge < admission)
+		problem(c, "discharge_date", "is before admission_date: check both dates");
+}
+
+/* --date fills or must agree with discharge_date. */
+static void
+apply_date(struct check *c, json_t *notice, const char *date)
+{
+	json_t *have = json_object_get(notice, "discharge_date");
+	if (have == NULL || json_is_null(have)) {
+		if (date == NULL)
+			problem(c, "discharge_date", "missing: add the discharge day as YYYY-MM-DD, or "
+				"give it with --date");
+		else
+			json_object_set_new(notice, "discharge_date", json_string(date));
+		return;
+	}
+	if (date && json_is_string(have) && strcmp(json_string_value(have), date) != 0)
+		problem(c, "discharge_date", "the notice says %.20s but --date says %s: correct "
+			"one of them", json_string_value(have), date);
+}
+
+static void
+normalise_ins(json_t *patient)
+{
+	const char *ins = json_string_value(json_object_get(patient, "ins"));
+	char s[32];
+	size_t n = 0;
+	for (const char *p = ins; p && *p && n + 1 < sizeof s; p++)
+		if (*p != ' ')
+			s[n++] = (char)toupper((unsigned char)*p);
+	s[n] = '\0';
+	if (ins)
+		json_object_set_new(patient, "ins", json_string(s));
+}
+
+/* ---- loading ----------------------------------------------------------------------------- */
+
+static json_t *
+read_json(struct check *c, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		problem(c, "(the file)", "cannot be read: check the path given with --notice");
+		return NULL;
+	}
+	char *buf = malloc(NOTICE_FILE_MAX + 1);
+	size_t len = buf ? fread(buf, 1, NOTICE_FILE_MAX + 1, f) : 0;
+	fclose(f);
+	json_t *obj = NULL;
+	json_error_t jerr;
+	if (buf == NULL)
+		problem(c, "(the file)", "out of memory");
+	else if (len > NOTICE_FILE_MAX)
+		problem(c, "(the file)", "larger than %d KiB: keep the notice to its fields and "
+			"attach the full letter with --letter", NOTICE_FILE_MAX / 1024);
+	else if ((obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		problem(c, "(the file)", "not valid JSON at line %d, column %d (%s): fix the syntax",
+			jerr.line, jerr.column, jerr.text);
+	free(buf);
+	return obj;
+}
+
+size_t
+notice_load(const char *path, const char *date, json_t **out)
+{
+	const char *slash = strrchr(path, '/');
+	struct check c = {slash ? slash + 1 : path, 0};
+	*out = NULL;
+	json_t *notice = read_json(&c, path);
+	if (notice == NULL)
+		return c.problems;
+	check_object(&c, notice, notice_fields, "");
+	if (json_is_object(notice)) {
+		apply_date(&c, notice, date);
+		if (c.problems == 0) {
+			normalise_ins(json_object_get(notice, "patient"));
+			check_ins_identity(&c, json_object_get(notice, "patient"));
+			check_dates(&c, notice);
+		}
+	}
+	if (c.problems) {
+		json_decref(notice);
+		return c.problems;
+	}
+	*out = notice;
+	return 0;
+}
+
+/* ---- reading it back ------------------------------------------------------------------------- */
+
+bool
+notice_patient_name(json_t *obj, char *out, size_t len)
+{
+	json_t *notice = json_object_get(obj, "notice");
+	json_t *patient = json_object_get(notice ? notice : obj, "patient");
+	const char *family = json_string_value(json_object_get(patient, "family_name"));
+	const char *given = json_string_value(json_object_get(patient, "given_names"));
+	out[0] = '\0';
+	if (family == NULL)
+		return false;
+	snprintf(out, len, "%s%s%s", family, given ? " " : "", given ? given : "");
+	return true;
+}
+
+static const char *
+str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* obj[key], or "-" when it is missing: a received notice may lack fields. */
+static const char *
+str_or_dash(json_t *obj, const char *key)
+{
+	const char *s = str(obj, key);
+	return s ? s : "-";
+}
+
+static void
+line(FILE *f, const char *indent, const char *label, const char *value)
+{
+	fprintf(f, "%s%s: ", indent, label);
+	out_text(f, value && value[0] ? value : "-");
+	fputc('\n', f);
+}
+
+static void
+list_line(FILE *f, const char *indent, const char *label, json_t *list)
+{
+	fprintf(f, "%s%s: ", indent, label);
+	if (json_array_size(list) == 0)
+		fputs("none", f);
+	size_t i;
+	json_t *item;
+	json_array_foreach(list, i, item) {
+		fputs(i ? "; " : "", f);
+		out_text(f, json_string_value(item));
+	}
+	fputc('\n', f);
+}
+
+static void
+doctor_text(json_t *doc, char *out, size_t len)
+{
+	const char *dept = str(doc, "department"), *phone = str(doc, "phone");
+	snprintf(out, len, "%s%s%s%s%s%s", str(doc, "name") ? str(doc, "name") : "-",
+		 dept ? ", " : "", dept ? dept : "", phone ? " (" : "", phone ? phone : "",
+		 phone ? ")" : "");
+}
+
+static void
+print_identity(FILE *f, json_t *n, const char *indent)
+{
+	json_t *p = json_object_get(n, "patient");
+	char buf[600], doc[400];
+	notice_patient_name(n, buf, sizeof buf);
+	fprintf(f, "%sPatient: ", indent);
+	out_text(f, buf);
+	fprintf(f, ", born ");
+	out_text(f, str(p, "birth_date"));
+	fprintf(f, ", INS ");
+	out_text(f, str(p, "ins"));
+	fputc('\n', f);
+	snprintf(buf, sizeof buf, "%s → %s", str_or_dash(n, "admission_date"),
+		 str_or_dash(n, "discharge_date"));
+	line(f, indent, "Stay", buf);
+	doctor_text(json_object_get(n, "hospital_doctor"), doc, sizeof doc);
+	json_t *hospital = json_object_get(n, "establishment");
+	snprintf(buf, sizeof buf, "%s%s%s", doc, hospital ? ", " : "",
+		 hospital ? str_or_dash(hospital, "name") : "");
+	line(f, indent, "Hospital doctor", buf);
+	line(f, indent, "Médecin traitant", str(json_object_get(n, "gp"), "name"));
+	if (json_object_get(n, "referring_doctor"))
+		line(f, indent, "Referred by", str(json_object_get(n, "referring_doctor"), "name"));
+	line(f, indent, "Reason for admission", str(n, "reason_for_admission"));
+}
+
+static void
+print_stay(FILE *f, json_t *n, const char *indent)
+{
+	json_t *s = json_object_get(n, "stay_summary");
+	line(f, indent, "Summary of the stay", str(s, "summary"));
+	list_line(f, indent, "  Adverse events", json_object_get(s, "adverse_events"));
+	list_line(f, indent, "  Resistant organisms", json_object_get(s, "resistant_organisms"));
+	list_line(f, indent, "  Blood products", json_object_get(s, "blood_products"));
+	list_line(f, indent, "  Implanted devices", json_object_get(s, "implanted_devices"));
+}
+
+static void
+print_treatments(FILE *f, json_t *n, const char *indent)
+{
+	size_t i;
+	json_t *t;
+	fprintf(f, "%sTreatments at discharge:%s\n", indent,
+		json_array_size(json_object_get(n, "discharge_treatments")) ? "" : " none");
+	json_array_foreach(json_object_get(n, "discharge_treatments"), i, t) {
+		char buf[900];
+		const char *change = str(t, "change"), *comment = str(t, "comment");
+		snprintf(buf, sizeof buf, "%s %s, %s%s%s%s%s%s", str_or_dash(t, "drug"),
+			 str_or_dash(t, "dose"), str_or_dash(t, "frequency"), change ? " [" : "",
+			 change ? change : "", change ? "]" : "", comment ? " — " : "",
+			 comment ? comment : "");
+		fprintf(f, "%s  - ", indent);
+		out_text(f, buf);
+		fputc('\n', f);
+	}
+	fprintf(f, "%sTreatments stopped:%s\n", indent,
+		json_array_size(json_object_get(n, "stopped_treatments")) ? "" : " none");
+	json_array_foreach(json_object_get(n, "stopped_treatments"), i, t) {
+		fprintf(f, "%s  - ", indent);
+		out_text(f, str(t, "drug"));
+		fputs(": ", f);
+		out_text(f, str(t, "reason"));
+		fputc('\n', f);
+	}
+}
+
+static void
+print_follow_up(FILE *f, json_t *n, const char *indent)
+{
+	size_t i;
+	json_t *r;
+	fprintf(f, "%sResults awaited:%s\n", indent,
+		json_array_size(json_object_get(n, "results_awaited")) ? "" : " none");
+	json_array_foreach(json_object_get(n, "results_awaited"), i, r) {
+		fprintf(f, "%s  - ", indent);
+		out_text(f, str(r, "test"));
+		if (str(r, "expected_by")) {
+			fputs(" (expected by ", f);
+			out_text(f, str(r, "expected_by"));
+			fputc(')', f);
+		}
+		fputc('\n', f);
+	}
+	json_t *fu = json_object_get(n, "follow_up");
+	fprintf(f, "%sPlanned:%s\n", indent,
+		json_array_size(json_object_get(fu, "planned_acts")) ? "" : " nothing");
+	json_array_foreach(json_object_get(fu, "planned_acts"), i, r) {
+		fprintf(f, "%s  - ", indent);
+		out_text(f, str(r, "act"));
+		if (str(r, "date")) {
+			fputs(", ", f);
+			out_text(f, str(r, "date"));
+		}
+		if (str(r, "with")) {
+			fputs(", ", f);
+			out_text(f, str(r, "with"));
+		}
+		fputc('\n', f);
+	}
+	line(f, indent, "Recommendations", str(fu, "recommendations"));
+	line(f, indent, "Monitoring", str(fu, "monitoring"));
+}
+
+void
+notice_print(FILE *f, json_t *content, const char *indent)
+{
+	json_t *n = json_object_get(content, "notice");
+	fprintf(f, "%s", indent);
+	out_styled(f, OUT_BOLD, "DISCHARGE NOTICE (lettre de liaison)");
+	if (str(content, "patient_ref")) {
+		fputs(" — case ", f);
+		out_text(f, str(content, "patient_ref"));
+		fputs(", ", f);
+		out_text(f, str_or_dash(content, "pathway"));
+	}
+	fputc('\n', f);
+	if (!json_is_object(n)) {
+		fprintf(f, "%s[the notice has no content]\n", indent);
+		return;
+	}
+	print_identity(f, n, indent);
+	print_stay(f, n, indent);
+	print_treatments(f, n, indent);
+	print_follow_up(f, n, indent);
+	json_t *letter = json_object_get(content, "letter");
+	if (json_is_object(letter)) {
+		fprintf(f, "%sLetter: ", indent);
+		out_text(f, str(letter, "name"));
+		fprintf(f, " (%lld bytes) — liaison get ",
+			(long long)json_integer_value(json_object_get(letter, "size")));
+		out_text(f, str(letter, "attachment"));
+		fputc('\n', f);
+	}
+}
