@@ -20,13 +20,12 @@
 
 #define CASE_MAX_POS   12
 #define NOTE_TEXT_MAX  8000
-#define SKIP_REASON_MAX 200
 #define DETAIL_INDENT  "        "
 
 static const char case_help[] =
 	"usage: liaison case show CASE\n"
 	"       liaison case step complete CASE STEP [--note TEXT]\n"
-	"       liaison case step skip CASE STEP --reason TEXT [--note TEXT]\n"
+	"       liaison case step skip CASE STEP --reason REASON [--note TEXT]\n"
 	"       liaison case step reopen CASE STEP\n"
 	"       liaison case step assign CASE STEP USER\n"
 	"       liaison case open CHANNEL --pathway PATHWAY --j0 YYYY-MM-DD [--flag F[,F]]\n"
@@ -41,9 +40,10 @@ static const char case_help[] =
 	"CASE: patient reference (P-…) or case id. STEP: the step id, its code\n"
 	"(gp_consultation), or code#n for a repeated step (nurse_followup#3); a code\n"
 	"alone means the first pending occurrence (reopen: the last closed one).\n"
-	"--note TEXT is encrypted in the case thread. The skip --reason is stored by\n"
-	"the server as it is: write no patient identity or clinical detail in it\n"
-	"(use --note for those). Only the assignee or a coordinator completes,\n"
+	"--note TEXT is encrypted in the case thread. The skip REASON is one of\n"
+	"patient_declined, not_indicated, done_elsewhere, patient_hospitalised,\n"
+	"patient_unreachable, rescheduled, other: the server keeps it, so details\n"
+	"go in --note. Only the assignee or a coordinator completes,\n"
 	"skips or reassigns a step; only a coordinator reopens one. flag sets the\n"
 	"whole list of flags (the steps are re-dated).\n";
 
@@ -543,10 +543,13 @@ check_step_usage(const struct case_opts *o)
 	if (o->n_pos != want)
 		return usage(want == 5 ? "case step assign needs CASE STEP USER"
 				       : "case step needs CASE and STEP");
-	if (strcmp(action, "skip") == 0 &&
-	    (o->reason == NULL || !lsn_display_text_valid(o->reason, SKIP_REASON_MAX)))
-		return usage("case step skip needs --reason TEXT (one line, at most 200 bytes; no "
-			     "patient detail: put those in --note)");
+	static const char *const skip_reasons[] = {"patient_declined", "not_indicated",
+		"done_elsewhere", "patient_hospitalised", "patient_unreachable", "rescheduled",
+		"other", NULL};
+	if (strcmp(action, "skip") == 0 && (o->reason == NULL || !one_of(o->reason, skip_reasons)))
+		return usage("case step skip needs --reason patient_declined, not_indicated, "
+			     "done_elsewhere, patient_hospitalised, patient_unreachable, rescheduled "
+			     "or other (details go in --note, encrypted)");
 	if (o->note && strcmp(action, "complete") != 0 && strcmp(action, "skip") != 0)
 		return usage("--note goes with complete or skip");
 	json_t *probe = o->note ? json_string(o->note) : NULL;

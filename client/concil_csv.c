@@ -34,6 +34,7 @@ problem(struct concil_csv_report *rep, size_t line, const char *column, const ch
 	va_start(ap, fmt);
 	vsnprintf(p->msg, sizeof p->msg, fmt, ap);
 	va_end(ap);
+	concil_utf8_trim(p->msg);
 }
 
 /* One field of a record: [start, start + len) of the line, or of buf when
@@ -170,12 +171,7 @@ read_header(const char *line, size_t len, size_t lineno, char sep, char *buf,
 		int k = concil_field_parse(f[i].s, f[i].len);
 		if (k < 0) {
 			char name[48];
-			size_t n = f[i].len < 40 ? f[i].len : 40;
-			memcpy(name, f[i].s, n);
-			name[n] = '\0';
-			for (size_t c = 0; c < n; c++)
-				if ((unsigned char)name[c] < 0x20)
-					name[c] = '?';
+			concil_quote(f[i].s, f[i].len, name);
 			problem(rep, lineno, "", "unknown column \"%s\" in the header: the columns are %s",
 				name, all);
 			ok = false;
@@ -261,7 +257,7 @@ concil_csv_parse(const char *text, size_t len, enum concil_list list, struct con
 	memset(rep, 0, sizeof *rep);
 	memset(out, 0, sizeof *out);
 	if ((unsigned)list >= CONCIL_LIST__COUNT)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
 	if (text == NULL)
 		len = 0;
 	if (len > CONCIL_CSV_BYTES_MAX) {
@@ -331,9 +327,9 @@ done:
 	else
 		snprintf(where, sizeof where, "line %zu", p->line);
 	if (rep->total > 1)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: %.180s (and %zu more problem%s)", where,
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: %.180s (and %zu more problem%s)", where,
 				p->msg, rep->total - 1, rep->total == 2 ? "" : "s");
-	return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: %.200s", where, p->msg);
+	return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: %.200s", where, p->msg);
 }
 
 /* ---- one entry --------------------------------------------------------------- */
@@ -342,24 +338,19 @@ static enum lsn_err
 entry_set(struct concil_line *ln, bool seen[CONCIL_FIELD__COUNT], const char *key, size_t klen,
 	  const char *val, size_t vlen, struct lsn_status *st)
 {
-	char why[CONCIL_MSG_MAX], name[40];
+	char why[CONCIL_MSG_MAX], name[48];
 	int f = concil_field_parse(key, klen);
 	if (f < 0) {
-		size_t n = klen < 32 ? klen : 32;
-		memcpy(name, key, n);
-		name[n] = '\0';
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x7f)
-				name[i] = '?';
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown key \"%s\": the keys are inn, atc, "
+		concil_quote(key, klen, name);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown key \"%s\": the keys are inn, atc, "
 				"strength, form, route, dose, unit, frequency, as_needed, "
 				"self_medication, note", name);
 	}
 	if (seen[f])
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s is given twice", concil_field_name(f));
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s is given twice", concil_field_name(f));
 	seen[f] = true;
 	if (!concil_field_set(ln, f, val, vlen, why, sizeof why))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: %s", concil_field_name(f), why);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: %s", concil_field_name(f), why);
 	return LSN_OK;
 }
 
@@ -381,7 +372,7 @@ entry_put(struct entry *e, const char *key, size_t klen, const char *val, size_t
 	if (f == CONCIL_F_AS_NEEDED || f == CONCIL_F_SELF_MEDICATION) {
 		int k = f == CONCIL_F_SELF_MEDICATION;
 		if (e->seen[f])
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s is given twice", concil_field_name(f));
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s is given twice", concil_field_name(f));
 		e->seen[f] = true;
 		while (vlen > 0 && (*val == ' ' || *val == '\t')) {
 			val++;
@@ -390,7 +381,7 @@ entry_put(struct entry *e, const char *key, size_t klen, const char *val, size_t
 		while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
 			vlen--;
 		if (vlen >= sizeof e->flags[k])
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: the value is not yes or no (yes/no, "
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: the value is not yes or no (yes/no, "
 					"oui/non, 1/0)", concil_field_name(f));
 		memcpy(e->flags[k], val, vlen);
 		e->flags[k][vlen] = '\0';
@@ -412,12 +403,12 @@ entry_finish(struct entry *e, enum concil_list list, struct concil_line *out,
 	for (int k = 0; k < 2; k++)
 		if (e->flag_set[k] &&
 		    !concil_field_set(&ln, flag_field[k], e->flags[k], e->flag_len[k], why, sizeof why))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: %s", concil_field_name(flag_field[k]),
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: %s", concil_field_name(flag_field[k]),
 					why);
 	if (!concil_line_check(&ln, why, sizeof why)) {
 		/* "column atc: …" reads "atc: …" on the command line */
 		const char *w = strncmp(why, "column ", 7) == 0 ? why + 7 : why;
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s", w);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s", w);
 	}
 	*out = ln;
 	return LSN_OK;
@@ -429,15 +420,15 @@ concil_entry_parse(const char *text, size_t len, enum concil_list list, struct c
 {
 	static struct entry zero;
 	struct entry e = zero;
-	char val[CONCIL_ENTRY_MAX + 1];
+	char val[CONCIL_ENTRY_MAX + 1], q[48];
 	size_t i = 0;
 	memset(out, 0, sizeof *out);
 	if ((unsigned)list >= CONCIL_LIST__COUNT)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
 	if (text == NULL)
 		len = 0;
 	if (len > CONCIL_ENTRY_MAX)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "the entry is longer than %d bytes",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "the entry is longer than %d bytes",
 				CONCIL_ENTRY_MAX);
 	for (;;) {
 		while (i < len && (text[i] == ' ' || text[i] == '\t'))
@@ -448,7 +439,7 @@ concil_entry_parse(const char *text, size_t len, enum concil_list list, struct c
 		while (k < len && text[k] != '=' && text[k] != ' ' && text[k] != '\t' && text[k] != '"')
 			k++;
 		if (k >= len || text[k] != '=' || k == i)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "word %zu: expected key=value (e.g. "
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "word %zu: expected key=value (e.g. "
 					"inn=furosémide atc=C03CA01 dose=1 unit=comprimé "
 					"frequency=\"matin et soir\")", i + 1);
 		const char *key = text + i;
@@ -457,9 +448,11 @@ concil_entry_parse(const char *text, size_t len, enum concil_list list, struct c
 		if (i < len && text[i] == '"') {
 			i++;
 			for (;;) {
-				if (i >= len)
-					return lsn_fail(st, LSN_ERR_BAD_REQUEST, "the quote opened for %.*s is "
-							"not closed", (int)(klen < 32 ? klen : 32), key);
+				if (i >= len) {
+					concil_quote(key, klen, q);
+					return concil_fail(st, LSN_ERR_BAD_REQUEST, "the quote opened for %s is "
+							   "not closed", q);
+				}
 				if (text[i] == '"') {
 					if (i + 1 < len && text[i + 1] == '"') {
 						val[vlen++] = '"';
@@ -471,13 +464,15 @@ concil_entry_parse(const char *text, size_t len, enum concil_list list, struct c
 				}
 				val[vlen++] = text[i++];
 			}
-			if (i < len && text[i] != ' ' && text[i] != '\t')
-				return lsn_fail(st, LSN_ERR_BAD_REQUEST, "a blank is needed after the closing "
-						"quote of %.*s", (int)(klen < 32 ? klen : 32), key);
+			if (i < len && text[i] != ' ' && text[i] != '\t') {
+				concil_quote(key, klen, q);
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, "a blank is needed after the closing "
+						   "quote of %s", q);
+			}
 		} else {
 			while (i < len && text[i] != ' ' && text[i] != '\t') {
 				if (text[i] == '"')
-					return lsn_fail(st, LSN_ERR_BAD_REQUEST, "a quote inside a value: quote "
+					return concil_fail(st, LSN_ERR_BAD_REQUEST, "a quote inside a value: quote "
 							"the whole value (key=\"…\")");
 				val[vlen++] = text[i++];
 			}
@@ -497,16 +492,16 @@ concil_entry_parse_argv(int argc, char *const *argv, enum concil_list list, stru
 	struct entry e = zero;
 	memset(out, 0, sizeof *out);
 	if ((unsigned)list >= CONCIL_LIST__COUNT)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
 	for (int a = 0; a < argc; a++) {
 		const char *arg = argv[a];
 		size_t n = arg ? strnlen(arg, CONCIL_ENTRY_MAX + 1) : 0;
 		const char *eq = n ? memchr(arg, '=', n) : NULL;
 		if (n > CONCIL_ENTRY_MAX)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "argument %d is longer than %d bytes",
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "argument %d is longer than %d bytes",
 					a + 1, CONCIL_ENTRY_MAX);
 		if (eq == NULL || eq == arg)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "argument %d: expected key=value (e.g. "
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "argument %d: expected key=value (e.g. "
 					"atc=C03CA01)", a + 1);
 		enum lsn_err err = entry_put(&e, arg, (size_t)(eq - arg), eq + 1,
 					     n - (size_t)(eq - arg) - 1, st);

@@ -19,6 +19,16 @@ void concil_vocab_key(const char *s, size_t len, char *out, size_t cap);
 /* Valid UTF-8 without control characters (a tab is refused too). */
 bool concil_text_ok(const char *s, size_t len);
 
+/* A value quoted in a message: at most 40 bytes of it (then "..."), never
+ * cut inside a character, control characters and bad bytes as '?'. */
+void concil_quote(const char *s, size_t n, char out[48]);
+/* Cut s before a UTF-8 sequence that a size limit left incomplete. */
+void concil_utf8_trim(char *s);
+/* lsn_fail, then concil_utf8_trim on the message (a long value quoted in a
+ * message must not leave half a character at the cut). */
+enum lsn_err concil_fail(struct lsn_status *st, enum lsn_err err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Days since 1970-01-01 of a civil date, and back. */
 int64_t concil_days_from_civil(int64_t y, unsigned m, unsigned d);
 void concil_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);

@@ -3,6 +3,7 @@
  * what (docs/CONCILIATION.md). */
 #include <ctype.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +212,37 @@ concil_text_ok(const char *s, size_t len)
 		i += k;
 	}
 	return true;
+}
+
+void
+concil_utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n, k = 0;
+	while (i > 0 && k < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+		i--;
+		k++;
+	}
+	if (i == 0)
+		return;
+	unsigned c = (unsigned char)s[i - 1];
+	size_t want = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+		      (c & 0xf8) == 0xf0 ? 4 : 0;
+	if (c >= 0x80 && want != k + 1)
+		s[i - 1] = '\0';
+}
+
+enum lsn_err
+concil_fail(struct lsn_status *st, enum lsn_err err, const char *fmt, ...)
+{
+	va_list ap;
+	if (st == NULL)
+		return err;
+	st->err = err;
+	va_start(ap, fmt);
+	vsnprintf(st->msg, sizeof st->msg, fmt, ap);
+	va_end(ap);
+	concil_utf8_trim(st->msg);
+	return err;
 }
 
 /* Base letters of U+00C0..U+00FF ('\1': two letters, see fold_pair). */
@@ -590,7 +622,8 @@ concil_unit_is_count(const char *canon)
 	return false;
 }
 
-/* One list per line, for the messages ("mg, g, µg, …"). */
+/* The canonical words for a message ("mg, g, µg, …"), about 120 bytes at
+ * most: the rest is in docs/CONCILIATION.md. */
 static void
 word_list(const struct word *table, size_t n, size_t stride, char *out, size_t len)
 {
@@ -598,6 +631,10 @@ word_list(const struct word *table, size_t n, size_t stride, char *out, size_t l
 	out[0] = '\0';
 	for (size_t i = 0; i < n && o < len; i++) {
 		const struct word *w = (const struct word *)((const char *)table + i * stride);
+		if (o + strlen(w->canon) > 110) {
+			snprintf(out + o, len - o, ", … (docs/CONCILIATION.md, \"Vocabularies\")");
+			return;
+		}
 		int k = snprintf(out + o, len - o, "%s%s", i ? ", " : "", w->canon);
 		if (k < 0)
 			break;
@@ -764,18 +801,19 @@ why_set(char *why, size_t why_len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, why_len, fmt, ap);
 	va_end(ap);
+	concil_utf8_trim(why);
 }
 
 /* The value quoted for a message: at most 40 bytes, never cut inside a
  * UTF-8 sequence, control characters as '?'. */
-static void
-quote_value(const char *s, size_t n, char out[48])
+void
+concil_quote(const char *s, size_t n, char out[48])
 {
 	size_t o = 0, i = 0;
 	while (i < n && o < 40) {
 		unsigned cp;
 		size_t k = utf8_next((const unsigned char *)s + i, n - i, &cp);
-		if (k == 0 || cp < 0x20 || cp == 0x7f) {
+		if (k == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
 			out[o++] = '?';
 			i += k ? k : 1;
 			continue;
@@ -816,7 +854,7 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 	}
 	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
 		len--;
-	quote_value(text, len, q);
+	concil_quote(text, len, q);
 	if (len > CONCIL_CSV_LINE_MAX || memchr(text, '\0', len)) {
 		why_set(why, why_len, "the value is too long or holds a NUL byte");
 		return false;
@@ -957,6 +995,45 @@ concil_line_check_at(const struct concil_line *ln, enum concil_field *bad, char 
 	return true;
 }
 
+/* Fields set some other way than concil_field_set (a struct filled by
+ * hand): terminated, checked text, canonical words, a dose in range. */
+static bool
+line_fields_ok(const struct concil_line *ln, char *why, size_t why_len)
+{
+	static const struct {
+		size_t off, cap;
+		const char *(*canon)(const char *);
+		const char *name;
+	} words[] = {
+		{offsetof(struct concil_line, form), sizeof ln->form, concil_form_canon, "form"},
+		{offsetof(struct concil_line, route), sizeof ln->route, concil_route_canon, "route"},
+		{offsetof(struct concil_line, unit), sizeof ln->unit, concil_unit_canon, "unit"},
+		{offsetof(struct concil_line, frequency), sizeof ln->frequency, concil_frequency_canon,
+		 "frequency"},
+	};
+	size_t n;
+	if ((n = strnlen(ln->inn, sizeof ln->inn)) == sizeof ln->inn || !inn_valid(ln->inn, n) ||
+	    (n = strnlen(ln->strength, sizeof ln->strength)) == sizeof ln->strength ||
+	    !strength_valid(ln->strength, n) ||
+	    (n = strnlen(ln->note, sizeof ln->note)) == sizeof ln->note || !concil_text_ok(ln->note, n) ||
+	    strnlen(ln->atc, sizeof ln->atc) == sizeof ln->atc ||
+	    ln->dose_milli < 0 || ln->dose_milli > (int64_t)CONCIL_DOSE_MAX * 1000) {
+		why_set(why, why_len, "column inn: the line has a field that was not checked "
+			"(inn, strength, note, atc or dose)");
+		return false;
+	}
+	for (size_t i = 0; i < N(words); i++) {
+		const char *w = (const char *)ln + words[i].off;
+		const char *c;
+		if (strnlen(w, words[i].cap) == words[i].cap ||
+		    (w[0] && ((c = words[i].canon(w)) == NULL || strcmp(c, w) != 0))) {
+			why_set(why, why_len, "column %s: not a canonical %s", words[i].name, words[i].name);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool
 concil_line_check(const struct concil_line *ln, char *why, size_t why_len)
 {
@@ -1043,9 +1120,9 @@ concil_episode_init(struct concil_episode *ep, const char *episode_hex,
 {
 	memset(ep, 0, sizeof *ep);
 	if (!hex_id_valid(episode_hex))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "episode: expected 32 lowercase hex characters");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "episode: expected 32 lowercase hex characters");
 	if ((unsigned)transition >= CONCIL_TRANSITION__COUNT)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "transition: unknown value");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "transition: unknown value");
 	memcpy(ep->episode, episode_hex, LSN_ID_HEX + 1);
 	ep->transition = transition;
 	ep->status = CONCIL_DRAFT;
@@ -1320,7 +1397,7 @@ get_text(json_t *obj, const char *key, const char *path, size_t max, char *out, 
 		return LSN_OK;
 	if (!json_is_string(v) || json_string_length(v) > max || json_string_length(v) >= cap ||
 	    !concil_text_ok(json_string_value(v), json_string_length(v)))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected text of at most %zu bytes",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected text of at most %zu bytes",
 				path, key, max);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return LSN_OK;
@@ -1336,7 +1413,7 @@ get_ms(json_t *obj, const char *key, const char *path, int64_t *out, struct lsn_
 		return LSN_OK;
 	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
 	    json_integer_value(v) > 9007199254740991LL)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected a time in ms", path, key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected a time in ms", path, key);
 	*out = json_integer_value(v);
 	return LSN_OK;
 }
@@ -1353,7 +1430,7 @@ get_code(json_t *obj, const char *key, const char *path, enum concil_vocab voc, 
 	}
 	int k = json_is_string(v) ? concil_parse(voc, json_string_value(v)) : -1;
 	if (k < 0)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: %s; see docs/CONCILIATION.md", path, key,
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: %s; see docs/CONCILIATION.md", path, key,
 				v ? "unknown value" : "missing");
 	*out = k;
 	return LSN_OK;
@@ -1369,7 +1446,7 @@ get_id(json_t *obj, const char *key, const char *path, bool required, int *out,
 	if (!required && (v == NULL || json_is_null(v)))
 		return LSN_OK;
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > INT_MAX / 2)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected an id (a positive integer)",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected an id (a positive integer)",
 				path, key);
 	*out = (int)json_integer_value(v);
 	return LSN_OK;
@@ -1383,7 +1460,7 @@ get_bool(json_t *obj, const char *key, const char *path, bool *out, struct lsn_s
 	if (v == NULL || json_is_null(v))
 		return LSN_OK;
 	if (!json_is_boolean(v))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected true or false", path, key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected true or false", path, key);
 	*out = json_is_true(v);
 	return LSN_OK;
 }
@@ -1400,8 +1477,8 @@ concil_only_keys(json_t *obj, const char *const *allowed, const char *path, stru
 				break;
 		if (allowed[i] == NULL) {
 			char q[48];
-			quote_value(k, strlen(k), q);
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%sfield \"%s\" is not allowed here", path, q);
+			concil_quote(k, strlen(k), q);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sfield \"%s\" is not allowed here", path, q);
 		}
 	}
 	return LSN_OK;
@@ -1416,7 +1493,7 @@ concil_line_from_json(json_t *o, enum concil_list list, const char *path, struct
 	memset(ln, 0, sizeof *ln);
 	ln->list = list;
 	if (!json_is_object(o))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object", path);
 	if ((err = get_id(o, "id", path, true, &ln->id, st)) != LSN_OK)
 		return err;
 	for (int f = 0; f < CONCIL_FIELD__COUNT; f++) {
@@ -1434,14 +1511,14 @@ concil_line_from_json(json_t *o, enum concil_list list, const char *path, struct
 			continue;
 		}
 		if (!json_is_string(v))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected a string", path,
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected a string", path,
 					field_names[f]);
 		if (!concil_field_set(ln, (enum concil_field)f, json_string_value(v),
 				      json_string_length(v), why, sizeof why))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: %s", path, field_names[f], why);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: %s", path, field_names[f], why);
 	}
 	if (!concil_line_check(ln, why, sizeof why))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: %s", path, why);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: %s", path, why);
 	return LSN_OK;
 }
 
@@ -1454,7 +1531,7 @@ concil_disc_from_json(json_t *o, const struct concil_episode *ep, const char *pa
 	enum lsn_err err;
 	memset(d, 0, sizeof *d);
 	if (!json_is_object(o))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object", path);
 	if ((json_object_get(o, "id") && (err = get_id(o, "id", path, true, &d->id, st))) ||
 	    (err = get_code(o, "type", path, CONCIL_V_TYPE, true, 0, &type, st)) ||
 	    (err = get_id(o, "bmo", path, false, &d->bmo, st)) ||
@@ -1475,7 +1552,7 @@ concil_disc_from_json(json_t *o, const struct concil_episode *ep, const char *pa
 	if (origin && !json_is_null(origin) &&
 	    (!json_is_string(origin) || (strcmp(json_string_value(origin), "manual") != 0 &&
 					 strcmp(json_string_value(origin), "computed") != 0)))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%sorigin: expected \"computed\" or \"manual\"",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sorigin: expected \"computed\" or \"manual\"",
 				path);
 	d->manual = origin && json_is_string(origin) && strcmp(json_string_value(origin), "manual") == 0;
 	d->type = type;
@@ -1486,22 +1563,22 @@ concil_disc_from_json(json_t *o, const struct concil_episode *ep, const char *pa
 	d->resolution = res;
 	d->decided_by = dby;
 	if (d->severity != CONCIL_SEV_NONE && d->intent != CONCIL_UNINTENTIONAL)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%sseverity: only an unintentional discrepancy "
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sseverity: only an unintentional discrepancy "
 				"has a severity", path);
 	if (d->resolution != CONCIL_PENDING && d->decided_by != CONCIL_ROLE_PRESCRIBER)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%sdecided_by: a final resolution is set by a "
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sdecided_by: a final resolution is set by a "
 				"prescriber", path);
 	if (d->resolution == CONCIL_PENDING && d->decided_by != CONCIL_ROLE_NONE)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%sdecided_by: nothing is decided yet", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sdecided_by: nothing is decided yet", path);
 	if ((d->proposal == CONCIL_PENDING) != (d->proposed_by == CONCIL_ROLE_NONE))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%sproposed_by: goes with a proposal", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sproposed_by: goes with a proposal", path);
 	/* references: lines of the right list */
 	const struct concil_line *b = d->bmo ? concil_line_find(ep, d->bmo) : NULL;
 	const struct concil_line *r = d->order ? concil_line_find(ep, d->order) : NULL;
 	const struct concil_line *x = d->other ? concil_line_find(ep, d->other) : NULL;
 	if ((d->bmo && (!b || b->list != CONCIL_BMO)) || (d->order && (!r || r->list != CONCIL_ORDER)) ||
 	    (d->other && (!x || x->list != CONCIL_ORDER)))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: refers to a line that is not in the episode "
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: refers to a line that is not in the episode "
 				"(bmo: a BMO line, order and other: order lines)", path);
 	return LSN_OK;
 }
@@ -1514,12 +1591,12 @@ concil_check_ids(const struct concil_episode *ep, struct lsn_status *st)
 		for (size_t i = 0; i < lists[l]->n; i++) {
 			const struct concil_line *a = &lists[l]->v[i];
 			if (concil_line_find(ep, a->id) != a)
-				return lsn_fail(st, LSN_ERR_BAD_REQUEST, "line id %d is used twice", a->id);
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, "line id %d is used twice", a->id);
 		}
 	for (size_t i = 0; i < ep->discs.n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (ep->discs.v[i].id > 0 && ep->discs.v[i].id == ep->discs.v[j].id)
-				return lsn_fail(st, LSN_ERR_BAD_REQUEST, "discrepancy id %d is used twice",
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, "discrepancy id %d is used twice",
 						ep->discs.v[i].id);
 	return LSN_OK;
 }
@@ -1535,14 +1612,14 @@ person_from_json(json_t *doc, const char *key, struct concil_person *p, struct l
 		return LSN_OK;
 	snprintf(path, sizeof path, "%s.", key);
 	if (!json_is_object(o))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object or null", key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object or null", key);
 	if ((err = get_text(o, "user", path, LSN_ID_HEX, p->user, sizeof p->user, st)) ||
 	    (err = get_text(o, "name", path, CONCIL_NAME_MAX, p->name, sizeof p->name, st)) ||
 	    (err = get_text(o, "profession", path, CONCIL_PROFESSION_MAX, p->profession,
 			    sizeof p->profession, st)))
 		return err;
 	if (p->user[0] && !hex_id_valid(p->user))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%suser: expected 32 lowercase hex", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%suser: expected 32 lowercase hex", path);
 	return LSN_OK;
 }
 
@@ -1555,7 +1632,7 @@ lines_from_json(json_t *doc, const char *key, enum concil_list list, struct conc
 	char path[48];
 	enum lsn_err err;
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_LINES_MAX)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an array of at most %d lines", key,
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an array of at most %d lines", key,
 				CONCIL_LINES_MAX);
 	json_array_foreach(a, i, v) {
 		struct concil_line ln;
@@ -1563,7 +1640,7 @@ lines_from_json(json_t *doc, const char *key, enum concil_list list, struct conc
 		if ((err = concil_line_from_json(v, list, path, &ln, st)) != LSN_OK)
 			return err;
 		if (!concil_lines_push(out, &ln))
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 		if (ln.id >= ep->next_id)
 			ep->next_id = ln.id + 1;
 	}
@@ -1580,23 +1657,23 @@ episode_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	enum lsn_err err;
 	ep->next_id = 1;
 	if (!json_is_object(doc))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "a reconciliation document is a JSON object");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "a reconciliation document is a JSON object");
 	v = json_object_get(doc, "type");
 	if (!json_is_string(v) || strcmp(json_string_value(v), CONCIL_DOC_TYPE) != 0)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "type: expected \"%s\"", CONCIL_DOC_TYPE);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "type: expected \"%s\"", CONCIL_DOC_TYPE);
 	v = json_object_get(doc, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != CONCIL_VERSION)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "version: this client reads version %d; update "
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "version: this client reads version %d; update "
 				"liaison to read this document", CONCIL_VERSION);
 	if ((err = get_text(doc, "episode", "", LSN_ID_HEX, ep->episode, sizeof ep->episode, st)) ||
 	    (err = get_text(doc, "case", "", LSN_ID_HEX, ep->case_id, sizeof ep->case_id, st)) ||
 	    (err = get_text(doc, "pathway", "", CONCIL_PATHWAY_MAX, ep->pathway, sizeof ep->pathway, st)))
 		return err;
 	if (!hex_id_valid(ep->episode) || (ep->case_id[0] && !hex_id_valid(ep->case_id)))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "episode, case: expected 32 lowercase hex");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "episode, case: expected 32 lowercase hex");
 	for (const char *c = ep->pathway; *c; c++)
 		if (!islower((unsigned char)*c) && *c != '_')
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
 	if ((err = get_code(doc, "transition", "", CONCIL_V_TRANSITION, true, 0, &k, st)))
 		return err;
 	ep->transition = k;
@@ -1606,7 +1683,7 @@ episode_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	v = json_object_get(doc, "patient");
 	if (v && !json_is_null(v)) {
 		if (!json_is_object(v))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "patient: expected an object or null");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "patient: expected an object or null");
 		if ((err = get_text(v, "name", "patient.", CONCIL_NAME_MAX, ep->patient.name,
 				    sizeof ep->patient.name, st)) ||
 		    (err = get_text(v, "birth_date", "patient.", 10, ep->patient.birth_date,
@@ -1615,7 +1692,7 @@ episode_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 				    sizeof ep->patient.ins, st)))
 			return err;
 		if (ep->patient.birth_date[0] && !date_valid(ep->patient.birth_date))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "patient.birth_date: expected YYYY-MM-DD");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "patient.birth_date: expected YYYY-MM-DD");
 	}
 	if ((err = person_from_json(doc, "pharmacist", &ep->pharmacist, st)) ||
 	    (err = person_from_json(doc, "prescriber", &ep->prescriber, st)) ||
@@ -1626,19 +1703,19 @@ episode_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	    (err = get_text(doc, "note", "", CONCIL_NOTE_MAX, ep->note, sizeof ep->note, st)))
 		return err;
 	if (ep->started_at <= 0)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "started_at: expected a time in ms");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "started_at: expected a time in ms");
 	a = json_object_get(doc, "sources");
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_SOURCES_MAX)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "sources: expected an array of at most %d "
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "sources: expected an array of at most %d "
 				"sources", CONCIL_SOURCES_MAX);
 	if (json_array_size(a) > 0 &&
 	    (ep->sources = calloc(json_array_size(a), sizeof *ep->sources)) == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	json_array_foreach(a, i, v) {
 		struct concil_source *s = &ep->sources[i];
 		snprintf(path, sizeof path, "sources[%zu].", i);
 		if (!json_is_object(v))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "sources[%zu]: expected an object", i);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "sources[%zu]: expected an object", i);
 		if ((err = get_code(v, "type", path, CONCIL_V_SOURCE, true, 0, &k, st)) ||
 		    (err = get_ms(v, "at", path, &s->at, st)) ||
 		    (err = get_text(v, "note", path, CONCIL_NOTE_MAX, s->note, sizeof s->note, st)))
@@ -1652,7 +1729,7 @@ episode_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 		return err;
 	a = json_object_get(doc, "discrepancies");
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_DISC_MAX)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "discrepancies: expected an array of at most %d",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "discrepancies: expected an array of at most %d",
 				CONCIL_DISC_MAX);
 	json_array_foreach(a, i, v) {
 		struct concil_disc d;
@@ -1660,14 +1737,14 @@ episode_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 		if ((err = concil_disc_from_json(v, ep, path, &d, st)) != LSN_OK)
 			return err;
 		if (d.id == 0)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%sid: missing", path);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sid: missing", path);
 		if (!concil_discs_push(&ep->discs, &d))
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 		if (d.id >= ep->next_id)
 			ep->next_id = d.id + 1;
 	}
 	if (ep->status >= CONCIL_BMO_DONE && concil_source_types(ep) < 3)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "status: a BMO past draft needs at least 3 "
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "status: a BMO past draft needs at least 3 "
 				"distinct source types");
 	return concil_check_ids(ep, st);
 }
@@ -1713,21 +1790,21 @@ check_status(const struct concil_episode *ep, enum concil_status to, enum concil
 	const char *from = concil_code(CONCIL_V_STATUS, (int)ep->status);
 	const char *name = concil_code(CONCIL_V_STATUS, (int)to);
 	if (name == NULL)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown status");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown status");
 	if (role == CONCIL_ROLE_NONE)
-		return lsn_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber changes the "
+		return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber changes the "
 				"status of a reconciliation");
 	if (to == ep->status)
-		return lsn_fail(st, LSN_ERR_CONFLICT, "the reconciliation is already %s", name);
+		return concil_fail(st, LSN_ERR_CONFLICT, "the reconciliation is already %s", name);
 	switch (to) {
 	case CONCIL_DRAFT:
 		return LSN_OK;                  /* back to editing the BMO, from any open status */
 	case CONCIL_BMO_DONE:
 		if (ep->status != CONCIL_DRAFT)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "the BMO is completed from draft (now %s)",
+			return concil_fail(st, LSN_ERR_CONFLICT, "the BMO is completed from draft (now %s)",
 					from);
 		if (concil_source_types(ep) < 3)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "the BMO cannot be completed with %d distinct "
+			return concil_fail(st, LSN_ERR_CONFLICT, "the BMO cannot be completed with %d distinct "
 					"source type%s: at least 3 are needed (patient interview, "
 					"DP, GP prescription…); add a source of another type",
 					concil_source_types(ep), concil_source_types(ep) == 1 ? "" : "s");
@@ -1735,24 +1812,24 @@ check_status(const struct concil_episode *ep, enum concil_status to, enum concil
 	case CONCIL_COMPARED:
 		if (ep->status == CONCIL_AWAITING_PRESCRIBER)
 			return LSN_OK;
-		return lsn_fail(st, LSN_ERR_CONFLICT, "the reconciliation becomes compared when the BMO is "
+		return concil_fail(st, LSN_ERR_CONFLICT, "the reconciliation becomes compared when the BMO is "
 				"compared with the prescription: run the comparison");
 	case CONCIL_AWAITING_PRESCRIBER:
 		if (ep->status != CONCIL_COMPARED)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "only a compared reconciliation goes to the "
+			return concil_fail(st, LSN_ERR_CONFLICT, "only a compared reconciliation goes to the "
 					"prescriber (now %s)", from);
 		return LSN_OK;
 	case CONCIL_CLOSED:
 		if (!in_review(ep))
-			return lsn_fail(st, LSN_ERR_CONFLICT, "a reconciliation is closed after the "
+			return concil_fail(st, LSN_ERR_CONFLICT, "a reconciliation is closed after the "
 					"comparison (now %s)", from);
 		if (pending_count(ep) > 0)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "%zu discrepanc%s still pending: the prescriber "
+			return concil_fail(st, LSN_ERR_CONFLICT, "%zu discrepanc%s still pending: the prescriber "
 					"decides each one before the reconciliation is closed",
 					pending_count(ep), pending_count(ep) == 1 ? "y is" : "ies are");
 		return LSN_OK;
 	default:
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown status");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown status");
 	}
 }
 
@@ -1762,14 +1839,14 @@ check_line_edit(const struct concil_episode *ep, enum concil_list list, enum con
 {
 	if (list == CONCIL_BMO) {
 		if (ep->status != CONCIL_DRAFT)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "the BMO is edited in draft only: set the "
+			return concil_fail(st, LSN_ERR_CONFLICT, "the BMO is edited in draft only: set the "
 					"status back to draft first");
 		return LSN_OK;
 	}
 	if (list != CONCIL_ORDER)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
 	if (role == CONCIL_ROLE_NONE)
-		return lsn_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber writes the "
+		return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber writes the "
 				"prescription lines");
 	return LSN_OK;
 }
@@ -1782,16 +1859,16 @@ concil_check(const struct concil_episode *ep, const struct concil_change *ch,
 	const struct concil_disc *d = NULL;
 	char why[CONCIL_MSG_MAX];
 	if (ep->status == CONCIL_CLOSED)
-		return lsn_fail(st, LSN_ERR_CONFLICT, "the reconciliation is closed: start a new episode "
+		return concil_fail(st, LSN_ERR_CONFLICT, "the reconciliation is closed: start a new episode "
 				"for a new prescription");
 	if (ch->note && (strlen(ch->note) > CONCIL_NOTE_MAX ||
 			 !concil_text_ok(ch->note, strlen(ch->note))))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "note: at most %d bytes of text", CONCIL_NOTE_MAX);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "note: at most %d bytes of text", CONCIL_NOTE_MAX);
 	if (ch->kind == CONCIL_CH_INTENT || ch->kind == CONCIL_CH_PROPOSE ||
 	    ch->kind == CONCIL_CH_DECIDE) {
 		d = concil_disc_find((struct concil_episode *)ep, ch->id);
 		if (d == NULL)
-			return lsn_fail(st, LSN_ERR_NOT_FOUND, "no discrepancy %d in this reconciliation",
+			return concil_fail(st, LSN_ERR_NOT_FOUND, "no discrepancy %d in this reconciliation",
 					ch->id);
 	}
 	switch (ch->kind) {
@@ -1799,31 +1876,32 @@ concil_check(const struct concil_episode *ep, const struct concil_change *ch,
 		return check_status(ep, ch->status, role, st);
 	case CONCIL_CH_SOURCE_ADD:
 		if ((unsigned)ch->source.type >= CONCIL_SOURCE__COUNT)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown source type");
-		if (strlen(ch->source.note) > CONCIL_NOTE_MAX ||
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown source type");
+		if (strnlen(ch->source.note, sizeof ch->source.note) == sizeof ch->source.note ||
 		    !concil_text_ok(ch->source.note, strlen(ch->source.note)))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "source note: at most %d bytes of text",
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "source note: at most %d bytes of text",
 					CONCIL_NOTE_MAX);
 		if (ep->status != CONCIL_DRAFT)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "sources are added while the BMO is a draft: "
+			return concil_fail(st, LSN_ERR_CONFLICT, "sources are added while the BMO is a draft: "
 					"set the status back to draft first");
 		if (ep->n_sources >= CONCIL_SOURCES_MAX)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "at most %d sources", CONCIL_SOURCES_MAX);
+			return concil_fail(st, LSN_ERR_CONFLICT, "at most %d sources", CONCIL_SOURCES_MAX);
 		return LSN_OK;
 	case CONCIL_CH_LINE_ADD: {
 		enum lsn_err err = check_line_edit(ep, ch->line.list, role, st);
 		if (err != LSN_OK)
 			return err;
-		if (!concil_line_check(&ch->line, why, sizeof why))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s", why);
+		if (!line_fields_ok(&ch->line, why, sizeof why) ||
+		    !concil_line_check(&ch->line, why, sizeof why))
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s", why);
 		if ((ch->line.list == CONCIL_BMO ? ep->bmo.n : ep->order.n) >= CONCIL_LINES_MAX)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "at most %d lines per list", CONCIL_LINES_MAX);
+			return concil_fail(st, LSN_ERR_CONFLICT, "at most %d lines per list", CONCIL_LINES_MAX);
 		return LSN_OK;
 	}
 	case CONCIL_CH_LINE_REMOVE: {
 		const struct concil_line *ln = concil_line_find(ep, ch->id);
 		if (ln == NULL)
-			return lsn_fail(st, LSN_ERR_NOT_FOUND, "no line %d in this reconciliation", ch->id);
+			return concil_fail(st, LSN_ERR_NOT_FOUND, "no line %d in this reconciliation", ch->id);
 		enum lsn_err err = check_line_edit(ep, ln->list, role, st);
 		if (err != LSN_OK)
 			return err;
@@ -1831,84 +1909,84 @@ concil_check(const struct concil_episode *ep, const struct concil_change *ch,
 			const struct concil_disc *x = &ep->discs.v[i];
 			if ((x->bmo == ch->id || x->order == ch->id || x->other == ch->id) &&
 			    x->resolution != CONCIL_PENDING)
-				return lsn_fail(st, LSN_ERR_CONFLICT, "line %d is part of discrepancy %d, "
+				return concil_fail(st, LSN_ERR_CONFLICT, "line %d is part of discrepancy %d, "
 						"which the prescriber has decided: it stays", ch->id, x->id);
 		}
 		return LSN_OK;
 	}
 	case CONCIL_CH_DISC_ADD:
 		if (role == CONCIL_ROLE_NONE)
-			return lsn_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber adds a "
+			return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber adds a "
 					"discrepancy");
 		if (!in_review(ep))
-			return lsn_fail(st, LSN_ERR_CONFLICT, "discrepancies are added after the comparison");
+			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancies are added after the comparison");
 		if ((unsigned)ch->disc_type >= CONCIL_DTYPE__COUNT)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown discrepancy type");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown discrepancy type");
 		for (int k = 0; k < 2; k++) {
 			const struct concil_line *ln = concil_line_find(ep, ch->line_ids[k]);
 			if (ch->line_ids[k] && (!ln || ln->list != (k ? CONCIL_ORDER : CONCIL_BMO)))
-				return lsn_fail(st, LSN_ERR_NOT_FOUND, "no %s line %d in this reconciliation",
+				return concil_fail(st, LSN_ERR_NOT_FOUND, "no %s line %d in this reconciliation",
 						k ? "prescription" : "BMO", ch->line_ids[k]);
 		}
 		if (ep->discs.n >= CONCIL_DISC_MAX)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "at most %d discrepancies", CONCIL_DISC_MAX);
+			return concil_fail(st, LSN_ERR_CONFLICT, "at most %d discrepancies", CONCIL_DISC_MAX);
 		return LSN_OK;
 	case CONCIL_CH_INTENT:
 		if (role == CONCIL_ROLE_NONE)
-			return lsn_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber qualifies a "
+			return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber qualifies a "
 					"discrepancy");
 		if (!in_review(ep))
-			return lsn_fail(st, LSN_ERR_CONFLICT, "discrepancies are reviewed after the comparison");
+			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancies are reviewed after the comparison");
 		if (d->resolution != CONCIL_PENDING)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
+			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
 					concil_code(CONCIL_V_RESOLUTION, (int)d->resolution));
 		if ((unsigned)ch->intent >= CONCIL_INTENT__COUNT ||
 		    (unsigned)ch->severity >= CONCIL_SEVERITY__COUNT)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown intent or severity");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown intent or severity");
 		if (ch->intent == CONCIL_UNINTENTIONAL && ch->severity == CONCIL_SEV_NONE)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "give the severity of an unintentional "
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "give the severity of an unintentional "
 					"discrepancy: minor, significant, major or critical");
 		if (ch->intent != CONCIL_UNINTENTIONAL && ch->severity != CONCIL_SEV_NONE)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "only an unintentional discrepancy has a "
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "only an unintentional discrepancy has a "
 					"severity");
 		return LSN_OK;
 	case CONCIL_CH_PROPOSE:
 		if (role == CONCIL_ROLE_NONE)
-			return lsn_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber proposes a "
+			return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber proposes a "
 					"resolution");
 		if (!in_review(ep))
-			return lsn_fail(st, LSN_ERR_CONFLICT, "discrepancies are reviewed after the comparison");
+			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancies are reviewed after the comparison");
 		if (d->resolution != CONCIL_PENDING)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
+			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
 					concil_code(CONCIL_V_RESOLUTION, (int)d->resolution));
 		if (ch->resolution == CONCIL_PENDING || (unsigned)ch->resolution >= CONCIL_RESOLUTION__COUNT)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "propose prescription_corrected, "
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "propose prescription_corrected, "
 					"documented_as_intentional or maintained_with_justification");
 		return LSN_OK;
 	case CONCIL_CH_DECIDE:
 		if (role != CONCIL_ROLE_PRESCRIBER)
-			return lsn_fail(st, LSN_ERR_FORBIDDEN, "only a prescriber sets a final resolution; "
+			return concil_fail(st, LSN_ERR_FORBIDDEN, "only a prescriber sets a final resolution; "
 					"as %s, propose it: the prescriber decides", role_word(role));
 		if (!in_review(ep))
-			return lsn_fail(st, LSN_ERR_CONFLICT, "discrepancies are decided after the comparison");
+			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancies are decided after the comparison");
 		if (d->resolution != CONCIL_PENDING)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
+			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
 					concil_code(CONCIL_V_RESOLUTION, (int)d->resolution));
 		if (ch->resolution == CONCIL_PENDING || (unsigned)ch->resolution >= CONCIL_RESOLUTION__COUNT)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "decide prescription_corrected, "
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "decide prescription_corrected, "
 					"documented_as_intentional or maintained_with_justification");
 		if (ch->resolution == CONCIL_DOCUMENTED_AS_INTENTIONAL && d->intent == CONCIL_UNINTENTIONAL)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is unintentional: correct the "
+			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is unintentional: correct the "
 					"prescription or maintain it with a justification", d->id);
 		if (ch->resolution != CONCIL_DOCUMENTED_AS_INTENTIONAL && d->intent == CONCIL_UNDETERMINED)
-			return lsn_fail(st, LSN_ERR_CONFLICT, "say first whether discrepancy %d is intentional "
+			return concil_fail(st, LSN_ERR_CONFLICT, "say first whether discrepancy %d is intentional "
 					"or not (its intent is undetermined)", d->id);
 		if (ch->resolution == CONCIL_MAINTAINED_WITH_JUSTIFICATION && (!ch->note || !ch->note[0]))
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "maintained_with_justification needs the "
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "maintained_with_justification needs the "
 					"justification as a note");
 		return LSN_OK;
 	default:
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown change");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown change");
 	}
 }
 
@@ -1957,7 +2035,7 @@ concil_apply(struct concil_episode *ep, const struct concil_change *ch, const ch
 	case CONCIL_CH_SOURCE_ADD: {
 		struct concil_source *s = realloc(ep->sources, (ep->n_sources + 1) * sizeof *s);
 		if (s == NULL)
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 		ep->sources = s;
 		s[ep->n_sources] = ch->source;
 		s[ep->n_sources].note[CONCIL_NOTE_MAX] = '\0';
@@ -1968,7 +2046,7 @@ concil_apply(struct concil_episode *ep, const struct concil_change *ch, const ch
 		struct concil_line ln = ch->line;
 		ln.id = ep->next_id;
 		if (!concil_lines_push(ln.list == CONCIL_BMO ? &ep->bmo : &ep->order, &ln))
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 		ep->next_id++;
 		return LSN_OK;
 	}
@@ -1987,7 +2065,7 @@ concil_apply(struct concil_episode *ep, const struct concil_change *ch, const ch
 		if (ch->note)
 			snprintf(x.note, sizeof x.note, "%s", ch->note);
 		if (!concil_discs_push(&ep->discs, &x))
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 		ep->next_id++;
 		return LSN_OK;
 	}
@@ -2019,7 +2097,7 @@ concil_apply(struct concil_episode *ep, const struct concil_change *ch, const ch
 			snprintf(d->note, sizeof d->note, "%s", ch->note);
 		return LSN_OK;
 	default:
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown change");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown change");
 	}
 }
 

@@ -145,7 +145,7 @@ circle_month(json_t *doc, const char *key, bool required, int64_t *ms, struct ls
 	if (!required && (v == NULL || json_is_null(v)))
 		return LSN_OK;
 	if (!json_is_string(v) || !month_parse(json_string_value(v), ms))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected a month YYYY-MM", key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected a month YYYY-MM", key);
 	return LSN_OK;
 }
 
@@ -158,7 +158,7 @@ circle_lines(json_t *doc, const char *key, enum concil_list list, struct concil_
 	char path[48];
 	enum lsn_err err;
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_LINES_MAX)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an array of at most %d lines", key,
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an array of at most %d lines", key,
 				CONCIL_LINES_MAX);
 	json_array_foreach(a, i, v) {
 		struct concil_line ln;
@@ -168,7 +168,7 @@ circle_lines(json_t *doc, const char *key, enum concil_list list, struct concil_
 		if ((err = concil_line_from_json(v, list, path, &ln, st)) != LSN_OK)
 			return err;
 		if (!concil_lines_push(out, &ln))
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 		if (ln.id >= ep->next_id)
 			ep->next_id = ln.id + 1;
 	}
@@ -185,13 +185,13 @@ circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	enum lsn_err err;
 	ep->next_id = 1;
 	if (!json_is_object(doc))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "a circle copy is a JSON object");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "a circle copy is a JSON object");
 	v = json_object_get(doc, "type");
 	if (!json_is_string(v) || strcmp(json_string_value(v), CONCIL_CIRCLE_TYPE) != 0)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "type: expected \"%s\"", CONCIL_CIRCLE_TYPE);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "type: expected \"%s\"", CONCIL_CIRCLE_TYPE);
 	v = json_object_get(doc, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != CONCIL_VERSION)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "version: this client reads version %d",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "version: this client reads version %d",
 				CONCIL_VERSION);
 	if ((err = concil_only_keys(doc, circle_keys, "", st)) != LSN_OK)
 		return err;
@@ -199,19 +199,19 @@ circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > CONCIL_PATHWAY_MAX)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
 		for (const char *c = json_string_value(v); *c; c++)
 			if (!(*c >= 'a' && *c <= 'z') && *c != '_')
-				return lsn_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
 		snprintf(ep->pathway, sizeof ep->pathway, "%s", json_string_value(v));
 	}
 	v = json_object_get(doc, "transition");
 	if ((k = json_is_string(v) ? concil_parse(CONCIL_V_TRANSITION, json_string_value(v)) : -1) < 0)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "transition: unknown value");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "transition: unknown value");
 	ep->transition = k;
 	v = json_object_get(doc, "status");
 	if ((k = json_is_string(v) ? concil_parse(CONCIL_V_STATUS, json_string_value(v)) : -1) < 0)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "status: unknown value");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "status: unknown value");
 	ep->status = k;
 	if ((err = circle_month(doc, "started", true, &ep->started_at, st)) ||
 	    (err = circle_month(doc, "compared", false, &ep->compared_at, st)) ||
@@ -219,13 +219,13 @@ circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 		return err;
 	a = json_object_get(doc, "source_types");
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_SOURCE__COUNT)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "source_types: expected an array of source types");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "source_types: expected an array of source types");
 	if (json_array_size(a) > 0 &&
 	    (ep->sources = calloc(json_array_size(a), sizeof *ep->sources)) == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	json_array_foreach(a, i, v) {
 		if ((k = json_is_string(v) ? concil_parse(CONCIL_V_SOURCE, json_string_value(v)) : -1) < 0)
-			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "source_types[%zu]: unknown source type", i);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "source_types[%zu]: unknown source type", i);
 		ep->sources[ep->n_sources++].type = k;
 	}
 	if ((err = circle_lines(doc, "bmo", CONCIL_BMO, ep, &ep->bmo, st)) ||
@@ -234,7 +234,7 @@ circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 		return err;
 	a = json_object_get(doc, "discrepancies");
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_DISC_MAX)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "discrepancies: expected an array of at most %d",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "discrepancies: expected an array of at most %d",
 				CONCIL_DISC_MAX);
 	json_array_foreach(a, i, v) {
 		struct concil_disc d;
@@ -245,7 +245,7 @@ circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 			return err;
 		d.id = ep->next_id++;
 		if (!concil_discs_push(&ep->discs, &d))
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	}
 	return LSN_OK;
 }

@@ -1,4 +1,5 @@
 -- 005_conciliation.sql — de-identified counts of medication reconciliation
+-- (and the message of an alert notification)
 -- episodes (conciliation des traitements médicamenteux). The episode itself
 -- (drugs, doses, sources, discrepancies, notes) is an encrypted document in
 -- the case thread; the server receives only these numbers, for indicator 6.
@@ -25,3 +26,6 @@ CREATE TABLE conciliation_counts (
     updated_at        INTEGER NOT NULL,
     PRIMARY KEY (case_id, episode)
 ) STRICT, WITHOUT ROWID;
+
+-- An alert notification names the thread message it is about.
+ALTER TABLE notifications ADD COLUMN message_seq INTEGER;

@@ -294,6 +294,7 @@ struct ack_count {
 	const uint8_t *case_id;
 	const uint8_t *poster;
 	size_t missing;
+	json_t *list;                  /* ids of who is missing, or NULL */
 };
 
 static void
@@ -303,8 +304,11 @@ ack_missing(const struct store_member *m, void *arg)
 	bool acked = false;
 	if (memcmp(m->user, a->poster, LSN_ID_BYTES) == 0)
 		return;
-	if (case_has_acked(a->s, a->case_id, m->user, &acked) == LSN_OK && !acked)
+	if (case_has_acked(a->s, a->case_id, m->user, &acked) == LSN_OK && !acked) {
 		a->missing++;
+		if (a->list)
+			json_array_append_new(a->list, wire_id(m->user));
+	}
 }
 
 size_t
@@ -313,6 +317,14 @@ case_missing_acks(struct store *s, const struct store_case *c, const struct stor
 	struct ack_count a = {.s = s, .case_id = c->id, .poster = n->posted_by};
 	store_member_list(s, c->channel, true, ack_missing, &a);
 	return a.missing;
+}
+
+json_t *
+case_missing_ack_users(struct store *s, const struct store_case *c, const struct store_notice *n)
+{
+	struct ack_count a = {.s = s, .case_id = c->id, .poster = n->posted_by, .list = json_array()};
+	store_member_list(s, c->channel, true, ack_missing, &a);
+	return a.list;
 }
 
 static void

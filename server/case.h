@@ -26,6 +26,8 @@ enum lsn_err case_has_acked(struct store *s, const uint8_t case_id[LSN_ID_BYTES]
 			    const uint8_t user[LSN_ID_BYTES], bool *acked);
 /* Current members (other than the poster) who have not acknowledged. */
 size_t case_missing_acks(struct store *s, const struct store_case *c, const struct store_notice *n);
+/* The same, as a JSON array of user ids. */
+json_t *case_missing_ack_users(struct store *s, const struct store_case *c, const struct store_notice *n);
 /* Steps due soon or overdue, notices unacknowledged past the timeout:
  * notification rows and pushed events (into fx). *pushed counts them. */
 enum lsn_err case_tick(struct store *s, const struct config *cfg, struct effects *fx, int64_t now,

@@ -15,7 +15,6 @@
 #include "pathway.h"
 #include "wire.h"
 
-#define REASON_MAX 200
 
 /* ---- access ------------------------------------------------------------- */
 
@@ -104,13 +103,35 @@ render_notice(struct handler_ctx *hc, const struct store_case *c)
 		return json_null();
 	json_t *acks = json_array();
 	store_ack_list(hc->srv->store, c->id, append_ack, acks);
-	return json_pack("{s:I, s:o, s:I, s:o, s:o, s:I}", "seq", (json_int_t)n.message_seq,
+	json_t *missing = case_missing_ack_users(hc->srv->store, c, &n);
+	return json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o}", "seq", (json_int_t)n.message_seq,
 			 "posted_by", wire_id(n.posted_by), "posted_at", (json_int_t)n.posted_at,
 			 "escalated_at", n.escalated_at ? json_integer(n.escalated_at) : json_null(),
-			 "acks", acks, "missing", (json_int_t)case_missing_acks(hc->srv->store, c, &n));
+			 "acks", acks, "missing", (json_int_t)json_array_size(missing),
+			 "missing_users", missing);
 }
 
-/* The whole case: summary, steps with labels, discharge notice and acks. */
+struct member_list {
+	struct store *s;
+	json_t *list;
+};
+
+static void
+append_member_brief(const struct store_member *m, void *arg)
+{
+	struct member_list *l = arg;
+	struct store_user u;
+	if (store_user_get(l->s, m->user, &u) != LSN_OK)
+		return;
+	const struct lsn_profession *prof = lsn_profession_find(u.profession);
+	json_array_append_new(l->list, json_pack("{s:o, s:s, s:s, s:s, s:s}", "user", wire_id(u.id),
+						 "name", u.name, "profession", u.profession,
+						 "profession_label", prof ? prof->label_fr : u.profession,
+						 "role", m->role));
+}
+
+/* The whole case: summary, members (names: coordinators outside the thread
+ * need to know whom to call), steps with labels, discharge notice and acks. */
 static enum lsn_err
 render_case(struct handler_ctx *hc, const struct store_case *c, json_t *reply)
 {
@@ -124,6 +145,10 @@ render_case(struct handler_ctx *hc, const struct store_case *c, json_t *reply)
 	free(rows);
 	json_object_set_new(reply, "case", case_render_summary(c));
 	json_object_set_new(reply, "steps", r.list);
+	struct member_list ml = {.s = hc->srv->store, .list = json_array()};
+	if (err == LSN_OK)
+		err = store_member_list(hc->srv->store, c->channel, true, append_member_brief, &ml);
+	json_object_set_new(reply, "members", ml.list);
 	json_object_set_new(reply, "notice", render_notice(hc, c));
 	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "step");
 }
@@ -322,8 +347,10 @@ append_case(const struct store_case *c, void *arg)
 	json_object_set_new(obj, "overdue", json_integer(k.overdue));
 	json_object_set_new(obj, "done", json_integer(k.done));
 	json_object_set_new(obj, "next_due", k.next_due ? json_integer(k.next_due) : json_null());
-	bool escalated = store_notice_get(l->hc->srv->store, c->id, &n) == LSN_OK && n.escalated_at;
-	json_object_set_new(obj, "escalated", json_boolean(escalated));
+	bool has_notice = store_notice_get(l->hc->srv->store, c->id, &n) == LSN_OK;
+	json_object_set_new(obj, "escalated", json_boolean(has_notice && n.escalated_at));
+	json_object_set_new(obj, "ack_missing", has_notice ? json_integer((json_int_t)
+		case_missing_acks(l->hc->srv->store, c, &n)) : json_null());
 	json_array_append_new(l->list, obj);
 }
 
@@ -435,8 +462,13 @@ handle_step_skip(struct handler_ctx *hc, json_t *req, json_t *reply)
 	const char *reason = NULL;
 	int64_t note = 0;
 	enum lsn_err err;
-	if ((err = wire_get_text(req, "reason", true, REASON_MAX, &reason, &hc->st)) ||
-	    (err = step_begin(hc, req, PATHWAY_SKIP, &st, &c)) ||
+	if ((err = wire_get_str(req, "reason", true, 31, &reason, &hc->st)))
+		return err;
+	if (!pathway_skip_reason_valid(reason))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"reason\": expected patient_declined, "
+				"not_indicated, done_elsewhere, patient_hospitalised, patient_unreachable, "
+				"rescheduled or other (details go in an encrypted note)");
+	if ((err = step_begin(hc, req, PATHWAY_SKIP, &st, &c)) ||
 	    (err = read_note(hc, req, &c, &note)))
 		return err;
 	snprintf(st.status, sizeof st.status, "skipped");

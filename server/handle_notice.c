@@ -28,15 +28,20 @@ member_case(struct handler_ctx *hc, json_t *req, struct store_case *c)
 	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "case");
 }
 
+/* seq must be a message of the case thread sent by the caller. */
 static enum lsn_err
-message_exists(struct handler_ctx *hc, const struct store_case *c, int64_t seq)
+own_message(struct handler_ctx *hc, const struct store_case *c, int64_t seq)
 {
-	struct store_channel ch;
-	enum lsn_err err = store_channel_get(hc->srv->store, c->channel, &ch);
-	if (err != LSN_OK)
-		return handler_store_fail(hc, err, "channel");
-	if (seq > ch.last_seq)
+	uint8_t sender[LSN_ID_BYTES];
+	enum lsn_err err = store_message_sender(hc->srv->store, c->channel, seq, sender);
+	if (err == LSN_ERR_NOT_FOUND)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"seq\": the thread has no message %lld",
+				(long long)seq);
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "message");
+	if (memcmp(sender, hc->sess->user, LSN_ID_BYTES) != 0)
+		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN,
+				"field \"seq\": message %lld was sent by someone else; point at your own",
 				(long long)seq);
 	return LSN_OK;
 }
@@ -49,7 +54,7 @@ handle_notice_post(struct handler_ctx *hc, json_t *req, json_t *reply)
 	enum lsn_err err;
 	if ((err = member_case(hc, req, &c)) ||
 	    (err = wire_get_int(req, "seq", true, 1, WIRE_ID_MAX, &seq, &hc->st)) ||
-	    (err = message_exists(hc, &c, seq)))
+	    (err = own_message(hc, &c, seq)))
 		return err;
 	if (strcmp(c.status, "open") != 0)
 		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
@@ -148,7 +153,7 @@ alert_member(const struct store_member *m, void *arg)
 	if (a->err != LSN_OK || store_user_get(a->hc->srv->store, m->user, &u) != LSN_OK ||
 	    (strcmp(u.profession, "gp") != 0 && strcmp(u.profession, "cardiologist") != 0))
 		return;
-	struct store_notification n = {.created_at = a->hc->now};
+	struct store_notification n = {.created_at = a->hc->now, .message_seq = a->seq};
 	snprintf(n.kind, sizeof n.kind, "alert");
 	memcpy(n.case_id, a->c->id, LSN_ID_BYTES);
 	if ((a->err = store_notification_add(a->hc->srv->store, m->user, &n)) != LSN_OK)
@@ -171,7 +176,7 @@ handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply)
 	enum lsn_err err;
 	if ((err = member_case(hc, req, &c)) ||
 	    (err = wire_get_int(req, "seq", true, 1, WIRE_ID_MAX, &seq, &hc->st)) ||
-	    (err = message_exists(hc, &c, seq)))
+	    (err = own_message(hc, &c, seq)))
 		return err;
 	struct alert_targets a = {.hc = hc, .c = &c, .seq = seq};
 	if ((err = store_member_list(hc->srv->store, c.channel, true, alert_member, &a)) != LSN_OK ||
@@ -187,9 +192,10 @@ static void
 append_notification(const struct store_notification *n, void *arg)
 {
 	json_array_append_new((json_t *)arg,
-		json_pack("{s:I, s:s, s:o, s:o, s:I}", "id", (json_int_t)n->id, "kind", n->kind,
+		json_pack("{s:I, s:s, s:o, s:o, s:o, s:I}", "id", (json_int_t)n->id, "kind", n->kind,
 			  "case", wire_id(n->case_id),
 			  "step", n->step_id ? json_integer(n->step_id) : json_null(),
+			  "seq", n->message_seq ? json_integer(n->message_seq) : json_null(),
 			  "created_at", (json_int_t)n->created_at));
 }
 

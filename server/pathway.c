@@ -128,6 +128,18 @@ pathway_close_reason_valid(const char *reason)
 	return false;
 }
 
+bool
+pathway_skip_reason_valid(const char *reason)
+{
+	static const char *const reasons[] = {"patient_declined", "not_indicated", "done_elsewhere",
+					      "patient_hospitalised", "patient_unreachable",
+					      "rescheduled", "other"};
+	for (size_t i = 0; reason && i < sizeof reasons / sizeof reasons[0]; i++)
+		if (strcmp(reason, reasons[i]) == 0)
+			return true;
+	return false;
+}
+
 enum lsn_err
 pathway_step_transition(const char *case_status, const char *step_status,
 			enum pathway_action action, const struct pathway_actor *actor,

@@ -51,5 +51,9 @@ enum lsn_err pathway_step_transition(const char *case_status, const char *step_s
 
 /* Case close reasons: completed, readmitted, deceased, moved, consent_withdrawn. */
 bool pathway_close_reason_valid(const char *reason);
+/* Step skip reasons, a fixed list so that no clinical free text reaches the
+ * server (details go in an encrypted note): patient_declined, not_indicated,
+ * done_elsewhere, patient_hospitalised, patient_unreachable, rescheduled, other. */
+bool pathway_skip_reason_valid(const char *reason);
 
 #endif

@@ -223,6 +223,9 @@ enum lsn_err store_comembers(struct store *s, const uint8_t user[LSN_ID_BYTES], 
 /* ---- messages and receipts (store_thread.c) ---- */
 /* Assign the next per-channel seq and store the envelope. */
 enum lsn_err store_message_append(struct store *s, struct store_message *m);
+/* The sender of message seq of a channel. */
+enum lsn_err store_message_sender(struct store *s, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
+				  uint8_t user[LSN_ID_BYTES]);
 /* Messages with after < seq <= upto, in order, at most limit. */
 enum lsn_err store_message_list(struct store *s, const uint8_t channel[LSN_ID_BYTES], int64_t after,
 				int64_t upto, int limit, store_message_cb cb, void *arg);
@@ -414,6 +417,7 @@ struct store_notification {
 	char kind[24];
 	uint8_t case_id[LSN_ID_BYTES];
 	int64_t step_id;               /* 0 = none */
+	int64_t message_seq;           /* 0 = none (alerts: the alert message) */
 	int64_t created_at;
 };
 typedef void (*store_notification_cb)(const struct store_notification *n, void *arg);

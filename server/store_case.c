@@ -482,7 +482,7 @@ enum lsn_err
 store_notification_add(struct store *s, const uint8_t user[LSN_ID_BYTES], struct store_notification *n)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_NOTIF_ADD, "INSERT INTO notifications(user_id, kind, "
-				      "case_id, step_id, created_at) VALUES (?,?,?,?,?)");
+				      "case_id, step_id, created_at, message_seq) VALUES (?,?,?,?,?,?)");
 	if (st == NULL)
 		return LSN_ERR_STORAGE;
 	store_bind_blob(st, 1, user, LSN_ID_BYTES);
@@ -491,6 +491,8 @@ store_notification_add(struct store *s, const uint8_t user[LSN_ID_BYTES], struct
 	if (n->step_id)
 		sqlite3_bind_int64(st, 4, n->step_id);
 	sqlite3_bind_int64(st, 5, n->created_at);
+	if (n->message_seq)
+		sqlite3_bind_int64(st, 6, n->message_seq);
 	enum lsn_err err = store_exec(s, st, "add notification", false);
 	if (err == LSN_OK)
 		n->id = sqlite3_last_insert_rowid(s->db);
@@ -505,13 +507,14 @@ read_notification(sqlite3_stmt *st, struct store_notification *n)
 	store_col_blob(st, 2, n->case_id, sizeof n->case_id);
 	n->step_id = sqlite3_column_int64(st, 3);
 	n->created_at = sqlite3_column_int64(st, 4);
+	n->message_seq = sqlite3_column_int64(st, 5);
 }
 
 enum lsn_err
 store_notification_list(struct store *s, const uint8_t user[LSN_ID_BYTES], store_notification_cb cb,
 			void *arg)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_NOTIF_LIST, "SELECT id, kind, case_id, step_id, created_at "
+	sqlite3_stmt *st = store_stmt(s, ST_NOTIF_LIST, "SELECT id, kind, case_id, step_id, created_at, message_seq "
 		"FROM notifications WHERE user_id = ? AND seen_at IS NULL ORDER BY id LIMIT 500");
 	if (st == NULL)
 		return LSN_ERR_STORAGE;

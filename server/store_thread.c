@@ -9,7 +9,7 @@ enum {
 	ST_CHAN_INSERT = SLOT_BASE, ST_CHAN_GET, ST_LOG_INSERT, ST_CHAN_HEAD, ST_LOG_LIST,
 	ST_CHANS_OF_USER, ST_MEMBER_PUT, ST_MEMBER_LEAVE, ST_MEMBER_ROLE, ST_MEMBER_GET,
 	ST_MEMBER_LIST_ALL, ST_MEMBER_LIST_CURRENT, ST_COMEMBERS, ST_MSG_NEXT, ST_MSG_INSERT,
-	ST_MSG_LIST, ST_RECEIPT_DELIVERED, ST_RECEIPT_READ, ST_RECEIPT_LIST,
+	ST_MSG_LIST, ST_RECEIPT_DELIVERED, ST_RECEIPT_READ, ST_RECEIPT_LIST, ST_MSG_SENDER,
 };
 
 #define CHANNEL_COLUMNS "c.id, c.kind, c.history, c.creator, c.created_at, c.log_seq, " \
@@ -278,6 +278,25 @@ store_message_append(struct store *s, struct store_message *m)
 	sqlite3_bind_int64(st, 5, m->ts);
 	store_bind_blob(st, 6, m->envelope, m->envelope_len);
 	return store_exec(s, st, "insert message", false);
+}
+
+enum lsn_err
+store_message_sender(struct store *s, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
+		     uint8_t user[LSN_ID_BYTES])
+{
+	sqlite3_stmt *st = store_stmt(s, ST_MSG_SENDER,
+		"SELECT sender_user FROM messages WHERE channel_id = ? AND seq = ?");
+	if (st == NULL)
+		return LSN_ERR_STORAGE;
+	store_bind_blob(st, 1, channel, LSN_ID_BYTES);
+	sqlite3_bind_int64(st, 2, seq);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		store_col_blob(st, 0, user, LSN_ID_BYTES);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return LSN_OK;
+	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read message sender");
 }
 
 enum lsn_err

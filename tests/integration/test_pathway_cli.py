@@ -279,7 +279,8 @@ def illegal_transitions(t, c, ref):
     refused(c["martin"], "step_pending", "reopening a pending step: step_pending",
             "reopen", ref, "biology_check")
     ok_run(t, c["bernard"], "the nurse skips her first follow-up visit with a reason", "case",
-           "step", "skip", ref, "nurse_followup#1", "--reason", "visite avancée à J5")
+           "step", "skip", ref, "nurse_followup#1", "--reason", "rescheduled",
+           "--note", "visite avancée à J5")
     refused(c["bernard"], "step_skipped", "completing a skipped step: step_skipped",
             "complete", ref, "nurse_followup#1")
     ok_run(t, c["lea"], "the coordinator (outside the thread) reopens it", "case", "step",

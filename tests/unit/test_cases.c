@@ -234,18 +234,21 @@ test_transitions(void **state)
 	assert_string_equal(code_of(as(w->f, &w->gp, "step_complete", step_req(gp_step), NULL), c, sizeof c),
 			    "step_done");
 	assert_string_equal(code_of(as(w->f, &w->gp, "step_skip", idem(json_pack("{s:I, s:s}", "step",
-				(json_int_t)gp_step, "reason", "x")), NULL), c, sizeof c), "step_done");
+				(json_int_t)gp_step, "reason", "other")), NULL), c, sizeof c), "step_done");
 	/* reopening needs a coordinator; reopening a pending step is its own error */
 	assert_string_equal(code_of(as(w->f, &w->gp, "step_reopen", step_req(gp_step), NULL), c, sizeof c),
 			    "coordinator_only");
 	assert_true(reply_ok(as(w->f, &w->coord, "step_reopen", step_req(gp_step), NULL)));
 	assert_string_equal(code_of(as(w->f, &w->coord, "step_reopen", step_req(gp_step), NULL), c,
 				    sizeof c), "step_pending");
-	/* skipping needs a reason */
+	/* skipping needs a reason from the fixed list: no free text on the server */
+	assert_string_equal(code_of(as(w->f, &w->nurse, "step_skip", idem(json_pack("{s:I, s:s}", "step",
+				(json_int_t)visit, "reason", "patient absent, wife says tired")), NULL),
+				c, sizeof c), "bad_request");
 	assert_string_equal(code_of(as(w->f, &w->nurse, "step_skip", step_req(visit), NULL), c, sizeof c),
 			    "bad_request");
 	assert_true(reply_ok(as(w->f, &w->nurse, "step_skip", idem(json_pack("{s:I, s:s}", "step",
-				(json_int_t)visit, "reason", "patient absent")), NULL)));
+				(json_int_t)visit, "reason", "patient_unreachable")), NULL)));
 	assert_string_equal(code_of(as(w->f, &w->nurse, "step_complete", step_req(visit), NULL), c, sizeof c),
 			    "step_skipped");
 	/* a note must be a message of the thread */

@@ -356,6 +356,11 @@ test_vocabularies(void **state)
 	assert_string_equal(concil_inn_key("Furosémide", key, sizeof key), "furosemide");
 	assert_string_equal(concil_inn_key("sacubitril / valsartan", key, sizeof key),
 			    "sacubitril/valsartan");
+	char cut[] = "ab\xc3\xa9\xc3";                        /* "abé" and half a character */
+	concil_utf8_trim(cut);
+	assert_string_equal(cut, "ab\xc3\xa9");
+	concil_quote("a\x1b[2Jb\xff", 7, key);                 /* no escape reaches a terminal */
+	assert_string_equal(key, "a?[2Jb?");
 	assert_string_equal(concil_code(CONCIL_V_TYPE, CONCIL_DUPLICATION), "duplication");
 	assert_int_equal(concil_parse(CONCIL_V_SOURCE, "dmp"), CONCIL_SRC_DMP);
 	assert_int_equal(concil_count(CONCIL_V_SOURCE), 14);
@@ -637,6 +642,10 @@ test_three_sources(void **state)
 	assert_int_equal(concil_check(&ep, &l, "hospital_pharmacist", &st), LSN_ERR_CONFLICT);
 	l.line = entry(CONCIL_ORDER, "inn=ramipril atc=C09AA05");
 	assert_int_equal(concil_check(&ep, &l, "nurse", &st), LSN_ERR_FORBIDDEN);
+	snprintf(l.line.unit, sizeof l.line.unit, "cp");   /* not the canonical spelling */
+	assert_int_equal(concil_check(&ep, &l, "gp", &st), LSN_ERR_BAD_REQUEST);
+	assert_true(contains(st.msg, "column unit"));
+	l.line = entry(CONCIL_ORDER, "inn=ramipril atc=C09AA05");
 	assert_int_equal(concil_apply(&ep, &l, "gp", T_SRC, &st), LSN_OK);
 	/* a decoded document past draft with 2 source types is refused */
 	ep.n_sources = 2;
@@ -765,6 +774,12 @@ test_document_round_trip(void **state)
 	assert_string_equal(back.patient.name, "DUPONT Jeanne");
 	json_t *doc2 = concil_episode_encode(&back);
 	assert_true(json_equal(doc, doc2));
+	struct concil_episode copy;
+	assert_true(concil_episode_copy(&copy, &ep));
+	json_t *doc3 = concil_episode_encode(&copy);
+	assert_true(json_equal(doc, doc3));
+	json_decref(doc3);
+	concil_episode_free(&copy);
 	/* extra fields (channel, sender of the thread) are ignored */
 	json_object_set_new(again, "channel", json_string(CASE_HEX));
 	concil_episode_free(&back);
@@ -1133,12 +1148,18 @@ test_fuzz_parsers(void **state)
 			buf[rnd(&seed) % len] = (rnd(&seed) % 3 == 0) ? (char)rnd(&seed)
 					      : alphabet[rnd(&seed) % (sizeof alphabet - 1)];
 		size_t cut = len ? rnd(&seed) % (len + 1) : 0;
-		concil_entry_parse(buf, cut, (enum concil_list)(round & 1), &ln, &st);
+		/* messages are printed on terminals: always clean UTF-8 text */
+		if (concil_entry_parse(buf, cut, (enum concil_list)(round & 1), &ln, &st) != LSN_OK)
+			assert_true(concil_text_ok(st.msg, strlen(st.msg)));
 		if (round % 4 == 0) {
-			if (concil_csv_parse(buf, cut, CONCIL_BMO, &ls, &rep, &st) == LSN_OK)
+			if (concil_csv_parse(buf, cut, CONCIL_BMO, &ls, &rep, &st) == LSN_OK) {
 				concil_lines_free(&ls);
-			else
+			} else {
 				assert_null(ls.v);
+				assert_true(concil_text_ok(st.msg, strlen(st.msg)));
+				for (size_t p = 0; p < rep.n; p++)
+					assert_true(concil_text_ok(rep.p[p].msg, strlen(rep.p[p].msg)));
+			}
 		}
 		free(buf);
 	}
