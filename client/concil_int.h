@@ -62,4 +62,10 @@ enum lsn_err concil_check_ids(const struct concil_episode *ep, struct lsn_status
  * lists maps to its own entry (no two entries share a spelling). */
 bool concil_vocab_selfcheck(char *why, size_t why_len);
 
+/* JSON building that remembers a failure (NULL value, no memory) in *ok;
+ * concil_json_finish returns o, or NULL (o freed) when anything failed. */
+void concil_json_put(json_t *o, const char *k, json_t *v, bool *ok);
+void concil_json_push(json_t *a, json_t *v, bool *ok);
+json_t *concil_json_finish(json_t *o, bool ok);
+
 #endif

@@ -1238,8 +1238,8 @@ id_or_null(int id)
 }
 
 /* Set o[k] = v, remembering a failure (v NULL, or no memory) in *ok. */
-static void
-put(json_t *o, const char *k, json_t *v, bool *ok)
+void
+concil_json_put(json_t *o, const char *k, json_t *v, bool *ok)
 {
 	if (v == NULL || o == NULL) {
 		json_decref(v);
@@ -1249,8 +1249,8 @@ put(json_t *o, const char *k, json_t *v, bool *ok)
 	}
 }
 
-static void
-push(json_t *a, json_t *v, bool *ok)
+void
+concil_json_push(json_t *a, json_t *v, bool *ok)
 {
 	if (v == NULL || a == NULL) {
 		json_decref(v);
@@ -1260,8 +1260,8 @@ push(json_t *a, json_t *v, bool *ok)
 	}
 }
 
-static json_t *
-finish(json_t *o, bool ok)
+json_t *
+concil_json_finish(json_t *o, bool ok)
 {
 	if (!ok) {
 		json_decref(o);
@@ -1276,20 +1276,20 @@ concil_line_json(const struct concil_line *ln, bool with_note)
 	char dose[16];
 	bool ok = true;
 	json_t *o = json_object();
-	put(o, "id", json_integer(ln->id), &ok);
-	put(o, "inn", json_string(ln->inn), &ok);
-	put(o, "atc", str_or_null(ln->atc), &ok);
-	put(o, "strength", str_or_null(ln->strength), &ok);
-	put(o, "form", str_or_null(ln->form), &ok);
-	put(o, "route", str_or_null(ln->route), &ok);
-	put(o, "dose", str_or_null(concil_dose_format(ln->dose_milli, dose)), &ok);
-	put(o, "unit", str_or_null(ln->unit), &ok);
-	put(o, "frequency", str_or_null(ln->frequency), &ok);
-	put(o, "as_needed", json_boolean(ln->as_needed), &ok);
-	put(o, "self_medication", json_boolean(ln->self_medication), &ok);
+	concil_json_put(o, "id", json_integer(ln->id), &ok);
+	concil_json_put(o, "inn", json_string(ln->inn), &ok);
+	concil_json_put(o, "atc", str_or_null(ln->atc), &ok);
+	concil_json_put(o, "strength", str_or_null(ln->strength), &ok);
+	concil_json_put(o, "form", str_or_null(ln->form), &ok);
+	concil_json_put(o, "route", str_or_null(ln->route), &ok);
+	concil_json_put(o, "dose", str_or_null(concil_dose_format(ln->dose_milli, dose)), &ok);
+	concil_json_put(o, "unit", str_or_null(ln->unit), &ok);
+	concil_json_put(o, "frequency", str_or_null(ln->frequency), &ok);
+	concil_json_put(o, "as_needed", json_boolean(ln->as_needed), &ok);
+	concil_json_put(o, "self_medication", json_boolean(ln->self_medication), &ok);
 	if (with_note)
-		put(o, "note", str_or_null(ln->note), &ok);
-	return finish(o, ok);
+		concil_json_put(o, "note", str_or_null(ln->note), &ok);
+	return concil_json_finish(o, ok);
 }
 
 json_t *
@@ -1298,26 +1298,26 @@ concil_disc_json(const struct concil_disc *d, bool full)
 	bool ok = true;
 	json_t *o = json_object();
 	if (full)
-		put(o, "id", json_integer(d->id), &ok);
-	put(o, "type", json_string(concil_code(CONCIL_V_TYPE, (int)d->type)), &ok);
-	put(o, "origin", json_string(d->manual ? "manual" : "computed"), &ok);
-	put(o, "bmo", id_or_null(d->bmo), &ok);
-	put(o, "order", id_or_null(d->order), &ok);
-	put(o, "other", id_or_null(d->other), &ok);
-	put(o, "intent", json_string(concil_code(CONCIL_V_INTENT, (int)d->intent)), &ok);
-	put(o, "severity", str_or_null(concil_code(CONCIL_V_SEVERITY, (int)d->severity)), &ok);
-	put(o, "proposal", d->proposal == CONCIL_PENDING ? json_null()
+		concil_json_put(o, "id", json_integer(d->id), &ok);
+	concil_json_put(o, "type", json_string(concil_code(CONCIL_V_TYPE, (int)d->type)), &ok);
+	concil_json_put(o, "origin", json_string(d->manual ? "manual" : "computed"), &ok);
+	concil_json_put(o, "bmo", id_or_null(d->bmo), &ok);
+	concil_json_put(o, "order", id_or_null(d->order), &ok);
+	concil_json_put(o, "other", id_or_null(d->other), &ok);
+	concil_json_put(o, "intent", json_string(concil_code(CONCIL_V_INTENT, (int)d->intent)), &ok);
+	concil_json_put(o, "severity", str_or_null(concil_code(CONCIL_V_SEVERITY, (int)d->severity)), &ok);
+	concil_json_put(o, "proposal", d->proposal == CONCIL_PENDING ? json_null()
 	    : json_string(concil_code(CONCIL_V_RESOLUTION, (int)d->proposal)), &ok);
-	put(o, "proposed_by", str_or_null(concil_code(CONCIL_V_ROLE, (int)d->proposed_by)), &ok);
-	put(o, "resolution", json_string(concil_code(CONCIL_V_RESOLUTION, (int)d->resolution)), &ok);
-	put(o, "decided_by", str_or_null(concil_code(CONCIL_V_ROLE, (int)d->decided_by)), &ok);
+	concil_json_put(o, "proposed_by", str_or_null(concil_code(CONCIL_V_ROLE, (int)d->proposed_by)), &ok);
+	concil_json_put(o, "resolution", json_string(concil_code(CONCIL_V_RESOLUTION, (int)d->resolution)), &ok);
+	concil_json_put(o, "decided_by", str_or_null(concil_code(CONCIL_V_ROLE, (int)d->decided_by)), &ok);
 	if (full) {
-		put(o, "detected_at", ms_or_null(d->detected_at), &ok);
-		put(o, "proposed_at", ms_or_null(d->proposed_at), &ok);
-		put(o, "decided_at", ms_or_null(d->decided_at), &ok);
-		put(o, "note", str_or_null(d->note), &ok);
+		concil_json_put(o, "detected_at", ms_or_null(d->detected_at), &ok);
+		concil_json_put(o, "proposed_at", ms_or_null(d->proposed_at), &ok);
+		concil_json_put(o, "decided_at", ms_or_null(d->decided_at), &ok);
+		concil_json_put(o, "note", str_or_null(d->note), &ok);
 	}
-	return finish(o, ok);
+	return concil_json_finish(o, ok);
 }
 
 static json_t *
@@ -1327,10 +1327,10 @@ person_json(const struct concil_person *p)
 	if (!p->user[0] && !p->name[0] && !p->profession[0])
 		return json_null();
 	json_t *o = json_object();
-	put(o, "user", str_or_null(p->user), &ok);
-	put(o, "name", str_or_null(p->name), &ok);
-	put(o, "profession", str_or_null(p->profession), &ok);
-	return finish(o, ok);
+	concil_json_put(o, "user", str_or_null(p->user), &ok);
+	concil_json_put(o, "name", str_or_null(p->name), &ok);
+	concil_json_put(o, "profession", str_or_null(p->profession), &ok);
+	return concil_json_finish(o, ok);
 }
 
 json_t *
@@ -1338,51 +1338,51 @@ concil_episode_encode(const struct concil_episode *ep)
 {
 	bool ok = true;
 	json_t *doc = json_object(), *a, *pat;
-	put(doc, "type", json_string(CONCIL_DOC_TYPE), &ok);
-	put(doc, "version", json_integer(CONCIL_VERSION), &ok);
-	put(doc, "episode", json_string(ep->episode), &ok);
-	put(doc, "case", str_or_null(ep->case_id), &ok);
-	put(doc, "pathway", str_or_null(ep->pathway), &ok);
-	put(doc, "transition", json_string(concil_code(CONCIL_V_TRANSITION, (int)ep->transition)), &ok);
-	put(doc, "status", json_string(concil_code(CONCIL_V_STATUS, (int)ep->status)), &ok);
+	concil_json_put(doc, "type", json_string(CONCIL_DOC_TYPE), &ok);
+	concil_json_put(doc, "version", json_integer(CONCIL_VERSION), &ok);
+	concil_json_put(doc, "episode", json_string(ep->episode), &ok);
+	concil_json_put(doc, "case", str_or_null(ep->case_id), &ok);
+	concil_json_put(doc, "pathway", str_or_null(ep->pathway), &ok);
+	concil_json_put(doc, "transition", json_string(concil_code(CONCIL_V_TRANSITION, (int)ep->transition)), &ok);
+	concil_json_put(doc, "status", json_string(concil_code(CONCIL_V_STATUS, (int)ep->status)), &ok);
 	if (ep->patient.name[0] || ep->patient.birth_date[0] || ep->patient.ins[0]) {
 		pat = json_object();
-		put(pat, "name", str_or_null(ep->patient.name), &ok);
-		put(pat, "birth_date", str_or_null(ep->patient.birth_date), &ok);
-		put(pat, "ins", str_or_null(ep->patient.ins), &ok);
-		put(doc, "patient", pat, &ok);
+		concil_json_put(pat, "name", str_or_null(ep->patient.name), &ok);
+		concil_json_put(pat, "birth_date", str_or_null(ep->patient.birth_date), &ok);
+		concil_json_put(pat, "ins", str_or_null(ep->patient.ins), &ok);
+		concil_json_put(doc, "patient", pat, &ok);
 	} else {
-		put(doc, "patient", json_null(), &ok);
+		concil_json_put(doc, "patient", json_null(), &ok);
 	}
-	put(doc, "pharmacist", person_json(&ep->pharmacist), &ok);
-	put(doc, "prescriber", person_json(&ep->prescriber), &ok);
-	put(doc, "started_at", json_integer(ep->started_at), &ok);
-	put(doc, "bmo_done_at", ms_or_null(ep->bmo_done_at), &ok);
-	put(doc, "compared_at", ms_or_null(ep->compared_at), &ok);
-	put(doc, "closed_at", ms_or_null(ep->closed_at), &ok);
+	concil_json_put(doc, "pharmacist", person_json(&ep->pharmacist), &ok);
+	concil_json_put(doc, "prescriber", person_json(&ep->prescriber), &ok);
+	concil_json_put(doc, "started_at", json_integer(ep->started_at), &ok);
+	concil_json_put(doc, "bmo_done_at", ms_or_null(ep->bmo_done_at), &ok);
+	concil_json_put(doc, "compared_at", ms_or_null(ep->compared_at), &ok);
+	concil_json_put(doc, "closed_at", ms_or_null(ep->closed_at), &ok);
 	a = json_array();
 	for (size_t i = 0; i < ep->n_sources; i++) {
 		json_t *s = json_object();
-		put(s, "type", json_string(concil_code(CONCIL_V_SOURCE, (int)ep->sources[i].type)), &ok);
-		put(s, "at", ms_or_null(ep->sources[i].at), &ok);
-		put(s, "note", str_or_null(ep->sources[i].note), &ok);
-		push(a, s, &ok);
+		concil_json_put(s, "type", json_string(concil_code(CONCIL_V_SOURCE, (int)ep->sources[i].type)), &ok);
+		concil_json_put(s, "at", ms_or_null(ep->sources[i].at), &ok);
+		concil_json_put(s, "note", str_or_null(ep->sources[i].note), &ok);
+		concil_json_push(a, s, &ok);
 	}
-	put(doc, "sources", a, &ok);
+	concil_json_put(doc, "sources", a, &ok);
 	a = json_array();
 	for (size_t i = 0; i < ep->bmo.n; i++)
-		push(a, concil_line_json(&ep->bmo.v[i], true), &ok);
-	put(doc, "bmo", a, &ok);
+		concil_json_push(a, concil_line_json(&ep->bmo.v[i], true), &ok);
+	concil_json_put(doc, "bmo", a, &ok);
 	a = json_array();
 	for (size_t i = 0; i < ep->order.n; i++)
-		push(a, concil_line_json(&ep->order.v[i], true), &ok);
-	put(doc, "order", a, &ok);
+		concil_json_push(a, concil_line_json(&ep->order.v[i], true), &ok);
+	concil_json_put(doc, "order", a, &ok);
 	a = json_array();
 	for (size_t i = 0; i < ep->discs.n; i++)
-		push(a, concil_disc_json(&ep->discs.v[i], true), &ok);
-	put(doc, "discrepancies", a, &ok);
-	put(doc, "note", str_or_null(ep->note), &ok);
-	return finish(doc, ok);
+		concil_json_push(a, concil_disc_json(&ep->discs.v[i], true), &ok);
+	concil_json_put(doc, "discrepancies", a, &ok);
+	concil_json_put(doc, "note", str_or_null(ep->note), &ok);
+	return concil_json_finish(doc, ok);
 }
 
 /* Optional string member (absent or null: ""), checked text of at most max

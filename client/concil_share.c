@@ -12,38 +12,6 @@
 
 #define COUNTS_RESOLUTIONS_MAX 500   /* the server keeps at most this many durations */
 
-static void
-put(json_t *o, const char *k, json_t *v, bool *ok)
-{
-	if (v == NULL || o == NULL) {
-		json_decref(v);
-		*ok = false;
-	} else if (json_object_set_new(o, k, v) != 0) {
-		*ok = false;
-	}
-}
-
-static void
-push(json_t *a, json_t *v, bool *ok)
-{
-	if (v == NULL || a == NULL) {
-		json_decref(v);
-		*ok = false;
-	} else if (json_array_append_new(a, v) != 0) {
-		*ok = false;
-	}
-}
-
-static json_t *
-finish(json_t *o, bool ok)
-{
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 char *
 concil_month(int64_t ms, char out[8])
 {
@@ -106,35 +74,35 @@ concil_circle_encode(const struct concil_episode *ep)
 {
 	bool ok = true, seen[CONCIL_SOURCE__COUNT] = {false};
 	json_t *doc = json_object(), *a;
-	put(doc, "type", json_string(CONCIL_CIRCLE_TYPE), &ok);
-	put(doc, "version", json_integer(CONCIL_VERSION), &ok);
-	put(doc, "pathway", ep->pathway[0] ? json_string(ep->pathway) : json_null(), &ok);
-	put(doc, "transition", json_string(concil_code(CONCIL_V_TRANSITION, (int)ep->transition)), &ok);
-	put(doc, "status", json_string(concil_code(CONCIL_V_STATUS, (int)ep->status)), &ok);
-	put(doc, "started", month_or_null(ep->started_at), &ok);
-	put(doc, "compared", month_or_null(ep->compared_at), &ok);
-	put(doc, "closed", month_or_null(ep->closed_at), &ok);
+	concil_json_put(doc, "type", json_string(CONCIL_CIRCLE_TYPE), &ok);
+	concil_json_put(doc, "version", json_integer(CONCIL_VERSION), &ok);
+	concil_json_put(doc, "pathway", ep->pathway[0] ? json_string(ep->pathway) : json_null(), &ok);
+	concil_json_put(doc, "transition", json_string(concil_code(CONCIL_V_TRANSITION, (int)ep->transition)), &ok);
+	concil_json_put(doc, "status", json_string(concil_code(CONCIL_V_STATUS, (int)ep->status)), &ok);
+	concil_json_put(doc, "started", month_or_null(ep->started_at), &ok);
+	concil_json_put(doc, "compared", month_or_null(ep->compared_at), &ok);
+	concil_json_put(doc, "closed", month_or_null(ep->closed_at), &ok);
 	for (size_t i = 0; i < ep->n_sources; i++)
 		if ((unsigned)ep->sources[i].type < CONCIL_SOURCE__COUNT)
 			seen[ep->sources[i].type] = true;
 	a = json_array();
 	for (int t = 0; t < CONCIL_SOURCE__COUNT; t++)
 		if (seen[t])
-			push(a, json_string(concil_code(CONCIL_V_SOURCE, t)), &ok);
-	put(doc, "source_types", a, &ok);
+			concil_json_push(a, json_string(concil_code(CONCIL_V_SOURCE, t)), &ok);
+	concil_json_put(doc, "source_types", a, &ok);
 	a = json_array();
 	for (size_t i = 0; i < ep->bmo.n; i++)
-		push(a, concil_line_json(&ep->bmo.v[i], false), &ok);
-	put(doc, "bmo", a, &ok);
+		concil_json_push(a, concil_line_json(&ep->bmo.v[i], false), &ok);
+	concil_json_put(doc, "bmo", a, &ok);
 	a = json_array();
 	for (size_t i = 0; i < ep->order.n; i++)
-		push(a, concil_line_json(&ep->order.v[i], false), &ok);
-	put(doc, "order", a, &ok);
+		concil_json_push(a, concil_line_json(&ep->order.v[i], false), &ok);
+	concil_json_put(doc, "order", a, &ok);
 	a = json_array();
 	for (size_t i = 0; i < ep->discs.n; i++)
-		push(a, concil_disc_json(&ep->discs.v[i], false), &ok);
-	put(doc, "discrepancies", a, &ok);
-	return finish(doc, ok);
+		concil_json_push(a, concil_disc_json(&ep->discs.v[i], false), &ok);
+	concil_json_put(doc, "discrepancies", a, &ok);
+	return concil_json_finish(doc, ok);
 }
 
 static enum lsn_err
@@ -350,31 +318,31 @@ concil_agg_json(const struct concil_agg *a)
 {
 	bool ok = true;
 	json_t *o = json_object(), *m;
-	put(o, "cases", json_integer(a->cases), &ok);
-	put(o, "discrepancies", json_integer(a->discrepancies), &ok);
-	put(o, "resolved", json_integer(a->resolved), &ok);
-	put(o, "resolved_share", json_real(concil_agg_resolved_share(a)), &ok);
+	concil_json_put(o, "cases", json_integer(a->cases), &ok);
+	concil_json_put(o, "discrepancies", json_integer(a->discrepancies), &ok);
+	concil_json_put(o, "resolved", json_integer(a->resolved), &ok);
+	concil_json_put(o, "resolved_share", json_real(concil_agg_resolved_share(a)), &ok);
 	m = json_object();
 	for (int t = 0; t < CONCIL_DTYPE__COUNT; t++)
-		put(m, concil_code(CONCIL_V_TYPE, t), json_integer(a->by_type[t]), &ok);
-	put(o, "by_type", m, &ok);
+		concil_json_put(m, concil_code(CONCIL_V_TYPE, t), json_integer(a->by_type[t]), &ok);
+	concil_json_put(o, "by_type", m, &ok);
 	m = json_object();
 	for (int t = 0; t < CONCIL_INTENT__COUNT; t++)
-		put(m, concil_code(CONCIL_V_INTENT, t), json_integer(a->by_intent[t]), &ok);
-	put(o, "by_intent", m, &ok);
+		concil_json_put(m, concil_code(CONCIL_V_INTENT, t), json_integer(a->by_intent[t]), &ok);
+	concil_json_put(o, "by_intent", m, &ok);
 	m = json_object();
 	for (int t = 1; t < CONCIL_SEVERITY__COUNT; t++)
-		put(m, concil_code(CONCIL_V_SEVERITY, t), json_integer(a->by_severity[t]), &ok);
-	put(o, "by_severity", m, &ok);
+		concil_json_put(m, concil_code(CONCIL_V_SEVERITY, t), json_integer(a->by_severity[t]), &ok);
+	concil_json_put(o, "by_severity", m, &ok);
 	m = json_object();
 	for (size_t i = 0; i < a->n_atc3; i++)
-		put(m, a->atc3[i].cls, json_integer(a->atc3[i].n), &ok);
-	put(o, "by_atc3", m, &ok);
+		concil_json_put(m, a->atc3[i].cls, json_integer(a->atc3[i].n), &ok);
+	concil_json_put(o, "by_atc3", m, &ok);
 	m = json_object();
 	for (size_t i = 0; i < a->n_atc5; i++)
-		put(m, a->atc5[i].cls, json_integer(a->atc5[i].n), &ok);
-	put(o, "by_atc5", m, &ok);
-	return finish(o, ok);
+		concil_json_put(m, a->atc5[i].cls, json_integer(a->atc5[i].n), &ok);
+	concil_json_put(o, "by_atc5", m, &ok);
+	return concil_json_finish(o, ok);
 }
 
 struct sbuf {
@@ -477,32 +445,32 @@ concil_counts(const struct concil_episode *ep)
 		resolved++;
 		if (d->decided_at > 0 && d->detected_at > 0 &&
 		    json_array_size(times) < COUNTS_RESOLUTIONS_MAX)
-			push(times, json_integer(d->decided_at > d->detected_at ?
+			concil_json_push(times, json_integer(d->decided_at > d->detected_at ?
 						 d->decided_at - d->detected_at : 0), &ok);
 	}
 	o = json_object();
-	put(o, "case", json_string(ep->case_id), &ok);
-	put(o, "episode", json_string(ep->episode), &ok);
-	put(o, "transition", json_string(concil_code(CONCIL_V_TRANSITION, (int)ep->transition)), &ok);
-	put(o, "status", json_string(concil_code(CONCIL_V_STATUS, (int)ep->status)), &ok);
-	put(o, "source_types", json_integer(concil_source_types(ep)), &ok);
-	put(o, "lines_bmo", json_integer((json_int_t)ep->bmo.n), &ok);
-	put(o, "lines_order", json_integer((json_int_t)ep->order.n), &ok);
+	concil_json_put(o, "case", json_string(ep->case_id), &ok);
+	concil_json_put(o, "episode", json_string(ep->episode), &ok);
+	concil_json_put(o, "transition", json_string(concil_code(CONCIL_V_TRANSITION, (int)ep->transition)), &ok);
+	concil_json_put(o, "status", json_string(concil_code(CONCIL_V_STATUS, (int)ep->status)), &ok);
+	concil_json_put(o, "source_types", json_integer(concil_source_types(ep)), &ok);
+	concil_json_put(o, "lines_bmo", json_integer((json_int_t)ep->bmo.n), &ok);
+	concil_json_put(o, "lines_order", json_integer((json_int_t)ep->order.n), &ok);
 	m = json_object();
 	for (int t = 0; t < CONCIL_DTYPE__COUNT; t++)
 		if (by_type[t])
-			put(m, concil_code(CONCIL_V_TYPE, t), json_integer(by_type[t]), &ok);
-	put(o, "by_type", m, &ok);
+			concil_json_put(m, concil_code(CONCIL_V_TYPE, t), json_integer(by_type[t]), &ok);
+	concil_json_put(o, "by_type", m, &ok);
 	m = json_object();
 	for (int t = 0; t < CONCIL_INTENT__COUNT; t++)
 		if (by_intent[t])
-			put(m, concil_code(CONCIL_V_INTENT, t), json_integer(by_intent[t]), &ok);
-	put(o, "by_intent", m, &ok);
-	put(o, "unintentional", json_integer(by_intent[CONCIL_UNINTENTIONAL]), &ok);
-	put(o, "resolved", json_integer(resolved), &ok);
-	put(o, "resolution_ms", times, &ok);
-	put(o, "started_at", json_integer(ep->started_at), &ok);
-	put(o, "compared_at", ep->compared_at > 0 ? json_integer(ep->compared_at) : json_null(), &ok);
-	put(o, "closed_at", ep->closed_at > 0 ? json_integer(ep->closed_at) : json_null(), &ok);
-	return finish(o, ok);
+			concil_json_put(m, concil_code(CONCIL_V_INTENT, t), json_integer(by_intent[t]), &ok);
+	concil_json_put(o, "by_intent", m, &ok);
+	concil_json_put(o, "unintentional", json_integer(by_intent[CONCIL_UNINTENTIONAL]), &ok);
+	concil_json_put(o, "resolved", json_integer(resolved), &ok);
+	concil_json_put(o, "resolution_ms", times, &ok);
+	concil_json_put(o, "started_at", json_integer(ep->started_at), &ok);
+	concil_json_put(o, "compared_at", ep->compared_at > 0 ? json_integer(ep->compared_at) : json_null(), &ok);
+	concil_json_put(o, "closed_at", ep->closed_at > 0 ? json_integer(ep->closed_at) : json_null(), &ok);
+	return concil_json_finish(o, ok);
 }
