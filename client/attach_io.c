@@ -42,7 +42,7 @@ mime_of(const char *name)
 	static const struct {
 		const char *ext, *mime;
 	} types[] = {{".pdf", "application/pdf"}, {".txt", "text/plain"}, {".png", "image/png"},
-		     {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".xml", "application/xml"},
+		     {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".xml", "application/xml"}, {".json", "application/json"},
 		     {".odt", "application/vnd.oasis.opendocument.text"},
 		     {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}};
 	const char *dot = strrchr(name, '.');
@@ -130,6 +130,29 @@ begin_and_finish(struct upload *u, const struct chan_view *v, FILE *f, struct ls
 	return err;
 }
 
+/* Encrypt and upload size bytes read from f under the name name. */
+static enum lsn_err
+upload_stream(struct e2e *e, const struct chan_view *v, FILE *f, uint64_t size, const char *name,
+	      const char *mime, const char *caption, json_t **content, struct lsn_status *st)
+{
+	struct upload u = {.e = e, .size = size, .name = name};
+	lsn_id_random(u.id);
+	enum lsn_err err = begin_and_finish(&u, v, f, st);
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(u.id, hex);
+	if (err == LSN_OK)
+		*content = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:s}", "type",
+				     "file", "attachment", hex, "name", u.name, "mime",
+				     mime ? mime : mime_of(u.name), "size", (json_int_t)u.size,
+				     "chunks", (json_int_t)u.chunks, "key",
+				     wire_b64(u.key, sizeof u.key), "header",
+				     wire_b64(u.header, sizeof u.header), "hash",
+				     wire_b64(u.hash, sizeof u.hash), "caption",
+				     caption ? caption : "");
+	sodium_memzero(&u, sizeof u);
+	return err;
+}
+
 enum lsn_err
 attach_upload(struct e2e *e, const struct chan_view *v, const char *path, const char *caption,
 	      json_t **content, struct lsn_status *st)
@@ -152,21 +175,28 @@ attach_upload(struct e2e *e, const struct chan_view *v, const char *path, const 
 				"document", path);
 	}
 	const char *slash = strrchr(path, '/');
-	struct upload u = {.e = e, .size = (uint64_t)sb.st_size, .name = slash ? slash + 1 : path};
-	lsn_id_random(u.id);
-	enum lsn_err err = begin_and_finish(&u, v, f, st);
+	enum lsn_err err = upload_stream(e, v, f, (uint64_t)sb.st_size, slash ? slash + 1 : path,
+					 NULL, caption, content, st);
 	fclose(f);
-	char hex[LSN_ID_HEX + 1];
-	lsn_id_to_hex(u.id, hex);
-	if (err == LSN_OK)
-		*content = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:s}", "type",
-				     "file", "attachment", hex, "name", u.name, "mime",
-				     mime_of(u.name), "size", (json_int_t)u.size, "chunks",
-				     (json_int_t)u.chunks, "key", wire_b64(u.key, sizeof u.key),
-				     "header", wire_b64(u.header, sizeof u.header), "hash",
-				     wire_b64(u.hash, sizeof u.hash), "caption",
-				     caption ? caption : "");
-	sodium_memzero(&u, sizeof u);
+	return err;
+}
+
+enum lsn_err
+attach_upload_mem(struct e2e *e, const struct chan_view *v, const char *name, const char *mime,
+		  const void *data, size_t len, json_t **content, struct lsn_status *st)
+{
+	*content = NULL;
+	if (!v->valid)
+		return lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "channel is INVALID: %s; no keys are "
+				"shared in it", v->reason);
+	if (len == 0 || len > ATTACH_MAX_BYTES)
+		return lsn_fail(st, LSN_ERR_TOO_LARGE, "a document of %zu bytes cannot be attached "
+				"(1 byte to 50 MiB)", len);
+	FILE *f = fmemopen((void *)data, len, "rb");
+	if (f == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot read the document: %s", strerror(errno));
+	enum lsn_err err = upload_stream(e, v, f, len, name, mime, "", content, st);
+	fclose(f);
 	return err;
 }
 
@@ -187,6 +217,10 @@ match_file(void *arg, struct store_msg *m)
 	/* a discharge notice carries its letter as a file object (notice.h) */
 	if (type && strcmp(type, "discharge_notice") == 0)
 		file = json_object_get(obj, "letter");
+	/* a reconciliation or a circle copy too large for a message points at
+	 * its attachment with "document" (concil_thread.h) */
+	else if (type && json_is_object(json_object_get(obj, "document")))
+		file = json_object_get(obj, "document");
 	else if (type == NULL || strcmp(type, "file") != 0)
 		file = NULL;
 	const char *id = json_string_value(json_object_get(file, "attachment"));
@@ -337,5 +371,44 @@ attach_download(struct e2e *e, const uint8_t id[LSN_ID_BYTES], const char *out_p
 		unlink(part);
 	sodium_memzero(&d, sizeof d);
 	json_decref(file);
+	return err;
+}
+
+enum lsn_err
+attach_fetch_mem(struct e2e *e, json_t *file, size_t max, char **out, size_t *out_len,
+		 struct lsn_status *st)
+{
+	struct download d;
+	char *buf = NULL;
+	size_t len = 0;
+	*out = NULL;
+	*out_len = 0;
+	memset(&d, 0, sizeof d);
+	enum lsn_err err = LSN_OK;
+	if (!parse_file(file, &d) ||
+	    !lsn_id_from_hex(json_string_value(json_object_get(file, "attachment")), d.id))
+		err = lsn_fail(st, LSN_ERR_BAD_JSON, "the message pointing at the document is "
+			       "malformed");
+	if (err == LSN_OK && (uint64_t)d.size > max)
+		err = lsn_fail(st, LSN_ERR_TOO_LARGE, "the attached document is %lld bytes, more "
+			       "than the %zu this command reads", (long long)d.size, max);
+	FILE *f = err == LSN_OK ? open_memstream(&buf, &len) : NULL;
+	if (err == LSN_OK && f == NULL)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	if (err == LSN_OK)
+		err = download_chunks(e, &d, f, st);
+	if (f && fclose(f) != 0 && err == LSN_OK)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	if (err == LSN_OK && len != (size_t)d.size)
+		err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "the attached document has %zu bytes, its "
+			       "message says %lld", len, (long long)d.size);
+	if (err == LSN_OK) {
+		*out = buf;
+		*out_len = len;
+	} else if (buf) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	sodium_memzero(&d, sizeof d);
 	return err;
 }

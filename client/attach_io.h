@@ -15,6 +15,18 @@
 enum lsn_err attach_upload(struct e2e *e, const struct chan_view *v, const char *path,
 			   const char *caption, json_t **content, struct lsn_status *st);
 
+/* The same for len bytes in memory, named name (mime NULL: from the name). */
+enum lsn_err attach_upload_mem(struct e2e *e, const struct chan_view *v, const char *name,
+			       const char *mime, const void *data, size_t len, json_t **content,
+			       struct lsn_status *st);
+
+/* Download and decrypt the attachment that file (the fields of a "file"
+ * message: attachment, key, header, hash, size, chunks, name) describes, into
+ * memory: *out (malloc'd, NUL-terminated, the caller wipes and frees it),
+ * *out_len its length. Refused above max bytes; nothing is written to disk. */
+enum lsn_err attach_fetch_mem(struct e2e *e, json_t *file, size_t max, char **out,
+			      size_t *out_len, struct lsn_status *st);
+
 /* Download attachment id (its key from the cached message that carries it),
  * decrypt and save as out_path, or under its own name in the current
  * directory; saved: the path written. Refuses to overwrite. */

@@ -46,5 +46,8 @@ int cmd_alert(const struct cli *cli, int argc, char **argv);
 int cmd_cases(const struct cli *cli, int argc, char **argv);
 int cmd_case(const struct cli *cli, int argc, char **argv);
 int cmd_report(const struct cli *cli, int argc, char **argv);
+/* Medication reconciliation and quality circles (docs/CONCILIATION.md). */
+int cmd_conciliation(const struct cli *cli, int argc, char **argv);
+int cmd_circle(const struct cli *cli, int argc, char **argv);
 
 #endif

@@ -64,6 +64,14 @@ static const char usage_text[] =
 	"  report --from DATE --to DATE [--csv]\n"
 	"                          the CPTS indicators (coordinators)\n"
 	"\n"
+	"Medication reconciliation and quality circles:\n"
+	"  conciliation start|source add|import|line add|compare|discrepancy set|\n"
+	"               propose|resolve|review|close|show ... (alias: concil)\n"
+	"                          BMO, prescription and discrepancies, in the case thread\n"
+	"  circle share CIRCLE CASE EPISODE [--dry-run] | session CIRCLE ... |\n"
+	"         review CIRCLE [--csv]\n"
+	"                          de-identified cases and meetings of a quality circle\n"
+	"\n"
 	"Global options:\n"
 	"  --profile NAME          local profile to use (default \"default\")\n"
 	"  --json                  print machine-readable JSON on stdout\n"
@@ -99,6 +107,9 @@ static const struct {
 	{"cases", cmd_cases},
 	{"case", cmd_case},
 	{"report", cmd_report},
+	{"conciliation", cmd_conciliation},
+	{"concil", cmd_conciliation},
+	{"circle", cmd_circle},
 };
 
 /* Global options that take a value, and where they go. */

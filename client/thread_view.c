@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "concil.h"
+#include "concil_thread.h"
+#include "concil_view.h"
 #include "notice.h"
 #include "output.h"
 #include "peers.h"
@@ -263,6 +266,12 @@ print_content(json_t *obj)
 		out_text(stdout, json_string_value(json_object_get(obj, "patient_ref")));
 		puts("]");
 		print_body(json_string_value(json_object_get(obj, "body")));
+	} else if (type && strcmp(type, CONCIL_DOC_TYPE) == 0) {
+		concil_view_message(stdout, obj, "    ");
+	} else if (type && strcmp(type, CIRCLE_CASE_TYPE) == 0) {
+		circle_view_case_message(stdout, obj, "    ");
+	} else if (type && strcmp(type, CIRCLE_SESSION_TYPE) == 0) {
+		circle_view_session_message(stdout, obj, "    ");
 	} else {
 		printf("    [a message of type \"");
 		out_text(stdout, type);
