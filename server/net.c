@@ -12,6 +12,7 @@
 
 #include "case.h"
 #include "clock.h"
+#include "conn_index.h"
 #include "dispatch.h"
 #include "log.h"
 #include "lsn_config.h"
@@ -35,6 +36,7 @@ struct conn {
 	bool closing;
 	int close_code;
 	char close_reason[96];
+	bool indexed;                  /* listed under its user and device */
 };
 
 /* A reply (and its effects) held until the open batch commits. */
@@ -63,6 +65,7 @@ static struct {
 	lws_retry_bo_t retry;
 	struct conn *conns;
 	unsigned conn_count;
+	struct conn_index *by_user, *by_device;
 	uint64_t next_conn_id;
 	struct pending *pend_head, **pend_tail;
 	unsigned pend_count;
@@ -112,24 +115,51 @@ conn_send(struct conn *c, const char *frame, size_t len)
 	lws_callback_on_writable(c->wsi);
 }
 
+/* Keep the user/device indexes in step with the session's login state. */
+static void
+conn_reindex(struct conn *c)
+{
+	if (c->indexed == c->sess.logged_in)
+		return;
+	if (c->sess.logged_in) {
+		/* out of memory: the connection just misses live events; it resyncs */
+		if (conn_index_add(net.by_user, c->sess.user, c) == 0 &&
+		    conn_index_add(net.by_device, c->sess.device, c) != 0)
+			conn_index_remove(net.by_user, c->sess.user, c);
+		else
+			c->indexed = true;
+	} else {
+		conn_index_remove(net.by_user, c->sess.user, c);
+		conn_index_remove(net.by_device, c->sess.device, c);
+		c->indexed = false;
+	}
+}
+
+static void
+apply_effect(struct effect *e)
+{
+	size_t n = 0;
+	const struct conn_index *ix = e->kind == EFFECT_EVENT_USER ? net.by_user : net.by_device;
+	void *const *list = conn_index_get(ix, e->target, &n);
+	if (e->kind != EFFECT_CLOSE_DEVICE) {
+		for (size_t i = 0; i < n; i++)
+			conn_send(list[i], e->frame, e->frame_len);
+		return;
+	}
+	/* closing changes the index: take the connections off it one by one */
+	while ((list = conn_index_get(ix, e->target, &n)) != NULL && n > 0) {
+		struct conn *c = list[0];
+		c->sess.logged_in = false;
+		conn_reindex(c);
+		conn_close(c, e->close_code, e->reason, false);
+	}
+}
+
 static void
 apply_effects(struct effects *fx)
 {
-	for (struct effect *e = fx->head; e; e = e->next) {
-		for (struct conn *c = net.conns; c; c = c->next) {
-			if (!c->sess.logged_in)
-				continue;
-			const uint8_t *id = e->kind == EFFECT_EVENT_USER ? c->sess.user : c->sess.device;
-			if (memcmp(id, e->target, LSN_ID_BYTES) != 0)
-				continue;
-			if (e->kind == EFFECT_CLOSE_DEVICE) {
-				c->sess.logged_in = false;
-				conn_close(c, e->close_code, e->reason, false);
-			} else {
-				conn_send(c, e->frame, e->frame_len);
-			}
-		}
-	}
+	for (struct effect *e = fx->head; e; e = e->next)
+		apply_effect(e);
 }
 
 /* ---- group commit ------------------------------------------------------- */
@@ -333,6 +363,8 @@ conn_free(struct conn *c)
 		for (struct pending *p = net.pend_head; p; p = p->next)
 			if (p->conn == c)
 				p->conn = NULL;
+	c->sess.logged_in = false;
+	conn_reindex(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -390,6 +422,7 @@ rx_frame_done(struct conn *c)
 		dispatch_error(LSN_ERR_SHUTTING_DOWN, NULL, &res);
 	} else {
 		dispatch_frame(&net.srv, &c->sess, c->rx, c->rx_len, &res);
+		conn_reindex(c);   /* login, or a revoked device logged out */
 	}
 	c->rx_len = 0;
 	c->rx_discard = false;
@@ -651,8 +684,14 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((err = net_create(st)) != LSN_OK)
-		return err;
+	net.by_user = conn_index_new();
+	net.by_device = conn_index_new();
+	if (net.by_user == NULL || net.by_device == NULL ||
+	    (err = net_create(st)) != LSN_OK) {
+		conn_index_free(net.by_user);
+		conn_index_free(net.by_device);
+		return net.by_user && net.by_device ? err : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	}
 	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s)",
 		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
 		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal");
@@ -665,6 +704,8 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	net_drain();
 	lws_context_destroy(net.ctx);
 	net.ctx = NULL;
+	conn_index_free(net.by_user);
+	conn_index_free(net.by_device);
 	log_info("stopped");
 	return LSN_OK;
 }
