@@ -9,7 +9,7 @@
 #   bench/run.sh                       scaled-down defaults (well under a minute)
 #   USERS=2000 RATE=2000 DURATION=60 IDLE_CONNS=10000 bench/run.sh   issue 6 sizes
 #   JSON=1 bench/run.sh                JSON results instead of tables
-#   WORKLOADS="busy" bench/run.sh      only some workloads (busy, idle)
+#   WORKLOADS="busy" bench/run.sh      only some workloads (crypto, busy, idle)
 #   PERF=1 bench/run.sh                also "perf stat" the server during W1
 #   PERF=record bench/run.sh           profile the server during W1 (perf record)
 #
@@ -25,14 +25,14 @@ RATE=${RATE:-200}
 DURATION=${DURATION:-10}
 MSG_SIZE=${MSG_SIZE:-512}
 IDLE_CONNS=${IDLE_CONNS:-1000}
-WORKLOADS=${WORKLOADS:-busy idle}
+WORKLOADS=${WORKLOADS:-crypto busy idle}
 JSON=${JSON:-}
 PERF=${PERF:-}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" "$ROOT" >/dev/null
 fi
-ninja -C "$BUILD" server/liaisond bench/liaison-bench >/dev/null
+ninja -C "$BUILD" server/liaisond bench/liaison-bench bench/liaison-crypto-bench >/dev/null
 
 LIAISOND=$BUILD/server/liaisond
 BENCH=$BUILD/bench/liaison-bench
@@ -116,13 +116,22 @@ for w in $WORKLOADS; do
 			fi
 		fi
 		;;
+	crypto)
+		echo
+		echo "client crypto cost per operation (median of 9 batches):"
+		if [ -n "$JSON" ]; then
+			"$BUILD/bench/liaison-crypto-bench" --json || STATUS=$?
+		else
+			"$BUILD/bench/liaison-crypto-bench" || STATUS=$?
+		fi
+		;;
 	idle|w3)
 		echo
 		# shellcheck disable=SC2086
 		"$BENCH" --workload idle $COMMON --conns "$IDLE_CONNS" || STATUS=$?
 		;;
 	*)
-		echo "run.sh: unknown workload $w (busy, idle)" >&2
+		echo "run.sh: unknown workload $w (crypto, busy, idle)" >&2
 		STATUS=2
 		;;
 	esac
