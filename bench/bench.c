@@ -21,6 +21,8 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1150,34 +1152,101 @@ usage(FILE *f)
 		"exit status: 0 clean run, 3 loss or errors, 1 setup failure, 2 usage\n");
 }
 
+/* A whole non-negative integer, or -1. */
+static int
+parse_int(const char *v)
+{
+	char *end = NULL;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || end == v || *end != '\0' || n < 0 || n > INT32_MAX)
+		return -1;
+	return (int)n;
+}
+
+/* A whole positive number, or -1. */
+static double
+parse_dbl(const char *v)
+{
+	char *end = NULL;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end != '\0' || !(d >= 0) || d > 1e9)
+		return -1;
+	return d;
+}
+
+static int
+bad_value(const char *flag, const char *v)
+{
+	fprintf(stderr, "liaison-bench: %s %s: expected a non-negative number\n", flag, v);
+	return 2;
+}
+
+/* The options that take a value, by type and place in struct opts. */
+static const struct {
+	const char *flag;
+	char type;                     /* 's' string, 'i' int, 'd' double */
+	size_t offset;
+} option_table[] = {
+	{"--workload", 's', offsetof(struct opts, workload)},
+	{"--host", 's', offsetof(struct opts, host)},
+	{"--port", 'i', offsetof(struct opts, port)},
+	{"--server-name", 's', offsetof(struct opts, server_name)},
+	{"--ca", 's', offsetof(struct opts, ca)},
+	{"--liaisond", 's', offsetof(struct opts, liaisond)},
+	{"--data-dir", 's', offsetof(struct opts, data_dir)},
+	{"--org", 's', offsetof(struct opts, org)},
+	{"--server-pid", 'i', offsetof(struct opts, server_pid)},
+	{"--users", 'i', offsetof(struct opts, users)},
+	{"--channel-size", 'i', offsetof(struct opts, channel_size)},
+	{"--rate", 'd', offsetof(struct opts, rate)},
+	{"--duration", 'd', offsetof(struct opts, duration)},
+	{"--msg-size", 'i', offsetof(struct opts, msg_size)},
+	{"--conns", 'i', offsetof(struct opts, conns)},
+	{"--drain", 'd', offsetof(struct opts, drain)},
+};
+
+/* Store the value of option a into O: 1 when used, 0 when a is not a valued
+ * option (or v is missing), -1 when v is not a valid number. */
+static int
+option_value(const char *a, const char *v)
+{
+	for (size_t k = 0; v && k < sizeof option_table / sizeof option_table[0]; k++) {
+		if (strcmp(a, option_table[k].flag) != 0)
+			continue;
+		char *field = (char *)&O + option_table[k].offset;
+		if (option_table[k].type == 's') {
+			*(const char **)(void *)field = v;
+		} else if (option_table[k].type == 'i') {
+			int n = parse_int(v);
+			if (n < 0)
+				return -1;
+			*(int *)(void *)field = n;
+		} else {
+			double d = parse_dbl(v);
+			if (d < 0)
+				return -1;
+			*(double *)(void *)field = d;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define STR(flag, field) if (strcmp(a, flag) == 0 && v) { O.field = v; i++; continue; }
-#define INT(flag, field) if (strcmp(a, flag) == 0 && v) { O.field = atoi(v); i++; continue; }
-#define DBL(flag, field) if (strcmp(a, flag) == 0 && v) { O.field = atof(v); i++; continue; }
-		STR("--workload", workload)
-		STR("--host", host)
-		INT("--port", port)
-		STR("--server-name", server_name)
-		STR("--ca", ca)
-		STR("--liaisond", liaisond)
-		STR("--data-dir", data_dir)
-		STR("--org", org)
-		INT("--server-pid", server_pid)
-		INT("--users", users)
-		INT("--channel-size", channel_size)
-		DBL("--rate", rate)
-		DBL("--duration", duration)
-		INT("--msg-size", msg_size)
-		INT("--conns", conns)
-		DBL("--drain", drain)
-#undef STR
-#undef INT
-#undef DBL
+		int used = option_value(a, v);
+		if (used < 0)
+			return bad_value(a, v);
+		if (used > 0) {
+			i++;
+			continue;
+		}
 		if (strcmp(a, "--json") == 0) {
 			O.json = true;
 			continue;

@@ -565,33 +565,44 @@ test_csv_errors(void **state)
 	assert_true(contains(st.msg, "(and 1 more problem)"));
 }
 
+/* Append s to text (cap bytes, *len used); the test fails rather than overflow. */
+static void
+append(char *text, size_t cap, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	assert_true(*len + n < cap);
+	memcpy(text + *len, s, n + 1);
+	*len += n;
+}
+
 static void
 test_csv_limits(void **state)
 {
 	const char *head = "inn,atc,dose,unit,frequency\n";
 	const char *row = "furosemide,C03CA01,1,comprimé,matin\n";
-	size_t cap = strlen(head) + 502 * strlen(row) + 2048;
+	size_t cap = strlen(head) + 502 * strlen(row) + 2048, len = 0;
 	char *text = malloc(cap);
 	struct concil_lines ls;
 	struct concil_csv_report rep;
 	struct lsn_status st = {0};
 	assert_non_null(text);
-	strcpy(text, head);
+	append(text, cap, &len, head);
 	for (int i = 0; i < CONCIL_LINES_MAX; i++)
-		strcat(text, row);
+		append(text, cap, &len, row);
 	assert_int_equal(csv(text, &ls, &rep, &st), LSN_OK);
 	assert_int_equal(ls.n, CONCIL_LINES_MAX);
 	concil_lines_free(&ls);
-	strcat(text, row);
+	append(text, cap, &len, row);
 	assert_int_equal(csv(text, &ls, &rep, &st), LSN_ERR_BAD_REQUEST);
 	assert_int_equal(rep.p[0].line, CONCIL_LINES_MAX + 2);
 	assert_true(contains(rep.p[0].msg, "more than 500 medication lines"));
 	/* a line longer than the limit */
-	strcpy(text, head);
-	strcat(text, "furosemide,C03CA01,1,comprimé,\"");
+	len = 0;
+	append(text, cap, &len, head);
+	append(text, cap, &len, "furosemide,C03CA01,1,comprimé,\"");
 	for (int i = 0; i < CONCIL_CSV_LINE_MAX; i++)
-		strcat(text, "x");
-	strcat(text, "\"\n");
+		append(text, cap, &len, "x");
+	append(text, cap, &len, "\"\n");
 	assert_int_equal(csv(text, &ls, &rep, &st), LSN_ERR_BAD_REQUEST);
 	assert_int_equal(rep.p[0].line, 2);
 	assert_true(contains(rep.p[0].msg, "longer than 1024 bytes"));

@@ -245,7 +245,7 @@ decode_deep_nesting(void **state)
 	size_t depth = 100000;
 	char *text = malloc(depth + 64);
 	assert_non_null(text);
-	size_t n = (size_t)sprintf(text, "{\"id\":1,\"op\":\"x\",\"a\":");
+	size_t n = (size_t)snprintf(text, depth + 64, "{\"id\":1,\"op\":\"x\",\"a\":");
 	memset(text + n, '[', depth);
 	int64_t id;
 	assert_int_equal(decode(text, n + depth, &id, NULL), LSN_ERR_BAD_JSON);
@@ -483,15 +483,15 @@ get_b64(void **state)
 		{"trailing newline", 7}, {"not base64", 8}, {"leading space", 9},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		strcpy(v, b64_32);
+		snprintf(v, sizeof v, "%s", b64_32);
 		switch (cases[i].edit) {
 		case 1: v[43] = '\0'; break;
-		case 2: strcat(v, "="); break;
+		case 2: snprintf(v, sizeof v, "%s=", b64_32); break;
 		case 3: v[20] = '='; break;
 		case 4: v[0] = '-'; v[1] = '_'; break;
 		case 5: v[10] = ' '; break;
-		case 6: strcat(v, "AAAA"); break;
-		case 7: strcat(v, "\n"); break;
+		case 6: snprintf(v, sizeof v, "%sAAAA", b64_32); break;
+		case 7: snprintf(v, sizeof v, "%s\n", b64_32); break;
 		case 8: memset(v, '*', 43); break;
 		case 9: memmove(v + 1, v, 45); v[0] = ' '; break;
 		}
