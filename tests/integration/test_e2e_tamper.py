@@ -68,7 +68,9 @@ def inserted_member(t, srv, roux, martin, eve):
     db_exec(srv, "INSERT INTO channel_members (channel_id, user_id, role, since_log_seq, "
             "left_msg_seq) VALUES (?, ?, 'member', 0, NULL)",
             (bytes.fromhex(channel), bytes.fromhex(eve_id)))
-    t.ok(True, "Eve is inserted into channel_members directly in the server database")
+    rows = db_exec(srv, "SELECT count(*) FROM channel_members WHERE channel_id = ? AND user_id = ? "
+                   "AND left_msg_seq IS NULL", (bytes.fromhex(channel), bytes.fromhex(eve_id)))
+    t.eq(rows[0][0], 1, "Eve is inserted into channel_members directly in the server database")
 
     rc, out, err = roux.run("send", channel, "Second message after the intrusion")
     t.ok(rc == 1 and "INVALID" in err and "Eve Intruse" in err and "signed membership log" in err,

@@ -42,7 +42,8 @@ def check_fails_with(t, res, code, name):
 def admin_setup(t, srv):
     out = srv.admin("org", "add", "--name", "CPTS Val de Loire", "--finess", "450000005",
                     "--kind", "cpts")
-    t.ok(True, "admin: org add (CPTS, FINESS 450000005)")
+    t.ok("450000005" in out and "CPTS Val de Loire" in out,
+         "admin: org add (CPTS, FINESS 450000005)", out)
     srv.admin("org", "add", "--name", "Pharmacie du Centre", "--finess", "750012346",
               "--kind", "pharmacy")
     out = srv.admin("org", "list")
