@@ -68,4 +68,11 @@ void concil_json_put(json_t *o, const char *k, json_t *v, bool *ok);
 void concil_json_push(json_t *a, json_t *v, bool *ok);
 json_t *concil_json_finish(json_t *o, bool ok);
 
+/* The lines under key of a document (at most CONCIL_LINES_MAX), each
+ * checked and appended to out; ep->next_id moves past their ids. allowed:
+ * the only keys a line may carry (NULL: any the decoder knows). */
+enum lsn_err concil_lines_from_json(json_t *doc, const char *key, enum concil_list list,
+				    struct concil_episode *ep, struct concil_lines *out,
+				    const char *const *allowed, struct lsn_status *st);
+
 #endif

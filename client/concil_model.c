@@ -1623,9 +1623,10 @@ person_from_json(json_t *doc, const char *key, struct concil_person *p, struct l
 	return LSN_OK;
 }
 
-static enum lsn_err
-lines_from_json(json_t *doc, const char *key, enum concil_list list, struct concil_episode *ep,
-		struct concil_lines *out, struct lsn_status *st)
+enum lsn_err
+concil_lines_from_json(json_t *doc, const char *key, enum concil_list list,
+		       struct concil_episode *ep, struct concil_lines *out,
+		       const char *const *allowed, struct lsn_status *st)
 {
 	json_t *a = json_object_get(doc, key), *v;
 	size_t i;
@@ -1637,6 +1638,8 @@ lines_from_json(json_t *doc, const char *key, enum concil_list list, struct conc
 	json_array_foreach(a, i, v) {
 		struct concil_line ln;
 		snprintf(path, sizeof path, "%s[%zu].", key, i);
+		if (allowed && json_is_object(v) && (err = concil_only_keys(v, allowed, path, st)))
+			return err;
 		if ((err = concil_line_from_json(v, list, path, &ln, st)) != LSN_OK)
 			return err;
 		if (!concil_lines_push(out, &ln))
@@ -1723,8 +1726,8 @@ episode_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 		s->type = k;
 		ep->n_sources++;
 	}
-	if ((err = lines_from_json(doc, "bmo", CONCIL_BMO, ep, &ep->bmo, st)) ||
-	    (err = lines_from_json(doc, "order", CONCIL_ORDER, ep, &ep->order, st)) ||
+	if ((err = concil_lines_from_json(doc, "bmo", CONCIL_BMO, ep, &ep->bmo, NULL, st)) ||
+	    (err = concil_lines_from_json(doc, "order", CONCIL_ORDER, ep, &ep->order, NULL, st)) ||
 	    (err = concil_check_ids(ep, st)))
 		return err;
 	a = json_object_get(doc, "discrepancies");

@@ -118,32 +118,6 @@ circle_month(json_t *doc, const char *key, bool required, int64_t *ms, struct ls
 }
 
 static enum lsn_err
-circle_lines(json_t *doc, const char *key, enum concil_list list, struct concil_episode *ep,
-	     struct concil_lines *out, struct lsn_status *st)
-{
-	json_t *a = json_object_get(doc, key), *v;
-	size_t i;
-	char path[48];
-	enum lsn_err err;
-	if (!json_is_array(a) || json_array_size(a) > CONCIL_LINES_MAX)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an array of at most %d lines", key,
-				CONCIL_LINES_MAX);
-	json_array_foreach(a, i, v) {
-		struct concil_line ln;
-		snprintf(path, sizeof path, "%s[%zu].", key, i);
-		if (json_is_object(v) && (err = concil_only_keys(v, circle_line_keys, path, st)))
-			return err;
-		if ((err = concil_line_from_json(v, list, path, &ln, st)) != LSN_OK)
-			return err;
-		if (!concil_lines_push(out, &ln))
-			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
-		if (ln.id >= ep->next_id)
-			ep->next_id = ln.id + 1;
-	}
-	return LSN_OK;
-}
-
-static enum lsn_err
 circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 {
 	json_t *v, *a;
@@ -196,8 +170,10 @@ circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 			return concil_fail(st, LSN_ERR_BAD_REQUEST, "source_types[%zu]: unknown source type", i);
 		ep->sources[ep->n_sources++].type = k;
 	}
-	if ((err = circle_lines(doc, "bmo", CONCIL_BMO, ep, &ep->bmo, st)) ||
-	    (err = circle_lines(doc, "order", CONCIL_ORDER, ep, &ep->order, st)) ||
+	if ((err = concil_lines_from_json(doc, "bmo", CONCIL_BMO, ep, &ep->bmo, circle_line_keys,
+					  st)) ||
+	    (err = concil_lines_from_json(doc, "order", CONCIL_ORDER, ep, &ep->order,
+					  circle_line_keys, st)) ||
 	    (err = concil_check_ids(ep, st)))
 		return err;
 	a = json_object_get(doc, "discrepancies");
