@@ -71,6 +71,7 @@ static struct {
 	unsigned pend_count;
 	lws_sorted_usec_list_t commit_sul;
 	bool commit_scheduled;
+	bool batch_failed;             /* rolled back: held replies become "storage" */
 	lws_sorted_usec_list_t timer_sul;
 	volatile sig_atomic_t stop;
 	bool stopping;
@@ -199,10 +200,13 @@ commit_now(void)
 	struct timespec t0, t1;
 	net.commit_scheduled = false;
 	lws_sul_cancel(&net.commit_sul);
-	if (!store_in_batch(net.srv.store) && net.pend_head == NULL)
+	if (!store_in_batch(net.srv.store) && net.pend_head == NULL) {
+		net.batch_failed = false;
 		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	bool ok = store_batch_commit(net.srv.store) == LSN_OK;
+	bool ok = store_batch_commit(net.srv.store) == LSN_OK && !net.batch_failed;
+	net.batch_failed = false;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
 	metrics_commit(net.pend_count, us, ok);
@@ -228,12 +232,25 @@ commit_cb(lws_sorted_usec_list_t *sul)
 }
 
 static void
+schedule_commit(void)
+{
+	if (!net.commit_scheduled) {
+		net.commit_scheduled = true;
+		lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb,
+				 (lws_usec_t)net.cfg->commit_delay_us);
+	}
+}
+
+static void
 hold_until_commit(struct conn *c, struct dispatch_result *res, int64_t req_id)
 {
 	struct pending *p = calloc(1, sizeof *p);
 	if (p == NULL) {
-		/* cannot hold the reply: fail the batch rather than answer early */
+		/* cannot hold the reply: fail the whole batch rather than answer
+		 * early; the replies already held are answered "storage" */
 		store_batch_rollback(net.srv.store);
+		net.batch_failed = true;
+		schedule_commit();
 		conn_close(c, 1011, "server out of memory", true);
 		dispatch_result_free(res);
 		return;
@@ -253,17 +270,17 @@ hold_until_commit(struct conn *c, struct dispatch_result *res, int64_t req_id)
 	net.pend_tail = &p->next;
 	net.pend_count++;
 	c->pending++;
-	if (!net.commit_scheduled) {
-		net.commit_scheduled = true;
-		lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb,
-				 (lws_usec_t)net.cfg->commit_delay_us);
-	}
+	schedule_commit();
 }
 
 /* Effects that belong to no request (the timer's): applied after commit. */
 static void
 hold_effects(struct effects *fx)
 {
+	if (fx->head == NULL) {   /* nothing to push: the batch still commits */
+		schedule_commit();
+		return;
+	}
 	struct pending *p = calloc(1, sizeof *p);
 	if (p == NULL) {
 		effects_free(fx);
@@ -275,11 +292,7 @@ hold_effects(struct effects *fx)
 	*net.pend_tail = p;
 	net.pend_tail = &p->next;
 	net.pend_count++;
-	if (!net.commit_scheduled) {
-		net.commit_scheduled = true;
-		lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb,
-				 (lws_usec_t)net.cfg->commit_delay_us);
-	}
+	schedule_commit();
 }
 
 /* The deadline scan: steps due soon or overdue, unacknowledged notices.
