@@ -1,5 +1,5 @@
 /* admin.c — liaisond's administrator subcommands (init, org, invite, users,
- * revoke, check). They open the database directly and are safe while the
+ * revoke, check, audit, backup). They open the database directly and are safe while the
  * server runs: WAL lets them read, and each write is one short transaction. */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "clock.h"
 #include "invite.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 struct opts {
 	const char *name, *finess, *kind, *rpps, *profession, *org, *roles, *expires_in;
 	const char *device, *user, *query;
+	const char *case_id, *since, *until;
 	bool json;
 };
 
@@ -53,6 +55,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"--device", offsetof(struct opts, device)},
 		{"--user", offsetof(struct opts, user)},
 		{"--query", offsetof(struct opts, query)},
+		{"--case", offsetof(struct opts, case_id)},
+		{"--since", offsetof(struct opts, since)},
+		{"--until", offsetof(struct opts, until)},
 	};
 	memset(o, 0, sizeof *o);
 	for (int i = 0; i < argc; i++) {
@@ -315,8 +320,13 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 	inv.created_at = lsn_clock_now_ms();
 	inv.expires_at = inv.created_at + ttl;
 	enum lsn_err err = store_batch_begin(s);
-	if (err == LSN_OK)
-		err = in_transaction(s, store_invite_create(s, &inv));
+	if (err == LSN_OK) {
+		err = store_invite_create(s, &inv);
+		if (err == LSN_OK)
+			err = audit_admin(s, "invite_issue", &(struct audit_ids){
+				.target_user = inv.for_user ? inv.user_id : NULL}, inv.created_at);
+		err = in_transaction(s, err);
+	}
 	store_close(s);
 	if (err != LSN_OK) {
 		fprintf(stderr, "liaisond: could not store the invite (%s)\n", lsn_err_code(err));
@@ -393,6 +403,9 @@ revoke_one(const struct store_device *d, void *arg)
 	if (d->revoked_at || r->err != LSN_OK)
 		return;
 	r->err = store_device_revoke(r->s, d->id, r->now);
+	if (r->err == LSN_OK)
+		r->err = audit_admin(r->s, "device_revoke", &(struct audit_ids){
+			.target_user = d->user_id, .target_device = d->id}, r->now);
 	r->count++;
 }
 
@@ -414,7 +427,13 @@ admin_revoke(const struct config *cfg, int argc, char **argv)
 	struct revoke_all r = {.s = s, .now = lsn_clock_now_ms()};
 	enum lsn_err err = store_batch_begin(s);
 	if (err == LSN_OK && o.device) {
+		struct store_device d;
 		err = store_device_revoke(s, id, r.now);
+		if (err == LSN_OK)
+			err = store_device_get(s, id, &d);
+		if (err == LSN_OK)
+			err = audit_admin(s, "device_revoke", &(struct audit_ids){
+				.target_user = d.user_id, .target_device = id}, r.now);
 		r.count = err == LSN_OK;
 	} else if (err == LSN_OK) {
 		err = store_user_get(s, id, &(struct store_user){0});
@@ -450,5 +469,290 @@ admin_check(const struct config *cfg)
 	if (err != LSN_OK)
 		return fail(&st);
 	printf("Database ok (schema version %d, integrity_check ok)\n", version);
+	return 0;
+}
+
+/* ---- audit -------------------------------------------------------------- */
+
+/* A time for --since/--until, in the local time zone (TZ): YYYY-MM-DD,
+ * YYYY-MM-DD HH:MM[:SS] (or with a T), or a duration ago (2h, 30m, 7d).
+ * A bare date given to --until means the end of that day. */
+static bool
+parse_when(const char *text, bool until, int64_t *out)
+{
+	int64_t ago;
+	if (config_parse_duration_ms(text, &ago)) {
+		*out = lsn_clock_now_ms() - ago;
+		return true;
+	}
+	struct tm tm = {0};
+	int n = 0, sec = 0;
+	char sep = 0;
+	if (sscanf(text, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3 ||
+	    strlen(text) != (size_t)n) {
+		n = 0;
+		if (sscanf(text, "%4d-%2d-%2d%c%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &sep,
+			   &tm.tm_hour, &tm.tm_min, &n) != 6 || (sep != 'T' && sep != ' '))
+			return false;
+		if (text[n] == ':') {
+			int m = 0;
+			if (sscanf(text + n, ":%2d%n", &sec, &m) != 1)
+				return false;
+			n += m;
+		}
+		if (text[n] != '\0' || tm.tm_hour > 23 || tm.tm_min > 59 || sec > 59)
+			return false;
+		until = false;
+	}
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_sec = sec;
+	tm.tm_isdst = -1;
+	if (until)
+		tm.tm_mday += 1;
+	time_t t = mktime(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*out = (int64_t)t * 1000;
+	return true;
+}
+
+static void
+format_when(int64_t ms, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (localtime_r(&t, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(out, cap, "%lld", (long long)ms);
+}
+
+struct audit_show {
+	struct store *s;
+	json_t *list;          /* --json */
+	unsigned count;
+};
+
+/* id=HEX, appended to a details line. */
+static void
+detail_id(char *line, size_t cap, const char *key, bool present, const uint8_t id[LSN_ID_BYTES])
+{
+	if (!present)
+		return;
+	char hex[LSN_ID_HEX + 1];
+	size_t len = strlen(line);
+	lsn_id_to_hex(id, hex);
+	snprintf(line + len, cap - len, "%s%s=%s", len ? " " : "", key, hex);
+}
+
+static json_t *
+json_id_or_null(bool present, const uint8_t id[LSN_ID_BYTES])
+{
+	return present ? wire_id(id) : json_null();
+}
+
+static void
+show_entry(const struct store_audit *e, void *arg)
+{
+	struct audit_show *a = arg;
+	a->count++;
+	if (a->list) {
+		json_array_append_new(a->list, json_pack(
+			"{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s}",
+			"seq", (json_int_t)e->seq, "at", (json_int_t)e->at, "action", e->action,
+			"outcome", e->outcome, "origin", e->origin,
+			"user", json_id_or_null(e->has_actor_user, e->actor_user),
+			"device", json_id_or_null(e->has_actor_device, e->actor_device),
+			"target_user", json_id_or_null(e->has_target_user, e->target_user),
+			"target_device", json_id_or_null(e->has_target_device, e->target_device),
+			"channel", json_id_or_null(e->has_channel, e->channel),
+			"case", json_id_or_null(e->has_case, e->case_id),
+			"peer", e->peer, "detail", e->detail));
+		return;
+	}
+	char when[32], who[LSN_ID_HEX + 1] = "-", name[STORE_NAME_MAX + 1] = "-", more[512] = "";
+	struct store_user u;
+	format_when(e->at, when, sizeof when);
+	if (e->has_actor_user) {
+		lsn_id_to_hex(e->actor_user, who);
+		if (store_user_get(a->s, e->actor_user, &u) == LSN_OK)
+			snprintf(name, sizeof name, "%s", u.name);
+		else
+			snprintf(name, sizeof name, "(unknown user)");
+	} else if (strcmp(e->origin, "admin") == 0) {
+		snprintf(who, sizeof who, "(administrator)");
+	}
+	detail_id(more, sizeof more, "device", e->has_actor_device, e->actor_device);
+	detail_id(more, sizeof more, "target", e->has_target_user, e->target_user);
+	detail_id(more, sizeof more, "target_device", e->has_target_device, e->target_device);
+	detail_id(more, sizeof more, "case", e->has_case, e->case_id);
+	detail_id(more, sizeof more, "channel", e->has_channel, e->channel);
+	if (e->detail[0]) {
+		size_t len = strlen(more);
+		snprintf(more + len, sizeof more - len, "%s%s", len ? " " : "", e->detail);
+	}
+	printf("%-6lld  %-19s  %-14s  %-16s  %-32s  %-24s  %-15s  %s\n", (long long)e->seq, when,
+	       e->action, e->outcome, who, name, e->peer[0] ? e->peer : "-", more);
+}
+
+/* --user takes a user id or an RPPS number. */
+static int
+audit_user_ref(struct store *s, const char *ref, uint8_t id[LSN_ID_BYTES])
+{
+	struct store_user u;
+	if (lsn_id_from_hex(ref, id))
+		return 0;
+	if (store_user_find_rpps(s, ref, &u) == LSN_OK) {
+		memcpy(id, u.id, LSN_ID_BYTES);
+		return 0;
+	}
+	return usage_error("--user %s: expected a user id (32 hex characters) or an enrolled RPPS "
+			   "number; see liaisond users", ref);
+}
+
+static int
+audit_show(struct store *s, const struct opts *o)
+{
+	uint8_t user[LSN_ID_BYTES], case_id[LSN_ID_BYTES];
+	struct store_audit_filter f = {0};
+	if (o->user) {
+		if (audit_user_ref(s, o->user, user))
+			return 2;
+		f.user = user;
+	}
+	if (o->case_id) {
+		if (!lsn_id_from_hex(o->case_id, case_id))
+			return usage_error("--case %s: expected a case id (32 hex characters)", o->case_id);
+		f.case_id = case_id;
+	}
+	if (o->since && !parse_when(o->since, false, &f.since))
+		return usage_error("--since %s: expected YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (local "
+				   "time) or a duration ago such as 2h, 30m or 7d", o->since);
+	if (o->until && !parse_when(o->until, true, &f.until))
+		return usage_error("--until %s: expected YYYY-MM-DD (through the end of that day), "
+				   "\"YYYY-MM-DD HH:MM[:SS]\" (local time) or a duration ago such as 2h",
+				   o->until);
+	if (f.since && f.until && f.until <= f.since)
+		return usage_error("%s", "--until must be after --since");
+	struct audit_show a = {.s = s, .list = o->json ? json_array() : NULL};
+	tzset();
+	if (!o->json)
+		printf("%-6s  %-19s  %-14s  %-16s  %-32s  %-24s  %-15s  %s\n", "SEQ", "TIME", "ACTION",
+		       "OUTCOME", "USER", "NAME", "PEER", "DETAILS");
+	enum lsn_err err = store_audit_list(s, &f, show_entry, &a);
+	if (a.list) {
+		json_dumpf(a.list, stdout, JSON_COMPACT);
+		printf("\n");
+		json_decref(a.list);
+	} else if (err == LSN_OK) {
+		printf("(%u entr%s; times are local, %s; \"liaisond audit verify\" checks the chain)\n",
+		       a.count, a.count == 1 ? "y" : "ies", tzname[0]);
+	}
+	if (err != LSN_OK) {
+		fprintf(stderr, "liaisond: cannot read the audit trail (%s)\n", lsn_err_code(err));
+		return 1;
+	}
+	return 0;
+}
+
+static int
+audit_verify_cmd(struct store *s, const struct opts *o)
+{
+	struct audit_report r;
+	enum lsn_err err = audit_verify(s, &r);
+	char head[2 * AUDIT_HASH_BYTES + 1];
+	sodium_bin2hex(head, sizeof head, r.head_hash, sizeof r.head_hash);
+	if (err != LSN_OK && err != LSN_ERR_CONFLICT) {
+		fprintf(stderr, "liaisond: cannot read the audit trail (%s)\n", lsn_err_code(err));
+		return 1;
+	}
+	if (o->json) {
+		json_t *list = json_array();
+		for (int i = 0; i < r.problems && i < AUDIT_PROBLEMS_MAX; i++)
+			json_array_append_new(list, json_string(r.problem[i]));
+		json_t *out = json_pack("{s:b, s:I, s:I, s:s, s:I, s:o}", "ok", err == LSN_OK,
+					"entries", (json_int_t)r.entries, "head_seq",
+					(json_int_t)r.head_seq, "head_hash", head,
+					"first_bad", (json_int_t)r.first_bad, "problems", list);
+		json_dumpf(out, stdout, JSON_COMPACT);
+		printf("\n");
+		json_decref(out);
+	}
+	if (err == LSN_OK) {
+		if (!o->json)
+			printf("Audit trail intact: %lld entries, chain head %s\n", (long long)r.entries,
+			       head);
+		return 0;
+	}
+	fprintf(stderr, "liaisond: the audit trail was altered: %d problem%s, the first at entry "
+		"%lld\n", r.problems, r.problems == 1 ? "" : "s", (long long)r.first_bad);
+	for (int i = 0; i < r.problems && i < AUDIT_PROBLEMS_MAX; i++)
+		fprintf(stderr, "  %s\n", r.problem[i]);
+	if (r.problems > AUDIT_PROBLEMS_MAX)
+		fprintf(stderr, "  (%d more not shown)\n", r.problems - AUDIT_PROBLEMS_MAX);
+	fprintf(stderr, "Keep this database as evidence (copy it, do not repair it) and compare "
+			"with your backups; see docs/AUDIT.md.\n");
+	return 1;
+}
+
+int
+admin_audit(const struct config *cfg, int argc, char **argv)
+{
+	struct opts o;
+	if (argc < 1 || (strcmp(argv[0], "show") != 0 && strcmp(argv[0], "verify") != 0))
+		return usage_error("%s", "usage: liaisond audit show [--user ID|RPPS] [--case ID] "
+					 "[--since T] [--until T] [--json] | audit verify [--json]");
+	int rc = parse_opts(argc - 1, argv + 1, &o);
+	if (rc)
+		return rc;
+	if (strcmp(argv[0], "verify") == 0 && (o.user || o.case_id || o.since || o.until))
+		return usage_error("%s", "audit verify checks the whole chain and takes no filter");
+	struct store *s;
+	if ((rc = open_store(cfg, false, &s)))
+		return rc;
+	rc = strcmp(argv[0], "show") == 0 ? audit_show(s, &o) : audit_verify_cmd(s, &o);
+	store_close(s);
+	return rc;
+}
+
+/* ---- backup ------------------------------------------------------------- */
+
+int
+admin_backup(const struct config *cfg, int argc, char **argv)
+{
+	if (argc != 1 || argv[0][0] == '-')
+		return usage_error("%s", "usage: liaisond backup FILE (a new file; the server may "
+					 "keep running)");
+	struct store *s;
+	struct lsn_status st = {0};
+	int64_t pages = 0;
+	int rc = open_store(cfg, false, &s);
+	if (rc)
+		return rc;
+	enum lsn_err err = store_backup(s, argv[0], &pages, &st);
+	/* a backup is an export of everything: it goes into the audit trail */
+	char detail[STORE_AUDIT_DETAIL];
+	const char *base = strrchr(argv[0], '/');
+	snprintf(detail, sizeof detail, "file=%.80s", base ? base + 1 : argv[0]);
+	enum lsn_err aerr = store_batch_begin(s);
+	if (aerr == LSN_OK) {
+		struct store_audit e = {.at = lsn_clock_now_ms()};
+		snprintf(e.action, sizeof e.action, "backup");
+		snprintf(e.outcome, sizeof e.outcome, "%s", err == LSN_OK ? "ok" : lsn_err_code(err));
+		snprintf(e.origin, sizeof e.origin, "admin");
+		snprintf(e.detail, sizeof e.detail, "%s", detail);
+		aerr = in_transaction(s, audit_append(s, &e));
+	}
+	store_close(s);
+	if (err != LSN_OK)
+		return fail(&st);
+	if (aerr != LSN_OK)
+		fprintf(stderr, "liaisond: warning: the backup could not be recorded in the audit "
+				"trail (%s)\n", lsn_err_code(aerr));
+	printf("Backup written: %s (%lld pages, integrity_check ok).\n"
+	       "Restore: stop liaisond, copy it to the data directory as liaison.db (removing "
+	       "liaison.db-wal and liaison.db-shm), run \"liaisond check\", start liaisond "
+	       "(docs/OPERATIONS.md).\n", argv[0], (long long)pages);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,43 @@ config_defaults(struct config *cfg)
 	cfg->timer_interval_s = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->production = false;
+	cfg->rate_conn_per_s = 200;
+	cfg->rate_conn_burst = 2000;
+	cfg->rate_user_per_s = 400;
+	cfg->rate_user_burst = 4000;
+	cfg->login_fail_addr_per_min = 30;
+	cfg->login_fail_addr_burst = 30;
+	cfg->login_fail_account_per_min = 10;
+	cfg->login_fail_account_burst = 10;
+	cfg->rate_table_entries = 8192;
 }
+
+/* The rate-limit keys: name, field, smallest and largest value. */
+static const struct {
+	const char *key;
+	size_t offset;
+	unsigned min, max;
+	const char *expect;
+} rate_keys[] = {
+	{"rate_conn_per_s", offsetof(struct config, rate_conn_per_s), 0, 1000000,
+	 "requests per second from 0 (no limit) to 1000000"},
+	{"rate_conn_burst", offsetof(struct config, rate_conn_burst), 1, 10000000,
+	 "a number of requests from 1 to 10000000"},
+	{"rate_user_per_s", offsetof(struct config, rate_user_per_s), 0, 1000000,
+	 "requests per second from 0 (no limit) to 1000000"},
+	{"rate_user_burst", offsetof(struct config, rate_user_burst), 1, 10000000,
+	 "a number of requests from 1 to 10000000"},
+	{"login_fail_addr_per_min", offsetof(struct config, login_fail_addr_per_min), 0, 1000000,
+	 "failed logins per minute from 0 (no limit) to 1000000"},
+	{"login_fail_addr_burst", offsetof(struct config, login_fail_addr_burst), 1, 1000000,
+	 "a number of failed logins from 1 to 1000000"},
+	{"login_fail_account_per_min", offsetof(struct config, login_fail_account_per_min), 0,
+	 1000000, "failed logins per minute from 0 (no limit) to 1000000"},
+	{"login_fail_account_burst", offsetof(struct config, login_fail_account_burst), 1, 1000000,
+	 "a number of failed logins from 1 to 1000000"},
+	{"rate_table_entries", offsetof(struct config, rate_table_entries), 16, 1000000,
+	 "a number of entries from 16 to 1000000"},
+};
 
 static bool
 parse_uint(const char *text, unsigned long long min, unsigned long long max,
@@ -152,6 +189,13 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 			return bad_value(key, "microseconds from 0 to 100000", st);
 		cfg->commit_delay_us = (unsigned)v;
 	} else {
+		for (size_t i = 0; i < sizeof rate_keys / sizeof rate_keys[0]; i++)
+			if (strcmp(key, rate_keys[i].key) == 0) {
+				if (!parse_uint(value, rate_keys[i].min, rate_keys[i].max, &v))
+					return bad_value(key, rate_keys[i].expect, st);
+				*(unsigned *)((char *)cfg + rate_keys[i].offset) = (unsigned)v;
+				return LSN_OK;
+			}
 		return LSN_ERR_NOT_FOUND;
 	}
 	return LSN_OK;

@@ -35,6 +35,12 @@ struct config {
 	unsigned timer_interval_s;     /* how often the deadline scan runs */
 	enum log_level log_level;
 	bool production;
+	/* rate limits (server/ratelimit.h); a rate of 0 turns that limit off */
+	unsigned rate_conn_per_s, rate_conn_burst;        /* requests, per connection */
+	unsigned rate_user_per_s, rate_user_burst;        /* requests, per logged-in user */
+	unsigned login_fail_addr_per_min, login_fail_addr_burst;       /* failed logins */
+	unsigned login_fail_account_per_min, login_fail_account_burst;
+	unsigned rate_table_entries;   /* keys kept per table (users, addresses, accounts) */
 };
 
 void config_defaults(struct config *cfg);

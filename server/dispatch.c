@@ -1,6 +1,8 @@
 /* dispatch.c — the op table and the path of one request through it. */
 #include <string.h>
+#include <time.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "handlers.h"
 #include "log.h"
@@ -67,7 +69,7 @@ static const struct op_entry ops[] = {
 	{"alert", handle_alert, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"notifications", handle_notifications, OP_LOGIN},
 	{"notifications_seen", handle_notifications_seen, OP_LOGIN | OP_WRITE},
-	{"report", handle_report, OP_LOGIN},
+	{"report", handle_report, OP_LOGIN | OP_WRITE},   /* writes its audit entry */
 	{"conciliation_counts", handle_conciliation_counts, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"clock_advance", handle_clock_advance, OP_LOGIN | OP_WRITE},
 };
@@ -119,6 +121,117 @@ dispatch_error(enum lsn_err err, const char *message, struct dispatch_result *ou
 	effects_init(&out->effects);
 	out->id = -1;
 	result_error(out, -1, err, message);
+}
+
+/* ---- rate limits (server/ratelimit.h, docs/OPERATIONS.md) ----------------- */
+
+struct ratelimit *
+dispatch_ratelimit_new(const struct config *cfg)
+{
+	struct ratelimit_config rc = {.table_entries = cfg->rate_table_entries};
+	rc.rule[RL_CONN] = (struct rl_rule){cfg->rate_conn_per_s * 60, cfg->rate_conn_burst};
+	rc.rule[RL_USER] = (struct rl_rule){cfg->rate_user_per_s * 60, cfg->rate_user_burst};
+	rc.rule[RL_LOGIN_ADDR] = (struct rl_rule){cfg->login_fail_addr_per_min,
+						  cfg->login_fail_addr_burst};
+	rc.rule[RL_LOGIN_ACCOUNT] = (struct rl_rule){cfg->login_fail_account_per_min,
+						     cfg->login_fail_account_burst};
+	return ratelimit_new(&rc);
+}
+
+/* Rate limits run on a monotonic clock: moving the server clock (a testing
+ * aid) or a wall-clock step must not refill or stall the buckets. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The account a login request names, if it names one readably. */
+static bool
+login_account(json_t *root, uint8_t account[LSN_ID_BYTES])
+{
+	bool present = false;
+	return root && wire_get_id(root, "user", false, account, &present, NULL) == LSN_OK &&
+	       present;
+}
+
+/* Before the op: the connection's and the user's request rates, and for a
+ * login the failed-login budgets of the address and the account. */
+static enum lsn_err
+rate_check(struct server_ctx *srv, struct session *sess, bool is_login, json_t *root,
+	   int64_t now, int64_t *retry_ms, struct lsn_status *st)
+{
+	enum rl_kind which = RL__COUNT;
+	uint8_t account[LSN_ID_BYTES];
+	bool ok = ratelimit_request(srv->rl, &sess->rl, sess->logged_in ? sess->user : NULL,
+				    LSN_ID_BYTES, now, &which, retry_ms);
+	if (ok && is_login)
+		ok = ratelimit_login_check(srv->rl, sess->peer,
+					   login_account(root, account) ? account : NULL,
+					   LSN_ID_BYTES, now, &which, retry_ms);
+	uint64_t evicted = ratelimit_take_evictions(srv->rl);
+	if (evicted)
+		metrics_ratelimit_evictions(evicted);
+	if (ok)
+		return LSN_OK;
+	metrics_rate_limited(which);
+	long long ms = (long long)*retry_ms;
+	switch (which) {
+	case RL_CONN:
+		return lsn_fail(st, LSN_ERR_RATE_LIMITED, "too many requests on this connection "
+				"(more than %u a second); retry in %lld ms", srv->cfg->rate_conn_per_s, ms);
+	case RL_USER:
+		return lsn_fail(st, LSN_ERR_RATE_LIMITED, "too many requests from this user on all "
+				"devices (more than %u a second); retry in %lld ms",
+				srv->cfg->rate_user_per_s, ms);
+	case RL_LOGIN_ADDR:
+		return lsn_fail(st, LSN_ERR_RATE_LIMITED, "too many failed logins from this address; "
+				"retry in %lld s", (ms + 999) / 1000);
+	default:
+		return lsn_fail(st, LSN_ERR_RATE_LIMITED, "too many failed logins for this account; "
+				"retry in %lld s", (ms + 999) / 1000);
+	}
+}
+
+/* After a login: a refusal (not one of ours, not the server's fault) is
+ * charged to the address and the account. */
+static void
+rate_login_done(struct server_ctx *srv, struct session *sess, json_t *root, enum lsn_err err,
+		int64_t now)
+{
+	if (err == LSN_OK || err == LSN_ERR_RATE_LIMITED || err == LSN_ERR_STORAGE ||
+	    err == LSN_ERR_INTERNAL || err == LSN_ERR_SHUTTING_DOWN)
+		return;
+	uint8_t account[LSN_ID_BYTES];
+	ratelimit_login_failed(srv->rl, sess->peer, login_account(root, account) ? account : NULL,
+			       LSN_ID_BYTES, now);
+	uint64_t evicted = ratelimit_take_evictions(srv->rl);
+	if (evicted)
+		metrics_ratelimit_evictions(evicted);
+}
+
+/* rate_limited carries retry_after_ms next to code and message. */
+static void
+result_rate_limited(struct dispatch_result *out, int64_t id, const char *message,
+		    int64_t retry_ms)
+{
+	json_t *error = json_pack("{sssssI}", "code", lsn_err_code(LSN_ERR_RATE_LIMITED),
+				  "message", message, "retry_after_ms", (json_int_t)retry_ms);
+	json_t *frame = error == NULL ? NULL
+		: id >= 0 ? json_pack("{sIsbso}", "id", (json_int_t)id, "ok", 0, "error", error)
+			  : json_pack("{snsbso}", "id", "ok", 0, "error", error);
+	char *text = frame ? json_dumps(frame, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(frame);
+	if (text == NULL) {
+		result_error(out, id, LSN_ERR_RATE_LIMITED, message);
+		return;
+	}
+	metrics_error(LSN_ERR_RATE_LIMITED);
+	out->err = LSN_ERR_RATE_LIMITED;
+	out->reply = text;
+	out->reply_len = strlen(text);
 }
 
 /* Scope of idempotency keys: the logged-in device, else the invite. */
@@ -240,22 +353,40 @@ dispatch_frame(struct server_ctx *srv, struct session *sess, const char *buf, si
 		err = lsn_fail(&st, LSN_ERR_UNKNOWN_OP, "unknown op \"%.64s\"; see docs/PROTOCOL.md",
 			       req.op);
 	metrics_request(op ? (int)index : -1);
+	bool is_login = op && op->fn == handle_login;
+	int64_t rl_now = 0, retry_ms = 0;
+	if (srv->rl) { /* every frame counts, even one that could not be read */
+		rl_now = mono_ms();
+		enum lsn_err limited = rate_check(srv, sess, is_login, err == LSN_OK ? req.root : NULL,
+						  rl_now, &retry_ms, &st);
+		if (limited != LSN_OK)
+			err = limited;
+	}
 	if (err == LSN_OK && (op->flags & OP_LOGIN))
 		err = check_login(srv, sess, out, &st);
 
 	json_t *body = NULL;
 	if (err == LSN_OK)
 		err = run_op(srv, sess, op, &req, &body, &out->effects, &st);
+	if (srv->rl && is_login && retry_ms == 0)
+		rate_login_done(srv, sess, req.root, err, rl_now);
 	if (err == LSN_OK) {
 		out->err = LSN_OK;
 		out->reply = wire_encode_reply_ok(req.id, body, &out->reply_len);
 		body = NULL;
 	} else {
 		effects_free(&out->effects);
-		result_error(out, req.id, err, st.msg[0] ? st.msg : NULL);
+		if (err == LSN_ERR_RATE_LIMITED && retry_ms > 0)
+			result_rate_limited(out, req.id, st.msg, retry_ms);
+		else
+			result_error(out, req.id, err, st.msg[0] ? st.msg : NULL);
 		if (op && strcmp(op->name, "login") == 0)
 			log_info("login refused: conn %llu from %s: %s",
 				 (unsigned long long)sess->conn_id, sess->peer, lsn_err_code(err));
+		/* the refused login's savepoint is undone: its audit entry goes in the batch */
+		if (op && op->fn == handle_login && err != LSN_ERR_RATE_LIMITED &&
+		    store_in_batch(srv->store))
+			audit_login_failed(srv->store, sess, req.root, err, lsn_clock_now_ms());
 	}
 	json_decref(body);
 	out->id = req.id;

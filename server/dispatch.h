@@ -13,12 +13,14 @@
 #include "config.h"
 #include "effects.h"
 #include "err.h"
+#include "ratelimit.h"
 #include "session.h"
 #include "store.h"
 
 struct server_ctx {
 	struct store *store;
 	const struct config *cfg;
+	struct ratelimit *rl;    /* rate limits; NULL: none (unit tests) */
 };
 
 struct dispatch_result {
@@ -38,6 +40,10 @@ void dispatch_frame(struct server_ctx *srv, struct session *sess, const char *bu
 /* A reply for a frame that could not even be read (too large, binary). */
 void dispatch_error(enum lsn_err err, const char *message, struct dispatch_result *out);
 void dispatch_result_free(struct dispatch_result *out);
+
+/* The rate limits of cfg (docs/OPERATIONS.md); NULL when out of memory.
+ * Free with ratelimit_free(). */
+struct ratelimit *dispatch_ratelimit_new(const struct config *cfg);
 
 /* For /metrics. */
 size_t dispatch_op_count(void);

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "case.h"
 #include "fanout.h"
 #include "handlers.h"
@@ -289,6 +290,9 @@ handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 	    (err = case_instantiate(hc->srv->store, &c, hc->now)) != LSN_OK)
 		return handler_store_fail(hc, err, "case");
 	log_info("case opened: %s (%s v%lld)", c.patient_ref, c.pathway, (long long)c.template_version);
+	if ((err = audit_request(hc, "case_open", &(struct audit_ids){.case_id = c.id,
+				 .channel = c.channel})) != LSN_OK)
+		return err;
 	if ((err = render_case(hc, &c, reply)) != LSN_OK)
 		return err;
 	return fanout_channel(hc, c.channel, "case", json_pack("{s:o, s:s}", "case", wire_id(c.id),
@@ -417,6 +421,13 @@ step_finish(struct handler_ctx *hc, const struct store_case *c, struct store_ste
 	enum lsn_err err = store_step_update(hc->srv->store, st, hc->now);
 	if (err != LSN_OK)
 		return handler_store_fail(hc, err, "step");
+	char detail[STORE_AUDIT_DETAIL];
+	snprintf(detail, sizeof detail, "step=%.48s#%lld status=%s", st->step, (long long)st->occurrence,
+		 st->status);
+	if ((err = audit_request(hc, change, &(struct audit_ids){.case_id = c->id,
+				 .channel = c->channel, .target_user = st->has_assignee ? st->assignee : NULL,
+				 .detail = detail})) != LSN_OK)
+		return err;
 	json_object_set_new(reply, "step", case_render_step(st, NULL, hc->now));
 	return step_announce(hc, c, st, change);
 }
@@ -539,6 +550,9 @@ handle_case_close(struct handler_ctx *hc, json_t *req, json_t *reply)
 				"only an admin of the case channel or a coordinator can close the case");
 	if ((err = store_case_close(hc->srv->store, c.id, reason, hc->now)) != LSN_OK)
 		return handler_store_fail(hc, err, "case");
+	if ((err = audit_request(hc, "case_close", &(struct audit_ids){.case_id = c.id,
+				 .channel = c.channel})) != LSN_OK)
+		return err;
 	snprintf(c.status, sizeof c.status, "closed");
 	snprintf(c.close_reason, sizeof c.close_reason, "%s", reason);
 	c.closed_at = hc->now;

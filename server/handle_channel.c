@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "case.h"
 #include "fanout.h"
 #include "handlers.h"
@@ -107,6 +108,18 @@ log_and_announce(struct handler_ctx *hc, const struct lsn_mlog_entry *e)
 	free(text);
 	if (err != LSN_OK)
 		return handler_store_fail(hc, err, "log entry");
+	char action[32], detail[48] = "";
+	const char *verb = lsn_mlog_action_name(e->action), *role = lsn_chan_role_name(e->role);
+	snprintf(action, sizeof action, e->action == LSN_MLOG_CREATE ? "channel_%s" : "member_%s",
+		 verb ? verb : "?");
+	if (role && (e->action == LSN_MLOG_ADD || e->action == LSN_MLOG_ROLE))
+		snprintf(detail, sizeof detail, "seq=%llu role=%s", (unsigned long long)e->seq, role);
+	else
+		snprintf(detail, sizeof detail, "seq=%llu", (unsigned long long)e->seq);
+	if ((err = audit_request(hc, action, &(struct audit_ids){
+		     .target_user = e->action == LSN_MLOG_CREATE ? NULL : e->subject,
+		     .channel = e->channel, .detail = detail})) != LSN_OK)
+		return err;
 	json_t *body = json_pack("{s:o, s:o}", "channel", wire_id(e->channel), "entry",
 				 lsn_mlog_to_json(e));
 	return fanout_channel(hc, e->channel, "channel_log", body, e->subject);

@@ -1,6 +1,7 @@
 /* handle_device.c — a user's device list and self-revocation signed by IK. */
 #include <string.h>
 
+#include "audit.h"
 #include "fanout.h"
 #include "handlers.h"
 #include "log.h"
@@ -75,6 +76,10 @@ handle_device_revoke(struct handler_ctx *hc, json_t *req, json_t *reply)
 	char hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(device, hex);
 	log_info("device revoked by its user: %s", hex);
+	if ((err = audit_request(hc, "device_revoke",
+				 &(struct audit_ids){.target_user = hc->sess->user,
+						     .target_device = device})) != LSN_OK)
+		return err;
 	json_object_set_new(reply, "device", wire_id(device));
 	json_object_set_new(reply, "revoked_at", json_integer(hc->now));
 	return LSN_OK;

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "fanout.h"
 #include "handlers.h"
 #include "invite.h"
@@ -207,6 +208,11 @@ handle_enrol(struct handler_ctx *hc, json_t *req, json_t *reply)
 	lsn_id_to_hex(u.id, user_hex);
 	log_info("enrol: user %s (%s), %s device", user_hex, u.profession,
 		 inv.for_user ? "a further" : "first");
+	if ((err = audit_request(hc, inv.for_user ? "device_add" : "enrol",
+				 &(struct audit_ids){.actor_user = u.id, .actor_device = k.dev.id,
+						     .target_user = u.id,
+						     .target_device = k.dev.id})) != LSN_OK)
+		return err;
 	struct store_device dev;
 	if ((err = store_device_get(hc->srv->store, k.dev.id, &dev)) != LSN_OK)
 		return handler_store_fail(hc, err, "device");

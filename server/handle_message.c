@@ -175,12 +175,23 @@ handle_receipt(struct handler_ctx *hc, json_t *req, json_t *reply)
 	return LSN_OK;
 }
 
+struct receipt_list {
+	json_t *list;
+	int64_t upto;   /* former members: last message they may know of; -1: no cap */
+};
+
 static void
 append_receipt(const uint8_t user[LSN_ID_BYTES], int64_t delivered, int64_t read, void *arg)
 {
-	json_array_append_new((json_t *)arg, json_pack("{s:o, s:I, s:I}", "user", wire_id(user),
-						       "delivered", (json_int_t)delivered,
-						       "read", (json_int_t)read));
+	struct receipt_list *l = arg;
+	/* a former member must not learn how far the channel went after they left */
+	if (l->upto >= 0) {
+		delivered = delivered < l->upto ? delivered : l->upto;
+		read = read < l->upto ? read : l->upto;
+	}
+	json_array_append_new(l->list, json_pack("{s:o, s:I, s:I}", "user", wire_id(user),
+						 "delivered", (json_int_t)delivered,
+						 "read", (json_int_t)read));
 }
 
 enum lsn_err
@@ -192,9 +203,9 @@ handle_receipts(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = wire_get_id(req, "channel", true, channel, NULL, &hc->st)) ||
 	    (err = handler_channel_access(hc, channel, &me)))
 		return err;
-	json_t *list = json_array();
+	struct receipt_list l = {.list = json_array(), .upto = me.current ? -1 : me.left_msg_seq};
 	json_object_set_new(reply, "channel", wire_id(channel));
-	json_object_set_new(reply, "receipts", list);
-	err = store_receipt_list(hc->srv->store, channel, append_receipt, list);
+	json_object_set_new(reply, "receipts", l.list);
+	err = store_receipt_list(hc->srv->store, channel, append_receipt, &l);
 	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "receipt");
 }

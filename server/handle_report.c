@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "case.h"
 #include "handlers.h"
 #include "log.h"
@@ -328,5 +329,9 @@ handle_report(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return handler_store_fail(hc, err, "report");
 	log_info("report %s..%s run by conn %llu", from_text, to_text,
 		 (unsigned long long)hc->sess->conn_id);
+	char detail[32];
+	snprintf(detail, sizeof detail, "%s..%s", from_text, to_text);
+	if ((err = audit_request(hc, "report", &(struct audit_ids){.detail = detail})) != LSN_OK)
+		return err;
 	return LSN_OK;
 }

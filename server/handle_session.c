@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "handlers.h"
 #include "log.h"
@@ -95,6 +96,10 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 	char dev_hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(device, dev_hex);
 	log_info("login: conn %llu device %s", (unsigned long long)hc->sess->conn_id, dev_hex);
+	if ((err = audit_request(hc, "login", NULL)) != LSN_OK) {
+		hc->sess->logged_in = false;
+		return err;
+	}
 	json_object_set_new(reply, "user", render_user(&u));
 	json_object_set_new(reply, "device", render_device(&dev));
 	return LSN_OK;

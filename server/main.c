@@ -35,6 +35,13 @@ static const char usage[] =
 	"  revoke --device ID | --user ID\n"
 	"                          revoke one device, or every device of a user\n"
 	"  check                   run PRAGMA integrity_check on the database\n"
+	"  audit show [--user ID|RPPS] [--case ID] [--since T] [--until T] [--json]\n"
+	"                          list audit entries (T: YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" local\n"
+	"                          time, or a duration ago such as 2h or 7d)\n"
+	"  audit verify [--json]   check the audit chain; exit 1 and name the entry if an entry\n"
+	"                          was changed, removed or reordered\n"
+	"  backup FILE             online backup of the database into a new FILE (the server\n"
+	"                          may keep running), checked with integrity_check\n"
 	"\n"
 	"Options (each overrides the same key of the config file):\n"
 	"  --config FILE           read settings from FILE (key = value; see liaisond.conf.sample)\n"
@@ -152,6 +159,10 @@ run_command(const struct config *cfg, int argc, char **argv)
 		return admin_revoke(cfg, argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return admin_check(cfg);
+	if (strcmp(cmd, "audit") == 0)
+		return admin_audit(cfg, argc - 1, argv + 1);
+	if (strcmp(cmd, "backup") == 0)
+		return admin_backup(cfg, argc - 1, argv + 1);
 	fprintf(stderr, "liaisond: unknown command \"%s\"; see liaisond --help\n", cmd);
 	return 2;
 }

@@ -6,6 +6,7 @@
 
 #include "dispatch.h"
 #include "metrics.h"
+#include "ratelimit.h"
 
 #define OPS_MAX 64
 static const unsigned batch_buckets[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
@@ -28,11 +29,22 @@ static struct {
 	uint64_t outq_drops;
 	uint64_t frames_out;
 	uint64_t bytes_out;
+	uint64_t rate_limited[RL__COUNT];
+	uint64_t rl_evictions;
 } m;
 
 void metrics_conn_open(void) { m.connections++; m.connections_total++; }
 void metrics_conn_close(void) { if (m.connections) m.connections--; }
 void metrics_outq_drop(void) { m.outq_drops++; }
+
+void
+metrics_rate_limited(int kind)
+{
+	if (kind >= 0 && kind < RL__COUNT)
+		m.rate_limited[kind]++;
+}
+
+void metrics_ratelimit_evictions(uint64_t n) { m.rl_evictions += n; }
 
 void
 metrics_frame_out(size_t bytes)
@@ -144,6 +156,20 @@ render_commits(struct text *t)
 	    (unsigned long long)m.commit_batches);
 }
 
+static void
+render_rate_limits(struct text *t)
+{
+	put(t, "# HELP liaison_rate_limited_total Requests refused with rate_limited, by limit.\n"
+	       "# TYPE liaison_rate_limited_total counter\n");
+	for (int k = 0; k < RL__COUNT; k++)
+		put(t, "liaison_rate_limited_total{limit=\"%s\"} %llu\n", rl_kind_name((enum rl_kind)k),
+		    (unsigned long long)m.rate_limited[k]);
+	put(t, "# HELP liaison_ratelimit_evictions_total Keys (users, addresses, accounts) "
+	       "forgotten by a full rate-limit table.\n"
+	       "# TYPE liaison_ratelimit_evictions_total counter\n"
+	       "liaison_ratelimit_evictions_total %llu\n", (unsigned long long)m.rl_evictions);
+}
+
 char *
 metrics_render(size_t *len)
 {
@@ -158,6 +184,7 @@ metrics_render(size_t *len)
 	    (unsigned long long)m.connections, (unsigned long long)m.connections_total);
 	render_requests(&t);
 	render_commits(&t);
+	render_rate_limits(&t);
 	put(&t, "# HELP liaison_outq_drops_total Connections dropped because their output queue was full.\n"
 		"# TYPE liaison_outq_drops_total counter\nliaison_outq_drops_total %llu\n"
 		"# HELP liaison_frames_out_total Frames sent.\n"

@@ -17,6 +17,9 @@ void metrics_error(enum lsn_err err);
 void metrics_commit(unsigned requests, int64_t duration_us, bool ok);
 void metrics_outq_drop(void);
 void metrics_frame_out(size_t bytes);
+/* a request refused by a rate limit (enum rl_kind), keys forgotten by its tables */
+void metrics_rate_limited(int kind);
+void metrics_ratelimit_evictions(uint64_t n);
 /* malloc'd text (caller frees), NULL when out of memory */
 char *metrics_render(size_t *len);
 

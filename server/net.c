@@ -689,6 +689,8 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	if ((err = check_readable("certificate", cfg->tls_cert, st)) != LSN_OK ||
 	    (err = check_readable("key", cfg->tls_key, st)) != LSN_OK)
 		return err;
+	if ((net.srv.rl = dispatch_ratelimit_new(cfg)) == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory (rate-limit tables)");
 	lws_set_log_level(LLL_ERR | (cfg->log_level >= LOG_DEBUG ? LLL_WARN | LLL_NOTICE : 0),
 			  lws_log_emit);
 	struct sigaction sa;
@@ -719,6 +721,8 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	net.ctx = NULL;
 	conn_index_free(net.by_user);
 	conn_index_free(net.by_device);
+	ratelimit_free(net.srv.rl);
+	net.srv.rl = NULL;
 	log_info("stopped");
 	return LSN_OK;
 }

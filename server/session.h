@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ident.h"
+#include "ratelimit.h"
 #include "sigs.h"
 
 struct session {
@@ -19,6 +20,7 @@ struct session {
 	unsigned roles;
 	bool has_challenge;
 	uint8_t challenge[LSN_CHALLENGE_BYTES];
+	struct rl_bucket rl;           /* this connection's request rate (all zero: full) */
 };
 
 /* Draw a fresh single-use challenge. */

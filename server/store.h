@@ -480,4 +480,51 @@ enum lsn_err store_report_conciliations(struct store *s, const char *pathways, i
 enum lsn_err store_report_case_count(struct store *s, const char *pathways, int64_t from, int64_t to,
 				     int64_t *count);
 
+/* ---- audit trail (store_audit.c; the chain itself is server/audit.c) ---- */
+#define STORE_AUDIT_WORD   32      /* action, outcome, origin: up to 31 bytes */
+#define STORE_AUDIT_PEER   64      /* up to 63 bytes */
+#define STORE_AUDIT_DETAIL 96      /* up to 95 bytes */
+struct store_audit {
+	int64_t seq;                   /* 1, 2, ... */
+	int64_t at;                    /* ms since the epoch */
+	char action[STORE_AUDIT_WORD];
+	char outcome[STORE_AUDIT_WORD];
+	char origin[STORE_AUDIT_WORD];
+	bool has_actor_user, has_actor_device, has_target_user, has_target_device;
+	bool has_channel, has_case;
+	uint8_t actor_user[LSN_ID_BYTES], actor_device[LSN_ID_BYTES];
+	uint8_t target_user[LSN_ID_BYTES], target_device[LSN_ID_BYTES];
+	uint8_t channel[LSN_ID_BYTES], case_id[LSN_ID_BYTES];
+	char peer[STORE_AUDIT_PEER];
+	char detail[STORE_AUDIT_DETAIL];
+	uint8_t prev_hash[32], hash[32];
+	bool malformed;                /* read back: a column of the wrong type or size */
+};
+struct store_audit_filter {
+	const uint8_t *user;           /* actor or target user; NULL = any */
+	const uint8_t *case_id;        /* NULL = any */
+	int64_t since, until;          /* [since, until) in ms; 0 = open */
+};
+typedef void (*store_audit_cb)(const struct store_audit *e, void *arg);
+/* The chain head: the last entry's seq and hash (0 and zeros when empty). */
+enum lsn_err store_audit_head(struct store *s, int64_t *seq, uint8_t hash[32]);
+/* Insert one entry whose seq, prev_hash and hash are already set. */
+enum lsn_err store_audit_insert(struct store *s, const struct store_audit *e);
+/* Entries in seq order (all of them when f is NULL). */
+enum lsn_err store_audit_list(struct store *s, const struct store_audit_filter *f,
+			      store_audit_cb cb, void *arg);
+/* A read snapshot (outside any batch): reads between begin and end see one
+ * state of the database while the server keeps writing. */
+enum lsn_err store_audit_snapshot_begin(struct store *s);
+void store_audit_snapshot_end(struct store *s);
+
+/* ---- online backup (store_backup.c) ---- */
+/* Copy the open database into a new file at path with SQLite's online
+ * backup (the server keeps running), then check the copy with PRAGMA
+ * integrity_check. Written to a temporary file in the same directory and
+ * linked into place only when complete; never overwrites path. *pages
+ * receives the page count copied. */
+enum lsn_err store_backup(struct store *s, const char *path, int64_t *pages,
+			  struct lsn_status *st);
+
 #endif

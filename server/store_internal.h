@@ -14,8 +14,9 @@
 #include "store.h"
 
 /* Statement slots: store_sqlite.c 0..63, store_thread.c 64..127,
- * store_queue.c 128..191, store_case.c 192..255, store_report.c 256..319. */
-#define STORE_STMT_SLOTS 320
+ * store_queue.c 128..191, store_case.c 192..255, store_report.c 256..319,
+ * store_audit.c 320..351. */
+#define STORE_STMT_SLOTS 352
 
 struct store {
 	sqlite3 *db;

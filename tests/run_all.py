@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """run_all.py — run every test of one or more meson build trees and count.
 
-    python3 tests/run_all.py build build-asan
+    python3 tests/run_all.py build build-asan build-fuzz
+
+(`./dev test` passes these three: plain, ASan+UBSan, and the clang libFuzzer
+tree whose tests replay the fuzz corpora and fuzz each target briefly.)
 
 For each tree it runs `meson test -C TREE --print-errorlogs` (which rebuilds
 first), then reads TREE/meson-logs/testlog.json: every test program speaks

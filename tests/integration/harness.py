@@ -736,3 +736,80 @@ class RawIdentity:
         sig = self.dk.sign(signed_login(server_name, self.user, self.device, challenge))
         return {"op": "login", "user": self.user.hex(), "device": self.device.hex(),
                 "sig": b64(sig)}
+
+
+# ---- raw protocol helpers (membership log, envelopes, logins) ----------------------
+# Shared by the tests that speak the protocol without the CLI (test_hostile,
+# test_authz); the byte layouts are those of docs/CRYPTO.md.
+
+MLOG_ACTIONS = {"create": 1, "add": 2, "remove": 3, "leave": 4, "role": 5}
+MLOG_ROLES = {None: 0, "member": 1, "admin": 2}
+MLOG_HISTORY = {None: 0, "shared": 1, "from_join": 2}
+MLOG_KINDS = {None: 0, "case": 1, "circle": 2, "team": 3, "direct": 4}
+
+
+def mlog_bytes(e):
+    """The signed bytes of a membership-log entry (CRYPTO.md §6)."""
+    prev = base64.b64decode(e["prev"]) if e["prev"] else b""
+    return (b"liaison-mlog-v1" + b"\x01" + lp(bytes.fromhex(e["channel"]))
+            + struct.pack(">Q", e["seq"]) + lp(prev)
+            + lp(bytes.fromhex(e["actor"])) + lp(bytes.fromhex(e["actor_device"]))
+            + bytes([MLOG_ACTIONS[e["action"]]]) + lp(bytes.fromhex(e["subject"]))
+            + bytes([MLOG_ROLES[e["role"]], MLOG_HISTORY[e["history"]], MLOG_KINDS[e["kind"]]])
+            + struct.pack(">Q", e["ts"]))
+
+
+class MLogChain:
+    """A channel's membership log as a client keeps it: entry() makes the
+    next signed entry, accept() records it once the server took it."""
+
+    def __init__(self, channel=None):
+        self.channel = channel or os.urandom(16)
+        self.last = None
+
+    def entry(self, who, action, subject, role=None, history=None, kind=None, **override):
+        e = {"channel": self.channel.hex(),
+             "seq": 0 if self.last is None else self.last["seq"] + 1,
+             "prev": None if self.last is None else
+             b64(hashlib.blake2b(mlog_bytes(self.last), digest_size=32).digest()),
+             "actor": who.user.hex(), "actor_device": who.device.hex(), "action": action,
+             "subject": subject.user.hex() if hasattr(subject, "user") else subject,
+             "role": role, "history": history, "kind": kind,
+             "ts": int(time.time() * 1000)}
+        e.update(override)
+        e["sig"] = b64(who.dk.sign(mlog_bytes(e)))
+        return e
+
+    def accept(self, e):
+        self.last = e
+
+
+def make_envelope(channel, device, size=256):
+    """An envelope whose 80-byte cleartext header names channel and device
+    (CRYPTO.md §4); the rest is random bytes standing for nonce, ct and sig."""
+    header = (b"LSN\x01" + channel + os.urandom(32) + struct.pack(">I", 0) + device
+              + struct.pack(">Q", int(time.time() * 1000)))
+    return header + os.urandom(max(0, size - len(header)))
+
+
+def raw_enrol(srv, code, workdir=None):
+    """Enrol a fresh RawIdentity with invite code; raises on refusal."""
+    ident = RawIdentity(workdir or srv.tmp)
+    with RawWS(srv.port) as ws:
+        ws.recv_event("hello")
+        r = ws.request(ident.enrol_request(code))
+    if r.get("ok") is not True:
+        raise HarnessError(f"raw enrol refused: {r!r}")
+    return ident
+
+
+def raw_login(srv, ident, server_name="localhost", timeout=None):
+    """A RawWS logged in as ident; raises on refusal."""
+    ws = RawWS(srv.port, timeout=timeout or 10 * SLOW)
+    hello = ws.recv_event("hello")
+    ws.hello = hello
+    r = ws.request(ident.login_request(server_name, hello["challenge"]))
+    if r.get("ok") is not True:
+        ws.close()
+        raise HarnessError(f"raw login refused: {r!r}")
+    return ws
