@@ -47,6 +47,7 @@ static const char usage[] =
 	"  --synchronous full|normal  SQLite durability (default: full)\n"
 	"  --max-frame BYTES       largest accepted frame (default: 256K)\n"
 	"  --log-level LEVEL       error, warn, info or debug (default: info)\n"
+	"  --event-loop epoll|poll event loop (default: epoll, when available)\n"
 	"  --version               print the version and exit\n"
 	"  --help                  print this help and exit\n";
 
@@ -57,7 +58,7 @@ static const struct {
 	{"--data-dir", "data_dir"}, {"--listen", "listen"}, {"--port", "port"},
 	{"--cert", "tls_cert"}, {"--key", "tls_key"}, {"--server-name", "server_name"},
 	{"--synchronous", "synchronous"}, {"--max-frame", "max_frame"},
-	{"--log-level", "log_level"}, {"--mode", "mode"},
+	{"--log-level", "log_level"}, {"--mode", "mode"}, {"--event-loop", "event_loop"},
 };
 
 /* Find --config first so that flags can override the file. */

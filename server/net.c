@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#if defined(LSN_HAVE_LIBEV)
+#include <ev.h>
+#endif
 
 #include "case.h"
 #include "clock.h"
@@ -23,6 +26,8 @@
 
 #define CLOSE_SLOW_CONSUMER 4008
 #define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
+#define BATCH_MAX_BYTES     65536   /* a coalesced frame stays under this (unless one frame is larger) */
+#define BATCH_MAX_FRAMES    256
 
 struct conn {
 	struct conn *prev, *next;
@@ -37,6 +42,7 @@ struct conn {
 	int close_code;
 	char close_reason[96];
 	bool indexed;                  /* listed under its user and device */
+	lws_usec_t soft_since;         /* queue above the soft limit since then; 0: below */
 };
 
 /* A reply (and its effects) held until the open batch commits. */
@@ -73,8 +79,14 @@ static struct {
 	bool commit_scheduled;
 	bool batch_failed;             /* rolled back: held replies become "storage" */
 	lws_sorted_usec_list_t timer_sul;
+	lws_sorted_usec_list_t sweep_sul;
+	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
+	size_t batch_cap;
 	volatile sig_atomic_t stop;
 	bool stopping;
+#if defined(LSN_HAVE_LIBEV)
+	struct ev_loop *ev;            /* NULL: lws's own poll() loop */
+#endif
 } net;
 
 /* ---- connections and their queues -------------------------------------- */
@@ -97,23 +109,60 @@ conn_close(struct conn *c, int code, const char *reason, bool drop_queue)
 }
 
 static void
+slow_consumer(struct conn *c, bool soft)
+{
+	metrics_outq_drop(soft);
+	if (soft) {
+		log_warn("conn %llu: output queue above %zu bytes for %u s (%zu bytes, %u frames); "
+			 "disconnecting", (unsigned long long)c->sess.conn_id, net.cfg->outq_soft_bytes,
+			 net.cfg->outq_soft_grace_s, c->q.bytes, c->q.frames);
+		conn_close(c, CLOSE_SLOW_CONSUMER,
+			   "slow consumer: output queue stayed above its soft limit, reconnect and resync",
+			   true);
+	} else {
+		log_warn("conn %llu: output queue full (%zu bytes, %u frames); disconnecting",
+			 (unsigned long long)c->sess.conn_id, c->q.bytes, c->q.frames);
+		conn_close(c, CLOSE_SLOW_CONSUMER, "slow consumer: output queue full, reconnect and resync",
+			   true);
+	}
+}
+
+/* The soft limit: a queue may pass outq_soft_bytes for a burst, but one that
+ * stays above it for outq_soft_grace_s belongs to a peer that is not reading
+ * fast enough; it is dropped before it reaches the hard limit. Checked when
+ * a frame is queued, when one is written and by the periodic timer. */
+static void
+soft_limit_check(struct conn *c, lws_usec_t now)
+{
+	if (c->closing)
+		return;
+	if (c->q.bytes <= net.cfg->outq_soft_bytes) {
+		c->soft_since = 0;
+		return;
+	}
+	if (c->soft_since == 0)
+		c->soft_since = now;
+	else if (now - c->soft_since >= (lws_usec_t)net.cfg->outq_soft_grace_s * LWS_US_PER_SEC)
+		slow_consumer(c, true);
+}
+
+static void
 conn_send(struct conn *c, const char *frame, size_t len)
 {
 	if (c->closing || frame == NULL)
 		return;
 	if (!outq_push(&c->q, frame, len)) {
-		metrics_outq_drop();
-		log_warn("conn %llu: output queue full (%zu bytes, %u frames); disconnecting",
-			 (unsigned long long)c->sess.conn_id, c->q.bytes, c->q.frames);
-		conn_close(c, CLOSE_SLOW_CONSUMER, "slow consumer: output queue full, reconnect and resync",
-			   true);
+		slow_consumer(c, false);
 		return;
 	}
+	if (c->q.bytes > net.cfg->outq_soft_bytes)
+		soft_limit_check(c, lws_now_usecs());
 	/* No lws_rx_flow_control() to slow a peer that does not read: in lws
 	 * 4.1 it can spin the service loop at 100% CPU on buffered rx
-	 * (warmcat/libwebsockets#2360). The hard queue limit above is the
+	 * (warmcat/libwebsockets#2360). The queue limits above are the
 	 * policy instead: such a peer is dropped with 4008 and resyncs. */
-	lws_callback_on_writable(c->wsi);
+	if (!c->closing)
+		lws_callback_on_writable(c->wsi);
 }
 
 /* Keep the user/device indexes in step with the session's login state. */
@@ -318,6 +367,18 @@ timer_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(net.ctx, 0, sul, timer_cb, (lws_usec_t)net.cfg->timer_interval_s * LWS_US_PER_SEC);
 }
 
+/* Once a second: drop the peers whose queue stayed above the soft limit
+ * even though nothing new was queued for them. */
+static void
+soft_sweep_cb(lws_sorted_usec_list_t *sul)
+{
+	lws_usec_t now = lws_now_usecs();
+	for (struct conn *c = net.conns; c; c = c->next)
+		if (c->soft_since)
+			soft_limit_check(c, now);
+	lws_sul_schedule(net.ctx, 0, sul, soft_sweep_cb, LWS_US_PER_SEC);
+}
+
 /* Send a result now, or hold it while a batch is open (so nothing is told
  * to anyone before it is durable, and replies keep their order). */
 static void
@@ -448,6 +509,52 @@ rx_frame_done(struct conn *c)
 	deliver(c, &res, res.id);
 }
 
+/* Coalescing: when several frames wait for a client that opted in ("batch"
+ * at login), they leave as one WebSocket frame {"batch":[F1,F2,...]} — one
+ * TLS record and one write instead of one per frame. Each Fi is the frame's
+ * JSON text as it would have been sent alone, so nothing is re-encoded.
+ * Returns the number of queued frames packed (0: send the head alone). */
+static unsigned
+batch_pack(struct conn *c, size_t *out_len)
+{
+	static const char open[] = "{\"batch\":[", close[] = "]}";
+	struct outq_frame *f = outq_peek(&c->q);
+	if (!c->sess.batch || f == NULL || f->next == NULL)
+		return 0;
+	size_t len = sizeof open - 1;
+	unsigned n = 0;
+	for (; f && n < BATCH_MAX_FRAMES; f = f->next) {
+		size_t add = f->len + (n ? 1 : 0);
+		if (n >= 1 && len + add + sizeof close - 1 > BATCH_MAX_BYTES)
+			break;
+		len += add;
+		n++;
+	}
+	if (n < 2)
+		return 0;
+	len += sizeof close - 1;
+	if (LWS_PRE + len > net.batch_cap) {
+		unsigned char *p = realloc(net.batch_buf, LWS_PRE + len);
+		if (p == NULL)
+			return 0;          /* out of memory: frames go one by one */
+		net.batch_buf = p;
+		net.batch_cap = LWS_PRE + len;
+	}
+	unsigned char *w = net.batch_buf + LWS_PRE;
+	memcpy(w, open, sizeof open - 1);
+	w += sizeof open - 1;
+	f = outq_peek(&c->q);
+	for (unsigned i = 0; i < n; i++, f = f->next) {
+		if (i)
+			*w++ = ',';
+		memcpy(w, outq_payload(&c->q, f), f->len);
+		w += f->len;
+	}
+	memcpy(w, close, sizeof close - 1);
+	*out_len = len;
+	return n;
+}
+
 static int
 conn_writeable(struct conn *c)
 {
@@ -460,13 +567,24 @@ conn_writeable(struct conn *c)
 		}
 		return 0;
 	}
-	int n = lws_write(c->wsi, outq_payload(&c->q, f), f->len, LWS_WRITE_TEXT);
-	if (n < (int)f->len) {
+	size_t len = 0;
+	unsigned packed = batch_pack(c, &len);
+	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&c->q, f);
+	if (!packed)
+		len = f->len;
+	int n = lws_write(c->wsi, payload, len, LWS_WRITE_TEXT);
+	if (n < (int)len) {
 		log_warn("conn %llu: write failed; closing", (unsigned long long)c->sess.conn_id);
 		return -1;
 	}
-	metrics_frame_out(f->len);
-	outq_pop(&c->q);
+	if (packed)
+		metrics_batch_out(packed);
+	for (unsigned i = 0; i < (packed ? packed : 1); i++) {
+		metrics_frame_out(outq_peek(&c->q)->len);
+		outq_pop(&c->q);
+	}
+	if (c->soft_since && c->q.bytes <= net.cfg->outq_soft_bytes)
+		c->soft_since = 0;
 	if (outq_peek(&c->q) || c->closing)
 		lws_callback_on_writable(c->wsi);
 	return 0;
@@ -615,6 +733,36 @@ check_readable(const char *what, const char *path, struct lsn_status *st)
 			what, path, strcmp(what, "certificate") == 0 ? "cert" : "key");
 }
 
+/* lws 4.1's own loop calls poll() over every descriptor at each wake-up:
+ * with thousands of connections that scan was a fifth of the server's time.
+ * Where lws has its libev plugin, the server owns an epoll-backed libev loop
+ * and lets lws join it (a "foreign" loop), so a wake-up costs what is ready,
+ * not what is open. Without the plugin it falls back to poll(). */
+static struct lws_context *
+net_try_create(struct lws_context_creation_info *info, bool use_ev)
+{
+#if defined(LSN_HAVE_LIBEV)
+	if (use_ev) {
+		net.ev = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+		if (net.ev == NULL)
+			return NULL;
+		void *loops[1] = {net.ev};
+		info->options |= LWS_SERVER_OPTION_LIBEV;
+		info->foreign_loops = loops;
+		struct lws_context *ctx = lws_create_context(info);
+		info->options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+		info->foreign_loops = NULL;
+		if (ctx == NULL) {
+			ev_loop_destroy(net.ev);
+			net.ev = NULL;
+		}
+		return ctx;
+	}
+#endif
+	(void)use_ev;
+	return lws_create_context(info);
+}
+
 static enum lsn_err
 net_create(struct lsn_status *st)
 {
@@ -636,12 +784,54 @@ net_create(struct lsn_status *st)
 	info.retry_and_idle_policy = &net.retry;
 	info.count_threads = 1;
 	info.timeout_secs = 20;
-	net.ctx = lws_create_context(&info);
+	bool use_ev = strcmp(net.cfg->event_loop, "poll") != 0;
+	net.ctx = net_try_create(&info, use_ev);
+	if (net.ctx == NULL && use_ev) {
+		log_warn("the epoll event loop is not available (is libwebsockets-evlib-ev installed?); "
+			 "using poll(), which costs more CPU with many connections");
+		net.ctx = net_try_create(&info, false);
+	}
 	if (net.ctx == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL,
 				"cannot start the TLS listener on %s:%d (port in use, bad certificate "
 				"or key?); see the lines above", net.cfg->listen, net.cfg->port);
 	return LSN_OK;
+}
+
+/* One turn of the event loop: wait for something, handle it. */
+static int
+net_service(void)
+{
+#if defined(LSN_HAVE_LIBEV)
+	if (net.ev) {
+		ev_run(net.ev, EVRUN_ONCE);
+		return 0;
+	}
+#endif
+	return lws_service(net.ctx, 0);
+}
+
+static const char *
+net_loop_name(void)
+{
+#if defined(LSN_HAVE_LIBEV)
+	if (net.ev)
+		return "epoll (libev)";
+#endif
+	return "poll";
+}
+
+static void
+net_destroy(void)
+{
+	lws_context_destroy(net.ctx);
+	net.ctx = NULL;
+#if defined(LSN_HAVE_LIBEV)
+	if (net.ev) {
+		ev_loop_destroy(net.ev);
+		net.ev = NULL;
+	}
+#endif
 }
 
 /* lws_service() sleeps until the next event; while draining, this timer
@@ -669,7 +859,7 @@ net_drain(void)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	time_t deadline = now.tv_sec + 3;
 	while (net.conns && now.tv_sec < deadline) {
-		if (lws_service(net.ctx, 0) < 0)
+		if (net_service() < 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	}
@@ -705,20 +895,22 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 		conn_index_free(net.by_device);
 		return net.by_user && net.by_device ? err : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	}
-	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s)",
+	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s, %s loop)",
 		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
-		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal");
+		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal", net_loop_name());
 	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
+	lws_sul_schedule(net.ctx, 0, &net.sweep_sul, soft_sweep_cb, LWS_US_PER_SEC);
 	while (!net.stop)
-		if (lws_service(net.ctx, 0) < 0)
+		if (net_service() < 0)
 			break;
 	lws_sul_cancel(&net.timer_sul);
+	lws_sul_cancel(&net.sweep_sul);
 	log_info("shutting down: committing and closing %u connections", net.conn_count);
 	net_drain();
-	lws_context_destroy(net.ctx);
-	net.ctx = NULL;
+	net_destroy();
 	conn_index_free(net.by_user);
 	conn_index_free(net.by_device);
+	free(net.batch_buf);
 	log_info("stopped");
 	return LSN_OK;
 }

@@ -17,6 +17,7 @@ struct session {
 	uint8_t user[LSN_ID_BYTES];
 	uint8_t device[LSN_ID_BYTES];
 	unsigned roles;
+	bool batch;                    /* the client takes {"batch":[...]} frames */
 	bool has_challenge;
 	uint8_t challenge[LSN_CHALLENGE_BYTES];
 };
