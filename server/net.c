@@ -1,6 +1,7 @@
 /* net.c — the only module that calls libwebsockets: the TLS context, the
  * liaison.v1 WebSocket protocol, /healthz and /metrics, per-connection output
  * queues, group-commit scheduling and graceful shutdown. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,20 @@ struct conn {
 	char close_reason[96];
 	bool indexed;                  /* listed under its user and device */
 	lws_usec_t soft_since;         /* queue above the soft limit since then; 0: below */
+	unsigned deferred;             /* frames of this connection waiting for a commit */
+	size_t deferred_bytes;
 };
+
+/* A received frame kept while the commit thread owns the database. */
+struct deferred {
+	struct deferred *next;
+	struct conn *conn;             /* NULL once the connection is gone */
+	bool discard, binary;
+	size_t len;
+	char data[];
+};
+
+#define DEFERRED_MAX_BYTES (8u << 20) /* per connection, while one commit runs */
 
 /* A reply (and its effects) held until the open batch commits. */
 struct pending {
@@ -78,6 +92,12 @@ static struct {
 	lws_sorted_usec_list_t commit_sul;
 	bool commit_scheduled;
 	bool batch_failed;             /* rolled back: held replies become "storage" */
+	/* the commit in flight on the commit thread, and what waits for it */
+	bool commit_inflight, commit_again, sync_commits;
+	struct pending *infl_head;
+	unsigned infl_count;
+	bool infl_failed;
+	struct deferred *def_head, **def_tail;
 	lws_sorted_usec_list_t timer_sul;
 	lws_sorted_usec_list_t sweep_sul;
 	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
@@ -242,35 +262,163 @@ pending_release(struct pending *p, bool committed)
 	free(p);
 }
 
-/* Commit the open batch, then release every held reply in arrival order. */
-static void
-commit_now(void)
+/* The commit thread. COMMIT with synchronous=FULL waits for fsync; on the
+ * service thread that wait stopped everything else (W2 in
+ * docs/PERFORMANCE.md: the thread was ~30 % of its time in COMMIT at
+ * saturation). Now the service thread hands the open batch to this thread
+ * and goes on writing replies out and reading new frames while the disk
+ * syncs. The database stays single-owner: while a commit is in flight the
+ * service thread does not touch it (new frames are kept in arrival order
+ * and dispatched when the commit is done), so SQLite sees one user at a
+ * time and an acknowledgement still means "on disk". */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running, request, done, quit;
+	enum lsn_err result;
+	int64_t us;
+} committer = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *
+committer_main(void *arg)
 {
-	struct timespec t0, t1;
-	net.commit_scheduled = false;
-	lws_sul_cancel(&net.commit_sul);
-	if (!store_in_batch(net.srv.store) && net.pend_head == NULL) {
-		net.batch_failed = false;
-		return;
+	(void)arg;
+	pthread_mutex_lock(&committer.mu);
+	for (;;) {
+		while (!committer.request && !committer.quit)
+			pthread_cond_wait(&committer.cv, &committer.mu);
+		if (committer.quit)
+			break;
+		committer.request = false;
+		pthread_mutex_unlock(&committer.mu);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		enum lsn_err err = store_batch_commit(net.srv.store);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		pthread_mutex_lock(&committer.mu);
+		committer.result = err;
+		committer.us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+		committer.done = true;
+		pthread_cond_broadcast(&committer.cv);
+		pthread_mutex_unlock(&committer.mu);
+		lws_cancel_service(net.ctx);   /* wake the service thread: commit_reap */
+		pthread_mutex_lock(&committer.mu);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	bool ok = store_batch_commit(net.srv.store) == LSN_OK && !net.batch_failed;
-	net.batch_failed = false;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
-	metrics_commit(net.pend_count, us, ok);
+	pthread_mutex_unlock(&committer.mu);
+	return NULL;
+}
+
+static void
+committer_start(void)
+{
+	committer.request = committer.done = committer.quit = false;
+	committer.running = pthread_create(&committer.thread, NULL, committer_main, NULL) == 0;
+	if (!committer.running)
+		log_warn("cannot start the commit thread; committing on the service thread");
+}
+
+static void
+committer_stop(void)
+{
+	if (!committer.running)
+		return;
+	pthread_mutex_lock(&committer.mu);
+	committer.quit = true;
+	pthread_cond_broadcast(&committer.cv);
+	pthread_mutex_unlock(&committer.mu);
+	pthread_join(committer.thread, NULL);
+	committer.running = false;
+}
+
+/* Release the replies of a finished commit, in arrival order. */
+static void
+commit_finish(struct pending *p, unsigned count, bool ok, int64_t us)
+{
+	metrics_commit(count, us, ok);
 	if (!ok)
 		log_error("group commit of %u requests failed; they were answered with \"storage\"",
-			  net.pend_count);
-	struct pending *p = net.pend_head;
-	net.pend_head = NULL;
-	net.pend_tail = &net.pend_head;
-	net.pend_count = 0;
+			  count);
 	while (p) {
 		struct pending *next = p->next;
 		pending_release(p, ok);
 		p = next;
 	}
+}
+
+static void run_deferred(void);
+static void schedule_commit(void);
+
+/* On the service thread: if the commit thread is done, release its batch,
+ * dispatch the frames that waited, and commit again if they wrote. */
+static void
+commit_reap(bool wait)
+{
+	if (!net.commit_inflight)
+		return;
+	pthread_mutex_lock(&committer.mu);
+	while (wait && !committer.done)
+		pthread_cond_wait(&committer.cv, &committer.mu);
+	bool done = committer.done;
+	committer.done = false;
+	enum lsn_err result = committer.result;
+	int64_t us = committer.us;
+	pthread_mutex_unlock(&committer.mu);
+	if (!done)
+		return;
+	struct pending *p = net.infl_head;
+	unsigned count = net.infl_count;
+	bool ok = result == LSN_OK && !net.infl_failed;
+	net.infl_head = NULL;
+	net.infl_count = 0;
+	net.commit_inflight = false;
+	commit_finish(p, count, ok, us);
+	run_deferred();
+	if (net.commit_again || net.pend_head || store_in_batch(net.srv.store)) {
+		net.commit_again = false;
+		schedule_commit();
+	}
+}
+
+/* Commit the open batch, then release every held reply in arrival order
+ * (on the commit thread when it runs, else here). */
+static void
+commit_now(void)
+{
+	net.commit_scheduled = false;
+	lws_sul_cancel(&net.commit_sul);
+	if (net.commit_inflight) {
+		net.commit_again = true;
+		return;
+	}
+	if (!store_in_batch(net.srv.store) && net.pend_head == NULL) {
+		net.batch_failed = false;
+		return;
+	}
+	struct pending *p = net.pend_head;
+	unsigned count = net.pend_count;
+	bool failed = net.batch_failed;
+	net.pend_head = NULL;
+	net.pend_tail = &net.pend_head;
+	net.pend_count = 0;
+	net.batch_failed = false;
+	if (committer.running && !net.sync_commits && store_in_batch(net.srv.store)) {
+		net.infl_head = p;
+		net.infl_count = count;
+		net.infl_failed = failed;
+		net.commit_inflight = true;
+		pthread_mutex_lock(&committer.mu);
+		committer.request = true;
+		pthread_cond_broadcast(&committer.cv);
+		pthread_mutex_unlock(&committer.mu);
+		return;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool ok = store_batch_commit(net.srv.store) == LSN_OK && !failed;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	commit_finish(p, count, ok,
+		      (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000);
 }
 
 static void
@@ -351,6 +499,10 @@ timer_cb(lws_sorted_usec_list_t *sul)
 {
 	struct effects fx;
 	unsigned pushed = 0;
+	if (net.commit_inflight) {     /* the database is the commit thread's: soon */
+		lws_sul_schedule(net.ctx, 0, sul, timer_cb, 20 * LWS_US_PER_MS);
+		return;
+	}
 	effects_init(&fx);
 	if (!net.stopping && store_batch_begin(net.srv.store) == LSN_OK &&
 	    store_req_begin(net.srv.store) == LSN_OK) {
@@ -433,10 +585,18 @@ conn_new(struct lws *wsi)
 static void
 conn_free(struct conn *c)
 {
-	if (c->pending)
+	if (c->pending) {
 		for (struct pending *p = net.pend_head; p; p = p->next)
 			if (p->conn == c)
 				p->conn = NULL;
+		for (struct pending *p = net.infl_head; p; p = p->next)
+			if (p->conn == c)
+				p->conn = NULL;
+	}
+	if (c->deferred)
+		for (struct deferred *d = net.def_head; d; d = d->next)
+			if (d->conn == c)
+				d->conn = NULL;
 	c->sess.logged_in = false;
 	conn_reindex(c);
 	if (c->prev)
@@ -481,23 +641,85 @@ rx_append(struct conn *c, const void *in, size_t len)
 }
 
 static void
-rx_frame_done(struct conn *c)
+frame_process(struct conn *c, const char *buf, size_t len, bool discard, bool binary)
 {
 	struct dispatch_result res;
-	if (c->rx_discard) {
+	if (discard) {
 		char msg[128];
 		snprintf(msg, sizeof msg, "frame larger than %zu bytes; send large data in chunks",
 			 net.cfg->max_frame);
 		dispatch_error(LSN_ERR_TOO_LARGE, msg, &res);
-	} else if (c->rx_binary) {
+	} else if (binary) {
 		dispatch_error(LSN_ERR_BAD_JSON, "binary frames are not accepted; send JSON text frames",
 			       &res);
 	} else if (net.stopping) {
 		dispatch_error(LSN_ERR_SHUTTING_DOWN, NULL, &res);
 	} else {
-		dispatch_frame(&net.srv, &c->sess, c->rx, c->rx_len, &res);
+		dispatch_frame(&net.srv, &c->sess, buf, len, &res);
 		conn_reindex(c);   /* login, or a revoked device logged out */
 	}
+	deliver(c, &res, res.id);
+}
+
+/* While the commit thread owns the database, frames wait in arrival order
+ * (a connection's later frames wait behind its earlier ones). */
+static bool
+frame_defer(struct conn *c)
+{
+	size_t len = c->rx_discard ? 0 : c->rx_len;
+	if (c->deferred_bytes + len > DEFERRED_MAX_BYTES) {
+		log_warn("conn %llu: more than %u bytes of requests during one commit; disconnecting",
+			 (unsigned long long)c->sess.conn_id, DEFERRED_MAX_BYTES);
+		conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			   "too many requests in flight; wait for replies before sending more", true);
+		return false;
+	}
+	struct deferred *d = malloc(sizeof *d + len + 1);
+	if (d == NULL) {
+		conn_close(c, 1011, "server out of memory", true);
+		return false;
+	}
+	d->next = NULL;
+	d->conn = c;
+	d->discard = c->rx_discard;
+	d->binary = c->rx_binary;
+	d->len = len;
+	memcpy(d->data, c->rx ? c->rx : "", len);
+	d->data[len] = '\0';
+	*net.def_tail = d;
+	net.def_tail = &d->next;
+	c->deferred++;
+	c->deferred_bytes += len;
+	return true;
+}
+
+static void
+run_deferred(void)
+{
+	struct deferred *d = net.def_head;
+	net.def_head = NULL;
+	net.def_tail = &net.def_head;
+	while (d) {
+		struct deferred *next = d->next;
+		struct conn *c = d->conn;
+		if (c) {
+			c->deferred--;
+			c->deferred_bytes -= d->len;
+			if (!c->closing)
+				frame_process(c, d->data, d->len, d->discard, d->binary);
+		}
+		free(d);
+		d = next;
+	}
+}
+
+static void
+rx_frame_done(struct conn *c)
+{
+	if (net.commit_inflight || c->deferred)
+		frame_defer(c);
+	else
+		frame_process(c, c->rx, c->rx_len, c->rx_discard, c->rx_binary);
 	c->rx_len = 0;
 	c->rx_discard = false;
 	c->rx_binary = false;
@@ -506,7 +728,6 @@ rx_frame_done(struct conn *c)
 		c->rx = NULL;
 		c->rx_cap = 0;
 	}
-	deliver(c, &res, res.id);
 }
 
 /* Coalescing: when several frames wait for a client that opted in ("batch"
@@ -617,6 +838,9 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 			conn_free(c);
 			*slot = NULL;
 		}
+		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		commit_reap(false);        /* the commit thread may be done */
 		return 0;
 	default:
 		return 0;
@@ -851,6 +1075,8 @@ net_drain(void)
 	lws_sorted_usec_list_t tick;
 	memset(&tick, 0, sizeof tick);
 	net.stopping = true;
+	commit_reap(true);             /* the commit in flight, then what waited for it */
+	net.sync_commits = true;
 	commit_now();
 	for (struct conn *c = net.conns; c; c = c->next)
 		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down", false);
@@ -875,6 +1101,7 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	net.srv.store = store;
 	net.srv.cfg = cfg;
 	net.pend_tail = &net.pend_head;
+	net.def_tail = &net.def_head;
 	enum lsn_err err;
 	if ((err = check_readable("certificate", cfg->tls_cert, st)) != LSN_OK ||
 	    (err = check_readable("key", cfg->tls_key, st)) != LSN_OK)
@@ -898,6 +1125,7 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s, %s loop)",
 		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
 		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal", net_loop_name());
+	committer_start();
 	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
 	lws_sul_schedule(net.ctx, 0, &net.sweep_sul, soft_sweep_cb, LWS_US_PER_SEC);
 	while (!net.stop)
@@ -907,6 +1135,7 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	lws_sul_cancel(&net.sweep_sul);
 	log_info("shutting down: committing and closing %u connections", net.conn_count);
 	net_drain();
+	committer_stop();
 	net_destroy();
 	conn_index_free(net.by_user);
 	conn_index_free(net.by_device);
