@@ -50,3 +50,14 @@ hist_quantile(const struct hist *h, double q)
 	}
 	return h->max;
 }
+
+void
+hist_merge(struct hist *into, const struct hist *from)
+{
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		into->b[i] += from->b[i];
+	into->count += from->count;
+	into->sum += from->sum;
+	if (from->max > into->max)
+		into->max = from->max;
+}

@@ -19,5 +19,7 @@ struct hist {
 void hist_add(struct hist *h, uint64_t us);
 /* The value at quantile q (0..1): the upper edge of its bucket, capped at max. */
 uint64_t hist_quantile(const struct hist *h, double q);
+/* Add every value of from to into (merging the workers of --procs). */
+void hist_merge(struct hist *into, const struct hist *from);
 
 #endif

@@ -113,13 +113,14 @@ take_hello(struct conn *c, json_t *root)
 	c->hello_seen = true;
 }
 
-/* One complete text message from the server. */
+/* One frame from the server (one element of a coalesced frame, or a whole
+ * message); takes ownership of root. */
 static void
-dispatch(struct conn *c, const char *buf, size_t len)
+dispatch_one(struct conn *c, json_t *root)
 {
 	struct wire_frame fr;
 	struct lsn_status st;
-	if (wire_decode_frame(buf, len, &fr, &st) != LSN_OK) {
+	if (wire_decode_json(root, &fr, &st) != LSN_OK) {
 		conn_diag_debug("ignoring an unreadable frame from the server: %s", st.msg);
 	} else if (fr.kind == WIRE_EVENT) {
 		if (!c->hello_seen && strcmp(fr.ev, "hello") == 0)
@@ -134,6 +135,24 @@ dispatch(struct conn *c, const char *buf, size_t len)
 		conn_diag_debug("ignoring a reply to request %lld", (long long)fr.id);
 	}
 	wire_frame_free(&fr);
+}
+
+/* One complete text message from the server: a frame, or several coalesced
+ * into {"batch":[...]} (the client asks for those at login). */
+static void
+dispatch(struct conn *c, const char *buf, size_t len)
+{
+	json_t *root = wire_load_frame(buf, len);
+	json_t *items = wire_batch_items(root);
+	if (items == NULL) {
+		dispatch_one(c, root);
+		return;
+	}
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item)
+		dispatch_one(c, json_incref(item));
+	json_decref(root);
 }
 
 static int

@@ -75,8 +75,9 @@ login_once(struct profile *p, struct conn *c, json_t **reply, struct lsn_status 
 	if (len == 0)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "the server name in the profile is unusable");
 	crypto_sign_detached(sig, NULL, msg, len, p->keys->dk_sk);
-	json_t *body = json_pack("{s:o, s:o, s:o}", "user", wire_id(p->user), "device",
-				 wire_id(p->device), "sig", wire_b64(sig, sizeof sig));
+	/* batch: the connection unpacks coalesced frames (conn.c) */
+	json_t *body = json_pack("{s:o, s:o, s:o, s:b}", "user", wire_id(p->user), "device",
+				 wire_id(p->device), "sig", wire_b64(sig, sizeof sig), "batch", 1);
 	if (body == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	return conn_request(c, "login", body, reply, st);

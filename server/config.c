@@ -23,6 +23,9 @@ config_defaults(struct config *cfg)
 	cfg->max_frame = 256 * 1024;
 	cfg->outq_max_bytes = 4 * 1024 * 1024;
 	cfg->outq_max_frames = 4096;
+	cfg->outq_soft_bytes = 1024 * 1024;
+	cfg->outq_soft_grace_s = 10;
+	snprintf(cfg->event_loop, sizeof cfg->event_loop, "epoll");
 	cfg->ping_after_s = 30;
 	cfg->hangup_after_s = 75;
 	cfg->commit_delay_us = 0;
@@ -171,6 +174,10 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 		if (!parse_uint(value, 16, 1000000, &v))
 			return bad_value(key, "a number from 16 to 1000000", st);
 		cfg->outq_max_frames = (unsigned)v;
+	} else if (strcmp(key, "outq_soft_bytes") == 0) {
+		if (!parse_size(value, 16 * 1024, 1ULL << 30, &v))
+			return bad_value(key, "a size from 16K to 1G", st);
+		cfg->outq_soft_bytes = (size_t)v;
 	} else if (strcmp(key, "ping_after") == 0 || strcmp(key, "hangup_after") == 0) {
 		if (!parse_uint(value, 1, 3600, &v))
 			return bad_value(key, "seconds from 1 to 3600", st);
@@ -184,6 +191,10 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 		if (!parse_uint(value, 1, 3600, &v))
 			return bad_value(key, "seconds from 1 to 3600", st);
 		cfg->timer_interval_s = (unsigned)v;
+	} else if (strcmp(key, "outq_soft_grace") == 0) {
+		if (!parse_uint(value, 1, 3600, &v))
+			return bad_value(key, "seconds from 1 to 3600", st);
+		cfg->outq_soft_grace_s = (unsigned)v;
 	} else if (strcmp(key, "commit_delay_us") == 0) {
 		if (!parse_uint(value, 0, 100000, &v))
 			return bad_value(key, "microseconds from 0 to 100000", st);
@@ -229,6 +240,11 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 		else
 			return bad_value(key, "full or normal", st);
 		return LSN_OK;
+	}
+	if (strcmp(key, "event_loop") == 0) {
+		if (strcmp(value, "epoll") != 0 && strcmp(value, "poll") != 0)
+			return bad_value(key, "epoll or poll", st);
+		return set_string(cfg->event_loop, sizeof cfg->event_loop, key, value, st);
 	}
 	if (strcmp(key, "invite_ttl") == 0) {
 		if (!config_parse_duration_ms(value, &cfg->invite_ttl_ms))

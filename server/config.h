@@ -25,6 +25,9 @@ struct config {
 	size_t max_frame;
 	size_t outq_max_bytes;
 	unsigned outq_max_frames;
+	size_t outq_soft_bytes;        /* above this for outq_soft_grace_s: disconnected */
+	unsigned outq_soft_grace_s;
+	char event_loop[8];            /* "epoll" (libev, when lws has it) or "poll" */
 	unsigned ping_after_s;
 	unsigned hangup_after_s;
 	unsigned commit_delay_us;

@@ -66,6 +66,11 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 	    (err = wire_get_id(req, "device", true, device, NULL, &hc->st)) ||
 	    (err = wire_get_b64(req, "sig", true, sig, sizeof sig, &hc->st)))
 		return err;
+	json_t *batch = json_object_get(req, "batch");
+	if (batch && !json_is_boolean(batch))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"\"batch\" must be true or false (true: this client unpacks "
+				"{\"batch\":[...]} frames)");
 	if (!hc->sess->has_challenge)
 		return lsn_fail(&hc->st, LSN_ERR_NO_CHALLENGE, NULL);
 
@@ -93,6 +98,7 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 	memcpy(hc->sess->user, user, LSN_ID_BYTES);
 	memcpy(hc->sess->device, device, LSN_ID_BYTES);
 	hc->sess->roles = u.roles;
+	hc->sess->batch = json_is_true(batch);
 	char dev_hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(device, dev_hex);
 	log_info("login: conn %llu device %s", (unsigned long long)hc->sess->conn_id, dev_hex);
@@ -102,6 +108,8 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 	}
 	json_object_set_new(reply, "user", render_user(&u));
 	json_object_set_new(reply, "device", render_device(&dev));
+	if (hc->sess->batch)
+		json_object_set_new(reply, "batch", json_true());
 	return LSN_OK;
 }
 
@@ -117,5 +125,7 @@ handle_whoami(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return handler_store_fail(hc, err, "user");
 	json_object_set_new(reply, "user", render_user(&u));
 	json_object_set_new(reply, "device", render_device(&dev));
+	if (hc->sess->batch)
+		json_object_set_new(reply, "batch", json_true());
 	return LSN_OK;
 }

@@ -27,6 +27,9 @@ static struct {
 	uint64_t commit_us_hist[COMMIT_BUCKETS];
 	uint64_t commit_us_sum;
 	uint64_t outq_drops;
+	uint64_t outq_soft_drops;
+	uint64_t batch_frames;
+	uint64_t batched_frames;
 	uint64_t frames_out;
 	uint64_t bytes_out;
 	uint64_t rate_limited[RL__COUNT];
@@ -35,7 +38,8 @@ static struct {
 
 void metrics_conn_open(void) { m.connections++; m.connections_total++; }
 void metrics_conn_close(void) { if (m.connections) m.connections--; }
-void metrics_outq_drop(void) { m.outq_drops++; }
+void metrics_outq_drop(bool soft) { if (soft) m.outq_soft_drops++; else m.outq_drops++; }
+void metrics_batch_out(unsigned frames) { m.batch_frames++; m.batched_frames += frames; }
 
 void
 metrics_rate_limited(int kind)
@@ -185,6 +189,15 @@ metrics_render(size_t *len)
 	render_requests(&t);
 	render_commits(&t);
 	render_rate_limits(&t);
+	put(&t, "# HELP liaison_outq_soft_drops_total Connections dropped because their output queue "
+		"stayed above the soft limit for the grace period.\n"
+		"# TYPE liaison_outq_soft_drops_total counter\nliaison_outq_soft_drops_total %llu\n"
+		"# HELP liaison_batch_frames_total WebSocket frames that carried several coalesced frames.\n"
+		"# TYPE liaison_batch_frames_total counter\nliaison_batch_frames_total %llu\n"
+		"# HELP liaison_batched_frames_total Frames sent inside a batch frame.\n"
+		"# TYPE liaison_batched_frames_total counter\nliaison_batched_frames_total %llu\n",
+	    (unsigned long long)m.outq_soft_drops, (unsigned long long)m.batch_frames,
+	    (unsigned long long)m.batched_frames);
 	put(&t, "# HELP liaison_outq_drops_total Connections dropped because their output queue was full.\n"
 		"# TYPE liaison_outq_drops_total counter\nliaison_outq_drops_total %llu\n"
 		"# HELP liaison_frames_out_total Frames sent.\n"

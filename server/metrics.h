@@ -15,7 +15,11 @@ void metrics_conn_close(void);
 void metrics_request(int op_index);
 void metrics_error(enum lsn_err err);
 void metrics_commit(unsigned requests, int64_t duration_us, bool ok);
-void metrics_outq_drop(void);
+/* a slow consumer disconnected: its queue passed the hard limit, or stayed
+ * above the soft limit for the grace period */
+void metrics_outq_drop(bool soft);
+/* one WebSocket frame carrying `frames` coalesced frames ({"batch":[...]}) */
+void metrics_batch_out(unsigned frames);
 void metrics_frame_out(size_t bytes);
 /* a request refused by a rate limit (enum rl_kind), keys forgotten by its tables */
 void metrics_rate_limited(int kind);

@@ -1,6 +1,7 @@
 /* net.c — the only module that calls libwebsockets: the TLS context, the
  * liaison.v1 WebSocket protocol, /healthz and /metrics, per-connection output
  * queues, group-commit scheduling and graceful shutdown. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,9 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#if defined(LSN_HAVE_LIBEV)
+#include <ev.h>
+#endif
 
 #include "case.h"
 #include "clock.h"
@@ -23,6 +27,8 @@
 
 #define CLOSE_SLOW_CONSUMER 4008
 #define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
+#define BATCH_MAX_BYTES     65536   /* a coalesced frame stays under this (unless one frame is larger) */
+#define BATCH_MAX_FRAMES    256
 
 struct conn {
 	struct conn *prev, *next;
@@ -37,7 +43,21 @@ struct conn {
 	int close_code;
 	char close_reason[96];
 	bool indexed;                  /* listed under its user and device */
+	lws_usec_t soft_since;         /* queue above the soft limit since then; 0: below */
+	unsigned deferred;             /* frames of this connection waiting for a commit */
+	size_t deferred_bytes;
 };
+
+/* A received frame kept while the commit thread owns the database. */
+struct deferred {
+	struct deferred *next;
+	struct conn *conn;             /* NULL once the connection is gone */
+	bool discard, binary;
+	size_t len;
+	char data[];
+};
+
+#define DEFERRED_MAX_BYTES (8u << 20) /* per connection, while one commit runs */
 
 /* A reply (and its effects) held until the open batch commits. */
 struct pending {
@@ -72,9 +92,21 @@ static struct {
 	lws_sorted_usec_list_t commit_sul;
 	bool commit_scheduled;
 	bool batch_failed;             /* rolled back: held replies become "storage" */
+	/* the commit in flight on the commit thread, and what waits for it */
+	bool commit_inflight, commit_again, sync_commits;
+	struct pending *infl_head;
+	unsigned infl_count;
+	bool infl_failed;
+	struct deferred *def_head, **def_tail;
 	lws_sorted_usec_list_t timer_sul;
+	lws_sorted_usec_list_t sweep_sul;
+	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
+	size_t batch_cap;
 	volatile sig_atomic_t stop;
 	bool stopping;
+#if defined(LSN_HAVE_LIBEV)
+	struct ev_loop *ev;            /* NULL: lws's own poll() loop */
+#endif
 } net;
 
 /* ---- connections and their queues -------------------------------------- */
@@ -97,23 +129,60 @@ conn_close(struct conn *c, int code, const char *reason, bool drop_queue)
 }
 
 static void
+slow_consumer(struct conn *c, bool soft)
+{
+	metrics_outq_drop(soft);
+	if (soft) {
+		log_warn("conn %llu: output queue above %zu bytes for %u s (%zu bytes, %u frames); "
+			 "disconnecting", (unsigned long long)c->sess.conn_id, net.cfg->outq_soft_bytes,
+			 net.cfg->outq_soft_grace_s, c->q.bytes, c->q.frames);
+		conn_close(c, CLOSE_SLOW_CONSUMER,
+			   "slow consumer: output queue stayed above its soft limit, reconnect and resync",
+			   true);
+	} else {
+		log_warn("conn %llu: output queue full (%zu bytes, %u frames); disconnecting",
+			 (unsigned long long)c->sess.conn_id, c->q.bytes, c->q.frames);
+		conn_close(c, CLOSE_SLOW_CONSUMER, "slow consumer: output queue full, reconnect and resync",
+			   true);
+	}
+}
+
+/* The soft limit: a queue may pass outq_soft_bytes for a burst, but one that
+ * stays above it for outq_soft_grace_s belongs to a peer that is not reading
+ * fast enough; it is dropped before it reaches the hard limit. Checked when
+ * a frame is queued, when one is written and by the periodic timer. */
+static void
+soft_limit_check(struct conn *c, lws_usec_t now)
+{
+	if (c->closing)
+		return;
+	if (c->q.bytes <= net.cfg->outq_soft_bytes) {
+		c->soft_since = 0;
+		return;
+	}
+	if (c->soft_since == 0)
+		c->soft_since = now;
+	else if (now - c->soft_since >= (lws_usec_t)net.cfg->outq_soft_grace_s * LWS_US_PER_SEC)
+		slow_consumer(c, true);
+}
+
+static void
 conn_send(struct conn *c, const char *frame, size_t len)
 {
 	if (c->closing || frame == NULL)
 		return;
 	if (!outq_push(&c->q, frame, len)) {
-		metrics_outq_drop();
-		log_warn("conn %llu: output queue full (%zu bytes, %u frames); disconnecting",
-			 (unsigned long long)c->sess.conn_id, c->q.bytes, c->q.frames);
-		conn_close(c, CLOSE_SLOW_CONSUMER, "slow consumer: output queue full, reconnect and resync",
-			   true);
+		slow_consumer(c, false);
 		return;
 	}
+	if (c->q.bytes > net.cfg->outq_soft_bytes)
+		soft_limit_check(c, lws_now_usecs());
 	/* No lws_rx_flow_control() to slow a peer that does not read: in lws
 	 * 4.1 it can spin the service loop at 100% CPU on buffered rx
-	 * (warmcat/libwebsockets#2360). The hard queue limit above is the
+	 * (warmcat/libwebsockets#2360). The queue limits above are the
 	 * policy instead: such a peer is dropped with 4008 and resyncs. */
-	lws_callback_on_writable(c->wsi);
+	if (!c->closing)
+		lws_callback_on_writable(c->wsi);
 }
 
 /* Keep the user/device indexes in step with the session's login state. */
@@ -193,35 +262,163 @@ pending_release(struct pending *p, bool committed)
 	free(p);
 }
 
-/* Commit the open batch, then release every held reply in arrival order. */
-static void
-commit_now(void)
+/* The commit thread. COMMIT with synchronous=FULL waits for fsync; on the
+ * service thread that wait stopped everything else (W2 in
+ * docs/PERFORMANCE.md: the thread was ~30 % of its time in COMMIT at
+ * saturation). Now the service thread hands the open batch to this thread
+ * and goes on writing replies out and reading new frames while the disk
+ * syncs. The database stays single-owner: while a commit is in flight the
+ * service thread does not touch it (new frames are kept in arrival order
+ * and dispatched when the commit is done), so SQLite sees one user at a
+ * time and an acknowledgement still means "on disk". */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running, request, done, quit;
+	enum lsn_err result;
+	int64_t us;
+} committer = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *
+committer_main(void *arg)
 {
-	struct timespec t0, t1;
-	net.commit_scheduled = false;
-	lws_sul_cancel(&net.commit_sul);
-	if (!store_in_batch(net.srv.store) && net.pend_head == NULL) {
-		net.batch_failed = false;
-		return;
+	(void)arg;
+	pthread_mutex_lock(&committer.mu);
+	for (;;) {
+		while (!committer.request && !committer.quit)
+			pthread_cond_wait(&committer.cv, &committer.mu);
+		if (committer.quit)
+			break;
+		committer.request = false;
+		pthread_mutex_unlock(&committer.mu);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		enum lsn_err err = store_batch_commit(net.srv.store);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		pthread_mutex_lock(&committer.mu);
+		committer.result = err;
+		committer.us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+		committer.done = true;
+		pthread_cond_broadcast(&committer.cv);
+		pthread_mutex_unlock(&committer.mu);
+		lws_cancel_service(net.ctx);   /* wake the service thread: commit_reap */
+		pthread_mutex_lock(&committer.mu);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	bool ok = store_batch_commit(net.srv.store) == LSN_OK && !net.batch_failed;
-	net.batch_failed = false;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
-	metrics_commit(net.pend_count, us, ok);
+	pthread_mutex_unlock(&committer.mu);
+	return NULL;
+}
+
+static void
+committer_start(void)
+{
+	committer.request = committer.done = committer.quit = false;
+	committer.running = pthread_create(&committer.thread, NULL, committer_main, NULL) == 0;
+	if (!committer.running)
+		log_warn("cannot start the commit thread; committing on the service thread");
+}
+
+static void
+committer_stop(void)
+{
+	if (!committer.running)
+		return;
+	pthread_mutex_lock(&committer.mu);
+	committer.quit = true;
+	pthread_cond_broadcast(&committer.cv);
+	pthread_mutex_unlock(&committer.mu);
+	pthread_join(committer.thread, NULL);
+	committer.running = false;
+}
+
+/* Release the replies of a finished commit, in arrival order. */
+static void
+commit_finish(struct pending *p, unsigned count, bool ok, int64_t us)
+{
+	metrics_commit(count, us, ok);
 	if (!ok)
 		log_error("group commit of %u requests failed; they were answered with \"storage\"",
-			  net.pend_count);
-	struct pending *p = net.pend_head;
-	net.pend_head = NULL;
-	net.pend_tail = &net.pend_head;
-	net.pend_count = 0;
+			  count);
 	while (p) {
 		struct pending *next = p->next;
 		pending_release(p, ok);
 		p = next;
 	}
+}
+
+static void run_deferred(void);
+static void schedule_commit(void);
+
+/* On the service thread: if the commit thread is done, release its batch,
+ * dispatch the frames that waited, and commit again if they wrote. */
+static void
+commit_reap(bool wait)
+{
+	if (!net.commit_inflight)
+		return;
+	pthread_mutex_lock(&committer.mu);
+	while (wait && !committer.done)
+		pthread_cond_wait(&committer.cv, &committer.mu);
+	bool done = committer.done;
+	committer.done = false;
+	enum lsn_err result = committer.result;
+	int64_t us = committer.us;
+	pthread_mutex_unlock(&committer.mu);
+	if (!done)
+		return;
+	struct pending *p = net.infl_head;
+	unsigned count = net.infl_count;
+	bool ok = result == LSN_OK && !net.infl_failed;
+	net.infl_head = NULL;
+	net.infl_count = 0;
+	net.commit_inflight = false;
+	commit_finish(p, count, ok, us);
+	run_deferred();
+	if (net.commit_again || net.pend_head || store_in_batch(net.srv.store)) {
+		net.commit_again = false;
+		schedule_commit();
+	}
+}
+
+/* Commit the open batch, then release every held reply in arrival order
+ * (on the commit thread when it runs, else here). */
+static void
+commit_now(void)
+{
+	net.commit_scheduled = false;
+	lws_sul_cancel(&net.commit_sul);
+	if (net.commit_inflight) {
+		net.commit_again = true;
+		return;
+	}
+	if (!store_in_batch(net.srv.store) && net.pend_head == NULL) {
+		net.batch_failed = false;
+		return;
+	}
+	struct pending *p = net.pend_head;
+	unsigned count = net.pend_count;
+	bool failed = net.batch_failed;
+	net.pend_head = NULL;
+	net.pend_tail = &net.pend_head;
+	net.pend_count = 0;
+	net.batch_failed = false;
+	if (committer.running && !net.sync_commits && store_in_batch(net.srv.store)) {
+		net.infl_head = p;
+		net.infl_count = count;
+		net.infl_failed = failed;
+		net.commit_inflight = true;
+		pthread_mutex_lock(&committer.mu);
+		committer.request = true;
+		pthread_cond_broadcast(&committer.cv);
+		pthread_mutex_unlock(&committer.mu);
+		return;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool ok = store_batch_commit(net.srv.store) == LSN_OK && !failed;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	commit_finish(p, count, ok,
+		      (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000);
 }
 
 static void
@@ -302,6 +499,10 @@ timer_cb(lws_sorted_usec_list_t *sul)
 {
 	struct effects fx;
 	unsigned pushed = 0;
+	if (net.commit_inflight) {     /* the database is the commit thread's: soon */
+		lws_sul_schedule(net.ctx, 0, sul, timer_cb, 20 * LWS_US_PER_MS);
+		return;
+	}
 	effects_init(&fx);
 	if (!net.stopping && store_batch_begin(net.srv.store) == LSN_OK &&
 	    store_req_begin(net.srv.store) == LSN_OK) {
@@ -316,6 +517,18 @@ timer_cb(lws_sorted_usec_list_t *sul)
 	}
 	effects_free(&fx);
 	lws_sul_schedule(net.ctx, 0, sul, timer_cb, (lws_usec_t)net.cfg->timer_interval_s * LWS_US_PER_SEC);
+}
+
+/* Once a second: drop the peers whose queue stayed above the soft limit
+ * even though nothing new was queued for them. */
+static void
+soft_sweep_cb(lws_sorted_usec_list_t *sul)
+{
+	lws_usec_t now = lws_now_usecs();
+	for (struct conn *c = net.conns; c; c = c->next)
+		if (c->soft_since)
+			soft_limit_check(c, now);
+	lws_sul_schedule(net.ctx, 0, sul, soft_sweep_cb, LWS_US_PER_SEC);
 }
 
 /* Send a result now, or hold it while a batch is open (so nothing is told
@@ -372,10 +585,18 @@ conn_new(struct lws *wsi)
 static void
 conn_free(struct conn *c)
 {
-	if (c->pending)
+	if (c->pending) {
 		for (struct pending *p = net.pend_head; p; p = p->next)
 			if (p->conn == c)
 				p->conn = NULL;
+		for (struct pending *p = net.infl_head; p; p = p->next)
+			if (p->conn == c)
+				p->conn = NULL;
+	}
+	if (c->deferred)
+		for (struct deferred *d = net.def_head; d; d = d->next)
+			if (d->conn == c)
+				d->conn = NULL;
 	c->sess.logged_in = false;
 	conn_reindex(c);
 	if (c->prev)
@@ -420,23 +641,85 @@ rx_append(struct conn *c, const void *in, size_t len)
 }
 
 static void
-rx_frame_done(struct conn *c)
+frame_process(struct conn *c, const char *buf, size_t len, bool discard, bool binary)
 {
 	struct dispatch_result res;
-	if (c->rx_discard) {
+	if (discard) {
 		char msg[128];
 		snprintf(msg, sizeof msg, "frame larger than %zu bytes; send large data in chunks",
 			 net.cfg->max_frame);
 		dispatch_error(LSN_ERR_TOO_LARGE, msg, &res);
-	} else if (c->rx_binary) {
+	} else if (binary) {
 		dispatch_error(LSN_ERR_BAD_JSON, "binary frames are not accepted; send JSON text frames",
 			       &res);
 	} else if (net.stopping) {
 		dispatch_error(LSN_ERR_SHUTTING_DOWN, NULL, &res);
 	} else {
-		dispatch_frame(&net.srv, &c->sess, c->rx, c->rx_len, &res);
+		dispatch_frame(&net.srv, &c->sess, buf, len, &res);
 		conn_reindex(c);   /* login, or a revoked device logged out */
 	}
+	deliver(c, &res, res.id);
+}
+
+/* While the commit thread owns the database, frames wait in arrival order
+ * (a connection's later frames wait behind its earlier ones). */
+static bool
+frame_defer(struct conn *c)
+{
+	size_t len = c->rx_discard ? 0 : c->rx_len;
+	if (c->deferred_bytes + len > DEFERRED_MAX_BYTES) {
+		log_warn("conn %llu: more than %u bytes of requests during one commit; disconnecting",
+			 (unsigned long long)c->sess.conn_id, DEFERRED_MAX_BYTES);
+		conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			   "too many requests in flight; wait for replies before sending more", true);
+		return false;
+	}
+	struct deferred *d = malloc(sizeof *d + len + 1);
+	if (d == NULL) {
+		conn_close(c, 1011, "server out of memory", true);
+		return false;
+	}
+	d->next = NULL;
+	d->conn = c;
+	d->discard = c->rx_discard;
+	d->binary = c->rx_binary;
+	d->len = len;
+	memcpy(d->data, c->rx ? c->rx : "", len);
+	d->data[len] = '\0';
+	*net.def_tail = d;
+	net.def_tail = &d->next;
+	c->deferred++;
+	c->deferred_bytes += len;
+	return true;
+}
+
+static void
+run_deferred(void)
+{
+	struct deferred *d = net.def_head;
+	net.def_head = NULL;
+	net.def_tail = &net.def_head;
+	while (d) {
+		struct deferred *next = d->next;
+		struct conn *c = d->conn;
+		if (c) {
+			c->deferred--;
+			c->deferred_bytes -= d->len;
+			if (!c->closing)
+				frame_process(c, d->data, d->len, d->discard, d->binary);
+		}
+		free(d);
+		d = next;
+	}
+}
+
+static void
+rx_frame_done(struct conn *c)
+{
+	if (net.commit_inflight || c->deferred)
+		frame_defer(c);
+	else
+		frame_process(c, c->rx, c->rx_len, c->rx_discard, c->rx_binary);
 	c->rx_len = 0;
 	c->rx_discard = false;
 	c->rx_binary = false;
@@ -445,7 +728,52 @@ rx_frame_done(struct conn *c)
 		c->rx = NULL;
 		c->rx_cap = 0;
 	}
-	deliver(c, &res, res.id);
+}
+
+/* Coalescing: when several frames wait for a client that opted in ("batch"
+ * at login), they leave as one WebSocket frame {"batch":[F1,F2,...]} — one
+ * TLS record and one write instead of one per frame. Each Fi is the frame's
+ * JSON text as it would have been sent alone, so nothing is re-encoded.
+ * Returns the number of queued frames packed (0: send the head alone). */
+static unsigned
+batch_pack(struct conn *c, size_t *out_len)
+{
+	static const char open[] = "{\"batch\":[", close[] = "]}";
+	struct outq_frame *f = outq_peek(&c->q);
+	if (!c->sess.batch || f == NULL || f->next == NULL)
+		return 0;
+	size_t len = sizeof open - 1;
+	unsigned n = 0;
+	for (; f && n < BATCH_MAX_FRAMES; f = f->next) {
+		size_t add = f->len + (n ? 1 : 0);
+		if (n >= 1 && len + add + sizeof close - 1 > BATCH_MAX_BYTES)
+			break;
+		len += add;
+		n++;
+	}
+	if (n < 2)
+		return 0;
+	len += sizeof close - 1;
+	if (LWS_PRE + len > net.batch_cap) {
+		unsigned char *p = realloc(net.batch_buf, LWS_PRE + len);
+		if (p == NULL)
+			return 0;          /* out of memory: frames go one by one */
+		net.batch_buf = p;
+		net.batch_cap = LWS_PRE + len;
+	}
+	unsigned char *w = net.batch_buf + LWS_PRE;
+	memcpy(w, open, sizeof open - 1);
+	w += sizeof open - 1;
+	f = outq_peek(&c->q);
+	for (unsigned i = 0; i < n; i++, f = f->next) {
+		if (i)
+			*w++ = ',';
+		memcpy(w, outq_payload(&c->q, f), f->len);
+		w += f->len;
+	}
+	memcpy(w, close, sizeof close - 1);
+	*out_len = len;
+	return n;
 }
 
 static int
@@ -460,13 +788,24 @@ conn_writeable(struct conn *c)
 		}
 		return 0;
 	}
-	int n = lws_write(c->wsi, outq_payload(&c->q, f), f->len, LWS_WRITE_TEXT);
-	if (n < (int)f->len) {
+	size_t len = 0;
+	unsigned packed = batch_pack(c, &len);
+	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&c->q, f);
+	if (!packed)
+		len = f->len;
+	int n = lws_write(c->wsi, payload, len, LWS_WRITE_TEXT);
+	if (n < (int)len) {
 		log_warn("conn %llu: write failed; closing", (unsigned long long)c->sess.conn_id);
 		return -1;
 	}
-	metrics_frame_out(f->len);
-	outq_pop(&c->q);
+	if (packed)
+		metrics_batch_out(packed);
+	for (unsigned i = 0; i < (packed ? packed : 1); i++) {
+		metrics_frame_out(outq_peek(&c->q)->len);
+		outq_pop(&c->q);
+	}
+	if (c->soft_since && c->q.bytes <= net.cfg->outq_soft_bytes)
+		c->soft_since = 0;
 	if (outq_peek(&c->q) || c->closing)
 		lws_callback_on_writable(c->wsi);
 	return 0;
@@ -499,6 +838,9 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 			conn_free(c);
 			*slot = NULL;
 		}
+		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		commit_reap(false);        /* the commit thread may be done */
 		return 0;
 	default:
 		return 0;
@@ -615,6 +957,36 @@ check_readable(const char *what, const char *path, struct lsn_status *st)
 			what, path, strcmp(what, "certificate") == 0 ? "cert" : "key");
 }
 
+/* lws 4.1's own loop calls poll() over every descriptor at each wake-up:
+ * with thousands of connections that scan was a fifth of the server's time.
+ * Where lws has its libev plugin, the server owns an epoll-backed libev loop
+ * and lets lws join it (a "foreign" loop), so a wake-up costs what is ready,
+ * not what is open. Without the plugin it falls back to poll(). */
+static struct lws_context *
+net_try_create(struct lws_context_creation_info *info, bool use_ev)
+{
+#if defined(LSN_HAVE_LIBEV)
+	if (use_ev) {
+		net.ev = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+		if (net.ev == NULL)
+			return NULL;
+		void *loops[1] = {net.ev};
+		info->options |= LWS_SERVER_OPTION_LIBEV;
+		info->foreign_loops = loops;
+		struct lws_context *ctx = lws_create_context(info);
+		info->options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+		info->foreign_loops = NULL;
+		if (ctx == NULL) {
+			ev_loop_destroy(net.ev);
+			net.ev = NULL;
+		}
+		return ctx;
+	}
+#endif
+	(void)use_ev;
+	return lws_create_context(info);
+}
+
 static enum lsn_err
 net_create(struct lsn_status *st)
 {
@@ -636,12 +1008,54 @@ net_create(struct lsn_status *st)
 	info.retry_and_idle_policy = &net.retry;
 	info.count_threads = 1;
 	info.timeout_secs = 20;
-	net.ctx = lws_create_context(&info);
+	bool use_ev = strcmp(net.cfg->event_loop, "poll") != 0;
+	net.ctx = net_try_create(&info, use_ev);
+	if (net.ctx == NULL && use_ev) {
+		log_warn("the epoll event loop is not available (is libwebsockets-evlib-ev installed?); "
+			 "using poll(), which costs more CPU with many connections");
+		net.ctx = net_try_create(&info, false);
+	}
 	if (net.ctx == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL,
 				"cannot start the TLS listener on %s:%d (port in use, bad certificate "
 				"or key?); see the lines above", net.cfg->listen, net.cfg->port);
 	return LSN_OK;
+}
+
+/* One turn of the event loop: wait for something, handle it. */
+static int
+net_service(void)
+{
+#if defined(LSN_HAVE_LIBEV)
+	if (net.ev) {
+		ev_run(net.ev, EVRUN_ONCE);
+		return 0;
+	}
+#endif
+	return lws_service(net.ctx, 0);
+}
+
+static const char *
+net_loop_name(void)
+{
+#if defined(LSN_HAVE_LIBEV)
+	if (net.ev)
+		return "epoll (libev)";
+#endif
+	return "poll";
+}
+
+static void
+net_destroy(void)
+{
+	lws_context_destroy(net.ctx);
+	net.ctx = NULL;
+#if defined(LSN_HAVE_LIBEV)
+	if (net.ev) {
+		ev_loop_destroy(net.ev);
+		net.ev = NULL;
+	}
+#endif
 }
 
 /* lws_service() sleeps until the next event; while draining, this timer
@@ -661,6 +1075,8 @@ net_drain(void)
 	lws_sorted_usec_list_t tick;
 	memset(&tick, 0, sizeof tick);
 	net.stopping = true;
+	commit_reap(true);             /* the commit in flight, then what waited for it */
+	net.sync_commits = true;
 	commit_now();
 	for (struct conn *c = net.conns; c; c = c->next)
 		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down", false);
@@ -669,7 +1085,7 @@ net_drain(void)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	time_t deadline = now.tv_sec + 3;
 	while (net.conns && now.tv_sec < deadline) {
-		if (lws_service(net.ctx, 0) < 0)
+		if (net_service() < 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	}
@@ -685,6 +1101,7 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	net.srv.store = store;
 	net.srv.cfg = cfg;
 	net.pend_tail = &net.pend_head;
+	net.def_tail = &net.def_head;
 	enum lsn_err err;
 	if ((err = check_readable("certificate", cfg->tls_cert, st)) != LSN_OK ||
 	    (err = check_readable("key", cfg->tls_key, st)) != LSN_OK)
@@ -707,22 +1124,26 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 		conn_index_free(net.by_device);
 		return net.by_user && net.by_device ? err : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	}
-	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s)",
+	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s, %s loop)",
 		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
-		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal");
+		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal", net_loop_name());
+	committer_start();
 	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
+	lws_sul_schedule(net.ctx, 0, &net.sweep_sul, soft_sweep_cb, LWS_US_PER_SEC);
 	while (!net.stop)
-		if (lws_service(net.ctx, 0) < 0)
+		if (net_service() < 0)
 			break;
 	lws_sul_cancel(&net.timer_sul);
+	lws_sul_cancel(&net.sweep_sul);
 	log_info("shutting down: committing and closing %u connections", net.conn_count);
 	net_drain();
-	lws_context_destroy(net.ctx);
-	net.ctx = NULL;
+	committer_stop();
+	net_destroy();
 	conn_index_free(net.by_user);
 	conn_index_free(net.by_device);
 	ratelimit_free(net.srv.rl);
 	net.srv.rl = NULL;
+	free(net.batch_buf);
 	log_info("stopped");
 	return LSN_OK;
 }

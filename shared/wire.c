@@ -94,9 +94,15 @@ enum lsn_err
 wire_decode_frame(const char *buf, size_t len, struct wire_frame *fr, struct lsn_status *st)
 {
 	json_error_t jerr;
+	return wire_decode_json(json_loadb(buf, len, DECODE_FLAGS, &jerr), fr, st);
+}
+
+enum lsn_err
+wire_decode_json(json_t *root, struct wire_frame *fr, struct lsn_status *st)
+{
 	memset(fr, 0, sizeof *fr);
 	fr->id = -1;
-	fr->root = json_loadb(buf, len, DECODE_FLAGS, &jerr);
+	fr->root = root;
 	if (!json_is_object(fr->root))
 		return lsn_fail(st, LSN_ERR_BAD_JSON, "server sent a frame that is not a JSON object");
 	json_t *ev = json_object_get(fr->root, "ev");
@@ -109,6 +115,21 @@ wire_decode_frame(const char *buf, size_t len, struct wire_frame *fr, struct lsn
 	if (id == NULL)
 		return lsn_fail(st, LSN_ERR_BAD_JSON, "server frame is neither a reply nor an event");
 	return decode_reply(fr, id, st);
+}
+
+json_t *
+wire_load_frame(const char *buf, size_t len)
+{
+	json_error_t jerr;
+	return json_loadb(buf, len, DECODE_FLAGS, &jerr);
+}
+
+json_t *
+wire_batch_items(const json_t *root)
+{
+	json_t *items = json_is_object(root) && json_object_size(root) == 1
+				? json_object_get(root, "batch") : NULL;
+	return json_is_array(items) ? items : NULL;
 }
 
 void

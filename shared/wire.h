@@ -46,7 +46,15 @@ struct wire_frame {
 };
 enum lsn_err wire_decode_frame(const char *buf, size_t len, struct wire_frame *fr,
 			       struct lsn_status *st);
+/* The same, from a parsed value; takes ownership of root (NULL allowed:
+ * an unparsable frame). */
+enum lsn_err wire_decode_json(json_t *root, struct wire_frame *fr, struct lsn_status *st);
 void wire_frame_free(struct wire_frame *fr);
+/* Parse a frame's text (NULL when it is not JSON). */
+json_t *wire_load_frame(const char *buf, size_t len);
+/* A coalesced frame {"batch":[F1,F2,...]} (PROTOCOL.md "Coalesced frames"):
+ * its array, borrowed from root; NULL for any other frame. */
+json_t *wire_batch_items(const json_t *root);
 
 /* Encoders return malloc'd compact JSON text (caller frees) and set *len.
  * body is stolen (may be NULL for an empty body); its keys are merged into

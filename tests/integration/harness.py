@@ -30,7 +30,20 @@ LIAISON = os.environ.get("LIAISON", "")
 CERTS = os.environ.get("LSN_CERTS", "")
 SANITIZED = os.environ.get("LSN_SANITIZED", "0") == "1"
 # the sanitizer build runs a few times slower
-SLOW = 3 if SANITIZED else 1
+# LSN_VALGRIND=1: liaisond (serving) and every liaison run under valgrind's
+# leak checker; a leak or memory error makes the process exit 97, which the
+# tests' exit-status checks report (tests/valgrind.sh, docs/TESTING.md).
+VALGRIND = os.environ.get("LSN_VALGRIND", "0") == "1"
+SLOW = 20 if VALGRIND else 3 if SANITIZED else 1
+VALGRIND_EXIT = 97
+
+
+def valgrind_prefix(log_path):
+    if not VALGRIND:
+        return []
+    return ["valgrind", "--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect", f"--error-exitcode={VALGRIND_EXIT}",
+            "--track-origins=no", f"--log-file={log_path}"]
 
 
 class HarnessError(Exception):
@@ -191,7 +204,8 @@ class Server:
                     raise HarnessError(f"liaisond init exited {res.returncode}:\n"
                                        f"{clip(res.stdout)}\n{clip(res.stderr)}")
             log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(self.common_args(), stdout=log, stderr=log,
+            vg = valgrind_prefix(os.path.join(self.tmp, "valgrind-liaisond-%p.log"))
+            self.proc = subprocess.Popen(vg + self.common_args(), stdout=log, stderr=log,
                                          stdin=subprocess.DEVNULL)
             log.close()
             if self.wait_healthy(30 * SLOW):
@@ -351,6 +365,7 @@ class Client:
     def run(self, *args, passphrase=None, timeout=120):
         """(returncode, stdout, stderr)"""
         cmd = [LIAISON, "--profile", self.profile] + [str(a) for a in args]
+        cmd = valgrind_prefix(os.path.join(self.server.tmp, "valgrind-liaison-%p.log")) + cmd
         try:
             res = subprocess.run(cmd, capture_output=True, text=True,
                                  env=self.env(passphrase), timeout=timeout * SLOW,

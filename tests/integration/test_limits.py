@@ -147,6 +147,112 @@ def ping_burst(t, srv, count=2000):
     check_outcome(t, srv, ws, count, before, f"a burst of {count} pings")
 
 
+def small_text_frame(payload):
+    """A masked client text frame for a payload under 126 bytes."""
+    key = os.urandom(4)
+    return bytes([0x81, 0x80 | len(payload)]) + key + harness.mask_bytes(payload, key)
+
+
+def read_replies(ws, count, timeout=10):
+    """Read until `count` replies arrived; unpack coalesced frames. Returns
+    (reply ids in arrival order, number of {"batch":[...]} frames seen)."""
+    ids, batches = [], 0
+    while len(ids) < count:
+        msg = ws.recv(timeout=timeout)
+        if msg[0] != "text":
+            break
+        frame = json.loads(msg[1])
+        items = [frame]
+        if list(frame) == ["batch"]:
+            batches += 1
+            items = frame["batch"]
+        ids += [f.get("id") for f in items if "id" in f]
+    return ids, batches
+
+
+def coalescing(t, srv, idents, count=200):
+    """A client that asked for "batch" at login gets queued frames coalesced
+    into {"batch":[...]}, every reply once and in order; one that did not
+    ask never sees a batch frame."""
+    before = metric_sum(srv.metrics()[0], "liaison_batch_frames_total")
+    for ident, batch in ((idents[1], True), (idents[2], False)):
+        with RawWS(srv.port) as ws:
+            hello = ws.recv_event("hello")
+            req = ident.login_request("localhost", hello["challenge"])
+            if batch:
+                req["batch"] = True
+            r = ws.request(req)
+            if not t.ok(r.get("ok") is True and r.get("batch", False) is batch,
+                        f"login with batch={batch} is answered with batch={batch}", repr(r)):
+                continue
+            # pipelined in one write: the replies queue up faster than they leave
+            ws.sock.sendall(b"".join(small_text_frame(b'{"id":%d,"op":"ping"}' % (5000 + i))
+                                     for i in range(count)))
+            ids, batches = read_replies(ws, count)
+            t.ok(ids == list(range(5000, 5000 + count)),
+                 f"batch={batch}: all {count} pipelined replies arrive once, in order",
+                 f"{len(ids)} ids")
+            if batch:
+                t.ok(batches >= 1, "queued replies were coalesced into batch frames",
+                     f"{batches} batch frames for {count} replies")
+            else:
+                t.ok(batches == 0, "a client that did not ask never gets a batch frame",
+                     f"{batches} batch frames")
+    after = metric_sum(srv.metrics()[0], "liaison_batch_frames_total")
+    t.ok(after > before, "liaison_batch_frames_total counts the coalesced frames",
+         f"{before} -> {after}")
+    with RawWS(srv.port) as ws:
+        hello = ws.recv_event("hello")
+        req = idents[3].login_request("localhost", hello["challenge"])
+        req["batch"] = "yes"
+        r = ws.request(req)
+        t.ok(r.get("ok") is False and r["error"]["code"] == "bad_request" and
+             "batch" in r["error"]["message"], "a non-boolean batch is refused", repr(r))
+
+
+def soft_limit(t):
+    """A client whose queue stays above outq_soft_bytes for outq_soft_grace
+    seconds is closed with 4008 and a reason, well under the hard limit."""
+    with Server(t, config={"outq_soft_bytes": "32K", "outq_soft_grace": 1,
+                           "outq_max_bytes": "64M", "outq_max_frames": 100000}) as srv:
+        idents = enrol_users(srv, 8)
+        slow = RawWS(srv.port, rcvbuf=4096)
+        hello = slow.recv_event("hello")
+        r = slow.request(idents[0].login_request("localhost", hello["challenge"]))
+        if not t.ok(r.get("ok") is True, "soft limit: slow client logs in", repr(r)):
+            return
+        sent = 0
+        try:
+            slow.sock.settimeout(10)
+            for i in range(1500):
+                slow.send_json({"id": 1000 + i, "op": "directory_search", "limit": 100})
+                sent += 1
+        except OSError as e:
+            t.diag(f"sending stopped after {sent} requests: {e!r}")
+        ok, value = wait_metric(srv, "liaison_outq_soft_drops_total", lambda v: v >= 1, 8)
+        t.ok(ok, "the client over the soft limit is dropped within the grace period",
+             f"liaison_outq_soft_drops_total = {value}")
+        with RawWS(srv.port) as other:
+            other.recv_event("hello")
+            t.ok(other.ping(timeout=5).get("ok") is True,
+                 "soft limit: another connection is served meanwhile")
+        close = None
+        try:
+            while True:
+                msg = slow.recv(timeout=10)
+                if msg[0] == "close":
+                    close = msg
+                    break
+        except (OSError, ConnectionError) as e:
+            close = ("eof", repr(e))
+        slow.close()
+        t.ok(close is not None and close[0] == "close" and close[1] == 4008 and
+             "soft limit" in close[2], "it is closed with 4008 and a reason naming the soft limit",
+             repr(close))
+        hard = metric_sum(srv.metrics()[0], "liaison_outq_drops_total")
+        t.ok(hard == 0, "the hard limit was not what dropped it", f"hard drops {hard}")
+
+
 def read_for(ws, seconds):
     """Keep reading (answering pings when ws.auto_pong) for a while; returns
     the close message or error if the server hung up, else None."""
@@ -208,6 +314,9 @@ def main(t):
         many_connections(t, srv)
         slow_consumer(t, srv)
         ping_burst(t, srv)
+    with Server(t) as srv:
+        coalescing(t, srv, enrol_users(srv, 4))
+    soft_limit(t)
     idle_policy(t)
 
 

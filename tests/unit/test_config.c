@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -27,6 +28,9 @@ test_sample_matches_defaults(void **state)
 	parsed.attachment_max = 1;
 	parsed.due_soon_ms = parsed.ack_timeout_ms = 1;
 	parsed.timer_interval_s = 7;
+	parsed.outq_soft_bytes = 1;
+	parsed.outq_soft_grace_s = 1;
+	snprintf(parsed.event_loop, sizeof parsed.event_loop, "x");
 	assert_int_equal(config_load_file(&parsed, LSN_SOURCE_DIR "/server/liaisond.conf.sample", &st),
 			 LSN_OK);
 	assert_int_equal(parsed.port, defaults.port);
@@ -39,6 +43,9 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.max_frame, defaults.max_frame);
 	assert_int_equal(parsed.outq_max_bytes, defaults.outq_max_bytes);
 	assert_int_equal(parsed.outq_max_frames, defaults.outq_max_frames);
+	assert_int_equal(parsed.outq_soft_bytes, defaults.outq_soft_bytes);
+	assert_int_equal(parsed.outq_soft_grace_s, defaults.outq_soft_grace_s);
+	assert_string_equal(parsed.event_loop, defaults.event_loop);
 	assert_int_equal(parsed.ping_after_s, defaults.ping_after_s);
 	assert_int_equal(parsed.hangup_after_s, defaults.hangup_after_s);
 	assert_int_equal(parsed.commit_delay_us, defaults.commit_delay_us);
