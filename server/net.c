@@ -100,6 +100,7 @@ static struct {
 	struct deferred *def_head, **def_tail;
 	lws_sorted_usec_list_t timer_sul;
 	lws_sorted_usec_list_t sweep_sul;
+	int64_t data_version, data_version_at; /* external_revocations: last seen, when */
 	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
 	size_t batch_cap;
 	volatile sig_atomic_t stop;
@@ -519,8 +520,42 @@ timer_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(net.ctx, 0, sul, timer_cb, (lws_usec_t)net.cfg->timer_interval_s * LWS_US_PER_SEC);
 }
 
+static void
+close_revoked(const uint8_t id[LSN_ID_BYTES], void *arg)
+{
+	struct effect e = {.kind = EFFECT_CLOSE_DEVICE, .close_code = 1008};
+	(void)arg;
+	memcpy(e.target, id, LSN_ID_BYTES);
+	snprintf(e.reason, sizeof e.reason, "device revoked");
+	size_t n = 0;
+	if (conn_index_get(net.by_device, id, &n) && n) {
+		char hex[LSN_ID_HEX + 1];
+		lsn_id_to_hex(id, hex);
+		log_info("device %s was revoked by an administrator; closing its connections", hex);
+		apply_effect(&e);
+	}
+}
+
+/* An administrator's "liaisond revoke" runs in another process: when the
+ * database changed from outside (PRAGMA data_version), close the
+ * connections of devices revoked since the last look, so a revoked device
+ * gets no further event (its next request would be refused anyway). */
+static void
+external_revocations(void)
+{
+	int64_t v = 0, now = lsn_clock_now_ms() - lsn_clock_offset_ms(); /* wall time */
+	if (net.commit_inflight || store_in_batch(net.srv.store) ||
+	    store_data_version(net.srv.store, &v) != LSN_OK || v == net.data_version)
+		return;
+	/* a minute of margin for the other process's clock and commit */
+	store_devices_revoked_since(net.srv.store, net.data_version_at - 60000, close_revoked, NULL);
+	net.data_version = v;
+	net.data_version_at = now;
+}
+
 /* Once a second: drop the peers whose queue stayed above the soft limit
- * even though nothing new was queued for them. */
+ * even though nothing new was queued for them; act on revocations made by
+ * an administrator from another process. */
 static void
 soft_sweep_cb(lws_sorted_usec_list_t *sul)
 {
@@ -528,6 +563,7 @@ soft_sweep_cb(lws_sorted_usec_list_t *sul)
 	for (struct conn *c = net.conns; c; c = c->next)
 		if (c->soft_since)
 			soft_limit_check(c, now);
+	external_revocations();
 	lws_sul_schedule(net.ctx, 0, sul, soft_sweep_cb, LWS_US_PER_SEC);
 }
 
@@ -1128,6 +1164,9 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
 		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal", net_loop_name());
 	committer_start();
+	net.data_version_at = lsn_clock_now_ms() - lsn_clock_offset_ms();
+	if (store_data_version(store, &net.data_version) != LSN_OK)
+		net.data_version = -1;
 	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
 	lws_sul_schedule(net.ctx, 0, &net.sweep_sul, soft_sweep_cb, LWS_US_PER_SEC);
 	while (!net.stop)

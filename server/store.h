@@ -190,6 +190,11 @@ typedef void (*store_channel_cb)(const struct store_channel *c, const struct sto
 typedef void (*store_message_cb)(const struct store_message *m, void *arg);
 typedef void (*store_log_cb)(int64_t seq, const char *entry_json, void *arg);
 typedef void (*store_id_cb)(const uint8_t id[LSN_ID_BYTES], void *arg);
+/* PRAGMA data_version: changes when another process (an administrator's
+ * liaisond command) has committed to the database since the last call. */
+enum lsn_err store_data_version(struct store *s, int64_t *version);
+/* Devices revoked at or after since (ms): ids to cb. */
+enum lsn_err store_devices_revoked_since(struct store *s, int64_t since, store_id_cb cb, void *arg);
 
 enum lsn_err store_channel_create(struct store *s, const struct store_channel *c);
 enum lsn_err store_channel_get(struct store *s, const uint8_t id[LSN_ID_BYTES],

@@ -23,6 +23,7 @@ enum stmt_id {
 	ST_DEVICE_INSERT, ST_AK_INSERT, ST_DEVICE_GET, ST_DEVICE_LIST,
 	ST_DEVICE_REVOKE, ST_DEVICE_TOUCH,
 	ST_IDEM_GET, ST_IDEM_PUT,
+	ST_DATA_VERSION, ST_DEVICE_REVOKED_SINCE,
 	ST__COUNT
 };
 
@@ -70,6 +71,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DEVICE_LIST] = "SELECT " DEVICE_COLUMNS DEVICE_FROM
 			   "WHERE d.user_id = ? ORDER BY d.created_at, d.id",
 	[ST_DEVICE_REVOKE] = "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
+	[ST_DEVICE_REVOKED_SINCE] = "SELECT id FROM devices WHERE revoked_at >= ?",
 	[ST_DEVICE_TOUCH] = "UPDATE devices SET last_seen_at = ? WHERE id = ?",
 	[ST_IDEM_GET] = "SELECT op, reply FROM idempotency WHERE scope = ? AND idem = ?",
 	[ST_IDEM_PUT] = "INSERT INTO idempotency(scope, idem, op, reply, created_at) VALUES (?,?,?,?,?)",
@@ -686,6 +689,34 @@ store_device_list(struct store *s, const uint8_t user_id[LSN_ID_BYTES], store_de
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "list devices");
+}
+
+enum lsn_err
+store_data_version(struct store *s, int64_t *version)
+{
+	sqlite3_stmt *st = stmt(s, ST_DATA_VERSION);
+	if (st == NULL)
+		return LSN_ERR_STORAGE;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? LSN_OK : store_db_error(s, "data_version");
+}
+
+enum lsn_err
+store_devices_revoked_since(struct store *s, int64_t since, store_id_cb cb, void *arg)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_REVOKED_SINCE);
+	if (st == NULL)
+		return LSN_ERR_STORAGE;
+	sqlite3_bind_int64(st, 1, since);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (sqlite3_column_bytes(st, 0) == LSN_ID_BYTES)
+			cb(sqlite3_column_blob(st, 0), arg);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "revoked devices");
 }
 
 enum lsn_err

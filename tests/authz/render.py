@@ -16,8 +16,10 @@ SUBJECTS = ["anon", "revoked", "outsider", "removed", "member", "owner", "coordi
 SUBJECT_DOC = [
     ("anon", "a connection that has not logged in"),
     ("revoked", "a connection logged in by a device that an administrator then revoked "
-                "(`liaisond revoke`, from another process); its next request that needs a "
-                "login is answered `device_revoked` and the connection is closed with 1008"),
+                "(`liaisond revoke`, from another process); the running server closes it "
+                "with 1008 within about a second, and a request that arrives before that is "
+                "answered as the column says (`device_revoked` when it needs a login, then "
+                "the close)"),
     ("outsider", "a logged-in professional (role `member`) who is not and never was in the "
                  "channel or case"),
     ("removed", "a former member of the channel, removed by its admin"),
@@ -67,10 +69,13 @@ REMARKS = [
     "`to_device_send` accepts any active device of any user as recipient (key shares "
     "must reach a device before a channel is shared with it); bodies are opaque and "
     "bounded, and requests are rate limited.",
-    "A device revoked by the administrator while connected keeps its connection until its "
-    "next request that needs a login, which is answered `device_revoked` and closes the "
-    "connection (1008); `ping` and `challenge` are still answered before that, and "
-    "`login` / `enrol` on that connection say `already_logged_in`.",
+    "A device revoked by the administrator while connected is disconnected (1008, "
+    "\"device revoked\") by the running server within about a second: it watches "
+    "`PRAGMA data_version` for changes made by another process. Until then a request "
+    "that needs a login is answered `device_revoked` and closes the connection; `ping` "
+    "and `challenge` are still answered, and `login` / `enrol` on that connection say "
+    "`already_logged_in`. Co-members are not pushed `device_list` for an administrator's "
+    "revocation (they see it at their next key fetch).",
 ]
 
 

@@ -341,30 +341,43 @@ def run_row(t, w, row):
 
 def revoked_column(t, w, rows):
     """A device revoked by the administrator while its connections are
-    logged in: one connection per row, revoked, then one request each."""
+    logged in: one connection per row, revoked, then one request each. The
+    running server closes a revoked device's connections (1008) within about
+    a second of the revocation, so a request either reaches it first and is
+    answered as the matrix says, or finds the connection already closed."""
     ident = w.ids["revoked"]
     conns = [raw_login(w.srv, ident) for _ in rows]
     fx = Fixture(w, {"case", "att"})
     w.srv.admin("revoke", "--device", ident.device.hex())
-    wrong = []
+    wrong, answered, closed_first = [], 0, 0
     for row, ws in zip(rows, conns):
         want = row["revoked"]
         try:
             req = w.request(row, fx, "revoked", ws)
-            got = outcome(ws.request(req, timeout=20 * harness.SLOW))
-            if got == "device_revoked":
+            try:
+                got = outcome(ws.request(req, timeout=20 * harness.SLOW))
+                answered += 1
+            except (harness.WSClosed, harness.HarnessError, OSError):
+                if ws.closed and ws.closed[0] == 1008 and "revoked" in ws.closed[1]:
+                    got, closed_first = want, closed_first + 1
+                else:
+                    raise
+            while ws.closed is None:       # every connection ends: closed with 1008
                 msg = ws.recv(timeout=10 * harness.SLOW)
-                if msg[0] != "close" or msg[1] != 1008:
-                    wrong.append(f"{label(row)}: after device_revoked, want close 1008, "
-                                 f"got {msg!r}")
+                if msg[0] == "close":
+                    break
+            if ws.closed is None or ws.closed[0] != 1008:
+                wrong.append(f"{label(row)}: want a close with 1008, got {ws.closed!r}")
         except Exception as e:  # noqa: BLE001 - one broken cell must not hide the others
             got = f"exception {e!r}"
         finally:
             ws.close()
         if got != want:
             wrong.append(f"{label(row)}: got {got}, matrix says {want}")
+    t.diag(f"revoked column: {answered} requests answered before the server closed the "
+           f"connection, {closed_first} found it closed")
     t.ok(not wrong, f"revoked device: every op answered as the matrix says ({len(rows)} ops), "
-         "device_revoked closes with 1008", "\n".join(wrong))
+         "and every connection of the revoked device is closed with 1008", "\n".join(wrong))
 
 
 def former_member_checks(t, w):
