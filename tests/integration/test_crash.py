@@ -294,7 +294,11 @@ def main(t):
     t.diag(f"{kills} kills (CRASH_KILLS), CRASH_SEED={seed}"
            f"{', sanitizer build: load phases 3 times longer' if harness.SANITIZED else ''}")
     started = time.monotonic()
-    with Server(t) as srv:
+    # the load runs as fast as the server acknowledges: the request-rate
+    # limits (test_ratelimit.py) are not what this test is about
+    limits = {"rate_conn_per_s": 1000000, "rate_conn_burst": 1000000,
+              "rate_user_per_s": 1000000, "rate_user_burst": 1000000}
+    with Server(t, config=limits) as srv:
         srv.admin("org", "add", "--name", "CHR Orléans", "--finess", "450000005",
                   "--kind", "hospital")
         doctor_id = enrol_roles(srv, t, "10101010105", "Dr Anne Hôpital", "hospital_doctor",
