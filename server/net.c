@@ -560,6 +560,7 @@ static void
 soft_sweep_cb(lws_sorted_usec_list_t *sul)
 {
 	lws_usec_t now = lws_now_usecs();
+	commit_reap(false);            /* a safety net, should a wake-up ever be missed */
 	for (struct conn *c = net.conns; c; c = c->next)
 		if (c->soft_since)
 			soft_limit_check(c, now);
