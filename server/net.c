@@ -281,6 +281,18 @@ static struct {
 	int64_t us;
 } committer = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
+/* COMMIT the open batch; *us: how long it took, fsync included. */
+static enum lsn_err
+timed_commit(int64_t *us)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	enum lsn_err err = store_batch_commit(net.srv.store);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	return err;
+}
+
 static void *
 committer_main(void *arg)
 {
@@ -293,13 +305,11 @@ committer_main(void *arg)
 			break;
 		committer.request = false;
 		pthread_mutex_unlock(&committer.mu);
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		enum lsn_err err = store_batch_commit(net.srv.store);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+		int64_t us = 0;
+		enum lsn_err err = timed_commit(&us);
 		pthread_mutex_lock(&committer.mu);
 		committer.result = err;
-		committer.us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+		committer.us = us;
 		committer.done = true;
 		pthread_cond_broadcast(&committer.cv);
 		pthread_mutex_unlock(&committer.mu);
@@ -414,12 +424,9 @@ commit_now(void)
 		pthread_mutex_unlock(&committer.mu);
 		return;
 	}
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	bool ok = store_batch_commit(net.srv.store) == LSN_OK && !failed;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	commit_finish(p, count, ok,
-		      (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000);
+	int64_t us = 0;
+	bool ok = timed_commit(&us) == LSN_OK && !failed;
+	commit_finish(p, count, ok, us);
 }
 
 static void

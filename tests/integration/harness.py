@@ -818,6 +818,33 @@ def raw_enrol(srv, code, workdir=None):
     return ident
 
 
+def raw_channel(ws, owner, members):
+    """A case channel created by owner (logged in on ws) with members added,
+    through signed membership-log entries; returns its MLogChain."""
+    chain = MLogChain()
+    for m in [None] + list(members):
+        e = (chain.entry(owner, "create", owner, role="admin", history="shared", kind="case")
+             if m is None else chain.entry(owner, "add", m, role="member"))
+        op = "channel_create" if m is None else "channel_append"
+        r = ws.request({"op": op, "idem": os.urandom(8).hex(), "entry": e})
+        if r.get("ok") is not True:
+            raise HarnessError(f"{op} refused: {r!r}")
+        chain.accept(e)
+    return chain
+
+
+def wait_close(ws, timeout):
+    """Read until the server closes: ("close", code, reason), or ("eof",
+    error) when the connection ends without a close frame."""
+    try:
+        while True:
+            msg = ws.recv(timeout=timeout)
+            if msg[0] == "close":
+                return msg
+    except (OSError, ConnectionError) as e:
+        return ("eof", repr(e))
+
+
 def raw_login(srv, ident, server_name="localhost", timeout=None):
     """A RawWS logged in as ident; raises on refusal."""
     ws = RawWS(srv.port, timeout=timeout or 10 * SLOW)

@@ -8,11 +8,11 @@ disturbed. TAP on stdout."""
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import MLogChain, Server, b64, make_envelope, raw_enrol, raw_login, run  # noqa: E402
+from harness import (Server, b64, make_envelope, raw_channel, raw_enrol, raw_login,  # noqa: E402
+                     run, wait_close)
 
 
 def main(t):
@@ -24,14 +24,7 @@ def main(t):
         alice, bruno = (raw_enrol(srv, srv.invite(None, name, "coordinator", "450000005"))
                         for name in ("Alice Martin", "Bruno Petit"))
         a_ws = raw_login(srv, alice)
-        chain = MLogChain()
-        for op in ("channel_create", "channel_append"):
-            e = (chain.entry(alice, "create", alice, role="admin", history="shared", kind="case")
-                 if op == "channel_create" else chain.entry(alice, "add", bruno, role="member"))
-            r = a_ws.request({"op": op, "idem": os.urandom(8).hex(), "entry": e})
-            if not t.ok(r.get("ok") is True, f"{op} accepted", repr(r)):
-                return
-            chain.accept(e)
+        chain = raw_channel(a_ws, alice, [bruno])
         b_ws = raw_login(srv, bruno)
 
         def send():
@@ -44,15 +37,8 @@ def main(t):
         t.ok(ev is not None, "before the revocation the device receives messages")
 
         srv.admin("revoke", "--device", bruno.device.hex())
-        close, deadline = None, time.monotonic() + 5 * harness.SLOW
-        while time.monotonic() < deadline and close is None:
-            try:
-                msg = b_ws.recv(timeout=0.5)
-            except OSError:
-                continue
-            if msg[0] == "close":
-                close = msg
-        t.ok(close is not None and close[1] == 1008 and "revoked" in close[2],
+        close = wait_close(b_ws, 5 * harness.SLOW)
+        t.ok(close[0] == "close" and close[1] == 1008 and "revoked" in close[2],
              "the running server closes the revoked device's connection with 1008",
              repr(close))
         r = send()

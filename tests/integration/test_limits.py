@@ -129,12 +129,7 @@ def ping_burst(t, srv, count=2000):
     before = metric_sum(srv.metrics()[0], "liaison_outq_drops_total")
     ws = RawWS(srv.port, rcvbuf=4096)
     ws.recv_event("hello")
-    frames = []
-    for i in range(count):
-        payload = b'{"id":%d,"op":"ping"}' % (1000 + i)
-        key = os.urandom(4)
-        frames.append(bytes([0x81, 0x80 | len(payload)]) + key +
-                      harness.mask_bytes(payload, key))
+    frames = [small_text_frame(b'{"id":%d,"op":"ping"}' % (1000 + i)) for i in range(count)]
     try:
         ws.sock.settimeout(30)
         ws.sock.sendall(b"".join(frames))
@@ -236,15 +231,7 @@ def soft_limit(t):
             other.recv_event("hello")
             t.ok(other.ping(timeout=5).get("ok") is True,
                  "soft limit: another connection is served meanwhile")
-        close = None
-        try:
-            while True:
-                msg = slow.recv(timeout=10)
-                if msg[0] == "close":
-                    close = msg
-                    break
-        except (OSError, ConnectionError) as e:
-            close = ("eof", repr(e))
+        close = harness.wait_close(slow, 10)
         slow.close()
         t.ok(close is not None and close[0] == "close" and close[1] == 4008 and
              "soft limit" in close[2], "it is closed with 4008 and a reason naming the soft limit",

@@ -13,8 +13,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (MLogChain, RawWS, Server, b64, make_envelope, metric_sum,  # noqa: E402
-                     raw_enrol, raw_login, run)
+from harness import (RawWS, Server, b64, make_envelope, metric_sum, raw_channel,  # noqa: E402
+                     raw_enrol, raw_login, run, wait_close)
 
 MESSAGES = 400
 ENVELOPE = 4096          # bytes: 400 x ~5.5 KiB of events = ~2.2 MiB for the slow member
@@ -27,22 +27,6 @@ def vm_kib(pid, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
-
-
-def make_channel(owner, owner_ws, members):
-    chain = MLogChain()
-    e = chain.entry(owner, "create", owner, role="admin", history="shared", kind="case")
-    r = owner_ws.request({"op": "channel_create", "idem": os.urandom(8).hex(), "entry": e})
-    if r.get("ok") is not True:
-        raise harness.HarnessError(f"channel_create: {r!r}")
-    chain.accept(e)
-    for m in members:
-        e = chain.entry(owner, "add", m, role="member")
-        r = owner_ws.request({"op": "channel_append", "idem": os.urandom(8).hex(), "entry": e})
-        if r.get("ok") is not True:
-            raise harness.HarnessError(f"channel_append: {r!r}")
-        chain.accept(e)
-    return chain.channel
 
 
 def main(t):
@@ -63,7 +47,7 @@ def main(t):
                   for name in ("Alice Martin", "Bruno Petit", "Chloé Durand")]
         alice, bruno, chloe = people
         a_ws = raw_login(srv, alice)
-        channel = make_channel(alice, a_ws, [bruno, chloe])
+        channel = raw_channel(a_ws, alice, [bruno, chloe]).channel
 
         # Bruno logs in with a tiny receive buffer and then stops reading.
         slow = RawWS(srv.port, rcvbuf=4096)
@@ -125,15 +109,7 @@ def main(t):
              "server memory stays bounded while a member does not read (peak RSS growth < 32 MiB)",
              f"RSS {rss_before} KiB before, peak {rss_after} KiB")
 
-        close = None
-        try:
-            while True:
-                msg = slow.recv(timeout=10 * harness.SLOW)
-                if msg[0] == "close":
-                    close = msg
-                    break
-        except (OSError, ConnectionError) as e:
-            close = ("eof", repr(e))
+        close = wait_close(slow, 10 * harness.SLOW)
         slow.close()
         t.ok(close is not None and close[0] == "close" and close[1] == 4008 and
              "reconnect" in close[2], "it is closed with 4008 and a reason telling it to resync",
