@@ -1,4 +1,4 @@
-/* fuzz_concil_csv.c — the medication CSV import (client/concil_csv.c): the
+/* fuzz_concil_csv.c — the medication CSV import (client/concil/concil_csv.c): the
  * bytes of a file given to `liaison concil import`, as the BMO list and as
  * the order list, then the one-line key=value entry of `liaison concil add`
  * on the same bytes. Properties: everything or nothing (a refused file

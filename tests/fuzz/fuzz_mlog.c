@@ -1,6 +1,6 @@
 /* fuzz_mlog.c — the membership-log verifier (shared/mlog.c): a channel's
  * log as the channel_log reply carries it (a JSON array of entries), replayed
- * the way the client does (client/mlog_verify.c, replay()): each entry parsed
+ * the way the client does (client/core/mlog_verify.c, replay()): each entry parsed
  * from JSON, in the right channel and at its index, signed by the device of
  * its actor (the fixed people of fuzz_keys.h stand for the verified peers),
  * then accepted by lsn_mlog_apply. A signature can't be forged by a fuzzer,

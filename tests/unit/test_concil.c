@@ -1,4 +1,4 @@
-/* test_concil.c — medication reconciliation, the pure core (client/concil*.c):
+/* test_concil.c — medication reconciliation, the pure core (client/concil/concil_*.c):
  * the comparison on heart-failure and depression fixtures (every discrepancy
  * type), CSV and entry parsing and their errors, the 3-source rule, the
  * prescriber-only final resolution, the episode document, the circle copy
