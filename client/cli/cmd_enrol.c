@@ -297,7 +297,7 @@ enrol_prepare(const struct cli *cli, const struct enrol_opts *o, struct enrol_st
 {
 	enum lsn_err err = profile_reserve(cli->profile, &s->profile, st);
 	if (err == LSN_OK)
-		err = session_choose_ca(cli, NULL, &s->ca, st);
+		err = session_choose_ca(cli->ca_file, NULL, &s->ca, st);
 	if (err == LSN_OK)
 		err = read_ca_pem(&s->ca, &s->profile->ca_pem, st);
 	if (err == LSN_OK)

@@ -559,6 +559,7 @@ watch_loop(struct watch *w)
 {
 	struct lsn_status st = {0};
 	enum lsn_err err = resync(w, &st);
+	out_warnings(&w->e->warnings);
 	if (err == LSN_OK && !w->e->cli->json)
 		fprintf(stderr, "liaison: watching %zu channel(s); Ctrl-C to stop\n", w->n);
 	while (err == LSN_OK && !stop_requested) {
@@ -577,6 +578,7 @@ watch_loop(struct watch *w)
 			err = resync(w, &st); /* events were lost: fetch everything */
 		if (err == LSN_OK)
 			err = chase_keys(w, &st);
+		out_warnings(&w->e->warnings);
 	}
 	return err == LSN_OK ? CLI_OK : out_fail(&st);
 }
