@@ -570,12 +570,18 @@ watch_loop(struct watch *w)
 		}
 		conn_wait_event(c, WATCH_TICK_MS);
 		json_t *ev;
-		while (err == LSN_OK && (ev = conn_next_event(c)) != NULL) {
+		while (err == LSN_OK && w->e->s.conn == c && (ev = conn_next_event(c)) != NULL) {
 			err = on_event(w, ev, &st);
 			json_decref(ev);
 		}
-		if (err == LSN_OK && conn_events_dropped(c) != w->dropped)
+		if (err == LSN_OK && w->e->s.conn != c) {
+			/* a request reconnected on the way (c is gone): what the old
+			 * link would have pushed meanwhile is fetched */
+			watched_conn = w->e->s.conn;
+			err = resync(w, &st);
+		} else if (err == LSN_OK && conn_events_dropped(c) != w->dropped) {
 			err = resync(w, &st); /* events were lost: fetch everything */
+		}
 		if (err == LSN_OK)
 			err = chase_keys(w, &st);
 		out_warnings(&w->e->warnings);
