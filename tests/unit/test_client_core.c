@@ -42,6 +42,8 @@ struct fake {
 	size_t requests;                     /* every request */
 	size_t messages_requests;            /* `messages` ones */
 	int64_t last_after;                  /* `after` of the last `messages` */
+	json_t *users;                       /* what `directory_search` answers */
+	json_t *channels;                    /* what `channels` answers */
 };
 
 static struct fake *
@@ -56,6 +58,14 @@ fake_request(struct conn *c, const char *op, json_t *body, json_t **reply, struc
 	struct fake *f = fake_of(c);
 	*reply = NULL;
 	f->requests++;
+	if (strcmp(op, "directory_search") == 0 || strcmp(op, "channels") == 0) {
+		bool dir = op[0] == 'd';
+		json_t *list = dir ? f->users : f->channels;
+		*reply = json_pack("{s:b, s:O}", "ok", 1, dir ? "users" : "channels",
+				   list ? list : json_array());
+		json_decref(body);
+		return LSN_OK;
+	}
 	if (strcmp(op, "messages") != 0) {
 		json_decref(body);
 		return lsn_fail(st, LSN_ERR_UNKNOWN_OP, "the fake server has no op %s", op);
@@ -233,6 +243,8 @@ teardown(void **state)
 	struct world *w = *state;
 	for (size_t i = 0; i < w->fake.n_stored; i++)
 		json_decref(w->fake.stored[i]);
+	json_decref(w->fake.users);
+	json_decref(w->fake.channels);
 	lsn_gs_outbound_wipe(&w->out);
 	profile_close(w->e.p);
 	char cmd[128];
@@ -399,6 +411,43 @@ test_fetch_when_store_begin_fails(void **state)
 	expect_cached(w, 2, "ok", "deux");
 }
 
+/* USER text that matches several people: a usage error whose candidates
+ * come back for the caller to show; an exact name among them wins. */
+static void
+test_ambiguous_user_returns_candidates(void **state)
+{
+	struct world *w = *state;
+	struct lsn_status st = {0};
+	struct e2e_pick pick;
+	uint8_t user[LSN_ID_BYTES];
+	w->fake.users = json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]",
+				  "id", "0123456789abcdef0123456789abcdef", "name", "Dr Claire Martin",
+				  "rpps", "10000000009",
+				  "id", "fedcba9876543210fedcba9876543210", "name", "Dr Hélène Roux",
+				  "rpps", "10101010105");
+	assert_int_not_equal(e2e_find_user(&w->e, "Dr", user, &pick, &st), LSN_OK);
+	assert_true(pick.usage);
+	assert_int_equal(json_array_size(pick.candidates), 2);
+	assert_string_equal(st.msg, "\"Dr\" matches 2 people; give the user id or a more "
+			    "precise name or RPPS:");
+	json_decref(pick.candidates);
+	assert_int_equal(e2e_find_user(&w->e, "dr claire martin", user, &pick, &st), LSN_OK);
+	assert_null(pick.candidates);
+	assert_int_equal(user[0], 0x01);
+	/* a channel prefix shared by two channels */
+	w->fake.channels = json_pack("[{s:s}, {s:s}]",
+				     "channel", "abcd1000000000000000000000000001",
+				     "channel", "abcd2000000000000000000000000002");
+	assert_int_not_equal(e2e_find_channel(&w->e, "abcd", user, &pick, &st), LSN_OK);
+	assert_true(pick.usage);
+	assert_null(pick.candidates);
+	assert_string_equal(st.msg, "\"abcd\" starts 2 of your channels; give more characters "
+			    "(see liaison channel list)");
+	/* a longer prefix names one of them */
+	assert_int_equal(e2e_find_channel(&w->e, "abcd2", user, &pick, &st), LSN_OK);
+	assert_int_equal(user[2], 0x20);
+}
+
 int
 main(void)
 {
@@ -409,6 +458,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_gap_falls_back_to_messages_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_without_key_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_when_store_begin_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ambiguous_user_returns_candidates, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
