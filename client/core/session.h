@@ -41,7 +41,8 @@ enum lsn_err session_login(struct profile *p, struct conn *c, json_t **reply,
 
 /* Testing aid: apply $LIAISON_TEST_CLOCK_OFFSET_MS (integer milliseconds,
  * may be negative) to the program's clock with lsn_clock_advance_ms, once
- * per process; session_start and enrol call it before touching the profile.
+ * per process; the CLI calls it before session_open (and enrol before
+ * touching the profile).
  * Fails (bad_request) on a value that is not such an integer. */
 enum lsn_err session_test_clock(struct lsn_status *st);
 
