@@ -4,6 +4,9 @@
 #define LIAISON_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "ident.h"
 
 /* Exit codes (docs: 0 success, 1 failure, 2 usage error). */
 enum cli_exit {
@@ -22,6 +25,21 @@ struct cli {
 
 #define CLI_DEFAULT_PROFILE "default"
 #define CLI_TIMEOUT_MS      15000
+
+/* The start of a command (start.c): the core's session or end-to-end
+ * context opened with these options, errors printed, the exit code
+ * returned; e2e_end prints the warnings the core gathered, then closes. */
+struct session;
+struct e2e;
+struct lsn_warnings;
+int session_start(const struct cli *cli, struct session *s);
+int e2e_start(const struct cli *cli, struct e2e *e);
+void e2e_end(struct e2e *e);
+/* USER / CHANNEL arguments (e2e_find_user, e2e_find_channel) with the
+ * error printed: CLI_OK with the id filled, CLI_USAGE when the text names
+ * no one or several (the candidates listed), CLI_FAIL otherwise. */
+int e2e_resolve_user(struct e2e *e, const char *text, uint8_t user[LSN_ID_BYTES]);
+int e2e_resolve_channel(struct e2e *e, const char *text, uint8_t channel[LSN_ID_BYTES]);
 
 /* Commands. argv[0] is the command's own name; the return value is the
  * process exit code. Each prints its own errors. */

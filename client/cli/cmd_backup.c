@@ -9,6 +9,7 @@
 #include "args.h"
 #include "cli.h"
 #include "key_backup.h"
+#include "passphrase.h"
 #include "output.h"
 
 static const char backup_help[] =

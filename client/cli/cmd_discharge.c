@@ -18,6 +18,7 @@
 #include "day.h"
 #include "mlog_verify.h"
 #include "notice.h"
+#include "notice_view.h"
 #include "output.h"
 #include "store.h"
 #include "thread.h"
@@ -421,6 +422,14 @@ check_only(const struct cli *cli, json_t *notice, const char *path)
 	return CLI_OK;
 }
 
+/* One problem of the notice file, as an error line. */
+static void
+print_problem(void *arg, const char *problem)
+{
+	(void)arg;
+	out_error("%s", problem);
+}
+
 int
 cmd_discharge(const struct cli *cli, int argc, char **argv)
 {
@@ -448,7 +457,7 @@ cmd_discharge(const struct cli *cli, int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	json_t *notice = NULL;
-	size_t problems = notice_load(o.notice_path, o.date, &notice);
+	size_t problems = notice_load(o.notice_path, o.date, &notice, print_problem, NULL);
 	if (problems) {
 		out_error("%zu problem%s in %s: nothing was sent; correct the file and run the "
 			  "command again", problems, problems > 1 ? "s" : "", o.notice_path);

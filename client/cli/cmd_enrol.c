@@ -297,7 +297,7 @@ enrol_prepare(const struct cli *cli, const struct enrol_opts *o, struct enrol_st
 {
 	enum lsn_err err = profile_reserve(cli->profile, &s->profile, st);
 	if (err == LSN_OK)
-		err = session_choose_ca(cli, NULL, &s->ca, st);
+		err = session_choose_ca(cli->ca_file, NULL, &s->ca, st);
 	if (err == LSN_OK)
 		err = read_ca_pem(&s->ca, &s->profile->ca_pem, st);
 	if (err == LSN_OK)
@@ -409,6 +409,8 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 	size_t restored = 0;
 	memset(&e, 0, sizeof e);
 	e.cli = cli;
+	e.opts.ca_file = cli->ca_file; /* for a reconnection */
+	e.opts.timeout_ms = CLI_TIMEOUT_MS;
 	e.p = e.s.profile = s->profile;
 	e.s.conn = s->conn;
 	e.peers = peers_new();
@@ -416,6 +418,7 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 	if (err == LSN_OK && e.peers)
 		err = key_backup_restore(&e, s->rk, &restored, &st);
 	peers_free(e.peers);
+	out_warnings(&e.warnings);
 	s->conn = e.s.conn; /* a reconnection may have replaced it */
 	if (err != LSN_OK)
 		out_error("enrolled, but restoring the history keys failed: %s; run liaison "

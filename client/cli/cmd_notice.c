@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "mlog_verify.h"
 #include "notice.h"
+#include "notice_view.h"
 #include "output.h"
 #include "store.h"
 #include "thread.h"

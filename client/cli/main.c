@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "conn_diag.h"
 #include "lsn_config.h"
 #include "output.h"
 #include "profile.h"
@@ -201,6 +202,13 @@ json_wiping_free(void *ptr)
 	free(ptr);
 }
 
+/* The connection's debug lines (LIAISON_DEBUG), on stderr. */
+static void
+debug_line(const char *line)
+{
+	out_error("%s", line);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,6 +219,7 @@ main(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	json_set_alloc_funcs(malloc, json_wiping_free);
+	conn_diag_set_sink(debug_line);
 	struct cli cli = {.profile = CLI_DEFAULT_PROFILE};
 	int rest_argc = 0;
 	if (!split_globals(&cli, argc, argv, &rest_argc))
