@@ -764,12 +764,9 @@ struct session_call {
 int
 cmd_circle_session_parse(struct cmd_call *c, int argc, char **argv)
 {
-	struct session_call *d = calloc(1, sizeof *d);
-	if (d == NULL) {
-		out_error("out of memory");
+	struct session_call *d = cmd_keep_new(c, sizeof *d, NULL);
+	if (d == NULL)
 		return CLI_FAIL;
-	}
-	cmd_keep(c, d, free);
 	return parse_session(argc, argv, &d->o);
 }
 

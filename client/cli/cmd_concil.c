@@ -272,19 +272,6 @@ change_episode(struct cctx *c, struct concil_item *it, change_fn fn, void *arg, 
 
 /* ---- arguments ------------------------------------------------------------------------ */
 
-/* Room for what a check prepares for run, released at the end; NULL (out of
- * memory printed) if there is none. */
-static void *
-keep_new(struct cmd_call *c, size_t size, void (*free_fn)(void *data))
-{
-	void *data = calloc(1, size);
-	if (data == NULL)
-		out_error("out of memory");
-	else
-		cmd_keep(c, data, free_fn);
-	return data;
-}
-
 /* Open the case (CASE, the first argument) and find EPISODE (the second);
  * then fn. */
 static int
@@ -439,7 +426,7 @@ int
 cmd_concil_start_check(struct cmd_call *c)
 {
 	const char *transition = cmd_opt(c, "--transition");
-	int rc, *t = keep_new(c, sizeof *t, free);
+	int rc, *t = cmd_keep_new(c, sizeof *t, NULL);
 	if (t == NULL)
 		return CLI_FAIL;
 	if (transition == NULL) {
@@ -492,7 +479,7 @@ int
 cmd_concil_source_check(struct cmd_call *c)
 {
 	const char *at = cmd_opt(c, "--at"), *note = cmd_opt(c, "--note");
-	struct source_arg *a = keep_new(c, sizeof *a, free);
+	struct source_arg *a = cmd_keep_new(c, sizeof *a, NULL);
 	int64_t days;
 	int rc;
 	if (a == NULL)
@@ -615,7 +602,7 @@ int
 cmd_concil_import_check(struct cmd_call *c)
 {
 	const char *bmo = cmd_opt(c, "--bmo"), *order = cmd_opt(c, "--order");
-	struct import_arg *a = keep_new(c, sizeof *a, import_arg_free);
+	struct import_arg *a = cmd_keep_new(c, sizeof *a, import_arg_free);
 	if (a == NULL)
 		return CLI_FAIL;
 	a->replace = cmd_flag(c, "--replace");
@@ -693,7 +680,7 @@ do_line_add(struct cctx *c, struct concil_episode *ep, void *arg, char *change, 
 int
 cmd_concil_line_add_check(struct cmd_call *c)
 {
-	struct line_arg *a = keep_new(c, sizeof *a, free);
+	struct line_arg *a = cmd_keep_new(c, sizeof *a, NULL);
 	int rc;
 	if (a == NULL)
 		return CLI_FAIL;
@@ -731,7 +718,7 @@ do_line_remove(struct cctx *c, struct concil_episode *ep, void *arg, char *chang
 int
 cmd_concil_line_remove_check(struct cmd_call *c)
 {
-	struct line_arg *a = keep_new(c, sizeof *a, free);
+	struct line_arg *a = cmd_keep_new(c, sizeof *a, NULL);
 	if (a == NULL)
 		return CLI_FAIL;
 	if (!parse_number(c->pos[2], &a->id)) {
@@ -809,7 +796,7 @@ cmd_concil_disc_set_check(struct cmd_call *c)
 {
 	const char *intent = cmd_opt(c, "--intent"), *severity = cmd_opt(c, "--severity"),
 		   *note = cmd_opt(c, "--note");
-	struct disc_arg *a = keep_new(c, sizeof *a, free);
+	struct disc_arg *a = cmd_keep_new(c, sizeof *a, NULL);
 	int rc;
 	if (a == NULL)
 		return CLI_FAIL;
@@ -862,7 +849,7 @@ cmd_concil_disc_add_check(struct cmd_call *c)
 {
 	const char *type = cmd_opt(c, "--type"), *bmo = cmd_opt(c, "--bmo"),
 		   *order = cmd_opt(c, "--order"), *note = cmd_opt(c, "--note");
-	struct disc_arg *a = keep_new(c, sizeof *a, free);
+	struct disc_arg *a = cmd_keep_new(c, sizeof *a, NULL);
 	int rc;
 	if (a == NULL)
 		return CLI_FAIL;
@@ -918,7 +905,7 @@ int
 cmd_concil_resolution_check(struct cmd_call *c)
 {
 	const char *const *pos = c->pos, *note = cmd_opt(c, "--note");
-	struct disc_arg *a = keep_new(c, sizeof *a, free);
+	struct disc_arg *a = cmd_keep_new(c, sizeof *a, NULL);
 	int rc;
 	if (a == NULL)
 		return CLI_FAIL;

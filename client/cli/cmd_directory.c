@@ -105,12 +105,9 @@ cmd_directory_check(struct cmd_call *c)
 					: "unknown directory command; use: directory search [QUERY]");
 		return CLI_USAGE;
 	}
-	struct search_opts *o = calloc(1, sizeof *o);
-	if (o == NULL) {
-		out_error("out of memory");
+	struct search_opts *o = cmd_keep_new(c, sizeof *o, NULL);
+	if (o == NULL)
 		return CLI_FAIL;
-	}
-	cmd_keep(c, o, free);
 	o->query = c->pos[1];
 	o->profession = cmd_opt(c, "--profession");
 	o->org = cmd_opt(c, "--org");

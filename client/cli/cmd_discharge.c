@@ -415,12 +415,9 @@ discharge_call_free(void *data)
 int
 cmd_discharge_check(struct cmd_call *c)
 {
-	struct discharge_call *d = calloc(1, sizeof *d);
-	if (d == NULL) {
-		out_error("out of memory");
+	struct discharge_call *d = cmd_keep_new(c, sizeof *d, discharge_call_free);
+	if (d == NULL)
 		return CLI_FAIL;
-	}
-	cmd_keep(c, d, discharge_call_free);
 	struct discharge_opts *o = &d->o;
 	*o = (struct discharge_opts){
 		.pathway = cmd_opt(c, "--pathway"),

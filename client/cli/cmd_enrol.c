@@ -412,12 +412,9 @@ enrol_opts_free(void *o)
 int
 cmd_enrol_check(struct cmd_call *c)
 {
-	struct enrol_opts *o = calloc(1, sizeof *o);
-	if (o == NULL) {
-		out_error("out of memory");
+	struct enrol_opts *o = cmd_keep_new(c, sizeof *o, enrol_opts_free);
+	if (o == NULL)
 		return CLI_FAIL;
-	}
-	cmd_keep(c, o, enrol_opts_free);
 	o->server = cmd_opt(c, "--server");
 	o->invite = cmd_opt(c, "--invite");
 	o->device_name = cmd_opt(c, "--device-name");

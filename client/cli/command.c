@@ -114,6 +114,17 @@ cmd_keep(struct cmd_call *c, void *data, void (*free_fn)(void *data))
 	c->data_free = free_fn;
 }
 
+void *
+cmd_keep_new(struct cmd_call *c, size_t size, void (*free_fn)(void *data))
+{
+	void *data = calloc(1, size);
+	if (data == NULL)
+		out_error("out of memory");
+	else
+		cmd_keep(c, data, free_fn ? free_fn : free);
+	return data;
+}
+
 /* The table's options as args_parse takes them, pointing into the call. */
 static int
 parse_options(struct cmd_call *c, int argc, char **argv)

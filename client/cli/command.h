@@ -11,6 +11,7 @@
 #define LIAISON_COMMAND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cli.h"
 
@@ -95,6 +96,9 @@ bool cmd_flag(const struct cmd_call *c, const char *name);
 int cmd_missing(const struct cmd_call *c);
 /* Keep data for run; free_fn (may be NULL for none) releases it at the end. */
 void cmd_keep(struct cmd_call *c, void *data, void (*free_fn)(void *data));
+/* size zeroed bytes kept for run, released by free_fn (NULL: free); NULL,
+ * "out of memory" printed, if there is no memory. */
+void *cmd_keep_new(struct cmd_call *c, size_t size, void (*free_fn)(void *data));
 
 /* ---- the handlers, by file --------------------------------------------------------------- */
 
