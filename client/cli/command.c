@@ -76,16 +76,22 @@ split_globals(struct cli *cli, int argc, char **argv, int *rest_argc)
 
 /* ---- options of a call --------------------------------------------------------------------- */
 
+/* A row of the table that the code contradicts: a bug, stop here. */
+static _Noreturn void
+table_error(const struct cmd *cmd, const char *what)
+{
+	fprintf(stderr, "liaison: internal error in the command table: %s: %s\n", cmd->name,
+		what);
+	abort();
+}
+
 static int
 opt_index(const struct cmd_call *c, const char *name)
 {
 	for (int i = 0; c->cmd->opts && c->cmd->opts[i].name; i++)
 		if (strcmp(c->cmd->opts[i].name, name) == 0)
 			return i;
-	/* a handler asking for an option its row does not declare: a bug */
-	fprintf(stderr, "liaison: internal error: %s is not an option of %s\n", name,
-		c->cmd->name);
-	abort();
+	table_error(c->cmd, name); /* a handler asking for an option its row lacks */
 }
 
 const char *
@@ -131,7 +137,11 @@ parse_options(struct cmd_call *c, int argc, char **argv)
 {
 	struct args_opt opts[CMD_OPT_MAX + 1];
 	int n = 0;
+	if (c->cmd->max_pos > CMD_POS_MAX)
+		table_error(c->cmd, "too many positional arguments (CMD_POS_MAX)");
 	for (; c->cmd->opts && c->cmd->opts[n].name; n++) {
+		if (n == CMD_OPT_MAX)
+			table_error(c->cmd, "too many options (CMD_OPT_MAX)");
 		const struct cmd_opt *o = &c->cmd->opts[n];
 		opts[n] = (struct args_opt){o->name, o->flag ? NULL : &c->values[n],
 					    o->flag ? &c->flags[n] : NULL};
@@ -183,7 +193,6 @@ call(const struct cli *cli, const struct cmd *cmd, const char *help, int argc, c
 	memset(&c, 0, sizeof c);
 	c.cli = cli;
 	c.cmd = cmd;
-	c.word = argv[0];
 	c.needs = cmd->needs;
 	int rc = cmd->parse ? cmd->parse(&c, argc, argv) : parse_options(&c, argc, argv);
 	if (rc == CMD_HELP) {

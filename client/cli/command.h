@@ -38,7 +38,6 @@ struct cmd_opt {
 struct cmd_call {
 	const struct cli *cli;
 	const struct cmd *cmd;   /* the table row (the sub-command's for one) */
-	const char *word;        /* the command as typed ("concil" or "conciliation") */
 	const char *pos[CMD_POS_MAX];
 	int n_pos;
 	const char *values[CMD_OPT_MAX]; /* by the index of the option in cmd->opts */

@@ -77,7 +77,133 @@ const char cmd_usage_text[] =
 	"LIAISON_CA, LIAISON_DEBUG. Run \"liaison COMMAND --help\" for a command's options.\n"
 	"Exit status: 0 success, 1 failure, 2 usage error.\n";
 
-/* ---- help texts ------------------------------------------------------------------------- */
+/* ---- help texts, in the order of the table ---------------------------------------------- */
+
+static const char enrol_help[] =
+	"usage: liaison [--profile NAME] enrol --server wss://HOST:PORT --invite CODE\n"
+	"                                      [--device-name NAME] [--yes]\n"
+	"\n"
+	"Enrol this device with a one-time invite from your administrator. The invite\n"
+	"fixes your name, RPPS number, profession, organisation and roles; they are\n"
+	"shown for confirmation (skipped with --yes or when stdin is not a terminal).\n"
+	"Creates the device's keys, sealed under a passphrase you choose (at least 8\n"
+	"characters), in a new profile (default \"default\"), then logs in.\n"
+	"\n"
+	"  --server URL        the liaisond server, e.g. wss://liaison.example.org:7443\n"
+	"  --invite CODE       the invite code, e.g. 7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ\n"
+	"  --device-name NAME  a name for this device (default: the host name)\n"
+	"  --yes               do not ask for confirmation\n"
+	"  --recovery-code CODE  with a device invite (a further device of your\n"
+	"                      account): your key backup's recovery code, to restore\n"
+	"                      your identity key and your history (also\n"
+	"                      $LIAISON_RECOVERY_CODE, or asked on the terminal)\n";
+
+static const char login_help[] =
+	"usage: liaison [--profile NAME] login\n"
+	"\n"
+	"Connect to the profile's server and log in with this device's key.\n"
+	"Publishes a new agreement key when the current one is 7 days old.\n"
+	"Prints who you are logged in as; --json prints the server's login reply.\n";
+
+static const char whoami_help[] =
+	"usage: liaison [--profile NAME] whoami\n"
+	"\n"
+	"Show your name, RPPS number, profession, organisation and roles, and this\n"
+	"device's id and name, as recorded by the server.\n";
+
+static const char devices_help[] =
+	"usage: liaison [--profile NAME] devices [list]\n"
+	"       liaison [--profile NAME] devices revoke DEVICE_ID\n"
+	"\n"
+	"list    show your devices: id, name, created, last seen, revoked\n"
+	"revoke  revoke one of your devices (signed with your identity key); it can\n"
+	"        no longer log in. Revoking this device ends this profile's use.\n";
+
+static const char directory_help[] =
+	"usage: liaison [--profile NAME] directory search [QUERY] [--profession CODE]\n"
+	"                                [--org ORG_ID] [--limit N]\n"
+	"\n"
+	"Search enrolled professionals. QUERY matches part of a name (any case) or the\n"
+	"start of an RPPS number. Filters combine.\n"
+	"\n"
+	"  --profession CODE  one of the profession codes below\n"
+	"  --org ORG_ID       organisation id (32 hex characters)\n"
+	"  --limit N          at most N results, 1 to 100 (default 50)\n"
+	"\n"
+	"Profession codes:\n";
+
+static const char channel_help[] =
+	"usage: liaison channel create --kind case|circle|team|direct\n"
+	"                              [--history shared|from_join] [--topic TEXT]\n"
+	"       liaison channel add CHANNEL USER [--role member|admin]\n"
+	"       liaison channel remove CHANNEL USER\n"
+	"       liaison channel leave CHANNEL\n"
+	"       liaison channel role CHANNEL USER member|admin\n"
+	"       liaison channel members CHANNEL\n"
+	"       liaison channel list\n"
+	"\n"
+	"A channel's membership is a log signed entry by entry by its admins' devices;\n"
+	"every command verifies the whole log and shows a channel that fails as INVALID\n"
+	"(no keys are shared in it). History: \"shared\" (default for case, circle and\n"
+	"team) gives members added later the earlier messages; \"from_join\" (default\n"
+	"for direct) does not. The topic travels encrypted; the server never sees it.\n"
+	"CHANNEL: a channel id or its first 4+ hex characters. USER: a user id, or a\n"
+	"name or RPPS number that matches one person in the directory.\n";
+
+static const char send_help[] =
+	"usage: liaison send CHANNEL [TEXT] [--attach FILE]\n"
+	"\n"
+	"Send an end-to-end encrypted message. Without TEXT the text is read from\n"
+	"standard input (up to 32 KiB). Before sending, the channel's signed\n"
+	"membership log is verified and the message key is shared with every device\n"
+	"of every member (and your other devices); a channel that does not verify is\n"
+	"refused. --attach FILE encrypts and uploads a document (TEXT then is an\n"
+	"optional caption).\n";
+
+static const char read_help[] =
+	"usage: liaison read CHANNEL [--limit N]\n"
+	"\n"
+	"Fetch and decrypt the channel's new messages and show the last N (default 50)\n"
+	"with time, sender, text and receipts. A message that cannot be decrypted\n"
+	"shows why: waiting for its key (a key request goes to the sender's devices\n"
+	"after a short wait), key withheld, sent before your first key, bad\n"
+	"signature, unknown session. Messages already read stay readable here after\n"
+	"you leave or are removed. Sends delivered/read receipts.\n";
+
+static const char get_help[] =
+	"usage: liaison get ATTACHMENT [-o FILE]\n"
+	"\n"
+	"Download and decrypt an attachment (its id is shown by liaison read). It is\n"
+	"saved under its own name in the current directory, or as FILE; an existing\n"
+	"file is never overwritten. The file is written only if it decrypts whole\n"
+	"(truncation and any change are detected).\n";
+
+static const char watch_help[] =
+	"usage: liaison watch\n"
+	"\n"
+	"Stay connected and print new messages (decrypted), read receipts and\n"
+	"membership changes of all your channels as they happen, and the care pathway\n"
+	"events: alerts (prominently), case changes, acknowledgements and\n"
+	"notifications (step due soon or overdue, notice escalated); process key shares\n"
+	"and key requests, and share your current keys with members' new devices.\n"
+	"Stops with Ctrl-C. With --json, one JSON object per line.\n"
+	"While it runs, this profile is locked: other liaison commands on it wait\n"
+	"for it to stop.\n";
+
+static const char verify_help[] =
+	"usage: liaison verify USER [--accept]\n"
+	"\n"
+	"Show the safety number you share with USER (a user id, or a name or RPPS\n"
+	"number matching one person). Compare it with theirs, in person or on the\n"
+	"phone; if both are the same, run the command again with --accept to record\n"
+	"that you verified them. --accept also accepts a changed identity key (key\n"
+	"sharing with a user whose key changed stays blocked until then).\n";
+
+static const char strict_help[] =
+	"usage: liaison strict [on|off]\n"
+	"\n"
+	"Strict mode: share message keys only with users you verified by safety\n"
+	"number (liaison verify USER --accept). Without an argument, shows the mode.\n";
 
 static const char backup_help[] =
 	"usage: liaison backup setup\n"
@@ -94,6 +220,67 @@ static const char backup_help[] =
 	"         $LIAISON_RECOVERY_CODE or a prompt.\n"
 	"To enrol a new device of yours with the recovery code, use\n"
 	"liaison enrol --invite DEVICE_INVITE --recovery-code CODE.\n";
+
+static const char pathways_help[] =
+	"usage: liaison pathways [PATHWAY]\n"
+	"\n"
+	"The care pathways of this server (or one of them): what J0 is, the flags a\n"
+	"case may carry, and each step with its deadline counted in days from J0\n"
+	"(J2 = two days after J0), the professions responsible and * for mandatory\n"
+	"steps. Pathways are data on the server (docs/PATHWAYS.md).\n";
+
+static const char discharge_help[] =
+	"usage: liaison discharge --pathway hospital_discharge|heart_failure\n"
+	"                         --gp USER --pharmacist USER --nurse USER\n"
+	"                         [--cardiologist USER] [--flag FLAG[,FLAG]]\n"
+	"                         --notice FILE.json [--letter FILE] [--date YYYY-MM-DD]\n"
+	"       liaison discharge --check --notice FILE.json [--date YYYY-MM-DD]\n"
+	"\n"
+	"Notify the professionals who take over a patient leaving hospital:\n"
+	"  1. check the notice file (the fields of the lettre de liaison, R1112-1-2;\n"
+	"     format in docs/PATHWAYS.md, \"Discharge notice format\"): every problem\n"
+	"     is shown with its field, and nothing is sent until the file is right;\n"
+	"  2. create the case thread (encrypted, history shared) and add the GP, the\n"
+	"     pharmacist, the nurse and the cardiologist;\n"
+	"  3. open the case on the pathway, J0 = the discharge day (from the notice, or\n"
+	"     --date); steps are assigned to the members by profession;\n"
+	"  4. post the notice, encrypted, with the letter attached (--letter);\n"
+	"  5. ask every member to acknowledge it: not acknowledged by all within 24 h,\n"
+	"     it is escalated to the CPTS coordinators.\n"
+	"The patient's name and INS are encrypted on this computer: the server sees\n"
+	"only an opaque reference (P-…). USER: user id, RPPS, or a name that matches\n"
+	"one person. --check only checks the notice file (no connection).\n";
+
+static const char ack_help[] =
+	"usage: liaison ack CASE\n"
+	"\n"
+	"Acknowledge the discharge notice of a case you take part in: the notice is\n"
+	"fetched and decrypted here and shown, then your acknowledgement is recorded\n"
+	"and the list of who has acknowledged (and when) and who has not yet is\n"
+	"printed. A notice not acknowledged by every member within 24 h is escalated\n"
+	"to the CPTS coordinators. CASE: the patient reference (P-…) or the case id.\n";
+
+static const char alert_help[] =
+	"usage: liaison alert CASE TEXT\n"
+	"\n"
+	"Send a high-priority message in the case thread (encrypted, like every\n"
+	"message) and have the server push an alert to the GP and cardiologist members\n"
+	"of the case, e.g. \"Prise de poids de 2,5 kg en 3 jours, dyspnée\".\n"
+	"liaison read and liaison watch show alerts prominently.\n";
+
+static const char cases_help[] =
+	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
+	"\n"
+	"Your notifications not yet seen (step due soon or overdue, notice escalated,\n"
+	"alerts), then your open cases: the patient reference and name, pathway, J0,\n"
+	"next deadline, overdue steps, whether the notice was escalated, and how many\n"
+	"members acknowledged it. The patient's name is decrypted here from the case\n"
+	"thread; coordinators outside a thread see only the reference.\n"
+	"  --overdue   only cases with an overdue step\n"
+	"  --mine      only cases with a step assigned to you\n"
+	"  --pathway   only this pathway (see liaison pathways)\n"
+	"  --all       every case of the territory (coordinators)\n"
+	"  --closed    closed cases too\n";
 
 static const char case_help[] =
 	"usage: liaison case show CASE\n"
@@ -120,64 +307,15 @@ static const char case_help[] =
 	"skips or reassigns a step; only a coordinator reopens one. flag sets the\n"
 	"whole list of flags (the steps are re-dated).\n";
 
-static const char cases_help[] =
-	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
+static const char report_help[] =
+	"usage: liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--csv | --json]\n"
 	"\n"
-	"Your notifications not yet seen (step due soon or overdue, notice escalated,\n"
-	"alerts), then your open cases: the patient reference and name, pathway, J0,\n"
-	"next deadline, overdue steps, whether the notice was escalated, and how many\n"
-	"members acknowledged it. The patient's name is decrypted here from the case\n"
-	"thread; coordinators outside a thread see only the reference.\n"
-	"  --overdue   only cases with an overdue step\n"
-	"  --mine      only cases with a step assigned to you\n"
-	"  --pathway   only this pathway (see liaison pathways)\n"
-	"  --all       every case of the territory (coordinators)\n"
-	"  --closed    closed cases too\n";
-
-static const char channel_help[] =
-	"usage: liaison channel create --kind case|circle|team|direct\n"
-	"                              [--history shared|from_join] [--topic TEXT]\n"
-	"       liaison channel add CHANNEL USER [--role member|admin]\n"
-	"       liaison channel remove CHANNEL USER\n"
-	"       liaison channel leave CHANNEL\n"
-	"       liaison channel role CHANNEL USER member|admin\n"
-	"       liaison channel members CHANNEL\n"
-	"       liaison channel list\n"
-	"\n"
-	"A channel's membership is a log signed entry by entry by its admins' devices;\n"
-	"every command verifies the whole log and shows a channel that fails as INVALID\n"
-	"(no keys are shared in it). History: \"shared\" (default for case, circle and\n"
-	"team) gives members added later the earlier messages; \"from_join\" (default\n"
-	"for direct) does not. The topic travels encrypted; the server never sees it.\n"
-	"CHANNEL: a channel id or its first 4+ hex characters. USER: a user id, or a\n"
-	"name or RPPS number that matches one person in the directory.\n";
-
-static const char circle_help[] =
-	"usage: liaison circle share CIRCLE CASE EPISODE [--dry-run]\n"
-	"       liaison circle session CIRCLE --date YYYY-MM-DD --theme ATC_PREFIX\n"
-	"                      --attendee USER... [--cases N...] --consensus TEXT\n"
-	"                      [--action TEXT...] [--follow-up YYYY-MM-DD]\n"
-	"       liaison circle review CIRCLE [--csv]\n"
-	"\n"
-	"Quality circles (channels of kind circle: liaison channel create --kind circle)\n"
-	"review medication reconciliations together.\n"
-	"  share    posts a de-identified copy of a reconciliation in the circle: the\n"
-	"           drugs, discrepancy types, intents, severities, resolutions and the\n"
-	"           roles that made them, the pathway and the transition, months; no\n"
-	"           patient, no note, no name, no id, no day. --dry-run prints exactly\n"
-	"           what would be sent, and sends nothing. Sharing the same\n"
-	"           reconciliation again replaces the circle's copy of it.\n"
-	"  session  records a meeting: its date, its theme (an ATC prefix: C03, N06A…),\n"
-	"           who attended (members of the circle), the cases reviewed (their\n"
-	"           numbers in review), the consensus, the actions and the follow-up\n"
-	"           date. Options ending in ... take several values (--attendee A B or\n"
-	"           --attendee A --attendee B). No patient detail in the texts.\n"
-	"  review   the cases shared in the circle and their aggregates (by ATC class,\n"
-	"           by type, by intent, by severity, share resolved), computed here\n"
-	"           from the decrypted copies, then the sessions. --csv: the aggregates\n"
-	"           only, as CSV (dimension,key,count,share).\n"
-	"CIRCLE: the circle's channel id or its first 4+ characters. CASE, EPISODE: as\n"
-	"for liaison conciliation.\n";
+	"The indicators of the CPTS over the period (both days included), computed by\n"
+	"the server from the cases' dates and steps alone (no patient data): discharge\n"
+	"notices acknowledged (and within 24 h), letters sent on J0, GP consultations\n"
+	"by J7, cardiology by J60, nurse follow-up, anxio-depressive pathway, activity.\n"
+	"Each row gives its numerator, denominator and value. For coordinators.\n"
+	"--csv: comma-separated, with a header row (for a spreadsheet).\n";
 
 static const char concil_help[] =
 	"usage: liaison conciliation SUBCOMMAND ...      (alias: liaison concil)\n"
@@ -231,170 +369,32 @@ static const char concil_help[] =
 	"discrepancy number as show prints it. Notes stay in the encrypted thread; keep\n"
 	"them to what the care team needs.\n";
 
-static const char devices_help[] =
-	"usage: liaison [--profile NAME] devices [list]\n"
-	"       liaison [--profile NAME] devices revoke DEVICE_ID\n"
+static const char circle_help[] =
+	"usage: liaison circle share CIRCLE CASE EPISODE [--dry-run]\n"
+	"       liaison circle session CIRCLE --date YYYY-MM-DD --theme ATC_PREFIX\n"
+	"                      --attendee USER... [--cases N...] --consensus TEXT\n"
+	"                      [--action TEXT...] [--follow-up YYYY-MM-DD]\n"
+	"       liaison circle review CIRCLE [--csv]\n"
 	"\n"
-	"list    show your devices: id, name, created, last seen, revoked\n"
-	"revoke  revoke one of your devices (signed with your identity key); it can\n"
-	"        no longer log in. Revoking this device ends this profile's use.\n";
-
-static const char directory_help[] =
-	"usage: liaison [--profile NAME] directory search [QUERY] [--profession CODE]\n"
-	"                                [--org ORG_ID] [--limit N]\n"
-	"\n"
-	"Search enrolled professionals. QUERY matches part of a name (any case) or the\n"
-	"start of an RPPS number. Filters combine.\n"
-	"\n"
-	"  --profession CODE  one of the profession codes below\n"
-	"  --org ORG_ID       organisation id (32 hex characters)\n"
-	"  --limit N          at most N results, 1 to 100 (default 50)\n"
-	"\n"
-	"Profession codes:\n";
-
-static const char discharge_help[] =
-	"usage: liaison discharge --pathway hospital_discharge|heart_failure\n"
-	"                         --gp USER --pharmacist USER --nurse USER\n"
-	"                         [--cardiologist USER] [--flag FLAG[,FLAG]]\n"
-	"                         --notice FILE.json [--letter FILE] [--date YYYY-MM-DD]\n"
-	"       liaison discharge --check --notice FILE.json [--date YYYY-MM-DD]\n"
-	"\n"
-	"Notify the professionals who take over a patient leaving hospital:\n"
-	"  1. check the notice file (the fields of the lettre de liaison, R1112-1-2;\n"
-	"     format in docs/PATHWAYS.md, \"Discharge notice format\"): every problem\n"
-	"     is shown with its field, and nothing is sent until the file is right;\n"
-	"  2. create the case thread (encrypted, history shared) and add the GP, the\n"
-	"     pharmacist, the nurse and the cardiologist;\n"
-	"  3. open the case on the pathway, J0 = the discharge day (from the notice, or\n"
-	"     --date); steps are assigned to the members by profession;\n"
-	"  4. post the notice, encrypted, with the letter attached (--letter);\n"
-	"  5. ask every member to acknowledge it: not acknowledged by all within 24 h,\n"
-	"     it is escalated to the CPTS coordinators.\n"
-	"The patient's name and INS are encrypted on this computer: the server sees\n"
-	"only an opaque reference (P-…). USER: user id, RPPS, or a name that matches\n"
-	"one person. --check only checks the notice file (no connection).\n";
-
-static const char enrol_help[] =
-	"usage: liaison [--profile NAME] enrol --server wss://HOST:PORT --invite CODE\n"
-	"                                      [--device-name NAME] [--yes]\n"
-	"\n"
-	"Enrol this device with a one-time invite from your administrator. The invite\n"
-	"fixes your name, RPPS number, profession, organisation and roles; they are\n"
-	"shown for confirmation (skipped with --yes or when stdin is not a terminal).\n"
-	"Creates the device's keys, sealed under a passphrase you choose (at least 8\n"
-	"characters), in a new profile (default \"default\"), then logs in.\n"
-	"\n"
-	"  --server URL        the liaisond server, e.g. wss://liaison.example.org:7443\n"
-	"  --invite CODE       the invite code, e.g. 7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ\n"
-	"  --device-name NAME  a name for this device (default: the host name)\n"
-	"  --yes               do not ask for confirmation\n"
-	"  --recovery-code CODE  with a device invite (a further device of your\n"
-	"                      account): your key backup's recovery code, to restore\n"
-	"                      your identity key and your history (also\n"
-	"                      $LIAISON_RECOVERY_CODE, or asked on the terminal)\n";
-
-static const char get_help[] =
-	"usage: liaison get ATTACHMENT [-o FILE]\n"
-	"\n"
-	"Download and decrypt an attachment (its id is shown by liaison read). It is\n"
-	"saved under its own name in the current directory, or as FILE; an existing\n"
-	"file is never overwritten. The file is written only if it decrypts whole\n"
-	"(truncation and any change are detected).\n";
-
-static const char login_help[] =
-	"usage: liaison [--profile NAME] login\n"
-	"\n"
-	"Connect to the profile's server and log in with this device's key.\n"
-	"Publishes a new agreement key when the current one is 7 days old.\n"
-	"Prints who you are logged in as; --json prints the server's login reply.\n";
-
-static const char ack_help[] =
-	"usage: liaison ack CASE\n"
-	"\n"
-	"Acknowledge the discharge notice of a case you take part in: the notice is\n"
-	"fetched and decrypted here and shown, then your acknowledgement is recorded\n"
-	"and the list of who has acknowledged (and when) and who has not yet is\n"
-	"printed. A notice not acknowledged by every member within 24 h is escalated\n"
-	"to the CPTS coordinators. CASE: the patient reference (P-…) or the case id.\n";
-
-static const char alert_help[] =
-	"usage: liaison alert CASE TEXT\n"
-	"\n"
-	"Send a high-priority message in the case thread (encrypted, like every\n"
-	"message) and have the server push an alert to the GP and cardiologist members\n"
-	"of the case, e.g. \"Prise de poids de 2,5 kg en 3 jours, dyspnée\".\n"
-	"liaison read and liaison watch show alerts prominently.\n";
-
-static const char pathways_help[] =
-	"usage: liaison pathways [PATHWAY]\n"
-	"\n"
-	"The care pathways of this server (or one of them): what J0 is, the flags a\n"
-	"case may carry, and each step with its deadline counted in days from J0\n"
-	"(J2 = two days after J0), the professions responsible and * for mandatory\n"
-	"steps. Pathways are data on the server (docs/PATHWAYS.md).\n";
-
-static const char read_help[] =
-	"usage: liaison read CHANNEL [--limit N]\n"
-	"\n"
-	"Fetch and decrypt the channel's new messages and show the last N (default 50)\n"
-	"with time, sender, text and receipts. A message that cannot be decrypted\n"
-	"shows why: waiting for its key (a key request goes to the sender's devices\n"
-	"after a short wait), key withheld, sent before your first key, bad\n"
-	"signature, unknown session. Messages already read stay readable here after\n"
-	"you leave or are removed. Sends delivered/read receipts.\n";
-
-static const char report_help[] =
-	"usage: liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--csv | --json]\n"
-	"\n"
-	"The indicators of the CPTS over the period (both days included), computed by\n"
-	"the server from the cases' dates and steps alone (no patient data): discharge\n"
-	"notices acknowledged (and within 24 h), letters sent on J0, GP consultations\n"
-	"by J7, cardiology by J60, nurse follow-up, anxio-depressive pathway, activity.\n"
-	"Each row gives its numerator, denominator and value. For coordinators.\n"
-	"--csv: comma-separated, with a header row (for a spreadsheet).\n";
-
-static const char send_help[] =
-	"usage: liaison send CHANNEL [TEXT] [--attach FILE]\n"
-	"\n"
-	"Send an end-to-end encrypted message. Without TEXT the text is read from\n"
-	"standard input (up to 32 KiB). Before sending, the channel's signed\n"
-	"membership log is verified and the message key is shared with every device\n"
-	"of every member (and your other devices); a channel that does not verify is\n"
-	"refused. --attach FILE encrypts and uploads a document (TEXT then is an\n"
-	"optional caption).\n";
-
-static const char verify_help[] =
-	"usage: liaison verify USER [--accept]\n"
-	"\n"
-	"Show the safety number you share with USER (a user id, or a name or RPPS\n"
-	"number matching one person). Compare it with theirs, in person or on the\n"
-	"phone; if both are the same, run the command again with --accept to record\n"
-	"that you verified them. --accept also accepts a changed identity key (key\n"
-	"sharing with a user whose key changed stays blocked until then).\n";
-
-static const char strict_help[] =
-	"usage: liaison strict [on|off]\n"
-	"\n"
-	"Strict mode: share message keys only with users you verified by safety\n"
-	"number (liaison verify USER --accept). Without an argument, shows the mode.\n";
-
-static const char watch_help[] =
-	"usage: liaison watch\n"
-	"\n"
-	"Stay connected and print new messages (decrypted), read receipts and\n"
-	"membership changes of all your channels as they happen, and the care pathway\n"
-	"events: alerts (prominently), case changes, acknowledgements and\n"
-	"notifications (step due soon or overdue, notice escalated); process key shares\n"
-	"and key requests, and share your current keys with members' new devices.\n"
-	"Stops with Ctrl-C. With --json, one JSON object per line.\n"
-	"While it runs, this profile is locked: other liaison commands on it wait\n"
-	"for it to stop.\n";
-
-static const char whoami_help[] =
-	"usage: liaison [--profile NAME] whoami\n"
-	"\n"
-	"Show your name, RPPS number, profession, organisation and roles, and this\n"
-	"device's id and name, as recorded by the server.\n";
+	"Quality circles (channels of kind circle: liaison channel create --kind circle)\n"
+	"review medication reconciliations together.\n"
+	"  share    posts a de-identified copy of a reconciliation in the circle: the\n"
+	"           drugs, discrepancy types, intents, severities, resolutions and the\n"
+	"           roles that made them, the pathway and the transition, months; no\n"
+	"           patient, no note, no name, no id, no day. --dry-run prints exactly\n"
+	"           what would be sent, and sends nothing. Sharing the same\n"
+	"           reconciliation again replaces the circle's copy of it.\n"
+	"  session  records a meeting: its date, its theme (an ATC prefix: C03, N06A…),\n"
+	"           who attended (members of the circle), the cases reviewed (their\n"
+	"           numbers in review), the consensus, the actions and the follow-up\n"
+	"           date. Options ending in ... take several values (--attendee A B or\n"
+	"           --attendee A --attendee B). No patient detail in the texts.\n"
+	"  review   the cases shared in the circle and their aggregates (by ATC class,\n"
+	"           by type, by intent, by severity, share resolved), computed here\n"
+	"           from the decrypted copies, then the sessions. --csv: the aggregates\n"
+	"           only, as CSV (dimension,key,count,share).\n"
+	"CIRCLE: the circle's channel id or its first 4+ characters. CASE, EPISODE: as\n"
+	"for liaison conciliation.\n";
 
 /* ---- options ------------------------------------------------------------------------------ */
 
