@@ -1044,16 +1044,6 @@ review(struct e2e *e, const char *circle_text, bool csv)
 }
 
 int
-cmd_circle_review_check(struct cmd_call *c)
-{
-	if (cmd_flag(c, "--csv") && c->cli->json) {
-		out_error("choose --csv or --json, not both");
-		return CLI_USAGE;
-	}
-	return CLI_OK;
-}
-
-int
 cmd_circle_review_run(struct cmd_call *c)
 {
 	return review(c->e, c->pos[0], cmd_flag(c, "--csv"));

@@ -163,11 +163,7 @@ cmd_report_check(struct cmd_call *c)
 		out_error("report needs --from and --to as YYYY-MM-DD, --from not after --to");
 		return CLI_USAGE;
 	}
-	if (cmd_flag(c, "--csv") && c->cli->json) {
-		out_error("choose --csv or --json, not both");
-		return CLI_USAGE;
-	}
-	return CLI_OK;
+	return cmd_csv_not_json(c);
 }
 
 int

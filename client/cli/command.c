@@ -113,6 +113,16 @@ cmd_missing(const struct cmd_call *c)
 	return CLI_USAGE;
 }
 
+int
+cmd_csv_not_json(struct cmd_call *c)
+{
+	if (cmd_flag(c, "--csv") && c->cli->json) {
+		out_error("choose --csv or --json, not both");
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 void
 cmd_keep(struct cmd_call *c, void *data, void (*free_fn)(void *data))
 {

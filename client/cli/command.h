@@ -93,6 +93,8 @@ bool cmd_flag(const struct cmd_call *c, const char *name);
 /* Print the table's "missing" message of the command; CLI_USAGE. For checks
  * that refuse an argument with the same words as a missing one. */
 int cmd_missing(const struct cmd_call *c);
+/* A check for commands with --csv: refuses it with --json (CLI_USAGE). */
+int cmd_csv_not_json(struct cmd_call *c);
 /* Keep data for run; free_fn (may be NULL for none) releases it at the end. */
 void cmd_keep(struct cmd_call *c, void *data, void (*free_fn)(void *data));
 /* size zeroed bytes kept for run, released by free_fn (NULL: free); NULL,
@@ -174,7 +176,6 @@ int cmd_circle_share_run(struct cmd_call *c);
 int cmd_circle_session_parse(struct cmd_call *c, int argc, char **argv);
 int cmd_circle_session_check(struct cmd_call *c);
 int cmd_circle_session_run(struct cmd_call *c);
-int cmd_circle_review_check(struct cmd_call *c);
 int cmd_circle_review_run(struct cmd_call *c);
 
 #endif

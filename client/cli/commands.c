@@ -512,7 +512,7 @@ static const struct cmd circle_subs[] = {
 	 .check = cmd_circle_session_check, .run = cmd_circle_session_run},
 	{.name = "review", .needs = CMD_E2E, .opts = csv_opts, .min_pos = 1, .max_pos = 1,
 	 .missing = "circle review needs the CIRCLE (its channel id); see liaison channel list",
-	 .check = cmd_circle_review_check, .run = cmd_circle_review_run},
+	 .check = cmd_csv_not_json, .run = cmd_circle_review_run},
 	{.name = NULL},
 };
 
