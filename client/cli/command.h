@@ -63,7 +63,7 @@ typedef int (*cmd_parse_fn)(struct cmd_call *c, int argc, char **argv);
 struct cmd {
 	const char *name;         /* a sub-command: "share", or "source add" */
 	const char *alias;        /* another name, or NULL */
-	const char *help;         /* --help text (stdout); a sub-command: its parent's */
+	const char *help;         /* --help text (stdout); NULL: the parent's */
 	void (*help_more)(void);  /* printed after help, or NULL */
 	const struct cmd_opt *opts; /* ends with {NULL}; NULL for none */
 	int min_pos, max_pos;     /* positional arguments */

@@ -2,8 +2,9 @@
  * sub-command with its --help text, its options, its positional arguments
  * (and the usage error when some are missing), what it needs started, and
  * its handlers in cmd_*.c. The front end (command.c) does the rest. To add a
- * command: its help text and row here, its handlers in a cmd_*.c declared in
- * command.h, a line in liaison --help below and in docs/man/liaison.1. */
+ * command: its help text and row here, a line in cmd_usage_text (liaison
+ * --help), its handlers in a cmd_*.c declared in command.h, and its entry
+ * in docs/man/liaison.1. */
 #include <stddef.h>
 
 #include "command.h"
