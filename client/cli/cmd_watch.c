@@ -13,9 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "args.h"
 #include "case_view.h"
-#include "cli.h"
+#include "command.h"
 #include "clock.h"
 #include "keyshare_send.h"
 #include "mlog_verify.h"
@@ -29,18 +28,6 @@
 #define WATCH_TICK_MS      500
 #define WATCH_RETRY_MS     2000
 #define WATCH_MAX_CHANNELS 512
-
-static const char watch_help[] =
-	"usage: liaison watch\n"
-	"\n"
-	"Stay connected and print new messages (decrypted), read receipts and\n"
-	"membership changes of all your channels as they happen, and the care pathway\n"
-	"events: alerts (prominently), case changes, acknowledgements and\n"
-	"notifications (step due soon or overdue, notice escalated); process key shares\n"
-	"and key requests, and share your current keys with members' new devices.\n"
-	"Stops with Ctrl-C. With --json, one JSON object per line.\n"
-	"While it runs, this profile is locked: other liaison commands on it wait\n"
-	"for it to stop.\n";
 
 static volatile sig_atomic_t stop_requested;
 static struct conn *watched_conn;
@@ -590,26 +577,10 @@ watch_loop(struct watch *w)
 }
 
 int
-cmd_watch(const struct cli *cli, int argc, char **argv)
+cmd_watch_run(struct cmd_call *c)
 {
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
-	case ARGS_HELP:
-		fputs(watch_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	struct watch w = {.e = &e, .ch = calloc(WATCH_MAX_CHANNELS, sizeof(struct watched))};
+	struct watch w = {.e = c->e, .ch = calloc(WATCH_MAX_CHANNELS, sizeof(struct watched))};
 	if (w.ch == NULL) {
-		e2e_end(&e);
 		out_error("out of memory");
 		return CLI_FAIL;
 	}
@@ -618,12 +589,11 @@ cmd_watch(const struct cli *cli, int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	watched_conn = e.s.conn;
-	rc = watch_loop(&w);
+	watched_conn = c->s->conn;
+	int rc = watch_loop(&w);
 	watched_conn = NULL;
 	for (size_t i = 0; i < w.n; i++)
 		chan_view_free(&w.ch[i].v);
 	free(w.ch);
-	e2e_end(&e);
 	return rc;
 }
