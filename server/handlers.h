@@ -83,11 +83,15 @@ enum lsn_err handle_report(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_directory.c */
 enum lsn_err handle_directory_search(struct handler_ctx *hc, json_t *req, json_t *reply);
 
-/* render.c — the JSON objects of PROTOCOL.md ("Identity"). */
+/* render.c — the JSON objects of PROTOCOL.md ("Identity", the message item). */
 json_t *render_org(const struct store_org *org);
 json_t *render_user(const struct store_user *user);
 json_t *render_device(const struct store_device *dev);
 json_t *render_roles(unsigned roles);
+/* One message as PROTOCOL.md shows it: the pushed "message" event's body and
+ * each item of a "messages" reply are this same object (channel, seq, ts,
+ * sender_user, sender_device, envelope), so a client can decrypt either. */
+json_t *render_message(const struct store_message *m);
 /* Paged lists: the store was asked for limit + 1 items; drop the extra one
  * and set "more" in reply accordingly. */
 void handler_page_finish(json_t *reply, json_t *list, int64_t limit);
