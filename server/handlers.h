@@ -7,7 +7,20 @@
 
 #include <jansson.h>
 
-#include "dispatch.h"
+#include "config.h"
+#include "effects.h"
+#include "err.h"
+#include "ratelimit.h"
+#include "session.h"
+#include "store.h"
+
+/* What the server gives every request: the store, the configuration and
+ * the rate-limit tables (dispatch.c uses them; handlers read the first two). */
+struct server_ctx {
+	struct store *store;
+	const struct config *cfg;
+	struct ratelimit *rl;    /* rate limits; NULL: none (unit tests) */
+};
 
 struct handler_ctx {
 	struct server_ctx *srv;
