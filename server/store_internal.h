@@ -1,5 +1,6 @@
 /* store_internal.h — what the SQLite store's files share: the handle, the
- * prepared-statement cache and small binding helpers. Only store_*.c
+ * prepared-statement cache, small binding helpers and the row helper
+ * (store_row.h) every statement goes through. Only store_*.c
  * include it; nothing outside the store speaks SQL. */
 #ifndef LSN_STORE_INTERNAL_H
 #define LSN_STORE_INTERNAL_H
@@ -12,11 +13,13 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_row.h"
 
 /* Statement slots: store_sqlite.c 0..63, store_thread.c 64..127,
  * store_queue.c 128..191, store_case.c 192..255, store_report.c 256..319,
- * store_audit.c 320..351. */
-#define STORE_STMT_SLOTS 352
+ * store_audit.c 320..351, unit tests of store_row.c 352..359. */
+#define STORE_STMT_SLOTS 360
+#define STORE_SLOT_TEST  352
 
 struct store {
 	sqlite3 *db;
