@@ -2,6 +2,7 @@
  * list entries in order. The chain (encoding, hashes, verification) is in
  * audit.c; this file only moves rows. */
 #include "store_internal.h"
+#include "store_row.h"
 
 enum {
 	SLOT_BASE = 320,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "store_internal.h"
+#include "store_row.h"
 
 enum {
 	SLOT_BASE = 192,

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "store_internal.h"
+#include "store_row.h"
 
 enum {
 	SLOT_BASE = 128,

@@ -2,6 +2,7 @@
  * metadata only (dates, step codes, who acknowledged): nothing clinical is
  * stored on the server to read. */
 #include "store_internal.h"
+#include "store_row.h"
 
 enum {
 	SLOT_BASE = 256,

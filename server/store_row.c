@@ -5,6 +5,39 @@
 
 #include "log.h"
 #include "store_internal.h"
+#include "store_row.h"
+
+static void
+store_bind_blob(sqlite3_stmt *st, int col, const void *data, size_t len)
+{
+	sqlite3_bind_blob(st, col, data, (int)len, SQLITE_TRANSIENT);
+}
+
+static void
+store_bind_text_or_null(sqlite3_stmt *st, int col, const char *text)
+{
+	if (text == NULL || *text == '\0')
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
+}
+
+static void
+store_col_blob(sqlite3_stmt *st, int col, void *out, size_t len)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	if (p && (size_t)sqlite3_column_bytes(st, col) == len)
+		memcpy(out, p, len);
+	else
+		memset(out, 0, len);
+}
+
+static void
+store_col_text(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+	const unsigned char *p = sqlite3_column_text(st, col);
+	snprintf(out, cap, "%s", p ? (const char *)p : "");
+}
 
 /* ---- the cached statement, errors, statements without rows -------------- */
 

@@ -4,7 +4,7 @@
  * row" and "no row". Statements stay prepared once and cached
  * (store_stmt); the helpers only bind, step, read and reset.
  *
- * Contract: included only by store_*.c (through store_internal.h); nothing
+ * Contract: included only by store_*.c (next to store_internal.h); nothing
  * here changes what SQL runs. Every helper accepts a NULL statement (one
  * that could not be prepared, already logged) and answers LSN_ERR_STORAGE.
  *
@@ -32,6 +32,15 @@
 #include "ident.h"
 
 struct store;
+
+/* The prepared statement of slot, prepared once with sql, reset and with
+ * its bindings cleared; NULL (logged) when it cannot be prepared. */
+sqlite3_stmt *store_stmt(struct store *s, int slot, const char *sql);
+/* Map the last SQLite error: constraint → conflict, else storage (logged). */
+enum lsn_err store_db_error(struct store *s, const char *what);
+/* Step a statement that returns no rows (LSN_ERR_STORAGE for a NULL one).
+ * want_change: NOT_FOUND when it changed nothing. */
+enum lsn_err store_exec(struct store *s, sqlite3_stmt *st, const char *what, bool want_change);
 
 /* ---- parameters ---------------------------------------------------------- */
 
@@ -140,6 +149,6 @@ bool store_next(struct store *s, sqlite3_stmt *st, const struct store_col *cols,
 /* An aggregate that always returns one row (count(*), a PRAGMA): its first
  * column in *out; no row at all is a database error. */
 enum lsn_err store_scalar(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what);
-/* A statement that returns no rows: store_exec (store_internal.h). */
+/* A statement that returns no rows: store_exec (above). */
 
 #endif

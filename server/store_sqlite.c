@@ -13,6 +13,7 @@
 #include "store.h"
 #include "store_fold.h"
 #include "store_internal.h"
+#include "store_row.h"
 
 /* Every statement the server runs, prepared once and reused. */
 enum stmt_id {

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "store_internal.h"
+#include "store_row.h"
 
 struct ctx {
 	char dir[64], path[128];
