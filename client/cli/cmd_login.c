@@ -2,7 +2,7 @@
  * the passphrase and the server. */
 #include <stdio.h>
 
-#include "agreement_keys.h"
+#include "ak_rotate.h"
 #include "args.h"
 #include "cli.h"
 #include "output.h"
@@ -34,7 +34,10 @@ cmd_login(const struct cli *cli, int argc, char **argv)
 	int rc = session_start(cli, &s);
 	if (rc != CLI_OK)
 		return rc;
-	ak_rotate_if_due(s.profile, s.conn); /* CRYPTO.md §1: every 7 days */
+	struct lsn_warnings w = {0};
+	ak_rotate_if_due(s.profile, s.conn, &w); /* CRYPTO.md §1: every 7 days */
+	for (size_t i = 0; i < w.n; i++)
+		out_error("%s", w.msg[i]);
 	if (cli->json) {
 		json_object_del(s.login, "id");
 		json_object_set_new(s.login, "server", json_string(s.profile->server_url));

@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "agreement_keys.h"
+#include "ak_rotate.h"
 #include "e2e.h"
 #include "output.h"
 #include "peers.h"
@@ -37,7 +37,10 @@ e2e_start(const struct cli *cli, struct e2e *e)
 	e2e_remember_user(e, json_object_get(e->s.login, "user"));
 	/* a new agreement key every 7 days (CRYPTO.md §1); shares already queued
 	 * for the previous one still open below */
-	ak_rotate_if_due(e->p, e->s.conn);
+	struct lsn_warnings w = {0};
+	ak_rotate_if_due(e->p, e->s.conn, &w);
+	for (size_t i = 0; i < w.n; i++)
+		out_error("%s", w.msg[i]);
 	/* keys and key requests that arrived meanwhile, whatever the command */
 	struct lsn_status st = {0};
 	struct sync_stats ss;
