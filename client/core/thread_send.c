@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -137,6 +138,20 @@ seal_next(struct e2e *e, struct store_outbound *o, const char *plain, int64_t ts
 	return err;
 }
 
+/* Fault injection for tests/integration/test_e2e_replay_shared.py: with
+ * LIAISON_TEST_SEND_PAUSE_MS=n, wait n ms between reading the session and
+ * stepping it, so that two processes sending at once overlap there. */
+static void
+test_pause(void)
+{
+	const char *pause = getenv("LIAISON_TEST_SEND_PAUSE_MS");
+	long ms = pause ? strtol(pause, NULL, 10) : 0;
+	if (ms > 0 && ms <= 10000) {
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Cache what we sent, so our own history reads back even if keys change. */
 static enum lsn_err
 cache_sent(struct e2e *e, const struct chan_view *v, const struct store_outbound *o,
@@ -226,6 +241,8 @@ thread_send(struct e2e *e, struct chan_view *v, json_t *content, int64_t *seq, i
 	for (int attempt = 0; err == LSN_OK; attempt++) {
 		bool changed = false;
 		err = ready_session(e, v, &o, st);
+		if (err == LSN_OK)
+			test_pause();
 		if (err == LSN_OK)
 			err = seal_next(e, &o, plain, now, &env, &env_len, &index, &changed, st);
 		if (err != LSN_OK || !changed)
