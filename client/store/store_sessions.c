@@ -176,9 +176,13 @@ store_shared_add(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		 const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
 		 int64_t state, struct lsn_status *st)
 {
-	return sql_exec(p->db, st, "INSERT OR REPLACE INTO shared_with (session_id, device, user, "
-				 "idx, shared_at) VALUES (?,?,?,?,?)", "kiinn", sid, device, user,
-			  state, lsn_clock_now_ms());
+	/* a device shared the session twice (two processes at once) keeps the
+	 * lower index: it holds the key from there */
+	return sql_exec(p->db, st, "INSERT INTO shared_with (session_id, device, user, idx, "
+				   "shared_at) VALUES (?1,?2,?3,?4,?5) ON CONFLICT (session_id, "
+				   "device) DO UPDATE SET user = ?3, shared_at = ?5, idx = CASE "
+				   "WHEN idx >= 0 AND ?4 >= 0 THEN min(idx, ?4) ELSE ?4 END",
+			"kiinn", sid, device, user, state, lsn_clock_now_ms());
 }
 
 int64_t
