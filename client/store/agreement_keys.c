@@ -19,7 +19,7 @@ erase_row(struct profile *p, const uint8_t id[LSN_ID_BYTES], int64_t now, struct
 	enum lsn_err err = sql_exec(p->db, st, "DELETE FROM sealed WHERE name = ?", "t", item);
 	if (err == LSN_OK)
 		err = sql_exec(p->db, st, "UPDATE agreement_keys SET state = 'erased', erased_at = ?,"
-			       " idem = NULL WHERE ak_id = ?", "ni", now, id);
+					  " idem = NULL WHERE ak_id = ?", "ni", now, id);
 	return err;
 }
 
@@ -29,7 +29,7 @@ ak_erased(struct profile *p, const uint8_t ak_id[LSN_ID_BYTES])
 	struct lsn_status st;
 	struct sql_q q;
 	bool erased = sql_query(p->db, &q, &st, "SELECT 1 FROM agreement_keys WHERE ak_id = ?"
-				" AND state = 'erased'", "i", ak_id) && sql_next(&q);
+						" AND state = 'erased'", "i", ak_id) && sql_next(&q);
 	sql_end(&q, NULL);
 	return erased;
 }
@@ -57,7 +57,7 @@ ak_db_draw(struct profile *p, const uint8_t (*erase)[LSN_ID_BYTES], size_t n_era
 		err = erase_row(p, erase[i], now, st);
 	if (err == LSN_OK)
 		err = sql_exec(p->db, st, "INSERT INTO agreement_keys (ak_id, ak_pk, ak_ts, state,"
-			       " ak_sig, idem, added_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+					  " ak_sig, idem, added_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
 			       "iknbtn", a->id, a->pk, a->ts, sig, (size_t)AK_SIG_BYTES, idem, now);
 	if (err == LSN_OK)
 		err = store_secret_put(p, item, sk, crypto_kx_SECRETKEYBYTES, st);
@@ -92,13 +92,14 @@ ak_db_promote(struct profile *p, const struct profile_ak *a, struct lsn_status *
 	if (err != LSN_OK)
 		return err;
 	err = sql_exec(p->db, st, "UPDATE agreement_keys SET state = 'previous'"
-		       " WHERE state = 'current'", "");
+				  " WHERE state = 'current'", "");
 	if (err == LSN_OK)
 		err = sql_exec(p->db, st, "UPDATE agreement_keys SET state = 'current', idem = NULL"
-			       " WHERE ak_id = ? AND state = 'pending'", "i", a->id);
+					  " WHERE ak_id = ? AND state = 'pending'", "i", a->id);
 	if (err == LSN_OK)
 		err = sql_exec(p->db, st, "INSERT OR REPLACE INTO meta (key, value) VALUES"
-			       " ('ak_id', ?), ('ak_pk', ?), ('ak_ts', ?)", "tkn", hex, a->pk, a->ts);
+					  " ('ak_id', ?), ('ak_pk', ?), ('ak_ts', ?)", "tkn", hex,
+			       a->pk, a->ts);
 	return finish(p, err, st);
 }
 

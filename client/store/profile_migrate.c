@@ -153,8 +153,8 @@ migrate_v3_move_ak(struct profile_db *db, const uint8_t *key, struct lsn_status 
 	if (why == NULL) {
 		bool ok = put_ak_item(db, key, id, sk, st) &&
 			  sql_exec(db, st, "INSERT INTO agreement_keys (ak_id, ak_pk, ak_ts,"
-				   " state, added_at) VALUES (?, ?, ?, 'current', ?)", "iknn", id, pk,
-				   ts, ts) == LSN_OK &&
+					   " state, added_at) VALUES (?, ?, ?, 'current', ?)",
+				   "iknn", id, pk, ts, ts) == LSN_OK &&
 			  /* the old item goes (secure_delete wipes its content) */
 			  sql_exec(db, st, "DELETE FROM sealed WHERE name = 'ak_sk'", "") == LSN_OK;
 		if (!ok)

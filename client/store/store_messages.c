@@ -330,8 +330,8 @@ store_person_put(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char
 		 const char *profession, const char *rpps, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "INSERT OR REPLACE INTO people (user, name, profession, rpps, "
-				 "updated_at) VALUES (?,?,?,?,?)", "itttn", user, name, profession,
-			  rpps, lsn_clock_now_ms());
+				   "updated_at) VALUES (?,?,?,?,?)", "itttn", user, name, profession,
+			rpps, lsn_clock_now_ms());
 }
 
 bool

@@ -33,7 +33,7 @@ pin_history_add(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8
 		struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "INSERT OR IGNORE INTO pin_history (user, ik, accepted_at) "
-				 "VALUES (?,?,?)", "ikn", user, ik, lsn_clock_now_ms());
+				   "VALUES (?,?,?)", "ikn", user, ik, lsn_clock_now_ms());
 }
 
 static enum lsn_err
@@ -46,7 +46,7 @@ pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpp
 	int64_t now = lsn_clock_now_ms();
 	if (!out->present) {
 		err = sql_exec(p->db, st, "INSERT INTO pins (user, ik, rpps, pinned_at) VALUES "
-					"(?,?,?,?)", "iktn", user, ik, rpps, now);
+					  "(?,?,?,?)", "iktn", user, ik, rpps, now);
 		if (err == LSN_OK)
 			err = pin_history_add(p, user, ik, st);
 		if (err == LSN_OK)
@@ -58,14 +58,14 @@ pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpp
 			return LSN_OK;
 		/* the server shows the pinned key again */
 		err = sql_exec(p->db, st, "UPDATE pins SET changed_ik = NULL, changed_at = NULL "
-					"WHERE user = ?", "i", user);
+					  "WHERE user = ?", "i", user);
 		out->changed = false;
 		return err;
 	}
 	if (out->changed && sodium_memcmp(out->changed_ik, ik, 32) == 0)
 		return LSN_OK;
 	err = sql_exec(p->db, st, "UPDATE pins SET changed_ik = ?, changed_at = ? WHERE user = ?",
-			 "kni", ik, now, user);
+		       "kni", ik, now, user);
 	out->changed = true;
 	memcpy(out->changed_ik, ik, 32);
 	return err;

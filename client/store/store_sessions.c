@@ -138,7 +138,7 @@ store_outbound_mark_rotate(struct profile *p, const uint8_t channel[LSN_ID_BYTES
 			   const char *reason, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "UPDATE outbound SET rotate = ? WHERE channel = ? AND "
-				 "rotate IS NULL", "ti", reason, channel);
+				   "rotate IS NULL", "ti", reason, channel);
 }
 
 enum lsn_err
@@ -434,8 +434,8 @@ store_withheld_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		   const char *reason, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "INSERT OR REPLACE INTO withheld (session_id, channel, "
-				 "sender_user, reason, at) VALUES (?,?,?,?,?)", "kiitn", sid, channel,
-			  sender_user, reason, lsn_clock_now_ms());
+				   "sender_user, reason, at) VALUES (?,?,?,?,?)", "kiitn", sid, channel,
+			sender_user, reason, lsn_clock_now_ms());
 }
 
 bool
@@ -519,5 +519,5 @@ store_key_request_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		      const uint8_t channel[LSN_ID_BYTES], int64_t at, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "INSERT OR REPLACE INTO key_requests (session_id, channel, "
-				 "requested_at) VALUES (?,?,?)", "kin", sid, channel, at);
+				   "requested_at) VALUES (?,?,?)", "kin", sid, channel, at);
 }
