@@ -5,10 +5,12 @@ on the GP's profile while `cases`, `read`, `send` and `ack` run on the same
 profile in other processes (one after the other, then two at once), and all
 of them succeed; watch still shows what others post meanwhile and stops
 cleanly; afterwards every message is in the GP's thread exactly once and
-decrypted, and the other members read what the GP sent beside her watch.
+decrypted, and the other members read what the GP sent beside her watch;
+a command that finds the profile's lock file held waits for it.
 TAP on stdout."""
 
 import datetime
+import fcntl
 import json
 import os
 import re
@@ -165,6 +167,27 @@ def side_by_side(t, c, ref, channel, watch):
     return [mine, theirs, both]
 
 
+def lock_wait(t, srv, c):
+    """A step that needs the profile alone (here the unlock, which may
+    migrate the format) waits for the lock file rather than failing."""
+    path = os.path.join(srv.clients_home, "profiles", "martin", "lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        held = 2.0
+        timer = threading.Timer(held, fcntl.flock, args=(fd, fcntl.LOCK_UN))
+        start = time.monotonic()
+        timer.start()
+        rc, out, err = c["martin"].run("cases")
+        took = time.monotonic() - start
+        timer.join()
+    finally:
+        os.close(fd)
+    t.ok(rc == 0 and took >= held - 0.1,
+         "a command waits for another process holding the profile's lock, then runs",
+         f"rc={rc} after {took:.1f} s\n{out}\n{err}")
+
+
 def consistent(t, c, channel, sent):
     rc, msgs, err = thread_of(c["martin"], channel)
     t.eq(rc, 0, "the GP reads the whole thread afterwards", err)
@@ -200,6 +223,7 @@ def main(t):
         t.ok(not any(r in err for r in REFUSALS), "watch reported no conflict on its profile", err)
         t.ok(not harness.BAD_LOG.search(err or ""), "watch printed no sanitizer report", err)
         consistent(t, c, channel, sent)
+        lock_wait(t, srv, c)
 
 
 if __name__ == "__main__":
