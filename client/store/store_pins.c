@@ -76,9 +76,11 @@ store_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const cha
 		  const uint8_t ik[32], struct store_pin *out, struct lsn_status *st)
 {
 	/* the pin is read and changed under the write lock (one process pins) */
+	memset(out, 0, sizeof *out);
 	enum lsn_err err = store_begin(p, st);
-	if (err == LSN_OK)
-		err = pin_observe(p, user, rpps, ik, out, st);
+	if (err != LSN_OK)
+		return err;
+	err = pin_observe(p, user, rpps, ik, out, st);
 	if (err == LSN_OK)
 		err = store_commit(p, st);
 	else

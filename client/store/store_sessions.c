@@ -311,8 +311,9 @@ store_inbound_merge(struct profile *p, struct store_inbound *k, bool *kept, bool
 	/* what we hold is read again under the write lock: another process may
 	 * have merged a lower index for this session meanwhile */
 	enum lsn_err err = store_begin(p, st);
-	if (err == LSN_OK)
-		err = store_inbound_get(p, k->gs.session_id, &old, &found, st);
+	if (err != LSN_OK)
+		return err;
+	err = store_inbound_get(p, k->gs.session_id, &old, &found, st);
 	if (err == LSN_OK && !found) {
 		*kept = true;
 		err = store_inbound_put(p, k, st);
