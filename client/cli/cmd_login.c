@@ -2,7 +2,7 @@
  * the passphrase and the server. */
 #include <stdio.h>
 
-#include "agreement_keys.h"
+#include "ak_rotate.h"
 #include "command.h"
 #include "output.h"
 #include "session.h"
@@ -14,7 +14,9 @@ cmd_login_run(struct cmd_call *c)
 	const struct cli *cli = c->cli;
 	const struct session *s = c->s;
 	int rc = CLI_OK;
-	ak_rotate_if_due(s->profile, s->conn); /* CRYPTO.md §1: every 7 days */
+	struct lsn_warnings w = {0};
+	ak_rotate_if_due(s->profile, s->conn, &w); /* CRYPTO.md §1: every 7 days */
+	out_warnings(&w);
 	if (cli->json) {
 		json_object_del(s->login, "id");
 		json_object_set_new(s->login, "server", json_string(s->profile->server_url));

@@ -44,6 +44,10 @@ struct watched {
 	uint8_t channel[LSN_ID_BYTES];
 	struct chan_view v;
 	int64_t waiting_since;   /* a message waits for its key since (ms), 0: none */
+	/* printed up to here: this process's own position, not the profile's
+	 * last_seq, which another liaison process (read, send) may move */
+	int64_t shown;
+	bool shown_set;
 };
 
 struct watch {
@@ -93,12 +97,15 @@ struct print_new {
 	struct watch *w;
 	struct watched *c;
 	const struct receipts *rc;
+	int64_t max_seq;         /* the newest message printed */
 };
 
 static bool
 print_new_message(void *arg, struct store_msg *m)
 {
 	struct print_new *pn = arg;
+	if (m->seq > pn->max_seq)
+		pn->max_seq = m->seq;
 	if (pn->w->e->cli->json) {
 		say(pn->w, m->channel, "message", view_message_json(pn->w->e, m, pn->rc));
 		return true;
@@ -131,7 +138,7 @@ static void
 print_now_readable(struct watch *w, struct watched *c, const int64_t *seqs, size_t n)
 {
 	struct receipts rc = {0};
-	struct print_new pn = {w, c, &rc};
+	struct print_new pn = {w, c, &rc, 0};
 	for (size_t i = 0; i < n; i++) {
 		struct store_msg m;
 		bool found = false;
@@ -186,14 +193,22 @@ catch_up(struct watch *w, struct watched *c, enum catch_how how, json_t *ev,
 		err = thread_retry(w->e, &c->v, &r, st);
 	if (err != LSN_OK)
 		return err;
+	if (!c->shown_set) {
+		c->shown = before.last_seq;
+		c->shown_set = true;
+	}
 	print_now_readable(w, c, pending, n_pending);
 	struct receipts rc = {0};
-	struct print_new pn = {w, c, &rc};
-	err = store_msg_since(w->e->p, c->channel, before.last_seq, print_new_message, &pn, st);
+	struct print_new pn = {w, c, &rc, 0};
+	int64_t shown = c->shown;
+	err = store_msg_since(w->e->p, c->channel, shown, print_new_message, &pn, st);
+	int64_t newest = r.last_seq > pn.max_seq ? r.last_seq : pn.max_seq;
+	if (newest > c->shown)
+		c->shown = newest;
 	if (r.waiting > 0 && c->waiting_since == 0)
 		c->waiting_since = lsn_clock_now_ms();
-	if (err == LSN_OK && r.last_seq > before.last_seq && c->v.me_member)
-		err = send_receipts(w, c, r.last_seq, st);
+	if (err == LSN_OK && newest > shown && c->v.me_member)
+		err = send_receipts(w, c, newest, st);
 	return err;
 }
 

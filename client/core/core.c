@@ -1,7 +1,7 @@
 /* core.c — open and close the end-to-end context whole (core.h). */
 #include <string.h>
 
-#include "agreement_keys.h"
+#include "ak_rotate.h"
 #include "core.h"
 #include "peers.h"
 #include "sync.h"
@@ -19,7 +19,7 @@ core_open(const struct session_config *o, struct e2e *e, struct lsn_status *st)
 	}
 	/* a new agreement key every 7 days (CRYPTO.md §1); shares already queued
 	 * for the previous one still open below */
-	ak_rotate_if_due(e->p, e->s.conn);
+	ak_rotate_if_due(e->p, e->s.conn, &e->warnings);
 	/* keys and key requests that arrived meanwhile, whatever the command */
 	struct lsn_status sst = {0};
 	struct sync_stats ss;

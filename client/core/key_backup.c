@@ -60,6 +60,7 @@ static enum lsn_err
 flush_batch(struct e2e *e, const uint8_t bk[32], size_t *n, struct lsn_status *st)
 {
 	uint8_t sids[BACKUP_BATCH][STORE_SID_BYTES];
+	uint32_t first[BACKUP_BATCH];
 	enum lsn_err err = store_inbound_not_backed_up(e->p, sids, BACKUP_BATCH, n, st);
 	json_t *entries = json_array();
 	for (size_t i = 0; i < *n && err == LSN_OK; i++) {
@@ -67,6 +68,7 @@ flush_batch(struct e2e *e, const uint8_t bk[32], size_t *n, struct lsn_status *s
 		bool found = false;
 		err = store_inbound_get(e->p, sids[i], &in, &found, st);
 		json_t *entry = err == LSN_OK && found ? entry_json(bk, e->p->user, &in) : NULL;
+		first[i] = found ? in.gs.first_index : UINT32_MAX;
 		if (entry)
 			json_array_append_new(entries, entry);
 		sodium_memzero(&in, sizeof in);
@@ -76,8 +78,9 @@ flush_batch(struct e2e *e, const uint8_t bk[32], size_t *n, struct lsn_status *s
 		err = e2e_write(e, "backup_put", json_pack("{s:O}", "entries", entries), &reply, st);
 	json_decref(reply);
 	json_decref(entries);
+	/* marked only where the row still starts at the index uploaded */
 	for (size_t i = 0; i < *n && err == LSN_OK; i++)
-		err = store_inbound_mark_backed_up(e->p, sids[i], st);
+		err = store_inbound_mark_backed_up(e->p, sids[i], first[i], st);
 	return err;
 }
 
@@ -145,7 +148,7 @@ key_backup_setup(struct e2e *e, char code[LSN_RECOVERY_CODE_TEXT + 1], struct ls
 	if (err == LSN_OK)
 		err = store_secret_put(e->p, KEY_BACKUP_SECRET, bk, sizeof bk, st);
 	if (err == LSN_OK)
-		err = store_exec(e->p, st, "UPDATE inbound SET backed_up = 0", "");
+		err = store_inbound_backup_reset(e->p, st);
 	if (err == LSN_OK)
 		err = key_backup_flush(e, NULL, st);
 	sodium_memzero(rk, sizeof rk);
@@ -253,14 +256,23 @@ key_backup_restore(struct e2e *e, const uint8_t rk[32], size_t *restored, struct
 		more = json_is_true(json_object_get(reply, "more")) && json_array_size(entries) > 0;
 		size_t i;
 		json_t *entry;
+		size_t added_here = 0;
+		if (err == LSN_OK)
+			err = store_begin(e->p, st); /* one page, one transaction */
 		json_array_foreach(entries, i, entry) {
 			bool added = false;
 			if (err == LSN_OK)
 				err = restore_entry(e, bk, entry, &added, st);
-			*restored += added;
+			added_here += added;
 			int64_t id = json_integer_value(json_object_get(entry, "id"));
 			after = id > after ? id : after;
 		}
+		if (err == LSN_OK)
+			err = store_commit(e->p, st);
+		else
+			store_rollback(e->p);
+		if (err == LSN_OK)
+			*restored += added_here;
 		json_decref(reply);
 	}
 	sodium_memzero(bk, sizeof bk);

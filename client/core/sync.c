@@ -194,7 +194,12 @@ open_share(struct share_in *in, const uint8_t *body, size_t len, json_t **plain,
 	/* the agreement key the envelope names: current, or one of the last 3
 	 * kept for shares sent late (CRYPTO.md §1, agreement_keys.h) */
 	const uint8_t *ak_pk = NULL, *ak_sk = NULL;
-	if (!profile_ak_find(in->e->p, parsed.ak_id, &ak_pk, &ak_sk)) {
+	struct lsn_status rst;
+	bool held = profile_ak_find(in->e->p, parsed.ak_id, &ak_pk, &ak_sk);
+	/* another liaison process on this profile may have rotated the key */
+	if (!held && profile_ak_reload(in->e->p, &rst) == LSN_OK)
+		held = profile_ak_find(in->e->p, parsed.ak_id, &ak_pk, &ak_sk);
+	if (!held) {
 		enum lsn_ks_result r = lsn_ks_verify(&parsed, &me, d->dk);
 		if (r != LSN_KS_OK)
 			reject(in, lsn_ks_result_text(r));
@@ -274,30 +279,35 @@ static enum lsn_err
 ack(struct e2e *e, int64_t upto, struct lsn_status *st)
 {
 	json_t *reply = NULL;
-	enum lsn_err err = store_set_setting(e->p, "to_device_cursor", upto, st);
-	if (err == LSN_OK)
-		err = e2e_read(e, "to_device_ack", json_pack("{s:I}", "upto", (json_int_t)upto),
-			       &reply, st);
+	enum lsn_err err = e2e_read(e, "to_device_ack", json_pack("{s:I}", "upto",
+								  (json_int_t)upto), &reply, st);
 	json_decref(reply);
 	return err;
 }
 
-/* Process a list of entries in one local transaction, then acknowledge. */
+/* Process a list of entries in one local transaction, then acknowledge.
+ * The cursor is read again and moved in that transaction: an entry another
+ * liaison process on this profile has already taken is skipped. */
 static enum lsn_err
 process_list(struct e2e *e, json_t *messages, struct sync_stats *ss, struct lsn_status *st)
 {
 	struct share_in in = {.e = e, .ss = ss};
 	int64_t upto = -1;
 	enum lsn_err err = store_begin(e->p, st);
+	int64_t done = err == LSN_OK ? store_setting(e->p, "to_device_cursor", 0) : 0;
 	size_t i;
 	json_t *msg;
 	json_array_foreach(messages, i, msg) {
 		json_t *id = json_object_get(msg, "id");
+		if (json_is_integer(id) && json_integer_value(id) <= done)
+			continue;
 		if (err == LSN_OK)
 			err = process_entry(&in, msg, st);
 		if (err == LSN_OK && json_is_integer(id) && json_integer_value(id) > upto)
 			upto = json_integer_value(id);
 	}
+	if (err == LSN_OK && upto >= 0)
+		err = store_advance_setting(e->p, "to_device_cursor", upto, st);
 	if (in.view) {
 		chan_view_free(in.view);
 		free(in.view);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -14,6 +15,8 @@
 #include "peers.h"
 #include "thread.h"
 #include "wire.h"
+
+#define SEND_ATTEMPTS 4
 
 /* A fresh session, committed with its inbound copy (so we read our own
  * messages and can forward it as history). */
@@ -87,21 +90,40 @@ plaintext(struct e2e *e, const struct chan_view *v, json_t *content)
 	return json_dumps(content, JSON_COMPACT);
 }
 
-/* Ratchet, commit, seal. *env malloc'd. */
+/* Ratchet, commit, seal. *env malloc'd. The session is read again under the
+ * write lock and stepped from what is stored, not from o: another liaison
+ * process on this profile may have sent with it since ready_session read it
+ * (its index is then further), or replaced it or marked it for rotation
+ * (*changed: nothing is stepped, the caller gets the session ready again). */
 static enum lsn_err
 seal_next(struct e2e *e, struct store_outbound *o, const char *plain, int64_t ts,
-	  uint8_t **env, size_t *env_len, uint32_t *index, struct lsn_status *st)
+	  uint8_t **env, size_t *env_len, uint32_t *index, bool *changed, struct lsn_status *st)
 {
-	uint8_t mk[32];
-	lsn_gs_ratchet_step(&o->gs, mk, index);
-	o->sent++;
+	uint8_t mk[32] = {0};
+	struct store_outbound cur;
+	bool found = false;
+	memset(&cur, 0, sizeof cur);
+	*changed = false;
 	enum lsn_err err = store_begin(e->p, st);
 	if (err == LSN_OK)
+		err = store_outbound_get(e->p, o->gs.channel, &cur, &found, st);
+	if (err == LSN_OK && (!found || cur.rotate[0] ||
+			      sodium_memcmp(cur.gs.sign_pk, o->gs.sign_pk, 32) != 0))
+		*changed = true;
+	if (err == LSN_OK && !*changed) {
+		lsn_gs_outbound_wipe(&o->gs);
+		*o = cur;
+		lsn_gs_ratchet_step(&o->gs, mk, index);
+		o->sent++;
 		err = store_outbound_put(e->p, o, st);
-	if (err == LSN_OK)
+	}
+	lsn_gs_outbound_wipe(&cur.gs);
+	if (err == LSN_OK && !*changed)
 		err = store_commit(e->p, st); /* CRYPTO §4: before the envelope leaves */
 	else
 		store_rollback(e->p);
+	if (*changed)
+		return err;
 	/* Fault injection for the crash test (tests/integration/test_e2e_replay.py):
 	 * die like SIGKILL between the committed ratchet step and the send. */
 	const char *crash = getenv("LIAISON_TEST_CRASH");
@@ -113,6 +135,20 @@ seal_next(struct e2e *e, struct store_outbound *o, const char *plain, int64_t ts
 			       "%d bytes); send documents with --attach", THREAD_TEXT_MAX);
 	sodium_memzero(mk, sizeof mk);
 	return err;
+}
+
+/* Fault injection for tests/integration/test_e2e_replay_shared.py: with
+ * LIAISON_TEST_SEND_PAUSE_MS=n, wait n ms between reading the session and
+ * stepping it, so that two processes sending at once overlap there. */
+static void
+test_pause(void)
+{
+	const char *pause = getenv("LIAISON_TEST_SEND_PAUSE_MS");
+	long ms = pause ? strtol(pause, NULL, 10) : 0;
+	if (ms > 0 && ms <= 10000) {
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Cache what we sent, so our own history reads back even if keys change. */
@@ -139,14 +175,20 @@ cache_sent(struct e2e *e, const struct chan_view *v, const struct store_outbound
 	enum store_seen seen;
 	int64_t first_seq;
 	lsn_gs_envelope_hash(env, env_len, hash);
-	enum lsn_err err = store_seen_msg(e->p, m.session_id, index, hash, v->channel, seq, &seen,
-					  &first_seq, st);
+	enum lsn_err err = store_begin(e->p, st);
+	if (err == LSN_OK)
+		err = store_seen_msg(e->p, m.session_id, index, hash, v->channel, seq, &seen,
+				     &first_seq, st);
 	if (err == LSN_OK)
 		err = store_msg_put(e->p, &m, st);
 	json_t *content = err == LSN_OK ? json_loads(plain, 0, NULL) : NULL;
 	if (content)
 		err = thread_note_content(e, v->channel, seq, content, st);
 	json_decref(content);
+	if (err == LSN_OK)
+		err = store_commit(e->p, st);
+	else
+		store_rollback(e->p);
 	return err;
 }
 
@@ -194,10 +236,21 @@ thread_send(struct e2e *e, struct chan_view *v, json_t *content, int64_t *seq, i
 	if (err == LSN_OK && strlen(plain) > THREAD_TEXT_MAX + 1024)
 		err = lsn_fail(st, LSN_ERR_TOO_LARGE, "the message is too large (at most %d bytes "
 			       "of text); send documents with --attach", THREAD_TEXT_MAX);
-	if (err == LSN_OK)
+	/* ready, then step: again if another process changed the session between */
+	for (int attempt = 0; err == LSN_OK; attempt++) {
+		bool changed = false;
 		err = ready_session(e, v, &o, st);
-	if (err == LSN_OK)
-		err = seal_next(e, &o, plain, now, &env, &env_len, &index, st);
+		if (err == LSN_OK)
+			test_pause();
+		if (err == LSN_OK)
+			err = seal_next(e, &o, plain, now, &env, &env_len, &index, &changed, st);
+		if (err != LSN_OK || !changed)
+			break;
+		lsn_gs_outbound_wipe(&o.gs);
+		if (attempt >= SEND_ATTEMPTS - 1)
+			err = lsn_fail(st, LSN_ERR_CONFLICT, "the sending session of this channel "
+				       "keeps changing in another liaison process; send again");
+	}
 	if (err == LSN_OK)
 		err = send_envelope(e, v, env, env_len, seq, ts, st);
 	if (err == LSN_OK)

@@ -1,5 +1,6 @@
-/* profile.c — the profile directory, its lock, and profile.db: the clear
- * table (meta) and the sealed table (sealed) of CRYPTO.md §7. */
+/* profile.c — the profile directory, its lock file (held only by the steps
+ * that need the profile alone: profile.h), and profile.db: the clear table
+ * (meta) and the sealed table (sealed) of CRYPTO.md §7. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "profile.h"
@@ -108,10 +110,14 @@ file_exists(const char *dir, const char *file)
 	return exists;
 }
 
-/* Take the profile's lock for the life of the process (or until close). */
-static enum lsn_err
-take_lock(struct profile *p, struct lsn_status *st)
+#define LOCK_POLL_MS 25
+
+/* The lock file, waiting up to PROFILE_LOCK_WAIT_MS for another process. */
+enum lsn_err
+profile_lock(struct profile *p, const char *why, struct lsn_status *st)
 {
+	if (p->lock_fd >= 0)
+		return LSN_OK;
 	char *path = path_join(p->dir, PROFILE_LOCK);
 	if (path == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
@@ -120,15 +126,33 @@ take_lock(struct profile *p, struct lsn_status *st)
 	if (p->lock_fd < 0)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot open the lock of profile \"%s\" in %s: %s",
 				p->name, p->dir, strerror(errno));
-	if (flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
-			return lsn_fail(st, LSN_ERR_CONFLICT,
-					"profile \"%s\" is in use by another liaison process; "
-					"wait for it to finish", p->name);
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot lock profile \"%s\": %s", p->name,
-				strerror(errno));
+	for (int waited = 0;; waited += LOCK_POLL_MS) {
+		if (flock(p->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return LSN_OK;
+		int e = errno;
+		if (e != EWOULDBLOCK && e != EINTR) {
+			profile_lock_release(p);
+			return lsn_fail(st, LSN_ERR_INTERNAL, "cannot lock profile \"%s\": %s",
+					p->name, strerror(e));
+		}
+		if (waited >= PROFILE_LOCK_WAIT_MS)
+			break;
+		struct timespec ts = {0, LOCK_POLL_MS * 1000000L};
+		nanosleep(&ts, NULL);
 	}
-	return LSN_OK;
+	profile_lock_release(p);
+	return lsn_fail(st, LSN_ERR_CONFLICT,
+			"profile \"%s\" is busy: another liaison process has held its lock (%s) "
+			"for more than %d s; retry when it has finished", p->name, why,
+			PROFILE_LOCK_WAIT_MS / 1000);
+}
+
+void
+profile_lock_release(struct profile *p)
+{
+	if (p->lock_fd >= 0)
+		close(p->lock_fd); /* releases the flock */
+	p->lock_fd = -1;
 }
 
 static struct profile *
@@ -171,10 +195,8 @@ profile_open(const char *name, struct profile **out, struct lsn_status *st)
 		return LSN_ERR_NOT_FOUND;
 	}
 	char *db_path = path_join(p->dir, PROFILE_DB);
-	enum lsn_err err = db_path ? take_lock(p, st)
+	enum lsn_err err = db_path ? profile_db_load(p, db_path, st)
 				   : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	if (err == LSN_OK)
-		err = profile_db_load(p, db_path, st);
 	free(db_path);
 	if (err != LSN_OK) {
 		profile_close(p);
@@ -190,7 +212,13 @@ profile_unlock(struct profile *p, const char *passphrase, struct lsn_status *st)
 	char *db_path = path_join(p->dir, PROFILE_DB);
 	if (db_path == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	enum lsn_err err = profile_db_unseal(p, db_path, passphrase, st);
+	/* the migration to the current format runs in one process at a time */
+	bool held = p->lock_fd >= 0;
+	enum lsn_err err = held ? LSN_OK : profile_lock(p, "opening the profile", st);
+	if (err == LSN_OK)
+		err = profile_db_unseal(p, db_path, passphrase, st);
+	if (!held)
+		profile_lock_release(p);
 	free(db_path);
 	return err;
 }
@@ -209,7 +237,7 @@ profile_reserve(const char *name, struct profile **out, struct lsn_status *st)
 		profile_close(p);
 		return LSN_ERR_INTERNAL;
 	}
-	enum lsn_err err = take_lock(p, st);
+	enum lsn_err err = profile_lock(p, "enrolment", st);
 	if (err == LSN_OK && file_exists(p->dir, PROFILE_DB)) {
 		err = lsn_fail(st, LSN_ERR_CONFLICT,
 			       "profile \"%s\" already exists (%s); to enrol another device or "
@@ -330,12 +358,11 @@ profile_close(struct profile *p)
 		return;
 	if (p->reserved && !p->committed)
 		remove_reserved(p);
-	if (p->lock_fd >= 0)
-		close(p->lock_fd); /* releases the flock */
+	profile_lock_release(p);
 	if (p->keys)
 		sodium_free(p->keys);
 	seal_key_free(p->local_key);
-	sqlite3_close(p->db);
+	profile_db_close(p->db);
 	free(p->dir);
 	free(p->server_url);
 	free(p->server_name);

@@ -1,7 +1,15 @@
 /* profile.h — the local profile of one enrolled device (CRYPTO.md §7): the
- * directory profiles/NAME/ with profile.db (SQLite) and a lock file held for
- * the whole command. Public data is stored in the clear; every private key is
- * sealed under a key derived from the passphrase (Argon2id, INTERACTIVE). */
+ * directory profiles/NAME/ with profile.db (SQLite, WAL journal) and a lock
+ * file. Public data is stored in the clear; every private key is sealed
+ * under a key derived from the passphrase (Argon2id, INTERACTIVE).
+ *
+ * Several liaison processes may use one profile at once (watch in one
+ * terminal, send in another): every change of the end-to-end store is one
+ * SQLite transaction that takes the write lock first and reads what it
+ * changes inside it (store.h). The lock file is only for the few steps that
+ * must run in one process at a time, each held just for that step:
+ * enrolment (creating the profile), opening it (the format migration) and
+ * the rotation of the agreement key (agreement_keys.h). */
 #ifndef LIAISON_PROFILE_H
 #define LIAISON_PROFILE_H
 
@@ -9,7 +17,6 @@
 #include <stdint.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "err.h"
 #include "ident.h"
@@ -21,6 +28,12 @@
 #define PROFILE_AK_KEEP 3
 /* Sealed item of an agreement key's private half: "ak_sk:" + 32 hex ak_id. */
 #define PROFILE_AK_ITEM_BUF 40
+/* How long a step that needs the profile alone waits for another process
+ * holding the lock file before giving up with a message. */
+#define PROFILE_LOCK_WAIT_MS 30000
+
+/* The open profile database: opaque outside client/store/ (sql.h). */
+struct profile_db;
 
 /* Private keys, in sodium_malloc'd memory (guarded, wiped when freed). */
 struct profile_keys {
@@ -42,7 +55,7 @@ struct profile_ak {
 struct profile {
 	char name[PROFILE_NAME_MAX + 1];
 	char *dir;             /* .../profiles/NAME */
-	int lock_fd;
+	int lock_fd;           /* >= 0 while this process holds the lock file */
 	bool reserved;         /* made by profile_reserve, not yet committed */
 	bool committed;
 	/* clear table */
@@ -68,24 +81,27 @@ struct profile {
 	/* once unlocked: the local key (sodium_malloc'd, SEAL_KEYBYTES) that seals
 	 * every secret of the end-to-end store, and the open database (store.h) */
 	uint8_t *local_key;
-	sqlite3 *db;
+	struct profile_db *db;
 };
 
 /* 1..64 characters from [A-Za-z0-9._-], not starting with a dot. */
 bool profile_name_valid(const char *name);
 
-/* Open and lock an existing profile and read its clear table. The keys stay
- * sealed until profile_unlock. Free with profile_close. */
+/* Open an existing profile and read its clear table (no lock is held: other
+ * liaison processes may use the profile meanwhile). The keys stay sealed
+ * until profile_unlock. Free with profile_close. */
 enum lsn_err profile_open(const char *name, struct profile **out, struct lsn_status *st);
 
 /* Derive the local key from the passphrase and unseal the private keys into
  * p->keys; then keep the key (p->local_key) and the database open (p->db),
- * migrated to the current format, for the end-to-end store. A wrong
- * passphrase fails with a message saying so. */
+ * migrated to the current format, for the end-to-end store. The lock file is
+ * held while the database is migrated and released before this returns. A
+ * wrong passphrase fails with a message saying so. */
 enum lsn_err profile_unlock(struct profile *p, const char *passphrase, struct lsn_status *st);
 
-/* Enrolment: create and lock profiles/NAME/ for a new profile; fails if a
- * profile of that name exists. Nothing is written until profile_write_new. */
+/* Enrolment: create and lock profiles/NAME/ for a new profile (the lock is
+ * held until profile_close); fails if a profile of that name exists.
+ * Nothing is written until profile_write_new. */
 enum lsn_err profile_reserve(const char *name, struct profile **out, struct lsn_status *st);
 
 /* A zeroed, sodium_malloc'd key block; NULL on failure. Freed by profile_close. */
@@ -106,7 +122,19 @@ bool profile_ak_find(const struct profile *p, const uint8_t ak_id[LSN_ID_BYTES],
 /* The sealed item name of an agreement key's private half: "ak_sk:<hex id>". */
 void profile_ak_item(const uint8_t ak_id[LSN_ID_BYTES], char out[PROFILE_AK_ITEM_BUF]);
 
-/* Release everything and the lock. A reserved profile that was never
+/* Read again, from the database, the agreement keys this device holds
+ * (current, previous, pending) into p: another liaison process may have
+ * rotated them since p was unlocked. p is unchanged on failure. */
+enum lsn_err profile_ak_reload(struct profile *p, struct lsn_status *st);
+
+/* Take the profile's lock file for a step that must run in one process at
+ * a time (why: a few words for the message), waiting up to
+ * PROFILE_LOCK_WAIT_MS for another process to finish; LSN_ERR_CONFLICT
+ * with a message saying so when it does not. release: let it go. */
+enum lsn_err profile_lock(struct profile *p, const char *why, struct lsn_status *st);
+void profile_lock_release(struct profile *p);
+
+/* Release everything and the lock if held. A reserved profile that was never
  * committed is removed (temporary file, lock file and directory). */
 void profile_close(struct profile *p);
 

@@ -1,14 +1,14 @@
 /* profile_db.c — profile.db: table meta (clear key/value) and table sealed
  * (name, nonce, ciphertext) holding every private key under the local key. */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
-
 #include "profile_db.h"
 #include "seal.h"
+#include "sql.h"
 
 /* Format 1: the identity of the device. Later formats are migrations
  * (profile_migrate.c), applied to new and old profiles alike. */
@@ -35,41 +35,7 @@ static const struct sealed_item sealed_items[] = {
 #define SEALED_ITEM_COUNT (sizeof sealed_items / sizeof sealed_items[0])
 #define IDENTITY_ITEM_COUNT 2   /* dk_sk (read first: a wrong passphrase), ik_sk */
 
-static enum lsn_err
-db_error(sqlite3 *db, const char *what, struct lsn_status *st)
-{
-	return lsn_fail(st, LSN_ERR_INTERNAL, "%s: %s", what,
-			db ? sqlite3_errmsg(db) : "out of memory");
-}
-
-static enum lsn_err
-db_open(const char *path, bool create, sqlite3 **db, struct lsn_status *st)
-{
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | (create ? SQLITE_OPEN_CREATE : 0);
-	if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK) {
-		enum lsn_err err = db_error(*db, "cannot open the profile database", st);
-		sqlite3_close(*db);
-		*db = NULL;
-		return err;
-	}
-	sqlite3_busy_timeout(*db, 2000);
-	/* deleted or overwritten secrets must not linger in free pages */
-	sqlite3_exec(*db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-	return LSN_OK;
-}
-
 /* ---- meta: reading ------------------------------------------------------ */
-
-/* Step the lookup of key; SQLITE_ROW leaves the value in column 0. */
-static int
-meta_lookup(sqlite3 *db, const char *key, sqlite3_stmt **stmt)
-{
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, stmt, NULL) !=
-	    SQLITE_OK)
-		return SQLITE_ERROR;
-	sqlite3_bind_text(*stmt, 1, key, -1, SQLITE_STATIC);
-	return sqlite3_step(*stmt);
-}
 
 static enum lsn_err
 damaged(const char *key, struct lsn_status *st)
@@ -79,54 +45,56 @@ damaged(const char *key, struct lsn_status *st)
 			"invite under another --profile name", key);
 }
 
-static enum lsn_err
-meta_text(sqlite3 *db, const char *key, bool required, char **out, struct lsn_status *st)
+/* The value of key into q's column 0; false if absent (or not readable). */
+static bool
+meta_lookup(struct profile_db *db, struct sql_q *q, const char *key)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc = meta_lookup(db, key, &stmt);
+	struct lsn_status st;
+	return sql_query(db, q, &st, "SELECT value FROM meta WHERE key = ?", "t", key) &&
+	       sql_next(q);
+}
+
+static enum lsn_err
+meta_text(struct profile_db *db, const char *key, bool required, char **out,
+	  struct lsn_status *st)
+{
+	struct sql_q q;
+	bool found = meta_lookup(db, &q, key);
 	enum lsn_err err = LSN_OK;
-	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_TEXT) {
-		*out = strdup((const char *)sqlite3_column_text(stmt, 0));
+	if (found && sql_is_text(&q, 0)) {
+		*out = strdup(sql_text(&q, 0));
 		if (*out == NULL)
 			err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	} else if (rc != SQLITE_DONE || required) {
+	} else if (found || required || q.rc != SQLITE_DONE) {
 		err = damaged(key, st);
 	}
-	sqlite3_finalize(stmt);
+	sql_end(&q, NULL);
 	return err;
 }
 
 static enum lsn_err
-meta_blob(sqlite3 *db, const char *key, uint8_t *out, size_t want, struct lsn_status *st)
+meta_blob(struct profile_db *db, const char *key, uint8_t *out, size_t want,
+	  struct lsn_status *st)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc = meta_lookup(db, key, &stmt);
-	enum lsn_err err = LSN_OK;
-	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_BLOB &&
-	    (size_t)sqlite3_column_bytes(stmt, 0) == want)
-		memcpy(out, sqlite3_column_blob(stmt, 0), want);
-	else
-		err = damaged(key, st);
-	sqlite3_finalize(stmt);
-	return err;
+	struct sql_q q;
+	bool ok = meta_lookup(db, &q, key) && sql_copy(&q, 0, out, want);
+	sql_end(&q, NULL);
+	return ok ? LSN_OK : damaged(key, st);
 }
 
 static enum lsn_err
-meta_int(sqlite3 *db, const char *key, int64_t *out, struct lsn_status *st)
+meta_int(struct profile_db *db, const char *key, int64_t *out, struct lsn_status *st)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc = meta_lookup(db, key, &stmt);
-	enum lsn_err err = LSN_OK;
-	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER)
-		*out = sqlite3_column_int64(stmt, 0);
-	else
-		err = damaged(key, st);
-	sqlite3_finalize(stmt);
-	return err;
+	struct sql_q q;
+	bool ok = meta_lookup(db, &q, key) && sql_is_int(&q, 0);
+	if (ok)
+		*out = sql_int(&q, 0);
+	sql_end(&q, NULL);
+	return ok ? LSN_OK : damaged(key, st);
 }
 
 static enum lsn_err
-meta_id(sqlite3 *db, const char *key, uint8_t id[LSN_ID_BYTES], struct lsn_status *st)
+meta_id(struct profile_db *db, const char *key, uint8_t id[LSN_ID_BYTES], struct lsn_status *st)
 {
 	char *hex = NULL;
 	enum lsn_err err = meta_text(db, key, true, &hex, st);
@@ -136,15 +104,22 @@ meta_id(sqlite3 *db, const char *key, uint8_t id[LSN_ID_BYTES], struct lsn_statu
 	return err;
 }
 
-static enum lsn_err
-check_version(sqlite3 *db, struct lsn_status *st)
+int
+profile_db_version(struct profile_db *db)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct lsn_status st;
+	struct sql_q q;
 	int version = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		version = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
+	if (sql_query(db, &q, &st, "PRAGMA user_version", "") && sql_next(&q))
+		version = (int)sql_int(&q, 0);
+	sql_end(&q, NULL);
+	return version;
+}
+
+static enum lsn_err
+check_version(struct profile_db *db, struct lsn_status *st)
+{
+	int version = profile_db_version(db);
 	if (version >= 1 && version <= PROFILE_DB_VERSION)
 		return LSN_OK; /* older formats are migrated once the profile is unlocked */
 	if (version > PROFILE_DB_VERSION)
@@ -152,11 +127,11 @@ check_version(sqlite3 *db, struct lsn_status *st)
 				"this profile was written by a newer liaison (format %d); upgrade "
 				"liaison", version);
 	return lsn_fail(st, LSN_ERR_INTERNAL, "this is not a liaison profile database (%s)",
-			version < 0 ? sqlite3_errmsg(db) : "unknown format");
+			version < 0 ? sql_errmsg(db) : "unknown format");
 }
 
 static enum lsn_err
-load_fields(sqlite3 *db, struct profile *p, struct lsn_status *st)
+load_fields(struct profile_db *db, struct profile *p, struct lsn_status *st)
 {
 	enum lsn_err err = check_version(db, st);
 	if (err == LSN_OK) err = meta_text(db, "server_url", true, &p->server_url, st);
@@ -178,18 +153,22 @@ load_fields(sqlite3 *db, struct profile *p, struct lsn_status *st)
 enum lsn_err
 profile_db_load(struct profile *p, const char *path, struct lsn_status *st)
 {
-	sqlite3 *db = NULL;
-	enum lsn_err err = db_open(path, false, &db, st);
-	if (err == LSN_OK)
-		err = load_fields(db, p, st);
-	sqlite3_close(db);
+	struct profile_db *db = sql_open(path, false, st);
+	enum lsn_err err = db ? load_fields(db, p, st) : st->err;
+	sql_close(db);
 	return err;
+}
+
+void
+profile_db_close(struct profile_db *db)
+{
+	sql_close(db);
 }
 
 /* ---- sealed: unsealing -------------------------------------------------- */
 
 static enum lsn_err
-load_kdf(sqlite3 *db, struct seal_kdf *kdf, struct lsn_status *st)
+load_kdf(struct profile_db *db, struct seal_kdf *kdf, struct lsn_status *st)
 {
 	int64_t alg = 0;
 	enum lsn_err err = meta_blob(db, "kdf_salt", kdf->salt, sizeof kdf->salt, st);
@@ -202,32 +181,34 @@ load_kdf(sqlite3 *db, struct seal_kdf *kdf, struct lsn_status *st)
 
 /* Open the sealed item name into out (len bytes); false if missing or not opening. */
 static bool
-unseal_named(sqlite3 *db, const uint8_t *key, const char *name, size_t len, uint8_t *out)
+unseal_named(struct profile_db *db, const uint8_t *key, const char *name, size_t len,
+	     uint8_t *out)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct lsn_status st;
+	struct sql_q q;
+	size_t nonce_len = 0, ct_len = 0;
 	bool ok = false;
-	if (sqlite3_prepare_v2(db, "SELECT nonce, ct FROM sealed WHERE name = ?", -1, &stmt,
-			       NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) == SQLITE_ROW &&
-	    sqlite3_column_bytes(stmt, 0) == SEAL_NONCEBYTES &&
-	    (size_t)sqlite3_column_bytes(stmt, 1) == len + SEAL_ABYTES)
-		ok = seal_open_item(key, name, sqlite3_column_blob(stmt, 0),
-				    sqlite3_column_blob(stmt, 1), len + SEAL_ABYTES, out);
-	sqlite3_finalize(stmt);
+	if (sql_query(db, &q, &st, "SELECT nonce, ct FROM sealed WHERE name = ?", "t", name) &&
+	    sql_next(&q)) {
+		const uint8_t *nonce = sql_blob(&q, 0, &nonce_len);
+		const uint8_t *ct = sql_blob(&q, 1, &ct_len);
+		ok = nonce && ct && nonce_len == SEAL_NONCEBYTES && ct_len == len + SEAL_ABYTES &&
+		     seal_open_item(key, name, nonce, ct, len + SEAL_ABYTES, out);
+	}
+	sql_end(&q, NULL);
 	return ok;
 }
 
 static bool
-unseal_one(sqlite3 *db, const uint8_t *key, const struct sealed_item *item, uint8_t *out)
+unseal_one(struct profile_db *db, const uint8_t *key, const struct sealed_item *item,
+	   uint8_t *out)
 {
 	return unseal_named(db, key, item->name, item->len, out);
 }
 
 /* An agreement key's private half from its item, checked against its public half. */
 static bool
-unseal_ak(sqlite3 *db, const uint8_t *key, const uint8_t id[LSN_ID_BYTES],
+unseal_ak(struct profile_db *db, const uint8_t *key, const uint8_t id[LSN_ID_BYTES],
 	  const uint8_t pk[crypto_kx_PUBLICKEYBYTES], uint8_t sk[crypto_kx_SECRETKEYBYTES])
 {
 	char item[PROFILE_AK_ITEM_BUF];
@@ -238,45 +219,93 @@ unseal_ak(sqlite3 *db, const uint8_t *key, const uint8_t id[LSN_ID_BYTES],
 	       sodium_memcmp(derived, pk, sizeof derived) == 0;
 }
 
-/* The current agreement key (it must be the one meta names) into
- * p->keys->ak_sk, and the others still held (previous or pending, newest
- * first, at most PROFILE_AK_KEEP - 1) into p->held_ak. Format 3. */
+/* The agreement keys of a profile as the database holds them. */
+struct ak_set {
+	uint8_t id[LSN_ID_BYTES];
+	uint8_t pk[crypto_kx_PUBLICKEYBYTES];
+	int64_t ts;
+	size_t n_held;
+	struct profile_ak held[PROFILE_AK_KEEP - 1];
+};
+
+/* The current agreement key (it must be the one meta names: set->id) into
+ * keys->ak_sk, and the others still held (previous or pending, newest first,
+ * at most PROFILE_AK_KEEP - 1) into set->held and keys->held_ak_sk. Format 3. */
 static enum lsn_err
-load_agreement_keys(sqlite3 *db, const uint8_t *key, struct profile *p, struct lsn_status *st)
+load_agreement_keys(struct profile_db *db, const uint8_t *key, struct ak_set *set,
+		    struct profile_keys *keys, struct lsn_status *st)
 {
 	static const char sql[] =
 		"SELECT ak_id, ak_pk, ak_ts, state FROM agreement_keys"
 		" WHERE state IN ('current', 'previous', 'pending')"
 		" ORDER BY state = 'current' DESC, state = 'pending' DESC, ak_ts DESC";
-	sqlite3_stmt *stmt = NULL;
-	bool current = false, ok = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK;
-	p->n_held_ak = 0;
-	while (ok && sqlite3_step(stmt) == SQLITE_ROW) {
-		const char *state = (const char *)sqlite3_column_text(stmt, 3);
-		if (sqlite3_column_bytes(stmt, 0) != LSN_ID_BYTES ||
-		    sqlite3_column_bytes(stmt, 1) != crypto_kx_PUBLICKEYBYTES || state == NULL) {
+	struct sql_q q;
+	bool current = false, ok = sql_query(db, &q, st, sql, "");
+	set->n_held = 0;
+	while (ok && sql_next(&q)) {
+		const char *state = sql_text(&q, 3);
+		uint8_t id[LSN_ID_BYTES], pk[crypto_kx_PUBLICKEYBYTES];
+		if (!sql_copy(&q, 0, id, sizeof id) || !sql_copy(&q, 1, pk, sizeof pk) ||
+		    state == NULL) {
 			ok = false;
 		} else if (strcmp(state, "current") == 0) {
-			ok = !current && memcmp(sqlite3_column_blob(stmt, 0), p->ak_id,
-						LSN_ID_BYTES) == 0 &&
-			     unseal_ak(db, key, p->ak_id, p->ak_pk, p->keys->ak_sk);
+			ok = !current && memcmp(id, set->id, LSN_ID_BYTES) == 0 &&
+			     unseal_ak(db, key, set->id, set->pk, keys->ak_sk);
 			current = true;
-		} else if (p->n_held_ak < PROFILE_AK_KEEP - 1) {
-			struct profile_ak *a = &p->held_ak[p->n_held_ak];
-			memcpy(a->id, sqlite3_column_blob(stmt, 0), LSN_ID_BYTES);
-			memcpy(a->pk, sqlite3_column_blob(stmt, 1), crypto_kx_PUBLICKEYBYTES);
-			a->ts = sqlite3_column_int64(stmt, 2);
+		} else if (set->n_held < PROFILE_AK_KEEP - 1) {
+			struct profile_ak *a = &set->held[set->n_held];
+			memcpy(a->id, id, LSN_ID_BYTES);
+			memcpy(a->pk, pk, crypto_kx_PUBLICKEYBYTES);
+			a->ts = sql_int(&q, 2);
 			a->pending = strcmp(state, "pending") == 0;
-			ok = unseal_ak(db, key, a->id, a->pk, p->keys->held_ak_sk[p->n_held_ak]);
-			p->n_held_ak++;
+			ok = unseal_ak(db, key, a->id, a->pk, keys->held_ak_sk[set->n_held]);
+			set->n_held++;
 		}
 	}
-	sqlite3_finalize(stmt);
+	ok = sql_end(&q, st) == LSN_OK && ok;
 	if (!ok || !current) {
-		p->n_held_ak = 0;
+		set->n_held = 0;
 		return damaged("agreement_keys", st);
 	}
 	return LSN_OK;
+}
+
+static void
+ak_set_apply(struct profile *p, const struct ak_set *set)
+{
+	memcpy(p->ak_id, set->id, sizeof p->ak_id);
+	memcpy(p->ak_pk, set->pk, sizeof p->ak_pk);
+	p->ak_ts = set->ts;
+	p->n_held_ak = set->n_held;
+	memcpy(p->held_ak, set->held, sizeof p->held_ak);
+}
+
+enum lsn_err
+profile_ak_reload(struct profile *p, struct lsn_status *st)
+{
+	struct ak_set set;
+	memset(&set, 0, sizeof set);
+	struct profile_keys *keys = profile_keys_new();
+	if (keys == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	/* one read transaction: meta and the table as one process left them */
+	enum lsn_err err = sql_begin(p->db, st);
+	if (err == LSN_OK)
+		err = meta_id(p->db, "ak_id", set.id, st);
+	if (err == LSN_OK)
+		err = meta_blob(p->db, "ak_pk", set.pk, sizeof set.pk, st);
+	if (err == LSN_OK)
+		err = meta_int(p->db, "ak_ts", &set.ts, st);
+	if (err == LSN_OK)
+		err = load_agreement_keys(p->db, p->local_key, &set, keys, st);
+	sql_rollback(p->db);
+	if (err == LSN_OK) {
+		ak_set_apply(p, &set);
+		memcpy(p->keys->ak_sk, keys->ak_sk, sizeof keys->ak_sk);
+		memcpy(p->keys->held_ak_sk, keys->held_ak_sk, sizeof keys->held_ak_sk);
+	}
+	sodium_free(keys);
+	return err;
 }
 
 /* The unsealed private keys must match the public keys in the clear table. */
@@ -296,7 +325,8 @@ keys_match(const struct profile *p)
 /* The identity keys (IK, DK): before any migration, so that a wrong
  * passphrase changes nothing. */
 static enum lsn_err
-unseal_identity(sqlite3 *db, const uint8_t *key, struct profile *p, struct lsn_status *st)
+unseal_identity(struct profile_db *db, const uint8_t *key, struct profile *p,
+		struct lsn_status *st)
 {
 	for (size_t i = 0; i < IDENTITY_ITEM_COUNT; i++) {
 		const struct sealed_item *item = &sealed_items[i];
@@ -314,12 +344,12 @@ enum lsn_err
 profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 		  struct lsn_status *st)
 {
-	sqlite3 *db = NULL;
 	struct seal_kdf kdf;
 	uint8_t *key = NULL;
-	enum lsn_err err = db_open(path, false, &db, st);
-	if (err == LSN_OK)
-		err = load_kdf(db, &kdf, st);
+	struct ak_set set;
+	memset(&set, 0, sizeof set);
+	struct profile_db *db = sql_open(path, false, st);
+	enum lsn_err err = db ? load_kdf(db, &kdf, st) : st->err;
 	if (err == LSN_OK)
 		err = seal_derive(&kdf, passphrase, &key, st);
 	if (err == LSN_OK && p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
@@ -328,8 +358,15 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 		err = unseal_identity(db, key, p, st);
 	if (err == LSN_OK)
 		err = profile_migrate(db, key, st);
-	if (err == LSN_OK)
-		err = load_agreement_keys(db, key, p, st);
+	if (err == LSN_OK) {
+		/* meta as it is now: another process may have rotated the AK since
+		 * profile_open read it */
+		p->local_key = key;
+		p->db = db;
+		err = profile_ak_reload(p, st);
+		p->local_key = NULL;
+		p->db = NULL;
+	}
 	if (err == LSN_OK && !keys_match(p))
 		err = damaged("sealed keys", st);
 	if (err != LSN_OK) {
@@ -337,7 +374,7 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 			sodium_free(p->keys);
 		p->keys = NULL;
 		seal_key_free(key);
-		sqlite3_close(db);
+		sql_close(db);
 		return err;
 	}
 	p->local_key = key;
@@ -347,78 +384,67 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 
 /* ---- creation ----------------------------------------------------------- */
 
-/* Bind helper: value is bound by the caller at index 2. */
+/* One meta row: fmt binds the key ('t') and its value. */
 static bool
-meta_put(sqlite3 *db, const char *key, int type, const void *value, size_t len, int64_t num)
+meta_put(struct profile_db *db, const char *fmt, ...)
 {
-	sqlite3_stmt *stmt = NULL;
-	if (sqlite3_prepare_v2(db, "INSERT INTO meta (key, value) VALUES (?, ?)", -1, &stmt,
-			       NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-	if (type == SQLITE_TEXT)
-		sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
-	else if (type == SQLITE_BLOB)
-		sqlite3_bind_blob(stmt, 2, value, (int)len, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(stmt, 2, num);
-	bool ok = sqlite3_step(stmt) == SQLITE_DONE;
-	sqlite3_finalize(stmt);
+	struct lsn_status st;
+	struct sql_q q;
+	va_list ap;
+	va_start(ap, fmt);
+	bool ok = sql_query_va(db, &q, &st, "INSERT INTO meta (key, value) VALUES (?, ?)", fmt,
+			       ap);
+	va_end(ap);
+	ok = ok && !sql_next(&q) && q.rc == SQLITE_DONE;
+	sql_end(&q, NULL);
 	return ok;
 }
 
 static bool
-meta_put_id(sqlite3 *db, const char *key, const uint8_t id[LSN_ID_BYTES])
+meta_put_id(struct profile_db *db, const char *key, const uint8_t id[LSN_ID_BYTES])
 {
 	char hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(id, hex);
-	return meta_put(db, key, SQLITE_TEXT, hex, 0, 0);
+	return meta_put(db, "tt", key, hex);
 }
 
 static bool
-store_fields(sqlite3 *db, const struct profile *p)
+store_fields(struct profile_db *db, const struct profile *p)
 {
-	return meta_put(db, "server_url", SQLITE_TEXT, p->server_url, 0, 0) &&
-	       meta_put(db, "server_name", SQLITE_TEXT, p->server_name, 0, 0) &&
-	       meta_put(db, "device_name", SQLITE_TEXT, p->device_name, 0, 0) &&
-	       (p->ca_pem == NULL || meta_put(db, "ca_pem", SQLITE_TEXT, p->ca_pem, 0, 0)) &&
+	return meta_put(db, "tt", "server_url", p->server_url) &&
+	       meta_put(db, "tt", "server_name", p->server_name) &&
+	       meta_put(db, "tt", "device_name", p->device_name) &&
+	       (p->ca_pem == NULL || meta_put(db, "tt", "ca_pem", p->ca_pem)) &&
 	       meta_put_id(db, "user_id", p->user) && meta_put_id(db, "device_id", p->device) &&
 	       meta_put_id(db, "ak_id", p->ak_id) &&
-	       meta_put(db, "ik_pk", SQLITE_BLOB, p->ik_pk, sizeof p->ik_pk, 0) &&
-	       meta_put(db, "dk_pk", SQLITE_BLOB, p->dk_pk, sizeof p->dk_pk, 0) &&
-	       meta_put(db, "ak_pk", SQLITE_BLOB, p->ak_pk, sizeof p->ak_pk, 0) &&
-	       meta_put(db, "dk_ts", SQLITE_INTEGER, NULL, 0, p->dk_ts) &&
-	       meta_put(db, "ak_ts", SQLITE_INTEGER, NULL, 0, p->ak_ts) &&
-	       meta_put(db, "created_at", SQLITE_INTEGER, NULL, 0, p->created_at);
+	       meta_put(db, "tk", "ik_pk", p->ik_pk) &&
+	       meta_put(db, "tk", "dk_pk", p->dk_pk) &&
+	       meta_put(db, "tk", "ak_pk", p->ak_pk) &&
+	       meta_put(db, "tn", "dk_ts", p->dk_ts) &&
+	       meta_put(db, "tn", "ak_ts", p->ak_ts) &&
+	       meta_put(db, "tn", "created_at", p->created_at);
 }
 
 static bool
-store_kdf(sqlite3 *db, const struct seal_kdf *kdf)
+store_kdf(struct profile_db *db, const struct seal_kdf *kdf)
 {
-	return meta_put(db, "kdf_salt", SQLITE_BLOB, kdf->salt, sizeof kdf->salt, 0) &&
-	       meta_put(db, "kdf_opslimit", SQLITE_INTEGER, NULL, 0, kdf->opslimit) &&
-	       meta_put(db, "kdf_memlimit", SQLITE_INTEGER, NULL, 0, kdf->memlimit) &&
-	       meta_put(db, "kdf_alg", SQLITE_INTEGER, NULL, 0, kdf->alg);
+	return meta_put(db, "tb", "kdf_salt", kdf->salt, sizeof kdf->salt) &&
+	       meta_put(db, "tn", "kdf_opslimit", kdf->opslimit) &&
+	       meta_put(db, "tn", "kdf_memlimit", kdf->memlimit) &&
+	       meta_put(db, "tn", "kdf_alg", (int64_t)kdf->alg);
 }
 
 static bool
-store_sealed(sqlite3 *db, const uint8_t *key, const struct profile *p)
+store_sealed(struct profile_db *db, const uint8_t *key, const struct profile *p)
 {
+	struct lsn_status st;
 	for (size_t i = 0; i < SEALED_ITEM_COUNT; i++) {
 		const struct sealed_item *item = &sealed_items[i];
 		uint8_t nonce[SEAL_NONCEBYTES], ct[crypto_sign_SECRETKEYBYTES + SEAL_ABYTES];
-		sqlite3_stmt *stmt = NULL;
 		if (!seal_item(key, item->name, (const uint8_t *)p->keys + item->offset, item->len,
 			       nonce, ct) ||
-		    sqlite3_prepare_v2(db, "INSERT INTO sealed (name, nonce, ct) VALUES (?, ?, ?)",
-				       -1, &stmt, NULL) != SQLITE_OK)
-			return false;
-		sqlite3_bind_text(stmt, 1, item->name, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(stmt, 2, nonce, sizeof nonce, SQLITE_STATIC);
-		sqlite3_bind_blob(stmt, 3, ct, (int)(item->len + SEAL_ABYTES), SQLITE_STATIC);
-		bool ok = sqlite3_step(stmt) == SQLITE_DONE;
-		sqlite3_finalize(stmt);
-		if (!ok)
+		    sql_exec(db, &st, "INSERT INTO sealed (name, nonce, ct) VALUES (?, ?, ?)", "tbb",
+			     item->name, nonce, sizeof nonce, ct, item->len + SEAL_ABYTES) != LSN_OK)
 			return false;
 	}
 	return true;
@@ -428,25 +454,28 @@ enum lsn_err
 profile_db_create(struct profile *p, const char *path, const char *passphrase,
 		  struct lsn_status *st)
 {
-	sqlite3 *db = NULL;
+	struct profile_db *db = NULL;
 	struct seal_kdf kdf;
 	uint8_t *key = NULL;
 	seal_kdf_new(&kdf);
 	enum lsn_err err = seal_derive(&kdf, passphrase, &key, st);
-	if (err == LSN_OK)
-		err = db_open(path, true, &db, st);
+	if (err == LSN_OK && (db = sql_open(path, true, st)) == NULL)
+		err = st->err;
 	if (err == LSN_OK) {
 		chmod(path, 0600);
-		bool ok = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-			  sqlite3_exec(db, schema_sql, NULL, NULL, NULL) == SQLITE_OK &&
+		struct lsn_status wst;
+		bool ok = sql_begin(db, &wst) == LSN_OK && sql_script(db, &wst, schema_sql) == LSN_OK &&
 			  store_fields(db, p) && store_kdf(db, &kdf) && store_sealed(db, key, p) &&
-			  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-		if (!ok)
-			err = db_error(db, "cannot write the new profile", st);
-		else
+			  sql_commit(db, &wst) == LSN_OK;
+		if (!ok) {
+			err = lsn_fail(st, LSN_ERR_INTERNAL, "cannot write the new profile: %s",
+				       sql_errmsg(db));
+			sql_rollback(db);
+		} else {
 			err = profile_migrate(db, key, st);
+		}
 	}
 	seal_key_free(key);
-	sqlite3_close(db);
+	sql_close(db);
 	return err;
 }

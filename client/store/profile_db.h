@@ -4,8 +4,6 @@
 
 #include "profile.h"
 
-#include <sqlite3.h>
-
 /* 1: identity (meta, sealed). 2: end-to-end store (store.h). 3: several
  * agreement keys (agreement_keys.h). */
 #define PROFILE_DB_VERSION 3
@@ -13,7 +11,10 @@
 /* Bring db from its format up to PROFILE_DB_VERSION, one transaction per
  * step (profile_migrate.c). Existing profiles keep working. key: the local
  * key (a step may need to seal again an item under a new name). */
-enum lsn_err profile_migrate(sqlite3 *db, const uint8_t *key, struct lsn_status *st);
+enum lsn_err profile_migrate(struct profile_db *db, const uint8_t *key, struct lsn_status *st);
+/* PRAGMA user_version; -1 if it cannot be read. */
+int profile_db_version(struct profile_db *db);
+void profile_db_close(struct profile_db *db);
 
 /* Read the clear table of the database at path into p. */
 enum lsn_err profile_db_load(struct profile *p, const char *path, struct lsn_status *st);

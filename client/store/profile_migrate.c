@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "profile_db.h"
 #include "seal.h"
+#include "sql.h"
 
 static const char migrate_v2[] =
 	/* identity keys of other users, trust on first use (CRYPTO.md §2) */
@@ -93,46 +93,39 @@ static const char migrate_v3[] =
 
 /* Insert the sealed private half of ak_id under its own item name. */
 static bool
-put_ak_item(sqlite3 *db, const uint8_t *key, const uint8_t id[LSN_ID_BYTES],
-	    const uint8_t sk[crypto_kx_SECRETKEYBYTES])
+put_ak_item(struct profile_db *db, const uint8_t *key, const uint8_t id[LSN_ID_BYTES],
+	    const uint8_t sk[crypto_kx_SECRETKEYBYTES], struct lsn_status *st)
 {
 	uint8_t nonce[SEAL_NONCEBYTES], ct[crypto_kx_SECRETKEYBYTES + SEAL_ABYTES];
 	char item[PROFILE_AK_ITEM_BUF];
-	sqlite3_stmt *ins = NULL;
 	profile_ak_item(id, item);
-	bool ok = seal_item(key, item, sk, crypto_kx_SECRETKEYBYTES, nonce, ct) &&
-		  sqlite3_prepare_v2(db, "INSERT INTO sealed (name, nonce, ct) VALUES (?, ?, ?)",
-				     -1, &ins, NULL) == SQLITE_OK &&
-		  sqlite3_bind_text(ins, 1, item, -1, SQLITE_STATIC) == SQLITE_OK &&
-		  sqlite3_bind_blob(ins, 2, nonce, sizeof nonce, SQLITE_STATIC) == SQLITE_OK &&
-		  sqlite3_bind_blob(ins, 3, ct, sizeof ct, SQLITE_STATIC) == SQLITE_OK &&
-		  sqlite3_step(ins) == SQLITE_DONE;
-	sqlite3_finalize(ins);
-	return ok;
+	return seal_item(key, item, sk, crypto_kx_SECRETKEYBYTES, nonce, ct) &&
+	       sql_exec(db, st, "INSERT INTO sealed (name, nonce, ct) VALUES (?, ?, ?)", "tbb",
+			item, nonce, sizeof nonce, ct, sizeof ct) == LSN_OK;
 }
 
 /* Is the AK meta names already the current row (its item moved)? A step
  * that finds its work done does nothing: e.g. a format-3 profile whose
  * user_version was set back (the integration tests make "old" profiles so). */
 static bool
-ak_already_moved(sqlite3 *db)
+ak_already_moved(struct profile_db *db)
 {
 	static const char sql[] =
 		"SELECT 1 FROM agreement_keys a, meta m, sealed s WHERE m.key = 'ak_id'"
 		" AND a.state = 'current' AND lower(hex(a.ak_id)) = m.value"
 		" AND s.name = 'ak_sk:' || m.value"
 		" AND NOT EXISTS (SELECT 1 FROM sealed WHERE name = 'ak_sk')";
-	sqlite3_stmt *stmt = NULL;
-	bool done = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-		    sqlite3_step(stmt) == SQLITE_ROW;
-	sqlite3_finalize(stmt);
+	struct lsn_status st;
+	struct sql_q q;
+	bool done = sql_query(db, &q, &st, sql, "") && sql_next(&q);
+	sql_end(&q, NULL);
 	return done;
 }
 
 /* The single agreement key of a format-2 profile becomes the current one.
- * NULL on success, else what went wrong. */
+ * NULL on success, else what went wrong (in st->msg). */
 static const char *
-migrate_v3_move_ak(sqlite3 *db, const uint8_t *key)
+migrate_v3_move_ak(struct profile_db *db, const uint8_t *key, struct lsn_status *st)
 {
 	if (ak_already_moved(db))
 		return NULL;
@@ -141,49 +134,40 @@ migrate_v3_move_ak(sqlite3 *db, const uint8_t *key)
 		" (SELECT value FROM meta WHERE key = 'ak_pk'),"
 		" (SELECT value FROM meta WHERE key = 'ak_ts'),"
 		" nonce, ct FROM sealed WHERE name = 'ak_sk'";
-	sqlite3_stmt *stmt = NULL, *ins = NULL;
-	uint8_t id[LSN_ID_BYTES], sk[crypto_kx_SECRETKEYBYTES];
+	struct sql_q q;
+	uint8_t id[LSN_ID_BYTES], pk[crypto_kx_PUBLICKEYBYTES], sk[crypto_kx_SECRETKEYBYTES];
+	uint8_t nonce[SEAL_NONCEBYTES], ct[crypto_kx_SECRETKEYBYTES + SEAL_ABYTES];
 	const char *why = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		why = sqlite3_errmsg(db);
-	} else if (sqlite3_step(stmt) != SQLITE_ROW ||
-		   sqlite3_column_type(stmt, 0) != SQLITE_TEXT ||
-		   !lsn_id_from_hex((const char *)sqlite3_column_text(stmt, 0), id) ||
-		   sqlite3_column_type(stmt, 1) != SQLITE_BLOB ||
-		   sqlite3_column_bytes(stmt, 1) != crypto_kx_PUBLICKEYBYTES ||
-		   sqlite3_column_type(stmt, 2) != SQLITE_INTEGER ||
-		   sqlite3_column_bytes(stmt, 3) != SEAL_NONCEBYTES ||
-		   sqlite3_column_bytes(stmt, 4) != crypto_kx_SECRETKEYBYTES + SEAL_ABYTES ||
-		   !seal_open_item(key, "ak_sk", sqlite3_column_blob(stmt, 3),
-				   sqlite3_column_blob(stmt, 4),
-				   crypto_kx_SECRETKEYBYTES + SEAL_ABYTES, sk)) {
+	int64_t ts = 0;
+	if (!sql_query(db, &q, st, sql, "")) {
+		why = st->msg;
+	} else if (!sql_next(&q) || !sql_is_text(&q, 0) || !lsn_id_from_hex(sql_text(&q, 0), id) ||
+		   !sql_copy(&q, 1, pk, sizeof pk) || !sql_is_int(&q, 2) ||
+		   !sql_copy(&q, 3, nonce, sizeof nonce) || !sql_copy(&q, 4, ct, sizeof ct) ||
+		   !seal_open_item(key, "ak_sk", nonce, ct, sizeof ct, sk)) {
 		why = "the agreement key (entry \"ak_sk\") is damaged";
 	} else {
-		bool ok = put_ak_item(db, key, id, sk) &&
-			  sqlite3_prepare_v2(db, "INSERT INTO agreement_keys (ak_id, ak_pk, ak_ts,"
-					     " state, added_at) VALUES (?, ?, ?, 'current', ?)",
-					     -1, &ins, NULL) == SQLITE_OK &&
-			  sqlite3_bind_blob(ins, 1, id, sizeof id, SQLITE_STATIC) == SQLITE_OK &&
-			  sqlite3_bind_value(ins, 2, sqlite3_column_value(stmt, 1)) == SQLITE_OK &&
-			  sqlite3_bind_value(ins, 3, sqlite3_column_value(stmt, 2)) == SQLITE_OK &&
-			  sqlite3_bind_value(ins, 4, sqlite3_column_value(stmt, 2)) == SQLITE_OK &&
-			  sqlite3_step(ins) == SQLITE_DONE &&
+		ts = sql_int(&q, 2);
+	}
+	sql_end(&q, NULL);
+	if (why == NULL) {
+		bool ok = put_ak_item(db, key, id, sk, st) &&
+			  sql_exec(db, st, "INSERT INTO agreement_keys (ak_id, ak_pk, ak_ts,"
+					   " state, added_at) VALUES (?, ?, ?, 'current', ?)",
+				   "iknn", id, pk, ts, ts) == LSN_OK &&
 			  /* the old item goes (secure_delete wipes its content) */
-			  sqlite3_exec(db, "DELETE FROM sealed WHERE name = 'ak_sk'", NULL, NULL,
-				       NULL) == SQLITE_OK;
+			  sql_exec(db, st, "DELETE FROM sealed WHERE name = 'ak_sk'", "") == LSN_OK;
 		if (!ok)
-			why = sqlite3_errmsg(db);
+			why = st->msg;
 	}
 	sodium_memzero(sk, sizeof sk);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(stmt);
 	return why;
 }
 
 /* Format n: its SQL, then (if any) a step that needs the local key. */
 static const struct {
 	const char *sql;
-	const char *(*fn)(sqlite3 *db, const uint8_t *key);
+	const char *(*fn)(struct profile_db *db, const uint8_t *key, struct lsn_status *st);
 } migrations[] = {
 	{NULL, NULL},                       /* 0 -> 1: the enrolment writes format 1 */
 	{NULL, NULL},                       /* (unused) */
@@ -191,36 +175,25 @@ static const struct {
 	{migrate_v3, migrate_v3_move_ak},   /* 2 -> 3 */
 };
 
-static int
-current_version(sqlite3 *db)
-{
-	sqlite3_stmt *stmt = NULL;
-	int version = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		version = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	return version;
-}
-
 enum lsn_err
-profile_migrate(sqlite3 *db, const uint8_t *key, struct lsn_status *st)
+profile_migrate(struct profile_db *db, const uint8_t *key, struct lsn_status *st)
 {
-	int version = current_version(db);
+	int version = profile_db_version(db);
 	if (version < 1)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "this is not a liaison profile database");
 	for (int next = version + 1; next <= PROFILE_DB_VERSION; next++) {
+		struct lsn_status wst = {0};
 		const char *why = NULL;
-		bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-			  sqlite3_exec(db, migrations[next].sql, NULL, NULL, NULL) == SQLITE_OK &&
+		bool ok = sql_begin(db, &wst) == LSN_OK &&
+			  sql_script(db, &wst, migrations[next].sql) == LSN_OK &&
 			  (migrations[next].fn == NULL ||
-			   (why = migrations[next].fn(db, key)) == NULL) &&
-			  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+			   (why = migrations[next].fn(db, key, &wst)) == NULL) &&
+			  sql_commit(db, &wst) == LSN_OK;
 		if (!ok) {
 			lsn_fail(st, LSN_ERR_INTERNAL,
 				 "cannot upgrade the profile database to format %d: %s; free disk "
-				 "space and retry", next, why ? why : sqlite3_errmsg(db));
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+				 "space and retry", next, why ? why : wst.msg);
+			sql_rollback(db);
 			return st->err;
 		}
 	}

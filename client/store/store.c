@@ -1,5 +1,5 @@
-/* store.c — transactions, statement binding, sealing of rows and settings
- * of the end-to-end store (store.h). */
+/* store.c — transactions, sealing of rows and settings of the end-to-end
+ * store (store.h); statements go through sql.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,118 +7,25 @@
 
 #include <sodium.h>
 
+#include "sql.h"
 #include "store.h"
-
-enum lsn_err
-store_fail(struct profile *p, struct lsn_status *st, const char *what)
-{
-	return lsn_fail(st, LSN_ERR_INTERNAL, "%s in the profile database: %s; check free disk "
-			"space and retry", what, p->db ? sqlite3_errmsg(p->db) : "not open");
-}
 
 enum lsn_err
 store_begin(struct profile *p, struct lsn_status *st)
 {
-	if (sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return store_fail(p, st, "cannot start a transaction");
-	return LSN_OK;
+	return sql_begin(p->db, st);
 }
 
 enum lsn_err
 store_commit(struct profile *p, struct lsn_status *st)
 {
-	if (sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-		return LSN_OK;
-	enum lsn_err err = store_fail(p, st, "cannot save");
-	store_rollback(p);
-	return err;
+	return sql_commit(p->db, st);
 }
 
 void
 store_rollback(struct profile *p)
 {
-	if (!sqlite3_get_autocommit(p->db))
-		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-static bool
-bind_args(sqlite3_stmt *stmt, const char *fmt, va_list ap)
-{
-	int col = 1, rc = SQLITE_OK;
-	for (const char *f = fmt; f && *f && rc == SQLITE_OK; f++, col++) {
-		switch (*f) {
-		case 'i':
-			rc = sqlite3_bind_blob(stmt, col, va_arg(ap, const uint8_t *), LSN_ID_BYTES,
-					       SQLITE_TRANSIENT);
-			break;
-		case 'k':
-			rc = sqlite3_bind_blob(stmt, col, va_arg(ap, const uint8_t *), 32,
-					       SQLITE_TRANSIENT);
-			break;
-		case 'b': {
-			const uint8_t *data = va_arg(ap, const uint8_t *);
-			size_t len = va_arg(ap, size_t);
-			rc = data ? sqlite3_bind_blob(stmt, col, data, (int)len, SQLITE_TRANSIENT)
-				  : sqlite3_bind_null(stmt, col);
-			break;
-		}
-		case 't': {
-			const char *text = va_arg(ap, const char *);
-			rc = text ? sqlite3_bind_text(stmt, col, text, -1, SQLITE_TRANSIENT)
-				  : sqlite3_bind_null(stmt, col);
-			break;
-		}
-		case 'n':
-			rc = sqlite3_bind_int64(stmt, col, va_arg(ap, int64_t));
-			break;
-		case 'z':
-			rc = sqlite3_bind_null(stmt, col);
-			break;
-		default:
-			return false;
-		}
-	}
-	return rc == SQLITE_OK;
-}
-
-static sqlite3_stmt *
-prepare_va(struct profile *p, struct lsn_status *st, const char *sql, const char *fmt,
-	   va_list ap)
-{
-	sqlite3_stmt *stmt = NULL;
-	if (sqlite3_prepare_v2(p->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
-	    !bind_args(stmt, fmt, ap)) {
-		store_fail(p, st, "cannot read or write");
-		sqlite3_finalize(stmt);
-		return NULL;
-	}
-	return stmt;
-}
-
-sqlite3_stmt *
-store_prepare(struct profile *p, struct lsn_status *st, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	sqlite3_stmt *stmt = prepare_va(p, st, sql, fmt, ap);
-	va_end(ap);
-	return stmt;
-}
-
-enum lsn_err
-store_exec(struct profile *p, struct lsn_status *st, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	sqlite3_stmt *stmt = prepare_va(p, st, sql, fmt, ap);
-	va_end(ap);
-	if (stmt == NULL)
-		return st->err;
-	int rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return store_fail(p, st, "cannot write");
-	return LSN_OK;
+	sql_rollback(p->db);
 }
 
 /* ---- sealing ------------------------------------------------------------ */
@@ -168,10 +75,10 @@ store_secret_put(struct profile *p, const char *name, const uint8_t *data, size_
 	size_t blob_len = 0;
 	if (!store_seal(p, name, data, len, &blob, &blob_len))
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal %s", name);
-	enum lsn_err err = store_exec(p, st, "INSERT OR REPLACE INTO sealed (name, nonce, ct) "
-					     "VALUES (?, ?, ?)", "tbb", name, blob,
-				      (size_t)SEAL_NONCEBYTES, blob + SEAL_NONCEBYTES,
-				      blob_len - SEAL_NONCEBYTES);
+	enum lsn_err err = sql_exec(p->db, st, "INSERT OR REPLACE INTO sealed (name, nonce, ct) "
+					       "VALUES (?, ?, ?)", "tbb", name, blob,
+				    (size_t)SEAL_NONCEBYTES, blob + SEAL_NONCEBYTES,
+				    blob_len - SEAL_NONCEBYTES);
 	sodium_memzero(blob, blob_len);
 	free(blob);
 	return err;
@@ -181,14 +88,17 @@ bool
 store_secret_get(struct profile *p, const char *name, uint8_t *out, size_t len)
 {
 	struct lsn_status st;
-	sqlite3_stmt *stmt = store_prepare(p, &st, "SELECT nonce, ct FROM sealed WHERE name = ?",
-					   "t", name);
-	bool ok = stmt && sqlite3_step(stmt) == SQLITE_ROW &&
-		  sqlite3_column_bytes(stmt, 0) == SEAL_NONCEBYTES &&
-		  (size_t)sqlite3_column_bytes(stmt, 1) == len + SEAL_ABYTES &&
-		  seal_open_item(p->local_key, name, sqlite3_column_blob(stmt, 0),
-				 sqlite3_column_blob(stmt, 1), len + SEAL_ABYTES, out);
-	sqlite3_finalize(stmt);
+	struct sql_q q;
+	size_t nonce_len = 0, ct_len = 0;
+	bool ok = false;
+	if (sql_query(p->db, &q, &st, "SELECT nonce, ct FROM sealed WHERE name = ?", "t", name) &&
+	    sql_next(&q)) {
+		const uint8_t *nonce = sql_blob(&q, 0, &nonce_len);
+		const uint8_t *ct = sql_blob(&q, 1, &ct_len);
+		ok = nonce && ct && nonce_len == SEAL_NONCEBYTES && ct_len == len + SEAL_ABYTES &&
+		     seal_open_item(p->local_key, name, nonce, ct, len + SEAL_ABYTES, out);
+	}
+	sql_end(&q, NULL);
 	if (!ok)
 		sodium_memzero(out, len);
 	return ok;
@@ -200,21 +110,27 @@ int64_t
 store_setting(struct profile *p, const char *key, int64_t fallback)
 {
 	struct lsn_status st;
-	sqlite3_stmt *stmt = store_prepare(p, &st, "SELECT value FROM meta WHERE key = ?", "t",
-					   key);
+	struct sql_q q;
 	int64_t value = fallback;
-	if (stmt && sqlite3_step(stmt) == SQLITE_ROW &&
-	    sqlite3_column_type(stmt, 0) == SQLITE_INTEGER)
-		value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	if (sql_query(p->db, &q, &st, "SELECT value FROM meta WHERE key = ?", "t", key) &&
+	    sql_next(&q) && sql_is_int(&q, 0))
+		value = sql_int(&q, 0);
+	sql_end(&q, NULL);
 	return value;
 }
 
 enum lsn_err
 store_set_setting(struct profile *p, const char *key, int64_t value, struct lsn_status *st)
 {
-	return store_exec(p, st, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", "tn",
-			  key, value);
+	return sql_exec(p->db, st, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", "tn",
+			key, value);
+}
+
+enum lsn_err
+store_advance_setting(struct profile *p, const char *key, int64_t value, struct lsn_status *st)
+{
+	return sql_exec(p->db, st, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
+				   "DO UPDATE SET value = max(value, ?2)", "tn", key, value);
 }
 
 /* ---- item names ----------------------------------------------------------- */

@@ -1,8 +1,17 @@
 /* store.h — the end-to-end state of an unlocked profile, in profile.db
  * (format 2, profile_migrate.c): group sessions, identity pins, the message
  * cache, sync positions. Every secret is sealed under the local key before
- * it is written; the file lock (profile.c) makes this process the only
- * writer, so a ratchet index is never reused.
+ * it is written.
+ *
+ * Several liaison processes may use one profile at once (profile.h). So a
+ * change that depends on what is stored (the next ratchet index, the
+ * lowest index of an inbound session, a share id or message already seen,
+ * a sync position) reads it again inside store_begin ... store_commit, never
+ * from a copy read before: BEGIN IMMEDIATE takes the write lock at once and
+ * other processes wait (up to 30 s) for the commit. The functions below that
+ * read-modify-write on their own (merge, seen_*, positions) are atomic
+ * whether or not the caller has a transaction open (nested ones are
+ * savepoints).
  *
  * The functions are split by concern: store.c (transactions, sealing,
  * settings), store_sessions.c, store_pins.c, store_messages.c. */
@@ -12,8 +21,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <sqlite3.h>
 
 #include "err.h"
 #include "ident.h"
@@ -28,24 +35,12 @@
 
 /* ---- store.c: transactions, sealing, settings ---------------------------- */
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK on p->db. commit fails with a message
- * that says what to do. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK on p->db (inside an open transaction:
+ * a savepoint). begin waits for another process's transaction to end;
+ * commit fails with a message that says what to do. */
 enum lsn_err store_begin(struct profile *p, struct lsn_status *st);
 enum lsn_err store_commit(struct profile *p, struct lsn_status *st);
 void store_rollback(struct profile *p);
-
-/* Prepare sql and bind the arguments described by fmt, one letter each:
- *   'i' 16-byte id (const uint8_t *)      'k' 32-byte key or hash (const uint8_t *)
- *   'b' blob (const uint8_t *, size_t)    't' text (const char *, NULL binds NULL)
- *   'n' int64_t                            'z' NULL
- * NULL (and st set) on failure. */
-sqlite3_stmt *store_prepare(struct profile *p, struct lsn_status *st, const char *sql,
-			    const char *fmt, ...);
-/* Prepare, bind, step to completion. */
-enum lsn_err store_exec(struct profile *p, struct lsn_status *st, const char *sql,
-			const char *fmt, ...);
-/* A database failure as a user-facing error. */
-enum lsn_err store_fail(struct profile *p, struct lsn_status *st, const char *what);
 
 /* Seal plain under the local key for item name into a malloc'd blob
  * nonce || ct (*blob, *blob_len). false on failure. */
@@ -66,6 +61,10 @@ bool store_secret_get(struct profile *p, const char *name, uint8_t *out, size_t 
 int64_t store_setting(struct profile *p, const char *key, int64_t fallback);
 enum lsn_err store_set_setting(struct profile *p, const char *key, int64_t value,
 			       struct lsn_status *st);
+/* A position that only moves forward (a sync cursor): set it to value
+ * unless the stored one (another process's) is already further. */
+enum lsn_err store_advance_setting(struct profile *p, const char *key, int64_t value,
+				   struct lsn_status *st);
 
 /* Item names for sealed rows, bound to the row's identity. */
 void store_name_outbound(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF]);
@@ -145,8 +144,12 @@ enum lsn_err store_inbound_merge(struct profile *p, struct store_inbound *k, boo
 enum lsn_err store_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 				bool (*fn)(void *arg, const struct store_inbound *in), void *arg,
 				struct lsn_status *st);
+/* The session's row is in the key backup from first_index: marked only if
+ * it still starts there (a lower index merged meanwhile stays to upload). */
 enum lsn_err store_inbound_mark_backed_up(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
-					  struct lsn_status *st);
+					  uint32_t first_index, struct lsn_status *st);
+/* A new key backup: every session is to be uploaded again. */
+enum lsn_err store_inbound_backup_reset(struct profile *p, struct lsn_status *st);
 /* Up to max session ids not yet in the key backup. */
 enum lsn_err store_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[STORE_SID_BYTES],
 					 size_t max, size_t *n, struct lsn_status *st);
@@ -268,6 +271,8 @@ enum lsn_err store_channel_set_topic(struct profile *p, const uint8_t channel[LS
 /* Topic into buf ("" if none). */
 void store_channel_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], char *buf,
 			 size_t len);
+/* Messages fetched up to last_seq: the position only moves forward (another
+ * process may have fetched further). */
 enum lsn_err store_channel_set_last_seq(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 					int64_t last_seq, struct lsn_status *st);
 

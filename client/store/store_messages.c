@@ -1,12 +1,15 @@
 /* store_messages.c — the thread as this device has seen it (decrypted text
  * sealed per (channel, seq), so that `read` shows history even after the
  * user was removed), per-channel sync state, and display names. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "clock.h"
+#include "sql.h"
 #include "store.h"
 
 void
@@ -31,8 +34,8 @@ store_msg_put(struct profile *p, const struct store_msg *m, struct lsn_status *s
 		if (!store_seal(p, name, (const uint8_t *)m->plain, m->plain_len, &blob, &blob_len))
 			return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal a message");
 	}
-	enum lsn_err err = store_exec(
-		p, st, "INSERT OR REPLACE INTO messages (channel, seq, ts, sender_user, "
+	enum lsn_err err = sql_exec(
+		p->db, st, "INSERT OR REPLACE INTO messages (channel, seq, ts, sender_user, "
 		       "sender_device, session_id, idx, status, detail, envelope, first_seen, "
 		       "shared_by, sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		"innbbbnttbnbb", m->channel, m->seq, m->ts, m->sender_user, (size_t)LSN_ID_BYTES,
@@ -50,44 +53,43 @@ store_msg_put(struct profile *p, const struct store_msg *m, struct lsn_status *s
 	"first_seen, shared_by, sealed"
 
 static void
-copy_blob(sqlite3_stmt *stmt, int col, uint8_t *out, size_t len, bool *present)
+copy_blob(struct sql_q *q, int col, uint8_t *out, size_t len, bool *present)
 {
-	bool ok = sqlite3_column_bytes(stmt, col) == (int)len;
-	if (ok)
-		memcpy(out, sqlite3_column_blob(stmt, col), len);
+	bool ok = sql_copy(q, col, out, len);
 	if (present)
 		*present = ok;
 }
 
 /* One row into m (m->channel set by the caller); false if it does not open. */
 static bool
-msg_row(struct profile *p, sqlite3_stmt *stmt, struct store_msg *m)
+msg_row(struct profile *p, struct sql_q *q, struct store_msg *m)
 {
-	m->seq = sqlite3_column_int64(stmt, 0);
-	m->ts = sqlite3_column_int64(stmt, 1);
-	copy_blob(stmt, 2, m->sender_user, LSN_ID_BYTES, NULL);
-	copy_blob(stmt, 3, m->sender_device, LSN_ID_BYTES, NULL);
-	copy_blob(stmt, 4, m->session_id, STORE_SID_BYTES, &m->has_session);
-	m->index = (uint32_t)sqlite3_column_int64(stmt, 5);
-	snprintf(m->status, sizeof m->status, "%s", (const char *)sqlite3_column_text(stmt, 6));
-	const char *detail = (const char *)sqlite3_column_text(stmt, 7);
+	m->seq = sql_int(q, 0);
+	m->ts = sql_int(q, 1);
+	copy_blob(q, 2, m->sender_user, LSN_ID_BYTES, NULL);
+	copy_blob(q, 3, m->sender_device, LSN_ID_BYTES, NULL);
+	copy_blob(q, 4, m->session_id, STORE_SID_BYTES, &m->has_session);
+	m->index = (uint32_t)sql_int(q, 5);
+	const char *status = sql_text(q, 6), *detail = sql_text(q, 7);
+	snprintf(m->status, sizeof m->status, "%s", status ? status : "");
 	snprintf(m->detail, sizeof m->detail, "%s", detail ? detail : "");
-	m->first_seen = sqlite3_column_int64(stmt, 9);
-	copy_blob(stmt, 10, m->shared_by, LSN_ID_BYTES, &m->shared);
-	size_t env_len = (size_t)sqlite3_column_bytes(stmt, 8);
-	if (env_len > 0 && (m->envelope = malloc(env_len)) != NULL) {
-		memcpy(m->envelope, sqlite3_column_blob(stmt, 8), env_len);
+	m->first_seen = sql_int(q, 9);
+	copy_blob(q, 10, m->shared_by, LSN_ID_BYTES, &m->shared);
+	size_t env_len = 0, sealed_len = 0;
+	const uint8_t *env = sql_blob(q, 8, &env_len);
+	if (env && env_len > 0 && (m->envelope = malloc(env_len)) != NULL) {
+		memcpy(m->envelope, env, env_len);
 		m->env_len = env_len;
 	}
-	size_t sealed_len = (size_t)sqlite3_column_bytes(stmt, 11);
-	if (sealed_len == 0)
+	const uint8_t *sealed = sql_blob(q, 11, &sealed_len);
+	if (sealed == NULL || sealed_len == 0)
 		return true;
 	char name[SEAL_NAME_BUF];
 	store_name_message(m->channel, m->seq, name);
 	m->plain = malloc(sealed_len + 1);
 	if (m->plain == NULL ||
-	    !store_unseal(p, name, sqlite3_column_blob(stmt, 11), sealed_len, (uint8_t *)m->plain,
-			  sealed_len, &m->plain_len)) {
+	    !store_unseal(p, name, sealed, sealed_len, (uint8_t *)m->plain, sealed_len,
+			  &m->plain_len)) {
 		free(m->plain);
 		m->plain = NULL;
 		return false;
@@ -96,90 +98,120 @@ msg_row(struct profile *p, sqlite3_stmt *stmt, struct store_msg *m)
 	return true;
 }
 
+/* The cached message (channel, seq) into m; *found false if absent. A row
+ * that does not open: m->status "damaged", and *damaged. */
+static enum lsn_err
+msg_load(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
+	 struct store_msg *m, bool *found, bool *damaged, struct lsn_status *st)
+{
+	*found = *damaged = false;
+	memset(m, 0, sizeof *m);
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT " MSG_COLUMNS " FROM messages WHERE channel = ? "
+				      "AND seq = ?", "in", channel, seq))
+		return st->err;
+	if (sql_next(&q)) {
+		*found = true;
+		memcpy(m->channel, channel, LSN_ID_BYTES);
+		if (!msg_row(p, &q, m)) {
+			*damaged = true;
+			snprintf(m->status, sizeof m->status, "damaged");
+			snprintf(m->detail, sizeof m->detail,
+				 "the cached copy does not open (profile damaged)");
+		}
+	}
+	return sql_end(&q, st);
+}
+
 enum lsn_err
 store_msg_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
 	      struct store_msg *out, bool *found, struct lsn_status *st)
 {
-	*found = false;
-	memset(out, 0, sizeof *out);
-	sqlite3_stmt *stmt = store_prepare(p, st, "SELECT " MSG_COLUMNS " FROM messages WHERE "
-						  "channel = ? AND seq = ?", "in", channel, seq);
-	if (stmt == NULL)
-		return st->err;
-	enum lsn_err err = LSN_OK;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		memcpy(out->channel, channel, LSN_ID_BYTES);
-		if (msg_row(p, stmt, out))
-			*found = true;
-		else
-			err = lsn_fail(st, LSN_ERR_INTERNAL, "a cached message does not open; the "
-				       "profile database is damaged");
-	}
-	sqlite3_finalize(stmt);
+	bool damaged = false;
+	enum lsn_err err = msg_load(p, channel, seq, out, found, &damaged, st);
+	if (err == LSN_OK && damaged)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, "a cached message does not open; the "
+			       "profile database is damaged");
+	if (err != LSN_OK)
+		*found = false;
 	if (!*found)
 		store_msg_clear(out);
 	return err;
 }
 
-/* Step stmt (rows of MSG_COLUMNS) through fn. */
-static void
-msg_walk(struct profile *p, sqlite3_stmt *stmt, const uint8_t channel[LSN_ID_BYTES],
-	 bool (*fn)(void *arg, struct store_msg *m), void *arg)
+/* The seqs the query (one column: seq) selects, then each message through fn.
+ * The statement is finished before fn runs, so fn may write: a write from
+ * inside an open read would fail at once when another process has written
+ * since the read began. */
+static enum lsn_err
+msg_walk(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+	 bool (*fn)(void *arg, struct store_msg *m), void *arg, struct lsn_status *st,
+	 const char *sql, const char *fmt, ...)
 {
-	bool go = true;
-	while (go && sqlite3_step(stmt) == SQLITE_ROW) {
-		struct store_msg m;
-		memset(&m, 0, sizeof m);
-		memcpy(m.channel, channel, LSN_ID_BYTES);
-		if (!msg_row(p, stmt, &m)) {
-			snprintf(m.status, sizeof m.status, "damaged");
-			snprintf(m.detail, sizeof m.detail,
-				 "the cached copy does not open (profile damaged)");
+	struct sql_q q;
+	va_list ap;
+	va_start(ap, fmt);
+	bool ok = sql_query_va(p->db, &q, st, sql, fmt, ap);
+	va_end(ap);
+	if (!ok)
+		return st->err;
+	size_t n = 0, cap = 0;
+	int64_t *seqs = NULL;
+	enum lsn_err err = LSN_OK;
+	while (err == LSN_OK && sql_next(&q)) {
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			int64_t *grown = realloc(seqs, ncap * sizeof *seqs);
+			if (grown == NULL) {
+				err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				break;
+			}
+			seqs = grown;
+			cap = ncap;
 		}
-		go = fn(arg, &m);
+		seqs[n++] = sql_int(&q, 0);
+	}
+	enum lsn_err qerr = sql_end(&q, st);
+	err = err != LSN_OK ? err : qerr;
+	bool go = true;
+	for (size_t i = 0; i < n && go && err == LSN_OK; i++) {
+		struct store_msg m;
+		bool found = false, damaged = false;
+		err = msg_load(p, channel, seqs[i], &m, &found, &damaged, st);
+		if (err == LSN_OK && found)
+			go = fn(arg, &m);
 		store_msg_clear(&m);
 	}
-	sqlite3_finalize(stmt);
+	free(seqs);
+	return err;
 }
 
 enum lsn_err
 store_msg_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES], long limit,
 	       bool (*fn)(void *arg, struct store_msg *m), void *arg, struct lsn_status *st)
 {
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT * FROM (SELECT " MSG_COLUMNS " FROM messages WHERE channel = ? "
-		       "ORDER BY seq DESC LIMIT ?) ORDER BY seq", "in", channel,
-		(int64_t)(limit > 0 ? limit : -1));
-	if (stmt == NULL)
-		return st->err;
-	msg_walk(p, stmt, channel, fn, arg);
-	return LSN_OK;
+	return msg_walk(p, channel, fn, arg, st,
+			"SELECT seq FROM (SELECT seq FROM messages WHERE channel = ? "
+			"ORDER BY seq DESC LIMIT ?) ORDER BY seq", "in", channel,
+			(int64_t)(limit > 0 ? limit : -1));
 }
 
 enum lsn_err
 store_msg_since(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t after,
 		bool (*fn)(void *arg, struct store_msg *m), void *arg, struct lsn_status *st)
 {
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT " MSG_COLUMNS " FROM messages WHERE channel = ? AND seq > ? "
-		       "ORDER BY seq", "in", channel, after);
-	if (stmt == NULL)
-		return st->err;
-	msg_walk(p, stmt, channel, fn, arg);
-	return LSN_OK;
+	return msg_walk(p, channel, fn, arg, st,
+			"SELECT seq FROM messages WHERE channel = ? AND seq > ? ORDER BY seq", "in",
+			channel, after);
 }
 
 enum lsn_err
 store_msg_with_status(struct profile *p, const uint8_t channel[LSN_ID_BYTES], const char *status,
 		      bool (*fn)(void *arg, struct store_msg *m), void *arg, struct lsn_status *st)
 {
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT " MSG_COLUMNS " FROM messages WHERE channel = ? AND status = ? "
-		       "ORDER BY seq", "it", channel, status);
-	if (stmt == NULL)
-		return st->err;
-	msg_walk(p, stmt, channel, fn, arg);
-	return LSN_OK;
+	return msg_walk(p, channel, fn, arg, st,
+			"SELECT seq FROM messages WHERE channel = ? AND status = ? ORDER BY seq",
+			"it", channel, status);
 }
 
 enum lsn_err
@@ -187,16 +219,15 @@ store_msg_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_
 		  size_t max, size_t *n, struct lsn_status *st)
 {
 	*n = 0;
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT seq FROM messages WHERE channel = ? AND envelope IS NOT NULL AND "
-		       "status IN ('waiting', 'withheld', 'unknown_session', 'before_first') "
-		       "ORDER BY seq", "i", channel);
-	if (stmt == NULL)
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT seq FROM messages WHERE channel = ? AND envelope IS "
+				      "NOT NULL AND status IN ('waiting', 'withheld', "
+				      "'unknown_session', 'before_first') ORDER BY seq", "i",
+		       channel))
 		return st->err;
-	while (*n < max && sqlite3_step(stmt) == SQLITE_ROW)
-		seqs[(*n)++] = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return LSN_OK;
+	while (*n < max && sql_next(&q))
+		seqs[(*n)++] = sql_int(&q, 0);
+	return sql_end(&q, st);
 }
 
 /* ---- channels ------------------------------------------------------------ */
@@ -208,37 +239,38 @@ store_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 	memset(out, 0, sizeof *out);
 	out->log_seq = -1;
 	out->valid = true;
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT last_seq, log_seq, log_hash, valid, reason, kind, history "
-		       "FROM channels WHERE channel = ?", "i", channel);
-	if (stmt == NULL)
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT last_seq, log_seq, log_hash, valid, reason, kind, "
+				      "history FROM channels WHERE channel = ?", "i", channel))
 		return st->err;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
+	if (sql_next(&q)) {
 		out->present = true;
-		out->last_seq = sqlite3_column_int64(stmt, 0);
-		out->log_seq = sqlite3_column_int64(stmt, 1);
-		copy_blob(stmt, 2, out->log_hash, 32, &out->has_log_hash);
-		out->valid = sqlite3_column_int(stmt, 3) != 0;
-		const char *reason = (const char *)sqlite3_column_text(stmt, 4);
-		const char *kind = (const char *)sqlite3_column_text(stmt, 5);
-		const char *history = (const char *)sqlite3_column_text(stmt, 6);
+		out->last_seq = sql_int(&q, 0);
+		out->log_seq = sql_int(&q, 1);
+		copy_blob(&q, 2, out->log_hash, 32, &out->has_log_hash);
+		out->valid = sql_int(&q, 3) != 0;
+		const char *reason = sql_text(&q, 4);
+		const char *kind = sql_text(&q, 5);
+		const char *history = sql_text(&q, 6);
 		snprintf(out->reason, sizeof out->reason, "%s", reason ? reason : "");
 		snprintf(out->kind, sizeof out->kind, "%s", kind ? kind : "");
 		snprintf(out->history, sizeof out->history, "%s", history ? history : "");
 	}
-	sqlite3_finalize(stmt);
-	return LSN_OK;
+	return sql_end(&q, st);
 }
 
 enum lsn_err
 store_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 		  const struct store_channel *c, struct lsn_status *st)
 {
-	return store_exec(
-		p, st, "INSERT INTO channels (channel, kind, history, last_seq, log_seq, log_hash, "
+	return sql_exec(
+		p->db, st, "INSERT INTO channels (channel, kind, history, last_seq, log_seq, log_hash, "
 		       "valid, reason, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) "
 		       "ON CONFLICT (channel) DO UPDATE SET kind = ?2, history = ?3, log_seq = ?5, "
-		       "log_hash = ?6, valid = ?7, reason = ?8, updated_at = ?9",
+		       "log_hash = ?6, valid = ?7, reason = ?8, updated_at = ?9 "
+		       /* another process may have verified further meanwhile; an
+			* INVALID verdict always lands */
+		       "WHERE ?5 >= channels.log_seq OR ?7 = 0",
 		"ittnnbntn", channel, c->kind[0] ? c->kind : NULL,
 		c->history[0] ? c->history : NULL, c->last_seq, c->log_seq,
 		c->has_log_hash ? c->log_hash : NULL, (size_t)32, (int64_t)c->valid,
@@ -249,8 +281,9 @@ enum lsn_err
 store_channel_set_last_seq(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			   int64_t last_seq, struct lsn_status *st)
 {
-	return store_exec(p, st, "UPDATE channels SET last_seq = ?, updated_at = ? WHERE "
-				 "channel = ?", "nni", last_seq, lsn_clock_now_ms(), channel);
+	/* a position only moves forward: another process may have fetched further */
+	return sql_exec(p->db, st, "UPDATE channels SET last_seq = max(last_seq, ?), updated_at = ? "
+				   "WHERE channel = ?", "nni", last_seq, lsn_clock_now_ms(), channel);
 }
 
 enum lsn_err
@@ -263,8 +296,8 @@ store_channel_set_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], 
 	store_name_topic(channel, name);
 	if (!store_seal(p, name, (const uint8_t *)topic, strlen(topic), &blob, &blob_len))
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal the topic");
-	enum lsn_err err = store_exec(
-		p, st, "UPDATE channels SET topic = ?, topic_seq = ? WHERE channel = ? AND "
+	enum lsn_err err = sql_exec(
+		p->db, st, "UPDATE channels SET topic = ?, topic_seq = ? WHERE channel = ? AND "
 		       "(topic_seq IS NULL OR topic_seq <= ?)", "bnin", blob, blob_len, seq, channel,
 		seq);
 	free(blob);
@@ -280,13 +313,14 @@ store_channel_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], char
 	size_t got = 0;
 	buf[0] = '\0';
 	store_name_topic(channel, name);
-	sqlite3_stmt *stmt = store_prepare(p, &st, "SELECT topic FROM channels WHERE channel = ?",
-					   "i", channel);
-	if (stmt && sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) > 0 &&
-	    store_unseal(p, name, sqlite3_column_blob(stmt, 0),
-			 (size_t)sqlite3_column_bytes(stmt, 0), (uint8_t *)buf, len - 1, &got))
+	struct sql_q q;
+	size_t blob_len = 0;
+	const uint8_t *blob = NULL;
+	if (sql_query(p->db, &q, &st, "SELECT topic FROM channels WHERE channel = ?", "i",
+		      channel) && sql_next(&q) && (blob = sql_blob(&q, 0, &blob_len)) != NULL &&
+	    blob_len > 0 && store_unseal(p, name, blob, blob_len, (uint8_t *)buf, len - 1, &got))
 		buf[got] = '\0';
-	sqlite3_finalize(stmt);
+	sql_end(&q, NULL);
 }
 
 /* ---- people -------------------------------------------------------------- */
@@ -295,9 +329,9 @@ enum lsn_err
 store_person_put(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *name,
 		 const char *profession, const char *rpps, struct lsn_status *st)
 {
-	return store_exec(p, st, "INSERT OR REPLACE INTO people (user, name, profession, rpps, "
-				 "updated_at) VALUES (?,?,?,?,?)", "itttn", user, name, profession,
-			  rpps, lsn_clock_now_ms());
+	return sql_exec(p->db, st, "INSERT OR REPLACE INTO people (user, name, profession, rpps, "
+				   "updated_at) VALUES (?,?,?,?,?)", "itttn", user, name, profession,
+			rpps, lsn_clock_now_ms());
 }
 
 bool
@@ -305,15 +339,15 @@ store_person_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], char *name
 		 size_t name_len, char *profession, size_t prof_len)
 {
 	struct lsn_status st;
-	sqlite3_stmt *stmt = store_prepare(p, &st, "SELECT name, profession FROM people WHERE "
-						   "user = ?", "i", user);
-	bool found = stmt && sqlite3_step(stmt) == SQLITE_ROW;
+	struct sql_q q;
+	bool found = sql_query(p->db, &q, &st, "SELECT name, profession FROM people WHERE "
+					       "user = ?", "i", user) && sql_next(&q);
 	if (found) {
-		const char *n = (const char *)sqlite3_column_text(stmt, 0);
-		const char *pr = (const char *)sqlite3_column_text(stmt, 1);
+		const char *n = sql_text(&q, 0);
+		const char *pr = sql_text(&q, 1);
 		snprintf(name, name_len, "%s", n ? n : "");
 		snprintf(profession, prof_len, "%s", pr ? pr : "");
 	}
-	sqlite3_finalize(stmt);
+	sql_end(&q, NULL);
 	return found;
 }

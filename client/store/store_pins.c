@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "sql.h"
 #include "store.h"
 
 enum lsn_err
@@ -13,45 +14,39 @@ store_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], struct store_
 	      struct lsn_status *st)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT ik, verified, changed_ik, pinned_at, verified_at FROM pins "
-		       "WHERE user = ?", "i", user);
-	if (stmt == NULL)
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT ik, verified, changed_ik, pinned_at, verified_at "
+				      "FROM pins WHERE user = ?", "i", user))
 		return st->err;
-	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == 32) {
+	if (sql_next(&q) && sql_copy(&q, 0, out->ik, 32)) {
 		out->present = true;
-		memcpy(out->ik, sqlite3_column_blob(stmt, 0), 32);
-		out->verified = sqlite3_column_int(stmt, 1) != 0;
-		if (sqlite3_column_bytes(stmt, 2) == 32) {
-			out->changed = true;
-			memcpy(out->changed_ik, sqlite3_column_blob(stmt, 2), 32);
-		}
-		out->pinned_at = sqlite3_column_int64(stmt, 3);
-		out->verified_at = sqlite3_column_int64(stmt, 4);
+		out->verified = sql_int(&q, 1) != 0;
+		out->changed = sql_copy(&q, 2, out->changed_ik, 32);
+		out->pinned_at = sql_int(&q, 3);
+		out->verified_at = sql_int(&q, 4);
 	}
-	sqlite3_finalize(stmt);
-	return LSN_OK;
+	return sql_end(&q, st);
 }
 
 static enum lsn_err
 pin_history_add(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32],
 		struct lsn_status *st)
 {
-	return store_exec(p, st, "INSERT OR IGNORE INTO pin_history (user, ik, accepted_at) "
-				 "VALUES (?,?,?)", "ikn", user, ik, lsn_clock_now_ms());
+	return sql_exec(p->db, st, "INSERT OR IGNORE INTO pin_history (user, ik, accepted_at) "
+				   "VALUES (?,?,?)", "ikn", user, ik, lsn_clock_now_ms());
 }
 
-enum lsn_err
-store_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpps,
-		  const uint8_t ik[32], struct store_pin *out, struct lsn_status *st)
+static enum lsn_err
+pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpps,
+	    const uint8_t ik[32], struct store_pin *out, struct lsn_status *st)
 {
 	enum lsn_err err = store_pin_get(p, user, out, st);
 	if (err != LSN_OK)
 		return err;
 	int64_t now = lsn_clock_now_ms();
 	if (!out->present) {
-		err = store_exec(p, st, "INSERT INTO pins (user, ik, rpps, pinned_at) VALUES "
-					"(?,?,?,?)", "iktn", user, ik, rpps, now);
+		err = sql_exec(p->db, st, "INSERT INTO pins (user, ik, rpps, pinned_at) VALUES "
+					  "(?,?,?,?)", "iktn", user, ik, rpps, now);
 		if (err == LSN_OK)
 			err = pin_history_add(p, user, ik, st);
 		if (err == LSN_OK)
@@ -62,17 +57,34 @@ store_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const cha
 		if (!out->changed)
 			return LSN_OK;
 		/* the server shows the pinned key again */
-		err = store_exec(p, st, "UPDATE pins SET changed_ik = NULL, changed_at = NULL "
-					"WHERE user = ?", "i", user);
+		err = sql_exec(p->db, st, "UPDATE pins SET changed_ik = NULL, changed_at = NULL "
+					  "WHERE user = ?", "i", user);
 		out->changed = false;
 		return err;
 	}
 	if (out->changed && sodium_memcmp(out->changed_ik, ik, 32) == 0)
 		return LSN_OK;
-	err = store_exec(p, st, "UPDATE pins SET changed_ik = ?, changed_at = ? WHERE user = ?",
-			 "kni", ik, now, user);
+	err = sql_exec(p->db, st, "UPDATE pins SET changed_ik = ?, changed_at = ? WHERE user = ?",
+		       "kni", ik, now, user);
 	out->changed = true;
 	memcpy(out->changed_ik, ik, 32);
+	return err;
+}
+
+enum lsn_err
+store_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpps,
+		  const uint8_t ik[32], struct store_pin *out, struct lsn_status *st)
+{
+	/* the pin is read and changed under the write lock (one process pins) */
+	memset(out, 0, sizeof *out);
+	enum lsn_err err = store_begin(p, st);
+	if (err != LSN_OK)
+		return err;
+	err = pin_observe(p, user, rpps, ik, out, st);
+	if (err == LSN_OK)
+		err = store_commit(p, st);
+	else
+		store_rollback(p);
 	return err;
 }
 
@@ -80,10 +92,10 @@ bool
 store_pin_known(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32])
 {
 	struct lsn_status st;
-	sqlite3_stmt *stmt = store_prepare(
-		p, &st, "SELECT 1 FROM pin_history WHERE user = ? AND ik = ?", "ik", user, ik);
-	bool known = stmt && sqlite3_step(stmt) == SQLITE_ROW;
-	sqlite3_finalize(stmt);
+	struct sql_q q;
+	bool known = sql_query(p->db, &q, &st, "SELECT 1 FROM pin_history WHERE user = ? AND "
+					       "ik = ?", "ik", user, ik) && sql_next(&q);
+	sql_end(&q, NULL);
 	return known;
 }
 
@@ -92,8 +104,8 @@ store_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint
 		 bool verified, struct lsn_status *st)
 {
 	int64_t now = lsn_clock_now_ms();
-	enum lsn_err err = store_exec(
-		p, st, "INSERT INTO pins (user, ik, verified, pinned_at, verified_at) "
+	enum lsn_err err = sql_exec(
+		p->db, st, "INSERT INTO pins (user, ik, verified, pinned_at, verified_at) "
 		       "VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 THEN ?4 END) "
 		       "ON CONFLICT (user) DO UPDATE SET ik = ?2, verified = ?3, changed_ik = NULL, "
 		       "changed_at = NULL, verified_at = CASE WHEN ?3 THEN ?4 END",

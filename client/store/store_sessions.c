@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "sql.h"
 #include "store.h"
 
 #define OUTBOUND_SEALED (64 + 32 + 4 + 8)
@@ -44,12 +45,9 @@ get_u64(const uint8_t *p)
 }
 
 static bool
-column_id(sqlite3_stmt *stmt, int col, uint8_t out[LSN_ID_BYTES])
+column_id(struct sql_q *q, int col, uint8_t out[LSN_ID_BYTES])
 {
-	if (sqlite3_column_bytes(stmt, col) != LSN_ID_BYTES)
-		return false;
-	memcpy(out, sqlite3_column_blob(stmt, col), LSN_ID_BYTES);
-	return true;
+	return sql_copy(q, col, out, LSN_ID_BYTES);
 }
 
 static enum lsn_err
@@ -67,21 +65,20 @@ store_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 		   struct store_outbound *out, bool *found, struct lsn_status *st)
 {
 	*found = false;
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT session_id, created_log_seq, sent, rotate, sealed, next_index "
-		       "FROM outbound WHERE channel = ?", "i", channel);
-	if (stmt == NULL)
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT session_id, created_log_seq, sent, rotate, sealed, "
+				      "next_index FROM outbound WHERE channel = ?", "i", channel))
 		return st->err;
 	enum lsn_err err = LSN_OK;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
+	if (sql_next(&q)) {
 		char name[SEAL_NAME_BUF];
-		uint8_t plain[OUTBOUND_SEALED];
-		size_t len = 0;
+		uint8_t plain[OUTBOUND_SEALED], sid[32];
+		size_t len = 0, blob_len = 0;
+		const uint8_t *blob = sql_blob(&q, 4, &blob_len);
 		store_name_outbound(channel, name);
 		memset(out, 0, sizeof *out);
-		if (!store_unseal(p, name, sqlite3_column_blob(stmt, 4),
-				  (size_t)sqlite3_column_bytes(stmt, 4), plain, sizeof plain, &len) ||
-		    len != OUTBOUND_SEALED || sqlite3_column_bytes(stmt, 0) != 32) {
+		if (!store_unseal(p, name, blob, blob_len, plain, sizeof plain, &len) ||
+		    len != OUTBOUND_SEALED || !sql_copy(&q, 0, sid, sizeof sid)) {
 			err = damaged_row(st, "sending session");
 		} else {
 			memcpy(out->gs.channel, channel, LSN_ID_BYTES);
@@ -90,21 +87,24 @@ store_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			memcpy(out->gs.chain_key, plain + 64, 32);
 			out->gs.index = get_u32(plain + 96);
 			out->gs.created_at = (int64_t)get_u64(plain + 100);
-			out->created_log_seq = sqlite3_column_int64(stmt, 1);
-			out->sent = sqlite3_column_int64(stmt, 2);
-			const char *rotate = (const char *)sqlite3_column_text(stmt, 3);
+			out->created_log_seq = sql_int(&q, 1);
+			out->sent = sql_int(&q, 2);
+			const char *rotate = sql_text(&q, 3);
 			snprintf(out->rotate, sizeof out->rotate, "%s", rotate ? rotate : "");
-			if (sodium_memcmp(out->gs.sign_pk, sqlite3_column_blob(stmt, 0), 32) != 0 ||
-			    sqlite3_column_int64(stmt, 5) != out->gs.index)
+			if (sodium_memcmp(out->gs.sign_pk, sid, 32) != 0 ||
+			    sql_int(&q, 5) != out->gs.index)
 				err = damaged_row(st, "sending session");
 			else
 				*found = true;
 		}
 		sodium_memzero(plain, sizeof plain);
 	}
-	sqlite3_finalize(stmt);
-	if (err != LSN_OK)
+	enum lsn_err qerr = sql_end(&q, st);
+	err = err != LSN_OK ? err : qerr;
+	if (err != LSN_OK) {
+		*found = false;
 		lsn_gs_outbound_wipe(&out->gs);
+	}
 	return err;
 }
 
@@ -124,8 +124,8 @@ store_outbound_put(struct profile *p, const struct store_outbound *o, struct lsn
 	sodium_memzero(plain, sizeof plain);
 	if (!sealed)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal the sending session");
-	enum lsn_err err = store_exec(
-		p, st, "INSERT OR REPLACE INTO outbound (channel, session_id, created_at, "
+	enum lsn_err err = sql_exec(
+		p->db, st, "INSERT OR REPLACE INTO outbound (channel, session_id, created_at, "
 		       "created_log_seq, sent, next_index, rotate, sealed) VALUES (?,?,?,?,?,?,?,?)",
 		"iknnnntb", o->gs.channel, o->gs.sign_pk, o->gs.created_at, o->created_log_seq,
 		o->sent, (int64_t)o->gs.index, o->rotate[0] ? o->rotate : NULL, blob, blob_len);
@@ -137,8 +137,8 @@ enum lsn_err
 store_outbound_mark_rotate(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			   const char *reason, struct lsn_status *st)
 {
-	return store_exec(p, st, "UPDATE outbound SET rotate = ? WHERE channel = ? AND "
-				 "rotate IS NULL", "ti", reason, channel);
+	return sql_exec(p->db, st, "UPDATE outbound SET rotate = ? WHERE channel = ? AND "
+				   "rotate IS NULL", "ti", reason, channel);
 }
 
 enum lsn_err
@@ -146,14 +146,13 @@ store_outbound_channels(struct profile *p, uint8_t (*channels)[LSN_ID_BYTES], si
 			size_t *n, struct lsn_status *st)
 {
 	*n = 0;
-	sqlite3_stmt *stmt = store_prepare(p, st, "SELECT channel FROM outbound", "");
-	if (stmt == NULL)
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT channel FROM outbound", ""))
 		return st->err;
-	while (*n < max && sqlite3_step(stmt) == SQLITE_ROW)
-		if (column_id(stmt, 0, channels[*n]))
+	while (*n < max && sql_next(&q))
+		if (column_id(&q, 0, channels[*n]))
 			(*n)++;
-	sqlite3_finalize(stmt);
-	return LSN_OK;
+	return sql_end(&q, st);
 }
 
 /* ---- shared_with ---------------------------------------------------------- */
@@ -163,13 +162,12 @@ store_shared_state(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		   const uint8_t device[LSN_ID_BYTES])
 {
 	struct lsn_status st;
-	sqlite3_stmt *stmt = store_prepare(
-		p, &st, "SELECT idx FROM shared_with WHERE session_id = ? AND device = ?", "ki", sid,
-		device);
+	struct sql_q q;
 	int64_t state = STORE_SHARED_NONE;
-	if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
-		state = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	if (sql_query(p->db, &q, &st, "SELECT idx FROM shared_with WHERE session_id = ? AND "
+				      "device = ?", "ki", sid, device) && sql_next(&q))
+		state = sql_int(&q, 0);
+	sql_end(&q, NULL);
 	return state;
 }
 
@@ -178,9 +176,13 @@ store_shared_add(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		 const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
 		 int64_t state, struct lsn_status *st)
 {
-	return store_exec(p, st, "INSERT OR REPLACE INTO shared_with (session_id, device, user, "
-				 "idx, shared_at) VALUES (?,?,?,?,?)", "kiinn", sid, device, user,
-			  state, lsn_clock_now_ms());
+	/* a device shared the session twice (two processes at once) keeps the
+	 * lower index: it holds the key from there */
+	return sql_exec(p->db, st, "INSERT INTO shared_with (session_id, device, user, idx, "
+				   "shared_at) VALUES (?1,?2,?3,?4,?5) ON CONFLICT (session_id, "
+				   "device) DO UPDATE SET user = ?3, shared_at = ?5, idx = CASE "
+				   "WHEN idx >= 0 AND ?4 >= 0 THEN min(idx, ?4) ELSE ?4 END",
+			"kiinn", sid, device, user, state, lsn_clock_now_ms());
 }
 
 int64_t
@@ -188,14 +190,13 @@ store_shared_min_index(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		       const uint8_t user[LSN_ID_BYTES])
 {
 	struct lsn_status st;
-	sqlite3_stmt *stmt = store_prepare(
-		p, &st, "SELECT min(idx) FROM shared_with WHERE session_id = ? AND user = ? AND idx >= 0", "ki",
-		sid, user);
+	struct sql_q q;
 	int64_t index = -1;
-	if (stmt && sqlite3_step(stmt) == SQLITE_ROW &&
-	    sqlite3_column_type(stmt, 0) == SQLITE_INTEGER)
-		index = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	if (sql_query(p->db, &q, &st, "SELECT min(idx) FROM shared_with WHERE session_id = ? AND "
+				      "user = ? AND idx >= 0", "ki", sid, user) &&
+	    sql_next(&q) && sql_is_int(&q, 0))
+		index = sql_int(&q, 0);
+	sql_end(&q, NULL);
 	return index;
 }
 
@@ -205,15 +206,14 @@ store_shared_devices(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		     size_t *n, struct lsn_status *st)
 {
 	*n = 0;
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT device, user FROM shared_with WHERE session_id = ? AND idx >= 0", "k", sid);
-	if (stmt == NULL)
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT device, user FROM shared_with WHERE session_id = ? "
+				      "AND idx >= 0", "k", sid))
 		return st->err;
-	while (*n < max && sqlite3_step(stmt) == SQLITE_ROW)
-		if (column_id(stmt, 0, devices[*n]) && column_id(stmt, 1, users[*n]))
+	while (*n < max && sql_next(&q))
+		if (column_id(&q, 0, devices[*n]) && column_id(&q, 1, users[*n]))
 			(*n)++;
-	sqlite3_finalize(stmt);
-	return LSN_OK;
+	return sql_end(&q, st);
 }
 
 /* ---- inbound ------------------------------------------------------------ */
@@ -224,31 +224,29 @@ store_shared_devices(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 
 /* One row of INBOUND_COLUMNS into out; false if it does not open. */
 static bool
-inbound_row(struct profile *p, sqlite3_stmt *stmt, struct store_inbound *out)
+inbound_row(struct profile *p, struct sql_q *q, struct store_inbound *out)
 {
 	char name[SEAL_NAME_BUF];
 	uint8_t plain[INBOUND_SEALED];
-	size_t len = 0;
+	size_t len = 0, blob_len = 0;
 	memset(out, 0, sizeof *out);
-	if (sqlite3_column_bytes(stmt, 0) != STORE_SID_BYTES)
+	if (!sql_copy(q, 0, out->gs.session_id, STORE_SID_BYTES))
 		return false;
-	memcpy(out->gs.session_id, sqlite3_column_blob(stmt, 0), STORE_SID_BYTES);
 	store_name_inbound(out->gs.session_id, name);
-	bool ok = column_id(stmt, 1, out->gs.channel) && column_id(stmt, 2, out->sender_user) &&
-		  column_id(stmt, 3, out->gs.sender_device) &&
-		  store_unseal(p, name, sqlite3_column_blob(stmt, 10),
-			       (size_t)sqlite3_column_bytes(stmt, 10), plain, sizeof plain, &len) &&
-		  len == INBOUND_SEALED &&
-		  get_u32(plain + 32) == (uint32_t)sqlite3_column_int64(stmt, 4);
+	const uint8_t *blob = sql_blob(q, 10, &blob_len);
+	bool ok = column_id(q, 1, out->gs.channel) && column_id(q, 2, out->sender_user) &&
+		  column_id(q, 3, out->gs.sender_device) &&
+		  store_unseal(p, name, blob, blob_len, plain, sizeof plain, &len) &&
+		  len == INBOUND_SEALED && get_u32(plain + 32) == (uint32_t)sql_int(q, 4);
 	if (ok) {
 		memcpy(out->gs.chain_key, plain, 32);
 		out->gs.first_index = get_u32(plain + 32);
-		out->forwarded = column_id(stmt, 5, out->forwarded_by);
-		column_id(stmt, 6, out->via_device);
-		out->history = sqlite3_column_int(stmt, 7) != 0;
-		out->received_at = sqlite3_column_int64(stmt, 8);
-		out->backed_up = sqlite3_column_int(stmt, 9) != 0;
-		out->direct_index = sqlite3_column_int64(stmt, 11);
+		out->forwarded = column_id(q, 5, out->forwarded_by);
+		column_id(q, 6, out->via_device);
+		out->history = sql_int(q, 7) != 0;
+		out->received_at = sql_int(q, 8);
+		out->backed_up = sql_int(q, 9) != 0;
+		out->direct_index = sql_int(q, 11);
 	}
 	sodium_memzero(plain, sizeof plain);
 	return ok;
@@ -259,18 +257,19 @@ store_inbound_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		  struct store_inbound *out, bool *found, struct lsn_status *st)
 {
 	*found = false;
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT " INBOUND_COLUMNS " FROM inbound WHERE session_id = ?", "k", sid);
-	if (stmt == NULL)
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT " INBOUND_COLUMNS " FROM inbound WHERE "
+				      "session_id = ?", "k", sid))
 		return st->err;
 	enum lsn_err err = LSN_OK;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		if (inbound_row(p, stmt, out))
+	if (sql_next(&q)) {
+		if (inbound_row(p, &q, out))
 			*found = true;
 		else
 			err = damaged_row(st, "received session key");
 	}
-	sqlite3_finalize(stmt);
+	enum lsn_err qerr = sql_end(&q, st);
+	err = err != LSN_OK ? err : qerr;
 	if (!*found)
 		sodium_memzero(out, sizeof *out);
 	return err;
@@ -290,8 +289,8 @@ store_inbound_put(struct profile *p, const struct store_inbound *in, struct lsn_
 	sodium_memzero(plain, sizeof plain);
 	if (!sealed)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal a received session key");
-	enum lsn_err err = store_exec(
-		p, st, "INSERT OR REPLACE INTO inbound (" INBOUND_COLUMNS ") VALUES "
+	enum lsn_err err = sql_exec(
+		p->db, st, "INSERT OR REPLACE INTO inbound (" INBOUND_COLUMNS ") VALUES "
 		       "(?,?,?,?,?,?,?,?,?,?,?,?)", "kiiinbbnnnbn",
 		in->gs.session_id, in->gs.channel, in->sender_user, in->gs.sender_device,
 		(int64_t)in->gs.first_index, in->forwarded ? in->forwarded_by : NULL,
@@ -309,12 +308,22 @@ store_inbound_merge(struct profile *p, struct store_inbound *k, bool *kept, bool
 	struct store_inbound old;
 	bool found = false;
 	*kept = *conflict = false;
-	enum lsn_err err = store_inbound_get(p, k->gs.session_id, &old, &found, st);
+	/* what we hold is read again under the write lock: another process may
+	 * have merged a lower index for this session meanwhile */
+	enum lsn_err err = store_begin(p, st);
 	if (err != LSN_OK)
 		return err;
-	if (!found) {
+	err = store_inbound_get(p, k->gs.session_id, &old, &found, st);
+	if (err == LSN_OK && !found) {
 		*kept = true;
-		return store_inbound_put(p, k, st);
+		err = store_inbound_put(p, k, st);
+	}
+	if (err != LSN_OK || !found) {
+		if (err == LSN_OK)
+			err = store_commit(p, st);
+		else
+			store_rollback(p);
+		return err;
 	}
 	bool same = memcmp(old.gs.channel, k->gs.channel, LSN_ID_BYTES) == 0 &&
 		    memcmp(old.gs.sender_device, k->gs.sender_device, LSN_ID_BYTES) == 0 &&
@@ -334,6 +343,12 @@ store_inbound_merge(struct profile *p, struct store_inbound *k, bool *kept, bool
 		err = store_inbound_put(p, &old, st);
 	}
 	sodium_memzero(&old, sizeof old);
+	if (err == LSN_OK)
+		err = store_commit(p, st);
+	else
+		store_rollback(p);
+	if (err != LSN_OK)
+		*kept = false;
 	return err;
 }
 
@@ -342,27 +357,59 @@ store_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 		   bool (*fn)(void *arg, const struct store_inbound *in), void *arg,
 		   struct lsn_status *st)
 {
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT " INBOUND_COLUMNS " FROM inbound WHERE channel = ? "
-		       "ORDER BY received_at", "i", channel);
-	if (stmt == NULL)
+	/* the ids first, then each row: fn may write, which must not happen
+	 * inside a read that another process's commit has made stale */
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT session_id FROM inbound WHERE channel = ? "
+				      "ORDER BY received_at", "i", channel))
 		return st->err;
+	size_t n = 0, cap = 0;
+	uint8_t (*sids)[STORE_SID_BYTES] = NULL;
+	enum lsn_err err = LSN_OK;
+	while (err == LSN_OK && sql_next(&q)) {
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 32;
+			uint8_t (*grown)[STORE_SID_BYTES] = realloc(sids, ncap * sizeof *sids);
+			if (grown == NULL) {
+				err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				break;
+			}
+			sids = grown;
+			cap = ncap;
+		}
+		if (sql_copy(&q, 0, sids[n], STORE_SID_BYTES))
+			n++;
+	}
+	enum lsn_err qerr = sql_end(&q, st);
+	err = err != LSN_OK ? err : qerr;
 	struct store_inbound in;
 	bool go = true;
-	while (go && sqlite3_step(stmt) == SQLITE_ROW)
-		if (inbound_row(p, stmt, &in))
+	for (size_t i = 0; i < n && go && err == LSN_OK; i++) {
+		struct lsn_status rst;
+		bool found = false;
+		/* a row that does not open is skipped, as before */
+		if (store_inbound_get(p, sids[i], &in, &found, &rst) == LSN_OK && found)
 			go = fn(arg, &in);
+	}
 	sodium_memzero(&in, sizeof in);
-	sqlite3_finalize(stmt);
-	return LSN_OK;
+	free(sids);
+	return err;
 }
 
 enum lsn_err
 store_inbound_mark_backed_up(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
-			     struct lsn_status *st)
+			     uint32_t first_index, struct lsn_status *st)
 {
-	return store_exec(p, st, "UPDATE inbound SET backed_up = 1 WHERE session_id = ?", "k",
-			  sid);
+	/* only if the row still starts at the uploaded index: a lower one merged
+	 * meanwhile (by another process) stays to be uploaded */
+	return sql_exec(p->db, st, "UPDATE inbound SET backed_up = 1 WHERE session_id = ? AND "
+				   "first_index = ?", "kn", sid, (int64_t)first_index);
+}
+
+enum lsn_err
+store_inbound_backup_reset(struct profile *p, struct lsn_status *st)
+{
+	return sql_exec(p->db, st, "UPDATE inbound SET backed_up = 0", "");
 }
 
 enum lsn_err
@@ -370,15 +417,14 @@ store_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[STORE_SID_BYTES],
 			    size_t *n, struct lsn_status *st)
 {
 	*n = 0;
-	sqlite3_stmt *stmt = store_prepare(p, st, "SELECT session_id FROM inbound WHERE "
-						  "backed_up = 0 LIMIT ?", "n", (int64_t)max);
-	if (stmt == NULL)
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT session_id FROM inbound WHERE backed_up = 0 LIMIT ?",
+		       "n", (int64_t)max))
 		return st->err;
-	while (*n < max && sqlite3_step(stmt) == SQLITE_ROW)
-		if (sqlite3_column_bytes(stmt, 0) == STORE_SID_BYTES)
-			memcpy(sids[(*n)++], sqlite3_column_blob(stmt, 0), STORE_SID_BYTES);
-	sqlite3_finalize(stmt);
-	return LSN_OK;
+	while (*n < max && sql_next(&q))
+		if (sql_copy(&q, 0, sids[*n], STORE_SID_BYTES))
+			(*n)++;
+	return sql_end(&q, st);
 }
 
 /* ---- withheld --------------------------------------------------------------- */
@@ -388,9 +434,9 @@ store_withheld_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		   const uint8_t channel[LSN_ID_BYTES], const uint8_t sender_user[LSN_ID_BYTES],
 		   const char *reason, struct lsn_status *st)
 {
-	return store_exec(p, st, "INSERT OR REPLACE INTO withheld (session_id, channel, "
-				 "sender_user, reason, at) VALUES (?,?,?,?,?)", "kiitn", sid, channel,
-			  sender_user, reason, lsn_clock_now_ms());
+	return sql_exec(p->db, st, "INSERT OR REPLACE INTO withheld (session_id, channel, "
+				   "sender_user, reason, at) VALUES (?,?,?,?,?)", "kiitn", sid, channel,
+			sender_user, reason, lsn_clock_now_ms());
 }
 
 bool
@@ -398,12 +444,14 @@ store_withheld_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES], char *
 		   size_t len)
 {
 	struct lsn_status st;
-	sqlite3_stmt *stmt = store_prepare(p, &st, "SELECT reason FROM withheld WHERE "
-						   "session_id = ?", "k", sid);
-	bool found = stmt && sqlite3_step(stmt) == SQLITE_ROW;
-	if (found)
-		snprintf(reason, len, "%s", (const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
+	struct sql_q q;
+	bool found = sql_query(p->db, &q, &st, "SELECT reason FROM withheld WHERE session_id = ?",
+			       "k", sid) && sql_next(&q);
+	if (found) {
+		const char *text = sql_text(&q, 0);
+		snprintf(reason, len, "%s", text ? text : "");
+	}
+	sql_end(&q, NULL);
 	return found;
 }
 
@@ -416,39 +464,40 @@ store_seen_msg(struct profile *p, const uint8_t sid[STORE_SID_BYTES], uint32_t i
 {
 	*out = STORE_SEEN_NEW;
 	*first_seq = seq;
-	sqlite3_stmt *stmt = store_prepare(
-		p, st, "SELECT env_hash, seq FROM seen_msg WHERE session_id = ? AND idx = ?", "kn",
-		sid, (int64_t)index);
-	if (stmt == NULL)
+	/* recorded first, compared after, in one statement each: whichever
+	 * process records (session, index) first, every other one compares */
+	enum lsn_err err = sql_exec(p->db, st, "INSERT INTO seen_msg (session_id, idx, env_hash, "
+					       "channel, seq) VALUES (?,?,?,?,?) ON CONFLICT DO "
+					       "NOTHING", "knkin", sid, (int64_t)index, hash,
+				    channel, seq);
+	if (err != LSN_OK || sql_changes(p->db) == 1)
+		return err;
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT env_hash, seq FROM seen_msg WHERE session_id = ? "
+				      "AND idx = ?", "kn", sid, (int64_t)index))
 		return st->err;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		bool same = sqlite3_column_bytes(stmt, 0) == 32 &&
-			    sodium_memcmp(sqlite3_column_blob(stmt, 0), hash, 32) == 0;
+	if (sql_next(&q)) {
+		size_t len = 0;
+		const uint8_t *seen = sql_blob(&q, 0, &len);
+		bool same = seen && len == 32 && sodium_memcmp(seen, hash, 32) == 0;
 		*out = same ? STORE_SEEN_DUPLICATE : STORE_SEEN_ALARM;
-		*first_seq = sqlite3_column_int64(stmt, 1);
+		*first_seq = sql_int(&q, 1);
 	}
-	sqlite3_finalize(stmt);
-	if (*out != STORE_SEEN_NEW)
-		return LSN_OK;
-	return store_exec(p, st, "INSERT INTO seen_msg (session_id, idx, env_hash, channel, seq) "
-				 "VALUES (?,?,?,?,?)", "knkin", sid, (int64_t)index, hash, channel,
-			  seq);
+	return sql_end(&q, st);
 }
 
 enum lsn_err
 store_seen_share(struct profile *p, const uint8_t share_id[16], bool *seen,
 		 struct lsn_status *st)
 {
-	sqlite3_stmt *stmt = store_prepare(p, st, "SELECT 1 FROM seen_share WHERE share_id = ?",
-					   "i", share_id);
-	if (stmt == NULL)
-		return st->err;
-	*seen = sqlite3_step(stmt) == SQLITE_ROW;
-	sqlite3_finalize(stmt);
-	if (*seen)
-		return LSN_OK;
-	return store_exec(p, st, "INSERT INTO seen_share (share_id, seen_at) VALUES (?, ?)", "in",
-			  share_id, lsn_clock_now_ms());
+	/* one statement: of two processes, exactly one records it first */
+	*seen = false;
+	enum lsn_err err = sql_exec(p->db, st, "INSERT INTO seen_share (share_id, seen_at) VALUES "
+					       "(?, ?) ON CONFLICT DO NOTHING", "in", share_id,
+				    lsn_clock_now_ms());
+	if (err == LSN_OK)
+		*seen = sql_changes(p->db) == 0;
+	return err;
 }
 
 /* ---- key requests ------------------------------------------------------------ */
@@ -457,12 +506,12 @@ int64_t
 store_key_request_at(struct profile *p, const uint8_t sid[STORE_SID_BYTES])
 {
 	struct lsn_status st;
-	sqlite3_stmt *stmt = store_prepare(
-		p, &st, "SELECT requested_at FROM key_requests WHERE session_id = ?", "k", sid);
+	struct sql_q q;
 	int64_t at = 0;
-	if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
-		at = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	if (sql_query(p->db, &q, &st, "SELECT requested_at FROM key_requests WHERE session_id = ?",
+		      "k", sid) && sql_next(&q))
+		at = sql_int(&q, 0);
+	sql_end(&q, NULL);
 	return at;
 }
 
@@ -470,6 +519,6 @@ enum lsn_err
 store_key_request_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 		      const uint8_t channel[LSN_ID_BYTES], int64_t at, struct lsn_status *st)
 {
-	return store_exec(p, st, "INSERT OR REPLACE INTO key_requests (session_id, channel, "
-				 "requested_at) VALUES (?,?,?)", "kin", sid, channel, at);
+	return sql_exec(p->db, st, "INSERT OR REPLACE INTO key_requests (session_id, channel, "
+				   "requested_at) VALUES (?,?,?)", "kin", sid, channel, at);
 }
