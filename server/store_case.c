@@ -252,7 +252,7 @@ store_case_list(struct store *s, const struct store_case_filter *f, store_case_c
 	if (f->assignee)
 		store_bind_blob(st, 3, f->assignee, LSN_ID_BYTES);
 	sqlite3_bind_int64(st, 4, f->overdue_at);
-	sqlite3_bind_int(st, 5, f->open_only);
+	sqlite3_bind_int(st, 5, f->open_only ? 1 : 0);
 	FOR_EACH_ROW(s, st, struct store_case, read_case, cb, arg, "list cases");
 }
 
