@@ -22,10 +22,11 @@ One cppcheck run per program, so its whole-program checks (an uninitialised
 struct passed to a function that reads it) see every file of that program.
 
 A finding is fixed, never hidden. A proven false positive is suppressed on its
-line with a comment saying why (see docs/TESTING.md, "Static checks"):
+line with a comment saying why (see docs/TESTING.md, "Static checks"); a
+suppression without that comment is itself a finding:
 
     /* cppcheck: <why this is a false positive> */
-    // cppcheck-suppress <id>
+    /* cppcheck-suppress <id> */
 
 Environment: CPPCHECK (the binary, default `cppcheck`), LINT_JOBS (default 2).
 """
@@ -119,6 +120,27 @@ def missing_includes(path, program):
     return out
 
 
+def unjustified_suppressions(path):
+    """Inline suppressions not preceded by a "cppcheck: <why>" comment."""
+    with open(os.path.join(ROOT, path), encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        if "cppcheck-suppress" not in line:
+            continue
+        # the comment lines just above (or the same line) must give the reason
+        j, above = i, []
+        while j > 0 and re.match(r"\s*(/\*|\*|//)", lines[j - 1]) and "cppcheck-suppress" not in lines[j - 1]:
+            j -= 1
+            above.insert(0, lines[j])
+        why = re.search(r"cppcheck:\s*(.*)", " ".join(above + [line]), re.DOTALL)
+        words = re.sub(r"\*/|/\*|//|\*", " ", why.group(1)).split() if why else []
+        if len(words) < 3:
+            out.append(f"{path}:{i + 1}: error: a cppcheck suppression needs a comment above it, "
+                       f"\"cppcheck: <why this finding is a false positive>\" [unjustifiedSuppression]")
+    return out
+
+
 def run_cppcheck(binary, program, files, workdir, jobs):
     build_dir = os.path.join(workdir, "build-" + program)
     os.mkdir(build_dir)
@@ -168,6 +190,7 @@ def main():
     for folder in FOLDERS:
         for path in c_files(folder, (".c", ".h")):
             per_folder[folder] += missing_includes(path, program_of(path, server_h, client_h))
+            per_folder[folder] += unjustified_suppressions(path)
     trouble = []
     with tempfile.TemporaryDirectory(prefix="lsn-cppcheck-") as workdir:
         with open(os.path.join(workdir, "lsn_config.h"), "w", encoding="utf-8") as f:
