@@ -6,12 +6,12 @@
 #include <sodium.h>
 
 #include "backup.h"
+#include "base32.h"
 #include "sigs.h"
 
 static const char entry_label[] = "liaison-backup-v1";
 static const char identity_label[] = "liaison-backup-ik-v1";
 static const char rk_label[] = "liaison-rk-v1";
-static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 #define NONCE_BYTES  crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES    crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -20,6 +20,7 @@ static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 _Static_assert(LSN_BACKUP_OVERHEAD == 1 + NONCE_BYTES + TAG_BYTES, "backup overhead");
 _Static_assert(CODE_RAW * 8 == LSN_RECOVERY_CODE_CHARS * 5, "recovery code is whole characters");
+_Static_assert(LSN_BASE32_CHARS(CODE_RAW) == LSN_RECOVERY_CODE_CHARS, "recovery code length");
 
 /* ---- keys ---------------------------------------------------------------- */
 
@@ -72,64 +73,15 @@ lsn_recovery_code_format(const uint8_t rk[32], char out[LSN_RECOVERY_CODE_TEXT +
 	uint8_t raw[CODE_RAW];
 	memcpy(raw, rk, 32);
 	rk_checksum(rk, raw + 32);
-	size_t o = 0;
-	unsigned acc = 0, bits = 0, chars = 0;
-	for (size_t i = 0; i < CODE_RAW; i++) {
-		acc = (acc << 8 | raw[i]) & 0xfff;   /* at most 12 pending bits */
-		bits += 8;
-		while (bits >= 5) {
-			bits -= 5;
-			if (chars > 0 && chars % 4 == 0)
-				out[o++] = '-';
-			out[o++] = alphabet[(acc >> bits) & 31];
-			chars++;
-		}
-	}
-	out[o] = '\0';
+	lsn_base32_encode(raw, CODE_RAW, 4, out, LSN_RECOVERY_CODE_TEXT + 1);
 	sodium_memzero(raw, sizeof raw);
-}
-
-static int
-decode_char(char c)
-{
-	if (c >= 'a' && c <= 'z')
-		c = (char)(c - 'a' + 'A');
-	if (c == 'I' || c == 'L')
-		c = '1';
-	if (c == 'O')
-		c = '0';
-	const char *p = c ? strchr(alphabet, c) : NULL;
-	return p ? (int)(p - alphabet) : -1;
-}
-
-/* Lenient base32 decode of exactly 56 characters into raw; false otherwise. */
-static bool
-decode_code(const char *text, uint8_t raw[CODE_RAW])
-{
-	unsigned acc = 0, bits = 0;
-	size_t chars = 0, o = 0;
-	for (const char *p = text; *p; p++) {
-		if (*p == '-' || *p == ' ')
-			continue;
-		int v = decode_char(*p);
-		if (v < 0 || chars >= LSN_RECOVERY_CODE_CHARS)
-			return false;
-		chars++;
-		acc = (acc << 5 | (unsigned)v) & 0xfff;
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return chars == LSN_RECOVERY_CODE_CHARS && o == CODE_RAW;
 }
 
 bool
 lsn_recovery_code_parse(const char *text, uint8_t rk[32])
 {
 	uint8_t raw[CODE_RAW], sum[3];
-	bool ok = text != NULL && decode_code(text, raw);
+	bool ok = lsn_base32_decode(text, raw, CODE_RAW);
 	if (ok) {
 		rk_checksum(raw, sum);
 		ok = sodium_memcmp(sum, raw + 32, 3) == 0;

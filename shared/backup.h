@@ -40,8 +40,8 @@ int lsn_backup_rk_from_passphrase(const char *pass, const uint8_t salt[LSN_BACKU
 
 /* Recovery code: RK (32 bytes) + 3 checksum bytes (first 3 of
  * BLAKE2b-256("liaison-rk-v1" || RK)) = 35 bytes = 56 Crockford base32 chars
- * (same alphabet and lenient parsing as shared/invite.c: case, '-' and ' '
- * ignored, I/L read as 1, O as 0), 14 groups of 4 separated by '-'. */
+ * (shared/base32.c, as invite codes: case, '-' and ' ' ignored, I/L read
+ * as 1, O as 0), 14 groups of 4 separated by '-'. */
 void lsn_recovery_code_format(const uint8_t rk[32], char out[LSN_RECOVERY_CODE_TEXT + 1]);
 /* false (rk zeroed) on any typo: wrong length, a character outside the
  * alphabet, or a checksum mismatch. */

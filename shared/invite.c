@@ -1,11 +1,10 @@
 /* invite.c — invite code text form and hash. */
-#include <string.h>
-
 #include <sodium.h>
 
+#include "base32.h"
 #include "invite.h"
 
-static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+_Static_assert(LSN_BASE32_CHARS(LSN_INVITE_BYTES) == 24, "24 characters");
 
 void
 lsn_invite_random(uint8_t raw[LSN_INVITE_BYTES])
@@ -16,57 +15,13 @@ lsn_invite_random(uint8_t raw[LSN_INVITE_BYTES])
 void
 lsn_invite_format(const uint8_t raw[LSN_INVITE_BYTES], char out[LSN_INVITE_TEXT + 1])
 {
-	size_t o = 0;
-	unsigned acc = 0, bits = 0, chars = 0;
-	for (size_t i = 0; i < LSN_INVITE_BYTES; i++) {
-		acc = (acc << 8) | raw[i];
-		bits += 8;
-		while (bits >= 5) {
-			bits -= 5;
-			if (chars > 0 && chars % 4 == 0)
-				out[o++] = '-';
-			out[o++] = alphabet[(acc >> bits) & 31];
-			chars++;
-		}
-	}
-	out[o] = '\0';
-}
-
-static int
-decode_char(char c)
-{
-	if (c >= 'a' && c <= 'z')
-		c = (char)(c - 'a' + 'A');
-	if (c == 'I' || c == 'L')
-		c = '1';
-	if (c == 'O')
-		c = '0';
-	const char *p = c ? strchr(alphabet, c) : NULL;
-	return p ? (int)(p - alphabet) : -1;
+	lsn_base32_encode(raw, LSN_INVITE_BYTES, 4, out, LSN_INVITE_TEXT + 1);
 }
 
 bool
 lsn_invite_parse(const char *text, uint8_t raw[LSN_INVITE_BYTES])
 {
-	unsigned acc = 0, bits = 0;
-	size_t chars = 0, out = 0;
-	if (text == NULL)
-		return false;
-	for (const char *p = text; *p; p++) {
-		if (*p == '-' || *p == ' ')
-			continue;
-		int v = decode_char(*p);
-		if (v < 0 || chars >= 24)
-			return false;
-		chars++;
-		acc = (acc << 5) | (unsigned)v;
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[out++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return chars == 24 && out == LSN_INVITE_BYTES;
+	return lsn_base32_decode(text, raw, LSN_INVITE_BYTES);
 }
 
 void

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli.h"
 #include "case_view.h"
 #include "day.h"
 #include "mlog_verify.h"

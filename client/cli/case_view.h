@@ -14,20 +14,8 @@
 
 #include <jansson.h>
 
+#include "case.h"
 #include "e2e.h"
-
-#define CASE_NAME_MAX 256
-
-/* A case as case_get returned it. */
-struct case_ctx {
-	json_t *reply;                  /* {"case","steps","notice","member"} */
-	json_t *summary;                /* reply.case (borrowed) */
-	uint8_t id[LSN_ID_BYTES];
-	char id_hex[LSN_ID_HEX + 1];
-	uint8_t channel[LSN_ID_BYTES];
-	char ref[24];                   /* patient_ref */
-	bool member;                    /* a current member (else a coordinator's view) */
-};
 
 /* Does the logged-in user have the coordinator role? */
 bool case_me_coordinator(struct e2e *e);

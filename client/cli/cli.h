@@ -1,9 +1,13 @@
-/* cli.h — what every command of the liaison CLI shares: the global options,
- * the exit codes and the command entry points. A newcomer starts here. */
+/* cli.h — what every command of the liaison CLI shares: the global options
+ * and the exit codes. A newcomer starts here, then reads command.h (how a
+ * command is declared and called) and commands.c (the table of them all). */
 #ifndef LIAISON_CLI_H
 #define LIAISON_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "ident.h"
 
 /* Exit codes (docs: 0 success, 1 failure, 2 usage error). */
 enum cli_exit {
@@ -23,31 +27,19 @@ struct cli {
 #define CLI_DEFAULT_PROFILE "default"
 #define CLI_TIMEOUT_MS      15000
 
-/* Commands. argv[0] is the command's own name; the return value is the
- * process exit code. Each prints its own errors. */
-int cmd_enrol(const struct cli *cli, int argc, char **argv);
-int cmd_login(const struct cli *cli, int argc, char **argv);
-int cmd_whoami(const struct cli *cli, int argc, char **argv);
-int cmd_devices(const struct cli *cli, int argc, char **argv);
-int cmd_directory(const struct cli *cli, int argc, char **argv);
-int cmd_channel(const struct cli *cli, int argc, char **argv);
-int cmd_send(const struct cli *cli, int argc, char **argv);
-int cmd_read(const struct cli *cli, int argc, char **argv);
-int cmd_watch(const struct cli *cli, int argc, char **argv);
-int cmd_verify(const struct cli *cli, int argc, char **argv);
-int cmd_strict(const struct cli *cli, int argc, char **argv);
-int cmd_backup(const struct cli *cli, int argc, char **argv);
-int cmd_get(const struct cli *cli, int argc, char **argv);
-/* Care pathways (docs/PATHWAYS.md). */
-int cmd_pathways(const struct cli *cli, int argc, char **argv);
-int cmd_discharge(const struct cli *cli, int argc, char **argv);
-int cmd_ack(const struct cli *cli, int argc, char **argv);
-int cmd_alert(const struct cli *cli, int argc, char **argv);
-int cmd_cases(const struct cli *cli, int argc, char **argv);
-int cmd_case(const struct cli *cli, int argc, char **argv);
-int cmd_report(const struct cli *cli, int argc, char **argv);
-/* Medication reconciliation and quality circles (docs/CONCILIATION.md). */
-int cmd_conciliation(const struct cli *cli, int argc, char **argv);
-int cmd_circle(const struct cli *cli, int argc, char **argv);
+/* The start of a command (start.c): the core's session or end-to-end
+ * context opened with these options, errors printed, the exit code
+ * returned; e2e_end prints the warnings the core gathered, then closes. */
+struct session;
+struct e2e;
+struct lsn_warnings;
+int session_start(const struct cli *cli, struct session *s);
+int e2e_start(const struct cli *cli, struct e2e *e);
+void e2e_end(struct e2e *e);
+/* USER / CHANNEL arguments (e2e_find_user, e2e_find_channel) with the
+ * error printed: CLI_OK with the id filled, CLI_USAGE when the text names
+ * no one or several (the candidates listed), CLI_FAIL otherwise. */
+int e2e_resolve_user(struct e2e *e, const char *text, uint8_t user[LSN_ID_BYTES]);
+int e2e_resolve_channel(struct e2e *e, const char *text, uint8_t channel[LSN_ID_BYTES]);
 
 #endif

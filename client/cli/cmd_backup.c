@@ -6,26 +6,10 @@
 
 #include <sodium.h>
 
-#include "args.h"
-#include "cli.h"
+#include "command.h"
 #include "key_backup.h"
+#include "passphrase.h"
 #include "output.h"
-
-static const char backup_help[] =
-	"usage: liaison backup setup\n"
-	"       liaison backup status\n"
-	"       liaison backup restore [--recovery-code CODE]\n"
-	"\n"
-	"setup    create a recovery key, shown ONCE as a recovery code: write it down\n"
-	"         and keep it safe. Your identity key and every conversation key are\n"
-	"         then stored on the server encrypted under it (new keys as they\n"
-	"         arrive); the server cannot read them.\n"
-	"status   whether this device uploads its keys to the backup\n"
-	"restore  on another device of yours: fetch and decrypt the conversation keys\n"
-	"         so that it reads the history. The code comes from --recovery-code,\n"
-	"         $LIAISON_RECOVERY_CODE or a prompt.\n"
-	"To enrol a new device of yours with the recovery code, use\n"
-	"liaison enrol --invite DEVICE_INVITE --recovery-code CODE.\n";
 
 static int
 backup_setup(struct e2e *e)
@@ -89,40 +73,28 @@ backup_restore(struct e2e *e, const char *given)
 }
 
 int
-cmd_backup(const struct cli *cli, int argc, char **argv)
+cmd_backup_check(struct cmd_call *c)
 {
-	const char *pos[2] = {NULL, NULL}, *code = NULL;
-	int n_pos = 0;
-	const struct args_opt opts[] = {{"--recovery-code", &code, NULL}, {NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
-	case ARGS_HELP:
-		fputs(backup_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	const char *sub = n_pos ? pos[0] : "";
+	const char *sub = c->n_pos ? c->pos[0] : "";
 	if (strcmp(sub, "setup") != 0 && strcmp(sub, "status") != 0 &&
 	    strcmp(sub, "restore") != 0) {
 		out_error("backup needs setup, status or restore; see liaison backup --help");
 		return CLI_USAGE;
 	}
-	if (code && strcmp(sub, "restore") != 0) {
+	if (cmd_opt(c, "--recovery-code") && strcmp(sub, "restore") != 0) {
 		out_error("--recovery-code goes with backup restore");
 		return CLI_USAGE;
 	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
+	return CLI_OK;
+}
+
+int
+cmd_backup_run(struct cmd_call *c)
+{
+	const char *sub = c->pos[0];
 	if (strcmp(sub, "setup") == 0)
-		rc = backup_setup(&e);
-	else if (strcmp(sub, "status") == 0)
-		rc = backup_status(&e);
-	else
-		rc = backup_restore(&e, code);
-	e2e_end(&e);
-	return rc;
+		return backup_setup(c->e);
+	if (strcmp(sub, "status") == 0)
+		return backup_status(c->e);
+	return backup_restore(c->e, cmd_opt(c, "--recovery-code"));
 }

@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "args.h"
 #include "case_view.h"
-#include "cli.h"
+#include "command.h"
 #include "day.h"
 #include "mlog_verify.h"
 #include "output.h"
@@ -18,41 +17,30 @@
 #include "user_view.h"
 #include "wire.h"
 
-#define CASE_MAX_POS   12
 #define NOTE_TEXT_MAX  8000
 #define DETAIL_INDENT  "        "
 
-static const char case_help[] =
-	"usage: liaison case show CASE\n"
-	"       liaison case step complete CASE STEP [--note TEXT]\n"
-	"       liaison case step skip CASE STEP --reason REASON [--note TEXT]\n"
-	"       liaison case step reopen CASE STEP\n"
-	"       liaison case step assign CASE STEP USER\n"
-	"       liaison case open CHANNEL --pathway PATHWAY --j0 YYYY-MM-DD [--flag F[,F]]\n"
-	"       liaison case close CASE --reason completed|readmitted|deceased|moved|\n"
-	"                                        consent_withdrawn\n"
-	"       liaison case flag CASE FLAG... | --clear\n"
-	"\n"
-	"show: the timeline of the case — each step with its deadline (J+n and the\n"
-	"date), status (OVERDUE when late), assignee, who did it and when, the skip\n"
-	"reason and the step's note decrypted from the thread; the discharge notice\n"
-	"with who acknowledged it and when; escalation. --json for scripts.\n"
-	"CASE: patient reference (P-…) or case id. STEP: the step id, its code\n"
-	"(gp_consultation), or code#n for a repeated step (nurse_followup#3); a code\n"
-	"alone means the first pending occurrence (reopen: the last closed one).\n"
-	"--note TEXT is encrypted in the case thread. The skip REASON is one of\n"
-	"patient_declined, not_indicated, done_elsewhere, patient_hospitalised,\n"
-	"patient_unreachable, rescheduled, other: the server keeps it, so details\n"
-	"go in --note. Only the assignee or a coordinator completes,\n"
-	"skips or reassigns a step; only a coordinator reopens one. flag sets the\n"
-	"whole list of flags (the steps are re-dated).\n";
-
 struct case_opts {
-	const char *pos[CASE_MAX_POS];
+	const char *const *pos;
 	int n_pos;
 	const char *pathway, *j0, *flags, *reason, *note;
 	bool clear;
 };
+
+static struct case_opts
+opts_of(const struct cmd_call *c)
+{
+	return (struct case_opts){
+		.pos = c->pos,
+		.n_pos = c->n_pos,
+		.pathway = cmd_opt(c, "--pathway"),
+		.j0 = cmd_opt(c, "--j0"),
+		.flags = cmd_opt(c, "--flag"),
+		.reason = cmd_opt(c, "--reason"),
+		.note = cmd_opt(c, "--note"),
+		.clear = cmd_flag(c, "--clear"),
+	};
+}
 
 /* ---- the timeline ----------------------------------------------------------------- */
 
@@ -614,32 +602,15 @@ run_sub(struct e2e *e, const struct case_opts *o)
 }
 
 int
-cmd_case(const struct cli *cli, int argc, char **argv)
+cmd_case_check(struct cmd_call *c)
 {
-	struct case_opts o;
-	memset(&o, 0, sizeof o);
-	const struct args_opt opts[] = {
-		{"--pathway", &o.pathway, NULL}, {"--j0", &o.j0, NULL},
-		{"--flag", &o.flags, NULL},      {"--reason", &o.reason, NULL},
-		{"--note", &o.note, NULL},       {"--clear", NULL, &o.clear},
-		{NULL, NULL, NULL},
-	};
-	switch (args_parse(argc, argv, opts, o.pos, CASE_MAX_POS, &o.n_pos)) {
-	case ARGS_HELP:
-		fputs(case_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	int rc = check_usage(&o);
-	if (rc != CLI_OK)
-		return rc;
-	struct e2e e;
-	if ((rc = e2e_start(cli, &e)) != CLI_OK)
-		return rc;
-	rc = run_sub(&e, &o);
-	e2e_end(&e);
-	return rc;
+	struct case_opts o = opts_of(c);
+	return check_usage(&o);
+}
+
+int
+cmd_case_run(struct cmd_call *c)
+{
+	struct case_opts o = opts_of(c);
+	return run_sub(c->e, &o);
 }

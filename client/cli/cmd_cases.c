@@ -5,28 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
 #include "case_view.h"
-#include "cli.h"
+#include "command.h"
 #include "day.h"
 #include "output.h"
 #include "store.h"
 #include "user_view.h"
 #include "wire.h"
-
-static const char cases_help[] =
-	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
-	"\n"
-	"Your notifications not yet seen (step due soon or overdue, notice escalated,\n"
-	"alerts), then your open cases: the patient reference and name, pathway, J0,\n"
-	"next deadline, overdue steps, whether the notice was escalated, and how many\n"
-	"members acknowledged it. The patient's name is decrypted here from the case\n"
-	"thread; coordinators outside a thread see only the reference.\n"
-	"  --overdue   only cases with an overdue step\n"
-	"  --mine      only cases with a step assigned to you\n"
-	"  --pathway   only this pathway (see liaison pathways)\n"
-	"  --all       every case of the territory (coordinators)\n"
-	"  --closed    closed cases too\n";
 
 struct cases_opts {
 	bool overdue, mine, all, closed;
@@ -236,36 +221,19 @@ list_cases(struct e2e *e, const struct cases_opts *o)
 }
 
 int
-cmd_cases(const struct cli *cli, int argc, char **argv)
+cmd_cases_run(struct cmd_call *c)
 {
-	struct cases_opts o;
-	memset(&o, 0, sizeof o);
-	int n_pos = 0;
-	const struct args_opt opts[] = {
-		{"--overdue", NULL, &o.overdue}, {"--mine", NULL, &o.mine},
-		{"--all", NULL, &o.all},         {"--closed", NULL, &o.closed},
-		{"--pathway", &o.pathway, NULL}, {NULL, NULL, NULL},
+	struct cases_opts o = {
+		.overdue = cmd_flag(c, "--overdue"),
+		.mine = cmd_flag(c, "--mine"),
+		.all = cmd_flag(c, "--all"),
+		.closed = cmd_flag(c, "--closed"),
+		.pathway = cmd_opt(c, "--pathway"),
 	};
-	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
-	case ARGS_HELP:
-		fputs(cases_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	if (o.all && !case_me_coordinator(&e)) {
+	if (o.all && !case_me_coordinator(c->e)) {
 		out_error("--all lists every case of the territory: it is for coordinators; "
 			  "without it you see the cases of your threads");
-		rc = CLI_FAIL;
-	} else {
-		rc = list_cases(&e, &o);
+		return CLI_FAIL;
 	}
-	e2e_end(&e);
-	return rc;
+	return list_cases(c->e, &o);
 }

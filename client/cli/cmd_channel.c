@@ -8,9 +8,8 @@
 
 #include <sodium.h>
 
-#include "args.h"
 #include "channel_ops.h"
-#include "cli.h"
+#include "command.h"
 #include "mlog_verify.h"
 #include "output.h"
 #include "peers.h"
@@ -18,29 +17,18 @@
 #include "thread.h"
 #include "wire.h"
 
-static const char channel_help[] =
-	"usage: liaison channel create --kind case|circle|team|direct\n"
-	"                              [--history shared|from_join] [--topic TEXT]\n"
-	"       liaison channel add CHANNEL USER [--role member|admin]\n"
-	"       liaison channel remove CHANNEL USER\n"
-	"       liaison channel leave CHANNEL\n"
-	"       liaison channel role CHANNEL USER member|admin\n"
-	"       liaison channel members CHANNEL\n"
-	"       liaison channel list\n"
-	"\n"
-	"A channel's membership is a log signed entry by entry by its admins' devices;\n"
-	"every command verifies the whole log and shows a channel that fails as INVALID\n"
-	"(no keys are shared in it). History: \"shared\" (default for case, circle and\n"
-	"team) gives members added later the earlier messages; \"from_join\" (default\n"
-	"for direct) does not. The topic travels encrypted; the server never sees it.\n"
-	"CHANNEL: a channel id or its first 4+ hex characters. USER: a user id, or a\n"
-	"name or RPPS number that matches one person in the directory.\n";
-
 struct channel_opts {
 	const char *kind, *history, *topic, *role;
-	const char *pos[4];
+	const char *const *pos;
 	int n_pos;
 };
+
+static struct channel_opts
+opts_of(const struct cmd_call *c)
+{
+	return (struct channel_opts){cmd_opt(c, "--kind"), cmd_opt(c, "--history"),
+				     cmd_opt(c, "--topic"), cmd_opt(c, "--role"), c->pos, c->n_pos};
+}
 
 /* ---- create ------------------------------------------------------------------ */
 
@@ -348,33 +336,18 @@ run_sub(struct e2e *e, const struct channel_opts *o)
 }
 
 int
-cmd_channel(const struct cli *cli, int argc, char **argv)
+cmd_channel_check(struct cmd_call *c)
 {
-	struct channel_opts o;
-	memset(&o, 0, sizeof o);
-	const struct args_opt opts[] = {
-		{"--kind", &o.kind, NULL},   {"--history", &o.history, NULL},
-		{"--topic", &o.topic, NULL}, {"--role", &o.role, NULL},
-		{NULL, NULL, NULL},
-	};
-	switch (args_parse(argc, argv, opts, o.pos, 4, &o.n_pos)) {
-	case ARGS_HELP:
-		fputs(channel_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
+	struct channel_opts o = opts_of(c);
 	int rc = check_usage(&o);
 	if (rc == CLI_OK)
 		rc = check_values(&o);
-	if (rc != CLI_OK)
-		return rc;
-	struct e2e e;
-	if ((rc = e2e_start(cli, &e)) != CLI_OK)
-		return rc;
-	rc = run_sub(&e, &o);
-	e2e_end(&e);
 	return rc;
+}
+
+int
+cmd_channel_run(struct cmd_call *c)
+{
+	struct channel_opts o = opts_of(c);
+	return run_sub(c->e, &o);
 }

@@ -22,7 +22,7 @@
 #include "args.h"
 #include "case_view.h"
 #include "channel_ops.h"
-#include "cli.h"
+#include "command.h"
 #include "concil_thread.h"
 #include "concil_view.h"
 #include "day.h"
@@ -33,33 +33,6 @@
 #define CIRCLE_CONSENSUS_MAX 2000
 #define CIRCLE_ACTION_MAX    500
 #define CIRCLE_LIST_MAX      64     /* attendees, cases, actions */
-
-static const char circle_help[] =
-	"usage: liaison circle share CIRCLE CASE EPISODE [--dry-run]\n"
-	"       liaison circle session CIRCLE --date YYYY-MM-DD --theme ATC_PREFIX\n"
-	"                      --attendee USER... [--cases N...] --consensus TEXT\n"
-	"                      [--action TEXT...] [--follow-up YYYY-MM-DD]\n"
-	"       liaison circle review CIRCLE [--csv]\n"
-	"\n"
-	"Quality circles (channels of kind circle: liaison channel create --kind circle)\n"
-	"review medication reconciliations together.\n"
-	"  share    posts a de-identified copy of a reconciliation in the circle: the\n"
-	"           drugs, discrepancy types, intents, severities, resolutions and the\n"
-	"           roles that made them, the pathway and the transition, months; no\n"
-	"           patient, no note, no name, no id, no day. --dry-run prints exactly\n"
-	"           what would be sent, and sends nothing. Sharing the same\n"
-	"           reconciliation again replaces the circle's copy of it.\n"
-	"  session  records a meeting: its date, its theme (an ATC prefix: C03, N06A…),\n"
-	"           who attended (members of the circle), the cases reviewed (their\n"
-	"           numbers in review), the consensus, the actions and the follow-up\n"
-	"           date. Options ending in ... take several values (--attendee A B or\n"
-	"           --attendee A --attendee B). No patient detail in the texts.\n"
-	"  review   the cases shared in the circle and their aggregates (by ATC class,\n"
-	"           by type, by intent, by severity, share resolved), computed here\n"
-	"           from the decrypted copies, then the sessions. --csv: the aggregates\n"
-	"           only, as CSV (dimension,key,count,share).\n"
-	"CIRCLE: the circle's channel id or its first 4+ characters. CASE, EPISODE: as\n"
-	"for liaison conciliation.\n";
 
 /* ---- the circle channel ---------------------------------------------------------- */
 
@@ -534,33 +507,10 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 	return rc;
 }
 
-static int
-sub_share(const struct cli *cli, int argc, char **argv)
+int
+cmd_circle_share_run(struct cmd_call *c)
 {
-	const char *pos[3] = {NULL};
-	int n_pos = 0;
-	bool dry_run = false;
-	const struct args_opt opts[] = {{"--dry-run", NULL, &dry_run}, {NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 3, &n_pos)) {
-	case ARGS_HELP:
-		fputs(circle_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos != 3) {
-		out_error("circle share needs CIRCLE CASE EPISODE; see liaison circle --help");
-		return CLI_USAGE;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	rc = share(&e, pos[0], pos[1], pos[2], dry_run);
-	e2e_end(&e);
-	return rc;
+	return share(c->e, c->pos[0], c->pos[1], c->pos[2], cmd_flag(c, "--dry-run"));
 }
 
 /* ---- session ----------------------------------------------------------------------------- */
@@ -582,7 +532,7 @@ parse_session(int argc, char **argv, struct session_opts *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-			return -1;
+			return CMD_HELP;
 		const char **single = NULL;
 		if (a[0] == '-' && a[1] == '-') {
 			list = NULL;
@@ -805,25 +755,33 @@ record_session(struct e2e *e, struct session_opts *o, const char *theme)
 	return rc;
 }
 
-static int
-sub_session(const struct cli *cli, int argc, char **argv)
-{
+/* What the parser and check prepare for run. */
+struct session_call {
 	struct session_opts o;
 	char theme[CONCIL_ATC_LEN + 1];
-	memset(&o, 0, sizeof o);
-	int rc = parse_session(argc, argv, &o);
-	if (rc < 0) {
-		fputs(circle_help, stdout);
-		return CLI_OK;
-	}
-	if (rc != CLI_OK || (rc = check_session(&o, theme)) != CLI_OK)
-		return rc;
-	struct e2e e;
-	if ((rc = e2e_start(cli, &e)) != CLI_OK)
-		return rc;
-	rc = record_session(&e, &o, theme);
-	e2e_end(&e);
-	return rc;
+};
+
+int
+cmd_circle_session_parse(struct cmd_call *c, int argc, char **argv)
+{
+	struct session_call *d = cmd_keep_new(c, sizeof *d, NULL);
+	if (d == NULL)
+		return CLI_FAIL;
+	return parse_session(argc, argv, &d->o);
+}
+
+int
+cmd_circle_session_check(struct cmd_call *c)
+{
+	struct session_call *d = c->data;
+	return check_session(&d->o, d->theme);
+}
+
+int
+cmd_circle_session_run(struct cmd_call *c)
+{
+	struct session_call *d = c->data;
+	return record_session(c->e, &d->o, d->theme);
 }
 
 /* ---- review ------------------------------------------------------------------------------ */
@@ -1085,64 +1043,8 @@ review(struct e2e *e, const char *circle_text, bool csv)
 	return rc;
 }
 
-static int
-sub_review(const struct cli *cli, int argc, char **argv)
-{
-	const char *pos[1] = {NULL};
-	int n_pos = 0;
-	bool csv = false;
-	const struct args_opt opts[] = {{"--csv", NULL, &csv}, {NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
-	case ARGS_HELP:
-		fputs(circle_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos != 1) {
-		out_error("circle review needs the CIRCLE (its channel id); see liaison channel list");
-		return CLI_USAGE;
-	}
-	if (csv && cli->json) {
-		out_error("choose --csv or --json, not both");
-		return CLI_USAGE;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	rc = review(&e, pos[0], csv);
-	e2e_end(&e);
-	return rc;
-}
-
-/* ---- dispatch ------------------------------------------------------------------------------ */
-
 int
-cmd_circle(const struct cli *cli, int argc, char **argv)
+cmd_circle_review_run(struct cmd_call *c)
 {
-	static const struct {
-		const char *name;
-		int (*run)(const struct cli *cli, int argc, char **argv);
-	} subs[] = {{"share", sub_share}, {"session", sub_session}, {"review", sub_review}};
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "help") == 0)) {
-		fputs(circle_help, stdout);
-		return CLI_OK;
-	}
-	if (argc < 2) {
-		fputs(circle_help, stderr);
-		out_error("circle needs a subcommand: share, session or review");
-		return CLI_USAGE;
-	}
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-		if (strcmp(argv[1], subs[i].name) == 0) {
-			argv[1] = argv[0];
-			return subs[i].run(cli, argc - 1, argv + 1);
-		}
-	out_error("unknown subcommand \"%s\" of circle: share, session or review; see liaison "
-		  "circle --help", argv[1]);
-	return CLI_USAGE;
+	return review(c->e, c->pos[0], cmd_flag(c, "--csv"));
 }

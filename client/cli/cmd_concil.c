@@ -18,7 +18,7 @@
 #include "args.h"
 #include "case_view.h"
 #include "channel_ops.h"
-#include "cli.h"
+#include "command.h"
 #include "clock.h"
 #include "concil_thread.h"
 #include "concil_view.h"
@@ -27,58 +27,6 @@
 #include "output.h"
 #include "store.h"
 #include "user_view.h"
-
-static const char concil_help[] =
-	"usage: liaison conciliation SUBCOMMAND ...      (alias: liaison concil)\n"
-	"\n"
-	"Medication reconciliation (conciliation des traitements médicamenteux) in a\n"
-	"case: the BMO (best possible medication history) from at least 3 distinct\n"
-	"types of source, compared with the prescription; each discrepancy qualified,\n"
-	"a resolution proposed (pharmacist or prescriber) and decided (prescriber\n"
-	"only). Everything is encrypted in the case thread; the server receives only\n"
-	"counts (no drug, no name, no text). docs/CONCILIATION.md has the formats.\n"
-	"\n"
-	"  start CASE --transition admission|transfer|discharge|community_post_discharge\n"
-	"        [--prescriber USER] [--pharmacist USER] [--note TEXT]\n"
-	"                          a new episode (you are its pharmacist or prescriber)\n"
-	"  source add CASE EPISODE TYPE [--at YYYY-MM-DD] [--note TEXT]\n"
-	"                          a source of the BMO: patient_interview, caregiver,\n"
-	"                          medications_brought, gp_prescription,\n"
-	"                          specialist_prescription, gp_contact, community_pharmacist,\n"
-	"                          dossier_pharmaceutique, dmp, discharge_letter, home_nurse,\n"
-	"                          nursing_home_record, reimbursement_history, other\n"
-	"  import CASE EPISODE --bmo FILE.csv | --order FILE.csv [--replace]\n"
-	"                          medication lines from CSV (columns inn, atc, strength,\n"
-	"                          form, route, dose, unit, frequency, as_needed,\n"
-	"                          self_medication, note); all or nothing\n"
-	"  line add CASE EPISODE --list bmo|order KEY=VALUE...\n"
-	"                          one line, e.g. inn=furosémide atc=C03CA01 \"strength=40 mg\"\n"
-	"                          dose=1 unit=comprimé frequency=matin\n"
-	"  line remove CASE EPISODE N\n"
-	"  compare CASE EPISODE    complete the BMO (3 source types) and compare it with\n"
-	"                          the prescription: the discrepancies are proposed\n"
-	"  discrepancy set CASE EPISODE N --intent INTENT [--severity SEVERITY] [--note TEXT]\n"
-	"                          intent: intentional_documented, intentional_undocumented,\n"
-	"                          unintentional (then --severity minor|significant|major|\n"
-	"                          critical), undetermined\n"
-	"  discrepancy add CASE EPISODE --type TYPE [--bmo N] [--order N] [--note TEXT]\n"
-	"  propose CASE EPISODE N RESOLUTION [--note TEXT]\n"
-	"  resolve CASE EPISODE N RESOLUTION [--note TEXT]   (prescribers only)\n"
-	"                          prescription_corrected, documented_as_intentional,\n"
-	"                          maintained_with_justification (needs --note)\n"
-	"  review CASE EPISODE     hand over to the prescriber (awaiting_prescriber)\n"
-	"  reopen CASE EPISODE     back to draft (to edit the BMO)\n"
-	"  close CASE EPISODE      once every discrepancy is decided\n"
-	"  show CASE [EPISODE]     the BMO beside the prescription, the discrepancies\n"
-	"                          and the history, folded from every update in the thread\n"
-	"  counts CASE EPISODE [--dry-run]\n"
-	"                          send the de-identified counts again (--dry-run: only\n"
-	"                          print them)\n"
-	"\n"
-	"CASE: the patient reference (P-…) or the case id. EPISODE: the episode id or\n"
-	"its first 4+ characters (start prints it; show lists them). N: a line or\n"
-	"discrepancy number as show prints it. Notes stay in the encrypted thread; keep\n"
-	"them to what the care team needs.\n";
 
 /* ---- the context of a subcommand ------------------------------------------------- */
 
@@ -324,65 +272,19 @@ change_episode(struct cctx *c, struct concil_item *it, change_fn fn, void *arg, 
 
 /* ---- arguments ------------------------------------------------------------------------ */
 
-/* A subcommand's own arguments: argv[0] is "conciliation", then what follows
- * the subcommand words. */
-struct sub {
-	const struct cli *cli;
-	int argc;
-	char **argv;
-	const char *name;           /* "source add" */
-};
-
+/* Open the case (CASE, the first argument) and find EPISODE (the second);
+ * then fn. */
 static int
-parse_sub(const struct sub *s, const struct args_opt *opts, const char **pos, int min_pos,
-	  int max_pos, int *n_pos)
+with_episode(struct cmd_call *call, change_fn fn, void *arg, bool with_discs)
 {
-	switch (args_parse(s->argc, s->argv, opts, pos, max_pos, n_pos)) {
-	case ARGS_HELP:
-		fputs(concil_help, stdout);
-		return -1;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (*n_pos < min_pos) {
-		static const struct {
-			const char *name, *what;
-		} expect[] = {
-			{"source add", "CASE EPISODE TYPE"}, {"line remove", "CASE EPISODE N"},
-			{"discrepancy set", "CASE EPISODE N"}, {"propose", "CASE EPISODE N RESOLUTION"},
-			{"resolve", "CASE EPISODE N RESOLUTION"},
-		};
-		const char *what = min_pos == 1 ? "a CASE" : "a CASE and an EPISODE";
-		for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
-			if (strcmp(expect[i].name, s->name) == 0)
-				what = expect[i].what;
-		out_error("conciliation %s needs %s; see liaison conciliation --help", s->name,
-			  what);
-		return CLI_USAGE;
-	}
-	return CLI_OK;
-}
-
-/* Start the session, open the case and find the episode; then fn. */
-static int
-with_episode(const struct sub *s, const char *case_text, const char *episode_text, change_fn fn,
-	     void *arg, bool with_discs)
-{
-	struct e2e e;
 	struct cctx c;
-	int rc = e2e_start(s->cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	rc = cctx_open(&e, case_text, &c);
-	struct concil_item *it = rc == CLI_OK ? find_episode(&c, episode_text) : NULL;
+	int rc = cctx_open(call->e, call->pos[0], &c);
+	struct concil_item *it = rc == CLI_OK ? find_episode(&c, call->pos[1]) : NULL;
 	if (rc == CLI_OK && it == NULL)
 		rc = CLI_FAIL;
 	if (it)
 		rc = change_episode(&c, it, fn, arg, with_discs);
 	cctx_free(&c);
-	e2e_end(&e);
 	return rc;
 }
 
@@ -519,36 +421,34 @@ start_episode(struct cctx *c, int transition, const char *prescriber, const char
 	return rc;
 }
 
-static int
-sub_start(const struct sub *s)
+/* --transition as its code, kept for run. */
+int
+cmd_concil_start_check(struct cmd_call *c)
 {
-	const char *pos[1] = {NULL}, *transition = NULL, *prescriber = NULL, *pharmacist = NULL,
-		   *note = NULL;
-	int n_pos = 0, t = 0;
-	const struct args_opt opts[] = {
-		{"--transition", &transition, NULL}, {"--prescriber", &prescriber, NULL},
-		{"--pharmacist", &pharmacist, NULL}, {"--note", &note, NULL}, {NULL, NULL, NULL},
-	};
-	int rc = parse_sub(s, opts, pos, 1, 1, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
+	const char *transition = cmd_opt(c, "--transition");
+	int rc, *t = cmd_keep_new(c, sizeof *t, NULL);
+	if (t == NULL)
+		return CLI_FAIL;
 	if (transition == NULL) {
 		out_error("conciliation start needs --transition admission, transfer, discharge or "
 			  "community_post_discharge");
 		return CLI_USAGE;
 	}
-	if ((rc = vocab_arg(CONCIL_V_TRANSITION, "--transition", transition, &t)) != CLI_OK ||
-	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
+	if ((rc = vocab_arg(CONCIL_V_TRANSITION, "--transition", transition, t)) != CLI_OK ||
+	    (rc = note_arg("--note", cmd_opt(c, "--note"), CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
-	struct e2e e;
+	return CLI_OK;
+}
+
+int
+cmd_concil_start_run(struct cmd_call *call)
+{
 	struct cctx c;
-	if ((rc = e2e_start(s->cli, &e)) != CLI_OK)
-		return rc;
-	rc = cctx_open(&e, pos[0], &c);
+	int rc = cctx_open(call->e, call->pos[0], &c);
 	if (rc == CLI_OK)
-		rc = start_episode(&c, t, prescriber, pharmacist, note);
+		rc = start_episode(&c, *(int *)call->data, cmd_opt(call, "--prescriber"),
+				   cmd_opt(call, "--pharmacist"), cmd_opt(call, "--note"));
 	cctx_free(&c);
-	e2e_end(&e);
 	return rc;
 }
 
@@ -575,19 +475,16 @@ do_source(struct cctx *c, struct concil_episode *ep, void *arg, char *change, si
 	return rc;
 }
 
-static int
-sub_source_add(const struct sub *s)
+int
+cmd_concil_source_check(struct cmd_call *c)
 {
-	const char *pos[3] = {NULL}, *at = NULL, *note = NULL;
-	int n_pos = 0;
-	struct source_arg a = {0};
+	const char *at = cmd_opt(c, "--at"), *note = cmd_opt(c, "--note");
+	struct source_arg *a = cmd_keep_new(c, sizeof *a, NULL);
 	int64_t days;
-	const struct args_opt opts[] = {{"--at", &at, NULL}, {"--note", &note, NULL},
-					{NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 3, 3, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
-	if ((rc = vocab_arg(CONCIL_V_SOURCE, "the source type", pos[2], &a.type)) != CLI_OK ||
+	int rc;
+	if (a == NULL)
+		return CLI_FAIL;
+	if ((rc = vocab_arg(CONCIL_V_SOURCE, "the source type", c->pos[2], &a->type)) != CLI_OK ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if (at && !day_parse(at, &days)) {
@@ -595,9 +492,15 @@ sub_source_add(const struct sub *s)
 			  "YYYY-MM-DD", at);
 		return CLI_USAGE;
 	}
-	a.at = at ? days * DAY_MS : 0;
-	a.note = note;
-	return with_episode(s, pos[0], pos[1], do_source, &a, false);
+	a->at = at ? days * DAY_MS : 0;
+	a->note = note;
+	return CLI_OK;
+}
+
+int
+cmd_concil_source_run(struct cmd_call *c)
+{
+	return with_episode(c, do_source, c->data, false);
 }
 
 /* Whole file, at most max bytes; NULL (error printed) otherwise. */
@@ -686,32 +589,37 @@ print_csv_problems(const char *path, const struct concil_csv_report *rep)
 		out_error("%s: … and %zu more problems", path, rep->total - rep->n);
 }
 
-static int
-sub_import(const struct sub *s)
+static void
+import_arg_free(void *data)
 {
-	const char *pos[2] = {NULL}, *bmo = NULL, *order = NULL;
-	int n_pos = 0;
-	struct import_arg a;
-	memset(&a, 0, sizeof a);
-	const struct args_opt opts[] = {{"--bmo", &bmo, NULL}, {"--order", &order, NULL},
-					{"--replace", NULL, &a.replace}, {NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 2, 2, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
+	struct import_arg *a = data;
+	concil_lines_free(&a->lines);
+	free(a);
+}
+
+/* The CSV file read and checked whole before anything is started. */
+int
+cmd_concil_import_check(struct cmd_call *c)
+{
+	const char *bmo = cmd_opt(c, "--bmo"), *order = cmd_opt(c, "--order");
+	struct import_arg *a = cmd_keep_new(c, sizeof *a, import_arg_free);
+	if (a == NULL)
+		return CLI_FAIL;
+	a->replace = cmd_flag(c, "--replace");
 	if ((bmo == NULL) == (order == NULL)) {
 		out_error("conciliation import needs one of --bmo FILE.csv (the BMO) or --order "
 			  "FILE.csv (the prescription)");
 		return CLI_USAGE;
 	}
 	const char *path = bmo ? bmo : order;
-	a.list = bmo ? CONCIL_BMO : CONCIL_ORDER;
+	a->list = bmo ? CONCIL_BMO : CONCIL_ORDER;
 	size_t len = 0;
 	char *text = read_file(path, CONCIL_CSV_BYTES_MAX, &len);
 	if (text == NULL)
 		return CLI_USAGE;
 	struct concil_csv_report *rep = calloc(1, sizeof *rep);
 	struct lsn_status st = {0};
-	enum lsn_err err = rep ? concil_csv_parse(text, len, a.list, &a.lines, rep, &st)
+	enum lsn_err err = rep ? concil_csv_parse(text, len, a->list, &a->lines, rep, &st)
 			       : LSN_ERR_INTERNAL;
 	sodium_memzero(text, len);
 	free(text);
@@ -727,14 +635,17 @@ sub_import(const struct sub *s)
 		return CLI_USAGE;
 	}
 	free(rep);
-	if (a.lines.n == 0) {
+	if (a->lines.n == 0) {
 		out_error("%s has no medication line (only its header?): nothing to import", path);
-		concil_lines_free(&a.lines);
 		return CLI_USAGE;
 	}
-	rc = with_episode(s, pos[0], pos[1], do_import, &a, false);
-	concil_lines_free(&a.lines);
-	return rc;
+	return CLI_OK;
+}
+
+int
+cmd_concil_import_run(struct cmd_call *c)
+{
+	return with_episode(c, do_import, c->data, false);
 }
 
 static int
@@ -766,31 +677,33 @@ do_line_add(struct cctx *c, struct concil_episode *ep, void *arg, char *change, 
 	return rc;
 }
 
-static int
-sub_line_add(const struct sub *s)
+int
+cmd_concil_line_add_check(struct cmd_call *c)
 {
-	const char *pos[2 + 32] = {NULL}, *list = NULL;
-	int n_pos = 0;
-	struct line_arg a;
-	memset(&a, 0, sizeof a);
-	const struct args_opt opts[] = {{"--list", &list, NULL}, {NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 2, 2 + 32, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
-	if ((rc = parse_list(list, &a.ln.list)) != CLI_OK)
+	struct line_arg *a = cmd_keep_new(c, sizeof *a, NULL);
+	int rc;
+	if (a == NULL)
+		return CLI_FAIL;
+	if ((rc = parse_list(cmd_opt(c, "--list"), &a->ln.list)) != CLI_OK)
 		return rc;
-	if (n_pos == 2) {
+	if (c->n_pos == 2) {
 		out_error("conciliation line add needs the line as KEY=VALUE words after EPISODE, "
 			  "e.g. inn=furosémide atc=C03CA01 dose=1 unit=comprimé frequency=matin");
 		return CLI_USAGE;
 	}
 	struct lsn_status st = {0};
-	if (concil_entry_parse_argv(n_pos - 2, (char *const *)&pos[2], a.ln.list, &a.ln, &st) !=
-	    LSN_OK) {
+	if (concil_entry_parse_argv(c->n_pos - 2, (char *const *)&c->pos[2], a->ln.list, &a->ln,
+				    &st) != LSN_OK) {
 		out_error("%s: nothing was added; correct it and run the command again", st.msg);
 		return CLI_USAGE;
 	}
-	return with_episode(s, pos[0], pos[1], do_line_add, &a, false);
+	return CLI_OK;
+}
+
+int
+cmd_concil_line_add_run(struct cmd_call *c)
+{
+	return with_episode(c, do_line_add, c->data, false);
 }
 
 static int
@@ -802,23 +715,24 @@ do_line_remove(struct cctx *c, struct concil_episode *ep, void *arg, char *chang
 	return apply(c, ep, &ch, NULL);
 }
 
-static int
-sub_line_remove(const struct sub *s)
+int
+cmd_concil_line_remove_check(struct cmd_call *c)
 {
-	const char *pos[3] = {NULL};
-	int n_pos = 0;
-	struct line_arg a;
-	memset(&a, 0, sizeof a);
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 3, 3, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
-	if (!parse_number(pos[2], &a.id)) {
+	struct line_arg *a = cmd_keep_new(c, sizeof *a, NULL);
+	if (a == NULL)
+		return CLI_FAIL;
+	if (!parse_number(c->pos[2], &a->id)) {
 		out_error("\"%s\" is not a line number (as liaison conciliation show prints it)",
-			  pos[2]);
+			  c->pos[2]);
 		return CLI_USAGE;
 	}
-	return with_episode(s, pos[0], pos[1], do_line_remove, &a, false);
+	return CLI_OK;
+}
+
+int
+cmd_concil_line_remove_run(struct cmd_call *c)
+{
+	return with_episode(c, do_line_remove, c->data, false);
 }
 
 /* ---- comparison and review -------------------------------------------------------------- */
@@ -877,40 +791,43 @@ disc_number(const char *text, int *id)
 	return CLI_USAGE;
 }
 
-static int
-sub_disc_set(const struct sub *s)
+int
+cmd_concil_disc_set_check(struct cmd_call *c)
 {
-	const char *pos[3] = {NULL}, *intent = NULL, *severity = NULL, *note = NULL;
-	int n_pos = 0;
-	struct disc_arg a;
-	memset(&a, 0, sizeof a);
-	const struct args_opt opts[] = {{"--intent", &intent, NULL}, {"--severity", &severity, NULL},
-					{"--note", &note, NULL}, {NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 3, 3, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
+	const char *intent = cmd_opt(c, "--intent"), *severity = cmd_opt(c, "--severity"),
+		   *note = cmd_opt(c, "--note");
+	struct disc_arg *a = cmd_keep_new(c, sizeof *a, NULL);
+	int rc;
+	if (a == NULL)
+		return CLI_FAIL;
 	if (intent == NULL) {
 		out_error("conciliation discrepancy set needs --intent intentional_documented, "
 			  "intentional_undocumented, unintentional (with --severity) or undetermined");
 		return CLI_USAGE;
 	}
-	if ((rc = disc_number(pos[2], &a.id)) != CLI_OK ||
-	    (rc = vocab_arg(CONCIL_V_INTENT, "--intent", intent, &a.intent)) != CLI_OK ||
+	if ((rc = disc_number(c->pos[2], &a->id)) != CLI_OK ||
+	    (rc = vocab_arg(CONCIL_V_INTENT, "--intent", intent, &a->intent)) != CLI_OK ||
 	    (severity && (rc = vocab_arg(CONCIL_V_SEVERITY, "--severity", severity,
-					 &a.severity)) != CLI_OK) ||
+					 &a->severity)) != CLI_OK) ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
-	if (a.intent == CONCIL_UNINTENTIONAL && severity == NULL) {
+	if (a->intent == CONCIL_UNINTENTIONAL && severity == NULL) {
 		out_error("an unintentional discrepancy needs --severity minor, significant, major or "
 			  "critical");
 		return CLI_USAGE;
 	}
-	if (a.intent != CONCIL_UNINTENTIONAL && severity) {
+	if (a->intent != CONCIL_UNINTENTIONAL && severity) {
 		out_error("--severity is for an unintentional discrepancy only; leave it out");
 		return CLI_USAGE;
 	}
-	a.note = note;
-	return with_episode(s, pos[0], pos[1], do_disc_set, &a, false);
+	a->note = note;
+	return CLI_OK;
+}
+
+int
+cmd_concil_disc_set_run(struct cmd_call *c)
+{
+	return with_episode(c, do_disc_set, c->data, false);
 }
 
 static int
@@ -927,34 +844,36 @@ do_disc_add(struct cctx *c, struct concil_episode *ep, void *arg, char *change, 
 	return apply(c, ep, &ch, NULL);
 }
 
-static int
-sub_disc_add(const struct sub *s)
+int
+cmd_concil_disc_add_check(struct cmd_call *c)
 {
-	const char *pos[2] = {NULL}, *type = NULL, *bmo = NULL, *order = NULL, *note = NULL;
-	int n_pos = 0;
-	struct disc_arg a;
-	memset(&a, 0, sizeof a);
-	const struct args_opt opts[] = {{"--type", &type, NULL}, {"--bmo", &bmo, NULL},
-					{"--order", &order, NULL}, {"--note", &note, NULL},
-					{NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 2, 2, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
+	const char *type = cmd_opt(c, "--type"), *bmo = cmd_opt(c, "--bmo"),
+		   *order = cmd_opt(c, "--order"), *note = cmd_opt(c, "--note");
+	struct disc_arg *a = cmd_keep_new(c, sizeof *a, NULL);
+	int rc;
+	if (a == NULL)
+		return CLI_FAIL;
 	if (type == NULL) {
 		out_error("conciliation discrepancy add needs --type (omission, addition, "
 			  "dose_change, …) and the lines it is about (--bmo N, --order N)");
 		return CLI_USAGE;
 	}
-	if ((rc = vocab_arg(CONCIL_V_TYPE, "--type", type, &a.type)) != CLI_OK ||
+	if ((rc = vocab_arg(CONCIL_V_TYPE, "--type", type, &a->type)) != CLI_OK ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
-	if ((bmo && !parse_number(bmo, &a.bmo)) || (order && !parse_number(order, &a.order))) {
+	if ((bmo && !parse_number(bmo, &a->bmo)) || (order && !parse_number(order, &a->order))) {
 		out_error("--bmo and --order take line numbers (as liaison conciliation show prints "
 			  "them)");
 		return CLI_USAGE;
 	}
-	a.note = note;
-	return with_episode(s, pos[0], pos[1], do_disc_add, &a, false);
+	a->note = note;
+	return CLI_OK;
+}
+
+int
+cmd_concil_disc_add_run(struct cmd_call *c)
+{
+	return with_episode(c, do_disc_add, c->data, false);
 }
 
 static int
@@ -981,43 +900,41 @@ do_resolve(struct cctx *c, struct concil_episode *ep, void *arg, char *change, s
 	return apply(c, ep, &ch, a->hint);
 }
 
-static int
-resolution_sub(const struct sub *s, change_fn fn)
+/* propose and resolve: N RESOLUTION [--note TEXT]. */
+int
+cmd_concil_resolution_check(struct cmd_call *c)
 {
-	const char *pos[4] = {NULL}, *note = NULL;
-	int n_pos = 0;
-	struct disc_arg a;
-	memset(&a, 0, sizeof a);
-	const struct args_opt opts[] = {{"--note", &note, NULL}, {NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 4, 4, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
-	if ((rc = disc_number(pos[2], &a.id)) != CLI_OK ||
-	    (rc = vocab_arg(CONCIL_V_RESOLUTION, "the resolution", pos[3], &a.resolution)) !=
+	const char *const *pos = c->pos, *note = cmd_opt(c, "--note");
+	struct disc_arg *a = cmd_keep_new(c, sizeof *a, NULL);
+	int rc;
+	if (a == NULL)
+		return CLI_FAIL;
+	if ((rc = disc_number(pos[2], &a->id)) != CLI_OK ||
+	    (rc = vocab_arg(CONCIL_V_RESOLUTION, "the resolution", pos[3], &a->resolution)) !=
 		    CLI_OK ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
-	if (a.resolution == CONCIL_PENDING) {
+	if (a->resolution == CONCIL_PENDING) {
 		out_error("the resolution is prescription_corrected, documented_as_intentional or "
 			  "maintained_with_justification");
 		return CLI_USAGE;
 	}
-	a.note = note;
-	snprintf(a.hint, sizeof a.hint, "to propose it: liaison conciliation propose %.24s %.8s "
-		 "%d %s", pos[0], pos[1], a.id, concil_code(CONCIL_V_RESOLUTION, a.resolution));
-	return with_episode(s, pos[0], pos[1], fn, &a, false);
+	a->note = note;
+	snprintf(a->hint, sizeof a->hint, "to propose it: liaison conciliation propose %.24s %.8s "
+		 "%d %s", pos[0], pos[1], a->id, concil_code(CONCIL_V_RESOLUTION, a->resolution));
+	return CLI_OK;
 }
 
-static int
-sub_propose(const struct sub *s)
+int
+cmd_concil_propose_run(struct cmd_call *c)
 {
-	return resolution_sub(s, do_propose);
+	return with_episode(c, do_propose, c->data, false);
 }
 
-static int
-sub_resolve(const struct sub *s)
+int
+cmd_concil_resolve_run(struct cmd_call *c)
 {
-	return resolution_sub(s, do_resolve);
+	return with_episode(c, do_resolve, c->data, false);
 }
 
 static int
@@ -1032,45 +949,33 @@ do_status(struct cctx *c, struct concil_episode *ep, void *arg, char *change, si
 }
 
 static int
-status_sub(const struct sub *s, enum concil_status to)
+status_sub(struct cmd_call *c, enum concil_status to)
 {
-	const char *pos[2] = {NULL};
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 2, 2, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
-	return with_episode(s, pos[0], pos[1], do_status, &to, false);
+	return with_episode(c, do_status, &to, false);
 }
 
-static int
-sub_review(const struct sub *s)
+int
+cmd_concil_review_run(struct cmd_call *c)
 {
-	return status_sub(s, CONCIL_AWAITING_PRESCRIBER);
+	return status_sub(c, CONCIL_AWAITING_PRESCRIBER);
 }
 
-static int
-sub_reopen(const struct sub *s)
+int
+cmd_concil_reopen_run(struct cmd_call *c)
 {
-	return status_sub(s, CONCIL_DRAFT);
+	return status_sub(c, CONCIL_DRAFT);
 }
 
-static int
-sub_close(const struct sub *s)
+int
+cmd_concil_close_run(struct cmd_call *c)
 {
-	return status_sub(s, CONCIL_CLOSED);
+	return status_sub(c, CONCIL_CLOSED);
 }
 
-static int
-sub_compare(const struct sub *s)
+int
+cmd_concil_compare_run(struct cmd_call *c)
 {
-	const char *pos[2] = {NULL};
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 2, 2, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
-	return with_episode(s, pos[0], pos[1], do_compare, NULL, true);
+	return with_episode(c, do_compare, NULL, true);
 }
 
 /* ---- show and counts ---------------------------------------------------------------------- */
@@ -1116,24 +1021,14 @@ show(struct cctx *c, const char *episode_text)
 	return CLI_OK;
 }
 
-static int
-sub_show(const struct sub *s)
+int
+cmd_concil_show_run(struct cmd_call *call)
 {
-	const char *pos[2] = {NULL};
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 1, 2, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
-	struct e2e e;
 	struct cctx c;
-	if ((rc = e2e_start(s->cli, &e)) != CLI_OK)
-		return rc;
-	rc = cctx_open(&e, pos[0], &c);
+	int rc = cctx_open(call->e, call->pos[0], &c);
 	if (rc == CLI_OK)
-		rc = show(&c, pos[1]);
+		rc = show(&c, call->pos[1]);
 	cctx_free(&c);
-	e2e_end(&e);
 	return rc;
 }
 
@@ -1166,97 +1061,14 @@ send_counts(struct cctx *c, const struct concil_item *it, bool dry_run)
 	return rc;
 }
 
-static int
-sub_counts(const struct sub *s)
-{
-	const char *pos[2] = {NULL};
-	int n_pos = 0;
-	bool dry_run = false;
-	const struct args_opt opts[] = {{"--dry-run", NULL, &dry_run}, {NULL, NULL, NULL}};
-	int rc = parse_sub(s, opts, pos, 2, 2, &n_pos);
-	if (rc != CLI_OK)
-		return rc < 0 ? CLI_OK : rc;
-	struct e2e e;
-	struct cctx c;
-	if ((rc = e2e_start(s->cli, &e)) != CLI_OK)
-		return rc;
-	rc = cctx_open(&e, pos[0], &c);
-	struct concil_item *it = rc == CLI_OK ? find_episode(&c, pos[1]) : NULL;
-	if (rc == CLI_OK)
-		rc = it ? send_counts(&c, it, dry_run) : CLI_FAIL;
-	cctx_free(&c);
-	e2e_end(&e);
-	return rc;
-}
-
-/* ---- dispatch --------------------------------------------------------------------------- */
-
-static const struct {
-	const char *word, *second;
-	int (*run)(const struct sub *s);
-} subs[] = {
-	{"start", NULL, sub_start},
-	{"source", "add", sub_source_add},
-	{"import", NULL, sub_import},
-	{"line", "add", sub_line_add},
-	{"line", "remove", sub_line_remove},
-	{"compare", NULL, sub_compare},
-	{"discrepancy", "set", sub_disc_set},
-	{"discrepancy", "add", sub_disc_add},
-	{"propose", NULL, sub_propose},
-	{"resolve", NULL, sub_resolve},
-	{"review", NULL, sub_review},
-	{"reopen", NULL, sub_reopen},
-	{"close", NULL, sub_close},
-	{"show", NULL, sub_show},
-	{"counts", NULL, sub_counts},
-};
-
 int
-cmd_conciliation(const struct cli *cli, int argc, char **argv)
+cmd_concil_counts_run(struct cmd_call *call)
 {
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "help") == 0)) {
-		fputs(concil_help, stdout);
-		return CLI_OK;
-	}
-	if (argc < 2) {
-		fputs(concil_help, stderr);
-		out_error("conciliation needs a subcommand; see liaison conciliation --help");
-		return CLI_USAGE;
-	}
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-		if (strcmp(subs[i].word, argv[1]) != 0)
-			continue;
-		int skip = 2;
-		if (subs[i].second) {
-			if (argc < 3 || strcmp(subs[i].second, argv[2]) != 0)
-				continue;
-			skip = 3;
-		}
-		char **sub_argv = calloc((size_t)(argc - skip + 2), sizeof *sub_argv);
-		if (sub_argv == NULL) {
-			out_error("out of memory");
-			return CLI_FAIL;
-		}
-		sub_argv[0] = argv[0];
-		for (int k = skip; k < argc; k++)
-			sub_argv[k - skip + 1] = argv[k];
-		char name[40];
-		snprintf(name, sizeof name, "%s%s%s", subs[i].word, subs[i].second ? " " : "",
-			 subs[i].second ? subs[i].second : "");
-		struct sub s = {cli, argc - skip + 1, sub_argv, name};
-		int rc = subs[i].run(&s);
-		free(sub_argv);
-		return rc;
-	}
-	if (strcmp(argv[1], "source") == 0 || strcmp(argv[1], "line") == 0 ||
-	    strcmp(argv[1], "discrepancy") == 0)
-		out_error("conciliation %s needs %s; see liaison conciliation --help", argv[1],
-			  strcmp(argv[1], "source") == 0 ? "add" : strcmp(argv[1], "line") == 0
-			  ? "add or remove" : "set or add");
-	else
-		out_error("unknown subcommand \"%s\" of conciliation; see liaison conciliation "
-			  "--help", argv[1]);
-	return CLI_USAGE;
+	struct cctx c;
+	int rc = cctx_open(call->e, call->pos[0], &c);
+	struct concil_item *it = rc == CLI_OK ? find_episode(&c, call->pos[1]) : NULL;
+	if (rc == CLI_OK)
+		rc = it ? send_counts(&c, it, cmd_flag(call, "--dry-run")) : CLI_FAIL;
+	cctx_free(&c);
+	return rc;
 }

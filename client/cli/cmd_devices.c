@@ -5,22 +5,13 @@
 
 #include <sodium.h>
 
-#include "args.h"
-#include "cli.h"
+#include "command.h"
 #include "clock.h"
 #include "output.h"
 #include "session.h"
 #include "sigs.h"
 #include "user_view.h"
 #include "wire.h"
-
-static const char devices_help[] =
-	"usage: liaison [--profile NAME] devices [list]\n"
-	"       liaison [--profile NAME] devices revoke DEVICE_ID\n"
-	"\n"
-	"list    show your devices: id, name, created, last seen, revoked\n"
-	"revoke  revoke one of your devices (signed with your identity key); it can\n"
-	"        no longer log in. Revoking this device ends this profile's use.\n";
 
 static void
 add_device_row(struct out_table *t, json_t *device, const char *this_id)
@@ -116,7 +107,7 @@ devices_revoke(const struct cli *cli, struct session *s, const char *device_hex)
 	json_t *reply = NULL;
 	uint8_t device[LSN_ID_BYTES];
 	if (!lsn_id_from_hex(device_hex, device))
-		return CLI_USAGE; /* checked by cmd_devices */
+		return CLI_USAGE; /* checked by cmd_devices_check */
 	json_t *body = revoke_body(s->profile, device);
 	if (body == NULL) {
 		out_error("out of memory");
@@ -142,23 +133,20 @@ devices_revoke(const struct cli *cli, struct session *s, const char *device_hex)
 	return rc;
 }
 
-int
-cmd_devices(const struct cli *cli, int argc, char **argv)
+/* "devices", "devices list" or "devices revoke DEVICE_ID". */
+static bool
+is_revoke(const struct cmd_call *c)
 {
-	const char *pos[2] = {NULL, NULL};
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 2, &n_pos)) {
-	case ARGS_HELP:
-		fputs(devices_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
+	return c->n_pos > 0 && strcmp(c->pos[0], "revoke") == 0;
+}
+
+int
+cmd_devices_check(struct cmd_call *c)
+{
+	int n_pos = c->n_pos;
+	const char *const *pos = c->pos;
 	const char *sub = n_pos > 0 ? pos[0] : "list";
-	bool revoke = strcmp(sub, "revoke") == 0;
+	bool revoke = is_revoke(c);
 	if (!revoke && strcmp(sub, "list") != 0) {
 		out_error("unknown devices command \"%s\"; use list or revoke", sub);
 		return CLI_USAGE;
@@ -174,11 +162,11 @@ cmd_devices(const struct cli *cli, int argc, char **argv)
 			  "liaison devices list", pos[1]);
 		return CLI_USAGE;
 	}
-	struct session s;
-	int rc = session_start(cli, &s);
-	if (rc != CLI_OK)
-		return rc;
-	rc = revoke ? devices_revoke(cli, &s, pos[1]) : devices_list(cli, &s);
-	session_end(&s);
-	return rc;
+	return CLI_OK;
+}
+
+int
+cmd_devices_run(struct cmd_call *c)
+{
+	return is_revoke(c) ? devices_revoke(c->cli, c->s, c->pos[1]) : devices_list(c->cli, c->s);
 }

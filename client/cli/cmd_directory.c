@@ -1,28 +1,16 @@
 /* cmd_directory.c — "liaison directory search": find enrolled professionals
  * by name or RPPS prefix, profession and organisation (op directory_search). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
-#include "cli.h"
+#include "command.h"
 #include "output.h"
 #include "session.h"
 #include "user_view.h"
 
 #define DIRECTORY_QUERY_MAX 128
-
-static const char directory_help[] =
-	"usage: liaison [--profile NAME] directory search [QUERY] [--profession CODE]\n"
-	"                                [--org ORG_ID] [--limit N]\n"
-	"\n"
-	"Search enrolled professionals. QUERY matches part of a name (any case) or the\n"
-	"start of an RPPS number. Filters combine.\n"
-	"\n"
-	"  --profession CODE  one of the profession codes below\n"
-	"  --org ORG_ID       organisation id (32 hex characters)\n"
-	"  --limit N          at most N results, 1 to 100 (default 50)\n"
-	"\n"
-	"Profession codes:\n";
 
 struct search_opts {
 	const char *query;
@@ -32,10 +20,10 @@ struct search_opts {
 	long limit;
 };
 
-static void
-print_help(void)
+/* After the help text: the profession codes. */
+void
+cmd_directory_help_more(void)
 {
-	fputs(directory_help, stdout);
 	for (size_t i = 0; lsn_profession_at(i); i++)
 		printf("  %-20s %s\n", lsn_profession_at(i)->code, lsn_profession_at(i)->label_fr);
 }
@@ -63,35 +51,6 @@ check_filters(struct search_opts *o)
 		return CLI_USAGE;
 	}
 	return CLI_OK;
-}
-
-static int
-parse_search(int argc, char **argv, struct search_opts *o)
-{
-	const struct args_opt opts[] = {
-		{"--profession", &o->profession, NULL},
-		{"--org", &o->org, NULL},
-		{"--limit", &o->limit_text, NULL},
-		{NULL, NULL, NULL},
-	};
-	const char *pos[2] = {NULL, NULL};
-	int n_pos = 0;
-	switch (args_parse(argc, argv, opts, pos, 2, &n_pos)) {
-	case ARGS_HELP:
-		print_help();
-		return -1;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos == 0 || strcmp(pos[0], "search") != 0) {
-		out_error(n_pos == 0 ? "directory needs a command: search"
-				     : "unknown directory command; use: directory search [QUERY]");
-		return CLI_USAGE;
-	}
-	o->query = pos[1];
-	return check_filters(o);
 }
 
 static json_t *
@@ -139,29 +98,38 @@ print_users(json_t *reply)
 }
 
 int
-cmd_directory(const struct cli *cli, int argc, char **argv)
+cmd_directory_check(struct cmd_call *c)
 {
-	struct search_opts o;
-	memset(&o, 0, sizeof o);
-	int rc = parse_search(argc, argv, &o);
-	if (rc < 0)
-		return CLI_OK;
-	if (rc != CLI_OK)
-		return rc;
-	struct session s;
-	if ((rc = session_start(cli, &s)) != CLI_OK)
-		return rc;
+	if (c->n_pos == 0 || strcmp(c->pos[0], "search") != 0) {
+		out_error(c->n_pos == 0 ? "directory needs a command: search"
+					: "unknown directory command; use: directory search [QUERY]");
+		return CLI_USAGE;
+	}
+	struct search_opts *o = cmd_keep_new(c, sizeof *o, NULL);
+	if (o == NULL)
+		return CLI_FAIL;
+	o->query = c->pos[1];
+	o->profession = cmd_opt(c, "--profession");
+	o->org = cmd_opt(c, "--org");
+	o->limit_text = cmd_opt(c, "--limit");
+	return check_filters(o);
+}
+
+int
+cmd_directory_run(struct cmd_call *c)
+{
+	const struct search_opts *o = c->data;
+	int rc = CLI_OK;
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
-	if (conn_request(s.conn, "directory_search", search_body(&o), &reply, &st) != LSN_OK) {
+	if (conn_request(c->s->conn, "directory_search", search_body(o), &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
-	} else if (cli->json) {
+	} else if (c->cli->json) {
 		json_object_del(reply, "id");
 		rc = out_json(reply);
 	} else {
 		rc = print_users(reply);
 	}
 	json_decref(reply);
-	session_end(&s);
 	return rc;
 }

@@ -11,40 +11,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "args.h"
 #include "attach_io.h"
 #include "channel_ops.h"
-#include "cli.h"
+#include "command.h"
 #include "day.h"
 #include "mlog_verify.h"
 #include "notice.h"
+#include "notice_view.h"
 #include "output.h"
 #include "store.h"
 #include "thread.h"
 #include "user_view.h"
 #include "wire.h"
-
-static const char discharge_help[] =
-	"usage: liaison discharge --pathway hospital_discharge|heart_failure\n"
-	"                         --gp USER --pharmacist USER --nurse USER\n"
-	"                         [--cardiologist USER] [--flag FLAG[,FLAG]]\n"
-	"                         --notice FILE.json [--letter FILE] [--date YYYY-MM-DD]\n"
-	"       liaison discharge --check --notice FILE.json [--date YYYY-MM-DD]\n"
-	"\n"
-	"Notify the professionals who take over a patient leaving hospital:\n"
-	"  1. check the notice file (the fields of the lettre de liaison, R1112-1-2;\n"
-	"     format in docs/PATHWAYS.md, \"Discharge notice format\"): every problem\n"
-	"     is shown with its field, and nothing is sent until the file is right;\n"
-	"  2. create the case thread (encrypted, history shared) and add the GP, the\n"
-	"     pharmacist, the nurse and the cardiologist;\n"
-	"  3. open the case on the pathway, J0 = the discharge day (from the notice, or\n"
-	"     --date); steps are assigned to the members by profession;\n"
-	"  4. post the notice, encrypted, with the letter attached (--letter);\n"
-	"  5. ask every member to acknowledge it: not acknowledged by all within 24 h,\n"
-	"     it is escalated to the CPTS coordinators.\n"
-	"The patient's name and INS are encrypted on this computer: the server sees\n"
-	"only an opaque reference (P-…). USER: user id, RPPS, or a name that matches\n"
-	"one person. --check only checks the notice file (no connection).\n";
 
 struct discharge_opts {
 	const char *pathway, *gp, *pharmacist, *nurse, *cardiologist, *flags, *notice_path;
@@ -421,48 +399,66 @@ check_only(const struct cli *cli, json_t *notice, const char *path)
 	return CLI_OK;
 }
 
-int
-cmd_discharge(const struct cli *cli, int argc, char **argv)
+/* One problem of the notice file, as an error line. */
+static void
+print_problem(void *arg, const char *problem)
 {
+	(void)arg;
+	out_error("%s", problem);
+}
+
+/* What check prepares for run: the options and the checked notice. */
+struct discharge_call {
 	struct discharge_opts o;
-	memset(&o, 0, sizeof o);
-	int n_pos = 0;
-	const struct args_opt opts[] = {
-		{"--pathway", &o.pathway, NULL},         {"--gp", &o.gp, NULL},
-		{"--pharmacist", &o.pharmacist, NULL},   {"--nurse", &o.nurse, NULL},
-		{"--cardiologist", &o.cardiologist, NULL}, {"--flag", &o.flags, NULL},
-		{"--notice", &o.notice_path, NULL},      {"--letter", &o.letter, NULL},
-		{"--date", &o.date, NULL},               {"--check", NULL, &o.check},
-		{NULL, NULL, NULL},
+	json_t *notice;
+};
+
+static void
+discharge_call_free(void *data)
+{
+	struct discharge_call *d = data;
+	json_decref(d->notice);
+	free(d);
+}
+
+int
+cmd_discharge_check(struct cmd_call *c)
+{
+	struct discharge_call *d = cmd_keep_new(c, sizeof *d, discharge_call_free);
+	if (d == NULL)
+		return CLI_FAIL;
+	struct discharge_opts *o = &d->o;
+	*o = (struct discharge_opts){
+		.pathway = cmd_opt(c, "--pathway"),
+		.gp = cmd_opt(c, "--gp"),
+		.pharmacist = cmd_opt(c, "--pharmacist"),
+		.nurse = cmd_opt(c, "--nurse"),
+		.cardiologist = cmd_opt(c, "--cardiologist"),
+		.flags = cmd_opt(c, "--flag"),
+		.notice_path = cmd_opt(c, "--notice"),
+		.letter = cmd_opt(c, "--letter"),
+		.date = cmd_opt(c, "--date"),
+		.check = cmd_flag(c, "--check"),
 	};
-	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
-	case ARGS_HELP:
-		fputs(discharge_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	int rc = check_usage(&o);
+	int rc = check_usage(o);
 	if (rc != CLI_OK)
 		return rc;
-	json_t *notice = NULL;
-	size_t problems = notice_load(o.notice_path, o.date, &notice);
+	size_t problems = notice_load(o->notice_path, o->date, &d->notice, print_problem, NULL);
 	if (problems) {
 		out_error("%zu problem%s in %s: nothing was sent; correct the file and run the "
-			  "command again", problems, problems > 1 ? "s" : "", o.notice_path);
+			  "command again", problems, problems > 1 ? "s" : "", o->notice_path);
 		return CLI_USAGE;
 	}
-	if (o.check) {
-		rc = check_only(cli, notice, o.notice_path);
-	} else {
-		struct e2e e;
-		if ((rc = e2e_start(cli, &e)) == CLI_OK) {
-			rc = run_discharge(&e, &o, notice);
-			e2e_end(&e);
-		}
-	}
-	json_decref(notice);
-	return rc;
+	if (o->check)
+		c->needs = CMD_NOTHING; /* --check: the file only, no connection */
+	return CLI_OK;
+}
+
+int
+cmd_discharge_run(struct cmd_call *c)
+{
+	struct discharge_call *d = c->data;
+	if (d->o.check)
+		return check_only(c->cli, d->notice, d->o.notice_path);
+	return run_discharge(c->e, &d->o, d->notice);
 }

@@ -7,9 +7,8 @@
 
 #include <sodium.h>
 
-#include "args.h"
 #include "clock.h"
-#include "cli.h"
+#include "command.h"
 #include "conn.h"
 #include "invite.h"
 #include "key_backup.h"
@@ -25,25 +24,6 @@
 
 #define DEVICE_NAME_MAX 64
 #define CA_PEM_MAX      (64 * 1024)
-
-static const char enrol_help[] =
-	"usage: liaison [--profile NAME] enrol --server wss://HOST:PORT --invite CODE\n"
-	"                                      [--device-name NAME] [--yes]\n"
-	"\n"
-	"Enrol this device with a one-time invite from your administrator. The invite\n"
-	"fixes your name, RPPS number, profession, organisation and roles; they are\n"
-	"shown for confirmation (skipped with --yes or when stdin is not a terminal).\n"
-	"Creates the device's keys, sealed under a passphrase you choose (at least 8\n"
-	"characters), in a new profile (default \"default\"), then logs in.\n"
-	"\n"
-	"  --server URL        the liaisond server, e.g. wss://liaison.example.org:7443\n"
-	"  --invite CODE       the invite code, e.g. 7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ\n"
-	"  --device-name NAME  a name for this device (default: the host name)\n"
-	"  --yes               do not ask for confirmation\n"
-	"  --recovery-code CODE  with a device invite (a further device of your\n"
-	"                      account): your key backup's recovery code, to restore\n"
-	"                      your identity key and your history (also\n"
-	"                      $LIAISON_RECOVERY_CODE, or asked on the terminal)\n";
 
 struct enrol_opts {
 	const char *server;
@@ -69,35 +49,6 @@ default_device_name(struct enrol_opts *o)
 		return "liaison-cli";
 	o->host_name[sizeof o->host_name - 1] = '\0';
 	return o->host_name;
-}
-
-static int
-parse_enrol_args(int argc, char **argv, struct enrol_opts *o)
-{
-	const struct args_opt opts[] = {
-		{"--server", &o->server, NULL},
-		{"--invite", &o->invite, NULL},
-		{"--device-name", &o->device_name, NULL},
-		{"--yes", NULL, &o->yes},
-		{"--recovery-code", &o->recovery_code, NULL},
-		{NULL, NULL, NULL},
-	};
-	int n_pos = 0;
-	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
-	case ARGS_HELP:
-		fputs(enrol_help, stdout);
-		return -1;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (o->server == NULL || o->invite == NULL) {
-		out_error("enrol needs --server wss://HOST:PORT and --invite CODE; see "
-			  "liaison enrol --help");
-		return CLI_USAGE;
-	}
-	return CLI_OK;
 }
 
 /* Values the user typed: checked here so a typo costs no round trip. */
@@ -297,7 +248,7 @@ enrol_prepare(const struct cli *cli, const struct enrol_opts *o, struct enrol_st
 {
 	enum lsn_err err = profile_reserve(cli->profile, &s->profile, st);
 	if (err == LSN_OK)
-		err = session_choose_ca(cli, NULL, &s->ca, st);
+		err = session_choose_ca(cli->ca_file, NULL, &s->ca, st);
 	if (err == LSN_OK)
 		err = read_ca_pem(&s->ca, &s->profile->ca_pem, st);
 	if (err == LSN_OK)
@@ -409,6 +360,8 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 	size_t restored = 0;
 	memset(&e, 0, sizeof e);
 	e.cli = cli;
+	e.opts.ca_file = cli->ca_file; /* for a reconnection */
+	e.opts.timeout_ms = CLI_TIMEOUT_MS;
 	e.p = e.s.profile = s->profile;
 	e.s.conn = s->conn;
 	e.peers = peers_new();
@@ -416,6 +369,7 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 	if (err == LSN_OK && e.peers)
 		err = key_backup_restore(&e, s->rk, &restored, &st);
 	peers_free(e.peers);
+	out_warnings(&e.warnings);
 	s->conn = e.s.conn; /* a reconnection may have replaced it */
 	if (err != LSN_OK)
 		out_error("enrolled, but restoring the history keys failed: %s; run liaison "
@@ -450,16 +404,31 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 	return rc;
 }
 
-int
-cmd_enrol(const struct cli *cli, int argc, char **argv)
+/* The options hold the invite code: wiped. */
+static void
+enrol_opts_free(void *o)
 {
-	struct enrol_opts o;
-	memset(&o, 0, sizeof o);
-	int rc = parse_enrol_args(argc, argv, &o);
-	if (rc < 0)
-		return CLI_OK; /* --help */
-	if (rc == CLI_OK)
-		rc = check_enrol_values(&o);
+	sodium_memzero(o, sizeof(struct enrol_opts));
+	free(o);
+}
+
+int
+cmd_enrol_check(struct cmd_call *c)
+{
+	struct enrol_opts *o = cmd_keep_new(c, sizeof *o, enrol_opts_free);
+	if (o == NULL)
+		return CLI_FAIL;
+	o->server = cmd_opt(c, "--server");
+	o->invite = cmd_opt(c, "--invite");
+	o->device_name = cmd_opt(c, "--device-name");
+	o->recovery_code = cmd_opt(c, "--recovery-code");
+	o->yes = cmd_flag(c, "--yes");
+	if (o->server == NULL || o->invite == NULL) {
+		out_error("enrol needs --server wss://HOST:PORT and --invite CODE; see "
+			  "liaison enrol --help");
+		return CLI_USAGE;
+	}
+	int rc = check_enrol_values(o);
 	if (rc != CLI_OK)
 		return rc;
 	struct lsn_status st = {0};
@@ -467,9 +436,15 @@ cmd_enrol(const struct cli *cli, int argc, char **argv)
 		out_fail(&st);
 		return CLI_USAGE;
 	}
+	return CLI_OK;
+}
+
+int
+cmd_enrol_run(struct cmd_call *c)
+{
 	struct enrol_state s;
 	memset(&s, 0, sizeof s);
-	rc = enrol_run(cli, &o, &s);
+	int rc = enrol_run(c->cli, c->data, &s);
 	enrol_state_free(&s);
 	return rc;
 }

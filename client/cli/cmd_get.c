@@ -3,48 +3,30 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
 #include "attach_io.h"
-#include "cli.h"
+#include "command.h"
 #include "output.h"
 #include "sync.h"
 
-static const char get_help[] =
-	"usage: liaison get ATTACHMENT [-o FILE]\n"
-	"\n"
-	"Download and decrypt an attachment (its id is shown by liaison read). It is\n"
-	"saved under its own name in the current directory, or as FILE; an existing\n"
-	"file is never overwritten. The file is written only if it decrypts whole\n"
-	"(truncation and any change are detected).\n";
+int
+cmd_get_check(struct cmd_call *c)
+{
+	uint8_t id[LSN_ID_BYTES];
+	return lsn_id_from_hex(c->pos[0], id) ? CLI_OK : cmd_missing(c);
+}
 
 int
-cmd_get(const struct cli *cli, int argc, char **argv)
+cmd_get_run(struct cmd_call *c)
 {
-	const char *pos[1] = {NULL}, *out_path = NULL, *out_long = NULL;
-	int n_pos = 0;
-	const struct args_opt opts[] = {{"-o", &out_path, NULL}, {"--output", &out_long, NULL},
-					{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
-	case ARGS_HELP:
-		fputs(get_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
+	const struct cli *cli = c->cli;
+	const char *const *pos = c->pos;
+	const char *out_path = cmd_opt(c, "-o"), *out_long = cmd_opt(c, "--output");
 	uint8_t id[LSN_ID_BYTES];
-	if (n_pos != 1 || !lsn_id_from_hex(pos[0], id)) {
-		out_error("get needs an ATTACHMENT id (32 hex characters, shown by liaison read)");
-		return CLI_USAGE;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
+	lsn_id_from_hex(pos[0], id);
+	int rc = CLI_OK;
 	struct lsn_status st = {0};
 	char saved[4096];
-	if (attach_download(&e, id, out_path ? out_path : out_long, saved, sizeof saved, &st) !=
+	if (attach_download(c->e, id, out_path ? out_path : out_long, saved, sizeof saved, &st) !=
 	    LSN_OK) {
 		rc = out_fail(&st);
 	} else if (cli->json) {
@@ -56,6 +38,5 @@ cmd_get(const struct cli *cli, int argc, char **argv)
 		out_text(stdout, saved);
 		puts(".");
 	}
-	e2e_end(&e);
 	return rc;
 }

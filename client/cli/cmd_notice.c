@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
 #include "case_view.h"
-#include "cli.h"
+#include "command.h"
 #include "mlog_verify.h"
 #include "notice.h"
+#include "notice_view.h"
 #include "output.h"
 #include "store.h"
 #include "thread.h"
@@ -17,23 +17,6 @@
 #include "wire.h"
 
 #define ALERT_TEXT_MAX 4000
-
-static const char ack_help[] =
-	"usage: liaison ack CASE\n"
-	"\n"
-	"Acknowledge the discharge notice of a case you take part in: the notice is\n"
-	"fetched and decrypted here and shown, then your acknowledgement is recorded\n"
-	"and the list of who has acknowledged (and when) and who has not yet is\n"
-	"printed. A notice not acknowledged by every member within 24 h is escalated\n"
-	"to the CPTS coordinators. CASE: the patient reference (P-…) or the case id.\n";
-
-static const char alert_help[] =
-	"usage: liaison alert CASE TEXT\n"
-	"\n"
-	"Send a high-priority message in the case thread (encrypted, like every\n"
-	"message) and have the server push an alert to the GP and cardiologist members\n"
-	"of the case, e.g. \"Prise de poids de 2,5 kg en 3 jours, dyspnée\".\n"
-	"liaison read and liaison watch show alerts prominently.\n";
 
 /* The case of CASE, refused unless we are in its thread. */
 static int
@@ -132,31 +115,9 @@ ack_case(struct e2e *e, const char *text)
 }
 
 int
-cmd_ack(const struct cli *cli, int argc, char **argv)
+cmd_ack_run(struct cmd_call *c)
 {
-	const char *pos[1] = {NULL};
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
-	case ARGS_HELP:
-		fputs(ack_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos != 1) {
-		out_error("ack needs a CASE (its patient reference P-…); see liaison cases");
-		return CLI_USAGE;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	rc = ack_case(&e, pos[0]);
-	e2e_end(&e);
-	return rc;
+	return ack_case(c->e, c->pos[0]);
 }
 
 /* ---- alert ------------------------------------------------------------------------------- */
@@ -215,36 +176,23 @@ alert_case(struct e2e *e, const char *text, const char *body)
 }
 
 int
-cmd_alert(const struct cli *cli, int argc, char **argv)
+cmd_alert_check(struct cmd_call *c)
 {
-	const char *pos[2] = {NULL, NULL};
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 2, &n_pos)) {
-	case ARGS_HELP:
-		fputs(alert_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos != 2 || pos[1][0] == '\0') {
-		out_error("alert needs a CASE and the TEXT of the alert; see liaison alert --help");
-		return CLI_USAGE;
-	}
-	json_t *probe = json_string(pos[1]);
-	bool valid = probe && strlen(pos[1]) <= ALERT_TEXT_MAX;
+	const char *text = c->pos[1];
+	if (text[0] == '\0')
+		return cmd_missing(c);
+	json_t *probe = json_string(text);
+	bool valid = probe && strlen(text) <= ALERT_TEXT_MAX;
 	json_decref(probe);
 	if (!valid) {
 		out_error("the alert must be UTF-8 text of at most %d bytes", ALERT_TEXT_MAX);
 		return CLI_USAGE;
 	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	rc = alert_case(&e, pos[0], pos[1]);
-	e2e_end(&e);
-	return rc;
+	return CLI_OK;
+}
+
+int
+cmd_alert_run(struct cmd_call *c)
+{
+	return alert_case(c->e, c->pos[0], c->pos[1]);
 }

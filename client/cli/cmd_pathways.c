@@ -4,19 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
-#include "cli.h"
+#include "command.h"
 #include "e2e.h"
 #include "output.h"
 #include "user_view.h"
-
-static const char pathways_help[] =
-	"usage: liaison pathways [PATHWAY]\n"
-	"\n"
-	"The care pathways of this server (or one of them): what J0 is, the flags a\n"
-	"case may carry, and each step with its deadline counted in days from J0\n"
-	"(J2 = two days after J0), the professions responsible and * for mandatory\n"
-	"steps. Pathways are data on the server (docs/PATHWAYS.md).\n";
 
 #define DUE_TEXT_MAX 400
 
@@ -108,28 +99,15 @@ print_pathway(json_t *p)
 }
 
 int
-cmd_pathways(const struct cli *cli, int argc, char **argv)
+cmd_pathways_run(struct cmd_call *c)
 {
-	const char *pos[1] = {NULL};
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
-	case ARGS_HELP:
-		fputs(pathways_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
+	const struct cli *cli = c->cli;
+	const char *const *pos = c->pos;
+	int rc = CLI_OK;
 	struct lsn_status st = {0};
 	json_t *reply = NULL, *list = json_array(), *p;
 	size_t i;
-	if (e2e_read(&e, "pathways", NULL, &reply, &st) != LSN_OK) {
+	if (e2e_read(c->e, "pathways", NULL, &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
 		goto done;
 	}
@@ -152,6 +130,5 @@ cmd_pathways(const struct cli *cli, int argc, char **argv)
 done:
 	json_decref(list);
 	json_decref(reply);
-	e2e_end(&e);
 	return rc;
 }

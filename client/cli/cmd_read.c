@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "args.h"
-#include "cli.h"
+#include "command.h"
 #include "clock.h"
 #include "mlog_verify.h"
 #include "output.h"
@@ -15,16 +15,6 @@
 #include "wire.h"
 
 #define READ_DEFAULT_LIMIT 50
-
-static const char read_help[] =
-	"usage: liaison read CHANNEL [--limit N]\n"
-	"\n"
-	"Fetch and decrypt the channel's new messages and show the last N (default 50)\n"
-	"with time, sender, text and receipts. A message that cannot be decrypted\n"
-	"shows why: waiting for its key (a key request goes to the sender's devices\n"
-	"after a short wait), key withheld, sent before your first key, bad\n"
-	"signature, unknown session. Messages already read stay readable here after\n"
-	"you leave or are removed. Sends delivered/read receipts.\n";
 
 static enum lsn_err
 send_receipts(struct e2e *e, const struct chan_view *v, int64_t seq, struct lsn_status *st)
@@ -108,35 +98,30 @@ read_channel(struct e2e *e, const char *channel_text, long limit)
 	return rc;
 }
 
-int
-cmd_read(const struct cli *cli, int argc, char **argv)
+/* --limit N, or the default; false if N is not a number from 1 to 100000. */
+static bool
+limit_of(const struct cmd_call *c, long *limit)
 {
-	const char *pos[1] = {NULL}, *limit_text = NULL;
-	int n_pos = 0;
-	long limit = READ_DEFAULT_LIMIT;
-	const struct args_opt opts[] = {{"--limit", &limit_text, NULL}, {NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
-	case ARGS_HELP:
-		fputs(read_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos != 1) {
-		out_error("read needs a CHANNEL; see liaison channel list");
-		return CLI_USAGE;
-	}
-	if (limit_text && !args_int(limit_text, 1, 100000, &limit)) {
+	const char *limit_text = cmd_opt(c, "--limit");
+	*limit = READ_DEFAULT_LIMIT;
+	return limit_text == NULL || args_int(limit_text, 1, 100000, limit);
+}
+
+int
+cmd_read_check(struct cmd_call *c)
+{
+	long limit;
+	if (!limit_of(c, &limit)) {
 		out_error("--limit must be a number from 1 to 100000");
 		return CLI_USAGE;
 	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	rc = read_channel(&e, pos[0], limit);
-	e2e_end(&e);
-	return rc;
+	return CLI_OK;
+}
+
+int
+cmd_read_run(struct cmd_call *c)
+{
+	long limit;
+	limit_of(c, &limit);
+	return read_channel(c->e, c->pos[0], limit);
 }

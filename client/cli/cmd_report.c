@@ -5,22 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
-#include "cli.h"
+#include "command.h"
 #include "day.h"
 #include "e2e.h"
 #include "output.h"
 #include "user_view.h"
-
-static const char report_help[] =
-	"usage: liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--csv | --json]\n"
-	"\n"
-	"The indicators of the CPTS over the period (both days included), computed by\n"
-	"the server from the cases' dates and steps alone (no patient data): discharge\n"
-	"notices acknowledged (and within 24 h), letters sent on J0, GP consultations\n"
-	"by J7, cardiology by J60, nurse follow-up, anxio-depressive pathway, activity.\n"
-	"Each row gives its numerator, denominator and value. For coordinators.\n"
-	"--csv: comma-separated, with a header row (for a spreadsheet).\n";
 
 /* One printable row: id, label, numerator, denominator, value, unit, n. */
 struct report_row {
@@ -166,38 +155,19 @@ run_report(struct e2e *e, const char *from, const char *to, bool csv)
 }
 
 int
-cmd_report(const struct cli *cli, int argc, char **argv)
+cmd_report_check(struct cmd_call *c)
 {
-	const char *from = NULL, *to = NULL;
-	bool csv = false;
-	int n_pos = 0;
 	int64_t from_day, to_day;
-	const struct args_opt opts[] = {
-		{"--from", &from, NULL}, {"--to", &to, NULL}, {"--csv", NULL, &csv},
-		{NULL, NULL, NULL},
-	};
-	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
-	case ARGS_HELP:
-		fputs(report_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (!day_parse(from, &from_day) || !day_parse(to, &to_day) || to_day < from_day) {
+	if (!day_parse(cmd_opt(c, "--from"), &from_day) || !day_parse(cmd_opt(c, "--to"), &to_day) ||
+	    to_day < from_day) {
 		out_error("report needs --from and --to as YYYY-MM-DD, --from not after --to");
 		return CLI_USAGE;
 	}
-	if (csv && cli->json) {
-		out_error("choose --csv or --json, not both");
-		return CLI_USAGE;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	rc = run_report(&e, from, to, csv);
-	e2e_end(&e);
-	return rc;
+	return cmd_csv_not_json(c);
+}
+
+int
+cmd_report_run(struct cmd_call *c)
+{
+	return run_report(c->e, cmd_opt(c, "--from"), cmd_opt(c, "--to"), cmd_flag(c, "--csv"));
 }

@@ -6,23 +6,12 @@
 
 #include <sodium.h>
 
-#include "args.h"
 #include "attach_io.h"
-#include "cli.h"
+#include "command.h"
 #include "mlog_verify.h"
 #include "output.h"
 #include "sync.h"
 #include "thread.h"
-
-static const char send_help[] =
-	"usage: liaison send CHANNEL [TEXT] [--attach FILE]\n"
-	"\n"
-	"Send an end-to-end encrypted message. Without TEXT the text is read from\n"
-	"standard input (up to 32 KiB). Before sending, the channel's signed\n"
-	"membership log is verified and the message key is shared with every device\n"
-	"of every member (and your other devices); a channel that does not verify is\n"
-	"refused. --attach FILE encrypts and uploads a document (TEXT then is an\n"
-	"optional caption).\n";
 
 /* All of stdin, NUL-terminated, at most THREAD_TEXT_MAX bytes. */
 static char *
@@ -103,39 +92,29 @@ send_content(struct e2e *e, const char *channel_text, const char *text, const ch
 	return report(e->cli, seq, ts, channel_text);
 }
 
-int
-cmd_send(const struct cli *cli, int argc, char **argv)
+/* The text, read and checked before anything is started. */
+static void
+text_free(void *text)
 {
-	const char *pos[2] = {NULL, NULL}, *attach = NULL;
-	int n_pos = 0;
-	const struct args_opt opts[] = {{"--attach", &attach, NULL}, {NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 2, &n_pos)) {
-	case ARGS_HELP:
-		fputs(send_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos < 1) {
-		out_error("send needs a CHANNEL; see liaison send --help");
-		return CLI_USAGE;
-	}
-	char *text = n_pos == 2 ? strdup(pos[1]) : attach ? strdup("") : read_stdin();
-	if (text == NULL)
-		return CLI_USAGE;
-	if (!attach && !valid_text(text)) {
-		free(text);
-		return CLI_USAGE;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc == CLI_OK) {
-		rc = send_content(&e, pos[0], text, attach);
-		e2e_end(&e);
-	}
 	sodium_memzero(text, strlen(text));
 	free(text);
-	return rc;
+}
+
+int
+cmd_send_check(struct cmd_call *c)
+{
+	const char *attach = cmd_opt(c, "--attach");
+	char *text = c->n_pos == 2 ? strdup(c->pos[1]) : attach ? strdup("") : read_stdin();
+	if (text == NULL)
+		return CLI_USAGE;
+	cmd_keep(c, text, text_free);
+	if (!attach && !valid_text(text))
+		return CLI_USAGE;
+	return CLI_OK;
+}
+
+int
+cmd_send_run(struct cmd_call *c)
+{
+	return send_content(c->e, c->pos[0], c->data, cmd_opt(c, "--attach"));
 }

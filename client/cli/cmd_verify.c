@@ -6,28 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
-#include "cli.h"
+#include "command.h"
 #include "fingerprint.h"
 #include "output.h"
 #include "peers.h"
 #include "store.h"
 #include "user_view.h"
-
-static const char verify_help[] =
-	"usage: liaison verify USER [--accept]\n"
-	"\n"
-	"Show the safety number you share with USER (a user id, or a name or RPPS\n"
-	"number matching one person). Compare it with theirs, in person or on the\n"
-	"phone; if both are the same, run the command again with --accept to record\n"
-	"that you verified them. --accept also accepts a changed identity key (key\n"
-	"sharing with a user whose key changed stays blocked until then).\n";
-
-static const char strict_help[] =
-	"usage: liaison strict [on|off]\n"
-	"\n"
-	"Strict mode: share message keys only with users you verified by safety\n"
-	"number (liaison verify USER --accept). Without an argument, shows the mode.\n";
 
 static const char *
 pin_state(const struct peer *pr)
@@ -112,60 +96,30 @@ verify_user(struct e2e *e, const char *text, bool accept)
 }
 
 int
-cmd_verify(const struct cli *cli, int argc, char **argv)
+cmd_verify_run(struct cmd_call *c)
 {
-	const char *pos[1] = {NULL};
-	int n_pos = 0;
-	bool accept = false;
-	const struct args_opt opts[] = {{"--accept", NULL, &accept}, {NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
-	case ARGS_HELP:
-		fputs(verify_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos != 1) {
-		out_error("verify needs a USER; see liaison verify --help");
-		return CLI_USAGE;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	rc = verify_user(&e, pos[0], accept);
-	e2e_end(&e);
-	return rc;
+	return verify_user(c->e, c->pos[0], cmd_flag(c, "--accept"));
 }
 
 int
-cmd_strict(const struct cli *cli, int argc, char **argv)
+cmd_strict_check(struct cmd_call *c)
 {
-	const char *pos[1] = {NULL};
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, pos, 1, &n_pos)) {
-	case ARGS_HELP:
-		fputs(strict_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	if (n_pos == 1 && strcmp(pos[0], "on") != 0 && strcmp(pos[0], "off") != 0) {
+	if (c->n_pos == 1 && strcmp(c->pos[0], "on") != 0 && strcmp(c->pos[0], "off") != 0) {
 		out_error("strict takes on or off; see liaison strict --help");
 		return CLI_USAGE;
 	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
+	return CLI_OK;
+}
+
+int
+cmd_strict_run(struct cmd_call *c)
+{
+	const struct cli *cli = c->cli;
+	int n_pos = c->n_pos, rc = CLI_OK;
+	const char *const *pos = c->pos;
 	struct lsn_status st = {0};
-	bool on = n_pos == 1 ? strcmp(pos[0], "on") == 0 : e.strict;
-	if (n_pos == 1 && store_set_setting(e.p, "strict", on, &st) != LSN_OK)
+	bool on = n_pos == 1 ? strcmp(pos[0], "on") == 0 : c->e->strict;
+	if (n_pos == 1 && store_set_setting(c->e->p, "strict", on, &st) != LSN_OK)
 		rc = out_fail(&st);
 	else if (cli->json) {
 		json_t *out = json_pack("{s:b}", "strict", on);
@@ -176,6 +130,5 @@ cmd_strict(const struct cli *cli, int argc, char **argv)
 		       on ? "only with users you verified" : "with every member whose identity key "
 							     "has not changed");
 	}
-	e2e_end(&e);
 	return rc;
 }

@@ -2,17 +2,19 @@
  * Ctrl-C: new messages decrypted and printed (and receipted), read receipts,
  * membership changes (the log re-verified), key shares and key requests
  * processed, device-list changes answered by sharing our current sessions
- * with new devices (CRYPTO.md §5). Reconnects and resyncs when the link or
- * the event queue is lost. --json prints one JSON object per line. */
+ * with new devices (CRYPTO.md §5). A message event is decrypted from the
+ * event alone (thread_deliver); `messages` is asked only at start, for a
+ * channel just joined, on a gap in seq, and after the link or the event
+ * queue is lost (reconnect and resync). --json prints one JSON object per
+ * line. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "args.h"
 #include "case_view.h"
-#include "cli.h"
+#include "command.h"
 #include "clock.h"
 #include "keyshare_send.h"
 #include "mlog_verify.h"
@@ -26,18 +28,6 @@
 #define WATCH_TICK_MS      500
 #define WATCH_RETRY_MS     2000
 #define WATCH_MAX_CHANNELS 512
-
-static const char watch_help[] =
-	"usage: liaison watch\n"
-	"\n"
-	"Stay connected and print new messages (decrypted), read receipts and\n"
-	"membership changes of all your channels as they happen, and the care pathway\n"
-	"events: alerts (prominently), case changes, acknowledgements and\n"
-	"notifications (step due soon or overdue, notice escalated); process key shares\n"
-	"and key requests, and share your current keys with members' new devices.\n"
-	"Stops with Ctrl-C. With --json, one JSON object per line.\n"
-	"While it runs, this profile is locked: other liaison commands on it wait\n"
-	"for it to stop.\n";
 
 static volatile sig_atomic_t stop_requested;
 static struct conn *watched_conn;
@@ -168,9 +158,17 @@ send_receipts(struct watch *w, struct watched *c, int64_t seq, struct lsn_status
 	return err;
 }
 
-/* Fetch what is new, print it (and what became readable), receipt it. */
+/* How catch_up learns what is new. */
+enum catch_how {
+	CATCH_FETCH,    /* `messages` after the last synced seq (start, reconnect) */
+	CATCH_EVENT,    /* a message event: from the event alone unless seq skips */
+	CATCH_RETRY,    /* keys arrived: only the messages waiting for one */
+};
+
+/* Take what is new, print it (and what became readable), receipt it. */
 static enum lsn_err
-catch_up(struct watch *w, struct watched *c, struct lsn_status *st)
+catch_up(struct watch *w, struct watched *c, enum catch_how how, json_t *ev,
+	 struct lsn_status *st)
 {
 	struct store_channel before;
 	struct thread_fetch_result r;
@@ -180,8 +178,12 @@ catch_up(struct watch *w, struct watched *c, struct lsn_status *st)
 	if (err == LSN_OK)
 		err = store_msg_pending(w->e->p, c->channel, pending, WATCH_PENDING_MAX,
 					&n_pending, st);
-	if (err == LSN_OK)
+	if (err == LSN_OK && how == CATCH_FETCH)
 		err = thread_fetch(w->e, &c->v, &r, st);
+	else if (err == LSN_OK && how == CATCH_EVENT)
+		err = thread_deliver(w->e, &c->v, ev, &r, st);
+	else if (err == LSN_OK)
+		err = thread_retry(w->e, &c->v, &r, st);
 	if (err != LSN_OK)
 		return err;
 	print_now_readable(w, c, pending, n_pending);
@@ -241,7 +243,7 @@ resync(struct watch *w, struct lsn_status *st)
 			continue;
 		err = load_channel(w, wc, st);
 		if (err == LSN_OK)
-			err = catch_up(w, wc, st);
+			err = catch_up(w, wc, CATCH_FETCH, NULL, st);
 	}
 	json_decref(reply);
 	w->dropped = conn_events_dropped(w->e->s.conn);
@@ -262,10 +264,9 @@ on_message(struct watch *w, json_t *ev, struct lsn_status *st)
 		if ((c = add_channel(w, channel)) == NULL)
 			return LSN_OK;
 		enum lsn_err err = load_channel(w, c, st);
-		if (err != LSN_OK)
-			return err;
+		return err == LSN_OK ? catch_up(w, c, CATCH_FETCH, NULL, st) : err;
 	}
-	return catch_up(w, c, st);
+	return catch_up(w, c, CATCH_EVENT, ev, st);
 }
 
 static void
@@ -299,6 +300,7 @@ on_channel_log(struct watch *w, json_t *ev, struct lsn_status *st)
 	struct lsn_status pst;
 	if (lsn_mlog_from_json(json_object_get(ev, "entry"), &en, &pst) != LSN_OK)
 		return LSN_OK;
+	bool known = find_channel(w, en.channel) != NULL;
 	struct watched *c = add_channel(w, en.channel);
 	if (c == NULL)
 		return LSN_OK;
@@ -314,7 +316,9 @@ on_channel_log(struct watch *w, json_t *ev, struct lsn_status *st)
 							   c->v.valid ? NULL : c->v.reason));
 	else
 		describe_entry(w, &en);
-	return catch_up(w, c, st);
+	/* a channel we just joined has a history to fetch; in one we watch, the
+	 * next message event tells (a gap in seq) if anything was missed */
+	return catch_up(w, c, known ? CATCH_RETRY : CATCH_FETCH, NULL, st);
 }
 
 static void
@@ -352,7 +356,7 @@ on_to_device(struct watch *w, json_t *ev, struct lsn_status *st)
 	struct sync_stats ss;
 	enum lsn_err err = sync_to_device_event(w->e, ev, &ss, st);
 	for (size_t i = 0; i < w->n && err == LSN_OK && ss.keys > 0; i++)
-		err = catch_up(w, &w->ch[i], st);
+		err = catch_up(w, &w->ch[i], CATCH_RETRY, NULL, st);
 	return err;
 }
 
@@ -542,6 +546,7 @@ watch_loop(struct watch *w)
 {
 	struct lsn_status st = {0};
 	enum lsn_err err = resync(w, &st);
+	out_warnings(&w->e->warnings);
 	if (err == LSN_OK && !w->e->cli->json)
 		fprintf(stderr, "liaison: watching %zu channel(s); Ctrl-C to stop\n", w->n);
 	while (err == LSN_OK && !stop_requested) {
@@ -552,39 +557,30 @@ watch_loop(struct watch *w)
 		}
 		conn_wait_event(c, WATCH_TICK_MS);
 		json_t *ev;
-		while (err == LSN_OK && (ev = conn_next_event(c)) != NULL) {
+		while (err == LSN_OK && w->e->s.conn == c && (ev = conn_next_event(c)) != NULL) {
 			err = on_event(w, ev, &st);
 			json_decref(ev);
 		}
-		if (err == LSN_OK && conn_events_dropped(c) != w->dropped)
+		if (err == LSN_OK && w->e->s.conn != c) {
+			/* a request reconnected on the way (c is gone): what the old
+			 * link would have pushed meanwhile is fetched */
+			watched_conn = w->e->s.conn;
+			err = resync(w, &st);
+		} else if (err == LSN_OK && conn_events_dropped(c) != w->dropped) {
 			err = resync(w, &st); /* events were lost: fetch everything */
+		}
 		if (err == LSN_OK)
 			err = chase_keys(w, &st);
+		out_warnings(&w->e->warnings);
 	}
 	return err == LSN_OK ? CLI_OK : out_fail(&st);
 }
 
 int
-cmd_watch(const struct cli *cli, int argc, char **argv)
+cmd_watch_run(struct cmd_call *c)
 {
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
-	case ARGS_HELP:
-		fputs(watch_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	struct e2e e;
-	int rc = e2e_start(cli, &e);
-	if (rc != CLI_OK)
-		return rc;
-	struct watch w = {.e = &e, .ch = calloc(WATCH_MAX_CHANNELS, sizeof(struct watched))};
+	struct watch w = {.e = c->e, .ch = calloc(WATCH_MAX_CHANNELS, sizeof(struct watched))};
 	if (w.ch == NULL) {
-		e2e_end(&e);
 		out_error("out of memory");
 		return CLI_FAIL;
 	}
@@ -593,12 +589,11 @@ cmd_watch(const struct cli *cli, int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	watched_conn = e.s.conn;
-	rc = watch_loop(&w);
+	watched_conn = c->s->conn;
+	int rc = watch_loop(&w);
 	watched_conn = NULL;
 	for (size_t i = 0; i < w.n; i++)
 		chan_view_free(&w.ch[i].v);
 	free(w.ch);
-	e2e_end(&e);
 	return rc;
 }

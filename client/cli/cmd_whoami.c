@@ -3,17 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
-#include "cli.h"
+#include "command.h"
 #include "output.h"
 #include "session.h"
 #include "user_view.h"
-
-static const char whoami_help[] =
-	"usage: liaison [--profile NAME] whoami\n"
-	"\n"
-	"Show your name, RPPS number, profession, organisation and roles, and this\n"
-	"device's id and name, as recorded by the server.\n";
 
 static void
 print_whoami(const struct session *s, json_t *reply)
@@ -44,34 +37,19 @@ print_whoami(const struct session *s, json_t *reply)
 }
 
 int
-cmd_whoami(const struct cli *cli, int argc, char **argv)
+cmd_whoami_run(struct cmd_call *c)
 {
-	int n_pos = 0;
-	const struct args_opt opts[] = {{NULL, NULL, NULL}};
-	switch (args_parse(argc, argv, opts, NULL, 0, &n_pos)) {
-	case ARGS_HELP:
-		fputs(whoami_help, stdout);
-		return CLI_OK;
-	case ARGS_USAGE:
-		return CLI_USAGE;
-	case ARGS_OK:
-		break;
-	}
-	struct session s;
-	int rc = session_start(cli, &s);
-	if (rc != CLI_OK)
-		return rc;
+	int rc = CLI_OK;
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
-	if (conn_request(s.conn, "whoami", NULL, &reply, &st) != LSN_OK) {
+	if (conn_request(c->s->conn, "whoami", NULL, &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
-	} else if (cli->json) {
+	} else if (c->cli->json) {
 		json_object_del(reply, "id");
 		rc = out_json(reply);
 	} else {
-		print_whoami(&s, reply);
+		print_whoami(c->s, reply);
 	}
 	json_decref(reply);
-	session_end(&s);
 	return rc;
 }

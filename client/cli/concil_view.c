@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "concil_view.h"
 #include "day.h"
 #include "output.h"
@@ -584,4 +585,23 @@ circle_view_session_message(FILE *f, json_t *content, const char *indent)
 		out_text(f, user_view_str(content, "follow_up"));
 		fputc('\n', f);
 	}
+}
+
+int
+concil_case_open(struct e2e *e, const char *case_text, struct case_ctx *cc,
+		 struct concil_fold *f)
+{
+	memset(f, 0, sizeof *f);
+	int rc = case_load(e, case_text, cc);
+	if (rc != CLI_OK)
+		return rc;
+	if (!cc->member) {
+		out_error("you are not a member of the thread of case %s: its reconciliations are "
+			  "encrypted for its members; ask one of them to add you", cc->ref);
+		return CLI_FAIL;
+	}
+	struct lsn_status st = {0};
+	if (case_sync_thread(e, cc, &st) != LSN_OK || concil_fold_load(e, cc, f, &st) != LSN_OK)
+		return out_fail(&st);
+	return CLI_OK;
 }

@@ -35,4 +35,10 @@ void concil_view_message(FILE *f, json_t *content, const char *indent);
 void circle_view_case_message(FILE *f, json_t *content, const char *indent);
 void circle_view_session_message(FILE *f, json_t *content, const char *indent);
 
+/* CASE as case_load resolves it, the caller a member of its thread, the
+ * thread synced, its episodes folded. Prints the error and returns the exit
+ * code; the caller frees cc and f either way. */
+int concil_case_open(struct e2e *e, const char *case_text, struct case_ctx *cc,
+		     struct concil_fold *f);
+
 #endif

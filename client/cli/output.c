@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "warn.h"
 
 #define OUT_KV_WIDTH 14
 #define OUT_MAX_COLS 10
@@ -46,6 +47,30 @@ out_fail(const struct lsn_status *st)
 {
 	out_error("%s", st->msg[0] ? st->msg : lsn_err_message(st->err));
 	return CLI_FAIL;
+}
+
+void
+out_warnings(struct lsn_warnings *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		out_error("%s", w->msg[i]);
+	if (w->dropped)
+		out_error("(%zu more warnings not shown)", w->dropped);
+	lsn_warn_clear(w);
+}
+
+void
+out_progress(void *arg, const char *what, const char *name, uint64_t done, uint64_t total)
+{
+	(void)arg;
+	if (!isatty(STDERR_FILENO))
+		return;
+	int pct = total ? (int)(done * 100 / total) : 100;
+	int bar = pct / 5;
+	fprintf(stderr, "\r%s %.40s [%-20.*s] %3d%%", what, name, bar, "####################", pct);
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
 }
 
 char *

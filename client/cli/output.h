@@ -18,6 +18,16 @@ void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print st->msg as an error line; returns 1 (CLI_FAIL) for "return out_fail(&st)". */
 int out_fail(const struct lsn_status *st);
 
+/* Print each warning the core gathered as an error line ("liaison: …"),
+ * and how many more there were past the bound; then clear the list. */
+struct lsn_warnings;
+void out_warnings(struct lsn_warnings *w);
+
+/* A progress bar on stderr when it is a terminal ("Sending NAME [###  ] 40%"),
+ * for the core's attachment transfers (e->progress). */
+void out_progress(void *arg, const char *what, const char *name, uint64_t done,
+		  uint64_t total);
+
 /* Write s to f, replacing control characters (C0, DEL, C1) with '?'. */
 void out_text(FILE *f, const char *s);
 

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "key_backup.h"
 #include "passphrase.h"
 
 void
@@ -208,4 +209,21 @@ passphrase_get(const char *file, const char *profile_name, bool confirm, char **
 	}
 	*out = buf;
 	return LSN_OK;
+}
+
+enum lsn_err
+key_backup_read_code(const char *given, uint8_t rk[32], struct lsn_status *st)
+{
+	char line[256] = "";
+	const char *text = given ? given : getenv("LIAISON_RECOVERY_CODE");
+	if (text == NULL && isatty(STDIN_FILENO)) {
+		fputs("Recovery code: ", stderr);
+		fflush(stderr);
+		if (fgets(line, sizeof line, stdin) != NULL)
+			line[strcspn(line, "\r\n")] = '\0';
+		text = line;
+	}
+	enum lsn_err err = key_backup_parse_code(text, rk, st);
+	sodium_memzero(line, sizeof line);
+	return err;
 }

@@ -4,6 +4,7 @@
 #define LIAISON_PASSPHRASE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -16,5 +17,10 @@
 enum lsn_err passphrase_get(const char *file, const char *profile_name, bool confirm,
 			    char **out, struct lsn_status *st);
 void passphrase_free(char *pass);
+
+/* The recovery code from --recovery-code (given), $LIAISON_RECOVERY_CODE, or
+ * a prompt on the terminal, as the recovery key rk (key_backup_parse_code).
+ * Usage-style errors in st. */
+enum lsn_err key_backup_read_code(const char *given, uint8_t rk[32], struct lsn_status *st);
 
 #endif

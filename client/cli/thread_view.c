@@ -7,6 +7,7 @@
 #include "concil_thread.h"
 #include "concil_view.h"
 #include "notice.h"
+#include "notice_view.h"
 #include "output.h"
 #include "peers.h"
 #include "thread.h"

@@ -10,7 +10,10 @@
  * document, the CSV columns and vocabularies, the comparison rules, what the
  * circle copy keeps; docs/PROTOCOL.md, "Medication reconciliation", the counts.
  *
- *   concil_model.c    vocabularies, line fields, episode, JSON, change rules
+ *   concil_vocab.c    code lists, text folding, word vocabularies, dates
+ *   concil_fields.c   the fields of a medication line and their checks
+ *   concil_episode.c  the episode, its JSON document, the one document decoder
+ *   concil_rules.c    who may change what, and when; applying a change
  *   concil_csv.c      CSV import, one-line "key=value" entry
  *   concil_compare.c  BMO × prescription → proposed discrepancies
  *   concil_share.c    circle copy, aggregates and their CSV, server counts

@@ -117,26 +117,15 @@ circle_month(json_t *doc, const char *key, bool required, int64_t *ms, struct ls
 	return LSN_OK;
 }
 
+/* The circle copy's own members: pathway, transition, status, months and
+ * source types (the rest is the episode's walk, with the whitelists above). */
 static enum lsn_err
-circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
+circle_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 {
 	json_t *v, *a;
 	size_t i;
 	int k;
-	char path[48];
 	enum lsn_err err;
-	ep->next_id = 1;
-	if (!json_is_object(doc))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "a circle copy is a JSON object");
-	v = json_object_get(doc, "type");
-	if (!json_is_string(v) || strcmp(json_string_value(v), CONCIL_CIRCLE_TYPE) != 0)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "type: expected \"%s\"", CONCIL_CIRCLE_TYPE);
-	v = json_object_get(doc, "version");
-	if (!json_is_integer(v) || json_integer_value(v) != CONCIL_VERSION)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "version: this client reads version %d",
-				CONCIL_VERSION);
-	if ((err = concil_only_keys(doc, circle_keys, "", st)) != LSN_OK)
-		return err;
 	v = json_object_get(doc, "pathway");
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
@@ -170,38 +159,25 @@ circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 			return concil_fail(st, LSN_ERR_BAD_REQUEST, "source_types[%zu]: unknown source type", i);
 		ep->sources[ep->n_sources++].type = k;
 	}
-	if ((err = concil_lines_from_json(doc, "bmo", CONCIL_BMO, ep, &ep->bmo, circle_line_keys,
-					  st)) ||
-	    (err = concil_lines_from_json(doc, "order", CONCIL_ORDER, ep, &ep->order,
-					  circle_line_keys, st)) ||
-	    (err = concil_check_ids(ep, st)))
-		return err;
-	a = json_object_get(doc, "discrepancies");
-	if (!json_is_array(a) || json_array_size(a) > CONCIL_DISC_MAX)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "discrepancies: expected an array of at most %d",
-				CONCIL_DISC_MAX);
-	json_array_foreach(a, i, v) {
-		struct concil_disc d;
-		snprintf(path, sizeof path, "discrepancies[%zu].", i);
-		if (json_is_object(v) && (err = concil_only_keys(v, circle_disc_keys, path, st)))
-			return err;
-		if ((err = concil_disc_from_json(v, ep, path, &d, st)) != LSN_OK)
-			return err;
-		d.id = ep->next_id++;
-		if (!concil_discs_push(&ep->discs, &d))
-			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	}
 	return LSN_OK;
 }
+
+static const struct concil_form circle_form = {
+	.type = CONCIL_CIRCLE_TYPE,
+	.what = "a circle copy",
+	.version_hint = "",
+	.keys = circle_keys,
+	.line_keys = circle_line_keys,
+	.disc_keys = circle_disc_keys,
+	.disc_ids = false,           /* numbered on reading: the copy carries none */
+	.head = circle_head,
+	.tail = NULL,
+};
 
 enum lsn_err
 concil_circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 {
-	memset(ep, 0, sizeof *ep);
-	enum lsn_err err = circle_decode(doc, ep, st);
-	if (err != LSN_OK)
-		concil_episode_free(ep);
-	return err;
+	return concil_doc_decode(doc, &circle_form, ep, st);
 }
 
 /* ---- aggregates ------------------------------------------------------------------- */

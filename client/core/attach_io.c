@@ -15,7 +15,6 @@
 
 #include "attach.h"
 #include "attach_io.h"
-#include "output.h"
 #include "store.h"
 #include "wire.h"
 
@@ -24,16 +23,10 @@
 /* ---- progress -------------------------------------------------------------- */
 
 static void
-progress(const char *what, const char *name, uint64_t done, uint64_t total)
+progress(struct e2e *e, const char *what, const char *name, uint64_t done, uint64_t total)
 {
-	if (!isatty(STDERR_FILENO))
-		return;
-	int pct = total ? (int)(done * 100 / total) : 100;
-	int bar = pct / 5;
-	fprintf(stderr, "\r%s %.40s [%-20.*s] %3d%%", what, name, bar, "####################", pct);
-	if (done >= total)
-		fputc('\n', stderr);
-	fflush(stderr);
+	if (e->progress.fn)
+		e->progress.fn(e->progress.arg, what, name, done, total);
 }
 
 static const char *
@@ -99,7 +92,7 @@ upload_chunks(struct upload *u, FILE *f, struct lsn_status *st)
 		if (err == LSN_OK)
 			err = put_chunk(u, i, ct, len, st);
 		done += want;
-		progress("Sending", u->name, done, u->size);
+		progress(u->e, "Sending", u->name, done, u->size);
 	}
 	lsn_attach_enc_final(&enc, u->hash);
 	if (plain)
@@ -319,7 +312,7 @@ download_chunks(struct e2e *e, struct download *d, FILE *out, struct lsn_status 
 		if (err == LSN_OK && fwrite(plain, 1, plain_len, out) != plain_len)
 			err = lsn_fail(st, LSN_ERR_INTERNAL, "cannot write: %s", strerror(errno));
 		done += plain_len;
-		progress("Receiving", d->name, done, (uint64_t)d->size);
+		progress(e, "Receiving", d->name, done, (uint64_t)d->size);
 	}
 	bool whole = lsn_attach_dec_finish(&dec, d->hash);
 	if (err == LSN_OK && !whole)

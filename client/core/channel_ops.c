@@ -4,7 +4,6 @@
 #include "channel_ops.h"
 #include "clock.h"
 #include "keyshare_send.h"
-#include "output.h"
 #include "store.h"
 #include "thread.h"
 #include "wire.h"
@@ -71,14 +70,14 @@ share_with_newcomer(struct e2e *e, struct chan_view *v, const uint8_t user[LSN_I
 	*forwarded = 0;
 	if (v->state->history == LSN_HISTORY_SHARED &&
 	    share_history(e, v, user, forwarded, &st) != LSN_OK)
-		out_error("the member was added, but sharing the history failed: %s; run liaison "
-			  "send in the channel to share current keys", st.msg);
+		lsn_warn(&e->warnings, "the member was added, but sharing the history failed: %s; "
+			 "run liaison send in the channel to share current keys", st.msg);
 	struct store_outbound o;
 	bool found = false;
 	size_t count = 0;
 	if (store_outbound_get(e->p, v->channel, &o, &found, &st) == LSN_OK && found) {
 		if (share_outbound(e, v, &o, &count, &st) != LSN_OK)
-			out_error("could not share the current session: %s", st.msg);
+			lsn_warn(&e->warnings, "could not share the current session: %s", st.msg);
 		lsn_gs_outbound_wipe(&o.gs);
 	}
 }

@@ -10,9 +10,7 @@
 
 #include "attach_io.h"
 #include "concil_thread.h"
-#include "output.h"
 #include "store.h"
-#include "user_view.h"
 #include "wire.h"
 
 /* ---- documents ----------------------------------------------------------------- */
@@ -41,7 +39,7 @@ concil_doc_post(struct e2e *e, struct chan_view *v, json_t *doc, json_t *pointer
 		err = attach_upload_mem(e, v, file_name, "application/json", text, len, &file, st);
 		if (err == LSN_OK && pointer) {
 			snprintf(attachment, LSN_ID_HEX + 1, "%s",
-				 user_view_str(file, "attachment") ? user_view_str(file, "attachment")
+				 e2e_str(file, "attachment") ? e2e_str(file, "attachment")
 								   : "");
 			json_object_del(file, "type");
 			json_object_del(file, "caption");
@@ -78,7 +76,7 @@ concil_doc_load(struct e2e *e, json_t *content, json_t **doc, struct lsn_status 
 	json_t *d = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	sodium_memzero(text, len);
 	free(text);
-	const char *want = user_view_str(content, "type"), *got = user_view_str(d, "type");
+	const char *want = e2e_str(content, "type"), *got = e2e_str(d, "type");
 	if (!json_is_object(d) || want == NULL || got == NULL || strcmp(want, got) != 0) {
 		json_decref(d);
 		return lsn_fail(st, LSN_ERR_BAD_JSON, "the attached document is not a %s document",
@@ -104,7 +102,7 @@ learn_person(struct e2e *e, const uint8_t user[LSN_ID_BYTES])
 	lsn_id_to_hex(user, hex);
 	if (e2e_read(e, "keys", json_pack("{s:[s]}", "users", hex), &reply, &st) == LSN_OK)
 		found = json_array_get(json_object_get(reply, "users"), 0);
-	const char *rpps = user_view_str(found, "rpps");
+	const char *rpps = e2e_str(found, "rpps");
 	char q[32];
 	snprintf(q, sizeof q, "%s", rpps ? rpps : "");
 	json_decref(reply);
@@ -113,7 +111,7 @@ learn_person(struct e2e *e, const uint8_t user[LSN_ID_BYTES])
 								     20), &reply, &st) != LSN_OK)
 		return;
 	json_array_foreach(json_object_get(reply, "users"), i, u)
-		if (user_view_str(u, "id") && strcmp(user_view_str(u, "id"), hex) == 0)
+		if (e2e_str(u, "id") && strcmp(e2e_str(u, "id"), hex) == 0)
 			e2e_remember_user(e, u);
 	json_decref(reply);
 }
@@ -156,7 +154,7 @@ collect(void *arg, struct store_msg *m)
 	if (strcmp(m->status, "ok") != 0 || m->plain == NULL)
 		return true;
 	json_t *content = json_loads(m->plain, 0, NULL);
-	const char *type = user_view_str(content, "type");
+	const char *type = e2e_str(content, "type");
 	if (type == NULL || strcmp(type, CONCIL_DOC_TYPE) != 0) {
 		json_decref(content);
 		return true;
@@ -280,7 +278,7 @@ push_update(struct concil_item *it, const struct collected *m, json_t *doc, bool
 	u->status = it->ep.status;
 	u->attached = attached;
 	u->concurrent = concurrent;
-	const char *change = user_view_str(doc, "change");
+	const char *change = e2e_str(doc, "change");
 	if (change && lsn_display_text_valid(change, CONCIL_CHANGE_MAX))
 		snprintf(u->change, sizeof u->change, "%s", change);
 	return true;
@@ -291,7 +289,7 @@ fold_one(struct e2e *e, const struct case_ctx *cc, struct concil_fold *f, const 
 {
 	struct lsn_status st = {0};
 	json_t *doc = NULL;
-	const char *hex = user_view_str(m->content, "episode");
+	const char *hex = e2e_str(m->content, "episode");
 	bool attached = json_is_object(json_object_get(m->content, "document"));
 	if (concil_doc_load(e, m->content, &doc, &st) != LSN_OK) {
 		reject(f, m, hex, "its attached document cannot be read: %s", st.msg);
@@ -368,25 +366,6 @@ concil_fold_free(struct concil_fold *f)
 	free(f->items);
 	free(f->rejected);
 	memset(f, 0, sizeof *f);
-}
-
-int
-concil_case_open(struct e2e *e, const char *case_text, struct case_ctx *cc,
-		 struct concil_fold *f)
-{
-	memset(f, 0, sizeof *f);
-	int rc = case_load(e, case_text, cc);
-	if (rc != CLI_OK)
-		return rc;
-	if (!cc->member) {
-		out_error("you are not a member of the thread of case %s: its reconciliations are "
-			  "encrypted for its members; ask one of them to add you", cc->ref);
-		return CLI_FAIL;
-	}
-	struct lsn_status st = {0};
-	if (case_sync_thread(e, cc, &st) != LSN_OK || concil_fold_load(e, cc, f, &st) != LSN_OK)
-		return out_fail(&st);
-	return CLI_OK;
 }
 
 struct concil_item *

@@ -33,7 +33,7 @@
 
 #include <jansson.h>
 
-#include "case_view.h"
+#include "case.h"
 #include "concil.h"
 #include "e2e.h"
 #include "mlog_verify.h"
@@ -105,12 +105,6 @@ void concil_fold_free(struct concil_fold *f);
  * with the same rule, so that it never posts what others would reject. */
 bool concil_legal_successor(const struct concil_episode *prev, const struct concil_episode *next,
 			    enum concil_role role, const char *who, char *why, size_t len);
-
-/* CASE as case_load resolves it, the caller a member of its thread, the
- * thread synced, its episodes folded. Prints the error and returns the exit
- * code; the caller frees cc and f either way. */
-int concil_case_open(struct e2e *e, const char *case_text, struct case_ctx *cc,
-		     struct concil_fold *f);
 
 /* EPISODE as its id or the first 4+ hex characters of it. NULL with why
  * ("no reconciliation … in this case; its episodes: …"). */

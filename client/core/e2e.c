@@ -1,4 +1,4 @@
-/* e2e.c — the shared context of the end-to-end commands: start/end,
+/* e2e.c — the shared context of the end-to-end commands: open/close,
  * idempotent writes with one reconnection, USER/CHANNEL arguments, names. */
 #include <stdio.h>
 #include <string.h>
@@ -6,50 +6,34 @@
 
 #include <sodium.h>
 
-#include "agreement_keys.h"
 #include "e2e.h"
-#include "output.h"
-#include "peers.h"
 #include "store.h"
-#include "sync.h"
-#include "user_view.h"
 #include "wire.h"
 
-#define RESOLVE_MAX_SHOWN 10
+const char *
+e2e_str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
 
-int
-e2e_start(const struct cli *cli, struct e2e *e)
+enum lsn_err
+e2e_open(const struct session_config *o, struct e2e *e, struct lsn_status *st)
 {
 	memset(e, 0, sizeof *e);
-	e->cli = cli;
-	int rc = session_start(cli, &e->s);
-	if (rc != CLI_OK)
-		return rc;
+	e->opts = *o;
+	enum lsn_err err = session_open(o, &e->s, st);
+	if (err != LSN_OK)
+		return err;
 	e->p = e->s.profile;
-	e->peers = peers_new();
-	if (e->peers == NULL) {
-		session_end(&e->s);
-		out_error("out of memory");
-		return CLI_FAIL;
-	}
 	e->strict = store_setting(e->p, "strict", 0) != 0;
 	lsn_id_to_hex(e->p->user, e->me_hex);
 	e2e_remember_user(e, json_object_get(e->s.login, "user"));
-	/* a new agreement key every 7 days (CRYPTO.md §1); shares already queued
-	 * for the previous one still open below */
-	ak_rotate_if_due(e->p, e->s.conn);
-	/* keys and key requests that arrived meanwhile, whatever the command */
-	struct lsn_status st = {0};
-	struct sync_stats ss;
-	if (sync_to_device(e, &ss, &st) != LSN_OK)
-		out_error("could not process incoming keys (%s); continuing", st.msg);
-	return CLI_OK;
+	return LSN_OK;
 }
 
 void
-e2e_end(struct e2e *e)
+e2e_close(struct e2e *e)
 {
-	peers_free(e->peers);
 	session_end(&e->s);
 	memset(e, 0, sizeof *e);
 }
@@ -68,9 +52,9 @@ e2e_reconnect(struct e2e *e, struct lsn_status *st)
 	struct conn_ca ca;
 	conn_close(e->s.conn);
 	e->s.conn = NULL;
-	enum lsn_err err = session_choose_ca(e->cli, e->p->ca_pem, &ca, st);
+	enum lsn_err err = session_choose_ca(e->opts.ca_file, e->p->ca_pem, &ca, st);
 	if (err == LSN_OK)
-		err = conn_open(e->p->server_url, &ca, CLI_TIMEOUT_MS, &e->s.conn, st);
+		err = conn_open(e->p->server_url, &ca, e->opts.timeout_ms, &e->s.conn, st);
 	if (err == LSN_OK)
 		err = session_login(e->p, e->s.conn, NULL, st);
 	return err;
@@ -124,11 +108,11 @@ void
 e2e_remember_user(struct e2e *e, json_t *user)
 {
 	uint8_t id[LSN_ID_BYTES];
-	const char *hex = user_view_str(user, "id");
+	const char *hex = e2e_str(user, "id");
 	struct lsn_status st;
 	if (hex && lsn_id_from_hex(hex, id))
-		store_person_put(e->p, id, user_view_str(user, "name"),
-				 user_view_str(user, "profession"), user_view_str(user, "rpps"), &st);
+		store_person_put(e->p, id, e2e_str(user, "name"),
+				 e2e_str(user, "profession"), e2e_str(user, "rpps"), &st);
 }
 
 void
@@ -157,7 +141,7 @@ exact_match(json_t *users, const char *text)
 	json_t *found = NULL, *u;
 	size_t i, n = 0;
 	json_array_foreach(users, i, u) {
-		const char *name = user_view_str(u, "name"), *rpps = user_view_str(u, "rpps");
+		const char *name = e2e_str(u, "name"), *rpps = e2e_str(u, "rpps");
 		if ((name && strcasecmp(name, text) == 0) || (rpps && strcmp(rpps, text) == 0)) {
 			found = u;
 			n++;
@@ -166,57 +150,39 @@ exact_match(json_t *users, const char *text)
 	return n == 1 ? found : NULL;
 }
 
-static void
-print_candidates(json_t *users, const char *text)
+enum lsn_err
+e2e_find_user(struct e2e *e, const char *text, uint8_t user[LSN_ID_BYTES],
+	      struct e2e_pick *pick, struct lsn_status *st)
 {
-	out_error("\"%s\" matches %zu people; give the user id or a more precise name or RPPS:",
-		  text, json_array_size(users));
-	size_t i;
-	json_t *u;
-	json_array_foreach(users, i, u) {
-		if (i == RESOLVE_MAX_SHOWN) {
-			fputs("  ...\n", stderr);
-			break;
-		}
-		fprintf(stderr, "  %s  ", user_view_str(u, "id") ? user_view_str(u, "id") : "-");
-		out_text(stderr, user_view_str(u, "name"));
-		fputs("  ", stderr);
-		out_text(stderr, user_view_profession(u));
-		fprintf(stderr, "  RPPS %s\n", user_view_str(u, "rpps") ? user_view_str(u, "rpps")
-									  : "-");
-	}
-}
-
-int
-e2e_resolve_user(struct e2e *e, const char *text, uint8_t user[LSN_ID_BYTES])
-{
+	memset(pick, 0, sizeof *pick);
 	if (lsn_id_from_hex(text, user))
-		return CLI_OK;
-	struct lsn_status st = {0};
+		return LSN_OK;
 	json_t *reply = NULL;
 	json_t *body = json_pack("{s:s, s:i}", "q", text, "limit", 20);
-	if (e2e_read(e, "directory_search", body, &reply, &st) != LSN_OK)
-		return out_fail(&st);
+	enum lsn_err err = e2e_read(e, "directory_search", body, &reply, st);
+	if (err != LSN_OK)
+		return err;
 	json_t *users = json_object_get(reply, "users");
 	json_t *match = json_array_size(users) == 1 ? json_array_get(users, 0)
 						    : exact_match(users, text);
-	int rc = CLI_OK;
 	if (match) {
 		e2e_remember_user(e, match);
-		if (!lsn_id_from_hex(user_view_str(match, "id"), user)) {
-			out_error("the directory returned a malformed user id; retry");
-			rc = CLI_FAIL;
-		}
+		if (!lsn_id_from_hex(e2e_str(match, "id"), user))
+			err = lsn_fail(st, LSN_ERR_BAD_JSON,
+				       "the directory returned a malformed user id; retry");
 	} else if (json_array_size(users) == 0) {
-		out_error("no one in the directory matches \"%s\"; search with liaison directory "
-			  "search", text);
-		rc = CLI_USAGE;
+		pick->usage = true;
+		err = lsn_fail(st, LSN_ERR_NOT_FOUND, "no one in the directory matches \"%s\"; "
+			       "search with liaison directory search", text);
 	} else {
-		print_candidates(users, text);
-		rc = CLI_USAGE;
+		pick->usage = true;
+		pick->candidates = json_incref(users);
+		err = lsn_fail(st, LSN_ERR_BAD_REQUEST, "\"%s\" matches %zu people; give the "
+			       "user id or a more precise name or RPPS:", text,
+			       json_array_size(users));
 	}
 	json_decref(reply);
-	return rc;
+	return err;
 }
 
 /* ---- CHANNEL ------------------------------------------------------------------ */
@@ -233,41 +199,44 @@ hex_prefix(const char *text)
 	return true;
 }
 
-int
-e2e_resolve_channel(struct e2e *e, const char *text, uint8_t channel[LSN_ID_BYTES])
+enum lsn_err
+e2e_find_channel(struct e2e *e, const char *text, uint8_t channel[LSN_ID_BYTES],
+		 struct e2e_pick *pick, struct lsn_status *st)
 {
+	memset(pick, 0, sizeof *pick);
 	if (lsn_id_from_hex(text, channel))
-		return CLI_OK;
+		return LSN_OK;
 	if (!hex_prefix(text)) {
-		out_error("\"%s\" is not a channel id (32 hex characters, or the first 4 or more); "
-			  "see liaison channel list", text);
-		return CLI_USAGE;
+		pick->usage = true;
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "\"%s\" is not a channel id (32 hex "
+				"characters, or the first 4 or more); see liaison channel list",
+				text);
 	}
-	struct lsn_status st = {0};
 	json_t *reply = NULL;
-	if (e2e_read(e, "channels", NULL, &reply, &st) != LSN_OK)
-		return out_fail(&st);
+	enum lsn_err err = e2e_read(e, "channels", NULL, &reply, st);
+	if (err != LSN_OK)
+		return err;
 	size_t i, n = 0;
 	json_t *c;
 	const char *found = NULL;
 	json_array_foreach(json_object_get(reply, "channels"), i, c) {
-		const char *id = user_view_str(c, "channel");
+		const char *id = e2e_str(c, "channel");
 		if (id && strncmp(id, text, strlen(text)) == 0) {
 			found = id;
 			n++;
 		}
 	}
-	int rc = CLI_OK;
 	if (n == 1 && lsn_id_from_hex(found, channel)) {
-		rc = CLI_OK;
+		err = LSN_OK;
 	} else if (n == 0) {
-		out_error("none of your channels starts with \"%s\"; see liaison channel list", text);
-		rc = CLI_USAGE;
+		pick->usage = true;
+		err = lsn_fail(st, LSN_ERR_NOT_FOUND, "none of your channels starts with \"%s\"; "
+			       "see liaison channel list", text);
 	} else {
-		out_error("\"%s\" starts %zu of your channels; give more characters (see liaison "
-			  "channel list)", text, n);
-		rc = CLI_USAGE;
+		pick->usage = true;
+		err = lsn_fail(st, LSN_ERR_BAD_REQUEST, "\"%s\" starts %zu of your channels; give "
+			       "more characters (see liaison channel list)", text, n);
 	}
 	json_decref(reply);
-	return rc;
+	return err;
 }

@@ -1,7 +1,10 @@
-/* e2e.h — what the end-to-end commands (channel, send, read, watch, verify)
- * share: the logged-in session with its unlocked store, a cache of other
- * users' verified keys for this run (peers.h), idempotent writes that
- * survive one reconnection, and resolving USER and CHANNEL arguments. */
+/* e2e.h — the context of the end-to-end commands (channel, send, read,
+ * watch, verify…): the logged-in session with its unlocked store, a cache
+ * of other users' verified keys for this run (peers.h), idempotent writes
+ * that survive one reconnection, USER and CHANNEL arguments found, names,
+ * and the warnings the core noticed and went past (warn.h). It sits just
+ * above the session: peers, the channel view, key shares and sync build
+ * on it; core.h opens it whole. It never prints. */
 #ifndef LIAISON_E2E_H
 #define LIAISON_E2E_H
 
@@ -10,25 +13,33 @@
 
 #include <jansson.h>
 
-#include "cli.h"
 #include "ident.h"
 #include "session.h"
+#include "warn.h"
 
 struct peers;
+struct cli;
 
 struct e2e {
-	const struct cli *cli;
+	const struct cli *cli;  /* the caller's options, never read by the core */
+	struct session_config opts; /* how the session was opened (reconnect) */
 	struct session s;
 	struct profile *p;      /* = s.profile */
 	struct peers *peers;
 	bool strict;            /* share keys only with verified users */
 	char me_hex[LSN_ID_HEX + 1];
+	struct lsn_warnings warnings; /* for the caller to show, then clear */
+	struct {                /* how far an attachment transfer is (may be unset) */
+		void (*fn)(void *arg, const char *what, const char *name, uint64_t done,
+			   uint64_t total);
+		void *arg;
+	} progress;
 };
 
-/* session_start, then the store and the peer cache. Prints the error and
- * returns the exit code on failure. */
-int e2e_start(const struct cli *cli, struct e2e *e);
-void e2e_end(struct e2e *e);
+/* session_open (o is copied: its strings must outlive e), then the store
+ * settings and our own names. The peer cache is the caller's (core.h). */
+enum lsn_err e2e_open(const struct session_config *o, struct e2e *e, struct lsn_status *st);
+void e2e_close(struct e2e *e);
 
 /* A write with a fresh idem key: if the connection drops before the reply,
  * reconnect and log in once, then resend the same request (same idem, so the
@@ -44,17 +55,30 @@ enum lsn_err e2e_read(struct e2e *e, const char *op, json_t *body, json_t **repl
 /* 32 random hex characters. */
 void e2e_idem(char out[33]);
 
+/* What a USER or CHANNEL argument did not name. */
+struct e2e_pick {
+	bool usage;          /* the text names no one / nothing (st says why) */
+	json_t *candidates;  /* several people match: their USER objects (caller
+				json_decref's; NULL otherwise) */
+};
+#define E2E_PICK_SHOWN 10 /* candidates worth showing */
+
 /* USER as a user id (32 hex) or a unique directory match (name part or RPPS
- * prefix). Ambiguous: prints the candidates and returns CLI_USAGE; none:
- * CLI_USAGE with a message; CLI_OK with user filled. */
-int e2e_resolve_user(struct e2e *e, const char *text, uint8_t user[LSN_ID_BYTES]);
+ * prefix): LSN_OK with user filled. When the text matches no one or
+ * several people, pick->usage is set, st says so and, if several,
+ * pick->candidates lists them. Other errors: the request's. */
+enum lsn_err e2e_find_user(struct e2e *e, const char *text, uint8_t user[LSN_ID_BYTES],
+			   struct e2e_pick *pick, struct lsn_status *st);
 /* CHANNEL as a channel id, or a unique prefix (4+ hex characters) of the id of
- * a channel of yours. Same exit codes. */
-int e2e_resolve_channel(struct e2e *e, const char *text, uint8_t channel[LSN_ID_BYTES]);
+ * a channel of yours. Same outcomes (never candidates). */
+enum lsn_err e2e_find_channel(struct e2e *e, const char *text, uint8_t channel[LSN_ID_BYTES],
+			      struct e2e_pick *pick, struct lsn_status *st);
 
 /* "Dr Claire Martin (Médecin généraliste)" from the people cache, else the
  * first 8 hex characters of the id. */
 void e2e_person(struct e2e *e, const uint8_t user[LSN_ID_BYTES], char *out, size_t len);
+/* obj[key] if it is a string, else NULL (any obj, even NULL). */
+const char *e2e_str(json_t *obj, const char *key);
 /* Remember names from a USER object of a server reply. */
 void e2e_remember_user(struct e2e *e, json_t *user);
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -272,23 +271,12 @@ key_backup_restore(struct e2e *e, const uint8_t rk[32], size_t *restored, struct
 /* ---- the code -------------------------------------------------------------------- */
 
 enum lsn_err
-key_backup_read_code(const char *given, uint8_t rk[32], struct lsn_status *st)
+key_backup_parse_code(const char *text, uint8_t rk[32], struct lsn_status *st)
 {
-	char line[256] = "";
-	const char *text = given ? given : getenv("LIAISON_RECOVERY_CODE");
-	if (text == NULL && isatty(STDIN_FILENO)) {
-		fputs("Recovery code: ", stderr);
-		fflush(stderr);
-		if (fgets(line, sizeof line, stdin) != NULL)
-			line[strcspn(line, "\r\n")] = '\0';
-		text = line;
-	}
 	if (text == NULL || text[0] == '\0')
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "no recovery code: give --recovery-code "
 				"CODE or set LIAISON_RECOVERY_CODE");
-	bool ok = lsn_recovery_code_parse(text, rk);
-	sodium_memzero(line, sizeof line);
-	if (!ok)
+	if (!lsn_recovery_code_parse(text, rk))
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "that is not a valid recovery code (56 "
 				"characters in 14 groups of 4, with a checksum); check for a typo");
 	return LSN_OK;

@@ -37,8 +37,8 @@ enum lsn_err key_backup_setup(struct e2e *e, char code[LSN_RECOVERY_CODE_TEXT + 
 enum lsn_err key_backup_restore(struct e2e *e, const uint8_t rk[32], size_t *restored,
 				struct lsn_status *st);
 
-/* The recovery code from --recovery-code, $LIAISON_RECOVERY_CODE, or a
- * prompt on the terminal; rk filled. Usage-style errors in st. */
-enum lsn_err key_backup_read_code(const char *given, uint8_t rk[32], struct lsn_status *st);
+/* The recovery code text (NULL or empty: none given) as the recovery key
+ * rk. Usage-style errors in st. */
+enum lsn_err key_backup_parse_code(const char *text, uint8_t rk[32], struct lsn_status *st);
 
 #endif

@@ -9,7 +9,6 @@
 #include "clock.h"
 #include "keyshare.h"
 #include "keyshare_send.h"
-#include "output.h"
 #include "wire.h"
 
 #define BATCH_ENTRIES 200
@@ -134,8 +133,8 @@ warn_blocked(struct e2e *e, struct peer *pr, const char *why)
 	pr->warned = true;
 	e2e_person(e, pr->user, who, sizeof who);
 	lsn_id_to_hex(pr->user, hex);
-	out_error("WARNING: not sharing keys with %s: %s; compare safety numbers with "
-		  "liaison verify %s, then add --accept", who, why, hex);
+	lsn_warn(&e->warnings, "WARNING: not sharing keys with %s: %s; compare safety numbers "
+		 "with liaison verify %s, then add --accept", who, why, hex);
 }
 
 static enum lsn_err

@@ -11,7 +11,6 @@
 #include "mlog_verify.h"
 #include "peers.h"
 #include "store.h"
-#include "user_view.h"
 #include "wire.h"
 
 static bool
@@ -204,7 +203,7 @@ check_members(struct e2e *e, struct chan_view *v)
 		uint8_t id[LSN_ID_BYTES];
 		char who[200];
 		e2e_remember_user(e, user);
-		if (!lsn_id_from_hex(user_view_str(user, "id"), id))
+		if (!lsn_id_from_hex(e2e_str(user, "id"), id))
 			continue;
 		listed++;
 		const struct lsn_mlog_member *lm = chan_view_member(v, id);
@@ -212,7 +211,7 @@ check_members(struct e2e *e, struct chan_view *v)
 		if (v->valid && lm == NULL)
 			invalid(v, "the server lists %s as a member, but the signed membership log "
 				"does not (added behind the log)", who);
-		else if (v->valid && lsn_chan_role_parse(user_view_str(m, "role")) != lm->role)
+		else if (v->valid && lsn_chan_role_parse(e2e_str(m, "role")) != lm->role)
 			invalid(v, "the server gives %s another role than the signed log", who);
 	}
 	if (v->valid && listed != v->state->count)

@@ -20,13 +20,16 @@
 #define NOTICE_FILE_MAX  (24 * 1024)   /* the notice must fit one message */
 #define NOTICE_VERSION   1
 
+/* Told each problem found, as "FILE: field: what is wrong: what to do". */
+typedef void (*notice_report_fn)(void *arg, const char *problem);
+
 /* Read and check the notice in path. date (may be NULL) is the discharge day
  * given with --date: it fills a missing "discharge_date" and must equal one
- * that is there. Every problem is printed on stderr as
- *   liaison: FILE: field: what is wrong: what to do
+ * that is there. Every problem goes to report (may be NULL), all of them,
  * and the return value is the number of problems (0: *out is the notice,
  * with the INS written without spaces and discharge_date set). */
-size_t notice_load(const char *path, const char *date, json_t **out);
+size_t notice_load(const char *path, const char *date, json_t **out, notice_report_fn report,
+		   void *arg);
 
 /* INS (NIR or NIA of 13 characters + 2-digit key, spaces allowed). true if
  * the shape and the key are right (key = 97 − NIR mod 97; the Corsican
@@ -37,9 +40,5 @@ bool notice_ins_check(const char *ins, char *why, size_t why_len);
 /* "DUPONT Jeanne" from a notice object or a discharge_notice message
  * content; false (out "") when it has no patient name. */
 bool notice_patient_name(json_t *obj, char *out, size_t len);
-
-/* The notice of a discharge_notice message, for people (read, watch, case
- * show), each line starting with indent. */
-void notice_print(FILE *f, json_t *content, const char *indent);
 
 #endif

@@ -6,10 +6,8 @@
 
 #include <sodium.h>
 
-#include "output.h"
 #include "peers.h"
 #include "sigs.h"
-#include "user_view.h"
 #include "wire.h"
 
 #define PEERS_PER_REQUEST 200

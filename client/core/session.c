@@ -11,8 +11,6 @@
 
 #include "clock.h"
 #include "lsn_config.h"
-#include "output.h"
-#include "passphrase.h"
 #include "session.h"
 #include "sigs.h"
 #include "wire.h"
@@ -29,13 +27,13 @@ use_ca_file(const char *file, const char *source, struct conn_ca *ca, struct lsn
 }
 
 enum lsn_err
-session_choose_ca(const struct cli *cli, const char *profile_pem, struct conn_ca *ca,
+session_choose_ca(const char *ca_file, const char *profile_pem, struct conn_ca *ca,
 		  struct lsn_status *st)
 {
 	memset(ca, 0, sizeof *ca);
 	const char *env = getenv("LIAISON_CA");
-	if (cli->ca_file)
-		return use_ca_file(cli->ca_file, "--ca", ca, st);
+	if (ca_file)
+		return use_ca_file(ca_file, "--ca", ca, st);
 	if (env && *env)
 		return use_ca_file(env, "LIAISON_CA", ca, st);
 	if (profile_pem) {
@@ -112,13 +110,13 @@ session_login(struct profile *p, struct conn *c, json_t **reply, struct lsn_stat
 }
 
 static enum lsn_err
-unlock_profile(const struct cli *cli, struct profile *p, struct lsn_status *st)
+unlock_profile(const struct session_config *o, struct profile *p, struct lsn_status *st)
 {
 	char *pass = NULL;
-	enum lsn_err err = passphrase_get(cli->passphrase_file, p->name, false, &pass, st);
+	enum lsn_err err = o->passphrase(o->arg, p->name, &pass, st);
 	if (err == LSN_OK)
 		err = profile_unlock(p, pass, st);
-	passphrase_free(pass);
+	o->passphrase_free(pass);
 	return err;
 }
 
@@ -146,30 +144,23 @@ session_test_clock(struct lsn_status *st)
 	return LSN_OK;
 }
 
-int
-session_start(const struct cli *cli, struct session *s)
+enum lsn_err
+session_open(const struct session_config *o, struct session *s, struct lsn_status *st)
 {
-	struct lsn_status st = {0};
 	struct conn_ca ca;
 	memset(s, 0, sizeof *s);
-	if (session_test_clock(&st) != LSN_OK) {
-		out_fail(&st);
-		return CLI_USAGE;
-	}
-	enum lsn_err err = profile_open(cli->profile, &s->profile, &st);
+	enum lsn_err err = profile_open(o->profile, &s->profile, st);
 	if (err == LSN_OK)
-		err = unlock_profile(cli, s->profile, &st);
+		err = unlock_profile(o, s->profile, st);
 	if (err == LSN_OK)
-		err = session_choose_ca(cli, s->profile->ca_pem, &ca, &st);
+		err = session_choose_ca(o->ca_file, s->profile->ca_pem, &ca, st);
 	if (err == LSN_OK)
-		err = conn_open(s->profile->server_url, &ca, CLI_TIMEOUT_MS, &s->conn, &st);
+		err = conn_open(s->profile->server_url, &ca, o->timeout_ms, &s->conn, st);
 	if (err == LSN_OK)
-		err = session_login(s->profile, s->conn, &s->login, &st);
-	if (err != LSN_OK) {
+		err = session_login(s->profile, s->conn, &s->login, st);
+	if (err != LSN_OK)
 		session_end(s);
-		return out_fail(&st);
-	}
-	return CLI_OK;
+	return err;
 }
 
 void

@@ -6,9 +6,21 @@
 
 #include <jansson.h>
 
-#include "cli.h"
 #include "conn.h"
 #include "profile.h"
+
+/* What opening a session needs from its caller (the CLI's options). */
+struct session_config {
+	const char *profile;     /* profile name */
+	const char *ca_file;     /* a CA file the user named (--ca), or NULL */
+	int timeout_ms;          /* for the connection and every request */
+	/* Ask for the passphrase of profile name, into a string the caller's
+	 * passphrase_free releases (and wipes). */
+	enum lsn_err (*passphrase)(void *arg, const char *name, char **out,
+				   struct lsn_status *st);
+	void (*passphrase_free)(char *pass);
+	void *arg;
+};
 
 struct session {
 	struct profile *profile;
@@ -19,7 +31,7 @@ struct session {
 /* The CA to trust: --ca FILE > $LIAISON_CA > the CA stored in the profile
  * (profile_pem, may be NULL) > LSN_DEV_CA if that file exists > the system
  * trust store. Fails if a CA file named by the user cannot be read. */
-enum lsn_err session_choose_ca(const struct cli *cli, const char *profile_pem,
+enum lsn_err session_choose_ca(const char *ca_file, const char *profile_pem,
 			       struct conn_ca *ca, struct lsn_status *st);
 
 /* Log in on c as the device of p (keys unlocked), using the hello challenge
@@ -29,13 +41,16 @@ enum lsn_err session_login(struct profile *p, struct conn *c, json_t **reply,
 
 /* Testing aid: apply $LIAISON_TEST_CLOCK_OFFSET_MS (integer milliseconds,
  * may be negative) to the program's clock with lsn_clock_advance_ms, once
- * per process; session_start and enrol call it before touching the profile.
+ * per process; the CLI calls it before session_open (and enrol before
+ * touching the profile).
  * Fails (bad_request) on a value that is not such an integer. */
 enum lsn_err session_test_clock(struct lsn_status *st);
 
-/* Open, unlock, connect and log in. Prints the error and returns CLI_FAIL
- * (or CLI_USAGE) on failure, CLI_OK with s filled on success. */
-int session_start(const struct cli *cli, struct session *s);
+/* Open, unlock, connect and log in; s is filled on success, left empty on
+ * failure (st says why). The test clock is the caller's (session_test_clock
+ * first). */
+enum lsn_err session_open(const struct session_config *o, struct session *s,
+			  struct lsn_status *st);
 void session_end(struct session *s);
 
 #endif

@@ -11,7 +11,6 @@
 #include "keyshare.h"
 #include "keyshare_send.h"
 #include "mlog_verify.h"
-#include "output.h"
 #include "peers.h"
 #include "store.h"
 #include "sync.h"
@@ -33,7 +32,7 @@ reject(struct share_in *in, const char *why)
 {
 	char who[200];
 	e2e_person(in->e, in->from.user, who, sizeof who);
-	out_error("ignored a key share from %s: %s", who, why);
+	lsn_warn(&in->e->warnings, "ignored a key share from %s: %s", who, why);
 	in->ss->rejected++;
 }
 
@@ -265,7 +264,8 @@ backup_new_keys(struct e2e *e, const struct sync_stats *ss)
 {
 	struct lsn_status st = {0};
 	if (ss->keys > 0 && key_backup_flush(e, NULL, &st) != LSN_OK)
-		out_error("could not upload new keys to the key backup (%s); will retry", st.msg);
+		lsn_warn(&e->warnings, "could not upload new keys to the key backup (%s); will retry",
+			 st.msg);
 }
 
 /* ---- batches ------------------------------------------------------------------------- */

@@ -20,7 +20,7 @@ struct sync_stats {
 	size_t answered;     /* key requests answered */
 	size_t refused;      /* key requests refused */
 	size_t withheld;     /* withheld notices */
-	size_t rejected;     /* envelopes that failed a check (warned on stderr) */
+	size_t rejected;     /* envelopes that failed a check (a warning each) */
 };
 
 /* Fetch everything queued for this device, process, commit, acknowledge. */

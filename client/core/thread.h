@@ -10,6 +10,7 @@
 #ifndef LIAISON_THREAD_H
 #define LIAISON_THREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,11 +36,25 @@ struct thread_fetch_result {
 	size_t decrypted;     /* of which readable, plus older ones now readable */
 	size_t waiting;       /* messages still waiting for a key */
 	int64_t last_seq;     /* highest seq known */
+	bool refetched;       /* thread_deliver fell back to `messages` (a gap) */
 };
 
 /* Messages after the last synced seq, then a retry of those waiting for a key. */
 enum lsn_err thread_fetch(struct e2e *e, const struct chan_view *v,
 			  struct thread_fetch_result *r, struct lsn_status *st);
+
+/* Only the retry of messages waiting for a key (new keys arrived). */
+enum lsn_err thread_retry(struct e2e *e, const struct chan_view *v,
+			  struct thread_fetch_result *r, struct lsn_status *st);
+
+/* A `message` event of v's channel (the same fields as a `messages` item).
+ * When its seq is the next one (last synced seq + 1) it is verified,
+ * decrypted and cached from the event alone, with no request; when its seq
+ * skips some (an event was missed) the missing ones and it are fetched with
+ * `messages` (r->refetched); at or below the last synced seq it is already
+ * here and nothing changes. r->fetched counts the messages newly cached. */
+enum lsn_err thread_deliver(struct e2e *e, const struct chan_view *v, json_t *ev,
+			    struct thread_fetch_result *r, struct lsn_status *st);
 
 /* thread_fetch, then for messages still waiting for a key: wait a little
  * for it (to-device pushes), fetch again; if some still wait, send key

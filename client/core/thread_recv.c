@@ -246,6 +246,7 @@ fetch_page(struct e2e *e, const struct chan_view *v, struct thread_fetch_result 
 	json_t *msg;
 	json_array_foreach(messages, i, msg) {
 		struct store_msg m;
+		memset(&m, 0, sizeof m); /* cleared below even when nothing was taken */
 		if (err == LSN_OK)
 			err = thread_take(e, v, msg, &m, st);
 		if (err == LSN_OK && m.seq > r->last_seq) {
@@ -311,6 +312,68 @@ thread_fetch(struct e2e *e, const struct chan_view *v, struct thread_fetch_resul
 		err = fetch_page(e, v, r, &more, st);
 	if (err == LSN_OK)
 		err = retry_pending(e, v, r, st);
+	return err;
+}
+
+enum lsn_err
+thread_retry(struct e2e *e, const struct chan_view *v, struct thread_fetch_result *r,
+	     struct lsn_status *st)
+{
+	memset(r, 0, sizeof *r);
+	struct store_channel c;
+	enum lsn_err err = store_channel_get(e->p, v->channel, &c, st);
+	r->last_seq = c.last_seq;
+	if (err == LSN_OK)
+		err = retry_pending(e, v, r, st);
+	return err;
+}
+
+/* The event's message is the next one: take it from the event alone. */
+static enum lsn_err
+take_event(struct e2e *e, const struct chan_view *v, json_t *ev, struct thread_fetch_result *r,
+	   struct lsn_status *st)
+{
+	struct store_msg m;
+	memset(&m, 0, sizeof m);
+	enum lsn_err err = store_begin(e->p, st);
+	if (err == LSN_OK)
+		err = thread_take(e, v, ev, &m, st);
+	if (err == LSN_OK) {
+		r->last_seq = m.seq;
+		r->fetched = 1;
+		r->decrypted = strcmp(m.status, "ok") == 0;
+		r->waiting = strcmp(m.status, "waiting") == 0;
+		err = store_channel_set_last_seq(e->p, v->channel, m.seq, st);
+	}
+	if (err == LSN_OK)
+		err = store_commit(e->p, st);
+	else
+		store_rollback(e->p);
+	store_msg_clear(&m);
+	return err;
+}
+
+enum lsn_err
+thread_deliver(struct e2e *e, const struct chan_view *v, json_t *ev,
+	       struct thread_fetch_result *r, struct lsn_status *st)
+{
+	memset(r, 0, sizeof *r);
+	struct store_channel c;
+	int64_t seq = 0;
+	struct lsn_status pst;
+	enum lsn_err err = store_channel_get(e->p, v->channel, &c, st);
+	if (err != LSN_OK)
+		return err;
+	r->last_seq = c.last_seq;
+	if (wire_get_int(ev, "seq", true, 1, WIRE_ID_MAX, &seq, &pst) != LSN_OK)
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server sent a malformed message");
+	if (seq <= c.last_seq)
+		return LSN_OK; /* already synced (fetched before the event was read) */
+	if (seq == c.last_seq + 1)
+		return take_event(e, v, ev, r, st);
+	/* a gap: some event was missed; fetch from the last synced seq on */
+	err = thread_fetch(e, v, r, st);
+	r->refetched = true;
 	return err;
 }
 

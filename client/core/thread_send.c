@@ -11,7 +11,6 @@
 #include "clock.h"
 #include "key_backup.h"
 #include "keyshare_send.h"
-#include "output.h"
 #include "peers.h"
 #include "thread.h"
 #include "wire.h"
@@ -69,8 +68,8 @@ ready_session(struct e2e *e, const struct chan_view *v, struct store_outbound *o
 		err = new_session(e, v, o, st);
 		struct lsn_status bst = {0};
 		if (err == LSN_OK && key_backup_flush(e, NULL, &bst) != LSN_OK)
-			out_error("could not upload the new session to the key backup (%s); will "
-				  "retry", bst.msg);
+			lsn_warn(&e->warnings, "could not upload the new session to the key "
+				 "backup (%s); will retry", bst.msg);
 	}
 	size_t count = 0;
 	if (err == LSN_OK)

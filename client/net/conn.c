@@ -1,5 +1,7 @@
-/* conn.c — the libwebsockets client: TLS connection, hello, synchronous
- * request/reply, fragment reassembly, buffered events, close handling. */
+/* conn.c — the libwebsockets transport (conn.h's struct conn_ops): TLS
+ * connection, hello, synchronous request/reply, fragment reassembly,
+ * buffered events, close handling. Each server frame is decoded once, by
+ * wire_decode_json, when it arrives; a reply is handed over as decoded. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,7 +27,8 @@ struct conn_frame {
 	unsigned char data[];
 };
 
-struct conn {
+struct ws_conn {
+	struct conn base;       /* first: the transport the core sees */
 	struct lws_context *ctx;
 	struct lws *wsi;
 	enum conn_state state;
@@ -48,7 +51,7 @@ struct conn {
 
 	int64_t next_id;
 	int64_t awaited_id;     /* -1 when no request is outstanding */
-	json_t *reply;
+	struct wire_frame reply; /* decoded once, on arrival; root NULL: none yet */
 
 	bool hello_seen;
 	struct conn_hello hello;
@@ -61,10 +64,10 @@ struct conn {
 };
 
 static void
-set_failure(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+set_failure(struct ws_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
-set_failure(struct conn *c, const char *fmt, ...)
+set_failure(struct ws_conn *c, const char *fmt, ...)
 {
 	if (c->failure[0])
 		return; /* the first cause is the useful one */
@@ -77,7 +80,7 @@ set_failure(struct conn *c, const char *fmt, ...)
 /* ---- incoming ----------------------------------------------------------- */
 
 static void
-queue_event(struct conn *c, json_t *ev)
+queue_event(struct ws_conn *c, json_t *ev)
 {
 	if (c->ev_count == CONN_EVENTS_MAX) {
 		json_decref(c->events[c->ev_head]);
@@ -90,7 +93,7 @@ queue_event(struct conn *c, json_t *ev)
 }
 
 static void
-take_hello(struct conn *c, json_t *root)
+take_hello(struct ws_conn *c, json_t *root)
 {
 	struct lsn_status st;
 	const char *server = NULL, *version = NULL;
@@ -116,7 +119,7 @@ take_hello(struct conn *c, json_t *root)
 /* One frame from the server (one element of a coalesced frame, or a whole
  * message); takes ownership of root. */
 static void
-dispatch_one(struct conn *c, json_t *root)
+dispatch_one(struct ws_conn *c, json_t *root)
 {
 	struct wire_frame fr;
 	struct lsn_status st;
@@ -127,10 +130,11 @@ dispatch_one(struct conn *c, json_t *root)
 			take_hello(c, fr.root);
 		else
 			queue_event(c, fr.root);
-	} else if (c->awaited_id >= 0 && c->reply == NULL &&
+	} else if (c->awaited_id >= 0 && c->reply.root == NULL &&
 		   (fr.id == c->awaited_id || fr.id < 0)) {
 		/* replies come in request order, so an id-null error (too_large) is ours */
-		c->reply = json_incref(fr.root);
+		c->reply = fr;
+		return;
 	} else {
 		conn_diag_debug("ignoring a reply to request %lld", (long long)fr.id);
 	}
@@ -140,7 +144,7 @@ dispatch_one(struct conn *c, json_t *root)
 /* One complete text message from the server: a frame, or several coalesced
  * into {"batch":[...]} (the client asks for those at login). */
 static void
-dispatch(struct conn *c, const char *buf, size_t len)
+dispatch(struct ws_conn *c, const char *buf, size_t len)
 {
 	json_t *root = wire_load_frame(buf, len);
 	json_t *items = wire_batch_items(root);
@@ -156,7 +160,7 @@ dispatch(struct conn *c, const char *buf, size_t len)
 }
 
 static int
-on_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
+on_receive(struct ws_conn *c, struct lws *wsi, const void *in, size_t len)
 {
 	if (len > CONN_RX_MAX - c->rx_len) {
 		set_failure(c, "the server sent a message larger than %u MiB; closing",
@@ -188,7 +192,7 @@ on_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
 }
 
 static void
-on_peer_close(struct conn *c, const unsigned char *in, size_t len)
+on_peer_close(struct ws_conn *c, const unsigned char *in, size_t len)
 {
 	if (len < 2)
 		return;
@@ -202,7 +206,7 @@ on_peer_close(struct conn *c, const unsigned char *in, size_t len)
 /* ---- outgoing ----------------------------------------------------------- */
 
 static int
-on_writeable(struct conn *c, struct lws *wsi)
+on_writeable(struct ws_conn *c, struct lws *wsi)
 {
 	struct conn_frame *f = c->tx_head;
 	if (f == NULL) {
@@ -227,7 +231,7 @@ on_writeable(struct conn *c, struct lws *wsi)
 }
 
 static bool
-queue_frame(struct conn *c, const char *text, size_t len)
+queue_frame(struct ws_conn *c, const char *text, size_t len)
 {
 	struct conn_frame *f = malloc(sizeof *f + LWS_PRE + len);
 	if (f == NULL)
@@ -250,7 +254,7 @@ static int
 conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	      size_t len)
 {
-	struct conn *c = lws_context_user(lws_get_context(wsi));
+	struct ws_conn *c = lws_context_user(lws_get_context(wsi));
 	if (c == NULL)
 		return 0;
 	switch (reason) {
@@ -293,7 +297,7 @@ static const struct lws_protocols conn_protocols[] = {
 static void
 on_deadline(lws_sorted_usec_list_t *sul)
 {
-	struct conn *c = lws_container_of(sul, struct conn, deadline);
+	struct ws_conn *c = lws_container_of(sul, struct ws_conn, deadline);
 	c->timed_out = true;
 }
 
@@ -303,7 +307,7 @@ on_deadline(lws_sorted_usec_list_t *sul)
  * before a timer is ripe and then sleep until its next timer (a ping, tens
  * of seconds later) instead of ours. */
 static bool
-conn_wait(struct conn *c, bool (*done)(const struct conn *), int timeout_ms)
+conn_wait(struct ws_conn *c, bool (*done)(const struct ws_conn *), int timeout_ms)
 {
 	lws_usec_t deadline = lws_now_usecs() + (lws_usec_t)timeout_ms * LWS_US_PER_MS;
 	c->timed_out = false;
@@ -322,19 +326,19 @@ conn_wait(struct conn *c, bool (*done)(const struct conn *), int timeout_ms)
 }
 
 static bool
-hello_done(const struct conn *c)
+hello_done(const struct ws_conn *c)
 {
 	return c->hello_seen || c->failure[0];
 }
 
 static bool
-reply_done(const struct conn *c)
+reply_done(const struct ws_conn *c)
 {
-	return c->reply != NULL || c->failure[0];
+	return c->reply.root != NULL || c->failure[0];
 }
 
 static bool
-closed_done(const struct conn *c)
+closed_done(const struct ws_conn *c)
 {
 	return c->state == CONN_CLOSED;
 }
@@ -342,7 +346,7 @@ closed_done(const struct conn *c)
 /* Why the connection is unusable, as a user-facing message; op is the
  * request being made, NULL while connecting. */
 static enum lsn_err
-lost(struct conn *c, const char *op, struct lsn_status *st)
+lost(struct ws_conn *c, const char *op, struct lsn_status *st)
 {
 	if (c->failure[0])
 		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", c->failure);
@@ -376,7 +380,7 @@ fd_limit(void)
 }
 
 static enum lsn_err
-create_context(struct conn *c, const struct conn_ca *ca, struct lsn_status *st)
+create_context(struct ws_conn *c, const struct conn_ca *ca, struct lsn_status *st)
 {
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
@@ -410,7 +414,7 @@ create_context(struct conn *c, const struct conn_ca *ca, struct lsn_status *st)
 }
 
 static enum lsn_err
-start_connect(struct conn *c, struct lsn_status *st)
+start_connect(struct ws_conn *c, struct lsn_status *st)
 {
 	struct lws_client_connect_info cci;
 	memset(&cci, 0, sizeof cci);
@@ -433,7 +437,7 @@ start_connect(struct conn *c, struct lsn_status *st)
 }
 
 static enum lsn_err
-await_hello(struct conn *c, struct lsn_status *st)
+await_hello(struct ws_conn *c, struct lsn_status *st)
 {
 	if (!conn_wait(c, hello_done, c->timeout_ms) || c->failure[0])
 		return lost(c, NULL, st);
@@ -445,44 +449,30 @@ await_hello(struct conn *c, struct lsn_status *st)
 	return LSN_OK;
 }
 
-enum lsn_err
-conn_open(const char *url, const struct conn_ca *ca, int timeout_ms, struct conn **out,
-	  struct lsn_status *st)
+/* ---- the transport's operations ----------------------------------------- */
+
+static struct ws_conn *
+ws(struct conn *base)
 {
-	*out = NULL;
-	conn_diag_setup();
-	struct conn *c = calloc(1, sizeof *c);
-	if (c == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	c->awaited_id = -1;
-	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 15000;
-	snprintf(c->url_text, sizeof c->url_text, "%s", url);
-	snprintf(c->ca_label, sizeof c->ca_label, "%s",
-		 ca && ca->label[0] ? ca->label : "the system trust store");
-	enum lsn_err err = url_parse(url, &c->url, st);
-	if (err == LSN_OK)
-		err = create_context(c, ca, st);
-	if (err == LSN_OK)
-		err = start_connect(c, st);
-	if (err == LSN_OK)
-		err = await_hello(c, st);
-	if (err != LSN_OK) {
-		conn_close(c);
-		return err;
-	}
-	*out = c;
-	return LSN_OK;
+	return (struct ws_conn *)base;
 }
 
-const struct conn_hello *
-conn_hello(const struct conn *c)
+static const struct ws_conn *
+ws_const(const struct conn *base)
 {
-	return &c->hello;
+	return (const struct ws_conn *)base;
 }
 
-bool
-conn_take_challenge(struct conn *c, uint8_t out[LSN_CHALLENGE_BYTES])
+static const struct conn_hello *
+ws_hello(const struct conn *base)
 {
+	return &ws_const(base)->hello;
+}
+
+static bool
+ws_take_challenge(struct conn *base, uint8_t out[LSN_CHALLENGE_BYTES])
+{
+	struct ws_conn *c = ws(base);
 	if (!c->hello.challenge_fresh)
 		return false;
 	memcpy(out, c->hello.challenge, LSN_CHALLENGE_BYTES);
@@ -490,26 +480,26 @@ conn_take_challenge(struct conn *c, uint8_t out[LSN_CHALLENGE_BYTES])
 	return true;
 }
 
-/* Turn the reply object into the caller's result. Takes the reference. */
+/* Turn the reply, decoded when it arrived (dispatch_one), into the caller's
+ * result: the whole object, or the server's error in words. */
 static enum lsn_err
-take_reply(json_t *root, json_t **reply, struct lsn_status *st)
+take_reply(struct wire_frame *fr, json_t **reply, struct lsn_status *st)
 {
-	if (json_is_true(json_object_get(root, "ok"))) {
-		*reply = root;
+	if (fr->ok) {
+		*reply = fr->root;
+		fr->root = NULL;
 		return LSN_OK;
 	}
-	json_t *error = json_object_get(root, "error");
-	const char *code = json_string_value(json_object_get(error, "code"));
-	const char *message = json_string_value(json_object_get(error, "message"));
-	enum lsn_err err = server_error_status(st, code, message);
-	json_decref(root);
+	enum lsn_err err = server_error_status(st, fr->err_code, fr->err_message);
+	wire_frame_free(fr);
 	return err;
 }
 
-enum lsn_err
-conn_request(struct conn *c, const char *op, json_t *body, json_t **reply,
-	     struct lsn_status *st)
+static enum lsn_err
+ws_request(struct conn *base, const char *op, json_t *body, json_t **reply,
+	   struct lsn_status *st)
 {
+	struct ws_conn *c = ws(base);
 	*reply = NULL;
 	if (c->state != CONN_OPEN || c->wsi == NULL) {
 		json_decref(body);
@@ -531,23 +521,26 @@ conn_request(struct conn *c, const char *op, json_t *body, json_t **reply,
 	if (!queued)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	c->awaited_id = id;
-	bool got = conn_wait(c, reply_done, c->timeout_ms) && c->reply != NULL;
+	bool got = conn_wait(c, reply_done, c->timeout_ms) && c->reply.root != NULL;
 	c->awaited_id = -1;
 	if (!got)
 		return lost(c, op, st);
-	json_t *root = c->reply;
-	c->reply = NULL;
-	return take_reply(root, reply, st);
+	struct wire_frame fr = c->reply;
+	memset(&c->reply, 0, sizeof c->reply);
+	enum lsn_err err = take_reply(&fr, reply, st);
+	wire_frame_free(&fr);
+	return err;
 }
 
-bool
-conn_alive(const struct conn *c)
+static bool
+ws_alive(const struct conn *base)
 {
+	const struct ws_conn *c = ws_const(base);
 	return c->state == CONN_OPEN && c->wsi != NULL && c->failure[0] == '\0';
 }
 
-json_t *
-conn_next_event(struct conn *c)
+static json_t *
+next_event(struct ws_conn *c)
 {
 	if (c->ev_count == 0)
 		return NULL;
@@ -557,15 +550,22 @@ conn_next_event(struct conn *c)
 	return ev;
 }
 
+static json_t *
+ws_next_event(struct conn *base)
+{
+	return next_event(ws(base));
+}
+
 static bool
-event_done(const struct conn *c)
+event_done(const struct ws_conn *c)
 {
 	return c->ev_count > 0 || c->interrupted || c->failure[0];
 }
 
-bool
-conn_wait_event(struct conn *c, int timeout_ms)
+static bool
+ws_wait_event(struct conn *base, int timeout_ms)
 {
+	struct ws_conn *c = ws(base);
 	if (c->ev_count > 0)
 		return true;
 	if (c->state == CONN_CLOSED)
@@ -575,24 +575,22 @@ conn_wait_event(struct conn *c, int timeout_ms)
 	return c->ev_count > 0;
 }
 
-void
-conn_interrupt(struct conn *c)
+static void
+ws_interrupt(struct conn *base)
 {
-	if (c) /* the signal itself interrupts poll() inside lws_service */
-		c->interrupted = 1;
+	/* the signal itself interrupts poll() inside lws_service */
+	ws(base)->interrupted = 1;
 }
 
-uint64_t
-conn_events_dropped(const struct conn *c)
+static uint64_t
+ws_events_dropped(const struct conn *base)
 {
-	return c->ev_dropped;
+	return ws_const(base)->ev_dropped;
 }
 
-void
-conn_close(struct conn *c)
+static void
+ws_free(struct ws_conn *c)
 {
-	if (c == NULL)
-		return;
 	if (c->ctx && c->wsi && c->state == CONN_OPEN) {
 		c->want_close = true;
 		lws_callback_on_writable(c->wsi);
@@ -606,10 +604,58 @@ conn_close(struct conn *c)
 		c->tx_head = next;
 	}
 	json_t *ev;
-	while ((ev = conn_next_event(c)) != NULL)
+	while ((ev = next_event(c)) != NULL)
 		json_decref(ev);
-	json_decref(c->reply);
+	wire_frame_free(&c->reply);
 	free(c->rx);
 	sodium_memzero(&c->hello, sizeof c->hello);
 	free(c);
+}
+
+static void
+ws_close(struct conn *base)
+{
+	ws_free(ws(base));
+}
+
+static const struct conn_ops ws_ops = {
+	.request = ws_request,
+	.next_event = ws_next_event,
+	.wait_event = ws_wait_event,
+	.interrupt = ws_interrupt,
+	.alive = ws_alive,
+	.events_dropped = ws_events_dropped,
+	.hello = ws_hello,
+	.take_challenge = ws_take_challenge,
+	.close = ws_close,
+};
+
+enum lsn_err
+conn_open(const char *url, const struct conn_ca *ca, int timeout_ms, struct conn **out,
+	  struct lsn_status *st)
+{
+	*out = NULL;
+	conn_diag_setup();
+	struct ws_conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	c->base.ops = &ws_ops;
+	c->awaited_id = -1;
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 15000;
+	snprintf(c->url_text, sizeof c->url_text, "%s", url);
+	snprintf(c->ca_label, sizeof c->ca_label, "%s",
+		 ca && ca->label[0] ? ca->label : "the system trust store");
+	enum lsn_err err = url_parse(url, &c->url, st);
+	if (err == LSN_OK)
+		err = create_context(c, ca, st);
+	if (err == LSN_OK)
+		err = start_connect(c, st);
+	if (err == LSN_OK)
+		err = await_hello(c, st);
+	if (err != LSN_OK) {
+		ws_free(c);
+		return err;
+	}
+	*out = &c->base;
+	return LSN_OK;
 }

@@ -18,6 +18,13 @@ static char last_error[256];
 static char tls_error[160]; /* OpenSSL's verdict on the server certificate */
 static bool ca_load_failed;
 static bool debug_on;
+static conn_diag_sink_fn sink;
+
+void
+conn_diag_set_sink(conn_diag_sink_fn fn)
+{
+	sink = fn;
+}
 
 /* Keep what explains a failure; lws prints nothing unless debugging. */
 static void
@@ -45,7 +52,11 @@ static void
 debug_log(int level, const char *line)
 {
 	capture_log(level, line);
-	fprintf(stderr, "liaison: lws: %s", line);
+	char text[600];
+	snprintf(text, sizeof text, "lws: %s", line);
+	text[strcspn(text, "\r\n")] = '\0';
+	if (sink)
+		sink(text);
 }
 
 void
@@ -76,14 +87,15 @@ conn_diag_last_error(void)
 void
 conn_diag_debug(const char *fmt, ...)
 {
-	if (!debug_on)
+	if (!debug_on || sink == NULL)
 		return;
+	char text[600];
+	int n = snprintf(text, sizeof text, "debug: ");
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("liaison: debug: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
 	va_end(ap);
+	sink(text);
 }
 
 static bool

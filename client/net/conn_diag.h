@@ -1,11 +1,17 @@
-/* conn_diag.h — diagnostics of the connection: lws logging kept off stderr
+/* conn_diag.h — diagnostics of the connection: lws logging kept quiet
  * (unless LIAISON_DEBUG is set) but remembered, and the wording of
- * connection failures (refused, unknown host, certificate, handshake). */
+ * connection failures (refused, unknown host, certificate, handshake).
+ * It never prints: debug lines go to the sink the program sets. */
 #ifndef LIAISON_CONN_DIAG_H
 #define LIAISON_CONN_DIAG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Where debug lines go ("lws: …", "debug: …", one line each, no newline);
+ * none set: they are dropped. The CLI prints them on stderr. */
+typedef void (*conn_diag_sink_fn)(const char *line);
+void conn_diag_set_sink(conn_diag_sink_fn fn);
 
 /* Route lws logs: errors only, captured; with LIAISON_DEBUG, more and shown. */
 void conn_diag_setup(void);
@@ -13,7 +19,7 @@ void conn_diag_setup(void);
 bool conn_diag_ca_load_failed(void);
 /* The last error line lws logged ("" if none). */
 const char *conn_diag_last_error(void);
-/* A debug line on stderr when LIAISON_DEBUG is set. */
+/* A debug line to the sink when LIAISON_DEBUG is set. */
 void conn_diag_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Turn lws's connection error text (in, len; may be NULL) into a message

@@ -897,6 +897,98 @@ test_circle_copy_deidentified(void **state)
 	concil_episode_free(&ep);
 }
 
+/* The episode document and the circle copy go through one decoder: the same
+ * walk of lines and discrepancies, each form with its own members, key
+ * whitelists and discrepancy ids. */
+static void
+test_one_decoder_two_forms(void **state)
+{
+	struct concil_episode ep, back;
+	struct lsn_status st = {0};
+	hf_reviewed(&ep);
+	json_t *doc = concil_episode_encode(&ep), *copy = concil_circle_encode(&ep);
+	assert_non_null(doc);
+	assert_non_null(copy);
+	/* each form names itself */
+	json_t *arr = json_array();
+	assert_int_equal(concil_episode_decode(arr, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "a reconciliation document is a JSON object");
+	assert_int_equal(concil_circle_decode(arr, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "a circle copy is a JSON object");
+	json_decref(arr);
+	/* a document of one form is not read as the other */
+	assert_int_equal(concil_circle_decode(doc, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "type: expected \"conciliation_case\"");
+	assert_int_equal(concil_episode_decode(copy, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "type: expected \"conciliation\"");
+	/* the version message: the episode says to update liaison */
+	json_t *bad = json_deep_copy(doc);
+	json_object_set_new(bad, "version", json_integer(2));
+	assert_int_equal(concil_episode_decode(bad, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "version: this client reads version 1; update liaison to read "
+			    "this document");
+	json_decref(bad);
+	bad = json_deep_copy(copy);
+	json_object_set_new(bad, "version", json_integer(2));
+	assert_int_equal(concil_circle_decode(bad, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "version: this client reads version 1");
+	json_decref(bad);
+	/* the episode's discrepancies carry their ids: one without is refused */
+	bad = json_deep_copy(doc);
+	json_object_del(json_array_get(json_object_get(bad, "discrepancies"), 1), "id");
+	assert_int_equal(concil_episode_decode(bad, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "discrepancies[1].id: missing");
+	json_decref(bad);
+	/* the circle copy's carry none (whitelist) and are numbered on reading,
+	 * after every line id */
+	bad = json_deep_copy(copy);
+	json_object_set_new(json_array_get(json_object_get(bad, "discrepancies"), 1), "id",
+			    json_integer(3));
+	assert_int_equal(concil_circle_decode(bad, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "discrepancies[1].field \"id\" is not allowed here");
+	json_decref(bad);
+	assert_int_equal(concil_circle_decode(copy, &back, &st), LSN_OK);
+	assert_int_equal(back.discs.n, ep.discs.n);
+	assert_int_equal(back.bmo.n, ep.bmo.n);
+	assert_int_equal(back.order.n, ep.order.n);
+	int top = 0;
+	for (size_t i = 0; i < back.bmo.n; i++)
+		top = back.bmo.v[i].id > top ? back.bmo.v[i].id : top;
+	for (size_t i = 0; i < back.order.n; i++)
+		top = back.order.v[i].id > top ? back.order.v[i].id : top;
+	for (size_t i = 0; i < back.discs.n; i++) {
+		assert_int_equal(back.discs.v[i].id, top + 1 + (int)i);
+		assert_int_equal(back.discs.v[i].type, ep.discs.v[i].type);
+		assert_int_equal(back.discs.v[i].bmo, ep.discs.v[i].bmo);
+		assert_int_equal(back.discs.v[i].order, ep.discs.v[i].order);
+	}
+	assert_int_equal(back.next_id, top + 1 + (int)back.discs.n);
+	concil_episode_free(&back);
+	/* the same line walk for both: a bad line is named the same way */
+	const char *names[2] = {"episode", "circle"};
+	json_t *docs[2] = {doc, copy};
+	for (int f = 0; f < 2; f++) {
+		bad = json_deep_copy(docs[f]);
+		json_object_set_new(json_array_get(json_object_get(bad, "order"), 1), "dose",
+				    json_string("lots"));
+		enum lsn_err err = f ? concil_circle_decode(bad, &back, &st)
+				     : concil_episode_decode(bad, &back, &st);
+		if (err != LSN_ERR_BAD_REQUEST || !contains(st.msg, "order[1].dose: \"lots\" is not a dose"))
+			fail_msg("%s: %s", names[f], st.msg);
+		assert_null(back.order.v);       /* freed on failure */
+		json_decref(bad);
+	}
+	/* the episode checks its sources once all is read; the copy keeps types */
+	bad = json_deep_copy(doc);
+	json_array_clear(json_object_get(bad, "sources"));
+	assert_int_equal(concil_episode_decode(bad, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_true(contains(st.msg, "at least 3 distinct source types"));
+	json_decref(bad);
+	json_decref(doc);
+	json_decref(copy);
+	concil_episode_free(&ep);
+}
+
 static void
 test_counts(void **state)
 {
@@ -1199,6 +1291,7 @@ main(void)
 		cmocka_unit_test(test_prescriber_decides),
 		cmocka_unit_test(test_document_round_trip),
 		cmocka_unit_test(test_circle_copy_deidentified),
+		cmocka_unit_test(test_one_decoder_two_forms),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_aggregates),
 		cmocka_unit_test(test_doc_examples),

@@ -1,0 +1,577 @@
+/* commands.c — the table of the liaison CLI: every command and
+ * sub-command with its --help text, its options, its positional arguments
+ * (and the usage error when some are missing), what it needs started, and
+ * its handlers in cmd_*.c. The front end (command.c) does the rest. To add a
+ * command: its help text and row here, a line in cmd_usage_text (liaison
+ * --help), its handlers in a cmd_*.c declared in command.h, and its entry
+ * in docs/man/liaison.1. */
+#include <stddef.h>
+
+#include "command.h"
+
+const char cmd_usage_text[] =
+	"usage: liaison [--profile NAME] [--json] [--ca FILE] [--passphrase-file FILE]\n"
+	"               COMMAND [ARGS]\n"
+	"\n"
+	"Secure messaging for healthcare coordination (CPTS).\n"
+	"\n"
+	"Commands:\n"
+	"  enrol --server wss://HOST:PORT --invite CODE [--device-name NAME] [--yes]\n"
+	"        [--recovery-code CODE]\n"
+	"                          enrol this device with an invite from your administrator\n"
+	"  login                   connect and log in (checks the profile and the server)\n"
+	"  whoami                  show who you are and which device this is\n"
+	"  devices [list]          list your devices\n"
+	"  devices revoke DEVICE_ID\n"
+	"                          revoke one of your devices\n"
+	"  directory search [QUERY] [--profession CODE] [--org ORG_ID] [--limit N]\n"
+	"                          search enrolled professionals\n"
+	"  channel create --kind case|circle|team|direct [--history shared|from_join]\n"
+	"                 [--topic TEXT]\n"
+	"  channel add CHANNEL USER [--role member|admin] | remove CHANNEL USER |\n"
+	"          leave CHANNEL | role CHANNEL USER ROLE | members CHANNEL | list\n"
+	"                          end-to-end encrypted channels and their signed members\n"
+	"  send CHANNEL [TEXT] [--attach FILE]\n"
+	"                          send an encrypted message (text from stdin if omitted)\n"
+	"  read CHANNEL [--limit N]\n"
+	"                          fetch, decrypt and show the thread\n"
+	"  get ATTACHMENT [-o FILE]\n"
+	"                          download and decrypt an attachment\n"
+	"  watch                   show new messages, receipts and membership changes live\n"
+	"  verify USER [--accept]  safety number with USER; --accept records the check\n"
+	"  strict [on|off]         share keys only with verified users\n"
+	"  backup setup | status | restore [--recovery-code CODE]\n"
+	"                          encrypted key backup (recovery code shown once)\n"
+	"\n"
+	"Care pathways:\n"
+	"  pathways [PATHWAY]      the pathway templates and their schedules\n"
+	"  discharge --pathway P --gp USER --pharmacist USER --nurse USER\n"
+	"            [--cardiologist USER] [--flag F] --notice FILE.json [--letter FILE]\n"
+	"            [--date YYYY-MM-DD] | --check --notice FILE.json\n"
+	"                          hospital discharge: case thread, case, encrypted notice\n"
+	"  ack CASE                read and acknowledge a case's discharge notice\n"
+	"  cases [--overdue] [--mine] [--pathway P] [--all] [--closed]\n"
+	"                          notifications, then your cases\n"
+	"  case show CASE | step complete|skip|reopen|assign CASE STEP ... |\n"
+	"       open CHANNEL --pathway P --j0 DATE | close CASE --reason R | flag CASE F...\n"
+	"                          a case's timeline and its steps\n"
+	"  alert CASE TEXT         high-priority message to the case's GP and cardiologist\n"
+	"  report --from DATE --to DATE [--csv]\n"
+	"                          the CPTS indicators (coordinators)\n"
+	"\n"
+	"Medication reconciliation and quality circles:\n"
+	"  conciliation start|source add|import|line add|compare|discrepancy set|\n"
+	"               propose|resolve|review|close|show ... (alias: concil)\n"
+	"                          BMO, prescription and discrepancies, in the case thread\n"
+	"  circle share CIRCLE CASE EPISODE [--dry-run] | session CIRCLE ... |\n"
+	"         review CIRCLE [--csv]\n"
+	"                          de-identified cases and meetings of a quality circle\n"
+	"\n"
+	"Global options:\n"
+	"  --profile NAME          local profile to use (default \"default\")\n"
+	"  --json                  print machine-readable JSON on stdout\n"
+	"  --ca FILE               trust this CA certificate (PEM) for the server\n"
+	"  --passphrase-file FILE  read the profile passphrase from FILE's first line\n"
+	"  --version, --help\n"
+	"\n"
+	"Environment: LIAISON_HOME (profiles directory), LIAISON_PASSPHRASE,\n"
+	"LIAISON_CA, LIAISON_DEBUG. Run \"liaison COMMAND --help\" for a command's options.\n"
+	"Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+/* ---- help texts, in the order of the table ---------------------------------------------- */
+
+static const char enrol_help[] =
+	"usage: liaison [--profile NAME] enrol --server wss://HOST:PORT --invite CODE\n"
+	"                                      [--device-name NAME] [--yes]\n"
+	"\n"
+	"Enrol this device with a one-time invite from your administrator. The invite\n"
+	"fixes your name, RPPS number, profession, organisation and roles; they are\n"
+	"shown for confirmation (skipped with --yes or when stdin is not a terminal).\n"
+	"Creates the device's keys, sealed under a passphrase you choose (at least 8\n"
+	"characters), in a new profile (default \"default\"), then logs in.\n"
+	"\n"
+	"  --server URL        the liaisond server, e.g. wss://liaison.example.org:7443\n"
+	"  --invite CODE       the invite code, e.g. 7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ\n"
+	"  --device-name NAME  a name for this device (default: the host name)\n"
+	"  --yes               do not ask for confirmation\n"
+	"  --recovery-code CODE  with a device invite (a further device of your\n"
+	"                      account): your key backup's recovery code, to restore\n"
+	"                      your identity key and your history (also\n"
+	"                      $LIAISON_RECOVERY_CODE, or asked on the terminal)\n";
+
+static const char login_help[] =
+	"usage: liaison [--profile NAME] login\n"
+	"\n"
+	"Connect to the profile's server and log in with this device's key.\n"
+	"Publishes a new agreement key when the current one is 7 days old.\n"
+	"Prints who you are logged in as; --json prints the server's login reply.\n";
+
+static const char whoami_help[] =
+	"usage: liaison [--profile NAME] whoami\n"
+	"\n"
+	"Show your name, RPPS number, profession, organisation and roles, and this\n"
+	"device's id and name, as recorded by the server.\n";
+
+static const char devices_help[] =
+	"usage: liaison [--profile NAME] devices [list]\n"
+	"       liaison [--profile NAME] devices revoke DEVICE_ID\n"
+	"\n"
+	"list    show your devices: id, name, created, last seen, revoked\n"
+	"revoke  revoke one of your devices (signed with your identity key); it can\n"
+	"        no longer log in. Revoking this device ends this profile's use.\n";
+
+static const char directory_help[] =
+	"usage: liaison [--profile NAME] directory search [QUERY] [--profession CODE]\n"
+	"                                [--org ORG_ID] [--limit N]\n"
+	"\n"
+	"Search enrolled professionals. QUERY matches part of a name (any case) or the\n"
+	"start of an RPPS number. Filters combine.\n"
+	"\n"
+	"  --profession CODE  one of the profession codes below\n"
+	"  --org ORG_ID       organisation id (32 hex characters)\n"
+	"  --limit N          at most N results, 1 to 100 (default 50)\n"
+	"\n"
+	"Profession codes:\n";
+
+static const char channel_help[] =
+	"usage: liaison channel create --kind case|circle|team|direct\n"
+	"                              [--history shared|from_join] [--topic TEXT]\n"
+	"       liaison channel add CHANNEL USER [--role member|admin]\n"
+	"       liaison channel remove CHANNEL USER\n"
+	"       liaison channel leave CHANNEL\n"
+	"       liaison channel role CHANNEL USER member|admin\n"
+	"       liaison channel members CHANNEL\n"
+	"       liaison channel list\n"
+	"\n"
+	"A channel's membership is a log signed entry by entry by its admins' devices;\n"
+	"every command verifies the whole log and shows a channel that fails as INVALID\n"
+	"(no keys are shared in it). History: \"shared\" (default for case, circle and\n"
+	"team) gives members added later the earlier messages; \"from_join\" (default\n"
+	"for direct) does not. The topic travels encrypted; the server never sees it.\n"
+	"CHANNEL: a channel id or its first 4+ hex characters. USER: a user id, or a\n"
+	"name or RPPS number that matches one person in the directory.\n";
+
+static const char send_help[] =
+	"usage: liaison send CHANNEL [TEXT] [--attach FILE]\n"
+	"\n"
+	"Send an end-to-end encrypted message. Without TEXT the text is read from\n"
+	"standard input (up to 32 KiB). Before sending, the channel's signed\n"
+	"membership log is verified and the message key is shared with every device\n"
+	"of every member (and your other devices); a channel that does not verify is\n"
+	"refused. --attach FILE encrypts and uploads a document (TEXT then is an\n"
+	"optional caption).\n";
+
+static const char read_help[] =
+	"usage: liaison read CHANNEL [--limit N]\n"
+	"\n"
+	"Fetch and decrypt the channel's new messages and show the last N (default 50)\n"
+	"with time, sender, text and receipts. A message that cannot be decrypted\n"
+	"shows why: waiting for its key (a key request goes to the sender's devices\n"
+	"after a short wait), key withheld, sent before your first key, bad\n"
+	"signature, unknown session. Messages already read stay readable here after\n"
+	"you leave or are removed. Sends delivered/read receipts.\n";
+
+static const char get_help[] =
+	"usage: liaison get ATTACHMENT [-o FILE]\n"
+	"\n"
+	"Download and decrypt an attachment (its id is shown by liaison read). It is\n"
+	"saved under its own name in the current directory, or as FILE; an existing\n"
+	"file is never overwritten. The file is written only if it decrypts whole\n"
+	"(truncation and any change are detected).\n";
+
+static const char watch_help[] =
+	"usage: liaison watch\n"
+	"\n"
+	"Stay connected and print new messages (decrypted), read receipts and\n"
+	"membership changes of all your channels as they happen, and the care pathway\n"
+	"events: alerts (prominently), case changes, acknowledgements and\n"
+	"notifications (step due soon or overdue, notice escalated); process key shares\n"
+	"and key requests, and share your current keys with members' new devices.\n"
+	"Stops with Ctrl-C. With --json, one JSON object per line.\n"
+	"While it runs, this profile is locked: other liaison commands on it wait\n"
+	"for it to stop.\n";
+
+static const char verify_help[] =
+	"usage: liaison verify USER [--accept]\n"
+	"\n"
+	"Show the safety number you share with USER (a user id, or a name or RPPS\n"
+	"number matching one person). Compare it with theirs, in person or on the\n"
+	"phone; if both are the same, run the command again with --accept to record\n"
+	"that you verified them. --accept also accepts a changed identity key (key\n"
+	"sharing with a user whose key changed stays blocked until then).\n";
+
+static const char strict_help[] =
+	"usage: liaison strict [on|off]\n"
+	"\n"
+	"Strict mode: share message keys only with users you verified by safety\n"
+	"number (liaison verify USER --accept). Without an argument, shows the mode.\n";
+
+static const char backup_help[] =
+	"usage: liaison backup setup\n"
+	"       liaison backup status\n"
+	"       liaison backup restore [--recovery-code CODE]\n"
+	"\n"
+	"setup    create a recovery key, shown ONCE as a recovery code: write it down\n"
+	"         and keep it safe. Your identity key and every conversation key are\n"
+	"         then stored on the server encrypted under it (new keys as they\n"
+	"         arrive); the server cannot read them.\n"
+	"status   whether this device uploads its keys to the backup\n"
+	"restore  on another device of yours: fetch and decrypt the conversation keys\n"
+	"         so that it reads the history. The code comes from --recovery-code,\n"
+	"         $LIAISON_RECOVERY_CODE or a prompt.\n"
+	"To enrol a new device of yours with the recovery code, use\n"
+	"liaison enrol --invite DEVICE_INVITE --recovery-code CODE.\n";
+
+static const char pathways_help[] =
+	"usage: liaison pathways [PATHWAY]\n"
+	"\n"
+	"The care pathways of this server (or one of them): what J0 is, the flags a\n"
+	"case may carry, and each step with its deadline counted in days from J0\n"
+	"(J2 = two days after J0), the professions responsible and * for mandatory\n"
+	"steps. Pathways are data on the server (docs/PATHWAYS.md).\n";
+
+static const char discharge_help[] =
+	"usage: liaison discharge --pathway hospital_discharge|heart_failure\n"
+	"                         --gp USER --pharmacist USER --nurse USER\n"
+	"                         [--cardiologist USER] [--flag FLAG[,FLAG]]\n"
+	"                         --notice FILE.json [--letter FILE] [--date YYYY-MM-DD]\n"
+	"       liaison discharge --check --notice FILE.json [--date YYYY-MM-DD]\n"
+	"\n"
+	"Notify the professionals who take over a patient leaving hospital:\n"
+	"  1. check the notice file (the fields of the lettre de liaison, R1112-1-2;\n"
+	"     format in docs/PATHWAYS.md, \"Discharge notice format\"): every problem\n"
+	"     is shown with its field, and nothing is sent until the file is right;\n"
+	"  2. create the case thread (encrypted, history shared) and add the GP, the\n"
+	"     pharmacist, the nurse and the cardiologist;\n"
+	"  3. open the case on the pathway, J0 = the discharge day (from the notice, or\n"
+	"     --date); steps are assigned to the members by profession;\n"
+	"  4. post the notice, encrypted, with the letter attached (--letter);\n"
+	"  5. ask every member to acknowledge it: not acknowledged by all within 24 h,\n"
+	"     it is escalated to the CPTS coordinators.\n"
+	"The patient's name and INS are encrypted on this computer: the server sees\n"
+	"only an opaque reference (P-…). USER: user id, RPPS, or a name that matches\n"
+	"one person. --check only checks the notice file (no connection).\n";
+
+static const char ack_help[] =
+	"usage: liaison ack CASE\n"
+	"\n"
+	"Acknowledge the discharge notice of a case you take part in: the notice is\n"
+	"fetched and decrypted here and shown, then your acknowledgement is recorded\n"
+	"and the list of who has acknowledged (and when) and who has not yet is\n"
+	"printed. A notice not acknowledged by every member within 24 h is escalated\n"
+	"to the CPTS coordinators. CASE: the patient reference (P-…) or the case id.\n";
+
+static const char alert_help[] =
+	"usage: liaison alert CASE TEXT\n"
+	"\n"
+	"Send a high-priority message in the case thread (encrypted, like every\n"
+	"message) and have the server push an alert to the GP and cardiologist members\n"
+	"of the case, e.g. \"Prise de poids de 2,5 kg en 3 jours, dyspnée\".\n"
+	"liaison read and liaison watch show alerts prominently.\n";
+
+static const char cases_help[] =
+	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
+	"\n"
+	"Your notifications not yet seen (step due soon or overdue, notice escalated,\n"
+	"alerts), then your open cases: the patient reference and name, pathway, J0,\n"
+	"next deadline, overdue steps, whether the notice was escalated, and how many\n"
+	"members acknowledged it. The patient's name is decrypted here from the case\n"
+	"thread; coordinators outside a thread see only the reference.\n"
+	"  --overdue   only cases with an overdue step\n"
+	"  --mine      only cases with a step assigned to you\n"
+	"  --pathway   only this pathway (see liaison pathways)\n"
+	"  --all       every case of the territory (coordinators)\n"
+	"  --closed    closed cases too\n";
+
+static const char case_help[] =
+	"usage: liaison case show CASE\n"
+	"       liaison case step complete CASE STEP [--note TEXT]\n"
+	"       liaison case step skip CASE STEP --reason REASON [--note TEXT]\n"
+	"       liaison case step reopen CASE STEP\n"
+	"       liaison case step assign CASE STEP USER\n"
+	"       liaison case open CHANNEL --pathway PATHWAY --j0 YYYY-MM-DD [--flag F[,F]]\n"
+	"       liaison case close CASE --reason completed|readmitted|deceased|moved|\n"
+	"                                        consent_withdrawn\n"
+	"       liaison case flag CASE FLAG... | --clear\n"
+	"\n"
+	"show: the timeline of the case — each step with its deadline (J+n and the\n"
+	"date), status (OVERDUE when late), assignee, who did it and when, the skip\n"
+	"reason and the step's note decrypted from the thread; the discharge notice\n"
+	"with who acknowledged it and when; escalation. --json for scripts.\n"
+	"CASE: patient reference (P-…) or case id. STEP: the step id, its code\n"
+	"(gp_consultation), or code#n for a repeated step (nurse_followup#3); a code\n"
+	"alone means the first pending occurrence (reopen: the last closed one).\n"
+	"--note TEXT is encrypted in the case thread. The skip REASON is one of\n"
+	"patient_declined, not_indicated, done_elsewhere, patient_hospitalised,\n"
+	"patient_unreachable, rescheduled, other: the server keeps it, so details\n"
+	"go in --note. Only the assignee or a coordinator completes,\n"
+	"skips or reassigns a step; only a coordinator reopens one. flag sets the\n"
+	"whole list of flags (the steps are re-dated).\n";
+
+static const char report_help[] =
+	"usage: liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--csv | --json]\n"
+	"\n"
+	"The indicators of the CPTS over the period (both days included), computed by\n"
+	"the server from the cases' dates and steps alone (no patient data): discharge\n"
+	"notices acknowledged (and within 24 h), letters sent on J0, GP consultations\n"
+	"by J7, cardiology by J60, nurse follow-up, anxio-depressive pathway, activity.\n"
+	"Each row gives its numerator, denominator and value. For coordinators.\n"
+	"--csv: comma-separated, with a header row (for a spreadsheet).\n";
+
+static const char concil_help[] =
+	"usage: liaison conciliation SUBCOMMAND ...      (alias: liaison concil)\n"
+	"\n"
+	"Medication reconciliation (conciliation des traitements médicamenteux) in a\n"
+	"case: the BMO (best possible medication history) from at least 3 distinct\n"
+	"types of source, compared with the prescription; each discrepancy qualified,\n"
+	"a resolution proposed (pharmacist or prescriber) and decided (prescriber\n"
+	"only). Everything is encrypted in the case thread; the server receives only\n"
+	"counts (no drug, no name, no text). docs/CONCILIATION.md has the formats.\n"
+	"\n"
+	"  start CASE --transition admission|transfer|discharge|community_post_discharge\n"
+	"        [--prescriber USER] [--pharmacist USER] [--note TEXT]\n"
+	"                          a new episode (you are its pharmacist or prescriber)\n"
+	"  source add CASE EPISODE TYPE [--at YYYY-MM-DD] [--note TEXT]\n"
+	"                          a source of the BMO: patient_interview, caregiver,\n"
+	"                          medications_brought, gp_prescription,\n"
+	"                          specialist_prescription, gp_contact, community_pharmacist,\n"
+	"                          dossier_pharmaceutique, dmp, discharge_letter, home_nurse,\n"
+	"                          nursing_home_record, reimbursement_history, other\n"
+	"  import CASE EPISODE --bmo FILE.csv | --order FILE.csv [--replace]\n"
+	"                          medication lines from CSV (columns inn, atc, strength,\n"
+	"                          form, route, dose, unit, frequency, as_needed,\n"
+	"                          self_medication, note); all or nothing\n"
+	"  line add CASE EPISODE --list bmo|order KEY=VALUE...\n"
+	"                          one line, e.g. inn=furosémide atc=C03CA01 \"strength=40 mg\"\n"
+	"                          dose=1 unit=comprimé frequency=matin\n"
+	"  line remove CASE EPISODE N\n"
+	"  compare CASE EPISODE    complete the BMO (3 source types) and compare it with\n"
+	"                          the prescription: the discrepancies are proposed\n"
+	"  discrepancy set CASE EPISODE N --intent INTENT [--severity SEVERITY] [--note TEXT]\n"
+	"                          intent: intentional_documented, intentional_undocumented,\n"
+	"                          unintentional (then --severity minor|significant|major|\n"
+	"                          critical), undetermined\n"
+	"  discrepancy add CASE EPISODE --type TYPE [--bmo N] [--order N] [--note TEXT]\n"
+	"  propose CASE EPISODE N RESOLUTION [--note TEXT]\n"
+	"  resolve CASE EPISODE N RESOLUTION [--note TEXT]   (prescribers only)\n"
+	"                          prescription_corrected, documented_as_intentional,\n"
+	"                          maintained_with_justification (needs --note)\n"
+	"  review CASE EPISODE     hand over to the prescriber (awaiting_prescriber)\n"
+	"  reopen CASE EPISODE     back to draft (to edit the BMO)\n"
+	"  close CASE EPISODE      once every discrepancy is decided\n"
+	"  show CASE [EPISODE]     the BMO beside the prescription, the discrepancies\n"
+	"                          and the history, folded from every update in the thread\n"
+	"  counts CASE EPISODE [--dry-run]\n"
+	"                          send the de-identified counts again (--dry-run: only\n"
+	"                          print them)\n"
+	"\n"
+	"CASE: the patient reference (P-…) or the case id. EPISODE: the episode id or\n"
+	"its first 4+ characters (start prints it; show lists them). N: a line or\n"
+	"discrepancy number as show prints it. Notes stay in the encrypted thread; keep\n"
+	"them to what the care team needs.\n";
+
+static const char circle_help[] =
+	"usage: liaison circle share CIRCLE CASE EPISODE [--dry-run]\n"
+	"       liaison circle session CIRCLE --date YYYY-MM-DD --theme ATC_PREFIX\n"
+	"                      --attendee USER... [--cases N...] --consensus TEXT\n"
+	"                      [--action TEXT...] [--follow-up YYYY-MM-DD]\n"
+	"       liaison circle review CIRCLE [--csv]\n"
+	"\n"
+	"Quality circles (channels of kind circle: liaison channel create --kind circle)\n"
+	"review medication reconciliations together.\n"
+	"  share    posts a de-identified copy of a reconciliation in the circle: the\n"
+	"           drugs, discrepancy types, intents, severities, resolutions and the\n"
+	"           roles that made them, the pathway and the transition, months; no\n"
+	"           patient, no note, no name, no id, no day. --dry-run prints exactly\n"
+	"           what would be sent, and sends nothing. Sharing the same\n"
+	"           reconciliation again replaces the circle's copy of it.\n"
+	"  session  records a meeting: its date, its theme (an ATC prefix: C03, N06A…),\n"
+	"           who attended (members of the circle), the cases reviewed (their\n"
+	"           numbers in review), the consensus, the actions and the follow-up\n"
+	"           date. Options ending in ... take several values (--attendee A B or\n"
+	"           --attendee A --attendee B). No patient detail in the texts.\n"
+	"  review   the cases shared in the circle and their aggregates (by ATC class,\n"
+	"           by type, by intent, by severity, share resolved), computed here\n"
+	"           from the decrypted copies, then the sessions. --csv: the aggregates\n"
+	"           only, as CSV (dimension,key,count,share).\n"
+	"CIRCLE: the circle's channel id or its first 4+ characters. CASE, EPISODE: as\n"
+	"for liaison conciliation.\n";
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+#define VALUE false
+#define FLAG  true
+
+static const struct cmd_opt enrol_opts[] = {
+	{"--server", VALUE}, {"--invite", VALUE}, {"--device-name", VALUE}, {"--yes", FLAG},
+	{"--recovery-code", VALUE}, {NULL, VALUE},
+};
+static const struct cmd_opt directory_opts[] = {
+	{"--profession", VALUE}, {"--org", VALUE}, {"--limit", VALUE}, {NULL, VALUE},
+};
+static const struct cmd_opt channel_opts[] = {
+	{"--kind", VALUE}, {"--history", VALUE}, {"--topic", VALUE}, {"--role", VALUE},
+	{NULL, VALUE},
+};
+static const struct cmd_opt send_opts[] = {{"--attach", VALUE}, {NULL, VALUE}};
+static const struct cmd_opt read_opts[] = {{"--limit", VALUE}, {NULL, VALUE}};
+static const struct cmd_opt get_opts[] = {{"-o", VALUE}, {"--output", VALUE}, {NULL, VALUE}};
+static const struct cmd_opt verify_opts[] = {{"--accept", FLAG}, {NULL, VALUE}};
+static const struct cmd_opt backup_opts[] = {{"--recovery-code", VALUE}, {NULL, VALUE}};
+static const struct cmd_opt discharge_opts[] = {
+	{"--pathway", VALUE}, {"--gp", VALUE},     {"--pharmacist", VALUE},
+	{"--nurse", VALUE},   {"--cardiologist", VALUE}, {"--flag", VALUE},
+	{"--notice", VALUE},  {"--letter", VALUE}, {"--date", VALUE},
+	{"--check", FLAG},    {NULL, VALUE},
+};
+static const struct cmd_opt cases_opts[] = {
+	{"--overdue", FLAG}, {"--mine", FLAG}, {"--all", FLAG}, {"--closed", FLAG},
+	{"--pathway", VALUE}, {NULL, VALUE},
+};
+static const struct cmd_opt case_opts[] = {
+	{"--pathway", VALUE}, {"--j0", VALUE}, {"--flag", VALUE}, {"--reason", VALUE},
+	{"--note", VALUE},    {"--clear", FLAG}, {NULL, VALUE},
+};
+static const struct cmd_opt report_opts[] = {
+	{"--from", VALUE}, {"--to", VALUE}, {"--csv", FLAG}, {NULL, VALUE},
+};
+static const struct cmd_opt concil_start_opts[] = {
+	{"--transition", VALUE}, {"--prescriber", VALUE}, {"--pharmacist", VALUE},
+	{"--note", VALUE},       {NULL, VALUE},
+};
+static const struct cmd_opt concil_source_opts[] = {
+	{"--at", VALUE}, {"--note", VALUE}, {NULL, VALUE},
+};
+static const struct cmd_opt concil_import_opts[] = {
+	{"--bmo", VALUE}, {"--order", VALUE}, {"--replace", FLAG}, {NULL, VALUE},
+};
+static const struct cmd_opt concil_line_opts[] = {{"--list", VALUE}, {NULL, VALUE}};
+static const struct cmd_opt concil_disc_set_opts[] = {
+	{"--intent", VALUE}, {"--severity", VALUE}, {"--note", VALUE}, {NULL, VALUE},
+};
+static const struct cmd_opt concil_disc_add_opts[] = {
+	{"--type", VALUE}, {"--bmo", VALUE}, {"--order", VALUE}, {"--note", VALUE}, {NULL, VALUE},
+};
+static const struct cmd_opt note_opts[] = {{"--note", VALUE}, {NULL, VALUE}};
+static const struct cmd_opt dry_run_opts[] = {{"--dry-run", FLAG}, {NULL, VALUE}};
+static const struct cmd_opt csv_opts[] = {{"--csv", FLAG}, {NULL, VALUE}};
+
+/* ---- sub-commands ------------------------------------------------------------------------- */
+
+#define CONCIL_SEE "; see liaison conciliation --help"
+#define NEEDS_CASE_EPISODE(sub) "conciliation " sub " needs a CASE and an EPISODE" CONCIL_SEE
+
+static const struct cmd concil_subs[] = {
+	{.name = "start", .needs = CMD_E2E, .opts = concil_start_opts, .min_pos = 1,
+	 .max_pos = 1, .missing = "conciliation start needs a CASE" CONCIL_SEE,
+	 .check = cmd_concil_start_check, .run = cmd_concil_start_run},
+	{.name = "source add", .needs = CMD_E2E, .opts = concil_source_opts, .min_pos = 3,
+	 .max_pos = 3, .missing = "conciliation source add needs CASE EPISODE TYPE" CONCIL_SEE,
+	 .check = cmd_concil_source_check, .run = cmd_concil_source_run},
+	{.name = "import", .needs = CMD_E2E, .opts = concil_import_opts, .min_pos = 2,
+	 .max_pos = 2, .missing = NEEDS_CASE_EPISODE("import"),
+	 .check = cmd_concil_import_check, .run = cmd_concil_import_run},
+	{.name = "line add", .needs = CMD_E2E, .opts = concil_line_opts, .min_pos = 2,
+	 .max_pos = 2 + 32, .missing = NEEDS_CASE_EPISODE("line add"),
+	 .check = cmd_concil_line_add_check, .run = cmd_concil_line_add_run},
+	{.name = "line remove", .needs = CMD_E2E, .min_pos = 3, .max_pos = 3,
+	 .missing = "conciliation line remove needs CASE EPISODE N" CONCIL_SEE,
+	 .check = cmd_concil_line_remove_check, .run = cmd_concil_line_remove_run},
+	{.name = "compare", .needs = CMD_E2E, .min_pos = 2, .max_pos = 2,
+	 .missing = NEEDS_CASE_EPISODE("compare"), .run = cmd_concil_compare_run},
+	{.name = "discrepancy set", .needs = CMD_E2E, .opts = concil_disc_set_opts,
+	 .min_pos = 3, .max_pos = 3,
+	 .missing = "conciliation discrepancy set needs CASE EPISODE N" CONCIL_SEE,
+	 .check = cmd_concil_disc_set_check, .run = cmd_concil_disc_set_run},
+	{.name = "discrepancy add", .needs = CMD_E2E, .opts = concil_disc_add_opts,
+	 .min_pos = 2, .max_pos = 2, .missing = NEEDS_CASE_EPISODE("discrepancy add"),
+	 .check = cmd_concil_disc_add_check, .run = cmd_concil_disc_add_run},
+	{.name = "propose", .needs = CMD_E2E, .opts = note_opts, .min_pos = 4, .max_pos = 4,
+	 .missing = "conciliation propose needs CASE EPISODE N RESOLUTION" CONCIL_SEE,
+	 .check = cmd_concil_resolution_check, .run = cmd_concil_propose_run},
+	{.name = "resolve", .needs = CMD_E2E, .opts = note_opts, .min_pos = 4, .max_pos = 4,
+	 .missing = "conciliation resolve needs CASE EPISODE N RESOLUTION" CONCIL_SEE,
+	 .check = cmd_concil_resolution_check, .run = cmd_concil_resolve_run},
+	{.name = "review", .needs = CMD_E2E, .min_pos = 2, .max_pos = 2,
+	 .missing = NEEDS_CASE_EPISODE("review"), .run = cmd_concil_review_run},
+	{.name = "reopen", .needs = CMD_E2E, .min_pos = 2, .max_pos = 2,
+	 .missing = NEEDS_CASE_EPISODE("reopen"), .run = cmd_concil_reopen_run},
+	{.name = "close", .needs = CMD_E2E, .min_pos = 2, .max_pos = 2,
+	 .missing = NEEDS_CASE_EPISODE("close"), .run = cmd_concil_close_run},
+	{.name = "show", .needs = CMD_E2E, .min_pos = 1, .max_pos = 2,
+	 .missing = "conciliation show needs a CASE" CONCIL_SEE, .run = cmd_concil_show_run},
+	{.name = "counts", .needs = CMD_E2E, .opts = dry_run_opts, .min_pos = 2, .max_pos = 2,
+	 .missing = NEEDS_CASE_EPISODE("counts"), .run = cmd_concil_counts_run},
+	{.name = NULL},
+};
+
+static const struct cmd circle_subs[] = {
+	{.name = "share", .needs = CMD_E2E, .opts = dry_run_opts, .min_pos = 3, .max_pos = 3,
+	 .missing = "circle share needs CIRCLE CASE EPISODE; see liaison circle --help",
+	 .run = cmd_circle_share_run},
+	{.name = "session", .needs = CMD_E2E, .parse = cmd_circle_session_parse,
+	 .check = cmd_circle_session_check, .run = cmd_circle_session_run},
+	{.name = "review", .needs = CMD_E2E, .opts = csv_opts, .min_pos = 1, .max_pos = 1,
+	 .missing = "circle review needs the CIRCLE (its channel id); see liaison channel list",
+	 .check = cmd_csv_not_json, .run = cmd_circle_review_run},
+	{.name = NULL},
+};
+
+/* ---- the commands, in the order of liaison --help ---------------------------------------- */
+
+const struct cmd cmd_table[] = {
+	{.name = "enrol", .needs = CMD_NOTHING, .help = enrol_help, .opts = enrol_opts,
+	 .check = cmd_enrol_check, .run = cmd_enrol_run},
+	{.name = "login", .needs = CMD_SESSION, .help = login_help, .run = cmd_login_run},
+	{.name = "whoami", .needs = CMD_SESSION, .help = whoami_help, .run = cmd_whoami_run},
+	{.name = "devices", .needs = CMD_SESSION, .help = devices_help, .max_pos = 2,
+	 .check = cmd_devices_check, .run = cmd_devices_run},
+	{.name = "directory", .needs = CMD_SESSION, .help = directory_help,
+	 .help_more = cmd_directory_help_more, .opts = directory_opts, .max_pos = 2,
+	 .check = cmd_directory_check, .run = cmd_directory_run},
+	{.name = "channel", .needs = CMD_E2E, .help = channel_help, .opts = channel_opts,
+	 .max_pos = 4, .check = cmd_channel_check, .run = cmd_channel_run},
+	{.name = "send", .needs = CMD_E2E, .help = send_help, .opts = send_opts, .min_pos = 1,
+	 .max_pos = 2, .missing = "send needs a CHANNEL; see liaison send --help",
+	 .check = cmd_send_check, .run = cmd_send_run},
+	{.name = "read", .needs = CMD_E2E, .help = read_help, .opts = read_opts, .min_pos = 1,
+	 .max_pos = 1, .missing = "read needs a CHANNEL; see liaison channel list",
+	 .check = cmd_read_check, .run = cmd_read_run},
+	{.name = "get", .needs = CMD_E2E, .help = get_help, .opts = get_opts, .min_pos = 1,
+	 .max_pos = 1,
+	 .missing = "get needs an ATTACHMENT id (32 hex characters, shown by liaison read)",
+	 .check = cmd_get_check, .run = cmd_get_run},
+	{.name = "watch", .needs = CMD_E2E, .help = watch_help, .run = cmd_watch_run},
+	{.name = "verify", .needs = CMD_E2E, .help = verify_help, .opts = verify_opts,
+	 .min_pos = 1, .max_pos = 1,
+	 .missing = "verify needs a USER; see liaison verify --help", .run = cmd_verify_run},
+	{.name = "strict", .needs = CMD_E2E, .help = strict_help, .max_pos = 1,
+	 .check = cmd_strict_check, .run = cmd_strict_run},
+	{.name = "backup", .needs = CMD_E2E, .help = backup_help, .opts = backup_opts,
+	 .max_pos = 1, .check = cmd_backup_check, .run = cmd_backup_run},
+	/* care pathways (docs/PATHWAYS.md) */
+	{.name = "pathways", .needs = CMD_E2E, .help = pathways_help, .max_pos = 1,
+	 .run = cmd_pathways_run},
+	{.name = "discharge", .needs = CMD_E2E, .help = discharge_help, .opts = discharge_opts,
+	 .check = cmd_discharge_check, .run = cmd_discharge_run},
+	{.name = "ack", .needs = CMD_E2E, .help = ack_help, .min_pos = 1, .max_pos = 1,
+	 .missing = "ack needs a CASE (its patient reference P-…); see liaison cases",
+	 .run = cmd_ack_run},
+	{.name = "alert", .needs = CMD_E2E, .help = alert_help, .min_pos = 2, .max_pos = 2,
+	 .missing = "alert needs a CASE and the TEXT of the alert; see liaison alert --help",
+	 .check = cmd_alert_check, .run = cmd_alert_run},
+	{.name = "cases", .needs = CMD_E2E, .help = cases_help, .opts = cases_opts,
+	 .run = cmd_cases_run},
+	{.name = "case", .needs = CMD_E2E, .help = case_help, .opts = case_opts, .max_pos = 12,
+	 .check = cmd_case_check, .run = cmd_case_run},
+	{.name = "report", .needs = CMD_E2E, .help = report_help, .opts = report_opts,
+	 .check = cmd_report_check, .run = cmd_report_run},
+	/* medication reconciliation and quality circles (docs/CONCILIATION.md) */
+	{.name = "conciliation", .alias = "concil", .needs = CMD_E2E, .help = concil_help,
+	 .subs = concil_subs,
+	 .no_sub = "conciliation needs a subcommand; see liaison conciliation --help"},
+	{.name = "circle", .needs = CMD_E2E, .help = circle_help, .subs = circle_subs,
+	 .no_sub = "circle needs a subcommand: share, session or review",
+	 .subs_listed = ": share, session or review"},
+	{.name = NULL},
+};

@@ -1,0 +1,125 @@
+/* start.c — the CLI's side of opening the core (cli.h): the options become
+ * a session_opts, errors and warnings are printed here, exit codes chosen
+ * here. The core itself never prints. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core.h"
+#include "output.h"
+#include "passphrase.h"
+#include "session.h"
+#include "user_view.h"
+
+static enum lsn_err
+ask_passphrase(void *arg, const char *name, char **out, struct lsn_status *st)
+{
+	const struct cli *cli = arg;
+	return passphrase_get(cli->passphrase_file, name, false, out, st);
+}
+
+static void
+session_config_of(const struct cli *cli, struct session_config *o)
+{
+	memset(o, 0, sizeof *o);
+	o->profile = cli->profile;
+	o->ca_file = cli->ca_file;
+	o->timeout_ms = CLI_TIMEOUT_MS;
+	o->passphrase = ask_passphrase;
+	o->passphrase_free = passphrase_free;
+	o->arg = (void *)cli;
+}
+
+int
+session_start(const struct cli *cli, struct session *s)
+{
+	struct lsn_status st = {0};
+	struct session_config o;
+	memset(s, 0, sizeof *s);
+	if (session_test_clock(&st) != LSN_OK) {
+		out_fail(&st);
+		return CLI_USAGE;
+	}
+	session_config_of(cli, &o);
+	return session_open(&o, s, &st) == LSN_OK ? CLI_OK : out_fail(&st);
+}
+
+int
+e2e_start(const struct cli *cli, struct e2e *e)
+{
+	struct lsn_status st = {0};
+	struct session_config o;
+	memset(e, 0, sizeof *e);
+	if (session_test_clock(&st) != LSN_OK) {
+		out_fail(&st);
+		return CLI_USAGE;
+	}
+	session_config_of(cli, &o);
+	if (core_open(&o, e, &st) != LSN_OK)
+		return out_fail(&st);
+	e->cli = cli;
+	e->progress.fn = out_progress;
+	out_warnings(&e->warnings);
+	return CLI_OK;
+}
+
+void
+e2e_end(struct e2e *e)
+{
+	out_warnings(&e->warnings);
+	core_close(e);
+}
+
+/* ---- USER and CHANNEL arguments ---------------------------------------------------- */
+
+static void
+print_candidates(json_t *users)
+{
+	size_t i;
+	json_t *u;
+	json_array_foreach(users, i, u) {
+		if (i == E2E_PICK_SHOWN) {
+			fputs("  ...\n", stderr);
+			break;
+		}
+		fprintf(stderr, "  %s  ", user_view_str(u, "id") ? user_view_str(u, "id") : "-");
+		out_text(stderr, user_view_str(u, "name"));
+		fputs("  ", stderr);
+		out_text(stderr, user_view_profession(u));
+		fprintf(stderr, "  RPPS %s\n", user_view_str(u, "rpps") ? user_view_str(u, "rpps")
+									  : "-");
+	}
+}
+
+static int
+picked(enum lsn_err err, struct e2e_pick *pick, const struct lsn_status *st)
+{
+	int rc = CLI_OK;
+	if (err != LSN_OK && pick->usage) {
+		out_fail(st);
+		print_candidates(pick->candidates);
+		rc = CLI_USAGE;
+	} else if (err != LSN_OK) {
+		rc = out_fail(st);
+	}
+	json_decref(pick->candidates);
+	return rc;
+}
+
+int
+e2e_resolve_user(struct e2e *e, const char *text, uint8_t user[LSN_ID_BYTES])
+{
+	struct lsn_status st = {0};
+	struct e2e_pick pick;
+	enum lsn_err err = e2e_find_user(e, text, user, &pick, &st);
+	return picked(err, &pick, &st);
+}
+
+int
+e2e_resolve_channel(struct e2e *e, const char *text, uint8_t channel[LSN_ID_BYTES])
+{
+	struct lsn_status st = {0};
+	struct e2e_pick pick;
+	enum lsn_err err = e2e_find_channel(e, text, channel, &pick, &st);
+	return picked(err, &pick, &st);
+}

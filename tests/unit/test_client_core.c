@@ -1,0 +1,465 @@
+/* test_client_core.c — the client core against a fake server: a transport
+ * (transport.h) that answers `messages` from a list of stored messages and
+ * counts every request by op, and a real profile (sealed store, SQLite) in a
+ * temporary LIAISON_HOME. It drives the one delivery path (thread_deliver):
+ * a message event decrypted from the event alone, a gap in seq fetched with
+ * `messages` once, an event already synced ignored; and a failure path: a
+ * store whose transaction cannot begin while a page of messages is taken
+ * (fetch_page must not free what it never filled). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "clock.h"
+#include "e2e.h"
+#include "group_session.h"
+#include "mlog_verify.h"
+#include "profile.h"
+#include "store.h"
+#include "thread.h"
+#include "transport.h"
+#include "wire.h"
+
+#define PASS "correct horse battery staple"
+#define MAX_STORED 16
+
+/* ---- the fake server ---------------------------------------------------------------- */
+
+struct fake {
+	struct conn base;                    /* first: what the core holds */
+	struct conn_hello hello;
+	json_t *stored[MAX_STORED];          /* message items, seq = index + 1 */
+	size_t n_stored;
+	size_t requests;                     /* every request */
+	size_t messages_requests;            /* `messages` ones */
+	int64_t last_after;                  /* `after` of the last `messages` */
+	json_t *users;                       /* what `directory_search` answers */
+	json_t *channels;                    /* what `channels` answers */
+};
+
+static struct fake *
+fake_of(struct conn *c)
+{
+	return (struct fake *)c;
+}
+
+static enum lsn_err
+fake_request(struct conn *c, const char *op, json_t *body, json_t **reply, struct lsn_status *st)
+{
+	struct fake *f = fake_of(c);
+	*reply = NULL;
+	f->requests++;
+	if (strcmp(op, "directory_search") == 0 || strcmp(op, "channels") == 0) {
+		bool dir = op[0] == 'd';
+		json_t *list = dir ? f->users : f->channels;
+		*reply = json_pack("{s:b, s:O}", "ok", 1, dir ? "users" : "channels",
+				   list ? list : json_array());
+		json_decref(body);
+		return LSN_OK;
+	}
+	if (strcmp(op, "messages") != 0) {
+		json_decref(body);
+		return lsn_fail(st, LSN_ERR_UNKNOWN_OP, "the fake server has no op %s", op);
+	}
+	f->messages_requests++;
+	f->last_after = json_integer_value(json_object_get(body, "after"));
+	json_t *list = json_array();
+	for (size_t i = 0; i < f->n_stored; i++)
+		if ((int64_t)i + 1 > f->last_after)
+			json_array_append(list, f->stored[i]);
+	*reply = json_pack("{s:b, s:O, s:o, s:b}", "ok", 1, "channel",
+			   json_object_get(body, "channel"), "messages", list, "more", 0);
+	json_decref(body);
+	return LSN_OK;
+}
+
+static json_t *fake_next_event(struct conn *c) { (void)c; return NULL; }
+static bool fake_wait_event(struct conn *c, int ms) { (void)c; (void)ms; return false; }
+static void fake_interrupt(struct conn *c) { (void)c; }
+static bool fake_alive(const struct conn *c) { (void)c; return true; }
+static uint64_t fake_dropped(const struct conn *c) { (void)c; return 0; }
+static const struct conn_hello *fake_hello(const struct conn *c)
+{
+	return &((const struct fake *)c)->hello;
+}
+static bool fake_take_challenge(struct conn *c, uint8_t out[LSN_CHALLENGE_BYTES])
+{
+	(void)c;
+	(void)out;
+	return false;
+}
+static void fake_close(struct conn *c) { (void)c; }
+
+static const struct conn_ops fake_ops = {
+	.request = fake_request,
+	.next_event = fake_next_event,
+	.wait_event = fake_wait_event,
+	.interrupt = fake_interrupt,
+	.alive = fake_alive,
+	.events_dropped = fake_dropped,
+	.hello = fake_hello,
+	.take_challenge = fake_take_challenge,
+	.close = fake_close,
+};
+
+/* ---- the world: a profile, a channel, a sender's session ------------------------------ */
+
+struct world {
+	char home[64];
+	struct fake fake;
+	struct e2e e;
+	struct chan_view v;
+	uint8_t ever[1][LSN_ID_BYTES];
+	uint8_t sender_user[LSN_ID_BYTES];
+	uint8_t sender_device[LSN_ID_BYTES];
+	struct lsn_gs_outbound out;          /* the sender's session */
+};
+
+static struct profile *
+make_profile(void)
+{
+	struct lsn_status st = {0};
+	struct profile *p = NULL;
+	assert_int_equal(profile_reserve("core", &p, &st), LSN_OK);
+	p->keys = profile_keys_new();
+	assert_non_null(p->keys);
+	lsn_id_random(p->user);
+	lsn_id_random(p->device);
+	lsn_id_random(p->ak_id);
+	crypto_sign_keypair(p->ik_pk, p->keys->ik_sk);
+	crypto_sign_keypair(p->dk_pk, p->keys->dk_sk);
+	crypto_kx_keypair(p->ak_pk, p->keys->ak_sk);
+	p->created_at = p->dk_ts = p->ak_ts = lsn_clock_now_ms();
+	p->server_url = strdup("wss://localhost:1");
+	p->server_name = strdup("localhost");
+	p->device_name = strdup("unit");
+	assert_int_equal(profile_write_new(p, PASS, &st), LSN_OK);
+	assert_int_equal(profile_commit_new(p, &st), LSN_OK);
+	profile_close(p);
+	p = NULL;
+	assert_int_equal(profile_open("core", &p, &st), LSN_OK);
+	assert_int_equal(profile_unlock(p, PASS, &st), LSN_OK);
+	return p;
+}
+
+/* The sender's message seq as the server stores it (and pushes it). */
+static json_t *
+seal_message(struct world *w, int64_t seq, const char *body)
+{
+	char channel[LSN_ID_HEX + 1], sender[LSN_ID_HEX + 1];
+	lsn_id_to_hex(w->v.channel, channel);
+	lsn_id_to_hex(w->sender_user, sender);
+	json_t *content = json_pack("{s:s, s:s, s:s, s:s}", "type", "text", "body", body,
+				    "channel", channel, "sender", sender);
+	char *plain = json_dumps(content, JSON_COMPACT);
+	json_decref(content);
+	uint8_t mk[32], *env = NULL;
+	size_t env_len = 0;
+	uint32_t index = 0;
+	int64_t ts = lsn_clock_now_ms();
+	lsn_gs_ratchet_step(&w->out, mk, &index);
+	assert_int_equal(lsn_gs_seal(&w->out, index, mk, w->sender_device, (uint64_t)ts,
+				     (const uint8_t *)plain, strlen(plain), &env, &env_len), 0);
+	json_t *item = json_pack("{s:I, s:I, s:o, s:o, s:o}", "seq", (json_int_t)seq, "ts",
+				 (json_int_t)ts, "sender_user", wire_id(w->sender_user),
+				 "sender_device", wire_id(w->sender_device), "envelope",
+				 wire_b64(env, env_len));
+	free(env);
+	free(plain);
+	return item;
+}
+
+/* An event as the server pushes it: the item's fields plus ev and channel. */
+static json_t *
+event_of(struct world *w, json_t *item)
+{
+	json_t *ev = json_deep_copy(item);
+	json_object_set_new(ev, "ev", json_string("message"));
+	json_object_set_new(ev, "channel", wire_id(w->v.channel));
+	return ev;
+}
+
+static void
+store_on_server(struct world *w, const char *body)
+{
+	assert_true(w->fake.n_stored < MAX_STORED);
+	w->fake.stored[w->fake.n_stored] = seal_message(w, (int64_t)w->fake.n_stored + 1, body);
+	w->fake.n_stored++;
+}
+
+static int
+setup(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+	assert_non_null(w);
+	snprintf(w->home, sizeof w->home, "/tmp/lsn-core-XXXXXX");
+	assert_non_null(mkdtemp(w->home));
+	setenv("LIAISON_HOME", w->home, 1);
+	w->fake.base.ops = &fake_ops;
+	w->e.p = w->e.s.profile = make_profile();
+	w->e.s.conn = &w->fake.base;
+	lsn_id_to_hex(w->e.p->user, w->e.me_hex);
+	/* a valid channel whose log admitted the sender */
+	lsn_id_random(w->v.channel);
+	lsn_id_random(w->sender_user);
+	lsn_id_random(w->sender_device);
+	w->v.valid = true;
+	memcpy(w->ever[0], w->sender_user, LSN_ID_BYTES);
+	w->v.ever = w->ever;
+	w->v.n_ever = 1;
+	w->v.last_departure_seq = -1;
+	struct lsn_status st = {0};
+	struct store_channel c = {.present = true, .last_seq = 0, .log_seq = -1, .valid = true};
+	snprintf(c.kind, sizeof c.kind, "case");
+	snprintf(c.history, sizeof c.history, "shared");
+	assert_int_equal(store_channel_put(w->e.p, w->v.channel, &c, &st), LSN_OK);
+	/* the sender's session, its key already received by this device */
+	lsn_gs_outbound_new(&w->out, w->v.channel, lsn_clock_now_ms());
+	struct store_inbound in;
+	memset(&in, 0, sizeof in);
+	lsn_gs_inbound_from_outbound(&in.gs, &w->out, w->sender_device);
+	memcpy(in.sender_user, w->sender_user, LSN_ID_BYTES);
+	memcpy(in.via_device, w->sender_device, LSN_ID_BYTES);
+	in.direct_index = 0;
+	in.received_at = lsn_clock_now_ms();
+	assert_int_equal(store_inbound_put(w->e.p, &in, &st), LSN_OK);
+	sodium_memzero(&in, sizeof in);
+	*state = w;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct world *w = *state;
+	for (size_t i = 0; i < w->fake.n_stored; i++)
+		json_decref(w->fake.stored[i]);
+	json_decref(w->fake.users);
+	json_decref(w->fake.channels);
+	lsn_gs_outbound_wipe(&w->out);
+	profile_close(w->e.p);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", w->home);
+	assert_int_equal(system(cmd), 0);
+	free(w);
+	return 0;
+}
+
+static int64_t
+last_seq(struct world *w)
+{
+	struct store_channel c;
+	struct lsn_status st = {0};
+	assert_int_equal(store_channel_get(w->e.p, w->v.channel, &c, &st), LSN_OK);
+	return c.last_seq;
+}
+
+/* Message seq as cached: its status, and its body when readable. */
+static void
+expect_cached(struct world *w, int64_t seq, const char *status, const char *body)
+{
+	struct store_msg m;
+	bool found = false;
+	struct lsn_status st = {0};
+	assert_int_equal(store_msg_get(w->e.p, w->v.channel, seq, &m, &found, &st), LSN_OK);
+	assert_true(found);
+	assert_string_equal(m.status, status);
+	if (body) {
+		json_t *content = json_loads(m.plain, 0, NULL);
+		assert_non_null(content);
+		assert_string_equal(json_string_value(json_object_get(content, "body")), body);
+		json_decref(content);
+	}
+	store_msg_clear(&m);
+}
+
+static void
+expect_absent(struct world *w, int64_t seq)
+{
+	struct store_msg m;
+	bool found = true;
+	struct lsn_status st = {0};
+	assert_int_equal(store_msg_get(w->e.p, w->v.channel, seq, &m, &found, &st), LSN_OK);
+	assert_false(found);
+	store_msg_clear(&m);
+}
+
+/* ---- the tests ----------------------------------------------------------------------- */
+
+/* The next message's event is verified, decrypted and cached on its own. */
+static void
+test_event_decrypted_without_request(void **state)
+{
+	struct world *w = *state;
+	struct thread_fetch_result r;
+	struct lsn_status st = {0};
+	store_on_server(w, "Bisoprolol 2,5 mg le matin.");
+	json_t *ev = event_of(w, w->fake.stored[0]);
+	assert_int_equal(thread_deliver(&w->e, &w->v, ev, &r, &st), LSN_OK);
+	json_decref(ev);
+	assert_int_equal(r.fetched, 1);
+	assert_int_equal(r.decrypted, 1);
+	assert_false(r.refetched);
+	assert_int_equal(w->fake.requests, 0);
+	assert_int_equal(last_seq(w), 1);
+	expect_cached(w, 1, "ok", "Bisoprolol 2,5 mg le matin.");
+}
+
+/* seq skips: the missing messages (and the event's) come with one `messages`
+ * request after the last synced seq; an event already synced changes nothing. */
+static void
+test_gap_falls_back_to_messages_once(void **state)
+{
+	struct world *w = *state;
+	struct thread_fetch_result r;
+	struct lsn_status st = {0};
+	store_on_server(w, "un");
+	store_on_server(w, "deux");
+	store_on_server(w, "trois");
+	json_t *first = event_of(w, w->fake.stored[0]);
+	assert_int_equal(thread_deliver(&w->e, &w->v, first, &r, &st), LSN_OK);
+	assert_int_equal(w->fake.requests, 0);
+	/* the event of seq 2 was missed: seq 3 arrives */
+	json_t *third = event_of(w, w->fake.stored[2]);
+	assert_int_equal(thread_deliver(&w->e, &w->v, third, &r, &st), LSN_OK);
+	assert_true(r.refetched);
+	assert_int_equal(w->fake.messages_requests, 1);
+	assert_int_equal(w->fake.last_after, 1);
+	assert_int_equal(r.fetched, 2);
+	assert_int_equal(last_seq(w), 3);
+	expect_cached(w, 1, "ok", "un");
+	expect_cached(w, 2, "ok", "deux");
+	expect_cached(w, 3, "ok", "trois");
+	/* the same events again (already synced): no request, nothing new */
+	assert_int_equal(thread_deliver(&w->e, &w->v, third, &r, &st), LSN_OK);
+	assert_int_equal(thread_deliver(&w->e, &w->v, first, &r, &st), LSN_OK);
+	assert_int_equal(r.fetched, 0);
+	assert_int_equal(w->fake.requests, 1);
+	assert_int_equal(last_seq(w), 3);
+	json_decref(first);
+	json_decref(third);
+}
+
+/* A message whose key this device does not hold is cached with its reason,
+ * and the event path still needs no request. */
+static void
+test_event_without_key_waits(void **state)
+{
+	struct world *w = *state;
+	struct thread_fetch_result r;
+	struct lsn_status st = {0};
+	struct lsn_gs_outbound other = w->out;
+	lsn_gs_outbound_new(&w->out, w->v.channel, lsn_clock_now_ms()); /* never shared */
+	store_on_server(w, "secret");
+	json_t *ev = event_of(w, w->fake.stored[0]);
+	w->v.valid = false; /* no history rule to apply: plain "waiting" */
+	assert_int_equal(thread_deliver(&w->e, &w->v, ev, &r, &st), LSN_OK);
+	json_decref(ev);
+	assert_int_equal(r.waiting, 1);
+	assert_int_equal(w->fake.requests, 0);
+	expect_cached(w, 1, "waiting", NULL);
+	lsn_gs_outbound_wipe(&other);
+}
+
+/* Fill the stack below us with garbage, so that a struct read before it is
+ * written holds garbage too (what an uninitialised local would see). */
+static void __attribute__((noinline))
+dirty_stack(void)
+{
+	volatile unsigned char junk[16384];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = 0xA5;
+}
+
+/* The store cannot begin its transaction (another connection holds the
+ * database's write lock) while a page of messages is taken: an error comes
+ * back, nothing is cached, nothing uninitialised is freed. */
+static void
+test_fetch_when_store_begin_fails(void **state)
+{
+	struct world *w = *state;
+	struct thread_fetch_result r;
+	struct lsn_status st = {0};
+	store_on_server(w, "un");
+	store_on_server(w, "deux");
+	char path[160];
+	snprintf(path, sizeof path, "%s/profiles/core/profile.db", w->home);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	dirty_stack();
+	enum lsn_err err = thread_fetch(&w->e, &w->v, &r, &st);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_not_equal(err, LSN_OK);
+	assert_non_null(strstr(st.msg, "cannot start a transaction"));
+	assert_int_equal(w->fake.messages_requests, 1);
+	assert_int_equal(last_seq(w), 0);
+	expect_absent(w, 1);
+	/* once the lock is gone the same fetch takes both */
+	assert_int_equal(thread_fetch(&w->e, &w->v, &r, &st), LSN_OK);
+	assert_int_equal(r.fetched, 2);
+	expect_cached(w, 2, "ok", "deux");
+}
+
+/* USER text that matches several people: a usage error whose candidates
+ * come back for the caller to show; an exact name among them wins. */
+static void
+test_ambiguous_user_returns_candidates(void **state)
+{
+	struct world *w = *state;
+	struct lsn_status st = {0};
+	struct e2e_pick pick;
+	uint8_t user[LSN_ID_BYTES];
+	w->fake.users = json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]",
+				  "id", "0123456789abcdef0123456789abcdef", "name", "Dr Claire Martin",
+				  "rpps", "10000000009",
+				  "id", "fedcba9876543210fedcba9876543210", "name", "Dr Hélène Roux",
+				  "rpps", "10101010105");
+	assert_int_not_equal(e2e_find_user(&w->e, "Dr", user, &pick, &st), LSN_OK);
+	assert_true(pick.usage);
+	assert_int_equal(json_array_size(pick.candidates), 2);
+	assert_string_equal(st.msg, "\"Dr\" matches 2 people; give the user id or a more "
+			    "precise name or RPPS:");
+	json_decref(pick.candidates);
+	assert_int_equal(e2e_find_user(&w->e, "dr claire martin", user, &pick, &st), LSN_OK);
+	assert_null(pick.candidates);
+	assert_int_equal(user[0], 0x01);
+	/* a channel prefix shared by two channels */
+	w->fake.channels = json_pack("[{s:s}, {s:s}]",
+				     "channel", "abcd1000000000000000000000000001",
+				     "channel", "abcd2000000000000000000000000002");
+	assert_int_not_equal(e2e_find_channel(&w->e, "abcd", user, &pick, &st), LSN_OK);
+	assert_true(pick.usage);
+	assert_null(pick.candidates);
+	assert_string_equal(st.msg, "\"abcd\" starts 2 of your channels; give more characters "
+			    "(see liaison channel list)");
+	/* a longer prefix names one of them */
+	assert_int_equal(e2e_find_channel(&w->e, "abcd2", user, &pick, &st), LSN_OK);
+	assert_int_equal(user[2], 0x20);
+}
+
+int
+main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_event_decrypted_without_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_falls_back_to_messages_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_without_key_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_when_store_begin_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ambiguous_user_returns_candidates, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
