@@ -1,6 +1,7 @@
 /* conn_index.h — which open connections belong to a user or a device, so that
  * an event reaches its recipients without walking every connection. Keys
- * are 16-byte ids; values are opaque connection pointers. */
+ * are 16-byte ids; values are opaque connection pointers (deliver.c's
+ * peers). */
 #ifndef LSN_CONN_INDEX_H
 #define LSN_CONN_INDEX_H
 

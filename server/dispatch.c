@@ -1,10 +1,15 @@
-/* dispatch.c — the op table and the path of one request through it. */
+/* dispatch.c — the op table and the path of one request through it: rate
+ * limits, login check, idempotency, the handler inside its savepoint
+ * (commit.h opens the batch), the encoded reply. */
 #include <string.h>
 #include <time.h>
 
 #include "audit.h"
 #include "clock.h"
+#include "commit.h"
+#include "dispatch.h"
 #include "handlers.h"
+#include "lsn_config.h"
 #include "log.h"
 #include "metrics.h"
 #include "wire.h"
@@ -121,6 +126,17 @@ dispatch_error(enum lsn_err err, const char *message, struct dispatch_result *ou
 	effects_init(&out->effects);
 	out->id = -1;
 	result_error(out, -1, err, message);
+}
+
+char *
+dispatch_hello(const struct server_ctx *srv, struct session *sess, size_t *len)
+{
+	session_new_challenge(sess);
+	json_t *body = json_pack("{s:s, s:i, s:s, s:o, s:I}", "server", srv->cfg->server_name,
+				 "protocol", LSN_PROTOCOL_VERSION, "version", LSN_VERSION,
+				 "challenge", wire_b64(sess->challenge, sizeof sess->challenge),
+				 "max_frame", (json_int_t)srv->cfg->max_frame);
+	return wire_encode_event("hello", body, len);
 }
 
 /* ---- rate limits (server/ratelimit.h, docs/OPERATIONS.md) ----------------- */
@@ -307,14 +323,13 @@ run_op(struct server_ctx *srv, struct session *sess, const struct op_entry *op,
 	if ((op->flags & OP_IDEM) &&
 	    (err = wire_get_text(req->root, "idem", true, WIRE_IDEM_MAX, &key, st)) != LSN_OK)
 		return err;
-	if ((op->flags & OP_WRITE) &&
-	    (store_batch_begin(srv->store) != LSN_OK || store_req_begin(srv->store) != LSN_OK))
+	if ((op->flags & OP_WRITE) && commit_req_begin(srv->store) != LSN_OK)
 		return lsn_fail(st, LSN_ERR_STORAGE, NULL);
 	if (key) {
 		idem_scope(sess, req->root, scope, sizeof scope);
 		err = idem_replay(srv, scope, key, op->name, body, st);
 		if (err != LSN_ERR_NOT_FOUND) {
-			store_req_end(srv->store, false);
+			commit_req_end(srv->store, false);
 			return err;
 		}
 	}
@@ -334,7 +349,7 @@ run_op(struct server_ctx *srv, struct session *sess, const struct op_entry *op,
 			lsn_fail(st, err, NULL);
 	}
 	if (op->flags & OP_WRITE)
-		store_req_end(srv->store, err == LSN_OK);
+		commit_req_end(srv->store, err == LSN_OK);
 	return err;
 }
 

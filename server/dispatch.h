@@ -1,7 +1,13 @@
-/* dispatch.h — from one decoded text frame to its reply: op lookup, login
- * and revocation checks, idempotency, the per-request savepoint, metrics.
- * No libwebsockets here: the network layer feeds frames in and sends out
- * what comes back, so handlers are testable without sockets. */
+/* dispatch.h — from one received text frame to its result: op lookup,
+ * rate limits, login and revocation checks, idempotency, then the handler
+ * (handle_*.c); a writing op runs inside its own savepoint of the open
+ * batch (opened by commit.h, never here), so the result says whether it
+ * must be held until the batch commits.
+ *
+ * Contract: no libwebsockets and no connection state beyond the session:
+ * the network layer feeds frames in and gives the result to commit.h, so
+ * handlers are testable without sockets. Calls down only: handle_*.c,
+ * store.h, commit.h (the savepoint), metrics.h. */
 #ifndef LSN_DISPATCH_H
 #define LSN_DISPATCH_H
 
@@ -13,33 +19,20 @@
 #include "config.h"
 #include "effects.h"
 #include "err.h"
+#include "handlers.h"
 #include "ratelimit.h"
+#include "result.h"
 #include "session.h"
 #include "store.h"
-
-struct server_ctx {
-	struct store *store;
-	const struct config *cfg;
-	struct ratelimit *rl;    /* rate limits; NULL: none (unit tests) */
-};
-
-struct dispatch_result {
-	int64_t id;              /* request id, -1 when unknown */
-	char *reply;             /* malloc'd JSON text; NULL only when out of memory */
-	size_t reply_len;
-	enum lsn_err err;        /* LSN_OK or the error sent */
-	bool in_batch;           /* ran inside the open batch: hold until commit */
-	bool close_after;        /* close this connection after the reply */
-	int close_code;
-	char close_reason[96];
-	struct effects effects;
-};
 
 void dispatch_frame(struct server_ctx *srv, struct session *sess, const char *buf, size_t len,
 		    struct dispatch_result *out);
 /* A reply for a frame that could not even be read (too large, binary). */
 void dispatch_error(enum lsn_err err, const char *message, struct dispatch_result *out);
 void dispatch_result_free(struct dispatch_result *out);
+/* The "hello" event that greets a new connection; draws sess's login
+ * challenge. malloc'd JSON text, NULL when out of memory. */
+char *dispatch_hello(const struct server_ctx *srv, struct session *sess, size_t *len);
 
 /* The rate limits of cfg (docs/OPERATIONS.md); NULL when out of memory.
  * Free with ratelimit_free(). */

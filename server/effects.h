@@ -1,6 +1,6 @@
-/* effects.h — what a handled request asks the network layer to do besides
- * replying: push events, close connections. Effects of a write are applied
- * only after its transaction commits. */
+/* effects.h — what a handled request asks for besides its reply: push
+ * events, close connections. Handlers (through fanout.c) append them;
+ * commit.c holds them until the batch commits; deliver.c applies them. */
 #ifndef LSN_EFFECTS_H
 #define LSN_EFFECTS_H
 

@@ -1,5 +1,5 @@
 /* fanout.h — turn one event into deferred pushes to every online device of
- * the users concerned (applied by the network layer after commit). */
+ * the users concerned (held by commit.c, applied by deliver.c after commit). */
 #ifndef LSN_FANOUT_H
 #define LSN_FANOUT_H
 

@@ -82,13 +82,7 @@ handle_send(struct handler_ctx *hc, json_t *req, json_t *reply)
 			err = handler_store_fail(hc, err, "channel");
 	}
 	if (err == LSN_OK)
-		err = fanout_channel(hc, channel, "message",
-				     json_pack("{s:o, s:I, s:I, s:o, s:o, s:o}", "channel", wire_id(channel),
-					       "seq", (json_int_t)m.seq, "ts", (json_int_t)m.ts,
-					       "sender_user", wire_id(m.sender_user),
-					       "sender_device", wire_id(m.sender_device),
-					       "envelope", wire_b64(env, len)),
-				     NULL);
+		err = fanout_channel(hc, channel, "message", render_message(&m), NULL);
 	free(env);
 	if (err != LSN_OK)
 		return err;
@@ -108,11 +102,7 @@ static void
 append_message(const struct store_message *m, void *arg)
 {
 	struct msg_list *l = arg;
-	json_array_append_new(l->list,
-		json_pack("{s:I, s:I, s:o, s:o, s:o}", "seq", (json_int_t)m->seq, "ts", (json_int_t)m->ts,
-			  "sender_user", wire_id(m->sender_user),
-			  "sender_device", wire_id(m->sender_device),
-			  "envelope", wire_b64(m->envelope, m->envelope_len)));
+	json_array_append_new(l->list, render_message(m));
 	l->count++;
 	l->last = m->seq;
 }

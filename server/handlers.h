@@ -7,7 +7,20 @@
 
 #include <jansson.h>
 
-#include "dispatch.h"
+#include "config.h"
+#include "effects.h"
+#include "err.h"
+#include "ratelimit.h"
+#include "session.h"
+#include "store.h"
+
+/* What the server gives every request: the store, the configuration and
+ * the rate-limit tables (dispatch.c uses them; handlers read the first two). */
+struct server_ctx {
+	struct store *store;
+	const struct config *cfg;
+	struct ratelimit *rl;    /* rate limits; NULL: none (unit tests) */
+};
 
 struct handler_ctx {
 	struct server_ctx *srv;
@@ -83,11 +96,15 @@ enum lsn_err handle_report(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_directory.c */
 enum lsn_err handle_directory_search(struct handler_ctx *hc, json_t *req, json_t *reply);
 
-/* render.c — the JSON objects of PROTOCOL.md ("Identity"). */
+/* render.c — the JSON objects of PROTOCOL.md ("Identity", the message item). */
 json_t *render_org(const struct store_org *org);
 json_t *render_user(const struct store_user *user);
 json_t *render_device(const struct store_device *dev);
 json_t *render_roles(unsigned roles);
+/* One message as PROTOCOL.md shows it: the pushed "message" event's body and
+ * each item of a "messages" reply are this same object (channel, seq, ts,
+ * sender_user, sender_device, envelope), so a client can decrypt either. */
+json_t *render_message(const struct store_message *m);
 /* Paged lists: the store was asked for limit + 1 items; drop the extra one
  * and set "more" in reply accordingly. */
 void handler_page_finish(json_t *reply, json_t *list, int64_t limit);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
 #include "metrics.h"
 #include "ratelimit.h"
 
@@ -114,12 +113,12 @@ put(struct text *t, const char *fmt, ...)
 }
 
 static void
-render_requests(struct text *t)
+render_requests(struct text *t, const char *(*op_name)(size_t), size_t op_count)
 {
 	put(t, "# HELP liaison_requests_total Requests received, by op.\n"
 	       "# TYPE liaison_requests_total counter\n");
-	for (size_t i = 0; i < dispatch_op_count() && i < OPS_MAX; i++)
-		put(t, "liaison_requests_total{op=\"%s\"} %llu\n", dispatch_op_name(i),
+	for (size_t i = 0; i < op_count && i < OPS_MAX; i++)
+		put(t, "liaison_requests_total{op=\"%s\"} %llu\n", op_name(i),
 		    (unsigned long long)m.requests[i]);
 	put(t, "liaison_requests_total{op=\"unknown\"} %llu\n",
 	    (unsigned long long)m.requests[OPS_MAX]);
@@ -175,7 +174,7 @@ render_rate_limits(struct text *t)
 }
 
 char *
-metrics_render(size_t *len)
+metrics_render(const char *(*op_name)(size_t index), size_t op_count, size_t *len)
 {
 	struct text t = {.cap = 16384};
 	t.p = malloc(t.cap);
@@ -186,7 +185,7 @@ metrics_render(size_t *len)
 		"# HELP liaison_connections_total WebSocket connections accepted.\n"
 		"# TYPE liaison_connections_total counter\nliaison_connections_total %llu\n",
 	    (unsigned long long)m.connections, (unsigned long long)m.connections_total);
-	render_requests(&t);
+	render_requests(&t, op_name, op_count);
 	render_commits(&t);
 	render_rate_limits(&t);
 	put(&t, "# HELP liaison_outq_soft_drops_total Connections dropped because their output queue "

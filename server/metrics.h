@@ -1,5 +1,6 @@
 /* metrics.h — counters for GET /metrics (Prometheus text format). Only the
- * service thread updates them. */
+ * service thread updates them. A leaf: every layer may count here, and it
+ * includes no server module. */
 #ifndef LSN_METRICS_H
 #define LSN_METRICS_H
 
@@ -24,7 +25,9 @@ void metrics_frame_out(size_t bytes);
 /* a request refused by a rate limit (enum rl_kind), keys forgotten by its tables */
 void metrics_rate_limited(int kind);
 void metrics_ratelimit_evictions(uint64_t n);
-/* malloc'd text (caller frees), NULL when out of memory */
-char *metrics_render(size_t *len);
+/* malloc'd text (caller frees), NULL when out of memory; op_name(i) for
+ * i < op_count names the ops counted by metrics_request (the op table is
+ * dispatch.c's: passed in, so metrics depends on nothing above it) */
+char *metrics_render(const char *(*op_name)(size_t index), size_t op_count, size_t *len);
 
 #endif

@@ -1,7 +1,11 @@
-/* net.c — the only module that calls libwebsockets: the TLS context, the
- * liaison.v1 WebSocket protocol, /healthz and /metrics, per-connection output
- * queues, group-commit scheduling and graceful shutdown. */
-#include <pthread.h>
+/* net.c — the only module that calls libwebsockets: the TLS context and
+ * its event loop, the liaison.v1 WebSocket protocol (a connection opens,
+ * frames arrive, queued frames are written when the socket is writable,
+ * it closes), HTTP /healthz and /metrics, the timers that drive commit.c
+ * and timers.c, and graceful shutdown. A received frame goes to dispatch.c
+ * (or waits in commit.c while a commit is in flight); its result goes to
+ * commit.c, which holds or delivers it; deliver.c fills the output queues
+ * that this file writes out. No database access and no domain code here. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,63 +18,28 @@
 #include <ev.h>
 #endif
 
-#include "case.h"
-#include "clock.h"
-#include "conn_index.h"
+#include "commit.h"
+#include "deliver.h"
 #include "dispatch.h"
 #include "log.h"
 #include "lsn_config.h"
 #include "metrics.h"
 #include "net.h"
-#include "outq.h"
+#include "timers.h"
 #include "wire.h"
 
-#define CLOSE_SLOW_CONSUMER 4008
 #define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
 #define BATCH_MAX_BYTES     65536   /* a coalesced frame stays under this (unless one frame is larger) */
 #define BATCH_MAX_FRAMES    256
 
+/* A WebSocket connection: the transport-free peer (deliver.h) and what
+ * libwebsockets needs. */
 struct conn {
-	struct conn *prev, *next;
+	struct peer peer;              /* first: a peer is its conn */
 	struct lws *wsi;
-	struct session sess;
-	struct outq q;
 	char *rx;
 	size_t rx_len, rx_cap;
 	bool rx_discard, rx_binary;
-	unsigned pending;              /* replies held until the batch commits */
-	bool closing;
-	int close_code;
-	char close_reason[96];
-	bool indexed;                  /* listed under its user and device */
-	lws_usec_t soft_since;         /* queue above the soft limit since then; 0: below */
-	unsigned deferred;             /* frames of this connection waiting for a commit */
-	size_t deferred_bytes;
-};
-
-/* A received frame kept while the commit thread owns the database. */
-struct deferred {
-	struct deferred *next;
-	struct conn *conn;             /* NULL once the connection is gone */
-	bool discard, binary;
-	size_t len;
-	char data[];
-};
-
-#define DEFERRED_MAX_BYTES (8u << 20) /* per connection, while one commit runs */
-
-/* A reply (and its effects) held until the open batch commits. */
-struct pending {
-	struct pending *next;
-	struct conn *conn;             /* NULL once the connection is gone */
-	int64_t req_id;
-	bool ok;
-	char *frame;
-	size_t len;
-	struct effects effects;
-	bool close_after;
-	int close_code;
-	char close_reason[96];
 };
 
 struct http_pss {
@@ -83,24 +52,9 @@ static struct {
 	struct server_ctx srv;
 	const struct config *cfg;
 	lws_retry_bo_t retry;
-	struct conn *conns;
-	unsigned conn_count;
-	struct conn_index *by_user, *by_device;
-	uint64_t next_conn_id;
-	struct pending *pend_head, **pend_tail;
-	unsigned pend_count;
 	lws_sorted_usec_list_t commit_sul;
-	bool commit_scheduled;
-	bool batch_failed;             /* rolled back: held replies become "storage" */
-	/* the commit in flight on the commit thread, and what waits for it */
-	bool commit_inflight, commit_again, sync_commits;
-	struct pending *infl_head;
-	unsigned infl_count;
-	bool infl_failed;
-	struct deferred *def_head, **def_tail;
 	lws_sorted_usec_list_t timer_sul;
 	lws_sorted_usec_list_t sweep_sul;
-	int64_t data_version, data_version_at; /* external_revocations: last seen, when */
 	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
 	size_t batch_cap;
 	volatile sig_atomic_t stop;
@@ -110,485 +64,97 @@ static struct {
 #endif
 } net;
 
-/* ---- connections and their queues -------------------------------------- */
-
-/* Close after what is already queued has been written (or at once, with the
- * queue dropped, for a slow consumer). */
-static void
-conn_close(struct conn *c, int code, const char *reason, bool drop_queue)
+static struct conn *
+conn_of(struct peer *p)
 {
-	if (c->closing)
-		return;
-	c->closing = true;
-	c->close_code = code;
-	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
-	if (drop_queue)
-		outq_clear(&c->q);
-	/* a peer that never reads must not hold the socket forever */
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
-	lws_callback_on_writable(c->wsi);
+	return (struct conn *)p;
+}
+
+/* ---- hooks for deliver.c and commit.c ----------------------------------- */
+
+static void
+hook_want_write(struct peer *p)
+{
+	lws_callback_on_writable(conn_of(p)->wsi);
 }
 
 static void
-slow_consumer(struct conn *c, bool soft)
+hook_closing(struct peer *p)
 {
-	metrics_outq_drop(soft);
-	if (soft) {
-		log_warn("conn %llu: output queue above %zu bytes for %u s (%zu bytes, %u frames); "
-			 "disconnecting", (unsigned long long)c->sess.conn_id, net.cfg->outq_soft_bytes,
-			 net.cfg->outq_soft_grace_s, c->q.bytes, c->q.frames);
-		conn_close(c, CLOSE_SLOW_CONSUMER,
-			   "slow consumer: output queue stayed above its soft limit, reconnect and resync",
-			   true);
-	} else {
-		log_warn("conn %llu: output queue full (%zu bytes, %u frames); disconnecting",
-			 (unsigned long long)c->sess.conn_id, c->q.bytes, c->q.frames);
-		conn_close(c, CLOSE_SLOW_CONSUMER, "slow consumer: output queue full, reconnect and resync",
-			   true);
-	}
-}
-
-/* The soft limit: a queue may pass outq_soft_bytes for a burst, but one that
- * stays above it for outq_soft_grace_s belongs to a peer that is not reading
- * fast enough; it is dropped before it reaches the hard limit. Checked when
- * a frame is queued, when one is written and by the periodic timer. */
-static void
-soft_limit_check(struct conn *c, lws_usec_t now)
-{
-	if (c->closing)
-		return;
-	if (c->q.bytes <= net.cfg->outq_soft_bytes) {
-		c->soft_since = 0;
-		return;
-	}
-	if (c->soft_since == 0)
-		c->soft_since = now;
-	else if (now - c->soft_since >= (lws_usec_t)net.cfg->outq_soft_grace_s * LWS_US_PER_SEC)
-		slow_consumer(c, true);
-}
-
-static void
-conn_send(struct conn *c, const char *frame, size_t len)
-{
-	if (c->closing || frame == NULL)
-		return;
-	if (!outq_push(&c->q, frame, len)) {
-		slow_consumer(c, false);
-		return;
-	}
-	if (c->q.bytes > net.cfg->outq_soft_bytes)
-		soft_limit_check(c, lws_now_usecs());
-	/* No lws_rx_flow_control() to slow a peer that does not read: in lws
-	 * 4.1 it can spin the service loop at 100% CPU on buffered rx
-	 * (warmcat/libwebsockets#2360). The queue limits above are the
-	 * policy instead: such a peer is dropped with 4008 and resyncs. */
-	if (!c->closing)
-		lws_callback_on_writable(c->wsi);
-}
-
-/* Keep the user/device indexes in step with the session's login state. */
-static void
-conn_reindex(struct conn *c)
-{
-	if (c->indexed == c->sess.logged_in)
-		return;
-	if (c->sess.logged_in) {
-		/* out of memory: the connection just misses live events; it resyncs */
-		if (conn_index_add(net.by_user, c->sess.user, c) == 0 &&
-		    conn_index_add(net.by_device, c->sess.device, c) != 0)
-			conn_index_remove(net.by_user, c->sess.user, c);
-		else
-			c->indexed = true;
-	} else {
-		conn_index_remove(net.by_user, c->sess.user, c);
-		conn_index_remove(net.by_device, c->sess.device, c);
-		c->indexed = false;
-	}
-}
-
-static void
-apply_effect(struct effect *e)
-{
-	size_t n = 0;
-	const struct conn_index *ix = e->kind == EFFECT_EVENT_USER ? net.by_user : net.by_device;
-	void *const *list = conn_index_get(ix, e->target, &n);
-	if (e->kind != EFFECT_CLOSE_DEVICE) {
-		for (size_t i = 0; i < n; i++)
-			conn_send(list[i], e->frame, e->frame_len);
-		return;
-	}
-	/* closing changes the index: take the connections off it one by one */
-	while ((list = conn_index_get(ix, e->target, &n)) != NULL && n > 0) {
-		struct conn *c = list[0];
-		c->sess.logged_in = false;
-		conn_reindex(c);
-		conn_close(c, e->close_code, e->reason, false);
-	}
-}
-
-static void
-apply_effects(struct effects *fx)
-{
-	for (struct effect *e = fx->head; e; e = e->next)
-		apply_effect(e);
-}
-
-/* ---- group commit ------------------------------------------------------- */
-
-static void
-pending_release(struct pending *p, bool committed)
-{
-	struct conn *c = p->conn;
-	if (c)
-		c->pending--;
-	if (!committed && p->ok) {
-		free(p->frame);
-		p->frame = wire_encode_reply_err(p->req_id, LSN_ERR_STORAGE,
-						 "the server could not commit this request; nothing "
-						 "was stored; retry it with the same idem key",
-						 &p->len);
-		metrics_error(LSN_ERR_STORAGE);
-	}
-	if (c) {
-		conn_send(c, p->frame, p->len);
-		if (!committed)
-			conn_close(c, 1011, "storage failure; reconnect and retry", false);
-		else if (p->close_after)
-			conn_close(c, p->close_code, p->close_reason, false);
-	}
-	if (committed)
-		apply_effects(&p->effects);
-	effects_free(&p->effects);
-	free(p->frame);
-	free(p);
-}
-
-/* The commit thread. COMMIT with synchronous=FULL waits for fsync; on the
- * service thread that wait stopped everything else (W2 in
- * docs/PERFORMANCE.md: the thread was ~30 % of its time in COMMIT at
- * saturation). Now the service thread hands the open batch to this thread
- * and goes on writing replies out and reading new frames while the disk
- * syncs. The database stays single-owner: while a commit is in flight the
- * service thread does not touch it (new frames are kept in arrival order
- * and dispatched when the commit is done), so SQLite sees one user at a
- * time and an acknowledgement still means "on disk". */
-static struct {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool running, request, done, quit;
-	enum lsn_err result;
-	int64_t us;
-} committer = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-
-/* COMMIT the open batch; *us: how long it took, fsync included. */
-static enum lsn_err
-timed_commit(int64_t *us)
-{
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enum lsn_err err = store_batch_commit(net.srv.store);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	*us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
-	return err;
-}
-
-static void *
-committer_main(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&committer.mu);
-	for (;;) {
-		while (!committer.request && !committer.quit)
-			pthread_cond_wait(&committer.cv, &committer.mu);
-		if (committer.quit)
-			break;
-		committer.request = false;
-		pthread_mutex_unlock(&committer.mu);
-		int64_t us = 0;
-		enum lsn_err err = timed_commit(&us);
-		pthread_mutex_lock(&committer.mu);
-		committer.result = err;
-		committer.us = us;
-		committer.done = true;
-		pthread_cond_broadcast(&committer.cv);
-		pthread_mutex_unlock(&committer.mu);
-		lws_cancel_service(net.ctx);   /* wake the service thread: commit_reap */
-		pthread_mutex_lock(&committer.mu);
-	}
-	pthread_mutex_unlock(&committer.mu);
-	return NULL;
-}
-
-static void
-committer_start(void)
-{
-	committer.request = committer.done = committer.quit = false;
-	committer.running = pthread_create(&committer.thread, NULL, committer_main, NULL) == 0;
-	if (!committer.running)
-		log_warn("cannot start the commit thread; committing on the service thread");
-}
-
-static void
-committer_stop(void)
-{
-	if (!committer.running)
-		return;
-	pthread_mutex_lock(&committer.mu);
-	committer.quit = true;
-	pthread_cond_broadcast(&committer.cv);
-	pthread_mutex_unlock(&committer.mu);
-	pthread_join(committer.thread, NULL);
-	committer.running = false;
-}
-
-/* Release the replies of a finished commit, in arrival order. */
-static void
-commit_finish(struct pending *p, unsigned count, bool ok, int64_t us)
-{
-	metrics_commit(count, us, ok);
-	if (!ok)
-		log_error("group commit of %u requests failed; they were answered with \"storage\"",
-			  count);
-	while (p) {
-		struct pending *next = p->next;
-		pending_release(p, ok);
-		p = next;
-	}
-}
-
-static void run_deferred(void);
-static void schedule_commit(void);
-
-/* On the service thread: if the commit thread is done, release its batch,
- * dispatch the frames that waited, and commit again if they wrote. */
-static void
-commit_reap(bool wait)
-{
-	if (!net.commit_inflight)
-		return;
-	pthread_mutex_lock(&committer.mu);
-	while (wait && !committer.done)
-		pthread_cond_wait(&committer.cv, &committer.mu);
-	bool done = committer.done;
-	committer.done = false;
-	enum lsn_err result = committer.result;
-	int64_t us = committer.us;
-	pthread_mutex_unlock(&committer.mu);
-	if (!done)
-		return;
-	struct pending *p = net.infl_head;
-	unsigned count = net.infl_count;
-	bool ok = result == LSN_OK && !net.infl_failed;
-	net.infl_head = NULL;
-	net.infl_count = 0;
-	net.commit_inflight = false;
-	commit_finish(p, count, ok, us);
-	run_deferred();
-	if (net.commit_again || net.pend_head || store_in_batch(net.srv.store)) {
-		net.commit_again = false;
-		schedule_commit();
-	}
-}
-
-/* Commit the open batch, then release every held reply in arrival order
- * (on the commit thread when it runs, else here). */
-static void
-commit_now(void)
-{
-	net.commit_scheduled = false;
-	lws_sul_cancel(&net.commit_sul);
-	if (net.commit_inflight) {
-		net.commit_again = true;
-		return;
-	}
-	if (!store_in_batch(net.srv.store) && net.pend_head == NULL) {
-		net.batch_failed = false;
-		return;
-	}
-	struct pending *p = net.pend_head;
-	unsigned count = net.pend_count;
-	bool failed = net.batch_failed;
-	net.pend_head = NULL;
-	net.pend_tail = &net.pend_head;
-	net.pend_count = 0;
-	net.batch_failed = false;
-	if (committer.running && !net.sync_commits && store_in_batch(net.srv.store)) {
-		net.infl_head = p;
-		net.infl_count = count;
-		net.infl_failed = failed;
-		net.commit_inflight = true;
-		pthread_mutex_lock(&committer.mu);
-		committer.request = true;
-		pthread_cond_broadcast(&committer.cv);
-		pthread_mutex_unlock(&committer.mu);
-		return;
-	}
-	int64_t us = 0;
-	bool ok = timed_commit(&us) == LSN_OK && !failed;
-	commit_finish(p, count, ok, us);
+	lws_set_timeout(conn_of(p)->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
 }
 
 static void
 commit_cb(lws_sorted_usec_list_t *sul)
 {
 	(void)sul;
-	commit_now();
+	commit_run();
 }
 
 static void
-schedule_commit(void)
+hook_schedule(int64_t delay_us)
 {
-	if (!net.commit_scheduled) {
-		net.commit_scheduled = true;
-		lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb,
-				 (lws_usec_t)net.cfg->commit_delay_us);
-	}
+	lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb, (lws_usec_t)delay_us);
 }
 
 static void
-hold_until_commit(struct conn *c, struct dispatch_result *res, int64_t req_id)
+hook_cancel(void)
 {
-	struct pending *p = calloc(1, sizeof *p);
-	if (p == NULL) {
-		/* cannot hold the reply: fail the whole batch rather than answer
-		 * early; the replies already held are answered "storage" */
-		store_batch_rollback(net.srv.store);
-		net.batch_failed = true;
-		schedule_commit();
-		conn_close(c, 1011, "server out of memory", true);
-		dispatch_result_free(res);
-		return;
-	}
-	p->conn = c;
-	p->req_id = req_id;
-	p->ok = res->err == LSN_OK;
-	p->frame = res->reply;
-	p->len = res->reply_len;
-	res->reply = NULL;
-	effects_init(&p->effects);
-	effects_move(&p->effects, &res->effects);
-	p->close_after = res->close_after;
-	p->close_code = res->close_code;
-	memcpy(p->close_reason, res->close_reason, sizeof p->close_reason);
-	*net.pend_tail = p;
-	net.pend_tail = &p->next;
-	net.pend_count++;
-	c->pending++;
-	schedule_commit();
+	lws_sul_cancel(&net.commit_sul);
 }
 
-/* Effects that belong to no request (the timer's): applied after commit. */
+/* Called by the commit thread: lws_cancel_service is the one lws call that
+ * is safe from another thread; the service thread then reaps. */
 static void
-hold_effects(struct effects *fx)
+hook_wake(void)
 {
-	if (fx->head == NULL) {   /* nothing to push: the batch still commits */
-		schedule_commit();
-		return;
-	}
-	struct pending *p = calloc(1, sizeof *p);
-	if (p == NULL) {
-		effects_free(fx);
-		return;
-	}
-	p->ok = true;
-	effects_init(&p->effects);
-	effects_move(&p->effects, fx);
-	*net.pend_tail = p;
-	net.pend_tail = &p->next;
-	net.pend_count++;
-	schedule_commit();
+	lws_cancel_service(net.ctx);
 }
 
-/* The deadline scan: steps due soon or overdue, unacknowledged notices.
- * Its writes join the group commit like any request's. */
+/* A received frame (or one that waited for a commit) goes to the
+ * dispatcher; its result goes to commit.c, which holds or delivers it. */
+static void
+frame_process(struct peer *p, const char *buf, size_t len, bool discard, bool binary)
+{
+	struct dispatch_result res;
+	if (discard) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "frame larger than %zu bytes; send large data in chunks",
+			 net.cfg->max_frame);
+		dispatch_error(LSN_ERR_TOO_LARGE, msg, &res);
+	} else if (binary) {
+		dispatch_error(LSN_ERR_BAD_JSON, "binary frames are not accepted; send JSON text frames",
+			       &res);
+	} else if (net.stopping) {
+		dispatch_error(LSN_ERR_SHUTTING_DOWN, NULL, &res);
+	} else {
+		dispatch_frame(&net.srv, &p->sess, buf, len, &res);
+		deliver_reindex(p);   /* login, or a revoked device logged out */
+	}
+	commit_result(p, &res);
+	dispatch_result_free(&res);
+}
+
+static const struct deliver_hooks deliver_hooks = {hook_want_write, hook_closing};
+static const struct commit_hooks commit_hooks = {hook_schedule, hook_cancel, hook_wake,
+						 frame_process};
+
+/* ---- timers --------------------------------------------------------------- */
+
 static void
 timer_cb(lws_sorted_usec_list_t *sul)
 {
-	struct effects fx;
-	unsigned pushed = 0;
-	if (net.commit_inflight) {     /* the database is the commit thread's: soon */
-		lws_sul_schedule(net.ctx, 0, sul, timer_cb, 20 * LWS_US_PER_MS);
-		return;
-	}
-	effects_init(&fx);
-	if (!net.stopping && store_batch_begin(net.srv.store) == LSN_OK &&
-	    store_req_begin(net.srv.store) == LSN_OK) {
-		enum lsn_err err = case_tick(net.srv.store, net.cfg, &fx, lsn_clock_now_ms(), &pushed);
-		store_req_end(net.srv.store, err == LSN_OK);
-		if (err != LSN_OK)
-			log_error("deadline scan failed (%s); it runs again in %u s", lsn_err_code(err),
-				  net.cfg->timer_interval_s);
-		if (pushed)
-			log_info("deadline scan: %u notification(s)", pushed);
-		hold_effects(&fx);
-	}
-	effects_free(&fx);
-	lws_sul_schedule(net.ctx, 0, sul, timer_cb, (lws_usec_t)net.cfg->timer_interval_s * LWS_US_PER_SEC);
+	int64_t next = (int64_t)net.cfg->timer_interval_s * LWS_US_PER_SEC;
+	if (!net.stopping)
+		next = timers_deadline_scan();
+	lws_sul_schedule(net.ctx, 0, sul, timer_cb, (lws_usec_t)next);
 }
 
 static void
-close_revoked(const uint8_t id[LSN_ID_BYTES], void *arg)
+sweep_cb(lws_sorted_usec_list_t *sul)
 {
-	struct effect e = {.kind = EFFECT_CLOSE_DEVICE, .close_code = 1008};
-	(void)arg;
-	memcpy(e.target, id, LSN_ID_BYTES);
-	snprintf(e.reason, sizeof e.reason, "device revoked");
-	size_t n = 0;
-	if (conn_index_get(net.by_device, id, &n) && n) {
-		char hex[LSN_ID_HEX + 1];
-		lsn_id_to_hex(id, hex);
-		log_info("device %s was revoked by an administrator; closing its connections", hex);
-		apply_effect(&e);
-	}
-}
-
-/* An administrator's "liaisond revoke" runs in another process: when the
- * database changed from outside (PRAGMA data_version), close the
- * connections of devices revoked since the last look, so a revoked device
- * gets no further event (its next request would be refused anyway). */
-static void
-external_revocations(void)
-{
-	int64_t v = 0, now = lsn_clock_now_ms() - lsn_clock_offset_ms(); /* wall time */
-	if (net.commit_inflight || store_in_batch(net.srv.store) ||
-	    store_data_version(net.srv.store, &v) != LSN_OK || v == net.data_version)
-		return;
-	/* a minute of margin for the other process's clock and commit */
-	store_devices_revoked_since(net.srv.store, net.data_version_at - 60000, close_revoked, NULL);
-	net.data_version = v;
-	net.data_version_at = now;
-}
-
-/* Once a second: drop the peers whose queue stayed above the soft limit
- * even though nothing new was queued for them; act on revocations made by
- * an administrator from another process. */
-static void
-soft_sweep_cb(lws_sorted_usec_list_t *sul)
-{
-	lws_usec_t now = lws_now_usecs();
-	commit_reap(false);            /* a safety net, should a wake-up ever be missed */
-	for (struct conn *c = net.conns; c; c = c->next)
-		if (c->soft_since)
-			soft_limit_check(c, now);
-	external_revocations();
-	lws_sul_schedule(net.ctx, 0, sul, soft_sweep_cb, LWS_US_PER_SEC);
-}
-
-/* Send a result now, or hold it while a batch is open (so nothing is told
- * to anyone before it is durable, and replies keep their order). */
-static void
-deliver(struct conn *c, struct dispatch_result *res, int64_t req_id)
-{
-	if (res->in_batch || c->pending) {
-		hold_until_commit(c, res, req_id);
-		return;
-	}
-	conn_send(c, res->reply, res->reply_len);
-	apply_effects(&res->effects);
-	if (res->close_after)
-		conn_close(c, res->close_code, res->close_reason, false);
-	dispatch_result_free(res);
+	timers_sweep();
+	lws_sul_schedule(net.ctx, 0, sul, sweep_cb, LWS_US_PER_SEC);
 }
 
 /* ---- WebSocket protocol ------------------------------------------------- */
@@ -596,14 +162,9 @@ deliver(struct conn *c, struct dispatch_result *res, int64_t req_id)
 static void
 conn_hello(struct conn *c)
 {
-	session_new_challenge(&c->sess);
-	json_t *body = json_pack("{s:s, s:i, s:s, s:o, s:I}", "server", net.cfg->server_name,
-				 "protocol", LSN_PROTOCOL_VERSION, "version", LSN_VERSION,
-				 "challenge", wire_b64(c->sess.challenge, sizeof c->sess.challenge),
-				 "max_frame", (json_int_t)net.cfg->max_frame);
 	size_t len = 0;
-	char *frame = wire_encode_event("hello", body, &len);
-	conn_send(c, frame, len);
+	char *frame = dispatch_hello(&net.srv, &c->peer.sess, &len);
+	deliver_send(&c->peer, frame, len);
 	free(frame);
 }
 
@@ -614,46 +175,17 @@ conn_new(struct lws *wsi)
 	if (c == NULL)
 		return NULL;
 	c->wsi = wsi;
-	c->sess.conn_id = ++net.next_conn_id;
-	lws_get_peer_simple(wsi, c->sess.peer, sizeof c->sess.peer);
-	outq_init(&c->q, LWS_PRE, net.cfg->outq_max_bytes, net.cfg->outq_max_frames);
-	c->next = net.conns;
-	if (net.conns)
-		net.conns->prev = c;
-	net.conns = c;
-	net.conn_count++;
-	metrics_conn_open();
+	deliver_peer_add(&c->peer, LWS_PRE);
+	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
 	return c;
 }
 
 static void
 conn_free(struct conn *c)
 {
-	if (c->pending) {
-		for (struct pending *p = net.pend_head; p; p = p->next)
-			if (p->conn == c)
-				p->conn = NULL;
-		for (struct pending *p = net.infl_head; p; p = p->next)
-			if (p->conn == c)
-				p->conn = NULL;
-	}
-	if (c->deferred)
-		for (struct deferred *d = net.def_head; d; d = d->next)
-			if (d->conn == c)
-				d->conn = NULL;
-	c->sess.logged_in = false;
-	conn_reindex(c);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		net.conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	net.conn_count--;
-	metrics_conn_close();
-	outq_clear(&c->q);
+	commit_forget(&c->peer);
+	deliver_peer_remove(&c->peer);
 	free(c->rx);
-	sodium_memzero(&c->sess, sizeof c->sess);
 	free(c);
 }
 
@@ -685,85 +217,10 @@ rx_append(struct conn *c, const void *in, size_t len)
 }
 
 static void
-frame_process(struct conn *c, const char *buf, size_t len, bool discard, bool binary)
-{
-	struct dispatch_result res;
-	if (discard) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "frame larger than %zu bytes; send large data in chunks",
-			 net.cfg->max_frame);
-		dispatch_error(LSN_ERR_TOO_LARGE, msg, &res);
-	} else if (binary) {
-		dispatch_error(LSN_ERR_BAD_JSON, "binary frames are not accepted; send JSON text frames",
-			       &res);
-	} else if (net.stopping) {
-		dispatch_error(LSN_ERR_SHUTTING_DOWN, NULL, &res);
-	} else {
-		dispatch_frame(&net.srv, &c->sess, buf, len, &res);
-		conn_reindex(c);   /* login, or a revoked device logged out */
-	}
-	deliver(c, &res, res.id);
-}
-
-/* While the commit thread owns the database, frames wait in arrival order
- * (a connection's later frames wait behind its earlier ones). */
-static bool
-frame_defer(struct conn *c)
-{
-	size_t len = c->rx_discard ? 0 : c->rx_len;
-	if (c->deferred_bytes + len > DEFERRED_MAX_BYTES) {
-		log_warn("conn %llu: more than %u bytes of requests during one commit; disconnecting",
-			 (unsigned long long)c->sess.conn_id, DEFERRED_MAX_BYTES);
-		conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-			   "too many requests in flight; wait for replies before sending more", true);
-		return false;
-	}
-	struct deferred *d = malloc(sizeof *d + len + 1);
-	if (d == NULL) {
-		conn_close(c, 1011, "server out of memory", true);
-		return false;
-	}
-	d->next = NULL;
-	d->conn = c;
-	d->discard = c->rx_discard;
-	d->binary = c->rx_binary;
-	d->len = len;
-	memcpy(d->data, c->rx ? c->rx : "", len);
-	d->data[len] = '\0';
-	*net.def_tail = d;
-	net.def_tail = &d->next;
-	c->deferred++;
-	c->deferred_bytes += len;
-	return true;
-}
-
-static void
-run_deferred(void)
-{
-	struct deferred *d = net.def_head;
-	net.def_head = NULL;
-	net.def_tail = &net.def_head;
-	while (d) {
-		struct deferred *next = d->next;
-		struct conn *c = d->conn;
-		if (c) {
-			c->deferred--;
-			c->deferred_bytes -= d->len;
-			if (!c->closing)
-				frame_process(c, d->data, d->len, d->discard, d->binary);
-		}
-		free(d);
-		d = next;
-	}
-}
-
-static void
 rx_frame_done(struct conn *c)
 {
-	if (net.commit_inflight || c->deferred)
-		frame_defer(c);
-	else
-		frame_process(c, c->rx, c->rx_len, c->rx_discard, c->rx_binary);
+	if (!commit_defer(&c->peer, c->rx, c->rx_len, c->rx_discard, c->rx_binary))
+		frame_process(&c->peer, c->rx, c->rx_len, c->rx_discard, c->rx_binary);
 	c->rx_len = 0;
 	c->rx_discard = false;
 	c->rx_binary = false;
@@ -780,7 +237,7 @@ rx_frame_done(struct conn *c)
  * JSON text as it would have been sent alone, so nothing is re-encoded.
  * Returns the number of queued frames packed (0: send the head alone). */
 static unsigned
-batch_pack(struct conn *c, size_t *out_len)
+batch_pack(struct peer *c, size_t *out_len)
 {
 	static const char open[] = "{\"batch\":[", close[] = "]}";
 	struct outq_frame *f = outq_peek(&c->q);
@@ -823,34 +280,34 @@ batch_pack(struct conn *c, size_t *out_len)
 static int
 conn_writeable(struct conn *c)
 {
-	struct outq_frame *f = outq_peek(&c->q);
+	struct peer *p = &c->peer;
+	struct outq_frame *f = outq_peek(&p->q);
 	if (f == NULL) {
-		if (c->closing) {
-			lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-					 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		if (p->closing) {
+			lws_close_reason(c->wsi, (enum lws_close_status)p->close_code,
+					 (unsigned char *)p->close_reason, strlen(p->close_reason));
 			return -1;
 		}
 		return 0;
 	}
 	size_t len = 0;
-	unsigned packed = batch_pack(c, &len);
-	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&c->q, f);
+	unsigned packed = batch_pack(p, &len);
+	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&p->q, f);
 	if (!packed)
 		len = f->len;
 	int n = lws_write(c->wsi, payload, len, LWS_WRITE_TEXT);
 	if (n < (int)len) {
-		log_warn("conn %llu: write failed; closing", (unsigned long long)c->sess.conn_id);
+		log_warn("conn %llu: write failed; closing", (unsigned long long)p->sess.conn_id);
 		return -1;
 	}
 	if (packed)
 		metrics_batch_out(packed);
 	for (unsigned i = 0; i < (packed ? packed : 1); i++) {
-		metrics_frame_out(outq_peek(&c->q)->len);
-		outq_pop(&c->q);
+		metrics_frame_out(outq_peek(&p->q)->len);
+		outq_pop(&p->q);
 	}
-	if (c->soft_since && c->q.bytes <= net.cfg->outq_soft_bytes)
-		c->soft_since = 0;
-	if (outq_peek(&c->q) || c->closing)
+	deliver_written(p);
+	if (outq_peek(&p->q) || p->closing)
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -867,7 +324,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		conn_hello(*slot);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		if (c == NULL || c->closing)
+		if (c == NULL || c->peer.closing)
 			return 0;
 		if (lws_is_first_fragment(wsi))
 			c->rx_binary = lws_frame_is_binary(wsi);
@@ -919,7 +376,7 @@ http_request(struct lws *wsi, struct http_pss *pss, const char *path)
 		return http_respond(wsi, pss, HTTP_STATUS_OK, "text/plain", "ok\n", 3);
 	if (strcmp(path, "/metrics") == 0) {
 		size_t len = 0;
-		char *text = metrics_render(&len);
+		char *text = metrics_render(dispatch_op_name, dispatch_op_count(), &len);
 		if (text == NULL)
 			return -1;
 		int rc = http_respond(wsi, pss, HTTP_STATUS_OK,
@@ -1119,22 +576,19 @@ net_drain(void)
 	lws_sorted_usec_list_t tick;
 	memset(&tick, 0, sizeof tick);
 	net.stopping = true;
-	commit_reap(true);             /* the commit in flight, then what waited for it */
-	net.sync_commits = true;
-	commit_now();
-	for (struct conn *c = net.conns; c; c = c->next)
-		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down", false);
+	commit_drain();
+	deliver_close_all(LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 	drain_tick(&tick);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	time_t deadline = now.tv_sec + 3;
-	while (net.conns && now.tv_sec < deadline) {
+	while (deliver_peer_count() && now.tv_sec < deadline) {
 		if (net_service() < 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	}
 	lws_sul_cancel(&tick);
-	commit_now();
+	commit_run();
 }
 
 enum lsn_err
@@ -1144,8 +598,6 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	net.cfg = cfg;
 	net.srv.store = store;
 	net.srv.cfg = cfg;
-	net.pend_tail = &net.pend_head;
-	net.def_tail = &net.def_head;
 	enum lsn_err err;
 	if ((err = check_readable("certificate", cfg->tls_cert, st)) != LSN_OK ||
 	    (err = check_readable("key", cfg->tls_key, st)) != LSN_OK)
@@ -1160,34 +612,32 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	net.by_user = conn_index_new();
-	net.by_device = conn_index_new();
-	if (net.by_user == NULL || net.by_device == NULL ||
-	    (err = net_create(st)) != LSN_OK) {
-		conn_index_free(net.by_user);
-		conn_index_free(net.by_device);
-		return net.by_user && net.by_device ? err : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	if (deliver_init(cfg, &deliver_hooks) != 0) {
+		ratelimit_free(net.srv.rl);
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	}
+	if ((err = net_create(st)) != LSN_OK) {
+		deliver_fini();
+		ratelimit_free(net.srv.rl);
+		return err;
 	}
 	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s, %s loop)",
 		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
 		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal", net_loop_name());
-	committer_start();
-	net.data_version_at = lsn_clock_now_ms() - lsn_clock_offset_ms();
-	if (store_data_version(store, &net.data_version) != LSN_OK)
-		net.data_version = -1;
+	commit_init(store, cfg, &commit_hooks, true);
+	timers_init(store, cfg);
 	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
-	lws_sul_schedule(net.ctx, 0, &net.sweep_sul, soft_sweep_cb, LWS_US_PER_SEC);
+	lws_sul_schedule(net.ctx, 0, &net.sweep_sul, sweep_cb, LWS_US_PER_SEC);
 	while (!net.stop)
 		if (net_service() < 0)
 			break;
 	lws_sul_cancel(&net.timer_sul);
 	lws_sul_cancel(&net.sweep_sul);
-	log_info("shutting down: committing and closing %u connections", net.conn_count);
+	log_info("shutting down: committing and closing %u connections", deliver_peer_count());
 	net_drain();
-	committer_stop();
+	commit_fini();
 	net_destroy();
-	conn_index_free(net.by_user);
-	conn_index_free(net.by_device);
+	deliver_fini();
 	ratelimit_free(net.srv.rl);
 	net.srv.rl = NULL;
 	free(net.batch_buf);

@@ -1,5 +1,6 @@
-/* outq.h — a connection's bounded output queue of frames. Each frame keeps
- * `headroom` spare bytes before its payload (libwebsockets needs LWS_PRE). */
+/* outq.h — a connection's bounded output queue of frames, filled by
+ * deliver.c and written out by net.c. Each frame keeps `headroom` spare
+ * bytes before its payload (libwebsockets needs LWS_PRE). */
 #ifndef LSN_OUTQ_H
 #define LSN_OUTQ_H
 

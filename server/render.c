@@ -1,4 +1,4 @@
-/* render.c — JSON renderings of organisations, users and devices. */
+/* render.c — JSON renderings of organisations, users, devices and messages. */
 #include "handlers.h"
 #include "wire.h"
 
@@ -37,6 +37,16 @@ render_user(const struct store_user *user)
 			 "roles", render_roles(user->roles),
 			 "ik", wire_b64(user->ik, sizeof user->ik),
 			 "created_at", (json_int_t)user->created_at);
+}
+
+json_t *
+render_message(const struct store_message *m)
+{
+	return json_pack("{s:o, s:I, s:I, s:o, s:o, s:o}", "channel", wire_id(m->channel),
+			 "seq", (json_int_t)m->seq, "ts", (json_int_t)m->ts,
+			 "sender_user", wire_id(m->sender_user),
+			 "sender_device", wire_id(m->sender_device),
+			 "envelope", wire_b64(m->envelope, m->envelope_len));
 }
 
 static json_t *

@@ -1,6 +1,6 @@
 /* session.h — what the server knows about one connection's peer: its login
- * state and its pending challenge. Owned by the network layer, read and
- * updated by handlers. */
+ * state and its pending challenge. Kept in the peer (deliver.h), read and
+ * updated by dispatch.c and the handlers. */
 #ifndef LSN_SESSION_H
 #define LSN_SESSION_H
 

@@ -2,10 +2,14 @@
  * through these functions; nothing here speaks SQL to its callers, so a second
  * backend (PostgreSQL) can be added behind the same interface.
  *
- * Write path (group commit): the network loop opens a batch with
- * store_batch_begin(), runs each request between store_req_begin() and
- * store_req_end() (a request that fails is undone alone), and commits the
- * whole batch with store_batch_commit(); replies are released only after that.
+ * Write path (group commit): commit.c opens a batch with store_batch_begin(),
+ * runs each request between store_req_begin() and store_req_end() (a
+ * request that fails is undone alone), and commits the whole batch with
+ * store_batch_commit(); replies are released only after that.
+ *
+ * Inside, every statement goes through one idiom (store_row.h): prepared
+ * once and cached, parameters bound from a typed list, columns read into
+ * the structs below through column tables.
  *
  * Return values: LSN_OK, LSN_ERR_NOT_FOUND, LSN_ERR_CONFLICT (uniqueness),
  * LSN_ERR_STORAGE (the database refused; logged). */

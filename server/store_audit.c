@@ -2,6 +2,7 @@
  * list entries in order. The chain (encoding, hashes, verification) is in
  * audit.c; this file only moves rows. */
 #include "store_internal.h"
+#include "store_row.h"
 
 enum {
 	SLOT_BASE = 320,
@@ -12,57 +13,50 @@ enum {
 	"seq, at, action, outcome, origin, actor_user, actor_device, target_user, " \
 	"target_device, channel_id, case_id, peer, detail, prev_hash, hash"
 
+struct head_row {
+	int64_t seq;
+	uint8_t hash[32];
+};
+
+static const struct store_col head_cols[] = {
+	COL_I64(0, struct head_row, seq),
+	COL_BLOB(1, struct head_row, hash),
+};
+
 enum lsn_err
 store_audit_head(struct store *s, int64_t *seq, uint8_t hash[32])
 {
-	sqlite3_stmt *st = store_stmt(s, ST_AUDIT_HEAD,
-				      "SELECT seq, hash FROM audit_head WHERE one = 1");
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
-		store_col_blob(st, 1, hash, 32);
+	struct head_row r;
+	enum lsn_err err = store_one(s, store_stmt(s, ST_AUDIT_HEAD,
+						   "SELECT seq, hash FROM audit_head WHERE one = 1"),
+				     STORE_COLS(head_cols), &r, "read audit head");
+	if (err == LSN_OK) {
+		*seq = r.seq;
+		memcpy(hash, r.hash, 32);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read audit head");
+	return err;
 }
 
-static void
-bind_id(sqlite3_stmt *st, int col, bool present, const uint8_t id[LSN_ID_BYTES])
-{
-	if (present)
-		store_bind_blob(st, col, id, LSN_ID_BYTES);
-	else
-		sqlite3_bind_null(st, col);
-}
+/* An optional id: NULL when absent. */
+#define P_ID_IF(present, id) P_BLOB((present) ? (id) : NULL, LSN_ID_BYTES)
 
 enum lsn_err
 store_audit_insert(struct store *s, const struct store_audit *e)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_AUDIT_INSERT,
-		"INSERT INTO audit(" AUDIT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_int64(st, 1, e->seq);
-	sqlite3_bind_int64(st, 2, e->at);
-	sqlite3_bind_text(st, 3, e->action, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, e->outcome, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, e->origin, -1, SQLITE_TRANSIENT);
-	bind_id(st, 6, e->has_actor_user, e->actor_user);
-	bind_id(st, 7, e->has_actor_device, e->actor_device);
-	bind_id(st, 8, e->has_target_user, e->target_user);
-	bind_id(st, 9, e->has_target_device, e->target_device);
-	bind_id(st, 10, e->has_channel, e->channel);
-	bind_id(st, 11, e->has_case, e->case_id);
-	sqlite3_bind_text(st, 12, e->peer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 13, e->detail, -1, SQLITE_TRANSIENT);
-	store_bind_blob(st, 14, e->prev_hash, 32);
-	store_bind_blob(st, 15, e->hash, 32);
-	return store_exec(s, st, "insert audit entry", false);
+	return store_exec(s, STORE_Q(s, ST_AUDIT_INSERT,
+		"INSERT INTO audit(" AUDIT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		P_INT(e->seq), P_INT(e->at), P_TEXT(e->action), P_TEXT(e->outcome), P_TEXT(e->origin),
+		P_ID_IF(e->has_actor_user, e->actor_user), P_ID_IF(e->has_actor_device, e->actor_device),
+		P_ID_IF(e->has_target_user, e->target_user),
+		P_ID_IF(e->has_target_device, e->target_device), P_ID_IF(e->has_channel, e->channel),
+		P_ID_IF(e->has_case, e->case_id), P_TEXT(e->peer), P_TEXT(e->detail),
+		P_BLOB(e->prev_hash, 32), P_BLOB(e->hash, 32)), "insert audit entry", false);
 }
+
+/* Reading an entry is stricter than the column tables (store_row.h): the
+ * chain must show a tampered row as malformed, never cut or zero it
+ * silently, so its columns are checked by hand below; binding and stepping
+ * still go through the row helper. */
 
 /* A text column that must fit cap (with its NUL); anything else marks the
  * row malformed rather than being silently cut. */
@@ -128,30 +122,22 @@ read_entry(sqlite3_stmt *st, struct store_audit *e)
 enum lsn_err
 store_audit_list(struct store *s, const struct store_audit_filter *f, store_audit_cb cb, void *arg)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_AUDIT_LIST,
+	sqlite3_stmt *st = STORE_Q(s, ST_AUDIT_LIST,
 		"SELECT " AUDIT_COLUMNS " FROM audit "
 		"WHERE (?1 IS NULL OR actor_user = ?1 OR target_user = ?1) "
 		"AND (?2 IS NULL OR case_id = ?2) "
 		"AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) "
-		"ORDER BY seq");
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	if (f && f->user)
-		store_bind_blob(st, 1, f->user, LSN_ID_BYTES);
-	if (f && f->case_id)
-		store_bind_blob(st, 2, f->case_id, LSN_ID_BYTES);
-	if (f && f->since)
-		sqlite3_bind_int64(st, 3, f->since);
-	if (f && f->until)
-		sqlite3_bind_int64(st, 4, f->until);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		"ORDER BY seq",
+		P_BLOB(f ? f->user : NULL, LSN_ID_BYTES), P_BLOB(f ? f->case_id : NULL, LSN_ID_BYTES),
+		P_INT_OPT(f ? f->since : 0), P_INT_OPT(f ? f->until : 0));
+	enum lsn_err err;
+	/* no column table: the row is read by read_entry, while st is on it */
+	while (store_next(s, st, NULL, 0, NULL, &err, "list audit entries")) {
 		struct store_audit e;
 		read_entry(st, &e);
 		cb(&e, arg);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "list audit entries");
+	return err;
 }
 
 enum lsn_err

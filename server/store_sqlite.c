@@ -13,6 +13,7 @@
 #include "store.h"
 #include "store_fold.h"
 #include "store_internal.h"
+#include "store_row.h"
 
 /* Every statement the server runs, prepared once and reused. */
 enum stmt_id {
@@ -84,45 +85,6 @@ static sqlite3_stmt *
 stmt(struct store *s, enum stmt_id id)
 {
 	return store_stmt(s, (int)id, stmt_sql[id]);
-}
-
-sqlite3_stmt *
-store_stmt(struct store *s, int slot, const char *sql)
-{
-	sqlite3_stmt *st = s->stmt[slot];
-	if (st == NULL) {
-		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-		    SQLITE_OK) {
-			log_error("storage: cannot prepare statement %d: %s", slot, sqlite3_errmsg(s->db));
-			return NULL;
-		}
-		s->stmt[slot] = st;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return st;
-}
-
-enum lsn_err
-store_db_error(struct store *s, const char *what)
-{
-	int code = sqlite3_extended_errcode(s->db);
-	if ((code & 0xff) == SQLITE_CONSTRAINT)
-		return LSN_ERR_CONFLICT;
-	log_error("storage: %s: %s (%d)", what, sqlite3_errmsg(s->db), code);
-	return LSN_ERR_STORAGE;
-}
-
-enum lsn_err
-store_exec(struct store *s, sqlite3_stmt *st, const char *what, bool want_change)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_db_error(s, what);
-	if (want_change && sqlite3_changes(s->db) == 0)
-		return LSN_ERR_NOT_FOUND;
-	return LSN_OK;
 }
 
 static enum lsn_err
@@ -354,207 +316,135 @@ store_req_end(struct store *s, bool keep)
 		store_exec(s, rel, "release savepoint", false);
 }
 
+/* The prepared statement for id with its parameters bound. */
+#define Q(id, ...) STORE_Q(s, (int)(id), stmt_sql[id], __VA_ARGS__)
+
 /* ---- organisations ------------------------------------------------------ */
 
-static void
-read_org(sqlite3_stmt *st, int base, struct store_org *org)
-{
-	store_col_blob(st, base + 0, org->id, sizeof org->id);
-	store_col_text(st, base + 1, org->name, sizeof org->name);
-	store_col_text(st, base + 2, org->finess, sizeof org->finess);
-	store_col_text(st, base + 3, org->kind, sizeof org->kind);
-	org->created_at = sqlite3_column_int64(st, base + 4);
-}
+static const struct store_col org_cols[] = {
+	COL_BLOB(0, struct store_org, id),
+	COL_TEXT(1, struct store_org, name),
+	COL_TEXT(2, struct store_org, finess),
+	COL_TEXT(3, struct store_org, kind),
+	COL_I64(4, struct store_org, created_at),
+};
 
 enum lsn_err
 store_org_create(struct store *s, const struct store_org *org)
 {
-	sqlite3_stmt *st = stmt(s, ST_ORG_INSERT);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, org->id, sizeof org->id);
-	sqlite3_bind_text(st, 2, org->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, org->finess, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, org->kind, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, org->created_at);
-	return store_exec(s, st, "insert org", false);
-}
-
-static enum lsn_err
-org_fetch(struct store *s, sqlite3_stmt *st, struct store_org *out)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		read_org(st, 0, out);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read org");
+	return store_exec(s, Q(ST_ORG_INSERT, P_BLOB(org->id, sizeof org->id), P_TEXT(org->name),
+			       P_TEXT(org->finess), P_TEXT(org->kind), P_INT(org->created_at)),
+			  "insert org", false);
 }
 
 enum lsn_err
 store_org_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_org *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_ORG_GET);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, id, LSN_ID_BYTES);
-	return org_fetch(s, st, out);
+	return store_one(s, Q(ST_ORG_GET, P_ID(id)), STORE_COLS(org_cols), out, "read org");
 }
 
 enum lsn_err
 store_org_find_finess(struct store *s, const char *finess, struct store_org *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_ORG_BY_FINESS);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_text(st, 1, finess, -1, SQLITE_TRANSIENT);
-	return org_fetch(s, st, out);
+	return store_one(s, Q(ST_ORG_BY_FINESS, P_TEXT(finess)), STORE_COLS(org_cols), out,
+			 "read org");
 }
 
 enum lsn_err
 store_org_list(struct store *s, store_org_cb cb, void *arg)
 {
 	sqlite3_stmt *st = stmt(s, ST_ORG_LIST);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_org org;
-		read_org(st, 0, &org);
+	struct store_org org;
+	enum lsn_err err;
+	while (store_next(s, st, STORE_COLS(org_cols), &org, &err, "list orgs"))
 		cb(&org, arg);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "list orgs");
+	return err;
 }
 
 /* ---- invites ------------------------------------------------------------ */
 
+static const struct store_col invite_cols[] = {
+	COL_BLOB(0, struct store_invite, hash),
+	COL_TEXT(1, struct store_invite, rpps),
+	COL_TEXT(2, struct store_invite, name),
+	COL_TEXT(3, struct store_invite, profession),
+	COL_BLOB(4, struct store_invite, org_id),
+	COL_UINT(5, struct store_invite, roles),
+	COL_I64(6, struct store_invite, created_at),
+	COL_I64(7, struct store_invite, expires_at),
+	COL_I64(8, struct store_invite, used_at),
+	COL_IS_BLOB(9, struct store_invite, for_user),
+	COL_BLOB(9, struct store_invite, user_id),
+};
+
 enum lsn_err
 store_invite_create(struct store *s, const struct store_invite *inv)
 {
-	sqlite3_stmt *st = stmt(s, ST_INVITE_INSERT);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, inv->hash, sizeof inv->hash);
-	store_bind_text_or_null(st, 2, inv->rpps);
-	sqlite3_bind_text(st, 3, inv->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, inv->profession, -1, SQLITE_TRANSIENT);
-	store_bind_blob(st, 5, inv->org_id, sizeof inv->org_id);
-	sqlite3_bind_int64(st, 6, inv->roles);
-	sqlite3_bind_int64(st, 7, inv->created_at);
-	sqlite3_bind_int64(st, 8, inv->expires_at);
-	if (inv->for_user)
-		store_bind_blob(st, 9, inv->user_id, LSN_ID_BYTES);
-	return store_exec(s, st, "insert invite", false);
+	return store_exec(s, Q(ST_INVITE_INSERT, P_BLOB(inv->hash, sizeof inv->hash),
+			       P_TEXT_OPT(inv->rpps), P_TEXT(inv->name), P_TEXT(inv->profession),
+			       P_BLOB(inv->org_id, sizeof inv->org_id), P_INT(inv->roles),
+			       P_INT(inv->created_at), P_INT(inv->expires_at),
+			       P_BLOB(inv->for_user ? inv->user_id : NULL, LSN_ID_BYTES)),
+			  "insert invite", false);
 }
 
 enum lsn_err
 store_invite_get(struct store *s, const uint8_t hash[32], struct store_invite *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_INVITE_GET);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, hash, 32);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		store_col_blob(st, 0, out->hash, sizeof out->hash);
-		store_col_text(st, 1, out->rpps, sizeof out->rpps);
-		store_col_text(st, 2, out->name, sizeof out->name);
-		store_col_text(st, 3, out->profession, sizeof out->profession);
-		store_col_blob(st, 4, out->org_id, sizeof out->org_id);
-		out->roles = (unsigned)sqlite3_column_int64(st, 5);
-		out->created_at = sqlite3_column_int64(st, 6);
-		out->expires_at = sqlite3_column_int64(st, 7);
-		out->used_at = sqlite3_column_int64(st, 8);
-		out->for_user = sqlite3_column_type(st, 9) == SQLITE_BLOB;
-		store_col_blob(st, 9, out->user_id, sizeof out->user_id);
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read invite");
+	return store_one(s, Q(ST_INVITE_GET, P_BLOB(hash, 32)), STORE_COLS(invite_cols), out,
+			 "read invite");
 }
 
 enum lsn_err
 store_invite_consume(struct store *s, const uint8_t hash[32], const uint8_t user_id[LSN_ID_BYTES],
 		     int64_t at)
 {
-	sqlite3_stmt *st = stmt(s, ST_INVITE_CONSUME);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_int64(st, 1, at);
-	store_bind_blob(st, 2, user_id, LSN_ID_BYTES);
-	store_bind_blob(st, 3, hash, 32);
-	enum lsn_err err = store_exec(s, st, "consume invite", true);
+	enum lsn_err err = store_exec(s, Q(ST_INVITE_CONSUME, P_INT(at), P_ID(user_id),
+					   P_BLOB(hash, 32)), "consume invite", true);
 	return err == LSN_ERR_NOT_FOUND ? LSN_ERR_CONFLICT : err;
 }
 
 /* ---- users -------------------------------------------------------------- */
 
-static void
-read_user(sqlite3_stmt *st, struct store_user *u)
-{
-	store_col_blob(st, 0, u->id, sizeof u->id);
-	store_col_text(st, 1, u->rpps, sizeof u->rpps);
-	store_col_text(st, 2, u->name, sizeof u->name);
-	store_col_text(st, 3, u->profession, sizeof u->profession);
-	u->roles = (unsigned)sqlite3_column_int64(st, 4);
-	store_col_blob(st, 5, u->ik, sizeof u->ik);
-	u->created_at = sqlite3_column_int64(st, 6);
-	read_org(st, 7, &u->org);
-}
+static const struct store_col user_cols[] = {
+	COL_BLOB(0, struct store_user, id),
+	COL_TEXT(1, struct store_user, rpps),
+	COL_TEXT(2, struct store_user, name),
+	COL_TEXT(3, struct store_user, profession),
+	COL_UINT(4, struct store_user, roles),
+	COL_BLOB(5, struct store_user, ik),
+	COL_I64(6, struct store_user, created_at),
+	COL_BLOB(7, struct store_user, org.id),
+	COL_TEXT(8, struct store_user, org.name),
+	COL_TEXT(9, struct store_user, org.finess),
+	COL_TEXT(10, struct store_user, org.kind),
+	COL_I64(11, struct store_user, org.created_at),
+};
 
 enum lsn_err
 store_user_create(struct store *s, const struct store_user *user)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_INSERT);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
 	char key[STORE_NAME_MAX * 2 + 1];
 	store_fold(user->name, key, sizeof key);
-	store_bind_blob(st, 1, user->id, sizeof user->id);
-	store_bind_text_or_null(st, 2, user->rpps);
-	sqlite3_bind_text(st, 3, user->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, user->profession, -1, SQLITE_TRANSIENT);
-	store_bind_blob(st, 5, user->org.id, sizeof user->org.id);
-	sqlite3_bind_int64(st, 6, user->roles);
-	store_bind_blob(st, 7, user->ik, sizeof user->ik);
-	sqlite3_bind_int64(st, 8, user->created_at);
-	sqlite3_bind_text(st, 9, key, -1, SQLITE_TRANSIENT);
-	return store_exec(s, st, "insert user", false);
-}
-
-static enum lsn_err
-user_fetch(struct store *s, sqlite3_stmt *st, struct store_user *out)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		read_user(st, out);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read user");
+	return store_exec(s, Q(ST_USER_INSERT, P_BLOB(user->id, sizeof user->id),
+			       P_TEXT_OPT(user->rpps), P_TEXT(user->name), P_TEXT(user->profession),
+			       P_BLOB(user->org.id, sizeof user->org.id), P_INT(user->roles),
+			       P_BLOB(user->ik, sizeof user->ik), P_INT(user->created_at),
+			       P_TEXT(key)),
+			  "insert user", false);
 }
 
 enum lsn_err
 store_user_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_user *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_GET);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, id, LSN_ID_BYTES);
-	return user_fetch(s, st, out);
+	return store_one(s, Q(ST_USER_GET, P_ID(id)), STORE_COLS(user_cols), out, "read user");
 }
 
 enum lsn_err
 store_user_find_rpps(struct store *s, const char *rpps, struct store_user *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_BY_RPPS);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_text(st, 1, rpps, -1, SQLITE_TRANSIENT);
-	return user_fetch(s, st, out);
+	return store_one(s, Q(ST_USER_BY_RPPS, P_TEXT(rpps)), STORE_COLS(user_cols), out,
+			 "read user");
 }
 
 /* "%" + text with LIKE metacharacters escaped + "%" (or prefix only). */
@@ -577,66 +467,51 @@ like_pattern(const char *text, bool prefix_only, char *out, size_t cap)
 enum lsn_err
 store_user_search(struct store *s, const struct store_user_query *q, store_user_cb cb, void *arg)
 {
-	sqlite3_stmt *st = stmt(s, ST_USER_SEARCH);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
 	char folded[STORE_NAME_MAX * 2 + 1], name_like[STORE_NAME_MAX * 4 + 4];
 	char rpps_like[STORE_NAME_MAX * 2 + 4];
-	if (q->text && *q->text) {
+	bool text = q->text && *q->text;
+	if (text) {
 		store_fold(q->text, folded, sizeof folded);
 		like_pattern(folded, false, name_like, sizeof name_like);
 		like_pattern(q->text, true, rpps_like, sizeof rpps_like);
-		sqlite3_bind_text(st, 1, name_like, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, rpps_like, -1, SQLITE_TRANSIENT);
 	}
-	store_bind_text_or_null(st, 3, q->profession);
-	if (q->org_id)
-		store_bind_blob(st, 4, q->org_id, LSN_ID_BYTES);
-	sqlite3_bind_int(st, 5, q->limit > 0 ? q->limit : 50);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_user u;
-		read_user(st, &u);
+	sqlite3_stmt *st = Q(ST_USER_SEARCH, P_TEXT(text ? name_like : NULL),
+			     P_TEXT(text ? rpps_like : NULL), P_TEXT_OPT(q->profession),
+			     P_BLOB(q->org_id, LSN_ID_BYTES), P_INT(q->limit > 0 ? q->limit : 50));
+	struct store_user u;
+	enum lsn_err err;
+	while (store_next(s, st, STORE_COLS(user_cols), &u, &err, "search users"))
 		cb(&u, arg);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "search users");
+	return err;
 }
 
 /* ---- devices ------------------------------------------------------------ */
 
-static void
-read_device(sqlite3_stmt *st, struct store_device *d)
-{
-	store_col_blob(st, 0, d->id, sizeof d->id);
-	store_col_blob(st, 1, d->user_id, sizeof d->user_id);
-	store_col_text(st, 2, d->name, sizeof d->name);
-	store_col_blob(st, 3, d->dk, sizeof d->dk);
-	d->dk_ts = sqlite3_column_int64(st, 4);
-	store_col_blob(st, 5, d->dk_sig, sizeof d->dk_sig);
-	d->created_at = sqlite3_column_int64(st, 6);
-	d->last_seen_at = sqlite3_column_int64(st, 7);
-	d->revoked_at = sqlite3_column_int64(st, 8);
-	store_col_blob(st, 9, d->ak_id, sizeof d->ak_id);
-	store_col_blob(st, 10, d->ak, sizeof d->ak);
-	d->ak_ts = sqlite3_column_int64(st, 11);
-	store_col_blob(st, 12, d->ak_sig, sizeof d->ak_sig);
-}
+static const struct store_col device_cols[] = {
+	COL_BLOB(0, struct store_device, id),
+	COL_BLOB(1, struct store_device, user_id),
+	COL_TEXT(2, struct store_device, name),
+	COL_BLOB(3, struct store_device, dk),
+	COL_I64(4, struct store_device, dk_ts),
+	COL_BLOB(5, struct store_device, dk_sig),
+	COL_I64(6, struct store_device, created_at),
+	COL_I64(7, struct store_device, last_seen_at),
+	COL_I64(8, struct store_device, revoked_at),
+	COL_BLOB(9, struct store_device, ak_id),
+	COL_BLOB(10, struct store_device, ak),
+	COL_I64(11, struct store_device, ak_ts),
+	COL_BLOB(12, struct store_device, ak_sig),
+};
 
 enum lsn_err
 store_device_create(struct store *s, const struct store_device *dev)
 {
-	sqlite3_stmt *st = stmt(s, ST_DEVICE_INSERT);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, dev->id, sizeof dev->id);
-	store_bind_blob(st, 2, dev->user_id, sizeof dev->user_id);
-	sqlite3_bind_text(st, 3, dev->name, -1, SQLITE_TRANSIENT);
-	store_bind_blob(st, 4, dev->dk, sizeof dev->dk);
-	sqlite3_bind_int64(st, 5, dev->dk_ts);
-	store_bind_blob(st, 6, dev->dk_sig, sizeof dev->dk_sig);
-	sqlite3_bind_int64(st, 7, dev->created_at);
-	enum lsn_err err = store_exec(s, st, "insert device", false);
+	enum lsn_err err = store_exec(s, Q(ST_DEVICE_INSERT, P_BLOB(dev->id, sizeof dev->id),
+					   P_BLOB(dev->user_id, sizeof dev->user_id),
+					   P_TEXT(dev->name), P_BLOB(dev->dk, sizeof dev->dk),
+					   P_INT(dev->dk_ts), P_BLOB(dev->dk_sig, sizeof dev->dk_sig),
+					   P_INT(dev->created_at)),
+				      "insert device", false);
 	if (err != LSN_OK)
 		return err;
 	return store_device_add_ak(s, dev);
@@ -645,89 +520,62 @@ store_device_create(struct store *s, const struct store_device *dev)
 enum lsn_err
 store_device_add_ak(struct store *s, const struct store_device *dev)
 {
-	sqlite3_stmt *st = stmt(s, ST_AK_INSERT);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, dev->id, sizeof dev->id);
-	store_bind_blob(st, 2, dev->ak_id, sizeof dev->ak_id);
-	store_bind_blob(st, 3, dev->ak, sizeof dev->ak);
-	sqlite3_bind_int64(st, 4, dev->ak_ts);
-	store_bind_blob(st, 5, dev->ak_sig, sizeof dev->ak_sig);
-	sqlite3_bind_int64(st, 6, dev->created_at);
-	return store_exec(s, st, "insert agreement key", false);
+	return store_exec(s, Q(ST_AK_INSERT, P_BLOB(dev->id, sizeof dev->id),
+			       P_BLOB(dev->ak_id, sizeof dev->ak_id), P_BLOB(dev->ak, sizeof dev->ak),
+			       P_INT(dev->ak_ts), P_BLOB(dev->ak_sig, sizeof dev->ak_sig),
+			       P_INT(dev->created_at)),
+			  "insert agreement key", false);
 }
 
 enum lsn_err
 store_device_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_device *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_DEVICE_GET);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, id, LSN_ID_BYTES);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		read_device(st, out);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return LSN_OK;
-	return rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read device");
+	return store_one(s, Q(ST_DEVICE_GET, P_ID(id)), STORE_COLS(device_cols), out,
+			 "read device");
 }
 
 enum lsn_err
 store_device_list(struct store *s, const uint8_t user_id[LSN_ID_BYTES], store_device_cb cb,
 		  void *arg)
 {
-	sqlite3_stmt *st = stmt(s, ST_DEVICE_LIST);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	store_bind_blob(st, 1, user_id, LSN_ID_BYTES);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_device d;
-		read_device(st, &d);
+	sqlite3_stmt *st = Q(ST_DEVICE_LIST, P_ID(user_id));
+	struct store_device d;
+	enum lsn_err err;
+	while (store_next(s, st, STORE_COLS(device_cols), &d, &err, "list devices"))
 		cb(&d, arg);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "list devices");
+	return err;
 }
 
 enum lsn_err
 store_data_version(struct store *s, int64_t *version)
 {
-	sqlite3_stmt *st = stmt(s, ST_DATA_VERSION);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*version = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? LSN_OK : store_db_error(s, "data_version");
+	return store_scalar(s, stmt(s, ST_DATA_VERSION), version, "data_version");
 }
+
+struct id_row {
+	const void *id;
+	size_t len;
+};
+
+static const struct store_col id_ref_cols[] = {COL_BLOB_REF(0, struct id_row, id, len)};
 
 enum lsn_err
 store_devices_revoked_since(struct store *s, int64_t since, store_id_cb cb, void *arg)
 {
-	sqlite3_stmt *st = stmt(s, ST_DEVICE_REVOKED_SINCE);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_int64(st, 1, since);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (sqlite3_column_bytes(st, 0) == LSN_ID_BYTES)
-			cb(sqlite3_column_blob(st, 0), arg);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? LSN_OK : store_db_error(s, "revoked devices");
+	sqlite3_stmt *st = Q(ST_DEVICE_REVOKED_SINCE, P_INT(since));
+	struct id_row r;
+	enum lsn_err err;
+	while (store_next(s, st, STORE_COLS(id_ref_cols), &r, &err, "revoked devices"))
+		if (r.len == LSN_ID_BYTES)
+			cb(r.id, arg);
+	return err;
 }
 
 enum lsn_err
 store_device_revoke(struct store *s, const uint8_t id[LSN_ID_BYTES], int64_t at)
 {
-	sqlite3_stmt *st = stmt(s, ST_DEVICE_REVOKE);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_int64(st, 1, at);
-	store_bind_blob(st, 2, id, LSN_ID_BYTES);
-	enum lsn_err err = store_exec(s, st, "revoke device", true);
+	enum lsn_err err = store_exec(s, Q(ST_DEVICE_REVOKE, P_INT(at), P_ID(id)), "revoke device",
+				      true);
 	if (err == LSN_ERR_NOT_FOUND) {
 		struct store_device d;
 		if (store_device_get(s, id, &d) == LSN_OK)
@@ -739,39 +587,31 @@ store_device_revoke(struct store *s, const uint8_t id[LSN_ID_BYTES], int64_t at)
 enum lsn_err
 store_device_touch(struct store *s, const uint8_t id[LSN_ID_BYTES], int64_t at)
 {
-	sqlite3_stmt *st = stmt(s, ST_DEVICE_TOUCH);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_int64(st, 1, at);
-	store_bind_blob(st, 2, id, LSN_ID_BYTES);
-	return store_exec(s, st, "touch device", true);
+	return store_exec(s, Q(ST_DEVICE_TOUCH, P_INT(at), P_ID(id)), "touch device", true);
 }
 
 /* ---- idempotency -------------------------------------------------------- */
+
+struct idem_row {
+	char *op, *reply;
+};
+
+static const struct store_col idem_cols[] = {
+	COL_TEXT_DUP(0, struct idem_row, op),
+	COL_TEXT_DUP(1, struct idem_row, reply),
+};
 
 enum lsn_err
 store_idem_get(struct store *s, const char *scope, const char *key, char **op_out,
 	       char **reply_out)
 {
-	sqlite3_stmt *st = stmt(s, ST_IDEM_GET);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	enum lsn_err err = LSN_OK;
-	if (rc == SQLITE_ROW) {
-		*op_out = strdup((const char *)sqlite3_column_text(st, 0));
-		*reply_out = strdup((const char *)sqlite3_column_text(st, 1));
-		if (*op_out == NULL || *reply_out == NULL) {
-			free(*op_out);
-			free(*reply_out);
-			err = LSN_ERR_INTERNAL;
-		}
-	} else {
-		err = rc == SQLITE_DONE ? LSN_ERR_NOT_FOUND : store_db_error(s, "read idempotency");
+	struct idem_row r;
+	enum lsn_err err = store_one(s, Q(ST_IDEM_GET, P_TEXT(scope), P_TEXT(key)),
+				     STORE_COLS(idem_cols), &r, "read idempotency");
+	if (err == LSN_OK) {
+		*op_out = r.op;
+		*reply_out = r.reply;
 	}
-	sqlite3_reset(st);
 	return err;
 }
 
@@ -779,13 +619,7 @@ enum lsn_err
 store_idem_put(struct store *s, const char *scope, const char *key, const char *op,
 	       const char *reply, int64_t at)
 {
-	sqlite3_stmt *st = stmt(s, ST_IDEM_PUT);
-	if (st == NULL)
-		return LSN_ERR_STORAGE;
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, op, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, reply, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, at);
-	return store_exec(s, st, "insert idempotency", false);
+	return store_exec(s, Q(ST_IDEM_PUT, P_TEXT(scope), P_TEXT(key), P_TEXT(op), P_TEXT(reply),
+			       P_INT(at)),
+			  "insert idempotency", false);
 }

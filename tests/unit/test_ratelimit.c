@@ -327,7 +327,7 @@ static int64_t
 metric_value(const char *sample)
 {
 	size_t len;
-	char *text = metrics_render(&len);
+	char *text = metrics_render(dispatch_op_name, dispatch_op_count(), &len);
 	assert_non_null(text);
 	char *p = strstr(text, sample);
 	int64_t v = p ? strtoll(p + strlen(sample), NULL, 10) : -1;

@@ -164,6 +164,38 @@ test_membership_authorisation(void **state)
 	json_decref(r);
 }
 
+/* The pushed "message" event and the "messages" item are one object: the
+ * event's fields (less "ev") equal the item's, envelope included, so a
+ * client can verify and decrypt the event alone. */
+static void
+test_message_event_equals_item(void **state)
+{
+	struct world *w = *state;
+	add_b(w);
+	struct effects fx;
+	effects_init(&fx);
+	assert_true(ok(w_as(w, &w->a, "send", envelope_body(w, &w->a, w->t.channel, w->a.k.device),
+			    &fx)));
+	json_t *event = NULL;
+	for (struct effect *e = fx.head; e && event == NULL; e = e->next)
+		if (e->kind == EFFECT_EVENT_USER && memcmp(e->target, w->b.k.user, 16) == 0)
+			event = json_loadb(e->frame, e->frame_len, 0, NULL);
+	effects_free(&fx);
+	assert_non_null(event);
+	assert_string_equal(json_string_value(json_object_get(event, "ev")), "message");
+	json_object_del(event, "ev");
+	json_t *r = w_as(w, &w->b, "messages", json_pack("{s:o}", "channel", wire_id(w->t.channel)),
+			 NULL);
+	json_t *item = json_array_get(json_object_get(r, "messages"), 0);
+	assert_non_null(item);
+	assert_int_equal(json_object_size(item), 6);
+	assert_non_null(json_object_get(item, "channel"));
+	assert_non_null(json_object_get(item, "envelope"));
+	assert_true(json_equal(event, item));
+	json_decref(r);
+	json_decref(event);
+}
+
 static void
 test_messages_and_former_members(void **state)
 {
@@ -401,6 +433,7 @@ main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_membership_authorisation, world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_message_event_equals_item, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_messages_and_former_members, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_to_device_queue, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_attachments, world_setup, world_teardown),

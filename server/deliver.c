@@ -1,0 +1,252 @@
+/* deliver.c — effects → connection index → output queue (deliver.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "conn_index.h"
+#include "deliver.h"
+#include "log.h"
+#include "metrics.h"
+
+static struct {
+	const struct config *cfg;
+	struct deliver_hooks hooks;
+	struct peer *peers;
+	unsigned count;
+	uint64_t next_id;
+	struct conn_index *by_user, *by_device;
+} dl;
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+deliver_init(const struct config *cfg, const struct deliver_hooks *hooks)
+{
+	memset(&dl, 0, sizeof dl);
+	dl.cfg = cfg;
+	dl.hooks = *hooks;
+	dl.by_user = conn_index_new();
+	dl.by_device = conn_index_new();
+	if (dl.by_user == NULL || dl.by_device == NULL) {
+		deliver_fini();
+		return -1;
+	}
+	return 0;
+}
+
+void
+deliver_fini(void)
+{
+	conn_index_free(dl.by_user);
+	conn_index_free(dl.by_device);
+	dl.by_user = dl.by_device = NULL;
+}
+
+void
+deliver_peer_add(struct peer *p, size_t headroom)
+{
+	p->sess.conn_id = ++dl.next_id;
+	outq_init(&p->q, headroom, dl.cfg->outq_max_bytes, dl.cfg->outq_max_frames);
+	p->prev = NULL;
+	p->next = dl.peers;
+	if (dl.peers)
+		dl.peers->prev = p;
+	dl.peers = p;
+	dl.count++;
+	metrics_conn_open();
+}
+
+void
+deliver_peer_remove(struct peer *p)
+{
+	p->sess.logged_in = false;
+	deliver_reindex(p);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		dl.peers = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	dl.count--;
+	metrics_conn_close();
+	outq_clear(&p->q);
+	sodium_memzero(&p->sess, sizeof p->sess);
+}
+
+unsigned
+deliver_peer_count(void)
+{
+	return dl.count;
+}
+
+void
+deliver_close(struct peer *p, int code, const char *reason, bool drop_queue)
+{
+	if (p->closing)
+		return;
+	p->closing = true;
+	p->close_code = code;
+	snprintf(p->close_reason, sizeof p->close_reason, "%s", reason);
+	if (drop_queue)
+		outq_clear(&p->q);
+	/* a peer that never reads must not hold the socket forever */
+	dl.hooks.closing(p);
+	dl.hooks.want_write(p);
+}
+
+static void
+slow_consumer(struct peer *p, bool soft)
+{
+	metrics_outq_drop(soft);
+	if (soft) {
+		log_warn("conn %llu: output queue above %zu bytes for %u s (%zu bytes, %u frames); "
+			 "disconnecting", (unsigned long long)p->sess.conn_id, dl.cfg->outq_soft_bytes,
+			 dl.cfg->outq_soft_grace_s, p->q.bytes, p->q.frames);
+		deliver_close(p, DELIVER_CLOSE_SLOW_CONSUMER,
+			      "slow consumer: output queue stayed above its soft limit, reconnect and resync",
+			      true);
+	} else {
+		log_warn("conn %llu: output queue full (%zu bytes, %u frames); disconnecting",
+			 (unsigned long long)p->sess.conn_id, p->q.bytes, p->q.frames);
+		deliver_close(p, DELIVER_CLOSE_SLOW_CONSUMER,
+			      "slow consumer: output queue full, reconnect and resync", true);
+	}
+}
+
+/* The soft limit: a queue may pass outq_soft_bytes for a burst, but one that
+ * stays above it for outq_soft_grace_s belongs to a peer that is not reading
+ * fast enough; it is dropped before it reaches the hard limit. Checked when
+ * a frame is queued, when one is written and by the periodic sweep. */
+static void
+soft_limit_check(struct peer *p, int64_t now)
+{
+	if (p->closing)
+		return;
+	if (p->q.bytes <= dl.cfg->outq_soft_bytes) {
+		p->soft_since_us = 0;
+		return;
+	}
+	if (p->soft_since_us == 0)
+		p->soft_since_us = now;
+	else if (now - p->soft_since_us >= (int64_t)dl.cfg->outq_soft_grace_s * 1000000)
+		slow_consumer(p, true);
+}
+
+void
+deliver_send(struct peer *p, const char *frame, size_t len)
+{
+	if (p->closing || frame == NULL)
+		return;
+	if (!outq_push(&p->q, frame, len)) {
+		slow_consumer(p, false);
+		return;
+	}
+	if (p->q.bytes > dl.cfg->outq_soft_bytes)
+		soft_limit_check(p, mono_us());
+	/* No lws_rx_flow_control() to slow a peer that does not read: in lws
+	 * 4.1 it can spin the service loop at 100% CPU on buffered rx
+	 * (warmcat/libwebsockets#2360). The queue limits above are the
+	 * policy instead: such a peer is dropped with 4008 and resyncs. */
+	if (!p->closing)
+		dl.hooks.want_write(p);
+}
+
+void
+deliver_written(struct peer *p)
+{
+	if (p->soft_since_us && p->q.bytes <= dl.cfg->outq_soft_bytes)
+		p->soft_since_us = 0;
+}
+
+void
+deliver_reindex(struct peer *p)
+{
+	if (p->indexed == p->sess.logged_in)
+		return;
+	if (p->sess.logged_in) {
+		/* out of memory: the connection just misses live events; it resyncs */
+		if (conn_index_add(dl.by_user, p->sess.user, p) == 0 &&
+		    conn_index_add(dl.by_device, p->sess.device, p) != 0)
+			conn_index_remove(dl.by_user, p->sess.user, p);
+		else
+			p->indexed = true;
+	} else {
+		conn_index_remove(dl.by_user, p->sess.user, p);
+		conn_index_remove(dl.by_device, p->sess.device, p);
+		p->indexed = false;
+	}
+}
+
+static void
+apply_effect(const struct effect *e)
+{
+	size_t n = 0;
+	const struct conn_index *ix = e->kind == EFFECT_EVENT_USER ? dl.by_user : dl.by_device;
+	void *const *list = conn_index_get(ix, e->target, &n);
+	if (e->kind != EFFECT_CLOSE_DEVICE) {
+		for (size_t i = 0; i < n; i++)
+			deliver_send(list[i], e->frame, e->frame_len);
+		return;
+	}
+	/* closing changes the index: take the connections off it one by one */
+	while ((list = conn_index_get(ix, e->target, &n)) != NULL && n > 0) {
+		struct peer *p = list[0];
+		p->sess.logged_in = false;
+		deliver_reindex(p);
+		deliver_close(p, e->close_code, e->reason, false);
+	}
+}
+
+void
+deliver_effects(struct effects *fx)
+{
+	for (struct effect *e = fx->head; e; e = e->next)
+		apply_effect(e);
+}
+
+void
+deliver_result(struct peer *p, struct dispatch_result *res)
+{
+	deliver_send(p, res->reply, res->reply_len);
+	deliver_effects(&res->effects);
+	if (res->close_after)
+		deliver_close(p, res->close_code, res->close_reason, false);
+}
+
+bool
+deliver_close_device(const uint8_t device[LSN_ID_BYTES], int code, const char *reason)
+{
+	size_t n = 0;
+	if (conn_index_get(dl.by_device, device, &n) == NULL || n == 0)
+		return false;
+	struct effect e = {.kind = EFFECT_CLOSE_DEVICE, .close_code = code};
+	memcpy(e.target, device, LSN_ID_BYTES);
+	snprintf(e.reason, sizeof e.reason, "%s", reason);
+	apply_effect(&e);
+	return true;
+}
+
+void
+deliver_sweep(void)
+{
+	int64_t now = mono_us();
+	for (struct peer *p = dl.peers; p; p = p->next)
+		if (p->soft_since_us)
+			soft_limit_check(p, now);
+}
+
+void
+deliver_close_all(int code, const char *reason)
+{
+	for (struct peer *p = dl.peers; p; p = p->next)
+		deliver_close(p, code, reason, false);
+}

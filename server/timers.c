@@ -1,0 +1,91 @@
+/* timers.c — the deadline scan and the once-a-second sweep with the
+ * revocation watch (timers.h). */
+#include <string.h>
+
+#include "case.h"
+#include "clock.h"
+#include "commit.h"
+#include "deliver.h"
+#include "log.h"
+#include "timers.h"
+
+#define CLOSE_POLICY 1008
+
+static struct {
+	struct store *store;
+	const struct config *cfg;
+	int64_t data_version, data_version_at; /* revocation watch: last seen, when */
+} tm;
+
+void
+timers_init(struct store *store, const struct config *cfg)
+{
+	tm.store = store;
+	tm.cfg = cfg;
+	tm.data_version_at = lsn_clock_now_ms() - lsn_clock_offset_ms();
+	if (store_data_version(store, &tm.data_version) != LSN_OK)
+		tm.data_version = -1;
+}
+
+/* The deadline scan: steps due soon or overdue, unacknowledged notices.
+ * Its writes join the group commit like any request's. */
+int64_t
+timers_deadline_scan(void)
+{
+	struct effects fx;
+	unsigned pushed = 0;
+	if (commit_busy())             /* the database is the commit thread's: soon */
+		return 20 * 1000;
+	effects_init(&fx);
+	if (commit_req_begin(tm.store) == LSN_OK) {
+		enum lsn_err err = case_tick(tm.store, tm.cfg, &fx, lsn_clock_now_ms(), &pushed);
+		commit_req_end(tm.store, err == LSN_OK);
+		if (err != LSN_OK)
+			log_error("deadline scan failed (%s); it runs again in %u s", lsn_err_code(err),
+				  tm.cfg->timer_interval_s);
+		if (pushed)
+			log_info("deadline scan: %u notification(s)", pushed);
+		commit_hold_effects(&fx);
+	}
+	effects_free(&fx);
+	return (int64_t)tm.cfg->timer_interval_s * 1000000;
+}
+
+static void
+close_revoked(const uint8_t id[LSN_ID_BYTES], void *arg)
+{
+	(void)arg;
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(id, hex);
+	if (deliver_close_device(id, CLOSE_POLICY, "device revoked"))
+		log_info("device %s was revoked by an administrator; closing its connections", hex);
+}
+
+/* An administrator's "liaisond revoke" runs in another process: when the
+ * database changed from outside (PRAGMA data_version), close the
+ * connections of devices revoked since the last look, so a revoked device
+ * gets no further event (its next request would be refused anyway). */
+static void
+revocation_watch(void)
+{
+	int64_t v = 0, now = lsn_clock_now_ms() - lsn_clock_offset_ms(); /* wall time */
+	if (commit_busy() || store_in_batch(tm.store) ||
+	    store_data_version(tm.store, &v) != LSN_OK || v == tm.data_version)
+		return;
+	/* a minute of margin for the other process's clock and commit */
+	store_devices_revoked_since(tm.store, tm.data_version_at - 60000, close_revoked, NULL);
+	tm.data_version = v;
+	tm.data_version_at = now;
+}
+
+/* Once a second: reap a finished commit (a safety net, should a wake-up
+ * ever be missed); drop the peers whose queue stayed above the soft limit
+ * even though nothing new was queued for them; act on revocations made by
+ * an administrator from another process. */
+void
+timers_sweep(void)
+{
+	commit_reap(false);
+	deliver_sweep();
+	revocation_watch();
+}

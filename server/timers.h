@@ -1,0 +1,28 @@
+/* timers.h — the server's periodic work, apart from any request: the
+ * deadline scan (case.c: steps due soon or overdue, unacknowledged
+ * notices) and the once-a-second sweep (reap a finished commit, drop slow
+ * consumers, and the revocation watch: close the connections of devices an
+ * administrator revoked from another process).
+ *
+ * Contract: the network layer's timers call these on the service thread;
+ * nothing here calls libwebsockets. The scan's writes join the open batch
+ * like a request's (commit.h) and its events are applied after commit;
+ * while a commit is in flight the database is the commit thread's, so the
+ * scan comes back soon and the watch waits for the next second. Calls down
+ * only: case.h, commit.h, deliver.h, store.h. */
+#ifndef LSN_TIMERS_H
+#define LSN_TIMERS_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+/* Remember the database's data_version as the revocation watch's start. */
+void timers_init(struct store *store, const struct config *cfg);
+/* Run the deadline scan; returns the delay (µs) until it should run again. */
+int64_t timers_deadline_scan(void);
+/* The once-a-second sweep. */
+void timers_sweep(void);
+
+#endif

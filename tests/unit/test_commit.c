@@ -1,0 +1,231 @@
+/* test_commit.c — the write batch's life (server/commit.c) without sockets:
+ * a writing request's reply is held until the batch commits, replies behind
+ * it on the same connection wait too and keep their order, and once a reply
+ * is released another database connection sees what it acknowledged. With
+ * the commit thread: while the commit is in flight nothing is released and
+ * a new frame waits, to be dispatched once the commit is reaped. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "commit.h"
+#include "deliver.h"
+#include "server_fixture.h"
+#include "wire.h"
+
+static struct fx *cur;                 /* the fixture the hooks dispatch into */
+static unsigned want_writes, schedules, frames_run;
+static atomic_uint wakes;
+
+static void hook_want_write(struct peer *p) { (void)p; want_writes++; }
+static void hook_closing(struct peer *p) { (void)p; }
+static void hook_schedule(int64_t us) { (void)us; schedules++; }
+static void hook_cancel(void) {}
+static void hook_wake(void) { atomic_fetch_add(&wakes, 1); }
+
+/* What net.c does with a frame: dispatch it, hand the result to commit. */
+static void
+process(struct peer *p, const char *data, size_t len)
+{
+	struct dispatch_result res;
+	dispatch_frame(&cur->srv, &p->sess, data, len, &res);
+	commit_result(p, &res);
+	dispatch_result_free(&res);
+}
+
+/* A frame that waited for a commit. */
+static void
+hook_run_frame(struct peer *p, const char *data, size_t len, bool discard, bool binary)
+{
+	(void)discard;
+	(void)binary;
+	frames_run++;
+	process(p, data, len);
+}
+
+static const struct deliver_hooks dhooks = {hook_want_write, hook_closing};
+static const struct commit_hooks chooks = {hook_schedule, hook_cancel, hook_wake,
+					   hook_run_frame};
+
+static char *
+frame_of(int64_t id, const char *op, json_t *body, size_t *len)
+{
+	char *text = wire_encode_request(id, op, body, len);
+	assert_non_null(text);
+	return text;
+}
+
+static void
+send_frame(struct peer *p, int64_t id, const char *op, json_t *body)
+{
+	size_t len = 0;
+	char *text = frame_of(id, op, body, &len);
+	if (!commit_defer(p, text, len, false, false))
+		process(p, text, len);
+	free(text);
+}
+
+/* Devices in the database as another connection sees them (committed only). */
+static int
+devices_on_disk(struct fx *f)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM devices", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* The id of the i-th queued reply (0-based), -2 if there is none. */
+static int64_t
+queued_id(struct peer *p, unsigned i)
+{
+	struct outq_frame *q = outq_peek(&p->q);
+	for (; q && i; i--)
+		q = q->next;
+	if (q == NULL)
+		return -2;
+	json_t *j = json_loadb((const char *)outq_payload(&p->q, q), q->len, 0, NULL);
+	assert_non_null(j);
+	json_t *id = json_object_get(j, "id");
+	int64_t v = json_is_integer(id) ? json_integer_value(id) : -1;
+	json_decref(j);
+	return v;
+}
+
+static json_t *
+new_enrol(struct fx *f, struct device_keys *k, const char *rpps)
+{
+	char code[LSN_INVITE_TEXT + 1];
+	issue_invite(f, rpps, 3600 * 1000, code);
+	make_keys(k);
+	return enrol_body(k, code, "e1");
+}
+
+static void
+start(struct fx *f, struct peer *p, bool thread)
+{
+	cur = f;
+	want_writes = schedules = frames_run = 0;
+	atomic_store(&wakes, 0);
+	assert_int_equal(deliver_init(&f->cfg, &dhooks), 0);
+	commit_init(f->store, &f->cfg, &chooks, thread);
+	memset(p, 0, sizeof *p);
+	deliver_peer_add(p, 0);
+	session_new_challenge(&p->sess);
+}
+
+static void
+stop(struct peer *p)
+{
+	commit_drain();
+	commit_fini();
+	commit_forget(p);
+	deliver_peer_remove(p);
+	deliver_fini();
+}
+
+static void
+test_reply_held_until_commit(void **state)
+{
+	struct fx *f = *state;
+	struct peer p;
+	struct device_keys k;
+	start(f, &p, false);
+	json_t *body = new_enrol(f, &k, "10101010105");
+	send_frame(&p, 1, "enrol", body);
+	/* held: nothing queued, nothing on disk, a commit scheduled */
+	assert_int_equal(p.q.frames, 0);
+	assert_int_equal(p.pending, 1);
+	assert_int_equal(schedules, 1);
+	assert_true(store_in_batch(f->store));
+	assert_int_equal(devices_on_disk(f), 0);
+	/* a read-only request behind it waits too: replies keep their order */
+	send_frame(&p, 2, "ping", json_object());
+	assert_int_equal(p.q.frames, 0);
+	assert_int_equal(p.pending, 2);
+	commit_run();
+	assert_false(store_in_batch(f->store));
+	assert_int_equal(p.pending, 0);
+	assert_int_equal(p.q.frames, 2);
+	assert_int_equal(queued_id(&p, 0), 1);
+	assert_int_equal(queued_id(&p, 1), 2);
+	assert_int_equal(devices_on_disk(f), 1);
+	/* with nothing held, a read is answered at once */
+	send_frame(&p, 3, "ping", json_object());
+	assert_int_equal(p.q.frames, 3);
+	assert_int_equal(queued_id(&p, 2), 3);
+	stop(&p);
+}
+
+static void
+test_commit_thread_defers_frames(void **state)
+{
+	struct fx *f = *state;
+	struct peer p;
+	struct device_keys k;
+	start(f, &p, true);
+	send_frame(&p, 1, "enrol", new_enrol(f, &k, "10000000009"));
+	assert_int_equal(p.pending, 1);
+	commit_run();                      /* handed to the commit thread */
+	assert_true(commit_busy());
+	/* in flight: nothing released, a new frame waits */
+	send_frame(&p, 2, "ping", json_object());
+	assert_int_equal(p.deferred, 1);
+	assert_int_equal(frames_run, 0);
+	assert_int_equal(p.q.frames, 0);
+	commit_reap(true);
+	assert_false(commit_busy());
+	assert_true(atomic_load(&wakes) >= 1);
+	assert_int_equal(devices_on_disk(f), 1);
+	/* released in order: the acknowledged write, then the frame that waited */
+	assert_int_equal(p.deferred, 0);
+	assert_int_equal(frames_run, 1);
+	assert_int_equal(p.q.frames, 2);
+	assert_int_equal(queued_id(&p, 0), 1);
+	assert_int_equal(queued_id(&p, 1), 2);
+	stop(&p);
+}
+
+static void
+test_gone_peer_is_forgotten(void **state)
+{
+	struct fx *f = *state;
+	struct peer p;
+	struct device_keys k;
+	start(f, &p, false);
+	send_frame(&p, 1, "enrol", new_enrol(f, &k, "10123456781"));
+	assert_int_equal(p.pending, 1);
+	commit_forget(&p);                 /* the connection closed meanwhile */
+	commit_run();
+	assert_int_equal(p.q.frames, 0);   /* nothing written to a gone peer */
+	assert_int_equal(devices_on_disk(f), 1); /* its request still committed */
+	p.pending = 0;
+	stop(&p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reply_held_until_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_thread_defers_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gone_peer_is_forgotten, setup, teardown),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
