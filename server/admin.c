@@ -337,7 +337,8 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 	} else {
 		time_t exp = (time_t)(inv.expires_at / 1000);
 		char when[64];
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", localtime(&exp));
+		struct tm tm;
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", localtime_r(&exp, &tm));
 		printf("Invite for %s%s (%s) — single use, expires %s.\n"
 		       "Give this code to the person, by a channel other than the server URL:\n%s\n",
 		       inv.for_user ? "a new device of " : "", inv.name, inv.profession, when, code);

@@ -311,7 +311,7 @@ case_find_step(const struct case_ctx *cc, const char *text, enum case_pick pick,
 	const char *hash = strchr(text, '#');
 	bool numeric = text[0] && strspn(text, "0123456789") == strlen(text);
 	snprintf(code, sizeof code, "%.*s", hash ? (int)(hash - text) : (int)strlen(text), text);
-	if (hash && (sscanf(hash + 1, "%ld", &occurrence) != 1 || occurrence < 1))
+	if (hash && (sscanf(hash + 1, "%9ld", &occurrence) != 1 || occurrence < 1))
 		occurrence = -1;
 	json_array_foreach(steps, i, s) {
 		const char *sc = user_view_str(s, "step");

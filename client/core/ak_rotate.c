@@ -82,7 +82,7 @@ pick_erasable(const struct profile *p, uint8_t (*out)[LSN_ID_BYTES])
 		size_t newer = 0;
 		for (size_t j = 0; j < p->n_held_ak; j++)
 			newer += p->held_ak[j].ts > p->held_ak[i].ts ||
-				 (p->held_ak[j].ts == p->held_ak[i].ts && j < i);
+				 (j < i && p->held_ak[j].ts == p->held_ak[i].ts);
 		if (newer >= PROFILE_AK_KEEP - 2)
 			memcpy(out[n++], p->held_ak[i].id, LSN_ID_BYTES);
 	}

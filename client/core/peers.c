@@ -224,8 +224,8 @@ peers_load(struct e2e *e, const uint8_t (*users)[LSN_ID_BYTES], size_t n, bool r
 	}
 	enum lsn_err err = LSN_OK;
 	for (size_t off = 0; off < m && err == LSN_OK; off += PEERS_PER_REQUEST)
-		err = load_batch(e, want + off, m - off < PEERS_PER_REQUEST ? m - off
-									 : PEERS_PER_REQUEST, st);
+		err = load_batch(e, (const uint8_t (*)[LSN_ID_BYTES])(want + off),
+				 m - off < PEERS_PER_REQUEST ? m - off : PEERS_PER_REQUEST, st);
 	free(want);
 	return err;
 }

@@ -57,8 +57,11 @@ data_home(struct lsn_status *st)
 	if (env && env[0] == '/')
 		return path_join(env, "liaison");
 	const char *home = getenv("HOME");
+	struct passwd pwd, *pw = NULL;
+	char pwbuf[4096];
 	if (home == NULL || *home == '\0') {
-		struct passwd *pw = getpwuid(getuid());
+		if (getpwuid_r(getuid(), &pwd, pwbuf, sizeof pwbuf, &pw) != 0)
+			pw = NULL;
 		home = pw ? pw->pw_dir : NULL;
 	}
 	if (home == NULL) {

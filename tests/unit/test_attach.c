@@ -97,7 +97,7 @@ encrypt_file(struct blob *b, const uint8_t *plain, size_t len, const uint8_t *k,
 		if (n > LSN_ATTACH_CHUNK)
 			n = LSN_ATTACH_CHUNK;
 		size_t out_len;
-		assert_int_equal(lsn_attach_enc_chunk(&e, plain + start, n, c + 1 == chunks,
+		assert_int_equal(lsn_attach_enc_chunk(&e, plain ? plain + start : NULL, n, c + 1 == chunks,
 						      b->data + b->len, &out_len), 0);
 		assert_int_equal(out_len, n + crypto_secretstream_xchacha20poly1305_ABYTES);
 		b->off[c] = b->len;

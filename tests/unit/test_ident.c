@@ -252,7 +252,7 @@ display_text_accepts(void **state)
 		"Dr Claire Martin",
 		"Dr Cl\xc3\xa9mence L\xc3\xa9onard-\xc3\x89tienne", /* é, É */
 		"Fran\xc3\xa7ois \xc5\x93uvre",                     /* ç, œ */
-		"M\xc3\xa9""decin g\xc3\xa9n\xc3\xa9raliste",
+		"M\303\251decin g\xc3\xa9n\xc3\xa9raliste",      /* octal: \xa9d would be one escape */
 		"\xe2\x82\xac 12",                                  /* € (3 bytes) */
 		"\xf0\x9f\x98\x80",                                 /* U+1F600 (4 bytes) */
 		"\xef\xbf\xbd",                                     /* U+FFFD */
