@@ -342,11 +342,16 @@ committer_stop(void)
 	committer.running = false;
 }
 
-/* Release the replies of a finished commit, in arrival order. */
+static void external_revocations(void);
+
+/* Release the replies of a finished commit, in arrival order. A device an
+ * administrator revoked from another process is closed first, so no event
+ * of this batch (committed after the revocation) reaches it. */
 static void
 commit_finish(struct pending *p, unsigned count, bool ok, int64_t us)
 {
 	metrics_commit(count, us, ok);
+	external_revocations();
 	if (!ok)
 		log_error("group commit of %u requests failed; they were answered with \"storage\"",
 			  count);
