@@ -140,9 +140,27 @@ def https_get(port, path, timeout=10):
         conn.close()
 
 
+# What a sanitizer, glibc or the C library's assert() print when the program
+# has a bug (a plain segfault prints nothing: its exit status shows it).
+SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
+                       r"MemorySanitizer|ThreadSanitizer|runtime error:|SUMMARY: \w+Sanitizer|"
+                       r"==\d+==ERROR|Assertion [`'].*' failed|Segmentation fault|"
+                       r"stack smashing detected|double free|free\(\): invalid|"
+                       r"malloc\(\): |corrupted size|munmap_chunk\(\)")
 # Lines of a server log that mean a bug.
-BAD_LOG = re.compile(r"ERROR|AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
-                     r"runtime error:|SUMMARY: \w+Sanitizer")
+BAD_LOG = re.compile(r"ERROR|" + SANITIZER.pattern)
+
+
+def sanitizer_check(t, what, stderr):
+    """A `not ok` line (on top of the plan, so the program fails) when a
+    process's stderr carries a sanitizer report, an assertion failure or a
+    glibc heap abort, whatever the test checks of its exit status."""
+    text = stderr if isinstance(stderr, str) else (stderr or b"").decode("utf-8", "replace")
+    bad = [line for line in (text or "").splitlines() if SANITIZER.search(line)]
+    if bad:
+        t.ok(False, f"{what}: no sanitizer report or assertion failure on stderr",
+             clip(text))
+    return not bad
 
 
 class Server:
@@ -366,12 +384,21 @@ class Client:
         """(returncode, stdout, stderr)"""
         cmd = [LIAISON, "--profile", self.profile] + [str(a) for a in args]
         cmd = valgrind_prefix(os.path.join(self.server.tmp, "valgrind-liaison-%p.log")) + cmd
+        label = "liaison " + " ".join(str(a) for a in args)[:80]
         try:
             res = subprocess.run(cmd, capture_output=True, text=True,
                                  env=self.env(passphrase), timeout=timeout * SLOW,
                                  stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as e:
-            return -1, e.stdout or "", f"timed out after {timeout * SLOW} s: {cmd}"
+            err = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else \
+                (e.stderr or "")
+            sanitizer_check(self.server.t, label, err)
+            out = e.stdout.decode("utf-8", "replace") if isinstance(e.stdout, bytes) else \
+                (e.stdout or "")
+            return -1, out, f"timed out after {timeout * SLOW} s: {cmd}\n{err}"
+        # whether or not the test looks at the exit status, a sanitizer
+        # report fails the program
+        sanitizer_check(self.server.t, label, res.stderr)
         return res.returncode, res.stdout, res.stderr
 
     def json(self, *args, **kw):

@@ -20,7 +20,9 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
+
 
 HEADER = 80
 INDEX_AT = 4 + 16 + 32          # "LSN" version channel session_id
@@ -149,6 +151,7 @@ def main(t):
         import subprocess
         proc = subprocess.run([os.environ["LIAISON"], "--profile", "roux", "send", channel,
                                "jamais envoyé"], env=env, capture_output=True, timeout=120)
+        harness.sanitizer_check(t, "liaison send (killed after its ratchet step)", proc.stderr)
         t.eq(proc.returncode, 137, "the client dies right after committing its ratchet step")
         t.eq(len(envelopes(srv, channel)), count, "nothing reached the server")
         send(t, roux, channel, "après le crash", "the next send works")

@@ -55,6 +55,7 @@ def run_stdin(client, text, *args):
     res = subprocess.run([harness.LIAISON, "--profile", client.profile] + list(args),
                          input=text, capture_output=True, text=True, env=client.env(),
                          timeout=120 * harness.SLOW)
+    harness.sanitizer_check(client.server.t, "liaison " + " ".join(args), res.stderr)
     return res.returncode, res.stdout, res.stderr
 
 
