@@ -22,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -870,6 +871,38 @@ def wait_close(ws, timeout):
                 return msg
     except (OSError, ConnectionError) as e:
         return ("eof", repr(e))
+
+
+class DropWatch(threading.Thread):
+    """Watches a peer that stopped reading: polls the server's metric until
+    it grows past `above`, then reads ws until the server closes it. Started
+    before the load, it reads the close frame within a fraction of a second
+    of the drop, before the server gives up on a peer that reads nothing
+    (5 s), however slow the rest of the test is. join(), then .dropped (the
+    metric's value, None if it never grew within timeout) and .close
+    (wait_close's result, None if not dropped)."""
+
+    def __init__(self, srv, ws, metrics, above, timeout):
+        super().__init__(daemon=True)
+        self.srv, self.ws, self.metrics, self.above = srv, ws, metrics, above
+        self.timeout = timeout
+        self.dropped = None
+        self.close = None
+        self.stop = threading.Event()
+
+    def run(self):
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline and not self.stop.is_set():
+            try:
+                samples = self.srv.metrics()[0]
+                value = sum(metric_sum(samples, m) for m in self.metrics)
+            except (OSError, HarnessError):
+                value = None
+            if value is not None and value > self.above:
+                self.dropped = value
+                self.close = wait_close(self.ws, 10 * SLOW)
+                return
+            time.sleep(0.1)
 
 
 def raw_login(srv, ident, server_name="localhost", timeout=None):
