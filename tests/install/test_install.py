@@ -237,8 +237,13 @@ def check_pages(t, liaisond, liaison, man8, man1):
          "missing: " + ", ".join(missing))
 
 
+# The TAP plan, printed first: the checks of every build, and those of the
+# systemd unit when one is installed (-Dsystemd_unit_dir is not "no").
+PLAN_BASE = 24
+PLAN_UNIT = 11
+
 if __name__ == "__main__":
-    t = TAP()
+    t = TAP(PLAN_BASE + (PLAN_UNIT if len(sys.argv) == 9 and sys.argv[8] != "no" else 0))
     try:
         main(t)
     except Exception:  # noqa: BLE001 - every failure must show up in TAP

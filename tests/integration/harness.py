@@ -54,11 +54,18 @@ class HarnessError(Exception):
 # ---- TAP -------------------------------------------------------------------
 
 class TAP:
-    """TAP producer: ok lines as the test goes, the plan at the end."""
+    """TAP producer: the plan first (the number of checks the program declared),
+    then ok lines as the test goes. A program that ends with a different
+    number of checks than it planned fails (done() returns 1), so an early
+    return or a shrunken catalogue can never pass with a smaller count."""
 
-    def __init__(self):
+    def __init__(self, plan):
+        if not isinstance(plan, int) or plan < 1:
+            raise ValueError(f"a TAP plan must be a positive number of checks, not {plan!r}")
+        self.plan = plan
         self.count = 0
         self.failed = 0
+        print(f"1..{plan}", flush=True)
 
     def ok(self, cond, name, diag=None):
         self.count += 1
@@ -81,13 +88,21 @@ class TAP:
             print(f"# {line}", flush=True)
 
     def done(self):
-        print(f"1..{self.count}", flush=True)
+        """1 if a check failed or the count is not the plan, else 0."""
+        if self.count != self.plan:
+            self.diag(f"planned {self.plan} checks, ran {self.count}: the program's PLAN "
+                      "and what it runs disagree (an early return, a lost case, or a "
+                      "new check without its PLAN updated)")
+            return 1
         return 1 if self.failed else 0
 
 
-def run(main):
-    """Run main(t) and exit with TAP's verdict; an exception is one failure."""
-    t = TAP()
+def run(main, plan):
+    """Print the plan (1..plan), run main(t) and exit with TAP's verdict; an
+    exception is one failure. Every program declares `PLAN = N` at its top
+    (or computes it from its catalogue before running) and calls
+    run(main, PLAN)."""
+    t = TAP(plan)
     try:
         main(t)
     except Exception:  # noqa: BLE001 - every failure must show up in TAP

@@ -18,6 +18,7 @@ import harness  # noqa: E402
 from harness import (Server, b64, make_envelope, raw_channel, raw_enrol, raw_login,  # noqa: E402
                      run)
 
+PLAN = 11
 AFTER = 20  # messages sent after the revocation, while the device is still connected
 
 
@@ -107,4 +108,4 @@ def read_until_close(ws, seen, timeout):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -26,6 +26,7 @@ from harness import LIAISOND, RawWS, Server, SLOW, b64, error_code, run  # noqa:
 from test_cases_wire import enrol_roles  # noqa: E402
 from test_threads_wire import Log, connect, enrol  # noqa: E402
 
+PLAN = 57
 
 # what "detail" may hold: a membership seq and role, a step key and state, a period, a file
 DETAIL_OK = re.compile(r"^(|seq=\d+( role=(member|admin))?|step=[a-z0-9_]+#\d+ status=[a-z]+"
@@ -347,4 +348,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

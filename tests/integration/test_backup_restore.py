@@ -25,6 +25,7 @@ from harness import LIAISOND, SLOW, RawIdentity, RawWS, Server, b64, run  # noqa
 from test_threads_wire import Log, connect, envelope  # noqa: E402
 
 ENVELOPE_BYTES = 8192      # big enough that the copy takes several backup steps
+PLAN = 24
 PREFILL = 150
 
 
@@ -194,4 +195,4 @@ def scenario(t, keep):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -38,6 +38,7 @@ from harness import RawWS, Server, b64, error_code, run  # noqa: E402
 from test_cases_wire import enrol_roles  # noqa: E402
 from test_threads_wire import Log, enrol, envelope  # noqa: E402
 
+PLAN = 19
 
 WINDOW = 8          # requests in flight per connection
 DISCONNECTED = (OSError, ssl.SSLError, ConnectionError, socket.timeout, harness.WSClosed,
@@ -396,4 +397,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

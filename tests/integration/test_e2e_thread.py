@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 47
 TOPIC = "Mme Jeanne Dupont, sortie cardio 12/03"
 PEOPLE = [  # profile, RPPS, name, profession, FINESS of the organisation
     ("roux", "10101010105", "Dr Hélène Roux", "hospital_doctor", "370000481"),
@@ -289,4 +290,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

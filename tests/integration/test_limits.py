@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import RawIdentity, RawWS, Server, metric_sum, run  # noqa: E402
 
+PLAN = 47
 OUTQ_MAX_BYTES, OUTQ_MAX_FRAMES = 256 * 1024, 256   # the first server's hard limits
 
 
@@ -355,4 +356,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

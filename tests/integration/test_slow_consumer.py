@@ -20,6 +20,7 @@ import harness  # noqa: E402
 from harness import (RawWS, Server, b64, make_envelope, metric_sum, raw_channel,  # noqa: E402
                      raw_enrol, raw_login, run)
 
+PLAN = 15
 MESSAGES = 400
 ENVELOPE = 4096          # bytes: 400 x ~5.5 KiB of events = ~2.2 MiB for the slow member
 SOFT = "64K"
@@ -198,4 +199,4 @@ def memory_bound(t, srv, a_ws, alice, bruno, channel, rss_before):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)
