@@ -344,19 +344,25 @@ committer_stop(void)
 
 static void external_revocations(void);
 
-/* Release the replies of a finished commit, in arrival order. A device an
- * administrator revoked from another process is closed first, so no event
- * of this batch (committed after the revocation) reaches it. */
+/* Release the replies of a finished commit, in arrival order. Before the
+ * first event of the batch goes out, the devices an administrator revoked
+ * from another process are closed, so no event committed after the
+ * revocation reaches them (the replies before it still do: the requests
+ * reached the server first). */
 static void
 commit_finish(struct pending *p, unsigned count, bool ok, int64_t us)
 {
+	bool checked = false;
 	metrics_commit(count, us, ok);
-	external_revocations();
 	if (!ok)
 		log_error("group commit of %u requests failed; they were answered with \"storage\"",
 			  count);
 	while (p) {
 		struct pending *next = p->next;
+		if (ok && !checked && p->effects.head) {
+			external_revocations();
+			checked = true;
+		}
 		pending_release(p, ok);
 		p = next;
 	}
