@@ -192,16 +192,25 @@ pending_release(struct pending *p, bool committed)
 	free(p);
 }
 
-/* Release the replies of a finished commit, in arrival order. */
+/* Release the replies of a finished commit, in arrival order. Before the
+ * first event of the batch goes out, the before_events hook runs (the
+ * revocation watch): no event committed after a revocation reaches the
+ * revoked device, while the replies before it still go out (their requests
+ * reached the server first). */
 static void
 commit_finish(struct pending *p, unsigned count, bool ok, int64_t us)
 {
+	bool checked = false;
 	metrics_commit(count, us, ok);
 	if (!ok)
 		log_error("group commit of %u requests failed; they were answered with \"storage\"",
 			  count);
 	while (p) {
 		struct pending *next = p->next;
+		if (ok && !checked && p->effects.head && cm.hooks.before_events) {
+			cm.hooks.before_events();
+			checked = true;
+		}
 		pending_release(p, ok);
 		p = next;
 	}

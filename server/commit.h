@@ -42,6 +42,10 @@ struct commit_hooks {
 	void (*wake)(void);
 	/* dispatch a frame that waited for a commit (as if it had just arrived) */
 	void (*run_frame)(struct peer *p, const char *data, size_t len, bool discard, bool binary);
+	/* once per committed batch, before its first event is delivered (NULL:
+	 * none): the revocation watch, so that no event committed after an
+	 * administrator's revocation reaches the revoked device */
+	void (*before_events)(void);
 };
 
 /* Set up; with use_thread, start the commit thread (if it cannot start,

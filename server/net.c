@@ -137,7 +137,7 @@ frame_process(struct peer *p, const char *buf, size_t len, bool discard, bool bi
 
 static const struct deliver_hooks deliver_hooks = {hook_want_write, hook_closing};
 static const struct commit_hooks commit_hooks = {hook_schedule, hook_cancel, hook_wake,
-						 frame_process};
+						 frame_process, timers_revocation_watch};
 
 /* ---- timers --------------------------------------------------------------- */
 

@@ -65,8 +65,8 @@ close_revoked(const uint8_t id[LSN_ID_BYTES], void *arg)
  * database changed from outside (PRAGMA data_version), close the
  * connections of devices revoked since the last look, so a revoked device
  * gets no further event (its next request would be refused anyway). */
-static void
-revocation_watch(void)
+void
+timers_revocation_watch(void)
 {
 	int64_t v = 0, now = lsn_clock_now_ms() - lsn_clock_offset_ms(); /* wall time */
 	if (commit_busy() || store_in_batch(tm.store) ||
@@ -87,5 +87,5 @@ timers_sweep(void)
 {
 	commit_reap(false);
 	deliver_sweep();
-	revocation_watch();
+	timers_revocation_watch();
 }

@@ -22,6 +22,10 @@
 void timers_init(struct store *store, const struct config *cfg);
 /* Run the deadline scan; returns the delay (µs) until it should run again. */
 int64_t timers_deadline_scan(void);
+/* The revocation watch alone: close the connections of devices revoked
+ * from another process since the last look (PRAGMA data_version); the sweep
+ * runs it, and commit.c before a batch's first event. */
+void timers_revocation_watch(void);
 /* The once-a-second sweep. */
 void timers_sweep(void);
 

@@ -8,11 +8,16 @@ tree whose tests replay the fuzz corpora and fuzz each target briefly.)
 
 For each tree it runs `meson test -C TREE --print-errorlogs` (which rebuilds
 first), then reads TREE/meson-logs/testlog.json: every test program speaks
-TAP on stdout, so each `ok` line is a passed case and each `not ok` line a
-failed one. A program that crashed, timed out or exited non-zero without any
-`not ok` line counts as one failure; so does a tree whose build or test run
-produced no log at all. Prints one line per program, and as the very last
-line `N passed, N failed`. Exits 1 if anything failed.
+TAP on stdout, so each top-level `ok` line (at the start of the line, as
+meson's TAP parser reads it; an indented subtest line is not a case) is a
+passed case and each `not ok` line a failed one. Every program must print
+exactly one plan `1..N` and report exactly N cases: a missing plan, two
+plans, or a count that is not the plan is one more failure (the programs
+declare their plan first, so an early return cannot lower N). A program that
+crashed, timed out or exited non-zero without any `not ok` line counts as
+one failure; so does a tree whose build or test run produced no log at all.
+Prints one line per program, and as the very last line `N passed, N
+failed`. Exits 1 if anything failed.
 """
 
 import argparse
@@ -24,6 +29,7 @@ import sys
 
 OK_RE = re.compile(r"^ok\b")
 NOT_OK_RE = re.compile(r"^not ok\b")
+PLAN_RE = re.compile(r"^1\.\.(\d+)\s*(#.*)?$")
 # A TAP directive marks a case that did not really run or pass.
 DIRECTIVE_RE = re.compile(r"#\s*(SKIP|TODO)\b", re.IGNORECASE)
 # A skipped program is not a pass: nothing in this suite may skip.
@@ -31,11 +37,15 @@ GOOD_RESULTS = {"OK"}
 
 
 def count_tap(stdout):
-    """(passed, failed): an "ok" carrying # SKIP or # TODO counts as failed,
-    so a skipped check is never reported as passing."""
+    """(passed, failed, problem): top-level lines only, as TAP and meson
+    read them (an indented "ok" is a subtest or a comment, never a case);
+    an "ok" carrying # SKIP or # TODO counts as failed, so a skipped check
+    is never reported as passing. problem is None, or says why the plan and
+    the cases disagree."""
     passed = failed = 0
+    plans = []
     for line in (stdout or "").splitlines():
-        line = line.strip()
+        line = line.rstrip("\r\n")
         if NOT_OK_RE.match(line):
             failed += 1
         elif OK_RE.match(line):
@@ -43,7 +53,18 @@ def count_tap(stdout):
                 failed += 1
             else:
                 passed += 1
-    return passed, failed
+        else:
+            m = PLAN_RE.match(line)
+            if m:
+                plans.append(int(m.group(1)))
+    problem = None
+    if not plans:
+        problem = "no TAP plan (1..N)"
+    elif len(plans) > 1:
+        problem = f"{len(plans)} TAP plans ({', '.join(map(str, plans))})"
+    elif plans[0] != passed + failed:
+        problem = f"planned {plans[0]}, reported {passed + failed}"
+    return passed, failed, problem
 
 
 def run_tree(tree, extra_args):
@@ -72,11 +93,14 @@ def run_tree(tree, extra_args):
                 continue
             name = entry.get("name", "?")
             result = str(entry.get("result", "?")).split(".")[-1]
-            passed, failed = count_tap(entry.get("stdout"))
+            passed, failed, problem = count_tap(entry.get("stdout"))
             note = result
+            if problem:
+                failed += 1  # the count is not what the program declared
+                note = f"{result}, {problem}"
             if result not in GOOD_RESULTS:
                 rc = entry.get("returncode")
-                note = f"{result}, exit {rc}"
+                note = f"{note}, exit {rc}"
                 if failed == 0:
                     failed = 1  # crashed, timed out or failed without saying which case
             rows.append((name, passed, failed, note))

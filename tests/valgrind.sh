@@ -8,9 +8,10 @@
 #   tests/valgrind.sh test_e2e_thread.py test_pathway_cli.py     the long form (docs/TESTING.md)
 #
 # Environment: LIAISOND, LIAISON (default: build/...), LSN_CERTS (certs/dev).
-# Output is TAP: one line per scenario (all its checks passed) and one per
-# process that ran under valgrind (its report is empty). A process with an
-# error also exits 97, which the scenario's own exit-status checks report.
+# Output is TAP, its plan first: two lines per scenario, one for its checks
+# (all passed, as many as it planned) and one for the processes that ran
+# under valgrind (every report empty). A process with an error also exits
+# 97, which the scenario's own exit-status checks report.
 # Needs a build without sanitizers (valgrind and ASan do not mix).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,10 +25,11 @@ fail=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
 if ! command -v valgrind >/dev/null; then
+	echo "1..1"
 	notok "valgrind is installed (apt-get install valgrind)"
-	echo "1..$n"
 	exit 1
 fi
+echo "1..$((2 * $#))"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lsn-valgrind-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 for t in "$@"; do
@@ -62,5 +64,5 @@ for t in "$@"; do
 		notok "$t: no process ran under valgrind"
 	fi
 done
-echo "1..$n"
+[ "$n" -eq $((2 * $#)) ] || fail=1
 exit $fail

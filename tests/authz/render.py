@@ -71,7 +71,9 @@ REMARKS = [
     "bounded, and requests are rate limited.",
     "A device revoked by the administrator while connected is disconnected (1008, "
     "\"device revoked\") by the running server within about a second: it watches "
-    "`PRAGMA data_version` for changes made by another process. Until then a request "
+    "`PRAGMA data_version` for changes made by another process, once a second and before "
+    "delivering the events of each commit, so no event committed after the revocation "
+    "reaches it. Until then a request "
     "that needs a login is answered `device_revoked` and closes the connection; `ping` "
     "and `challenge` are still answered, and `login` / `enrol` on that connection say "
     "`already_logged_in`. Co-members are not pushed `device_list` for an administrator's "

@@ -22,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -53,11 +54,18 @@ class HarnessError(Exception):
 # ---- TAP -------------------------------------------------------------------
 
 class TAP:
-    """TAP producer: ok lines as the test goes, the plan at the end."""
+    """TAP producer: the plan first (the number of checks the program declared),
+    then ok lines as the test goes. A program that ends with a different
+    number of checks than it planned fails (done() returns 1), so an early
+    return or a shrunken catalogue can never pass with a smaller count."""
 
-    def __init__(self):
+    def __init__(self, plan):
+        if not isinstance(plan, int) or plan < 1:
+            raise ValueError(f"a TAP plan must be a positive number of checks, not {plan!r}")
+        self.plan = plan
         self.count = 0
         self.failed = 0
+        print(f"1..{plan}", flush=True)
 
     def ok(self, cond, name, diag=None):
         self.count += 1
@@ -80,13 +88,21 @@ class TAP:
             print(f"# {line}", flush=True)
 
     def done(self):
-        print(f"1..{self.count}", flush=True)
+        """1 if a check failed or the count is not the plan, else 0."""
+        if self.count != self.plan:
+            self.diag(f"planned {self.plan} checks, ran {self.count}: the program's PLAN "
+                      "and what it runs disagree (an early return, a lost case, or a "
+                      "new check without its PLAN updated)")
+            return 1
         return 1 if self.failed else 0
 
 
-def run(main):
-    """Run main(t) and exit with TAP's verdict; an exception is one failure."""
-    t = TAP()
+def run(main, plan):
+    """Print the plan (1..plan), run main(t) and exit with TAP's verdict; an
+    exception is one failure. Every program declares `PLAN = N` at its top
+    (or computes it from its catalogue before running) and calls
+    run(main, PLAN)."""
+    t = TAP(plan)
     try:
         main(t)
     except Exception:  # noqa: BLE001 - every failure must show up in TAP
@@ -140,9 +156,27 @@ def https_get(port, path, timeout=10):
         conn.close()
 
 
+# What a sanitizer, glibc or the C library's assert() print when the program
+# has a bug (a plain segfault prints nothing: its exit status shows it).
+SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
+                       r"MemorySanitizer|ThreadSanitizer|runtime error:|SUMMARY: \w+Sanitizer|"
+                       r"==\d+==ERROR|Assertion [`'].*' failed|Segmentation fault|"
+                       r"stack smashing detected|double free|free\(\): invalid|"
+                       r"malloc\(\): |corrupted size|munmap_chunk\(\)")
 # Lines of a server log that mean a bug.
-BAD_LOG = re.compile(r"ERROR|AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
-                     r"runtime error:|SUMMARY: \w+Sanitizer")
+BAD_LOG = re.compile(r"ERROR|" + SANITIZER.pattern)
+
+
+def sanitizer_check(t, what, stderr):
+    """A `not ok` line (on top of the plan, so the program fails) when a
+    process's stderr carries a sanitizer report, an assertion failure or a
+    glibc heap abort, whatever the test checks of its exit status."""
+    text = stderr if isinstance(stderr, str) else (stderr or b"").decode("utf-8", "replace")
+    bad = [line for line in (text or "").splitlines() if SANITIZER.search(line)]
+    if bad:
+        t.ok(False, f"{what}: no sanitizer report or assertion failure on stderr",
+             clip(text))
+    return not bad
 
 
 class Server:
@@ -366,12 +400,21 @@ class Client:
         """(returncode, stdout, stderr)"""
         cmd = [LIAISON, "--profile", self.profile] + [str(a) for a in args]
         cmd = valgrind_prefix(os.path.join(self.server.tmp, "valgrind-liaison-%p.log")) + cmd
+        label = "liaison " + " ".join(str(a) for a in args)[:80]
         try:
             res = subprocess.run(cmd, capture_output=True, text=True,
                                  env=self.env(passphrase), timeout=timeout * SLOW,
                                  stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as e:
-            return -1, e.stdout or "", f"timed out after {timeout * SLOW} s: {cmd}"
+            err = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else \
+                (e.stderr or "")
+            sanitizer_check(self.server.t, label, err)
+            out = e.stdout.decode("utf-8", "replace") if isinstance(e.stdout, bytes) else \
+                (e.stdout or "")
+            return -1, out, f"timed out after {timeout * SLOW} s: {cmd}\n{err}"
+        # whether or not the test looks at the exit status, a sanitizer
+        # report fails the program
+        sanitizer_check(self.server.t, label, res.stderr)
         return res.returncode, res.stdout, res.stderr
 
     def json(self, *args, **kw):
@@ -843,6 +886,38 @@ def wait_close(ws, timeout):
                 return msg
     except (OSError, ConnectionError) as e:
         return ("eof", repr(e))
+
+
+class DropWatch(threading.Thread):
+    """Watches a peer that stopped reading: polls the server's metric until
+    it grows past `above`, then reads ws until the server closes it. Started
+    before the load, it reads the close frame within a fraction of a second
+    of the drop, before the server gives up on a peer that reads nothing
+    (5 s), however slow the rest of the test is. join(), then .dropped (the
+    metric's value, None if it never grew within timeout) and .close
+    (wait_close's result, None if not dropped)."""
+
+    def __init__(self, srv, ws, metrics, above, timeout):
+        super().__init__(daemon=True)
+        self.srv, self.ws, self.metrics, self.above = srv, ws, metrics, above
+        self.timeout = timeout
+        self.dropped = None
+        self.close = None
+        self.stop = threading.Event()
+
+    def run(self):
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline and not self.stop.is_set():
+            try:
+                samples = self.srv.metrics()[0]
+                value = sum(metric_sum(samples, m) for m in self.metrics)
+            except (OSError, HarnessError):
+                value = None
+            if value is not None and value > self.above:
+                self.dropped = value
+                self.close = wait_close(self.ws, 10 * SLOW)
+                return
+            time.sleep(0.1)
 
 
 def raw_login(srv, ident, server_name="localhost", timeout=None):

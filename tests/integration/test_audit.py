@@ -26,6 +26,8 @@ from harness import LIAISOND, RawWS, Server, SLOW, b64, error_code, run  # noqa:
 from test_cases_wire import enrol_roles  # noqa: E402
 from test_threads_wire import Log, connect, enrol  # noqa: E402
 
+PLAN = 57
+
 # what "detail" may hold: a membership seq and role, a step key and state, a period, a file
 DETAIL_OK = re.compile(r"^(|seq=\d+( role=(member|admin))?|step=[a-z0-9_]+#\d+ status=[a-z]+"
                        r"|\d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d|file=[^/]+)$")
@@ -248,20 +250,25 @@ def tampered_copy(t, srv, name, sql):
 
 def check_tampering(t, srv, entries):
     n = len(entries)
-    # the triggers refuse plain changes
+    # the triggers refuse plain changes, each with its own message
+    # (schema/006_audit.sql); any other error (a typo, a locked database)
+    # is not a refusal
     db = sqlite3.connect(os.path.join(srv.data, "liaison.db"))
-    for sql in ("UPDATE audit SET outcome = 'ok' WHERE seq = 7", "DELETE FROM audit WHERE seq = 7",
-                "INSERT INTO audit SELECT seq + 1000, at, action, outcome, origin, actor_user, "
-                "actor_device, target_user, target_device, channel_id, case_id, peer, detail, "
-                "prev_hash, hash FROM audit WHERE seq = 7"):
+    for sql, why in (
+            ("UPDATE audit SET outcome = 'ok' WHERE seq = 7", "audit: the trail is append-only"),
+            ("DELETE FROM audit WHERE seq = 7", "audit: the trail is append-only"),
+            ("INSERT INTO audit SELECT seq + 1000, at, action, outcome, origin, actor_user, "
+             "actor_device, target_user, target_device, channel_id, case_id, peer, detail, "
+             "prev_hash, hash FROM audit WHERE seq = 7", "audit: an entry must extend the chain"),
+            ("DELETE FROM audit_head", "audit: the chain head cannot be removed")):
         try:
             db.execute(sql)
             db.commit()
-            refused = False
-        except sqlite3.DatabaseError:
+            error = None
+        except sqlite3.DatabaseError as e:
             db.rollback()
-            refused = True
-        t.ok(refused, f"the schema refuses: {sql[:40]}...")
+            error = str(e)
+        t.eq(error, why, f"the schema refuses: {sql[:40]}... ({why})")
     db.close()
     rc, out, err = verify(srv.data)
     t.eq(rc, 0, "still intact after the refused attempts", out + err)
@@ -341,4 +348,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

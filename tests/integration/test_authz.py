@@ -25,6 +25,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "authz"))
 import render  # noqa: E402  (tests/authz/render.py: reads matrix.tsv)
 
+# 13 checks of their own, and one per row of tests/authz/matrix.tsv
+PLAN = 13 + len(render.load()[1])
+
 ORG = "450000005"
 SUBJECTS = render.SUBJECTS
 LOGGED_IN = ["outsider", "removed", "member", "owner", "coordinator", "admin"]
@@ -469,4 +472,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

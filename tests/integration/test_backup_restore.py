@@ -25,6 +25,7 @@ from harness import LIAISOND, SLOW, RawIdentity, RawWS, Server, b64, run  # noqa
 from test_threads_wire import Log, connect, envelope  # noqa: E402
 
 ENVELOPE_BYTES = 8192      # big enough that the copy takes several backup steps
+PLAN = 24
 PREFILL = 150
 
 
@@ -75,13 +76,14 @@ def enrol(srv, t, keep, rpps, name, profession):
 
 
 def fetch_all(ws, channel):
-    """Every message of the channel: {seq: sha256 of envelope}."""
-    got, after = {}, 0
+    """Every message the server serves for the channel, in the order served:
+    a list of (seq, sha256 of envelope), duplicates kept."""
+    got, after = [], 0
     while True:
         r = ws.request(op="messages", channel=channel.hex(), after=after, limit=20)
         msgs = r.get("messages", [])
         for m in msgs:
-            got[m["seq"]] = hashlib.sha256(base64.b64decode(m["envelope"])).hexdigest()
+            got.append((m["seq"], hashlib.sha256(base64.b64decode(m["envelope"])).hexdigest()))
         if not msgs or not r.get("more"):
             return got
         after = msgs[-1]["seq"]
@@ -173,16 +175,24 @@ def scenario(t, keep):
     t.ok(rc == 0, "the restored audit trail is intact", out + err)
     with srv2:
         ws = connect(srv2, gp)
-        got = fetch_all(ws, channel)
+        served = fetch_all(ws, channel)
         ws.close()
+        got = dict(served)
         missing = [seq for seq, digest, _ in before if got.get(seq) != digest]
         t.ok(not missing, f"all {len(before)} messages acknowledged before the backup began are "
              "served by the restored server, byte for byte", f"missing or different: {missing[:20]}")
         t.diag(f"the restored copy holds {len(got)} messages "
                f"({len(got) - len(before)} acknowledged after the backup began)")
-        t.ok(len(got) == len(set(got)) and sorted(got) == list(range(1, len(got) + 1)),
-             "the restored thread has no gap in its sequence numbers", repr(sorted(got)[:10]))
+        seqs = [seq for seq, _ in served]
+        digests = [digest for _, digest in served]
+        twice = sorted({s for s in seqs if seqs.count(s) > 1})
+        t.ok(not twice and seqs == list(range(1, len(seqs) + 1)),
+             "the restored thread serves each sequence number once, in order, with no gap",
+             f"served twice: {twice[:10]}; first seqs {seqs[:10]}")
+        t.ok(len(digests) == len(set(digests)),
+             "and no envelope twice (each message was sent once)",
+             f"{len(digests) - len(set(digests))} repeated envelopes")
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

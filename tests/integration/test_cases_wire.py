@@ -14,6 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import RawWS, Server, b64, error_code, run  # noqa: E402
 from test_threads_wire import Log, connect, enrol, envelope  # noqa: E402
 
+PLAN = 22
+
 
 def enrol_roles(srv, t, rpps, name, profession, roles):
     from harness import RawIdentity
@@ -119,4 +121,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -32,6 +32,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 117
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "docs", "examples")
 SAMPLE = os.path.join(EXAMPLES, "discharge-notice.json")
@@ -334,6 +336,7 @@ def forged_decision(t, c, ref, ep, d):
     res = subprocess.run([harness.LIAISON, "--profile", m.profile, "conciliation", "resolve", ref,
                           ep[:8], str(d["alpra"]), "prescription_corrected"], capture_output=True,
                          text=True, env=env, stdin=subprocess.DEVNULL, timeout=120 * harness.SLOW)
+    harness.sanitizer_check(t, "liaison conciliation resolve", res.stderr)
     t.eq(res.returncode, 0, "a client lying about its profession posts a decision",
          f"{res.stdout}\n{res.stderr}")
     obj = ok_json(t, c["martin"], "the GP folds the thread", "conciliation", "show", ref, ep[:8])
@@ -618,4 +621,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

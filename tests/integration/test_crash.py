@@ -38,6 +38,8 @@ from harness import RawWS, Server, b64, error_code, run  # noqa: E402
 from test_cases_wire import enrol_roles  # noqa: E402
 from test_threads_wire import Log, enrol, envelope  # noqa: E402
 
+PLAN = 19
+
 WINDOW = 8          # requests in flight per connection
 DISCONNECTED = (OSError, ssl.SSLError, ConnectionError, socket.timeout, harness.WSClosed,
                 harness.HarnessError, ValueError)
@@ -188,10 +190,19 @@ def restart(srv):
 
 
 def load_until_killed(srv, writers, rng, budget, kill_after):
-    """Pipeline requests until the server dies (killed by a timer)."""
+    """Pipeline requests until the server dies (killed by a timer). Returns
+    (exit status as Popen gives it, whether our timer sent SIGKILL): a
+    cycle is only a crash test when the server died of our SIGKILL, never
+    on its own (a segfault, an abort, an exit)."""
     proc = srv.proc
-    timer = threading.Timer(kill_after, lambda: proc.poll() is None and proc.send_signal(
-        signal.SIGKILL))
+    killed = threading.Event()
+
+    def kill():
+        if proc.poll() is None:
+            killed.set()
+            proc.send_signal(signal.SIGKILL)
+
+    timer = threading.Timer(kill_after, kill)
     timer.start()
     try:
         while True:
@@ -207,10 +218,22 @@ def load_until_killed(srv, writers, rng, budget, kill_after):
                 if proc.poll() is not None:
                     return
     except DISCONNECTED:
-        pass
+        pass  # the server went away: how is checked below, from its exit status
     finally:
         timer.cancel()
         proc.wait()
+    return proc.returncode, killed.is_set()
+
+
+def describe_status(status):
+    if status is None:
+        return "still running"
+    if status < 0:
+        try:
+            return signal.Signals(-status).name
+        except ValueError:
+            return f"signal {-status}"
+    return f"exit {status}"
 
 
 def drain(writers, timeout):
@@ -328,6 +351,7 @@ def main(t):
 
         budget = [10 ** 9]
         reconnect_failures = []
+        not_ours = []               # cycles that did not end by our SIGKILL
         for k in range(kills):
             try:
                 for w in writers:
@@ -336,10 +360,18 @@ def main(t):
                 reconnect_failures.append((k, repr(e)))
             # die at a random moment: often early (mid-start of the load), up to 0.6 s in
             kill_after = rng.choice([rng.uniform(0.0, 0.1), rng.uniform(0.05, 0.6)]) * harness.SLOW
-            load_until_killed(srv, writers, rng, budget, kill_after)
+            status, ours = load_until_killed(srv, writers, rng, budget, kill_after)
+            if status != -signal.SIGKILL or not ours:
+                not_ours.append(f"cycle {k + 1}: exit status {status} "
+                                f"({describe_status(status)}), our SIGKILL "
+                                f"{'sent' if ours else 'not sent'}")
             for w in writers:
                 w.ws.close()
             restart(srv)
+        t.eq(not_ours, [], f"each of the {kills} cycles ended by our SIGKILL (exit status "
+             f"-{int(signal.SIGKILL)}), never by the server dying on its own",
+             harness.clip("\n".join(l for l in srv.log_text().splitlines()
+                                     if harness.BAD_LOG.search(l))[-3000:]))
         t.eq(reconnect_failures, [], f"after each of the {kills} kills the server restarts on "
              "the same data and both devices log in again")
         for w in writers:
@@ -365,4 +397,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

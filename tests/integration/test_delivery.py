@@ -22,6 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 20
+
 MESSAGES = 'liaison_requests_total{op="messages"}'
 LIVE = 6        # sent while the watcher watches
 AWAY = 4        # stored while it is away
@@ -200,4 +202,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

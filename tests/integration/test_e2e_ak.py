@@ -26,6 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 71
+
 DAY_MS = 24 * 3600 * 1000
 ERASED = "sent to an agreement key this device has erased (older than the last 3)"
 # key-share envelope: version(1) "liaison-ks-v1"(13) LP(user_A) LP(dev_A)
@@ -342,4 +344,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -16,6 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 17
+
 MARKER = b"LETTRE DE SORTIE - Mme Odette Vasseur-Lambert - fraction d'ejection 35%"
 
 
@@ -130,4 +132,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -20,6 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 28
+
 CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){13}$")
 
 
@@ -127,6 +129,7 @@ def second_device(t, srv, channel, code, roux, martin):
         time.sleep(0.5)
         shared = to_device_count(srv, laptop_device, roux_device)
     wrc, werr = stop_watch(watcher)
+    harness.sanitizer_check(t, "liaison watch", werr)
     t.ok(shared > 0, "a member's running watch learns of the new device (device_list) and "
          "shares its current session with it", f"{shared}\n{werr}")
     t.eq(wrc, 0, "watch stops cleanly", werr)
@@ -213,4 +216,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -13,6 +13,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 22
+
 PATIENT = "Marcel Lefebvre-Quintard"
 TOPIC = f"{PATIENT}, né le 03/04/1941, sortie USIC"
 COUNT = 50
@@ -140,4 +142,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -20,7 +20,10 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
+
+PLAN = 26
 
 HEADER = 80
 INDEX_AT = 4 + 16 + 32          # "LSN" version channel session_id
@@ -149,6 +152,7 @@ def main(t):
         import subprocess
         proc = subprocess.run([os.environ["LIAISON"], "--profile", "roux", "send", channel,
                                "jamais envoyé"], env=env, capture_output=True, timeout=120)
+        harness.sanitizer_check(t, "liaison send (killed after its ratchet step)", proc.stderr)
         t.eq(proc.returncode, 137, "the client dies right after committing its ratchet step")
         t.eq(len(envelopes(srv, channel)), count, "nothing reached the server")
         send(t, roux, channel, "après le crash", "the next send works")
@@ -163,4 +167,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -28,6 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 25
+
 SESSION_AT = 4 + 16              # "LSN" version, channel
 INDEX_AT = SESSION_AT + 32       # then the session id (32 bytes), the index (u32)
 PER_PROCESS = 10
@@ -176,4 +178,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -19,6 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 25
+
 
 def setup(t, srv):
     srv.admin("org", "add", "--name", "CHU de Tours", "--finess", "370000481", "--kind",
@@ -154,4 +156,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

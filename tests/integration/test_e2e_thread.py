@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 47
 TOPIC = "Mme Jeanne Dupont, sortie cardio 12/03"
 PEOPLE = [  # profile, RPPS, name, profession, FINESS of the organisation
     ("roux", "10101010105", "Dr Hélène Roux", "hospital_doctor", "370000481"),
@@ -55,6 +56,7 @@ def run_stdin(client, text, *args):
     res = subprocess.run([harness.LIAISON, "--profile", client.profile] + list(args),
                          input=text, capture_output=True, text=True, env=client.env(),
                          timeout=120 * harness.SLOW)
+    harness.sanitizer_check(client.server.t, "liaison " + " ".join(args), res.stderr)
     return res.returncode, res.stdout, res.stderr
 
 
@@ -212,11 +214,42 @@ def safety_numbers(t, roux, martin):
          f"{obj}\n{err}")
 
 
+def device_of(db, rpps):
+    return db.execute("SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id "
+                      "WHERE u.rpps = ?", (rpps,)).fetchone()[0]
+
+
+def key_shares_since(srv, mark):
+    """{recipient device: number of to-device messages from the sender's
+    device queued after id mark}; and the highest id now."""
+    db = sqlite3.connect(os.path.join(srv.data, "liaison.db"))
+    try:
+        sender = device_of(db, PEOPLE[0][1])
+        rows = db.execute("SELECT recipient_device, count(*) FROM to_device WHERE id > ? AND "
+                          "sender_device = ? GROUP BY recipient_device",
+                          (mark, sender)).fetchall()
+        top = db.execute("SELECT coalesce(max(id), 0) FROM to_device").fetchone()[0]
+        devices = {rpps: device_of(db, rpps) for _, rpps, *_ in PEOPLE}
+    finally:
+        db.close()
+    return {bytes(dev): n for dev, n in rows}, top, devices
+
+
 def removal(t, srv, channel, roux, martin, durand):
+    _, mark, _ = key_shares_since(srv, 0)
     ok_run(t, roux, "the hospital doctor removes the pharmacist", "channel", "remove", channel,
            "Paul Durand")
     after = "Après retrait: INR 3,4, dose adaptée (ne pas diffuser)."
     ok_run(t, roux, "a message is sent after the removal", "send", channel, after)
+    # the new session's key shares sit in the server's to-device queue until
+    # their recipients fetch them (nobody has run since the send): one for
+    # each remaining member's device, none for the removed member's
+    shares, _, dev = key_shares_since(srv, mark)
+    named = {rpps: shares.get(bytes(dev[rpps]), 0) for rpps in dev}
+    t.ok(named[PEOPLE[1][1]] > 0 and named[PEOPLE[3][1]] > 0 and named[PEOPLE[2][1]] == 0,
+         "the new session's key shares went to the remaining members' devices and none to "
+         "the removed member's device", f"to-device messages from the sender since the "
+         f"removal, by recipient RPPS: {named}")
     rc, obj, err = read_json(martin, channel)
     t.ok(after in bodies(obj), "remaining members read it", err)
     rc, obj, err = read_json(durand, channel)
@@ -257,4 +290,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

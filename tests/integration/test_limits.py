@@ -2,7 +2,10 @@
 """test_limits.py — the server under pressure: many connections at once, a
 client that pipelines thousands of requests and does not read (slow
 consumer), and the idle policy (ping after ping_after, hang up after
-hangup_after). Others must be served throughout. TAP on stdout."""
+hangup_after). Others must be served throughout. The hard output limit is
+proven both ways: bursts whose replies exceed outq_max_bytes or
+outq_max_frames must end with close 4008, a burst within both limits must
+get every reply and never 4008. TAP on stdout."""
 
 import json
 import os
@@ -14,6 +17,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import RawIdentity, RawWS, Server, metric_sum, run  # noqa: E402
+
+PLAN = 47
+OUTQ_MAX_BYTES, OUTQ_MAX_FRAMES = 256 * 1024, 256   # the first server's hard limits
 
 
 def wait_metric(srv, name, pred, timeout=10):
@@ -68,8 +74,9 @@ def enrol_users(srv, count):
 
 
 def slow_consumer(t, srv, requests=2000):
-    """Pipelined requests from a client that does not read: the server either
-    answers every one in order or closes with 4008, and serves others meanwhile."""
+    """Pipelined requests in one write from a client that does not read, whose
+    replies (several MiB of directory entries) far exceed outq_max_bytes: the
+    server must close it with 4008, and serve others meanwhile."""
     before = metric_sum(srv.metrics()[0], "liaison_outq_drops_total")
     idents = enrol_users(srv, 8)
     slow = RawWS(srv.port, rcvbuf=4096)
@@ -77,13 +84,21 @@ def slow_consumer(t, srv, requests=2000):
     r = slow.request(idents[0].login_request("localhost", hello["challenge"]))
     if not t.ok(r.get("ok") is True, "slow client logs in", repr(r)):
         return
-    sent = 0
+    # one reply's size, from a connection that reads
+    with RawWS(srv.port) as probe:
+        hello = probe.recv_event("hello")
+        probe.request(idents[1].login_request("localhost", hello["challenge"]))
+        one = len(json.dumps(probe.request(op="directory_search", limit=100)))
+    t.ok(one * requests > 8 * OUTQ_MAX_BYTES,
+         f"the {requests} replies owed (~{one * requests >> 10} KiB) are far above "
+         f"outq_max_bytes ({OUTQ_MAX_BYTES >> 10} KiB)", f"one reply: {one} bytes")
+    frames = [small_text_frame(b'{"id":%d,"op":"directory_search","limit":100}' % (1000 + i))
+              for i in range(requests)]
     try:
-        for i in range(requests):
-            slow.send_json({"id": 1000 + i, "op": "directory_search", "limit": 100})
-            sent += 1
+        slow.sock.settimeout(30)
+        slow.sock.sendall(b"".join(frames))
     except OSError as e:
-        t.diag(f"sending stopped after {sent} requests: {e!r}")
+        t.diag(f"burst write stopped: {e!r}")
 
     with RawWS(srv.port) as other:
         other.recv_event("hello")
@@ -92,11 +107,30 @@ def slow_consumer(t, srv, requests=2000):
         t.ok(r.get("ok") is True and time.monotonic() - t0 < 5,
              "another connection is served while the slow client does not read", repr(r))
 
-    check_outcome(t, srv, slow, sent, before, "pipelined directory searches")
+    check_outcome(t, srv, slow, requests, before, "pipelined directory searches",
+                  expect_close=True)
 
 
-def check_outcome(t, srv, ws, sent, drops_before, what):
-    """Every reply in order, or in-order replies then a close with 4008."""
+def within_limits(t, srv, count=200):
+    """A burst whose replies fit in both hard limits (count < outq_max_frames,
+    a few KiB), from a client that reads nothing for two seconds: every reply
+    arrives, in order, and the connection is never closed."""
+    before = metric_sum(srv.metrics()[0], "liaison_outq_drops_total")
+    ws = RawWS(srv.port, rcvbuf=4096)
+    ws.recv_event("hello")
+    ws.sock.settimeout(30)
+    ws.sock.sendall(b"".join(small_text_frame(b'{"id":%d,"op":"ping"}' % (1000 + i))
+                             for i in range(count)))
+    time.sleep(2)
+    check_outcome(t, srv, ws, count, before, f"a burst of {count} pings within the limits",
+                  expect_close=False)
+
+
+def check_outcome(t, srv, ws, sent, drops_before, what, expect_close):
+    """expect_close: in-order replies, then a close with 4008, counted in
+    liaison_outq_drops_total, and the client can reconnect. Otherwise: all
+    `sent` replies in order, no close, no drop counted, and the same
+    connection still answers. Three checks either way."""
     ids, close = [], None
     try:
         while len(ids) < sent:
@@ -107,16 +141,23 @@ def check_outcome(t, srv, ws, sent, drops_before, what):
             ids.append(json.loads(msg[1]).get("id"))
     except (OSError, ConnectionError) as e:
         close = ("eof", repr(e))
-    ws.close()
     in_order = ids == list(range(1000, 1000 + len(ids)))
     t.diag(f"{what}: {len(ids)} of {sent} replies read, ending: {close!r}")
-    if close is None:
-        t.ok(in_order, f"{what}: all {sent} replies arrive, in order", f"got {len(ids)}")
-        return
-    t.ok(in_order and close[0] == "close" and close[1] == 4008,
-         f"{what}: a slow consumer is closed with 4008 after in-order replies",
-         f"{close!r} after {len(ids)} replies, in order: {in_order}")
     after = metric_sum(srv.metrics()[0], "liaison_outq_drops_total")
+    if not expect_close:
+        t.ok(close is None and in_order and len(ids) == sent,
+             f"{what}: all {sent} replies arrive, in order, and it is not closed",
+             f"{len(ids)} replies, in order: {in_order}, ending: {close!r}")
+        t.ok(after == drops_before, f"{what}: liaison_outq_drops_total does not move",
+             f"{drops_before} -> {after}")
+        r = ws.ping(timeout=5) if close is None else {}
+        ws.close()
+        t.ok(r.get("ok") is True, f"{what}: the same connection still answers", repr(r))
+        return
+    ws.close()
+    t.ok(in_order and close is not None and close[0] == "close" and close[1] == 4008,
+         f"{what}: the slow consumer is closed with 4008 after in-order replies",
+         f"{close!r} after {len(ids)} of {sent} replies, in order: {in_order}")
     t.ok(after > drops_before, f"{what}: liaison_outq_drops_total counts the dropped consumer",
          f"{drops_before} -> {after}")
     with RawWS(srv.port) as again:
@@ -139,7 +180,7 @@ def ping_burst(t, srv, count=2000):
         other.recv_event("hello")
         t.ok(other.ping(timeout=5).get("ok") is True,
              "another connection is served during a burst of small requests")
-    check_outcome(t, srv, ws, count, before, f"a burst of {count} pings")
+    check_outcome(t, srv, ws, count, before, f"a burst of {count} pings", expect_close=True)
 
 
 def small_text_frame(payload):
@@ -224,6 +265,10 @@ def soft_limit(t):
                 sent += 1
         except OSError as e:
             t.diag(f"sending stopped after {sent} requests: {e!r}")
+        # read its close as soon as the drop shows (before the server gives
+        # up on a peer that reads nothing), however slow the checks below are
+        watch = harness.DropWatch(srv, slow, ["liaison_outq_soft_drops_total"], 0, 30)
+        watch.start()
         ok, value = wait_metric(srv, "liaison_outq_soft_drops_total", lambda v: v >= 1, 8)
         t.ok(ok, "the client over the soft limit is dropped within the grace period",
              f"liaison_outq_soft_drops_total = {value}")
@@ -231,7 +276,8 @@ def soft_limit(t):
             other.recv_event("hello")
             t.ok(other.ping(timeout=5).get("ok") is True,
                  "soft limit: another connection is served meanwhile")
-        close = harness.wait_close(slow, 10)
+        watch.join(40)
+        close = watch.close
         slow.close()
         t.ok(close is not None and close[0] == "close" and close[1] == 4008 and
              "soft limit" in close[2], "it is closed with 4008 and a reason naming the soft limit",
@@ -297,10 +343,12 @@ def main(t):
     if not harness.require_programs(t, client=False):
         return
     # small output queues, so that a client that does not read fills its queue
-    with Server(t, config={"outq_max_bytes": "256K", "outq_max_frames": 256}) as srv:
+    with Server(t, config={"outq_max_bytes": str(OUTQ_MAX_BYTES),
+                           "outq_max_frames": OUTQ_MAX_FRAMES}) as srv:
         many_connections(t, srv)
         slow_consumer(t, srv)
         ping_burst(t, srv)
+        within_limits(t, srv)
     with Server(t) as srv:
         coalescing(t, srv, enrol_users(srv, 4))
     soft_limit(t)
@@ -308,4 +356,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

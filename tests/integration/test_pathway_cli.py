@@ -29,6 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
+PLAN = 113
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
 
@@ -198,6 +200,7 @@ def stop_watch(t, proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate()
+    harness.sanitizer_check(t, "liaison watch", err)
     t.eq(proc.returncode, 0, "watch stops cleanly on Ctrl-C", err)
     events = []
     for line in out.splitlines():
@@ -458,6 +461,7 @@ def colours(t, client, ref):
                 break
             data += chunk
         proc.wait(timeout=60)
+        harness.sanitizer_check(t, "liaison case show (on a terminal)", proc.stderr.read())
         os.close(master)
         return data.decode("utf-8", "replace")
 
@@ -519,4 +523,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -18,6 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import run  # noqa: E402
 
+PLAN = 55
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
 DATE = "2026-11-23"
@@ -30,7 +32,8 @@ def nir_key(nir):
 
 
 class Checker:
-    def __init__(self, tmp):
+    def __init__(self, t, tmp):
+        self.t = t
         self.tmp = tmp
         self.home = os.path.join(tmp, "home")  # empty: no profile at all
         os.makedirs(self.home)
@@ -48,6 +51,7 @@ class Checker:
             args.append("--check")
         res = subprocess.run(args, capture_output=True, text=True, env=env,
                              stdin=subprocess.DEVNULL, timeout=60)
+        harness.sanitizer_check(self.t, "liaison discharge --notice", res.stderr)
         return res.returncode, res.stdout, res.stderr
 
     def variant(self, change):
@@ -189,7 +193,7 @@ def main(t):
     if not harness.require_programs(t, server=False):
         return
     with tempfile.TemporaryDirectory(prefix="lsn-notice-") as tmp:
-        ck = Checker(tmp)
+        ck = Checker(t, tmp)
         sample_passes(t, ck)
         missing_fields(t, ck)
         ins(t, ck)
@@ -198,4 +202,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -24,6 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
+PLAN = 41
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
 TODAY = datetime.datetime.now(datetime.timezone.utc).date()
@@ -227,4 +229,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -16,6 +16,8 @@ import harness  # noqa: E402
 from harness import (RawIdentity, RawWS, Server, Client, error_code, https_get,  # noqa: E402
                      metric_sum, run)
 
+PLAN = 95
+
 METRICS = ["liaison_connections", "liaison_requests_total", "liaison_errors_total",
            "liaison_commit_batches_total", "liaison_outq_drops_total"]
 
@@ -451,4 +453,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

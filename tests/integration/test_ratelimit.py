@@ -17,6 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import RawIdentity, RawWS, Server, error_code, run  # noqa: E402
 
+PLAN = 35
+
 CONFIG = {
     "rate_conn_per_s": 5, "rate_conn_burst": 20,        # one token per 200 ms
     "rate_user_per_s": 1, "rate_user_burst": 15,        # one token per 1 s
@@ -236,4 +238,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -12,6 +12,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import RawWS, Server, https_get, run  # noqa: E402
 
+PLAN = 16
+
 
 def wait_close(ws, timeout=10):
     """Read until a close frame; returns (code, reason) or a description."""
@@ -84,4 +86,4 @@ def unresponsive_client(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

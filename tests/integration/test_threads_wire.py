@@ -17,6 +17,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (RawIdentity, RawWS, Server, b64, error_code, lp, run)  # noqa: E402
 
+PLAN = 25
+
 ACTIONS = {"create": 1, "add": 2, "remove": 3, "leave": 4, "role": 5}
 ROLES = {None: 0, "member": 1, "admin": 2}
 HISTORY = {None: 0, "shared": 1, "from_join": 2}
@@ -171,4 +173,4 @@ def main(t):
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, PLAN)

@@ -53,7 +53,7 @@ hook_run_frame(struct peer *p, const char *data, size_t len, bool discard, bool 
 
 static const struct deliver_hooks dhooks = {hook_want_write, hook_closing};
 static const struct commit_hooks chooks = {hook_schedule, hook_cancel, hook_wake,
-					   hook_run_frame};
+					   hook_run_frame, NULL};
 
 static char *
 frame_of(int64_t id, const char *op, json_t *body, size_t *len)
