@@ -16,7 +16,7 @@
 /* A received frame kept while the commit thread owns the database. */
 struct deferred {
 	struct deferred *next;
-	struct peer *peer;             /* NULL once the connection is gone */
+	struct client *peer;             /* NULL once the connection is gone */
 	bool discard, binary;
 	size_t len;
 	char data[];
@@ -25,7 +25,7 @@ struct deferred {
 /* A reply (and its effects) held until the open batch commits. */
 struct pending {
 	struct pending *next;
-	struct peer *peer;             /* NULL once the connection is gone; NULL for the timers' */
+	struct client *peer;             /* NULL once the connection is gone; NULL for the timers' */
 	int64_t req_id;
 	bool ok;
 	char *frame;
@@ -167,7 +167,7 @@ commit_busy(void)
 static void
 pending_release(struct pending *p, bool committed)
 {
-	struct peer *c = p->peer;
+	struct client *c = p->peer;
 	if (c)
 		c->pending--;
 	if (!committed && p->ok) {
@@ -234,7 +234,7 @@ pending_append(struct pending *p)
 }
 
 static void
-hold_until_commit(struct peer *c, struct dispatch_result *res)
+hold_until_commit(struct client *c, struct dispatch_result *res)
 {
 	struct pending *p = calloc(1, sizeof *p);
 	if (p == NULL) {
@@ -265,7 +265,7 @@ hold_until_commit(struct peer *c, struct dispatch_result *res)
 /* Send a result now, or hold it while a batch is open (so nothing is told
  * to anyone before it is durable, and replies keep their order). */
 void
-commit_result(struct peer *c, struct dispatch_result *res)
+commit_result(struct client *c, struct dispatch_result *res)
 {
 	if (res->in_batch || c->pending)
 		hold_until_commit(c, res);
@@ -297,7 +297,7 @@ commit_hold_effects(struct effects *fx)
 /* While the commit thread owns the database, frames wait in arrival order
  * (a connection's later frames wait behind its earlier ones). */
 bool
-commit_defer(struct peer *c, const char *data, size_t len, bool discard, bool binary)
+commit_defer(struct client *c, const char *data, size_t len, bool discard, bool binary)
 {
 	if (!cm.inflight && !c->deferred)
 		return false;
@@ -337,7 +337,7 @@ run_deferred(void)
 	cm.def_tail = &cm.def_head;
 	while (d) {
 		struct deferred *next = d->next;
-		struct peer *c = d->peer;
+		struct client *c = d->peer;
 		if (c) {
 			c->deferred--;
 			c->deferred_bytes -= d->len;
@@ -419,7 +419,7 @@ commit_run(void)
 }
 
 void
-commit_forget(struct peer *c)
+commit_forget(struct client *c)
 {
 	if (c->pending) {
 		for (struct pending *p = cm.pend_head; p; p = p->next)

@@ -41,7 +41,7 @@ struct commit_hooks {
 	/* from the commit thread: have the service thread call commit_reap(false) */
 	void (*wake)(void);
 	/* dispatch a frame that waited for a commit (as if it had just arrived) */
-	void (*run_frame)(struct peer *p, const char *data, size_t len, bool discard, bool binary);
+	void (*run_frame)(struct client *p, const char *data, size_t len, bool discard, bool binary);
 	/* once per committed batch, before its first event is delivered (NULL:
 	 * none): the revocation watch, so that no event committed after an
 	 * administrator's revocation reaches the revoked device */
@@ -68,13 +68,13 @@ bool commit_busy(void);
  * the batch or p already has replies held (replies keep their order),
  * else delivered at once. Takes the reply and effects out of res; the
  * caller still frees res. */
-void commit_result(struct peer *p, struct dispatch_result *res);
+void commit_result(struct client *p, struct dispatch_result *res);
 /* Effects that belong to no request (the timers'): applied after commit. */
 void commit_hold_effects(struct effects *fx);
 /* While a commit is in flight (or p has frames waiting), keep p's frame for
  * later and return true (also when it is refused: p is then closing);
  * false: dispatch it now. */
-bool commit_defer(struct peer *p, const char *data, size_t len, bool discard, bool binary);
+bool commit_defer(struct client *p, const char *data, size_t len, bool discard, bool binary);
 
 /* Commit the open batch now: hand it to the commit thread, or commit here. */
 void commit_run(void);
@@ -83,7 +83,7 @@ void commit_run(void);
  * wrote. */
 void commit_reap(bool wait);
 /* p is gone: forget it in the held replies and waiting frames. */
-void commit_forget(struct peer *p);
+void commit_forget(struct client *p);
 /* Shutdown: finish the commit in flight, then commit what is open on this
  * thread, and from now on every commit. */
 void commit_drain(void);

@@ -14,7 +14,7 @@
 static struct {
 	const struct config *cfg;
 	struct deliver_hooks hooks;
-	struct peer *peers;
+	struct client *clients;
 	unsigned count;
 	uint64_t next_id;
 	struct conn_index *by_user, *by_device;
@@ -52,28 +52,28 @@ deliver_fini(void)
 }
 
 void
-deliver_peer_add(struct peer *p, size_t headroom)
+deliver_client_add(struct client *p, size_t headroom)
 {
 	p->sess.conn_id = ++dl.next_id;
 	outq_init(&p->q, headroom, dl.cfg->outq_max_bytes, dl.cfg->outq_max_frames);
 	p->prev = NULL;
-	p->next = dl.peers;
-	if (dl.peers)
-		dl.peers->prev = p;
-	dl.peers = p;
+	p->next = dl.clients;
+	if (dl.clients)
+		dl.clients->prev = p;
+	dl.clients = p;
 	dl.count++;
 	metrics_conn_open();
 }
 
 void
-deliver_peer_remove(struct peer *p)
+deliver_client_remove(struct client *p)
 {
 	p->sess.logged_in = false;
 	deliver_reindex(p);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
-		dl.peers = p->next;
+		dl.clients = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
 	dl.count--;
@@ -83,13 +83,13 @@ deliver_peer_remove(struct peer *p)
 }
 
 unsigned
-deliver_peer_count(void)
+deliver_client_count(void)
 {
 	return dl.count;
 }
 
 void
-deliver_close(struct peer *p, int code, const char *reason, bool drop_queue)
+deliver_close(struct client *p, int code, const char *reason, bool drop_queue)
 {
 	if (p->closing)
 		return;
@@ -104,7 +104,7 @@ deliver_close(struct peer *p, int code, const char *reason, bool drop_queue)
 }
 
 static void
-slow_consumer(struct peer *p, bool soft)
+slow_consumer(struct client *p, bool soft)
 {
 	metrics_outq_drop(soft);
 	if (soft) {
@@ -127,7 +127,7 @@ slow_consumer(struct peer *p, bool soft)
  * fast enough; it is dropped before it reaches the hard limit. Checked when
  * a frame is queued, when one is written and by the periodic sweep. */
 static void
-soft_limit_check(struct peer *p, int64_t now)
+soft_limit_check(struct client *p, int64_t now)
 {
 	if (p->closing)
 		return;
@@ -142,7 +142,7 @@ soft_limit_check(struct peer *p, int64_t now)
 }
 
 void
-deliver_send(struct peer *p, const char *frame, size_t len)
+deliver_send(struct client *p, const char *frame, size_t len)
 {
 	if (p->closing || frame == NULL)
 		return;
@@ -161,14 +161,14 @@ deliver_send(struct peer *p, const char *frame, size_t len)
 }
 
 void
-deliver_written(struct peer *p)
+deliver_written(struct client *p)
 {
 	if (p->soft_since_us && p->q.bytes <= dl.cfg->outq_soft_bytes)
 		p->soft_since_us = 0;
 }
 
 void
-deliver_reindex(struct peer *p)
+deliver_reindex(struct client *p)
 {
 	if (p->indexed == p->sess.logged_in)
 		return;
@@ -199,7 +199,7 @@ apply_effect(const struct effect *e)
 	}
 	/* closing changes the index: take the connections off it one by one */
 	while ((list = conn_index_get(ix, e->target, &n)) != NULL && n > 0) {
-		struct peer *p = list[0];
+		struct client *p = list[0];
 		p->sess.logged_in = false;
 		deliver_reindex(p);
 		deliver_close(p, e->close_code, e->reason, false);
@@ -214,7 +214,7 @@ deliver_effects(struct effects *fx)
 }
 
 void
-deliver_result(struct peer *p, struct dispatch_result *res)
+deliver_result(struct client *p, struct dispatch_result *res)
 {
 	deliver_send(p, res->reply, res->reply_len);
 	deliver_effects(&res->effects);
@@ -239,7 +239,7 @@ void
 deliver_sweep(void)
 {
 	int64_t now = mono_us();
-	for (struct peer *p = dl.peers; p; p = p->next)
+	for (struct client *p = dl.clients; p; p = p->next)
 		if (p->soft_since_us)
 			soft_limit_check(p, now);
 }
@@ -247,6 +247,6 @@ deliver_sweep(void)
 void
 deliver_close_all(int code, const char *reason)
 {
-	for (struct peer *p = dl.peers; p; p = p->next)
+	for (struct client *p = dl.clients; p; p = p->next)
 		deliver_close(p, code, reason, false);
 }

@@ -28,8 +28,8 @@
 
 #define DELIVER_CLOSE_SLOW_CONSUMER 4008
 
-struct peer {
-	struct peer *prev, *next;      /* the open peers */
+struct client {
+	struct client *prev, *next;      /* the open peers */
 	struct session sess;
 	struct outq q;
 	bool closing;                  /* close once the queue is written out */
@@ -44,8 +44,8 @@ struct peer {
 };
 
 struct deliver_hooks {
-	void (*want_write)(struct peer *p);  /* write p's queue out when the socket allows */
-	void (*closing)(struct peer *p);     /* p is closing: bound how long that may take */
+	void (*want_write)(struct client *p);  /* write p's queue out when the socket allows */
+	void (*closing)(struct client *p);     /* p is closing: bound how long that may take */
 };
 
 /* 0, or -1 when out of memory. cfg and hooks must outlive deliver_fini(). */
@@ -54,29 +54,29 @@ void deliver_fini(void);
 
 /* A new peer (zeroed by the caller): numbered, listed, its queue set up with
  * headroom spare bytes before each frame (libwebsockets' LWS_PRE). */
-void deliver_peer_add(struct peer *p, size_t headroom);
+void deliver_client_add(struct client *p, size_t headroom);
 /* The peer is gone: off the indexes and the list, queue dropped, session
  * wiped. The caller frees it. */
-void deliver_peer_remove(struct peer *p);
-unsigned deliver_peer_count(void);
+void deliver_client_remove(struct client *p);
+unsigned deliver_client_count(void);
 
 /* Keep the user/device indexes in step with p's login state. */
-void deliver_reindex(struct peer *p);
+void deliver_reindex(struct client *p);
 /* Queue a copy of frame for p (dropped when p is closing). */
-void deliver_send(struct peer *p, const char *frame, size_t len);
+void deliver_send(struct client *p, const char *frame, size_t len);
 /* Close p after what is queued is written, or at once with the queue
  * dropped. A second close is ignored. */
-void deliver_close(struct peer *p, int code, const char *reason, bool drop_queue);
+void deliver_close(struct client *p, int code, const char *reason, bool drop_queue);
 /* Push events and close devices, through the indexes. */
 void deliver_effects(struct effects *fx);
 /* A result that needs no commit: reply, effects, close. res is left for
  * the caller to free. */
-void deliver_result(struct peer *p, struct dispatch_result *res);
+void deliver_result(struct client *p, struct dispatch_result *res);
 /* Close every connection of device (an administrator revoked it from
  * another process); false when it has none. */
 bool deliver_close_device(const uint8_t device[LSN_ID_BYTES], int code, const char *reason);
 /* Frames of p were written and popped: the soft limit may be cleared. */
-void deliver_written(struct peer *p);
+void deliver_written(struct client *p);
 /* Periodic: close the peers whose queue stayed above the soft limit. */
 void deliver_sweep(void);
 /* Close every peer after its queue (shutdown). */

@@ -35,7 +35,7 @@
 /* A WebSocket connection: the transport-free peer (deliver.h) and what
  * libwebsockets needs. */
 struct conn {
-	struct peer peer;              /* first: a peer is its conn */
+	struct client peer;              /* first: a peer is its conn */
 	struct lws *wsi;
 	char *rx;
 	size_t rx_len, rx_cap;
@@ -65,7 +65,7 @@ static struct {
 } net;
 
 static struct conn *
-conn_of(struct peer *p)
+conn_of(struct client *p)
 {
 	return (struct conn *)p;
 }
@@ -73,13 +73,13 @@ conn_of(struct peer *p)
 /* ---- hooks for deliver.c and commit.c ----------------------------------- */
 
 static void
-hook_want_write(struct peer *p)
+hook_want_write(struct client *p)
 {
 	lws_callback_on_writable(conn_of(p)->wsi);
 }
 
 static void
-hook_closing(struct peer *p)
+hook_closing(struct client *p)
 {
 	lws_set_timeout(conn_of(p)->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
 }
@@ -114,7 +114,7 @@ hook_wake(void)
 /* A received frame (or one that waited for a commit) goes to the
  * dispatcher; its result goes to commit.c, which holds or delivers it. */
 static void
-frame_process(struct peer *p, const char *buf, size_t len, bool discard, bool binary)
+frame_process(struct client *p, const char *buf, size_t len, bool discard, bool binary)
 {
 	struct dispatch_result res;
 	if (discard) {
@@ -175,7 +175,7 @@ conn_new(struct lws *wsi)
 	if (c == NULL)
 		return NULL;
 	c->wsi = wsi;
-	deliver_peer_add(&c->peer, LWS_PRE);
+	deliver_client_add(&c->peer, LWS_PRE);
 	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
 	return c;
 }
@@ -184,7 +184,7 @@ static void
 conn_free(struct conn *c)
 {
 	commit_forget(&c->peer);
-	deliver_peer_remove(&c->peer);
+	deliver_client_remove(&c->peer);
 	free(c->rx);
 	free(c);
 }
@@ -237,7 +237,7 @@ rx_frame_done(struct conn *c)
  * JSON text as it would have been sent alone, so nothing is re-encoded.
  * Returns the number of queued frames packed (0: send the head alone). */
 static unsigned
-batch_pack(struct peer *c, size_t *out_len)
+batch_pack(struct client *c, size_t *out_len)
 {
 	static const char open[] = "{\"batch\":[", close[] = "]}";
 	struct outq_frame *f = outq_peek(&c->q);
@@ -280,7 +280,7 @@ batch_pack(struct peer *c, size_t *out_len)
 static int
 conn_writeable(struct conn *c)
 {
-	struct peer *p = &c->peer;
+	struct client *p = &c->peer;
 	struct outq_frame *f = outq_peek(&p->q);
 	if (f == NULL) {
 		if (p->closing) {
@@ -582,7 +582,7 @@ net_drain(void)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	time_t deadline = now.tv_sec + 3;
-	while (deliver_peer_count() && now.tv_sec < deadline) {
+	while (deliver_client_count() && now.tv_sec < deadline) {
 		if (net_service() < 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -633,7 +633,7 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 			break;
 	lws_sul_cancel(&net.timer_sul);
 	lws_sul_cancel(&net.sweep_sul);
-	log_info("shutting down: committing and closing %u connections", deliver_peer_count());
+	log_info("shutting down: committing and closing %u connections", deliver_client_count());
 	net_drain();
 	commit_fini();
 	net_destroy();

@@ -11,7 +11,7 @@
 #include "mlog_verify.h"
 #include "notice.h"
 #include "output.h"
-#include "store.h"
+#include "local.h"
 #include "thread.h"
 #include "user_view.h"
 #include "wire.h"
@@ -137,7 +137,7 @@ known(struct e2e *e, const char *hex)
 	uint8_t id[LSN_ID_BYTES];
 	char name[160], prof[64];
 	return hex == NULL || !lsn_id_from_hex(hex, id) ||
-	       store_person_get(e->p, id, name, sizeof name, prof, sizeof prof);
+	       local_person_get(e->p, id, name, sizeof name, prof, sizeof prof);
 }
 
 /* Is anyone the case mentions missing from the people cache? */
@@ -204,15 +204,15 @@ case_sync_thread(struct e2e *e, struct case_ctx *cc, struct lsn_status *st)
 json_t *
 case_message(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], int64_t seq)
 {
-	struct store_msg m;
+	struct local_msg m;
 	struct lsn_status st;
 	bool found = false;
 	json_t *content = NULL;
-	if (seq > 0 && store_msg_get(e->p, channel, seq, &m, &found, &st) == LSN_OK && found &&
+	if (seq > 0 && local_msg_get(e->p, channel, seq, &m, &found, &st) == LSN_OK && found &&
 	    strcmp(m.status, "ok") == 0 && m.plain)
 		content = json_loads(m.plain, 0, NULL);
 	if (found)
-		store_msg_clear(&m);
+		local_msg_clear(&m);
 	return content;
 }
 
@@ -224,7 +224,7 @@ case_patient_name(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], int64_t no
 	bool named = content && notice_patient_name(content, out, len);
 	json_decref(content);
 	if (!named)
-		store_channel_topic(e->p, channel, out, len);
+		local_channel_topic(e->p, channel, out, len);
 }
 
 /* ---- steps ---------------------------------------------------------------------------- */

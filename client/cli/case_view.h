@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "case.h"
+#include "care_case.h"
 #include "e2e.h"
 
 /* Does the logged-in user have the coordinator role? */

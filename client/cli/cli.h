@@ -30,10 +30,10 @@ struct cli {
 /* The start of a command (start.c): the core's session or end-to-end
  * context opened with these options, errors printed, the exit code
  * returned; e2e_end prints the warnings the core gathered, then closes. */
-struct session;
+struct login;
 struct e2e;
 struct lsn_warnings;
-int session_start(const struct cli *cli, struct session *s);
+int login_start(const struct cli *cli, struct login *s);
 int e2e_start(const struct cli *cli, struct e2e *e);
 void e2e_end(struct e2e *e);
 /* USER / CHANNEL arguments (e2e_find_user, e2e_find_channel) with the

@@ -12,7 +12,7 @@
 #include "day.h"
 #include "mlog_verify.h"
 #include "output.h"
-#include "store.h"
+#include "local.h"
 #include "thread.h"
 #include "user_view.h"
 #include "wire.h"
@@ -66,10 +66,10 @@ step_order(const void *a, const void *b)
 static json_t *
 step_note(struct e2e *e, const struct case_ctx *cc, int64_t seq)
 {
-	struct store_msg m;
+	struct local_msg m;
 	struct lsn_status st;
 	bool found = false;
-	if (seq <= 0 || store_msg_get(e->p, cc->channel, seq, &m, &found, &st) != LSN_OK || !found)
+	if (seq <= 0 || local_msg_get(e->p, cc->channel, seq, &m, &found, &st) != LSN_OK || !found)
 		return NULL;
 	json_t *content = strcmp(m.status, "ok") == 0 && m.plain ? json_loads(m.plain, 0, NULL)
 								 : NULL;
@@ -80,7 +80,7 @@ step_note(struct e2e *e, const struct case_ctx *cc, int64_t seq)
 				 "text", body ? body : user_view_str(content, "caption"),
 				 "unreadable", content ? NULL : (m.detail[0] ? m.detail : m.status));
 	json_decref(content);
-	store_msg_clear(&m);
+	local_msg_clear(&m);
 	return note;
 }
 

@@ -9,7 +9,7 @@
 #include "command.h"
 #include "day.h"
 #include "output.h"
-#include "store.h"
+#include "local.h"
 #include "user_view.h"
 #include "wire.h"
 

@@ -13,7 +13,7 @@
 #include "mlog_verify.h"
 #include "output.h"
 #include "peers.h"
-#include "store.h"
+#include "local.h"
 #include "thread.h"
 #include "wire.h"
 
@@ -195,7 +195,7 @@ list_entry(struct e2e *e, json_t *c)
 		json_object_set_new(out, "reason", json_string(st.msg));
 	}
 	chan_view_free(&v);
-	store_channel_topic(e->p, channel, topic, sizeof topic);
+	local_channel_topic(e->p, channel, topic, sizeof topic);
 	json_object_set_new(out, "topic", topic[0] ? json_string(topic) : json_null());
 	return out;
 }

@@ -27,7 +27,7 @@
 #include "concil_view.h"
 #include "day.h"
 #include "output.h"
-#include "store.h"
+#include "local.h"
 #include "user_view.h"
 
 #define CIRCLE_CONSENSUS_MAX 2000
@@ -77,7 +77,7 @@ struct circle_msgs {
 };
 
 static bool
-collect(void *arg, struct store_msg *m)
+collect(void *arg, struct local_msg *m)
 {
 	struct circle_msgs *c = arg;
 	if (strcmp(m->status, "ok") != 0 || m->plain == NULL)
@@ -244,7 +244,7 @@ circle_load(struct e2e *e, const struct chan_view *v, struct circle_state *cs,
 {
 	memset(cs, 0, sizeof *cs);
 	cs->ignored = json_array();
-	enum lsn_err err = store_msg_each(e->p, v->channel, 0, collect, &cs->msgs, st);
+	enum lsn_err err = local_msg_each(e->p, v->channel, 0, collect, &cs->msgs, st);
 	for (size_t i = 0; err == LSN_OK && i < cs->msgs.n; i++)
 		if (strcmp(type_of(&cs->msgs.v[i]), CIRCLE_CASE_TYPE) == 0)
 			take_case(e, cs, &cs->msgs.v[i]);
@@ -394,7 +394,7 @@ circle_message(const struct concil_episode *ep, const struct case_ctx *cc,
 static void
 topic_of(struct e2e *e, const struct chan_view *v, char *out, size_t len)
 {
-	store_channel_topic(e->p, v->channel, out, len);
+	local_channel_topic(e->p, v->channel, out, len);
 	if (out[0] == '\0') {
 		char hex[LSN_ID_HEX + 1];
 		lsn_id_to_hex(v->channel, hex);
@@ -951,7 +951,7 @@ review_json(struct e2e *e, const struct chan_view *v, struct circle_state *cs, j
 	char hex[LSN_ID_HEX + 1], topic[THREAD_TOPIC_MAX];
 	json_t *cases = json_array(), *sessions = json_array();
 	lsn_id_to_hex(v->channel, hex);
-	store_channel_topic(e->p, v->channel, topic, sizeof topic);
+	local_channel_topic(e->p, v->channel, topic, sizeof topic);
 	for (size_t i = 0; i < cs->n_cases; i++) {
 		const struct shared_case *sc = &cs->cases[i];
 		char who[160], sender[LSN_ID_HEX + 1];
@@ -1014,7 +1014,7 @@ review(struct e2e *e, const char *circle_text, bool csv)
 	} else if (rc == CLI_OK) {
 		char topic[THREAD_TOPIC_MAX], hex[LSN_ID_HEX + 1];
 		lsn_id_to_hex(v.channel, hex);
-		store_channel_topic(e->p, v.channel, topic, sizeof topic);
+		local_channel_topic(e->p, v.channel, topic, sizeof topic);
 		printf("Quality circle %s", hex);
 		if (topic[0]) {
 			fputs(" — ", stdout);

@@ -25,7 +25,7 @@
 #include "day.h"
 #include "notice.h"
 #include "output.h"
-#include "store.h"
+#include "local.h"
 #include "user_view.h"
 
 /* ---- the context of a subcommand ------------------------------------------------- */

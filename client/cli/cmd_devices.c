@@ -8,7 +8,7 @@
 #include "command.h"
 #include "clock.h"
 #include "output.h"
-#include "session.h"
+#include "login.h"
 #include "sigs.h"
 #include "user_view.h"
 #include "wire.h"
@@ -35,7 +35,7 @@ add_device_row(struct out_table *t, json_t *device, const char *this_id)
 }
 
 static int
-print_devices(const struct session *s, json_t *reply)
+print_devices(const struct login *s, json_t *reply)
 {
 	static const char *const headers[] = {"DEVICE ID", "NAME", "CREATED", "LAST SEEN",
 					      "REVOKED"};
@@ -56,12 +56,12 @@ print_devices(const struct session *s, json_t *reply)
 }
 
 static int
-devices_list(const struct cli *cli, struct session *s)
+devices_list(const struct cli *cli, struct login *s)
 {
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
 	int rc;
-	if (conn_request(s->conn, "devices", NULL, &reply, &st) != LSN_OK) {
+	if (link_request(s->link, "devices", NULL, &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
 	} else if (cli->json) {
 		json_object_del(reply, "id");
@@ -101,7 +101,7 @@ explain_revoke_error(struct lsn_status *st, const char *device_hex)
 }
 
 static int
-devices_revoke(const struct cli *cli, struct session *s, const char *device_hex)
+devices_revoke(const struct cli *cli, struct login *s, const char *device_hex)
 {
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
@@ -113,7 +113,7 @@ devices_revoke(const struct cli *cli, struct session *s, const char *device_hex)
 		out_error("out of memory");
 		return CLI_FAIL;
 	}
-	if (conn_request(s->conn, "device_revoke", body, &reply, &st) != LSN_OK) {
+	if (link_request(s->link, "device_revoke", body, &reply, &st) != LSN_OK) {
 		explain_revoke_error(&st, device_hex);
 		return out_fail(&st);
 	}

@@ -7,7 +7,7 @@
 #include "args.h"
 #include "command.h"
 #include "output.h"
-#include "session.h"
+#include "login.h"
 #include "user_view.h"
 
 #define DIRECTORY_QUERY_MAX 128
@@ -122,7 +122,7 @@ cmd_directory_run(struct cmd_call *c)
 	int rc = CLI_OK;
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
-	if (conn_request(c->s->conn, "directory_search", search_body(o), &reply, &st) != LSN_OK) {
+	if (link_request(c->s->link, "directory_search", search_body(o), &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
 	} else if (c->cli->json) {
 		json_object_del(reply, "id");

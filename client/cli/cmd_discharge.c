@@ -19,7 +19,7 @@
 #include "notice.h"
 #include "notice_view.h"
 #include "output.h"
-#include "store.h"
+#include "local.h"
 #include "thread.h"
 #include "user_view.h"
 #include "wire.h"
@@ -136,7 +136,7 @@ resolve_recipient(struct e2e *e, struct recipient *r)
 			  r->option, r->text);
 		return CLI_USAGE;
 	}
-	if (store_person_get(e->p, r->user, name, sizeof name, prof, sizeof prof) && prof[0] &&
+	if (local_person_get(e->p, r->user, name, sizeof name, prof, sizeof prof) && prof[0] &&
 	    strcmp(prof, r->profession) != 0) {
 		const struct lsn_profession *want = lsn_profession_find(r->profession);
 		const struct lsn_profession *have = lsn_profession_find(prof);

@@ -9,14 +9,14 @@
 
 #include "clock.h"
 #include "command.h"
-#include "conn.h"
+#include "link.h"
 #include "invite.h"
 #include "key_backup.h"
 #include "peers.h"
 #include "output.h"
 #include "passphrase.h"
 #include "profile.h"
-#include "session.h"
+#include "login.h"
 #include "sigs.h"
 #include "url.h"
 #include "user_view.h"
@@ -82,7 +82,7 @@ check_enrol_values(struct enrol_opts *o)
 
 /* The PEM text of the CA file, to save in the profile (NULL: system store). */
 static enum lsn_err
-read_ca_pem(const struct conn_ca *ca, char **pem, struct lsn_status *st)
+read_ca_pem(const struct link_ca *ca, char **pem, struct lsn_status *st)
 {
 	*pem = NULL;
 	if (ca->file == NULL)
@@ -196,7 +196,7 @@ enrol_body(const struct profile *p, const struct enrol_opts *o, const struct enr
 /* Send enrol; if the connection is lost before the reply, reconnect and
  * send the same request again: the idem key makes the retry safe. */
 static enum lsn_err
-send_enrol(struct conn **c, const struct conn_ca *ca, const struct profile *p,
+send_enrol(struct link **c, const struct link_ca *ca, const struct profile *p,
 	   const struct enrol_opts *o, const struct enrol_certs *certs, json_t **reply,
 	   struct lsn_status *st)
 {
@@ -204,13 +204,13 @@ send_enrol(struct conn **c, const struct conn_ca *ca, const struct profile *p,
 		json_t *body = enrol_body(p, o, certs);
 		if (body == NULL)
 			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-		enum lsn_err err = conn_request(*c, "enrol", body, reply, st);
-		if (err == LSN_OK || conn_alive(*c) || attempt == 1)
+		enum lsn_err err = link_request(*c, "enrol", body, reply, st);
+		if (err == LSN_OK || link_alive(*c) || attempt == 1)
 			return err;
-		conn_close(*c);
+		link_close(*c);
 		*c = NULL;
 		struct lsn_status again;
-		if (conn_open(o->server, ca, CLI_TIMEOUT_MS, c, &again) != LSN_OK)
+		if (link_open(o->server, ca, CLI_TIMEOUT_MS, c, &again) != LSN_OK)
 			return err; /* report the first failure */
 	}
 }
@@ -221,8 +221,8 @@ struct enrol_state {
 	bool restored;          /* a further device: IK restored from the key backup */
 	uint8_t *rk;            /* its recovery key (sodium_malloc), to restore sessions */
 	char *pass;
-	struct conn_ca ca;
-	struct conn *conn;
+	struct link_ca ca;
+	struct link *link;
 	json_t *invite_info;
 	json_t *enrol_reply;
 	json_t *login_reply;
@@ -237,7 +237,7 @@ enrol_state_free(struct enrol_state *s)
 	passphrase_free(s->pass);
 	if (s->rk)
 		sodium_free(s->rk);
-	conn_close(s->conn);
+	link_close(s->link);
 	profile_close(s->profile); /* removes a reserved profile never committed */
 }
 
@@ -248,14 +248,14 @@ enrol_prepare(const struct cli *cli, const struct enrol_opts *o, struct enrol_st
 {
 	enum lsn_err err = profile_reserve(cli->profile, &s->profile, st);
 	if (err == LSN_OK)
-		err = session_choose_ca(cli->ca_file, NULL, &s->ca, st);
+		err = login_choose_ca(cli->ca_file, NULL, &s->ca, st);
 	if (err == LSN_OK)
 		err = read_ca_pem(&s->ca, &s->profile->ca_pem, st);
 	if (err == LSN_OK)
-		err = conn_open(o->server, &s->ca, CLI_TIMEOUT_MS, &s->conn, st);
+		err = link_open(o->server, &s->ca, CLI_TIMEOUT_MS, &s->link, st);
 	if (err == LSN_OK) {
 		json_t *body = json_pack("{s:s}", "code", o->code);
-		err = conn_request(s->conn, "invite_info", body, &s->invite_info, st);
+		err = link_request(s->link, "invite_info", body, &s->invite_info, st);
 	}
 	return err;
 }
@@ -272,7 +272,7 @@ enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_s
 		err = make_device(p, s->restored, &certs, st);
 	if (err == LSN_OK) {
 		p->server_url = strdup(o->server);
-		p->server_name = strdup(conn_hello(s->conn)->server);
+		p->server_name = strdup(link_hello(s->link)->server);
 		p->device_name = strdup(o->device_name);
 		if (!p->server_url || !p->server_name || !p->device_name)
 			err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
@@ -280,7 +280,7 @@ enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_s
 	if (err == LSN_OK)
 		err = profile_write_new(p, s->pass, st);
 	if (err == LSN_OK)
-		err = send_enrol(&s->conn, &s->ca, p, o, &certs, &s->enrol_reply, st);
+		err = send_enrol(&s->link, &s->ca, p, o, &certs, &s->enrol_reply, st);
 	if (err == LSN_OK)
 		err = profile_commit_new(p, st);
 	return err;
@@ -363,14 +363,14 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 	e.opts.ca_file = cli->ca_file; /* for a reconnection */
 	e.opts.timeout_ms = CLI_TIMEOUT_MS;
 	e.p = e.s.profile = s->profile;
-	e.s.conn = s->conn;
+	e.s.link = s->link;
 	e.peers = peers_new();
 	enum lsn_err err = profile_unlock(s->profile, s->pass, &st);
 	if (err == LSN_OK && e.peers)
 		err = key_backup_restore(&e, s->rk, &restored, &st);
 	peers_free(e.peers);
 	out_warnings(&e.warnings);
-	s->conn = e.s.conn; /* a reconnection may have replaced it */
+	s->link = e.s.link; /* a reconnection may have replaced it */
 	if (err != LSN_OK)
 		out_error("enrolled, but restoring the history keys failed: %s; run liaison "
 			  "backup restore", st.msg);
@@ -393,7 +393,7 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 	}
 	if (enrol_register(cli, o, s, &st) != LSN_OK)
 		return out_fail(&st);
-	if (session_login(s->profile, s->conn, &s->login_reply, &st) != LSN_OK) {
+	if (login_sign(s->profile, s->link, &s->login_reply, &st) != LSN_OK) {
 		out_error("enrolled and saved profile \"%s\", but the first login failed: %s",
 			  s->profile->name, st.msg);
 		return CLI_FAIL;
@@ -432,7 +432,7 @@ cmd_enrol_check(struct cmd_call *c)
 	if (rc != CLI_OK)
 		return rc;
 	struct lsn_status st = {0};
-	if (session_test_clock(&st) != LSN_OK) {
+	if (login_test_clock(&st) != LSN_OK) {
 		out_fail(&st);
 		return CLI_USAGE;
 	}

@@ -5,17 +5,17 @@
 #include "ak_rotate.h"
 #include "command.h"
 #include "output.h"
-#include "session.h"
+#include "login.h"
 #include "user_view.h"
 
 int
 cmd_login_run(struct cmd_call *c)
 {
 	const struct cli *cli = c->cli;
-	const struct session *s = c->s;
+	const struct login *s = c->s;
 	int rc = CLI_OK;
 	struct lsn_warnings w = {0};
-	ak_rotate_if_due(s->profile, s->conn, &w); /* CRYPTO.md §1: every 7 days */
+	ak_rotate_if_due(s->profile, s->link, &w); /* CRYPTO.md §1: every 7 days */
 	out_warnings(&w);
 	if (cli->json) {
 		json_object_del(s->login, "id");

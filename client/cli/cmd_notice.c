@@ -11,7 +11,7 @@
 #include "notice.h"
 #include "notice_view.h"
 #include "output.h"
-#include "store.h"
+#include "local.h"
 #include "thread.h"
 #include "user_view.h"
 #include "wire.h"
@@ -44,12 +44,12 @@ read_notice(struct e2e *e, struct case_ctx *cc, int64_t seq, json_t **content)
 	*content = case_message(e, cc->channel, seq);
 	if (*content)
 		return CLI_OK;
-	struct store_msg m;
+	struct local_msg m;
 	bool found = false;
 	char why[300] = "not received yet";
-	if (store_msg_get(e->p, cc->channel, seq, &m, &found, &st) == LSN_OK && found) {
+	if (local_msg_get(e->p, cc->channel, seq, &m, &found, &st) == LSN_OK && found) {
 		snprintf(why, sizeof why, "%s", m.detail[0] ? m.detail : m.status);
-		store_msg_clear(&m);
+		local_msg_clear(&m);
 	}
 	char channel[LSN_ID_HEX + 1];
 	lsn_id_to_hex(cc->channel, channel);

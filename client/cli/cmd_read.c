@@ -41,7 +41,7 @@ struct print_ctx {
 };
 
 static bool
-print_one(void *arg, struct store_msg *m)
+print_one(void *arg, struct local_msg *m)
 {
 	struct print_ctx *pc = arg;
 	if (pc->list)
@@ -61,7 +61,7 @@ print_thread(struct e2e *e, const struct chan_view *v, long limit, struct lsn_st
 	struct print_ctx pc = {e, &rc, e->cli->json ? json_array() : NULL, 0};
 	if (!e->cli->json)
 		view_print_header(e, v);
-	enum lsn_err err = store_msg_each(e->p, v->channel, limit, print_one, &pc, st);
+	enum lsn_err err = local_msg_each(e->p, v->channel, limit, print_one, &pc, st);
 	int rc_out = err == LSN_OK ? CLI_OK : out_fail(st);
 	if (err == LSN_OK && e->cli->json) {
 		json_t *out = view_header_json(e, v);

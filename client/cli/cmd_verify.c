@@ -10,7 +10,7 @@
 #include "fingerprint.h"
 #include "output.h"
 #include "peers.h"
-#include "store.h"
+#include "local.h"
 #include "user_view.h"
 
 static const char *
@@ -90,7 +90,7 @@ verify_user(struct e2e *e, const char *text, bool accept)
 		out_error("cannot compute a safety number for this user (malformed RPPS)");
 		return CLI_FAIL;
 	}
-	if (accept && store_pin_accept(e->p, user, pr->server_ik, true, &st) != LSN_OK)
+	if (accept && local_pin_accept(e->p, user, pr->server_ik, true, &st) != LSN_OK)
 		return out_fail(&st);
 	return report(e, pr, number, accept);
 }
@@ -119,7 +119,7 @@ cmd_strict_run(struct cmd_call *c)
 	const char *const *pos = c->pos;
 	struct lsn_status st = {0};
 	bool on = n_pos == 1 ? strcmp(pos[0], "on") == 0 : c->e->strict;
-	if (n_pos == 1 && store_set_setting(c->e->p, "strict", on, &st) != LSN_OK)
+	if (n_pos == 1 && local_set_setting(c->e->p, "strict", on, &st) != LSN_OK)
 		rc = out_fail(&st);
 	else if (cli->json) {
 		json_t *out = json_pack("{s:b}", "strict", on);

@@ -30,14 +30,14 @@
 #define WATCH_MAX_CHANNELS 512
 
 static volatile sig_atomic_t stop_requested;
-static struct conn *watched_conn;
+static struct link *watched_conn;
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-	conn_interrupt(watched_conn);
+	link_interrupt(watched_conn);
 }
 
 struct watched {
@@ -75,7 +75,7 @@ channel_label(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], char *out, siz
 {
 	char hex[LSN_ID_HEX + 1], topic[THREAD_TOPIC_MAX];
 	lsn_id_to_hex(channel, hex);
-	store_channel_topic(e->p, channel, topic, sizeof topic);
+	local_channel_topic(e->p, channel, topic, sizeof topic);
 	snprintf(out, len, "%.8s%s%s", hex, topic[0] ? " " : "", topic);
 }
 
@@ -101,7 +101,7 @@ struct print_new {
 };
 
 static bool
-print_new_message(void *arg, struct store_msg *m)
+print_new_message(void *arg, struct local_msg *m)
 {
 	struct print_new *pn = arg;
 	if (m->seq > pn->max_seq)
@@ -140,13 +140,13 @@ print_now_readable(struct watch *w, struct watched *c, const int64_t *seqs, size
 	struct receipts rc = {0};
 	struct print_new pn = {w, c, &rc, 0};
 	for (size_t i = 0; i < n; i++) {
-		struct store_msg m;
+		struct local_msg m;
 		bool found = false;
 		struct lsn_status st;
-		if (store_msg_get(w->e->p, c->channel, seqs[i], &m, &found, &st) == LSN_OK && found &&
+		if (local_msg_get(w->e->p, c->channel, seqs[i], &m, &found, &st) == LSN_OK && found &&
 		    strcmp(m.status, "ok") == 0)
 			print_new_message(&pn, &m);
-		store_msg_clear(&m);
+		local_msg_clear(&m);
 	}
 }
 
@@ -177,13 +177,13 @@ static enum lsn_err
 catch_up(struct watch *w, struct watched *c, enum catch_how how, json_t *ev,
 	 struct lsn_status *st)
 {
-	struct store_channel before;
+	struct local_channel before;
 	struct thread_fetch_result r;
 	int64_t pending[WATCH_PENDING_MAX];
 	size_t n_pending = 0;
-	enum lsn_err err = store_channel_get(w->e->p, c->channel, &before, st);
+	enum lsn_err err = local_channel_get(w->e->p, c->channel, &before, st);
 	if (err == LSN_OK)
-		err = store_msg_pending(w->e->p, c->channel, pending, WATCH_PENDING_MAX,
+		err = local_msg_pending(w->e->p, c->channel, pending, WATCH_PENDING_MAX,
 					&n_pending, st);
 	if (err == LSN_OK && how == CATCH_FETCH)
 		err = thread_fetch(w->e, &c->v, &r, st);
@@ -201,7 +201,7 @@ catch_up(struct watch *w, struct watched *c, enum catch_how how, json_t *ev,
 	struct receipts rc = {0};
 	struct print_new pn = {w, c, &rc, 0};
 	int64_t shown = c->shown;
-	err = store_msg_since(w->e->p, c->channel, shown, print_new_message, &pn, st);
+	err = local_msg_since(w->e->p, c->channel, shown, print_new_message, &pn, st);
 	int64_t newest = r.last_seq > pn.max_seq ? r.last_seq : pn.max_seq;
 	if (newest > c->shown)
 		c->shown = newest;
@@ -261,7 +261,7 @@ resync(struct watch *w, struct lsn_status *st)
 			err = catch_up(w, wc, CATCH_FETCH, NULL, st);
 	}
 	json_decref(reply);
-	w->dropped = conn_events_dropped(w->e->s.conn);
+	w->dropped = link_events_dropped(w->e->s.link);
 	return err;
 }
 
@@ -323,7 +323,7 @@ on_channel_log(struct watch *w, json_t *ev, struct lsn_status *st)
 	if (err != LSN_OK)
 		return err;
 	if (en.action == LSN_MLOG_REMOVE || en.action == LSN_MLOG_LEAVE)
-		store_outbound_mark_rotate(w->e->p, en.channel, "a member left or was removed", &pst);
+		local_outbound_mark_rotate(w->e->p, en.channel, "a member left or was removed", &pst);
 	if (w->e->cli->json)
 		say(w, en.channel, "membership", json_pack("{s:O, s:b, s:s?}", "entry",
 							   json_object_get(ev, "entry"), "valid",
@@ -388,10 +388,10 @@ on_device_list(struct watch *w, json_t *ev, struct lsn_status *st)
 	size_t shared = 0;
 	for (size_t i = 0; i < w->n && err == LSN_OK; i++) {
 		struct watched *c = &w->ch[i];
-		struct store_outbound o;
+		struct local_outbound o;
 		bool found = false;
 		if (chan_view_member(&c->v, user) == NULL ||
-		    store_outbound_get(w->e->p, c->channel, &o, &found, st) != LSN_OK || !found)
+		    local_outbound_get(w->e->p, c->channel, &o, &found, st) != LSN_OK || !found)
 			continue;
 		const uint8_t (*one)[LSN_ID_BYTES] = (const uint8_t (*)[LSN_ID_BYTES])user;
 		size_t count = 0;
@@ -548,7 +548,7 @@ relink(struct watch *w, struct lsn_status *st)
 	watched_conn = NULL; /* the old connection is freed by the reconnection */
 	while (!stop_requested) {
 		if (e2e_reconnect(w->e, st) == LSN_OK) {
-			watched_conn = w->e->s.conn;
+			watched_conn = w->e->s.link;
 			return resync(w, st);
 		}
 		sleep(WATCH_RETRY_MS / 1000);
@@ -565,23 +565,23 @@ watch_loop(struct watch *w)
 	if (err == LSN_OK && !w->e->cli->json)
 		fprintf(stderr, "liaison: watching %zu channel(s); Ctrl-C to stop\n", w->n);
 	while (err == LSN_OK && !stop_requested) {
-		struct conn *c = w->e->s.conn;
-		if (!conn_alive(c)) {
+		struct link *c = w->e->s.link;
+		if (!link_alive(c)) {
 			err = relink(w, &st);
 			continue;
 		}
-		conn_wait_event(c, WATCH_TICK_MS);
+		link_wait_event(c, WATCH_TICK_MS);
 		json_t *ev;
-		while (err == LSN_OK && w->e->s.conn == c && (ev = conn_next_event(c)) != NULL) {
+		while (err == LSN_OK && w->e->s.link == c && (ev = link_next_event(c)) != NULL) {
 			err = on_event(w, ev, &st);
 			json_decref(ev);
 		}
-		if (err == LSN_OK && w->e->s.conn != c) {
+		if (err == LSN_OK && w->e->s.link != c) {
 			/* a request reconnected on the way (c is gone): what the old
 			 * link would have pushed meanwhile is fetched */
-			watched_conn = w->e->s.conn;
+			watched_conn = w->e->s.link;
 			err = resync(w, &st);
-		} else if (err == LSN_OK && conn_events_dropped(c) != w->dropped) {
+		} else if (err == LSN_OK && link_events_dropped(c) != w->dropped) {
 			err = resync(w, &st); /* events were lost: fetch everything */
 		}
 		if (err == LSN_OK)
@@ -604,7 +604,7 @@ cmd_watch_run(struct cmd_call *c)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	watched_conn = c->s->conn;
+	watched_conn = c->s->link;
 	int rc = watch_loop(&w);
 	watched_conn = NULL;
 	for (size_t i = 0; i < w.n; i++)

@@ -5,11 +5,11 @@
 
 #include "command.h"
 #include "output.h"
-#include "session.h"
+#include "login.h"
 #include "user_view.h"
 
 static void
-print_whoami(const struct session *s, json_t *reply)
+print_whoami(const struct login *s, json_t *reply)
 {
 	json_t *user = json_object_get(reply, "user");
 	json_t *device = json_object_get(reply, "device");
@@ -42,7 +42,7 @@ cmd_whoami_run(struct cmd_call *c)
 	int rc = CLI_OK;
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
-	if (conn_request(c->s->conn, "whoami", NULL, &reply, &st) != LSN_OK) {
+	if (link_request(c->s->link, "whoami", NULL, &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
 	} else if (c->cli->json) {
 		json_object_del(reply, "id");

@@ -13,7 +13,7 @@
 #include "lsn_config.h"
 #include "output.h"
 #include "profile.h"
-#include "session.h"
+#include "login.h"
 
 /* ---- global options ------------------------------------------------------------------------ */
 
@@ -172,10 +172,10 @@ parse_options(struct cmd_call *c, int argc, char **argv)
 
 /* Start what the call needs; CLI_OK or the exit code (error printed). */
 static int
-start(struct cmd_call *c, struct session *s, struct e2e *e)
+start(struct cmd_call *c, struct login *s, struct e2e *e)
 {
 	int rc = CLI_OK;
-	if (c->needs == CMD_SESSION && (rc = session_start(c->cli, s)) == CLI_OK)
+	if (c->needs == CMD_LOGIN && (rc = login_start(c->cli, s)) == CLI_OK)
 		c->s = s;
 	if (c->needs == CMD_E2E && (rc = e2e_start(c->cli, e)) == CLI_OK) {
 		c->e = e;
@@ -190,7 +190,7 @@ end(struct cmd_call *c)
 	if (c->e)
 		e2e_end(c->e);
 	else if (c->s)
-		session_end(c->s);
+		login_end(c->s);
 	c->e = NULL;
 	c->s = NULL;
 }
@@ -213,7 +213,7 @@ call(const struct cli *cli, const struct cmd *cmd, const char *help, int argc, c
 	} else if (rc == CLI_OK && c.n_pos < cmd->min_pos) {
 		rc = cmd_missing(&c);
 	} else if (rc == CLI_OK) {
-		struct session s;
+		struct login s;
 		struct e2e e;
 		if (cmd->check)
 			rc = cmd->check(&c);

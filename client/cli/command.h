@@ -16,12 +16,12 @@
 #include "cli.h"
 
 struct e2e;
-struct session;
+struct login;
 
 /* What the front end starts before run, and ends after it. */
 enum cmd_needs {
 	CMD_NOTHING,   /* run opens what it needs itself (enrol) */
-	CMD_SESSION,   /* profile unlocked, connected, logged in: session_start */
+	CMD_LOGIN,   /* profile unlocked, connected, logged in: login_start */
 	CMD_E2E,       /* the session plus store and peers, keys synced: e2e_start */
 };
 
@@ -43,7 +43,7 @@ struct cmd_call {
 	const char *values[CMD_OPT_MAX]; /* by the index of the option in cmd->opts */
 	bool flags[CMD_OPT_MAX];
 	enum cmd_needs needs;    /* from the table; check may lower it */
-	struct session *s;       /* CMD_SESSION and CMD_E2E: the logged-in session */
+	struct login *s;       /* CMD_LOGIN and CMD_E2E: the logged-in session */
 	struct e2e *e;           /* CMD_E2E */
 	void *data;              /* what check prepared for run, if anything */
 	void (*data_free)(void *data); /* called once at the end when data is set */

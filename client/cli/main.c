@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "command.h"
-#include "conn_diag.h"
+#include "link_diag.h"
 #include "output.h"
 
 /* JSON values carry chain keys and plaintext in transit: jansson's memory
@@ -40,6 +40,6 @@ main(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	json_set_alloc_funcs(malloc, json_wiping_free);
-	conn_diag_set_sink(debug_line);
+	link_diag_set_sink(debug_line);
 	return command_main(argc, argv);
 }

@@ -8,7 +8,7 @@
 #include "core.h"
 #include "output.h"
 #include "passphrase.h"
-#include "session.h"
+#include "login.h"
 #include "user_view.h"
 
 static enum lsn_err
@@ -19,7 +19,7 @@ ask_passphrase(void *arg, const char *name, char **out, struct lsn_status *st)
 }
 
 static void
-session_config_of(const struct cli *cli, struct session_config *o)
+login_config_of(const struct cli *cli, struct login_config *o)
 {
 	memset(o, 0, sizeof *o);
 	o->profile = cli->profile;
@@ -31,30 +31,30 @@ session_config_of(const struct cli *cli, struct session_config *o)
 }
 
 int
-session_start(const struct cli *cli, struct session *s)
+login_start(const struct cli *cli, struct login *s)
 {
 	struct lsn_status st = {0};
-	struct session_config o;
+	struct login_config o;
 	memset(s, 0, sizeof *s);
-	if (session_test_clock(&st) != LSN_OK) {
+	if (login_test_clock(&st) != LSN_OK) {
 		out_fail(&st);
 		return CLI_USAGE;
 	}
-	session_config_of(cli, &o);
-	return session_open(&o, s, &st) == LSN_OK ? CLI_OK : out_fail(&st);
+	login_config_of(cli, &o);
+	return login_open(&o, s, &st) == LSN_OK ? CLI_OK : out_fail(&st);
 }
 
 int
 e2e_start(const struct cli *cli, struct e2e *e)
 {
 	struct lsn_status st = {0};
-	struct session_config o;
+	struct login_config o;
 	memset(e, 0, sizeof *e);
-	if (session_test_clock(&st) != LSN_OK) {
+	if (login_test_clock(&st) != LSN_OK) {
 		out_fail(&st);
 		return CLI_USAGE;
 	}
-	session_config_of(cli, &o);
+	login_config_of(cli, &o);
 	if (core_open(&o, e, &st) != LSN_OK)
 		return out_fail(&st);
 	e->cli = cli;

@@ -106,7 +106,7 @@ view_print_header(struct e2e *e, const struct chan_view *v)
 {
 	char hex[LSN_ID_HEX + 1], topic[THREAD_TOPIC_MAX];
 	lsn_id_to_hex(v->channel, hex);
-	store_channel_topic(e->p, v->channel, topic, sizeof topic);
+	local_channel_topic(e->p, v->channel, topic, sizeof topic);
 	printf("Channel %s", hex);
 	if (v->state && v->state->kind)
 		printf(" (%s, history %s)", lsn_chan_kind_name(v->state->kind),
@@ -151,7 +151,7 @@ view_header_json(struct e2e *e, const struct chan_view *v)
 {
 	char hex[LSN_ID_HEX + 1], topic[THREAD_TOPIC_MAX];
 	lsn_id_to_hex(v->channel, hex);
-	store_channel_topic(e->p, v->channel, topic, sizeof topic);
+	local_channel_topic(e->p, v->channel, topic, sizeof topic);
 	json_t *members = json_array();
 	for (size_t i = 0; v->state && i < v->state->count; i++) {
 		char who[200], uhex[LSN_ID_HEX + 1];
@@ -181,7 +181,7 @@ view_header_json(struct e2e *e, const struct chan_view *v)
 
 /* "read by A, B; delivered to C" for the readers other than the sender. */
 static void
-receipt_line(struct e2e *e, const struct store_msg *m, const struct receipts *rc, char *out,
+receipt_line(struct e2e *e, const struct local_msg *m, const struct receipts *rc, char *out,
 	     size_t len)
 {
 	size_t used = 0;
@@ -281,7 +281,7 @@ print_content(json_t *obj)
 }
 
 void
-view_print_message(struct e2e *e, const struct store_msg *m, const struct receipts *rc)
+view_print_message(struct e2e *e, const struct local_msg *m, const struct receipts *rc)
 {
 	char when[32], who[200], line[1024];
 	out_time(m->ts, when, sizeof when);
@@ -312,7 +312,7 @@ view_print_message(struct e2e *e, const struct store_msg *m, const struct receip
 }
 
 static json_t *
-receipt_users(struct e2e *e, const struct store_msg *m, const struct receipts *rc, bool read)
+receipt_users(struct e2e *e, const struct local_msg *m, const struct receipts *rc, bool read)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; i < rc->n; i++) {
@@ -329,7 +329,7 @@ receipt_users(struct e2e *e, const struct store_msg *m, const struct receipts *r
 }
 
 json_t *
-view_message_json(struct e2e *e, const struct store_msg *m, const struct receipts *rc)
+view_message_json(struct e2e *e, const struct local_msg *m, const struct receipts *rc)
 {
 	char who[200], sender[LSN_ID_HEX + 1], by[200];
 	e2e_person(e, m->sender_user, who, sizeof who);

@@ -13,7 +13,7 @@
 
 #include "e2e.h"
 #include "mlog_verify.h"
-#include "store.h"
+#include "local.h"
 
 struct receipt {
 	uint8_t user[LSN_ID_BYTES];
@@ -34,8 +34,8 @@ void receipts_free(struct receipts *rc);
 void receipts_update(struct receipts *rc, json_t *ev);
 
 void view_print_header(struct e2e *e, const struct chan_view *v);
-void view_print_message(struct e2e *e, const struct store_msg *m, const struct receipts *rc);
-json_t *view_message_json(struct e2e *e, const struct store_msg *m, const struct receipts *rc);
+void view_print_message(struct e2e *e, const struct local_msg *m, const struct receipts *rc);
+json_t *view_message_json(struct e2e *e, const struct local_msg *m, const struct receipts *rc);
 json_t *view_header_json(struct e2e *e, const struct chan_view *v);
 
 #endif

@@ -147,7 +147,7 @@ discard(struct profile *p, size_t slot)
 }
 
 static enum lsn_err
-publish(struct profile *p, struct conn *c, const struct ak_draw *d, struct lsn_status *st)
+publish(struct profile *p, struct link *c, const struct ak_draw *d, struct lsn_status *st)
 {
 	const struct profile_ak *a = &p->held_ak[d->slot];
 	json_t *body = json_pack("{s:s, s:o, s:o, s:I, s:o}", "idem", d->idem, "ak_id",
@@ -156,7 +156,7 @@ publish(struct profile *p, struct conn *c, const struct ak_draw *d, struct lsn_s
 	if (body == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	json_t *reply = NULL;
-	enum lsn_err err = conn_request(c, "ak_publish", body, &reply, st);
+	enum lsn_err err = link_request(c, "ak_publish", body, &reply, st);
 	json_decref(reply);
 	return err;
 }
@@ -190,7 +190,7 @@ due(const struct profile *p)
 
 /* The rotation proper, with the lock held and p read again. */
 static void
-rotate(struct profile *p, struct conn *c, struct lsn_warnings *w)
+rotate(struct profile *p, struct link *c, struct lsn_warnings *w)
 {
 	struct lsn_status st = {0};
 	struct ak_draw d;
@@ -234,7 +234,7 @@ rotate(struct profile *p, struct conn *c, struct lsn_warnings *w)
 }
 
 void
-ak_rotate_if_due(struct profile *p, struct conn *c, struct lsn_warnings *w)
+ak_rotate_if_due(struct profile *p, struct link *c, struct lsn_warnings *w)
 {
 	if (!due(p))
 		return;

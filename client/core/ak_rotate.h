@@ -4,7 +4,7 @@
 #ifndef LIAISON_AK_ROTATE_H
 #define LIAISON_AK_ROTATE_H
 
-#include "conn.h"
+#include "link.h"
 #include "profile.h"
 #include "warn.h"
 
@@ -25,6 +25,6 @@
  *
  * Never fails the user's command and never prints: a failure leaves the
  * current key in use and adds one line saying why to w (may be NULL). */
-void ak_rotate_if_due(struct profile *p, struct conn *c, struct lsn_warnings *w);
+void ak_rotate_if_due(struct profile *p, struct link *c, struct lsn_warnings *w);
 
 #endif

@@ -15,7 +15,7 @@
 
 #include "attach.h"
 #include "attach_io.h"
-#include "store.h"
+#include "local.h"
 #include "wire.h"
 
 #define ATTACH_MAX_BYTES (50LL * 1024 * 1024)
@@ -201,7 +201,7 @@ struct find_file {
 };
 
 static bool
-match_file(void *arg, struct store_msg *m)
+match_file(void *arg, struct local_msg *m)
 {
 	struct find_file *ff = arg;
 	json_t *obj = m->plain ? json_loads(m->plain, 0, NULL) : NULL;
@@ -243,7 +243,7 @@ find_key(struct e2e *e, const uint8_t id[LSN_ID_BYTES], json_t **file, struct ls
 	json_decref(reply);
 	struct find_file ff = {hex, NULL};
 	if (err == LSN_OK)
-		err = store_msg_each(e->p, channel, 0, match_file, &ff, st);
+		err = local_msg_each(e->p, channel, 0, match_file, &ff, st);
 	if (err == LSN_OK && ff.found == NULL)
 		err = lsn_fail(st, LSN_ERR_NOT_FOUND, "no message you can read carries the key of "
 			       "this attachment; run liaison read on its channel first");

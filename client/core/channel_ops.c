@@ -4,7 +4,7 @@
 #include "channel_ops.h"
 #include "clock.h"
 #include "keyshare_send.h"
-#include "store.h"
+#include "local.h"
 #include "thread.h"
 #include "wire.h"
 
@@ -72,10 +72,10 @@ share_with_newcomer(struct e2e *e, struct chan_view *v, const uint8_t user[LSN_I
 	    share_history(e, v, user, forwarded, &st) != LSN_OK)
 		lsn_warn(&e->warnings, "the member was added, but sharing the history failed: %s; "
 			 "run liaison send in the channel to share current keys", st.msg);
-	struct store_outbound o;
+	struct local_outbound o;
 	bool found = false;
 	size_t count = 0;
-	if (store_outbound_get(e->p, v->channel, &o, &found, &st) == LSN_OK && found) {
+	if (local_outbound_get(e->p, v->channel, &o, &found, &st) == LSN_OK && found) {
 		if (share_outbound(e, v, &o, &count, &st) != LSN_OK)
 			lsn_warn(&e->warnings, "could not share the current session: %s", st.msg);
 		lsn_gs_outbound_wipe(&o.gs);
@@ -94,7 +94,7 @@ chan_ops_change(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], enum lsn_mlo
 	if (err == LSN_OK)
 		err = chan_append(e, &v, action, user, role, seq, st);
 	if (err == LSN_OK && (action == LSN_MLOG_REMOVE || action == LSN_MLOG_LEAVE))
-		store_outbound_mark_rotate(e->p, channel, "a member left or was removed", st);
+		local_outbound_mark_rotate(e->p, channel, "a member left or was removed", st);
 	if (err == LSN_OK && action == LSN_MLOG_ADD) {
 		chan_view_free(&v);
 		memset(&v, 0, sizeof v);

@@ -10,7 +10,7 @@
 
 #include "attach_io.h"
 #include "concil_thread.h"
-#include "store.h"
+#include "local.h"
 #include "wire.h"
 
 /* ---- documents ----------------------------------------------------------------- */
@@ -94,7 +94,7 @@ static void
 learn_person(struct e2e *e, const uint8_t user[LSN_ID_BYTES])
 {
 	char name[160], prof[64], hex[LSN_ID_HEX + 1];
-	if (store_person_get(e->p, user, name, sizeof name, prof, sizeof prof))
+	if (local_person_get(e->p, user, name, sizeof name, prof, sizeof prof))
 		return;
 	struct lsn_status st = {0};
 	json_t *reply = NULL, *found = NULL, *u;
@@ -121,9 +121,9 @@ concil_person_of(struct e2e *e, const uint8_t user[LSN_ID_BYTES], char *name, si
 		 char *profession, size_t prof_len)
 {
 	char n[160], p[64];
-	if (!store_person_get(e->p, user, n, sizeof n, p, sizeof p)) {
+	if (!local_person_get(e->p, user, n, sizeof n, p, sizeof p)) {
 		learn_person(e, user);
-		if (!store_person_get(e->p, user, n, sizeof n, p, sizeof p)) {
+		if (!local_person_get(e->p, user, n, sizeof n, p, sizeof p)) {
 			n[0] = p[0] = '\0';
 		}
 	}
@@ -148,7 +148,7 @@ struct collect_ctx {
 };
 
 static bool
-collect(void *arg, struct store_msg *m)
+collect(void *arg, struct local_msg *m)
 {
 	struct collect_ctx *c = arg;
 	if (strcmp(m->status, "ok") != 0 || m->plain == NULL)
@@ -342,7 +342,7 @@ concil_fold_load(struct e2e *e, const struct case_ctx *cc, struct concil_fold *f
 {
 	struct collect_ctx c = {0};
 	memset(f, 0, sizeof *f);
-	enum lsn_err err = store_msg_each(e->p, cc->channel, 0, collect, &c, st);
+	enum lsn_err err = local_msg_each(e->p, cc->channel, 0, collect, &c, st);
 	if (err == LSN_OK && c.oom)
 		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	for (size_t i = 0; i < c.n; i++) {

@@ -33,7 +33,7 @@
 
 #include <jansson.h>
 
-#include "case.h"
+#include "care_case.h"
 #include "concil.h"
 #include "e2e.h"
 #include "mlog_verify.h"

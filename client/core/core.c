@@ -7,7 +7,7 @@
 #include "sync.h"
 
 enum lsn_err
-core_open(const struct session_config *o, struct e2e *e, struct lsn_status *st)
+core_open(const struct login_config *o, struct e2e *e, struct lsn_status *st)
 {
 	enum lsn_err err = e2e_open(o, e, st);
 	if (err != LSN_OK)
@@ -19,7 +19,7 @@ core_open(const struct session_config *o, struct e2e *e, struct lsn_status *st)
 	}
 	/* a new agreement key every 7 days (CRYPTO.md §1); shares already queued
 	 * for the previous one still open below */
-	ak_rotate_if_due(e->p, e->s.conn, &e->warnings);
+	ak_rotate_if_due(e->p, e->s.link, &e->warnings);
 	/* keys and key requests that arrived meanwhile, whatever the command */
 	struct lsn_status sst = {0};
 	struct sync_stats ss;

@@ -7,7 +7,7 @@
 #include <sodium.h>
 
 #include "e2e.h"
-#include "store.h"
+#include "local.h"
 #include "wire.h"
 
 const char *
@@ -17,15 +17,15 @@ e2e_str(json_t *obj, const char *key)
 }
 
 enum lsn_err
-e2e_open(const struct session_config *o, struct e2e *e, struct lsn_status *st)
+e2e_open(const struct login_config *o, struct e2e *e, struct lsn_status *st)
 {
 	memset(e, 0, sizeof *e);
 	e->opts = *o;
-	enum lsn_err err = session_open(o, &e->s, st);
+	enum lsn_err err = login_open(o, &e->s, st);
 	if (err != LSN_OK)
 		return err;
 	e->p = e->s.profile;
-	e->strict = store_setting(e->p, "strict", 0) != 0;
+	e->strict = local_setting(e->p, "strict", 0) != 0;
 	lsn_id_to_hex(e->p->user, e->me_hex);
 	e2e_remember_user(e, json_object_get(e->s.login, "user"));
 	return LSN_OK;
@@ -34,7 +34,7 @@ e2e_open(const struct session_config *o, struct e2e *e, struct lsn_status *st)
 void
 e2e_close(struct e2e *e)
 {
-	session_end(&e->s);
+	login_end(&e->s);
 	memset(e, 0, sizeof *e);
 }
 
@@ -49,14 +49,14 @@ e2e_idem(char out[33])
 enum lsn_err
 e2e_reconnect(struct e2e *e, struct lsn_status *st)
 {
-	struct conn_ca ca;
-	conn_close(e->s.conn);
-	e->s.conn = NULL;
-	enum lsn_err err = session_choose_ca(e->opts.ca_file, e->p->ca_pem, &ca, st);
+	struct link_ca ca;
+	link_close(e->s.link);
+	e->s.link = NULL;
+	enum lsn_err err = login_choose_ca(e->opts.ca_file, e->p->ca_pem, &ca, st);
 	if (err == LSN_OK)
-		err = conn_open(e->p->server_url, &ca, e->opts.timeout_ms, &e->s.conn, st);
+		err = link_open(e->p->server_url, &ca, e->opts.timeout_ms, &e->s.link, st);
 	if (err == LSN_OK)
-		err = session_login(e->p, e->s.conn, NULL, st);
+		err = login_sign(e->p, e->s.link, NULL, st);
 	return err;
 }
 
@@ -64,7 +64,7 @@ e2e_reconnect(struct e2e *e, struct lsn_status *st)
 static bool
 link_lost(struct e2e *e, enum lsn_err err)
 {
-	return err == LSN_ERR_INTERNAL && !conn_alive(e->s.conn);
+	return err == LSN_ERR_INTERNAL && !link_alive(e->s.link);
 }
 
 static enum lsn_err
@@ -72,11 +72,11 @@ request_retry(struct e2e *e, const char *op, json_t *body, json_t **reply,
 	      struct lsn_status *st)
 {
 	json_t *copy = body ? json_deep_copy(body) : NULL;
-	enum lsn_err err = conn_request(e->s.conn, op, body, reply, st);
+	enum lsn_err err = link_request(e->s.link, op, body, reply, st);
 	if (err != LSN_OK && link_lost(e, err)) {
 		struct lsn_status st2 = {0};
 		if (e2e_reconnect(e, &st2) == LSN_OK) {
-			err = conn_request(e->s.conn, op, copy, reply, st);
+			err = link_request(e->s.link, op, copy, reply, st);
 			copy = NULL;
 		}
 	}
@@ -111,7 +111,7 @@ e2e_remember_user(struct e2e *e, json_t *user)
 	const char *hex = e2e_str(user, "id");
 	struct lsn_status st;
 	if (hex && lsn_id_from_hex(hex, id))
-		store_person_put(e->p, id, e2e_str(user, "name"),
+		local_person_put(e->p, id, e2e_str(user, "name"),
 				 e2e_str(user, "profession"), e2e_str(user, "rpps"), &st);
 }
 
@@ -119,7 +119,7 @@ void
 e2e_person(struct e2e *e, const uint8_t user[LSN_ID_BYTES], char *out, size_t len)
 {
 	char name[160], prof[64], hex[LSN_ID_HEX + 1];
-	if (store_person_get(e->p, user, name, sizeof name, prof, sizeof prof) && name[0]) {
+	if (local_person_get(e->p, user, name, sizeof name, prof, sizeof prof) && name[0]) {
 		const struct lsn_profession *pr = lsn_profession_find(prof);
 		if (pr || prof[0])
 			snprintf(out, len, "%s (%s)", name, pr ? pr->label_fr : prof);

@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "ident.h"
-#include "session.h"
+#include "login.h"
 #include "warn.h"
 
 struct peers;
@@ -22,8 +22,8 @@ struct cli;
 
 struct e2e {
 	const struct cli *cli;  /* the caller's options, never read by the core */
-	struct session_config opts; /* how the session was opened (reconnect) */
-	struct session s;
+	struct login_config opts; /* how the session was opened (reconnect) */
+	struct login s;
 	struct profile *p;      /* = s.profile */
 	struct peers *peers;
 	bool strict;            /* share keys only with verified users */
@@ -36,9 +36,9 @@ struct e2e {
 	} progress;
 };
 
-/* session_open (o is copied: its strings must outlive e), then the store
+/* login_open (o is copied: its strings must outlive e), then the store
  * settings and our own names. The peer cache is the caller's (core.h). */
-enum lsn_err e2e_open(const struct session_config *o, struct e2e *e, struct lsn_status *st);
+enum lsn_err e2e_open(const struct login_config *o, struct e2e *e, struct lsn_status *st);
 void e2e_close(struct e2e *e);
 
 /* A write with a fresh idem key: if the connection drops before the reply,

@@ -8,7 +8,7 @@
 
 #include "clock.h"
 #include "key_backup.h"
-#include "store.h"
+#include "local.h"
 #include "wire.h"
 
 #define BACKUP_BATCH   100
@@ -18,7 +18,7 @@ bool
 key_backup_enabled(struct e2e *e)
 {
 	uint8_t bk[32];
-	bool on = store_secret_get(e->p, KEY_BACKUP_SECRET, bk, sizeof bk);
+	bool on = local_secret_get(e->p, KEY_BACKUP_SECRET, bk, sizeof bk);
 	sodium_memzero(bk, sizeof bk);
 	return on;
 }
@@ -26,7 +26,7 @@ key_backup_enabled(struct e2e *e)
 /* ---- upload ----------------------------------------------------------------- */
 
 static json_t *
-entry_json(const uint8_t bk[32], const uint8_t user[LSN_ID_BYTES], const struct store_inbound *in)
+entry_json(const uint8_t bk[32], const uint8_t user[LSN_ID_BYTES], const struct local_inbound *in)
 {
 	char *data = NULL;
 	json_t *plain = json_pack("{s:i, s:o, s:o, s:o, s:o, s:I, s:b}", "v", 1, "sender_user",
@@ -59,14 +59,14 @@ entry_json(const uint8_t bk[32], const uint8_t user[LSN_ID_BYTES], const struct 
 static enum lsn_err
 flush_batch(struct e2e *e, const uint8_t bk[32], size_t *n, struct lsn_status *st)
 {
-	uint8_t sids[BACKUP_BATCH][STORE_SID_BYTES];
+	uint8_t sids[BACKUP_BATCH][LOCAL_SID_BYTES];
 	uint32_t first[BACKUP_BATCH];
-	enum lsn_err err = store_inbound_not_backed_up(e->p, sids, BACKUP_BATCH, n, st);
+	enum lsn_err err = local_inbound_not_backed_up(e->p, sids, BACKUP_BATCH, n, st);
 	json_t *entries = json_array();
 	for (size_t i = 0; i < *n && err == LSN_OK; i++) {
-		struct store_inbound in;
+		struct local_inbound in;
 		bool found = false;
-		err = store_inbound_get(e->p, sids[i], &in, &found, st);
+		err = local_inbound_get(e->p, sids[i], &in, &found, st);
 		json_t *entry = err == LSN_OK && found ? entry_json(bk, e->p->user, &in) : NULL;
 		first[i] = found ? in.gs.first_index : UINT32_MAX;
 		if (entry)
@@ -80,7 +80,7 @@ flush_batch(struct e2e *e, const uint8_t bk[32], size_t *n, struct lsn_status *s
 	json_decref(entries);
 	/* marked only where the row still starts at the index uploaded */
 	for (size_t i = 0; i < *n && err == LSN_OK; i++)
-		err = store_inbound_mark_backed_up(e->p, sids[i], first[i], st);
+		err = local_inbound_mark_backed_up(e->p, sids[i], first[i], st);
 	return err;
 }
 
@@ -90,7 +90,7 @@ key_backup_flush(struct e2e *e, size_t *uploaded, struct lsn_status *st)
 	uint8_t bk[32];
 	size_t total = 0, n = BACKUP_BATCH;
 	enum lsn_err err = LSN_OK;
-	if (store_secret_get(e->p, KEY_BACKUP_SECRET, bk, sizeof bk)) {
+	if (local_secret_get(e->p, KEY_BACKUP_SECRET, bk, sizeof bk)) {
 		while (err == LSN_OK && n == BACKUP_BATCH) {
 			err = flush_batch(e, bk, &n, st);
 			total += n;
@@ -146,9 +146,9 @@ key_backup_setup(struct e2e *e, char code[LSN_RECOVERY_CODE_TEXT + 1], struct ls
 	json_decref(reply);
 	free(blob);
 	if (err == LSN_OK)
-		err = store_secret_put(e->p, KEY_BACKUP_SECRET, bk, sizeof bk, st);
+		err = local_secret_put(e->p, KEY_BACKUP_SECRET, bk, sizeof bk, st);
 	if (err == LSN_OK)
-		err = store_inbound_backup_reset(e->p, st);
+		err = local_inbound_backup_reset(e->p, st);
 	if (err == LSN_OK)
 		err = key_backup_flush(e, NULL, st);
 	sodium_memzero(rk, sizeof rk);
@@ -160,7 +160,7 @@ key_backup_setup(struct e2e *e, char code[LSN_RECOVERY_CODE_TEXT + 1], struct ls
 /* ---- restore ------------------------------------------------------------------ */
 
 static bool
-parse_entry_data(json_t *obj, struct store_inbound *in)
+parse_entry_data(json_t *obj, struct local_inbound *in)
 {
 	struct lsn_status st;
 	int64_t direct = -1;
@@ -183,7 +183,7 @@ static enum lsn_err
 restore_entry(struct e2e *e, const uint8_t bk[32], json_t *entry, bool *added,
 	      struct lsn_status *st)
 {
-	struct store_inbound in;
+	struct local_inbound in;
 	struct lsn_status pst;
 	int64_t first = 0;
 	const char *b64 = NULL;
@@ -206,7 +206,7 @@ restore_entry(struct e2e *e, const uint8_t bk[32], json_t *entry, bool *added,
 		memcpy(in.via_device, e->p->device, LSN_ID_BYTES);
 		bool conflict = false;
 		enum lsn_err err = obj && parse_entry_data(obj, &in)
-					   ? store_inbound_merge(e->p, &in, added, &conflict, st) : LSN_OK;
+					   ? local_inbound_merge(e->p, &in, added, &conflict, st) : LSN_OK;
 		json_decref(obj);
 		sodium_memzero(data, data_len);
 		free(data);
@@ -245,7 +245,7 @@ key_backup_restore(struct e2e *e, const uint8_t rk[32], size_t *restored, struct
 	*restored = 0;
 	enum lsn_err err = check_identity(e, ikk, st);
 	if (err == LSN_OK)
-		err = store_secret_put(e->p, KEY_BACKUP_SECRET, bk, sizeof bk, st);
+		err = local_secret_put(e->p, KEY_BACKUP_SECRET, bk, sizeof bk, st);
 	int64_t after = 0;
 	bool more = err == LSN_OK;
 	while (more && err == LSN_OK) {
@@ -258,7 +258,7 @@ key_backup_restore(struct e2e *e, const uint8_t rk[32], size_t *restored, struct
 		json_t *entry;
 		size_t added_here = 0;
 		if (err == LSN_OK)
-			err = store_begin(e->p, st); /* one page, one transaction */
+			err = local_begin(e->p, st); /* one page, one transaction */
 		json_array_foreach(entries, i, entry) {
 			bool added = false;
 			if (err == LSN_OK)
@@ -268,9 +268,9 @@ key_backup_restore(struct e2e *e, const uint8_t rk[32], size_t *restored, struct
 			after = id > after ? id : after;
 		}
 		if (err == LSN_OK)
-			err = store_commit(e->p, st);
+			err = local_commit(e->p, st);
 		else
-			store_rollback(e->p);
+			local_rollback(e->p);
 		if (err == LSN_OK)
 			*restored += added_here;
 		json_decref(reply);

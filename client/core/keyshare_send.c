@@ -16,7 +16,7 @@
 
 /* A share that becomes a shared_with row once the server has it. */
 struct pending {
-	uint8_t sid[STORE_SID_BYTES];
+	uint8_t sid[LOCAL_SID_BYTES];
 	uint8_t user[LSN_ID_BYTES];
 	uint8_t device[LSN_ID_BYTES];
 	int64_t state;
@@ -55,7 +55,7 @@ batch_flush(struct e2e *e, struct batch *b, struct lsn_status *st)
 	enum lsn_err err = e2e_write(e, "to_device_send", body, &reply, st);
 	json_decref(reply);
 	for (size_t i = 0; i < b->n_pend && err == LSN_OK; i++)
-		err = store_shared_add(e->p, b->pend[i].sid, b->pend[i].user, b->pend[i].device,
+		err = local_shared_add(e->p, b->pend[i].sid, b->pend[i].user, b->pend[i].device,
 				       b->pend[i].state, st);
 	json_array_clear(b->messages);
 	b->bytes = 0;
@@ -149,14 +149,14 @@ share_to_peer(struct e2e *e, struct batch *b, struct peer *pr, const struct lsn_
 		const struct peer_device *d = &pr->devices[i];
 		if (memcmp(d->id, e->p->device, LSN_ID_BYTES) == 0 || !d->chain_ok)
 			continue;
-		int64_t state = store_shared_state(e->p, in->session_id, d->id);
+		int64_t state = local_shared_state(e->p, in->session_id, d->id);
 		struct pending rec;
 		memcpy(rec.sid, in->session_id, 32);
 		memcpy(rec.user, pr->user, LSN_ID_BYTES);
 		memcpy(rec.device, d->id, LSN_ID_BYTES);
 		json_t *plain = NULL;
-		if (blocked[0] && state == STORE_SHARED_NONE) {
-			rec.state = STORE_SHARED_WITHHELD;
+		if (blocked[0] && state == LOCAL_SHARED_NONE) {
+			rec.state = LOCAL_SHARED_WITHHELD;
 			plain = withheld_json(in->channel, in->session_id, blocked);
 		} else if (!blocked[0] && state < 0) {
 			rec.state = in->first_index;
@@ -171,7 +171,7 @@ share_to_peer(struct e2e *e, struct batch *b, struct peer *pr, const struct lsn_
 }
 
 enum lsn_err
-share_outbound(struct e2e *e, const struct chan_view *v, const struct store_outbound *o,
+share_outbound(struct e2e *e, const struct chan_view *v, const struct local_outbound *o,
 	       size_t *count, struct lsn_status *st)
 {
 	*count = 0;
@@ -199,7 +199,7 @@ share_outbound(struct e2e *e, const struct chan_view *v, const struct store_outb
 /* A device that had the session is gone (revoked) or its owner is no longer
  * trusted. */
 static void
-check_recipients(struct e2e *e, const struct chan_view *v, const struct store_outbound *o,
+check_recipients(struct e2e *e, const struct chan_view *v, const struct local_outbound *o,
 		 char *why, size_t len)
 {
 	enum { MAX_SHARED = 4096 };
@@ -208,7 +208,7 @@ check_recipients(struct e2e *e, const struct chan_view *v, const struct store_ou
 	size_t n = 0;
 	struct lsn_status st;
 	if (devices && users &&
-	    store_shared_devices(e->p, o->gs.sign_pk, devices, users, MAX_SHARED, &n, &st) != LSN_OK)
+	    local_shared_devices(e->p, o->gs.sign_pk, devices, users, MAX_SHARED, &n, &st) != LSN_OK)
 		n = 0;
 	for (size_t i = 0; i < n && !why[0]; i++) {
 		const struct peer *pr = peers_get(e->peers, users[i]);
@@ -230,7 +230,7 @@ check_recipients(struct e2e *e, const struct chan_view *v, const struct store_ou
 }
 
 void
-share_rotation_reason(struct e2e *e, const struct chan_view *v, const struct store_outbound *o,
+share_rotation_reason(struct e2e *e, const struct chan_view *v, const struct local_outbound *o,
 		      char *why, size_t len)
 {
 	why[0] = '\0';
@@ -258,7 +258,7 @@ struct history_walk {
 };
 
 static bool
-forward_one(void *arg, const struct store_inbound *in)
+forward_one(void *arg, const struct local_inbound *in)
 {
 	struct history_walk *w = arg;
 	json_t *plain = room_key_json(&in->gs, in->sender_user, true, true);
@@ -289,7 +289,7 @@ share_history(struct e2e *e, const struct chan_view *v, const uint8_t newcomer[L
 	struct batch b;
 	batch_init(&b);
 	struct history_walk w = {e, &b, pr, 0, LSN_OK, st};
-	err = store_inbound_each(e->p, v->channel, forward_one, &w, st);
+	err = local_inbound_each(e->p, v->channel, forward_one, &w, st);
 	if (err == LSN_OK)
 		err = w.err;
 	if (err == LSN_OK)
@@ -300,7 +300,7 @@ share_history(struct e2e *e, const struct chan_view *v, const uint8_t newcomer[L
 }
 
 enum lsn_err
-share_session_to(struct e2e *e, const struct store_inbound *in, uint32_t index,
+share_session_to(struct e2e *e, const struct local_inbound *in, uint32_t index,
 		 const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
 		 struct lsn_status *st)
 {
@@ -327,7 +327,7 @@ share_session_to(struct e2e *e, const struct store_inbound *in, uint32_t index,
 
 enum lsn_err
 share_request_key(struct e2e *e, const uint8_t channel[LSN_ID_BYTES],
-		  const uint8_t sender_user[LSN_ID_BYTES], const uint8_t session_id[STORE_SID_BYTES],
+		  const uint8_t sender_user[LSN_ID_BYTES], const uint8_t session_id[LOCAL_SID_BYTES],
 		  uint32_t index, struct lsn_status *st)
 {
 	const uint8_t (*one)[LSN_ID_BYTES] = (const uint8_t (*)[LSN_ID_BYTES])sender_user;
@@ -349,6 +349,6 @@ share_request_key(struct e2e *e, const uint8_t channel[LSN_ID_BYTES],
 	json_decref(plain);
 	batch_free(&b);
 	if (err == LSN_OK)
-		err = store_key_request_put(e->p, session_id, channel, lsn_clock_now_ms(), st);
+		err = local_key_request_put(e->p, session_id, channel, lsn_clock_now_ms(), st);
 	return err;
 }

@@ -19,19 +19,19 @@
 #include "e2e.h"
 #include "mlog_verify.h"
 #include "peers.h"
-#include "store.h"
+#include "local.h"
 
 /* Share our outbound session at its current index with every device of
  * every current member (ours included) that lacks it; devices of users we
  * may not share with get a withheld notice and a warning is printed once.
  * *count: devices that received it now. */
 enum lsn_err share_outbound(struct e2e *e, const struct chan_view *v,
-			    const struct store_outbound *o, size_t *count, struct lsn_status *st);
+			    const struct local_outbound *o, size_t *count, struct lsn_status *st);
 
 /* Why the outbound session must be replaced now ("" if not): member left or
  * removed, device revoked, identity changed, rotation limits. */
 void share_rotation_reason(struct e2e *e, const struct chan_view *v,
-			   const struct store_outbound *o, char *why, size_t len);
+			   const struct local_outbound *o, char *why, size_t len);
 
 /* Forward every inbound session we hold for the channel, at its earliest
  * index and marked forwarded, to the devices of newcomer (history shared).
@@ -42,14 +42,14 @@ enum lsn_err share_history(struct e2e *e, const struct chan_view *v,
 
 /* Send one session (in) to every allowed device of user: as history when
  * forwarded is true. Used to answer key requests. */
-enum lsn_err share_session_to(struct e2e *e, const struct store_inbound *in, uint32_t index,
+enum lsn_err share_session_to(struct e2e *e, const struct local_inbound *in, uint32_t index,
 			      const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
 			      struct lsn_status *st);
 
 /* Ask the devices of sender_user for a session we lack. */
 enum lsn_err share_request_key(struct e2e *e, const uint8_t channel[LSN_ID_BYTES],
 			       const uint8_t sender_user[LSN_ID_BYTES],
-			       const uint8_t session_id[STORE_SID_BYTES], uint32_t index,
+			       const uint8_t session_id[LOCAL_SID_BYTES], uint32_t index,
 			       struct lsn_status *st);
 
 #endif

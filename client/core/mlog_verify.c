@@ -10,7 +10,7 @@
 #include "clock.h"
 #include "mlog_verify.h"
 #include "peers.h"
-#include "store.h"
+#include "local.h"
 #include "wire.h"
 
 static bool
@@ -176,7 +176,7 @@ replay(struct e2e *e, struct chan_view *v, struct lsn_status *st)
 
 /* The log must extend what we verified before. */
 static void
-check_history(struct chan_view *v, const struct store_channel *prev)
+check_history(struct chan_view *v, const struct local_channel *prev)
 {
 	if (!v->valid || !prev->present || prev->log_seq < 0 || !prev->has_log_hash)
 		return;
@@ -255,10 +255,10 @@ load_members(struct e2e *e, struct chan_view *v, struct lsn_status *st)
 }
 
 static enum lsn_err
-save_position(struct e2e *e, struct chan_view *v, const struct store_channel *prev,
+save_position(struct e2e *e, struct chan_view *v, const struct local_channel *prev,
 	      struct lsn_status *st)
 {
-	struct store_channel c = *prev;
+	struct local_channel c = *prev;
 	c.valid = v->valid;
 	snprintf(c.reason, sizeof c.reason, "%s", v->valid ? "" : v->reason);
 	if (v->valid) {
@@ -268,7 +268,7 @@ save_position(struct e2e *e, struct chan_view *v, const struct store_channel *pr
 		snprintf(c.kind, sizeof c.kind, "%s", lsn_chan_kind_name(v->state->kind));
 		snprintf(c.history, sizeof c.history, "%s", lsn_history_name(v->state->history));
 	}
-	return store_channel_put(e->p, v->channel, &c, st);
+	return local_channel_put(e->p, v->channel, &c, st);
 }
 
 enum lsn_err
@@ -283,8 +283,8 @@ chan_view_load(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], struct chan_v
 	if (v->state == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	lsn_mlog_state_init(v->state);
-	struct store_channel prev;
-	enum lsn_err err = store_channel_get(e->p, channel, &prev, st);
+	struct local_channel prev;
+	enum lsn_err err = local_channel_get(e->p, channel, &prev, st);
 	if (err == LSN_OK)
 		err = fetch_entries(e, v, st);
 	if (err == LSN_OK && v->valid)

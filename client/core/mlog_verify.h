@@ -36,7 +36,7 @@ struct chan_view {
 
 /* Fetch and verify. Network and server errors return an error; a log that
  * does not verify returns LSN_OK with v->valid false and v->reason set.
- * The verified position is saved in the store (store_channel). */
+ * The verified position is saved in the store (local_channel). */
 enum lsn_err chan_view_load(struct e2e *e, const uint8_t channel[LSN_ID_BYTES],
 			    struct chan_view *v, struct lsn_status *st);
 void chan_view_free(struct chan_view *v);

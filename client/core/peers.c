@@ -124,7 +124,7 @@ verify_device(struct e2e *e, const struct peer *pr, struct peer_device *d,
 	const uint8_t *accepted = pr->me ? e->p->ik_pk : pr->pin.ik;
 	d->chain_ok = chain_verifies(pr->user, d, dk_sig, ak_sig, accepted);
 	if (!d->chain_ok && !pr->me && sodium_memcmp(accepted, pr->server_ik, 32) != 0 &&
-	    store_pin_known(e->p, pr->user, pr->server_ik))
+	    local_pin_known(e->p, pr->user, pr->server_ik))
 		d->chain_ok = chain_verifies(pr->user, d, dk_sig, ak_sig, pr->server_ik);
 }
 
@@ -165,7 +165,7 @@ take_identity(struct e2e *e, struct peer *pr, json_t *obj, struct lsn_status *st
 		memcpy(pr->pin.ik, e->p->ik_pk, 32);
 		return LSN_OK;
 	}
-	enum lsn_err err = store_pin_observe(e->p, pr->user, rpps, pr->server_ik, &pr->pin, st);
+	enum lsn_err err = local_pin_observe(e->p, pr->user, rpps, pr->server_ik, &pr->pin, st);
 	pr->trusted = err == LSN_OK && !pr->pin.changed;
 	return err;
 }

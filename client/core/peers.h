@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "e2e.h"
-#include "store.h"
+#include "local.h"
 
 #define PEER_DEVICE_NAME_MAX 64
 
@@ -28,7 +28,7 @@ struct peer {
 	uint8_t user[LSN_ID_BYTES];
 	char rpps[16];
 	uint8_t server_ik[32];  /* what the server shows now */
-	struct store_pin pin;   /* our pin after seeing it */
+	struct local_pin pin;   /* our pin after seeing it */
 	bool me;
 	bool trusted;           /* the server's IK is the accepted one */
 	bool warned;            /* a blocked-sharing warning was printed this run */

@@ -12,7 +12,7 @@
 #include "keyshare_send.h"
 #include "mlog_verify.h"
 #include "peers.h"
-#include "store.h"
+#include "local.h"
 #include "sync.h"
 #include "wire.h"
 
@@ -39,7 +39,7 @@ reject(struct share_in *in, const char *why)
 /* ---- room keys --------------------------------------------------------------- */
 
 static bool
-parse_room_key(struct share_in *in, struct store_inbound *k)
+parse_room_key(struct share_in *in, struct local_inbound *k)
 {
 	struct lsn_status st;
 	int64_t index = 0;
@@ -65,10 +65,10 @@ parse_room_key(struct share_in *in, struct store_inbound *k)
 }
 
 static enum lsn_err
-merge_room_key(struct share_in *in, struct store_inbound *k, struct lsn_status *st)
+merge_room_key(struct share_in *in, struct local_inbound *k, struct lsn_status *st)
 {
 	bool kept = false, conflict = false;
-	enum lsn_err err = store_inbound_merge(in->e->p, k, &kept, &conflict, st);
+	enum lsn_err err = local_inbound_merge(in->e->p, k, &kept, &conflict, st);
 	if (conflict)
 		reject(in, "it contradicts a session key we already hold (possible forgery)");
 	in->ss->keys += kept;
@@ -78,7 +78,7 @@ merge_room_key(struct share_in *in, struct store_inbound *k, struct lsn_status *
 static enum lsn_err
 take_room_key(struct share_in *in, struct lsn_status *st)
 {
-	struct store_inbound k;
+	struct local_inbound k;
 	enum lsn_err err = LSN_OK;
 	if (!parse_room_key(in, &k))
 		reject(in, "a malformed room key");
@@ -108,11 +108,11 @@ load_view(struct share_in *in, const uint8_t channel[LSN_ID_BYTES], struct lsn_s
 /* The index a requester may get: the earliest we hold when history is
  * shared, else not before what we shared with them ourselves. -1: refuse. */
 static int64_t
-allowed_index(struct share_in *in, const struct store_inbound *k)
+allowed_index(struct share_in *in, const struct local_inbound *k)
 {
 	if (in->view->state->history == LSN_HISTORY_SHARED)
 		return k->gs.first_index;
-	int64_t min = store_shared_min_index(in->e->p, k->gs.session_id, in->from.user);
+	int64_t min = local_shared_min_index(in->e->p, k->gs.session_id, in->from.user);
 	if (min < 0)
 		return -1;
 	return min > (int64_t)k->gs.first_index ? min : k->gs.first_index;
@@ -128,9 +128,9 @@ answer_request(struct share_in *in, struct lsn_status *st)
 		reject(in, "a malformed key request");
 		return LSN_OK;
 	}
-	struct store_inbound k;
+	struct local_inbound k;
 	bool found = false;
-	enum lsn_err err = store_inbound_get(in->e->p, sid, &k, &found, st);
+	enum lsn_err err = local_inbound_get(in->e->p, sid, &k, &found, st);
 	if (err != LSN_OK || !found || memcmp(k.gs.channel, channel, LSN_ID_BYTES) != 0)
 		return err; /* not ours to give */
 	err = load_view(in, channel, st);
@@ -160,7 +160,7 @@ take_withheld(struct share_in *in, struct lsn_status *st)
 		return LSN_OK;
 	}
 	in->ss->withheld++;
-	return store_withheld_put(in->e->p, sid, channel, in->from.user, reason, st);
+	return local_withheld_put(in->e->p, sid, channel, in->from.user, reason, st);
 }
 
 /* ---- one envelope ------------------------------------------------------------------ */
@@ -218,7 +218,7 @@ open_share(struct share_in *in, const uint8_t *body, size_t len, json_t **plain,
 		return LSN_OK;
 	}
 	bool seen = false;
-	err = store_seen_share(in->e->p, parsed.share_id, &seen, st);
+	err = local_seen_share(in->e->p, parsed.share_id, &seen, st);
 	if (err == LSN_OK && seen)
 		in->ss->rejected++; /* a replay: already acted on once */
 	else if (err == LSN_OK && (*plain = json_loadb((char *)text, text_len, 0, NULL)) == NULL)
@@ -293,8 +293,8 @@ process_list(struct e2e *e, json_t *messages, struct sync_stats *ss, struct lsn_
 {
 	struct share_in in = {.e = e, .ss = ss};
 	int64_t upto = -1;
-	enum lsn_err err = store_begin(e->p, st);
-	int64_t done = err == LSN_OK ? store_setting(e->p, "to_device_cursor", 0) : 0;
+	enum lsn_err err = local_begin(e->p, st);
+	int64_t done = err == LSN_OK ? local_setting(e->p, "to_device_cursor", 0) : 0;
 	size_t i;
 	json_t *msg;
 	json_array_foreach(messages, i, msg) {
@@ -307,16 +307,16 @@ process_list(struct e2e *e, json_t *messages, struct sync_stats *ss, struct lsn_
 			upto = json_integer_value(id);
 	}
 	if (err == LSN_OK && upto >= 0)
-		err = store_advance_setting(e->p, "to_device_cursor", upto, st);
+		err = local_advance_setting(e->p, "to_device_cursor", upto, st);
 	if (in.view) {
 		chan_view_free(in.view);
 		free(in.view);
 	}
 	if (err != LSN_OK) {
-		store_rollback(e->p);
+		local_rollback(e->p);
 		return err;
 	}
-	err = store_commit(e->p, st);
+	err = local_commit(e->p, st);
 	if (err == LSN_OK && upto >= 0)
 		err = ack(e, upto, st);
 	return err;
@@ -330,7 +330,7 @@ sync_to_device(struct e2e *e, struct sync_stats *ss, struct lsn_status *st)
 	enum lsn_err err = LSN_OK;
 	while (more && err == LSN_OK) {
 		json_t *reply = NULL;
-		int64_t after = store_setting(e->p, "to_device_cursor", 0);
+		int64_t after = local_setting(e->p, "to_device_cursor", 0);
 		err = e2e_read(e, "to_device_fetch", json_pack("{s:I, s:i}", "after",
 							       (json_int_t)after, "limit",
 							       FETCH_LIMIT), &reply, st);

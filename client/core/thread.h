@@ -18,7 +18,7 @@
 
 #include "e2e.h"
 #include "mlog_verify.h"
-#include "store.h"
+#include "local.h"
 
 #define THREAD_TEXT_MAX (32 * 1024)
 #define THREAD_TOPIC_MAX 512
@@ -65,7 +65,7 @@ enum lsn_err thread_fetch_chase(struct e2e *e, const struct chan_view *v,
 /* One {"seq","ts","sender_user","sender_device","envelope"} (a messages entry
  * or a message event): decrypt and cache into m (caller clears m). */
 enum lsn_err thread_take(struct e2e *e, const struct chan_view *v, json_t *msg,
-			 struct store_msg *m, struct lsn_status *st);
+			 struct local_msg *m, struct lsn_status *st);
 
 /* What a decrypted message changes beyond the thread (a topic). */
 enum lsn_err thread_note_content(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], int64_t seq,

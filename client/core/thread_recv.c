@@ -17,11 +17,11 @@
 #define PENDING_MAX   2000
 
 static void
-set_status(struct store_msg *m, const char *status, const char *fmt, ...)
+set_status(struct local_msg *m, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
-set_status(struct store_msg *m, const char *status, const char *fmt, ...)
+set_status(struct local_msg *m, const char *status, const char *fmt, ...)
 {
 	va_list ap;
 	snprintf(m->status, sizeof m->status, "%s", status);
@@ -32,7 +32,7 @@ set_status(struct store_msg *m, const char *status, const char *fmt, ...)
 
 /* The plaintext must repeat the header's channel and the session's sender. */
 static bool
-content_matches(const struct chan_view *v, const struct store_msg *m, json_t *obj)
+content_matches(const struct chan_view *v, const struct local_msg *m, json_t *obj)
 {
 	char channel[LSN_ID_HEX + 1], sender[LSN_ID_HEX + 1];
 	lsn_id_to_hex(v->channel, channel);
@@ -44,11 +44,11 @@ content_matches(const struct chan_view *v, const struct store_msg *m, json_t *ob
 }
 
 static void
-no_session(struct e2e *e, const struct chan_view *v, struct store_msg *m)
+no_session(struct e2e *e, const struct chan_view *v, struct local_msg *m)
 {
 	char reason[220], who[200];
 	e2e_person(e, m->sender_user, who, sizeof who);
-	if (store_withheld_get(e->p, m->session_id, reason, sizeof reason))
+	if (local_withheld_get(e->p, m->session_id, reason, sizeof reason))
 		set_status(m, "withheld", "key withheld by %s: %s", who, reason);
 	else if (v->valid && v->state->history == LSN_HISTORY_FROM_JOIN && v->my_join_ts > 0 &&
 		 m->ts < v->my_join_ts)
@@ -59,7 +59,7 @@ no_session(struct e2e *e, const struct chan_view *v, struct store_msg *m)
 }
 
 static void
-gs_failure(const struct chan_view *v, struct store_msg *m, enum lsn_gs_result r)
+gs_failure(const struct chan_view *v, struct local_msg *m, enum lsn_gs_result r)
 {
 	switch (r) {
 	case LSN_GS_BAD_SIGNATURE:
@@ -83,23 +83,23 @@ gs_failure(const struct chan_view *v, struct store_msg *m, enum lsn_gs_result r)
 
 /* Duplicate / alarm, then the content checks. Takes plain. */
 static enum lsn_err
-accept_plain(struct e2e *e, const struct chan_view *v, struct store_msg *m,
-	     const struct store_inbound *in, uint8_t *plain, size_t len, struct lsn_status *st)
+accept_plain(struct e2e *e, const struct chan_view *v, struct local_msg *m,
+	     const struct local_inbound *in, uint8_t *plain, size_t len, struct lsn_status *st)
 {
 	uint8_t hash[32];
-	enum store_seen seen;
+	enum local_seen seen;
 	int64_t first_seq = m->seq;
 	lsn_gs_envelope_hash(m->envelope, m->env_len, hash);
-	enum lsn_err err = store_seen_msg(e->p, m->session_id, m->index, hash, v->channel, m->seq,
+	enum lsn_err err = local_seen_msg(e->p, m->session_id, m->index, hash, v->channel, m->seq,
 					  &seen, &first_seq, st);
 	json_t *obj = err == LSN_OK ? json_loadb((char *)plain, len, 0, NULL) : NULL;
 	if (err != LSN_OK) {
 		/* reported by the caller */
-	} else if (seen == STORE_SEEN_ALARM) {
+	} else if (seen == LOCAL_SEEN_ALARM) {
 		set_status(m, "alarm", "ALARM: another message already used index %u of this "
 			   "session (message #%lld): replay or forgery", m->index,
 			   (long long)first_seq);
-	} else if (seen == STORE_SEEN_DUPLICATE && first_seq != m->seq) {
+	} else if (seen == LOCAL_SEEN_DUPLICATE && first_seq != m->seq) {
 		set_status(m, "duplicate", "duplicate of message #%lld (sent again by the server)",
 			   (long long)first_seq);
 	} else if (obj == NULL || !content_matches(v, m, obj)) {
@@ -126,7 +126,7 @@ accept_plain(struct e2e *e, const struct chan_view *v, struct store_msg *m,
 
 /* Decrypt m->envelope into m (status, detail, plain). */
 static enum lsn_err
-decrypt_into(struct e2e *e, const struct chan_view *v, struct store_msg *m,
+decrypt_into(struct e2e *e, const struct chan_view *v, struct local_msg *m,
 	     struct lsn_status *st)
 {
 	struct lsn_msg_header h;
@@ -136,7 +136,7 @@ decrypt_into(struct e2e *e, const struct chan_view *v, struct store_msg *m,
 		return LSN_OK;
 	}
 	m->has_session = true;
-	memcpy(m->session_id, h.session_id, STORE_SID_BYTES);
+	memcpy(m->session_id, h.session_id, LOCAL_SID_BYTES);
 	m->index = h.index;
 	if (memcmp(h.channel, v->channel, LSN_ID_BYTES) != 0 ||
 	    memcmp(h.sender_device, m->sender_device, LSN_ID_BYTES) != 0) {
@@ -144,9 +144,9 @@ decrypt_into(struct e2e *e, const struct chan_view *v, struct store_msg *m,
 			   "server says");
 		return LSN_OK;
 	}
-	struct store_inbound in;
+	struct local_inbound in;
 	bool found = false;
-	enum lsn_err err = store_inbound_get(e->p, h.session_id, &in, &found, st);
+	enum lsn_err err = local_inbound_get(e->p, h.session_id, &in, &found, st);
 	if (err != LSN_OK)
 		return err;
 	if (!found) {
@@ -177,14 +177,14 @@ thread_note_content(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], int64_t 
 	const char *type = json_string_value(json_object_get(content, "type"));
 	const char *topic = json_string_value(json_object_get(content, "topic"));
 	if (type && strcmp(type, "topic") == 0 && topic && strlen(topic) < THREAD_TOPIC_MAX)
-		return store_channel_set_topic(e->p, channel, seq, topic, st);
+		return local_channel_set_topic(e->p, channel, seq, topic, st);
 	return LSN_OK;
 }
 
 /* ---- taking messages ------------------------------------------------------------ */
 
 static bool
-parse_message(json_t *msg, struct store_msg *m)
+parse_message(json_t *msg, struct local_msg *m)
 {
 	struct lsn_status st;
 	const char *b64 = NULL;
@@ -200,7 +200,7 @@ parse_message(json_t *msg, struct store_msg *m)
 }
 
 enum lsn_err
-thread_take(struct e2e *e, const struct chan_view *v, json_t *msg, struct store_msg *m,
+thread_take(struct e2e *e, const struct chan_view *v, json_t *msg, struct local_msg *m,
 	    struct lsn_status *st)
 {
 	memset(m, 0, sizeof *m);
@@ -209,21 +209,21 @@ thread_take(struct e2e *e, const struct chan_view *v, json_t *msg, struct store_
 	if (!parse_message(msg, m))
 		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server sent a malformed message");
 	/* our own message, cached when sent: keep that copy */
-	struct store_msg old;
+	struct local_msg old;
 	bool found = false;
-	enum lsn_err err = store_msg_get(e->p, v->channel, m->seq, &old, &found, st);
+	enum lsn_err err = local_msg_get(e->p, v->channel, m->seq, &old, &found, st);
 	bool keep = err == LSN_OK && found && strcmp(old.status, "ok") == 0;
-	store_msg_clear(&old);
+	local_msg_clear(&old);
 	if (err == LSN_OK && keep) {
 		int64_t seq = m->seq;
-		store_msg_clear(m);
-		return store_msg_get(e->p, v->channel, seq, m, &found, st);
+		local_msg_clear(m);
+		return local_msg_get(e->p, v->channel, seq, m, &found, st);
 	}
 	if (err != LSN_OK)
 		return err;
 	err = decrypt_into(e, v, m, st);
 	if (err == LSN_OK)
-		err = store_msg_put(e->p, m, st);
+		err = local_msg_put(e->p, m, st);
 	return err;
 }
 
@@ -241,11 +241,11 @@ fetch_page(struct e2e *e, const struct chan_view *v, struct thread_fetch_result 
 		return err;
 	json_t *messages = json_object_get(reply, "messages");
 	*more = json_is_true(json_object_get(reply, "more")) && json_array_size(messages) > 0;
-	err = store_begin(e->p, st);
+	err = local_begin(e->p, st);
 	size_t i;
 	json_t *msg;
 	json_array_foreach(messages, i, msg) {
-		struct store_msg m;
+		struct local_msg m;
 		memset(&m, 0, sizeof m); /* cleared below even when nothing was taken */
 		if (err == LSN_OK)
 			err = thread_take(e, v, msg, &m, st);
@@ -254,14 +254,14 @@ fetch_page(struct e2e *e, const struct chan_view *v, struct thread_fetch_result 
 			r->fetched++;
 			r->decrypted += strcmp(m.status, "ok") == 0;
 		}
-		store_msg_clear(&m);
+		local_msg_clear(&m);
 	}
 	if (err == LSN_OK)
-		err = store_channel_set_last_seq(e->p, v->channel, r->last_seq, st);
+		err = local_channel_set_last_seq(e->p, v->channel, r->last_seq, st);
 	if (err == LSN_OK)
-		err = store_commit(e->p, st);
+		err = local_commit(e->p, st);
 	else
-		store_rollback(e->p);
+		local_rollback(e->p);
 	json_decref(reply);
 	return err;
 }
@@ -275,26 +275,26 @@ retry_pending(struct e2e *e, const struct chan_view *v, struct thread_fetch_resu
 	size_t n = 0;
 	if (seqs == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	enum lsn_err err = store_msg_pending(e->p, v->channel, seqs, PENDING_MAX, &n, st);
+	enum lsn_err err = local_msg_pending(e->p, v->channel, seqs, PENDING_MAX, &n, st);
 	if (err == LSN_OK)
-		err = store_begin(e->p, st);
+		err = local_begin(e->p, st);
 	for (size_t i = 0; i < n && err == LSN_OK; i++) {
-		struct store_msg m;
+		struct local_msg m;
 		bool found = false;
-		err = store_msg_get(e->p, v->channel, seqs[i], &m, &found, st);
+		err = local_msg_get(e->p, v->channel, seqs[i], &m, &found, st);
 		if (err == LSN_OK && found && m.envelope) {
 			err = decrypt_into(e, v, &m, st);
 			if (err == LSN_OK)
-				err = store_msg_put(e->p, &m, st);
+				err = local_msg_put(e->p, &m, st);
 			r->decrypted += strcmp(m.status, "ok") == 0;
 			r->waiting += strcmp(m.status, "waiting") == 0;
 		}
-		store_msg_clear(&m);
+		local_msg_clear(&m);
 	}
 	if (err == LSN_OK && n > 0)
-		err = store_commit(e->p, st);
+		err = local_commit(e->p, st);
 	else
-		store_rollback(e->p);
+		local_rollback(e->p);
 	free(seqs);
 	return err;
 }
@@ -304,8 +304,8 @@ thread_fetch(struct e2e *e, const struct chan_view *v, struct thread_fetch_resul
 	     struct lsn_status *st)
 {
 	memset(r, 0, sizeof *r);
-	struct store_channel c;
-	enum lsn_err err = store_channel_get(e->p, v->channel, &c, st);
+	struct local_channel c;
+	enum lsn_err err = local_channel_get(e->p, v->channel, &c, st);
 	r->last_seq = c.last_seq;
 	bool more = true;
 	while (err == LSN_OK && more)
@@ -320,8 +320,8 @@ thread_retry(struct e2e *e, const struct chan_view *v, struct thread_fetch_resul
 	     struct lsn_status *st)
 {
 	memset(r, 0, sizeof *r);
-	struct store_channel c;
-	enum lsn_err err = store_channel_get(e->p, v->channel, &c, st);
+	struct local_channel c;
+	enum lsn_err err = local_channel_get(e->p, v->channel, &c, st);
 	r->last_seq = c.last_seq;
 	if (err == LSN_OK)
 		err = retry_pending(e, v, r, st);
@@ -333,9 +333,9 @@ static enum lsn_err
 take_event(struct e2e *e, const struct chan_view *v, json_t *ev, struct thread_fetch_result *r,
 	   struct lsn_status *st)
 {
-	struct store_msg m;
+	struct local_msg m;
 	memset(&m, 0, sizeof m);
-	enum lsn_err err = store_begin(e->p, st);
+	enum lsn_err err = local_begin(e->p, st);
 	if (err == LSN_OK)
 		err = thread_take(e, v, ev, &m, st);
 	if (err == LSN_OK) {
@@ -343,13 +343,13 @@ take_event(struct e2e *e, const struct chan_view *v, json_t *ev, struct thread_f
 		r->fetched = 1;
 		r->decrypted = strcmp(m.status, "ok") == 0;
 		r->waiting = strcmp(m.status, "waiting") == 0;
-		err = store_channel_set_last_seq(e->p, v->channel, m.seq, st);
+		err = local_channel_set_last_seq(e->p, v->channel, m.seq, st);
 	}
 	if (err == LSN_OK)
-		err = store_commit(e->p, st);
+		err = local_commit(e->p, st);
 	else
-		store_rollback(e->p);
-	store_msg_clear(&m);
+		local_rollback(e->p);
+	local_msg_clear(&m);
 	return err;
 }
 
@@ -358,10 +358,10 @@ thread_deliver(struct e2e *e, const struct chan_view *v, json_t *ev,
 	       struct thread_fetch_result *r, struct lsn_status *st)
 {
 	memset(r, 0, sizeof *r);
-	struct store_channel c;
+	struct local_channel c;
 	int64_t seq = 0;
 	struct lsn_status pst;
-	enum lsn_err err = store_channel_get(e->p, v->channel, &c, st);
+	enum lsn_err err = local_channel_get(e->p, v->channel, &c, st);
 	if (err != LSN_OK)
 		return err;
 	r->last_seq = c.last_seq;
@@ -390,13 +390,13 @@ struct missing_walk {
 };
 
 static bool
-request_one(void *arg, struct store_msg *m)
+request_one(void *arg, struct local_msg *m)
 {
 	struct missing_walk *w = arg;
 	if (strcmp(m->status, "waiting") != 0 || !m->has_session ||
 	    w->now - m->first_seen < w->min_wait_ms)
 		return true;
-	int64_t at = store_key_request_at(w->e->p, m->session_id);
+	int64_t at = local_key_request_at(w->e->p, m->session_id);
 	if (at > 0 && w->now - at < THREAD_KEY_REQUEST_AGAIN_MS)
 		return true;
 	w->err = share_request_key(w->e, w->v->channel, m->sender_user, m->session_id, m->index,
@@ -410,7 +410,7 @@ thread_request_missing(struct e2e *e, const struct chan_view *v, int64_t min_wai
 		       size_t *sent, struct lsn_status *st)
 {
 	struct missing_walk w = {e, v, min_wait_ms, lsn_clock_now_ms(), 0, LSN_OK, st};
-	enum lsn_err err = store_msg_with_status(e->p, v->channel, "waiting", request_one, &w, st);
+	enum lsn_err err = local_msg_with_status(e->p, v->channel, "waiting", request_one, &w, st);
 	*sent = w.sent;
 	return err == LSN_OK ? w.err : err;
 }
@@ -424,12 +424,12 @@ wait_for_keys(struct e2e *e, int ms, struct lsn_status *st)
 {
 	int64_t deadline = lsn_clock_now_ms() + ms;
 	bool keys = false;
-	while (!keys && conn_alive(e->s.conn)) {
+	while (!keys && link_alive(e->s.link)) {
 		int64_t left = deadline - lsn_clock_now_ms();
-		if (left <= 0 || !conn_wait_event(e->s.conn, (int)left))
+		if (left <= 0 || !link_wait_event(e->s.link, (int)left))
 			break;
 		json_t *ev;
-		while ((ev = conn_next_event(e->s.conn)) != NULL) {
+		while ((ev = link_next_event(e->s.link)) != NULL) {
 			const char *name = json_string_value(json_object_get(ev, "ev"));
 			keys = keys || (name && strcmp(name, "to_device") == 0);
 			json_decref(ev);

@@ -21,35 +21,35 @@
 /* A fresh session, committed with its inbound copy (so we read our own
  * messages and can forward it as history). */
 static enum lsn_err
-new_session(struct e2e *e, const struct chan_view *v, struct store_outbound *o,
+new_session(struct e2e *e, const struct chan_view *v, struct local_outbound *o,
 	    struct lsn_status *st)
 {
 	memset(o, 0, sizeof *o);
 	lsn_gs_outbound_new(&o->gs, v->channel, lsn_clock_now_ms());
 	o->created_log_seq = (int64_t)v->n_entries - 1;
-	struct store_inbound in;
+	struct local_inbound in;
 	memset(&in, 0, sizeof in);
 	lsn_gs_inbound_from_outbound(&in.gs, &o->gs, e->p->device);
 	memcpy(in.sender_user, e->p->user, LSN_ID_BYTES);
 	memcpy(in.via_device, e->p->device, LSN_ID_BYTES);
 	in.direct_index = 0;
 	in.received_at = lsn_clock_now_ms();
-	enum lsn_err err = store_begin(e->p, st);
+	enum lsn_err err = local_begin(e->p, st);
 	if (err == LSN_OK)
-		err = store_outbound_put(e->p, o, st);
+		err = local_outbound_put(e->p, o, st);
 	if (err == LSN_OK)
-		err = store_inbound_put(e->p, &in, st);
+		err = local_inbound_put(e->p, &in, st);
 	if (err == LSN_OK)
-		err = store_commit(e->p, st);
+		err = local_commit(e->p, st);
 	else
-		store_rollback(e->p);
+		local_rollback(e->p);
 	sodium_memzero(&in, sizeof in);
 	return err;
 }
 
 /* The session to send with, shared with every member's devices. */
 static enum lsn_err
-ready_session(struct e2e *e, const struct chan_view *v, struct store_outbound *o,
+ready_session(struct e2e *e, const struct chan_view *v, struct local_outbound *o,
 	      struct lsn_status *st)
 {
 	uint8_t (*members)[LSN_ID_BYTES] = calloc(v->state->count, LSN_ID_BYTES);
@@ -62,7 +62,7 @@ ready_session(struct e2e *e, const struct chan_view *v, struct store_outbound *o
 	free(members);
 	bool found = false;
 	if (err == LSN_OK)
-		err = store_outbound_get(e->p, v->channel, o, &found, st);
+		err = local_outbound_get(e->p, v->channel, o, &found, st);
 	char why[200] = "";
 	if (err == LSN_OK && found)
 		share_rotation_reason(e, v, o, why, sizeof why);
@@ -96,17 +96,17 @@ plaintext(struct e2e *e, const struct chan_view *v, json_t *content)
  * (its index is then further), or replaced it or marked it for rotation
  * (*changed: nothing is stepped, the caller gets the session ready again). */
 static enum lsn_err
-seal_next(struct e2e *e, struct store_outbound *o, const char *plain, int64_t ts,
+seal_next(struct e2e *e, struct local_outbound *o, const char *plain, int64_t ts,
 	  uint8_t **env, size_t *env_len, uint32_t *index, bool *changed, struct lsn_status *st)
 {
 	uint8_t mk[32] = {0};
-	struct store_outbound cur;
+	struct local_outbound cur;
 	bool found = false;
 	memset(&cur, 0, sizeof cur);
 	*changed = false;
-	enum lsn_err err = store_begin(e->p, st);
+	enum lsn_err err = local_begin(e->p, st);
 	if (err == LSN_OK)
-		err = store_outbound_get(e->p, o->gs.channel, &cur, &found, st);
+		err = local_outbound_get(e->p, o->gs.channel, &cur, &found, st);
 	if (err == LSN_OK && (!found || cur.rotate[0] ||
 			      sodium_memcmp(cur.gs.sign_pk, o->gs.sign_pk, 32) != 0))
 		*changed = true;
@@ -115,13 +115,13 @@ seal_next(struct e2e *e, struct store_outbound *o, const char *plain, int64_t ts
 		*o = cur;
 		lsn_gs_ratchet_step(&o->gs, mk, index);
 		o->sent++;
-		err = store_outbound_put(e->p, o, st);
+		err = local_outbound_put(e->p, o, st);
 	}
 	lsn_gs_outbound_wipe(&cur.gs);
 	if (err == LSN_OK && !*changed)
-		err = store_commit(e->p, st); /* CRYPTO §4: before the envelope leaves */
+		err = local_commit(e->p, st); /* CRYPTO §4: before the envelope leaves */
 	else
-		store_rollback(e->p);
+		local_rollback(e->p);
 	if (*changed)
 		return err;
 	/* Fault injection for the crash test (tests/integration/test_e2e_replay.py):
@@ -153,11 +153,11 @@ test_pause(void)
 
 /* Cache what we sent, so our own history reads back even if keys change. */
 static enum lsn_err
-cache_sent(struct e2e *e, const struct chan_view *v, const struct store_outbound *o,
+cache_sent(struct e2e *e, const struct chan_view *v, const struct local_outbound *o,
 	   uint32_t index, const uint8_t *env, size_t env_len, char *plain, int64_t seq,
 	   int64_t ts, struct lsn_status *st)
 {
-	struct store_msg m;
+	struct local_msg m;
 	memset(&m, 0, sizeof m);
 	memcpy(m.channel, v->channel, LSN_ID_BYTES);
 	m.seq = seq;
@@ -165,30 +165,30 @@ cache_sent(struct e2e *e, const struct chan_view *v, const struct store_outbound
 	memcpy(m.sender_user, e->p->user, LSN_ID_BYTES);
 	memcpy(m.sender_device, e->p->device, LSN_ID_BYTES);
 	m.has_session = true;
-	memcpy(m.session_id, o->gs.sign_pk, STORE_SID_BYTES);
+	memcpy(m.session_id, o->gs.sign_pk, LOCAL_SID_BYTES);
 	m.index = index;
 	snprintf(m.status, sizeof m.status, "ok");
 	m.plain = plain;
 	m.plain_len = strlen(plain);
 	m.first_seen = lsn_clock_now_ms();
 	uint8_t hash[32];
-	enum store_seen seen;
+	enum local_seen seen;
 	int64_t first_seq;
 	lsn_gs_envelope_hash(env, env_len, hash);
-	enum lsn_err err = store_begin(e->p, st);
+	enum lsn_err err = local_begin(e->p, st);
 	if (err == LSN_OK)
-		err = store_seen_msg(e->p, m.session_id, index, hash, v->channel, seq, &seen,
+		err = local_seen_msg(e->p, m.session_id, index, hash, v->channel, seq, &seen,
 				     &first_seq, st);
 	if (err == LSN_OK)
-		err = store_msg_put(e->p, &m, st);
+		err = local_msg_put(e->p, &m, st);
 	json_t *content = err == LSN_OK ? json_loads(plain, 0, NULL) : NULL;
 	if (content)
 		err = thread_note_content(e, v->channel, seq, content, st);
 	json_decref(content);
 	if (err == LSN_OK)
-		err = store_commit(e->p, st);
+		err = local_commit(e->p, st);
 	else
-		store_rollback(e->p);
+		local_rollback(e->p);
 	return err;
 }
 
@@ -224,7 +224,7 @@ thread_send(struct e2e *e, struct chan_view *v, json_t *content, int64_t *seq, i
 		return lsn_fail(st, LSN_ERR_FORBIDDEN, "you are not a member of this channel; "
 				"ask one of its admins to add you");
 	}
-	struct store_outbound o;
+	struct local_outbound o;
 	uint8_t *env = NULL;
 	size_t env_len = 0;
 	uint32_t index = 0;

@@ -4,58 +4,58 @@
 
 #include "transport.h"
 
-const struct conn_hello *
-conn_hello(const struct conn *c)
+const struct link_hello *
+link_hello(const struct link *c)
 {
 	return c->ops->hello(c);
 }
 
 bool
-conn_take_challenge(struct conn *c, uint8_t out[LSN_CHALLENGE_BYTES])
+link_take_challenge(struct link *c, uint8_t out[LSN_CHALLENGE_BYTES])
 {
 	return c->ops->take_challenge(c, out);
 }
 
 enum lsn_err
-conn_request(struct conn *c, const char *op, json_t *body, json_t **reply,
+link_request(struct link *c, const char *op, json_t *body, json_t **reply,
 	     struct lsn_status *st)
 {
 	return c->ops->request(c, op, body, reply, st);
 }
 
 bool
-conn_alive(const struct conn *c)
+link_alive(const struct link *c)
 {
 	return c != NULL && c->ops->alive(c);
 }
 
 json_t *
-conn_next_event(struct conn *c)
+link_next_event(struct link *c)
 {
 	return c->ops->next_event(c);
 }
 
 bool
-conn_wait_event(struct conn *c, int timeout_ms)
+link_wait_event(struct link *c, int timeout_ms)
 {
 	return c->ops->wait_event(c, timeout_ms);
 }
 
 void
-conn_interrupt(struct conn *c)
+link_interrupt(struct link *c)
 {
 	if (c)
 		c->ops->interrupt(c);
 }
 
 uint64_t
-conn_events_dropped(const struct conn *c)
+link_events_dropped(const struct link *c)
 {
 	return c->ops->events_dropped(c);
 }
 
 void
-conn_close(struct conn *c)
+link_close(struct link *c)
 {
 	if (c)
 		c->ops->close(c);

@@ -8,7 +8,7 @@
 
 #include "agreement_keys.h"
 #include "sql.h"
-#include "store.h"
+#include "local.h"
 
 /* Delete the sealed private half of ak_id and mark its row erased. */
 static enum lsn_err
@@ -38,8 +38,8 @@ static enum lsn_err
 finish(struct profile *p, enum lsn_err err, struct lsn_status *st)
 {
 	if (err == LSN_OK)
-		return store_commit(p, st);
-	store_rollback(p);
+		return local_commit(p, st);
+	local_rollback(p);
 	return err;
 }
 
@@ -50,7 +50,7 @@ ak_db_draw(struct profile *p, const uint8_t (*erase)[LSN_ID_BYTES], size_t n_era
 {
 	char item[PROFILE_AK_ITEM_BUF];
 	profile_ak_item(a->id, item);
-	enum lsn_err err = store_begin(p, st);
+	enum lsn_err err = local_begin(p, st);
 	if (err != LSN_OK)
 		return err;
 	for (size_t i = 0; i < n_erase && err == LSN_OK; i++)
@@ -60,7 +60,7 @@ ak_db_draw(struct profile *p, const uint8_t (*erase)[LSN_ID_BYTES], size_t n_era
 					  " ak_sig, idem, added_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
 			       "iknbtn", a->id, a->pk, a->ts, sig, (size_t)AK_SIG_BYTES, idem, now);
 	if (err == LSN_OK)
-		err = store_secret_put(p, item, sk, crypto_kx_SECRETKEYBYTES, st);
+		err = local_secret_put(p, item, sk, crypto_kx_SECRETKEYBYTES, st);
 	return finish(p, err, st);
 }
 
@@ -88,7 +88,7 @@ ak_db_promote(struct profile *p, const struct profile_ak *a, struct lsn_status *
 {
 	char hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(a->id, hex);
-	enum lsn_err err = store_begin(p, st);
+	enum lsn_err err = local_begin(p, st);
 	if (err != LSN_OK)
 		return err;
 	err = sql_exec(p->db, st, "UPDATE agreement_keys SET state = 'previous'"
@@ -108,7 +108,7 @@ ak_db_drop(struct profile *p, const uint8_t id[LSN_ID_BYTES], struct lsn_status 
 {
 	char item[PROFILE_AK_ITEM_BUF];
 	profile_ak_item(id, item);
-	enum lsn_err err = store_begin(p, st);
+	enum lsn_err err = local_begin(p, st);
 	if (err != LSN_OK)
 		return err;
 	err = sql_exec(p->db, st, "DELETE FROM sealed WHERE name = ?", "t", item);

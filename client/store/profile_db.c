@@ -426,7 +426,7 @@ store_fields(struct profile_db *db, const struct profile *p)
 }
 
 static bool
-store_kdf(struct profile_db *db, const struct seal_kdf *kdf)
+local_kdf(struct profile_db *db, const struct seal_kdf *kdf)
 {
 	return meta_put(db, "tb", "kdf_salt", kdf->salt, sizeof kdf->salt) &&
 	       meta_put(db, "tn", "kdf_opslimit", kdf->opslimit) &&
@@ -435,7 +435,7 @@ store_kdf(struct profile_db *db, const struct seal_kdf *kdf)
 }
 
 static bool
-store_sealed(struct profile_db *db, const uint8_t *key, const struct profile *p)
+local_sealed(struct profile_db *db, const uint8_t *key, const struct profile *p)
 {
 	struct lsn_status st;
 	for (size_t i = 0; i < SEALED_ITEM_COUNT; i++) {
@@ -465,7 +465,7 @@ profile_db_create(struct profile *p, const char *path, const char *passphrase,
 		chmod(path, 0600);
 		struct lsn_status wst;
 		bool ok = sql_begin(db, &wst) == LSN_OK && sql_script(db, &wst, schema_sql) == LSN_OK &&
-			  store_fields(db, p) && store_kdf(db, &kdf) && store_sealed(db, key, p) &&
+			  store_fields(db, p) && local_kdf(db, &kdf) && local_sealed(db, key, p) &&
 			  sql_commit(db, &wst) == LSN_OK;
 		if (!ok) {
 			err = lsn_fail(st, LSN_ERR_INTERNAL, "cannot write the new profile: %s",

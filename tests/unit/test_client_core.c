@@ -24,7 +24,7 @@
 #include "group_session.h"
 #include "mlog_verify.h"
 #include "profile.h"
-#include "store.h"
+#include "local.h"
 #include "thread.h"
 #include "transport.h"
 #include "wire.h"
@@ -35,8 +35,8 @@
 /* ---- the fake server ---------------------------------------------------------------- */
 
 struct fake {
-	struct conn base;                    /* first: what the core holds */
-	struct conn_hello hello;
+	struct link base;                    /* first: what the core holds */
+	struct link_hello hello;
 	json_t *stored[MAX_STORED];          /* message items, seq = index + 1 */
 	size_t n_stored;
 	size_t requests;                     /* every request */
@@ -47,13 +47,13 @@ struct fake {
 };
 
 static struct fake *
-fake_of(struct conn *c)
+fake_of(struct link *c)
 {
 	return (struct fake *)c;
 }
 
 static enum lsn_err
-fake_request(struct conn *c, const char *op, json_t *body, json_t **reply, struct lsn_status *st)
+fake_request(struct link *c, const char *op, json_t *body, json_t **reply, struct lsn_status *st)
 {
 	struct fake *f = fake_of(c);
 	*reply = NULL;
@@ -82,24 +82,24 @@ fake_request(struct conn *c, const char *op, json_t *body, json_t **reply, struc
 	return LSN_OK;
 }
 
-static json_t *fake_next_event(struct conn *c) { (void)c; return NULL; }
-static bool fake_wait_event(struct conn *c, int ms) { (void)c; (void)ms; return false; }
-static void fake_interrupt(struct conn *c) { (void)c; }
-static bool fake_alive(const struct conn *c) { (void)c; return true; }
-static uint64_t fake_dropped(const struct conn *c) { (void)c; return 0; }
-static const struct conn_hello *fake_hello(const struct conn *c)
+static json_t *fake_next_event(struct link *c) { (void)c; return NULL; }
+static bool fake_wait_event(struct link *c, int ms) { (void)c; (void)ms; return false; }
+static void fake_interrupt(struct link *c) { (void)c; }
+static bool fake_alive(const struct link *c) { (void)c; return true; }
+static uint64_t fake_dropped(const struct link *c) { (void)c; return 0; }
+static const struct link_hello *fake_hello(const struct link *c)
 {
 	return &((const struct fake *)c)->hello;
 }
-static bool fake_take_challenge(struct conn *c, uint8_t out[LSN_CHALLENGE_BYTES])
+static bool fake_take_challenge(struct link *c, uint8_t out[LSN_CHALLENGE_BYTES])
 {
 	(void)c;
 	(void)out;
 	return false;
 }
-static void fake_close(struct conn *c) { (void)c; }
+static void fake_close(struct link *c) { (void)c; }
 
-static const struct conn_ops fake_ops = {
+static const struct link_ops fake_ops = {
 	.request = fake_request,
 	.next_event = fake_next_event,
 	.wait_event = fake_wait_event,
@@ -206,7 +206,7 @@ setup(void **state)
 	setenv("LIAISON_HOME", w->home, 1);
 	w->fake.base.ops = &fake_ops;
 	w->e.p = w->e.s.profile = make_profile();
-	w->e.s.conn = &w->fake.base;
+	w->e.s.link = &w->fake.base;
 	lsn_id_to_hex(w->e.p->user, w->e.me_hex);
 	/* a valid channel whose log admitted the sender */
 	lsn_id_random(w->v.channel);
@@ -218,20 +218,20 @@ setup(void **state)
 	w->v.n_ever = 1;
 	w->v.last_departure_seq = -1;
 	struct lsn_status st = {0};
-	struct store_channel c = {.present = true, .last_seq = 0, .log_seq = -1, .valid = true};
+	struct local_channel c = {.present = true, .last_seq = 0, .log_seq = -1, .valid = true};
 	snprintf(c.kind, sizeof c.kind, "case");
 	snprintf(c.history, sizeof c.history, "shared");
-	assert_int_equal(store_channel_put(w->e.p, w->v.channel, &c, &st), LSN_OK);
+	assert_int_equal(local_channel_put(w->e.p, w->v.channel, &c, &st), LSN_OK);
 	/* the sender's session, its key already received by this device */
 	lsn_gs_outbound_new(&w->out, w->v.channel, lsn_clock_now_ms());
-	struct store_inbound in;
+	struct local_inbound in;
 	memset(&in, 0, sizeof in);
 	lsn_gs_inbound_from_outbound(&in.gs, &w->out, w->sender_device);
 	memcpy(in.sender_user, w->sender_user, LSN_ID_BYTES);
 	memcpy(in.via_device, w->sender_device, LSN_ID_BYTES);
 	in.direct_index = 0;
 	in.received_at = lsn_clock_now_ms();
-	assert_int_equal(store_inbound_put(w->e.p, &in, &st), LSN_OK);
+	assert_int_equal(local_inbound_put(w->e.p, &in, &st), LSN_OK);
 	sodium_memzero(&in, sizeof in);
 	*state = w;
 	return 0;
@@ -259,9 +259,9 @@ teardown(void **state)
 static int64_t
 last_seq(struct world *w)
 {
-	struct store_channel c;
+	struct local_channel c;
 	struct lsn_status st = {0};
-	assert_int_equal(store_channel_get(w->e.p, w->v.channel, &c, &st), LSN_OK);
+	assert_int_equal(local_channel_get(w->e.p, w->v.channel, &c, &st), LSN_OK);
 	return c.last_seq;
 }
 
@@ -269,10 +269,10 @@ last_seq(struct world *w)
 static void
 expect_cached(struct world *w, int64_t seq, const char *status, const char *body)
 {
-	struct store_msg m;
+	struct local_msg m;
 	bool found = false;
 	struct lsn_status st = {0};
-	assert_int_equal(store_msg_get(w->e.p, w->v.channel, seq, &m, &found, &st), LSN_OK);
+	assert_int_equal(local_msg_get(w->e.p, w->v.channel, seq, &m, &found, &st), LSN_OK);
 	assert_true(found);
 	assert_string_equal(m.status, status);
 	if (body) {
@@ -281,18 +281,18 @@ expect_cached(struct world *w, int64_t seq, const char *status, const char *body
 		assert_string_equal(json_string_value(json_object_get(content, "body")), body);
 		json_decref(content);
 	}
-	store_msg_clear(&m);
+	local_msg_clear(&m);
 }
 
 static void
 expect_absent(struct world *w, int64_t seq)
 {
-	struct store_msg m;
+	struct local_msg m;
 	bool found = true;
 	struct lsn_status st = {0};
-	assert_int_equal(store_msg_get(w->e.p, w->v.channel, seq, &m, &found, &st), LSN_OK);
+	assert_int_equal(local_msg_get(w->e.p, w->v.channel, seq, &m, &found, &st), LSN_OK);
 	assert_false(found);
-	store_msg_clear(&m);
+	local_msg_clear(&m);
 }
 
 /* ---- the tests ----------------------------------------------------------------------- */

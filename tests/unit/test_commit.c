@@ -25,15 +25,15 @@ static struct fx *cur;                 /* the fixture the hooks dispatch into */
 static unsigned want_writes, schedules, frames_run;
 static atomic_uint wakes;
 
-static void hook_want_write(struct peer *p) { (void)p; want_writes++; }
-static void hook_closing(struct peer *p) { (void)p; }
+static void hook_want_write(struct client *p) { (void)p; want_writes++; }
+static void hook_closing(struct client *p) { (void)p; }
 static void hook_schedule(int64_t us) { (void)us; schedules++; }
 static void hook_cancel(void) {}
 static void hook_wake(void) { atomic_fetch_add(&wakes, 1); }
 
 /* What net.c does with a frame: dispatch it, hand the result to commit. */
 static void
-process(struct peer *p, const char *data, size_t len)
+process(struct client *p, const char *data, size_t len)
 {
 	struct dispatch_result res;
 	dispatch_frame(&cur->srv, &p->sess, data, len, &res);
@@ -43,7 +43,7 @@ process(struct peer *p, const char *data, size_t len)
 
 /* A frame that waited for a commit. */
 static void
-hook_run_frame(struct peer *p, const char *data, size_t len, bool discard, bool binary)
+hook_run_frame(struct client *p, const char *data, size_t len, bool discard, bool binary)
 {
 	(void)discard;
 	(void)binary;
@@ -64,7 +64,7 @@ frame_of(int64_t id, const char *op, json_t *body, size_t *len)
 }
 
 static void
-send_frame(struct peer *p, int64_t id, const char *op, json_t *body)
+send_frame(struct client *p, int64_t id, const char *op, json_t *body)
 {
 	size_t len = 0;
 	char *text = frame_of(id, op, body, &len);
@@ -91,7 +91,7 @@ devices_on_disk(struct fx *f)
 
 /* The id of the i-th queued reply (0-based), -2 if there is none. */
 static int64_t
-queued_id(struct peer *p, unsigned i)
+queued_id(struct client *p, unsigned i)
 {
 	struct outq_frame *q = outq_peek(&p->q);
 	for (; q && i; i--)
@@ -116,7 +116,7 @@ new_enrol(struct fx *f, struct device_keys *k, const char *rpps)
 }
 
 static void
-start(struct fx *f, struct peer *p, bool thread)
+start(struct fx *f, struct client *p, bool thread)
 {
 	cur = f;
 	want_writes = schedules = frames_run = 0;
@@ -124,17 +124,17 @@ start(struct fx *f, struct peer *p, bool thread)
 	assert_int_equal(deliver_init(&f->cfg, &dhooks), 0);
 	commit_init(f->store, &f->cfg, &chooks, thread);
 	memset(p, 0, sizeof *p);
-	deliver_peer_add(p, 0);
+	deliver_client_add(p, 0);
 	session_new_challenge(&p->sess);
 }
 
 static void
-stop(struct peer *p)
+stop(struct client *p)
 {
 	commit_drain();
 	commit_fini();
 	commit_forget(p);
-	deliver_peer_remove(p);
+	deliver_client_remove(p);
 	deliver_fini();
 }
 
@@ -142,7 +142,7 @@ static void
 test_reply_held_until_commit(void **state)
 {
 	struct fx *f = *state;
-	struct peer p;
+	struct client p;
 	struct device_keys k;
 	start(f, &p, false);
 	json_t *body = new_enrol(f, &k, "10101010105");
@@ -175,7 +175,7 @@ static void
 test_commit_thread_defers_frames(void **state)
 {
 	struct fx *f = *state;
-	struct peer p;
+	struct client p;
 	struct device_keys k;
 	start(f, &p, true);
 	send_frame(&p, 1, "enrol", new_enrol(f, &k, "10000000009"));
@@ -204,7 +204,7 @@ static void
 test_gone_peer_is_forgotten(void **state)
 {
 	struct fx *f = *state;
-	struct peer p;
+	struct client p;
 	struct device_keys k;
 	start(f, &p, false);
 	send_frame(&p, 1, "enrol", new_enrol(f, &k, "10123456781"));

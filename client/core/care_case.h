@@ -2,8 +2,8 @@
  * (docs/PROTOCOL.md, "Care pathways") and what is read from it. The CLI's
  * case_view.h finds, fetches and shows cases; the core's concil_thread
  * folds a case thread's reconciliations. */
-#ifndef LIAISON_CASE_H
-#define LIAISON_CASE_H
+#ifndef LIAISON_CARE_CASE_H
+#define LIAISON_CARE_CASE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -11,12 +11,12 @@
 
 #include "clock.h"
 #include "lsn_config.h"
-#include "session.h"
+#include "login.h"
 #include "sigs.h"
 #include "wire.h"
 
 static enum lsn_err
-use_ca_file(const char *file, const char *source, struct conn_ca *ca, struct lsn_status *st)
+use_ca_file(const char *file, const char *source, struct link_ca *ca, struct lsn_status *st)
 {
 	if (access(file, R_OK) != 0)
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "cannot read the CA certificate %s (%s): %s",
@@ -27,7 +27,7 @@ use_ca_file(const char *file, const char *source, struct conn_ca *ca, struct lsn
 }
 
 enum lsn_err
-session_choose_ca(const char *ca_file, const char *profile_pem, struct conn_ca *ca,
+login_choose_ca(const char *ca_file, const char *profile_pem, struct link_ca *ca,
 		  struct lsn_status *st)
 {
 	memset(ca, 0, sizeof *ca);
@@ -49,10 +49,10 @@ session_choose_ca(const char *ca_file, const char *profile_pem, struct conn_ca *
 
 /* A fresh challenge from the server (op "challenge"). */
 static enum lsn_err
-ask_challenge(struct conn *c, uint8_t challenge[LSN_CHALLENGE_BYTES], struct lsn_status *st)
+ask_challenge(struct link *c, uint8_t challenge[LSN_CHALLENGE_BYTES], struct lsn_status *st)
 {
 	json_t *reply = NULL;
-	enum lsn_err err = conn_request(c, "challenge", NULL, &reply, st);
+	enum lsn_err err = link_request(c, "challenge", NULL, &reply, st);
 	if (err == LSN_OK &&
 	    wire_get_b64(reply, "challenge", true, challenge, LSN_CHALLENGE_BYTES, st) != LSN_OK)
 		err = lsn_fail(st, LSN_ERR_BAD_JSON, "the server sent an unusable challenge");
@@ -61,10 +61,10 @@ ask_challenge(struct conn *c, uint8_t challenge[LSN_CHALLENGE_BYTES], struct lsn
 }
 
 static enum lsn_err
-login_once(struct profile *p, struct conn *c, json_t **reply, struct lsn_status *st)
+login_once(struct profile *p, struct link *c, json_t **reply, struct lsn_status *st)
 {
 	uint8_t challenge[LSN_CHALLENGE_BYTES], msg[LSN_SIGNED_MAX], sig[crypto_sign_BYTES];
-	if (!conn_take_challenge(c, challenge)) {
+	if (!link_take_challenge(c, challenge)) {
 		enum lsn_err err = ask_challenge(c, challenge, st);
 		if (err != LSN_OK)
 			return err;
@@ -78,13 +78,13 @@ login_once(struct profile *p, struct conn *c, json_t **reply, struct lsn_status 
 				 wire_id(p->device), "sig", wire_b64(sig, sizeof sig), "batch", 1);
 	if (body == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	return conn_request(c, "login", body, reply, st);
+	return link_request(c, "login", body, reply, st);
 }
 
 enum lsn_err
-session_login(struct profile *p, struct conn *c, json_t **reply, struct lsn_status *st)
+login_sign(struct profile *p, struct link *c, json_t **reply, struct lsn_status *st)
 {
-	const struct conn_hello *hello = conn_hello(c);
+	const struct link_hello *hello = link_hello(c);
 	if (strcmp(hello->server, p->server_name) != 0)
 		return lsn_fail(st, LSN_ERR_UNKNOWN_DEVICE,
 				"the server at %s is \"%s\", but profile \"%s\" was enrolled at "
@@ -110,7 +110,7 @@ session_login(struct profile *p, struct conn *c, json_t **reply, struct lsn_stat
 }
 
 static enum lsn_err
-unlock_profile(const struct session_config *o, struct profile *p, struct lsn_status *st)
+unlock_profile(const struct login_config *o, struct profile *p, struct lsn_status *st)
 {
 	char *pass = NULL;
 	enum lsn_err err = o->passphrase(o->arg, p->name, &pass, st);
@@ -124,7 +124,7 @@ unlock_profile(const struct session_config *o, struct profile *p, struct lsn_sta
 #define TEST_CLOCK_MAX_MS (100LL * 366 * 24 * 3600 * 1000)   /* a century */
 
 enum lsn_err
-session_test_clock(struct lsn_status *st)
+login_test_clock(struct lsn_status *st)
 {
 	static bool applied;
 	const char *env = getenv(TEST_CLOCK_ENV);
@@ -145,29 +145,29 @@ session_test_clock(struct lsn_status *st)
 }
 
 enum lsn_err
-session_open(const struct session_config *o, struct session *s, struct lsn_status *st)
+login_open(const struct login_config *o, struct login *s, struct lsn_status *st)
 {
-	struct conn_ca ca;
+	struct link_ca ca;
 	memset(s, 0, sizeof *s);
 	enum lsn_err err = profile_open(o->profile, &s->profile, st);
 	if (err == LSN_OK)
 		err = unlock_profile(o, s->profile, st);
 	if (err == LSN_OK)
-		err = session_choose_ca(o->ca_file, s->profile->ca_pem, &ca, st);
+		err = login_choose_ca(o->ca_file, s->profile->ca_pem, &ca, st);
 	if (err == LSN_OK)
-		err = conn_open(s->profile->server_url, &ca, o->timeout_ms, &s->conn, st);
+		err = link_open(s->profile->server_url, &ca, o->timeout_ms, &s->link, st);
 	if (err == LSN_OK)
-		err = session_login(s->profile, s->conn, &s->login, st);
+		err = login_sign(s->profile, s->link, &s->login, st);
 	if (err != LSN_OK)
-		session_end(s);
+		login_end(s);
 	return err;
 }
 
 void
-session_end(struct session *s)
+login_end(struct login *s)
 {
 	json_decref(s->login);
-	conn_close(s->conn);
+	link_close(s->link);
 	profile_close(s->profile);
 	memset(s, 0, sizeof *s);
 }

@@ -6,7 +6,7 @@
  * Several liaison processes may use one profile at once (profile.h). So a
  * change that depends on what is stored (the next ratchet index, the
  * lowest index of an inbound session, a share id or message already seen,
- * a sync position) reads it again inside store_begin ... store_commit, never
+ * a sync position) reads it again inside local_begin ... local_commit, never
  * from a copy read before: BEGIN IMMEDIATE takes the write lock at once and
  * other processes wait (up to 30 s) for the commit. The functions below that
  * read-modify-write on their own (merge, seen_*, positions) are atomic
@@ -15,8 +15,8 @@
  *
  * The functions are split by concern: store.c (transactions, sealing,
  * settings), store_sessions.c, store_pins.c, store_messages.c. */
-#ifndef LIAISON_STORE_H
-#define LIAISON_STORE_H
+#ifndef LIAISON_LOCAL_H
+#define LIAISON_LOCAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,88 +28,88 @@
 #include "group_session.h"
 #include "seal.h"
 
-#define STORE_CK_BYTES    32
-#define STORE_SID_BYTES   32
-#define STORE_SSK_BYTES   64
-#define STORE_PLAIN_MAX   (64 * 1024)
+#define LOCAL_CK_BYTES    32
+#define LOCAL_SID_BYTES   32
+#define LOCAL_SSK_BYTES   64
+#define LOCAL_PLAIN_MAX   (64 * 1024)
 
 /* ---- store.c: transactions, sealing, settings ---------------------------- */
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK on p->db (inside an open transaction:
  * a savepoint). begin waits for another process's transaction to end;
  * commit fails with a message that says what to do. */
-enum lsn_err store_begin(struct profile *p, struct lsn_status *st);
-enum lsn_err store_commit(struct profile *p, struct lsn_status *st);
-void store_rollback(struct profile *p);
+enum lsn_err local_begin(struct profile *p, struct lsn_status *st);
+enum lsn_err local_commit(struct profile *p, struct lsn_status *st);
+void local_rollback(struct profile *p);
 
 /* Seal plain under the local key for item name into a malloc'd blob
  * nonce || ct (*blob, *blob_len). false on failure. */
-bool store_seal(const struct profile *p, const char *name, const uint8_t *plain, size_t len,
+bool local_seal(const struct profile *p, const char *name, const uint8_t *plain, size_t len,
 		uint8_t **blob, size_t *blob_len);
 /* Open a sealed blob for item name into plain (cap bytes); *len its length.
  * false if it does not open (damaged, or sealed for another item). */
-bool store_unseal(const struct profile *p, const char *name, const uint8_t *blob,
+bool local_unseal(const struct profile *p, const char *name, const uint8_t *blob,
 		  size_t blob_len, uint8_t *plain, size_t cap, size_t *len);
 
 /* Small secrets of the profile in table sealed (name, nonce, ct), beside
  * the device keys: e.g. the backup key. get: false if absent or not opening. */
-enum lsn_err store_secret_put(struct profile *p, const char *name, const uint8_t *data,
+enum lsn_err local_secret_put(struct profile *p, const char *name, const uint8_t *data,
 			      size_t len, struct lsn_status *st);
-bool store_secret_get(struct profile *p, const char *name, uint8_t *out, size_t len);
+bool local_secret_get(struct profile *p, const char *name, uint8_t *out, size_t len);
 
 /* Settings in meta (clear): integers; missing -> fallback. */
-int64_t store_setting(struct profile *p, const char *key, int64_t fallback);
-enum lsn_err store_set_setting(struct profile *p, const char *key, int64_t value,
+int64_t local_setting(struct profile *p, const char *key, int64_t fallback);
+enum lsn_err local_set_setting(struct profile *p, const char *key, int64_t value,
 			       struct lsn_status *st);
 /* A position that only moves forward (a sync cursor): set it to value
  * unless the stored one (another process's) is already further. */
-enum lsn_err store_advance_setting(struct profile *p, const char *key, int64_t value,
+enum lsn_err local_advance_setting(struct profile *p, const char *key, int64_t value,
 				   struct lsn_status *st);
 
 /* Item names for sealed rows, bound to the row's identity. */
-void store_name_outbound(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF]);
-void store_name_inbound(const uint8_t session_id[STORE_SID_BYTES], char out[SEAL_NAME_BUF]);
-void store_name_message(const uint8_t channel[LSN_ID_BYTES], int64_t seq,
+void local_name_outbound(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF]);
+void local_name_inbound(const uint8_t session_id[LOCAL_SID_BYTES], char out[SEAL_NAME_BUF]);
+void local_name_message(const uint8_t channel[LSN_ID_BYTES], int64_t seq,
 			char out[SEAL_NAME_BUF]);
-void store_name_topic(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF]);
+void local_name_topic(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF]);
 
 /* ---- store_sessions.c: group sessions (CRYPTO.md §4–§5) ------------------- */
 
 /* Our sending session in a channel. rotate: why it must be replaced before
  * the next message ("" when it need not). */
-struct store_outbound {
+struct local_outbound {
 	struct lsn_gs_outbound gs;
 	int64_t created_log_seq;   /* membership log seq when it was created */
 	int64_t sent;              /* messages sent with it */
 	char rotate[128];
 };
 
-enum lsn_err store_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-				struct store_outbound *out, bool *found, struct lsn_status *st);
+enum lsn_err local_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+				struct local_outbound *out, bool *found, struct lsn_status *st);
 /* Insert or replace (sealed); the caller commits before the envelope leaves. */
-enum lsn_err store_outbound_put(struct profile *p, const struct store_outbound *o,
+enum lsn_err local_outbound_put(struct profile *p, const struct local_outbound *o,
 				struct lsn_status *st);
-enum lsn_err store_outbound_mark_rotate(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+enum lsn_err local_outbound_mark_rotate(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 					const char *reason, struct lsn_status *st);
 /* Every channel with an outbound session (up to max) into channels; *n. */
-enum lsn_err store_outbound_channels(struct profile *p, uint8_t (*channels)[LSN_ID_BYTES],
+enum lsn_err local_outbound_channels(struct profile *p, uint8_t (*channels)[LSN_ID_BYTES],
 				     size_t max, size_t *n, struct lsn_status *st);
 
 /* Devices an outbound session was shared with, and from which index.
- * state: the index it was shared at, STORE_SHARED_WITHHELD when we told the
- * device we withhold it, STORE_SHARED_NONE when neither. */
-#define STORE_SHARED_NONE     (-2)
-#define STORE_SHARED_WITHHELD (-1)
-int64_t store_shared_state(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+ * state: the index it was shared at, LOCAL_SHARED_WITHHELD when we told the
+ * device we withhold it, LOCAL_SHARED_NONE when neither. */
+#define LOCAL_SHARED_NONE     (-2)
+#define LOCAL_SHARED_WITHHELD (-1)
+int64_t local_shared_state(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 			   const uint8_t device[LSN_ID_BYTES]);
-enum lsn_err store_shared_add(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+enum lsn_err local_shared_add(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 			      const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
 			      int64_t state, struct lsn_status *st);
 /* Lowest index shared with any device of user; -1 if never shared. */
-int64_t store_shared_min_index(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+int64_t local_shared_min_index(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 			       const uint8_t user[LSN_ID_BYTES]);
 /* Devices the session was shared with (up to max) into devices; *n. */
-enum lsn_err store_shared_devices(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+enum lsn_err local_shared_devices(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 				  uint8_t (*devices)[LSN_ID_BYTES], uint8_t (*users)[LSN_ID_BYTES],
 				  size_t max, size_t *n, struct lsn_status *st);
 
@@ -118,7 +118,7 @@ enum lsn_err store_shared_devices(struct profile *p, const uint8_t sid[STORE_SID
  * or a key request answered by another member), not from the sender;
  * direct_index: the lowest index the sender itself gave us (-1: none), so
  * messages below it were read thanks to forwarded_by. */
-struct store_inbound {
+struct local_inbound {
 	struct lsn_gs_inbound gs;
 	uint8_t sender_user[LSN_ID_BYTES];
 	bool forwarded;
@@ -130,57 +130,57 @@ struct store_inbound {
 	bool backed_up;
 };
 
-enum lsn_err store_inbound_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
-			       struct store_inbound *out, bool *found, struct lsn_status *st);
-enum lsn_err store_inbound_put(struct profile *p, const struct store_inbound *in,
+enum lsn_err local_inbound_get(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
+			       struct local_inbound *out, bool *found, struct lsn_status *st);
+enum lsn_err local_inbound_put(struct profile *p, const struct local_inbound *in,
 			       struct lsn_status *st);
 /* Merge k with what we hold for its session: keep the lowest index; a key
  * that does not ratchet to/from the one we hold, or names another channel or
  * sender, is refused (*conflict). *kept: k changed what we hold. */
-enum lsn_err store_inbound_merge(struct profile *p, struct store_inbound *k, bool *kept,
+enum lsn_err local_inbound_merge(struct profile *p, struct local_inbound *k, bool *kept,
 				 bool *conflict, struct lsn_status *st);
 /* Call fn for each inbound session of channel (rows unsealed one at a time);
  * fn returns false to stop. */
-enum lsn_err store_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-				bool (*fn)(void *arg, const struct store_inbound *in), void *arg,
+enum lsn_err local_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+				bool (*fn)(void *arg, const struct local_inbound *in), void *arg,
 				struct lsn_status *st);
 /* The session's row is in the key backup from first_index: marked only if
  * it still starts there (a lower index merged meanwhile stays to upload). */
-enum lsn_err store_inbound_mark_backed_up(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+enum lsn_err local_inbound_mark_backed_up(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 					  uint32_t first_index, struct lsn_status *st);
 /* A new key backup: every session is to be uploaded again. */
-enum lsn_err store_inbound_backup_reset(struct profile *p, struct lsn_status *st);
+enum lsn_err local_inbound_backup_reset(struct profile *p, struct lsn_status *st);
 /* Up to max session ids not yet in the key backup. */
-enum lsn_err store_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[STORE_SID_BYTES],
+enum lsn_err local_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[LOCAL_SID_BYTES],
 					 size_t max, size_t *n, struct lsn_status *st);
 
 /* The sender withheld a session from us (reason: one line, from the sender). */
-enum lsn_err store_withheld_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+enum lsn_err local_withheld_put(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 				const uint8_t channel[LSN_ID_BYTES],
 				const uint8_t sender_user[LSN_ID_BYTES], const char *reason,
 				struct lsn_status *st);
-bool store_withheld_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES], char *reason,
+bool local_withheld_get(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES], char *reason,
 			size_t len);
 
 /* (session, index) -> envelope hash: first sight records it. */
-enum store_seen { STORE_SEEN_NEW, STORE_SEEN_DUPLICATE, STORE_SEEN_ALARM };
-enum lsn_err store_seen_msg(struct profile *p, const uint8_t sid[STORE_SID_BYTES], uint32_t index,
+enum local_seen { LOCAL_SEEN_NEW, LOCAL_SEEN_DUPLICATE, LOCAL_SEEN_ALARM };
+enum lsn_err local_seen_msg(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES], uint32_t index,
 			    const uint8_t hash[32], const uint8_t channel[LSN_ID_BYTES],
-			    int64_t seq, enum store_seen *out, int64_t *first_seq,
+			    int64_t seq, enum local_seen *out, int64_t *first_seq,
 			    struct lsn_status *st);
 /* Key-share ids: true if seen before; otherwise records it. */
-enum lsn_err store_seen_share(struct profile *p, const uint8_t share_id[16], bool *seen,
+enum lsn_err local_seen_share(struct profile *p, const uint8_t share_id[16], bool *seen,
 			      struct lsn_status *st);
 
 /* Key requests we sent: when, or 0. */
-int64_t store_key_request_at(struct profile *p, const uint8_t sid[STORE_SID_BYTES]);
-enum lsn_err store_key_request_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+int64_t local_key_request_at(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES]);
+enum lsn_err local_key_request_put(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 				   const uint8_t channel[LSN_ID_BYTES], int64_t at,
 				   struct lsn_status *st);
 
 /* ---- store_pins.c: identity keys of other users (CRYPTO.md §2) ------------ */
 
-struct store_pin {
+struct local_pin {
 	bool present;
 	uint8_t ik[32];          /* the accepted identity key */
 	bool verified;           /* confirmed by safety number */
@@ -190,17 +190,17 @@ struct store_pin {
 	int64_t verified_at;
 };
 
-enum lsn_err store_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES],
-			   struct store_pin *out, struct lsn_status *st);
+enum lsn_err local_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES],
+			   struct local_pin *out, struct lsn_status *st);
 /* The server shows ik for user: pin it if unknown (trust on first use); if it
  * differs from the pin, record the change (out->changed). */
-enum lsn_err store_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES],
-			       const char *rpps, const uint8_t ik[32], struct store_pin *out,
+enum lsn_err local_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES],
+			       const char *rpps, const uint8_t ik[32], struct local_pin *out,
 			       struct lsn_status *st);
 /* Was ik ever accepted for user (device certificates made under it stay valid)? */
-bool store_pin_known(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32]);
+bool local_pin_known(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32]);
 /* Accept ik as user's identity key (verify --accept); verified when compared. */
-enum lsn_err store_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES],
+enum lsn_err local_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES],
 			      const uint8_t ik[32], bool verified, struct lsn_status *st);
 
 /* ---- store_messages.c: the thread cache, channels, people ------------------ */
@@ -208,14 +208,14 @@ enum lsn_err store_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES
 /* One message of a thread as this device saw it. status: "ok" (plain holds
  * the decrypted JSON) or why it could not be read (detail says it in words;
  * envelope is kept to retry when keys arrive). */
-struct store_msg {
+struct local_msg {
 	uint8_t channel[LSN_ID_BYTES];
 	int64_t seq;
 	int64_t ts;
 	uint8_t sender_user[LSN_ID_BYTES];
 	uint8_t sender_device[LSN_ID_BYTES];
 	bool has_session;
-	uint8_t session_id[STORE_SID_BYTES];
+	uint8_t session_id[LOCAL_SID_BYTES];
 	uint32_t index;
 	char status[24];
 	char detail[256];
@@ -228,28 +228,28 @@ struct store_msg {
 	uint8_t shared_by[LSN_ID_BYTES];
 };
 
-void store_msg_clear(struct store_msg *m);   /* frees and wipes envelope/plain */
-enum lsn_err store_msg_put(struct profile *p, const struct store_msg *m, struct lsn_status *st);
-enum lsn_err store_msg_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
-			   struct store_msg *out, bool *found, struct lsn_status *st);
+void local_msg_clear(struct local_msg *m);   /* frees and wipes envelope/plain */
+enum lsn_err local_msg_put(struct profile *p, const struct local_msg *m, struct lsn_status *st);
+enum lsn_err local_msg_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
+			   struct local_msg *out, bool *found, struct lsn_status *st);
 /* The last `limit` messages of channel in seq order (limit <= 0: all);
  * fn returns false to stop. Each m is cleared after fn returns. */
-enum lsn_err store_msg_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES], long limit,
-			    bool (*fn)(void *arg, struct store_msg *m), void *arg,
+enum lsn_err local_msg_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES], long limit,
+			    bool (*fn)(void *arg, struct local_msg *m), void *arg,
 			    struct lsn_status *st);
-/* Messages of channel with seq > after, in order (fn as for store_msg_each). */
-enum lsn_err store_msg_since(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t after,
-			     bool (*fn)(void *arg, struct store_msg *m), void *arg,
+/* Messages of channel with seq > after, in order (fn as for local_msg_each). */
+enum lsn_err local_msg_since(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t after,
+			     bool (*fn)(void *arg, struct local_msg *m), void *arg,
 			     struct lsn_status *st);
 /* Messages of channel with this status, in order. */
-enum lsn_err store_msg_with_status(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-				   const char *status, bool (*fn)(void *arg, struct store_msg *m),
+enum lsn_err local_msg_with_status(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+				   const char *status, bool (*fn)(void *arg, struct local_msg *m),
 				   void *arg, struct lsn_status *st);
 /* Seqs of messages of channel not yet decrypted but retryable (up to max). */
-enum lsn_err store_msg_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+enum lsn_err local_msg_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			       int64_t *seqs, size_t max, size_t *n, struct lsn_status *st);
 
-struct store_channel {
+struct local_channel {
 	bool present;
 	int64_t last_seq;        /* messages fetched up to here */
 	int64_t log_seq;         /* last verified log entry, -1 none */
@@ -260,28 +260,28 @@ struct store_channel {
 	char kind[16];
 	char history[16];
 };
-enum lsn_err store_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-			       struct store_channel *out, struct lsn_status *st);
-enum lsn_err store_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-			       const struct store_channel *c, struct lsn_status *st);
+enum lsn_err local_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+			       struct local_channel *out, struct lsn_status *st);
+enum lsn_err local_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+			       const struct local_channel *c, struct lsn_status *st);
 
 /* The channel's topic (sealed), set from the latest topic message. */
-enum lsn_err store_channel_set_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+enum lsn_err local_channel_set_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 				     int64_t seq, const char *topic, struct lsn_status *st);
 /* Topic into buf ("" if none). */
-void store_channel_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], char *buf,
+void local_channel_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], char *buf,
 			 size_t len);
 /* Messages fetched up to last_seq: the position only moves forward (another
  * process may have fetched further). */
-enum lsn_err store_channel_set_last_seq(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+enum lsn_err local_channel_set_last_seq(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 					int64_t last_seq, struct lsn_status *st);
 
 /* Display names of professionals (as the directory returned them). */
-enum lsn_err store_person_put(struct profile *p, const uint8_t user[LSN_ID_BYTES],
+enum lsn_err local_person_put(struct profile *p, const uint8_t user[LSN_ID_BYTES],
 			      const char *name, const char *profession, const char *rpps,
 			      struct lsn_status *st);
 /* name and profession (code) into the buffers; false if unknown. */
-bool store_person_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], char *name,
+bool local_person_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], char *name,
 		      size_t name_len, char *profession, size_t prof_len);
 
 #endif

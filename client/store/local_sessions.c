@@ -10,7 +10,7 @@
 
 #include "clock.h"
 #include "sql.h"
-#include "store.h"
+#include "local.h"
 
 #define OUTBOUND_SEALED (64 + 32 + 4 + 8)
 #define INBOUND_SEALED  (32 + 4)
@@ -61,8 +61,8 @@ damaged_row(struct lsn_status *st, const char *what)
 /* ---- outbound ----------------------------------------------------------- */
 
 enum lsn_err
-store_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-		   struct store_outbound *out, bool *found, struct lsn_status *st)
+local_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+		   struct local_outbound *out, bool *found, struct lsn_status *st)
 {
 	*found = false;
 	struct sql_q q;
@@ -75,9 +75,9 @@ store_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 		uint8_t plain[OUTBOUND_SEALED], sid[32];
 		size_t len = 0, blob_len = 0;
 		const uint8_t *blob = sql_blob(&q, 4, &blob_len);
-		store_name_outbound(channel, name);
+		local_name_outbound(channel, name);
 		memset(out, 0, sizeof *out);
-		if (!store_unseal(p, name, blob, blob_len, plain, sizeof plain, &len) ||
+		if (!local_unseal(p, name, blob, blob_len, plain, sizeof plain, &len) ||
 		    len != OUTBOUND_SEALED || !sql_copy(&q, 0, sid, sizeof sid)) {
 			err = damaged_row(st, "sending session");
 		} else {
@@ -109,7 +109,7 @@ store_outbound_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 }
 
 enum lsn_err
-store_outbound_put(struct profile *p, const struct store_outbound *o, struct lsn_status *st)
+local_outbound_put(struct profile *p, const struct local_outbound *o, struct lsn_status *st)
 {
 	uint8_t plain[OUTBOUND_SEALED];
 	char name[SEAL_NAME_BUF];
@@ -119,8 +119,8 @@ store_outbound_put(struct profile *p, const struct store_outbound *o, struct lsn
 	memcpy(plain + 64, o->gs.chain_key, 32);
 	put_u32(plain + 96, o->gs.index);
 	put_u64(plain + 100, (uint64_t)o->gs.created_at);
-	store_name_outbound(o->gs.channel, name);
-	bool sealed = store_seal(p, name, plain, sizeof plain, &blob, &blob_len);
+	local_name_outbound(o->gs.channel, name);
+	bool sealed = local_seal(p, name, plain, sizeof plain, &blob, &blob_len);
 	sodium_memzero(plain, sizeof plain);
 	if (!sealed)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal the sending session");
@@ -134,7 +134,7 @@ store_outbound_put(struct profile *p, const struct store_outbound *o, struct lsn
 }
 
 enum lsn_err
-store_outbound_mark_rotate(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+local_outbound_mark_rotate(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			   const char *reason, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "UPDATE outbound SET rotate = ? WHERE channel = ? AND "
@@ -142,7 +142,7 @@ store_outbound_mark_rotate(struct profile *p, const uint8_t channel[LSN_ID_BYTES
 }
 
 enum lsn_err
-store_outbound_channels(struct profile *p, uint8_t (*channels)[LSN_ID_BYTES], size_t max,
+local_outbound_channels(struct profile *p, uint8_t (*channels)[LSN_ID_BYTES], size_t max,
 			size_t *n, struct lsn_status *st)
 {
 	*n = 0;
@@ -158,12 +158,12 @@ store_outbound_channels(struct profile *p, uint8_t (*channels)[LSN_ID_BYTES], si
 /* ---- shared_with ---------------------------------------------------------- */
 
 int64_t
-store_shared_state(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+local_shared_state(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 		   const uint8_t device[LSN_ID_BYTES])
 {
 	struct lsn_status st;
 	struct sql_q q;
-	int64_t state = STORE_SHARED_NONE;
+	int64_t state = LOCAL_SHARED_NONE;
 	if (sql_query(p->db, &q, &st, "SELECT idx FROM shared_with WHERE session_id = ? AND "
 				      "device = ?", "ki", sid, device) && sql_next(&q))
 		state = sql_int(&q, 0);
@@ -172,7 +172,7 @@ store_shared_state(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 }
 
 enum lsn_err
-store_shared_add(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+local_shared_add(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 		 const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
 		 int64_t state, struct lsn_status *st)
 {
@@ -186,7 +186,7 @@ store_shared_add(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 }
 
 int64_t
-store_shared_min_index(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+local_shared_min_index(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 		       const uint8_t user[LSN_ID_BYTES])
 {
 	struct lsn_status st;
@@ -201,7 +201,7 @@ store_shared_min_index(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 }
 
 enum lsn_err
-store_shared_devices(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+local_shared_devices(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 		     uint8_t (*devices)[LSN_ID_BYTES], uint8_t (*users)[LSN_ID_BYTES], size_t max,
 		     size_t *n, struct lsn_status *st)
 {
@@ -224,19 +224,19 @@ store_shared_devices(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 
 /* One row of INBOUND_COLUMNS into out; false if it does not open. */
 static bool
-inbound_row(struct profile *p, struct sql_q *q, struct store_inbound *out)
+inbound_row(struct profile *p, struct sql_q *q, struct local_inbound *out)
 {
 	char name[SEAL_NAME_BUF];
 	uint8_t plain[INBOUND_SEALED];
 	size_t len = 0, blob_len = 0;
 	memset(out, 0, sizeof *out);
-	if (!sql_copy(q, 0, out->gs.session_id, STORE_SID_BYTES))
+	if (!sql_copy(q, 0, out->gs.session_id, LOCAL_SID_BYTES))
 		return false;
-	store_name_inbound(out->gs.session_id, name);
+	local_name_inbound(out->gs.session_id, name);
 	const uint8_t *blob = sql_blob(q, 10, &blob_len);
 	bool ok = column_id(q, 1, out->gs.channel) && column_id(q, 2, out->sender_user) &&
 		  column_id(q, 3, out->gs.sender_device) &&
-		  store_unseal(p, name, blob, blob_len, plain, sizeof plain, &len) &&
+		  local_unseal(p, name, blob, blob_len, plain, sizeof plain, &len) &&
 		  len == INBOUND_SEALED && get_u32(plain + 32) == (uint32_t)sql_int(q, 4);
 	if (ok) {
 		memcpy(out->gs.chain_key, plain, 32);
@@ -253,8 +253,8 @@ inbound_row(struct profile *p, struct sql_q *q, struct store_inbound *out)
 }
 
 enum lsn_err
-store_inbound_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
-		  struct store_inbound *out, bool *found, struct lsn_status *st)
+local_inbound_get(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
+		  struct local_inbound *out, bool *found, struct lsn_status *st)
 {
 	*found = false;
 	struct sql_q q;
@@ -276,7 +276,7 @@ store_inbound_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 }
 
 enum lsn_err
-store_inbound_put(struct profile *p, const struct store_inbound *in, struct lsn_status *st)
+local_inbound_put(struct profile *p, const struct local_inbound *in, struct lsn_status *st)
 {
 	uint8_t plain[INBOUND_SEALED];
 	char name[SEAL_NAME_BUF];
@@ -284,8 +284,8 @@ store_inbound_put(struct profile *p, const struct store_inbound *in, struct lsn_
 	size_t blob_len = 0;
 	memcpy(plain, in->gs.chain_key, 32);
 	put_u32(plain + 32, in->gs.first_index);
-	store_name_inbound(in->gs.session_id, name);
-	bool sealed = store_seal(p, name, plain, sizeof plain, &blob, &blob_len);
+	local_name_inbound(in->gs.session_id, name);
+	bool sealed = local_seal(p, name, plain, sizeof plain, &blob, &blob_len);
 	sodium_memzero(plain, sizeof plain);
 	if (!sealed)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal a received session key");
@@ -302,27 +302,27 @@ store_inbound_put(struct profile *p, const struct store_inbound *in, struct lsn_
 }
 
 enum lsn_err
-store_inbound_merge(struct profile *p, struct store_inbound *k, bool *kept, bool *conflict,
+local_inbound_merge(struct profile *p, struct local_inbound *k, bool *kept, bool *conflict,
 		    struct lsn_status *st)
 {
-	struct store_inbound old;
+	struct local_inbound old;
 	bool found = false;
 	*kept = *conflict = false;
 	/* what we hold is read again under the write lock: another process may
 	 * have merged a lower index for this session meanwhile */
-	enum lsn_err err = store_begin(p, st);
+	enum lsn_err err = local_begin(p, st);
 	if (err != LSN_OK)
 		return err;
-	err = store_inbound_get(p, k->gs.session_id, &old, &found, st);
+	err = local_inbound_get(p, k->gs.session_id, &old, &found, st);
 	if (err == LSN_OK && !found) {
 		*kept = true;
-		err = store_inbound_put(p, k, st);
+		err = local_inbound_put(p, k, st);
 	}
 	if (err != LSN_OK || !found) {
 		if (err == LSN_OK)
-			err = store_commit(p, st);
+			err = local_commit(p, st);
 		else
-			store_rollback(p);
+			local_rollback(p);
 		return err;
 	}
 	bool same = memcmp(old.gs.channel, k->gs.channel, LSN_ID_BYTES) == 0 &&
@@ -337,24 +337,24 @@ store_inbound_merge(struct profile *p, struct store_inbound *k, bool *kept, bool
 		k->direct_index = direct;
 		k->backed_up = false;
 		*kept = true;
-		err = store_inbound_put(p, k, st);
+		err = local_inbound_put(p, k, st);
 	} else if (direct != old.direct_index) {
 		old.direct_index = direct; /* the sender itself confirmed the chain */
-		err = store_inbound_put(p, &old, st);
+		err = local_inbound_put(p, &old, st);
 	}
 	sodium_memzero(&old, sizeof old);
 	if (err == LSN_OK)
-		err = store_commit(p, st);
+		err = local_commit(p, st);
 	else
-		store_rollback(p);
+		local_rollback(p);
 	if (err != LSN_OK)
 		*kept = false;
 	return err;
 }
 
 enum lsn_err
-store_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-		   bool (*fn)(void *arg, const struct store_inbound *in), void *arg,
+local_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+		   bool (*fn)(void *arg, const struct local_inbound *in), void *arg,
 		   struct lsn_status *st)
 {
 	/* the ids first, then each row: fn may write, which must not happen
@@ -364,12 +364,12 @@ store_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 				      "ORDER BY received_at", "i", channel))
 		return st->err;
 	size_t n = 0, cap = 0;
-	uint8_t (*sids)[STORE_SID_BYTES] = NULL;
+	uint8_t (*sids)[LOCAL_SID_BYTES] = NULL;
 	enum lsn_err err = LSN_OK;
 	while (err == LSN_OK && sql_next(&q)) {
 		if (n == cap) {
 			size_t ncap = cap ? 2 * cap : 32;
-			uint8_t (*grown)[STORE_SID_BYTES] = realloc(sids, ncap * sizeof *sids);
+			uint8_t (*grown)[LOCAL_SID_BYTES] = realloc(sids, ncap * sizeof *sids);
 			if (grown == NULL) {
 				err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 				break;
@@ -377,18 +377,18 @@ store_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			sids = grown;
 			cap = ncap;
 		}
-		if (sql_copy(&q, 0, sids[n], STORE_SID_BYTES))
+		if (sql_copy(&q, 0, sids[n], LOCAL_SID_BYTES))
 			n++;
 	}
 	enum lsn_err qerr = sql_end(&q, st);
 	err = err != LSN_OK ? err : qerr;
-	struct store_inbound in;
+	struct local_inbound in;
 	bool go = true;
 	for (size_t i = 0; i < n && go && err == LSN_OK; i++) {
 		struct lsn_status rst;
 		bool found = false;
 		/* a row that does not open is skipped, as before */
-		if (store_inbound_get(p, sids[i], &in, &found, &rst) == LSN_OK && found)
+		if (local_inbound_get(p, sids[i], &in, &found, &rst) == LSN_OK && found)
 			go = fn(arg, &in);
 	}
 	sodium_memzero(&in, sizeof in);
@@ -397,7 +397,7 @@ store_inbound_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 }
 
 enum lsn_err
-store_inbound_mark_backed_up(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+local_inbound_mark_backed_up(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 			     uint32_t first_index, struct lsn_status *st)
 {
 	/* only if the row still starts at the uploaded index: a lower one merged
@@ -407,13 +407,13 @@ store_inbound_mark_backed_up(struct profile *p, const uint8_t sid[STORE_SID_BYTE
 }
 
 enum lsn_err
-store_inbound_backup_reset(struct profile *p, struct lsn_status *st)
+local_inbound_backup_reset(struct profile *p, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "UPDATE inbound SET backed_up = 0", "");
 }
 
 enum lsn_err
-store_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[STORE_SID_BYTES], size_t max,
+local_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[LOCAL_SID_BYTES], size_t max,
 			    size_t *n, struct lsn_status *st)
 {
 	*n = 0;
@@ -422,7 +422,7 @@ store_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[STORE_SID_BYTES],
 		       "n", (int64_t)max))
 		return st->err;
 	while (*n < max && sql_next(&q))
-		if (sql_copy(&q, 0, sids[*n], STORE_SID_BYTES))
+		if (sql_copy(&q, 0, sids[*n], LOCAL_SID_BYTES))
 			(*n)++;
 	return sql_end(&q, st);
 }
@@ -430,7 +430,7 @@ store_inbound_not_backed_up(struct profile *p, uint8_t (*sids)[STORE_SID_BYTES],
 /* ---- withheld --------------------------------------------------------------- */
 
 enum lsn_err
-store_withheld_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+local_withheld_put(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 		   const uint8_t channel[LSN_ID_BYTES], const uint8_t sender_user[LSN_ID_BYTES],
 		   const char *reason, struct lsn_status *st)
 {
@@ -440,7 +440,7 @@ store_withheld_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
 }
 
 bool
-store_withheld_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES], char *reason,
+local_withheld_get(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES], char *reason,
 		   size_t len)
 {
 	struct lsn_status st;
@@ -458,11 +458,11 @@ store_withheld_get(struct profile *p, const uint8_t sid[STORE_SID_BYTES], char *
 /* ---- seen ------------------------------------------------------------------- */
 
 enum lsn_err
-store_seen_msg(struct profile *p, const uint8_t sid[STORE_SID_BYTES], uint32_t index,
+local_seen_msg(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES], uint32_t index,
 	       const uint8_t hash[32], const uint8_t channel[LSN_ID_BYTES], int64_t seq,
-	       enum store_seen *out, int64_t *first_seq, struct lsn_status *st)
+	       enum local_seen *out, int64_t *first_seq, struct lsn_status *st)
 {
-	*out = STORE_SEEN_NEW;
+	*out = LOCAL_SEEN_NEW;
 	*first_seq = seq;
 	/* recorded first, compared after, in one statement each: whichever
 	 * process records (session, index) first, every other one compares */
@@ -480,14 +480,14 @@ store_seen_msg(struct profile *p, const uint8_t sid[STORE_SID_BYTES], uint32_t i
 		size_t len = 0;
 		const uint8_t *seen = sql_blob(&q, 0, &len);
 		bool same = seen && len == 32 && sodium_memcmp(seen, hash, 32) == 0;
-		*out = same ? STORE_SEEN_DUPLICATE : STORE_SEEN_ALARM;
+		*out = same ? LOCAL_SEEN_DUPLICATE : LOCAL_SEEN_ALARM;
 		*first_seq = sql_int(&q, 1);
 	}
 	return sql_end(&q, st);
 }
 
 enum lsn_err
-store_seen_share(struct profile *p, const uint8_t share_id[16], bool *seen,
+local_seen_share(struct profile *p, const uint8_t share_id[16], bool *seen,
 		 struct lsn_status *st)
 {
 	/* one statement: of two processes, exactly one records it first */
@@ -503,7 +503,7 @@ store_seen_share(struct profile *p, const uint8_t share_id[16], bool *seen,
 /* ---- key requests ------------------------------------------------------------ */
 
 int64_t
-store_key_request_at(struct profile *p, const uint8_t sid[STORE_SID_BYTES])
+local_key_request_at(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES])
 {
 	struct lsn_status st;
 	struct sql_q q;
@@ -516,7 +516,7 @@ store_key_request_at(struct profile *p, const uint8_t sid[STORE_SID_BYTES])
 }
 
 enum lsn_err
-store_key_request_put(struct profile *p, const uint8_t sid[STORE_SID_BYTES],
+local_key_request_put(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 		      const uint8_t channel[LSN_ID_BYTES], int64_t at, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "INSERT OR REPLACE INTO key_requests (session_id, channel, "

@@ -8,22 +8,22 @@
 #include <sodium.h>
 
 #include "sql.h"
-#include "store.h"
+#include "local.h"
 
 enum lsn_err
-store_begin(struct profile *p, struct lsn_status *st)
+local_begin(struct profile *p, struct lsn_status *st)
 {
 	return sql_begin(p->db, st);
 }
 
 enum lsn_err
-store_commit(struct profile *p, struct lsn_status *st)
+local_commit(struct profile *p, struct lsn_status *st)
 {
 	return sql_commit(p->db, st);
 }
 
 void
-store_rollback(struct profile *p)
+local_rollback(struct profile *p)
 {
 	sql_rollback(p->db);
 }
@@ -31,11 +31,11 @@ store_rollback(struct profile *p)
 /* ---- sealing ------------------------------------------------------------ */
 
 bool
-store_seal(const struct profile *p, const char *name, const uint8_t *plain, size_t len,
+local_seal(const struct profile *p, const char *name, const uint8_t *plain, size_t len,
 	   uint8_t **blob, size_t *blob_len)
 {
 	*blob = NULL;
-	if (p->local_key == NULL || len > STORE_PLAIN_MAX)
+	if (p->local_key == NULL || len > LOCAL_PLAIN_MAX)
 		return false;
 	uint8_t *out = malloc(SEAL_NONCEBYTES + len + SEAL_ABYTES);
 	if (out == NULL)
@@ -50,7 +50,7 @@ store_seal(const struct profile *p, const char *name, const uint8_t *plain, size
 }
 
 bool
-store_unseal(const struct profile *p, const char *name, const uint8_t *blob, size_t blob_len,
+local_unseal(const struct profile *p, const char *name, const uint8_t *blob, size_t blob_len,
 	     uint8_t *plain, size_t cap, size_t *len)
 {
 	if (p->local_key == NULL || blob == NULL || blob_len < SEAL_NONCEBYTES + SEAL_ABYTES)
@@ -68,12 +68,12 @@ store_unseal(const struct profile *p, const char *name, const uint8_t *blob, siz
 /* ---- small secrets ------------------------------------------------------ */
 
 enum lsn_err
-store_secret_put(struct profile *p, const char *name, const uint8_t *data, size_t len,
+local_secret_put(struct profile *p, const char *name, const uint8_t *data, size_t len,
 		 struct lsn_status *st)
 {
 	uint8_t *blob = NULL;
 	size_t blob_len = 0;
-	if (!store_seal(p, name, data, len, &blob, &blob_len))
+	if (!local_seal(p, name, data, len, &blob, &blob_len))
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal %s", name);
 	enum lsn_err err = sql_exec(p->db, st, "INSERT OR REPLACE INTO sealed (name, nonce, ct) "
 					       "VALUES (?, ?, ?)", "tbb", name, blob,
@@ -85,7 +85,7 @@ store_secret_put(struct profile *p, const char *name, const uint8_t *data, size_
 }
 
 bool
-store_secret_get(struct profile *p, const char *name, uint8_t *out, size_t len)
+local_secret_get(struct profile *p, const char *name, uint8_t *out, size_t len)
 {
 	struct lsn_status st;
 	struct sql_q q;
@@ -107,7 +107,7 @@ store_secret_get(struct profile *p, const char *name, uint8_t *out, size_t len)
 /* ---- settings ----------------------------------------------------------- */
 
 int64_t
-store_setting(struct profile *p, const char *key, int64_t fallback)
+local_setting(struct profile *p, const char *key, int64_t fallback)
 {
 	struct lsn_status st;
 	struct sql_q q;
@@ -120,14 +120,14 @@ store_setting(struct profile *p, const char *key, int64_t fallback)
 }
 
 enum lsn_err
-store_set_setting(struct profile *p, const char *key, int64_t value, struct lsn_status *st)
+local_set_setting(struct profile *p, const char *key, int64_t value, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", "tn",
 			key, value);
 }
 
 enum lsn_err
-store_advance_setting(struct profile *p, const char *key, int64_t value, struct lsn_status *st)
+local_advance_setting(struct profile *p, const char *key, int64_t value, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
 				   "DO UPDATE SET value = max(value, ?2)", "tn", key, value);
@@ -136,7 +136,7 @@ store_advance_setting(struct profile *p, const char *key, int64_t value, struct 
 /* ---- item names ----------------------------------------------------------- */
 
 void
-store_name_outbound(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF])
+local_name_outbound(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF])
 {
 	char hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(channel, hex);
@@ -144,17 +144,17 @@ store_name_outbound(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF]
 }
 
 void
-store_name_inbound(const uint8_t session_id[STORE_SID_BYTES], char out[SEAL_NAME_BUF])
+local_name_inbound(const uint8_t session_id[LOCAL_SID_BYTES], char out[SEAL_NAME_BUF])
 {
-	char b64[sodium_base64_ENCODED_LEN(STORE_SID_BYTES,
+	char b64[sodium_base64_ENCODED_LEN(LOCAL_SID_BYTES,
 					   sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-	sodium_bin2base64(b64, sizeof b64, session_id, STORE_SID_BYTES,
+	sodium_bin2base64(b64, sizeof b64, session_id, LOCAL_SID_BYTES,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	snprintf(out, SEAL_NAME_BUF, "in:%s", b64);
 }
 
 void
-store_name_message(const uint8_t channel[LSN_ID_BYTES], int64_t seq, char out[SEAL_NAME_BUF])
+local_name_message(const uint8_t channel[LSN_ID_BYTES], int64_t seq, char out[SEAL_NAME_BUF])
 {
 	char hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(channel, hex);
@@ -162,7 +162,7 @@ store_name_message(const uint8_t channel[LSN_ID_BYTES], int64_t seq, char out[SE
 }
 
 void
-store_name_topic(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF])
+local_name_topic(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF])
 {
 	char hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(channel, hex);

@@ -10,10 +10,10 @@
 
 #include "clock.h"
 #include "sql.h"
-#include "store.h"
+#include "local.h"
 
 void
-store_msg_clear(struct store_msg *m)
+local_msg_clear(struct local_msg *m)
 {
 	free(m->envelope);
 	if (m->plain) {
@@ -24,14 +24,14 @@ store_msg_clear(struct store_msg *m)
 }
 
 enum lsn_err
-store_msg_put(struct profile *p, const struct store_msg *m, struct lsn_status *st)
+local_msg_put(struct profile *p, const struct local_msg *m, struct lsn_status *st)
 {
 	uint8_t *blob = NULL;
 	size_t blob_len = 0;
 	if (m->plain) {
 		char name[SEAL_NAME_BUF];
-		store_name_message(m->channel, m->seq, name);
-		if (!store_seal(p, name, (const uint8_t *)m->plain, m->plain_len, &blob, &blob_len))
+		local_name_message(m->channel, m->seq, name);
+		if (!local_seal(p, name, (const uint8_t *)m->plain, m->plain_len, &blob, &blob_len))
 			return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal a message");
 	}
 	enum lsn_err err = sql_exec(
@@ -40,7 +40,7 @@ store_msg_put(struct profile *p, const struct store_msg *m, struct lsn_status *s
 		       "shared_by, sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		"innbbbnttbnbb", m->channel, m->seq, m->ts, m->sender_user, (size_t)LSN_ID_BYTES,
 		m->sender_device, (size_t)LSN_ID_BYTES, m->has_session ? m->session_id : NULL,
-		(size_t)STORE_SID_BYTES, (int64_t)m->index, m->status,
+		(size_t)LOCAL_SID_BYTES, (int64_t)m->index, m->status,
 		m->detail[0] ? m->detail : NULL, m->plain ? NULL : m->envelope, m->env_len,
 		m->first_seen ? m->first_seen : lsn_clock_now_ms(),
 		m->shared ? m->shared_by : NULL, (size_t)LSN_ID_BYTES, blob, blob_len);
@@ -62,13 +62,13 @@ copy_blob(struct sql_q *q, int col, uint8_t *out, size_t len, bool *present)
 
 /* One row into m (m->channel set by the caller); false if it does not open. */
 static bool
-msg_row(struct profile *p, struct sql_q *q, struct store_msg *m)
+msg_row(struct profile *p, struct sql_q *q, struct local_msg *m)
 {
 	m->seq = sql_int(q, 0);
 	m->ts = sql_int(q, 1);
 	copy_blob(q, 2, m->sender_user, LSN_ID_BYTES, NULL);
 	copy_blob(q, 3, m->sender_device, LSN_ID_BYTES, NULL);
-	copy_blob(q, 4, m->session_id, STORE_SID_BYTES, &m->has_session);
+	copy_blob(q, 4, m->session_id, LOCAL_SID_BYTES, &m->has_session);
 	m->index = (uint32_t)sql_int(q, 5);
 	const char *status = sql_text(q, 6), *detail = sql_text(q, 7);
 	snprintf(m->status, sizeof m->status, "%s", status ? status : "");
@@ -85,10 +85,10 @@ msg_row(struct profile *p, struct sql_q *q, struct store_msg *m)
 	if (sealed == NULL || sealed_len == 0)
 		return true;
 	char name[SEAL_NAME_BUF];
-	store_name_message(m->channel, m->seq, name);
+	local_name_message(m->channel, m->seq, name);
 	m->plain = malloc(sealed_len + 1);
 	if (m->plain == NULL ||
-	    !store_unseal(p, name, sealed, sealed_len, (uint8_t *)m->plain, sealed_len,
+	    !local_unseal(p, name, sealed, sealed_len, (uint8_t *)m->plain, sealed_len,
 			  &m->plain_len)) {
 		free(m->plain);
 		m->plain = NULL;
@@ -102,7 +102,7 @@ msg_row(struct profile *p, struct sql_q *q, struct store_msg *m)
  * that does not open: m->status "damaged", and *damaged. */
 static enum lsn_err
 msg_load(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
-	 struct store_msg *m, bool *found, bool *damaged, struct lsn_status *st)
+	 struct local_msg *m, bool *found, bool *damaged, struct lsn_status *st)
 {
 	*found = *damaged = false;
 	memset(m, 0, sizeof *m);
@@ -124,8 +124,8 @@ msg_load(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
 }
 
 enum lsn_err
-store_msg_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
-	      struct store_msg *out, bool *found, struct lsn_status *st)
+local_msg_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
+	      struct local_msg *out, bool *found, struct lsn_status *st)
 {
 	bool damaged = false;
 	enum lsn_err err = msg_load(p, channel, seq, out, found, &damaged, st);
@@ -135,7 +135,7 @@ store_msg_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t se
 	if (err != LSN_OK)
 		*found = false;
 	if (!*found)
-		store_msg_clear(out);
+		local_msg_clear(out);
 	return err;
 }
 
@@ -145,7 +145,7 @@ store_msg_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t se
  * since the read began. */
 static enum lsn_err
 msg_walk(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-	 bool (*fn)(void *arg, struct store_msg *m), void *arg, struct lsn_status *st,
+	 bool (*fn)(void *arg, struct local_msg *m), void *arg, struct lsn_status *st,
 	 const char *sql, const char *fmt, ...)
 {
 	struct sql_q q;
@@ -175,20 +175,20 @@ msg_walk(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 	err = err != LSN_OK ? err : qerr;
 	bool go = true;
 	for (size_t i = 0; i < n && go && err == LSN_OK; i++) {
-		struct store_msg m;
+		struct local_msg m;
 		bool found = false, damaged = false;
 		err = msg_load(p, channel, seqs[i], &m, &found, &damaged, st);
 		if (err == LSN_OK && found)
 			go = fn(arg, &m);
-		store_msg_clear(&m);
+		local_msg_clear(&m);
 	}
 	free(seqs);
 	return err;
 }
 
 enum lsn_err
-store_msg_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES], long limit,
-	       bool (*fn)(void *arg, struct store_msg *m), void *arg, struct lsn_status *st)
+local_msg_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES], long limit,
+	       bool (*fn)(void *arg, struct local_msg *m), void *arg, struct lsn_status *st)
 {
 	return msg_walk(p, channel, fn, arg, st,
 			"SELECT seq FROM (SELECT seq FROM messages WHERE channel = ? "
@@ -197,8 +197,8 @@ store_msg_each(struct profile *p, const uint8_t channel[LSN_ID_BYTES], long limi
 }
 
 enum lsn_err
-store_msg_since(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t after,
-		bool (*fn)(void *arg, struct store_msg *m), void *arg, struct lsn_status *st)
+local_msg_since(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t after,
+		bool (*fn)(void *arg, struct local_msg *m), void *arg, struct lsn_status *st)
 {
 	return msg_walk(p, channel, fn, arg, st,
 			"SELECT seq FROM messages WHERE channel = ? AND seq > ? ORDER BY seq", "in",
@@ -206,8 +206,8 @@ store_msg_since(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t 
 }
 
 enum lsn_err
-store_msg_with_status(struct profile *p, const uint8_t channel[LSN_ID_BYTES], const char *status,
-		      bool (*fn)(void *arg, struct store_msg *m), void *arg, struct lsn_status *st)
+local_msg_with_status(struct profile *p, const uint8_t channel[LSN_ID_BYTES], const char *status,
+		      bool (*fn)(void *arg, struct local_msg *m), void *arg, struct lsn_status *st)
 {
 	return msg_walk(p, channel, fn, arg, st,
 			"SELECT seq FROM messages WHERE channel = ? AND status = ? ORDER BY seq",
@@ -215,7 +215,7 @@ store_msg_with_status(struct profile *p, const uint8_t channel[LSN_ID_BYTES], co
 }
 
 enum lsn_err
-store_msg_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t *seqs,
+local_msg_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t *seqs,
 		  size_t max, size_t *n, struct lsn_status *st)
 {
 	*n = 0;
@@ -233,8 +233,8 @@ store_msg_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_
 /* ---- channels ------------------------------------------------------------ */
 
 enum lsn_err
-store_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-		  struct store_channel *out, struct lsn_status *st)
+local_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+		  struct local_channel *out, struct lsn_status *st)
 {
 	memset(out, 0, sizeof *out);
 	out->log_seq = -1;
@@ -260,8 +260,8 @@ store_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 }
 
 enum lsn_err
-store_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
-		  const struct store_channel *c, struct lsn_status *st)
+local_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+		  const struct local_channel *c, struct lsn_status *st)
 {
 	return sql_exec(
 		p->db, st, "INSERT INTO channels (channel, kind, history, last_seq, log_seq, log_hash, "
@@ -278,7 +278,7 @@ store_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 }
 
 enum lsn_err
-store_channel_set_last_seq(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+local_channel_set_last_seq(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			   int64_t last_seq, struct lsn_status *st)
 {
 	/* a position only moves forward: another process may have fetched further */
@@ -287,14 +287,14 @@ store_channel_set_last_seq(struct profile *p, const uint8_t channel[LSN_ID_BYTES
 }
 
 enum lsn_err
-store_channel_set_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
+local_channel_set_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
 			const char *topic, struct lsn_status *st)
 {
 	char name[SEAL_NAME_BUF];
 	uint8_t *blob = NULL;
 	size_t blob_len = 0;
-	store_name_topic(channel, name);
-	if (!store_seal(p, name, (const uint8_t *)topic, strlen(topic), &blob, &blob_len))
+	local_name_topic(channel, name);
+	if (!local_seal(p, name, (const uint8_t *)topic, strlen(topic), &blob, &blob_len))
 		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot seal the topic");
 	enum lsn_err err = sql_exec(
 		p->db, st, "UPDATE channels SET topic = ?, topic_seq = ? WHERE channel = ? AND "
@@ -305,20 +305,20 @@ store_channel_set_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], 
 }
 
 void
-store_channel_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], char *buf,
+local_channel_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], char *buf,
 		    size_t len)
 {
 	struct lsn_status st;
 	char name[SEAL_NAME_BUF];
 	size_t got = 0;
 	buf[0] = '\0';
-	store_name_topic(channel, name);
+	local_name_topic(channel, name);
 	struct sql_q q;
 	size_t blob_len = 0;
 	const uint8_t *blob = NULL;
 	if (sql_query(p->db, &q, &st, "SELECT topic FROM channels WHERE channel = ?", "i",
 		      channel) && sql_next(&q) && (blob = sql_blob(&q, 0, &blob_len)) != NULL &&
-	    blob_len > 0 && store_unseal(p, name, blob, blob_len, (uint8_t *)buf, len - 1, &got))
+	    blob_len > 0 && local_unseal(p, name, blob, blob_len, (uint8_t *)buf, len - 1, &got))
 		buf[got] = '\0';
 	sql_end(&q, NULL);
 }
@@ -326,7 +326,7 @@ store_channel_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES], char
 /* ---- people -------------------------------------------------------------- */
 
 enum lsn_err
-store_person_put(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *name,
+local_person_put(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *name,
 		 const char *profession, const char *rpps, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "INSERT OR REPLACE INTO people (user, name, profession, rpps, "
@@ -335,7 +335,7 @@ store_person_put(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char
 }
 
 bool
-store_person_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], char *name,
+local_person_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], char *name,
 		 size_t name_len, char *profession, size_t prof_len)
 {
 	struct lsn_status st;

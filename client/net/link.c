@@ -1,4 +1,4 @@
-/* conn.c — the libwebsockets transport (conn.h's struct conn_ops): TLS
+/* conn.c — the libwebsockets transport (conn.h's struct link_ops): TLS
  * connection, hello, synchronous request/reply, fragment reassembly,
  * buffered events, close handling. Each server frame is decoded once, by
  * wire_decode_json, when it arrives; a reply is handed over as decoded. */
@@ -12,26 +12,26 @@
 #include <libwebsockets.h>
 #include <sodium.h>
 
-#include "conn.h"
-#include "conn_diag.h"
+#include "link.h"
+#include "link_diag.h"
 #include "server_error.h"
 #include "url.h"
 #include "wire.h"
 
-enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
+enum link_state { LINK_CONNECTING, LINK_OPEN, LINK_CLOSED };
 
 /* A queued outgoing text frame, with LWS_PRE bytes of headroom for lws. */
-struct conn_frame {
-	struct conn_frame *next;
+struct link_frame {
+	struct link_frame *next;
 	size_t len;
 	unsigned char data[];
 };
 
 struct ws_conn {
-	struct conn base;       /* first: the transport the core sees */
+	struct link base;       /* first: the transport the core sees */
 	struct lws_context *ctx;
 	struct lws *wsi;
-	enum conn_state state;
+	enum link_state state;
 	struct url url;
 	char url_text[300];
 	char ca_label[320];
@@ -46,7 +46,7 @@ struct ws_conn {
 	char *rx;               /* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
 
-	struct conn_frame *tx_head, *tx_tail;
+	struct link_frame *tx_head, *tx_tail;
 	bool want_close;
 
 	int64_t next_id;
@@ -54,11 +54,11 @@ struct ws_conn {
 	struct wire_frame reply; /* decoded once, on arrival; root NULL: none yet */
 
 	bool hello_seen;
-	struct conn_hello hello;
+	struct link_hello hello;
 
 	volatile sig_atomic_t interrupted;
 
-	json_t *events[CONN_EVENTS_MAX];
+	json_t *events[LINK_EVENTS_MAX];
 	size_t ev_head, ev_count;
 	uint64_t ev_dropped;
 };
@@ -82,13 +82,13 @@ set_failure(struct ws_conn *c, const char *fmt, ...)
 static void
 queue_event(struct ws_conn *c, json_t *ev)
 {
-	if (c->ev_count == CONN_EVENTS_MAX) {
+	if (c->ev_count == LINK_EVENTS_MAX) {
 		json_decref(c->events[c->ev_head]);
-		c->ev_head = (c->ev_head + 1) % CONN_EVENTS_MAX;
+		c->ev_head = (c->ev_head + 1) % LINK_EVENTS_MAX;
 		c->ev_count--;
 		c->ev_dropped++;
 	}
-	c->events[(c->ev_head + c->ev_count) % CONN_EVENTS_MAX] = json_incref(ev);
+	c->events[(c->ev_head + c->ev_count) % LINK_EVENTS_MAX] = json_incref(ev);
 	c->ev_count++;
 }
 
@@ -124,7 +124,7 @@ dispatch_one(struct ws_conn *c, json_t *root)
 	struct wire_frame fr;
 	struct lsn_status st;
 	if (wire_decode_json(root, &fr, &st) != LSN_OK) {
-		conn_diag_debug("ignoring an unreadable frame from the server: %s", st.msg);
+		link_diag_debug("ignoring an unreadable frame from the server: %s", st.msg);
 	} else if (fr.kind == WIRE_EVENT) {
 		if (!c->hello_seen && strcmp(fr.ev, "hello") == 0)
 			take_hello(c, fr.root);
@@ -136,7 +136,7 @@ dispatch_one(struct ws_conn *c, json_t *root)
 		c->reply = fr;
 		return;
 	} else {
-		conn_diag_debug("ignoring a reply to request %lld", (long long)fr.id);
+		link_diag_debug("ignoring a reply to request %lld", (long long)fr.id);
 	}
 	wire_frame_free(&fr);
 }
@@ -162,9 +162,9 @@ dispatch(struct ws_conn *c, const char *buf, size_t len)
 static int
 on_receive(struct ws_conn *c, struct lws *wsi, const void *in, size_t len)
 {
-	if (len > CONN_RX_MAX - c->rx_len) {
+	if (len > LINK_RX_MAX - c->rx_len) {
 		set_failure(c, "the server sent a message larger than %u MiB; closing",
-			    CONN_RX_MAX >> 20);
+			    LINK_RX_MAX >> 20);
 		return -1;
 	}
 	if (c->rx_len + len + 1 > c->rx_cap) {
@@ -184,7 +184,7 @@ on_receive(struct ws_conn *c, struct lws *wsi, const void *in, size_t len)
 	if (!lws_is_final_fragment(wsi))
 		return 0;
 	if (lws_frame_is_binary(wsi))
-		conn_diag_debug("ignoring a binary message from the server");
+		link_diag_debug("ignoring a binary message from the server");
 	else
 		dispatch(c, c->rx, c->rx_len);
 	c->rx_len = 0;
@@ -208,7 +208,7 @@ on_peer_close(struct ws_conn *c, const unsigned char *in, size_t len)
 static int
 on_writeable(struct ws_conn *c, struct lws *wsi)
 {
-	struct conn_frame *f = c->tx_head;
+	struct link_frame *f = c->tx_head;
 	if (f == NULL) {
 		if (!c->want_close)
 			return 0;
@@ -233,7 +233,7 @@ on_writeable(struct ws_conn *c, struct lws *wsi)
 static bool
 queue_frame(struct ws_conn *c, const char *text, size_t len)
 {
-	struct conn_frame *f = malloc(sizeof *f + LWS_PRE + len);
+	struct link_frame *f = malloc(sizeof *f + LWS_PRE + len);
 	if (f == NULL)
 		return false;
 	f->next = NULL;
@@ -251,7 +251,7 @@ queue_frame(struct ws_conn *c, const char *text, size_t len)
 /* ---- the lws callback --------------------------------------------------- */
 
 static int
-conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+link_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	      size_t len)
 {
 	struct ws_conn *c = lws_context_user(lws_get_context(wsi));
@@ -259,13 +259,13 @@ conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		return 0;
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		conn_diag_connect_error(c->failure, sizeof c->failure, c->url_text,
+		link_diag_connect_error(c->failure, sizeof c->failure, c->url_text,
 					    c->url.host, c->url.port, c->ca_label, in, len);
-		c->state = CONN_CLOSED;
+		c->state = LINK_CLOSED;
 		c->wsi = NULL;
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		c->state = CONN_OPEN;
+		c->state = LINK_OPEN;
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		return on_receive(c, wsi, in, len);
@@ -277,7 +277,7 @@ conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	case LWS_CALLBACK_CLIENT_CLOSED:
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (wsi == c->wsi) {
-			c->state = CONN_CLOSED;
+			c->state = LINK_CLOSED;
 			c->wsi = NULL;
 		}
 		break;
@@ -288,7 +288,7 @@ conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 }
 
 static const struct lws_protocols conn_protocols[] = {
-	{LSN_PROTOCOL_NAME, conn_callback, 0, 0, 0, NULL, 0},
+	{LSN_PROTOCOL_NAME, link_callback, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -307,11 +307,11 @@ on_deadline(lws_sorted_usec_list_t *sul)
  * before a timer is ripe and then sleep until its next timer (a ping, tens
  * of seconds later) instead of ours. */
 static bool
-conn_wait(struct ws_conn *c, bool (*done)(const struct ws_conn *), int timeout_ms)
+link_wait(struct ws_conn *c, bool (*done)(const struct ws_conn *), int timeout_ms)
 {
 	lws_usec_t deadline = lws_now_usecs() + (lws_usec_t)timeout_ms * LWS_US_PER_MS;
 	c->timed_out = false;
-	while (!done(c) && !c->timed_out && c->state != CONN_CLOSED) {
+	while (!done(c) && !c->timed_out && c->state != LINK_CLOSED) {
 		lws_usec_t left = deadline - lws_now_usecs();
 		if (left <= 0) {
 			c->timed_out = true;
@@ -340,7 +340,7 @@ reply_done(const struct ws_conn *c)
 static bool
 closed_done(const struct ws_conn *c)
 {
-	return c->state == CONN_CLOSED;
+	return c->state == LINK_CLOSED;
 }
 
 /* Why the connection is unusable, as a user-facing message; op is the
@@ -380,7 +380,7 @@ fd_limit(void)
 }
 
 static enum lsn_err
-create_context(struct ws_conn *c, const struct conn_ca *ca, struct lsn_status *st)
+create_context(struct ws_conn *c, const struct link_ca *ca, struct lsn_status *st)
 {
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
@@ -401,7 +401,7 @@ create_context(struct ws_conn *c, const struct conn_ca *ca, struct lsn_status *s
 		info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 	}
 	c->ctx = lws_create_context(&info);
-	if (c->ctx && conn_diag_ca_load_failed())
+	if (c->ctx && link_diag_ca_load_failed())
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
 				"cannot load %s: it is not a PEM certificate; pass the server's CA "
 				"certificate (PEM) with --ca FILE", c->ca_label);
@@ -409,7 +409,7 @@ create_context(struct ws_conn *c, const struct conn_ca *ca, struct lsn_status *s
 		return lsn_fail(st, LSN_ERR_INTERNAL,
 				"cannot set up TLS with the certificate authority %s (%s); pass a "
 				"readable PEM CA certificate with --ca FILE", c->ca_label,
-				conn_diag_last_error());
+				link_diag_last_error());
 	return LSN_OK;
 }
 
@@ -429,7 +429,7 @@ start_connect(struct ws_conn *c, struct lsn_status *st)
 	cci.ssl_connection = LCCSCF_USE_SSL;
 	cci.pwsi = &c->wsi;
 	if (lws_client_connect_via_info(&cci) == NULL && c->failure[0] == '\0')
-		conn_diag_connect_error(c->failure, sizeof c->failure, c->url_text,
+		link_diag_connect_error(c->failure, sizeof c->failure, c->url_text,
 					    c->url.host, c->url.port, c->ca_label, NULL, 0);
 	if (c->failure[0])
 		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", c->failure);
@@ -439,7 +439,7 @@ start_connect(struct ws_conn *c, struct lsn_status *st)
 static enum lsn_err
 await_hello(struct ws_conn *c, struct lsn_status *st)
 {
-	if (!conn_wait(c, hello_done, c->timeout_ms) || c->failure[0])
+	if (!link_wait(c, hello_done, c->timeout_ms) || c->failure[0])
 		return lost(c, NULL, st);
 	if (c->hello.protocol != LSN_PROTOCOL_VERSION)
 		return lsn_fail(st, LSN_ERR_UNKNOWN_OP,
@@ -452,25 +452,25 @@ await_hello(struct ws_conn *c, struct lsn_status *st)
 /* ---- the transport's operations ----------------------------------------- */
 
 static struct ws_conn *
-ws(struct conn *base)
+ws(struct link *base)
 {
 	return (struct ws_conn *)base;
 }
 
 static const struct ws_conn *
-ws_const(const struct conn *base)
+ws_const(const struct link *base)
 {
 	return (const struct ws_conn *)base;
 }
 
-static const struct conn_hello *
-ws_hello(const struct conn *base)
+static const struct link_hello *
+ws_hello(const struct link *base)
 {
 	return &ws_const(base)->hello;
 }
 
 static bool
-ws_take_challenge(struct conn *base, uint8_t out[LSN_CHALLENGE_BYTES])
+ws_take_challenge(struct link *base, uint8_t out[LSN_CHALLENGE_BYTES])
 {
 	struct ws_conn *c = ws(base);
 	if (!c->hello.challenge_fresh)
@@ -496,12 +496,12 @@ take_reply(struct wire_frame *fr, json_t **reply, struct lsn_status *st)
 }
 
 static enum lsn_err
-ws_request(struct conn *base, const char *op, json_t *body, json_t **reply,
+ws_request(struct link *base, const char *op, json_t *body, json_t **reply,
 	   struct lsn_status *st)
 {
 	struct ws_conn *c = ws(base);
 	*reply = NULL;
-	if (c->state != CONN_OPEN || c->wsi == NULL) {
+	if (c->state != LINK_OPEN || c->wsi == NULL) {
 		json_decref(body);
 		return lost(c, op, st);
 	}
@@ -521,7 +521,7 @@ ws_request(struct conn *base, const char *op, json_t *body, json_t **reply,
 	if (!queued)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	c->awaited_id = id;
-	bool got = conn_wait(c, reply_done, c->timeout_ms) && c->reply.root != NULL;
+	bool got = link_wait(c, reply_done, c->timeout_ms) && c->reply.root != NULL;
 	c->awaited_id = -1;
 	if (!got)
 		return lost(c, op, st);
@@ -533,10 +533,10 @@ ws_request(struct conn *base, const char *op, json_t *body, json_t **reply,
 }
 
 static bool
-ws_alive(const struct conn *base)
+ws_alive(const struct link *base)
 {
 	const struct ws_conn *c = ws_const(base);
-	return c->state == CONN_OPEN && c->wsi != NULL && c->failure[0] == '\0';
+	return c->state == LINK_OPEN && c->wsi != NULL && c->failure[0] == '\0';
 }
 
 static json_t *
@@ -545,13 +545,13 @@ next_event(struct ws_conn *c)
 	if (c->ev_count == 0)
 		return NULL;
 	json_t *ev = c->events[c->ev_head];
-	c->ev_head = (c->ev_head + 1) % CONN_EVENTS_MAX;
+	c->ev_head = (c->ev_head + 1) % LINK_EVENTS_MAX;
 	c->ev_count--;
 	return ev;
 }
 
 static json_t *
-ws_next_event(struct conn *base)
+ws_next_event(struct link *base)
 {
 	return next_event(ws(base));
 }
@@ -563,27 +563,27 @@ event_done(const struct ws_conn *c)
 }
 
 static bool
-ws_wait_event(struct conn *base, int timeout_ms)
+ws_wait_event(struct link *base, int timeout_ms)
 {
 	struct ws_conn *c = ws(base);
 	if (c->ev_count > 0)
 		return true;
-	if (c->state == CONN_CLOSED)
+	if (c->state == LINK_CLOSED)
 		return false;
 	c->interrupted = 0;
-	conn_wait(c, event_done, timeout_ms);
+	link_wait(c, event_done, timeout_ms);
 	return c->ev_count > 0;
 }
 
 static void
-ws_interrupt(struct conn *base)
+ws_interrupt(struct link *base)
 {
 	/* the signal itself interrupts poll() inside lws_service */
 	ws(base)->interrupted = 1;
 }
 
 static uint64_t
-ws_events_dropped(const struct conn *base)
+ws_events_dropped(const struct link *base)
 {
 	return ws_const(base)->ev_dropped;
 }
@@ -591,15 +591,15 @@ ws_events_dropped(const struct conn *base)
 static void
 ws_free(struct ws_conn *c)
 {
-	if (c->ctx && c->wsi && c->state == CONN_OPEN) {
+	if (c->ctx && c->wsi && c->state == LINK_OPEN) {
 		c->want_close = true;
 		lws_callback_on_writable(c->wsi);
-		conn_wait(c, closed_done, 1000);
+		link_wait(c, closed_done, 1000);
 	}
 	if (c->ctx)
 		lws_context_destroy(c->ctx);
 	while (c->tx_head) {
-		struct conn_frame *next = c->tx_head->next;
+		struct link_frame *next = c->tx_head->next;
 		free(c->tx_head);
 		c->tx_head = next;
 	}
@@ -613,12 +613,12 @@ ws_free(struct ws_conn *c)
 }
 
 static void
-ws_close(struct conn *base)
+ws_close(struct link *base)
 {
 	ws_free(ws(base));
 }
 
-static const struct conn_ops ws_ops = {
+static const struct link_ops ws_ops = {
 	.request = ws_request,
 	.next_event = ws_next_event,
 	.wait_event = ws_wait_event,
@@ -631,11 +631,11 @@ static const struct conn_ops ws_ops = {
 };
 
 enum lsn_err
-conn_open(const char *url, const struct conn_ca *ca, int timeout_ms, struct conn **out,
+link_open(const char *url, const struct link_ca *ca, int timeout_ms, struct link **out,
 	  struct lsn_status *st)
 {
 	*out = NULL;
-	conn_diag_setup();
+	link_diag_setup();
 	struct ws_conn *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");

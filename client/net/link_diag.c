@@ -12,16 +12,16 @@
 
 #include <libwebsockets.h>
 
-#include "conn_diag.h"
+#include "link_diag.h"
 
 static char last_error[256];
 static char tls_error[160]; /* OpenSSL's verdict on the server certificate */
 static bool ca_load_failed;
 static bool debug_on;
-static conn_diag_sink_fn sink;
+static link_diag_sink_fn sink;
 
 void
-conn_diag_set_sink(conn_diag_sink_fn fn)
+link_diag_set_sink(link_diag_sink_fn fn)
 {
 	sink = fn;
 }
@@ -60,7 +60,7 @@ debug_log(int level, const char *line)
 }
 
 void
-conn_diag_setup(void)
+link_diag_setup(void)
 {
 	const char *env = getenv("LIAISON_DEBUG");
 	debug_on = env && *env && strcmp(env, "0") != 0;
@@ -73,19 +73,19 @@ conn_diag_setup(void)
 }
 
 bool
-conn_diag_ca_load_failed(void)
+link_diag_ca_load_failed(void)
 {
 	return ca_load_failed;
 }
 
 const char *
-conn_diag_last_error(void)
+link_diag_last_error(void)
 {
 	return last_error;
 }
 
 void
-conn_diag_debug(const char *fmt, ...)
+link_diag_debug(const char *fmt, ...)
 {
 	if (!debug_on || sink == NULL)
 		return;
@@ -134,7 +134,7 @@ static void
 describe_tcp_failure(char *out, size_t outlen, const char *url, const char *host, int port)
 {
 	int cause = probe_tcp(host, port);
-	conn_diag_debug("probe of %s port %d: %d", host, port, cause);
+	link_diag_debug("probe of %s port %d: %d", host, port, cause);
 	if (cause == -1)
 		snprintf(out, outlen, "cannot connect to %s: unknown host \"%s\"; check the "
 			 "server address", url, host);
@@ -152,7 +152,7 @@ describe_tcp_failure(char *out, size_t outlen, const char *url, const char *host
 }
 
 void
-conn_diag_connect_error(char *out, size_t outlen, const char *url, const char *host,
+link_diag_connect_error(char *out, size_t outlen, const char *url, const char *host,
 			    int port, const char *ca_label, const void *in, size_t len)
 {
 	char why[200] = "";
@@ -161,7 +161,7 @@ conn_diag_connect_error(char *out, size_t outlen, const char *url, const char *h
 	else
 		snprintf(why, sizeof why, "%.199s", last_error);
 	why[strcspn(why, "\r\n")] = '\0';
-	conn_diag_debug("connection error: %s", why[0] ? why : "(no reason given)");
+	link_diag_debug("connection error: %s", why[0] ? why : "(no reason given)");
 
 	if (why[0] == '\0' || has(why, "Unable to connect") || has(why, "conn fail") ||
 	    has(why, "getaddrinfo"))

@@ -7,10 +7,10 @@
 
 #include "clock.h"
 #include "sql.h"
-#include "store.h"
+#include "local.h"
 
 enum lsn_err
-store_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], struct store_pin *out,
+local_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], struct local_pin *out,
 	      struct lsn_status *st)
 {
 	memset(out, 0, sizeof *out);
@@ -38,9 +38,9 @@ pin_history_add(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8
 
 static enum lsn_err
 pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpps,
-	    const uint8_t ik[32], struct store_pin *out, struct lsn_status *st)
+	    const uint8_t ik[32], struct local_pin *out, struct lsn_status *st)
 {
-	enum lsn_err err = store_pin_get(p, user, out, st);
+	enum lsn_err err = local_pin_get(p, user, out, st);
 	if (err != LSN_OK)
 		return err;
 	int64_t now = lsn_clock_now_ms();
@@ -50,7 +50,7 @@ pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpp
 		if (err == LSN_OK)
 			err = pin_history_add(p, user, ik, st);
 		if (err == LSN_OK)
-			err = store_pin_get(p, user, out, st);
+			err = local_pin_get(p, user, out, st);
 		return err;
 	}
 	if (sodium_memcmp(out->ik, ik, 32) == 0) {
@@ -72,24 +72,24 @@ pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpp
 }
 
 enum lsn_err
-store_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpps,
-		  const uint8_t ik[32], struct store_pin *out, struct lsn_status *st)
+local_pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpps,
+		  const uint8_t ik[32], struct local_pin *out, struct lsn_status *st)
 {
 	/* the pin is read and changed under the write lock (one process pins) */
 	memset(out, 0, sizeof *out);
-	enum lsn_err err = store_begin(p, st);
+	enum lsn_err err = local_begin(p, st);
 	if (err != LSN_OK)
 		return err;
 	err = pin_observe(p, user, rpps, ik, out, st);
 	if (err == LSN_OK)
-		err = store_commit(p, st);
+		err = local_commit(p, st);
 	else
-		store_rollback(p);
+		local_rollback(p);
 	return err;
 }
 
 bool
-store_pin_known(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32])
+local_pin_known(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32])
 {
 	struct lsn_status st;
 	struct sql_q q;
@@ -100,7 +100,7 @@ store_pin_known(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8
 }
 
 enum lsn_err
-store_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32],
+local_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint8_t ik[32],
 		 bool verified, struct lsn_status *st)
 {
 	int64_t now = lsn_clock_now_ms();
