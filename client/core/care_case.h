@@ -1,4 +1,4 @@
-/* case.h — a care-pathway case as the core holds it: the case_get reply
+/* care_case.h — a care-pathway case as the core holds it: the case_get reply
  * (docs/PROTOCOL.md, "Care pathways") and what is read from it. The CLI's
  * case_view.h finds, fetches and shows cases; the core's concil_thread
  * folds a case thread's reconciliations. */

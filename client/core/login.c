@@ -1,4 +1,4 @@
-/* session.c — CA choice, login (CRYPTO.md §1: DK signs the challenge), and
+/* login.c — CA choice, login (CRYPTO.md §1: DK signs the challenge), and
  * the open-unlock-connect-login sequence shared by the commands. */
 #include <errno.h>
 #include <stdbool.h>
@@ -73,7 +73,7 @@ login_once(struct profile *p, struct link *c, json_t **reply, struct lsn_status 
 	if (len == 0)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "the server name in the profile is unusable");
 	crypto_sign_detached(sig, NULL, msg, len, p->keys->dk_sk);
-	/* batch: the connection unpacks coalesced frames (conn.c) */
+	/* batch: the connection unpacks coalesced frames (link.c) */
 	json_t *body = json_pack("{s:o, s:o, s:o, s:b}", "user", wire_id(p->user), "device",
 				 wire_id(p->device), "sig", wire_b64(sig, sizeof sig), "batch", 1);
 	if (body == NULL)

@@ -1,4 +1,4 @@
-/* session.h — what every command except enrol does first: open and lock the
+/* login.h — what every command except enrol does first: open and lock the
  * profile, unlock its keys with the passphrase, connect trusting the right CA,
  * and log in by signing the server's challenge with the device key. */
 #ifndef LIAISON_LOGIN_H

@@ -1,4 +1,4 @@
-/* conn.c — the libwebsockets transport (conn.h's struct link_ops): TLS
+/* link.c — the libwebsockets transport (link.h's struct link_ops): TLS
  * connection, hello, synchronous request/reply, fragment reassembly,
  * buffered events, close handling. Each server frame is decoded once, by
  * wire_decode_json, when it arrives; a reply is handed over as decoded. */

@@ -1,4 +1,4 @@
-/* conn.h — one WebSocket connection to liaisond, used synchronously: open
+/* link.h — one WebSocket connection to liaisond, used synchronously: open
  * (TLS verified, subprotocol liaison.v1, wait for hello), then request/reply
  * one at a time over the libwebsockets event loop. Events the server pushes
  * meanwhile are kept in a bounded queue. Only this module calls lws. What

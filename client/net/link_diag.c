@@ -1,4 +1,4 @@
-/* conn_diag.c — lws log capture and readable connection failures. */
+/* link_diag.c — lws log capture and readable connection failures. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* conn_diag.h — diagnostics of the connection: lws logging kept quiet
+/* link_diag.h — diagnostics of the connection: lws logging kept quiet
  * (unless LIAISON_DEBUG is set) but remembered, and the wording of
  * connection failures (refused, unknown host, certificate, handshake).
  * It never prints: debug lines go to the sink the program sets. */

@@ -1,6 +1,6 @@
 /* transport.h — what the client core needs of a connection to liaisond,
  * as a small table of operations: a request and its reply, the events the
- * server pushed, close. net/conn.c implements it over libwebsockets; a unit
+ * server pushed, close. net/link.c implements it over libwebsockets; a unit
  * test implements it with a fake server (tests/unit/test_client_core.c).
  * The core calls only the conn_* functions below, which go through ops. */
 #ifndef LIAISON_TRANSPORT_H

@@ -1,5 +1,5 @@
-/* store.c — transactions, sealing of rows and settings of the end-to-end
- * store (store.h); statements go through sql.h. */
+/* local.c — transactions, sealing of rows and settings of the end-to-end
+ * store (local.h); statements go through sql.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

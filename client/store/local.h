@@ -1,4 +1,4 @@
-/* store.h — the end-to-end state of an unlocked profile, in profile.db
+/* local.h — the end-to-end state of an unlocked profile, in profile.db
  * (format 2, profile_migrate.c): group sessions, identity pins, the message
  * cache, sync positions. Every secret is sealed under the local key before
  * it is written.
@@ -13,8 +13,8 @@
  * whether or not the caller has a transaction open (nested ones are
  * savepoints).
  *
- * The functions are split by concern: store.c (transactions, sealing,
- * settings), store_sessions.c, store_pins.c, store_messages.c. */
+ * The functions are split by concern: local.c (transactions, sealing,
+ * settings), local_sessions.c, local_pins.c, local_messages.c. */
 #ifndef LIAISON_LOCAL_H
 #define LIAISON_LOCAL_H
 
@@ -33,7 +33,7 @@
 #define LOCAL_SSK_BYTES   64
 #define LOCAL_PLAIN_MAX   (64 * 1024)
 
-/* ---- store.c: transactions, sealing, settings ---------------------------- */
+/* ---- local.c: transactions, sealing, settings ---------------------------- */
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK on p->db (inside an open transaction:
  * a savepoint). begin waits for another process's transaction to end;
@@ -73,7 +73,7 @@ void local_name_message(const uint8_t channel[LSN_ID_BYTES], int64_t seq,
 			char out[SEAL_NAME_BUF]);
 void local_name_topic(const uint8_t channel[LSN_ID_BYTES], char out[SEAL_NAME_BUF]);
 
-/* ---- store_sessions.c: group sessions (CRYPTO.md §4–§5) ------------------- */
+/* ---- local_sessions.c: group sessions (CRYPTO.md §4–§5) ------------------- */
 
 /* Our sending session in a channel. rotate: why it must be replaced before
  * the next message ("" when it need not). */
@@ -178,7 +178,7 @@ enum lsn_err local_key_request_put(struct profile *p, const uint8_t sid[LOCAL_SI
 				   const uint8_t channel[LSN_ID_BYTES], int64_t at,
 				   struct lsn_status *st);
 
-/* ---- store_pins.c: identity keys of other users (CRYPTO.md §2) ------------ */
+/* ---- local_pins.c: identity keys of other users (CRYPTO.md §2) ------------ */
 
 struct local_pin {
 	bool present;
@@ -203,7 +203,7 @@ bool local_pin_known(struct profile *p, const uint8_t user[LSN_ID_BYTES], const 
 enum lsn_err local_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES],
 			      const uint8_t ik[32], bool verified, struct lsn_status *st);
 
-/* ---- store_messages.c: the thread cache, channels, people ------------------ */
+/* ---- local_messages.c: the thread cache, channels, people ------------------ */
 
 /* One message of a thread as this device saw it. status: "ok" (plain holds
  * the decrypted JSON) or why it could not be read (detail says it in words;

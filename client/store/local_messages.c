@@ -1,4 +1,4 @@
-/* store_messages.c — the thread as this device has seen it (decrypted text
+/* local_messages.c — the thread as this device has seen it (decrypted text
  * sealed per (channel, seq), so that `read` shows history even after the
  * user was removed), per-channel sync state, and display names. */
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* store_pins.c — trust on first use of other users' identity keys
+/* local_pins.c — trust on first use of other users' identity keys
  * (CRYPTO.md §2): the first IK seen is pinned; a different one later is
  * recorded as a change, which blocks key sharing until accepted. */
 #include <string.h>

@@ -1,5 +1,5 @@
-/* store_sessions.c — outbound and inbound group sessions, who got which
- * session, what was withheld, seen messages and key shares (store.h).
+/* local_sessions.c — outbound and inbound group sessions, who got which
+ * session, what was withheld, seen messages and key shares (local.h).
  * Chain keys and session signing keys are sealed; the row's identity is in
  * the item name, and the index/first_index is sealed with the key so that a
  * row cannot be moved or rewound in the file without detection. */

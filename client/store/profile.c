@@ -257,15 +257,6 @@ profile_reserve(const char *name, struct profile **out, struct lsn_status *st)
 	return LSN_OK;
 }
 
-struct profile_keys *
-profile_keys_new(void)
-{
-	struct profile_keys *k = sodium_malloc(sizeof *k);
-	if (k)
-		sodium_memzero(k, sizeof *k);
-	return k;
-}
-
 enum lsn_err
 profile_write_new(struct profile *p, const char *passphrase, struct lsn_status *st)
 {
@@ -329,14 +320,6 @@ profile_ak_find(const struct profile *p, const uint8_t ak_id[LSN_ID_BYTES], cons
 			return true;
 		}
 	return false;
-}
-
-void
-profile_ak_item(const uint8_t ak_id[LSN_ID_BYTES], char out[PROFILE_AK_ITEM_BUF])
-{
-	char hex[LSN_ID_HEX + 1];
-	lsn_id_to_hex(ak_id, hex);
-	snprintf(out, PROFILE_AK_ITEM_BUF, "ak_sk:%s", hex);
 }
 
 /* Undo profile_reserve: only files this process made are removed. */

@@ -479,3 +479,20 @@ profile_db_create(struct profile *p, const char *path, const char *passphrase,
 	sql_close(db);
 	return err;
 }
+
+struct profile_keys *
+profile_keys_new(void)
+{
+	struct profile_keys *k = sodium_malloc(sizeof *k);
+	if (k)
+		sodium_memzero(k, sizeof *k);
+	return k;
+}
+
+void
+profile_ak_item(const uint8_t ak_id[LSN_ID_BYTES], char out[PROFILE_AK_ITEM_BUF])
+{
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(ak_id, hex);
+	snprintf(out, PROFILE_AK_ITEM_BUF, "ak_sk:%s", hex);
+}

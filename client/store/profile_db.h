@@ -2,9 +2,9 @@
 #ifndef LIAISON_PROFILE_DB_H
 #define LIAISON_PROFILE_DB_H
 
-#include "profile.h"
+#include "profile_data.h"
 
-/* 1: identity (meta, sealed). 2: end-to-end store (store.h). 3: several
+/* 1: identity (meta, sealed). 2: end-to-end store (local.h). 3: several
  * agreement keys (agreement_keys.h). */
 #define PROFILE_DB_VERSION 3
 

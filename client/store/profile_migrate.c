@@ -2,7 +2,7 @@
  * migrations: each step runs in its own transaction and sets user_version,
  * so an old profile is upgraded in place the first time it is unlocked.
  *
- * Format 2, the end-to-end store (store.h). Only public or server-visible
+ * Format 2, the end-to-end store (local.h). Only public or server-visible
  * data is in the clear (ids, sequence numbers, times, public keys); every
  * chain key, session signing key and decrypted message is in a `sealed`
  * column: nonce(24) || XChaCha20-Poly1305 under the local key, with
