@@ -235,13 +235,41 @@ deliver_close_device(const uint8_t device[LSN_ID_BYTES], int code, const char *r
 	return true;
 }
 
+bool
+deliver_mute_device(const uint8_t device[LSN_ID_BYTES], int code, const char *reason)
+{
+	size_t n = 0;
+	void *const *list;
+	bool any = false;
+	/* muting changes the index: take the connections off it one by one */
+	while ((list = conn_index_get(dl.by_device, device, &n)) != NULL && n > 0) {
+		struct client *p = list[0];
+		p->sess.logged_in = false;
+		deliver_reindex(p);
+		if (!p->closing) {
+			p->close_at_sweep = true;
+			p->close_code = code;
+			snprintf(p->close_reason, sizeof p->close_reason, "%s", reason);
+		}
+		any = true;
+	}
+	return any;
+}
+
 void
 deliver_sweep(void)
 {
 	int64_t now = mono_us();
-	for (struct client *p = dl.clients; p; p = p->next)
+	for (struct client *p = dl.clients; p; p = p->next) {
+		if (p->close_at_sweep) {
+			char reason[sizeof p->close_reason]; /* deliver_close writes p's own */
+			memcpy(reason, p->close_reason, sizeof reason);
+			p->close_at_sweep = false;
+			deliver_close(p, p->close_code, reason, false);
+		}
 		if (p->soft_since_us)
 			soft_limit_check(p, now);
+	}
 }
 
 void

@@ -36,6 +36,7 @@ struct client {
 	int close_code;
 	char close_reason[96];
 	bool indexed;                  /* listed under its user and device */
+	bool close_at_sweep;           /* muted (device revoked): close at the next sweep */
 	int64_t soft_since_us;         /* queue above the soft limit since (monotonic); 0: below */
 	/* kept by commit.c */
 	unsigned pending;              /* replies held until the batch commits */
@@ -75,6 +76,11 @@ void deliver_result(struct client *p, struct dispatch_result *res);
 /* Close every connection of device (an administrator revoked it from
  * another process); false when it has none. */
 bool deliver_close_device(const uint8_t device[LSN_ID_BYTES], int code, const char *reason);
+/* Take every connection of device off the index at once, so that no
+ * further event reaches it, and close it at the next sweep: the replies
+ * already owed to it (requests that reached the server before the
+ * revocation) still go out. False when the device has no connection. */
+bool deliver_mute_device(const uint8_t device[LSN_ID_BYTES], int code, const char *reason);
 /* Frames of p were written and popped: the soft limit may be cleared. */
 void deliver_written(struct client *p);
 /* Periodic: close the peers whose queue stayed above the soft limit. */

@@ -54,28 +54,37 @@ timers_deadline_scan(void)
 static void
 close_revoked(const uint8_t id[LSN_ID_BYTES], void *arg)
 {
-	(void)arg;
+	bool mute = *(const bool *)arg;
 	char hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(id, hex);
-	if (deliver_close_device(id, CLOSE_POLICY, "device revoked"))
+	if (mute ? deliver_mute_device(id, CLOSE_POLICY, "device revoked")
+		 : deliver_close_device(id, CLOSE_POLICY, "device revoked"))
 		log_info("device %s was revoked by an administrator; closing its connections", hex);
 }
 
 /* An administrator's "liaisond revoke" runs in another process: when the
- * database changed from outside (PRAGMA data_version), close the
- * connections of devices revoked since the last look, so a revoked device
- * gets no further event (its next request would be refused anyway). */
-void
-timers_revocation_watch(void)
+ * database changed from outside (PRAGMA data_version), act on the devices
+ * revoked since the last look, so a revoked device gets no further event
+ * (its next request would be refused anyway). mute: only take them off the
+ * index now and close them at the next sweep, so that replies already owed
+ * to them still go out. */
+static void
+revocation_watch(bool mute)
 {
 	int64_t v = 0, now = lsn_clock_now_ms() - lsn_clock_offset_ms(); /* wall time */
 	if (commit_busy() || store_in_batch(tm.store) ||
 	    store_data_version(tm.store, &v) != LSN_OK || v == tm.data_version)
 		return;
 	/* a minute of margin for the other process's clock and commit */
-	store_devices_revoked_since(tm.store, tm.data_version_at - 60000, close_revoked, NULL);
+	store_devices_revoked_since(tm.store, tm.data_version_at - 60000, close_revoked, &mute);
 	tm.data_version = v;
 	tm.data_version_at = now;
+}
+
+void
+timers_revocation_watch(void)
+{
+	revocation_watch(true);
 }
 
 /* Once a second: reap a finished commit (a safety net, should a wake-up
@@ -87,5 +96,5 @@ timers_sweep(void)
 {
 	commit_reap(false);
 	deliver_sweep();
-	timers_revocation_watch();
+	revocation_watch(false);
 }

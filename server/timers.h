@@ -22,9 +22,11 @@
 void timers_init(struct store *store, const struct config *cfg);
 /* Run the deadline scan; returns the delay (µs) until it should run again. */
 int64_t timers_deadline_scan(void);
-/* The revocation watch alone: close the connections of devices revoked
- * from another process since the last look (PRAGMA data_version); the sweep
- * runs it, and commit.c before a batch's first event. */
+/* The revocation watch before a committed batch's first event (commit.c's
+ * before_events hook): the devices revoked from another process since the
+ * last look (PRAGMA data_version) are taken off the index at once, so no
+ * event of the batch reaches them, and closed at the next sweep, after the
+ * replies they are owed. The sweep itself closes them at once. */
 void timers_revocation_watch(void);
 /* The once-a-second sweep. */
 void timers_sweep(void);
