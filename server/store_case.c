@@ -77,7 +77,7 @@ static const struct store_col schedule_cols[] = {
 	COL_I64(9, struct store_schedule_row, last_day),
 };
 
-static const struct store_col notice_cols[] = {
+const struct store_col store_notice_cols[STORE_NOTICE_NCOLS] = {
 	COL_BLOB(0, struct store_notice, case_id),
 	COL_I64(1, struct store_notice, message_seq),
 	COL_BLOB(2, struct store_notice, posted_by),
@@ -103,12 +103,6 @@ static const struct store_col ack_cols[] = {
 	COL_BLOB(0, struct ack_row, user),
 	COL_I64(1, struct ack_row, at),
 };
-
-struct id_row {
-	uint8_t id[LSN_ID_BYTES];
-};
-
-static const struct store_col id_cols[] = {COL_BLOB(0, struct id_row, id)};
 
 /* Each row of st into a zeroed T, then cb(&row, arg); returns the result. */
 #define EACH_ROW(s, st, T, cols, cb, arg, what)                                   \
@@ -314,7 +308,7 @@ store_notice_get(struct store *s, const uint8_t case_id[LSN_ID_BYTES], struct st
 {
 	return store_one(s, STORE_Q(s, ST_NOTICE_GET, "SELECT case_id, message_seq, posted_by, "
 				    "posted_at, escalated_at FROM case_notices WHERE case_id = ?",
-				    P_ID(case_id)), STORE_COLS(notice_cols), out, "read notice");
+				    P_ID(case_id)), STORE_COLS(store_notice_cols), out, "read notice");
 }
 
 enum lsn_err
@@ -332,7 +326,7 @@ store_notice_overdue(struct store *s, int64_t before, store_notice_cb cb, void *
 		"n.posted_by, n.posted_at, n.escalated_at FROM case_notices n JOIN cases c ON c.id = n.case_id "
 		"WHERE n.escalated_at IS NULL AND n.posted_at < ? AND c.status = 'open' ORDER BY n.posted_at",
 		P_INT(before));
-	EACH_ROW(s, st, struct store_notice, notice_cols, cb, arg, "scan notices");
+	EACH_ROW(s, st, struct store_notice, store_notice_cols, cb, arg, "scan notices");
 }
 
 enum lsn_err
@@ -364,9 +358,9 @@ store_users_with_role(struct store *s, unsigned role_bit, store_id_cb cb, void *
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_ROLE_USERS,
 		"SELECT id FROM users WHERE (roles & ?) != 0 ORDER BY id", P_INT(role_bit));
-	struct id_row r;
+	struct store_id_row r;
 	enum lsn_err err;
-	while (store_next(s, st, STORE_COLS(id_cols), &r, &err, "list users by role"))
+	while (store_next(s, st, STORE_COLS(store_id_cols), &r, &err, "list users by role"))
 		cb(r.id, arg);
 	return err;
 }

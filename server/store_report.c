@@ -32,14 +32,6 @@ static const struct store_col pair_cols[] = {
 	COL_I64(1, struct pair_row, second),
 };
 
-static const struct store_col notice_cols[] = {
-	COL_BLOB(0, struct store_notice, case_id),
-	COL_I64(1, struct store_notice, message_seq),
-	COL_BLOB(2, struct store_notice, posted_by),
-	COL_I64(3, struct store_notice, posted_at),
-	COL_I64(4, struct store_notice, escalated_at),
-};
-
 struct count_row {
 	const char *code;
 	int64_t count;
@@ -121,7 +113,7 @@ store_report_notices(struct store *s, int64_t from, int64_t to, store_notice_cb 
 		"WHERE posted_at >= ? AND posted_at < ? ORDER BY posted_at", P_INT(from), P_INT(to));
 	struct store_notice n;
 	enum lsn_err err;
-	while (store_next(s, st, STORE_COLS(notice_cols), &n, &err, "report notices"))
+	while (store_next(s, st, STORE_COLS(store_notice_cols), &n, &err, "report notices"))
 		cb(&n, arg);
 	return err;
 }

@@ -40,11 +40,7 @@ static const struct store_col channel_member_cols[] = {
 	CHANNEL_COLS(0, struct channel_member, c.), MEMBER_COLS(8, struct channel_member, m.),
 };
 
-struct id_row {
-	uint8_t id[LSN_ID_BYTES];
-};
-
-static const struct store_col id_cols[] = {COL_BLOB(0, struct id_row, id)};
+const struct store_col store_id_cols[1] = {COL_BLOB(0, struct store_id_row, id)};
 
 struct log_row {
 	int64_t seq;
@@ -213,9 +209,9 @@ store_comembers(struct store *s, const uint8_t user[LSN_ID_BYTES], store_id_cb c
 		"SELECT DISTINCT o.user_id FROM channel_members m "
 		"JOIN channel_members o ON o.channel_id = m.channel_id AND o.left_msg_seq IS NULL "
 		"WHERE m.user_id = ? AND m.left_msg_seq IS NULL", P_ID(user));
-	struct id_row r;
+	struct store_id_row r;
 	enum lsn_err err;
-	while (store_next(s, st, STORE_COLS(id_cols), &r, &err, "list co-members"))
+	while (store_next(s, st, STORE_COLS(store_id_cols), &r, &err, "list co-members"))
 		cb(r.id, arg);
 	return err;
 }
@@ -243,10 +239,10 @@ enum lsn_err
 store_message_sender(struct store *s, const uint8_t channel[LSN_ID_BYTES], int64_t seq,
 		     uint8_t user[LSN_ID_BYTES])
 {
-	struct id_row r;
+	struct store_id_row r;
 	enum lsn_err err = store_one(s, STORE_Q(s, ST_MSG_SENDER,
 		"SELECT sender_user FROM messages WHERE channel_id = ? AND seq = ?",
-		P_ID(channel), P_INT(seq)), STORE_COLS(id_cols), &r, "read message sender");
+		P_ID(channel), P_INT(seq)), STORE_COLS(store_id_cols), &r, "read message sender");
 	if (err == LSN_OK)
 		memcpy(user, r.id, LSN_ID_BYTES);
 	return err;
