@@ -19,7 +19,7 @@ backup_setup(struct e2e *e)
 	if (key_backup_setup(e, code, &st) != LSN_OK)
 		return out_fail(&st);
 	int rc = CLI_OK;
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:s}", "recovery_code", code);
 		rc = out_json(out);
 		json_decref(out);
@@ -37,7 +37,7 @@ static int
 backup_status(struct e2e *e)
 {
 	bool on = key_backup_enabled(e);
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:b}", "enabled", on);
 		int rc = out_json(out);
 		json_decref(out);
@@ -61,7 +61,7 @@ backup_restore(struct e2e *e, const char *given)
 	sodium_memzero(rk, sizeof rk);
 	if (err != LSN_OK)
 		return out_fail(&st);
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:I}", "restored", (json_int_t)restored);
 		int rc = out_json(out);
 		json_decref(out);

@@ -242,7 +242,7 @@ show_case(struct e2e *e, struct case_ctx *cc)
 	json_t *acks = case_acks(e, cc);
 	json_t *steps = steps_detail(e, cc);
 	int rc = CLI_OK;
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_deep_copy(cc->reply);
 		json_object_set_new(json_object_get(out, "case"), "patient",
 				    patient[0] ? json_string(patient) : json_null());
@@ -294,7 +294,7 @@ show_reply(struct e2e *e, json_t *reply, const char *what)
 		return out_fail(&st);
 	}
 	case_learn_people(e, &cc);
-	if (!e->cli->json)
+	if (!out_json_mode())
 		printf("%s %s.\n\n", what, cc.ref);
 	int rc = show_case(e, &cc);
 	case_ctx_free(&cc);
@@ -332,7 +332,7 @@ close_case(struct e2e *e, const struct case_opts *o)
 	if (e2e_write(e, "case_close", json_pack("{s:s, s:s}", "case", cc.id_hex, "reason",
 						 o->reason), &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
-	} else if (e->cli->json) {
+	} else if (out_json_mode()) {
 		rc = out_json(json_object_get(reply, "case"));
 	} else {
 		printf("Case %s closed (%s). Its steps no longer change.\n", cc.ref, o->reason);
@@ -415,7 +415,7 @@ step_report(struct e2e *e, const struct case_ctx *cc, json_t *step, json_t *repl
 {
 	json_t *now = json_object_get(reply, "step");
 	char name[96], due[48], who[200];
-	if (e->cli->json)
+	if (out_json_mode())
 		return out_json(now);
 	case_step_name(cc, step, name, sizeof name);
 	case_step_due(cc->summary, now, due, sizeof due);

@@ -199,7 +199,7 @@ list_cases(struct e2e *e, const struct cases_opts *o)
 	json_array_foreach(json_object_get(reply, "cases"), i, c)
 		if (rc == CLI_OK)
 			json_array_append_new(rows, case_row(e, c, cache));
-	if (rc == CLI_OK && e->cli->json) {
+	if (rc == CLI_OK && out_json_mode()) {
 		json_t *out = json_pack("{s:O, s:O}", "notifications", notes, "cases", rows);
 		rc = out_json(out);
 		json_decref(out);

@@ -46,7 +46,7 @@ channel_create(struct e2e *e, const struct channel_opts *o)
 		return out_fail(&st);
 	lsn_id_to_hex(channel, hex);
 	int rc = CLI_OK;
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:s, s:s, s:s, s:s?}", "channel", hex, "kind",
 					lsn_chan_kind_name(kind), "history", lsn_history_name(history),
 					"topic", o->topic);
@@ -68,7 +68,7 @@ report_change(struct e2e *e, const char *what, const uint8_t user[LSN_ID_BYTES],
 	char who[200], hex[LSN_ID_HEX + 1];
 	e2e_person(e, user, who, sizeof who);
 	lsn_id_to_hex(user, hex);
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:s, s:s, s:I, s:I}", "action", what, "user", hex,
 					"log_seq", (json_int_t)seq, "history_sessions",
 					(json_int_t)forwarded);
@@ -144,7 +144,7 @@ channel_members(struct e2e *e, const char *channel_text)
 		return out_fail(&st);
 	}
 	json_t *members = members_json(e, &v);
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:s, s:b, s:s?, s:O}", "channel", channel_text, "valid",
 					v.valid, "reason", v.valid ? NULL : v.reason, "members",
 					members);
@@ -169,7 +169,7 @@ channel_members(struct e2e *e, const char *channel_text)
 		out_table_free(t);
 	}
 	json_decref(members);
-	if (!v.valid && !e->cli->json)
+	if (!v.valid && !out_json_mode())
 		rc = CLI_FAIL;
 	chan_view_free(&v);
 	return rc;
@@ -249,7 +249,7 @@ channel_list(struct e2e *e)
 	json_array_foreach(json_object_get(reply, "channels"), i, c)
 		json_array_append_new(list, list_entry(e, c));
 	int rc = CLI_OK;
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:O}", "channels", list);
 		rc = out_json(out);
 		json_decref(out);

@@ -454,7 +454,7 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 		char *text = json_dumps(msg, JSON_COMPACT);
 		size_t bytes = text ? strlen(text) : 0;
 		free(text);
-		if (e->cli->json) {
+		if (out_json_mode()) {
 			json_t *o = json_pack("{s:b, s:s, s:O, s:I, s:I}", "dry_run", 1, "circle", hex,
 					      "message", msg, "bytes", (json_int_t)bytes, "replaces",
 					      (json_int_t)replaces);
@@ -479,7 +479,7 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 		if (concil_doc_post(e, &v, json_deep_copy(msg), pointer, "circle-case.json", &seq,
 				    attachment, &st) != LSN_OK) {
 			rc = out_fail(&st);
-		} else if (e->cli->json) {
+		} else if (out_json_mode()) {
 			json_t *o = json_pack("{s:s, s:I, s:s?, s:I, s:O}", "circle", hex, "seq",
 					      (json_int_t)seq, "attachment",
 					      attachment[0] ? attachment : NULL, "replaces",
@@ -730,7 +730,7 @@ record_session(struct e2e *e, struct session_opts *o, const char *theme)
 			rc = out_fail(&st);
 		}
 	}
-	if (rc == CLI_OK && e->cli->json) {
+	if (rc == CLI_OK && out_json_mode()) {
 		char hex[LSN_ID_HEX + 1];
 		lsn_id_to_hex(v.channel, hex);
 		json_t *out = json_pack("{s:s, s:I, s:s, s:s, s:O, s:O, s:O}", "circle", hex, "seq",
@@ -1007,7 +1007,7 @@ review(struct e2e *e, const char *circle_text, bool csv)
 	}
 	if (rc == CLI_OK && csv) {
 		fputs(text, stdout);
-	} else if (rc == CLI_OK && e->cli->json) {
+	} else if (rc == CLI_OK && out_json_mode()) {
 		json_t *o = review_json(e, &v, &cs, concil_agg_json(&agg));
 		rc = out_json(o);
 		json_decref(o);

@@ -195,7 +195,7 @@ report_posted(struct cctx *c, const struct concil_episode *ep, const char *chang
 	      struct posted *p, bool with_discs)
 {
 	int rc = CLI_OK;
-	if (c->e->cli->json) {
+	if (out_json_mode()) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s?, s:O, s:o}", "case",
 				      c->cc.id_hex, "patient_ref", c->cc.ref, "episode", ep->episode,
 				      "seq", (json_int_t)p->seq, "status",
@@ -407,11 +407,11 @@ start_episode(struct cctx *c, int transition, const char *prescriber, const char
 	if (rc == CLI_OK)
 		rc = commit(c, NULL, &ep, "started", &p);
 	if (rc == CLI_OK) {
-		if (!c->e->cli->json)
+		if (!out_json_mode())
 			printf("Episode %s (give it, or its first 8 characters, to the next "
 			       "commands).\n", ep.episode);
 		rc = report_posted(c, &ep, "started", &p, false);
-		if (rc == CLI_OK && !c->e->cli->json)
+		if (rc == CLI_OK && !out_json_mode())
 			printf("Next: sources (3 distinct types), the BMO and the prescription: "
 			       "liaison conciliation source add %s %.8s patient_interview\n",
 			       c->cc.ref, ep.episode);
@@ -986,7 +986,7 @@ show(struct cctx *c, const char *episode_text)
 	struct concil_item *one = episode_text ? find_episode(c, episode_text) : NULL;
 	if (episode_text && one == NULL)
 		return CLI_FAIL;
-	if (c->e->cli->json) {
+	if (out_json_mode()) {
 		json_t *list = json_array(), *rejected = json_array();
 		for (size_t i = 0; i < c->fold.n; i++)
 			if (one == NULL || one == &c->fold.items[i])
@@ -1046,7 +1046,7 @@ send_counts(struct cctx *c, const struct concil_item *it, bool dry_run)
 	    LSN_OK)
 		rc = out_fail(&st);
 	json_decref(reply);
-	if (rc == CLI_OK && c->e->cli->json) {
+	if (rc == CLI_OK && out_json_mode()) {
 		json_t *o = json_pack("{s:b, s:O}", "sent", !dry_run, "counts", k);
 		rc = out_json(o);
 		json_decref(o);

@@ -306,7 +306,7 @@ report_done(struct e2e *e, const struct progress *pg, const struct discharge_opt
 {
 	char name[400], who[200], hex[LSN_ID_HEX + 1];
 	notice_patient_name(notice, name, sizeof name);
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *must = json_array();
 		for (size_t i = 0; i < n; i++) {
 			e2e_person(e, r[i].user, who, sizeof who);

@@ -359,7 +359,6 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 	struct e2e e;
 	size_t restored = 0;
 	memset(&e, 0, sizeof e);
-	e.cli = cli;
 	e.opts.ca_file = cli->ca_file; /* for a reconnection */
 	e.opts.timeout_ms = CLI_TIMEOUT_MS;
 	e.p = e.s.profile = s->profile;

@@ -64,7 +64,7 @@ ack_report(struct e2e *e, struct case_ctx *cc, bool added)
 {
 	json_t *acks = case_acks(e, cc);
 	int rc = CLI_OK;
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:s, s:s, s:b, s:O, s:O}", "case", cc->id_hex,
 					"patient_ref", cc->ref, "acknowledged", added, "acks",
 					json_object_get(acks, "acks"), "not_acknowledged",
@@ -95,7 +95,7 @@ ack_case(struct e2e *e, const char *text)
 		out_error("case %s has no discharge notice yet: nothing to acknowledge", cc.ref);
 		rc = CLI_FAIL;
 	} else if ((rc = read_notice(e, &cc, user_view_int(notice, "seq"), &content)) == CLI_OK &&
-		   !e->cli->json) {
+		   !out_json_mode()) {
 		notice_print(stdout, content, "  ");
 		putchar('\n');
 	}
@@ -125,7 +125,7 @@ cmd_ack_run(struct cmd_call *c)
 static int
 alert_report(struct e2e *e, const struct case_ctx *cc, int64_t seq, int64_t notified)
 {
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:s, s:s, s:I, s:I}", "case", cc->id_hex, "patient_ref",
 					cc->ref, "seq", (json_int_t)seq, "notified",
 					(json_int_t)notified);

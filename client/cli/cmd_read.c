@@ -58,12 +58,12 @@ print_thread(struct e2e *e, const struct chan_view *v, long limit, struct lsn_st
 	struct receipts rc;
 	if (receipts_load(e, v->channel, &rc, st) != LSN_OK)
 		return out_fail(st);
-	struct print_ctx pc = {e, &rc, e->cli->json ? json_array() : NULL, 0};
-	if (!e->cli->json)
+	struct print_ctx pc = {e, &rc, out_json_mode() ? json_array() : NULL, 0};
+	if (!out_json_mode())
 		view_print_header(e, v);
 	enum lsn_err err = local_msg_each(e->p, v->channel, limit, print_one, &pc, st);
 	int rc_out = err == LSN_OK ? CLI_OK : out_fail(st);
-	if (err == LSN_OK && e->cli->json) {
+	if (err == LSN_OK && out_json_mode()) {
 		json_t *out = view_header_json(e, v);
 		json_object_set_new(out, "messages", pc.list);
 		pc.list = NULL;

@@ -139,7 +139,7 @@ run_report(struct e2e *e, const char *from, const char *to, bool csv)
 	if (e2e_read(e, "report", json_pack("{s:s, s:s}", "from", from, "to", to), &reply, &st) !=
 	    LSN_OK) {
 		rc = out_fail(&st);
-	} else if (e->cli->json) {
+	} else if (out_json_mode()) {
 		json_object_del(reply, "id");
 		rc = out_json(reply);
 	} else {

@@ -54,9 +54,9 @@ valid_text(const char *text)
 }
 
 static int
-report(const struct cli *cli, int64_t seq, int64_t ts, const char *channel_text)
+report(int64_t seq, int64_t ts, const char *channel_text)
 {
-	if (cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:s, s:I, s:I}", "channel", channel_text, "seq",
 					(json_int_t)seq, "ts", (json_int_t)ts);
 		int rc = out_json(out);
@@ -89,7 +89,7 @@ send_content(struct e2e *e, const char *channel_text, const char *text, const ch
 	chan_view_free(&v);
 	if (err != LSN_OK)
 		return out_fail(&st);
-	return report(e->cli, seq, ts, channel_text);
+	return report(seq, ts, channel_text);
 }
 
 /* The text, read and checked before anything is started. */

@@ -37,7 +37,7 @@ report(struct e2e *e, const struct peer *pr, const char *number, bool accepted)
 	char who[200], hex[LSN_ID_HEX + 1];
 	e2e_person(e, pr->user, who, sizeof who);
 	lsn_id_to_hex(pr->user, hex);
-	if (e->cli->json) {
+	if (out_json_mode()) {
 		json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "user", hex, "name", who,
 					"safety_number", number, "verified",
 					accepted || pr->pin.verified, "identity_key_changed",

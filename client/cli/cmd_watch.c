@@ -82,7 +82,7 @@ channel_label(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], char *out, siz
 static void
 say(struct watch *w, const uint8_t channel[LSN_ID_BYTES], const char *what, json_t *obj)
 {
-	if (w->e->cli->json) {
+	if (out_json_mode()) {
 		char hex[LSN_ID_HEX + 1];
 		lsn_id_to_hex(channel, hex);
 		json_object_set_new(obj, "event", json_string(what));
@@ -106,7 +106,7 @@ print_new_message(void *arg, struct local_msg *m)
 	struct print_new *pn = arg;
 	if (m->seq > pn->max_seq)
 		pn->max_seq = m->seq;
-	if (pn->w->e->cli->json) {
+	if (out_json_mode()) {
 		say(pn->w, m->channel, "message", view_message_json(pn->w->e, m, pn->rc));
 		return true;
 	}
@@ -217,7 +217,7 @@ load_channel(struct watch *w, struct watched *c, struct lsn_status *st)
 {
 	chan_view_free(&c->v);
 	enum lsn_err err = chan_view_load(w->e, c->channel, &c->v, st);
-	if (err == LSN_OK && !c->v.valid && !w->e->cli->json) {
+	if (err == LSN_OK && !c->v.valid && !out_json_mode()) {
 		char label[THREAD_TOPIC_MAX + 16];
 		channel_label(w->e, c->channel, label, sizeof label);
 		printf("[%s] INVALID: %s\n", label, c->v.reason);
@@ -324,7 +324,7 @@ on_channel_log(struct watch *w, json_t *ev, struct lsn_status *st)
 		return err;
 	if (en.action == LSN_MLOG_REMOVE || en.action == LSN_MLOG_LEAVE)
 		local_outbound_mark_rotate(w->e->p, en.channel, "a member left or was removed", &pst);
-	if (w->e->cli->json)
+	if (out_json_mode())
 		say(w, en.channel, "membership", json_pack("{s:O, s:b, s:s?}", "entry",
 							   json_object_get(ev, "entry"), "valid",
 							   c->v.valid, "reason",
@@ -346,7 +346,7 @@ on_receipt(struct watch *w, json_t *ev)
 	    wire_get_id(ev, "user", true, user, NULL, &pst) != LSN_OK || kind == NULL ||
 	    memcmp(user, w->e->p->user, LSN_ID_BYTES) == 0)
 		return;
-	if (w->e->cli->json) {
+	if (out_json_mode()) {
 		json_t *copy = json_deep_copy(ev);
 		json_object_del(copy, "ev");
 		say(w, channel, "receipt", copy);
@@ -405,7 +405,7 @@ on_device_list(struct watch *w, json_t *ev, struct lsn_status *st)
 	}
 	char who[200];
 	e2e_person(w->e, user, who, sizeof who);
-	if (!w->e->cli->json && shared)
+	if (!out_json_mode() && shared)
 		printf("New device of %s: current keys shared with it.\n", who);
 	fflush(stdout);
 	return err;
@@ -477,7 +477,7 @@ on_case_event(struct watch *w, const char *name, json_t *ev, struct lsn_status *
 				  json_integer_value(json_object_get(json_object_get(cc.reply, "notice"),
 								     "seq")), patient, sizeof patient);
 	case_event_words(w, name, ev, &cc, text, sizeof text);
-	if (w->e->cli->json) {
+	if (out_json_mode()) {
 		json_t *copy = json_deep_copy(ev);
 		json_object_del(copy, "ev");
 		json_object_set_new(copy, "event", json_string(name));
@@ -543,7 +543,7 @@ chase_keys(struct watch *w, struct lsn_status *st)
 static enum lsn_err
 relink(struct watch *w, struct lsn_status *st)
 {
-	if (!w->e->cli->json)
+	if (!out_json_mode())
 		fprintf(stderr, "liaison: connection lost; reconnecting...\n");
 	watched_conn = NULL; /* the old connection is freed by the reconnection */
 	while (!stop_requested) {
@@ -562,7 +562,7 @@ watch_loop(struct watch *w)
 	struct lsn_status st = {0};
 	enum lsn_err err = resync(w, &st);
 	out_warnings(&w->e->warnings);
-	if (err == LSN_OK && !w->e->cli->json)
+	if (err == LSN_OK && !out_json_mode())
 		fprintf(stderr, "liaison: watching %zu channel(s); Ctrl-C to stop\n", w->n);
 	while (err == LSN_OK && !stop_requested) {
 		struct link *c = w->e->s.link;

@@ -322,6 +322,7 @@ command_main(int argc, char **argv)
 	int rest_argc = 0;
 	if (!split_globals(&cli, argc, argv, &rest_argc))
 		return CLI_USAGE;
+	out_set_json_mode(cli.json);
 	if (rest_argc == 0) {
 		fputs(cmd_usage_text, stderr);
 		out_error("no command given; see liaison --help");

@@ -10,6 +10,20 @@
 #include "output.h"
 #include "warn.h"
 
+static bool json_mode;
+
+void
+out_set_json_mode(bool on)
+{
+	json_mode = on;
+}
+
+bool
+out_json_mode(void)
+{
+	return json_mode;
+}
+
 #define OUT_KV_WIDTH 14
 #define OUT_MAX_COLS 10
 

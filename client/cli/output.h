@@ -38,6 +38,11 @@ char *out_time(int64_t ms, char *buf, size_t len);
 /* "Label:        value" lines, labels padded to one width. value may be NULL ("-"). */
 void out_kv(const char *label, const char *value);
 
+/* Whether the user asked for machine-readable output (--json): set once by
+ * the front end (command.c), read by the commands and views. */
+void out_set_json_mode(bool on);
+bool out_json_mode(void);
+
 /* One JSON document on stdout (indented). Returns 0, or 1 on failure. */
 int out_json(json_t *value);
 

@@ -57,7 +57,6 @@ e2e_start(const struct cli *cli, struct e2e *e)
 	login_config_of(cli, &o);
 	if (core_open(&o, e, &st) != LSN_OK)
 		return out_fail(&st);
-	e->cli = cli;
 	e->progress.fn = out_progress;
 	out_warnings(&e->warnings);
 	return CLI_OK;

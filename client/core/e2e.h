@@ -18,10 +18,8 @@
 #include "warn.h"
 
 struct peers;
-struct cli;
 
 struct e2e {
-	const struct cli *cli;  /* the caller's options, never read by the core */
 	struct login_config opts; /* how the session was opened (reconnect) */
 	struct login s;
 	struct profile *p;      /* = s.profile */
