@@ -2,6 +2,7 @@
  * notices and acknowledgements, notifications (SQLite). */
 #include <stdlib.h>
 
+#include "store_cols.h"
 #include "store_internal.h"
 #include "store_row.h"
 
@@ -75,14 +76,6 @@ static const struct store_col schedule_cols[] = {
 	COL_I64(7, struct store_schedule_row, first_day),
 	COL_I64(8, struct store_schedule_row, every_days),
 	COL_I64(9, struct store_schedule_row, last_day),
-};
-
-const struct store_col store_notice_cols[STORE_NOTICE_NCOLS] = {
-	COL_BLOB(0, struct store_notice, case_id),
-	COL_I64(1, struct store_notice, message_seq),
-	COL_BLOB(2, struct store_notice, posted_by),
-	COL_I64(3, struct store_notice, posted_at),
-	COL_I64(4, struct store_notice, escalated_at),
 };
 
 static const struct store_col notification_cols[] = {

@@ -13,15 +13,6 @@
 #include <sqlite3.h>
 
 #include "store.h"
-#include "store_row.h"
-
-/* Row layouts that more than one store file reads, each defined once. */
-struct store_id_row {
-	uint8_t id[LSN_ID_BYTES];
-};
-extern const struct store_col store_id_cols[1];                   /* store_thread.c */
-#define STORE_NOTICE_NCOLS 5
-extern const struct store_col store_notice_cols[STORE_NOTICE_NCOLS]; /* store_case.c */
 
 /* Statement slots: store_sqlite.c 0..63, store_thread.c 64..127,
  * store_queue.c 128..191, store_case.c 192..255, store_report.c 256..319,

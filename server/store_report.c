@@ -1,6 +1,7 @@
 /* store_report.c — the queries behind the CPTS indicators. They read
  * metadata only (dates, step codes, who acknowledged): nothing clinical is
  * stored on the server to read. */
+#include "store_cols.h"
 #include "store_internal.h"
 #include "store_row.h"
 

@@ -2,6 +2,7 @@
  * envelopes and receipts (SQLite). */
 #include <stdlib.h>
 
+#include "store_cols.h"
 #include "store_internal.h"
 #include "store_row.h"
 
@@ -39,8 +40,6 @@ static const struct store_col member_cols[] = {MEMBER_COLS(0, struct store_membe
 static const struct store_col channel_member_cols[] = {
 	CHANNEL_COLS(0, struct channel_member, c.), MEMBER_COLS(8, struct channel_member, m.),
 };
-
-const struct store_col store_id_cols[1] = {COL_BLOB(0, struct store_id_row, id)};
 
 struct log_row {
 	int64_t seq;
