@@ -65,59 +65,8 @@ circle_open(struct e2e *e, const char *text, struct chan_view *v)
 	return CLI_OK;
 }
 
-struct circle_msg {
-	int64_t seq, ts;
-	uint8_t sender[LSN_ID_BYTES];
-	json_t *content;
-};
-
-struct circle_msgs {
-	struct circle_msg *v;
-	size_t n, cap;
-};
-
-static bool
-collect(void *arg, struct local_msg *m)
-{
-	struct circle_msgs *c = arg;
-	if (strcmp(m->status, "ok") != 0 || m->plain == NULL)
-		return true;
-	json_t *content = json_loads(m->plain, 0, NULL);
-	const char *type = user_view_str(content, "type");
-	if (type == NULL || (strcmp(type, CIRCLE_CASE_TYPE) != 0 &&
-			     strcmp(type, CIRCLE_SESSION_TYPE) != 0)) {
-		json_decref(content);
-		return true;
-	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-		struct circle_msg *grown = realloc(c->v, cap * sizeof *grown);
-		if (grown == NULL) {
-			json_decref(content);
-			return false;
-		}
-		c->v = grown;
-		c->cap = cap;
-	}
-	struct circle_msg *x = &c->v[c->n++];
-	x->seq = m->seq;
-	x->ts = m->ts;
-	memcpy(x->sender, m->sender_user, LSN_ID_BYTES);
-	x->content = content;
-	return true;
-}
-
-static void
-msgs_free(struct circle_msgs *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		json_decref(c->v[i].content);
-	free(c->v);
-	memset(c, 0, sizeof *c);
-}
-
 static const char *
-type_of(const struct circle_msg *m)
+type_of(const struct thread_doc *m)
 {
 	return user_view_str(m->content, "type");
 }
@@ -125,7 +74,7 @@ type_of(const struct circle_msg *m)
 /* ---- reading the shared cases ------------------------------------------------------ */
 
 struct shared_case {
-	const struct circle_msg *m;
+	const struct thread_doc *m;
 	char ref[LSN_ID_HEX + 1];
 	json_t *copy;                        /* the decoded wrapper's copy */
 	struct concil_episode ep;
@@ -134,7 +83,7 @@ struct shared_case {
 };
 
 struct circle_state {
-	struct circle_msgs msgs;
+	struct thread_docs msgs;
 	struct shared_case *cases;
 	size_t n_cases;
 	json_t *ignored;                     /* [{"seq","reason"}] */
@@ -160,7 +109,7 @@ ignore(struct circle_state *cs, int64_t seq, const char *reason)
 
 /* Decode one circle_case message: its wrapper (only its own keys) and copy. */
 static void
-take_case(struct e2e *e, struct circle_state *cs, const struct circle_msg *m)
+take_case(struct e2e *e, struct circle_state *cs, const struct thread_doc *m)
 {
 	static const char *const keys[] = {"type", "version", "ref", "copy", "document", "channel",
 					   "sender", NULL};
@@ -244,7 +193,8 @@ circle_load(struct e2e *e, const struct chan_view *v, struct circle_state *cs,
 {
 	memset(cs, 0, sizeof *cs);
 	cs->ignored = json_array();
-	enum lsn_err err = local_msg_each(e->p, v->channel, 0, collect, &cs->msgs, st);
+	static const char *const types[] = {CIRCLE_CASE_TYPE, CIRCLE_SESSION_TYPE, NULL};
+	enum lsn_err err = thread_docs_load(e, v->channel, types, &cs->msgs, st);
 	for (size_t i = 0; err == LSN_OK && i < cs->msgs.n; i++)
 		if (strcmp(type_of(&cs->msgs.v[i]), CIRCLE_CASE_TYPE) == 0)
 			take_case(e, cs, &cs->msgs.v[i]);
@@ -259,7 +209,7 @@ circle_state_free(struct circle_state *cs)
 		json_decref(cs->cases[i].copy);
 	}
 	free(cs->cases);
-	msgs_free(&cs->msgs);
+	thread_docs_free(&cs->msgs);
 	json_decref(cs->ignored);
 	memset(cs, 0, sizeof *cs);
 }
@@ -912,7 +862,7 @@ print_sessions(struct e2e *e, const struct circle_state *cs, json_t *ignored)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < cs->msgs.n; i++) {
-		const struct circle_msg *m = &cs->msgs.v[i];
+		const struct thread_doc *m = &cs->msgs.v[i];
 		char why[120], who[160], when[32];
 		if (strcmp(type_of(m), CIRCLE_SESSION_TYPE) != 0)
 			continue;
@@ -966,7 +916,7 @@ review_json(struct e2e *e, const struct chan_view *v, struct circle_state *cs, j
 			"copy", sc->copy));
 	}
 	for (size_t i = 0; i < cs->msgs.n; i++) {
-		const struct circle_msg *m = &cs->msgs.v[i];
+		const struct thread_doc *m = &cs->msgs.v[i];
 		char why[120], sender[LSN_ID_HEX + 1];
 		if (strcmp(type_of(m), CIRCLE_SESSION_TYPE) != 0 ||
 		    !session_valid(m->content, why, sizeof why))

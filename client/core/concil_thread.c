@@ -135,42 +135,45 @@ concil_person_of(struct e2e *e, const uint8_t user[LSN_ID_BYTES], char *name, si
 
 /* ---- the fold ----------------------------------------------------------------------- */
 
-struct collected {
-	int64_t seq, ts;
-	uint8_t sender[LSN_ID_BYTES];
-	json_t *content;
-};
-
-struct collect_ctx {
-	struct collected *v;
-	size_t n, cap;
+struct docs_walk {
+	struct thread_docs *d;
+	const char *const *types;
 	bool oom;
 };
 
 static bool
+wanted(const char *type, const char *const *types)
+{
+	for (size_t i = 0; type && types[i]; i++)
+		if (strcmp(type, types[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
 collect(void *arg, struct local_msg *m)
 {
-	struct collect_ctx *c = arg;
+	struct docs_walk *w = arg;
+	struct thread_docs *c = w->d;
 	if (strcmp(m->status, "ok") != 0 || m->plain == NULL)
 		return true;
 	json_t *content = json_loads(m->plain, 0, NULL);
-	const char *type = e2e_str(content, "type");
-	if (type == NULL || strcmp(type, CONCIL_DOC_TYPE) != 0) {
+	if (!wanted(e2e_str(content, "type"), w->types)) {
 		json_decref(content);
 		return true;
 	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 16;
-		struct collected *grown = realloc(c->v, cap * sizeof *grown);
+		struct thread_doc *grown = realloc(c->v, cap * sizeof *grown);
 		if (grown == NULL) {
 			json_decref(content);
-			c->oom = true;
+			w->oom = true;
 			return false;
 		}
 		c->v = grown;
 		c->cap = cap;
 	}
-	struct collected *x = &c->v[c->n++];
+	struct thread_doc *x = &c->v[c->n++];
 	x->seq = m->seq;
 	x->ts = m->ts;
 	memcpy(x->sender, m->sender_user, LSN_ID_BYTES);
@@ -178,12 +181,33 @@ collect(void *arg, struct local_msg *m)
 	return true;
 }
 
+enum lsn_err
+thread_docs_load(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const char *const *types,
+		 struct thread_docs *d, struct lsn_status *st)
+{
+	memset(d, 0, sizeof *d);
+	struct docs_walk w = {d, types, false};
+	enum lsn_err err = local_msg_each(e->p, channel, 0, collect, &w, st);
+	if (err == LSN_OK && w.oom)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	return err;
+}
+
+void
+thread_docs_free(struct thread_docs *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		json_decref(d->v[i].content);
+	free(d->v);
+	memset(d, 0, sizeof *d);
+}
+
 static void
-reject(struct concil_fold *f, const struct collected *m, const char *episode, const char *fmt, ...)
+reject(struct concil_fold *f, const struct thread_doc *m, const char *episode, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static void
-reject(struct concil_fold *f, const struct collected *m, const char *episode, const char *fmt, ...)
+reject(struct concil_fold *f, const struct thread_doc *m, const char *episode, const char *fmt, ...)
 {
 	struct concil_rejected *grown = realloc(f->rejected, (f->n_rejected + 1) * sizeof *grown);
 	if (grown == NULL)
@@ -263,7 +287,7 @@ item_of(struct concil_fold *f, const char *episode)
 }
 
 static bool
-push_update(struct concil_item *it, const struct collected *m, json_t *doc, bool attached,
+push_update(struct concil_item *it, const struct thread_doc *m, json_t *doc, bool attached,
 	    bool concurrent)
 {
 	struct concil_update *grown = realloc(it->updates, (it->n_updates + 1) * sizeof *grown);
@@ -285,7 +309,7 @@ push_update(struct concil_item *it, const struct collected *m, json_t *doc, bool
 }
 
 static void
-fold_one(struct e2e *e, const struct case_ctx *cc, struct concil_fold *f, const struct collected *m)
+fold_one(struct e2e *e, const struct case_ctx *cc, struct concil_fold *f, const struct thread_doc *m)
 {
 	struct lsn_status st = {0};
 	json_t *doc = NULL;
@@ -340,17 +364,13 @@ enum lsn_err
 concil_fold_load(struct e2e *e, const struct case_ctx *cc, struct concil_fold *f,
 		 struct lsn_status *st)
 {
-	struct collect_ctx c = {0};
+	static const char *const types[] = {CONCIL_DOC_TYPE, NULL};
+	struct thread_docs c;
 	memset(f, 0, sizeof *f);
-	enum lsn_err err = local_msg_each(e->p, cc->channel, 0, collect, &c, st);
-	if (err == LSN_OK && c.oom)
-		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	for (size_t i = 0; i < c.n; i++) {
-		if (err == LSN_OK)
-			fold_one(e, cc, f, &c.v[i]);
-		json_decref(c.v[i].content);
-	}
-	free(c.v);
+	enum lsn_err err = thread_docs_load(e, cc->channel, types, &c, st);
+	for (size_t i = 0; err == LSN_OK && i < c.n; i++)
+		fold_one(e, cc, f, &c.v[i]);
+	thread_docs_free(&c);
 	if (err != LSN_OK)
 		concil_fold_free(f);
 	return err;

@@ -122,4 +122,26 @@ void concil_person_of(struct e2e *e, const uint8_t user[LSN_ID_BYTES], char *nam
 void concil_circle_ref(const char *episode_hex, const uint8_t circle[LSN_ID_BYTES],
 		       char out[LSN_ID_HEX + 1]);
 
+/* ---- structured messages of a thread ---------------------------------------------- */
+
+/* One readable message of a thread, its content decoded. */
+struct thread_doc {
+	int64_t seq, ts;
+	uint8_t sender[LSN_ID_BYTES];
+	json_t *content;                /* owned */
+};
+
+struct thread_docs {
+	struct thread_doc *v;
+	size_t n, cap;
+};
+
+/* The readable messages of channel in the local cache, oldest first, whose
+ * content's "type" is one of types (NULL-terminated), into d (zeroed
+ * first). Free d with thread_docs_free, also after a failure. */
+enum lsn_err thread_docs_load(struct e2e *e, const uint8_t channel[LSN_ID_BYTES],
+			      const char *const *types, struct thread_docs *d,
+			      struct lsn_status *st);
+void thread_docs_free(struct thread_docs *d);
+
 #endif
