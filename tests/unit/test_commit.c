@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -189,6 +190,12 @@ test_commit_thread_defers_frames(void **state)
 	assert_int_equal(p.q.frames, 0);
 	commit_reap(true);
 	assert_false(commit_busy());
+	/* the commit thread wakes the service thread just after it marks the
+	 * commit done, so the reap above may have seen "done" first: wait for
+	 * the wake-up (at most a second) */
+	const struct timespec ms = {0, 1000000};
+	for (int i = 0; i < 1000 && atomic_load(&wakes) < 1; i++)
+		nanosleep(&ms, NULL);
 	assert_true(atomic_load(&wakes) >= 1);
 	assert_int_equal(devices_on_disk(f), 1);
 	/* released in order: the acknowledged write, then the frame that waited */
