@@ -40,13 +40,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+# the integration harness's helpers: a free port, the /metrics parser
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+from harness import free_port, parse_metrics  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORG_FINESS = "450000005"
@@ -57,12 +61,6 @@ BAD_LOG = re.compile(r"ERROR|AddressSanitizer|runtime error:|SUMMARY: \w+Sanitiz
 def die(msg):
     print(f"watch_delivery: {msg}", file=sys.stderr)
     sys.exit(1)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rpps_of(n):
@@ -77,21 +75,6 @@ def rpps_of(n):
                 d -= 9
         total += d
     return body + str((10 - total % 10) % 10)
-
-
-def parse_metrics(text):
-    samples = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)", line)
-        if m:
-            try:
-                samples[(m.group(1), m.group(2) or "")] = float(m.group(3))
-            except ValueError:
-                pass
-    return samples
 
 
 class Bench:
@@ -308,8 +291,9 @@ class Bench:
             per_watcher = {p: len(tokens & seen) for p, _, seen, _ in self.watchers}
 
         def delta(name):
-            return {labels: m1.get((n, labels), 0) - m0.get((n, labels), 0)
-                    for (n, labels) in m1 if n == name}
+            """{labels: increase} of every sample of the metric name."""
+            return {k[len(name):]: m1[k] - m0.get(k, 0)
+                    for k in m1 if k == name or k.startswith(name + "{")}
 
         by_op = {}
         for labels, v in delta("liaison_requests_total").items():
