@@ -6,7 +6,21 @@
 
 #include "config.h"
 #include "effects.h"
+#include "session.h"
 #include "store.h"
+
+/* The caller coordinates this case (may act on it as a coordinator): the
+ * coordinator role and the case's CPTS is her organisation; for a case with
+ * no CPTS, the coordinator and territory roles together. */
+bool case_coordinator_of(const struct session *sess, const struct store_case *c);
+/* The caller may see the case as a coordinator does (metadata, lists,
+ * notifications): she coordinates it, or holds the territory role. */
+bool case_coordinator_view(const struct session *sess, const struct store_case *c);
+/* The CPTS a new case belongs to by default: the opener's organisation if it
+ * is a CPTS, else that of the first current member of the channel (joining
+ * order) whose organisation is a CPTS. false: none. */
+bool case_default_cpts(struct store *s, const uint8_t opener[LSN_ID_BYTES],
+		       const uint8_t channel[LSN_ID_BYTES], uint8_t out[LSN_ID_BYTES]);
 
 /* A template's schedule rows (malloc'd array, caller frees). */
 enum lsn_err case_load_schedule(struct store *s, const char *pathway, int64_t version,

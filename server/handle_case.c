@@ -20,8 +20,9 @@
 /* ---- access ------------------------------------------------------------- */
 
 /* The case named by field "case", if the caller may see it: a current member
- * of its channel, or a coordinator (metadata only: they are not in the
- * thread). *member tells which. */
+ * of its channel, or a coordinator of the case's CPTS or a territory
+ * coordinator (metadata only: they are not in the thread). A coordinator of
+ * another CPTS gets not_found, as an outsider. *member tells which. */
 static enum lsn_err
 case_access(struct handler_ctx *hc, json_t *req, struct store_case *c, bool *member)
 {
@@ -34,7 +35,7 @@ case_access(struct handler_ctx *hc, json_t *req, struct store_case *c, bool *mem
 	*member = err == LSN_OK &&
 		  store_member_get(hc->srv->store, c->channel, hc->sess->user, &me) == LSN_OK &&
 		  me.current;
-	if (err == LSN_OK && !*member && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+	if (err == LSN_OK && !*member && !case_coordinator_view(hc->sess, c))
 		err = LSN_ERR_NOT_FOUND;   /* outsiders cannot learn the case exists */
 	if (err == LSN_ERR_NOT_FOUND)
 		return lsn_fail(&hc->st, err, "no such case among yours; see \"liaison cases\"");
@@ -57,7 +58,7 @@ step_access(struct handler_ctx *hc, json_t *req, struct store_step *st, struct s
 	*member = err == LSN_OK &&
 		  store_member_get(hc->srv->store, c->channel, hc->sess->user, &me) == LSN_OK &&
 		  me.current;
-	if (err == LSN_OK && !*member && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+	if (err == LSN_OK && !*member && !case_coordinator_view(hc->sess, c))
 		err = LSN_ERR_NOT_FOUND;
 	if (err == LSN_ERR_NOT_FOUND)
 		return lsn_fail(&hc->st, err, "no such step in your cases");
@@ -257,6 +258,26 @@ open_checks(struct handler_ctx *hc, const uint8_t channel[LSN_ID_BYTES])
 	return LSN_OK;
 }
 
+/* The CPTS of a new case: field "cpts" (an organisation of kind cpts), else
+ * the default (case_default_cpts); no_cpts when there is none. */
+static enum lsn_err
+open_cpts(struct handler_ctx *hc, json_t *req, struct store_case *c)
+{
+	struct store_org org;
+	enum lsn_err err = wire_get_id(req, "cpts", false, c->cpts, &c->has_cpts, &hc->st);
+	if (err != LSN_OK)
+		return err;
+	if (c->has_cpts) {
+		err = store_org_get(hc->srv->store, c->cpts, &org);
+		if (err == LSN_ERR_NOT_FOUND || (err == LSN_OK && strcmp(org.kind, "cpts") != 0))
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"cpts\": not an organisation "
+					"of kind cpts; see \"liaison directory\" for the CPTS's id");
+		return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "organisation");
+	}
+	c->has_cpts = case_default_cpts(hc->srv->store, hc->sess->user, c->channel, c->cpts);
+	return c->has_cpts ? LSN_OK : lsn_fail(&hc->st, LSN_ERR_NO_CPTS, NULL);
+}
+
 enum lsn_err
 handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 {
@@ -277,7 +298,8 @@ handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((c.j0 = pathway_parse_day(j0)) < 0)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
 				"field \"j0\": expected the trigger day as YYYY-MM-DD");
-	if ((err = read_flags(hc, req, &t, c.flags, sizeof c.flags)) != LSN_OK)
+	if ((err = read_flags(hc, req, &t, c.flags, sizeof c.flags)) != LSN_OK ||
+	    (err = open_cpts(hc, req, &c)) != LSN_OK)
 		return err;
 	randombytes_buf(c.id, sizeof c.id);
 	new_patient_ref(c.patient_ref);
@@ -371,11 +393,18 @@ handle_cases(struct handler_ctx *hc, json_t *req, json_t *reply)
 	    (err = wire_get_bool(req, "closed", false, &closed, &hc->st)) ||
 	    (err = wire_get_str(req, "pathway", false, 31, &pathway, &hc->st)))
 		return err;
-	if (all && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+	bool coordinator = (hc->sess->roles & LSN_ROLE_COORDINATOR) != 0;
+	bool territory = (hc->sess->roles & LSN_ROLE_TERRITORY) != 0;
+	if (all && !coordinator && !territory)
 		return lsn_fail(&hc->st, LSN_ERR_COORDINATOR_ONLY,
-				"only a coordinator can list every case of the territory");
-	if (all)
-		f.member = NULL;
+				"only a coordinator can list every case of her CPTS");
+	/* a coordinator's --all and --overdue cover her CPTS (and her own
+	 * cases); the territory role's --all covers every case */
+	if ((all || overdue) && coordinator && !mine) {
+		f.cpts = hc->sess->org;
+		f.no_cpts = territory;
+	}
+	f.all = all && territory;
 	f.pathway = pathway;
 	f.assignee = mine ? hc->sess->user : NULL;
 	f.overdue_at = overdue ? hc->now : 0;
@@ -409,7 +438,7 @@ step_begin(struct handler_ctx *hc, json_t *req, enum pathway_action action, stru
 	struct pathway_actor actor = {
 		.is_assignee = member && st->has_assignee &&
 			       memcmp(st->assignee, hc->sess->user, LSN_ID_BYTES) == 0,
-		.is_coordinator = (hc->sess->roles & LSN_ROLE_COORDINATOR) != 0,
+		.is_coordinator = case_coordinator_of(hc->sess, c),
 	};
 	return pathway_step_transition(c->status, st->status, action, &actor, &hc->st);
 }
@@ -545,9 +574,10 @@ handle_case_close(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return lsn_fail(&hc->st, LSN_ERR_CASE_ALREADY_CLOSED, NULL);
 	bool admin = member && store_member_get(hc->srv->store, c.channel, hc->sess->user, &me) == LSN_OK &&
 		     strcmp(me.role, "admin") == 0;
-	if (!admin && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+	if (!admin && !case_coordinator_of(hc->sess, &c))
 		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN,
-				"only an admin of the case channel or a coordinator can close the case");
+				"only an admin of the case channel or a coordinator of the case's CPTS "
+				"can close the case");
 	if ((err = store_case_close(hc->srv->store, c.id, reason, hc->now)) != LSN_OK)
 		return handler_store_fail(hc, err, "case");
 	if ((err = audit_request(hc, "case_close", &(struct audit_ids){.case_id = c.id,

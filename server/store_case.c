@@ -12,12 +12,12 @@ enum {
 	ST_CASE_BY_CHANNEL, ST_CASE_CLOSE, ST_CASE_FLAGS, ST_CASE_LIST, ST_STEP_INSERT, ST_STEP_GET,
 	ST_STEP_LIST, ST_STEP_UPDATE, ST_STEP_SCAN, ST_STEP_SOON, ST_STEP_LATE, ST_NOTICE_PUT,
 	ST_NOTICE_GET, ST_NOTICE_ESC, ST_NOTICE_OVERDUE, ST_ACK_PUT, ST_ACK_LIST, ST_ROLE_USERS,
-	ST_NOTIF_ADD, ST_NOTIF_LIST, ST_NOTIF_SEEN, ST_TPL_GET,
+	ST_NOTIF_ADD, ST_NOTIF_LIST, ST_NOTIF_SEEN, ST_TPL_GET, ST_USER_ROLES,
 };
 
 #define TEMPLATE_COLUMNS "code, version, label_fr, j0_label, sources, flags "
 #define CASE_COLUMNS "c.id, c.patient_ref, c.pathway, c.template_version, c.channel_id, c.j0, " \
-		     "c.flags, c.status, c.close_reason, c.opened_by, c.opened_at, c.closed_at "
+		     "c.flags, c.status, c.close_reason, c.opened_by, c.opened_at, c.closed_at, c.cpts_id "
 #define STEP_COLUMNS "id, case_id, step, occurrence, roles, due_at, status, assignee, done_by, " \
 		     "done_at, skip_reason, note_seq, notified_soon, notified_late "
 
@@ -43,6 +43,8 @@ static const struct store_col case_cols[] = {
 	COL_BLOB(9, struct store_case, opened_by),
 	COL_I64(10, struct store_case, opened_at),
 	COL_I64(11, struct store_case, closed_at),
+	COL_IS_BLOB(12, struct store_case, has_cpts),
+	COL_BLOB(12, struct store_case, cpts),
 };
 
 static const struct store_col step_cols[] = {
@@ -155,10 +157,11 @@ store_case_create(struct store *s, const struct store_case *c)
 {
 	return store_exec(s, STORE_Q(s, ST_CASE_INSERT,
 		"INSERT INTO cases(id, patient_ref, pathway, template_version, channel_id, j0, flags, "
-		"status, opened_by, opened_at) VALUES (?,?,?,?,?,?,?,'open',?,?)",
+		"status, opened_by, opened_at, cpts_id) VALUES (?,?,?,?,?,?,?,'open',?,?,?)",
 		P_ID(c->id), P_TEXT(c->patient_ref), P_TEXT(c->pathway), P_INT(c->template_version),
 		P_ID(c->channel), P_INT(c->j0), P_TEXT(c->flags), P_ID(c->opened_by),
-		P_INT(c->opened_at)), "insert case", false);
+		P_INT(c->opened_at), P_BLOB(c->has_cpts ? c->cpts : NULL, LSN_ID_BYTES)),
+		"insert case", false);
 }
 
 enum lsn_err
@@ -196,8 +199,9 @@ enum lsn_err
 store_case_list(struct store *s, const struct store_case_filter *f, store_case_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_CASE_LIST, "SELECT " CASE_COLUMNS "FROM cases c "
-		"WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.channel_id "
-		"       AND m.user_id = ?1 AND m.left_msg_seq IS NULL)) "
+		"WHERE (?6 = 1 OR (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM channel_members m "
+		"       WHERE m.channel_id = c.channel_id AND m.user_id = ?1 AND m.left_msg_seq IS NULL)) "
+		"    OR (?7 IS NOT NULL AND c.cpts_id = ?7) OR (?8 = 1 AND c.cpts_id IS NULL)) "
 		"AND (?2 IS NULL OR c.pathway = ?2) "
 		"AND (?3 IS NULL OR EXISTS (SELECT 1 FROM case_steps t WHERE t.case_id = c.id "
 		"       AND t.status = 'pending' AND t.assignee = ?3)) "
@@ -206,7 +210,8 @@ store_case_list(struct store *s, const struct store_case_filter *f, store_case_c
 		"AND (?5 = 0 OR c.status = 'open') "
 		"ORDER BY c.opened_at DESC, c.id",
 		P_BLOB(f->member, LSN_ID_BYTES), P_TEXT_OPT(f->pathway),
-		P_BLOB(f->assignee, LSN_ID_BYTES), P_INT(f->overdue_at), P_INT(f->open_only));
+		P_BLOB(f->assignee, LSN_ID_BYTES), P_INT(f->overdue_at), P_INT(f->open_only),
+		P_INT(f->all), P_BLOB(f->cpts, LSN_ID_BYTES), P_INT(f->no_cpts));
 	EACH_ROW(s, st, struct store_case, case_cols, cb, arg, "list cases");
 }
 
@@ -347,15 +352,24 @@ store_ack_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_ack_c
 }
 
 enum lsn_err
-store_users_with_role(struct store *s, unsigned role_bit, store_id_cb cb, void *arg)
+store_cpts_coordinators(struct store *s, const uint8_t *cpts, store_id_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_ROLE_USERS,
-		"SELECT id FROM users WHERE (roles & ?) != 0 ORDER BY id", P_INT(role_bit));
+		"SELECT id FROM users WHERE (roles & ?2) != 0 "
+		"AND ((?1 IS NOT NULL AND org_id = ?1) OR (?1 IS NULL AND (roles & ?3) != 0)) ORDER BY id",
+		P_BLOB(cpts, LSN_ID_BYTES), P_INT(LSN_ROLE_COORDINATOR), P_INT(LSN_ROLE_TERRITORY));
 	struct store_id_row r;
 	enum lsn_err err;
 	while (store_next(s, st, STORE_COLS(store_id_cols), &r, &err, "list users by role"))
 		cb(r.id, arg);
 	return err;
+}
+
+enum lsn_err
+store_user_set_roles(struct store *s, const uint8_t user[LSN_ID_BYTES], unsigned roles)
+{
+	return store_exec(s, STORE_Q(s, ST_USER_ROLES, "UPDATE users SET roles = ? WHERE id = ?",
+				     P_INT(roles), P_ID(user)), "set user roles", true);
 }
 
 /* ---- notifications ------------------------------------------------------ */

@@ -23,7 +23,7 @@
 struct case_opts {
 	const char *const *pos;
 	int n_pos;
-	const char *pathway, *j0, *flags, *reason, *note;
+	const char *pathway, *j0, *flags, *reason, *note, *cpts;
 	bool clear;
 };
 
@@ -38,6 +38,7 @@ opts_of(const struct cmd_call *c)
 		.flags = cmd_opt(c, "--flag"),
 		.reason = cmd_opt(c, "--reason"),
 		.note = cmd_opt(c, "--note"),
+		.cpts = cmd_opt(c, "--cpts"),
 		.clear = cmd_flag(c, "--clear"),
 	};
 }
@@ -310,9 +311,17 @@ open_case(struct e2e *e, const struct case_opts *o)
 		return rc;
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
-	if (e2e_write(e, "case_open", json_pack("{s:o, s:s, s:s, s:o}", "channel", wire_id(channel),
-						"pathway", o->pathway, "j0", o->j0, "flags",
-						flag_list(NULL, 0, o->flags)), &reply, &st) != LSN_OK)
+	uint8_t cpts[LSN_ID_BYTES];
+	if (o->cpts && !lsn_id_from_hex(o->cpts, cpts)) {
+		out_error("--cpts %s: expected the CPTS's organisation id (32 lowercase hex "
+			  "characters; see liaison directory)", o->cpts);
+		return CLI_USAGE;
+	}
+	json_t *body = json_pack("{s:o, s:s, s:s, s:o}", "channel", wire_id(channel), "pathway",
+				 o->pathway, "j0", o->j0, "flags", flag_list(NULL, 0, o->flags));
+	if (o->cpts)
+		json_object_set_new(body, "cpts", json_string(o->cpts));
+	if (e2e_write(e, "case_open", body, &reply, &st) != LSN_OK)
 		rc = out_fail(&st);
 	else
 		rc = show_reply(e, reply, "Opened case");

@@ -290,6 +290,7 @@ static const char case_help[] =
 	"       liaison case step reopen CASE STEP\n"
 	"       liaison case step assign CASE STEP USER\n"
 	"       liaison case open CHANNEL --pathway PATHWAY --j0 YYYY-MM-DD [--flag F[,F]]\n"
+	"                             [--cpts ORG_ID]\n"
 	"       liaison case close CASE --reason completed|readmitted|deceased|moved|\n"
 	"                                        consent_withdrawn\n"
 	"       liaison case flag CASE FLAG... | --clear\n"
@@ -306,7 +307,11 @@ static const char case_help[] =
 	"patient_unreachable, rescheduled, other: the server keeps it, so details\n"
 	"go in --note. Only the assignee or a coordinator completes,\n"
 	"skips or reassigns a step; only a coordinator reopens one. flag sets the\n"
-	"whole list of flags (the steps are re-dated).\n";
+	"whole list of flags (the steps are re-dated).\n"
+	"A case belongs to one CPTS, whose coordinators work it: --cpts names it (an\n"
+	"organisation id of kind cpts, see liaison directory); by default, your own\n"
+	"organisation if it is a CPTS, else that of the first member of the case\n"
+	"thread who belongs to one (add the patient's GP to the thread first).\n";
 
 static const char report_help[] =
 	"usage: liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--csv | --json]\n"
@@ -430,7 +435,7 @@ static const struct cmd_opt cases_opts[] = {
 };
 static const struct cmd_opt case_opts[] = {
 	{"--pathway", VALUE}, {"--j0", VALUE}, {"--flag", VALUE}, {"--reason", VALUE},
-	{"--note", VALUE},    {"--clear", FLAG}, {NULL, VALUE},
+	{"--note", VALUE},    {"--clear", FLAG}, {"--cpts", VALUE}, {NULL, VALUE},
 };
 static const struct cmd_opt report_opts[] = {
 	{"--from", VALUE}, {"--to", VALUE}, {"--csv", FLAG}, {NULL, VALUE},
