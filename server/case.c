@@ -23,6 +23,16 @@ case_coordinator_of(const struct session *sess, const struct store_case *c)
 }
 
 bool
+case_user_coordinates(const struct store_user *u, const struct store_case *c)
+{
+	if (!(u->roles & LSN_ROLE_COORDINATOR))
+		return false;
+	if (!c->has_cpts)
+		return (u->roles & LSN_ROLE_TERRITORY) != 0;
+	return memcmp(u->org.id, c->cpts, LSN_ID_BYTES) == 0;
+}
+
+bool
 case_coordinator_view(const struct session *sess, const struct store_case *c)
 {
 	return (sess->roles & LSN_ROLE_TERRITORY) || case_coordinator_of(sess, c);
@@ -265,6 +275,67 @@ case_render_summary(const struct store_case *c)
 			 "closed_at", int_or_null(c->closed_at), "cpts", id_or_null(c->has_cpts, c->cpts));
 }
 
+struct label_pick {
+	const char *step;
+	char *out;
+	size_t cap;
+};
+
+static void
+pick_label(const struct store_schedule_row *r, void *arg)
+{
+	struct label_pick *p = arg;
+	if (strcmp(r->step, p->step) == 0)
+		snprintf(p->out, p->cap, "%s", r->label_fr);
+}
+
+void
+case_step_label(struct store *s, const struct store_case *c, const char *step, char *out, size_t cap)
+{
+	struct label_pick p = {.step = step, .out = out, .cap = cap};
+	snprintf(out, cap, "%s", step);
+	store_template_schedule(s, c->pathway, c->template_version, pick_label, &p);
+}
+
+json_t *
+case_render_notification(struct store *s, const struct store_notification *n)
+{
+	struct store_case c;
+	struct store_step st;
+	struct store_notice notice;
+	struct store_user u;
+	uint8_t actor[LSN_ID_BYTES];
+	bool has_actor = false;
+	json_t *obj = json_pack("{s:I, s:s, s:o, s:o, s:o, s:I}", "id", (json_int_t)n->id,
+				"kind", n->kind, "case", wire_id(n->case_id),
+				"step", int_or_null(n->step_id), "seq", int_or_null(n->message_seq),
+				"created_at", (json_int_t)n->created_at);
+	if (obj == NULL || store_case_get(s, n->case_id, &c) != LSN_OK)
+		return obj;
+	json_object_set_new(obj, "patient_ref", json_string(c.patient_ref));
+	json_object_set_new(obj, "pathway", json_string(c.pathway));
+	json_object_set_new(obj, "channel", wire_id(c.channel));
+	if (n->step_id && store_step_get(s, n->step_id, &st) == LSN_OK) {
+		char label[200];
+		case_step_label(s, &c, st.step, label, sizeof label);
+		json_object_set_new(obj, "step_code", json_string(st.step));
+		json_object_set_new(obj, "occurrence", json_integer(st.occurrence));
+		json_object_set_new(obj, "step_label", json_string(label));
+		json_object_set_new(obj, "due_at", int_or_null(st.due_at));
+		if ((has_actor = st.has_assignee))
+			memcpy(actor, st.assignee, LSN_ID_BYTES);
+	} else if (n->message_seq) {
+		has_actor = store_message_sender(s, c.channel, n->message_seq, actor) == LSN_OK;
+	} else if (store_notice_get(s, c.id, &notice) == LSN_OK) {
+		memcpy(actor, notice.posted_by, LSN_ID_BYTES);
+		has_actor = true;
+	}
+	has_actor = has_actor && store_user_get(s, actor, &u) == LSN_OK;
+	json_object_set_new(obj, "actor", id_or_null(has_actor, actor));
+	json_object_set_new(obj, "actor_name", has_actor ? json_string(u.name) : json_null());
+	return obj;
+}
+
 /* ---- the periodic scan -------------------------------------------------- */
 
 struct tick {
@@ -286,10 +357,7 @@ notify(struct tick *t, const uint8_t user[LSN_ID_BYTES], const char *kind,
 	if (t->err != LSN_OK || (t->err = store_notification_add(t->s, user, &n)) != LSN_OK)
 		return;
 	size_t len = 0;
-	char *frame = wire_encode_event("notification",
-		json_pack("{s:I, s:s, s:o, s:o, s:I}", "id", (json_int_t)n.id, "kind", kind, "case",
-			  wire_id(case_id), "step", int_or_null(step_id), "created_at",
-			  (json_int_t)n.created_at), &len);
+	char *frame = wire_encode_event("notification", case_render_notification(t->s, &n), &len);
 	if (frame)
 		effects_event(t->fx, EFFECT_EVENT_USER, user, frame, len);
 	t->pushed++;

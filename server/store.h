@@ -448,6 +448,28 @@ enum lsn_err store_notification_list(struct store *s, const uint8_t user[LSN_ID_
 enum lsn_err store_notification_seen(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t upto,
 				     int64_t at);
 
+/* A change in a step's history beyond its state (case_step_events). */
+struct store_step_event {
+	int64_t id;
+	uint8_t case_id[LSN_ID_BYTES];
+	int64_t step_id;
+	char action[16];               /* rescheduled */
+	uint8_t by[LSN_ID_BYTES];
+	int64_t at;
+	char reason[32];
+	int64_t old_due, new_due;      /* 0 = no deadline */
+	int64_t note_seq;              /* 0 = none */
+};
+typedef void (*store_step_event_cb)(const struct store_step_event *ev, void *arg);
+/* Move a pending step's due date; its due-soon and overdue marks are cleared. */
+enum lsn_err store_step_reschedule(struct store *s, int64_t step_id, int64_t due_at, int64_t now);
+enum lsn_err store_step_event_add(struct store *s, const struct store_step_event *ev);
+enum lsn_err store_step_event_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				   store_step_event_cb cb, void *arg);
+/* A closed case's unseen notifications are marked seen (never listed again). */
+enum lsn_err store_notifications_prune(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				       int64_t at);
+
 /* ---- indicators (store_report.c); periods are [from, to) in UTC ms ---- */
 /* Step occurrences of cases of the given pathways (comma list) whose J0 is in
  * the period: per case, whether the occurrence is done by its deadline and
