@@ -509,7 +509,15 @@ test_migration_backfill(void **state)
 		" (x'11000000000000000000000000000000','P-1','hospital_discharge',1,x'01000000000000000000000000000000',0,'','open',x'a1000000000000000000000000000000',1),"
 		" (x'22000000000000000000000000000000','P-2','hospital_discharge',1,x'02000000000000000000000000000000',0,'','open',x'c1000000000000000000000000000000',1),"
 		" (x'33000000000000000000000000000000','P-3','hospital_discharge',1,x'03000000000000000000000000000000',0,'','open',x'c1000000000000000000000000000000',1),"
-		" (x'44000000000000000000000000000000','P-4','hospital_discharge',1,x'04000000000000000000000000000000',0,'','closed',x'c1000000000000000000000000000000',1);",
+		" (x'44000000000000000000000000000000','P-4','hospital_discharge',1,x'04000000000000000000000000000000',0,'','closed',x'c1000000000000000000000000000000',1);"
+		/* B's coordinator, notified of every case; case 1's GP (a member) */
+		"INSERT INTO users(id, rpps, name, profession, org_id, roles, ik, created_at) VALUES"
+		" (x'b2000000000000000000000000000000',NULL,'Coord B','coordinator',x'bb000000000000000000000000000000',5,zeroblob(32),1);"
+		"INSERT INTO notifications(user_id, kind, case_id, step_id, created_at) VALUES"
+		" (x'b2000000000000000000000000000000','step_overdue',x'11000000000000000000000000000000',NULL,5),"
+		" (x'b2000000000000000000000000000000','step_overdue',x'22000000000000000000000000000000',NULL,6),"
+		" (x'a1000000000000000000000000000000','alert',x'11000000000000000000000000000000',NULL,7),"
+		" (x'a1000000000000000000000000000000','alert',x'44000000000000000000000000000000',NULL,8);",
 		NULL, NULL, NULL), SQLITE_OK);
 	store_close(s);
 	opt.migrate_to = 0;
@@ -527,6 +535,15 @@ test_migration_backfill(void **state)
 		assert_true(c.has_cpts);
 		assert_memory_equal(c.cpts, org, 16);
 	}
+	/* B's coordinator keeps the notice of B's case 2, loses that of A's case 1;
+	 * the GP keeps case 1's, loses the closed case 4's */
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(s->db, "SELECT group_concat(created_at) FROM (SELECT "
+					    "created_at FROM notifications WHERE seen_at IS NULL "
+					    "ORDER BY created_at)", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "6,7");
+	sqlite3_finalize(q);
 	store_close(s);
 	char p2[80];
 	const char *suffixes[] = {"", "-wal", "-shm"};
