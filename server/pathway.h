@@ -36,11 +36,13 @@ bool pathway_role_matches(const char *roles, const char *profession, unsigned us
 /* "YYYY-MM-DD" → UTC midnight in ms; -1 if not a valid date. */
 int64_t pathway_parse_day(const char *text);
 
-enum pathway_action { PATHWAY_COMPLETE, PATHWAY_SKIP, PATHWAY_REOPEN, PATHWAY_REASSIGN };
+enum pathway_action {
+	PATHWAY_COMPLETE, PATHWAY_SKIP, PATHWAY_REOPEN, PATHWAY_REASSIGN, PATHWAY_RESCHEDULE,
+};
 
 struct pathway_actor {
 	bool is_assignee;
-	bool is_coordinator;           /* user role coordinator */
+	bool is_coordinator;           /* a coordinator of the case's CPTS */
 };
 
 /* May actor apply action to a step in step_status of a case in case_status?
@@ -55,5 +57,9 @@ bool pathway_close_reason_valid(const char *reason);
  * server (details go in an encrypted note): patient_declined, not_indicated,
  * done_elsewhere, patient_hospitalised, patient_unreachable, rescheduled, other. */
 bool pathway_skip_reason_valid(const char *reason);
+/* Reschedule reasons, a fixed list for the same reason: patient_request,
+ * patient_unavailable, patient_hospitalised, professional_unavailable,
+ * appointment_date, clinical_decision, other. */
+bool pathway_reschedule_reason_valid(const char *reason);
 
 #endif

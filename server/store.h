@@ -343,6 +343,8 @@ struct store_case {
 	uint8_t opened_by[LSN_ID_BYTES];
 	int64_t opened_at;
 	int64_t closed_at;
+	bool has_cpts;                 /* false: no CPTS (territory coordinators only) */
+	uint8_t cpts[LSN_ID_BYTES];    /* the CPTS (org) whose coordinators work the case */
 };
 struct store_step {
 	int64_t id;
@@ -369,7 +371,12 @@ struct store_notice {
 	int64_t escalated_at;          /* 0 = not escalated */
 };
 struct store_case_filter {
-	const uint8_t *member;         /* cases whose channel has this current member; NULL = all */
+	/* which cases: every case (all), or those whose channel has this current
+	 * member, those of this CPTS, those with no CPTS (any that matches) */
+	bool all;
+	const uint8_t *member;         /* NULL = not by membership */
+	const uint8_t *cpts;           /* NULL = not by CPTS */
+	bool no_cpts;
 	const char *pathway;           /* NULL = any */
 	const uint8_t *assignee;       /* cases with a pending step assigned to this user */
 	int64_t overdue_at;            /* >0: cases with a pending step due before this time */
@@ -420,7 +427,11 @@ enum lsn_err store_ack_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
 			   const uint8_t user[LSN_ID_BYTES], int64_t at, bool *added);
 enum lsn_err store_ack_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_ack_cb cb,
 			    void *arg);
-enum lsn_err store_users_with_role(struct store *s, unsigned role_bit, store_id_cb cb, void *arg);
+/* The coordinators of a CPTS (users with the coordinator role in that org);
+ * cpts NULL: the coordinators holding the territory role. */
+/* An administrator changes a user's roles (effective at their next login). */
+enum lsn_err store_user_set_roles(struct store *s, const uint8_t user[LSN_ID_BYTES], unsigned roles);
+enum lsn_err store_cpts_coordinators(struct store *s, const uint8_t *cpts, store_id_cb cb, void *arg);
 struct store_notification {
 	int64_t id;
 	char kind[24];
@@ -436,6 +447,28 @@ enum lsn_err store_notification_list(struct store *s, const uint8_t user[LSN_ID_
 				     store_notification_cb cb, void *arg);
 enum lsn_err store_notification_seen(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t upto,
 				     int64_t at);
+
+/* A change in a step's history beyond its state (case_step_events). */
+struct store_step_event {
+	int64_t id;
+	uint8_t case_id[LSN_ID_BYTES];
+	int64_t step_id;
+	char action[16];               /* rescheduled */
+	uint8_t by[LSN_ID_BYTES];
+	int64_t at;
+	char reason[32];
+	int64_t old_due, new_due;      /* 0 = no deadline */
+	int64_t note_seq;              /* 0 = none */
+};
+typedef void (*store_step_event_cb)(const struct store_step_event *ev, void *arg);
+/* Move a pending step's due date; its due-soon and overdue marks are cleared. */
+enum lsn_err store_step_reschedule(struct store *s, int64_t step_id, int64_t due_at, int64_t now);
+enum lsn_err store_step_event_add(struct store *s, const struct store_step_event *ev);
+enum lsn_err store_step_event_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				   store_step_event_cb cb, void *arg);
+/* A closed case's unseen notifications are marked seen (never listed again). */
+enum lsn_err store_notifications_prune(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				       int64_t at);
 
 /* ---- indicators (store_report.c); periods are [from, to) in UTC ms ---- */
 /* Step occurrences of cases of the given pathways (comma list) whose J0 is in

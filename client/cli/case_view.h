@@ -19,6 +19,8 @@
 
 /* Does the logged-in user have the coordinator role? */
 bool case_me_coordinator(struct e2e *e);
+/* Does the logged-in user hold the territory role (every CPTS's cases)? */
+bool case_me_territory(struct e2e *e);
 
 /* CASE as a case id (32 hex), a patient reference "P-…" (any case), or the
  * first 4+ hex characters of a case id, among the caller's cases (for a
@@ -75,22 +77,25 @@ void case_step_due(json_t *summary, json_t *step, char *out, size_t len);
 void case_person(struct e2e *e, const char *user_hex, char *out, size_t len);
 
 /* The notice's acknowledgements with names and times, and who has not
- * acknowledged yet (the current members other than the poster, from the
- * server's channel_members):
+ * acknowledged yet, as the server names them (notice.missing_people; from
+ * the server's channel_members with an older server):
  *   {"acks":[{"user","name","acked_at"}], "not_acknowledged":[{"user","name"}] | null}
- * "not_acknowledged" is null when the caller cannot list the members (a coordinator
- * outside the thread: then only the count notice.missing is known). */
+ * "not_acknowledged" is null only when neither is available (an older server
+ * and a coordinator outside the thread: then only the count notice.missing). */
 json_t *case_acks(struct e2e *e, const struct case_ctx *cc);
 /* Print that object: "Acknowledged:" and "Not yet:" blocks, each line
  * starting with indent. */
 void case_print_acks(FILE *f, json_t *acks, json_t *notice, const char *indent);
 
-/* "step overdue" for a notification kind. */
+/* The notification in words for people; see case_notification_text. */
 const char *case_notification_words(const char *kind);
 
-/* One line for a notification {"id","kind","case","step","created_at"}:
- * "step overdue: gp_consultation of P-7K2MQX9D (J+7 2026-11-30)". cases is
- * a cache {case id: case_get reply} filled as needed. */
+/* One line for a notification (op notifications, or a pushed event): who,
+ * what and the next command, e.g. "step overdue: gp_consultation of
+ * P-7K2MQX9D (Consultation du médecin traitant, J+7 2026-11-30), held by
+ * Dr Paul Ville — next: liaison case show P-7K2MQX9D"; an alert: its sender
+ * and, when this device can decrypt it, its text. cache is {case id:
+ * case_get reply}, filled as needed. */
 void case_notification_text(struct e2e *e, json_t *n, json_t *cache, char *out, size_t len);
 
 #endif

@@ -200,7 +200,7 @@ static void
 roles_roundtrip(void **state)
 {
 	char buf[64];
-	for (unsigned roles = 1; roles < 16; roles++) {
+	for (unsigned roles = 1; roles < 32; roles++) {
 		unsigned back = 0;
 		lsn_roles_format(roles, buf, sizeof buf);
 		if (!lsn_roles_parse(buf, &back) || back != roles)
@@ -216,6 +216,12 @@ roles_roundtrip(void **state)
 	assert_string_equal(lsn_roles_format(LSN_ROLE_DISCHARGE | LSN_ROLE_MEMBER, buf, sizeof buf),
 			    "member,discharge");
 	assert_string_equal(lsn_roles_format(0, buf, sizeof buf), "");
+	/* the territory role (every CPTS's cases), after admin in the canonical order */
+	assert_true(lsn_roles_parse("territory,coordinator,member", &r));
+	assert_int_equal(r, LSN_ROLE_MEMBER | LSN_ROLE_COORDINATOR | LSN_ROLE_TERRITORY);
+	assert_int_equal(LSN_ROLE_TERRITORY, 16);
+	assert_string_equal(lsn_roles_format(r | LSN_ROLE_ADMIN, buf, sizeof buf),
+			    "member,coordinator,admin,territory");
 	/* a short buffer never overflows and stays terminated; what is left is not
 	 * a valid different role list (no role name is a prefix of another) */
 	char small[12];
