@@ -96,20 +96,31 @@ append_ack(const uint8_t user[LSN_ID_BYTES], int64_t at, void *arg)
 						       "acked_at", (json_int_t)at));
 }
 
+static void
+append_id(const uint8_t id[LSN_ID_BYTES], void *arg)
+{
+	json_array_append_new((json_t *)arg, wire_id(id));
+}
+
 static json_t *
 render_notice(struct handler_ctx *hc, const struct store_case *c)
 {
 	struct store_notice n;
+	struct case_ack_state acked;
 	if (store_notice_get(hc->srv->store, c->id, &n) != LSN_OK)
 		return json_null();
-	json_t *acks = json_array();
+	json_t *acks = json_array(), *recipients = json_array(), *missing = json_array();
 	store_ack_list(hc->srv->store, c->id, append_ack, acks);
-	json_t *missing = case_missing_ack_users(hc->srv->store, c, &n);
-	return json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o}", "seq", (json_int_t)n.message_seq,
+	/* who must acknowledge (fixed at posting); acks may also come from later members */
+	store_notice_recipients(hc->srv->store, c->id, append_id, recipients);
+	case_notice_acks(hc->srv->store, c, &acked, missing);
+	return json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:I}", "seq",
+			 (json_int_t)n.message_seq,
 			 "posted_by", wire_id(n.posted_by), "posted_at", (json_int_t)n.posted_at,
 			 "escalated_at", n.escalated_at ? json_integer(n.escalated_at) : json_null(),
 			 "acks", acks, "missing", (json_int_t)json_array_size(missing),
-			 "missing_users", missing);
+			 "missing_users", missing, "recipients", recipients,
+			 "expected", (json_int_t)acked.recipients);
 }
 
 struct member_list {
@@ -277,6 +288,13 @@ handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((c.j0 = pathway_parse_day(j0)) < 0)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
 				"field \"j0\": expected the trigger day as YYYY-MM-DD");
+	/* back-dating is limited (case_backdate_max) except for coordinators */
+	int64_t day_ms = 86400LL * 1000, max_days = hc->srv->cfg->case_backdate_max_days;
+	if (c.j0 < hc->now - hc->now % day_ms - max_days * day_ms &&
+	    !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+		return lsn_fail(&hc->st, LSN_ERR_CASE_BACKDATED, "field \"j0\": %s is more than %lld days "
+				"ago; ask the CPTS coordinator to open this case", j0,
+				(long long)max_days);
 	if ((err = read_flags(hc, req, &t, c.flags, sizeof c.flags)) != LSN_OK)
 		return err;
 	randombytes_buf(c.id, sizeof c.id);

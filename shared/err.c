@@ -67,6 +67,11 @@ static const struct {
 		"ask a coordinator to reassign it"},
 	[LSN_ERR_COORDINATOR_ONLY] = {"coordinator_only",
 		"only a CPTS coordinator can do this"},
+	[LSN_ERR_ALREADY_ALERTED] = {"already_alerted",
+		"this message has already raised an alert; post a new message to alert again"},
+	[LSN_ERR_CASE_BACKDATED] = {"case_backdated",
+		"this J0 is too far in the past for this server; ask the CPTS coordinator to open "
+		"the case"},
 };
 
 const char *

@@ -34,6 +34,8 @@ enum lsn_err {
 	LSN_ERR_STEP_PENDING,      /* reopening a step that is still pending */
 	LSN_ERR_NOT_ASSIGNEE,      /* only the step's assignee or a coordinator may do this */
 	LSN_ERR_COORDINATOR_ONLY,  /* only a coordinator may do this */
+	LSN_ERR_ALREADY_ALERTED,   /* this message has already raised an alert */
+	LSN_ERR_CASE_BACKDATED,    /* a case's J0 further in the past than the server allows */
 	LSN_ERR__COUNT
 };
 
