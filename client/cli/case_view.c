@@ -391,7 +391,7 @@ case_acks(struct e2e *e, const struct case_ctx *cc)
 	}
 	int64_t expected = user_view_int(notice, "expected");
 	return json_pack("{s:o, s:o, s:I, s:I}", "acks", acks, "not_acknowledged", missing,
-			 "recipients", (json_int_t)expected, "acknowledged",
+			 "expected", (json_int_t)expected, "acknowledged",
 			 (json_int_t)(expected - (int64_t)json_array_size(missing)));
 }
 
@@ -403,7 +403,7 @@ case_print_acks(FILE *f, json_t *acks, json_t *notice, const char *indent)
 	json_t *a;
 	size_t i;
 	char when[32];
-	long long expected = (long long)user_view_int(acks, "recipients");
+	long long expected = (long long)user_view_int(acks, "expected");
 	fprintf(f, "%sAcknowledgements: %lld/%lld of the recipients named when the notice was "
 		"posted\n", indent, (long long)user_view_int(acks, "acknowledged"), expected);
 	fprintf(f, "%sAcknowledged by:%s\n", indent, json_array_size(list) ? "" : " nobody yet");

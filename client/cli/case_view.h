@@ -79,7 +79,8 @@ void case_person(struct e2e *e, const char *user_hex, char *out, size_t len);
  * in the thread (the server's notice.missing_users). An acknowledgement by a
  * member who is not a recipient is listed with "recipient": false.
  *   {"acks":[{"user","name","acked_at","recipient"}],
- *    "not_acknowledged":[{"user","name"}], "recipients":N, "acknowledged":N} */
+ *    "not_acknowledged":[{"user","name"}], "expected":N, "acknowledged":N}
+ * (expected: the recipients still in the thread; acknowledged: how many of them did) */
 json_t *case_acks(struct e2e *e, const struct case_ctx *cc);
 /* Print that object: "Acknowledgements: n/N", "Acknowledged by:" and
  * "Not yet:" blocks, each line starting with indent. */

@@ -130,9 +130,9 @@ via_words(const char *via)
 	static const struct {
 		const char *code, *words;
 	} words[] = {
-		{"notice_posted", "discharge notice posted"},
-		{"letter_attached", "lettre de liaison attached to the notice"},
-		{"reconciliation_closed", "discharge reconciliation closed"},
+		{"notice_posted", "by posting the discharge notice"},
+		{"letter_attached", "by attaching the lettre de liaison to the notice"},
+		{"reconciliation_closed", "by closing the discharge reconciliation"},
 	};
 	for (size_t i = 0; via && i < sizeof words / sizeof words[0]; i++)
 		if (strcmp(via, words[i].code) == 0)
@@ -161,9 +161,8 @@ print_step(json_t *s, size_t code_width)
 		printf("; %s %s by ", status, out_time(user_view_int(s, "done_at"), when, sizeof when));
 		out_text(stdout, user_view_str(s, "done_by_name"));
 		if (user_view_str(s, "done_via")) {
-			fputs(" (", stdout);
+			fputs(", ", stdout);
 			out_text(stdout, via_words(user_view_str(s, "done_via")));
-			putchar(')');
 		}
 	}
 	if (user_view_str(s, "skip_reason")) {
