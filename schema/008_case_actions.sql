@@ -63,3 +63,39 @@ CREATE TABLE case_alerts (
     alerted_at   INTEGER NOT NULL,
     PRIMARY KEY (case_id, message_seq)
 ) STRICT, WITHOUT ROWID;
+
+-- Open cases whose notice was posted, or whose discharge reconciliation was
+-- closed, before this migration: the steps those actions complete become
+-- done as they would have been (who, when, which action). Closed cases are
+-- left as they are. Whether a letter came with a notice is not known here
+-- (it is inside the encrypted message), so letter steps are left alone.
+UPDATE case_steps SET status = 'done', done_via = 'notice_posted',
+    done_by = (SELECT n.posted_by FROM case_notices n WHERE n.case_id = case_steps.case_id),
+    done_at = (SELECT n.posted_at FROM case_notices n WHERE n.case_id = case_steps.case_id),
+    updated_at = (SELECT n.posted_at FROM case_notices n WHERE n.case_id = case_steps.case_id)
+WHERE status = 'pending'
+  AND EXISTS (SELECT 1 FROM case_notices n JOIN cases c ON c.id = n.case_id
+              JOIN pathway_step_actions a ON a.template = c.pathway AND a.version = c.template_version
+              WHERE n.case_id = case_steps.case_id AND c.status = 'open'
+                AND a.action = 'notice_posted' AND a.step = case_steps.step)
+  AND occurrence = (SELECT min(t.occurrence) FROM case_steps t WHERE t.case_id = case_steps.case_id
+                    AND t.step = case_steps.step AND t.status = 'pending');
+
+UPDATE case_steps SET status = 'done', done_via = 'reconciliation_closed',
+    done_by = (SELECT k.reported_by FROM conciliation_counts k
+               WHERE k.case_id = case_steps.case_id AND k.transition = 'discharge'
+                 AND k.status = 'closed' ORDER BY k.updated_at LIMIT 1),
+    done_at = (SELECT coalesce(k.closed_at, k.updated_at) FROM conciliation_counts k
+               WHERE k.case_id = case_steps.case_id AND k.transition = 'discharge'
+                 AND k.status = 'closed' ORDER BY k.updated_at LIMIT 1),
+    updated_at = (SELECT k.updated_at FROM conciliation_counts k
+                  WHERE k.case_id = case_steps.case_id AND k.transition = 'discharge'
+                    AND k.status = 'closed' ORDER BY k.updated_at LIMIT 1)
+WHERE status = 'pending'
+  AND EXISTS (SELECT 1 FROM conciliation_counts k JOIN cases c ON c.id = k.case_id
+              JOIN pathway_step_actions a ON a.template = c.pathway AND a.version = c.template_version
+              WHERE k.case_id = case_steps.case_id AND c.status = 'open'
+                AND k.transition = 'discharge' AND k.status = 'closed'
+                AND a.action = 'reconciliation_closed' AND a.step = case_steps.step)
+  AND occurrence = (SELECT min(t.occurrence) FROM case_steps t WHERE t.case_id = case_steps.case_id
+                    AND t.step = case_steps.step AND t.status = 'pending');

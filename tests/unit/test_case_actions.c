@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "clock.h"
 #include "msg_header.h"
@@ -584,6 +586,159 @@ test_backdate_limit(void **state)
 	assert_string_equal(open_at(w, &w->doc, w->j0 + 3 * DAY), "ok");
 }
 
+/* ---- migration 008 on existing data ------------------------------------- */
+
+struct id_list {
+	uint8_t id[8][16];
+	size_t n;
+};
+
+static void
+collect_id(const uint8_t id[16], void *arg)
+{
+	struct id_list *l = arg;
+	if (l->n < 8)
+		memcpy(l->id[l->n++], id, 16);
+}
+
+struct step_rows {
+	struct store_step st[8];
+	size_t n;
+};
+
+static void
+collect_step(const struct store_step *st, void *arg)
+{
+	struct step_rows *r = arg;
+	if (r->n < 8)
+		r->st[r->n++] = *st;
+}
+
+static const struct store_step *
+row_of(const struct step_rows *r, const char *code)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->st[i].step, code) == 0)
+			return &r->st[i];
+	fail_msg("no step %s", code);
+	return NULL;
+}
+
+/* An id as an SQL blob literal: 15 zero bytes, then byte n (two hex digits). */
+#define ID(n) "X'000000000000000000000000000000" n "'"
+
+/* A database at version 7 with three cases (ids 'A'..., 'B'..., 'C'... as
+ * bytes): A open with a notice posted at 350 by user 2 and a discharge
+ * reconciliation closed at 900 by user 3; B closed with a notice; C open
+ * with an admission reconciliation closed. Channel of A: user 1 (poster's
+ * colleague) joined at 100, user 2 (the poster) at 200, user 3 at 300,
+ * user 4 at 400 (after the notice), user 5 at 200 but has left. Then the
+ * migration. Expected, by hand: recipients of A = users 1 and 3; A's notice
+ * and reconciliation steps done (by 2 at 350, by 3 at 900), its letter and
+ * GP steps pending; nothing of B or C changed. */
+static void
+test_migration_backfill(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/lsn-actions-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/liaison.db", dir);
+	struct store_options opt = {.sync = STORE_SYNC_FULL, .create = true, .migrate_to = 7};
+	struct lsn_status st = {0};
+	struct store *s = NULL;
+	assert_int_equal(store_open(&s, path, &opt, &st), LSN_OK);
+	store_close(s);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	const char *sql =
+		"PRAGMA foreign_keys = OFF;"
+		"INSERT INTO users(id,name,profession,org_id,roles,ik,created_at) VALUES"
+		" (" ID("01") ",'u1','gp',zeroblob(16),1,zeroblob(32),0),"
+		" (" ID("02") ",'u2','hospital_doctor',zeroblob(16),1,zeroblob(32),0),"
+		" (" ID("03") ",'u3','hospital_pharmacist',zeroblob(16),1,zeroblob(32),0),"
+		" (" ID("04") ",'u4','gp',zeroblob(16),1,zeroblob(32),0),"
+		" (" ID("05") ",'u5','nurse',zeroblob(16),1,zeroblob(32),0);"
+		"INSERT INTO channels(id,kind,history,creator,created_at,log_seq,log_hash) VALUES"
+		" (" ID("A1") ",'case','shared'," ID("02") ",0,5,zeroblob(32)),"
+		" (" ID("B1") ",'case','shared'," ID("02") ",0,1,zeroblob(32)),"
+		" (" ID("C1") ",'case','shared'," ID("02") ",0,1,zeroblob(32));"
+		"INSERT INTO channel_log(channel_id,seq,entry,created_at) VALUES"
+		" (" ID("A1") ",1,'{}',100),(" ID("A1") ",2,'{}',200),"
+		" (" ID("A1") ",3,'{}',300),(" ID("A1") ",4,'{}',400);"
+		"INSERT INTO channel_members(channel_id,user_id,role,since_log_seq,left_msg_seq) VALUES"
+		" (" ID("A1") "," ID("01") ",'member',1,NULL),"
+		" (" ID("A1") "," ID("02") ",'admin',2,NULL),"
+		" (" ID("A1") "," ID("03") ",'member',3,NULL),"
+		" (" ID("A1") "," ID("04") ",'member',4,NULL),"
+		" (" ID("A1") "," ID("05") ",'member',2,7);"
+		"INSERT INTO cases(id,patient_ref,pathway,template_version,channel_id,j0,status,opened_by,"
+		" opened_at) VALUES"
+		" (" ID("0A") ",'P-AAAAAAAA','hospital_discharge',1," ID("A1") ",0,'open',"
+		"  " ID("02") ",0),"
+		" (" ID("0B") ",'P-BBBBBBBB','hospital_discharge',1," ID("B1") ",0,'closed',"
+		"  " ID("02") ",0),"
+		" (" ID("0C") ",'P-CCCCCCCC','hospital_discharge',1," ID("C1") ",0,'open',"
+		"  " ID("02") ",0);"
+		"INSERT INTO case_steps(case_id,step,occurrence,roles,status,updated_at)"
+		" SELECT c.id, s.step, 1, 'x', 'pending', 0 FROM cases c, (SELECT 'discharge_notice' AS step"
+		"  UNION SELECT 'discharge_letter' UNION SELECT 'discharge_reconciliation'"
+		"  UNION SELECT 'gp_consultation') s;"
+		"INSERT INTO case_notices(case_id,message_seq,posted_by,posted_at) VALUES"
+		" (" ID("0A") ",1," ID("02") ",350),"
+		" (" ID("0B") ",1," ID("02") ",350);"
+		"INSERT INTO conciliation_counts VALUES"
+		" (" ID("0A") "," ID("E1") ",'discharge','closed',3,1,1,0,'{}','{}',0,0,'[]',0,"
+		"  NULL,900," ID("03") ",950),"
+		" (" ID("0C") "," ID("E2") ",'admission','closed',3,1,1,0,'{}','{}',0,0,'[]',0,"
+		"  NULL,900," ID("03") ",950);";
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("fixture: %s", msg);
+	sqlite3_close(db);
+
+	opt.migrate_to = 0;
+	assert_int_equal(store_open(&s, path, &opt, &st), LSN_OK);
+	uint8_t a[16] = {0}, b[16] = {0}, c[16] = {0}, u2[16] = {0}, u3[16] = {0};
+	a[15] = 0x0A;
+	b[15] = 0x0B;
+	c[15] = 0x0C;
+	u2[15] = 2;
+	u3[15] = 3;
+	struct id_list rec = {0};
+	assert_int_equal(store_notice_recipients(s, a, collect_id, &rec), LSN_OK);
+	assert_int_equal(rec.n, 2);
+	assert_int_equal(rec.id[0][15], 1);   /* ordered by id */
+	assert_int_equal(rec.id[1][15], 3);
+	struct step_rows ra = {0}, rb = {0}, rc = {0};
+	assert_int_equal(store_step_list(s, a, collect_step, &ra), LSN_OK);
+	assert_int_equal(store_step_list(s, b, collect_step, &rb), LSN_OK);
+	assert_int_equal(store_step_list(s, c, collect_step, &rc), LSN_OK);
+	const struct store_step *n = row_of(&ra, "discharge_notice");
+	assert_string_equal(n->status, "done");
+	assert_memory_equal(n->done_by, u2, 16);
+	assert_int_equal(n->done_at, 350);
+	assert_string_equal(n->done_via, "notice_posted");
+	const struct store_step *k = row_of(&ra, "discharge_reconciliation");
+	assert_string_equal(k->status, "done");
+	assert_memory_equal(k->done_by, u3, 16);
+	assert_int_equal(k->done_at, 900);
+	assert_string_equal(k->done_via, "reconciliation_closed");
+	assert_string_equal(row_of(&ra, "discharge_letter")->status, "pending");
+	assert_string_equal(row_of(&ra, "gp_consultation")->status, "pending");
+	for (size_t i = 0; i < rb.n; i++)
+		assert_string_equal(rb.st[i].status, "pending");   /* closed case: untouched */
+	for (size_t i = 0; i < rc.n; i++)
+		assert_string_equal(rc.st[i].status, "pending");   /* an admission reconciliation */
+	store_close(s);
+	const char *suffix[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[80];
+		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -601,6 +756,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_recipients_refused, team_setup, team_teardown),
 		cmocka_unit_test_setup_teardown(test_one_alert_per_message, team_setup, team_teardown),
 		cmocka_unit_test_setup_teardown(test_backdate_limit, team_setup, team_teardown),
+		cmocka_unit_test(test_migration_backfill),
 	};
 	return cmocka_run_group_tests_name("case_actions", tests, NULL, NULL);
 }
