@@ -153,6 +153,8 @@ someone_unknown(struct e2e *e, const struct case_ctx *cc)
 			  !known(e, user_view_str(x, "done_by"));
 	json_array_foreach(json_object_get(notice, "acks"), i, x)
 		unknown = unknown || !known(e, user_view_str(x, "user"));
+	json_array_foreach(json_object_get(notice, "missing_users"), i, x)
+		unknown = unknown || !known(e, json_string_value(x));
 	return unknown;
 }
 
