@@ -244,7 +244,7 @@ json_t *
 case_render_step(const struct store_step *st, const char *label, int64_t now)
 {
 	bool overdue = strcmp(st->status, "pending") == 0 && st->due_at && st->due_at < now;
-	return json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b}",
+	json_t *out = json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:b}",
 			 "id", (json_int_t)st->id, "step", st->step, "occurrence",
 			 (json_int_t)st->occurrence, "label", label ? label : st->step,
 			 "roles", st->roles, "due_at", int_or_null(st->due_at), "status", st->status,
@@ -253,6 +253,9 @@ case_render_step(const struct store_step *st, const char *label, int64_t now)
 			 "done_at", int_or_null(st->done_at),
 			 "skip_reason", st->skip_reason[0] ? json_string(st->skip_reason) : json_null(),
 			 "note_seq", int_or_null(st->note_seq), "overdue", overdue);
+	/* the action that completed the step (notice_posted ...), null when a person did */
+	json_object_set_new(out, "done_via", st->done_via[0] ? json_string(st->done_via) : json_null());
+	return out;
 }
 
 json_t *
@@ -413,42 +416,78 @@ scan_step(const struct store_step *st, void *arg)
 		t->err = store_step_mark_notified(t->s, st->id, late, t->now);
 }
 
+/* Acknowledgements are expected from the notice's recipients, fixed when it
+ * was posted, who are still members of the case thread (a recipient who
+ * left can no longer acknowledge). Members who joined later may
+ * acknowledge; they are never counted as missing. */
 struct ack_count {
 	struct store *s;
-	const uint8_t *case_id;
-	const uint8_t *poster;
-	size_t missing;
+	const struct store_case *c;
+	struct case_ack_state *state;
 	json_t *list;                  /* ids of who is missing, or NULL */
+	enum lsn_err err;
+};
+
+struct ack_time {
+	const uint8_t *user;
+	int64_t at;
 };
 
 static void
-ack_missing(const struct store_member *m, void *arg)
+match_ack_time(const uint8_t user[LSN_ID_BYTES], int64_t at, void *arg)
+{
+	struct ack_time *a = arg;
+	if (memcmp(user, a->user, LSN_ID_BYTES) == 0)
+		a->at = at;
+}
+
+static void
+count_recipient(const uint8_t user[LSN_ID_BYTES], void *arg)
 {
 	struct ack_count *a = arg;
-	bool acked = false;
-	if (memcmp(m->user, a->poster, LSN_ID_BYTES) == 0)
+	struct store_member m;
+	struct ack_time t = {.user = user};
+	if (a->err != LSN_OK || store_member_get(a->s, a->c->channel, user, &m) != LSN_OK || !m.current)
 		return;
-	if (case_has_acked(a->s, a->case_id, m->user, &acked) == LSN_OK && !acked) {
-		a->missing++;
+	a->state->recipients++;
+	if ((a->err = store_ack_list(a->s, a->c->id, match_ack_time, &t)) != LSN_OK)
+		return;
+	if (t.at == 0) {
+		a->state->missing++;
 		if (a->list)
-			json_array_append_new(a->list, wire_id(m->user));
+			json_array_append_new(a->list, wire_id(user));
+	} else if (t.at > a->state->last_ack) {
+		a->state->last_ack = t.at;
 	}
+}
+
+enum lsn_err
+case_notice_acks(struct store *s, const struct store_case *c, struct case_ack_state *out,
+		 json_t *missing)
+{
+	struct ack_count a = {.s = s, .c = c, .state = out, .list = missing};
+	memset(out, 0, sizeof *out);
+	enum lsn_err err = store_notice_recipients(s, c->id, count_recipient, &a);
+	return err != LSN_OK ? err : a.err;
 }
 
 size_t
 case_missing_acks(struct store *s, const struct store_case *c, const struct store_notice *n)
 {
-	struct ack_count a = {.s = s, .case_id = c->id, .poster = n->posted_by};
-	store_member_list(s, c->channel, true, ack_missing, &a);
-	return a.missing;
+	(void)n;
+	struct case_ack_state state;
+	case_notice_acks(s, c, &state, NULL);
+	return state.missing;
 }
 
 json_t *
 case_missing_ack_users(struct store *s, const struct store_case *c, const struct store_notice *n)
 {
-	struct ack_count a = {.s = s, .case_id = c->id, .poster = n->posted_by, .list = json_array()};
-	store_member_list(s, c->channel, true, ack_missing, &a);
-	return a.list;
+	(void)n;
+	struct case_ack_state state;
+	json_t *list = json_array();
+	case_notice_acks(s, c, &state, list);
+	return list;
 }
 
 static void

@@ -48,7 +48,18 @@ void case_step_label(struct store *s, const struct store_case *c, const char *st
 json_t *case_render_step(const struct store_step *st, const char *label, int64_t now);
 enum lsn_err case_has_acked(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
 			    const uint8_t user[LSN_ID_BYTES], bool *acked);
-/* Current members (other than the poster) who have not acknowledged. */
+/* The discharge notice's recipients (fixed when it was posted) who are still
+ * members of the case thread: how many, how many have not acknowledged, and
+ * the time of the last acknowledgement among them (0 = none). A member who
+ * joined later may acknowledge but is never counted. If missing is not
+ * NULL, the ids of who has not acknowledged are appended to it. */
+struct case_ack_state {
+	size_t recipients, missing;
+	int64_t last_ack;
+};
+enum lsn_err case_notice_acks(struct store *s, const struct store_case *c,
+			      struct case_ack_state *out, json_t *missing);
+/* Recipients (as above) who have not acknowledged. */
 size_t case_missing_acks(struct store *s, const struct store_case *c, const struct store_notice *n);
 /* The same, as a JSON array of user ids. */
 json_t *case_missing_ack_users(struct store *s, const struct store_case *c, const struct store_notice *n);

@@ -33,6 +33,7 @@ config_defaults(struct config *cfg)
 	cfg->attachment_max = 50 * 1024 * 1024;
 	cfg->due_soon_ms = 24LL * 3600 * 1000;
 	cfg->ack_timeout_ms = 24LL * 3600 * 1000;
+	cfg->case_backdate_max_days = 30;
 	cfg->timer_interval_s = 60;
 	cfg->log_level = LOG_INFO;
 	cfg->production = false;
@@ -255,6 +256,13 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 		if (!config_parse_duration_ms(value, strcmp(key, "due_soon") == 0 ? &cfg->due_soon_ms
 										 : &cfg->ack_timeout_ms))
 			return bad_value(key, "a duration such as 24h, 30m or 2d", st);
+		return LSN_OK;
+	}
+	if (strcmp(key, "case_backdate_max") == 0) {
+		int64_t ms = 0;
+		if (!config_parse_duration_ms(value, &ms) || ms % (86400LL * 1000) != 0)
+			return bad_value(key, "a whole number of days such as 30d", st);
+		cfg->case_backdate_max_days = ms / (86400LL * 1000);
 		return LSN_OK;
 	}
 	if (strcmp(key, "log_level") == 0) {

@@ -35,6 +35,7 @@ struct config {
 	size_t attachment_max;
 	int64_t due_soon_ms;           /* a step is "due soon" this long before its deadline */
 	int64_t ack_timeout_ms;        /* unacknowledged discharge notices escalate after this */
+	int64_t case_backdate_max_days; /* a case's J0 at most this many days ago (coordinators: any) */
 	unsigned timer_interval_s;     /* how often the deadline scan runs */
 	enum log_level log_level;
 	bool production;

@@ -118,20 +118,31 @@ named_users(struct store *s, json_t *ids)
 	return out;
 }
 
+static void
+append_id(const uint8_t id[LSN_ID_BYTES], void *arg)
+{
+	json_array_append_new((json_t *)arg, wire_id(id));
+}
+
 static json_t *
 render_notice(struct handler_ctx *hc, const struct store_case *c)
 {
 	struct store_notice n;
+	struct case_ack_state acked;
 	if (store_notice_get(hc->srv->store, c->id, &n) != LSN_OK)
 		return json_null();
-	json_t *acks = json_array();
+	json_t *acks = json_array(), *recipients = json_array(), *missing = json_array();
 	store_ack_list(hc->srv->store, c->id, append_ack, acks);
-	json_t *missing = case_missing_ack_users(hc->srv->store, c, &n);
-	json_t *obj = json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o}", "seq", (json_int_t)n.message_seq,
+	/* who must acknowledge (fixed at posting); acks may also come from later members */
+	store_notice_recipients(hc->srv->store, c->id, append_id, recipients);
+	case_notice_acks(hc->srv->store, c, &acked, missing);
+	json_t *obj = json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:I}", "seq",
+			 (json_int_t)n.message_seq,
 			 "posted_by", wire_id(n.posted_by), "posted_at", (json_int_t)n.posted_at,
 			 "escalated_at", n.escalated_at ? json_integer(n.escalated_at) : json_null(),
 			 "acks", acks, "missing", (json_int_t)json_array_size(missing),
-			 "missing_users", missing);
+			 "missing_users", missing, "recipients", recipients,
+			 "expected", (json_int_t)acked.recipients);
 	json_object_set_new(obj, "missing_people", named_users(hc->srv->store, missing));
 	return obj;
 }
@@ -345,6 +356,13 @@ handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = read_flags(hc, req, &t, c.flags, sizeof c.flags)) != LSN_OK ||
 	    (err = open_cpts(hc, req, &c)) != LSN_OK)
 		return err;
+	/* back-dating is limited (case_backdate_max) except for the CPTS's coordinators */
+	int64_t day_ms = 86400LL * 1000, max_days = hc->srv->cfg->case_backdate_max_days;
+	if (c.j0 < hc->now - hc->now % day_ms - max_days * day_ms &&
+	    !case_coordinator_of(hc->sess, &c))
+		return lsn_fail(&hc->st, LSN_ERR_CASE_BACKDATED, "field \"j0\": %s is more than %lld days "
+				"ago; ask the CPTS coordinator to open this case", j0,
+				(long long)max_days);
 	randombytes_buf(c.id, sizeof c.id);
 	new_patient_ref(c.patient_ref);
 	snprintf(c.pathway, sizeof c.pathway, "%s", t.code);

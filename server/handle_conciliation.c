@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "case_action.h"
 #include "handlers.h"
 #include "wire.h"
 
@@ -136,10 +137,18 @@ handle_conciliation_counts(struct handler_ctx *hc, json_t *req, json_t *reply)
 	k.by_intent = by_intent;
 	k.resolution_ms = times;
 	memcpy(k.reported_by, hc->sess->user, LSN_ID_BYTES);
-	if ((err = store_conciliation_put(hc->srv->store, &k, hc->now)) != LSN_OK)
+	if ((err = store_conciliation_put(hc->srv->store, &k, hc->now)) != LSN_OK) {
 		err = handler_store_fail(hc, err, "reconciliation");
-	else
-		json_object_set_new(reply, "episode", wire_id(k.episode));
+		goto out;
+	}
+	json_object_set_new(reply, "episode", wire_id(k.episode));
+	/* closing the discharge reconciliation completes its step (template data) */
+	if (strcmp(k.status, "closed") == 0 && strcmp(k.transition, "discharge") == 0 &&
+	    strcmp(c.status, "open") == 0) {
+		json_t *done = json_array();
+		json_object_set_new(reply, "steps_done", done);
+		err = case_action_fulfil(hc, &c, CASE_ACTION_RECONCILIATION_CLOSED, done);
+	}
 out:
 	free(by_type);
 	free(by_intent);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "case.h"
+#include "case_action.h"
 #include "clock.h"
 #include "fanout.h"
 #include "handlers.h"
@@ -46,18 +47,101 @@ own_message(struct handler_ctx *hc, const struct store_case *c, int64_t seq)
 	return LSN_OK;
 }
 
+#define RECIPIENTS_MAX 100
+
+/* The "recipients" field: ids of current members of the case thread other
+ * than the caller, each once. *n = 0 when the field is absent. */
+static enum lsn_err
+read_recipients(struct handler_ctx *hc, json_t *req, const struct store_case *c,
+		uint8_t (*out)[LSN_ID_BYTES], size_t *n)
+{
+	json_t *list = json_object_get(req, "recipients"), *v;
+	size_t i;
+	*n = 0;
+	if (list == NULL || json_is_null(list))
+		return LSN_OK;
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > RECIPIENTS_MAX)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"recipients\": expected a list of "
+				"1 to %d user ids (or no field: every other current member)",
+				RECIPIENTS_MAX);
+	json_array_foreach(list, i, v) {
+		struct store_member m;
+		const char *hex = json_string_value(v);
+		if (hex == NULL || strlen(hex) != LSN_ID_HEX || !lsn_id_from_hex(hex, out[i]))
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+					"recipients[%zu]: expected a user id (32 hex digits)", i);
+		if (memcmp(out[i], hc->sess->user, LSN_ID_BYTES) == 0)
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "recipients[%zu]: that is you; the "
+					"recipients are the others who must acknowledge the notice", i);
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(out[i], out[j], LSN_ID_BYTES) == 0)
+				return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+						"recipients[%zu]: listed twice; name each recipient once",
+						i);
+		if (store_member_get(hc->srv->store, c->channel, out[i], &m) != LSN_OK || !m.current)
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "recipients[%zu]: not a member of the "
+					"case thread; add them to the thread before posting the notice",
+					i);
+	}
+	*n = json_array_size(list);
+	return LSN_OK;
+}
+
+/* Without a "recipients" field: every current member but the poster. */
+struct default_recipients {
+	struct handler_ctx *hc;
+	const uint8_t *case_id;
+	size_t count;
+	enum lsn_err err;
+};
+
+static void
+add_default_recipient(const struct store_member *m, void *arg)
+{
+	struct default_recipients *d = arg;
+	if (d->err != LSN_OK || memcmp(m->user, d->hc->sess->user, LSN_ID_BYTES) == 0)
+		return;
+	if ((d->err = store_notice_recipient_add(d->hc->srv->store, d->case_id, m->user)) == LSN_OK)
+		d->count++;
+}
+
+static enum lsn_err
+store_recipients(struct handler_ctx *hc, const struct store_case *c,
+		 uint8_t (*list)[LSN_ID_BYTES], size_t n, size_t *count)
+{
+	enum lsn_err err = LSN_OK;
+	*count = n;
+	for (size_t i = 0; i < n && err == LSN_OK; i++)
+		err = store_notice_recipient_add(hc->srv->store, c->id, list[i]);
+	if (n == 0) {
+		struct default_recipients d = {.hc = hc, .case_id = c->id};
+		err = store_member_list(hc->srv->store, c->channel, true, add_default_recipient, &d);
+		if (err == LSN_OK)
+			err = d.err;
+		*count = d.count;
+	}
+	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "notice recipient");
+}
+
 enum lsn_err
 handle_notice_post(struct handler_ctx *hc, json_t *req, json_t *reply)
 {
 	struct store_case c;
+	uint8_t recipients[RECIPIENTS_MAX][LSN_ID_BYTES];
+	size_t n_recipients = 0, stored = 0;
 	int64_t seq = 0;
+	bool letter = false;
 	enum lsn_err err;
 	if ((err = member_case(hc, req, &c)) ||
 	    (err = wire_get_int(req, "seq", true, 1, WIRE_ID_MAX, &seq, &hc->st)) ||
+	    (err = wire_get_bool(req, "letter", false, &letter, &hc->st)) ||
 	    (err = own_message(hc, &c, seq)))
 		return err;
 	if (strcmp(c.status, "open") != 0)
 		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
+	if ((err = read_recipients(hc, req, &c, recipients, &n_recipients)) != LSN_OK)
+		return err;
 	struct store_notice n = {.message_seq = seq, .posted_at = hc->now};
 	memcpy(n.case_id, c.id, LSN_ID_BYTES);
 	memcpy(n.posted_by, hc->sess->user, LSN_ID_BYTES);
@@ -65,41 +149,18 @@ handle_notice_post(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return err == LSN_ERR_CONFLICT
 			       ? lsn_fail(&hc->st, err, "this case already has a discharge notice")
 			       : handler_store_fail(hc, err, "notice");
+	json_t *done = json_array();
+	json_object_set_new(reply, "steps_done", done);
+	if ((err = store_recipients(hc, &c, recipients, n_recipients, &stored)) ||
+	    (err = case_action_fulfil(hc, &c, CASE_ACTION_NOTICE_POSTED, done)) ||
+	    (letter && (err = case_action_fulfil(hc, &c, CASE_ACTION_LETTER_ATTACHED, done))))
+		return err;
 	json_object_set_new(reply, "case", wire_id(c.id));
 	json_object_set_new(reply, "seq", json_integer(seq));
+	json_object_set_new(reply, "recipients", json_integer((json_int_t)stored));
 	return fanout_channel(hc, c.channel, "case",
 			      json_pack("{s:o, s:s, s:I}", "case", wire_id(c.id), "change", "notice",
 					"seq", (json_int_t)seq), NULL);
-}
-
-/* The discharge_notice step is done once every recipient acknowledged. */
-struct notice_step {
-	struct store_step step;
-	bool found;
-};
-
-static void
-find_notice_step(const struct store_step *st, void *arg)
-{
-	struct notice_step *n = arg;
-	if (!n->found && strcmp(st->step, "discharge_notice") == 0 && strcmp(st->status, "pending") == 0) {
-		n->step = *st;
-		n->found = true;
-	}
-}
-
-static enum lsn_err
-complete_notice_step(struct handler_ctx *hc, const struct store_case *c)
-{
-	struct notice_step n = {0};
-	enum lsn_err err = store_step_list(hc->srv->store, c->id, find_notice_step, &n);
-	if (err != LSN_OK || !n.found)
-		return err;
-	snprintf(n.step.status, sizeof n.step.status, "done");
-	n.step.has_done_by = true;
-	memcpy(n.step.done_by, hc->sess->user, LSN_ID_BYTES);
-	n.step.done_at = hc->now;
-	return store_step_update(hc->srv->store, &n.step, hc->now);
 }
 
 enum lsn_err
@@ -122,8 +183,6 @@ handle_ack(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = store_ack_put(hc->srv->store, c.id, hc->sess->user, hc->now, &added)) != LSN_OK)
 		return handler_store_fail(hc, err, "acknowledgement");
 	size_t missing = case_missing_acks(hc->srv->store, &c, &n);
-	if (added && missing == 0 && (err = complete_notice_step(hc, &c)) != LSN_OK)
-		return handler_store_fail(hc, err, "step");
 	json_object_set_new(reply, "case", wire_id(c.id));
 	json_object_set_new(reply, "acknowledged", json_boolean(added));
 	json_object_set_new(reply, "missing", json_integer((json_int_t)missing));
@@ -184,6 +243,12 @@ handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return err;
 	if (strcmp(c.status, "open") != 0)   /* a closed case notifies no one */
 		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
+	if ((err = store_alert_put(hc->srv->store, c.id, seq, hc->sess->user, hc->now)) != LSN_OK)
+		return err == LSN_ERR_CONFLICT
+			       ? lsn_fail(&hc->st, LSN_ERR_ALREADY_ALERTED, "message %lld has already raised "
+					  "an alert; post a new message if this is a new alarm",
+					  (long long)seq)
+			       : handler_store_fail(hc, err, "alert");
 	struct alert_targets a = {.hc = hc, .c = &c, .seq = seq};
 	if ((err = store_member_list(hc->srv->store, c.channel, true, alert_member, &a)) != LSN_OK ||
 	    (err = a.err) != LSN_OK)

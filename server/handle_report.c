@@ -105,36 +105,23 @@ struct notices {
 	struct samples time_to_ack;
 };
 
-struct last_ack {
-	int64_t last;
-};
-
-static void
-track_last(const uint8_t user[LSN_ID_BYTES], int64_t at, void *arg)
-{
-	(void)user;
-	struct last_ack *l = arg;
-	if (at > l->last)
-		l->last = at;
-}
-
 static void
 count_notice(const struct store_notice *n, void *arg)
 {
 	struct notices *k = arg;
 	struct store_case c;
-	struct last_ack l = {0};
+	struct case_ack_state a;
 	k->posted++;
+	/* only the recipients fixed at posting count (docs/PATHWAYS.md) */
 	if (store_case_get(k->hc->srv->store, n->case_id, &c) != LSN_OK ||
-	    case_missing_acks(k->hc->srv->store, &c, n) != 0)
+	    case_notice_acks(k->hc->srv->store, &c, &a, NULL) != LSN_OK || a.missing != 0)
 		return;
-	store_ack_list(k->hc->srv->store, n->case_id, track_last, &l);
-	if (l.last == 0)
+	if (a.last_ack == 0)
 		return;   /* nobody to acknowledge */
 	k->acked_all++;
-	if (l.last - n->posted_at <= 24 * HOUR_MS)
+	if (a.last_ack - n->posted_at <= 24 * HOUR_MS)
 		k->within_24h++;
-	sample_add(&k->time_to_ack, l.last - n->posted_at);
+	sample_add(&k->time_to_ack, a.last_ack - n->posted_at);
 }
 
 /* ---- pairs (indicator 7b) ---------------------------------------------- */

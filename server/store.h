@@ -362,6 +362,7 @@ struct store_step {
 	char skip_reason[200];
 	int64_t note_seq;              /* 0 = none */
 	int64_t notified_soon, notified_late;
+	char done_via[24];             /* the action that completed it; "" = a person */
 };
 struct store_notice {
 	uint8_t case_id[LSN_ID_BYTES];
@@ -409,7 +410,8 @@ enum lsn_err store_step_insert(struct store *s, struct store_step *st, int64_t n
 enum lsn_err store_step_get(struct store *s, int64_t id, struct store_step *out);
 enum lsn_err store_step_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_step_cb cb,
 			     void *arg);
-/* Write status, assignee, done_by/at, skip_reason, note_seq of st. */
+/* Write status, assignee, done_by/at, skip_reason, note_seq of st; done_via
+ * only when the new status is done (else NULL). */
 enum lsn_err store_step_update(struct store *s, const struct store_step *st, int64_t now);
 /* Pending steps due before `before` whose soon/late notice is not sent yet. */
 enum lsn_err store_step_due_scan(struct store *s, int64_t soon_before, int64_t late_before,
@@ -427,11 +429,26 @@ enum lsn_err store_ack_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
 			   const uint8_t user[LSN_ID_BYTES], int64_t at, bool *added);
 enum lsn_err store_ack_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_ack_cb cb,
 			    void *arg);
-/* The coordinators of a CPTS (users with the coordinator role in that org);
- * cpts NULL: the coordinators holding the territory role. */
 /* An administrator changes a user's roles (effective at their next login). */
 enum lsn_err store_user_set_roles(struct store *s, const uint8_t user[LSN_ID_BYTES], unsigned roles);
+/* The coordinators of a CPTS (users with the coordinator role in that org);
+ * cpts NULL: the coordinators holding the territory role. */
 enum lsn_err store_cpts_coordinators(struct store *s, const uint8_t *cpts, store_id_cb cb, void *arg);
+
+/* ---- actions that fulfil steps, notice recipients, alerts (store_action.c) ---- */
+
+typedef void (*store_text_cb)(const char *text, void *arg);
+/* The step codes an action fulfils in a template version (pathway_step_actions). */
+enum lsn_err store_step_actions(struct store *s, const char *template, int64_t version,
+				const char *action, store_text_cb cb, void *arg);
+enum lsn_err store_notice_recipient_add(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+					const uint8_t user[LSN_ID_BYTES]);
+/* Who must acknowledge the case's notice, fixed when it was posted. */
+enum lsn_err store_notice_recipients(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				     store_id_cb cb, void *arg);
+/* LSN_ERR_CONFLICT when that message has already raised an alert. */
+enum lsn_err store_alert_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t seq,
+			     const uint8_t by[LSN_ID_BYTES], int64_t at);
 struct store_notification {
 	int64_t id;
 	char kind[24];

@@ -20,7 +20,7 @@ enum {
 #define CASE_COLUMNS "c.id, c.patient_ref, c.pathway, c.template_version, c.channel_id, c.j0, " \
 		     "c.flags, c.status, c.close_reason, c.opened_by, c.opened_at, c.closed_at, c.cpts_id "
 #define STEP_COLUMNS "id, case_id, step, occurrence, roles, due_at, status, assignee, done_by, " \
-		     "done_at, skip_reason, note_seq, notified_soon, notified_late "
+		     "done_at, skip_reason, note_seq, notified_soon, notified_late, done_via "
 
 static const struct store_col template_cols[] = {
 	COL_TEXT(0, struct store_template, code),
@@ -65,6 +65,7 @@ static const struct store_col step_cols[] = {
 	COL_I64(11, struct store_step, note_seq),
 	COL_I64(12, struct store_step, notified_soon),
 	COL_I64(13, struct store_step, notified_late),
+	COL_TEXT(14, struct store_step, done_via),
 };
 
 static const struct store_col schedule_cols[] = {
@@ -275,10 +276,12 @@ store_step_update(struct store *s, const struct store_step *stp, int64_t now)
 		"notified_soon = CASE WHEN ?1 = 'pending' AND status != 'pending' THEN NULL ELSE notified_soon END, "
 		"notified_late = CASE WHEN ?1 = 'pending' AND status != 'pending' THEN NULL ELSE notified_late END, "
 		"status = ?1, assignee = ?2, done_by = ?3, done_at = ?4, "
-		"skip_reason = ?5, note_seq = ?6, updated_at = ?7 WHERE id = ?8",
+		"skip_reason = ?5, note_seq = ?6, updated_at = ?7, "
+		"done_via = CASE WHEN ?1 = 'done' THEN ?9 END WHERE id = ?8",
 		P_TEXT(stp->status), P_BLOB(stp->has_assignee ? stp->assignee : NULL, LSN_ID_BYTES),
 		P_BLOB(stp->has_done_by ? stp->done_by : NULL, LSN_ID_BYTES), P_INT_OPT(stp->done_at),
-		P_TEXT_OPT(stp->skip_reason), P_INT_OPT(stp->note_seq), P_INT(now), P_INT(stp->id)),
+		P_TEXT_OPT(stp->skip_reason), P_INT_OPT(stp->note_seq), P_INT(now), P_INT(stp->id),
+		P_TEXT_OPT(stp->done_via)),
 		"update step", true);
 }
 

@@ -70,6 +70,11 @@ static const struct {
 	[LSN_ERR_NO_CPTS] = {"no_cpts",
 		"no CPTS for this case: add the patient's GP (a member of a CPTS) to the case "
 		"channel first, or name the CPTS (liaison case open ... --cpts ORG_ID)"},
+	[LSN_ERR_ALREADY_ALERTED] = {"already_alerted",
+		"this message has already raised an alert; post a new message to alert again"},
+	[LSN_ERR_CASE_BACKDATED] = {"case_backdated",
+		"this J0 is too far in the past for this server; ask the CPTS coordinator to open "
+		"the case"},
 };
 
 const char *

@@ -35,6 +35,8 @@ enum lsn_err {
 	LSN_ERR_NOT_ASSIGNEE,      /* only the step's assignee or a coordinator may do this */
 	LSN_ERR_COORDINATOR_ONLY,  /* only a coordinator may do this */
 	LSN_ERR_NO_CPTS,           /* a case needs a CPTS and none could be found */
+	LSN_ERR_ALREADY_ALERTED,   /* this message has already raised an alert */
+	LSN_ERR_CASE_BACKDATED,    /* a case's J0 further in the past than the server allows */
 	LSN_ERR__COUNT
 };
 

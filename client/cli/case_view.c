@@ -165,6 +165,8 @@ someone_unknown(struct e2e *e, const struct case_ctx *cc)
 			  !known(e, user_view_str(x, "done_by"));
 	json_array_foreach(json_object_get(notice, "acks"), i, x)
 		unknown = unknown || !known(e, user_view_str(x, "user"));
+	json_array_foreach(json_object_get(notice, "missing_users"), i, x)
+		unknown = unknown || !known(e, json_string_value(x));
 	return unknown;
 }
 
@@ -358,45 +360,30 @@ case_person(struct e2e *e, const char *user_hex, char *out, size_t len)
 	e2e_person(e, id, out, len);
 }
 
-static json_t *
-ack_of(json_t *notice, const char *user)
+static bool
+in_ids(json_t *list, const char *user)
 {
 	size_t i;
-	json_t *a;
-	json_array_foreach(json_object_get(notice, "acks"), i, a)
-		if (user_view_str(a, "user") && strcmp(user_view_str(a, "user"), user) == 0)
-			return a;
-	return NULL;
+	json_t *x;
+	json_array_foreach(list, i, x)
+		if (user && json_string_value(x) && strcmp(json_string_value(x), user) == 0)
+			return true;
+	return false;
 }
 
-/* Current members other than the poster who have not acknowledged. */
+/* The notice's recipients (fixed when it was posted) who have not
+ * acknowledged, as the server counts them, with their names. */
 static json_t *
-missing_members(struct e2e *e, const struct case_ctx *cc, json_t *notice)
+missing_recipients(struct e2e *e, json_t *notice)
 {
-	json_t *reply = NULL;
-	struct lsn_status st = {0};
-	/* the server names who is missing (for coordinators outside the thread too) */
-	json_t *named = json_object_get(notice, "missing_people");
-	if (json_is_array(named))
-		return json_deep_copy(named);
-	if (!cc->member || e2e_read(e, "channel_members", json_pack("{s:o}", "channel",
-								      wire_id(cc->channel)),
-				    &reply, &st) != LSN_OK)
-		return json_null();
-	const char *poster = user_view_str(notice, "posted_by");
-	json_t *missing = json_array(), *m;
+	json_t *missing = json_array(), *x;
 	size_t i;
-	json_array_foreach(json_object_get(reply, "members"), i, m) {
-		json_t *user = json_object_get(m, "user");
-		const char *id = user_view_str(user, "id");
+	json_array_foreach(json_object_get(notice, "missing_users"), i, x) {
 		char who[200];
-		e2e_remember_user(e, user);
-		if (id == NULL || (poster && strcmp(id, poster) == 0) || ack_of(notice, id))
-			continue;
-		case_person(e, id, who, sizeof who);
-		json_array_append_new(missing, json_pack("{s:s, s:s}", "user", id, "name", who));
+		case_person(e, json_string_value(x), who, sizeof who);
+		json_array_append_new(missing, json_pack("{s:s?, s:s}", "user", json_string_value(x),
+							 "name", who));
 	}
-	json_decref(reply);
 	return missing;
 }
 
@@ -404,18 +391,22 @@ json_t *
 case_acks(struct e2e *e, const struct case_ctx *cc)
 {
 	json_t *notice = json_object_get(cc->reply, "notice");
-	json_t *missing = missing_members(e, cc, notice);
+	json_t *missing = missing_recipients(e, notice);
+	json_t *recipients = json_object_get(notice, "recipients");
 	json_t *acks = json_array(), *a;
 	size_t i;
 	json_array_foreach(json_object_get(notice, "acks"), i, a) {
 		char who[200];
-		case_person(e, user_view_str(a, "user"), who, sizeof who);
-		json_array_append_new(acks, json_pack("{s:s?, s:s, s:I}", "user",
-						      user_view_str(a, "user"), "name", who,
-						      "acked_at", (json_int_t)user_view_int(a,
-											 "acked_at")));
+		const char *user = user_view_str(a, "user");
+		case_person(e, user, who, sizeof who);
+		json_array_append_new(acks, json_pack("{s:s?, s:s, s:I, s:b}", "user", user, "name", who,
+						      "acked_at", (json_int_t)user_view_int(a, "acked_at"),
+						      "recipient", in_ids(recipients, user)));
 	}
-	return json_pack("{s:o, s:o}", "acks", acks, "not_acknowledged", missing);
+	int64_t expected = user_view_int(notice, "expected");
+	return json_pack("{s:o, s:o, s:I, s:I}", "acks", acks, "not_acknowledged", missing,
+			 "expected", (json_int_t)expected, "acknowledged",
+			 (json_int_t)(expected - (int64_t)json_array_size(missing)));
 }
 
 void
@@ -426,23 +417,24 @@ case_print_acks(FILE *f, json_t *acks, json_t *notice, const char *indent)
 	json_t *a;
 	size_t i;
 	char when[32];
+	long long expected = (long long)user_view_int(acks, "expected");
+	fprintf(f, "%sAcknowledgements: %lld/%lld of the recipients named when the notice was "
+		"posted\n", indent, (long long)user_view_int(acks, "acknowledged"), expected);
 	fprintf(f, "%sAcknowledged by:%s\n", indent, json_array_size(list) ? "" : " nobody yet");
 	json_array_foreach(list, i, a) {
 		fprintf(f, "%s  %s  ", indent, out_time(user_view_int(a, "acked_at"), when,
 							  sizeof when));
 		out_text(f, user_view_str(a, "name"));
+		if (!json_is_true(json_object_get(a, "recipient")))
+			fputs("  (not a recipient)", f);
 		fputc('\n', f);
 	}
-	if (json_is_array(missing) && json_array_size(missing) == 0) {
+	if (json_array_size(missing) == 0) {
 		fprintf(f, "%sEveryone has acknowledged the notice.\n", indent);
 		return;
 	}
-	if (!json_is_array(missing)) {
-		fprintf(f, "%sNot yet: %lld member(s)\n", indent,
-			(long long)user_view_int(notice, "missing"));
-		return;
-	}
-	fprintf(f, "%sNot yet:\n", indent);
+	fprintf(f, "%sNot yet: %zu of the %lld recipients\n", indent, json_array_size(missing),
+		expected);
 	json_array_foreach(missing, i, a) {
 		fprintf(f, "%s  ", indent);
 		out_styled(f, OUT_YELLOW, user_view_str(a, "name"));

@@ -77,14 +77,15 @@ void case_step_due(json_t *summary, json_t *step, char *out, size_t len);
 void case_person(struct e2e *e, const char *user_hex, char *out, size_t len);
 
 /* The notice's acknowledgements with names and times, and who has not
- * acknowledged yet, as the server names them (notice.missing_people; from
- * the server's channel_members with an older server):
- *   {"acks":[{"user","name","acked_at"}], "not_acknowledged":[{"user","name"}] | null}
- * "not_acknowledged" is null only when neither is available (an older server
- * and a coordinator outside the thread: then only the count notice.missing). */
+ * acknowledged yet: the recipients fixed when the notice was posted, still
+ * in the thread (the server's notice.missing_users). An acknowledgement by a
+ * member who is not a recipient is listed with "recipient": false.
+ *   {"acks":[{"user","name","acked_at","recipient"}],
+ *    "not_acknowledged":[{"user","name"}], "expected":N, "acknowledged":N}
+ * (expected: the recipients still in the thread; acknowledged: how many of them did) */
 json_t *case_acks(struct e2e *e, const struct case_ctx *cc);
-/* Print that object: "Acknowledged:" and "Not yet:" blocks, each line
- * starting with indent. */
+/* Print that object: "Acknowledgements: n/N", "Acknowledged by:" and
+ * "Not yet:" blocks, each line starting with indent. */
 void case_print_acks(FILE *f, json_t *acks, json_t *notice, const char *indent);
 
 /* The notification in words for people; see case_notification_text. */

@@ -170,6 +170,23 @@ steps_detail(struct e2e *e, const struct case_ctx *cc)
 	return out;
 }
 
+/* What the action that completed a step was, in words (docs/PATHWAYS.md). */
+static const char *
+via_words(const char *via)
+{
+	static const struct {
+		const char *code, *words;
+	} words[] = {
+		{"notice_posted", "by posting the discharge notice"},
+		{"letter_attached", "by attaching the lettre de liaison to the notice"},
+		{"reconciliation_closed", "by closing the discharge reconciliation"},
+	};
+	for (size_t i = 0; via && i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(via, words[i].code) == 0)
+			return words[i].words;
+	return via;
+}
+
 static void
 print_step(json_t *s, size_t code_width, json_t *summary)
 {
@@ -190,6 +207,10 @@ print_step(json_t *s, size_t code_width, json_t *summary)
 	if (status && strcmp(status, "pending") != 0) {
 		printf("; %s %s by ", status, out_time(user_view_int(s, "done_at"), when, sizeof when));
 		out_text(stdout, user_view_str(s, "done_by_name"));
+		if (user_view_str(s, "done_via")) {
+			fputs(", ", stdout);
+			out_text(stdout, via_words(user_view_str(s, "done_via")));
+		}
 	}
 	if (user_view_str(s, "skip_reason")) {
 		fputs(": ", stdout);

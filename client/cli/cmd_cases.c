@@ -127,12 +127,13 @@ ack_cell(json_t *reply, char *out, size_t len)
 		snprintf(out, len, "no notice");
 		return;
 	}
-	size_t acked = json_array_size(json_object_get(notice, "acks"));
+	/* of the recipients fixed when the notice was posted, not of everyone who joined */
+	int64_t expected = user_view_int(notice, "expected");
 	int64_t missing = user_view_int(notice, "missing");
 	if (missing == 0)
-		snprintf(out, len, "all %zu", acked);
+		snprintf(out, len, "all %lld", (long long)expected);
 	else
-		snprintf(out, len, "%zu/%lld", acked, (long long)acked + (long long)missing);
+		snprintf(out, len, "%lld/%lld", (long long)(expected - missing), (long long)expected);
 }
 
 static json_t *
@@ -145,7 +146,7 @@ case_row(struct e2e *e, json_t *c, json_t *cache)
 	json_t *notice = json_object_get(reply, "notice");
 	json_object_set_new(row, "patient", patient[0] ? json_string(patient) : json_null());
 	json_object_set_new(row, "acks", json_is_object(notice) ? json_integer((json_int_t)
-		json_array_size(json_object_get(notice, "acks"))) : json_null());
+		(user_view_int(notice, "expected") - user_view_int(notice, "missing"))) : json_null());
 	json_object_set_new(row, "acks_missing", json_is_object(notice)
 		? json_integer(user_view_int(notice, "missing")) : json_null());
 	json_object_set_new(row, "ack_status", json_string(acks));

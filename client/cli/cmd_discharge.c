@@ -1,10 +1,12 @@
 /* cmd_discharge.c — "liaison discharge": the one command of a hospital
  * discharge team. From a checked notice file it creates the case thread
  * (kind case, history shared, encrypted topic), adds the GP, pharmacist,
- * nurse (and cardiologist), opens the case (J0 = the discharge day), posts
- * the encrypted discharge notice with the letter attached, and tells the
- * server which message is the notice (notice_post). The patient's identity
- * travels only inside encrypted messages. */
+ * nurse (and cardiologist, and the referring doctor the notice names when
+ * they are enrolled), opens the case (J0 = the discharge day), posts the
+ * encrypted discharge notice with the letter attached, and tells the server
+ * which message is the notice, who must acknowledge it and whether the
+ * letter came with it (notice_post). The patient's identity travels only
+ * inside encrypted messages. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +34,13 @@ struct discharge_opts {
 
 /* A member to add: who, for which option, the profession expected. */
 struct recipient {
-	const char *option;        /* "--gp" */
+	const char *option;        /* "--gp"; "referring_doctor" for the one the notice names */
 	const char *text;          /* as typed */
-	const char *profession;    /* expected profession code */
+	const char *profession;    /* expected profession code; NULL = any */
 	uint8_t user[LSN_ID_BYTES];
 };
+
+#define RECIPIENTS_MAX 5           /* --gp, --pharmacist, --nurse, --cardiologist, referring */
 
 /* What exists so far, to say so if a later step fails. */
 struct progress {
@@ -47,6 +51,8 @@ struct progress {
 	char ref[24];
 	char case_hex[LSN_ID_HEX + 1];
 	int64_t notice_seq;
+	json_t *steps_done;        /* steps the notice completed (notice_post reply) */
+	bool referring_absent;     /* the notice names a referring doctor not on Liaison */
 };
 
 /* ---- checks before anything is sent ------------------------------------------------ */
@@ -165,6 +171,43 @@ resolve_all(struct e2e *e, struct recipient *r, size_t n)
 	return CLI_OK;
 }
 
+/* The referring doctor the notice names (R1112-1-2: the letter goes to
+ * them too), if enrolled here: found by exact RPPS in the directory and
+ * added as one more recipient unless already named. */
+static int
+find_referring(struct e2e *e, json_t *notice, struct recipient *r, size_t *n, struct progress *pg)
+{
+	const char *rpps = user_view_str(json_object_get(notice, "referring_doctor"), "rpps");
+	json_t *reply = NULL, *u, *match = NULL;
+	struct lsn_status st = {0};
+	size_t i;
+	if (rpps == NULL)
+		return CLI_OK;
+	if (e2e_read(e, "directory_search", json_pack("{s:s, s:i}", "q", rpps, "limit", 20), &reply,
+		     &st) != LSN_OK)
+		return out_fail(&st);
+	json_array_foreach(json_object_get(reply, "users"), i, u)
+		if (user_view_str(u, "rpps") && strcmp(user_view_str(u, "rpps"), rpps) == 0)
+			match = u;
+	uint8_t id[LSN_ID_BYTES];
+	if (match == NULL || !lsn_id_from_hex(user_view_str(match, "id"), id)) {
+		pg->referring_absent = true;
+		json_decref(reply);
+		return CLI_OK;
+	}
+	e2e_remember_user(e, match);
+	json_decref(reply);
+	bool named = memcmp(id, e->p->user, LSN_ID_BYTES) == 0;
+	for (size_t k = 0; k < *n; k++)
+		named |= memcmp(id, r[k].user, LSN_ID_BYTES) == 0;
+	if (!named && *n < RECIPIENTS_MAX) {
+		r[*n] = (struct recipient){"referring_doctor", rpps, NULL, {0}};
+		memcpy(r[*n].user, id, LSN_ID_BYTES);
+		(*n)++;
+	}
+	return CLI_OK;
+}
+
 /* ---- the steps ------------------------------------------------------------------------ */
 
 static enum lsn_err
@@ -250,8 +293,8 @@ upload_letter(struct e2e *e, struct chan_view *v, const char *path, json_t **let
 
 static enum lsn_err
 post_notice(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const struct discharge_opts *o,
-	    json_t *notice, const char *j0, json_t **letter, struct progress *pg,
-	    struct lsn_status *st)
+	    json_t *notice, const char *j0, const struct recipient *r, size_t n, json_t **letter,
+	    struct progress *pg, struct lsn_status *st)
 {
 	struct chan_view v;
 	int64_t seq = 0, ts = 0;
@@ -271,10 +314,20 @@ post_notice(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const struct dis
 	chan_view_free(&v);
 	json_t *reply = NULL;
 	if (err == LSN_OK) {
+		/* the recipients are fixed now: members added later never "miss" it */
+		json_t *to = json_array();
+		char hex[LSN_ID_HEX + 1];
+		for (size_t i = 0; i < n; i++) {
+			lsn_id_to_hex(r[i].user, hex);
+			json_array_append_new(to, json_string(hex));
+		}
 		pg->notice_seq = seq;
-		err = e2e_write(e, "notice_post", json_pack("{s:s, s:I}", "case", pg->case_hex, "seq",
-							   (json_int_t)seq), &reply, st);
+		err = e2e_write(e, "notice_post", json_pack("{s:s, s:I, s:o, s:b}", "case", pg->case_hex,
+							   "seq", (json_int_t)seq, "recipients", to,
+							   "letter", *letter != NULL), &reply, st);
 	}
+	if (err == LSN_OK)
+		pg->steps_done = json_incref(json_object_get(reply, "steps_done"));
 	json_decref(reply);
 	return err;
 }
@@ -313,11 +366,19 @@ report_done(struct e2e *e, const struct progress *pg, const struct discharge_opt
 			lsn_id_to_hex(r[i].user, hex);
 			json_array_append_new(must, json_pack("{s:s, s:s}", "user", hex, "name", who));
 		}
-		json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:o}", "case",
+		json_t *done = json_array(), *x;
+		size_t i;
+		json_array_foreach(pg->steps_done, i, x)
+			json_array_append_new(done, json_pack("{s:s?, s:s?}", "step",
+							      user_view_str(x, "step"), "done_via",
+							      user_view_str(x, "done_via")));
+		json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:o, s:o, s:b}", "case",
 					pg->case_hex, "patient_ref", pg->ref, "channel",
 					pg->channel_hex, "pathway", o->pathway, "j0", j0, "notice_seq",
 					(json_int_t)pg->notice_seq, "letter",
-					user_view_str(letter, "attachment"), "must_acknowledge", must);
+					user_view_str(letter, "attachment"), "must_acknowledge", must,
+					"steps_done", done, "referring_doctor_absent",
+					pg->referring_absent);
 		int rc = out_json(out);
 		json_decref(out);
 		return rc;
@@ -337,8 +398,21 @@ report_done(struct e2e *e, const struct progress *pg, const struct discharge_opt
 		e2e_person(e, r[i].user, who, sizeof who);
 		fputs("  ", stdout);
 		out_text(stdout, who);
+		if (r[i].profession == NULL)
+			fputs("  (referring doctor named in the notice)", stdout);
 		putchar('\n');
 	}
+	if (pg->referring_absent)
+		puts("The referring doctor named in the notice is not on Liaison: send them the "
+		     "letter by other means.");
+	json_t *x;
+	size_t k;
+	json_array_foreach(pg->steps_done, k, x) {
+		fputs(k ? ", " : "Steps done: ", stdout);
+		out_text(stdout, user_view_str(x, "step"));
+	}
+	if (json_array_size(pg->steps_done))
+		putchar('\n');
 	puts("Not acknowledged by all within 24 h, the notice goes to the CPTS coordinators.");
 	printf("Follow the case with: liaison case show %s\n", pg->ref);
 	return CLI_OK;
@@ -349,7 +423,7 @@ report_done(struct e2e *e, const struct progress *pg, const struct discharge_opt
 static int
 run_discharge(struct e2e *e, const struct discharge_opts *o, json_t *notice)
 {
-	struct recipient r[4] = {
+	struct recipient r[RECIPIENTS_MAX] = {
 		{"--gp", o->gp, "gp", {0}},
 		{"--pharmacist", o->pharmacist, "pharmacist", {0}},
 		{"--nurse", o->nurse, "nurse", {0}},
@@ -357,29 +431,32 @@ run_discharge(struct e2e *e, const struct discharge_opts *o, json_t *notice)
 	};
 	size_t n = o->cardiologist ? 4 : 3;
 	const char *j0 = json_string_value(json_object_get(notice, "discharge_date"));
+	struct progress pg;
+	memset(&pg, 0, sizeof pg);
 	int rc = check_pathway(e, o->pathway, o->flags);
 	if (rc == CLI_OK)
 		rc = resolve_all(e, r, n);
+	if (rc == CLI_OK)
+		rc = find_referring(e, notice, r, &n, &pg);
 	if (rc != CLI_OK)
 		return rc;
-	struct progress pg;
 	struct lsn_status st = {0};
 	uint8_t channel[LSN_ID_BYTES];
 	json_t *reply = NULL, *letter = NULL;
-	memset(&pg, 0, sizeof pg);
 	enum lsn_err err = make_channel(e, notice, channel, &pg, &st);
 	if (err == LSN_OK)
 		err = add_members(e, channel, r, n, &pg, &st);
 	if (err == LSN_OK)
 		err = open_case(e, channel, o, j0, &reply, &pg, &st);
 	if (err == LSN_OK)
-		err = post_notice(e, channel, o, notice, j0, &letter, &pg, &st);
+		err = post_notice(e, channel, o, notice, j0, r, n, &letter, &pg, &st);
 	if (err == LSN_OK)
 		rc = report_done(e, &pg, o, j0, notice, letter, r, n);
 	else
 		report_partial(&pg, &st);
 	json_decref(reply);
 	json_decref(letter);
+	json_decref(pg.steps_done);
 	return err == LSN_OK ? rc : CLI_FAIL;
 }
 

@@ -54,6 +54,8 @@ static const struct {
 	{LSN_ERR_NOT_ASSIGNEE, "only the step's assignee or a coordinator may do this",
 	 "ask the assignee, or have the step reassigned to you (liaison case step assign)"},
 	{LSN_ERR_COORDINATOR_ONLY, NULL, "ask the CPTS coordinator"},
+	{LSN_ERR_ALREADY_ALERTED, NULL, "post a new message and alert on it if it is a new alarm"},
+	{LSN_ERR_CASE_BACKDATED, NULL, "ask the CPTS coordinator to open the case"},
 };
 
 /* Server text goes to a terminal: keep it short and on one line. */

@@ -302,6 +302,14 @@ test_notice_ack_and_escalation(void **state)
 	assert_true(reply_ok(as(w->f, &w->doc, "notice_post", idem(json_pack("{s:o, s:I}", "case",
 				wire_id(w->case_id), "seq", (json_int_t)seq)), NULL)));
 	assert_int_equal(notice_missing(w), 4);
+	/* posting the notice completes the discharge_notice step (not the last ack) */
+	r = as(w->f, &w->doc, "case_get", json_pack("{s:o}", "case", wire_id(w->case_id)), NULL);
+	size_t k0;
+	json_t *s0;
+	json_array_foreach(json_object_get(r, "steps"), k0, s0)
+		if (json_integer_value(json_object_get(s0, "id")) == notice_step)
+			assert_string_equal(json_string_value(json_object_get(s0, "done_via")), "notice_posted");
+	json_decref(r);
 	struct effects fx;
 	effects_init(&fx);
 	r = as(w->f, &w->gp, "ack", idem(json_pack("{s:o}", "case", wire_id(w->case_id))), &fx);
@@ -331,7 +339,7 @@ test_notice_ack_and_escalation(void **state)
 	r = as(w->f, &w->doc, "case_get", json_pack("{s:o}", "case", wire_id(w->case_id)), NULL);
 	assert_false(json_is_null(json_object_get(json_object_get(r, "notice"), "escalated_at")));
 	json_decref(r);
-	/* the rest acknowledge: the discharge_notice step completes itself */
+	/* the rest acknowledge: the step stays done */
 	struct actor *rest[] = {&w->pharma, &w->nurse, &w->cardio};
 	for (size_t k = 0; k < 3; k++)
 		assert_true(reply_ok(as(w->f, rest[k], "ack", idem(json_pack("{s:o}", "case",

@@ -28,6 +28,7 @@ test_sample_matches_defaults(void **state)
 	parsed.attachment_max = 1;
 	parsed.due_soon_ms = parsed.ack_timeout_ms = 1;
 	parsed.timer_interval_s = 7;
+	parsed.case_backdate_max_days = 1;
 	parsed.outq_soft_bytes = 1;
 	parsed.outq_soft_grace_s = 1;
 	snprintf(parsed.event_loop, sizeof parsed.event_loop, "x");
@@ -53,6 +54,8 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.due_soon_ms, defaults.due_soon_ms);
 	assert_int_equal(parsed.ack_timeout_ms, defaults.ack_timeout_ms);
 	assert_int_equal(parsed.timer_interval_s, defaults.timer_interval_s);
+	assert_int_equal(parsed.case_backdate_max_days, 30);
+	assert_int_equal(defaults.case_backdate_max_days, 30);
 	assert_int_equal(parsed.invite_ttl_ms, defaults.invite_ttl_ms);
 	assert_int_equal(parsed.log_level, defaults.log_level);
 	assert_int_equal(parsed.production, defaults.production);
@@ -86,6 +89,8 @@ test_bad_lines(void **state)
 	expect_refused("listen = lo\n", "IPv4 or IPv6 address");
 	expect_refused("listen = 127.0.0.256\n", "IPv4 or IPv6 address");
 	expect_refused("mode = chaos\n", "production or development");
+	expect_refused("case_backdate_max = 36h\n", "whole number of days");
+	expect_refused("case_backdate_max = 0d\n", "case_backdate_max");
 }
 
 static void
@@ -94,7 +99,8 @@ test_good_lines(void **state)
 	struct config cfg;
 	struct lsn_status st = {0};
 	const char *text = "# comment\n  port=8443  \r\nmax_frame = 1M\ninvite_ttl = 7d\n"
-			   "synchronous = normal\nmode = production\nserver_name = liaison.cpts.fr";
+			   "synchronous = normal\nmode = production\nserver_name = liaison.cpts.fr\n"
+			   "case_backdate_max = 90d\n";
 	config_defaults(&cfg);
 	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
 	assert_int_equal(cfg.port, 8443);
@@ -103,6 +109,7 @@ test_good_lines(void **state)
 	assert_int_equal(cfg.synchronous, STORE_SYNC_NORMAL);
 	assert_true(cfg.production);
 	assert_string_equal(cfg.server_name, "liaison.cpts.fr");
+	assert_int_equal(cfg.case_backdate_max_days, 90);
 }
 
 static void
