@@ -36,6 +36,7 @@ struct config {
 	int64_t due_soon_ms;           /* a step is "due soon" this long before its deadline */
 	int64_t ack_timeout_ms;        /* unacknowledged discharge notices escalate after this */
 	unsigned timer_interval_s;     /* how often the deadline scan runs */
+	char timezone[64];             /* the CPTS's time zone (tz database name): pathway days */
 	enum log_level log_level;
 	bool production;
 	/* rate limits (server/ratelimit.h); a rate of 0 turns that limit off */
@@ -57,6 +58,10 @@ enum lsn_err config_parse(struct config *cfg, const char *text, size_t len, cons
 			  struct lsn_status *st);
 /* The database file inside data_dir. */
 void config_db_path(const struct config *cfg, char *out, size_t cap);
+/* Check cfg->timezone against the tz database (TZDIR or /usr/share/zoneinfo)
+ * and make it the process's local time (TZ, tzset). Call once at start-up,
+ * before any thread. */
+enum lsn_err config_apply_timezone(const struct config *cfg, struct lsn_status *st);
 /* "72h", "30m", "45s", "7d" or plain seconds → milliseconds. */
 bool config_parse_duration_ms(const char *text, int64_t *out);
 

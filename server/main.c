@@ -209,5 +209,10 @@ main(int argc, char **argv)
 	if (first < 0)
 		return -first;
 	log_set_level(cfg.log_level);
+	struct lsn_status st = {0};
+	if (config_apply_timezone(&cfg, &st) != LSN_OK) {   /* before any thread starts */
+		fprintf(stderr, "liaisond: %s\n", st.msg);
+		return 2;
+	}
 	return run_command(&cfg, argc - first, argv + first);
 }

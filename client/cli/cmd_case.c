@@ -195,7 +195,7 @@ print_header(struct e2e *e, const struct case_ctx *cc, const char *patient)
 	putchar('\n');
 	out_kv("Patient", patient[0] ? patient : cc->member ? "(not readable on this device yet)"
 					  : "(only the members of the case thread see it)");
-	out_kv("J0", day_format_ms(user_view_int(c, "j0"), j0));
+	out_kv("J0", day_format_start(user_view_int(c, "j0"), j0));
 	out_kv("Flags", flags[0] ? flags : "none");
 	out_kv("Channel", user_view_str(c, "channel"));
 	case_person(e, user_view_str(c, "opened_by"), who, sizeof who);

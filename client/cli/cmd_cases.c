@@ -161,10 +161,10 @@ print_cases(json_t *rows, bool closed)
 	json_array_foreach(rows, i, r) {
 		char j0[DAY_TEXT], next[48], overdue[24], day[DAY_TEXT];
 		int64_t due = user_view_int(r, "next_due"), start = user_view_int(r, "j0");
-		day_format_ms(start, j0);
+		day_format_start(start, j0);
 		if (due > 0)
 			snprintf(next, sizeof next, "J+%lld %s", (long long)day_offset(start, due),
-				 day_format_ms(due, day));
+				 day_format_due(due, day));
 		else
 			snprintf(next, sizeof next, "-");
 		snprintf(overdue, sizeof overdue, "%lld", (long long)user_view_int(r, "overdue"));
