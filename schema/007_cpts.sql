@@ -1,0 +1,1 @@
+-- 007_cpts.sql — number kept for the migration that gives each case its CPTS.

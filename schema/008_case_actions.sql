@@ -1,0 +1,1 @@
+-- 008_case_actions.sql — number kept for the migration of steps fulfilled by actions.
