@@ -230,7 +230,7 @@ timezone_name_ok(const char *name)
 }
 
 enum lsn_err
-config_apply_timezone(const struct config *cfg, struct lsn_status *st)
+config_apply_timezone(const struct config *cfg, bool set_tz, struct lsn_status *st)
 {
 	const char *dir = getenv("TZDIR");
 	char path[CONFIG_PATH_MAX + 80], magic[4] = {0};
@@ -246,6 +246,8 @@ config_apply_timezone(const struct config *cfg, struct lsn_status *st)
 				"timezone: \"%s\" is not a time zone of the tz database (no %s): set "
 				"timezone = Europe/Paris (or your CPTS's zone) in liaisond.conf, and "
 				"install the tzdata package", cfg->timezone, path);
+	if (!set_tz)
+		return LSN_OK;
 	if (setenv("TZ", cfg->timezone, 1) != 0)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "timezone: cannot set TZ: %s", strerror(errno));
 	tzset();

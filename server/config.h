@@ -59,9 +59,9 @@ enum lsn_err config_parse(struct config *cfg, const char *text, size_t len, cons
 /* The database file inside data_dir. */
 void config_db_path(const struct config *cfg, char *out, size_t cap);
 /* Check cfg->timezone against the tz database (TZDIR or /usr/share/zoneinfo)
- * and make it the process's local time (TZ, tzset). Call once at start-up,
- * before any thread. */
-enum lsn_err config_apply_timezone(const struct config *cfg, struct lsn_status *st);
+ * and, with set_tz, make it the process's local time (TZ, tzset). Call once
+ * at start-up, before any thread. */
+enum lsn_err config_apply_timezone(const struct config *cfg, bool set_tz, struct lsn_status *st);
 /* "72h", "30m", "45s", "7d" or plain seconds → milliseconds. */
 bool config_parse_duration_ms(const char *text, int64_t *out);
 

@@ -214,8 +214,11 @@ main(int argc, char **argv)
 	if (first < 0)
 		return -first;
 	log_set_level(cfg.log_level);
+	/* checked for every command; the server's days use it (set before any
+	 * thread starts), the administrator's commands keep the shell's zone */
 	struct lsn_status st = {0};
-	if (config_apply_timezone(&cfg, &st) != LSN_OK) {   /* before any thread starts */
+	bool serving = argc - first == 0 || strcmp(argv[first], "serve") == 0;
+	if (config_apply_timezone(&cfg, serving, &st) != LSN_OK) {
 		fprintf(stderr, "liaisond: %s\n", st.msg);
 		return 2;
 	}
