@@ -276,7 +276,7 @@ invite_fill(struct store *s, const struct opts *o, struct store_invite *inv)
 		return usage_error("%s", "--name: 1 to 128 characters of text");
 	if (!lsn_roles_parse(o->roles, &inv->roles))
 		return usage_error("--roles %s: expected a comma list of member, discharge, "
-				   "coordinator, admin", o->roles);
+				   "coordinator, territory, admin", o->roles);
 	struct store_org org;
 	if (find_org(s, o->org, &org))
 		return 1;
@@ -388,6 +388,54 @@ admin_users(const struct config *cfg, int argc, char **argv)
 	}
 	store_close(s);
 	return rc;
+}
+
+/* "user roles --user ID | --rpps N --roles LIST": an enrolled user's roles,
+ * e.g. the territory role for a coordinator who works every CPTS. */
+int
+admin_user(const struct config *cfg, int argc, char **argv)
+{
+	struct opts o;
+	struct store_user u;
+	uint8_t id[LSN_ID_BYTES];
+	unsigned roles;
+	char text[64];
+	if (argc < 1 || strcmp(argv[0], "roles") != 0)
+		return usage_error("%s", "usage: liaisond user roles --user ID | --rpps N --roles LIST");
+	int rc = parse_opts(argc - 1, argv + 1, &o);
+	if (rc)
+		return rc;
+	if ((o.user == NULL) == (o.rpps == NULL) || o.roles == NULL ||
+	    (o.user && !lsn_id_from_hex(o.user, id)))
+		return usage_error("%s", "usage: liaisond user roles --user ID | --rpps N --roles LIST "
+					 "(ID: 32 hex characters; see liaisond users)");
+	if (!lsn_roles_parse(o.roles, &roles))
+		return usage_error("--roles %s: expected a comma list of member, discharge, "
+				   "coordinator, territory, admin", o.roles);
+	struct store *s;
+	if ((rc = open_store(cfg, false, &s)))
+		return rc;
+	int64_t now = lsn_clock_now_ms();
+	lsn_roles_format(roles, text, sizeof text);
+	char detail[STORE_AUDIT_DETAIL];
+	snprintf(detail, sizeof detail, "roles=%s", text);
+	enum lsn_err err = o.user ? store_user_get(s, id, &u) : store_user_find_rpps(s, o.rpps, &u);
+	if (err == LSN_OK && (err = store_batch_begin(s)) == LSN_OK) {
+		err = store_user_set_roles(s, u.id, roles);
+		if (err == LSN_OK)
+			err = audit_admin(s, "user_roles", &(struct audit_ids){.target_user = u.id,
+					  .detail = detail}, now);
+		err = in_transaction(s, err);
+	}
+	store_close(s);
+	if (err == LSN_ERR_NOT_FOUND)
+		fprintf(stderr, "liaisond: no such user %s; see liaisond users\n",
+			o.user ? o.user : o.rpps);
+	else if (err != LSN_OK)
+		fprintf(stderr, "liaisond: the roles were not changed (%s)\n", lsn_err_code(err));
+	else
+		printf("%s now has the roles %s (from their next login).\n", u.name, text);
+	return err == LSN_OK ? 0 : 1;
 }
 
 struct revoke_all {

@@ -11,6 +11,7 @@ int admin_init(const struct config *cfg);
 int admin_org(const struct config *cfg, int argc, char **argv);
 int admin_invite(const struct config *cfg, int argc, char **argv);
 int admin_users(const struct config *cfg, int argc, char **argv);
+int admin_user(const struct config *cfg, int argc, char **argv);
 int admin_revoke(const struct config *cfg, int argc, char **argv);
 int admin_check(const struct config *cfg);
 int admin_audit(const struct config *cfg, int argc, char **argv);

@@ -10,6 +10,67 @@
 #include "pathway.h"
 #include "wire.h"
 
+/* ---- the case's CPTS ---------------------------------------------------- */
+
+bool
+case_coordinator_of(const struct session *sess, const struct store_case *c)
+{
+	if (!(sess->roles & LSN_ROLE_COORDINATOR))
+		return false;
+	if (!c->has_cpts)
+		return (sess->roles & LSN_ROLE_TERRITORY) != 0;
+	return memcmp(sess->org, c->cpts, LSN_ID_BYTES) == 0;
+}
+
+bool
+case_user_coordinates(const struct store_user *u, const struct store_case *c)
+{
+	if (!(u->roles & LSN_ROLE_COORDINATOR))
+		return false;
+	if (!c->has_cpts)
+		return (u->roles & LSN_ROLE_TERRITORY) != 0;
+	return memcmp(u->org.id, c->cpts, LSN_ID_BYTES) == 0;
+}
+
+bool
+case_coordinator_view(const struct session *sess, const struct store_case *c)
+{
+	return (sess->roles & LSN_ROLE_TERRITORY) || case_coordinator_of(sess, c);
+}
+
+struct cpts_pick {
+	struct store *s;
+	bool found;
+	uint8_t org[LSN_ID_BYTES];
+};
+
+static void
+pick_cpts_member(const struct store_member *m, void *arg)
+{
+	struct cpts_pick *p = arg;
+	struct store_user u;
+	if (p->found || store_user_get(p->s, m->user, &u) != LSN_OK || strcmp(u.org.kind, "cpts") != 0)
+		return;
+	memcpy(p->org, u.org.id, LSN_ID_BYTES);
+	p->found = true;
+}
+
+bool
+case_default_cpts(struct store *s, const uint8_t opener[LSN_ID_BYTES],
+		  const uint8_t channel[LSN_ID_BYTES], uint8_t out[LSN_ID_BYTES])
+{
+	struct store_user u;
+	struct cpts_pick p = {.s = s};
+	if (store_user_get(s, opener, &u) == LSN_OK && strcmp(u.org.kind, "cpts") == 0) {
+		memcpy(out, u.org.id, LSN_ID_BYTES);
+		return true;
+	}
+	if (store_member_list(s, channel, true, pick_cpts_member, &p) != LSN_OK || !p.found)
+		return false;
+	memcpy(out, p.org, LSN_ID_BYTES);
+	return true;
+}
+
 /* ---- schedule rows ------------------------------------------------------ */
 
 struct rows {
@@ -204,14 +265,75 @@ case_render_summary(const struct store_case *c)
 		json_array_append_new(flags, json_stringn(p, len));
 		p = end ? end + 1 : p + len;
 	}
-	return json_pack("{s:o, s:s, s:s, s:I, s:o, s:I, s:o, s:s, s:o, s:o, s:I, s:o}",
+	return json_pack("{s:o, s:s, s:s, s:I, s:o, s:I, s:o, s:s, s:o, s:o, s:I, s:o, s:o}",
 			 "case", wire_id(c->id), "patient_ref", c->patient_ref, "pathway", c->pathway,
 			 "template_version", (json_int_t)c->template_version,
 			 "channel", wire_id(c->channel), "j0", (json_int_t)c->j0, "flags", flags,
 			 "status", c->status,
 			 "close_reason", c->close_reason[0] ? json_string(c->close_reason) : json_null(),
 			 "opened_by", wire_id(c->opened_by), "opened_at", (json_int_t)c->opened_at,
-			 "closed_at", int_or_null(c->closed_at));
+			 "closed_at", int_or_null(c->closed_at), "cpts", id_or_null(c->has_cpts, c->cpts));
+}
+
+struct label_pick {
+	const char *step;
+	char *out;
+	size_t cap;
+};
+
+static void
+pick_label(const struct store_schedule_row *r, void *arg)
+{
+	struct label_pick *p = arg;
+	if (strcmp(r->step, p->step) == 0)
+		snprintf(p->out, p->cap, "%s", r->label_fr);
+}
+
+void
+case_step_label(struct store *s, const struct store_case *c, const char *step, char *out, size_t cap)
+{
+	struct label_pick p = {.step = step, .out = out, .cap = cap};
+	snprintf(out, cap, "%s", step);
+	store_template_schedule(s, c->pathway, c->template_version, pick_label, &p);
+}
+
+json_t *
+case_render_notification(struct store *s, const struct store_notification *n)
+{
+	struct store_case c;
+	struct store_step st;
+	struct store_notice notice;
+	struct store_user u;
+	uint8_t actor[LSN_ID_BYTES];
+	bool has_actor = false;
+	json_t *obj = json_pack("{s:I, s:s, s:o, s:o, s:o, s:I}", "id", (json_int_t)n->id,
+				"kind", n->kind, "case", wire_id(n->case_id),
+				"step", int_or_null(n->step_id), "seq", int_or_null(n->message_seq),
+				"created_at", (json_int_t)n->created_at);
+	if (obj == NULL || store_case_get(s, n->case_id, &c) != LSN_OK)
+		return obj;
+	json_object_set_new(obj, "patient_ref", json_string(c.patient_ref));
+	json_object_set_new(obj, "pathway", json_string(c.pathway));
+	json_object_set_new(obj, "channel", wire_id(c.channel));
+	if (n->step_id && store_step_get(s, n->step_id, &st) == LSN_OK) {
+		char label[200];
+		case_step_label(s, &c, st.step, label, sizeof label);
+		json_object_set_new(obj, "step_code", json_string(st.step));
+		json_object_set_new(obj, "occurrence", json_integer(st.occurrence));
+		json_object_set_new(obj, "step_label", json_string(label));
+		json_object_set_new(obj, "due_at", int_or_null(st.due_at));
+		if ((has_actor = st.has_assignee))
+			memcpy(actor, st.assignee, LSN_ID_BYTES);
+	} else if (n->message_seq) {
+		has_actor = store_message_sender(s, c.channel, n->message_seq, actor) == LSN_OK;
+	} else if (store_notice_get(s, c.id, &notice) == LSN_OK) {
+		memcpy(actor, notice.posted_by, LSN_ID_BYTES);
+		has_actor = true;
+	}
+	has_actor = has_actor && store_user_get(s, actor, &u) == LSN_OK;
+	json_object_set_new(obj, "actor", id_or_null(has_actor, actor));
+	json_object_set_new(obj, "actor_name", has_actor ? json_string(u.name) : json_null());
+	return obj;
 }
 
 /* ---- the periodic scan -------------------------------------------------- */
@@ -235,10 +357,7 @@ notify(struct tick *t, const uint8_t user[LSN_ID_BYTES], const char *kind,
 	if (t->err != LSN_OK || (t->err = store_notification_add(t->s, user, &n)) != LSN_OK)
 		return;
 	size_t len = 0;
-	char *frame = wire_encode_event("notification",
-		json_pack("{s:I, s:s, s:o, s:o, s:I}", "id", (json_int_t)n.id, "kind", kind, "case",
-			  wire_id(case_id), "step", int_or_null(step_id), "created_at",
-			  (json_int_t)n.created_at), &len);
+	char *frame = wire_encode_event("notification", case_render_notification(t->s, &n), &len);
 	if (frame)
 		effects_event(t->fx, EFFECT_EVENT_USER, user, frame, len);
 	t->pushed++;
@@ -260,13 +379,15 @@ notify_one(const uint8_t id[LSN_ID_BYTES], void *arg)
 		notify(na->t, id, na->kind, na->case_id, na->step_id);
 }
 
+/* The coordinators of the case's CPTS (territory coordinators for a case
+ * without one); never those of another CPTS. */
 static void
-notify_coordinators(struct tick *t, const char *kind, const uint8_t case_id[LSN_ID_BYTES],
+notify_coordinators(struct tick *t, const char *kind, const struct store_case *c,
 		    int64_t step_id, const uint8_t *skip)
 {
-	struct notify_all na = {.t = t, .kind = kind, .case_id = case_id, .step_id = step_id,
+	struct notify_all na = {.t = t, .kind = kind, .case_id = c->id, .step_id = step_id,
 				.skip = skip};
-	enum lsn_err err = store_users_with_role(t->s, LSN_ROLE_COORDINATOR, notify_one, &na);
+	enum lsn_err err = store_cpts_coordinators(t->s, c->has_cpts ? c->cpts : NULL, notify_one, &na);
 	if (err != LSN_OK && t->err == LSN_OK)
 		t->err = err;
 }
@@ -275,15 +396,18 @@ static void
 scan_step(const struct store_step *st, void *arg)
 {
 	struct tick *t = arg;
+	struct store_case c;
 	bool late = st->due_at < t->now;
 	if (t->err != LSN_OK || (late && st->notified_late) || (!late && st->notified_soon))
+		return;
+	if ((t->err = store_case_get(t->s, st->case_id, &c)) != LSN_OK)
 		return;
 	const char *kind = late ? "step_overdue" : "step_due_soon";
 	if (st->has_assignee)
 		notify(t, st->assignee, kind, st->case_id, st->id);
 	/* coordinators hear of overdue steps, and of due ones nobody holds */
 	if (late || !st->has_assignee)
-		notify_coordinators(t, kind, st->case_id, st->id,
+		notify_coordinators(t, kind, &c, st->id,
 				    st->has_assignee ? st->assignee : NULL);
 	if (t->err == LSN_OK)
 		t->err = store_step_mark_notified(t->s, st->id, late, t->now);
@@ -336,7 +460,7 @@ scan_notice(const struct store_notice *n, void *arg)
 		return;
 	if (case_missing_acks(t->s, &c, n) == 0)
 		return;
-	notify_coordinators(t, "notice_escalated", n->case_id, 0, NULL);
+	notify_coordinators(t, "notice_escalated", &c, 0, NULL);
 	if (t->err == LSN_OK)
 		t->err = store_notice_escalate(t->s, n->case_id, t->now);
 }

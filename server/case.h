@@ -6,7 +6,23 @@
 
 #include "config.h"
 #include "effects.h"
+#include "session.h"
 #include "store.h"
+
+/* The caller coordinates this case (may act on it as a coordinator): the
+ * coordinator role and the case's CPTS is her organisation; for a case with
+ * no CPTS, the coordinator and territory roles together. */
+bool case_coordinator_of(const struct session *sess, const struct store_case *c);
+/* The caller may see the case as a coordinator does (metadata, lists,
+ * notifications): she coordinates it, or holds the territory role. */
+bool case_coordinator_view(const struct session *sess, const struct store_case *c);
+/* The same for an enrolled user (as now in the directory, not a session). */
+bool case_user_coordinates(const struct store_user *u, const struct store_case *c);
+/* The CPTS a new case belongs to by default: the opener's organisation if it
+ * is a CPTS, else that of the first current member of the channel (joining
+ * order) whose organisation is a CPTS. false: none. */
+bool case_default_cpts(struct store *s, const uint8_t opener[LSN_ID_BYTES],
+		       const uint8_t channel[LSN_ID_BYTES], uint8_t out[LSN_ID_BYTES]);
 
 /* A template's schedule rows (malloc'd array, caller frees). */
 enum lsn_err case_load_schedule(struct store *s, const char *pathway, int64_t version,
@@ -21,6 +37,14 @@ enum lsn_err case_assign_newcomer(struct store *s, const uint8_t channel[LSN_ID_
 bool case_pick_assignee(struct store *s, const uint8_t channel[LSN_ID_BYTES], const char *roles,
 			uint8_t out[LSN_ID_BYTES]);
 json_t *case_render_summary(const struct store_case *c);
+/* A notification for its recipient: id, kind, case, step, seq, created_at,
+ * and who and what it is about — patient_ref, pathway, channel, step_code,
+ * step_label, due_at, actor and actor_name (the alert's sender, the step's
+ * assignee, the notice's poster). */
+json_t *case_render_notification(struct store *s, const struct store_notification *n);
+/* The label of a step code in the case's template (the code if unknown). */
+void case_step_label(struct store *s, const struct store_case *c, const char *step, char *out,
+		     size_t cap);
 json_t *case_render_step(const struct store_step *st, const char *label, int64_t now);
 enum lsn_err case_has_acked(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
 			    const uint8_t user[LSN_ID_BYTES], bool *acked);

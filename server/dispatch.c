@@ -67,6 +67,8 @@ static const struct op_entry ops[] = {
 	{"step_skip", handle_step_skip, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"step_reopen", handle_step_reopen, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"step_assign", handle_step_assign, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"step_reschedule", handle_step_reschedule, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"late_steps", handle_late_steps, OP_LOGIN},
 	{"case_close", handle_case_close, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"case_flag", handle_case_flag, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"notice_post", handle_notice_post, OP_LOGIN | OP_WRITE | OP_IDEM},

@@ -17,11 +17,15 @@
 #include "wire.h"
 
 
+/* How far after J0 a step may be moved (days). */
+#define RESCHEDULE_MAX_DAYS 730
+
 /* ---- access ------------------------------------------------------------- */
 
 /* The case named by field "case", if the caller may see it: a current member
- * of its channel, or a coordinator (metadata only: they are not in the
- * thread). *member tells which. */
+ * of its channel, or a coordinator of the case's CPTS or a territory
+ * coordinator (metadata only: they are not in the thread). A coordinator of
+ * another CPTS gets not_found, as an outsider. *member tells which. */
 static enum lsn_err
 case_access(struct handler_ctx *hc, json_t *req, struct store_case *c, bool *member)
 {
@@ -34,7 +38,7 @@ case_access(struct handler_ctx *hc, json_t *req, struct store_case *c, bool *mem
 	*member = err == LSN_OK &&
 		  store_member_get(hc->srv->store, c->channel, hc->sess->user, &me) == LSN_OK &&
 		  me.current;
-	if (err == LSN_OK && !*member && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+	if (err == LSN_OK && !*member && !case_coordinator_view(hc->sess, c))
 		err = LSN_ERR_NOT_FOUND;   /* outsiders cannot learn the case exists */
 	if (err == LSN_ERR_NOT_FOUND)
 		return lsn_fail(&hc->st, err, "no such case among yours; see \"liaison cases\"");
@@ -57,7 +61,7 @@ step_access(struct handler_ctx *hc, json_t *req, struct store_step *st, struct s
 	*member = err == LSN_OK &&
 		  store_member_get(hc->srv->store, c->channel, hc->sess->user, &me) == LSN_OK &&
 		  me.current;
-	if (err == LSN_OK && !*member && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+	if (err == LSN_OK && !*member && !case_coordinator_view(hc->sess, c))
 		err = LSN_ERR_NOT_FOUND;
 	if (err == LSN_ERR_NOT_FOUND)
 		return lsn_fail(&hc->st, err, "no such step in your cases");
@@ -96,6 +100,24 @@ append_ack(const uint8_t user[LSN_ID_BYTES], int64_t at, void *arg)
 						       "acked_at", (json_int_t)at));
 }
 
+/* [{user, name}] for a list of user ids: coordinators outside the thread
+ * cannot name people from their own directory. */
+static json_t *
+named_users(struct store *s, json_t *ids)
+{
+	json_t *out = json_array(), *id;
+	size_t i;
+	json_array_foreach(ids, i, id) {
+		uint8_t raw[LSN_ID_BYTES];
+		struct store_user u;
+		bool known = json_is_string(id) && lsn_id_from_hex(json_string_value(id), raw) &&
+			     store_user_get(s, raw, &u) == LSN_OK;
+		json_array_append_new(out, json_pack("{s:O, s:s}", "user", id, "name",
+						     known ? u.name : "?"));
+	}
+	return out;
+}
+
 static json_t *
 render_notice(struct handler_ctx *hc, const struct store_case *c)
 {
@@ -105,11 +127,13 @@ render_notice(struct handler_ctx *hc, const struct store_case *c)
 	json_t *acks = json_array();
 	store_ack_list(hc->srv->store, c->id, append_ack, acks);
 	json_t *missing = case_missing_ack_users(hc->srv->store, c, &n);
-	return json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o}", "seq", (json_int_t)n.message_seq,
+	json_t *obj = json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o}", "seq", (json_int_t)n.message_seq,
 			 "posted_by", wire_id(n.posted_by), "posted_at", (json_int_t)n.posted_at,
 			 "escalated_at", n.escalated_at ? json_integer(n.escalated_at) : json_null(),
 			 "acks", acks, "missing", (json_int_t)json_array_size(missing),
 			 "missing_users", missing);
+	json_object_set_new(obj, "missing_people", named_users(hc->srv->store, missing));
+	return obj;
 }
 
 struct member_list {
@@ -129,6 +153,22 @@ append_member_brief(const struct store_member *m, void *arg)
 						 "name", u.name, "profession", u.profession,
 						 "profession_label", prof ? prof->label_fr : u.profession,
 						 "role", m->role));
+}
+
+/* A step's history entry (a reschedule): who, when, why, the dates. */
+static void
+append_event(const struct store_step_event *ev, void *arg)
+{
+	struct member_list *l = arg;
+	struct store_user u;
+	bool known = store_user_get(l->s, ev->by, &u) == LSN_OK;
+	json_array_append_new(l->list, json_pack("{s:I, s:I, s:s, s:o, s:s, s:I, s:o, s:o, s:o, s:o}",
+		"id", (json_int_t)ev->id, "step", (json_int_t)ev->step_id, "action", ev->action,
+		"by", wire_id(ev->by), "by_name", known ? u.name : "?", "at", (json_int_t)ev->at,
+		"reason", ev->reason[0] ? json_string(ev->reason) : json_null(),
+		"old_due", ev->old_due ? json_integer(ev->old_due) : json_null(),
+		"new_due", ev->new_due ? json_integer(ev->new_due) : json_null(),
+		"note_seq", ev->note_seq ? json_integer(ev->note_seq) : json_null()));
 }
 
 /* The whole case: summary, members (names: coordinators outside the thread
@@ -151,6 +191,11 @@ render_case(struct handler_ctx *hc, const struct store_case *c, json_t *reply)
 		err = store_member_list(hc->srv->store, c->channel, true, append_member_brief, &ml);
 	json_object_set_new(reply, "members", ml.list);
 	json_object_set_new(reply, "notice", render_notice(hc, c));
+	json_t *events = json_array();
+	json_object_set_new(reply, "events", events);
+	if (err == LSN_OK)
+		err = store_step_event_list(hc->srv->store, c->id, append_event,
+					    &(struct member_list){.s = hc->srv->store, .list = events});
 	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "step");
 }
 
@@ -257,6 +302,26 @@ open_checks(struct handler_ctx *hc, const uint8_t channel[LSN_ID_BYTES])
 	return LSN_OK;
 }
 
+/* The CPTS of a new case: field "cpts" (an organisation of kind cpts), else
+ * the default (case_default_cpts); no_cpts when there is none. */
+static enum lsn_err
+open_cpts(struct handler_ctx *hc, json_t *req, struct store_case *c)
+{
+	struct store_org org;
+	enum lsn_err err = wire_get_id(req, "cpts", false, c->cpts, &c->has_cpts, &hc->st);
+	if (err != LSN_OK)
+		return err;
+	if (c->has_cpts) {
+		err = store_org_get(hc->srv->store, c->cpts, &org);
+		if (err == LSN_ERR_NOT_FOUND || (err == LSN_OK && strcmp(org.kind, "cpts") != 0))
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"cpts\": not an organisation "
+					"of kind cpts; see \"liaison directory\" for the CPTS's id");
+		return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "organisation");
+	}
+	c->has_cpts = case_default_cpts(hc->srv->store, hc->sess->user, c->channel, c->cpts);
+	return c->has_cpts ? LSN_OK : lsn_fail(&hc->st, LSN_ERR_NO_CPTS, NULL);
+}
+
 enum lsn_err
 handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 {
@@ -277,7 +342,8 @@ handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((c.j0 = pathway_parse_day(j0)) < 0)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
 				"field \"j0\": expected the trigger day as YYYY-MM-DD");
-	if ((err = read_flags(hc, req, &t, c.flags, sizeof c.flags)) != LSN_OK)
+	if ((err = read_flags(hc, req, &t, c.flags, sizeof c.flags)) != LSN_OK ||
+	    (err = open_cpts(hc, req, &c)) != LSN_OK)
 		return err;
 	randombytes_buf(c.id, sizeof c.id);
 	new_patient_ref(c.patient_ref);
@@ -371,11 +437,19 @@ handle_cases(struct handler_ctx *hc, json_t *req, json_t *reply)
 	    (err = wire_get_bool(req, "closed", false, &closed, &hc->st)) ||
 	    (err = wire_get_str(req, "pathway", false, 31, &pathway, &hc->st)))
 		return err;
-	if (all && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+	bool coordinator = (hc->sess->roles & LSN_ROLE_COORDINATOR) != 0;
+	bool territory = (hc->sess->roles & LSN_ROLE_TERRITORY) != 0;
+	if (all && !coordinator && !territory)
 		return lsn_fail(&hc->st, LSN_ERR_COORDINATOR_ONLY,
-				"only a coordinator can list every case of the territory");
-	if (all)
-		f.member = NULL;
+				"only a coordinator can list every case of her CPTS");
+	/* a coordinator's --all, --overdue and --mine cover her CPTS (and her
+	 * own cases: --mine, a step of hers even outside the thread); the
+	 * territory role's --all covers every case */
+	if (coordinator && (all || overdue || mine)) {
+		f.cpts = hc->sess->org;
+		f.no_cpts = territory;
+	}
+	f.all = all && territory;
 	f.pathway = pathway;
 	f.assignee = mine ? hc->sess->user : NULL;
 	f.overdue_at = overdue ? hc->now : 0;
@@ -409,7 +483,7 @@ step_begin(struct handler_ctx *hc, json_t *req, enum pathway_action action, stru
 	struct pathway_actor actor = {
 		.is_assignee = member && st->has_assignee &&
 			       memcmp(st->assignee, hc->sess->user, LSN_ID_BYTES) == 0,
-		.is_coordinator = (hc->sess->roles & LSN_ROLE_COORDINATOR) != 0,
+		.is_coordinator = case_coordinator_of(hc->sess, c),
 	};
 	return pathway_step_transition(c->status, st->status, action, &actor, &hc->st);
 }
@@ -506,6 +580,18 @@ handle_step_reopen(struct handler_ctx *hc, json_t *req, json_t *reply)
 	return step_finish(hc, &c, &st, "step_reopened", reply);
 }
 
+/* A step whose roles include coordinator may go to a coordinator of the
+ * case's CPTS who is not in the thread: she works it from the case's
+ * metadata and still cannot read the thread. */
+static bool
+coordinator_step_for(struct handler_ctx *hc, const struct store_step *st, const struct store_case *c,
+		     const uint8_t user[LSN_ID_BYTES])
+{
+	struct store_user u;
+	return pathway_role_matches(st->roles, "", LSN_ROLE_COORDINATOR) &&
+	       store_user_get(hc->srv->store, user, &u) == LSN_OK && case_user_coordinates(&u, c);
+}
+
 enum lsn_err
 handle_step_assign(struct handler_ctx *hc, json_t *req, json_t *reply)
 {
@@ -517,12 +603,160 @@ handle_step_assign(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = wire_get_id(req, "user", true, user, NULL, &hc->st)) ||
 	    (err = step_begin(hc, req, PATHWAY_REASSIGN, &st, &c)))
 		return err;
-	if (store_member_get(hc->srv->store, c.channel, user, &m) != LSN_OK || !m.current)
+	if ((store_member_get(hc->srv->store, c.channel, user, &m) != LSN_OK || !m.current) &&
+	    !coordinator_step_for(hc, &st, &c, user))
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
-				"the new assignee must be a member of the case channel; add them first");
+				"the new assignee must be a member of the case channel (add them first) "
+				"or, for a step of the coordinator, a coordinator of the case's CPTS");
 	st.has_assignee = true;
 	memcpy(st.assignee, user, LSN_ID_BYTES);
 	return step_finish(hc, &c, &st, "step_assigned", reply);
+}
+
+enum lsn_err
+handle_step_reschedule(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_step st;
+	struct store_case c;
+	const char *reason = NULL, *due = NULL;
+	int64_t note = 0;
+	enum lsn_err err;
+	if ((err = wire_get_str(req, "due", true, 10, &due, &hc->st)) ||
+	    (err = wire_get_str(req, "reason", true, 31, &reason, &hc->st)))
+		return err;
+	if (!pathway_reschedule_reason_valid(reason))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"reason\": expected "
+				"patient_request, patient_unavailable, patient_hospitalised, "
+				"professional_unavailable, appointment_date, clinical_decision or other "
+				"(details go in an encrypted note)");
+	int64_t day = pathway_parse_day(due);
+	if (day < 0)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"due\": expected the new due day as YYYY-MM-DD");
+	if ((err = step_begin(hc, req, PATHWAY_RESCHEDULE, &st, &c)) ||
+	    (err = read_note(hc, req, &c, &note)))
+		return err;
+	if (day < pathway_day_start(hc->now, 0))   /* before today's local midnight */
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"due\": %s is in the past; give today or a later day", due);
+	if (day > pathway_day_start(c.j0, RESCHEDULE_MAX_DAYS))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"due\": %s is more than %d days "
+				"after J0; close the case or skip the step instead", due,
+				RESCHEDULE_MAX_DAYS);
+	int64_t due_at = pathway_due_at(day, 0);   /* the last ms of the local day, as every step */
+	if (due_at == st.due_at)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"due\": the step is already due on %s", due);
+	struct store_step_event ev = {.step_id = st.id, .at = hc->now, .old_due = st.due_at,
+				      .new_due = due_at, .note_seq = note};
+	memcpy(ev.case_id, c.id, LSN_ID_BYTES);
+	memcpy(ev.by, hc->sess->user, LSN_ID_BYTES);
+	snprintf(ev.action, sizeof ev.action, "rescheduled");
+	snprintf(ev.reason, sizeof ev.reason, "%s", reason);
+	if ((err = store_step_reschedule(hc->srv->store, st.id, due_at, hc->now)) != LSN_OK ||
+	    (err = store_step_event_add(hc->srv->store, &ev)) != LSN_OK)
+		return handler_store_fail(hc, err, "step");
+	st.due_at = due_at;
+	st.notified_soon = st.notified_late = 0;
+	return step_finish(hc, &c, &st, "step_rescheduled", reply);
+}
+
+/* ---- late steps --------------------------------------------------------- */
+
+struct late_list {
+	struct handler_ctx *hc;
+	const struct store_case *c;
+	json_t *list;
+};
+
+static void
+append_late_step(const struct store_step *st, void *arg)
+{
+	struct late_list *l = arg;
+	struct store_user u;
+	int64_t now = l->hc->now;
+	if (strcmp(st->status, "pending") != 0 || st->due_at == 0 || st->due_at >= now)
+		return;
+	char label[200];
+	case_step_label(l->hc->srv->store, l->c, st->step, label, sizeof label);
+	bool named = st->has_assignee && store_user_get(l->hc->srv->store, st->assignee, &u) == LSN_OK;
+	json_array_append_new(l->list, json_pack(
+		"{s:o, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:I, s:I, s:o, s:o}",
+		"case", wire_id(l->c->id), "patient_ref", l->c->patient_ref, "pathway", l->c->pathway,
+		"step", (json_int_t)st->id, "code", st->step, "occurrence", (json_int_t)st->occurrence,
+		"label", label, "roles", st->roles, "due_at", (json_int_t)st->due_at,
+		/* whole local days between the due day and today */
+		"days_late", (json_int_t)pathway_day_diff(st->due_at, now),
+		"assignee", st->has_assignee ? wire_id(st->assignee) : json_null(),
+		"assignee_name", named ? json_string(u.name) : json_null()));
+}
+
+static void
+late_of_case(const struct store_case *c, void *arg)
+{
+	struct late_list *l = arg;
+	l->c = c;
+	store_step_list(l->hc->srv->store, c->id, append_late_step, l);
+}
+
+static int
+late_order(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t dx = json_integer_value(json_object_get(x, "due_at"));
+	json_int_t dy = json_integer_value(json_object_get(y, "due_at"));
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	int c = strcmp(json_string_value(json_object_get(x, "patient_ref")),
+		       json_string_value(json_object_get(y, "patient_ref")));
+	if (c != 0)
+		return c;
+	json_int_t ix = json_integer_value(json_object_get(x, "step"));
+	json_int_t iy = json_integer_value(json_object_get(y, "step"));
+	return (ix > iy) - (ix < iy);
+}
+
+/* Pending steps past their deadline, most overdue first, in the caller's
+ * cases and, for a coordinator, her CPTS's; "all" for territory users. */
+enum lsn_err
+handle_late_steps(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_case_filter f = {.member = hc->sess->user, .open_only = true,
+				      .overdue_at = hc->now};
+	bool all = false;
+	const char *pathway = NULL;
+	enum lsn_err err;
+	if ((err = wire_get_bool(req, "all", false, &all, &hc->st)) ||
+	    (err = wire_get_str(req, "pathway", false, 31, &pathway, &hc->st)))
+		return err;
+	bool coordinator = (hc->sess->roles & LSN_ROLE_COORDINATOR) != 0;
+	bool territory = (hc->sess->roles & LSN_ROLE_TERRITORY) != 0;
+	if (all && !territory)
+		return lsn_fail(&hc->st, LSN_ERR_COORDINATOR_ONLY, "the late steps of every CPTS are "
+				"for territory coordinators; without \"all\" you see your CPTS's");
+	if (coordinator) {
+		f.cpts = hc->sess->org;
+		f.no_cpts = territory;
+	}
+	f.all = all;
+	f.pathway = pathway;
+	struct late_list l = {.hc = hc, .list = json_array()};
+	err = store_case_list(hc->srv->store, &f, late_of_case, &l);
+	size_t n = json_array_size(l.list);
+	json_t **order = calloc(n ? n : 1, sizeof *order);
+	json_t *sorted = json_array();
+	for (size_t i = 0; order && i < n; i++)
+		order[i] = json_array_get(l.list, i);
+	if (order)
+		qsort(order, n, sizeof *order, late_order);
+	for (size_t i = 0; order && i < n; i++)
+		json_array_append(sorted, order[i]);
+	free(order);
+	json_decref(l.list);
+	json_object_set_new(reply, "steps", sorted);
+	if (err == LSN_OK && order == NULL)
+		err = LSN_ERR_INTERNAL;
+	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "case");
 }
 
 /* ---- close, flags ------------------------------------------------------- */
@@ -545,10 +779,12 @@ handle_case_close(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return lsn_fail(&hc->st, LSN_ERR_CASE_ALREADY_CLOSED, NULL);
 	bool admin = member && store_member_get(hc->srv->store, c.channel, hc->sess->user, &me) == LSN_OK &&
 		     strcmp(me.role, "admin") == 0;
-	if (!admin && !(hc->sess->roles & LSN_ROLE_COORDINATOR))
+	if (!admin && !case_coordinator_of(hc->sess, &c))
 		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN,
-				"only an admin of the case channel or a coordinator can close the case");
-	if ((err = store_case_close(hc->srv->store, c.id, reason, hc->now)) != LSN_OK)
+				"only an admin of the case channel or a coordinator of the case's CPTS "
+				"can close the case");
+	if ((err = store_case_close(hc->srv->store, c.id, reason, hc->now)) != LSN_OK ||
+	    (err = store_notifications_prune(hc->srv->store, c.id, hc->now)) != LSN_OK)
 		return handler_store_fail(hc, err, "case");
 	if ((err = audit_request(hc, "case_close", &(struct audit_ids){.case_id = c.id,
 				 .channel = c.channel})) != LSN_OK)

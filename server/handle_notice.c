@@ -159,10 +159,14 @@ alert_member(const struct store_member *m, void *arg)
 	if ((a->err = store_notification_add(a->hc->srv->store, m->user, &n)) != LSN_OK)
 		return;
 	size_t len = 0;
-	char *frame = wire_encode_event("alert",
-		json_pack("{s:o, s:I, s:o, s:I, s:I}", "case", wire_id(a->c->id), "seq", (json_int_t)a->seq,
-			  "from", wire_id(a->hc->sess->user), "notification", (json_int_t)n.id,
-			  "created_at", (json_int_t)n.created_at), &len);
+	json_t *ev = json_pack("{s:o, s:I, s:o, s:I, s:I}", "case", wire_id(a->c->id), "seq",
+			       (json_int_t)a->seq, "from", wire_id(a->hc->sess->user), "notification",
+			       (json_int_t)n.id, "created_at", (json_int_t)n.created_at);
+	json_t *about = case_render_notification(a->hc->srv->store, &n);
+	json_object_del(about, "id");            /* "id" is for replies; here "notification" */
+	json_object_update_missing(ev, about);   /* who and what, as in "notifications" */
+	json_decref(about);
+	char *frame = wire_encode_event("alert", ev, &len);
 	if (frame)
 		effects_event(a->hc->effects, EFFECT_EVENT_USER, m->user, frame, len);
 	a->count++;
@@ -188,23 +192,24 @@ handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply)
 
 /* ---- notifications ------------------------------------------------------ */
 
+struct notif_list {
+	struct store *s;
+	json_t *list;
+};
+
 static void
 append_notification(const struct store_notification *n, void *arg)
 {
-	json_array_append_new((json_t *)arg,
-		json_pack("{s:I, s:s, s:o, s:o, s:o, s:I}", "id", (json_int_t)n->id, "kind", n->kind,
-			  "case", wire_id(n->case_id),
-			  "step", n->step_id ? json_integer(n->step_id) : json_null(),
-			  "seq", n->message_seq ? json_integer(n->message_seq) : json_null(),
-			  "created_at", (json_int_t)n->created_at));
+	struct notif_list *l = arg;
+	json_array_append_new(l->list, case_render_notification(l->s, n));
 }
 
 enum lsn_err
 handle_notifications(struct handler_ctx *hc, json_t *req, json_t *reply)
 {
-	json_t *list = json_array();
-	json_object_set_new(reply, "notifications", list);
-	enum lsn_err err = store_notification_list(hc->srv->store, hc->sess->user, append_notification, list);
+	struct notif_list l = {.s = hc->srv->store, .list = json_array()};
+	json_object_set_new(reply, "notifications", l.list);
+	enum lsn_err err = store_notification_list(hc->srv->store, hc->sess->user, append_notification, &l);
 	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "notification");
 }
 

@@ -192,6 +192,7 @@ add_row(json_t *rows, const char *id, const char *label, struct tally *t, enum r
 /* What every part of the report shares. */
 struct period {
 	struct handler_ctx *hc;
+	const uint8_t *cpts;           /* the CPTS reported on; NULL: every CPTS (territory) */
 	int64_t from, to;              /* [from, to): local midnights */
 	int64_t now;                   /* a deadline at or after now is not yet due */
 	char all[256];                 /* every current pathway, comma list */
@@ -226,8 +227,8 @@ outcome(struct period *p, const char *pathways, const char *steps, int64_t occur
 	o->p = p;
 	tally_init(&o->done_in_time, pathways);
 	tally_init(&o->delay, pathways);
-	return store_report_step(p->hc->srv->store, pathways, steps, occurrence, p->from, p->to,
-				 count_outcome, o);
+	return store_report_step(p->hc->srv->store, p->cpts, pathways, steps, occurrence, p->from,
+				 p->to, count_outcome, o);
 }
 
 /* ---- discharge notices (indicator 1) ----------------------------------- */
@@ -259,8 +260,9 @@ count_notice(const struct store_notice *n, void *arg)
 	struct store *s = k->p->hc->srv->store;
 	struct store_case c;
 	struct last_ack l = {0};
-	if (store_case_get(s, n->case_id, &c) != LSN_OK)
-		return;
+	if (store_case_get(s, n->case_id, &c) != LSN_OK ||
+	    (k->p->cpts && (!c.has_cpts || memcmp(c.cpts, k->p->cpts, LSN_ID_BYTES) != 0)))
+		return;   /* another CPTS's case */
 	bool all = case_missing_acks(s, &c, n) == 0;
 	if (all)
 		store_ack_list(s, n->case_id, track_last, &l);
@@ -434,11 +436,11 @@ report_conciliation(struct period *p, json_t *rows)
 	tally_init(&a.times, DISCHARGE_TYPES);
 	/* J7 ends in the period: J0 at most 8 days (and an hour) before it */
 	int64_t j0_from = pathway_day_start(p->from, -8);
-	enum lsn_err err = store_report_cases(p->hc->srv->store, DISCHARGE_TYPES, j0_from, p->to,
-					      count_case_j7, &a);
+	enum lsn_err err = store_report_cases(p->hc->srv->store, p->cpts, DISCHARGE_TYPES, j0_from,
+					      p->to, count_case_j7, &a);
 	if (err == LSN_OK)
-		err = store_report_conciliations(p->hc->srv->store, DISCHARGE_TYPES, j0_from, p->to,
-						 count_concil, &a);
+		err = store_report_conciliations(p->hc->srv->store, p->cpts, DISCHARGE_TYPES, j0_from,
+						 p->to, count_concil, &a);
 	if (err != LSN_OK) {
 		tally_free(&a.by_j7);
 		tally_free(&a.unintentional);
@@ -466,7 +468,7 @@ report_anxiety(struct period *p, json_t *rows)
 		goto fail;
 	add_row(rows, "7a", "Réévaluation (PHQ-9) faite à J56", &o.done_in_time, ROW_PERCENT, 1, "%");
 	tally_free(&o.delay);
-	if ((err = store_report_step_pair(p->hc->srv->store, "anxiety_depression",
+	if ((err = store_report_step_pair(p->hc->srv->store, p->cpts, "anxiety_depression",
 					  "psychologist_referral", "psychologist_first_session",
 					  p->from, p->to, pair_delay, &delay)))
 		goto fail;
@@ -493,13 +495,14 @@ report_activity(struct period *p, json_t *rows)
 	tally_init(&pros, p->all);
 	tally_init(&overdue, p->all);
 	struct store *s = p->hc->srv->store;
-	enum lsn_err err = store_report_cases_opened(s, p->from, p->to, add_count, &opened);
+	enum lsn_err err = store_report_cases_opened(s, p->cpts, p->from, p->to, add_count, &opened);
 	if (err == LSN_OK)
-		err = store_report_professionals_by(s, p->from, p->to, add_count, &pros);
+		err = store_report_professionals_by(s, p->cpts, p->from, p->to, add_count, &pros);
 	if (err == LSN_OK)   /* distinct in all: one professional may work on two pathways */
-		err = store_report_professionals(s, p->from, p->to, &pros.all.num);
+		err = store_report_professionals(s, p->cpts, p->from, p->to, &pros.all.num);
 	if (err == LSN_OK)
-		err = store_report_overdue(s, p->to < p->now ? p->to : p->now, add_count, &overdue);
+		err = store_report_overdue(s, p->cpts, p->to < p->now ? p->to : p->now, add_count,
+					   &overdue);
 	if (err != LSN_OK) {
 		tally_free(&opened);
 		tally_free(&pros);
@@ -516,8 +519,8 @@ static enum lsn_err
 report_circles(struct period *p, json_t *rows)
 {
 	int64_t sessions = 0, participants = 0, distinct = 0;
-	enum lsn_err err = store_report_circles(p->hc->srv->store, p->from, p->to, &sessions,
-						&participants, &distinct);
+	enum lsn_err err = store_report_circles(p->hc->srv->store, p->cpts, p->from, p->to,
+						&sessions, &participants, &distinct);
 	if (err != LSN_OK)
 		return err;
 	json_array_append_new(rows, json_pack("{s:s, s:s, s:I}", "id", "9a", "label",
@@ -583,15 +586,45 @@ attach_target(const struct store_target *t, void *arg)
 	}
 }
 
-/* The caller's CPTS: the organisation of their account. */
+/* The caller's CPTS: the organisation of their account (as at login). */
 static enum lsn_err
 caller_cpts(struct handler_ctx *hc, uint8_t cpts[LSN_ID_BYTES])
 {
-	struct store_user u;
-	enum lsn_err err = store_user_get(hc->srv->store, hc->sess->user, &u);
-	if (err == LSN_OK)
-		memcpy(cpts, u.org.id, LSN_ID_BYTES);
-	return err;
+	memcpy(cpts, hc->sess->org, LSN_ID_BYTES);
+	return LSN_OK;
+}
+
+/* Which CPTS the report covers: the caller's; with the territory role every
+ * CPTS (*cpts NULL), or the one named by field "cpts" (FINESS or id). */
+static enum lsn_err
+report_scope(struct handler_ctx *hc, json_t *req, struct store_org *org, const uint8_t **cpts)
+{
+	const char *ref = NULL;
+	uint8_t id[LSN_ID_BYTES];
+	bool territory = (hc->sess->roles & LSN_ROLE_TERRITORY) != 0;
+	enum lsn_err err = wire_get_str(req, "cpts", false, 32, &ref, &hc->st);
+	if (err != LSN_OK)
+		return err;
+	if (ref == NULL && territory) {
+		*cpts = NULL;
+		return LSN_OK;
+	}
+	if (ref == NULL)
+		memcpy(id, hc->sess->org, LSN_ID_BYTES);
+	err = ref == NULL || lsn_id_from_hex(ref, id) ? store_org_get(hc->srv->store, id, org)
+						       : store_org_find_finess(hc->srv->store, ref, org);
+	if (err == LSN_ERR_NOT_FOUND || (err == LSN_OK && ref && strcmp(org->kind, "cpts") != 0))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				ref ? "field \"cpts\": no CPTS with that FINESS or id; see liaison "
+				      "directory" : "your account belongs to no organisation");
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "report");
+	if (!territory && memcmp(org->id, hc->sess->org, LSN_ID_BYTES) != 0)
+		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN,
+				"a coordinator reports on her own CPTS; another CPTS's figures need the "
+				"territory role (given by the administrator)");
+	*cpts = org->id;
+	return LSN_OK;
 }
 
 /* ---- the period ---------------------------------------------------------- */
@@ -639,7 +672,9 @@ handle_report(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if (p.from < 0 || p.to < 0 || p.to < p.from)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "%s", period_help);
 	p.to = pathway_day_start(p.to, 1);   /* "to" is inclusive: up to the next local midnight */
-	uint8_t cpts[LSN_ID_BYTES];
+	struct store_org org;
+	if ((err = report_scope(hc, req, &org, &p.cpts)) != LSN_OK)
+		return err;
 	json_t *rows = json_array();
 	json_object_set_new(reply, "from", json_string(from_text));
 	json_object_set_new(reply, "to", json_string(to_text));
@@ -648,15 +683,16 @@ handle_report(struct handler_ctx *hc, json_t *req, json_t *reply)
 	json_object_set_new(reply, "as_of", json_integer(hc->now));
 	json_object_set_new(reply, "timezone", json_string(hc->srv->cfg ? hc->srv->cfg->timezone
 									: "Europe/Paris"));
+	json_object_set_new(reply, "cpts", p.cpts ? json_pack("{s:o, s:s, s:s}", "id",
+		wire_id(org.id), "finess", org.finess, "name", org.name) : json_null());
 	json_object_set_new(reply, "indicators", rows);
-	if ((err = store_report_cases_opened(hc->srv->store, p.from, p.to, add_pathway, &p)) ||
+	if ((err = store_report_cases_opened(hc->srv->store, p.cpts, p.from, p.to, add_pathway, &p)) ||
 	    (err = report_discharge(&p, rows)) != LSN_OK ||
 	    (err = report_conciliation(&p, rows)) != LSN_OK ||
 	    (err = report_anxiety(&p, rows)) != LSN_OK ||
 	    (err = report_activity(&p, rows)) != LSN_OK ||
 	    (err = report_circles(&p, rows)) != LSN_OK ||
-	    (err = caller_cpts(hc, cpts)) != LSN_OK ||
-	    (err = store_target_list(hc->srv->store, cpts, attach_target, rows)) != LSN_OK)
+	    (p.cpts && (err = store_target_list(hc->srv->store, p.cpts, attach_target, rows))))
 		return handler_store_fail(hc, err, "report");
 	log_info("report %s..%s run by conn %llu", from_text, to_text,
 		 (unsigned long long)hc->sess->conn_id);

@@ -98,6 +98,7 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 	memcpy(hc->sess->user, user, LSN_ID_BYTES);
 	memcpy(hc->sess->device, device, LSN_ID_BYTES);
 	hc->sess->roles = u.roles;
+	memcpy(hc->sess->org, u.org.id, LSN_ID_BYTES);
 	hc->sess->batch = json_is_true(batch);
 	char dev_hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(device, dev_hex);

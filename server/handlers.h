@@ -80,6 +80,8 @@ enum lsn_err handle_step_complete(struct handler_ctx *hc, json_t *req, json_t *r
 enum lsn_err handle_step_skip(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_step_reopen(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_step_assign(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_step_reschedule(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_late_steps(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_case_close(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_case_flag(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_notice.c */

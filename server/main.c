@@ -33,6 +33,9 @@ static const char usage[] =
 	"                          invite a further device of an enrolled user\n"
 	"  users [--query TEXT] [--json]\n"
 	"                          list enrolled users\n"
+	"  user roles --user ID | --rpps N --roles R\n"
+	"                          change an enrolled user's roles (member, discharge,\n"
+	"                          coordinator, territory, admin), from their next login\n"
 	"  revoke --device ID | --user ID\n"
 	"                          revoke one device, or every device of a user\n"
 	"  check                   run PRAGMA integrity_check on the database\n"
@@ -174,6 +177,8 @@ run_command(const struct config *cfg, int argc, char **argv)
 		return admin_invite(cfg, argc - 1, argv + 1);
 	if (strcmp(cmd, "users") == 0)
 		return admin_users(cfg, argc - 1, argv + 1);
+	if (strcmp(cmd, "user") == 0)
+		return admin_user(cfg, argc - 1, argv + 1);
 	if (strcmp(cmd, "revoke") == 0)
 		return admin_revoke(cfg, argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)

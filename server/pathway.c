@@ -190,6 +190,18 @@ pathway_close_reason_valid(const char *reason)
 }
 
 bool
+pathway_reschedule_reason_valid(const char *reason)
+{
+	static const char *const reasons[] = {"patient_request", "patient_unavailable",
+					      "patient_hospitalised", "professional_unavailable",
+					      "appointment_date", "clinical_decision", "other"};
+	for (size_t i = 0; reason && i < sizeof reasons / sizeof reasons[0]; i++)
+		if (strcmp(reason, reasons[i]) == 0)
+			return true;
+	return false;
+}
+
+bool
 pathway_skip_reason_valid(const char *reason)
 {
 	static const char *const reasons[] = {"patient_declined", "not_indicated", "done_elsewhere",
@@ -213,6 +225,7 @@ pathway_step_transition(const char *case_status, const char *step_status,
 	case PATHWAY_COMPLETE:
 	case PATHWAY_SKIP:
 	case PATHWAY_REASSIGN:
+	case PATHWAY_RESCHEDULE:
 		if (strcmp(step_status, "done") == 0)
 			return lsn_fail(st, LSN_ERR_STEP_DONE, NULL);
 		if (strcmp(step_status, "skipped") == 0)

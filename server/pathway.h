@@ -50,11 +50,13 @@ int64_t pathway_day_diff(int64_t from, int64_t to);
 /* The local day of t as "YYYY-MM-DD"; false (out empty) if it cannot. */
 bool pathway_format_day(int64_t t, char out[PATHWAY_DAY_TEXT]);
 
-enum pathway_action { PATHWAY_COMPLETE, PATHWAY_SKIP, PATHWAY_REOPEN, PATHWAY_REASSIGN };
+enum pathway_action {
+	PATHWAY_COMPLETE, PATHWAY_SKIP, PATHWAY_REOPEN, PATHWAY_REASSIGN, PATHWAY_RESCHEDULE,
+};
 
 struct pathway_actor {
 	bool is_assignee;
-	bool is_coordinator;           /* user role coordinator */
+	bool is_coordinator;           /* a coordinator of the case's CPTS */
 };
 
 /* May actor apply action to a step in step_status of a case in case_status?
@@ -69,5 +71,9 @@ bool pathway_close_reason_valid(const char *reason);
  * server (details go in an encrypted note): patient_declined, not_indicated,
  * done_elsewhere, patient_hospitalised, patient_unreachable, rescheduled, other. */
 bool pathway_skip_reason_valid(const char *reason);
+/* Reschedule reasons, a fixed list for the same reason: patient_request,
+ * patient_unavailable, patient_hospitalised, professional_unavailable,
+ * appointment_date, clinical_decision, other. */
+bool pathway_reschedule_reason_valid(const char *reason);
 
 #endif

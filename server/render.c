@@ -15,6 +15,7 @@ render_roles(unsigned roles)
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{LSN_ROLE_MEMBER, "member"}, {LSN_ROLE_DISCHARGE, "discharge"},
 		{LSN_ROLE_COORDINATOR, "coordinator"}, {LSN_ROLE_ADMIN, "admin"},
+		{LSN_ROLE_TERRITORY, "territory"},
 	};
 	json_t *arr = json_array();
 	for (size_t i = 0; arr && i < sizeof names / sizeof names[0]; i++)

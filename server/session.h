@@ -18,6 +18,7 @@ struct session {
 	uint8_t user[LSN_ID_BYTES];
 	uint8_t device[LSN_ID_BYTES];
 	unsigned roles;
+	uint8_t org[LSN_ID_BYTES];     /* the user's organisation, as at login */
 	bool batch;                    /* the client takes {"batch":[...]} frames */
 	bool has_challenge;
 	uint8_t challenge[LSN_CHALLENGE_BYTES];

@@ -343,6 +343,8 @@ struct store_case {
 	uint8_t opened_by[LSN_ID_BYTES];
 	int64_t opened_at;
 	int64_t closed_at;
+	bool has_cpts;                 /* false: no CPTS (territory coordinators only) */
+	uint8_t cpts[LSN_ID_BYTES];    /* the CPTS (org) whose coordinators work the case */
 };
 struct store_step {
 	int64_t id;
@@ -369,7 +371,12 @@ struct store_notice {
 	int64_t escalated_at;          /* 0 = not escalated */
 };
 struct store_case_filter {
-	const uint8_t *member;         /* cases whose channel has this current member; NULL = all */
+	/* which cases: every case (all), or those whose channel has this current
+	 * member, those of this CPTS, those with no CPTS (any that matches) */
+	bool all;
+	const uint8_t *member;         /* NULL = not by membership */
+	const uint8_t *cpts;           /* NULL = not by CPTS */
+	bool no_cpts;
 	const char *pathway;           /* NULL = any */
 	const uint8_t *assignee;       /* cases with a pending step assigned to this user */
 	int64_t overdue_at;            /* >0: cases with a pending step due before this time */
@@ -420,7 +427,11 @@ enum lsn_err store_ack_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
 			   const uint8_t user[LSN_ID_BYTES], int64_t at, bool *added);
 enum lsn_err store_ack_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_ack_cb cb,
 			    void *arg);
-enum lsn_err store_users_with_role(struct store *s, unsigned role_bit, store_id_cb cb, void *arg);
+/* The coordinators of a CPTS (users with the coordinator role in that org);
+ * cpts NULL: the coordinators holding the territory role. */
+/* An administrator changes a user's roles (effective at their next login). */
+enum lsn_err store_user_set_roles(struct store *s, const uint8_t user[LSN_ID_BYTES], unsigned roles);
+enum lsn_err store_cpts_coordinators(struct store *s, const uint8_t *cpts, store_id_cb cb, void *arg);
 struct store_notification {
 	int64_t id;
 	char kind[24];
@@ -437,8 +448,31 @@ enum lsn_err store_notification_list(struct store *s, const uint8_t user[LSN_ID_
 enum lsn_err store_notification_seen(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t upto,
 				     int64_t at);
 
+/* A change in a step's history beyond its state (case_step_events). */
+struct store_step_event {
+	int64_t id;
+	uint8_t case_id[LSN_ID_BYTES];
+	int64_t step_id;
+	char action[16];               /* rescheduled */
+	uint8_t by[LSN_ID_BYTES];
+	int64_t at;
+	char reason[32];
+	int64_t old_due, new_due;      /* 0 = no deadline */
+	int64_t note_seq;              /* 0 = none */
+};
+typedef void (*store_step_event_cb)(const struct store_step_event *ev, void *arg);
+/* Move a pending step's due date; its due-soon and overdue marks are cleared. */
+enum lsn_err store_step_reschedule(struct store *s, int64_t step_id, int64_t due_at, int64_t now);
+enum lsn_err store_step_event_add(struct store *s, const struct store_step_event *ev);
+enum lsn_err store_step_event_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				   store_step_event_cb cb, void *arg);
+/* A closed case's unseen notifications are marked seen (never listed again). */
+enum lsn_err store_notifications_prune(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				       int64_t at);
+
 /* ---- indicators (store_report.c); periods are [from, to) in ms, from one
- * local midnight to another (server/pathway.h) ---- */
+ * local midnight to another (server/pathway.h); cpts: the cases (and
+ * circle sessions) of that CPTS only, NULL: of every CPTS and none ---- */
 #define STORE_PATHWAY_CODE 32
 struct store_step_outcome {
 	char pathway[STORE_PATHWAY_CODE];
@@ -448,29 +482,31 @@ struct store_step_outcome {
 typedef void (*store_step_outcome_cb)(const struct store_step_outcome *o, void *arg);
 /* Occurrences of the steps (comma list; occurrence 0 = every occurrence) of
  * cases of the given pathways (comma list) that are due in the period. */
-enum lsn_err store_report_step(struct store *s, const char *pathways, const char *steps,
-			       int64_t occurrence, int64_t from, int64_t to,
+enum lsn_err store_report_step(struct store *s, const uint8_t *cpts, const char *pathways,
+			       const char *steps, int64_t occurrence, int64_t from, int64_t to,
 			       store_step_outcome_cb cb, void *arg);
 /* Per case of pathway with J0 in the period: done_at of two steps (0 = not done). */
 typedef void (*store_pair_cb)(const char *pathway, int64_t first_done, int64_t second_done,
 			      void *arg);
-enum lsn_err store_report_step_pair(struct store *s, const char *pathway, const char *first,
-				    const char *second, int64_t from, int64_t to, store_pair_cb cb,
-				    void *arg);
+enum lsn_err store_report_step_pair(struct store *s, const uint8_t *cpts, const char *pathway,
+				    const char *first, const char *second, int64_t from, int64_t to,
+				    store_pair_cb cb, void *arg);
 /* Discharge notices posted in the period. */
 enum lsn_err store_report_notices(struct store *s, int64_t from, int64_t to, store_notice_cb cb,
 				  void *arg);
 typedef void (*store_count_cb)(const char *key, int64_t count, void *arg);
 /* Cases opened in the period, per pathway. */
-enum lsn_err store_report_cases_opened(struct store *s, int64_t from, int64_t to, store_count_cb cb,
-				       void *arg);
+enum lsn_err store_report_cases_opened(struct store *s, const uint8_t *cpts, int64_t from,
+				       int64_t to, store_count_cb cb, void *arg);
 /* Distinct professionals in the channels of cases opened in the period: in
  * all, and per pathway. */
-enum lsn_err store_report_professionals(struct store *s, int64_t from, int64_t to, int64_t *count);
-enum lsn_err store_report_professionals_by(struct store *s, int64_t from, int64_t to,
-					   store_count_cb cb, void *arg);
+enum lsn_err store_report_professionals(struct store *s, const uint8_t *cpts, int64_t from,
+					int64_t to, int64_t *count);
+enum lsn_err store_report_professionals_by(struct store *s, const uint8_t *cpts, int64_t from,
+					   int64_t to, store_count_cb cb, void *arg);
 /* Pending steps of open cases due before `before`, per pathway. */
-enum lsn_err store_report_overdue(struct store *s, int64_t before, store_count_cb cb, void *arg);
+enum lsn_err store_report_overdue(struct store *s, const uint8_t *cpts, int64_t before,
+				  store_count_cb cb, void *arg);
 /* Cases of the given pathways (comma list) whose J0 is in [from, to). */
 struct store_report_case {
 	uint8_t id[LSN_ID_BYTES];
@@ -478,8 +514,8 @@ struct store_report_case {
 	int64_t j0;
 };
 typedef void (*store_report_case_cb)(const struct store_report_case *c, void *arg);
-enum lsn_err store_report_cases(struct store *s, const char *pathways, int64_t from, int64_t to,
-				store_report_case_cb cb, void *arg);
+enum lsn_err store_report_cases(struct store *s, const uint8_t *cpts, const char *pathways,
+				int64_t from, int64_t to, store_report_case_cb cb, void *arg);
 
 /* ---- quality-circle sessions and targets (store_report.c, 009) ---- */
 struct store_circle_session {
@@ -497,8 +533,8 @@ enum lsn_err store_circle_session_put(struct store *s, const struct store_circle
 				      bool *replaced);
 /* Sessions held in [from, to): how many, the sum of their participants and
  * the distinct participants. */
-enum lsn_err store_report_circles(struct store *s, int64_t from, int64_t to, int64_t *sessions,
-				  int64_t *participants, int64_t *distinct);
+enum lsn_err store_report_circles(struct store *s, const uint8_t *cpts, int64_t from, int64_t to,
+				  int64_t *sessions, int64_t *participants, int64_t *distinct);
 struct store_target {
 	uint8_t cpts[LSN_ID_BYTES];
 	char indicator[8];
@@ -536,8 +572,8 @@ struct store_conciliation {
 enum lsn_err store_conciliation_put(struct store *s, const struct store_conciliation *c, int64_t now);
 typedef void (*store_conciliation_cb)(const struct store_conciliation *c, void *arg);
 /* Episodes of cases of the given pathways (comma list) whose J0 is in the period. */
-enum lsn_err store_report_conciliations(struct store *s, const char *pathways, int64_t from,
-					int64_t to, store_conciliation_cb cb, void *arg);
+enum lsn_err store_report_conciliations(struct store *s, const uint8_t *cpts, const char *pathways,
+					int64_t from, int64_t to, store_conciliation_cb cb, void *arg);
 
 /* ---- audit trail (store_audit.c; the chain itself is server/audit.c) ---- */
 #define STORE_AUDIT_WORD   32      /* action, outcome, origin: up to 31 bytes */

@@ -12,12 +12,13 @@ enum {
 	ST_CASE_BY_CHANNEL, ST_CASE_CLOSE, ST_CASE_FLAGS, ST_CASE_LIST, ST_STEP_INSERT, ST_STEP_GET,
 	ST_STEP_LIST, ST_STEP_UPDATE, ST_STEP_SCAN, ST_STEP_SOON, ST_STEP_LATE, ST_NOTICE_PUT,
 	ST_NOTICE_GET, ST_NOTICE_ESC, ST_NOTICE_OVERDUE, ST_ACK_PUT, ST_ACK_LIST, ST_ROLE_USERS,
-	ST_NOTIF_ADD, ST_NOTIF_LIST, ST_NOTIF_SEEN, ST_TPL_GET,
+	ST_NOTIF_ADD, ST_NOTIF_LIST, ST_NOTIF_SEEN, ST_TPL_GET, ST_USER_ROLES, ST_STEP_RESCHEDULE,
+	ST_EVENT_ADD, ST_EVENT_LIST, ST_NOTIF_PRUNE,
 };
 
 #define TEMPLATE_COLUMNS "code, version, label_fr, j0_label, sources, flags "
 #define CASE_COLUMNS "c.id, c.patient_ref, c.pathway, c.template_version, c.channel_id, c.j0, " \
-		     "c.flags, c.status, c.close_reason, c.opened_by, c.opened_at, c.closed_at "
+		     "c.flags, c.status, c.close_reason, c.opened_by, c.opened_at, c.closed_at, c.cpts_id "
 #define STEP_COLUMNS "id, case_id, step, occurrence, roles, due_at, status, assignee, done_by, " \
 		     "done_at, skip_reason, note_seq, notified_soon, notified_late "
 
@@ -43,6 +44,8 @@ static const struct store_col case_cols[] = {
 	COL_BLOB(9, struct store_case, opened_by),
 	COL_I64(10, struct store_case, opened_at),
 	COL_I64(11, struct store_case, closed_at),
+	COL_IS_BLOB(12, struct store_case, has_cpts),
+	COL_BLOB(12, struct store_case, cpts),
 };
 
 static const struct store_col step_cols[] = {
@@ -85,6 +88,19 @@ static const struct store_col notification_cols[] = {
 	COL_I64(3, struct store_notification, step_id),
 	COL_I64(4, struct store_notification, created_at),
 	COL_I64(5, struct store_notification, message_seq),
+};
+
+static const struct store_col event_cols[] = {
+	COL_I64(0, struct store_step_event, id),
+	COL_BLOB(1, struct store_step_event, case_id),
+	COL_I64(2, struct store_step_event, step_id),
+	COL_TEXT(3, struct store_step_event, action),
+	COL_BLOB(4, struct store_step_event, by),
+	COL_I64(5, struct store_step_event, at),
+	COL_TEXT(6, struct store_step_event, reason),
+	COL_I64(7, struct store_step_event, old_due),
+	COL_I64(8, struct store_step_event, new_due),
+	COL_I64(9, struct store_step_event, note_seq),
 };
 
 struct ack_row {
@@ -155,10 +171,11 @@ store_case_create(struct store *s, const struct store_case *c)
 {
 	return store_exec(s, STORE_Q(s, ST_CASE_INSERT,
 		"INSERT INTO cases(id, patient_ref, pathway, template_version, channel_id, j0, flags, "
-		"status, opened_by, opened_at) VALUES (?,?,?,?,?,?,?,'open',?,?)",
+		"status, opened_by, opened_at, cpts_id) VALUES (?,?,?,?,?,?,?,'open',?,?,?)",
 		P_ID(c->id), P_TEXT(c->patient_ref), P_TEXT(c->pathway), P_INT(c->template_version),
 		P_ID(c->channel), P_INT(c->j0), P_TEXT(c->flags), P_ID(c->opened_by),
-		P_INT(c->opened_at)), "insert case", false);
+		P_INT(c->opened_at), P_BLOB(c->has_cpts ? c->cpts : NULL, LSN_ID_BYTES)),
+		"insert case", false);
 }
 
 enum lsn_err
@@ -196,8 +213,9 @@ enum lsn_err
 store_case_list(struct store *s, const struct store_case_filter *f, store_case_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_CASE_LIST, "SELECT " CASE_COLUMNS "FROM cases c "
-		"WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.channel_id "
-		"       AND m.user_id = ?1 AND m.left_msg_seq IS NULL)) "
+		"WHERE (?6 = 1 OR (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM channel_members m "
+		"       WHERE m.channel_id = c.channel_id AND m.user_id = ?1 AND m.left_msg_seq IS NULL)) "
+		"    OR (?7 IS NOT NULL AND c.cpts_id = ?7) OR (?8 = 1 AND c.cpts_id IS NULL)) "
 		"AND (?2 IS NULL OR c.pathway = ?2) "
 		"AND (?3 IS NULL OR EXISTS (SELECT 1 FROM case_steps t WHERE t.case_id = c.id "
 		"       AND t.status = 'pending' AND t.assignee = ?3)) "
@@ -206,7 +224,8 @@ store_case_list(struct store *s, const struct store_case_filter *f, store_case_c
 		"AND (?5 = 0 OR c.status = 'open') "
 		"ORDER BY c.opened_at DESC, c.id",
 		P_BLOB(f->member, LSN_ID_BYTES), P_TEXT_OPT(f->pathway),
-		P_BLOB(f->assignee, LSN_ID_BYTES), P_INT(f->overdue_at), P_INT(f->open_only));
+		P_BLOB(f->assignee, LSN_ID_BYTES), P_INT(f->overdue_at), P_INT(f->open_only),
+		P_INT(f->all), P_BLOB(f->cpts, LSN_ID_BYTES), P_INT(f->no_cpts));
 	EACH_ROW(s, st, struct store_case, case_cols, cb, arg, "list cases");
 }
 
@@ -221,7 +240,9 @@ store_step_insert(struct store *s, struct store_step *stp, int64_t now)
 		"DO UPDATE SET due_at = excluded.due_at, updated_at = excluded.updated_at, "
 		"notified_soon = CASE WHEN due_at IS excluded.due_at THEN notified_soon END, "
 		"notified_late = CASE WHEN due_at IS excluded.due_at THEN notified_late END "
-		"WHERE status = 'pending'",
+		/* a date someone moved by hand stays where they put it */
+		"WHERE status = 'pending' AND NOT EXISTS (SELECT 1 FROM case_step_events e "
+		"WHERE e.step_id = case_steps.id AND e.action = 'rescheduled')",
 		P_ID(stp->case_id), P_TEXT(stp->step), P_INT(stp->occurrence), P_TEXT(stp->roles),
 		P_INT_OPT(stp->due_at), P_BLOB(stp->has_assignee ? stp->assignee : NULL, LSN_ID_BYTES),
 		P_INT(now)), "insert step", false);
@@ -259,6 +280,36 @@ store_step_update(struct store *s, const struct store_step *stp, int64_t now)
 		P_BLOB(stp->has_done_by ? stp->done_by : NULL, LSN_ID_BYTES), P_INT_OPT(stp->done_at),
 		P_TEXT_OPT(stp->skip_reason), P_INT_OPT(stp->note_seq), P_INT(now), P_INT(stp->id)),
 		"update step", true);
+}
+
+enum lsn_err
+store_step_reschedule(struct store *s, int64_t step_id, int64_t due_at, int64_t now)
+{
+	return store_exec(s, STORE_Q(s, ST_STEP_RESCHEDULE,
+		"UPDATE case_steps SET due_at = ?, notified_soon = NULL, notified_late = NULL, "
+		"updated_at = ? WHERE id = ? AND status = 'pending'",
+		P_INT(due_at), P_INT(now), P_INT(step_id)), "reschedule step", true);
+}
+
+enum lsn_err
+store_step_event_add(struct store *s, const struct store_step_event *ev)
+{
+	return store_exec(s, STORE_Q(s, ST_EVENT_ADD,
+		"INSERT INTO case_step_events(case_id, step_id, action, by_user, at, reason, old_due, "
+		"new_due, note_seq) VALUES (?,?,?,?,?,?,?,?,?)",
+		P_ID(ev->case_id), P_INT(ev->step_id), P_TEXT(ev->action), P_ID(ev->by), P_INT(ev->at),
+		P_TEXT_OPT(ev->reason), P_INT_OPT(ev->old_due), P_INT_OPT(ev->new_due),
+		P_INT_OPT(ev->note_seq)), "add step event", false);
+}
+
+enum lsn_err
+store_step_event_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_step_event_cb cb,
+		      void *arg)
+{
+	sqlite3_stmt *st = STORE_Q(s, ST_EVENT_LIST, "SELECT id, case_id, step_id, action, by_user, "
+		"at, reason, old_due, new_due, note_seq FROM case_step_events WHERE case_id = ? "
+		"ORDER BY id", P_ID(case_id));
+	EACH_ROW(s, st, struct store_step_event, event_cols, cb, arg, "list step events");
 }
 
 enum lsn_err
@@ -347,15 +398,24 @@ store_ack_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_ack_c
 }
 
 enum lsn_err
-store_users_with_role(struct store *s, unsigned role_bit, store_id_cb cb, void *arg)
+store_cpts_coordinators(struct store *s, const uint8_t *cpts, store_id_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_ROLE_USERS,
-		"SELECT id FROM users WHERE (roles & ?) != 0 ORDER BY id", P_INT(role_bit));
+		"SELECT id FROM users WHERE (roles & ?2) != 0 "
+		"AND ((?1 IS NOT NULL AND org_id = ?1) OR (?1 IS NULL AND (roles & ?3) != 0)) ORDER BY id",
+		P_BLOB(cpts, LSN_ID_BYTES), P_INT(LSN_ROLE_COORDINATOR), P_INT(LSN_ROLE_TERRITORY));
 	struct store_id_row r;
 	enum lsn_err err;
 	while (store_next(s, st, STORE_COLS(store_id_cols), &r, &err, "list users by role"))
 		cb(r.id, arg);
 	return err;
+}
+
+enum lsn_err
+store_user_set_roles(struct store *s, const uint8_t user[LSN_ID_BYTES], unsigned roles)
+{
+	return store_exec(s, STORE_Q(s, ST_USER_ROLES, "UPDATE users SET roles = ? WHERE id = ?",
+				     P_INT(roles), P_ID(user)), "set user roles", true);
 }
 
 /* ---- notifications ------------------------------------------------------ */
@@ -377,8 +437,18 @@ store_notification_list(struct store *s, const uint8_t user[LSN_ID_BYTES], store
 			void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_NOTIF_LIST, "SELECT id, kind, case_id, step_id, created_at, message_seq "
-		"FROM notifications WHERE user_id = ? AND seen_at IS NULL ORDER BY id LIMIT 500", P_ID(user));
+		"FROM notifications n WHERE user_id = ? AND seen_at IS NULL "
+		"AND EXISTS (SELECT 1 FROM cases c WHERE c.id = n.case_id AND c.status = 'open') "
+		"ORDER BY id LIMIT 500", P_ID(user));
 	EACH_ROW(s, st, struct store_notification, notification_cols, cb, arg, "list notifications");
+}
+
+enum lsn_err
+store_notifications_prune(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t at)
+{
+	return store_exec(s, STORE_Q(s, ST_NOTIF_PRUNE, "UPDATE notifications SET seen_at = ? "
+				     "WHERE case_id = ? AND seen_at IS NULL", P_INT(at), P_ID(case_id)),
+			  "prune notifications", false);
 }
 
 enum lsn_err

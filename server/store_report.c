@@ -58,8 +58,8 @@ static const struct store_col conciliation_cols[] = {
 };
 
 enum lsn_err
-store_report_step(struct store *s, const char *pathways, const char *steps, int64_t occurrence,
-		  int64_t from, int64_t to, store_step_outcome_cb cb, void *arg)
+store_report_step(struct store *s, const uint8_t *cpts, const char *pathways, const char *steps,
+		  int64_t occurrence, int64_t from, int64_t to, store_step_outcome_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_REP_STEP,
 		"SELECT c.pathway, c.j0, t.due_at, "
@@ -67,8 +67,8 @@ store_report_step(struct store *s, const char *pathways, const char *steps, int6
 		"FROM cases c JOIN case_steps t ON t.case_id = c.id "
 		"WHERE " IN_LIST("?1", "c.pathway") " AND " IN_LIST("?2", "t.step")
 		" AND (?3 = 0 OR t.occurrence = ?3) AND t.due_at >= ?4 AND t.due_at < ?5 "
-		"ORDER BY t.due_at",
-		P_TEXT(pathways), P_TEXT(steps), P_INT(occurrence), P_INT(from), P_INT(to));
+		"AND (?6 IS NULL OR c.cpts_id = ?6) ORDER BY t.due_at",
+		P_TEXT(pathways), P_TEXT(steps), P_INT(occurrence), P_INT(from), P_INT(to), (cpts ? P_ID(cpts) : P_NULL));
 	struct store_step_outcome r;
 	enum lsn_err err;
 	while (store_next(s, st, STORE_COLS(outcome_cols), &r, &err, "report step"))
@@ -77,8 +77,8 @@ store_report_step(struct store *s, const char *pathways, const char *steps, int6
 }
 
 enum lsn_err
-store_report_step_pair(struct store *s, const char *pathway, const char *first, const char *second,
-		       int64_t from, int64_t to, store_pair_cb cb, void *arg)
+store_report_step_pair(struct store *s, const uint8_t *cpts, const char *pathway, const char *first,
+		       const char *second, int64_t from, int64_t to, store_pair_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_REP_PAIR,
 		"SELECT c.pathway, "
@@ -86,8 +86,9 @@ store_report_step_pair(struct store *s, const char *pathway, const char *first, 
 		"        AND a.status = 'done'), "
 		"       (SELECT min(done_at) FROM case_steps b WHERE b.case_id = c.id AND b.step = ?3 "
 		"        AND b.status = 'done') "
-		"FROM cases c WHERE c.pathway = ?1 AND c.j0 >= ?4 AND c.j0 < ?5",
-		P_TEXT(pathway), P_TEXT(first), P_TEXT(second), P_INT(from), P_INT(to));
+		"FROM cases c WHERE c.pathway = ?1 AND c.j0 >= ?4 AND c.j0 < ?5 "
+		"AND (?6 IS NULL OR c.cpts_id = ?6)",
+		P_TEXT(pathway), P_TEXT(first), P_TEXT(second), P_INT(from), P_INT(to), (cpts ? P_ID(cpts) : P_NULL));
 	struct pair_row r;
 	enum lsn_err err;
 	while (store_next(s, st, STORE_COLS(pair_cols), &r, &err, "report step pair"))
@@ -109,12 +110,14 @@ store_report_notices(struct store *s, int64_t from, int64_t to, store_notice_cb 
 }
 
 enum lsn_err
-store_report_cases_opened(struct store *s, int64_t from, int64_t to, store_count_cb cb, void *arg)
+store_report_cases_opened(struct store *s, const uint8_t *cpts, int64_t from, int64_t to,
+			  store_count_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_REP_OPENED,
 		"SELECT t.code, (SELECT count(*) FROM cases c WHERE c.pathway = t.code "
-		"AND c.opened_at >= ?1 AND c.opened_at < ?2) FROM pathway_templates t "
-		"WHERE t.current = 1 ORDER BY t.code", P_INT(from), P_INT(to));
+		"AND c.opened_at >= ?1 AND c.opened_at < ?2 AND (?3 IS NULL OR c.cpts_id = ?3)) "
+		"FROM pathway_templates t WHERE t.current = 1 ORDER BY t.code", P_INT(from), P_INT(to),
+		(cpts ? P_ID(cpts) : P_NULL));
 	struct count_row r;
 	enum lsn_err err;
 	while (store_next(s, st, STORE_COLS(count_cols), &r, &err, "report cases opened"))
@@ -123,22 +126,25 @@ store_report_cases_opened(struct store *s, int64_t from, int64_t to, store_count
 }
 
 enum lsn_err
-store_report_professionals(struct store *s, int64_t from, int64_t to, int64_t *count)
+store_report_professionals(struct store *s, const uint8_t *cpts, int64_t from, int64_t to,
+			   int64_t *count)
 {
 	return store_scalar(s, STORE_Q(s, ST_REP_PROS,
 		"SELECT count(DISTINCT m.user_id) FROM cases c JOIN channel_members m "
-		"ON m.channel_id = c.channel_id WHERE c.opened_at >= ? AND c.opened_at < ?",
-		P_INT(from), P_INT(to)), count, "report professionals");
+		"ON m.channel_id = c.channel_id WHERE c.opened_at >= ?1 AND c.opened_at < ?2 "
+		"AND (?3 IS NULL OR c.cpts_id = ?3)",
+		P_INT(from), P_INT(to), (cpts ? P_ID(cpts) : P_NULL)), count, "report professionals");
 }
 
 enum lsn_err
-store_report_professionals_by(struct store *s, int64_t from, int64_t to, store_count_cb cb,
-			      void *arg)
+store_report_professionals_by(struct store *s, const uint8_t *cpts, int64_t from, int64_t to,
+			      store_count_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_REP_PROS_BY,
 		"SELECT c.pathway, count(DISTINCT m.user_id) FROM cases c JOIN channel_members m "
 		"ON m.channel_id = c.channel_id WHERE c.opened_at >= ?1 AND c.opened_at < ?2 "
-		"GROUP BY c.pathway ORDER BY c.pathway", P_INT(from), P_INT(to));
+		"AND (?3 IS NULL OR c.cpts_id = ?3) GROUP BY c.pathway ORDER BY c.pathway",
+		P_INT(from), P_INT(to), (cpts ? P_ID(cpts) : P_NULL));
 	struct count_row r;
 	enum lsn_err err;
 	while (store_next(s, st, STORE_COLS(count_cols), &r, &err, "report professionals"))
@@ -147,13 +153,14 @@ store_report_professionals_by(struct store *s, int64_t from, int64_t to, store_c
 }
 
 enum lsn_err
-store_report_overdue(struct store *s, int64_t before, store_count_cb cb, void *arg)
+store_report_overdue(struct store *s, const uint8_t *cpts, int64_t before, store_count_cb cb,
+		     void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_REP_OVERDUE,
 		"SELECT c.pathway, count(*) FROM case_steps t JOIN cases c ON c.id = t.case_id "
 		"WHERE c.status = 'open' AND t.status = 'pending' AND t.due_at IS NOT NULL "
-		"AND t.due_at > 0 AND t.due_at < ?1 GROUP BY c.pathway ORDER BY c.pathway",
-		P_INT(before));
+		"AND t.due_at > 0 AND t.due_at < ?1 AND (?2 IS NULL OR c.cpts_id = ?2) "
+		"GROUP BY c.pathway ORDER BY c.pathway", P_INT(before), (cpts ? P_ID(cpts) : P_NULL));
 	struct count_row r;
 	enum lsn_err err;
 	while (store_next(s, st, STORE_COLS(count_cols), &r, &err, "report overdue"))
@@ -178,15 +185,16 @@ store_conciliation_put(struct store *s, const struct store_conciliation *c, int6
 }
 
 enum lsn_err
-store_report_conciliations(struct store *s, const char *pathways, int64_t from, int64_t to,
-			   store_conciliation_cb cb, void *arg)
+store_report_conciliations(struct store *s, const uint8_t *cpts, const char *pathways, int64_t from,
+			   int64_t to, store_conciliation_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_REP_CONC,
 		"SELECT k.case_id, k.episode, k.status, k.discrepancies, k.unintentional, k.resolved, "
 		"k.resolution_ms, k.compared_at, c.j0, c.pathway FROM conciliation_counts k "
 		"JOIN cases c ON c.id = k.case_id "
 		"WHERE " IN_LIST("?1", "c.pathway") " AND c.j0 >= ?2 AND c.j0 < ?3 "
-		"ORDER BY c.j0, k.case_id, k.compared_at", P_TEXT(pathways), P_INT(from), P_INT(to));
+		"AND (?4 IS NULL OR c.cpts_id = ?4) ORDER BY c.j0, k.case_id, k.compared_at",
+		P_TEXT(pathways), P_INT(from), P_INT(to), (cpts ? P_ID(cpts) : P_NULL));
 	struct store_conciliation k;
 	enum lsn_err err;
 	memset(&k, 0, sizeof k);
@@ -202,12 +210,13 @@ static const struct store_col case_cols[] = {
 };
 
 enum lsn_err
-store_report_cases(struct store *s, const char *pathways, int64_t from, int64_t to,
-		   store_report_case_cb cb, void *arg)
+store_report_cases(struct store *s, const uint8_t *cpts, const char *pathways, int64_t from,
+		   int64_t to, store_report_case_cb cb, void *arg)
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_REP_CASES,
 		"SELECT c.id, c.pathway, c.j0 FROM cases c WHERE " IN_LIST("?1", "c.pathway")
-		" AND c.j0 >= ?2 AND c.j0 < ?3 ORDER BY c.j0", P_TEXT(pathways), P_INT(from), P_INT(to));
+		" AND c.j0 >= ?2 AND c.j0 < ?3 AND (?4 IS NULL OR c.cpts_id = ?4) ORDER BY c.j0",
+		P_TEXT(pathways), P_INT(from), P_INT(to), (cpts ? P_ID(cpts) : P_NULL));
 	struct store_report_case r;
 	enum lsn_err err;
 	while (store_next(s, st, STORE_COLS(case_cols), &r, &err, "report cases"))
@@ -256,8 +265,8 @@ store_circle_session_put(struct store *s, const struct store_circle_session *cs,
 }
 
 enum lsn_err
-store_report_circles(struct store *s, int64_t from, int64_t to, int64_t *sessions,
-		     int64_t *participants, int64_t *distinct)
+store_report_circles(struct store *s, const uint8_t *cpts, int64_t from, int64_t to,
+		     int64_t *sessions, int64_t *participants, int64_t *distinct)
 {
 	struct {
 		int64_t sessions, participants;
@@ -268,7 +277,8 @@ store_report_circles(struct store *s, int64_t from, int64_t to, int64_t *session
 	};
 	enum lsn_err err = store_one(s, STORE_Q(s, ST_REP_CIRCLES,
 		"SELECT count(*), coalesce(sum(participants), 0) FROM circle_sessions "
-		"WHERE day >= ? AND day < ?", P_INT(from), P_INT(to)), STORE_COLS(cols), &r,
+		"WHERE day >= ?1 AND day < ?2 AND (?3 IS NULL OR cpts_id = ?3)", P_INT(from), P_INT(to),
+		(cpts ? P_ID(cpts) : P_NULL)), STORE_COLS(cols), &r,
 		"report circles");
 	if (err != LSN_OK)
 		return err == LSN_ERR_NOT_FOUND ? store_db_error(s, "report circles") : err;
@@ -277,7 +287,8 @@ store_report_circles(struct store *s, int64_t from, int64_t to, int64_t *session
 	return store_scalar(s, STORE_Q(s, ST_REP_CIRCLE_PEOPLE,
 		"SELECT count(DISTINCT a.user_id) FROM circle_sessions c "
 		"JOIN circle_session_attendees a ON a.session_id = c.id "
-		"WHERE c.day >= ? AND c.day < ?", P_INT(from), P_INT(to)), distinct,
+		"WHERE c.day >= ?1 AND c.day < ?2 AND (?3 IS NULL OR c.cpts_id = ?3)", P_INT(from),
+		P_INT(to), (cpts ? P_ID(cpts) : P_NULL)), distinct,
 		"report circle participants");
 }
 

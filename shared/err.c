@@ -67,6 +67,9 @@ static const struct {
 		"ask a coordinator to reassign it"},
 	[LSN_ERR_COORDINATOR_ONLY] = {"coordinator_only",
 		"only a CPTS coordinator can do this"},
+	[LSN_ERR_NO_CPTS] = {"no_cpts",
+		"no CPTS for this case: add the patient's GP (a member of a CPTS) to the case "
+		"channel first, or name the CPTS (liaison case open ... --cpts ORG_ID)"},
 };
 
 const char *

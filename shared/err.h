@@ -34,6 +34,7 @@ enum lsn_err {
 	LSN_ERR_STEP_PENDING,      /* reopening a step that is still pending */
 	LSN_ERR_NOT_ASSIGNEE,      /* only the step's assignee or a coordinator may do this */
 	LSN_ERR_COORDINATOR_ONLY,  /* only a coordinator may do this */
+	LSN_ERR_NO_CPTS,           /* a case needs a CPTS and none could be found */
 	LSN_ERR__COUNT
 };
 

@@ -132,6 +132,7 @@ static const struct {
 	{"discharge", LSN_ROLE_DISCHARGE},
 	{"coordinator", LSN_ROLE_COORDINATOR},
 	{"admin", LSN_ROLE_ADMIN},
+	{"territory", LSN_ROLE_TERRITORY},
 };
 
 bool

@@ -41,6 +41,7 @@ enum lsn_role {
 	LSN_ROLE_DISCHARGE   = 1u << 1,
 	LSN_ROLE_COORDINATOR = 1u << 2,
 	LSN_ROLE_ADMIN       = 1u << 3,
+	LSN_ROLE_TERRITORY   = 1u << 4,   /* coordinator view over every CPTS */
 };
 /* Parse "member,coordinator"; false on an unknown or empty name. */
 bool lsn_roles_parse(const char *list, unsigned *roles);

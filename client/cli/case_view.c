@@ -16,16 +16,28 @@
 #include "user_view.h"
 #include "wire.h"
 
-bool
-case_me_coordinator(struct e2e *e)
+static bool
+me_role(struct e2e *e, const char *role)
 {
 	json_t *roles = json_object_get(json_object_get(e->s.login, "user"), "roles");
 	size_t i;
 	json_t *r;
 	json_array_foreach(roles, i, r)
-		if (json_is_string(r) && strcmp(json_string_value(r), "coordinator") == 0)
+		if (json_is_string(r) && strcmp(json_string_value(r), role) == 0)
 			return true;
 	return false;
+}
+
+bool
+case_me_coordinator(struct e2e *e)
+{
+	return me_role(e, "coordinator");
+}
+
+bool
+case_me_territory(struct e2e *e)
+{
+	return me_role(e, "territory");
 }
 
 /* ---- CASE ----------------------------------------------------------------------- */
@@ -363,6 +375,10 @@ missing_members(struct e2e *e, const struct case_ctx *cc, json_t *notice)
 {
 	json_t *reply = NULL;
 	struct lsn_status st = {0};
+	/* the server names who is missing (for coordinators outside the thread too) */
+	json_t *named = json_object_get(notice, "missing_people");
+	if (json_is_array(named))
+		return json_deep_copy(named);
 	if (!cc->member || e2e_read(e, "channel_members", json_pack("{s:o}", "channel",
 								      wire_id(cc->channel)),
 				    &reply, &st) != LSN_OK)
@@ -468,28 +484,90 @@ cached_case(struct e2e *e, const char *case_hex, json_t *cache)
 	return reply;
 }
 
+/* The alert's text if this device can decrypt it (the thread synced first
+ * when it is not here yet), clipped to a line; "" otherwise. */
+static void
+alert_text(struct e2e *e, struct case_ctx *cc, int64_t seq, char *out, size_t len)
+{
+	struct lsn_status st = {0};
+	json_t *content = case_message(e, cc->channel, seq);
+	out[0] = '\0';
+	if (content == NULL && cc->member && case_sync_thread(e, cc, &st) == LSN_OK)
+		content = case_message(e, cc->channel, seq);
+	const char *body = user_view_str(content, "body");
+	if (body) {
+		size_t n = strlen(body), max = len > 4 ? len - 4 : 0;
+		if (n > max) {
+			n = max;
+			while (n > 0 && ((unsigned char)body[n] & 0xC0) == 0x80)
+				n--;   /* never cut a UTF-8 character in half */
+		}
+		snprintf(out, len, "%.*s%s", (int)n, body, n < strlen(body) ? "…" : "");
+	}
+	json_decref(content);
+}
+
 void
 case_notification_text(struct e2e *e, json_t *n, json_t *cache, char *out, size_t len)
 {
 	const char *case_hex = user_view_str(n, "case");
 	json_t *reply = case_hex ? cached_case(e, case_hex, cache) : NULL;
 	struct case_ctx cc = {.reply = reply, .summary = json_object_get(reply, "case")};
-	const char *ref = user_view_str(cc.summary, "patient_ref");
+	const char *kind = user_view_str(n, "kind");
+	const char *ref = user_view_str(n, "patient_ref") ? user_view_str(n, "patient_ref")
+			  : user_view_str(cc.summary, "patient_ref");
+	const char *channel = user_view_str(n, "channel") ? user_view_str(n, "channel")
+			      : user_view_str(cc.summary, "channel");
+	cc.member = json_is_true(json_object_get(reply, "member"));
+	if (channel == NULL || !lsn_id_from_hex(channel, cc.channel))
+		channel = NULL;
 	int64_t step_id = user_view_int(n, "step");
 	json_t *step = NULL, *s;
 	size_t i;
 	json_array_foreach(json_object_get(reply, "steps"), i, s)
 		if (step_id && user_view_int(s, "id") == step_id)
 			step = s;
-	char name[96] = "", due[48] = "", case_text[48];
+	char name[96] = "", due[48] = "", case_text[48], who[200], next[120], what[400];
 	snprintf(case_text, sizeof case_text, "%s", ref ? ref : case_hex ? case_hex : "?");
-	if (step) {
-		case_step_name(&cc, step, name, sizeof name);
-		case_step_due(cc.summary, step, due, sizeof due);
-		snprintf(out, len, "%s: %s of %s (%s)",
-			 case_notification_words(user_view_str(n, "kind")), name, case_text, due);
-	} else {
-		snprintf(out, len, "%s: %s", case_notification_words(user_view_str(n, "kind")),
-			 case_text);
+	/* who: the server names the actor; the people cache is the fallback */
+	if (user_view_str(n, "actor_name"))
+		snprintf(who, sizeof who, "%s", user_view_str(n, "actor_name"));
+	else if (user_view_str(n, "actor"))
+		case_person(e, user_view_str(n, "actor"), who, sizeof who);
+	else
+		snprintf(who, sizeof who, "nobody yet");
+	bool alert = kind && strcmp(kind, "alert") == 0;
+	if (alert && channel)
+		snprintf(next, sizeof next, "liaison read %s", channel);
+	else
+		snprintf(next, sizeof next, "liaison case show %s", case_text);
+	if (alert) {
+		char text[240] = "";
+		if (channel)
+			alert_text(e, &cc, user_view_int(n, "seq"), text, sizeof text);
+		if (text[0])
+			snprintf(out, len, "alert from %s on %s: \"%s\" — next: %s", who, case_text,
+				 text, next);
+		else
+			snprintf(out, len, "alert from %s on %s (not readable on this device yet) — "
+				 "next: %s", who, case_text, next);
+		return;
 	}
+	if (step_id) {
+		json_t *about = step ? step : n;
+		const char *label = user_view_str(about, step ? "label" : "step_label");
+		if (step)
+			case_step_name(&cc, step, name, sizeof name);
+		else
+			snprintf(name, sizeof name, "%s", user_view_str(n, "step_code")
+				 ? user_view_str(n, "step_code") : "step");
+		case_step_due(cc.summary, about, due, sizeof due);
+		snprintf(what, sizeof what, "%s of %s (%s%s%s), held by %s", name, case_text,
+			 label ? label : "", label ? ", " : "", due, who);
+	} else if (kind && strcmp(kind, "notice_escalated") == 0) {
+		snprintf(what, sizeof what, "%s, notice posted by %s", case_text, who);
+	} else {
+		snprintf(what, sizeof what, "%s", case_text);
+	}
+	snprintf(out, len, "%s: %s — next: %s", case_notification_words(kind), what, next);
 }

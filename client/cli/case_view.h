@@ -19,6 +19,8 @@
 
 /* Does the logged-in user have the coordinator role? */
 bool case_me_coordinator(struct e2e *e);
+/* Does the logged-in user hold the territory role (every CPTS's cases)? */
+bool case_me_territory(struct e2e *e);
 
 /* CASE as a case id (32 hex), a patient reference "P-…" (any case), or the
  * first 4+ hex characters of a case id, among the caller's cases (for a
@@ -85,12 +87,15 @@ json_t *case_acks(struct e2e *e, const struct case_ctx *cc);
  * starting with indent. */
 void case_print_acks(FILE *f, json_t *acks, json_t *notice, const char *indent);
 
-/* "step overdue" for a notification kind. */
+/* The notification in words for people; see case_notification_text. */
 const char *case_notification_words(const char *kind);
 
-/* One line for a notification {"id","kind","case","step","created_at"}:
- * "step overdue: gp_consultation of P-7K2MQX9D (J+7 2026-11-30)". cases is
- * a cache {case id: case_get reply} filled as needed. */
+/* One line for a notification (op notifications, or a pushed event): who,
+ * what and the next command, e.g. "step overdue: gp_consultation of
+ * P-7K2MQX9D (Consultation du médecin traitant, J+7 2026-11-30), held by
+ * Dr Paul Ville — next: liaison case show P-7K2MQX9D"; an alert: its sender
+ * and, when this device can decrypt it, its text. cache is {case id:
+ * case_get reply}, filled as needed. */
 void case_notification_text(struct e2e *e, json_t *n, json_t *cache, char *out, size_t len);
 
 #endif

@@ -23,7 +23,7 @@
 struct case_opts {
 	const char *const *pos;
 	int n_pos;
-	const char *pathway, *j0, *flags, *reason, *note;
+	const char *pathway, *j0, *flags, *reason, *note, *cpts, *due;
 	bool clear;
 };
 
@@ -38,6 +38,8 @@ opts_of(const struct cmd_call *c)
 		.flags = cmd_opt(c, "--flag"),
 		.reason = cmd_opt(c, "--reason"),
 		.note = cmd_opt(c, "--note"),
+		.cpts = cmd_opt(c, "--cpts"),
+		.due = cmd_opt(c, "--due"),
 		.clear = cmd_flag(c, "--clear"),
 	};
 }
@@ -102,7 +104,52 @@ step_detail(struct e2e *e, const struct case_ctx *cc, json_t *step)
 				       ? json_string(by) : json_null());
 	json_t *note = step_note(e, cc, user_view_int(step, "note_seq"));
 	json_object_set_new(out, "note", note ? note : json_null());
+	json_t *history = json_array(), *ev;
+	size_t i;
+	json_array_foreach(json_object_get(cc->reply, "events"), i, ev) {
+		if (user_view_int(ev, "step") != user_view_int(step, "id"))
+			continue;
+		json_t *copy = json_deep_copy(ev);
+		json_t *evnote = step_note(e, cc, user_view_int(ev, "note_seq"));
+		json_object_set_new(copy, "note", evnote ? evnote : json_null());
+		json_array_append_new(history, copy);
+	}
+	json_object_set_new(out, "history", history);
 	return out;
+}
+
+/* "rescheduled on DATE by NAME: J+2 2026-12-09 → J+5 2026-12-12 (reason)" */
+static void
+print_history(json_t *s, json_t *summary)
+{
+	size_t i;
+	json_t *ev;
+	int64_t j0 = user_view_int(summary, "j0");
+	json_array_foreach(json_object_get(s, "history"), i, ev) {
+		char when[32], from[DAY_TEXT] = "-", to[DAY_TEXT] = "-";
+		int64_t old_due = user_view_int(ev, "old_due"), new_due = user_view_int(ev, "new_due");
+		if (old_due > 0)
+			day_format_ms(old_due, from);
+		if (new_due > 0)
+			day_format_ms(new_due, to);
+		printf(DETAIL_INDENT "%s %s by ", user_view_str(ev, "action"),
+		       out_time(user_view_int(ev, "at"), when, sizeof when));
+		out_text(stdout, user_view_str(ev, "by_name"));
+		printf(": J+%lld %s → J+%lld %s (", (long long)(old_due > 0 ? day_offset(j0, old_due) : 0),
+		       from, (long long)(new_due > 0 ? day_offset(j0, new_due) : 0), to);
+		out_text(stdout, user_view_str(ev, "reason"));
+		fputs(")\n", stdout);
+		json_t *note = json_object_get(ev, "note");
+		if (json_is_object(note)) {
+			printf(DETAIL_INDENT "  note #%lld: ", (long long)user_view_int(note, "seq"));
+			out_styled(stdout, OUT_BOLD, user_view_str(note, "text") ? user_view_str(note, "text")
+			     : user_view_str(note, "unreadable") ? user_view_str(note, "unreadable") : "?");
+			putchar('\n');
+		} else if (user_view_int(ev, "note_seq") > 0) {
+			printf(DETAIL_INDENT "  note: message #%lld of the thread (not readable here)\n",
+			       (long long)user_view_int(ev, "note_seq"));
+		}
+	}
 }
 
 /* The steps in deadline order, detailed. */
@@ -124,7 +171,7 @@ steps_detail(struct e2e *e, const struct case_ctx *cc)
 }
 
 static void
-print_step(json_t *s, size_t code_width)
+print_step(json_t *s, size_t code_width, json_t *summary)
 {
 	const char *status = user_view_str(s, "status");
 	bool overdue = json_is_true(json_object_get(s, "overdue"));
@@ -161,10 +208,11 @@ print_step(json_t *s, size_t code_width)
 		printf(DETAIL_INDENT "note: message #%lld of the thread (not readable here)\n",
 		       (long long)user_view_int(s, "note_seq"));
 	}
+	print_history(s, summary);
 }
 
 static void
-print_steps(json_t *steps)
+print_steps(json_t *steps, json_t *summary)
 {
 	size_t width = 4, i;
 	json_t *s;
@@ -173,7 +221,7 @@ print_steps(json_t *steps)
 			width = out_width(user_view_str(s, "name"));
 	printf("Steps (deadlines are UTC days; J0 = day 0):\n");
 	json_array_foreach(steps, i, s)
-		print_step(s, width);
+		print_step(s, width, summary);
 }
 
 static void
@@ -256,7 +304,7 @@ show_case(struct e2e *e, struct case_ctx *cc)
 		putchar('\n');
 		print_notice(e, notice, acks);
 		putchar('\n');
-		print_steps(steps);
+		print_steps(steps, cc->summary);
 	}
 	json_decref(acks);
 	json_decref(steps);
@@ -310,9 +358,17 @@ open_case(struct e2e *e, const struct case_opts *o)
 		return rc;
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
-	if (e2e_write(e, "case_open", json_pack("{s:o, s:s, s:s, s:o}", "channel", wire_id(channel),
-						"pathway", o->pathway, "j0", o->j0, "flags",
-						flag_list(NULL, 0, o->flags)), &reply, &st) != LSN_OK)
+	uint8_t cpts[LSN_ID_BYTES];
+	if (o->cpts && !lsn_id_from_hex(o->cpts, cpts)) {
+		out_error("--cpts %s: expected the CPTS's organisation id (32 lowercase hex "
+			  "characters; see liaison directory)", o->cpts);
+		return CLI_USAGE;
+	}
+	json_t *body = json_pack("{s:o, s:s, s:s, s:o}", "channel", wire_id(channel), "pathway",
+				 o->pathway, "j0", o->j0, "flags", flag_list(NULL, 0, o->flags));
+	if (o->cpts)
+		json_object_set_new(body, "cpts", json_string(o->cpts));
+	if (e2e_write(e, "case_open", body, &reply, &st) != LSN_OK)
 		rc = out_fail(&st);
 	else
 		rc = show_reply(e, reply, "Opened case");
@@ -443,8 +499,10 @@ step_body(struct e2e *e, const struct case_opts *o, const char *action, json_t *
 	json_t *body = json_pack("{s:I}", "step", (json_int_t)user_view_int(step, "id"));
 	if (note_seq > 0)
 		json_object_set_new(body, "note_seq", json_integer(note_seq));
-	if (strcmp(action, "skip") == 0)
+	if (strcmp(action, "skip") == 0 || strcmp(action, "reschedule") == 0)
 		json_object_set_new(body, "reason", json_string(o->reason));
+	if (strcmp(action, "reschedule") == 0)
+		json_object_set_new(body, "due", json_string(o->due));
 	if (strcmp(action, "assign") == 0) {
 		uint8_t user[LSN_ID_BYTES];
 		char hex[LSN_ID_HEX + 1];
@@ -523,10 +581,11 @@ usage(const char *what)
 static int
 check_step_usage(const struct case_opts *o)
 {
-	static const char *const actions[] = {"complete", "skip", "reopen", "assign", NULL};
+	static const char *const actions[] = {"complete", "skip", "reopen", "assign", "reschedule",
+					      NULL};
 	const char *action = o->n_pos > 1 ? o->pos[1] : NULL;
 	if (!one_of(action, actions))
-		return usage("case step needs complete, skip, reopen or assign");
+		return usage("case step needs complete, skip, reopen, assign or reschedule");
 	int want = strcmp(action, "assign") == 0 ? 5 : 4;
 	if (o->n_pos != want)
 		return usage(want == 5 ? "case step assign needs CASE STEP USER"
@@ -538,8 +597,22 @@ check_step_usage(const struct case_opts *o)
 		return usage("case step skip needs --reason patient_declined, not_indicated, "
 			     "done_elsewhere, patient_hospitalised, patient_unreachable, rescheduled "
 			     "or other (details go in --note, encrypted)");
-	if (o->note && strcmp(action, "complete") != 0 && strcmp(action, "skip") != 0)
-		return usage("--note goes with complete or skip");
+	static const char *const moves[] = {"patient_request", "patient_unavailable",
+		"patient_hospitalised", "professional_unavailable", "appointment_date",
+		"clinical_decision", "other", NULL};
+	int64_t day;
+	bool reschedule = strcmp(action, "reschedule") == 0;
+	if (reschedule && (o->due == NULL || !day_parse(o->due, &day)))
+		return usage("case step reschedule needs --due YYYY-MM-DD, the new due day");
+	if (reschedule && (o->reason == NULL || !one_of(o->reason, moves)))
+		return usage("case step reschedule needs --reason patient_request, "
+			     "patient_unavailable, patient_hospitalised, professional_unavailable, "
+			     "appointment_date, clinical_decision or other (details go in --note, "
+			     "encrypted)");
+	if (o->due && !reschedule)
+		return usage("--due goes with reschedule");
+	if (o->note && strcmp(action, "complete") != 0 && strcmp(action, "skip") != 0 && !reschedule)
+		return usage("--note goes with complete, skip or reschedule");
 	json_t *probe = o->note ? json_string(o->note) : NULL;
 	bool bad_note = o->note && (probe == NULL || o->note[0] == '\0' ||
 				    strlen(o->note) > NOTE_TEXT_MAX);

@@ -1,7 +1,9 @@
 /* cmd_cases.c — "liaison cases": unseen notifications first (then marked
  * seen), and a table of cases: patient reference, the patient's name (read
  * from the decrypted thread on this computer; the server never has it),
- * pathway, J0, next deadline, overdue steps, escalation, acknowledgements. */
+ * pathway, J0, next deadline, overdue steps, escalation, acknowledgements.
+ * "cases --late": the late steps instead (op late_steps), with their case,
+ * holder and days late. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +16,7 @@
 #include "wire.h"
 
 struct cases_opts {
-	bool overdue, mine, all, closed;
+	bool overdue, mine, all, closed, late;
 	const char *pathway;
 };
 
@@ -29,7 +31,7 @@ take_notifications(struct e2e *e, json_t *cache, json_t **out, struct lsn_status
 	enum lsn_err err = e2e_read(e, "notifications", NULL, &reply, st);
 	size_t i;
 	json_array_foreach(json_object_get(reply, "notifications"), i, n) {
-		char text[400];
+		char text[800];
 		case_notification_text(e, n, cache, text, sizeof text);
 		json_t *copy = json_deep_copy(n);
 		json_object_set_new(copy, "text", json_string(text));
@@ -180,6 +182,67 @@ print_cases(json_t *rows, bool closed)
 	out_table_free(t);
 }
 
+/* ---- late steps --------------------------------------------------------------------------- */
+
+static void
+print_late(json_t *steps)
+{
+	static const char *const headers[] = {"CASE", "STEP", "DUE", "DAYS LATE", "HELD BY",
+					      "LABEL"};
+	struct out_table *t = out_table_new(6, headers);
+	size_t i;
+	json_t *s;
+	json_array_foreach(steps, i, s) {
+		char due[DAY_TEXT], late[24], step[80];
+		day_format_ms(user_view_int(s, "due_at"), due);
+		snprintf(late, sizeof late, "%lld", (long long)user_view_int(s, "days_late"));
+		if (user_view_int(s, "occurrence") > 1)
+			snprintf(step, sizeof step, "%s#%lld", user_view_str(s, "code"),
+				 (long long)user_view_int(s, "occurrence"));
+		else
+			snprintf(step, sizeof step, "%s", user_view_str(s, "code"));
+		const char *holder = user_view_str(s, "assignee_name");
+		const char *cells[] = {user_view_str(s, "patient_ref"), step, due, late,
+				       holder ? holder : "nobody yet", user_view_str(s, "label")};
+		out_table_add(t, cells);
+	}
+	out_table_print(t, stdout);
+	out_table_free(t);
+}
+
+static int
+list_late(struct e2e *e, const struct cases_opts *o)
+{
+	struct lsn_status st = {0};
+	json_t *cache = json_object(), *notes = NULL, *reply = NULL;
+	json_t *body = json_pack("{s:b}", "all", o->all);
+	if (o->pathway)
+		json_object_set_new(body, "pathway", json_string(o->pathway));
+	int rc = CLI_OK;
+	if (e2e_read(e, "late_steps", body, &reply, &st) != LSN_OK ||
+	    take_notifications(e, cache, &notes, &st) != LSN_OK)
+		rc = out_fail(&st);
+	json_t *steps = json_object_get(reply, "steps");
+	if (rc == CLI_OK && out_json_mode()) {
+		json_t *out = json_pack("{s:O, s:O}", "notifications", notes, "late_steps",
+					steps ? steps : json_array());
+		rc = out_json(out);
+		json_decref(out);
+	} else if (rc == CLI_OK) {
+		print_notifications(notes);
+		if (json_array_size(steps) == 0)
+			printf("No late step.\n");
+		else
+			print_late(steps);
+	}
+	if (rc == CLI_OK && mark_seen(e, notes, &st) != LSN_OK)
+		rc = out_fail(&st);
+	json_decref(cache);
+	json_decref(notes);
+	json_decref(reply);
+	return rc;
+}
+
 /* ---- the command ----------------------------------------------------------------------- */
 
 static int
@@ -228,10 +291,22 @@ cmd_cases_run(struct cmd_call *c)
 		.mine = cmd_flag(c, "--mine"),
 		.all = cmd_flag(c, "--all"),
 		.closed = cmd_flag(c, "--closed"),
+		.late = cmd_flag(c, "--late"),
 		.pathway = cmd_opt(c, "--pathway"),
 	};
-	if (o.all && !case_me_coordinator(c->e)) {
-		out_error("--all lists every case of the territory: it is for coordinators; "
+	if (o.late && (o.overdue || o.mine || o.closed)) {
+		out_error("--late lists the late steps; it goes with --pathway and --all only");
+		return CLI_USAGE;
+	}
+	if (o.late && o.all && !case_me_territory(c->e)) {
+		out_error("--late --all lists the late steps of every CPTS: it is for territory "
+			  "coordinators; without --all you see your CPTS's and your own");
+		return CLI_FAIL;
+	}
+	if (o.late)
+		return list_late(c->e, &o);
+	if (o.all && !case_me_coordinator(c->e) && !case_me_territory(c->e)) {
+		out_error("--all lists every case of your CPTS: it is for coordinators; "
 			  "without it you see the cases of your threads");
 		return CLI_FAIL;
 	}

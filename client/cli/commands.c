@@ -50,9 +50,9 @@ const char cmd_usage_text[] =
 	"            [--date YYYY-MM-DD] | --check --notice FILE.json\n"
 	"                          hospital discharge: case thread, case, encrypted notice\n"
 	"  ack CASE                read and acknowledge a case's discharge notice\n"
-	"  cases [--overdue] [--mine] [--pathway P] [--all] [--closed]\n"
-	"                          notifications, then your cases\n"
-	"  case show CASE | step complete|skip|reopen|assign CASE STEP ... |\n"
+	"  cases [--overdue] [--mine] [--pathway P] [--all] [--closed] [--late]\n"
+	"                          notifications, then your cases (or late steps)\n"
+	"  case show CASE | step complete|skip|reopen|assign|reschedule CASE STEP ... |\n"
 	"       open CHANNEL --pathway P --j0 DATE | close CASE --reason R | flag CASE F...\n"
 	"                          a case's timeline and its steps\n"
 	"  alert CASE TEXT         high-priority message to the case's GP and cardiologist\n"
@@ -272,17 +272,26 @@ static const char alert_help[] =
 
 static const char cases_help[] =
 	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
+	"       liaison cases --late [--pathway PATHWAY] [--all]\n"
 	"\n"
 	"Your notifications not yet seen (step due soon or overdue, notice escalated,\n"
 	"alerts), then your open cases: the patient reference and name, pathway, J0,\n"
 	"next deadline, overdue steps, whether the notice was escalated, and how many\n"
 	"members acknowledged it. The patient's name is decrypted here from the case\n"
 	"thread; coordinators outside a thread see only the reference.\n"
+	"A coordinator's list also covers the cases of her CPTS with --overdue, --mine\n"
+	"and --all; a territory coordinator's --all covers every CPTS.\n"
+	"Each notification says who (the alert's sender, the step's assignee), what\n"
+	"(case, step) and the command to run next; an alert's text is shown when this\n"
+	"device can decrypt it. A closed case's notifications are no longer shown.\n"
 	"  --overdue   only cases with an overdue step\n"
 	"  --mine      only cases with a step assigned to you\n"
 	"  --pathway   only this pathway (see liaison pathways)\n"
-	"  --all       every case of the territory (coordinators)\n"
-	"  --closed    closed cases too\n";
+	"  --all       every case of your CPTS (coordinators), of every CPTS (territory)\n"
+	"  --closed    closed cases too\n"
+	"  --late      instead of the cases, the late steps: each pending step past its\n"
+	"              deadline, most overdue first, with its case, who holds it and\n"
+	"              how many days late (UTC days)\n";
 
 static const char case_help[] =
 	"usage: liaison case show CASE\n"
@@ -290,7 +299,10 @@ static const char case_help[] =
 	"       liaison case step skip CASE STEP --reason REASON [--note TEXT]\n"
 	"       liaison case step reopen CASE STEP\n"
 	"       liaison case step assign CASE STEP USER\n"
+	"       liaison case step reschedule CASE STEP --due YYYY-MM-DD --reason REASON\n"
+	"                                       [--note TEXT]\n"
 	"       liaison case open CHANNEL --pathway PATHWAY --j0 YYYY-MM-DD [--flag F[,F]]\n"
+	"                             [--cpts ORG_ID]\n"
 	"       liaison case close CASE --reason completed|readmitted|deceased|moved|\n"
 	"                                        consent_withdrawn\n"
 	"       liaison case flag CASE FLAG... | --clear\n"
@@ -306,8 +318,17 @@ static const char case_help[] =
 	"patient_declined, not_indicated, done_elsewhere, patient_hospitalised,\n"
 	"patient_unreachable, rescheduled, other: the server keeps it, so details\n"
 	"go in --note. Only the assignee or a coordinator completes,\n"
-	"skips or reassigns a step; only a coordinator reopens one. flag sets the\n"
-	"whole list of flags (the steps are re-dated).\n";
+	"skips, reassigns or reschedules a step; only a coordinator reopens one. flag\n"
+	"sets the whole list of flags (the steps are re-dated).\n"
+	"reschedule moves a pending step's due day (today or later) and keeps the move\n"
+	"in the step's history (case show); its REASON is one of patient_request,\n"
+	"patient_unavailable, patient_hospitalised, professional_unavailable,\n"
+	"appointment_date, clinical_decision, other. A step of the coordinator can be\n"
+	"assigned to a coordinator of the case's CPTS who is not in the thread.\n"
+	"A case belongs to one CPTS, whose coordinators work it: --cpts names it (an\n"
+	"organisation id of kind cpts, see liaison directory); by default, your own\n"
+	"organisation if it is a CPTS, else that of the first member of the case\n"
+	"thread who belongs to one (add the patient's GP to the thread first).\n";
 
 static const char report_help[] =
 	"usage: liaison report --semester YYYY-S1|YYYY-S2 [--csv | --json]\n"
@@ -439,11 +460,12 @@ static const struct cmd_opt discharge_opts[] = {
 };
 static const struct cmd_opt cases_opts[] = {
 	{"--overdue", FLAG}, {"--mine", FLAG}, {"--all", FLAG}, {"--closed", FLAG},
-	{"--pathway", VALUE}, {NULL, VALUE},
+	{"--late", FLAG},    {"--pathway", VALUE}, {NULL, VALUE},
 };
 static const struct cmd_opt case_opts[] = {
 	{"--pathway", VALUE}, {"--j0", VALUE}, {"--flag", VALUE}, {"--reason", VALUE},
-	{"--note", VALUE},    {"--clear", FLAG}, {NULL, VALUE},
+	{"--note", VALUE},    {"--clear", FLAG}, {"--cpts", VALUE}, {"--due", VALUE},
+	{NULL, VALUE},
 };
 static const struct cmd_opt report_opts[] = {
 	{"--from", VALUE}, {"--to", VALUE}, {"--semester", VALUE}, {"--csv", FLAG},

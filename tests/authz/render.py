@@ -11,7 +11,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MATRIX = os.path.join(HERE, "matrix.tsv")
 OUT = os.path.join(ROOT, "docs", "AUTHZ.md")
-SUBJECTS = ["anon", "revoked", "outsider", "removed", "member", "owner", "coordinator", "admin"]
+SUBJECTS = ["anon", "revoked", "outsider", "removed", "member", "owner", "coordinator",
+            "other_cpts", "territory", "admin"]
 
 SUBJECT_DOC = [
     ("anon", "a connection that has not logged in"),
@@ -27,7 +28,12 @@ SUBJECT_DOC = [
                "assignee, no coordinator role): the *wrong role*"),
     ("owner", "the channel's admin (its creator), who opened the case and is the assignee of "
               "the step"),
-    ("coordinator", "a CPTS coordinator (directory role `coordinator`), not in the channel"),
+    ("coordinator", "a coordinator of the case's CPTS (directory role `coordinator`, in the "
+                    "CPTS organisation the case belongs to), not in the channel"),
+    ("other_cpts", "a coordinator of another CPTS (directory role `coordinator` in another "
+                   "organisation of kind `cpts`), not in the channel"),
+    ("territory", "a territory coordinator (directory roles `coordinator` and `territory`) "
+                  "whose own organisation is another CPTS, not in the channel"),
     ("admin", "an administrator (directory role `admin`), not in the channel"),
 ]
 
@@ -56,9 +62,17 @@ REMARKS = [
     "`liaisond` command on the server, not over the protocol: the directory role `admin` "
     "only allows `clock_advance`, a testing aid refused in production mode. An "
     "administrator sees no channel or case they are not a member of.",
-    "A coordinator sees every case's metadata (`case_get`, `cases` with `all`) and may "
-    "complete, skip, reassign and reopen steps and close cases without being in the "
-    "thread; they cannot read the thread, flag a case or post in it.",
+    "A case belongs to one CPTS. A coordinator of that CPTS sees the case's metadata "
+    "(`case_get`, `cases` with `all`, `late_steps`) and may complete, skip, reassign, "
+    "reschedule and reopen its steps and close it without being in the thread; she "
+    "cannot read the thread, flag the case or post in it. To a coordinator of another "
+    "CPTS the case does not exist (`not_found` on every case and step op), and it is in "
+    "none of her lists, late steps or notifications.",
+    "The `territory` role (granted by an administrator) shows the cases of every CPTS "
+    "(`case_get`, `cases` and `late_steps` with `all`) without the right to act on "
+    "another CPTS's case: step changes answer `not_assignee` or `coordinator_only`, "
+    "closing `forbidden`. Only cases without a CPTS are worked by territory "
+    "coordinators themselves.",
     "A former member keeps read access to what they saw: the membership log, the "
     "members, the messages sent while they were a member, and receipts capped at their "
     "last readable message. They cannot write (`forbidden`). Attachments and cases "

@@ -24,7 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import LIAISOND, RawWS, Server, SLOW, b64, error_code, run  # noqa: E402
 from test_cases_wire import enrol_roles  # noqa: E402
-from test_threads_wire import Log, connect, enrol  # noqa: E402
+from test_threads_wire import Log, connect  # noqa: E402
 
 PLAN = 57
 
@@ -56,10 +56,12 @@ def actions(entries):
 def scenario(t, srv):
     """Drive the audited actions; returns what the checks need."""
     srv.admin("org", "add", "--name", "CHR Orléans", "--finess", "450000005", "--kind", "hospital")
+    srv.admin("org", "add", "--name", "CPTS Val de Loire", "--finess", "370000481", "--kind", "cpts")
     doctor = enrol_roles(srv, t, "10101010105", "Dr Anne Hôpital", "hospital_doctor",
                          "member,discharge")
-    gp = enrol(srv, t, "10000000009", "Dr Paul Ville", "gp")
-    coord = enrol_roles(srv, t, None, "Léa Coordination", "coordinator", "member,coordinator")
+    gp = enrol_roles(srv, t, "10000000009", "Dr Paul Ville", "gp", "member", org="370000481")
+    coord = enrol_roles(srv, t, None, "Léa Coordination", "coordinator", "member,coordinator",
+                        org="370000481")
 
     # a refused login: a signature that does not verify
     with RawWS(srv.port) as ws:

@@ -3,17 +3,20 @@
 as docs/AUTHZ.md) checked cell by cell against a real liaisond: every op of
 the dispatcher's op table (server/dispatch.c) × (not logged in, revoked
 device, outsider, removed member, plain member = wrong role, channel owner,
+coordinator of the case's CPTS, coordinator of another CPTS, territory
 coordinator, administrator) → ok or the documented error. Users log in for
 real (openssl-signed logins and membership entries, docs/CRYPTO.md). A cell
 that is allowed and changes state (closing a case, completing a step...)
 gets a fresh channel/case fixture for the next cell. TAP on stdout."""
 
+import datetime
 import hashlib
 import os
 import re
 import subprocess
 import sys
 import time
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -25,22 +28,25 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "authz"))
 import render  # noqa: E402  (tests/authz/render.py: reads matrix.tsv)
 
-# 13 checks of their own, and one per row of tests/authz/matrix.tsv
-PLAN = 13 + len(render.load()[1])
+# 16 checks of their own, and one per row of tests/authz/matrix.tsv
+PLAN = 18 + len(render.load()[1])
 
 ORG = "450000005"
+OTHER_CPTS = "450000013"
 SUBJECTS = render.SUBJECTS
-LOGGED_IN = ["outsider", "removed", "member", "owner", "coordinator", "admin"]
+LOGGED_IN = ["outsider", "removed", "member", "owner", "coordinator", "other_cpts", "territory",
+             "admin"]
 # ops whose success changes the fixture so that the next cell would see another state
 CONSUMING = {"channel_append", "case_open", "step_complete", "step_skip", "step_reopen",
-             "step_assign", "case_close", "notice_post", "attachment_put",
+             "step_assign", "step_reschedule", "case_close", "notice_post", "attachment_put",
              "attachment_finish", "ack"}
 # what each op's request needs in the fixture
 NEEDS = {
     "case_get": {"case"}, "cases": {"case"}, "step_complete": {"case"}, "step_skip": {"case"},
     "step_assign": {"case"}, "step_reopen": {"case", "done_step"}, "case_close": {"case"},
+    "step_reschedule": {"case"}, "late_steps": {"case"},
     "case_flag": {"case"}, "notice_post": {"case"}, "ack": {"case", "notice"},
-    "alert": {"case"}, "conciliation_counts": {"case"},
+    "alert": {"case"}, "conciliation_counts": {"case"}, "circle_session": {"circle"},
     "attachment_put": {"att_open"}, "attachment_finish": {"att_full"},
     "attachment_info": {"att"}, "attachment_get": {"att"},
 }
@@ -66,13 +72,16 @@ def dispatch_ops():
     return re.findall(r'\{"(\w+)",\s*handle_\w+,', table)
 
 
-def today():
-    return time.strftime("%Y-%m-%d", time.gmtime())
+def today(days_ago=0):
+    """A day of the server's time zone (Europe/Paris, liaisond's default)."""
+    now = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Paris"))
+    return str(now.date() - datetime.timedelta(days=days_ago))
 
 
 class Fixture:
-    """A case channel owned by `owner` with `member`, and `removed` removed;
-    optionally a case, a done step, a notice, attachments."""
+    """A case channel (a circle with need "circle") owned by `owner` with
+    `member`, and `removed` removed; optionally a case, a done step, a
+    notice, attachments."""
 
     def __init__(self, w, needs):
         self.w = w
@@ -82,7 +91,8 @@ class Fixture:
         ids = w.ids
         self.append(own, "channel_create",
                     self.log.entry(ids["owner"], "create", ids["owner"], role="admin",
-                                   history="shared", kind="case"))
+                                   history="shared",
+                                   kind="circle" if "circle" in needs else "case"))
         self.append(own, "channel_append",
                     self.log.entry(ids["owner"], "add", ids["member"], role="member"))
         self.append(own, "channel_append",
@@ -138,19 +148,26 @@ class World:
         self.srv = srv
         self.n = 0
         srv.admin("org", "add", "--name", "CPTS Matrice", "--finess", ORG, "--kind", "cpts")
+        srv.admin("org", "add", "--name", "CPTS Voisine", "--finess", OTHER_CPTS, "--kind",
+                  "cpts")
+        orgs = {"other_cpts": OTHER_CPTS, "territory": OTHER_CPTS}
         people = {  # subject: (rpps body, name, profession, roles)
             "owner": ("1020304050", "Dr Owen Hopital", "hospital_doctor", "member,discharge"),
             "member": ("1020304051", "Dr Mia Ville", "gp", "member"),
             "removed": ("1020304052", "Remi Infirmier", "nurse", "member"),
             "outsider": ("1020304053", "Odile Pharma", "pharmacist", "member"),
             "coordinator": (None, "Cora Coordination", "coordinator", "member,coordinator"),
+            "other_cpts": (None, "Otto Voisin", "coordinator", "member,coordinator"),
+            "territory": (None, "Tess Territoire", "coordinator",
+                          "member,coordinator,territory"),
             "admin": (None, "Adam Admin", "secretary", "member,admin"),
             "revoked": (None, "Rita Revoquee", "social_worker", "member"),
             "spare": ("1020304054", "Sam Psy", "psychologist", "member"),
         }
         self.ids = {}
         for who, (body, name, prof, roles) in people.items():
-            code = srv.invite(luhn_rpps(body) if body else None, name, prof, ORG, roles=roles)
+            code = srv.invite(luhn_rpps(body) if body else None, name, prof,
+                              orgs.get(who, ORG), roles=roles)
             self.ids[who] = raw_enrol(srv, code)
         self.conns = {who: raw_login(srv, self.ids[who]) for who in LOGGED_IN}
 
@@ -261,7 +278,7 @@ class World:
                     "j0": today()}
         if op == "case_get":
             return {"op": op, "case": fx.case}
-        if op == "cases":
+        if op in ("cases", "late_steps"):
             return {"op": op, "all": True} if variant == "all" else {"op": op}
         if op in ("step_complete", "step_reopen"):
             return {"op": op, "idem": self.idem(), "step": fx.step}
@@ -270,6 +287,10 @@ class World:
         if op == "step_assign":
             return {"op": op, "idem": self.idem(), "step": fx.step,
                     "user": self.ids["member"].user.hex()}
+        if op == "step_reschedule":
+            later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
+            return {"op": op, "idem": self.idem(), "step": fx.step, "due": later,
+                    "reason": "patient_request"}
         if op == "case_close":
             return {"op": op, "idem": self.idem(), "case": fx.case, "reason": "completed"}
         if op == "case_flag":
@@ -284,6 +305,13 @@ class World:
         if op == "report":
             year = time.gmtime().tm_year
             return {"op": op, "from": f"{year}-01-01", "to": f"{year}-12-31"}
+        if op == "target_set":
+            return {"op": op, "idem": self.idem(), "indicator": "2", "value": 90}
+        if op == "targets":
+            return {"op": op}
+        if op == "circle_session":
+            return {"op": op, "idem": self.idem(), "channel": ch, "day": today(),
+                    "attendees": [self.ids["member"].user.hex()]}
         if op == "conciliation_counts":
             return {"op": op, "idem": self.idem(), "case": fx.case,
                     "episode": os.urandom(16).hex(), "transition": "discharge",
@@ -436,6 +464,56 @@ def former_member_checks(t, w):
          f"a current member sees the receipts as they are (read {last})", repr(r))
 
 
+def cpts_visibility_checks(t, w):
+    """A case of the matrix's CPTS with steps 3 days late: its coordinator finds
+    it without "all"; a coordinator of another CPTS finds it nowhere; the
+    territory coordinator finds it among every CPTS's."""
+    fx = Fixture(w, set())
+    j0 = today(3)
+    r = w.ok(w.conns["owner"], op="case_open", idem=w.idem(), channel=fx.channel.hex(),
+             pathway="hospital_discharge", j0=j0)
+    case = r["case"]["case"]
+    # hospital_discharge (docs/PATHWAYS.md): three J0 steps, due at the end of
+    # J0, 3 (Paris) days before today; three J2 steps, 1 day late; most late first
+    want_late = [("discharge_notice", 3), ("discharge_letter", 3),
+                 ("discharge_reconciliation", 3), ("dispensing_reconciliation", 1),
+                 ("nurse_first_visit", 1), ("coordinator_call", 1)]
+
+    def seen(who, op, **kw):
+        rep = w.ok(w.conns[who], op=op, **kw)
+        key = "cases" if op == "cases" else "steps"
+        return [x for x in rep.get(key, []) if x.get("case") == case]
+
+    other = (seen("other_cpts", "cases", all=True) + seen("other_cpts", "cases", overdue=True)
+             + seen("other_cpts", "cases", mine=True) + seen("other_cpts", "late_steps"))
+    t.ok(not other, "a coordinator of another CPTS finds the case in none of cases --all, "
+         "--overdue, --mine, late_steps", repr(other))
+    mine = seen("coordinator", "cases", overdue=True)
+    late = seen("coordinator", "late_steps")
+    t.ok(len(mine) == 1 and [(x["code"], x["days_late"]) for x in late] == want_late,
+         "the case's coordinator: cases --overdue without all, and the late steps with "
+         "their days late", repr((mine, late)))
+    terr = seen("territory", "cases", all=True)
+    terr_late = seen("territory", "late_steps", all=True)
+    t.ok(len(terr) == 1 and [(x["code"], x["days_late"]) for x in terr_late] == want_late,
+         "the territory coordinator sees the case and its late steps with all", repr(terr_late))
+
+    # the report over J0 only: this case is the one case with J0 then (every
+    # other fixture opens its case today), its letter (J0) due and not sent
+    def reported(who):
+        rep = w.ok(w.conns[who], op="report", **{"from": j0, "to": j0})
+        return {x["id"]: (x.get("numerator"), x.get("denominator"), x.get("not_yet_due"))
+                for x in rep["indicators"] if x["id"] in ("2", "5", "6a")}
+    none, one = (0, 0, 0), (0, 1, 0)
+    other_rep = reported("other_cpts")
+    t.ok(other_rep == {"2": none, "5": none, "6a": none},
+         "the other CPTS's coordinator: the report counts nothing of the case", repr(other_rep))
+    mine_rep, terr_rep = reported("coordinator"), reported("territory")
+    t.ok(mine_rep["2"] == one and terr_rep["2"] == one,
+         "its coordinator's report and the territory's count its letter due on J0", repr(
+             (mine_rep, terr_rep)))
+
+
 def main(t):
     if not harness.require_programs(t, client=False):
         return
@@ -464,6 +542,7 @@ def main(t):
             except Exception as e:  # noqa: BLE001
                 t.ok(False, f"{label(row)}: the row ran", repr(e))
         former_member_checks(t, w)
+        cpts_visibility_checks(t, w)
         revoked_column(t, w, rows)
         for ws in w.conns.values():
             ws.close()

@@ -12,15 +12,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import RawWS, Server, b64, error_code, run  # noqa: E402
-from test_threads_wire import Log, connect, enrol, envelope  # noqa: E402
+from test_threads_wire import Log, connect, envelope  # noqa: E402
 
 PLAN = 22
 
 
-def enrol_roles(srv, t, rpps, name, profession, roles):
+def enrol_roles(srv, t, rpps, name, profession, roles, org="450000005"):
     from harness import RawIdentity
     ident = RawIdentity(srv.tmp)
-    args = ["invite", "--name", name, "--profession", profession, "--org", "450000005",
+    args = ["invite", "--name", name, "--profession", profession, "--org", org,
             "--roles", roles]
     if rpps:
         args += ["--rpps", rpps]
@@ -49,10 +49,14 @@ def main(t):
     config = {"timer_interval": 1, "due_soon": "8d", "ack_timeout": "24h"}
     with Server(t, config=config) as srv:
         srv.admin("org", "add", "--name", "CHR Orléans", "--finess", "450000005", "--kind", "hospital")
+        # the case belongs to the GP's CPTS, whose coordinator hears of it
+        srv.admin("org", "add", "--name", "CPTS Val de Loire", "--finess", "370000481", "--kind",
+                  "cpts")
         doctor = enrol_roles(srv, t, "10101010105", "Dr Anne Hôpital", "hospital_doctor",
                              "member,discharge")
-        gp = enrol(srv, t, "10000000009", "Dr Paul Ville", "gp")
-        coord = enrol_roles(srv, t, None, "Léa Coordination", "coordinator", "member,coordinator")
+        gp = enrol_roles(srv, t, "10000000009", "Dr Paul Ville", "gp", "member", org="370000481")
+        coord = enrol_roles(srv, t, None, "Léa Coordination", "coordinator", "member,coordinator",
+                            org="370000481")
         admin = enrol_roles(srv, t, None, "Admin Test", "secretary", "member,admin")
         a, g, c = connect(srv, doctor), connect(srv, gp), connect(srv, coord)
         adm = connect(srv, admin)

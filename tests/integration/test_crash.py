@@ -20,6 +20,7 @@ The client side (killed between its ratchet step and its send) is covered by
 test_e2e_replay.py. CRASH_SEED=n replays a run. TAP on stdout."""
 
 import base64
+import json
 import os
 import random
 import signal
@@ -36,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import RawWS, Server, b64, error_code, run  # noqa: E402
 from test_cases_wire import enrol_roles  # noqa: E402
-from test_threads_wire import Log, enrol, envelope  # noqa: E402
+from test_threads_wire import Log, envelope  # noqa: E402
 
 PLAN = 19
 
@@ -150,6 +151,7 @@ class Cases:
         self.gp = gp
         self.steps = []             # step ids ready to complete
         self.busy = False           # a channel or case creation is pending
+        self.cpts = None            # the CPTS the cases belong to (org id)
 
     def next_item(self):
         w = self.doctor
@@ -169,7 +171,7 @@ class Cases:
         w = self.doctor
         today = time.strftime("%Y-%m-%d", time.gmtime())
         item = Item("case", {"op": "case_open", "idem": w.idem("o"), "channel": log.channel.hex(),
-                             "pathway": "hospital_discharge", "j0": today},
+                             "pathway": "hospital_discharge", "j0": today, "cpts": self.cpts},
                     on_ack=self.case_opened, channel=log.channel)
         w.pending.append(item)
 
@@ -324,9 +326,13 @@ def main(t):
     with Server(t, config=limits) as srv:
         srv.admin("org", "add", "--name", "CHR Orléans", "--finess", "450000005",
                   "--kind", "hospital")
+        srv.admin("org", "add", "--name", "CPTS Val de Loire", "--finess", "370000481",
+                  "--kind", "cpts")
+        # the doctor also coordinates the CPTS the cases belong to
         doctor_id = enrol_roles(srv, t, "10101010105", "Dr Anne Hôpital", "hospital_doctor",
-                                "member,discharge,coordinator")
-        gp_id = enrol(srv, t, "10000000009", "Dr Paul Ville", "gp")
+                                "member,discharge,coordinator", org="370000481")
+        gp_id = enrol_roles(srv, t, "10000000009", "Dr Paul Ville", "gp", "member",
+                            org="370000481")
         counter = [0]
         doctor = Writer("doctor", doctor_id, rng, counter)
         gp = Writer("gp", gp_id, rng, counter)
@@ -347,6 +353,8 @@ def main(t):
         doctor.ws.close()
         doctor.channel = gp.channel = channel
         cases = Cases(doctor, gp)
+        cases.cpts = next(o["id"] for o in json.loads(srv.admin("org", "list", "--json"))
+                          if o["kind"] == "cpts")
         doctor.make_extra = cases.next_item
 
         budget = [10 ** 9]

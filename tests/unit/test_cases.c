@@ -563,7 +563,9 @@ target(struct team *w, struct actor *who, const char *indicator, json_t *value)
  *      psychiatry) → 54; hf 32, hd 0, ad 22
  *  9a: sessions 09-10 (GP, pharmacist) and 10-15 (GP, pharmacist, doctor;
  *      recorded twice: replaced), 06-20 in S1 → 2; 9b 2 + 3 = 5; 9c 3
- *  targets: 2 ≥ 90 → 50 % not met; 3b ≤ 5 → 4 j met; 9a ≥ 2 → met. */
+ *  targets: 2 ≥ 90 → 50 % not met; 3b ≤ 5 → 4 j met; 9a ≥ 2 → met.
+ *  A coordinator of another CPTS counts none of it (all 0); a territory
+ *  coordinator counts it all, with no target unless she names the CPTS. */
 static void
 test_report_semester(void **state)
 {
@@ -756,6 +758,55 @@ test_report_semester(void **state)
 	check_ratio(r, "2", NULL, 0, 0, 1);   /* C's letter: today */
 	assert_true(json_is_null(json_object_get(row_of(r, "4"), "value")));
 	json_decref(r);
+
+	/* another CPTS: its coordinator's report has none of these cases nor
+	 * circles nor targets, and cannot name ours; a territory coordinator
+	 * (of that other CPTS) sees every CPTS, or the one she names */
+	struct store_org home = w->f->org;
+	randombytes_buf(w->f->org.id, sizeof w->f->org.id);
+	snprintf(w->f->org.name, sizeof w->f->org.name, "CPTS Voisine");
+	snprintf(w->f->org.finess, sizeof w->f->org.finess, "370000481");
+	assert_int_equal(store_org_create(w->f->store, &w->f->org), LSN_OK);
+	struct actor other, territory;
+	login_as(w->f, &other, NULL, "coordinator", LSN_ROLE_MEMBER | LSN_ROLE_COORDINATOR);
+	login_as(w->f, &territory, NULL, "coordinator",
+		 LSN_ROLE_MEMBER | LSN_ROLE_COORDINATOR | LSN_ROLE_TERRITORY);
+	w->f->org = home;
+	assert_true(reply_ok(target(w, &other, "2", json_integer(10))));   /* its own CPTS's */
+	r = as(w->f, &other, "report", json_pack("{s:s}", "semester", "2026-S2"), NULL);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "cpts"), "finess")),
+			    "370000481");
+	check_ratio(r, "1a", NULL, 0, 0, 0);
+	check_ratio(r, "3a", NULL, 0, 0, 0);
+	check_ratio(r, "5", NULL, 0, 0, 0);
+	check_ratio(r, "6a", NULL, 0, 0, 0);
+	assert_int_equal(value_of(r, "8a", NULL), 0);
+	assert_int_equal(value_of(r, "8b", NULL), 0);
+	assert_int_equal(value_of(r, "8c", NULL), 0);
+	assert_int_equal(value_of(r, "9a", NULL), 0);
+	/* its own target is there; with 0/0 there is no value, so "met" is null */
+	assert_true(json_is_null(json_object_get(json_object_get(row_of(r, "2"), "target"), "met")));
+	json_decref(r);
+	assert_string_equal(code_of(as(w->f, &other, "report", json_pack("{s:s, s:s}", "semester",
+				"2026-S2", "cpts", "450000005"), NULL), c, sizeof c), "forbidden");
+	r = as(w->f, &territory, "report", json_pack("{s:s}", "semester", "2026-S2"), NULL);
+	assert_true(json_is_null(json_object_get(r, "cpts")));   /* every CPTS */
+	check_ratio(r, "3a", NULL, 1, 3, 1);
+	check_ratio(r, "5", NULL, 3, 20, 7);
+	assert_int_equal(value_of(r, "8a", NULL), 5);
+	assert_int_equal(value_of(r, "8c", NULL), 54);
+	assert_int_equal(value_of(r, "9a", NULL), 2);
+	assert_null(json_object_get(row_of(r, "2"), "target"));   /* targets are a CPTS's */
+	json_decref(r);
+	r = as(w->f, &territory, "report", json_pack("{s:s, s:s}", "semester", "2026-S2", "cpts",
+						   "450000005"), NULL);
+	check_ratio(r, "3a", NULL, 1, 3, 1);
+	assert_int_equal(value_of(r, "9c", NULL), 3);
+	assert_true(json_is_false(json_object_get(json_object_get(row_of(r, "2"), "target"), "met")));
+	json_decref(r);
+	assert_string_equal(code_of(as(w->f, &territory, "report", json_pack("{s:s, s:s}", "semester",
+				"2026-S2", "cpts", "999999999"), NULL), c, sizeof c), "bad_request");
+
 	json_decref(same);
 	json_decref(f);
 	json_decref(a);

@@ -874,6 +874,19 @@ static const struct transition open_case[] = {
 	{PATHWAY_REASSIGN, "skipped", COORDINATOR, LSN_ERR_STEP_SKIPPED},
 	{PATHWAY_REASSIGN, "skipped", BOTH, LSN_ERR_STEP_SKIPPED},
 	{PATHWAY_REASSIGN, "skipped", NEITHER, LSN_ERR_STEP_SKIPPED},
+	/* reschedule: a pending step, by its assignee or a coordinator */
+	{PATHWAY_RESCHEDULE, "pending", ASSIGNEE, LSN_OK},
+	{PATHWAY_RESCHEDULE, "pending", COORDINATOR, LSN_OK},
+	{PATHWAY_RESCHEDULE, "pending", BOTH, LSN_OK},
+	{PATHWAY_RESCHEDULE, "pending", NEITHER, LSN_ERR_NOT_ASSIGNEE},
+	{PATHWAY_RESCHEDULE, "done", ASSIGNEE, LSN_ERR_STEP_DONE},
+	{PATHWAY_RESCHEDULE, "done", COORDINATOR, LSN_ERR_STEP_DONE},
+	{PATHWAY_RESCHEDULE, "done", BOTH, LSN_ERR_STEP_DONE},
+	{PATHWAY_RESCHEDULE, "done", NEITHER, LSN_ERR_STEP_DONE},
+	{PATHWAY_RESCHEDULE, "skipped", ASSIGNEE, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_RESCHEDULE, "skipped", COORDINATOR, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_RESCHEDULE, "skipped", BOTH, LSN_ERR_STEP_SKIPPED},
+	{PATHWAY_RESCHEDULE, "skipped", NEITHER, LSN_ERR_STEP_SKIPPED},
 	/* reopen: a done or skipped step, by a coordinator only */
 	{PATHWAY_REOPEN, "pending", ASSIGNEE, LSN_ERR_STEP_PENDING},
 	{PATHWAY_REOPEN, "pending", COORDINATOR, LSN_ERR_STEP_PENDING},
@@ -897,6 +910,7 @@ action_name(enum pathway_action a)
 	case PATHWAY_SKIP: return "skip";
 	case PATHWAY_REOPEN: return "reopen";
 	case PATHWAY_REASSIGN: return "reassign";
+	case PATHWAY_RESCHEDULE: return "reschedule";
 	}
 	return "?";
 }
@@ -925,7 +939,7 @@ static void
 test_step_transitions(void **state)
 {
 	(void)state;
-	assert_int_equal(N(open_case), 4 * 3 * 4);
+	assert_int_equal(N(open_case), 5 * 3 * 4);
 	for (size_t i = 0; i < N(open_case); i++)
 		check_transition("open", &open_case[i], open_case[i].want);
 	/* a closed case refuses everything, whoever asks, whatever the step */
@@ -965,6 +979,18 @@ test_close_reasons(void **state)
 		if (pathway_close_reason_valid(bad[i]))
 			fail_msg("close reason \"%s\" accepted", bad[i]);
 	assert_false(pathway_close_reason_valid(NULL));
+	/* reschedule reasons: the documented codes, nothing else */
+	const char *moved[] = {"patient_request", "patient_unavailable", "patient_hospitalised",
+			       "professional_unavailable", "appointment_date", "clinical_decision",
+			       "other"};
+	for (size_t i = 0; i < N(moved); i++)
+		assert_true(pathway_reschedule_reason_valid(moved[i]));
+	const char *not_moved[] = {"", "rescheduled", "patient_declined", "Other", "other ",
+				   "visite avancée", "patient_request,other"};
+	for (size_t i = 0; i < N(not_moved); i++)
+		if (pathway_reschedule_reason_valid(not_moved[i]))
+			fail_msg("reschedule reason \"%s\" accepted", not_moved[i]);
+	assert_false(pathway_reschedule_reason_valid(NULL));
 }
 
 /* Malformed rows are refused rather than expanded. */
