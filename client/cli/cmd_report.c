@@ -138,10 +138,14 @@ print_table(json_t *reply, const struct report_row *rows, size_t n)
 	static const char *const headers[] = {"ID", "INDICATOR", "NUMERATOR", "DENOMINATOR",
 					      "VALUE", "N", "NOT YET DUE", "TARGET"};
 	const char *semester = user_view_str(reply, "semester");
-	printf("Indicators %s%s%sfrom %s to %s (both days included, %s days):\n\n",
-	       semester ? "of semester " : "", semester ? semester : "", semester ? ", " : "",
-	       user_view_str(reply, "from"), user_view_str(reply, "to"),
-	       or_empty(user_view_str(reply, "timezone"), "local"));
+	json_t *cpts = json_object_get(reply, "cpts");
+	printf("Indicators of %s%s%s%s, %s%s%sfrom %s to %s (both days included, %s days):\n\n",
+	       json_is_object(cpts) ? or_empty(user_view_str(cpts, "name"), "") : "every CPTS",
+	       json_is_object(cpts) ? " (" : "",
+	       json_is_object(cpts) ? or_empty(user_view_str(cpts, "finess"), "") : "",
+	       json_is_object(cpts) ? ")" : "", semester ? "semester " : "",
+	       semester ? semester : "", semester ? ", " : "", user_view_str(reply, "from"),
+	       user_view_str(reply, "to"), or_empty(user_view_str(reply, "timezone"), "local"));
 	struct out_table *t = out_table_new(8, headers);
 	for (size_t r = 0; r < n; r++) {
 		const struct report_row *w = &rows[r];
@@ -293,8 +297,9 @@ check_targets(struct cmd_call *c)
 {
 	const char *sub = c->n_pos >= 2 ? c->pos[1] : NULL;
 	if (cmd_opt(c, "--from") || cmd_opt(c, "--to") || cmd_opt(c, "--semester") ||
-	    cmd_flag(c, "--csv")) {
-		out_error("report targets takes no period and no --csv; see liaison report --help");
+	    cmd_opt(c, "--cpts") || cmd_flag(c, "--csv")) {
+		out_error("report targets takes no period, --cpts or --csv (a coordinator sets her "
+			  "own CPTS's); see liaison report --help");
 		return CLI_USAGE;
 	}
 	if (sub == NULL)
@@ -367,5 +372,7 @@ cmd_report_run(struct cmd_call *c)
 	json_t *period = semester ? json_pack("{s:s}", "semester", semester)
 				  : json_pack("{s:s, s:s}", "from", cmd_opt(c, "--from"), "to",
 					      cmd_opt(c, "--to"));
+	if (cmd_opt(c, "--cpts"))
+		json_object_set_new(period, "cpts", json_string(cmd_opt(c, "--cpts")));
 	return run_report(c->e, period, cmd_flag(c, "--csv"));
 }

@@ -331,8 +331,8 @@ static const char case_help[] =
 	"thread who belongs to one (add the patient's GP to the thread first).\n";
 
 static const char report_help[] =
-	"usage: liaison report --semester YYYY-S1|YYYY-S2 [--csv | --json]\n"
-	"       liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--csv | --json]\n"
+	"usage: liaison report --semester YYYY-S1|YYYY-S2 [--cpts FINESS] [--csv | --json]\n"
+	"       liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--cpts FINESS] [--csv | --json]\n"
 	"       liaison report targets [--json]\n"
 	"       liaison report targets set ID VALUE [--direction ge|le]\n"
 	"       liaison report targets remove ID\n"
@@ -345,7 +345,9 @@ static const char report_help[] =
 	"anxio-depressive pathway, activity, quality-circle sessions. Each row gives its\n"
 	"numerator, denominator and value, then the same per pathway. A step counts once\n"
 	"its due day is in the period and has passed; the others are \"not yet due\".\n"
-	"For coordinators. --csv: comma-separated, with a header row (for a spreadsheet).\n"
+	"For coordinators, over the cases of their CPTS; with the territory role, over\n"
+	"every CPTS, or the one --cpts names (FINESS or id). --csv: comma-separated, with\n"
+	"a header row (for a spreadsheet).\n"
 	"\n"
 	"targets: the CPTS's quantified targets, shown beside each figure as met or not.\n"
 	"set ID VALUE: indicator ID (1a, 2, 3b …) should reach VALUE (% for ratios, days\n"
@@ -469,7 +471,7 @@ static const struct cmd_opt case_opts[] = {
 };
 static const struct cmd_opt report_opts[] = {
 	{"--from", VALUE}, {"--to", VALUE}, {"--semester", VALUE}, {"--csv", FLAG},
-	{"--direction", VALUE}, {NULL, VALUE},
+	{"--direction", VALUE}, {"--cpts", VALUE}, {NULL, VALUE},
 };
 static const struct cmd_opt concil_start_opts[] = {
 	{"--transition", VALUE}, {"--prescriber", VALUE}, {"--pharmacist", VALUE},
