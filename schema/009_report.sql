@@ -3,12 +3,14 @@
 -- each CPTS's quantified targets.
 
 -- One meeting of a quality circle (a channel of kind circle): the day and who
--- attended, as user ids of circle members. The theme, the cases discussed and
+-- attended, as user ids of circle members. It counts for one CPTS: the
+-- recorder's organisation when it is a CPTS, else that of the first current
+-- member of the circle (joining order) whose organisation is one. The theme, the cases discussed and
 -- the consensus stay in the circle's encrypted channel.
 CREATE TABLE circle_sessions (
     id           INTEGER PRIMARY KEY,
     channel_id   BLOB NOT NULL REFERENCES channels(id),
-    cpts_id      BLOB NOT NULL REFERENCES orgs(id),    -- the recorder's organisation
+    cpts_id      BLOB REFERENCES orgs(id),             -- NULL: no CPTS (territory only)
     day          INTEGER NOT NULL,                     -- local midnight, ms
     day_text     TEXT NOT NULL CHECK (length(day_text) = 10),
     participants INTEGER NOT NULL CHECK (participants >= 1),

@@ -841,9 +841,10 @@ handle_circle_session(struct handler_ctx *hc, json_t *req, json_t *reply)
 	snprintf(cs.day_text, sizeof cs.day_text, "%s", day);
 	memcpy(cs.recorded_by, hc->sess->user, LSN_ID_BYTES);
 	bool replaced = false;
-	if ((err = caller_cpts(hc, cs.cpts)) == LSN_OK)
-		err = store_circle_session_put(hc->srv->store, &cs, (const uint8_t(*)[LSN_ID_BYTES])ids,
-					       k, &replaced);
+	/* the CPTS it counts for: the recorder's, else the first member's that is one */
+	cs.has_cpts = case_default_cpts(hc->srv->store, hc->sess->user, cs.channel, cs.cpts);
+	err = store_circle_session_put(hc->srv->store, &cs, (const uint8_t(*)[LSN_ID_BYTES])ids, k,
+				       &replaced);
 	free(ids);
 	if (err != LSN_OK)
 		return handler_store_fail(hc, err, "circle session");

@@ -520,7 +520,8 @@ enum lsn_err store_report_cases(struct store *s, const uint8_t *cpts, const char
 /* ---- quality-circle sessions and targets (store_report.c, 009) ---- */
 struct store_circle_session {
 	uint8_t channel[LSN_ID_BYTES];
-	uint8_t cpts[LSN_ID_BYTES];    /* the recorder's organisation */
+	bool has_cpts;                 /* false: no CPTS (territory reports only) */
+	uint8_t cpts[LSN_ID_BYTES];    /* the CPTS it counts for */
 	int64_t day;                   /* local midnight of the session day, ms */
 	char day_text[11];
 	uint8_t recorded_by[LSN_ID_BYTES];

@@ -244,14 +244,16 @@ store_circle_session_put(struct store *s, const struct store_circle_session *cs,
 		if (err == LSN_OK)
 			err = store_exec(s, STORE_Q(s, ST_CIRCLE_UPD,
 				"UPDATE circle_sessions SET cpts_id = ?, participants = ?, recorded_by = ?, "
-				"recorded_at = ? WHERE id = ?", P_ID(cs->cpts), P_INT(n),
+				"recorded_at = ? WHERE id = ?", cs->has_cpts ? P_ID(cs->cpts) : P_NULL,
+				P_INT(n),
 				P_ID(cs->recorded_by), P_INT(cs->recorded_at), P_INT(old)),
 				"circle session", true);
 	} else {
 		err = store_exec(s, STORE_Q(s, ST_CIRCLE_PUT,
 			"INSERT INTO circle_sessions(channel_id, cpts_id, day, day_text, participants, "
 			"recorded_by, recorded_at) VALUES (?,?,?,?,?,?,?)",
-			P_ID(cs->channel), P_ID(cs->cpts), P_INT(cs->day), P_TEXT(cs->day_text),
+			P_ID(cs->channel), cs->has_cpts ? P_ID(cs->cpts) : P_NULL, P_INT(cs->day),
+			P_TEXT(cs->day_text),
 			P_INT(n), P_ID(cs->recorded_by), P_INT(cs->recorded_at)), "circle session", false);
 	}
 	if (err != LSN_OK)
