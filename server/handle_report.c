@@ -171,11 +171,19 @@ cell_json(struct cell *c, enum row_kind kind, double unit)
 	return json_null();
 }
 
-/* Append one indicator: its figures in all, then per pathway; frees t. */
+static int
+cmp_cell(const void *a, const void *b)
+{
+	return strcmp(((const struct cell *)a)->pathway, ((const struct cell *)b)->pathway);
+}
+
+/* Append one indicator: its figures in all, then per pathway (by code);
+ * frees t. */
 static void
 add_row(json_t *rows, const char *id, const char *label, struct tally *t, enum row_kind kind,
 	double unit, const char *unit_name)
 {
+	qsort(t->by, t->n, sizeof t->by[0], cmp_cell);
 	json_t *row = cell_json(&t->all, kind, unit);
 	json_object_set_new(row, "id", json_string(id));
 	json_object_set_new(row, "label", json_string(label));

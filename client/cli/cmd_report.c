@@ -160,9 +160,11 @@ print_table(json_t *reply, const struct report_row *rows, size_t n)
 			snprintf(target, sizeof target, "%s (%s)", w->cells[C_TARGET], w->cells[C_MET]);
 		/* a pathway's row: indented, named by its pathway only */
 		const char *dash = sub ? strstr(w->cells[C_LABEL], " — ") : NULL;
-		snprintf(label, sizeof label, "%s%s", sub ? "  " : "",
+		snprintf(label, sizeof label, "%s%s", sub ? "  · " : "",
 			 dash ? dash + strlen(" — ") : w->cells[C_LABEL]);
-		const char *cells[] = {sub ? "" : w->cells[C_ID], label, w->cells[C_NUM],
+		char id[40];
+		snprintf(id, sizeof id, "%.*s", (int)strcspn(w->cells[C_ID], ":"), w->cells[C_ID]);
+		const char *cells[] = {id, label, w->cells[C_NUM],
 				       w->cells[C_DEN], value, w->cells[C_N], nyd, target};
 		out_table_add(t, cells);
 	}
