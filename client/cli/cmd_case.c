@@ -129,9 +129,9 @@ print_history(json_t *s, json_t *summary)
 		char when[32], from[DAY_TEXT] = "-", to[DAY_TEXT] = "-";
 		int64_t old_due = user_view_int(ev, "old_due"), new_due = user_view_int(ev, "new_due");
 		if (old_due > 0)
-			day_format_ms(old_due, from);
+			day_format_due(old_due, from);
 		if (new_due > 0)
-			day_format_ms(new_due, to);
+			day_format_due(new_due, to);
 		printf(DETAIL_INDENT "%s %s by ", user_view_str(ev, "action"),
 		       out_time(user_view_int(ev, "at"), when, sizeof when));
 		out_text(stdout, user_view_str(ev, "by_name"));

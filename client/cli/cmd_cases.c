@@ -194,7 +194,7 @@ print_late(json_t *steps)
 	json_t *s;
 	json_array_foreach(steps, i, s) {
 		char due[DAY_TEXT], late[24], step[80];
-		day_format_ms(user_view_int(s, "due_at"), due);
+		day_format_due(user_view_int(s, "due_at"), due);
 		snprintf(late, sizeof late, "%lld", (long long)user_view_int(s, "days_late"));
 		if (user_view_int(s, "occurrence") > 1)
 			snprintf(step, sizeof step, "%s#%lld", user_view_str(s, "code"),

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
-PLAN = 130
+PLAN = 134
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -379,7 +379,7 @@ def overdue_and_escalation(t, srv, admin, c, ref, ref2):
     t.ok(rc == 1 and "coordinator" in err, "cases --all is for coordinators", f"{rc}\n{err}")
 
 
-def report(t, c):
+def report(t, c, srv):
     # the server clock is 3 days and 1 hour past J0 (TODAY) of both discharges
     period = ["--from", str(TODAY - DAY), "--to", str(TODAY + DAY)]
     out, _ = ok_run(t, c["lea"], "the coordinator runs the report as CSV", "report", *period,
@@ -438,6 +438,21 @@ def report(t, c):
     t.ok(by_id.get("1a", {}).get("target") == ">= 90.0" and by_id["1a"].get("met") == "not met"
          and by_id.get("1b", {}).get("target") == "<= 60.0" and by_id["1b"].get("met") == "met",
          "targets beside their figures: 1a not met, 1b met", out)
+    # the administrator sets one for the CPTS (by FINESS); 3a is 0/0 here: no data
+    srv.admin("targets", "set", "--cpts", "450000005", "--indicator", "3a", "--value", "80")
+    rc, out, err = srv.admin_run("targets", "set", "--cpts", "450000005", "--indicator", "3c",
+                                 "--value", "80")
+    t.ok(rc == 2 and "--indicator" in err, "liaisond targets: an unknown indicator is refused",
+         f"{rc}\n{err}")
+    listed = json.loads(srv.admin("targets", "--cpts", "450000005", "--json"))
+    t.ok(sorted((x["indicator"], x["direction"], x["set_by_admin"]) for x in listed)
+         == [("1a", "ge", False), ("1b", "le", False), ("3a", "ge", True)],
+         "liaisond targets lists the CPTS's three, who set them", repr(listed))
+    out, _ = ok_run(t, c["lea"], "the report after the administrator's target", "report",
+                    *period, "--csv")
+    by_id = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
+    t.ok(by_id.get("3a", {}).get("target") == ">= 80.0" and by_id["3a"].get("met") == "no data",
+         "the administrator's target is shown, no data to compare", f"{by_id.get('3a')}")
     out, _ = ok_run(t, c["lea"], "the report as a table", "report", *period)
     t.ok("Avis de sortie accusés par tous les destinataires" in out and "NUMERATOR" in out,
          "the table has the indicators' labels and the numerator/denominator columns", out)
@@ -556,7 +571,7 @@ def main(t):
                 watch.wait()
         ref2 = discharge_second(t, c, notice2)
         overdue_and_escalation(t, srv, admin, c, ref, ref2)
-        report(t, c)
+        report(t, c, srv)
         colours(t, c["roux"], ref)
         close_and_open(t, c, ref2)
         no_patient_on_server(t, srv)
