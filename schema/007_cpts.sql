@@ -21,6 +21,21 @@ UPDATE cases SET cpts_id = coalesce(
 
 CREATE INDEX cases_by_cpts ON cases(cpts_id, status);
 
+-- Notifications not yet seen that their user may no longer see are withdrawn
+-- (marked seen): those of closed cases, and those a coordinator received
+-- about a case of another CPTS (she is neither in its thread, nor holds the
+-- step, nor coordinates the case's CPTS).
+UPDATE notifications SET seen_at = created_at
+ WHERE seen_at IS NULL
+   AND (EXISTS (SELECT 1 FROM cases c WHERE c.id = notifications.case_id AND c.status != 'open')
+        OR (NOT EXISTS (SELECT 1 FROM cases c JOIN channel_members m ON m.channel_id = c.channel_id
+                         WHERE c.id = notifications.case_id AND m.user_id = notifications.user_id
+                           AND m.left_msg_seq IS NULL)
+            AND NOT EXISTS (SELECT 1 FROM case_steps s WHERE s.id = notifications.step_id
+                             AND s.assignee = notifications.user_id)
+            AND NOT EXISTS (SELECT 1 FROM cases c JOIN users u ON u.id = notifications.user_id
+                             WHERE c.id = notifications.case_id AND c.cpts_id = u.org_id)));
+
 -- Step history beyond the step's current state: who moved a due date, when,
 -- why (a reason code; details in an encrypted note of the case thread).
 CREATE TABLE case_step_events (

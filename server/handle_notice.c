@@ -182,6 +182,8 @@ handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply)
 	    (err = wire_get_int(req, "seq", true, 1, WIRE_ID_MAX, &seq, &hc->st)) ||
 	    (err = own_message(hc, &c, seq)))
 		return err;
+	if (strcmp(c.status, "open") != 0)   /* a closed case notifies no one */
+		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
 	struct alert_targets a = {.hc = hc, .c = &c, .seq = seq};
 	if ((err = store_member_list(hc->srv->store, c.channel, true, alert_member, &a)) != LSN_OK ||
 	    (err = a.err) != LSN_OK)

@@ -77,11 +77,11 @@ void case_step_due(json_t *summary, json_t *step, char *out, size_t len);
 void case_person(struct e2e *e, const char *user_hex, char *out, size_t len);
 
 /* The notice's acknowledgements with names and times, and who has not
- * acknowledged yet (the current members other than the poster, from the
- * server's channel_members):
+ * acknowledged yet, as the server names them (notice.missing_people; from
+ * the server's channel_members with an older server):
  *   {"acks":[{"user","name","acked_at"}], "not_acknowledged":[{"user","name"}] | null}
- * "not_acknowledged" is null when the caller cannot list the members (a coordinator
- * outside the thread: then only the count notice.missing is known). */
+ * "not_acknowledged" is null only when neither is available (an older server
+ * and a coordinator outside the thread: then only the count notice.missing). */
 json_t *case_acks(struct e2e *e, const struct case_ctx *cc);
 /* Print that object: "Acknowledged:" and "Not yet:" blocks, each line
  * starting with indent. */
