@@ -288,6 +288,12 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 			return bad_value(key, "epoll or poll", st);
 		return set_string(cfg->event_loop, sizeof cfg->event_loop, key, value, st);
 	}
+	if (strcmp(key, "timezone") == 0) {
+		if (!timezone_name_ok(value))
+			return bad_value(key, "a time zone name of the tz database such as Europe/Paris, "
+					 "America/Martinique or UTC", st);
+		return set_string(cfg->timezone, sizeof cfg->timezone, key, value, st);
+	}
 	if (strcmp(key, "invite_ttl") == 0) {
 		if (!config_parse_duration_ms(value, &cfg->invite_ttl_ms))
 			return bad_value(key, "a duration such as 72h, 30m or 7d", st);
@@ -298,12 +304,6 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 										 : &cfg->ack_timeout_ms))
 			return bad_value(key, "a duration such as 24h, 30m or 2d", st);
 		return LSN_OK;
-	}
-	if (strcmp(key, "timezone") == 0) {
-		if (!timezone_name_ok(value))
-			return bad_value(key, "a time zone name of the tz database such as Europe/Paris, "
-					 "America/Martinique or UTC", st);
-		return set_string(cfg->timezone, sizeof cfg->timezone, key, value, st);
 	}
 	if (strcmp(key, "log_level") == 0) {
 		if (!log_level_parse(value, &cfg->log_level))
