@@ -304,8 +304,8 @@ check_targets(struct cmd_call *c)
 			  "own CPTS's); see liaison report --help");
 		return CLI_USAGE;
 	}
-	if (sub == NULL)
-		return c->n_pos == 1 ? CLI_OK : CLI_USAGE;
+	if (sub == NULL && !cmd_opt(c, "--direction"))
+		return CLI_OK;
 	if (strcmp(sub, "set") == 0) {
 		const char *dir = cmd_opt(c, "--direction");
 		if (c->n_pos != 4 || !target_value_ok(c->pos[3]) ||
