@@ -306,7 +306,7 @@ check_targets(struct cmd_call *c)
 	}
 	if (sub == NULL && !cmd_opt(c, "--direction"))
 		return CLI_OK;
-	if (strcmp(sub, "set") == 0) {
+	if (sub && strcmp(sub, "set") == 0) {
 		const char *dir = cmd_opt(c, "--direction");
 		if (c->n_pos != 4 || !target_value_ok(c->pos[3]) ||
 		    (dir && strcmp(dir, "ge") != 0 && strcmp(dir, "le") != 0)) {
@@ -317,7 +317,7 @@ check_targets(struct cmd_call *c)
 		}
 		return CLI_OK;
 	}
-	if (strcmp(sub, "remove") == 0 && c->n_pos == 3 && !cmd_opt(c, "--direction"))
+	if (sub && strcmp(sub, "remove") == 0 && c->n_pos == 3 && !cmd_opt(c, "--direction"))
 		return CLI_OK;
 	out_error("report targets: expected nothing (list), set ID VALUE [--direction ge|le] or "
 		  "remove ID; see liaison report --help");
