@@ -228,13 +228,15 @@ count_outcome(const struct store_step_outcome *o, void *arg)
 		tally_sample(&k->delay, o->pathway, pathway_day_diff(o->j0, o->done_at));
 }
 
+/* pathways: a comma list, or NULL for the steps of any pathway (shown:
+ * every current one, and any other that has some). */
 static enum lsn_err
 outcome(struct period *p, const char *pathways, const char *steps, int64_t occurrence,
 	struct outcome *o)
 {
 	o->p = p;
-	tally_init(&o->done_in_time, pathways);
-	tally_init(&o->delay, pathways);
+	tally_init(&o->done_in_time, pathways ? pathways : p->all);
+	tally_init(&o->delay, pathways ? pathways : p->all);
 	return store_report_step(p->hc->srv->store, p->cpts, pathways, steps, occurrence, p->from,
 				 p->to, count_outcome, o);
 }
@@ -352,7 +354,7 @@ report_discharge(struct period *p, json_t *rows)
 	add_row(rows, "4", "Consultation cardiologue à J60 (insuffisance cardiaque)", &o.done_in_time,
 		ROW_PERCENT, 1, "%");
 	tally_free(&o.delay);
-	if ((err = outcome(p, p->all, "nurse_first_visit,nurse_followup", 0, &o)))
+	if ((err = outcome(p, NULL, "nurse_first_visit,nurse_followup", 0, &o)))
 		goto fail;
 	add_row(rows, "5", "Suivi infirmier réalisé / prévu", &o.done_in_time, ROW_PERCENT, 1, "%");
 	tally_free(&o.delay);

@@ -481,7 +481,7 @@ struct store_step_outcome {
 };
 typedef void (*store_step_outcome_cb)(const struct store_step_outcome *o, void *arg);
 /* Occurrences of the steps (comma list; occurrence 0 = every occurrence) of
- * cases of the given pathways (comma list) that are due in the period. */
+ * cases of the given pathways (comma list; NULL: any) due in the period. */
 enum lsn_err store_report_step(struct store *s, const uint8_t *cpts, const char *pathways,
 			       const char *steps, int64_t occurrence, int64_t from, int64_t to,
 			       store_step_outcome_cb cb, void *arg);

@@ -65,7 +65,7 @@ store_report_step(struct store *s, const uint8_t *cpts, const char *pathways, co
 		"SELECT c.pathway, c.j0, t.due_at, "
 		"CASE WHEN t.status = 'done' THEN t.done_at ELSE -1 END "
 		"FROM cases c JOIN case_steps t ON t.case_id = c.id "
-		"WHERE " IN_LIST("?1", "c.pathway") " AND " IN_LIST("?2", "t.step")
+		"WHERE (?1 IS NULL OR " IN_LIST("?1", "c.pathway") ") AND " IN_LIST("?2", "t.step")
 		" AND (?3 = 0 OR t.occurrence = ?3) AND t.due_at >= ?4 AND t.due_at < ?5 "
 		"AND (?6 IS NULL OR c.cpts_id = ?6) ORDER BY t.due_at",
 		P_TEXT(pathways), P_TEXT(steps), P_INT(occurrence), P_INT(from), P_INT(to), (cpts ? P_ID(cpts) : P_NULL));
