@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -35,6 +36,7 @@ config_defaults(struct config *cfg)
 	cfg->ack_timeout_ms = 24LL * 3600 * 1000;
 	cfg->case_backdate_max_days = 30;
 	cfg->timer_interval_s = 60;
+	snprintf(cfg->timezone, sizeof cfg->timezone, "Europe/Paris");
 	cfg->log_level = LOG_INFO;
 	cfg->production = false;
 	cfg->rate_conn_per_s = 200;
@@ -213,6 +215,46 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 	return LSN_OK;
 }
 
+/* "Area/Location" of the tz database: letters, digits, '_', '-', '+' and
+ * '/' between non-empty parts; no "..", no leading '/'. */
+static bool
+timezone_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len >= sizeof ((struct config *)0)->timezone || name[0] == '/' ||
+	    name[len - 1] == '/' || strstr(name, "//") || strstr(name, ".."))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '+' && *p != '/')
+			return false;
+	return true;
+}
+
+enum lsn_err
+config_apply_timezone(const struct config *cfg, bool set_tz, struct lsn_status *st)
+{
+	const char *dir = getenv("TZDIR");
+	char path[CONFIG_PATH_MAX + 80], magic[4] = {0};
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/usr/share/zoneinfo";
+	snprintf(path, sizeof path, "%s/%s", dir, cfg->timezone);
+	FILE *f = timezone_name_ok(cfg->timezone) ? fopen(path, "rb") : NULL;
+	bool ok = f && fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
+	if (f)
+		fclose(f);
+	if (!ok)
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
+				"timezone: \"%s\" is not a time zone of the tz database (no %s): set "
+				"timezone = Europe/Paris (or your CPTS's zone) in liaisond.conf, and "
+				"install the tzdata package", cfg->timezone, path);
+	if (!set_tz)
+		return LSN_OK;
+	if (setenv("TZ", cfg->timezone, 1) != 0)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "timezone: cannot set TZ: %s", strerror(errno));
+	tzset();
+	return LSN_OK;
+}
+
 enum lsn_err
 config_set(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
 {
@@ -246,6 +288,12 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 		if (strcmp(value, "epoll") != 0 && strcmp(value, "poll") != 0)
 			return bad_value(key, "epoll or poll", st);
 		return set_string(cfg->event_loop, sizeof cfg->event_loop, key, value, st);
+	}
+	if (strcmp(key, "timezone") == 0) {
+		if (!timezone_name_ok(value))
+			return bad_value(key, "a time zone name of the tz database such as Europe/Paris, "
+					 "America/Martinique or UTC", st);
+		return set_string(cfg->timezone, sizeof cfg->timezone, key, value, st);
 	}
 	if (strcmp(key, "invite_ttl") == 0) {
 		if (!config_parse_duration_ms(value, &cfg->invite_ttl_ms))

@@ -37,6 +37,7 @@ struct config {
 	int64_t ack_timeout_ms;        /* unacknowledged discharge notices escalate after this */
 	int64_t case_backdate_max_days; /* a case's J0 at most this many days ago (coordinators: any) */
 	unsigned timer_interval_s;     /* how often the deadline scan runs */
+	char timezone[64];             /* the CPTS's time zone (tz database name): pathway days */
 	enum log_level log_level;
 	bool production;
 	/* rate limits (server/ratelimit.h); a rate of 0 turns that limit off */
@@ -58,6 +59,10 @@ enum lsn_err config_parse(struct config *cfg, const char *text, size_t len, cons
 			  struct lsn_status *st);
 /* The database file inside data_dir. */
 void config_db_path(const struct config *cfg, char *out, size_t cap);
+/* Check cfg->timezone against the tz database (TZDIR or /usr/share/zoneinfo)
+ * and, with set_tz, make it the process's local time (TZ, tzset). Call once
+ * at start-up, before any thread. */
+enum lsn_err config_apply_timezone(const struct config *cfg, bool set_tz, struct lsn_status *st);
 /* "72h", "30m", "45s", "7d" or plain seconds → milliseconds. */
 bool config_parse_duration_ms(const char *text, int64_t *out);
 

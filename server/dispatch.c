@@ -77,6 +77,9 @@ static const struct op_entry ops[] = {
 	{"notifications", handle_notifications, OP_LOGIN},
 	{"notifications_seen", handle_notifications_seen, OP_LOGIN | OP_WRITE},
 	{"report", handle_report, OP_LOGIN | OP_WRITE},   /* writes its audit entry */
+	{"target_set", handle_target_set, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"targets", handle_targets, OP_LOGIN},
+	{"circle_session", handle_circle_session, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"conciliation_counts", handle_conciliation_counts, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"clock_advance", handle_clock_advance, OP_LOGIN | OP_WRITE},
 };

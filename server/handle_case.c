@@ -357,8 +357,8 @@ handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 	    (err = open_cpts(hc, req, &c)) != LSN_OK)
 		return err;
 	/* back-dating is limited (case_backdate_max) except for the CPTS's coordinators */
-	int64_t day_ms = 86400LL * 1000, max_days = hc->srv->cfg->case_backdate_max_days;
-	if (c.j0 < hc->now - hc->now % day_ms - max_days * day_ms &&
+	int64_t max_days = hc->srv->cfg->case_backdate_max_days;
+	if (c.j0 < pathway_day_start(hc->now, -max_days) &&
 	    !case_coordinator_of(hc->sess, &c))
 		return lsn_fail(&hc->st, LSN_ERR_CASE_BACKDATED, "field \"j0\": %s is more than %lld days "
 				"ago; ask the CPTS coordinator to open this case", j0,
@@ -654,14 +654,14 @@ handle_step_reschedule(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = step_begin(hc, req, PATHWAY_RESCHEDULE, &st, &c)) ||
 	    (err = read_note(hc, req, &c, &note)))
 		return err;
-	if (day < hc->now - hc->now % PATHWAY_DAY_MS)
+	if (day < pathway_day_start(hc->now, 0))   /* before today's local midnight */
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
 				"field \"due\": %s is in the past; give today or a later day", due);
-	if (day > c.j0 + RESCHEDULE_MAX_DAYS * PATHWAY_DAY_MS)
+	if (day > pathway_day_start(c.j0, RESCHEDULE_MAX_DAYS))
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"due\": %s is more than %d days "
 				"after J0; close the case or skip the step instead", due,
 				RESCHEDULE_MAX_DAYS);
-	int64_t due_at = day + PATHWAY_DAY_MS - 1;   /* the last ms of the day, as every step */
+	int64_t due_at = pathway_due_at(day, 0);   /* the last ms of the local day, as every step */
 	if (due_at == st.due_at)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
 				"field \"due\": the step is already due on %s", due);
@@ -703,8 +703,8 @@ append_late_step(const struct store_step *st, void *arg)
 		"case", wire_id(l->c->id), "patient_ref", l->c->patient_ref, "pathway", l->c->pathway,
 		"step", (json_int_t)st->id, "code", st->step, "occurrence", (json_int_t)st->occurrence,
 		"label", label, "roles", st->roles, "due_at", (json_int_t)st->due_at,
-		/* whole UTC days between the due day and today */
-		"days_late", (json_int_t)(now / PATHWAY_DAY_MS - st->due_at / PATHWAY_DAY_MS),
+		/* whole local days between the due day and today */
+		"days_late", (json_int_t)pathway_day_diff(st->due_at, now),
 		"assignee", st->has_assignee ? wire_id(st->assignee) : json_null(),
 		"assignee_name", named ? json_string(u.name) : json_null()));
 }

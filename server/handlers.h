@@ -95,6 +95,14 @@ enum lsn_err handle_clock_advance(struct handler_ctx *hc, json_t *req, json_t *r
 enum lsn_err handle_conciliation_counts(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_report.c */
 enum lsn_err handle_report(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_target_set(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_targets(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_circle_session(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* "ge" or "le" (the better direction) for an indicator id of the report,
+ * NULL for anything else. */
+const char *report_indicator_direction(const char *id);
+/* "YYYY-S1" → "YYYY-01-01".."YYYY-06-30", "YYYY-S2" → "YYYY-07-01".."YYYY-12-31". */
+bool report_semester_days(const char *text, char from[11], char to[11]);
 /* handle_directory.c */
 enum lsn_err handle_directory_search(struct handler_ctx *hc, json_t *req, json_t *reply);
 

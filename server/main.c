@@ -46,6 +46,9 @@ static const char usage[] =
 	"                          was changed, removed or reordered\n"
 	"  backup FILE             online backup of the database into a new FILE (the server\n"
 	"                          may keep running), checked with integrity_check\n"
+	"  targets set --cpts FINESS --indicator ID --value N [--direction ge|le]\n"
+	"  targets remove --cpts FINESS --indicator ID | targets [--cpts FINESS] [--json]\n"
+	"                          a CPTS's quantified targets for the indicator report\n"
 	"\n"
 	"Options (each overrides the same key of the config file):\n"
 	"  --config FILE           read settings from FILE (key = value; see liaisond.conf.sample)\n"
@@ -184,6 +187,8 @@ run_command(const struct config *cfg, int argc, char **argv)
 		return admin_audit(cfg, argc - 1, argv + 1);
 	if (strcmp(cmd, "backup") == 0)
 		return admin_backup(cfg, argc - 1, argv + 1);
+	if (strcmp(cmd, "targets") == 0)
+		return admin_targets(cfg, argc - 1, argv + 1);
 	fprintf(stderr, "liaisond: unknown command \"%s\"; see liaisond --help\n", cmd);
 	return 2;
 }
@@ -214,5 +219,13 @@ main(int argc, char **argv)
 	if (first < 0)
 		return -first;
 	log_set_level(cfg.log_level);
+	/* checked for every command; the server's days use it (set before any
+	 * thread starts), the administrator's commands keep the shell's zone */
+	struct lsn_status st = {0};
+	bool serving = argc - first == 0 || strcmp(argv[first], "serve") == 0;
+	if (config_apply_timezone(&cfg, serving, &st) != LSN_OK) {
+		fprintf(stderr, "liaisond: %s\n", st.msg);
+		return 2;
+	}
 	return run_command(&cfg, argc - first, argv + first);
 }

@@ -35,6 +35,24 @@ pathway_role_matches(const char *roles, const char *profession, unsigned user_ro
 	return false;
 }
 
+/* Local days: the process's time zone (TZ, set from liaisond.conf's
+ * "timezone" and tzset() once at start-up) through the C library. */
+
+static int64_t
+local_midnight(int y, int m, int d)
+{
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1};
+	time_t t = mktime(&tm);
+	return t == (time_t)-1 ? -1 : (int64_t)t * 1000;
+}
+
+static bool
+local_date(int64_t ms, struct tm *tm)
+{
+	time_t t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+	return localtime_r(&t, tm) != NULL;
+}
+
 int64_t
 pathway_parse_day(const char *text)
 {
@@ -54,7 +72,50 @@ pathway_parse_day(const char *text)
 	gmtime_r(&t, &check);
 	if (check.tm_mday != d || check.tm_mon != m - 1)
 		return -1;   /* 2026-02-30 */
-	return (int64_t)t * 1000;
+	return local_midnight(y, m, d);
+}
+
+int64_t
+pathway_day_start(int64_t t, int64_t days)
+{
+	struct tm tm;
+	if (!local_date(t, &tm) || days < -100000 || days > 100000)
+		return -1;
+	return local_midnight(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + (int)days);
+}
+
+int64_t
+pathway_due_at(int64_t j0, int64_t day)
+{
+	return day < 0 ? 0 : pathway_day_start(j0, day + 1) - 1;
+}
+
+/* Days since 1970-01-01 of the local calendar day of t. */
+static int64_t
+local_day_number(int64_t t)
+{
+	struct tm tm;
+	if (!local_date(t, &tm))
+		return 0;
+	struct tm utc = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday};
+	return (int64_t)timegm(&utc) / 86400;
+}
+
+int64_t
+pathway_day_diff(int64_t from, int64_t to)
+{
+	return local_day_number(to) - local_day_number(from);
+}
+
+bool
+pathway_format_day(int64_t t, char out[PATHWAY_DAY_TEXT])
+{
+	struct tm tm;
+	if (!local_date(t, &tm) || strftime(out, PATHWAY_DAY_TEXT, "%Y-%m-%d", &tm) != 10) {
+		out[0] = '\0';
+		return false;
+	}
+	return true;
 }
 
 /* Does a flagged replacing row of this step apply to the case? */
@@ -83,7 +144,7 @@ emit(const struct store_schedule_row *r, int64_t day, int64_t *occurrence, int64
 {
 	struct pathway_occurrence o = {
 		.step = r->step, .occurrence = ++*occurrence, .roles = r->roles, .day = day,
-		.due_at = day < 0 ? 0 : j0 + (day + 1) * PATHWAY_DAY_MS - 1,
+		.due_at = pathway_due_at(j0, day),
 	};
 	cb(&o, arg);
 }

@@ -19,12 +19,12 @@ struct pathway_occurrence {
 	int64_t occurrence;            /* 1, 2, … per step, in due order */
 	const char *roles;
 	int64_t day;                   /* days after J0; -1 = no deadline */
-	int64_t due_at;                /* end of that day, UTC ms; 0 = no deadline */
+	int64_t due_at;                /* end of that local day, ms; 0 = no deadline */
 };
 typedef void (*pathway_occurrence_cb)(const struct pathway_occurrence *o, void *arg);
 
 /* Expand rows (one step's rows contiguous, as store_template_schedule gives
- * them) for a case with flags (comma list) and j0 (UTC midnight, ms).
+ * them) for a case with flags (comma list) and j0 (local midnight, ms).
  * Returns the number of occurrences, or -1 if a row is malformed. */
 int pathway_expand(const struct store_schedule_row *rows, size_t n, const char *flags, int64_t j0,
 		   pathway_occurrence_cb cb, void *arg);
@@ -33,8 +33,22 @@ bool pathway_has_flag(const char *flags, const char *flag);
 /* roles: '|'-separated professions, or "discharge"/"coordinator" (user roles,
  * or the coordinator profession). */
 bool pathway_role_matches(const char *roles, const char *profession, unsigned user_roles);
-/* "YYYY-MM-DD" → UTC midnight in ms; -1 if not a valid date. */
+/* Days are calendar days of the CPTS's time zone: the process's local time
+ * (TZ, set once at start-up from liaisond.conf "timezone"). A day is 23, 24
+ * or 25 hours long; PATHWAY_DAY_MS is only a unit for durations. */
+#define PATHWAY_DAY_TEXT 11            /* "YYYY-MM-DD" and its NUL */
+/* "YYYY-MM-DD" → local midnight in ms; -1 if not a valid date. */
 int64_t pathway_parse_day(const char *text);
+/* Local midnight of the day `days` calendar days after the local day of t. */
+int64_t pathway_day_start(int64_t t, int64_t days);
+/* The deadline of day `day` after j0: the last ms of that local day; 0 when
+ * day < 0 (no deadline). */
+int64_t pathway_due_at(int64_t j0, int64_t day);
+/* Whole local calendar days from the day of `from` to the day of `to`: a
+ * visit at 21:00 on the discharge day is 0, at 08:00 the next day 1. */
+int64_t pathway_day_diff(int64_t from, int64_t to);
+/* The local day of t as "YYYY-MM-DD"; false (out empty) if it cannot. */
+bool pathway_format_day(int64_t t, char out[PATHWAY_DAY_TEXT]);
 
 enum pathway_action {
 	PATHWAY_COMPLETE, PATHWAY_SKIP, PATHWAY_REOPEN, PATHWAY_REASSIGN, PATHWAY_RESCHEDULE,

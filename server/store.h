@@ -487,33 +487,89 @@ enum lsn_err store_step_event_list(struct store *s, const uint8_t case_id[LSN_ID
 enum lsn_err store_notifications_prune(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
 				       int64_t at);
 
-/* ---- indicators (store_report.c); periods are [from, to) in UTC ms ---- */
-/* Step occurrences of cases of the given pathways (comma list) whose J0 is in
- * the period: per case, whether the occurrence is done by its deadline and
- * its delay (done_at - j0, ms; -1 when not done). */
-typedef void (*store_step_outcome_cb)(int64_t j0, int64_t due_at, int64_t done_at, void *arg);
-enum lsn_err store_report_step(struct store *s, const char *pathways, const char *step,
-			       int64_t occurrence, int64_t from, int64_t to,
+/* ---- indicators (store_report.c); periods are [from, to) in ms, from one
+ * local midnight to another (server/pathway.h); cpts: the cases (and
+ * circle sessions) of that CPTS only, NULL: of every CPTS and none ---- */
+#define STORE_PATHWAY_CODE 32
+struct store_step_outcome {
+	char pathway[STORE_PATHWAY_CODE];
+	int64_t j0, due_at;
+	int64_t done_at;               /* -1 when not done */
+};
+typedef void (*store_step_outcome_cb)(const struct store_step_outcome *o, void *arg);
+/* Occurrences of the steps (comma list; occurrence 0 = every occurrence) of
+ * cases of the given pathways (comma list; NULL: any) due in the period. */
+enum lsn_err store_report_step(struct store *s, const uint8_t *cpts, const char *pathways,
+			       const char *steps, int64_t occurrence, int64_t from, int64_t to,
 			       store_step_outcome_cb cb, void *arg);
-/* Steps (comma list) due in the period: planned and done counts. */
-enum lsn_err store_report_steps_due(struct store *s, const char *steps, int64_t from, int64_t to,
-				    int64_t *planned, int64_t *done);
 /* Per case of pathway with J0 in the period: done_at of two steps (0 = not done). */
-typedef void (*store_pair_cb)(int64_t first_done, int64_t second_done, void *arg);
-enum lsn_err store_report_step_pair(struct store *s, const char *pathway, const char *first,
-				    const char *second, int64_t from, int64_t to, store_pair_cb cb,
-				    void *arg);
+typedef void (*store_pair_cb)(const char *pathway, int64_t first_done, int64_t second_done,
+			      void *arg);
+enum lsn_err store_report_step_pair(struct store *s, const uint8_t *cpts, const char *pathway,
+				    const char *first, const char *second, int64_t from, int64_t to,
+				    store_pair_cb cb, void *arg);
 /* Discharge notices posted in the period. */
 enum lsn_err store_report_notices(struct store *s, int64_t from, int64_t to, store_notice_cb cb,
 				  void *arg);
 typedef void (*store_count_cb)(const char *key, int64_t count, void *arg);
 /* Cases opened in the period, per pathway. */
-enum lsn_err store_report_cases_opened(struct store *s, int64_t from, int64_t to, store_count_cb cb,
-				       void *arg);
-/* Distinct professionals in the channels of cases opened in the period. */
-enum lsn_err store_report_professionals(struct store *s, int64_t from, int64_t to, int64_t *count);
-/* Pending steps of open cases due before `before`. */
-enum lsn_err store_report_overdue(struct store *s, int64_t before, int64_t *count);
+enum lsn_err store_report_cases_opened(struct store *s, const uint8_t *cpts, int64_t from,
+				       int64_t to, store_count_cb cb, void *arg);
+/* Distinct professionals in the channels of cases opened in the period: in
+ * all, and per pathway. */
+enum lsn_err store_report_professionals(struct store *s, const uint8_t *cpts, int64_t from,
+					int64_t to, int64_t *count);
+enum lsn_err store_report_professionals_by(struct store *s, const uint8_t *cpts, int64_t from,
+					   int64_t to, store_count_cb cb, void *arg);
+/* Pending steps of open cases due before `before`, per pathway. */
+enum lsn_err store_report_overdue(struct store *s, const uint8_t *cpts, int64_t before,
+				  store_count_cb cb, void *arg);
+/* Cases of the given pathways (comma list) whose J0 is in [from, to). */
+struct store_report_case {
+	uint8_t id[LSN_ID_BYTES];
+	char pathway[STORE_PATHWAY_CODE];
+	int64_t j0;
+};
+typedef void (*store_report_case_cb)(const struct store_report_case *c, void *arg);
+enum lsn_err store_report_cases(struct store *s, const uint8_t *cpts, const char *pathways,
+				int64_t from, int64_t to, store_report_case_cb cb, void *arg);
+
+/* ---- quality-circle sessions and targets (store_report.c, 009) ---- */
+struct store_circle_session {
+	uint8_t channel[LSN_ID_BYTES];
+	bool has_cpts;                 /* false: no CPTS (territory reports only) */
+	uint8_t cpts[LSN_ID_BYTES];    /* the CPTS it counts for */
+	int64_t day;                   /* local midnight of the session day, ms */
+	char day_text[11];
+	uint8_t recorded_by[LSN_ID_BYTES];
+	int64_t recorded_at;
+};
+/* Record a session with its n attendees (user ids); a second record of the
+ * same circle and day replaces the first (*replaced). */
+enum lsn_err store_circle_session_put(struct store *s, const struct store_circle_session *cs,
+				      const uint8_t (*attendees)[LSN_ID_BYTES], size_t n,
+				      bool *replaced);
+/* Sessions held in [from, to): how many, the sum of their participants and
+ * the distinct participants. */
+enum lsn_err store_report_circles(struct store *s, const uint8_t *cpts, int64_t from, int64_t to,
+				  int64_t *sessions, int64_t *participants, int64_t *distinct);
+struct store_target {
+	uint8_t cpts[LSN_ID_BYTES];
+	char indicator[8];
+	int64_t value_milli;           /* the target × 1000 */
+	char direction[4];             /* "ge" (at least) or "le" (at most) */
+	bool has_set_by;               /* false: set by the administrator */
+	uint8_t set_by[LSN_ID_BYTES];
+	int64_t set_at;
+};
+enum lsn_err store_target_put(struct store *s, const struct store_target *t);
+/* NOT_FOUND when there was none. */
+enum lsn_err store_target_delete(struct store *s, const uint8_t cpts[LSN_ID_BYTES],
+				 const char *indicator);
+typedef void (*store_target_cb)(const struct store_target *t, void *arg);
+/* The targets of one CPTS, or of every CPTS when cpts is NULL. */
+enum lsn_err store_target_list(struct store *s, const uint8_t cpts[LSN_ID_BYTES],
+			       store_target_cb cb, void *arg);
 
 /* ---- medication reconciliation counts (store_report.c) ---- */
 struct store_conciliation {
@@ -528,16 +584,14 @@ struct store_conciliation {
 	int64_t started_at, compared_at, closed_at;   /* 0 = not yet */
 	uint8_t reported_by[LSN_ID_BYTES];
 	int64_t j0;                    /* filled by the report query */
+	char pathway[STORE_PATHWAY_CODE];   /* filled by the report query */
 };
 /* Insert or replace the counts of one episode. */
 enum lsn_err store_conciliation_put(struct store *s, const struct store_conciliation *c, int64_t now);
 typedef void (*store_conciliation_cb)(const struct store_conciliation *c, void *arg);
 /* Episodes of cases of the given pathways (comma list) whose J0 is in the period. */
-enum lsn_err store_report_conciliations(struct store *s, const char *pathways, int64_t from,
-					int64_t to, store_conciliation_cb cb, void *arg);
-/* Cases of the given pathways whose J0 is in the period. */
-enum lsn_err store_report_case_count(struct store *s, const char *pathways, int64_t from, int64_t to,
-				     int64_t *count);
+enum lsn_err store_report_conciliations(struct store *s, const uint8_t *cpts, const char *pathways,
+					int64_t from, int64_t to, store_conciliation_cb cb, void *arg);
 
 /* ---- audit trail (store_audit.c; the chain itself is server/audit.c) ---- */
 #define STORE_AUDIT_WORD   32      /* action, outcome, origin: up to 31 bytes */

@@ -272,7 +272,7 @@ case_step_due(json_t *summary, json_t *step, char *out, size_t len)
 		snprintf(out, len, "no deadline");
 		return;
 	}
-	snprintf(out, len, "J+%lld %s", (long long)day_offset(j0, due), day_format_ms(due, day));
+	snprintf(out, len, "J+%lld %s", (long long)day_offset(j0, due), day_format_due(due, day));
 }
 
 /* Pick among the occurrences of code. */

@@ -129,9 +129,9 @@ print_history(json_t *s, json_t *summary)
 		char when[32], from[DAY_TEXT] = "-", to[DAY_TEXT] = "-";
 		int64_t old_due = user_view_int(ev, "old_due"), new_due = user_view_int(ev, "new_due");
 		if (old_due > 0)
-			day_format_ms(old_due, from);
+			day_format_due(old_due, from);
 		if (new_due > 0)
-			day_format_ms(new_due, to);
+			day_format_due(new_due, to);
 		printf(DETAIL_INDENT "%s %s by ", user_view_str(ev, "action"),
 		       out_time(user_view_int(ev, "at"), when, sizeof when));
 		out_text(stdout, user_view_str(ev, "by_name"));
@@ -264,7 +264,7 @@ print_header(struct e2e *e, const struct case_ctx *cc, const char *patient)
 	putchar('\n');
 	out_kv("Patient", patient[0] ? patient : cc->member ? "(not readable on this device yet)"
 					  : "(only the members of the case thread see it)");
-	out_kv("J0", day_format_ms(user_view_int(c, "j0"), j0));
+	out_kv("J0", day_format_start(user_view_int(c, "j0"), j0));
 	out_kv("Flags", flags[0] ? flags : "none");
 	out_kv("Channel", user_view_str(c, "channel"));
 	case_person(e, user_view_str(c, "opened_by"), who, sizeof who);

@@ -164,10 +164,10 @@ print_cases(json_t *rows, bool closed)
 	json_array_foreach(rows, i, r) {
 		char j0[DAY_TEXT], next[48], overdue[24], day[DAY_TEXT];
 		int64_t due = user_view_int(r, "next_due"), start = user_view_int(r, "j0");
-		day_format_ms(start, j0);
+		day_format_start(start, j0);
 		if (due > 0)
 			snprintf(next, sizeof next, "J+%lld %s", (long long)day_offset(start, due),
-				 day_format_ms(due, day));
+				 day_format_due(due, day));
 		else
 			snprintf(next, sizeof next, "-");
 		snprintf(overdue, sizeof overdue, "%lld", (long long)user_view_int(r, "overdue"));
@@ -195,7 +195,7 @@ print_late(json_t *steps)
 	json_t *s;
 	json_array_foreach(steps, i, s) {
 		char due[DAY_TEXT], late[24], step[80];
-		day_format_ms(user_view_int(s, "due_at"), due);
+		day_format_due(user_view_int(s, "due_at"), due);
 		snprintf(late, sizeof late, "%lld", (long long)user_view_int(s, "days_late"));
 		if (user_view_int(s, "occurrence") > 1)
 			snprintf(step, sizeof step, "%s#%lld", user_view_str(s, "code"),

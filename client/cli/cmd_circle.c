@@ -641,6 +641,25 @@ session_cases(const struct circle_state *cs, const struct session_opts *o, json_
 	return CLI_OK;
 }
 
+/* What the server counts of a session (op circle_session, for the CPTS
+ * report): the circle, the day and who attended; nothing else. A second
+ * record of the same day replaces the first. */
+static enum lsn_err
+count_session(struct e2e *e, const struct chan_view *v, const char *date, json_t *attendees,
+	      struct lsn_status *st)
+{
+	json_t *ids = json_array(), *reply = NULL, *x;
+	size_t i;
+	char hex[LSN_ID_HEX + 1];
+	json_array_foreach(attendees, i, x)
+		json_array_append_new(ids, json_string(user_view_str(x, "user")));
+	lsn_id_to_hex(v->channel, hex);
+	enum lsn_err err = e2e_write(e, "circle_session", json_pack("{s:s, s:s, s:o}", "channel",
+				     hex, "day", date, "attendees", ids), &reply, st);
+	json_decref(reply);
+	return err;
+}
+
 static int
 record_session(struct e2e *e, struct session_opts *o, const char *theme)
 {
@@ -677,6 +696,11 @@ record_session(struct e2e *e, struct session_opts *o, const char *theme)
 				  "shorten the consensus or the actions", len, THREAD_TEXT_MAX);
 			rc = CLI_USAGE;
 		} else if (thread_send(e, &v, msg, &seq, &ts, &st) != LSN_OK) {
+			rc = out_fail(&st);
+		} else if (count_session(e, &v, o->date, attendees, &st) != LSN_OK) {
+			out_error("the session is recorded in the circle (message #%lld) but the server "
+				  "did not count it for the CPTS report; run the same command again",
+				  (long long)seq);
 			rc = out_fail(&st);
 		}
 	}

@@ -56,7 +56,8 @@ const char cmd_usage_text[] =
 	"       open CHANNEL --pathway P --j0 DATE | close CASE --reason R | flag CASE F...\n"
 	"                          a case's timeline and its steps\n"
 	"  alert CASE TEXT         high-priority message to the case's GP and cardiologist\n"
-	"  report --from DATE --to DATE [--csv]\n"
+	"  report --semester YYYY-S1|YYYY-S2 | --from DATE --to DATE [--csv] |\n"
+	"         targets [set ID VALUE | remove ID]\n"
 	"                          the CPTS indicators (coordinators)\n"
 	"\n"
 	"Medication reconciliation and quality circles:\n"
@@ -330,14 +331,28 @@ static const char case_help[] =
 	"thread who belongs to one (add the patient's GP to the thread first).\n";
 
 static const char report_help[] =
-	"usage: liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--csv | --json]\n"
+	"usage: liaison report --semester YYYY-S1|YYYY-S2 [--cpts FINESS] [--csv | --json]\n"
+	"       liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--cpts FINESS] [--csv | --json]\n"
+	"       liaison report targets [--json]\n"
+	"       liaison report targets set ID VALUE [--direction ge|le]\n"
+	"       liaison report targets remove ID\n"
 	"\n"
-	"The indicators of the CPTS over the period (both days included), computed by\n"
-	"the server from the cases' dates and steps alone (no patient data): discharge\n"
-	"notices acknowledged (and within 24 h), letters sent on J0, GP consultations\n"
-	"by J7, cardiology by J60, nurse follow-up, anxio-depressive pathway, activity.\n"
-	"Each row gives its numerator, denominator and value. For coordinators.\n"
-	"--csv: comma-separated, with a header row (for a spreadsheet).\n";
+	"The indicators of the CPTS over a semester (S1: 1 January to 30 June, S2: 1 July\n"
+	"to 31 December) or a period (both days included), in days of the server's time\n"
+	"zone, computed by the server from the cases' dates and steps alone (no patient\n"
+	"data): discharge notices acknowledged (and within 24 h), letters sent on J0, GP\n"
+	"consultations by J7, cardiology by J60, nurse follow-up, reconciliations,\n"
+	"anxio-depressive pathway, activity, quality-circle sessions. Each row gives its\n"
+	"numerator, denominator and value, then the same per pathway. A step counts once\n"
+	"its due day is in the period and has passed; the others are \"not yet due\".\n"
+	"For coordinators, over the cases of their CPTS; with the territory role, over\n"
+	"every CPTS, or the one --cpts names (FINESS or id). --csv: comma-separated, with\n"
+	"a header row (for a spreadsheet).\n"
+	"\n"
+	"targets: the CPTS's quantified targets, shown beside each figure as met or not.\n"
+	"set ID VALUE: indicator ID (1a, 2, 3b …) should reach VALUE (% for ratios, days\n"
+	"or hours for delays); --direction ge (at least, the default for ratios and\n"
+	"counts) or le (at most, the default for delays and overdue steps).\n";
 
 static const char concil_help[] =
 	"usage: liaison conciliation SUBCOMMAND ...      (alias: liaison concil)\n"
@@ -455,7 +470,8 @@ static const struct cmd_opt case_opts[] = {
 	{NULL, VALUE},
 };
 static const struct cmd_opt report_opts[] = {
-	{"--from", VALUE}, {"--to", VALUE}, {"--csv", FLAG}, {NULL, VALUE},
+	{"--from", VALUE}, {"--to", VALUE}, {"--semester", VALUE}, {"--csv", FLAG},
+	{"--direction", VALUE}, {"--cpts", VALUE}, {NULL, VALUE},
 };
 static const struct cmd_opt concil_start_opts[] = {
 	{"--transition", VALUE}, {"--prescriber", VALUE}, {"--pharmacist", VALUE},
@@ -587,7 +603,7 @@ const struct cmd cmd_table[] = {
 	{.name = "case", .needs = CMD_E2E, .help = case_help, .opts = case_opts, .max_pos = 12,
 	 .check = cmd_case_check, .run = cmd_case_run},
 	{.name = "report", .needs = CMD_E2E, .help = report_help, .opts = report_opts,
-	 .check = cmd_report_check, .run = cmd_report_run},
+	 .max_pos = 4, .check = cmd_report_check, .run = cmd_report_run},
 	/* medication reconciliation and quality circles (docs/CONCILIATION.md) */
 	{.name = "conciliation", .alias = "concil", .needs = CMD_E2E, .help = concil_help,
 	 .subs = concil_subs,

@@ -1,4 +1,4 @@
-/* day.c — UTC calendar days without the C library's time zone (day.h). */
+/* day.c — calendar days without the C library's time zone (day.h). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -83,8 +83,50 @@ day_today(void)
 	return (int64_t)time(NULL) / 86400;
 }
 
+/* The server counts days in its CPTS's time zone: a day starts at local
+ * midnight, up to 14 h before or 12 h after the UTC midnight of the same
+ * date, and lasts 23 to 25 h. The nearest UTC midnight names the date. */
+static int64_t
+nearest_midnight(int64_t ms)
+{
+	int64_t half = DAY_MS / 2;
+	return (ms >= -half ? ms + half : ms + half - DAY_MS + 1) / DAY_MS;
+}
+
+int64_t
+day_of_start(int64_t start_ms)
+{
+	return nearest_midnight(start_ms);
+}
+
+int64_t
+day_of_due(int64_t due_at_ms)
+{
+	return nearest_midnight(due_at_ms + 1) - 1;
+}
+
+char *
+day_format_start(int64_t start_ms, char out[DAY_TEXT])
+{
+	if (start_ms <= 0) {
+		snprintf(out, DAY_TEXT, "-");
+		return out;
+	}
+	return day_format(day_of_start(start_ms), out);
+}
+
+char *
+day_format_due(int64_t due_at_ms, char out[DAY_TEXT])
+{
+	if (due_at_ms <= 0) {
+		snprintf(out, DAY_TEXT, "-");
+		return out;
+	}
+	return day_format(day_of_due(due_at_ms), out);
+}
+
 int64_t
 day_offset(int64_t j0_ms, int64_t due_at_ms)
 {
-	return (due_at_ms + 1 - j0_ms) / DAY_MS - 1;
+	return day_of_due(due_at_ms) - day_of_start(j0_ms);
 }

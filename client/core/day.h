@@ -1,6 +1,8 @@
-/* day.h — calendar days as the care pathways count them: UTC days,
- * "YYYY-MM-DD" on the wire (docs/PROTOCOL.md, "Care pathways"), J0 at
- * 00:00 UTC, a step due at the last millisecond of its day. */
+/* day.h — calendar days as the care pathways count them: days of the
+ * server's CPTS time zone, "YYYY-MM-DD" on the wire (docs/PROTOCOL.md,
+ * "Care pathways"), J0 at local midnight, a step due at the last
+ * millisecond of its local day. The client does not need that zone: a local
+ * midnight is within 14 h of the UTC midnight of the same date. */
 #ifndef LIAISON_DAY_H
 #define LIAISON_DAY_H
 
@@ -23,8 +25,17 @@ char *day_format(int64_t days, char out[DAY_TEXT]);
 /* Today (UTC) in days since 1970-01-01, by this computer's clock. */
 int64_t day_today(void);
 
+/* The date of a day the server sends by its start (j0) or by its last
+ * millisecond (due_at), as days since 1970-01-01, and as "YYYY-MM-DD"
+ * ("-" when ms <= 0). */
+int64_t day_of_start(int64_t start_ms);
+int64_t day_of_due(int64_t due_at_ms);
+char *day_format_start(int64_t start_ms, char out[DAY_TEXT]);
+char *day_format_due(int64_t due_at_ms, char out[DAY_TEXT]);
+
 /* The pathway day of a deadline: J+n for a step due at the end of day n
- * after j0 (both in ms as the server sends them). */
+ * after j0 (both in ms as the server sends them), whatever the length of
+ * the days between (23 or 25 h at daylight-saving changes). */
 int64_t day_offset(int64_t j0_ms, int64_t due_at_ms);
 
 #endif

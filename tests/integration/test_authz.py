@@ -9,12 +9,14 @@ real (openssl-signed logins and membership entries, docs/CRYPTO.md). A cell
 that is allowed and changes state (closing a case, completing a step...)
 gets a fresh channel/case fixture for the next cell. TAP on stdout."""
 
+import datetime
 import hashlib
 import os
 import re
 import subprocess
 import sys
 import time
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -27,7 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "authz"))
 import render  # noqa: E402  (tests/authz/render.py: reads matrix.tsv)
 
 # 16 checks of their own, and one per row of tests/authz/matrix.tsv
-PLAN = 16 + len(render.load()[1])
+PLAN = 18 + len(render.load()[1])
 
 ORG = "450000005"
 OTHER_CPTS = "450000013"
@@ -44,7 +46,7 @@ NEEDS = {
     "step_assign": {"case"}, "step_reopen": {"case", "done_step"}, "case_close": {"case"},
     "step_reschedule": {"case"}, "late_steps": {"case"},
     "case_flag": {"case"}, "notice_post": {"case"}, "ack": {"case", "notice"},
-    "alert": {"case"}, "conciliation_counts": {"case"},
+    "alert": {"case"}, "conciliation_counts": {"case"}, "circle_session": {"circle"},
     "attachment_put": {"att_open"}, "attachment_finish": {"att_full"},
     "attachment_info": {"att"}, "attachment_get": {"att"},
 }
@@ -70,13 +72,16 @@ def dispatch_ops():
     return re.findall(r'\{"(\w+)",\s*handle_\w+,', table)
 
 
-def today():
-    return time.strftime("%Y-%m-%d", time.gmtime())
+def today(days_ago=0):
+    """A day of the server's time zone (Europe/Paris, liaisond's default)."""
+    now = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Paris"))
+    return str(now.date() - datetime.timedelta(days=days_ago))
 
 
 class Fixture:
-    """A case channel owned by `owner` with `member`, and `removed` removed;
-    optionally a case, a done step, a notice, attachments."""
+    """A case channel (a circle with need "circle") owned by `owner` with
+    `member`, and `removed` removed; optionally a case, a done step, a
+    notice, attachments."""
 
     def __init__(self, w, needs):
         self.w = w
@@ -86,7 +91,8 @@ class Fixture:
         ids = w.ids
         self.append(own, "channel_create",
                     self.log.entry(ids["owner"], "create", ids["owner"], role="admin",
-                                   history="shared", kind="case"))
+                                   history="shared",
+                                   kind="circle" if "circle" in needs else "case"))
         self.append(own, "channel_append",
                     self.log.entry(ids["owner"], "add", ids["member"], role="member"))
         self.append(own, "channel_append",
@@ -299,6 +305,13 @@ class World:
         if op == "report":
             year = time.gmtime().tm_year
             return {"op": op, "from": f"{year}-01-01", "to": f"{year}-12-31"}
+        if op == "target_set":
+            return {"op": op, "idem": self.idem(), "indicator": "2", "value": 90}
+        if op == "targets":
+            return {"op": op}
+        if op == "circle_session":
+            return {"op": op, "idem": self.idem(), "channel": ch, "day": today(),
+                    "attendees": [self.ids["member"].user.hex()]}
         if op == "conciliation_counts":
             return {"op": op, "idem": self.idem(), "case": fx.case,
                     "episode": os.urandom(16).hex(), "transition": "discharge",
@@ -456,12 +469,12 @@ def cpts_visibility_checks(t, w):
     it without "all"; a coordinator of another CPTS finds it nowhere; the
     territory coordinator finds it among every CPTS's."""
     fx = Fixture(w, set())
-    j0 = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))
+    j0 = today(3)
     r = w.ok(w.conns["owner"], op="case_open", idem=w.idem(), channel=fx.channel.hex(),
              pathway="hospital_discharge", j0=j0)
     case = r["case"]["case"]
     # hospital_discharge (docs/PATHWAYS.md): three J0 steps, due at the end of
-    # J0, 3 UTC days before today; three J2 steps, 1 day late; most late first
+    # J0, 3 (Paris) days before today; three J2 steps, 1 day late; most late first
     want_late = [("discharge_notice", 3), ("discharge_letter", 3),
                  ("discharge_reconciliation", 3), ("dispensing_reconciliation", 1),
                  ("nurse_first_visit", 1), ("coordinator_call", 1)]
@@ -484,6 +497,21 @@ def cpts_visibility_checks(t, w):
     terr_late = seen("territory", "late_steps", all=True)
     t.ok(len(terr) == 1 and [(x["code"], x["days_late"]) for x in terr_late] == want_late,
          "the territory coordinator sees the case and its late steps with all", repr(terr_late))
+
+    # the report over J0 only: this case is the one case with J0 then (every
+    # other fixture opens its case today), its letter (J0) due and not sent
+    def reported(who):
+        rep = w.ok(w.conns[who], op="report", **{"from": j0, "to": j0})
+        return {x["id"]: (x.get("numerator"), x.get("denominator"), x.get("not_yet_due"))
+                for x in rep["indicators"] if x["id"] in ("2", "5", "6a")}
+    none, one = (0, 0, 0), (0, 1, 0)
+    other_rep = reported("other_cpts")
+    t.ok(other_rep == {"2": none, "5": none, "6a": none},
+         "the other CPTS's coordinator: the report counts nothing of the case", repr(other_rep))
+    mine_rep, terr_rep = reported("coordinator"), reported("territory")
+    t.ok(mine_rep["2"] == one and terr_rep["2"] == one,
+         "its coordinator's report and the territory's count its letter due on J0", repr(
+             (mine_rep, terr_rep)))
 
 
 def main(t):

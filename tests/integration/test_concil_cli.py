@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 117
+PLAN = 122
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "docs", "examples")
@@ -556,13 +556,25 @@ def report(t, c):
              and (value is None or r.get("value") == value),
              f"indicator {i}: {num}/{den}" + (f" = {value}" if value else ""), f"{r}")
 
-    # two discharge-type cases with J0 today; one has a reconciliation compared by J7
-    row("6a", 1, 2, "50.0")
+    # two discharge-type cases with J0 today: their J7 ends after this period
+    row("6a", 0, 0)
+    t.eq(by_id.get("6a", {}).get("not_yet_due"), "0", "indicator 6a: nothing due in the period")
     # 2 unintentional discrepancies in the one compared reconciliation (the other is a draft)
     row("6b", 2, 1, "2.0")
     # 1 of its 8 discrepancies resolved
     row("6c", 1, 8, "12.5")
     t.eq(by_id.get("6d", {}).get("n"), "1", "indicator 6d: one resolution time")
+    # the session of today, three attendees (counted by the server without its content)
+    t.ok(by_id.get("9a", {}).get("value") == "1" and by_id.get("9b", {}).get("value") == "3"
+         and by_id.get("9c", {}).get("value") == "3",
+         "indicators 9a-9c: one circle session, three participants, three distinct",
+         f"{by_id.get('9a')} {by_id.get('9b')} {by_id.get('9c')}")
+    # up to J8 the two cases' J7 is in the period but not over: not yet due, not missed
+    out, _ = ok_run(t, c["lea"], "the report up to J8", "report", "--from", str(TODAY - DAY),
+                    "--to", str(TODAY + 8 * DAY), "--csv")
+    by_id = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
+    row("6a", 0, 0)
+    t.eq(by_id.get("6a", {}).get("not_yet_due"), "2", "indicator 6a: two cases not yet due")
 
 
 def no_drug_on_server(t, srv):

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
-PLAN = 113
+PLAN = 134
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -379,28 +379,80 @@ def overdue_and_escalation(t, srv, admin, c, ref, ref2):
     t.ok(rc == 1 and "coordinator" in err, "cases --all is for coordinators", f"{rc}\n{err}")
 
 
-def report(t, c):
+def report(t, c, srv):
+    # the server clock is 3 days and 1 hour past J0 (TODAY) of both discharges
     period = ["--from", str(TODAY - DAY), "--to", str(TODAY + DAY)]
     out, _ = ok_run(t, c["lea"], "the coordinator runs the report as CSV", "report", *period,
                     "--csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     by_id = {r["id"]: r for r in rows}
     t.ok(rows and list(rows[0].keys()) == ["id", "label", "numerator", "denominator", "value",
-                                           "unit", "n"],
+                                           "unit", "n", "not_yet_due", "target", "met"],
          "the CSV parses, with its header row", out)
 
-    def ratio(i, num, den):
-        r = by_id.get(i, {})
-        t.ok(r.get("numerator") == str(num) and r.get("denominator") == str(den),
-             f"indicator {i}: {num}/{den}", f"{r}")
+    def ratio(i, num, den, not_yet_due=0, rows_by=None):
+        r = (rows_by or by_id).get(i, {})
+        t.ok(r.get("numerator") == str(num) and r.get("denominator") == str(den)
+             and r.get("not_yet_due") == str(not_yet_due),
+             f"indicator {i}: {num}/{den}, not yet due {not_yet_due}", f"{r}")
 
     ratio("1a", 1, 2)   # one notice acknowledged by all, of two
     ratio("1b", 1, 2)   # within 24 h
-    ratio("3a", 1, 2)   # the GP consultation by J7 in one of the two discharges
-    ratio("4", 0, 1)    # no cardiology consultation yet for the heart-failure case
+    ratio("1a:heart_failure", 1, 1)
+    ratio("1a:hospital_discharge", 0, 1)
+    # the GP consultation (J7) and cardiology (J60) are due after this period
+    ratio("3a", 0, 0)
+    ratio("4", 0, 0)
     t.ok(by_id.get("8a:heart_failure", {}).get("value") == "1"
-         and by_id.get("8a:hospital_discharge", {}).get("value") == "1",
-         "indicator 8a: one case opened per discharge pathway", out)
+         and by_id.get("8a:hospital_discharge", {}).get("value") == "1"
+         and by_id.get("8a", {}).get("value") == "2",
+         "indicator 8a: one case opened per discharge pathway, two in all", out)
+    # up to J60: J7 and J60 are in the period but not passed: not yet due, not missed
+    out, _ = ok_run(t, c["lea"], "the report up to J60", "report", "--from", str(TODAY - DAY),
+                    "--to", str(TODAY + 60 * DAY), "--csv")
+    longer = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
+    ratio("3a", 0, 0, 2, longer)
+    ratio("3a:heart_failure", 0, 0, 1, longer)
+    ratio("3a:hospital_discharge", 0, 0, 1, longer)
+    ratio("4", 0, 0, 1, longer)
+    # the semester of TODAY, and a wrong one
+    half = f"{TODAY.year}-S{1 if TODAY.month <= 6 else 2}"
+    out, _ = ok_run(t, c["lea"], "the report of the semester", "report", "--semester", half,
+                    "--csv")
+    sem = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
+    t.eq(sem.get("8a", {}).get("value"), "2", f"--semester {half}: the two cases opened")
+    rc, out, err = c["lea"].run("report", "--semester", f"{TODAY.year}-S3")
+    t.ok(rc == 2 and "YYYY-S2" in err, "a wrong semester is a usage error naming the form",
+         f"{rc}\n{err}")
+    # targets: 1a at least 90 % (50 %: not met), 1b at most 60 % (met)
+    ok_run(t, c["lea"], "the coordinator sets a target", "report", "targets", "set", "1a", "90")
+    ok_run(t, c["lea"], "and another, at most", "report", "targets", "set", "1b", "60",
+           "--direction", "le")
+    out, _ = ok_run(t, c["lea"], "the targets listed", "report", "targets")
+    t.ok("1a" in out and ">= 90" in out and "<= 60" in out, "report targets lists both", out)
+    rc, out, err = c["martin"].run("report", "targets", "set", "1a", "10")
+    t.ok(rc == 1 and "coordinator_only" in err, "only a coordinator sets a target",
+         f"{rc}\n{err}")
+    out, _ = ok_run(t, c["lea"], "the report with its targets", "report", *period, "--csv")
+    by_id = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
+    t.ok(by_id.get("1a", {}).get("target") == ">= 90.0" and by_id["1a"].get("met") == "not met"
+         and by_id.get("1b", {}).get("target") == "<= 60.0" and by_id["1b"].get("met") == "met",
+         "targets beside their figures: 1a not met, 1b met", out)
+    # the administrator sets one for the CPTS (by FINESS); 3a is 0/0 here: no data
+    srv.admin("targets", "set", "--cpts", "450000005", "--indicator", "3a", "--value", "80")
+    rc, out, err = srv.admin_run("targets", "set", "--cpts", "450000005", "--indicator", "3c",
+                                 "--value", "80")
+    t.ok(rc == 2 and "--indicator" in err, "liaisond targets: an unknown indicator is refused",
+         f"{rc}\n{err}")
+    listed = json.loads(srv.admin("targets", "--cpts", "450000005", "--json"))
+    t.ok(sorted((x["indicator"], x["direction"], x["set_by_admin"]) for x in listed)
+         == [("1a", "ge", False), ("1b", "le", False), ("3a", "ge", True)],
+         "liaisond targets lists the CPTS's three, who set them", repr(listed))
+    out, _ = ok_run(t, c["lea"], "the report after the administrator's target", "report",
+                    *period, "--csv")
+    by_id = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
+    t.ok(by_id.get("3a", {}).get("target") == ">= 80.0" and by_id["3a"].get("met") == "no data",
+         "the administrator's target is shown, no data to compare", f"{by_id.get('3a')}")
     out, _ = ok_run(t, c["lea"], "the report as a table", "report", *period)
     t.ok("Avis de sortie accusés par tous les destinataires" in out and "NUMERATOR" in out,
          "the table has the indicators' labels and the numerator/denominator columns", out)
@@ -519,7 +571,7 @@ def main(t):
                 watch.wait()
         ref2 = discharge_second(t, c, notice2)
         overdue_and_escalation(t, srv, admin, c, ref, ref2)
-        report(t, c)
+        report(t, c, srv)
         colours(t, c["roux"], ref)
         close_and_open(t, c, ref2)
         no_patient_on_server(t, srv)

@@ -2,7 +2,10 @@
  * case instantiates and assigns steps, permissions (assignee, coordinator,
  * non-member), every illegal transition with its own error, the discharge
  * notice with acknowledgements and escalation after the timeout, alerts,
- * and the indicator report on a fixture whose numbers are written by hand. */
+ * and the indicator report on a fixture whose numbers are written by hand:
+ * a 2026-S2 semester made in November (steps not yet due apart, local days
+ * of Europe/Paris, every indicator per pathway, quality-circle sessions,
+ * the CPTS's targets met or not). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,15 +34,33 @@ struct team {
 	uint8_t case_id[16];
 };
 
+/* Paris time (main sets TZ=Europe/Paris), through the C library alone. */
+static int64_t
+paris(int y, int mo, int d, int h, int mi)
+{
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+			.tm_min = mi, .tm_isdst = -1};
+	return (int64_t)mktime(&tm) * 1000;
+}
+
+/* The last ms of the local day `day` days after the local midnight j0. */
+static int64_t
+local_day_end(int64_t j0, int day)
+{
+	time_t t = (time_t)(j0 / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	return paris(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + day + 1, 0, 0) - 1;
+}
+
 static void
 today(struct team *w)
 {
 	time_t now = (time_t)(lsn_clock_now_ms() / 1000);
 	struct tm tm;
-	gmtime_r(&now, &tm);
+	localtime_r(&now, &tm);
 	strftime(w->today, sizeof w->today, "%Y-%m-%d", &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	w->j0 = (int64_t)timegm(&tm) * 1000;
+	w->j0 = paris(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0);
 }
 
 static int
@@ -177,7 +198,7 @@ test_open_assigns_steps(void **state)
 	json_array_foreach(json_object_get(r, "steps"), i, s)
 		if (strcmp(json_string_value(json_object_get(s, "step")), "pathway_review") == 0)
 			assert_int_equal(json_integer_value(json_object_get(s, "due_at")),
-					 w->j0 + 181 * DAY - 1);
+					 local_day_end(w->j0, 180));
 	json_decref(r);
 }
 
@@ -392,13 +413,6 @@ clock_at(int64_t target)
 	lsn_clock_advance_ms(target - lsn_clock_now_ms());
 }
 
-static void
-done_at(struct team *w, struct actor *who, json_t *c, const char *code, int64_t at)
-{
-	clock_at(at);
-	assert_true(reply_ok(as(w->f, who, "step_complete", step_req(step_id(c, code, 1)), NULL)));
-}
-
 static double
 indicator(json_t *report, const char *id, const char *field)
 {
@@ -411,76 +425,403 @@ indicator(json_t *report, const char *id, const char *field)
 	return -1;
 }
 
-/* Two heart-failure cases; expected values worked out by hand:
- *   case A: letter done J0 12:00, GP seen J5 12:00, notice posted J0 10:00 and acknowledged by
- *           all four recipients by J0 12:00 (2 h), nurse first visit done;
- *   case B: letter done J1 09:00 (late), GP seen J9 12:00 (late), notice acknowledged by the GP
- *           only.
- *   1a 1/2, 1b 1/2, 1c median 2 h; 2: 1/2; 3a: 1/2; 3b: median of 5.5 and 9.5 days = 7.5;
- *   4: 0/2; 5: nurse occurrences due in the period: 2 × (1 first visit + 8 follow-ups) = 18,
- *   done 1; 8a: heart_failure 2. */
-static void
-test_report_numbers(void **state)
+/* The row of indicator id, or NULL. */
+static json_t *
+row_of(json_t *report, const char *id)
 {
-	struct team *w = *state;
-	int64_t j0 = w->j0;
-	json_t *a = open_case(w, "heart_failure", w->today, NULL);
-	clock_at(j0 + 10 * HOUR);
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(report, "indicators"), i, row)
+		if (strcmp(json_string_value(json_object_get(row, "id")), id) == 0)
+			return row;
+	fail_msg("no indicator %s", id);
+	return NULL;
+}
+
+/* A ratio, in all or for one pathway: numerator, denominator, not yet due. */
+static void
+check_ratio(json_t *report, const char *id, const char *pathway, int64_t num, int64_t den,
+	    int64_t not_yet_due)
+{
+	json_t *row = row_of(report, id);
+	if (pathway)
+		row = json_object_get(json_object_get(row, "by_pathway"), pathway);
+	if (row == NULL)
+		fail_msg("%s: no figures for %s", id, pathway);
+	int64_t n = json_integer_value(json_object_get(row, "numerator"));
+	int64_t d = json_integer_value(json_object_get(row, "denominator"));
+	int64_t y = json_integer_value(json_object_get(row, "not_yet_due"));
+	if (n != num || d != den || y != not_yet_due)
+		fail_msg("%s %s: %lld/%lld, not yet due %lld; want %lld/%lld, not yet due %lld", id,
+			 pathway ? pathway : "(all)", (long long)n, (long long)d, (long long)y,
+			 (long long)num, (long long)den, (long long)not_yet_due);
+}
+
+/* A count or a median ("value"), in all or for one pathway. */
+static double
+value_of(json_t *report, const char *id, const char *pathway)
+{
+	json_t *row = row_of(report, id);
+	if (pathway)
+		row = json_object_get(json_object_get(row, "by_pathway"), pathway);
+	json_t *v = json_object_get(row, "value");
+	if (!json_is_number(v))
+		fail_msg("%s %s: no value", id, pathway ? pathway : "(all)");
+	return json_number_value(v);
+}
+
+static void
+done_occ(struct team *w, json_t *c, const char *code, int occ, int64_t at)
+{
+	clock_at(at);
+	assert_true(reply_ok(as(w->f, &w->coord, "step_complete", step_req(step_id(c, code, occ)), NULL)));
+}
+
+/* Open a case of pathway on the day of `at` (09:00 Paris), clock set there. */
+static json_t *
+open_on(struct team *w, const char *pathway, int y, int mo, int d)
+{
+	char j0[11];
+	snprintf(j0, sizeof j0, "%04d-%02d-%02d", y, mo, d);
+	clock_at(paris(y, mo, d, 9, 0));
+	return open_case(w, pathway, j0, NULL);
+}
+
+static void
+notice(struct team *w, int64_t at)
+{
+	clock_at(at);
 	int64_t seq = post_message(w, &w->doc);
 	assert_true(reply_ok(as(w->f, &w->doc, "notice_post", idem(json_pack("{s:o, s:I}", "case",
 				wire_id(w->case_id), "seq", (json_int_t)seq)), NULL)));
+}
+
+static void
+ack_at(struct team *w, struct actor *who, int64_t at)
+{
+	clock_at(at);
+	assert_true(reply_ok(as(w->f, who, "ack", idem(json_pack("{s:o}", "case",
+				wire_id(w->case_id))), NULL)));
+}
+
+static json_t *
+session(struct team *w, struct actor *who, struct thread *circle, const char *day,
+	struct actor **attendees, size_t n)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, wire_id(attendees[i]->k.user));
+	return as(w->f, who, "circle_session", idem(json_pack("{s:o, s:s, s:o}", "channel",
+			wire_id(circle->channel), "day", day, "attendees", list)), NULL);
+}
+
+static json_t *
+target(struct team *w, struct actor *who, const char *indicator, json_t *value)
+{
+	return as(w->f, who, "target_set", idem(json_pack("{s:s, s:o}", "indicator", indicator,
+							  "value", value)), NULL);
+}
+
+/* The 2026-S2 report (1 July – 31 December 2026, Paris days) made on Friday
+ * 2026-11-20 at 12:00 Paris. Six cases, every date by hand (J+n = the local
+ * day n after J0; a step is due at the end of that Paris day):
+ *
+ *  F heart_failure J0 Mon 2026-06-29 (opened in S1): letter J0 06-29 (S1, out);
+ *    nurse first visit J2 07-01 done 07-01 10:00; GP J7 07-06 not done;
+ *    nurse follow-ups J7…J56 07-06…08-24 not done; cardiology J60 08-28 not done.
+ *  A heart_failure J0 Tue 2026-09-01: notice 10:00 acknowledged by the four
+ *    recipients 11:00, 11:20, 11:40, 12:00 (2 h); letter done 09-01 12:00; GP done
+ *    09-01 21:00 (J0: 0 days, not 0.9); nurse first visit done 09-03; follow-up #1
+ *    (09-08) done, #2–#8 (to 10-27) not; reconciliation compared 09-04 (J3), one
+ *    unintentional discrepancy resolved in 2 h; cardiology J60 = Sat 10-31 (after
+ *    the 10-25 change to winter time) done 10-31 23:30.
+ *  D anxiety_depression J0 Tue 2026-09-15: referral done 09-15 10:00, first
+ *    psychologist session 09-29 23:30 (14 days); psychiatry J30 10-15 done 10-16
+ *    (late); response review #2 J56 11-10 done 11-10 15:00.
+ *  E anxiety_depression J0 Thu 2026-10-01: psychiatry J30 10-31 not done;
+ *    response review #2 J56 11-26: not yet due.
+ *  B heart_failure J0 Tue 2026-11-10: notice 10:00 acknowledged by the GP only;
+ *    letter done 11-11 09:00 (late); GP J7 11-17 done Wed 11-18 00:30 Paris —
+ *    23:30 UTC on the 17th, on time in UTC days, one day late in Paris (8 days);
+ *    nurse first visit J2 11-12 and follow-up #1 J7 11-17 not done; follow-ups
+ *    #2–#7 (11-24…12-29) not yet due; #8 (2027-01-05) and cardiology J60
+ *    (2027-01-09) fall after the period.
+ *  C hospital_discharge J0 Fri 2026-11-20 (today): notice 10:00, GP acknowledged
+ *    11:00: not yet due (24 h not passed, acknowledgements missing); letter J0,
+ *    nurse first visit J2, GP J7: not yet due.
+ *
+ *  1a, 1b: A met, B missed, C not yet due → 1/2, 1 not yet due (hf 1/2; hd 0/0 +1)
+ *  1c: A's 2 h → median 2 h (n 1)
+ *  2:  A met, B missed, C not yet due, F out → 1/2 +1 (hf 1/2; hd 0/0 +1)
+ *  3a: A met, B missed, F missed, C not yet due → 1/3 +1 (hf 1/3; hd 0/0 +1)
+ *  3b: A 0 days, B 8 days → median 4 j (n 2)
+ *  4:  A met, F missed (B after the period) → 1/2
+ *  5:  F 9 counted (1 done), A 9 (2 done), B 2 (0) + 6 not yet due, C 1 not yet due
+ *      → 3/20, 7 not yet due (hf 3/20 +6; hd 0/0 +1)
+ *  6a: J7 ends in the period: F 07-06, A 09-08 (compared J3: met), B 11-17; C 11-27
+ *      not yet due → 1/3 +1; 6b 1/1 = 1.0; 6c 1/1 = 100 %; 6d 2 h
+ *  7a: D met, E not yet due → 1/1 +1; 7b: D 14 j; 7c: D late, E missed → 0/2
+ *  8a: opened in the period: hf 2 (A, B), hd 1 (C), ad 2 (D, E) → 5 (F in S1)
+ *  8b: five professionals in every thread → 5; per pathway 5, 5, 5
+ *  8c: pending steps of open cases due before now:
+ *      F 16 (17 − 1 done), A 12 (17 − 5), B 4 (reconciliation, nurse first
+ *      visit, pharmacist review, follow-up #1), C 0, D 10 (screening,
+ *      diagnosis, suicide risk, follow-ups J7–J56 ×6, response review #1),
+ *      E 12 (J0 ×4, first session, follow-ups J7–J42 ×5, review #1,
+ *      psychiatry) → 54; hf 32, hd 0, ad 22
+ *  9a: sessions 09-10 (GP, pharmacist) and 10-15 (GP, pharmacist, doctor;
+ *      recorded twice: replaced), 06-20 in S1 → 2; 9b 2 + 3 = 5; 9c 3
+ *  targets: 2 ≥ 90 → 50 % not met; 3b ≤ 5 → 4 j met; 9a ≥ 2 → met.
+ *  A coordinator of another CPTS counts none of it (all 0); a territory
+ *  coordinator counts it all, with no target unless she names the CPTS. */
+static void
+test_report_semester(void **state)
+{
+	struct team *w = *state;
+	char c[32];
+	json_t *f = open_on(w, "heart_failure", 2026, 6, 29);
+	done_occ(w, f, "nurse_first_visit", 1, paris(2026, 7, 1, 10, 0));
+
+	json_t *a = open_on(w, "heart_failure", 2026, 9, 1);
+	notice(w, paris(2026, 9, 1, 10, 0));
 	struct actor *recipients[] = {&w->gp, &w->pharma, &w->nurse, &w->cardio};
-	for (size_t k = 0; k < 4; k++) {
-		clock_at(j0 + 11 * HOUR + (int64_t)k * 20 * 60 * 1000);
-		assert_true(reply_ok(as(w->f, recipients[k], "ack", idem(json_pack("{s:o}", "case",
-					wire_id(w->case_id))), NULL)));
-	}
-	clock_at(j0 + 12 * HOUR);  /* the last ack above was at 12:00: 2 h after posting */
-	done_at(w, &w->doc, a, "discharge_letter", j0 + 12 * HOUR);
-	done_at(w, &w->nurse, a, "nurse_first_visit", j0 + 2 * DAY + 12 * HOUR);
-	done_at(w, &w->gp, a, "gp_consultation", j0 + 5 * DAY + 12 * HOUR);
-	json_decref(a);
+	for (int k = 0; k < 4; k++)
+		ack_at(w, recipients[k], paris(2026, 9, 1, 11, 20 * k));
+	done_occ(w, a, "discharge_letter", 1, paris(2026, 9, 1, 12, 0));
+	done_occ(w, a, "gp_consultation", 1, paris(2026, 9, 1, 21, 0));
+	done_occ(w, a, "nurse_first_visit", 1, paris(2026, 9, 3, 10, 0));
+	clock_at(paris(2026, 9, 4, 10, 0));
+	uint8_t episode[16];
+	randombytes_buf(episode, sizeof episode);
+	assert_true(reply_ok(as(w->f, &w->pharma, "conciliation_counts", idem(json_pack(
+		"{s:o, s:o, s:s, s:s, s:i, s:i, s:i, s:{s:i}, s:{s:i}, s:i, s:i, s:[I], s:I, s:I}",
+		"case", wire_id(w->case_id), "episode", wire_id(episode), "transition", "discharge",
+		"status", "compared", "source_types", 3, "lines_bmo", 6, "lines_order", 5,
+		"by_type", "omission", 1, "by_intent", "unintentional", 1, "unintentional", 1,
+		"resolved", 1, "resolution_ms", (json_int_t)(2 * HOUR),
+		"started_at", (json_int_t)paris(2026, 9, 3, 9, 0),
+		"compared_at", (json_int_t)paris(2026, 9, 4, 10, 0))), NULL)));
+	done_occ(w, a, "nurse_followup", 1, paris(2026, 9, 8, 10, 0));
 
-	clock_at(j0 + 10 * HOUR);
-	json_t *b = open_case(w, "heart_failure", w->today, NULL);
-	seq = post_message(w, &w->doc);
-	assert_true(reply_ok(as(w->f, &w->doc, "notice_post", idem(json_pack("{s:o, s:I}", "case",
-				wire_id(w->case_id), "seq", (json_int_t)seq)), NULL)));
-	assert_true(reply_ok(as(w->f, &w->gp, "ack", idem(json_pack("{s:o}", "case", wire_id(w->case_id))),
-				NULL)));
-	done_at(w, &w->doc, b, "discharge_letter", j0 + 1 * DAY + 9 * HOUR);
-	done_at(w, &w->gp, b, "gp_consultation", j0 + 9 * DAY + 12 * HOUR);
-	json_decref(b);
+	json_t *d = open_on(w, "anxiety_depression", 2026, 9, 15);
+	done_occ(w, d, "psychologist_referral", 1, paris(2026, 9, 15, 10, 0));
+	done_occ(w, d, "psychologist_first_session", 1, paris(2026, 9, 29, 23, 30));
+	json_t *e = open_on(w, "anxiety_depression", 2026, 10, 1);
+	done_occ(w, d, "psychiatry_referral", 1, paris(2026, 10, 16, 9, 0));
+	done_occ(w, a, "cardiology_consultation", 1, paris(2026, 10, 31, 23, 30));
 
-	char to[11];
-	time_t end = (time_t)((j0 + 200 * DAY) / 1000);
-	struct tm tm;
-	gmtime_r(&end, &tm);
-	strftime(to, sizeof to, "%Y-%m-%d", &tm);
-	json_t *r = as(w->f, &w->coord, "report", json_pack("{s:s, s:s}", "from", w->today, "to", to), NULL);
+	json_t *b = open_on(w, "heart_failure", 2026, 11, 10);
+	notice(w, paris(2026, 11, 10, 10, 0));
+	ack_at(w, &w->gp, paris(2026, 11, 10, 11, 0));
+	done_occ(w, d, "response_review", 2, paris(2026, 11, 10, 15, 0));
+	done_occ(w, b, "discharge_letter", 1, paris(2026, 11, 11, 9, 0));
+	done_occ(w, b, "gp_consultation", 1, paris(2026, 11, 18, 0, 30));
+
+	json_t *cc = open_on(w, "hospital_discharge", 2026, 11, 20);
+	notice(w, paris(2026, 11, 20, 10, 0));
+	ack_at(w, &w->gp, paris(2026, 11, 20, 11, 0));
+	clock_at(paris(2026, 11, 20, 12, 0));
+
+	/* quality circles: the doctor's circle with the GP and the pharmacist */
+	struct thread circle;
+	thread_create(w->f, &circle, &w->doc, LSN_KIND_CIRCLE);
+	thread_add(w->f, &circle, &w->doc, &w->gp);
+	thread_add(w->f, &circle, &w->doc, &w->pharma);
+	struct actor *two[] = {&w->gp, &w->pharma}, *three[] = {&w->gp, &w->pharma, &w->doc};
+	struct actor *one[] = {&w->gp}, *stranger[] = {&w->gp, &w->nurse};
+	json_t *r = session(w, &w->gp, &circle, "2026-09-10", two, 2);
 	assert_true(json_is_true(json_object_get(r, "ok")));
-	assert_int_equal(indicator(r, "1a", "numerator"), 1);
-	assert_int_equal(indicator(r, "1a", "denominator"), 2);
-	assert_int_equal(indicator(r, "1b", "numerator"), 1);
-	assert_true(indicator(r, "1c", "value") > 1.999 && indicator(r, "1c", "value") < 2.001);
-	assert_int_equal(indicator(r, "2", "numerator"), 1);
-	assert_int_equal(indicator(r, "2", "denominator"), 2);
-	assert_int_equal(indicator(r, "3a", "numerator"), 1);
-	assert_int_equal(indicator(r, "3a", "denominator"), 2);
-	assert_true(indicator(r, "3b", "value") > 7.499 && indicator(r, "3b", "value") < 7.501);
-	assert_int_equal(indicator(r, "4", "numerator"), 0);
-	assert_int_equal(indicator(r, "4", "denominator"), 2);
-	assert_int_equal(indicator(r, "5", "numerator"), 1);
-	assert_int_equal(indicator(r, "5", "denominator"), 18);
-	json_t *by = NULL;
-	size_t i;
-	json_t *row;
-	json_array_foreach(json_object_get(r, "indicators"), i, row)
-		if (strcmp(json_string_value(json_object_get(row, "id")), "8a") == 0)
-			by = json_object_get(row, "by_pathway");
-	assert_int_equal(json_integer_value(json_object_get(by, "heart_failure")), 2);
-	assert_int_equal(json_integer_value(json_object_get(by, "anxiety_depression")), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "participants")), 2);
+	assert_true(json_is_false(json_object_get(r, "replaced")));
 	json_decref(r);
+	assert_true(reply_ok(session(w, &w->doc, &circle, "2026-10-15", two, 2)));
+	r = session(w, &w->pharma, &circle, "2026-10-15", three, 3);   /* corrected: replaces */
+	assert_true(json_is_true(json_object_get(r, "replaced")));
+	json_decref(r);
+	assert_true(reply_ok(session(w, &w->gp, &circle, "2026-06-20", one, 1)));
+	/* refused: a non-member (not_found), a case thread, a day to come, an attendee
+	 * who is not in the circle, no attendee */
+	assert_string_equal(code_of(session(w, &w->nurse, &circle, "2026-11-02", one, 1), c, sizeof c),
+			    "not_found");
+	assert_string_equal(code_of(session(w, &w->doc, &w->t, "2026-11-02", one, 1), c, sizeof c),
+			    "bad_request");
+	assert_string_equal(code_of(session(w, &w->gp, &circle, "2026-11-21", one, 1), c, sizeof c),
+			    "bad_request");
+	assert_string_equal(code_of(session(w, &w->gp, &circle, "2026-11-02", stranger, 2), c,
+				    sizeof c), "bad_request");
+	assert_string_equal(code_of(session(w, &w->gp, &circle, "2026-11-02", one, 0), c, sizeof c),
+			    "bad_request");
+
+	/* targets: the coordinator's; a GP cannot set one; an unknown id is refused */
+	assert_true(reply_ok(target(w, &w->coord, "2", json_integer(90))));
+	assert_true(reply_ok(target(w, &w->coord, "3b", json_integer(5))));
+	assert_true(reply_ok(target(w, &w->coord, "9a", json_real(2.0))));
+	assert_true(reply_ok(target(w, &w->coord, "1c", json_integer(24))));
+	r = target(w, &w->coord, "1c", json_null());
+	assert_true(json_is_true(json_object_get(r, "removed")));
+	json_decref(r);
+	assert_string_equal(code_of(target(w, &w->gp, "2", json_integer(50)), c, sizeof c),
+			    "coordinator_only");
+	assert_string_equal(code_of(target(w, &w->coord, "10", json_integer(50)), c, sizeof c),
+			    "bad_request");
+	assert_string_equal(code_of(target(w, &w->coord, "2", json_string("90 %")), c, sizeof c),
+			    "bad_request");
+	r = as(w->f, &w->coord, "targets", json_object(), NULL);
+	assert_int_equal(json_array_size(json_object_get(r, "targets")), 3);
+	json_decref(r);
+
+	/* the period: a semester, or the same days as from/to; bad forms explained */
+	const char *bad[] = {"2026-S3", "2026S2", "2026-s2", "26-S2", "2026-S", "2026-S12"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = as(w->f, &w->coord, "report", json_pack("{s:s}", "semester", bad[i]), NULL);
+		const char *msg = json_string_value(json_object_get(json_object_get(r, "error"),
+								    "message"));
+		if (msg == NULL || strstr(msg, "YYYY-S2") == NULL)
+			fail_msg("semester \"%s\": %s", bad[i], msg ? msg : "accepted");
+		json_decref(r);
+	}
+	assert_string_equal(code_of(as(w->f, &w->coord, "report", json_pack("{s:s, s:s}", "semester",
+				"2026-S2", "from", "2026-07-01"), NULL), c, sizeof c), "bad_request");
+	assert_string_equal(code_of(as(w->f, &w->coord, "report", json_object(), NULL), c, sizeof c),
+			    "bad_request");
+	json_t *same = as(w->f, &w->coord, "report", json_pack("{s:s, s:s}", "from", "2026-07-01",
+							     "to", "2026-12-31"), NULL);
+	r = as(w->f, &w->coord, "report", json_pack("{s:s}", "semester", "2026-S2"), NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(json_string_value(json_object_get(r, "from")), "2026-07-01");
+	assert_string_equal(json_string_value(json_object_get(r, "to")), "2026-12-31");
+	assert_string_equal(json_string_value(json_object_get(r, "semester")), "2026-S2");
+
+	check_ratio(r, "1a", NULL, 1, 2, 1);
+	check_ratio(r, "1a", "heart_failure", 1, 2, 0);
+	check_ratio(r, "1a", "hospital_discharge", 0, 0, 1);
+	check_ratio(r, "1a", "anxiety_depression", 0, 0, 0);
+	check_ratio(r, "1b", NULL, 1, 2, 1);
+	assert_true(value_of(r, "1c", NULL) > 1.999 && value_of(r, "1c", NULL) < 2.001);
+	assert_true(value_of(r, "1c", "heart_failure") > 1.999);
+	assert_true(json_is_null(json_object_get(json_object_get(json_object_get(row_of(r, "1c"),
+			"by_pathway"), "hospital_discharge"), "value")));
+	check_ratio(r, "2", NULL, 1, 2, 1);
+	check_ratio(r, "2", "heart_failure", 1, 2, 0);
+	check_ratio(r, "2", "hospital_discharge", 0, 0, 1);
+	check_ratio(r, "3a", NULL, 1, 3, 1);
+	check_ratio(r, "3a", "heart_failure", 1, 3, 0);
+	check_ratio(r, "3a", "hospital_discharge", 0, 0, 1);
+	assert_true(value_of(r, "3b", NULL) > 3.999 && value_of(r, "3b", NULL) < 4.001);
+	assert_int_equal(json_integer_value(json_object_get(row_of(r, "3b"), "n")), 2);
+	check_ratio(r, "4", NULL, 1, 2, 0);
+	check_ratio(r, "4", "heart_failure", 1, 2, 0);
+	check_ratio(r, "5", NULL, 3, 20, 7);
+	check_ratio(r, "5", "heart_failure", 3, 20, 6);
+	check_ratio(r, "5", "hospital_discharge", 0, 0, 1);
+	check_ratio(r, "6a", NULL, 1, 3, 1);
+	check_ratio(r, "6a", "heart_failure", 1, 3, 0);
+	check_ratio(r, "6a", "hospital_discharge", 0, 0, 1);
+	check_ratio(r, "6b", NULL, 1, 1, 0);
+	assert_true(value_of(r, "6b", NULL) > 0.999 && value_of(r, "6b", NULL) < 1.001);
+	check_ratio(r, "6c", NULL, 1, 1, 0);
+	assert_true(value_of(r, "6d", NULL) > 1.999 && value_of(r, "6d", NULL) < 2.001);
+	check_ratio(r, "7a", NULL, 1, 1, 1);
+	check_ratio(r, "7a", "anxiety_depression", 1, 1, 1);
+	assert_true(value_of(r, "7b", NULL) > 13.999 && value_of(r, "7b", NULL) < 14.001);
+	check_ratio(r, "7c", NULL, 0, 2, 0);
+	assert_int_equal(value_of(r, "8a", NULL), 5);
+	assert_int_equal(value_of(r, "8a", "heart_failure"), 2);
+	assert_int_equal(value_of(r, "8a", "hospital_discharge"), 1);
+	assert_int_equal(value_of(r, "8a", "anxiety_depression"), 2);
+	assert_int_equal(value_of(r, "8b", NULL), 5);
+	assert_int_equal(value_of(r, "8b", "heart_failure"), 5);
+	assert_int_equal(value_of(r, "8b", "anxiety_depression"), 5);
+	assert_int_equal(value_of(r, "8c", NULL), 54);
+	assert_int_equal(value_of(r, "8c", "heart_failure"), 32);
+	assert_int_equal(value_of(r, "8c", "hospital_discharge"), 0);
+	assert_int_equal(value_of(r, "8c", "anxiety_depression"), 22);
+	assert_int_equal(value_of(r, "9a", NULL), 2);
+	assert_int_equal(value_of(r, "9b", NULL), 5);
+	assert_int_equal(value_of(r, "9c", NULL), 3);
+	/* targets beside their figures */
+	json_t *t2 = json_object_get(row_of(r, "2"), "target");
+	assert_true(json_number_value(json_object_get(t2, "value")) > 89.999);
+	assert_string_equal(json_string_value(json_object_get(t2, "direction")), "ge");
+	assert_true(json_is_false(json_object_get(t2, "met")));
+	json_t *t3b = json_object_get(row_of(r, "3b"), "target");
+	assert_string_equal(json_string_value(json_object_get(t3b, "direction")), "le");
+	assert_true(json_is_true(json_object_get(t3b, "met")));
+	assert_true(json_is_true(json_object_get(json_object_get(row_of(r, "9a"), "target"), "met")));
+	assert_null(json_object_get(row_of(r, "4"), "target"));
+	assert_null(json_object_get(row_of(r, "1c"), "target"));
+	/* from/to over the same days gives the same figures */
+	json_object_del(r, "semester");
+	json_object_del(r, "id");
+	json_object_del(same, "id");
+	json_object_del(r, "as_of");      /* the clock runs on between the two */
+	json_object_del(same, "as_of");
+	assert_true(json_equal(r, same));
+
+	/* made on the first day: "cardiologue à J60" is not yet due, not 0 % */
+	json_decref(r);
+	r = as(w->f, &w->coord, "report", json_pack("{s:s, s:s}", "from", "2026-11-20", "to",
+						   "2027-01-19"), NULL);
+	check_ratio(r, "4", NULL, 0, 0, 1);   /* B's J60 is 2027-01-09 */
+	check_ratio(r, "2", NULL, 0, 0, 1);   /* C's letter: today */
+	assert_true(json_is_null(json_object_get(row_of(r, "4"), "value")));
+	json_decref(r);
+
+	/* another CPTS: its coordinator's report has none of these cases nor
+	 * circles nor targets, and cannot name ours; a territory coordinator
+	 * (of that other CPTS) sees every CPTS, or the one she names */
+	struct store_org home = w->f->org;
+	randombytes_buf(w->f->org.id, sizeof w->f->org.id);
+	snprintf(w->f->org.name, sizeof w->f->org.name, "CPTS Voisine");
+	snprintf(w->f->org.finess, sizeof w->f->org.finess, "370000481");
+	assert_int_equal(store_org_create(w->f->store, &w->f->org), LSN_OK);
+	struct actor other, territory;
+	login_as(w->f, &other, NULL, "coordinator", LSN_ROLE_MEMBER | LSN_ROLE_COORDINATOR);
+	login_as(w->f, &territory, NULL, "coordinator",
+		 LSN_ROLE_MEMBER | LSN_ROLE_COORDINATOR | LSN_ROLE_TERRITORY);
+	w->f->org = home;
+	assert_true(reply_ok(target(w, &other, "2", json_integer(10))));   /* its own CPTS's */
+	r = as(w->f, &other, "report", json_pack("{s:s}", "semester", "2026-S2"), NULL);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "cpts"), "finess")),
+			    "370000481");
+	check_ratio(r, "1a", NULL, 0, 0, 0);
+	check_ratio(r, "3a", NULL, 0, 0, 0);
+	check_ratio(r, "5", NULL, 0, 0, 0);
+	check_ratio(r, "6a", NULL, 0, 0, 0);
+	assert_int_equal(value_of(r, "8a", NULL), 0);
+	assert_int_equal(value_of(r, "8b", NULL), 0);
+	assert_int_equal(value_of(r, "8c", NULL), 0);
+	assert_int_equal(value_of(r, "9a", NULL), 0);
+	/* its own target is there; with 0/0 there is no value, so "met" is null */
+	assert_true(json_is_null(json_object_get(json_object_get(row_of(r, "2"), "target"), "met")));
+	json_decref(r);
+	assert_string_equal(code_of(as(w->f, &other, "report", json_pack("{s:s, s:s}", "semester",
+				"2026-S2", "cpts", "450000005"), NULL), c, sizeof c), "forbidden");
+	r = as(w->f, &territory, "report", json_pack("{s:s}", "semester", "2026-S2"), NULL);
+	assert_true(json_is_null(json_object_get(r, "cpts")));   /* every CPTS */
+	check_ratio(r, "3a", NULL, 1, 3, 1);
+	check_ratio(r, "5", NULL, 3, 20, 7);
+	assert_int_equal(value_of(r, "8a", NULL), 5);
+	assert_int_equal(value_of(r, "8c", NULL), 54);
+	assert_int_equal(value_of(r, "9a", NULL), 2);
+	assert_null(json_object_get(row_of(r, "2"), "target"));   /* targets are a CPTS's */
+	json_decref(r);
+	r = as(w->f, &territory, "report", json_pack("{s:s, s:s}", "semester", "2026-S2", "cpts",
+						   "450000005"), NULL);
+	check_ratio(r, "3a", NULL, 1, 3, 1);
+	assert_int_equal(value_of(r, "9c", NULL), 3);
+	assert_true(json_is_false(json_object_get(json_object_get(row_of(r, "2"), "target"), "met")));
+	json_decref(r);
+	assert_string_equal(code_of(as(w->f, &territory, "report", json_pack("{s:s, s:s}", "semester",
+				"2026-S2", "cpts", "999999999"), NULL), c, sizeof c), "bad_request");
+
+	json_decref(same);
+	json_decref(f);
+	json_decref(a);
+	json_decref(b);
+	json_decref(cc);
+	json_decref(d);
+	json_decref(e);
 }
 
 static json_t *
@@ -534,8 +875,16 @@ test_conciliation_counts(void **state)
 		counts(w, "{\"addition\":1}", "{\"intentional_documented\":1}", 0, 0, "[]",
 		       w->j0 + 10 * DAY, 3), NULL)));
 	json_decref(open_case(w, "hospital_discharge", w->today, NULL));
+	/* 6a counts a case once the end of its J7 has passed: report at J10, 12:00 */
+	int64_t j10_noon = local_day_end(w->j0, 10) + 1 - 12 * HOUR;
+	char j10[11];
+	time_t t = (time_t)(j10_noon / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(j10, sizeof j10, "%Y-%m-%d", &tm);
+	clock_at(j10_noon);
 	json_t *r = as(w->f, &w->coord, "report", json_pack("{s:s, s:s}", "from", w->today, "to",
-							    w->today), NULL);
+							    j10), NULL);
 	assert_int_equal(indicator(r, "6a", "numerator"), 1);
 	assert_int_equal(indicator(r, "6a", "denominator"), 3);
 	assert_int_equal(indicator(r, "6b", "numerator"), 2);
@@ -552,6 +901,8 @@ main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
+	setenv("TZ", "Europe/Paris", 1);   /* the server's default timezone */
+	tzset();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_assigns_steps, team_setup, team_teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, team_setup, team_teardown),
@@ -559,7 +910,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_notice_ack_and_escalation, team_setup, team_teardown),
 		cmocka_unit_test_setup_teardown(test_alert_reaches_gp_and_cardiologist, team_setup,
 						team_teardown),
-		cmocka_unit_test_setup_teardown(test_report_numbers, team_setup, team_teardown),
+		cmocka_unit_test_setup_teardown(test_report_semester, team_setup, team_teardown),
 		cmocka_unit_test_setup_teardown(test_conciliation_counts, team_setup, team_teardown),
 	};
 	return cmocka_run_group_tests_name("cases", tests, NULL, NULL);

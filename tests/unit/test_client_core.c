@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "clock.h"
+#include "day.h"
 #include "e2e.h"
 #include "group_session.h"
 #include "mlog_verify.h"
@@ -455,6 +456,41 @@ test_ambiguous_user_returns_candidates(void **state)
 	assert_int_equal(user[2], 0x20);
 }
 
+/* Days the server sends (docs/PROTOCOL.md "Care pathways"): local midnights
+ * and ends of local days of the CPTS's zone, read without that zone. Times
+ * from `TZ=Europe/Paris date -d ... +%s` and `TZ=America/Martinique ...`. */
+static void
+test_days_of_the_server(void **state)
+{
+	(void)state;
+	char out[DAY_TEXT];
+	int64_t j0 = 1795388400000LL;   /* 2026-11-23 00:00 Paris = 2026-11-22T23:00Z */
+	assert_string_equal(day_format_start(j0, out), "2026-11-23");
+	/* J2 ends 2026-11-25 23:59:59.999 Paris = 22:59:59.999Z */
+	assert_string_equal(day_format_due(1795647599999LL, out), "2026-11-25");
+	assert_int_equal(day_offset(j0, 1795647599999LL), 2);
+	/* the 23-hour day: J0 Fri 2027-03-26 (23:00Z the day before), J2 Sun 28
+	 * ends at 21:59:59.999Z, J7 Fri 2 April at 21:59:59.999Z */
+	int64_t spring = 1806015600000LL;
+	assert_int_equal(day_offset(spring, 1806271199999LL), 2);
+	assert_string_equal(day_format_due(1806271199999LL, out), "2027-03-28");
+	assert_int_equal(day_offset(spring, 1806703199999LL), 7);
+	/* the 25-hour day: J0 Fri 2027-10-29 (22:00Z the day before), J2 Sun 31
+	 * ends at 2027-10-31T22:59:59.999Z */
+	int64_t autumn = 1824760800000LL;
+	assert_string_equal(day_format_start(autumn, out), "2027-10-29");
+	assert_int_equal(day_offset(autumn, 1825023599999LL), 2);
+	assert_string_equal(day_format_due(1825023599999LL, out), "2027-10-31");
+	/* west of UTC: Martinique, 2026-11-23 00:00 = 04:00Z; J0 ends 2026-11-24T03:59:59.999Z */
+	assert_string_equal(day_format_start(1795406400000LL, out), "2026-11-23");
+	assert_string_equal(day_format_due(1795492799999LL, out), "2026-11-23");
+	assert_int_equal(day_offset(1795406400000LL, 1795492799999LL), 0);
+	/* and the old UTC days still read the same */
+	assert_string_equal(day_format_start(1795392000000LL, out), "2026-11-23");
+	assert_string_equal(day_format_due(1795478399999LL, out), "2026-11-23");
+	assert_string_equal(day_format_due(0, out), "-");
+}
+
 int
 main(void)
 {
@@ -467,6 +503,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fetch_when_store_begin_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ambiguous_user_returns_candidates, setup,
 						teardown),
+		cmocka_unit_test(test_days_of_the_server),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,14 @@
 /* test_config.c — the liaisond.conf parser: the shipped sample parses to the
- * embedded defaults, every bad line is refused with its line number. */
+ * embedded defaults, every bad line is refused with its line number; the
+ * time zone is checked against the tz database. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -32,6 +35,7 @@ test_sample_matches_defaults(void **state)
 	parsed.outq_soft_bytes = 1;
 	parsed.outq_soft_grace_s = 1;
 	snprintf(parsed.event_loop, sizeof parsed.event_loop, "x");
+	snprintf(parsed.timezone, sizeof parsed.timezone, "UTC");
 	assert_int_equal(config_load_file(&parsed, LSN_SOURCE_DIR "/server/liaisond.conf.sample", &st),
 			 LSN_OK);
 	assert_int_equal(parsed.port, defaults.port);
@@ -59,6 +63,8 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.invite_ttl_ms, defaults.invite_ttl_ms);
 	assert_int_equal(parsed.log_level, defaults.log_level);
 	assert_int_equal(parsed.production, defaults.production);
+	assert_string_equal(parsed.timezone, "Europe/Paris");
+	assert_string_equal(defaults.timezone, "Europe/Paris");
 }
 
 static void
@@ -85,12 +91,43 @@ test_bad_lines(void **state)
 	expect_refused("max_frame = 1K\n", "4K to 16M");
 	expect_refused("max_frame = 99999999999999999999\n", "max_frame");
 	expect_refused("invite_ttl = forever\n", "duration");
+	expect_refused("timezone = \n", "timezone");
+	expect_refused("timezone = ../../etc/passwd\n", "Europe/Paris");
+	expect_refused("timezone = /usr/share/zoneinfo/UTC\n", "tz database");
+	expect_refused("timezone = Europe Paris\n", "tz database");
 	expect_refused("listen = \n", "listen");
 	expect_refused("listen = lo\n", "IPv4 or IPv6 address");
 	expect_refused("listen = 127.0.0.256\n", "IPv4 or IPv6 address");
 	expect_refused("mode = chaos\n", "production or development");
 	expect_refused("case_backdate_max = 36h\n", "whole number of days");
 	expect_refused("case_backdate_max = 0d\n", "case_backdate_max");
+}
+
+/* The zone must exist in the tz database (Debian's tzdata): checked at
+ * start-up with the file it looked for; a good one becomes TZ. */
+static void
+test_timezone(void **state)
+{
+	struct config cfg;
+	struct lsn_status st = {0};
+	config_defaults(&cfg);
+	const char *text = "timezone = Europe/Parsi\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(config_apply_timezone(&cfg, true, &st), LSN_ERR_BAD_REQUEST);
+	if (strstr(st.msg, "\"Europe/Parsi\" is not a time zone") == NULL ||
+	    strstr(st.msg, "tzdata") == NULL)
+		fail_msg("message \"%s\"", st.msg);
+	config_defaults(&cfg);
+	text = "timezone = America/Martinique\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(config_apply_timezone(&cfg, true, &st), LSN_OK);
+	assert_string_equal(getenv("TZ"), "America/Martinique");
+	/* 2026-11-23 00:00 in Martinique (UTC−4, no daylight saving) is 04:00 UTC */
+	struct tm tm = {.tm_year = 126, .tm_mon = 10, .tm_mday = 23, .tm_isdst = -1};
+	assert_int_equal((int64_t)mktime(&tm), 1795392000LL + 4 * 3600);
+	config_defaults(&cfg);
+	assert_int_equal(config_apply_timezone(&cfg, true, &st), LSN_OK);
+	assert_string_equal(getenv("TZ"), "Europe/Paris");
 }
 
 static void
@@ -139,6 +176,7 @@ main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_good_lines),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_timezone),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

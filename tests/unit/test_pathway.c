@@ -1,7 +1,8 @@
 /* test_pathway.c — care pathways: the templates of schema/004_pathways.sql
  * read back from a real store and expanded day by day against dates written
- * by hand from the clinical design (docs/PATHWAYS.md); due dates in UTC
- * across a month end, a year end and the 2027 DST changes; the J0 parser;
+ * by hand from the clinical design (docs/PATHWAYS.md); due dates at the end
+ * of Paris days across a month end, a year end and the 2027 DST changes;
+ * local calendar days between two times; the J0 parser;
  * role matching; every step transition with its error code; case close
  * reasons; and a fourth pathway (and a second version of it) added as data
  * only, through raw SQL, with no code change. */
@@ -150,6 +151,19 @@ struct want {
 	const char *roles;
 };
 
+/* The last ms of local day j0 + day, through the C library alone (mktime
+ * normalises the day of the month across months, years and DST changes). */
+static int64_t
+local_day_end(int64_t j0, int64_t day)
+{
+	time_t t = (time_t)(j0 / 1000);
+	struct tm tm;
+	assert_non_null(localtime_r(&t, &tm));
+	struct tm next = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon,
+			  .tm_mday = tm.tm_mday + (int)day + 1, .tm_isdst = -1};
+	return (int64_t)mktime(&next) * 1000 - 1;
+}
+
 static void
 check_expansion(const struct occbuf *got, const struct want *want, size_t n, int64_t j0,
 		const char *what)
@@ -162,8 +176,7 @@ check_expansion(const struct occbuf *got, const struct want *want, size_t n, int
 			fail_msg("%s, occurrence #%zu: got %s #%lld J%lld (%s), want %s #%lld J%lld (%s)",
 				 what, i, g->step, (long long)g->occurrence, (long long)g->day, g->roles,
 				 w->step, (long long)w->occurrence, (long long)w->day, w->roles);
-		int64_t due = w->day < 0 ? 0 : j0 + (w->day + 1) * 86400000LL - 1;
-		assert_int_equal(g->due_at, due);
+		assert_int_equal(g->due_at, w->day < 0 ? 0 : local_day_end(j0, w->day));
 	}
 	if (got->n != n)
 		fail_msg("%s: %zu occurrences, want %zu", what, got->n, n);
@@ -250,28 +263,32 @@ static const struct want hd_all[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* UTC midnights, from `date -u -d DAY +%s` (not from the code under test). */
-#define MS_2026_11_23 1795392000000LL
-#define MS_2026_11_24 1795478400000LL
-#define MS_2026_12_01 1796083200000LL
-#define MS_2027_01_19 1800316800000LL
-#define MS_2027_01_23 1800662400000LL
-#define MS_2027_05_11 1809993600000LL
-#define MS_2027_05_23 1811030400000LL
-#define MS_2026_01_30 1769731200000LL
-#define MS_2026_02_02 1769990400000LL
-#define MS_2026_12_30 (MS_2026_12_31 - 86400000LL)
-#define MS_2026_12_31 1798675200000LL
-#define MS_2027_01_02 1798848000000LL
-#define MS_2027_03_26 1806019200000LL
-#define MS_2027_03_28 1806192000000LL
-#define MS_2027_03_29 1806278400000LL
-#define MS_2027_10_29 1824768000000LL
-#define MS_2027_10_31 1824940800000LL
-#define MS_2027_11_01 1825027200000LL
-#define MS_2000_01_01 946684800000LL
-#define MS_2000_02_29 951782400000LL
-#define MS_2028_02_29 1835395200000LL
+/* Paris midnights, from `TZ=Europe/Paris date -d "DAY 00:00" +%s` (not from
+ * the code under test): 23:00 UTC the day before in winter (CET, UTC+1),
+ * 22:00 UTC in summer (CEST, UTC+2). main() sets TZ=Europe/Paris. */
+#define MS_2026_11_23 1795388400000LL
+#define MS_2026_11_24 1795474800000LL
+#define MS_2026_12_01 1796079600000LL
+#define MS_2027_01_19 1800313200000LL
+#define MS_2027_01_23 1800658800000LL
+#define MS_2027_05_11 1809986400000LL
+#define MS_2027_05_23 1811023200000LL
+#define MS_2026_01_30 1769727600000LL
+#define MS_2026_02_02 1769986800000LL
+#define MS_2026_12_30 (MS_2026_12_31 - 86400000LL)   /* a 24 h winter day */
+#define MS_2026_12_31 1798671600000LL
+#define MS_2027_01_02 1798844400000LL
+#define MS_2027_03_26 1806015600000LL
+#define MS_2027_03_28 1806188400000LL
+#define MS_2027_03_29 1806271200000LL
+#define MS_2027_03_30 1806357600000LL
+#define MS_2027_10_29 1824760800000LL
+#define MS_2027_10_31 1824933600000LL
+#define MS_2027_11_01 1825023600000LL
+#define MS_2027_11_02 1825110000000LL
+#define MS_2000_01_01 946681200000LL
+#define MS_2000_02_29 951778800000LL
+#define MS_2028_02_29 1835391600000LL
 
 /* ---- the data: templates and their steps, as the design lists them ------ */
 
@@ -574,7 +591,7 @@ test_occurrence_numbering(void **state)
 		}
 }
 
-/* ---- due dates: end of the due day, UTC --------------------------------- */
+/* ---- due dates: end of the due day, in the CPTS's time zone --------------------------------- */
 
 static int64_t
 due_of(const struct occbuf *o, const char *step, int64_t occurrence)
@@ -587,18 +604,19 @@ due_of(const struct occbuf *o, const char *step, int64_t occurrence)
 }
 
 static void
-test_due_at_utc(void **state)
+test_due_at_local(void **state)
 {
 	struct pw_fixture *f = *state;
 	struct occbuf o;
 
-	/* a real J0, parsed: 2026-11-23 */
+	/* a real J0, parsed: 2026-11-23, Paris midnight = 2026-11-22T23:00:00Z */
 	int64_t j0 = pathway_parse_day("2026-11-23");
 	assert_int_equal(j0, MS_2026_11_23);
+	assert_int_equal(j0, 1795392000000LL - 3600000LL);   /* UTC midnight − 1 h */
 	expand(f->s, "hospital_discharge", "", j0, &o);
-	/* J0 ends at 2026-11-23T23:59:59.999Z */
+	/* J0 ends at 2026-11-23T22:59:59.999Z */
 	assert_int_equal(due_of(&o, "discharge_notice", 1), MS_2026_11_24 - 1);
-	assert_int_equal(due_of(&o, "discharge_notice", 1), j0 + 86400000LL - 1);
+	assert_int_equal(due_of(&o, "discharge_notice", 1), 1795474799999LL);
 	/* J7 = 2026-11-30, last day of the month */
 	assert_int_equal(due_of(&o, "gp_consultation", 1), MS_2026_12_01 - 1);
 	assert_int_equal(due_of(&o, "gp_consultation", 1), j0 + 8 * 86400000LL - 1);
@@ -615,26 +633,87 @@ test_due_at_utc(void **state)
 	expand(f->s, "hospital_discharge", "", j0, &o);
 	assert_int_equal(due_of(&o, "coordinator_call", 1), MS_2027_01_02 - 1);
 
-	/* Paris moves to summer time on Sunday 2027-03-28: UTC days stay
-	 * 86 400 000 ms long, J2 ends at 2027-03-28T23:59:59.999Z */
+	/* Paris moves to summer time on Sunday 2027-03-28 at 02:00: that day
+	 * has 23 hours. J0 = Friday 2027-03-26 (midnight 23:00Z the day before);
+	 * J2 = Sunday 2027-03-28 ends at Monday's Paris midnight,
+	 * 2027-03-28T22:00:00Z, so due_at = 2027-03-28T21:59:59.999Z */
 	j0 = pathway_parse_day("2027-03-26");
 	assert_int_equal(j0, MS_2027_03_26);
 	assert_int_equal(pathway_parse_day("2027-03-28"), MS_2027_03_28);
-	assert_int_equal(pathway_parse_day("2027-03-29") - pathway_parse_day("2027-03-28"), 86400000LL);
+	assert_int_equal(pathway_parse_day("2027-03-29") - pathway_parse_day("2027-03-28"),
+			 23 * 3600000LL);
+	assert_int_equal(pathway_parse_day("2027-03-30") - pathway_parse_day("2027-03-29"),
+			 24 * 3600000LL);
 	expand(f->s, "hospital_discharge", "", j0, &o);
 	assert_int_equal(due_of(&o, "nurse_first_visit", 1), MS_2027_03_29 - 1);
-	assert_int_equal(due_of(&o, "gp_consultation", 1), MS_2027_03_26 + 8 * 86400000LL - 1);
+	assert_int_equal(due_of(&o, "nurse_first_visit", 1), 1806271199999LL);
+	/* J7 = Friday 2027-04-02: 7 days after J0 but one hour short of 7 × 24 h */
+	assert_int_equal(due_of(&o, "gp_consultation", 1), MS_2027_03_26 + 8 * 86400000LL - 3600000LL - 1);
+	/* J0 and J1, before the change, are 24 h days */
+	assert_int_equal(due_of(&o, "discharge_notice", 1), MS_2027_03_26 + 86400000LL - 1);
 
-	/* and back to winter time on Sunday 2027-10-31 */
+	/* and back to winter time on Sunday 2027-10-31 at 03:00: a 25-hour day.
+	 * J0 = Friday 2027-10-29 (midnight 22:00Z the day before); J2 = Sunday
+	 * 2027-10-31 ends at 2027-10-31T23:00:00Z */
 	j0 = pathway_parse_day("2027-10-29");
 	assert_int_equal(j0, MS_2027_10_29);
 	assert_int_equal(pathway_parse_day("2027-10-31"), MS_2027_10_31);
-	assert_int_equal(pathway_parse_day("2027-11-01") - pathway_parse_day("2027-10-31"), 86400000LL);
+	assert_int_equal(pathway_parse_day("2027-11-01") - pathway_parse_day("2027-10-31"),
+			 25 * 3600000LL);
+	assert_int_equal(pathway_parse_day("2027-11-02") - pathway_parse_day("2027-11-01"),
+			 24 * 3600000LL);
 	expand(f->s, "hospital_discharge", "", j0, &o);
 	assert_int_equal(due_of(&o, "nurse_first_visit", 1), MS_2027_11_01 - 1);
+	assert_int_equal(due_of(&o, "nurse_first_visit", 1), 1825023599999LL);
+	assert_int_equal(due_of(&o, "gp_consultation", 1), MS_2027_10_29 + 8 * 86400000LL + 3600000LL - 1);
 
 	/* undated steps keep due_at 0 whatever J0 */
 	assert_int_equal(due_of(&o, "pending_results", 1), 0);
+}
+
+/* ---- whole local days between two times (delays in indicators) --------- */
+
+static void
+test_day_diff(void **state)
+{
+	(void)state;
+	/* times from `TZ=Europe/Paris date -d "DAY HH:MM" +%s` */
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(pathway_day_diff(j0, j0), 0);
+	/* a GP visit at 21:00 on the discharge day is J0 (UTC days said 0.875) */
+	assert_int_equal(pathway_day_diff(j0, 1795464000000LL), 0);
+	/* 23:30 Paris is still J0 */
+	assert_int_equal(pathway_day_diff(j0, 1795473000000LL), 0);
+	/* 00:30 Paris the next day is J1, though it is 23:30 UTC on the 23rd */
+	assert_int_equal(pathway_day_diff(j0, 1795476600000LL), 1);
+	/* across the spring change: Sat 27 March 12:00 → Sun 28 23:30 is 1 day,
+	 * Mon 29 00:30 is 2 (37 h 30 after, less than 2 × 24 h) */
+	assert_int_equal(pathway_day_diff(1806145200000LL, 1806269400000LL), 1);
+	assert_int_equal(pathway_day_diff(1806145200000LL, 1806273000000LL), 2);
+	/* across the autumn change: Sat 30 October 00:00 → Sun 31 23:59 is 1 day
+	 * (48 h 59 min later), Mon 1 November 00:00 is 2 */
+	assert_int_equal(pathway_day_diff(1824847200000LL, 1825023540000LL), 1);
+	assert_int_equal(pathway_day_diff(1824847200000LL, 1825023600000LL), 2);
+	/* backwards is negative */
+	assert_int_equal(pathway_day_diff(1795476600000LL, j0), -1);
+
+	/* the start of the day n days later */
+	assert_int_equal(pathway_day_start(j0, 1), MS_2026_11_24);
+	assert_int_equal(pathway_day_start(1795464000000LL, 0), MS_2026_11_23);   /* 21:00 → 00:00 */
+	assert_int_equal(pathway_day_start(MS_2027_03_26, 3), MS_2027_03_29);     /* 71 h later */
+	assert_int_equal(pathway_day_start(MS_2027_10_29, 3), MS_2027_11_01);     /* 73 h later */
+	/* semester boundaries: 1 July and 1 January, Paris midnights */
+	assert_int_equal(pathway_parse_day("2026-07-01"), 1782856800000LL);   /* 22:00Z, summer */
+	assert_int_equal(pathway_parse_day("2027-01-01"), 1798758000000LL);   /* 23:00Z, winter */
+	assert_int_equal(pathway_parse_day("2026-01-01"), 1767222000000LL);
+
+	char day[PATHWAY_DAY_TEXT];
+	assert_true(pathway_format_day(MS_2026_11_23, day));
+	assert_string_equal(day, "2026-11-23");
+	assert_true(pathway_format_day(MS_2027_03_29 - 1, day));   /* 21:59:59.999Z */
+	assert_string_equal(day, "2027-03-28");
+	assert_true(pathway_format_day(1795476600000LL, day));      /* 23:30Z, 00:30 Paris */
+	assert_string_equal(day, "2026-11-24");
 }
 
 /* ---- J0 parsing ---------------------------------------------------------- */
@@ -1089,7 +1168,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_anxiety_depression, pw_setup, pw_teardown),
 		cmocka_unit_test_setup_teardown(test_hospital_discharge, pw_setup, pw_teardown),
 		cmocka_unit_test_setup_teardown(test_occurrence_numbering, pw_setup, pw_teardown),
-		cmocka_unit_test_setup_teardown(test_due_at_utc, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_due_at_local, pw_setup, pw_teardown),
+		cmocka_unit_test(test_day_diff),
 		cmocka_unit_test(test_parse_day),
 		cmocka_unit_test(test_has_flag),
 		cmocka_unit_test(test_role_matches),
