@@ -313,6 +313,18 @@ def matches(pattern):
     return check
 
 
+def shows_case(out, err, w):
+    ref = w.values.get("CASE")
+    return None if ref and ref in out else f"the case {ref} is not listed"
+
+
+def both(*checks):
+    def check(out, err, w):
+        bad = [b for b in (c(out, err, w) for c in checks) if b]
+        return "; ".join(bad) if bad else None
+    return check
+
+
 def invite_code(out, err, w):
     last = [x.strip() for x in out.splitlines() if x.strip()]
     if not last or not CODE_RE.match(last[-1]):
@@ -380,7 +392,7 @@ CLAIMS = [
      has("Must acknowledge", "Dr Claire Martin", "Marc Pharma", "Julie Bernard",
          "Dr Louis Petit"), "prints the case reference and who must acknowledge"),
     ("Walk-through: coordinating a hospital discharge", "liaison cases",
-     has("LEMAIRE"), "the patient's name is decrypted here"),
+     both(shows_case, has("LEMAIRE")), "the GP's cases, the patient's name decrypted"),
     ("Walk-through: coordinating a hospital discharge", "liaison ack CASE",
      has("DISCHARGE NOTICE", "Acknowledged by", "Not yet"),
      "shows the notice, then who has and has not acknowledged"),
@@ -393,7 +405,8 @@ CLAIMS = [
     ("Walk-through: coordinating a hospital discharge", "liaison read CHANNEL",
      has("ALERT", "Prise de poids de 2,5 kg en 3 jours"), "the GP sees the alert prominently"),
     ("Walk-through: coordinating a hospital discharge", "coord cases --all",
-     lacks("LEMAIRE", "Odette"), "not the patient's name"),
+     both(shows_case, lacks("LEMAIRE", "Odette")),
+     "the cases of her CPTS, but not the patient's name"),
     ("Walk-through: coordinating a hospital discharge", "coord report",
      has("Indicators", "1a", "2 "), "the indicators"),
     ("Walk-through: medication reconciliation and a quality circle", "liaisond invite",
