@@ -191,9 +191,12 @@ class Walk:
         self.env = base
         # the reader types this at the prompt of the first walk-through
         self.typed = typed_passphrase
-        self.log = []  # (command as run, rc, stdout, stderr)
 
     def substitute(self, cmd):
+        # a word in capitals the README never says how to fill, looked for in
+        # the command as written (not in the paths put in for it)
+        unknown = [w for w in re.findall(r"(?<![\w-])[A-Z][A-Z_]{2,}(?![\w-])", cmd)
+                   if w not in CAPS_OK and w not in PLACEHOLDERS]
         missing = []
         for name in PLACEHOLDERS:
             if name == "N":
@@ -216,8 +219,6 @@ class Walk:
                                 f"{shlex.quote(self.srv.data)}", cmd)
         cmd = re.sub(r"(?<![\w/.-])build/client/liaison(?![\w/.-])",
                      lambda _m: shlex.quote(os.path.abspath(harness.LIAISON)), cmd)
-        unknown = [w for w in re.findall(r"(?<![\w-])[A-Z][A-Z_]{2,}(?![\w-])", cmd)
-                   if w not in CAPS_OK]
         return cmd, missing, unknown
 
     def run(self, section, line, raw):
@@ -248,7 +249,6 @@ class Walk:
         except subprocess.TimeoutExpired as e:
             rc, out, err = -1, str(e.stdout or ""), f"timed out: {e}"
         harness.sanitizer_check(self.t, f"README line {line}: {cmd[:60]}", err)
-        self.log.append((real, rc, out, err))
         refused = comment.startswith("refused")
         if refused:
             if rc == 0:
