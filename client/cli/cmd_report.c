@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "args.h"
 #include "command.h"
@@ -356,6 +357,8 @@ cmd_report_check(struct cmd_call *c)
 		}
 		return cmd_csv_not_json(c);
 	}
+	if (!cmd_opt(c, "--from") && !cmd_opt(c, "--to"))
+		return cmd_csv_not_json(c);   /* the current semester */
 	if (!day_parse(cmd_opt(c, "--from"), &from_day) || !day_parse(cmd_opt(c, "--to"), &to_day) ||
 	    to_day < from_day) {
 		out_error("report needs --semester YYYY-S1|YYYY-S2 (e.g. 2026-S2), or --from and --to "
@@ -371,6 +374,19 @@ cmd_report_run(struct cmd_call *c)
 	if (c->n_pos > 0)
 		return run_targets(c);
 	const char *semester = cmd_opt(c, "--semester");
+	char current[16];
+	if (!semester && !cmd_opt(c, "--from")) {
+		/* no period: the semester of today (this computer's date) */
+		time_t now = time(NULL);
+		struct tm tm;
+		if (localtime_r(&now, &tm) == NULL) {
+			out_error("cannot read today's date; give --semester YYYY-S1|YYYY-S2");
+			return CLI_USAGE;
+		}
+		snprintf(current, sizeof current, "%04d-S%d", (tm.tm_year + 1900) % 10000,
+			 tm.tm_mon < 6 ? 1 : 2);
+		semester = current;
+	}
 	json_t *period = semester ? json_pack("{s:s}", "semester", semester)
 				  : json_pack("{s:s, s:s}", "from", cmd_opt(c, "--from"), "to",
 					      cmd_opt(c, "--to"));

@@ -56,7 +56,7 @@ const char cmd_usage_text[] =
 	"       open CHANNEL --pathway P --j0 DATE | close CASE --reason R | flag CASE F...\n"
 	"                          a case's timeline and its steps\n"
 	"  alert CASE TEXT         high-priority message to the case's GP and cardiologist\n"
-	"  report --semester YYYY-S1|YYYY-S2 | --from DATE --to DATE [--csv] |\n"
+	"  report [--semester YYYY-S1|YYYY-S2 | --from DATE --to DATE] [--csv] |\n"
 	"         targets [set ID VALUE | remove ID]\n"
 	"                          the CPTS indicators (coordinators)\n"
 	"\n"
@@ -331,14 +331,15 @@ static const char case_help[] =
 	"thread who belongs to one (add the patient's GP to the thread first).\n";
 
 static const char report_help[] =
-	"usage: liaison report --semester YYYY-S1|YYYY-S2 [--cpts FINESS] [--csv | --json]\n"
+	"usage: liaison report [--semester YYYY-S1|YYYY-S2] [--cpts FINESS] [--csv | --json]\n"
 	"       liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--cpts FINESS] [--csv | --json]\n"
 	"       liaison report targets [--json]\n"
 	"       liaison report targets set ID VALUE [--direction ge|le]\n"
 	"       liaison report targets remove ID\n"
 	"\n"
 	"The indicators of the CPTS over a semester (S1: 1 January to 30 June, S2: 1 July\n"
-	"to 31 December) or a period (both days included), in days of the server's time\n"
+	"to 31 December; without a period, the current one) or a period (both days\n"
+	"included), in days of the server's time\n"
 	"zone, computed by the server from the cases' dates and steps alone (no patient\n"
 	"data): discharge notices acknowledged (and within 24 h), letters sent on J0, GP\n"
 	"consultations by J7, cardiology by J60, nurse follow-up, reconciliations,\n"
