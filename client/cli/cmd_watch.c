@@ -419,7 +419,7 @@ case_event_words(struct watch *w, const char *name, json_t *ev, const struct cas
 		 char *out, size_t len)
 {
 	const char *change = json_string_value(json_object_get(ev, "change"));
-	char who[200], step_name[96] = "step", notice_text[300] = "";
+	char who[200], step_name[96] = "step";
 	json_t *s, *step = NULL;
 	size_t i;
 	json_array_foreach(json_object_get(cc->reply, "steps"), i, s)
@@ -428,7 +428,8 @@ case_event_words(struct watch *w, const char *name, json_t *ev, const struct cas
 			step = s;
 	if (step)
 		case_step_name(cc, step, step_name, sizeof step_name);
-	if (strcmp(name, "notification") == 0) {
+	if (strcmp(name, "notification") == 0 || strcmp(name, "alert") == 0) {
+		/* who, what and the next command; an alert with its text when readable */
 		json_t *cache = json_pack("{s:O}", cc->id_hex, cc->reply);
 		case_notification_text(w->e, ev, cache, out, len);
 		json_decref(cache);
@@ -436,14 +437,6 @@ case_event_words(struct watch *w, const char *name, json_t *ev, const struct cas
 		case_person(w->e, json_string_value(json_object_get(ev, "user")), who, sizeof who);
 		snprintf(out, len, "%s acknowledged the discharge notice (%lld still to acknowledge)",
 			 who, (long long)json_integer_value(json_object_get(ev, "missing")));
-	} else if (strcmp(name, "alert") == 0) {
-		json_t *content = case_message(w->e, cc->channel,
-					       json_integer_value(json_object_get(ev, "seq")));
-		const char *body = json_string_value(json_object_get(content, "body"));
-		case_person(w->e, json_string_value(json_object_get(ev, "from")), who, sizeof who);
-		snprintf(notice_text, sizeof notice_text, "%s", body ? body : "see the thread");
-		snprintf(out, len, "ALERT from %s: %s", who, notice_text);
-		json_decref(content);
 	} else if (change && strncmp(change, "step_", 5) == 0 && step) {
 		case_person(w->e, json_string_value(json_object_get(step, "assignee")), who, sizeof who);
 		snprintf(out, len, "%s %s%s%s", step_name, change + 5,

@@ -323,8 +323,11 @@ def alert_and_watch(t, c, ref, channel, watch):
     events, err = stop_watch(t, watch)
     kinds = {e.get("event") for e in events}
     alert = next((e for e in events if e.get("event") == "alert"), {})
-    t.ok(ALERT in (alert.get("text") or "") and alert.get("patient_ref") == ref,
-         "watch shows the alert with its decrypted text", f"{events}\n{err}")
+    t.ok(ALERT in (alert.get("text") or "") and alert.get("patient_ref") == ref
+         and "Julie Bernard" in alert.get("text", "")
+         and f"next: liaison read {channel}" in alert.get("text", ""),
+         "watch shows the alert: its sender, decrypted text and next command",
+         f"{events}\n{err}")
     t.ok({"ack", "case"} <= kinds and any(e.get("event") == "message" and e.get("type") == "alert"
                                          for e in events),
          "watch shows acknowledgements, case changes and the alert message", f"{kinds}")
