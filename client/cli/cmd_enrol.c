@@ -292,11 +292,10 @@ enrol_report(const struct cli *cli, struct enrol_state *s)
 	const struct profile *p = s->profile;
 	json_t *reply = s->login_reply ? s->login_reply : s->enrol_reply;
 	if (cli->json) {
-		json_object_del(reply, "id");
 		json_object_set_new(reply, "profile", json_string(p->name));
 		json_object_set_new(reply, "server", json_string(p->server_url));
 		json_object_set_new(reply, "server_name", json_string(p->server_name));
-		return out_json(reply);
+		return out_json_reply(reply);
 	}
 	char device[LSN_ID_HEX + 1];
 	json_t *user = json_object_get(reply, "user");

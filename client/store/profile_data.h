@@ -18,6 +18,9 @@
 
 #define PROFILE_NAME_MAX 64
 
+/* The start of the message of a wrong passphrase (profile_unlock). */
+#define PROFILE_WRONG_PASSPHRASE "wrong passphrase for profile"
+
 /* CRYPTO.md §1: a device keeps the private half of its last 3 agreement keys
  * (the current one and 2 previous ones) to open shares sent late. */
 #define PROFILE_AK_KEEP 3

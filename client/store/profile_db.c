@@ -334,7 +334,7 @@ unseal_identity(struct profile_db *db, const uint8_t *key, struct profile *p,
 			continue;
 		if (i == 0)
 			return lsn_fail(st, LSN_ERR_BAD_SIGNATURE,
-					"wrong passphrase for profile \"%s\"", p->name);
+					PROFILE_WRONG_PASSPHRASE " \"%s\"", p->name);
 		return damaged(item->name, st);
 	}
 	return LSN_OK;
