@@ -34,6 +34,8 @@ struct login;
 struct e2e;
 struct lsn_warnings;
 int login_start(const struct cli *cli, struct login *s);
+/* The profile alone opened and unlocked (no server); close with login_end. */
+int profile_start(const struct cli *cli, struct login *s);
 int e2e_start(const struct cli *cli, struct e2e *e);
 void e2e_end(struct e2e *e);
 /* e2e_start, but when the server cannot be reached the profile and local

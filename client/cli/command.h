@@ -109,6 +109,8 @@ int cmd_enrol_run(struct cmd_call *c);
 /* cmd_login.c, cmd_whoami.c */
 int cmd_login_run(struct cmd_call *c);
 int cmd_whoami_run(struct cmd_call *c);
+/* cmd_passphrase.c */
+int cmd_passphrase_run(struct cmd_call *c);
 /* cmd_devices.c */
 int cmd_devices_check(struct cmd_call *c);
 int cmd_devices_run(struct cmd_call *c);

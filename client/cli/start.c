@@ -83,6 +83,15 @@ login_start(const struct cli *cli, struct login *s)
 }
 
 int
+profile_start(const struct cli *cli, struct login *s)
+{
+	struct lsn_status st = {0};
+	struct login_config o;
+	login_config_of(cli, &o);
+	return login_open_profile(&o, s, &st) == LSN_OK ? CLI_OK : open_failed(cli, &st);
+}
+
+int
 e2e_start(const struct cli *cli, struct e2e *e)
 {
 	struct lsn_status st = {0};

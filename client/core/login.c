@@ -186,6 +186,18 @@ login_open(const struct login_config *o, struct login *s, struct lsn_status *st)
 	return err;
 }
 
+enum lsn_err
+login_open_profile(const struct login_config *o, struct login *s, struct lsn_status *st)
+{
+	memset(s, 0, sizeof *s);
+	enum lsn_err err = profile_open(o->profile, &s->profile, st);
+	if (err == LSN_OK)
+		err = unlock_profile(o, s->profile, st);
+	if (err != LSN_OK)
+		login_end(s);
+	return err;
+}
+
 void
 login_end(struct login *s)
 {

@@ -61,5 +61,9 @@ enum lsn_err login_test_clock(struct lsn_status *st);
 enum lsn_err login_open(const struct login_config *o, struct login *s,
 			  struct lsn_status *st);
 void login_end(struct login *s);
+/* Only open and unlock the profile (asking for the passphrase as
+ * login_open does): no connection, s->link and s->login stay NULL. */
+enum lsn_err login_open_profile(const struct login_config *o, struct login *s,
+				struct lsn_status *st);
 
 #endif

@@ -48,6 +48,13 @@ profile_wrong_passphrase(enum lsn_err err)
 	return err == LSN_ERR_BAD_SIGNATURE;
 }
 
+/* A new passphrase for an unlocked profile: every sealed item is sealed
+ * again under a key derived from it (new salt), in one transaction — a
+ * crash leaves the old passphrase or the new one. The lock file is held
+ * meanwhile. Other processes that have the profile open stop at their next
+ * write (local_begin) and must be started again. */
+enum lsn_err profile_rekey(struct profile *p, const char *new_passphrase, struct lsn_status *st);
+
 /* Enrolment: create and lock profiles/NAME/ for a new profile (the lock is
  * held until profile_close); fails if a profile of that name exists.
  * Nothing is written until profile_write_new. */

@@ -77,6 +77,9 @@ struct profile {
 	 * every secret of the local store, and the open database (local.h) */
 	uint8_t *local_key;
 	struct profile_db *db;
+	/* the salt the local key was derived with: another process that changes
+	 * the passphrase changes it, and this one stops writing (local_begin) */
+	uint8_t kdf_salt[crypto_pwhash_SALTBYTES];
 };
 
 /* A zeroed, sodium_malloc'd key block; NULL on failure. Freed by profile_close. */

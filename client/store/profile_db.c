@@ -379,6 +379,7 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 	}
 	p->local_key = key;
 	p->db = db; /* stays open for the end-to-end store until profile_close */
+	memcpy(p->kdf_salt, kdf.salt, sizeof p->kdf_salt);
 	return LSN_OK;
 }
 

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 34
+PLAN = 39
 
 PASS = "correct horse battery staple"
 NEW_PASS = "une autre phrase de passe"
@@ -182,6 +182,29 @@ def offline(t, srv, bernard, channel):
          repr(obj))
 
 
+def change_passphrase(t, bernard, channel):
+    """With the server still stopped: liaison passphrase needs no server."""
+    os.environ["LIAISON_NEW_PASSPHRASE"] = "court"
+    rc, out, err = bernard.run("passphrase")
+    t.ok(rc == 1 and "at least 8 characters" in err,
+         "a new passphrase shorter than 8 characters is refused", err)
+    os.environ["LIAISON_NEW_PASSPHRASE"] = NEW_PASS
+    rc, out, err = bernard.run("passphrase", passphrase="not the passphrase")
+    t.ok(rc == 1 and "wrong passphrase" in err,
+         "the current passphrase is checked first: a wrong one changes nothing", err)
+    rc, out, err = bernard.run("passphrase")
+    del os.environ["LIAISON_NEW_PASSPHRASE"]
+    t.ok(rc == 0 and "is changed" in out, "liaison passphrase changes it", out + err)
+    rc, out, err = bernard.run("read", channel)
+    t.ok(rc == 1 and "wrong passphrase" in err, "the old passphrase no longer opens the profile",
+         err)
+    bernard.passphrase = NEW_PASS
+    rc, out, err = bernard.run("read", channel)
+    t.ok(rc == 0 and TEXT in out,
+         "the new one does, and the stored message is still readable (sealed again)",
+         out + err)
+
+
 def main(t):
     harness.require_programs(t)
     with Server(t) as srv:
@@ -189,6 +212,7 @@ def main(t):
         passphrase_retry(t, roux)
         channel = json_checks(t, srv, roux, bernard)
         offline(t, srv, bernard, channel)
+        change_passphrase(t, bernard, channel)
 
 
 if __name__ == "__main__":
