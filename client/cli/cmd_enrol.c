@@ -376,6 +376,47 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 		printf("Restored %zu conversation key(s) from your key backup.\n", restored);
 }
 
+/* Without a key backup a lost device means a new identity and no history:
+ * on a terminal (no --yes, no --json) offer to set it up now; otherwise say
+ * how. Scripts are never asked. */
+static void
+offer_backup(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s)
+{
+	static const char hint[] =
+		"Next: set up the encrypted key backup with \"liaison backup setup\" and keep "
+		"its recovery code safe; without it, a lost device means a new identity and "
+		"no history.\n";
+	FILE *f = cli->json ? stderr : stdout;
+	if (o->yes || cli->json || !isatty(STDIN_FILENO)) {
+		fputs(hint, f);
+		return;
+	}
+	fputs("Set up the encrypted key backup now (recommended)? [Y/n] ", stderr);
+	fflush(stderr);
+	char answer[16] = "";
+	if (fgets(answer, sizeof answer, stdin) == NULL || answer[0] == 'n' || answer[0] == 'N') {
+		fputs(hint, f);
+		return;
+	}
+	struct lsn_status st = {0};
+	struct e2e e;
+	memset(&e, 0, sizeof e);
+	e.opts.ca_file = cli->ca_file; /* for a reconnection */
+	e.opts.timeout_ms = CLI_TIMEOUT_MS;
+	e.p = e.s.profile = s->profile;
+	e.s.link = s->link;
+	e.peers = peers_new();
+	if (e.peers == NULL || profile_unlock(s->profile, s->pass, &st) != LSN_OK) {
+		out_error("enrolled, but the key backup could not be set up: %s; run liaison "
+			  "backup setup", st.msg[0] ? st.msg : "out of memory");
+	} else if (cmd_backup_setup_in(&e) != CLI_OK) {
+		out_error("enrolled; set up the key backup later with liaison backup setup");
+	}
+	peers_free(e.peers);
+	out_warnings(&e.warnings);
+	s->link = e.s.link; /* a reconnection may have replaced it */
+}
+
 static int
 enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s)
 {
@@ -399,6 +440,8 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 	int rc = enrol_report(cli, s);
 	if (s->restored)
 		restore_sessions(cli, s);
+	else if (rc == CLI_OK)
+		offer_backup(cli, o, s);
 	return rc;
 }
 

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 39
+PLAN = 43
 
 PASS = "correct horse battery staple"
 NEW_PASS = "une autre phrase de passe"
@@ -91,7 +91,24 @@ def setup(t, srv):
     rc, out, err = bernard.enrol(srv.invite("10123456781", "Dr Jean Bernard", "gp",
                                             "750012346"))
     t.eq(rc, 0, "the GP enrols", err)
+    t.ok("liaison backup setup" in out and "Recovery" not in out,
+         "enrol --yes is not asked about the key backup but says how to set it up", out)
     return roux, bernard
+
+
+def enrol_on_terminal(t, srv):
+    """Enrolment typed on a terminal offers the key backup at the end."""
+    nurse = Client(srv, "petit", passphrase=PASS)
+    code = srv.invite("10000000009", "Claire Petit", "nurse", "750012346")
+    rc, shown = tty_run(nurse, ["enrol", "--server", srv.url, "--invite", code],
+                        [("enrol this device?", "y"), ("Choose a passphrase", PASS),
+                         ("Repeat the passphrase", PASS), ("key backup now", "y")])
+    t.eq(rc, 0, "enrolment on a terminal succeeds", shown)
+    t.ok("Set up the encrypted key backup now (recommended)? [Y/n]" in shown and
+         "Key backup set up. Your recovery code" in shown,
+         "it asks whether to set up the key backup, and does it", shown)
+    rc, obj, err = nurse.json("backup", "status")
+    t.eq((obj or {}).get("enabled"), True, "the nurse's key backup is on", repr(obj) + err)
 
 
 def passphrase_retry(t, roux):
@@ -210,6 +227,7 @@ def main(t):
     with Server(t) as srv:
         roux, bernard = setup(t, srv)
         passphrase_retry(t, roux)
+        enrol_on_terminal(t, srv)
         channel = json_checks(t, srv, roux, bernard)
         offline(t, srv, bernard, channel)
         change_passphrase(t, bernard, channel)
