@@ -12,6 +12,7 @@ int admin_org(const struct config *cfg, int argc, char **argv);
 int admin_invite(const struct config *cfg, int argc, char **argv);
 int admin_users(const struct config *cfg, int argc, char **argv);
 int admin_revoke(const struct config *cfg, int argc, char **argv);
+int admin_user(const struct config *cfg, int argc, char **argv);
 int admin_check(const struct config *cfg);
 int admin_audit(const struct config *cfg, int argc, char **argv);
 int admin_backup(const struct config *cfg, int argc, char **argv);

@@ -32,9 +32,12 @@ static const char usage[] =
 	"  invite --user USER_ID [--expires-in 72h] [--json]\n"
 	"                          invite a further device of an enrolled user\n"
 	"  users [--query TEXT] [--json]\n"
-	"                          list enrolled users\n"
+	"                          list enrolled users and their devices\n"
 	"  revoke --device ID | --user ID\n"
 	"                          revoke one device, or every device of a user\n"
+	"  user reset --rpps RPPS | --user ID [--expires-in 72h] [--json]\n"
+	"                          a lost only device without key backup: revoke every device\n"
+	"                          and print an invite that enrols a new identity key\n"
 	"  check                   run PRAGMA integrity_check on the database\n"
 	"  audit show [--user ID|RPPS] [--case ID] [--since T] [--until T] [--json]\n"
 	"                          list audit entries (T: YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" local\n"
@@ -173,6 +176,8 @@ run_command(const struct config *cfg, int argc, char **argv)
 		return admin_users(cfg, argc - 1, argv + 1);
 	if (strcmp(cmd, "revoke") == 0)
 		return admin_revoke(cfg, argc - 1, argv + 1);
+	if (strcmp(cmd, "user") == 0)
+		return admin_user(cfg, argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return admin_check(cfg);
 	if (strcmp(cmd, "audit") == 0)

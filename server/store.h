@@ -86,7 +86,13 @@ struct store_invite {
 	int64_t used_at;               /* 0 = unused */
 	bool for_user;                 /* a further device of an existing user */
 	uint8_t user_id[LSN_ID_BYTES]; /* that user, when for_user */
+	bool new_identity;             /* for_user: the device brings a new identity key
+					  (liaisond user reset, a lost only device) */
 };
+
+/* How new_identity is kept without a schema change: a bit of the invite's
+ * roles column above every role (ident.h); store_invite_get takes it out. */
+#define STORE_INVITE_NEW_IDENTITY (1u << 30)
 
 struct store_user_query {
 	const char *text;              /* name substring or RPPS prefix; NULL = any */
@@ -131,6 +137,9 @@ enum lsn_err store_invite_consume(struct store *s, const uint8_t hash[32],
 
 /* ---- users ---- */
 enum lsn_err store_user_create(struct store *s, const struct store_user *user);
+/* A new identity key for the user (liaisond user reset, then enrolment). */
+enum lsn_err store_user_set_ik(struct store *s, const uint8_t id[LSN_ID_BYTES],
+			       const uint8_t ik[32]);
 enum lsn_err store_user_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_user *out);
 enum lsn_err store_user_find_rpps(struct store *s, const char *rpps, struct store_user *out);
 enum lsn_err store_user_search(struct store *s, const struct store_user_query *q,

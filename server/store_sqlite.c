@@ -20,7 +20,7 @@ enum stmt_id {
 	ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
 	ST_ORG_INSERT, ST_ORG_GET, ST_ORG_BY_FINESS, ST_ORG_LIST,
 	ST_INVITE_INSERT, ST_INVITE_GET, ST_INVITE_CONSUME,
-	ST_USER_INSERT, ST_USER_GET, ST_USER_BY_RPPS, ST_USER_SEARCH,
+	ST_USER_INSERT, ST_USER_GET, ST_USER_BY_RPPS, ST_USER_SEARCH, ST_USER_SET_IK,
 	ST_DEVICE_INSERT, ST_AK_INSERT, ST_DEVICE_GET, ST_DEVICE_LIST,
 	ST_DEVICE_REVOKE, ST_DEVICE_TOUCH,
 	ST_IDEM_GET, ST_IDEM_PUT,
@@ -54,6 +54,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 			      "WHERE hash = ? AND used_at IS NULL",
 	[ST_USER_INSERT] = "INSERT INTO users(id, rpps, name, profession, org_id, roles, ik, "
 			   "created_at, search_key) VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_USER_SET_IK] = "UPDATE users SET ik = ? WHERE id = ?",
 	[ST_USER_GET] = "SELECT " USER_COLUMNS "FROM users u JOIN orgs o ON o.id = u.org_id "
 			"WHERE u.id = ?",
 	[ST_USER_BY_RPPS] = "SELECT " USER_COLUMNS "FROM users u JOIN orgs o ON o.id = u.org_id "
@@ -382,7 +383,8 @@ store_invite_create(struct store *s, const struct store_invite *inv)
 {
 	return store_exec(s, Q(ST_INVITE_INSERT, P_BLOB(inv->hash, sizeof inv->hash),
 			       P_TEXT_OPT(inv->rpps), P_TEXT(inv->name), P_TEXT(inv->profession),
-			       P_BLOB(inv->org_id, sizeof inv->org_id), P_INT(inv->roles),
+			       P_BLOB(inv->org_id, sizeof inv->org_id),
+			       P_INT(inv->roles | (inv->new_identity ? STORE_INVITE_NEW_IDENTITY : 0)),
 			       P_INT(inv->created_at), P_INT(inv->expires_at),
 			       P_BLOB(inv->for_user ? inv->user_id : NULL, LSN_ID_BYTES)),
 			  "insert invite", false);
@@ -391,8 +393,12 @@ store_invite_create(struct store *s, const struct store_invite *inv)
 enum lsn_err
 store_invite_get(struct store *s, const uint8_t hash[32], struct store_invite *out)
 {
-	return store_one(s, Q(ST_INVITE_GET, P_BLOB(hash, 32)), STORE_COLS(invite_cols), out,
-			 "read invite");
+	enum lsn_err err = store_one(s, Q(ST_INVITE_GET, P_BLOB(hash, 32)), STORE_COLS(invite_cols),
+				     out, "read invite");
+	out->new_identity = err == LSN_OK && out->for_user &&
+			    (out->roles & STORE_INVITE_NEW_IDENTITY) != 0;
+	out->roles &= ~(unsigned)STORE_INVITE_NEW_IDENTITY;
+	return err;
 }
 
 enum lsn_err
@@ -420,6 +426,13 @@ static const struct store_col user_cols[] = {
 	COL_TEXT(10, struct store_user, org.kind),
 	COL_I64(11, struct store_user, org.created_at),
 };
+
+enum lsn_err
+store_user_set_ik(struct store *s, const uint8_t id[LSN_ID_BYTES], const uint8_t ik[32])
+{
+	return store_exec(s, Q(ST_USER_SET_IK, P_BLOB(ik, 32), P_ID(id)), "set identity key",
+			  true);
+}
 
 enum lsn_err
 store_user_create(struct store *s, const struct store_user *user)

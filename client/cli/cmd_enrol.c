@@ -148,15 +148,18 @@ confirmed(const struct enrol_opts *o)
 
 /* Fresh ids and keys into p, and the certificates IK → DK → AK. For a
  * further device of an existing account (restored = true) p->user and the
- * identity key are already there. */
+ * identity key are already there; for a new identity of an account
+ * (liaisond user reset) p->user is, and a new identity key is made. */
 static enum lsn_err
-make_device(struct profile *p, bool restored, struct enrol_certs *certs, struct lsn_status *st)
+make_device(struct profile *p, bool restored, bool new_identity, struct enrol_certs *certs,
+	    struct lsn_status *st)
 {
 	uint8_t msg[LSN_SIGNED_MAX];
 	if (p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	if (!restored) {
-		lsn_id_random(p->user);
+		if (!new_identity) /* a new identity of an account keeps its user id */
+			lsn_id_random(p->user);
 		crypto_sign_keypair(p->ik_pk, p->keys->ik_sk);
 	}
 	lsn_id_random(p->device);
@@ -219,6 +222,7 @@ send_enrol(struct link **c, const struct link_ca *ca, const struct profile *p,
 struct enrol_state {
 	struct profile *profile;
 	bool restored;          /* a further device: IK restored from the key backup */
+	bool new_identity;      /* liaisond user reset: same account, a new IK */
 	uint8_t *rk;            /* its recovery key (sodium_malloc), to restore sessions */
 	char *pass;
 	struct link_ca ca;
@@ -269,7 +273,7 @@ enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_s
 	struct enrol_certs certs;
 	enum lsn_err err = passphrase_get(cli->passphrase_file, p->name, true, &s->pass, st);
 	if (err == LSN_OK)
-		err = make_device(p, s->restored, &certs, st);
+		err = make_device(p, s->restored, s->new_identity, &certs, st);
 	if (err == LSN_OK) {
 		p->server_url = strdup(o->server);
 		p->server_name = strdup(link_hello(s->link)->server);
@@ -424,8 +428,17 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 	if (enrol_prepare(cli, o, s, &st) != LSN_OK)
 		return out_fail(&st);
 	show_invite(cli, s->invite_info);
-	if (json_object_get(s->invite_info, "user") && restore_identity(o, s, &st) != LSN_OK)
+	s->new_identity = json_is_true(json_object_get(s->invite_info, "new_identity"));
+	if (s->new_identity) {
+		if (wire_get_id(s->invite_info, "user", true, s->profile->user, NULL, &st) != LSN_OK)
+			return out_fail(&st);
+		fputs("This invite gives your account a new identity (your administrator reset "
+		      "it after a lost device): your contacts will be asked to check your "
+		      "safety number, and earlier messages cannot be read on this device.\n",
+		      cli->json ? stderr : stdout);
+	} else if (json_object_get(s->invite_info, "user") && restore_identity(o, s, &st) != LSN_OK) {
 		return out_fail(&st);
+	}
 	if (!confirmed(o)) {
 		out_error("enrolment cancelled; nothing was changed and the invite is still valid");
 		return CLI_FAIL;

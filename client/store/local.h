@@ -188,6 +188,7 @@ struct local_pin {
 	uint8_t changed_ik[32];
 	int64_t pinned_at;
 	int64_t verified_at;
+	int64_t changed_at;      /* when this device first saw changed_ik */
 };
 
 enum lsn_err local_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES],
