@@ -100,13 +100,17 @@ on_signal(int sig)
 static enum lsn_err
 read_tty_line(const char *prompt, char *buf, struct lsn_status *st)
 {
-	if (write(tty_fd, prompt, strlen(prompt)) < 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot write to the terminal");
+	/* echo off (and what was typed ahead discarded) before the prompt shows:
+	 * an answer typed as soon as it appears is kept */
 	struct termios noecho = tty_saved;
 	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
 	tty_echo_off = 1;
 	tcsetattr(tty_fd, TCSAFLUSH, &noecho);
+	if (write(tty_fd, prompt, strlen(prompt)) < 0) {
+		tty_restore();
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot write to the terminal");
+	}
 	size_t got = 0;
 	char c;
 	ssize_t n;

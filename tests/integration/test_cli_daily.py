@@ -11,6 +11,7 @@ import json
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 43
+PLAN = 45
 
 PASS = "correct horse battery staple"
 NEW_PASS = "une autre phrase de passe"
@@ -38,7 +39,7 @@ def tty_run(client, args, answers, timeout=60):
         os.execve(harness.LIAISON, [harness.LIAISON, "--profile", client.profile] + args, env)
     shown = b""
     pending = list(answers)
-    answered = 0
+    answered = {}  # prompt -> how many times it was answered
     deadline = time.monotonic() + timeout * harness.SLOW
     status = None
     while time.monotonic() < deadline:
@@ -53,26 +54,20 @@ def tty_run(client, args, answers, timeout=60):
             shown += chunk
             # answer the n-th prompt once it is shown (the CLI flushes the
             # terminal's input before each prompt: no answer ahead of it)
-            if pending and shown.count(pending[0][0].encode()) > answered:
-                answered += 1
+            prompt = pending[0][0] if pending else None
+            if prompt and shown.count(prompt.encode()) > answered.get(prompt, 0):
+                answered[prompt] = answered.get(prompt, 0) + 1
                 os.write(fd, pending.pop(0)[1].encode() + b"\n")
         done, st = os.waitpid(pid, os.WNOHANG)
         if done:
             status = st
             break
     if status is None:
-        try:
-            while True:
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    break
-                shown += chunk
-        except OSError:
-            pass
         done, st = os.waitpid(pid, os.WNOHANG)
-        if not done:
+        if not done:  # still waiting after the deadline: stop it, report what it showed
             os.kill(pid, 9)
             _, st = os.waitpid(pid, 0)
+            shown += b"\n[killed: no exit within the time limit]"
         status = st
     os.close(fd)
     return os.waitstatus_to_exitcode(status), shown.decode("utf-8", "replace")
@@ -206,6 +201,25 @@ def change_passphrase(t, bernard, channel):
     t.ok(rc == 1 and "at least 8 characters" in err,
          "a new passphrase shorter than 8 characters is refused", err)
     os.environ["LIAISON_NEW_PASSPHRASE"] = NEW_PASS
+    # one stored message made unreadable: the change stops midway, and the
+    # transaction leaves the old passphrase whole
+    db = sqlite3.connect(os.path.join(bernard.server.clients_home, "profiles", "bernard",
+                                      "profile.db"))
+    rowid = db.execute("SELECT channel, seq, sealed FROM messages WHERE sealed IS NOT NULL "
+                       "ORDER BY seq DESC LIMIT 1").fetchone()
+    broken = rowid[2][:-1] + bytes([rowid[2][-1] ^ 1])
+    db.execute("UPDATE messages SET sealed = ? WHERE channel = ? AND seq = ?",
+               (broken, rowid[0], rowid[1]))
+    db.commit()
+    rc, out, err = bernard.run("passphrase")
+    t.ok(rc == 1 and "does not open; the passphrase was not changed" in err,
+         "a change that fails midway (a damaged item) says nothing was changed", err)
+    db.execute("UPDATE messages SET sealed = ? WHERE channel = ? AND seq = ?", rowid[2:] +
+               rowid[:2])
+    db.commit()
+    db.close()
+    rc, out, err = bernard.run("read", channel)
+    t.ok(rc == 0 and TEXT in out, "the old passphrase still opens everything after it", err)
     rc, out, err = bernard.run("passphrase", passphrase="not the passphrase")
     t.ok(rc == 1 and "wrong passphrase" in err,
          "the current passphrase is checked first: a wrong one changes nothing", err)
