@@ -140,8 +140,7 @@ run_report(struct e2e *e, const char *from, const char *to, bool csv)
 	    LSN_OK) {
 		rc = out_fail(&st);
 	} else if (out_json_mode()) {
-		json_object_del(reply, "id");
-		rc = out_json(reply);
+		rc = out_json_reply(reply);
 	} else {
 		static struct report_row rows[REPORT_ROWS_MAX];
 		size_t n = collect_rows(json_object_get(reply, "indicators"), rows, REPORT_ROWS_MAX);
