@@ -48,6 +48,7 @@ static struct {
 	bool set;
 	char code[40];
 	char line[1024];
+	json_t *extra; /* more members of the error object (out_error_attach) */
 } first_error;
 
 /* "liaison: line" on stderr; a message of several lines (a technical detail
@@ -161,11 +162,26 @@ error_object(int rc)
 }
 
 void
+out_error_attach(const char *key, json_t *value)
+{
+	if (first_error.extra == NULL)
+		first_error.extra = json_object();
+	json_object_set_new(first_error.extra, key, value);
+}
+
+void
 out_json_error(int rc)
 {
-	if (!json_mode || rc == CLI_OK)
+	json_t *extra = first_error.extra;
+	first_error.extra = NULL;
+	if (!json_mode || rc == CLI_OK) {
+		json_decref(extra);
 		return;
+	}
 	json_t *err = error_object(rc);
+	if (err && extra)
+		json_object_update(err, extra);
+	json_decref(extra);
 	json_t *doc = err ? json_pack("{s:o}", "error", err) : NULL;
 	if (doc)
 		out_json(doc);

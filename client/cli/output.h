@@ -27,6 +27,9 @@ void out_notice(const char *line);
 /* --json and a failed command (rc != 0): {"error": {"code", "message",
  * "hint", "detail"?}} on stdout, from the first error printed (client/README.md). */
 void out_json_error(int rc);
+/* Add key: value (stolen) to that error object, e.g. the candidates of an
+ * ambiguous USER. */
+void out_error_attach(const char *key, json_t *value);
 
 /* Print each warning the core gathered as an error line ("liaison: …"),
  * and how many more there were past the bound; then clear the list. */

@@ -169,6 +169,8 @@ picked(enum lsn_err err, struct e2e_pick *pick, const struct lsn_status *st)
 	if (err != LSN_OK && pick->usage) {
 		out_fail(st);
 		print_candidates(pick->candidates);
+		if (pick->candidates)
+			out_error_attach("candidates", json_deep_copy(pick->candidates));
 		rc = CLI_USAGE;
 	} else if (err != LSN_OK) {
 		rc = out_fail(st);

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 45
+PLAN = 46
 
 PASS = "correct horse battery staple"
 NEW_PASS = "une autre phrase de passe"
@@ -155,6 +155,12 @@ def json_checks(t, srv, roux, bernard):
     rc, obj, err = roux.json("channel", "create", "--kind", "case", "--topic", TOPIC)
     channel = (obj or {}).get("channel", "0" * 32)
     t.eq(rc, 0, "a case channel is created", err)
+    rc, obj, err = roux.json("channel", "add", channel, "Dr")
+    cands = ((obj or {}).get("error") or {}).get("candidates") or []
+    t.ok(rc == 2 and len(cands) >= 2 and all(len(c.get("id", "")) == 32 for c in cands)
+         and "Dr Jean Bernard" in [c.get("name") for c in cands],
+         "an ambiguous USER in --json: the error object lists the candidates, full ids",
+         repr(obj) + err)
     rc, out, err = roux.run("channel", "add", channel[:6], "Dr Jean Bernard")
     t.eq(rc, 0, "the GP is added (the channel named by a prefix)", err)
     rc, obj, err = roux.json("send", channel[:6], TEXT)
