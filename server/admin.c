@@ -572,6 +572,8 @@ user_reset(const struct config *cfg, const struct opts *o)
 		err = store_device_list(s, u.id, revoke_one, &r);
 		if (err == LSN_OK)
 			err = r.err;
+		if (err == LSN_OK) /* sealed for the old identity: a new one is set up after */
+			err = store_backup_forget(s, u.id);
 		if (err == LSN_OK)
 			err = store_invite_create(s, &inv);
 		if (err == LSN_OK)

@@ -300,6 +300,9 @@ enum lsn_err store_attachment_finish(struct store *s, const uint8_t id[LSN_ID_BY
 enum lsn_err store_backup_identity_put(struct store *s, const uint8_t user[LSN_ID_BYTES],
 				       const uint8_t *blob, size_t len, int64_t now);
 /* malloc'd copy in *blob; LSN_ERR_NOT_FOUND when the user has no backup. */
+/* Delete the user's key backup, identity and sessions (liaisond user reset:
+ * a new identity key, the old backup useless without its recovery code). */
+enum lsn_err store_backup_forget(struct store *s, const uint8_t user[LSN_ID_BYTES]);
 enum lsn_err store_backup_identity_get(struct store *s, const uint8_t user[LSN_ID_BYTES],
 				       uint8_t **blob, size_t *len);
 struct store_backup_entry {

@@ -9,18 +9,31 @@ device reads what is sent. TAP on stdout."""
 
 import json
 import os
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 27
+PLAN = 30
 
 BERNARD_RPPS = "10123456781"
 FIRST = "Premier message: sortie prévue jeudi"
 SECOND = "Deuxième message, après la remise à zéro"
 THIRD = "Troisième message, identité vérifiée"
+
+
+def backup_rows(srv, user):
+    db = sqlite3.connect(os.path.join(srv.data, "liaison.db"), timeout=10)
+    try:
+        uid = bytes.fromhex(user)
+        return (db.execute("SELECT count(*) FROM backup_identity WHERE user_id = ?",
+                           (uid,)).fetchone()[0] +
+                db.execute("SELECT count(*) FROM backup_sessions WHERE user_id = ?",
+                           (uid,)).fetchone()[0])
+    finally:
+        db.close()
 
 
 def bodies(obj):
@@ -71,6 +84,9 @@ def users_list(t, srv, bernard):
 
 
 def reset(t, srv, bernard, user, device):
+    rc, obj, err = bernard.json("backup", "setup")
+    t.ok(rc == 0 and backup_rows(srv, user) >= 2,
+         "the GP had set up a key backup (but lost its recovery code too)", err)
     rc, out, err = srv.admin_run("user", "reset", "--rpps", BERNARD_RPPS)
     lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
     code = next((ln for ln in lines if len(ln) == 29 and ln.count("-") == 5), "")
@@ -80,6 +96,8 @@ def reset(t, srv, bernard, user, device):
          "it says the invite makes a new identity and what the contacts will do", out)
     rc, out2, err2 = srv.admin_run("user", "reset")
     t.eq(rc, 2, "user reset without --rpps or --user is a usage error", out2 + err2)
+    t.eq(backup_rows(srv, user), 0,
+         "the reset deletes the old key backup (sealed for the old identity)")
     users = json.loads(srv.admin("users", "--json"))
     mine = next((u for u in users if u.get("rpps") == BERNARD_RPPS), {})
     devs = mine.get("devices") or []
@@ -101,6 +119,9 @@ def new_identity(t, srv, code, user, device):
          "same account (same user id) as before", repr(obj) + err)
     t.ok(((obj or {}).get("device") or {}).get("id") not in (None, device),
          "on a new device", repr(obj))
+    rc, obj, err = fresh.json("backup", "setup")
+    t.ok(rc == 0 and len((obj or {}).get("recovery_code", "")) > 20,
+         "the new identity sets up its own key backup", repr(obj) + err)
     rc, out, err = Client(srv, "bernard-encore").enrol(code)
     t.ok(rc != 0 and "invite already used" in err, "the reset invite is single use", err)
     return fresh
