@@ -349,22 +349,73 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 
 /* ---- users, revoke, check ---------------------------------------------- */
 
+static void format_when(int64_t ms, char *out, size_t cap);
+
+/* The users found, kept so that their devices are read after the search. */
+struct user_list {
+	struct store_user *v;
+	size_t n, cap;
+	bool failed;
+};
+
 static void
-print_user(const struct store_user *u, void *arg)
+keep_user(const struct store_user *u, void *arg)
+{
+	struct user_list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct store_user *grown = realloc(l->v, cap * sizeof *grown);
+		if (grown == NULL) {
+			l->failed = true;
+			return;
+		}
+		l->v = grown;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *u;
+}
+
+/* One device of a user: a JSON object (list) or an indented line. */
+static void
+print_device(const struct store_device *d, void *arg)
+{
+	json_t *list = arg;
+	char hex[LSN_ID_HEX + 1], seen[32], revoked[32];
+	lsn_id_to_hex(d->id, hex);
+	if (list) {
+		json_array_append_new(list, json_pack(
+			"{s:s, s:s, s:s, s:I, s:o, s:o}", "id", hex, "name", d->name, "state",
+			d->revoked_at ? "revoked" : "active", "created_at", (json_int_t)d->created_at,
+			"last_seen_at", d->last_seen_at ? json_integer(d->last_seen_at) : json_null(),
+			"revoked_at", d->revoked_at ? json_integer(d->revoked_at) : json_null()));
+		return;
+	}
+	format_when(d->last_seen_at, seen, sizeof seen);
+	format_when(d->revoked_at, revoked, sizeof revoked);
+	printf("    device %s  %-20s  %s%s, last seen %s\n", hex, d->name,
+	       d->revoked_at ? "revoked " : "active", d->revoked_at ? revoked : "",
+	       d->last_seen_at ? seen : "never");
+}
+
+static bool
+print_user(struct store *s, const struct store_user *u, json_t *list)
 {
 	char hex[LSN_ID_HEX + 1], roles[64];
-	json_t *list = arg;
 	lsn_id_to_hex(u->id, hex);
 	lsn_roles_format(u->roles, roles, sizeof roles);
 	if (list) {
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", hex,
+		json_t *devices = json_array();
+		bool ok = store_device_list(s, u->id, print_device, devices) == LSN_OK;
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "id", hex,
 						      "rpps", u->rpps, "name", u->name,
 						      "profession", u->profession,
-						      "org", u->org.name, "roles", roles));
-		return;
+						      "org", u->org.name, "roles", roles,
+						      "devices", devices));
+		return ok;
 	}
 	printf("%-32s  %-11s  %-18s  %-24s  %-20s  %s\n", hex, u->rpps[0] ? u->rpps : "-",
 	       u->profession, u->name, roles, u->org.name);
+	return store_device_list(s, u->id, print_device, NULL) == LSN_OK;
 }
 
 int
@@ -376,33 +427,35 @@ admin_users(const struct config *cfg, int argc, char **argv)
 	if (rc || (rc = open_store(cfg, false, &s)))
 		return rc;
 	struct store_user_query q = {.text = o.query, .limit = 100000};
+	struct user_list users = {0};
 	json_t *list = o.json ? json_array() : NULL;
 	if (!o.json)
 		printf("%-32s  %-11s  %-18s  %-24s  %-20s  %s\n", "ID", "RPPS", "PROFESSION", "NAME",
 		       "ROLES", "ORGANISATION");
-	rc = store_user_search(s, &q, print_user, list) == LSN_OK ? 0 : 1;
+	rc = store_user_search(s, &q, keep_user, &users) == LSN_OK && !users.failed ? 0 : 1;
+	for (size_t i = 0; rc == 0 && i < users.n; i++)
+		rc = print_user(s, &users.v[i], list) ? 0 : 1;
 	if (list) {
 		json_dumpf(list, stdout, JSON_COMPACT);
 		printf("\n");
 		json_decref(list);
 	}
+	free(users.v);
 	store_close(s);
 	return rc;
 }
 
 /* "user roles --user ID | --rpps N --roles LIST": an enrolled user's roles,
  * e.g. the territory role for a coordinator who works every CPTS. */
-int
-admin_user(const struct config *cfg, int argc, char **argv)
+static int
+user_roles(const struct config *cfg, int argc, char **argv)
 {
 	struct opts o;
 	struct store_user u;
 	uint8_t id[LSN_ID_BYTES];
 	unsigned roles;
 	char text[64];
-	if (argc < 1 || strcmp(argv[0], "roles") != 0)
-		return usage_error("%s", "usage: liaisond user roles --user ID | --rpps N --roles LIST");
-	int rc = parse_opts(argc - 1, argv + 1, &o);
+	int rc = parse_opts(argc, argv, &o);
 	if (rc)
 		return rc;
 	if ((o.user == NULL) == (o.rpps == NULL) || o.roles == NULL ||
@@ -503,6 +556,118 @@ admin_revoke(const struct config *cfg, int argc, char **argv)
 		printf("Revoked %u device(s); they can no longer log in, and open sessions end at "
 		       "their next request.\n", r.count);
 	return err == LSN_OK ? 0 : 1;
+}
+
+/* ---- user reset: a lost only device, no key backup ---------------------- */
+
+/* The user named by --rpps or --user. */
+static int
+reset_find_user(struct store *s, const struct opts *o, struct store_user *u)
+{
+	uint8_t id[LSN_ID_BYTES];
+	enum lsn_err err = o->rpps ? store_user_find_rpps(s, o->rpps, u)
+			   : lsn_id_from_hex(o->user, id) ? store_user_get(s, id, u)
+							  : LSN_ERR_NOT_FOUND;
+	if (err == LSN_OK)
+		return 0;
+	fprintf(stderr, "liaisond: no user with %s \"%s\"; see \"liaisond users\"\n",
+		o->rpps ? "RPPS" : "id", o->rpps ? o->rpps : o->user);
+	return 1;
+}
+
+/* liaisond user reset --rpps R | --user ID: every device of the person is
+ * revoked and an invite is printed that enrols a new identity key for the
+ * same account (same user id, roles, channels and cases); their contacts'
+ * clients then say that this identity changed (docs/OPERATIONS.md). */
+static int
+user_reset(const struct config *cfg, const struct opts *o)
+{
+	int64_t ttl = cfg->invite_ttl_ms;
+	if ((o->rpps == NULL) == (o->user == NULL))
+		return usage_error("%s", "usage: liaisond user reset --rpps RPPS | --user ID "
+					 "[--expires-in 72h] [--json]");
+	if (o->expires_in && !config_parse_duration_ms(o->expires_in, &ttl))
+		return usage_error("--expires-in %s: expected a duration such as 72h, 30m, 45s or 7d",
+				   o->expires_in);
+	struct store *s;
+	int rc = open_store(cfg, false, &s);
+	if (rc)
+		return rc;
+	struct store_user u;
+	if ((rc = reset_find_user(s, o, &u))) {
+		store_close(s);
+		return rc;
+	}
+	struct store_invite inv = {.for_user = true, .new_identity = true, .roles = u.roles};
+	memcpy(inv.user_id, u.id, LSN_ID_BYTES);
+	memcpy(inv.org_id, u.org.id, LSN_ID_BYTES);
+	snprintf(inv.rpps, sizeof inv.rpps, "%s", u.rpps);
+	snprintf(inv.name, sizeof inv.name, "%s", u.name);
+	snprintf(inv.profession, sizeof inv.profession, "%s", u.profession);
+	uint8_t raw[LSN_INVITE_BYTES];
+	char code[LSN_INVITE_TEXT + 1];
+	lsn_invite_random(raw);
+	lsn_invite_format(raw, code);
+	lsn_invite_hash(raw, inv.hash);
+	sodium_memzero(raw, sizeof raw);
+	inv.created_at = lsn_clock_now_ms();
+	inv.expires_at = inv.created_at + ttl;
+	struct revoke_all r = {.s = s, .now = inv.created_at};
+	enum lsn_err err = store_batch_begin(s);
+	if (err == LSN_OK) {
+		err = store_device_list(s, u.id, revoke_one, &r);
+		if (err == LSN_OK)
+			err = r.err;
+		if (err == LSN_OK) /* sealed for the old identity: a new one is set up after */
+			err = store_backup_forget(s, u.id);
+		if (err == LSN_OK)
+			err = store_invite_create(s, &inv);
+		if (err == LSN_OK)
+			err = audit_admin(s, "identity_reset", &(struct audit_ids){.target_user = u.id},
+					  inv.created_at);
+		err = in_transaction(s, err);
+	}
+	store_close(s);
+	if (err != LSN_OK) {
+		fprintf(stderr, "liaisond: the reset failed, nothing was changed (%s)\n",
+			lsn_err_code(err));
+		sodium_memzero(code, sizeof code);
+		return 1;
+	}
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(u.id, hex);
+	if (o->json) {
+		printf("{\"user\":\"%s\",\"revoked\":%u,\"code\":\"%s\",\"expires_at\":%lld}\n",
+		       hex, r.count, code, (long long)inv.expires_at);
+	} else {
+		time_t exp = (time_t)(inv.expires_at / 1000);
+		char when[64];
+		struct tm tm;
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", localtime_r(&exp, &tm));
+		printf("Revoked %u device(s) of %s (%s).\n"
+		       "Invite for a NEW IDENTITY of %s — single use, expires %s. Give it to the\n"
+		       "person in person or by phone, after checking who they are:\n%s\n"
+		       "Their contacts will be told that %s's identity changed and asked to\n"
+		       "compare safety numbers (liaison verify) before sharing keys again.\n",
+		       r.count, u.name, hex, u.name, when, code, u.name);
+	}
+	sodium_memzero(code, sizeof code);
+	return 0;
+}
+
+/* "user roles …" or "user reset …". */
+int
+admin_user(const struct config *cfg, int argc, char **argv)
+{
+	struct opts o;
+	if (argc >= 1 && strcmp(argv[0], "roles") == 0)
+		return user_roles(cfg, argc - 1, argv + 1);
+	if (argc < 1 || strcmp(argv[0], "reset") != 0)
+		return usage_error("%s", "usage: liaisond user roles --user ID | --rpps N --roles LIST\n"
+					 "       liaisond user reset --rpps RPPS | --user ID "
+					 "[--expires-in 72h] [--json]");
+	int rc = parse_opts(argc - 1, argv + 1, &o);
+	return rc ? rc : user_reset(cfg, &o);
 }
 
 int

@@ -59,7 +59,11 @@ handle_invite_info(struct handler_ctx *hc, json_t *req, json_t *reply)
 	json_object_set_new(reply, "org", render_org(&org));
 	json_object_set_new(reply, "roles", render_roles(inv.roles));
 	json_object_set_new(reply, "expires_at", json_integer(inv.expires_at));
-	if (inv.for_user) {
+	if (inv.new_identity) {
+		/* liaisond user reset: the device brings a new identity key */
+		json_object_set_new(reply, "user", wire_id(inv.user_id));
+		json_object_set_new(reply, "new_identity", json_true());
+	} else if (inv.for_user) {
 		uint8_t *blob = NULL;
 		size_t len = 0;
 		struct store_user u;
@@ -124,7 +128,38 @@ enrol_verify_chain(struct handler_ctx *hc, const struct enrol_keys *k)
 	return LSN_OK;
 }
 
-/* A further device of an existing user: same user id, same identity key. */
+static void
+count_active(const struct store_device *d, void *arg)
+{
+	if (d->revoked_at == 0)
+		++*(unsigned *)arg;
+}
+
+/* liaisond user reset: the user's devices were revoked and this invite
+ * brings a new identity key. Refused if a device is active again (a
+ * further device of the old identity was enrolled meanwhile). */
+static enum lsn_err
+enrol_new_identity(struct handler_ctx *hc, const struct enrol_keys *k, struct store_user *u)
+{
+	struct store *store = hc->srv->store;
+	unsigned active = 0;
+	enum lsn_err err = store_device_list(store, u->id, count_active, &active);
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "device");
+	if (active > 0)
+		return lsn_fail(&hc->st, LSN_ERR_CONFLICT,
+				"this account has an active device again; ask your administrator "
+				"for a new reset (liaisond user reset)");
+	if ((err = store_user_set_ik(store, u->id, k->ik)) != LSN_OK)
+		return handler_store_fail(hc, err, "user");
+	memcpy(u->ik, k->ik, sizeof u->ik);
+	return audit_request(hc, "identity_reset", &(struct audit_ids){
+		.actor_user = u->id, .actor_device = k->dev.id, .target_user = u->id,
+		.target_device = k->dev.id});
+}
+
+/* A further device of an existing user: same user id, same identity key
+ * (or, after liaisond user reset, a new one: enrol_new_identity). */
 static enum lsn_err
 enrol_store_device(struct handler_ctx *hc, const struct store_invite *inv, struct enrol_keys *k,
 		   struct store_user *u)
@@ -137,6 +172,8 @@ enrol_store_device(struct handler_ctx *hc, const struct store_invite *inv, struc
 				"id that invite_info returns");
 	if ((err = store_user_get(store, k->user, u)) != LSN_OK)
 		return handler_store_fail(hc, err, "user");
+	if (inv->new_identity && (err = enrol_new_identity(hc, k, u)) != LSN_OK)
+		return err;
 	if (sodium_memcmp(u->ik, k->ik, sizeof u->ik) != 0)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_SIGNATURE,
 				"the identity key is not this user's; restore it from the key backup "

@@ -86,6 +86,8 @@ struct store_invite {
 	int64_t used_at;               /* 0 = unused */
 	bool for_user;                 /* a further device of an existing user */
 	uint8_t user_id[LSN_ID_BYTES]; /* that user, when for_user */
+	bool new_identity;             /* for_user: the device brings a new identity key
+					  (liaisond user reset, a lost only device) */
 };
 
 struct store_user_query {
@@ -131,6 +133,9 @@ enum lsn_err store_invite_consume(struct store *s, const uint8_t hash[32],
 
 /* ---- users ---- */
 enum lsn_err store_user_create(struct store *s, const struct store_user *user);
+/* A new identity key for the user (liaisond user reset, then enrolment). */
+enum lsn_err store_user_set_ik(struct store *s, const uint8_t id[LSN_ID_BYTES],
+			       const uint8_t ik[32]);
 enum lsn_err store_user_get(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_user *out);
 enum lsn_err store_user_find_rpps(struct store *s, const char *rpps, struct store_user *out);
 enum lsn_err store_user_search(struct store *s, const struct store_user_query *q,
@@ -291,6 +296,9 @@ enum lsn_err store_attachment_finish(struct store *s, const uint8_t id[LSN_ID_BY
 enum lsn_err store_backup_identity_put(struct store *s, const uint8_t user[LSN_ID_BYTES],
 				       const uint8_t *blob, size_t len, int64_t now);
 /* malloc'd copy in *blob; LSN_ERR_NOT_FOUND when the user has no backup. */
+/* Delete the user's key backup, identity and sessions (liaisond user reset:
+ * a new identity key, the old backup useless without its recovery code). */
+enum lsn_err store_backup_forget(struct store *s, const uint8_t user[LSN_ID_BYTES]);
 enum lsn_err store_backup_identity_get(struct store *s, const uint8_t user[LSN_ID_BYTES],
 				       uint8_t **blob, size_t *len);
 struct store_backup_entry {

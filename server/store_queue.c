@@ -11,6 +11,7 @@ enum {
 	SLOT_BASE = 128,
 	ST_TD_INSERT = SLOT_BASE, ST_TD_LIST, ST_TD_ACK, ST_ATT_INSERT, ST_ATT_GET, ST_CHUNK_PUT,
 	ST_CHUNK_GET, ST_CHUNK_ALL, ST_ATT_DONE, ST_BKID_PUT, ST_BKID_GET, ST_BK_PUT, ST_BK_LIST,
+	ST_BKID_FORGET, ST_BK_FORGET,
 };
 
 static const struct store_col todevice_cols[] = {
@@ -200,6 +201,19 @@ store_backup_identity_put(struct store *s, const uint8_t user[LSN_ID_BYTES], con
 		"INSERT INTO backup_identity(user_id, blob, updated_at) VALUES (?,?,?) "
 		"ON CONFLICT (user_id) DO UPDATE SET blob = excluded.blob, updated_at = excluded.updated_at",
 		P_ID(user), P_BLOB(blob, len), P_INT(now)), "store identity backup", false);
+}
+
+enum lsn_err
+store_backup_forget(struct store *s, const uint8_t user[LSN_ID_BYTES])
+{
+	enum lsn_err err = store_exec(s, STORE_Q(s, ST_BKID_FORGET,
+		"DELETE FROM backup_identity WHERE user_id = ?", P_ID(user)),
+		"forget identity backup", false);
+	if (err == LSN_OK)
+		err = store_exec(s, STORE_Q(s, ST_BK_FORGET,
+			"DELETE FROM backup_sessions WHERE user_id = ?", P_ID(user)),
+			"forget session backup", false);
+	return err;
 }
 
 enum lsn_err

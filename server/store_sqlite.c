@@ -20,7 +20,7 @@ enum stmt_id {
 	ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
 	ST_ORG_INSERT, ST_ORG_GET, ST_ORG_BY_FINESS, ST_ORG_LIST,
 	ST_INVITE_INSERT, ST_INVITE_GET, ST_INVITE_CONSUME,
-	ST_USER_INSERT, ST_USER_GET, ST_USER_BY_RPPS, ST_USER_SEARCH,
+	ST_USER_INSERT, ST_USER_GET, ST_USER_BY_RPPS, ST_USER_SEARCH, ST_USER_SET_IK,
 	ST_DEVICE_INSERT, ST_AK_INSERT, ST_DEVICE_GET, ST_DEVICE_LIST,
 	ST_DEVICE_REVOKE, ST_DEVICE_TOUCH,
 	ST_IDEM_GET, ST_IDEM_PUT,
@@ -47,13 +47,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ORG_BY_FINESS] = "SELECT id, name, finess, kind, created_at FROM orgs WHERE finess = ?",
 	[ST_ORG_LIST] = "SELECT id, name, finess, kind, created_at FROM orgs ORDER BY name",
 	[ST_INVITE_INSERT] = "INSERT INTO invites(hash, rpps, name, profession, org_id, roles, "
-			     "created_at, expires_at, user_id) VALUES (?,?,?,?,?,?,?,?,?)",
+			     "created_at, expires_at, user_id, new_identity) VALUES (?,?,?,?,?,?,?,?,?,?)",
 	[ST_INVITE_GET] = "SELECT hash, rpps, name, profession, org_id, roles, created_at, "
-			  "expires_at, used_at, user_id FROM invites WHERE hash = ?",
+			  "expires_at, used_at, user_id, new_identity FROM invites WHERE hash = ?",
 	[ST_INVITE_CONSUME] = "UPDATE invites SET used_at = ?, used_by = ? "
 			      "WHERE hash = ? AND used_at IS NULL",
 	[ST_USER_INSERT] = "INSERT INTO users(id, rpps, name, profession, org_id, roles, ik, "
 			   "created_at, search_key) VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_USER_SET_IK] = "UPDATE users SET ik = ? WHERE id = ?",
 	[ST_USER_GET] = "SELECT " USER_COLUMNS "FROM users u JOIN orgs o ON o.id = u.org_id "
 			"WHERE u.id = ?",
 	[ST_USER_BY_RPPS] = "SELECT " USER_COLUMNS "FROM users u JOIN orgs o ON o.id = u.org_id "
@@ -375,6 +376,7 @@ static const struct store_col invite_cols[] = {
 	COL_I64(8, struct store_invite, used_at),
 	COL_IS_BLOB(9, struct store_invite, for_user),
 	COL_BLOB(9, struct store_invite, user_id),
+	COL_BOOL(10, struct store_invite, new_identity),
 };
 
 enum lsn_err
@@ -382,9 +384,10 @@ store_invite_create(struct store *s, const struct store_invite *inv)
 {
 	return store_exec(s, Q(ST_INVITE_INSERT, P_BLOB(inv->hash, sizeof inv->hash),
 			       P_TEXT_OPT(inv->rpps), P_TEXT(inv->name), P_TEXT(inv->profession),
-			       P_BLOB(inv->org_id, sizeof inv->org_id), P_INT(inv->roles),
-			       P_INT(inv->created_at), P_INT(inv->expires_at),
-			       P_BLOB(inv->for_user ? inv->user_id : NULL, LSN_ID_BYTES)),
+			       P_BLOB(inv->org_id, sizeof inv->org_id),
+			       P_INT(inv->roles), P_INT(inv->created_at), P_INT(inv->expires_at),
+			       P_BLOB(inv->for_user ? inv->user_id : NULL, LSN_ID_BYTES),
+			       P_INT(inv->for_user && inv->new_identity)),
 			  "insert invite", false);
 }
 
@@ -420,6 +423,13 @@ static const struct store_col user_cols[] = {
 	COL_TEXT(10, struct store_user, org.kind),
 	COL_I64(11, struct store_user, org.created_at),
 };
+
+enum lsn_err
+store_user_set_ik(struct store *s, const uint8_t id[LSN_ID_BYTES], const uint8_t ik[32])
+{
+	return store_exec(s, Q(ST_USER_SET_IK, P_BLOB(ik, 32), P_ID(id)), "set identity key",
+			  true);
+}
 
 enum lsn_err
 store_user_create(struct store *s, const struct store_user *user)

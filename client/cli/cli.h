@@ -34,8 +34,13 @@ struct login;
 struct e2e;
 struct lsn_warnings;
 int login_start(const struct cli *cli, struct login *s);
+/* The profile alone opened and unlocked (no server); close with login_end. */
+int profile_start(const struct cli *cli, struct login *s);
 int e2e_start(const struct cli *cli, struct e2e *e);
 void e2e_end(struct e2e *e);
+/* e2e_start, but when the server cannot be reached the profile and local
+ * store are opened alone (e->s.offline), and the user told so on stderr. */
+int e2e_start_or_offline(const struct cli *cli, struct e2e *e);
 /* USER / CHANNEL arguments (e2e_find_user, e2e_find_channel) with the
  * error printed: CLI_OK with the id filled, CLI_USAGE when the text names
  * no one or several (the candidates listed), CLI_FAIL otherwise. */

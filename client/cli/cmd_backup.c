@@ -11,8 +11,8 @@
 #include "passphrase.h"
 #include "output.h"
 
-static int
-backup_setup(struct e2e *e)
+int
+cmd_backup_setup_in(struct e2e *e)
 {
 	char code[LSN_RECOVERY_CODE_TEXT + 1];
 	struct lsn_status st = {0};
@@ -93,7 +93,7 @@ cmd_backup_run(struct cmd_call *c)
 {
 	const char *sub = c->pos[0];
 	if (strcmp(sub, "setup") == 0)
-		return backup_setup(c->e);
+		return cmd_backup_setup_in(c->e);
 	if (strcmp(sub, "status") == 0)
 		return backup_status(c->e);
 	return backup_restore(c->e, cmd_opt(c, "--recovery-code"));

@@ -318,7 +318,7 @@ show_case(struct e2e *e, struct case_ctx *cc)
 		if (json_is_object(json_object_get(out, "notice")))
 			json_object_update(json_object_get(out, "notice"), acks);
 		json_object_set(out, "steps", steps);
-		rc = out_json(out);
+		rc = out_json_reply(out);
 		json_decref(out);
 	} else {
 		print_header(e, cc, patient);

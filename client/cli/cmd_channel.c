@@ -145,7 +145,9 @@ channel_members(struct e2e *e, const char *channel_text)
 	}
 	json_t *members = members_json(e, &v);
 	if (out_json_mode()) {
-		json_t *out = json_pack("{s:s, s:b, s:s?, s:O}", "channel", channel_text, "valid",
+		char hex[LSN_ID_HEX + 1];
+		lsn_id_to_hex(channel, hex); /* the full id, whatever prefix was typed */
+		json_t *out = json_pack("{s:s, s:b, s:s?, s:O}", "channel", hex, "valid",
 					v.valid, "reason", v.valid ? NULL : v.reason, "members",
 					members);
 		rc = out_json(out);

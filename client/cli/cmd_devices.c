@@ -64,8 +64,7 @@ devices_list(const struct cli *cli, struct login *s)
 	if (link_request(s->link, "devices", NULL, &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
 	} else if (cli->json) {
-		json_object_del(reply, "id");
-		rc = out_json(reply);
+		rc = out_json_reply(reply);
 	} else {
 		rc = print_devices(s, reply);
 	}
@@ -120,8 +119,7 @@ devices_revoke(const struct cli *cli, struct login *s, const char *device_hex)
 	int rc = CLI_OK;
 	char when[32];
 	if (cli->json) {
-		json_object_del(reply, "id");
-		rc = out_json(reply);
+		rc = out_json_reply(reply);
 	} else {
 		printf("Device %s revoked at %s.\n", device_hex,
 		       out_time(user_view_int(reply, "revoked_at"), when, sizeof when));

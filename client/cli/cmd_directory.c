@@ -125,8 +125,7 @@ cmd_directory_run(struct cmd_call *c)
 	if (link_request(c->s->link, "directory_search", search_body(o), &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
 	} else if (c->cli->json) {
-		json_object_del(reply, "id");
-		rc = out_json(reply);
+		rc = out_json_reply(reply);
 	} else {
 		rc = print_users(reply);
 	}

@@ -148,15 +148,18 @@ confirmed(const struct enrol_opts *o)
 
 /* Fresh ids and keys into p, and the certificates IK → DK → AK. For a
  * further device of an existing account (restored = true) p->user and the
- * identity key are already there. */
+ * identity key are already there; for a new identity of an account
+ * (liaisond user reset) p->user is, and a new identity key is made. */
 static enum lsn_err
-make_device(struct profile *p, bool restored, struct enrol_certs *certs, struct lsn_status *st)
+make_device(struct profile *p, bool restored, bool new_identity, struct enrol_certs *certs,
+	    struct lsn_status *st)
 {
 	uint8_t msg[LSN_SIGNED_MAX];
 	if (p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	if (!restored) {
-		lsn_id_random(p->user);
+		if (!new_identity) /* a new identity of an account keeps its user id */
+			lsn_id_random(p->user);
 		crypto_sign_keypair(p->ik_pk, p->keys->ik_sk);
 	}
 	lsn_id_random(p->device);
@@ -219,6 +222,7 @@ send_enrol(struct link **c, const struct link_ca *ca, const struct profile *p,
 struct enrol_state {
 	struct profile *profile;
 	bool restored;          /* a further device: IK restored from the key backup */
+	bool new_identity;      /* liaisond user reset: same account, a new IK */
 	uint8_t *rk;            /* its recovery key (sodium_malloc), to restore sessions */
 	char *pass;
 	struct link_ca ca;
@@ -269,7 +273,7 @@ enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_s
 	struct enrol_certs certs;
 	enum lsn_err err = passphrase_get(cli->passphrase_file, p->name, true, &s->pass, st);
 	if (err == LSN_OK)
-		err = make_device(p, s->restored, &certs, st);
+		err = make_device(p, s->restored, s->new_identity, &certs, st);
 	if (err == LSN_OK) {
 		p->server_url = strdup(o->server);
 		p->server_name = strdup(link_hello(s->link)->server);
@@ -292,11 +296,10 @@ enrol_report(const struct cli *cli, struct enrol_state *s)
 	const struct profile *p = s->profile;
 	json_t *reply = s->login_reply ? s->login_reply : s->enrol_reply;
 	if (cli->json) {
-		json_object_del(reply, "id");
 		json_object_set_new(reply, "profile", json_string(p->name));
 		json_object_set_new(reply, "server", json_string(p->server_url));
 		json_object_set_new(reply, "server_name", json_string(p->server_name));
-		return out_json(reply);
+		return out_json_reply(reply);
 	}
 	char device[LSN_ID_HEX + 1];
 	json_t *user = json_object_get(reply, "user");
@@ -377,6 +380,47 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 		printf("Restored %zu conversation key(s) from your key backup.\n", restored);
 }
 
+/* Without a key backup a lost device means a new identity and no history:
+ * on a terminal (no --yes, no --json) offer to set it up now; otherwise say
+ * how. Scripts are never asked. */
+static void
+offer_backup(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s)
+{
+	static const char hint[] =
+		"Next: set up the encrypted key backup with \"liaison backup setup\" and keep "
+		"its recovery code safe; without it, a lost device means a new identity and "
+		"no history.\n";
+	FILE *f = cli->json ? stderr : stdout;
+	if (o->yes || cli->json || !isatty(STDIN_FILENO)) {
+		fputs(hint, f);
+		return;
+	}
+	fputs("Set up the encrypted key backup now (recommended)? [Y/n] ", stderr);
+	fflush(stderr);
+	char answer[16] = "";
+	if (fgets(answer, sizeof answer, stdin) == NULL || answer[0] == 'n' || answer[0] == 'N') {
+		fputs(hint, f);
+		return;
+	}
+	struct lsn_status st = {0};
+	struct e2e e;
+	memset(&e, 0, sizeof e);
+	e.opts.ca_file = cli->ca_file; /* for a reconnection */
+	e.opts.timeout_ms = CLI_TIMEOUT_MS;
+	e.p = e.s.profile = s->profile;
+	e.s.link = s->link;
+	e.peers = peers_new();
+	if (e.peers == NULL || profile_unlock(s->profile, s->pass, &st) != LSN_OK) {
+		out_error("enrolled, but the key backup could not be set up: %s; run liaison "
+			  "backup setup", st.msg[0] ? st.msg : "out of memory");
+	} else if (cmd_backup_setup_in(&e) != CLI_OK) {
+		out_error("enrolled; set up the key backup later with liaison backup setup");
+	}
+	peers_free(e.peers);
+	out_warnings(&e.warnings);
+	s->link = e.s.link; /* a reconnection may have replaced it */
+}
+
 static int
 enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s)
 {
@@ -384,8 +428,17 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 	if (enrol_prepare(cli, o, s, &st) != LSN_OK)
 		return out_fail(&st);
 	show_invite(cli, s->invite_info);
-	if (json_object_get(s->invite_info, "user") && restore_identity(o, s, &st) != LSN_OK)
+	s->new_identity = json_is_true(json_object_get(s->invite_info, "new_identity"));
+	if (s->new_identity) {
+		if (wire_get_id(s->invite_info, "user", true, s->profile->user, NULL, &st) != LSN_OK)
+			return out_fail(&st);
+		fputs("This invite gives your account a new identity (your administrator reset "
+		      "it after a lost device): your contacts will be asked to check your "
+		      "safety number, and earlier messages cannot be read on this device.\n",
+		      cli->json ? stderr : stdout);
+	} else if (json_object_get(s->invite_info, "user") && restore_identity(o, s, &st) != LSN_OK) {
 		return out_fail(&st);
+	}
 	if (!confirmed(o)) {
 		out_error("enrolment cancelled; nothing was changed and the invite is still valid");
 		return CLI_FAIL;
@@ -400,6 +453,8 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 	int rc = enrol_report(cli, s);
 	if (s->restored)
 		restore_sessions(cli, s);
+	else if (rc == CLI_OK)
+		offer_backup(cli, o, s);
 	return rc;
 }
 

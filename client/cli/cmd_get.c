@@ -30,7 +30,9 @@ cmd_get_run(struct cmd_call *c)
 	    LSN_OK) {
 		rc = out_fail(&st);
 	} else if (cli->json) {
-		json_t *out = json_pack("{s:s, s:s}", "attachment", pos[0], "saved", saved);
+		char hex[LSN_ID_HEX + 1];
+		lsn_id_to_hex(id, hex);
+		json_t *out = json_pack("{s:s, s:s}", "attachment", hex, "saved", saved);
 		rc = out_json(out);
 		json_decref(out);
 	} else {

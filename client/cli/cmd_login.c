@@ -18,10 +18,9 @@ cmd_login_run(struct cmd_call *c)
 	ak_rotate_if_due(s->profile, s->link, &w); /* CRYPTO.md §1: every 7 days */
 	out_warnings(&w);
 	if (cli->json) {
-		json_object_del(s->login, "id");
-		json_object_set_new(s->login, "server", json_string(s->profile->server_url));
+				json_object_set_new(s->login, "server", json_string(s->profile->server_url));
 		json_object_set_new(s->login, "server_name", json_string(s->profile->server_name));
-		rc = out_json(s->login);
+		rc = out_json_reply(s->login);
 	} else {
 		json_t *user = json_object_get(s->login, "user");
 		char device[LSN_ID_HEX + 1];

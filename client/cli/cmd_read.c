@@ -98,6 +98,52 @@ read_channel(struct e2e *e, const char *channel_text, long limit)
 	return rc;
 }
 
+/* The server cannot be reached: the thread as this device stored it when it
+ * last read it, from the local store alone (no receipts, no member list). */
+static int
+read_offline(struct e2e *e, const char *text, long limit)
+{
+	struct lsn_status st = {0};
+	uint8_t channel[LSN_ID_BYTES];
+	size_t n = 1;
+	bool hex = text[0] != '\0' && strspn(text, "0123456789abcdefABCDEF") == strlen(text);
+	if (!lsn_id_from_hex(text, channel) && hex && strlen(text) >= 4 &&
+	    local_channel_find(e->p, text, channel, &n, &st) != LSN_OK)
+		return out_fail(&st);
+	if (!hex || strlen(text) < 4 || n != 1) {
+		out_error("offline, \"%s\" names %s of the channels stored on this device; give "
+			  "the channel id (32 hex characters) or more of it", text,
+			  n == 0 || !hex || strlen(text) < 4 ? "none" : "several");
+		return CLI_USAGE;
+	}
+	struct receipts none = {0};
+	struct print_ctx pc = {e, &none, out_json_mode() ? json_array() : NULL, 0};
+	char hexid[LSN_ID_HEX + 1], topic[THREAD_TOPIC_MAX];
+	lsn_id_to_hex(channel, hexid);
+	local_channel_topic(e->p, channel, topic, sizeof topic);
+	if (!out_json_mode()) {
+		printf("Channel %s (offline: stored on this device)\n", hexid);
+		if (topic[0]) {
+			fputs("Topic: ", stdout);
+			out_text(stdout, topic);
+			putchar('\n');
+		}
+	}
+	enum lsn_err err = local_msg_each(e->p, channel, limit, print_one, &pc, &st);
+	int rc = err == LSN_OK ? CLI_OK : out_fail(&st);
+	if (err == LSN_OK && pc.list) {
+		json_t *out = json_pack("{s:s, s:b, s:s?, s:o}", "channel", hexid, "offline", 1,
+					"topic", topic[0] ? topic : NULL, "messages", pc.list);
+		pc.list = NULL;
+		rc = out_json(out);
+		json_decref(out);
+	} else if (err == LSN_OK && pc.shown == 0) {
+		puts("No messages stored on this device for this channel.");
+	}
+	json_decref(pc.list);
+	return rc;
+}
+
 /* --limit N, or the default; false if N is not a number from 1 to 100000. */
 static bool
 limit_of(const struct cmd_call *c, long *limit)
@@ -115,6 +161,7 @@ cmd_read_check(struct cmd_call *c)
 		out_error("--limit must be a number from 1 to 100000");
 		return CLI_USAGE;
 	}
+	c->needs = CMD_NOTHING; /* run opens it: offline if need be */
 	return CLI_OK;
 }
 
@@ -122,6 +169,12 @@ int
 cmd_read_run(struct cmd_call *c)
 {
 	long limit;
+	struct e2e e;
 	limit_of(c, &limit);
-	return read_channel(c->e, c->pos[0], limit);
+	int rc = e2e_start_or_offline(c->cli, &e);
+	if (rc != CLI_OK)
+		return rc;
+	rc = e.s.offline ? read_offline(&e, c->pos[0], limit) : read_channel(&e, c->pos[0], limit);
+	e2e_end(&e);
+	return rc;
 }

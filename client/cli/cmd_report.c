@@ -189,9 +189,7 @@ run_report(struct e2e *e, json_t *period, bool csv)
 	if (e2e_read(e, "report", period, &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
 	} else if (out_json_mode()) {
-		json_object_del(reply, "id");
-		json_object_del(reply, "ok");
-		rc = out_json(reply);
+		rc = out_json_reply(reply);
 	} else {
 		static struct report_row rows[REPORT_ROWS_MAX];
 		size_t n = collect_rows(json_object_get(reply, "indicators"), rows, REPORT_ROWS_MAX);

@@ -54,10 +54,12 @@ valid_text(const char *text)
 }
 
 static int
-report(int64_t seq, int64_t ts, const char *channel_text)
+report(int64_t seq, int64_t ts, const uint8_t channel[LSN_ID_BYTES])
 {
 	if (out_json_mode()) {
-		json_t *out = json_pack("{s:s, s:I, s:I}", "channel", channel_text, "seq",
+		char hex[LSN_ID_HEX + 1];
+		lsn_id_to_hex(channel, hex); /* the full id, whatever prefix was typed */
+		json_t *out = json_pack("{s:s, s:I, s:I}", "channel", hex, "seq",
 					(json_int_t)seq, "ts", (json_int_t)ts);
 		int rc = out_json(out);
 		json_decref(out);
@@ -89,7 +91,7 @@ send_content(struct e2e *e, const char *channel_text, const char *text, const ch
 	chan_view_free(&v);
 	if (err != LSN_OK)
 		return out_fail(&st);
-	return report(seq, ts, channel_text);
+	return report(seq, ts, channel);
 }
 
 /* The text, read and checked before anything is started. */

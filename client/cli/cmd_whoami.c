@@ -45,8 +45,7 @@ cmd_whoami_run(struct cmd_call *c)
 	if (link_request(c->s->link, "whoami", NULL, &reply, &st) != LSN_OK) {
 		rc = out_fail(&st);
 	} else if (c->cli->json) {
-		json_object_del(reply, "id");
-		rc = out_json(reply);
+		rc = out_json_reply(reply);
 	} else {
 		print_whoami(c->s, reply);
 	}

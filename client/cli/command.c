@@ -315,23 +315,30 @@ run_command(const struct cli *cli, int argc, char **argv)
 	return CLI_USAGE;
 }
 
-int
-command_main(int argc, char **argv)
+static int
+command_start(struct cli *cli, int rest_argc, char **argv)
 {
-	struct cli cli = {.profile = CLI_DEFAULT_PROFILE};
-	int rest_argc = 0;
-	if (!split_globals(&cli, argc, argv, &rest_argc))
-		return CLI_USAGE;
-	out_set_json_mode(cli.json);
 	if (rest_argc == 0) {
 		fputs(cmd_usage_text, stderr);
 		out_error("no command given; see liaison --help");
 		return CLI_USAGE;
 	}
-	if (!profile_name_valid(cli.profile)) {
+	if (!profile_name_valid(cli->profile)) {
 		out_error("invalid profile name \"%s\": use 1-64 letters, digits, '.', '_' or '-'",
-			  cli.profile);
+			  cli->profile);
 		return CLI_USAGE;
 	}
-	return run_command(&cli, rest_argc, argv);
+	return run_command(cli, rest_argc, argv);
+}
+
+int
+command_main(int argc, char **argv)
+{
+	struct cli cli = {.profile = CLI_DEFAULT_PROFILE};
+	int rest_argc = 0;
+	bool ok = split_globals(&cli, argc, argv, &rest_argc);
+	out_set_json_mode(cli.json);
+	int rc = ok ? command_start(&cli, rest_argc, argv) : CLI_USAGE;
+	out_json_error(rc);
+	return rc;
 }

@@ -109,6 +109,8 @@ int cmd_enrol_run(struct cmd_call *c);
 /* cmd_login.c, cmd_whoami.c */
 int cmd_login_run(struct cmd_call *c);
 int cmd_whoami_run(struct cmd_call *c);
+/* cmd_passphrase.c */
+int cmd_passphrase_run(struct cmd_call *c);
 /* cmd_devices.c */
 int cmd_devices_check(struct cmd_call *c);
 int cmd_devices_run(struct cmd_call *c);
@@ -134,6 +136,8 @@ int cmd_strict_run(struct cmd_call *c);
 /* cmd_backup.c */
 int cmd_backup_check(struct cmd_call *c);
 int cmd_backup_run(struct cmd_call *c);
+/* backup setup in an open context (also offered at the end of enrol). */
+int cmd_backup_setup_in(struct e2e *e);
 /* Care pathways (docs/PATHWAYS.md): cmd_pathways.c, cmd_discharge.c,
  * cmd_notice.c, cmd_cases.c, cmd_case.c, cmd_report.c */
 int cmd_pathways_run(struct cmd_call *c);

@@ -21,6 +21,8 @@ const char cmd_usage_text[] =
 	"                          enrol this device with an invite from your administrator\n"
 	"  login                   connect and log in (checks the profile and the server)\n"
 	"  whoami                  show who you are and which device this is\n"
+	"  passphrase [--new-passphrase-file FILE]\n"
+	"                          change this profile's passphrase\n"
 	"  devices [list]          list your devices\n"
 	"  devices revoke DEVICE_ID\n"
 	"                          revoke one of your devices\n"
@@ -112,6 +114,22 @@ static const char whoami_help[] =
 	"\n"
 	"Show your name, RPPS number, profession, organisation and roles, and this\n"
 	"device's id and name, as recorded by the server.\n";
+
+static const char passphrase_help[] =
+	"usage: liaison [--profile NAME] passphrase [--new-passphrase-file FILE]\n"
+	"\n"
+	"Change the passphrase of this profile. The current passphrase is asked\n"
+	"first (or read from --passphrase-file or LIAISON_PASSPHRASE), then the new\n"
+	"one twice on the terminal (or read from --new-passphrase-file FILE or\n"
+	"LIAISON_NEW_PASSPHRASE; 8 characters or more). Every key and message kept\n"
+	"on this device is sealed again under the new passphrase in one step: if\n"
+	"it is interrupted, the old passphrase still works. No server is needed.\n"
+	"Stop liaison watch on this profile first: it stops at its next write.\n";
+
+static const struct cmd_opt passphrase_opts[] = {
+	{"--new-passphrase-file", false},
+	{NULL, false},
+};
 
 static const char devices_help[] =
 	"usage: liaison [--profile NAME] devices [list]\n"
@@ -563,6 +581,8 @@ const struct cmd cmd_table[] = {
 	 .check = cmd_enrol_check, .run = cmd_enrol_run},
 	{.name = "login", .needs = CMD_LOGIN, .help = login_help, .run = cmd_login_run},
 	{.name = "whoami", .needs = CMD_LOGIN, .help = whoami_help, .run = cmd_whoami_run},
+	{.name = "passphrase", .needs = CMD_NOTHING, .help = passphrase_help,
+	 .opts = passphrase_opts, .run = cmd_passphrase_run},
 	{.name = "devices", .needs = CMD_LOGIN, .help = devices_help, .max_pos = 2,
 	 .check = cmd_devices_check, .run = cmd_devices_run},
 	{.name = "directory", .needs = CMD_LOGIN, .help = directory_help,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "link_diag.h"
 #include "output.h"
 #include "warn.h"
 
@@ -42,6 +43,45 @@ out_text(FILE *f, const char *s)
 	}
 }
 
+/* The first error of the command, for the JSON error object (--json). */
+static struct {
+	bool set;
+	char code[40];
+	char line[1024];
+	json_t *extra; /* more members of the error object (out_error_attach) */
+} first_error;
+
+/* "liaison: line" on stderr; a message of several lines (a technical detail
+ * after the first) continues indented. */
+static void
+print_error(const char *line)
+{
+	fflush(stdout);
+	fputs("liaison: ", stderr);
+	for (const char *p = line; *p;) {
+		size_t n = strcspn(p, "\n");
+		char part[1024];
+		snprintf(part, sizeof part, "%.*s", (int)n, p);
+		out_text(stderr, part);
+		fputc('\n', stderr);
+		p += n;
+		if (*p == '\n' && *++p)
+			fputs("         ", stderr);
+	}
+	if (line[0] == '\0')
+		fputc('\n', stderr);
+}
+
+static void
+record_error(const char *code, const char *line)
+{
+	if (first_error.set)
+		return;
+	first_error.set = true;
+	snprintf(first_error.code, sizeof first_error.code, "%s", code ? code : "");
+	snprintf(first_error.line, sizeof first_error.line, "%s", line);
+}
+
 void
 out_error(const char *fmt, ...)
 {
@@ -50,27 +90,102 @@ out_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	fflush(stdout);
-	fputs("liaison: ", stderr);
-	out_text(stderr, line);
-	fputc('\n', stderr);
+	record_error(NULL, line);
+	print_error(line);
+}
+
+int
+out_fail_code(const struct lsn_status *st, const char *code)
+{
+	const char *msg = st->msg[0] ? st->msg : lsn_err_message(st->err);
+	record_error(code, msg);
+	print_error(msg);
+	return CLI_FAIL;
 }
 
 int
 out_fail(const struct lsn_status *st)
 {
-	out_error("%s", st->msg[0] ? st->msg : lsn_err_message(st->err));
-	return CLI_FAIL;
+	const char *msg = st->msg[0] ? st->msg : lsn_err_message(st->err);
+	return out_fail_code(st, link_diag_unreachable(msg) ? "unreachable" : lsn_err_code(st->err));
+}
+
+void
+out_notice(const char *line)
+{
+	print_error(line);
 }
 
 void
 out_warnings(struct lsn_warnings *w)
 {
+	char line[64];
 	for (size_t i = 0; i < w->n; i++)
-		out_error("%s", w->msg[i]);
-	if (w->dropped)
-		out_error("(%zu more warnings not shown)", w->dropped);
+		print_error(w->msg[i]);
+	if (w->dropped) {
+		snprintf(line, sizeof line, "(%zu more warnings not shown)", w->dropped);
+		print_error(line);
+	}
 	lsn_warn_clear(w);
+}
+
+/* "what went wrong (code): what to do", "what went wrong; what to do", then
+ * optionally a technical detail on the next line: split into its parts. */
+static json_t *
+error_object(int rc)
+{
+	char line[1024], *detail = NULL, *hint = NULL, mark[64];
+	const char *code = first_error.code[0] ? first_error.code
+			 : rc == CLI_USAGE ? "usage" : "failed";
+	snprintf(line, sizeof line, "%s",
+		 first_error.set ? first_error.line : "the command failed");
+	char *nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		detail = nl + 1;
+	}
+	snprintf(mark, sizeof mark, " (%s): ", code);
+	char *at = strstr(line, mark);
+	if (at) {
+		at[strlen(mark) - 2] = '\0';
+		hint = at + strlen(mark);
+	} else if ((at = strstr(line, "; ")) != NULL) {
+		*at = '\0';
+		hint = at + 2;
+	}
+	json_t *err = json_pack("{s:s, s:s, s:s?}", "code", code, "message", line, "hint", hint);
+	if (err && hint == NULL)
+		json_object_set_new(err, "hint", json_null());
+	if (err && detail && *detail)
+		json_object_set_new(err, "detail", json_string(detail));
+	return err;
+}
+
+void
+out_error_attach(const char *key, json_t *value)
+{
+	if (first_error.extra == NULL)
+		first_error.extra = json_object();
+	json_object_set_new(first_error.extra, key, value);
+}
+
+void
+out_json_error(int rc)
+{
+	json_t *extra = first_error.extra;
+	first_error.extra = NULL;
+	if (!json_mode || rc == CLI_OK) {
+		json_decref(extra);
+		return;
+	}
+	json_t *err = error_object(rc);
+	if (err && extra)
+		json_object_update(err, extra);
+	json_decref(extra);
+	json_t *doc = err ? json_pack("{s:o}", "error", err) : NULL;
+	if (doc)
+		out_json(doc);
+	json_decref(doc);
 }
 
 void
@@ -116,6 +231,17 @@ out_json(json_t *value)
 	}
 	fputc('\n', stdout);
 	return CLI_OK;
+}
+
+int
+out_json_reply(json_t *reply)
+{
+	/* the request id, the success flag and the framing flag are the
+	 * connection's, not the answer's */
+	json_object_del(reply, "id");
+	json_object_del(reply, "ok");
+	json_object_del(reply, "batch");
+	return out_json(reply);
 }
 
 /* ---- tables ------------------------------------------------------------- */

@@ -13,10 +13,23 @@
 
 #include "err.h"
 
-/* "liaison: <message>\n" on stderr. */
+/* "liaison: <message>\n" on stderr (a second line, after a newline in the
+ * message, is indented). The first error of a command is also kept for the
+ * JSON error object (out_json_error). */
 void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print st->msg as an error line; returns 1 (CLI_FAIL) for "return out_fail(&st)". */
+/* Print st->msg as an error line; returns 1 (CLI_FAIL) for "return out_fail(&st)".
+ * Its code in --json is the wire code of st->err ("unreachable" when the
+ * server cannot be reached); out_fail_code names another one. */
 int out_fail(const struct lsn_status *st);
+int out_fail_code(const struct lsn_status *st, const char *code);
+/* Like an error line, but not an error of the command (not in --json). */
+void out_notice(const char *line);
+/* --json and a failed command (rc != 0): {"error": {"code", "message",
+ * "hint", "detail"?}} on stdout, from the first error printed (client/README.md). */
+void out_json_error(int rc);
+/* Add key: value (stolen) to that error object, e.g. the candidates of an
+ * ambiguous USER. */
+void out_error_attach(const char *key, json_t *value);
 
 /* Print each warning the core gathered as an error line ("liaison: …"),
  * and how many more there were past the bound; then clear the list. */
@@ -45,6 +58,9 @@ bool out_json_mode(void);
 
 /* One JSON document on stdout (indented). Returns 0, or 1 on failure. */
 int out_json(json_t *value);
+/* A server reply as a command's JSON: without the connection's fields
+ * (the request "id", "batch"). */
+int out_json_reply(json_t *reply);
 
 /* An aligned plain-text table. Cells are copied. */
 struct out_table;

@@ -100,13 +100,17 @@ on_signal(int sig)
 static enum lsn_err
 read_tty_line(const char *prompt, char *buf, struct lsn_status *st)
 {
-	if (write(tty_fd, prompt, strlen(prompt)) < 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot write to the terminal");
+	/* echo off (and what was typed ahead discarded) before the prompt shows:
+	 * an answer typed as soon as it appears is kept */
 	struct termios noecho = tty_saved;
 	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
 	tty_echo_off = 1;
 	tcsetattr(tty_fd, TCSAFLUSH, &noecho);
+	if (write(tty_fd, prompt, strlen(prompt)) < 0) {
+		tty_restore();
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot write to the terminal");
+	}
 	size_t got = 0;
 	char c;
 	ssize_t n;
@@ -143,7 +147,8 @@ prompt_twice(char *buf, struct lsn_status *st)
 }
 
 static enum lsn_err
-from_tty(const char *profile_name, bool confirm, char *buf, struct lsn_status *st)
+from_tty(const char *profile_name, const char *label, bool confirm, char *buf,
+	 struct lsn_status *st)
 {
 	tty_fd = isatty(STDIN_FILENO) ? open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY) : -1;
 	if (tty_fd < 0 || tcgetattr(tty_fd, &tty_saved) != 0) {
@@ -158,9 +163,7 @@ from_tty(const char *profile_name, bool confirm, char *buf, struct lsn_status *s
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	char prompt[160];
-	snprintf(prompt, sizeof prompt, "%s for profile \"%s\": ",
-		 confirm ? "Choose a passphrase (8 characters or more)" : "Passphrase",
-		 profile_name);
+	snprintf(prompt, sizeof prompt, "%s for profile \"%s\": ", label, profile_name);
 	enum lsn_err err = read_tty_line(prompt, buf, st);
 	if (err == LSN_OK && confirm && utf8_chars(buf) >= PASSPHRASE_MIN)
 		err = prompt_twice(buf, st);
@@ -172,32 +175,32 @@ from_tty(const char *profile_name, bool confirm, char *buf, struct lsn_status *s
 }
 
 static enum lsn_err
-from_any_source(const char *file, const char *profile_name, bool confirm, char *buf,
-		struct lsn_status *st)
+from_any_source(const char *file, const char *env_name, const char *profile_name,
+		const char *label, bool confirm, char *buf, struct lsn_status *st)
 {
 	if (file)
 		return from_file(file, buf, st);
-	const char *env = getenv("LIAISON_PASSPHRASE");
+	const char *env = getenv(env_name);
 	if (env && *env) {
 		if (strlen(env) > PASSPHRASE_MAX)
 			return lsn_fail(st, LSN_ERR_BAD_REQUEST,
-					"LIAISON_PASSPHRASE is longer than %d bytes", PASSPHRASE_MAX);
+					"%s is longer than %d bytes", env_name, PASSPHRASE_MAX);
 		memcpy(buf, env, strlen(env) + 1);
 		first_line(buf);
 		return LSN_OK;
 	}
-	return from_tty(profile_name, confirm, buf, st);
+	return from_tty(profile_name, label, confirm, buf, st);
 }
 
-enum lsn_err
-passphrase_get(const char *file, const char *profile_name, bool confirm, char **out,
-	       struct lsn_status *st)
+static enum lsn_err
+get_checked(const char *file, const char *env_name, const char *profile_name,
+	    const char *label, bool confirm, char **out, struct lsn_status *st)
 {
 	*out = NULL;
 	char *buf = secure_alloc();
 	if (buf == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	enum lsn_err err = from_any_source(file, profile_name, confirm, buf, st);
+	enum lsn_err err = from_any_source(file, env_name, profile_name, label, confirm, buf, st);
 	if (err == LSN_OK && buf[0] == '\0')
 		err = lsn_fail(st, LSN_ERR_BAD_REQUEST, "the passphrase is empty");
 	if (err == LSN_OK && confirm && utf8_chars(buf) < PASSPHRASE_MIN)
@@ -209,6 +212,34 @@ passphrase_get(const char *file, const char *profile_name, bool confirm, char **
 	}
 	*out = buf;
 	return LSN_OK;
+}
+
+enum lsn_err
+passphrase_get(const char *file, const char *profile_name, bool confirm, char **out,
+	       struct lsn_status *st)
+{
+	return get_checked(file, "LIAISON_PASSPHRASE", profile_name,
+			   confirm ? "Choose a passphrase (8 characters or more)" : "Passphrase",
+			   confirm, out, st);
+}
+
+enum lsn_err
+passphrase_get_new(const char *file, const char *profile_name, char **out,
+		   struct lsn_status *st)
+{
+	return get_checked(file, "LIAISON_NEW_PASSPHRASE", profile_name,
+			   "New passphrase (8 characters or more)", true, out, st);
+}
+
+enum passphrase_source
+passphrase_source(const char *file)
+{
+	const char *env = getenv("LIAISON_PASSPHRASE");
+	if (file)
+		return PASSPHRASE_FILE;
+	if (env && *env)
+		return PASSPHRASE_ENV;
+	return isatty(STDIN_FILENO) ? PASSPHRASE_TERMINAL : PASSPHRASE_NONE;
 }
 
 enum lsn_err

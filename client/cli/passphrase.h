@@ -18,6 +18,21 @@ enum lsn_err passphrase_get(const char *file, const char *profile_name, bool con
 			    char **out, struct lsn_status *st);
 void passphrase_free(char *pass);
 
+/* Where passphrase_get would read it from now. */
+enum passphrase_source {
+	PASSPHRASE_FILE,      /* --passphrase-file */
+	PASSPHRASE_ENV,       /* LIAISON_PASSPHRASE */
+	PASSPHRASE_TERMINAL,  /* a no-echo prompt */
+	PASSPHRASE_NONE,      /* none of these: passphrase_get fails with a message */
+};
+enum passphrase_source passphrase_source(const char *file);
+
+/* Ask on the terminal (only there) for a new passphrase, twice, or read it
+ * from file or LIAISON_NEW_PASSPHRASE: for liaison passphrase. The length
+ * minimum is enforced. */
+enum lsn_err passphrase_get_new(const char *file, const char *profile_name, char **out,
+				struct lsn_status *st);
+
 /* The recovery code from --recovery-code (given), $LIAISON_RECOVERY_CODE, or
  * a prompt on the terminal, as the recovery key rk (key_backup_parse_code).
  * Usage-style errors in st. */

@@ -133,15 +133,19 @@ view_print_header(struct e2e *e, const struct chan_view *v)
 	print_departure(e, v);
 	for (size_t i = 0; v->state && i < v->state->count; i++) {
 		const struct peer *pr = peers_get(e->peers, v->state->members[i].user);
-		char who[200], user_hex[LSN_ID_HEX + 1];
 		if (pr == NULL || pr->trusted)
 			continue;
-		e2e_person(e, pr->user, who, sizeof who);
-		lsn_id_to_hex(pr->user, user_hex);
-		fputs("WARNING: the identity key of ", stdout);
-		out_text(stdout, who);
-		printf(" changed. Keys are not shared with them until you compare safety numbers: "
-		       "liaison verify %s (then --accept).\n", user_hex);
+		char text[700], what[300], todo[300];
+		if (pr->me) {
+			snprintf(text, sizeof text, "the server shows another identity key for your "
+				 "own account; tell your administrator");
+		} else {
+			peers_changed_text(e, pr, what, sizeof what, todo, sizeof todo);
+			snprintf(text, sizeof text, "%s; %s", what, todo);
+		}
+		fputs("WARNING: ", stdout);
+		out_text(stdout, text);
+		fputs(".\n", stdout);
 	}
 	putchar('\n');
 }

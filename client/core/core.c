@@ -17,6 +17,8 @@ core_open(const struct login_config *o, struct e2e *e, struct lsn_status *st)
 		e2e_close(e);
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	}
+	if (e->s.offline) /* the local store only: nothing to rotate or fetch */
+		return LSN_OK;
 	/* a new agreement key every 7 days (CRYPTO.md §1); shares already queued
 	 * for the previous one still open below */
 	ak_rotate_if_due(e->p, e->s.link, &e->warnings);

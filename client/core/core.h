@@ -13,7 +13,9 @@
 
 /* e2e_open, the peer cache, the agreement key rotated when due, then the
  * to-device queue taken (keys and key requests that arrived meanwhile,
- * whatever the command): a failure there is a warning, not an error. */
+ * whatever the command): a failure there is a warning, not an error.
+ * Offline (o->offline_ok and the server unreachable: e->s.offline), only
+ * the profile and the local store are open. */
 enum lsn_err core_open(const struct login_config *o, struct e2e *e, struct lsn_status *st);
 /* Free the peer cache, close the session. */
 void core_close(struct e2e *e);

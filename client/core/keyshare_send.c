@@ -133,6 +133,13 @@ warn_blocked(struct e2e *e, struct peer *pr, const char *why)
 	pr->warned = true;
 	e2e_person(e, pr->user, who, sizeof who);
 	lsn_id_to_hex(pr->user, hex);
+	if (!pr->me && !pr->trusted) {
+		char what[LSN_WARN_LEN], todo[LSN_WARN_LEN];
+		peers_changed_text(e, pr, what, sizeof what, todo, sizeof todo);
+		lsn_warn(&e->warnings, "WARNING: %s;", what);
+		lsn_warn(&e->warnings, "%s", todo);
+		return;
+	}
 	lsn_warn(&e->warnings, "WARNING: not sharing keys with %s: %s; compare safety numbers "
 		 "with liaison verify %s, then add --accept", who, why, hex);
 }

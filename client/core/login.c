@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "lsn_config.h"
+#include "link_diag.h"
 #include "login.h"
 #include "sigs.h"
 #include "wire.h"
@@ -109,14 +110,22 @@ login_sign(struct profile *p, struct link *c, json_t **reply, struct lsn_status 
 	return err;
 }
 
+/* Ask for the passphrase and unlock; a wrong one is asked again, up to
+ * o->passphrase_tries times in all (the callback says so to the user). */
 static enum lsn_err
 unlock_profile(const struct login_config *o, struct profile *p, struct lsn_status *st)
 {
-	char *pass = NULL;
-	enum lsn_err err = o->passphrase(o->arg, p->name, &pass, st);
-	if (err == LSN_OK)
-		err = profile_unlock(p, pass, st);
-	o->passphrase_free(pass);
+	int tries = o->passphrase_tries > 1 ? o->passphrase_tries : 1;
+	enum lsn_err err = LSN_OK;
+	for (int i = 1; i <= tries; i++) {
+		char *pass = NULL;
+		err = o->passphrase(o->arg, p->name, &pass, st);
+		if (err == LSN_OK)
+			err = profile_unlock(p, pass, st);
+		o->passphrase_free(pass);
+		if (!profile_wrong_passphrase(err))
+			break;
+	}
 	return err;
 }
 
@@ -144,20 +153,46 @@ login_test_clock(struct lsn_status *st)
 	return LSN_OK;
 }
 
+static enum lsn_err
+login_connect(const struct login_config *o, struct login *s, struct lsn_status *st)
+{
+	struct link_ca ca;
+	enum lsn_err err = login_choose_ca(o->ca_file, s->profile->ca_pem, &ca, st);
+	if (err == LSN_OK)
+		err = link_open(s->profile->server_url, &ca, o->timeout_ms, &s->link, st);
+	if (err == LSN_OK)
+		err = login_sign(s->profile, s->link, &s->login, st);
+	if (err != LSN_OK && o->offline_ok && s->login == NULL && link_diag_unreachable(st->msg)) {
+		link_close(s->link);
+		s->link = NULL;
+		s->offline = true;
+		snprintf(s->offline_why, sizeof s->offline_why, "%s", st->msg);
+		return LSN_OK;
+	}
+	return err;
+}
+
 enum lsn_err
 login_open(const struct login_config *o, struct login *s, struct lsn_status *st)
 {
-	struct link_ca ca;
 	memset(s, 0, sizeof *s);
 	enum lsn_err err = profile_open(o->profile, &s->profile, st);
 	if (err == LSN_OK)
 		err = unlock_profile(o, s->profile, st);
 	if (err == LSN_OK)
-		err = login_choose_ca(o->ca_file, s->profile->ca_pem, &ca, st);
+		err = login_connect(o, s, st);
+	if (err != LSN_OK)
+		login_end(s);
+	return err;
+}
+
+enum lsn_err
+login_open_profile(const struct login_config *o, struct login *s, struct lsn_status *st)
+{
+	memset(s, 0, sizeof *s);
+	enum lsn_err err = profile_open(o->profile, &s->profile, st);
 	if (err == LSN_OK)
-		err = link_open(s->profile->server_url, &ca, o->timeout_ms, &s->link, st);
-	if (err == LSN_OK)
-		err = login_sign(s->profile, s->link, &s->login, st);
+		err = unlock_profile(o, s->profile, st);
 	if (err != LSN_OK)
 		login_end(s);
 	return err;

@@ -20,12 +20,21 @@ struct login_config {
 				   struct lsn_status *st);
 	void (*passphrase_free)(char *pass);
 	void *arg;
+	/* How many times a wrong passphrase is asked again (0 or 1: once; the
+	 * CLI asks 3 times on a terminal, once from a file or the environment). */
+	int passphrase_tries;
+	/* When the server cannot be reached (link_diag_unreachable), open the
+	 * profile anyway: struct login's offline is set, link and login stay
+	 * NULL. For what the local store alone can show (liaison read). */
+	bool offline_ok;
 };
 
 struct login {
 	struct profile *profile;
 	struct link *link;
 	json_t *login; /* the login reply: {"user":{USER},"device":{DEVICE}} */
+	bool offline;  /* offline_ok and the server could not be reached */
+	char offline_why[256]; /* then: why (the connection's error message) */
 };
 
 /* The CA to trust: --ca FILE > $LIAISON_CA > the CA stored in the profile
@@ -52,5 +61,9 @@ enum lsn_err login_test_clock(struct lsn_status *st);
 enum lsn_err login_open(const struct login_config *o, struct login *s,
 			  struct lsn_status *st);
 void login_end(struct login *s);
+/* Only open and unlock the profile (asking for the passphrase as
+ * login_open does): no connection, s->link and s->login stay NULL. */
+enum lsn_err login_open_profile(const struct login_config *o, struct login *s,
+				struct lsn_status *st);
 
 #endif

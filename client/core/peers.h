@@ -56,6 +56,11 @@ enum lsn_err peers_device(struct e2e *e, const uint8_t user[LSN_ID_BYTES],
 			  const uint8_t device[LSN_ID_BYTES], bool include_revoked,
 			  const struct peer_device **out, struct lsn_status *st);
 
+/* For a peer whose identity key changed (!trusted, not me), in words for
+ * the user: what happened (who, since when this device saw it, the likely
+ * causes) and what to do (compare the safety number, then accept). */
+void peers_changed_text(struct e2e *e, const struct peer *pr, char *what, size_t what_len,
+			char *todo, size_t todo_len);
 /* Why key sharing to this peer is blocked ("" if it is not): identity key
  * changed, or not verified in strict mode. */
 const char *peers_blocked(const struct e2e *e, const struct peer *pr);

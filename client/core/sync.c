@@ -183,9 +183,14 @@ open_share(struct share_in *in, const uint8_t *body, size_t len, json_t **plain,
 	struct peer *pr = peers_get(in->e->peers, in->from.user);
 	if (err != LSN_OK)
 		return err;
+	if (pr && !pr->trusted && !pr->me) {
+		char what[LSN_WARN_LEN], todo[LSN_WARN_LEN];
+		peers_changed_text(in->e, pr, what, sizeof what, todo, sizeof todo);
+		reject(in, what);
+		return LSN_OK;
+	}
 	if (d == NULL || !d->chain_ok || pr == NULL || !pr->trusted) {
-		reject(in, pr && !pr->trusted ? "their identity key changed (see liaison verify)"
-					      : "the sending device does not verify");
+		reject(in, "the sending device does not verify");
 		return LSN_OK;
 	}
 	struct lsn_ks_addr me;

@@ -352,10 +352,10 @@ lost(struct ws_conn *c, const char *op, struct lsn_status *st)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", c->failure);
 	if (c->close_code)
 		return server_error_close(st, c->close_code, c->close_reason);
-	if (c->timed_out && op == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL,
-				"no answer from %s within %d s while connecting; check that liaisond "
-				"is running and reachable, then retry", c->url_text, c->timeout_ms / 1000);
+	if (c->timed_out && op == NULL) {
+		link_diag_timeout(c->failure, sizeof c->failure, c->url_text, c->timeout_ms / 1000);
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", c->failure);
+	}
 	if (c->timed_out)
 		return lsn_fail(st, LSN_ERR_INTERNAL,
 				"no reply from %s to the \"%s\" request within %d s; check the "

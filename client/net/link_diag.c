@@ -130,25 +130,49 @@ probe_tcp(const char *host, int port)
 	return result;
 }
 
+/* The server cannot be reached at all: a plain sentence first, the
+ * technical detail on a second line (link_diag.h). */
+static void
+unreachable(char *out, size_t outlen, const char *url, const char *detail)
+{
+	snprintf(out, outlen, "%s; ask your CPTS or your administrator if it lasts\n%s: %s",
+		 LINK_DIAG_UNREACHABLE, url, detail);
+}
+
 static void
 describe_tcp_failure(char *out, size_t outlen, const char *url, const char *host, int port)
 {
 	int cause = probe_tcp(host, port);
+	char detail[160];
 	link_diag_debug("probe of %s port %d: %d", host, port, cause);
 	if (cause == -1)
-		snprintf(out, outlen, "cannot connect to %s: unknown host \"%s\"; check the "
-			 "server address", url, host);
+		snprintf(detail, sizeof detail, "unknown host \"%s\" (check the server address)",
+			 host);
 	else if (cause == ECONNREFUSED)
-		snprintf(out, outlen, "cannot connect to %s: connection refused; is liaisond "
-			 "running?", url);
+		snprintf(detail, sizeof detail, "connection refused (liaisond is not running "
+			 "there, or another port)");
 	else if (cause == EINPROGRESS || cause == EAGAIN || cause == ETIMEDOUT)
-		snprintf(out, outlen, "cannot connect to %s: no answer; check the address, "
-			 "your network and any firewall", url);
+		snprintf(detail, sizeof detail, "no answer (check your network and any firewall)");
 	else if (cause != 0)
-		snprintf(out, outlen, "cannot connect to %s: %s; check the address and your "
-			 "network", url, strerror(cause));
+		snprintf(detail, sizeof detail, "%s (check your network)", strerror(cause));
 	else
-		snprintf(out, outlen, "cannot connect to %s: the connection failed; retry", url);
+		snprintf(detail, sizeof detail, "the connection failed; retry");
+	unreachable(out, outlen, url, detail);
+}
+
+bool
+link_diag_unreachable(const char *message)
+{
+	return message && strncmp(message, LINK_DIAG_UNREACHABLE,
+				  strlen(LINK_DIAG_UNREACHABLE)) == 0;
+}
+
+void
+link_diag_timeout(char *out, size_t outlen, const char *url, int seconds)
+{
+	char detail[80];
+	snprintf(detail, sizeof detail, "no answer within %d s while connecting", seconds);
+	unreachable(out, outlen, url, detail);
 }
 
 void
@@ -167,8 +191,7 @@ link_diag_connect_error(char *out, size_t outlen, const char *url, const char *h
 	    has(why, "getaddrinfo"))
 		describe_tcp_failure(out, outlen, url, host, port);
 	else if (has(why, "imed out") || has(why, "timeout"))
-		snprintf(out, outlen, "no answer from %s (%s); check that liaisond is running "
-			 "and reachable, then retry", url, why);
+		unreachable(out, outlen, url, why);
 	else if (has(tls_error, "mismatch") || has(why, "mismatch"))
 		snprintf(out, outlen, "the server certificate of %s is not valid for \"%s\" "
 			 "(%s); connect with the name the certificate was issued for", url, host,

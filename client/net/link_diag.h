@@ -30,4 +30,12 @@ void link_diag_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void link_diag_connect_error(char *out, size_t outlen, const char *url, const char *host,
 				 int port, const char *ca_label, const void *in, size_t len);
 
+/* When the server cannot be reached at all (refused, no answer, unknown
+ * host, timeout), the message starts with LINK_DIAG_UNREACHABLE, then says
+ * what to do, then, after a newline, the URL and the technical cause. */
+#define LINK_DIAG_UNREACHABLE "the Liaison server cannot be reached"
+bool link_diag_unreachable(const char *message);
+/* That message for a connection that got no answer within seconds. */
+void link_diag_timeout(char *out, size_t outlen, const char *url, int seconds);
+
 #endif

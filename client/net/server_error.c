@@ -14,7 +14,7 @@ static const struct {
 } advice[] = {
 	{LSN_ERR_BAD_JSON, "the server could not read the request",
 	 "this is a liaison bug; please report it"},
-	{LSN_ERR_BAD_REQUEST, NULL, "check the command's arguments, or report a liaison bug"},
+	{LSN_ERR_BAD_REQUEST, NULL, "check the command's arguments (see its --help)"},
 	{LSN_ERR_UNKNOWN_OP, "the server does not know this operation",
 	 "use matching versions of liaison and liaisond"},
 	{LSN_ERR_TOO_LARGE, "the request is larger than the server accepts",

@@ -10,10 +10,35 @@
 #include "sql.h"
 #include "local.h"
 
+/* Inside the outermost transaction: the profile's key derivation salt is
+ * still the one this process unlocked it with (profile_rekey). */
+static enum lsn_err
+same_passphrase(struct profile *p, struct lsn_status *st)
+{
+	struct sql_q q;
+	bool same = sql_query(p->db, &q, st, "SELECT value FROM meta WHERE key = 'kdf_salt'", "") &&
+		    sql_next(&q);
+	if (same) {
+		size_t len = 0;
+		const uint8_t *salt = sql_blob(&q, 0, &len);
+		same = salt && len == sizeof p->kdf_salt &&
+		       memcmp(salt, p->kdf_salt, sizeof p->kdf_salt) == 0;
+	}
+	sql_end(&q, NULL);
+	if (same)
+		return LSN_OK;
+	return lsn_fail(st, LSN_ERR_CONFLICT, "the passphrase of profile \"%s\" was changed "
+			"by another liaison process meanwhile; run the command again", p->name);
+}
+
 enum lsn_err
 local_begin(struct profile *p, struct lsn_status *st)
 {
-	return sql_begin(p->db, st);
+	bool outermost = p->db->depth == 0;
+	enum lsn_err err = sql_begin(p->db, st);
+	if (err == LSN_OK && outermost && (err = same_passphrase(p, st)) != LSN_OK)
+		sql_rollback(p->db);
+	return err;
 }
 
 enum lsn_err

@@ -188,6 +188,7 @@ struct local_pin {
 	uint8_t changed_ik[32];
 	int64_t pinned_at;
 	int64_t verified_at;
+	int64_t changed_at;      /* when this device first saw changed_ik */
 };
 
 enum lsn_err local_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES],
@@ -262,6 +263,11 @@ struct local_channel {
 };
 enum lsn_err local_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			       struct local_channel *out, struct lsn_status *st);
+/* The channel this device has stored whose hex id starts with prefix (hex
+ * characters only): *n is how many match (0, 1, or 2 for several); channel
+ * filled when *n is 1. Without the server (liaison read offline). */
+enum lsn_err local_channel_find(struct profile *p, const char *prefix,
+				uint8_t channel[LSN_ID_BYTES], size_t *n, struct lsn_status *st);
 enum lsn_err local_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			       const struct local_channel *c, struct lsn_status *st);
 

@@ -260,6 +260,23 @@ local_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 }
 
 enum lsn_err
+local_channel_find(struct profile *p, const char *prefix, uint8_t channel[LSN_ID_BYTES],
+		   size_t *n, struct lsn_status *st)
+{
+	struct sql_q q;
+	char pattern[LSN_ID_HEX + 2];
+	*n = 0;
+	snprintf(pattern, sizeof pattern, "%.*s%%", LSN_ID_HEX, prefix);
+	if (!sql_query(p->db, &q, st, "SELECT channel FROM channels WHERE lower(hex(channel)) "
+				      "LIKE lower(?) LIMIT 2", "t", pattern))
+		return st->err;
+	while (sql_next(&q))
+		if ((*n)++ == 0)
+			sql_copy(&q, 0, channel, LSN_ID_BYTES);
+	return sql_end(&q, st);
+}
+
+enum lsn_err
 local_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 		  const struct local_channel *c, struct lsn_status *st)
 {

@@ -15,8 +15,8 @@ local_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], struct local_
 {
 	memset(out, 0, sizeof *out);
 	struct sql_q q;
-	if (!sql_query(p->db, &q, st, "SELECT ik, verified, changed_ik, pinned_at, verified_at "
-				      "FROM pins WHERE user = ?", "i", user))
+	if (!sql_query(p->db, &q, st, "SELECT ik, verified, changed_ik, pinned_at, verified_at, "
+				      "changed_at FROM pins WHERE user = ?", "i", user))
 		return st->err;
 	if (sql_next(&q) && sql_copy(&q, 0, out->ik, 32)) {
 		out->present = true;
@@ -24,6 +24,7 @@ local_pin_get(struct profile *p, const uint8_t user[LSN_ID_BYTES], struct local_
 		out->changed = sql_copy(&q, 2, out->changed_ik, 32);
 		out->pinned_at = sql_int(&q, 3);
 		out->verified_at = sql_int(&q, 4);
+		out->changed_at = sql_int(&q, 5);
 	}
 	return sql_end(&q, st);
 }
@@ -67,6 +68,7 @@ pin_observe(struct profile *p, const uint8_t user[LSN_ID_BYTES], const char *rpp
 	err = sql_exec(p->db, st, "UPDATE pins SET changed_ik = ?, changed_at = ? WHERE user = ?",
 		       "kni", ik, now, user);
 	out->changed = true;
+	out->changed_at = now;
 	memcpy(out->changed_ik, ik, 32);
 	return err;
 }

@@ -38,8 +38,22 @@ enum lsn_err profile_open(const char *name, struct profile **out, struct lsn_sta
  * p->keys; then keep the key (p->local_key) and the database open (p->db),
  * migrated to the current format, for the end-to-end store. The lock file is
  * held while the database is migrated and released before this returns. A
- * wrong passphrase fails with a message saying so. */
+ * wrong passphrase fails with a message saying so, and with
+ * LSN_ERR_BAD_SIGNATURE, which nothing else here returns: see
+ * profile_wrong_passphrase. */
 enum lsn_err profile_unlock(struct profile *p, const char *passphrase, struct lsn_status *st);
+static inline bool
+profile_wrong_passphrase(enum lsn_err err)
+{
+	return err == LSN_ERR_BAD_SIGNATURE;
+}
+
+/* A new passphrase for an unlocked profile: every sealed item is sealed
+ * again under a key derived from it (new salt), in one transaction — a
+ * crash leaves the old passphrase or the new one. The lock file is held
+ * meanwhile. Other processes that have the profile open stop at their next
+ * write (local_begin) and must be started again. */
+enum lsn_err profile_rekey(struct profile *p, const char *new_passphrase, struct lsn_status *st);
 
 /* Enrolment: create and lock profiles/NAME/ for a new profile (the lock is
  * held until profile_close); fails if a profile of that name exists.

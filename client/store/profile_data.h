@@ -18,6 +18,9 @@
 
 #define PROFILE_NAME_MAX 64
 
+/* The start of the message of a wrong passphrase (profile_unlock). */
+#define PROFILE_WRONG_PASSPHRASE "wrong passphrase for profile"
+
 /* CRYPTO.md §1: a device keeps the private half of its last 3 agreement keys
  * (the current one and 2 previous ones) to open shares sent late. */
 #define PROFILE_AK_KEEP 3
@@ -74,6 +77,9 @@ struct profile {
 	 * every secret of the local store, and the open database (local.h) */
 	uint8_t *local_key;
 	struct profile_db *db;
+	/* the salt the local key was derived with: another process that changes
+	 * the passphrase changes it, and this one stops writing (local_begin) */
+	uint8_t kdf_salt[crypto_pwhash_SALTBYTES];
 };
 
 /* A zeroed, sodium_malloc'd key block; NULL on failure. Freed by profile_close. */

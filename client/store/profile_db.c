@@ -334,7 +334,7 @@ unseal_identity(struct profile_db *db, const uint8_t *key, struct profile *p,
 			continue;
 		if (i == 0)
 			return lsn_fail(st, LSN_ERR_BAD_SIGNATURE,
-					"wrong passphrase for profile \"%s\"", p->name);
+					PROFILE_WRONG_PASSPHRASE " \"%s\"", p->name);
 		return damaged(item->name, st);
 	}
 	return LSN_OK;
@@ -379,6 +379,7 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 	}
 	p->local_key = key;
 	p->db = db; /* stays open for the end-to-end store until profile_close */
+	memcpy(p->kdf_salt, kdf.salt, sizeof p->kdf_salt);
 	return LSN_OK;
 }
 

@@ -123,8 +123,8 @@ def swapped_identity(t, srv, channel, roux, martin):
     db_exec(srv, "UPDATE users SET ik = ? WHERE id = ?", (os.urandom(32), bytes.fromhex(martin_id)))
     hidden = "Résultat biologique confidentiel: créatinine 180."
     rc, out, err = roux.run("send", channel, hidden)
-    t.ok(rc == 0 and "WARNING" in err and "Dr Claire Martin" in err
-         and "identity key changed" in err,
+    t.ok(rc == 0 and "WARNING: the identity key of Dr Claire Martin" in err
+         and "changed (seen on" in err and "liaison verify" in err,
          "a changed identity key: loud warning, the message goes to the others only",
          f"rc={rc}\n{out}\n{err}")
     rc, obj, err = roux.json("verify", "Claire Martin")
