@@ -292,6 +292,41 @@ invite_fill(struct store *s, const struct opts *o, struct store_invite *inv)
 	return 0;
 }
 
+/* A fresh one-time code for inv: only its hash is kept (inv->hash); the
+ * code itself is shown once. Valid ttl ms from now. */
+static void
+invite_new_code(struct store_invite *inv, int64_t ttl, char code[LSN_INVITE_TEXT + 1])
+{
+	uint8_t raw[LSN_INVITE_BYTES];
+	lsn_invite_random(raw);
+	lsn_invite_format(raw, code);
+	lsn_invite_hash(raw, inv->hash);
+	sodium_memzero(raw, sizeof raw);
+	inv->created_at = lsn_clock_now_ms();
+	inv->expires_at = inv->created_at + ttl;
+}
+
+/* A time in the administrator's time zone: "2026-12-10 14:00:05", or with
+ * the zone and to the minute, "2026-12-10 14:00 CET"; the ms if it cannot. */
+static void
+format_time(int64_t ms, bool with_zone, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n = 0;
+	if (localtime_r(&t, &tm) != NULL)
+		n = with_zone ? strftime(out, cap, "%Y-%m-%d %H:%M %Z", &tm)
+			      : strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+	if (n == 0)
+		snprintf(out, cap, "%lld", (long long)ms);
+}
+
+static void
+format_when(int64_t ms, char *out, size_t cap)
+{
+	format_time(ms, false, out, cap);
+}
+
 int
 admin_invite(const struct config *cfg, int argc, char **argv)
 {
@@ -311,14 +346,8 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 		store_close(s);
 		return rc;
 	}
-	uint8_t raw[LSN_INVITE_BYTES];
 	char code[LSN_INVITE_TEXT + 1];
-	lsn_invite_random(raw);
-	lsn_invite_format(raw, code);
-	lsn_invite_hash(raw, inv.hash);
-	sodium_memzero(raw, sizeof raw);
-	inv.created_at = lsn_clock_now_ms();
-	inv.expires_at = inv.created_at + ttl;
+	invite_new_code(&inv, ttl, code);
 	enum lsn_err err = store_batch_begin(s);
 	if (err == LSN_OK) {
 		err = store_invite_create(s, &inv);
@@ -335,10 +364,8 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 	if (o.json) {
 		printf("{\"code\":\"%s\",\"expires_at\":%lld}\n", code, (long long)inv.expires_at);
 	} else {
-		time_t exp = (time_t)(inv.expires_at / 1000);
 		char when[64];
-		struct tm tm;
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", localtime_r(&exp, &tm));
+		format_time(inv.expires_at, true, when, sizeof when);
 		printf("Invite for %s%s (%s) — single use, expires %s.\n"
 		       "Give this code to the person, by a channel other than the server URL:\n%s\n",
 		       inv.for_user ? "a new device of " : "", inv.name, inv.profession, when, code);
@@ -348,8 +375,6 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 }
 
 /* ---- users, revoke, check ---------------------------------------------- */
-
-static void format_when(int64_t ms, char *out, size_t cap);
 
 /* The users found, kept so that their devices are read after the search. */
 struct user_list {
@@ -604,14 +629,8 @@ user_reset(const struct config *cfg, const struct opts *o)
 	snprintf(inv.rpps, sizeof inv.rpps, "%s", u.rpps);
 	snprintf(inv.name, sizeof inv.name, "%s", u.name);
 	snprintf(inv.profession, sizeof inv.profession, "%s", u.profession);
-	uint8_t raw[LSN_INVITE_BYTES];
 	char code[LSN_INVITE_TEXT + 1];
-	lsn_invite_random(raw);
-	lsn_invite_format(raw, code);
-	lsn_invite_hash(raw, inv.hash);
-	sodium_memzero(raw, sizeof raw);
-	inv.created_at = lsn_clock_now_ms();
-	inv.expires_at = inv.created_at + ttl;
+	invite_new_code(&inv, ttl, code);
 	struct revoke_all r = {.s = s, .now = inv.created_at};
 	enum lsn_err err = store_batch_begin(s);
 	if (err == LSN_OK) {
@@ -640,10 +659,8 @@ user_reset(const struct config *cfg, const struct opts *o)
 		printf("{\"user\":\"%s\",\"revoked\":%u,\"code\":\"%s\",\"expires_at\":%lld}\n",
 		       hex, r.count, code, (long long)inv.expires_at);
 	} else {
-		time_t exp = (time_t)(inv.expires_at / 1000);
 		char when[64];
-		struct tm tm;
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", localtime_r(&exp, &tm));
+		format_time(inv.expires_at, true, when, sizeof when);
 		printf("Revoked %u device(s) of %s (%s).\n"
 		       "Invite for a NEW IDENTITY of %s — single use, expires %s. Give it to the\n"
 		       "person in person or by phone, after checking who they are:\n%s\n"
@@ -731,15 +748,6 @@ parse_when(const char *text, bool until, int64_t *out)
 		return false;
 	*out = (int64_t)t * 1000;
 	return true;
-}
-
-static void
-format_when(int64_t ms, char *out, size_t cap)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	if (localtime_r(&t, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(out, cap, "%lld", (long long)ms);
 }
 
 struct audit_show {

@@ -91,8 +91,10 @@ profile_start(const struct cli *cli, struct login *s)
 	return login_open_profile(&o, s, &st) == LSN_OK ? CLI_OK : open_failed(cli, &st);
 }
 
-int
-e2e_start(const struct cli *cli, struct e2e *e)
+/* Open the core; offline_ok: a server that cannot be reached leaves the
+ * core on the local store (e->s.offline), said on stderr. */
+static int
+start_core(const struct cli *cli, struct e2e *e, bool offline_ok)
 {
 	struct lsn_status st = {0};
 	struct login_config o;
@@ -102,25 +104,7 @@ e2e_start(const struct cli *cli, struct e2e *e)
 		return CLI_USAGE;
 	}
 	login_config_of(cli, &o);
-	if (core_open(&o, e, &st) != LSN_OK)
-		return open_failed(cli, &st);
-	e->progress.fn = out_progress;
-	out_warnings(&e->warnings);
-	return CLI_OK;
-}
-
-int
-e2e_start_or_offline(const struct cli *cli, struct e2e *e)
-{
-	struct lsn_status st = {0};
-	struct login_config o;
-	memset(e, 0, sizeof *e);
-	if (login_test_clock(&st) != LSN_OK) {
-		out_fail(&st);
-		return CLI_USAGE;
-	}
-	login_config_of(cli, &o);
-	o.offline_ok = true;
+	o.offline_ok = offline_ok;
 	if (core_open(&o, e, &st) != LSN_OK)
 		return open_failed(cli, &st);
 	e->progress.fn = out_progress;
@@ -132,6 +116,18 @@ e2e_start_or_offline(const struct cli *cli, struct e2e *e)
 		out_notice("showing what this device stored when it last read the thread");
 	}
 	return CLI_OK;
+}
+
+int
+e2e_start(const struct cli *cli, struct e2e *e)
+{
+	return start_core(cli, e, false);
+}
+
+int
+e2e_start_or_offline(const struct cli *cli, struct e2e *e)
+{
+	return start_core(cli, e, true);
 }
 
 void

@@ -56,6 +56,8 @@ static const struct {
 	{LSN_ERR_COORDINATOR_ONLY, NULL, "ask the CPTS coordinator"},
 	{LSN_ERR_ALREADY_ALERTED, NULL, "post a new message and alert on it if it is a new alarm"},
 	{LSN_ERR_CASE_BACKDATED, NULL, "ask the CPTS coordinator to open the case"},
+	{LSN_ERR_NO_CPTS, NULL,
+	 "add the patient's GP (a member of a CPTS) to the case thread, or name the CPTS with --cpts"},
 };
 
 /* Server text goes to a terminal: keep it short and on one line. */
