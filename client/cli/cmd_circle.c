@@ -419,11 +419,15 @@ deid_print(const struct concil_episode *ep, const struct concil_deid *r)
 		       g->shared[0] ? g->shared : "no code");
 		if (g->pair)
 			printf("held together with %s by fewer than %d, ", g->pair_with, r->k);
-		else if (g->atc[0])
+		else if (g->atc[0] == '\0')
+			fputs("entered without code, ", stdout);
+		else if (strcmp(g->shared, g->atc) == 0)
+			fputs("entered as a class, ", stdout);
+		else
 			printf("held by %d of %zu, fewer than k, ", g->support_atc, r->group);
 		if (g->shared[0])
 			printf("its class %s by %d; ", g->shared, g->support);
-		else
+		else if (g->atc[0])
 			printf("no class of it by %d; ", r->k);
 		puts("no INN, strength, dose or unit");
 		classes += g->shared[0] != '\0';

@@ -2,8 +2,10 @@
  * the comparison on heart-failure and depression fixtures (every discrepancy
  * type), CSV and entry parsing and their errors, the 3-source rule, the
  * prescriber-only final resolution, the episode document, the circle copy
- * (no identity, notes, names or days), the server counts (no drug name) and
- * hand-computed circle aggregates; a bounded fuzz of the parsers. */
+ * (no identity, notes, names or days) and its generalisation (rare drugs to
+ * their ATC class, rare pairs, k boundaries, month to quarter), the server
+ * counts (no drug name) and hand-computed circle aggregates; a bounded fuzz
+ * of the parsers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
