@@ -297,11 +297,15 @@ copy_is_clean(const struct concil_episode *ep, const struct case_ctx *cc, const 
 	return true;
 }
 
-/* The message for the circle, checked. NULL (error printed) when not. */
+/* The message for the circle, generalised against the copies the circle
+ * holds (concil_circle_deid; the older copy of this episode left out) and
+ * checked. NULL (error printed) when not; r says what was generalised. */
 static json_t *
 circle_message(const struct concil_episode *ep, const struct case_ctx *cc,
-	       const uint8_t circle[LSN_ID_BYTES])
+	       const uint8_t circle[LSN_ID_BYTES], const struct circle_state *cs, int k,
+	       struct concil_deid *r)
 {
+	memset(r, 0, sizeof *r);
 	if (ep->status == CONCIL_DRAFT || ep->status == CONCIL_BMO_DONE) {
 		out_error("reconciliation %.8s is %s: a circle reviews compared reconciliations; "
 			  "run liaison conciliation compare first", ep->episode,
@@ -311,7 +315,28 @@ circle_message(const struct concil_episode *ep, const struct case_ctx *cc,
 	char ref[LSN_ID_HEX + 1], what[120];
 	struct lsn_status st = {0};
 	struct concil_episode back;
-	json_t *copy = concil_circle_encode(ep);
+	concil_circle_ref(ep->episode, circle, ref);
+	json_t **held = calloc(cs->n_cases + 1, sizeof *held);
+	size_t n_held = 0;
+	for (size_t i = 0; held && i < cs->n_cases; i++)
+		if (strcmp(cs->cases[i].ref, ref) != 0)
+			held[n_held++] = cs->cases[i].copy;
+	json_t *copy = NULL;
+	enum lsn_err err = held ? concil_circle_deid(ep, held, n_held, k, &copy, r, &st)
+				: LSN_ERR_INTERNAL;
+	free(held);
+	if (err == LSN_ERR_CONFLICT) {
+		out_error("%s. Nothing was shared. Share it once the circle holds at least %d "
+			  "reconciliations like it (liaison circle review lists them), or, if the "
+			  "circle agrees to a smaller group, give --k N or keep one for this circle "
+			  "with liaison circle k CIRCLE N (docs/CONCILIATION.md, \"Generalisation\")",
+			  st.msg, k);
+		return NULL;
+	}
+	if (err != LSN_OK) {
+		out_error("%s", st.msg[0] ? st.msg : "out of memory");
+		return NULL;
+	}
 	char *text = copy ? json_dumps(copy, JSON_COMPACT) : NULL;
 	bool ok = text != NULL;
 	if (ok && !copy_is_clean(ep, cc, text, what, sizeof what)) {
@@ -332,13 +357,93 @@ circle_message(const struct concil_episode *ep, const struct case_ctx *cc,
 	}
 	if (!ok) {
 		json_decref(copy);
+		concil_deid_free(r);
 		if (text == NULL)
 			out_error("out of memory");
 		return NULL;
 	}
-	concil_circle_ref(ep->episode, circle, ref);
 	return json_pack("{s:s, s:i, s:s, s:o}", "type", CIRCLE_CASE_TYPE, "version", 1, "ref", ref,
 			 "copy", copy);
+}
+
+/* ---- what the generalisation did ------------------------------------------------------ */
+
+static const char *
+list_name(enum concil_list l)
+{
+	return l == CONCIL_BMO ? "bmo" : "order";
+}
+
+static json_t *
+deid_json(const struct concil_deid *r)
+{
+	json_t *lines = json_array();
+	for (size_t i = 0; i < r->n_lines; i++) {
+		const struct concil_gen_line *g = &r->lines[i];
+		json_array_append_new(lines, json_pack("{s:s, s:i, s:s, s:s, s:s?, s:i, s:i, s:b, s:s?}",
+			"list", list_name(g->list), "id", g->id, "inn", g->inn, "atc", g->atc,
+			"shared", g->shared[0] ? g->shared : NULL, "support_atc", g->support_atc,
+			"support", g->support, "generalised", strcmp(g->shared, g->atc) != 0,
+			"pair_with", g->pair ? g->pair_with : NULL));
+	}
+	return json_pack("{s:i, s:I, s:I, s:I, s:s, s:s, s:b, s:[ss], s:o}", "k", r->k,
+			 "held", (json_int_t)r->held, "group_quarter", (json_int_t)r->group_quarter,
+			 "group", (json_int_t)r->group, "month", r->month, "period", r->period,
+			 "to_year", r->to_year, "suppressed", "compared", "closed", "lines", lines);
+}
+
+static void
+deid_print(const struct concil_episode *ep, const struct concil_deid *r)
+{
+	printf("Generalised for k = %d: the circle holds %zu other reconciliation%s; %zu, this one "
+	       "included, have its pathway (%s), transition (%s) and %s (%s).\n", r->k, r->held,
+	       r->held == 1 ? "" : "s", r->group, ep->pathway[0] ? ep->pathway : "none",
+	       concil_code(CONCIL_V_TRANSITION, (int)ep->transition),
+	       r->to_year ? "year" : "quarter", r->period);
+	if (r->to_year)
+		printf("  period: %s → %s (the year: only %zu of the quarter, fewer than k)\n",
+		       r->month, r->period, r->group_quarter);
+	else
+		printf("  period: %s → %s (the quarter, not the month)\n", r->month, r->period);
+	puts("  suppressed: the months of the comparison and of the closing");
+	size_t kept = 0, classes = 0, none = 0;
+	for (size_t i = 0; i < r->n_lines; i++) {
+		const struct concil_gen_line *g = &r->lines[i];
+		if (strcmp(g->shared, g->atc) == 0 && concil_atc_level(g->atc) == 5) {
+			kept++;
+			continue;
+		}
+		printf("  %s line %d ", list_name(g->list), g->id);
+		out_text(stdout, g->inn);
+		printf(" %s → %s: ", g->atc[0] ? g->atc : "(no code)",
+		       g->shared[0] ? g->shared : "no code");
+		if (g->pair)
+			printf("held together with %s by fewer than %d, ", g->pair_with, r->k);
+		else if (g->atc[0] == '\0')
+			fputs("entered without code, ", stdout);
+		else if (strcmp(g->shared, g->atc) == 0)
+			fputs("entered as a class, ", stdout);
+		else
+			printf("held by %d of %zu, fewer than k, ", g->support_atc, r->group);
+		if (g->shared[0])
+			printf("its class %s by %d; ", g->shared, g->support);
+		else if (g->atc[0])
+			printf("no class of it by %d; ", r->k);
+		puts("no INN, strength, dose or unit");
+		classes += g->shared[0] != '\0';
+		none += g->shared[0] == '\0';
+	}
+	printf("  drugs: %zu kept as their substance (held by at least %d), %zu shared as their "
+	       "class, %zu without code\n", kept, r->k, classes, none);
+}
+
+/* k: --k, else this profile's setting for the circle, else the default. */
+static void
+k_key(const uint8_t channel[LSN_ID_BYTES], char out[64])
+{
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(channel, hex);
+	snprintf(out, 64, "circle_k.%s", hex);
 }
 
 static void
@@ -368,8 +473,10 @@ print_lines(const char *text)
 
 static int
 share(struct e2e *e, const char *circle_text, const char *case_text, const char *episode_text,
-      bool dry_run)
+      const char *k_text, bool dry_run)
 {
+	struct concil_deid r;
+	memset(&r, 0, sizeof r);
 	struct chan_view v;
 	struct case_ctx cc;
 	struct concil_fold fold;
@@ -387,14 +494,24 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 		out_error("%s (see liaison conciliation show %s)", why, cc.ref);
 		rc = CLI_FAIL;
 	}
-	json_t *msg = it ? circle_message(&it->ep, &cc, v.channel) : NULL;
-	if (it && msg == NULL)
-		rc = CLI_FAIL;
 	struct lsn_status st = {0};
 	int64_t replaces = 0, seq = 0;
-	char attachment[LSN_ID_HEX + 1] = "";
-	if (msg && circle_load(e, &v, &cs, &st) != LSN_OK)
+	char attachment[LSN_ID_HEX + 1] = "", key[64];
+	long k = CONCIL_K_DEFAULT;
+	if (it && k_text == NULL) {
+		k_key(v.channel, key);
+		k = (long)local_setting(e->p, key, CONCIL_K_DEFAULT);
+	} else if (it && !args_int(k_text, 1, CONCIL_K_MAX, &k)) {
+		out_error("--k \"%.20s\": give the smallest group, a whole number from 1 to %d",
+			  k_text, CONCIL_K_MAX);
+		rc = CLI_USAGE;
+	}
+	if (it && rc == CLI_OK && circle_load(e, &v, &cs, &st) != LSN_OK)
 		rc = out_fail(&st);
+	json_t *msg = it && rc == CLI_OK ? circle_message(&it->ep, &cc, v.channel, &cs, (int)k, &r)
+					 : NULL;
+	if (it && rc == CLI_OK && msg == NULL)
+		rc = CLI_FAIL;
 	for (size_t i = 0; msg && rc == CLI_OK && i < cs.n_cases; i++)
 		if (strcmp(cs.cases[i].ref, user_view_str(msg, "ref")) == 0)
 			replaces = cs.cases[i].m->seq;
@@ -405,9 +522,10 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 		size_t bytes = text ? strlen(text) : 0;
 		free(text);
 		if (out_json_mode()) {
-			json_t *o = json_pack("{s:b, s:s, s:O, s:I, s:I}", "dry_run", 1, "circle", hex,
-					      "message", msg, "bytes", (json_int_t)bytes, "replaces",
-					      (json_int_t)replaces);
+			json_t *o = json_pack("{s:b, s:s, s:O, s:I, s:I, s:o}", "dry_run", 1, "circle",
+					      hex, "message", msg, "bytes", (json_int_t)bytes,
+					      "replaces", (json_int_t)replaces, "generalisation",
+					      deid_json(&r));
 			rc = out_json(o);
 			json_decref(o);
 		} else {
@@ -418,9 +536,11 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 			printf(" (%zu bytes; the thread adds \"channel\" and \"sender\"):\n", bytes);
 			print_lines(pretty ? pretty : "?");
 			free(pretty);
+			deid_print(&it->ep, &r);
 			puts("Checked: built field by field from the whitelist of docs/CONCILIATION.md "
-			     "(\"Circle copy\"); no patient name, birth date or INS, no note, no "
-			     "professional's name or id, no case or episode id, no day (months only).");
+			     "(\"Circle copy\"), then generalised (\"Generalisation\"); no patient "
+			     "name, birth date or INS, no note, no professional's name or id, no case "
+			     "or episode id, no day or month.");
 		}
 	} else if (msg && rc == CLI_OK) {
 		json_t *pointer = json_pack("{s:s, s:i, s:s}", "type", CIRCLE_CASE_TYPE, "version", 1,
@@ -430,10 +550,11 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 				    attachment, &st) != LSN_OK) {
 			rc = out_fail(&st);
 		} else if (out_json_mode()) {
-			json_t *o = json_pack("{s:s, s:I, s:s?, s:I, s:O}", "circle", hex, "seq",
+			json_t *o = json_pack("{s:s, s:I, s:s?, s:I, s:O, s:o}", "circle", hex, "seq",
 					      (json_int_t)seq, "attachment",
 					      attachment[0] ? attachment : NULL, "replaces",
-					      (json_int_t)replaces, "message", msg);
+					      (json_int_t)replaces, "message", msg, "generalisation",
+					      deid_json(&r));
 			rc = out_json(o);
 			json_decref(o);
 		} else {
@@ -446,9 +567,11 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 			if (replaces)
 				printf("It replaces the copy shared before (message #%lld).\n",
 				       (long long)replaces);
-			puts("No patient, note, name, id or day left the case thread.");
+			deid_print(&it->ep, &r);
+			puts("No patient, note, name, id, day or month left the case thread.");
 		}
 	}
+	concil_deid_free(&r);
 	json_decref(msg);
 	circle_state_free(&cs);
 	concil_fold_free(&fold);
@@ -460,7 +583,45 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 int
 cmd_circle_share_run(struct cmd_call *c)
 {
-	return share(c->e, c->pos[0], c->pos[1], c->pos[2], cmd_flag(c, "--dry-run"));
+	return share(c->e, c->pos[0], c->pos[1], c->pos[2], cmd_opt(c, "--k"),
+		     cmd_flag(c, "--dry-run"));
+}
+
+/* circle k CIRCLE [N]: this profile's k for the circle (shown, or set). */
+int
+cmd_circle_k_run(struct cmd_call *c)
+{
+	struct chan_view v;
+	struct lsn_status st = {0};
+	char key[64], hex[LSN_ID_HEX + 1];
+	long k = 0;
+	if (c->n_pos == 2 && !args_int(c->pos[1], 1, CONCIL_K_MAX, &k)) {
+		out_error("circle k: give the smallest group, a whole number from 1 to %d",
+			  CONCIL_K_MAX);
+		return CLI_USAGE;
+	}
+	int rc = circle_open(c->e, c->pos[0], &v);
+	if (rc != CLI_OK)
+		return rc;
+	k_key(v.channel, key);
+	lsn_id_to_hex(v.channel, hex);
+	if (c->n_pos == 2 && local_set_setting(c->e->p, key, k, &st) != LSN_OK) {
+		chan_view_free(&v);
+		return out_fail(&st);
+	}
+	k = (long)local_setting(c->e->p, key, CONCIL_K_DEFAULT);
+	if (out_json_mode()) {
+		json_t *o = json_pack("{s:s, s:i, s:b}", "circle", hex, "k", (int)k, "default",
+				      k == CONCIL_K_DEFAULT);
+		rc = out_json(o);
+		json_decref(o);
+	} else {
+		printf("k = %ld for the circle %.8s on this profile%s: circle share generalises a copy "
+		       "until it is one of at least %ld, and refuses it otherwise.\n", k, hex,
+		       k == CONCIL_K_DEFAULT ? " (the default)" : "", k);
+	}
+	chan_view_free(&v);
+	return rc;
 }
 
 /* ---- session ----------------------------------------------------------------------------- */
@@ -803,7 +964,8 @@ print_cases(struct e2e *e, const struct circle_state *cs)
 		char seq[24], who[160], started[8], nd[16], nu[16], nr[16], types[400];
 		snprintf(seq, sizeof seq, "#%lld", (long long)sc->m->seq);
 		concil_person_of(e, sc->m->sender, who, sizeof who, NULL, 0);
-		concil_month(sc->ep.started_at, started);
+		snprintf(started, sizeof started, "%s", user_view_str(sc->copy, "started") ?
+			 user_view_str(sc->copy, "started") : "?");
 		snprintf(nd, sizeof nd, "%zu", sc->ep.discs.n);
 		snprintf(nu, sizeof nu, "%zu", count_if(&sc->ep, false, true));
 		snprintf(nr, sizeof nr, "%zu", count_if(&sc->ep, true, false));

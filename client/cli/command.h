@@ -177,6 +177,7 @@ int cmd_concil_show_run(struct cmd_call *c);
 int cmd_concil_counts_run(struct cmd_call *c);
 /* Quality circles: cmd_circle.c */
 int cmd_circle_share_run(struct cmd_call *c);
+int cmd_circle_k_run(struct cmd_call *c);
 int cmd_circle_session_parse(struct cmd_call *c, int argc, char **argv);
 int cmd_circle_session_check(struct cmd_call *c);
 int cmd_circle_session_run(struct cmd_call *c);

@@ -66,8 +66,8 @@ const char cmd_usage_text[] =
 	"  conciliation start|source add|import|line add|compare|discrepancy set|\n"
 	"               propose|resolve|review|close|show ... (alias: concil)\n"
 	"                          BMO, prescription and discrepancies, in the case thread\n"
-	"  circle share CIRCLE CASE EPISODE [--dry-run] | session CIRCLE ... |\n"
-	"         review CIRCLE [--csv]\n"
+	"  circle share CIRCLE CASE EPISODE [--k N] [--dry-run] | k CIRCLE [N] |\n"
+	"         session CIRCLE ... | review CIRCLE [--csv]\n"
 	"                          de-identified cases and meetings of a quality circle\n"
 	"\n"
 	"Global options:\n"
@@ -426,7 +426,8 @@ static const char concil_help[] =
 	"them to what the care team needs.\n";
 
 static const char circle_help[] =
-	"usage: liaison circle share CIRCLE CASE EPISODE [--dry-run]\n"
+	"usage: liaison circle share CIRCLE CASE EPISODE [--k N] [--dry-run]\n"
+	"       liaison circle k CIRCLE [N]\n"
 	"       liaison circle session CIRCLE --date YYYY-MM-DD --theme ATC_PREFIX\n"
 	"                      --attendee USER... [--cases N...] --consensus TEXT\n"
 	"                      [--action TEXT...] [--follow-up YYYY-MM-DD]\n"
@@ -437,9 +438,14 @@ static const char circle_help[] =
 	"  share    posts a de-identified copy of a reconciliation in the circle: the\n"
 	"           drugs, discrepancy types, intents, severities, resolutions and the\n"
 	"           roles that made them, the pathway and the transition, months; no\n"
-	"           patient, no note, no name, no id, no day. --dry-run prints exactly\n"
-	"           what would be sent, and sends nothing. Sharing the same\n"
-	"           reconciliation again replaces the circle's copy of it.\n"
+	"           patient, no note, no name, no id, no day. Generalised so that it is\n"
+	"           one of at least k (default 5) among the circle's copies: the quarter\n"
+	"           instead of the month (the year if need be), the ATC class instead\n"
+	"           of a rare substance; refused when still rarer. --dry-run prints\n"
+	"           exactly what would be sent and what was generalised, and sends\n"
+	"           nothing. Sharing the same reconciliation again replaces the\n"
+	"           circle's copy of it.\n"
+	"  k        this profile's k for the circle (N: set it; --k overrides it).\n"
 	"  session  records a meeting: its date, its theme (an ATC prefix: C03, N06A…),\n"
 	"           who attended (members of the circle), the cases reviewed (their\n"
 	"           numbers in review), the consensus, the actions and the follow-up\n"
@@ -512,6 +518,7 @@ static const struct cmd_opt concil_disc_add_opts[] = {
 static const struct cmd_opt note_opts[] = {{"--note", VALUE}, {NULL, VALUE}};
 static const struct cmd_opt dry_run_opts[] = {{"--dry-run", FLAG}, {NULL, VALUE}};
 static const struct cmd_opt csv_opts[] = {{"--csv", FLAG}, {NULL, VALUE}};
+static const struct cmd_opt share_opts[] = {{"--dry-run", FLAG}, {"--k", VALUE}, {NULL, VALUE}};
 
 /* ---- sub-commands ------------------------------------------------------------------------- */
 
@@ -563,9 +570,12 @@ static const struct cmd concil_subs[] = {
 };
 
 static const struct cmd circle_subs[] = {
-	{.name = "share", .needs = CMD_E2E, .opts = dry_run_opts, .min_pos = 3, .max_pos = 3,
+	{.name = "share", .needs = CMD_E2E, .opts = share_opts, .min_pos = 3, .max_pos = 3,
 	 .missing = "circle share needs CIRCLE CASE EPISODE; see liaison circle --help",
 	 .run = cmd_circle_share_run},
+	{.name = "k", .needs = CMD_E2E, .min_pos = 1, .max_pos = 2,
+	 .missing = "circle k needs the CIRCLE (and N to set it); see liaison circle --help",
+	 .run = cmd_circle_k_run},
 	{.name = "session", .needs = CMD_E2E, .parse = cmd_circle_session_parse,
 	 .check = cmd_circle_session_check, .run = cmd_circle_session_run},
 	{.name = "review", .needs = CMD_E2E, .opts = csv_opts, .min_pos = 1, .max_pos = 1,

@@ -17,6 +17,7 @@
  *   concil_csv.c      CSV import, one-line "key=value" entry
  *   concil_compare.c  BMO × prescription → proposed discrepancies
  *   concil_share.c    circle copy, aggregates and their CSV, server counts
+ *   concil_deid.c     generalisation of the circle copy (k-anonymity)
  */
 #ifndef LIAISON_CONCIL_H
 #define LIAISON_CONCIL_H
@@ -373,6 +374,58 @@ json_t *concil_circle_encode(const struct concil_episode *ep);
  * identity and notes empty). Refuses a document with any field outside the
  * whitelist, so nothing identifying is aggregated or passed on unnoticed. */
 enum lsn_err concil_circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st);
+
+/* ---- generalisation of the circle copy (concil_deid.c) ------------------------
+ * docs/CONCILIATION.md, "Generalisation": k-anonymity among the copies the
+ * circle holds. */
+#define CONCIL_K_DEFAULT 5
+#define CONCIL_K_MAX     1000
+
+enum concil_period { CONCIL_PERIOD_MONTH, CONCIL_PERIOD_QUARTER, CONCIL_PERIOD_YEAR };
+/* "YYYY-MM", "YYYY-Qn" or "YYYY" (1900–2999) → its first ms (UTC) and kind
+ * (kind may be NULL); false otherwise. */
+bool concil_period_parse(const char *s, int64_t *ms, enum concil_period *kind);
+/* "YYYY-Qn" of a time in ms (UTC); "" when ms <= 0. Returns out. */
+char *concil_quarter(int64_t ms, char out[8]);
+
+/* What became of one medication line. */
+struct concil_gen_line {
+	enum concil_list list;
+	int id;
+	char inn[CONCIL_INN_MAX + 1];            /* the episode's (shown locally, never shared) */
+	char atc[CONCIL_ATC_LEN + 1];            /* the episode's code */
+	char shared[CONCIL_ATC_LEN + 1];         /* the copy's: atc, a class, or "" (no code) */
+	int support_atc;                         /* reconciliations of the group holding atc */
+	int support;                             /* … holding shared (0 when "") */
+	bool pair;                               /* moved up by a pair held by fewer than k */
+	char pair_with[CONCIL_ATC_LEN + 1];      /* the other code of that pair */
+};
+struct concil_deid {
+	int k;
+	size_t held;                             /* the circle's copies given (other episodes) */
+	size_t group_quarter;                    /* copies with this pathway, transition and
+						    quarter, this one included */
+	size_t group;                            /* the group used (quarter, else year) */
+	bool to_year;                            /* the quarter's group was below k */
+	char month[8];                           /* "2025-11": what the period replaces */
+	char period[8];                          /* "2025-Q4" or "2025" */
+	struct concil_gen_line *lines;           /* every line, BMO then order */
+	size_t n_lines;
+};
+/* The generalised circle copy of ep for a circle that already holds the
+ * decoded-valid copies held[0..n_held) (of other episodes: leave out an
+ * older copy of this one). The group is the copies with ep's pathway,
+ * transition and quarter (else year), ep included; below k:
+ * LSN_ERR_CONFLICT, st says why, *copy NULL. Otherwise *copy is
+ * concil_circle_encode(ep) with the period instead of the months, no
+ * compared/closed, and each drug at the most specific ATC level that at
+ * least k of the group hold, one level further up while a pair of the
+ * copy's codes is held together by fewer than k; a line not shared as its
+ * substance has no INN, strength, dose or unit. r says what was done
+ * (concil_deid_free it). k in 1..CONCIL_K_MAX. */
+enum lsn_err concil_circle_deid(const struct concil_episode *ep, json_t *const *held, size_t n_held,
+				int k, json_t **copy, struct concil_deid *r, struct lsn_status *st);
+void concil_deid_free(struct concil_deid *r);
 
 /* Aggregates over circle copies. */
 struct concil_atc_count {

@@ -35,23 +35,6 @@ month_or_null(int64_t ms)
 	return ms > 0 ? json_string(concil_month(ms, m)) : json_null();
 }
 
-/* "YYYY-MM" (1900–2999) → first millisecond of the month; false otherwise. */
-static bool
-month_parse(const char *s, int64_t *ms)
-{
-	if (strlen(s) != 7 || s[4] != '-')
-		return false;
-	for (int i = 0; i < 7; i++)
-		if (i != 4 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
-	if (y < 1900 || y > 2999 || m < 1 || m > 12)
-		return false;
-	*ms = concil_days_from_civil(y, m, 1) * CONCIL_DAY_MS;
-	return true;
-}
-
 /* ---- the circle copy --------------------------------------------------------------- */
 
 static const char *const circle_keys[] = {
@@ -105,6 +88,9 @@ concil_circle_encode(const struct concil_episode *ep)
 	return concil_json_finish(doc, ok);
 }
 
+/* A period: the month of a copy made before the generalisation, or the
+ * quarter or year of a generalised one (docs/CONCILIATION.md,
+ * "Generalisation"). */
 static enum lsn_err
 circle_month(json_t *doc, const char *key, bool required, int64_t *ms, struct lsn_status *st)
 {
@@ -112,8 +98,9 @@ circle_month(json_t *doc, const char *key, bool required, int64_t *ms, struct ls
 	*ms = 0;
 	if (!required && (v == NULL || json_is_null(v)))
 		return LSN_OK;
-	if (!json_is_string(v) || !month_parse(json_string_value(v), ms))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected a month YYYY-MM", key);
+	if (!json_is_string(v) || !concil_period_parse(json_string_value(v), ms, NULL))
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected a month YYYY-MM, a quarter "
+				   "YYYY-Qn or a year YYYY", key);
 	return LSN_OK;
 }
 
@@ -174,10 +161,81 @@ static const struct concil_form circle_form = {
 	.tail = NULL,
 };
 
+/* A generalised line (no "inn"): no strength, dose or unit, and an ATC
+ * class (levels 1–4) or no code. */
+static enum lsn_err
+generalised_line(json_t *ln, const char *path, struct lsn_status *st)
+{
+	static const char *const named[] = {"strength", "dose", "unit", NULL};
+	json_t *atc = json_object_get(ln, "atc");
+	for (size_t i = 0; named[i]; i++) {
+		json_t *v = json_object_get(ln, named[i]);
+		if (v && !json_is_null(v))
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: a line without INN (generalised "
+					   "to its class) has no %s", path, named[i], named[i]);
+	}
+	if (atc && !json_is_null(atc) &&
+	    (!json_is_string(atc) || json_string_length(atc) > 5 ||
+	     concil_atc_level(json_string_value(atc)) == 0))
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%satc: a line without INN carries an ATC "
+				   "class (C, C03, C03C, C03CA) or null", path);
+	return LSN_OK;
+}
+
+/* Generalised lines are checked here, then read by the one decoder as
+ * self-medication lines (which may carry a class) with a placeholder INN;
+ * the INN and the self-medication flag are put back afterwards. */
 enum lsn_err
 concil_circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 {
-	return concil_doc_decode(doc, &circle_form, ep, st);
+	static const char *const keys[2] = {"bmo", "order"};
+	json_t *work = NULL;
+	unsigned char *mark[2] = {NULL, NULL};    /* 0 plain, 1 generalised, 3 … and self-medication */
+	enum lsn_err err = LSN_OK;
+	for (int l = 0; l < 2 && json_is_object(doc); l++) {
+		json_t *a = json_object_get(doc, keys[l]), *ln;
+		size_t i;
+		if (!json_is_array(a) || json_array_size(a) > CONCIL_LINES_MAX)
+			continue;                    /* the decoder says what is wrong */
+		json_array_foreach(a, i, ln) {
+			json_t *inn = json_object_get(ln, "inn");
+			char path[48];
+			if (!json_is_object(ln) || (inn && !json_is_null(inn)))
+				continue;
+			snprintf(path, sizeof path, "%s[%zu].", keys[l], i);
+			if ((err = generalised_line(ln, path, st)) != LSN_OK)
+				goto done;
+			if (work == NULL && (work = json_deep_copy(doc)) == NULL) {
+				err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				goto done;
+			}
+			if (mark[l] == NULL && (mark[l] = calloc(json_array_size(a), 1)) == NULL) {
+				err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				goto done;
+			}
+			mark[l][i] = json_is_true(json_object_get(ln, "self_medication")) ? 3 : 1;
+			json_t *w = json_array_get(json_object_get(work, keys[l]), i);
+			if (json_object_set_new(w, "inn", json_string("x")) != 0 ||
+			    json_object_set_new(w, "self_medication", json_true()) != 0) {
+				err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				goto done;
+			}
+		}
+	}
+	if ((err = concil_doc_decode(work ? work : doc, &circle_form, ep, st)) != LSN_OK)
+		goto done;
+	struct concil_lines *lists[2] = {&ep->bmo, &ep->order};
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; mark[l] && i < lists[l]->n; i++)
+			if (mark[l][i]) {
+				lists[l]->v[i].inn[0] = '\0';
+				lists[l]->v[i].self_medication = mark[l][i] == 3;
+			}
+done:
+	json_decref(work);
+	free(mark[0]);
+	free(mark[1]);
+	return err;
 }
 
 /* ---- aggregates ------------------------------------------------------------------- */

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 122
+PLAN = 138
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "docs", "examples")
@@ -377,7 +377,38 @@ def counts_on_server(t, srv, ep):
 
 # ---- the circle ------------------------------------------------------------------------------
 
-def circle(t, c, ref, ep, case_channel):
+# A second reconciliation of the same discharge whose BMO and prescription
+# hold only furosémide, bisoprolol and ramipril: no discrepancy. Shared first,
+# it is the group the example reconciliation is generalised against.
+SMALL_CSV = ("inn,atc,strength,form,route,dose,unit,frequency,as_needed,self_medication,note\n"
+             "furosémide,C03CA01,40 mg,comprimé,orale,1,comprimé,matin,non,non,\n"
+             "bisoprolol,C07AB07,\"2,5 mg\",comprimé,orale,1,comprimé,matin,non,non,\n"
+             "ramipril,C09AA05,5 mg,comprimé,orale,1,comprimé,1/j,non,non,\n")
+# What the circle may hear of the example reconciliation with k = 2 and that
+# one copy: by hand, per line, the ATC code the copy carries (None: no code)
+RARE = {"spironolactone": "C03", "éplérénone": "C03", "paracétamol": None, "alprazolam": None,
+        "dapagliflozine": None, "empagliflozine": None}
+COMMON = {"furosémide": "C03CA01", "bisoprolol": "C07AB07", "ramipril": "C09AA05"}
+
+
+def small_episode(t, c, ref, tmp):
+    small = os.path.join(tmp, "small.csv")
+    with open(small, "w", encoding="utf-8") as f:
+        f.write(SMALL_CSV)
+    m = c["morel"]
+    obj = ok_json(t, m, "a second reconciliation of the discharge", "conciliation", "start", ref,
+                  "--transition", "discharge", "--prescriber", "Claire Martin")
+    ep2 = obj.get("episode", "0" * 32)
+    for source in ("patient_interview", "dossier_pharmaceutique", "gp_prescription"):
+        ok_run(t, m, f"its source {source}", "conciliation", "source", "add", ref, ep2[:8], source)
+    ok_run(t, m, "its BMO", "conciliation", "import", ref, ep2[:8], "--bmo", small)
+    ok_run(t, m, "its prescription", "conciliation", "import", ref, ep2[:8], "--order", small)
+    out, _ = ok_run(t, m, "it is compared", "conciliation", "compare", ref, ep2[:8])
+    t.ok("compared: 0 discrepancies" in out, "no discrepancy in it", out)
+    return ep2
+
+
+def circle(t, c, ref, ep, case_channel, tmp):
     obj = ok_json(t, c["durand"], "the pharmacist facilitator creates the quality circle",
                   "channel", "create", "--kind", "circle", "--topic", "Cercle qualité iatrogénie")
     ch = obj.get("channel", "0" * 32)
@@ -386,17 +417,48 @@ def circle(t, c, ref, ep, case_channel):
     rc, out, err = c["martin"].run("circle", "share", case_channel, ref, ep[:8])
     t.ok(rc == 2 and "not a quality circle" in err, "sharing into a case channel is refused",
          f"{rc}\n{err}")
+    # k = 5 by default: in an empty circle the copy would be alone of its kind
+    rc, out, err = c["martin"].run("circle", "share", ch, ref, ep[:8], "--dry-run")
+    t.ok(rc == 1 and "would hold 1 reconciliation with this pathway (heart_failure)" in err
+         and "fewer than k = 5" in err and "Nothing was shared" in err and "--k N" in err,
+         "alone in the circle, the copy is refused with k = 5, saying what to do", f"{rc}\n{err}")
+    rc, out, err = c["martin"].run("circle", "share", ch, ref, ep[:8], "--k", "0")
+    t.ok(rc == 2 and "--k" in err, "k is a whole number from 1", f"{rc}\n{err}")
+    ep2 = small_episode(t, c, ref, tmp)
+    obj = ok_json(t, c["martin"], "the second reconciliation is shared with --k 1 (the circle "
+                  "starts)", "circle", "share", ch, ref, ep2[:8], "--k", "1")
+    gen = obj.get("generalisation") or {}
+    t.ok(gen.get("k") == 1 and gen.get("group") == 1
+         and re.fullmatch(r"\d{4}-Q[1-4]", (obj.get("message") or {}).get("copy", {})
+                          .get("started") or ""),
+         "with k = 1 only the month becomes the quarter", f"{obj}")
+    out, _ = ok_run(t, c["martin"], "the GP keeps k = 2 for this circle", "circle", "k", ch, "2")
+    t.ok("k = 2" in out, "circle k sets it", out)
     out, _ = ok_run(t, c["martin"], "circle share --dry-run", "circle", "share", ch, ref, ep[:8],
                     "--dry-run")
+    quarter = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
     t.ok("Dry run: nothing was sent" in out and '"type": "circle_case"' in out
-         and "LEMAIRE" not in out and "furosémide" in out,
-         "the dry run shows exactly what would be sent", out)
+         and "LEMAIRE" not in out and "furosémide" in out
+         and "Generalised for k = 2" in out and f"→ {quarter} (the quarter" in out
+         and re.search(r"bmo line \d+ spironolactone C03DA01 → C03: held by 1 of 2", out)
+         and re.search(r"bmo line \d+ alprazolam N05BA12 → no code", out)
+         and re.search(r"order line \d+ dapagliflozine A10BK01 → no code", out)
+         and "suppressed: the months of the comparison and of the closing" in out
+         and "drugs: 6 kept as their substance (held by at least 2), 2 shared as their class, "
+             "4 without code" in out,
+         "the dry run shows what would be sent and what was generalised, and why", out)
     rc, obj, err = c["dehors"].json("read", ch)
-    t.ok(rc == 0 and not [m for m in (obj or {}).get("messages", [])
-                          if m.get("type") == "circle_case"],
+    t.ok(rc == 0 and len([m for m in (obj or {}).get("messages", [])
+                          if m.get("type") == "circle_case"]) == 1,
          "the dry run sent nothing", f"{obj}\n{err}")
     dry = ok_json(t, c["martin"], "circle share --dry-run --json", "circle", "share", ch, ref,
                   ep[:8], "--dry-run")
+    gen = dry.get("generalisation") or {}
+    shared = {x.get("inn"): x.get("shared") for x in gen.get("lines") or []}
+    t.ok(gen.get("k") == 2 and gen.get("group") == 2 and gen.get("held") == 1
+         and gen.get("period") == quarter and gen.get("suppressed") == ["compared", "closed"]
+         and all(shared.get(k) == v for k, v in {**RARE, **COMMON}.items()),
+         "--json: each line's code, computed by hand", f"{gen}")
     first = ok_json(t, c["martin"], "the GP shares the reconciliation with the circle", "circle",
                     "share", ch, ref, ep[:8])
     t.eq(first.get("message"), dry.get("message"), "what was sent is what the dry run showed")
@@ -404,7 +466,7 @@ def circle(t, c, ref, ep, case_channel):
     t.ok(again.get("replaces") == first.get("seq") and again.get("seq", 0) > first.get("seq", 0),
          "the new copy replaces the old one", f"{first}\n{again}")
     deidentified(t, c, ch, again.get("seq"))
-    return ch, again.get("seq", 0), first.get("seq", 0)
+    return ch, again.get("seq", 0), first.get("seq", 0), obj.get("seq", 0)
 
 
 def deidentified(t, c, ch, seq):
@@ -429,33 +491,58 @@ def deidentified(t, c, ch, seq):
         for role in ("proposed_by", "decided_by"):
             if d.get(role) not in (None, "pharmacist", "prescriber"):
                 problems.append(f"{role} {d.get(role)}")
-    for key in ("started", "compared", "closed"):
-        if copy.get(key) is not None and not re.fullmatch(r"\d{4}-\d\d", copy[key]):
+    if not re.fullmatch(r"\d{4}-Q[1-4]", copy.get("started") or ""):
+        problems.append(f"started {copy.get('started')}")
+    for key in ("compared", "closed"):
+        if copy.get(key) is not None:
             problems.append(f"{key} {copy[key]}")
+    # the rare drugs do not survive: no INN, no substance, no strength or dose
+    codes = {}
+    for line in copy.get("bmo", []) + copy.get("order", []):
+        if line.get("inn") is None:
+            codes.setdefault(None, []).append(line.get("atc"))
+            if set(line) & {"strength", "dose", "unit"}:
+                problems.append(f"generalised line with {set(line) & {'strength', 'dose', 'unit'}}")
+        else:
+            codes.setdefault(line["inn"], []).append(line.get("atc"))
+    for inn, atc in COMMON.items():
+        if set(codes.get(inn, [])) != {atc}:
+            problems.append(f"{inn}: {codes.get(inn)}")
+    if sorted(codes.get(None, []), key=str) != sorted(RARE.values(), key=str):
+        problems.append(f"generalised codes {codes.get(None)}")
+    rare_atcs = ("C03DA01", "C03DA04", "N02BE01", "N05BA12", "A10BK01", "A10BK03", "N02", "N05",
+                 "A10")
     text = json.dumps(content, ensure_ascii=False)
     for secret in ("LEMAIRE", "Odette", "1948", "248034523405672", "Anne Morel", "Claire Martin",
-                   NOTE_PROPOSAL, NOTE_DECISION, "Entretien au lit", str(TODAY)):
+                   NOTE_PROPOSAL, NOTE_DECISION, "Entretien au lit", str(TODAY),
+                   TODAY.strftime("%Y-%m"), *RARE, *(folded(x) for x in RARE), *rare_atcs,
+                   "0,25 mg", "0.25 mg", "10 mg", "25 mg"):
         if secret in text:
             problems.append(f"contains {secret!r}")
     t.ok(not problems and len(copy.get("bmo", [])) == 6 and len(copy.get("discrepancies", [])) == 8,
-         "checked field by field: no patient field, no free text, no name, months only",
+         "checked field by field: no patient field, no free text, no name, the quarter only, "
+         "no rare drug",
          f"{problems}\n{copy}")
 
 
 def circle_review(t, c, ch, seq, first_seq):
     out, _ = ok_run(t, c["durand"], "the facilitator reviews the circle", "circle", "review", ch)
-    t.ok("Cases shared in the circle: 1" in out and "Share resolved: 12.5 %" in out
-         and "Dr Claire Martin" in out and f"#{seq} replaces #{first_seq}" in out,
-         "review: one case (the re-shared copy replaced the first), share resolved", out)
+    quarter = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
+    t.ok("Cases shared in the circle: 2" in out and "Share resolved: 12.5 %" in out
+         and "Dr Claire Martin" in out and f"#{seq} replaces #{first_seq}" in out
+         and quarter in out,
+         "review: two cases (the re-shared copy replaced the first), quarters, share resolved",
+         out)
     out, _ = ok_run(t, c["dehors"], "a GP exports the aggregates", "circle", "review", ch, "--csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     got = {(r["dimension"], r["key"]): (int(r["count"]), r["share"]) for r in rows}
     t.ok(rows and list(rows[0]) == ["dimension", "key", "count", "share"],
          "the CSV parses, with its header", out)
-    # by hand, from docs/examples/bmo.csv × order.csv: 8 discrepancies, one decided;
-    # the ATC class is the BMO line's, else the order line's
+    # by hand, from docs/examples/bmo.csv × order.csv: 8 discrepancies, one decided
+    # (the small reconciliation has none); the ATC class is that of the BMO line,
+    # else of the order line, as the copy carries it (RARE, COMMON)
     want = {
-        ("cases", "all"): (1, ""),
+        ("cases", "all"): (2, ""),
         ("discrepancies", "all"): (8, "1.000"),
         ("resolved", "all"): (1, "0.125"),
         ("type", "omission"): (2, "0.250"),            # paracétamol, alprazolam
@@ -471,23 +558,23 @@ def circle_review(t, c, ch, seq, first_seq):
         ("intent", "undetermined"): (5, "0.625"),
         ("severity", "significant"): (1, "0.125"),
         ("severity", "major"): (1, "0.125"),
-        ("atc3", "C03"): (3, "0.375"),                 # furosémide ×2, spironolactone
-        ("atc3", "A10"): (2, "0.250"),
-        ("atc3", "C09"): (1, "0.125"),
-        ("atc3", "N02"): (1, "0.125"),
-        ("atc3", "N05"): (1, "0.125"),
+        ("atc3", "C03"): (3, "0.375"),                 # furosémide ×2, spironolactone (C03)
+        ("atc3", "C09"): (1, "0.125"),                 # ramipril
+        ("atc3", "?"): (4, "0.500"),                   # paracétamol, alprazolam, dapa-, empa-
         ("atc5", "C03CA"): (2, "0.250"),
-        ("atc5", "C03DA"): (1, "0.125"),
-        ("atc5", "A10BK"): (2, "0.250"),
+        ("atc5", "C09AA"): (1, "0.125"),
+        ("atc5", "?"): (5, "0.625"),                   # the four, and spironolactone (C03)
     }
     wrong = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
     t.ok(not wrong, "the aggregates match the hand-computed values", f"{wrong}\n{out}")
     t.eq(sum(v[0] for k, v in got.items() if k[0] == "atc3"), 8,
          "every discrepancy counts once by ATC class")
+    t.ok(not [k for k in got if k[0] in ("atc3", "atc5") and k[1][:1] in ("A", "N")],
+         "no class the circle does not hold twice", out)
     obj = ok_json(t, c["dehors"], "review --json", "circle", "review", ch)
     agg = obj.get("aggregates") or {}
-    t.ok(len(obj.get("cases") or []) == 1 and agg.get("discrepancies") == 8
-         and agg.get("resolved") == 1, "review --json: the case and the aggregates", f"{obj}")
+    t.ok(len(obj.get("cases") or []) == 2 and agg.get("discrepancies") == 8
+         and agg.get("resolved") == 1, "review --json: the cases and the aggregates", f"{obj}")
 
 
 def circle_session(t, c, ch, seq):
@@ -559,8 +646,9 @@ def report(t, c):
     # two discharge-type cases with J0 today: their J7 ends after this period
     row("6a", 0, 0)
     t.eq(by_id.get("6a", {}).get("not_yet_due"), "0", "indicator 6a: nothing due in the period")
-    # 2 unintentional discrepancies in the one compared reconciliation (the other is a draft)
-    row("6b", 2, 1, "2.0")
+    # 2 unintentional discrepancies in the two compared reconciliations (the example and
+    # the small one shared with the circle; the third is a draft)
+    row("6b", 2, 2, "1.0")
     # 1 of its 8 discrepancies resolved
     row("6c", 1, 8, "12.5")
     t.eq(by_id.get("6d", {}).get("n"), "1", "indicator 6d: one resolution time")
@@ -624,7 +712,7 @@ def main(t):
         gp_resolves(t, c, ref, ep, d, channel)
         forged_decision(t, c, ref, ep, d)
         counts_on_server(t, srv, ep)
-        ch, seq, first = circle(t, c, ref, ep, channel)
+        ch, seq, first, _ = circle(t, c, ref, ep, channel, srv.tmp)
         circle_review(t, c, ch, seq, first)
         circle_session(t, c, ch, seq)
         large_episode(t, c, ref2, srv.tmp)

@@ -2,8 +2,10 @@
  * the comparison on heart-failure and depression fixtures (every discrepancy
  * type), CSV and entry parsing and their errors, the 3-source rule, the
  * prescriber-only final resolution, the episode document, the circle copy
- * (no identity, notes, names or days), the server counts (no drug name) and
- * hand-computed circle aggregates; a bounded fuzz of the parsers. */
+ * (no identity, notes, names or days) and its generalisation (rare drugs to
+ * their ATC class, rare pairs, k boundaries, month to quarter), the server
+ * counts (no drug name) and hand-computed circle aggregates; a bounded fuzz
+ * of the parsers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -989,6 +991,359 @@ test_one_decoder_two_forms(void **state)
 	concil_episode_free(&ep);
 }
 
+/* ---- generalisation of the circle copy (concil_deid.c) ------------------------------ */
+
+static struct concil_disc D(enum concil_dtype type, int bmo, int order, int other,
+			    enum concil_intent intent, enum concil_severity sev,
+			    enum concil_resolution res);
+
+/* A copy another member shared: pathway, transition, period and drugs. */
+static json_t *
+held_copy(const char *pathway, const char *started, const char *bmo_json)
+{
+	char text[2048];
+	json_error_t jerr;
+	snprintf(text, sizeof text, "{\"type\":\"conciliation_case\",\"version\":1,\"pathway\":\"%s\","
+		 "\"transition\":\"discharge\",\"status\":\"closed\",\"started\":\"%s\","
+		 "\"compared\":null,\"closed\":null,\"source_types\":[],\"bmo\":%s,\"order\":[],"
+		 "\"discrepancies\":[]}", pathway, started, bmo_json);
+	json_t *c = json_loads(text, 0, &jerr);
+	if (c == NULL)
+		fail_msg("held copy: %s", jerr.text);
+	/* every held copy is one the circle accepts */
+	struct concil_episode back;
+	struct lsn_status st = {0};
+	if (concil_circle_decode(c, &back, &st) != LSN_OK)
+		fail_msg("held copy refused: %s", st.msg);
+	concil_episode_free(&back);
+	return c;
+}
+
+/* The fixture: a heart-failure discharge of 2025-11-23 with two rare drugs
+ * (digoxine, ivabradine) and two drugs the circle holds only as other
+ * substances of their class (bisoprolol, spironolactone). */
+static void
+deid_episode(struct concil_episode *ep)
+{
+	new_episode(ep);
+	snprintf(ep->pathway, sizeof ep->pathway, "heart_failure");
+	snprintf(ep->case_id, sizeof ep->case_id, CASE_HEX);
+	ep->status = CONCIL_CLOSED;
+	ep->compared_at = T_COMPARE;
+	ep->closed_at = T_CLOSE;
+	add_line(ep, CONCIL_BMO, "inn=furosémide atc=C03CA01 strength=\"40 mg\" form=comprimé "
+		 "route=orale dose=1 unit=comprimé frequency=matin");                /* 1 */
+	add_line(ep, CONCIL_BMO, "inn=bisoprolol atc=C07AB07 strength=\"2.5 mg\" form=comprimé "
+		 "route=orale dose=1 unit=comprimé frequency=matin");                /* 2 */
+	add_line(ep, CONCIL_BMO, "inn=digoxine atc=C01AA05 strength=\"0.25 mg\" form=comprimé "
+		 "route=orale dose=1 unit=comprimé frequency=matin");                /* 3 */
+	add_line(ep, CONCIL_BMO, "inn=spironolactone atc=C03DA01 strength=\"25 mg\" form=comprimé "
+		 "route=orale dose=1 unit=comprimé frequency=matin");                /* 4 */
+	add_line(ep, CONCIL_ORDER, "inn=furosémide atc=C03CA01 strength=\"40 mg\" form=comprimé "
+		 "route=orale dose=2 unit=comprimé frequency=matin");                /* 5 */
+	add_line(ep, CONCIL_ORDER, "inn=bisoprolol atc=C07AB07 strength=\"2.5 mg\" form=comprimé "
+		 "route=orale dose=1 unit=comprimé frequency=matin");                /* 6 */
+	add_line(ep, CONCIL_ORDER, "inn=ivabradine atc=C01EB17 strength=\"5 mg\" form=comprimé "
+		 "route=orale dose=1 unit=comprimé frequency=\"matin et soir\"");     /* 7 */
+	const struct concil_disc d[] = {
+		D(CONCIL_DOSE_CHANGE, 1, 5, 0, CONCIL_UNINTENTIONAL, CONCIL_SIGNIFICANT,
+		  CONCIL_PRESCRIPTION_CORRECTED),
+		D(CONCIL_OMISSION, 3, 0, 0, CONCIL_UNDETERMINED, CONCIL_SEV_NONE, CONCIL_PENDING),
+		D(CONCIL_OMISSION, 4, 0, 0, CONCIL_UNDETERMINED, CONCIL_SEV_NONE, CONCIL_PENDING),
+		D(CONCIL_ADDITION, 0, 7, 0, CONCIL_UNDETERMINED, CONCIL_SEV_NONE, CONCIL_PENDING),
+	};
+	for (size_t i = 0; i < 4; i++) {
+		struct concil_disc x = d[i];
+		x.id = ep->next_id++;
+		assert_true(concil_discs_push(&ep->discs, &x));
+	}
+}
+
+/* H1 (a copy of before the generalisation: month, substances) and H2 (a
+ * generalised one: quarter, two classes) are in the group; H3 (another
+ * quarter) and H4 (another pathway) are not, though they hold the rare
+ * drugs. */
+static void
+deid_held(json_t *held[4])
+{
+	held[0] = held_copy("heart_failure", "2025-10",
+		"[{\"id\":1,\"inn\":\"furosémide\",\"atc\":\"C03CA01\"},"
+		"{\"id\":2,\"inn\":\"bisoprolol\",\"atc\":\"C07AB07\"},"
+		"{\"id\":3,\"inn\":\"digoxine\",\"atc\":\"C01AA05\"},"
+		"{\"id\":4,\"inn\":\"amiloride\",\"atc\":\"C03DB01\"}]");
+	held[1] = held_copy("heart_failure", "2025-Q4",
+		"[{\"id\":1,\"inn\":\"furosémide\",\"atc\":\"C03CA01\"},"
+		"{\"id\":2,\"inn\":null,\"atc\":\"C07AB\"},"
+		"{\"id\":3,\"inn\":null,\"atc\":\"C01DA\"},"
+		"{\"id\":4,\"inn\":\"éplérénone\",\"atc\":\"C03DA04\"}]");
+	held[2] = held_copy("heart_failure", "2025-Q3",
+		"[{\"id\":1,\"inn\":\"ivabradine\",\"atc\":\"C01EB17\"},"
+		"{\"id\":2,\"inn\":\"spironolactone\",\"atc\":\"C03DA01\"}]");
+	held[3] = held_copy("depression", "2025-Q4",
+		"[{\"id\":1,\"inn\":\"ivabradine\",\"atc\":\"C01EB17\"},"
+		"{\"id\":2,\"inn\":\"digoxine\",\"atc\":\"C01AA05\"}]");
+}
+
+/* k = 3, group {episode, H1, H2} (3). By hand:
+ *   C03CA01 furosémide: held by E, H1, H2 = 3        → kept
+ *   C07AB07 bisoprolol: E, H1 = 2; C07AB: + H2 = 3   → C07AB (level 4)
+ *   C03DA01 spironolactone: E = 1; C03DA: E, H2 = 2;
+ *           C03D: + H1 (C03DB01) = 3                 → C03D (level 3)
+ *   C01AA05 digoxine: E, H1 = 2 down to C01A;
+ *           C01: + H2 (C01DA) = 3                    → C01 (level 2)
+ *   C01EB17 ivabradine: E = 1 (H3, H4 not in the group) down to C01E;
+ *           C01 = 3                                  → C01
+ *   pairs of {C03CA01, C07AB, C03D, C01}: E, H1 and H2 hold all four. */
+static void
+test_deid_rare_drugs(void **state)
+{
+	struct concil_episode ep, back;
+	struct concil_deid r;
+	struct lsn_status st = {0};
+	json_t *held[4], *copy = NULL;
+	deid_episode(&ep);
+	deid_held(held);
+	assert_int_equal(concil_circle_deid(&ep, held, 4, 3, &copy, &r, &st), LSN_OK);
+	assert_int_equal(r.group, 3);
+	assert_int_equal(r.group_quarter, 3);
+	assert_false(r.to_year);
+	assert_string_equal(r.month, "2025-11");
+	assert_string_equal(r.period, "2025-Q4");
+	json_error_t jerr;
+	json_t *want_bmo = json_loads(
+		"[{\"id\":1,\"inn\":\"furosémide\",\"atc\":\"C03CA01\",\"strength\":\"40 mg\","
+		"\"form\":\"comprimé\",\"route\":\"orale\",\"dose\":\"1\",\"unit\":\"comprimé\","
+		"\"frequency\":\"matin\",\"as_needed\":false,\"self_medication\":false},"
+		"{\"id\":2,\"inn\":null,\"atc\":\"C07AB\",\"form\":\"comprimé\",\"route\":\"orale\","
+		"\"frequency\":\"matin\",\"as_needed\":false,\"self_medication\":false},"
+		"{\"id\":3,\"inn\":null,\"atc\":\"C01\",\"form\":\"comprimé\",\"route\":\"orale\","
+		"\"frequency\":\"matin\",\"as_needed\":false,\"self_medication\":false},"
+		"{\"id\":4,\"inn\":null,\"atc\":\"C03D\",\"form\":\"comprimé\",\"route\":\"orale\","
+		"\"frequency\":\"matin\",\"as_needed\":false,\"self_medication\":false}]", 0, &jerr);
+	json_t *want_order = json_loads(
+		"[{\"id\":5,\"inn\":\"furosémide\",\"atc\":\"C03CA01\",\"strength\":\"40 mg\","
+		"\"form\":\"comprimé\",\"route\":\"orale\",\"dose\":\"2\",\"unit\":\"comprimé\","
+		"\"frequency\":\"matin\",\"as_needed\":false,\"self_medication\":false},"
+		"{\"id\":6,\"inn\":null,\"atc\":\"C07AB\",\"form\":\"comprimé\",\"route\":\"orale\","
+		"\"frequency\":\"matin\",\"as_needed\":false,\"self_medication\":false},"
+		"{\"id\":7,\"inn\":null,\"atc\":\"C01\",\"form\":\"comprimé\",\"route\":\"orale\","
+		"\"frequency\":\"matin et soir\",\"as_needed\":false,\"self_medication\":false}]", 0,
+		&jerr);
+	assert_non_null(want_bmo);
+	assert_non_null(want_order);
+	char *got = json_dumps(copy, JSON_COMPACT);
+	if (!json_equal(json_object_get(copy, "bmo"), want_bmo) ||
+	    !json_equal(json_object_get(copy, "order"), want_order))
+		fail_msg("the generalised lines differ: %s", got);
+	assert_true(contains(got, "\"started\":\"2025-Q4\""));
+	assert_true(contains(got, "\"compared\":null"));
+	assert_true(contains(got, "\"closed\":null"));
+	/* the rare drugs and their doses are nowhere */
+	static const char *const rare[] = {"digoxine", "C01AA", "ivabradine", "C01EB", "bisoprolol",
+					   "C07AB07", "spironolactone", "C03DA", "0.25 mg", "2.5 mg",
+					   "25 mg", "5 mg\"", "2025-11", "2025-12"};
+	for (size_t i = 0; i < sizeof rare / sizeof rare[0]; i++)
+		if (contains(got, rare[i]))
+			fail_msg("the generalised copy holds \"%s\": %s", rare[i], got);
+	/* the report, line by line */
+	assert_int_equal(r.n_lines, 7);
+	assert_string_equal(r.lines[1].atc, "C07AB07");
+	assert_string_equal(r.lines[1].shared, "C07AB");
+	assert_int_equal(r.lines[1].support_atc, 2);
+	assert_int_equal(r.lines[1].support, 3);
+	assert_string_equal(r.lines[6].shared, "C01");
+	assert_int_equal(r.lines[6].support_atc, 1);
+	assert_false(r.lines[6].pair);
+	/* it reads back: quarter → its first day, classes, no INN */
+	assert_int_equal(concil_circle_decode(copy, &back, &st), LSN_OK);
+	assert_int_equal(back.started_at, 1759276800000LL);            /* 2025-10-01 */
+	assert_int_equal(back.compared_at, 0);
+	assert_string_equal(back.bmo.v[2].inn, "");
+	assert_string_equal(back.bmo.v[2].atc, "C01");
+	assert_false(back.bmo.v[2].self_medication);
+	/* and aggregates by its classes: dose_change C03CA01, omissions C01 and
+	 * C03D, addition C01 */
+	struct concil_agg agg;
+	concil_agg_init(&agg);
+	assert_true(concil_agg_add(&agg, &back));
+	char *csv = concil_agg_csv(&agg);
+	assert_true(contains(csv, "atc3,C01,2,0.500\n"));
+	assert_true(contains(csv, "atc3,C03,2,0.500\n"));
+	assert_true(contains(csv, "atc5,?,3,0.750\n"));
+	assert_true(contains(csv, "atc5,C03CA,1,0.250\n"));
+	free(csv);
+	concil_agg_free(&agg);
+	concil_episode_free(&back);
+	free(got);
+	json_decref(copy);
+	json_decref(want_bmo);
+	json_decref(want_order);
+	concil_deid_free(&r);
+	for (int i = 0; i < 4; i++)
+		json_decref(held[i]);
+	concil_episode_free(&ep);
+}
+
+/* A rare combination: furosémide and sertraline are each held by 2 of the
+ * group (k = 2), but only this reconciliation holds both. The later line
+ * (sertraline: same support, same level) goes up: N06AB, N06A, N06 and N
+ * are still held with C03CA01 by 1 only, so it ends without code. */
+static void
+test_deid_rare_pair(void **state)
+{
+	struct concil_episode ep;
+	struct concil_deid r;
+	struct lsn_status st = {0};
+	json_t *held[2], *copy = NULL;
+	new_episode(&ep);
+	snprintf(ep.pathway, sizeof ep.pathway, "heart_failure");
+	ep.status = CONCIL_COMPARED;
+	add_line(&ep, CONCIL_BMO, "inn=furosémide atc=C03CA01 dose=40 unit=mg frequency=matin");
+	add_line(&ep, CONCIL_BMO, "inn=sertraline atc=N06AB06 dose=50 unit=mg frequency=matin");
+	held[0] = held_copy("heart_failure", "2025-Q4",
+			    "[{\"id\":1,\"inn\":\"furosémide\",\"atc\":\"C03CA01\"}]");
+	held[1] = held_copy("heart_failure", "2025-11",
+			    "[{\"id\":1,\"inn\":\"sertraline\",\"atc\":\"N06AB06\"}]");
+	assert_int_equal(concil_circle_deid(&ep, held, 2, 2, &copy, &r, &st), LSN_OK);
+	assert_string_equal(r.lines[0].shared, "C03CA01");
+	assert_string_equal(r.lines[1].shared, "");
+	assert_true(r.lines[1].pair);
+	assert_string_equal(r.lines[1].pair_with, "C03CA01");
+	assert_int_equal(r.lines[1].support_atc, 2);
+	char *got = json_dumps(json_object_get(copy, "bmo"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(got,
+		"[{\"as_needed\":false,\"atc\":\"C03CA01\",\"dose\":\"40\",\"form\":null,"
+		"\"frequency\":\"matin\",\"id\":1,\"inn\":\"furosémide\",\"route\":null,"
+		"\"self_medication\":false,\"strength\":null,\"unit\":\"mg\"},"
+		"{\"as_needed\":false,\"atc\":null,\"form\":null,\"frequency\":\"matin\",\"id\":2,"
+		"\"inn\":null,\"route\":null,\"self_medication\":false}]");
+	free(got);
+	json_decref(copy);
+	concil_deid_free(&r);
+	/* with k = 1 nothing is rare: both substances stay */
+	assert_int_equal(concil_circle_deid(&ep, held, 2, 1, &copy, &r, &st), LSN_OK);
+	assert_string_equal(r.lines[1].shared, "N06AB06");
+	json_decref(copy);
+	concil_deid_free(&r);
+	json_decref(held[0]);
+	json_decref(held[1]);
+	concil_episode_free(&ep);
+}
+
+/* k boundaries: a group of k - 1 is refused, a group of k is shared; the
+ * year when the quarter is too small. */
+static void
+test_deid_group_size(void **state)
+{
+	struct concil_episode ep;
+	struct concil_deid r;
+	struct lsn_status st = {0};
+	json_t *held[4], *copy = NULL;
+	const char *one = "[{\"id\":1,\"inn\":\"furosémide\",\"atc\":\"C03CA01\"}]";
+	new_episode(&ep);                       /* started 2025-11-23, no pathway */
+	add_line(&ep, CONCIL_BMO, "inn=furosémide atc=C03CA01 dose=40 unit=mg frequency=matin");
+	for (int i = 0; i < 4; i++)
+		held[i] = held_copy("x", "2025-Q4", one);
+	/* their pathway is "x": none is in the group of a case without pathway */
+	assert_int_equal(concil_circle_deid(&ep, held, 4, 2, &copy, &r, &st), LSN_ERR_CONFLICT);
+	assert_null(copy);
+	snprintf(ep.pathway, sizeof ep.pathway, "x");
+	/* k = 5: 3 held + this one = 4 = k - 1 → refused, quarter and year */
+	assert_int_equal(concil_circle_deid(&ep, held, 3, 5, &copy, &r, &st), LSN_ERR_CONFLICT);
+	assert_null(copy);
+	assert_string_equal(st.msg, "the circle would hold 4 reconciliations with this pathway (x), "
+			    "transition (discharge) and year (2025), this one included: fewer than "
+			    "k = 5, and a copy this rare can point at the patient");
+	/* 4 held + this one = 5 = k → shared, by quarter */
+	assert_int_equal(concil_circle_deid(&ep, held, 4, 5, &copy, &r, &st), LSN_OK);
+	assert_int_equal(r.group, 5);
+	assert_string_equal(r.period, "2025-Q4");
+	assert_string_equal(r.lines[0].shared, "C03CA01");
+	json_decref(copy);
+	concil_deid_free(&r);
+	/* two of them in the first quarter: the quarter holds 3 < 5, the year 5 */
+	json_decref(held[2]);
+	json_decref(held[3]);
+	held[2] = held_copy("x", "2025-02", one);
+	held[3] = held_copy("x", "2025-Q1", one);
+	assert_int_equal(concil_circle_deid(&ep, held, 4, 5, &copy, &r, &st), LSN_OK);
+	assert_true(r.to_year);
+	assert_int_equal(r.group_quarter, 3);
+	assert_int_equal(r.group, 5);
+	assert_string_equal(json_string_value(json_object_get(copy, "started")), "2025");
+	json_decref(copy);
+	concil_deid_free(&r);
+	/* a copy of another year is not in the year's group */
+	json_decref(held[3]);
+	held[3] = held_copy("x", "2024-Q4", one);
+	assert_int_equal(concil_circle_deid(&ep, held, 4, 5, &copy, &r, &st), LSN_ERR_CONFLICT);
+	/* k out of range */
+	assert_int_equal(concil_circle_deid(&ep, held, 4, 0, &copy, &r, &st), LSN_ERR_BAD_REQUEST);
+	assert_int_equal(concil_circle_deid(&ep, held, 4, CONCIL_K_MAX + 1, &copy, &r, &st),
+			 LSN_ERR_BAD_REQUEST);
+	for (int i = 0; i < 4; i++)
+		json_decref(held[i]);
+	concil_episode_free(&ep);
+}
+
+/* Months, quarters and years, by hand. */
+static void
+test_deid_periods(void **state)
+{
+	char q[8];
+	int64_t ms;
+	enum concil_period kind;
+	assert_string_equal(concil_quarter(T_START, q), "2025-Q4");            /* 2025-11-23 */
+	assert_string_equal(concil_quarter(1735689600000LL, q), "2025-Q1");    /* 2025-01-01 */
+	assert_string_equal(concil_quarter(1743465599000LL, q), "2025-Q1");    /* 2025-03-31 23:59:59 */
+	assert_string_equal(concil_quarter(1743465600000LL, q), "2025-Q2");    /* 2025-04-01 */
+	assert_string_equal(concil_quarter(0, q), "");
+	assert_true(concil_period_parse("2025-Q4", &ms, &kind));
+	assert_int_equal(ms, 1759276800000LL);                                  /* 2025-10-01 */
+	assert_int_equal(kind, CONCIL_PERIOD_QUARTER);
+	assert_true(concil_period_parse("2025-Q3", &ms, &kind));
+	assert_int_equal(ms, 1751328000000LL);                                  /* 2025-07-01 */
+	assert_true(concil_period_parse("2025-11", &ms, &kind));
+	assert_int_equal(ms, 1761955200000LL);                                  /* 2025-11-01 */
+	assert_int_equal(kind, CONCIL_PERIOD_MONTH);
+	assert_true(concil_period_parse("2025", &ms, &kind));
+	assert_int_equal(ms, 1735689600000LL);
+	assert_int_equal(kind, CONCIL_PERIOD_YEAR);
+	static const char *const bad[] = {"2025-Q5", "2025-Q0", "2025-13", "2025-1", "25-Q1",
+					  "2025-q1", "1899", "3000-Q1", "2025-11-01", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (concil_period_parse(bad[i], &ms, &kind))
+			fail_msg("\"%s\" read as a period", bad[i]);
+}
+
+/* A generalised line carries a class or nothing, and nothing that names
+ * the substance. */
+static void
+test_deid_decode_lines(void **state)
+{
+	struct concil_episode back;
+	struct lsn_status st = {0};
+	json_t *c = held_copy("x", "2025-Q4",
+		"[{\"id\":1,\"inn\":null,\"atc\":\"C03C\",\"self_medication\":true},"
+		"{\"id\":2,\"atc\":null}]");
+	assert_int_equal(concil_circle_decode(c, &back, &st), LSN_OK);
+	assert_string_equal(back.bmo.v[0].atc, "C03C");
+	assert_true(back.bmo.v[0].self_medication);
+	assert_string_equal(back.bmo.v[1].atc, "");
+	assert_false(back.bmo.v[1].self_medication);
+	concil_episode_free(&back);
+	json_t *ln = json_array_get(json_object_get(c, "bmo"), 0);
+	json_object_set_new(ln, "strength", json_string("0.25 mg"));
+	assert_int_equal(concil_circle_decode(c, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_string_equal(st.msg, "bmo[0].strength: a line without INN (generalised to its class) "
+			    "has no strength");
+	json_object_del(ln, "strength");
+	json_object_set_new(ln, "atc", json_string("C03CA01"));
+	assert_int_equal(concil_circle_decode(c, &back, &st), LSN_ERR_BAD_REQUEST);
+	assert_true(contains(st.msg, "bmo[0].atc: a line without INN carries an ATC class"));
+	json_decref(c);
+}
+
 static void
 test_counts(void **state)
 {
@@ -1291,6 +1646,11 @@ main(void)
 		cmocka_unit_test(test_prescriber_decides),
 		cmocka_unit_test(test_document_round_trip),
 		cmocka_unit_test(test_circle_copy_deidentified),
+		cmocka_unit_test(test_deid_rare_drugs),
+		cmocka_unit_test(test_deid_rare_pair),
+		cmocka_unit_test(test_deid_group_size),
+		cmocka_unit_test(test_deid_periods),
+		cmocka_unit_test(test_deid_decode_lines),
 		cmocka_unit_test(test_one_decoder_two_forms),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_aggregates),
