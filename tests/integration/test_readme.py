@@ -64,7 +64,7 @@ SHAPE = [
       "conciliation start CASE", "conciliation import", "conciliation compare",
       "conciliation discrepancy set", "conciliation propose", "conciliation review",
       "conciliation resolve", "conciliation close CASE EPISODE", "channel create --kind circle",
-      "circle share", "circle review", "circle session", "coord report"]),
+      "circle k CIRCLE", "circle share", "circle review", "circle session", "coord report"]),
 ]
 RUN_SECTIONS = [name for name, _, _ in SHAPE[1:]]
 N_BLOCKS = sum(n for name, n, _ in SHAPE if name in RUN_SECTIONS)
