@@ -177,7 +177,7 @@ def acks_stay_fixed(t, c, ref, channel):
          and "Marc Dehors" not in missing,
          "the missing are named: the nurse and the referring doctor, not the newcomers", block)
     out, _ = ok_run(t, c["roux"], "cases", "cases")
-    row = next((x for x in out.splitlines() if ref in x), "")
+    row = next((x for x in out.splitlines() if x.startswith(ref)), "")  # the table row, not a notification
     t.ok("2/4" in row, "cases: 2/4 as well", out)
 
     out, _ = ok_run(t, c["dehors"], "the second GP acknowledges anyway", "ack", ref)
