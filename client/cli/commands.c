@@ -396,6 +396,9 @@ static const char concil_help[] =
 	"                          medication lines from CSV (columns inn, atc, strength,\n"
 	"                          form, route, dose, unit, frequency, as_needed,\n"
 	"                          self_medication, note); all or nothing\n"
+	"  import CASE EPISODE --from-notice [--replace]\n"
+	"                          the prescription from the treatments of the case's\n"
+	"                          discharge notice (drug, ATC, dose, frequency, route)\n"
 	"  line add CASE EPISODE --list bmo|order KEY=VALUE...\n"
 	"                          one line, e.g. inn=furosémide atc=C03CA01 \"strength=40 mg\"\n"
 	"                          dose=1 unit=comprimé frequency=matin\n"
@@ -500,7 +503,8 @@ static const struct cmd_opt concil_source_opts[] = {
 	{"--at", VALUE}, {"--note", VALUE}, {NULL, VALUE},
 };
 static const struct cmd_opt concil_import_opts[] = {
-	{"--bmo", VALUE}, {"--order", VALUE}, {"--replace", FLAG}, {NULL, VALUE},
+	{"--bmo", VALUE}, {"--order", VALUE}, {"--from-notice", FLAG}, {"--replace", FLAG},
+	{NULL, VALUE},
 };
 static const struct cmd_opt concil_line_opts[] = {{"--list", VALUE}, {NULL, VALUE}};
 static const struct cmd_opt concil_disc_set_opts[] = {
