@@ -69,7 +69,7 @@ def luhn_complete(digits):
     return digits + str((10 - total % 10) % 10)
 
 
-ABSENT_RPPS = luhn_complete("1099887766")
+ABSENT_RPPS = luhn_complete("1087654321")
 
 
 def folded(text):
