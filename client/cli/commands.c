@@ -312,7 +312,7 @@ static const char cases_help[] =
 	"              how many days late (UTC days)\n";
 
 static const char case_help[] =
-	"usage: liaison case show CASE\n"
+	"usage: liaison case show CASE [--notice]\n"
 	"       liaison case step complete CASE STEP [--note TEXT]\n"
 	"       liaison case step skip CASE STEP --reason REASON [--note TEXT]\n"
 	"       liaison case step reopen CASE STEP\n"
@@ -328,7 +328,8 @@ static const char case_help[] =
 	"show: the timeline of the case — each step with its deadline (J+n and the\n"
 	"date), status (OVERDUE when late), assignee, who did it and when, the skip\n"
 	"reason and the step's note decrypted from the thread; the discharge notice\n"
-	"with who acknowledged it and when; escalation. --json for scripts.\n"
+	"with who acknowledged it and when; escalation; with --notice, the whole\n"
+	"discharge notice (lettre de liaison) decrypted here. --json for scripts.\n"
 	"CASE: patient reference (P-…) or case id. STEP: the step id, its code\n"
 	"(gp_consultation), or code#n for a repeated step (nurse_followup#3); a code\n"
 	"alone means the first pending occurrence (reopen: the last closed one).\n"
@@ -489,7 +490,7 @@ static const struct cmd_opt cases_opts[] = {
 static const struct cmd_opt case_opts[] = {
 	{"--pathway", VALUE}, {"--j0", VALUE}, {"--flag", VALUE}, {"--reason", VALUE},
 	{"--note", VALUE},    {"--clear", FLAG}, {"--cpts", VALUE}, {"--due", VALUE},
-	{NULL, VALUE},
+	{"--notice", FLAG},   {NULL, VALUE},
 };
 static const struct cmd_opt report_opts[] = {
 	{"--from", VALUE}, {"--to", VALUE}, {"--semester", VALUE}, {"--csv", FLAG},

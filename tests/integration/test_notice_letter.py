@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 58
+PLAN = 61
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "docs", "examples")
@@ -174,6 +174,14 @@ def letter(t, c, tmp, ids):
     out, _ = ok_run(t, c["petit"], "the referring doctor acknowledges", "ack", ref)
     t.ok("Allergies: " + ALLERGY in out and "Acknowledgements: 2/4" in out,
          "the referring doctor reads the whole letter too; 2/4", out)
+
+    out, _ = ok_run(t, c["bernard"], "case show --notice", "case", "show", ref, "--notice")
+    missing = [what for words, what in SHOWN if words not in out]
+    t.ok(not missing and "Acknowledgements: 2/4" in out and "DISCHARGE NOTICE" in out,
+         "case show --notice: the timeline, then every field of the letter", f"{missing}\n{out}")
+    rc, obj, err = c["bernard"].json("case", "show", ref, "--notice")
+    t.eq(((obj or {}).get("notice_message") or {}).get("notice", {}).get("allergies"), [ALLERGY],
+         "case show --json --notice: the decrypted notice as notice_message")
 
     case = ok_json(t, c["roux"], "case show --json", "case", "show", ref)
     notice = case.get("notice") or {}
