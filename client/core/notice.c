@@ -1,7 +1,8 @@
 /* notice.c — the discharge notice file: a table of its fields (what each
  * must be, and what to do when it is not), the checks that need several
- * fields (dates in order, INS against birth date and sex), the patient's
- * name (notice.h). Its display is the CLI's (cli/notice_view.c). */
+ * fields (dates in order, each entry's date against the stay, INS against
+ * birth date and sex, a transfer's destination), the patient's name
+ * (notice.h). Its display is the CLI's (cli/notice_view.c). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
