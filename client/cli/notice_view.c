@@ -145,7 +145,7 @@ print_treatments(FILE *f, json_t *n, const char *indent)
 	fprintf(f, "%sTreatments at discharge:%s\n", indent,
 		json_array_size(json_object_get(n, "discharge_treatments")) ? "" : " none");
 	json_array_foreach(json_object_get(n, "discharge_treatments"), i, t) {
-		char buf[1200];
+		char buf[2048];
 		const char *change = str(t, "change"), *comment = str(t, "comment");
 		const char *route = str(t, "route"), *end = str(t, "end_date");
 		snprintf(buf, sizeof buf, "%s %s, %s%s%s; duration: %s%s%s%s%s%s%s%s%s",
