@@ -539,6 +539,7 @@ struct import_arg {
 	bool replace;
 	bool from_notice;          /* the lines come from the case's discharge notice */
 	int64_t notice_seq;        /* its message, once read */
+	json_t *notice;            /* its content, once read */
 };
 
 static const char *
@@ -561,6 +562,7 @@ notice_lines(struct cctx *c, struct import_arg *a)
 		return CLI_FAIL;
 	}
 	json_t *content = case_message(c->e, c->cc.channel, a->notice_seq);
+	a->notice = json_incref(content);
 	if (content == NULL) {
 		out_error("cannot read the discharge notice of case %s (message #%lld): run liaison "
 			  "read on the case's channel, then import again; nothing was posted",
@@ -599,6 +601,35 @@ notice_lines(struct cctx *c, struct import_arg *a)
 	return rc;
 }
 
+/* A drug of the BMO that the notice says was stopped at the hospital: its
+ * omission is intended, with the reason the notice gives. Said, so that the
+ * pharmacist qualifies it (the comparison cannot know). */
+static void
+stopped_hints(const struct concil_episode *ep, json_t *content, const char *ref)
+{
+	json_t *stopped = json_object_get(json_object_get(content, "notice"), "stopped_treatments");
+	size_t i;
+	json_t *t;
+	json_array_foreach(stopped, i, t) {
+		const char *drug = user_view_str(t, "drug"), *reason = user_view_str(t, "reason");
+		char key[CONCIL_INN_MAX * 2 + 1], other[CONCIL_INN_MAX * 2 + 1];
+		if (drug == NULL)
+			continue;
+		concil_inn_key(drug, key, sizeof key);
+		for (size_t k = 0; k < ep->bmo.n; k++) {
+			if (strcmp(concil_inn_key(ep->bmo.v[k].inn, other, sizeof other), key) != 0)
+				continue;
+			char line[CONCIL_MSG_MAX + 400];
+			snprintf(line, sizeof line, "stopped_treatments[%zu]: %.100s (BMO line %d) was "
+				 "stopped during the stay (%.200s): after compare, its omission is "
+				 "documented in the notice (discrepancy set %s EPISODE N --intent "
+				 "intentional_documented)", i, drug, ep->bmo.v[k].id,
+				 reason ? reason : "no reason given", ref);
+			out_notice(line);
+		}
+	}
+}
+
 static int
 do_import(struct cctx *c, struct concil_episode *ep, void *arg, char *change, size_t len)
 {
@@ -621,6 +652,8 @@ do_import(struct cctx *c, struct concil_episode *ep, void *arg, char *change, si
 		rc = apply(c, ep, &ch, NULL);
 	}
 	char from[64] = "";
+	if (rc == CLI_OK && a->from_notice)
+		stopped_hints(ep, a->notice, c->cc.ref);
 	if (a->from_notice)
 		snprintf(from, sizeof from, " from the discharge notice (message #%lld)",
 			 (long long)a->notice_seq);
@@ -654,6 +687,7 @@ import_arg_free(void *data)
 {
 	struct import_arg *a = data;
 	concil_lines_free(&a->lines);
+	json_decref(a->notice);
 	free(a);
 }
 

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 61
+PLAN = 63
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "docs", "examples")
@@ -306,6 +306,7 @@ def remarks(t, c, tmp, ids):
     del n["referring_doctor"]
     n["discharge_treatments"][1]["frequency"] = "1 fois par jour, le matin"
     del n["discharge_treatments"][3]["atc"]
+    n["stopped_treatments"] = [{"drug": "Alprazolam", "reason": "chutes à répétition"}]
     rc, out, err = discharge(c, write(tmp, "remarks.json", n))
     ref = re.search(r"case (P-[0-9A-Z]{8})", out)
     channel = re.search(r"Channel:\s+([0-9a-f]{32})", out)
@@ -315,6 +316,8 @@ def remarks(t, c, tmp, ids):
     obj = ok_json(t, c["morel"], "a second reconciliation", "conciliation", "start", ref,
                   "--transition", "discharge")
     ep = (obj.get("episode") or "0" * 32)[:8]
+    ok_json(t, c["morel"], "its BMO from docs/examples/bmo.csv (lines 1-6)", "conciliation",
+            "import", ref, ep, "--bmo", BMO)
     rc, obj, err = c["morel"].json("conciliation", "import", ref, ep, "--from-notice")
     order = ((obj or {}).get("document") or {}).get("order") or []
     t.ok(rc == 0 and [x.get("inn") for x in order] == ["furosémide", "bisoprolol", "ramipril"]
@@ -324,6 +327,10 @@ def remarks(t, c, tmp, ids):
          "one of the reconciliation's frequencies" in err
          and "discharge_treatments[3]: apixaban has no ATC code: not imported" in err,
          "both are said, naming the treatment", err)
+    # bmo.csv line 6 is alprazolam; the notice stops "Alprazolam" (case folded)
+    t.ok("stopped_treatments[0]: Alprazolam (BMO line 6) was stopped during the stay "
+         "(chutes à répétition): after compare, its omission is documented in the notice" in err,
+         "a BMO drug the notice stopped is pointed out, with the notice's reason", err)
 
 
 def nothing_on_server(t, srv):
