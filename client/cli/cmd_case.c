@@ -11,6 +11,7 @@
 #include "command.h"
 #include "day.h"
 #include "mlog_verify.h"
+#include "notice_view.h"
 #include "output.h"
 #include "local.h"
 #include "thread.h"
@@ -24,7 +25,7 @@ struct case_opts {
 	const char *const *pos;
 	int n_pos;
 	const char *pathway, *j0, *flags, *reason, *note, *cpts, *due;
-	bool clear;
+	bool clear, notice;
 };
 
 static struct case_opts
@@ -41,6 +42,7 @@ opts_of(const struct cmd_call *c)
 		.cpts = cmd_opt(c, "--cpts"),
 		.due = cmd_opt(c, "--due"),
 		.clear = cmd_flag(c, "--clear"),
+		.notice = cmd_flag(c, "--notice"),
 	};
 }
 
@@ -298,8 +300,21 @@ print_notice(struct e2e *e, json_t *notice, json_t *acks)
 	case_print_acks(stdout, acks, notice, "  ");
 }
 
+/* --notice: the discharge notice itself, decrypted here (members only). */
+static json_t *
+notice_content(struct e2e *e, struct case_ctx *cc, json_t *notice)
+{
+	json_t *content = cc->member && json_is_object(notice)
+		? case_message(e, cc->channel, user_view_int(notice, "seq")) : NULL;
+	if (content == NULL)
+		out_error("%s: this device cannot show it (%s)", json_is_object(notice)
+			  ? "the discharge notice" : "no discharge notice", cc->member
+			  ? "run liaison read on the case's channel" : "not a member of the thread");
+	return content;
+}
+
 static int
-show_case(struct e2e *e, struct case_ctx *cc)
+show_case(struct e2e *e, struct case_ctx *cc, bool with_notice)
 {
 	struct lsn_status st = {0};
 	if (case_sync_thread(e, cc, &st) != LSN_OK)
@@ -310,7 +325,8 @@ show_case(struct e2e *e, struct case_ctx *cc)
 		case_patient_name(e, cc->channel, user_view_int(notice, "seq"), patient, sizeof patient);
 	json_t *acks = case_acks(e, cc);
 	json_t *steps = steps_detail(e, cc);
-	int rc = CLI_OK;
+	json_t *content = with_notice ? notice_content(e, cc, notice) : NULL;
+	int rc = with_notice && content == NULL ? CLI_FAIL : CLI_OK;
 	if (out_json_mode()) {
 		json_t *out = json_deep_copy(cc->reply);
 		json_object_set_new(json_object_get(out, "case"), "patient",
@@ -318,7 +334,10 @@ show_case(struct e2e *e, struct case_ctx *cc)
 		if (json_is_object(json_object_get(out, "notice")))
 			json_object_update(json_object_get(out, "notice"), acks);
 		json_object_set(out, "steps", steps);
-		rc = out_json_reply(out);
+		if (content)
+			json_object_set(out, "notice_message", content);
+		if (rc == CLI_OK)
+			rc = out_json_reply(out);
 		json_decref(out);
 	} else {
 		print_header(e, cc, patient);
@@ -326,7 +345,12 @@ show_case(struct e2e *e, struct case_ctx *cc)
 		print_notice(e, notice, acks);
 		putchar('\n');
 		print_steps(steps, cc->summary);
+		if (content) {
+			putchar('\n');
+			notice_print(stdout, content, "  ");
+		}
 	}
+	json_decref(content);
 	json_decref(acks);
 	json_decref(steps);
 	return rc;
@@ -365,7 +389,7 @@ show_reply(struct e2e *e, json_t *reply, const char *what)
 	case_learn_people(e, &cc);
 	if (!out_json_mode())
 		printf("%s %s.\n\n", what, cc.ref);
-	int rc = show_case(e, &cc);
+	int rc = show_case(e, &cc, false);
 	case_ctx_free(&cc);
 	return rc;
 }
@@ -690,7 +714,7 @@ run_sub(struct e2e *e, const struct case_opts *o)
 	struct case_ctx cc;
 	int rc = case_load(e, o->pos[1], &cc);
 	if (rc == CLI_OK)
-		rc = show_case(e, &cc);
+		rc = show_case(e, &cc, o->notice);
 	case_ctx_free(&cc);
 	return rc;
 }

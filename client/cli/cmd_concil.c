@@ -537,12 +537,97 @@ struct import_arg {
 	enum concil_list list;
 	struct concil_lines lines;
 	bool replace;
+	bool from_notice;          /* the lines come from the case's discharge notice */
+	int64_t notice_seq;        /* its message, once read */
+	json_t *notice;            /* its content, once read */
 };
 
 static const char *
 list_words(enum concil_list l)
 {
 	return l == CONCIL_BMO ? "the BMO" : "the prescription";
+}
+
+/* The lines of the case's discharge notice (decrypted from the thread), each
+ * remark printed; refused when the case has no notice or none of its
+ * treatments can become a line. */
+static int
+notice_lines(struct cctx *c, struct import_arg *a)
+{
+	json_t *notice = json_object_get(c->cc.reply, "notice");
+	a->notice_seq = user_view_int(notice, "seq");
+	if (!json_is_object(notice) || a->notice_seq <= 0) {
+		out_error("case %s has no discharge notice: import the prescription from a CSV "
+			  "file with --order FILE.csv; nothing was posted", c->cc.ref);
+		return CLI_FAIL;
+	}
+	json_t *content = case_message(c->e, c->cc.channel, a->notice_seq);
+	a->notice = json_incref(content);
+	if (content == NULL) {
+		out_error("cannot read the discharge notice of case %s (message #%lld): run liaison "
+			  "read on the case's channel, then import again; nothing was posted",
+			  c->cc.ref, (long long)a->notice_seq);
+		return CLI_FAIL;
+	}
+	struct concil_notice_report *rep = calloc(1, sizeof *rep);
+	struct lsn_status st = {0};
+	enum lsn_err err = rep ? concil_notice_lines(content, a->list, &a->lines, rep, &st)
+			       : lsn_fail(&st, LSN_ERR_INTERNAL, "out of memory");
+	json_decref(content);
+	int rc = CLI_OK;
+	if (err != LSN_OK) {
+		out_error("the discharge notice of case %s: %s; nothing was posted", c->cc.ref,
+			  st.msg);
+		rc = CLI_FAIL;
+	}
+	for (size_t i = 0; rc == CLI_OK && i < rep->n; i++) {
+		char line[CONCIL_MSG_MAX + 80];
+		snprintf(line, sizeof line, "discharge_treatments[%zu]: %s", rep->r[i].index,
+			 rep->r[i].msg);
+		out_notice(line);
+	}
+	if (rc == CLI_OK && rep->total > rep->n) {
+		char line[80];
+		snprintf(line, sizeof line, "… and %zu more remarks", rep->total - rep->n);
+		out_notice(line);
+	}
+	if (rc == CLI_OK && a->lines.n == 0) {
+		out_error("none of the %zu treatments of the discharge notice of case %s can be "
+			  "imported: add the lines with liaison conciliation line add; nothing was "
+			  "posted", rep->skipped, c->cc.ref);
+		rc = CLI_FAIL;
+	}
+	free(rep);
+	return rc;
+}
+
+/* A drug of the BMO that the notice says was stopped at the hospital: its
+ * omission is intended, with the reason the notice gives. Said, so that the
+ * pharmacist qualifies it (the comparison cannot know). */
+static void
+stopped_hints(const struct concil_episode *ep, json_t *content, const char *ref)
+{
+	json_t *stopped = json_object_get(json_object_get(content, "notice"), "stopped_treatments");
+	size_t i;
+	json_t *t;
+	json_array_foreach(stopped, i, t) {
+		const char *drug = user_view_str(t, "drug"), *reason = user_view_str(t, "reason");
+		char key[CONCIL_INN_MAX * 2 + 1], other[CONCIL_INN_MAX * 2 + 1];
+		if (drug == NULL)
+			continue;
+		concil_inn_key(drug, key, sizeof key);
+		for (size_t k = 0; k < ep->bmo.n; k++) {
+			if (strcmp(concil_inn_key(ep->bmo.v[k].inn, other, sizeof other), key) != 0)
+				continue;
+			char line[CONCIL_MSG_MAX + 400];
+			snprintf(line, sizeof line, "stopped_treatments[%zu]: %.100s (BMO line %d) was "
+				 "stopped during the stay (%.200s): after compare, its omission is "
+				 "documented in the notice (discrepancy set %s EPISODE N --intent "
+				 "intentional_documented)", i, drug, ep->bmo.v[k].id,
+				 reason ? reason : "no reason given", ref);
+			out_notice(line);
+		}
+	}
 }
 
 static int
@@ -558,18 +643,26 @@ do_import(struct cctx *c, struct concil_episode *ep, void *arg, char *change, si
 		removed++;
 	}
 	first = ep->next_id;
+	if (rc == CLI_OK && a->from_notice)
+		rc = notice_lines(c, a);
 	for (size_t i = 0; i < a->lines.n && rc == CLI_OK; i++) {
 		struct concil_change ch = {.kind = CONCIL_CH_LINE_ADD};
 		ch.line = a->lines.v[i];
 		ch.line.list = a->list;
 		rc = apply(c, ep, &ch, NULL);
 	}
+	char from[64] = "";
+	if (rc == CLI_OK && a->from_notice)
+		stopped_hints(ep, a->notice, c->cc.ref);
+	if (a->from_notice)
+		snprintf(from, sizeof from, " from the discharge notice (message #%lld)",
+			 (long long)a->notice_seq);
 	if (a->replace)
-		snprintf(change, len, "%zu lines imported into %s (lines %d–%d), replacing %zu",
-			 a->lines.n, list_words(a->list), first, ep->next_id - 1, removed);
+		snprintf(change, len, "%zu lines imported into %s%s (lines %d–%d), replacing %zu",
+			 a->lines.n, list_words(a->list), from, first, ep->next_id - 1, removed);
 	else
-		snprintf(change, len, "%zu lines imported into %s (lines %d–%d)", a->lines.n,
-			 list_words(a->list), first, ep->next_id - 1);
+		snprintf(change, len, "%zu lines imported into %s%s (lines %d–%d)", a->lines.n,
+			 list_words(a->list), from, first, ep->next_id - 1);
 	return rc;
 }
 
@@ -594,6 +687,7 @@ import_arg_free(void *data)
 {
 	struct import_arg *a = data;
 	concil_lines_free(&a->lines);
+	json_decref(a->notice);
 	free(a);
 }
 
@@ -606,10 +700,16 @@ cmd_concil_import_check(struct cmd_call *c)
 	if (a == NULL)
 		return CLI_FAIL;
 	a->replace = cmd_flag(c, "--replace");
-	if ((bmo == NULL) == (order == NULL)) {
-		out_error("conciliation import needs one of --bmo FILE.csv (the BMO) or --order "
-			  "FILE.csv (the prescription)");
+	a->from_notice = cmd_flag(c, "--from-notice");
+	if ((bmo != NULL) + (order != NULL) + a->from_notice != 1) {
+		out_error("conciliation import needs one of --bmo FILE.csv (the BMO), --order "
+			  "FILE.csv (the prescription) or --from-notice (the prescription from the "
+			  "treatments of the case's discharge notice)");
 		return CLI_USAGE;
+	}
+	if (a->from_notice) {
+		a->list = CONCIL_ORDER;   /* read at run time, from the case thread */
+		return CLI_OK;
 	}
 	const char *path = bmo ? bmo : order;
 	a->list = bmo ? CONCIL_BMO : CONCIL_ORDER;

@@ -53,6 +53,7 @@ struct progress {
 	int64_t notice_seq;
 	json_t *steps_done;        /* steps the notice completed (notice_post reply) */
 	bool referring_absent;     /* the notice names a referring doctor not on Liaison */
+	bool referring_no_rpps;    /* … without an RPPS, so not even looked for */
 };
 
 /* ---- checks before anything is sent ------------------------------------------------ */
@@ -181,8 +182,12 @@ find_referring(struct e2e *e, json_t *notice, struct recipient *r, size_t *n, st
 	json_t *reply = NULL, *u, *match = NULL;
 	struct lsn_status st = {0};
 	size_t i;
-	if (rpps == NULL)
+	if (rpps == NULL) {
+		/* named without an RPPS: nobody to look for, said in the report */
+		pg->referring_absent = pg->referring_no_rpps =
+			json_is_object(json_object_get(notice, "referring_doctor"));
 		return CLI_OK;
+	}
 	if (e2e_read(e, "directory_search", json_pack("{s:s, s:i}", "q", rpps, "limit", 20), &reply,
 		     &st) != LSN_OK)
 		return out_fail(&st);
@@ -402,9 +407,20 @@ report_done(struct e2e *e, const struct progress *pg, const struct discharge_opt
 			fputs("  (referring doctor named in the notice)", stdout);
 		putchar('\n');
 	}
-	if (pg->referring_absent)
-		puts("The referring doctor named in the notice is not on Liaison: send them the "
-		     "letter by other means.");
+	if (pg->referring_absent) {
+		json_t *ref = json_object_get(notice, "referring_doctor");
+		fputs("The referring doctor named in the notice, ", stdout);
+		out_text(stdout, user_view_str(ref, "name"));
+		if (pg->referring_no_rpps)
+			puts(", has no RPPS in the notice, so Liaison cannot find them: they were "
+			     "not added to the case and are not asked to acknowledge. Send them the "
+			     "letter by other means (MSSanté, post), or add referring_doctor.rpps.");
+		else
+			printf(" (RPPS %s), is not enrolled on Liaison: they were not added to the "
+			       "case and are not asked to acknowledge. Send them the letter by other "
+			       "means (MSSanté, post), or ask the administrator to invite them (liaisond invite).\n",
+			       user_view_str(ref, "rpps"));
+	}
 	json_t *x;
 	size_t k;
 	json_array_foreach(pg->steps_done, k, x) {

@@ -312,7 +312,7 @@ static const char cases_help[] =
 	"              how many days late (UTC days)\n";
 
 static const char case_help[] =
-	"usage: liaison case show CASE\n"
+	"usage: liaison case show CASE [--notice]\n"
 	"       liaison case step complete CASE STEP [--note TEXT]\n"
 	"       liaison case step skip CASE STEP --reason REASON [--note TEXT]\n"
 	"       liaison case step reopen CASE STEP\n"
@@ -328,7 +328,8 @@ static const char case_help[] =
 	"show: the timeline of the case — each step with its deadline (J+n and the\n"
 	"date), status (OVERDUE when late), assignee, who did it and when, the skip\n"
 	"reason and the step's note decrypted from the thread; the discharge notice\n"
-	"with who acknowledged it and when; escalation. --json for scripts.\n"
+	"with who acknowledged it and when; escalation; with --notice, the whole\n"
+	"discharge notice (lettre de liaison) decrypted here. --json for scripts.\n"
 	"CASE: patient reference (P-…) or case id. STEP: the step id, its code\n"
 	"(gp_consultation), or code#n for a repeated step (nurse_followup#3); a code\n"
 	"alone means the first pending occurrence (reopen: the last closed one).\n"
@@ -396,6 +397,9 @@ static const char concil_help[] =
 	"                          medication lines from CSV (columns inn, atc, strength,\n"
 	"                          form, route, dose, unit, frequency, as_needed,\n"
 	"                          self_medication, note); all or nothing\n"
+	"  import CASE EPISODE --from-notice [--replace]\n"
+	"                          the prescription from the treatments of the case's\n"
+	"                          discharge notice (drug, ATC, dose, frequency, route)\n"
 	"  line add CASE EPISODE --list bmo|order KEY=VALUE...\n"
 	"                          one line, e.g. inn=furosémide atc=C03CA01 \"strength=40 mg\"\n"
 	"                          dose=1 unit=comprimé frequency=matin\n"
@@ -492,7 +496,7 @@ static const struct cmd_opt cases_opts[] = {
 static const struct cmd_opt case_opts[] = {
 	{"--pathway", VALUE}, {"--j0", VALUE}, {"--flag", VALUE}, {"--reason", VALUE},
 	{"--note", VALUE},    {"--clear", FLAG}, {"--cpts", VALUE}, {"--due", VALUE},
-	{NULL, VALUE},
+	{"--notice", FLAG},   {NULL, VALUE},
 };
 static const struct cmd_opt report_opts[] = {
 	{"--from", VALUE}, {"--to", VALUE}, {"--semester", VALUE}, {"--csv", FLAG},
@@ -506,7 +510,8 @@ static const struct cmd_opt concil_source_opts[] = {
 	{"--at", VALUE}, {"--note", VALUE}, {NULL, VALUE},
 };
 static const struct cmd_opt concil_import_opts[] = {
-	{"--bmo", VALUE}, {"--order", VALUE}, {"--replace", FLAG}, {NULL, VALUE},
+	{"--bmo", VALUE}, {"--order", VALUE}, {"--from-notice", FLAG}, {"--replace", FLAG},
+	{NULL, VALUE},
 };
 static const struct cmd_opt concil_line_opts[] = {{"--list", VALUE}, {NULL, VALUE}};
 static const struct cmd_opt concil_disc_set_opts[] = {

@@ -56,6 +56,38 @@ doctor_text(json_t *doc, char *out, size_t len)
 		 phone ? ")" : "");
 }
 
+/* The codes of admission_mode and discharge_mode in words (core/notice.c
+ * has the lists; an unknown code is shown as it is). */
+struct mode_word {
+	const char *code, *text;
+};
+
+static const struct mode_word admission_modes[] = {
+	{"emergency", "emergency (urgences)"},
+	{"scheduled", "scheduled (programmée)"},
+	{"transfer", "transfer from another establishment"},
+	{"other", "other"},
+	{NULL, NULL},
+};
+
+static const struct mode_word discharge_modes[] = {
+	{"home", "home"},
+	{"home_with_care", "home with care (HAD, SSIAD, nurse)"},
+	{"nursing_home", "nursing home (EHPAD)"},
+	{"transfer", "transfer to another establishment"},
+	{"other", "other"},
+	{NULL, NULL},
+};
+
+static const char *
+mode_text(const struct mode_word *w, const char *code)
+{
+	for (; w->code; w++)
+		if (strcmp(w->code, code) == 0)
+			return w->text;
+	return code;
+}
+
 static void
 print_identity(FILE *f, json_t *n, const char *indent)
 {
@@ -72,6 +104,15 @@ print_identity(FILE *f, json_t *n, const char *indent)
 	snprintf(buf, sizeof buf, "%s → %s", str_or_dash(n, "admission_date"),
 		 str_or_dash(n, "discharge_date"));
 	line(f, indent, "Stay", buf);
+	if (str(n, "admission_mode"))
+		line(f, indent, "Admission", mode_text(admission_modes, str(n, "admission_mode")));
+	if (str(n, "discharge_mode") || str(n, "discharge_destination")) {
+		const char *dest = str(n, "discharge_destination");
+		snprintf(buf, sizeof buf, "%s%s%s", str(n, "discharge_mode") ?
+			 mode_text(discharge_modes, str(n, "discharge_mode")) : "-",
+			 dest ? ": " : "", dest ? dest : "");
+		line(f, indent, "Discharge to", buf);
+	}
 	doctor_text(json_object_get(n, "hospital_doctor"), doc, sizeof doc);
 	json_t *hospital = json_object_get(n, "establishment");
 	snprintf(buf, sizeof buf, "%s%s%s", doc, hospital ? ", " : "",
@@ -81,6 +122,8 @@ print_identity(FILE *f, json_t *n, const char *indent)
 	if (json_object_get(n, "referring_doctor"))
 		line(f, indent, "Referred by", str(json_object_get(n, "referring_doctor"), "name"));
 	line(f, indent, "Reason for admission", str(n, "reason_for_admission"));
+	if (json_object_get(n, "allergies"))
+		list_line(f, indent, "Allergies", json_object_get(n, "allergies"));
 }
 
 static void
@@ -102,10 +145,13 @@ print_treatments(FILE *f, json_t *n, const char *indent)
 	fprintf(f, "%sTreatments at discharge:%s\n", indent,
 		json_array_size(json_object_get(n, "discharge_treatments")) ? "" : " none");
 	json_array_foreach(json_object_get(n, "discharge_treatments"), i, t) {
-		char buf[900];
+		char buf[2048];
 		const char *change = str(t, "change"), *comment = str(t, "comment");
-		snprintf(buf, sizeof buf, "%s %s, %s%s%s%s%s%s", str_or_dash(t, "drug"),
-			 str_or_dash(t, "dose"), str_or_dash(t, "frequency"), change ? " [" : "",
+		const char *route = str(t, "route"), *end = str(t, "end_date");
+		snprintf(buf, sizeof buf, "%s %s, %s%s%s; duration: %s%s%s%s%s%s%s%s%s",
+			 str_or_dash(t, "drug"), str_or_dash(t, "dose"), str_or_dash(t, "frequency"),
+			 route ? ", " : "", route ? route : "", str_or_dash(t, "duration"),
+			 end ? " (until " : "", end ? end : "", end ? ")" : "", change ? " [" : "",
 			 change ? change : "", change ? "]" : "", comment ? " — " : "",
 			 comment ? comment : "");
 		fprintf(f, "%s  - ", indent);
@@ -117,8 +163,17 @@ print_treatments(FILE *f, json_t *n, const char *indent)
 	json_array_foreach(json_object_get(n, "stopped_treatments"), i, t) {
 		fprintf(f, "%s  - ", indent);
 		out_text(f, str(t, "drug"));
+		if (str(t, "date")) {
+			fputs(" (stopped ", f);
+			out_text(f, str(t, "date"));
+			fputc(')', f);
+		}
 		fputs(": ", f);
 		out_text(f, str(t, "reason"));
+		if (str(t, "replaced_by")) {
+			fputs("; replaced by ", f);
+			out_text(f, str(t, "replaced_by"));
+		}
 		fputc('\n', f);
 	}
 }
@@ -137,6 +192,10 @@ print_follow_up(FILE *f, json_t *n, const char *indent)
 			fputs(" (expected by ", f);
 			out_text(f, str(r, "expected_by"));
 			fputc(')', f);
+		}
+		if (str(r, "comment")) {
+			fputs(" — ", f);
+			out_text(f, str(r, "comment"));
 		}
 		fputc('\n', f);
 	}

@@ -18,6 +18,7 @@
  *   concil_compare.c  BMO × prescription → proposed discrepancies
  *   concil_share.c    circle copy, aggregates and their CSV, server counts
  *   concil_deid.c     generalisation of the circle copy (k-anonymity)
+ *   concil_notice.c   the discharge notice's treatments as medication lines
  */
 #ifndef LIAISON_CONCIL_H
 #define LIAISON_CONCIL_H
@@ -219,6 +220,34 @@ enum lsn_err concil_entry_parse(const char *text, size_t len, enum concil_list l
 /* The same with one key=value per argument (argv as the shell split it). */
 enum lsn_err concil_entry_parse_argv(int argc, char *const *argv, enum concil_list list,
 				     struct concil_line *out, struct lsn_status *st);
+
+/* ---- from the discharge notice (concil_notice.c) ---------------------------- */
+
+/* One remark about a treatment of the notice: skipped (no line made: no
+ * INN, no full ATC code), or a field that could not be read and was left
+ * empty. field is the notice's field ("atc", "dose", "frequency", "route"). */
+struct concil_notice_remark {
+	size_t index;              /* discharge_treatments[index] */
+	bool skipped;
+	char field[24];
+	char msg[CONCIL_MSG_MAX];
+};
+struct concil_notice_report {
+	struct concil_notice_remark r[CONCIL_ERRORS_MAX];
+	size_t n;                  /* kept: the first CONCIL_ERRORS_MAX */
+	size_t total;              /* found */
+	size_t skipped;            /* treatments not made into a line */
+};
+/* The "discharge_treatments" of a discharge notice (the notice object, or
+ * the content of a discharge_notice message) appended to *out as lines of
+ * list (ids 0): drug → inn, atc → atc, dose "40 mg" → dose 40 + unit mg,
+ * frequency and route through the vocabularies, duration → the line's note
+ * ("durée : 3 mois"). A treatment without a full ATC code is skipped; a
+ * dose, frequency or route that the vocabularies do not read is left empty
+ * (the comparison then reports the line incomplete); each is a remark in
+ * rep. docs/CONCILIATION.md, "From the discharge notice". */
+enum lsn_err concil_notice_lines(json_t *notice, enum concil_list list, struct concil_lines *out,
+				 struct concil_notice_report *rep, struct lsn_status *st);
 
 /* ---- the episode ---------------------------------------------------------- */
 

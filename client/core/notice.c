@@ -1,7 +1,8 @@
 /* notice.c — the discharge notice file: a table of its fields (what each
  * must be, and what to do when it is not), the checks that need several
- * fields (dates in order, INS against birth date and sex), the patient's
- * name (notice.h). Its display is the CLI's (cli/notice_view.c). */
+ * fields (dates in order, each entry's date against the stay, INS against
+ * birth date and sex, a transfer's destination), the patient's name
+ * (notice.h). Its display is the CLI's (cli/notice_view.c). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +27,9 @@ enum field_kind {
 	FK_FINESS,
 	FK_SEX,        /* F | M */
 	FK_ATC,
-	FK_CHANGE,     /* new | modified | continued */
+	FK_CHANGE,     /* one of CHANGES */
+	FK_ADMISSION,  /* one of ADMISSION_MODES */
+	FK_DISCHARGE,  /* one of DISCHARGE_MODES */
 	FK_OBJECT,
 	FK_TEXTS,      /* list of one-line texts, [] = none */
 	FK_OBJECTS,    /* list of objects, [] = none */
@@ -41,6 +44,11 @@ struct field {
 };
 
 #define END {NULL, FK_TEXT, false, NULL, NULL}
+
+/* The fixed code lists (docs/PATHWAYS.md, "Discharge notice format"). */
+#define ADMISSION_MODES "emergency|scheduled|transfer|other"
+#define DISCHARGE_MODES "home|home_with_care|nursing_home|transfer|other"
+#define CHANGES         "new|modified|continued"
 
 static const struct field patient_fields[] = {
 	{"family_name", FK_TEXT, true, NULL, "the patient's birth or used family name, as on the INS"},
@@ -83,8 +91,13 @@ static const struct field stay_fields[] = {
 static const struct field treatment_fields[] = {
 	{"drug", FK_TEXT, true, NULL, "the medicine (INN), e.g. \"bisoprolol\""},
 	{"atc", FK_ATC, false, NULL, "the ATC code, e.g. \"C07AB07\" (or leave the field out)"},
-	{"dose", FK_TEXT, true, NULL, "the dose, e.g. \"2,5 mg\""},
-	{"frequency", FK_TEXT, true, NULL, "when to take it, e.g. \"1 fois par jour, le matin\""},
+	{"dose", FK_TEXT, true, NULL, "the dose taken each time, e.g. \"2,5 mg\" or \"1 comprimé\""},
+	{"frequency", FK_TEXT, true, NULL, "when to take it, e.g. \"1/j\", \"matin et soir\""},
+	{"duration", FK_TEXT, true, NULL,
+	 "how long to take it (R1112-1-2 asks for it), e.g. \"7 jours\", \"3 mois\", "
+	 "\"au long cours\""},
+	{"end_date", FK_DATE, false, NULL, "the last day of the treatment, YYYY-MM-DD (or leave "
+	 "the field out)"},
 	{"route", FK_TEXT, false, NULL, "the route, e.g. \"orale\""},
 	{"change", FK_CHANGE, false, NULL, "new, modified or continued"},
 	{"comment", FK_TEXT, false, NULL, "a short comment"},
@@ -93,7 +106,11 @@ static const struct field treatment_fields[] = {
 
 static const struct field stopped_fields[] = {
 	{"drug", FK_TEXT, true, NULL, "the medicine stopped"},
+	{"atc", FK_ATC, false, NULL, "the ATC code, e.g. \"C08DB01\" (or leave the field out)"},
 	{"reason", FK_TEXT, true, NULL, "why it was stopped (R1112-1-2 asks for the reason)"},
+	{"replaced_by", FK_TEXT, false, NULL,
+	 "the medicine that replaces it, if it was replaced (or leave the field out)"},
+	{"date", FK_DATE, false, NULL, "the day it was stopped, YYYY-MM-DD, during the stay"},
 	END,
 };
 
@@ -129,8 +146,17 @@ static const struct field notice_fields[] = {
 	{"establishment", FK_OBJECT, false, establishment_fields,
 	 "the hospital: {\"name\", \"finess\"}"},
 	{"admission_date", FK_DATE, true, NULL, "the admission day as YYYY-MM-DD"},
+	{"admission_mode", FK_ADMISSION, false, NULL,
+	 "how the patient came in: emergency, scheduled, transfer or other"},
 	{"discharge_date", FK_DATE, false, NULL, "the discharge day as YYYY-MM-DD"},
+	{"discharge_mode", FK_DISCHARGE, false, NULL,
+	 "where the patient goes: home, home_with_care, nursing_home, transfer or other"},
+	{"discharge_destination", FK_TEXT, false, NULL,
+	 "the establishment or service the patient goes to (the receiving hospital, the HAD "
+	 "service, the EHPAD)"},
 	{"reason_for_admission", FK_LONG_TEXT, true, NULL, "the reason for admission"},
+	{"allergies", FK_TEXTS, false, NULL,
+	 "the known allergies and intolerances, as a list of texts; [] states there is none"},
 	{"stay_summary", FK_OBJECT, true, stay_fields,
 	 "the summary of the stay: {\"summary\", \"adverse_events\", \"resistant_organisms\", "
 	 "\"blood_products\", \"implanted_devices\"}"},
@@ -262,6 +288,34 @@ atc_ok(const char *s)
 	return true;
 }
 
+/* s is one of the codes of choices ("a|b|c"). */
+static bool
+choice_ok(const char *choices, const char *s)
+{
+	size_t n = strlen(s);
+	for (const char *p = choices; p && *p;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+		if (len == n && n > 0 && strncmp(p, s, n) == 0)
+			return true;
+		p = bar ? bar + 1 : p + len;
+	}
+	return false;
+}
+
+/* "a|b|c" as "a, b, c". */
+static void
+choice_list(const char *choices, char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (const char *p = choices; p && *p && used + 1 < len; p++) {
+		int n = *p == '|' ? snprintf(out + used, len - used, ", ")
+				  : snprintf(out + used, len - used, "%c", *p);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
 static void check_object(struct check *c, json_t *obj, const struct field *fields,
 			 const char *path);
 
@@ -334,10 +388,17 @@ check_string(struct check *c, const char *s, const struct field *f, const char *
 			problem(c, path, "\"%.40s\" is not an ATC code: write %s", s, f->hint);
 		break;
 	case FK_CHANGE:
-		if (strcmp(s, "new") != 0 && strcmp(s, "modified") != 0 &&
-		    strcmp(s, "continued") != 0)
-			problem(c, path, "\"%.40s\" is not one of new, modified, continued", s);
+	case FK_ADMISSION:
+	case FK_DISCHARGE: {
+		const char *choices = f->kind == FK_CHANGE ? CHANGES : f->kind == FK_ADMISSION ?
+				      ADMISSION_MODES : DISCHARGE_MODES;
+		if (!choice_ok(choices, s)) {
+			char list[200];
+			choice_list(choices, list, sizeof list);
+			problem(c, path, "\"%.40s\" is not one of %s: write %s", s, list, f->hint);
+		}
 		break;
+	}
 	default:
 		break;
 	}
@@ -425,6 +486,54 @@ check_ins_identity(struct check *c, json_t *patient)
 			"both", sex, ins[0]);
 }
 
+/* Each dated entry of a list against a bound: before lower (when has_lower)
+ * or after upper (when has_upper) is refused, naming the entry. */
+struct date_rule {
+	const char *list;          /* "results_awaited", "follow_up.planned_acts", … */
+	const char *key;           /* the entry's date field */
+	const char *lower_name;    /* what the lower bound is, NULL = none */
+	const char *upper_name;    /* what the upper bound is, NULL = none */
+	const char *fix;           /* what to do */
+};
+
+static void
+check_list_dates(struct check *c, json_t *list, const struct date_rule *r, bool has_lower,
+		 int64_t lower, bool has_upper, int64_t upper)
+{
+	size_t i;
+	json_t *item;
+	int64_t day;
+	json_array_foreach(list, i, item) {
+		char path[PATH_MAX_LEN];
+		if (!json_is_object(item) || !date_of(item, r->key, &day))
+			continue;
+		snprintf(path, sizeof path, "%s[%zu].%s", r->list, i, r->key);
+		if (r->lower_name && has_lower && day < lower)
+			problem(c, path, "%s is before %s: %s", json_string_value(json_object_get(
+				item, r->key)), r->lower_name, r->fix);
+		else if (r->upper_name && has_upper && day > upper)
+			problem(c, path, "%s is after %s: %s", json_string_value(json_object_get(
+				item, r->key)), r->upper_name, r->fix);
+	}
+}
+
+static const struct date_rule awaited_rule = {
+	"results_awaited", "expected_by", "admission_date", NULL,
+	"a result awaited at discharge cannot be expected before the stay began; check the "
+	"date, or move a result already received into the stay summary"};
+static const struct date_rule act_rule = {
+	"follow_up.planned_acts", "date", "discharge_date", NULL,
+	"an act planned for after the stay is on or after the discharge day; check the date, or "
+	"move an act done during the stay into the stay summary"};
+static const struct date_rule end_rule = {
+	"discharge_treatments", "end_date", "discharge_date", NULL,
+	"a treatment prescribed at discharge ends on or after the discharge day; check the date, "
+	"or list a treatment stopped during the stay in stopped_treatments"};
+static const struct date_rule stopped_rule = {
+	"stopped_treatments", "date", "admission_date", "discharge_date",
+	"a treatment stopped during the stay is stopped between admission_date and "
+	"discharge_date; check the date"};
+
 static void
 check_dates(struct check *c, json_t *notice)
 {
@@ -439,6 +548,25 @@ check_dates(struct check *c, json_t *notice)
 		problem(c, "admission_date", "is before the date of birth: check both dates");
 	if (has_adm && has_dis && discharge < admission)
 		problem(c, "discharge_date", "is before admission_date: check both dates");
+	check_list_dates(c, json_object_get(notice, "results_awaited"), &awaited_rule, has_adm,
+			 admission, false, 0);
+	check_list_dates(c, json_object_get(json_object_get(notice, "follow_up"), "planned_acts"),
+			 &act_rule, has_dis, discharge, false, 0);
+	check_list_dates(c, json_object_get(notice, "discharge_treatments"), &end_rule, has_dis,
+			 discharge, false, 0);
+	check_list_dates(c, json_object_get(notice, "stopped_treatments"), &stopped_rule, has_adm,
+			 admission, has_dis, discharge);
+}
+
+/* A transfer names where to: the receiving team must be known. */
+static void
+check_modes(struct check *c, json_t *notice)
+{
+	const char *mode = json_string_value(json_object_get(notice, "discharge_mode"));
+	json_t *dest = json_object_get(notice, "discharge_destination");
+	if (mode && strcmp(mode, "transfer") == 0 && (dest == NULL || json_is_null(dest)))
+		problem(c, "discharge_destination", "missing: with discharge_mode transfer, name "
+			"the establishment the patient is transferred to");
 }
 
 /* --date fills or must agree with discharge_date. */
@@ -512,11 +640,14 @@ notice_load(const char *path, const char *date, json_t **out, notice_report_fn r
 	check_object(&c, notice, notice_fields, "");
 	if (json_is_object(notice)) {
 		apply_date(&c, notice, date);
+		check_modes(&c, notice);
 		if (c.problems == 0) {
 			normalise_ins(json_object_get(notice, "patient"));
 			check_ins_identity(&c, json_object_get(notice, "patient"));
-			check_dates(&c, notice);
 		}
+		/* the dates against each other, whatever else is wrong: only the
+		 * dates that are real days are compared */
+		check_dates(&c, notice);
 	}
 	if (c.problems) {
 		json_decref(notice);

@@ -6,7 +6,11 @@ is reported with its name and what to do; the INS key is checked (97 − NIR
 mod 97, Corsica 2A/2B counted as 19/18) and compared with the date of birth
 and sex; the dates must be real and in order; --date fills or must agree
 with discharge_date; every problem is listed at once and nothing leaves the
-computer (no profile is even opened). TAP on stdout."""
+computer (no profile is even opened). The fields added for the whole
+lettre de liaison (modes of admission and discharge with their code lists,
+allergies, the duration and end of each discharge treatment, the ATC,
+replacement and day of a stopped one) are accepted and shown back, and the
+dates of the entries are checked against the stay. TAP on stdout."""
 
 import json
 import os
@@ -18,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import run  # noqa: E402
 
-PLAN = 55
+PLAN = 91
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -149,6 +153,16 @@ def dates_and_values(t, ck):
         (("stay_summary", "adverse_events"), "aucun", "stay_summary.adverse_events: expected a list"),
         (("discharge_treatments", 0, "atc"), "C3CA01", "discharge_treatments[0].atc"),
         (("discharge_treatments", 1, "dose"), "", "discharge_treatments[1].dose"),
+        (("discharge_treatments", 2, "duration"), None, "discharge_treatments[2].duration: missing"),
+        (("discharge_treatments", 0, "end_date"), "2026-13-01",
+         "discharge_treatments[0].end_date: \"2026-13-01\" is not a date"),
+        (("admission_mode",), "urgences",
+         "admission_mode: \"urgences\" is not one of emergency, scheduled, transfer, other"),
+        (("discharge_mode",), "ehpad", "discharge_mode: \"ehpad\" is not one of home, "
+         "home_with_care, nursing_home, transfer, other"),
+        (("allergies",), "aucune", "allergies: expected a list"),
+        (("stopped_treatments", 0, "atc"), "C8DB01", "stopped_treatments[0].atc"),
+        (("stopped_treatments", 0, "replaced_by"), " ", "stopped_treatments[0].replaced_by: empty"),
         (("stopped_treatments", 0, "reason"), None, "stopped_treatments[0].reason: missing"),
         (("patient", "nom"), "DUPONT", "patient.nom: unknown field"),
         (("reason_for_admission",), 42, "reason_for_admission: expected a text"),
@@ -161,6 +175,100 @@ def dates_and_values(t, ck):
     t.ok(rc == 2 and "--date says 2026-11-23" in err, "--date must agree with discharge_date", err)
     rc, out, err = ck.run(ck.variant(setter(("discharge_date",), DATE)))
     t.ok(rc == 0, "discharge_date in the file, without --date", f"{rc}\n{err}")
+
+
+FULL = {  # every optional field of the letter, with dates inside the stay of the sample
+    "admission_mode": "transfer",
+    "discharge_mode": "transfer",
+    "discharge_destination": "SMR Les Tilleuls, Olivet",
+    "referring_doctor": {"name": "Dr Louis Petit", "rpps": "10345678907",
+                         "department": "Cardiologie libérale", "phone": "02 38 11 11 11"},
+    "allergies": ["Iode : œdème de Quincke", "Latex"],
+}
+
+
+def full(notice):
+    notice.update(json.loads(json.dumps(FULL)))
+    notice["discharge_date"] = DATE
+    notice["discharge_treatments"][0]["end_date"] = "2026-12-23"
+    notice["discharge_treatments"][0]["duration"] = "1 mois"
+    notice["stopped_treatments"][0]["date"] = "2026-11-17"
+    notice["results_awaited"][0]["expected_by"] = "2026-11-30"
+    notice["follow_up"]["planned_acts"][0]["date"] = "2026-11-30"
+
+
+def whole_letter(t, ck):
+    notice = ck.variant(full)
+    rc, out, err = ck.run(notice)
+    t.eq(rc, 0, "a notice with every field of the letter passes --check", f"{out}\n{err}")
+    for words, what in (
+            ("Admission: transfer from another establishment", "the mode of admission"),
+            ("Discharge to: transfer to another establishment: SMR Les Tilleuls, Olivet",
+             "the mode of discharge and the destination"),
+            ("Allergies: Iode : œdème de Quincke; Latex", "the allergies"),
+            ("Referred by: Dr Louis Petit", "the referring doctor"),
+            ("furosémide 40 mg, le matin, orale; duration: 1 mois (until 2026-12-23) [modified]",
+             "a treatment's dose, frequency, route, duration and end"),
+            ("bisoprolol 2,5 mg, 1 fois par jour, orale; duration: au long cours [new]",
+             "a long-term treatment's duration"),
+            ("diltiazem (stopped 2026-11-17): inotrope négatif", "the day a treatment was stopped"),
+            ("; replaced by bisoprolol", "what replaced it"),
+            ("Kaliémie et créatinine de sortie (expected by 2026-11-30) — prélevées",
+             "a result awaited, its date and comment"),
+            ("Consultation du médecin traitant, 2026-11-30, Dr Claire Martin", "a dated planned act")):
+        t.ok(words in out, f"shown back: {what}", out)
+    rc, text, err = ck.run(notice, "--json")
+    back = json.loads(text).get("notice", {}) if rc == 0 else {}
+    t.ok(all(back.get(k) == v for k, v in FULL.items())
+         and back["discharge_treatments"][0].get("end_date") == "2026-12-23"
+         and back["stopped_treatments"][0].get("replaced_by") == "bisoprolol",
+         "--check --json gives every field back unchanged", f"{rc}\n{text}\n{err}")
+    for mode in ("emergency", "scheduled", "transfer", "other"):
+        rc, _, err = ck.run(ck.variant(setter(("admission_mode",), mode)), "--date", DATE)
+        t.eq(rc, 0, f"admission_mode {mode} is accepted", err)
+    for mode in ("home", "home_with_care", "nursing_home", "other"):
+        rc, _, err = ck.run(ck.variant(setter(("discharge_mode",), mode)), "--date", DATE)
+        t.eq(rc, 0, f"discharge_mode {mode} is accepted", err)
+
+
+def date_order(t, ck):
+    def change(notice):
+        full(notice)
+        notice["results_awaited"][0]["expected_by"] = "2026-11-15"        # admission - 1
+        notice["follow_up"]["planned_acts"][1]["date"] = "2026-11-22"    # discharge - 1
+        notice["discharge_treatments"][3]["end_date"] = "2026-11-22"
+        notice["stopped_treatments"][0]["date"] = "2026-11-24"            # discharge + 1
+        del notice["discharge_destination"]                               # a transfer, to where?
+    rc, out, err = ck.run(ck.variant(change))
+    t.ok(rc == 2 and "5 problems" in err and "nothing was sent" in err,
+         "five inconsistent entries: all five reported at once", err)
+    for words in ("results_awaited[0].expected_by: 2026-11-15 is before admission_date",
+                  "follow_up.planned_acts[1].date: 2026-11-22 is before discharge_date",
+                  "discharge_treatments[3].end_date: 2026-11-22 is before discharge_date",
+                  "stopped_treatments[0].date: 2026-11-24 is after discharge_date",
+                  "discharge_destination: missing: with discharge_mode transfer"):
+        t.ok(words in err, f"refused, naming the entry: {words.split(':')[0]}", err)
+    t.ok("move a result already received into the stay summary" in err
+         and "stopped_treatments" in err.split("end_date: 2026-11-22", 1)[-1],
+         "each refusal says what to do", err)
+
+    def edges(notice):
+        full(notice)
+        notice["results_awaited"][0]["expected_by"] = "2026-11-16"        # = admission
+        notice["follow_up"]["planned_acts"][1]["date"] = DATE             # = discharge
+        notice["discharge_treatments"][3]["end_date"] = DATE
+        notice["stopped_treatments"][0]["date"] = DATE
+    rc, out, err = ck.run(ck.variant(edges))
+    t.eq(rc, 0, "the bounds themselves are accepted (admission day, discharge day)", err)
+
+    def with_other(notice):
+        full(notice)
+        notice["results_awaited"][0]["expected_by"] = "2026-11-01"
+        del notice["patient"]["family_name"]
+    rc, out, err = ck.run(ck.variant(with_other))
+    t.ok(rc == 2 and "2 problems" in err and "patient.family_name" in err
+         and "results_awaited[0].expected_by" in err,
+         "dates are compared even when another field is wrong", err)
 
 
 def several_and_syntax(t, ck):
@@ -198,6 +306,8 @@ def main(t):
         missing_fields(t, ck)
         ins(t, ck)
         dates_and_values(t, ck)
+        whole_letter(t, ck)
+        date_order(t, ck)
         several_and_syntax(t, ck)
 
 

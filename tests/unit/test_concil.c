@@ -5,7 +5,7 @@
  * (no identity, notes, names or days) and its generalisation (rare drugs to
  * their ATC class, rare pairs, k boundaries, month to quarter), the server
  * counts (no drug name) and hand-computed circle aggregates; a bounded fuzz
- * of the parsers. */
+ * of the parsers; the treatments of a discharge notice as prescription lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1629,6 +1629,97 @@ test_fuzz_parsers(void **state)
 	assert_int_equal(concil_entry_parse(NULL, 0, CONCIL_BMO, &ln, &st), LSN_ERR_BAD_REQUEST);
 }
 
+/* ---- from the discharge notice ------------------------------------------------ */
+
+/* Each treatment of a notice as the reconciliation reads it: the fields
+ * mapped by hand here, the remarks for what cannot be read, the skipped
+ * treatments; the discharge_notice message form gives the same. */
+static void
+test_notice_lines(void **state)
+{
+	(void)state;
+	json_error_t jerr;
+	json_t *notice = json_loads(
+		"{\"discharge_treatments\":["
+		" {\"drug\":\"furosémide\",\"atc\":\"C03CA01\",\"dose\":\"40 mg\","
+		"  \"frequency\":\"le matin\",\"route\":\"orale\",\"duration\":\"1 mois\"},"
+		" {\"drug\":\"bisoprolol\",\"atc\":\"c07ab07\",\"dose\":\"2,5mg\","
+		"  \"frequency\":\"1 fois par jour\",\"duration\":\"au long cours\"},"
+		" {\"drug\":\"apixaban\",\"atc\":\"B01AF02\",\"dose\":\"1 comprimé de 5 mg\","
+		"  \"frequency\":\"1 fois par jour, le matin\",\"route\":\"par la bouche\","
+		"  \"duration\":\"au long cours\"},"
+		" {\"drug\":\"paracétamol\",\"dose\":\"1 g\",\"frequency\":\"si besoin\","
+		"  \"duration\":\"5 jours\"},"
+		" {\"drug\":\"ramipril\",\"atc\":\"C09AA\",\"dose\":\"2,5 mg\","
+		"  \"frequency\":\"1/j\",\"duration\":\"au long cours\"},"
+		" {\"drug\":\"oxazépam\",\"atc\":\"N05BA04\",\"dose\":\"10 mg\","
+		"  \"frequency\":\"si besoin\",\"duration\":\"7 jours\"}]}", 0, &jerr);
+	assert_non_null(notice);
+	struct concil_lines ls = {0};
+	struct concil_notice_report rep;
+	struct lsn_status st = {0};
+	assert_int_equal(concil_notice_lines(notice, CONCIL_ORDER, &ls, &rep, &st), LSN_OK);
+	/* paracétamol (no ATC) and ramipril (a prefix only) are skipped */
+	assert_int_equal(ls.n, 4);
+	assert_int_equal(rep.skipped, 2);
+	/* remarks, in order: apixaban dose, frequency, route; paracétamol; ramipril */
+	assert_int_equal(rep.total, 5);
+	assert_int_equal(rep.n, 5);
+	const char *fields[] = {"dose", "frequency", "route", "atc", "atc"};
+	const size_t index[] = {2, 2, 2, 3, 4};
+	const bool skipped[] = {false, false, false, true, true};
+	for (size_t i = 0; i < 5; i++) {
+		assert_string_equal(rep.r[i].field, fields[i]);
+		assert_int_equal(rep.r[i].index, index[i]);
+		assert_int_equal(rep.r[i].skipped, skipped[i]);
+	}
+	assert_non_null(strstr(rep.r[3].msg, "no ATC code"));
+	assert_non_null(strstr(rep.r[4].msg, "only an ATC prefix"));
+	assert_non_null(strstr(rep.r[1].msg, "the comparison reports the line incomplete"));
+
+	const struct concil_line *f = &ls.v[0], *b = &ls.v[1], *a = &ls.v[2], *o = &ls.v[3];
+	assert_int_equal(f->list, CONCIL_ORDER);
+	assert_string_equal(f->inn, "furosémide");
+	assert_string_equal(f->atc, "C03CA01");
+	assert_int_equal(f->dose_milli, 40000);           /* 40 × 1000 */
+	assert_string_equal(f->unit, "mg");
+	assert_string_equal(f->frequency, "matin");       /* "le matin" is its synonym */
+	assert_string_equal(f->route, "orale");
+	assert_string_equal(f->note, "durée : 1 mois");
+	assert_string_equal(b->atc, "C07AB07");           /* upper-cased */
+	assert_int_equal(b->dose_milli, 2500);            /* "2,5mg": 2.5 × 1000 */
+	assert_string_equal(b->unit, "mg");
+	assert_string_equal(b->frequency, "1/j");
+	assert_string_equal(b->route, "");
+	/* apixaban: nothing unreadable was half-set */
+	assert_int_equal(a->dose_milli, 0);
+	assert_string_equal(a->unit, "");
+	assert_string_equal(a->frequency, "");
+	assert_string_equal(a->route, "");
+	assert_string_equal(a->atc, "B01AF02");
+	assert_true(o->as_needed);                        /* "si besoin" */
+	assert_int_equal(o->dose_milli, 10000);
+
+	/* the same from the message that carries the notice */
+	json_t *msg = json_pack("{s:s, s:O}", "type", "discharge_notice", "notice", notice);
+	struct concil_lines ls2 = {0};
+	assert_int_equal(concil_notice_lines(msg, CONCIL_ORDER, &ls2, &rep, &st), LSN_OK);
+	assert_int_equal(ls2.n, 4);
+	assert_string_equal(ls2.v[3].inn, "oxazépam");
+
+	/* no list: refused */
+	json_t *none = json_pack("{s:s}", "type", "discharge_notice");
+	struct concil_lines ls3 = {0};
+	assert_int_equal(concil_notice_lines(none, CONCIL_ORDER, &ls3, &rep, &st),
+			 LSN_ERR_BAD_REQUEST);
+	assert_int_equal(ls3.n, 0);
+	json_decref(none);
+	json_decref(msg);
+	json_decref(notice);
+	concil_lines_free(&ls);
+	concil_lines_free(&ls2);
+}
+
 int
 main(void)
 {
@@ -1656,6 +1747,7 @@ main(void)
 		cmocka_unit_test(test_aggregates),
 		cmocka_unit_test(test_doc_examples),
 		cmocka_unit_test(test_fuzz_parsers),
+		cmocka_unit_test(test_notice_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
