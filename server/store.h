@@ -331,8 +331,10 @@ struct store_schedule_row {
 	char label_fr[200];
 	char roles[96];
 	bool mandatory;
-	char flag[32];                 /* "" = always */
+	char flag[64];                 /* '|'-separated, any applies; "" = always */
 	bool replaces_base;
+	char unless[64];               /* '|'-separated: none may be set; "" = none */
+	char anchor[24];               /* a case event the days count from; "" = J0 */
 	bool has_first_day;
 	int64_t first_day;
 	int64_t every_days;            /* 0 = once */
@@ -410,6 +412,19 @@ enum lsn_err store_case_by_channel(struct store *s, const uint8_t channel[LSN_ID
 enum lsn_err store_case_close(struct store *s, const uint8_t id[LSN_ID_BYTES], const char *reason,
 			      int64_t at);
 enum lsn_err store_case_set_flags(struct store *s, const uint8_t id[LSN_ID_BYTES], const char *flags);
+/* A case event that anchors steps (op case_event): its code, its local day. */
+struct store_case_event {
+	char event[24];
+	int64_t day;                   /* local midnight of the event's day, ms */
+	uint8_t recorded_by[LSN_ID_BYTES];
+	int64_t recorded_at;
+};
+typedef void (*store_case_event_cb)(const struct store_case_event *e, void *arg);
+/* Record (or correct: replaces the day) an event of a case. */
+enum lsn_err store_case_event_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				  const struct store_case_event *e);
+enum lsn_err store_case_event_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				   store_case_event_cb cb, void *arg);
 enum lsn_err store_case_list(struct store *s, const struct store_case_filter *f, store_case_cb cb,
 			     void *arg);
 /* Insert a step occurrence; if (case, step, occurrence) exists and is still

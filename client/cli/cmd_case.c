@@ -23,7 +23,7 @@
 struct case_opts {
 	const char *const *pos;
 	int n_pos;
-	const char *pathway, *j0, *flags, *reason, *note, *cpts, *due;
+	const char *pathway, *j0, *flags, *reason, *note, *cpts, *due, *date;
 	bool clear;
 };
 
@@ -40,6 +40,7 @@ opts_of(const struct cmd_call *c)
 		.note = cmd_opt(c, "--note"),
 		.cpts = cmd_opt(c, "--cpts"),
 		.due = cmd_opt(c, "--due"),
+		.date = cmd_opt(c, "--date"),
 		.clear = cmd_flag(c, "--clear"),
 	};
 }
@@ -439,6 +440,26 @@ flag_case(struct e2e *e, const struct case_opts *o)
 	return rc;
 }
 
+/* The day of an event the template dates steps from (remission). */
+static int
+event_case(struct e2e *e, const struct case_opts *o)
+{
+	struct case_ctx cc;
+	int rc = case_load(e, o->pos[1], &cc);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (e2e_write(e, "case_event", json_pack("{s:s, s:s, s:s}", "case", cc.id_hex, "event",
+						 o->pos[2], "day", o->date), &reply, &st) != LSN_OK)
+		rc = out_fail(&st);
+	else
+		rc = show_reply(e, reply, "Event recorded on case");
+	json_decref(reply);
+	case_ctx_free(&cc);
+	return rc;
+}
+
 /* ---- steps ------------------------------------------------------------------------------ */
 
 /* Would the server accept this transition? Only to avoid posting a note
@@ -672,6 +693,12 @@ check_usage(const struct case_opts *o)
 			return usage("case flag needs CASE and the flags (all of them), or --clear");
 		return CLI_OK;
 	}
+	if (strcmp(sub, "event") == 0) {
+		if (o->n_pos != 3 || o->date == NULL)
+			return usage("case event needs CASE, EVENT and --date YYYY-MM-DD");
+		return day_parse(o->date, &days) ? CLI_OK
+			: usage("--date must be the event's day as YYYY-MM-DD");
+	}
 	return usage(o->n_pos ? "unknown case command" : "case needs a command");
 }
 
@@ -687,6 +714,8 @@ run_sub(struct e2e *e, const struct case_opts *o)
 		return close_case(e, o);
 	if (strcmp(sub, "flag") == 0)
 		return flag_case(e, o);
+	if (strcmp(sub, "event") == 0)
+		return event_case(e, o);
 	struct case_ctx cc;
 	int rc = case_load(e, o->pos[1], &cc);
 	if (rc == CLI_OK)

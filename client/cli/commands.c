@@ -324,6 +324,7 @@ static const char case_help[] =
 	"       liaison case close CASE --reason completed|readmitted|deceased|moved|\n"
 	"                                        consent_withdrawn\n"
 	"       liaison case flag CASE FLAG... | --clear\n"
+	"       liaison case event CASE EVENT --date YYYY-MM-DD\n"
 	"\n"
 	"show: the timeline of the case — each step with its deadline (J+n and the\n"
 	"date), status (OVERDUE when late), assignee, who did it and when, the skip\n"
@@ -337,7 +338,9 @@ static const char case_help[] =
 	"patient_unreachable, rescheduled, other: the server keeps it, so details\n"
 	"go in --note. Only the assignee or a coordinator completes,\n"
 	"skips, reassigns or reschedules a step; only a coordinator reopens one. flag\n"
-	"sets the whole list of flags (the steps are re-dated).\n"
+	"sets the whole list of flags (the steps are re-dated). event records the day\n"
+	"of an event the pathway dates steps from (remission: the continuation review\n"
+	"is due 6 months later; no deadline before); again to correct the day.\n"
 	"reschedule moves a pending step's due day (today or later) and keeps the move\n"
 	"in the step's history (case show); its REASON is one of patient_request,\n"
 	"patient_unavailable, patient_hospitalised, professional_unavailable,\n"
@@ -486,7 +489,7 @@ static const struct cmd_opt cases_opts[] = {
 static const struct cmd_opt case_opts[] = {
 	{"--pathway", VALUE}, {"--j0", VALUE}, {"--flag", VALUE}, {"--reason", VALUE},
 	{"--note", VALUE},    {"--clear", FLAG}, {"--cpts", VALUE}, {"--due", VALUE},
-	{NULL, VALUE},
+	{"--date", VALUE},    {NULL, VALUE},
 };
 static const struct cmd_opt report_opts[] = {
 	{"--from", VALUE}, {"--to", VALUE}, {"--semester", VALUE}, {"--csv", FLAG},
