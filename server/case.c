@@ -341,6 +341,11 @@ case_render_notification(struct store *s, const struct store_notification *n)
 	json_object_set_new(obj, "patient_ref", json_string(c.patient_ref));
 	json_object_set_new(obj, "pathway", json_string(c.pathway));
 	json_object_set_new(obj, "channel", wire_id(c.channel));
+	if (strcmp(n->kind, "alert") == 0) {   /* the kind of alert (011), never a value */
+		char kind[STORE_ALERT_KIND];
+		if (n->message_seq && store_alert_kind(s, c.id, n->message_seq, kind, sizeof kind) == LSN_OK)
+			json_object_set_new(obj, "alert_kind", json_string(kind));
+	}
 	if (n->step_id && store_step_get(s, n->step_id, &st) == LSN_OK) {
 		char label[200];
 		case_step_label(s, &c, st.step, label, sizeof label);

@@ -250,15 +250,36 @@ append_schedule(const struct store_schedule_row *r, void *arg)
 }
 
 static void
+append_route(const struct store_alert_route *r, void *arg)
+{
+	json_array_append_new((json_t *)arg, json_pack("{s:s, s:s, s:s}", "kind", r->kind,
+						       "roles", r->roles, "label", r->label_fr));
+}
+
+static void
+append_threshold(const struct store_threshold *t, void *arg)
+{
+	json_array_append_new((json_t *)arg,
+		json_pack("{s:s, s:s, s:f, s:o, s:s}", "measure", t->measure, "rule", t->rule,
+			  "amount", (double)t->amount_milli / 1000.0,
+			  "days", t->days ? json_integer(t->days) : json_null(),
+			  "alert_kind", t->alert_kind));
+}
+
+static void
 append_template(const struct store_template *t, void *arg)
 {
 	struct tpl_list *l = arg;
-	json_t *schedule = json_array();
+	json_t *schedule = json_array(), *alerts = json_array(), *thresholds = json_array();
 	store_template_schedule(l->s, t->code, t->version, append_schedule, schedule);
+	/* the alert kinds and the thresholds the client evaluates (011) */
+	store_alert_routes(l->s, t->code, t->version, append_route, alerts);
+	store_thresholds(l->s, t->code, t->version, append_threshold, thresholds);
 	json_array_append_new(l->list,
-		json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "pathway", t->code, "version",
+		json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "pathway", t->code, "version",
 			  (json_int_t)t->version, "label", t->label_fr, "j0", t->j0_label,
-			  "sources", t->sources, "flags", t->flags, "schedule", schedule));
+			  "sources", t->sources, "flags", t->flags, "schedule", schedule,
+			  "alerts", alerts, "thresholds", thresholds));
 }
 
 enum lsn_err
