@@ -115,5 +115,16 @@ INSERT INTO pathway_step_actions(template, version, step, action)
  SELECT template, 2, step, action FROM pathway_step_actions
   WHERE template = 'anxiety_depression' AND version = 1;
 
+-- ---------------------------------------------------------------------------
+-- Alert kinds, their routes and thresholds (011): version 2 gets version 1's,
+-- among them suicide_risk (PHQ-9 item 9), routed to the GP, the psychiatrist
+-- and the CPTS coordinator.
+INSERT INTO pathway_alert_routes(template, version, kind, roles, position, label_fr)
+ SELECT template, 2, kind, roles, position, label_fr FROM pathway_alert_routes
+  WHERE template IN ('heart_failure', 'anxiety_depression') AND version = 1;
+INSERT INTO pathway_thresholds(template, version, position, measure, rule, amount, days, alert_kind)
+ SELECT template, 2, position, measure, rule, amount, days, alert_kind FROM pathway_thresholds
+  WHERE template IN ('heart_failure', 'anxiety_depression') AND version = 1;
+
 UPDATE pathway_templates SET current = 0
  WHERE code IN ('heart_failure', 'anxiety_depression') AND version = 1;

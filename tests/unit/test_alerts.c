@@ -293,7 +293,7 @@ test_pathways_carry_thresholds(void **state)
 {
 	struct world *w = *state;
 	json_t *r = as(w->f, &w->gp, "pathways", json_object(), NULL);
-	json_t *hf = template_of(r, "heart_failure", 1), *ad = template_of(r, "anxiety_depression", 1);
+	json_t *hf = template_of(r, "heart_failure", 2), *ad = template_of(r, "anxiety_depression", 2);
 	assert_non_null(hf);
 	assert_non_null(ad);
 	/* heart failure: weight + 2 kg within 3 days → weight_gain */
