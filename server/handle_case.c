@@ -915,11 +915,19 @@ handle_case_event(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = case_load_schedule(hc->srv->store, c.pathway, c.template_version, &rows, &n)))
 		return handler_store_fail(hc, err, "template");
 	bool known = pathway_is_anchor(rows, n, event);
+	/* the events it knows, for the message (the caller's text is not echoed) */
+	char anchors[128] = "";
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].anchor[0] && !strstr(anchors, rows[i].anchor) &&
+		    strlen(anchors) + strlen(rows[i].anchor) + 3 < sizeof anchors)
+			snprintf(anchors + strlen(anchors), sizeof anchors - strlen(anchors), "%s%s",
+				 anchors[0] ? ", " : "", rows[i].anchor);
 	free(rows);
 	if (!known)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
-				"field \"event\": pathway %s version %lld dates no step from \"%s\"",
-				c.pathway, (long long)c.template_version, event);
+				"field \"event\": pathway %s version %lld dates steps from %s",
+				c.pathway, (long long)c.template_version,
+				anchors[0] ? anchors : "no event");
 	snprintf(ev.event, sizeof ev.event, "%s", event);
 	ev.day = at;
 	memcpy(ev.recorded_by, hc->sess->user, LSN_ID_BYTES);

@@ -527,8 +527,9 @@ def close_and_open(t, c, ref2):
     t.ok(rc == 2 and "--date" in err, "case event without --date is a usage error",
          f"{rc}\n{err}")
     rc, out, err = c["martin"].run("case", "event", ref3, "relapse", "--date", str(TODAY))
-    t.ok(rc == 1 and "bad_request" in err and "relapse" in err,
-         "an event the pathway dates nothing from is refused", f"{rc}\n{err}")
+    t.ok(rc == 1 and "bad_request" in err and "dates steps from remission" in err,
+         "an event the pathway dates nothing from is refused, naming the one it knows",
+         f"{rc}\n{err}")
     ok_run(t, c["martin"], "the GP records the remission", "case", "event", ref3, "remission",
            "--date", str(TODAY))
     case, diag = show_json(c["martin"], ref3)
