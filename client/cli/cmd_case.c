@@ -267,6 +267,14 @@ print_header(struct e2e *e, const struct case_ctx *cc, const char *patient)
 					  : "(only the members of the case thread see it)");
 	out_kv("J0", day_format_start(user_view_int(c, "j0"), j0));
 	out_kv("Flags", flags[0] ? flags : "none");
+	/* events that date steps (remission), shown once one is recorded */
+	char events[200] = "";
+	json_array_foreach(json_object_get(cc->reply, "case_events"), i, f)
+		snprintf(events + strlen(events), sizeof events - strlen(events), "%s%s %s",
+			 i ? ", " : "", user_view_str(f, "event") ? user_view_str(f, "event") : "?",
+			 user_view_str(f, "day") ? user_view_str(f, "day") : "?");
+	if (events[0])
+		out_kv("Events", events);
 	out_kv("Channel", user_view_str(c, "channel"));
 	case_person(e, user_view_str(c, "opened_by"), who, sizeof who);
 	char opened[300];

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
-PLAN = 144
+PLAN = 145
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -530,8 +530,10 @@ def close_and_open(t, c, ref2):
     t.ok(rc == 1 and "bad_request" in err and "dates steps from remission" in err,
          "an event the pathway dates nothing from is refused, naming the one it knows",
          f"{rc}\n{err}")
-    ok_run(t, c["martin"], "the GP records the remission", "case", "event", ref3, "remission",
-           "--date", str(TODAY))
+    out, _ = ok_run(t, c["martin"], "the GP records the remission", "case", "event", ref3,
+                    "remission", "--date", str(TODAY))
+    t.ok(re.search(r"Events:\s+remission " + str(TODAY), out),
+         "the case shows the remission and its day", out)
     case, diag = show_json(c["martin"], ref3)
     due = step_of(case, "continuation_review").get("due_at") or 0
     # remission today (= J0 here): due at the end of J180, 181 days of 24 h
