@@ -339,11 +339,17 @@ handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if (err == LSN_OK)
 		err = a->err;
 	unsigned count = a->count;
+	json_t *users = json_array();
+	for (unsigned i = 0; i < count; i++)
+		json_array_append_new(users, wire_id(a->done[i]));
 	free(a);
-	if (err != LSN_OK)
+	if (err != LSN_OK) {
+		json_decref(users);
 		return handler_store_fail(hc, err, "alert");
+	}
 	json_object_set_new(reply, "kind", json_string(route.kind));
 	json_object_set_new(reply, "notified", json_integer(count));
+	json_object_set_new(reply, "users", users);
 	return LSN_OK;
 }
 

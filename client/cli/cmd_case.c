@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "case_view.h"
+#include "measure_view.h"
 #include "command.h"
 #include "day.h"
 #include "mlog_verify.h"
@@ -319,6 +320,9 @@ show_case(struct e2e *e, struct case_ctx *cc)
 		case_patient_name(e, cc->channel, user_view_int(notice, "seq"), patient, sizeof patient);
 	json_t *acks = case_acks(e, cc);
 	json_t *steps = steps_detail(e, cc);
+	struct measure_series ms = {0};   /* structured measurements, read here */
+	if (cc->member && measure_series_load(e, cc, &ms, &st) != LSN_OK)
+		measure_series_free(&ms);
 	int rc = CLI_OK;
 	if (out_json_mode()) {
 		json_t *out = json_deep_copy(cc->reply);
@@ -327,6 +331,7 @@ show_case(struct e2e *e, struct case_ctx *cc)
 		if (json_is_object(json_object_get(out, "notice")))
 			json_object_update(json_object_get(out, "notice"), acks);
 		json_object_set(out, "steps", steps);
+		json_object_set_new(out, "measurements", measure_series_json(&ms));
 		rc = out_json_reply(out);
 		json_decref(out);
 	} else {
@@ -335,7 +340,12 @@ show_case(struct e2e *e, struct case_ctx *cc)
 		print_notice(e, notice, acks);
 		putchar('\n');
 		print_steps(steps, cc->summary);
+		if (ms.np) {
+			putchar('\n');
+			measure_series_print(stdout, &ms);
+		}
 	}
+	measure_series_free(&ms);
 	json_decref(acks);
 	json_decref(steps);
 	return rc;
