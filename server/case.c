@@ -171,6 +171,21 @@ insert_occurrence(const struct pathway_occurrence *o, void *arg)
 	in->err = store_step_insert(in->s, &st, in->now);
 }
 
+/* The events recorded on a case (a few: one per anchor of its template). */
+#define CASE_EVENTS_MAX 8
+struct events {
+	struct store_case_event v[CASE_EVENTS_MAX];
+	size_t n;
+};
+
+static void
+collect_event(const struct store_case_event *e, void *arg)
+{
+	struct events *ev = arg;
+	if (ev->n < CASE_EVENTS_MAX)
+		ev->v[ev->n++] = *e;
+}
+
 enum lsn_err
 case_instantiate(struct store *s, const struct store_case *c, int64_t now)
 {
@@ -179,8 +194,16 @@ case_instantiate(struct store *s, const struct store_case *c, int64_t now)
 	enum lsn_err err = case_load_schedule(s, c->pathway, c->template_version, &rows, &n);
 	if (err != LSN_OK)
 		return err;
+	struct events ev = {0};
+	if ((err = store_case_event_list(s, c->id, collect_event, &ev)) != LSN_OK) {
+		free(rows);
+		return err;
+	}
+	struct pathway_anchor anchors[CASE_EVENTS_MAX];
+	for (size_t i = 0; i < ev.n; i++)
+		anchors[i] = (struct pathway_anchor){.event = ev.v[i].event, .day = ev.v[i].day};
 	struct instantiate in = {.s = s, .c = c, .now = now};
-	int count = pathway_expand(rows, n, c->flags, c->j0, insert_occurrence, &in);
+	int count = pathway_expand_at(rows, n, c->flags, c->j0, anchors, ev.n, insert_occurrence, &in);
 	free(rows);
 	if (count < 0)
 		return LSN_ERR_INTERNAL;
@@ -318,6 +341,11 @@ case_render_notification(struct store *s, const struct store_notification *n)
 	json_object_set_new(obj, "patient_ref", json_string(c.patient_ref));
 	json_object_set_new(obj, "pathway", json_string(c.pathway));
 	json_object_set_new(obj, "channel", wire_id(c.channel));
+	if (strcmp(n->kind, "alert") == 0) {   /* the kind of alert (011), never a value */
+		char kind[STORE_ALERT_KIND];
+		if (n->message_seq && store_alert_kind(s, c.id, n->message_seq, kind, sizeof kind) == LSN_OK)
+			json_object_set_new(obj, "alert_kind", json_string(kind));
+	}
 	if (n->step_id && store_step_get(s, n->step_id, &st) == LSN_OK) {
 		char label[200];
 		case_step_label(s, &c, st.step, label, sizeof label);

@@ -71,6 +71,7 @@ static const struct op_entry ops[] = {
 	{"late_steps", handle_late_steps, OP_LOGIN},
 	{"case_close", handle_case_close, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"case_flag", handle_case_flag, OP_LOGIN | OP_WRITE | OP_IDEM},
+	{"case_event", handle_case_event, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"notice_post", handle_notice_post, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"ack", handle_ack, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"alert", handle_alert, OP_LOGIN | OP_WRITE | OP_IDEM},

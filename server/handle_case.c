@@ -182,6 +182,18 @@ append_event(const struct store_step_event *ev, void *arg)
 		"note_seq", ev->note_seq ? json_integer(ev->note_seq) : json_null()));
 }
 
+/* An event recorded on the case (remission): its code and local day. */
+static void
+append_case_event(const struct store_case_event *e, void *arg)
+{
+	char day[PATHWAY_DAY_TEXT];
+	pathway_format_day(e->day, day);
+	json_array_append_new((json_t *)arg, json_pack("{s:s, s:s, s:o, s:I}", "event", e->event,
+						       "day", day, "recorded_by",
+						       wire_id(e->recorded_by), "recorded_at",
+						       (json_int_t)e->recorded_at));
+}
+
 /* The whole case: summary, members (names: coordinators outside the thread
  * need to know whom to call), steps with labels, discharge notice and acks. */
 static enum lsn_err
@@ -202,6 +214,10 @@ render_case(struct handler_ctx *hc, const struct store_case *c, json_t *reply)
 		err = store_member_list(hc->srv->store, c->channel, true, append_member_brief, &ml);
 	json_object_set_new(reply, "members", ml.list);
 	json_object_set_new(reply, "notice", render_notice(hc, c));
+	json_t *case_events = json_array();
+	json_object_set_new(reply, "case_events", case_events);
+	if (err == LSN_OK)
+		err = store_case_event_list(hc->srv->store, c->id, append_case_event, case_events);
 	json_t *events = json_array();
 	json_object_set_new(reply, "events", events);
 	if (err == LSN_OK)
@@ -228,18 +244,42 @@ append_schedule(const struct store_schedule_row *r, void *arg)
 			  "first_day", r->has_first_day ? json_integer(r->first_day) : json_null(),
 			  "every_days", r->every_days ? json_integer(r->every_days) : json_null(),
 			  "last_day", r->every_days ? json_integer(r->last_day) : json_null()));
+	json_t *row = json_array_get((json_t *)arg, json_array_size((json_t *)arg) - 1);
+	json_object_set_new(row, "unless", r->unless[0] ? json_string(r->unless) : json_null());
+	json_object_set_new(row, "anchor", r->anchor[0] ? json_string(r->anchor) : json_null());
+}
+
+static void
+append_route(const struct store_alert_route *r, void *arg)
+{
+	json_array_append_new((json_t *)arg, json_pack("{s:s, s:s, s:s}", "kind", r->kind,
+						       "roles", r->roles, "label", r->label_fr));
+}
+
+static void
+append_threshold(const struct store_threshold *t, void *arg)
+{
+	json_array_append_new((json_t *)arg,
+		json_pack("{s:s, s:s, s:f, s:o, s:s}", "measure", t->measure, "rule", t->rule,
+			  "amount", (double)t->amount_milli / 1000.0,
+			  "days", t->days ? json_integer(t->days) : json_null(),
+			  "alert_kind", t->alert_kind));
 }
 
 static void
 append_template(const struct store_template *t, void *arg)
 {
 	struct tpl_list *l = arg;
-	json_t *schedule = json_array();
+	json_t *schedule = json_array(), *alerts = json_array(), *thresholds = json_array();
 	store_template_schedule(l->s, t->code, t->version, append_schedule, schedule);
+	/* the alert kinds and the thresholds the client evaluates (011) */
+	store_alert_routes(l->s, t->code, t->version, append_route, alerts);
+	store_thresholds(l->s, t->code, t->version, append_threshold, thresholds);
 	json_array_append_new(l->list,
-		json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "pathway", t->code, "version",
+		json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "pathway", t->code, "version",
 			  (json_int_t)t->version, "label", t->label_fr, "j0", t->j0_label,
-			  "sources", t->sources, "flags", t->flags, "schedule", schedule));
+			  "sources", t->sources, "flags", t->flags, "schedule", schedule,
+			  "alerts", alerts, "thresholds", thresholds));
 }
 
 enum lsn_err
@@ -842,4 +882,64 @@ handle_case_flag(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return err;
 	return fanout_channel(hc, c.channel, "case", json_pack("{s:o, s:s}", "case", wire_id(c.id),
 							     "change", "flags"), NULL);
+}
+
+/* ---- events that anchor steps ------------------------------------------- */
+
+enum lsn_err
+handle_case_event(struct handler_ctx *hc, json_t *req, json_t *reply)
+{
+	struct store_case c;
+	struct store_case_event ev = {0};
+	const char *event = NULL, *day = NULL;
+	bool member;
+	enum lsn_err err;
+	if ((err = wire_get_str(req, "event", true, sizeof ev.event - 1, &event, &hc->st)) ||
+	    (err = wire_get_str(req, "day", true, 10, &day, &hc->st)) ||
+	    (err = case_access(hc, req, &c, &member)))
+		return err;
+	if (!member)
+		return lsn_fail(&hc->st, LSN_ERR_FORBIDDEN,
+				"only members of the case can record its events");
+	if (strcmp(c.status, "open") != 0)
+		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
+	int64_t at = pathway_parse_day(day);
+	if (at < 0)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"day\": expected YYYY-MM-DD");
+	if (pathway_day_diff(c.j0, at) < 0 || pathway_day_diff(at, hc->now) < 0)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"day\": the event's day must be between J0 and today");
+	/* the events the case's own template version dates steps from */
+	struct store_schedule_row *rows = NULL;
+	size_t n = 0;
+	if ((err = case_load_schedule(hc->srv->store, c.pathway, c.template_version, &rows, &n)))
+		return handler_store_fail(hc, err, "template");
+	bool known = pathway_is_anchor(rows, n, event);
+	/* the events it knows, for the message (the caller's text is not echoed) */
+	char anchors[128] = "";
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].anchor[0] && !strstr(anchors, rows[i].anchor) &&
+		    strlen(anchors) + strlen(rows[i].anchor) + 3 < sizeof anchors)
+			snprintf(anchors + strlen(anchors), sizeof anchors - strlen(anchors), "%s%s",
+				 anchors[0] ? ", " : "", rows[i].anchor);
+	free(rows);
+	if (!known)
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"field \"event\": pathway %s version %lld dates steps from %s",
+				c.pathway, (long long)c.template_version,
+				anchors[0] ? anchors : "no event");
+	snprintf(ev.event, sizeof ev.event, "%s", event);
+	ev.day = at;
+	memcpy(ev.recorded_by, hc->sess->user, LSN_ID_BYTES);
+	ev.recorded_at = hc->now;
+	if ((err = store_case_event_put(hc->srv->store, c.id, &ev)) != LSN_OK ||
+	    (err = case_instantiate(hc->srv->store, &c, hc->now)) != LSN_OK)
+		return handler_store_fail(hc, err, "case");
+	if ((err = audit_request(hc, "case_event", &(struct audit_ids){.case_id = c.id,
+				 .channel = c.channel})) != LSN_OK)
+		return err;
+	if ((err = render_case(hc, &c, reply)) != LSN_OK)
+		return err;
+	return fanout_channel(hc, c.channel, "case", json_pack("{s:o, s:s}", "case", wire_id(c.id),
+							     "change", "event"), NULL);
 }

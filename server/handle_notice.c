@@ -9,6 +9,7 @@
 #include "fanout.h"
 #include "handlers.h"
 #include "log.h"
+#include "pathway.h"
 #include "wire.h"
 
 /* The case (field "case") if the caller is a current member of its thread. */
@@ -196,13 +197,50 @@ handle_ack(struct handler_ctx *hc, json_t *req, json_t *reply)
 
 /* ---- alerts ------------------------------------------------------------- */
 
+/* Who an alert of a kind notifies is template data (pathway_alert_routes,
+ * 011): the members of the case thread whose profession the route names,
+ * and with 'coordinator' the coordinators of the case's CPTS, members of
+ * the thread or not (never those of another CPTS). Each person once. */
+#define ALERT_TARGETS_MAX 256
+
 struct alert_targets {
 	struct handler_ctx *hc;
 	const struct store_case *c;
+	const char *kind;
+	const char *member_roles;      /* the route without its 'coordinator' token */
 	int64_t seq;
 	unsigned count;
+	uint8_t done[ALERT_TARGETS_MAX][LSN_ID_BYTES];
 	enum lsn_err err;
 };
+
+static void
+alert_notify(struct alert_targets *a, const uint8_t user[LSN_ID_BYTES])
+{
+	if (a->err != LSN_OK || a->count >= ALERT_TARGETS_MAX)
+		return;
+	for (unsigned i = 0; i < a->count; i++)
+		if (memcmp(a->done[i], user, LSN_ID_BYTES) == 0)
+			return;
+	struct store_notification n = {.created_at = a->hc->now, .message_seq = a->seq};
+	snprintf(n.kind, sizeof n.kind, "alert");
+	memcpy(n.case_id, a->c->id, LSN_ID_BYTES);
+	if ((a->err = store_notification_add(a->hc->srv->store, user, &n)) != LSN_OK)
+		return;
+	size_t len = 0;
+	json_t *ev = json_pack("{s:o, s:I, s:o, s:I, s:I, s:s}", "case", wire_id(a->c->id), "seq",
+			       (json_int_t)a->seq, "from", wire_id(a->hc->sess->user), "notification",
+			       (json_int_t)n.id, "created_at", (json_int_t)n.created_at,
+			       "alert_kind", a->kind);
+	json_t *about = case_render_notification(a->hc->srv->store, &n);
+	json_object_del(about, "id");            /* "id" is for replies; here "notification" */
+	json_object_update_missing(ev, about);   /* who and what, as in "notifications" */
+	json_decref(about);
+	char *frame = wire_encode_event("alert", ev, &len);
+	if (frame)
+		effects_event(a->hc->effects, EFFECT_EVENT_USER, user, frame, len);
+	memcpy(a->done[a->count++], user, LSN_ID_BYTES);
+}
 
 static void
 alert_member(const struct store_member *m, void *arg)
@@ -210,50 +248,108 @@ alert_member(const struct store_member *m, void *arg)
 	struct alert_targets *a = arg;
 	struct store_user u;
 	if (a->err != LSN_OK || store_user_get(a->hc->srv->store, m->user, &u) != LSN_OK ||
-	    (strcmp(u.profession, "gp") != 0 && strcmp(u.profession, "cardiologist") != 0))
+	    !pathway_role_matches(a->member_roles, u.profession, u.roles))
 		return;
-	struct store_notification n = {.created_at = a->hc->now, .message_seq = a->seq};
-	snprintf(n.kind, sizeof n.kind, "alert");
-	memcpy(n.case_id, a->c->id, LSN_ID_BYTES);
-	if ((a->err = store_notification_add(a->hc->srv->store, m->user, &n)) != LSN_OK)
-		return;
-	size_t len = 0;
-	json_t *ev = json_pack("{s:o, s:I, s:o, s:I, s:I}", "case", wire_id(a->c->id), "seq",
-			       (json_int_t)a->seq, "from", wire_id(a->hc->sess->user), "notification",
-			       (json_int_t)n.id, "created_at", (json_int_t)n.created_at);
-	json_t *about = case_render_notification(a->hc->srv->store, &n);
-	json_object_del(about, "id");            /* "id" is for replies; here "notification" */
-	json_object_update_missing(ev, about);   /* who and what, as in "notifications" */
-	json_decref(about);
-	char *frame = wire_encode_event("alert", ev, &len);
-	if (frame)
-		effects_event(a->hc->effects, EFFECT_EVENT_USER, m->user, frame, len);
-	a->count++;
+	alert_notify(a, m->user);
+}
+
+static void
+alert_coordinator(const uint8_t id[LSN_ID_BYTES], void *arg)
+{
+	alert_notify(arg, id);
+}
+
+/* roles without its 'coordinator' token into out; true when it had one. */
+static bool
+split_coordinator(const char *roles, char *out, size_t cap)
+{
+	bool coordinator = false;
+	size_t n = 0;
+	out[0] = '\0';
+	for (const char *p = roles; *p;) {
+		const char *end = strchr(p, '|');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 11 && memcmp(p, "coordinator", 11) == 0)
+			coordinator = true;
+		else if (len > 0 && n + len + 2 <= cap) {
+			if (n)
+				out[n++] = '|';
+			memcpy(out + n, p, len);
+			n += len;
+			out[n] = '\0';
+		}
+		p = end ? end + 1 : p + len;
+	}
+	return coordinator;
+}
+
+static bool
+alert_kind_valid(const char *kind)
+{
+	if (kind[0] == '\0')
+		return false;
+	for (const char *p = kind; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
 }
 
 enum lsn_err
 handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply)
 {
 	struct store_case c;
+	struct store_alert_route route;
+	const char *kind = "clinical";
 	int64_t seq = 0;
 	enum lsn_err err;
 	if ((err = member_case(hc, req, &c)) ||
 	    (err = wire_get_int(req, "seq", true, 1, WIRE_ID_MAX, &seq, &hc->st)) ||
+	    (err = wire_get_str(req, "kind", false, STORE_ALERT_KIND - 1, &kind, &hc->st)) ||
 	    (err = own_message(hc, &c, seq)))
 		return err;
+	if (!alert_kind_valid(kind))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"kind\": expected an alert kind "
+				"code (a-z, 0-9, _), such as \"clinical\"; see op \"pathways\"");
+	if ((err = store_alert_route(hc->srv->store, c.pathway, c.template_version, kind, &route)) != LSN_OK)
+		return err == LSN_ERR_NOT_FOUND
+			       ? lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"kind\": pathway %s "
+					  "(version %lld) has no alert kind \"%s\"; see op \"pathways\"",
+					  c.pathway, (long long)c.template_version, kind)
+			       : handler_store_fail(hc, err, "alert route");
 	if (strcmp(c.status, "open") != 0)   /* a closed case notifies no one */
 		return lsn_fail(&hc->st, LSN_ERR_CASE_CLOSED, NULL);
-	if ((err = store_alert_put(hc->srv->store, c.id, seq, hc->sess->user, hc->now)) != LSN_OK)
+	if ((err = store_alert_put(hc->srv->store, c.id, seq, hc->sess->user, hc->now, route.kind)) != LSN_OK)
 		return err == LSN_ERR_CONFLICT
 			       ? lsn_fail(&hc->st, LSN_ERR_ALREADY_ALERTED, "message %lld has already raised "
 					  "an alert; post a new message if this is a new alarm",
 					  (long long)seq)
 			       : handler_store_fail(hc, err, "alert");
-	struct alert_targets a = {.hc = hc, .c = &c, .seq = seq};
-	if ((err = store_member_list(hc->srv->store, c.channel, true, alert_member, &a)) != LSN_OK ||
-	    (err = a.err) != LSN_OK)
+	char member_roles[sizeof route.roles];
+	bool coordinators = split_coordinator(route.roles, member_roles, sizeof member_roles);
+	struct alert_targets *a = calloc(1, sizeof *a);
+	if (a == NULL)
+		return lsn_fail(&hc->st, LSN_ERR_INTERNAL, NULL);
+	*a = (struct alert_targets){.hc = hc, .c = &c, .kind = route.kind, .member_roles = member_roles,
+				    .seq = seq};
+	if (member_roles[0])
+		err = store_member_list(hc->srv->store, c.channel, true, alert_member, a);
+	if (err == LSN_OK && coordinators)
+		err = store_cpts_coordinators(hc->srv->store, c.has_cpts ? c.cpts : NULL,
+					      alert_coordinator, a);
+	if (err == LSN_OK)
+		err = a->err;
+	unsigned count = a->count;
+	json_t *users = json_array();
+	for (unsigned i = 0; i < count; i++)
+		json_array_append_new(users, wire_id(a->done[i]));
+	free(a);
+	if (err != LSN_OK) {
+		json_decref(users);
 		return handler_store_fail(hc, err, "alert");
-	json_object_set_new(reply, "notified", json_integer(a.count));
+	}
+	json_object_set_new(reply, "kind", json_string(route.kind));
+	json_object_set_new(reply, "notified", json_integer(count));
+	json_object_set_new(reply, "users", users);
 	return LSN_OK;
 }
 

@@ -84,6 +84,7 @@ enum lsn_err handle_step_reschedule(struct handler_ctx *hc, json_t *req, json_t 
 enum lsn_err handle_late_steps(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_case_close(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_case_flag(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_case_event(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_notice.c */
 enum lsn_err handle_notice_post(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_ack(struct handler_ctx *hc, json_t *req, json_t *reply);

@@ -118,13 +118,49 @@ pathway_format_day(int64_t t, char out[PATHWAY_DAY_TEXT])
 	return true;
 }
 
+bool
+pathway_has_any_flag(const char *flags, const char *list)
+{
+	char one[64];
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, '|');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > 0 && len < sizeof one) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			if (pathway_has_flag(flags, one))
+				return true;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+bool
+pathway_is_anchor(const struct store_schedule_row *rows, size_t n, const char *event)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].anchor[0] && strcmp(rows[i].anchor, event) == 0)
+			return true;
+	return false;
+}
+
+/* A row with a flag list: does the case have one of them, and none of its
+ * unless list? */
+static bool
+flagged_row_applies(const struct store_schedule_row *r, const char *flags)
+{
+	return pathway_has_any_flag(flags, r->flag) &&
+	       !(r->unless[0] && pathway_has_any_flag(flags, r->unless));
+}
+
 /* Does a flagged replacing row of this step apply to the case? */
 static bool
 step_replaced(const struct store_schedule_row *rows, size_t n, const char *step, const char *flags)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(rows[i].step, step) == 0 && rows[i].flag[0] && rows[i].replaces_base &&
-		    pathway_has_flag(flags, rows[i].flag))
+		    flagged_row_applies(&rows[i], flags))
 			return true;
 	return false;
 }
@@ -134,24 +170,37 @@ row_applies(const struct store_schedule_row *rows, size_t n, size_t i, const cha
 {
 	const struct store_schedule_row *r = &rows[i];
 	if (r->flag[0])
-		return pathway_has_flag(flags, r->flag);
+		return flagged_row_applies(r, flags);
+	if (r->unless[0] && pathway_has_any_flag(flags, r->unless))
+		return false;
 	return !step_replaced(rows, n, r->step, flags);
 }
 
+/* day: days after the base (J0 or the anchor's day); offset: base − J0 in days. */
 static void
-emit(const struct store_schedule_row *r, int64_t day, int64_t *occurrence, int64_t j0,
-     pathway_occurrence_cb cb, void *arg)
+emit(const struct store_schedule_row *r, int64_t base, int64_t offset, int64_t day,
+     int64_t *occurrence, pathway_occurrence_cb cb, void *arg)
 {
 	struct pathway_occurrence o = {
-		.step = r->step, .occurrence = ++*occurrence, .roles = r->roles, .day = day,
-		.due_at = pathway_due_at(j0, day),
+		.step = r->step, .occurrence = ++*occurrence, .roles = r->roles,
+		.day = day < 0 ? -1 : offset + day, .due_at = pathway_due_at(base, day),
 	};
 	cb(&o, arg);
 }
 
+static const struct pathway_anchor *
+find_anchor(const struct pathway_anchor *anchors, size_t n, const char *event)
+{
+	for (size_t i = 0; i < n; i++)
+		if (anchors[i].event && strcmp(anchors[i].event, event) == 0)
+			return &anchors[i];
+	return NULL;
+}
+
 int
-pathway_expand(const struct store_schedule_row *rows, size_t n, const char *flags, int64_t j0,
-	       pathway_occurrence_cb cb, void *arg)
+pathway_expand_at(const struct store_schedule_row *rows, size_t n, const char *flags, int64_t j0,
+		  const struct pathway_anchor *anchors, size_t n_anchors, pathway_occurrence_cb cb,
+		  void *arg)
 {
 	int count = 0;
 	int64_t occurrence = 0;
@@ -161,8 +210,19 @@ pathway_expand(const struct store_schedule_row *rows, size_t n, const char *flag
 			occurrence = 0;
 		if (!row_applies(rows, n, i, flags))
 			continue;
+		int64_t base = j0, offset = 0;
+		if (r->anchor[0]) {
+			const struct pathway_anchor *a = find_anchor(anchors, n_anchors, r->anchor);
+			if (a == NULL) {   /* not happened yet: no deadline until it is recorded */
+				emit(r, j0, 0, -1, &occurrence, cb, arg);
+				count++;
+				continue;
+			}
+			base = a->day;
+			offset = pathway_day_diff(j0, a->day);
+		}
 		if (!r->has_first_day) {
-			emit(r, -1, &occurrence, j0, cb, arg);
+			emit(r, base, offset, -1, &occurrence, cb, arg);
 			count++;
 			continue;
 		}
@@ -171,11 +231,18 @@ pathway_expand(const struct store_schedule_row *rows, size_t n, const char *flag
 		int64_t last = r->every_days ? r->last_day : r->first_day;
 		int64_t step = r->every_days ? r->every_days : 1;
 		for (int64_t day = r->first_day; day <= last; day += step) {
-			emit(r, day, &occurrence, j0, cb, arg);
+			emit(r, base, offset, day, &occurrence, cb, arg);
 			count++;
 		}
 	}
 	return count;
+}
+
+int
+pathway_expand(const struct store_schedule_row *rows, size_t n, const char *flags, int64_t j0,
+	       pathway_occurrence_cb cb, void *arg)
+{
+	return pathway_expand_at(rows, n, flags, j0, NULL, 0, cb, arg);
 }
 
 bool

@@ -23,13 +23,34 @@ struct pathway_occurrence {
 };
 typedef void (*pathway_occurrence_cb)(const struct pathway_occurrence *o, void *arg);
 
+/* A case event recorded on the case (op case_event): rows whose anchor is
+ * that event count their days from its day. */
+struct pathway_anchor {
+	const char *event;
+	int64_t day;                   /* local midnight of the event's day, ms */
+};
+
 /* Expand rows (one step's rows contiguous, as store_template_schedule gives
  * them) for a case with flags (comma list) and j0 (local midnight, ms).
- * Returns the number of occurrences, or -1 if a row is malformed. */
+ * A row applies when its flag list is empty or names a flag of the case,
+ * and its unless list names none; a row with flag and replaces_base that
+ * applies drops the step's rows without a flag. A row with an anchor counts
+ * from the anchor's day when anchors has it (day = days after J0), else
+ * gives one occurrence without a deadline. Returns the number of
+ * occurrences, or -1 if a row is malformed. */
+int pathway_expand_at(const struct store_schedule_row *rows, size_t n, const char *flags,
+		      int64_t j0, const struct pathway_anchor *anchors, size_t n_anchors,
+		      pathway_occurrence_cb cb, void *arg);
+/* The same without any event recorded. */
 int pathway_expand(const struct store_schedule_row *rows, size_t n, const char *flags, int64_t j0,
 		   pathway_occurrence_cb cb, void *arg);
 
+/* Is flag in the comma list flags? */
 bool pathway_has_flag(const char *flags, const char *flag);
+/* Does the comma list flags hold any flag of the '|'-separated list? */
+bool pathway_has_any_flag(const char *flags, const char *list);
+/* Is event an anchor of some row? (the events a case of the template can record) */
+bool pathway_is_anchor(const struct store_schedule_row *rows, size_t n, const char *event);
 /* roles: '|'-separated professions, or "discharge"/"coordinator" (user roles,
  * or the coordinator profession). */
 bool pathway_role_matches(const char *roles, const char *profession, unsigned user_roles);

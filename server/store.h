@@ -331,8 +331,10 @@ struct store_schedule_row {
 	char label_fr[200];
 	char roles[96];
 	bool mandatory;
-	char flag[32];                 /* "" = always */
+	char flag[64];                 /* '|'-separated, any applies; "" = always */
 	bool replaces_base;
+	char unless[64];               /* '|'-separated: none may be set; "" = none */
+	char anchor[24];               /* a case event the days count from; "" = J0 */
 	bool has_first_day;
 	int64_t first_day;
 	int64_t every_days;            /* 0 = once */
@@ -410,6 +412,19 @@ enum lsn_err store_case_by_channel(struct store *s, const uint8_t channel[LSN_ID
 enum lsn_err store_case_close(struct store *s, const uint8_t id[LSN_ID_BYTES], const char *reason,
 			      int64_t at);
 enum lsn_err store_case_set_flags(struct store *s, const uint8_t id[LSN_ID_BYTES], const char *flags);
+/* A case event that anchors steps (op case_event): its code, its local day. */
+struct store_case_event {
+	char event[24];
+	int64_t day;                   /* local midnight of the event's day, ms */
+	uint8_t recorded_by[LSN_ID_BYTES];
+	int64_t recorded_at;
+};
+typedef void (*store_case_event_cb)(const struct store_case_event *e, void *arg);
+/* Record (or correct: replaces the day) an event of a case. */
+enum lsn_err store_case_event_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				  const struct store_case_event *e);
+enum lsn_err store_case_event_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+				   store_case_event_cb cb, void *arg);
 enum lsn_err store_case_list(struct store *s, const struct store_case_filter *f, store_case_cb cb,
 			     void *arg);
 /* Insert a step occurrence; if (case, step, occurrence) exists and is still
@@ -456,7 +471,35 @@ enum lsn_err store_notice_recipients(struct store *s, const uint8_t case_id[LSN_
 				     store_id_cb cb, void *arg);
 /* LSN_ERR_CONFLICT when that message has already raised an alert. */
 enum lsn_err store_alert_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t seq,
-			     const uint8_t by[LSN_ID_BYTES], int64_t at);
+			     const uint8_t by[LSN_ID_BYTES], int64_t at, const char *kind);
+
+/* ---- alert kinds, routes and measurement thresholds (store_alert.c, 011) ---- */
+#define STORE_ALERT_KIND 24
+struct store_alert_route {
+	char kind[STORE_ALERT_KIND];
+	char roles[128];               /* step-role syntax; 'coordinator': of the case's CPTS */
+	char label_fr[128];
+};
+struct store_threshold {
+	char measure[24];
+	char rule[16];                 /* above | at_least | below | rise */
+	int64_t amount_milli;          /* the amount, in thousandths of the measure's unit */
+	int64_t days;                  /* rise: the window in days; else 0 */
+	char alert_kind[STORE_ALERT_KIND];
+};
+typedef void (*store_alert_route_cb)(const struct store_alert_route *r, void *arg);
+typedef void (*store_threshold_cb)(const struct store_threshold *t, void *arg);
+/* LSN_ERR_NOT_FOUND when the template version does not know the kind. */
+enum lsn_err store_alert_route(struct store *s, const char *template, int64_t version,
+			       const char *kind, struct store_alert_route *out);
+/* The kinds of a template version, the most urgent first. */
+enum lsn_err store_alert_routes(struct store *s, const char *template, int64_t version,
+				store_alert_route_cb cb, void *arg);
+enum lsn_err store_thresholds(struct store *s, const char *template, int64_t version,
+			      store_threshold_cb cb, void *arg);
+/* The kind of the alert a message raised (LSN_ERR_NOT_FOUND: none). */
+enum lsn_err store_alert_kind(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t seq,
+			      char *out, size_t cap);
 struct store_notification {
 	int64_t id;
 	char kind[24];

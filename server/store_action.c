@@ -56,9 +56,10 @@ store_notice_recipients(struct store *s, const uint8_t case_id[LSN_ID_BYTES], st
 
 enum lsn_err
 store_alert_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t seq,
-		const uint8_t by[LSN_ID_BYTES], int64_t at)
+		const uint8_t by[LSN_ID_BYTES], int64_t at, const char *kind)
 {
 	return store_exec(s, STORE_Q(s, ST_ALERT_PUT,
-		"INSERT INTO case_alerts(case_id, message_seq, alerted_by, alerted_at) VALUES (?,?,?,?)",
-		P_ID(case_id), P_INT(seq), P_ID(by), P_INT(at)), "record alert", false);
+		"INSERT INTO case_alerts(case_id, message_seq, alerted_by, alerted_at, kind) "
+		"VALUES (?,?,?,?,?)",
+		P_ID(case_id), P_INT(seq), P_ID(by), P_INT(at), P_TEXT(kind)), "record alert", false);
 }

@@ -13,7 +13,7 @@ enum {
 	ST_STEP_LIST, ST_STEP_UPDATE, ST_STEP_SCAN, ST_STEP_SOON, ST_STEP_LATE, ST_NOTICE_PUT,
 	ST_NOTICE_GET, ST_NOTICE_ESC, ST_NOTICE_OVERDUE, ST_ACK_PUT, ST_ACK_LIST, ST_ROLE_USERS,
 	ST_NOTIF_ADD, ST_NOTIF_LIST, ST_NOTIF_SEEN, ST_TPL_GET, ST_USER_ROLES, ST_STEP_RESCHEDULE,
-	ST_EVENT_ADD, ST_EVENT_LIST, ST_NOTIF_PRUNE,
+	ST_EVENT_ADD, ST_EVENT_LIST, ST_NOTIF_PRUNE, ST_CASE_EVENT_PUT, ST_CASE_EVENT_LIST,
 };
 
 #define TEMPLATE_COLUMNS "code, version, label_fr, j0_label, sources, flags "
@@ -80,6 +80,8 @@ static const struct store_col schedule_cols[] = {
 	COL_I64(7, struct store_schedule_row, first_day),
 	COL_I64(8, struct store_schedule_row, every_days),
 	COL_I64(9, struct store_schedule_row, last_day),
+	COL_TEXT(10, struct store_schedule_row, unless),
+	COL_TEXT(11, struct store_schedule_row, anchor),
 };
 
 static const struct store_col notification_cols[] = {
@@ -158,7 +160,7 @@ store_template_schedule(struct store *s, const char *code, int64_t version, stor
 {
 	sqlite3_stmt *st = STORE_Q(s, ST_TPL_SCHEDULE,
 		"SELECT p.step, p.position, p.label_fr, p.roles, p.mandatory, s.flag, s.replaces_base, "
-		"s.first_day, s.every_days, s.last_day FROM pathway_steps p "
+		"s.first_day, s.every_days, s.last_day, s.unless_flag, s.anchor FROM pathway_steps p "
 		"JOIN pathway_schedule s ON s.template = p.template AND s.version = p.version "
 		"AND s.step = p.step WHERE p.template = ? AND p.version = ? "
 		"ORDER BY p.position, s.rowid", P_TEXT(code), P_INT(version));
@@ -208,6 +210,34 @@ store_case_set_flags(struct store *s, const uint8_t id[LSN_ID_BYTES], const char
 {
 	return store_exec(s, STORE_Q(s, ST_CASE_FLAGS, "UPDATE cases SET flags = ? WHERE id = ?",
 				     P_TEXT(flags), P_ID(id)), "set case flags", true);
+}
+
+static const struct store_col case_event_cols[] = {
+	COL_TEXT(0, struct store_case_event, event),
+	COL_I64(1, struct store_case_event, day),
+	COL_BLOB(2, struct store_case_event, recorded_by),
+	COL_I64(3, struct store_case_event, recorded_at),
+};
+
+enum lsn_err
+store_case_event_put(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
+		     const struct store_case_event *e)
+{
+	return store_exec(s, STORE_Q(s, ST_CASE_EVENT_PUT,
+		"INSERT INTO case_events(case_id, event, day, recorded_by, recorded_at) "
+		"VALUES (?,?,?,?,?) ON CONFLICT(case_id, event) DO UPDATE SET day = excluded.day, "
+		"recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+		P_ID(case_id), P_TEXT(e->event), P_INT(e->day), P_ID(e->recorded_by),
+		P_INT(e->recorded_at)), "record case event", true);
+}
+
+enum lsn_err
+store_case_event_list(struct store *s, const uint8_t case_id[LSN_ID_BYTES], store_case_event_cb cb,
+		      void *arg)
+{
+	sqlite3_stmt *st = STORE_Q(s, ST_CASE_EVENT_LIST, "SELECT event, day, recorded_by, recorded_at "
+				   "FROM case_events WHERE case_id = ? ORDER BY event", P_ID(case_id));
+	EACH_ROW(s, st, struct store_case_event, case_event_cols, cb, arg, "list case events");
 }
 
 enum lsn_err

@@ -534,12 +534,19 @@ case_notification_text(struct e2e *e, json_t *n, json_t *cache, char *out, size_
 	else
 		snprintf(next, sizeof next, "liaison case show %s", case_text);
 	if (alert) {
-		char text[240] = "";
+		/* the kind (011): a measurement's threshold, or "clinical" (free text) */
+		const char *ak = user_view_str(n, "alert_kind");
+		bool measured = ak && strcmp(ak, "clinical") != 0;
+		char text[240] = "", head[64];
+		snprintf(head, sizeof head, "alert%s%s", measured ? " " : "", measured ? ak : "");
 		if (channel)
 			alert_text(e, &cc, user_view_int(n, "seq"), text, sizeof text);
 		if (text[0])
-			snprintf(out, len, "alert from %s on %s: \"%s\" — next: %s", who, case_text,
+			snprintf(out, len, "%s from %s on %s: \"%s\" — next: %s", head, who, case_text,
 				 text, next);
+		else if (measured)
+			snprintf(out, len, "%s from %s on %s (a measurement crossed a threshold of the "
+				 "pathway) — next: %s", head, who, case_text, next);
 		else
 			snprintf(out, len, "alert from %s on %s (not readable on this device yet) — "
 				 "next: %s", who, case_text, next);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "case_view.h"
+#include "measure_view.h"
 #include "command.h"
 #include "day.h"
 #include "mlog_verify.h"
@@ -24,7 +25,7 @@
 struct case_opts {
 	const char *const *pos;
 	int n_pos;
-	const char *pathway, *j0, *flags, *reason, *note, *cpts, *due;
+	const char *pathway, *j0, *flags, *reason, *note, *cpts, *due, *date;
 	bool clear, notice;
 };
 
@@ -41,6 +42,7 @@ opts_of(const struct cmd_call *c)
 		.note = cmd_opt(c, "--note"),
 		.cpts = cmd_opt(c, "--cpts"),
 		.due = cmd_opt(c, "--due"),
+		.date = cmd_opt(c, "--date"),
 		.clear = cmd_flag(c, "--clear"),
 		.notice = cmd_flag(c, "--notice"),
 	};
@@ -268,6 +270,14 @@ print_header(struct e2e *e, const struct case_ctx *cc, const char *patient)
 					  : "(only the members of the case thread see it)");
 	out_kv("J0", day_format_start(user_view_int(c, "j0"), j0));
 	out_kv("Flags", flags[0] ? flags : "none");
+	/* events that date steps (remission), shown once one is recorded */
+	char events[200] = "";
+	json_array_foreach(json_object_get(cc->reply, "case_events"), i, f)
+		snprintf(events + strlen(events), sizeof events - strlen(events), "%s%s %s",
+			 i ? ", " : "", user_view_str(f, "event") ? user_view_str(f, "event") : "?",
+			 user_view_str(f, "day") ? user_view_str(f, "day") : "?");
+	if (events[0])
+		out_kv("Events", events);
 	out_kv("Channel", user_view_str(c, "channel"));
 	case_person(e, user_view_str(c, "opened_by"), who, sizeof who);
 	char opened[300];
@@ -327,6 +337,9 @@ show_case(struct e2e *e, struct case_ctx *cc, bool with_notice)
 	json_t *steps = steps_detail(e, cc);
 	json_t *content = with_notice ? notice_content(e, cc, notice) : NULL;
 	int rc = with_notice && content == NULL ? CLI_FAIL : CLI_OK;
+	struct measure_series ms = {0};   /* structured measurements, read here */
+	if (cc->member && measure_series_load(e, cc, &ms, &st) != LSN_OK)
+		measure_series_free(&ms);
 	if (out_json_mode()) {
 		json_t *out = json_deep_copy(cc->reply);
 		json_object_set_new(json_object_get(out, "case"), "patient",
@@ -336,6 +349,7 @@ show_case(struct e2e *e, struct case_ctx *cc, bool with_notice)
 		json_object_set(out, "steps", steps);
 		if (content)
 			json_object_set(out, "notice_message", content);
+		json_object_set_new(out, "measurements", measure_series_json(&ms));
 		if (rc == CLI_OK)
 			rc = out_json_reply(out);
 		json_decref(out);
@@ -345,12 +359,17 @@ show_case(struct e2e *e, struct case_ctx *cc, bool with_notice)
 		print_notice(e, notice, acks);
 		putchar('\n');
 		print_steps(steps, cc->summary);
+		if (ms.np) {
+			putchar('\n');
+			measure_series_print(stdout, &ms);
+		}
 		if (content) {
 			putchar('\n');
 			notice_print(stdout, content, "  ");
 		}
 	}
 	json_decref(content);
+	measure_series_free(&ms);
 	json_decref(acks);
 	json_decref(steps);
 	return rc;
@@ -458,6 +477,26 @@ flag_case(struct e2e *e, const struct case_opts *o)
 		rc = out_fail(&st);
 	else
 		rc = show_reply(e, reply, "New flags for case");
+	json_decref(reply);
+	case_ctx_free(&cc);
+	return rc;
+}
+
+/* The day of an event the template dates steps from (remission). */
+static int
+event_case(struct e2e *e, const struct case_opts *o)
+{
+	struct case_ctx cc;
+	int rc = case_load(e, o->pos[1], &cc);
+	if (rc != CLI_OK)
+		return rc;
+	struct lsn_status st = {0};
+	json_t *reply = NULL;
+	if (e2e_write(e, "case_event", json_pack("{s:s, s:s, s:s}", "case", cc.id_hex, "event",
+						 o->pos[2], "day", o->date), &reply, &st) != LSN_OK)
+		rc = out_fail(&st);
+	else
+		rc = show_reply(e, reply, "Event recorded on case");
 	json_decref(reply);
 	case_ctx_free(&cc);
 	return rc;
@@ -696,6 +735,12 @@ check_usage(const struct case_opts *o)
 			return usage("case flag needs CASE and the flags (all of them), or --clear");
 		return CLI_OK;
 	}
+	if (strcmp(sub, "event") == 0) {
+		if (o->n_pos != 3 || o->date == NULL)
+			return usage("case event needs CASE, EVENT and --date YYYY-MM-DD");
+		return day_parse(o->date, &days) ? CLI_OK
+			: usage("--date must be the event's day as YYYY-MM-DD");
+	}
 	return usage(o->n_pos ? "unknown case command" : "case needs a command");
 }
 
@@ -711,6 +756,8 @@ run_sub(struct e2e *e, const struct case_opts *o)
 		return close_case(e, o);
 	if (strcmp(sub, "flag") == 0)
 		return flag_case(e, o);
+	if (strcmp(sub, "event") == 0)
+		return event_case(e, o);
 	struct case_ctx cc;
 	int rc = case_load(e, o->pos[1], &cc);
 	if (rc == CLI_OK)

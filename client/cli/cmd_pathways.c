@@ -35,6 +35,12 @@ row_words(json_t *r, char *out, size_t len)
 			 json_is_true(json_object_get(r, "replaces_base")) ? "" : "also ", when);
 	if (flag && json_is_true(json_object_get(r, "replaces_base")))
 		snprintf(out + strlen(out), len - strlen(out), " instead");
+	const char *anchor = user_view_str(r, "anchor"), *unless = user_view_str(r, "unless");
+	if (anchor)
+		snprintf(out + strlen(out), len - strlen(out),
+			 " after %s (no deadline until it is recorded)", anchor);
+	if (unless)
+		snprintf(out + strlen(out), len - strlen(out), " unless %s", unless);
 }
 
 /* Every row of step code, joined with "; ". */
@@ -45,7 +51,7 @@ step_due(json_t *schedule, const char *code, char *out, size_t len)
 	json_t *r;
 	out[0] = '\0';
 	json_array_foreach(schedule, i, r) {
-		char words[160];
+		char words[240];
 		if (user_view_str(r, "step") == NULL || strcmp(user_view_str(r, "step"), code) != 0)
 			continue;
 		row_words(r, words, sizeof words);

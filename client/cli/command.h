@@ -146,6 +146,8 @@ int cmd_discharge_run(struct cmd_call *c);
 int cmd_ack_run(struct cmd_call *c);
 int cmd_alert_check(struct cmd_call *c);
 int cmd_alert_run(struct cmd_call *c);
+int cmd_measure_check(struct cmd_call *c);
+int cmd_measure_run(struct cmd_call *c);
 int cmd_cases_run(struct cmd_call *c);
 int cmd_case_check(struct cmd_call *c);
 int cmd_case_run(struct cmd_call *c);

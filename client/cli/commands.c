@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "command.h"
+#include "measure.h"
 
 const char cmd_usage_text[] =
 	"usage: liaison [--profile NAME] [--json] [--ca FILE] [--passphrase-file FILE]\n"
@@ -58,6 +59,9 @@ const char cmd_usage_text[] =
 	"       open CHANNEL --pathway P --j0 DATE | close CASE --reason R | flag CASE F...\n"
 	"                          a case's timeline and its steps\n"
 	"  alert CASE TEXT         high-priority message to the case's GP and cardiologist\n"
+	"  measure CASE KIND VALUE... [--at DATE]\n"
+	"                          weight, NYHA, bp, potassium, creatinine or PHQ-9; the\n"
+	"                          pathway's thresholds checked here, alerts raised\n"
 	"  report [--semester YYYY-S1|YYYY-S2 | --from DATE --to DATE] [--csv] |\n"
 	"         targets [set ID VALUE | remove ID]\n"
 	"                          the CPTS indicators (coordinators)\n"
@@ -288,6 +292,28 @@ static const char alert_help[] =
 	"of the case, e.g. \"Prise de poids de 2,5 kg en 3 jours, dyspnée\".\n"
 	"liaison read and liaison watch show alerts prominently.\n";
 
+static const char measure_help[] =
+	"usage: liaison measure CASE KIND VALUE... [--at YYYY-MM-DD]\n"
+	"\n"
+	"Record a structured measurement in the case thread (encrypted, like every\n"
+	"message), then check the thresholds of the case's pathway (liaison pathways)\n"
+	"over the case's measurements, on this computer. For each threshold crossed,\n"
+	"the server is asked to alert the people the pathway names for that kind of\n"
+	"alert: it learns the kind (weight_gain, suicide_risk, ...), never the value.\n"
+	"--at: the day it was measured (default today; not in the future).\n"
+	"\n"
+	"KIND and VALUE:\n";
+
+static void
+measure_help_more(void)
+{
+	fputs(measure_kinds_help, stdout);
+	fputs("\nExamples:\n"
+	      "  liaison measure P-7K2MQX9D weight 82.5\n"
+	      "  liaison measure P-7K2MQX9D bp 130/80 72 --at 2026-12-06\n"
+	      "  liaison measure P-3QX7 phq9 1 1 2 1 0 1 1 0 1\n", stdout);
+}
+
 static const char cases_help[] =
 	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
 	"       liaison cases --late [--pathway PATHWAY] [--all]\n"
@@ -324,6 +350,7 @@ static const char case_help[] =
 	"       liaison case close CASE --reason completed|readmitted|deceased|moved|\n"
 	"                                        consent_withdrawn\n"
 	"       liaison case flag CASE FLAG... | --clear\n"
+	"       liaison case event CASE EVENT --date YYYY-MM-DD\n"
 	"\n"
 	"show: the timeline of the case — each step with its deadline (J+n and the\n"
 	"date), status (OVERDUE when late), assignee, who did it and when, the skip\n"
@@ -338,7 +365,9 @@ static const char case_help[] =
 	"patient_unreachable, rescheduled, other: the server keeps it, so details\n"
 	"go in --note. Only the assignee or a coordinator completes,\n"
 	"skips, reassigns or reschedules a step; only a coordinator reopens one. flag\n"
-	"sets the whole list of flags (the steps are re-dated).\n"
+	"sets the whole list of flags (the steps are re-dated). event records the day\n"
+	"of an event the pathway dates steps from (remission: the continuation review\n"
+	"is due 6 months later; no deadline before); again to correct the day.\n"
 	"reschedule moves a pending step's due day (today or later) and keeps the move\n"
 	"in the step's history (case show); its REASON is one of patient_request,\n"
 	"patient_unavailable, patient_hospitalised, professional_unavailable,\n"
@@ -496,7 +525,10 @@ static const struct cmd_opt cases_opts[] = {
 static const struct cmd_opt case_opts[] = {
 	{"--pathway", VALUE}, {"--j0", VALUE}, {"--flag", VALUE}, {"--reason", VALUE},
 	{"--note", VALUE},    {"--clear", FLAG}, {"--cpts", VALUE}, {"--due", VALUE},
-	{"--notice", FLAG},   {NULL, VALUE},
+	{"--notice", FLAG},   {"--date", VALUE}, {NULL, VALUE},
+};
+static const struct cmd_opt measure_opts[] = {
+	{"--at", VALUE}, {NULL, VALUE},
 };
 static const struct cmd_opt report_opts[] = {
 	{"--from", VALUE}, {"--to", VALUE}, {"--semester", VALUE}, {"--csv", FLAG},
@@ -634,6 +666,10 @@ const struct cmd cmd_table[] = {
 	{.name = "alert", .needs = CMD_E2E, .help = alert_help, .min_pos = 2, .max_pos = 2,
 	 .missing = "alert needs a CASE and the TEXT of the alert; see liaison alert --help",
 	 .check = cmd_alert_check, .run = cmd_alert_run},
+	{.name = "measure", .needs = CMD_E2E, .help = measure_help, .help_more = measure_help_more,
+	 .opts = measure_opts, .min_pos = 3, .max_pos = 11,
+	 .missing = "measure needs a CASE, a KIND and its VALUE(s); see liaison measure --help",
+	 .check = cmd_measure_check, .run = cmd_measure_run},
 	{.name = "cases", .needs = CMD_E2E, .help = cases_help, .opts = cases_opts,
 	 .run = cmd_cases_run},
 	{.name = "case", .needs = CMD_E2E, .help = case_help, .opts = case_opts, .max_pos = 12,

@@ -12,6 +12,8 @@
 #include "peers.h"
 #include "thread.h"
 #include "thread_view.h"
+#include "day.h"
+#include "measure.h"
 #include "wire.h"
 
 /* ---- receipts ------------------------------------------------------------------ */
@@ -227,6 +229,26 @@ print_body(const char *text)
 	}
 }
 
+/* "[measurement, 2026-12-07] weight 82.5 kg", or why it cannot be trusted. */
+static void
+print_measurement(json_t *obj)
+{
+	struct measurement m;
+	char at[DAY_TEXT];
+	if (!measure_decode(obj, &m)) {
+		puts("    [a measurement that is malformed or out of range: not shown, not used]");
+		return;
+	}
+	printf("    [measurement, %s]", day_format(m.day, at));
+	for (size_t i = 0; i < m.n; i++) {
+		char v[24];
+		const char *unit = measure_unit(m.v[i].name);
+		measure_format(m.v[i].milli, v, sizeof v);
+		printf("%s %s %s%s%s", i ? "," : "", m.v[i].name, v, unit[0] ? " " : "", unit);
+	}
+	putchar('\n');
+}
+
 static void
 print_content(json_t *obj)
 {
@@ -277,6 +299,8 @@ print_content(json_t *obj)
 		circle_view_case_message(stdout, obj, "    ");
 	} else if (type && strcmp(type, CIRCLE_SESSION_TYPE) == 0) {
 		circle_view_session_message(stdout, obj, "    ");
+	} else if (type && strcmp(type, MEASURE_TYPE) == 0) {
+		print_measurement(obj);
 	} else {
 		printf("    [a message of type \"");
 		out_text(stdout, type);

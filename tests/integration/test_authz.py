@@ -45,7 +45,7 @@ NEEDS = {
     "case_get": {"case"}, "cases": {"case"}, "step_complete": {"case"}, "step_skip": {"case"},
     "step_assign": {"case"}, "step_reopen": {"case", "done_step"}, "case_close": {"case"},
     "step_reschedule": {"case"}, "late_steps": {"case"},
-    "case_flag": {"case"}, "notice_post": {"case"}, "ack": {"case", "notice"},
+    "case_flag": {"case"}, "case_event": {"case"}, "notice_post": {"case"}, "ack": {"case", "notice"},
     "alert": {"case"}, "conciliation_counts": {"case"}, "circle_session": {"circle"},
     "attachment_put": {"att_open"}, "attachment_finish": {"att_full"},
     "attachment_info": {"att"}, "attachment_get": {"att"},
@@ -295,6 +295,9 @@ class World:
             return {"op": op, "idem": self.idem(), "case": fx.case, "reason": "completed"}
         if op == "case_flag":
             return {"op": op, "idem": self.idem(), "case": fx.case, "flags": []}
+        if op == "case_event":
+            return {"op": op, "idem": self.idem(), "case": fx.case, "event": "remission",
+                    "day": today()}
         if op in ("notice_post", "alert"):
             return {"op": op, "idem": self.idem(), "case": fx.case,
                     "seq": fx.own_seq.get(who, fx.own_seq["owner"])}

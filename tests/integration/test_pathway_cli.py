@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
-PLAN = 134
+PLAN = 145
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -126,9 +126,31 @@ def pathways(t, c):
     t.ok("heart_failure" in out and "hospital_discharge" in out and "anxiety_depression" in out,
          "pathways lists the three templates", out[:2000])
     t.ok("J7–J56 every 7 days" in out and "with nyha_3_4: J180 instead" in out
-         and "with nyha_3_4: also J70–J168 every 14 days" in out,
+         and "with nyha_3_4: also J70–J154 every 14 days" in out,
          "pathways shows the schedules in words (weekly visits, the NYHA III–IV variants)",
          out[:3000])
+    t.ok("with early_cardiology: also J15" in out and "unless high_suicide_risk|severe_episode" in out
+         and "J180 after remission (no deadline until it is recorded)" in out,
+         "pathways shows version 2's optional, removed and event-dated steps", out[:6000])
+
+
+def heart_failure_v2(t, c, ref):
+    """The case opened with nyha_3_4 follows version 2: PRADO's 15 nurse sessions."""
+    case, diag = show_json(c["roux"], ref)
+    nurse = sorted((s.get("occurrence"), s.get("due_at")) for s in case.get("steps", [])
+                   if s.get("step") == "nurse_followup")
+    j0 = (case.get("case") or {}).get("j0") or 0
+    # weekly J7…J56 then every 14 days J70…J154: by hand, days after J0
+    want = [7, 14, 21, 28, 35, 42, 49, 56, 70, 84, 98, 112, 126, 140, 154]
+    days = [round((due - j0) / 86400000) - 1 if due else None for _, due in nurse]
+    t.ok((case.get("case") or {}).get("template_version") == 2 and len(nurse) == 15
+         and [o for o, _ in nurse] == list(range(1, 16)),
+         "heart failure NYHA III–IV: version 2, 15 nurse sessions", f"{nurse}\n{diag}")
+    # due at the end of day n: (due − J0) / 24 h ≈ n + 1, within the hour a
+    # clock change makes
+    t.eq(days, want, "the 15 sessions on J7…J56 weekly, then J70…J154 every 14 days", diag)
+    t.ok(not step_of(case, "nurse_first_visit") and not step_of(case, "early_cardiology_check"),
+         "no J2 nurse visit, and no early cardiology check without its flag", diag)
 
 
 def refused_before_anything(t, c, notice1):
@@ -349,18 +371,19 @@ def discharge_second(t, c, notice2):
 
 
 def overdue_and_escalation(t, srv, admin, c, ref, ref2):
-    case, diag = show_json(c["roux"], ref)
+    # the J2 nurse visit of the discharge of any cause (heart failure v2 has none)
+    case, diag = show_json(c["roux"], ref2)
     t.ok(step_of(case, "nurse_first_visit").get("overdue") is False,
          "control: the J2 nurse visit is not overdue yet", diag)
     advance_clock(t, srv, admin, 3 * 24 + 1)
-    case, diag = show_json(c["roux"], ref)
+    case, diag = show_json(c["roux"], ref2)
     t.ok(step_of(case, "nurse_first_visit").get("overdue") is True,
          "after three days the J2 nurse visit is overdue", diag)
-    out, _ = ok_run(t, c["roux"], "case show after the clock moved", "case", "show", ref)
+    out, _ = ok_run(t, c["roux"], "case show after the clock moved", "case", "show", ref2)
     line = next((x for x in out.splitlines() if "nurse_first_visit" in x), "")
     t.ok("OVERDUE" in line and "J+2" in line, "case show marks it OVERDUE", out)
     out, _ = ok_run(t, c["bernard"], "the nurse lists her overdue cases", "cases", "--overdue")
-    t.ok(ref in out and re.search(r"step overdue: nurse_first_visit of " + ref, out),
+    t.ok(ref2 in out and re.search(r"step overdue: nurse_first_visit of " + ref2, out),
          "cases --overdue: the case, after the notification that the visit is overdue", out)
     out, _ = ok_run(t, c["lea"], "the coordinator lists every case", "cases", "--all")
     t.ok(re.search(r"discharge notice escalated.*" + ref2, out),
@@ -489,6 +512,34 @@ def close_and_open(t, c, ref2):
          "case open prints the new case and its timeline", out)
     ref3 = re.search(r"Opened case (P-[0-9A-Z]{8})", out)
     ref3 = ref3.group(1) if ref3 else "P-ZZZZZZZZ"
+    case, diag = show_json(c["martin"], ref3)
+    j0 = (case.get("case") or {}).get("j0") or 0
+    urgent = step_of(case, "urgent_assessment")
+    t.ok(urgent.get("due_at") and urgent.get("due_at") < j0 + 86400000 + 3600000
+         and step_of(case, "psychiatry_referral").get("due_at") == urgent.get("due_at")
+         and not step_of(case, "psychologist_referral")
+         and not step_of(case, "psychologist_first_session"),
+         "high suicide risk: a same-day urgent assessment and psychiatric opinion, no Mon "
+         "soutien psy referral", diag)
+    t.ok(step_of(case, "continuation_review") and step_of(case, "continuation_review").get(
+         "due_at") is None, "the continuation review has no deadline before the remission", diag)
+    rc, out, err = c["martin"].run("case", "event", ref3, "remission")
+    t.ok(rc == 2 and "--date" in err, "case event without --date is a usage error",
+         f"{rc}\n{err}")
+    rc, out, err = c["martin"].run("case", "event", ref3, "relapse", "--date", str(TODAY))
+    t.ok(rc == 1 and "bad_request" in err and "dates steps from remission" in err,
+         "an event the pathway dates nothing from is refused, naming the one it knows",
+         f"{rc}\n{err}")
+    out, _ = ok_run(t, c["martin"], "the GP records the remission", "case", "event", ref3,
+                    "remission", "--date", str(TODAY))
+    t.ok(re.search(r"Events:\s+remission " + str(TODAY), out),
+         "the case shows the remission and its day", out)
+    case, diag = show_json(c["martin"], ref3)
+    due = step_of(case, "continuation_review").get("due_at") or 0
+    # remission today (= J0 here): due at the end of J180, 181 days of 24 h
+    # after J0 less 1 ms, within the hour a clock change makes
+    t.ok(abs(due - (j0 + 181 * 86400000 - 1)) <= 3600000,
+         "the continuation review is due 180 days after the remission", f"{due}\n{diag}")
     rc, out, err = c["martin"].run("case", "flag", ref3, "nyha_3_4")
     t.ok(rc == 1 and "bad_request" in err and "high_suicide_risk" in err,
          "a flag of another pathway is refused, naming the pathway's flags", f"{rc}\n{err}")
@@ -561,6 +612,7 @@ def main(t):
         pathways(t, c)
         refused_before_anything(t, c, notice1)
         ref, channel = discharge_heart_failure(t, c, notice1, letter)
+        heart_failure_v2(t, c, ref)
         gp_reads(t, c, ref, channel, letter)
         watch = acknowledgements(t, c, ref)
         try:

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "msg_header.h"
 #include "server_fixture.h"
+#include "store_internal.h"
 #include "wire.h"
 
 #define DAY (86400LL * 1000)
@@ -110,6 +111,17 @@ open_case(struct team *w, const char *pathway, const char *j0, const char *flag)
 	return r;
 }
 
+/* Make version v of pathway code the one new cases get (as an older
+ * liaisond did before migration 012 published version 2). */
+static void
+use_version(struct team *w, const char *code, int v)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql, "UPDATE pathway_templates SET current = (version = %d) "
+		 "WHERE code = '%s'", v, code);
+	assert_int_equal(sqlite3_exec(w->f->store->db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
 /* The id of occurrence `occ` of step `code` in a case reply. */
 static int64_t
 step_id(json_t *reply, const char *code, int occ)
@@ -173,8 +185,9 @@ test_open_assigns_steps(void **state)
 	assert_string_equal(json_string_value(json_object_get(c, "pathway")), "heart_failure");
 	assert_int_equal(json_integer_value(json_object_get(c, "j0")), w->j0);
 	assert_int_equal(strncmp(json_string_value(json_object_get(c, "patient_ref")), "P-", 2), 0);
-	/* 9 single steps + 8 weekly nurse follow-ups to J60 */
-	assert_int_equal(json_array_size(json_object_get(r, "steps")), 17);
+	/* version 2: 8 single steps + 8 weekly nurse follow-ups J7…J56 */
+	assert_int_equal(json_integer_value(json_object_get(c, "template_version")), 2);
+	assert_int_equal(json_array_size(json_object_get(r, "steps")), 16);
 	char gp[33], nurse[33], doc[33], cardio[33];
 	hex_of(w->gp.k.user, gp);
 	hex_of(w->nurse.k.user, nurse);
@@ -192,13 +205,35 @@ test_open_assigns_steps(void **state)
 				wire_id(w->case_id), "flags", "nyha_4")), NULL), c2, sizeof c2), "bad_request");
 	r = as(w->f, &w->doc, "case_flag", idem(json_pack("{s:o, s:[s]}", "case", wire_id(w->case_id),
 							  "flags", "nyha_3_4")), NULL);
-	assert_int_equal(json_array_size(json_object_get(r, "steps")), 17 + 8);
+	/* 7 fortnightly sessions J70…J154: 15 nurse sessions in all */
+	assert_int_equal(json_array_size(json_object_get(r, "steps")), 16 + 7);
 	size_t i;
 	json_t *s;
 	json_array_foreach(json_object_get(r, "steps"), i, s)
 		if (strcmp(json_string_value(json_object_get(s, "step")), "pathway_review") == 0)
 			assert_int_equal(json_integer_value(json_object_get(s, "due_at")),
 					 local_day_end(w->j0, 180));
+	assert_int_equal(step_id(r, "nurse_followup", 15) > 0, 1);
+	json_decref(r);
+
+	/* a case opened on version 1 keeps it after version 2 is published:
+	 * its flag still adds the 8 visits of version 1 (J70…J168) */
+	use_version(w, "heart_failure", 1);
+	r = open_case(w, "heart_failure", w->today, NULL);
+	use_version(w, "heart_failure", 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "case"),
+							    "template_version")), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "steps")), 17);
+	assert_true(step_id(r, "nurse_first_visit", 1) > 0);
+	json_decref(r);
+	/* version 2's flag is unknown to version 1 */
+	assert_string_equal(code_of(as(w->f, &w->doc, "case_flag", idem(json_pack("{s:o, s:[s]}",
+				"case", wire_id(w->case_id), "flags", "early_cardiology")), NULL), c2,
+				sizeof c2), "bad_request");
+	r = as(w->f, &w->doc, "case_flag", idem(json_pack("{s:o, s:[s]}", "case", wire_id(w->case_id),
+							  "flags", "nyha_3_4")), NULL);
+	assert_int_equal(json_array_size(json_object_get(r, "steps")), 17 + 8);
+	assert_true(step_id(r, "nurse_followup", 16) > 0);
 	json_decref(r);
 }
 
@@ -248,7 +283,7 @@ test_transitions(void **state)
 	char c[32];
 	json_t *r = open_case(w, "heart_failure", w->today, NULL);
 	int64_t gp_step = step_id(r, "gp_consultation", 1);
-	int64_t visit = step_id(r, "nurse_first_visit", 1);
+	int64_t visit = step_id(r, "nurse_followup", 1);
 	int64_t review = step_id(r, "pharmacist_review", 1);
 	json_decref(r);
 	assert_true(reply_ok(as(w->f, &w->gp, "step_complete", step_req(gp_step), NULL)));
@@ -579,6 +614,10 @@ test_report_semester(void **state)
 {
 	struct team *w = *state;
 	char c[32];
+	/* cases opened on version 1 of both templates (the figures below are
+	 * those of version 1's steps; test_report_v2 covers version 2) */
+	use_version(w, "heart_failure", 1);
+	use_version(w, "anxiety_depression", 1);
 	json_t *f = open_on(w, "heart_failure", 2026, 6, 29);
 	done_occ(w, f, "nurse_first_visit", 1, paris(2026, 7, 1, 10, 0));
 
@@ -896,6 +935,130 @@ test_conciliation_counts(void **state)
 	json_decref(r);
 }
 
+/* Version 2's steps in the indicators that name them (4, 5, 7a–7c). The
+ * 2026-S2 report made on 2026-11-20 12:00 Paris, every date by hand:
+ *
+ *  H heart_failure v2, nyha_3_4, J0 Tue 2026-09-01: nurse sessions J7 09-08
+ *    (done 09-08 10:00), J14 … J56 10-27 weekly (8 in all), then J70 11-10
+ *    (done 11-10 10:00), J84 11-24, J98 12-08, J112 12-22 (not yet due: 3),
+ *    J126 2027-01-05 … (out of the period); cardiology J60 10-31 done 10-30.
+ *  R anxiety_depression v2, high_suicide_risk, J0 Tue 2026-09-15: psychiatry
+ *    J0 09-15 done 09-15 14:00; no psychologist steps; PHQ-9 re-evaluation #2
+ *    J56 = 11-10 (15 days to 09-30, 31 to 10-31, 10 more) done 11-10 15:00.
+ *  P anxiety_depression v2, no flag, J0 2026-09-15: no psychiatry step;
+ *    referral done 09-15 10:00, first psychologist session 09-29 23:30 (14
+ *    days); re-evaluation #2 J56 11-10 not done.
+ *
+ *  4:  H 1/1.   5: 2 done / 9 due (8 weekly + J70), 3 not yet due.
+ *  7a: R done, P not: 1/2.   7b: P only: 14.   7c: R only (P has none): 1/1
+ *      (version 1 gave every case a J30 opinion: it would have been 1/2). */
+static json_t *
+open_flagged_on(struct team *w, const char *pathway, int y, int mo, int d, const char *flag)
+{
+	char j0[11];
+	snprintf(j0, sizeof j0, "%04d-%02d-%02d", y, mo, d);
+	clock_at(paris(y, mo, d, 9, 0));
+	return open_case(w, pathway, j0, flag);
+}
+
+static void
+test_report_v2(void **state)
+{
+	struct team *w = *state;
+	json_t *h = open_flagged_on(w, "heart_failure", 2026, 9, 1, "nyha_3_4");
+	assert_int_equal(json_array_size(json_object_get(h, "steps")), 23);
+	done_occ(w, h, "nurse_followup", 1, paris(2026, 9, 8, 10, 0));
+	json_t *rk = open_flagged_on(w, "anxiety_depression", 2026, 9, 15, "high_suicide_risk");
+	json_t *p = open_flagged_on(w, "anxiety_depression", 2026, 9, 15, NULL);
+	done_occ(w, p, "psychologist_referral", 1, paris(2026, 9, 15, 10, 0));
+	done_occ(w, rk, "psychiatry_referral", 1, paris(2026, 9, 15, 14, 0));
+	done_occ(w, p, "psychologist_first_session", 1, paris(2026, 9, 29, 23, 30));
+	done_occ(w, h, "cardiology_consultation", 1, paris(2026, 10, 30, 10, 0));
+	done_occ(w, h, "nurse_followup", 9, paris(2026, 11, 10, 10, 0));
+	done_occ(w, rk, "response_review", 2, paris(2026, 11, 10, 15, 0));
+	clock_at(paris(2026, 11, 20, 12, 0));
+	json_t *r = as(w->f, &w->coord, "report", json_pack("{s:s}", "semester", "2026-S2"), NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	check_ratio(r, "4", "heart_failure", 1, 1, 0);
+	check_ratio(r, "5", NULL, 2, 9, 3);
+	check_ratio(r, "5", "heart_failure", 2, 9, 3);
+	check_ratio(r, "7a", "anxiety_depression", 1, 2, 0);
+	assert_true(value_of(r, "7b", NULL) > 13.999 && value_of(r, "7b", NULL) < 14.001);
+	check_ratio(r, "7c", NULL, 1, 1, 0);
+	check_ratio(r, "7c", "anxiety_depression", 1, 1, 0);
+	json_decref(r);
+	json_decref(h);
+	json_decref(rk);
+	json_decref(p);
+}
+
+static json_t *
+event_req(struct team *w, const char *event, const char *day)
+{
+	return idem(json_pack("{s:o, s:s, s:s}", "case", wire_id(w->case_id), "event", event, "day",
+			      day));
+}
+
+static int64_t
+due_of(json_t *reply, const char *code)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(reply, "steps"), i, s)
+		if (strcmp(json_string_value(json_object_get(s, "step")), code) == 0)
+			return json_is_null(json_object_get(s, "due_at"))
+				       ? 0 : json_integer_value(json_object_get(s, "due_at"));
+	fail_msg("no step %s", code);
+	return -1;
+}
+
+/* The remission, recorded as an event, dates the continuation review. */
+static void
+test_case_event(void **state)
+{
+	struct team *w = *state;
+	char c[32];
+	json_t *r = open_flagged_on(w, "anxiety_depression", 2026, 11, 1, NULL);
+	int64_t j0 = json_integer_value(json_object_get(json_object_get(r, "case"), "j0"));
+	assert_int_equal(due_of(r, "continuation_review"), 0);   /* no deadline yet */
+	json_decref(r);
+	clock_at(paris(2026, 11, 20, 12, 0));
+	/* refused: unknown to the template, before J0, after today, not a day,
+	 * an outsider (the case does not exist for her) */
+	assert_string_equal(code_of(as(w->f, &w->gp, "case_event", event_req(w, "discharge",
+				"2026-11-10"), NULL), c, sizeof c), "bad_request");
+	assert_string_equal(code_of(as(w->f, &w->gp, "case_event", event_req(w, "remission",
+				"2026-10-31"), NULL), c, sizeof c), "bad_request");
+	assert_string_equal(code_of(as(w->f, &w->gp, "case_event", event_req(w, "remission",
+				"2026-11-21"), NULL), c, sizeof c), "bad_request");
+	assert_string_equal(code_of(as(w->f, &w->gp, "case_event", event_req(w, "remission",
+				"10/11/2026"), NULL), c, sizeof c), "bad_request");
+	assert_string_equal(code_of(as(w->f, &w->outsider, "case_event", event_req(w, "remission",
+				"2026-11-10"), NULL), c, sizeof c), "not_found");
+	/* remission on 2026-11-10 = J9: the review is due J9 + 180 = J189 */
+	r = as(w->f, &w->gp, "case_event", event_req(w, "remission", "2026-11-10"), NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(due_of(r, "continuation_review"), local_day_end(j0, 189));
+	json_t *ev = json_array_get(json_object_get(r, "case_events"), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "event")), "remission");
+	assert_string_equal(json_string_value(json_object_get(ev, "day")), "2026-11-10");
+	assert_int_equal(json_array_size(json_object_get(r, "case_events")), 1);
+	json_decref(r);
+	/* corrected to 2026-11-12 (J11): J191, still one event */
+	r = as(w->f, &w->gp, "case_event", event_req(w, "remission", "2026-11-12"), NULL);
+	assert_int_equal(due_of(r, "continuation_review"), local_day_end(j0, 191));
+	assert_int_equal(json_array_size(json_object_get(r, "case_events")), 1);
+	json_decref(r);
+	/* case_get shows it too */
+	r = as(w->f, &w->gp, "case_get", json_pack("{s:o}", "case", wire_id(w->case_id)), NULL);
+	assert_int_equal(due_of(r, "continuation_review"), local_day_end(j0, 191));
+	json_decref(r);
+	/* a heart-failure case dates nothing from a remission */
+	json_decref(open_case(w, "heart_failure", "2026-11-20", NULL));
+	assert_string_equal(code_of(as(w->f, &w->gp, "case_event", event_req(w, "remission",
+				"2026-11-20"), NULL), c, sizeof c), "bad_request");
+}
+
 int
 main(void)
 {
@@ -911,6 +1074,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_alert_reaches_gp_and_cardiologist, team_setup,
 						team_teardown),
 		cmocka_unit_test_setup_teardown(test_report_semester, team_setup, team_teardown),
+		cmocka_unit_test_setup_teardown(test_report_v2, team_setup, team_teardown),
+		cmocka_unit_test_setup_teardown(test_case_event, team_setup, team_teardown),
 		cmocka_unit_test_setup_teardown(test_conciliation_counts, team_setup, team_teardown),
 	};
 	return cmocka_run_group_tests_name("cases", tests, NULL, NULL);

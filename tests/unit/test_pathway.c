@@ -342,10 +342,11 @@ static const struct want_step hd_steps[] = {
  * mandatory flag and position; every listed step has at least one row (a
  * step without a schedule row would silently never be instantiated). */
 static void
-check_steps(struct store *s, const char *code, const struct want_step *want, size_t n)
+check_steps_v(struct store *s, const char *code, int64_t version, const struct want_step *want,
+	      size_t n)
 {
 	struct rowbuf rows;
-	load_rows(s, code, 1, &rows);
+	load_rows(s, code, version, &rows);
 	bool seen[16] = {false};
 	assert_true(n <= N(seen));
 	int64_t last_position = 0;
@@ -394,19 +395,22 @@ test_templates_listed(void **state)
 	assert_int_equal(ts.n, 3);
 	/* ordered by code */
 	assert_string_equal(ts.v[0].code, "anxiety_depression");
-	assert_string_equal(ts.v[0].flags, "high_suicide_risk");
+	/* version 2 (schema/012_pathways_v2.sql) is current for these two */
+	assert_string_equal(ts.v[0].flags,
+			    "high_suicide_risk,severe_episode,treatment_failure,diagnostic_doubt");
 	assert_string_equal(ts.v[0].label_fr, "Troubles anxio-dépressifs en soins de premier recours");
 	assert_string_equal(ts.v[0].j0_label, "repérage positif ou diagnostic");
 	assert_string_equal(ts.v[1].code, "heart_failure");
-	assert_string_equal(ts.v[1].flags, "nyha_3_4");
+	assert_string_equal(ts.v[1].flags, "nyha_3_4,early_cardiology");
 	assert_string_equal(ts.v[1].j0_label, "jour de sortie");
 	assert_string_equal(ts.v[2].code, "hospital_discharge");
 	assert_string_equal(ts.v[2].flags, "");
 	assert_string_equal(ts.v[2].j0_label, "jour de sortie");
-	for (size_t i = 0; i < 3; i++) {
-		assert_int_equal(ts.v[i].version, 1);
+	assert_int_equal(ts.v[0].version, 2);
+	assert_int_equal(ts.v[1].version, 2);
+	assert_int_equal(ts.v[2].version, 1);
+	for (size_t i = 0; i < 3; i++)
 		assert_true(strlen(ts.v[i].sources) > 10);
-	}
 	assert_non_null(strstr(ts.v[0].sources, "HAS"));
 	assert_non_null(strstr(ts.v[0].sources, "Mon soutien psy"));
 	assert_non_null(strstr(ts.v[1].sources, "PRADO"));
@@ -414,11 +418,20 @@ test_templates_listed(void **state)
 
 	struct store_template t;
 	assert_int_equal(store_template_current(f->s, "heart_failure", &t), LSN_OK);
+	assert_int_equal(t.version, 2);
+	assert_int_equal(store_template_current(f->s, "anxiety_depression", &t), LSN_OK);
+	assert_int_equal(t.version, 2);
+	assert_int_equal(store_template_current(f->s, "hospital_discharge", &t), LSN_OK);
 	assert_int_equal(t.version, 1);
+	/* version 1 is kept, with its own flags, for the cases opened on it */
+	assert_int_equal(store_template_get(f->s, "heart_failure", 1, &t), LSN_OK);
+	assert_string_equal(t.flags, "nyha_3_4");
+	assert_int_equal(store_template_get(f->s, "anxiety_depression", 1, &t), LSN_OK);
+	assert_string_equal(t.flags, "high_suicide_risk");
 	assert_int_equal(store_template_current(f->s, "nope", &t), LSN_ERR_NOT_FOUND);
 	/* no rows for an unknown template or version */
 	struct rowbuf rows;
-	load_rows(f->s, "heart_failure", 2, &rows);
+	load_rows(f->s, "heart_failure", 3, &rows);
 	assert_int_equal(rows.n, 0);
 	load_rows(f->s, "nope", 1, &rows);
 	assert_int_equal(rows.n, 0);
@@ -428,9 +441,9 @@ static void
 test_steps_match_design(void **state)
 {
 	struct pw_fixture *f = *state;
-	check_steps(f->s, "heart_failure", hf_steps, N(hf_steps));
-	check_steps(f->s, "anxiety_depression", ad_steps, N(ad_steps));
-	check_steps(f->s, "hospital_discharge", hd_steps, N(hd_steps));
+	check_steps_v(f->s, "heart_failure", 1, hf_steps, N(hf_steps));
+	check_steps_v(f->s, "anxiety_depression", 1, ad_steps, N(ad_steps));
+	check_steps_v(f->s, "hospital_discharge", 1, hd_steps, N(hd_steps));
 }
 
 /* Every role token in the data is a known profession or one of the two user
@@ -439,10 +452,12 @@ static void
 test_roles_are_known(void **state)
 {
 	struct pw_fixture *f = *state;
-	const char *codes[] = {"heart_failure", "anxiety_depression", "hospital_discharge"};
+	const char *codes[] = {"heart_failure", "anxiety_depression", "hospital_discharge",
+			       "heart_failure", "anxiety_depression"};
+	const int64_t versions[] = {1, 1, 1, 2, 2};
 	for (size_t c = 0; c < N(codes); c++) {
 		struct rowbuf rows;
-		load_rows(f->s, codes[c], 1, &rows);
+		load_rows(f->s, codes[c], versions[c], &rows);
 		assert_true(rows.n > 0);
 		for (size_t i = 0; i < rows.n; i++) {
 			char roles[96], *save = NULL;
@@ -452,11 +467,19 @@ test_roles_are_known(void **state)
 				if (strcmp(tok, "discharge") != 0 && strcmp(tok, "coordinator") != 0 &&
 				    lsn_profession_find(tok) == NULL)
 					fail_msg("%s/%s: unknown role %s", codes[c], rows.v[i].step, tok);
-			/* and the flag of a flagged row is one the template declares */
-			if (rows.v[i].flag[0]) {
-				struct store_template t;
-				assert_int_equal(store_template_current(f->s, codes[c], &t), LSN_OK);
-				assert_true(pathway_has_flag(t.flags, rows.v[i].flag));
+			/* and each flag of a row (flag and unless lists) is one that
+			 * template version declares */
+			struct store_template t;
+			assert_int_equal(store_template_get(f->s, codes[c], versions[c], &t), LSN_OK);
+			const char *lists[] = {rows.v[i].flag, rows.v[i].unless};
+			for (size_t l = 0; l < N(lists); l++) {
+				char flags[64], *fsave = NULL;
+				snprintf(flags, sizeof flags, "%s", lists[l]);
+				for (char *tok = strtok_r(flags, "|", &fsave); tok;
+				     tok = strtok_r(NULL, "|", &fsave))
+					if (!pathway_has_flag(t.flags, tok))
+						fail_msg("%s v%lld/%s: flag %s not declared", codes[c],
+							 (long long)versions[c], rows.v[i].step, tok);
 			}
 		}
 	}
@@ -1153,6 +1176,383 @@ test_template_version_2(void **state)
 	assert_string_equal(o.v[1].step, "home_visit");
 }
 
+/* ---- version 2 (schema/012_pathways_v2.sql), day by day ----------------- */
+
+/* Expand version `version` with the events in anchors. */
+static int
+expand_at(struct store *s, const char *code, int64_t version, const char *flags, int64_t j0,
+	  const struct pathway_anchor *anchors, size_t n_anchors, struct occbuf *out)
+{
+	struct rowbuf rows;
+	load_rows(s, code, version, &rows);
+	memset(out, 0, sizeof *out);
+	int n = pathway_expand_at(rows.v, rows.n, flags, j0, anchors, n_anchors, collect_occ, out);
+	assert_false(out->overflow);
+	assert_int_equal((size_t)n, out->n);
+	return n;
+}
+
+static const struct want_step hf2_steps[] = {
+	{"discharge_letter", 1, "Lettre de liaison envoyée au médecin traitant", "hospital_doctor", true},
+	{"discharge_reconciliation", 2, "Conciliation médicamenteuse de sortie", "hospital_pharmacist", false},
+	/* no nurse_first_visit: no source plans a J2 visit */
+	{"pharmacist_review", 4, "Dispensation et conciliation en officine", "pharmacist", false},
+	{"gp_consultation", 5, "Consultation du médecin traitant", "gp", true},
+	{"nurse_followup", 6, "Suivi infirmier (poids, signes d'alerte, éducation)", "nurse", false},
+	{"biology_check", 7, "Kaliémie / créatinine après introduction ou titration", "gp|cardiologist", false},
+	{"cardiology_consultation", 8, "Consultation cardiologue", "cardiologist", true},
+	{"etp_referral", 9, "Orientation éducation thérapeutique", "gp|cardiologist", false},
+	{"pathway_review", 10, "Bilan de fin de parcours", "coordinator", false},
+	{"early_cardiology_check", 11, "Consultation cardiologique précoce", "cardiologist", false},
+};
+
+static const struct want_step ad2_steps[] = {
+	{"screening", 1, "Repérage (PHQ-9, GAD-7 ou HAD)", "gp|pharmacist|nurse", false},
+	{"diagnosis_severity", 2, "Diagnostic et intensité", "gp", true},
+	{"suicide_risk_assessment", 3, "Évaluation du risque suicidaire", "gp", true},
+	{"psychologist_referral", 4, "Orientation psychologue (Mon soutien psy)", "gp", false},
+	{"psychologist_first_session", 5, "Séance d'évaluation", "psychologist", false},
+	{"treatment_followup", 6, "Suivi (hebdomadaire le 1er mois, puis toutes les 2 semaines, puis mensuel)", "gp", false},
+	{"response_review", 7, "Réévaluation (PHQ-9)", "gp", false},
+	{"psychiatry_referral", 8, "Avis psychiatrique (épisode sévère, échec du traitement, doute diagnostique, risque suicidaire)", "gp|psychologist", false},
+	{"psychologist_end_report", 9, "Compte rendu de fin de prise en charge", "psychologist", false},
+	{"continuation_review", 10, "Consolidation ≥ 6 mois après rémission", "gp", false},
+	{"urgent_assessment", 11, "Évaluation spécialisée ou aux urgences le jour même (risque suicidaire élevé)", "gp|psychiatrist", true},
+};
+
+/* Heart failure v2: PRADO's weekly nurse session for two months, J7 … J56 */
+#define HF2_HEAD                                                                  \
+	{"discharge_letter", 1, 0, "hospital_doctor"},                            \
+	{"discharge_reconciliation", 1, 0, "hospital_pharmacist"},                \
+	{"pharmacist_review", 1, 7, "pharmacist"},                                \
+	{"gp_consultation", 1, 7, "gp"},                                          \
+	{"nurse_followup", 1, 7, "nurse"}, {"nurse_followup", 2, 14, "nurse"},    \
+	{"nurse_followup", 3, 21, "nurse"}, {"nurse_followup", 4, 28, "nurse"},   \
+	{"nurse_followup", 5, 35, "nurse"}, {"nurse_followup", 6, 42, "nurse"},   \
+	{"nurse_followup", 7, 49, "nurse"}, {"nurse_followup", 8, 56, "nurse"}
+
+#define HF2_TAIL                                                                  \
+	{"biology_check", 1, 14, "gp|cardiologist"},                              \
+	{"cardiology_consultation", 1, 60, "cardiologist"},                       \
+	{"etp_referral", 1, 60, "gp|cardiologist"}
+
+static const struct want hf2_plain[] = {
+	HF2_HEAD, HF2_TAIL, {"pathway_review", 1, 60, "coordinator"},
+};
+
+static const struct want hf2_nyha[] = {
+	HF2_HEAD,
+	/* NYHA III–IV: every two weeks for four more months, 7 sessions: 8 + 7 = 15 */
+	{"nurse_followup", 9, 70, "nurse"}, {"nurse_followup", 10, 84, "nurse"},
+	{"nurse_followup", 11, 98, "nurse"}, {"nurse_followup", 12, 112, "nurse"},
+	{"nurse_followup", 13, 126, "nurse"}, {"nurse_followup", 14, 140, "nurse"},
+	{"nurse_followup", 15, 154, "nurse"},
+	HF2_TAIL, {"pathway_review", 1, 180, "coordinator"},   /* end of the six months */
+};
+
+static const struct want hf2_early[] = {
+	HF2_HEAD, HF2_TAIL, {"pathway_review", 1, 60, "coordinator"},
+	{"early_cardiology_check", 1, 15, "cardiologist"},
+};
+
+static int
+count_step(const struct occbuf *o, const char *step)
+{
+	int n = 0;
+	for (size_t i = 0; i < o->n; i++)
+		n += strcmp(o->v[i].step, step) == 0;
+	return n;
+}
+
+static void
+test_steps_match_design_v2(void **state)
+{
+	struct pw_fixture *f = *state;
+	check_steps_v(f->s, "heart_failure", 2, hf2_steps, N(hf2_steps));
+	check_steps_v(f->s, "anxiety_depression", 2, ad2_steps, N(ad2_steps));
+	/* version 1 is untouched: its own steps, rows and days (tests above) */
+	check_steps_v(f->s, "heart_failure", 1, hf_steps, N(hf_steps));
+	check_steps_v(f->s, "anxiety_depression", 1, ad_steps, N(ad_steps));
+}
+
+static void
+test_heart_failure_v2(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand_at(f->s, "heart_failure", 2, "", j0, NULL, 0, &o), 16);
+	check_expansion(&o, hf2_plain, N(hf2_plain), j0, "heart_failure v2");
+	/* eight nurse sessions, none after J56 */
+	assert_int_equal(count_step(&o, "nurse_followup"), 8);
+	for (size_t i = 0; i < o.n; i++)
+		if (strcmp(o.v[i].step, "nurse_followup") == 0)
+			assert_true(o.v[i].day <= 56);
+	assert_int_equal(count_step(&o, "nurse_first_visit"), 0);
+	assert_int_equal(count_step(&o, "early_cardiology_check"), 0);
+	/* J56 = 2027-01-18, J60 = 2027-01-22 */
+	assert_int_equal(o.v[11].due_at, MS_2027_01_19 - 1);  /* nurse_followup #8 */
+	assert_int_equal(o.v[15].due_at, MS_2027_01_23 - 1);  /* pathway_review */
+	/* version 1's flag does the same as before on version 1 only */
+	assert_int_equal(expand(f->s, "heart_failure", "", j0, &o), 17);
+}
+
+static void
+test_heart_failure_v2_nyha(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand_at(f->s, "heart_failure", 2, "nyha_3_4", j0, NULL, 0, &o), 23);
+	check_expansion(&o, hf2_nyha, N(hf2_nyha), j0, "heart_failure v2 nyha_3_4");
+	assert_int_equal(count_step(&o, "nurse_followup"), 15);
+	assert_int_equal(count_step(&o, "pathway_review"), 1);
+	/* with the early check as well: one more, nothing else moves */
+	assert_int_equal(expand_at(f->s, "heart_failure", 2, "early_cardiology,nyha_3_4", j0, NULL,
+				   0, &o), 24);
+	assert_int_equal(count_step(&o, "nurse_followup"), 15);
+	assert_int_equal(count_step(&o, "early_cardiology_check"), 1);
+}
+
+static void
+test_heart_failure_v2_early(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand_at(f->s, "heart_failure", 2, "early_cardiology", j0, NULL, 0, &o), 17);
+	check_expansion(&o, hf2_early, N(hf2_early), j0, "heart_failure v2 early_cardiology");
+	/* J15 = 2026-12-08, the end of that Paris day: 2026-12-08T22:59:59.999Z */
+	assert_int_equal(o.v[16].due_at, MS_2026_12_01 + 8 * 86400000LL - 1);
+}
+
+/* Anxio-depressive v2. */
+#define AD2_J0                                                                        \
+	{"screening", 1, 0, "gp|pharmacist|nurse"},                                   \
+	{"diagnosis_severity", 1, 0, "gp"},                                           \
+	{"suicide_risk_assessment", 1, 0, "gp"}
+#define AD2_PSY                                                                       \
+	{"psychologist_referral", 1, 0, "gp"},                                        \
+	{"psychologist_first_session", 1, 14, "psychologist"}
+#define AD2_FOLLOWUP                                                                  \
+	{"treatment_followup", 1, 7, "gp"}, {"treatment_followup", 2, 14, "gp"},      \
+	{"treatment_followup", 3, 21, "gp"}, {"treatment_followup", 4, 28, "gp"},     \
+	{"treatment_followup", 5, 42, "gp"}, {"treatment_followup", 6, 56, "gp"},     \
+	{"treatment_followup", 7, 70, "gp"}, {"treatment_followup", 8, 84, "gp"},     \
+	{"treatment_followup", 9, 114, "gp"}, {"treatment_followup", 10, 144, "gp"},  \
+	{"treatment_followup", 11, 174, "gp"},                                        \
+	{"response_review", 1, 28, "gp"}, {"response_review", 2, 56, "gp"}
+
+static const struct want ad2_plain[] = {
+	AD2_J0, AD2_PSY, AD2_FOLLOWUP,
+	/* no psychiatry_referral without an indication */
+	{"psychologist_end_report", 1, -1, "psychologist"},
+	{"continuation_review", 1, -1, "gp"},   /* no remission yet: no deadline */
+};
+
+static const struct want ad2_failure[] = {   /* treatment_failure or diagnostic_doubt */
+	AD2_J0, AD2_PSY, AD2_FOLLOWUP,
+	{"psychiatry_referral", 1, 30, "gp|psychologist"},
+	{"psychologist_end_report", 1, -1, "psychologist"},
+	{"continuation_review", 1, -1, "gp"},
+};
+
+static const struct want ad2_severe[] = {
+	AD2_J0, AD2_FOLLOWUP,   /* no Mon soutien psy for a severe episode */
+	{"psychiatry_referral", 1, 30, "gp|psychologist"},
+	{"continuation_review", 1, -1, "gp"},
+};
+
+static const struct want ad2_risk[] = {
+	AD2_J0, AD2_FOLLOWUP,   /* no Mon soutien psy with a high suicide risk */
+	{"psychiatry_referral", 1, 0, "gp|psychologist"},   /* same day, once */
+	{"continuation_review", 1, -1, "gp"},
+	{"urgent_assessment", 1, 0, "gp|psychiatrist"},
+};
+
+static void
+test_anxiety_depression_v2(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "", j0, NULL, 0, &o), 20);
+	check_expansion(&o, ad2_plain, N(ad2_plain), j0, "anxiety_depression v2");
+	assert_int_equal(count_step(&o, "psychiatry_referral"), 0);
+	assert_int_equal(count_step(&o, "urgent_assessment"), 0);
+	/* another pathway's flag changes nothing */
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "nyha_3_4", j0, NULL, 0, &o), 20);
+	check_expansion(&o, ad2_plain, N(ad2_plain), j0, "anxiety_depression v2 other flag");
+}
+
+static void
+test_anxiety_depression_v2_psychiatry(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	/* each indication alone brings the opinion at J30 */
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "treatment_failure", j0, NULL, 0,
+				   &o), 21);
+	check_expansion(&o, ad2_failure, N(ad2_failure), j0, "v2 treatment_failure");
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "diagnostic_doubt", j0, NULL, 0,
+				   &o), 21);
+	check_expansion(&o, ad2_failure, N(ad2_failure), j0, "v2 diagnostic_doubt");
+	/* a severe episode: the opinion, and no Mon soutien psy */
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "severe_episode", j0, NULL, 0, &o),
+			 18);
+	check_expansion(&o, ad2_severe, N(ad2_severe), j0, "v2 severe_episode");
+	/* two indications: still one opinion */
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "diagnostic_doubt,treatment_failure",
+				   j0, NULL, 0, &o), 21);
+	check_expansion(&o, ad2_failure, N(ad2_failure), j0, "v2 two indications");
+	/* J30 = 2026-12-23, due at its end in Paris */
+	assert_int_equal(o.v[18].due_at, MS_2026_12_01 + 23 * 86400000LL - 1);
+}
+
+static void
+test_anxiety_depression_v2_suicide_risk(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "high_suicide_risk", j0, NULL, 0,
+				   &o), 19);
+	check_expansion(&o, ad2_risk, N(ad2_risk), j0, "v2 high_suicide_risk");
+	assert_int_equal(o.v[18].due_at, MS_2026_11_24 - 1);   /* urgent_assessment: J0 */
+	/* with another indication the J30 row is not added: one opinion, J0 */
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2,
+				   "treatment_failure,high_suicide_risk,severe_episode", j0, NULL, 0, &o),
+			 19);
+	check_expansion(&o, ad2_risk, N(ad2_risk), j0, "v2 high_suicide_risk + others");
+	assert_int_equal(count_step(&o, "psychologist_referral"), 0);
+	assert_int_equal(count_step(&o, "psychologist_first_session"), 0);
+	assert_int_equal(count_step(&o, "psychologist_end_report"), 0);
+}
+
+static void
+test_anxiety_depression_v2_remission(void **state)
+{
+	struct pw_fixture *f = *state;
+	struct occbuf o;
+	int64_t j0 = MS_2026_11_23;
+	/* remission recorded on 2027-01-19 = J57 (30 days to 23 December, 27 more
+	 * to 19 January); the review is due 180 days later: 2027-07-18 = J237,
+	 * at the end of that Paris summer day, 2027-07-18T21:59:59.999Z */
+	const struct pathway_anchor remission = {.event = "remission", .day = MS_2027_01_19};
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "", j0, &remission, 1, &o), 20);
+	assert_string_equal(o.v[19].step, "continuation_review");
+	assert_int_equal(o.v[19].occurrence, 1);
+	assert_int_equal(o.v[19].day, 237);
+	assert_int_equal(o.v[19].due_at, 1815948000000LL - 1);   /* 2027-07-19 00:00 Paris − 1 ms */
+	/* every other step is where it was without the event */
+	for (size_t i = 0; i < 19; i++) {
+		assert_string_equal(o.v[i].step, ad2_plain[i].step);
+		assert_int_equal(o.v[i].day, ad2_plain[i].day);
+	}
+	/* an event the template does not date from changes nothing */
+	const struct pathway_anchor other = {.event = "discharge", .day = MS_2027_01_19};
+	assert_int_equal(expand_at(f->s, "anxiety_depression", 2, "", j0, &other, 1, &o), 20);
+	check_expansion(&o, ad2_plain, N(ad2_plain), j0, "v2 unrelated event");
+	/* the events a case of each version can record */
+	struct rowbuf rows;
+	load_rows(f->s, "anxiety_depression", 2, &rows);
+	assert_true(pathway_is_anchor(rows.v, rows.n, "remission"));
+	assert_false(pathway_is_anchor(rows.v, rows.n, "remissio"));
+	load_rows(f->s, "anxiety_depression", 1, &rows);
+	assert_false(pathway_is_anchor(rows.v, rows.n, "remission"));
+	/* version 1 keeps its J180 review from J0, whatever the events */
+	load_rows(f->s, "anxiety_depression", 1, &rows);
+	memset(&o, 0, sizeof o);
+	assert_int_equal(pathway_expand_at(rows.v, rows.n, "", j0, &remission, 1, collect_occ, &o), 21);
+	check_expansion(&o, ad_plain, N(ad_plain), j0, "v1 with an event");
+}
+
+static struct store_schedule_row
+row(const char *step, const char *flag, bool replaces, int64_t first, int64_t every, int64_t last,
+    const char *unless, const char *anchor)
+{
+	struct store_schedule_row r = {.replaces_base = replaces, .has_first_day = first >= 0,
+				       .first_day = first < 0 ? 0 : first, .every_days = every,
+				       .last_day = last};
+	snprintf(r.step, sizeof r.step, "%s", step);
+	snprintf(r.roles, sizeof r.roles, "gp");
+	snprintf(r.flag, sizeof r.flag, "%s", flag ? flag : "");
+	snprintf(r.unless, sizeof r.unless, "%s", unless ? unless : "");
+	snprintf(r.anchor, sizeof r.anchor, "%s", anchor ? anchor : "");
+	return r;
+}
+
+/* The flag list (any) and the unless list (none), on hand-made rows. */
+static void
+test_unless_and_any_flag(void **state)
+{
+	(void)state;
+	assert_true(pathway_has_any_flag("b", "a|b|c"));
+	assert_true(pathway_has_any_flag("x,c", "a|b|c"));
+	assert_false(pathway_has_any_flag("ab,bc", "a|b|c"));   /* whole items only */
+	assert_false(pathway_has_any_flag("", "a|b"));
+	assert_false(pathway_has_any_flag("a", ""));
+	assert_false(pathway_has_any_flag("a", "|"));
+	struct store_schedule_row rows[] = {
+		row("s", NULL, false, 10, 0, 0, "no", NULL),      /* J10 unless no */
+		row("t", "a|b", false, 20, 0, 0, NULL, NULL),     /* J20 with a or b */
+		row("u", "a", true, 5, 0, 0, "no", NULL),         /* J5 with a, unless no, instead of J30 */
+		row("u", NULL, false, 30, 0, 0, NULL, NULL),
+	};
+	struct occbuf o = {0};
+	assert_int_equal(pathway_expand(rows, N(rows), "", 0, collect_occ, &o), 2);
+	assert_string_equal(o.v[0].step, "s");
+	assert_int_equal(o.v[0].day, 10);
+	assert_string_equal(o.v[1].step, "u");
+	assert_int_equal(o.v[1].day, 30);
+	memset(&o, 0, sizeof o);
+	assert_int_equal(pathway_expand(rows, N(rows), "b", 0, collect_occ, &o), 3);
+	assert_int_equal(o.v[1].day, 20);
+	memset(&o, 0, sizeof o);
+	/* a: t added, u replaced by J5 */
+	assert_int_equal(pathway_expand(rows, N(rows), "a", 0, collect_occ, &o), 3);
+	assert_string_equal(o.v[2].step, "u");
+	assert_int_equal(o.v[2].day, 5);
+	memset(&o, 0, sizeof o);
+	/* a,no: s removed; the replacing row is removed too, so u stays at J30 */
+	assert_int_equal(pathway_expand(rows, N(rows), "a,no", 0, collect_occ, &o), 2);
+	assert_string_equal(o.v[0].step, "t");
+	assert_string_equal(o.v[1].step, "u");
+	assert_int_equal(o.v[1].day, 30);
+}
+
+/* Anchored rows: no deadline until the event, then days from its day. */
+static void
+test_anchor_rows(void **state)
+{
+	(void)state;
+	struct store_schedule_row rows[] = {
+		row("a", NULL, false, 2, 0, 0, NULL, NULL),
+		row("r", NULL, false, 7, 7, 21, NULL, "ev"),      /* 7, 14, 21 days after ev */
+	};
+	struct occbuf o = {0};
+	int64_t j0 = MS_2026_12_31;
+	assert_int_equal(pathway_expand(rows, N(rows), "", j0, collect_occ, &o), 2);
+	assert_int_equal(o.v[1].occurrence, 1);
+	assert_int_equal(o.v[1].day, -1);
+	assert_int_equal(o.v[1].due_at, 0);
+	/* ev on 2027-03-26 (J85: 31 days of January, 28 of February, 26 of March);
+	 * +7 = 2 April (J92), +14 = 9 April (J99), +21 = 16 April (J106), summer time */
+	const struct pathway_anchor ev = {.event = "ev", .day = MS_2027_03_26};
+	memset(&o, 0, sizeof o);
+	assert_int_equal(pathway_expand_at(rows, N(rows), "", j0, &ev, 1, collect_occ, &o), 4);
+	assert_int_equal(o.v[1].day, 92);
+	assert_int_equal(o.v[2].day, 99);
+	assert_int_equal(o.v[3].day, 106);
+	assert_int_equal(o.v[3].occurrence, 3);
+	/* 2027-04-16 ends at 2027-04-16T21:59:59.999Z (CEST): the midnight that
+	 * starts 17 April, 2027-03-30 00:00 + 18 days of 24 h, less 1 ms */
+	assert_int_equal(o.v[3].due_at, MS_2027_03_30 + 18 * 86400000LL - 1);
+	assert_int_equal(o.v[3].due_at, 1807912800000LL - 1);   /* TZ=Europe/Paris date -d "2027-04-17" */
+	assert_int_equal(o.v[0].day, 2);   /* the J0 row does not move */
+}
+
 int
 main(void)
 {
@@ -1178,6 +1578,19 @@ main(void)
 		cmocka_unit_test(test_malformed_rows),
 		cmocka_unit_test_setup_teardown(test_fourth_pathway_as_data, pw_setup, pw_teardown),
 		cmocka_unit_test_setup_teardown(test_template_version_2, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_steps_match_design_v2, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_heart_failure_v2, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_heart_failure_v2_nyha, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_heart_failure_v2_early, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_anxiety_depression_v2, pw_setup, pw_teardown),
+		cmocka_unit_test_setup_teardown(test_anxiety_depression_v2_psychiatry, pw_setup,
+						pw_teardown),
+		cmocka_unit_test_setup_teardown(test_anxiety_depression_v2_suicide_risk, pw_setup,
+						pw_teardown),
+		cmocka_unit_test_setup_teardown(test_anxiety_depression_v2_remission, pw_setup,
+						pw_teardown),
+		cmocka_unit_test(test_unless_and_any_flag),
+		cmocka_unit_test(test_anchor_rows),
 	};
 	return cmocka_run_group_tests_name("pathway", tests, NULL, NULL);
 }
