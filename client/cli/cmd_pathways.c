@@ -6,6 +6,7 @@
 
 #include "command.h"
 #include "e2e.h"
+#include "measure.h"
 #include "output.h"
 #include "user_view.h"
 
@@ -73,6 +74,50 @@ seen_before(json_t *schedule, size_t upto, const char *code)
 	return false;
 }
 
+/* The alert kinds, whom each notifies and the thresholds that raise them
+ * (liaison measure evaluates them on this computer). */
+static void
+print_alerts(json_t *p)
+{
+	static const char *const headers[] = {"  ALERT", "NOTIFIES", "RAISED BY"};
+	struct out_table *t = out_table_new(3, headers);
+	json_t *a, *th;
+	size_t i, j;
+	json_array_foreach(json_object_get(p, "alerts"), i, a) {
+		const char *kind = user_view_str(a, "kind");
+		char name[64], when[300] = "";
+		size_t used = 0;
+		snprintf(name, sizeof name, "  %s", kind ? kind : "?");
+		json_array_foreach(json_object_get(p, "thresholds"), j, th) {
+			const char *k = user_view_str(th, "alert_kind"), *rule = user_view_str(th, "rule");
+			if (!k || !kind || strcmp(k, kind) != 0 || !rule || used >= sizeof when)
+				continue;
+			char amount[24];
+			int64_t milli = (int64_t)(json_number_value(json_object_get(th, "amount")) * 1000.0 + 0.5);
+			measure_format(milli, amount, sizeof amount);
+			const char *measure = user_view_str(th, "measure");
+			const char *unit = measure_unit(measure ? measure : "");
+			int w = strcmp(rule, "rise") == 0
+				? snprintf(when + used, sizeof when - used, "%s%s +%s%s%s within %lld days",
+					   used ? "; " : "", measure, amount, unit[0] ? " " : "", unit,
+					   (long long)user_view_int(th, "days"))
+				: snprintf(when + used, sizeof when - used, "%s%s %s %s%s%s",
+					   used ? "; " : "", measure,
+					   strcmp(rule, "above") == 0 ? ">" : strcmp(rule, "below") == 0 ? "<" : ">=",
+					   amount, unit[0] ? " " : "", unit);
+			if (w > 0)
+				used += (size_t)w;
+		}
+		const char *cells[] = {name, user_view_str(a, "roles"),
+				       when[0] ? when : "liaison alert (text)"};
+		out_table_add(t, cells);
+	}
+	out_table_print(t, stdout);
+	out_table_free(t);
+	puts("  coordinator: of the case's CPTS, in the thread or not. Thresholds are checked by\n"
+	     "  liaison measure on this computer; the server learns the kind, never the value.\n");
+}
+
 static void
 print_pathway(json_t *p)
 {
@@ -102,6 +147,7 @@ print_pathway(json_t *p)
 	out_table_print(t, stdout);
 	out_table_free(t);
 	puts("  * mandatory step. Days count from J0; a step is due at the end of its day (UTC).\n");
+	print_alerts(p);
 }
 
 int
