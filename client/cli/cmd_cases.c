@@ -68,7 +68,7 @@ print_notifications(json_t *list)
 	if (n == 0)
 		return;
 	char head[64];
-	snprintf(head, sizeof head, "%zu notification%s:", n, n > 1 ? "s" : "");
+	snprintf(head, sizeof head, ngettext("%zu notification:", "%zu notifications:", n), n);
 	out_styled(stdout, OUT_BOLD, head);
 	putchar('\n');
 	json_array_foreach(list, i, x) {
@@ -125,14 +125,14 @@ ack_cell(json_t *reply, char *out, size_t len)
 {
 	json_t *notice = json_object_get(reply, "notice");
 	if (!json_is_object(notice)) {
-		snprintf(out, len, "no notice");
+		snprintf(out, len, "%s", _("no notice"));
 		return;
 	}
 	/* of the recipients fixed when the notice was posted, not of everyone who joined */
 	int64_t expected = user_view_int(notice, "expected");
 	int64_t missing = user_view_int(notice, "missing");
 	if (missing == 0)
-		snprintf(out, len, "all %lld", (long long)expected);
+		snprintf(out, len, _("all %lld"), (long long)expected);
 	else
 		snprintf(out, len, "%lld/%lld", (long long)(expected - missing), (long long)expected);
 }

@@ -39,12 +39,15 @@ def unquote(text):
 
 
 def entries(path):
-    """{msgid: msgstr} of a .po or .pot file (the header left out)."""
+    """{msgid: msgstr} of a .po or .pot file (the header left out; a plural
+    entry by its singular, with its first form)."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     found = {}
     for block in text.split("\n\n"):
-        m = re.search(r'^msgid (".*?)^msgstr (".*)', block, re.S | re.M)
+        m = (re.search(r'^msgid (".*?)^msgid_plural .*?^msgstr\[0\] (".*?)(?=^msgstr\[1\])',
+                       block, re.S | re.M)
+             or re.search(r'^msgid (".*?)^msgstr (".*)', block, re.S | re.M))
         if m:
             msgid = unquote(m.group(1))
             if msgid:
