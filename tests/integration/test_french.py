@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """test_french.py — the CLI in French for French users, against a real
-liaisond: `liaison --help` and a walk-through (whoami, cases, an error) in
+liaisond: `liaison --help` and a walk-through (whoami, cases, login,
+directory, devices, send, read, errors) in
 French when LANG is fr_FR.UTF-8, in English in the C locale; error codes
 unchanged and --json untranslated; times in the local time zone (TZ), day
 first in French; the report's CSV in the French form (byte order mark, ';',
@@ -20,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 33
+PLAN = 40
 
 FR = {"LC_ALL": None, "LANGUAGE": None, "LANG": "fr_FR.UTF-8"}
 PARIS = "Europe/Paris"
@@ -92,6 +93,31 @@ def walk_through(t, lea, martin):
     t.ok(rc != 0 and err.startswith("liaison: "), "the error line keeps its liaison: prefix", err)
 
 
+def thread_in_french(t, lea, martin):
+    """The rest of the walk-through: login, directory, devices, send, read."""
+    rc, out, err = martin.run("login", env=FR)
+    t.ok(rc == 0 and out.startswith("Connecté en tant que Dr Claire Martin"),
+         "login in French", f"{out}\n{err}")
+    rc, out, err = martin.run("directory", "search", "Léa", env=FR)
+    t.ok(rc == 0 and out.startswith("NOM") and "PROFESSION" in out and "Léa Coordination" in out,
+         "directory search: French column names", f"{out}\n{err}")
+    rc, out, err = martin.run("devices", env=FR)
+    t.ok(rc == 0 and "APPAREIL" in out and "VU LE" in out and "cabinet-pc" in out,
+         "devices: French column names", f"{out}\n{err}")
+    rc, obj, err = martin.json("channel", "create", "--kind", "team", "--topic", "Équipe")
+    channel = (obj or {}).get("channel", "0" * 32)
+    t.eq(rc, 0, "a team channel", err)
+    rc, out, err = martin.run("send", channel, "Bonjour à tous", env=FR)
+    t.ok(rc == 0 and re.search(r"^Message n° \d+ envoyé\.$", out, re.M),
+         "send in French", f"{out}\n{err}")
+    rc, out, err = martin.run("read", channel, env=FR, timeout=60)
+    t.ok(rc == 0 and "Canal " in out and "Sujet : Équipe" in out and "Bonjour à tous" in out,
+         "read in French", f"{out}\n{err}")
+    rc, out, err = martin.run("send", channel, "", env=FR)
+    t.ok(rc == 2 and "le message est vide" in err, "send's own error in French",
+         f"{out}\n{err}")
+
+
 def french_form(standard):
     """The French form of a standard CSV text, computed here: BOM, ';', and a
     decimal comma in the numbers (value, target...)."""
@@ -155,6 +181,7 @@ def main(t):
                                                "450000005"))
         t.eq(rc, 0, "the GP enrols", err)
         walk_through(t, lea, martin)
+        thread_in_french(t, lea, martin)
         report_csv(t, lea)
 
 
