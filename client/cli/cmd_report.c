@@ -223,8 +223,8 @@ print_targets(json_t *list)
 			 v);
 		const char *cells[] = {or_empty(user_view_str(x, "indicator"), ""), target,
 				       json_is_true(json_object_get(x, "set_by_admin"))
-					       ? "administrator" : "coordinator",
-				       day_format_ms(user_view_int(x, "set_at"), day)};
+					       ? _("administrator") : _("coordinator"),
+				       out_date(user_view_int(x, "set_at"), day, sizeof day)};
 		out_table_add(t, cells);
 	}
 	out_table_print(t, stdout);

@@ -219,6 +219,18 @@ out_time(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+char *
+out_date(int64_t ms, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t secs = (time_t)(ms / 1000);
+	bool fr = i18n_french();
+	if (ms <= 0 || localtime_r(&secs, &tm) == NULL ||
+	    strftime(buf, len, fr ? "%d/%m/%Y" : "%Y-%m-%d", &tm) == 0)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
 void
 out_kv(const char *label, const char *value)
 {

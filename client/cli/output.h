@@ -49,6 +49,11 @@ void out_text(FILE *f, const char *s);
  * French locale; "-" when ms <= 0. Returns buf. --json prints the ms. */
 char *out_time(int64_t ms, char *buf, size_t len);
 
+/* The local date of a UTC ms timestamp (an instant, not a pathway day: those
+ * are the server's days, core/day.h): "YYYY-MM-DD", "DD/MM/YYYY" in French;
+ * "-" when ms <= 0. Returns buf (>= 11 bytes). */
+char *out_date(int64_t ms, char *buf, size_t len);
+
 /* "Label:        value" lines, labels padded to one width. value may be NULL ("-"). */
 void out_kv(const char *label, const char *value);
 

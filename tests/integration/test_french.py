@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 40
+PLAN = 41
 
 FR = {"LC_ALL": None, "LANGUAGE": None, "LANG": "fr_FR.UTF-8"}
 PARIS = "Europe/Paris"
@@ -139,6 +139,16 @@ def french_form(standard):
 def report_csv(t, lea):
     rc, out, err = lea.run("report", "targets", "set", "1a", "90.5")
     t.eq(rc, 0, "the coordinator sets a target with a decimal", err)
+    rc, obj, err = lea.json("report", "targets")
+    rows = [x for x in (obj if isinstance(obj, list) else (obj or {}).get("targets", []))
+            if x.get("indicator") == "1a"]
+    set_at = rows[0].get("set_at", 0) if rows else 0
+    rc, out, err = lea.run("report", "targets", env=dict(FR, TZ=PARIS))
+    day = datetime.datetime.fromtimestamp(set_at / 1000, zoneinfo.ZoneInfo(PARIS))
+    t.ok(rc == 0 and set_at > 0 and re.search(r"^1a +>= 90\.5 +coordinateur +" +
+                                                re.escape(day.strftime("%d/%m/%Y")) + "$", out, re.M),
+         "report targets in French: the day it was set, Paris date, day first",
+         f"want {day.strftime('%d/%m/%Y')}\n{obj!r}\n{out}\n{err}")
     period = ("--from", "2026-01-01", "--to", "2026-06-30")
     rc, std, err = lea.run("report", *period, "--csv", binary=True)
     t.eq(rc, 0, "report --csv in the C locale", err)
