@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tr.h"
 #include "case_view.h"
 #include "command.h"
 #include "day.h"
@@ -67,7 +68,7 @@ print_notifications(json_t *list)
 	if (n == 0)
 		return;
 	char head[64];
-	snprintf(head, sizeof head, "%zu notification%s:", n, n > 1 ? "s" : "");
+	snprintf(head, sizeof head, ngettext("%zu notification:", "%zu notifications:", n), n);
 	out_styled(stdout, OUT_BOLD, head);
 	putchar('\n');
 	json_array_foreach(list, i, x) {
@@ -124,14 +125,14 @@ ack_cell(json_t *reply, char *out, size_t len)
 {
 	json_t *notice = json_object_get(reply, "notice");
 	if (!json_is_object(notice)) {
-		snprintf(out, len, "no notice");
+		snprintf(out, len, "%s", _("no notice"));
 		return;
 	}
 	/* of the recipients fixed when the notice was posted, not of everyone who joined */
 	int64_t expected = user_view_int(notice, "expected");
 	int64_t missing = user_view_int(notice, "missing");
 	if (missing == 0)
-		snprintf(out, len, "all %lld", (long long)expected);
+		snprintf(out, len, _("all %lld"), (long long)expected);
 	else
 		snprintf(out, len, "%lld/%lld", (long long)(expected - missing), (long long)expected);
 }
@@ -156,8 +157,8 @@ case_row(struct e2e *e, json_t *c, json_t *cache)
 static void
 print_cases(json_t *rows, bool closed)
 {
-	static const char *const headers[] = {"CASE", "PATIENT", "PATHWAY", "J0", "NEXT DUE",
-					      "OVERDUE", "ESCALATED", "ACKS", "STATUS"};
+	static const char *const headers[] = {N_("CASE"), N_("PATIENT"), N_("PATHWAY"), N_("J0"), N_("NEXT DUE"),
+					      N_("OVERDUE"), N_("ESCALATED"), N_("ACKS"), N_("STATUS")};
 	struct out_table *t = out_table_new(closed ? 9 : 8, headers);
 	size_t i;
 	json_t *r;
@@ -188,8 +189,8 @@ print_cases(json_t *rows, bool closed)
 static void
 print_late(json_t *steps)
 {
-	static const char *const headers[] = {"CASE", "STEP", "DUE", "DAYS LATE", "HELD BY",
-					      "LABEL"};
+	static const char *const headers[] = {N_("CASE"), N_("STEP"), N_("DUE"), N_("DAYS LATE"), N_("HELD BY"),
+					      N_("LABEL")};
 	struct out_table *t = out_table_new(6, headers);
 	size_t i;
 	json_t *s;
@@ -232,7 +233,7 @@ list_late(struct e2e *e, const struct cases_opts *o)
 	} else if (rc == CLI_OK) {
 		print_notifications(notes);
 		if (json_array_size(steps) == 0)
-			printf("No late step.\n");
+			printf(_("No late step.\n"));
 		else
 			print_late(steps);
 	}
@@ -270,8 +271,10 @@ list_cases(struct e2e *e, const struct cases_opts *o)
 	} else if (rc == CLI_OK) {
 		print_notifications(notes);
 		if (json_array_size(rows) == 0)
-			printf("No %scases%s.\n", o->closed ? "" : "open ",
-			       o->overdue ? " with an overdue step" : "");
+			puts(o->closed ? (o->overdue ? _("No cases with an overdue step.")
+						     : _("No cases."))
+				       : (o->overdue ? _("No open cases with an overdue step.")
+						     : _("No open cases.")));
 		else
 			print_cases(rows, o->closed);
 	}
@@ -296,19 +299,19 @@ cmd_cases_run(struct cmd_call *c)
 		.pathway = cmd_opt(c, "--pathway"),
 	};
 	if (o.late && (o.overdue || o.mine || o.closed)) {
-		out_error("--late lists the late steps; it goes with --pathway and --all only");
+		out_error(_("--late lists the late steps; it goes with --pathway and --all only"));
 		return CLI_USAGE;
 	}
 	if (o.late && o.all && !case_me_territory(c->e)) {
-		out_error("--late --all lists the late steps of every CPTS: it is for territory "
-			  "coordinators; without --all you see your CPTS's and your own");
+		out_error(_("--late --all lists the late steps of every CPTS: it is for territory "
+			  "coordinators; without --all you see your CPTS's and your own"));
 		return CLI_FAIL;
 	}
 	if (o.late)
 		return list_late(c->e, &o);
 	if (o.all && !case_me_coordinator(c->e) && !case_me_territory(c->e)) {
-		out_error("--all lists every case of your CPTS: it is for coordinators; "
-			  "without it you see the cases of your threads");
+		out_error(_("--all lists every case of your CPTS: it is for coordinators; "
+			  "without it you see the cases of your threads"));
 		return CLI_FAIL;
 	}
 	return list_cases(c->e, &o);

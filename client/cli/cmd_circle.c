@@ -23,6 +23,7 @@
 #include "case_view.h"
 #include "channel_ops.h"
 #include "command.h"
+#include "csv.h"
 #include "concil_thread.h"
 #include "concil_view.h"
 #include "day.h"
@@ -1120,7 +1121,7 @@ review_json(struct e2e *e, const struct chan_view *v, struct circle_state *cs, j
 }
 
 static int
-review(struct e2e *e, const char *circle_text, bool csv)
+review(struct e2e *e, const char *circle_text, bool csv, bool french)
 {
 	struct chan_view v;
 	struct circle_state cs;
@@ -1142,7 +1143,9 @@ review(struct e2e *e, const char *circle_text, bool csv)
 		rc = CLI_FAIL;
 	}
 	if (rc == CLI_OK && csv) {
-		fputs(text, stdout);
+		struct csv_out w;
+		csv_start(&w, stdout, french);
+		csv_recode(&w, text);
 	} else if (rc == CLI_OK && out_json_mode()) {
 		json_t *o = review_json(e, &v, &cs, concil_agg_json(&agg));
 		rc = out_json(o);
@@ -1182,5 +1185,7 @@ review(struct e2e *e, const char *circle_text, bool csv)
 int
 cmd_circle_review_run(struct cmd_call *c)
 {
-	return review(c->e, c->pos[0], cmd_flag(c, "--csv"));
+	bool french;
+	bool csv = cmd_csv(c, &french);
+	return review(c->e, c->pos[0], csv, french);
 }

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "tr.h"
 #include "command.h"
 #include "clock.h"
 #include "output.h"
@@ -37,11 +38,11 @@ add_device_row(struct out_table *t, json_t *device, const char *this_id)
 static int
 print_devices(const struct login *s, json_t *reply)
 {
-	static const char *const headers[] = {"DEVICE ID", "NAME", "CREATED", "LAST SEEN",
-					      "REVOKED"};
+	static const char *const headers[] = {N_("DEVICE ID"), N_("NAME"), N_("CREATED"), N_("LAST SEEN"),
+					      N_("REVOKED")};
 	struct out_table *t = out_table_new(5, headers);
 	if (t == NULL) {
-		out_error("out of memory");
+		out_error(_("out of memory"));
 		return CLI_FAIL;
 	}
 	char this_id[LSN_ID_HEX + 1];
@@ -92,10 +93,10 @@ static void
 explain_revoke_error(struct lsn_status *st, const char *device_hex)
 {
 	if (st->err == LSN_ERR_NOT_FOUND)
-		lsn_fail(st, st->err, "device %s is not one of your devices (not_found): list them "
-			 "with liaison devices", device_hex);
+		lsn_fail(st, st->err, _("device %s is not one of your devices (not_found): list them "
+			 "with liaison devices"), device_hex);
 	else if (st->err == LSN_ERR_CONFLICT)
-		lsn_fail(st, st->err, "device %s is already revoked (conflict): nothing to do",
+		lsn_fail(st, st->err, _("device %s is already revoked (conflict): nothing to do"),
 			 device_hex);
 }
 
@@ -109,7 +110,7 @@ devices_revoke(const struct cli *cli, struct login *s, const char *device_hex)
 		return CLI_USAGE; /* checked by cmd_devices_check */
 	json_t *body = revoke_body(s->profile, device);
 	if (body == NULL) {
-		out_error("out of memory");
+		out_error(_("out of memory"));
 		return CLI_FAIL;
 	}
 	if (link_request(s->link, "device_revoke", body, &reply, &st) != LSN_OK) {
@@ -121,10 +122,10 @@ devices_revoke(const struct cli *cli, struct login *s, const char *device_hex)
 	if (cli->json) {
 		rc = out_json_reply(reply);
 	} else {
-		printf("Device %s revoked at %s.\n", device_hex,
+		printf(_("Device %s revoked at %s.\n"), device_hex,
 		       out_time(user_view_int(reply, "revoked_at"), when, sizeof when));
 		if (sodium_memcmp(device, s->profile->device, LSN_ID_BYTES) == 0)
-			printf("That was this device: profile \"%s\" can no longer log in.\n",
+			printf(_("That was this device: profile \"%s\" can no longer log in.\n"),
 			       s->profile->name);
 	}
 	json_decref(reply);
@@ -146,7 +147,7 @@ cmd_devices_check(struct cmd_call *c)
 	const char *sub = n_pos > 0 ? pos[0] : "list";
 	bool revoke = is_revoke(c);
 	if (!revoke && strcmp(sub, "list") != 0) {
-		out_error("unknown devices command \"%s\"; use list or revoke", sub);
+		out_error(_("unknown devices command \"%s\"; use list or revoke"), sub);
 		return CLI_USAGE;
 	}
 	if ((revoke && n_pos != 2) || (!revoke && n_pos > 1)) {
@@ -156,8 +157,8 @@ cmd_devices_check(struct cmd_call *c)
 	}
 	uint8_t device[LSN_ID_BYTES];
 	if (revoke && !lsn_id_from_hex(pos[1], device)) {
-		out_error("\"%s\" is not a device id (32 lowercase hex characters); see "
-			  "liaison devices list", pos[1]);
+		out_error(_("\"%s\" is not a device id (32 lowercase hex characters); see "
+			  "liaison devices list"), pos[1]);
 		return CLI_USAGE;
 	}
 	return CLI_OK;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tr.h"
 #include "args.h"
 #include "command.h"
 #include "output.h"
@@ -34,20 +35,20 @@ check_filters(struct search_opts *o)
 {
 	uint8_t org[LSN_ID_BYTES];
 	if (o->query && (strlen(o->query) > DIRECTORY_QUERY_MAX || o->query[0] == '\0')) {
-		out_error("the search text must have 1 to %d characters", DIRECTORY_QUERY_MAX);
+		out_error(_("the search text must have 1 to %d characters"), DIRECTORY_QUERY_MAX);
 		return CLI_USAGE;
 	}
 	if (o->profession && lsn_profession_find(o->profession) == NULL) {
-		out_error("unknown profession \"%s\"; see liaison directory search --help for "
-			  "the codes", o->profession);
+		out_error(_("unknown profession \"%s\"; see liaison directory search --help for "
+			  "the codes"), o->profession);
 		return CLI_USAGE;
 	}
 	if (o->org && !lsn_id_from_hex(o->org, org)) {
-		out_error("\"%s\" is not an organisation id (32 lowercase hex characters)", o->org);
+		out_error(_("\"%s\" is not an organisation id (32 lowercase hex characters)"), o->org);
 		return CLI_USAGE;
 	}
 	if (o->limit_text && !args_int(o->limit_text, 1, 100, &o->limit)) {
-		out_error("--limit must be a number from 1 to 100");
+		out_error(_("--limit must be a number from 1 to 100"));
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -73,11 +74,11 @@ search_body(const struct search_opts *o)
 static int
 print_users(json_t *reply)
 {
-	static const char *const headers[] = {"NAME", "PROFESSION", "RPPS", "ORGANISATION",
-					      "USER ID"};
+	static const char *const headers[] = {N_("NAME"), N_("PROFESSION"), N_("RPPS"), N_("ORGANISATION"),
+					      N_("USER ID")};
 	struct out_table *t = out_table_new(5, headers);
 	if (t == NULL) {
-		out_error("out of memory");
+		out_error(_("out of memory"));
 		return CLI_FAIL;
 	}
 	size_t i;
@@ -90,7 +91,7 @@ print_users(json_t *reply)
 		out_table_add(t, cells);
 	}
 	if (json_array_size(users) == 0)
-		puts("No one found.");
+		puts(_("No one found."));
 	else
 		out_table_print(t, stdout);
 	out_table_free(t);

@@ -2,6 +2,7 @@
  * the passphrase and the server. */
 #include <stdio.h>
 
+#include "tr.h"
 #include "ak_rotate.h"
 #include "command.h"
 #include "output.h"
@@ -25,11 +26,11 @@ cmd_login_run(struct cmd_call *c)
 		json_t *user = json_object_get(s->login, "user");
 		char device[LSN_ID_HEX + 1];
 		lsn_id_to_hex(s->profile->device, device);
-		fputs("Logged in as ", stdout);
+		fputs(_("Logged in as "), stdout);
 		out_text(stdout, user_view_str(user, "name"));
 		fputs(" (", stdout);
 		out_text(stdout, user_view_profession(user));
-		printf(") on device %s at %s (", device, s->profile->server_name);
+		printf(_(") on device %s at %s ("), device, s->profile->server_name);
 		out_text(stdout, s->profile->server_url);
 		puts(")");
 	}

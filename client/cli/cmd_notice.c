@@ -7,6 +7,7 @@
 
 #include "case_view.h"
 #include "command.h"
+#include "i18n.h"
 #include "mlog_verify.h"
 #include "notice.h"
 #include "notice_view.h"
@@ -24,8 +25,8 @@ member_case(struct e2e *e, const char *text, struct case_ctx *cc, const char *wh
 {
 	int rc = case_load(e, text, cc);
 	if (rc == CLI_OK && !cc->member) {
-		out_error("you are not a member of the thread of case %s: only its members %s "
-			  "(ask one of its admins to add you)", cc->ref, what);
+		out_error(_("you are not a member of the thread of case %s: only its members %s "
+			    "(ask one of its admins to add you)"), cc->ref, what);
 		case_ctx_free(cc);
 		rc = CLI_FAIL;
 	}
@@ -46,15 +47,16 @@ read_notice(struct e2e *e, struct case_ctx *cc, int64_t seq, json_t **content)
 		return CLI_OK;
 	struct local_msg m;
 	bool found = false;
-	char why[300] = "not received yet";
+	char why[300];
+	snprintf(why, sizeof why, "%s", _("not received yet"));
 	if (local_msg_get(e->p, cc->channel, seq, &m, &found, &st) == LSN_OK && found) {
 		snprintf(why, sizeof why, "%s", m.detail[0] ? m.detail : m.status);
 		local_msg_clear(&m);
 	}
 	char channel[LSN_ID_HEX + 1];
 	lsn_id_to_hex(cc->channel, channel);
-	out_error("cannot read the discharge notice of %s (message #%lld: %s); nothing was "
-		  "acknowledged: run liaison read %s, then acknowledge again", cc->ref,
+	out_error(_("cannot read the discharge notice of %s (message #%lld: %s); nothing was "
+		    "acknowledged: run liaison read %s, then acknowledge again"), cc->ref,
 		  (long long)seq, why, channel);
 	return CLI_FAIL;
 }
@@ -72,8 +74,8 @@ ack_report(struct e2e *e, struct case_ctx *cc, bool added)
 		rc = out_json(out);
 		json_decref(out);
 	} else {
-		printf("%s the discharge notice of %s.\n",
-		       added ? "You acknowledged" : "You had already acknowledged", cc->ref);
+		printf(added ? _("You acknowledged the discharge notice of %s.\n")
+			     : _("You had already acknowledged the discharge notice of %s.\n"), cc->ref);
 		case_print_acks(stdout, acks, json_object_get(cc->reply, "notice"), "");
 	}
 	json_decref(acks);
@@ -84,7 +86,7 @@ static int
 ack_case(struct e2e *e, const char *text)
 {
 	struct case_ctx cc;
-	int rc = member_case(e, text, &cc, "acknowledge its notice");
+	int rc = member_case(e, text, &cc, _("acknowledge its notice"));
 	if (rc != CLI_OK)
 		return rc;
 	json_t *notice = json_object_get(cc.reply, "notice"), *content = NULL, *reply = NULL;
@@ -92,7 +94,7 @@ ack_case(struct e2e *e, const char *text)
 	uint8_t id[LSN_ID_BYTES];
 	memcpy(id, cc.id, LSN_ID_BYTES);
 	if (!json_is_object(notice)) {
-		out_error("case %s has no discharge notice yet: nothing to acknowledge", cc.ref);
+		out_error(_("case %s has no discharge notice yet: nothing to acknowledge"), cc.ref);
 		rc = CLI_FAIL;
 	} else if ((rc = read_notice(e, &cc, user_view_int(notice, "seq"), &content)) == CLI_OK &&
 		   !out_json_mode()) {
@@ -145,7 +147,7 @@ static int
 alert_case(struct e2e *e, const char *text, const char *body)
 {
 	struct case_ctx cc;
-	int rc = member_case(e, text, &cc, "send alerts in it");
+	int rc = member_case(e, text, &cc, _("send alerts in it"));
 	if (rc != CLI_OK)
 		return rc;
 	struct lsn_status st = {0};

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tr.h"
 #include "args.h"
 #include "command.h"
 #include "clock.h"
@@ -70,7 +71,7 @@ print_thread(struct e2e *e, const struct chan_view *v, long limit, struct lsn_st
 		rc_out = out_json(out);
 		json_decref(out);
 	} else if (err == LSN_OK && pc.shown == 0) {
-		puts("No messages yet.");
+		puts(_("No messages yet."));
 	}
 	json_decref(pc.list);
 	receipts_free(&rc);
@@ -111,8 +112,8 @@ read_offline(struct e2e *e, const char *text, long limit)
 	    local_channel_find(e->p, text, channel, &n, &st) != LSN_OK)
 		return out_fail(&st);
 	if (!hex || strlen(text) < 4 || n != 1) {
-		out_error("offline, \"%s\" names %s of the channels stored on this device; give "
-			  "the channel id (32 hex characters) or more of it", text,
+		out_error(_("offline, \"%s\" names %s of the channels stored on this device; give "
+			  "the channel id (32 hex characters) or more of it"), text,
 			  n == 0 || !hex || strlen(text) < 4 ? "none" : "several");
 		return CLI_USAGE;
 	}
@@ -122,9 +123,9 @@ read_offline(struct e2e *e, const char *text, long limit)
 	lsn_id_to_hex(channel, hexid);
 	local_channel_topic(e->p, channel, topic, sizeof topic);
 	if (!out_json_mode()) {
-		printf("Channel %s (offline: stored on this device)\n", hexid);
+		printf(_("Channel %s (offline: stored on this device)\n"), hexid);
 		if (topic[0]) {
-			fputs("Topic: ", stdout);
+			fputs(_("Topic: "), stdout);
 			out_text(stdout, topic);
 			putchar('\n');
 		}
@@ -138,7 +139,7 @@ read_offline(struct e2e *e, const char *text, long limit)
 		rc = out_json(out);
 		json_decref(out);
 	} else if (err == LSN_OK && pc.shown == 0) {
-		puts("No messages stored on this device for this channel.");
+		puts(_("No messages stored on this device for this channel."));
 	}
 	json_decref(pc.list);
 	return rc;
@@ -158,7 +159,7 @@ cmd_read_check(struct cmd_call *c)
 {
 	long limit;
 	if (!limit_of(c, &limit)) {
-		out_error("--limit must be a number from 1 to 100000");
+		out_error(_("--limit must be a number from 1 to 100000"));
 		return CLI_USAGE;
 	}
 	c->needs = CMD_NOTHING; /* run opens it: offline if need be */

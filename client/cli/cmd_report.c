@@ -10,8 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "tr.h"
 #include "args.h"
 #include "command.h"
+#include "csv.h"
 #include "day.h"
 #include "e2e.h"
 #include "output.h"
@@ -103,44 +105,41 @@ collect_rows(json_t *indicators, struct report_row *rows, size_t max)
 	return n;
 }
 
-/* RFC 4180: quote a field that has a comma, a quote or a line break. */
+/* One header row, then a row per indicator and per pathway (csv.h: the
+ * standard or the French form). Column names and codes are data: never
+ * translated. */
 static void
-csv_field(const char *s, bool last)
-{
-	bool quote = strpbrk(s, ",\"\r\n") != NULL;
-	if (quote)
-		putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	if (quote)
-		putchar('"');
-	putchar(last ? '\n' : ',');
-}
-
-static void
-print_csv(const struct report_row *rows, size_t n)
+print_csv(const struct report_row *rows, size_t n, bool french)
 {
 	static const char *const header[C_COUNT] = {"id", "label", "numerator", "denominator",
 						    "value", "unit", "n", "not_yet_due", "target",
 						    "met"};
+	struct csv_out w;
+	csv_start(&w, stdout, french);
 	for (size_t c = 0; c < C_COUNT; c++)
-		csv_field(header[c], c + 1 == C_COUNT);
-	for (size_t r = 0; r < n; r++)
-		for (size_t c = 0; c < C_COUNT; c++)
-			csv_field(rows[r].cells[c], c + 1 == C_COUNT);
+		csv_cell(&w, header[c]);
+	csv_row_end(&w);
+	for (size_t r = 0; r < n; r++) {
+		for (size_t c = 0; c < C_COUNT; c++) {
+			bool number = c == C_NUM || c == C_DEN || c == C_VALUE || c == C_N ||
+				      c == C_NYD || c == C_TARGET;
+			if (number)
+				csv_number(&w, rows[r].cells[c]);
+			else
+				csv_cell(&w, rows[r].cells[c]);
+		}
+		csv_row_end(&w);
+	}
 }
 
 static void
 print_table(json_t *reply, const struct report_row *rows, size_t n)
 {
-	static const char *const headers[] = {"ID", "INDICATOR", "NUMERATOR", "DENOMINATOR",
-					      "VALUE", "N", "NOT YET DUE", "TARGET"};
+	static const char *const headers[] = {N_("ID"), N_("INDICATOR"), N_("NUMERATOR"), N_("DENOMINATOR"),
+					      N_("VALUE"), N_("N"), N_("NOT YET DUE"), N_("TARGET")};
 	const char *semester = user_view_str(reply, "semester");
 	json_t *cpts = json_object_get(reply, "cpts");
-	printf("Indicators of %s%s%s%s, %s%s%sfrom %s to %s (both days included, %s days):\n\n",
+	printf(_("Indicators of %s%s%s%s, %s%s%sfrom %s to %s (both days included, %s days):\n\n"),
 	       json_is_object(cpts) ? or_empty(user_view_str(cpts, "name"), "") : "every CPTS",
 	       json_is_object(cpts) ? " (" : "",
 	       json_is_object(cpts) ? or_empty(user_view_str(cpts, "finess"), "") : "",
@@ -171,17 +170,18 @@ print_table(json_t *reply, const struct report_row *rows, size_t n)
 	}
 	out_table_print(t, stdout);
 	out_table_free(t);
-	puts("\nValue: % for ratios (numerator / denominator), median for delays (over N cases,\n"
+	/* xgettext:no-c-format */
+	puts(_("\nValue: % for ratios (numerator / denominator), median for delays (over N cases,\n"
 	     "in whole days of the time zone above, or hours); - when there is nothing to count.\n"
 	     "A step counts once its due day is in the period and has passed; \"not yet due\"\n"
 	     "are the period's steps whose day has not ended yet. Each indicator is followed by\n"
-	     "its figures per pathway; targets: liaison report targets.");
+	     "its figures per pathway; targets: liaison report targets."));
 }
 
 #define REPORT_ROWS_MAX 256
 
 static int
-run_report(struct e2e *e, json_t *period, bool csv)
+run_report(struct e2e *e, json_t *period, bool csv, bool french)
 {
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
@@ -194,7 +194,7 @@ run_report(struct e2e *e, json_t *period, bool csv)
 		static struct report_row rows[REPORT_ROWS_MAX];
 		size_t n = collect_rows(json_object_get(reply, "indicators"), rows, REPORT_ROWS_MAX);
 		if (csv)
-			print_csv(rows, n);
+			print_csv(rows, n, french);
 		else
 			print_table(reply, rows, n);
 	}
@@ -207,9 +207,9 @@ run_report(struct e2e *e, json_t *period, bool csv)
 static int
 print_targets(json_t *list)
 {
-	static const char *const headers[] = {"INDICATOR", "TARGET", "SET BY", "SET ON"};
+	static const char *const headers[] = {N_("INDICATOR"), N_("TARGET"), N_("SET BY"), N_("SET ON")};
 	if (json_array_size(list) == 0) {
-		puts("No target set for your CPTS (liaison report targets set ID VALUE).");
+		puts(_("No target set for your CPTS (liaison report targets set ID VALUE)."));
 		return CLI_OK;
 	}
 	struct out_table *t = out_table_new(4, headers);
@@ -223,8 +223,8 @@ print_targets(json_t *list)
 			 v);
 		const char *cells[] = {or_empty(user_view_str(x, "indicator"), ""), target,
 				       json_is_true(json_object_get(x, "set_by_admin"))
-					       ? "administrator" : "coordinator",
-				       day_format_ms(user_view_int(x, "set_at"), day)};
+					       ? _("administrator") : _("coordinator"),
+				       out_date(user_view_int(x, "set_at"), day, sizeof day)};
 		out_table_add(t, cells);
 	}
 	out_table_print(t, stdout);
@@ -265,7 +265,7 @@ run_targets(struct cmd_call *c)
 			json_t *t = json_object_get(reply, "target");
 			char v[64];
 			number(json_object_get(t, "value"), v, sizeof v, true);
-			printf("Target of indicator %s: %s %s; liaison report shows it met or not.\n",
+			printf(_("Target of indicator %s: %s %s; liaison report shows it met or not.\n"),
 			       c->pos[2],
 			       strcmp(or_empty(user_view_str(t, "direction"), "ge"), "le") == 0
 				       ? "at most" : "at least", v);
@@ -298,9 +298,9 @@ check_targets(struct cmd_call *c)
 {
 	const char *sub = c->n_pos >= 2 ? c->pos[1] : NULL;
 	if (cmd_opt(c, "--from") || cmd_opt(c, "--to") || cmd_opt(c, "--semester") ||
-	    cmd_opt(c, "--cpts") || cmd_flag(c, "--csv")) {
-		out_error("report targets takes no period, --cpts or --csv (a coordinator sets her "
-			  "own CPTS's); see liaison report --help");
+	    cmd_opt(c, "--cpts") || cmd_flag(c, "--csv") || cmd_flag(c, "--csv-fr")) {
+		out_error(_("report targets takes no period, --cpts or --csv (a coordinator sets her "
+			  "own CPTS's); see liaison report --help"));
 		return CLI_USAGE;
 	}
 	if (sub == NULL && !cmd_opt(c, "--direction"))
@@ -309,17 +309,17 @@ check_targets(struct cmd_call *c)
 		const char *dir = cmd_opt(c, "--direction");
 		if (c->n_pos != 4 || !target_value_ok(c->pos[3]) ||
 		    (dir && strcmp(dir, "ge") != 0 && strcmp(dir, "le") != 0)) {
-			out_error("report targets set needs an indicator ID and a VALUE (a number, %% "
+			out_error(_("report targets set needs an indicator ID and a VALUE (a number, %% "
 				  "for ratios), e.g. liaison report targets set 2 90; --direction ge "
-				  "(at least) or le (at most)");
+				  "(at least) or le (at most)"));
 			return CLI_USAGE;
 		}
 		return CLI_OK;
 	}
 	if (sub && strcmp(sub, "remove") == 0 && c->n_pos == 3 && !cmd_opt(c, "--direction"))
 		return CLI_OK;
-	out_error("report targets: expected nothing (list), set ID VALUE [--direction ge|le] or "
-		  "remove ID; see liaison report --help");
+	out_error(_("report targets: expected nothing (list), set ID VALUE [--direction ge|le] or "
+		  "remove ID; see liaison report --help"));
 	return CLI_USAGE;
 }
 
@@ -332,15 +332,15 @@ cmd_report_check(struct cmd_call *c)
 	const char *semester = cmd_opt(c, "--semester");
 	if (c->n_pos > 0) {
 		if (strcmp(c->pos[0], "targets") != 0) {
-			out_error("unknown argument \"%s\" for report: expected targets or a period "
+			out_error(_("unknown argument \"%s\" for report: expected targets or a period "
 				  "(--semester YYYY-S1|YYYY-S2, or --from and --to); see liaison "
-				  "report --help", c->pos[0]);
+				  "report --help"), c->pos[0]);
 			return CLI_USAGE;
 		}
 		return check_targets(c);
 	}
 	if (cmd_opt(c, "--direction")) {
-		out_error("--direction goes with report targets set; see liaison report --help");
+		out_error(_("--direction goes with report targets set; see liaison report --help"));
 		return CLI_USAGE;
 	}
 	if (semester) {
@@ -349,8 +349,8 @@ cmd_report_check(struct cmd_call *c)
 		for (int i = 0; ok && i < 4; i++)
 			ok = semester[i] >= '0' && semester[i] <= '9';
 		if (!ok || cmd_opt(c, "--from") || cmd_opt(c, "--to")) {
-			out_error("--semester needs YYYY-S1 (1 January to 30 June) or YYYY-S2 (1 July "
-				  "to 31 December), e.g. 2026-S2, without --from/--to");
+			out_error(_("--semester needs YYYY-S1 (1 January to 30 June) or YYYY-S2 (1 July "
+				  "to 31 December), e.g. 2026-S2, without --from/--to"));
 			return CLI_USAGE;
 		}
 		return cmd_csv_not_json(c);
@@ -359,8 +359,8 @@ cmd_report_check(struct cmd_call *c)
 		return cmd_csv_not_json(c);   /* the current semester */
 	if (!day_parse(cmd_opt(c, "--from"), &from_day) || !day_parse(cmd_opt(c, "--to"), &to_day) ||
 	    to_day < from_day) {
-		out_error("report needs --semester YYYY-S1|YYYY-S2 (e.g. 2026-S2), or --from and --to "
-			  "as YYYY-MM-DD, --from not after --to");
+		out_error(_("report needs --semester YYYY-S1|YYYY-S2 (e.g. 2026-S2), or --from and --to "
+			  "as YYYY-MM-DD, --from not after --to"));
 		return CLI_USAGE;
 	}
 	return cmd_csv_not_json(c);
@@ -378,7 +378,7 @@ cmd_report_run(struct cmd_call *c)
 		time_t now = time(NULL);
 		struct tm tm;
 		if (localtime_r(&now, &tm) == NULL) {
-			out_error("cannot read today's date; give --semester YYYY-S1|YYYY-S2");
+			out_error(_("cannot read today's date; give --semester YYYY-S1|YYYY-S2"));
 			return CLI_USAGE;
 		}
 		snprintf(current, sizeof current, "%04d-S%d", (tm.tm_year + 1900) % 10000,
@@ -390,5 +390,7 @@ cmd_report_run(struct cmd_call *c)
 					      cmd_opt(c, "--to"));
 	if (cmd_opt(c, "--cpts"))
 		json_object_set_new(period, "cpts", json_string(cmd_opt(c, "--cpts")));
-	return run_report(c->e, period, cmd_flag(c, "--csv"));
+	bool french;
+	bool csv = cmd_csv(c, &french);
+	return run_report(c->e, period, csv, french);
 }

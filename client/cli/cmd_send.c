@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "tr.h"
 #include "attach_io.h"
 #include "command.h"
 #include "mlog_verify.h"
@@ -23,7 +24,7 @@ read_stdin(void)
 	size_t len = fread(buf, 1, THREAD_TEXT_MAX + 1, stdin);
 	if (len > THREAD_TEXT_MAX) {
 		free(buf);
-		out_error("the message is longer than %d bytes; send documents with --attach",
+		out_error(_("the message is longer than %d bytes; send documents with --attach"),
 			  THREAD_TEXT_MAX);
 		return NULL;
 	}
@@ -37,11 +38,11 @@ static bool
 valid_text(const char *text)
 {
 	if (text[0] == '\0') {
-		out_error("the message is empty; give TEXT or pipe it on standard input");
+		out_error(_("the message is empty; give TEXT or pipe it on standard input"));
 		return false;
 	}
 	if (strlen(text) > THREAD_TEXT_MAX) {
-		out_error("the message is longer than %d bytes; send documents with --attach",
+		out_error(_("the message is longer than %d bytes; send documents with --attach"),
 			  THREAD_TEXT_MAX);
 		return false;
 	}
@@ -49,7 +50,7 @@ valid_text(const char *text)
 	bool utf8 = probe != NULL;
 	json_decref(probe);
 	if (!utf8)
-		out_error("the message is not valid UTF-8 text");
+		out_error(_("the message is not valid UTF-8 text"));
 	return utf8;
 }
 
@@ -65,7 +66,7 @@ report(int64_t seq, int64_t ts, const uint8_t channel[LSN_ID_BYTES])
 		json_decref(out);
 		return rc;
 	}
-	printf("Sent message #%lld.\n", (long long)seq);
+	printf(_("Sent message #%lld.\n"), (long long)seq);
 	return CLI_OK;
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tr.h"
 #include "command.h"
 #include "output.h"
 #include "login.h"
@@ -22,18 +23,18 @@ print_whoami(const struct login *s, json_t *reply)
 	snprintf(device_line, sizeof device_line, "%s (%s)",
 		 user_view_str(device, "id") ? user_view_str(device, "id") : "-",
 		 user_view_str(device, "name") ? user_view_str(device, "name") : "-");
-	out_kv("Name", user_view_str(user, "name"));
-	out_kv("RPPS", user_view_str(user, "rpps"));
-	out_kv("Profession", user_view_profession(user));
-	out_kv("Organisation", org_line);
-	out_kv("Roles", user_view_roles(user, roles, sizeof roles));
-	out_kv("User ID", user_view_str(user, "id"));
+	out_kv(_("Name"), user_view_str(user, "name"));
+	out_kv(_("RPPS"), user_view_str(user, "rpps"));
+	out_kv(_("Profession"), user_view_profession(user));
+	out_kv(_("Organisation"), org_line);
+	out_kv(_("Roles"), user_view_roles(user, roles, sizeof roles));
+	out_kv(_("User ID"), user_view_str(user, "id"));
 	out_time(user_view_int(user, "created_at"), created, sizeof created);
-	out_kv("Member since", created);
-	out_kv("This device", device_line);
-	out_kv("Server", s->profile->server_name);
-	out_kv("Server URL", s->profile->server_url);
-	out_kv("Profile", s->profile->name);
+	out_kv(_("Member since"), created);
+	out_kv(_("This device"), device_line);
+	out_kv(_("Server"), s->profile->server_name);
+	out_kv(_("Server URL"), s->profile->server_url);
+	out_kv(_("Profile"), s->profile->name);
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "command.h"
+#include "i18n.h"
 #include "e2e.h"
 #include "lsn_config.h"
 #include "output.h"
@@ -51,7 +52,7 @@ take_global(struct cli *cli, int argc, char **argv, int *i, bool *bad)
 	} else if (*i + 1 < argc) {
 		*slot = argv[++*i];
 	} else {
-		out_error("option %s needs a value; see liaison --help", name);
+		out_error(_("option %s needs a value; see liaison --help"), name);
 		*bad = true;
 	}
 	return true;
@@ -109,15 +110,23 @@ cmd_flag(const struct cmd_call *c, const char *name)
 int
 cmd_missing(const struct cmd_call *c)
 {
-	out_error("%s", c->cmd->missing);
+	out_error("%s", _(c->cmd->missing));
 	return CLI_USAGE;
+}
+
+bool
+cmd_csv(const struct cmd_call *c, bool *french)
+{
+	bool fr = cmd_flag(c, "--csv-fr");
+	*french = fr || i18n_french();
+	return fr || cmd_flag(c, "--csv");
 }
 
 int
 cmd_csv_not_json(struct cmd_call *c)
 {
-	if (cmd_flag(c, "--csv") && c->cli->json) {
-		out_error("choose --csv or --json, not both");
+	if ((cmd_flag(c, "--csv") || cmd_flag(c, "--csv-fr")) && c->cli->json) {
+		out_error("%s", _("choose --csv or --json, not both"));
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -135,7 +144,7 @@ cmd_keep_new(struct cmd_call *c, size_t size, void (*free_fn)(void *data))
 {
 	void *data = calloc(1, size);
 	if (data == NULL)
-		out_error("out of memory");
+		out_error("%s", _("out of memory"));
 	else
 		cmd_keep(c, data, free_fn ? free_fn : free);
 	return data;
@@ -206,7 +215,7 @@ call(const struct cli *cli, const struct cmd *cmd, const char *help, int argc, c
 	c.needs = cmd->needs;
 	int rc = cmd->parse ? cmd->parse(&c, argc, argv) : parse_options(&c, argc, argv);
 	if (rc == CMD_HELP) {
-		fputs(help, stdout);
+		fputs(_(help), stdout);
 		if (cmd->help_more)
 			cmd->help_more();
 		rc = CLI_OK;
@@ -248,7 +257,7 @@ second_words(const struct cmd *cmd, const char *word, char *out, size_t len)
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++)
 		total += (size_t)snprintf(out + total, total < len ? len - total : 0, "%s%s",
-					  i == 0 ? "" : i + 1 == n ? " or " : ", ", seconds[i]);
+					  i == 0 ? "" : i + 1 == n ? _(" or ") : ", ", seconds[i]);
 	return n > 0;
 }
 
@@ -258,12 +267,12 @@ static int
 call_sub(const struct cli *cli, const struct cmd *cmd, int argc, char **argv)
 {
 	if (argc >= 2 && is_help(argv[1])) {
-		fputs(cmd->help, stdout);
+		fputs(_(cmd->help), stdout);
 		return CLI_OK;
 	}
 	if (argc < 2) {
-		fputs(cmd->help, stderr);
-		out_error("%s", cmd->no_sub);
+		fputs(_(cmd->help), stderr);
+		out_error("%s", _(cmd->no_sub));
 		return CLI_USAGE;
 	}
 	for (const struct cmd *s = cmd->subs; s->name; s++) {
@@ -282,11 +291,11 @@ call_sub(const struct cli *cli, const struct cmd *cmd, int argc, char **argv)
 	}
 	char seconds[128];
 	if (second_words(cmd, argv[1], seconds, sizeof seconds))
-		out_error("%s %s needs %s; see liaison %s --help", cmd->name, argv[1], seconds,
+		out_error(_("%s %s needs %s; see liaison %s --help"), cmd->name, argv[1], seconds,
 			  cmd->name);
 	else
-		out_error("unknown subcommand \"%s\" of %s%s; see liaison %s --help", argv[1],
-			  cmd->name, cmd->subs_listed ? cmd->subs_listed : "", cmd->name);
+		out_error(_("unknown subcommand \"%s\" of %s%s; see liaison %s --help"), argv[1],
+			  cmd->name, cmd->subs_listed ? _(cmd->subs_listed) : "", cmd->name);
 	return CLI_USAGE;
 }
 
@@ -299,7 +308,7 @@ run_command(const struct cli *cli, int argc, char **argv)
 		return CLI_OK;
 	}
 	if (is_help(name)) {
-		fputs(cmd_usage_text, stdout);
+		fputs(_(cmd_usage_text), stdout);
 		return CLI_OK;
 	}
 	for (const struct cmd *cmd = cmd_table; cmd->name; cmd++) {
@@ -309,9 +318,9 @@ run_command(const struct cli *cli, int argc, char **argv)
 				 : call(cli, cmd, cmd->help, argc, argv);
 	}
 	if (name[0] == '-')
-		out_error("unknown option \"%s\"; see liaison --help", name);
+		out_error(_("unknown option \"%s\"; see liaison --help"), name);
 	else
-		out_error("unknown command \"%s\"; see liaison --help", name);
+		out_error(_("unknown command \"%s\"; see liaison --help"), name);
 	return CLI_USAGE;
 }
 
@@ -319,12 +328,12 @@ static int
 command_start(struct cli *cli, int rest_argc, char **argv)
 {
 	if (rest_argc == 0) {
-		fputs(cmd_usage_text, stderr);
-		out_error("no command given; see liaison --help");
+		fputs(_(cmd_usage_text), stderr);
+		out_error("%s", _("no command given; see liaison --help"));
 		return CLI_USAGE;
 	}
 	if (!profile_name_valid(cli->profile)) {
-		out_error("invalid profile name \"%s\": use 1-64 letters, digits, '.', '_' or '-'",
+		out_error(_("invalid profile name \"%s\": use 1-64 letters, digits, '.', '_' or '-'"),
 			  cli->profile);
 		return CLI_USAGE;
 	}

@@ -95,6 +95,10 @@ bool cmd_flag(const struct cmd_call *c, const char *name);
 int cmd_missing(const struct cmd_call *c);
 /* A check for commands with --csv: refuses it with --json (CLI_USAGE). */
 int cmd_csv_not_json(struct cmd_call *c);
+/* Whether --csv or --csv-fr was given, and in *french whether the CSV takes
+ * the French form (--csv-fr, or a French locale; csv.h). The command's row
+ * has both options. */
+bool cmd_csv(const struct cmd_call *c, bool *french);
 /* Keep data for run; free_fn (may be NULL for none) releases it at the end. */
 void cmd_keep(struct cmd_call *c, void *data, void (*free_fn)(void *data));
 /* size zeroed bytes kept for run, released by free_fn (NULL: free); NULL,

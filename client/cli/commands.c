@@ -8,9 +8,10 @@
 #include <stddef.h>
 
 #include "command.h"
+#include "i18n.h"
 #include "measure.h"
 
-const char cmd_usage_text[] =
+const char cmd_usage_text[] = N_(
 	"usage: liaison [--profile NAME] [--json] [--ca FILE] [--passphrase-file FILE]\n"
 	"               COMMAND [ARGS]\n"
 	"\n"
@@ -62,7 +63,7 @@ const char cmd_usage_text[] =
 	"  measure CASE KIND VALUE... [--at DATE]\n"
 	"                          weight, NYHA, bp, potassium, creatinine or PHQ-9; the\n"
 	"                          pathway's thresholds checked here, alerts raised\n"
-	"  report [--semester YYYY-S1|YYYY-S2 | --from DATE --to DATE] [--csv] |\n"
+	"  report [--semester YYYY-S1|YYYY-S2 | --from DATE --to DATE] [--csv[-fr]] |\n"
 	"         targets [set ID VALUE | remove ID]\n"
 	"                          the CPTS indicators (coordinators)\n"
 	"\n"
@@ -71,7 +72,7 @@ const char cmd_usage_text[] =
 	"               propose|resolve|review|close|show ... (alias: concil)\n"
 	"                          BMO, prescription and discrepancies, in the case thread\n"
 	"  circle share CIRCLE CASE EPISODE [--k N] [--dry-run] | k CIRCLE [N] |\n"
-	"         session CIRCLE ... | review CIRCLE [--csv]\n"
+	"         session CIRCLE ... | review CIRCLE [--csv[-fr]]\n"
 	"                          de-identified cases and meetings of a quality circle\n"
 	"\n"
 	"Global options:\n"
@@ -82,12 +83,12 @@ const char cmd_usage_text[] =
 	"  --version, --help\n"
 	"\n"
 	"Environment: LIAISON_HOME (profiles directory), LIAISON_PASSPHRASE,\n"
-	"LIAISON_CA, LIAISON_DEBUG. Run \"liaison COMMAND --help\" for a command's options.\n"
-	"Exit status: 0 success, 1 failure, 2 usage error.\n";
+	"LIAISON_CA, LIAISON_DEBUG, LANG (fr_FR.UTF-8: in French). Run \"liaison COMMAND --help\" for a command's options.\n"
+	"Exit status: 0 success, 1 failure, 2 usage error.\n");
 
 /* ---- help texts, in the order of the table ---------------------------------------------- */
 
-static const char enrol_help[] =
+static const char enrol_help[] = N_(
 	"usage: liaison [--profile NAME] enrol --server wss://HOST:PORT --invite CODE\n"
 	"                                      [--device-name NAME] [--yes]\n"
 	"\n"
@@ -104,22 +105,22 @@ static const char enrol_help[] =
 	"  --recovery-code CODE  with a device invite (a further device of your\n"
 	"                      account): your key backup's recovery code, to restore\n"
 	"                      your identity key and your history (also\n"
-	"                      $LIAISON_RECOVERY_CODE, or asked on the terminal)\n";
+	"                      $LIAISON_RECOVERY_CODE, or asked on the terminal)\n");
 
-static const char login_help[] =
+static const char login_help[] = N_(
 	"usage: liaison [--profile NAME] login\n"
 	"\n"
 	"Connect to the profile's server and log in with this device's key.\n"
 	"Publishes a new agreement key when the current one is 7 days old.\n"
-	"Prints who you are logged in as; --json prints the server's login reply.\n";
+	"Prints who you are logged in as; --json prints the server's login reply.\n");
 
-static const char whoami_help[] =
+static const char whoami_help[] = N_(
 	"usage: liaison [--profile NAME] whoami\n"
 	"\n"
 	"Show your name, RPPS number, profession, organisation and roles, and this\n"
-	"device's id and name, as recorded by the server.\n";
+	"device's id and name, as recorded by the server.\n");
 
-static const char passphrase_help[] =
+static const char passphrase_help[] = N_(
 	"usage: liaison [--profile NAME] passphrase [--new-passphrase-file FILE]\n"
 	"\n"
 	"Change the passphrase of this profile. The current passphrase is asked\n"
@@ -128,22 +129,22 @@ static const char passphrase_help[] =
 	"LIAISON_NEW_PASSPHRASE; 8 characters or more). Every key and message kept\n"
 	"on this device is sealed again under the new passphrase in one step: if\n"
 	"it is interrupted, the old passphrase still works. No server is needed.\n"
-	"Stop liaison watch on this profile first: it stops at its next write.\n";
+	"Stop liaison watch on this profile first: it stops at its next write.\n");
 
 static const struct cmd_opt passphrase_opts[] = {
 	{"--new-passphrase-file", false},
 	{NULL, false},
 };
 
-static const char devices_help[] =
+static const char devices_help[] = N_(
 	"usage: liaison [--profile NAME] devices [list]\n"
 	"       liaison [--profile NAME] devices revoke DEVICE_ID\n"
 	"\n"
 	"list    show your devices: id, name, created, last seen, revoked\n"
 	"revoke  revoke one of your devices (signed with your identity key); it can\n"
-	"        no longer log in. Revoking this device ends this profile's use.\n";
+	"        no longer log in. Revoking this device ends this profile's use.\n");
 
-static const char directory_help[] =
+static const char directory_help[] = N_(
 	"usage: liaison [--profile NAME] directory search [QUERY] [--profession CODE]\n"
 	"                                [--org ORG_ID] [--limit N]\n"
 	"\n"
@@ -154,9 +155,9 @@ static const char directory_help[] =
 	"  --org ORG_ID       organisation id (32 hex characters)\n"
 	"  --limit N          at most N results, 1 to 100 (default 50)\n"
 	"\n"
-	"Profession codes:\n";
+	"Profession codes:\n");
 
-static const char channel_help[] =
+static const char channel_help[] = N_(
 	"usage: liaison channel create --kind case|circle|team|direct\n"
 	"                              [--history shared|from_join] [--topic TEXT]\n"
 	"       liaison channel add CHANNEL USER [--role member|admin]\n"
@@ -172,9 +173,9 @@ static const char channel_help[] =
 	"team) gives members added later the earlier messages; \"from_join\" (default\n"
 	"for direct) does not. The topic travels encrypted; the server never sees it.\n"
 	"CHANNEL: a channel id or its first 4+ hex characters. USER: a user id, or a\n"
-	"name or RPPS number that matches one person in the directory.\n";
+	"name or RPPS number that matches one person in the directory.\n");
 
-static const char send_help[] =
+static const char send_help[] = N_(
 	"usage: liaison send CHANNEL [TEXT] [--attach FILE]\n"
 	"\n"
 	"Send an end-to-end encrypted message. Without TEXT the text is read from\n"
@@ -182,9 +183,9 @@ static const char send_help[] =
 	"membership log is verified and the message key is shared with every device\n"
 	"of every member (and your other devices); a channel that does not verify is\n"
 	"refused. --attach FILE encrypts and uploads a document (TEXT then is an\n"
-	"optional caption).\n";
+	"optional caption).\n");
 
-static const char read_help[] =
+static const char read_help[] = N_(
 	"usage: liaison read CHANNEL [--limit N]\n"
 	"\n"
 	"Fetch and decrypt the channel's new messages and show the last N (default 50)\n"
@@ -192,17 +193,17 @@ static const char read_help[] =
 	"shows why: waiting for its key (a key request goes to the sender's devices\n"
 	"after a short wait), key withheld, sent before your first key, bad\n"
 	"signature, unknown session. Messages already read stay readable here after\n"
-	"you leave or are removed. Sends delivered/read receipts.\n";
+	"you leave or are removed. Sends delivered/read receipts.\n");
 
-static const char get_help[] =
+static const char get_help[] = N_(
 	"usage: liaison get ATTACHMENT [-o FILE]\n"
 	"\n"
 	"Download and decrypt an attachment (its id is shown by liaison read). It is\n"
 	"saved under its own name in the current directory, or as FILE; an existing\n"
 	"file is never overwritten. The file is written only if it decrypts whole\n"
-	"(truncation and any change are detected).\n";
+	"(truncation and any change are detected).\n");
 
-static const char watch_help[] =
+static const char watch_help[] = N_(
 	"usage: liaison watch\n"
 	"\n"
 	"Stay connected and print new messages (decrypted), read receipts and\n"
@@ -212,24 +213,24 @@ static const char watch_help[] =
 	"and key requests, and share your current keys with members' new devices.\n"
 	"Stops with Ctrl-C. With --json, one JSON object per line.\n"
 	"While it runs, this profile is locked: other liaison commands on it wait\n"
-	"for it to stop.\n";
+	"for it to stop.\n");
 
-static const char verify_help[] =
+static const char verify_help[] = N_(
 	"usage: liaison verify USER [--accept]\n"
 	"\n"
 	"Show the safety number you share with USER (a user id, or a name or RPPS\n"
 	"number matching one person). Compare it with theirs, in person or on the\n"
 	"phone; if both are the same, run the command again with --accept to record\n"
 	"that you verified them. --accept also accepts a changed identity key (key\n"
-	"sharing with a user whose key changed stays blocked until then).\n";
+	"sharing with a user whose key changed stays blocked until then).\n");
 
-static const char strict_help[] =
+static const char strict_help[] = N_(
 	"usage: liaison strict [on|off]\n"
 	"\n"
 	"Strict mode: share message keys only with users you verified by safety\n"
-	"number (liaison verify USER --accept). Without an argument, shows the mode.\n";
+	"number (liaison verify USER --accept). Without an argument, shows the mode.\n");
 
-static const char backup_help[] =
+static const char backup_help[] = N_(
 	"usage: liaison backup setup\n"
 	"       liaison backup status\n"
 	"       liaison backup restore [--recovery-code CODE]\n"
@@ -243,17 +244,17 @@ static const char backup_help[] =
 	"         so that it reads the history. The code comes from --recovery-code,\n"
 	"         $LIAISON_RECOVERY_CODE or a prompt.\n"
 	"To enrol a new device of yours with the recovery code, use\n"
-	"liaison enrol --invite DEVICE_INVITE --recovery-code CODE.\n";
+	"liaison enrol --invite DEVICE_INVITE --recovery-code CODE.\n");
 
-static const char pathways_help[] =
+static const char pathways_help[] = N_(
 	"usage: liaison pathways [PATHWAY]\n"
 	"\n"
 	"The care pathways of this server (or one of them): what J0 is, the flags a\n"
 	"case may carry, and each step with its deadline counted in days from J0\n"
 	"(J2 = two days after J0), the professions responsible and * for mandatory\n"
-	"steps. Pathways are data on the server (docs/PATHWAYS.md).\n";
+	"steps. Pathways are data on the server (docs/PATHWAYS.md).\n");
 
-static const char discharge_help[] =
+static const char discharge_help[] = N_(
 	"usage: liaison discharge --pathway hospital_discharge|heart_failure\n"
 	"                         --gp USER --pharmacist USER --nurse USER\n"
 	"                         [--cardiologist USER] [--flag FLAG[,FLAG]]\n"
@@ -273,26 +274,26 @@ static const char discharge_help[] =
 	"     it is escalated to the CPTS coordinators.\n"
 	"The patient's name and INS are encrypted on this computer: the server sees\n"
 	"only an opaque reference (P-…). USER: user id, RPPS, or a name that matches\n"
-	"one person. --check only checks the notice file (no connection).\n";
+	"one person. --check only checks the notice file (no connection).\n");
 
-static const char ack_help[] =
+static const char ack_help[] = N_(
 	"usage: liaison ack CASE\n"
 	"\n"
 	"Acknowledge the discharge notice of a case you take part in: the notice is\n"
 	"fetched and decrypted here and shown, then your acknowledgement is recorded\n"
 	"and the list of who has acknowledged (and when) and who has not yet is\n"
 	"printed. A notice not acknowledged by every member within 24 h is escalated\n"
-	"to the CPTS coordinators. CASE: the patient reference (P-…) or the case id.\n";
+	"to the CPTS coordinators. CASE: the patient reference (P-…) or the case id.\n");
 
-static const char alert_help[] =
+static const char alert_help[] = N_(
 	"usage: liaison alert CASE TEXT\n"
 	"\n"
 	"Send a high-priority message in the case thread (encrypted, like every\n"
 	"message) and have the server push an alert to the GP and cardiologist members\n"
 	"of the case, e.g. \"Prise de poids de 2,5 kg en 3 jours, dyspnée\".\n"
-	"liaison read and liaison watch show alerts prominently.\n";
+	"liaison read and liaison watch show alerts prominently.\n");
 
-static const char measure_help[] =
+static const char measure_help[] = N_(
 	"usage: liaison measure CASE KIND VALUE... [--at YYYY-MM-DD]\n"
 	"\n"
 	"Record a structured measurement in the case thread (encrypted, like every\n"
@@ -302,7 +303,7 @@ static const char measure_help[] =
 	"alert: it learns the kind (weight_gain, suicide_risk, ...), never the value.\n"
 	"--at: the day it was measured (default today; not in the future).\n"
 	"\n"
-	"KIND and VALUE:\n";
+	"KIND and VALUE:\n");
 
 static void
 measure_help_more(void)
@@ -314,7 +315,7 @@ measure_help_more(void)
 	      "  liaison measure P-3QX7 phq9 1 1 2 1 0 1 1 0 1\n", stdout);
 }
 
-static const char cases_help[] =
+static const char cases_help[] = N_(
 	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
 	"       liaison cases --late [--pathway PATHWAY] [--all]\n"
 	"\n"
@@ -335,9 +336,9 @@ static const char cases_help[] =
 	"  --closed    closed cases too\n"
 	"  --late      instead of the cases, the late steps: each pending step past its\n"
 	"              deadline, most overdue first, with its case, who holds it and\n"
-	"              how many days late (UTC days)\n";
+	"              how many days late (UTC days)\n");
 
-static const char case_help[] =
+static const char case_help[] = N_(
 	"usage: liaison case show CASE [--notice]\n"
 	"       liaison case step complete CASE STEP [--note TEXT]\n"
 	"       liaison case step skip CASE STEP --reason REASON [--note TEXT]\n"
@@ -376,11 +377,12 @@ static const char case_help[] =
 	"A case belongs to one CPTS, whose coordinators work it: --cpts names it (an\n"
 	"organisation id of kind cpts, see liaison directory); by default, your own\n"
 	"organisation if it is a CPTS, else that of the first member of the case\n"
-	"thread who belongs to one (add the patient's GP to the thread first).\n";
+	"thread who belongs to one (add the patient's GP to the thread first).\n");
 
-static const char report_help[] =
-	"usage: liaison report [--semester YYYY-S1|YYYY-S2] [--cpts FINESS] [--csv | --json]\n"
-	"       liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--cpts FINESS] [--csv | --json]\n"
+static const char report_help[] = /* xgettext:no-c-format */ N_(
+	"usage: liaison report [--semester YYYY-S1|YYYY-S2] [--cpts FINESS] [--csv[-fr] | --json]\n"
+	"       liaison report --from YYYY-MM-DD --to YYYY-MM-DD [--cpts FINESS]\n"
+	"                      [--csv[-fr] | --json]\n"
 	"       liaison report targets [--json]\n"
 	"       liaison report targets set ID VALUE [--direction ge|le]\n"
 	"       liaison report targets remove ID\n"
@@ -396,14 +398,15 @@ static const char report_help[] =
 	"its due day is in the period and has passed; the others are \"not yet due\".\n"
 	"For coordinators, over the cases of their CPTS; with the territory role, over\n"
 	"every CPTS, or the one --cpts names (FINESS or id). --csv: comma-separated, with\n"
-	"a header row (for a spreadsheet).\n"
+	"a header row (for a spreadsheet); in a French locale, or with --csv-fr, in the\n"
+	"French form: ';' between cells, decimal comma, UTF-8 with a byte order mark.\n"
 	"\n"
 	"targets: the CPTS's quantified targets, shown beside each figure as met or not.\n"
 	"set ID VALUE: indicator ID (1a, 2, 3b …) should reach VALUE (% for ratios, days\n"
 	"or hours for delays); --direction ge (at least, the default for ratios and\n"
-	"counts) or le (at most, the default for delays and overdue steps).\n";
+	"counts) or le (at most, the default for delays and overdue steps).\n");
 
-static const char concil_help[] =
+static const char concil_help[] = N_(
 	"usage: liaison conciliation SUBCOMMAND ...      (alias: liaison concil)\n"
 	"\n"
 	"Medication reconciliation (conciliation des traitements médicamenteux) in a\n"
@@ -456,15 +459,15 @@ static const char concil_help[] =
 	"CASE: the patient reference (P-…) or the case id. EPISODE: the episode id or\n"
 	"its first 4+ characters (start prints it; show lists them). N: a line or\n"
 	"discrepancy number as show prints it. Notes stay in the encrypted thread; keep\n"
-	"them to what the care team needs.\n";
+	"them to what the care team needs.\n");
 
-static const char circle_help[] =
+static const char circle_help[] = N_(
 	"usage: liaison circle share CIRCLE CASE EPISODE [--k N] [--dry-run]\n"
 	"       liaison circle k CIRCLE [N]\n"
 	"       liaison circle session CIRCLE --date YYYY-MM-DD --theme ATC_PREFIX\n"
 	"                      --attendee USER... [--cases N...] --consensus TEXT\n"
 	"                      [--action TEXT...] [--follow-up YYYY-MM-DD]\n"
-	"       liaison circle review CIRCLE [--csv]\n"
+	"       liaison circle review CIRCLE [--csv | --csv-fr]\n"
 	"\n"
 	"Quality circles (channels of kind circle: liaison channel create --kind circle)\n"
 	"review medication reconciliations together.\n"
@@ -487,9 +490,10 @@ static const char circle_help[] =
 	"  review   the cases shared in the circle and their aggregates (by ATC class,\n"
 	"           by type, by intent, by severity, share resolved), computed here\n"
 	"           from the decrypted copies, then the sessions. --csv: the aggregates\n"
-	"           only, as CSV (dimension,key,count,share).\n"
+	"           only, as CSV (dimension,key,count,share); --csv-fr or a French\n"
+	"           locale: the French form (';', decimal comma, UTF-8 BOM).\n"
 	"CIRCLE: the circle's channel id or its first 4+ characters. CASE, EPISODE: as\n"
-	"for liaison conciliation.\n";
+	"for liaison conciliation.\n");
 
 /* ---- options ------------------------------------------------------------------------------ */
 
@@ -532,7 +536,7 @@ static const struct cmd_opt measure_opts[] = {
 };
 static const struct cmd_opt report_opts[] = {
 	{"--from", VALUE}, {"--to", VALUE}, {"--semester", VALUE}, {"--csv", FLAG},
-	{"--direction", VALUE}, {"--cpts", VALUE}, {NULL, VALUE},
+	{"--csv-fr", FLAG}, {"--direction", VALUE}, {"--cpts", VALUE}, {NULL, VALUE},
 };
 static const struct cmd_opt concil_start_opts[] = {
 	{"--transition", VALUE}, {"--prescriber", VALUE}, {"--pharmacist", VALUE},
@@ -554,7 +558,7 @@ static const struct cmd_opt concil_disc_add_opts[] = {
 };
 static const struct cmd_opt note_opts[] = {{"--note", VALUE}, {NULL, VALUE}};
 static const struct cmd_opt dry_run_opts[] = {{"--dry-run", FLAG}, {NULL, VALUE}};
-static const struct cmd_opt csv_opts[] = {{"--csv", FLAG}, {NULL, VALUE}};
+static const struct cmd_opt csv_opts[] = {{"--csv", FLAG}, {"--csv-fr", FLAG}, {NULL, VALUE}};
 static const struct cmd_opt share_opts[] = {{"--dry-run", FLAG}, {"--k", VALUE}, {NULL, VALUE}};
 
 /* ---- sub-commands ------------------------------------------------------------------------- */
@@ -608,15 +612,15 @@ static const struct cmd concil_subs[] = {
 
 static const struct cmd circle_subs[] = {
 	{.name = "share", .needs = CMD_E2E, .opts = share_opts, .min_pos = 3, .max_pos = 3,
-	 .missing = "circle share needs CIRCLE CASE EPISODE; see liaison circle --help",
+	 .missing = N_("circle share needs CIRCLE CASE EPISODE; see liaison circle --help"),
 	 .run = cmd_circle_share_run},
 	{.name = "k", .needs = CMD_E2E, .min_pos = 1, .max_pos = 2,
-	 .missing = "circle k needs the CIRCLE (and N to set it); see liaison circle --help",
+	 .missing = N_("circle k needs the CIRCLE (and N to set it); see liaison circle --help"),
 	 .run = cmd_circle_k_run},
 	{.name = "session", .needs = CMD_E2E, .parse = cmd_circle_session_parse,
 	 .check = cmd_circle_session_check, .run = cmd_circle_session_run},
 	{.name = "review", .needs = CMD_E2E, .opts = csv_opts, .min_pos = 1, .max_pos = 1,
-	 .missing = "circle review needs the CIRCLE (its channel id); see liaison channel list",
+	 .missing = N_("circle review needs the CIRCLE (its channel id); see liaison channel list"),
 	 .check = cmd_csv_not_json, .run = cmd_circle_review_run},
 	{.name = NULL},
 };
@@ -638,19 +642,19 @@ const struct cmd cmd_table[] = {
 	{.name = "channel", .needs = CMD_E2E, .help = channel_help, .opts = channel_opts,
 	 .max_pos = 4, .check = cmd_channel_check, .run = cmd_channel_run},
 	{.name = "send", .needs = CMD_E2E, .help = send_help, .opts = send_opts, .min_pos = 1,
-	 .max_pos = 2, .missing = "send needs a CHANNEL; see liaison send --help",
+	 .max_pos = 2, .missing = N_("send needs a CHANNEL; see liaison send --help"),
 	 .check = cmd_send_check, .run = cmd_send_run},
 	{.name = "read", .needs = CMD_E2E, .help = read_help, .opts = read_opts, .min_pos = 1,
-	 .max_pos = 1, .missing = "read needs a CHANNEL; see liaison channel list",
+	 .max_pos = 1, .missing = N_("read needs a CHANNEL; see liaison channel list"),
 	 .check = cmd_read_check, .run = cmd_read_run},
 	{.name = "get", .needs = CMD_E2E, .help = get_help, .opts = get_opts, .min_pos = 1,
 	 .max_pos = 1,
-	 .missing = "get needs an ATTACHMENT id (32 hex characters, shown by liaison read)",
+	 .missing = N_("get needs an ATTACHMENT id (32 hex characters, shown by liaison read)"),
 	 .check = cmd_get_check, .run = cmd_get_run},
 	{.name = "watch", .needs = CMD_E2E, .help = watch_help, .run = cmd_watch_run},
 	{.name = "verify", .needs = CMD_E2E, .help = verify_help, .opts = verify_opts,
 	 .min_pos = 1, .max_pos = 1,
-	 .missing = "verify needs a USER; see liaison verify --help", .run = cmd_verify_run},
+	 .missing = N_("verify needs a USER; see liaison verify --help"), .run = cmd_verify_run},
 	{.name = "strict", .needs = CMD_E2E, .help = strict_help, .max_pos = 1,
 	 .check = cmd_strict_check, .run = cmd_strict_run},
 	{.name = "backup", .needs = CMD_E2E, .help = backup_help, .opts = backup_opts,
@@ -661,14 +665,14 @@ const struct cmd cmd_table[] = {
 	{.name = "discharge", .needs = CMD_E2E, .help = discharge_help, .opts = discharge_opts,
 	 .check = cmd_discharge_check, .run = cmd_discharge_run},
 	{.name = "ack", .needs = CMD_E2E, .help = ack_help, .min_pos = 1, .max_pos = 1,
-	 .missing = "ack needs a CASE (its patient reference P-…); see liaison cases",
+	 .missing = N_("ack needs a CASE (its patient reference P-…); see liaison cases"),
 	 .run = cmd_ack_run},
 	{.name = "alert", .needs = CMD_E2E, .help = alert_help, .min_pos = 2, .max_pos = 2,
-	 .missing = "alert needs a CASE and the TEXT of the alert; see liaison alert --help",
+	 .missing = N_("alert needs a CASE and the TEXT of the alert; see liaison alert --help"),
 	 .check = cmd_alert_check, .run = cmd_alert_run},
 	{.name = "measure", .needs = CMD_E2E, .help = measure_help, .help_more = measure_help_more,
 	 .opts = measure_opts, .min_pos = 3, .max_pos = 11,
-	 .missing = "measure needs a CASE, a KIND and its VALUE(s); see liaison measure --help",
+	 .missing = N_("measure needs a CASE, a KIND and its VALUE(s); see liaison measure --help"),
 	 .check = cmd_measure_check, .run = cmd_measure_run},
 	{.name = "cases", .needs = CMD_E2E, .help = cases_help, .opts = cases_opts,
 	 .run = cmd_cases_run},
@@ -679,9 +683,9 @@ const struct cmd cmd_table[] = {
 	/* medication reconciliation and quality circles (docs/CONCILIATION.md) */
 	{.name = "conciliation", .alias = "concil", .needs = CMD_E2E, .help = concil_help,
 	 .subs = concil_subs,
-	 .no_sub = "conciliation needs a subcommand; see liaison conciliation --help"},
+	 .no_sub = N_("conciliation needs a subcommand; see liaison conciliation --help")},
 	{.name = "circle", .needs = CMD_E2E, .help = circle_help, .subs = circle_subs,
-	 .no_sub = "circle needs a subcommand: share, session or review",
-	 .subs_listed = ": share, session or review"},
+	 .no_sub = N_("circle needs a subcommand: share, session or review"),
+	 .subs_listed = N_(": share, session or review")},
 	{.name = NULL},
 };

@@ -1,5 +1,5 @@
 /* main.c — the liaison CLI entry point: the process set-up (umask, SIGPIPE,
- * libsodium, wiping JSON memory), then the command front end (command.c). */
+ * language, libsodium, wiping JSON memory), then the command front end (command.c). */
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "command.h"
+#include "i18n.h"
 #include "link_diag.h"
 #include "output.h"
 
@@ -34,9 +35,10 @@ int
 main(int argc, char **argv)
 {
 	umask(077); /* profile files and SQLite journals: owner only */
+	i18n_init(); /* French when the locale is French (po/) */
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
-		out_error("cannot initialise libsodium");
+		out_error("%s", _("cannot initialise libsodium"));
 		return CLI_FAIL;
 	}
 	json_set_alloc_funcs(malloc, json_wiping_free);

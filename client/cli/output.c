@@ -7,16 +7,20 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "link_diag.h"
 #include "output.h"
 #include "warn.h"
 
 static bool json_mode;
+static size_t text_width(const char *s);
 
 void
 out_set_json_mode(bool on)
 {
 	json_mode = on;
+	if (on)
+		i18n_english_messages(); /* JSON is never translated */
 }
 
 bool
@@ -123,7 +127,7 @@ out_warnings(struct lsn_warnings *w)
 	for (size_t i = 0; i < w->n; i++)
 		print_error(w->msg[i]);
 	if (w->dropped) {
-		snprintf(line, sizeof line, "(%zu more warnings not shown)", w->dropped);
+		snprintf(line, sizeof line, _("(%zu more warnings not shown)"), w->dropped);
 		print_error(line);
 	}
 	lsn_warn_clear(w);
@@ -138,7 +142,7 @@ error_object(int rc)
 	const char *code = first_error.code[0] ? first_error.code
 			 : rc == CLI_USAGE ? "usage" : "failed";
 	snprintf(line, sizeof line, "%s",
-		 first_error.set ? first_error.line : "the command failed");
+		 first_error.set ? first_error.line : _("the command failed"));
 	char *nl = strchr(line, '\n');
 	if (nl) {
 		*nl = '\0';
@@ -207,8 +211,22 @@ out_time(int64_t ms, char *buf, size_t len)
 {
 	struct tm tm;
 	time_t secs = (time_t)(ms / 1000);
+	/* a French reader writes the day first */
+	bool fr = i18n_french();
 	if (ms <= 0 || localtime_r(&secs, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+	    strftime(buf, len, fr ? "%d/%m/%Y %H:%M" : "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+char *
+out_date(int64_t ms, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t secs = (time_t)(ms / 1000);
+	bool fr = i18n_french();
+	if (ms <= 0 || localtime_r(&secs, &tm) == NULL ||
+	    strftime(buf, len, fr ? "%d/%m/%Y" : "%Y-%m-%d", &tm) == 0)
 		snprintf(buf, len, "-");
 	return buf;
 }
@@ -216,7 +234,7 @@ out_time(int64_t ms, char *buf, size_t len)
 void
 out_kv(const char *label, const char *value)
 {
-	size_t len = strlen(label);
+	size_t len = text_width(label); /* "Créé le": 7 columns, 8 bytes */
 	printf("%s:%*s", label, len < OUT_KV_WIDTH ? (int)(OUT_KV_WIDTH - len) : 1, "");
 	out_text(stdout, value ? value : "-");
 	fputc('\n', stdout);
@@ -226,7 +244,7 @@ int
 out_json(json_t *value)
 {
 	if (json_dumpf(value, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-		out_error("cannot write JSON output");
+		out_error("%s", _("cannot write JSON output"));
 		return CLI_FAIL;
 	}
 	fputc('\n', stdout);
@@ -273,7 +291,11 @@ out_table_new(size_t ncols, const char *const *headers)
 	if (t == NULL)
 		return NULL;
 	t->ncols = ncols;
-	if (!out_table_add(t, headers)) {
+	/* the column names are translated here (marked N_() where they are) */
+	const char *names[OUT_MAX_COLS];
+	for (size_t c = 0; c < ncols; c++)
+		names[c] = headers[c] && headers[c][0] ? _(headers[c]) : headers[c];
+	if (!out_table_add(t, names)) {
 		free(t);
 		return NULL;
 	}

@@ -44,9 +44,15 @@ void out_progress(void *arg, const char *what, const char *name, uint64_t done,
 /* Write s to f, replacing control characters (C0, DEL, C1) with '?'. */
 void out_text(FILE *f, const char *s);
 
-/* Local time "YYYY-MM-DD HH:MM" of a UTC ms timestamp into buf (>= 20 bytes);
- * "-" when ms <= 0. Returns buf. */
+/* The local time (this computer's time zone, TZ) of a UTC ms timestamp
+ * into buf (>= 20 bytes): "YYYY-MM-DD HH:MM", or "DD/MM/YYYY HH:MM" in a
+ * French locale; "-" when ms <= 0. Returns buf. --json prints the ms. */
 char *out_time(int64_t ms, char *buf, size_t len);
+
+/* The local date of a UTC ms timestamp (an instant, not a pathway day: those
+ * are the server's days, core/day.h): "YYYY-MM-DD", "DD/MM/YYYY" in French;
+ * "-" when ms <= 0. Returns buf (>= 11 bytes). */
+char *out_date(int64_t ms, char *buf, size_t len);
 
 /* "Label:        value" lines, labels padded to one width. value may be NULL ("-"). */
 void out_kv(const char *label, const char *value);
@@ -64,6 +70,7 @@ int out_json_reply(json_t *reply);
 
 /* An aligned plain-text table. Cells are copied. */
 struct out_table;
+/* headers are translated (gettext): mark them N_() where they are written. */
 struct out_table *out_table_new(size_t ncols, const char *const *headers);
 /* Add a row of ncols cells (NULL cells print as "-"). false on allocation failure. */
 bool out_table_add(struct out_table *t, const char *const *cells);

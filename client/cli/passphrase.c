@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "tr.h"
 #include "key_backup.h"
 #include "passphrase.h"
 
@@ -53,7 +54,7 @@ from_file(const char *file, char *buf, struct lsn_status *st)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot read passphrase file %s: %s", file,
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot read passphrase file %s: %s"), file,
 				strerror(errno));
 	size_t got = 0;
 	while (got < PASSPHRASE_MAX + 1) {
@@ -69,7 +70,7 @@ from_file(const char *file, char *buf, struct lsn_status *st)
 	first_line(buf);
 	if (strlen(buf) > PASSPHRASE_MAX)
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
-				"the passphrase in %s is longer than %d bytes", file, PASSPHRASE_MAX);
+				_("the passphrase in %s is longer than %d bytes"), file, PASSPHRASE_MAX);
 	return LSN_OK;
 }
 
@@ -109,7 +110,7 @@ read_tty_line(const char *prompt, char *buf, struct lsn_status *st)
 	tcsetattr(tty_fd, TCSAFLUSH, &noecho);
 	if (write(tty_fd, prompt, strlen(prompt)) < 0) {
 		tty_restore();
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot write to the terminal");
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot write to the terminal"));
 	}
 	size_t got = 0;
 	char c;
@@ -124,10 +125,10 @@ read_tty_line(const char *prompt, char *buf, struct lsn_status *st)
 	ssize_t ignored = write(tty_fd, "\n", 1); /* the Enter key was not echoed */
 	(void)ignored;
 	if (n < 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot read the passphrase from the terminal");
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot read the passphrase from the terminal"));
 	first_line(buf);
 	if (got > PASSPHRASE_MAX)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "the passphrase is longer than %d bytes",
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, _("the passphrase is longer than %d bytes"),
 				PASSPHRASE_MAX);
 	return LSN_OK;
 }
@@ -137,11 +138,11 @@ prompt_twice(char *buf, struct lsn_status *st)
 {
 	char *again = secure_alloc();
 	if (again == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 	enum lsn_err err = read_tty_line("Repeat the passphrase: ", again, st);
 	if (err == LSN_OK && strcmp(buf, again) != 0)
 		err = lsn_fail(st, LSN_ERR_BAD_REQUEST,
-			       "the two passphrases differ; run the command again");
+			       _("the two passphrases differ; run the command again"));
 	sodium_free(again);
 	return err;
 }
@@ -156,8 +157,8 @@ from_tty(const char *profile_name, const char *label, bool confirm, char *buf,
 			close(tty_fd);
 		tty_fd = -1;
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
-				"no passphrase and no terminal to ask for one; "
-				"use --passphrase-file FILE or set LIAISON_PASSPHRASE");
+				_("no passphrase and no terminal to ask for one; "
+				"use --passphrase-file FILE or set LIAISON_PASSPHRASE"));
 	}
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	sigaction(SIGINT, &sa, &old_int);
@@ -184,7 +185,7 @@ from_any_source(const char *file, const char *env_name, const char *profile_name
 	if (env && *env) {
 		if (strlen(env) > PASSPHRASE_MAX)
 			return lsn_fail(st, LSN_ERR_BAD_REQUEST,
-					"%s is longer than %d bytes", env_name, PASSPHRASE_MAX);
+					_("%s is longer than %d bytes"), env_name, PASSPHRASE_MAX);
 		memcpy(buf, env, strlen(env) + 1);
 		first_line(buf);
 		return LSN_OK;
@@ -199,13 +200,13 @@ get_checked(const char *file, const char *env_name, const char *profile_name,
 	*out = NULL;
 	char *buf = secure_alloc();
 	if (buf == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 	enum lsn_err err = from_any_source(file, env_name, profile_name, label, confirm, buf, st);
 	if (err == LSN_OK && buf[0] == '\0')
-		err = lsn_fail(st, LSN_ERR_BAD_REQUEST, "the passphrase is empty");
+		err = lsn_fail(st, LSN_ERR_BAD_REQUEST, _("the passphrase is empty"));
 	if (err == LSN_OK && confirm && utf8_chars(buf) < PASSPHRASE_MIN)
 		err = lsn_fail(st, LSN_ERR_BAD_REQUEST,
-			       "the passphrase must have at least %d characters", PASSPHRASE_MIN);
+			       _("the passphrase must have at least %d characters"), PASSPHRASE_MIN);
 	if (err != LSN_OK) {
 		sodium_free(buf);
 		return err;
@@ -248,7 +249,7 @@ key_backup_read_code(const char *given, uint8_t rk[32], struct lsn_status *st)
 	char line[256] = "";
 	const char *text = given ? given : getenv("LIAISON_RECOVERY_CODE");
 	if (text == NULL && isatty(STDIN_FILENO)) {
-		fputs("Recovery code: ", stderr);
+		fputs(_("Recovery code: "), stderr);
 		fflush(stderr);
 		if (fgets(line, sizeof line, stdin) != NULL)
 			line[strcspn(line, "\r\n")] = '\0';

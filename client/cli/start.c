@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tr.h"
 #include "cli.h"
 #include "core.h"
 #include "output.h"
@@ -21,7 +22,7 @@ ask_passphrase(void *arg, const char *name, char **out, struct lsn_status *st)
 {
 	const struct cli *cli = arg;
 	if (passphrase_asked++ > 0)
-		out_error("wrong passphrase; try again (%d of %d)", passphrase_asked,
+		out_error(_("wrong passphrase; try again (%d of %d)"), passphrase_asked,
 			  PASSPHRASE_TRIES);
 	return passphrase_get(cli->passphrase_file, name, false, out, st);
 }
@@ -113,7 +114,7 @@ start_core(const struct cli *cli, struct e2e *e, bool offline_ok)
 		char line[sizeof e->s.offline_why + 16];
 		snprintf(line, sizeof line, "offline: %s", e->s.offline_why);
 		out_notice(line);
-		out_notice("showing what this device stored when it last read the thread");
+		out_notice(_("showing what this device stored when it last read the thread"));
 	}
 	return CLI_OK;
 }
@@ -153,7 +154,7 @@ print_candidates(json_t *users)
 		out_text(stderr, user_view_str(u, "name"));
 		fputs("  ", stderr);
 		out_text(stderr, user_view_profession(u));
-		fprintf(stderr, "  RPPS %s\n", user_view_str(u, "rpps") ? user_view_str(u, "rpps")
+		fprintf(stderr, _("  RPPS %s\n"), user_view_str(u, "rpps") ? user_view_str(u, "rpps")
 									  : "-");
 	}
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tr.h"
 #include "concil.h"
 #include "concil_thread.h"
 #include "concil_view.h"
@@ -96,11 +97,11 @@ print_departure(struct e2e *e, const struct chan_view *v)
 	e2e_person(e, d->actor, by, sizeof by);
 	out_time(d->ts, when, sizeof when);
 	if (d->action == LSN_MLOG_LEAVE)
-		printf("You left this channel on %s: messages sent after that are not available to "
-		       "you.\n", when);
+		printf(_("You left this channel on %s: messages sent after that are not available to "
+		       "you.\n"), when);
 	else
-		printf("You were removed from this channel by %s on %s: messages sent after that "
-		       "are not available to you.\n", by, when);
+		printf(_("You were removed from this channel by %s on %s: messages sent after that "
+		       "are not available to you.\n"), by, when);
 }
 
 void
@@ -109,26 +110,26 @@ view_print_header(struct e2e *e, const struct chan_view *v)
 	char hex[LSN_ID_HEX + 1], topic[THREAD_TOPIC_MAX];
 	lsn_id_to_hex(v->channel, hex);
 	local_channel_topic(e->p, v->channel, topic, sizeof topic);
-	printf("Channel %s", hex);
+	printf(_("Channel %s"), hex);
 	if (v->state && v->state->kind)
-		printf(" (%s, history %s)", lsn_chan_kind_name(v->state->kind),
+		printf(_(" (%s, history %s)"), lsn_chan_kind_name(v->state->kind),
 		       lsn_history_name(v->state->history));
 	putchar('\n');
 	if (topic[0]) {
-		fputs("Topic: ", stdout);
+		fputs(_("Topic: "), stdout);
 		out_text(stdout, topic);
 		putchar('\n');
 	}
 	if (!v->valid)
-		printf("INVALID: %s\nNo keys are shared in this channel.\n", v->reason);
+		printf(_("INVALID: %s\nNo keys are shared in this channel.\n"), v->reason);
 	if (v->valid && v->state->count) {
-		fputs("Members: ", stdout);
+		fputs(_("Members: "), stdout);
 		for (size_t i = 0; i < v->state->count; i++) {
 			char who[200];
 			e2e_person(e, v->state->members[i].user, who, sizeof who);
 			out_text(stdout, who);
 			if (v->state->members[i].role == LSN_CROLE_ADMIN)
-				fputs(" [admin]", stdout);
+				fputs(_(" [admin]"), stdout);
 			fputs(i + 1 < v->state->count ? ", " : "\n", stdout);
 		}
 	}
@@ -145,7 +146,7 @@ view_print_header(struct e2e *e, const struct chan_view *v)
 			peers_changed_text(e, pr, what, sizeof what, todo, sizeof todo);
 			snprintf(text, sizeof text, "%s; %s", what, todo);
 		}
-		fputs("WARNING: ", stdout);
+		fputs(_("WARNING: "), stdout);
 		out_text(stdout, text);
 		fputs(".\n", stdout);
 	}
@@ -256,7 +257,7 @@ print_content(json_t *obj)
 	if (type && strcmp(type, "text") == 0) {
 		print_body(json_string_value(json_object_get(obj, "body")));
 	} else if (type && strcmp(type, "topic") == 0) {
-		fputs("    set the topic: ", stdout);
+		fputs(_("    set the topic: "), stdout);
 		out_text(stdout, json_string_value(json_object_get(obj, "topic")));
 		putchar('\n');
 	} else if (type && strcmp(type, "file") == 0) {
@@ -264,15 +265,15 @@ print_content(json_t *obj)
 		const char *id = json_string_value(json_object_get(obj, "attachment"));
 		if (caption && caption[0])
 			print_body(caption);
-		printf("    [file] ");
+		printf(_("    [file] "));
 		out_text(stdout, json_string_value(json_object_get(obj, "name")));
-		printf(" (%lld bytes) — liaison get ",
+		printf(_(" (%lld bytes) — liaison get "),
 		       (long long)json_integer_value(json_object_get(obj, "size")));
 		out_text(stdout, id ? id : "?");
 		putchar('\n');
 	} else if (type && strcmp(type, "discharge_notice") == 0) {
 		notice_print(stdout, obj, "    ");
-		fputs("    Acknowledge with: liaison ack ", stdout);
+		fputs(_("    Acknowledge with: liaison ack "), stdout);
 		out_text(stdout, json_string_value(json_object_get(obj, "patient_ref")));
 		putchar('\n');
 	} else if (type && strcmp(type, "alert") == 0) {
@@ -285,11 +286,11 @@ print_content(json_t *obj)
 		putchar('\n');
 		print_body(json_string_value(json_object_get(obj, "body")));
 	} else if (type && strcmp(type, "step_note") == 0) {
-		fputs("    [note on ", stdout);
+		fputs(_("    [note on "), stdout);
 		out_text(stdout, json_string_value(json_object_get(obj, "step_code")));
 		fputs(" (", stdout);
 		out_text(stdout, json_string_value(json_object_get(obj, "action")));
-		fputs("), case ", stdout);
+		fputs(_("), case "), stdout);
 		out_text(stdout, json_string_value(json_object_get(obj, "patient_ref")));
 		puts("]");
 		print_body(json_string_value(json_object_get(obj, "body")));
@@ -302,9 +303,9 @@ print_content(json_t *obj)
 	} else if (type && strcmp(type, MEASURE_TYPE) == 0) {
 		print_measurement(obj);
 	} else {
-		printf("    [a message of type \"");
+		printf(_("    [a message of type \""));
 		out_text(stdout, type);
-		printf("\" that this version of liaison cannot show]\n");
+		printf(_("\" that this version of liaison cannot show]\n"));
 	}
 }
 
@@ -321,12 +322,12 @@ view_print_message(struct e2e *e, const struct local_msg *m, const struct receip
 	if (obj)
 		print_content(obj);
 	else
-		printf("    [cannot decrypt: %s]\n", m->detail[0] ? m->detail : m->status);
+		printf(_("    [cannot decrypt: %s]\n"), m->detail[0] ? m->detail : m->status);
 	if (obj && m->detail[0])
 		printf("    %s\n", m->detail);
 	if (obj && m->shared) {
 		e2e_person(e, m->shared_by, who, sizeof who);
-		fputs("    (history shared by ", stdout);
+		fputs(_("    (history shared by "), stdout);
 		out_text(stdout, who);
 		puts(")");
 	}

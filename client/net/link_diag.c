@@ -13,6 +13,7 @@
 #include <libwebsockets.h>
 
 #include "link_diag.h"
+#include "tr.h"
 
 static char last_error[256];
 static char tls_error[160]; /* OpenSSL's verdict on the server certificate */
@@ -135,8 +136,8 @@ probe_tcp(const char *host, int port)
 static void
 unreachable(char *out, size_t outlen, const char *url, const char *detail)
 {
-	snprintf(out, outlen, "%s; ask your CPTS or your administrator if it lasts\n%s: %s",
-		 LINK_DIAG_UNREACHABLE, url, detail);
+	snprintf(out, outlen, _("%s; ask your CPTS or your administrator if it lasts\n%s: %s"),
+		 _(LINK_DIAG_UNREACHABLE), url, detail);
 }
 
 static void
@@ -146,32 +147,34 @@ describe_tcp_failure(char *out, size_t outlen, const char *url, const char *host
 	char detail[160];
 	link_diag_debug("probe of %s port %d: %d", host, port, cause);
 	if (cause == -1)
-		snprintf(detail, sizeof detail, "unknown host \"%s\" (check the server address)",
+		snprintf(detail, sizeof detail, _("unknown host \"%s\" (check the server address)"),
 			 host);
 	else if (cause == ECONNREFUSED)
-		snprintf(detail, sizeof detail, "connection refused (liaisond is not running "
-			 "there, or another port)");
+		snprintf(detail, sizeof detail, "%s", _("connection refused (liaisond is not running "
+				   "there, or another port)"));
 	else if (cause == EINPROGRESS || cause == EAGAIN || cause == ETIMEDOUT)
-		snprintf(detail, sizeof detail, "no answer (check your network and any firewall)");
+		snprintf(detail, sizeof detail, "%s", _("no answer (check your network and any firewall)"));
 	else if (cause != 0)
-		snprintf(detail, sizeof detail, "%s (check your network)", strerror(cause));
+		snprintf(detail, sizeof detail, _("%s (check your network)"), strerror(cause));
 	else
-		snprintf(detail, sizeof detail, "the connection failed; retry");
+		snprintf(detail, sizeof detail, "%s", _("the connection failed; retry"));
 	unreachable(out, outlen, url, detail);
 }
 
 bool
 link_diag_unreachable(const char *message)
 {
-	return message && strncmp(message, LINK_DIAG_UNREACHABLE,
-				  strlen(LINK_DIAG_UNREACHABLE)) == 0;
+	const char *fr = _(LINK_DIAG_UNREACHABLE);
+	return message && (strncmp(message, LINK_DIAG_UNREACHABLE,
+				   strlen(LINK_DIAG_UNREACHABLE)) == 0 ||
+			   strncmp(message, fr, strlen(fr)) == 0);
 }
 
 void
 link_diag_timeout(char *out, size_t outlen, const char *url, int seconds)
 {
 	char detail[80];
-	snprintf(detail, sizeof detail, "no answer within %d s while connecting", seconds);
+	snprintf(detail, sizeof detail, _("no answer within %d s while connecting"), seconds);
 	unreachable(out, outlen, url, detail);
 }
 
@@ -193,19 +196,19 @@ link_diag_connect_error(char *out, size_t outlen, const char *url, const char *h
 	else if (has(why, "imed out") || has(why, "timeout"))
 		unreachable(out, outlen, url, why);
 	else if (has(tls_error, "mismatch") || has(why, "mismatch"))
-		snprintf(out, outlen, "the server certificate of %s is not valid for \"%s\" "
-			 "(%s); connect with the name the certificate was issued for", url, host,
+		snprintf(out, outlen, _("the server certificate of %s is not valid for \"%s\" "
+			   "(%s); connect with the name the certificate was issued for"), url, host,
 			 tls_error[0] ? tls_error : why);
 	else if (has(why, "cert") || has(why, "X509") || has(why, "SSL") || has(why, "tls") ||
 		 has(why, "TLS"))
-		snprintf(out, outlen, "cannot verify the server certificate of %s with %s (%s); "
-			 "pass the CA with --ca FILE", url, ca_label, tls_error[0] ? tls_error : why);
+		snprintf(out, outlen, _("cannot verify the server certificate of %s with %s (%s); "
+			   "pass the CA with --ca FILE"), url, ca_label, tls_error[0] ? tls_error : why);
 	else if (has(why, "protocol"))
-		snprintf(out, outlen, "the server at %s does not speak liaison.v1 (%s); check "
-			 "the URL", url, why);
+		snprintf(out, outlen, _("the server at %s does not speak liaison.v1 (%s); check "
+			   "the URL"), url, why);
 	else if (has(why, "HS:") || has(why, "101"))
-		snprintf(out, outlen, "the server at %s refused the WebSocket connection (%s); "
-			 "check the URL", url, why);
+		snprintf(out, outlen, _("the server at %s refused the WebSocket connection (%s); "
+			   "check the URL"), url, why);
 	else
-		snprintf(out, outlen, "cannot connect to %s: %s", url, why);
+		snprintf(out, outlen, _("cannot connect to %s: %s"), url, why);
 }

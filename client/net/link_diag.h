@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "tr.h" /* N_() */
 
 /* Where debug lines go ("lws: …", "debug: …", one line each, no newline);
  * none set: they are dropped. The CLI prints them on stderr. */
@@ -33,7 +34,7 @@ void link_diag_connect_error(char *out, size_t outlen, const char *url, const ch
 /* When the server cannot be reached at all (refused, no answer, unknown
  * host, timeout), the message starts with LINK_DIAG_UNREACHABLE, then says
  * what to do, then, after a newline, the URL and the technical cause. */
-#define LINK_DIAG_UNREACHABLE "the Liaison server cannot be reached"
+#define LINK_DIAG_UNREACHABLE N_("the Liaison server cannot be reached")
 bool link_diag_unreachable(const char *message);
 /* That message for a connection that got no answer within seconds. */
 void link_diag_timeout(char *out, size_t outlen, const char *url, int seconds);

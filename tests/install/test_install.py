@@ -148,6 +148,17 @@ def main(t):
             t.ok(ok and p.returncode == 0 and re.search(r"\d+\.\d+\.\d+", p.stdout + p.stderr),
                  f"installed {name} --version runs", p and clip(p.stdout + p.stderr))
 
+        # the French catalogue, read by the installed liaison (LIAISON_LOCALEDIR
+        # stands for the prefix: the files are under DESTDIR)
+        localedir = d("share", "locale")
+        mo = os.path.join(localedir, "fr", "LC_MESSAGES", "liaison.mo")
+        t.ok(os.path.isfile(mo), f"installed {os.path.relpath(mo, dest)}")
+        env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LANGUAGE")}
+        p = run([liaison, "--help"], env=dict(env, LANG="fr_FR.UTF-8", LIAISON_LOCALEDIR=localedir))
+        t.ok(p.returncode == 0 and "Messagerie sécurisée" in p.stdout,
+             "the installed liaison speaks French with LANG=fr_FR.UTF-8 (needs that locale)",
+             clip(p.stdout[:300] + p.stderr))
+
         with open(sample, "rb") as a, open(os.path.join(source, "server", "liaisond.conf.sample"),
                                            "rb") as b:
             t.ok(a.read() == b.read(), "the installed sample config is server/liaisond.conf.sample")
@@ -239,7 +250,7 @@ def check_pages(t, liaisond, liaison, man8, man1):
 
 # The TAP plan, printed first: the checks of every build, and those of the
 # systemd unit when one is installed (-Dsystemd_unit_dir is not "no").
-PLAN_BASE = 24
+PLAN_BASE = 26
 PLAN_UNIT = 11
 
 if __name__ == "__main__":

@@ -389,21 +389,28 @@ class Client:
         self.profile = profile
         self.passphrase = passphrase
 
-    def env(self, passphrase=None):
+    def env(self, passphrase=None, extra=None):
         env = dict(os.environ)
         env["LIAISON_HOME"] = self.server.clients_home
         env["LIAISON_PASSPHRASE"] = self.passphrase if passphrase is None else passphrase
         env["LIAISON_CA"] = os.path.join(CERTS, "ca.crt")
+        for name, value in (extra or {}).items():  # None removes the variable
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         return env
 
-    def run(self, *args, passphrase=None, timeout=120):
-        """(returncode, stdout, stderr)"""
+    def run(self, *args, passphrase=None, timeout=120, env=None, binary=False):
+        """(returncode, stdout, stderr); env: variables to set (None: to
+        remove) for this run, e.g. {"LC_ALL": None, "LANG": "fr_FR.UTF-8"};
+        binary: stdout as bytes (a CSV's byte order mark)"""
         cmd = [LIAISON, "--profile", self.profile] + [str(a) for a in args]
         cmd = valgrind_prefix(os.path.join(self.server.tmp, "valgrind-liaison-%p.log")) + cmd
         label = "liaison " + " ".join(str(a) for a in args)[:80]
         try:
-            res = subprocess.run(cmd, capture_output=True, text=True,
-                                 env=self.env(passphrase), timeout=timeout * SLOW,
+            res = subprocess.run(cmd, capture_output=True,
+                                 env=self.env(passphrase, env), timeout=timeout * SLOW,
                                  stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as e:
             err = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else \
@@ -412,10 +419,14 @@ class Client:
             out = e.stdout.decode("utf-8", "replace") if isinstance(e.stdout, bytes) else \
                 (e.stdout or "")
             return -1, out, f"timed out after {timeout * SLOW} s: {cmd}\n{err}"
+        def text(data):  # what text=True gave: UTF-8, universal newlines
+            return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+        stdout = res.stdout if binary else text(res.stdout)
+        stderr = text(res.stderr)
         # whether or not the test looks at the exit status, a sanitizer
         # report fails the program
-        sanitizer_check(self.server.t, label, res.stderr)
-        return res.returncode, res.stdout, res.stderr
+        sanitizer_check(self.server.t, label, stderr)
+        return res.returncode, stdout, stderr
 
     def json(self, *args, **kw):
         """Like run with --json; (returncode, parsed stdout or None, stderr)."""
