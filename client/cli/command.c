@@ -309,6 +309,7 @@ run_command(const struct cli *cli, int argc, char **argv)
 	}
 	if (is_help(name)) {
 		fputs(_(cmd_usage_text), stdout);
+		fputs(_(cmd_usage_more), stdout);
 		return CLI_OK;
 	}
 	for (const struct cmd *cmd = cmd_table; cmd->name; cmd++) {
@@ -329,6 +330,7 @@ command_start(struct cli *cli, int rest_argc, char **argv)
 {
 	if (rest_argc == 0) {
 		fputs(_(cmd_usage_text), stderr);
+		fputs(_(cmd_usage_more), stderr);
 		out_error("%s", _("no command given; see liaison --help"));
 		return CLI_USAGE;
 	}

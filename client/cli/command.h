@@ -82,6 +82,7 @@ struct cmd {
 /* The table (commands.c) and the text of liaison --help. */
 extern const struct cmd cmd_table[];
 extern const char cmd_usage_text[];
+extern const char cmd_usage_more[];   /* the rest of the usage, after cmd_usage_text */
 
 /* The whole CLI after process set-up: global options, then the command. */
 int command_main(int argc, char **argv);
