@@ -44,8 +44,8 @@ class ClockedClient(Client):
         self.offset_ms = None
         self.crash = None
 
-    def env(self, passphrase=None):
-        env = super().env(passphrase)
+    def env(self, passphrase=None, extra=None):
+        env = super().env(passphrase, extra)
         env.pop("LIAISON_TEST_CLOCK_OFFSET_MS", None)
         env.pop("LIAISON_TEST_CRASH", None)
         if self.offset_ms is not None:

@@ -59,8 +59,8 @@ class Paused(Client):
     and stepping the ratchet (LIAISON_TEST_SEND_PAUSE_MS), so that the two
     processes overlap exactly where an index could be taken twice."""
 
-    def env(self, passphrase=None):
-        env = super().env(passphrase)
+    def env(self, passphrase=None, extra=None):
+        env = super().env(passphrase, extra)
         env["LIAISON_TEST_SEND_PAUSE_MS"] = str(PAUSE_MS)
         return env
 
