@@ -13,6 +13,7 @@
 #include "output.h"
 #include "local.h"
 #include "thread.h"
+#include "tr.h"
 #include "user_view.h"
 #include "wire.h"
 
@@ -69,8 +70,8 @@ case_resolve(struct e2e *e, const char *text, uint8_t id[LSN_ID_BYTES])
 	if (lsn_id_from_hex(text, id))
 		return CLI_OK;
 	if (strncasecmp(text, "P-", 2) != 0 && !hex_prefix(text)) {
-		out_error("\"%s\" is not a case: give its patient reference (P-…) or its id; see "
-			  "liaison cases", text);
+		out_error(_("\"%s\" is not a case: give its patient reference (P-…) or its id; see "
+			    "liaison cases"), text);
 		return CLI_USAGE;
 	}
 	bool coordinator = case_me_coordinator(e);
@@ -92,12 +93,12 @@ case_resolve(struct e2e *e, const char *text, uint8_t id[LSN_ID_BYTES])
 	if (n == 1 && lsn_id_from_hex(user_view_str(found, "case"), id)) {
 		rc = CLI_OK;
 	} else if (n == 0) {
-		out_error("no case %s among yours (you see the cases of the threads you are a member "
-			  "of%s); see liaison cases", text,
-			  coordinator ? ", and as a coordinator every case" : "");
+		out_error(_("no case %s among yours (you see the cases of the threads you are a member "
+			    "of%s); see liaison cases"), text,
+			  coordinator ? _(", and as a coordinator every case") : "");
 		rc = CLI_FAIL;
 	} else {
-		out_error("\"%s\" matches %zu cases; give more characters or the patient reference",
+		out_error(_("\"%s\" matches %zu cases; give more characters or the patient reference"),
 			  text, n);
 		rc = CLI_USAGE;
 	}
@@ -122,7 +123,7 @@ case_fetch(struct e2e *e, const uint8_t id[LSN_ID_BYTES], struct case_ctx *cc,
 		 user_view_str(cc->summary, "patient_ref") ? user_view_str(cc->summary, "patient_ref")
 							   : "P-?");
 	if (!lsn_id_from_hex(user_view_str(cc->summary, "channel"), cc->channel))
-		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server's case_get reply is malformed");
+		return lsn_fail(st, LSN_ERR_BAD_JSON, _("the server's case_get reply is malformed"));
 	return LSN_OK;
 }
 
@@ -269,7 +270,7 @@ case_step_due(json_t *summary, json_t *step, char *out, size_t len)
 	int64_t due = user_view_int(step, "due_at"), j0 = user_view_int(summary, "j0");
 	char day[DAY_TEXT];
 	if (due <= 0) {
-		snprintf(out, len, "no deadline");
+		snprintf(out, len, "%s", _("no deadline"));
 		return;
 	}
 	snprintf(out, len, "J+%lld %s", (long long)day_offset(j0, due), day_format_due(due, day));
@@ -339,10 +340,10 @@ case_find_step(const struct case_ctx *cc, const char *text, enum case_pick pick,
 		return pick_occurrence(cc, code, pick);
 	list_codes(cc, codes, sizeof codes);
 	if (hash && occurrences(cc, code) > 0)
-		snprintf(why, why_len, "%s has occurrences #1 to #%zu in case %s", code,
+		snprintf(why, why_len, _("%s has occurrences #1 to #%zu in case %s"), code,
 			 occurrences(cc, code), cc->ref);
 	else
-		snprintf(why, why_len, "no step \"%s\" in case %s; its steps: %s", text, cc->ref,
+		snprintf(why, why_len, _("no step \"%s\" in case %s; its steps: %s"), text, cc->ref,
 			 codes);
 	return NULL;
 }
@@ -418,22 +419,22 @@ case_print_acks(FILE *f, json_t *acks, json_t *notice, const char *indent)
 	size_t i;
 	char when[32];
 	long long expected = (long long)user_view_int(acks, "expected");
-	fprintf(f, "%sAcknowledgements: %lld/%lld of the recipients named when the notice was "
-		"posted\n", indent, (long long)user_view_int(acks, "acknowledged"), expected);
-	fprintf(f, "%sAcknowledged by:%s\n", indent, json_array_size(list) ? "" : " nobody yet");
+	fprintf(f, _("%sAcknowledgements: %lld/%lld of the recipients named when the notice was "
+		    "posted\n"), indent, (long long)user_view_int(acks, "acknowledged"), expected);
+	fprintf(f, _("%sAcknowledged by:%s\n"), indent, json_array_size(list) ? "" : _(" nobody yet"));
 	json_array_foreach(list, i, a) {
 		fprintf(f, "%s  %s  ", indent, out_time(user_view_int(a, "acked_at"), when,
 							  sizeof when));
 		out_text(f, user_view_str(a, "name"));
 		if (!json_is_true(json_object_get(a, "recipient")))
-			fputs("  (not a recipient)", f);
+			fputs(_("  (not a recipient)"), f);
 		fputc('\n', f);
 	}
 	if (json_array_size(missing) == 0) {
-		fprintf(f, "%sEveryone has acknowledged the notice.\n", indent);
+		fprintf(f, _("%sEveryone has acknowledged the notice.\n"), indent);
 		return;
 	}
-	fprintf(f, "%sNot yet: %zu of the %lld recipients\n", indent, json_array_size(missing),
+	fprintf(f, _("%sNot yet: %zu of the %lld recipients\n"), indent, json_array_size(missing),
 		expected);
 	json_array_foreach(missing, i, a) {
 		fprintf(f, "%s  ", indent);
@@ -450,15 +451,15 @@ case_notification_words(const char *kind)
 	static const struct {
 		const char *kind, *words;
 	} words[] = {
-		{"step_due_soon", "step due soon"},
-		{"step_overdue", "step overdue"},
-		{"notice_escalated", "discharge notice escalated (not acknowledged in time)"},
-		{"alert", "alert"},
+		{"step_due_soon", N_("step due soon")},
+		{"step_overdue", N_("step overdue")},
+		{"notice_escalated", N_("discharge notice escalated (not acknowledged in time)")},
+		{"alert", N_("alert")},
 	};
 	for (size_t i = 0; kind && i < sizeof words / sizeof words[0]; i++)
 		if (strcmp(words[i].kind, kind) == 0)
-			return words[i].words;
-	return kind ? kind : "notification";
+			return _(words[i].words);
+	return kind ? kind : _("notification");
 }
 
 /* The case_get reply of case_hex, from the cache or the server. */
@@ -527,7 +528,7 @@ case_notification_text(struct e2e *e, json_t *n, json_t *cache, char *out, size_
 	else if (user_view_str(n, "actor"))
 		case_person(e, user_view_str(n, "actor"), who, sizeof who);
 	else
-		snprintf(who, sizeof who, "nobody yet");
+		snprintf(who, sizeof who, "%s", _("nobody yet"));
 	bool alert = kind && strcmp(kind, "alert") == 0;
 	if (alert && channel)
 		snprintf(next, sizeof next, "liaison read %s", channel);
@@ -538,18 +539,18 @@ case_notification_text(struct e2e *e, json_t *n, json_t *cache, char *out, size_
 		const char *ak = user_view_str(n, "alert_kind");
 		bool measured = ak && strcmp(ak, "clinical") != 0;
 		char text[240] = "", head[64];
-		snprintf(head, sizeof head, "alert%s%s", measured ? " " : "", measured ? ak : "");
+		snprintf(head, sizeof head, "%s%s%s", _("alert"), measured ? " " : "", measured ? ak : "");
 		if (channel)
 			alert_text(e, &cc, user_view_int(n, "seq"), text, sizeof text);
 		if (text[0])
-			snprintf(out, len, "%s from %s on %s: \"%s\" — next: %s", head, who, case_text,
+			snprintf(out, len, _("%s from %s on %s: \"%s\" — next: %s"), head, who, case_text,
 				 text, next);
 		else if (measured)
-			snprintf(out, len, "%s from %s on %s (a measurement crossed a threshold of the "
-				 "pathway) — next: %s", head, who, case_text, next);
+			snprintf(out, len, _("%s from %s on %s (a measurement crossed a threshold of the "
+				   "pathway) — next: %s"), head, who, case_text, next);
 		else
-			snprintf(out, len, "alert from %s on %s (not readable on this device yet) — "
-				 "next: %s", who, case_text, next);
+			snprintf(out, len, _("alert from %s on %s (not readable on this device yet) — "
+				   "next: %s"), who, case_text, next);
 		return;
 	}
 	if (step_id) {
@@ -559,14 +560,14 @@ case_notification_text(struct e2e *e, json_t *n, json_t *cache, char *out, size_
 			case_step_name(&cc, step, name, sizeof name);
 		else
 			snprintf(name, sizeof name, "%s", user_view_str(n, "step_code")
-				 ? user_view_str(n, "step_code") : "step");
+				 ? user_view_str(n, "step_code") : _("step"));
 		case_step_due(cc.summary, about, due, sizeof due);
-		snprintf(what, sizeof what, "%s of %s (%s%s%s), held by %s", name, case_text,
+		snprintf(what, sizeof what, _("%s of %s (%s%s%s), held by %s"), name, case_text,
 			 label ? label : "", label ? ", " : "", due, who);
 	} else if (kind && strcmp(kind, "notice_escalated") == 0) {
-		snprintf(what, sizeof what, "%s, notice posted by %s", case_text, who);
+		snprintf(what, sizeof what, _("%s, notice posted by %s"), case_text, who);
 	} else {
 		snprintf(what, sizeof what, "%s", case_text);
 	}
-	snprintf(out, len, "%s: %s — next: %s", case_notification_words(kind), what, next);
+	snprintf(out, len, _("%s: %s — next: %s"), case_notification_words(kind), what, next);
 }

@@ -16,6 +16,7 @@
 #include "output.h"
 #include "local.h"
 #include "thread.h"
+#include "tr.h"
 #include "user_view.h"
 #include "wire.h"
 
@@ -136,8 +137,10 @@ print_history(json_t *s, json_t *summary)
 			day_format_due(old_due, from);
 		if (new_due > 0)
 			day_format_due(new_due, to);
-		printf(DETAIL_INDENT "%s %s by ", user_view_str(ev, "action"),
-		       out_time(user_view_int(ev, "at"), when, sizeof when));
+		const char *action = user_view_str(ev, "action");
+		fputs(DETAIL_INDENT, stdout);
+		printf(_("%s %s by "), action && strcmp(action, "rescheduled") == 0
+		       ? _("rescheduled") : action, out_time(user_view_int(ev, "at"), when, sizeof when));
 		out_text(stdout, user_view_str(ev, "by_name"));
 		printf(": J+%lld %s → J+%lld %s (", (long long)(old_due > 0 ? day_offset(j0, old_due) : 0),
 		       from, (long long)(new_due > 0 ? day_offset(j0, new_due) : 0), to);
@@ -145,12 +148,14 @@ print_history(json_t *s, json_t *summary)
 		fputs(")\n", stdout);
 		json_t *note = json_object_get(ev, "note");
 		if (json_is_object(note)) {
-			printf(DETAIL_INDENT "  note #%lld: ", (long long)user_view_int(note, "seq"));
+			fputs(DETAIL_INDENT "  ", stdout);
+			printf(_("note #%lld: "), (long long)user_view_int(note, "seq"));
 			out_styled(stdout, OUT_BOLD, user_view_str(note, "text") ? user_view_str(note, "text")
 			     : user_view_str(note, "unreadable") ? user_view_str(note, "unreadable") : "?");
 			putchar('\n');
 		} else if (user_view_int(ev, "note_seq") > 0) {
-			printf(DETAIL_INDENT "  note: message #%lld of the thread (not readable here)\n",
+			fputs(DETAIL_INDENT "  ", stdout);
+			printf(_("note: message #%lld of the thread (not readable here)\n"),
 			       (long long)user_view_int(ev, "note_seq"));
 		}
 	}
@@ -181,13 +186,13 @@ via_words(const char *via)
 	static const struct {
 		const char *code, *words;
 	} words[] = {
-		{"notice_posted", "by posting the discharge notice"},
-		{"letter_attached", "by attaching the lettre de liaison to the notice"},
-		{"reconciliation_closed", "by closing the discharge reconciliation"},
+		{"notice_posted", N_("by posting the discharge notice")},
+		{"letter_attached", N_("by attaching the lettre de liaison to the notice")},
+		{"reconciliation_closed", N_("by closing the discharge reconciliation")},
 	};
 	for (size_t i = 0; via && i < sizeof words / sizeof words[0]; i++)
 		if (strcmp(via, words[i].code) == 0)
-			return words[i].words;
+			return _(words[i].words);
 	return via;
 }
 
@@ -200,16 +205,18 @@ print_step(json_t *s, size_t code_width, json_t *summary)
 			     : status && strcmp(status, "done") == 0 ? OUT_GREEN
 			     : status && strcmp(status, "skipped") == 0 ? OUT_DIM : OUT_PLAIN;
 	char when[32];
+	size_t status_width = out_width(_("OVERDUE")) > 8 ? out_width(_("OVERDUE")) : 8;
 	fputs("  ", stdout);
 	out_padded(stdout, OUT_PLAIN, user_view_str(s, "due"), 17);
-	out_padded(stdout, style, overdue ? "OVERDUE" : status, 8);
+	out_padded(stdout, style, overdue ? _("OVERDUE") : status, status_width);
 	out_padded(stdout, OUT_PLAIN, user_view_str(s, "name"), code_width);
 	out_text(stdout, user_view_str(s, "label"));
-	fputs("\n" DETAIL_INDENT "assigned to ", stdout);
+	fputs("\n" DETAIL_INDENT, stdout);
+	fputs(_("assigned to "), stdout);
 	out_text(stdout, user_view_str(s, "assignee_name") ? user_view_str(s, "assignee_name")
-							   : "nobody yet");
+							   : _("nobody yet"));
 	if (status && strcmp(status, "pending") != 0) {
-		printf("; %s %s by ", status, out_time(user_view_int(s, "done_at"), when, sizeof when));
+		printf(_("; %s %s by "), status, out_time(user_view_int(s, "done_at"), when, sizeof when));
 		out_text(stdout, user_view_str(s, "done_by_name"));
 		if (user_view_str(s, "done_via")) {
 			fputs(", ", stdout);
@@ -223,14 +230,16 @@ print_step(json_t *s, size_t code_width, json_t *summary)
 	putchar('\n');
 	json_t *note = json_object_get(s, "note");
 	if (json_is_object(note)) {
-		printf(DETAIL_INDENT "note #%lld by ", (long long)user_view_int(note, "seq"));
+		fputs(DETAIL_INDENT, stdout);
+		printf(_("note #%lld by "), (long long)user_view_int(note, "seq"));
 		out_text(stdout, user_view_str(note, "by"));
 		fputs(": ", stdout);
 		out_styled(stdout, OUT_BOLD, user_view_str(note, "text") ? user_view_str(note, "text")
 		     : user_view_str(note, "unreadable") ? user_view_str(note, "unreadable") : "?");
 		putchar('\n');
 	} else if (user_view_int(s, "note_seq") > 0) {
-		printf(DETAIL_INDENT "note: message #%lld of the thread (not readable here)\n",
+		fputs(DETAIL_INDENT, stdout);
+		printf(_("note: message #%lld of the thread (not readable here)\n"),
 		       (long long)user_view_int(s, "note_seq"));
 	}
 	print_history(s, summary);
@@ -244,7 +253,7 @@ print_steps(json_t *steps, json_t *summary)
 	json_array_foreach(steps, i, s)
 		if (out_width(user_view_str(s, "name")) > width)
 			width = out_width(user_view_str(s, "name"));
-	printf("Steps (deadlines are UTC days; J0 = day 0):\n");
+	fputs(_("Steps (deadlines are UTC days; J0 = day 0):\n"), stdout);
 	json_array_foreach(steps, i, s)
 		print_step(s, width, summary);
 }
@@ -260,16 +269,16 @@ print_header(struct e2e *e, const struct case_ctx *cc, const char *patient)
 		snprintf(flags + strlen(flags), sizeof flags - strlen(flags), "%s%s", i ? ", " : "",
 			 json_string_value(f) ? json_string_value(f) : "?");
 	out_styled(stdout, OUT_BOLD, cc->ref);
-	printf(" — %s (version %lld), %s", user_view_str(c, "pathway"),
+	printf(_(" — %s (version %lld), %s"), user_view_str(c, "pathway"),
 	       (long long)user_view_int(c, "template_version"), user_view_str(c, "status"));
 	if (user_view_str(c, "close_reason"))
-		printf(": %s on %s", user_view_str(c, "close_reason"),
+		printf(_(": %s on %s"), user_view_str(c, "close_reason"),
 		       out_time(user_view_int(c, "closed_at"), when, sizeof when));
 	putchar('\n');
-	out_kv("Patient", patient[0] ? patient : cc->member ? "(not readable on this device yet)"
-					  : "(only the members of the case thread see it)");
-	out_kv("J0", day_format_start(user_view_int(c, "j0"), j0));
-	out_kv("Flags", flags[0] ? flags : "none");
+	out_kv(_("Patient"), patient[0] ? patient : cc->member ? _("(not readable on this device yet)")
+					  : _("(only the members of the case thread see it)"));
+	out_kv(_("J0"), day_format_start(user_view_int(c, "j0"), j0));
+	out_kv(_("Flags"), flags[0] ? flags : _("none"));
 	/* events that date steps (remission), shown once one is recorded */
 	char events[200] = "";
 	json_array_foreach(json_object_get(cc->reply, "case_events"), i, f)
@@ -277,13 +286,13 @@ print_header(struct e2e *e, const struct case_ctx *cc, const char *patient)
 			 i ? ", " : "", user_view_str(f, "event") ? user_view_str(f, "event") : "?",
 			 user_view_str(f, "day") ? user_view_str(f, "day") : "?");
 	if (events[0])
-		out_kv("Events", events);
-	out_kv("Channel", user_view_str(c, "channel"));
+		out_kv(_("Events"), events);
+	out_kv(_("Channel"), user_view_str(c, "channel"));
 	case_person(e, user_view_str(c, "opened_by"), who, sizeof who);
 	char opened[300];
-	snprintf(opened, sizeof opened, "%s by %s", out_time(user_view_int(c, "opened_at"), when,
+	snprintf(opened, sizeof opened, _("%s by %s"), out_time(user_view_int(c, "opened_at"), when,
 							      sizeof when), who);
-	out_kv("Opened", opened);
+	out_kv(_("Opened"), opened);
 }
 
 static void
@@ -291,17 +300,17 @@ print_notice(struct e2e *e, json_t *notice, json_t *acks)
 {
 	char when[32], who[200];
 	if (!json_is_object(notice)) {
-		puts("Discharge notice: none posted yet.");
+		puts(_("Discharge notice: none posted yet."));
 		return;
 	}
 	case_person(e, user_view_str(notice, "posted_by"), who, sizeof who);
-	printf("Discharge notice: message #%lld, posted %s by ", (long long)user_view_int(notice, "seq"),
+	printf(_("Discharge notice: message #%lld, posted %s by "), (long long)user_view_int(notice, "seq"),
 	       out_time(user_view_int(notice, "posted_at"), when, sizeof when));
 	out_text(stdout, who);
 	putchar('\n');
 	if (user_view_int(notice, "escalated_at") > 0) {
 		char line[96];
-		snprintf(line, sizeof line, "ESCALATED to the CPTS coordinators on %s",
+		snprintf(line, sizeof line, _("ESCALATED to the CPTS coordinators on %s"),
 			 out_time(user_view_int(notice, "escalated_at"), when, sizeof when));
 		fputs("  ", stdout);
 		out_styled(stdout, OUT_RED, line);
@@ -317,9 +326,9 @@ notice_content(struct e2e *e, struct case_ctx *cc, json_t *notice)
 	json_t *content = cc->member && json_is_object(notice)
 		? case_message(e, cc->channel, user_view_int(notice, "seq")) : NULL;
 	if (content == NULL)
-		out_error("%s: this device cannot show it (%s)", json_is_object(notice)
-			  ? "the discharge notice" : "no discharge notice", cc->member
-			  ? "run liaison read on the case's channel" : "not a member of the thread");
+		out_error(_("%s: this device cannot show it (%s)"), json_is_object(notice)
+			  ? _("the discharge notice") : _("no discharge notice"), cc->member
+			  ? _("run liaison read on the case's channel") : _("not a member of the thread"));
 	return content;
 }
 
@@ -328,7 +337,7 @@ show_case(struct e2e *e, struct case_ctx *cc, bool with_notice)
 {
 	struct lsn_status st = {0};
 	if (case_sync_thread(e, cc, &st) != LSN_OK)
-		out_error("could not update the case thread (%s); showing what this device has", st.msg);
+		out_error(_("could not update the case thread (%s); showing what this device has"), st.msg);
 	char patient[CASE_NAME_MAX] = "";
 	json_t *notice = json_object_get(cc->reply, "notice");
 	if (cc->member)
@@ -398,7 +407,7 @@ show_reply(struct e2e *e, json_t *reply, const char *what)
 	struct lsn_status st = {0};
 	uint8_t id[LSN_ID_BYTES];
 	if (!lsn_id_from_hex(user_view_str(json_object_get(reply, "case"), "case"), id)) {
-		out_error("the server's reply has no case id; see liaison cases");
+		out_error("%s", _("the server's reply has no case id; see liaison cases"));
 		return CLI_FAIL;
 	}
 	if (case_fetch(e, id, &cc, &st) != LSN_OK) {
@@ -407,7 +416,7 @@ show_reply(struct e2e *e, json_t *reply, const char *what)
 	}
 	case_learn_people(e, &cc);
 	if (!out_json_mode())
-		printf("%s %s.\n\n", what, cc.ref);
+		printf(_("%s %s.\n\n"), what, cc.ref);
 	int rc = show_case(e, &cc, false);
 	case_ctx_free(&cc);
 	return rc;
@@ -424,8 +433,8 @@ open_case(struct e2e *e, const struct case_opts *o)
 	json_t *reply = NULL;
 	uint8_t cpts[LSN_ID_BYTES];
 	if (o->cpts && !lsn_id_from_hex(o->cpts, cpts)) {
-		out_error("--cpts %s: expected the CPTS's organisation id (32 lowercase hex "
-			  "characters; see liaison directory)", o->cpts);
+		out_error(_("--cpts %s: expected the CPTS's organisation id (32 lowercase hex "
+			    "characters; see liaison directory)"), o->cpts);
 		return CLI_USAGE;
 	}
 	json_t *body = json_pack("{s:o, s:s, s:s, s:o}", "channel", wire_id(channel), "pathway",
@@ -435,7 +444,7 @@ open_case(struct e2e *e, const struct case_opts *o)
 	if (e2e_write(e, "case_open", body, &reply, &st) != LSN_OK)
 		rc = out_fail(&st);
 	else
-		rc = show_reply(e, reply, "Opened case");
+		rc = show_reply(e, reply, _("Opened case"));
 	json_decref(reply);
 	return rc;
 }
@@ -455,7 +464,7 @@ close_case(struct e2e *e, const struct case_opts *o)
 	} else if (out_json_mode()) {
 		rc = out_json(json_object_get(reply, "case"));
 	} else {
-		printf("Case %s closed (%s). Its steps no longer change.\n", cc.ref, o->reason);
+		printf(_("Case %s closed (%s). Its steps no longer change.\n"), cc.ref, o->reason);
 	}
 	json_decref(reply);
 	case_ctx_free(&cc);
@@ -476,7 +485,7 @@ flag_case(struct e2e *e, const struct case_opts *o)
 		      &reply, &st) != LSN_OK)
 		rc = out_fail(&st);
 	else
-		rc = show_reply(e, reply, "New flags for case");
+		rc = show_reply(e, reply, _("New flags for case"));
 	json_decref(reply);
 	case_ctx_free(&cc);
 	return rc;
@@ -496,7 +505,7 @@ event_case(struct e2e *e, const struct case_opts *o)
 						 o->pos[2], "day", o->date), &reply, &st) != LSN_OK)
 		rc = out_fail(&st);
 	else
-		rc = show_reply(e, reply, "Event recorded on case");
+		rc = show_reply(e, reply, _("Event recorded on case"));
 	json_decref(reply);
 	case_ctx_free(&cc);
 	return rc;
@@ -544,8 +553,8 @@ explain_refusal(struct e2e *e, const struct case_ctx *cc, json_t *step, enum lsn
 	case_step_name(cc, step, name, sizeof name);
 	if (err == LSN_ERR_NOT_ASSIGNEE) {
 		case_person(e, user_view_str(step, "assignee"), who, sizeof who);
-		out_error("%s of %s is assigned to %s", name, cc->ref,
-			  user_view_str(step, "assignee") ? who : "nobody yet");
+		out_error(_("%s of %s is assigned to %s"), name, cc->ref,
+			  user_view_str(step, "assignee") ? who : _("nobody yet"));
 	}
 }
 
@@ -567,11 +576,11 @@ step_report(struct e2e *e, const struct case_ctx *cc, json_t *step, json_t *repl
 		fputs(" — ", stdout);
 		out_text(stdout, user_view_str(now, "skip_reason"));
 	}
-	fputs(", assigned to ", stdout);
-	out_text(stdout, user_view_str(now, "assignee") ? who : "nobody");
+	fputs(_(", assigned to "), stdout);
+	out_text(stdout, user_view_str(now, "assignee") ? who : _("nobody"));
 	putchar('.');
 	if (note_seq > 0)
-		printf(" Note posted in the thread as message #%lld.", (long long)note_seq);
+		printf(_(" Note posted in the thread as message #%lld."), (long long)note_seq);
 	putchar('\n');
 	return CLI_OK;
 }
@@ -616,11 +625,11 @@ step_action(struct e2e *e, const struct case_opts *o)
 	json_t *reply = NULL, *body = NULL;
 	enum lsn_err err = LSN_OK;
 	if (step == NULL) {
-		out_error("%s: see liaison case show %s", why, cc.ref);
+		out_error(_("%s: see liaison case show %s"), why, cc.ref);
 		rc = CLI_USAGE;
 	} else if (o->note && !cc.member) {
-		out_error("--note: you are not a member of the thread of %s, where notes are "
-			  "encrypted; leave out --note", cc.ref);
+		out_error(_("--note: you are not a member of the thread of %s, where notes are "
+			    "encrypted; leave out --note"), cc.ref);
 		rc = CLI_USAGE;
 	} else if (o->note && likely_allowed(e, &cc, step)) {
 		err = post_note(e, &cc, step, action, o->note, &note_seq, &st);
@@ -637,7 +646,7 @@ step_action(struct e2e *e, const struct case_opts *o)
 		rc = out_fail(&st);
 		explain_refusal(e, &cc, step, err);
 		if (note_seq > 0)
-			out_error("your note stays in the thread as message #%lld", (long long)note_seq);
+			out_error(_("your note stays in the thread as message #%lld"), (long long)note_seq);
 	}
 	json_decref(reply);
 	case_ctx_free(&cc);
@@ -658,7 +667,7 @@ one_of(const char *s, const char *const *list)
 static int
 usage(const char *what)
 {
-	out_error("%s; see liaison case --help", what);
+	out_error(_("%s; see liaison case --help"), what);
 	return CLI_USAGE;
 }
 
@@ -669,40 +678,40 @@ check_step_usage(const struct case_opts *o)
 					      NULL};
 	const char *action = o->n_pos > 1 ? o->pos[1] : NULL;
 	if (!one_of(action, actions))
-		return usage("case step needs complete, skip, reopen, assign or reschedule");
+		return usage(_("case step needs complete, skip, reopen, assign or reschedule"));
 	int want = strcmp(action, "assign") == 0 ? 5 : 4;
 	if (o->n_pos != want)
-		return usage(want == 5 ? "case step assign needs CASE STEP USER"
-				       : "case step needs CASE and STEP");
+		return usage(want == 5 ? _("case step assign needs CASE STEP USER")
+				       : _("case step needs CASE and STEP"));
 	static const char *const skip_reasons[] = {"patient_declined", "not_indicated",
 		"done_elsewhere", "patient_hospitalised", "patient_unreachable", "rescheduled",
 		"other", NULL};
 	if (strcmp(action, "skip") == 0 && (o->reason == NULL || !one_of(o->reason, skip_reasons)))
-		return usage("case step skip needs --reason patient_declined, not_indicated, "
-			     "done_elsewhere, patient_hospitalised, patient_unreachable, rescheduled "
-			     "or other (details go in --note, encrypted)");
+		return usage(_("case step skip needs --reason patient_declined, not_indicated, "
+			       "done_elsewhere, patient_hospitalised, patient_unreachable, rescheduled "
+			       "or other (details go in --note, encrypted)"));
 	static const char *const moves[] = {"patient_request", "patient_unavailable",
 		"patient_hospitalised", "professional_unavailable", "appointment_date",
 		"clinical_decision", "other", NULL};
 	int64_t day;
 	bool reschedule = strcmp(action, "reschedule") == 0;
 	if (reschedule && (o->due == NULL || !day_parse(o->due, &day)))
-		return usage("case step reschedule needs --due YYYY-MM-DD, the new due day");
+		return usage(_("case step reschedule needs --due YYYY-MM-DD, the new due day"));
 	if (reschedule && (o->reason == NULL || !one_of(o->reason, moves)))
-		return usage("case step reschedule needs --reason patient_request, "
-			     "patient_unavailable, patient_hospitalised, professional_unavailable, "
-			     "appointment_date, clinical_decision or other (details go in --note, "
-			     "encrypted)");
+		return usage(_("case step reschedule needs --reason patient_request, "
+			       "patient_unavailable, patient_hospitalised, professional_unavailable, "
+			       "appointment_date, clinical_decision or other (details go in --note, "
+			       "encrypted)"));
 	if (o->due && !reschedule)
-		return usage("--due goes with reschedule");
+		return usage(_("--due goes with reschedule"));
 	if (o->note && strcmp(action, "complete") != 0 && strcmp(action, "skip") != 0 && !reschedule)
-		return usage("--note goes with complete, skip or reschedule");
+		return usage(_("--note goes with complete, skip or reschedule"));
 	json_t *probe = o->note ? json_string(o->note) : NULL;
 	bool bad_note = o->note && (probe == NULL || o->note[0] == '\0' ||
 				    strlen(o->note) > NOTE_TEXT_MAX);
 	json_decref(probe);
 	if (bad_note)
-		return usage("--note must be UTF-8 text of 1 to 8000 bytes");
+		return usage(_("--note must be UTF-8 text of 1 to 8000 bytes"));
 	return CLI_OK;
 }
 
@@ -714,34 +723,34 @@ check_usage(const struct case_opts *o)
 	const char *sub = o->n_pos ? o->pos[0] : "";
 	int64_t days;
 	if (strcmp(sub, "show") == 0)
-		return o->n_pos == 2 ? CLI_OK : usage("case show needs one CASE");
+		return o->n_pos == 2 ? CLI_OK : usage(_("case show needs one CASE"));
 	if (strcmp(sub, "step") == 0)
 		return check_step_usage(o);
 	if (strcmp(sub, "open") == 0) {
 		if (o->n_pos != 2 || o->pathway == NULL || o->j0 == NULL)
-			return usage("case open needs CHANNEL, --pathway and --j0");
+			return usage(_("case open needs CHANNEL, --pathway and --j0"));
 		return day_parse(o->j0, &days) ? CLI_OK
-			: usage("--j0 must be the trigger day as YYYY-MM-DD");
+			: usage(_("--j0 must be the trigger day as YYYY-MM-DD"));
 	}
 	if (strcmp(sub, "close") == 0) {
 		if (o->n_pos != 2)
-			return usage("case close needs one CASE");
+			return usage(_("case close needs one CASE"));
 		return one_of(o->reason, reasons) ? CLI_OK
-			: usage("case close needs --reason completed, readmitted, deceased, moved "
-				"or consent_withdrawn");
+			: usage(_("case close needs --reason completed, readmitted, deceased, moved "
+				  "or consent_withdrawn"));
 	}
 	if (strcmp(sub, "flag") == 0) {
 		if (o->n_pos < 2 || (o->n_pos == 2) != o->clear)
-			return usage("case flag needs CASE and the flags (all of them), or --clear");
+			return usage(_("case flag needs CASE and the flags (all of them), or --clear"));
 		return CLI_OK;
 	}
 	if (strcmp(sub, "event") == 0) {
 		if (o->n_pos != 3 || o->date == NULL)
-			return usage("case event needs CASE, EVENT and --date YYYY-MM-DD");
+			return usage(_("case event needs CASE, EVENT and --date YYYY-MM-DD"));
 		return day_parse(o->date, &days) ? CLI_OK
-			: usage("--date must be the event's day as YYYY-MM-DD");
+			: usage(_("--date must be the event's day as YYYY-MM-DD"));
 	}
-	return usage(o->n_pos ? "unknown case command" : "case needs a command");
+	return usage(o->n_pos ? _("unknown case command") : _("case needs a command"));
 }
 
 static int

@@ -14,6 +14,7 @@
 #include "measure_view.h"
 #include "output.h"
 #include "thread.h"
+#include "tr.h"
 #include "user_view.h"
 #include "wire.h"
 
@@ -31,11 +32,11 @@ cmd_measure_check(struct cmd_call *c)
 	int64_t day = day_today();
 	char why[300];
 	if (at && !day_parse(at, &day)) {
-		out_error("--at %s: expected a date YYYY-MM-DD", at);
+		out_error(_("--at %s: expected a date YYYY-MM-DD"), at);
 		return CLI_USAGE;
 	}
 	if (day > day_today()) {
-		out_error("--at %s: that date is in the future; give the day the value was measured", at);
+		out_error(_("--at %s: that date is in the future; give the day the value was measured"), at);
 		return CLI_USAGE;
 	}
 	struct measure_call *mc = calloc(1, sizeof *mc);
@@ -44,7 +45,7 @@ cmd_measure_check(struct cmd_call *c)
 	if (!measure_parse(c->pos[1], c->pos + 2, (size_t)(c->n_pos - 2), day, &mc->m, why,
 			   sizeof why)) {
 		free(mc);
-		out_error("%s; see liaison measure --help", why);
+		out_error(_("%s; see liaison measure --help"), why);
 		return CLI_USAGE;
 	}
 	c->data = mc;
@@ -165,10 +166,10 @@ print_result(const struct case_ctx *cc, json_t *tpl, const struct measurement *m
 {
 	char words[300], at[DAY_TEXT];
 	entry_words(m, words, sizeof words);
-	printf("Measurement posted in case %s (message #%lld): %s on %s.\n", cc->ref,
+	printf(_("Measurement posted in case %s (message #%lld): %s on %s.\n"), cc->ref,
 	       (long long)seq, words, day_format(m->day, at));
 	if (crossed == 0) {
-		printf("No threshold of %s crossed.\n", user_view_str(cc->summary, "pathway"));
+		printf(_("No threshold of %s crossed.\n"), user_view_str(cc->summary, "pathway"));
 		return;
 	}
 	size_t i, j;
@@ -176,15 +177,15 @@ print_result(const struct case_ctx *cc, json_t *tpl, const struct measurement *m
 	json_array_foreach(alerts, i, a) {
 		const char *kind = user_view_str(a, "kind");
 		int64_t notified = user_view_int(a, "notified");
-		printf("Threshold crossed: %s (%s), alert raised on message #%lld: %lld notified",
+		printf(_("Threshold crossed: %s (%s), alert raised on message #%lld: %lld notified"),
 		       kind, kind_label(tpl, kind), (long long)user_view_int(a, "seq"),
 		       (long long)notified);
 		json_array_foreach(json_object_get(a, "users"), j, u)
 			printf("%s %s", j ? "," : ":", user_view_str(u, "name"));
 		printf(".\n");
 		if (notified == 0)
-			printf("Nobody holding %s is in this case's thread: add them with liaison "
-			       "channel add, or call them.\n", kind_roles(tpl, kind));
+			printf(_("Nobody holding %s is in this case's thread: add them with liaison "
+				 "channel add, or call them.\n"), kind_roles(tpl, kind));
 	}
 }
 
@@ -198,8 +199,8 @@ cmd_measure_run(struct cmd_call *c)
 	if (rc != CLI_OK)
 		return rc;
 	if (!cc.member) {
-		out_error("you are not a member of the thread of case %s: only its members record "
-			  "measurements (ask one of its admins to add you)", cc.ref);
+		out_error(_("you are not a member of the thread of case %s: only its members record "
+			    "measurements (ask one of its admins to add you)"), cc.ref);
 		case_ctx_free(&cc);
 		return CLI_FAIL;
 	}
@@ -218,8 +219,8 @@ cmd_measure_run(struct cmd_call *c)
 			nth++;
 	/* the series as the thread has it, then this entry */
 	if (err == LSN_OK && case_sync_thread(e, &cc, &st) != LSN_OK) {
-		out_error("could not update the case thread (%s); thresholds are evaluated over "
-			  "what this device has", st.msg);
+		out_error(_("could not update the case thread (%s); thresholds are evaluated over "
+			    "what this device has"), st.msg);
 		memset(&st, 0, sizeof st);
 	}
 	if (err == LSN_OK)
@@ -231,7 +232,7 @@ cmd_measure_run(struct cmd_call *c)
 	if (err == LSN_OK)
 		err = thread_send(e, &v, measure_encode(&mc->m, cc.id_hex), &seq, &ts, &st);
 	if (err == LSN_OK && !measure_series_add(&series, seq, &mc->m))
-		err = lsn_fail(&st, LSN_ERR_INTERNAL, "out of memory");
+		err = lsn_fail(&st, LSN_ERR_INTERNAL, _("out of memory"));
 	if (err == LSN_OK)
 		crossed = measure_evaluate(th, nth, series.pts, series.np, seq, kinds, KINDS_MAX);
 	/* one alert per message: the first kind on the measurement, each other
@@ -248,8 +249,8 @@ cmd_measure_run(struct cmd_call *c)
 		if (err == LSN_OK)
 			err = raise_kind(e, &cc, kinds[k], on, alerts, &st);
 		if (err != LSN_OK)
-			out_error("the measurement was posted as message #%lld but the alert %s was "
-				  "not raised: call the people it names (%s)", (long long)seq, kinds[k],
+			out_error(_("the measurement was posted as message #%lld but the alert %s was "
+				    "not raised: call the people it names (%s)"), (long long)seq, kinds[k],
 				  kind_roles(tpl, kinds[k]));
 	}
 	chan_view_free(&v);

@@ -135,11 +135,11 @@ alert_report(struct e2e *e, const struct case_ctx *cc, int64_t seq, int64_t noti
 		json_decref(out);
 		return rc;
 	}
-	printf("Alert sent in case %s (message #%lld): %lld GP/cardiologist member(s) "
-	       "notified.\n", cc->ref, (long long)seq, (long long)notified);
+	printf(_("Alert sent in case %s (message #%lld): %lld GP/cardiologist member(s) "
+		 "notified.\n"), cc->ref, (long long)seq, (long long)notified);
 	if (notified == 0)
-		puts("No GP or cardiologist is in this case's thread: add them with liaison "
-		     "channel add, or call them.");
+		puts(_("No GP or cardiologist is in this case's thread: add them with liaison "
+		       "channel add, or call them."));
 	return CLI_OK;
 }
 
@@ -170,8 +170,8 @@ alert_case(struct e2e *e, const char *text, const char *body)
 	else
 		rc = out_fail(&st);
 	if (err != LSN_OK && seq > 0)
-		out_error("the alert was posted in the thread as message #%lld but nobody was "
-			  "alerted: call the GP", (long long)seq);
+		out_error(_("the alert was posted in the thread as message #%lld but nobody was "
+			    "alerted: call the GP"), (long long)seq);
 	json_decref(reply);
 	case_ctx_free(&cc);
 	return rc;
@@ -187,7 +187,7 @@ cmd_alert_check(struct cmd_call *c)
 	bool valid = probe && strlen(text) <= ALERT_TEXT_MAX;
 	json_decref(probe);
 	if (!valid) {
-		out_error("the alert must be UTF-8 text of at most %d bytes", ALERT_TEXT_MAX);
+		out_error(_("the alert must be UTF-8 text of at most %d bytes"), ALERT_TEXT_MAX);
 		return CLI_USAGE;
 	}
 	return CLI_OK;

@@ -8,6 +8,7 @@
 #include "e2e.h"
 #include "measure.h"
 #include "output.h"
+#include "tr.h"
 #include "user_view.h"
 
 #define DUE_TEXT_MAX 400
@@ -20,28 +21,28 @@ row_words(json_t *r, char *out, size_t len)
 	const char *flag = user_view_str(r, "flag");
 	char when[120];
 	if (!json_is_integer(first)) {
-		snprintf(when, sizeof when, "no deadline");
+		snprintf(when, sizeof when, "%s", _("no deadline"));
 	} else if (!json_is_integer(every) || json_integer_value(every) <= 0) {
 		snprintf(when, sizeof when, "J%lld", (long long)json_integer_value(first));
 	} else {
 		long long f = json_integer_value(first), n = json_integer_value(every);
 		long long last = user_view_int(r, "last_day");
 		long long end = last >= f ? f + (last - f) / n * n : f;
-		snprintf(when, sizeof when, "J%lld–J%lld every %lld days", f, end, n);
+		snprintf(when, sizeof when, _("J%lld–J%lld every %lld days"), f, end, n);
 	}
 	if (flag == NULL)
 		snprintf(out, len, "%s", when);
 	else
-		snprintf(out, len, "with %s: %s%s", flag,
-			 json_is_true(json_object_get(r, "replaces_base")) ? "" : "also ", when);
+		snprintf(out, len, _("with %s: %s%s"), flag,
+			 json_is_true(json_object_get(r, "replaces_base")) ? "" : _("also "), when);
 	if (flag && json_is_true(json_object_get(r, "replaces_base")))
-		snprintf(out + strlen(out), len - strlen(out), " instead");
+		snprintf(out + strlen(out), len - strlen(out), "%s", _(" instead"));
 	const char *anchor = user_view_str(r, "anchor"), *unless = user_view_str(r, "unless");
 	if (anchor)
 		snprintf(out + strlen(out), len - strlen(out),
-			 " after %s (no deadline until it is recorded)", anchor);
+			 _(" after %s (no deadline until it is recorded)"), anchor);
 	if (unless)
-		snprintf(out + strlen(out), len - strlen(out), " unless %s", unless);
+		snprintf(out + strlen(out), len - strlen(out), _(" unless %s"), unless);
 }
 
 /* Every row of step code, joined with "; ". */
@@ -79,7 +80,7 @@ seen_before(json_t *schedule, size_t upto, const char *code)
 static void
 print_alerts(json_t *p)
 {
-	static const char *const headers[] = {"  ALERT", "NOTIFIES", "RAISED BY"};
+	static const char *const headers[] = {N_("  ALERT"), N_("NOTIFIES"), N_("RAISED BY")};
 	struct out_table *t = out_table_new(3, headers);
 	json_t *a, *th;
 	size_t i, j;
@@ -98,7 +99,7 @@ print_alerts(json_t *p)
 			const char *measure = user_view_str(th, "measure");
 			const char *unit = measure_unit(measure ? measure : "");
 			int w = strcmp(rule, "rise") == 0
-				? snprintf(when + used, sizeof when - used, "%s%s +%s%s%s within %lld days",
+				? snprintf(when + used, sizeof when - used, _("%s%s +%s%s%s within %lld days"),
 					   used ? "; " : "", measure, amount, unit[0] ? " " : "", unit,
 					   (long long)user_view_int(th, "days"))
 				: snprintf(when + used, sizeof when - used, "%s%s %s %s%s%s",
@@ -109,27 +110,27 @@ print_alerts(json_t *p)
 				used += (size_t)w;
 		}
 		const char *cells[] = {name, user_view_str(a, "roles"),
-				       when[0] ? when : "liaison alert (text)"};
+				       when[0] ? when : _("liaison alert (text)")};
 		out_table_add(t, cells);
 	}
 	out_table_print(t, stdout);
 	out_table_free(t);
-	puts("  coordinator: of the case's CPTS, in the thread or not. Thresholds are checked by\n"
-	     "  liaison measure on this computer; the server learns the kind, never the value.\n");
+	puts(_("  coordinator: of the case's CPTS, in the thread or not. Thresholds are checked by\n"
+	       "  liaison measure on this computer; the server learns the kind, never the value.\n"));
 }
 
 static void
 print_pathway(json_t *p)
 {
 	out_styled(stdout, OUT_BOLD, user_view_str(p, "pathway"));
-	printf(" (version %lld) — ", (long long)user_view_int(p, "version"));
+	printf(_(" (version %lld) — "), (long long)user_view_int(p, "version"));
 	out_text(stdout, user_view_str(p, "label"));
 	putchar('\n');
-	out_kv("  J0", user_view_str(p, "j0"));
+	out_kv(_("  J0"), user_view_str(p, "j0"));
 	const char *flags = user_view_str(p, "flags");
-	out_kv("  Flags", flags && flags[0] ? flags : "none");
-	out_kv("  Sources", user_view_str(p, "sources"));
-	static const char *const headers[] = {"  STEP", "DUE", "ROLES", "LABEL"};
+	out_kv(_("  Flags"), flags && flags[0] ? flags : _("none"));
+	out_kv(_("  Sources"), user_view_str(p, "sources"));
+	static const char *const headers[] = {N_("  STEP"), N_("DUE"), N_("ROLES"), N_("LABEL")};
 	struct out_table *t = out_table_new(4, headers);
 	json_t *schedule = json_object_get(p, "schedule"), *r;
 	size_t i;
@@ -146,7 +147,7 @@ print_pathway(json_t *p)
 	}
 	out_table_print(t, stdout);
 	out_table_free(t);
-	puts("  * mandatory step. Days count from J0; a step is due at the end of its day (UTC).\n");
+	puts(_("  * mandatory step. Days count from J0; a step is due at the end of its day (UTC).\n"));
 	print_alerts(p);
 }
 
@@ -169,7 +170,7 @@ cmd_pathways_run(struct cmd_call *c)
 			json_array_append(list, p);
 	}
 	if (pos[0] && json_array_size(list) == 0) {
-		out_error("no pathway \"%s\" on this server; see liaison pathways", pos[0]);
+		out_error(_("no pathway \"%s\" on this server; see liaison pathways"), pos[0]);
 		rc = CLI_USAGE;
 	} else if (cli->json) {
 		json_t *out = json_pack("{s:O}", "pathways", list);

@@ -23,6 +23,7 @@
 #include "sync.h"
 #include "thread.h"
 #include "thread_view.h"
+#include "tr.h"
 #include "wire.h"
 
 #define WATCH_TICK_MS      500
@@ -220,7 +221,7 @@ load_channel(struct watch *w, struct watched *c, struct lsn_status *st)
 	if (err == LSN_OK && !c->v.valid && !out_json_mode()) {
 		char label[THREAD_TOPIC_MAX + 16];
 		channel_label(w->e, c->channel, label, sizeof label);
-		printf("[%s] INVALID: %s\n", label, c->v.reason);
+		printf(_("[%s] INVALID: %s\n"), label, c->v.reason);
 		fflush(stdout);
 	}
 	return err;
@@ -295,14 +296,14 @@ describe_entry(struct watch *w, const struct lsn_mlog_entry *en)
 	out_text(stdout, label);
 	printf("] ");
 	switch (en->action) {
-	case LSN_MLOG_CREATE: printf("%s created the channel\n", actor); break;
+	case LSN_MLOG_CREATE: printf(_("%s created the channel\n"), actor); break;
 	case LSN_MLOG_ADD:
-		printf("%s added %s (%s)\n", actor, subject, lsn_chan_role_name(en->role));
+		printf(_("%s added %s (%s)\n"), actor, subject, lsn_chan_role_name(en->role));
 		break;
-	case LSN_MLOG_REMOVE: printf("%s removed %s\n", actor, subject); break;
-	case LSN_MLOG_LEAVE: printf("%s left\n", actor); break;
+	case LSN_MLOG_REMOVE: printf(_("%s removed %s\n"), actor, subject); break;
+	case LSN_MLOG_LEAVE: printf(_("%s left\n"), actor); break;
 	case LSN_MLOG_ROLE:
-		printf("%s made %s %s\n", actor, subject, lsn_chan_role_name(en->role));
+		printf(_("%s made %s %s\n"), actor, subject, lsn_chan_role_name(en->role));
 		break;
 	}
 	fflush(stdout);
@@ -359,7 +360,7 @@ on_receipt(struct watch *w, json_t *ev)
 	channel_label(w->e, channel, label, sizeof label);
 	printf("[");
 	out_text(stdout, label);
-	printf("] read up to #%lld by ", (long long)json_integer_value(json_object_get(ev, "seq")));
+	printf(_("] read up to #%lld by "), (long long)json_integer_value(json_object_get(ev, "seq")));
 	out_text(stdout, who);
 	putchar('\n');
 	fflush(stdout);
@@ -406,12 +407,30 @@ on_device_list(struct watch *w, json_t *ev, struct lsn_status *st)
 	char who[200];
 	e2e_person(w->e, user, who, sizeof who);
 	if (!out_json_mode() && shared)
-		printf("New device of %s: current keys shared with it.\n", who);
+		printf(_("New device of %s: current keys shared with it.\n"), who);
 	fflush(stdout);
 	return err;
 }
 
 /* ---- care pathway events ------------------------------------------------------------------ */
+
+/* A step's change (the event's "change" without "step_"), in words. */
+static const char *
+step_change_words(const char *change)
+{
+	static const struct {
+		const char *code, *words;
+	} words[] = {
+		{"done", N_("done")},
+		{"skipped", N_("skipped")},
+		{"reopened", N_("reopened")},
+		{"rescheduled", N_("rescheduled")},
+	};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(change, words[i].code) == 0)
+			return _(words[i].words);
+	return change;
+}
 
 /* What a case event says, in words. */
 static void
@@ -419,13 +438,14 @@ case_event_words(struct watch *w, const char *name, json_t *ev, const struct cas
 		 char *out, size_t len)
 {
 	const char *change = json_string_value(json_object_get(ev, "change"));
-	char who[200], step_name[96] = "step";
+	char who[200], step_name[96];
 	json_t *s, *step = NULL;
 	size_t i;
 	json_array_foreach(json_object_get(cc->reply, "steps"), i, s)
 		if (json_integer_value(json_object_get(s, "id")) ==
 		    json_integer_value(json_object_get(ev, "step")))
 			step = s;
+	snprintf(step_name, sizeof step_name, "%s", _("step"));
 	if (step)
 		case_step_name(cc, step, step_name, sizeof step_name);
 	if (strcmp(name, "notification") == 0 || strcmp(name, "alert") == 0) {
@@ -435,19 +455,20 @@ case_event_words(struct watch *w, const char *name, json_t *ev, const struct cas
 		json_decref(cache);
 	} else if (strcmp(name, "ack") == 0) {
 		case_person(w->e, json_string_value(json_object_get(ev, "user")), who, sizeof who);
-		snprintf(out, len, "%s acknowledged the discharge notice (%lld still to acknowledge)",
+		snprintf(out, len, _("%s acknowledged the discharge notice (%lld still to acknowledge)"),
 			 who, (long long)json_integer_value(json_object_get(ev, "missing")));
 	} else if (change && strncmp(change, "step_", 5) == 0 && step) {
 		case_person(w->e, json_string_value(json_object_get(step, "assignee")), who, sizeof who);
-		snprintf(out, len, "%s %s%s%s", step_name, change + 5,
-			 strcmp(change, "step_assigned") == 0 ? " to " : "",
-			 strcmp(change, "step_assigned") == 0 ? who : "");
+		if (strcmp(change, "step_assigned") == 0)
+			snprintf(out, len, _("%s assigned to %s"), step_name, who);
+		else
+			snprintf(out, len, "%s %s", step_name, step_change_words(change + 5));
 	} else if (change && strcmp(change, "notice") == 0) {
-		snprintf(out, len, "discharge notice posted (message #%lld): acknowledge it with "
-			 "liaison ack %s", (long long)json_integer_value(json_object_get(ev, "seq")),
+		snprintf(out, len, _("discharge notice posted (message #%lld): acknowledge it with "
+				   "liaison ack %s"), (long long)json_integer_value(json_object_get(ev, "seq")),
 			 cc->ref);
 	} else {
-		snprintf(out, len, "case %s", change ? change : "changed");
+		snprintf(out, len, _("case %s"), change ? change : _("changed"));
 	}
 }
 
@@ -462,7 +483,7 @@ on_case_event(struct watch *w, const char *name, json_t *ev, struct lsn_status *
 	if (case_fetch(w->e, id, &cc, &pst) != LSN_OK) {   /* a case we can no longer see */
 		case_ctx_free(&cc);
 		lsn_id_to_hex(id, cc.id_hex);
-		snprintf(cc.ref, sizeof cc.ref, "case %.8s", cc.id_hex);
+		snprintf(cc.ref, sizeof cc.ref, _("case %.8s"), cc.id_hex);
 	}
 	char text[600], patient[CASE_NAME_MAX] = "";
 	if (cc.member)
@@ -537,7 +558,7 @@ static enum lsn_err
 relink(struct watch *w, struct lsn_status *st)
 {
 	if (!out_json_mode())
-		fprintf(stderr, "liaison: connection lost; reconnecting...\n");
+		fputs(_("liaison: connection lost; reconnecting...\n"), stderr);
 	watched_conn = NULL; /* the old connection is freed by the reconnection */
 	while (!stop_requested) {
 		if (e2e_reconnect(w->e, st) == LSN_OK) {
@@ -556,7 +577,7 @@ watch_loop(struct watch *w)
 	enum lsn_err err = resync(w, &st);
 	out_warnings(&w->e->warnings);
 	if (err == LSN_OK && !out_json_mode())
-		fprintf(stderr, "liaison: watching %zu channel(s); Ctrl-C to stop\n", w->n);
+		fprintf(stderr, _("liaison: watching %zu channel(s); Ctrl-C to stop\n"), w->n);
 	while (err == LSN_OK && !stop_requested) {
 		struct link *c = w->e->s.link;
 		if (!link_alive(c)) {
@@ -589,7 +610,7 @@ cmd_watch_run(struct cmd_call *c)
 {
 	struct watch w = {.e = c->e, .ch = calloc(WATCH_MAX_CHANNELS, sizeof(struct watched))};
 	if (w.ch == NULL) {
-		out_error("out of memory");
+		out_error("%s", _("out of memory"));
 		return CLI_FAIL;
 	}
 	struct sigaction sa;

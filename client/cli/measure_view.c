@@ -7,6 +7,7 @@
 #include "concil_thread.h"
 #include "day.h"
 #include "measure_view.h"
+#include "tr.h"
 
 static int
 by_time(const void *a, const void *b)
@@ -60,7 +61,7 @@ measure_series_load(struct e2e *e, const struct case_ctx *cc, struct measure_ser
 		if (!c || strcmp(c, cc->id_hex) != 0 || !measure_decode(d.v[i].content, &m))
 			continue;
 		if (!measure_series_add(s, d.v[i].seq, &m))
-			err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			err = lsn_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		else {
 			s->v[s->n - 1].ts = d.v[i].ts;
 			memcpy(s->v[s->n - 1].sender, d.v[i].sender, LSN_ID_BYTES);
@@ -129,7 +130,7 @@ measure_series_print(FILE *f, const struct measure_series *s)
 {
 	if (s->np == 0)
 		return;
-	fputs("Measurements:\n", f);
+	fputs(_("Measurements:\n"), f);
 	bool ascii = !measure_utf8();
 	for (size_t k = 0; k < sizeof shown / sizeof shown[0]; k++) {
 		int64_t values[TREND_POINTS];
@@ -156,7 +157,8 @@ measure_series_print(FILE *f, const struct measure_series *s)
 		fprintf(f, "  %-22s %s", name, spark);
 		for (size_t pad = n; pad < TREND_POINTS; pad++)   /* one column per value */
 			fputc(' ', f);
-		fprintf(f, " %zu value%s; last:", total, total == 1 ? "" : "s");
+		fputc(' ', f);
+		fprintf(f, ngettext("%zu value; last:", "%zu values; last:", total), total);
 		for (size_t j = n > TREND_LAST ? n - TREND_LAST : 0; j < n; j++) {
 			char v[24], at[DAY_TEXT];
 			measure_format(values[j], v, sizeof v);

@@ -7,6 +7,7 @@
 
 #include "day.h"
 #include "measure.h"
+#include "tr.h"
 
 const char measure_kinds_help[] =
 	"  weight KG               body weight, 20 to 350 kg (e.g. 82.5)\n"
@@ -82,15 +83,15 @@ struct range {
 };
 
 static const struct range ranges[] = {
-	{"weight", "weight", "kg", 20000, 350000, false},
-	{"nyha", "NYHA class", "", 1000, 4000, true},
-	{"systolic", "systolic pressure", "mmHg", 50000, 300000, true},
-	{"diastolic", "diastolic pressure", "mmHg", 20000, 200000, true},
-	{"heart_rate", "heart rate", "/min", 20000, 250000, true},
-	{"potassium", "potassium", "mmol/L", 1000, 10000, false},
-	{"creatinine", "creatinine", "µmol/L", 10000, 3000000, false},
-	{"phq9_item9", "PHQ-9 item 9", "", 0, 3000, true},
-	{"phq9_total", "PHQ-9 total", "", 0, 27000, true},
+	{"weight", N_("weight"), "kg", 20000, 350000, false},
+	{"nyha", N_("NYHA class"), "", 1000, 4000, true},
+	{"systolic", N_("systolic pressure"), "mmHg", 50000, 300000, true},
+	{"diastolic", N_("diastolic pressure"), "mmHg", 20000, 200000, true},
+	{"heart_rate", N_("heart rate"), "/min", 20000, 250000, true},
+	{"potassium", N_("potassium"), "mmol/L", 1000, 10000, false},
+	{"creatinine", N_("creatinine"), "µmol/L", 10000, 3000000, false},
+	{"phq9_item9", N_("PHQ-9 item 9"), "", 0, 3000, true},
+	{"phq9_total", N_("PHQ-9 total"), "", 0, 27000, true},
 };
 
 static const struct range *
@@ -121,8 +122,8 @@ range_why(const struct range *r, const char *text, char *why, size_t why_len)
 	char lo[24], hi[24];
 	measure_format(r->lo, lo, sizeof lo);
 	measure_format(r->hi, hi, sizeof hi);
-	snprintf(why, why_len, "%s \"%s\": expected %s%s from %s to %s%s%s", r->words, text,
-		 r->whole ? "a whole number" : "a number", r->whole ? "" : " (at most 3 decimals)",
+	snprintf(why, why_len, _("%s \"%s\": expected %s%s from %s to %s%s%s"), _(r->words), text,
+		 r->whole ? _("a whole number") : _("a number"), r->whole ? "" : _(" (at most 3 decimals)"),
 		 lo, hi, r->unit[0] ? " " : "", r->unit);
 	return false;
 }
@@ -157,8 +158,8 @@ count_is(const char *kind, size_t nargs, size_t want, const char *what, char *wh
 {
 	if (nargs == want)
 		return true;
-	snprintf(why, why_len, "%s takes %s (%zu value%s given)", kind, what, nargs,
-		 nargs == 1 ? "" : "s");
+	snprintf(why, why_len, ngettext("%s takes %s (%zu value given)", "%s takes %s (%zu values given)",
+					nargs), kind, _(what), nargs);
 	return false;
 }
 
@@ -171,16 +172,16 @@ measure_parse(const char *kind, const char *const *args, size_t nargs, int64_t d
 	if (strcmp(kind, "weight") == 0 || strcmp(kind, "potassium") == 0 ||
 	    strcmp(kind, "creatinine") == 0) {
 		snprintf(out->kind, sizeof out->kind, "%s", kind);
-		return count_is(kind, nargs, 1, "one value", why, why_len) &&
+		return count_is(kind, nargs, 1, N_("one value"), why, why_len) &&
 		       add_value(out, kind, args[0], why, why_len);
 	}
 	if (strcmp(kind, "nyha") == 0) {
 		snprintf(out->kind, sizeof out->kind, "nyha");
-		if (!count_is(kind, nargs, 1, "one class", why, why_len))
+		if (!count_is(kind, nargs, 1, N_("one class"), why, why_len))
 			return false;
 		int64_t milli = 0;
 		if (!nyha_class(args[0], &milli)) {
-			snprintf(why, why_len, "NYHA class \"%s\": expected I, II, III or IV (or 1 to 4)",
+			snprintf(why, why_len, _("NYHA class \"%s\": expected I, II, III or IV (or 1 to 4)"),
 				 args[0]);
 			return false;
 		}
@@ -191,13 +192,13 @@ measure_parse(const char *kind, const char *const *args, size_t nargs, int64_t d
 	}
 	if (strcmp(kind, "bp") == 0) {
 		snprintf(out->kind, sizeof out->kind, "bp");
-		if (!count_is(kind, nargs, 2, "SYS/DIA and a heart rate (bp 130/80 72)", why, why_len))
+		if (!count_is(kind, nargs, 2, N_("SYS/DIA and a heart rate (bp 130/80 72)"), why, why_len))
 			return false;
 		char sys[16], *dia;
 		const char *slash = strchr(args[0], '/');
 		if (slash == NULL || strlen(args[0]) >= sizeof sys) {
-			snprintf(why, why_len, "blood pressure \"%s\": expected SYSTOLIC/DIASTOLIC in "
-				 "mmHg, e.g. 130/80", args[0]);
+			snprintf(why, why_len, _("blood pressure \"%s\": expected SYSTOLIC/DIASTOLIC in "
+				   "mmHg, e.g. 130/80"), args[0]);
 			return false;
 		}
 		snprintf(sys, sizeof sys, "%s", args[0]);
@@ -208,21 +209,21 @@ measure_parse(const char *kind, const char *const *args, size_t nargs, int64_t d
 		    !add_value(out, "heart_rate", args[1], why, why_len))
 			return false;
 		if (out->v[1].milli >= out->v[0].milli) {
-			snprintf(why, why_len, "blood pressure \"%s\": the diastolic must be below the "
-				 "systolic", args[0]);
+			snprintf(why, why_len, _("blood pressure \"%s\": the diastolic must be below the "
+				   "systolic"), args[0]);
 			return false;
 		}
 		return true;
 	}
 	if (strcmp(kind, "phq9") == 0) {
 		snprintf(out->kind, sizeof out->kind, "phq9");
-		if (!count_is(kind, nargs, 9, "the nine answers, each 0 to 3", why, why_len))
+		if (!count_is(kind, nargs, 9, N_("the nine answers, each 0 to 3"), why, why_len))
 			return false;
 		int total = 0;
 		for (size_t i = 0; i < 9; i++) {
 			const char *a = args[i];
 			if (a[0] < '0' || a[0] > '3' || a[1] != '\0') {
-				snprintf(why, why_len, "PHQ-9 answer %zu \"%s\": expected 0, 1, 2 or 3",
+				snprintf(why, why_len, _("PHQ-9 answer %zu \"%s\": expected 0, 1, 2 or 3"),
 					 i + 1, a);
 				return false;
 			}
@@ -236,8 +237,8 @@ measure_parse(const char *kind, const char *const *args, size_t nargs, int64_t d
 		out->n = 2;
 		return true;
 	}
-	snprintf(why, why_len, "unknown measurement \"%s\"; expected weight, nyha, bp, potassium, "
-		 "creatinine or phq9", kind);
+	snprintf(why, why_len, _("unknown measurement \"%s\"; expected weight, nyha, bp, potassium, "
+				 "creatinine or phq9"), kind);
 	return false;
 }
 

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 70
+PLAN = 74
 
 TODAY = datetime.datetime.now(datetime.timezone.utc).date()
 DAY = datetime.timedelta(days=1)
@@ -207,6 +207,29 @@ def trend(t, c, ref):
          "read shows a measurement message in words", out)
 
 
+FR = {"LANG": "fr_FR.UTF-8", "LC_ALL": "fr_FR.UTF-8"}
+
+
+def in_french(t, c, ref):
+    """case show, measure and pathways in French: words translated, codes and values not."""
+    rc, out, err = c["martin"].run("case", "show", ref, env=FR)
+    t.ok(rc == 0 and "Mesures :" in out and "3 valeurs ; dernières :" in out
+         and "Étapes (échéances en jours UTC" in out and "Indicateurs" in out
+         and "weight (kg)" in out, "case show in French: the timeline and the trend in "
+         "French, the measure codes unchanged", f"{out}\n{err}")
+    rc, out, err = c["bernard"].run("measure", ref, "weight", "400", env=FR)
+    t.ok(rc == 2 and "poids « 400 » : attendu un nombre (au plus 3 décimales) de 20 à 350 kg"
+         in err, "measure in French: a value out of range refused in French", f"{out}\n{err}")
+    rc, out, err = c["bernard"].run("measure", ref, "potassium", "4.6", env=FR)
+    t.ok(rc == 0 and f"Mesure publiée dans le dossier {ref}" in out
+         and "potassium 4.6 mmol/L" in out and "Aucun seuil de heart_failure franchi." in out,
+         "measure in French: the measurement posted, no threshold crossed", f"{out}\n{err}")
+    rc, out, err = c["bernard"].run("pathways", "heart_failure", env=FR)
+    t.ok(rc == 0 and "étape obligatoire" in out and "LEVÉE PAR" in out
+         and "weight +2 kg en 3 jours" in out, "pathways in French: schedule and thresholds "
+         "in French, the codes unchanged", f"{out}\n{err}")
+
+
 def ref_channel(c, ref):
     rc, obj, err = c["martin"].json("case", "show", ref)
     return (obj or {}).get("case", {}).get("channel", "?")
@@ -286,6 +309,7 @@ def main(t):
         pathways_carry_rules(t, c)
         ref = heart_failure(t, c)
         trend(t, c, ref)
+        in_french(t, c, ref)
         anxiety_depression(t, c)
         nothing_measured_on_server(t, srv)
 
