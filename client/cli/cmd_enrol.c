@@ -157,7 +157,7 @@ make_device(struct profile *p, bool restored, bool new_identity, struct enrol_ce
 {
 	uint8_t msg[LSN_SIGNED_MAX];
 	if (p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("out of memory"));
 	if (!restored) {
 		if (!new_identity) /* a new identity of an account keeps its user id */
 			lsn_id_random(p->user);
@@ -170,11 +170,11 @@ make_device(struct profile *p, bool restored, bool new_identity, struct enrol_ce
 	p->created_at = p->dk_ts = p->ak_ts = lsn_clock_now_ms();
 	size_t len = lsn_signed_device_cert(msg, p->user, p->device, p->dk_pk, (uint64_t)p->dk_ts);
 	if (len == 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot build the device certificate");
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("cannot build the device certificate"));
 	crypto_sign_detached(certs->dk_sig, NULL, msg, len, p->keys->ik_sk);
 	len = lsn_signed_ak_cert(msg, p->device, p->ak_id, p->ak_pk, (uint64_t)p->ak_ts);
 	if (len == 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot build the agreement key certificate");
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("cannot build the agreement key certificate"));
 	crypto_sign_detached(certs->ak_sig, NULL, msg, len, p->keys->dk_sk);
 	uint8_t idem[16];
 	randombytes_buf(idem, sizeof idem);
@@ -207,7 +207,7 @@ send_enrol(struct link **c, const struct link_ca *ca, const struct profile *p,
 	for (int attempt = 0;; attempt++) {
 		json_t *body = enrol_body(p, o, certs);
 		if (body == NULL)
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("out of memory"));
 		enum lsn_err err = link_request(*c, "enrol", body, reply, st);
 		if (err == LSN_OK || link_alive(*c) || attempt == 1)
 			return err;
@@ -280,7 +280,7 @@ enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_s
 		p->server_name = strdup(link_hello(s->link)->server);
 		p->device_name = strdup(o->device_name);
 		if (!p->server_url || !p->server_name || !p->device_name)
-			err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			err = lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("out of memory"));
 	}
 	if (err == LSN_OK)
 		err = profile_write_new(p, s->pass, st);
@@ -328,19 +328,19 @@ restore_identity(const struct enrol_opts *o, struct enrol_state *s, struct lsn_s
 	struct profile *p = s->profile;
 	uint8_t blob[LSN_BACKUP_IDENTITY_BYTES], bk[32], ikk[32];
 	if (wire_get_id(info, "user", true, p->user, NULL, st) != LSN_OK)
-		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server's invite_info is malformed");
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "%s", _("the server's invite_info is malformed"));
 	if (json_object_get(info, "backup_identity") == NULL)
 		return lsn_fail(st, LSN_ERR_NOT_FOUND, "%s", _("this invite adds a device to an existing "
 				"account, but the account has no key backup; set one up on your "
 				"other device (liaison backup setup), then retry"));
 	if (wire_get_b64(info, "ik", true, p->ik_pk, sizeof p->ik_pk, st) != LSN_OK)
-		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server does not give the account's "
-				"identity key with this invite (invite_info has no \"ik\"); upgrade "
-				"liaisond");
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "%s", _("the server does not give the "
+				"account's identity key with this invite (invite_info has no \"ik\"); "
+				"upgrade liaisond"));
 	if (wire_get_b64(info, "backup_identity", true, blob, sizeof blob, st) != LSN_OK)
-		return lsn_fail(st, LSN_ERR_BAD_JSON, "the key backup of this account is malformed");
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "%s", _("the key backup of this account is malformed"));
 	if ((s->rk = sodium_malloc(32)) == NULL || (p->keys = profile_keys_new()) == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("out of memory"));
 	enum lsn_err err = key_backup_read_code(o->recovery_code, s->rk, st);
 	if (err == LSN_OK) {
 		lsn_backup_keys(s->rk, bk, ikk);

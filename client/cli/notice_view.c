@@ -82,6 +82,14 @@ static const struct mode_word discharge_modes[] = {
 	{NULL, NULL},
 };
 
+/* The change of a discharge treatment (new, modified, continued) in words. */
+static const struct mode_word changes[] = {
+	{"new", N_("new")},
+	{"modified", N_("modified")},
+	{"continued", N_("continued")},
+	{NULL, NULL},
+};
+
 static const char *
 mode_text(const struct mode_word *w, const char *code)
 {
@@ -155,7 +163,7 @@ print_treatments(FILE *f, json_t *n, const char *indent)
 			 str_or_dash(t, "drug"), str_or_dash(t, "dose"), str_or_dash(t, "frequency"),
 			 route ? ", " : "", route ? route : "", str_or_dash(t, "duration"),
 			 end ? _(" (until ") : "", end ? end : "", end ? ")" : "", change ? " [" : "",
-			 change ? change : "", change ? "]" : "", comment ? " — " : "",
+			 change ? mode_text(changes, change) : "", change ? "]" : "", comment ? " — " : "",
 			 comment ? comment : "");
 		fprintf(f, "%s  - ", indent);
 		out_text(f, buf);
