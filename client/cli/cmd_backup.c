@@ -10,6 +10,7 @@
 #include "key_backup.h"
 #include "passphrase.h"
 #include "output.h"
+#include "tr.h"
 
 int
 cmd_backup_setup_in(struct e2e *e)
@@ -24,9 +25,9 @@ cmd_backup_setup_in(struct e2e *e)
 		rc = out_json(out);
 		json_decref(out);
 	} else {
-		printf("Key backup set up. Your recovery code (shown only this once):\n\n    %s\n\n"
+		printf(_("Key backup set up. Your recovery code (shown only this once):\n\n    %s\n\n"
 		       "Write it down and keep it somewhere safe. With it, a new device of yours\n"
-		       "can restore your identity and read your history; without it, nobody can.\n",
+		       "can restore your identity and read your history; without it, nobody can.\n"),
 		       code);
 	}
 	sodium_memzero(code, sizeof code);
@@ -43,9 +44,9 @@ backup_status(struct e2e *e)
 		json_decref(out);
 		return rc;
 	}
-	puts(on ? "Key backup: on (new keys are uploaded as they arrive)."
-		: "Key backup: off on this device. Set it up with liaison backup setup, or "
-		  "restore it with liaison backup restore.");
+	puts(on ? _("Key backup: on (new keys are uploaded as they arrive).")
+		: _("Key backup: off on this device. Set it up with liaison backup setup, or "
+		  "restore it with liaison backup restore."));
 	return CLI_OK;
 }
 
@@ -67,8 +68,10 @@ backup_restore(struct e2e *e, const char *given)
 		json_decref(out);
 		return rc;
 	}
-	printf("Restored %zu conversation key(s) from the backup; liaison read shows the "
-	       "history.\n", restored);
+	printf(ngettext("Restored %zu conversation key from the backup; liaison read shows the "
+			"history.\n",
+			"Restored %zu conversation keys from the backup; liaison read shows the "
+			"history.\n", restored), restored);
 	return CLI_OK;
 }
 
@@ -78,11 +81,11 @@ cmd_backup_check(struct cmd_call *c)
 	const char *sub = c->n_pos ? c->pos[0] : "";
 	if (strcmp(sub, "setup") != 0 && strcmp(sub, "status") != 0 &&
 	    strcmp(sub, "restore") != 0) {
-		out_error("backup needs setup, status or restore; see liaison backup --help");
+		out_error("%s", _("backup needs setup, status or restore; see liaison backup --help"));
 		return CLI_USAGE;
 	}
 	if (cmd_opt(c, "--recovery-code") && strcmp(sub, "restore") != 0) {
-		out_error("--recovery-code goes with backup restore");
+		out_error("%s", _("--recovery-code goes with backup restore"));
 		return CLI_USAGE;
 	}
 	return CLI_OK;

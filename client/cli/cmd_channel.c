@@ -16,6 +16,7 @@
 #include "local.h"
 #include "thread.h"
 #include "wire.h"
+#include "tr.h"
 
 struct channel_opts {
 	const char *kind, *history, *topic, *role;
@@ -53,7 +54,7 @@ channel_create(struct e2e *e, const struct channel_opts *o)
 		rc = out_json(out);
 		json_decref(out);
 	} else {
-		printf("Channel %s created (%s, history %s).\n", hex, lsn_chan_kind_name(kind),
+		printf(_("Channel %s created (%s, history %s).\n"), hex, lsn_chan_kind_name(kind),
 		       lsn_history_name(history));
 	}
 	return rc;
@@ -76,9 +77,10 @@ report_change(struct e2e *e, const char *what, const uint8_t user[LSN_ID_BYTES],
 		json_decref(out);
 		return rc;
 	}
-	printf("%s: %s (log entry %lld).\n", what, who, (long long)seq);
+	printf(_("%s: %s (log entry %lld).\n"), _(what), who, (long long)seq);
 	if (forwarded)
-		printf("History shared: %zu session key(s) forwarded.\n", forwarded);
+		printf(ngettext("History shared: %zu session key forwarded.\n",
+				"History shared: %zu session keys forwarded.\n", forwarded), forwarded);
 	return CLI_OK;
 }
 
@@ -99,7 +101,8 @@ channel_change(struct e2e *e, enum lsn_mlog_action action, const char *channel_t
 	size_t forwarded = 0;
 	if (chan_ops_change(e, channel, action, user, role, &seq, &forwarded, &st) != LSN_OK)
 		return out_fail(&st);
-	static const char *const labels[] = {"", "created", "Added", "Removed", "Left", "Role changed"};
+	static const char *const labels[] = {"", N_("created"), N_("Added"), N_("Removed"), N_("Left"),
+						    N_("Role changed")};
 	return report_change(e, labels[action], user, seq, forwarded);
 }
 
@@ -127,7 +130,7 @@ static void
 print_banner(const struct chan_view *v)
 {
 	if (!v->valid)
-		printf("INVALID: %s\nNo keys are shared in this channel.\n", v->reason);
+		printf(_("INVALID: %s\nNo keys are shared in this channel.\n"), v->reason);
 }
 
 static int
@@ -154,13 +157,14 @@ channel_members(struct e2e *e, const char *channel_text)
 		json_decref(out);
 	} else {
 		print_banner(&v);
-		static const char *const headers[] = {"NAME", "ROLE", "SINCE", "USER ID"};
+		static const char *const headers[] = {N_("NAME"), N_("ROLE"), N_("SINCE"),
+						      N_("USER ID")};
 		struct out_table *t = out_table_new(4, headers);
 		size_t i;
 		json_t *m;
 		json_array_foreach(members, i, m) {
 			char since[32];
-			snprintf(since, sizeof since, "log #%lld",
+			snprintf(since, sizeof since, _("log #%lld"),
 				 (long long)json_integer_value(json_object_get(m, "since_log_seq")));
 			const char *cells[] = {json_string_value(json_object_get(m, "name")),
 					       json_string_value(json_object_get(m, "role")), since,
@@ -205,8 +209,8 @@ list_entry(struct e2e *e, json_t *c)
 static void
 print_list(json_t *list)
 {
-	static const char *const headers[] = {"CHANNEL", "KIND", "HISTORY", "ROLE", "MESSAGES",
-					      "STATE", "TOPIC"};
+	static const char *const headers[] = {N_("CHANNEL"), N_("KIND"), N_("HISTORY"), N_("ROLE"),
+					      N_("MESSAGES"), N_("STATE"), N_("TOPIC")};
 	struct out_table *t = out_table_new(7, headers);
 	size_t i;
 	json_t *c;
@@ -220,21 +224,22 @@ print_list(json_t *list)
 			json_string_value(json_object_get(c, "channel")),
 			json_string_value(json_object_get(c, "kind")),
 			json_string_value(json_object_get(c, "history")),
-			member ? json_string_value(json_object_get(c, "role")) : "former member",
+			member ? json_string_value(json_object_get(c, "role")) : _("former member"),
 			count,
-			json_is_true(valid) ? "ok" : json_is_false(valid) ? "INVALID" : "unverified",
+			json_is_true(valid) ? _("ok")
+			: json_is_false(valid) ? _("INVALID") : _("unverified"),
 			json_string_value(json_object_get(c, "topic")),
 		};
 		out_table_add(t, cells);
 	}
 	if (json_array_size(list) == 0)
-		puts("No channels yet. Create one with liaison channel create --kind case.");
+		puts(_("No channels yet. Create one with liaison channel create --kind case."));
 	else
 		out_table_print(t, stdout);
 	out_table_free(t);
 	json_array_foreach(list, i, c)
 		if (json_is_false(json_object_get(c, "valid")))
-			printf("INVALID %s: %s\n", json_string_value(json_object_get(c, "channel")),
+			printf(_("INVALID %s: %s\n"), json_string_value(json_object_get(c, "channel")),
 			       json_string_value(json_object_get(c, "reason")));
 }
 
@@ -279,16 +284,16 @@ check_usage(const struct channel_opts *o)
 		if (strcmp(sub, subs[i].name) != 0)
 			continue;
 		if (o->n_pos < subs[i].min || o->n_pos > subs[i].max) {
-			out_error("wrong number of arguments for channel %s; see liaison channel "
-				  "--help", sub);
+			out_error(_("wrong number of arguments for channel %s; see liaison channel "
+				    "--help"), sub);
 			return CLI_USAGE;
 		}
 		return CLI_OK;
 	}
 	if (o->n_pos)
-		out_error("unknown channel command \"%s\"; see liaison channel --help", sub);
+		out_error(_("unknown channel command \"%s\"; see liaison channel --help"), sub);
 	else
-		out_error("channel needs a command; see liaison channel --help");
+		out_error("%s", _("channel needs a command; see liaison channel --help"));
 	return CLI_USAGE;
 }
 
@@ -297,20 +302,20 @@ check_values(const struct channel_opts *o)
 {
 	const char *sub = o->pos[0];
 	if (strcmp(sub, "create") == 0 && lsn_chan_kind_parse(o->kind) == LSN_KIND_NONE) {
-		out_error("channel create needs --kind case, circle, team or direct");
+		out_error("%s", _("channel create needs --kind case, circle, team or direct"));
 		return CLI_USAGE;
 	}
 	if (o->history && lsn_history_parse(o->history) == LSN_HISTORY_NONE) {
-		out_error("--history must be shared or from_join");
+		out_error("%s", _("--history must be shared or from_join"));
 		return CLI_USAGE;
 	}
 	if (o->topic && (strlen(o->topic) == 0 || strlen(o->topic) >= THREAD_TOPIC_MAX)) {
-		out_error("--topic must have 1 to %d bytes", THREAD_TOPIC_MAX - 1);
+		out_error(_("--topic must have 1 to %d bytes"), THREAD_TOPIC_MAX - 1);
 		return CLI_USAGE;
 	}
 	const char *role = strcmp(sub, "role") == 0 ? o->pos[3] : o->role;
 	if (role && lsn_chan_role_parse(role) == LSN_CROLE_NONE) {
-		out_error("the role must be member or admin");
+		out_error("%s", _("the role must be member or admin"));
 		return CLI_USAGE;
 	}
 	return CLI_OK;

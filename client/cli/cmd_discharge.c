@@ -25,6 +25,7 @@
 #include "thread.h"
 #include "user_view.h"
 #include "wire.h"
+#include "tr.h"
 
 struct discharge_opts {
 	const char *pathway, *gp, *pharmacist, *nurse, *cardiologist, *flags, *notice_path;
@@ -63,12 +64,12 @@ check_usage(const struct discharge_opts *o)
 {
 	int64_t days;
 	if (o->notice_path == NULL) {
-		out_error("discharge needs --notice FILE.json (format: docs/PATHWAYS.md, "
-			  "\"Discharge notice format\")");
+		out_error("%s", _("discharge needs --notice FILE.json (format: docs/PATHWAYS.md, "
+				"\"Discharge notice format\")"));
 		return CLI_USAGE;
 	}
 	if (o->date && !day_parse(o->date, &days)) {
-		out_error("--date \"%s\" is not a date: write the discharge day as YYYY-MM-DD",
+		out_error(_("--date \"%s\" is not a date: write the discharge day as YYYY-MM-DD"),
 			  o->date);
 		return CLI_USAGE;
 	}
@@ -76,20 +77,20 @@ check_usage(const struct discharge_opts *o)
 		return CLI_OK;
 	if (o->pathway == NULL || (strcmp(o->pathway, "hospital_discharge") != 0 &&
 				   strcmp(o->pathway, "heart_failure") != 0)) {
-		out_error("discharge needs --pathway hospital_discharge or heart_failure (see "
-			  "liaison pathways)");
+		out_error("%s", _("discharge needs --pathway hospital_discharge or heart_failure (see "
+				"liaison pathways)"));
 		return CLI_USAGE;
 	}
 	if (o->gp == NULL || o->pharmacist == NULL || o->nurse == NULL) {
-		out_error("discharge needs --gp, --pharmacist and --nurse: the professionals who "
-			  "take over the patient (find them with liaison directory search)");
+		out_error("%s", _("discharge needs --gp, --pharmacist and --nurse: the professionals who "
+				"take over the patient (find them with liaison directory search)"));
 		return CLI_USAGE;
 	}
 	struct stat sb;
 	errno = 0;
 	if (o->letter && (stat(o->letter, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-		out_error("--letter %s: %s: give the path of the letter (PDF)", o->letter,
-			  errno ? strerror(errno) : "not a regular file");
+		out_error(_("--letter %s: %s: give the path of the letter (PDF)"), o->letter,
+			  errno ? strerror(errno) : _("not a regular file"));
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -117,13 +118,13 @@ check_pathway(struct e2e *e, const char *pathway, const char *flags)
 		snprintf(padded, sizeof padded, ",%s,", f);
 		snprintf(hay, sizeof hay, ",%s,", known ? known : "");
 		if (strstr(hay, padded) == NULL) {
-			out_error("--flag %s: pathway %s knows the flags \"%s\"", f, pathway,
-				  known && known[0] ? known : "(none)");
+			out_error(_("--flag %s: pathway %s knows the flags \"%s\""), f, pathway,
+				  known && known[0] ? known : _("(none)"));
 			rc = CLI_USAGE;
 		}
 	}
 	if (found == NULL) {
-		out_error("the server has no pathway %s; see liaison pathways", pathway);
+		out_error(_("the server has no pathway %s; see liaison pathways"), pathway);
 		rc = CLI_FAIL;
 	}
 	json_decref(reply);
@@ -139,7 +140,7 @@ resolve_recipient(struct e2e *e, struct recipient *r)
 		return rc;
 	char name[160], prof[64];
 	if (memcmp(r->user, e->p->user, LSN_ID_BYTES) == 0) {
-		out_error("%s %s: that is you; give the professional who takes over the patient",
+		out_error(_("%s %s: that is you; give the professional who takes over the patient"),
 			  r->option, r->text);
 		return CLI_USAGE;
 	}
@@ -147,8 +148,8 @@ resolve_recipient(struct e2e *e, struct recipient *r)
 	    strcmp(prof, r->profession) != 0) {
 		const struct lsn_profession *want = lsn_profession_find(r->profession);
 		const struct lsn_profession *have = lsn_profession_find(prof);
-		out_error("%s %s: %s is %s, not %s; give the right person (liaison directory search "
-			  "--profession %s)", r->option, r->text, name, have ? have->label_fr : prof,
+		out_error(_("%s %s: %s is %s, not %s; give the right person (liaison directory "
+			    "search --profession %s)"), r->option, r->text, name, have ? have->label_fr : prof,
 			  want ? want->label_fr : r->profession, r->profession);
 		return CLI_USAGE;
 	}
@@ -164,8 +165,8 @@ resolve_all(struct e2e *e, struct recipient *r, size_t n)
 			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(r[i].user, r[j].user, LSN_ID_BYTES) == 0) {
-				out_error("%s and %s name the same person; give each professional "
-					  "once", r[j].option, r[i].option);
+				out_error(_("%s and %s name the same person; give each professional "
+					    "once"), r[j].option, r[i].option);
 				return CLI_USAGE;
 			}
 	}
@@ -346,15 +347,15 @@ report_partial(const struct progress *pg, const struct lsn_status *st)
 	if (!pg->channel_made)
 		return;
 	if (!pg->case_opened)
-		out_error("the discharge is incomplete: channel %s was created with %zu of the "
-			  "professionals but no case was opened in it; run liaison discharge again "
-			  "(the channel stays unused), or open the case in it with liaison case open "
-			  "%s", pg->channel_hex, pg->added, pg->channel_hex);
+		out_error(_("the discharge is incomplete: channel %s was created with %zu of the "
+			    "professionals but no case was opened in it; run liaison discharge again "
+			    "(the channel stays unused), or open the case in it with liaison case open "
+			    "%s"), pg->channel_hex, pg->added, pg->channel_hex);
 	else
-		out_error("the discharge is incomplete: case %s is open in channel %s, but its "
-			  "notice was %s; close it with liaison case close %s --reason moved and run "
-			  "liaison discharge again", pg->ref, pg->channel_hex,
-			  pg->notice_seq ? "sent and not registered (notice_post)" : "not sent",
+		out_error(_("the discharge is incomplete: case %s is open in channel %s, but its "
+			    "notice was %s; close it with liaison case close %s --reason moved and run "
+			    "liaison discharge again"), pg->ref, pg->channel_hex,
+			  pg->notice_seq ? _("sent and not registered (notice_post)") : _("not sent"),
 			  pg->ref);
 }
 
@@ -388,49 +389,49 @@ report_done(struct e2e *e, const struct progress *pg, const struct discharge_opt
 		json_decref(out);
 		return rc;
 	}
-	printf("Discharge notice posted: case %s (%s, J0 %s).\n", pg->ref, o->pathway, j0);
-	printf("Channel:  %s (message #%lld)\n", pg->channel_hex, (long long)pg->notice_seq);
-	fputs("Patient:  ", stdout);
+	printf(_("Discharge notice posted: case %s (%s, J0 %s).\n"), pg->ref, o->pathway, j0);
+	printf(_("Channel:  %s (message #%lld)\n"), pg->channel_hex, (long long)pg->notice_seq);
+	fputs(_("Patient:  "), stdout);
 	out_text(stdout, name);
-	puts("  (encrypted for the case members; the server knows only the reference)");
+	puts(_("  (encrypted for the case members; the server knows only the reference)"));
 	if (letter) {
-		fputs("Letter:   ", stdout);
+		fputs(_("Letter:   "), stdout);
 		out_text(stdout, user_view_str(letter, "name"));
-		printf(" (%lld bytes), encrypted\n", (long long)user_view_int(letter, "size"));
+		printf(_(" (%lld bytes), encrypted\n"), (long long)user_view_int(letter, "size"));
 	}
-	printf("Must acknowledge (liaison ack %s):\n", pg->ref);
+	printf(_("Must acknowledge (liaison ack %s):\n"), pg->ref);
 	for (size_t i = 0; i < n; i++) {
 		e2e_person(e, r[i].user, who, sizeof who);
 		fputs("  ", stdout);
 		out_text(stdout, who);
 		if (r[i].profession == NULL)
-			fputs("  (referring doctor named in the notice)", stdout);
+			fputs(_("  (referring doctor named in the notice)"), stdout);
 		putchar('\n');
 	}
 	if (pg->referring_absent) {
 		json_t *ref = json_object_get(notice, "referring_doctor");
-		fputs("The referring doctor named in the notice, ", stdout);
+		fputs(_("The referring doctor named in the notice, "), stdout);
 		out_text(stdout, user_view_str(ref, "name"));
 		if (pg->referring_no_rpps)
-			puts(", has no RPPS in the notice, so Liaison cannot find them: they were "
+			puts(_(", has no RPPS in the notice, so Liaison cannot find them: they were "
 			     "not added to the case and are not asked to acknowledge. Send them the "
-			     "letter by other means (MSSanté, post), or add referring_doctor.rpps.");
+			     "letter by other means (MSSanté, post), or add referring_doctor.rpps."));
 		else
-			printf(" (RPPS %s), is not enrolled on Liaison: they were not added to the "
+			printf(_(" (RPPS %s), is not enrolled on Liaison: they were not added to the "
 			       "case and are not asked to acknowledge. Send them the letter by other "
-			       "means (MSSanté, post), or ask the administrator to invite them (liaisond invite).\n",
+			       "means (MSSanté, post), or ask the administrator to invite them (liaisond invite).\n"),
 			       user_view_str(ref, "rpps"));
 	}
 	json_t *x;
 	size_t k;
 	json_array_foreach(pg->steps_done, k, x) {
-		fputs(k ? ", " : "Steps done: ", stdout);
+		fputs(k ? ", " : _("Steps done: "), stdout);
 		out_text(stdout, user_view_str(x, "step"));
 	}
 	if (json_array_size(pg->steps_done))
 		putchar('\n');
-	puts("Not acknowledged by all within 24 h, the notice goes to the CPTS coordinators.");
-	printf("Follow the case with: liaison case show %s\n", pg->ref);
+	puts(_("Not acknowledged by all within 24 h, the notice goes to the CPTS coordinators."));
+	printf(_("Follow the case with: liaison case show %s\n"), pg->ref);
 	return CLI_OK;
 }
 
@@ -486,7 +487,7 @@ check_only(const struct cli *cli, json_t *notice, const char *path)
 		return rc;
 	}
 	json_t *content = json_pack("{s:s, s:O}", "type", "discharge_notice", "notice", notice);
-	printf("%s: the notice is complete.\n", path);
+	printf(_("%s: the notice is complete.\n"), path);
 	notice_print(stdout, content, "  ");
 	json_decref(content);
 	return CLI_OK;
@@ -538,8 +539,10 @@ cmd_discharge_check(struct cmd_call *c)
 		return rc;
 	size_t problems = notice_load(o->notice_path, o->date, &d->notice, print_problem, NULL);
 	if (problems) {
-		out_error("%zu problem%s in %s: nothing was sent; correct the file and run the "
-			  "command again", problems, problems > 1 ? "s" : "", o->notice_path);
+		out_error(ngettext("%zu problem in %s: nothing was sent; correct the file and run the "
+				   "command again",
+				   "%zu problems in %s: nothing was sent; correct the file and run "
+				   "the command again", problems), problems, o->notice_path);
 		return CLI_USAGE;
 	}
 	if (o->check)

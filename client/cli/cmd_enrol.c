@@ -21,6 +21,7 @@
 #include "url.h"
 #include "user_view.h"
 #include "wire.h"
+#include "tr.h"
 
 #define DEVICE_NAME_MAX 64
 #define CA_PEM_MAX      (64 * 1024)
@@ -63,8 +64,8 @@ check_enrol_values(struct enrol_opts *o)
 		return CLI_USAGE;
 	}
 	if (!lsn_invite_parse(o->invite, raw)) {
-		out_error("\"%s\" is not an invite code: it has 24 letters and digits, like "
-			  "7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ; check it with your administrator",
+		out_error(_("\"%s\" is not an invite code: it has 24 letters and digits, like "
+			    "7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ; check it with your administrator"),
 			  o->invite);
 		return CLI_USAGE;
 	}
@@ -73,7 +74,7 @@ check_enrol_values(struct enrol_opts *o)
 	if (o->device_name == NULL)
 		o->device_name = default_device_name(o);
 	if (!lsn_display_text_valid(o->device_name, DEVICE_NAME_MAX)) {
-		out_error("invalid device name: use 1-%d characters without control characters",
+		out_error(_("invalid device name: use 1-%d characters without control characters"),
 			  DEVICE_NAME_MAX);
 		return CLI_USAGE;
 	}
@@ -95,13 +96,13 @@ read_ca_pem(const struct link_ca *ca, char **pem, struct lsn_status *st)
 	if (buf == NULL || len == 0 || len > CA_PEM_MAX) {
 		free(buf);
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
-				"cannot read a PEM certificate (up to 64 KiB) from %s", ca->file);
+				_("cannot read a PEM certificate (up to 64 KiB) from %s"), ca->file);
 	}
 	buf[len] = '\0';
 	if (strstr(buf, "-----BEGIN CERTIFICATE-----") == NULL || strlen(buf) != len) {
 		free(buf);
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
-				"%s is not a PEM certificate; pass the CA with --ca FILE", ca->file);
+				_("%s is not a PEM certificate; pass the CA with --ca FILE"), ca->file);
 	}
 	*pem = buf;
 	return LSN_OK;
@@ -114,7 +115,7 @@ show_invite(const struct cli *cli, json_t *info)
 	FILE *f = cli->json ? stderr : stdout;
 	char roles[128], expires[32];
 	const char *rpps = user_view_str(info, "rpps");
-	fputs("Enrolling as ", f);
+	fputs(_("Enrolling as "), f);
 	out_text(f, user_view_str(info, "name"));
 	fputs(", ", f);
 	out_text(f, user_view_profession(info));
@@ -123,11 +124,11 @@ show_invite(const struct cli *cli, json_t *info)
 		out_text(f, rpps);
 		fputc(')', f);
 	}
-	fputs(" at ", f);
+	fputs(_(" at "), f);
 	out_text(f, user_view_org_name(info) ? user_view_org_name(info) : "?");
-	fputs(", roles ", f);
+	fputs(_(", roles "), f);
 	out_text(f, user_view_roles(info, roles, sizeof roles));
-	fprintf(f, "; invite valid until %s.\n",
+	fprintf(f, _("; invite valid until %s.\n"),
 		out_time(user_view_int(info, "expires_at"), expires, sizeof expires));
 	fflush(f);
 }
@@ -138,7 +139,7 @@ confirmed(const struct enrol_opts *o)
 {
 	if (o->yes || !isatty(STDIN_FILENO))
 		return true;
-	fputs("Is this you, and enrol this device? [y/N] ", stderr);
+	fputs(_("Is this you, and enrol this device? [y/N] "), stderr);
 	fflush(stderr);
 	char answer[16] = "";
 	if (fgets(answer, sizeof answer, stdin) == NULL)
@@ -156,7 +157,7 @@ make_device(struct profile *p, bool restored, bool new_identity, struct enrol_ce
 {
 	uint8_t msg[LSN_SIGNED_MAX];
 	if (p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("out of memory"));
 	if (!restored) {
 		if (!new_identity) /* a new identity of an account keeps its user id */
 			lsn_id_random(p->user);
@@ -169,11 +170,11 @@ make_device(struct profile *p, bool restored, bool new_identity, struct enrol_ce
 	p->created_at = p->dk_ts = p->ak_ts = lsn_clock_now_ms();
 	size_t len = lsn_signed_device_cert(msg, p->user, p->device, p->dk_pk, (uint64_t)p->dk_ts);
 	if (len == 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot build the device certificate");
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("cannot build the device certificate"));
 	crypto_sign_detached(certs->dk_sig, NULL, msg, len, p->keys->ik_sk);
 	len = lsn_signed_ak_cert(msg, p->device, p->ak_id, p->ak_pk, (uint64_t)p->ak_ts);
 	if (len == 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot build the agreement key certificate");
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("cannot build the agreement key certificate"));
 	crypto_sign_detached(certs->ak_sig, NULL, msg, len, p->keys->dk_sk);
 	uint8_t idem[16];
 	randombytes_buf(idem, sizeof idem);
@@ -206,7 +207,7 @@ send_enrol(struct link **c, const struct link_ca *ca, const struct profile *p,
 	for (int attempt = 0;; attempt++) {
 		json_t *body = enrol_body(p, o, certs);
 		if (body == NULL)
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("out of memory"));
 		enum lsn_err err = link_request(*c, "enrol", body, reply, st);
 		if (err == LSN_OK || link_alive(*c) || attempt == 1)
 			return err;
@@ -279,7 +280,7 @@ enrol_register(const struct cli *cli, const struct enrol_opts *o, struct enrol_s
 		p->server_name = strdup(link_hello(s->link)->server);
 		p->device_name = strdup(o->device_name);
 		if (!p->server_url || !p->server_name || !p->device_name)
-			err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			err = lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("out of memory"));
 	}
 	if (err == LSN_OK)
 		err = profile_write_new(p, s->pass, st);
@@ -304,15 +305,15 @@ enrol_report(const struct cli *cli, struct enrol_state *s)
 	char device[LSN_ID_HEX + 1];
 	json_t *user = json_object_get(reply, "user");
 	lsn_id_to_hex(p->device, device);
-	fputs("Enrolled as ", stdout);
+	fputs(_("Enrolled as "), stdout);
 	out_text(stdout, user_view_str(user, "name"));
 	fputs(" (", stdout);
 	out_text(stdout, user_view_profession(user));
-	fputs(") at ", stdout);
+	fputs(_(") at "), stdout);
 	out_text(stdout, user_view_org_name(user) ? user_view_org_name(user) : "?");
-	printf(".\nDevice ID %s (\"", device);
+	printf(_(".\nDevice ID %s (\""), device);
 	out_text(stdout, p->device_name);
-	printf("\"), profile \"%s\", server %s (", p->name, p->server_name);
+	printf(_("\"), profile \"%s\", server %s ("), p->name, p->server_name);
 	out_text(stdout, p->server_url);
 	puts(").");
 	return CLI_OK;
@@ -327,26 +328,26 @@ restore_identity(const struct enrol_opts *o, struct enrol_state *s, struct lsn_s
 	struct profile *p = s->profile;
 	uint8_t blob[LSN_BACKUP_IDENTITY_BYTES], bk[32], ikk[32];
 	if (wire_get_id(info, "user", true, p->user, NULL, st) != LSN_OK)
-		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server's invite_info is malformed");
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "%s", _("the server's invite_info is malformed"));
 	if (json_object_get(info, "backup_identity") == NULL)
-		return lsn_fail(st, LSN_ERR_NOT_FOUND, "this invite adds a device to an existing "
+		return lsn_fail(st, LSN_ERR_NOT_FOUND, "%s", _("this invite adds a device to an existing "
 				"account, but the account has no key backup; set one up on your "
-				"other device (liaison backup setup), then retry");
+				"other device (liaison backup setup), then retry"));
 	if (wire_get_b64(info, "ik", true, p->ik_pk, sizeof p->ik_pk, st) != LSN_OK)
-		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server does not give the account's "
-				"identity key with this invite (invite_info has no \"ik\"); upgrade "
-				"liaisond");
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "%s", _("the server does not give the "
+				"account's identity key with this invite (invite_info has no \"ik\"); "
+				"upgrade liaisond"));
 	if (wire_get_b64(info, "backup_identity", true, blob, sizeof blob, st) != LSN_OK)
-		return lsn_fail(st, LSN_ERR_BAD_JSON, "the key backup of this account is malformed");
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "%s", _("the key backup of this account is malformed"));
 	if ((s->rk = sodium_malloc(32)) == NULL || (p->keys = profile_keys_new()) == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return lsn_fail(st, LSN_ERR_INTERNAL, "%s", _("out of memory"));
 	enum lsn_err err = key_backup_read_code(o->recovery_code, s->rk, st);
 	if (err == LSN_OK) {
 		lsn_backup_keys(s->rk, bk, ikk);
 		if (lsn_backup_open_identity(ikk, p->user, p->ik_pk, blob, sizeof blob,
 					     p->keys->ik_sk) != 0)
-			err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "this recovery code does not open "
-				       "the account's key backup; check the code");
+			err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "%s", _("this recovery code does not open "
+				       "the account's key backup; check the code"));
 	}
 	sodium_memzero(bk, sizeof bk);
 	sodium_memzero(ikk, sizeof ikk);
@@ -374,10 +375,12 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 	out_warnings(&e.warnings);
 	s->link = e.s.link; /* a reconnection may have replaced it */
 	if (err != LSN_OK)
-		out_error("enrolled, but restoring the history keys failed: %s; run liaison "
-			  "backup restore", st.msg);
+		out_error(_("enrolled, but restoring the history keys failed: %s; run liaison "
+			    "backup restore"), st.msg);
 	else if (!cli->json)
-		printf("Restored %zu conversation key(s) from your key backup.\n", restored);
+		printf(ngettext("Restored %zu conversation key from your key backup.\n",
+				"Restored %zu conversation keys from your key backup.\n", restored),
+		       restored);
 }
 
 /* Without a key backup a lost device means a new identity and no history:
@@ -386,16 +389,16 @@ restore_sessions(const struct cli *cli, struct enrol_state *s)
 static void
 offer_backup(const struct cli *cli, const struct enrol_opts *o, struct enrol_state *s)
 {
-	static const char hint[] =
+	const char *hint = _(
 		"Next: set up the encrypted key backup with \"liaison backup setup\" and keep "
 		"its recovery code safe; without it, a lost device means a new identity and "
-		"no history.\n";
+		"no history.\n");
 	FILE *f = cli->json ? stderr : stdout;
 	if (o->yes || cli->json || !isatty(STDIN_FILENO)) {
 		fputs(hint, f);
 		return;
 	}
-	fputs("Set up the encrypted key backup now (recommended)? [Y/n] ", stderr);
+	fputs(_("Set up the encrypted key backup now (recommended)? [Y/n] "), stderr);
 	fflush(stderr);
 	char answer[16] = "";
 	if (fgets(answer, sizeof answer, stdin) == NULL || answer[0] == 'n' || answer[0] == 'N') {
@@ -411,10 +414,10 @@ offer_backup(const struct cli *cli, const struct enrol_opts *o, struct enrol_sta
 	e.s.link = s->link;
 	e.peers = peers_new();
 	if (e.peers == NULL || profile_unlock(s->profile, s->pass, &st) != LSN_OK) {
-		out_error("enrolled, but the key backup could not be set up: %s; run liaison "
-			  "backup setup", st.msg[0] ? st.msg : "out of memory");
+		out_error(_("enrolled, but the key backup could not be set up: %s; run liaison "
+			    "backup setup"), st.msg[0] ? st.msg : _("out of memory"));
 	} else if (cmd_backup_setup_in(&e) != CLI_OK) {
-		out_error("enrolled; set up the key backup later with liaison backup setup");
+		out_error("%s", _("enrolled; set up the key backup later with liaison backup setup"));
 	}
 	peers_free(e.peers);
 	out_warnings(&e.warnings);
@@ -432,21 +435,22 @@ enrol_run(const struct cli *cli, const struct enrol_opts *o, struct enrol_state 
 	if (s->new_identity) {
 		if (wire_get_id(s->invite_info, "user", true, s->profile->user, NULL, &st) != LSN_OK)
 			return out_fail(&st);
-		fputs("This invite gives your account a new identity (your administrator reset "
+		fputs(_("This invite gives your account a new identity (your administrator reset "
 		      "it after a lost device): your contacts will be asked to check your "
-		      "safety number, and earlier messages cannot be read on this device.\n",
+		      "safety number, and earlier messages cannot be read on this device.\n"),
 		      cli->json ? stderr : stdout);
 	} else if (json_object_get(s->invite_info, "user") && restore_identity(o, s, &st) != LSN_OK) {
 		return out_fail(&st);
 	}
 	if (!confirmed(o)) {
-		out_error("enrolment cancelled; nothing was changed and the invite is still valid");
+		out_error("%s", _("enrolment cancelled; nothing was changed and the invite is still "
+				  "valid"));
 		return CLI_FAIL;
 	}
 	if (enrol_register(cli, o, s, &st) != LSN_OK)
 		return out_fail(&st);
 	if (login_sign(s->profile, s->link, &s->login_reply, &st) != LSN_OK) {
-		out_error("enrolled and saved profile \"%s\", but the first login failed: %s",
+		out_error(_("enrolled and saved profile \"%s\", but the first login failed: %s"),
 			  s->profile->name, st.msg);
 		return CLI_FAIL;
 	}
@@ -478,8 +482,8 @@ cmd_enrol_check(struct cmd_call *c)
 	o->recovery_code = cmd_opt(c, "--recovery-code");
 	o->yes = cmd_flag(c, "--yes");
 	if (o->server == NULL || o->invite == NULL) {
-		out_error("enrol needs --server wss://HOST:PORT and --invite CODE; see "
-			  "liaison enrol --help");
+		out_error("%s", _("enrol needs --server wss://HOST:PORT and --invite CODE; see "
+				"liaison enrol --help"));
 		return CLI_USAGE;
 	}
 	int rc = check_enrol_values(o);

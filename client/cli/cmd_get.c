@@ -7,6 +7,7 @@
 #include "command.h"
 #include "output.h"
 #include "sync.h"
+#include "tr.h"
 
 int
 cmd_get_check(struct cmd_call *c)
@@ -36,7 +37,7 @@ cmd_get_run(struct cmd_call *c)
 		rc = out_json(out);
 		json_decref(out);
 	} else {
-		fputs("Saved ", stdout);
+		fputs(_("Saved "), stdout);
 		out_text(stdout, saved);
 		puts(".");
 	}

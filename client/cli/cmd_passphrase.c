@@ -10,6 +10,7 @@
 #include "output.h"
 #include "passphrase.h"
 #include "profile.h"
+#include "tr.h"
 
 int
 cmd_passphrase_run(struct cmd_call *c)
@@ -32,7 +33,7 @@ cmd_passphrase_run(struct cmd_call *c)
 		rc = out_json(out);
 		json_decref(out);
 	} else {
-		printf("The passphrase of profile \"%s\" is changed; use the new one from now on.\n",
+		printf(_("The passphrase of profile \"%s\" is changed; use the new one from now on.\n"),
 		       s.profile->name);
 	}
 	login_end(&s);

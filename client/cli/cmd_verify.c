@@ -12,13 +12,14 @@
 #include "peers.h"
 #include "local.h"
 #include "user_view.h"
+#include "tr.h"
 
 static const char *
 pin_state(const struct peer *pr)
 {
 	if (!pr->trusted)
-		return "IDENTITY KEY CHANGED";
-	return pr->pin.verified ? "verified" : "not verified (trusted on first use)";
+		return _("IDENTITY KEY CHANGED");
+	return pr->pin.verified ? _("verified") : _("not verified (trusted on first use)");
 }
 
 static void
@@ -46,20 +47,20 @@ report(struct e2e *e, const struct peer *pr, const char *number, bool accepted)
 		json_decref(out);
 		return rc;
 	}
-	fputs("Safety number with ", stdout);
+	fputs(_("Safety number with "), stdout);
 	out_text(stdout, who);
 	printf(":\n\n    %.35s\n    %s\n\n", number, number + 36);
 	if (accepted) {
-		printf("Recorded: you verified them; keys are shared with them.\n");
+		fputs(_("Recorded: you verified them; keys are shared with them.\n"), stdout);
 	} else {
-		printf("State: %s\n", pin_state(pr));
+		printf(_("State: %s\n"), pin_state(pr));
 		if (!pr->trusted)
-			printf("WARNING: their identity key is not the one you knew. Keys are not "
+			printf(_("WARNING: their identity key is not the one you knew. Keys are not "
 			       "shared with them until you compare this number and run liaison "
-			       "verify %s --accept.\n", hex);
+			       "verify %s --accept.\n"), hex);
 		else if (!pr->pin.verified)
-			printf("Compare it with theirs; if it matches, run liaison verify %s "
-			       "--accept.\n", hex);
+			printf(_("Compare it with theirs; if it matches, run liaison verify %s "
+			       "--accept.\n"), hex);
 	}
 	return CLI_OK;
 }
@@ -72,7 +73,7 @@ verify_user(struct e2e *e, const char *text, bool accept)
 	if (rc != CLI_OK)
 		return rc;
 	if (memcmp(user, e->p->user, LSN_ID_BYTES) == 0) {
-		out_error("that is you; verify another user");
+		out_error("%s", _("that is you; verify another user"));
 		return CLI_USAGE;
 	}
 	struct lsn_status st = {0};
@@ -81,13 +82,13 @@ verify_user(struct e2e *e, const char *text, bool accept)
 		return out_fail(&st);
 	struct peer *pr = peers_get(e->peers, user);
 	if (pr == NULL) {
-		out_error("the server does not know this user; check the id");
+		out_error("%s", _("the server does not know this user; check the id"));
 		return CLI_FAIL;
 	}
 	char number[LSN_SAFETY_NUMBER_TEXT + 1];
 	safety_number(e, pr, number);
 	if (strlen(number) != LSN_SAFETY_NUMBER_TEXT) {
-		out_error("cannot compute a safety number for this user (malformed RPPS)");
+		out_error("%s", _("cannot compute a safety number for this user (malformed RPPS)"));
 		return CLI_FAIL;
 	}
 	if (accept && local_pin_accept(e->p, user, pr->server_ik, true, &st) != LSN_OK)
@@ -105,7 +106,7 @@ int
 cmd_strict_check(struct cmd_call *c)
 {
 	if (c->n_pos == 1 && strcmp(c->pos[0], "on") != 0 && strcmp(c->pos[0], "off") != 0) {
-		out_error("strict takes on or off; see liaison strict --help");
+		out_error("%s", _("strict takes on or off; see liaison strict --help"));
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -126,9 +127,9 @@ cmd_strict_run(struct cmd_call *c)
 		rc = out_json(out);
 		json_decref(out);
 	} else {
-		printf("Strict mode is %s: keys are shared %s.\n", on ? "on" : "off",
-		       on ? "only with users you verified" : "with every member whose identity key "
-							     "has not changed");
+		puts(on ? _("Strict mode is on: keys are shared only with users you verified.")
+			 : _("Strict mode is off: keys are shared with every member whose identity "
+			     "key has not changed."));
 	}
 	return rc;
 }

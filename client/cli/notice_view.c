@@ -9,6 +9,7 @@
 #include "notice.h"
 #include "notice_view.h"
 #include "output.h"
+#include "tr.h"
 
 static const char *
 str(json_t *obj, const char *key)
@@ -27,7 +28,8 @@ str_or_dash(json_t *obj, const char *key)
 static void
 line(FILE *f, const char *indent, const char *label, const char *value)
 {
-	fprintf(f, "%s%s: ", indent, label);
+	fputs(indent, f);
+	fprintf(f, _("%s: "), _(label)); /* "%s : " in French */
 	out_text(f, value && value[0] ? value : "-");
 	fputc('\n', f);
 }
@@ -35,9 +37,10 @@ line(FILE *f, const char *indent, const char *label, const char *value)
 static void
 list_line(FILE *f, const char *indent, const char *label, json_t *list)
 {
-	fprintf(f, "%s%s: ", indent, label);
+	fputs(indent, f);
+	fprintf(f, _("%s: "), _(label)); /* "%s : " in French */
 	if (json_array_size(list) == 0)
-		fputs("none", f);
+		fputs(_("none"), f);
 	size_t i;
 	json_t *item;
 	json_array_foreach(list, i, item) {
@@ -63,19 +66,27 @@ struct mode_word {
 };
 
 static const struct mode_word admission_modes[] = {
-	{"emergency", "emergency (urgences)"},
-	{"scheduled", "scheduled (programmée)"},
-	{"transfer", "transfer from another establishment"},
-	{"other", "other"},
+	{"emergency", N_("emergency (urgences)")},
+	{"scheduled", N_("scheduled (programmée)")},
+	{"transfer", N_("transfer from another establishment")},
+	{"other", N_("other")},
 	{NULL, NULL},
 };
 
 static const struct mode_word discharge_modes[] = {
-	{"home", "home"},
-	{"home_with_care", "home with care (HAD, SSIAD, nurse)"},
-	{"nursing_home", "nursing home (EHPAD)"},
-	{"transfer", "transfer to another establishment"},
-	{"other", "other"},
+	{"home", N_("home")},
+	{"home_with_care", N_("home with care (HAD, SSIAD, nurse)")},
+	{"nursing_home", N_("nursing home (EHPAD)")},
+	{"transfer", N_("transfer to another establishment")},
+	{"other", N_("other")},
+	{NULL, NULL},
+};
+
+/* The change of a discharge treatment (new, modified, continued) in words. */
+static const struct mode_word changes[] = {
+	{"new", N_("new")},
+	{"modified", N_("modified")},
+	{"continued", N_("continued")},
 	{NULL, NULL},
 };
 
@@ -84,7 +95,7 @@ mode_text(const struct mode_word *w, const char *code)
 {
 	for (; w->code; w++)
 		if (strcmp(w->code, code) == 0)
-			return w->text;
+			return _(w->text);
 	return code;
 }
 
@@ -94,47 +105,47 @@ print_identity(FILE *f, json_t *n, const char *indent)
 	json_t *p = json_object_get(n, "patient");
 	char buf[600], doc[400];
 	notice_patient_name(n, buf, sizeof buf);
-	fprintf(f, "%sPatient: ", indent);
+	fprintf(f, "%s%s", indent, _("Patient: "));
 	out_text(f, buf);
-	fprintf(f, ", born ");
+	fputs(_(", born "), f);
 	out_text(f, str(p, "birth_date"));
 	fprintf(f, ", INS ");
 	out_text(f, str(p, "ins"));
 	fputc('\n', f);
 	snprintf(buf, sizeof buf, "%s → %s", str_or_dash(n, "admission_date"),
 		 str_or_dash(n, "discharge_date"));
-	line(f, indent, "Stay", buf);
+	line(f, indent, N_("Stay"), buf);
 	if (str(n, "admission_mode"))
-		line(f, indent, "Admission", mode_text(admission_modes, str(n, "admission_mode")));
+		line(f, indent, N_("Admission"), mode_text(admission_modes, str(n, "admission_mode")));
 	if (str(n, "discharge_mode") || str(n, "discharge_destination")) {
 		const char *dest = str(n, "discharge_destination");
 		snprintf(buf, sizeof buf, "%s%s%s", str(n, "discharge_mode") ?
 			 mode_text(discharge_modes, str(n, "discharge_mode")) : "-",
-			 dest ? ": " : "", dest ? dest : "");
-		line(f, indent, "Discharge to", buf);
+			 dest ? _(": ") : "", dest ? dest : "");
+		line(f, indent, N_("Discharge to"), buf);
 	}
 	doctor_text(json_object_get(n, "hospital_doctor"), doc, sizeof doc);
 	json_t *hospital = json_object_get(n, "establishment");
 	snprintf(buf, sizeof buf, "%s%s%s", doc, hospital ? ", " : "",
 		 hospital ? str_or_dash(hospital, "name") : "");
-	line(f, indent, "Hospital doctor", buf);
-	line(f, indent, "Médecin traitant", str(json_object_get(n, "gp"), "name"));
+	line(f, indent, N_("Hospital doctor"), buf);
+	line(f, indent, N_("Médecin traitant"), str(json_object_get(n, "gp"), "name"));
 	if (json_object_get(n, "referring_doctor"))
-		line(f, indent, "Referred by", str(json_object_get(n, "referring_doctor"), "name"));
-	line(f, indent, "Reason for admission", str(n, "reason_for_admission"));
+		line(f, indent, N_("Referred by"), str(json_object_get(n, "referring_doctor"), "name"));
+	line(f, indent, N_("Reason for admission"), str(n, "reason_for_admission"));
 	if (json_object_get(n, "allergies"))
-		list_line(f, indent, "Allergies", json_object_get(n, "allergies"));
+		list_line(f, indent, N_("Allergies"), json_object_get(n, "allergies"));
 }
 
 static void
 print_stay(FILE *f, json_t *n, const char *indent)
 {
 	json_t *s = json_object_get(n, "stay_summary");
-	line(f, indent, "Summary of the stay", str(s, "summary"));
-	list_line(f, indent, "  Adverse events", json_object_get(s, "adverse_events"));
-	list_line(f, indent, "  Resistant organisms", json_object_get(s, "resistant_organisms"));
-	list_line(f, indent, "  Blood products", json_object_get(s, "blood_products"));
-	list_line(f, indent, "  Implanted devices", json_object_get(s, "implanted_devices"));
+	line(f, indent, N_("Summary of the stay"), str(s, "summary"));
+	list_line(f, indent, N_("  Adverse events"), json_object_get(s, "adverse_events"));
+	list_line(f, indent, N_("  Resistant organisms"), json_object_get(s, "resistant_organisms"));
+	list_line(f, indent, N_("  Blood products"), json_object_get(s, "blood_products"));
+	list_line(f, indent, N_("  Implanted devices"), json_object_get(s, "implanted_devices"));
 }
 
 static void
@@ -142,36 +153,36 @@ print_treatments(FILE *f, json_t *n, const char *indent)
 {
 	size_t i;
 	json_t *t;
-	fprintf(f, "%sTreatments at discharge:%s\n", indent,
-		json_array_size(json_object_get(n, "discharge_treatments")) ? "" : " none");
+	fprintf(f, "%s%s%s\n", indent, _("Treatments at discharge:"),
+		json_array_size(json_object_get(n, "discharge_treatments")) ? "" : _(" none"));
 	json_array_foreach(json_object_get(n, "discharge_treatments"), i, t) {
 		char buf[2048];
 		const char *change = str(t, "change"), *comment = str(t, "comment");
 		const char *route = str(t, "route"), *end = str(t, "end_date");
-		snprintf(buf, sizeof buf, "%s %s, %s%s%s; duration: %s%s%s%s%s%s%s%s%s",
+		snprintf(buf, sizeof buf, _("%s %s, %s%s%s; duration: %s%s%s%s%s%s%s%s%s"),
 			 str_or_dash(t, "drug"), str_or_dash(t, "dose"), str_or_dash(t, "frequency"),
 			 route ? ", " : "", route ? route : "", str_or_dash(t, "duration"),
-			 end ? " (until " : "", end ? end : "", end ? ")" : "", change ? " [" : "",
-			 change ? change : "", change ? "]" : "", comment ? " — " : "",
+			 end ? _(" (until ") : "", end ? end : "", end ? ")" : "", change ? " [" : "",
+			 change ? mode_text(changes, change) : "", change ? "]" : "", comment ? " — " : "",
 			 comment ? comment : "");
 		fprintf(f, "%s  - ", indent);
 		out_text(f, buf);
 		fputc('\n', f);
 	}
-	fprintf(f, "%sTreatments stopped:%s\n", indent,
-		json_array_size(json_object_get(n, "stopped_treatments")) ? "" : " none");
+	fprintf(f, "%s%s%s\n", indent, _("Treatments stopped:"),
+		json_array_size(json_object_get(n, "stopped_treatments")) ? "" : _(" none"));
 	json_array_foreach(json_object_get(n, "stopped_treatments"), i, t) {
 		fprintf(f, "%s  - ", indent);
 		out_text(f, str(t, "drug"));
 		if (str(t, "date")) {
-			fputs(" (stopped ", f);
+			fputs(_(" (stopped "), f);
 			out_text(f, str(t, "date"));
 			fputc(')', f);
 		}
-		fputs(": ", f);
+		fputs(_(": "), f); /* " : " in French */
 		out_text(f, str(t, "reason"));
 		if (str(t, "replaced_by")) {
-			fputs("; replaced by ", f);
+			fputs(_("; replaced by "), f);
 			out_text(f, str(t, "replaced_by"));
 		}
 		fputc('\n', f);
@@ -183,13 +194,13 @@ print_follow_up(FILE *f, json_t *n, const char *indent)
 {
 	size_t i;
 	json_t *r;
-	fprintf(f, "%sResults awaited:%s\n", indent,
-		json_array_size(json_object_get(n, "results_awaited")) ? "" : " none");
+	fprintf(f, "%s%s%s\n", indent, _("Results awaited:"),
+		json_array_size(json_object_get(n, "results_awaited")) ? "" : _(" none"));
 	json_array_foreach(json_object_get(n, "results_awaited"), i, r) {
 		fprintf(f, "%s  - ", indent);
 		out_text(f, str(r, "test"));
 		if (str(r, "expected_by")) {
-			fputs(" (expected by ", f);
+			fputs(_(" (expected by "), f);
 			out_text(f, str(r, "expected_by"));
 			fputc(')', f);
 		}
@@ -200,8 +211,8 @@ print_follow_up(FILE *f, json_t *n, const char *indent)
 		fputc('\n', f);
 	}
 	json_t *fu = json_object_get(n, "follow_up");
-	fprintf(f, "%sPlanned:%s\n", indent,
-		json_array_size(json_object_get(fu, "planned_acts")) ? "" : " nothing");
+	fprintf(f, "%s%s%s\n", indent, _("Planned:"),
+		json_array_size(json_object_get(fu, "planned_acts")) ? "" : _(" nothing"));
 	json_array_foreach(json_object_get(fu, "planned_acts"), i, r) {
 		fprintf(f, "%s  - ", indent);
 		out_text(f, str(r, "act"));
@@ -215,8 +226,8 @@ print_follow_up(FILE *f, json_t *n, const char *indent)
 		}
 		fputc('\n', f);
 	}
-	line(f, indent, "Recommendations", str(fu, "recommendations"));
-	line(f, indent, "Monitoring", str(fu, "monitoring"));
+	line(f, indent, N_("Recommendations"), str(fu, "recommendations"));
+	line(f, indent, N_("Monitoring"), str(fu, "monitoring"));
 }
 
 void
@@ -224,16 +235,16 @@ notice_print(FILE *f, json_t *content, const char *indent)
 {
 	json_t *n = json_object_get(content, "notice");
 	fprintf(f, "%s", indent);
-	out_styled(f, OUT_BOLD, "DISCHARGE NOTICE (lettre de liaison)");
+	out_styled(f, OUT_BOLD, _("DISCHARGE NOTICE (lettre de liaison)"));
 	if (str(content, "patient_ref")) {
-		fputs(" — case ", f);
+		fputs(_(" — case "), f);
 		out_text(f, str(content, "patient_ref"));
 		fputs(", ", f);
 		out_text(f, str_or_dash(content, "pathway"));
 	}
 	fputc('\n', f);
 	if (!json_is_object(n)) {
-		fprintf(f, "%s[the notice has no content]\n", indent);
+		fprintf(f, "%s%s\n", indent, _("[the notice has no content]"));
 		return;
 	}
 	print_identity(f, n, indent);
@@ -242,9 +253,9 @@ notice_print(FILE *f, json_t *content, const char *indent)
 	print_follow_up(f, n, indent);
 	json_t *letter = json_object_get(content, "letter");
 	if (json_is_object(letter)) {
-		fprintf(f, "%sLetter: ", indent);
+		fprintf(f, "%s%s", indent, _("Letter: "));
 		out_text(f, str(letter, "name"));
-		fprintf(f, " (%lld bytes) — liaison get ",
+		fprintf(f, _(" (%lld bytes) — liaison get "),
 			(long long)json_integer_value(json_object_get(letter, "size")));
 		out_text(f, str(letter, "attachment"));
 		fputc('\n', f);

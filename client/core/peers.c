@@ -10,6 +10,7 @@
 #include "peers.h"
 #include "sigs.h"
 #include "wire.h"
+#include "tr.h"
 
 #define PEERS_PER_REQUEST 200
 
@@ -289,17 +290,19 @@ void
 peers_changed_text(struct e2e *e, const struct peer *pr, char *what, size_t what_len,
 		   char *todo, size_t todo_len)
 {
-	char who[200], hex[LSN_ID_HEX + 1], when[32] = "recently";
+	char who[200], hex[LSN_ID_HEX + 1], when[32];
 	time_t at = (time_t)(pr->pin.changed_at / 1000);
 	struct tm tm;
 	e2e_person(e, pr->user, who, sizeof who);
 	lsn_id_to_hex(pr->user, hex);
+	snprintf(when, sizeof when, "%s", _("recently"));
 	if (pr->pin.changed_at > 0 && localtime_r(&at, &tm) != NULL)
-		strftime(when, sizeof when, "on %Y-%m-%d %H:%M", &tm);
-	snprintf(what, what_len, "the identity key of %s changed (seen %s): a new device after "
-		 "a loss, or someone posing as them", who, when);
-	snprintf(todo, todo_len, "nothing is shared with them until you call them and compare "
-		 "the safety number: liaison verify %s, then liaison verify %s --accept", hex, hex);
+		strftime(when, sizeof when, _("on %Y-%m-%d %H:%M"), &tm);
+	snprintf(what, what_len, _("the identity key of %s changed (seen %s): a new device after "
+				    "a loss, or someone posing as them"), who, when);
+	snprintf(todo, todo_len, _("nothing is shared with them until you call them and compare "
+				    "the safety number: liaison verify %s, then liaison verify %s --accept"),
+		 hex, hex);
 }
 
 const char *

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 46
+PLAN = 49
 
 PASS = "correct horse battery staple"
 NEW_PASS = "une autre phrase de passe"
@@ -172,7 +172,23 @@ def json_checks(t, srv, roux, bernard):
          "read --json by a prefix names the full channel id", repr(obj))
     bodies = [(m.get("content") or {}).get("body") for m in (obj or {}).get("messages", [])]
     t.ok(TEXT in bodies, "the GP reads the message", repr(obj) + err)
+    french(t, roux, channel)
     return channel
+
+
+def french(t, roux, channel):
+    """channel and verify in a French locale: French words, same exit codes."""
+    fr = {"LANG": "fr_FR.UTF-8", "LC_ALL": "fr_FR.UTF-8"}
+    rc, out, err = roux.run("channel", "members", channel, env=fr)
+    t.ok(rc == 0 and "RÔLE" in out and "DEPUIS" in out and "journal n° " in out
+         and "Dr Jean Bernard" in out, "French: channel members has French columns", out + err)
+    rc, out, err = roux.run("verify", "Dr Jean Bernard", env=fr)
+    t.ok(rc == 0 and "Numéro de sécurité avec Dr Jean Bernard" in out
+         and "État : non vérifié (confiance à la première utilisation)" in out
+         and "--accept" in out, "French: verify shows the safety number in French", out + err)
+    rc, out, err = roux.run("channel", "frobnicate", env=fr)
+    t.ok(rc == 2 and "commande channel inconnue « frobnicate »" in err,
+         "French: a usage error of channel is in French, exit code 2", err)
 
 
 def offline(t, srv, bernard, channel):

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import run  # noqa: E402
 
-PLAN = 91
+PLAN = 94
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -44,12 +44,14 @@ class Checker:
         with open(SAMPLE, encoding="utf-8") as f:
             self.sample = json.load(f)
 
-    def run(self, notice, *extra, check=True, raw=None):
+    def run(self, notice, *extra, check=True, raw=None, lang=None):
         path = os.path.join(self.tmp, "notice.json")
         with open(path, "w", encoding="utf-8") as f:
             f.write(raw if raw is not None else json.dumps(notice, ensure_ascii=False))
         env = dict(os.environ, LIAISON_HOME=self.home)
         env.pop("LIAISON_PASSPHRASE", None)
+        if lang:
+            env.update(LANG=lang, LC_ALL=lang)
         args = [harness.LIAISON, "discharge", "--notice", path] + list(extra)
         if check:
             args.append("--check")
@@ -297,6 +299,26 @@ def several_and_syntax(t, ck):
     t.ok(rc == 2 and "--date" in err, "a malformed --date is a usage error", err)
 
 
+def french(t, ck):
+    """In a French locale the same checks speak French; the field names, the
+    file name and the exit codes do not change."""
+    fr = "fr_FR.UTF-8"
+    rc, out, err = ck.run(ck.variant(setter(("patient", "ins"), "2 48 03 45 234 056 73")),
+                          "--date", DATE, lang=fr)
+    t.ok(rc == 2 and "notice.json: patient.ins: INS non valide" in err
+         and "la clé 73 ne correspond pas" in err and "rien n'a été envoyé" in err
+         and "1 problème dans" in err,
+         "French: a wrong INS key is explained in French, the field name kept", err)
+    rc, out, err = ck.run(ck.variant(delete(("gp", "name"))), "--date", DATE, lang=fr)
+    t.ok(rc == 2 and "notice.json: gp.name: manquant : ajoutez le nom du médecin" in err,
+         "French: a missing field says what to write, in French", err)
+    rc, out, err = ck.run(ck.sample, "--date", DATE, lang=fr)
+    t.ok(rc == 0 and "l'avis est complet" in out and "AVIS DE SORTIE (lettre de liaison)" in out
+         and "Traitements de sortie :" in out and "Séjour : " in out
+         and "LEMAIRE Odette Marie" in out and "Stay:" not in out,
+         "French: the checked notice is shown back with French labels", f"{rc}\n{out}\n{err}")
+
+
 def main(t):
     if not harness.require_programs(t, server=False):
         return
@@ -309,6 +331,7 @@ def main(t):
         whole_letter(t, ck)
         date_order(t, ck)
         several_and_syntax(t, ck)
+        french(t, ck)
 
 
 if __name__ == "__main__":
