@@ -28,13 +28,16 @@ static const struct {
 	[LSN_ERR_NOT_LOGGED_IN] = {"not_logged_in",
 		N_("log in first: answer the challenge with op \"login\"")},
 	[LSN_ERR_ALREADY_LOGGED_IN] = {"already_logged_in",
-		N_("this connection is already logged in; open a new connection for another device")},
+		N_("this connection is already logged in; open a new connection for another "
+		   "device")},
 	[LSN_ERR_NO_CHALLENGE] = {"no_challenge",
 		N_("no fresh challenge on this connection; request one with op \"challenge\"")},
 	[LSN_ERR_BAD_SIGNATURE] = {"bad_signature",
-		N_("a signature does not verify; the device keys may be damaged or the data altered")},
+		N_("a signature does not verify; the device keys may be damaged or the data "
+		   "altered")},
 	[LSN_ERR_INVITE_UNKNOWN] = {"invite_unknown",
-		N_("this invite code is not known here; check it, or ask your administrator for a new one")},
+		N_("this invite code is not known here; check it, or ask your administrator for a "
+		   "new one")},
 	[LSN_ERR_INVITE_USED] = {"invite_used",
 		N_("this invite has already been used; ask your administrator for a new one")},
 	[LSN_ERR_INVITE_EXPIRED] = {"invite_expired",
@@ -59,7 +62,8 @@ static const struct {
 	[LSN_ERR_SHUTTING_DOWN] = {"shutting_down",
 		N_("the server is restarting; reconnect in a few seconds")},
 	[LSN_ERR_INTERNAL] = {"internal",
-		N_("internal server error; it has been logged, retry or contact the administrator")},
+		N_("internal server error; it has been logged, retry or contact the "
+		   "administrator")},
 	[LSN_ERR_CASE_CLOSED] = {"case_closed",
 		N_("this case is closed; its steps can no longer change")},
 	[LSN_ERR_CASE_ALREADY_CLOSED] = {"case_already_closed", N_("this case is already closed")},
@@ -80,8 +84,8 @@ static const struct {
 	[LSN_ERR_ALREADY_ALERTED] = {"already_alerted",
 		N_("this message has already raised an alert; post a new message to alert again")},
 	[LSN_ERR_CASE_BACKDATED] = {"case_backdated",
-		N_("this J0 is too far in the past for this server; ask the CPTS coordinator to open "
-		"the case")},
+		N_("this J0 is too far in the past for this server; ask the CPTS coordinator to "
+		"open the case")},
 };
 
 const char *

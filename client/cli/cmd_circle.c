@@ -52,13 +52,14 @@ circle_open(struct e2e *e, const char *text, struct chan_view *v)
 	if (chan_ops_load_valid(e, channel, v, &st) != LSN_OK)
 		return out_fail(&st);
 	if (v->state == NULL || v->state->kind != LSN_KIND_CIRCLE) {
-		out_error(_("channel %s is a %s channel, not a quality circle: give a channel created "
-			  "with liaison channel create --kind circle"), text,
+		out_error(_("channel %s is a %s channel, not a quality circle: give a channel "
+			  "created with liaison channel create --kind circle"), text,
 			  v->state ? lsn_chan_kind_name(v->state->kind) : "unknown");
 		return CLI_USAGE;
 	}
 	if (!v->me_member) {
-		out_error(_("you are not a member of the circle %s; ask its facilitator to add you"),
+		out_error(_("you are not a member of the circle %s; ask its facilitator to add "
+				"you"),
 			  text);
 		return CLI_FAIL;
 	}
@@ -128,8 +129,8 @@ take_case(struct e2e *e, struct circle_state *cs, const struct thread_doc *m)
 		for (size_t i = 0; pointer_keys[i]; i++)
 			known = known || strcmp(pointer_keys[i], key) == 0;
 		if (!known) {
-			snprintf(why, sizeof why, _("it has a field \"%.40s\" that a circle case may not "
-				 "have: not aggregated"), key);
+			snprintf(why, sizeof why, _("it has a field \"%.40s\" that a circle case "
+				 "may not have: not aggregated"), key);
 			ignore(cs, m->seq, why);
 			return;
 		}
@@ -144,8 +145,8 @@ take_case(struct e2e *e, struct circle_state *cs, const struct thread_doc *m)
 		for (size_t i = 0; keys[i]; i++)
 			known = known || strcmp(keys[i], key) == 0;
 		if (!known || strcmp(key, "document") == 0) {
-			snprintf(why, sizeof why, _("it has a field \"%.40s\" that a circle case may not "
-				 "have: not aggregated"), key);
+			snprintf(why, sizeof why, _("it has a field \"%.40s\" that a circle case "
+				 "may not have: not aggregated"), key);
 			ignore(cs, m->seq, why);
 			json_decref(doc);
 			return;
@@ -330,13 +331,14 @@ circle_message(const struct concil_episode *ep, const struct case_ctx *cc,
 	if (err == LSN_ERR_CONFLICT) {
 		out_error(_("%s. Nothing was shared. Share it once the circle holds at least %d "
 			  "reconciliations like it (liaison circle review lists them), or, if the "
-			  "circle agrees to a smaller group, give --k N or keep one for this circle "
-			  "with liaison circle k CIRCLE N (docs/CONCILIATION.md, \"Generalisation\")"),
+			  "circle agrees to a smaller group, give --k N or keep one for this "
+			  "circle with liaison circle k CIRCLE N (docs/CONCILIATION.md, "
+			  "\"Generalisation\")"),
 			  st.msg, k);
 		return NULL;
 	}
 	if (err != LSN_OK) {
-		out_error("%s", st.msg[0] ? st.msg : "out of memory");
+		out_error("%s", st.msg[0] ? st.msg : _("out of memory"));
 		return NULL;
 	}
 	char *text = copy ? json_dumps(copy, JSON_COMPACT) : NULL;
@@ -539,14 +541,16 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 			fputs(_("Dry run: nothing was sent. This is exactly what would be posted, "
 			      "encrypted, in the circle "), stdout);
 			out_text(stdout, topic);
-			printf(_(" (%zu bytes; the thread adds \"channel\" and \"sender\"):\n"), bytes);
+			printf(_(" (%zu bytes; the thread adds \"channel\" and "
+					"\"sender\"):\n"), bytes);
 			print_lines(pretty ? pretty : "?");
 			free(pretty);
 			deid_print(&it->ep, &r);
-			puts(_("Checked: built field by field from the whitelist of docs/CONCILIATION.md "
-			     "(\"Circle copy\"), then generalised (\"Generalisation\"); no patient "
-			     "name, birth date or INS, no note, no professional's name or id, no case "
-			     "or episode id, no day or month."));
+			puts(_("Checked: built field by field from the whitelist of "
+			     "docs/CONCILIATION.md (\"Circle copy\"), then generalised "
+			     "(\"Generalisation\"); no patient name, birth date or INS, no note, "
+			     "no professional's name or id, no case or episode id, no day or "
+			     "month."));
 		}
 	} else if (msg && rc == CLI_OK) {
 		json_t *pointer = json_pack("{s:s, s:i, s:s}", "type", CIRCLE_CASE_TYPE, "version", 1,
@@ -566,10 +570,10 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 		} else {
 			fputs(_("Shared with the circle "), stdout);
 			out_text(stdout, topic);
-			printf(ngettext(" (message #%lld%s): a de-identified copy of reconciliation "
-					"%.8s, %zu discrepancy.\n",
-					" (message #%lld%s): a de-identified copy of reconciliation "
-					"%.8s, %zu discrepancies.\n", n_discs),
+			printf(ngettext(" (message #%lld%s): a de-identified copy of "
+					"reconciliation %.8s, %zu discrepancy.\n",
+					" (message #%lld%s): a de-identified copy of "
+					"reconciliation %.8s, %zu discrepancies.\n", n_discs),
 			       (long long)seq, attachment[0] ? _(", as an encrypted attachment") : "",
 			       it->ep.episode, n_discs);
 			if (replaces)
@@ -624,8 +628,9 @@ cmd_circle_k_run(struct cmd_call *c)
 		rc = out_json(o);
 		json_decref(o);
 	} else {
-		printf(_("k = %ld for the circle %.8s on this profile%s: circle share generalises a copy "
-		       "until it is one of at least %ld, and refuses it otherwise.\n"), k, hex,
+		printf(_("k = %ld for the circle %.8s on this profile%s: circle share generalises "
+		       "a copy until it is one of at least %ld, and refuses it "
+		       "otherwise.\n"), k, hex,
 		       k == CONCIL_K_DEFAULT ? _(" (the default)") : "", k);
 	}
 	chan_view_free(&v);
@@ -672,13 +677,14 @@ parse_session(int argc, char **argv, struct session_opts *o)
 			else if (strcmp(a, "--action") == 0 || strcmp(a, "--actions") == 0)
 				list = o->actions, count = &o->n_actions;
 			else {
-				out_error(_("unknown option \"%s\" for \"circle session\"; see liaison "
-					  "circle --help"), a);
+				out_error(_("unknown option \"%s\" for \"circle session\"; see "
+					  "liaison circle --help"), a);
 				return CLI_USAGE;
 			}
 			if (single) {
 				if (i + 1 >= argc) {
-					out_error(_("option %s needs a value; see liaison circle --help"), a);
+					out_error(_("option %s needs a value; see liaison circle "
+							"--help"), a);
 					return CLI_USAGE;
 				}
 				*single = argv[++i];
@@ -695,8 +701,8 @@ parse_session(int argc, char **argv, struct session_opts *o)
 		} else if (o->circle == NULL) {
 			o->circle = a;
 		} else {
-			out_error(_("unexpected argument \"%s\" for \"circle session\"; see liaison "
-				  "circle --help"), a);
+			out_error(_("unexpected argument \"%s\" for \"circle session\"; see "
+				  "liaison circle --help"), a);
 			return CLI_USAGE;
 		}
 	}
@@ -727,8 +733,8 @@ check_session(struct session_opts *o, char theme[CONCIL_ATC_LEN + 1])
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
 	if (o->theme == NULL || strlen(o->theme) > CONCIL_ATC_LEN || concil_atc_level(theme) == 0) {
-		out_error(_("--theme needs an ATC prefix: a letter (C), then 2 digits (C03), a letter "
-			  "(C03C), a letter (C03CA), 2 digits (C03CA01)"));
+		out_error(_("--theme needs an ATC prefix: a letter (C), then 2 digits (C03), a "
+			  "letter (C03C), a letter (C03CA), 2 digits (C03CA01)"));
 		return CLI_USAGE;
 	}
 	if (o->n_attendees == 0) {
@@ -755,8 +761,8 @@ check_session(struct session_opts *o, char theme[CONCIL_ATC_LEN + 1])
 		long n;
 		const char *c = o->cases[i][0] == '#' ? o->cases[i] + 1 : o->cases[i];
 		if (!args_int(c, 1, 1L << 50, &n)) {
-			out_error(_("--cases \"%s\": give the numbers of the cases as liaison circle "
-				  "review shows them (#12)"), o->cases[i]);
+			out_error(_("--cases \"%s\": give the numbers of the cases as liaison "
+				  "circle review shows them (#12)"), o->cases[i]);
 			return CLI_USAGE;
 		}
 	}
@@ -801,8 +807,8 @@ session_cases(const struct circle_state *cs, const struct session_opts *o, json_
 		for (size_t k = 0; k < cs->n_cases && !found; k++)
 			found = cs->cases[k].m->seq == n;
 		if (!found) {
-			out_error(_("--cases %s: no case shared in this circle has that number; see "
-				  "liaison circle review"), o->cases[i]);
+			out_error(_("--cases %s: no case shared in this circle has that number; "
+				  "see liaison circle review"), o->cases[i]);
 			return CLI_USAGE;
 		}
 		json_array_append_new(list, json_integer(n));
@@ -861,14 +867,16 @@ record_session(struct e2e *e, struct session_opts *o, const char *theme)
 			rc = CLI_FAIL;
 		} else if (len > THREAD_TEXT_MAX) {
 			json_decref(msg);
-			out_error(_("the session record is %zu bytes, more than a message holds (%d): "
-				  "shorten the consensus or the actions"), len, THREAD_TEXT_MAX);
+			out_error(_("the session record is %zu bytes, more than a message holds "
+				  "(%d): shorten the consensus or the "
+				  "actions"), len, THREAD_TEXT_MAX);
 			rc = CLI_USAGE;
 		} else if (thread_send(e, &v, msg, &seq, &ts, &st) != LSN_OK) {
 			rc = out_fail(&st);
 		} else if (count_session(e, &v, o->date, attendees, &st) != LSN_OK) {
-			out_error(_("the session is recorded in the circle (message #%lld) but the server "
-				  "did not count it for the CPTS report; run the same command again"),
+			out_error(_("the session is recorded in the circle (message #%lld) but the "
+				  "server did not count it for the CPTS report; run the same "
+				  "command again"),
 				  (long long)seq);
 			rc = out_fail(&st);
 		}

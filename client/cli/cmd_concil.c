@@ -149,7 +149,8 @@ commit(struct cctx *c, const struct concil_item *it, const struct concil_episode
 	if (concil_episode_decode(doc, &check, &st) != LSN_OK) {
 		json_decref(doc);
 		json_decref(pointer);
-		out_error(_("the reconciliation does not pass its own checks (%s); nothing was posted"),
+		out_error(_("the reconciliation does not pass its own checks (%s); nothing was "
+				"posted"),
 			  st.msg);
 		return CLI_FAIL;
 	}
@@ -178,7 +179,7 @@ commit(struct cctx *c, const struct concil_item *it, const struct concil_episode
 	json_t *reply = NULL;
 	err = out->counts ? e2e_write(c->e, "conciliation_counts", json_incref(out->counts),
 				      &reply, &st)
-			  : lsn_fail(&st, LSN_ERR_INTERNAL, "out of memory");
+			  : lsn_fail(&st, LSN_ERR_INTERNAL, _("out of memory"));
 	json_decref(reply);
 	out->counts_sent = err == LSN_OK;
 	if (err != LSN_OK) {
@@ -219,10 +220,12 @@ report_posted(struct cctx *c, const struct concil_episode *ep, const char *chang
 		       "encrypted attachment)") : "");
 		json_t *k = p->counts;
 		json_int_t unintentional = json_integer_value(json_object_get(k, "unintentional"));
-		printf(ngettext("The server received only counts: %lld BMO lines, %lld prescription "
-				"lines, %lld unintentional discrepancy, %lld resolved.\n",
-				"The server received only counts: %lld BMO lines, %lld prescription "
-				"lines, %lld unintentional discrepancies, %lld resolved.\n",
+		printf(ngettext("The server received only counts: %lld BMO lines, %lld "
+				"prescription lines, %lld unintentional discrepancy, %lld "
+				"resolved.\n",
+				"The server received only counts: %lld BMO lines, %lld "
+				"prescription lines, %lld unintentional discrepancies, %lld "
+				"resolved.\n",
 				(unsigned long)unintentional),
 		       (long long)json_integer_value(json_object_get(k, "lines_bmo")),
 		       (long long)json_integer_value(json_object_get(k, "lines_order")),
@@ -296,7 +299,8 @@ static int
 note_arg(const char *option, const char *note, size_t max)
 {
 	if (note && (strlen(note) > max || !lsn_display_text_valid(note, max))) {
-		out_error(_("%s: at most %zu bytes of text without control characters"), option, max);
+		out_error(_("%s: at most %zu bytes of text without control "
+				"characters"), option, max);
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -369,8 +373,9 @@ start_episode(struct cctx *c, int transition, const char *prescriber, const char
 	enum concil_role role = concil_role_of(c->profession);
 	if (role == CONCIL_ROLE_NONE) {
 		const struct lsn_profession *pr = lsn_profession_find(c->profession);
-		out_error(_("only a pharmacist or a prescriber starts a reconciliation, and you are "
-			  "%s: ask the pharmacist of the case"), pr ? pr->label_fr : c->profession);
+		out_error(_("only a pharmacist or a prescriber starts a reconciliation, and you "
+			  "are %s: ask the pharmacist of the "
+			  "case"), pr ? pr->label_fr : c->profession);
 		return CLI_FAIL;
 	}
 	struct lsn_status st = {0};
@@ -434,8 +439,8 @@ cmd_concil_start_check(struct cmd_call *c)
 	if (t == NULL)
 		return CLI_FAIL;
 	if (transition == NULL) {
-		out_error(_("conciliation start needs --transition admission, transfer, discharge or "
-			  "community_post_discharge"));
+		out_error(_("conciliation start needs --transition admission, transfer, discharge "
+			  "or community_post_discharge"));
 		return CLI_USAGE;
 	}
 	if ((rc = vocab_arg(CONCIL_V_TRANSITION, "--transition", transition, t)) != CLI_OK ||
@@ -488,7 +493,8 @@ cmd_concil_source_check(struct cmd_call *c)
 	int rc;
 	if (a == NULL)
 		return CLI_FAIL;
-	if ((rc = vocab_arg(CONCIL_V_SOURCE, "the source type", c->pos[2], &a->type)) != CLI_OK ||
+	if ((rc = vocab_arg(CONCIL_V_SOURCE, _("the source "
+			"type"), c->pos[2], &a->type)) != CLI_OK ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if (at && !day_parse(at, &days)) {
@@ -520,8 +526,8 @@ read_file(const char *path, size_t max, size_t *len)
 		return NULL;
 	}
 	if ((uint64_t)sb.st_size > max) {
-		out_error(_("%s is larger than a CSV of %d medication lines can be (%zu bytes): split "
-			  "it"), path, CONCIL_LINES_MAX, max);
+		out_error(_("%s is larger than a CSV of %d medication lines can be (%zu bytes): "
+			  "split it"), path, CONCIL_LINES_MAX, max);
 		fclose(f);
 		return NULL;
 	}
@@ -568,15 +574,16 @@ notice_lines(struct cctx *c, struct import_arg *a)
 	json_t *content = case_message(c->e, c->cc.channel, a->notice_seq);
 	a->notice = json_incref(content);
 	if (content == NULL) {
-		out_error(_("cannot read the discharge notice of case %s (message #%lld): run liaison "
-			  "read on the case's channel, then import again; nothing was posted"),
+		out_error(_("cannot read the discharge notice of case %s (message #%lld): run "
+			  "liaison read on the case's channel, then import again; nothing was "
+			  "posted"),
 			  c->cc.ref, (long long)a->notice_seq);
 		return CLI_FAIL;
 	}
 	struct concil_notice_report *rep = calloc(1, sizeof *rep);
 	struct lsn_status st = {0};
 	enum lsn_err err = rep ? concil_notice_lines(content, a->list, &a->lines, rep, &st)
-			       : lsn_fail(&st, LSN_ERR_INTERNAL, "out of memory");
+			       : lsn_fail(&st, LSN_ERR_INTERNAL, _("out of memory"));
 	json_decref(content);
 	int rc = CLI_OK;
 	if (err != LSN_OK) {
@@ -624,11 +631,11 @@ stopped_hints(const struct concil_episode *ep, json_t *content, const char *ref)
 			if (strcmp(concil_inn_key(ep->bmo.v[k].inn, other, sizeof other), key) != 0)
 				continue;
 			char line[CONCIL_MSG_MAX + 400];
-			snprintf(line, sizeof line, "stopped_treatments[%zu]: %.100s (BMO line %d) was "
-				 "stopped during the stay (%.200s): after compare, its omission is "
-				 "documented in the notice (discrepancy set %s EPISODE N --intent "
-				 "intentional_documented)", i, drug, ep->bmo.v[k].id,
-				 reason ? reason : "no reason given", ref);
+			snprintf(line, sizeof line, _("stopped_treatments[%zu]: %.100s (BMO line "
+				 "%d) was stopped during the stay (%.200s): after compare, its "
+				 "omission is documented in the notice (discrepancy set %s EPISODE "
+				 "N --intent intentional_documented)"), i, drug, ep->bmo.v[k].id,
+				 reason ? reason : _("no reason given"), ref);
 			out_notice(line);
 		}
 	}
@@ -678,7 +685,8 @@ print_csv_problems(const char *path, const struct concil_csv_report *rep)
 		if (p->line == 0)
 			out_error("%s: %s", path, p->msg);
 		else if (p->column[0])
-			out_error(_("%s: line %zu, column %s: %s"), path, p->line, p->column, p->msg);
+			out_error(_("%s: line %zu, column %s: "
+					"%s"), path, p->line, p->column, p->msg);
 		else
 			out_error(_("%s: line %zu: %s"), path, p->line, p->msg);
 	}
@@ -731,7 +739,7 @@ cmd_concil_import_check(struct cmd_call *c)
 		if (rep && rep->n)
 			print_csv_problems(path, rep);
 		else
-			out_error("%s: %s", path, rep ? st.msg : "out of memory");
+			out_error("%s: %s", path, rep ? st.msg : _("out of memory"));
 		size_t total = rep ? rep->total : 1;
 		out_error(ngettext("%zu problem in %s: nothing was imported; correct the file and "
 				   "run the command again",
@@ -743,7 +751,8 @@ cmd_concil_import_check(struct cmd_call *c)
 	}
 	free(rep);
 	if (a->lines.n == 0) {
-		out_error(_("%s has no medication line (only its header?): nothing to import"), path);
+		out_error(_("%s has no medication line (only its header?): nothing to "
+				"import"), path);
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -794,8 +803,9 @@ cmd_concil_line_add_check(struct cmd_call *c)
 	if ((rc = parse_list(cmd_opt(c, "--list"), &a->ln.list)) != CLI_OK)
 		return rc;
 	if (c->n_pos == 2) {
-		out_error(_("conciliation line add needs the line as KEY=VALUE words after EPISODE, "
-			  "e.g. inn=furosémide atc=C03CA01 dose=1 unit=comprimé frequency=matin"));
+		out_error(_("conciliation line add needs the line as KEY=VALUE words after "
+			  "EPISODE, e.g. inn=furosémide atc=C03CA01 dose=1 unit=comprimé "
+			  "frequency=matin"));
 		return CLI_USAGE;
 	}
 	struct lsn_status st = {0};
@@ -909,7 +919,8 @@ cmd_concil_disc_set_check(struct cmd_call *c)
 		return CLI_FAIL;
 	if (intent == NULL) {
 		out_error(_("conciliation discrepancy set needs --intent intentional_documented, "
-			  "intentional_undocumented, unintentional (with --severity) or undetermined"));
+			  "intentional_undocumented, unintentional (with --severity) or "
+			  "undetermined"));
 		return CLI_USAGE;
 	}
 	if ((rc = disc_number(c->pos[2], &a->id)) != CLI_OK ||
@@ -919,8 +930,8 @@ cmd_concil_disc_set_check(struct cmd_call *c)
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if (a->intent == CONCIL_UNINTENTIONAL && severity == NULL) {
-		out_error(_("an unintentional discrepancy needs --severity minor, significant, major or "
-			  "critical"));
+		out_error(_("an unintentional discrepancy needs --severity minor, significant, "
+			  "major or critical"));
 		return CLI_USAGE;
 	}
 	if (a->intent != CONCIL_UNINTENTIONAL && severity) {
@@ -969,8 +980,8 @@ cmd_concil_disc_add_check(struct cmd_call *c)
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if ((bmo && !parse_number(bmo, &a->bmo)) || (order && !parse_number(order, &a->order))) {
-		out_error(_("--bmo and --order take line numbers (as liaison conciliation show prints "
-			  "them)"));
+		out_error(_("--bmo and --order take line numbers (as liaison conciliation show "
+			  "prints them)"));
 		return CLI_USAGE;
 	}
 	a->note = note;
@@ -1017,18 +1028,19 @@ cmd_concil_resolution_check(struct cmd_call *c)
 	if (a == NULL)
 		return CLI_FAIL;
 	if ((rc = disc_number(pos[2], &a->id)) != CLI_OK ||
-	    (rc = vocab_arg(CONCIL_V_RESOLUTION, "the resolution", pos[3], &a->resolution)) !=
+	    (rc = vocab_arg(CONCIL_V_RESOLUTION, _("the resolution"), pos[3], &a->resolution)) !=
 		    CLI_OK ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if (a->resolution == CONCIL_PENDING) {
-		out_error(_("the resolution is prescription_corrected, documented_as_intentional or "
-			  "maintained_with_justification"));
+		out_error(_("the resolution is prescription_corrected, documented_as_intentional "
+			  "or maintained_with_justification"));
 		return CLI_USAGE;
 	}
 	a->note = note;
-	snprintf(a->hint, sizeof a->hint, "to propose it: liaison conciliation propose %.24s %.8s "
-		 "%d %s", pos[0], pos[1], a->id, concil_code(CONCIL_V_RESOLUTION, a->resolution));
+	snprintf(a->hint, sizeof a->hint, _("to propose it: liaison conciliation propose %.24s "
+		 "%.8s %d "
+		 "%s"), pos[0], pos[1], a->id, concil_code(CONCIL_V_RESOLUTION, a->resolution));
 	return CLI_OK;
 }
 
@@ -1120,7 +1132,8 @@ show(struct cctx *c, const char *episode_text)
 	}
 	for (size_t i = 0; one == NULL && i < c->fold.n_rejected; i++)
 		if (c->fold.rejected[i].episode[0] == '\0') {
-			printf(_("Message #%lld is not a readable reconciliation and was ignored: "),
+			printf(_("Message #%lld is not a readable reconciliation and was "
+					"ignored: "),
 			       (long long)c->fold.rejected[i].seq);
 			out_text(stdout, c->fold.rejected[i].reason);
 			putchar('\n');

@@ -188,8 +188,8 @@ print_lists(const struct concil_episode *ep)
 	out_table_free(t);
 	free(rows);
 	if (ep->discs.n)
-		puts(_("  ! unintentional, not decided   ? intent not determined   ✓ decided by the "
-		     "prescriber"));
+		puts(_("  ! unintentional, not decided   ? intent not determined   ✓ decided by "
+		     "the prescriber"));
 }
 
 /* ---- discrepancies ------------------------------------------------------------------ */
@@ -289,7 +289,8 @@ print_sources(const struct concil_episode *ep)
 	out_kv(_("Sources"), buf);
 	for (size_t i = 0; i < ep->n_sources; i++)
 		if (ep->sources[i].note[0]) {
-			printf(_("  note on %s: "), concil_code(CONCIL_V_SOURCE, (int)ep->sources[i].type));
+			printf(_("  note on "
+					"%s: "), concil_code(CONCIL_V_SOURCE, (int)ep->sources[i].type));
 			out_text(stdout, ep->sources[i].note);
 			putchar('\n');
 		}
@@ -331,8 +332,8 @@ print_history(struct e2e *e, const struct concil_fold *f, const struct concil_it
 		if (u->attached)
 			fputs(_(" (sent as an encrypted attachment)"), stdout);
 		if (u->concurrent)
-			fputs(_(" — WARNING: made on an older version; changes posted just before it "
-			      "may be lost: check them"), stdout);
+			fputs(_(" — WARNING: made on an older version; changes posted just before "
+			      "it may be lost: check them"), stdout);
 		putchar('\n');
 	}
 	for (size_t i = 0; i < f->n_rejected; i++) {
@@ -358,8 +359,8 @@ print_next(const struct case_ctx *cc, const struct concil_episode *ep)
 	size_t pending = ep->discs.n - count_resolved(ep);
 	switch (ep->status) {
 	case CONCIL_DRAFT:
-		printf(_("Next: sources (%d of 3 distinct types), the BMO and the prescription (import "
-		       "or line add), then: liaison conciliation compare %s %s\n"),
+		printf(_("Next: sources (%d of 3 distinct types), the BMO and the prescription "
+		       "(import or line add), then: liaison conciliation compare %s %s\n"),
 		       concil_source_types(ep), cc->ref, ep8);
 		break;
 	case CONCIL_BMO_DONE:
@@ -368,17 +369,19 @@ print_next(const struct case_ctx *cc, const struct concil_episode *ep)
 	case CONCIL_COMPARED:
 	case CONCIL_AWAITING_PRESCRIBER:
 		if (pending == 0)
-			printf(_("Next: every discrepancy is decided: liaison conciliation close %s %s\n"),
+			printf(_("Next: every discrepancy is decided: liaison conciliation close "
+					"%s %s\n"),
 			       cc->ref, ep8);
 		else if (undetermined && ep->status == CONCIL_COMPARED)
-			printf(_("Next: qualify each discrepancy (liaison conciliation discrepancy set "
-			       "%s %s N --intent …), propose resolutions (propose), then hand over to "
-			       "the prescriber (review)\n"), cc->ref, ep8);
+			printf(_("Next: qualify each discrepancy (liaison conciliation discrepancy "
+			       "set %s %s N --intent …), propose resolutions (propose), then hand "
+			       "over to the prescriber (review)\n"), cc->ref, ep8);
 		else
 			printf(ngettext("Next: the prescriber decides the %zu pending discrepancy: "
 					"liaison conciliation resolve %s %s N RESOLUTION\n",
-					"Next: the prescriber decides the %zu pending discrepancies: "
-					"liaison conciliation resolve %s %s N RESOLUTION\n", pending),
+					"Next: the prescriber decides the %zu pending "
+					"discrepancies: liaison conciliation resolve %s %s N "
+					"RESOLUTION\n", pending),
 			       pending, cc->ref, ep8);
 		break;
 	default:
@@ -600,8 +603,8 @@ concil_case_open(struct e2e *e, const char *case_text, struct case_ctx *cc,
 	if (rc != CLI_OK)
 		return rc;
 	if (!cc->member) {
-		out_error(_("you are not a member of the thread of case %s: its reconciliations are "
-			  "encrypted for its members; ask one of them to add you"), cc->ref);
+		out_error(_("you are not a member of the thread of case %s: its reconciliations "
+			  "are encrypted for its members; ask one of them to add you"), cc->ref);
 		return CLI_FAIL;
 	}
 	struct lsn_status st = {0};

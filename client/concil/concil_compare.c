@@ -319,8 +319,8 @@ concil_apply_compare(struct concil_episode *ep, const char *profession, int64_t 
 	struct concil_discs found = {0}, merged = {0};
 	enum lsn_err err = LSN_OK;
 	if (concil_role_of(profession) == CONCIL_ROLE_NONE)
-		return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a pharmacist or a prescriber compares the BMO "
-				"with the prescription"));
+		return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a pharmacist or a prescriber "
+				"compares the BMO with the prescription"));
 	if (ep->status != CONCIL_BMO_DONE && ep->status != CONCIL_COMPARED &&
 	    ep->status != CONCIL_AWAITING_PRESCRIBER)
 		return concil_fail(st, LSN_ERR_CONFLICT, ep->status == CONCIL_CLOSED ?

@@ -287,10 +287,12 @@ concil_circle_deid(const struct concil_episode *ep, json_t *const *held, size_t 
 	*copy = NULL;
 	memset(r, 0, sizeof *r);
 	if (k < 1 || k > CONCIL_K_MAX)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("k: expected a group size from 1 to %d"),
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("k: expected a group size from 1 to "
+				"%d"),
 				   CONCIL_K_MAX);
 	if (ep->started_at <= 0)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("the reconciliation has no start date"));
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("the reconciliation has no start "
+				"date"));
 	r->k = k;
 	r->held = n_held;
 	concil_month(ep->started_at, r->month);

@@ -215,8 +215,8 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 	memcpy(v, text, len);
 	v[len] = '\0';
 	if (!concil_text_ok(v, len)) {
-		concil_why(why, why_len, _("the value is not valid UTF-8 text (control character or bad "
-			"byte): save the file as UTF-8"));
+		concil_why(why, why_len, _("the value is not valid UTF-8 text (control character "
+			"or bad byte): save the file as UTF-8"));
 		return false;
 	}
 	switch (f) {
@@ -233,16 +233,17 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 		for (size_t i = 0; i < len; i++)
 			v[i] = (char)toupper((unsigned char)v[i]);
 		if (len > 0 && concil_atc_level(v) == 0) {
-			concil_why(why, why_len, _("\"%s\" is not an ATC code: expected a letter, 2 digits, "
-				"2 letters, 2 digits (e.g. C03CA01)"), q);
+			concil_why(why, why_len, _("\"%s\" is not an ATC code: expected a letter, "
+				"2 digits, 2 letters, 2 digits (e.g. C03CA01)"), q);
 			return false;
 		}
 		copy_word(ln->atc, sizeof ln->atc, v);
 		return true;
 	case CONCIL_F_STRENGTH:
 		if (!strength_valid(v, len)) {
-			concil_why(why, why_len, _("\"%s\" is not a strength: at most %d bytes of digits, "
-				"letters, blanks and . , / %% + - ( ) (e.g. \"40 mg\", \"49 mg/51 mg\")"),
+			concil_why(why, why_len, _("\"%s\" is not a strength: at most %d bytes of "
+				"digits, letters, blanks and . , / %% + - ( ) (e.g. \"40 mg\", "
+				"\"49 mg/51 mg\")"),
 				q, CONCIL_STRENGTH_MAX);
 			return false;
 		}
@@ -255,9 +256,9 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 		}
 		if (!dose_parse(v, &ln->dose_milli)) {
 			ln->dose_milli = 0;
-			concil_why(why, why_len, _("\"%s\" is not a dose: expected a positive number with at "
-				"most 3 decimals, up to %d (e.g. 1, 0.5, 2,5); the unit goes in its own "
-				"column"), q, CONCIL_DOSE_MAX);
+			concil_why(why, why_len, _("\"%s\" is not a dose: expected a positive "
+				"number with at most 3 decimals, up to %d (e.g. 1, 0.5, 2,5); the "
+				"unit goes in its own column"), q, CONCIL_DOSE_MAX);
 			return false;
 		}
 		return true;
@@ -276,7 +277,8 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 			concil_frequency_canon(v);
 		if (canon == NULL) {
 			concil_vocab_words(f, list, sizeof list);
-			concil_why(why, why_len, _("unknown %s \"%s\": one of %s"), field_names[f], q, list);
+			concil_why(why, why_len, _("unknown %s \"%s\": one of "
+					"%s"), field_names[f], q, list);
 			return false;
 		}
 		copy_word(dst, CONCIL_WORD_MAX + 1, canon);
@@ -288,7 +290,8 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 	case CONCIL_F_SELF_MEDICATION: {
 		int b = len == 0 ? 0 : bool_parse(v);
 		if (b < 0) {
-			concil_why(why, why_len, _("\"%s\" is not yes or no (yes/no, oui/non, 1/0)"), q);
+			concil_why(why, why_len, _("\"%s\" is not yes or no (yes/no, oui/non, "
+					"1/0)"), q);
 			return false;
 		}
 		if (f == CONCIL_F_AS_NEEDED)
@@ -299,7 +302,8 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 	}
 	case CONCIL_F_NOTE:
 		if (len > CONCIL_LINE_NOTE_MAX) {
-			concil_why(why, why_len, _("the note is longer than %d bytes"), CONCIL_LINE_NOTE_MAX);
+			concil_why(why, why_len, _("the note is longer than %d "
+					"bytes"), CONCIL_LINE_NOTE_MAX);
 			return false;
 		}
 		copy_word(ln->note, sizeof ln->note, v);
@@ -322,8 +326,9 @@ concil_line_check_at(const struct concil_line *ln, enum concil_field *bad, char 
 	}
 	if (!ln->self_medication && level != 5) {
 		*bad = CONCIL_F_ATC;
-		concil_why(why, why_len, _("%s; a full ATC code (e.g. C03CA01) is needed, a shorter prefix "
-			"or none only on a self-medication line (self_medication=yes)"),
+		concil_why(why, why_len, _("%s; a full ATC code (e.g. C03CA01) is needed, a "
+			"shorter prefix or none only on a self-medication line "
+			"(self_medication=yes)"),
 			ln->atc[0] ? "this is only an ATC prefix" : "the ATC code is missing");
 		return false;
 	}
@@ -370,7 +375,8 @@ concil_line_fields_ok(const struct concil_line *ln, char *why, size_t why_len)
 		const char *c;
 		if (strnlen(w, words[i].cap) == words[i].cap ||
 		    (w[0] && ((c = words[i].canon(w)) == NULL || strcmp(c, w) != 0))) {
-			concil_why(why, why_len, _("column %s: not a canonical %s"), words[i].name, words[i].name);
+			concil_why(why, why_len, _("column %s: not a canonical "
+					"%s"), words[i].name, words[i].name);
 			return false;
 		}
 	}

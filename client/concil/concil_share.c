@@ -99,8 +99,8 @@ circle_month(json_t *doc, const char *key, bool required, int64_t *ms, struct ls
 	if (!required && (v == NULL || json_is_null(v)))
 		return LSN_OK;
 	if (!json_is_string(v) || !concil_period_parse(json_string_value(v), ms, NULL))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: expected a month YYYY-MM, a quarter "
-				   "YYYY-Qn or a year YYYY"), key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: expected a month YYYY-MM, a "
+				   "quarter YYYY-Qn or a year YYYY"), key);
 	return LSN_OK;
 }
 
@@ -117,10 +117,12 @@ circle_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > CONCIL_PATHWAY_MAX)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("pathway: expected a pathway code"));
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("pathway: expected a pathway "
+					"code"));
 		for (const char *c = json_string_value(v); *c; c++)
 			if (!(*c >= 'a' && *c <= 'z') && *c != '_')
-				return concil_fail(st, LSN_ERR_BAD_REQUEST, _("pathway: expected a pathway code"));
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, _("pathway: expected a "
+						"pathway code"));
 		snprintf(ep->pathway, sizeof ep->pathway, "%s", json_string_value(v));
 	}
 	v = json_object_get(doc, "transition");
@@ -137,13 +139,15 @@ circle_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 		return err;
 	a = json_object_get(doc, "source_types");
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_SOURCE__COUNT)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("source_types: expected an array of source types"));
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("source_types: expected an array of "
+				"source types"));
 	if (json_array_size(a) > 0 &&
 	    (ep->sources = calloc(json_array_size(a), sizeof *ep->sources)) == NULL)
 		return concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 	json_array_foreach(a, i, v) {
 		if ((k = json_is_string(v) ? concil_parse(CONCIL_V_SOURCE, json_string_value(v)) : -1) < 0)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("source_types[%zu]: unknown source type"), i);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("source_types[%zu]: unknown "
+					"source type"), i);
 		ep->sources[ep->n_sources++].type = k;
 	}
 	return LSN_OK;
@@ -171,14 +175,15 @@ generalised_line(json_t *ln, const char *path, struct lsn_status *st)
 	for (size_t i = 0; named[i]; i++) {
 		json_t *v = json_object_get(ln, named[i]);
 		if (v && !json_is_null(v))
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: a line without INN (generalised "
-					   "to its class) has no %s"), path, named[i], named[i]);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: a line without INN "
+					   "(generalised to its class) has no "
+					   "%s"), path, named[i], named[i]);
 	}
 	if (atc && !json_is_null(atc) &&
 	    (!json_is_string(atc) || json_string_length(atc) > 5 ||
 	     concil_atc_level(json_string_value(atc)) == 0))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%satc: a line without INN carries an ATC "
-				   "class (C, C03, C03C, C03CA) or null"), path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%satc: a line without INN carries "
+				   "an ATC class (C, C03, C03C, C03CA) or null"), path);
 	return LSN_OK;
 }
 

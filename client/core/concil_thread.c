@@ -50,8 +50,8 @@ concil_doc_post(struct e2e *e, struct chan_view *v, json_t *doc, json_t *pointer
 			json_decref(file);
 			json_decref(pointer);
 			if (err == LSN_OK)
-				err = lsn_fail(st, LSN_ERR_TOO_LARGE, _("the document is too large for "
-					       "one message (%zu bytes)"), len);
+				err = lsn_fail(st, LSN_ERR_TOO_LARGE, _("the document is too large "
+					       "for one message (%zu bytes)"), len);
 		}
 	}
 	sodium_memzero(text, len);
@@ -80,7 +80,8 @@ concil_doc_load(struct e2e *e, json_t *content, json_t **doc, struct lsn_status 
 	const char *want = e2e_str(content, "type"), *got = e2e_str(d, "type");
 	if (!json_is_object(d) || want == NULL || got == NULL || strcmp(want, got) != 0) {
 		json_decref(d);
-		return lsn_fail(st, LSN_ERR_BAD_JSON, _("the attached document is not a %s document"),
+		return lsn_fail(st, LSN_ERR_BAD_JSON, _("the attached document is not a %s "
+				"document"),
 				want ? want : _("structured"));
 	}
 	*doc = d;
@@ -262,14 +263,15 @@ concil_legal_successor(const struct concil_episode *prev, const struct concil_ep
 		const struct concil_disc *n = &next->discs.v[i], *p = disc_in(prev, n->id);
 		if (n->resolution != CONCIL_PENDING && (p == NULL || p->resolution == CONCIL_PENDING) &&
 		    role != CONCIL_ROLE_PRESCRIBER) {
-			snprintf(why, len, _("it sets the final resolution of discrepancy %d, but %s is "
-				 "%s: only a prescriber decides"), n->id, who, as);
+			snprintf(why, len, _("it sets the final resolution of discrepancy %d, but "
+				 "%s is %s: only a prescriber decides"), n->id, who, as);
 			return false;
 		}
 		if (n->proposal != CONCIL_PENDING &&
 		    (p == NULL || p->proposal != n->proposal || p->proposed_by != n->proposed_by) &&
 		    n->proposed_by != role) {
-			snprintf(why, len, _("it proposes a resolution of discrepancy %d as %s, but %s is "
+			snprintf(why, len, _("it proposes a resolution of discrepancy %d as %s, "
+				 "but %s is "
 				 "%s"), n->id, concil_code(CONCIL_V_ROLE, (int)n->proposed_by)
 				 ? concil_code(CONCIL_V_ROLE, (int)n->proposed_by) : _("nobody"), who, as);
 			return false;
@@ -408,8 +410,8 @@ concil_fold_find(struct concil_fold *f, const char *text, char *why, size_t why_
 	size_t used = 0;
 	int w;
 	if (!hex)
-		w = snprintf(why, why_len, _("\"%s\" is not an episode: give its id (32 hex characters, "
-			     "or the first 4 or more)"), text);
+		w = snprintf(why, why_len, _("\"%s\" is not an episode: give its id (32 hex "
+			     "characters, or the first 4 or more)"), text);
 	else if (n == 0)
 		w = snprintf(why, why_len, _("no reconciliation %s in this case"), text);
 	else
