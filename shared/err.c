@@ -1,80 +1,91 @@
 /* err.c — string table for enum lsn_err: wire codes and default messages. */
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
 
+/* The messages are marked for the client's catalogue (po/). liaisond never
+ * calls setlocale, so it runs in the C locale where gettext returns the
+ * English text: the server's replies stay English; the client, in a French
+ * locale, prints the French text. The codes are never translated. */
+#define N_(s) s
+
 static const struct {
 	const char *code;
 	const char *message;
 } err_table[LSN_ERR__COUNT] = {
-	[LSN_OK] = {"ok", "success"},
+	[LSN_OK] = {"ok", N_("success")},
 	[LSN_ERR_BAD_JSON] = {"bad_json",
-		"the frame is not a JSON object; send one UTF-8 JSON object per text frame"},
+		N_("the frame is not a JSON object; send one UTF-8 JSON object per text frame")},
 	[LSN_ERR_BAD_REQUEST] = {"bad_request",
-		"a field is missing or has the wrong type; see docs/PROTOCOL.md for this op"},
+		N_("a field is missing or has the wrong type; see docs/PROTOCOL.md for this op")},
 	[LSN_ERR_UNKNOWN_OP] = {"unknown_op",
-		"this server does not know that op; check the client version"},
+		N_("this server does not know that op; check the client version")},
 	[LSN_ERR_TOO_LARGE] = {"too_large",
-		"the frame is larger than the server accepts; send large documents in chunks"},
+		N_("the frame is larger than the server accepts; send large documents in chunks")},
 	[LSN_ERR_NOT_LOGGED_IN] = {"not_logged_in",
-		"log in first: answer the challenge with op \"login\""},
+		N_("log in first: answer the challenge with op \"login\"")},
 	[LSN_ERR_ALREADY_LOGGED_IN] = {"already_logged_in",
-		"this connection is already logged in; open a new connection for another device"},
+		N_("this connection is already logged in; open a new connection for another "
+		   "device")},
 	[LSN_ERR_NO_CHALLENGE] = {"no_challenge",
-		"no fresh challenge on this connection; request one with op \"challenge\""},
+		N_("no fresh challenge on this connection; request one with op \"challenge\"")},
 	[LSN_ERR_BAD_SIGNATURE] = {"bad_signature",
-		"a signature does not verify; the device keys may be damaged or the data altered"},
+		N_("a signature does not verify; the device keys may be damaged or the data "
+		   "altered")},
 	[LSN_ERR_INVITE_UNKNOWN] = {"invite_unknown",
-		"this invite code is not known here; check it, or ask your administrator for a new one"},
+		N_("this invite code is not known here; check it, or ask your administrator for a "
+		   "new one")},
 	[LSN_ERR_INVITE_USED] = {"invite_used",
-		"this invite has already been used; ask your administrator for a new one"},
+		N_("this invite has already been used; ask your administrator for a new one")},
 	[LSN_ERR_INVITE_EXPIRED] = {"invite_expired",
-		"this invite has expired; ask your administrator for a new one"},
+		N_("this invite has expired; ask your administrator for a new one")},
 	[LSN_ERR_UNKNOWN_DEVICE] = {"unknown_device",
-		"this device is not enrolled on this server; enrol it with an invite"},
+		N_("this device is not enrolled on this server; enrol it with an invite")},
 	[LSN_ERR_DEVICE_REVOKED] = {"device_revoked",
-		"this device has been revoked; enrol a new device or ask your administrator"},
-	[LSN_ERR_NOT_FOUND] = {"not_found", "no such object"},
+		N_("this device has been revoked; enrol a new device or ask your administrator")},
+	[LSN_ERR_NOT_FOUND] = {"not_found", N_("no such object")},
 	[LSN_ERR_FORBIDDEN] = {"forbidden",
-		"your roles do not allow this; ask a coordinator or administrator"},
+		N_("your roles do not allow this; ask a coordinator or administrator")},
 	[LSN_ERR_CONFLICT] = {"conflict",
-		"this already exists, or the idempotency key was used for a different request"},
+		N_("this already exists, or the idempotency key was used for a different request")},
 	[LSN_ERR_INVALID_RPPS] = {"invalid_rpps",
-		"an RPPS number has 11 digits and a valid check digit; check the number"},
+		N_("an RPPS number has 11 digits and a valid check digit; check the number")},
 	[LSN_ERR_INVALID_FINESS] = {"invalid_finess",
-		"a FINESS number has 9 digits and a valid check digit; check the number"},
+		N_("a FINESS number has 9 digits and a valid check digit; check the number")},
 	[LSN_ERR_RATE_LIMITED] = {"rate_limited",
-		"too many requests; wait the reply's retry_after_ms milliseconds, then retry"},
+		N_("too many requests; wait the reply's retry_after_ms milliseconds, then retry")},
 	[LSN_ERR_STORAGE] = {"storage",
-		"the server could not store this; nothing was written, retry later"},
+		N_("the server could not store this; nothing was written, retry later")},
 	[LSN_ERR_SHUTTING_DOWN] = {"shutting_down",
-		"the server is restarting; reconnect in a few seconds"},
+		N_("the server is restarting; reconnect in a few seconds")},
 	[LSN_ERR_INTERNAL] = {"internal",
-		"internal server error; it has been logged, retry or contact the administrator"},
+		N_("internal server error; it has been logged, retry or contact the "
+		   "administrator")},
 	[LSN_ERR_CASE_CLOSED] = {"case_closed",
-		"this case is closed; its steps can no longer change"},
-	[LSN_ERR_CASE_ALREADY_CLOSED] = {"case_already_closed", "this case is already closed"},
+		N_("this case is closed; its steps can no longer change")},
+	[LSN_ERR_CASE_ALREADY_CLOSED] = {"case_already_closed", N_("this case is already closed")},
 	[LSN_ERR_STEP_DONE] = {"step_done",
-		"this step is already completed; a coordinator can reopen it"},
+		N_("this step is already completed; a coordinator can reopen it")},
 	[LSN_ERR_STEP_SKIPPED] = {"step_skipped",
-		"this step was skipped; a coordinator can reopen it"},
+		N_("this step was skipped; a coordinator can reopen it")},
 	[LSN_ERR_STEP_PENDING] = {"step_pending",
-		"this step is still pending; only a completed or skipped step can be reopened"},
+		N_("this step is still pending; only a completed or skipped step can be reopened")},
 	[LSN_ERR_NOT_ASSIGNEE] = {"not_assignee",
-		"only the professional assigned to this step or a coordinator can do this; "
-		"ask a coordinator to reassign it"},
+		N_("only the professional assigned to this step or a coordinator can do this; "
+		"ask a coordinator to reassign it")},
 	[LSN_ERR_COORDINATOR_ONLY] = {"coordinator_only",
-		"only a CPTS coordinator can do this"},
+		N_("only a CPTS coordinator can do this")},
 	[LSN_ERR_NO_CPTS] = {"no_cpts",
-		"no CPTS for this case: add the patient's GP (a member of a CPTS) to the case "
-		"channel first, or name the CPTS (liaison case open ... --cpts ORG_ID)"},
+		N_("no CPTS for this case: add the patient's GP (a member of a CPTS) to the case "
+		"channel first, or name the CPTS (liaison case open ... --cpts ORG_ID)")},
 	[LSN_ERR_ALREADY_ALERTED] = {"already_alerted",
-		"this message has already raised an alert; post a new message to alert again"},
+		N_("this message has already raised an alert; post a new message to alert again")},
 	[LSN_ERR_CASE_BACKDATED] = {"case_backdated",
-		"this J0 is too far in the past for this server; ask the CPTS coordinator to open "
-		"the case"},
+		N_("this J0 is too far in the past for this server; ask the CPTS coordinator to "
+		"open the case")},
 };
 
 const char *
@@ -89,8 +100,8 @@ const char *
 lsn_err_message(enum lsn_err err)
 {
 	if ((unsigned)err >= LSN_ERR__COUNT)
-		return err_table[LSN_ERR_INTERNAL].message;
-	return err_table[err].message;
+		return gettext(err_table[LSN_ERR_INTERNAL].message);
+	return gettext(err_table[err].message);
 }
 
 enum lsn_err

@@ -28,6 +28,7 @@
 #include "concil_view.h"
 #include "day.h"
 #include "output.h"
+#include "tr.h"
 #include "local.h"
 #include "user_view.h"
 
@@ -51,13 +52,14 @@ circle_open(struct e2e *e, const char *text, struct chan_view *v)
 	if (chan_ops_load_valid(e, channel, v, &st) != LSN_OK)
 		return out_fail(&st);
 	if (v->state == NULL || v->state->kind != LSN_KIND_CIRCLE) {
-		out_error("channel %s is a %s channel, not a quality circle: give a channel created "
-			  "with liaison channel create --kind circle", text,
+		out_error(_("channel %s is a %s channel, not a quality circle: give a channel "
+			  "created with liaison channel create --kind circle"), text,
 			  v->state ? lsn_chan_kind_name(v->state->kind) : "unknown");
 		return CLI_USAGE;
 	}
 	if (!v->me_member) {
-		out_error("you are not a member of the circle %s; ask its facilitator to add you",
+		out_error(_("you are not a member of the circle %s; ask its facilitator to add "
+				"you"),
 			  text);
 		return CLI_FAIL;
 	}
@@ -127,14 +129,14 @@ take_case(struct e2e *e, struct circle_state *cs, const struct thread_doc *m)
 		for (size_t i = 0; pointer_keys[i]; i++)
 			known = known || strcmp(pointer_keys[i], key) == 0;
 		if (!known) {
-			snprintf(why, sizeof why, "it has a field \"%.40s\" that a circle case may not "
-				 "have: not aggregated", key);
+			snprintf(why, sizeof why, _("it has a field \"%.40s\" that a circle case "
+				 "may not have: not aggregated"), key);
 			ignore(cs, m->seq, why);
 			return;
 		}
 	}
 	if (concil_doc_load(e, m->content, &doc, &st) != LSN_OK) {
-		snprintf(why, sizeof why, "its attached copy cannot be read: %s", st.msg);
+		snprintf(why, sizeof why, _("its attached copy cannot be read: %s"), st.msg);
 		ignore(cs, m->seq, why);
 		return;
 	}
@@ -143,8 +145,8 @@ take_case(struct e2e *e, struct circle_state *cs, const struct thread_doc *m)
 		for (size_t i = 0; keys[i]; i++)
 			known = known || strcmp(keys[i], key) == 0;
 		if (!known || strcmp(key, "document") == 0) {
-			snprintf(why, sizeof why, "it has a field \"%.40s\" that a circle case may not "
-				 "have: not aggregated", key);
+			snprintf(why, sizeof why, _("it has a field \"%.40s\" that a circle case "
+				 "may not have: not aggregated"), key);
 			ignore(cs, m->seq, why);
 			json_decref(doc);
 			return;
@@ -155,8 +157,8 @@ take_case(struct e2e *e, struct circle_state *cs, const struct thread_doc *m)
 	struct concil_episode ep;
 	if (user_view_int(doc, "version") != 1 || (ref && !hex32(ref)) ||
 	    concil_circle_decode(copy, &ep, &st) != LSN_OK) {
-		snprintf(why, sizeof why, "not a valid de-identified copy: %s",
-			 st.msg[0] ? st.msg : "version or ref");
+		snprintf(why, sizeof why, _("not a valid de-identified copy: %s"),
+			 st.msg[0] ? st.msg : _("version or ref"));
 		ignore(cs, m->seq, why);
 		json_decref(doc);
 		return;
@@ -256,43 +258,43 @@ copy_is_clean(const struct concil_episode *ep, const struct case_ctx *cc, const 
 		const char *label, *value;
 		size_t min;
 	} exact[] = {
-		{"the patient's INS", ep->patient.ins, 6},
-		{"the patient's birth date", ep->patient.birth_date, 10},
-		{"the case id", ep->case_id, 8},
-		{"the case's reference", cc->ref, 6},
-		{"the episode id", ep->episode, 8},
-		{"the pharmacist's user id", ep->pharmacist.user, 8},
-		{"the prescriber's user id", ep->prescriber.user, 8},
-		{"the note of the episode", ep->note, 12},
-		{"the start day", day_format_ms(ep->started_at, day), 10},
+		{N_("the patient's INS"), ep->patient.ins, 6},
+		{N_("the patient's birth date"), ep->patient.birth_date, 10},
+		{N_("the case id"), ep->case_id, 8},
+		{N_("the case's reference"), cc->ref, 6},
+		{N_("the episode id"), ep->episode, 8},
+		{N_("the pharmacist's user id"), ep->pharmacist.user, 8},
+		{N_("the prescriber's user id"), ep->prescriber.user, 8},
+		{N_("the note of the episode"), ep->note, 12},
+		{N_("the start day"), day_format_ms(ep->started_at, day), 10},
 	};
 	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
 		if (contains(text, exact[i].value, exact[i].min)) {
-			snprintf(what, len, "%s", exact[i].label);
+			snprintf(what, len, "%s", _(exact[i].label));
 			return false;
 		}
 	char word[CONCIL_NAME_MAX + 1];
 	if (contains_words(text, ep->patient.name, word, sizeof word) ||
 	    contains_words(text, ep->pharmacist.name, word, sizeof word) ||
 	    contains_words(text, ep->prescriber.name, word, sizeof word)) {
-		snprintf(what, len, "a name (\"%.60s\")", word);
+		snprintf(what, len, _("a name (\"%.60s\")"), word);
 		return false;
 	}
 	for (size_t i = 0; i < ep->discs.n; i++)
 		if (contains(text, ep->discs.v[i].note, 12)) {
-			snprintf(what, len, "the note of discrepancy %d", ep->discs.v[i].id);
+			snprintf(what, len, _("the note of discrepancy %d"), ep->discs.v[i].id);
 			return false;
 		}
 	for (size_t i = 0; i < ep->n_sources; i++)
 		if (contains(text, ep->sources[i].note, 12)) {
-			snprintf(what, len, "a source's note");
+			snprintf(what, len, "%s", _("a source's note"));
 			return false;
 		}
 	const struct concil_lines *lists[2] = {&ep->bmo, &ep->order};
 	for (int l = 0; l < 2; l++)
 		for (size_t i = 0; i < lists[l]->n; i++)
 			if (contains(text, lists[l]->v[i].note, 12)) {
-				snprintf(what, len, "the note of line %d", lists[l]->v[i].id);
+				snprintf(what, len, _("the note of line %d"), lists[l]->v[i].id);
 				return false;
 			}
 	return true;
@@ -308,8 +310,8 @@ circle_message(const struct concil_episode *ep, const struct case_ctx *cc,
 {
 	memset(r, 0, sizeof *r);
 	if (ep->status == CONCIL_DRAFT || ep->status == CONCIL_BMO_DONE) {
-		out_error("reconciliation %.8s is %s: a circle reviews compared reconciliations; "
-			  "run liaison conciliation compare first", ep->episode,
+		out_error(_("reconciliation %.8s is %s: a circle reviews compared reconciliations; "
+			  "run liaison conciliation compare first"), ep->episode,
 			  concil_code(CONCIL_V_STATUS, (int)ep->status));
 		return NULL;
 	}
@@ -327,27 +329,28 @@ circle_message(const struct concil_episode *ep, const struct case_ctx *cc,
 				: LSN_ERR_INTERNAL;
 	free(held);
 	if (err == LSN_ERR_CONFLICT) {
-		out_error("%s. Nothing was shared. Share it once the circle holds at least %d "
+		out_error(_("%s. Nothing was shared. Share it once the circle holds at least %d "
 			  "reconciliations like it (liaison circle review lists them), or, if the "
-			  "circle agrees to a smaller group, give --k N or keep one for this circle "
-			  "with liaison circle k CIRCLE N (docs/CONCILIATION.md, \"Generalisation\")",
+			  "circle agrees to a smaller group, give --k N or keep one for this "
+			  "circle with liaison circle k CIRCLE N (docs/CONCILIATION.md, "
+			  "\"Generalisation\")"),
 			  st.msg, k);
 		return NULL;
 	}
 	if (err != LSN_OK) {
-		out_error("%s", st.msg[0] ? st.msg : "out of memory");
+		out_error("%s", st.msg[0] ? st.msg : _("out of memory"));
 		return NULL;
 	}
 	char *text = copy ? json_dumps(copy, JSON_COMPACT) : NULL;
 	bool ok = text != NULL;
 	if (ok && !copy_is_clean(ep, cc, text, what, sizeof what)) {
-		out_error("the de-identified copy still contains %s: nothing was shared; report "
-			  "this as a bug", what);
+		out_error(_("the de-identified copy still contains %s: nothing was shared; report "
+			  "this as a bug"), what);
 		ok = false;
 	}
 	if (ok && concil_circle_decode(copy, &back, &st) != LSN_OK) {
-		out_error("the de-identified copy does not pass its own checks (%s): nothing was "
-			  "shared", st.msg);
+		out_error(_("the de-identified copy does not pass its own checks (%s): nothing was "
+			  "shared"), st.msg);
 		ok = false;
 	} else if (ok) {
 		concil_episode_free(&back);
@@ -360,7 +363,7 @@ circle_message(const struct concil_episode *ep, const struct case_ctx *cc,
 		json_decref(copy);
 		concil_deid_free(r);
 		if (text == NULL)
-			out_error("out of memory");
+			out_error(_("out of memory"));
 		return NULL;
 	}
 	return json_pack("{s:s, s:i, s:s, s:o}", "type", CIRCLE_CASE_TYPE, "version", 1, "ref", ref,
@@ -396,17 +399,21 @@ deid_json(const struct concil_deid *r)
 static void
 deid_print(const struct concil_episode *ep, const struct concil_deid *r)
 {
-	printf("Generalised for k = %d: the circle holds %zu other reconciliation%s; %zu, this one "
-	       "included, have its pathway (%s), transition (%s) and %s (%s).\n", r->k, r->held,
-	       r->held == 1 ? "" : "s", r->group, ep->pathway[0] ? ep->pathway : "none",
+	printf(ngettext("Generalised for k = %d: the circle holds %zu other reconciliation; "
+			"%zu, this one included, have its pathway (%s), transition (%s) and "
+			"%s (%s).\n",
+			"Generalised for k = %d: the circle holds %zu other reconciliations; "
+			"%zu, this one included, have its pathway (%s), transition (%s) and "
+			"%s (%s).\n", r->held),
+	       r->k, r->held, r->group, ep->pathway[0] ? ep->pathway : _("none"),
 	       concil_code(CONCIL_V_TRANSITION, (int)ep->transition),
-	       r->to_year ? "year" : "quarter", r->period);
+	       r->to_year ? _("year") : _("quarter"), r->period);
 	if (r->to_year)
-		printf("  period: %s → %s (the year: only %zu of the quarter, fewer than k)\n",
+		printf(_("  period: %s → %s (the year: only %zu of the quarter, fewer than k)\n"),
 		       r->month, r->period, r->group_quarter);
 	else
-		printf("  period: %s → %s (the quarter, not the month)\n", r->month, r->period);
-	puts("  suppressed: the months of the comparison and of the closing");
+		printf(_("  period: %s → %s (the quarter, not the month)\n"), r->month, r->period);
+	puts(_("  suppressed: the months of the comparison and of the closing"));
 	size_t kept = 0, classes = 0, none = 0;
 	for (size_t i = 0; i < r->n_lines; i++) {
 		const struct concil_gen_line *g = &r->lines[i];
@@ -414,28 +421,28 @@ deid_print(const struct concil_episode *ep, const struct concil_deid *r)
 			kept++;
 			continue;
 		}
-		printf("  %s line %d ", list_name(g->list), g->id);
+		printf(_("  %s line %d "), list_name(g->list), g->id);
 		out_text(stdout, g->inn);
-		printf(" %s → %s: ", g->atc[0] ? g->atc : "(no code)",
-		       g->shared[0] ? g->shared : "no code");
+		printf(" %s → %s: ", g->atc[0] ? g->atc : _("(no code)"),
+		       g->shared[0] ? g->shared : _("no code"));
 		if (g->pair)
-			printf("held together with %s by fewer than %d, ", g->pair_with, r->k);
+			printf(_("held together with %s by fewer than %d, "), g->pair_with, r->k);
 		else if (g->atc[0] == '\0')
-			fputs("entered without code, ", stdout);
+			fputs(_("entered without code, "), stdout);
 		else if (strcmp(g->shared, g->atc) == 0)
-			fputs("entered as a class, ", stdout);
+			fputs(_("entered as a class, "), stdout);
 		else
-			printf("held by %d of %zu, fewer than k, ", g->support_atc, r->group);
+			printf(_("held by %d of %zu, fewer than k, "), g->support_atc, r->group);
 		if (g->shared[0])
-			printf("its class %s by %d; ", g->shared, g->support);
+			printf(_("its class %s by %d; "), g->shared, g->support);
 		else if (g->atc[0])
-			printf("no class of it by %d; ", r->k);
-		puts("no INN, strength, dose or unit");
+			printf(_("no class of it by %d; "), r->k);
+		puts(_("no INN, strength, dose or unit"));
 		classes += g->shared[0] != '\0';
 		none += g->shared[0] == '\0';
 	}
-	printf("  drugs: %zu kept as their substance (held by at least %d), %zu shared as their "
-	       "class, %zu without code\n", kept, r->k, classes, none);
+	printf(_("  drugs: %zu kept as their substance (held by at least %d), %zu shared as their "
+	       "class, %zu without code\n"), kept, r->k, classes, none);
 }
 
 /* k: --k, else this profile's setting for the circle, else the default. */
@@ -492,7 +499,7 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 	struct concil_item *it = rc == CLI_OK ? concil_fold_find(&fold, episode_text, why,
 								  sizeof why) : NULL;
 	if (rc == CLI_OK && it == NULL) {
-		out_error("%s (see liaison conciliation show %s)", why, cc.ref);
+		out_error(_("%s (see liaison conciliation show %s)"), why, cc.ref);
 		rc = CLI_FAIL;
 	}
 	struct lsn_status st = {0};
@@ -503,7 +510,7 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 		k_key(v.channel, key);
 		k = (long)local_setting(e->p, key, CONCIL_K_DEFAULT);
 	} else if (it && !args_int(k_text, 1, CONCIL_K_MAX, &k)) {
-		out_error("--k \"%.20s\": give the smallest group, a whole number from 1 to %d",
+		out_error(_("--k \"%.20s\": give the smallest group, a whole number from 1 to %d"),
 			  k_text, CONCIL_K_MAX);
 		rc = CLI_USAGE;
 	}
@@ -531,17 +538,19 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 			json_decref(o);
 		} else {
 			char *pretty = json_dumps(msg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			fputs("Dry run: nothing was sent. This is exactly what would be posted, "
-			      "encrypted, in the circle ", stdout);
+			fputs(_("Dry run: nothing was sent. This is exactly what would be posted, "
+			      "encrypted, in the circle "), stdout);
 			out_text(stdout, topic);
-			printf(" (%zu bytes; the thread adds \"channel\" and \"sender\"):\n", bytes);
+			printf(_(" (%zu bytes; the thread adds \"channel\" and "
+					"\"sender\"):\n"), bytes);
 			print_lines(pretty ? pretty : "?");
 			free(pretty);
 			deid_print(&it->ep, &r);
-			puts("Checked: built field by field from the whitelist of docs/CONCILIATION.md "
-			     "(\"Circle copy\"), then generalised (\"Generalisation\"); no patient "
-			     "name, birth date or INS, no note, no professional's name or id, no case "
-			     "or episode id, no day or month.");
+			puts(_("Checked: built field by field from the whitelist of "
+			     "docs/CONCILIATION.md (\"Circle copy\"), then generalised "
+			     "(\"Generalisation\"); no patient name, birth date or INS, no note, "
+			     "no professional's name or id, no case or episode id, no day or "
+			     "month."));
 		}
 	} else if (msg && rc == CLI_OK) {
 		json_t *pointer = json_pack("{s:s, s:i, s:s}", "type", CIRCLE_CASE_TYPE, "version", 1,
@@ -559,17 +568,19 @@ share(struct e2e *e, const char *circle_text, const char *case_text, const char 
 			rc = out_json(o);
 			json_decref(o);
 		} else {
-			fputs("Shared with the circle ", stdout);
+			fputs(_("Shared with the circle "), stdout);
 			out_text(stdout, topic);
-			printf(" (message #%lld%s): a de-identified copy of reconciliation %.8s, "
-			       "%zu discrepanc%s.\n", (long long)seq,
-			       attachment[0] ? ", as an encrypted attachment" : "", it->ep.episode,
-			       n_discs, n_discs == 1 ? "y" : "ies");
+			printf(ngettext(" (message #%lld%s): a de-identified copy of "
+					"reconciliation %.8s, %zu discrepancy.\n",
+					" (message #%lld%s): a de-identified copy of "
+					"reconciliation %.8s, %zu discrepancies.\n", n_discs),
+			       (long long)seq, attachment[0] ? _(", as an encrypted attachment") : "",
+			       it->ep.episode, n_discs);
 			if (replaces)
-				printf("It replaces the copy shared before (message #%lld).\n",
+				printf(_("It replaces the copy shared before (message #%lld).\n"),
 				       (long long)replaces);
 			deid_print(&it->ep, &r);
-			puts("No patient, note, name, id, day or month left the case thread.");
+			puts(_("No patient, note, name, id, day or month left the case thread."));
 		}
 	}
 	concil_deid_free(&r);
@@ -597,7 +608,7 @@ cmd_circle_k_run(struct cmd_call *c)
 	char key[64], hex[LSN_ID_HEX + 1];
 	long k = 0;
 	if (c->n_pos == 2 && !args_int(c->pos[1], 1, CONCIL_K_MAX, &k)) {
-		out_error("circle k: give the smallest group, a whole number from 1 to %d",
+		out_error(_("circle k: give the smallest group, a whole number from 1 to %d"),
 			  CONCIL_K_MAX);
 		return CLI_USAGE;
 	}
@@ -617,9 +628,10 @@ cmd_circle_k_run(struct cmd_call *c)
 		rc = out_json(o);
 		json_decref(o);
 	} else {
-		printf("k = %ld for the circle %.8s on this profile%s: circle share generalises a copy "
-		       "until it is one of at least %ld, and refuses it otherwise.\n", k, hex,
-		       k == CONCIL_K_DEFAULT ? " (the default)" : "", k);
+		printf(_("k = %ld for the circle %.8s on this profile%s: circle share generalises "
+		       "a copy until it is one of at least %ld, and refuses it "
+		       "otherwise.\n"), k, hex,
+		       k == CONCIL_K_DEFAULT ? _(" (the default)") : "", k);
 	}
 	chan_view_free(&v);
 	return rc;
@@ -665,13 +677,14 @@ parse_session(int argc, char **argv, struct session_opts *o)
 			else if (strcmp(a, "--action") == 0 || strcmp(a, "--actions") == 0)
 				list = o->actions, count = &o->n_actions;
 			else {
-				out_error("unknown option \"%s\" for \"circle session\"; see liaison "
-					  "circle --help", a);
+				out_error(_("unknown option \"%s\" for \"circle session\"; see "
+					  "liaison circle --help"), a);
 				return CLI_USAGE;
 			}
 			if (single) {
 				if (i + 1 >= argc) {
-					out_error("option %s needs a value; see liaison circle --help", a);
+					out_error(_("option %s needs a value; see liaison circle "
+							"--help"), a);
 					return CLI_USAGE;
 				}
 				*single = argv[++i];
@@ -681,15 +694,15 @@ parse_session(int argc, char **argv, struct session_opts *o)
 		}
 		if (list) {
 			if (*count == CIRCLE_LIST_MAX) {
-				out_error("%s: at most %d values", option, CIRCLE_LIST_MAX);
+				out_error(_("%s: at most %d values"), option, CIRCLE_LIST_MAX);
 				return CLI_USAGE;
 			}
 			list[(*count)++] = a;
 		} else if (o->circle == NULL) {
 			o->circle = a;
 		} else {
-			out_error("unexpected argument \"%s\" for \"circle session\"; see liaison "
-				  "circle --help", a);
+			out_error(_("unexpected argument \"%s\" for \"circle session\"; see "
+				  "liaison circle --help"), a);
 			return CLI_USAGE;
 		}
 	}
@@ -708,11 +721,11 @@ check_session(struct session_opts *o, char theme[CONCIL_ATC_LEN + 1])
 {
 	int64_t day, follow;
 	if (o->circle == NULL) {
-		out_error("circle session needs the CIRCLE first; see liaison circle --help");
+		out_error(_("circle session needs the CIRCLE first; see liaison circle --help"));
 		return CLI_USAGE;
 	}
 	if (o->date == NULL || !day_parse(o->date, &day)) {
-		out_error("circle session needs --date YYYY-MM-DD, the day of the meeting");
+		out_error(_("circle session needs --date YYYY-MM-DD, the day of the meeting"));
 		return CLI_USAGE;
 	}
 	snprintf(theme, CONCIL_ATC_LEN + 1, "%s", o->theme ? o->theme : "");
@@ -720,36 +733,36 @@ check_session(struct session_opts *o, char theme[CONCIL_ATC_LEN + 1])
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
 	if (o->theme == NULL || strlen(o->theme) > CONCIL_ATC_LEN || concil_atc_level(theme) == 0) {
-		out_error("--theme needs an ATC prefix: a letter (C), then 2 digits (C03), a letter "
-			  "(C03C), a letter (C03CA), 2 digits (C03CA01)");
+		out_error(_("--theme needs an ATC prefix: a letter (C), then 2 digits (C03), a "
+			  "letter (C03C), a letter (C03CA), 2 digits (C03CA01)"));
 		return CLI_USAGE;
 	}
 	if (o->n_attendees == 0) {
-		out_error("circle session needs --attendee USER... (members of the circle who "
-			  "attended)");
+		out_error(_("circle session needs --attendee USER... (members of the circle who "
+			  "attended)"));
 		return CLI_USAGE;
 	}
 	if (!text_ok(o->consensus, CIRCLE_CONSENSUS_MAX)) {
-		out_error("circle session needs --consensus TEXT (at most %d bytes, no control "
-			  "characters): what the circle agreed", CIRCLE_CONSENSUS_MAX);
+		out_error(_("circle session needs --consensus TEXT (at most %d bytes, no control "
+			  "characters): what the circle agreed"), CIRCLE_CONSENSUS_MAX);
 		return CLI_USAGE;
 	}
 	for (size_t i = 0; i < o->n_actions; i++)
 		if (!text_ok(o->actions[i], CIRCLE_ACTION_MAX)) {
-			out_error("--action \"%.40s\": at most %d bytes, no control characters",
+			out_error(_("--action \"%.40s\": at most %d bytes, no control characters"),
 				  o->actions[i], CIRCLE_ACTION_MAX);
 			return CLI_USAGE;
 		}
 	if (o->follow_up && (!day_parse(o->follow_up, &follow) || follow <= day)) {
-		out_error("--follow-up needs a date YYYY-MM-DD after the meeting (%s)", o->date);
+		out_error(_("--follow-up needs a date YYYY-MM-DD after the meeting (%s)"), o->date);
 		return CLI_USAGE;
 	}
 	for (size_t i = 0; i < o->n_cases; i++) {
 		long n;
 		const char *c = o->cases[i][0] == '#' ? o->cases[i] + 1 : o->cases[i];
 		if (!args_int(c, 1, 1L << 50, &n)) {
-			out_error("--cases \"%s\": give the numbers of the cases as liaison circle "
-				  "review shows them (#12)", o->cases[i]);
+			out_error(_("--cases \"%s\": give the numbers of the cases as liaison "
+				  "circle review shows them (#12)"), o->cases[i]);
 			return CLI_USAGE;
 		}
 	}
@@ -768,8 +781,8 @@ session_attendees(struct e2e *e, const struct chan_view *v, const struct session
 			return rc;
 		concil_person_of(e, user, name, sizeof name, NULL, 0);
 		if (!chan_view_ever(v, user)) {
-			out_error("--attendee %s: %s is not a member of the circle; add them first "
-				  "(liaison channel add)", o->attendees[i], name[0] ? name : "they");
+			out_error(_("--attendee %s: %s is not a member of the circle; add them first "
+				  "(liaison channel add)"), o->attendees[i], name[0] ? name : _("they"));
 			return CLI_USAGE;
 		}
 		lsn_id_to_hex(user, hex);
@@ -794,8 +807,8 @@ session_cases(const struct circle_state *cs, const struct session_opts *o, json_
 		for (size_t k = 0; k < cs->n_cases && !found; k++)
 			found = cs->cases[k].m->seq == n;
 		if (!found) {
-			out_error("--cases %s: no case shared in this circle has that number; see "
-				  "liaison circle review", o->cases[i]);
+			out_error(_("--cases %s: no case shared in this circle has that number; "
+				  "see liaison circle review"), o->cases[i]);
 			return CLI_USAGE;
 		}
 		json_array_append_new(list, json_integer(n));
@@ -850,18 +863,20 @@ record_session(struct e2e *e, struct session_opts *o, const char *theme)
 		free(text);
 		if (msg == NULL || len == 0) {
 			json_decref(msg);
-			out_error("out of memory");
+			out_error(_("out of memory"));
 			rc = CLI_FAIL;
 		} else if (len > THREAD_TEXT_MAX) {
 			json_decref(msg);
-			out_error("the session record is %zu bytes, more than a message holds (%d): "
-				  "shorten the consensus or the actions", len, THREAD_TEXT_MAX);
+			out_error(_("the session record is %zu bytes, more than a message holds "
+				  "(%d): shorten the consensus or the "
+				  "actions"), len, THREAD_TEXT_MAX);
 			rc = CLI_USAGE;
 		} else if (thread_send(e, &v, msg, &seq, &ts, &st) != LSN_OK) {
 			rc = out_fail(&st);
 		} else if (count_session(e, &v, o->date, attendees, &st) != LSN_OK) {
-			out_error("the session is recorded in the circle (message #%lld) but the server "
-				  "did not count it for the CPTS report; run the same command again",
+			out_error(_("the session is recorded in the circle (message #%lld) but the "
+				  "server did not count it for the CPTS report; run the same "
+				  "command again"),
 				  (long long)seq);
 			rc = out_fail(&st);
 		}
@@ -875,12 +890,14 @@ record_session(struct e2e *e, struct session_opts *o, const char *theme)
 		rc = out_json(out);
 		json_decref(out);
 	} else if (rc == CLI_OK) {
-		printf("Session of %s (theme %s) recorded, encrypted, in the circle: message #%lld; "
-		       "%zu attendee%s, %zu case%s reviewed, %zu action%s%s%s.\n", o->date, theme,
-		       (long long)seq, json_array_size(attendees),
-		       json_array_size(attendees) == 1 ? "" : "s", json_array_size(cases),
-		       json_array_size(cases) == 1 ? "" : "s", o->n_actions,
-		       o->n_actions == 1 ? "" : "s", o->follow_up ? "; follow-up on " : "",
+		size_t na = json_array_size(attendees), nc = json_array_size(cases),
+		       nx = (size_t)o->n_actions;
+		printf(_("Session of %s (theme %s) recorded, encrypted, in the circle: message "
+			 "#%lld; "), o->date, theme, (long long)seq);
+		printf(ngettext("%zu attendee, ", "%zu attendees, ", na), na);
+		printf(ngettext("%zu case reviewed, ", "%zu cases reviewed, ", nc), nc);
+		printf(ngettext("%zu action", "%zu actions", nx), nx);
+		printf("%s%s.\n", o->follow_up ? _("; follow-up on ") : "",
 		       o->follow_up ? o->follow_up : "");
 	}
 	json_decref(attendees);
@@ -954,11 +971,12 @@ count_if(const struct concil_episode *ep, bool resolved, bool unintentional)
 static void
 print_cases(struct e2e *e, const struct circle_state *cs)
 {
-	printf("Cases shared in the circle: %zu\n", cs->n_cases);
+	printf(_("Cases shared in the circle: %zu\n"), cs->n_cases);
 	if (cs->n_cases == 0)
 		return;
-	const char *headers[] = {"#", "SHARED BY", "PATHWAY", "TRANSITION", "STARTED", "STATUS",
-				 "DISCREPANCIES", "UNINTENTIONAL", "RESOLVED", "TYPES"};
+	const char *headers[] = {"#", N_("SHARED BY"), N_("PATHWAY"), N_("TRANSITION"),
+				 N_("STARTED"), N_("STATUS"), N_("DISCREPANCIES"),
+				 N_("UNINTENTIONAL"), N_("RESOLVED"), N_("TYPES")};
 	struct out_table *t = out_table_new(10, headers);
 	for (size_t i = 0; t && i < cs->n_cases; i++) {
 		const struct shared_case *sc = &cs->cases[i];
@@ -981,7 +999,7 @@ print_cases(struct e2e *e, const struct circle_state *cs)
 	out_table_free(t);
 	for (size_t i = 0; i < cs->n_cases; i++)
 		for (size_t k = 0; k < cs->cases[i].n_replaces; k++)
-			printf("  #%lld replaces #%lld (the same reconciliation shared again)\n",
+			printf(_("  #%lld replaces #%lld (the same reconciliation shared again)\n"),
 			       (long long)cs->cases[i].m->seq, (long long)cs->cases[i].replaces[k]);
 }
 
@@ -989,9 +1007,12 @@ print_cases(struct e2e *e, const struct circle_state *cs)
 static void
 print_aggregates(const char *csv, size_t cases)
 {
-	printf("\nAggregates over %zu case%s (computed on this computer from the decrypted "
-	       "copies):\n", cases, cases == 1 ? "" : "s");
-	const char *headers[] = {"DIMENSION", "KEY", "COUNT", "SHARE"};
+	printf(ngettext("\nAggregates over %zu case (computed on this computer from the "
+			"decrypted copies):\n",
+			"\nAggregates over %zu cases (computed on this computer from the "
+			"decrypted copies):\n", cases),
+	       cases);
+	const char *headers[] = {N_("DIMENSION"), N_("KEY"), N_("COUNT"), N_("SHARE")};
 	struct out_table *t = out_table_new(4, headers);
 	char *copy = strdup(csv);
 	bool first = true;
@@ -1019,7 +1040,7 @@ print_aggregates(const char *csv, size_t cases)
 		out_table_print(t, stdout);
 	out_table_free(t);
 	free(copy);
-	puts("(rows with a count of 0 are left out; --csv gives them all)");
+	puts(_("(rows with a count of 0 are left out; --csv gives them all)"));
 }
 
 static bool
@@ -1028,17 +1049,17 @@ session_valid(json_t *c, char *why, size_t len)
 	int64_t d;
 	const char *date = user_view_str(c, "date"), *theme = user_view_str(c, "theme");
 	if (date == NULL || !day_parse(date, &d)) {
-		snprintf(why, len, "date: expected YYYY-MM-DD");
+		snprintf(why, len, _("date: expected YYYY-MM-DD"));
 		return false;
 	}
 	if (theme == NULL || strlen(theme) > CONCIL_ATC_LEN || concil_atc_level(theme) == 0) {
-		snprintf(why, len, "theme: expected an ATC prefix");
+		snprintf(why, len, _("theme: expected an ATC prefix"));
 		return false;
 	}
 	if (!json_is_array(json_object_get(c, "attendees")) ||
 	    !json_is_array(json_object_get(c, "cases")) ||
 	    !json_is_array(json_object_get(c, "actions")) || !user_view_str(c, "consensus")) {
-		snprintf(why, len, "attendees, cases, actions or consensus missing");
+		snprintf(why, len, _("attendees, cases, actions or consensus missing"));
 		return false;
 	}
 	return true;
@@ -1059,27 +1080,27 @@ print_sessions(struct e2e *e, const struct circle_state *cs, json_t *ignored)
 			continue;
 		}
 		if (n++ == 0)
-			puts("\nSessions:");
+			puts(_("\nSessions:"));
 		concil_person_of(e, m->sender, who, sizeof who, NULL, 0);
 		out_time(m->ts, when, sizeof when);
-		printf("#%lld, recorded %s by ", (long long)m->seq, when);
+		printf(_("#%lld, recorded %s by "), (long long)m->seq, when);
 		out_text(stdout, who);
 		putchar('\n');
 		circle_view_session_message(stdout, m->content, "  ");
 		json_t *x;
 		size_t k;
-		fputs("  Attendees: ", stdout);
+		fputs(_("  Attendees: "), stdout);
 		json_array_foreach(json_object_get(m->content, "attendees"), k, x) {
 			fputs(k ? ", " : "", stdout);
 			out_text(stdout, user_view_str(x, "name") ? user_view_str(x, "name") : "?");
 		}
-		fputs("\n  Cases reviewed:", stdout);
+		fputs(_("\n  Cases reviewed:"), stdout);
 		json_array_foreach(json_object_get(m->content, "cases"), k, x)
 			printf(" #%lld", (long long)json_integer_value(x));
 		putchar('\n');
 	}
 	if (n == 0)
-		puts("\nNo session recorded yet (liaison circle session).");
+		puts(_("\nNo session recorded yet (liaison circle session)."));
 }
 
 static json_t *
@@ -1134,12 +1155,12 @@ review(struct e2e *e, const char *circle_text, bool csv, bool french)
 		rc = out_fail(&st);
 	for (size_t i = 0; rc == CLI_OK && i < cs.n_cases; i++)
 		if (!concil_agg_add(&agg, &cs.cases[i].ep)) {
-			out_error("out of memory");
+			out_error(_("out of memory"));
 			rc = CLI_FAIL;
 		}
 	char *text = rc == CLI_OK ? concil_agg_csv(&agg) : NULL;
 	if (rc == CLI_OK && text == NULL) {
-		out_error("out of memory");
+		out_error(_("out of memory"));
 		rc = CLI_FAIL;
 	}
 	if (rc == CLI_OK && csv) {
@@ -1154,7 +1175,7 @@ review(struct e2e *e, const char *circle_text, bool csv, bool french)
 		char topic[THREAD_TOPIC_MAX], hex[LSN_ID_HEX + 1];
 		lsn_id_to_hex(v.channel, hex);
 		local_channel_topic(e->p, v.channel, topic, sizeof topic);
-		printf("Quality circle %s", hex);
+		printf(_("Quality circle %s"), hex);
 		if (topic[0]) {
 			fputs(" — ", stdout);
 			out_text(stdout, topic);
@@ -1162,14 +1183,14 @@ review(struct e2e *e, const char *circle_text, bool csv, bool french)
 		puts("\n");
 		print_cases(e, &cs);
 		print_aggregates(text, cs.n_cases);
-		printf("Share resolved: %.1f %% (%lld of %lld discrepancies decided by the "
-		       "prescriber)\n", 100.0 * concil_agg_resolved_share(&agg),
+		printf(_("Share resolved: %.1f %% (%lld of %lld discrepancies decided by the "
+		       "prescriber)\n"), 100.0 * concil_agg_resolved_share(&agg),
 		       (long long)agg.resolved, (long long)agg.discrepancies);
 		print_sessions(e, &cs, cs.ignored);
 		json_t *x;
 		size_t i;
 		json_array_foreach(cs.ignored, i, x) {
-			printf("Message #%lld was not taken into account: ",
+			printf(_("Message #%lld was not taken into account: "),
 			       (long long)user_view_int(x, "seq"));
 			out_text(stdout, user_view_str(x, "reason"));
 			putchar('\n');

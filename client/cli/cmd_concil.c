@@ -25,6 +25,7 @@
 #include "day.h"
 #include "notice.h"
 #include "output.h"
+#include "tr.h"
 #include "local.h"
 #include "user_view.h"
 
@@ -71,7 +72,7 @@ find_episode(struct cctx *c, const char *text)
 	char why[1024];
 	struct concil_item *it = concil_fold_find(&c->fold, text, why, sizeof why);
 	if (it == NULL)
-		out_error("%s (see liaison conciliation show %s)", why, c->cc.ref);
+		out_error(_("%s (see liaison conciliation show %s)"), why, c->cc.ref);
 	return it;
 }
 
@@ -105,7 +106,7 @@ vocab_arg(enum concil_vocab voc, const char *option, const char *text, int *out)
 		int n = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", code);
 		used += n > 0 ? (size_t)n : 0;
 	}
-	out_error("%s \"%s\" is not known: one of %s", option, text ? text : "", list);
+	out_error(_("%s \"%s\" is not known: one of %s"), option, text ? text : "", list);
 	return CLI_USAGE;
 }
 
@@ -129,7 +130,7 @@ commit(struct cctx *c, const struct concil_item *it, const struct concil_episode
 	memset(out, 0, sizeof *out);
 	if (!concil_legal_successor(it ? &it->ep : NULL, ep, concil_role_of(c->profession),
 				    c->me_name, why, sizeof why)) {
-		out_error("%s; nothing was posted", why);
+		out_error(_("%s; nothing was posted"), why);
 		return CLI_FAIL;
 	}
 	json_t *doc = concil_episode_encode(ep);
@@ -141,14 +142,15 @@ commit(struct cctx *c, const struct concil_item *it, const struct concil_episode
 	if (doc == NULL || pointer == NULL) {
 		json_decref(doc);
 		json_decref(pointer);
-		out_error("out of memory");
+		out_error(_("out of memory"));
 		return CLI_FAIL;
 	}
 	struct concil_episode check;
 	if (concil_episode_decode(doc, &check, &st) != LSN_OK) {
 		json_decref(doc);
 		json_decref(pointer);
-		out_error("the reconciliation does not pass its own checks (%s); nothing was posted",
+		out_error(_("the reconciliation does not pass its own checks (%s); nothing was "
+				"posted"),
 			  st.msg);
 		return CLI_FAIL;
 	}
@@ -169,7 +171,7 @@ commit(struct cctx *c, const struct concil_item *it, const struct concil_episode
 	chan_view_free(&v);
 	if (err != LSN_OK) {
 		out_fail(&st);
-		out_error("nothing was posted in the thread of case %s; run the command again",
+		out_error(_("nothing was posted in the thread of case %s; run the command again"),
 			  c->cc.ref);
 		return CLI_FAIL;
 	}
@@ -177,13 +179,13 @@ commit(struct cctx *c, const struct concil_item *it, const struct concil_episode
 	json_t *reply = NULL;
 	err = out->counts ? e2e_write(c->e, "conciliation_counts", json_incref(out->counts),
 				      &reply, &st)
-			  : lsn_fail(&st, LSN_ERR_INTERNAL, "out of memory");
+			  : lsn_fail(&st, LSN_ERR_INTERNAL, _("out of memory"));
 	json_decref(reply);
 	out->counts_sent = err == LSN_OK;
 	if (err != LSN_OK) {
 		out_fail(&st);
-		out_error("the reconciliation was posted (message #%lld) but its counts did not "
-			  "reach the server: send them with liaison conciliation counts %s %.8s",
+		out_error(_("the reconciliation was posted (message #%lld) but its counts did not "
+			  "reach the server: send them with liaison conciliation counts %s %.8s"),
 			  (long long)out->seq, c->cc.ref, ep->episode);
 		return CLI_FAIL;
 	}
@@ -205,24 +207,29 @@ report_posted(struct cctx *c, const struct concil_episode *ep, const char *chang
 		rc = out_json(o);
 		json_decref(o);
 	} else {
-		printf("Reconciliation %.8s of case %s: ", ep->episode, c->cc.ref);
+		printf(_("Reconciliation %.8s of case %s: "), ep->episode, c->cc.ref);
 		out_text(stdout, change);
-		printf(" (status %s).\n", concil_code(CONCIL_V_STATUS, (int)ep->status));
+		printf(_(" (status %s).\n"), concil_code(CONCIL_V_STATUS, (int)ep->status));
 		if (with_discs) {
 			putchar('\n');
 			concil_view_print_discs(ep);
 			putchar('\n');
 		}
-		printf("Posted, encrypted, in the case thread: message #%lld%s.\n",
-		       (long long)p->seq, p->attachment[0] ? " (too large for one message: an "
-		       "encrypted attachment)" : "");
+		printf(_("Posted, encrypted, in the case thread: message #%lld%s.\n"),
+		       (long long)p->seq, p->attachment[0] ? _(" (too large for one message: an "
+		       "encrypted attachment)") : "");
 		json_t *k = p->counts;
-		printf("The server received only counts: %lld BMO lines, %lld prescription lines, "
-		       "%lld unintentional discrepanc%s, %lld resolved.\n",
+		json_int_t unintentional = json_integer_value(json_object_get(k, "unintentional"));
+		printf(ngettext("The server received only counts: %lld BMO lines, %lld "
+				"prescription lines, %lld unintentional discrepancy, %lld "
+				"resolved.\n",
+				"The server received only counts: %lld BMO lines, %lld "
+				"prescription lines, %lld unintentional discrepancies, %lld "
+				"resolved.\n",
+				(unsigned long)unintentional),
 		       (long long)json_integer_value(json_object_get(k, "lines_bmo")),
 		       (long long)json_integer_value(json_object_get(k, "lines_order")),
-		       (long long)json_integer_value(json_object_get(k, "unintentional")),
-		       json_integer_value(json_object_get(k, "unintentional")) == 1 ? "y" : "ies",
+		       (long long)unintentional,
 		       (long long)json_integer_value(json_object_get(k, "resolved")));
 	}
 	json_decref(p->counts);
@@ -239,9 +246,9 @@ apply(struct cctx *c, struct concil_episode *ep, const struct concil_change *ch,
 	if (err == LSN_OK)
 		return CLI_OK;
 	if (hint && err == LSN_ERR_FORBIDDEN)
-		out_error("%s (%s); nothing was posted", st.msg, hint);
+		out_error(_("%s (%s); nothing was posted"), st.msg, hint);
 	else
-		out_error("%s; nothing was posted", st.msg);
+		out_error(_("%s; nothing was posted"), st.msg);
 	return err == LSN_ERR_BAD_REQUEST ? CLI_USAGE : CLI_FAIL;
 }
 
@@ -255,7 +262,7 @@ change_episode(struct cctx *c, struct concil_item *it, change_fn fn, void *arg, 
 	struct concil_episode ep;
 	char change[CONCIL_CHANGE_MAX + 1] = "";
 	if (!concil_episode_copy(&ep, &it->ep)) {
-		out_error("out of memory");
+		out_error(_("out of memory"));
 		return CLI_FAIL;
 	}
 	int rc = fn(c, &ep, arg, change, sizeof change);
@@ -292,7 +299,8 @@ static int
 note_arg(const char *option, const char *note, size_t max)
 {
 	if (note && (strlen(note) > max || !lsn_display_text_valid(note, max))) {
-		out_error("%s: at most %zu bytes of text without control characters", option, max);
+		out_error(_("%s: at most %zu bytes of text without control "
+				"characters"), option, max);
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -313,17 +321,17 @@ named_person(struct cctx *c, const struct chan_view *v, const char *option, cons
 		return rc;
 	concil_person_of(c->e, user, name, sizeof name, prof, sizeof prof);
 	if (chan_view_member(v, user) == NULL) {
-		out_error("%s %s: %s is not a member of the thread of case %s; name a member, or "
-			  "have them added first (liaison channel add)", option, text,
+		out_error(_("%s %s: %s is not a member of the thread of case %s; name a member, or "
+			  "have them added first (liaison channel add)"), option, text,
 			  name[0] ? name : text, c->cc.ref);
 		return CLI_USAGE;
 	}
 	if (concil_role_of(prof) != want) {
 		const struct lsn_profession *pr = lsn_profession_find(prof);
-		out_error("%s %s: %s is %s, not a %s", option, text, name[0] ? name : text,
-			  pr ? pr->label_fr : prof[0] ? prof : "of unknown profession",
-			  want == CONCIL_ROLE_PHARMACIST ? "pharmacist" : "prescriber (gp, "
-			  "cardiologist, psychiatrist, hospital_doctor)");
+		out_error(_("%s %s: %s is %s, not a %s"), option, text, name[0] ? name : text,
+			  pr ? pr->label_fr : prof[0] ? prof : _("of unknown profession"),
+			  want == CONCIL_ROLE_PHARMACIST ? _("pharmacist") : _("prescriber (gp, "
+			  "cardiologist, psychiatrist, hospital_doctor)"));
 		return CLI_USAGE;
 	}
 	lsn_id_to_hex(user, p->user);
@@ -365,8 +373,9 @@ start_episode(struct cctx *c, int transition, const char *prescriber, const char
 	enum concil_role role = concil_role_of(c->profession);
 	if (role == CONCIL_ROLE_NONE) {
 		const struct lsn_profession *pr = lsn_profession_find(c->profession);
-		out_error("only a pharmacist or a prescriber starts a reconciliation, and you are "
-			  "%s: ask the pharmacist of the case", pr ? pr->label_fr : c->profession);
+		out_error(_("only a pharmacist or a prescriber starts a reconciliation, and you "
+			  "are %s: ask the pharmacist of the "
+			  "case"), pr ? pr->label_fr : c->profession);
 		return CLI_FAIL;
 	}
 	struct lsn_status st = {0};
@@ -408,12 +417,12 @@ start_episode(struct cctx *c, int transition, const char *prescriber, const char
 		rc = commit(c, NULL, &ep, "started", &p);
 	if (rc == CLI_OK) {
 		if (!out_json_mode())
-			printf("Episode %s (give it, or its first 8 characters, to the next "
-			       "commands).\n", ep.episode);
+			printf(_("Episode %s (give it, or its first 8 characters, to the next "
+			       "commands).\n"), ep.episode);
 		rc = report_posted(c, &ep, "started", &p, false);
 		if (rc == CLI_OK && !out_json_mode())
-			printf("Next: sources (3 distinct types), the BMO and the prescription: "
-			       "liaison conciliation source add %s %.8s patient_interview\n",
+			printf(_("Next: sources (3 distinct types), the BMO and the prescription: "
+			       "liaison conciliation source add %s %.8s patient_interview\n"),
 			       c->cc.ref, ep.episode);
 	}
 	json_decref(p.counts);
@@ -430,8 +439,8 @@ cmd_concil_start_check(struct cmd_call *c)
 	if (t == NULL)
 		return CLI_FAIL;
 	if (transition == NULL) {
-		out_error("conciliation start needs --transition admission, transfer, discharge or "
-			  "community_post_discharge");
+		out_error(_("conciliation start needs --transition admission, transfer, discharge "
+			  "or community_post_discharge"));
 		return CLI_USAGE;
 	}
 	if ((rc = vocab_arg(CONCIL_V_TRANSITION, "--transition", transition, t)) != CLI_OK ||
@@ -484,12 +493,13 @@ cmd_concil_source_check(struct cmd_call *c)
 	int rc;
 	if (a == NULL)
 		return CLI_FAIL;
-	if ((rc = vocab_arg(CONCIL_V_SOURCE, "the source type", c->pos[2], &a->type)) != CLI_OK ||
+	if ((rc = vocab_arg(CONCIL_V_SOURCE, _("the source "
+			"type"), c->pos[2], &a->type)) != CLI_OK ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if (at && !day_parse(at, &days)) {
-		out_error("--at \"%s\" is not a date: write the day the source was consulted as "
-			  "YYYY-MM-DD", at);
+		out_error(_("--at \"%s\" is not a date: write the day the source was consulted as "
+			  "YYYY-MM-DD"), at);
 		return CLI_USAGE;
 	}
 	a->at = at ? days * DAY_MS : 0;
@@ -510,14 +520,14 @@ read_file(const char *path, size_t max, size_t *len)
 	FILE *f = fopen(path, "rb");
 	struct stat sb;
 	if (f == NULL || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		out_error("cannot read %s: %s", path, f ? "not a regular file" : strerror(errno));
+		out_error(_("cannot read %s: %s"), path, f ? _("not a regular file") : strerror(errno));
 		if (f)
 			fclose(f);
 		return NULL;
 	}
 	if ((uint64_t)sb.st_size > max) {
-		out_error("%s is larger than a CSV of %d medication lines can be (%zu bytes): split "
-			  "it", path, CONCIL_LINES_MAX, max);
+		out_error(_("%s is larger than a CSV of %d medication lines can be (%zu bytes): "
+			  "split it"), path, CONCIL_LINES_MAX, max);
 		fclose(f);
 		return NULL;
 	}
@@ -525,7 +535,7 @@ read_file(const char *path, size_t max, size_t *len)
 	*len = buf ? fread(buf, 1, (size_t)sb.st_size, f) : 0;
 	fclose(f);
 	if (buf == NULL || *len != (size_t)sb.st_size) {
-		out_error("cannot read %s", path);
+		out_error(_("cannot read %s"), path);
 		free(buf);
 		return NULL;
 	}
@@ -557,26 +567,27 @@ notice_lines(struct cctx *c, struct import_arg *a)
 	json_t *notice = json_object_get(c->cc.reply, "notice");
 	a->notice_seq = user_view_int(notice, "seq");
 	if (!json_is_object(notice) || a->notice_seq <= 0) {
-		out_error("case %s has no discharge notice: import the prescription from a CSV "
-			  "file with --order FILE.csv; nothing was posted", c->cc.ref);
+		out_error(_("case %s has no discharge notice: import the prescription from a CSV "
+			  "file with --order FILE.csv; nothing was posted"), c->cc.ref);
 		return CLI_FAIL;
 	}
 	json_t *content = case_message(c->e, c->cc.channel, a->notice_seq);
 	a->notice = json_incref(content);
 	if (content == NULL) {
-		out_error("cannot read the discharge notice of case %s (message #%lld): run liaison "
-			  "read on the case's channel, then import again; nothing was posted",
+		out_error(_("cannot read the discharge notice of case %s (message #%lld): run "
+			  "liaison read on the case's channel, then import again; nothing was "
+			  "posted"),
 			  c->cc.ref, (long long)a->notice_seq);
 		return CLI_FAIL;
 	}
 	struct concil_notice_report *rep = calloc(1, sizeof *rep);
 	struct lsn_status st = {0};
 	enum lsn_err err = rep ? concil_notice_lines(content, a->list, &a->lines, rep, &st)
-			       : lsn_fail(&st, LSN_ERR_INTERNAL, "out of memory");
+			       : lsn_fail(&st, LSN_ERR_INTERNAL, _("out of memory"));
 	json_decref(content);
 	int rc = CLI_OK;
 	if (err != LSN_OK) {
-		out_error("the discharge notice of case %s: %s; nothing was posted", c->cc.ref,
+		out_error(_("the discharge notice of case %s: %s; nothing was posted"), c->cc.ref,
 			  st.msg);
 		rc = CLI_FAIL;
 	}
@@ -588,13 +599,13 @@ notice_lines(struct cctx *c, struct import_arg *a)
 	}
 	if (rc == CLI_OK && rep->total > rep->n) {
 		char line[80];
-		snprintf(line, sizeof line, "… and %zu more remarks", rep->total - rep->n);
+		snprintf(line, sizeof line, _("… and %zu more remarks"), rep->total - rep->n);
 		out_notice(line);
 	}
 	if (rc == CLI_OK && a->lines.n == 0) {
-		out_error("none of the %zu treatments of the discharge notice of case %s can be "
+		out_error(_("none of the %zu treatments of the discharge notice of case %s can be "
 			  "imported: add the lines with liaison conciliation line add; nothing was "
-			  "posted", rep->skipped, c->cc.ref);
+			  "posted"), rep->skipped, c->cc.ref);
 		rc = CLI_FAIL;
 	}
 	free(rep);
@@ -620,11 +631,11 @@ stopped_hints(const struct concil_episode *ep, json_t *content, const char *ref)
 			if (strcmp(concil_inn_key(ep->bmo.v[k].inn, other, sizeof other), key) != 0)
 				continue;
 			char line[CONCIL_MSG_MAX + 400];
-			snprintf(line, sizeof line, "stopped_treatments[%zu]: %.100s (BMO line %d) was "
-				 "stopped during the stay (%.200s): after compare, its omission is "
-				 "documented in the notice (discrepancy set %s EPISODE N --intent "
-				 "intentional_documented)", i, drug, ep->bmo.v[k].id,
-				 reason ? reason : "no reason given", ref);
+			snprintf(line, sizeof line, _("stopped_treatments[%zu]: %.100s (BMO line "
+				 "%d) was stopped during the stay (%.200s): after compare, its "
+				 "omission is documented in the notice (discrepancy set %s EPISODE "
+				 "N --intent intentional_documented)"), i, drug, ep->bmo.v[k].id,
+				 reason ? reason : _("no reason given"), ref);
 			out_notice(line);
 		}
 	}
@@ -674,12 +685,13 @@ print_csv_problems(const char *path, const struct concil_csv_report *rep)
 		if (p->line == 0)
 			out_error("%s: %s", path, p->msg);
 		else if (p->column[0])
-			out_error("%s: line %zu, column %s: %s", path, p->line, p->column, p->msg);
+			out_error(_("%s: line %zu, column %s: "
+					"%s"), path, p->line, p->column, p->msg);
 		else
-			out_error("%s: line %zu: %s", path, p->line, p->msg);
+			out_error(_("%s: line %zu: %s"), path, p->line, p->msg);
 	}
 	if (rep->total > rep->n)
-		out_error("%s: … and %zu more problems", path, rep->total - rep->n);
+		out_error(_("%s: … and %zu more problems"), path, rep->total - rep->n);
 }
 
 static void
@@ -702,9 +714,9 @@ cmd_concil_import_check(struct cmd_call *c)
 	a->replace = cmd_flag(c, "--replace");
 	a->from_notice = cmd_flag(c, "--from-notice");
 	if ((bmo != NULL) + (order != NULL) + a->from_notice != 1) {
-		out_error("conciliation import needs one of --bmo FILE.csv (the BMO), --order "
+		out_error(_("conciliation import needs one of --bmo FILE.csv (the BMO), --order "
 			  "FILE.csv (the prescription) or --from-notice (the prescription from the "
-			  "treatments of the case's discharge notice)");
+			  "treatments of the case's discharge notice)"));
 		return CLI_USAGE;
 	}
 	if (a->from_notice) {
@@ -727,16 +739,20 @@ cmd_concil_import_check(struct cmd_call *c)
 		if (rep && rep->n)
 			print_csv_problems(path, rep);
 		else
-			out_error("%s: %s", path, rep ? st.msg : "out of memory");
+			out_error("%s: %s", path, rep ? st.msg : _("out of memory"));
 		size_t total = rep ? rep->total : 1;
-		out_error("%zu problem%s in %s: nothing was imported; correct the file and run the "
-			  "command again", total ? total : 1, total > 1 ? "s" : "", path);
+		out_error(ngettext("%zu problem in %s: nothing was imported; correct the file and "
+				   "run the command again",
+				   "%zu problems in %s: nothing was imported; correct the file and "
+				   "run the command again", total > 1 ? total : 1),
+			  total ? total : 1, path);
 		free(rep);
 		return CLI_USAGE;
 	}
 	free(rep);
 	if (a->lines.n == 0) {
-		out_error("%s has no medication line (only its header?): nothing to import", path);
+		out_error(_("%s has no medication line (only its header?): nothing to "
+				"import"), path);
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -753,7 +769,7 @@ parse_list(const char *text, enum concil_list *out)
 {
 	int v = concil_parse(CONCIL_V_LIST, text);
 	if (text == NULL || v < 0) {
-		out_error("--list bmo (the BMO) or --list order (the prescription) is needed");
+		out_error(_("--list bmo (the BMO) or --list order (the prescription) is needed"));
 		return CLI_USAGE;
 	}
 	*out = (enum concil_list)v;
@@ -787,14 +803,15 @@ cmd_concil_line_add_check(struct cmd_call *c)
 	if ((rc = parse_list(cmd_opt(c, "--list"), &a->ln.list)) != CLI_OK)
 		return rc;
 	if (c->n_pos == 2) {
-		out_error("conciliation line add needs the line as KEY=VALUE words after EPISODE, "
-			  "e.g. inn=furosémide atc=C03CA01 dose=1 unit=comprimé frequency=matin");
+		out_error(_("conciliation line add needs the line as KEY=VALUE words after "
+			  "EPISODE, e.g. inn=furosémide atc=C03CA01 dose=1 unit=comprimé "
+			  "frequency=matin"));
 		return CLI_USAGE;
 	}
 	struct lsn_status st = {0};
 	if (concil_entry_parse_argv(c->n_pos - 2, (char *const *)&c->pos[2], a->ln.list, &a->ln,
 				    &st) != LSN_OK) {
-		out_error("%s: nothing was added; correct it and run the command again", st.msg);
+		out_error(_("%s: nothing was added; correct it and run the command again"), st.msg);
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -822,7 +839,7 @@ cmd_concil_line_remove_check(struct cmd_call *c)
 	if (a == NULL)
 		return CLI_FAIL;
 	if (!parse_number(c->pos[2], &a->id)) {
-		out_error("\"%s\" is not a line number (as liaison conciliation show prints it)",
+		out_error(_("\"%s\" is not a line number (as liaison conciliation show prints it)"),
 			  c->pos[2]);
 		return CLI_USAGE;
 	}
@@ -849,7 +866,7 @@ do_compare(struct cctx *c, struct concil_episode *ep, void *arg, char *change, s
 	}
 	if (rc == CLI_OK &&
 	    concil_apply_compare(ep, c->profession, lsn_clock_now_ms(), &st) != LSN_OK) {
-		out_error("%s; nothing was posted", st.msg);
+		out_error(_("%s; nothing was posted"), st.msg);
 		rc = CLI_FAIL;
 	}
 	snprintf(change, len, "compared: %zu discrepanc%s (%d new)", ep->discs.n,
@@ -886,7 +903,7 @@ disc_number(const char *text, int *id)
 {
 	if (parse_number(text, id))
 		return CLI_OK;
-	out_error("\"%s\" is not a discrepancy number (as liaison conciliation show prints it)",
+	out_error(_("\"%s\" is not a discrepancy number (as liaison conciliation show prints it)"),
 		  text ? text : "");
 	return CLI_USAGE;
 }
@@ -901,8 +918,9 @@ cmd_concil_disc_set_check(struct cmd_call *c)
 	if (a == NULL)
 		return CLI_FAIL;
 	if (intent == NULL) {
-		out_error("conciliation discrepancy set needs --intent intentional_documented, "
-			  "intentional_undocumented, unintentional (with --severity) or undetermined");
+		out_error(_("conciliation discrepancy set needs --intent intentional_documented, "
+			  "intentional_undocumented, unintentional (with --severity) or "
+			  "undetermined"));
 		return CLI_USAGE;
 	}
 	if ((rc = disc_number(c->pos[2], &a->id)) != CLI_OK ||
@@ -912,12 +930,12 @@ cmd_concil_disc_set_check(struct cmd_call *c)
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if (a->intent == CONCIL_UNINTENTIONAL && severity == NULL) {
-		out_error("an unintentional discrepancy needs --severity minor, significant, major or "
-			  "critical");
+		out_error(_("an unintentional discrepancy needs --severity minor, significant, "
+			  "major or critical"));
 		return CLI_USAGE;
 	}
 	if (a->intent != CONCIL_UNINTENTIONAL && severity) {
-		out_error("--severity is for an unintentional discrepancy only; leave it out");
+		out_error(_("--severity is for an unintentional discrepancy only; leave it out"));
 		return CLI_USAGE;
 	}
 	a->note = note;
@@ -954,16 +972,16 @@ cmd_concil_disc_add_check(struct cmd_call *c)
 	if (a == NULL)
 		return CLI_FAIL;
 	if (type == NULL) {
-		out_error("conciliation discrepancy add needs --type (omission, addition, "
-			  "dose_change, …) and the lines it is about (--bmo N, --order N)");
+		out_error(_("conciliation discrepancy add needs --type (omission, addition, "
+			  "dose_change, …) and the lines it is about (--bmo N, --order N)"));
 		return CLI_USAGE;
 	}
 	if ((rc = vocab_arg(CONCIL_V_TYPE, "--type", type, &a->type)) != CLI_OK ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if ((bmo && !parse_number(bmo, &a->bmo)) || (order && !parse_number(order, &a->order))) {
-		out_error("--bmo and --order take line numbers (as liaison conciliation show prints "
-			  "them)");
+		out_error(_("--bmo and --order take line numbers (as liaison conciliation show "
+			  "prints them)"));
 		return CLI_USAGE;
 	}
 	a->note = note;
@@ -1010,18 +1028,19 @@ cmd_concil_resolution_check(struct cmd_call *c)
 	if (a == NULL)
 		return CLI_FAIL;
 	if ((rc = disc_number(pos[2], &a->id)) != CLI_OK ||
-	    (rc = vocab_arg(CONCIL_V_RESOLUTION, "the resolution", pos[3], &a->resolution)) !=
+	    (rc = vocab_arg(CONCIL_V_RESOLUTION, _("the resolution"), pos[3], &a->resolution)) !=
 		    CLI_OK ||
 	    (rc = note_arg("--note", note, CONCIL_NOTE_MAX)) != CLI_OK)
 		return rc;
 	if (a->resolution == CONCIL_PENDING) {
-		out_error("the resolution is prescription_corrected, documented_as_intentional or "
-			  "maintained_with_justification");
+		out_error(_("the resolution is prescription_corrected, documented_as_intentional "
+			  "or maintained_with_justification"));
 		return CLI_USAGE;
 	}
 	a->note = note;
-	snprintf(a->hint, sizeof a->hint, "to propose it: liaison conciliation propose %.24s %.8s "
-		 "%d %s", pos[0], pos[1], a->id, concil_code(CONCIL_V_RESOLUTION, a->resolution));
+	snprintf(a->hint, sizeof a->hint, _("to propose it: liaison conciliation propose %.24s "
+		 "%.8s %d "
+		 "%s"), pos[0], pos[1], a->id, concil_code(CONCIL_V_RESOLUTION, a->resolution));
 	return CLI_OK;
 }
 
@@ -1102,8 +1121,8 @@ show(struct cctx *c, const char *episode_text)
 		return rc;
 	}
 	if (c->fold.n == 0)
-		printf("No reconciliation in case %s yet. Start one with: liaison conciliation "
-		       "start %s --transition discharge\n", c->cc.ref, c->cc.ref);
+		printf(_("No reconciliation in case %s yet. Start one with: liaison conciliation "
+		       "start %s --transition discharge\n"), c->cc.ref, c->cc.ref);
 	for (size_t i = 0; i < c->fold.n; i++) {
 		if (one && one != &c->fold.items[i])
 			continue;
@@ -1113,7 +1132,8 @@ show(struct cctx *c, const char *episode_text)
 	}
 	for (size_t i = 0; one == NULL && i < c->fold.n_rejected; i++)
 		if (c->fold.rejected[i].episode[0] == '\0') {
-			printf("Message #%lld is not a readable reconciliation and was ignored: ",
+			printf(_("Message #%lld is not a readable reconciliation and was "
+					"ignored: "),
 			       (long long)c->fold.rejected[i].seq);
 			out_text(stdout, c->fold.rejected[i].reason);
 			putchar('\n');
@@ -1139,7 +1159,7 @@ send_counts(struct cctx *c, const struct concil_item *it, bool dry_run)
 	struct lsn_status st = {0};
 	int rc = CLI_OK;
 	if (k == NULL) {
-		out_error("out of memory");
+		out_error(_("out of memory"));
 		return CLI_FAIL;
 	}
 	if (!dry_run && e2e_write(c->e, "conciliation_counts", json_incref(k), &reply, &st) !=
@@ -1152,8 +1172,8 @@ send_counts(struct cctx *c, const struct concil_item *it, bool dry_run)
 		json_decref(o);
 	} else if (rc == CLI_OK) {
 		char *text = json_dumps(k, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("%s (op conciliation_counts; numbers and fixed codes only):\n%s\n",
-		       dry_run ? "What the server would receive" : "Sent to the server",
+		printf(_("%s (op conciliation_counts; numbers and fixed codes only):\n%s\n"),
+		       dry_run ? _("What the server would receive") : _("Sent to the server"),
 		       text ? text : "?");
 		free(text);
 	}

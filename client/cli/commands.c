@@ -566,50 +566,62 @@ static const struct cmd_opt share_opts[] = {{"--dry-run", FLAG}, {"--k", VALUE},
 
 /* ---- sub-commands ------------------------------------------------------------------------- */
 
-#define CONCIL_SEE "; see liaison conciliation --help"
-#define NEEDS_CASE_EPISODE(sub) "conciliation " sub " needs a CASE and an EPISODE" CONCIL_SEE
-
 static const struct cmd concil_subs[] = {
 	{.name = "start", .needs = CMD_E2E, .opts = concil_start_opts, .min_pos = 1,
-	 .max_pos = 1, .missing = "conciliation start needs a CASE" CONCIL_SEE,
+	 .max_pos = 1, .missing = N_("conciliation start needs a CASE; see liaison conciliation "
+		"--help"),
 	 .check = cmd_concil_start_check, .run = cmd_concil_start_run},
 	{.name = "source add", .needs = CMD_E2E, .opts = concil_source_opts, .min_pos = 3,
-	 .max_pos = 3, .missing = "conciliation source add needs CASE EPISODE TYPE" CONCIL_SEE,
+	 .max_pos = 3, .missing = N_("conciliation source add needs CASE EPISODE TYPE; see liaison "
+		"conciliation --help"),
 	 .check = cmd_concil_source_check, .run = cmd_concil_source_run},
 	{.name = "import", .needs = CMD_E2E, .opts = concil_import_opts, .min_pos = 2,
-	 .max_pos = 2, .missing = NEEDS_CASE_EPISODE("import"),
+	 .max_pos = 2, .missing = N_("conciliation import needs a CASE and an EPISODE; see liaison "
+		"conciliation --help"),
 	 .check = cmd_concil_import_check, .run = cmd_concil_import_run},
 	{.name = "line add", .needs = CMD_E2E, .opts = concil_line_opts, .min_pos = 2,
-	 .max_pos = 2 + 32, .missing = NEEDS_CASE_EPISODE("line add"),
+	 .max_pos = 2 + 32, .missing = N_("conciliation line add needs a CASE and an EPISODE; see "
+		"liaison conciliation --help"),
 	 .check = cmd_concil_line_add_check, .run = cmd_concil_line_add_run},
 	{.name = "line remove", .needs = CMD_E2E, .min_pos = 3, .max_pos = 3,
-	 .missing = "conciliation line remove needs CASE EPISODE N" CONCIL_SEE,
+	 .missing = N_("conciliation line remove needs CASE EPISODE N; see liaison conciliation "
+		"--help"),
 	 .check = cmd_concil_line_remove_check, .run = cmd_concil_line_remove_run},
 	{.name = "compare", .needs = CMD_E2E, .min_pos = 2, .max_pos = 2,
-	 .missing = NEEDS_CASE_EPISODE("compare"), .run = cmd_concil_compare_run},
+	 .missing = N_("conciliation compare needs a CASE and an EPISODE; see liaison conciliation "
+		"--help"), .run = cmd_concil_compare_run},
 	{.name = "discrepancy set", .needs = CMD_E2E, .opts = concil_disc_set_opts,
 	 .min_pos = 3, .max_pos = 3,
-	 .missing = "conciliation discrepancy set needs CASE EPISODE N" CONCIL_SEE,
+	 .missing = N_("conciliation discrepancy set needs CASE EPISODE N; see liaison "
+		"conciliation --help"),
 	 .check = cmd_concil_disc_set_check, .run = cmd_concil_disc_set_run},
 	{.name = "discrepancy add", .needs = CMD_E2E, .opts = concil_disc_add_opts,
-	 .min_pos = 2, .max_pos = 2, .missing = NEEDS_CASE_EPISODE("discrepancy add"),
+	 .min_pos = 2, .max_pos = 2, .missing = N_("conciliation discrepancy add needs a CASE and "
+		"an EPISODE; see liaison conciliation --help"),
 	 .check = cmd_concil_disc_add_check, .run = cmd_concil_disc_add_run},
 	{.name = "propose", .needs = CMD_E2E, .opts = note_opts, .min_pos = 4, .max_pos = 4,
-	 .missing = "conciliation propose needs CASE EPISODE N RESOLUTION" CONCIL_SEE,
+	 .missing = N_("conciliation propose needs CASE EPISODE N RESOLUTION; see liaison "
+		"conciliation --help"),
 	 .check = cmd_concil_resolution_check, .run = cmd_concil_propose_run},
 	{.name = "resolve", .needs = CMD_E2E, .opts = note_opts, .min_pos = 4, .max_pos = 4,
-	 .missing = "conciliation resolve needs CASE EPISODE N RESOLUTION" CONCIL_SEE,
+	 .missing = N_("conciliation resolve needs CASE EPISODE N RESOLUTION; see liaison "
+		"conciliation --help"),
 	 .check = cmd_concil_resolution_check, .run = cmd_concil_resolve_run},
 	{.name = "review", .needs = CMD_E2E, .min_pos = 2, .max_pos = 2,
-	 .missing = NEEDS_CASE_EPISODE("review"), .run = cmd_concil_review_run},
+	 .missing = N_("conciliation review needs a CASE and an EPISODE; see liaison conciliation "
+		"--help"), .run = cmd_concil_review_run},
 	{.name = "reopen", .needs = CMD_E2E, .min_pos = 2, .max_pos = 2,
-	 .missing = NEEDS_CASE_EPISODE("reopen"), .run = cmd_concil_reopen_run},
+	 .missing = N_("conciliation reopen needs a CASE and an EPISODE; see liaison conciliation "
+		"--help"), .run = cmd_concil_reopen_run},
 	{.name = "close", .needs = CMD_E2E, .min_pos = 2, .max_pos = 2,
-	 .missing = NEEDS_CASE_EPISODE("close"), .run = cmd_concil_close_run},
+	 .missing = N_("conciliation close needs a CASE and an EPISODE; see liaison conciliation "
+		"--help"), .run = cmd_concil_close_run},
 	{.name = "show", .needs = CMD_E2E, .min_pos = 1, .max_pos = 2,
-	 .missing = "conciliation show needs a CASE" CONCIL_SEE, .run = cmd_concil_show_run},
+	 .missing = N_("conciliation show needs a CASE; see liaison conciliation "
+		"--help"), .run = cmd_concil_show_run},
 	{.name = "counts", .needs = CMD_E2E, .opts = dry_run_opts, .min_pos = 2, .max_pos = 2,
-	 .missing = NEEDS_CASE_EPISODE("counts"), .run = cmd_concil_counts_run},
+	 .missing = N_("conciliation counts needs a CASE and an EPISODE; see liaison conciliation "
+		"--help"), .run = cmd_concil_counts_run},
 	{.name = NULL},
 };
 

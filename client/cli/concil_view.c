@@ -7,6 +7,7 @@
 #include "concil_view.h"
 #include "day.h"
 #include "output.h"
+#include "tr.h"
 #include "user_view.h"
 
 /* ---- lines and rows ------------------------------------------------------------- */
@@ -143,13 +144,13 @@ order_heading(enum concil_transition t)
 {
 	switch (t) {
 	case CONCIL_ADMISSION:
-		return "ADMISSION PRESCRIPTION";
+		return N_("ADMISSION PRESCRIPTION");
 	case CONCIL_TRANSFER:
-		return "TRANSFER PRESCRIPTION";
+		return N_("TRANSFER PRESCRIPTION");
 	case CONCIL_DISCHARGE:
-		return "DISCHARGE PRESCRIPTION";
+		return N_("DISCHARGE PRESCRIPTION");
 	default:
-		return "PRESCRIPTION";
+		return N_("PRESCRIPTION");
 	}
 }
 
@@ -160,8 +161,8 @@ print_lists(const struct concil_episode *ep)
 	if (rows == NULL)
 		return;
 	size_t n = make_rows(ep, rows);
-	const char *headers[] = {"#", "BMO (BEFORE)", "#", order_heading(ep->transition),
-				 "DISCREPANCIES"};
+	const char *headers[] = {"#", N_("BMO (BEFORE)"), "#", order_heading(ep->transition),
+				 N_("DISCREPANCIES")};
 	struct out_table *t = out_table_new(5, headers);
 	for (size_t i = 0; t && i < n; i++) {
 		char bid[12] = "", oid[12] = "", btext[320] = "", otext[320] = "", marks[400];
@@ -183,12 +184,12 @@ print_lists(const struct concil_episode *ep)
 	if (t && n)
 		out_table_print(t, stdout);
 	else
-		puts("  (no medication line yet)");
+		puts(_("  (no medication line yet)"));
 	out_table_free(t);
 	free(rows);
 	if (ep->discs.n)
-		puts("  ! unintentional, not decided   ? intent not determined   ✓ decided by the "
-		     "prescriber");
+		puts(_("  ! unintentional, not decided   ? intent not determined   ✓ decided by "
+		     "the prescriber"));
 }
 
 /* ---- discrepancies ------------------------------------------------------------------ */
@@ -211,18 +212,18 @@ void
 concil_view_print_discs(const struct concil_episode *ep)
 {
 	if (ep->discs.n == 0) {
-		puts("No discrepancy: the prescription matches the BMO.");
+		puts(_("No discrepancy: the prescription matches the BMO."));
 		return;
 	}
-	const char *headers[] = {"#", "TYPE", "BMO → ORDER", "INTENT", "SEVERITY", "PROPOSED",
-				 "DECIDED"};
+	const char *headers[] = {"#", N_("TYPE"), N_("BMO → ORDER"), N_("INTENT"), N_("SEVERITY"),
+				 N_("PROPOSED"), N_("DECIDED")};
 	struct out_table *t = out_table_new(7, headers);
 	for (size_t i = 0; t && i < ep->discs.n; i++) {
 		const struct concil_disc *d = &ep->discs.v[i];
 		char id[16], lines[48], type[48], proposed[80], decided[96], day[DAY_TEXT];
 		snprintf(id, sizeof id, "%d", d->id);
 		snprintf(type, sizeof type, "%s%s", concil_code(CONCIL_V_TYPE, (int)d->type),
-			 d->manual ? " (manual)" : "");
+			 d->manual ? _(" (manual)") : "");
 		disc_lines(d, lines, sizeof lines);
 		proposed[0] = decided[0] = '\0';
 		if (d->proposal != CONCIL_PENDING)
@@ -235,7 +236,7 @@ concil_view_print_discs(const struct concil_episode *ep)
 				 concil_code(CONCIL_V_RESOLUTION, (int)d->resolution),
 				 day_format_ms(d->decided_at, day));
 		else
-			snprintf(decided, sizeof decided, "pending");
+			snprintf(decided, sizeof decided, "%s", _("pending"));
 		const char *cells[] = {id, type, lines, concil_code(CONCIL_V_INTENT, (int)d->intent),
 				       concil_code(CONCIL_V_SEVERITY, (int)d->severity), proposed,
 				       decided};
@@ -245,7 +246,7 @@ concil_view_print_discs(const struct concil_episode *ep)
 	out_table_free(t);
 	for (size_t i = 0; i < ep->discs.n; i++)
 		if (ep->discs.v[i].note[0]) {
-			printf("  note on #%d: ", ep->discs.v[i].id);
+			printf(_("  note on #%d: "), ep->discs.v[i].id);
 			out_text(stdout, ep->discs.v[i].note);
 			putchar('\n');
 		}
@@ -273,8 +274,10 @@ print_sources(const struct concil_episode *ep)
 	char buf[1200], day[DAY_TEXT];
 	size_t used = 0;
 	int types = concil_source_types(ep);
-	int n = snprintf(buf, sizeof buf, "%d distinct type%s (3 needed)%s", types,
-			 types == 1 ? "" : "s", ep->n_sources ? ":" : "");
+	int n = snprintf(buf, sizeof buf,
+			 ngettext("%d distinct type (3 needed)%s", "%d distinct types (3 needed)%s",
+				  (unsigned long)(types > 0 ? types : 0)),
+			 types, ep->n_sources ? ":" : "");
 	used = n > 0 ? (size_t)n : 0;
 	for (size_t i = 0; i < ep->n_sources && used + 1 < sizeof buf; i++) {
 		const struct concil_source *s = &ep->sources[i];
@@ -283,10 +286,11 @@ print_sources(const struct concil_episode *ep)
 			     s->at > 0 ? day_format_ms(s->at, day) : "", s->at > 0 ? ")" : "");
 		used += n > 0 ? (size_t)n : 0;
 	}
-	out_kv("Sources", buf);
+	out_kv(_("Sources"), buf);
 	for (size_t i = 0; i < ep->n_sources; i++)
 		if (ep->sources[i].note[0]) {
-			printf("  note on %s: ", concil_code(CONCIL_V_SOURCE, (int)ep->sources[i].type));
+			printf(_("  note on "
+					"%s: "), concil_code(CONCIL_V_SOURCE, (int)ep->sources[i].type));
 			out_text(stdout, ep->sources[i].note);
 			putchar('\n');
 		}
@@ -313,23 +317,23 @@ count_resolved(const struct concil_episode *ep)
 static void
 print_history(struct e2e *e, const struct concil_fold *f, const struct concil_item *it)
 {
-	puts("History (each change is a message of the case thread):");
+	puts(_("History (each change is a message of the case thread):"));
 	for (size_t i = 0; i < it->n_updates; i++) {
 		const struct concil_update *u = &it->updates[i];
 		char when[32], who[160];
 		concil_person_of(e, u->sender, who, sizeof who, NULL, 0);
 		if (who[0] == '\0')
-			snprintf(who, sizeof who, "someone");
+			snprintf(who, sizeof who, "%s", _("someone"));
 		out_time(u->ts, when, sizeof when);
 		printf("  #%-4lld %s  ", (long long)u->seq, when);
 		out_text(stdout, who);
 		printf("  [%s] ", concil_code(CONCIL_V_STATUS, (int)u->status));
-		out_text(stdout, u->change[0] ? u->change : "updated");
+		out_text(stdout, u->change[0] ? u->change : _("updated"));
 		if (u->attached)
-			fputs(" (sent as an encrypted attachment)", stdout);
+			fputs(_(" (sent as an encrypted attachment)"), stdout);
 		if (u->concurrent)
-			fputs(" — WARNING: made on an older version; changes posted just before it "
-			      "may be lost: check them", stdout);
+			fputs(_(" — WARNING: made on an older version; changes posted just before "
+			      "it may be lost: check them"), stdout);
 		putchar('\n');
 	}
 	for (size_t i = 0; i < f->n_rejected; i++) {
@@ -338,11 +342,11 @@ print_history(struct e2e *e, const struct concil_fold *f, const struct concil_it
 			continue;
 		char who[160];
 		concil_person_of(e, r->sender, who, sizeof who, NULL, 0);
-		printf("  #%-4lld REJECTED, from ", (long long)r->seq);
-		out_text(stdout, who[0] ? who : "someone");
+		printf(_("  #%-4lld REJECTED, from "), (long long)r->seq);
+		out_text(stdout, who[0] ? who : _("someone"));
 		fputs(": ", stdout);
 		out_text(stdout, r->reason);
-		puts(" (ignored)");
+		puts(_(" (ignored)"));
 	}
 }
 
@@ -355,29 +359,33 @@ print_next(const struct case_ctx *cc, const struct concil_episode *ep)
 	size_t pending = ep->discs.n - count_resolved(ep);
 	switch (ep->status) {
 	case CONCIL_DRAFT:
-		printf("Next: sources (%d of 3 distinct types), the BMO and the prescription (import "
-		       "or line add), then: liaison conciliation compare %s %s\n",
+		printf(_("Next: sources (%d of 3 distinct types), the BMO and the prescription "
+		       "(import or line add), then: liaison conciliation compare %s %s\n"),
 		       concil_source_types(ep), cc->ref, ep8);
 		break;
 	case CONCIL_BMO_DONE:
-		printf("Next: liaison conciliation compare %s %s\n", cc->ref, ep8);
+		printf(_("Next: liaison conciliation compare %s %s\n"), cc->ref, ep8);
 		break;
 	case CONCIL_COMPARED:
 	case CONCIL_AWAITING_PRESCRIBER:
 		if (pending == 0)
-			printf("Next: every discrepancy is decided: liaison conciliation close %s %s\n",
+			printf(_("Next: every discrepancy is decided: liaison conciliation close "
+					"%s %s\n"),
 			       cc->ref, ep8);
 		else if (undetermined && ep->status == CONCIL_COMPARED)
-			printf("Next: qualify each discrepancy (liaison conciliation discrepancy set "
-			       "%s %s N --intent …), propose resolutions (propose), then hand over to "
-			       "the prescriber (review)\n", cc->ref, ep8);
+			printf(_("Next: qualify each discrepancy (liaison conciliation discrepancy "
+			       "set %s %s N --intent …), propose resolutions (propose), then hand "
+			       "over to the prescriber (review)\n"), cc->ref, ep8);
 		else
-			printf("Next: the prescriber decides the %zu pending discrepanc%s: liaison "
-			       "conciliation resolve %s %s N RESOLUTION\n", pending,
-			       pending == 1 ? "y" : "ies", cc->ref, ep8);
+			printf(ngettext("Next: the prescriber decides the %zu pending discrepancy: "
+					"liaison conciliation resolve %s %s N RESOLUTION\n",
+					"Next: the prescriber decides the %zu pending "
+					"discrepancies: liaison conciliation resolve %s %s N "
+					"RESOLUTION\n", pending),
+			       pending, cc->ref, ep8);
 		break;
 	default:
-		puts("The reconciliation is closed.");
+		puts(_("The reconciliation is closed."));
 	}
 }
 
@@ -387,31 +395,31 @@ concil_view_print(struct e2e *e, const struct case_ctx *cc, const struct concil_
 {
 	const struct concil_episode *ep = &it->ep;
 	char buf[600], t1[32], t2[32], t3[32], t4[32];
-	printf("Medication reconciliation %s — case %s", ep->episode, cc->ref);
+	printf(_("Medication reconciliation %s — case %s"), ep->episode, cc->ref);
 	if (ep->pathway[0])
 		printf(" (%s)", ep->pathway);
 	putchar('\n');
 	snprintf(buf, sizeof buf, "%s — %s", concil_code(CONCIL_V_TRANSITION, (int)ep->transition),
 		 concil_label(CONCIL_V_TRANSITION, (int)ep->transition));
-	out_kv("Transition", buf);
+	out_kv(_("Transition"), buf);
 	snprintf(buf, sizeof buf, "%s — %s", concil_code(CONCIL_V_STATUS, (int)ep->status),
 		 concil_label(CONCIL_V_STATUS, (int)ep->status));
-	out_kv("Status", buf);
+	out_kv(_("Status"), buf);
 	if (ep->patient.name[0]) {
-		snprintf(buf, sizeof buf, "%s%s%s%s%s (encrypted in the case thread)",
-			 ep->patient.name, ep->patient.birth_date[0] ? ", born " : "",
+		snprintf(buf, sizeof buf, _("%s%s%s%s%s (encrypted in the case thread)"),
+			 ep->patient.name, ep->patient.birth_date[0] ? _(", born ") : "",
 			 ep->patient.birth_date, ep->patient.ins[0] ? ", INS " : "", ep->patient.ins);
-		out_kv("Patient", buf);
+		out_kv(_("Patient"), buf);
 	}
-	person_line("Pharmacist", &ep->pharmacist);
-	person_line("Prescriber", &ep->prescriber);
-	snprintf(buf, sizeof buf, "started %s; BMO done %s; compared %s; closed %s",
+	person_line(_("Pharmacist"), &ep->pharmacist);
+	person_line(_("Prescriber"), &ep->prescriber);
+	snprintf(buf, sizeof buf, _("started %s; BMO done %s; compared %s; closed %s"),
 		 out_time(ep->started_at, t1, sizeof t1), out_time(ep->bmo_done_at, t2, sizeof t2),
 		 out_time(ep->compared_at, t3, sizeof t3), out_time(ep->closed_at, t4, sizeof t4));
-	out_kv("Dates", buf);
+	out_kv(_("Dates"), buf);
 	print_sources(ep);
 	if (ep->note[0]) {
-		fputs("Note: ", stdout);
+		fputs(_("Note: "), stdout);
 		out_text(stdout, ep->note);
 		putchar('\n');
 	}
@@ -421,15 +429,15 @@ concil_view_print(struct e2e *e, const struct case_ctx *cc, const struct concil_
 		const struct concil_lines *ls = l ? &ep->order : &ep->bmo;
 		for (size_t i = 0; i < ls->n; i++)
 			if (ls->v[i].note[0]) {
-				printf("  note on line %d: ", ls->v[i].id);
+				printf(_("  note on line %d: "), ls->v[i].id);
 				out_text(stdout, ls->v[i].note);
 				putchar('\n');
 			}
 	}
 	putchar('\n');
 	if (ep->status != CONCIL_DRAFT && ep->status != CONCIL_BMO_DONE) {
-		printf("Discrepancies: %zu, of which %zu unintentional; %zu decided by the "
-		       "prescriber\n", ep->discs.n, count_intent(ep, CONCIL_UNINTENTIONAL),
+		printf(_("Discrepancies: %zu, of which %zu unintentional; %zu decided by the "
+		       "prescriber\n"), ep->discs.n, count_intent(ep, CONCIL_UNINTENTIONAL),
 		       count_resolved(ep));
 		concil_view_print_discs(ep);
 		putchar('\n');
@@ -504,12 +512,12 @@ void
 concil_view_message(FILE *f, json_t *content, const char *indent)
 {
 	const char *episode = str_or(content, "episode", "?"), *c = str_or(content, "case", "?");
-	fprintf(f, "%s[medication reconciliation %.8s, ", indent, episode);
+	fprintf(f, _("%s[medication reconciliation %.8s, "), indent, episode);
 	out_text(f, str_or(content, "transition", "?"));
 	fputs(" — ", f);
 	out_text(f, str_or(content, "status", "?"));
 	if (json_is_object(json_object_get(content, "document"))) {
-		fputs(": too large for one message, sent as an encrypted attachment]\n", f);
+		fputs(_(": too large for one message, sent as an encrypted attachment]\n"), f);
 	} else {
 		json_t *discs = json_object_get(content, "discrepancies"), *d;
 		size_t i, unint = 0, decided = 0;
@@ -517,42 +525,42 @@ concil_view_message(FILE *f, json_t *content, const char *indent)
 			unint += strcmp(str_or(d, "intent", ""), "unintentional") == 0;
 			decided += strcmp(str_or(d, "resolution", "pending"), "pending") != 0;
 		}
-		fprintf(f, ": BMO %zu line%s, prescription %zu line%s, %zu discrepanc%s (%zu "
-			"unintentional, %zu decided)]\n",
-			json_array_size(json_object_get(content, "bmo")),
-			json_array_size(json_object_get(content, "bmo")) == 1 ? "" : "s",
-			json_array_size(json_object_get(content, "order")),
-			json_array_size(json_object_get(content, "order")) == 1 ? "" : "s",
-			json_array_size(discs), json_array_size(discs) == 1 ? "y" : "ies", unint,
-			decided);
+		size_t nb = json_array_size(json_object_get(content, "bmo")),
+		       no = json_array_size(json_object_get(content, "order")),
+		       nd = json_array_size(discs);
+		fprintf(f, ngettext(": BMO %zu line", ": BMO %zu lines", nb), nb);
+		fprintf(f, ngettext(", prescription %zu line", ", prescription %zu lines", no), no);
+		fprintf(f, ngettext(", %zu discrepancy (%zu unintentional, %zu decided)]\n",
+				    ", %zu discrepancies (%zu unintentional, %zu decided)]\n", nd),
+			nd, unint, decided);
 		if (user_view_str(content, "change")) {
-			fprintf(f, "%schange: ", indent);
+			fprintf(f, _("%schange: "), indent);
 			out_text(f, user_view_str(content, "change"));
 			fputc('\n', f);
 		}
 	}
-	fprintf(f, "%sSee it with: liaison conciliation show %.8s %.8s\n", indent, c, episode);
+	fprintf(f, _("%sSee it with: liaison conciliation show %.8s %.8s\n"), indent, c, episode);
 }
 
 void
 circle_view_case_message(FILE *f, json_t *content, const char *indent)
 {
 	json_t *copy = json_object_get(content, "copy");
-	fprintf(f, "%s[a reconciliation shared with the circle", indent);
+	fprintf(f, _("%s[a reconciliation shared with the circle"), indent);
 	if (json_is_object(copy)) {
 		fputs(": ", f);
-		out_text(f, str_or(copy, "pathway", "no pathway"));
+		out_text(f, str_or(copy, "pathway", _("no pathway")));
 		fputs(", ", f);
 		out_text(f, str_or(copy, "transition", "?"));
 		fputs(", ", f);
 		out_text(f, str_or(copy, "started", "?"));
-		fprintf(f, ", %zu discrepancies", json_array_size(json_object_get(copy,
-									     "discrepancies")));
+		size_t nd = json_array_size(json_object_get(copy, "discrepancies"));
+		fprintf(f, ngettext(", %zu discrepancy", ", %zu discrepancies", nd), nd);
 	} else {
-		fputs(" (as an encrypted attachment)", f);
+		fputs(_(" (as an encrypted attachment)"), f);
 	}
 	fputs("]\n", f);
-	fprintf(f, "%sSee the circle's cases with: liaison circle review %.8s\n", indent,
+	fprintf(f, _("%sSee the circle's cases with: liaison circle review %.8s\n"), indent,
 		str_or(content, "channel", "CIRCLE"));
 }
 
@@ -561,27 +569,26 @@ circle_view_session_message(FILE *f, json_t *content, const char *indent)
 {
 	json_t *x;
 	size_t i;
-	fprintf(f, "%s[quality circle session of ", indent);
+	fprintf(f, _("%s[quality circle session of "), indent);
 	out_text(f, str_or(content, "date", "?"));
-	fputs(", theme ", f);
+	fputs(_(", theme "), f);
 	out_text(f, str_or(content, "theme", "?"));
-	fprintf(f, ": %zu attendee%s, %zu case%s reviewed]\n",
-		json_array_size(json_object_get(content, "attendees")),
-		json_array_size(json_object_get(content, "attendees")) == 1 ? "" : "s",
-		json_array_size(json_object_get(content, "cases")),
-		json_array_size(json_object_get(content, "cases")) == 1 ? "" : "s");
+	size_t na = json_array_size(json_object_get(content, "attendees")),
+	       nc = json_array_size(json_object_get(content, "cases"));
+	fprintf(f, ngettext(": %zu attendee", ": %zu attendees", na), na);
+	fprintf(f, ngettext(", %zu case reviewed]\n", ", %zu cases reviewed]\n", nc), nc);
 	if (user_view_str(content, "consensus")) {
-		fprintf(f, "%sConsensus: ", indent);
+		fprintf(f, _("%sConsensus: "), indent);
 		out_text(f, user_view_str(content, "consensus"));
 		fputc('\n', f);
 	}
 	json_array_foreach(json_object_get(content, "actions"), i, x) {
-		fprintf(f, "%sAction: ", indent);
+		fprintf(f, _("%sAction: "), indent);
 		out_text(f, json_string_value(x) ? json_string_value(x) : "?");
 		fputc('\n', f);
 	}
 	if (user_view_str(content, "follow_up")) {
-		fprintf(f, "%sFollow-up: ", indent);
+		fprintf(f, _("%sFollow-up: "), indent);
 		out_text(f, user_view_str(content, "follow_up"));
 		fputc('\n', f);
 	}
@@ -596,8 +603,8 @@ concil_case_open(struct e2e *e, const char *case_text, struct case_ctx *cc,
 	if (rc != CLI_OK)
 		return rc;
 	if (!cc->member) {
-		out_error("you are not a member of the thread of case %s: its reconciliations are "
-			  "encrypted for its members; ask one of them to add you", cc->ref);
+		out_error(_("you are not a member of the thread of case %s: its reconciliations "
+			  "are encrypted for its members; ask one of them to add you"), cc->ref);
 		return CLI_FAIL;
 	}
 	struct lsn_status st = {0};

@@ -319,15 +319,15 @@ concil_apply_compare(struct concil_episode *ep, const char *profession, int64_t 
 	struct concil_discs found = {0}, merged = {0};
 	enum lsn_err err = LSN_OK;
 	if (concil_role_of(profession) == CONCIL_ROLE_NONE)
-		return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber compares the BMO "
-				"with the prescription");
+		return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a pharmacist or a prescriber "
+				"compares the BMO with the prescription"));
 	if (ep->status != CONCIL_BMO_DONE && ep->status != CONCIL_COMPARED &&
 	    ep->status != CONCIL_AWAITING_PRESCRIBER)
 		return concil_fail(st, LSN_ERR_CONFLICT, ep->status == CONCIL_CLOSED ?
-				"the reconciliation is closed: start a new episode" :
+				_("the reconciliation is closed: start a new episode") :
 				"complete the BMO first (at least 3 distinct source types), then compare");
 	if (!concil_compare(ep, &found)) {
-		err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		err = concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		goto out;
 	}
 	/* a finding made again keeps its id and review; what people added stays
@@ -361,7 +361,7 @@ concil_apply_compare(struct concil_episode *ep, const char *profession, int64_t 
 		ep->compared_at = now;
 	goto out;
 oom:
-	err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory, or more than %d discrepancies",
+	err = concil_fail(st, LSN_ERR_INTERNAL, _("out of memory, or more than %d discrepancies"),
 		       CONCIL_DISC_MAX);
 out:
 	concil_discs_free(&found);

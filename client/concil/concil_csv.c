@@ -54,7 +54,7 @@ split_record(const char *line, size_t len, char sep, char *buf, struct csv_field
 	*nf = 0;
 	for (;;) {
 		if (*nf >= CSV_FIELDS_MAX) {
-			snprintf(why, why_len, "more than %d fields", CSV_FIELDS_MAX);
+			snprintf(why, why_len, _("more than %d fields"), CSV_FIELDS_MAX);
 			return false;
 		}
 		size_t j = i;
@@ -65,8 +65,9 @@ split_record(const char *line, size_t len, char sep, char *buf, struct csv_field
 			j++;
 			for (;;) {
 				if (j >= len) {
-					snprintf(why, why_len, "field %zu: the quote is not closed on this "
-						 "line (a field cannot span lines)", *nf + 1);
+					snprintf(why, why_len, _("field %zu: the quote is not "
+						 "closed on this line (a field cannot span "
+						 "lines)"), *nf + 1);
 					return false;
 				}
 				if (line[j] == '"') {
@@ -83,8 +84,9 @@ split_record(const char *line, size_t len, char sep, char *buf, struct csv_field
 			while (j < len && (line[j] == ' ' || line[j] == '\t'))
 				j++;
 			if (j < len && line[j] != sep) {
-				snprintf(why, why_len, "field %zu: text after the closing quote; quote the "
-					 "whole field and double the quotes inside it", *nf + 1);
+				snprintf(why, why_len, _("field %zu: text after the closing quote; "
+					 "quote the whole field and double the quotes inside "
+					 "it"), *nf + 1);
 				return false;
 			}
 			f[*nf].s = buf + start;
@@ -93,9 +95,10 @@ split_record(const char *line, size_t len, char sep, char *buf, struct csv_field
 			size_t k = i;
 			while (k < len && line[k] != sep) {
 				if (line[k] == '"') {
-					snprintf(why, why_len, "field %zu: a quote inside a field that does not "
-						 "start with one; quote the whole field and double the quotes "
-						 "inside it", *nf + 1);
+					snprintf(why, why_len, _("field %zu: a quote inside a "
+						 "field that does not start with one; quote the "
+						 "whole field and double the quotes inside "
+						 "it"), *nf + 1);
 					return false;
 				}
 				k++;
@@ -178,7 +181,8 @@ read_header(const char *line, size_t len, size_t lineno, char sep, char *buf,
 			continue;
 		}
 		if (seen[k]) {
-			problem(rep, lineno, concil_field_name(k), "column %s appears twice in the header",
+			problem(rep, lineno, concil_field_name(k), _("column %s appears twice in "
+					"the header"),
 				concil_field_name(k));
 			ok = false;
 		}
@@ -188,8 +192,9 @@ read_header(const char *line, size_t len, size_t lineno, char sep, char *buf,
 	*ncols = nf;
 	for (int k = 0; k < CONCIL_FIELD__COUNT; k++)
 		if (required_column[k] && !seen[k]) {
-			problem(rep, lineno, concil_field_name(k), "missing column \"%s\": the header needs "
-				"inn, atc, dose, unit and frequency (the others are optional: %s)",
+			problem(rep, lineno, concil_field_name(k), _("missing column \"%s\": the "
+				"header needs inn, atc, dose, unit and frequency (the others are "
+				"optional: %s)"),
 				concil_field_name(k), all);
 			ok = false;
 		}
@@ -257,7 +262,7 @@ concil_csv_parse(const char *text, size_t len, enum concil_list list, struct con
 	memset(rep, 0, sizeof *rep);
 	memset(out, 0, sizeof *out);
 	if ((unsigned)list >= CONCIL_LIST__COUNT)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown list"));
 	if (text == NULL)
 		len = 0;
 	if (len > CONCIL_CSV_BYTES_MAX) {
@@ -321,14 +326,16 @@ done:
 	const struct concil_csv_problem *p = &rep->p[0];
 	char where[64];
 	if (p->line == 0)
-		snprintf(where, sizeof where, "the file");
+		snprintf(where, sizeof where, _("the file"));
 	else if (p->column[0])
-		snprintf(where, sizeof where, "line %zu, column %s", p->line, p->column);
+		snprintf(where, sizeof where, _("line %zu, column %s"), p->line, p->column);
 	else
-		snprintf(where, sizeof where, "line %zu", p->line);
+		snprintf(where, sizeof where, _("line %zu"), p->line);
 	if (rep->total > 1)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: %.180s (and %zu more problem%s)", where,
-				p->msg, rep->total - 1, rep->total == 2 ? "" : "s");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, ngettext("%s: %.180s (and %zu more "
+				"problem)",
+					    "%s: %.180s (and %zu more problems)", rep->total - 1),
+				   where, p->msg, rep->total - 1);
 	return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: %.200s", where, p->msg);
 }
 
@@ -342,12 +349,13 @@ entry_set(struct concil_line *ln, bool seen[CONCIL_FIELD__COUNT], const char *ke
 	int f = concil_field_parse(key, klen);
 	if (f < 0) {
 		concil_quote(key, klen, name);
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown key \"%s\": the keys are inn, atc, "
-				"strength, form, route, dose, unit, frequency, as_needed, "
-				"self_medication, note", name);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown key \"%s\": the keys are "
+				"inn, atc, strength, form, route, dose, unit, frequency, "
+				"as_needed, self_medication, note"), name);
 	}
 	if (seen[f])
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s is given twice", concil_field_name(f));
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s is given "
+				"twice"), concil_field_name(f));
 	seen[f] = true;
 	if (!concil_field_set(ln, f, val, vlen, why, sizeof why))
 		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: %s", concil_field_name(f), why);
@@ -372,7 +380,8 @@ entry_put(struct entry *e, const char *key, size_t klen, const char *val, size_t
 	if (f == CONCIL_F_AS_NEEDED || f == CONCIL_F_SELF_MEDICATION) {
 		int k = f == CONCIL_F_SELF_MEDICATION;
 		if (e->seen[f])
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s is given twice", concil_field_name(f));
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s is given "
+					"twice"), concil_field_name(f));
 		e->seen[f] = true;
 		while (vlen > 0 && (*val == ' ' || *val == '\t')) {
 			val++;
@@ -381,8 +390,8 @@ entry_put(struct entry *e, const char *key, size_t klen, const char *val, size_t
 		while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
 			vlen--;
 		if (vlen >= sizeof e->flags[k])
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: the value is not yes or no (yes/no, "
-					"oui/non, 1/0)", concil_field_name(f));
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: the value is not yes or "
+					"no (yes/no, oui/non, 1/0)"), concil_field_name(f));
 		memcpy(e->flags[k], val, vlen);
 		e->flags[k][vlen] = '\0';
 		e->flag_len[k] = vlen;
@@ -424,11 +433,11 @@ concil_entry_parse(const char *text, size_t len, enum concil_list list, struct c
 	size_t i = 0;
 	memset(out, 0, sizeof *out);
 	if ((unsigned)list >= CONCIL_LIST__COUNT)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown list"));
 	if (text == NULL)
 		len = 0;
 	if (len > CONCIL_ENTRY_MAX)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "the entry is longer than %d bytes",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("the entry is longer than %d bytes"),
 				CONCIL_ENTRY_MAX);
 	for (;;) {
 		while (i < len && (text[i] == ' ' || text[i] == '\t'))
@@ -439,9 +448,9 @@ concil_entry_parse(const char *text, size_t len, enum concil_list list, struct c
 		while (k < len && text[k] != '=' && text[k] != ' ' && text[k] != '\t' && text[k] != '"')
 			k++;
 		if (k >= len || text[k] != '=' || k == i)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "word %zu: expected key=value (e.g. "
-					"inn=furosémide atc=C03CA01 dose=1 unit=comprimé "
-					"frequency=\"matin et soir\")", i + 1);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("word %zu: expected "
+					"key=value (e.g. inn=furosémide atc=C03CA01 dose=1 "
+					"unit=comprimé frequency=\"matin et soir\")"), i + 1);
 		const char *key = text + i;
 		size_t klen = k - i, vlen = 0;
 		i = k + 1;
@@ -450,8 +459,8 @@ concil_entry_parse(const char *text, size_t len, enum concil_list list, struct c
 			for (;;) {
 				if (i >= len) {
 					concil_quote(key, klen, q);
-					return concil_fail(st, LSN_ERR_BAD_REQUEST, "the quote opened for %s is "
-							   "not closed", q);
+					return concil_fail(st, LSN_ERR_BAD_REQUEST, _("the quote "
+							   "opened for %s is not closed"), q);
 				}
 				if (text[i] == '"') {
 					if (i + 1 < len && text[i + 1] == '"') {
@@ -466,14 +475,15 @@ concil_entry_parse(const char *text, size_t len, enum concil_list list, struct c
 			}
 			if (i < len && text[i] != ' ' && text[i] != '\t') {
 				concil_quote(key, klen, q);
-				return concil_fail(st, LSN_ERR_BAD_REQUEST, "a blank is needed after the closing "
-						   "quote of %s", q);
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, _("a blank is needed "
+						   "after the closing quote of %s"), q);
 			}
 		} else {
 			while (i < len && text[i] != ' ' && text[i] != '\t') {
 				if (text[i] == '"')
-					return concil_fail(st, LSN_ERR_BAD_REQUEST, "a quote inside a value: quote "
-							"the whole value (key=\"…\")");
+					return concil_fail(st, LSN_ERR_BAD_REQUEST, _("a quote "
+							"inside a value: quote the whole value "
+							"(key=\"…\")"));
 				val[vlen++] = text[i++];
 			}
 		}
@@ -492,17 +502,18 @@ concil_entry_parse_argv(int argc, char *const *argv, enum concil_list list, stru
 	struct entry e = zero;
 	memset(out, 0, sizeof *out);
 	if ((unsigned)list >= CONCIL_LIST__COUNT)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown list"));
 	for (int a = 0; a < argc; a++) {
 		const char *arg = argv[a];
 		size_t n = arg ? strnlen(arg, CONCIL_ENTRY_MAX + 1) : 0;
 		const char *eq = n ? memchr(arg, '=', n) : NULL;
 		if (n > CONCIL_ENTRY_MAX)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "argument %d is longer than %d bytes",
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("argument %d is longer than "
+					"%d bytes"),
 					a + 1, CONCIL_ENTRY_MAX);
 		if (eq == NULL || eq == arg)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "argument %d: expected key=value (e.g. "
-					"atc=C03CA01)", a + 1);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("argument %d: expected "
+					"key=value (e.g. atc=C03CA01)"), a + 1);
 		enum lsn_err err = entry_put(&e, arg, (size_t)(eq - arg), eq + 1,
 					     n - (size_t)(eq - arg) - 1, st);
 		if (err != LSN_OK)

@@ -287,10 +287,12 @@ concil_circle_deid(const struct concil_episode *ep, json_t *const *held, size_t 
 	*copy = NULL;
 	memset(r, 0, sizeof *r);
 	if (k < 1 || k > CONCIL_K_MAX)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "k: expected a group size from 1 to %d",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("k: expected a group size from 1 to "
+				"%d"),
 				   CONCIL_K_MAX);
 	if (ep->started_at <= 0)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "the reconciliation has no start date");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("the reconciliation has no start "
+				"date"));
 	r->k = k;
 	r->held = n_held;
 	concil_month(ep->started_at, r->month);
@@ -302,17 +304,20 @@ concil_circle_deid(const struct concil_episode *ep, json_t *const *held, size_t 
 		r->group = group_size(ep, held, n_held, true, r->period);
 	}
 	if (r->group < (size_t)k)
-		return concil_fail(st, LSN_ERR_CONFLICT, "the circle would hold %zu reconciliation%s "
+		return concil_fail(st, LSN_ERR_CONFLICT, ngettext("the circle would hold %zu reconciliation "
 				   "with this pathway (%s), transition (%s) and year (%s), this one "
 				   "included: fewer than k = %d, and a copy this rare can point at the "
-				   "patient", r->group, r->group == 1 ? "" : "s",
+				   "patient", "the circle would hold %zu reconciliations "
+				   "with this pathway (%s), transition (%s) and year (%s), this one "
+				   "included: fewer than k = %d, and a copy this rare can point at the "
+				   "patient", r->group), r->group,
 				   ep->pathway[0] ? ep->pathway : "none",
 				   concil_code(CONCIL_V_TRANSITION, (int)ep->transition), r->period, k);
 	/* rule 2: each drug at the most specific level that k of the group hold */
 	r->n_lines = ep->bmo.n + ep->order.n;
 	if ((r->lines = calloc(r->n_lines ? r->n_lines : 1, sizeof *r->lines)) == NULL ||
 	    !group_build(ep, held, n_held, r->to_year, r->period, &g, &n)) {
-		err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		err = concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		goto done;
 	}
 	for (size_t i = 0; i < r->n_lines; i++) {
@@ -338,7 +343,7 @@ concil_circle_deid(const struct concil_episode *ep, json_t *const *held, size_t 
 	    json_object_set_new(c, "compared", json_null()) != 0 ||
 	    json_object_set_new(c, "closed", json_null()) != 0 || !lines_apply(c, r)) {
 		json_decref(c);
-		err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		err = concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		goto done;
 	}
 	*copy = c;

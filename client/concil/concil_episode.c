@@ -86,9 +86,10 @@ concil_episode_init(struct concil_episode *ep, const char *episode_hex,
 {
 	memset(ep, 0, sizeof *ep);
 	if (!hex_id_valid(episode_hex))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "episode: expected 32 lowercase hex characters");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("episode: expected 32 lowercase hex "
+				"characters"));
 	if ((unsigned)transition >= CONCIL_TRANSITION__COUNT)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "transition: unknown value");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("transition: unknown value"));
 	memcpy(ep->episode, episode_hex, LSN_ID_HEX + 1);
 	ep->transition = transition;
 	ep->status = CONCIL_DRAFT;
@@ -365,7 +366,8 @@ get_text(json_t *obj, const char *key, const char *path, size_t max, char *out, 
 		return LSN_OK;
 	if (!json_is_string(v) || json_string_length(v) > max || json_string_length(v) >= cap ||
 	    !concil_text_ok(json_string_value(v), json_string_length(v)))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected text of at most %zu bytes",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: expected text of at most %zu "
+				"bytes"),
 				path, key, max);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return LSN_OK;
@@ -381,7 +383,8 @@ get_ms(json_t *obj, const char *key, const char *path, int64_t *out, struct lsn_
 		return LSN_OK;
 	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
 	    json_integer_value(v) > 9007199254740991LL)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected a time in ms", path, key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: expected a time in "
+				"ms"), path, key);
 	*out = json_integer_value(v);
 	return LSN_OK;
 }
@@ -398,7 +401,8 @@ get_code(json_t *obj, const char *key, const char *path, enum concil_vocab voc, 
 	}
 	int k = json_is_string(v) ? concil_parse(voc, json_string_value(v)) : -1;
 	if (k < 0)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: %s; see docs/CONCILIATION.md", path, key,
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: %s; see "
+				"docs/CONCILIATION.md"), path, key,
 				v ? "unknown value" : "missing");
 	*out = k;
 	return LSN_OK;
@@ -414,7 +418,8 @@ get_id(json_t *obj, const char *key, const char *path, bool required, int *out,
 	if (!required && (v == NULL || json_is_null(v)))
 		return LSN_OK;
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > INT_MAX / 2)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected an id (a positive integer)",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: expected an id (a positive "
+				"integer)"),
 				path, key);
 	*out = (int)json_integer_value(v);
 	return LSN_OK;
@@ -428,7 +433,8 @@ get_bool(json_t *obj, const char *key, const char *path, bool *out, struct lsn_s
 	if (v == NULL || json_is_null(v))
 		return LSN_OK;
 	if (!json_is_boolean(v))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected true or false", path, key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: expected true or "
+				"false"), path, key);
 	*out = json_is_true(v);
 	return LSN_OK;
 }
@@ -446,7 +452,8 @@ only_keys(json_t *obj, const char *const *allowed, const char *path, struct lsn_
 		if (allowed[i] == NULL) {
 			char q[48];
 			concil_quote(k, strlen(k), q);
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sfield \"%s\" is not allowed here", path, q);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%sfield \"%s\" is not "
+					"allowed here"), path, q);
 		}
 	}
 	return LSN_OK;
@@ -461,7 +468,7 @@ line_from_json(json_t *o, enum concil_list list, const char *path, struct concil
 	memset(ln, 0, sizeof *ln);
 	ln->list = list;
 	if (!json_is_object(o))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: expected an object"), path);
 	if ((err = get_id(o, "id", path, true, &ln->id, st)) != LSN_OK)
 		return err;
 	for (int f = 0; f < CONCIL_FIELD__COUNT; f++) {
@@ -479,7 +486,8 @@ line_from_json(json_t *o, enum concil_list list, const char *path, struct concil
 			continue;
 		}
 		if (!json_is_string(v))
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: expected a string", path,
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: expected a "
+					"string"), path,
 					concil_field_name(f));
 		if (!concil_field_set(ln, (enum concil_field)f, json_string_value(v),
 				      json_string_length(v), why, sizeof why))
@@ -499,7 +507,7 @@ disc_from_json(json_t *o, const struct concil_episode *ep, const char *path,
 	enum lsn_err err;
 	memset(d, 0, sizeof *d);
 	if (!json_is_object(o))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: expected an object"), path);
 	if ((json_object_get(o, "id") && (err = get_id(o, "id", path, true, &d->id, st))) ||
 	    (err = get_code(o, "type", path, CONCIL_V_TYPE, true, 0, &type, st)) ||
 	    (err = get_id(o, "bmo", path, false, &d->bmo, st)) ||
@@ -520,7 +528,8 @@ disc_from_json(json_t *o, const struct concil_episode *ep, const char *path,
 	if (origin && !json_is_null(origin) &&
 	    (!json_is_string(origin) || (strcmp(json_string_value(origin), "manual") != 0 &&
 					 strcmp(json_string_value(origin), "computed") != 0)))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sorigin: expected \"computed\" or \"manual\"",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%sorigin: expected \"computed\" or "
+				"\"manual\""),
 				path);
 	d->manual = origin && json_is_string(origin) && strcmp(json_string_value(origin), "manual") == 0;
 	d->type = type;
@@ -531,23 +540,26 @@ disc_from_json(json_t *o, const struct concil_episode *ep, const char *path,
 	d->resolution = res;
 	d->decided_by = dby;
 	if (d->severity != CONCIL_SEV_NONE && d->intent != CONCIL_UNINTENTIONAL)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sseverity: only an unintentional discrepancy "
-				"has a severity", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%sseverity: only an unintentional "
+				"discrepancy has a severity"), path);
 	if (d->resolution != CONCIL_PENDING && d->decided_by != CONCIL_ROLE_PRESCRIBER)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sdecided_by: a final resolution is set by a "
-				"prescriber", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%sdecided_by: a final resolution is "
+				"set by a prescriber"), path);
 	if (d->resolution == CONCIL_PENDING && d->decided_by != CONCIL_ROLE_NONE)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sdecided_by: nothing is decided yet", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%sdecided_by: nothing is decided "
+				"yet"), path);
 	if ((d->proposal == CONCIL_PENDING) != (d->proposed_by == CONCIL_ROLE_NONE))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sproposed_by: goes with a proposal", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%sproposed_by: goes with a "
+				"proposal"), path);
 	/* references: lines of the right list */
 	const struct concil_line *b = d->bmo ? concil_line_find(ep, d->bmo) : NULL;
 	const struct concil_line *r = d->order ? concil_line_find(ep, d->order) : NULL;
 	const struct concil_line *x = d->other ? concil_line_find(ep, d->other) : NULL;
 	if ((d->bmo && (!b || b->list != CONCIL_BMO)) || (d->order && (!r || r->list != CONCIL_ORDER)) ||
 	    (d->other && (!x || x->list != CONCIL_ORDER)))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: refers to a line that is not in the episode "
-				"(bmo: a BMO line, order and other: order lines)", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: refers to a line that is not in "
+				"the episode (bmo: a BMO line, order and other: order "
+				"lines)"), path);
 	return LSN_OK;
 }
 
@@ -559,12 +571,14 @@ check_ids(const struct concil_episode *ep, struct lsn_status *st)
 		for (size_t i = 0; i < lists[l]->n; i++) {
 			const struct concil_line *a = &lists[l]->v[i];
 			if (concil_line_find(ep, a->id) != a)
-				return concil_fail(st, LSN_ERR_BAD_REQUEST, "line id %d is used twice", a->id);
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, _("line id %d is used "
+						"twice"), a->id);
 		}
 	for (size_t i = 0; i < ep->discs.n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (ep->discs.v[i].id > 0 && ep->discs.v[i].id == ep->discs.v[j].id)
-				return concil_fail(st, LSN_ERR_BAD_REQUEST, "discrepancy id %d is used twice",
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, _("discrepancy id %d "
+						"is used twice"),
 						ep->discs.v[i].id);
 	return LSN_OK;
 }
@@ -580,14 +594,16 @@ person_from_json(json_t *doc, const char *key, struct concil_person *p, struct l
 		return LSN_OK;
 	snprintf(path, sizeof path, "%s.", key);
 	if (!json_is_object(o))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an object or null", key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: expected an object or "
+				"null"), key);
 	if ((err = get_text(o, "user", path, LSN_ID_HEX, p->user, sizeof p->user, st)) ||
 	    (err = get_text(o, "name", path, CONCIL_NAME_MAX, p->name, sizeof p->name, st)) ||
 	    (err = get_text(o, "profession", path, CONCIL_PROFESSION_MAX, p->profession,
 			    sizeof p->profession, st)))
 		return err;
 	if (p->user[0] && !hex_id_valid(p->user))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%suser: expected 32 lowercase hex", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%suser: expected 32 lowercase "
+				"hex"), path);
 	return LSN_OK;
 }
 
@@ -604,7 +620,8 @@ lines_from_json(json_t *doc, const char *key, enum concil_list list,
 	char path[48];
 	enum lsn_err err;
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_LINES_MAX)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected an array of at most %d lines", key,
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: expected an array of at most %d "
+				"lines"), key,
 				CONCIL_LINES_MAX);
 	json_array_foreach(a, i, v) {
 		struct concil_line ln;
@@ -614,7 +631,7 @@ lines_from_json(json_t *doc, const char *key, enum concil_list list,
 		if ((err = line_from_json(v, list, path, &ln, st)) != LSN_OK)
 			return err;
 		if (!concil_lines_push(out, &ln))
-			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		if (ln.id >= ep->next_id)
 			ep->next_id = ln.id + 1;
 	}
@@ -633,13 +650,14 @@ doc_walk(json_t *doc, const struct concil_form *form, struct concil_episode *ep,
 	enum lsn_err err;
 	ep->next_id = 1;
 	if (!json_is_object(doc))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s is a JSON object", form->what);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s is a JSON object"), form->what);
 	v = json_object_get(doc, "type");
 	if (!json_is_string(v) || strcmp(json_string_value(v), form->type) != 0)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "type: expected \"%s\"", form->type);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("type: expected \"%s\""), form->type);
 	v = json_object_get(doc, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != CONCIL_VERSION)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "version: this client reads version %d%s",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("version: this client reads version "
+				"%d%s"),
 				CONCIL_VERSION, form->version_hint);
 	if ((form->keys && (err = only_keys(doc, form->keys, "", st))) ||
 	    (err = form->head(doc, ep, st)))
@@ -650,7 +668,8 @@ doc_walk(json_t *doc, const struct concil_form *form, struct concil_episode *ep,
 		return err;
 	a = json_object_get(doc, "discrepancies");
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_DISC_MAX)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "discrepancies: expected an array of at most %d",
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("discrepancies: expected an array of "
+				"at most %d"),
 				CONCIL_DISC_MAX);
 	json_array_foreach(a, i, v) {
 		struct concil_disc d;
@@ -663,9 +682,9 @@ doc_walk(json_t *doc, const struct concil_form *form, struct concil_episode *ep,
 		if (!form->disc_ids)
 			d.id = ep->next_id;
 		else if (d.id == 0)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%sid: missing", path);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%sid: missing"), path);
 		if (!concil_discs_push(&ep->discs, &d))
-			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		if (d.id >= ep->next_id)
 			ep->next_id = d.id + 1;
 	}
@@ -700,10 +719,12 @@ episode_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	    (err = get_text(doc, "pathway", "", CONCIL_PATHWAY_MAX, ep->pathway, sizeof ep->pathway, st)))
 		return err;
 	if (!hex_id_valid(ep->episode) || (ep->case_id[0] && !hex_id_valid(ep->case_id)))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "episode, case: expected 32 lowercase hex");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("episode, case: expected 32 "
+				"lowercase hex"));
 	for (const char *c = ep->pathway; *c; c++)
 		if (!islower((unsigned char)*c) && *c != '_')
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("pathway: expected a pathway "
+					"code"));
 	if ((err = get_code(doc, "transition", "", CONCIL_V_TRANSITION, true, 0, &k, st)))
 		return err;
 	ep->transition = k;
@@ -713,7 +734,8 @@ episode_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	v = json_object_get(doc, "patient");
 	if (v && !json_is_null(v)) {
 		if (!json_is_object(v))
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "patient: expected an object or null");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("patient: expected an object "
+					"or null"));
 		if ((err = get_text(v, "name", "patient.", CONCIL_NAME_MAX, ep->patient.name,
 				    sizeof ep->patient.name, st)) ||
 		    (err = get_text(v, "birth_date", "patient.", 10, ep->patient.birth_date,
@@ -722,7 +744,8 @@ episode_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 				    sizeof ep->patient.ins, st)))
 			return err;
 		if (ep->patient.birth_date[0] && !concil_date_valid(ep->patient.birth_date))
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "patient.birth_date: expected YYYY-MM-DD");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("patient.birth_date: "
+					"expected YYYY-MM-DD"));
 	}
 	if ((err = person_from_json(doc, "pharmacist", &ep->pharmacist, st)) ||
 	    (err = person_from_json(doc, "prescriber", &ep->prescriber, st)) ||
@@ -733,19 +756,20 @@ episode_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	    (err = get_text(doc, "note", "", CONCIL_NOTE_MAX, ep->note, sizeof ep->note, st)))
 		return err;
 	if (ep->started_at <= 0)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "started_at: expected a time in ms");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("started_at: expected a time in ms"));
 	a = json_object_get(doc, "sources");
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_SOURCES_MAX)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "sources: expected an array of at most %d "
-				"sources", CONCIL_SOURCES_MAX);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("sources: expected an array of at "
+				"most %d sources"), CONCIL_SOURCES_MAX);
 	if (json_array_size(a) > 0 &&
 	    (ep->sources = calloc(json_array_size(a), sizeof *ep->sources)) == NULL)
-		return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 	json_array_foreach(a, i, v) {
 		struct concil_source *s = &ep->sources[i];
 		snprintf(path, sizeof path, "sources[%zu].", i);
 		if (!json_is_object(v))
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "sources[%zu]: expected an object", i);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("sources[%zu]: expected an "
+					"object"), i);
 		if ((err = get_code(v, "type", path, CONCIL_V_SOURCE, true, 0, &k, st)) ||
 		    (err = get_ms(v, "at", path, &s->at, st)) ||
 		    (err = get_text(v, "note", path, CONCIL_NOTE_MAX, s->note, sizeof s->note, st)))
@@ -760,8 +784,8 @@ static enum lsn_err
 episode_tail(const struct concil_episode *ep, struct lsn_status *st)
 {
 	if (ep->status >= CONCIL_BMO_DONE && concil_source_types(ep) < 3)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "status: a BMO past draft needs at least 3 "
-				"distinct source types");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("status: a BMO past draft needs at "
+				"least 3 distinct source types"));
 	return LSN_OK;
 }
 

@@ -209,20 +209,20 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 		len--;
 	concil_quote(text, len, q);
 	if (len > CONCIL_CSV_LINE_MAX || memchr(text, '\0', len)) {
-		concil_why(why, why_len, "the value is too long or holds a NUL byte");
+		concil_why(why, why_len, _("the value is too long or holds a NUL byte"));
 		return false;
 	}
 	memcpy(v, text, len);
 	v[len] = '\0';
 	if (!concil_text_ok(v, len)) {
-		concil_why(why, why_len, "the value is not valid UTF-8 text (control character or bad "
-			"byte): save the file as UTF-8");
+		concil_why(why, why_len, _("the value is not valid UTF-8 text (control character "
+			"or bad byte): save the file as UTF-8"));
 		return false;
 	}
 	switch (f) {
 	case CONCIL_F_INN:
 		if (!inn_valid(v, len)) {
-			concil_why(why, why_len, len == 0 ? "the INN (DCI) is missing" :
+			concil_why(why, why_len, len == 0 ? _("the INN (DCI) is missing") :
 				"\"%s\" is not an INN: at most %d bytes of letters, digits, blanks "
 				"and / - + ' ( ) , .", q, CONCIL_INN_MAX);
 			return false;
@@ -233,16 +233,17 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 		for (size_t i = 0; i < len; i++)
 			v[i] = (char)toupper((unsigned char)v[i]);
 		if (len > 0 && concil_atc_level(v) == 0) {
-			concil_why(why, why_len, "\"%s\" is not an ATC code: expected a letter, 2 digits, "
-				"2 letters, 2 digits (e.g. C03CA01)", q);
+			concil_why(why, why_len, _("\"%s\" is not an ATC code: expected a letter, "
+				"2 digits, 2 letters, 2 digits (e.g. C03CA01)"), q);
 			return false;
 		}
 		copy_word(ln->atc, sizeof ln->atc, v);
 		return true;
 	case CONCIL_F_STRENGTH:
 		if (!strength_valid(v, len)) {
-			concil_why(why, why_len, "\"%s\" is not a strength: at most %d bytes of digits, "
-				"letters, blanks and . , / %% + - ( ) (e.g. \"40 mg\", \"49 mg/51 mg\")",
+			concil_why(why, why_len, _("\"%s\" is not a strength: at most %d bytes of "
+				"digits, letters, blanks and . , / %% + - ( ) (e.g. \"40 mg\", "
+				"\"49 mg/51 mg\")"),
 				q, CONCIL_STRENGTH_MAX);
 			return false;
 		}
@@ -255,9 +256,9 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 		}
 		if (!dose_parse(v, &ln->dose_milli)) {
 			ln->dose_milli = 0;
-			concil_why(why, why_len, "\"%s\" is not a dose: expected a positive number with at "
-				"most 3 decimals, up to %d (e.g. 1, 0.5, 2,5); the unit goes in its own "
-				"column", q, CONCIL_DOSE_MAX);
+			concil_why(why, why_len, _("\"%s\" is not a dose: expected a positive "
+				"number with at most 3 decimals, up to %d (e.g. 1, 0.5, 2,5); the "
+				"unit goes in its own column"), q, CONCIL_DOSE_MAX);
 			return false;
 		}
 		return true;
@@ -276,7 +277,8 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 			concil_frequency_canon(v);
 		if (canon == NULL) {
 			concil_vocab_words(f, list, sizeof list);
-			concil_why(why, why_len, "unknown %s \"%s\": one of %s", field_names[f], q, list);
+			concil_why(why, why_len, _("unknown %s \"%s\": one of "
+					"%s"), field_names[f], q, list);
 			return false;
 		}
 		copy_word(dst, CONCIL_WORD_MAX + 1, canon);
@@ -288,7 +290,8 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 	case CONCIL_F_SELF_MEDICATION: {
 		int b = len == 0 ? 0 : bool_parse(v);
 		if (b < 0) {
-			concil_why(why, why_len, "\"%s\" is not yes or no (yes/no, oui/non, 1/0)", q);
+			concil_why(why, why_len, _("\"%s\" is not yes or no (yes/no, oui/non, "
+					"1/0)"), q);
 			return false;
 		}
 		if (f == CONCIL_F_AS_NEEDED)
@@ -299,13 +302,14 @@ concil_field_set(struct concil_line *ln, enum concil_field f, const char *text, 
 	}
 	case CONCIL_F_NOTE:
 		if (len > CONCIL_LINE_NOTE_MAX) {
-			concil_why(why, why_len, "the note is longer than %d bytes", CONCIL_LINE_NOTE_MAX);
+			concil_why(why, why_len, _("the note is longer than %d "
+					"bytes"), CONCIL_LINE_NOTE_MAX);
 			return false;
 		}
 		copy_word(ln->note, sizeof ln->note, v);
 		return true;
 	default:
-		concil_why(why, why_len, "unknown field");
+		concil_why(why, why_len, _("unknown field"));
 		return false;
 	}
 }
@@ -317,24 +321,25 @@ concil_line_check_at(const struct concil_line *ln, enum concil_field *bad, char 
 	int level = concil_atc_level(ln->atc);
 	if (ln->inn[0] == '\0') {
 		*bad = CONCIL_F_INN;
-		concil_why(why, why_len, "the INN (DCI) is missing");
+		concil_why(why, why_len, _("the INN (DCI) is missing"));
 		return false;
 	}
 	if (!ln->self_medication && level != 5) {
 		*bad = CONCIL_F_ATC;
-		concil_why(why, why_len, "%s; a full ATC code (e.g. C03CA01) is needed, a shorter prefix "
-			"or none only on a self-medication line (self_medication=yes)",
+		concil_why(why, why_len, _("%s; a full ATC code (e.g. C03CA01) is needed, a "
+			"shorter prefix or none only on a self-medication line "
+			"(self_medication=yes)"),
 			ln->atc[0] ? "this is only an ATC prefix" : "the ATC code is missing");
 		return false;
 	}
 	if (ln->atc[0] && level == 0) {
 		*bad = CONCIL_F_ATC;
-		concil_why(why, why_len, "not an ATC code");
+		concil_why(why, why_len, _("not an ATC code"));
 		return false;
 	}
 	if ((unsigned)ln->list >= CONCIL_LIST__COUNT) {
 		*bad = CONCIL_F_INN;
-		concil_why(why, why_len, "the line belongs to no list");
+		concil_why(why, why_len, _("the line belongs to no list"));
 		return false;
 	}
 	return true;
@@ -361,8 +366,8 @@ concil_line_fields_ok(const struct concil_line *ln, char *why, size_t why_len)
 	    (n = strnlen(ln->note, sizeof ln->note)) == sizeof ln->note || !concil_text_ok(ln->note, n) ||
 	    strnlen(ln->atc, sizeof ln->atc) == sizeof ln->atc ||
 	    ln->dose_milli < 0 || ln->dose_milli > (int64_t)CONCIL_DOSE_MAX * 1000) {
-		concil_why(why, why_len, "column inn: the line has a field that was not checked "
-			"(inn, strength, note, atc or dose)");
+		concil_why(why, why_len, _("column inn: the line has a field that was not checked "
+			"(inn, strength, note, atc or dose)"));
 		return false;
 	}
 	for (size_t i = 0; i < CONCIL_N(words); i++) {
@@ -370,7 +375,8 @@ concil_line_fields_ok(const struct concil_line *ln, char *why, size_t why_len)
 		const char *c;
 		if (strnlen(w, words[i].cap) == words[i].cap ||
 		    (w[0] && ((c = words[i].canon(w)) == NULL || strcmp(c, w) != 0))) {
-			concil_why(why, why_len, "column %s: not a canonical %s", words[i].name, words[i].name);
+			concil_why(why, why_len, _("column %s: not a canonical "
+					"%s"), words[i].name, words[i].name);
 			return false;
 		}
 	}
@@ -384,6 +390,6 @@ concil_line_check(const struct concil_line *ln, char *why, size_t why_len)
 	char w[CONCIL_MSG_MAX];
 	if (concil_line_check_at(ln, &bad, w, sizeof w))
 		return true;
-	concil_why(why, why_len, "column %s: %s", field_names[bad], w);
+	concil_why(why, why_len, _("column %s: %s"), field_names[bad], w);
 	return false;
 }

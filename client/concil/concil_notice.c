@@ -55,7 +55,7 @@ dose_split(struct concil_line *ln, const char *text, char *why, size_t why_len)
 	size_t num_len = (size_t)(p - num);
 	struct concil_line tmp = *ln;
 	if (num_len == 0) {
-		snprintf(why, why_len, "does not start with a number");
+		snprintf(why, why_len, _("does not start with a number"));
 		return false;
 	}
 	if (!concil_field_set(&tmp, CONCIL_F_DOSE, num, num_len, why, why_len))
@@ -63,7 +63,7 @@ dose_split(struct concil_line *ln, const char *text, char *why, size_t why_len)
 	while (*p == ' ')
 		p++;
 	if (*p == '\0') {
-		snprintf(why, why_len, "has no unit after the number");
+		snprintf(why, why_len, _("has no unit after the number"));
 		return false;
 	}
 	if (!concil_field_set(&tmp, CONCIL_F_UNIT, p, strlen(p), why, why_len))
@@ -129,11 +129,11 @@ concil_notice_lines(json_t *notice, enum concil_list list, struct concil_lines *
 	json_t *inner = json_object_get(notice, "notice");
 	json_t *treatments = json_object_get(inner ? inner : notice, "discharge_treatments");
 	if (!json_is_array(treatments))
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "the discharge notice has no list of "
-				"discharge treatments");
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, _("the discharge notice has no list of "
+				"discharge treatments"));
 	if (json_array_size(treatments) > CONCIL_LINES_MAX)
-		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "the discharge notice has more than %d "
-				"treatments", CONCIL_LINES_MAX);
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, _("the discharge notice has more than %d "
+				"treatments"), CONCIL_LINES_MAX);
 	size_t i;
 	json_t *t;
 	json_array_foreach(treatments, i, t) {
@@ -144,7 +144,7 @@ concil_notice_lines(json_t *notice, enum concil_list list, struct concil_lines *
 		}
 		if (one_line(t, i, list, &ln, rep) && !concil_lines_push(out, &ln)) {
 			concil_lines_free(out);
-			return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return lsn_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		}
 	}
 	return LSN_OK;

@@ -13,8 +13,8 @@
 static const char *
 role_word(enum concil_role r)
 {
-	return r == CONCIL_ROLE_PHARMACIST ? "a pharmacist" : r == CONCIL_ROLE_PRESCRIBER ?
-	       "a prescriber" : "this profession";
+	return r == CONCIL_ROLE_PHARMACIST ? _("a pharmacist") : r == CONCIL_ROLE_PRESCRIBER ?
+	       _("a prescriber") : _("this profession");
 }
 
 static bool
@@ -39,46 +39,58 @@ check_status(const struct concil_episode *ep, enum concil_status to, enum concil
 	const char *from = concil_code(CONCIL_V_STATUS, (int)ep->status);
 	const char *name = concil_code(CONCIL_V_STATUS, (int)to);
 	if (name == NULL)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown status");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown status"));
 	if (role == CONCIL_ROLE_NONE)
-		return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber changes the "
-				"status of a reconciliation");
+		return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a pharmacist or a prescriber "
+				"changes the status of a reconciliation"));
 	if (to == ep->status)
-		return concil_fail(st, LSN_ERR_CONFLICT, "the reconciliation is already %s", name);
+		return concil_fail(st, LSN_ERR_CONFLICT, _("the reconciliation is already "
+				"%s"), name);
 	switch (to) {
 	case CONCIL_DRAFT:
 		return LSN_OK;                  /* back to editing the BMO, from any open status */
 	case CONCIL_BMO_DONE:
 		if (ep->status != CONCIL_DRAFT)
-			return concil_fail(st, LSN_ERR_CONFLICT, "the BMO is completed from draft (now %s)",
+			return concil_fail(st, LSN_ERR_CONFLICT, _("the BMO is completed from "
+					"draft (now %s)"),
 					from);
 		if (concil_source_types(ep) < 3)
-			return concil_fail(st, LSN_ERR_CONFLICT, "the BMO cannot be completed with %d distinct "
-					"source type%s: at least 3 are needed (patient interview, "
-					"DP, GP prescription…); add a source of another type",
-					concil_source_types(ep), concil_source_types(ep) == 1 ? "" : "s");
+			return concil_fail(st, LSN_ERR_CONFLICT, ngettext("the BMO cannot be "
+					"completed with %d distinct source type: at least 3 are "
+					"needed (patient interview, DP, GP prescription…); add a "
+					"source of another type",
+					"the BMO cannot be completed with %d distinct source "
+					"types: at least 3 are needed (patient interview, DP, GP "
+					"prescription…); add a source of another type",
+					(unsigned long)concil_source_types(ep)),
+					concil_source_types(ep));
 		return LSN_OK;
 	case CONCIL_COMPARED:
 		if (ep->status == CONCIL_AWAITING_PRESCRIBER)
 			return LSN_OK;
-		return concil_fail(st, LSN_ERR_CONFLICT, "the reconciliation becomes compared when the BMO is "
-				"compared with the prescription: run the comparison");
+		return concil_fail(st, LSN_ERR_CONFLICT, _("the reconciliation becomes compared "
+				"when the BMO is compared with the prescription: run the "
+				"comparison"));
 	case CONCIL_AWAITING_PRESCRIBER:
 		if (ep->status != CONCIL_COMPARED)
-			return concil_fail(st, LSN_ERR_CONFLICT, "only a compared reconciliation goes to the "
-					"prescriber (now %s)", from);
+			return concil_fail(st, LSN_ERR_CONFLICT, _("only a compared reconciliation "
+					"goes to the prescriber (now %s)"), from);
 		return LSN_OK;
 	case CONCIL_CLOSED:
 		if (!in_review(ep))
-			return concil_fail(st, LSN_ERR_CONFLICT, "a reconciliation is closed after the "
-					"comparison (now %s)", from);
+			return concil_fail(st, LSN_ERR_CONFLICT, _("a reconciliation is closed "
+					"after the comparison (now %s)"), from);
 		if (pending_count(ep) > 0)
-			return concil_fail(st, LSN_ERR_CONFLICT, "%zu discrepanc%s still pending: the prescriber "
-					"decides each one before the reconciliation is closed",
-					pending_count(ep), pending_count(ep) == 1 ? "y is" : "ies are");
+			return concil_fail(st, LSN_ERR_CONFLICT, ngettext("%zu discrepancy is "
+					"still pending: the prescriber decides each one before the "
+					"reconciliation is closed",
+					"%zu discrepancies are still pending: the prescriber "
+					"decides each one before the reconciliation is "
+					"closed", pending_count(ep)),
+					pending_count(ep));
 		return LSN_OK;
 	default:
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown status");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown status"));
 	}
 }
 
@@ -88,15 +100,15 @@ check_line_edit(const struct concil_episode *ep, enum concil_list list, enum con
 {
 	if (list == CONCIL_BMO) {
 		if (ep->status != CONCIL_DRAFT)
-			return concil_fail(st, LSN_ERR_CONFLICT, "the BMO is edited in draft only: set the "
-					"status back to draft first");
+			return concil_fail(st, LSN_ERR_CONFLICT, _("the BMO is edited in draft "
+					"only: set the status back to draft first"));
 		return LSN_OK;
 	}
 	if (list != CONCIL_ORDER)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown list");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown list"));
 	if (role == CONCIL_ROLE_NONE)
-		return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber writes the "
-				"prescription lines");
+		return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a pharmacist or a prescriber "
+				"writes the prescription lines"));
 	return LSN_OK;
 }
 
@@ -108,16 +120,18 @@ concil_check(const struct concil_episode *ep, const struct concil_change *ch,
 	const struct concil_disc *d = NULL;
 	char why[CONCIL_MSG_MAX];
 	if (ep->status == CONCIL_CLOSED)
-		return concil_fail(st, LSN_ERR_CONFLICT, "the reconciliation is closed: start a new episode "
-				"for a new prescription");
+		return concil_fail(st, LSN_ERR_CONFLICT, _("the reconciliation is closed: start a "
+				"new episode for a new prescription"));
 	if (ch->note && (strlen(ch->note) > CONCIL_NOTE_MAX ||
 			 !concil_text_ok(ch->note, strlen(ch->note))))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "note: at most %d bytes of text", CONCIL_NOTE_MAX);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("note: at most %d bytes of "
+				"text"), CONCIL_NOTE_MAX);
 	if (ch->kind == CONCIL_CH_INTENT || ch->kind == CONCIL_CH_PROPOSE ||
 	    ch->kind == CONCIL_CH_DECIDE) {
 		d = concil_disc_find((struct concil_episode *)ep, ch->id);
 		if (d == NULL)
-			return concil_fail(st, LSN_ERR_NOT_FOUND, "no discrepancy %d in this reconciliation",
+			return concil_fail(st, LSN_ERR_NOT_FOUND, _("no discrepancy %d in this "
+					"reconciliation"),
 					ch->id);
 	}
 	switch (ch->kind) {
@@ -125,16 +139,18 @@ concil_check(const struct concil_episode *ep, const struct concil_change *ch,
 		return check_status(ep, ch->status, role, st);
 	case CONCIL_CH_SOURCE_ADD:
 		if ((unsigned)ch->source.type >= CONCIL_SOURCE__COUNT)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown source type");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown source type"));
 		if (strnlen(ch->source.note, sizeof ch->source.note) == sizeof ch->source.note ||
 		    !concil_text_ok(ch->source.note, strlen(ch->source.note)))
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "source note: at most %d bytes of text",
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("source note: at most %d "
+					"bytes of text"),
 					CONCIL_NOTE_MAX);
 		if (ep->status != CONCIL_DRAFT)
-			return concil_fail(st, LSN_ERR_CONFLICT, "sources are added while the BMO is a draft: "
-					"set the status back to draft first");
+			return concil_fail(st, LSN_ERR_CONFLICT, _("sources are added while the "
+					"BMO is a draft: set the status back to draft first"));
 		if (ep->n_sources >= CONCIL_SOURCES_MAX)
-			return concil_fail(st, LSN_ERR_CONFLICT, "at most %d sources", CONCIL_SOURCES_MAX);
+			return concil_fail(st, LSN_ERR_CONFLICT, _("at most %d "
+					"sources"), CONCIL_SOURCES_MAX);
 		return LSN_OK;
 	case CONCIL_CH_LINE_ADD: {
 		enum lsn_err err = check_line_edit(ep, ch->line.list, role, st);
@@ -144,13 +160,15 @@ concil_check(const struct concil_episode *ep, const struct concil_change *ch,
 		    !concil_line_check(&ch->line, why, sizeof why))
 			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s", why);
 		if ((ch->line.list == CONCIL_BMO ? ep->bmo.n : ep->order.n) >= CONCIL_LINES_MAX)
-			return concil_fail(st, LSN_ERR_CONFLICT, "at most %d lines per list", CONCIL_LINES_MAX);
+			return concil_fail(st, LSN_ERR_CONFLICT, _("at most %d lines per "
+					"list"), CONCIL_LINES_MAX);
 		return LSN_OK;
 	}
 	case CONCIL_CH_LINE_REMOVE: {
 		const struct concil_line *ln = concil_line_find(ep, ch->id);
 		if (ln == NULL)
-			return concil_fail(st, LSN_ERR_NOT_FOUND, "no line %d in this reconciliation", ch->id);
+			return concil_fail(st, LSN_ERR_NOT_FOUND, _("no line %d in this "
+					"reconciliation"), ch->id);
 		enum lsn_err err = check_line_edit(ep, ln->list, role, st);
 		if (err != LSN_OK)
 			return err;
@@ -158,84 +176,101 @@ concil_check(const struct concil_episode *ep, const struct concil_change *ch,
 			const struct concil_disc *x = &ep->discs.v[i];
 			if ((x->bmo == ch->id || x->order == ch->id || x->other == ch->id) &&
 			    x->resolution != CONCIL_PENDING)
-				return concil_fail(st, LSN_ERR_CONFLICT, "line %d is part of discrepancy %d, "
-						"which the prescriber has decided: it stays", ch->id, x->id);
+				return concil_fail(st, LSN_ERR_CONFLICT, _("line %d is part of "
+						"discrepancy %d, which the prescriber has decided: "
+						"it stays"), ch->id, x->id);
 		}
 		return LSN_OK;
 	}
 	case CONCIL_CH_DISC_ADD:
 		if (role == CONCIL_ROLE_NONE)
-			return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber adds a "
-					"discrepancy");
+			return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a pharmacist or a "
+					"prescriber adds a discrepancy"));
 		if (!in_review(ep))
-			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancies are added after the comparison");
+			return concil_fail(st, LSN_ERR_CONFLICT, _("discrepancies are added after "
+					"the comparison"));
 		if ((unsigned)ch->disc_type >= CONCIL_DTYPE__COUNT)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown discrepancy type");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown discrepancy type"));
 		for (int k = 0; k < 2; k++) {
 			const struct concil_line *ln = concil_line_find(ep, ch->line_ids[k]);
 			if (ch->line_ids[k] && (!ln || ln->list != (k ? CONCIL_ORDER : CONCIL_BMO)))
-				return concil_fail(st, LSN_ERR_NOT_FOUND, "no %s line %d in this reconciliation",
+				return concil_fail(st, LSN_ERR_NOT_FOUND, _("no %s line %d in this "
+						"reconciliation"),
 						k ? "prescription" : "BMO", ch->line_ids[k]);
 		}
 		if (ep->discs.n >= CONCIL_DISC_MAX)
-			return concil_fail(st, LSN_ERR_CONFLICT, "at most %d discrepancies", CONCIL_DISC_MAX);
+			return concil_fail(st, LSN_ERR_CONFLICT, _("at most %d "
+					"discrepancies"), CONCIL_DISC_MAX);
 		return LSN_OK;
 	case CONCIL_CH_INTENT:
 		if (role == CONCIL_ROLE_NONE)
-			return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber qualifies a "
-					"discrepancy");
+			return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a pharmacist or a "
+					"prescriber qualifies a discrepancy"));
 		if (!in_review(ep))
-			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancies are reviewed after the comparison");
+			return concil_fail(st, LSN_ERR_CONFLICT, _("discrepancies are reviewed "
+					"after the comparison"));
 		if (d->resolution != CONCIL_PENDING)
-			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
+			return concil_fail(st, LSN_ERR_CONFLICT, _("discrepancy %d is already "
+					"decided (%s)"), d->id,
 					concil_code(CONCIL_V_RESOLUTION, (int)d->resolution));
 		if ((unsigned)ch->intent >= CONCIL_INTENT__COUNT ||
 		    (unsigned)ch->severity >= CONCIL_SEVERITY__COUNT)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown intent or severity");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown intent or "
+					"severity"));
 		if (ch->intent == CONCIL_UNINTENTIONAL && ch->severity == CONCIL_SEV_NONE)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "give the severity of an unintentional "
-					"discrepancy: minor, significant, major or critical");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("give the severity of an "
+					"unintentional discrepancy: minor, significant, major or "
+					"critical"));
 		if (ch->intent != CONCIL_UNINTENTIONAL && ch->severity != CONCIL_SEV_NONE)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "only an unintentional discrepancy has a "
-					"severity");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("only an unintentional "
+					"discrepancy has a severity"));
 		return LSN_OK;
 	case CONCIL_CH_PROPOSE:
 		if (role == CONCIL_ROLE_NONE)
-			return concil_fail(st, LSN_ERR_FORBIDDEN, "only a pharmacist or a prescriber proposes a "
-					"resolution");
+			return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a pharmacist or a "
+					"prescriber proposes a resolution"));
 		if (!in_review(ep))
-			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancies are reviewed after the comparison");
+			return concil_fail(st, LSN_ERR_CONFLICT, _("discrepancies are reviewed "
+					"after the comparison"));
 		if (d->resolution != CONCIL_PENDING)
-			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
+			return concil_fail(st, LSN_ERR_CONFLICT, _("discrepancy %d is already "
+					"decided (%s)"), d->id,
 					concil_code(CONCIL_V_RESOLUTION, (int)d->resolution));
 		if (ch->resolution == CONCIL_PENDING || (unsigned)ch->resolution >= CONCIL_RESOLUTION__COUNT)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "propose prescription_corrected, "
-					"documented_as_intentional or maintained_with_justification");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("propose "
+					"prescription_corrected, documented_as_intentional or "
+					"maintained_with_justification"));
 		return LSN_OK;
 	case CONCIL_CH_DECIDE:
 		if (role != CONCIL_ROLE_PRESCRIBER)
-			return concil_fail(st, LSN_ERR_FORBIDDEN, "only a prescriber sets a final resolution; "
-					"as %s, propose it: the prescriber decides", role_word(role));
+			return concil_fail(st, LSN_ERR_FORBIDDEN, _("only a prescriber sets a "
+					"final resolution; as %s, propose it: the prescriber "
+					"decides"), role_word(role));
 		if (!in_review(ep))
-			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancies are decided after the comparison");
+			return concil_fail(st, LSN_ERR_CONFLICT, _("discrepancies are decided "
+					"after the comparison"));
 		if (d->resolution != CONCIL_PENDING)
-			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is already decided (%s)", d->id,
+			return concil_fail(st, LSN_ERR_CONFLICT, _("discrepancy %d is already "
+					"decided (%s)"), d->id,
 					concil_code(CONCIL_V_RESOLUTION, (int)d->resolution));
 		if (ch->resolution == CONCIL_PENDING || (unsigned)ch->resolution >= CONCIL_RESOLUTION__COUNT)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "decide prescription_corrected, "
-					"documented_as_intentional or maintained_with_justification");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("decide "
+					"prescription_corrected, documented_as_intentional or "
+					"maintained_with_justification"));
 		if (ch->resolution == CONCIL_DOCUMENTED_AS_INTENTIONAL && d->intent == CONCIL_UNINTENTIONAL)
-			return concil_fail(st, LSN_ERR_CONFLICT, "discrepancy %d is unintentional: correct the "
-					"prescription or maintain it with a justification", d->id);
+			return concil_fail(st, LSN_ERR_CONFLICT, _("discrepancy %d is "
+					"unintentional: correct the prescription or maintain it "
+					"with a justification"), d->id);
 		if (ch->resolution != CONCIL_DOCUMENTED_AS_INTENTIONAL && d->intent == CONCIL_UNDETERMINED)
-			return concil_fail(st, LSN_ERR_CONFLICT, "say first whether discrepancy %d is intentional "
-					"or not (its intent is undetermined)", d->id);
+			return concil_fail(st, LSN_ERR_CONFLICT, _("say first whether discrepancy "
+					"%d is intentional or not (its intent is "
+					"undetermined)"), d->id);
 		if (ch->resolution == CONCIL_MAINTAINED_WITH_JUSTIFICATION && (!ch->note || !ch->note[0]))
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "maintained_with_justification needs the "
-					"justification as a note");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("maintained_with_justification "
+					"needs the justification as a note"));
 		return LSN_OK;
 	default:
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown change");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown change"));
 	}
 }
 
@@ -284,7 +319,7 @@ concil_apply(struct concil_episode *ep, const struct concil_change *ch, const ch
 	case CONCIL_CH_SOURCE_ADD: {
 		struct concil_source *s = realloc(ep->sources, (ep->n_sources + 1) * sizeof *s);
 		if (s == NULL)
-			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		ep->sources = s;
 		s[ep->n_sources] = ch->source;
 		s[ep->n_sources].note[CONCIL_NOTE_MAX] = '\0';
@@ -295,7 +330,7 @@ concil_apply(struct concil_episode *ep, const struct concil_change *ch, const ch
 		struct concil_line ln = ch->line;
 		ln.id = ep->next_id;
 		if (!concil_lines_push(ln.list == CONCIL_BMO ? &ep->bmo : &ep->order, &ln))
-			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		ep->next_id++;
 		return LSN_OK;
 	}
@@ -314,7 +349,7 @@ concil_apply(struct concil_episode *ep, const struct concil_change *ch, const ch
 		if (ch->note)
 			snprintf(x.note, sizeof x.note, "%s", ch->note);
 		if (!concil_discs_push(&ep->discs, &x))
-			return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+			return concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 		ep->next_id++;
 		return LSN_OK;
 	}
@@ -346,6 +381,6 @@ concil_apply(struct concil_episode *ep, const struct concil_change *ch, const ch
 			snprintf(d->note, sizeof d->note, "%s", ch->note);
 		return LSN_OK;
 	default:
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "unknown change");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("unknown change"));
 	}
 }

@@ -99,8 +99,8 @@ circle_month(json_t *doc, const char *key, bool required, int64_t *ms, struct ls
 	if (!required && (v == NULL || json_is_null(v)))
 		return LSN_OK;
 	if (!json_is_string(v) || !concil_period_parse(json_string_value(v), ms, NULL))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected a month YYYY-MM, a quarter "
-				   "YYYY-Qn or a year YYYY", key);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s: expected a month YYYY-MM, a "
+				   "quarter YYYY-Qn or a year YYYY"), key);
 	return LSN_OK;
 }
 
@@ -117,19 +117,21 @@ circle_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > CONCIL_PATHWAY_MAX)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("pathway: expected a pathway "
+					"code"));
 		for (const char *c = json_string_value(v); *c; c++)
 			if (!(*c >= 'a' && *c <= 'z') && *c != '_')
-				return concil_fail(st, LSN_ERR_BAD_REQUEST, "pathway: expected a pathway code");
+				return concil_fail(st, LSN_ERR_BAD_REQUEST, _("pathway: expected a "
+						"pathway code"));
 		snprintf(ep->pathway, sizeof ep->pathway, "%s", json_string_value(v));
 	}
 	v = json_object_get(doc, "transition");
 	if ((k = json_is_string(v) ? concil_parse(CONCIL_V_TRANSITION, json_string_value(v)) : -1) < 0)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "transition: unknown value");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("transition: unknown value"));
 	ep->transition = k;
 	v = json_object_get(doc, "status");
 	if ((k = json_is_string(v) ? concil_parse(CONCIL_V_STATUS, json_string_value(v)) : -1) < 0)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "status: unknown value");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("status: unknown value"));
 	ep->status = k;
 	if ((err = circle_month(doc, "started", true, &ep->started_at, st)) ||
 	    (err = circle_month(doc, "compared", false, &ep->compared_at, st)) ||
@@ -137,13 +139,15 @@ circle_head(json_t *doc, struct concil_episode *ep, struct lsn_status *st)
 		return err;
 	a = json_object_get(doc, "source_types");
 	if (!json_is_array(a) || json_array_size(a) > CONCIL_SOURCE__COUNT)
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "source_types: expected an array of source types");
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("source_types: expected an array of "
+				"source types"));
 	if (json_array_size(a) > 0 &&
 	    (ep->sources = calloc(json_array_size(a), sizeof *ep->sources)) == NULL)
-		return concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 	json_array_foreach(a, i, v) {
 		if ((k = json_is_string(v) ? concil_parse(CONCIL_V_SOURCE, json_string_value(v)) : -1) < 0)
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "source_types[%zu]: unknown source type", i);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("source_types[%zu]: unknown "
+					"source type"), i);
 		ep->sources[ep->n_sources++].type = k;
 	}
 	return LSN_OK;
@@ -171,14 +175,15 @@ generalised_line(json_t *ln, const char *path, struct lsn_status *st)
 	for (size_t i = 0; named[i]; i++) {
 		json_t *v = json_object_get(ln, named[i]);
 		if (v && !json_is_null(v))
-			return concil_fail(st, LSN_ERR_BAD_REQUEST, "%s%s: a line without INN (generalised "
-					   "to its class) has no %s", path, named[i], named[i]);
+			return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%s%s: a line without INN "
+					   "(generalised to its class) has no "
+					   "%s"), path, named[i], named[i]);
 	}
 	if (atc && !json_is_null(atc) &&
 	    (!json_is_string(atc) || json_string_length(atc) > 5 ||
 	     concil_atc_level(json_string_value(atc)) == 0))
-		return concil_fail(st, LSN_ERR_BAD_REQUEST, "%satc: a line without INN carries an ATC "
-				   "class (C, C03, C03C, C03CA) or null", path);
+		return concil_fail(st, LSN_ERR_BAD_REQUEST, _("%satc: a line without INN carries "
+				   "an ATC class (C, C03, C03C, C03CA) or null"), path);
 	return LSN_OK;
 }
 
@@ -206,18 +211,18 @@ concil_circle_decode(json_t *doc, struct concil_episode *ep, struct lsn_status *
 			if ((err = generalised_line(ln, path, st)) != LSN_OK)
 				goto done;
 			if (work == NULL && (work = json_deep_copy(doc)) == NULL) {
-				err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				err = concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 				goto done;
 			}
 			if (mark[l] == NULL && (mark[l] = calloc(json_array_size(a), 1)) == NULL) {
-				err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				err = concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 				goto done;
 			}
 			mark[l][i] = json_is_true(json_object_get(ln, "self_medication")) ? 3 : 1;
 			json_t *w = json_array_get(json_object_get(work, keys[l]), i);
 			if (json_object_set_new(w, "inn", json_string("x")) != 0 ||
 			    json_object_set_new(w, "self_medication", json_true()) != 0) {
-				err = concil_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				err = concil_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 				goto done;
 			}
 		}

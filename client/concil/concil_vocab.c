@@ -639,7 +639,8 @@ word_list(const struct word *table, size_t n, size_t stride, char *out, size_t l
 	for (size_t i = 0; i < n && o < len; i++) {
 		const struct word *w = (const struct word *)((const char *)table + i * stride);
 		if (o + strlen(w->canon) > 110) {
-			snprintf(out + o, len - o, ", … (docs/CONCILIATION.md, \"Vocabularies\")");
+			snprintf(out + o, len - o, _(", … (docs/CONCILIATION.md, "
+					"\"Vocabularies\")"));
 			return;
 		}
 		int k = snprintf(out + o, len - o, "%s%s", i ? ", " : "", w->canon);
@@ -675,7 +676,8 @@ table_check(const struct word *table, size_t n, size_t stride, const char *(*can
 		const struct word *w = (const struct word *)((const char *)table + i * stride);
 		const char *c = canon(w->canon);
 		if (c != w->canon) {
-			concil_why(why, why_len, "%s \"%s\" does not map to itself", what, w->canon);
+			concil_why(why, why_len, _("%s \"%s\" does not map to "
+					"itself"), what, w->canon);
 			return false;
 		}
 		/* every synonym maps to its own entry, not to an earlier one */
@@ -686,7 +688,8 @@ table_check(const struct word *table, size_t n, size_t stride, const char *(*can
 			snprintf(syn, sizeof syn, "%.*s", (int)len, s);
 			concil_vocab_key(syn, strlen(syn), ki, sizeof ki);
 			if (ki[0] == '\0' || canon(syn) != w->canon) {
-				concil_why(why, why_len, "%s synonym \"%s\" of \"%s\" maps to \"%s\"", what, syn,
+				concil_why(why, why_len, _("%s synonym \"%s\" of \"%s\" maps to "
+						"\"%s\""), what, syn,
 					w->canon, canon(syn) ? canon(syn) : "(nothing)");
 				return false;
 			}

@@ -11,6 +11,7 @@
 #include "attach_io.h"
 #include "concil_thread.h"
 #include "local.h"
+#include "tr.h"
 #include "wire.h"
 
 /* ---- documents ----------------------------------------------------------------- */
@@ -26,7 +27,7 @@ concil_doc_post(struct e2e *e, struct chan_view *v, json_t *doc, json_t *pointer
 	if (text == NULL) {
 		json_decref(doc);
 		json_decref(pointer);
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 	}
 	size_t len = strlen(text);
 	enum lsn_err err;
@@ -49,8 +50,8 @@ concil_doc_post(struct e2e *e, struct chan_view *v, json_t *doc, json_t *pointer
 			json_decref(file);
 			json_decref(pointer);
 			if (err == LSN_OK)
-				err = lsn_fail(st, LSN_ERR_TOO_LARGE, "the document is too large for "
-					       "one message (%zu bytes)", len);
+				err = lsn_fail(st, LSN_ERR_TOO_LARGE, _("the document is too large "
+					       "for one message (%zu bytes)"), len);
 		}
 	}
 	sodium_memzero(text, len);
@@ -79,8 +80,9 @@ concil_doc_load(struct e2e *e, json_t *content, json_t **doc, struct lsn_status 
 	const char *want = e2e_str(content, "type"), *got = e2e_str(d, "type");
 	if (!json_is_object(d) || want == NULL || got == NULL || strcmp(want, got) != 0) {
 		json_decref(d);
-		return lsn_fail(st, LSN_ERR_BAD_JSON, "the attached document is not a %s document",
-				want ? want : "structured");
+		return lsn_fail(st, LSN_ERR_BAD_JSON, _("the attached document is not a %s "
+				"document"),
+				want ? want : _("structured"));
 	}
 	*doc = d;
 	return LSN_OK;
@@ -189,7 +191,7 @@ thread_docs_load(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], const char 
 	struct docs_walk w = {d, types, false};
 	enum lsn_err err = local_msg_each(e->p, channel, 0, collect, &w, st);
 	if (err == LSN_OK && w.oom)
-		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		err = lsn_fail(st, LSN_ERR_INTERNAL, _("out of memory"));
 	return err;
 }
 
@@ -238,22 +240,22 @@ bool
 concil_legal_successor(const struct concil_episode *prev, const struct concil_episode *next,
 		       enum concil_role role, const char *who, char *why, size_t len)
 {
-	static const char *const role_words[] = {"neither a pharmacist nor a prescriber",
-						 "a pharmacist", "a prescriber"};
-	const char *as = role_words[(unsigned)role < CONCIL_ROLE__COUNT ? role : 0];
+	static const char *const role_words[] = {N_("neither a pharmacist nor a prescriber"),
+						 N_("a pharmacist"), N_("a prescriber")};
+	const char *as = _(role_words[(unsigned)role < CONCIL_ROLE__COUNT ? role : 0]);
 	if (prev && prev->status == CONCIL_CLOSED) {
-		snprintf(why, len, "posted after the reconciliation was closed");
+		snprintf(why, len, _("posted after the reconciliation was closed"));
 		return false;
 	}
 	if (prev && (prev->transition != next->transition || prev->started_at != next->started_at)) {
-		snprintf(why, len, "it changes the transition or the start of the episode");
+		snprintf(why, len, _("it changes the transition or the start of the episode"));
 		return false;
 	}
 	for (size_t i = 0; prev && i < prev->discs.n; i++) {
 		const struct concil_disc *d = &prev->discs.v[i], *n = disc_in(next, d->id);
 		if (d->resolution != CONCIL_PENDING && (n == NULL || n->resolution != d->resolution)) {
-			snprintf(why, len, "it removes or changes the prescriber's decision on "
-				 "discrepancy %d (a decision is final)", d->id);
+			snprintf(why, len, _("it removes or changes the prescriber's decision on "
+				 "discrepancy %d (a decision is final)"), d->id);
 			return false;
 		}
 	}
@@ -261,16 +263,17 @@ concil_legal_successor(const struct concil_episode *prev, const struct concil_ep
 		const struct concil_disc *n = &next->discs.v[i], *p = disc_in(prev, n->id);
 		if (n->resolution != CONCIL_PENDING && (p == NULL || p->resolution == CONCIL_PENDING) &&
 		    role != CONCIL_ROLE_PRESCRIBER) {
-			snprintf(why, len, "it sets the final resolution of discrepancy %d, but %s is "
-				 "%s: only a prescriber decides", n->id, who, as);
+			snprintf(why, len, _("it sets the final resolution of discrepancy %d, but "
+				 "%s is %s: only a prescriber decides"), n->id, who, as);
 			return false;
 		}
 		if (n->proposal != CONCIL_PENDING &&
 		    (p == NULL || p->proposal != n->proposal || p->proposed_by != n->proposed_by) &&
 		    n->proposed_by != role) {
-			snprintf(why, len, "it proposes a resolution of discrepancy %d as %s, but %s is "
-				 "%s", n->id, concil_code(CONCIL_V_ROLE, (int)n->proposed_by)
-				 ? concil_code(CONCIL_V_ROLE, (int)n->proposed_by) : "nobody", who, as);
+			snprintf(why, len, _("it proposes a resolution of discrepancy %d as %s, "
+				 "but %s is "
+				 "%s"), n->id, concil_code(CONCIL_V_ROLE, (int)n->proposed_by)
+				 ? concil_code(CONCIL_V_ROLE, (int)n->proposed_by) : _("nobody"), who, as);
 			return false;
 		}
 	}
@@ -316,12 +319,12 @@ fold_one(struct e2e *e, const struct case_ctx *cc, struct concil_fold *f, const 
 	const char *hex = e2e_str(m->content, "episode");
 	bool attached = json_is_object(json_object_get(m->content, "document"));
 	if (concil_doc_load(e, m->content, &doc, &st) != LSN_OK) {
-		reject(f, m, hex, "its attached document cannot be read: %s", st.msg);
+		reject(f, m, hex, _("its attached document cannot be read: %s"), st.msg);
 		return;
 	}
 	struct concil_episode ep;
 	if (concil_episode_decode(doc, &ep, &st) != LSN_OK) {
-		reject(f, m, hex, "not a valid reconciliation: %s", st.msg);
+		reject(f, m, hex, _("not a valid reconciliation: %s"), st.msg);
 		json_decref(doc);
 		return;
 	}
@@ -331,11 +334,11 @@ fold_one(struct e2e *e, const struct case_ctx *cc, struct concil_fold *f, const 
 	json_t *prev = json_object_get(doc, "prev");
 	bool concurrent = it && json_is_integer(prev) && json_integer_value(prev) != it->seq;
 	if (attached && (hex == NULL || strcmp(hex, ep.episode) != 0)) {
-		reject(f, m, ep.episode, "the message names another episode than its document");
+		reject(f, m, ep.episode, _("the message names another episode than its document"));
 	} else if (strcmp(ep.case_id, cc->id_hex) != 0) {
-		reject(f, m, ep.episode, "it belongs to another case");
+		reject(f, m, ep.episode, _("it belongs to another case"));
 	} else if (!concil_legal_successor(it ? &it->ep : NULL, &ep, concil_role_of(prof),
-					   name[0] ? name : "its sender", why, sizeof why)) {
+					   name[0] ? name : _("its sender"), why, sizeof why)) {
 		reject(f, m, ep.episode, "%s", why);
 	} else {
 		if (it == NULL) {
@@ -407,21 +410,21 @@ concil_fold_find(struct concil_fold *f, const char *text, char *why, size_t why_
 	size_t used = 0;
 	int w;
 	if (!hex)
-		w = snprintf(why, why_len, "\"%s\" is not an episode: give its id (32 hex characters, "
-			     "or the first 4 or more)", text);
+		w = snprintf(why, why_len, _("\"%s\" is not an episode: give its id (32 hex "
+			     "characters, or the first 4 or more)"), text);
 	else if (n == 0)
-		w = snprintf(why, why_len, "no reconciliation %s in this case", text);
+		w = snprintf(why, why_len, _("no reconciliation %s in this case"), text);
 	else
-		w = snprintf(why, why_len, "\"%s\" starts %zu episodes of this case: give more "
-			     "characters", text, n);
+		w = snprintf(why, why_len, _("\"%s\" starts %zu episodes of this case: give more "
+			     "characters"), text, n);
 	used = w > 0 && (size_t)w < why_len ? (size_t)w : why_len - 1;
 	if (f->n == 0) {
-		snprintf(why + used, why_len - used, "; it has none yet: start one with liaison "
-			 "conciliation start CASE --transition discharge");
+		snprintf(why + used, why_len - used, _("; it has none yet: start one with liaison "
+			 "conciliation start CASE --transition discharge"));
 		return NULL;
 	}
 	for (size_t i = 0; i < f->n && used + 1 < why_len; i++) {
-		w = snprintf(why + used, why_len - used, "%s%.8s (%s)", i ? ", " : "; its episodes: ",
+		w = snprintf(why + used, why_len - used, "%s%.8s (%s)", i ? ", " : _("; its episodes: "),
 			     f->items[i].ep.episode,
 			     concil_code(CONCIL_V_STATUS, (int)f->items[i].ep.status));
 		used += w > 0 ? (size_t)w : 0;

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 138
+PLAN = 145
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "docs", "examples")
@@ -327,6 +327,35 @@ def gp_resolves(t, c, ref, ep, d, channel):
     return e
 
 
+def in_french(t, c, ref, ep, ch):
+    """The same commands for a French clinician: French words, the codes unchanged."""
+    fr = {"LC_ALL": "fr_FR.UTF-8", "LANG": "fr_FR.UTF-8", "LANGUAGE": None}
+    g = c["martin"]
+    rc, out, err = g.run("conciliation", "show", ref, ep[:8], env=fr)
+    t.ok(rc == 0 and "Conciliation médicamenteuse" in out and "BMO (AVANT)" in out
+         and "PRESCRIPTION DE SORTIE" in out and "Statut:" in out
+         and "Ensuite : le prescripteur décide d" in out
+         and "awaiting_prescriber" in out and "dose_change" in out,
+         "conciliation show in French: headings, labels and next step; codes unchanged",
+         f"{rc}\n{out}\n{err}")
+    rc, out, err = g.run("conciliation", "close", ref, ep[:8], env=fr)
+    t.ok(rc == 1 and "encore en attente" in err
+         and "rien n'a été publié" in err and "still pending" not in err,
+         "a refused change is explained in French", f"{rc}\n{err}")
+    rc, out, err = g.run("conciliation", "show", env=fr)
+    t.ok(rc == 2 and "conciliation show demande un DOSSIER ; voir liaison conciliation --help"
+         in err, "a usage error of conciliation is in French", f"{rc}\n{err}")
+    rc, out, err = g.run("circle", "share", ch, ref, ep[:8], "--dry-run", env=fr)
+    t.ok(rc == 2 and "pas un cercle de qualité" in err,
+         "circle share explains in French that a case channel is not a circle", f"{rc}\n{err}")
+    rc, obj, err = g.json("conciliation", "close", ref, ep[:8], env=fr)
+    t.ok(rc == 1 and "still pending" in err and "en attente" not in err,
+         "with --json the error stays English for scripts", f"{rc}\n{err}")
+    rc, out, err = g.run("conciliation", "close", ref, ep[:8], env={"LC_ALL": "C"})
+    t.ok(rc == 1 and "still pending" in err and "encore" not in err,
+         "in the C locale the same error is English", f"{rc}\n{err}")
+
+
 def forged_decision(t, c, ref, ep, d):
     """A modified client that believes its user is a GP posts a decision: the
     others' clients fold the thread and reject it."""
@@ -447,6 +476,13 @@ def circle(t, c, ref, ep, case_channel, tmp):
          and "drugs: 6 kept as their substance (held by at least 2), 2 shared as their class, "
              "4 without code" in out,
          "the dry run shows what would be sent and what was generalised, and why", out)
+    rc, out, err = c["martin"].run("circle", "share", ch, ref, ep[:8], "--dry-run",
+                                   env={"LC_ALL": "fr_FR.UTF-8", "LANG": "fr_FR.UTF-8"})
+    t.ok(rc == 0 and "Essai à blanc : rien n'a été envoyé" in out
+         and "Généralisée pour k = 2" in out and "(le trimestre, pas le mois)" in out
+         and "supprimés : les mois de la comparaison et de la clôture" in out
+         and '"type": "circle_case"' in out and "LEMAIRE" not in out,
+         "circle share --dry-run in French: the explanations, the same JSON", f"{rc}\n{out}\n{err}")
     rc, obj, err = c["dehors"].json("read", ch)
     t.ok(rc == 0 and len([m for m in (obj or {}).get("messages", [])
                           if m.get("type") == "circle_case"]) == 1,
@@ -710,6 +746,7 @@ def main(t):
         d = compare(t, c, ref, ep)
         review(t, c, ref, ep, d)
         gp_resolves(t, c, ref, ep, d, channel)
+        in_french(t, c, ref, ep, channel)
         forged_decision(t, c, ref, ep, d)
         counts_on_server(t, srv, ep)
         ch, seq, first, _ = circle(t, c, ref, ep, channel, srv.tmp)

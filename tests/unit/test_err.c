@@ -1,8 +1,16 @@
 /* test_err.c — the one error enumeration (shared/err.c): wire codes match
- * docs/PROTOCOL.md, messages exist, lsn_fail formats and truncates safely. */
+ * docs/PROTOCOL.md, messages exist, lsn_fail formats and truncates safely,
+ * the messages stay English where the locale is not set (the server) and are
+ * French in a client that set a French locale. */
+#include <libintl.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "testutil.h"
 
 #include "err.h"
+#include "lsn_config.h"
 
 static void
 err_table(void **state)
@@ -58,12 +66,44 @@ err_fail(void **state)
 	assert_int_equal(strlen(st.msg), sizeof st.msg - 1);
 }
 
+/* liaisond never calls setlocale: it runs in the C locale, where gettext
+ * returns the English text whatever LANG or LANGUAGE say, so its replies stay
+ * English even with the client's catalogue bound. The client (i18n_init)
+ * sets the locale: the same message is then French and its code unchanged. */
+static void
+err_locale(void **state)
+{
+	setenv("LANG", "fr_FR.UTF-8", 1);
+	setenv("LANGUAGE", "fr", 1);
+	bindtextdomain("liaison", LSN_BUILD_LOCALEDIR);
+	bind_textdomain_codeset("liaison", "UTF-8");
+	textdomain("liaison");
+	struct lsn_status st = {0};
+	assert_string_equal(lsn_err_message(LSN_ERR_NOT_FOUND), "no such object");
+	lsn_fail(&st, LSN_ERR_FORBIDDEN, NULL);
+	assert_string_equal(st.msg, "your roles do not allow this; ask a coordinator or "
+			    "administrator");
+
+	if (access(LSN_BUILD_LOCALEDIR "/fr/LC_MESSAGES/liaison.mo", R_OK) != 0 ||
+	    setlocale(LC_ALL, "fr_FR.UTF-8") == NULL)
+		skip(); /* no catalogue built, or no French locale on this computer */
+	assert_string_equal(lsn_err_message(LSN_ERR_NOT_FOUND), "objet introuvable");
+	lsn_fail(&st, LSN_ERR_FORBIDDEN, NULL);
+	assert_string_equal(st.msg, "vos rôles ne le permettent pas ; adressez-vous à un "
+			    "coordinateur ou à un administrateur");
+	assert_string_equal(lsn_err_code(LSN_ERR_NOT_FOUND), "not_found");
+	assert_int_equal(lsn_err_from_code("not_found"), LSN_ERR_NOT_FOUND);
+	setlocale(LC_ALL, "C");
+	assert_string_equal(lsn_err_message(LSN_ERR_NOT_FOUND), "no such object");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(err_table),
 		cmocka_unit_test(err_fail),
+		cmocka_unit_test(err_locale),
 	};
 	return cmocka_run_group_tests_name("err", tests, NULL, NULL);
 }
