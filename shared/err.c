@@ -104,6 +104,14 @@ lsn_err_message(enum lsn_err err)
 	return gettext(err_table[err].message);
 }
 
+const char *
+lsn_err_message_en(enum lsn_err err)
+{
+	if ((unsigned)err >= LSN_ERR__COUNT)
+		return err_table[LSN_ERR_INTERNAL].message;
+	return err_table[err].message;
+}
+
 enum lsn_err
 lsn_err_from_code(const char *code)
 {

@@ -45,6 +45,8 @@ const char *lsn_err_code(enum lsn_err err);
 
 /* A default human message that says what to do next. Never NULL. */
 const char *lsn_err_message(enum lsn_err err);
+/* The same in English whatever the locale (the words the server uses). */
+const char *lsn_err_message_en(enum lsn_err err);
 
 /* Reverse mapping for clients; LSN_ERR_INTERNAL for an unknown string. */
 enum lsn_err lsn_err_from_code(const char *code);

@@ -72,6 +72,24 @@ clean_copy(char *out, size_t outlen, const char *text)
 			*p = ' ';
 }
 
+/* What went wrong, in the user's language: our own wording when we have
+ * one; else the server's text, which names the field or object concerned
+ * but is English — in a translated locale it follows the code's meaning in
+ * the user's language ("objet introuvable (no such case among yours)"). */
+static void
+server_what(enum lsn_err err, const char *own, const char *server_msg, char *out, size_t len)
+{
+	const char *meaning = lsn_err_message(err);
+	if (own)
+		snprintf(out, len, "%s", _(own));
+	else if (!server_msg[0])
+		snprintf(out, len, "%s", meaning);
+	else if (strcmp(meaning, lsn_err_message_en(err)) != 0)
+		snprintf(out, len, "%s (%s)", meaning, server_msg);
+	else
+		snprintf(out, len, "%s", server_msg);
+}
+
 enum lsn_err
 server_error_status(struct lsn_status *st, const char *code, const char *message)
 {
@@ -83,8 +101,8 @@ server_error_status(struct lsn_status *st, const char *code, const char *message
 	for (size_t i = 0; known && i < sizeof advice / sizeof advice[0]; i++) {
 		if (advice[i].err != err)
 			continue;
-		const char *what = advice[i].what ? _(advice[i].what)
-			: server_msg[0] ? server_msg : lsn_err_message(err);
+		char what[sizeof server_msg + 120];
+		server_what(err, advice[i].what, server_msg, what, sizeof what);
 		return lsn_fail(st, err, "%s (%s): %s", what, code_text, _(advice[i].next));
 	}
 	return lsn_fail(st, LSN_ERR_INTERNAL, _("the server refused: %s (%s)"),

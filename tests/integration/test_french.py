@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 41
+PLAN = 42
 
 FR = {"LC_ALL": None, "LANGUAGE": None, "LANG": "fr_FR.UTF-8"}
 PARIS = "Europe/Paris"
@@ -82,6 +82,8 @@ def walk_through(t, lea, martin):
     t.eq(rc, 1, "a GP's report is refused", err)
     t.ok("(coordinator_only)" in err and "demandez au coordinateur de la CPTS" in err,
          "the error is in French with its code unchanged", err)
+    t.ok("seul un coordinateur de la CPTS peut le faire (only CPTS coordinators" in err,
+         "the server's English detail follows the refusal's meaning in French", err)
     rc, obj, err = martin.json("report", env=FR)
     e = (obj or {}).get("error", {})
     t.ok(rc == 1 and e.get("code") == "coordinator_only" and e.get("hint") == "ask the CPTS coordinator",
