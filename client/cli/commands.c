@@ -311,9 +311,9 @@ static const char measure_help[] = N_(
 static void
 measure_help_more(void)
 {
-	fputs(measure_kinds_help, stdout);
-	fputs("\nExamples:\n"
-	      "  liaison measure P-7K2MQX9D weight 82.5\n"
+	fputs(_(measure_kinds_help), stdout);
+	fputs(_("\nExamples:\n"), stdout);
+	fputs("  liaison measure P-7K2MQX9D weight 82.5\n"
 	      "  liaison measure P-7K2MQX9D bp 130/80 72 --at 2026-12-06\n"
 	      "  liaison measure P-3QX7 phq9 1 1 2 1 0 1 1 0 1\n", stdout);
 }

@@ -10,16 +10,8 @@
 #ifndef LIAISON_CONCIL_INT_H
 #define LIAISON_CONCIL_INT_H
 
-#include <libintl.h>
-
 #include "concil.h"
-
-/* The messages of the model are marked for the CLI's catalogue (po/), with
- * the same macros as net/tr.h (concil includes nothing from net/): _() is
- * translated where it is used; without a setlocale (the unit tests) gettext
- * returns the English text. */
-#define _(s)  gettext(s)
-#define N_(s) s
+#include "tr.h"   /* the model's messages are marked for the CLI's catalogue (po/) */
 
 #define CONCIL_DAY_MS (86400LL * 1000)
 #define CONCIL_N(a) (sizeof(a) / sizeof((a)[0]))

@@ -9,7 +9,7 @@
 #include "measure.h"
 #include "tr.h"
 
-const char measure_kinds_help[] =
+const char measure_kinds_help[] = N_(
 	"  weight KG               body weight, 20 to 350 kg (e.g. 82.5)\n"
 	"  nyha CLASS              NYHA class, I to IV (or 1 to 4)\n"
 	"  bp SYS/DIA RATE         blood pressure in mmHg (systolic 50-300, diastolic\n"
@@ -18,7 +18,7 @@ const char measure_kinds_help[] =
 	"  potassium MMOL_L        potassium (kaliémie), 1 to 10 mmol/L (e.g. 5.8)\n"
 	"  creatinine UMOL_L       creatinine, 10 to 3000 µmol/L\n"
 	"  phq9 A1 ... A9          the nine PHQ-9 answers, each 0 to 3 (the total is\n"
-	"                          computed)\n";
+	"                          computed)\n");
 
 /* ---- numbers --------------------------------------------------------------- */
 

@@ -15,6 +15,7 @@
 #include "profile.h"
 #include "profile_db.h"
 #include "seal.h"
+#include "tr.h"
 
 #define PROFILE_DB      "profile.db"
 #define PROFILE_DB_TMP  "profile.db.tmp"
@@ -191,8 +192,8 @@ profile_open(const char *name, struct profile **out, struct lsn_status *st)
 		return st->err;
 	if (!file_exists(p->dir, PROFILE_DB)) {
 		lsn_fail(st, LSN_ERR_NOT_FOUND,
-			 "no profile \"%s\" in %s; enrol this device first: "
-			 "liaison --profile %s enrol --server wss://HOST:PORT --invite CODE",
+			 _("no profile \"%s\" in %s; enrol this device first: "
+			   "liaison --profile %s enrol --server wss://HOST:PORT --invite CODE"),
 			 p->name, p->dir, p->name);
 		profile_close(p);
 		return LSN_ERR_NOT_FOUND;
