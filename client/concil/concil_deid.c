@@ -60,19 +60,19 @@ concil_period_parse(const char *s, int64_t *ms, enum concil_period *kind)
 	return true;
 }
 
+/* The quarter of the month concil_month names: "2025-11" → "2025-Q4". */
 char *
 concil_quarter(int64_t ms, char out[8])
 {
-	int64_t y;
-	unsigned m, d;
-	if (ms <= 0) {
+	char month[8];
+	concil_month(ms, month);
+	if (month[0] == '\0') {
 		out[0] = '\0';
 		return out;
 	}
-	concil_civil_from_days(ms / CONCIL_DAY_MS, &y, &m, &d);
-	char tmp[48];
-	snprintf(tmp, sizeof tmp, "%04lld-Q%u", (long long)y, (m - 1) / 3 + 1);
-	snprintf(out, 8, "%.7s", tmp);
+	unsigned m = (unsigned)(month[5] - '0') * 10 + (unsigned)(month[6] - '0');
+	char quarter = (char)('1' + (m - 1) / 3 % 4);
+	snprintf(out, 8, "%.4s-Q%c", month, quarter);
 	return out;
 }
 
