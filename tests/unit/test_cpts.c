@@ -1,5 +1,5 @@
 /* test_cpts.c — a case belongs to one CPTS, through the real dispatcher:
- * which CPTS a new case gets (the opener's, the first CPTS member's in
+ * the CPTS a new case is given (the opener's, the first CPTS member's in
  * joining order, the one named, none: no_cpts); a coordinator of another
  * CPTS meets not_found everywhere and finds the case in no list, late-step
  * view or notification; the territory role sees without acting; late steps
