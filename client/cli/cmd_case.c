@@ -471,44 +471,44 @@ close_case(struct e2e *e, const struct case_opts *o)
 	return rc;
 }
 
+/* A change of the whole case (op with body; "case" added here), then the
+ * case shown again under title. */
 static int
-flag_case(struct e2e *e, const struct case_opts *o)
+change_case(struct e2e *e, const char *ref, const char *op, json_t *body, const char *title)
 {
 	struct case_ctx cc;
-	int rc = case_load(e, o->pos[1], &cc);
-	if (rc != CLI_OK)
+	int rc = case_load(e, ref, &cc);
+	if (rc != CLI_OK) {
+		json_decref(body);
 		return rc;
+	}
 	struct lsn_status st = {0};
 	json_t *reply = NULL;
-	if (e2e_write(e, "case_flag", json_pack("{s:s, s:o}", "case", cc.id_hex, "flags",
-						flag_list(o->pos + 2, o->n_pos - 2, NULL)),
-		      &reply, &st) != LSN_OK)
+	json_object_set_new(body, "case", json_string(cc.id_hex));
+	if (e2e_write(e, op, body, &reply, &st) != LSN_OK)
 		rc = out_fail(&st);
 	else
-		rc = show_reply(e, reply, _("New flags for case"));
+		rc = show_reply(e, reply, title);
 	json_decref(reply);
 	case_ctx_free(&cc);
 	return rc;
+}
+
+static int
+flag_case(struct e2e *e, const struct case_opts *o)
+{
+	return change_case(e, o->pos[1], "case_flag",
+			   json_pack("{s:o}", "flags", flag_list(o->pos + 2, o->n_pos - 2, NULL)),
+			   _("New flags for case"));
 }
 
 /* The day of an event the template dates steps from (remission). */
 static int
 event_case(struct e2e *e, const struct case_opts *o)
 {
-	struct case_ctx cc;
-	int rc = case_load(e, o->pos[1], &cc);
-	if (rc != CLI_OK)
-		return rc;
-	struct lsn_status st = {0};
-	json_t *reply = NULL;
-	if (e2e_write(e, "case_event", json_pack("{s:s, s:s, s:s}", "case", cc.id_hex, "event",
-						 o->pos[2], "day", o->date), &reply, &st) != LSN_OK)
-		rc = out_fail(&st);
-	else
-		rc = show_reply(e, reply, _("Event recorded on case"));
-	json_decref(reply);
-	case_ctx_free(&cc);
-	return rc;
+	return change_case(e, o->pos[1], "case_event",
+			   json_pack("{s:s, s:s}", "event", o->pos[2], "day", o->date),
+			   _("Event recorded on case"));
 }
 
 /* ---- steps ------------------------------------------------------------------------------ */
