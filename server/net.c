@@ -29,20 +29,12 @@
 #include "metrics.h"
 #include "net.h"
 #include "timers.h"
+#include "tls_suites.h"
 #include "wire.h"
 
 #define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
 #define BATCH_MAX_BYTES     65536   /* a coalesced frame stays under this (unless one frame is larger) */
 #define BATCH_MAX_FRAMES    256
-
-/* TLS 1.2: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305 only (no
- * CBC, no RSA key transport, no SHA-1 MACs). TLS 1.3: its three AEAD suites. */
-#define NET_TLS12_CIPHERS \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:" \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:" \
-	"ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256"
-#define NET_TLS13_CIPHERS \
-	"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
 
 /* A WebSocket connection: the transport-free peer (deliver.h) and what
  * libwebsockets needs. */
@@ -587,14 +579,11 @@ net_create(struct lsn_status *st)
 	info.ssl_cert_filepath = net.cfg->tls_cert;
 	info.ssl_private_key_filepath = net.cfg->tls_key;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	/* TLS 1.3 when the client has it (OpenSSL picks the highest version
-	 * both sides speak); TLS 1.2 only with forward-secret AEAD suites;
-	 * nothing older. docs/THREAT-MODEL.md "Transport". */
-	info.ssl_cipher_list = NET_TLS12_CIPHERS;
-	info.tls1_3_plus_cipher_list = NET_TLS13_CIPHERS;
-	info.ssl_options_set = (long)(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
-				      SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
-				      SSL_OP_NO_RENEGOTIATION);
+	/* TLS 1.3 when the client has it; TLS 1.2 only with forward-secret
+	 * AEAD suites, in our order; nothing older (tls_suites.h) */
+	info.ssl_cipher_list = LSN_TLS12_CIPHERS;
+	info.tls1_3_plus_cipher_list = LSN_TLS13_CIPHERS;
+	info.ssl_options_set = (long)(LSN_TLS_OPTIONS | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* lws binds an IPv4 literal to the wildcard address when IPv6 is on:
 	 * keep IPv6 off for IPv4 listen addresses so 127.0.0.1 means loopback */
 	if (strchr(net.cfg->listen, ':') == NULL)
