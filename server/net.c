@@ -49,11 +49,16 @@ struct conn {
 struct http_pss {
 	unsigned char *body;           /* LWS_PRE headroom, then payload */
 	size_t len, off;               /* off: bytes already written */
+	bool finishing;                /* body written, lws still flushing part of it */
 };
 
 /* An HTTP body leaves in pieces of at most this, one per WRITEABLE
- * callback: over HTTP/2 a lws_write() is one DATA frame, and lws sent only
- * part of a larger one (curl saw 4,107 of 6,953 bytes of /metrics). */
+ * callback. Over HTTP/2 one lws_write() is one DATA frame, which must stay
+ * under the peer's SETTINGS_MAX_FRAME_SIZE (16 KiB unless raised); and the
+ * transaction is completed only once lws has flushed what it buffered:
+ * /metrics was written whole at once, the socket took about 4 KiB, lws kept
+ * the rest on the network connection, and completing the HTTP/2 stream at
+ * once reset the connection (curl got 4,107 of 6,953 bytes). */
 #define HTTP_CHUNK 2048
 
 static struct {
@@ -370,6 +375,7 @@ http_respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char 
 	memcpy(pss->body + LWS_PRE, body, len);
 	pss->len = len;
 	pss->off = 0;
+	pss->finishing = false;
 	if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 					 (const unsigned char *)"no-store", 8, &p, end) ||
@@ -406,6 +412,14 @@ http_write_more(struct lws *wsi, struct http_pss *pss)
 	}
 	free(pss->body);
 	pss->body = NULL;
+	if (lws_partial_buffered(lws_get_network_wsi(wsi))) {
+		/* lws holds the rest of the last write (on the network
+		 * connection, for an HTTP/2 stream): the next WRITEABLE comes once
+		 * it is sent; completing now would drop it */
+		pss->finishing = true;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -479,6 +493,10 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	case LWS_CALLBACK_HTTP:
 		return http_request(wsi, pss, (const char *)in);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (pss && pss->finishing) {
+			pss->finishing = false;
+			return lws_http_transaction_completed(wsi) ? -1 : 0;
+		}
 		if (pss == NULL || pss->body == NULL)
 			return 0;
 		return http_write_more(wsi, pss);
