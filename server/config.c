@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "config.h"
 
 void
@@ -20,6 +22,7 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
 	snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "certs/dev/server.crt");
 	snprintf(cfg->tls_key, sizeof cfg->tls_key, "certs/dev/server.key");
+	config_set(cfg, "metrics_allow", "127.0.0.0/8, ::1", NULL);
 	cfg->synchronous = STORE_SYNC_FULL;
 	cfg->max_frame = 256 * 1024;
 	cfg->outq_max_bytes = 4 * 1024 * 1024;
@@ -255,12 +258,129 @@ config_apply_timezone(const struct config *cfg, bool set_tz, struct lsn_status *
 	return LSN_OK;
 }
 
+/* ---- /metrics access: metrics_allow, metrics_token ---------------------- */
+
+/* "10.0.0.0/8", "192.0.2.7", "::1" or "fd00::/8" → a prefix. */
+static bool
+parse_net(const char *text, struct config_net *out)
+{
+	char addr[64];
+	const char *slash = strchr(text, '/');
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	if (len == 0 || len >= sizeof addr)
+		return false;
+	memcpy(addr, text, len);
+	addr[len] = '\0';
+	unsigned char v4[4];
+	unsigned max = 128, offset = 0;
+	memset(out, 0, sizeof *out);
+	if (inet_pton(AF_INET, addr, v4) == 1) {
+		out->addr[10] = out->addr[11] = 0xff;
+		memcpy(out->addr + 12, v4, 4);
+		max = 32;
+		offset = 96;
+	} else if (inet_pton(AF_INET6, addr, out->addr) != 1) {
+		return false;
+	}
+	unsigned long long prefix = max;
+	if (slash && !parse_uint(slash + 1, 0, max, &prefix))
+		return false;
+	out->prefix = (unsigned)prefix + offset;
+	return true;
+}
+
+static bool
+net_contains(const struct config_net *net, const uint8_t addr[16])
+{
+	unsigned bits = net->prefix, i = 0;
+	for (; bits >= 8; bits -= 8, i++)
+		if (net->addr[i] != addr[i])
+			return false;
+	if (bits == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - bits));
+	return (net->addr[i] & mask) == (addr[i] & mask);
+}
+
+/* A list separated by commas and/or spaces, or "none". */
+static enum lsn_err
+set_metrics_allow(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
+{
+	static const char expect[] = "a list of addresses or networks separated by commas, such as "
+				     "127.0.0.0/8, ::1, 10.1.2.0/24 (at most 32), or none";
+	struct config_net nets[CONFIG_METRICS_ALLOW_MAX];
+	unsigned n = 0;
+	memset(nets, 0, sizeof nets);
+	if (strcmp(value, "none") != 0) {
+		const char *p = value;
+		while (*p) {
+			while (*p == ',' || *p == ' ' || *p == '\t')
+				p++;
+			size_t len = strcspn(p, ", \t");
+			if (len == 0)
+				break;
+			char item[80];
+			if (len >= sizeof item || n == CONFIG_METRICS_ALLOW_MAX)
+				return bad_value(key, expect, st);
+			memcpy(item, p, len);
+			item[len] = '\0';
+			if (!parse_net(item, &nets[n++]))
+				return bad_value(key, expect, st);
+			p += len;
+		}
+		if (n == 0)
+			return bad_value(key, expect, st);
+	}
+	memcpy(cfg->metrics_allow, nets, n * sizeof nets[0]);
+	cfg->metrics_allow_n = n;
+	return LSN_OK;
+}
+
+static enum lsn_err
+set_metrics_token(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
+{
+	size_t len = strlen(value);
+	if (strcmp(value, "none") == 0) {
+		cfg->metrics_token[0] = '\0';
+		return LSN_OK;
+	}
+	bool ok = len >= CONFIG_METRICS_TOKEN_MIN && len <= CONFIG_METRICS_TOKEN_MAX;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = value[i] > ' ' && value[i] < 0x7f;
+	if (!ok)
+		return bad_value(key, "a token of 16 to 128 printable characters without spaces "
+				 "(for example the output of: openssl rand -hex 32), or none", st);
+	snprintf(cfg->metrics_token, sizeof cfg->metrics_token, "%s", value);
+	return LSN_OK;
+}
+
+bool
+config_metrics_allowed(const struct config *cfg, const uint8_t addr[16], const char *authorization)
+{
+	for (unsigned i = 0; addr && i < cfg->metrics_allow_n; i++)
+		if (net_contains(&cfg->metrics_allow[i], addr))
+			return true;
+	static const char bearer[] = "Bearer ";
+	size_t want = strlen(cfg->metrics_token);
+	if (want == 0 || authorization == NULL ||
+	    strncmp(authorization, bearer, sizeof bearer - 1) != 0)
+		return false;
+	const char *given = authorization + sizeof bearer - 1;
+	return strlen(given) == want && sodium_memcmp(given, cfg->metrics_token, want) == 0;
+}
+
+/* ---- key = value ------------------------------------------------------- */
+
 enum lsn_err
 config_set(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
 {
 	enum lsn_err err = set_number(cfg, key, value, st);
 	if (err != LSN_ERR_NOT_FOUND)
 		return err;
+	if (strcmp(key, "metrics_allow") == 0)
+		return set_metrics_allow(cfg, key, value, st);
+	if (strcmp(key, "metrics_token") == 0)
+		return set_metrics_token(cfg, key, value, st);
 	if (strcmp(key, "listen") == 0) {
 		unsigned char addr[16];
 		if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1)

@@ -13,6 +13,16 @@
 #include "store.h"
 
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_METRICS_ALLOW_MAX 32
+#define CONFIG_METRICS_TOKEN_MIN 16
+#define CONFIG_METRICS_TOKEN_MAX 128
+
+/* An address prefix: IPv4 is kept as its IPv4-mapped IPv6 form
+ * (::ffff:a.b.c.d, prefix + 96), so one comparison covers both. */
+struct config_net {
+	uint8_t addr[16];
+	unsigned prefix;               /* 0 to 128 bits */
+};
 
 struct config {
 	char listen[64];
@@ -21,6 +31,11 @@ struct config {
 	char data_dir[CONFIG_PATH_MAX];
 	char tls_cert[CONFIG_PATH_MAX];
 	char tls_key[CONFIG_PATH_MAX];
+	/* /metrics: answered to these networks, or to a request carrying the
+	 * bearer token (empty: no token accepted); default loopback only */
+	struct config_net metrics_allow[CONFIG_METRICS_ALLOW_MAX];
+	unsigned metrics_allow_n;
+	char metrics_token[CONFIG_METRICS_TOKEN_MAX + 1];
 	enum store_sync synchronous;
 	size_t max_frame;
 	size_t outq_max_bytes;
@@ -65,5 +80,10 @@ void config_db_path(const struct config *cfg, char *out, size_t cap);
 enum lsn_err config_apply_timezone(const struct config *cfg, bool set_tz, struct lsn_status *st);
 /* "72h", "30m", "45s", "7d" or plain seconds → milliseconds. */
 bool config_parse_duration_ms(const char *text, int64_t *out);
+/* /metrics access: is this peer address (16 bytes, IPv4 as ::ffff:a.b.c.d)
+ * in metrics_allow, or does the Authorization header value ("Bearer TOKEN",
+ * NULL when absent) carry metrics_token? */
+bool config_metrics_allowed(const struct config *cfg, const uint8_t addr[16],
+			    const char *authorization);
 
 #endif

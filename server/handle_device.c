@@ -8,10 +8,17 @@
 #include "sigs.h"
 #include "wire.h"
 
+/* A device list being rendered for one viewer (render_device). */
+struct device_list {
+	json_t *list;
+	const uint8_t *viewer;
+};
+
 static void
 append_device(const struct store_device *dev, void *arg)
 {
-	json_array_append_new((json_t *)arg, render_device(dev));
+	struct device_list *dl = arg;
+	json_array_append_new(dl->list, render_device(dev, dl->viewer));
 }
 
 enum lsn_err
@@ -33,7 +40,8 @@ handle_devices(struct handler_ctx *hc, json_t *req, json_t *reply)
 	json_object_set_new(reply, "user", wire_id(user_id));
 	json_object_set_new(reply, "ik", wire_b64(u.ik, sizeof u.ik));
 	json_object_set_new(reply, "devices", list);
-	if ((err = store_device_list(hc->srv->store, user_id, append_device, list)) != LSN_OK)
+	struct device_list dl = {list, hc->sess->user};
+	if ((err = store_device_list(hc->srv->store, user_id, append_device, &dl)) != LSN_OK)
 		return handler_store_fail(hc, err, "device");
 	return LSN_OK;
 }
@@ -96,7 +104,8 @@ keys_one(struct handler_ctx *hc, const uint8_t user_id[LSN_ID_BYTES], json_t *li
 	if (err != LSN_OK)
 		return handler_store_fail(hc, err, "user");
 	json_t *all = json_array(), *active = json_array();
-	err = store_device_list(hc->srv->store, user_id, append_device, all);
+	struct device_list dl = {all, hc->sess->user};
+	err = store_device_list(hc->srv->store, user_id, append_device, &dl);
 	size_t i;
 	json_t *dev;
 	json_array_foreach(all, i, dev)

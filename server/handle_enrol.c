@@ -254,6 +254,6 @@ handle_enrol(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = store_device_get(hc->srv->store, k.dev.id, &dev)) != LSN_OK)
 		return handler_store_fail(hc, err, "device");
 	json_object_set_new(reply, "user", render_user(&u));
-	json_object_set_new(reply, "device", render_device(&dev));
+	json_object_set_new(reply, "device", render_device(&dev, u.id));
 	return LSN_OK;
 }

@@ -108,7 +108,7 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return err;
 	}
 	json_object_set_new(reply, "user", render_user(&u));
-	json_object_set_new(reply, "device", render_device(&dev));
+	json_object_set_new(reply, "device", render_device(&dev, hc->sess->user));
 	if (hc->sess->batch)
 		json_object_set_new(reply, "batch", json_true());
 	return LSN_OK;
@@ -125,7 +125,7 @@ handle_whoami(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if (err != LSN_OK)
 		return handler_store_fail(hc, err, "user");
 	json_object_set_new(reply, "user", render_user(&u));
-	json_object_set_new(reply, "device", render_device(&dev));
+	json_object_set_new(reply, "device", render_device(&dev, hc->sess->user));
 	if (hc->sess->batch)
 		json_object_set_new(reply, "batch", json_true());
 	return LSN_OK;

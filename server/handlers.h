@@ -110,7 +110,8 @@ enum lsn_err handle_directory_search(struct handler_ctx *hc, json_t *req, json_t
 /* render.c — the JSON objects of PROTOCOL.md ("Identity", the message item). */
 json_t *render_org(const struct store_org *org);
 json_t *render_user(const struct store_user *user);
-json_t *render_device(const struct store_device *dev);
+/* viewer: the user the reply goes to; last_seen_at only when it is dev's own */
+json_t *render_device(const struct store_device *dev, const uint8_t viewer[LSN_ID_BYTES]);
 json_t *render_roles(unsigned roles);
 /* One message as PROTOCOL.md shows it: the pushed "message" event's body and
  * each item of a "messages" reply are this same object (channel, seq, ts,

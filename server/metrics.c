@@ -33,6 +33,7 @@ static struct {
 	uint64_t bytes_out;
 	uint64_t rate_limited[RL__COUNT];
 	uint64_t rl_evictions;
+	uint64_t metrics_forbidden;
 } m;
 
 void metrics_conn_open(void) { m.connections++; m.connections_total++; }
@@ -48,6 +49,7 @@ metrics_rate_limited(int kind)
 }
 
 void metrics_ratelimit_evictions(uint64_t n) { m.rl_evictions += n; }
+void metrics_forbidden(void) { m.metrics_forbidden++; }
 
 void
 metrics_frame_out(size_t bytes)
@@ -90,7 +92,8 @@ metrics_commit(unsigned requests, int64_t duration_us, bool ok)
 			m.commit_us_hist[i]++;
 }
 
-/* A bounded text builder; stops writing (and flags) when full. */
+/* A growing text builder; on out of memory it stops and flags, and the
+ * rendering fails as a whole (never a page cut off mid-line). */
 struct text {
 	char *p;
 	size_t len, cap;
@@ -100,16 +103,28 @@ struct text {
 static void __attribute__((format(printf, 2, 3)))
 put(struct text *t, const char *fmt, ...)
 {
-	if (t->full)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= t->cap - t->len)
-		t->full = true;
-	else
-		t->len += (size_t)n;
+	while (!t->full) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->full = true;
+		} else if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		} else {
+			size_t cap = t->cap * 2 > t->len + (size_t)n + 1 ? t->cap * 2
+									 : t->len + (size_t)n + 1;
+			char *p = realloc(t->p, cap);
+			if (p == NULL)
+				t->full = true;
+			else {
+				t->p = p;
+				t->cap = cap;
+			}
+		}
+	}
 }
 
 static void
@@ -205,6 +220,14 @@ metrics_render(const char *(*op_name)(size_t index), size_t op_count, size_t *le
 		"# TYPE liaison_bytes_out_total counter\nliaison_bytes_out_total %llu\n",
 	    (unsigned long long)m.outq_drops, (unsigned long long)m.frames_out,
 	    (unsigned long long)m.bytes_out);
+	put(&t, "# HELP liaison_metrics_forbidden_total Requests for /metrics refused (address "
+		"not in metrics_allow, no valid metrics_token).\n"
+		"# TYPE liaison_metrics_forbidden_total counter\nliaison_metrics_forbidden_total %llu\n",
+	    (unsigned long long)m.metrics_forbidden);
+	if (t.full) {
+		free(t.p);
+		return NULL;
+	}
 	*len = t.len;
 	return t.p;
 }

@@ -25,6 +25,8 @@ void metrics_frame_out(size_t bytes);
 /* a request refused by a rate limit (enum rl_kind), keys forgotten by its tables */
 void metrics_rate_limited(int kind);
 void metrics_ratelimit_evictions(uint64_t n);
+/* a GET /metrics refused with 403 (address and token not allowed) */
+void metrics_forbidden(void);
 /* malloc'd text (caller frees), NULL when out of memory; op_name(i) for
  * i < op_count names the ops counted by metrics_request (the op table is
  * dispatch.c's: passed in, so metrics depends on nothing above it) */

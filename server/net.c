@@ -6,14 +6,17 @@
  * (or waits in commit.c while a commit is in flight); its result goes to
  * commit.c, which holds or delivers it; deliver.c fills the output queues
  * that this file writes out. No database access and no domain code here. */
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <sodium.h>
 #if defined(LSN_HAVE_LIBEV)
 #include <ev.h>
 #endif
@@ -26,6 +29,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "timers.h"
+#include "tls_suites.h"
 #include "wire.h"
 
 #define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
@@ -44,8 +48,18 @@ struct conn {
 
 struct http_pss {
 	unsigned char *body;           /* LWS_PRE headroom, then payload */
-	size_t len;
+	size_t len, off;               /* off: bytes already written */
+	bool finishing;                /* body written, lws still flushing part of it */
 };
+
+/* An HTTP body leaves in pieces of at most this, one per WRITEABLE
+ * callback. Over HTTP/2 one lws_write() is one DATA frame, which must stay
+ * under the peer's SETTINGS_MAX_FRAME_SIZE (16 KiB unless raised); and the
+ * transaction is completed only once lws has flushed what it buffered:
+ * /metrics was written whole at once, the socket took about 4 KiB, lws kept
+ * the rest on the network connection, and completing the HTTP/2 stream at
+ * once reset the connection (curl got 4,107 of 6,953 bytes). */
+#define HTTP_CHUNK 2048
 
 static struct {
 	struct lws_context *ctx;
@@ -360,6 +374,8 @@ http_respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char 
 		return -1;
 	memcpy(pss->body + LWS_PRE, body, len);
 	pss->len = len;
+	pss->off = 0;
+	pss->finishing = false;
 	if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 					 (const unsigned char *)"no-store", 8, &p, end) ||
@@ -369,12 +385,91 @@ http_respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char 
 	return 0;
 }
 
+/* The next piece of the body; the last one ends the transaction (over
+ * HTTP/2: END_STREAM). Each piece is written in place: the bytes before it
+ * (already sent) serve as lws's LWS_PRE headroom. */
+static int
+http_write_more(struct lws *wsi, struct http_pss *pss)
+{
+	size_t n = pss->len - pss->off;
+	if (n > HTTP_CHUNK)
+		n = HTTP_CHUNK;
+	lws_fileofs_t allow = lws_get_peer_write_allowance(wsi);
+	if (allow == 0) {              /* HTTP/2 flow control: wait for credit */
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (allow > 0 && (size_t)allow < n)
+		n = (size_t)allow;
+	bool last = pss->off + n == pss->len;
+	if (lws_write(wsi, pss->body + LWS_PRE + pss->off, n,
+		      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+		return -1;
+	pss->off += n;
+	if (!last) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	free(pss->body);
+	pss->body = NULL;
+	if (lws_partial_buffered(lws_get_network_wsi(wsi))) {
+		/* lws holds the rest of the last write (on the network
+		 * connection, for an HTTP/2 stream): the next WRITEABLE comes once
+		 * it is sent; completing now would drop it */
+		pss->finishing = true;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* /metrics is for the operator's scraper: the peer's address must be in
+ * metrics_allow (default loopback), or the request must carry
+ * "Authorization: Bearer <metrics_token>". */
+static bool
+metrics_allowed(struct lws *wsi)
+{
+	uint8_t addr[16];
+	bool have_addr = false;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	int fd = (int)lws_get_socket_fd(lws_get_network_wsi(wsi));
+	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ss;
+			memset(addr, 0, 10);
+			addr[10] = addr[11] = 0xff;
+			memcpy(addr + 12, &in4->sin_addr, 4);
+			have_addr = true;
+		} else if (ss.ss_family == AF_INET6) {
+			memcpy(addr, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+			have_addr = true;
+		}
+	}
+	char auth[CONFIG_METRICS_TOKEN_MAX + 32];
+	bool have_auth = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+			 lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) < (int)sizeof auth &&
+			 lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0;
+	bool ok = config_metrics_allowed(net.cfg, have_addr ? addr : NULL, have_auth ? auth : NULL);
+	sodium_memzero(auth, sizeof auth);
+	return ok;
+}
+
 static int
 http_request(struct lws *wsi, struct http_pss *pss, const char *path)
 {
 	if (strcmp(path, "/healthz") == 0)
 		return http_respond(wsi, pss, HTTP_STATUS_OK, "text/plain", "ok\n", 3);
 	if (strcmp(path, "/metrics") == 0) {
+		if (!metrics_allowed(wsi)) {
+			static const char forbidden[] =
+				"forbidden: /metrics answers the addresses in metrics_allow (default: "
+				"loopback) or a request with \"Authorization: Bearer <metrics_token>\"; "
+				"see docs/OPERATIONS.md\n";
+			metrics_forbidden();
+			return http_respond(wsi, pss, HTTP_STATUS_FORBIDDEN, "text/plain", forbidden,
+					    sizeof forbidden - 1);
+		}
 		size_t len = 0;
 		char *text = metrics_render(dispatch_op_name, dispatch_op_count(), &len);
 		if (text == NULL)
@@ -398,13 +493,13 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	case LWS_CALLBACK_HTTP:
 		return http_request(wsi, pss, (const char *)in);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (pss && pss->finishing) {
+			pss->finishing = false;
+			return lws_http_transaction_completed(wsi) ? -1 : 0;
+		}
 		if (pss == NULL || pss->body == NULL)
 			return 0;
-		if (lws_write(wsi, pss->body + LWS_PRE, pss->len, LWS_WRITE_HTTP_FINAL) < (int)pss->len)
-			return -1;
-		free(pss->body);
-		pss->body = NULL;
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
+		return http_write_more(wsi, pss);
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (pss) {
 			free(pss->body);
@@ -502,6 +597,11 @@ net_create(struct lsn_status *st)
 	info.ssl_cert_filepath = net.cfg->tls_cert;
 	info.ssl_private_key_filepath = net.cfg->tls_key;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	/* TLS 1.3 when the client has it; TLS 1.2 only with forward-secret
+	 * AEAD suites, in our order; nothing older (tls_suites.h) */
+	info.ssl_cipher_list = LSN_TLS12_CIPHERS;
+	info.tls1_3_plus_cipher_list = LSN_TLS13_CIPHERS;
+	info.ssl_options_set = (long)(LSN_TLS_OPTIONS | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* lws binds an IPv4 literal to the wildcard address when IPv6 is on:
 	 * keep IPv6 off for IPv4 listen addresses so 127.0.0.1 means loopback */
 	if (strchr(net.cfg->listen, ':') == NULL)

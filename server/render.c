@@ -1,4 +1,6 @@
 /* render.c — JSON renderings of organisations, users, devices and messages. */
+#include <string.h>
+
 #include "handlers.h"
 #include "wire.h"
 
@@ -56,10 +58,12 @@ time_or_null(int64_t t)
 	return t ? json_integer(t) : json_null();
 }
 
+/* last_seen_at (when the device last logged in) is presence: it is shown
+ * only to the device's own user (docs/THREAT-MODEL.md, "Metadata"). */
 json_t *
-render_device(const struct store_device *dev)
+render_device(const struct store_device *dev, const uint8_t viewer[LSN_ID_BYTES])
 {
-	return json_pack("{s:o, s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:o}",
+	json_t *obj = json_pack("{s:o, s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:I, s:o}",
 			 "id", wire_id(dev->id),
 			 "name", dev->name,
 			 "dk", wire_b64(dev->dk, sizeof dev->dk),
@@ -70,8 +74,10 @@ render_device(const struct store_device *dev)
 			 "ak_ts", (json_int_t)dev->ak_ts,
 			 "ak_sig", wire_b64(dev->ak_sig, sizeof dev->ak_sig),
 			 "created_at", (json_int_t)dev->created_at,
-			 "last_seen_at", time_or_null(dev->last_seen_at),
 			 "revoked_at", time_or_null(dev->revoked_at));
+	if (obj && viewer && memcmp(dev->user_id, viewer, LSN_ID_BYTES) == 0)
+		json_object_set_new(obj, "last_seen_at", time_or_null(dev->last_seen_at));
+	return obj;
 }
 
 enum lsn_err

@@ -15,6 +15,7 @@
 #include "link.h"
 #include "link_diag.h"
 #include "server_error.h"
+#include "tls_suites.h"
 #include "url.h"
 #include "wire.h"
 
@@ -391,6 +392,11 @@ create_context(struct ws_conn *c, const struct link_ca *ca, struct lsn_status *s
 	info.user = c;
 	info.fd_limit_per_thread = (unsigned int)fd_limit();
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	/* the same versions and suites as the server (tls_suites.h): a server,
+	 * or whoever answers in its place, offering less is refused */
+	info.client_ssl_cipher_list = LSN_TLS12_CIPHERS;
+	info.client_tls_1_3_plus_cipher_list = LSN_TLS13_CIPHERS;
+	info.ssl_client_options_set = (long)LSN_TLS_OPTIONS;
 	if (ca && ca->file) {
 		info.client_ssl_ca_filepath = ca->file;
 		info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;

@@ -1,6 +1,7 @@
 /* test_config.c — the liaisond.conf parser: the shipped sample parses to the
  * embedded defaults, every bad line is refused with its line number; the
  * time zone is checked against the tz database. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,6 +66,76 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.production, defaults.production);
 	assert_string_equal(parsed.timezone, "Europe/Paris");
 	assert_string_equal(defaults.timezone, "Europe/Paris");
+	assert_int_equal(parsed.metrics_allow_n, defaults.metrics_allow_n);
+	assert_memory_equal(parsed.metrics_allow, defaults.metrics_allow,
+			    sizeof defaults.metrics_allow[0] * defaults.metrics_allow_n);
+	assert_string_equal(parsed.metrics_token, defaults.metrics_token);
+}
+
+/* An address as the server sees a peer: IPv4 as ::ffff:a.b.c.d. */
+static const uint8_t *
+addr_of(const char *text)
+{
+	static uint8_t a[16];
+	memset(a, 0, sizeof a);
+	if (inet_pton(AF_INET, text, a + 12) == 1)
+		a[10] = a[11] = 0xff;
+	else if (inet_pton(AF_INET6, text, a) != 1)
+		fail_msg("addr_of: %s", text);
+	return a;
+}
+
+/* /metrics: loopback by default; networks and a bearer token when set. */
+static void
+test_metrics_access(void **state)
+{
+	struct config cfg;
+	struct lsn_status st = {0};
+	config_defaults(&cfg);
+	assert_true(config_metrics_allowed(&cfg, addr_of("127.0.0.1"), NULL));
+	assert_true(config_metrics_allowed(&cfg, addr_of("127.1.2.3"), NULL));
+	assert_true(config_metrics_allowed(&cfg, addr_of("::1"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("192.0.2.2"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("128.0.0.1"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("fd00::2"), NULL));
+	assert_false(config_metrics_allowed(&cfg, NULL, NULL));
+	/* no token configured: no Authorization header opens it */
+	assert_false(config_metrics_allowed(&cfg, addr_of("192.0.2.2"), "Bearer "));
+	assert_false(config_metrics_allowed(&cfg, addr_of("192.0.2.2"), "Bearer none"));
+
+	const char *text = "metrics_allow = 10.1.2.0/23 fd00::/16,192.0.2.7\n"
+			   "metrics_token = 0123456789abcdef0123\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(cfg.metrics_allow_n, 3);
+	assert_true(config_metrics_allowed(&cfg, addr_of("10.1.2.9"), NULL));
+	assert_true(config_metrics_allowed(&cfg, addr_of("10.1.3.255"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("10.1.4.0"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("10.1.1.255"), NULL));
+	assert_true(config_metrics_allowed(&cfg, addr_of("fd00::2"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("fd01::2"), NULL));
+	assert_true(config_metrics_allowed(&cfg, addr_of("192.0.2.7"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("192.0.2.8"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("127.0.0.1"), NULL));
+	assert_true(config_metrics_allowed(&cfg, addr_of("127.0.0.1"),
+					   "Bearer 0123456789abcdef0123"));
+	assert_true(config_metrics_allowed(&cfg, NULL, "Bearer 0123456789abcdef0123"));
+	assert_false(config_metrics_allowed(&cfg, addr_of("127.0.0.1"),
+					    "Bearer 0123456789abcdef012"));
+	assert_false(config_metrics_allowed(&cfg, addr_of("127.0.0.1"),
+					    "Bearer 0123456789abcdef01234"));
+	assert_false(config_metrics_allowed(&cfg, addr_of("127.0.0.1"),
+					    "bearer 0123456789abcdef0123"));
+	assert_false(config_metrics_allowed(&cfg, addr_of("127.0.0.1"), "0123456789abcdef0123"));
+
+	text = "metrics_allow = none\nmetrics_token = none\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_false(config_metrics_allowed(&cfg, addr_of("127.0.0.1"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("127.0.0.1"), "Bearer none"));
+	/* 0.0.0.0/0 and ::/0 open it to everyone, explicitly */
+	text = "metrics_allow = 0.0.0.0/0\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_true(config_metrics_allowed(&cfg, addr_of("192.0.2.2"), NULL));
+	assert_false(config_metrics_allowed(&cfg, addr_of("fd00::2"), NULL));
 }
 
 static void
@@ -101,6 +172,14 @@ test_bad_lines(void **state)
 	expect_refused("mode = chaos\n", "production or development");
 	expect_refused("case_backdate_max = 36h\n", "whole number of days");
 	expect_refused("case_backdate_max = 0d\n", "case_backdate_max");
+	expect_refused("metrics_allow = \n", "metrics_allow");
+	expect_refused("metrics_allow = localhost\n", "addresses or networks");
+	expect_refused("metrics_allow = 10.0.0.0/33\n", "metrics_allow");
+	expect_refused("metrics_allow = ::1/129\n", "metrics_allow");
+	expect_refused("metrics_allow = 10.0.0.0/\n", "metrics_allow");
+	expect_refused("metrics_allow = , ,\n", "metrics_allow");
+	expect_refused("metrics_token = short\n", "16 to 128");
+	expect_refused("metrics_token = has a space in it here\n", "metrics_token");
 }
 
 /* The zone must exist in the tz database (Debian's tzdata): checked at
@@ -177,6 +256,7 @@ main(void)
 		cmocka_unit_test(test_good_lines),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_timezone),
+		cmocka_unit_test(test_metrics_access),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
