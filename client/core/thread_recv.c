@@ -11,6 +11,7 @@
 #include "msg_header.h"
 #include "sync.h"
 #include "thread.h"
+#include "thread_gaps.h"
 #include "wire.h"
 
 #define FETCH_PAGE    200
@@ -81,12 +82,26 @@ gs_failure(const struct chan_view *v, struct local_msg *m, enum lsn_gs_result r)
 	}
 }
 
+/* The sender's previous message in this channel, named by "prev": held
+ * here (any status), or removed by the server (CRYPTO.md §5.3). */
+static enum lsn_err
+check_prev(struct e2e *e, const struct chan_view *v, struct local_msg *m, const uint8_t prev[32],
+	   struct lsn_status *st)
+{
+	bool held = false;
+	enum lsn_err err = local_msg_hash_held(e->p, v->channel, prev, &held, st);
+	m->prev_missing = err == LSN_OK && !held;
+	memcpy(m->prev, prev, sizeof m->prev);
+	return err;
+}
+
 /* Duplicate / alarm, then the content checks. Takes plain. */
 static enum lsn_err
 accept_plain(struct e2e *e, const struct chan_view *v, struct local_msg *m,
 	     const struct local_inbound *in, uint8_t *plain, size_t len, struct lsn_status *st)
 {
-	uint8_t hash[32];
+	uint8_t hash[32], prev[32];
+	bool has_prev = false;
 	enum local_seen seen;
 	int64_t first_seq = m->seq;
 	lsn_gs_envelope_hash(m->envelope, m->env_len, hash);
@@ -102,13 +117,16 @@ accept_plain(struct e2e *e, const struct chan_view *v, struct local_msg *m,
 	} else if (seen == LOCAL_SEEN_DUPLICATE && first_seq != m->seq) {
 		set_status(m, "duplicate", "duplicate of message #%lld (sent again by the server)",
 			   (long long)first_seq);
-	} else if (obj == NULL || !content_matches(v, m, obj)) {
+	} else if (obj == NULL || !content_matches(v, m, obj) ||
+		   !thread_prev_parse(obj, &has_prev, prev)) {
 		set_status(m, "invalid", "its content names another channel or sender than its "
 			   "envelope (rejected)");
 	} else {
 		set_status(m, "ok", "%s", chan_view_ever(v, m->sender_user) || !v->valid ? ""
 				  : "WARNING: the sender is not in the signed membership log");
 		err = thread_note_content(e, v->channel, m->seq, obj, st);
+		if (err == LSN_OK && has_prev)
+			err = check_prev(e, v, m, prev, st);
 		m->plain = (char *)plain;
 		m->plain_len = len;
 		m->shared = in->forwarded &&
