@@ -27,8 +27,8 @@ thread_status_refused(const char *status)
 }
 
 void
-thread_receipt_marks(const struct local_msg_brief *rows, size_t n, int64_t *delivered,
-		     int64_t *read)
+thread_receipt_marks(const struct local_msg_brief *rows, size_t n, int64_t last_seq,
+		     int64_t *delivered, int64_t *read)
 {
 	bool readable_seen = false, read_open = true;
 	int64_t expect = 1;
@@ -37,7 +37,7 @@ thread_receipt_marks(const struct local_msg_brief *rows, size_t n, int64_t *deli
 		const struct local_msg_brief *b = &rows[i];
 		if (b->seq < expect)
 			continue; /* (not in a well-formed store: seqs are unique) */
-		if (b->seq > expect || b->prev_missing || thread_status_refused(b->status))
+		if (b->seq > expect || b->seq > last_seq || b->prev_missing || thread_status_refused(b->status))
 			return;
 		bool ok = strcmp(b->status, "ok") == 0;
 		bool early = strcmp(b->status, "before_first") == 0 && !readable_seen;
@@ -77,11 +77,14 @@ thread_receipt_marks_load(struct profile *p, const uint8_t channel[LSN_ID_BYTES]
 			  int64_t *delivered, int64_t *read, struct lsn_status *st)
 {
 	struct local_msg_brief *rows = NULL;
+	struct local_channel c;
 	size_t n = 0;
 	*delivered = *read = 0;
-	enum lsn_err err = local_msg_briefs(p, channel, &rows, &n, st);
+	enum lsn_err err = local_channel_get(p, channel, &c, st);
 	if (err == LSN_OK)
-		thread_receipt_marks(rows, n, delivered, read);
+		err = local_msg_briefs(p, channel, &rows, &n, st);
+	if (err == LSN_OK)
+		thread_receipt_marks(rows, n, c.last_seq, delivered, read);
 	free(rows);
 	return err;
 }

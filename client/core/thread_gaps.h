@@ -26,15 +26,17 @@ bool thread_gap_between(int64_t prev, int64_t next, int64_t last_seq, int64_t *f
 			int64_t *to);
 
 /* The receipt marks for rows (seq order): *delivered is the highest seq N
- * such that every seq from 1 to N is held, not refused and has no missing
+ * <= last_seq (what the server has shown; our own sends may be above) such
+ * that every seq from 1 to N is held, not refused and has no missing
  * "prev"; *read the same with every one of them decrypted ("ok"), except
  * messages sent before this device's first key ("before_first") while no
  * readable message precedes them (a member who joined later). 0: nothing
  * may be receipted. */
-void thread_receipt_marks(const struct local_msg_brief *rows, size_t n, int64_t *delivered,
-			  int64_t *read);
+void thread_receipt_marks(const struct local_msg_brief *rows, size_t n, int64_t last_seq,
+			  int64_t *delivered, int64_t *read);
 
-/* thread_receipt_marks over every message of channel held here. */
+/* thread_receipt_marks over every message of channel held here, up to the
+ * channel's last synced seq. */
 enum lsn_err thread_receipt_marks_load(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 				       int64_t *delivered, int64_t *read, struct lsn_status *st);
 

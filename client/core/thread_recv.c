@@ -231,6 +231,15 @@ thread_take(struct e2e *e, const struct chan_view *v, json_t *msg, struct local_
 	bool found = false;
 	enum lsn_err err = local_msg_get(e->p, v->channel, m->seq, &old, &found, st);
 	bool keep = err == LSN_OK && found && strcmp(old.status, "ok") == 0;
+	uint8_t hash[32];
+	lsn_gs_envelope_hash(m->envelope, m->env_len, hash);
+	if (keep && old.has_env_hash && sodium_memcmp(hash, old.env_hash, 32) != 0) {
+		/* the server now puts another envelope at this seq: renumbered */
+		set_status(&old, "ok", "WARNING: the server now shows another message at #%lld "
+			   "than this one: messages before it were deleted and the rest "
+			   "renumbered", (long long)m->seq);
+		err = local_msg_put(e->p, &old, st);
+	}
 	local_msg_clear(&old);
 	if (err == LSN_OK && keep) {
 		int64_t seq = m->seq;
