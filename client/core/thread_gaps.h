@@ -1,6 +1,6 @@
 /* thread_gaps.h — what a thread is missing, and how far a receipt may go
- * (CRYPTO.md §5.3, PROTOCOL.md "receipt"). Pure functions over what the
- * local store holds; no I/O.
+ * (CRYPTO.md "Gaps and the per-sender link", PROTOCOL.md "Receipts"). Pure
+ * functions over what the local store holds, and the loader of the marks.
  *
  * A seq is missing when this device fetched past it (it is at or below the
  * channel's last synced seq) and holds no message for it: the server

@@ -83,7 +83,8 @@ gs_failure(const struct chan_view *v, struct local_msg *m, enum lsn_gs_result r)
 }
 
 /* The sender's previous message in this channel, named by "prev": held
- * here (any status), or removed by the server (CRYPTO.md §5.3). */
+ * here (any status), or removed by the server (CRYPTO.md "Gaps and the
+ * per-sender link"). */
 static enum lsn_err
 check_prev(struct e2e *e, const struct chan_view *v, struct local_msg *m, const uint8_t prev[32],
 	   struct lsn_status *st)

@@ -82,7 +82,7 @@ ready_session(struct e2e *e, const struct chan_view *v, struct local_outbound *o
 
 /* "prev": the hash of this device's previous message in the channel, so
  * that a receiver sees one removed even under renumbered seqs (CRYPTO.md
- * §5.3). Absent for the device's first message there. */
+ * "Gaps and the per-sender link"). Absent for the device's first message there. */
 static void
 link_prev(struct e2e *e, const struct chan_view *v, json_t *content)
 {

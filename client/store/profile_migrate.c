@@ -15,10 +15,11 @@
  * ak_ts, sealed item "ak_sk") becomes the current one: its private half is
  * unsealed and sealed again under its new name, which needs the local key.
  *
- * Format 5, gaps and per-sender links (CRYPTO.md §5.3): messages.env_hash is
- * the BLAKE2b-256 of each message's envelope (to find the message a later
- * one names as its "prev"), messages.prev_missing the hash a message named
- * that this device never held. Rows of an older profile get env_hash from
+ * Format 5, gaps and per-sender links (CRYPTO.md "Gaps and the per-sender
+ * link"): messages.env_hash is the BLAKE2b-256 of each message's envelope
+ * (to find the message a later one names as its "prev"),
+ * messages.prev_missing the hash a message named that this device never
+ * held. Rows of an older profile get env_hash from
  * seen_msg (decrypted ones) or from their kept envelope. */
 #include <stdlib.h>
 #include <string.h>

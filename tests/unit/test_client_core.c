@@ -576,6 +576,52 @@ test_link_found_and_malformed(void **state)
 	assert_int_equal(read, 3);
 }
 
+/* The envelope of CRYPTO.md "Group session ratchet and message envelope"
+ * cached as this device's message: the store records its BLAKE2b-256, the
+ * next "prev" of this device, as the vector (python3 hashlib, CRYPTO.md
+ * "Gaps and the per-sender link"). */
+static void
+test_prev_vector(void **state)
+{
+	struct world *w = *state;
+	static const char env_hex[] =
+		"4c534e01f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+		"29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7"
+		"00000001b0b1b2b3b4b5b6b7b8b9babbbcbdbebf0000019ab0a20700"
+		"808182838485868788898a8b8c8d8e8f9091929394959697"
+		"a4e7148caf1f9ba309b513ce106045fa84173ba26b3e29b9497ae2b86c7ec831"
+		"dc6d7fa37e44eb22fdb73544dd644230dec6cb24f9c069264fa25063"
+		"ec86935e422c8fd81c6f57829dc92ed4fdd865ef4c5a0526470cfb97746190fc"
+		"d1f3dcaa0f7007ce434a8bc3059b0e36892913f40a8d116339ef16f3fd979301";
+	uint8_t env[228], hash[32];
+	size_t len = 0;
+	char hex[65];
+	bool found = false;
+	struct lsn_status st = {0};
+	assert_int_equal(sodium_hex2bin(env, sizeof env, env_hex, strlen(env_hex), NULL, &len, NULL),
+			 0);
+	assert_int_equal(len, 228);
+	struct local_msg m;
+	memset(&m, 0, sizeof m);
+	memcpy(m.channel, w->v.channel, LSN_ID_BYTES);
+	m.seq = 1;
+	memcpy(m.sender_user, w->e.p->user, LSN_ID_BYTES);
+	memcpy(m.sender_device, w->e.p->device, LSN_ID_BYTES);
+	snprintf(m.status, sizeof m.status, "ok");
+	m.envelope = env;
+	m.env_len = len;
+	assert_int_equal(local_msg_put(w->e.p, &m, &st), LSN_OK);
+	assert_int_equal(local_msg_last_of_device(w->e.p, w->v.channel, w->e.p->device, hash,
+						  &found, &st), LSN_OK);
+	assert_true(found);
+	assert_string_equal(sodium_bin2hex(hex, sizeof hex, hash, sizeof hash),
+			    "9f54a4dbad36ae85d0f6d2eee7672dd20eb2ce66934ca94e0d7615c88ad1e644");
+	/* another device's messages are not this device's predecessor */
+	assert_int_equal(local_msg_last_of_device(w->e.p, w->v.channel, w->sender_device, hash,
+						  &found, &st), LSN_OK);
+	assert_false(found);
+}
+
 static void
 brief(struct local_msg_brief *b, int64_t seq, const char *status, bool prev_missing)
 {
@@ -716,6 +762,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_link_found_and_malformed, setup, teardown),
 		cmocka_unit_test(test_gap_and_receipt_rules),
+		cmocka_unit_test_setup_teardown(test_prev_vector, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
