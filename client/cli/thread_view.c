@@ -187,8 +187,6 @@ view_header_json(struct e2e *e, const struct chan_view *v)
 			 "member", v->me_member, "members", members, "identity_changed", changed);
 }
 
-/* ---- messages ----------------------------------------------------------------------- */
-
 /* ---- what is missing ------------------------------------------------------------- */
 
 bool
@@ -264,6 +262,8 @@ view_gaps_end(struct view_gaps *g)
 	else
 		view_print_gap(from, to);
 }
+
+/* ---- messages ----------------------------------------------------------------------- */
 
 /* "read by A, B; delivered to C" for the readers other than the sender. */
 static void

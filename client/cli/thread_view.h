@@ -40,7 +40,7 @@ void receipts_update(struct receipts *rc, json_t *ev);
 bool view_verified(const struct local_msg *m);
 
 /* Missing messages (thread_gaps.h): a range of seqs the server answered
- * without, and a message whose "prev" this device never held. */
+ * without, and a message whose "link" names one this device never held. */
 void view_print_gap(int64_t from, int64_t to);
 json_t *view_gap_json(int64_t from, int64_t to);
 json_t *view_link_json(struct e2e *e, const struct local_msg *m);

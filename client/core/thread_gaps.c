@@ -53,7 +53,7 @@ thread_receipt_marks(const struct local_msg_brief *rows, size_t n, int64_t last_
 bool
 thread_prev_parse(json_t *content, bool *has, uint8_t prev[32])
 {
-	json_t *v = json_object_get(content, "prev");
+	json_t *v = json_object_get(content, "link");
 	*has = false;
 	if (v == NULL)
 		return true;

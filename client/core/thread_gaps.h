@@ -5,7 +5,7 @@
  * A seq is missing when this device fetched past it (it is at or below the
  * channel's last synced seq) and holds no message for it: the server
  * answered and it is not there. A seq above the last synced one is only not
- * fetched yet. A message whose "prev" names an envelope this device never
+ * fetched yet. A message whose "link" names an envelope this device never
  * held (prev_missing) reveals a message of its sender that was removed even
  * if the server renumbered the seqs to hide the hole. */
 #ifndef LIAISON_THREAD_GAPS_H
@@ -28,7 +28,7 @@ bool thread_gap_between(int64_t prev, int64_t next, int64_t last_seq, int64_t *f
 /* The receipt marks for rows (seq order): *delivered is the highest seq N
  * <= last_seq (what the server has shown; our own sends may be above) such
  * that every seq from 1 to N is held, not refused and has no missing
- * "prev"; *read the same with every one of them decrypted ("ok"), except
+ * "link"; *read the same with every one of them decrypted ("ok"), except
  * messages sent before this device's first key ("before_first") while no
  * readable message precedes them (a member who joined later). 0: nothing
  * may be receipted. */
@@ -43,8 +43,8 @@ enum lsn_err thread_receipt_marks_load(struct profile *p, const uint8_t channel[
 /* Is status one of a message refused (forged, altered, not its sender's)? */
 bool thread_status_refused(const char *status);
 
-/* The "prev" of a plaintext: false if present but not 64 lowercase hex
- * characters; *has and prev filled when present. */
+/* The "link" of a plaintext (the hash it names): false if present but
+ * not 64 lowercase hex characters; *has and prev filled when present. */
 bool thread_prev_parse(json_t *content, bool *has, uint8_t prev[32]);
 
 #endif

@@ -82,7 +82,7 @@ gs_failure(const struct chan_view *v, struct local_msg *m, enum lsn_gs_result r)
 	}
 }
 
-/* The sender's previous message in this channel, named by "prev": held
+/* The sender's previous message in this channel, named by "link": held
  * here (any status), or removed by the server (CRYPTO.md "Gaps and the
  * per-sender link"). */
 static enum lsn_err
@@ -118,10 +118,12 @@ accept_plain(struct e2e *e, const struct chan_view *v, struct local_msg *m,
 	} else if (seen == LOCAL_SEEN_DUPLICATE && first_seq != m->seq) {
 		set_status(m, "duplicate", "duplicate of message #%lld (sent again by the server)",
 			   (long long)first_seq);
-	} else if (obj == NULL || !content_matches(v, m, obj) ||
-		   !thread_prev_parse(obj, &has_prev, prev)) {
+	} else if (obj == NULL || !content_matches(v, m, obj)) {
 		set_status(m, "invalid", "its content names another channel or sender than its "
 			   "envelope (rejected)");
+	} else if (!thread_prev_parse(obj, &has_prev, prev)) {
+		set_status(m, "invalid", "its link to the sender's previous message is malformed "
+			   "(rejected)");
 	} else {
 		set_status(m, "ok", "%s", chan_view_ever(v, m->sender_user) || !v->valid ? ""
 				  : "WARNING: the sender is not in the signed membership log");

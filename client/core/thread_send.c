@@ -80,9 +80,10 @@ ready_session(struct e2e *e, const struct chan_view *v, struct local_outbound *o
 	return err;
 }
 
-/* "prev": the hash of this device's previous message in the channel, so
- * that a receiver sees one removed even under renumbered seqs (CRYPTO.md
- * "Gaps and the per-sender link"). Absent for the device's first message there. */
+/* "link": the hash of this device's previous message in the channel (the
+ * latest the server accepted), so that a receiver sees one removed even
+ * under renumbered seqs (CRYPTO.md "Gaps and the per-sender link"). Absent
+ * for the device's first message there. */
 static void
 link_prev(struct e2e *e, const struct chan_view *v, json_t *content)
 {
@@ -92,7 +93,7 @@ link_prev(struct e2e *e, const struct chan_view *v, json_t *content)
 	struct lsn_status st = {0};
 	if (local_msg_last_of_device(e->p, v->channel, e->p->device, hash, &found, &st) == LSN_OK &&
 	    found)
-		json_object_set_new(content, "prev", json_string(sodium_bin2hex(hex, sizeof hex,
+		json_object_set_new(content, "link", json_string(sodium_bin2hex(hex, sizeof hex,
 										 hash, sizeof hash)));
 }
 

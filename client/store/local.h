@@ -229,7 +229,7 @@ struct local_msg {
 	uint8_t shared_by[LSN_ID_BYTES];
 	bool has_env_hash;       /* BLAKE2b-256 of the envelope (set from envelope on put) */
 	uint8_t env_hash[32];
-	bool prev_missing;       /* its "prev" names an envelope this device never held */
+	bool prev_missing;       /* its "link" names an envelope never held here */
 	uint8_t prev[32];        /* that envelope's hash */
 };
 

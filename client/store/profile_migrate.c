@@ -17,7 +17,7 @@
  *
  * Format 5, gaps and per-sender links (CRYPTO.md "Gaps and the per-sender
  * link"): messages.env_hash is the BLAKE2b-256 of each message's envelope
- * (to find the message a later one names as its "prev"),
+ * (to find the message a later one names as its "link"),
  * messages.prev_missing the hash a message named that this device never
  * held. Rows of an older profile get env_hash from
  * seen_msg (decrypted ones) or from their kept envelope. */

@@ -9,22 +9,27 @@ clients (sqlite3, as an attacker with the server's disk would):
   GP's read receipt stops at #2 and the nurse does not see "read by" on the
   alert (she still does on #1); offline reading reports the same gap;
 - the same with the later rows renumbered so that seqs are contiguous: no
-  seq is missing, but the per-sender link ("prev") of the nurse's next
+  seq is missing, but the per-sender link ("link") of the nurse's next
   message names an envelope the GP never received: reported as missing, the
   receipt stops before it, the nurse's alert is not shown read;
 - a message whose server-claimed sender is changed is refused by the
-  cardiologist's client and never shown with that sender as its author.
+  cardiologist's client and never shown with that sender as its author;
+- `watch --json` starting after a deletion prints a "missing" event.
 TAP on stdout."""
 
+import json
 import os
+import signal
 import sqlite3
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 35
+PLAN = 40
 PEOPLE = [  # profile, RPPS, name, profession, FINESS of the organisation
     ("martin", "10000000009", "Dr Claire Martin", "gp", "450000005"),
     ("bernard", "10234567898", "Julie Bernard", "nurse", "450000005"),
@@ -155,6 +160,49 @@ def deleted(t, srv, c):
     return channel
 
 
+def watch_gap(t, srv, c, channel):
+    """#5 deleted before the cardiologist's watch starts: it says so."""
+    nurse, cardio = c["bernard"], c["petit"]
+    send(t, nurse, channel, "Cinquième: poids 85,1 kg.")
+    send(t, nurse, channel, "Sixième: appel au cardiologue.")
+    db_exec(srv, "DELETE FROM messages WHERE channel_id = ? AND seq = 5",
+            (bytes.fromhex(channel),))
+    proc = subprocess.Popen([harness.LIAISON, "--profile", cardio.profile, "--json", "watch"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=cardio.env(), stdin=subprocess.DEVNULL)
+    seen = {}
+    try:
+        deadline = time.monotonic() + 20 * harness.SLOW
+        while time.monotonic() < deadline and len(seen) < 2:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("event") == "missing":
+                seen["missing"] = ev
+            elif ev.get("event") == "message" and ev.get("seq") == 6:
+                seen["message"] = ev
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            rc = proc.wait(timeout=10 * harness.SLOW)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        err = proc.stderr.read()
+    m = seen.get("missing", {})
+    t.ok(m.get("seq") == 5 and m.get("through") == 5 and m.get("channel") == channel
+         and "withheld or deleted by the server" in m.get("detail", ""),
+         "watch --json prints a \"missing\" event for #5", f"{seen}\n{err}")
+    t.ok((seen.get("message", {}).get("prev_missing") or {}).get("before_seq") == 6,
+         "and #6, which names #5 as its sender's previous message, with prev_missing",
+         f"{seen}")
+    t.eq(rc, 0, "watch stops cleanly on Ctrl-C", err)
+
+
 def offline(t, srv, gp, channel):
     """The same gap from the local store alone, the server down."""
     srv.stop()
@@ -213,6 +261,7 @@ def main(t):
         c = setup(t, srv)
         renumbered(t, srv, c)
         channel = deleted(t, srv, c)
+        watch_gap(t, srv, c, channel)
         offline(t, srv, c["martin"], channel)
 
 

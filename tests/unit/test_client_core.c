@@ -7,7 +7,7 @@
  * store whose transaction cannot begin while a page of messages is taken
  * (fetch_page must not free what it never filled). The per-sender link and
  * gaps (thread_gaps.h): a message deleted and the later seqs renumbered is
- * revealed by the next message's "prev", receipts stop before it, and the
+ * revealed by the next message's "link", receipts stop before it, and the
  * pure gap and receipt-mark rules. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -472,7 +472,7 @@ seal_linked(struct world *w, int64_t seq, const char *body, const char *prev, ui
 	json_t *content = json_pack("{s:s, s:s, s:s, s:s}", "type", "text", "body", body,
 				    "channel", channel, "sender", sender);
 	if (prev)
-		json_object_set_new(content, "prev", json_string(prev));
+		json_object_set_new(content, "link", json_string(prev));
 	char *plain = json_dumps(content, JSON_COMPACT);
 	json_decref(content);
 	uint8_t mk[32], *env = NULL;
@@ -578,7 +578,7 @@ test_link_found_and_malformed(void **state)
 
 /* The envelope of CRYPTO.md "Group session ratchet and message envelope"
  * cached as this device's message: the store records its BLAKE2b-256, the
- * next "prev" of this device, as the vector (python3 hashlib, CRYPTO.md
+ * next "link" of this device, as the vector (python3 hashlib, CRYPTO.md
  * "Gaps and the per-sender link"). */
 static void
 test_prev_vector(void **state)
@@ -696,11 +696,11 @@ test_gap_and_receipt_rules(void **state)
 	json_t *c = json_pack("{s:s}", "type", "text");
 	assert_true(thread_prev_parse(c, &has, prev));
 	assert_false(has);
-	json_object_set_new(c, "prev", json_string("00ff"));
+	json_object_set_new(c, "link", json_string("00ff"));
 	assert_false(thread_prev_parse(c, &has, prev));
-	json_object_set_new(c, "prev", json_integer(7));
+	json_object_set_new(c, "link", json_integer(7));
 	assert_false(thread_prev_parse(c, &has, prev));
-	json_object_set_new(c, "prev", json_string("000102030405060708090a0b0c0d0e0f"
+	json_object_set_new(c, "link", json_string("000102030405060708090a0b0c0d0e0f"
 						   "101112131415161718191a1b1c1d1eff"));
 	assert_true(thread_prev_parse(c, &has, prev));
 	assert_true(has);
