@@ -115,9 +115,9 @@ static void
 take_case(struct e2e *e, struct circle_state *cs, const struct thread_doc *m)
 {
 	static const char *const keys[] = {"type", "version", "ref", "copy", "document", "channel",
-					   "sender", NULL};
+					   "sender", "link", NULL};
 	static const char *const pointer_keys[] = {"type", "version", "ref", "document", "channel",
-						   "sender", NULL};
+						   "sender", "link", NULL};
 	struct lsn_status st = {0};
 	json_t *doc = NULL;
 	char why[400];

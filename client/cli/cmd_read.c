@@ -2,6 +2,7 @@
  * channel, fetch and decrypt new messages, ask for missing keys after a short
  * wait, send receipts, and print the thread from the local cache. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tr.h"
@@ -12,23 +13,29 @@
 #include "output.h"
 #include "sync.h"
 #include "thread.h"
+#include "thread_gaps.h"
 #include "thread_view.h"
 #include "wire.h"
 
 #define READ_DEFAULT_LIMIT 50
 
+/* Receipts only as far as every message was received (delivered) and
+ * decrypted (read): a missing or unreadable one stops them (thread_gaps.h). */
 static enum lsn_err
-send_receipts(struct e2e *e, const struct chan_view *v, int64_t seq, struct lsn_status *st)
+send_receipts(struct e2e *e, const struct chan_view *v, struct lsn_status *st)
 {
-	if (seq <= 0 || !v->me_member)
+	int64_t marks[2] = {0, 0};
+	if (!v->me_member)
 		return LSN_OK;
 	static const char *const kinds[] = {"delivered", "read"};
-	enum lsn_err err = LSN_OK;
+	enum lsn_err err = thread_receipt_marks_load(e->p, v->channel, &marks[0], &marks[1], st);
 	for (size_t i = 0; i < 2 && err == LSN_OK; i++) {
 		json_t *reply = NULL;
+		if (marks[i] <= 0)
+			continue;
 		err = e2e_read(e, "receipt", json_pack("{s:o, s:s, s:I}", "channel",
 						       wire_id(v->channel), "kind", kinds[i], "seq",
-						       (json_int_t)seq), &reply, st);
+						       (json_int_t)marks[i]), &reply, st);
 		json_decref(reply);
 	}
 	return err;
@@ -39,12 +46,34 @@ struct print_ctx {
 	const struct receipts *rc;
 	json_t *list;   /* --json */
 	size_t shown;
+	struct view_gaps gaps;
 };
+
+/* What is missing will be reported from the message before the last limit
+ * ones on (or from the start); in --json into a "missing" array. */
+static enum lsn_err
+gaps_start(struct print_ctx *pc, const uint8_t channel[LSN_ID_BYTES], long limit,
+	   struct lsn_status *st)
+{
+	struct local_channel c;
+	struct local_msg_brief *rows = NULL;
+	size_t n = 0;
+	enum lsn_err err = local_channel_get(pc->e->p, channel, &c, st);
+	if (err == LSN_OK)
+		err = local_msg_briefs(pc->e->p, channel, &rows, &n, st);
+	pc->gaps.e = pc->e;
+	pc->gaps.last_seq = c.last_seq;
+	pc->gaps.prev = limit > 0 && n > (size_t)limit ? rows[n - (size_t)limit - 1].seq : 0;
+	pc->gaps.missing = pc->list ? json_array() : NULL;
+	free(rows);
+	return err;
+}
 
 static bool
 print_one(void *arg, struct local_msg *m)
 {
 	struct print_ctx *pc = arg;
+	view_gaps_before(&pc->gaps, m);
 	if (pc->list)
 		json_array_append_new(pc->list, view_message_json(pc->e, m, pc->rc));
 	else
@@ -59,21 +88,28 @@ print_thread(struct e2e *e, const struct chan_view *v, long limit, struct lsn_st
 	struct receipts rc;
 	if (receipts_load(e, v->channel, &rc, st) != LSN_OK)
 		return out_fail(st);
-	struct print_ctx pc = {e, &rc, out_json_mode() ? json_array() : NULL, 0};
+	struct print_ctx pc = {e, &rc, out_json_mode() ? json_array() : NULL, 0, {0}};
 	if (!out_json_mode())
 		view_print_header(e, v);
-	enum lsn_err err = local_msg_each(e->p, v->channel, limit, print_one, &pc, st);
+	enum lsn_err err = gaps_start(&pc, v->channel, limit, st);
+	if (err == LSN_OK)
+		err = local_msg_each(e->p, v->channel, limit, print_one, &pc, st);
+	if (err == LSN_OK)
+		view_gaps_end(&pc.gaps);
 	int rc_out = err == LSN_OK ? CLI_OK : out_fail(st);
 	if (err == LSN_OK && out_json_mode()) {
 		json_t *out = view_header_json(e, v);
 		json_object_set_new(out, "messages", pc.list);
+		json_object_set_new(out, "missing", pc.gaps.missing);
 		pc.list = NULL;
+		pc.gaps.missing = NULL;
 		rc_out = out_json(out);
 		json_decref(out);
 	} else if (err == LSN_OK && pc.shown == 0) {
 		puts(_("No messages yet."));
 	}
 	json_decref(pc.list);
+	json_decref(pc.gaps.missing);
 	receipts_free(&rc);
 	return rc_out;
 }
@@ -93,7 +129,7 @@ read_channel(struct e2e *e, const char *channel_text, long limit)
 	if (err == LSN_OK)
 		err = thread_fetch_chase(e, &v, &r, &st);
 	if (err == LSN_OK)
-		err = send_receipts(e, &v, r.last_seq, &st);
+		err = send_receipts(e, &v, &st);
 	rc = err == LSN_OK ? print_thread(e, &v, limit, &st) : out_fail(&st);
 	chan_view_free(&v);
 	return rc;
@@ -118,7 +154,7 @@ read_offline(struct e2e *e, const char *text, long limit)
 		return CLI_USAGE;
 	}
 	struct receipts none = {0};
-	struct print_ctx pc = {e, &none, out_json_mode() ? json_array() : NULL, 0};
+	struct print_ctx pc = {e, &none, out_json_mode() ? json_array() : NULL, 0, {0}};
 	char hexid[LSN_ID_HEX + 1], topic[THREAD_TOPIC_MAX];
 	lsn_id_to_hex(channel, hexid);
 	local_channel_topic(e->p, channel, topic, sizeof topic);
@@ -130,18 +166,25 @@ read_offline(struct e2e *e, const char *text, long limit)
 			putchar('\n');
 		}
 	}
-	enum lsn_err err = local_msg_each(e->p, channel, limit, print_one, &pc, &st);
+	enum lsn_err err = gaps_start(&pc, channel, limit, &st);
+	if (err == LSN_OK)
+		err = local_msg_each(e->p, channel, limit, print_one, &pc, &st);
+	if (err == LSN_OK)
+		view_gaps_end(&pc.gaps);
 	int rc = err == LSN_OK ? CLI_OK : out_fail(&st);
 	if (err == LSN_OK && pc.list) {
-		json_t *out = json_pack("{s:s, s:b, s:s?, s:o}", "channel", hexid, "offline", 1,
-					"topic", topic[0] ? topic : NULL, "messages", pc.list);
+		json_t *out = json_pack("{s:s, s:b, s:s?, s:o, s:o}", "channel", hexid, "offline", 1,
+					"topic", topic[0] ? topic : NULL, "messages", pc.list,
+					"missing", pc.gaps.missing);
 		pc.list = NULL;
+		pc.gaps.missing = NULL;
 		rc = out_json(out);
 		json_decref(out);
 	} else if (err == LSN_OK && pc.shown == 0) {
 		puts(_("No messages stored on this device for this channel."));
 	}
 	json_decref(pc.list);
+	json_decref(pc.gaps.missing);
 	return rc;
 }
 

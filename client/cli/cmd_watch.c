@@ -22,6 +22,7 @@
 #include "peers.h"
 #include "sync.h"
 #include "thread.h"
+#include "thread_gaps.h"
 #include "thread_view.h"
 #include "tr.h"
 #include "wire.h"
@@ -99,12 +100,37 @@ struct print_new {
 	struct watched *c;
 	const struct receipts *rc;
 	int64_t max_seq;         /* the newest message printed */
+	int64_t gap_prev;        /* missing seqs are reported after this one (-1: not) */
+	int64_t last_seq;        /* fetched up to here */
 };
+
+/* Seqs the server answered without, between the last message and m. */
+static void
+print_gap(struct print_new *pn, const struct local_msg *m)
+{
+	int64_t from, to;
+	bool gap = thread_gap_between(pn->gap_prev, m->seq, pn->last_seq, &from, &to);
+	if (pn->gap_prev >= 0 && m->seq > pn->gap_prev)
+		pn->gap_prev = m->seq;
+	if (!gap) {
+		return;
+	} else if (out_json_mode()) {
+		say(pn->w, m->channel, "missing", view_gap_json(from, to));
+	} else {
+		char label[THREAD_TOPIC_MAX + 16];
+		channel_label(pn->w->e, m->channel, label, sizeof label);
+		printf("[");
+		out_text(stdout, label);
+		printf("] ");
+		view_print_gap(from, to);
+	}
+}
 
 static bool
 print_new_message(void *arg, struct local_msg *m)
 {
 	struct print_new *pn = arg;
+	print_gap(pn, m);
 	if (m->seq > pn->max_seq)
 		pn->max_seq = m->seq;
 	if (out_json_mode()) {
@@ -139,7 +165,7 @@ static void
 print_now_readable(struct watch *w, struct watched *c, const int64_t *seqs, size_t n)
 {
 	struct receipts rc = {0};
-	struct print_new pn = {w, c, &rc, 0};
+	struct print_new pn = {w, c, &rc, 0, -1, 0};
 	for (size_t i = 0; i < n; i++) {
 		struct local_msg m;
 		bool found = false;
@@ -151,16 +177,22 @@ print_now_readable(struct watch *w, struct watched *c, const int64_t *seqs, size
 	}
 }
 
+/* Receipts only as far as every message was received and decrypted
+ * (thread_gaps.h): a missing or unreadable one stops them. */
 static enum lsn_err
-send_receipts(struct watch *w, struct watched *c, int64_t seq, struct lsn_status *st)
+send_receipts(struct watch *w, struct watched *c, struct lsn_status *st)
 {
 	static const char *const kinds[] = {"delivered", "read"};
-	enum lsn_err err = LSN_OK;
+	int64_t marks[2] = {0, 0};
+	enum lsn_err err = thread_receipt_marks_load(w->e->p, c->channel, &marks[0], &marks[1],
+						     st);
 	for (size_t i = 0; i < 2 && err == LSN_OK; i++) {
 		json_t *reply = NULL;
+		if (marks[i] <= 0)
+			continue;
 		err = e2e_read(w->e, "receipt", json_pack("{s:o, s:s, s:I}", "channel",
 							   wire_id(c->channel), "kind", kinds[i], "seq",
-							   (json_int_t)seq), &reply, st);
+							   (json_int_t)marks[i]), &reply, st);
 		json_decref(reply);
 	}
 	return err;
@@ -200,16 +232,19 @@ catch_up(struct watch *w, struct watched *c, enum catch_how how, json_t *ev,
 	}
 	print_now_readable(w, c, pending, n_pending);
 	struct receipts rc = {0};
-	struct print_new pn = {w, c, &rc, 0};
+	struct local_channel after;
+	err = local_channel_get(w->e->p, c->channel, &after, st);
+	struct print_new pn = {w, c, &rc, 0, c->shown, after.last_seq};
 	int64_t shown = c->shown;
-	err = local_msg_since(w->e->p, c->channel, shown, print_new_message, &pn, st);
+	if (err == LSN_OK)
+		err = local_msg_since(w->e->p, c->channel, shown, print_new_message, &pn, st);
 	int64_t newest = r.last_seq > pn.max_seq ? r.last_seq : pn.max_seq;
 	if (newest > c->shown)
 		c->shown = newest;
 	if (r.waiting > 0 && c->waiting_since == 0)
 		c->waiting_since = lsn_clock_now_ms();
 	if (err == LSN_OK && newest > shown && c->v.me_member)
-		err = send_receipts(w, c, newest, st);
+		err = send_receipts(w, c, st);
 	return err;
 }
 

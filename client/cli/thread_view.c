@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "tr.h"
 #include "concil.h"
 #include "concil_thread.h"
@@ -12,6 +14,7 @@
 #include "output.h"
 #include "peers.h"
 #include "thread.h"
+#include "thread_gaps.h"
 #include "thread_view.h"
 #include "day.h"
 #include "measure.h"
@@ -184,6 +187,82 @@ view_header_json(struct e2e *e, const struct chan_view *v)
 			 "member", v->me_member, "members", members, "identity_changed", changed);
 }
 
+/* ---- what is missing ------------------------------------------------------------- */
+
+bool
+view_verified(const struct local_msg *m)
+{
+	return strcmp(m->status, "ok") == 0;
+}
+
+void
+view_print_gap(int64_t from, int64_t to)
+{
+	if (from == to)
+		printf(_("#%lld  message #%lld is missing: withheld or deleted by the server\n"),
+		       (long long)from, (long long)from);
+	else
+		printf(_("#%lld-#%lld  messages #%lld to #%lld are missing: withheld or deleted by "
+			 "the server\n"), (long long)from, (long long)to, (long long)from,
+		       (long long)to);
+}
+
+json_t *
+view_gap_json(int64_t from, int64_t to)
+{
+	char detail[160];
+	if (from == to)
+		snprintf(detail, sizeof detail, "message #%lld is missing: withheld or deleted by "
+			 "the server", (long long)from);
+	else
+		snprintf(detail, sizeof detail, "messages #%lld to #%lld are missing: withheld or "
+			 "deleted by the server", (long long)from, (long long)to);
+	return json_pack("{s:s, s:I, s:I, s:s}", "kind", "seq", "seq", (json_int_t)from,
+			 "through", (json_int_t)to, "detail", detail);
+}
+
+json_t *
+view_link_json(struct e2e *e, const struct local_msg *m)
+{
+	char who[200], sender[LSN_ID_HEX + 1], prev[65], detail[400];
+	e2e_person(e, m->sender_user, who, sizeof who);
+	lsn_id_to_hex(m->sender_user, sender);
+	sodium_bin2hex(prev, sizeof prev, m->prev, sizeof m->prev);
+	snprintf(detail, sizeof detail, "a message from %s sent before #%lld is missing: withheld or "
+		 "deleted by the server", who, (long long)m->seq);
+	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "kind", "link", "before_seq",
+			 (json_int_t)m->seq, "sender", sender, "sender_name", who, "prev", prev,
+			 "detail", detail);
+}
+
+void
+view_gaps_before(struct view_gaps *g, const struct local_msg *m)
+{
+	int64_t from, to;
+	if (thread_gap_between(g->prev, m->seq, g->last_seq, &from, &to)) {
+		if (g->missing)
+			json_array_append_new(g->missing, view_gap_json(from, to));
+		else
+			view_print_gap(from, to);
+	}
+	if (g->missing && m->prev_missing && view_verified(m))
+		json_array_append_new(g->missing, view_link_json(g->e, m));
+	if (m->seq > g->prev)
+		g->prev = m->seq;
+}
+
+void
+view_gaps_end(struct view_gaps *g)
+{
+	int64_t from, to;
+	if (!thread_gap_between(g->prev, g->last_seq + 1, g->last_seq, &from, &to))
+		return;
+	if (g->missing)
+		json_array_append_new(g->missing, view_gap_json(from, to));
+	else
+		view_print_gap(from, to);
+}
+
 /* ---- messages ----------------------------------------------------------------------- */
 
 /* "read by A, B; delivered to C" for the readers other than the sender. */
@@ -316,8 +395,10 @@ view_print_message(struct e2e *e, const struct local_msg *m, const struct receip
 	out_time(m->ts, when, sizeof when);
 	e2e_person(e, m->sender_user, who, sizeof who);
 	printf("#%lld  %s  ", (long long)m->seq, when);
+	if (!view_verified(m))
+		fputs(_("unverified message (the server says from "), stdout);
 	out_text(stdout, who);
-	putchar('\n');
+	puts(view_verified(m) ? "" : ")");
 	json_t *obj = m->plain ? json_loads(m->plain, 0, NULL) : NULL;
 	if (obj)
 		print_content(obj);
@@ -330,6 +411,12 @@ view_print_message(struct e2e *e, const struct local_msg *m, const struct receip
 		fputs(_("    (history shared by "), stdout);
 		out_text(stdout, who);
 		puts(")");
+	}
+	if (m->prev_missing) {
+		e2e_person(e, m->sender_user, who, sizeof who);
+		fputs(_("    WARNING: a message from "), stdout);
+		out_text(stdout, who);
+		puts(_(" sent before this one is missing: withheld or deleted by the server"));
 	}
 	receipt_line(e, m, rc, line, sizeof line);
 	if (line[0]) {
@@ -366,10 +453,19 @@ view_message_json(struct e2e *e, const struct local_msg *m, const struct receipt
 	if (m->shared)
 		e2e_person(e, m->shared_by, by, sizeof by);
 	json_t *content = m->plain ? json_loads(m->plain, 0, NULL) : NULL;
-	json_t *out = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s?, s:s?}", "seq", (json_int_t)m->seq,
-				"ts", (json_int_t)m->ts, "sender", sender, "sender_name", who,
+	bool verified = view_verified(m);
+	json_t *out = json_pack("{s:I, s:I, s:s?, s:s?, s:b, s:s, s:s?, s:s?}", "seq",
+				(json_int_t)m->seq, "ts", (json_int_t)m->ts,
+				"sender", verified ? sender : NULL,
+				"sender_name", verified ? who : NULL, "verified", verified,
 				"status", m->status, "detail", m->detail[0] ? m->detail : NULL,
 				"history_shared_by", m->shared ? by : NULL);
+	if (!verified) {
+		json_object_set_new(out, "claimed_sender", json_string(sender));
+		json_object_set_new(out, "claimed_sender_name", json_string(who));
+	}
+	if (m->prev_missing)
+		json_object_set_new(out, "prev_missing", view_link_json(e, m));
 	if (content) {
 		json_object_set(out, "type", json_object_get(content, "type"));
 		json_object_set_new(out, "content", content);

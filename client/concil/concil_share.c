@@ -40,7 +40,7 @@ month_or_null(int64_t ms)
 static const char *const circle_keys[] = {
 	"type", "version", "pathway", "transition", "status", "started", "compared", "closed",
 	"source_types", "bmo", "order", "discrepancies",
-	"channel", "sender",            /* added by the thread layer of the circle channel */
+	"channel", "sender", "link",    /* added by the thread layer of the circle channel */
 	NULL,
 };
 static const char *const circle_line_keys[] = {

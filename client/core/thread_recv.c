@@ -11,6 +11,7 @@
 #include "msg_header.h"
 #include "sync.h"
 #include "thread.h"
+#include "thread_gaps.h"
 #include "wire.h"
 
 #define FETCH_PAGE    200
@@ -81,12 +82,27 @@ gs_failure(const struct chan_view *v, struct local_msg *m, enum lsn_gs_result r)
 	}
 }
 
+/* The sender's previous message in this channel, named by "link": held
+ * here (any status), or removed by the server (CRYPTO.md "Gaps and the
+ * per-sender link"). */
+static enum lsn_err
+check_prev(struct e2e *e, const struct chan_view *v, struct local_msg *m, const uint8_t prev[32],
+	   struct lsn_status *st)
+{
+	bool held = false;
+	enum lsn_err err = local_msg_hash_held(e->p, v->channel, prev, &held, st);
+	m->prev_missing = err == LSN_OK && !held;
+	memcpy(m->prev, prev, sizeof m->prev);
+	return err;
+}
+
 /* Duplicate / alarm, then the content checks. Takes plain. */
 static enum lsn_err
 accept_plain(struct e2e *e, const struct chan_view *v, struct local_msg *m,
 	     const struct local_inbound *in, uint8_t *plain, size_t len, struct lsn_status *st)
 {
-	uint8_t hash[32];
+	uint8_t hash[32], prev[32];
+	bool has_prev = false;
 	enum local_seen seen;
 	int64_t first_seq = m->seq;
 	lsn_gs_envelope_hash(m->envelope, m->env_len, hash);
@@ -105,10 +121,15 @@ accept_plain(struct e2e *e, const struct chan_view *v, struct local_msg *m,
 	} else if (obj == NULL || !content_matches(v, m, obj)) {
 		set_status(m, "invalid", "its content names another channel or sender than its "
 			   "envelope (rejected)");
+	} else if (!thread_prev_parse(obj, &has_prev, prev)) {
+		set_status(m, "invalid", "its link to the sender's previous message is malformed "
+			   "(rejected)");
 	} else {
 		set_status(m, "ok", "%s", chan_view_ever(v, m->sender_user) || !v->valid ? ""
 				  : "WARNING: the sender is not in the signed membership log");
 		err = thread_note_content(e, v->channel, m->seq, obj, st);
+		if (err == LSN_OK && has_prev)
+			err = check_prev(e, v, m, prev, st);
 		m->plain = (char *)plain;
 		m->plain_len = len;
 		m->shared = in->forwarded &&
@@ -213,6 +234,15 @@ thread_take(struct e2e *e, const struct chan_view *v, json_t *msg, struct local_
 	bool found = false;
 	enum lsn_err err = local_msg_get(e->p, v->channel, m->seq, &old, &found, st);
 	bool keep = err == LSN_OK && found && strcmp(old.status, "ok") == 0;
+	uint8_t hash[32];
+	lsn_gs_envelope_hash(m->envelope, m->env_len, hash);
+	if (keep && old.has_env_hash && sodium_memcmp(hash, old.env_hash, 32) != 0) {
+		/* the server now puts another envelope at this seq: renumbered */
+		set_status(&old, "ok", "WARNING: the server now shows another message at #%lld "
+			   "than this one: messages before it were deleted and the rest "
+			   "renumbered", (long long)m->seq);
+		err = local_msg_put(e->p, &old, st);
+	}
 	local_msg_clear(&old);
 	if (err == LSN_OK && keep) {
 		int64_t seq = m->seq;

@@ -80,6 +80,23 @@ ready_session(struct e2e *e, const struct chan_view *v, struct local_outbound *o
 	return err;
 }
 
+/* "link": the hash of this device's previous message in the channel (the
+ * latest the server accepted), so that a receiver sees one removed even
+ * under renumbered seqs (CRYPTO.md "Gaps and the per-sender link"). Absent
+ * for the device's first message there. */
+static void
+link_prev(struct e2e *e, const struct chan_view *v, json_t *content)
+{
+	uint8_t hash[32];
+	char hex[65];
+	bool found = false;
+	struct lsn_status st = {0};
+	if (local_msg_last_of_device(e->p, v->channel, e->p->device, hash, &found, &st) == LSN_OK &&
+	    found)
+		json_object_set_new(content, "link", json_string(sodium_bin2hex(hex, sizeof hex,
+										 hash, sizeof hash)));
+}
+
 static char *
 plaintext(struct e2e *e, const struct chan_view *v, json_t *content)
 {
@@ -87,6 +104,7 @@ plaintext(struct e2e *e, const struct chan_view *v, json_t *content)
 	lsn_id_to_hex(v->channel, channel);
 	json_object_set_new(content, "channel", json_string(channel));
 	json_object_set_new(content, "sender", json_string(e->me_hex));
+	link_prev(e, v, content);
 	return json_dumps(content, JSON_COMPACT);
 }
 
@@ -175,6 +193,8 @@ cache_sent(struct e2e *e, const struct chan_view *v, const struct local_outbound
 	enum local_seen seen;
 	int64_t first_seq;
 	lsn_gs_envelope_hash(env, env_len, hash);
+	memcpy(m.env_hash, hash, sizeof hash);
+	m.has_env_hash = true;
 	enum lsn_err err = local_begin(e->p, st);
 	if (err == LSN_OK)
 		err = local_seen_msg(e->p, m.session_id, index, hash, v->channel, seq, &seen,

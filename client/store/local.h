@@ -227,6 +227,17 @@ struct local_msg {
 	int64_t first_seen;
 	bool shared;             /* decrypted with history forwarded by shared_by */
 	uint8_t shared_by[LSN_ID_BYTES];
+	bool has_env_hash;       /* BLAKE2b-256 of the envelope (set from envelope on put) */
+	uint8_t env_hash[32];
+	bool prev_missing;       /* its "link" names an envelope never held here */
+	uint8_t prev[32];        /* that envelope's hash */
+};
+
+/* What receipts and gap reports need of a message, without opening it. */
+struct local_msg_brief {
+	int64_t seq;
+	char status[24];
+	bool prev_missing;
 };
 
 void local_msg_clear(struct local_msg *m);   /* frees and wipes envelope/plain */
@@ -246,6 +257,17 @@ enum lsn_err local_msg_since(struct profile *p, const uint8_t channel[LSN_ID_BYT
 enum lsn_err local_msg_with_status(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 				   const char *status, bool (*fn)(void *arg, struct local_msg *m),
 				   void *arg, struct lsn_status *st);
+/* Every message of channel (seq order) as briefs: *out malloc'd, *n rows. */
+enum lsn_err local_msg_briefs(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+			      struct local_msg_brief **out, size_t *n, struct lsn_status *st);
+/* Does this device hold (any status) a message of channel whose envelope
+ * hashes to hash? */
+enum lsn_err local_msg_hash_held(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+				 const uint8_t hash[32], bool *held, struct lsn_status *st);
+/* The envelope hash of device's latest readable message in channel. */
+enum lsn_err local_msg_last_of_device(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+				      const uint8_t device[LSN_ID_BYTES], uint8_t hash[32],
+				      bool *found, struct lsn_status *st);
 /* Seqs of messages of channel not yet decrypted but retryable (up to max). */
 enum lsn_err local_msg_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			       int64_t *seqs, size_t max, size_t *n, struct lsn_status *st);

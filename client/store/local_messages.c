@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "group_session.h"
 #include "sql.h"
 #include "local.h"
 
@@ -26,8 +27,15 @@ local_msg_clear(struct local_msg *m)
 enum lsn_err
 local_msg_put(struct profile *p, const struct local_msg *m, struct lsn_status *st)
 {
-	uint8_t *blob = NULL;
+	uint8_t *blob = NULL, hash[32];
 	size_t blob_len = 0;
+	bool has_hash = m->has_env_hash;
+	if (m->envelope && m->env_len > 0) {
+		lsn_gs_envelope_hash(m->envelope, m->env_len, hash);
+		has_hash = true;
+	} else if (has_hash) {
+		memcpy(hash, m->env_hash, sizeof hash);
+	}
 	if (m->plain) {
 		char name[SEAL_NAME_BUF];
 		local_name_message(m->channel, m->seq, name);
@@ -37,20 +45,22 @@ local_msg_put(struct profile *p, const struct local_msg *m, struct lsn_status *s
 	enum lsn_err err = sql_exec(
 		p->db, st, "INSERT OR REPLACE INTO messages (channel, seq, ts, sender_user, "
 		       "sender_device, session_id, idx, status, detail, envelope, first_seen, "
-		       "shared_by, sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		"innbbbnttbnbb", m->channel, m->seq, m->ts, m->sender_user, (size_t)LSN_ID_BYTES,
+		       "shared_by, sealed, env_hash, prev_missing) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		"innbbbnttbnbbbb", m->channel, m->seq, m->ts, m->sender_user, (size_t)LSN_ID_BYTES,
 		m->sender_device, (size_t)LSN_ID_BYTES, m->has_session ? m->session_id : NULL,
 		(size_t)LOCAL_SID_BYTES, (int64_t)m->index, m->status,
 		m->detail[0] ? m->detail : NULL, m->plain ? NULL : m->envelope, m->env_len,
 		m->first_seen ? m->first_seen : lsn_clock_now_ms(),
-		m->shared ? m->shared_by : NULL, (size_t)LSN_ID_BYTES, blob, blob_len);
+		m->shared ? m->shared_by : NULL, (size_t)LSN_ID_BYTES, blob, blob_len,
+		has_hash ? hash : NULL, sizeof hash, m->prev_missing ? m->prev : NULL,
+		sizeof m->prev);
 	free(blob);
 	return err;
 }
 
 #define MSG_COLUMNS \
 	"seq, ts, sender_user, sender_device, session_id, idx, status, detail, envelope, " \
-	"first_seen, shared_by, sealed"
+	"first_seen, shared_by, sealed, env_hash, prev_missing"
 
 static void
 copy_blob(struct sql_q *q, int col, uint8_t *out, size_t len, bool *present)
@@ -75,6 +85,8 @@ msg_row(struct profile *p, struct sql_q *q, struct local_msg *m)
 	snprintf(m->detail, sizeof m->detail, "%s", detail ? detail : "");
 	m->first_seen = sql_int(q, 9);
 	copy_blob(q, 10, m->shared_by, LSN_ID_BYTES, &m->shared);
+	copy_blob(q, 12, m->env_hash, sizeof m->env_hash, &m->has_env_hash);
+	copy_blob(q, 13, m->prev, sizeof m->prev, &m->prev_missing);
 	size_t env_len = 0, sealed_len = 0;
 	const uint8_t *env = sql_blob(q, 8, &env_len);
 	if (env && env_len > 0 && (m->envelope = malloc(env_len)) != NULL) {
@@ -227,6 +239,76 @@ local_msg_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_
 		return st->err;
 	while (*n < max && sql_next(&q))
 		seqs[(*n)++] = sql_int(&q, 0);
+	return sql_end(&q, st);
+}
+
+enum lsn_err
+local_msg_briefs(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+		 struct local_msg_brief **out, size_t *n, struct lsn_status *st)
+{
+	*out = NULL;
+	*n = 0;
+	size_t cap = 0;
+	struct sql_q q;
+	if (!sql_query(p->db, &q, st, "SELECT seq, status, prev_missing IS NOT NULL FROM messages "
+				      "WHERE channel = ? ORDER BY seq", "i", channel))
+		return st->err;
+	enum lsn_err err = LSN_OK;
+	while (err == LSN_OK && sql_next(&q)) {
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			struct local_msg_brief *grown = realloc(*out, ncap * sizeof *grown);
+			if (grown == NULL) {
+				err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+				break;
+			}
+			*out = grown;
+			cap = ncap;
+		}
+		struct local_msg_brief *b = &(*out)[(*n)++];
+		const char *status = sql_text(&q, 1);
+		b->seq = sql_int(&q, 0);
+		snprintf(b->status, sizeof b->status, "%s", status ? status : "");
+		b->prev_missing = sql_int(&q, 2) != 0;
+	}
+	enum lsn_err qerr = sql_end(&q, st);
+	err = err != LSN_OK ? err : qerr;
+	if (err != LSN_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+enum lsn_err
+local_msg_hash_held(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+		    const uint8_t hash[32], bool *held, struct lsn_status *st)
+{
+	/* seen_msg also answers for messages cached before env_hash existed */
+	struct sql_q q;
+	*held = false;
+	if (!sql_query(p->db, &q, st, "SELECT 1 FROM messages WHERE channel = ?1 AND env_hash = ?2 "
+				      "UNION ALL SELECT 1 FROM seen_msg WHERE channel = ?1 AND "
+				      "env_hash = ?2 LIMIT 1", "ib", channel, hash, (size_t)32))
+		return st->err;
+	*held = sql_next(&q);
+	return sql_end(&q, st);
+}
+
+enum lsn_err
+local_msg_last_of_device(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+			 const uint8_t device[LSN_ID_BYTES], uint8_t hash[32], bool *found,
+			 struct lsn_status *st)
+{
+	struct sql_q q;
+	*found = false;
+	if (!sql_query(p->db, &q, st, "SELECT env_hash FROM messages WHERE channel = ? AND "
+				      "sender_device = ? AND status = 'ok' AND env_hash IS NOT NULL "
+				      "ORDER BY seq DESC LIMIT 1", "ii", channel, device))
+		return st->err;
+	if (sql_next(&q))
+		*found = sql_copy(&q, 0, hash, 32);
 	return sql_end(&q, st);
 }
 

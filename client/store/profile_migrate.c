@@ -13,11 +13,20 @@
  * state); the private half of each one still held is the sealed item
  * "ak_sk:<hex ak_id>". The single AK of an older profile (meta ak_id/ak_pk/
  * ak_ts, sealed item "ak_sk") becomes the current one: its private half is
- * unsealed and sealed again under its new name, which needs the local key. */
+ * unsealed and sealed again under its new name, which needs the local key.
+ *
+ * Format 5, gaps and per-sender links (CRYPTO.md "Gaps and the per-sender
+ * link"): messages.env_hash is the BLAKE2b-256 of each message's envelope
+ * (to find the message a later one names as its "link"),
+ * messages.prev_missing the hash a message named that this device never
+ * held. Rows of an older profile get env_hash from
+ * seen_msg (decrypted ones) or from their kept envelope. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "group_session.h"
 #include "profile_db.h"
 #include "seal.h"
 #include "sql.h"
@@ -90,6 +99,59 @@ static const char migrate_v3[] =
 	"CREATE UNIQUE INDEX IF NOT EXISTS agreement_keys_one_current ON agreement_keys (state)"
 	" WHERE state IN ('current', 'pending');"
 	"PRAGMA user_version = 3;";
+
+/* Format 4: reserved (a step of its own lands separately); nothing here. */
+static const char migrate_v4[] = "PRAGMA user_version = 4;";
+
+static const char migrate_v5[] =
+	"ALTER TABLE messages ADD COLUMN env_hash BLOB;"
+	"ALTER TABLE messages ADD COLUMN prev_missing BLOB;"
+	"UPDATE messages SET env_hash = (SELECT s.env_hash FROM seen_msg s"
+	" WHERE s.session_id = messages.session_id AND s.idx = messages.idx)"
+	" WHERE env_hash IS NULL AND session_id IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS messages_by_env_hash ON messages (channel, env_hash);"
+	"CREATE INDEX IF NOT EXISTS seen_msg_by_env_hash ON seen_msg (channel, env_hash);"
+	"PRAGMA user_version = 5;";
+
+/* The kept envelopes (messages not decrypted) hashed into env_hash. */
+static const char *
+migrate_v5_hash(struct profile_db *db, const uint8_t *key, struct lsn_status *st)
+{
+	(void)key;
+	struct sql_q q;
+	size_t n = 0, cap = 0;
+	struct row { uint8_t channel[LSN_ID_BYTES]; int64_t seq; uint8_t hash[32]; } *rows = NULL;
+	if (!sql_query(db, &q, st, "SELECT channel, seq, envelope FROM messages WHERE env_hash IS "
+				   "NULL AND envelope IS NOT NULL", ""))
+		return st->msg;
+	const char *why = NULL;
+	while (why == NULL && sql_next(&q)) {
+		size_t len = 0;
+		const uint8_t *env = sql_blob(&q, 2, &len);
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			struct row *grown = realloc(rows, ncap * sizeof *grown);
+			if (grown == NULL) {
+				why = "out of memory";
+				break;
+			}
+			rows = grown;
+			cap = ncap;
+		}
+		if (!sql_copy(&q, 0, rows[n].channel, LSN_ID_BYTES) || env == NULL)
+			continue;
+		rows[n].seq = sql_int(&q, 1);
+		lsn_gs_envelope_hash(env, len, rows[n].hash);
+		n++;
+	}
+	sql_end(&q, NULL);
+	for (size_t i = 0; i < n && why == NULL; i++)
+		if (sql_exec(db, st, "UPDATE messages SET env_hash = ? WHERE channel = ? AND seq = ?",
+			     "kin", rows[i].hash, rows[i].channel, rows[i].seq) != LSN_OK)
+			why = st->msg;
+	free(rows);
+	return why;
+}
 
 /* Insert the sealed private half of ak_id under its own item name. */
 static bool
@@ -173,6 +235,8 @@ static const struct {
 	{NULL, NULL},                       /* (unused) */
 	{migrate_v2, NULL},                 /* 1 -> 2 */
 	{migrate_v3, migrate_v3_move_ak},   /* 2 -> 3 */
+	{migrate_v4, NULL},                 /* 3 -> 4 */
+	{migrate_v5, migrate_v5_hash},      /* 4 -> 5 */
 };
 
 enum lsn_err

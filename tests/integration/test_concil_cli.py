@@ -511,7 +511,7 @@ def deidentified(t, c, ch, seq):
     content = msg.get("content") or {}
     copy = content.get("copy") or {}
     t.ok(msg.get("type") == "circle_case" and set(content) <= {"type", "version", "ref", "copy",
-                                                               "channel", "sender"},
+                                                               "channel", "sender", "link"},
          "a GP of the circle decrypts the shared case: only type, version, ref and copy",
          f"{msg}\n{err}")
     problems = []

@@ -5,7 +5,10 @@
  * a message event decrypted from the event alone, a gap in seq fetched with
  * `messages` once, an event already synced ignored; and a failure path: a
  * store whose transaction cannot begin while a page of messages is taken
- * (fetch_page must not free what it never filled). */
+ * (fetch_page must not free what it never filled). The per-sender link and
+ * gaps (thread_gaps.h): a message deleted and the later seqs renumbered is
+ * revealed by the next message's "link", receipts stop before it, and the
+ * pure gap and receipt-mark rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +31,7 @@
 #include "profile.h"
 #include "sql.h"
 #include "thread.h"
+#include "thread_gaps.h"
 #include "transport.h"
 #include "wire.h"
 
@@ -456,6 +460,256 @@ test_ambiguous_user_returns_candidates(void **state)
 	assert_int_equal(user[2], 0x20);
 }
 
+/* A message of the sender naming prev (hex, or NULL: none) as its previous
+ * one, stored by the server at seq; hash: BLAKE2b-256 of its envelope,
+ * computed here with libsodium's generichash, not by the code under test. */
+static json_t *
+seal_linked(struct world *w, int64_t seq, const char *body, const char *prev, uint8_t hash[32])
+{
+	char channel[LSN_ID_HEX + 1], sender[LSN_ID_HEX + 1];
+	lsn_id_to_hex(w->v.channel, channel);
+	lsn_id_to_hex(w->sender_user, sender);
+	json_t *content = json_pack("{s:s, s:s, s:s, s:s}", "type", "text", "body", body,
+				    "channel", channel, "sender", sender);
+	if (prev)
+		json_object_set_new(content, "link", json_string(prev));
+	char *plain = json_dumps(content, JSON_COMPACT);
+	json_decref(content);
+	uint8_t mk[32], *env = NULL;
+	size_t env_len = 0;
+	uint32_t index = 0;
+	int64_t ts = lsn_clock_now_ms();
+	lsn_gs_ratchet_step(&w->out, mk, &index);
+	assert_int_equal(lsn_gs_seal(&w->out, index, mk, w->sender_device, (uint64_t)ts,
+				     (const uint8_t *)plain, strlen(plain), &env, &env_len), 0);
+	crypto_generichash(hash, 32, env, env_len, NULL, 0);
+	json_t *item = json_pack("{s:I, s:I, s:o, s:o, s:o}", "seq", (json_int_t)seq, "ts",
+				 (json_int_t)ts, "sender_user", wire_id(w->sender_user),
+				 "sender_device", wire_id(w->sender_device), "envelope",
+				 wire_b64(env, env_len));
+	free(env);
+	free(plain);
+	return item;
+}
+
+static void
+expect_link(struct world *w, int64_t seq, bool missing, const uint8_t prev[32],
+	    const uint8_t env_hash[32])
+{
+	struct local_msg m;
+	bool found = false;
+	struct lsn_status st = {0};
+	assert_int_equal(local_msg_get(w->e.p, w->v.channel, seq, &m, &found, &st), LSN_OK);
+	assert_true(found);
+	assert_int_equal(m.prev_missing, missing);
+	if (missing)
+		assert_memory_equal(m.prev, prev, 32);
+	assert_true(m.has_env_hash);
+	assert_memory_equal(m.env_hash, env_hash, 32);
+	local_msg_clear(&m);
+}
+
+/* #2 deleted and #3 served as #2: no seq is missing, but #2's prev names an
+ * envelope never received; receipts stop at #1. */
+static void
+test_link_reveals_renumbered_deletion(void **state)
+{
+	struct world *w = *state;
+	struct thread_fetch_result r;
+	struct lsn_status st = {0};
+	uint8_t h1[32], h2[32], h3[32];
+	char hex1[65], hex2[65];
+	w->fake.stored[0] = seal_linked(w, 1, "un", NULL, h1);
+	sodium_bin2hex(hex1, sizeof hex1, h1, 32);
+	json_t *deleted = seal_linked(w, 2, "ALERTE poids", hex1, h2);
+	sodium_bin2hex(hex2, sizeof hex2, h2, 32);
+	w->fake.stored[1] = seal_linked(w, 3, "trois", hex2, h3);
+	json_object_set_new(w->fake.stored[1], "seq", json_integer(2)); /* renumbered */
+	w->fake.n_stored = 2;
+	json_decref(deleted);
+	assert_int_equal(thread_fetch(&w->e, &w->v, &r, &st), LSN_OK);
+	assert_int_equal(r.fetched, 2);
+	expect_cached(w, 1, "ok", "un");
+	expect_cached(w, 2, "ok", "trois");
+	expect_link(w, 1, false, NULL, h1);
+	expect_link(w, 2, true, h2, h3);
+	int64_t delivered = -1, read = -1;
+	assert_int_equal(thread_receipt_marks_load(w->e.p, w->v.channel, &delivered, &read, &st),
+			 LSN_OK);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(read, 1);
+}
+
+/* The same messages all served: every link is found, receipts go to #3. A
+ * prev that is not 64 lowercase hex characters makes the message invalid. */
+static void
+test_link_found_and_malformed(void **state)
+{
+	struct world *w = *state;
+	struct thread_fetch_result r;
+	struct lsn_status st = {0};
+	uint8_t h1[32], h2[32], h3[32], h4[32];
+	char hex1[65], hex2[65];
+	w->fake.stored[0] = seal_linked(w, 1, "un", NULL, h1);
+	sodium_bin2hex(hex1, sizeof hex1, h1, 32);
+	w->fake.stored[1] = seal_linked(w, 2, "deux", hex1, h2);
+	sodium_bin2hex(hex2, sizeof hex2, h2, 32);
+	w->fake.stored[2] = seal_linked(w, 3, "trois", hex2, h3);
+	w->fake.n_stored = 3;
+	assert_int_equal(thread_fetch(&w->e, &w->v, &r, &st), LSN_OK);
+	expect_link(w, 2, false, NULL, h2);
+	expect_link(w, 3, false, NULL, h3);
+	int64_t delivered = -1, read = -1;
+	assert_int_equal(thread_receipt_marks_load(w->e.p, w->v.channel, &delivered, &read, &st),
+			 LSN_OK);
+	assert_int_equal(delivered, 3);
+	assert_int_equal(read, 3);
+	for (size_t i = 0; hex2[i]; i++)
+		hex2[i] = (char)(hex2[i] >= 'a' ? hex2[i] - 'a' + 'A' : hex2[i]);
+	w->fake.stored[3] = seal_linked(w, 4, "quatre", hex2, h4);
+	w->fake.n_stored = 4;
+	assert_int_equal(thread_fetch(&w->e, &w->v, &r, &st), LSN_OK);
+	expect_cached(w, 4, "invalid", NULL);
+	assert_int_equal(thread_receipt_marks_load(w->e.p, w->v.channel, &delivered, &read, &st),
+			 LSN_OK);
+	assert_int_equal(delivered, 3);
+	assert_int_equal(read, 3);
+}
+
+/* The envelope of CRYPTO.md "Group session ratchet and message envelope"
+ * cached as this device's message: the store records its BLAKE2b-256, the
+ * next "link" of this device, as the vector (python3 hashlib, CRYPTO.md
+ * "Gaps and the per-sender link"). */
+static void
+test_prev_vector(void **state)
+{
+	struct world *w = *state;
+	static const char env_hex[] =
+		"4c534e01f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+		"29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7"
+		"00000001b0b1b2b3b4b5b6b7b8b9babbbcbdbebf0000019ab0a20700"
+		"808182838485868788898a8b8c8d8e8f9091929394959697"
+		"a4e7148caf1f9ba309b513ce106045fa84173ba26b3e29b9497ae2b86c7ec831"
+		"dc6d7fa37e44eb22fdb73544dd644230dec6cb24f9c069264fa25063"
+		"ec86935e422c8fd81c6f57829dc92ed4fdd865ef4c5a0526470cfb97746190fc"
+		"d1f3dcaa0f7007ce434a8bc3059b0e36892913f40a8d116339ef16f3fd979301";
+	uint8_t env[228], hash[32];
+	size_t len = 0;
+	char hex[65];
+	bool found = false;
+	struct lsn_status st = {0};
+	assert_int_equal(sodium_hex2bin(env, sizeof env, env_hex, strlen(env_hex), NULL, &len, NULL),
+			 0);
+	assert_int_equal(len, 228);
+	struct local_msg m;
+	memset(&m, 0, sizeof m);
+	memcpy(m.channel, w->v.channel, LSN_ID_BYTES);
+	m.seq = 1;
+	memcpy(m.sender_user, w->e.p->user, LSN_ID_BYTES);
+	memcpy(m.sender_device, w->e.p->device, LSN_ID_BYTES);
+	snprintf(m.status, sizeof m.status, "ok");
+	m.envelope = env;
+	m.env_len = len;
+	assert_int_equal(local_msg_put(w->e.p, &m, &st), LSN_OK);
+	assert_int_equal(local_msg_last_of_device(w->e.p, w->v.channel, w->e.p->device, hash,
+						  &found, &st), LSN_OK);
+	assert_true(found);
+	assert_string_equal(sodium_bin2hex(hex, sizeof hex, hash, sizeof hash),
+			    "9f54a4dbad36ae85d0f6d2eee7672dd20eb2ce66934ca94e0d7615c88ad1e644");
+	/* another device's messages are not this device's predecessor */
+	assert_int_equal(local_msg_last_of_device(w->e.p, w->v.channel, w->sender_device, hash,
+						  &found, &st), LSN_OK);
+	assert_false(found);
+}
+
+static void
+brief(struct local_msg_brief *b, int64_t seq, const char *status, bool prev_missing)
+{
+	b->seq = seq;
+	snprintf(b->status, sizeof b->status, "%s", status);
+	b->prev_missing = prev_missing;
+}
+
+/* The pure rules: which seqs are missing, how far receipts may go. */
+static void
+test_gap_and_receipt_rules(void **state)
+{
+	(void)state;
+	int64_t from = 0, to = 0, d = -1, r = -1;
+	assert_true(thread_gap_between(2, 4, 4, &from, &to));
+	assert_int_equal(from, 3);
+	assert_int_equal(to, 3);
+	assert_true(thread_gap_between(0, 5, 9, &from, &to));
+	assert_int_equal(from, 1);
+	assert_int_equal(to, 4);
+	/* above the last synced seq nothing is missing yet (our own send at 7) */
+	assert_true(thread_gap_between(2, 7, 4, &from, &to));
+	assert_int_equal(to, 4);
+	assert_false(thread_gap_between(4, 7, 4, &from, &to));
+	assert_false(thread_gap_between(2, 3, 9, &from, &to));
+	assert_false(thread_gap_between(-1, 9, 9, &from, &to));
+
+	struct local_msg_brief b[6];
+	brief(&b[0], 1, "ok", false);
+	brief(&b[1], 2, "ok", false);
+	brief(&b[2], 4, "ok", false);
+	thread_receipt_marks(b, 3, 4, &d, &r);
+	assert_int_equal(d, 2);
+	assert_int_equal(r, 2);
+	brief(&b[2], 3, "ok", false);
+	thread_receipt_marks(b, 3, 2, &d, &r); /* #3 is our own send, not synced */
+	assert_int_equal(d, 2);
+	assert_int_equal(r, 2);
+	brief(&b[1], 2, "waiting", false);
+	thread_receipt_marks(b, 3, 3, &d, &r);
+	assert_int_equal(d, 3);
+	assert_int_equal(r, 1);
+	brief(&b[1], 2, "bad_signature", false);
+	thread_receipt_marks(b, 3, 3, &d, &r);
+	assert_int_equal(d, 1);
+	assert_int_equal(r, 1);
+	brief(&b[1], 2, "ok", true);
+	thread_receipt_marks(b, 3, 3, &d, &r);
+	assert_int_equal(d, 1);
+	assert_int_equal(r, 1);
+	/* joined later: the messages before our first key do not stop receipts */
+	brief(&b[0], 1, "before_first", false);
+	brief(&b[1], 2, "before_first", false);
+	brief(&b[2], 3, "ok", false);
+	brief(&b[3], 4, "before_first", false);
+	brief(&b[4], 5, "ok", false);
+	thread_receipt_marks(b, 3, 5, &d, &r);
+	assert_int_equal(d, 3);
+	assert_int_equal(r, 3);
+	/* but one after a readable message is not read */
+	thread_receipt_marks(b, 5, 5, &d, &r);
+	assert_int_equal(d, 5);
+	assert_int_equal(r, 3);
+	thread_receipt_marks(b, 0, 5, &d, &r);
+	assert_int_equal(d, 0);
+	assert_int_equal(r, 0);
+	assert_true(thread_status_refused("unknown_session"));
+	assert_false(thread_status_refused("waiting"));
+
+	bool has = true;
+	uint8_t prev[32];
+	json_t *c = json_pack("{s:s}", "type", "text");
+	assert_true(thread_prev_parse(c, &has, prev));
+	assert_false(has);
+	json_object_set_new(c, "link", json_string("00ff"));
+	assert_false(thread_prev_parse(c, &has, prev));
+	json_object_set_new(c, "link", json_integer(7));
+	assert_false(thread_prev_parse(c, &has, prev));
+	json_object_set_new(c, "link", json_string("000102030405060708090a0b0c0d0e0f"
+						   "101112131415161718191a1b1c1d1eff"));
+	assert_true(thread_prev_parse(c, &has, prev));
+	assert_true(has);
+	assert_int_equal(prev[0], 0x00);
+	assert_int_equal(prev[10], 0x0a);
+	assert_int_equal(prev[31], 0xff);
+	json_decref(c);
+}
+
 /* Days the server sends (docs/PROTOCOL.md "Care pathways"): local midnights
  * and ends of local days of the CPTS's zone, read without that zone. Times
  * from `TZ=Europe/Paris date -d ... +%s` and `TZ=America/Martinique ...`. */
@@ -504,6 +758,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ambiguous_user_returns_candidates, setup,
 						teardown),
 		cmocka_unit_test(test_days_of_the_server),
+		cmocka_unit_test_setup_teardown(test_link_reveals_renumbered_deletion, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_link_found_and_malformed, setup, teardown),
+		cmocka_unit_test(test_gap_and_receipt_rules),
+		cmocka_unit_test_setup_teardown(test_prev_vector, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
