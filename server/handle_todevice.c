@@ -1,6 +1,7 @@
 /* handle_todevice.c — the durable to-device queue of pairwise key-share
  * envelopes: send, fetch, acknowledge. An entry leaves the queue only when
  * its recipient device acknowledges it. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,50 @@
 #define TODEVICE_BATCH_MAX 1000
 #define TODEVICE_BODY_MAX  16384
 #define TODEVICE_FETCH_MAX 500
+
+/* The to-device bounds (docs/OPERATIONS.md, "Bounds"): the recipient is
+ * one of the sender's own devices, or its user shares a channel with the
+ * sender, or wrote to the sender within todevice_reply_window; and the
+ * recipient device's queue is under both caps. Each accepted entry notes
+ * the contact, so the recipient may answer. */
+static enum lsn_err
+todevice_bounds(struct handler_ctx *hc, const struct store_device *dev, size_t index)
+{
+	const struct config *cfg = hc->srv->cfg;
+	struct store *s = hc->srv->store;
+	enum lsn_err err = LSN_OK;
+	if (memcmp(dev->user_id, hc->sess->user, LSN_ID_BYTES) != 0) {
+		bool allowed = false;
+		err = store_todevice_allowed(s, hc->sess->user, dev->user_id,
+					     hc->now - cfg->todevice_reply_window_ms, &allowed);
+		if (err != LSN_OK)
+			return handler_store_fail(hc, err, "to-device policy");
+		if (!allowed)
+			return lsn_fail(&hc->st, LSN_ERR_TODEVICE_NOT_ALLOWED,
+					"messages[%zu]: you share no channel with this user, and "
+					"they have not written to you recently", index);
+		if ((err = store_todevice_contact(s, hc->sess->user, dev->user_id, hc->now)) != LSN_OK)
+			return handler_store_fail(hc, err, "to-device contact");
+	}
+	int64_t total = 0, from_me = 0;
+	int64_t cap = cfg->todevice_max_queued, cap_me = cfg->todevice_max_per_sender;
+	if (cap == 0 && cap_me == 0)
+		return LSN_OK;
+	err = store_todevice_queued(s, dev->id, hc->sess->user, cap ? cap : INT32_MAX,
+				    cap_me ? cap_me : INT32_MAX, &total, &from_me);
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "to-device entry");
+	if (cap && total >= cap)
+		return lsn_fail(&hc->st, LSN_ERR_TODEVICE_QUEUE_FULL,
+				"messages[%zu]: the recipient device has %lld entries waiting "
+				"(todevice_max_queued); it must fetch them first", index, (long long)cap);
+	if (cap_me && from_me >= cap_me)
+		return lsn_fail(&hc->st, LSN_ERR_TODEVICE_QUEUE_FULL,
+				"messages[%zu]: the recipient device has %lld entries from you waiting "
+				"(todevice_max_per_sender); it must fetch them first", index,
+				(long long)cap_me);
+	return LSN_OK;
+}
 
 /* Check and queue one entry of a to_device_send request. */
 static enum lsn_err
@@ -39,6 +84,8 @@ queue_one(struct handler_ctx *hc, json_t *item, size_t index, uint8_t *body_buf)
 			       ? lsn_fail(&hc->st, err, "messages[%zu]: no active device with that id "
 							"for that user; refresh with op \"keys\"", index)
 			       : handler_store_fail(hc, err, "device");
+	if ((err = todevice_bounds(hc, &dev, index)) != LSN_OK)
+		return err;
 	/* sender_user was used to read the recipient's user; now the real sender */
 	memcpy(t.sender_user, hc->sess->user, LSN_ID_BYTES);
 	memcpy(t.sender_device, hc->sess->device, LSN_ID_BYTES);

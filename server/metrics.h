@@ -25,6 +25,17 @@ void metrics_frame_out(size_t bytes);
 /* a request refused by a rate limit (enum rl_kind), keys forgotten by its tables */
 void metrics_rate_limited(int kind);
 void metrics_ratelimit_evictions(uint64_t n);
+/* the bounds on queues and tables (docs/OPERATIONS.md, "Bounds"): a
+ * connection refused by a connection cap; rows deleted by the retention
+ * sweep; what the to-device queue and the attachments hold after it */
+enum metrics_refused { METRICS_REFUSED_UNAUTH_PER_ADDR, METRICS_REFUSED_PER_USER,
+		       METRICS_REFUSED__COUNT };
+void metrics_conn_refused(enum metrics_refused why);
+struct metrics_swept {
+	uint64_t attachments, chunks, idempotency, notifications, contacts;
+};
+void metrics_bounds_swept(const struct metrics_swept *n, int64_t todevice_entries,
+			  int64_t attachment_bytes);
 /* malloc'd text (caller frees), NULL when out of memory; op_name(i) for
  * i < op_count names the ops counted by metrics_request (the op table is
  * dispatch.c's: passed in, so metrics depends on nothing above it) */
