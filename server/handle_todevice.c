@@ -14,8 +14,9 @@
 #define TODEVICE_FETCH_MAX 500
 
 /* The to-device bounds (docs/OPERATIONS.md, "Bounds"): the recipient is
- * one of the sender's own devices, or its user shares a channel with the
- * sender, or wrote to the sender within todevice_reply_window; and the
+ * one of the sender's own devices, or its user is or was a member of a
+ * channel the sender is a current member of, or wrote to the sender within
+ * todevice_reply_window; and the
  * recipient device's queue is under both caps. Each accepted entry notes
  * the contact, so the recipient may answer. */
 static enum lsn_err

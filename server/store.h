@@ -697,9 +697,10 @@ enum lsn_err store_backup(struct store *s, const char *path, int64_t *pages,
 enum lsn_err store_todevice_queued(struct store *s, const uint8_t device[LSN_ID_BYTES],
 				   const uint8_t sender_user[LSN_ID_BYTES], int64_t cap_total,
 				   int64_t cap_sender, int64_t *total, int64_t *from_sender);
-/* May sender_user queue a to-device entry for recipient_user: both are
- * current members of one channel, or recipient_user queued one for
- * sender_user at or after reply_since. */
+/* May sender_user queue a to-device entry for recipient_user: sender_user
+ * is a current member of a channel recipient_user is or was a member of
+ * (a key request may go to a sender who left since), or recipient_user
+ * queued one for sender_user at or after reply_since. */
 enum lsn_err store_todevice_allowed(struct store *s, const uint8_t sender_user[LSN_ID_BYTES],
 				    const uint8_t recipient_user[LSN_ID_BYTES], int64_t reply_since,
 				    bool *allowed);

@@ -40,7 +40,7 @@ store_todevice_allowed(struct store *s, const uint8_t sender_user[LSN_ID_BYTES],
 	int64_t v = 0;
 	enum lsn_err err = store_scalar(s, STORE_Q(s, ST_TD_ALLOWED,
 		"SELECT EXISTS (SELECT 1 FROM channel_members a JOIN channel_members b "
-		"ON b.channel_id = a.channel_id AND b.user_id = ?2 AND b.left_msg_seq IS NULL "
+		"ON b.channel_id = a.channel_id AND b.user_id = ?2 "
 		"WHERE a.user_id = ?1 AND a.left_msg_seq IS NULL) "
 		"OR EXISTS (SELECT 1 FROM to_device_contacts WHERE sender_user = ?2 "
 		"AND recipient_user = ?1 AND last_at >= ?3)",

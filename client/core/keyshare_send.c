@@ -355,6 +355,12 @@ share_request_key(struct e2e *e, const uint8_t channel[LSN_ID_BYTES],
 		err = batch_flush(e, &b, st);
 	json_decref(plain);
 	batch_free(&b);
+	/* the server's bounds (no channel in common any more, the sender's
+	 * queue full): the message keeps waiting; the read goes on */
+	if (err == LSN_ERR_TODEVICE_NOT_ALLOWED || err == LSN_ERR_TODEVICE_QUEUE_FULL) {
+		lsn_warn(&e->warnings, "%s", st->msg);
+		err = LSN_OK;
+	}
 	if (err == LSN_OK)
 		err = local_key_request_put(e->p, session_id, channel, lsn_clock_now_ms(), st);
 	return err;

@@ -8,9 +8,9 @@ limits, driven by raw protocol clients (openssl keys) and the real CLI:
   per-sender cap is reached, the queue (counted in the server's database)
   stops growing, and the victim's `liaison read` prints one summary line
   for the junk, not one per entry;
-- to-device policy: no shared channel → todevice_not_allowed; a user who
-  wrote to you may be answered after leaving the channel, within
-  todevice_reply_window, and not after;
+- to-device policy: no shared channel → todevice_not_allowed; a current
+  member may write to a former one, who may answer within
+  todevice_reply_window and not after, but not start an exchange;
 - channels per user, open cases per user, the storage quota;
 - unfinished attachments expire with their chunks; idempotency keys and
   notifications are pruned after their retention (the server clock moved
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Client, MLogChain, RawIdentity, RawWS, Server, b64, error_code,  # noqa: E402
                      run, wait_close)
 
-PLAN = 54
+PLAN = 59
 
 LIMITS = {
     "todevice_max_queued": 60,
@@ -212,17 +212,20 @@ def policy(t, srv, attacker, a, chain):
          "to-device to a user who shares no channel -> todevice_not_allowed", repr(r))
     r = td(o, attacker.user.hex(), attacker.device.hex())
     t.ok(error_code(r) == "todevice_not_allowed", "and the other way round too", repr(r))
-    # the outsider joins, writes to the attacker, leaves: the attacker may answer
+    # the outsider joins, writes to the attacker, is removed
     add(a, chain, attacker, outsider.user.hex())
     r = td(o, attacker.user.hex(), attacker.device.hex())
     t.ok(r.get("ok") is True, "once they share a channel, allowed", repr(r))
     r = add(a, chain, attacker, outsider.user.hex(), action="remove")
-    r2 = td(a, outsider.user.hex(), outsider.device.hex())
-    t.ok(r.get("ok") is True and r2.get("ok") is True,
-         "after the removal the attacker may still answer a user who wrote within the window",
-         repr((r, r2)))
+    r2 = td(o, attacker.user.hex(), attacker.device.hex())
+    t.ok(r.get("ok") is True and error_code(r2) == "todevice_not_allowed",
+         "a removed member may not start an exchange with a current one", repr((r, r2)))
+    r = td(a, outsider.user.hex(), outsider.device.hex())
+    t.ok(r.get("ok") is True, "a current member may write to a former one (a key request)",
+         repr(r))
     r = td(o, attacker.user.hex(), attacker.device.hex())
-    t.ok(r.get("ok") is True, "and the answer counts as writing back (a pending exchange)", repr(r))
+    t.ok(r.get("ok") is True,
+         "and the former member may answer within todevice_reply_window", repr(r))
     third = enrol(srv, "Tiers Inconnu", "nurse")
     th = connect(srv, third)
     r = td(th, outsider.user.hex(), outsider.device.hex())
@@ -364,11 +367,12 @@ def retention(t, srv, admin_ws, u, up, chain, ids, att):
          f"{g} vs {db_count(srv, 'SELECT count(*) FROM to_device')}")
 
 
-def reply_window_expires(t, srv, a, outsider):
+def reply_window_expires(t, srv, o, attacker):
     """After the window, the pending exchange is over."""
-    r = td(a, outsider.user.hex(), outsider.device.hex())
+    r = td(o, attacker.user.hex(), attacker.device.hex())
     t.ok(error_code(r) == "todevice_not_allowed",
-         "hours later (past todevice_reply_window) the former contact is refused", repr(r))
+         "hours later (past todevice_reply_window) the former member may no longer answer",
+         repr(r))
 
 
 def connections(t, srv, user):
@@ -432,6 +436,47 @@ def _try_login(srv, ident):
     return None
 
 
+def key_request_refused(t, srv, victim, victim_device):
+    """A reader whose key request meets a full queue: the read goes on,
+    with a warning, instead of failing."""
+    sender = Client(srv, "sender")
+    RPPS_SEQ[0] += 1
+    code = srv.invite(luhn_rpps(RPPS_SEQ[0]), "Dr Paul Expéditeur", "gp", "450000005")
+    rc, out, err = sender.enrol(code)
+    rc2, obj, err2 = sender.json("channel", "create", "--kind", "team", "--topic", "suivi")
+    channel = (obj or {}).get("channel", "")
+    rc3, out3, err3 = sender.run("channel", "add", channel, "10101010105")
+    rc4, out4, err4 = sender.run("send", channel, "Poids +2,4 kg en 3 jours")
+    t.ok(rc == 0 and rc2 == 0 and rc3 == 0 and rc4 == 0,
+         "a CLI sender creates a channel, adds the victim and sends",
+         "\n".join([out, err, err2, out3, err3, out4, err4]))
+    rc, obj, err = sender.json("whoami")
+    s_user = ((obj or {}).get("user") or {}).get("id", "")
+    s_dev = ((obj or {}).get("device") or {}).get("id", "")
+    # the server withholds the victim's key share, and the sender's queue is full
+    db = sqlite3.connect(os.path.join(srv.data, "liaison.db"), timeout=10)
+    with db:
+        db.execute("DELETE FROM to_device WHERE recipient_device = ?", (bytes.fromhex(victim_device),))
+    db.close()
+    x, y = enrol(srv, "Remplisseur Un", "secretary"), enrol(srv, "Remplisseur Deux", "secretary")
+    xw, yw = connect(srv, x), connect(srv, y)
+    chain, _ = new_channel(xw, x, kind="team")
+    add(xw, chain, x, s_user)
+    add(xw, chain, x, y.user.hex())
+    filled = [error_code(td(xw, s_user, s_dev, n=40)), error_code(td(yw, s_user, s_dev, n=20))]
+    t.eq(filled, [None, None], "two users fill the sender's queue to todevice_max_queued")
+    rc, out, err = victim.run("read", channel)
+    t.ok(rc == 0 and "too many key shares waiting" in err,
+         "the victim's read goes on when its key request is refused (a warning, exit 0)",
+         f"rc={rc}\n{out}\n{err}")
+    rc, out, err = sender.run("channel", "list")
+    n = db_count(srv, "SELECT count(*) FROM to_device WHERE recipient_device = ?",
+                 bytes.fromhex(s_dev))
+    t.ok(rc == 0 and n == 0, "any command of the sender drains its queue", f"{n} left\n{err}")
+    xw.close()
+    yw.close()
+
+
 def main(t):
     with Server(t, config=LIMITS) as srv:
         srv.admin("org", "add", "--name", "CHR Orléans", "--finess", "450000005", "--kind",
@@ -455,9 +500,10 @@ def main(t):
         ok = wait_for(lambda: db_count(srv, "SELECT count(*) FROM notifications") > 0, 10)
         t.ok(ok, "the timer's deadline scan made notifications for the open cases")
         retention(t, srv, adm, u, up, uchain, ids, att)
-        reply_window_expires(t, srv, a, outsider)
+        reply_window_expires(t, srv, o, attacker)
         for ws in (a, o, cw, g, adm, u):
             ws.close()
+        key_request_refused(t, srv, victim, victim_device)
         connections(t, srv, up)
 
 
