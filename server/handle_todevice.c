@@ -35,15 +35,12 @@ todevice_bounds(struct handler_ctx *hc, const struct store_device *dev, size_t i
 			return lsn_fail(&hc->st, LSN_ERR_TODEVICE_NOT_ALLOWED,
 					"messages[%zu]: you share no channel with this user, and "
 					"they have not written to you recently", index);
-		if ((err = store_todevice_contact(s, hc->sess->user, dev->user_id, hc->now)) != LSN_OK)
-			return handler_store_fail(hc, err, "to-device contact");
 	}
 	int64_t total = 0, from_me = 0;
 	int64_t cap = cfg->todevice_max_queued, cap_me = cfg->todevice_max_per_sender;
-	if (cap == 0 && cap_me == 0)
-		return LSN_OK;
-	err = store_todevice_queued(s, dev->id, hc->sess->user, cap ? cap : INT32_MAX,
-				    cap_me ? cap_me : INT32_MAX, &total, &from_me);
+	if (cap || cap_me)
+		err = store_todevice_queued(s, dev->id, hc->sess->user, cap ? cap : INT32_MAX,
+					    cap_me ? cap_me : INT32_MAX, &total, &from_me);
 	if (err != LSN_OK)
 		return handler_store_fail(hc, err, "to-device entry");
 	if (cap && total >= cap)
@@ -55,12 +52,17 @@ todevice_bounds(struct handler_ctx *hc, const struct store_device *dev, size_t i
 				"messages[%zu]: the recipient device has %lld entries from you waiting "
 				"(todevice_max_per_sender); it must fetch them first", index,
 				(long long)cap_me);
+	if (memcmp(dev->user_id, hc->sess->user, LSN_ID_BYTES) != 0 &&
+	    (err = store_todevice_contact(s, hc->sess->user, dev->user_id, hc->now)) != LSN_OK)
+		return handler_store_fail(hc, err, "to-device contact");
 	return LSN_OK;
 }
 
-/* Check and queue one entry of a to_device_send request. */
+/* Check and queue one entry of a to_device_send request. With refused (a
+ * "partial" request), an entry the bounds refuse is listed there and
+ * skipped instead of failing the request. */
 static enum lsn_err
-queue_one(struct handler_ctx *hc, json_t *item, size_t index, uint8_t *body_buf)
+queue_one(struct handler_ctx *hc, json_t *item, size_t index, uint8_t *body_buf, json_t *refused)
 {
 	struct store_todevice t = {0};
 	struct store_device dev;
@@ -85,8 +87,16 @@ queue_one(struct handler_ctx *hc, json_t *item, size_t index, uint8_t *body_buf)
 			       ? lsn_fail(&hc->st, err, "messages[%zu]: no active device with that id "
 							"for that user; refresh with op \"keys\"", index)
 			       : handler_store_fail(hc, err, "device");
-	if ((err = todevice_bounds(hc, &dev, index)) != LSN_OK)
-		return err;
+	if ((err = todevice_bounds(hc, &dev, index)) != LSN_OK) {
+		if (refused == NULL || (err != LSN_ERR_TODEVICE_NOT_ALLOWED &&
+					err != LSN_ERR_TODEVICE_QUEUE_FULL))
+			return err;
+		json_array_append_new(refused, json_pack("{s:I, s:s, s:s}", "index",
+							 (json_int_t)index, "code", lsn_err_code(err),
+							 "message", hc->st.msg));
+		hc->st = (struct lsn_status){0};
+		return LSN_OK;
+	}
 	/* sender_user was used to read the recipient's user; now the real sender */
 	memcpy(t.sender_user, hc->sess->user, LSN_ID_BYTES);
 	memcpy(t.sender_device, hc->sess->device, LSN_ID_BYTES);
@@ -111,16 +121,27 @@ handle_to_device_send(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
 				"field \"messages\": expected an array of 1 to %d entries",
 				TODEVICE_BATCH_MAX);
+	json_t *partial = json_object_get(req, "partial");
+	if (partial && !json_is_boolean(partial))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"partial\": expected true or false");
 	uint8_t *body = malloc(TODEVICE_BODY_MAX);
-	if (body == NULL)
+	json_t *refused = json_is_true(partial) ? json_array() : NULL;
+	if (body == NULL || (json_is_true(partial) && refused == NULL)) {
+		free(body);
 		return lsn_fail(&hc->st, LSN_ERR_INTERNAL, NULL);
+	}
 	enum lsn_err err = LSN_OK;
 	for (size_t i = 0; err == LSN_OK && i < json_array_size(messages); i++)
-		err = queue_one(hc, json_array_get(messages, i), i, body);
+		err = queue_one(hc, json_array_get(messages, i), i, body, refused);
 	free(body);
-	if (err != LSN_OK)
+	if (err != LSN_OK) {
+		json_decref(refused);
 		return err;
-	json_object_set_new(reply, "count", json_integer((json_int_t)json_array_size(messages)));
+	}
+	size_t n = json_array_size(messages) - (refused ? json_array_size(refused) : 0);
+	json_object_set_new(reply, "count", json_integer((json_int_t)n));
+	if (refused)
+		json_object_set_new(reply, "refused", refused);
 	return LSN_OK;
 }
 

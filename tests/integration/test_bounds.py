@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Client, MLogChain, RawIdentity, RawWS, Server, b64, error_code,  # noqa: E402
                      run, wait_close)
 
-PLAN = 59
+PLAN = 62
 
 LIMITS = {
     "todevice_max_queued": 60,
@@ -184,6 +184,15 @@ def flood(t, srv, attacker, victim_user, victim_device, victim):
     t.eq(codes2, ["ok"] * 4 + ["todevice_queue_full"] * 4,
          "a second sender adds 20 more, then todevice_max_queued (60) refuses")
     t.eq(db_count(srv, rows, dev), 60, "the queue holds exactly todevice_max_queued entries")
+    r = a.request(op="to_device_send", idem=os.urandom(8).hex(), partial=True, messages=[
+        {"user": victim_user, "device": victim_device, "body": b64(os.urandom(48))},
+        {"user": attacker.user.hex(), "device": attacker.device.hex(), "body": b64(b"x")}])
+    refused = r.get("refused") or [{}]
+    t.ok(r.get("ok") is True and r.get("count") == 1 and len(refused) == 1
+         and refused[0].get("index") == 0 and refused[0].get("code") == "todevice_queue_full"
+         and db_count(srv, rows, dev) == 60,
+         "partial: the entry for the full queue is listed in refused, the other one queued",
+         repr(r))
     ok = wait_for(lambda: (metric(srv, "liaison_errors_total", code="todevice_queue_full") or 0)
                   == 297 + 2 + 4, 5)
     t.ok(ok, "liaison_errors_total{code=todevice_queue_full} counts the refusals",
@@ -436,7 +445,7 @@ def _try_login(srv, ident):
     return None
 
 
-def key_request_refused(t, srv, victim, victim_device):
+def key_request_refused(t, srv, victim, victim_user, victim_device):
     """A reader whose key request meets a full queue: the read goes on,
     with a warning, instead of failing."""
     sender = Client(srv, "sender")
@@ -466,13 +475,37 @@ def key_request_refused(t, srv, victim, victim_device):
     filled = [error_code(td(xw, s_user, s_dev, n=40)), error_code(td(yw, s_user, s_dev, n=20))]
     t.eq(filled, [None, None], "two users fill the sender's queue to todevice_max_queued")
     rc, out, err = victim.run("read", channel)
-    t.ok(rc == 0 and "too many key shares waiting" in err,
+    t.ok(rc == 0 and "did not queue 1 key share(s)" in err and "todevice_max_queued" in err,
          "the victim's read goes on when its key request is refused (a warning, exit 0)",
          f"rc={rc}\n{out}\n{err}")
     rc, out, err = sender.run("channel", "list")
     n = db_count(srv, "SELECT count(*) FROM to_device WHERE recipient_device = ?",
                  bytes.fromhex(s_dev))
     t.ok(rc == 0 and n == 0, "any command of the sender drains its queue", f"{n} left\n{err}")
+    # the victim's queue is full when the sender starts a new session
+    chain2, _ = new_channel(xw, x, kind="team")
+    add(xw, chain2, x, victim_user)
+    add(xw, chain2, x, y.user.hex())
+    for ws in (xw, yw):
+        ws.request(op="to_device_send", idem=os.urandom(8).hex(), partial=True, messages=[
+            {"user": victim_user, "device": victim_device, "body": b64(os.urandom(48))}] * 40)
+    vdev = bytes.fromhex(victim_device)
+    full = db_count(srv, "SELECT count(*) FROM to_device WHERE recipient_device = ?", vdev)
+    rc1, _, e1 = sender.run("channel", "add", channel, y.user.hex())
+    rc2, _, e2 = sender.run("channel", "remove", channel, y.user.hex())
+    rc3, out3, e3 = sender.run("send", channel, "Message deux : nouvelle session")
+    after = db_count(srv, "SELECT count(*) FROM to_device WHERE recipient_device = ?", vdev)
+    t.ok(full == 60 and rc1 == 0 and rc2 == 0 and rc3 == 0 and "did not queue" in e3
+         and after == 60,
+         "a send whose new session cannot reach the victim's full queue still succeeds, "
+         "with a warning, and the queue does not grow", f"{full} {after}\n{e1}\n{e2}\n{e3}")
+    rc, out, err = victim.run("read", channel)        # drains its queue; the key is missing
+    rc4, _, e4 = sender.run("send", channel, "Message trois")
+    rc, obj, err = victim.json("read", channel)
+    bodies = [(m.get("content") or {}).get("body") for m in (obj or {}).get("messages", [])]
+    t.ok(rc4 == 0 and "Message deux : nouvelle session" in bodies and "Message trois" in bodies,
+         "the share refused then is sent again with the next message: the victim reads both",
+         f"{bodies}\n{e4}\n{err}")
     xw.close()
     yw.close()
 
@@ -503,7 +536,7 @@ def main(t):
         reply_window_expires(t, srv, o, attacker)
         for ws in (a, o, cw, g, adm, u):
             ws.close()
-        key_request_refused(t, srv, victim, victim_device)
+        key_request_refused(t, srv, victim, victim_user, victim_device)
         connections(t, srv, up)
 
 
