@@ -7,6 +7,7 @@
 
 #include "fanout.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "wire.h"
 
 #define TODEVICE_BATCH_MAX 1000
@@ -91,6 +92,7 @@ queue_one(struct handler_ctx *hc, json_t *item, size_t index, uint8_t *body_buf,
 		if (refused == NULL || (err != LSN_ERR_TODEVICE_NOT_ALLOWED &&
 					err != LSN_ERR_TODEVICE_QUEUE_FULL))
 			return err;
+		metrics_todevice_skipped(err == LSN_ERR_TODEVICE_QUEUE_FULL);
 		json_array_append_new(refused, json_pack("{s:I, s:s, s:s}", "index",
 							 (json_int_t)index, "code", lsn_err_code(err),
 							 "message", hc->st.msg));

@@ -36,6 +36,7 @@ static struct {
 	uint64_t conn_refused[METRICS_REFUSED__COUNT];
 	struct metrics_swept swept;
 	int64_t todevice_entries, attachment_bytes;
+	uint64_t td_skipped_full, td_skipped_policy;
 } m;
 
 void metrics_conn_open(void) { m.connections++; m.connections_total++; }
@@ -57,6 +58,15 @@ metrics_conn_refused(enum metrics_refused why)
 {
 	if ((unsigned)why < METRICS_REFUSED__COUNT)
 		m.conn_refused[why]++;
+}
+
+void
+metrics_todevice_skipped(bool queue_full)
+{
+	if (queue_full)
+		m.td_skipped_full++;
+	else
+		m.td_skipped_policy++;
 }
 
 void
@@ -217,6 +227,12 @@ render_bounds(struct text *t)
 	    (unsigned long long)m.swept.attachments, (unsigned long long)m.swept.chunks,
 	    (unsigned long long)m.swept.idempotency, (unsigned long long)m.swept.notifications,
 	    (unsigned long long)m.swept.contacts);
+	put(t, "# HELP liaison_todevice_skipped_total Entries of partial to_device_send requests "
+	       "skipped by a bound, by code.\n"
+	       "# TYPE liaison_todevice_skipped_total counter\n"
+	       "liaison_todevice_skipped_total{code=\"todevice_queue_full\"} %llu\n"
+	       "liaison_todevice_skipped_total{code=\"todevice_not_allowed\"} %llu\n",
+	    (unsigned long long)m.td_skipped_full, (unsigned long long)m.td_skipped_policy);
 	put(t, "# HELP liaison_todevice_entries To-device entries queued (at the last sweep).\n"
 	       "# TYPE liaison_todevice_entries gauge\nliaison_todevice_entries %lld\n"
 	       "# HELP liaison_attachment_bytes Bytes of attachments stored or reserved (at the "

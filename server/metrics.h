@@ -31,6 +31,9 @@ void metrics_ratelimit_evictions(uint64_t n);
 enum metrics_refused { METRICS_REFUSED_UNAUTH_PER_ADDR, METRICS_REFUSED_PER_USER,
 		       METRICS_REFUSED__COUNT };
 void metrics_conn_refused(enum metrics_refused why);
+/* an entry of a "partial" to_device_send skipped by a bound (the request
+ * itself succeeds, so liaison_errors_total does not count it) */
+void metrics_todevice_skipped(bool queue_full);
 struct metrics_swept {
 	uint64_t attachments, chunks, idempotency, notifications, contacts;
 };

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Client, MLogChain, RawIdentity, RawWS, Server, b64, error_code,  # noqa: E402
                      run, wait_close)
 
-PLAN = 62
+PLAN = 63
 
 LIMITS = {
     "todevice_max_queued": 60,
@@ -193,6 +193,8 @@ def flood(t, srv, attacker, victim_user, victim_device, victim):
          and db_count(srv, rows, dev) == 60,
          "partial: the entry for the full queue is listed in refused, the other one queued",
          repr(r))
+    t.eq(metric(srv, "liaison_todevice_skipped_total", code="todevice_queue_full"), 1.0,
+         "liaison_todevice_skipped_total{code=todevice_queue_full} counts the skipped entry")
     ok = wait_for(lambda: (metric(srv, "liaison_errors_total", code="todevice_queue_full") or 0)
                   == 297 + 2 + 4, 5)
     t.ok(ok, "liaison_errors_total{code=todevice_queue_full} counts the refusals",
