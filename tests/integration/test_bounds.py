@@ -276,7 +276,7 @@ def cases_cap(t, srv):
     g = connect(srv, gp)
     today = time.strftime("%Y-%m-%d", time.gmtime())
     codes = []
-    for i in range(3):
+    for _ in range(3):
         chain, r = new_channel(g, gp)
         r = g.request(op="case_open", idem=os.urandom(8).hex(), channel=chain.channel.hex(),
                       pathway="hospital_discharge", j0=today)
@@ -288,8 +288,8 @@ def cases_cap(t, srv):
     return g, gp
 
 
-def attachments(t, srv, user, ws):
-    # a channel of a fresh user (the first one is at its channel cap)
+def attachments(t, srv):
+    # a fresh user: the attacker is at its channel cap
     up = enrol(srv, "Dr Pièce Jointe", "hospital_doctor")
     u = connect(srv, up)
     chain, r = new_channel(u, up)
@@ -531,7 +531,7 @@ def main(t):
         g, gp = cases_cap(t, srv)
         admin = enrol(srv, "Admin Test", "secretary", roles="member,admin")
         adm = connect(srv, admin)
-        u, up, uchain, ids, att = attachments(t, srv, attacker, cw)
+        u, up, uchain, ids, att = attachments(t, srv)
         ok = wait_for(lambda: db_count(srv, "SELECT count(*) FROM notifications") > 0, 10)
         t.ok(ok, "the timer's deadline scan made notifications for the open cases")
         retention(t, srv, adm, u, up, uchain, ids, att)
