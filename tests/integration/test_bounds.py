@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Client, MLogChain, RawIdentity, RawWS, Server, b64, error_code,  # noqa: E402
                      run, wait_close)
 
-PLAN = 63
+PLAN = 64
 
 LIMITS = {
     "todevice_max_queued": 60,
@@ -275,16 +275,23 @@ def cases_cap(t, srv):
     gp = enrol(srv, "Dr Paul Ville", "gp", org="370000481", rpps="10000000009")
     g = connect(srv, gp)
     today = time.strftime("%Y-%m-%d", time.gmtime())
-    codes = []
+    codes, cases, chains = [], [], []
     for _ in range(3):
         chain, r = new_channel(g, gp)
+        chains.append(chain)
         r = g.request(op="case_open", idem=os.urandom(8).hex(), channel=chain.channel.hex(),
                       pathway="hospital_discharge", j0=today)
         codes.append(error_code(r) or "ok")
+        cases.append((r.get("case") or {}).get("case"))
     t.eq(codes, ["ok", "ok", "too_many_cases"],
          "open_cases_per_user (2): the third case_open -> too_many_cases")
     t.eq(db_count(srv, "SELECT count(*) FROM cases WHERE opened_by = ? AND status = 'open'",
                   gp.user), 2, "the user has exactly 2 open cases")
+    r1 = g.request(op="case_close", idem=os.urandom(8).hex(), case=cases[0], reason="completed")
+    r2 = g.request(op="case_open", idem=os.urandom(8).hex(), channel=chains[2].channel.hex(),
+                   pathway="hospital_discharge", j0=today)
+    t.ok(r1.get("ok") is True and r2.get("ok") is True,
+         "once one is closed, the third case opens", repr((r1, r2))[:400])
     return g, gp
 
 
