@@ -51,6 +51,17 @@ config_defaults(struct config *cfg)
 	cfg->login_fail_account_per_min = 10;
 	cfg->login_fail_account_burst = 10;
 	cfg->rate_table_entries = 8192;
+	cfg->todevice_max_queued = 1000;
+	cfg->todevice_max_per_sender = 100;
+	cfg->todevice_reply_window_ms = 24LL * 3600 * 1000;
+	cfg->channels_per_user = 2000;
+	cfg->open_cases_per_user = 1000;
+	cfg->attachment_unfinished_ttl_ms = 24LL * 3600 * 1000;
+	cfg->storage_quota = 2ULL << 30;
+	cfg->idempotency_retention_ms = 7LL * 86400 * 1000;
+	cfg->notification_retention_ms = 90LL * 86400 * 1000;
+	cfg->conn_unauth_per_addr = 64;
+	cfg->conn_per_user = 16;
 }
 
 /* The rate-limit keys: name, field, smallest and largest value. */
@@ -78,6 +89,38 @@ static const struct {
 	 "a number of failed logins from 1 to 1000000"},
 	{"rate_table_entries", offsetof(struct config, rate_table_entries), 16, 1000000,
 	 "a number of entries from 16 to 1000000"},
+};
+
+/* The bounds on queues and tables (docs/OPERATIONS.md, "Bounds"): counts
+ * (0: no limit), durations and the storage quota. */
+static const struct {
+	const char *key;
+	size_t offset;
+	unsigned min, max;
+	const char *expect;
+} bound_counts[] = {
+	{"todevice_max_queued", offsetof(struct config, todevice_max_queued), 0, 1000000,
+	 "a number of entries from 0 (no limit) to 1000000"},
+	{"todevice_max_per_sender", offsetof(struct config, todevice_max_per_sender), 0, 1000000,
+	 "a number of entries from 0 (no limit) to 1000000"},
+	{"channels_per_user", offsetof(struct config, channels_per_user), 0, 10000000,
+	 "a number of channels from 0 (no limit) to 10000000"},
+	{"open_cases_per_user", offsetof(struct config, open_cases_per_user), 0, 10000000,
+	 "a number of cases from 0 (no limit) to 10000000"},
+	{"conn_unauth_per_addr", offsetof(struct config, conn_unauth_per_addr), 0, 100000,
+	 "a number of connections from 0 (no limit) to 100000"},
+	{"conn_per_user", offsetof(struct config, conn_per_user), 0, 100000,
+	 "a number of connections from 0 (no limit) to 100000"},
+};
+
+static const struct {
+	const char *key;
+	size_t offset;
+} bound_durations[] = {
+	{"todevice_reply_window", offsetof(struct config, todevice_reply_window_ms)},
+	{"attachment_unfinished_ttl", offsetof(struct config, attachment_unfinished_ttl_ms)},
+	{"idempotency_retention", offsetof(struct config, idempotency_retention_ms)},
+	{"notification_retention", offsetof(struct config, notification_retention_ms)},
 };
 
 static bool
@@ -160,6 +203,9 @@ bad_value(const char *key, const char *expect, struct lsn_status *st)
 	return lsn_fail(st, LSN_ERR_BAD_REQUEST, "%s: expected %s", key, expect);
 }
 
+static enum lsn_err set_bound(struct config *cfg, const char *key, const char *value,
+			      struct lsn_status *st);
+
 static enum lsn_err
 set_number(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
 {
@@ -213,9 +259,38 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 				*(unsigned *)((char *)cfg + rate_keys[i].offset) = (unsigned)v;
 				return LSN_OK;
 			}
-		return LSN_ERR_NOT_FOUND;
+		return set_bound(cfg, key, value, st);
 	}
 	return LSN_OK;
+}
+
+/* A bound key (bound_counts, bound_durations, storage_quota); not_found
+ * for any other key. */
+static enum lsn_err
+set_bound(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
+{
+	unsigned long long v;
+	for (size_t i = 0; i < sizeof bound_counts / sizeof bound_counts[0]; i++)
+		if (strcmp(key, bound_counts[i].key) == 0) {
+			if (!parse_uint(value, bound_counts[i].min, bound_counts[i].max, &v))
+				return bad_value(key, bound_counts[i].expect, st);
+			*(unsigned *)((char *)cfg + bound_counts[i].offset) = (unsigned)v;
+			return LSN_OK;
+		}
+	for (size_t i = 0; i < sizeof bound_durations / sizeof bound_durations[0]; i++)
+		if (strcmp(key, bound_durations[i].key) == 0) {
+			if (!config_parse_duration_ms(value,
+						      (int64_t *)((char *)cfg + bound_durations[i].offset)))
+				return bad_value(key, "a duration such as 24h, 30m or 7d", st);
+			return LSN_OK;
+		}
+	if (strcmp(key, "storage_quota") == 0) {
+		if (!parse_size(value, 0, 1ULL << 50, &v))
+			return bad_value(key, "a size from 0 (no limit) to 1048576G, such as 2G", st);
+		cfg->storage_quota = v;
+		return LSN_OK;
+	}
+	return LSN_ERR_NOT_FOUND;
 }
 
 /* "Area/Location" of the tz database: letters, digits, '_', '-', '+' and

@@ -61,6 +61,19 @@ struct config {
 	unsigned login_fail_addr_per_min, login_fail_addr_burst;       /* failed logins */
 	unsigned login_fail_account_per_min, login_fail_account_burst;
 	unsigned rate_table_entries;   /* keys kept per table (users, addresses, accounts) */
+	/* bounds on queues and tables (docs/OPERATIONS.md, "Bounds"); 0 turns
+	 * a count limit off */
+	unsigned todevice_max_queued;     /* entries queued for one recipient device */
+	unsigned todevice_max_per_sender; /* of those, from one sending user */
+	int64_t todevice_reply_window_ms; /* a user who wrote to you may be answered this long */
+	unsigned channels_per_user;       /* channels a user is a current member of */
+	unsigned open_cases_per_user;     /* open cases a user has opened */
+	int64_t attachment_unfinished_ttl_ms; /* an unfinished upload is deleted after this */
+	uint64_t storage_quota;           /* bytes of attachments per uploader */
+	int64_t idempotency_retention_ms; /* stored replies of idempotent writes kept this long */
+	int64_t notification_retention_ms; /* notifications kept this long */
+	unsigned conn_unauth_per_addr;    /* connections not logged in, per remote address */
+	unsigned conn_per_user;           /* logged-in connections per user */
 };
 
 void config_defaults(struct config *cfg);

@@ -88,6 +88,26 @@ deliver_client_count(void)
 	return dl.count;
 }
 
+/* ---- connection caps (docs/OPERATIONS.md, "Bounds") ----------------------- */
+
+unsigned
+deliver_user_conn_count(const uint8_t user[LSN_ID_BYTES])
+{
+	size_t n = 0;
+	conn_index_get(dl.by_user, user, &n);
+	return (unsigned)n;
+}
+
+unsigned
+deliver_unauth_count(const char *peer)
+{
+	unsigned n = 0;
+	for (const struct client *p = dl.clients; p; p = p->next)
+		if (!p->sess.logged_in && !p->closing && strcmp(p->sess.peer, peer) == 0)
+			n++;
+	return n;
+}
+
 void
 deliver_close(struct client *p, int code, const char *reason, bool drop_queue)
 {

@@ -27,6 +27,7 @@
 #include "session.h"
 
 #define DELIVER_CLOSE_SLOW_CONSUMER 4008
+#define DELIVER_CLOSE_TOO_MANY_UNAUTH 4029
 
 struct client {
 	struct client *prev, *next;      /* the open peers */
@@ -60,6 +61,11 @@ void deliver_client_add(struct client *p, size_t headroom);
  * wiped. The caller frees it. */
 void deliver_client_remove(struct client *p);
 unsigned deliver_client_count(void);
+/* Logged-in connections of user (all its devices). */
+unsigned deliver_user_conn_count(const uint8_t user[LSN_ID_BYTES]);
+/* Open connections from the remote address peer that are not logged in
+ * (nor closing); walks every connection. */
+unsigned deliver_unauth_count(const char *peer);
 
 /* Keep the user/device indexes in step with p's login state. */
 void deliver_reindex(struct client *p);

@@ -60,6 +60,17 @@ handle_attachment_begin(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
 				"%lld chunks cannot hold %lld bytes (at most %d bytes a chunk)",
 				(long long)a.chunks, (long long)a.size, (int)ATTACH_MAX_CHUNK);
+	/* storage_quota (docs/OPERATIONS.md, "Bounds"): what this user's
+	 * attachments take, finished or reserved, plus this one */
+	uint64_t quota = hc->srv->cfg->storage_quota;
+	int64_t used = 0;
+	if (quota && (err = store_attachment_usage(hc->srv->store, hc->sess->user, &used)) != LSN_OK)
+		return handler_store_fail(hc, err, "attachment");
+	if (quota && (uint64_t)used + (uint64_t)a.size > quota)
+		return lsn_fail(&hc->st, LSN_ERR_STORAGE_QUOTA,
+				"your attachments take %lld bytes; %lld more would pass your quota of "
+				"%llu bytes (storage_quota)", (long long)used, (long long)a.size,
+				(unsigned long long)quota);
 	memcpy(a.uploader, hc->sess->user, LSN_ID_BYTES);
 	a.created_at = hc->now;
 	if ((err = store_attachment_create(hc->srv->store, &a)) != LSN_OK)

@@ -403,6 +403,14 @@ handle_case_open(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return lsn_fail(&hc->st, LSN_ERR_CASE_BACKDATED, "field \"j0\": %s is more than %lld days "
 				"ago; ask the CPTS coordinator to open this case", j0,
 				(long long)max_days);
+	/* open_cases_per_user (docs/OPERATIONS.md, "Bounds") */
+	int64_t open_n = 0;
+	unsigned open_cap = hc->srv->cfg->open_cases_per_user;
+	if (open_cap && (err = store_case_open_count(hc->srv->store, hc->sess->user, &open_n)) != LSN_OK)
+		return handler_store_fail(hc, err, "case");
+	if (open_cap && open_n >= (int64_t)open_cap)
+		return lsn_fail(&hc->st, LSN_ERR_TOO_MANY_CASES, "you have %u open cases, the most this "
+				"server allows (open_cases_per_user); close one first", open_cap);
 	randombytes_buf(c.id, sizeof c.id);
 	new_patient_ref(c.patient_ref);
 	snprintf(c.pathway, sizeof c.pathway, "%s", t.code);

@@ -127,6 +127,27 @@ log_and_announce(struct handler_ctx *hc, const struct lsn_mlog_entry *e)
 
 /* ---- create ------------------------------------------------------------- */
 
+/* channels_per_user: user may join one more channel (docs/OPERATIONS.md,
+ * "Bounds"). */
+static enum lsn_err
+channel_room(struct handler_ctx *hc, const uint8_t user[LSN_ID_BYTES], bool self)
+{
+	unsigned cap = hc->srv->cfg->channels_per_user;
+	int64_t n = 0;
+	if (cap == 0)
+		return LSN_OK;
+	enum lsn_err err = store_member_channel_count(hc->srv->store, user, &n);
+	if (err != LSN_OK)
+		return handler_store_fail(hc, err, "member");
+	if (n >= (int64_t)cap)
+		return lsn_fail(&hc->st, LSN_ERR_TOO_MANY_CHANNELS,
+				self ? "you are a member of %u channels, the most this server allows "
+				       "(channels_per_user); leave one first"
+				     : "this user is a member of %u channels, the most this server allows "
+				       "(channels_per_user)", cap);
+	return LSN_OK;
+}
+
 enum lsn_err
 handle_channel_create(struct handler_ctx *hc, json_t *req, json_t *reply)
 {
@@ -145,6 +166,8 @@ handle_channel_create(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if (err != LSN_OK)
 		return err == LSN_ERR_INTERNAL ? lsn_fail(&hc->st, err, NULL) : err;
 
+	if ((err = channel_room(hc, e.actor, true)) != LSN_OK)
+		return err;
 	struct store_channel c = {0};
 	memcpy(c.id, e.channel, LSN_ID_BYTES);
 	snprintf(c.kind, sizeof c.kind, "%s", lsn_chan_kind_name(e.kind));
@@ -202,6 +225,8 @@ handle_channel_append(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if (err == LSN_OK && e.action == LSN_MLOG_ADD &&
 	    store_user_get(hc->srv->store, e.subject, &(struct store_user){0}) != LSN_OK)
 		err = lsn_fail(&hc->st, LSN_ERR_NOT_FOUND, "the user to add is not enrolled here");
+	if (err == LSN_OK && e.action == LSN_MLOG_ADD)
+		err = channel_room(hc, e.subject, memcmp(e.subject, hc->sess->user, LSN_ID_BYTES) == 0);
 	if (err == LSN_OK)
 		err = load_state(hc, e.channel, &state);
 	if (err == LSN_OK && state->next_seq == 0)

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "log.h"
 #include "sigs.h"
 #include "wire.h"
@@ -88,6 +89,13 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return err;
 	if (dev.revoked_at)
 		return lsn_fail(&hc->st, LSN_ERR_DEVICE_REVOKED, NULL);
+	unsigned conn_cap = hc->srv->cfg->conn_per_user;   /* docs/OPERATIONS.md, "Bounds" */
+	if (conn_cap && hc->srv->user_conns && hc->srv->user_conns(user) >= conn_cap) {
+		metrics_conn_refused(METRICS_REFUSED_PER_USER);
+		return lsn_fail(&hc->st, LSN_ERR_TOO_MANY_CONNECTIONS, "%u connections of this user "
+				"are open, the most this server allows (conn_per_user); close one "
+				"and retry", conn_cap);
+	}
 
 	struct store_user u;
 	if ((err = store_user_get(hc->srv->store, user, &u)) != LSN_OK ||

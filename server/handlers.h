@@ -20,6 +20,8 @@ struct server_ctx {
 	struct store *store;
 	const struct config *cfg;
 	struct ratelimit *rl;    /* rate limits; NULL: none (unit tests) */
+	/* logged-in connections of a user, for conn_per_user; NULL: no count */
+	unsigned (*user_conns)(const uint8_t user[LSN_ID_BYTES]);
 };
 
 struct handler_ctx {

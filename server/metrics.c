@@ -34,6 +34,10 @@ static struct {
 	uint64_t rate_limited[RL__COUNT];
 	uint64_t rl_evictions;
 	uint64_t metrics_forbidden;
+	uint64_t conn_refused[METRICS_REFUSED__COUNT];
+	struct metrics_swept swept;
+	int64_t todevice_entries, attachment_bytes;
+	uint64_t td_skipped_full, td_skipped_policy;
 } m;
 
 void metrics_conn_open(void) { m.connections++; m.connections_total++; }
@@ -50,6 +54,36 @@ metrics_rate_limited(int kind)
 
 void metrics_ratelimit_evictions(uint64_t n) { m.rl_evictions += n; }
 void metrics_forbidden(void) { m.metrics_forbidden++; }
+
+void
+metrics_conn_refused(enum metrics_refused why)
+{
+	if ((unsigned)why < METRICS_REFUSED__COUNT)
+		m.conn_refused[why]++;
+}
+
+void
+metrics_todevice_skipped(bool queue_full)
+{
+	if (queue_full)
+		m.td_skipped_full++;
+	else
+		m.td_skipped_policy++;
+}
+
+void
+metrics_bounds_swept(const struct metrics_swept *n, int64_t todevice_entries,
+		     int64_t attachment_bytes)
+{
+	m.swept.attachments += n->attachments;
+	m.swept.chunks += n->chunks;
+	m.swept.idempotency += n->idempotency;
+	m.swept.notifications += n->notifications;
+	m.swept.contacts += n->contacts;
+	m.todevice_entries = todevice_entries;
+	m.attachment_bytes = attachment_bytes;
+}
+
 
 void
 metrics_frame_out(size_t bytes)
@@ -188,6 +222,40 @@ render_rate_limits(struct text *t)
 	       "liaison_ratelimit_evictions_total %llu\n", (unsigned long long)m.rl_evictions);
 }
 
+static void
+render_bounds(struct text *t)
+{
+	put(t, "# HELP liaison_connections_refused_total Connections refused by a connection cap "
+	       "(conn_unauth_per_addr: close 4029; conn_per_user: too_many_connections).\n"
+	       "# TYPE liaison_connections_refused_total counter\n"
+	       "liaison_connections_refused_total{cap=\"conn_unauth_per_addr\"} %llu\n"
+	       "liaison_connections_refused_total{cap=\"conn_per_user\"} %llu\n",
+	    (unsigned long long)m.conn_refused[METRICS_REFUSED_UNAUTH_PER_ADDR],
+	    (unsigned long long)m.conn_refused[METRICS_REFUSED_PER_USER]);
+	put(t, "# HELP liaison_swept_total Rows deleted by the retention sweep, by table.\n"
+	       "# TYPE liaison_swept_total counter\n"
+	       "liaison_swept_total{what=\"unfinished_attachments\"} %llu\n"
+	       "liaison_swept_total{what=\"attachment_chunks\"} %llu\n"
+	       "liaison_swept_total{what=\"idempotency_keys\"} %llu\n"
+	       "liaison_swept_total{what=\"notifications\"} %llu\n"
+	       "liaison_swept_total{what=\"todevice_contacts\"} %llu\n",
+	    (unsigned long long)m.swept.attachments, (unsigned long long)m.swept.chunks,
+	    (unsigned long long)m.swept.idempotency, (unsigned long long)m.swept.notifications,
+	    (unsigned long long)m.swept.contacts);
+	put(t, "# HELP liaison_todevice_skipped_total Entries of partial to_device_send requests "
+	       "skipped by a bound, by code.\n"
+	       "# TYPE liaison_todevice_skipped_total counter\n"
+	       "liaison_todevice_skipped_total{code=\"todevice_queue_full\"} %llu\n"
+	       "liaison_todevice_skipped_total{code=\"todevice_not_allowed\"} %llu\n",
+	    (unsigned long long)m.td_skipped_full, (unsigned long long)m.td_skipped_policy);
+	put(t, "# HELP liaison_todevice_entries To-device entries queued (at the last sweep).\n"
+	       "# TYPE liaison_todevice_entries gauge\nliaison_todevice_entries %lld\n"
+	       "# HELP liaison_attachment_bytes Bytes of attachments stored or reserved (at the "
+	       "last sweep).\n"
+	       "# TYPE liaison_attachment_bytes gauge\nliaison_attachment_bytes %lld\n",
+	    (long long)m.todevice_entries, (long long)m.attachment_bytes);
+}
+
 char *
 metrics_render(const char *(*op_name)(size_t index), size_t op_count, size_t *len)
 {
@@ -203,6 +271,7 @@ metrics_render(const char *(*op_name)(size_t index), size_t op_count, size_t *le
 	render_requests(&t, op_name, op_count);
 	render_commits(&t);
 	render_rate_limits(&t);
+	render_bounds(&t);
 	put(&t, "# HELP liaison_outq_soft_drops_total Connections dropped because their output queue "
 		"stayed above the soft limit for the grace period.\n"
 		"# TYPE liaison_outq_soft_drops_total counter\nliaison_outq_soft_drops_total %llu\n"

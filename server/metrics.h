@@ -27,6 +27,20 @@ void metrics_rate_limited(int kind);
 void metrics_ratelimit_evictions(uint64_t n);
 /* a GET /metrics refused with 403 (address and token not allowed) */
 void metrics_forbidden(void);
+/* the bounds on queues and tables (docs/OPERATIONS.md, "Bounds"): a
+ * connection refused by a connection cap; rows deleted by the retention
+ * sweep; what the to-device queue and the attachments hold after it */
+enum metrics_refused { METRICS_REFUSED_UNAUTH_PER_ADDR, METRICS_REFUSED_PER_USER,
+		       METRICS_REFUSED__COUNT };
+void metrics_conn_refused(enum metrics_refused why);
+/* an entry of a "partial" to_device_send skipped by a bound (the request
+ * itself succeeds, so liaison_errors_total does not count it) */
+void metrics_todevice_skipped(bool queue_full);
+struct metrics_swept {
+	uint64_t attachments, chunks, idempotency, notifications, contacts;
+};
+void metrics_bounds_swept(const struct metrics_swept *n, int64_t todevice_entries,
+			  int64_t attachment_bytes);
 /* malloc'd text (caller frees), NULL when out of memory; op_name(i) for
  * i < op_count names the ops counted by metrics_request (the op table is
  * dispatch.c's: passed in, so metrics depends on nothing above it) */

@@ -326,6 +326,22 @@ conn_writeable(struct conn *c)
 	return 0;
 }
 
+/* conn_unauth_per_addr (docs/OPERATIONS.md, "Bounds"): a new connection
+ * past it is closed at once with 4029, before its hello. */
+static bool
+conn_over_unauth_cap(struct conn *c)
+{
+	unsigned cap = net.cfg->conn_unauth_per_addr;
+	if (cap == 0 || deliver_unauth_count(c->peer.sess.peer) <= cap)
+		return false;
+	metrics_conn_refused(METRICS_REFUSED_UNAUTH_PER_ADDR);
+	log_debug("conn %llu: more than %u unauthenticated connections from one address; closing",
+		 (unsigned long long)c->peer.sess.conn_id, cap);
+	deliver_close(&c->peer, DELIVER_CLOSE_TOO_MANY_UNAUTH,
+		      "too many unauthenticated connections from this address", true);
+	return true;
+}
+
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -335,6 +351,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 	case LWS_CALLBACK_ESTABLISHED:
 		if (net.stopping || (*slot = conn_new(wsi)) == NULL)
 			return -1;
+		if (conn_over_unauth_cap(*slot))
+			return 0;
 		conn_hello(*slot);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
@@ -698,6 +716,7 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	net.cfg = cfg;
 	net.srv.store = store;
 	net.srv.cfg = cfg;
+	net.srv.user_conns = deliver_user_conn_count;
 	enum lsn_err err;
 	if ((err = check_readable("certificate", cfg->tls_cert, st)) != LSN_OK ||
 	    (err = check_readable("key", cfg->tls_key, st)) != LSN_OK)

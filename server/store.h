@@ -691,4 +691,41 @@ void store_audit_snapshot_end(struct store *s);
 enum lsn_err store_backup(struct store *s, const char *path, int64_t *pages,
 			  struct lsn_status *st);
 
+/* ---- bounds on queues and tables (store_bounds.c) ---- */
+/* Entries queued for device, in all and from sender_user; each count stops
+ * just past its cap (cap + 1 means "over"). */
+enum lsn_err store_todevice_queued(struct store *s, const uint8_t device[LSN_ID_BYTES],
+				   const uint8_t sender_user[LSN_ID_BYTES], int64_t cap_total,
+				   int64_t cap_sender, int64_t *total, int64_t *from_sender);
+/* May sender_user queue a to-device entry for recipient_user: sender_user
+ * is a current member of a channel recipient_user is or was a member of
+ * (a key request may go to a sender who left since), or recipient_user
+ * queued one for sender_user at or after reply_since. */
+enum lsn_err store_todevice_allowed(struct store *s, const uint8_t sender_user[LSN_ID_BYTES],
+				    const uint8_t recipient_user[LSN_ID_BYTES], int64_t reply_since,
+				    bool *allowed);
+/* Note that sender_user queued an entry for recipient_user at now. */
+enum lsn_err store_todevice_contact(struct store *s, const uint8_t sender_user[LSN_ID_BYTES],
+				    const uint8_t recipient_user[LSN_ID_BYTES], int64_t now);
+/* Channels user is a current member of. */
+enum lsn_err store_member_channel_count(struct store *s, const uint8_t user[LSN_ID_BYTES],
+					int64_t *n);
+/* Open cases user has opened. */
+enum lsn_err store_case_open_count(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t *n);
+/* Bytes of attachments (finished or not) user uploaded. */
+enum lsn_err store_attachment_usage(struct store *s, const uint8_t user[LSN_ID_BYTES],
+				    int64_t *bytes);
+/* Times (ms) before which rows go: unfinished attachments created, stored
+ * idempotent replies, notifications, to-device contacts. */
+struct store_sweep_before {
+	int64_t attachment, idempotency, notification, contact;
+};
+struct store_sweep_counts {
+	int64_t attachments, chunks, idempotency, notifications, contacts; /* deleted */
+	int64_t todevice_entries, attachment_bytes;                        /* left */
+};
+/* Delete what expired, then count what is left (for the gauges). */
+enum lsn_err store_bounds_sweep(struct store *s, const struct store_sweep_before *before,
+				struct store_sweep_counts *out);
+
 #endif

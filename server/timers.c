@@ -7,6 +7,7 @@
 #include "commit.h"
 #include "deliver.h"
 #include "log.h"
+#include "metrics.h"
 #include "timers.h"
 
 #define CLOSE_POLICY 1008
@@ -27,6 +28,35 @@ timers_init(struct store *store, const struct config *cfg)
 		tm.data_version = -1;
 }
 
+/* The retention sweep (docs/OPERATIONS.md, "Bounds"): unfinished
+ * attachments and their chunks past attachment_unfinished_ttl, idempotency
+ * keys and notifications past their retention, to-device contacts past the
+ * reply window. Runs with the deadline scan, inside its commit. */
+static enum lsn_err
+bounds_sweep(int64_t now)
+{
+	const struct config *cfg = tm.cfg;
+	struct store_sweep_before before = {
+		.attachment = now - cfg->attachment_unfinished_ttl_ms,
+		.idempotency = now - cfg->idempotency_retention_ms,
+		.notification = now - cfg->notification_retention_ms,
+		.contact = now - cfg->todevice_reply_window_ms,
+	};
+	struct store_sweep_counts n;
+	enum lsn_err err = store_bounds_sweep(tm.store, &before, &n);
+	if (err != LSN_OK)
+		return err;
+	struct metrics_swept m = {(uint64_t)n.attachments, (uint64_t)n.chunks,
+				  (uint64_t)n.idempotency, (uint64_t)n.notifications,
+				  (uint64_t)n.contacts};
+	metrics_bounds_swept(&m, n.todevice_entries, n.attachment_bytes);
+	if (n.attachments || n.idempotency || n.notifications)
+		log_info("retention sweep: %lld unfinished attachment(s) (%lld chunk(s)), %lld "
+			 "idempotency key(s), %lld notification(s) deleted", (long long)n.attachments,
+			 (long long)n.chunks, (long long)n.idempotency, (long long)n.notifications);
+	return LSN_OK;
+}
+
 /* The deadline scan: steps due soon or overdue, unacknowledged notices.
  * Its writes join the group commit like any request's. */
 int64_t
@@ -38,7 +68,10 @@ timers_deadline_scan(void)
 		return 20 * 1000;
 	effects_init(&fx);
 	if (commit_req_begin(tm.store) == LSN_OK) {
-		enum lsn_err err = case_tick(tm.store, tm.cfg, &fx, lsn_clock_now_ms(), &pushed);
+		int64_t now = lsn_clock_now_ms();
+		enum lsn_err err = case_tick(tm.store, tm.cfg, &fx, now, &pushed);
+		if (err == LSN_OK)
+			err = bounds_sweep(now);
 		commit_req_end(tm.store, err == LSN_OK);
 		if (err != LSN_OK)
 			log_error("deadline scan failed (%s); it runs again in %u s", lsn_err_code(err),

@@ -86,6 +86,23 @@ static const struct {
 	[LSN_ERR_CASE_BACKDATED] = {"case_backdated",
 		N_("this J0 is too far in the past for this server; ask the CPTS coordinator to "
 		"open the case")},
+	[LSN_ERR_TODEVICE_NOT_ALLOWED] = {"todevice_not_allowed",
+		N_("key shares go only to users you share a channel with, or who wrote to you "
+		"recently; add the user to a channel first")},
+	[LSN_ERR_TODEVICE_QUEUE_FULL] = {"todevice_queue_full",
+		N_("the recipient device has too many key shares waiting; it must fetch them "
+		"before it can receive more")},
+	[LSN_ERR_TOO_MANY_CHANNELS] = {"too_many_channels",
+		N_("this user is a member of as many channels as the server allows; leave a "
+		"channel first")},
+	[LSN_ERR_TOO_MANY_CASES] = {"too_many_cases",
+		N_("you have as many open cases as the server allows; close a case first")},
+	[LSN_ERR_STORAGE_QUOTA] = {"storage_quota",
+		N_("your attachments would use more storage than the server allows you; ask "
+		"your administrator")},
+	[LSN_ERR_TOO_MANY_CONNECTIONS] = {"too_many_connections",
+		N_("too many connections of this user are open; close another liaison process "
+		"and retry")},
 };
 
 const char *

@@ -37,6 +37,12 @@ enum lsn_err {
 	LSN_ERR_NO_CPTS,           /* a case needs a CPTS and none could be found */
 	LSN_ERR_ALREADY_ALERTED,   /* this message has already raised an alert */
 	LSN_ERR_CASE_BACKDATED,    /* a case's J0 further in the past than the server allows */
+	LSN_ERR_TODEVICE_NOT_ALLOWED, /* to-device to a user who shares no channel with the sender */
+	LSN_ERR_TODEVICE_QUEUE_FULL,  /* the recipient device's to-device queue is at its cap */
+	LSN_ERR_TOO_MANY_CHANNELS, /* a user is a member of channels_per_user channels */
+	LSN_ERR_TOO_MANY_CASES,    /* a user has opened open_cases_per_user open cases */
+	LSN_ERR_STORAGE_QUOTA,     /* the user's attachments would pass storage_quota */
+	LSN_ERR_TOO_MANY_CONNECTIONS, /* conn_per_user connections of this user already open */
 	LSN_ERR__COUNT
 };
 

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "keyshare.h"
 #include "keyshare_send.h"
+#include "tr.h"
 #include "wire.h"
 
 #define BATCH_ENTRIES 200
@@ -20,6 +21,7 @@ struct pending {
 	uint8_t user[LSN_ID_BYTES];
 	uint8_t device[LSN_ID_BYTES];
 	int64_t state;
+	size_t msg;                /* its entry in the batch's messages */
 };
 
 struct batch {
@@ -51,12 +53,30 @@ batch_flush(struct e2e *e, struct batch *b, struct lsn_status *st)
 	if (json_array_size(b->messages) == 0)
 		return LSN_OK;
 	json_t *reply = NULL;
-	json_t *body = json_pack("{s:O}", "messages", b->messages);
+	/* partial: an entry the server's bounds refuse (the recipient's queue
+	 * full, no channel in common) is skipped, not the whole batch; it is
+	 * not recorded as shared, so the next send shares it again */
+	json_t *body = json_pack("{s:O, s:b}", "messages", b->messages, "partial", 1);
 	enum lsn_err err = e2e_write(e, "to_device_send", body, &reply, st);
+	bool refused[BATCH_ENTRIES + 1] = {false};
+	json_t *list = json_object_get(reply, "refused"), *r;
+	size_t i, n_refused = 0;
+	json_array_foreach(list, i, r) {
+		json_int_t at = json_integer_value(json_object_get(r, "index"));
+		if (at >= 0 && at <= BATCH_ENTRIES && !refused[at]) {
+			refused[at] = true;
+			n_refused++;
+		}
+	}
+	const char *why = json_string_value(json_object_get(json_array_get(list, 0), "message"));
+	if (err == LSN_OK && n_refused > 0)
+		lsn_warn(&e->warnings, _("the server did not queue %zu key share(s): %s"), n_refused,
+			 why ? why : "?");
 	json_decref(reply);
-	for (size_t i = 0; i < b->n_pend && err == LSN_OK; i++)
-		err = local_shared_add(e->p, b->pend[i].sid, b->pend[i].user, b->pend[i].device,
-				       b->pend[i].state, st);
+	for (i = 0; i < b->n_pend && err == LSN_OK; i++)
+		if (!refused[b->pend[i].msg])
+			err = local_shared_add(e->p, b->pend[i].sid, b->pend[i].user,
+					       b->pend[i].device, b->pend[i].state, st);
 	json_array_clear(b->messages);
 	b->bytes = 0;
 	b->n_pend = 0;
@@ -93,8 +113,10 @@ batch_add(struct e2e *e, struct batch *b, const uint8_t user[LSN_ID_BYTES],
 						     wire_b64(env, env_len)));
 	b->bytes += env_len * 4 / 3 + 120;
 	free(env);
-	if (rec)
-		b->pend[b->n_pend++] = *rec;
+	if (rec) {
+		b->pend[b->n_pend] = *rec;
+		b->pend[b->n_pend++].msg = json_array_size(b->messages) - 1;
+	}
 	if (json_array_size(b->messages) >= BATCH_ENTRIES || b->bytes >= BATCH_BYTES)
 		return batch_flush(e, b, st);
 	return LSN_OK;

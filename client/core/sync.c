@@ -14,6 +14,7 @@
 #include "peers.h"
 #include "local.h"
 #include "sync.h"
+#include "tr.h"
 #include "wire.h"
 
 #define FETCH_LIMIT 100
@@ -27,13 +28,28 @@ struct share_in {
 	struct chan_view *view;      /* loaded on demand for key requests */
 };
 
+/* A rejected share is counted; only the first is described, and
+ * warn_rejected makes one warning of them all: a flood of junk entries
+ * gives one line, not one per entry. */
 static void
 reject(struct share_in *in, const char *why)
 {
 	char who[200];
-	e2e_person(in->e, in->from.user, who, sizeof who);
-	lsn_warn(&in->e->warnings, "ignored a key share from %s: %s", who, why);
 	in->ss->rejected++;
+	if (in->ss->warned++ > 0)
+		return;
+	e2e_person(in->e, in->from.user, who, sizeof who);
+	snprintf(in->ss->first_warning, sizeof in->ss->first_warning, "%s: %s", who, why);
+}
+
+static void
+warn_rejected(struct e2e *e, const struct sync_stats *ss)
+{
+	if (ss->warned == 1)
+		lsn_warn(&e->warnings, _("ignored a key share from %s"), ss->first_warning);
+	else if (ss->warned > 1)
+		lsn_warn(&e->warnings, _("ignored %zu key shares that failed their checks (the first "
+					 "from %s)"), ss->warned, ss->first_warning);
 }
 
 /* ---- room keys --------------------------------------------------------------- */
@@ -346,6 +362,7 @@ sync_to_device(struct e2e *e, struct sync_stats *ss, struct lsn_status *st)
 		err = process_list(e, messages, ss, st);
 		json_decref(reply);
 	}
+	warn_rejected(e, ss);
 	backup_new_keys(e, ss);
 	return err;
 }
@@ -354,9 +371,11 @@ enum lsn_err
 sync_to_device_event(struct e2e *e, json_t *ev, struct sync_stats *ss, struct lsn_status *st)
 {
 	json_t *list = json_array();
+	memset(ss, 0, sizeof *ss);
 	json_array_append(list, ev);
 	enum lsn_err err = process_list(e, list, ss, st);
 	json_decref(list);
+	warn_rejected(e, ss);
 	backup_new_keys(e, ss);
 	return err;
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "e2e.h"
+#include "warn.h"
 
 struct sync_stats {
 	size_t entries;      /* envelopes processed */
@@ -20,7 +21,9 @@ struct sync_stats {
 	size_t answered;     /* key requests answered */
 	size_t refused;      /* key requests refused */
 	size_t withheld;     /* withheld notices */
-	size_t rejected;     /* envelopes that failed a check (a warning each) */
+	size_t rejected;     /* envelopes that failed a check or were replays */
+	size_t warned;       /* of those, failed a check: one warning for them all */
+	char first_warning[LSN_WARN_LEN];  /* the first: "sender: why" */
 };
 
 /* Fetch everything queued for this device, process, commit, acknowledge. */

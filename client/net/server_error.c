@@ -58,6 +58,15 @@ static const struct {
 	{LSN_ERR_COORDINATOR_ONLY, NULL, N_("ask the CPTS coordinator")},
 	{LSN_ERR_ALREADY_ALERTED, NULL, N_("post a new message and alert on it if it is a new alarm")},
 	{LSN_ERR_CASE_BACKDATED, NULL, N_("ask the CPTS coordinator to open the case")},
+	{LSN_ERR_TODEVICE_NOT_ALLOWED, N_("the server refused a key share: you share no channel with that user"),
+	 N_("add the user to a channel first")},
+	{LSN_ERR_TODEVICE_QUEUE_FULL, N_("a recipient device has too many key shares waiting"),
+	 N_("its owner must run liaison read (or watch) before it can receive more; retry later")},
+	{LSN_ERR_TOO_MANY_CHANNELS, NULL, N_("leave a channel you no longer need, then retry")},
+	{LSN_ERR_TOO_MANY_CASES, NULL, N_("close a case you no longer follow, then retry")},
+	{LSN_ERR_STORAGE_QUOTA, NULL, N_("ask your administrator to raise storage_quota")},
+	{LSN_ERR_TOO_MANY_CONNECTIONS, N_("too many connections of your account are open"),
+	 N_("stop another liaison watch or liaison process, then retry")},
 	{LSN_ERR_NO_CPTS, NULL,
 	 N_("add the patient's GP (a member of a CPTS) to the case thread, or name the CPTS with --cpts")},
 };
@@ -126,6 +135,10 @@ server_error_close(struct lsn_status *st, int code, const char *reason)
 	case 4008:
 		return lsn_fail(st, LSN_ERR_INTERNAL,
 				"%s", _("the server dropped this slow connection (close 4008): retry"));
+	case 4029:
+		return lsn_fail(st, LSN_ERR_TOO_MANY_CONNECTIONS, "%s",
+				_("the server refused the connection: too many unauthenticated "
+				  "connections from this address (close 4029): retry in a moment"));
 	default:
 		return lsn_fail(st, LSN_ERR_INTERNAL,
 				_("the server closed the connection (close %d%s%s): retry, and "

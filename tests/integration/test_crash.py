@@ -320,9 +320,11 @@ def main(t):
            f"{', sanitizer build: load phases 3 times longer' if harness.SANITIZED else ''}")
     started = time.monotonic()
     # the load runs as fast as the server acknowledges: the request-rate
-    # limits (test_ratelimit.py) are not what this test is about
+    # limits (test_ratelimit.py) are not what this test is about, nor the
+    # caps of the to-device queue its key shares fill (test_bounds.py)
     limits = {"rate_conn_per_s": 1000000, "rate_conn_burst": 1000000,
-              "rate_user_per_s": 1000000, "rate_user_burst": 1000000}
+              "rate_user_per_s": 1000000, "rate_user_burst": 1000000,
+              "todevice_max_queued": 0, "todevice_max_per_sender": 0}
     with Server(t, config=limits) as srv:
         srv.admin("org", "add", "--name", "CHR Orléans", "--finess", "450000005",
                   "--kind", "hospital")

@@ -355,7 +355,8 @@ def main(t):
          res.stdout + res.stderr)
     # the catalogue itself fails logins on purpose, more than the default
     # per-account and per-address budgets allow (the limiter has its own tests)
-    limits = {"login_fail_account_burst": 100000, "login_fail_addr_burst": 100000}
+    limits = {"login_fail_account_burst": 100000, "login_fail_addr_burst": 100000,
+              "storage_quota": "40M"}  # 164: a quota one attachment_begin can pass
     with Server(t, config=limits) as srv:
         world = World(srv)
         bob = raw_login(srv, world.bob)

@@ -182,6 +182,39 @@ test_bad_lines(void **state)
 	expect_refused("metrics_token = has a space in it here\n", "metrics_token");
 }
 
+/* The bounds on queues and tables: counts (0 turns one off), durations,
+ * the storage quota with its suffix; out-of-range values named. */
+static void
+test_bounds(void **state)
+{
+	struct config cfg;
+	struct lsn_status st = {0};
+	config_defaults(&cfg);
+	const char *text = "todevice_max_queued = 0\ntodevice_max_per_sender = 7\n"
+			   "todevice_reply_window = 90m\nchannels_per_user = 3\n"
+			   "open_cases_per_user = 4\nattachment_unfinished_ttl = 2h\n"
+			   "storage_quota = 300K\nidempotency_retention = 1d\n"
+			   "notification_retention = 30d\nconn_unauth_per_addr = 5\nconn_per_user = 6\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(cfg.todevice_max_queued, 0);
+	assert_int_equal(cfg.todevice_max_per_sender, 7);
+	assert_int_equal(cfg.todevice_reply_window_ms, 90LL * 60 * 1000);
+	assert_int_equal(cfg.channels_per_user, 3);
+	assert_int_equal(cfg.open_cases_per_user, 4);
+	assert_int_equal(cfg.attachment_unfinished_ttl_ms, 2LL * 3600 * 1000);
+	assert_int_equal(cfg.storage_quota, 300 * 1024);
+	assert_int_equal(cfg.idempotency_retention_ms, 86400LL * 1000);
+	assert_int_equal(cfg.notification_retention_ms, 30LL * 86400 * 1000);
+	assert_int_equal(cfg.conn_unauth_per_addr, 5);
+	assert_int_equal(cfg.conn_per_user, 6);
+	expect_refused("todevice_max_queued = -1\n", "todevice_max_queued: expected a number");
+	expect_refused("conn_per_user = 100001\n", "conn_per_user");
+	expect_refused("channels_per_user = many\n", "channels_per_user");
+	expect_refused("todevice_reply_window = 0\n", "todevice_reply_window: expected a duration");
+	expect_refused("idempotency_retention = soon\n", "idempotency_retention");
+	expect_refused("storage_quota = 2T\n", "storage_quota: expected a size");
+}
+
 /* The zone must exist in the tz database (Debian's tzdata): checked at
  * start-up with the file it looked for; a good one becomes TZ. */
 static void
@@ -257,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_timezone),
 		cmocka_unit_test(test_metrics_access),
+		cmocka_unit_test(test_bounds),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -34,7 +34,9 @@ err_table(void **state)
 		"device_revoked", "not_found", "forbidden", "conflict", "invalid_rpps",
 		"invalid_finess", "rate_limited", "storage", "shutting_down", "internal",
 		"case_closed", "case_already_closed", "step_done", "step_skipped", "step_pending",
-		"not_assignee", "coordinator_only", "no_cpts", "already_alerted", "case_backdated"};
+		"not_assignee", "coordinator_only", "no_cpts", "already_alerted", "case_backdated",
+		"todevice_not_allowed", "todevice_queue_full", "too_many_channels", "too_many_cases",
+		"storage_quota", "too_many_connections"};
 	assert_int_equal(sizeof doc / sizeof doc[0], LSN_ERR__COUNT - 1);
 	for (size_t i = 0; i < sizeof doc / sizeof doc[0]; i++)
 		assert_string_equal(lsn_err_code((enum lsn_err)(i + 1)), doc[i]);

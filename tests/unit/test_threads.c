@@ -258,9 +258,15 @@ test_to_device_queue(void **state)
 	struct world *w = *state;
 	char c[32];
 	struct effects fx;
-	effects_init(&fx);
+	/* before b joins a's channel, a and b share none: refused */
 	json_t *body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->b.k.user),
-				      "device", wire_id(w->b.k.device), "body", "a2V5IHNoYXJl"));
+				      "device", wire_id(w->b.k.device), "body", "eA=="));
+	assert_string_equal(code_of(w_as(w, &w->a, "to_device_send", body, NULL), c, sizeof c),
+			    "todevice_not_allowed");
+	add_b(w);
+	effects_init(&fx);
+	body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->b.k.user),
+			      "device", wire_id(w->b.k.device), "body", "a2V5IHNoYXJl"));
 	assert_true(ok(w_as(w, &w->a, "to_device_send", body, &fx)));
 	assert_int_equal(count_events(&fx, "to_device", EFFECT_EVENT_DEVICE, w->b.k.device), 1);
 	effects_free(&fx);
@@ -268,6 +274,11 @@ test_to_device_queue(void **state)
 	body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->c.k.user),
 			      "device", wire_id(w->b.k.device), "body", "eA=="));
 	assert_string_equal(code_of(w_as(w, &w->a, "to_device_send", body, NULL), c, sizeof c), "not_found");
+	/* c shares no channel with a, and has never written to a */
+	body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->c.k.user),
+			      "device", wire_id(w->c.k.device), "body", "eA=="));
+	assert_string_equal(code_of(w_as(w, &w->a, "to_device_send", body, NULL), c, sizeof c),
+			    "todevice_not_allowed");
 	json_t *r = w_as(w, &w->b, "to_device_fetch", json_object(), NULL);
 	json_t *msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), 1);
@@ -285,6 +296,31 @@ test_to_device_queue(void **state)
 	r = w_as(w, &w->b, "to_device_fetch", json_object(), NULL);
 	assert_int_equal(json_array_size(json_object_get(r, "messages")), 0);
 	json_decref(r);
+	/* the caps: 2 entries from one sender, 3 in all, then todevice_queue_full */
+	w->f->cfg.todevice_max_per_sender = 2;
+	w->f->cfg.todevice_max_queued = 3;
+	for (int i = 0; i < 3; i++) {
+		body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->b.k.user),
+				      "device", wire_id(w->b.k.device), "body", "eA=="));
+		r = w_as(w, &w->a, "to_device_send", body, NULL);
+		if (i < 2)
+			assert_true(ok(r));
+		else
+			assert_string_equal(code_of(r, c, sizeof c), "todevice_queue_full");
+	}
+	/* b's own queue from itself (another sender) still has room for one */
+	body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->b.k.user),
+			      "device", wire_id(w->b.k.device), "body", "eA=="));
+	assert_true(ok(w_as(w, &w->b, "to_device_send", body, NULL)));
+	body = idem(json_pack("{s:[{s:o, s:o, s:s}]}", "messages", "user", wire_id(w->b.k.user),
+			      "device", wire_id(w->b.k.device), "body", "eA=="));
+	assert_string_equal(code_of(w_as(w, &w->b, "to_device_send", body, NULL), c, sizeof c),
+			    "todevice_queue_full");
+	r = w_as(w, &w->b, "to_device_fetch", json_object(), NULL);
+	assert_int_equal(json_array_size(json_object_get(r, "messages")), 3);
+	json_decref(r);
+	w->f->cfg.todevice_max_per_sender = 100;
+	w->f->cfg.todevice_max_queued = 1000;
 }
 
 static void
