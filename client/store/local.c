@@ -154,8 +154,8 @@ local_set_setting(struct profile *p, const char *key, int64_t value, struct lsn_
 enum lsn_err
 local_advance_setting(struct profile *p, const char *key, int64_t value, struct lsn_status *st)
 {
-	return sql_exec(p->db, st, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
-				   "DO UPDATE SET value = max(value, ?2)", "tn", key, value);
+	return sql_upsert(p->db, st, "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+			  "UPDATE meta SET value = max(value, ?2) WHERE key = ?1", "tn", key, value);
 }
 
 /* ---- item names ----------------------------------------------------------- */
