@@ -542,7 +542,7 @@ enum lsn_err
 profile_db_unseal(struct profile *p, const char *passphrase, struct lsn_status *st)
 {
 	struct seal_kdf kdf;
-	struct keyfile kf;
+	struct keyfile kf = {.n = 0};
 	uint8_t *key = NULL;
 	struct profile_db *db = NULL;
 	size_t used = 0;

@@ -24,6 +24,12 @@ sql_fail(struct profile_db *db, struct lsn_status *st, const char *what)
 			"space and retry", what, db && db->h ? sqlite3_errmsg(db->h) : "not open");
 }
 
+bool
+sql_key_rejected(struct profile_db *db)
+{
+	return db && db->h && (sqlite3_errcode(db->h) & 0xff) == SQLITE_NOTADB;
+}
+
 const char *
 sql_errmsg(struct profile_db *db)
 {

@@ -109,6 +109,9 @@ enum lsn_err sql_begin(struct profile_db *db, struct lsn_status *st);
 enum lsn_err sql_commit(struct profile_db *db, struct lsn_status *st);
 void sql_rollback(struct profile_db *db);
 
+/* The last failure on db was a page that does not decrypt and authenticate
+ * (SQLITE_NOTADB): another key, e.g. after another process's rekey. */
+bool sql_key_rejected(struct profile_db *db);
 /* SQLite's message for the last failure on db. */
 const char *sql_errmsg(struct profile_db *db);
 /* A database failure as a user-facing error: what + SQLite's message. */

@@ -31,7 +31,9 @@ import traceback
 LIAISOND = os.environ.get("LIAISOND", "")
 LIAISON = os.environ.get("LIAISON", "")
 CERTS = os.environ.get("LSN_CERTS", "")
-PROFILE_TOOL = os.environ.get("LSN_PROFILE_TOOL", "")
+# lsn-profile-tool (profile_tool.c): the build tree's unless meson says
+PROFILE_TOOL = os.environ.get("LSN_PROFILE_TOOL") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "tests", "lsn-profile-tool")
 SANITIZED = os.environ.get("LSN_SANITIZED", "0") == "1"
 # the sanitizer build runs a few times slower
 # LSN_VALGRIND=1: liaisond (serving) and every liaison run under valgrind's
