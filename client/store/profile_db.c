@@ -428,10 +428,11 @@ encrypt_clear_db(struct profile_db *db, const char *dir, const struct seal_kdf *
 {
 	char *db_path = in_dir(dir, PROFILE_DB), *copy = in_dir(dir, PROFILE_DB_CONVERT);
 	char *key_path = in_dir(dir, PROFILE_KEYFILE), *plain = in_dir(dir, PROFILE_DB_PLAIN);
+	char *wal_path = in_dir(dir, PROFILE_DB "-wal");
 	uint8_t dbk[SEAL_DB_KEYBYTES];
 	seal_db_key(key, dbk);
 	enum lsn_err err = LSN_OK;
-	if (!db_path || !copy || !key_path || !plain)
+	if (!db_path || !copy || !key_path || !plain || !wal_path)
 		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	int version = profile_db_version(db);
 	if (err == LSN_OK) {
@@ -439,6 +440,12 @@ encrypt_clear_db(struct profile_db *db, const char *dir, const struct seal_kdf *
 		err = sql_export(db, copy, dbk, st);
 	}
 	sql_close(db); /* the last connection: its WAL is checkpointed and removed */
+	/* frames left in the clear file's WAL: another process still has it
+	 * open, and they would be read as pages of the encrypted file */
+	struct stat wal;
+	if (err == LSN_OK && wal_path && stat(wal_path, &wal) == 0 && wal.st_size > 0)
+		err = lsn_fail(st, LSN_ERR_CONFLICT, "another liaison process has profile.db open "
+			       "(an older liaison?); close it, then run the command again");
 	if (err == LSN_OK) {
 		struct profile_db *enc = sql_open_key(copy, false, dbk, NULL, st);
 		if (enc == NULL)
@@ -468,6 +475,7 @@ encrypt_clear_db(struct profile_db *db, const char *dir, const struct seal_kdf *
 	free(copy);
 	free(key_path);
 	free(plain);
+	free(wal_path);
 	finish_conversion(dir);
 	return err;
 }

@@ -6,7 +6,10 @@
  * stops at its next write with a message; a change of passphrase cut short
  * at either side of its transaction (profile.key listing both parameter
  * lines) opens with the passphrase of the state the database is in, and the
- * unlock leaves one line. A real profile in a temporary LIAISON_HOME. */
+ * unlock leaves one line; a profile in the clear (as liaison wrote it
+ * before) is converted at its first unlock, not while another process
+ * still has frames in its WAL, and what a conversion cut short left behind
+ * is wiped. A real profile in a temporary LIAISON_HOME. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -263,6 +267,131 @@ test_keyfile_damaged(void **state)
 	profile_close(p);
 }
 
+static void
+path_in(struct world *w, const char *file, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", w->dir, file);
+}
+
+static bool
+exists(struct world *w, const char *file)
+{
+	char path[200];
+	path_in(w, file, path, sizeof path);
+	return access(path, F_OK) == 0;
+}
+
+static bool
+is_clear(struct world *w)
+{
+	char path[200];
+	uint8_t head[16] = {0};
+	path_in(w, PROFILE_DB, path, sizeof path);
+	return read_file(path, head, sizeof head) == sizeof head &&
+	       memcmp(head, "SQLite format 3", 16) == 0;
+}
+
+/* The profile as an earlier liaison wrote it: the same database in the
+ * clear (its user_version kept), no profile.key. */
+static void
+make_clear(struct world *w)
+{
+	char db_path[200], clear[200], key_path[200], sql[300];
+	struct lsn_status st = {0};
+	struct keyfile kf = keyfile_of(w);
+	uint8_t *key = NULL, dbk[SEAL_DB_KEYBYTES];
+	assert_int_equal(seal_derive(&kf.kdf[0], PASS, &key, &st), LSN_OK);
+	seal_db_key(key, dbk);
+	seal_key_free(key);
+	path_in(w, PROFILE_DB, db_path, sizeof db_path);
+	path_in(w, "clear.db", clear, sizeof clear);
+	path_in(w, PROFILE_KEYFILE, key_path, sizeof key_path);
+	struct profile_db *db = sql_open_key(db_path, false, dbk, NULL, &st);
+	assert_non_null(db);
+	FILE *f = fopen(clear, "wb"); /* ATTACH does not create it */
+	assert_non_null(f);
+	fclose(f);
+	snprintf(sql, sizeof sql, "ATTACH DATABASE '%s' AS clear KEY ''", clear);
+	assert_int_equal(sqlite3_exec(db->h, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db->h, "SELECT sqlcipher_export('clear')", NULL, NULL, NULL),
+			 SQLITE_OK);
+	snprintf(sql, sizeof sql, "PRAGMA clear.user_version = %d", profile_db_version(db));
+	assert_int_equal(sqlite3_exec(db->h, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db->h, "DETACH DATABASE clear", NULL, NULL, NULL), SQLITE_OK);
+	sql_close(db);
+	assert_int_equal(rename(clear, db_path), 0);
+	assert_int_equal(unlink(key_path), 0);
+	assert_true(is_clear(w));
+}
+
+/* Converted once at the first unlock: a wrong passphrase leaves it in the
+ * clear; another connection with frames in the WAL stops it (nothing
+ * changed); then it is encrypted, its fields and format kept, nothing left
+ * beside it; and a link to a clear file left by a conversion cut short is
+ * wiped at the next unlock. */
+static void
+test_convert(void **state)
+{
+	struct world *w = *state;
+	make_clear(w);
+	unlock("not it", LSN_ERR_BAD_SIGNATURE);
+	assert_true(is_clear(w));
+	assert_false(exists(w, PROFILE_KEYFILE));
+
+	/* an older liaison with the profile open, a write in its WAL */
+	char db_path[200];
+	struct lsn_status st = {0};
+	path_in(w, PROFILE_DB, db_path, sizeof db_path);
+	struct profile_db *old = sql_open(db_path, false, &st);
+	assert_non_null(old);
+	assert_int_equal(sql_exec(old, &st, "INSERT OR REPLACE INTO meta (key, value) "
+				  "VALUES ('old_liaison', 1)", ""), LSN_OK);
+	struct profile *p = NULL;
+	assert_int_equal(profile_open("p", &p, &st), LSN_OK);
+	assert_int_equal(profile_unlock(p, PASS, &st), LSN_ERR_CONFLICT);
+	assert_non_null(strstr(st.msg, "another liaison process has profile.db open"));
+	profile_close(p);
+	assert_true(is_clear(w));
+	assert_false(exists(w, PROFILE_KEYFILE));
+	assert_false(exists(w, PROFILE_DB_CONVERT));
+	assert_false(exists(w, PROFILE_DB_PLAIN));
+	sql_close(old);
+
+	p = unlock(PASS, LSN_OK);
+	assert_string_equal(p->device_name, "poste-secretariat");
+	assert_memory_equal(p->user, w->user, LSN_ID_BYTES);
+	assert_int_equal(local_setting(p, "old_liaison", -1), 1); /* its last write kept */
+	assert_int_equal(profile_db_version(p->db), PROFILE_DB_VERSION);
+	profile_close(p);
+	assert_false(is_clear(w));
+	assert_int_equal(keyfile_of(w).n, 1);
+	assert_false(exists(w, PROFILE_DB_CONVERT));
+	assert_false(exists(w, PROFILE_DB_PLAIN));
+
+	/* a clear file left as profile.db.plain (the rename done, the wipe not) */
+	char plain[200];
+	path_in(w, PROFILE_DB_PLAIN, plain, sizeof plain);
+	FILE *f = fopen(plain, "wb");
+	assert_non_null(f);
+	fputs("SQLite format 3 ... Dr Claire Martin ...", f);
+	fclose(f);
+	p = unlock(PASS, LSN_OK);
+	profile_close(p);
+	assert_false(exists(w, PROFILE_DB_PLAIN));
+
+	/* cut short before the rename: profile.db.plain is profile.db itself,
+	 * only unlinked, and the clear profile converted again */
+	make_clear(w);
+	char db2[200];
+	path_in(w, PROFILE_DB, db2, sizeof db2);
+	assert_int_equal(link(db2, plain), 0);
+	p = unlock(PASS, LSN_OK);
+	assert_string_equal(p->device_name, "poste-secretariat");
+	profile_close(p);
+	assert_false(is_clear(w));
+	assert_false(exists(w, PROFILE_DB_PLAIN));
+}
+
 int
 main(void)
 {
@@ -274,6 +403,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rekey_cut_before_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_cut_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyfile_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_convert, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("profile_cipher", tests, NULL, NULL);
 }
