@@ -18,6 +18,7 @@
 #include "profile_keyfile.h"
 #include "seal.h"
 #include "sql.h"
+#include "tr.h"
 
 /* Format 1: the identity of the device. Later formats are migrations
  * (profile_migrate.c), applied to new and old profiles alike. */
@@ -444,15 +445,15 @@ encrypt_clear_db(struct profile_db *db, const char *dir, const struct seal_kdf *
 	 * open, and they would be read as pages of the encrypted file */
 	struct stat wal;
 	if (err == LSN_OK && wal_path && stat(wal_path, &wal) == 0 && wal.st_size > 0)
-		err = lsn_fail(st, LSN_ERR_CONFLICT, "another liaison process has profile.db open "
-			       "(an older liaison?); close it, then run the command again");
+		err = lsn_fail(st, LSN_ERR_CONFLICT, _("another liaison process has profile.db open "
+			       "(an older liaison?); close it, then run the command again"));
 	if (err == LSN_OK) {
 		struct profile_db *enc = sql_open_key(copy, false, dbk, NULL, st);
 		if (enc == NULL)
 			err = st->err;
 		else if (profile_db_version(enc) != version)
-			err = lsn_fail(st, LSN_ERR_INTERNAL, "the encrypted copy of the profile is "
-				       "incomplete; the profile was left as it was");
+			err = lsn_fail(st, LSN_ERR_INTERNAL, _("the encrypted copy of the profile is "
+				       "incomplete; the profile was left as it was"));
 		sql_close(enc);
 	}
 	if (err == LSN_OK) {
@@ -463,8 +464,8 @@ encrypt_clear_db(struct profile_db *db, const char *dir, const struct seal_kdf *
 	if (err == LSN_OK) {
 		unlink(plain);
 		if (link(db_path, plain) != 0 || rename(copy, db_path) != 0)
-			err = lsn_fail(st, LSN_ERR_INTERNAL, "cannot put the encrypted profile in place "
-				       "(%s): %s", db_path, strerror(errno));
+			err = lsn_fail(st, LSN_ERR_INTERNAL, _("cannot put the encrypted profile in place "
+				       "(%s): %s"), db_path, strerror(errno));
 		else
 			sync_dir(dir);
 	}
@@ -565,8 +566,8 @@ profile_db_unseal(struct profile *p, const char *passphrase, struct lsn_status *
 	if (err == LSN_OK) {
 		err = keyfile_read(key_path, &kf, st);
 		if (err == LSN_ERR_NOT_FOUND)
-			err = lsn_fail(st, LSN_ERR_INTERNAL, "the profile key file %s is missing; the "
-				       "profile cannot be opened", key_path);
+			err = lsn_fail(st, LSN_ERR_INTERNAL, _("the profile key file %s is missing; the "
+				       "profile cannot be opened"), key_path);
 	}
 	if (err == LSN_OK)
 		err = open_encrypted(p, &kf, passphrase, &db, &key, &used, st);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "profile_keyfile.h"
+#include "tr.h"
 
 #define KEYFILE_MAGIC "liaison-profile-key 1"
 #define KEYFILE_ALG   "argon2id13"
@@ -18,7 +19,7 @@ static enum lsn_err
 damaged(const char *path, struct lsn_status *st)
 {
 	return lsn_fail(st, LSN_ERR_INTERNAL,
-			"the profile key file %s is damaged; the profile cannot be opened", path);
+			_("the profile key file %s is damaged; the profile cannot be opened"), path);
 }
 
 /* "argon2id13 OPS MEM SALTHEX" into kdf. */
@@ -60,7 +61,7 @@ keyfile_read(const char *path, struct keyfile *kf, struct lsn_status *st)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return LSN_ERR_NOT_FOUND;
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot read the profile key file %s: %s", path,
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot read the profile key file %s: %s"), path,
 				strerror(errno));
 	}
 	char buf[KEYFILE_BYTES + 1];
@@ -121,11 +122,11 @@ keyfile_write(const char *path, const struct keyfile *kf, struct lsn_status *st)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "the profile key file is too long (a bug)");
 	char tmp[4096];
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "the profile path is too long");
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("the profile path is too long"));
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot write the profile key file %s: %s", tmp,
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot write the profile key file %s: %s"), tmp,
 				strerror(errno));
 	bool ok = write(fd, text, (size_t)len) == (ssize_t)len && fsync(fd) == 0;
 	int e = errno;
@@ -136,7 +137,7 @@ keyfile_write(const char *path, const struct keyfile *kf, struct lsn_status *st)
 	}
 	if (!ok) {
 		unlink(tmp);
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot write the profile key file %s: %s", path,
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot write the profile key file %s: %s"), path,
 				strerror(e));
 	}
 	sync_parent(path);

@@ -23,6 +23,7 @@
 #include "profile_keyfile.h"
 #include "seal.h"
 #include "sql.h"
+#include "tr.h"
 
 /* One sealed value read before it is written again (a table is read
  * whole first, so that no row is visited twice while it is updated). */
@@ -242,10 +243,10 @@ put_keyfile(struct profile *p, const struct seal_kdf *new_kdf, bool keep_old, bo
 	char path[4096];
 	struct keyfile kf, now;
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", p->dir, PROFILE_KEYFILE) >= sizeof path)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "the profile path is too long");
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("the profile path is too long"));
 	enum lsn_err err = keyfile_read(path, &now, st);
 	if (err == LSN_ERR_NOT_FOUND)
-		err = lsn_fail(st, LSN_ERR_INTERNAL, "the profile key file %s is missing", path);
+		err = lsn_fail(st, LSN_ERR_INTERNAL, _("the profile key file %s is missing"), path);
 	if (err != LSN_OK)
 		return err;
 	memset(&kf, 0, sizeof kf);
@@ -257,8 +258,8 @@ put_keyfile(struct profile *p, const struct seal_kdf *new_kdf, bool keep_old, bo
 			break;
 		}
 	if (kf.n == 0 || (keep_old && kf.n != (drop_new ? 1u : 2u)))
-		return lsn_fail(st, LSN_ERR_INTERNAL, "the profile key file %s does not match the "
-				"open profile; the passphrase was not changed", path);
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("the profile key file %s does not match the "
+				"open profile; the passphrase was not changed"), path);
 	return keyfile_write(path, &kf, st);
 }
 

@@ -12,6 +12,7 @@
 
 #include "ident.h"
 #include "sql.h"
+#include "tr.h"
 
 enum lsn_err
 sql_fail(struct profile_db *db, struct lsn_status *st, const char *what)
@@ -93,8 +94,8 @@ open_db(const char *path, bool create, const uint8_t *key, bool *wrong_key,
 	/* SQLITE_OPEN_NOFOLLOW is SQLite 3.31: the link is refused here */
 	struct stat sb;
 	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
-		lsn_fail(st, LSN_ERR_INTERNAL, "cannot open the profile database: %s is a symbolic "
-			 "link", path);
+		lsn_fail(st, LSN_ERR_INTERNAL, _("cannot open the profile database: %s is a symbolic "
+			 "link"), path);
 		free(db);
 		return NULL;
 	}
@@ -106,8 +107,8 @@ open_db(const char *path, bool create, const uint8_t *key, bool *wrong_key,
 		return NULL;
 	}
 	if (key && (!has_cipher(db->h) || !apply_key(db->h, key))) {
-		lsn_fail(st, LSN_ERR_INTERNAL, "this liaison is not linked with SQLCipher (%s): it "
-			 "cannot open an encrypted profile; rebuild it against libsqlcipher",
+		lsn_fail(st, LSN_ERR_INTERNAL, _("this liaison is not linked with SQLCipher (%s): it "
+			 "cannot open an encrypted profile; rebuild it against libsqlcipher"),
 			 sqlite3_libversion());
 		sql_close(db);
 		return NULL;
@@ -165,7 +166,7 @@ sql_export(struct profile_db *db, const char *path, const uint8_t key[SQL_KEYBYT
 	 * new file is made here, empty (an empty database), readable by us only */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot create %s: %s", path, strerror(errno));
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot create %s: %s"), path, strerror(errno));
 	close(fd);
 	char hex[2 * SQL_KEYBYTES + 1];
 	sodium_bin2hex(hex, sizeof hex, key, SQL_KEYBYTES);
