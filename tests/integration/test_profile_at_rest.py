@@ -193,11 +193,15 @@ def control(t, srv, c, who):
 
 def cannot_open(t, srv, who):
     path = os.path.join(srv.clients_home, "profiles", who, "profile.db")
-    res = subprocess.run(["sqlite3", path, "SELECT count(*) FROM sqlite_master"],
-                         capture_output=True, text=True)
-    t.ok(res.returncode != 0 and "not a database" in res.stderr,
-         f"sqlite3 cannot open {who}'s profile.db", f"rc={res.returncode} {res.stdout} "
-         f"{res.stderr}")
+    if not shutil.which("sqlite3"):
+        t.ok(False, f"sqlite3 cannot open {who}'s profile.db",
+             "the sqlite3 program is missing (Debian package sqlite3, in ./dev)")
+    else:
+        res = subprocess.run(["sqlite3", path, "SELECT count(*) FROM sqlite_master"],
+                             capture_output=True, text=True)
+        t.ok(res.returncode != 0 and "not a database" in res.stderr,
+             f"sqlite3 cannot open {who}'s profile.db", f"rc={res.returncode} {res.stdout} "
+             f"{res.stderr}")
     db = sqlite3.connect(path)
     try:
         db.execute("SELECT * FROM sqlite_master").fetchall()
