@@ -8,7 +8,8 @@ profile.key, lock, anything else) is searched, byte for byte, for every
 name, RPPS, device name, user, device and channel id (hex and raw), case
 reference, message body and message time (decimal and as SQLite stores an
 integer) the server knows of: none is found, while the same search finds
-them in a copy of the database in the clear (the search can fail). sqlite3
+them in a copy of the database in the clear (the search can fail). liaison
+links libsqlcipher and not libsqlite3; liaisond the opposite. sqlite3
 and Python's sqlite3 cannot open profile.db; profile.key holds only the
 format line and the key derivation parameters. A passphrase change
 re-encrypts the pages (the old key no longer opens the database).
@@ -34,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 44
+PLAN = 46
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -272,9 +273,22 @@ def rekey(t, srv, c, new):
     t.ok(rc == 0, "the new one opens the profile", f"{out}\n{err}")
 
 
+def linked(t):
+    """liaison links SQLCipher and not SQLite as well (their sqlite3_* symbols
+    are the same: one would shadow the other); liaisond keeps SQLite."""
+    libs = {}
+    for name, path in (("liaison", harness.LIAISON), ("liaisond", harness.LIAISOND)):
+        res = subprocess.run(["ldd", path], capture_output=True, text=True)
+        libs[name] = {lib for lib in ("libsqlcipher", "libsqlite3") if lib + ".so" in res.stdout}
+    t.ok(libs["liaison"] == {"libsqlcipher"}, "liaison links libsqlcipher, not libsqlite3",
+         repr(libs))
+    t.ok(libs["liaisond"] == {"libsqlite3"}, "liaisond links libsqlite3 only", repr(libs))
+
+
 def main(t):
     if not harness.require_programs(t):
         return
+    linked(t)
     with Server(t) as srv:
         c = enrol_all(t, srv)
         channel = discharge(t, srv, c)
