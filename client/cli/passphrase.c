@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -56,6 +57,22 @@ from_file(const char *file, char *buf, struct lsn_status *st)
 	if (fd < 0)
 		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot read passphrase file %s: %s"), file,
 				strerror(errno));
+	/* as ssh with a private key: a file others may read (or change) is
+	 * refused before it is read (a pipe, <(...), is read by us alone) */
+	struct stat sb;
+	int failed = fstat(fd, &sb) != 0 ? errno : 0;
+	if (failed) {
+		close(fd);
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("cannot read passphrase file %s: %s"), file,
+				strerror(failed));
+	}
+	if (S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0) {
+		close(fd);
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST,
+				_("passphrase file %s is open to other users (mode %03o); make it "
+				  "yours alone: chmod 600 %s"),
+				file, (unsigned)(sb.st_mode & 0777), file);
+	}
 	size_t got = 0;
 	while (got < PASSPHRASE_MAX + 1) {
 		ssize_t n = read(fd, buf + got, PASSPHRASE_MAX + 1 - got);

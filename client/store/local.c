@@ -10,6 +10,13 @@
 #include "sql.h"
 #include "local.h"
 
+static enum lsn_err
+changed(struct profile *p, struct lsn_status *st)
+{
+	return lsn_fail(st, LSN_ERR_CONFLICT, "the passphrase of profile \"%s\" was changed "
+			"by another liaison process meanwhile; run the command again", p->name);
+}
+
 /* Inside the outermost transaction: the profile's key derivation salt is
  * still the one this process unlocked it with (profile_rekey). */
 static enum lsn_err
@@ -27,8 +34,7 @@ same_passphrase(struct profile *p, struct lsn_status *st)
 	sql_end(&q, NULL);
 	if (same)
 		return LSN_OK;
-	return lsn_fail(st, LSN_ERR_CONFLICT, "the passphrase of profile \"%s\" was changed "
-			"by another liaison process meanwhile; run the command again", p->name);
+	return changed(p, st);
 }
 
 enum lsn_err
@@ -36,6 +42,9 @@ local_begin(struct profile *p, struct lsn_status *st)
 {
 	bool outermost = p->db->depth == 0;
 	enum lsn_err err = sql_begin(p->db, st);
+	/* the pages re-encrypted under another key no longer authenticate */
+	if (err != LSN_OK && outermost && sql_key_rejected(p->db))
+		return changed(p, st);
 	if (err == LSN_OK && outermost && (err = same_passphrase(p, st)) != LSN_OK)
 		sql_rollback(p->db);
 	return err;
@@ -154,8 +163,8 @@ local_set_setting(struct profile *p, const char *key, int64_t value, struct lsn_
 enum lsn_err
 local_advance_setting(struct profile *p, const char *key, int64_t value, struct lsn_status *st)
 {
-	return sql_exec(p->db, st, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
-				   "DO UPDATE SET value = max(value, ?2)", "tn", key, value);
+	return sql_upsert(p->db, st, "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+			  "UPDATE meta SET value = max(value, ?2) WHERE key = ?1", "tn", key, value);
 }
 
 /* ---- item names ----------------------------------------------------------- */

@@ -362,14 +362,14 @@ enum lsn_err
 local_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 		  const struct local_channel *c, struct lsn_status *st)
 {
-	return sql_exec(
-		p->db, st, "INSERT INTO channels (channel, kind, history, last_seq, log_seq, log_hash, "
-		       "valid, reason, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) "
-		       "ON CONFLICT (channel) DO UPDATE SET kind = ?2, history = ?3, log_seq = ?5, "
+	return sql_upsert(
+		p->db, st, "INSERT OR IGNORE INTO channels (channel, kind, history, last_seq, log_seq, "
+		       "log_hash, valid, reason, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+		       "UPDATE channels SET kind = ?2, history = ?3, log_seq = ?5, "
 		       "log_hash = ?6, valid = ?7, reason = ?8, updated_at = ?9 "
 		       /* another process may have verified further meanwhile; an
 			* INVALID verdict always lands */
-		       "WHERE ?5 >= channels.log_seq OR ?7 = 0",
+		       "WHERE channel = ?1 AND (?5 >= channels.log_seq OR ?7 = 0)",
 		"ittnnbntn", channel, c->kind[0] ? c->kind : NULL,
 		c->history[0] ? c->history : NULL, c->last_seq, c->log_seq,
 		c->has_log_hash ? c->log_hash : NULL, (size_t)32, (int64_t)c->valid,

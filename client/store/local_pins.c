@@ -106,11 +106,11 @@ local_pin_accept(struct profile *p, const uint8_t user[LSN_ID_BYTES], const uint
 		 bool verified, struct lsn_status *st)
 {
 	int64_t now = lsn_clock_now_ms();
-	enum lsn_err err = sql_exec(
-		p->db, st, "INSERT INTO pins (user, ik, verified, pinned_at, verified_at) "
-		       "VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 THEN ?4 END) "
-		       "ON CONFLICT (user) DO UPDATE SET ik = ?2, verified = ?3, changed_ik = NULL, "
-		       "changed_at = NULL, verified_at = CASE WHEN ?3 THEN ?4 END",
+	enum lsn_err err = sql_upsert(
+		p->db, st, "INSERT OR IGNORE INTO pins (user, ik, verified, pinned_at, verified_at) "
+		       "VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 THEN ?4 END)",
+		       "UPDATE pins SET ik = ?2, verified = ?3, changed_ik = NULL, "
+		       "changed_at = NULL, verified_at = CASE WHEN ?3 THEN ?4 END WHERE user = ?1",
 		"iknn", user, ik, (int64_t)verified, now);
 	if (err == LSN_OK)
 		err = pin_history_add(p, user, ik, st);

@@ -178,10 +178,11 @@ local_shared_add(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES],
 {
 	/* a device shared the session twice (two processes at once) keeps the
 	 * lower index: it holds the key from there */
-	return sql_exec(p->db, st, "INSERT INTO shared_with (session_id, device, user, idx, "
-				   "shared_at) VALUES (?1,?2,?3,?4,?5) ON CONFLICT (session_id, "
-				   "device) DO UPDATE SET user = ?3, shared_at = ?5, idx = CASE "
-				   "WHEN idx >= 0 AND ?4 >= 0 THEN min(idx, ?4) ELSE ?4 END",
+	return sql_upsert(p->db, st, "INSERT OR IGNORE INTO shared_with (session_id, device, "
+				     "user, idx, shared_at) VALUES (?1,?2,?3,?4,?5)",
+			  "UPDATE shared_with SET user = ?3, shared_at = ?5, idx = CASE "
+			  "WHEN idx >= 0 AND ?4 >= 0 THEN min(idx, ?4) ELSE ?4 END "
+			  "WHERE session_id = ?1 AND device = ?2",
 			"kiinn", sid, device, user, state, lsn_clock_now_ms());
 }
 
@@ -466,9 +467,8 @@ local_seen_msg(struct profile *p, const uint8_t sid[LOCAL_SID_BYTES], uint32_t i
 	*first_seq = seq;
 	/* recorded first, compared after, in one statement each: whichever
 	 * process records (session, index) first, every other one compares */
-	enum lsn_err err = sql_exec(p->db, st, "INSERT INTO seen_msg (session_id, idx, env_hash, "
-					       "channel, seq) VALUES (?,?,?,?,?) ON CONFLICT DO "
-					       "NOTHING", "knkin", sid, (int64_t)index, hash,
+	enum lsn_err err = sql_exec(p->db, st, "INSERT OR IGNORE INTO seen_msg (session_id, idx, "
+					       "env_hash, channel, seq) VALUES (?,?,?,?,?)", "knkin", sid, (int64_t)index, hash,
 				    channel, seq);
 	if (err != LSN_OK || sql_changes(p->db) == 1)
 		return err;
@@ -492,8 +492,8 @@ local_seen_share(struct profile *p, const uint8_t share_id[16], bool *seen,
 {
 	/* one statement: of two processes, exactly one records it first */
 	*seen = false;
-	enum lsn_err err = sql_exec(p->db, st, "INSERT INTO seen_share (share_id, seen_at) VALUES "
-					       "(?, ?) ON CONFLICT DO NOTHING", "in", share_id,
+	enum lsn_err err = sql_exec(p->db, st, "INSERT OR IGNORE INTO seen_share (share_id, "
+					       "seen_at) VALUES (?, ?)", "in", share_id,
 				    lsn_clock_now_ms());
 	if (err == LSN_OK)
 		*seen = sql_changes(p->db) == 0;

@@ -1,6 +1,7 @@
 /* profile.c — the profile directory, its lock file (held only by the steps
- * that need the profile alone: profile.h), and profile.db: the clear table
- * (meta) and the sealed table (sealed) of CRYPTO.md §7. */
+ * that need the profile alone: profile.h), profile.key (the key derivation
+ * parameters, in the clear) and profile.db (encrypted as a whole: its
+ * tables meta and sealed, CRYPTO.md §7). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -17,8 +18,6 @@
 #include "seal.h"
 #include "tr.h"
 
-#define PROFILE_DB      "profile.db"
-#define PROFILE_DB_TMP  "profile.db.tmp"
 #define PROFILE_LOCK    "lock"
 
 bool
@@ -198,14 +197,6 @@ profile_open(const char *name, struct profile **out, struct lsn_status *st)
 		profile_close(p);
 		return LSN_ERR_NOT_FOUND;
 	}
-	char *db_path = path_join(p->dir, PROFILE_DB);
-	enum lsn_err err = db_path ? profile_db_load(p, db_path, st)
-				   : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	free(db_path);
-	if (err != LSN_OK) {
-		profile_close(p);
-		return err;
-	}
 	*out = p;
 	return LSN_OK;
 }
@@ -213,17 +204,14 @@ profile_open(const char *name, struct profile **out, struct lsn_status *st)
 enum lsn_err
 profile_unlock(struct profile *p, const char *passphrase, struct lsn_status *st)
 {
-	char *db_path = path_join(p->dir, PROFILE_DB);
-	if (db_path == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	/* the migration to the current format runs in one process at a time */
+	/* the conversion and the migration to the current format run in one
+	 * process at a time */
 	bool held = p->lock_fd >= 0;
 	enum lsn_err err = held ? LSN_OK : profile_lock(p, "opening the profile", st);
 	if (err == LSN_OK)
-		err = profile_db_unseal(p, db_path, passphrase, st);
+		err = profile_db_unseal(p, passphrase, st);
 	if (!held)
 		profile_lock_release(p);
-	free(db_path);
 	return err;
 }
 
@@ -329,13 +317,17 @@ remove_reserved(struct profile *p)
 {
 	char *tmp = path_join(p->dir, PROFILE_DB_TMP);
 	char *lock = path_join(p->dir, PROFILE_LOCK);
+	char *key = path_join(p->dir, PROFILE_KEYFILE);
 	if (tmp)
 		unlink(tmp);
+	if (key)
+		unlink(key);
 	if (lock && p->lock_fd >= 0)
 		unlink(lock);
 	rmdir(p->dir); /* fails harmlessly if anything else is in it */
 	free(tmp);
 	free(lock);
+	free(key);
 }
 
 void

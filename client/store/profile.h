@@ -1,7 +1,9 @@
 /* profile.h — the local profile of one enrolled device (CRYPTO.md §7): the
- * directory profiles/NAME/ with profile.db (SQLite, WAL journal) and a lock
- * file. Public data is stored in the clear; every private key is sealed
- * under a key derived from the passphrase (Argon2id, INTERACTIVE).
+ * directory profiles/NAME/ with profile.db (SQLite encrypted as a whole
+ * with SQLCipher, WAL journal), profile.key (the salt and limits of the key
+ * derivation, nothing else, in the clear) and a lock file. Every private key
+ * is also sealed item by item under the key derived from the passphrase
+ * (Argon2id, INTERACTIVE); the database's key is a subkey of it.
  *
  * Several liaison processes may use one profile at once (watch in one
  * terminal, send in another): every change of the end-to-end store is one
@@ -29,15 +31,17 @@
 /* 1..64 characters from [A-Za-z0-9._-], not starting with a dot. */
 bool profile_name_valid(const char *name);
 
-/* Open an existing profile and read its clear table (no lock is held: other
- * liaison processes may use the profile meanwhile). The keys stay sealed
- * until profile_unlock. Free with profile_close. */
+/* Find an existing profile (no lock is held: other liaison processes may
+ * use the profile meanwhile). Nothing is read until profile_unlock: the
+ * fields of p are filled then. Free with profile_close. */
 enum lsn_err profile_open(const char *name, struct profile **out, struct lsn_status *st);
 
-/* Derive the local key from the passphrase and unseal the private keys into
+/* Derive the local key from the passphrase, open the database with its
+ * subkey, read the profile's fields and unseal the private keys into
  * p->keys; then keep the key (p->local_key) and the database open (p->db),
- * migrated to the current format, for the end-to-end store. The lock file is
- * held while the database is migrated and released before this returns. A
+ * migrated to the current format, for the end-to-end store. A profile
+ * written in the clear by an earlier liaison is encrypted first (once). The
+ * lock file is held meanwhile and released before this returns. A
  * wrong passphrase fails with a message saying so, and with
  * LSN_ERR_BAD_SIGNATURE, which nothing else here returns: see
  * profile_wrong_passphrase. */
@@ -49,8 +53,9 @@ profile_wrong_passphrase(enum lsn_err err)
 }
 
 /* A new passphrase for an unlocked profile: every sealed item is sealed
- * again under a key derived from it (new salt), in one transaction — a
- * crash leaves the old passphrase or the new one. The lock file is held
+ * again under a key derived from it (new salt) and the database re-encrypted
+ * under the new subkey, in one transaction — a crash leaves the old
+ * passphrase or the new one (profile.key lists both meanwhile). The lock file is held
  * meanwhile. Other processes that have the profile open stop at their next
  * write (local_begin) and must be started again. */
 enum lsn_err profile_rekey(struct profile *p, const char *new_passphrase, struct lsn_status *st);

@@ -1,14 +1,24 @@
-/* profile_db.c — profile.db: table meta (clear key/value) and table sealed
- * (name, nonce, ciphertext) holding every private key under the local key. */
+/* profile_db.c — profile.db: table meta (key/value: the device's public
+ * identity) and table sealed (name, nonce, ciphertext) holding every private
+ * key under the local key; the file as a whole encrypted with SQLCipher
+ * under a subkey of the local key, whose derivation parameters are in
+ * profile.key (profile_keyfile.h). A profile written before that (the file
+ * in the clear) is converted at its first unlock. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "profile_db.h"
+#include "profile_keyfile.h"
 #include "seal.h"
 #include "sql.h"
+#include "tr.h"
 
 /* Format 1: the identity of the device. Later formats are migrations
  * (profile_migrate.c), applied to new and old profiles alike. */
@@ -147,15 +157,6 @@ load_fields(struct profile_db *db, struct profile *p, struct lsn_status *st)
 	if (err == LSN_OK) err = meta_int(db, "dk_ts", &p->dk_ts, st);
 	if (err == LSN_OK) err = meta_int(db, "ak_ts", &p->ak_ts, st);
 	if (err == LSN_OK) err = meta_int(db, "created_at", &p->created_at, st);
-	return err;
-}
-
-enum lsn_err
-profile_db_load(struct profile *p, const char *path, struct lsn_status *st)
-{
-	struct profile_db *db = sql_open(path, false, st);
-	enum lsn_err err = db ? load_fields(db, p, st) : st->err;
-	sql_close(db);
 	return err;
 }
 
@@ -340,18 +341,242 @@ unseal_identity(struct profile_db *db, const uint8_t *key, struct profile *p,
 	return LSN_OK;
 }
 
-enum lsn_err
-profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
-		  struct lsn_status *st)
+/* malloc'd dir/file; NULL on allocation failure. */
+static char *
+in_dir(const char *dir, const char *file)
 {
+	size_t len = strlen(dir) + 1 + strlen(file) + 1;
+	char *path = malloc(len);
+	if (path)
+		snprintf(path, len, "%s/%s", dir, file);
+	return path;
+}
+
+/* A profile written before the database was encrypted starts with SQLite's
+ * own header; an encrypted one with random bytes (SQLCipher's salt). */
+static bool
+is_clear_db(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	bool clear = read(fd, head, sizeof head) == (ssize_t)sizeof head &&
+		     memcmp(head, magic, sizeof magic) == 0;
+	close(fd);
+	return clear;
+}
+
+/* Overwrite the file at path with zeros, then remove it: what is left of a
+ * profile in the clear after its conversion. On a journalling file system
+ * or an SSD the old blocks may survive (docs/THREAT-MODEL.md). */
+static void
+wipe_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat sb;
+	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		static const uint8_t zeros[4096];
+		off_t left = sb.st_size;
+		while (left > 0) {
+			size_t n = left < (off_t)sizeof zeros ? (size_t)left : sizeof zeros;
+			ssize_t w = write(fd, zeros, n);
+			if (w <= 0)
+				break;
+			left -= w;
+		}
+		fsync(fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+/* A conversion cut short: the link to the file in the clear is wiped once
+ * profile.db is another file (the encrypted one), only unlinked otherwise. */
+static void
+finish_conversion(const char *dir)
+{
+	char *db_path = in_dir(dir, PROFILE_DB), *plain = in_dir(dir, PROFILE_DB_PLAIN);
+	struct stat a, b;
+	if (db_path && plain && lstat(plain, &a) == 0) {
+		if (stat(db_path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			unlink(plain);
+		else
+			wipe_file(plain);
+	}
+	free(db_path);
+	free(plain);
+}
+
+static void
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* Copy the clear database into an encrypted one, write profile.key, put
+ * the copy in place of the clear file (rename: a crash leaves one or the
+ * other) and wipe the clear file. db is closed here. */
+static enum lsn_err
+encrypt_clear_db(struct profile_db *db, const char *dir, const struct seal_kdf *kdf,
+		 const uint8_t *key, struct lsn_status *st)
+{
+	char *db_path = in_dir(dir, PROFILE_DB), *copy = in_dir(dir, PROFILE_DB_CONVERT);
+	char *key_path = in_dir(dir, PROFILE_KEYFILE), *plain = in_dir(dir, PROFILE_DB_PLAIN);
+	char *wal_path = in_dir(dir, PROFILE_DB "-wal");
+	uint8_t dbk[SEAL_DB_KEYBYTES];
+	seal_db_key(key, dbk);
+	enum lsn_err err = LSN_OK;
+	if (!db_path || !copy || !key_path || !plain || !wal_path)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	int version = profile_db_version(db);
+	if (err == LSN_OK) {
+		unlink(copy);
+		err = sql_export(db, copy, dbk, st);
+	}
+	sql_close(db); /* the last connection: its WAL is checkpointed and removed */
+	/* frames left in the clear file's WAL: another process still has it
+	 * open, and they would be read as pages of the encrypted file */
+	struct stat wal;
+	if (err == LSN_OK && wal_path && stat(wal_path, &wal) == 0 && wal.st_size > 0)
+		err = lsn_fail(st, LSN_ERR_CONFLICT, _("another liaison process has profile.db open "
+			       "(an older liaison?); close it, then run the command again"));
+	if (err == LSN_OK) {
+		struct profile_db *enc = sql_open_key(copy, false, dbk, NULL, st);
+		if (enc == NULL)
+			err = st->err;
+		else if (profile_db_version(enc) != version)
+			err = lsn_fail(st, LSN_ERR_INTERNAL, _("the encrypted copy of the profile is "
+				       "incomplete; the profile was left as it was"));
+		sql_close(enc);
+	}
+	if (err == LSN_OK) {
+		struct keyfile kf = {.n = 1};
+		kf.kdf[0] = *kdf;
+		err = keyfile_write(key_path, &kf, st);
+	}
+	if (err == LSN_OK) {
+		unlink(plain);
+		if (link(db_path, plain) != 0 || rename(copy, db_path) != 0)
+			err = lsn_fail(st, LSN_ERR_INTERNAL, _("cannot put the encrypted profile in place "
+				       "(%s): %s"), db_path, strerror(errno));
+		else
+			sync_dir(dir);
+	}
+	if (err != LSN_OK)
+		unlink(copy);
+	sodium_memzero(dbk, sizeof dbk);
+	free(db_path);
+	free(copy);
+	free(key_path);
+	free(plain);
+	free(wal_path);
+	finish_conversion(dir);
+	return err;
+}
+
+/* A profile in the clear: the passphrase is checked against it first (a
+ * wrong one changes nothing), then it is encrypted as a whole. */
+static enum lsn_err
+convert_clear(struct profile *p, const char *passphrase, struct lsn_status *st)
+{
+	char *db_path = in_dir(p->dir, PROFILE_DB);
+	if (db_path == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	struct seal_kdf kdf;
 	uint8_t *key = NULL;
-	struct ak_set set;
-	memset(&set, 0, sizeof set);
-	struct profile_db *db = sql_open(path, false, st);
-	enum lsn_err err = db ? load_kdf(db, &kdf, st) : st->err;
+	struct profile_db *db = sql_open(db_path, false, st);
+	free(db_path);
+	enum lsn_err err = db ? check_version(db, st) : st->err;
+	if (err == LSN_OK)
+		err = load_kdf(db, &kdf, st);
 	if (err == LSN_OK)
 		err = seal_derive(&kdf, passphrase, &key, st);
+	if (err == LSN_OK && p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	if (err == LSN_OK)
+		err = unseal_identity(db, key, p, st);
+	if (err == LSN_OK) {
+		err = encrypt_clear_db(db, p->dir, &kdf, key, st);
+		db = NULL;
+	}
+	sql_close(db);
+	seal_key_free(key);
+	return err;
+}
+
+/* Open profile.db with the passphrase: each parameter line of profile.key
+ * in turn (two only while a change of passphrase was cut short) until one
+ * opens it. *key: the local key; *used: that line. */
+static enum lsn_err
+open_encrypted(struct profile *p, const struct keyfile *kf, const char *passphrase,
+	       struct profile_db **out, uint8_t **key, size_t *used, struct lsn_status *st)
+{
+	char *db_path = in_dir(p->dir, PROFILE_DB);
+	if (db_path == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	enum lsn_err err = LSN_OK;
+	*out = NULL;
+	for (size_t i = 0; i < kf->n && *out == NULL && err == LSN_OK; i++) {
+		uint8_t dbk[SEAL_DB_KEYBYTES];
+		bool wrong = false;
+		err = seal_derive(&kf->kdf[i], passphrase, key, st);
+		if (err != LSN_OK)
+			break;
+		seal_db_key(*key, dbk);
+		*out = sql_open_key(db_path, false, dbk, &wrong, st);
+		sodium_memzero(dbk, sizeof dbk);
+		*used = i;
+		if (*out == NULL) {
+			seal_key_free(*key);
+			*key = NULL;
+			if (!wrong)
+				err = st->err;
+		}
+	}
+	free(db_path);
+	if (err == LSN_OK && *out == NULL)
+		err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, PROFILE_WRONG_PASSPHRASE " \"%s\"",
+			       p->name);
+	return err;
+}
+
+enum lsn_err
+profile_db_unseal(struct profile *p, const char *passphrase, struct lsn_status *st)
+{
+	struct seal_kdf kdf;
+	struct keyfile kf = {.n = 0};
+	uint8_t *key = NULL;
+	struct profile_db *db = NULL;
+	size_t used = 0;
+	struct ak_set set;
+	memset(&set, 0, sizeof set);
+	char *db_path = in_dir(p->dir, PROFILE_DB), *key_path = in_dir(p->dir, PROFILE_KEYFILE);
+	enum lsn_err err = db_path && key_path ? LSN_OK
+					       : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	finish_conversion(p->dir);
+	if (err == LSN_OK && is_clear_db(db_path))
+		err = convert_clear(p, passphrase, st);
+	if (err == LSN_OK) {
+		err = keyfile_read(key_path, &kf, st);
+		if (err == LSN_ERR_NOT_FOUND)
+			err = lsn_fail(st, LSN_ERR_INTERNAL, _("the profile key file %s is missing; the "
+				       "profile cannot be opened"), key_path);
+	}
+	if (err == LSN_OK)
+		err = open_encrypted(p, &kf, passphrase, &db, &key, &used, st);
+	if (err == LSN_OK)
+		err = load_fields(db, p, st);
+	if (err == LSN_OK)
+		err = load_kdf(db, &kdf, st);
+	if (err == LSN_OK && sodium_memcmp(kdf.salt, kf.kdf[used].salt, sizeof kdf.salt) != 0)
+		err = damaged("kdf_salt", st);
 	if (err == LSN_OK && p->keys == NULL && (p->keys = profile_keys_new()) == NULL)
 		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	if (err == LSN_OK)
@@ -360,7 +585,7 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 		err = profile_migrate(db, key, st);
 	if (err == LSN_OK) {
 		/* meta as it is now: another process may have rotated the AK since
-		 * profile_open read it */
+		 * load_fields read it */
 		p->local_key = key;
 		p->db = db;
 		err = profile_ak_reload(p, st);
@@ -369,6 +594,15 @@ profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
 	}
 	if (err == LSN_OK && !keys_match(p))
 		err = damaged("sealed keys", st);
+	if (err == LSN_OK && kf.n > 1) {
+		/* a change of passphrase was cut short: keep the line that opened it */
+		struct keyfile one = {.n = 1};
+		one.kdf[0] = kf.kdf[used];
+		struct lsn_status ignored;
+		keyfile_write(key_path, &one, &ignored);
+	}
+	free(db_path);
+	free(key_path);
 	if (err != LSN_OK) {
 		if (p->keys)
 			sodium_free(p->keys);
@@ -458,10 +692,22 @@ profile_db_create(struct profile *p, const char *path, const char *passphrase,
 	struct profile_db *db = NULL;
 	struct seal_kdf kdf;
 	uint8_t *key = NULL;
+	uint8_t dbk[SEAL_DB_KEYBYTES];
+	struct keyfile kf = {.n = 1};
+	char *key_path = in_dir(p->dir, PROFILE_KEYFILE);
 	seal_kdf_new(&kdf);
-	enum lsn_err err = seal_derive(&kdf, passphrase, &key, st);
-	if (err == LSN_OK && (db = sql_open(path, true, st)) == NULL)
-		err = st->err;
+	kf.kdf[0] = kdf;
+	enum lsn_err err = key_path ? seal_derive(&kdf, passphrase, &key, st)
+				    : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	if (err == LSN_OK)
+		err = keyfile_write(key_path, &kf, st);
+	if (err == LSN_OK) {
+		seal_db_key(key, dbk);
+		db = sql_open_key(path, true, dbk, NULL, st);
+		sodium_memzero(dbk, sizeof dbk);
+		if (db == NULL)
+			err = st->err;
+	}
 	if (err == LSN_OK) {
 		chmod(path, 0600);
 		struct lsn_status wst;
@@ -476,6 +722,7 @@ profile_db_create(struct profile *p, const char *path, const char *passphrase,
 			err = profile_migrate(db, key, st);
 		}
 	}
+	free(key_path);
 	seal_key_free(key);
 	sql_close(db);
 	return err;

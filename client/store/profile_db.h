@@ -16,13 +16,22 @@ enum lsn_err profile_migrate(struct profile_db *db, const uint8_t *key, struct l
 int profile_db_version(struct profile_db *db);
 void profile_db_close(struct profile_db *db);
 
-/* Read the clear table of the database at path into p. */
-enum lsn_err profile_db_load(struct profile *p, const char *path, struct lsn_status *st);
-/* Unseal the private keys into p->keys (with every agreement key still held:
- * p->held_ak) and check them against the public keys. */
-enum lsn_err profile_db_unseal(struct profile *p, const char *path, const char *passphrase,
-			       struct lsn_status *st);
-/* Create a new database at path holding every field of p and its sealed keys. */
+/* The files of a profile directory (profile.h). profile.key is the only
+ * one in the clear (profile_keyfile.h); the two .db.* names exist only while
+ * a profile written in the clear is being encrypted. */
+#define PROFILE_DB          "profile.db"
+#define PROFILE_DB_TMP      "profile.db.tmp"
+#define PROFILE_KEYFILE     "profile.key"
+#define PROFILE_DB_CONVERT  "profile.db.convert"
+#define PROFILE_DB_PLAIN    "profile.db.plain"
+
+/* Open p->dir's profile.db with the passphrase (a profile in the clear is
+ * encrypted first), read its fields into p, unseal the private keys into
+ * p->keys (with every agreement key still held: p->held_ak) and check them
+ * against the public keys. */
+enum lsn_err profile_db_unseal(struct profile *p, const char *passphrase, struct lsn_status *st);
+/* Create a new database at path holding every field of p and its sealed
+ * keys, encrypted, and write p->dir's profile.key for it. */
 enum lsn_err profile_db_create(struct profile *p, const char *path, const char *passphrase,
 			       struct lsn_status *st);
 

@@ -6,7 +6,12 @@
  * one, never a mix. The sealed items (CRYPTO.md §7): table sealed (device
  * keys, agreement keys, backup key), and the sealed columns of outbound,
  * inbound, messages and channels (topic), each bound to its row by its
- * item name. */
+ * item name. The database as a whole is re-encrypted (PRAGMA rekey) under
+ * the new subkey inside that same transaction: SQLCipher commits the pages
+ * under the new key and the resealed items together. profile.key lists the
+ * new parameters and the old ones meanwhile, so that whichever state a
+ * crash leaves, its passphrase opens it (profile_keyfile.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +20,10 @@
 #include "local.h"
 #include "profile.h"
 #include "profile_db.h"
+#include "profile_keyfile.h"
 #include "seal.h"
 #include "sql.h"
+#include "tr.h"
 
 /* One sealed value read before it is written again (a table is read
  * whole first, so that no row is visited twice while it is updated). */
@@ -227,6 +234,35 @@ put_kdf(struct profile_db *db, const struct seal_kdf *kdf, struct lsn_status *st
 	return err;
 }
 
+/* profile.key with the new parameters first and the old ones (those of
+ * p->kdf_salt) after them; just the new ones once the change is done. */
+static enum lsn_err
+put_keyfile(struct profile *p, const struct seal_kdf *new_kdf, bool keep_old, bool drop_new,
+	    struct lsn_status *st)
+{
+	char path[4096];
+	struct keyfile kf, now;
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", p->dir, PROFILE_KEYFILE) >= sizeof path)
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("the profile path is too long"));
+	enum lsn_err err = keyfile_read(path, &now, st);
+	if (err == LSN_ERR_NOT_FOUND)
+		err = lsn_fail(st, LSN_ERR_INTERNAL, _("the profile key file %s is missing"), path);
+	if (err != LSN_OK)
+		return err;
+	memset(&kf, 0, sizeof kf);
+	if (!drop_new)
+		kf.kdf[kf.n++] = *new_kdf;
+	for (size_t i = 0; keep_old && i < now.n; i++)
+		if (memcmp(now.kdf[i].salt, p->kdf_salt, sizeof p->kdf_salt) == 0) {
+			kf.kdf[kf.n++] = now.kdf[i];
+			break;
+		}
+	if (kf.n == 0 || (keep_old && kf.n != (drop_new ? 1u : 2u)))
+		return lsn_fail(st, LSN_ERR_INTERNAL, _("the profile key file %s does not match the "
+				"open profile; the passphrase was not changed"), path);
+	return keyfile_write(path, &kf, st);
+}
+
 enum lsn_err
 profile_rekey(struct profile *p, const char *new_passphrase, struct lsn_status *st)
 {
@@ -234,6 +270,7 @@ profile_rekey(struct profile *p, const char *new_passphrase, struct lsn_status *
 		return lsn_fail(st, LSN_ERR_INTERNAL, "the profile is not unlocked");
 	struct seal_kdf kdf;
 	uint8_t *new_key = NULL;
+	uint8_t dbk[SEAL_DB_KEYBYTES];
 	seal_kdf_new(&kdf);
 	enum lsn_err err = seal_derive(&kdf, new_passphrase, &new_key, st);
 	if (err != LSN_OK)
@@ -243,18 +280,37 @@ profile_rekey(struct profile *p, const char *new_passphrase, struct lsn_status *
 		seal_key_free(new_key);
 		return err;
 	}
+	/* both parameter lines first: a crash in the transaction leaves either */
+	err = put_keyfile(p, &kdf, true, false, st);
 	/* one transaction: the old key and its items, or the new ones */
-	err = sql_begin(p->db, st);
-	if (err == LSN_OK) {
+	if (err == LSN_OK && (err = sql_begin(p->db, st)) == LSN_OK) {
 		err = rekey_sealed_table(p->db, p->local_key, new_key, st);
 		for (size_t c = 0; err == LSN_OK && c < sizeof columns / sizeof columns[0]; c++)
 			err = rekey_column(p->db, c, p->local_key, new_key, st);
 		if (err == LSN_OK)
 			err = put_kdf(p->db, &kdf, st);
+		bool rekeyed = false;
+		if (err == LSN_OK) {
+			/* last: it commits the pages, under the new key, with all the above */
+			seal_db_key(new_key, dbk);
+			err = sql_rekey(p->db, dbk, st);
+			sodium_memzero(dbk, sizeof dbk);
+			rekeyed = true;
+		}
 		if (err == LSN_OK)
 			err = sql_commit(p->db, st);
 		else
 			sql_rollback(p->db);
+		if (err != LSN_OK && rekeyed) {
+			/* SQLCipher may keep the new key for writing after a failed
+			 * rekey: this connection writes nothing more */
+			profile_db_close(p->db);
+			p->db = NULL;
+		}
+		/* just the line that now opens it; if this fails, the next unlock
+		 * tries both and keeps the right one */
+		struct lsn_status ignored;
+		put_keyfile(p, &kdf, err != LSN_OK, err != LSN_OK, &ignored);
 	}
 	profile_lock_release(p);
 	if (err != LSN_OK) {

@@ -48,6 +48,14 @@ seal_key_free(uint8_t *key)
 		sodium_free(key);
 }
 
+void
+seal_db_key(const uint8_t *local_key, uint8_t out[SEAL_DB_KEYBYTES])
+{
+	_Static_assert(SEAL_KEYBYTES == crypto_kdf_KEYBYTES, "the local key is a crypto_kdf key");
+	crypto_kdf_derive_from_key(out, SEAL_DB_KEYBYTES, SEAL_DB_KDF_ID, SEAL_DB_KDF_CONTEXT,
+				   local_key);
+}
+
 /* AD = "liaison-local-v1" || name; returns its length, 0 if name is too long. */
 static size_t
 item_ad(const char *name, uint8_t ad[sizeof SEAL_AD_LABEL + SEAL_NAME_MAX])

@@ -38,6 +38,14 @@ enum lsn_err seal_derive(const struct seal_kdf *kdf, const char *passphrase, uin
 			 struct lsn_status *st);
 void seal_key_free(uint8_t *key);
 
+/* The key of the profile database as a whole (SQLCipher's raw key, 32
+ * bytes), a subkey of the local key: crypto_kdf_derive_from_key with
+ * context SEAL_DB_KDF_CONTEXT and id SEAL_DB_KDF_ID (CRYPTO.md §7). */
+#define SEAL_DB_KEYBYTES    32
+#define SEAL_DB_KDF_CONTEXT "lsnprfdb"
+#define SEAL_DB_KDF_ID      1
+void seal_db_key(const uint8_t *local_key, uint8_t out[SEAL_DB_KEYBYTES]);
+
 /* Seal len bytes of plain under key for item name: fills nonce (random) and
  * ct (len + SEAL_ABYTES bytes). false if name is too long. */
 bool seal_item(const uint8_t *key, const char *name, const uint8_t *plain, size_t len,

@@ -43,9 +43,26 @@ struct sql_q {
 	int rc;               /* last sqlite3_step result */
 };
 
-/* Open (create: or create) the database at path: WAL journal, busy
- * timeout, secure_delete. NULL and st set on failure. */
+/* The raw key of an encrypted database (SQLCipher): 32 bytes. */
+#define SQL_KEYBYTES 32
+
+/* Open (create: or create) the database at path in the clear: WAL journal,
+ * busy timeout, secure_delete. NULL and st set on failure. Only for a
+ * profile written before the profiles were encrypted (its conversion). */
 struct profile_db *sql_open(const char *path, bool create, struct lsn_status *st);
+/* The same for a database encrypted as a whole with key (SQLCipher, raw key:
+ * its PBKDF2 is skipped). A key that does not open it, or a file that is not
+ * an encrypted database, fails with *wrong_key set (wrong_key may be NULL). */
+struct profile_db *sql_open_key(const char *path, bool create, const uint8_t key[SQL_KEYBYTES],
+				bool *wrong_key, struct lsn_status *st);
+/* Re-encrypt every page under key (PRAGMA rekey): inside an open
+ * transaction, what it changed is committed with the new key at once. */
+enum lsn_err sql_rekey(struct profile_db *db, const uint8_t key[SQL_KEYBYTES],
+		       struct lsn_status *st);
+/* Copy the whole database into a new file at path (which must not exist)
+ * encrypted with key (sqlcipher_export: schema, rows; and user_version). */
+enum lsn_err sql_export(struct profile_db *db, const char *path, const uint8_t key[SQL_KEYBYTES],
+			struct lsn_status *st);
 void sql_close(struct profile_db *db);
 
 /* Prepare sql and bind fmt's arguments. false (st set) on failure; q is
@@ -61,6 +78,13 @@ enum lsn_err sql_end(struct sql_q *q, struct lsn_status *st);
 /* Prepare, bind, step to completion. */
 enum lsn_err sql_exec(struct profile_db *db, struct lsn_status *st, const char *sql,
 		      const char *fmt, ...);
+/* INSERT ... ON CONFLICT DO UPDATE without it (SQLite 3.24; SQLCipher's
+ * is 3.15): insert ("INSERT OR IGNORE ..."), then update (its WHERE naming
+ * the row), both with the same numbered arguments (?1, ?2, ...: fmt binds
+ * them once for each), in one transaction (a savepoint inside another).
+ * The update must leave a row just inserted as the insert wrote it. */
+enum lsn_err sql_upsert(struct profile_db *db, struct lsn_status *st, const char *insert,
+			const char *update, const char *fmt, ...);
 /* Run a script of statements without arguments (schema, migrations). */
 enum lsn_err sql_script(struct profile_db *db, struct lsn_status *st, const char *sql);
 /* Rows changed by the last statement. */
@@ -85,6 +109,9 @@ enum lsn_err sql_begin(struct profile_db *db, struct lsn_status *st);
 enum lsn_err sql_commit(struct profile_db *db, struct lsn_status *st);
 void sql_rollback(struct profile_db *db);
 
+/* The last failure on db was a page that does not decrypt and authenticate
+ * (SQLITE_NOTADB): another key, e.g. after another process's rekey. */
+bool sql_key_rejected(struct profile_db *db);
 /* SQLite's message for the last failure on db. */
 const char *sql_errmsg(struct profile_db *db);
 /* A database failure as a user-facing error: what + SQLite's message. */

@@ -10,6 +10,7 @@ Python 3 standard library only. Environment (set by tests/meson.build):
 """
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import struct
 import subprocess
@@ -29,6 +31,9 @@ import traceback
 LIAISOND = os.environ.get("LIAISOND", "")
 LIAISON = os.environ.get("LIAISON", "")
 CERTS = os.environ.get("LSN_CERTS", "")
+# lsn-profile-tool (profile_tool.c): the build tree's unless meson says
+PROFILE_TOOL = os.environ.get("LSN_PROFILE_TOOL") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "tests", "lsn-profile-tool")
 SANITIZED = os.environ.get("LSN_SANITIZED", "0") == "1"
 # the sanitizer build runs a few times slower
 # LSN_VALGRIND=1: liaisond (serving) and every liaison run under valgrind's
@@ -380,6 +385,35 @@ def metric_sum(samples, name):
 
 
 # ---- the client CLI ------------------------------------------------------------
+
+@contextlib.contextmanager
+def profile_sqlite(client, write=False, legacy=False):
+    """The client's profile database (encrypted: SQLCipher) as a Python
+    sqlite3 connection on a copy in the clear (lsn-profile-tool); write: the
+    copy is encrypted back in place of profile.db on leaving (no liaison may
+    run on the profile meanwhile); legacy: put back in the clear, without
+    profile.key, as liaison wrote profiles before they were encrypted."""
+    pdir = os.path.join(client.server.clients_home, "profiles", client.profile)
+    env = dict(os.environ, LIAISON_PASSPHRASE=client.passphrase)
+    fd, clear = tempfile.mkstemp(prefix="profile-", suffix=".db", dir=client.server.tmp)
+    os.close(fd)
+    subprocess.run([PROFILE_TOOL, "clear", pdir, clear], env=env, check=True,
+                   capture_output=True)
+    db = sqlite3.connect(clear)
+    try:
+        yield db
+        db.commit()
+    finally:
+        db.close()
+    try:
+        if write or legacy:
+            subprocess.run([PROFILE_TOOL, "legacy" if legacy else "encrypt", pdir, clear],
+                           env=env, check=True, capture_output=True)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            if os.path.exists(clear + suffix):
+                os.unlink(clear + suffix)
+
 
 class Client:
     """The liaison CLI for one profile, under the server's temporary home."""

@@ -11,7 +11,6 @@ import json
 import os
 import pty
 import select
-import sqlite3
 import subprocess
 import sys
 import time
@@ -225,21 +224,19 @@ def change_passphrase(t, bernard, channel):
     os.environ["LIAISON_NEW_PASSPHRASE"] = NEW_PASS
     # one stored message made unreadable: the change stops midway, and the
     # transaction leaves the old passphrase whole
-    db = sqlite3.connect(os.path.join(bernard.server.clients_home, "profiles", "bernard",
-                                      "profile.db"))
-    rowid = db.execute("SELECT channel, seq, sealed FROM messages WHERE sealed IS NOT NULL "
-                       "ORDER BY seq DESC LIMIT 1").fetchone()
-    broken = rowid[2][:-1] + bytes([rowid[2][-1] ^ 1])
-    db.execute("UPDATE messages SET sealed = ? WHERE channel = ? AND seq = ?",
-               (broken, rowid[0], rowid[1]))
-    db.commit()
+    # (the database is encrypted: changed through a copy in the clear)
+    with harness.profile_sqlite(bernard, write=True) as db:
+        rowid = db.execute("SELECT channel, seq, sealed FROM messages WHERE sealed IS NOT NULL "
+                           "ORDER BY seq DESC LIMIT 1").fetchone()
+        broken = rowid[2][:-1] + bytes([rowid[2][-1] ^ 1])
+        db.execute("UPDATE messages SET sealed = ? WHERE channel = ? AND seq = ?",
+                   (broken, rowid[0], rowid[1]))
     rc, out, err = bernard.run("passphrase")
     t.ok(rc == 1 and "does not open; the passphrase was not changed" in err,
          "a change that fails midway (a damaged item) says nothing was changed", err)
-    db.execute("UPDATE messages SET sealed = ? WHERE channel = ? AND seq = ?", rowid[2:] +
-               rowid[:2])
-    db.commit()
-    db.close()
+    with harness.profile_sqlite(bernard, write=True) as db:
+        db.execute("UPDATE messages SET sealed = ? WHERE channel = ? AND seq = ?", rowid[2:] +
+                   rowid[:2])
     rc, out, err = bernard.run("read", channel)
     t.ok(rc == 0 and TEXT in out, "the old passphrase still opens everything after it", err)
     rc, out, err = bernard.run("passphrase", passphrase="not the passphrase")

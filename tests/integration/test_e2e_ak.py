@@ -95,26 +95,17 @@ def queued_ak_ids(srv, device):
 
 def profile_aks(srv, client):
     """(sealed AK private halves, {ak_id hex: state}) in the client's profile."""
-    path = os.path.join(srv.clients_home, "profiles", client.profile, "profile.db")
-    db = sqlite3.connect(path)
-    try:
+    with harness.profile_sqlite(client) as db:  # encrypted: read through a copy
         halves = db.execute("SELECT count(*) FROM sealed WHERE name LIKE 'ak_sk%'").fetchone()[0]
         states = {bytes(k).hex(): s for k, s in
                   db.execute("SELECT ak_id, state FROM agreement_keys")}
         version = db.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        db.close()
     return halves, states, version
 
 
 def set_profile_ak_ts(srv, client, ts):
-    path = os.path.join(srv.clients_home, "profiles", client.profile, "profile.db")
-    db = sqlite3.connect(path)
-    try:
+    with harness.profile_sqlite(client, write=True) as db:  # encrypted: through a copy
         db.execute("UPDATE meta SET value = ? WHERE key = 'ak_ts'", (ts,))
-        db.commit()
-    finally:
-        db.close()
 
 
 def new_case(t, doctor, name):

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 28
+PLAN = 31
 
 CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){13}$")
 
@@ -177,8 +177,10 @@ def old_profile(t, srv, roux):
     src = os.path.join(srv.clients_home, "profiles", "roux")
     dst = os.path.join(srv.clients_home, "profiles", "roux-v1")
     shutil.copytree(src, dst)
-    db = sqlite3.connect(os.path.join(dst, "profile.db"))
-    try:
+    old = Client(srv, "roux-v1")
+    # a profile of the first format as liaison wrote it then: in the clear,
+    # without profile.key (made from a copy of roux's in the clear)
+    with harness.profile_sqlite(old, legacy=True) as db:
         # format 3's agreement keys stay: Python cannot seal the AK again under
         # the name "ak_sk" of formats 1-2 (the format-3 step then has nothing to move)
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
@@ -189,18 +191,26 @@ def old_profile(t, srv, roux):
         db.execute("DELETE FROM sealed WHERE name NOT IN ('ik_sk', 'dk_sk') "
                    "AND name NOT LIKE 'ak\\_sk:%' ESCAPE '\\'")
         db.execute("PRAGMA user_version = 1")
-        db.commit()
-    finally:
-        db.close()
-    old = Client(srv, "roux-v1")
-    rc, out, err = old.run("channel", "list")
-    t.ok(rc == 0 and "case" in out, "a profile in the first format still works (upgraded in "
-         "place)", f"rc={rc}\n{out}\n{err}")
     db = sqlite3.connect(os.path.join(dst, "profile.db"))
     try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        names = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     finally:
         db.close()
+    t.ok(names > 0 and not os.path.exists(os.path.join(dst, "profile.key")),
+         "the old-format profile is in the clear, without profile.key")
+    rc, out, err = old.run("channel", "list")
+    t.ok(rc == 0 and "case" in out, "a profile in the first format still works (encrypted "
+         "and upgraded in place)", f"rc={rc}\n{out}\n{err}")
+    with open(os.path.join(dst, "profile.db"), "rb") as f:
+        head = f.read(16)
+    t.ok(head != b"SQLite format 3\0" and os.path.exists(os.path.join(dst, "profile.key")),
+         "it is now encrypted (no SQLite header in the clear) with its profile.key", repr(head))
+    t.ok(sorted(os.listdir(dst)) == ["lock", "profile.db", "profile.key"] or
+         set(os.listdir(dst)) <= {"lock", "profile.db", "profile.key", "profile.db-wal",
+                                  "profile.db-shm"},
+         "no copy in the clear is left behind", repr(os.listdir(dst)))
+    with harness.profile_sqlite(old) as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
     t.eq(version, 5, "the old profile is now in the current format (5)")
 
 

@@ -233,6 +233,11 @@ ad = b'liaison-backup-ik-v1' + LP(USER_A) + IK_A
 ident = bytes([1]) + NONCE + xchacha_aead_encrypt(IKK, NONCE, ad, IK_SK)
 out('IK_AD', ad); out('IK_BLOB', ident)
 
+# ---- §7 local profile: the database key (SQLCipher's raw key), a subkey of
+# the Argon2id local key of docs/CRYPTO.md's "Local key" vector
+LOCAL_KEY = bytes.fromhex('2facd173d49584269b957282a662abe5d0ea48643b3c9660ef1415e7538c6894')
+out('DB_KEY', kdf(32, 1, 'lsnprfdb', LOCAL_KEY))
+
 # ---- §8 attachments
 AKEY, AHDR, AID = seq(0x40, 32), seq(0x60, 24), seq(0xc0, 16)
 def stream(plain):

@@ -29,6 +29,7 @@
 #include "mlog_verify.h"
 #include "local.h"
 #include "profile.h"
+#include "seal.h"
 #include "sql.h"
 #include "thread.h"
 #include "thread_gaps.h"
@@ -401,8 +402,12 @@ test_fetch_when_store_begin_fails(void **state)
 	store_on_server(w, "deux");
 	char path[160];
 	snprintf(path, sizeof path, "%s/profiles/core/profile.db", w->home);
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	/* the database is encrypted: the other connection needs its key */
+	uint8_t dbk[SEAL_DB_KEYBYTES];
+	seal_db_key(w->e.p->local_key, dbk);
+	struct profile_db *other = sql_open_key(path, false, dbk, NULL, &st);
+	assert_non_null(other);
+	sqlite3 *db = other->h;
 	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	/* the profile waits SQL_BUSY_MS (30 s) for another process's write
 	 * lock before giving up; the outcome is the same after a tenth of a
@@ -411,7 +416,7 @@ test_fetch_when_store_begin_fails(void **state)
 	dirty_stack();
 	enum lsn_err err = thread_fetch(&w->e, &w->v, &r, &st);
 	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	sql_close(other);
 	assert_int_not_equal(err, LSN_OK);
 	assert_non_null(strstr(st.msg, "cannot start a transaction"));
 	assert_int_equal(w->fake.messages_requests, 1);

@@ -2,7 +2,10 @@
  * binding every argument kind and reading it back, a failed statement as a
  * user-facing error, nested transactions (savepoints), the WAL journal, and
  * two processes each doing read-modify-write on one database at once inside
- * sql_begin/sql_commit without losing an update. */
+ * sql_begin/sql_commit without losing an update — all on a database
+ * encrypted as a whole (SQLCipher, as the profile is); a wrong key, a file
+ * in the clear, plain opening of an encrypted file; the upsert without
+ * ON CONFLICT (SQLite 3.15); rekey inside a transaction; export. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,12 @@
 
 #define RMW_ROUNDS 150
 
+/* The database key of the fixture, and another one. */
+static const uint8_t KEY[SQL_KEYBYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+					  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+					  31, 32};
+static const uint8_t OTHER[SQL_KEYBYTES] = {32, 31, 30};
+
 struct fixture {
 	char dir[64];
 	char path[128];
@@ -35,14 +44,14 @@ setup(void **state)
 	snprintf(f->path, sizeof f->path, "%s/profile.db", f->dir);
 	struct lsn_status st = {0};
 	/* created like an enrolment, then opened like a profile (WAL) */
-	struct profile_db *db = sql_open(f->path, true, &st);
+	struct profile_db *db = sql_open_key(f->path, true, KEY, NULL, &st);
 	assert_non_null(db);
 	assert_int_equal(sql_script(db, &st, "CREATE TABLE t (id BLOB PRIMARY KEY, k BLOB, b BLOB,"
 					     " s TEXT, n INTEGER, z);"
 					     "CREATE TABLE counter (n INTEGER NOT NULL);"
 					     "INSERT INTO counter VALUES (0);"), LSN_OK);
 	sql_close(db);
-	f->db = sql_open(f->path, false, &st);
+	f->db = sql_open_key(f->path, false, KEY, NULL, &st);
 	assert_non_null(f->db);
 	*state = f;
 	return 0;
@@ -206,7 +215,7 @@ static int
 increment(const char *path)
 {
 	struct lsn_status st = {0};
-	struct profile_db *db = sql_open(path, false, &st);
+	struct profile_db *db = sql_open_key(path, false, KEY, NULL, &st);
 	if (db == NULL)
 		return 2;
 	int failed = 0;
@@ -256,6 +265,147 @@ test_two_processes_read_modify_write(void **state)
 	assert_int_equal(sql_end(&q, &st), LSN_OK);
 }
 
+/* Only the key opens it: a wrong key says so (wrong_key), plain SQLite
+ * reads nothing, and the file holds nothing of what was written. */
+static void
+test_encrypted(void **state)
+{
+	struct fixture *f = *state;
+	struct lsn_status st = {0};
+	assert_int_equal(sql_exec(f->db, &st, "INSERT INTO t (id, s) VALUES (?, ?)", "it",
+				  (const uint8_t *)"0123456789abcdef", "Dr Claire Martin"), LSN_OK);
+	bool wrong = false;
+	assert_null(sql_open_key(f->path, false, OTHER, &wrong, &st));
+	assert_true(wrong);
+	assert_non_null(strstr(st.msg, "not a database"));
+	assert_null(sql_open(f->path, false, &st)); /* no key: page 1 does not decrypt */
+	char p[160];
+	snprintf(p, sizeof p, "%s-wal", f->path);
+	const char *files[] = {f->path, p};
+	for (int i = 0; i < 2; i++) {
+		FILE *fp = fopen(files[i], "rb");
+		assert_non_null(fp);
+		static char buf[1 << 20];
+		size_t n = fread(buf, 1, sizeof buf, fp);
+		fclose(fp);
+		assert_true(n > 0);
+		assert_null(memmem(buf, n, "Claire", 6));
+		assert_null(memmem(buf, n, "0123456789abcdef", 16));
+		assert_null(memmem(buf, n, "SQLite format 3", 15));
+	}
+	/* a database in the clear opened with a key: refused the same way */
+	char clear[160];
+	snprintf(clear, sizeof clear, "%s/clear.db", f->dir);
+	struct profile_db *db = sql_open(clear, true, &st);
+	assert_non_null(db);
+	assert_int_equal(sql_script(db, &st, "CREATE TABLE x (y)"), LSN_OK);
+	sql_close(db);
+	wrong = false;
+	assert_null(sql_open_key(clear, false, KEY, &wrong, &st));
+	assert_true(wrong);
+	unlink(clear);
+}
+
+static int64_t
+row_n(struct profile_db *db, const char *key)
+{
+	struct lsn_status st = {0};
+	struct sql_q q;
+	int64_t v = -1;
+	assert_true(sql_query(db, &q, &st, "SELECT n FROM t WHERE s = ?", "t", key));
+	if (sql_next(&q))
+		v = sql_int(&q, 0);
+	assert_int_equal(sql_end(&q, &st), LSN_OK);
+	return v;
+}
+
+/* INSERT OR IGNORE then UPDATE: a new row as inserted, an existing one
+ * updated only where the update's WHERE says, inside or outside a
+ * transaction; a failing update leaves nothing of the insert. */
+static void
+test_upsert(void **state)
+{
+	struct fixture *f = *state;
+	struct lsn_status st = {0};
+	static const char ins[] = "INSERT OR IGNORE INTO t (id, s, n) VALUES (?1, ?2, ?3)";
+	static const char upd[] = "UPDATE t SET n = max(n, ?3) WHERE id = ?1";
+	const uint8_t *id = (const uint8_t *)"0123456789abcdef";
+	assert_int_equal(sql_upsert(f->db, &st, ins, upd, "itn", id, "a", (int64_t)5), LSN_OK);
+	assert_int_equal(row_n(f->db, "a"), 5);
+	assert_int_equal(sql_upsert(f->db, &st, ins, upd, "itn", id, "a", (int64_t)3), LSN_OK);
+	assert_int_equal(row_n(f->db, "a"), 5); /* max: kept */
+	assert_int_equal(sql_begin(f->db, &st), LSN_OK);
+	assert_int_equal(sql_upsert(f->db, &st, ins, upd, "itn", id, "a", (int64_t)9), LSN_OK);
+	assert_int_equal(sql_commit(f->db, &st), LSN_OK);
+	assert_int_equal(row_n(f->db, "a"), 9);
+	assert_int_equal(count_rows(f->db), 1);
+	const uint8_t *id2 = (const uint8_t *)"fedcba9876543210";
+	assert_int_not_equal(sql_upsert(f->db, &st, ins, "UPDATE nosuchtable SET n = ?3", "itn",
+					id2, "b", (int64_t)1), LSN_OK);
+	assert_int_equal(count_rows(f->db), 1); /* the insert was rolled back with it */
+	assert_int_equal(f->db->depth, 0);
+}
+
+/* PRAGMA rekey inside a transaction commits what the transaction wrote with
+ * the pages under the new key: another connection with the old key can no
+ * longer read, the new key reads both. */
+static void
+test_rekey_in_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct lsn_status st = {0};
+	struct profile_db *old = sql_open_key(f->path, false, KEY, NULL, &st);
+	assert_non_null(old);
+	assert_int_equal(count_rows(old), 0);
+	assert_int_equal(sql_begin(f->db, &st), LSN_OK);
+	assert_int_equal(sql_exec(f->db, &st, "INSERT INTO t (id, s) VALUES (?, 'x')", "i",
+				  (const uint8_t *)"0123456789abcdef"), LSN_OK);
+	assert_int_equal(sql_rekey(f->db, OTHER, &st), LSN_OK);
+	assert_int_equal(sql_commit(f->db, &st), LSN_OK);
+	struct sql_q q;
+	bool read = sql_query(old, &q, &st, "SELECT count(*) FROM t", "") && sql_next(&q);
+	sql_end(&q, NULL);
+	assert_false(read);
+	sql_close(old);
+	bool wrong = false;
+	assert_null(sql_open_key(f->path, false, KEY, &wrong, &st));
+	assert_true(wrong);
+	struct profile_db *db = sql_open_key(f->path, false, OTHER, NULL, &st);
+	assert_non_null(db);
+	assert_int_equal(count_rows(db), 1);
+	sql_close(db);
+}
+
+/* sqlcipher_export: every row and the user_version, under the new key. */
+static void
+test_export(void **state)
+{
+	struct fixture *f = *state;
+	struct lsn_status st = {0};
+	assert_int_equal(sql_script(f->db, &st, "PRAGMA user_version = 7;"
+						"INSERT INTO t (id) VALUES (x'00');"), LSN_OK);
+	char copy[160];
+	snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+	unlink(copy);
+	assert_int_equal(sql_export(f->db, copy, OTHER, &st), LSN_OK);
+	assert_int_not_equal(sql_export(f->db, copy, OTHER, &st), LSN_OK); /* never over a file */
+	struct profile_db *db = sql_open_key(copy, false, OTHER, NULL, &st);
+	assert_non_null(db);
+	assert_int_equal(count_rows(db), 1);
+	struct sql_q q;
+	assert_true(sql_query(db, &q, &st, "PRAGMA user_version", ""));
+	assert_true(sql_next(&q));
+	assert_int_equal(sql_int(&q, 0), 7);
+	assert_int_equal(sql_end(&q, &st), LSN_OK);
+	sql_close(db);
+	char p[200];
+	const char *suffixes[] = {"", "-wal", "-shm"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", copy, suffixes[i]);
+		unlink(p);
+	}
+}
+
 int
 main(void)
 {
@@ -266,6 +416,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes_read_modify_write, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_encrypted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_in_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_seal.c — the client's local sealing (CRYPTO.md §7): the Argon2id
  * local key against a vector from the reference argon2 tool, sealing round
- * trip, and every way an item must fail to open. */
+ * trip, every way an item must fail to open, and the database subkey
+ * against a vector computed with Python's hashlib. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,6 +104,27 @@ test_round_trip_and_failures(void **state)
 	seal_key_free(other);
 }
 
+/* The database key (SQLCipher's raw key) of the vector's local key:
+ * crypto_kdf_derive_from_key is BLAKE2b-256 keyed with the local key, salt
+ * = the subkey id (little-endian 64 bits, zero-padded to 16 bytes),
+ * personal = the context (zero-padded to 16 bytes), empty message. Computed
+ * with Python's hashlib, independently of libsodium:
+ *   hashlib.blake2b(b"", digest_size=32, key=bytes.fromhex(expected_key_hex),
+ *                   salt=struct.pack("<Q", 1) + bytes(8),
+ *                   person=b"lsnprfdb" + bytes(8)).hexdigest() */
+static void
+test_db_key_vector(void **state)
+{
+	uint8_t local[SEAL_KEYBYTES], dbk[SEAL_DB_KEYBYTES];
+	char hex[2 * SEAL_DB_KEYBYTES + 1];
+	assert_int_equal(sodium_hex2bin(local, sizeof local, expected_key_hex,
+					strlen(expected_key_hex), NULL, NULL, NULL), 0);
+	seal_db_key(local, dbk);
+	sodium_bin2hex(hex, sizeof hex, dbk, sizeof dbk);
+	assert_string_equal(hex, "dedb4dfa792784c0224c97a102ce42b64a360af1375561708f112dbadfc8be6c");
+	assert_memory_not_equal(dbk, local, sizeof dbk); /* a subkey, never the local key */
+}
+
 int
 main(void)
 {
@@ -112,6 +134,7 @@ main(void)
 		cmocka_unit_test(test_kdf_vector),
 		cmocka_unit_test(test_kdf_refuses_damaged_parameters),
 		cmocka_unit_test(test_round_trip_and_failures),
+		cmocka_unit_test(test_db_key_vector),
 	};
 	return cmocka_run_group_tests_name("seal", tests, NULL, NULL);
 }
