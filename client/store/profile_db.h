@@ -6,7 +6,7 @@
 
 /* 1: identity (meta, sealed). 2: end-to-end store (local.h). 3: several
  * agreement keys (agreement_keys.h). */
-#define PROFILE_DB_VERSION 3
+#define PROFILE_DB_VERSION 4
 
 /* Bring db from its format up to PROFILE_DB_VERSION, one transaction per
  * step (profile_migrate.c). Existing profiles keep working. key: the local

@@ -13,7 +13,13 @@
  * state); the private half of each one still held is the sealed item
  * "ak_sk:<hex ak_id>". The single AK of an older profile (meta ak_id/ak_pk/
  * ak_ts, sealed item "ak_sk") becomes the current one: its private half is
- * unsealed and sealed again under its new name, which needs the local key. */
+ * unsealed and sealed again under its new name, which needs the local key.
+ *
+ * Format 4, membership alarms (CRYPTO.md "Membership bound into messages",
+ * local.h): table mlog_alarms keeps every membership-log head, carried by a
+ * message or key share, that the served log did not contain (pending until
+ * the log is fetched again, then active or dropped) and every rollback this
+ * device saw, with when it was raised and cleared. */
 #include <string.h>
 
 #include <sodium.h>
@@ -90,6 +96,16 @@ static const char migrate_v3[] =
 	"CREATE UNIQUE INDEX IF NOT EXISTS agreement_keys_one_current ON agreement_keys (state)"
 	" WHERE state IN ('current', 'pending');"
 	"PRAGMA user_version = 3;";
+
+static const char migrate_v4[] =
+	/* source: message, key_share, rollback; state: pending, active, cleared */
+	"CREATE TABLE IF NOT EXISTS mlog_alarms (id INTEGER PRIMARY KEY, channel BLOB NOT NULL,"
+	" head_seq INTEGER NOT NULL, head_hash BLOB NOT NULL, source TEXT NOT NULL"
+	" CHECK (source IN ('message', 'key_share', 'rollback')), by_user BLOB,"
+	" msg_seq INTEGER, state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'cleared')),"
+	" noted_at INTEGER NOT NULL, raised_at INTEGER, cleared_at INTEGER);"
+	"CREATE INDEX IF NOT EXISTS mlog_alarms_by_channel ON mlog_alarms (channel, state);"
+	"PRAGMA user_version = 4;";
 
 /* Insert the sealed private half of ak_id under its own item name. */
 static bool
@@ -173,6 +189,7 @@ static const struct {
 	{NULL, NULL},                       /* (unused) */
 	{migrate_v2, NULL},                 /* 1 -> 2 */
 	{migrate_v3, migrate_v3_move_ak},   /* 2 -> 3 */
+	{migrate_v4, NULL},                 /* 3 -> 4 */
 };
 
 enum lsn_err

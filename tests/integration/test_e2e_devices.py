@@ -201,7 +201,7 @@ def old_profile(t, srv, roux):
         version = db.execute("PRAGMA user_version").fetchone()[0]
     finally:
         db.close()
-    t.eq(version, 3, "the old profile is now in the current format (3)")
+    t.eq(version, 4, "the old profile is now in the current format (4)")
 
 
 def main(t):
