@@ -4,6 +4,7 @@
 
 #include "tr.h"
 #include "alarm_view.h"
+#include "local.h"
 #include "local_alarm.h"
 #include "output.h"
 #include "wire.h"
@@ -13,7 +14,8 @@ static void
 alarm_words(struct e2e *e, const struct local_alarm *a, bool english, char *buf, size_t len)
 {
 	char who[200] = "?";
-	if (a->has_by)
+	char prof[64];
+	if (a->has_by && !local_person_get(e->p, a->by_user, who, sizeof who, prof, sizeof prof))
 		e2e_person(e, a->by_user, who, sizeof who);
 	if (strcmp(a->source, "rollback") == 0)
 		snprintf(buf, len, english ? "this device verified membership change #%lld, which "

@@ -307,7 +307,8 @@ static void
 alarm_text(struct e2e *e, const struct local_alarm *a, char *buf, size_t len)
 {
 	char who[200] = "someone";
-	if (a->has_by)
+	char prof[64];
+	if (a->has_by && !local_person_get(e->p, a->by_user, who, sizeof who, prof, sizeof prof))
 		e2e_person(e, a->by_user, who, sizeof who);
 	if (strcmp(a->source, "rollback") == 0)
 		snprintf(buf, len, "this device verified membership change #%lld, which the server "

@@ -224,10 +224,9 @@ check_membership_evidence(struct e2e *e, struct chan_view *v, struct lsn_status 
 		err = chan_settle_pending(e, v->channel, st);
 	char text[320];
 	if (err == LSN_OK && chan_alarm_active(e, v->channel, text, sizeof text))
-		err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "not sent: membership alarm in this "
-			       "channel: %s. The server may be hiding a removal, so no key is shared "
-			       "here until it shows that change again; tell your administrator and "
-			       "check the members with liaison channel show", text);
+		err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "not sent, membership alarm: %s; no key "
+			       "is shared here until the server shows it again: tell your "
+			       "administrator", text);
 	return err;
 }
 
@@ -235,6 +234,16 @@ enum lsn_err
 thread_send(struct e2e *e, struct chan_view *v, json_t *content, int64_t *seq, int64_t *ts,
 	    struct lsn_status *st)
 {
+	if (!v->valid && !v->alarm) {
+		json_decref(content);
+		return lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "channel is INVALID: %s; no keys are "
+				"shared in it", v->reason);
+	}
+	enum lsn_err ferr = check_membership_evidence(e, v, st);
+	if (ferr != LSN_OK) {
+		json_decref(content);
+		return ferr;
+	}
 	if (!v->valid) {
 		json_decref(content);
 		return lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "channel is INVALID: %s; no keys are "
@@ -244,11 +253,6 @@ thread_send(struct e2e *e, struct chan_view *v, json_t *content, int64_t *seq, i
 		json_decref(content);
 		return lsn_fail(st, LSN_ERR_FORBIDDEN, "you are not a member of this channel; "
 				"ask one of its admins to add you");
-	}
-	enum lsn_err ferr = check_membership_evidence(e, v, st);
-	if (ferr != LSN_OK) {
-		json_decref(content);
-		return ferr;
 	}
 	struct local_outbound o;
 	uint8_t *env = NULL;
