@@ -295,12 +295,7 @@ chan_view_has_head(const struct chan_view *v, int64_t seq, const uint8_t hash[32
 json_t *
 chan_view_head_json(const struct chan_view *v)
 {
-	uint8_t h[32];
-	if (v->n_verified == 0)
-		return NULL;
-	lsn_mlog_hash(&v->entries[v->n_verified - 1], h);
-	return json_pack("{s:I, s:o}", "seq", (json_int_t)(v->n_verified - 1), "hash",
-			 wire_b64(h, 32));
+	return v->n_verified ? lsn_mlog_head_json(&v->entries[v->n_verified - 1]) : NULL;
 }
 
 static void
@@ -409,17 +404,16 @@ chan_head_note(struct e2e *e, const struct chan_view *v, const uint8_t channel[L
 {
 	json_t *h = json_object_get(obj, "mlog");
 	struct local_alarm a;
-	struct lsn_status pst;
 	*malformed = false;
 	if (h == NULL)
 		return LSN_OK; /* sent before heads existed: nothing to check */
+	uint64_t seq = 0;
 	memset(&a, 0, sizeof a);
-	if (!json_is_object(h) ||
-	    wire_get_int(h, "seq", true, 0, WIRE_ID_MAX, &a.head_seq, &pst) != LSN_OK ||
-	    wire_get_b64(h, "hash", true, a.head_hash, 32, &pst) != LSN_OK) {
+	if (!lsn_mlog_head_parse(h, &seq, a.head_hash)) {
 		*malformed = true;
 		return LSN_OK;
 	}
+	a.head_seq = (int64_t)seq;
 	if (v && chan_view_has_head(v, a.head_seq, a.head_hash))
 		return LSN_OK;
 	if (v == NULL) {
