@@ -15,7 +15,10 @@ running clients (sqlite3, as an attacker with the server's disk would):
 - the server serves the whole log again: the alarm clears (recorded), the
   nurse sends, the cardiologist still reads nothing sent after the removal;
 - in a second channel, ordinary adds, removes and messages, with readers
-  whose log lags, raise no alarm.
+  whose log lags, raise no alarm;
+- in a third, the evidence is a message alone (an add does not rotate the
+  sender's session): the server hides the add, the reader's thread names
+  the message bound to it and her send is refused.
 TAP on stdout."""
 
 import os
@@ -26,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 44
+PLAN = 50
 
 
 def setup(t, srv):
@@ -230,6 +233,40 @@ def ordinary_changes(t, srv, p):
          "ordinary adds and removes: no alarm for anyone, the channel valid", f"{found}")
 
 
+def hidden_in_message(t, srv, p):
+    """The evidence is a message whose session the reader already holds: an
+    add does not rotate the GP's session, so the nurse decrypts the GP's
+    next message with the key she has and finds its head beyond the log the
+    server now serves."""
+    gp, nurse = p["martin"], p["bernard"]
+    rc, obj, err = gp.json("channel", "create", "--kind", "case")
+    channel = (obj or {}).get("channel", "0" * 32)
+    cid = bytes.fromhex(channel)
+    ok_run(t, gp, "third channel: the GP adds the nurse", "channel", "add", channel,
+           "Julie Bernard")
+    ok_run(t, gp, "the GP sends", "send", channel, "Premier message.")
+    rc, obj, err = read_json(nurse, channel)
+    t.ok(rc == 0 and "Premier message." in texts(obj) and not alarms(obj),
+         "the nurse reads it", f"{obj}\n{err}")
+    before = db_exec(srv, "SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
+    ok_run(t, gp, "the GP adds the cardiologist", "channel", "add", channel, "Hélène Roux")
+    rc, obj, err = gp.json("send", channel, "Deuxième message.")
+    seq = (obj or {}).get("seq")
+    cardio_id, _ = whoami(p["roux"])
+    db_exec(srv, "DELETE FROM channel_log WHERE channel_id = ? AND seq = 2", (cid,))
+    db_exec(srv, "UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
+            (before[0], before[1], cid))
+    db_exec(srv, "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?",
+            (cid, bytes.fromhex(cardio_id)))
+    rc, out, err = nurse.run("read", channel)
+    t.ok(rc == 0 and f"Dr Claire Martin's message #{seq} was sent after membership change "
+         "#2, which the server no longer shows" in out,
+         "the nurse's thread names the message bound to the hidden change", f"{out}\n{err}")
+    rc, out, err = nurse.run("send", channel, "Réponse.")
+    t.ok(rc != 0 and "membership alarm" in err, "and her send is refused",
+         f"rc={rc}\n{out}\n{err}")
+
+
 def main(t):
     if not harness.require_programs(t):
         return
@@ -237,6 +274,7 @@ def main(t):
         p = setup(t, srv)
         rollback_attack(t, srv, p)
         ordinary_changes(t, srv, p)
+        hidden_in_message(t, srv, p)
 
 
 if __name__ == "__main__":
