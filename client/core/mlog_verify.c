@@ -463,8 +463,13 @@ chan_settle_pending(struct e2e *e, const uint8_t *channel, struct lsn_status *st
 	enum lsn_err err = local_alarm_each(e->p, channel, "pending", channel_collect, s, st);
 	for (size_t i = 0; i < s->n && err == LSN_OK; i++) {
 		struct chan_view t;
-		err = chan_view_load(e, s->ch[i], &t, st); /* settles its heads */
+		struct lsn_status lst = {0};
+		err = chan_view_load(e, s->ch[i], &t, &lst); /* settles its heads */
 		chan_view_free(&t);
+		if (err == LSN_ERR_FORBIDDEN || err == LSN_ERR_NOT_FOUND) /* not ours: nothing to */
+			err = local_alarm_drop_pending(e->p, s->ch[i], st); /* compare with */
+		else if (err != LSN_OK)
+			*st = lst;
 	}
 	free(s);
 	return err;

@@ -16,7 +16,11 @@ local_alarm_note(struct profile *p, const struct local_alarm *a, bool *added,
 		p->db, st, "INSERT INTO mlog_alarms (channel, head_seq, head_hash, source, by_user,"
 			   " msg_seq, state, noted_at, raised_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7,"
 			   " ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM mlog_alarms WHERE channel = ?1"
-			   " AND head_seq = ?2 AND head_hash = ?3 AND state <> 'cleared')",
+			   " AND head_seq = ?2 AND head_hash = ?3 AND state <> 'cleared')"
+			   /* a member sending made-up heads cannot grow the table:
+			    * one open alarm is enough to stop sharing */
+			   " AND (SELECT count(*) FROM mlog_alarms WHERE channel = ?1"
+			   " AND state <> 'cleared') < " LOCAL_ALARM_OPEN_MAX_TEXT,
 		"inktbntnn", a->channel, a->head_seq, a->head_hash, a->source,
 		a->has_by ? a->by_user : NULL, (size_t)LSN_ID_BYTES, a->msg_seq, a->state, now,
 		active ? now : (int64_t)0);
@@ -72,6 +76,14 @@ local_alarm_drop(struct profile *p, int64_t id, struct lsn_status *st)
 {
 	return sql_exec(p->db, st, "DELETE FROM mlog_alarms WHERE id = ? AND state = 'pending'",
 			"n", id);
+}
+
+enum lsn_err
+local_alarm_drop_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+			 struct lsn_status *st)
+{
+	return sql_exec(p->db, st, "DELETE FROM mlog_alarms WHERE channel = ? AND state = 'pending'",
+			"i", channel);
 }
 
 bool

@@ -9,7 +9,8 @@
  *            membership change; no key is shared in the channel
  *   cleared  the served log contains the head again (kept, with when)
  *
- * One row per (channel, head_seq, head_hash) that is not cleared. */
+ * One row per (channel, head_seq, head_hash) that is not cleared, and at
+ * most LOCAL_ALARM_OPEN_MAX rows not cleared per channel. */
 #ifndef LIAISON_LOCAL_ALARM_H
 #define LIAISON_LOCAL_ALARM_H
 
@@ -20,6 +21,9 @@
 #include "err.h"
 #include "ident.h"
 #include "profile.h"
+
+#define LOCAL_ALARM_OPEN_MAX 64
+#define LOCAL_ALARM_OPEN_MAX_TEXT "64"
 
 struct local_alarm {
 	int64_t id;
@@ -51,6 +55,11 @@ enum lsn_err local_alarm_set_state(struct profile *p, int64_t id, const char *st
 
 /* Forget a pending row whose head the served log turned out to contain. */
 enum lsn_err local_alarm_drop(struct profile *p, int64_t id, struct lsn_status *st);
+
+/* Forget every pending row of channel (its log cannot be fetched at all:
+ * not a channel of ours). */
+enum lsn_err local_alarm_drop_pending(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+				      struct lsn_status *st);
 
 /* Does channel have a row in state? */
 bool local_alarm_any(struct profile *p, const uint8_t channel[LSN_ID_BYTES], const char *state);
