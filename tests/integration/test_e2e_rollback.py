@@ -18,7 +18,9 @@ running clients (sqlite3, as an attacker with the server's disk would):
   whose log lags, raise no alarm;
 - in a third, the evidence is a message alone (an add does not rotate the
   sender's session): the server hides the add, the reader's thread names
-  the message bound to it and her send is refused.
+  the message bound to it and her send is refused;
+- in a fourth, the nurse had never sent: her first send would share a new
+  session with the restored member; it is refused and shares nothing.
 TAP on stdout."""
 
 import os
@@ -29,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 50
+PLAN = 58
 
 
 def setup(t, srv):
@@ -236,6 +238,45 @@ def ordinary_changes(t, srv, p):
          "ordinary adds and removes: no alarm for anyone, the channel valid", f"{found}")
 
 
+def first_send_after_rollback(t, srv, p):
+    """The same attack when the nurse has never sent in the channel: her first
+    send would make a new session and share it with everyone the rolled-back
+    log lists."""
+    gp, nurse, cardio = p["martin"], p["bernard"], p["roux"]
+    rc, obj, err = gp.json("channel", "create", "--kind", "case")
+    channel = (obj or {}).get("channel", "0" * 32)
+    cid = bytes.fromhex(channel)
+    ok_run(t, gp, "fourth channel: the GP adds the nurse", "channel", "add", channel,
+           "Julie Bernard")
+    ok_run(t, gp, "the GP adds the cardiologist", "channel", "add", channel, "Hélène Roux")
+    ok_run(t, gp, "the GP sends", "send", channel, "Bilan demandé.")
+    for c in (nurse, cardio):
+        c.run("read", channel)
+    cardio_id, cardio_dev = whoami(cardio)
+    before = db_exec(srv, "SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
+    member = db_exec(srv, "SELECT role, since_log_seq FROM channel_members WHERE channel_id = ?"
+                     " AND user_id = ?", (cid, bytes.fromhex(cardio_id)))[0]
+    ok_run(t, gp, "the GP removes the cardiologist", "channel", "remove", channel,
+           "Hélène Roux")
+    ok_run(t, gp, "the GP sends after the removal", "send", channel, "Après retrait.")
+    db_exec(srv, "DELETE FROM channel_log WHERE channel_id = ? AND seq = 3", (cid,))
+    db_exec(srv, "UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
+            (before[0], before[1], cid))
+    db_exec(srv, "UPDATE channel_members SET left_msg_seq = NULL, role = ?, since_log_seq = ?"
+            " WHERE channel_id = ? AND user_id = ?",
+            (member[0], member[1], cid, bytes.fromhex(cardio_id)))
+    mark = top_to_device(srv)
+    first = "Premier message de l'infirmière."
+    rc, out, err = nurse.run("send", channel, first)
+    t.ok(rc != 0 and "membership alarm" in err, "the nurse's first send is refused",
+         f"rc={rc}\n{out}\n{err}")
+    t.eq(shares_to(srv, cardio_dev, mark), 0,
+         "no new session was shared with the cardiologist's device")
+    rc, obj, err = read_json(cardio, channel)
+    t.ok(first not in str(obj) and "Après retrait." not in str(obj),
+         "the cardiologist reads nothing sent after the removal", f"{obj}\n{err}")
+
+
 def hidden_in_message(t, srv, p):
     """The evidence is a message whose session the reader already holds: an
     add does not rotate the GP's session, so the nurse decrypts the GP's
@@ -278,6 +319,7 @@ def main(t):
         rollback_attack(t, srv, p)
         ordinary_changes(t, srv, p)
         hidden_in_message(t, srv, p)
+        first_send_after_rollback(t, srv, p)
 
 
 if __name__ == "__main__":
