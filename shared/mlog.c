@@ -329,3 +329,26 @@ lsn_mlog_from_json(json_t *obj, struct lsn_mlog_entry *e, struct lsn_status *st)
 	e->kind = (enum lsn_chan_kind)kind;
 	return LSN_OK;
 }
+
+/* ---- heads ------------------------------------------------------------------ */
+
+json_t *
+lsn_mlog_head_json(const struct lsn_mlog_entry *e)
+{
+	uint8_t h[32];
+	lsn_mlog_hash(e, h);
+	return json_pack("{s:I, s:o}", "seq", (json_int_t)e->seq, "hash", wire_b64(h, 32));
+}
+
+bool
+lsn_mlog_head_parse(json_t *obj, uint64_t *seq, uint8_t hash[32])
+{
+	struct lsn_status st;
+	int64_t n = 0;
+	if (!json_is_object(obj) || json_object_size(obj) != 2 ||
+	    wire_get_int(obj, "seq", true, 0, WIRE_ID_MAX, &n, &st) != LSN_OK ||
+	    wire_get_b64(obj, "hash", true, hash, 32, &st) != LSN_OK)
+		return false;
+	*seq = (uint64_t)n;
+	return true;
+}

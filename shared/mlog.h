@@ -88,6 +88,13 @@ const struct lsn_mlog_member *lsn_mlog_member(const struct lsn_mlog_state *st,
 json_t *lsn_mlog_to_json(const struct lsn_mlog_entry *e);
 enum lsn_err lsn_mlog_from_json(json_t *obj, struct lsn_mlog_entry *e, struct lsn_status *st);
 
+/* The head of a verified log, as senders bind it into every group message
+ * and room_key share ("mlog", CRYPTO.md "Membership bound into messages"):
+ * {"seq":N,"hash":B64} with hash = lsn_mlog_hash of entry N. parse: false
+ * unless obj is exactly such an object (seq 0 … 2^53, 32-byte hash). */
+json_t *lsn_mlog_head_json(const struct lsn_mlog_entry *e);
+bool lsn_mlog_head_parse(json_t *obj, uint64_t *seq, uint8_t hash[32]);
+
 /* Names on the wire; NULL / 0 when unknown. */
 const char *lsn_mlog_action_name(enum lsn_mlog_action a);
 const char *lsn_chan_role_name(enum lsn_chan_role r);

@@ -5,7 +5,8 @@
  * decrypts the circle's cases and computes the aggregates on this computer
  * (concil_agg_*). The server sees only ciphertext in the circle.
  *
- * Messages of a circle channel (plus "channel" and "sender" from the thread):
+ * Messages of a circle channel (plus "channel", "sender" and "mlog" from the
+ * thread):
  *   {"type":"circle_case","version":1,"ref":HEX,"copy":{…the circle copy…}}
  *   {"type":"circle_session","version":1,"date":"YYYY-MM-DD","theme":ATC_PREFIX,
  *    "attendees":[{"user":HEX,"name":…}],"cases":[SEQ…],"consensus":…,
@@ -115,9 +116,9 @@ static void
 take_case(struct e2e *e, struct circle_state *cs, const struct thread_doc *m)
 {
 	static const char *const keys[] = {"type", "version", "ref", "copy", "document", "channel",
-					   "sender", "link", NULL};
+					   "sender", "link", "mlog", NULL};
 	static const char *const pointer_keys[] = {"type", "version", "ref", "document", "channel",
-						   "sender", "link", NULL};
+						   "sender", "link", "mlog", NULL};
 	struct lsn_status st = {0};
 	json_t *doc = NULL;
 	char why[400];

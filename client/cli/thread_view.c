@@ -15,6 +15,7 @@
 #include "peers.h"
 #include "thread.h"
 #include "thread_gaps.h"
+#include "alarm_view.h"
 #include "thread_view.h"
 #include "day.h"
 #include "measure.h"
@@ -123,7 +124,8 @@ view_print_header(struct e2e *e, const struct chan_view *v)
 		out_text(stdout, topic);
 		putchar('\n');
 	}
-	if (!v->valid)
+	alarm_view_print(e, v->channel);
+	if (!v->valid && !v->alarm)
 		printf(_("INVALID: %s\nNo keys are shared in this channel.\n"), v->reason);
 	if (v->valid && v->state->count) {
 		fputs(_("Members: "), stdout);
@@ -180,11 +182,12 @@ view_header_json(struct e2e *e, const struct chan_view *v)
 			json_array_append_new(changed, json_string(uhex));
 		}
 	}
-	return json_pack("{s:s, s:s?, s:s?, s:b, s:s?, s:s?, s:b, s:o, s:o}", "channel", hex,
+	return json_pack("{s:s, s:s?, s:s?, s:b, s:s?, s:s?, s:b, s:o, s:o, s:o}", "channel", hex,
 			 "kind", v->state ? lsn_chan_kind_name(v->state->kind) : NULL, "history",
 			 v->state ? lsn_history_name(v->state->history) : NULL, "valid", v->valid,
 			 "reason", v->valid ? NULL : v->reason, "topic", topic[0] ? topic : NULL,
-			 "member", v->me_member, "members", members, "identity_changed", changed);
+			 "member", v->me_member, "members", members, "identity_changed", changed,
+			 "membership_alarms", alarm_view_json(e, v->channel));
 }
 
 /* ---- what is missing ------------------------------------------------------------- */

@@ -41,6 +41,7 @@ static const char *const circle_keys[] = {
 	"type", "version", "pathway", "transition", "status", "started", "compared", "closed",
 	"source_types", "bmo", "order", "discrepancies",
 	"channel", "sender", "link",    /* added by the thread layer of the circle channel */
+	"mlog",                         /* the same (CRYPTO.md "Membership bound …") */
 	NULL,
 };
 static const char *const circle_line_keys[] = {

@@ -124,16 +124,22 @@ batch_add(struct e2e *e, struct batch *b, const uint8_t user[LSN_ID_BYTES],
 
 /* ---- plaintexts ------------------------------------------------------------ */
 
+/* head: the sender's verified membership-log head ("mlog", stolen; may be NULL) */
 static json_t *
 room_key_json(const struct lsn_gs_inbound *in, const uint8_t sender_user[LSN_ID_BYTES],
-	      bool history, bool forwarded)
+	      bool history, bool forwarded, json_t *head)
 {
-	return json_pack("{s:s, s:o, s:o, s:I, s:o, s:b, s:b, s:o, s:o}", "type", "room_key",
+	json_t *o = json_pack("{s:s, s:o, s:o, s:I, s:o, s:b, s:b, s:o, s:o}", "type", "room_key",
 			 "channel", wire_id(in->channel), "session_id",
 			 wire_b64(in->session_id, 32), "index", (json_int_t)in->first_index,
 			 "chain_key", wire_b64(in->chain_key, 32), "history", history,
 			 "forwarded", forwarded, "sender_user", wire_id(sender_user),
 			 "sender_device", wire_id(in->sender_device));
+	if (o && head)
+		json_object_set_new(o, "mlog", head);
+	else
+		json_decref(head);
+	return o;
 }
 
 static json_t *
@@ -167,8 +173,8 @@ warn_blocked(struct e2e *e, struct peer *pr, const char *why)
 }
 
 static enum lsn_err
-share_to_peer(struct e2e *e, struct batch *b, struct peer *pr, const struct lsn_gs_inbound *in,
-	      size_t *count, struct lsn_status *st)
+share_to_peer(struct e2e *e, const struct chan_view *v, struct batch *b, struct peer *pr,
+	      const struct lsn_gs_inbound *in, size_t *count, struct lsn_status *st)
 {
 	const char *blocked = peers_blocked(e, pr);
 	if (blocked[0])
@@ -189,7 +195,8 @@ share_to_peer(struct e2e *e, struct batch *b, struct peer *pr, const struct lsn_
 			plain = withheld_json(in->channel, in->session_id, blocked);
 		} else if (!blocked[0] && state < 0) {
 			rec.state = in->first_index;
-			plain = room_key_json(in, e->p->user, false, false);
+			plain = room_key_json(in, e->p->user, false, false,
+					      chan_view_head_json(v));
 			(*count)++;
 		}
 		if (plain)
@@ -214,7 +221,7 @@ share_outbound(struct e2e *e, const struct chan_view *v, const struct local_outb
 	for (size_t i = 0; i < v->state->count && err == LSN_OK; i++) {
 		struct peer *pr = peers_get(e->peers, v->state->members[i].user);
 		if (pr)
-			err = share_to_peer(e, &b, pr, &in, count, st);
+			err = share_to_peer(e, v, &b, pr, &in, count, st);
 	}
 	if (err == LSN_OK)
 		err = batch_flush(e, &b, st);
@@ -279,6 +286,7 @@ share_rotation_reason(struct e2e *e, const struct chan_view *v, const struct loc
 
 struct history_walk {
 	struct e2e *e;
+	const struct chan_view *v;
 	struct batch *b;
 	const struct peer *pr;
 	size_t count;
@@ -290,7 +298,8 @@ static bool
 forward_one(void *arg, const struct local_inbound *in)
 {
 	struct history_walk *w = arg;
-	json_t *plain = room_key_json(&in->gs, in->sender_user, true, true);
+	json_t *plain = room_key_json(&in->gs, in->sender_user, true, true,
+				      chan_view_head_json(w->v));
 	for (size_t i = 0; i < w->pr->n_devices && w->err == LSN_OK; i++) {
 		const struct peer_device *d = &w->pr->devices[i];
 		if (d->chain_ok)
@@ -317,7 +326,7 @@ share_history(struct e2e *e, const struct chan_view *v, const uint8_t newcomer[L
 	}
 	struct batch b;
 	batch_init(&b);
-	struct history_walk w = {e, &b, pr, 0, LSN_OK, st};
+	struct history_walk w = {e, v, &b, pr, 0, LSN_OK, st};
 	err = local_inbound_each(e->p, v->channel, forward_one, &w, st);
 	if (err == LSN_OK)
 		err = w.err;
@@ -329,9 +338,9 @@ share_history(struct e2e *e, const struct chan_view *v, const uint8_t newcomer[L
 }
 
 enum lsn_err
-share_session_to(struct e2e *e, const struct local_inbound *in, uint32_t index,
-		 const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
-		 struct lsn_status *st)
+share_session_to(struct e2e *e, const struct chan_view *v, const struct local_inbound *in,
+		 uint32_t index, const uint8_t user[LSN_ID_BYTES],
+		 const uint8_t device[LSN_ID_BYTES], struct lsn_status *st)
 {
 	const struct peer_device *d = NULL;
 	enum lsn_err err = peers_device(e, user, device, false, &d, st);
@@ -342,7 +351,7 @@ share_session_to(struct e2e *e, const struct local_inbound *in, uint32_t index,
 		return LSN_OK;
 	at.first_index = index;
 	bool own = memcmp(in->gs.sender_device, e->p->device, LSN_ID_BYTES) == 0;
-	json_t *plain = room_key_json(&at, in->sender_user, !own, !own);
+	json_t *plain = room_key_json(&at, in->sender_user, !own, !own, chan_view_head_json(v));
 	sodium_memzero(&at, sizeof at);
 	struct batch b;
 	batch_init(&b);

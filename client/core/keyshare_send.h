@@ -7,7 +7,8 @@
  *
  * Plaintexts (JSON):
  *   {"type":"room_key","channel":HEX,"session_id":B64,"index":N,"chain_key":B64,
- *    "history":BOOL,"forwarded":BOOL,"sender_user":HEX,"sender_device":HEX}
+ *    "history":BOOL,"forwarded":BOOL,"sender_user":HEX,"sender_device":HEX,
+ *    "mlog":{"seq":N,"hash":B64}}      (the sharer's verified membership-log head)
  *   {"type":"key_request","channel":HEX,"session_id":B64,"index":N}
  *   {"type":"room_key_withheld","channel":HEX,"session_id":B64,"reason":TEXT} */
 #ifndef LIAISON_KEYSHARE_SEND_H
@@ -42,7 +43,8 @@ enum lsn_err share_history(struct e2e *e, const struct chan_view *v,
 
 /* Send one session (in) to every allowed device of user: as history when
  * forwarded is true. Used to answer key requests. */
-enum lsn_err share_session_to(struct e2e *e, const struct local_inbound *in, uint32_t index,
+enum lsn_err share_session_to(struct e2e *e, const struct chan_view *v,
+			      const struct local_inbound *in, uint32_t index,
 			      const uint8_t user[LSN_ID_BYTES], const uint8_t device[LSN_ID_BYTES],
 			      struct lsn_status *st);
 

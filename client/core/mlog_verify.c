@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "local_alarm.h"
 #include "mlog_verify.h"
 #include "peers.h"
 #include "local.h"
@@ -166,20 +167,28 @@ replay(struct e2e *e, struct chan_view *v, struct lsn_status *st)
 			continue;
 		else if (lsn_mlog_apply(v->state, en, &ast) != LSN_OK)
 			invalid(v, "log entry %zu breaks the rules (%s)", i, ast.msg);
-		else
+		else {
 			note_entry(e, v, en);
+			v->n_verified = i + 1;
+		}
 	}
 	return err;
 }
 
 /* ---- cross-checks --------------------------------------------------------------- */
 
-/* The log must extend what we verified before. */
+/* The log must extend what we verified before. *rolled: it does not. */
 static void
-check_history(struct chan_view *v, const struct local_channel *prev)
+check_history(struct chan_view *v, const struct local_channel *prev, bool *rolled)
 {
 	if (!v->valid || !prev->present || prev->log_seq < 0 || !prev->has_log_hash)
 		return;
+	*rolled = (int64_t)v->n_entries <= prev->log_seq;
+	if (!*rolled) {
+		uint8_t h[32];
+		lsn_mlog_hash(&v->entries[prev->log_seq], h);
+		*rolled = sodium_memcmp(h, prev->log_hash, 32) != 0;
+	}
 	if ((int64_t)v->n_entries <= prev->log_seq) {
 		invalid(v, "the server now serves %zu log entries but %lld were verified before "
 			"(log rolled back)", v->n_entries, (long long)prev->log_seq + 1);
@@ -271,6 +280,227 @@ save_position(struct e2e *e, struct chan_view *v, const struct local_channel *pr
 	return local_channel_put(e->p, v->channel, &c, st);
 }
 
+/* ---- membership alarms (local_alarm.h) ------------------------------------------ */
+
+bool
+chan_view_has_head(const struct chan_view *v, int64_t seq, const uint8_t hash[32])
+{
+	uint8_t h[32];
+	if (seq < 0 || (uint64_t)seq >= v->n_verified)
+		return false;
+	lsn_mlog_hash(&v->entries[seq], h);
+	return sodium_memcmp(h, hash, 32) == 0;
+}
+
+json_t *
+chan_view_head_json(const struct chan_view *v)
+{
+	return v->n_verified ? lsn_mlog_head_json(&v->entries[v->n_verified - 1]) : NULL;
+}
+
+static void
+alarm_text(struct e2e *e, const struct local_alarm *a, char *buf, size_t len)
+{
+	char who[200] = "someone";
+	char prof[64];
+	if (a->has_by && !local_person_get(e->p, a->by_user, who, sizeof who, prof, sizeof prof))
+		e2e_person(e, a->by_user, who, sizeof who);
+	if (strcmp(a->source, "rollback") == 0)
+		snprintf(buf, len, "this device verified membership change #%lld, which the server "
+			 "no longer shows (log rolled back)", (long long)a->head_seq);
+	else if (strcmp(a->source, "message") == 0)
+		snprintf(buf, len, "%s's message #%lld was sent after membership change #%lld, which "
+			 "the server no longer shows", who, (long long)a->msg_seq,
+			 (long long)a->head_seq);
+	else
+		snprintf(buf, len, "%s's key share was sent after membership change #%lld, which "
+			 "the server no longer shows", who, (long long)a->head_seq);
+}
+
+#define ALARMS_MAX 64
+
+struct alarm_list {
+	size_t n;
+	struct local_alarm a[ALARMS_MAX];
+};
+
+static bool
+alarm_collect(void *arg, const struct local_alarm *a)
+{
+	struct alarm_list *l = arg;
+	if (strcmp(a->state, "cleared") != 0 && l->n < ALARMS_MAX)
+		l->a[l->n++] = *a;
+	return l->n < ALARMS_MAX;
+}
+
+/* Every pending or active head of v's channel against the log just fetched:
+ * pending and found: dropped; pending and missing: the alarm is raised;
+ * active and found: cleared (kept, with when); active and missing: stays.
+ * An active alarm makes the channel INVALID with the alarm as its reason. */
+static enum lsn_err
+settle_alarms(struct e2e *e, struct chan_view *v, struct lsn_status *st)
+{
+	struct alarm_list *l = calloc(1, sizeof *l);
+	if (l == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	enum lsn_err err = local_alarm_each(e->p, v->channel, NULL, alarm_collect, l, st);
+	int64_t now = lsn_clock_now_ms();
+	for (size_t i = 0; i < l->n && err == LSN_OK; i++) {
+		const struct local_alarm *a = &l->a[i];
+		bool found = chan_view_has_head(v, a->head_seq, a->head_hash);
+		bool pending = strcmp(a->state, "pending") == 0;
+		char text[320];
+		alarm_text(e, a, text, sizeof text);
+		if (pending && found) {
+			err = local_alarm_drop(e->p, a->id, st);
+			continue;
+		}
+		if (found) {
+			err = local_alarm_set_state(e->p, a->id, "cleared", now, st);
+			lsn_warn(&e->warnings, "the server shows membership change #%lld again: the "
+				 "alarm is cleared (%s)", (long long)a->head_seq, text);
+			continue;
+		}
+		if (pending) {
+			err = local_alarm_set_state(e->p, a->id, "active", now, st);
+			lsn_warn(&e->warnings, "ALARM: %s; no keys are shared in this channel until "
+				 "the server shows that change again", text);
+		}
+		if (!v->alarm)
+			invalid(v, "membership alarm: %s", text);
+		v->alarm = true;
+	}
+	free(l);
+	return err;
+}
+
+/* The log rolled back or rewritten: the entry verified before is the head
+ * the server hides. */
+static enum lsn_err
+note_rollback(struct e2e *e, struct chan_view *v, const struct local_channel *prev,
+	      struct lsn_status *st)
+{
+	struct local_alarm a;
+	bool added = false;
+	memset(&a, 0, sizeof a);
+	memcpy(a.channel, v->channel, LSN_ID_BYTES);
+	a.head_seq = prev->log_seq;
+	memcpy(a.head_hash, prev->log_hash, 32);
+	snprintf(a.source, sizeof a.source, "rollback");
+	snprintf(a.state, sizeof a.state, "active");
+	enum lsn_err err = local_alarm_note(e->p, &a, &added, st);
+	if (err == LSN_OK && added)
+		lsn_warn(&e->warnings, "ALARM: the server no longer shows membership change #%lld "
+			 "of this channel, which this device verified (log rolled back); no keys are "
+			 "shared in it until the server shows that change again",
+			 (long long)prev->log_seq);
+	return err;
+}
+
+enum lsn_err
+chan_head_note(struct e2e *e, const struct chan_view *v, const uint8_t channel[LSN_ID_BYTES],
+	       json_t *obj, const char *source, const uint8_t by[LSN_ID_BYTES], int64_t msg_seq,
+	       bool *malformed, struct lsn_status *st)
+{
+	json_t *h = json_object_get(obj, "mlog");
+	struct local_alarm a;
+	*malformed = false;
+	if (h == NULL)
+		return LSN_OK; /* sent before heads existed: nothing to check */
+	uint64_t seq = 0;
+	memset(&a, 0, sizeof a);
+	if (!lsn_mlog_head_parse(h, &seq, a.head_hash)) {
+		*malformed = true;
+		return LSN_OK;
+	}
+	a.head_seq = (int64_t)seq;
+	if (v && chan_view_has_head(v, a.head_seq, a.head_hash))
+		return LSN_OK;
+	if (v == NULL) {
+		struct local_channel c;
+		enum lsn_err err = local_channel_get(e->p, channel, &c, st);
+		if (err != LSN_OK)
+			return err;
+		if (c.present && c.has_log_hash && c.log_seq == a.head_seq &&
+		    sodium_memcmp(c.log_hash, a.head_hash, 32) == 0)
+			return LSN_OK;
+	}
+	memcpy(a.channel, channel, LSN_ID_BYTES);
+	snprintf(a.source, sizeof a.source, "%s", source);
+	a.has_by = true;
+	memcpy(a.by_user, by, LSN_ID_BYTES);
+	a.msg_seq = msg_seq;
+	snprintf(a.state, sizeof a.state, "pending");
+	return local_alarm_note(e->p, &a, NULL, st);
+}
+
+struct channel_set {
+	size_t n;
+	uint8_t ch[ALARMS_MAX][LSN_ID_BYTES];
+	const uint8_t *only;
+};
+
+static bool
+channel_collect(void *arg, const struct local_alarm *a)
+{
+	struct channel_set *s = arg;
+	if (s->only && memcmp(s->only, a->channel, LSN_ID_BYTES) != 0)
+		return true;
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->ch[i], a->channel, LSN_ID_BYTES) == 0)
+			return true;
+	memcpy(s->ch[s->n++], a->channel, LSN_ID_BYTES);
+	return s->n < ALARMS_MAX;
+}
+
+enum lsn_err
+chan_settle_pending(struct e2e *e, const uint8_t *channel, struct lsn_status *st)
+{
+	struct channel_set *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	s->only = channel;
+	enum lsn_err err = local_alarm_each(e->p, channel, "pending", channel_collect, s, st);
+	for (size_t i = 0; i < s->n && err == LSN_OK; i++) {
+		struct chan_view t;
+		struct lsn_status lst = {0};
+		err = chan_view_load(e, s->ch[i], &t, &lst); /* settles its heads */
+		chan_view_free(&t);
+		if (err == LSN_ERR_FORBIDDEN || err == LSN_ERR_NOT_FOUND) /* not ours: nothing to */
+			err = local_alarm_drop_pending(e->p, s->ch[i], st); /* compare with */
+		else if (err != LSN_OK)
+			*st = lst;
+	}
+	free(s);
+	return err;
+}
+
+struct first_active {
+	struct e2e *e;
+	char *buf;
+	size_t len;
+	bool found;
+};
+
+static bool
+first_active(void *arg, const struct local_alarm *a)
+{
+	struct first_active *f = arg;
+	alarm_text(f->e, a, f->buf, f->len);
+	f->found = true;
+	return false;
+}
+
+bool
+chan_alarm_active(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], char *buf, size_t len)
+{
+	struct first_active f = {e, buf, len, false};
+	struct lsn_status st;
+	buf[0] = '\0';
+	local_alarm_each(e->p, channel, "active", first_active, &f, &st);
+	return f.found;
+}
+
 enum lsn_err
 chan_view_load(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], struct chan_view *v,
 	       struct lsn_status *st)
@@ -289,8 +519,13 @@ chan_view_load(struct e2e *e, const uint8_t channel[LSN_ID_BYTES], struct chan_v
 		err = fetch_entries(e, v, st);
 	if (err == LSN_OK && v->valid)
 		err = replay(e, v, st);
+	bool rolled = false;
 	if (err == LSN_OK)
-		check_history(v, &prev);
+		check_history(v, &prev, &rolled);
+	if (err == LSN_OK && rolled)
+		err = note_rollback(e, v, &prev, st);
+	if (err == LSN_OK)
+		err = settle_alarms(e, v, st);
 	if (err == LSN_OK)
 		err = fetch_members(e, v, st);
 	if (err == LSN_OK && v->valid)

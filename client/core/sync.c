@@ -96,11 +96,19 @@ take_room_key(struct share_in *in, struct lsn_status *st)
 {
 	struct local_inbound k;
 	enum lsn_err err = LSN_OK;
+	bool malformed = false;
 	if (!parse_room_key(in, &k))
 		reject(in, "a malformed room key");
 	else if (!k.forwarded && (memcmp(k.sender_user, in->from.user, LSN_ID_BYTES) != 0 ||
 				  memcmp(k.gs.sender_device, in->from.device, LSN_ID_BYTES) != 0))
 		reject(in, "a room key that claims another sender without being forwarded");
+	/* the sharer's membership-log head (CRYPTO.md "Membership bound into
+	 * messages"): noted pending unless it is the position we verified */
+	else if ((err = chan_head_note(in->e, NULL, k.gs.channel, in->plain, "key_share",
+				       in->from.user, 0, &malformed, st)) != LSN_OK)
+		;
+	else if (malformed)
+		reject(in, "a room key whose membership-log head is malformed");
 	else
 		err = merge_room_key(in, &k, st);
 	sodium_memzero(&k, sizeof k);
@@ -156,7 +164,8 @@ answer_request(struct share_in *in, struct lsn_status *st)
 			      pr == NULL || peers_blocked(in->e, pr)[0])) {
 		in->ss->refused++;
 	} else if (err == LSN_OK) {
-		err = share_session_to(in->e, &k, (uint32_t)index, in->from.user, in->from.device, st);
+		err = share_session_to(in->e, in->view, &k, (uint32_t)index, in->from.user,
+				       in->from.device, st);
 		in->ss->answered++;
 	}
 	sodium_memzero(&k, sizeof k);
@@ -294,6 +303,17 @@ backup_new_keys(struct e2e *e, const struct sync_stats *ss)
 			 st.msg);
 }
 
+/* Heads of room keys not found in the log we had: fetch those logs again
+ * (a failure is a warning; the heads stay pending for the next sync). */
+static void
+settle_heads(struct e2e *e)
+{
+	struct lsn_status st = {0};
+	if (chan_settle_pending(e, NULL, &st) != LSN_OK)
+		lsn_warn(&e->warnings, "could not check a membership-log head against the "
+			 "server's log (%s); will retry", st.msg);
+}
+
 /* ---- batches ------------------------------------------------------------------------- */
 
 static enum lsn_err
@@ -364,6 +384,8 @@ sync_to_device(struct e2e *e, struct sync_stats *ss, struct lsn_status *st)
 	}
 	warn_rejected(e, ss);
 	backup_new_keys(e, ss);
+	if (err == LSN_OK)
+		settle_heads(e);
 	return err;
 }
 
@@ -377,5 +399,7 @@ sync_to_device_event(struct e2e *e, json_t *ev, struct sync_stats *ss, struct ls
 	json_decref(list);
 	warn_rejected(e, ss);
 	backup_new_keys(e, ss);
+	if (err == LSN_OK)
+		settle_heads(e);
 	return err;
 }

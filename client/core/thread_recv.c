@@ -105,6 +105,7 @@ accept_plain(struct e2e *e, const struct chan_view *v, struct local_msg *m,
 	bool has_prev = false;
 	enum local_seen seen;
 	int64_t first_seq = m->seq;
+	bool bad_head = false;
 	lsn_gs_envelope_hash(m->envelope, m->env_len, hash);
 	enum lsn_err err = local_seen_msg(e->p, m->session_id, m->index, hash, v->channel, m->seq,
 					  &seen, &first_seq, st);
@@ -124,6 +125,9 @@ accept_plain(struct e2e *e, const struct chan_view *v, struct local_msg *m,
 	} else if (!thread_prev_parse(obj, &has_prev, prev)) {
 		set_status(m, "invalid", "its link to the sender's previous message is malformed "
 			   "(rejected)");
+	} else if ((err = chan_head_note(e, v, v->channel, obj, "message", m->sender_user, m->seq,
+					 &bad_head, st)) != LSN_OK || bad_head) {
+		set_status(m, "invalid", "its membership-log head is malformed (rejected)");
 	} else {
 		set_status(m, "ok", "%s", chan_view_ever(v, m->sender_user) || !v->valid ? ""
 				  : "WARNING: the sender is not in the signed membership log");
@@ -342,6 +346,8 @@ thread_fetch(struct e2e *e, const struct chan_view *v, struct thread_fetch_resul
 		err = fetch_page(e, v, r, &more, st);
 	if (err == LSN_OK)
 		err = retry_pending(e, v, r, st);
+	if (err == LSN_OK) /* heads the log we had lacks: fetch it again */
+		err = chan_settle_pending(e, v->channel, st);
 	return err;
 }
 
@@ -399,8 +405,10 @@ thread_deliver(struct e2e *e, const struct chan_view *v, json_t *ev,
 		return lsn_fail(st, LSN_ERR_BAD_JSON, "the server sent a malformed message");
 	if (seq <= c.last_seq)
 		return LSN_OK; /* already synced (fetched before the event was read) */
-	if (seq == c.last_seq + 1)
-		return take_event(e, v, ev, r, st);
+	if (seq == c.last_seq + 1) {
+		err = take_event(e, v, ev, r, st);
+		return err == LSN_OK ? chan_settle_pending(e, v->channel, st) : err;
+	}
 	/* a gap: some event was missed; fetch from the last synced seq on */
 	err = thread_fetch(e, v, r, st);
 	r->refetched = true;

@@ -105,6 +105,7 @@ plaintext(struct e2e *e, const struct chan_view *v, json_t *content)
 	json_object_set_new(content, "channel", json_string(channel));
 	json_object_set_new(content, "sender", json_string(e->me_hex));
 	link_prev(e, v, content);
+	json_object_set_new(content, "mlog", chan_view_head_json(v)); /* CRYPTO: bound */
 	return json_dumps(content, JSON_COMPACT);
 }
 
@@ -230,10 +231,39 @@ send_envelope(struct e2e *e, const struct chan_view *v, const uint8_t *env, size
 	return err;
 }
 
+/* Before any key leaves: the latest messages (and, at login, the key
+ * shares) may carry the head of a newer log than the one the server serves
+ * us; their pending heads are checked against the log fetched again. An
+ * active membership alarm refuses the send. */
+static enum lsn_err
+check_membership_evidence(struct e2e *e, struct chan_view *v, struct lsn_status *st)
+{
+	struct thread_fetch_result r;
+	enum lsn_err err = thread_fetch(e, v, &r, st);
+	if (err == LSN_OK)
+		err = chan_settle_pending(e, v->channel, st);
+	char text[320];
+	if (err == LSN_OK && chan_alarm_active(e, v->channel, text, sizeof text))
+		err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "not sent, membership alarm: %s; no key "
+			       "is shared here until the server shows it again: tell your "
+			       "administrator", text);
+	return err;
+}
+
 enum lsn_err
 thread_send(struct e2e *e, struct chan_view *v, json_t *content, int64_t *seq, int64_t *ts,
 	    struct lsn_status *st)
 {
+	if (!v->valid && !v->alarm) {
+		json_decref(content);
+		return lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "channel is INVALID: %s; no keys are "
+				"shared in it", v->reason);
+	}
+	enum lsn_err ferr = check_membership_evidence(e, v, st);
+	if (ferr != LSN_OK) {
+		json_decref(content);
+		return ferr;
+	}
 	if (!v->valid) {
 		json_decref(content);
 		return lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "channel is INVALID: %s; no keys are "

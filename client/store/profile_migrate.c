@@ -15,6 +15,12 @@
  * ak_ts, sealed item "ak_sk") becomes the current one: its private half is
  * unsealed and sealed again under its new name, which needs the local key.
  *
+ * Format 4, membership alarms (CRYPTO.md "Membership bound into messages",
+ * local.h): table mlog_alarms keeps every membership-log head, carried by a
+ * message or key share, that the served log did not contain (pending until
+ * the log is fetched again, then active or dropped) and every rollback this
+ * device saw, with when it was raised and cleared.
+ *
  * Format 5, gaps and per-sender links (CRYPTO.md "Gaps and the per-sender
  * link"): messages.env_hash is the BLAKE2b-256 of each message's envelope
  * (to find the message a later one names as its "link"),
@@ -100,8 +106,15 @@ static const char migrate_v3[] =
 	" WHERE state IN ('current', 'pending');"
 	"PRAGMA user_version = 3;";
 
-/* Format 4: reserved (a step of its own lands separately); nothing here. */
-static const char migrate_v4[] = "PRAGMA user_version = 4;";
+static const char migrate_v4[] =
+	/* source: message, key_share, rollback; state: pending, active, cleared */
+	"CREATE TABLE IF NOT EXISTS mlog_alarms (id INTEGER PRIMARY KEY, channel BLOB NOT NULL,"
+	" head_seq INTEGER NOT NULL, head_hash BLOB NOT NULL, source TEXT NOT NULL"
+	" CHECK (source IN ('message', 'key_share', 'rollback')), by_user BLOB,"
+	" msg_seq INTEGER, state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'cleared')),"
+	" noted_at INTEGER NOT NULL, raised_at INTEGER, cleared_at INTEGER);"
+	"CREATE INDEX IF NOT EXISTS mlog_alarms_by_channel ON mlog_alarms (channel, state);"
+	"PRAGMA user_version = 4;";
 
 static const char migrate_v5[] =
 	"ALTER TABLE messages ADD COLUMN env_hash BLOB;"

@@ -510,8 +510,10 @@ def deidentified(t, c, ch, seq):
     msg = next((m for m in (obj or {}).get("messages", []) if m.get("seq") == seq), {})
     content = msg.get("content") or {}
     copy = content.get("copy") or {}
+    # channel, sender and mlog (the sender's membership-log head) are the
+    # thread layer's, in every message
     t.ok(msg.get("type") == "circle_case" and set(content) <= {"type", "version", "ref", "copy",
-                                                               "channel", "sender", "link"},
+                                                               "channel", "sender", "link", "mlog"},
          "a GP of the circle decrypts the shared case: only type, version, ref and copy",
          f"{msg}\n{err}")
     problems = []

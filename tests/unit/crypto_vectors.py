@@ -253,3 +253,20 @@ c = stream(b''); out('AT_EMPTY_CT', c[0]); out('AT_EMPTY_HASH', b2(c[0]))
 big = bytes(i % 251 for i in range(65536 + 10))
 c = stream(big); assert len(c) == 2
 out('AT_BIG_C0_HEAD', c[0][:32]); out('AT_BIG_C1', c[1]); out('AT_BIG_HASH', b2(b''.join(c)))
+
+# ---- §6 membership-log heads ("mlog" in messages and key shares)
+# Entries as CRYPTO.md "Membership log" lays them out; channel d0…df, actor
+# a0…af, actor device b0…bf, subject of add/remove e0…ef.
+import base64
+import json as _json
+def mlog_bytes(seq_no, prev, action, subject, role, history, kind, ts):
+    return (b'liaison-mlog-v1' + bytes([1]) + LP(seq(0xd0, 16)) + struct.pack('>Q', seq_no)
+            + LP(prev) + LP(seq(0xa0, 16)) + LP(seq(0xb0, 16)) + bytes([action])
+            + LP(subject) + bytes([role, history, kind]) + struct.pack('>Q', ts))
+ML_E0 = mlog_bytes(0, b'', 1, seq(0xa0, 16), 2, 1, 1, 1763900000000)
+ML_E1 = mlog_bytes(1, b2(ML_E0), 2, seq(0xe0, 16), 1, 0, 0, 1763900001000)
+ML_E2 = mlog_bytes(2, b2(ML_E1), 3, seq(0xe0, 16), 0, 0, 0, 1763900002000)
+out('MLOG_E2', ML_E2); out('MLOG_H2', b2(ML_E2))
+for n, e in ((0, ML_E0), (1, ML_E1), (2, ML_E2)):
+    out(f'MLOG_HEAD_{n}', _json.dumps({"seq": n, "hash": base64.b64encode(b2(e)).decode()},
+                                      separators=(',', ':')))

@@ -26,8 +26,10 @@
 #include "day.h"
 #include "e2e.h"
 #include "group_session.h"
+#include "mlog.h"
 #include "mlog_verify.h"
 #include "local.h"
+#include "local_alarm.h"
 #include "profile.h"
 #include "seal.h"
 #include "sql.h"
@@ -48,6 +50,7 @@ struct fake {
 	size_t n_stored;
 	size_t requests;                     /* every request */
 	size_t messages_requests;            /* `messages` ones */
+	size_t log_requests;                 /* `channel_log` ones */
 	int64_t last_after;                  /* `after` of the last `messages` */
 	json_t *users;                       /* what `directory_search` answers */
 	json_t *channels;                    /* what `channels` answers */
@@ -72,6 +75,11 @@ fake_request(struct link *c, const char *op, json_t *body, json_t **reply, struc
 				   list ? list : json_array());
 		json_decref(body);
 		return LSN_OK;
+	}
+	if (strcmp(op, "channel_log") == 0) { /* a channel this fake does not serve */
+		f->log_requests++;
+		json_decref(body);
+		return lsn_fail(st, LSN_ERR_NOT_FOUND, "no such channel");
 	}
 	if (strcmp(op, "messages") != 0) {
 		json_decref(body);
@@ -129,6 +137,8 @@ struct world {
 	uint8_t sender_user[LSN_ID_BYTES];
 	uint8_t sender_device[LSN_ID_BYTES];
 	struct lsn_gs_outbound out;          /* the sender's session */
+	json_t *mlog;                        /* put into the next messages sealed, if set */
+	struct lsn_mlog_entry log[2];        /* the verified log, when a test gives v one */
 };
 
 static struct profile *
@@ -167,6 +177,8 @@ seal_message(struct world *w, int64_t seq, const char *body)
 	lsn_id_to_hex(w->sender_user, sender);
 	json_t *content = json_pack("{s:s, s:s, s:s, s:s}", "type", "text", "body", body,
 				    "channel", channel, "sender", sender);
+	if (w->mlog)
+		json_object_set(content, "mlog", w->mlog);
 	char *plain = json_dumps(content, JSON_COMPACT);
 	json_decref(content);
 	uint8_t mk[32], *env = NULL;
@@ -253,6 +265,7 @@ teardown(void **state)
 	json_decref(w->fake.users);
 	json_decref(w->fake.channels);
 	lsn_gs_outbound_wipe(&w->out);
+	json_decref(w->mlog);
 	profile_close(w->e.p);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", w->home);
@@ -750,6 +763,136 @@ test_days_of_the_server(void **state)
 	assert_string_equal(day_format_due(0, out), "-");
 }
 
+/* ---- membership-log heads (CRYPTO.md "Membership bound into messages") ----------- */
+
+static bool
+count_state(void *arg, const struct local_alarm *a)
+{
+	size_t *n = arg;
+	(void)a;
+	(*n)++;
+	return true;
+}
+
+static bool
+first_id(void *arg, const struct local_alarm *a)
+{
+	*(int64_t *)arg = a->id;
+	return false;
+}
+
+static size_t
+alarms_in(struct world *w, const char *state)
+{
+	size_t n = 0;
+	struct lsn_status st = {0};
+	assert_int_equal(local_alarm_each(w->e.p, w->v.channel, state, count_state, &n, &st),
+			 LSN_OK);
+	return n;
+}
+
+/* A head found in the verified log: nothing noted, no request. A malformed
+ * one: the message is refused. One beyond the log: noted, the log fetched
+ * again at once (here the fake serves no log: the pending head is dropped,
+ * not retried forever). */
+static void
+test_heads_checked_on_delivery(void **state)
+{
+	struct world *w = *state;
+	struct thread_fetch_result r;
+	struct lsn_status st = {0};
+	for (int i = 0; i < 2; i++) {          /* two entries; only their hashes matter */
+		memcpy(w->log[i].channel, w->v.channel, LSN_ID_BYTES);
+		w->log[i].seq = (uint64_t)i;
+		w->log[i].action = i ? LSN_MLOG_ADD : LSN_MLOG_CREATE;
+		w->log[i].ts = 1763900000000LL + i;
+	}
+	w->v.entries = w->log;
+	w->v.n_entries = w->v.n_verified = 2;
+
+	w->mlog = lsn_mlog_head_json(&w->log[1]);
+	store_on_server(w, "lié au journal vérifié");
+	json_decref(w->mlog);
+	w->mlog = json_pack("{s:i}", "seq", 1);              /* no hash */
+	store_on_server(w, "tête malformée");
+	json_decref(w->mlog);
+	w->mlog = lsn_mlog_head_json(&w->log[1]);
+	json_object_set_new(w->mlog, "seq", json_integer(5)); /* beyond the log */
+	store_on_server(w, "lié à un journal plus récent");
+
+	json_t *ev = event_of(w, w->fake.stored[0]);
+	assert_int_equal(thread_deliver(&w->e, &w->v, ev, &r, &st), LSN_OK);
+	json_decref(ev);
+	expect_cached(w, 1, "ok", "lié au journal vérifié");
+	assert_int_equal(w->fake.requests, 0);
+	assert_int_equal(alarms_in(w, NULL), 0);
+
+	ev = event_of(w, w->fake.stored[1]);
+	assert_int_equal(thread_deliver(&w->e, &w->v, ev, &r, &st), LSN_OK);
+	json_decref(ev);
+	expect_cached(w, 2, "invalid", NULL);
+	assert_int_equal(alarms_in(w, NULL), 0);
+
+	ev = event_of(w, w->fake.stored[2]);
+	assert_int_equal(thread_deliver(&w->e, &w->v, ev, &r, &st), LSN_OK);
+	json_decref(ev);
+	expect_cached(w, 3, "ok", "lié à un journal plus récent");
+	assert_int_equal(w->fake.log_requests, 1);
+	assert_int_equal(alarms_in(w, NULL), 0);
+	w->v.entries = NULL;
+}
+
+/* The store keeps one open row per head, at most LOCAL_ALARM_OPEN_MAX open
+ * rows per channel, and a cleared row apart from a new one for the same head. */
+static void
+test_alarm_store(void **state)
+{
+	struct world *w = *state;
+	struct lsn_status st = {0};
+	struct local_alarm a;
+	bool added = false;
+	memset(&a, 0, sizeof a);
+	memcpy(a.channel, w->v.channel, LSN_ID_BYTES);
+	a.head_seq = 3;
+	memset(a.head_hash, 0x33, 32);
+	snprintf(a.source, sizeof a.source, "message");
+	a.has_by = true;
+	memcpy(a.by_user, w->sender_user, LSN_ID_BYTES);
+	a.msg_seq = 7;
+	snprintf(a.state, sizeof a.state, "pending");
+	assert_int_equal(local_alarm_note(w->e.p, &a, &added, &st), LSN_OK);
+	assert_true(added);
+	snprintf(a.source, sizeof a.source, "key_share");
+	assert_int_equal(local_alarm_note(w->e.p, &a, &added, &st), LSN_OK);
+	assert_false(added);                                  /* the same head: one row */
+	assert_true(local_alarm_any(w->e.p, w->v.channel, "pending"));
+	assert_false(local_alarm_any(w->e.p, w->v.channel, "active"));
+	assert_int_equal(local_alarm_drop_pending(w->e.p, w->v.channel, &st), LSN_OK);
+	assert_int_equal(alarms_in(w, NULL), 0);
+
+	snprintf(a.state, sizeof a.state, "active");
+	assert_int_equal(local_alarm_note(w->e.p, &a, &added, &st), LSN_OK);
+	assert_true(added);
+	assert_int_equal(local_alarm_drop_pending(w->e.p, w->v.channel, &st), LSN_OK);
+	assert_int_equal(alarms_in(w, "active"), 1);          /* only pending rows go */
+	int64_t id = 0;
+	assert_int_equal(local_alarm_each(w->e.p, w->v.channel, "active", first_id, &id, &st),
+			 LSN_OK);
+	assert_true(id > 0);
+	assert_int_equal(local_alarm_set_state(w->e.p, id, "cleared", 1234, &st), LSN_OK);
+	assert_int_equal(alarms_in(w, "cleared"), 1);
+	assert_int_equal(local_alarm_note(w->e.p, &a, &added, &st), LSN_OK);
+	assert_true(added);                                   /* cleared once, raised again */
+	assert_int_equal(alarms_in(w, "active"), 1);
+
+	for (int i = 0; i < LOCAL_ALARM_OPEN_MAX + 10; i++) {
+		a.head_seq = 100 + i;
+		assert_int_equal(local_alarm_note(w->e.p, &a, &added, &st), LSN_OK);
+	}
+	assert_int_equal(alarms_in(w, "active"), LOCAL_ALARM_OPEN_MAX);
+	assert_int_equal(alarms_in(w, "cleared"), 1);
+}
+
 int
 main(void)
 {
@@ -768,6 +911,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_link_found_and_malformed, setup, teardown),
 		cmocka_unit_test(test_gap_and_receipt_rules),
 		cmocka_unit_test_setup_teardown(test_prev_vector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heads_checked_on_delivery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_store, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,6 +266,72 @@ test_json_round_trip(void **state)
 	json_decref(obj);
 }
 
+/* The membership-log heads bound into messages and key shares, against
+ * values computed by tests/unit/crypto_vectors.py (python3 hashlib and
+ * base64, not this code): CRYPTO.md "Membership bound into messages". */
+static const char e2_hex[] =
+	"6c696169736f6e2d6d6c6f672d7631010010d0d1d2d3d4d5d6d7d8d9dadbdcdddedf000000000000000200"
+	"201b8e0e3e086cc2d515d1dea3a99af353dbf21627afbcc3aabe51bcec890a0e410010a0a1a2a3a4a5a6a7"
+	"a8a9aaabacadaeaf0010b0b1b2b3b4b5b6b7b8b9babbbcbdbebf030010e0e1e2e3e4e5e6e7e8e9eaebeced"
+	"eeef0000000000019ab0a20ed0";
+static const char h2_hex[] = "baa4ae1794f203778305f51f631d9940464b6f4d7109017508e6b62b2fb75851";
+static const char *const head_json[3] = {
+	"{\"seq\":0,\"hash\":\"fPh0Mw3nRoqUHmJajilQWpFGRqiDBLVqN0LsuGbknKM=\"}",
+	"{\"seq\":1,\"hash\":\"G44OPghswtUV0d6jqZrzU9vyFievvMOqvlG87IkKDkE=\"}",
+	"{\"seq\":2,\"hash\":\"uqSuF5TyA3eDBfUfYx2ZQEZLb01xCQF1COa2Ky+3WFE=\"}",
+};
+
+static void
+test_head_vectors(void **state)
+{
+	(void)state;
+	uint8_t bytes[LSN_MLOG_SIGNED_MAX], h[32], back[32];
+	char text[2 * LSN_MLOG_SIGNED_MAX + 1];
+	struct lsn_mlog_entry e[3];
+	e[0] = vector_create();
+	e[1] = vector_add(&e[0]);
+	e[2] = e[1];                          /* remove e0…ef, seq 2 */
+	e[2].seq = 2;
+	lsn_mlog_hash(&e[1], e[2].prev);
+	e[2].action = LSN_MLOG_REMOVE;
+	e[2].role = LSN_CROLE_NONE;
+	e[2].ts = 1763900002000LL;
+	size_t n = lsn_mlog_signed_bytes(&e[2], bytes);
+	hex(bytes, n, text);
+	assert_string_equal(text, e2_hex);
+	lsn_mlog_hash(&e[2], h);
+	hex(h, 32, text);
+	assert_string_equal(text, h2_hex);
+	for (int i = 0; i < 3; i++) {
+		json_t *head = lsn_mlog_head_json(&e[i]);
+		char *dump = json_dumps(head, JSON_COMPACT);
+		assert_string_equal(dump, head_json[i]);
+		uint64_t seq = 99;
+		assert_true(lsn_mlog_head_parse(head, &seq, back));
+		assert_int_equal(seq, (uint64_t)i);
+		lsn_mlog_hash(&e[i], h);
+		assert_memory_equal(back, h, 32);
+		free(dump);
+		json_decref(head);
+	}
+	/* what a receiver refuses as a malformed head */
+	static const char *const bad[] = {
+		"{\"seq\":1}", "{\"hash\":\"G44OPghswtUV0d6jqZrzU9vyFievvMOqvlG87IkKDkE=\"}",
+		"{\"seq\":-1,\"hash\":\"G44OPghswtUV0d6jqZrzU9vyFievvMOqvlG87IkKDkE=\"}",
+		"{\"seq\":\"1\",\"hash\":\"G44OPghswtUV0d6jqZrzU9vyFievvMOqvlG87IkKDkE=\"}",
+		"{\"seq\":1,\"hash\":\"G44OPghswtUV0d6jqZrzU9vyFievvMOqvlG87IkKDk=\"}",
+		"{\"seq\":1,\"hash\":\"G44OPghswtUV0d6jqZrzU9vyFievvMOqvlG87IkKDkE=\",\"x\":1}",
+		"[1,2]",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *obj = json_loads(bad[i], 0, NULL);
+		uint64_t seq = 0;
+		assert_non_null(obj);
+		assert_false(lsn_mlog_head_parse(obj, &seq, back));
+		json_decref(obj);
+	}
+}
+
 int
 main(void)
 {
@@ -276,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_chain_integrity),
 		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_head_vectors),
 	};
 	return cmocka_run_group_tests_name("mlog", tests, NULL, NULL);
 }
