@@ -328,6 +328,17 @@ class Server:
         return False
 
     # -- admin subcommands (on the database, safely while serving)
+    def db_exec(self, sql, args=()):
+        """Run one statement on the server's database while it runs (WAL),
+        as an attacker who controls it would; its rows, committed."""
+        db = sqlite3.connect(os.path.join(self.data, "liaison.db"), timeout=10)
+        try:
+            rows = db.execute(sql, args).fetchall()
+            db.commit()
+            return rows
+        finally:
+            db.close()
+
     def admin_run(self, *args, timeout=60):
         cmd = [LIAISOND, "--data-dir", self.data] + [str(a) for a in args]
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout * SLOW,

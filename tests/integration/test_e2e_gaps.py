@@ -20,7 +20,6 @@ TAP on stdout."""
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -50,16 +49,6 @@ def setup(t, srv):
     return clients
 
 
-def db_exec(srv, sql, args=()):
-    db = sqlite3.connect(os.path.join(srv.data, "liaison.db"), timeout=10)
-    try:
-        rows = db.execute(sql, args).fetchall()
-        db.commit()
-        return rows
-    finally:
-        db.close()
-
-
 def user_id(client):
     rc, obj, err = client.json("whoami")
     return (obj or {}).get("user", {}).get("id", "")
@@ -85,7 +74,7 @@ def by_seq(obj):
 
 
 def read_marks(srv, channel, uid):
-    rows = db_exec(srv, "SELECT delivered, read FROM receipts WHERE channel_id = ? AND user_id = ?",
+    rows = srv.db_exec("SELECT delivered, read FROM receipts WHERE channel_id = ? AND user_id = ?",
                    (bytes.fromhex(channel), bytes.fromhex(uid)))
     return rows[0] if rows else (0, 0)
 
@@ -98,7 +87,7 @@ def deleted(t, srv, c):
     send(t, gp, channel, "Merci, je passe vendredi.")
     send(t, nurse, channel, ALERT)
     send(t, nurse, channel, "Prochaine visite jeudi.")
-    db_exec(srv, "DELETE FROM messages WHERE channel_id = ? AND seq = 3",
+    srv.db_exec("DELETE FROM messages WHERE channel_id = ? AND seq = 3",
             (bytes.fromhex(channel),))
     nurse_id, gp_id = user_id(nurse), user_id(gp)
 
@@ -140,7 +129,7 @@ def deleted(t, srv, c):
 
     # the cardiologist's client has not fetched yet: the server now claims #1
     # was sent by the GP
-    db_exec(srv, "UPDATE messages SET sender_user = ? WHERE channel_id = ? AND seq = 1",
+    srv.db_exec("UPDATE messages SET sender_user = ? WHERE channel_id = ? AND seq = 1",
             (bytes.fromhex(gp_id), bytes.fromhex(channel)))
     rc, out, err = cardio.run("read", channel)
     first = out.split("#1  ", 1)[-1].split("\n", 1)[0]
@@ -165,7 +154,7 @@ def watch_gap(t, srv, c, channel):
     nurse, cardio = c["bernard"], c["petit"]
     send(t, nurse, channel, "Cinquième: poids 85,1 kg.")
     send(t, nurse, channel, "Sixième: appel au cardiologue.")
-    db_exec(srv, "DELETE FROM messages WHERE channel_id = ? AND seq = 5",
+    srv.db_exec("DELETE FROM messages WHERE channel_id = ? AND seq = 5",
             (bytes.fromhex(channel),))
     proc = subprocess.Popen([harness.LIAISON, "--profile", cardio.profile, "--json", "watch"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -223,10 +212,10 @@ def renumbered(t, srv, c):
     send(t, nurse, channel, ALERT)
     send(t, nurse, channel, "Prochaine visite jeudi.")
     ch = bytes.fromhex(channel)
-    db_exec(srv, "DELETE FROM messages WHERE channel_id = ? AND seq = 2", (ch,))
-    db_exec(srv, "UPDATE messages SET seq = seq - 1 WHERE channel_id = ? AND seq = 3", (ch,))
-    db_exec(srv, "UPDATE channels SET last_seq = 2 WHERE id = ?", (ch,))
-    t.eq([r[0] for r in db_exec(srv, "SELECT seq FROM messages WHERE channel_id = ? ORDER BY seq",
+    srv.db_exec("DELETE FROM messages WHERE channel_id = ? AND seq = 2", (ch,))
+    srv.db_exec("UPDATE messages SET seq = seq - 1 WHERE channel_id = ? AND seq = 3", (ch,))
+    srv.db_exec("UPDATE channels SET last_seq = 2 WHERE id = ?", (ch,))
+    t.eq([r[0] for r in srv.db_exec("SELECT seq FROM messages WHERE channel_id = ? ORDER BY seq",
                                 (ch,))], [1, 2], "the server's rows are renumbered 1, 2")
 
     rc, out, err = gp.run("read", channel)

@@ -24,7 +24,6 @@ running clients (sqlite3, as an attacker with the server's disk would):
 TAP on stdout."""
 
 import os
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,16 +48,6 @@ def setup(t, srv):
         t.eq(rc, 0, f"{name} enrols", err)
         people[profile] = c
     return people
-
-
-def db_exec(srv, sql, args=()):
-    db = sqlite3.connect(os.path.join(srv.data, "liaison.db"), timeout=10)
-    try:
-        rows = db.execute(sql, args).fetchall()
-        db.commit()
-        return rows
-    finally:
-        db.close()
 
 
 def whoami(client):
@@ -88,12 +77,12 @@ def alarms(obj, state=None):
 
 
 def shares_to(srv, device_hex, after_id):
-    return db_exec(srv, "SELECT count(*) FROM to_device WHERE recipient_device = ? AND id > ?",
+    return srv.db_exec("SELECT count(*) FROM to_device WHERE recipient_device = ? AND id > ?",
                    (bytes.fromhex(device_hex), after_id))[0][0]
 
 
 def top_to_device(srv):
-    return db_exec(srv, "SELECT coalesce(max(id), 0) FROM to_device")[0][0]
+    return srv.db_exec("SELECT coalesce(max(id), 0) FROM to_device")[0][0]
 
 
 def make_thread(t, gp, nurse, cardio):
@@ -117,30 +106,30 @@ def rollback_attack(t, srv, p):
     channel = make_thread(t, gp, nurse, cardio)
     cid = bytes.fromhex(channel)
     cardio_id, cardio_dev = whoami(cardio)
-    before = db_exec(srv, "SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
-    member = db_exec(srv, "SELECT role, since_log_seq FROM channel_members WHERE channel_id = ?"
+    before = srv.db_exec("SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
+    member = srv.db_exec("SELECT role, since_log_seq FROM channel_members WHERE channel_id = ?"
                      " AND user_id = ?", (cid, bytes.fromhex(cardio_id)))[0]
 
     ok_run(t, gp, "the GP removes the cardiologist", "channel", "remove", channel,
            "Hélène Roux")
     secret = "Après retrait: FEVG 30 %, ne pas diffuser."
     ok_run(t, gp, "the GP sends after the removal", "send", channel, secret)
-    removed = db_exec(srv, "SELECT seq, entry, created_at FROM channel_log WHERE channel_id = ?"
+    removed = srv.db_exec("SELECT seq, entry, created_at FROM channel_log WHERE channel_id = ?"
                       " ORDER BY seq DESC LIMIT 1", (cid,))[0]
-    after_log = db_exec(srv, "SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
-    left = db_exec(srv, "SELECT left_msg_seq, role, since_log_seq FROM channel_members WHERE"
+    after_log = srv.db_exec("SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
+    left = srv.db_exec("SELECT left_msg_seq, role, since_log_seq FROM channel_members WHERE"
                    " channel_id = ? AND user_id = ?", (cid, bytes.fromhex(cardio_id)))[0]
     t.eq(removed[0], 3, "the removal is membership change #3")
 
     # the server hides the removal: entry gone, the cardiologist a member again
-    db_exec(srv, "DELETE FROM channel_log WHERE channel_id = ? AND seq = ?", (cid, removed[0]))
-    db_exec(srv, "UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
+    srv.db_exec("DELETE FROM channel_log WHERE channel_id = ? AND seq = ?", (cid, removed[0]))
+    srv.db_exec("UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
             (before[0], before[1], cid))
-    db_exec(srv, "UPDATE channel_members SET left_msg_seq = NULL, role = ?, since_log_seq = ?"
+    srv.db_exec("UPDATE channel_members SET left_msg_seq = NULL, role = ?, since_log_seq = ?"
             " WHERE channel_id = ? AND user_id = ?",
             (member[0], member[1], cid, bytes.fromhex(cardio_id)))
     mark = top_to_device(srv)
-    msgs_before = db_exec(srv, "SELECT count(*) FROM messages WHERE channel_id = ?", (cid,))[0][0]
+    msgs_before = srv.db_exec("SELECT count(*) FROM messages WHERE channel_id = ?", (cid,))[0][0]
 
     leak = "Infirmière: tension 9/6 ce soir."
     rc, out, err = nurse.run("send", channel, leak)
@@ -153,7 +142,7 @@ def rollback_attack(t, srv, p):
          f"rc={rc}\n{out}\n{err}")
     t.eq(shares_to(srv, cardio_dev, mark), 0,
          "the nurse's client queued no key share for the cardiologist's device")
-    msgs_after = db_exec(srv, "SELECT count(*) FROM messages WHERE channel_id = ?", (cid,))[0][0]
+    msgs_after = srv.db_exec("SELECT count(*) FROM messages WHERE channel_id = ?", (cid,))[0][0]
     t.eq(msgs_after, msgs_before, "nothing was sent")
     rc, obj, err = read_json(cardio, channel)
     dump = str(obj)
@@ -188,11 +177,11 @@ def rollback_attack(t, srv, p):
     t.eq(shares_to(srv, cardio_dev, mark), 0, "still no key share for the cardiologist")
 
     # the server serves the whole log again
-    db_exec(srv, "INSERT INTO channel_log (channel_id, seq, entry, created_at) VALUES"
+    srv.db_exec("INSERT INTO channel_log (channel_id, seq, entry, created_at) VALUES"
             " (?, ?, ?, ?)", (cid, removed[0], removed[1], removed[2]))
-    db_exec(srv, "UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
+    srv.db_exec("UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
             (after_log[0], after_log[1], cid))
-    db_exec(srv, "UPDATE channel_members SET left_msg_seq = ?, role = ?, since_log_seq = ?"
+    srv.db_exec("UPDATE channel_members SET left_msg_seq = ?, role = ?, since_log_seq = ?"
             " WHERE channel_id = ? AND user_id = ?",
             (left[0], left[1], left[2], cid, bytes.fromhex(cardio_id)))
     later = "Infirmière, après rétablissement du journal."
@@ -253,16 +242,16 @@ def first_send_after_rollback(t, srv, p):
     for c in (nurse, cardio):
         c.run("read", channel)
     cardio_id, cardio_dev = whoami(cardio)
-    before = db_exec(srv, "SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
-    member = db_exec(srv, "SELECT role, since_log_seq FROM channel_members WHERE channel_id = ?"
+    before = srv.db_exec("SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
+    member = srv.db_exec("SELECT role, since_log_seq FROM channel_members WHERE channel_id = ?"
                      " AND user_id = ?", (cid, bytes.fromhex(cardio_id)))[0]
     ok_run(t, gp, "the GP removes the cardiologist", "channel", "remove", channel,
            "Hélène Roux")
     ok_run(t, gp, "the GP sends after the removal", "send", channel, "Après retrait.")
-    db_exec(srv, "DELETE FROM channel_log WHERE channel_id = ? AND seq = 3", (cid,))
-    db_exec(srv, "UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
+    srv.db_exec("DELETE FROM channel_log WHERE channel_id = ? AND seq = 3", (cid,))
+    srv.db_exec("UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
             (before[0], before[1], cid))
-    db_exec(srv, "UPDATE channel_members SET left_msg_seq = NULL, role = ?, since_log_seq = ?"
+    srv.db_exec("UPDATE channel_members SET left_msg_seq = NULL, role = ?, since_log_seq = ?"
             " WHERE channel_id = ? AND user_id = ?",
             (member[0], member[1], cid, bytes.fromhex(cardio_id)))
     mark = top_to_device(srv)
@@ -292,15 +281,15 @@ def hidden_in_message(t, srv, p):
     rc, obj, err = read_json(nurse, channel)
     t.ok(rc == 0 and "Premier message." in texts(obj) and not alarms(obj),
          "the nurse reads it", f"{obj}\n{err}")
-    before = db_exec(srv, "SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
+    before = srv.db_exec("SELECT log_seq, log_hash FROM channels WHERE id = ?", (cid,))[0]
     ok_run(t, gp, "the GP adds the cardiologist", "channel", "add", channel, "Hélène Roux")
     rc, obj, err = gp.json("send", channel, "Deuxième message.")
     seq = (obj or {}).get("seq")
     cardio_id, _ = whoami(p["roux"])
-    db_exec(srv, "DELETE FROM channel_log WHERE channel_id = ? AND seq = 2", (cid,))
-    db_exec(srv, "UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
+    srv.db_exec("DELETE FROM channel_log WHERE channel_id = ? AND seq = 2", (cid,))
+    srv.db_exec("UPDATE channels SET log_seq = ?, log_hash = ? WHERE id = ?",
             (before[0], before[1], cid))
-    db_exec(srv, "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?",
+    srv.db_exec("DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?",
             (cid, bytes.fromhex(cardio_id)))
     rc, out, err = nurse.run("read", channel)
     t.ok(rc == 0 and f"Dr Claire Martin's message #{seq} was sent after membership change "

@@ -12,7 +12,6 @@ directly (sqlite3, as an attacker with the server's disk would):
 TAP on stdout."""
 
 import os
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,16 +38,6 @@ def setup(t, srv):
     return people
 
 
-def db_exec(srv, sql, args=()):
-    db = sqlite3.connect(os.path.join(srv.data, "liaison.db"), timeout=10)
-    try:
-        rows = db.execute(sql, args).fetchall()
-        db.commit()
-        return rows
-    finally:
-        db.close()
-
-
 def whoami(client):
     rc, obj, err = client.json("whoami")
     user = (obj or {}).get("user", {})
@@ -67,10 +56,10 @@ def inserted_member(t, srv, roux, martin, eve):
     rc, out, err = roux.run("send", channel, secret)
     t.eq(rc, 0, "a message is sent in a valid channel", err)
     eve_id, eve_device = whoami(eve)
-    db_exec(srv, "INSERT INTO channel_members (channel_id, user_id, role, since_log_seq, "
+    srv.db_exec("INSERT INTO channel_members (channel_id, user_id, role, since_log_seq, "
             "left_msg_seq) VALUES (?, ?, 'member', 0, NULL)",
             (bytes.fromhex(channel), bytes.fromhex(eve_id)))
-    rows = db_exec(srv, "SELECT count(*) FROM channel_members WHERE channel_id = ? AND user_id = ? "
+    rows = srv.db_exec("SELECT count(*) FROM channel_members WHERE channel_id = ? AND user_id = ? "
                    "AND left_msg_seq IS NULL", (bytes.fromhex(channel), bytes.fromhex(eve_id)))
     t.eq(rows[0][0], 1, "Eve is inserted into channel_members directly in the server database")
 
@@ -78,7 +67,7 @@ def inserted_member(t, srv, roux, martin, eve):
     t.ok(rc == 1 and "INVALID" in err and "Eve Intruse" in err and "signed membership log" in err,
          "the sender's client refuses to send: the channel is INVALID, Eve named",
          f"rc={rc}\n{out}\n{err}")
-    rows = db_exec(srv, "SELECT count(*) FROM to_device WHERE recipient_device = ?",
+    rows = srv.db_exec("SELECT count(*) FROM to_device WHERE recipient_device = ?",
                    (bytes.fromhex(eve_device),))
     t.eq(rows[0][0], 0, "no key share was queued for Eve's device")
     rc, out, err = martin.run("read", channel)
@@ -98,18 +87,18 @@ def inserted_member(t, srv, roux, martin, eve):
     t.ok(all("waiting for the key" in (m.get("detail") or "") for m in msgs),
          "Eve's client says why: waiting for the key", f"{msgs}")
     _, roux_device = whoami(roux)
-    queued = db_exec(srv, "SELECT count(*) FROM to_device WHERE recipient_device = ?",
+    queued = srv.db_exec("SELECT count(*) FROM to_device WHERE recipient_device = ?",
                      (bytes.fromhex(roux_device),))[0][0]
     t.ok(queued > 0, "Eve's client sent a key request to the sender's device", f"{queued}")
     roux.run("read", channel)  # roux's client takes Eve's key request (and refuses it)
-    queued = db_exec(srv, "SELECT count(*) FROM to_device WHERE recipient_device = ?",
+    queued = srv.db_exec("SELECT count(*) FROM to_device WHERE recipient_device = ?",
                      (bytes.fromhex(roux_device),))[0][0]
     t.eq(queued, 0, "the sender's client took the request (and acknowledged it)")
     rc, obj, err = eve.json("read", channel)
     t.ok(secret not in str(obj) and all(m.get("status") != "ok"
                                         for m in (obj or {}).get("messages", [])),
          "Eve's key request is not answered: still nothing readable", f"{obj}")
-    db_exec(srv, "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?",
+    srv.db_exec("DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?",
             (bytes.fromhex(channel), bytes.fromhex(eve_id)))
     rc, out, err = roux.run("send", channel, "The intruder row is gone.")
     t.eq(rc, 0, "once the server's member list agrees with the log again, sending works",
@@ -119,8 +108,8 @@ def inserted_member(t, srv, roux, martin, eve):
 
 def swapped_identity(t, srv, channel, roux, martin):
     martin_id, _ = whoami(martin)
-    original = db_exec(srv, "SELECT ik FROM users WHERE id = ?", (bytes.fromhex(martin_id),))[0][0]
-    db_exec(srv, "UPDATE users SET ik = ? WHERE id = ?", (os.urandom(32), bytes.fromhex(martin_id)))
+    original = srv.db_exec("SELECT ik FROM users WHERE id = ?", (bytes.fromhex(martin_id),))[0][0]
+    srv.db_exec("UPDATE users SET ik = ? WHERE id = ?", (os.urandom(32), bytes.fromhex(martin_id)))
     hidden = "Résultat biologique confidentiel: créatinine 180."
     rc, out, err = roux.run("send", channel, hidden)
     t.ok(rc == 0 and "WARNING: the identity key of Dr Claire Martin" in err
@@ -138,7 +127,7 @@ def swapped_identity(t, srv, channel, roux, martin):
     t.ok(hidden not in str(obj) and msg.get("status") == "withheld"
          and "identity key changed" in (msg.get("detail") or ""),
          "the GP's client says the key was withheld, and why", f"{obj}\n{err}")
-    db_exec(srv, "UPDATE users SET ik = ? WHERE id = ?", (original, bytes.fromhex(martin_id)))
+    srv.db_exec("UPDATE users SET ik = ? WHERE id = ?", (original, bytes.fromhex(martin_id)))
     after = "Identité rétablie, nouveau message."
     rc, out, err = roux.run("send", channel, after)
     t.ok(rc == 0 and "WARNING" not in err, "the pinned key is back: no warning", err)
