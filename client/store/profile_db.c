@@ -72,9 +72,15 @@ meta_text(struct profile_db *db, const char *key, bool required, char **out,
 	bool found = meta_lookup(db, &q, key);
 	enum lsn_err err = LSN_OK;
 	if (found && sql_is_text(&q, 0)) {
-		*out = strdup(sql_text(&q, 0));
-		if (*out == NULL)
+		/* unlock may run on a profile whose fields are set already (the
+		 * enrolment unlocks the profile it has just written): replace */
+		char *text = strdup(sql_text(&q, 0));
+		if (text == NULL) {
 			err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+		} else {
+			free(*out);
+			*out = text;
+		}
 	} else if (found || required || q.rc != SQLITE_DONE) {
 		err = damaged(key, st);
 	}
