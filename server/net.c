@@ -506,18 +506,20 @@ metrics_allowed(struct lws *wsi)
 /* Any other path: a file of the web root (web_static.c), else 404. The
  * 404 and 405 answers say nothing about what exists. */
 static int
-http_static(struct lws *wsi, struct http_pss *pss, const char *path)
+http_static(struct lws *wsi, struct http_pss *pss, const char *path, size_t len)
 {
 	struct web_file f;
-	if (web_static_load(net.cfg->web_root, path, strlen(path), LWS_PRE, &f) == 0)
+	if (web_static_load(net.cfg->web_root, path, len, LWS_PRE, &f) == 0)
 		return http_send(wsi, pss, HTTP_STATUS_OK, f.mime, f.cache, f.buf, f.len, NULL);
 	static const char not_found[] = "Introuvable. Not found.\n";
 	return http_respond(wsi, pss, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8",
 			    not_found, sizeof not_found - 1);
 }
 
+/* path: the decoded request path, len bytes (a decoded %00 makes it
+ * longer than its C string). */
 static int
-http_request(struct lws *wsi, struct http_pss *pss, const char *path)
+http_request(struct lws *wsi, struct http_pss *pss, const char *path, size_t len)
 {
 	char *uri = NULL;
 	int uri_len = 0;
@@ -553,16 +555,16 @@ http_request(struct lws *wsi, struct http_pss *pss, const char *path)
 			return http_respond(wsi, pss, HTTP_STATUS_FORBIDDEN, "text/plain", forbidden,
 					    sizeof forbidden - 1);
 		}
-		size_t len = 0;
-		char *text = metrics_render(dispatch_op_name, dispatch_op_count(), &len);
+		size_t text_len = 0;
+		char *text = metrics_render(dispatch_op_name, dispatch_op_count(), &text_len);
 		if (text == NULL)
 			return -1;
 		int rc = http_respond(wsi, pss, HTTP_STATUS_OK,
-				      "text/plain; version=0.0.4; charset=utf-8", text, len);
+				      "text/plain; version=0.0.4; charset=utf-8", text, text_len);
 		free(text);
 		return rc;
 	}
-	return http_static(wsi, pss, path);
+	return http_static(wsi, pss, path, len);
 }
 
 static int
@@ -573,12 +575,12 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	case LWS_CALLBACK_HTTP:
 		if (pss)
 			pss->refuse_after_body = false;
-		return http_request(wsi, pss, (const char *)in);
+		return http_request(wsi, pss, (const char *)in, len);
 	case LWS_CALLBACK_HTTP_BODY:
 		return 0;                  /* no request of ours has a body */
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (pss && pss->refuse_after_body)
-			return http_request(wsi, pss, "");
+			return http_request(wsi, pss, "", 0);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (pss && pss->finishing) {
