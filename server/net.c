@@ -573,8 +573,9 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	struct http_pss *pss = user;
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		if (pss)
-			pss->refuse_after_body = false;
+		if (pss == NULL)
+			return -1;
+		pss->refuse_after_body = false;
 		return http_request(wsi, pss, (const char *)in, len);
 	case LWS_CALLBACK_HTTP_BODY:
 		return 0;                  /* no request of ours has a body */
