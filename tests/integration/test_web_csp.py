@@ -3,8 +3,8 @@
 a real browser (docs/THREAT-MODEL.md "Served code"): Debian's Chromium,
 headless, loads tests/integration/web_csp/index.html from a real liaisond
 (web_root = that directory). The page's one same-origin script tries what
-the policy must allow and what it must refuse, and writes what happened
-into the page, which Chromium dumps:
+the policy must allow and what it must refuse; the test reads what
+happened through the DevTools protocol (on a pipe, in real time):
 
 - refused: an inline <script> in the page, an inline event handler
   (onerror=), eval and new Function, a script from another origin, a fetch
@@ -19,13 +19,15 @@ A missing Chromium is a failure, not a skip: ./dev installs it.
 
 TAP on stdout."""
 
+import fcntl
 import json
 import os
-import re
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -42,17 +44,94 @@ def chromium():
     return None
 
 
-def dump(browser, url):
-    """The page's DOM after its scripts ran (stdout of --dump-dom)."""
-    with tempfile.TemporaryDirectory(prefix="lsn-webcsp-chromium-") as profile:
-        cmd = [browser, "--headless", "--disable-gpu", "--ignore-certificate-errors",
-               "--no-first-run", "--disable-extensions", f"--user-data-dir={profile}",
-               "--virtual-time-budget=15000", "--dump-dom", url]
+class DevTools:
+    """Chromium headless driven through the DevTools protocol on a pipe
+    (--remote-debugging-pipe: commands on fd 3, answers on fd 4, each a JSON
+    text ended by NUL). Real time throughout: no virtual-time budget that
+    could end the page before the WebSocket answers."""
+
+    def __init__(self, browser, profile):
+        cmd_r, self.cmd_w = os.pipe()
+        self.res_r, res_w = os.pipe()
+        hi = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (cmd_r, res_w)]
+        os.close(cmd_r)
+        os.close(res_w)
+
+        def child_fds():
+            os.dup2(hi[0], 3)
+            os.dup2(hi[1], 4)
+
+        args = [browser, "--headless", "--disable-gpu", "--ignore-certificate-errors",
+                "--no-first-run", "--disable-extensions", f"--user-data-dir={profile}",
+                "--remote-debugging-pipe", "about:blank"]
         if os.geteuid() == 0:
-            cmd.insert(1, "--no-sandbox")  # Chromium refuses to run as root otherwise
-        res = subprocess.run(cmd, capture_output=True, timeout=120 * harness.SLOW,
-                             stdin=subprocess.DEVNULL)
-        return res.stdout.decode("utf-8", "replace"), res.stderr.decode("utf-8", "replace")
+            args.insert(1, "--no-sandbox")  # Chromium refuses to run as root otherwise
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL,
+                                     pass_fds=(3, 4),  # kept: fds are closed after preexec_fn
+                                     preexec_fn=child_fds)
+        for fd in hi:
+            os.close(fd)
+        self.buf = b""
+        self.next_id = 0
+
+    def call(self, method, params=None, session=None, timeout=60):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self.cmd_w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout * harness.SLOW
+        while True:
+            while b"\0" in self.buf:
+                raw, _, self.buf = self.buf.partition(b"\0")
+                reply = json.loads(raw)
+                if reply.get("id") == self.next_id:
+                    if "error" in reply:
+                        raise harness.HarnessError(f"{method}: {reply['error']}")
+                    return reply.get("result", {})
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.res_r], [], [], left)[0]:
+                raise harness.HarnessError(f"{method}: no answer from chromium")
+            chunk = os.read(self.res_r, 65536)
+            if not chunk:
+                raise harness.HarnessError(f"{method}: chromium closed the pipe")
+            self.buf += chunk
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=10)
+        except (harness.HarnessError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.cmd_w)
+        os.close(self.res_r)
+
+
+def probe(browser, url):
+    """What the page's script found (window.probe), or raise."""
+    with tempfile.TemporaryDirectory(prefix="lsn-webcsp-chromium-") as profile:
+        dt = DevTools(browser, profile)
+        try:
+            target = dt.call("Target.createTarget", {"url": url})["targetId"]
+            session = dt.call("Target.attachToTarget",
+                              {"targetId": target, "flatten": True})["sessionId"]
+            deadline = time.monotonic() + 60 * harness.SLOW
+            while time.monotonic() < deadline:
+                res = dt.call("Runtime.evaluate", {
+                    "expression": "window.probe ? window.probe.then(JSON.stringify) : null",
+                    "awaitPromise": True, "returnByValue": True}, session=session)
+                value = res.get("result", {}).get("value")
+                if value:
+                    return json.loads(value)
+                time.sleep(0.2)
+            raise harness.HarnessError("the probe page did not finish within 60 s")
+        finally:
+            dt.close()
 
 
 def main(t):
@@ -62,14 +141,14 @@ def main(t):
                 "(apt-get install chromium; ./dev does)"):
         return
     with Server(t, extra_args=["--web-root", PAGES]) as srv:
-        dom, err = dump(browser, f"https://localhost:{srv.port}/")
-        m = re.search(r'<pre id="r">(.*?)</pre>', dom, re.S)
-        if not t.ok(m, "the page's same-origin script ran and wrote its results",
-                    harness.clip(dom + "\n--- stderr ---\n" + err)):
+        try:
+            r, failure = probe(browser, f"https://localhost:{srv.port}/"), None
+        except (harness.HarnessError, OSError, ValueError) as e:
+            r, failure = None, repr(e)
+        if not t.ok(isinstance(r, dict), "the page's same-origin script ran and gave its results",
+                    failure):
             srv.stop()
             return
-        r = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&")
-                       .replace("&lt;", "<").replace("&gt;", ">"))
         v = r.get("violations", [])
         t.eq(r.get("inline"), "not run", "an inline <script> does not run")
         t.ok("script-src-elem inline" in v, "... and is reported as a script-src violation",

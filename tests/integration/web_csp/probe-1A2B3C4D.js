@@ -1,5 +1,7 @@
 // the page's one script (same origin): it tries what the CSP must allow
-// and what it must refuse, and writes what happened into <pre id="r">
+// and what it must refuse; window.probe resolves to what happened (the
+// test reads it through the DevTools protocol) and it is also written
+// into <pre id="r">
 const out = {violations: []};
 document.addEventListener('securitypolicyviolation', (e) => {
   out.violations.push(e.effectiveDirective + ' ' + (e.blockedURI || ''));
@@ -19,7 +21,7 @@ function socket() {
     try { ws = new WebSocket('wss://' + location.host + '/', 'liaison.v1'); } catch (e) {
       out.ws = 'threw ' + e.name; resolve(); return;
     }
-    const timer = setTimeout(() => { out.ws = 'timeout'; resolve(); }, 8000);
+    const timer = setTimeout(() => { out.ws = 'timeout'; resolve(); }, 30000);
     ws.onmessage = (m) => { out.ws = JSON.parse(m.data).ev; clearTimeout(timer); ws.close(); resolve(); };
     ws.onerror = () => { out.ws = 'error'; clearTimeout(timer); resolve(); };
   });
@@ -37,6 +39,8 @@ function foreignScript() {
     document.head.appendChild(s);
   });
 }
+let done;
+window.probe = new Promise((resolve) => { done = resolve; });
 window.addEventListener('load', () => {
   attempt('eval', () => eval('6 * 7'));
   attempt('function', () => new Function('return 6 * 7')());
@@ -48,6 +52,7 @@ window.addEventListener('load', () => {
       pre.id = 'r';
       pre.textContent = JSON.stringify(out);
       document.body.appendChild(pre);
+      done(out);
     }, 200);
   });
 });
