@@ -122,9 +122,16 @@ def probe(browser, url):
                               {"targetId": target, "flatten": True})["sessionId"]
             deadline = time.monotonic() + 60 * harness.SLOW
             while time.monotonic() < deadline:
-                res = dt.call("Runtime.evaluate", {
-                    "expression": "window.probe ? window.probe.then(JSON.stringify) : null",
-                    "awaitPromise": True, "returnByValue": True}, session=session)
+                try:
+                    res = dt.call("Runtime.evaluate", {
+                        "expression": "window.probe ? window.probe.then(JSON.stringify) : null",
+                        "awaitPromise": True, "returnByValue": True}, session=session)
+                except harness.HarnessError as e:
+                    # the page is still loading: no context yet, or about:blank's
+                    # replaced while evaluating
+                    if "context" not in str(e).lower():
+                        raise
+                    res = {}
                 value = res.get("result", {}).get("value")
                 if value:
                     return json.loads(value)
