@@ -2,8 +2,8 @@
  * its event loop, the liaison.v1 WebSocket protocol (a connection opens,
  * frames arrive, queued frames are written when the socket is writable,
  * it closes), HTTP /healthz, /metrics and the browser client's files
- * (web_static.c finds them and names their headers), the timers that drive commit.c
- * and timers.c, and graceful shutdown. A received frame goes to dispatch.c
+ * (web_static.c finds them and names their headers), the timers that
+ * drive commit.c and timers.c, and graceful shutdown. A received frame goes to dispatch.c
  * (or waits in commit.c while a commit is in flight); its result goes to
  * commit.c, which holds or delivers it; deliver.c fills the output queues
  * that this file writes out. No database access and no domain code here. */
