@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "lsn_config.h"
 
 void
 config_defaults(struct config *cfg)
@@ -22,6 +23,7 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
 	snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "certs/dev/server.crt");
 	snprintf(cfg->tls_key, sizeof cfg->tls_key, "certs/dev/server.key");
+	snprintf(cfg->web_root, sizeof cfg->web_root, "%s", LSN_WEBDIR);
 	config_set(cfg, "metrics_allow", "127.0.0.0/8, ::1", NULL);
 	cfg->synchronous = STORE_SYNC_FULL;
 	cfg->max_frame = 256 * 1024;
@@ -470,6 +472,8 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 		return set_string(cfg->tls_cert, sizeof cfg->tls_cert, key, value, st);
 	if (strcmp(key, "tls_key") == 0)
 		return set_string(cfg->tls_key, sizeof cfg->tls_key, key, value, st);
+	if (strcmp(key, "web_root") == 0)
+		return set_string(cfg->web_root, sizeof cfg->web_root, key, value, st);
 	if (strcmp(key, "synchronous") == 0) {
 		if (strcmp(value, "full") == 0)
 			cfg->synchronous = STORE_SYNC_FULL;

@@ -31,6 +31,9 @@ struct config {
 	char data_dir[CONFIG_PATH_MAX];
 	char tls_cert[CONFIG_PATH_MAX];
 	char tls_key[CONFIG_PATH_MAX];
+	/* the browser client's built files, served at / (server/web_static.h);
+	 * default: the directory meson install fills (LSN_WEBDIR) */
+	char web_root[CONFIG_PATH_MAX];
 	/* /metrics: answered to these networks, or to a request carrying the
 	 * bearer token (empty: no token accepted); default loopback only */
 	struct config_net metrics_allow[CONFIG_METRICS_ALLOW_MAX];

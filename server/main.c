@@ -65,6 +65,7 @@ static const char usage[] =
 	"  --max-frame BYTES       largest accepted frame (default: 256K)\n"
 	"  --log-level LEVEL       error, warn, info or debug (default: info)\n"
 	"  --event-loop epoll|poll event loop (default: epoll, when available)\n"
+	"  --web-root DIR          the browser client's files, served at / (default: " LSN_WEBDIR ")\n"
 	"  --version               print the version and exit\n"
 	"  --help                  print this help and exit\n";
 
@@ -76,6 +77,7 @@ static const struct {
 	{"--cert", "tls_cert"}, {"--key", "tls_key"}, {"--server-name", "server_name"},
 	{"--synchronous", "synchronous"}, {"--max-frame", "max_frame"},
 	{"--log-level", "log_level"}, {"--mode", "mode"}, {"--event-loop", "event_loop"},
+	{"--web-root", "web_root"},
 };
 
 /* Find --config first so that flags can override the file. */

@@ -1,8 +1,9 @@
 /* net.c — the only module that calls libwebsockets: the TLS context and
  * its event loop, the liaison.v1 WebSocket protocol (a connection opens,
  * frames arrive, queued frames are written when the socket is writable,
- * it closes), HTTP /healthz and /metrics, the timers that drive commit.c
- * and timers.c, and graceful shutdown. A received frame goes to dispatch.c
+ * it closes), HTTP /healthz, /metrics and the browser client's files
+ * (web_static.c finds them and names their headers), the timers that
+ * drive commit.c and timers.c, and graceful shutdown. A received frame goes to dispatch.c
  * (or waits in commit.c while a commit is in flight); its result goes to
  * commit.c, which holds or delivers it; deliver.c fills the output queues
  * that this file writes out. No database access and no domain code here. */
@@ -30,6 +31,7 @@
 #include "net.h"
 #include "timers.h"
 #include "tls_suites.h"
+#include "web_static.h"
 #include "wire.h"
 
 #define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
@@ -50,6 +52,8 @@ struct http_pss {
 	unsigned char *body;           /* LWS_PRE headroom, then payload */
 	size_t len, off;               /* off: bytes already written */
 	bool finishing;                /* body written, lws still flushing part of it */
+	bool head;                     /* HEAD: headers only */
+	bool refuse_after_body;        /* 405 once the request body is read */
 };
 
 /* An HTTP body leaves in pieces of at most this, one per WRITEABLE
@@ -380,27 +384,51 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 	}
 }
 
-/* ---- HTTP: /healthz and /metrics --------------------------------------- */
+/* ---- HTTP: /healthz, /metrics and the browser client's files ---------- */
 
+/* Send the status line and headers — the security set of web_static.c
+ * with cache's Cache-Control on every answer — then body (LWS_PRE
+ * headroom, then len bytes; owned from now on) on WRITEABLE callbacks;
+ * a HEAD request gets the headers alone. */
+static int
+http_send(struct lws *wsi, struct http_pss *pss, unsigned status, const char *type,
+	  enum web_cache cache, unsigned char *body, size_t len, const char *allow)
+{
+	unsigned char hdr[LWS_PRE + 2048], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr;
+	free(pss->body);
+	pss->body = body;
+	pss->len = len;
+	pss->off = 0;
+	pss->finishing = false;
+	const struct web_header *h = NULL;
+	size_t n = web_static_headers(cache, &h);
+	if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)h[i].name,
+						(const unsigned char *)h[i].value,
+						(int)strlen(h[i].value), &p, end))
+			return -1;
+	if (allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+						 (const unsigned char *)allow, (int)strlen(allow),
+						 &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* A short text body (copied). */
 static int
 http_respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *type,
 	     const char *body, size_t len)
 {
-	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr;
-	pss->body = malloc(LWS_PRE + len + 1);
-	if (pss->body == NULL)
+	unsigned char *copy = malloc(LWS_PRE + len + 1);
+	if (copy == NULL)
 		return -1;
-	memcpy(pss->body + LWS_PRE, body, len);
-	pss->len = len;
-	pss->off = 0;
-	pss->finishing = false;
-	if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end) ||
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-					 (const unsigned char *)"no-store", 8, &p, end) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
-		return -1;
-	lws_callback_on_writable(wsi);
-	return 0;
+	memcpy(copy + LWS_PRE, body, len);
+	return http_send(wsi, pss, status, type, WEB_CACHE_NO_STORE, copy, len, NULL);
 }
 
 /* The next piece of the body; the last one ends the transaction (over
@@ -409,10 +437,12 @@ http_respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char 
 static int
 http_write_more(struct lws *wsi, struct http_pss *pss)
 {
+	if (pss->head)                 /* nothing after the headers: end the stream */
+		pss->off = pss->len;
 	size_t n = pss->len - pss->off;
 	if (n > HTTP_CHUNK)
 		n = HTTP_CHUNK;
-	lws_fileofs_t allow = lws_get_peer_write_allowance(wsi);
+	lws_fileofs_t allow = n ? lws_get_peer_write_allowance(wsi) : -1;
 	if (allow == 0) {              /* HTTP/2 flow control: wait for credit */
 		lws_callback_on_writable(wsi);
 		return 0;
@@ -473,9 +503,46 @@ metrics_allowed(struct lws *wsi)
 	return ok;
 }
 
+/* Any other path: a file of the web root (web_static.c), else 404. The
+ * 404 and 405 answers say nothing about what exists. */
 static int
-http_request(struct lws *wsi, struct http_pss *pss, const char *path)
+http_static(struct lws *wsi, struct http_pss *pss, const char *path, size_t len)
 {
+	struct web_file f;
+	if (web_static_load(net.cfg->web_root, path, len, LWS_PRE, &f) == 0)
+		return http_send(wsi, pss, HTTP_STATUS_OK, f.mime, f.cache, f.buf, f.len, NULL);
+	static const char not_found[] = "Introuvable. Not found.\n";
+	return http_respond(wsi, pss, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8",
+			    not_found, sizeof not_found - 1);
+}
+
+/* path: the decoded request path, len bytes (a decoded %00 makes it
+ * longer than its C string). */
+static int
+http_request(struct lws *wsi, struct http_pss *pss, const char *path, size_t len)
+{
+	char *uri = NULL;
+	int uri_len = 0;
+	int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+	pss->head = method == LWSHUMETH_HEAD;
+	if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) {
+		/* a request with a body (POST...) is answered once lws has read it:
+		 * over HTTP/1.1 an answer sent while it reads is cut off */
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+		    !pss->refuse_after_body) {
+			pss->refuse_after_body = true;
+			return 0;
+		}
+		static const char not_allowed[] = "M\xc3\xa9thode non autoris\xc3\xa9" "e. "
+						  "Method not allowed.\n";
+		unsigned char *copy = malloc(LWS_PRE + sizeof not_allowed);
+		if (copy == NULL)
+			return -1;
+		memcpy(copy + LWS_PRE, not_allowed, sizeof not_allowed - 1);
+		return http_send(wsi, pss, HTTP_STATUS_METHOD_NOT_ALLOWED,
+				 "text/plain; charset=utf-8", WEB_CACHE_NO_STORE, copy,
+				 sizeof not_allowed - 1, "GET, HEAD");
+	}
 	if (strcmp(path, "/healthz") == 0)
 		return http_respond(wsi, pss, HTTP_STATUS_OK, "text/plain", "ok\n", 3);
 	if (strcmp(path, "/metrics") == 0) {
@@ -488,19 +555,16 @@ http_request(struct lws *wsi, struct http_pss *pss, const char *path)
 			return http_respond(wsi, pss, HTTP_STATUS_FORBIDDEN, "text/plain", forbidden,
 					    sizeof forbidden - 1);
 		}
-		size_t len = 0;
-		char *text = metrics_render(dispatch_op_name, dispatch_op_count(), &len);
+		size_t text_len = 0;
+		char *text = metrics_render(dispatch_op_name, dispatch_op_count(), &text_len);
 		if (text == NULL)
 			return -1;
 		int rc = http_respond(wsi, pss, HTTP_STATUS_OK,
-				      "text/plain; version=0.0.4; charset=utf-8", text, len);
+				      "text/plain; version=0.0.4; charset=utf-8", text, text_len);
 		free(text);
 		return rc;
 	}
-	static const char not_found[] = "not found: this server answers /healthz, /metrics "
-					"and WebSocket (liaison.v1) on /\n";
-	return http_respond(wsi, pss, HTTP_STATUS_NOT_FOUND, "text/plain", not_found,
-			    sizeof not_found - 1);
+	return http_static(wsi, pss, path, len);
 }
 
 static int
@@ -509,7 +573,16 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	struct http_pss *pss = user;
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		return http_request(wsi, pss, (const char *)in);
+		if (pss == NULL)
+			return -1;
+		pss->refuse_after_body = false;
+		return http_request(wsi, pss, (const char *)in, len);
+	case LWS_CALLBACK_HTTP_BODY:
+		return 0;                  /* no request of ours has a body */
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (pss && pss->refuse_after_body)
+			return http_request(wsi, pss, "", 0);
+		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (pss && pss->finishing) {
 			pss->finishing = false;
@@ -743,6 +816,12 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s, %s loop)",
 		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
 		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal", net_loop_name());
+	if (web_static_root_ok(cfg->web_root))
+		log_info("serving the browser client from %s at https://%s:%d/", cfg->web_root,
+			 cfg->listen, cfg->port);
+	else
+		log_info("no browser client is installed (web_root %s is not a readable "
+			 "directory): / answers 404; see docs/OPERATIONS.md", cfg->web_root);
 	commit_init(store, cfg, &commit_hooks, true);
 	timers_init(store, cfg);
 	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);

@@ -163,6 +163,7 @@ test_bad_lines(void **state)
 	expect_refused("max_frame = 99999999999999999999\n", "max_frame");
 	expect_refused("invite_ttl = forever\n", "duration");
 	expect_refused("timezone = \n", "timezone");
+	expect_refused("web_root = \n", "web_root");
 	expect_refused("timezone = ../../etc/passwd\n", "Europe/Paris");
 	expect_refused("timezone = /usr/share/zoneinfo/UTC\n", "tz database");
 	expect_refused("timezone = Europe Paris\n", "tz database");
@@ -249,8 +250,11 @@ test_good_lines(void **state)
 	struct lsn_status st = {0};
 	const char *text = "# comment\n  port=8443  \r\nmax_frame = 1M\ninvite_ttl = 7d\n"
 			   "synchronous = normal\nmode = production\nserver_name = liaison.cpts.fr\n"
-			   "case_backdate_max = 90d\n";
+			   "case_backdate_max = 90d\nweb_root = /srv/liaison/web\n";
 	config_defaults(&cfg);
+	/* the web root defaults to where meson install puts web/dist */
+	assert_string_equal(cfg.web_root, LSN_WEBDIR);
+	assert_non_null(strstr(LSN_WEBDIR, "/liaison/web"));
 	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
 	assert_int_equal(cfg.port, 8443);
 	assert_int_equal(cfg.max_frame, 1024 * 1024);
@@ -259,6 +263,7 @@ test_good_lines(void **state)
 	assert_true(cfg.production);
 	assert_string_equal(cfg.server_name, "liaison.cpts.fr");
 	assert_int_equal(cfg.case_backdate_max_days, 90);
+	assert_string_equal(cfg.web_root, "/srv/liaison/web");
 }
 
 static void
