@@ -47,8 +47,9 @@ const cross = doc._crosscheck;
 delete doc._crosscheck;
 const names = Object.keys(doc);
 
-// plan: cross-check, bundle loaded, every vector, the checks, console clean
-const plan = 2 + names.length + N_CHECKS + 1;
+// plan: cross-check, bundle loaded, every vector, the checks, the built
+// index.html, console clean
+const plan = 2 + names.length + N_CHECKS + 2;
 console.log(`1..${plan}`);
 tap(cross.ran && cross.differ.length === 0 && cross.both.length >= 40,
   `the document's values equal crypto_vectors.py's recomputation (${cross.both.length} values)`,
@@ -72,6 +73,7 @@ const files = new Map(); // path on the page's origin -> [content type, bytes]
 for (const f of Object.keys(manifest.files)) {
   files.set('/' + f, ['text/javascript', readFileSync(path.join(web, 'dist', f))]);
 }
+files.set('/index.html', ['text/html', readFileSync(path.join(web, 'dist/index.html'))]);
 files.set('/test/vectors_page.js', ['text/javascript', readFileSync(path.join(root, 'tests/web/vectors_page.js'))]);
 files.set('/', ['text/html', Buffer.from('<!doctype html><html lang="en"><head><meta charset="utf-8">' +
   '<title>Liaison crypto vectors</title></head><body><p>CRYPTO.md vectors</p></body></html>')]);
@@ -92,6 +94,7 @@ try {
 }
 
 let result;
+let indexState = 'not loaded';
 try {
   const context = await browser.newContext({ serviceWorkers: 'block' });
   const page = await context.newPage();
@@ -122,6 +125,20 @@ try {
   }, { cryptoUrl: '/' + manifest.crypto.file, docValues: doc });
   result.timings.page_total_ms = Date.now() - t0;
   tap(true, `the bundled crypto (${manifest.crypto.file}) loads in Chromium ${browser.version()} under a strict CSP`);
+  // the page liaisond will serve: its one module script (no inline script)
+  // loads libsodium under the same CSP and marks the document ready
+  const shell = await context.newPage();
+  shell.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`index.html console error: ${m.text()}`);
+  });
+  shell.on('pageerror', (e) => problems.push(`index.html page error: ${e.message}`));
+  await shell.goto(ORIGIN + '/index.html');
+  try {
+    await shell.waitForFunction(() => document.documentElement.dataset.crypto !== undefined, null, { timeout: 30000 });
+    indexState = await shell.evaluate(() => document.documentElement.dataset.crypto);
+  } catch (e) {
+    indexState = `no state: ${e.message}`;
+  }
 } catch (e) {
   tap(false, 'the bundled crypto loads and runs in Chromium', e.stack || e.message);
   await browser.close();
@@ -139,6 +156,8 @@ for (const [name, ok] of result.checks) tap(ok, name);
 if (result.checks.length !== N_CHECKS) {
   problems.push(`the page made ${result.checks.length} checks, the plan expects ${N_CHECKS}`);
 }
+tap(indexState === 'ready', `dist/index.html loads its hashed module and libsodium under the CSP (${manifest.main.file})`,
+  `data-crypto = ${indexState}`);
 tap(problems.length === 0, 'no console error, page error or off-origin request', problems.join('\n'));
 console.log(`# timings (ms): ${JSON.stringify(result.timings)}`);
 console.log(`# bundle: ${JSON.stringify(manifest.files)}`);
