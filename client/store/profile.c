@@ -35,17 +35,6 @@ profile_name_valid(const char *name)
 	return true;
 }
 
-/* malloc'd "a/b"; NULL on allocation failure. */
-static char *
-path_join(const char *a, const char *b)
-{
-	size_t len = strlen(a) + 1 + strlen(b) + 1;
-	char *p = malloc(len);
-	if (p)
-		snprintf(p, len, "%s/%s", a, b);
-	return p;
-}
-
 /* $LIAISON_HOME, else $XDG_DATA_HOME/liaison, else ~/.local/share/liaison. */
 static char *
 data_home(struct lsn_status *st)
@@ -55,7 +44,7 @@ data_home(struct lsn_status *st)
 		return strdup(env);
 	env = getenv("XDG_DATA_HOME");
 	if (env && env[0] == '/')
-		return path_join(env, "liaison");
+		return profile_path(env, "liaison");
 	const char *home = getenv("HOME");
 	struct passwd pwd, *pw = NULL;
 	char pwbuf[4096];
@@ -69,7 +58,7 @@ data_home(struct lsn_status *st)
 			 "cannot find your home directory; set LIAISON_HOME to a directory");
 		return NULL;
 	}
-	return path_join(home, ".local/share/liaison");
+	return profile_path(home, ".local/share/liaison");
 }
 
 /* mkdir -p with mode 0700 for every directory it creates. */
@@ -107,7 +96,7 @@ profile_dir(const char *name, struct lsn_status *st)
 static bool
 file_exists(const char *dir, const char *file)
 {
-	char *path = path_join(dir, file);
+	char *path = profile_path(dir, file);
 	bool exists = path && access(path, F_OK) == 0;
 	free(path);
 	return exists;
@@ -121,7 +110,7 @@ profile_lock(struct profile *p, const char *why, struct lsn_status *st)
 {
 	if (p->lock_fd >= 0)
 		return LSN_OK;
-	char *path = path_join(p->dir, PROFILE_LOCK);
+	char *path = profile_path(p->dir, PROFILE_LOCK);
 	if (path == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	p->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -249,7 +238,7 @@ profile_reserve(const char *name, struct profile **out, struct lsn_status *st)
 enum lsn_err
 profile_write_new(struct profile *p, const char *passphrase, struct lsn_status *st)
 {
-	char *tmp = path_join(p->dir, PROFILE_DB_TMP);
+	char *tmp = profile_path(p->dir, PROFILE_DB_TMP);
 	if (tmp == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	unlink(tmp);
@@ -273,8 +262,8 @@ sync_dir(const char *dir)
 enum lsn_err
 profile_commit_new(struct profile *p, struct lsn_status *st)
 {
-	char *tmp = path_join(p->dir, PROFILE_DB_TMP);
-	char *db = path_join(p->dir, PROFILE_DB);
+	char *tmp = profile_path(p->dir, PROFILE_DB_TMP);
+	char *db = profile_path(p->dir, PROFILE_DB);
 	enum lsn_err err = LSN_OK;
 	if (tmp == NULL || db == NULL)
 		err = lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
@@ -315,9 +304,9 @@ profile_ak_find(const struct profile *p, const uint8_t ak_id[LSN_ID_BYTES], cons
 static void
 remove_reserved(struct profile *p)
 {
-	char *tmp = path_join(p->dir, PROFILE_DB_TMP);
-	char *lock = path_join(p->dir, PROFILE_LOCK);
-	char *key = path_join(p->dir, PROFILE_KEYFILE);
+	char *tmp = profile_path(p->dir, PROFILE_DB_TMP);
+	char *lock = profile_path(p->dir, PROFILE_LOCK);
+	char *key = profile_path(p->dir, PROFILE_KEYFILE);
 	if (tmp)
 		unlink(tmp);
 	if (key)

@@ -347,9 +347,8 @@ unseal_identity(struct profile_db *db, const uint8_t *key, struct profile *p,
 	return LSN_OK;
 }
 
-/* malloc'd dir/file; NULL on allocation failure. */
-static char *
-in_dir(const char *dir, const char *file)
+char *
+profile_path(const char *dir, const char *file)
 {
 	size_t len = strlen(dir) + 1 + strlen(file) + 1;
 	char *path = malloc(len);
@@ -404,7 +403,7 @@ wipe_file(const char *path)
 static void
 finish_conversion(const char *dir)
 {
-	char *db_path = in_dir(dir, PROFILE_DB), *plain = in_dir(dir, PROFILE_DB_PLAIN);
+	char *db_path = profile_path(dir, PROFILE_DB), *plain = profile_path(dir, PROFILE_DB_PLAIN);
 	struct stat a, b;
 	if (db_path && plain && lstat(plain, &a) == 0) {
 		if (stat(db_path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
@@ -433,9 +432,9 @@ static enum lsn_err
 encrypt_clear_db(struct profile_db *db, const char *dir, const struct seal_kdf *kdf,
 		 const uint8_t *key, struct lsn_status *st)
 {
-	char *db_path = in_dir(dir, PROFILE_DB), *copy = in_dir(dir, PROFILE_DB_CONVERT);
-	char *key_path = in_dir(dir, PROFILE_KEYFILE), *plain = in_dir(dir, PROFILE_DB_PLAIN);
-	char *wal_path = in_dir(dir, PROFILE_DB "-wal");
+	char *db_path = profile_path(dir, PROFILE_DB), *copy = profile_path(dir, PROFILE_DB_CONVERT);
+	char *key_path = profile_path(dir, PROFILE_KEYFILE), *plain = profile_path(dir, PROFILE_DB_PLAIN);
+	char *wal_path = profile_path(dir, PROFILE_DB "-wal");
 	uint8_t dbk[SEAL_DB_KEYBYTES];
 	seal_db_key(key, dbk);
 	enum lsn_err err = LSN_OK;
@@ -492,7 +491,7 @@ encrypt_clear_db(struct profile_db *db, const char *dir, const struct seal_kdf *
 static enum lsn_err
 convert_clear(struct profile *p, const char *passphrase, struct lsn_status *st)
 {
-	char *db_path = in_dir(p->dir, PROFILE_DB);
+	char *db_path = profile_path(p->dir, PROFILE_DB);
 	if (db_path == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	struct seal_kdf kdf;
@@ -524,7 +523,7 @@ static enum lsn_err
 open_encrypted(struct profile *p, const struct keyfile *kf, const char *passphrase,
 	       struct profile_db **out, uint8_t **key, size_t *used, struct lsn_status *st)
 {
-	char *db_path = in_dir(p->dir, PROFILE_DB);
+	char *db_path = profile_path(p->dir, PROFILE_DB);
 	if (db_path == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	enum lsn_err err = LSN_OK;
@@ -563,7 +562,7 @@ profile_db_unseal(struct profile *p, const char *passphrase, struct lsn_status *
 	size_t used = 0;
 	struct ak_set set;
 	memset(&set, 0, sizeof set);
-	char *db_path = in_dir(p->dir, PROFILE_DB), *key_path = in_dir(p->dir, PROFILE_KEYFILE);
+	char *db_path = profile_path(p->dir, PROFILE_DB), *key_path = profile_path(p->dir, PROFILE_KEYFILE);
 	enum lsn_err err = db_path && key_path ? LSN_OK
 					       : lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	finish_conversion(p->dir);
@@ -700,7 +699,7 @@ profile_db_create(struct profile *p, const char *path, const char *passphrase,
 	uint8_t *key = NULL;
 	uint8_t dbk[SEAL_DB_KEYBYTES];
 	struct keyfile kf = {.n = 1};
-	char *key_path = in_dir(p->dir, PROFILE_KEYFILE);
+	char *key_path = profile_path(p->dir, PROFILE_KEYFILE);
 	seal_kdf_new(&kdf);
 	kf.kdf[0] = kdf;
 	enum lsn_err err = key_path ? seal_derive(&kdf, passphrase, &key, st)

@@ -5,7 +5,8 @@
 #include "profile_data.h"
 
 /* 1: identity (meta, sealed). 2: end-to-end store (local.h). 3: several
- * agreement keys (agreement_keys.h). */
+ * agreement keys (agreement_keys.h). 4: membership alarms (local_alarm.h).
+ * 5: envelope hashes and per-sender links (profile_migrate.c). */
 #define PROFILE_DB_VERSION 5
 
 /* Bring db from its format up to PROFILE_DB_VERSION, one transaction per
@@ -14,6 +15,9 @@
 enum lsn_err profile_migrate(struct profile_db *db, const uint8_t *key, struct lsn_status *st);
 /* PRAGMA user_version; -1 if it cannot be read. */
 int profile_db_version(struct profile_db *db);
+
+/* malloc'd "dir/file"; NULL on allocation failure. */
+char *profile_path(const char *dir, const char *file);
 void profile_db_close(struct profile_db *db);
 
 /* The files of a profile directory (profile.h). profile.key is the only
