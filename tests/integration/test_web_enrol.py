@@ -31,7 +31,7 @@ DIST = os.path.join(WEB, "dist")
 DRIVER = os.path.join(HERE, "web_enrol.mjs")
 # the checks web_enrol.mjs prints, in order (a crash prints one failing
 # line instead, and the rest are reported missing)
-BROWSER_CHECKS = 14
+BROWSER_CHECKS = 17
 TAMPER_CHECKS = 3
 PLAN = 1 + 1 + BROWSER_CHECKS + 4 + TAMPER_CHECKS + 3
 

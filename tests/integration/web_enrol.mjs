@@ -131,6 +131,19 @@ try {
     `keys=${await html('keys')} crypto=${await html('crypto')}`);
   await shot('web-enrol-1-invite');
 
+  step = 'unknown invite';
+  await page.getByLabel('Code d’invitation').fill('ABCD');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[role=alert]');
+  const malformed = await page.getByRole('alert').textContent();
+  await page.getByLabel('Code d’invitation').fill('0000-0000-0000-0000-0000-0000');
+  await page.getByRole('button', { name: 'Vérifier l’invitation' }).click();
+  await page.waitForFunction(() => /invite_unknown/.test(document.querySelector('[role=alert]')?.textContent || ''));
+  const unknown = await page.getByRole('alert').textContent();
+  check(/24 lettres et chiffres/.test(malformed) && /^Ce code d’invitation est inconnu de ce serveur\u00a0: .*\(invite_unknown\)\.$/.test(unknown),
+    'a malformed code is refused in the page; an unknown one gets the server\'s invite_unknown, in French',
+    `${malformed} | ${unknown}`);
+
   step = 'invite_info';
   await page.getByLabel('Code d’invitation').fill(cfg.code.toLowerCase().replace(/-/g, ' '));
   await page.getByRole('button', { name: 'Vérifier l’invitation' }).click();
@@ -142,6 +155,13 @@ try {
     'invite_info: the page shows whom the invite is for (name, RPPS, organisation)', JSON.stringify(shown));
   check(await record() === null && await html('keys') === 'none', 'nothing is created before the person confirms');
   await shot('web-enrol-2-who');
+
+  step = 'labels';
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.labels.length === 0 || !el.labels[0].textContent.trim()).map((el) => el.outerHTML));
+  const fields = await page.locator('input').count();
+  check(fields === 4 && unlabelled.length === 0, 'every field of the enrolment screen has its label',
+    `${fields} fields; unlabelled: ${unlabelled.join(' ')}`);
 
   step = 'passphrase rules';
   await page.getByLabel('Nom de cet appareil').fill(cfg.deviceName);
@@ -196,10 +216,19 @@ try {
     && await html('screen') === 'unlock' && await html('keys') === 'none',
   'a wrong passphrase is refused plainly, nothing unlocked', wrong);
 
-  step = 'unlock';
-  await page.getByLabel('Phrase de passe').fill(cfg.passphrase);
-  await page.getByRole('button', { name: 'Déverrouiller' }).click();
+  step = 'unlock with the keyboard';
+  // keyboard only: from the focused heading, Tab to the field, type, Entrée
+  await page.reload();
+  await screen('unlock');
+  const focused0 = await page.evaluate(() => document.activeElement.tagName);
+  await page.keyboard.press('Tab');
+  const focused1 = await page.evaluate(() => document.activeElement.getAttribute('autocomplete'));
+  await page.keyboard.type(cfg.passphrase);
+  await page.keyboard.press('Enter');
   await screen('session');
+  check(focused0 === 'H1' && focused1 === 'current-password',
+    'keyboard: the screen\'s heading has the focus, Tab reaches the passphrase, Entrée unlocks',
+    `${focused0} then ${focused1}`);
   check(await field('name') === cfg.expect.name && await field('fingerprint') === who.fingerprint
     && await html('keys') === 'held', 'the right passphrase unlocks and logs in again (same fingerprint)');
 
