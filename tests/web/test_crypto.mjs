@@ -21,7 +21,7 @@ const ORIGIN = 'http://liaison.test';
 // The behaviour checks vectors_page.js makes (each prints one TAP line); a
 // different count is reported as a plan mismatch.
 const N_CHECKS = 35;
-const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; " +
+const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; frame-ancestors 'none'; object-src 'none'; form-action 'none'";
 
 let n = 0;
