@@ -127,9 +127,12 @@ function showInvite(section, info, code, status) {
       go.disabled = true;
       status.info('Création et chiffrement de vos clés…');
       await paint();
+      let record = null;
       try {
         if (!conn || conn.closed) conn = await Connection.open(sameOriginUrl());
-        const { record, secrets } = await enrol(conn, code, dn, pass1.input.value);
+        const made = await enrol(conn, code, dn, pass1.input.value);
+        record = made.record;
+        const { secrets } = made;
         pass1.input.value = '';
         pass2.input.value = '';
         // the enrolment connection is not logged in: a fresh one with its own challenge
@@ -140,6 +143,13 @@ function showInvite(section, info, code, status) {
         sessionScreen(record, who);
       } catch (e) {
         session.lock(null);
+        if (record) {
+          // enrolled and stored, but the first login failed: the invite is
+          // spent, so the way on is to unlock, not to enrol again
+          disconnect();
+          unlockScreen(record, `Ce navigateur est inscrit, mais la connexion a échoué. ${message(e)}`);
+          return;
+        }
         go.disabled = false;
         status.error(message(e));
       }
