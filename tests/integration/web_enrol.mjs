@@ -169,14 +169,20 @@ try {
   await page.getByLabel('Phrase de passe, encore une fois').fill('court');
   await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
   const short = await page.getByRole('alert').textContent();
+  await page.getByLabel('Phrase de passe', { exact: true }).fill('é'.repeat(513)); // 1026 bytes
+  await page.getByLabel('Phrase de passe, encore une fois').fill('é'.repeat(513));
+  await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
+  await page.waitForFunction(() => /trop longue/.test(document.querySelector('[role=alert]')?.textContent || ''));
+  const long = await page.getByRole('alert').textContent();
   await page.getByLabel('Phrase de passe', { exact: true }).fill(cfg.passphrase);
   await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase + 'x');
   await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
   await page.waitForFunction(() => /diffèrent/.test(document.querySelector('[role=alert]')?.textContent || ''));
   const differ = await page.getByRole('alert').textContent();
-  check(/au moins 8 caractères/.test(short) && /diffèrent/.test(differ) && await record() === null,
-    'a passphrase under 8 characters, or typed differently twice, is refused before anything is created',
-    `${short} | ${differ}`);
+  check(/au moins 8 caractères/.test(short) && /1024 octets au plus/.test(long) && /diffèrent/.test(differ)
+    && await record() === null,
+  'a passphrase under 8 characters or over 1024 bytes (as the CLI), or typed differently twice, is refused before anything is created',
+  `${short} | ${long} | ${differ}`);
 
   step = 'enrol';
   await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase);

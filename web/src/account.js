@@ -12,7 +12,8 @@ import { LiaisonError, idemKey } from './net/client.js';
 import { frenchError } from './net/errors.js';
 import { sealRecord, saveRecord } from './store/keystore.js';
 
-export const PASSPHRASE_MIN = 8;
+export const PASSPHRASE_MIN = 8; // characters, as the CLI (client/cli/passphrase.h)
+export const PASSPHRASE_MAX = 1024; // bytes, as the CLI
 export const DEVICE_NAME_MAX = 64;
 
 function localError(code) {

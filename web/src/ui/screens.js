@@ -5,7 +5,7 @@ import { h, field, facts, show, statusLine, paint } from './dom.js';
 import { Connection, sameOriginUrl } from '../net/client.js';
 import { frenchError } from '../net/errors.js';
 import {
-  enrol, login, normaliseInvite, deviceNameValid, ownFingerprint, PASSPHRASE_MIN,
+  enrol, login, normaliseInvite, deviceNameValid, ownFingerprint, PASSPHRASE_MIN, PASSPHRASE_MAX,
 } from '../account.js';
 import { loadRecord, openRecord } from '../store/keystore.js';
 import * as session from '../store/session.js';
@@ -115,6 +115,11 @@ function showInvite(section, info, code, status) {
       }
       if ([...pass1.input.value].length < PASSPHRASE_MIN) {
         status.error(`La phrase de passe est trop courte\u00a0: choisissez-en une d’au moins ${PASSPHRASE_MIN} caractères.`);
+        pass1.input.focus();
+        return;
+      }
+      if (new TextEncoder().encode(pass1.input.value).length > PASSPHRASE_MAX) {
+        status.error(`La phrase de passe est trop longue\u00a0: ${PASSPHRASE_MAX} octets au plus.`);
         pass1.input.focus();
         return;
       }
