@@ -32,8 +32,9 @@ DRIVER = os.path.join(HERE, "web_enrol.mjs")
 # the checks web_enrol.mjs prints, in order (a crash prints one failing
 # line instead, and the rest are reported missing)
 BROWSER_CHECKS = 17
-TAMPER_CHECKS = 3
-PLAN = 1 + 1 + BROWSER_CHECKS + 4 + TAMPER_CHECKS + 3
+IK_CHECKS = 2
+REVOKE_CHECKS = 4
+PLAN = 1 + 1 + BROWSER_CHECKS + 4 + IK_CHECKS + REVOKE_CHECKS + 3
 
 WHO = {"name": "Dr Anne Navigateur", "rpps": "10101010105", "org": "CPTS Val de Loire"}
 PASSPHRASE = "une phrase de passe de test"
@@ -130,11 +131,19 @@ def main(t):
         t.ok(len(fpr) == 30 and fpr not in (number[30:] if user < mine else number[:30]),
              "... and the other half is not it (the colleague's own fingerprint)", number)
 
-        # the server's database lies about the account's identity key; then
-        # the browser's stored record is altered
+        # the server's database lies about the account's identity key
+        ik = srv.db_exec("SELECT ik FROM users WHERE hex(id) = ?", (user.upper(),)) if user else []
         if user:
             srv.db_exec("UPDATE users SET ik = ? WHERE hex(id) = ?", (os.urandom(32), user.upper()))
-        browser_phase(t, node, dict(cfg, phase="tamper", screenshots=None), TAMPER_CHECKS)
+        browser_phase(t, node, dict(cfg, phase="tamper-ik", screenshots=None), IK_CHECKS)
+        # the true key back; then the administrator revokes the browser's
+        # device while it is unlocked (the driver runs liaisond revoke), and
+        # last the browser's stored record is altered
+        if ik:
+            srv.db_exec("UPDATE users SET ik = ? WHERE hex(id) = ?", (ik[0][0], user.upper()))
+        revoke = [harness.LIAISOND, "--data-dir", srv.data, "revoke", "--device", device.lower()]
+        browser_phase(t, node, dict(cfg, phase="revoke", screenshots=None, revoke=revoke),
+                      REVOKE_CHECKS)
         srv.stop()
 
 

@@ -1,13 +1,16 @@
 // web_enrol.mjs — the browser half of test_web_enrol.py: Debian's Chromium,
 // driven by playwright-core (web/node_modules), enrols in the page a real
 // liaisond serves, reloads, unlocks, is refused a wrong passphrase, locks,
-// and locks itself when idle (playwright's fake clock). Prints one JSON line
+// and locks itself when idle (playwright's fake clock); later phases on the
+// same browser profile: a server that swaps the identity key, a revocation
+// while unlocked, an altered sealed key. Prints one JSON line
 // per check ({"check": name, "ok": bool, "detail": text}) and a last line
 // {"values": {...}} for the Python side, which turns them into TAP.
 // Usage: node web_enrol.mjs CONFIG_JSON
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 const cfg = JSON.parse(process.argv[2]);
 const requireWeb = createRequire(path.join(cfg.web, 'package.json'));
@@ -72,7 +75,7 @@ try {
     };
   }));
 
-  if (cfg.phase === 'tamper') {
+  if (cfg.phase === 'tamper-ik') {
     // the server's database now gives this user another identity key
     step = 'tampered server';
     await page.goto(cfg.url);
@@ -85,6 +88,35 @@ try {
     check(/ne sont pas celles de ce navigateur/.test(swapped) && await html('screen') === 'unlock'
       && await html('keys') === 'none',
     'a server that presents another identity key for this account is refused, keys wiped', swapped);
+    step = 'end';
+    check(problems.length === 0, 'no console error, no page error, no off-origin request', problems.join('\n'));
+    throw null; // eslint-disable-line no-throw-literal
+  }
+
+  if (cfg.phase === 'revoke') {
+    // the identity key is back; an administrator revokes the device while
+    // the page is unlocked
+    step = 'revoked while unlocked';
+    await page.goto(cfg.url);
+    await screen('unlock');
+    await page.getByLabel('Phrase de passe').fill(cfg.passphrase);
+    await page.getByRole('button', { name: 'Déverrouiller' }).click();
+    await screen('session');
+    const before = await html('keys');
+    execFileSync(cfg.revoke[0], cfg.revoke.slice(1), { stdio: 'ignore', timeout: 60000 });
+    await screen('unlock');
+    const note = await page.locator('.notice').textContent();
+    check(before === 'held' && await html('keys') === 'none' && /révoqué.*\(device_revoked\)/.test(note),
+      'revoked by the administrator while unlocked: the server closes, the page wipes the keys and says why',
+      `${before} | ${note}`);
+    step = 'login of a revoked device';
+    await page.getByLabel('Phrase de passe').fill(cfg.passphrase);
+    await page.getByRole('button', { name: 'Déverrouiller' }).click();
+    await page.waitForSelector('[role=alert]');
+    const refused = await page.getByRole('alert').textContent();
+    check(/\(device_revoked\)/.test(refused) && await html('keys') === 'none',
+      'unlocking a revoked device: the server\'s device_revoked, in French, keys wiped', refused);
+
     // the stored record altered (one bit of the sealed device key)
     step = 'tampered record';
     await page.evaluate(() => new Promise((resolve, reject) => {

@@ -218,9 +218,12 @@ function lockedScreen(reason) {
       enrolScreen();
       return;
     }
-    unlockScreen(record, reason === 'idle'
-      ? `Verrouillé après ${Math.round(session.IDLE_LOCK_MS / 60000)} minutes sans activité\u00a0: vos clés ont été effacées de la mémoire.`
-      : 'Verrouillé\u00a0: vos clés ont été effacées de la mémoire.');
+    const notices = {
+      idle: `Verrouillé après ${Math.round(session.IDLE_LOCK_MS / 60000)} minutes sans activité\u00a0: vos clés ont été effacées de la mémoire.`,
+      revoked: `Verrouillé\u00a0: ${frenchError('device_revoked')}`,
+      closed: `Verrouillé\u00a0: ${frenchError('network')} Déverrouillez pour vous reconnecter.`,
+    };
+    unlockScreen(record, notices[reason] || 'Verrouillé\u00a0: vos clés ont été effacées de la mémoire.');
   });
 }
 
@@ -228,6 +231,12 @@ function lockedScreen(reason) {
 
 function sessionScreen(record, { user, device }) {
   const org = user.org || {};
+  // keys are held only while connected: a revocation (close code 1008) or a
+  // lost connection locks, and unlocking reconnects
+  const c = conn;
+  c.on('close', ({ code }) => {
+    if (c === conn) session.lock(code === 1008 ? 'revoked' : 'closed');
+  });
   const lockButton = h('button', { type: 'button', text: 'Verrouiller', onclick: () => session.lock('user') });
   show('session',
     h('h1', { text: 'Connecté' }),
