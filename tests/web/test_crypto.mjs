@@ -21,7 +21,7 @@ const ORIGIN = 'http://liaison.test';
 // The behaviour checks vectors_page.js makes (each prints one TAP line); a
 // different count is reported as a plan mismatch.
 const N_CHECKS = 35;
-const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; " +
+const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; frame-ancestors 'none'; object-src 'none'; form-action 'none'";
 
 let n = 0;
@@ -71,7 +71,7 @@ const { chromium } = requireWeb('playwright-core');
 
 const files = new Map(); // path on the page's origin -> [content type, bytes]
 for (const f of Object.keys(manifest.files)) {
-  files.set('/' + f, ['text/javascript', readFileSync(path.join(web, 'dist', f))]);
+  files.set('/' + f, [f.endsWith('.css') ? 'text/css' : 'text/javascript', readFileSync(path.join(web, 'dist', f))]);
 }
 files.set('/index.html', ['text/html', readFileSync(path.join(web, 'dist/index.html'))]);
 files.set('/test/vectors_page.js', ['text/javascript', readFileSync(path.join(root, 'tests/web/vectors_page.js'))]);
