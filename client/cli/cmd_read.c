@@ -63,6 +63,8 @@ gaps_start(struct print_ctx *pc, const uint8_t channel[LSN_ID_BYTES], long limit
 		err = local_msg_briefs(pc->e->p, channel, &rows, &n, st);
 	pc->gaps.e = pc->e;
 	pc->gaps.last_seq = c.last_seq;
+	pc->gaps.cut_from = c.cut_from;
+	pc->gaps.cut_to = c.cut_to;
 	pc->gaps.prev = limit > 0 && n > (size_t)limit ? rows[n - (size_t)limit - 1].seq : 0;
 	pc->gaps.missing = pc->list ? json_array() : NULL;
 	free(rows);
