@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tr.h"
+#include "alarm_view.h"
 #include "args.h"
 #include "command.h"
 #include "clock.h"
@@ -167,6 +168,7 @@ read_offline(struct e2e *e, const char *text, long limit)
 			out_text(stdout, topic);
 			putchar('\n');
 		}
+		alarm_view_print(e, channel); /* as online: they are kept here */
 	}
 	enum lsn_err err = gaps_start(&pc, channel, limit, &st);
 	if (err == LSN_OK)
@@ -175,9 +177,10 @@ read_offline(struct e2e *e, const char *text, long limit)
 		view_gaps_end(&pc.gaps);
 	int rc = err == LSN_OK ? CLI_OK : out_fail(&st);
 	if (err == LSN_OK && pc.list) {
-		json_t *out = json_pack("{s:s, s:b, s:s?, s:o, s:o}", "channel", hexid, "offline", 1,
-					"topic", topic[0] ? topic : NULL, "messages", pc.list,
-					"missing", pc.gaps.missing);
+		json_t *out = json_pack("{s:s, s:b, s:s?, s:o, s:o, s:o}", "channel", hexid, "offline",
+					1, "topic", topic[0] ? topic : NULL, "messages", pc.list,
+					"missing", pc.gaps.missing, "membership_alarms",
+					alarm_view_json(e, channel));
 		pc.list = NULL;
 		pc.gaps.missing = NULL;
 		rc = out_json(out);
