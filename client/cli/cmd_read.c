@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tr.h"
+#include "alarm_view.h"
 #include "args.h"
 #include "command.h"
 #include "clock.h"
@@ -63,6 +64,8 @@ gaps_start(struct print_ctx *pc, const uint8_t channel[LSN_ID_BYTES], long limit
 		err = local_msg_briefs(pc->e->p, channel, &rows, &n, st);
 	pc->gaps.e = pc->e;
 	pc->gaps.last_seq = c.last_seq;
+	pc->gaps.cut_from = c.cut_from;
+	pc->gaps.cut_to = c.cut_to;
 	pc->gaps.prev = limit > 0 && n > (size_t)limit ? rows[n - (size_t)limit - 1].seq : 0;
 	pc->gaps.missing = pc->list ? json_array() : NULL;
 	free(rows);
@@ -165,6 +168,7 @@ read_offline(struct e2e *e, const char *text, long limit)
 			out_text(stdout, topic);
 			putchar('\n');
 		}
+		alarm_view_print(e, channel); /* as online: they are kept here */
 	}
 	enum lsn_err err = gaps_start(&pc, channel, limit, &st);
 	if (err == LSN_OK)
@@ -173,9 +177,10 @@ read_offline(struct e2e *e, const char *text, long limit)
 		view_gaps_end(&pc.gaps);
 	int rc = err == LSN_OK ? CLI_OK : out_fail(&st);
 	if (err == LSN_OK && pc.list) {
-		json_t *out = json_pack("{s:s, s:b, s:s?, s:o, s:o}", "channel", hexid, "offline", 1,
-					"topic", topic[0] ? topic : NULL, "messages", pc.list,
-					"missing", pc.gaps.missing);
+		json_t *out = json_pack("{s:s, s:b, s:s?, s:o, s:o, s:o}", "channel", hexid, "offline",
+					1, "topic", topic[0] ? topic : NULL, "messages", pc.list,
+					"missing", pc.gaps.missing, "membership_alarms",
+					alarm_view_json(e, channel));
 		pc.list = NULL;
 		pc.gaps.missing = NULL;
 		rc = out_json(out);

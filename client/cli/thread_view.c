@@ -238,10 +238,40 @@ view_link_json(struct e2e *e, const struct local_msg *m)
 			 "detail", detail);
 }
 
+/* Messages this device had that the server no longer shows (it deleted the
+ * last ones and set the channel's counter back): told once, before the
+ * first of them or after the thread. */
+static void
+view_cut(struct view_gaps *g)
+{
+	char detail[200];
+	long long from = (long long)g->cut_from, to = (long long)g->cut_to;
+	g->cut_told = true;
+	if (g->missing) {
+		if (from == to)
+			snprintf(detail, sizeof detail, "message #%lld, which this device had, is no "
+				 "longer on the server: deleted by the server", from);
+		else
+			snprintf(detail, sizeof detail, "messages #%lld to #%lld, which this device "
+				 "had, are no longer on the server: deleted by the server", from, to);
+		json_array_append_new(g->missing, json_pack("{s:s, s:I, s:I, s:s}", "kind",
+				      "truncated", "seq", (json_int_t)from, "through",
+				      (json_int_t)to, "detail", detail));
+	} else if (from == to) {
+		printf(_("#%lld  message #%lld, which this device had, is no longer on the server: "
+			 "deleted by the server\n"), from, from);
+	} else {
+		printf(_("#%lld-#%lld  messages #%lld to #%lld, which this device had, are no longer "
+			 "on the server: deleted by the server\n"), from, to, from, to);
+	}
+}
+
 void
 view_gaps_before(struct view_gaps *g, const struct local_msg *m)
 {
 	int64_t from, to;
+	if (g->cut_from > 0 && !g->cut_told && m->seq >= g->cut_from)
+		view_cut(g);
 	if (thread_gap_between(g->prev, m->seq, g->last_seq, &from, &to)) {
 		if (g->missing)
 			json_array_append_new(g->missing, view_gap_json(from, to));
@@ -258,6 +288,8 @@ void
 view_gaps_end(struct view_gaps *g)
 {
 	int64_t from, to;
+	if (g->cut_from > 0 && !g->cut_told)
+		view_cut(g);
 	if (!thread_gap_between(g->prev, g->last_seq + 1, g->last_seq, &from, &to))
 		return;
 	if (g->missing)

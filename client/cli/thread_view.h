@@ -54,6 +54,8 @@ struct view_gaps {
 	int64_t last_seq;        /* fetched up to here: above it nothing is missing yet */
 	int64_t prev;
 	json_t *missing;         /* --json: the "missing" array; NULL: print */
+	int64_t cut_from, cut_to; /* held here, no longer on the server (0: none) */
+	bool cut_told;
 };
 void view_gaps_before(struct view_gaps *g, const struct local_msg *m);
 void view_gaps_end(struct view_gaps *g);

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "tr.h"
 #include "local_alarm.h"
 #include "mlog_verify.h"
 #include "peers.h"
@@ -298,23 +299,30 @@ chan_view_head_json(const struct chan_view *v)
 	return v->n_verified ? lsn_mlog_head_json(&v->entries[v->n_verified - 1]) : NULL;
 }
 
+/* The alarm in words; translated unless english (a channel's reason). */
 static void
-alarm_text(struct e2e *e, const struct local_alarm *a, char *buf, size_t len)
+alarm_text(struct e2e *e, const struct local_alarm *a, bool english, char *buf, size_t len)
 {
 	char who[200] = "someone";
 	char prof[64];
 	if (a->has_by && !local_person_get(e->p, a->by_user, who, sizeof who, prof, sizeof prof))
 		e2e_person(e, a->by_user, who, sizeof who);
 	if (strcmp(a->source, "rollback") == 0)
-		snprintf(buf, len, "this device verified membership change #%lld, which the server "
-			 "no longer shows (log rolled back)", (long long)a->head_seq);
+		snprintf(buf, len, english ? "this device verified membership change #%lld, which "
+					     "the server no longer shows (log rolled back)"
+			 : _("this device verified membership change #%lld, which the server no "
+			     "longer shows (log rolled back)"), (long long)a->head_seq);
 	else if (strcmp(a->source, "message") == 0)
-		snprintf(buf, len, "%s's message #%lld was sent after membership change #%lld, which "
-			 "the server no longer shows", who, (long long)a->msg_seq,
+		snprintf(buf, len, english ? "%s's message #%lld was sent after membership change "
+					     "#%lld, which the server no longer shows"
+			 : _("%s's message #%lld was sent after membership change #%lld, which the "
+			     "server no longer shows"), who, (long long)a->msg_seq,
 			 (long long)a->head_seq);
 	else
-		snprintf(buf, len, "%s's key share was sent after membership change #%lld, which "
-			 "the server no longer shows", who, (long long)a->head_seq);
+		snprintf(buf, len, english ? "%s's key share was sent after membership change "
+					     "#%lld, which the server no longer shows"
+			 : _("%s's key share was sent after membership change #%lld, which the "
+			     "server no longer shows"), who, (long long)a->head_seq);
 }
 
 #define ALARMS_MAX 64
@@ -349,25 +357,27 @@ settle_alarms(struct e2e *e, struct chan_view *v, struct lsn_status *st)
 		const struct local_alarm *a = &l->a[i];
 		bool found = chan_view_has_head(v, a->head_seq, a->head_hash);
 		bool pending = strcmp(a->state, "pending") == 0;
-		char text[320];
-		alarm_text(e, a, text, sizeof text);
+		char text[320], reason[320];
+		alarm_text(e, a, false, text, sizeof text);
 		if (pending && found) {
 			err = local_alarm_drop(e->p, a->id, st);
 			continue;
 		}
 		if (found) {
 			err = local_alarm_set_state(e->p, a->id, "cleared", now, st);
-			lsn_warn(&e->warnings, "the server shows membership change #%lld again: the "
-				 "alarm is cleared (%s)", (long long)a->head_seq, text);
+			lsn_warn(&e->warnings, _("the server shows membership change #%lld again: "
+						 "the alarm is cleared (%s)"), (long long)a->head_seq,
+				 text);
 			continue;
 		}
 		if (pending) {
 			err = local_alarm_set_state(e->p, a->id, "active", now, st);
-			lsn_warn(&e->warnings, "ALARM: %s; no keys are shared in this channel until "
-				 "the server shows that change again", text);
+			lsn_warn(&e->warnings, _("ALARM: %s; no keys are shared in this channel "
+						 "until the server shows that change again"), text);
 		}
+		alarm_text(e, a, true, reason, sizeof reason);
 		if (!v->alarm)
-			invalid(v, "membership alarm: %s", text);
+			invalid(v, "membership alarm: %s", reason);
 		v->alarm = true;
 	}
 	free(l);
@@ -390,10 +400,10 @@ note_rollback(struct e2e *e, struct chan_view *v, const struct local_channel *pr
 	snprintf(a.state, sizeof a.state, "active");
 	enum lsn_err err = local_alarm_note(e->p, &a, &added, st);
 	if (err == LSN_OK && added)
-		lsn_warn(&e->warnings, "ALARM: the server no longer shows membership change #%lld "
-			 "of this channel, which this device verified (log rolled back); no keys are "
-			 "shared in it until the server shows that change again",
-			 (long long)prev->log_seq);
+		lsn_warn(&e->warnings, _("ALARM: the server no longer shows membership change "
+					 "#%lld of this channel, which this device verified (log "
+					 "rolled back); no keys are shared in it until the server "
+					 "shows that change again"), (long long)prev->log_seq);
 	return err;
 }
 
@@ -486,7 +496,7 @@ static bool
 first_active(void *arg, const struct local_alarm *a)
 {
 	struct first_active *f = arg;
-	alarm_text(f->e, a, f->buf, f->len);
+	alarm_text(f->e, a, false, f->buf, f->len);
 	f->found = true;
 	return false;
 }

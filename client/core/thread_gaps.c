@@ -84,7 +84,9 @@ thread_receipt_marks_load(struct profile *p, const uint8_t channel[LSN_ID_BYTES]
 	if (err == LSN_OK)
 		err = local_msg_briefs(p, channel, &rows, &n, st);
 	if (err == LSN_OK)
-		thread_receipt_marks(rows, n, c.last_seq, delivered, read);
+		/* never over seqs the server no longer shows (it may reuse them) */
+		thread_receipt_marks(rows, n, c.cut_from > 0 && c.cut_from <= c.last_seq
+				     ? c.cut_from - 1 : c.last_seq, delivered, read);
 	free(rows);
 	return err;
 }

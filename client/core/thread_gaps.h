@@ -36,7 +36,8 @@ void thread_receipt_marks(const struct local_msg_brief *rows, size_t n, int64_t 
 			  int64_t *delivered, int64_t *read);
 
 /* thread_receipt_marks over every message of channel held here, up to the
- * channel's last synced seq. */
+ * channel's last synced seq and below any seqs the server no longer shows
+ * (local_channel_set_cut). */
 enum lsn_err thread_receipt_marks_load(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 				       int64_t *delivered, int64_t *read, struct lsn_status *st);
 

@@ -333,6 +333,33 @@ retry_pending(struct e2e *e, const struct chan_view *v, struct thread_fetch_resu
 	return err;
 }
 
+/* The server's channel counter (the channels list's last_seq) below what
+ * this device synced: the last messages were deleted and the counter set
+ * back. Noted (local_channel_set_cut); the copies held here stay. */
+static enum lsn_err
+check_cut(struct e2e *e, const struct chan_view *v, int64_t synced, struct lsn_status *st)
+{
+	json_t *reply = NULL, *c;
+	char hex[LSN_ID_HEX + 1];
+	size_t i;
+	if (synced <= 0)
+		return LSN_OK;
+	enum lsn_err err = e2e_read(e, "channels", NULL, &reply, st);
+	lsn_id_to_hex(v->channel, hex);
+	json_array_foreach(json_object_get(reply, "channels"), i, c) {
+		const char *id = e2e_str(c, "channel");
+		json_t *last = json_object_get(c, "last_seq");
+		if (err != LSN_OK || id == NULL || strcmp(id, hex) != 0 || !json_is_integer(last))
+			continue;
+		int64_t shown = json_integer_value(last);
+		if (shown >= 0 && shown < synced)
+			err = local_channel_set_cut(e->p, v->channel, shown + 1, synced, st);
+		break;
+	}
+	json_decref(reply);
+	return err;
+}
+
 enum lsn_err
 thread_fetch(struct e2e *e, const struct chan_view *v, struct thread_fetch_result *r,
 	     struct lsn_status *st)
@@ -341,6 +368,8 @@ thread_fetch(struct e2e *e, const struct chan_view *v, struct thread_fetch_resul
 	struct local_channel c;
 	enum lsn_err err = local_channel_get(e->p, v->channel, &c, st);
 	r->last_seq = c.last_seq;
+	if (err == LSN_OK)
+		err = check_cut(e, v, c.last_seq, st);
 	bool more = true;
 	while (err == LSN_OK && more)
 		err = fetch_page(e, v, r, &more, st);

@@ -14,6 +14,7 @@
 #include "keyshare_send.h"
 #include "peers.h"
 #include "thread.h"
+#include "tr.h"
 #include "wire.h"
 
 #define SEND_ATTEMPTS 4
@@ -244,9 +245,10 @@ check_membership_evidence(struct e2e *e, struct chan_view *v, struct lsn_status 
 		err = chan_settle_pending(e, v->channel, st);
 	char text[320];
 	if (err == LSN_OK && chan_alarm_active(e, v->channel, text, sizeof text))
-		err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, "not sent, membership alarm: %s; no key "
-			       "is shared here until the server shows it again: tell your "
-			       "administrator", text);
+		err = lsn_fail(st, LSN_ERR_BAD_SIGNATURE, _("not sent, membership alarm: %s; no "
+							    "key is shared here until the server "
+							    "shows it again: tell your administrator"),
+			       text);
 	return err;
 }
 

@@ -282,6 +282,7 @@ struct local_channel {
 	char reason[320];
 	char kind[16];
 	char history[16];
+	int64_t cut_from, cut_to; /* seqs held here the server no longer shows; 0 none */
 };
 enum lsn_err local_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			       struct local_channel *out, struct lsn_status *st);
@@ -292,6 +293,10 @@ enum lsn_err local_channel_find(struct profile *p, const char *prefix,
 				uint8_t channel[LSN_ID_BYTES], size_t *n, struct lsn_status *st);
 enum lsn_err local_channel_put(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 			       const struct local_channel *c, struct lsn_status *st);
+/* The server shows fewer messages than this device synced: from..to (joined
+ * with a range already noted) are kept here and reported as deleted. */
+enum lsn_err local_channel_set_cut(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
+				   int64_t from, int64_t to, struct lsn_status *st);
 
 /* The channel's topic (sealed), set from the latest topic message. */
 enum lsn_err local_channel_set_topic(struct profile *p, const uint8_t channel[LSN_ID_BYTES],

@@ -323,7 +323,8 @@ local_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 	out->valid = true;
 	struct sql_q q;
 	if (!sql_query(p->db, &q, st, "SELECT last_seq, log_seq, log_hash, valid, reason, kind, "
-				      "history FROM channels WHERE channel = ?", "i", channel))
+				      "history, cut_from, cut_to FROM channels WHERE channel = ?", "i",
+				      channel))
 		return st->err;
 	if (sql_next(&q)) {
 		out->present = true;
@@ -337,6 +338,8 @@ local_channel_get(struct profile *p, const uint8_t channel[LSN_ID_BYTES],
 		snprintf(out->reason, sizeof out->reason, "%s", reason ? reason : "");
 		snprintf(out->kind, sizeof out->kind, "%s", kind ? kind : "");
 		snprintf(out->history, sizeof out->history, "%s", history ? history : "");
+		out->cut_from = sql_int(&q, 7);
+		out->cut_to = sql_int(&q, 8);
 	}
 	return sql_end(&q, st);
 }
@@ -383,6 +386,16 @@ local_channel_set_last_seq(struct profile *p, const uint8_t channel[LSN_ID_BYTES
 	/* a position only moves forward: another process may have fetched further */
 	return sql_exec(p->db, st, "UPDATE channels SET last_seq = max(last_seq, ?), updated_at = ? "
 				   "WHERE channel = ?", "nni", last_seq, lsn_clock_now_ms(), channel);
+}
+
+enum lsn_err
+local_channel_set_cut(struct profile *p, const uint8_t channel[LSN_ID_BYTES], int64_t from,
+		      int64_t to, struct lsn_status *st)
+{
+	return sql_exec(p->db, st, "UPDATE channels SET cut_from = CASE WHEN cut_from = 0 THEN ?1 "
+				   "ELSE min(cut_from, ?1) END, cut_to = max(cut_to, ?2), "
+				   "updated_at = ?3 WHERE channel = ?4", "nnni", from, to,
+			lsn_clock_now_ms(), channel);
 }
 
 enum lsn_err

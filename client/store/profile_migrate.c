@@ -126,6 +126,13 @@ static const char migrate_v5[] =
 	"CREATE INDEX IF NOT EXISTS seen_msg_by_env_hash ON seen_msg (channel, env_hash);"
 	"PRAGMA user_version = 5;";
 
+/* The seqs this device had that the server no longer shows (its channel
+ * counter set back below them): cut_from..cut_to, 0 none. */
+static const char migrate_v6[] =
+	"ALTER TABLE channels ADD COLUMN cut_from INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE channels ADD COLUMN cut_to INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 6;";
+
 /* The kept envelopes (messages not decrypted) hashed into env_hash. */
 static const char *
 migrate_v5_hash(struct profile_db *db, const uint8_t *key, struct lsn_status *st)
@@ -250,6 +257,7 @@ static const struct {
 	{migrate_v3, migrate_v3_move_ak},   /* 2 -> 3 */
 	{migrate_v4, NULL},                 /* 3 -> 4 */
 	{migrate_v5, migrate_v5_hash},      /* 4 -> 5 */
+	{migrate_v6, NULL},                 /* 5 -> 6 */
 };
 
 enum lsn_err

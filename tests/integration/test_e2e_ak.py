@@ -150,7 +150,7 @@ def check_profile(t, srv, gp, want_halves, want_current, label):
     halves, states, version = profile_aks(srv, gp)
     current = [k for k, s in states.items() if s == "current"]
     t.ok(halves == want_halves and halves <= 3 and current == [want_current]
-         and version == 5,
+         and version == 6,
          f"{label}: the profile holds {want_halves} AK private half/halves (never more "
          f"than 3), the current one as published",
          f"halves={halves} states={states} version={version} want current {want_current}")

@@ -211,7 +211,7 @@ def old_profile(t, srv, roux):
          "no copy in the clear is left behind", repr(os.listdir(dst)))
     with harness.profile_sqlite(old) as db:
         version = db.execute("PRAGMA user_version").fetchone()[0]
-    t.eq(version, 5, "the old profile is now in the current format (5)")
+    t.eq(version, 6, "the old profile is now in the current format (6)")
 
 
 def main(t):

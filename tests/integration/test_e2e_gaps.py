@@ -14,7 +14,12 @@ clients (sqlite3, as an attacker with the server's disk would):
   receipt stops before it, the nurse's alert is not shown read;
 - a message whose server-claimed sender is changed is refused by the
   cardiologist's client and never shown with that sender as its author;
-- `watch --json` starting after a deletion prints a "missing" event.
+- `watch --json` starting after a deletion prints a "missing" event;
+- the last two messages deleted and the channel's counter set back (the
+  server shows fewer messages than the GP synced): `read` (text, --json,
+  offline) says #2 to #3 are no longer on the server, the GP keeps its
+  copies, and its receipts neither fail nor cover the seqs the server now
+  gives to new messages.
 TAP on stdout."""
 
 import json
@@ -28,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 39
+PLAN = 52
 PEOPLE = [  # profile, RPPS, name, profession, FINESS of the organisation
     ("martin", "10000000009", "Dr Claire Martin", "gp", "450000005"),
     ("bernard", "10234567898", "Julie Bernard", "nurse", "450000005"),
@@ -192,9 +197,58 @@ def watch_gap(t, srv, c, channel):
     t.eq(rc, 0, "watch stops cleanly on Ctrl-C", err)
 
 
-def offline(t, srv, gp, channel):
+def truncated(t, srv, c):
+    """#2 and #3 deleted, the channel's last_seq set back to 1."""
+    gp, nurse = c["martin"], c["bernard"]
+    channel = new_channel(t, gp, "Julie Bernard")
+    send(t, nurse, channel, "Visite faite, patiente stable.")
+    send(t, nurse, channel, ALERT)
+    send(t, nurse, channel, "Prochaine visite jeudi.")
+    rc, out, err = gp.run("read", channel)
+    gp_id = user_id(gp)
+    t.ok(rc == 0 and ALERT in out and read_marks(srv, channel, gp_id) == (3, 3),
+         "the GP reads #1 to #3 (receipts 3, 3)", f"{out}\n{err}")
+    ch = bytes.fromhex(channel)
+    srv.db_exec("DELETE FROM messages WHERE channel_id = ? AND seq > 1", (ch,))
+    srv.db_exec("UPDATE channels SET last_seq = 1 WHERE id = ?", (ch,))
+    srv.db_exec("UPDATE receipts SET delivered = 1, read = 1 WHERE channel_id = ?", (ch,))
+
+    line = ("#2-#3  messages #2 to #3, which this device had, are no longer on the server: "
+            "deleted by the server")
+    rc, out, err = gp.run("read", channel)
+    t.ok(rc == 0 and line in out and ALERT in out and "Prochaine visite jeudi." in out
+         and out.index(line) < out.index(ALERT),
+         "read (text): #2 to #3 reported deleted by the server, the copies still shown",
+         f"{out}\n{err}")
+    rc, obj, err = gp.json("read", channel)
+    cut = [m for m in (obj or {}).get("missing") or [] if m.get("kind") == "truncated"]
+    t.ok(rc == 0 and cut == [{"kind": "truncated", "seq": 2, "through": 3,
+                              "detail": line.split("  ", 1)[1]}]
+         and sorted(by_seq(obj)) == [1, 2, 3],
+         "read --json: a \"truncated\" item for #2 to #3 (messages 1, 2, 3 kept)",
+         f"{obj}\n{err}")
+    t.eq(read_marks(srv, channel, gp_id), (1, 1),
+         "the GP's receipts do not claim #2 or #3 (server: delivered 1, read 1)")
+    send(t, nurse, channel, "Nouveau message après la suppression.")
+    t.eq([r[0] for r in srv.db_exec("SELECT seq FROM messages WHERE channel_id = ? ORDER BY seq",
+                                    (ch,))], [1, 2], "the server gives the new message #2")
+    rc, obj, err = gp.json("read", channel)
+    t.ok(rc == 0 and [m.get("seq") for m in obj.get("missing", [])
+                      if m.get("kind") == "truncated"] == [2]
+         and (by_seq(obj).get(2, {}).get("content") or {}).get("body") == ALERT,
+         "read again: still reported, the GP's copy of #2 kept", f"{obj}\n{err}")
+    t.eq(read_marks(srv, channel, gp_id), (1, 1),
+         "and its receipts still stop at #1 (the new #2 is not claimed)")
+    return channel
+
+
+def offline(t, srv, gp, channel, cut_channel):
     """The same gap from the local store alone, the server down."""
     srv.stop()
+    rc, out, err = gp.run("read", cut_channel)
+    t.ok(rc == 0 and "messages #2 to #3, which this device had, are no longer on the server"
+         in out, "offline read reports the messages the server no longer shows",
+         f"rc={rc}\n{out}\n{err}")
     rc, out, err = gp.run("read", channel)
     t.ok("offline" in out and "message #3 is missing" in out,
          "offline read reports the same missing message", f"rc={rc}\n{out}\n{err}")
@@ -248,7 +302,8 @@ def main(t):
         renumbered(t, srv, c)
         channel = deleted(t, srv, c)
         watch_gap(t, srv, c, channel)
-        offline(t, srv, c["martin"], channel)
+        cut_channel = truncated(t, srv, c)
+        offline(t, srv, c["martin"], channel, cut_channel)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ running clients (sqlite3, as an attacker with the server's disk would):
   shares nothing (the cardiologist reads nothing of it); the GP, who had
   verified the removal, gets the same alarm (log rolled back); both threads
   show it, in text and --json;
+- offline (server down), the nurse's `read` shows the alarm all the same,
+  and under LANG=fr_FR.UTF-8 the refusal is in French;
 - the server serves the whole log again: the alarm clears (recorded), the
   nurse sends, the cardiologist still reads nothing sent after the removal;
 - in a second channel, ordinary adds, removes and messages, with readers
@@ -30,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 58
+PLAN = 61
 
 
 def setup(t, srv):
@@ -165,6 +167,10 @@ def rollback_attack(t, srv, p):
     rc, out, err = nurse.run("send", channel, leak)
     t.ok(rc != 0 and "membership alarm" in err,
          "the alarm persists: sending is still refused", f"{out}\n{err}")
+    rc, out, err = nurse.run("send", channel, leak, env={"LC_ALL": None, "LANG": "fr_FR.UTF-8"})
+    t.ok(rc != 0 and "non envoyé, alarme d'appartenance" in err
+         and "changement de membres n° 3" in err and "administrateur" in err,
+         "in French (LANG=fr_FR.UTF-8) the refusal is translated", f"rc={rc}\n{out}\n{err}")
 
     rc, out, err = gp.run("send", channel, "Encore un message.")
     t.ok(rc != 0 and "log rolled back" in err and "membership change #3" in err,
@@ -264,6 +270,20 @@ def first_send_after_rollback(t, srv, p):
     rc, obj, err = read_json(cardio, channel)
     t.ok(first not in str(obj) and "Après retrait." not in str(obj),
          "the cardiologist reads nothing sent after the removal", f"{obj}\n{err}")
+    return channel
+
+
+def offline_alarm(t, srv, nurse, channel):
+    """The server down: the nurse's offline reading shows the same alarm."""
+    srv.stop()
+    rc, out, err = nurse.run("read", channel)
+    t.ok(rc == 0 and "offline" in out and "ALARM: " in out
+         and "which the server no longer shows" in out,
+         "offline read shows the channel's membership alarm", f"rc={rc}\n{out}\n{err}")
+    rc, obj, err = nurse.json("read", channel)
+    t.ok(rc == 0 and (obj or {}).get("offline") is True
+         and [a.get("log_seq") for a in alarms(obj, "active")] == [3],
+         "offline read --json lists it in \"membership_alarms\"", f"{obj}\n{err}")
 
 
 def hidden_in_message(t, srv, p):
@@ -308,7 +328,8 @@ def main(t):
         rollback_attack(t, srv, p)
         ordinary_changes(t, srv, p)
         hidden_in_message(t, srv, p)
-        first_send_after_rollback(t, srv, p)
+        channel = first_send_after_rollback(t, srv, p)
+        offline_alarm(t, srv, p["bernard"], channel)
 
 
 if __name__ == "__main__":

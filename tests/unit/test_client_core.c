@@ -361,11 +361,13 @@ test_gap_falls_back_to_messages_once(void **state)
 	expect_cached(w, 1, "ok", "un");
 	expect_cached(w, 2, "ok", "deux");
 	expect_cached(w, 3, "ok", "trois");
+	/* (and one `channels`: the server's count against this device's) */
+	assert_int_equal(w->fake.requests, 2);
 	/* the same events again (already synced): no request, nothing new */
 	assert_int_equal(thread_deliver(&w->e, &w->v, third, &r, &st), LSN_OK);
 	assert_int_equal(thread_deliver(&w->e, &w->v, first, &r, &st), LSN_OK);
 	assert_int_equal(r.fetched, 0);
-	assert_int_equal(w->fake.requests, 1);
+	assert_int_equal(w->fake.requests, 2);
 	assert_int_equal(last_seq(w), 3);
 	json_decref(first);
 	json_decref(third);
@@ -592,6 +594,53 @@ test_link_found_and_malformed(void **state)
 			 LSN_OK);
 	assert_int_equal(delivered, 3);
 	assert_int_equal(read, 3);
+}
+
+/* #2 and #3 synced, then the server's channels list says last_seq 1: the
+ * range is noted (joined with a later one), the copies kept, and receipts
+ * stop at #1. */
+static void
+test_server_shows_fewer(void **state)
+{
+	struct world *w = *state;
+	struct thread_fetch_result r;
+	struct lsn_status st = {0};
+	struct local_channel c;
+	char hex[LSN_ID_HEX + 1];
+	uint8_t h1[32], h2[32], h3[32];
+	char hex1[65], hex2[65];
+	w->fake.stored[0] = seal_linked(w, 1, "un", NULL, h1);
+	sodium_bin2hex(hex1, sizeof hex1, h1, 32);
+	w->fake.stored[1] = seal_linked(w, 2, "deux", hex1, h2);
+	sodium_bin2hex(hex2, sizeof hex2, h2, 32);
+	w->fake.stored[2] = seal_linked(w, 3, "trois", hex2, h3);
+	w->fake.n_stored = 3;
+	assert_int_equal(thread_fetch(&w->e, &w->v, &r, &st), LSN_OK);
+	assert_int_equal(local_channel_get(w->e.p, w->v.channel, &c, &st), LSN_OK);
+	assert_int_equal(c.cut_from, 0);
+	lsn_id_to_hex(w->v.channel, hex);
+	w->fake.channels = json_pack("[{s:s, s:i}]", "channel", hex, "last_seq", 1);
+	json_decref(w->fake.stored[1]);
+	json_decref(w->fake.stored[2]);
+	w->fake.n_stored = 1;
+	assert_int_equal(thread_fetch(&w->e, &w->v, &r, &st), LSN_OK);
+	assert_int_equal(local_channel_get(w->e.p, w->v.channel, &c, &st), LSN_OK);
+	assert_int_equal(c.cut_from, 2);
+	assert_int_equal(c.cut_to, 3);
+	assert_int_equal(c.last_seq, 3);
+	expect_cached(w, 2, "ok", "deux");
+	expect_cached(w, 3, "ok", "trois");
+	int64_t delivered = -1, read = -1;
+	assert_int_equal(thread_receipt_marks_load(w->e.p, w->v.channel, &delivered, &read, &st),
+			 LSN_OK);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(read, 1);
+	json_decref(w->fake.channels);
+	w->fake.channels = json_pack("[{s:s, s:i}]", "channel", hex, "last_seq", 2);
+	assert_int_equal(thread_fetch(&w->e, &w->v, &r, &st), LSN_OK);
+	assert_int_equal(local_channel_get(w->e.p, w->v.channel, &c, &st), LSN_OK);
+	assert_int_equal(c.cut_from, 2); /* the noted range never shrinks */
+	assert_int_equal(c.cut_to, 3);
 }
 
 /* The envelope of CRYPTO.md "Group session ratchet and message envelope"
@@ -909,6 +958,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_link_reveals_renumbered_deletion, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_link_found_and_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_shows_fewer, setup, teardown),
 		cmocka_unit_test(test_gap_and_receipt_rules),
 		cmocka_unit_test_setup_teardown(test_prev_vector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heads_checked_on_delivery, setup, teardown),
