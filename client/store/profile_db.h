@@ -6,7 +6,8 @@
 
 /* 1: identity (meta, sealed). 2: end-to-end store (local.h). 3: several
  * agreement keys (agreement_keys.h). 4: membership alarms (local_alarm.h).
- * 5: envelope hashes and per-sender links (profile_migrate.c). */
+ * 5: envelope hashes and per-sender links. 6: ranges the server no longer
+ * shows (channels.cut_from, cut_to; profile_migrate.c). */
 #define PROFILE_DB_VERSION 6
 
 /* Bring db from its format up to PROFILE_DB_VERSION, one transaction per
