@@ -6,34 +6,9 @@
 #include "alarm_view.h"
 #include "local.h"
 #include "local_alarm.h"
+#include "mlog_verify.h"
 #include "output.h"
 #include "wire.h"
-
-/* The alarm in words; translated unless english. */
-static void
-alarm_words(struct e2e *e, const struct local_alarm *a, bool english, char *buf, size_t len)
-{
-	char who[200] = "?";
-	char prof[64];
-	if (a->has_by && !local_person_get(e->p, a->by_user, who, sizeof who, prof, sizeof prof))
-		e2e_person(e, a->by_user, who, sizeof who);
-	if (strcmp(a->source, "rollback") == 0)
-		snprintf(buf, len, english ? "this device verified membership change #%lld, which "
-					     "the server no longer shows (log rolled back)"
-			 : _("this device verified membership change #%lld, which the server no "
-			     "longer shows (log rolled back)"), (long long)a->head_seq);
-	else if (strcmp(a->source, "message") == 0)
-		snprintf(buf, len, english ? "%s's message #%lld was sent after membership change "
-					     "#%lld, which the server no longer shows"
-			 : _("%s's message #%lld was sent after membership change #%lld, which the "
-			     "server no longer shows"), who, (long long)a->msg_seq,
-			 (long long)a->head_seq);
-	else
-		snprintf(buf, len, english ? "%s's key share was sent after membership change "
-					     "#%lld, which the server no longer shows"
-			 : _("%s's key share was sent after membership change #%lld, which the "
-			     "server no longer shows"), who, (long long)a->head_seq);
-}
 
 struct alarm_walk {
 	struct e2e *e;
@@ -47,7 +22,7 @@ print_one(void *arg, const struct local_alarm *a)
 	char text[600], when[32], cleared[32];
 	if (strcmp(a->state, "pending") == 0)
 		return true;
-	alarm_words(w->e, a, false, text, sizeof text);
+	chan_alarm_text(w->e, a, false, text, sizeof text);
 	out_time(a->raised_at, when, sizeof when);
 	if (strcmp(a->state, "active") == 0) {
 		fputs(_("ALARM: "), stdout);
@@ -80,7 +55,7 @@ json_one(void *arg, const struct local_alarm *a)
 	char text[600], who[200] = "";
 	if (strcmp(a->state, "pending") == 0)
 		return true;
-	alarm_words(w->e, a, true, text, sizeof text);
+	chan_alarm_text(w->e, a, true, text, sizeof text);
 	if (a->has_by)
 		e2e_person(w->e, a->by_user, who, sizeof who);
 	json_t *o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:s?, s:o, s:I, s:o, s:s}", "state",

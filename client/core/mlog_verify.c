@@ -299,9 +299,8 @@ chan_view_head_json(const struct chan_view *v)
 	return v->n_verified ? lsn_mlog_head_json(&v->entries[v->n_verified - 1]) : NULL;
 }
 
-/* The alarm in words; translated unless english (a channel's reason). */
-static void
-alarm_text(struct e2e *e, const struct local_alarm *a, bool english, char *buf, size_t len)
+void
+chan_alarm_text(struct e2e *e, const struct local_alarm *a, bool english, char *buf, size_t len)
 {
 	char who[200] = "someone";
 	char prof[64];
@@ -358,7 +357,7 @@ settle_alarms(struct e2e *e, struct chan_view *v, struct lsn_status *st)
 		bool found = chan_view_has_head(v, a->head_seq, a->head_hash);
 		bool pending = strcmp(a->state, "pending") == 0;
 		char text[320], reason[320];
-		alarm_text(e, a, false, text, sizeof text);
+		chan_alarm_text(e, a, false, text, sizeof text);
 		if (pending && found) {
 			err = local_alarm_drop(e->p, a->id, st);
 			continue;
@@ -375,7 +374,7 @@ settle_alarms(struct e2e *e, struct chan_view *v, struct lsn_status *st)
 			lsn_warn(&e->warnings, _("ALARM: %s; no keys are shared in this channel "
 						 "until the server shows that change again"), text);
 		}
-		alarm_text(e, a, true, reason, sizeof reason);
+		chan_alarm_text(e, a, true, reason, sizeof reason);
 		if (!v->alarm)
 			invalid(v, "membership alarm: %s", reason);
 		v->alarm = true;
@@ -496,7 +495,7 @@ static bool
 first_active(void *arg, const struct local_alarm *a)
 {
 	struct first_active *f = arg;
-	alarm_text(f->e, a, false, f->buf, f->len);
+	chan_alarm_text(f->e, a, false, f->buf, f->len);
 	f->found = true;
 	return false;
 }

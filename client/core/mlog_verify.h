@@ -56,6 +56,13 @@ bool chan_view_ever(const struct chan_view *v, const uint8_t user[LSN_ID_BYTES])
 /* The head of v's verified log as that JSON object, or NULL (nothing verified). */
 json_t *chan_view_head_json(const struct chan_view *v);
 
+/* A membership alarm (local_alarm.h) in words, into buf: who and which
+ * change the server no longer shows; translated unless english (a
+ * channel's INVALID reason and --json stay English). */
+struct local_alarm;
+void chan_alarm_text(struct e2e *e, const struct local_alarm *a, bool english, char *buf,
+		     size_t len);
+
 /* Is (seq, hash) an entry of v's verified log? */
 bool chan_view_has_head(const struct chan_view *v, int64_t seq, const uint8_t hash[32]);
 
