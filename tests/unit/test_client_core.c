@@ -71,8 +71,10 @@ fake_request(struct link *c, const char *op, json_t *body, json_t **reply, struc
 	if (strcmp(op, "directory_search") == 0 || strcmp(op, "channels") == 0) {
 		bool dir = op[0] == 'd';
 		json_t *list = dir ? f->users : f->channels;
-		*reply = json_pack("{s:b, s:O}", "ok", 1, dir ? "users" : "channels",
-				   list ? list : json_array());
+		/* "o" takes the reference: the fake's own list is lent (incref), an
+		 * empty one is new */
+		*reply = json_pack("{s:b, s:o}", "ok", 1, dir ? "users" : "channels",
+				   list ? json_incref(list) : json_array());
 		json_decref(body);
 		return LSN_OK;
 	}
