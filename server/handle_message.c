@@ -125,6 +125,7 @@ handle_messages(struct handler_ctx *hc, json_t *req, json_t *reply)
 	int64_t upto = me.current ? c.last_seq : me.left_msg_seq;
 	struct msg_list l = {.list = json_array()};
 	json_object_set_new(reply, "channel", wire_id(channel));
+	json_object_set_new(reply, "last_seq", json_integer(upto));
 	json_object_set_new(reply, "messages", l.list);
 	/* ask for one more than the limit to know whether there is more */
 	if ((err = store_message_list(hc->srv->store, channel, after, upto, (int)limit + 1,

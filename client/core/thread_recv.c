@@ -264,7 +264,7 @@ thread_take(struct e2e *e, const struct chan_view *v, json_t *msg, struct local_
 /* One page of new messages in one transaction. */
 static enum lsn_err
 fetch_page(struct e2e *e, const struct chan_view *v, struct thread_fetch_result *r, bool *more,
-	   struct lsn_status *st)
+	   int64_t *shown, struct lsn_status *st)
 {
 	json_t *reply = NULL;
 	enum lsn_err err = e2e_read(e, "messages", json_pack("{s:o, s:I, s:i}", "channel",
@@ -275,6 +275,8 @@ fetch_page(struct e2e *e, const struct chan_view *v, struct thread_fetch_result 
 		return err;
 	json_t *messages = json_object_get(reply, "messages");
 	*more = json_is_true(json_object_get(reply, "more")) && json_array_size(messages) > 0;
+	json_t *count = json_object_get(reply, "last_seq");
+	*shown = json_is_integer(count) ? json_integer_value(count) : -1;
 	err = local_begin(e->p, st);
 	size_t i;
 	json_t *msg;
@@ -333,31 +335,17 @@ retry_pending(struct e2e *e, const struct chan_view *v, struct thread_fetch_resu
 	return err;
 }
 
-/* The server's channel counter (the channels list's last_seq) below what
- * this device synced: the last messages were deleted and the counter set
- * back. Noted (local_channel_set_cut); the copies held here stay. */
+/* The server's count of the channel's messages (the `messages` reply's
+ * last_seq) below what this device synced: the last messages were deleted
+ * and the counter set back. Noted (local_channel_set_cut); the copies held
+ * here stay. */
 static enum lsn_err
-check_cut(struct e2e *e, const struct chan_view *v, int64_t synced, struct lsn_status *st)
+check_cut(struct e2e *e, const struct chan_view *v, int64_t synced, int64_t shown,
+	  struct lsn_status *st)
 {
-	json_t *reply = NULL, *c;
-	char hex[LSN_ID_HEX + 1];
-	size_t i;
-	if (synced <= 0)
+	if (synced <= 0 || shown < 0 || shown >= synced)
 		return LSN_OK;
-	enum lsn_err err = e2e_read(e, "channels", NULL, &reply, st);
-	lsn_id_to_hex(v->channel, hex);
-	json_array_foreach(json_object_get(reply, "channels"), i, c) {
-		const char *id = e2e_str(c, "channel");
-		json_t *last = json_object_get(c, "last_seq");
-		if (err != LSN_OK || id == NULL || strcmp(id, hex) != 0 || !json_is_integer(last))
-			continue;
-		int64_t shown = json_integer_value(last);
-		if (shown >= 0 && shown < synced)
-			err = local_channel_set_cut(e->p, v->channel, shown + 1, synced, st);
-		break;
-	}
-	json_decref(reply);
-	return err;
+	return local_channel_set_cut(e->p, v->channel, shown + 1, synced, st);
 }
 
 enum lsn_err
@@ -368,11 +356,14 @@ thread_fetch(struct e2e *e, const struct chan_view *v, struct thread_fetch_resul
 	struct local_channel c;
 	enum lsn_err err = local_channel_get(e->p, v->channel, &c, st);
 	r->last_seq = c.last_seq;
-	if (err == LSN_OK)
-		err = check_cut(e, v, c.last_seq, st);
-	bool more = true;
-	while (err == LSN_OK && more)
-		err = fetch_page(e, v, r, &more, st);
+	bool more = true, first = true;
+	int64_t shown = -1;
+	while (err == LSN_OK && more) {
+		err = fetch_page(e, v, r, &more, &shown, st);
+		if (err == LSN_OK && first)
+			err = check_cut(e, v, c.last_seq, shown, st);
+		first = false;
+	}
 	if (err == LSN_OK)
 		err = retry_pending(e, v, r, st);
 	if (err == LSN_OK) /* heads the log we had lacks: fetch it again */
