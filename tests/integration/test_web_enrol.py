@@ -16,19 +16,14 @@ prepares them. TAP on stdout."""
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import webdrive  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-WEB = os.path.join(ROOT, "web")
-DIST = os.path.join(WEB, "dist")
-DRIVER = os.path.join(HERE, "web_enrol.mjs")
+DRIVER = "web_enrol.mjs"
 # the checks web_enrol.mjs prints, in order (a crash prints one failing
 # line instead, and the rest are reported missing)
 BROWSER_CHECKS = 17
@@ -40,52 +35,12 @@ WHO = {"name": "Dr Anne Navigateur", "rpps": "10101010105", "org": "CPTS Val de 
 PASSPHRASE = "une phrase de passe de test"
 
 
-def chromium():
-    for path in (os.environ.get("LSN_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
-        if path and os.access(path, os.X_OK):
-            return path
-    return None
-
-
-def browser_phase(t, node, cfg, count):
-    """Runs web_enrol.mjs; its checks as TAP (exactly count of them); its values."""
-    try:
-        res = subprocess.run([node, DRIVER, json.dumps(cfg)], capture_output=True, text=True,
-                             timeout=240 * harness.SLOW, stdin=subprocess.DEVNULL)
-        lines, stderr = res.stdout.splitlines(), res.stderr
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        lines, stderr = out.splitlines(), "timed out"
-    values, n = {}, 0
-    for line in lines:
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            t.diag(f"driver: {line}")
-            continue
-        if "check" in obj and n < count:
-            n += 1
-            t.ok(obj["ok"], f"browser: {obj['check']}", obj.get("detail"))
-        elif "check" in obj:
-            t.diag(f"driver printed an unplanned check: {line}")
-        elif "values" in obj:
-            values = obj["values"]
-    while n < count:
-        n += 1
-        t.ok(False, "browser: check not reached", harness.clip(stderr))
-    return values
-
-
 def main(t):
-    browser, node = chromium(), shutil.which("node")
-    built = os.path.exists(os.path.join(DIST, "index.html")) and \
-        os.path.isdir(os.path.join(WEB, "node_modules", "playwright-core"))
-    if not t.ok(harness.LIAISOND and harness.LIAISON and browser and node and built,
-                "liaisond, liaison, chromium, node and web/dist are there",
-                f"liaisond={harness.LIAISOND!r} liaison={harness.LIAISON!r} chromium={browser!r} "
-                f"node={node!r} web/dist built={built} (./dev test prepares them)"):
+    found = webdrive.ready(t)
+    if not found:
         return
-    with Server(t, extra_args=["--web-root", DIST]) as srv:
+    browser, node = found
+    with Server(t, extra_args=["--web-root", webdrive.DIST]) as srv:
         srv.admin("org", "add", "--name", WHO["org"], "--finess", "450000005", "--kind", "cpts")
         srv.admin("org", "add", "--name", "Pharmacie du Centre", "--finess", "750012346",
                   "--kind", "pharmacy")
@@ -96,11 +51,9 @@ def main(t):
         t.eq(rc, 0, "a colleague enrols with the CLI", f"{out}\n{err}")
 
         profile = os.path.join(srv.tmp, "chromium-profile")
-        cfg = {"url": f"https://localhost:{srv.port}/", "code": code, "passphrase": PASSPHRASE,
-               "deviceName": "Navigateur du service", "expect": WHO, "web": WEB,
-               "chromium": browser, "profile": profile, "phase": "main",
-               "screenshots": os.environ.get("LSN_SCREENSHOTS") or None}
-        values = browser_phase(t, node, cfg, BROWSER_CHECKS)
+        cfg = webdrive.base_config(srv, browser, profile, code=code, passphrase=PASSPHRASE,
+                                   deviceName="Navigateur du service", expect=WHO, phase="main")
+        values = webdrive.phase(t, node, DRIVER, cfg, BROWSER_CHECKS)
         enrolled = values.get("enrolled") or {}
         user = enrolled.get("user") or ""
         fpr = (enrolled.get("fingerprint") or "").replace(" ", "")
@@ -135,15 +88,15 @@ def main(t):
         ik = srv.db_exec("SELECT ik FROM users WHERE hex(id) = ?", (user.upper(),)) if user else []
         if user:
             srv.db_exec("UPDATE users SET ik = ? WHERE hex(id) = ?", (os.urandom(32), user.upper()))
-        browser_phase(t, node, dict(cfg, phase="tamper-ik", screenshots=None), IK_CHECKS)
+        webdrive.phase(t, node, DRIVER, dict(cfg, phase="tamper-ik", screenshots=None), IK_CHECKS)
         # the true key back; then the administrator revokes the browser's
         # device while it is unlocked (the driver runs liaisond revoke), and
         # last the browser's stored record is altered
         if ik:
             srv.db_exec("UPDATE users SET ik = ? WHERE hex(id) = ?", (ik[0][0], user.upper()))
         revoke = [harness.LIAISOND, "--data-dir", srv.data, "revoke", "--device", device.lower()]
-        browser_phase(t, node, dict(cfg, phase="revoke", screenshots=None, revoke=revoke),
-                      REVOKE_CHECKS)
+        webdrive.phase(t, node, DRIVER, dict(cfg, phase="revoke", screenshots=None, revoke=revoke),
+                       REVOKE_CHECKS)
         srv.stop()
 
 

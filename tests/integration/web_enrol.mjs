@@ -7,51 +7,14 @@
 // per check ({"check": name, "ok": bool, "detail": text}) and a last line
 // {"values": {...}} for the Python side, which turns them into TAP.
 // Usage: node web_enrol.mjs CONFIG_JSON
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { launch } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
-const requireWeb = createRequire(path.join(cfg.web, 'package.json'));
-const { chromium } = requireWeb('playwright-core');
+const b = await launch(cfg);
+const { values, check, shot, html, screen, field } = b;
 
-const values = {};
-function check(ok, name, detail = '') {
-  console.log(JSON.stringify({ check: name, ok: !!ok, detail: String(detail) }));
-}
-
-const problems = [];
-const origin = new URL(cfg.url).origin;
-let browser;
-let step = 'start';
-try {
-  // a profile directory kept between the two phases, as a browser keeps its IndexedDB
-  const context = await chromium.launchPersistentContext(cfg.profile, {
-    executablePath: cfg.chromium,
-    headless: true,
-    args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1366, height: 768 },
-    serviceWorkers: 'block',
-  });
-  browser = context;
-  const page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(60000);
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => {
-    const u = new URL(r.url());
-    if (u.protocol !== 'data:' && u.host !== new URL(origin).host) problems.push(`off-origin request: ${r.url()}`);
-  });
-  const shot = async (name) => {
-    if (!cfg.screenshots) return;
-    mkdirSync(cfg.screenshots, { recursive: true });
-    await page.screenshot({ path: path.join(cfg.screenshots, `${name}.png`) });
-  };
-  const html = (attr) => page.evaluate((a) => document.documentElement.dataset[a] || '', attr);
-  const screen = (name) => page.waitForSelector(`html[data-screen="${name}"]`);
-  const field = (name) => page.locator(`dd[data-field="${name}"]`).first().textContent();
+await b.run(async ({ page, step }) => {
   const record = () => page.evaluate(() => new Promise((resolve, reject) => {
     const req = indexedDB.open('liaison');
     req.onerror = () => reject(req.error);
@@ -66,7 +29,7 @@ try {
         const out = {};
         for (const [k, v] of Object.entries(r)) {
           if (v instanceof Uint8Array) out[k] = { bytes: v.length, hex: Array.from(v, (x) => x.toString(16).padStart(2, '0')).join('') };
-          else if (k === 'sealed') out[k] = Object.fromEntries(Object.entries(v).map(([n, b]) => [n, b instanceof Uint8Array ? b.length : -1]));
+          else if (k === 'sealed') out[k] = Object.fromEntries(Object.entries(v).map(([n, x]) => [n, x instanceof Uint8Array ? x.length : -1]));
           else out[k] = v;
         }
         resolve(out);
@@ -77,7 +40,7 @@ try {
 
   if (cfg.phase === 'tamper-ik') {
     // the server's database now gives this user another identity key
-    step = 'tampered server';
+    step('tampered server');
     await page.goto(cfg.url);
     await screen('unlock');
     await page.getByLabel('Phrase de passe').fill(cfg.passphrase);
@@ -88,15 +51,13 @@ try {
     check(/ne sont pas celles de ce navigateur/.test(swapped) && await html('screen') === 'unlock'
       && await html('keys') === 'none',
     'a server that presents another identity key for this account is refused, keys wiped', swapped);
-    step = 'end';
-    check(problems.length === 0, 'no console error, no page error, no off-origin request', problems.join('\n'));
-    throw null; // eslint-disable-line no-throw-literal
+    return;
   }
 
   if (cfg.phase === 'revoke') {
     // the identity key is back; an administrator revokes the device while
     // the page is unlocked
-    step = 'revoked while unlocked';
+    step('revoked while unlocked');
     await page.goto(cfg.url);
     await screen('unlock');
     await page.getByLabel('Phrase de passe').fill(cfg.passphrase);
@@ -109,7 +70,7 @@ try {
     check(before === 'held' && await html('keys') === 'none' && /révoqué.*\(device_revoked\)/.test(note),
       'revoked by the administrator while unlocked: the server closes, the page wipes the keys and says why',
       `${before} | ${note}`);
-    step = 'login of a revoked device';
+    step('login of a revoked device');
     await page.getByLabel('Phrase de passe').fill(cfg.passphrase);
     await page.getByRole('button', { name: 'Déverrouiller' }).click();
     await page.waitForSelector('[role=alert]');
@@ -118,7 +79,7 @@ try {
       'unlocking a revoked device: the server\'s device_revoked, in French, keys wiped', refused);
 
     // the stored record altered (one bit of the sealed device key)
-    step = 'tampered record';
+    step('tampered record');
     await page.evaluate(() => new Promise((resolve, reject) => {
       const req = indexedDB.open('liaison');
       req.onsuccess = () => {
@@ -143,12 +104,10 @@ try {
     const altered = await page.getByRole('alert').textContent();
     check(/\(bad_passphrase\)/.test(altered) && await html('keys') === 'none',
       'an altered sealed key does not open, even with the right passphrase', altered);
-    step = 'end';
-    check(problems.length === 0, 'no console error, no page error, no off-origin request', problems.join('\n'));
-    throw null; // eslint-disable-line no-throw-literal
+    return;
   }
 
-  step = 'first visit';
+  step('first visit');
   const resp = await page.goto(cfg.url);
   const csp = resp.headers()['content-security-policy'] || '';
   check(/script-src 'self' 'wasm-unsafe-eval';/.test(csp) && !/unsafe-inline|'unsafe-eval'/.test(csp),
@@ -163,7 +122,7 @@ try {
     `keys=${await html('keys')} crypto=${await html('crypto')}`);
   await shot('web-enrol-1-invite');
 
-  step = 'unknown invite';
+  step('unknown invite');
   await page.getByLabel('Code d’invitation').fill('ABCD');
   await page.keyboard.press('Enter');
   await page.waitForSelector('[role=alert]');
@@ -176,7 +135,7 @@ try {
     'a malformed code is refused in the page; an unknown one gets the server\'s invite_unknown, in French',
     `${malformed} | ${unknown}`);
 
-  step = 'invite_info';
+  step('invite_info');
   await page.getByLabel('Code d’invitation').fill(cfg.code.toLowerCase().replace(/-/g, ' '));
   await page.getByRole('button', { name: 'Vérifier l’invitation' }).click();
   await page.waitForSelector('[data-testid="invite-info"]');
@@ -188,14 +147,14 @@ try {
   check(await record() === null && await html('keys') === 'none', 'nothing is created before the person confirms');
   await shot('web-enrol-2-who');
 
-  step = 'labels';
+  step('labels');
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
     .filter((el) => el.labels.length === 0 || !el.labels[0].textContent.trim()).map((el) => el.outerHTML));
   const fields = await page.locator('input').count();
   check(fields === 4 && unlabelled.length === 0, 'every field of the enrolment screen has its label',
     `${fields} fields; unlabelled: ${unlabelled.join(' ')}`);
 
-  step = 'passphrase rules';
+  step('passphrase rules');
   await page.getByLabel('Nom de cet appareil').fill(cfg.deviceName);
   await page.getByLabel('Phrase de passe', { exact: true }).fill('court');
   await page.getByLabel('Phrase de passe, encore une fois').fill('court');
@@ -216,7 +175,7 @@ try {
   'a passphrase under 8 characters or over 1024 bytes (as the CLI), or typed differently twice, is refused before anything is created',
   `${short} | ${long} | ${differ}`);
 
-  step = 'enrol';
+  step('enrol');
   await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase);
   await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
   await screen('session');
@@ -229,7 +188,7 @@ try {
   'enrolled and logged in: name, RPPS, device and fingerprint shown, keys held', JSON.stringify(who));
   await shot('web-enrol-3-session');
 
-  step = 'stored record';
+  step('stored record');
   const rec = await record();
   values.record = rec && { user: rec.user, device: rec.device, server: rec.server };
   check(rec && rec.user === who.user && rec.salt.bytes === 16 && rec.sealed.ik === 24 + 64 + 16
@@ -239,13 +198,13 @@ try {
   'IndexedDB holds the salt and the three keys sealed (nonce, key, tag), never the passphrase',
   JSON.stringify(rec && { salt: rec.salt, sealed: rec.sealed }));
 
-  step = 'reload';
+  step('reload');
   await page.reload();
   await screen('unlock');
   check(await html('keys') === 'none', 'after a reload: "Déverrouiller", no keys held');
   await shot('web-enrol-4-unlock');
 
-  step = 'wrong passphrase';
+  step('wrong passphrase');
   await page.getByLabel('Phrase de passe').fill(cfg.passphrase + '!');
   await page.getByRole('button', { name: 'Déverrouiller' }).click();
   await page.waitForSelector('[role=alert]');
@@ -254,7 +213,7 @@ try {
     && await html('screen') === 'unlock' && await html('keys') === 'none',
   'a wrong passphrase is refused plainly, nothing unlocked', wrong);
 
-  step = 'unlock with the keyboard';
+  step('unlock with the keyboard');
   // keyboard only: from the focused heading, Tab to the field, type, Entrée
   await page.reload();
   await screen('unlock');
@@ -270,14 +229,14 @@ try {
   check(await field('name') === cfg.expect.name && await field('fingerprint') === who.fingerprint
     && await html('keys') === 'held', 'the right passphrase unlocks and logs in again (same fingerprint)');
 
-  step = 'lock';
+  step('lock');
   await page.getByRole('button', { name: 'Verrouiller' }).click();
   await screen('unlock');
   const lockedNote = await page.locator('.notice').textContent();
   check(await html('keys') === 'none' && /Verrouillé/.test(lockedNote),
     '"Verrouiller" wipes the keys and shows "Déverrouiller"', lockedNote);
 
-  step = 'idle';
+  step('idle');
   await page.clock.install();
   await page.reload();
   await screen('unlock');
@@ -294,12 +253,4 @@ try {
   const idleNote = await page.locator('.notice').textContent();
   check(stillHeld === 'held' && afterIdle === 'none' && /sans activité/.test(idleNote),
     'idle: keys still held at 14 min, wiped after 15 min without activity', `${stillHeld} | ${idleNote}`);
-
-  step = 'end';
-  check(problems.length === 0, 'no console error, no page error, no off-origin request', problems.join('\n'));
-} catch (e) {
-  if (e !== null) check(false, `browser scenario stopped at "${step}"`, `${e.stack || e}\n${problems.join('\n')}`);
-} finally {
-  if (browser) await browser.close();
-}
-console.log(JSON.stringify({ values }));
+});

@@ -6,38 +6,15 @@
 // name, the device name and the public keys — what the server publishes
 // anyway. The secret keys exist unsealed only in memory (store/session.js).
 import { localKey, localSalt, sealItem, openItem, wipe } from '../crypto/index.js';
+import { tx as dbTx } from './db.js';
 
-const DB_NAME = 'liaison';
-const DB_VERSION = 1;
+const tx = (mode, fn) => dbTx(STORE, mode, fn);
+
 const STORE = 'device';
 const RECORD = 'this-device';
 export const RECORD_VERSION = 1;
 // the sealed items and their names (the AD binds each to its role)
 export const ITEMS = ['ik', 'dk', 'ak'];
-
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function tx(mode, fn) {
-  const db = await openDb();
-  try {
-    return await new Promise((resolve, reject) => {
-      const t = db.transaction(STORE, mode);
-      const req = fn(t.objectStore(STORE));
-      t.oncomplete = () => resolve(req ? req.result : undefined);
-      t.onerror = () => reject(t.error);
-      t.onabort = () => reject(t.error);
-    });
-  } finally {
-    db.close();
-  }
-}
 
 /** The stored record of this browser's device (public part and sealed items), or null. */
 export async function loadRecord() {
@@ -48,18 +25,16 @@ export async function loadRecord() {
 /**
  * Seals secrets {ik, dk, ak} under the passphrase: returns the record to
  * save (salt, sealed items, the public fields given). Argon2id takes about
- * a second; the local key is wiped before returning.
+ * a second; the local key is kept in secrets.local (the session holds it
+ * to seal the vault's records, and wipes it with the others).
  */
 export function sealRecord(passphrase, secrets, pub) {
   const salt = localSalt();
   const key = localKey(passphrase, salt);
-  try {
-    const sealed = {};
-    for (const name of ITEMS) sealed[name] = sealItem(key, name, secrets[name]);
-    return { version: RECORD_VERSION, salt, sealed, ...pub };
-  } finally {
-    wipe(key);
-  }
+  const sealed = {};
+  for (const name of ITEMS) sealed[name] = sealItem(key, name, secrets[name]);
+  secrets.local = key;
+  return { version: RECORD_VERSION, salt, sealed, ...pub };
 }
 
 export async function saveRecord(record) {
@@ -67,26 +42,26 @@ export async function saveRecord(record) {
 }
 
 /**
- * The secrets {ik, dk, ak} of a record, or null when the passphrase does
- * not open them (wrong passphrase, or an altered record: the AEAD cannot
- * tell the two apart, and neither can an attacker who guesses offline).
+ * The secrets {ik, dk, ak, local} of a record, or null when the passphrase
+ * does not open them (wrong passphrase, or an altered record: the AEAD
+ * cannot tell the two apart, and neither can an attacker who guesses
+ * offline). `local` is the local key itself: the session keeps it to seal
+ * and open the vault's records (store/vault.js) while unlocked.
  */
 export function openRecord(record, passphrase) {
   const key = localKey(passphrase, record.salt);
   const out = {};
-  try {
-    for (const name of ITEMS) {
-      const v = openItem(key, name, record.sealed[name]);
-      if (!v) {
-        for (const k of Object.keys(out)) wipe(out[k]);
-        return null;
-      }
-      out[name] = v;
+  for (const name of ITEMS) {
+    const v = openItem(key, name, record.sealed[name]);
+    if (!v) {
+      for (const k of Object.keys(out)) wipe(out[k]);
+      wipe(key);
+      return null;
     }
-    return out;
-  } finally {
-    wipe(key);
+    out[name] = v;
   }
+  out.local = key;
+  return out;
 }
 
 /** Removes this browser's device (the keys are lost: the account needs a new invite). */

@@ -7,7 +7,7 @@ import { wipe } from '../crypto/index.js';
 
 export const IDLE_LOCK_MS = 15 * 60 * 1000; // 15 minutes
 
-let keys = null; // {ik, dk, ak}: Uint8Arrays
+let keys = null; // {ik, dk, ak, local}: Uint8Arrays (local: the key of store/vault.js)
 let idleTimer = null;
 let onLock = null;
 
@@ -35,7 +35,7 @@ export function unlock(secrets, lockCallback) {
   mark();
 }
 
-/** The key named (ik, dk, ak) while unlocked, else null. Do not keep it. */
+/** The key named (ik, dk, ak, local) while unlocked, else null. Do not keep it. */
 export function key(name) {
   return keys ? keys[name] : null;
 }

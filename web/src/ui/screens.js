@@ -1,14 +1,15 @@
-// The screens, in French: "Inscrire ce navigateur" (from an invite),
-// "Déverrouiller" (later visits), the session (who is logged in, with
-// "Verrouiller"). <html data-screen> names the screen shown.
+// The screens before the logged-in page, in French: "Inscrire ce
+// navigateur" (from an invite), "Déverrouiller" (later visits); once logged
+// in, ui/shell.js shows the views. <html data-screen> names the screen shown.
 import { h, field, facts, show, statusLine, paint } from './dom.js';
 import { Connection, sameOriginUrl } from '../net/client.js';
 import { frenchError } from '../net/errors.js';
 import {
-  enrol, login, normaliseInvite, deviceNameValid, ownFingerprint, PASSPHRASE_MIN, PASSPHRASE_MAX,
+  enrol, login, normaliseInvite, deviceNameValid, PASSPHRASE_MIN, PASSPHRASE_MAX,
 } from '../account.js';
 import { loadRecord, openRecord } from '../store/keystore.js';
 import * as session from '../store/session.js';
+import { startShell, stopShell } from './shell.js';
 
 let conn = null;
 
@@ -212,6 +213,7 @@ export function unlockScreen(record, notice = null) {
 }
 
 function lockedScreen(reason) {
+  stopShell();
   disconnect();
   loadRecord().then((record) => {
     if (!record) {
@@ -229,30 +231,14 @@ function lockedScreen(reason) {
 
 // ---- Session ------------------------------------------------------------------------
 
-function sessionScreen(record, { user, device }) {
-  const org = user.org || {};
+function sessionScreen(record, me) {
   // keys are held only while connected: a revocation (close code 1008) or a
   // lost connection locks, and unlocking reconnects
   const c = conn;
   c.on('close', ({ code }) => {
     if (c === conn) session.lock(code === 1008 ? 'revoked' : 'closed');
   });
-  const lockButton = h('button', { type: 'button', text: 'Verrouiller', onclick: () => session.lock('user') });
-  show('session',
-    h('h1', { text: 'Connecté' }),
-    facts([
-      ['Nom', user.name, { field: 'name' }],
-      ['RPPS', user.rpps, { field: 'rpps' }],
-      ['Profession', user.profession_label || user.profession, { field: 'profession' }],
-      ['Organisation', org.name, { field: 'org' }],
-      ['Appareil', device.name, { field: 'device' }],
-      ['Votre empreinte', ownFingerprint(record, user.rpps), { field: 'fingerprint' }],
-    ], { 'data-testid': 'whoami', 'data-user': user.id }),
-    h('p', { text: 'Vos collègues peuvent comparer cette empreinte avec le numéro de sécurité que ' +
-      '«\u00a0liaison verify\u00a0» leur montre.' }),
-    h('p', {}, lockButton),
-    h('p', { class: 'hint', text: `Ce navigateur se verrouille seul après ${Math.round(session.IDLE_LOCK_MS / 60000)} ` +
-      'minutes sans activité.' }));
+  startShell(c, record, me);
 }
 
 /** The first screen: unlock when this browser holds a device, else enrol. */
