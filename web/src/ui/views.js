@@ -4,8 +4,10 @@
 // it out of the bar (reached by a link, e.g. one thread). ctx is described
 // in ui/shell.js. Add a view by adding its module here.
 import account from './view_account.js';
+import discharge from './view_discharge.js';
+import measure from './view_measure.js';
 
-export const VIEWS = [account];
+export const VIEWS = [account, discharge, measure];
 
 /** The view shown after unlocking. */
 export const HOME = 'account';
