@@ -97,8 +97,12 @@ class NoticeForm {
     const c = { input, err, hintId, fd, path };
     this.describe(c, false);
     this.controls.set(path, c);
+    // a field is checked once the user has typed in it, or left it with a
+    // value (tabbing through an empty field says nothing yet; submit does)
+    input.addEventListener('input', () => { c.dirty = true; });
+    input.addEventListener('change', () => { c.dirty = true; });
     input.addEventListener('blur', () => {
-      this.touched.add(c.path);
+      if (c.dirty || input.value !== '') this.touched.add(c.path);
       this.check();
     });
     const label = `${fd.label}${fd.required ? ' *' : ''}`;

@@ -140,12 +140,21 @@ async function render(ctx, arg) {
   function showKind() {
     vc = valueControls(kindSel.input.value);
     touched.clear();
-    for (const c of vc.list) c.input.addEventListener('blur', () => { touched.add(c); check(); });
+    for (const c of vc.list) watch(c);
     valuesBox.replaceChildren(h('legend', { text: `Valeur : ${M.KIND_INFO[kindSel.input.value].help}` }),
       h('div', { class: vc.list.length === 9 ? 'phq9-items' : 'measure-row' }, vc.list.map((c) => c.el)));
   }
+  // checked once typed in, or left with a value (tabbing through says nothing yet)
+  function watch(c) {
+    c.input.addEventListener('input', () => { c.dirty = true; });
+    c.input.addEventListener('change', () => { c.dirty = true; });
+    c.input.addEventListener('blur', () => {
+      if (c.dirty || c.input.value !== '') touched.add(c);
+      check();
+    });
+  }
   kindSel.input.addEventListener('change', showKind);
-  at.input.addEventListener('blur', () => { touched.add(at); check(); });
+  watch(at);
   showKind();
 
   const rules = thresholds.length ? h('ul', { class: 'hint' }, thresholds.map((t) =>
