@@ -252,4 +252,6 @@ export async function start() {
   }
   if (record) unlockScreen(record);
   else enrolScreen();
+  // the first usable screen (bench/web_first_screen.sh reads this mark)
+  performance.mark('liaison-first-screen');
 }
