@@ -5,25 +5,16 @@
 // cfg.notice_case, the measurements of cfg.hf_case). Prints one JSON line
 // per check and {"values": …} for the Python side.
 // Usage: node web_forms.mjs CONFIG_JSON
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { launch, enrol, unlock, openView } from './web_lib.mjs';
+import { launch, enrol, unlock, openView, axe, overflow } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
 const { values, check, shot } = b;
 
-// axe-core run in the page (page.evaluate is not subject to the CSP): the
-// serious and critical violations, as "id: target" lines
-async function axe(page) {
-  const src = readFileSync(path.join(cfg.web, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
-  await page.evaluate(src);
-  return page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
+// axe-core (web_lib.mjs, the a11y test's tags): the serious and critical violations
+async function serious(page) {
+  return (await axe(page, cfg.web)).filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.targets.join(', ')})`);
 }
 
 await b.run(async ({ page, step }) => {
@@ -108,8 +99,14 @@ await b.run(async ({ page, step }) => {
   await type('follow_up.monitoring', cfg.monitoring);
   const after = await page.evaluate(() => document.querySelectorAll('[aria-invalid="true"]').length);
   check(after === 0, 'corrected, no field is in error any more', String(after));
-  const violations = await axe(page);
-  check(violations.length === 0, 'axe-core: no serious violation on the notice form', violations.join('\n'));
+  const violations = await serious(page);
+  const wide = await overflow(page);
+  await page.setViewportSize({ width: 768, height: 1024 });
+  const tablet = await overflow(page);
+  await page.setViewportSize({ width: 1366, height: 768 });
+  check(violations.length === 0 && wide.length === 0 && tablet.length === 0,
+    'axe-core: no serious violation on the notice form; nothing wider than the window at 1366×768 nor on a tablet',
+    [...violations, ...wide, ...tablet].join('\n'));
 
   step('posting the notice');
   await page.getByRole('button', { name: 'Publier l’avis de sortie' }).click();
@@ -159,6 +156,10 @@ await b.run(async ({ page, step }) => {
   check(/alerte envoyée à 2 personnes : /.test(alert) && alert.includes('Dr Claire Martin') &&
     alert.includes('Dr Louis Petit'), '+2.0 kg in 3 days raises weight_gain: "alerte envoyée à 2 personnes"', alert);
   await shot('web-measure-1');
-  const mv = await axe(page);
-  check(mv.length === 0, 'axe-core: no serious violation on the measurement form', mv.join('\n'));
+  const mv = await serious(page);
+  await page.setViewportSize({ width: 768, height: 1024 });
+  const mt = await overflow(page);
+  await page.setViewportSize({ width: 1366, height: 768 });
+  check(mv.length === 0 && mt.length === 0, 'axe-core: no serious violation on the measurement form; fits a tablet',
+    [...mv, ...mt].join('\n'));
 });

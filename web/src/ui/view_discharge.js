@@ -360,10 +360,13 @@ async function render(ctx, arg) {
     submit);
   el.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const { problems, notice, shown } = form.check(true);
+    const { problems, notice, shown, loose } = form.check(true);
     if (problems.length) {
+      // a problem no field holds (the whole notice too large) is said here
+      const whole = loose.filter((p) => !Object.keys(form.lists).some((l) => p.path === l || p.path.startsWith(`${l}[`)));
       status.error(`${problems.length === 1 ? '1 problème' : `${problems.length} problèmes`} dans l’avis : rien ` +
-        'n’a été envoyé ; corrigez les champs signalés et publiez à nouveau.');
+        'n’a été envoyé ; corrigez les champs signalés et publiez à nouveau.' +
+        `${whole.map((p) => ` ${p.message}`).join('')}`);
       const first = [...form.controls.values()].find((c) => shown.has(c));
       if (first) first.input.focus();
       return;
