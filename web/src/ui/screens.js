@@ -228,7 +228,6 @@ function deviceInviteForm(section, title, list, info, code, status) {
   const step2 = h('div', { hidden: true });
   const form1 = h('form', {
     novalidate: true,
-    'aria-label': 'Code de récupération',
     onsubmit: async (ev) => {
       ev.preventDefault();
       open.disabled = true;
@@ -275,7 +274,6 @@ function deviceStep(step, info, inv, code, opened, status) {
   const go = h('button', { type: 'submit', text: 'Ajouter ce navigateur' });
   const form = h('form', {
     novalidate: true,
-    'aria-label': 'Ajouter ce navigateur',
     onsubmit: async (ev) => {
       ev.preventDefault();
       const problem = deviceFormProblem(name, pass1, pass2);
