@@ -255,7 +255,8 @@ function deviceInviteForm(section, title, list, info, code, status) {
   section.replaceChildren(title, list, lead,
     h('h2', { text: 'Votre code de récupération' }), form1, step2);
   section.hidden = false;
-  rcode.input.focus();
+  rcode.input.focus({ preventScroll: true });
+  form1.scrollIntoView({ block: 'end' }); // the code's field, its explanation and the button in sight
 }
 
 function deviceStep(step, info, inv, code, opened, status) {
