@@ -23,7 +23,7 @@ import webdrive  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
 DRIVER = "web_device.mjs"
-BROWSER_CHECKS = 11
+BROWSER_CHECKS = 12
 PLAN = 1 + 5 + BROWSER_CHECKS + 10 + 3
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -7,6 +7,8 @@
 // page, and unlocking after a reload. Prints one JSON line per check and
 // {"values": {...}} last (webdrive.py).
 // Usage: node web_device.mjs CONFIG_JSON
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { launch } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
@@ -82,6 +84,16 @@ await b.run(async ({ page, step }) => {
   'a device invite: the page shows whom it is for, asks for the recovery code and says where it comes from',
   `${JSON.stringify(shown)} | ${hint} | focus ${focused}`);
   await shot('web-device-1-recovery');
+
+  step('axe');
+  const src = readFileSync(path.join(cfg.web, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  await page.evaluate(src);
+  const serious = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  check(serious.length === 0, 'axe-core: no serious or critical violation on the recovery step', serious.join('\n'));
 
   step('labels');
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input')]

@@ -127,6 +127,17 @@ await b.run(async ({ page, step }) => {
   const serious = await axe(page);
   check(serious.length === 0, 'axe-core: no serious or critical violation on the colleague\'s page', serious.join('\n'));
 
+  step('tablet');
+  await page.setViewportSize({ width: 768, height: 1024 });
+  const fit = await page.evaluate(() => {
+    const svg = document.querySelector('svg.qr').getBoundingClientRect();
+    const num = document.querySelector('[data-testid="safety-number"]').getBoundingClientRect();
+    return { scroll: document.documentElement.scrollWidth, svg: [svg.left, svg.right, svg.width], num: [num.left, num.right] };
+  });
+  await page.setViewportSize({ width: 1366, height: 768 });
+  check(fit.scroll <= 768 && fit.svg[0] >= 0 && fit.svg[1] <= 768 && fit.svg[2] >= 200 && fit.num[1] <= 768,
+    'on a tablet (768×1024) the number and the QR code fit the width, no sideways scrolling', JSON.stringify(fit));
+
   step('they differ');
   await page.getByRole('button', { name: 'Ils diffèrent' }).click();
   const differ = page.locator('[data-testid="numbers-differ"]');

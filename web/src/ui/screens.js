@@ -323,6 +323,7 @@ function deviceStep(step, info, inv, code, opened, status) {
 async function deviceAdded(record, me, rk) {
   const c = conn;
   const off = c.on('close', ({ code: closeCode }) => {
+    wipe(rk);
     if (c === conn) session.lock(closeCode === 1008 ? 'revoked' : 'closed');
   });
   const status = statusLine();
