@@ -12,7 +12,6 @@ import { h, field, facts, statusLine } from './dom.js';
 import { fingerprint, safetyNumber, fromHex, fromB64 } from '../crypto/index.js';
 import { LiaisonError } from '../net/client.js';
 import * as pins from '../store/pins.js';
-import { qrSvg } from './qr.js';
 
 const ID_RE = /^[0-9a-f]{32}$/;
 const SEARCH_LIMIT = 20;
@@ -171,6 +170,8 @@ async function userView(ctx, arg) {
     throw new LiaisonError('protocol', 'Impossible de calculer un numéro de sécurité pour cet utilisateur ' +
       '(numéro RPPS mal formé)\u00a0: prévenez votre administrateur (protocol).');
   }
+  // qrcode-generator (about 40 kB) is loaded with this page only, not with the first screen
+  const { qrSvg } = await import('./qr.js');
   const pin = await pins.observe(user, rpps, ik);
   const who = await person(ctx, user, rpps);
   const name = who ? who.name : `l’utilisateur ${user.slice(0, 8)}`;
