@@ -25,7 +25,7 @@ import webdrive  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
 DRIVER = "web_verify.mjs"
-MAIN_CHECKS = 10
+MAIN_CHECKS = 11
 CHANGED_CHECKS = 3
 PLAN = 1 + 1 + MAIN_CHECKS + 3 + CHANGED_CHECKS + 1 + 3
 

@@ -159,6 +159,14 @@ await b.run(async ({ page, step }) => {
     && await page.getByRole('button', { name: 'Les numéros sont identiques' }).count() === 0,
   '"Les numéros sont identiques": the colleague is marked verified, with the date', verified);
 
+  step('own id, unknown id');
+  await openView(page, 'verify', values.me);
+  const self = await b.alert();
+  await openView(page, 'verify', '0'.repeat(32));
+  const unknown = await b.alert();
+  check(/^C’est vous/.test(self) && /^Le serveur ne connaît pas cet utilisateur\u00a0: .*\(not_found\)\.$/.test(unknown),
+    '#/verify with one\'s own id says "C’est vous"; an unknown id gets not_found in French', `${self} | ${unknown}`);
+
   step('reload');
   await page.reload();
   await unlock(page, cfg.passphrase);
