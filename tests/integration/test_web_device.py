@@ -23,8 +23,8 @@ import webdrive  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
 DRIVER = "web_device.mjs"
-BROWSER_CHECKS = 12
-PLAN = 1 + 5 + BROWSER_CHECKS + 10 + 3
+BROWSER_CHECKS = 13
+PLAN = 1 + 5 + BROWSER_CHECKS + 11 + 3
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PASSPHRASE = "la phrase de passe du navigateur"
@@ -77,10 +77,15 @@ def main(t):
         invite = out.strip().splitlines()[-1].strip()
         t.ok(len(invite) == 29, "liaisond invite --user gives a device invite", out)
 
+        # the colleague has no key backup: a device invite for her cannot be used
+        rc, rme, err = roux.json("whoami")
+        roux_id = ((rme or {}).get("user") or {}).get("id", "")
+        nobackup = srv.admin("invite", "--user", roux_id).strip().splitlines()[-1].strip()
+
         wrong = recovery_code(os.urandom(32))
         profile = os.path.join(srv.tmp, "chromium-profile")
         cfg = webdrive.base_config(
-            srv, browser, profile, code=invite, recovery=code, wrong=wrong,
+            srv, browser, profile, code=invite, recovery=code, wrong=wrong, noBackup=nobackup,
             passphrase=PASSPHRASE, deviceName="Poste du service",
             expect={"name": "Dr Claire Martin", "rpps": "10000000009", "org": "CPTS Val de Loire"},
             sessions=len(backed))
@@ -126,6 +131,10 @@ def main(t):
         t.ok(rc != 0 and "invite" in err.lower() and "used" in err.lower(),
              "the device invite is spent once the browser enrolled (invite_used for the CLI)",
              f"rc={rc}\n{out}\n{err}")
+        left = srv.db_exec("SELECT count(*) FROM invites WHERE lower(hex(user_id)) = ? AND "
+                           "used_at IS NULL", (roux_id,))
+        t.ok(left and left[0][0] == 1, "the device invite of the account without a backup is still "
+             "unused", repr(left))
         srv.stop()
 
 

@@ -68,9 +68,19 @@ await b.run(async ({ page, step }) => {
   const sent = [];
   page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
 
-  step('device invite');
+  step('account without a backup');
   await page.goto(cfg.url);
   await screen('enrol');
+  await page.getByLabel('Code d’invitation').fill(cfg.noBackup);
+  await page.getByRole('button', { name: 'Vérifier l’invitation' }).click();
+  await page.waitForSelector('[data-testid="no-backup"]');
+  const nob = await page.locator('[data-testid="no-backup"]').textContent();
+  check(/^Ce compte n’a pas de sauvegarde des clés\u00a0: .*liaison backup setup.*\(not_found\)\.$/.test(nob)
+    && await page.locator('[data-testid="recovery-code"]').count() === 0 && await record(page) === null,
+  'a device invite for an account without a key backup: said plainly (set it up on the other device), nothing asked or stored',
+  nob);
+
+  step('device invite');
   await page.getByLabel('Code d’invitation').fill(cfg.code);
   await page.getByRole('button', { name: 'Vérifier l’invitation' }).click();
   await page.waitForSelector('[data-testid="invite-info"]');
