@@ -24,7 +24,8 @@ from harness import Client, Server, run  # noqa: E402
 
 DRIVER = "web_device.mjs"
 BROWSER_CHECKS = 13
-PLAN = 1 + 5 + BROWSER_CHECKS + 11 + 3
+RESET_CHECKS = 3
+PLAN = 1 + 5 + BROWSER_CHECKS + 11 + 1 + RESET_CHECKS + 2 + 3
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PASSPHRASE = "la phrase de passe du navigateur"
@@ -135,6 +136,32 @@ def main(t):
                            "used_at IS NULL", (roux_id,))
         t.ok(left and left[0][0] == 1, "the device invite of the account without a backup is still "
              "unused", repr(left))
+
+        # the colleague loses her only device: liaisond user reset, and the
+        # browser (another profile) enrols with the new-identity invite
+        rc, out, err = srv.admin_run("user", "reset", "--user", roux_id)
+        lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+        reset = next((ln for ln in lines if len(ln) == 29 and ln.count("-") == 5), "")
+        old_ik = srv.db_exec("SELECT lower(hex(ik)) FROM users WHERE lower(hex(id)) = ?", (roux_id,))
+        t.ok(rc == 0 and reset, "liaisond user reset gives the colleague a new-identity invite", out + err)
+        values = webdrive.phase(t, node, DRIVER, dict(
+            cfg, phase="reset", code=reset, profile=os.path.join(srv.tmp, "chromium-reset"),
+            screenshots=None, deviceName="Navigateur de Roux",
+            expect={"name": "Dr Hélène Roux", "rpps": "10101010105", "org": "CHU de Tours"}),
+            RESET_CHECKS)
+        renewed = values.get("added") or {}
+        new_ik = srv.db_exec("SELECT lower(hex(ik)) FROM users WHERE lower(hex(id)) = ?", (roux_id,))
+        t.ok(renewed.get("user") == roux_id and new_ik and renewed.get("ik") == new_ik[0][0]
+             and old_ik and new_ik[0][0] != old_ik[0][0],
+             "same account, and the server now has the browser's new identity key",
+             f"{renewed!r} server {new_ik!r} before {old_ik!r}")
+        rc, ver, err = martin.json("verify", roux_id)
+        number = ((ver or {}).get("safety_number") or "").replace(" ", "")
+        fpr = (renewed.get("fingerprint") or "").replace(" ", "")
+        t.ok(rc == 0 and (ver or {}).get("identity_key_changed") is True and len(fpr) == 30
+             and fpr in (number[:30], number[30:]),
+             "the GP's CLI sees the changed identity key, and its safety number holds the "
+             "browser's new fingerprint", f"{ver!r} browser {fpr} {err}")
         srv.stop()
 
 

@@ -68,6 +68,35 @@ await b.run(async ({ page, step }) => {
   const sent = [];
   page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
 
+  if (cfg.phase === 'reset') {
+    // an invite after liaisond user reset: the same account, a new identity key
+    step('new identity');
+    await page.goto(cfg.url);
+    await screen('enrol');
+    await page.getByLabel('Code d’invitation').fill(cfg.code);
+    await page.getByRole('button', { name: 'Vérifier l’invitation' }).click();
+    await page.waitForSelector('[data-testid="new-identity"]');
+    const note = await page.locator('[data-testid="new-identity"]').textContent();
+    check(await field('name') === cfg.expect.name && /nouvelle identité/.test(note)
+      && /vérifier de nouveau votre numéro de sécurité/.test(note)
+      && await page.locator('[data-testid="recovery-code"]').count() === 0,
+    'a new-identity invite (liaisond user reset): whom it is for, what it means, no recovery code asked', note);
+    step('enrol new identity');
+    await page.getByLabel('Nom de cet appareil').fill(cfg.deviceName);
+    await page.getByLabel('Phrase de passe', { exact: true }).fill(cfg.passphrase);
+    await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase);
+    await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
+    await screen('session');
+    await b.view('account');
+    const rec = await record(page);
+    const fpr = await field('fingerprint');
+    values.added = { user: rec && rec.user, ik: rec && rec.ik_pk.hex, fingerprint: fpr };
+    check(await field('name') === cfg.expect.name && await field('device') === cfg.deviceName
+      && /^\d{5}( \d{5}){5}$/.test(fpr) && await html('keys') === 'held',
+    'enrolled with a new identity and logged in (the server accepted the new identity key)', fpr);
+    return;
+  }
+
   step('account without a backup');
   await page.goto(cfg.url);
   await screen('enrol');

@@ -26,7 +26,7 @@
 //      malformed is skipped, as the CLI skips it.
 import {
   fromB64, fromHex, toHex, wipe, recoveryParse, backupKey, identityKeyKey,
-  identityOpen, backupOpen, fromUtf8, fingerprint,
+  identityOpen, backupOpen, fromUtf8, fingerprint, signKeypair,
 } from './crypto/index.js';
 import { LiaisonError } from './net/client.js';
 import { enrolAs } from './account.js';
@@ -122,6 +122,25 @@ export async function enrolDevice(conn, code, inv, ikSk, deviceName, passphrase)
   return enrolAs(conn, code, deviceName, passphrase, {
     user: inv.user, ik: { publicKey: inv.ik, privateKey: Uint8Array.from(ikSk) },
   });
+}
+
+/**
+ * An invite after `liaisond user reset` (invite_info: user, new_identity):
+ * the same account with a new identity key (fresh IK, DK and AK), as
+ * `liaison enrol` does with it; the server replaces the account's IK.
+ */
+export async function enrolNewIdentity(conn, code, info, deviceName, passphrase) {
+  let user;
+  try {
+    user = fromHex(String(info.user));
+  } catch {
+    user = null;
+  }
+  if (!user || user.length !== 16) {
+    throw fail('protocol', 'Le serveur a décrit cette invitation de façon incomplète (pas d’identifiant ' +
+      'de compte)\u00a0: rechargez la page\u00a0; si cela se reproduit, signalez-le (protocol).');
+  }
+  return enrolAs(conn, code, deviceName, passphrase, { user, ik: signKeypair() });
 }
 
 function entryRecord(bk, user, entry, device, now) {

@@ -8,7 +8,8 @@ import {
   enrol, login, ownFingerprint, normaliseInvite, deviceNameValid, PASSPHRASE_MIN, PASSPHRASE_MAX,
 } from '../account.js';
 import {
-  deviceInvite, openIdentity, accountFingerprint, enrolDevice, restoreSessions, NO_BACKUP,
+  deviceInvite, openIdentity, accountFingerprint, enrolDevice, enrolNewIdentity, restoreSessions,
+  NO_BACKUP,
 } from '../device_add.js';
 import { wipe } from '../crypto/index.js';
 import { loadRecord, openRecord } from '../store/keystore.js';
@@ -195,12 +196,7 @@ function deviceInviteForm(section, title, list, info, code, status) {
     'compte existant\u00a0: vos autres appareils restent actifs. Si ce n’est pas vous, arrêtez ici et ' +
     'prévenez votre administrateur.' });
   if (info.new_identity) {
-    // liaisond user reset: a new identity key for the account (not built here)
-    section.replaceChildren(title, list, h('p', { role: 'alert', class: 'error', text:
-      'Cette invitation donne une nouvelle identité à votre compte, après la perte de votre seul ' +
-      'appareil\u00a0: ce navigateur ne sait pas encore le faire. Utilisez «\u00a0liaison enrol\u00a0» ' +
-      'sur un ordinateur.' }));
-    section.hidden = false;
+    newIdentityForm(section, title, list, info, code, status);
     return;
   }
   let inv;
@@ -249,7 +245,19 @@ function deviceInviteForm(section, title, list, info, code, status) {
         'Empreinte de votre compte\u00a0: ',
         h('strong', { class: 'digits', 'data-testid': 'account-fingerprint',
           text: accountFingerprint(inv, info.rpps) }), '.'));
-      deviceStep(step2, info, inv, code, opened, status);
+      deviceStep(step2, status, 'Ajouter ce navigateur', {
+        async enrolWith(c, deviceName, passphrase) {
+          const made = await enrolDevice(c, code, inv, opened.ikSk, deviceName, passphrase);
+          wipe(opened.ikSk);
+          return made;
+        },
+        loggedIn: (record, who) => deviceAdded(record, who, opened.rk),
+        lost(record, e) {
+          wipe(opened.rk);
+          unlockScreen(record, `Ce navigateur est inscrit, mais la connexion a échoué. ${message(e)} ` +
+            'Les clés de conversation de votre sauvegarde n’ont pas été restaurées.');
+        },
+      });
     },
   }, rcode.el, h('p', {}, open));
   section.replaceChildren(title, list, lead,
@@ -259,7 +267,12 @@ function deviceInviteForm(section, title, list, info, code, status) {
   form1.scrollIntoView({ block: 'end' }); // the code's field, its explanation and the button in sight
 }
 
-function deviceStep(step, info, inv, code, opened, status) {
+/**
+ * The device name and the new passphrase, then how: enrolWith(conn, name,
+ * passphrase) → {record, secrets}; loggedIn(record, me) after the first
+ * login; lost(record, error) when enrolled but that login failed.
+ */
+function deviceStep(step, status, label, { enrolWith, loggedIn, lost }) {
   const name = field('Nom de cet appareil', {
     name: 'device-name', value: 'Navigateur', required: true, maxlength: '64', autocomplete: 'off',
   }, 'Montré dans la liste de vos appareils, par exemple «\u00a0poste du service\u00a0».');
@@ -272,7 +285,7 @@ function deviceStep(step, info, inv, code, opened, status) {
     type: 'password', name: 'passphrase2', required: true, autocomplete: 'new-password',
     'data-testid': 'passphrase2',
   });
-  const go = h('button', { type: 'submit', text: 'Ajouter ce navigateur' });
+  const go = h('button', { type: 'submit', text: label });
   const form = h('form', {
     novalidate: true,
     onsubmit: async (ev) => {
@@ -289,24 +302,20 @@ function deviceStep(step, info, inv, code, opened, status) {
       let record = null;
       try {
         if (!conn || conn.closed) conn = await Connection.open(sameOriginUrl());
-        const made = await enrolDevice(conn, code, inv, opened.ikSk, name.input.value.trim(),
-          pass1.input.value);
+        const made = await enrolWith(conn, name.input.value.trim(), pass1.input.value);
         record = made.record;
         pass1.input.value = '';
         pass2.input.value = '';
-        wipe(opened.ikSk);
         disconnect();
         conn = await Connection.open(sameOriginUrl());
         session.unlock(made.secrets, lockedScreen);
         const who = await login(conn, record, session.key('dk'));
-        deviceAdded(record, who, opened.rk);
+        loggedIn(record, who);
       } catch (e) {
         session.lock(null);
         if (record) {
-          wipe(opened.rk);
           disconnect();
-          unlockScreen(record, `Ce navigateur est inscrit, mais la connexion a échoué. ${message(e)} ` +
-            'Les clés de conversation de votre sauvegarde n’ont pas été restaurées.');
+          lost(record, e);
           return;
         }
         go.disabled = false;
@@ -317,6 +326,27 @@ function deviceStep(step, info, inv, code, opened, status) {
   step.replaceChildren(h('h2', { text: 'Cet appareil' }), form);
   step.hidden = false;
   name.input.focus();
+}
+
+// liaisond user reset: the same account (user id) with a new identity key,
+// as `liaison enrol` with such an invite (cmd_enrol.c, new_identity)
+function newIdentityForm(section, title, list, info, code, status) {
+  const step = h('div', { hidden: true });
+  section.replaceChildren(title, list,
+    h('p', { class: 'notice', 'data-testid': 'new-identity', text: 'Cette invitation donne une nouvelle ' +
+      'identité à votre compte\u00a0: votre administrateur l’a réinitialisé après la perte de votre ' +
+      'appareil. Vos collègues devront vérifier de nouveau votre numéro de sécurité, et les messages ' +
+      'antérieurs ne pourront pas être lus sur ce navigateur. Si ce n’est pas vous, arrêtez ici et ' +
+      'prévenez votre administrateur.' }),
+    step);
+  section.hidden = false;
+  deviceStep(step, status, 'Inscrire ce navigateur', {
+    enrolWith: (c, deviceName, passphrase) => enrolNewIdentity(c, code, info, deviceName, passphrase),
+    loggedIn: (record, who) => sessionScreen(record, who),
+    lost(record, e) {
+      unlockScreen(record, `Ce navigateur est inscrit, mais la connexion a échoué. ${message(e)}`);
+    },
+  });
 }
 
 /** Logged in: the conversation keys of the backup, then the logged-in page. */
