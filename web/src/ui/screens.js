@@ -370,7 +370,7 @@ async function deviceAdded(record, me, rk) {
       status.clear();
       result.textContent = n === 0 ? 'Aucune clé de conversation à restaurer\u00a0: votre sauvegarde n’en ' +
         'contient pas encore.' : `${n} clé${n > 1 ? 's' : ''} de conversation restaurée${n > 1 ? 's' : ''} ` +
-        'depuis votre sauvegarde\u00a0: l’historique de vos conversations est lisible ici.';
+        'depuis votre sauvegarde (pour lire ici les messages antérieurs).';
       result.dataset.count = String(n);
     } catch (e) {
       status.error('Ce navigateur est inscrit, mais la restauration des clés de conversation a ' +
