@@ -279,8 +279,8 @@ function deviceStep(step, status, label, { enrolWith, loggedIn, lost }) {
   const pass1 = field('Phrase de passe', {
     type: 'password', name: 'passphrase', required: true, autocomplete: 'new-password',
     minlength: String(PASSPHRASE_MIN), 'data-testid': 'passphrase',
-  }, `Au moins ${PASSPHRASE_MIN} caractères, pour ce navigateur seulement (vos autres appareils ` +
-    'gardent la leur). Elle chiffre vos clés ici\u00a0; elle ne quitte jamais ce poste.');
+  }, `Au moins ${PASSPHRASE_MIN} caractères, pour ce navigateur seulement. Elle chiffre vos clés ` +
+    'ici\u00a0; elle ne quitte jamais ce poste et personne ne peut la retrouver si vous l’oubliez.');
   const pass2 = field('Phrase de passe, encore une fois', {
     type: 'password', name: 'passphrase2', required: true, autocomplete: 'new-password',
     'data-testid': 'passphrase2',
