@@ -182,8 +182,8 @@ await b.run(async ({ page, step }) => {
   const restoredText = await page.locator('[data-testid="restored"]').textContent();
   const addedFpr = await field('fingerprint');
   check(Number(restored) === cfg.sessions && addedFpr === openedFpr && await html('keys') === 'held'
-    && new RegExp(`^${cfg.sessions} clés de conversation restaurées`).test(restoredText),
-  'enrolled and logged in: the backup\'s conversation keys restored (as many as the server holds)',
+    && new RegExp(`^${cfg.sessions} clés? de conversation restaurées? depuis votre sauvegarde`).test(restoredText),
+  'enrolled and logged in: the backup\'s conversation keys restored (every entry that opens)',
   `${restored} of ${cfg.sessions}: ${restoredText} | ${addedFpr}`);
 
   step('vault');
