@@ -24,6 +24,8 @@
 //      — the fields of the CLI's backup entry data ({"v":1, …}, key_backup.c
 //      entry_json) plus the entry's own; an entry that does not open or is
 //      malformed is skipped, as the CLI skips it.
+// Also the invite of `liaisond user reset` (invite_info "new_identity"): the
+// same user id with a fresh IK (enrolNewIdentity), as `liaison enrol` does.
 import {
   fromB64, fromHex, toHex, wipe, recoveryParse, backupKey, identityKeyKey,
   identityOpen, backupOpen, fromUtf8, fingerprint, signKeypair,
