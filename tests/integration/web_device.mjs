@@ -7,9 +7,7 @@
 // page, and unlocking after a reload. Prints one JSON line per check and
 // {"values": {...}} last (webdrive.py).
 // Usage: node web_device.mjs CONFIG_JSON
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { launch } from './web_lib.mjs';
+import { launch, axe } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
@@ -125,14 +123,9 @@ await b.run(async ({ page, step }) => {
   await shot('web-device-1-recovery');
 
   step('axe');
-  const src = readFileSync(path.join(cfg.web, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
-  await page.evaluate(src);
-  const serious = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  check(serious.length === 0, 'axe-core: no serious or critical violation on the recovery step', serious.join('\n'));
+  const serious = (await axe(page, cfg.web)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(serious.length === 0, 'axe-core: no serious or critical violation on the recovery step',
+    serious.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(' | ')})`).join('\n'));
 
   step('labels');
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input')]
