@@ -4,10 +4,15 @@
 // it out of the bar (reached by a link, e.g. one thread). ctx is described
 // in ui/shell.js. Add a view by adding its module here.
 import account from './view_account.js';
-import discharge from './view_discharge.js';
-import measure from './view_measure.js';
 
-export const VIEWS = [account, discharge, measure];
+export const VIEWS = [account];
 
 /** The view shown after unlocking. */
 export const HOME = 'account';
+
+import verify from './view_verify.js'; // "Vérifier un collègue", #/verify[/<user hex>]
+VIEWS.push(verify);
+import discharge from './view_discharge.js'; // "Avis de sortie", #/discharge/<case hex>
+VIEWS.push(discharge);
+import measure from './view_measure.js'; // "Saisir une mesure", #/measure/<case hex>
+VIEWS.push(measure);
