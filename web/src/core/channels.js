@@ -265,7 +265,7 @@ function checkMembers(eng, v, members) {
 async function fetchMembers(eng, v) {
   let reply;
   try {
-    reply = await eng.conn.request('channel_members', { channel: v.channel });
+    reply = await eng.req('channel_members', { channel: v.channel });
   } catch (e) {
     if (e.code === 'forbidden' || e.code === 'not_found') return; // a former member
     throw e;
@@ -395,7 +395,7 @@ export async function chanViewLoad(eng, ch) {
   const v = { channel: ch, valid: true, reason: '', alarm: false, state: newState(), entries: [], nVerified: 0,
     ever: new Set(), lastDepartureSeq: -1, myDeparture: null, myJoinTs: 0, members: null, meMember: false };
   const prev = await store.chanGet(ch);
-  const reply = await eng.conn.request('channel_log', { channel: ch });
+  const reply = await eng.req('channel_log', { channel: ch });
   const entries = Array.isArray(reply.entries) ? reply.entries : [];
   for (let i = 0; i < entries.length && v.valid; i++) {
     try {
@@ -450,7 +450,7 @@ export async function createChannel(eng, kind, history) {
   const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
   const e = signEntry(eng, { channelHex: id, seq: 0, prev: new Uint8Array(0), action: 'create', subjectHex: eng.meHex,
     role: 'admin', history, kind });
-  await eng.conn.request('channel_create', { idem: idemKey(), entry: entryToJson(e) });
+  await eng.req('channel_create', { idem: idemKey(), entry: entryToJson(e) });
   return id;
 }
 
@@ -467,7 +467,7 @@ export async function appendEntry(eng, v, action, subject, role) {
     const r = applyEntry(copyState(v.state), e);
     if (!r.ok && r.code === 'forbidden') throw new LiaisonError('forbidden', `${r.why} ; rien n'a été changé (forbidden)`);
     try {
-      await eng.conn.request('channel_append', { idem: idemKey(), entry: entryToJson(e) });
+      await eng.req('channel_append', { idem: idemKey(), entry: entryToJson(e) });
       return e.seq;
     } catch (err) {
       if (err.code !== 'conflict' || attempt > 0) throw err;

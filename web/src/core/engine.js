@@ -52,6 +52,10 @@ function makeEngine(ctx) {
     open: null, // the channel shown in the thread view (receipts follow live messages)
     warnings: [],
     strict: false,
+    /** conn.request: every request of the core goes through here. */
+    req(op, fields = {}) {
+      return conn.request(op, fields);
+    },
     run(fn) {
       const p = tail.then(fn);
       tail = p.catch(() => {});
@@ -114,6 +118,12 @@ function makeEngine(ctx) {
     },
   };
   eng.remember(ctx.me.user);
+  // what was decrypted stays in memory only while this connection lives
+  // (a lock or a lost connection ends it)
+  conn.on('close', () => {
+    store.forgetCache();
+    for (const m of [eng.threads, eng.persons, eng.views, eng.peers, eng.receipts, eng.seen]) m.clear();
+  });
   for (const ev of ['to_device', 'message', 'receipt', 'channel_log', 'device_list']) {
     conn.on(ev, (e) => {
       if (hooks) hooks.onEvent(eng, e);

@@ -122,7 +122,7 @@ export function subscribe(ctx, fn) {
 export async function threadList(ctx) {
   const eng = engine(ctx);
   return eng.run(async () => {
-    const reply = await eng.conn.request('channels', {});
+    const reply = await eng.req('channels', {});
     const out = [];
     for (const c of Array.isArray(reply.channels) ? reply.channels : []) {
       if (!c || typeof c.channel !== 'string') continue;
@@ -228,7 +228,7 @@ export async function messageAt(ctx, ch, seq) {
 
 export async function searchPeople(ctx, q) {
   const eng = engine(ctx);
-  const reply = await eng.conn.request('directory_search', { q, limit: 20 });
+  const reply = await eng.req('directory_search', { q, limit: 20 });
   const users = Array.isArray(reply.users) ? reply.users : [];
   for (const u of users) eng.remember(u);
   return users;

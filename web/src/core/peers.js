@@ -12,7 +12,12 @@
 import { fromB64, fromHex, toHex, equal, devCert, akCert, verify } from '../crypto/index.js';
 import * as pins from '../store/pins.js';
 
-const PER_REQUEST = 200;
+// 200 users a request in the CLI; 5 here. liaisond writes each WebSocket
+// message as one HTTP/2 DATA frame, and Chromium's WebSocket runs over the
+// page's HTTP/2 connection: a reply above 16 KiB (SETTINGS_MAX_FRAME_SIZE)
+// stalls or resets the connection (docs/WEB.md "Threads"), so the browser
+// asks for small pages until the server splits its frames.
+const PER_REQUEST = 5;
 const HEX32 = /^[0-9a-f]{32}$/;
 
 function b64n(v, n) {
@@ -75,13 +80,13 @@ async function takeUser(eng, o) {
 export async function peersLoad(eng, users, refresh = false) {
   const want = [...new Set(users)].filter((u) => refresh || !eng.peers.has(u));
   for (let off = 0; off < want.length; off += PER_REQUEST) {
-    const reply = await eng.conn.request('keys', { users: want.slice(off, off + PER_REQUEST) });
+    const reply = await eng.req('keys', { users: want.slice(off, off + PER_REQUEST) });
     for (const o of Array.isArray(reply.users) ? reply.users : []) await takeUser(eng, o);
   }
 }
 
 async function loadRevoked(eng, pr, device) {
-  const reply = await eng.conn.request('devices', { user: pr.user });
+  const reply = await eng.req('devices', { user: pr.user });
   for (const obj of Array.isArray(reply.devices) ? reply.devices : []) {
     const d = parseDevice(obj);
     if (!d || d.id !== device) continue;

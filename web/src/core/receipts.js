@@ -16,14 +16,14 @@ export async function sendReceipts(eng, v) {
   if (!v.meMember) return { delivered: 0, read: 0 };
   const marks = await receiptMarks(eng, v.channel);
   for (const kind of ['delivered', 'read']) {
-    if (marks[kind] > 0) await eng.conn.request('receipt', { channel: v.channel, kind, seq: marks[kind] });
+    if (marks[kind] > 0) await eng.req('receipt', { channel: v.channel, kind, seq: marks[kind] });
   }
   return marks;
 }
 
 export async function loadReceipts(eng, ch) {
   try {
-    const reply = await eng.conn.request('receipts', { channel: ch });
+    const reply = await eng.req('receipts', { channel: ch });
     return (Array.isArray(reply.receipts) ? reply.receipts : [])
       .filter((r) => r && typeof r.user === 'string')
       .map((r) => ({ user: r.user, delivered: Number(r.delivered) || 0, read: Number(r.read) || 0 }));

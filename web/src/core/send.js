@@ -90,7 +90,7 @@ export async function sendIn(eng, ch, content) {
     wipe(gs.sessionSk);
     wipe(bytes);
   }
-  const reply = await eng.conn.request('send', { idem: idemKey(), channel: ch, envelope: toB64(env) });
+  const reply = await eng.req('send', { idem: idemKey(), channel: ch, envelope: toB64(env) });
   if (!Number.isSafeInteger(reply.seq) || reply.seq < 1 || !Number.isSafeInteger(reply.ts)) {
     throw refuse('protocol', 'La réponse du serveur à l’envoi est mal formée');
   }

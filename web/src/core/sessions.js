@@ -120,7 +120,7 @@ function newBatch() {
 
 async function flush(eng, b) {
   if (b.messages.length === 0) return;
-  const reply = await eng.conn.request('to_device_send', { idem: idemKey(), messages: b.messages, partial: true });
+  const reply = await eng.req('to_device_send', { idem: idemKey(), messages: b.messages, partial: true });
   const refused = new Set();
   for (const r of Array.isArray(reply.refused) ? reply.refused : []) if (Number.isInteger(r.index)) refused.add(r.index);
   if (refused.size > 0) {

@@ -50,15 +50,50 @@ export const N = {
   setting: (k) => `set:${k}`,
 };
 
-export const get = (name) => vault.get(name);
-export const put = (name, v) => vault.put(name, v);
-export const putMany = (pairs) => vault.putMany(pairs);
+// A write-through cache of the small records (everything but messages and
+// the seen index, which core/thread.js caches per channel): a send reads
+// the channel, alarm and session records many times. This tab is the only
+// writer it knows of (two tabs of one browser each keep their own cache;
+// the records they both write are the channel's position and the to-device
+// cursor, and a stale one is corrected by the next fetch).
+const cache = new Map();
+const cached = (name) => !name.startsWith('msg:') && !name.startsWith('seen:');
+const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+
+export async function get(name) {
+  if (cached(name) && cache.has(name)) return clone(cache.get(name));
+  const v = await vault.get(name);
+  if (cached(name)) cache.set(name, clone(v));
+  return v;
+}
+
+export async function put(name, v) {
+  if (cached(name) && cache.has(name) && JSON.stringify(cache.get(name)) === JSON.stringify(v)) return;
+  await vault.put(name, v);
+  if (cached(name)) cache.set(name, clone(v));
+}
+
+export async function putMany(pairs) {
+  if (!pairs.length) return;
+  await vault.putMany(pairs);
+  for (const [n, v] of pairs) if (cached(n)) cache.set(n, clone(v));
+}
+
 export const list = (prefix) => vault.list(prefix);
-export const del = (name) => vault.del(name);
+
+export async function del(name) {
+  await vault.del(name);
+  cache.delete(name);
+}
+
+/** Forgets the cache (on lock: the next session reads the vault again). */
+export function forgetCache() {
+  cache.clear();
+}
 
 /** The channel's local record (defaults when none). */
 export async function chanGet(ch) {
-  const c = await vault.get(N.chan(ch));
+  const c = await get(N.chan(ch));
   return {
     present: !!c, log_seq: -1, log_hash: null, valid: true, reason: '', kind: null, history: null,
     last_seq: 0, cut_from: 0, cut_to: 0, topic: null, topic_seq: 0, seen_seq: 0, last_ts: 0,
@@ -68,7 +103,7 @@ export async function chanGet(ch) {
 
 export async function chanPut(ch, c) {
   const { present, ...rest } = c;
-  await vault.put(N.chan(ch), rest);
+  await put(N.chan(ch), rest);
 }
 
 /** Reads, changes (fn(record) mutates it) and writes back the channel record. */
@@ -80,12 +115,12 @@ export async function chanUpdate(ch, fn) {
 }
 
 export async function setting(k, dflt) {
-  const v = await vault.get(N.setting(k));
+  const v = await get(N.setting(k));
   return v === undefined ? dflt : v.v;
 }
 
 export async function setSetting(k, v) {
-  await vault.put(N.setting(k), { v });
+  await put(N.setting(k), { v });
 }
 
 /**

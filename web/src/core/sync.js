@@ -18,7 +18,7 @@ import { peersDevice, blocked, changedText } from './peers.js';
 import { headNote, chanViewLoad, settlePending } from './channels.js';
 import { inboundGet, inboundMerge, shareSessionTo, sharedMinIndex } from './sessions.js';
 
-const FETCH_LIMIT = 100;
+const FETCH_LIMIT = 10; // 100 in the CLI: small replies here (peers.js PER_REQUEST)
 const HEX32 = /^[0-9a-f]{32}$/;
 
 const KS_TEXT = {
@@ -204,7 +204,7 @@ async function processList(eng, ss, messages) {
   }
   if (upto >= 0) {
     await store.setSetting('to_device_cursor', Math.max(done, upto));
-    await eng.conn.request('to_device_ack', { upto });
+    await eng.req('to_device_ack', { upto });
   }
 }
 
@@ -218,7 +218,7 @@ export async function syncToDevice(eng) {
   ss.channels = new Set();
   for (let more = true; more;) {
     const after = await store.setting('to_device_cursor', 0);
-    const reply = await eng.conn.request('to_device_fetch', { after, limit: FETCH_LIMIT });
+    const reply = await eng.req('to_device_fetch', { after, limit: FETCH_LIMIT });
     const messages = Array.isArray(reply.messages) ? reply.messages : [];
     more = reply.more === true && messages.length > 0;
     await processList(eng, ss, messages);

@@ -23,7 +23,7 @@ import { headNote, settlePending } from './channels.js';
 import { inboundGet, inGs, requestKey } from './sessions.js';
 import { DETAIL, GS_TEXT } from './texts.js';
 
-export const FETCH_PAGE = 200;
+export const FETCH_PAGE = 10; // 200 in the CLI: small replies here (peers.js PER_REQUEST)
 export const KEY_REQUEST_DELAY_MS = 2000;
 export const KEY_REQUEST_AGAIN_MS = 3600 * 1000;
 export const ANSWER_WAIT_MS = 3000;
@@ -219,7 +219,7 @@ async function take(eng, v, c, o, pairs) {
 }
 
 async function fetchPage(eng, v, c, r) {
-  const reply = await eng.conn.request('messages', { channel: v.channel, after: r.last_seq, limit: FETCH_PAGE });
+  const reply = await eng.req('messages', { channel: v.channel, after: r.last_seq, limit: FETCH_PAGE });
   const messages = Array.isArray(reply.messages) ? reply.messages : [];
   const more = reply.more === true && messages.length > 0;
   const shown = Number.isSafeInteger(reply.last_seq) ? reply.last_seq : -1;
@@ -236,10 +236,12 @@ async function fetchPage(eng, v, c, r) {
     if (i % 20 === 19) await tick(); // never hold the page long
   }
   if (pairs.length) await store.putMany(pairs);
-  await store.chanUpdate(v.channel, (ch) => {
-    ch.last_seq = r.last_seq;
-    if (lastTs) ch.last_ts = Math.max(ch.last_ts || 0, lastTs);
-  });
+  if (messages.length) {
+    await store.chanUpdate(v.channel, (ch) => {
+      ch.last_seq = r.last_seq;
+      if (lastTs) ch.last_ts = Math.max(ch.last_ts || 0, lastTs);
+    });
+  }
   return { more, shown };
 }
 
@@ -299,7 +301,7 @@ export async function threadDeliver(eng, v, ev) {
     const c = await cacheOf(eng, v.channel);
     const pairs = [];
     const m = await take(eng, v, c, ev, pairs);
-    await store.putMany(pairs);
+    if (pairs.length) await store.putMany(pairs);
     await store.chanUpdate(v.channel, (ch) => {
       ch.last_seq = m.seq;
       ch.last_ts = Math.max(ch.last_ts || 0, m.ts);

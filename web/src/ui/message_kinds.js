@@ -12,7 +12,7 @@ import { h } from './dom.js';
 
 function text(content) {
   const body = typeof content.body === 'string' ? content.body : '';
-  return h('div', { class: 'body' }, body.split('\n').map((line) => h('p', { text: line })));
+  return h('p', { class: 'body text', text: body }); // white-space: pre-wrap keeps the lines
 }
 
 function topic(content) {

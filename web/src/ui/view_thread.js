@@ -262,6 +262,7 @@ async function render(ctx, arg) {
     }
   });
 
+  let sending = 0;
   async function submit() {
     const text = ta.value.replace(/\n+$/, '');
     if (!text.trim()) {
@@ -273,20 +274,22 @@ async function render(ctx, arg) {
       status.error('Le message dépasse 32 768 octets : envoyez les documents en pièce jointe.');
       return;
     }
-    send.disabled = true;
+    // the composer is free at once: the next message can be typed (and
+    // sent: sends are queued, in order) while this one is encrypted
+    ta.value = '';
+    sending++;
     status.info('Chiffrement et envoi…');
     try {
       const r = await sendContent(ctx, ch, { type: 'text', body: text });
-      ta.value = '';
-      status.info(`Message n° ${r.seq} envoyé.`);
+      if (sending === 1) status.info(`Message n° ${r.seq} envoyé.`);
       const fresh = await threadModel(ctx, ch);
       model = { ...fresh, receipts: eng.receipts.get(ch) || model.receipts };
       paint(true);
     } catch (e) {
+      if (!ta.value) ta.value = text; // given back, to send again
       status.error(e.message || String(e));
     } finally {
-      send.disabled = false;
-      ta.focus();
+      sending--;
     }
   }
   form.addEventListener('submit', (e) => {
