@@ -17,7 +17,10 @@ browser refuses a weight out of range with the CLI's message, records a
 weight three days ago, then one 2.0 kg higher today, which crosses the
 pathway's threshold (op pathways): the alert weight_gain is raised and
 reaches the GP and the cardiologist; the CLI sees the alert in its
-notifications and reads both measurements. No console error.
+notifications and reads both measurements. The browser's thread view shows
+the measurements, the nurse's clinical alert (sent with `liaison alert`) and
+the notice in French. axe-core finds no serious violation on either form,
+and neither scrolls sideways on a 768×1024 tablet. No console error.
 
 LSN_SCREENSHOTS=DIR: web-discharge-1-form.png (one field in error) and
 web-measure-1.png. TAP on stdout."""
@@ -37,10 +40,11 @@ from harness import Client, Server, run  # noqa: E402
 DRIVER = "web_forms.mjs"
 # each phase's checks, with the driver's closing "no console error" check
 ENROL_CHECKS = 2
-FORM_CHECKS = 14
-# ready, 3 CLI enrolments, 3 CLI verdicts, enrol, directory, 2 cases, forms,
+FORM_CHECKS = 16
+# ready, 3 CLI enrolments, 3 CLI verdicts, enrol, directory, 2 cases, the
+# nurse's alert, forms,
 # 10 checks of what the CLI sees, the server's 3 at stop
-PLAN = 1 + 3 + 3 + ENROL_CHECKS + 1 + 2 + FORM_CHECKS + 10 + 3
+PLAN = 1 + 3 + 3 + ENROL_CHECKS + 1 + 2 + 1 + FORM_CHECKS + 10 + 3
 
 TODAY = datetime.datetime.now(datetime.timezone.utc).date()
 DAY = datetime.timedelta(days=1)
@@ -72,6 +76,7 @@ MONITORING = "Poids chaque matin : +2 kg en 3 jours, prévenir."
 TREATMENT = {"drug": "bisoprolol", "atc": "C07AB07", "dose": "2,5 mg", "frequency": "1 fois par jour",
              "duration": "au long cours", "change": "new"}
 W1, W3 = "80.35", "82.35"
+CLINICAL = "Dyspnée au moindre effort depuis ce matin"
 
 
 def french_catalogue(tmp):
@@ -179,7 +184,13 @@ def main(t):
         notice_case = open_case(t, gp, "hospital_discharge", members)
         hf_case = open_case(t, gp, "heart_failure", members)
 
+        # the nurse's free-text alert in the heart-failure case (shown in the browser's thread)
+        rc, out, err = c["bernard"].run("alert", hf_case.get("patient_ref", "?"), CLINICAL)
+        t.ok(rc == 0, "the nurse sends a clinical alert in the heart-failure case with the CLI", f"{out}\n{err}")
+
         cfg.update(phase="forms", notice_case=notice_case.get("case"), hf_case=hf_case.get("case"),
+                   notice_channel=notice_case.get("channel"), hf_channel=hf_case.get("channel"),
+                   clinical_text=CLINICAL,
                    fields=NOTICE, bad_ins=BAD_INS, good_ins=GOOD_INS, bad_ins_msg=bad_ins_msg,
                    monitoring_msg=monitoring_msg, monitoring=MONITORING, treatment=TREATMENT,
                    weight_msg=weight_msg, w1=W1, w3=W3, w1_at=str(TODAY - 3 * DAY))
@@ -228,9 +239,11 @@ def main(t):
             rc, obj, err = c[who].json("cases")
             kinds = [n.get("alert_kind") for n in (obj or {}).get("notifications", [])
                      if n.get("kind") == "alert" and n.get("patient_ref") == hf_ref]
-            actor = [n.get("actor") for n in (obj or {}).get("notifications", []) if n.get("kind") == "alert"]
-            t.ok(kinds == ["weight_gain"] and actor == [user],
-                 f"{who}'s CLI has the alert weight_gain from the browser's user", f"{obj}\n{err}")
+            actor = [n.get("actor") for n in (obj or {}).get("notifications", [])
+                     if n.get("alert_kind") == "weight_gain"]
+            t.ok(sorted(kinds) == ["clinical", "weight_gain"] and actor == [user],
+                 f"{who}'s CLI has the alert weight_gain from the browser's user (and the nurse's)",
+                 f"{obj}\n{err}")
         rc, obj, err = c["bernard"].json("cases")
         t.ok(rc == 0 and not [n for n in (obj or {}).get("notifications", []) if n.get("kind") == "alert"],
              "the nurse, whom the route does not name, has no alert", f"{obj}")

@@ -22,6 +22,7 @@ await b.run(async ({ page, step }) => {
     step('enrol');
     await page.goto(cfg.url);
     await enrol(page, cfg.code, cfg.passphrase, 'Poste du service');
+    await openView(page, 'account');
     const user = await page.locator('[data-testid="whoami"]').getAttribute('data-user');
     values.user = user;
     check(/^[0-9a-f]{32}$/.test(user || ''), 'the browser is enrolled and shows its user', user);
@@ -69,7 +70,7 @@ await b.run(async ({ page, step }) => {
   const untouched = await errorOf('follow_up.monitoring');
   check(!okField.invalid && okField.text === null && !untouched.invalid,
     'a right field shows nothing; an empty field only tabbed through shows nothing yet', JSON.stringify([okField, untouched]));
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate(() => { document.activeElement.blur(); window.scrollTo(0, 0); });
   await shot('web-discharge-1-form');
 
   step('a submit with problems');
@@ -156,6 +157,21 @@ await b.run(async ({ page, step }) => {
   check(/alerte envoyée à 2 personnes : /.test(alert) && alert.includes('Dr Claire Martin') &&
     alert.includes('Dr Louis Petit'), '+2.0 kg in 3 days raises weight_gain: "alerte envoyée à 2 personnes"', alert);
   await shot('web-measure-1');
+
+  step('the thread views');
+  await openView(page, 'thread', cfg.hf_channel);
+  await page.waitForSelector('.measure-msg >> nth=1', { timeout: 60000 });
+  const measures = await page.locator('.measure-msg').allTextContents();
+  const clinical = await page.locator('.alert-msg').allTextContents();
+  check(measures.some((t) => t.includes('poids 80,35 kg')) && measures.some((t) => t.includes('poids 82,35 kg')) &&
+    clinical.some((t) => t.includes('ALERTE — priorité haute') && t.includes(cfg.clinical_text)),
+  'the case thread shows the measurements and the CLI\'s alert in French', [...measures, ...clinical].join(' | '));
+  await openView(page, 'thread', cfg.notice_channel);
+  await page.waitForSelector('.notice-msg', { timeout: 60000 });
+  const noticeText = await page.locator('.notice-msg').first().textContent();
+  check(noticeText.includes('AVIS DE SORTIE') && noticeText.includes('LEMAIRE Odette Marie') &&
+    noticeText.includes('domicile avec soins') && noticeText.includes('bisoprolol 2,5 mg, 1 fois par jour'),
+  'the notice is shown in its thread, in French', noticeText);
   const mv = await serious(page);
   await page.setViewportSize({ width: 768, height: 1024 });
   const mt = await overflow(page);

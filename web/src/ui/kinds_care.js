@@ -6,17 +6,31 @@
 import { h } from './dom.js';
 import * as D from '../forms/discharge.js';
 import * as M from '../forms/measure.js';
-import { LiaisonError } from '../net/client.js';
+import { sendContent, messageAt, threadModel } from '../core/index.js';
 
 /** Sends content (an object) as one encrypted message of channel; resolves with its seq. */
-export async function sendCare() {
-  throw new LiaisonError('unavailable', 'L’envoi chiffré dans le fil n’est pas encore disponible dans ce ' +
-    'navigateur : utilisez la commande liaison (unavailable)');
+export async function sendCare(ctx, channel, content) {
+  const sent = await sendContent(ctx, channel, content);
+  return sent.seq;
 }
 
-/** The decrypted messages of channel: [{seq, content}] (content: the parsed JSON, or null). */
-export async function caseMessages() {
-  return [];
+/**
+ * The readable messages of channel, fetched first as `liaison measure`
+ * syncs the case thread (no receipt is sent): [{seq, content}].
+ */
+export async function caseMessages(ctx, channel) {
+  await messageAt(ctx, channel, Number.MAX_SAFE_INTEGER); // fetches what this browser does not hold yet
+  const model = await threadModel(ctx, channel);
+  const out = [];
+  for (const m of model.msgs) {
+    if (m.status !== 'ok' || typeof m.plain !== 'string') continue;
+    try {
+      out.push({ seq: m.seq, content: JSON.parse(m.plain) });
+    } catch {
+      // not JSON: not a measurement
+    }
+  }
+  return out;
 }
 
 const str = (o, k) => (o && typeof o[k] === 'string' ? o[k] : null);

@@ -22,7 +22,7 @@ export function dayOfStart(ms) {
 }
 
 const CHOICES = {
-  [D.K.SEX]: [['F', 'F (femme)'], ['M', 'M (homme)']],
+  [D.K.SEX]: [['F', 'femme'], ['M', 'homme']],
   [D.K.ADMISSION]: D.ADMISSION_MODES.map((c) => [c, D.MODE_WORDS.admission[c]]),
   [D.K.DISCHARGE]: D.DISCHARGE_MODES.map((c) => [c, D.MODE_WORDS.discharge[c]]),
   [D.K.CHANGE]: D.CHANGES.map((c) => [c, D.MODE_WORDS.change[c]]),

@@ -200,8 +200,9 @@ async function render(ctx, arg) {
     }
     submit.disabled = false;
     const words = M.entryFrench(r.m);
+    const raised = alerts.map((a) => ` Alerte ${a.kind} envoyée à ${a.notified} personne${a.notified > 1 ? 's' : ''}.`);
     status.info(`Mesure publiée dans le dossier ${kase.patient_ref} (message n° ${sent}) : ${words} le ` +
-      `${formatDay(r.m.day)}.`);
+      `${formatDay(r.m.day)}.${raised.join('')}`);
     result.replaceChildren(
       h('p', { 'data-field': 'measurement', text: `${words} le ${formatDay(r.m.day)} — message n° ${sent}` }),
       alerts.length === 0 ? h('p', { 'data-field': 'no-alert', text: `Aucun seuil de ${kase.pathway} franchi.` })
@@ -215,6 +216,7 @@ async function render(ctx, arg) {
         })));
     for (const c of vc.list) c.input.value = '';
     touched.clear();
+    result.scrollIntoView({ block: 'nearest' });
   });
   return h('section', {}, title, intro, h('h2', { text: 'Seuils d’alerte du parcours' }), rules, form, result);
 }
