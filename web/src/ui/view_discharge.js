@@ -303,6 +303,11 @@ async function render(ctx, arg) {
   const intro = h('p', { text: `Dossier ${kase.patient_ref} · parcours ${kase.pathway} · J0 ${j0}. ` +
     'Les champs marqués * sont obligatoires (article R1112-1-2 du code de la santé publique). L’avis est ' +
     'chiffré pour les membres du fil ; le serveur n’en voit rien.' });
+  if (!got.member) {
+    status.error(`Vous n’êtes pas membre du fil du dossier ${kase.patient_ref} : seuls ses membres publient l’avis ` +
+      'de sortie (demandez à l’un de ses administrateurs de vous ajouter)');
+    return h('section', {}, head, intro, status.el);
+  }
   if (kase.status !== 'open') {
     status.error('Dossier clos : on ne peut plus y publier d’avis de sortie (case_closed)');
     return h('section', {}, head, intro, status.el);
