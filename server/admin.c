@@ -679,10 +679,14 @@ admin_user(const struct config *cfg, int argc, char **argv)
 	struct opts o;
 	if (argc >= 1 && strcmp(argv[0], "roles") == 0)
 		return user_roles(cfg, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "email") == 0)
+		return admin_user_email(cfg, argc - 1, argv + 1);
 	if (argc < 1 || strcmp(argv[0], "reset") != 0)
 		return usage_error("%s", "usage: liaisond user roles --user ID | --rpps N --roles LIST\n"
 					 "       liaisond user reset --rpps RPPS | --user ID "
-					 "[--expires-in 72h] [--json]");
+					 "[--expires-in 72h] [--json]\n"
+					 "       liaisond user email --user ID | --rpps N "
+					 "[--email ADDRESS|none] [--json]");
 	int rc = parse_opts(argc - 1, argv + 1, &o);
 	return rc ? rc : user_reset(cfg, &o);
 }

@@ -2,14 +2,15 @@
  * deadline scan (case.c: steps due soon or overdue, unacknowledged
  * notices) and the once-a-second sweep (reap a finished commit, drop slow
  * consumers, and the revocation watch: close the connections of devices an
- * administrator revoked from another process).
+ * administrator revoked from another process), and the e-mails of
+ * mail.c (the due scan with the deadline scan, the outbox each second).
  *
  * Contract: the network layer's timers call these on the service thread;
  * nothing here calls libwebsockets. The scan's writes join the open batch
  * like a request's (commit.h) and its events are applied after commit;
  * while a commit is in flight the database is the commit thread's, so the
  * scan comes back soon and the watch waits for the next second. Calls down
- * only: case.h, commit.h, deliver.h, store.h. */
+ * only: case.h, commit.h, deliver.h, mail.h, store.h. */
 #ifndef LSN_TIMERS_H
 #define LSN_TIMERS_H
 
