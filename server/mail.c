@@ -23,7 +23,8 @@
 #define PEOPLE_MAX 100000
 
 static struct {
-	bool on;
+	bool on;                        /* configured (mail_init) */
+	bool started;                   /* the mail thread runs (mail_start) */
 	struct store *store;
 	const struct config *cfg;
 	char *password;                 /* sodium_malloc'd, NULL without AUTH */
@@ -103,30 +104,46 @@ mail_init(struct store *s, const struct config *cfg, struct lsn_status *st)
 	memset(&ml, 0, sizeof ml);
 	ml.store = s;
 	ml.cfg = cfg;
-	if ((err = recover(s, lsn_clock_now_ms())) != LSN_OK)
-		return lsn_fail(st, err, "mail: cannot read the outbox");
-	if (cfg->smtp_host[0] == '\0') {
-		log_info("mail: off (no smtp_host); nobody is told by e-mail that something waits");
+	if (cfg->smtp_host[0] == '\0')
 		return LSN_OK;
-	}
 	if ((err = config_check_mail(cfg, st)) != LSN_OK)
 		return err;
 	if (cfg->smtp_password_file[0] && (err = read_password(cfg->smtp_password_file, st)) != LSN_OK)
 		return err;
-	if ((err = mail_smtp_global_init(st)) != LSN_OK ||
-	    (err = mail_worker_start(cfg, ml.password, st)) != LSN_OK) {
+	if ((err = mail_smtp_global_init(st)) != LSN_OK) {
 		sodium_free(ml.password);
 		ml.password = NULL;
 		return err;
 	}
 	config_public_url(cfg, ml.link, sizeof ml.link);
 	ml.on = true;
+	return LSN_OK;
+}
+
+void
+mail_start(void)
+{
+	struct lsn_status st = {0};
+	const struct config *cfg = ml.cfg;
+	if (ml.store == NULL)
+		return;
+	if (recover(ml.store, lsn_clock_now_ms()) != LSN_OK)
+		log_error("mail: cannot read the outbox at start-up; mails left \"sending\" stay so");
+	if (!ml.on) {
+		log_info("mail: off (no smtp_host); nobody is told by e-mail that something waits");
+		return;
+	}
+	if (mail_worker_start(cfg, ml.password, &st) != LSN_OK) {
+		log_error("%s; no mail is sent", st.msg);
+		ml.on = false;
+		return;
+	}
+	ml.started = true;
 	log_info("mail: relay %s port %d (%s%s), from %s, link %s; a mail after %lld min unseen, "
 		 "at most one per %lld min per person", cfg->smtp_host, cfg->smtp_port,
 		 cfg->smtp_starttls ? "STARTTLS required" : "no TLS: loopback relay",
 		 cfg->smtp_user[0] ? ", authenticated" : "", cfg->mail_from, ml.link,
 		 (long long)(cfg->mail_delay_ms / 60000), (long long)(cfg->mail_period_ms / 60000));
-	return LSN_OK;
 }
 
 /* ---- 1. who is due --------------------------------------------------------- */
@@ -162,7 +179,7 @@ due_person(const struct store_mail_person *p, void *arg)
 enum lsn_err
 mail_scan(struct store *s, int64_t now)
 {
-	if (!ml.on)
+	if (!ml.started)
 		return LSN_OK;
 	struct due_list d = {.now = now};
 	int64_t swept = 0;
@@ -372,7 +389,7 @@ hand_over(int64_t now)
 void
 mail_sweep(int64_t now)
 {
-	if (!ml.on || commit_busy())
+	if (!ml.started || commit_busy())
 		return;
 	collect();
 	if (ml.unrecorded && commit_req_begin(ml.store) == LSN_OK) {
@@ -393,7 +410,8 @@ mail_fini(void)
 {
 	if (!ml.on)
 		return;
-	mail_worker_stop();
+	if (ml.started)
+		mail_worker_stop();
 	collect();
 	if (ml.unrecorded && store_batch_begin(ml.store) == LSN_OK) {
 		enum lsn_err err = record(ml.store, lsn_clock_now_ms());
@@ -410,5 +428,5 @@ mail_fini(void)
 	mail_smtp_global_fini();
 	sodium_free(ml.password);
 	ml.password = NULL;
-	ml.on = false;
+	ml.on = ml.started = false;
 }

@@ -18,8 +18,9 @@
  * So a mail is never sent twice, and a failure is logged and retried.
  *
  * Contract: mail_init and mail_fini run in main.c around the server loop
- * (no commit thread then); mail_scan and mail_sweep on the service thread,
- * from timers.c. Logs name the outbox row and the user id, never the
+ * (no commit thread then); mail_start, mail_scan and mail_sweep on the
+ * service thread, from timers.c (mail_start once the server listens, before
+ * any request: no batch is open). Logs name the outbox row and the user id, never the
  * address, never anything clinical. Calls down only: store.h, commit.h,
  * mail_policy.h, mail_compose.h, mail_worker.h, metrics.h, log.h. */
 #ifndef LSN_MAIL_H
@@ -32,11 +33,13 @@
 #include "err.h"
 #include "store.h"
 
-/* Check the mail keys, read smtp_password_file (refused when group or
- * others may read or write it), start the mail thread, and mark the mails
- * a stopped server left "sending" as interrupted. LSN_OK with mail off
- * when smtp_host is not set. */
+/* Check the mail keys and read smtp_password_file (refused when group or
+ * others have any right on it): a mistake stops liaisond before it
+ * serves. LSN_OK with mail off when smtp_host is not set. */
 enum lsn_err mail_init(struct store *s, const struct config *cfg, struct lsn_status *st);
+/* Mark the mails a stopped server left "sending" as interrupted (in its
+ * own transaction), then start the mail thread. */
+void mail_start(void);
 /* Queue the mails due at now, and forget finished ones past
  * notification_retention; in the caller's savepoint. */
 enum lsn_err mail_scan(struct store *s, int64_t now);

@@ -78,7 +78,7 @@ word_error(CURLcode rc, long code, const struct config *cfg, struct mail_smtp_re
 	default: what = curl_easy_strerror(rc); break;
 	}
 	(void)cfg;
-	if (code > 0)
+	if (code >= 400)
 		snprintf(res->error, sizeof res->error, "%s (SMTP %ld)", what, code);
 	else
 		snprintf(res->error, sizeof res->error, "%s", what);

@@ -27,6 +27,7 @@ timers_init(struct store *store, const struct config *cfg)
 	tm.data_version_at = lsn_clock_now_ms() - lsn_clock_offset_ms();
 	if (store_data_version(store, &tm.data_version) != LSN_OK)
 		tm.data_version = -1;
+	mail_start();
 }
 
 /* The retention sweep (docs/OPERATIONS.md, "Bounds"): unfinished

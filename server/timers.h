@@ -19,7 +19,8 @@
 #include "config.h"
 #include "store.h"
 
-/* Remember the database's data_version as the revocation watch's start. */
+/* Remember the database's data_version as the revocation watch's start;
+ * start the mail outbox (mail_start). */
 void timers_init(struct store *store, const struct config *cfg);
 /* Run the deadline scan; returns the delay (µs) until it should run again. */
 int64_t timers_deadline_scan(void);
