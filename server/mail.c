@@ -30,6 +30,7 @@ static struct {
 	char *password;                 /* sodium_malloc'd, NULL without AUTH */
 	char link[CONFIG_URL_MAX + 64];
 	unsigned awaiting;              /* claimed, waiting for their commit */
+	int64_t next_due;               /* no pending mail is due before this (0: look) */
 	struct mail_job *unrecorded;    /* outcomes not yet recorded */
 } ml;
 
@@ -191,8 +192,10 @@ mail_scan(struct store *s, int64_t now)
 					   mail_announced_upto(now, ml.cfg->mail_delay_ms));
 	if (err == LSN_OK)
 		err = store_mail_sweep(s, now - ml.cfg->notification_retention_ms, &swept);
-	if (err == LSN_OK && d.n)
+	if (err == LSN_OK && d.n) {
 		log_info("mail: %zu mail(s) queued (something waits unseen)", d.n);
+		ml.next_due = 0;
+	}
 	free(d.users);
 	return err;
 }
@@ -236,6 +239,8 @@ record_one(struct store *s, const struct mail_job *j, int64_t now)
 		int64_t wait = mail_backoff_ms(j->attempt);
 		err = store_mail_retry(s, j->outbox_id, now + wait, r->error);
 		if (err == LSN_OK) {
+			if (ml.next_due > now + wait)
+				ml.next_due = now + wait;
 			metrics_mail(METRICS_MAIL_FAILED);
 			log_warn("mail %lld to user %s: not sent (attempt %lld): %s; next attempt in %lld s",
 				 (long long)j->outbox_id, hex, (long long)j->attempt, r->error,
@@ -288,10 +293,12 @@ claim_one(const struct store_mail_job *sj, void *arg)
 	if (c->err != LSN_OK)
 		return;
 	lsn_id_to_hex(sj->user, hex);
-	if (!sj->enabled || sj->address[0] == '\0' || !sj->waiting) {
+	if (!sj->enabled || !config_address_ok(sj->address) || !sj->waiting) {
 		const char *why = !sj->enabled ? "the person turned mail off"
 				  : sj->address[0] == '\0' ? "the person has no address any more"
-							   : "nothing waits any more (seen meanwhile)";
+				  : !config_address_ok(sj->address)
+					  ? "the address on file is not valid (liaisond user email)"
+					  : "nothing waits any more (seen meanwhile)";
 		c->err = store_mail_finish(c->s, sj->id, STORE_MAIL_DROPPED, c->now, why);
 		if (c->err == LSN_OK) {
 			metrics_mail(METRICS_MAIL_DROPPED);
@@ -347,13 +354,15 @@ claimed(void *arg, bool committed)
 		j = next;
 	}
 	free(h);
+	if (!committed)
+		ml.next_due = 0;               /* rolled back: pending again */
 }
 
 static void
 hand_over(int64_t now)
 {
 	unsigned room = mail_worker_room();
-	if (room <= ml.awaiting)
+	if (room <= ml.awaiting || now < ml.next_due)
 		return;
 	room -= ml.awaiting;
 	struct claim c = {.s = ml.store, .now = now};
@@ -362,9 +371,12 @@ hand_over(int64_t now)
 		free(h);
 		return;
 	}
+	int64_t next = 0;
 	enum lsn_err err = store_mail_due(ml.store, now, (int)room, claim_one, &c);
 	if (err == LSN_OK)
 		err = c.err;
+	if (err == LSN_OK)   /* what is left pending: when to look again */
+		err = store_mail_next_due(ml.store, &next);
 	bool keep = err == LSN_OK;
 	if (keep && c.n) {
 		h->jobs = c.jobs;
@@ -378,6 +390,7 @@ hand_over(int64_t now)
 	} else {
 		ml.awaiting += c.n;
 	}
+	ml.next_due = !keep ? now + 1000 : next > 0 ? next : INT64_MAX;
 	if (err != LSN_OK)
 		log_error("mail: cannot read the outbox (%s); trying again in a second",
 			  lsn_err_code(err));

@@ -777,6 +777,8 @@ enum lsn_err store_mail_batch_add(struct store *s, const uint8_t user[LSN_ID_BYT
 /* Pending mails due at now, oldest first, at most limit. */
 enum lsn_err store_mail_due(struct store *s, int64_t now, int limit, store_mail_job_cb cb,
 			    void *arg);
+/* The earliest next_attempt_at of the pending mails (0: none). */
+enum lsn_err store_mail_next_due(struct store *s, int64_t *at);
 /* pending → sending (attempts + 1), before the relay is contacted. */
 enum lsn_err store_mail_sending(struct store *s, int64_t id, int64_t now);
 /* sending → pending again, at next_at, with what went wrong. */

@@ -8,7 +8,7 @@ enum {
 	SLOT_BASE = 400,
 	ST_SETTINGS_GET = SLOT_BASE, ST_ADDRESS_SET, ST_ENABLED_SET, ST_PEOPLE, ST_BATCH_ADD,
 	ST_UPTO_SET, ST_DUE, ST_SENDING, ST_RETRY, ST_FINISH, ST_LAST_SENT, ST_RECOVER_LAST,
-	ST_RECOVER, ST_SWEEP,
+	ST_RECOVER, ST_SWEEP, ST_NEXT_DUE,
 	SLOT_END
 };
 _Static_assert(SLOT_END <= STORE_STMT_SLOTS, "store_mail.c slots past STORE_STMT_SLOTS");
@@ -129,6 +129,14 @@ store_mail_due(struct store *s, int64_t now, int limit, store_mail_job_cb cb, vo
 	while (store_next(s, st, STORE_COLS(job_cols), &j, &err, "list due mails"))
 		cb(&j, arg);
 	return err;
+}
+
+enum lsn_err
+store_mail_next_due(struct store *s, int64_t *at)
+{
+	return store_scalar(s, store_stmt(s, ST_NEXT_DUE,
+		"SELECT coalesce(min(next_attempt_at), 0) FROM mail_outbox WHERE state = 'pending'"),
+		at, "next mail due");
 }
 
 enum lsn_err
