@@ -20,7 +20,8 @@ LOGIN/PLAIN required), driven by the real liaison CLI. Checked:
   (without the address), retried, and delivered exactly once when the
   relay is back;
 - a server stopped while a mail was "sending" marks it interrupted at
-  start-up and never sends it again;
+  start-up and never sends it again; SIGTERM while the relay does not
+  answer stops liaisond at once and leaves the mail pending;
 - /metrics counts sent and failed mails; the log never holds an address.
 
 TAP on stdout."""
@@ -31,6 +32,7 @@ import email.policy
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -53,7 +55,7 @@ try:
 except ImportError:
     HAVE_AIOSMTPD = False
 
-PLAN = 47
+PLAN = 49
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -390,6 +392,36 @@ def restart(t, srv, relay, admin, ids):
     t.eq(relay.count(), before, "it is not sent again")
 
 
+def shutdown_while_sending(t, srv, relay, ids):
+    """SIGTERM while the mail thread waits on a relay that never answers:
+    liaisond still stops at once, and the mail (nothing went out) is pending
+    again, to be retried at the next start."""
+    srv.stop(check=False)
+    relay.stop()
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    silent.bind(("127.0.0.1", relay.port))
+    silent.listen(4)
+    silent.settimeout(15 * harness.SLOW)
+    srv.db_exec("INSERT INTO mail_outbox(user_id, created_at, state, attempts, next_attempt_at) "
+                "VALUES (?, 2, 'pending', 0, 2)", (bytes.fromhex(ids["martin"]),))
+    srv.stopped = srv.signalled = False
+    srv.start()
+    try:
+        conn, _ = silent.accept()          # the mail thread connects, and waits
+    except OSError:
+        conn = None
+    t.ok(conn is not None, "a mail is being sent to a relay that never answers")
+    time.sleep(0.5)
+    srv.stop(label="while a mail is being sent: ")
+    if conn:
+        conn.close()
+    silent.close()
+    rows = srv.db_exec("SELECT state, last_error FROM mail_outbox WHERE created_at = 2")
+    t.ok(rows and rows[0][0] == "pending" and "shutting down" in (rows[0][1] or ""),
+         "the send was aborted: the mail is pending again (nothing went out)", repr(rows))
+
+
 def bad_password_file(t, srv):
     path = os.path.join(srv.tmp, "loose-password")
     with open(path, "w") as f:
@@ -439,6 +471,7 @@ def main(t):
             failures(t, c, srv, relay, admin, ref)
             metrics_and_log(t, srv)
             restart(t, srv, relay, admin, ids)
+            shutdown_while_sending(t, srv, relay, ids)
             bad_password_file(t, srv)
     finally:
         relay.stop()
