@@ -33,5 +33,9 @@ CREATE TABLE mail_outbox (
 CREATE INDEX mail_outbox_by_state ON mail_outbox(state, next_attempt_at);
 CREATE INDEX mail_outbox_by_user ON mail_outbox(user_id, state);
 
+-- The address an invite gives the new user (liaisond invite --email),
+-- copied into mail_settings when the invite is used.
+ALTER TABLE invites ADD COLUMN email TEXT;
+
 -- The due-mail scan looks up each person's unacknowledged notices.
 CREATE INDEX case_notice_recipients_by_user ON case_notice_recipients(user_id);

@@ -88,6 +88,7 @@ struct store_invite {
 	uint8_t user_id[LSN_ID_BYTES]; /* that user, when for_user */
 	bool new_identity;             /* for_user: the device brings a new identity key
 					  (liaisond user reset, a lost only device) */
+	char email[255];               /* the new user's e-mail address; "" = none */
 };
 
 struct store_user_query {

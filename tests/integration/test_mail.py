@@ -4,8 +4,8 @@ sends its content-free e-mails to a real SMTP relay started here (Debian's
 python3-aiosmtpd on a free loopback port, STARTTLS with certs/dev, AUTH
 LOGIN/PLAIN required), driven by the real liaison CLI. Checked:
 
-- the administrator sets the addresses (liaisond user email, audited
-  without the address); liaison mail status|off|on; a password file that
+- the administrator sets the addresses (liaisond invite --email, liaisond
+  user email, audited without the address); liaison mail status|off|on; a password file that
   others may read stops liaisond at start-up;
 - a discharge notice not acknowledged: after mail_delay exactly one mail to
   each recipient who has an address and mail on, with the link and the
@@ -55,7 +55,7 @@ try:
 except ImportError:
     HAVE_AIOSMTPD = False
 
-PLAN = 49
+PLAN = 50
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -178,9 +178,15 @@ def enrol_all(t, srv):
     srv.admin("org", "add", "--name", "Pharmacie du Centre", "--finess", "750012346", "--kind",
               "pharmacy")
     clients, ids, bad = {}, {}, []
-    for profile, rpps, name, profession, org, roles, _ in PEOPLE:
+    for profile, rpps, name, profession, org, roles, address in PEOPLE:
         c = Client(srv, profile)
-        rc, out, err = c.enrol(srv.invite(rpps, name, profession, org, roles=roles))
+        if profile == "durand":  # his address comes with the invite
+            out = srv.admin("invite", "--rpps", rpps, "--name", name, "--profession", profession,
+                            "--org", org, "--roles", roles, "--email", address)
+            code = out.strip().splitlines()[-1].strip()
+        else:
+            code = srv.invite(rpps, name, profession, org, roles=roles)
+        rc, out, err = c.enrol(code)
         if rc != 0:
             bad.append(f"{name}: {out}\n{err}")
         clients[profile] = c
@@ -217,8 +223,11 @@ def body_of(raw):
 
 def addresses(t, srv, c, ids):
     for profile, rpps, name, _, _, _, address in PEOPLE:
-        if address:
+        if address and profile != "durand":
             srv.admin("user", "email", "--rpps", rpps, "--email", address)
+    out = srv.admin("user", "email", "--rpps", "10123456781", "--json")
+    t.eq(json.loads(out).get("address"), "paul.durand@pharmacie-test.fr",
+         "liaisond invite --email: the address is his once he enrolled", out)
     out = srv.admin("user", "email", "--rpps", "10000000009", "--json")
     t.eq(json.loads(out).get("address"), "claire.martin@medecins-test.fr",
          "liaisond user email sets the address (and shows it)", out)
@@ -234,7 +243,7 @@ def addresses(t, srv, c, ids):
     rc, obj, err = c["bernard"].json("mail")
     t.ok(obj and obj.get("enabled") is False, "and the server keeps her choice", f"{obj}")
     rows = srv.db_exec("SELECT detail FROM audit WHERE action = 'user_email'")
-    t.ok(len(rows) == 3 and all(r[0] == "address=set" for r in rows),
+    t.ok(len(rows) == 2 and all(r[0] == "address=set" for r in rows),
          "each address change is an audit entry, without the address", repr(rows))
 
 
