@@ -212,7 +212,6 @@ free_jobs(struct mail_job *j)
 	}
 }
 
-
 static enum lsn_err
 record_one(struct store *s, const struct mail_job *j, int64_t now)
 {
