@@ -1,7 +1,8 @@
 /* handle_mail.c — the logged-in user's "something is waiting" e-mails:
  * whether they get them, and turning them off or on (docs/PROTOCOL.md,
- * "Mail"). The address itself is the administrator's (liaisond user
- * email): a user cannot redirect the mails. */
+ * "E-mail when something waits"). The address itself is the
+ * administrator's (liaisond user email, invite --email): a user cannot
+ * redirect the mails. */
 #include <string.h>
 
 #include "handlers.h"

@@ -1,7 +1,8 @@
 /* cmd_mail.c — "liaison mail [on|off|status]": whether the server e-mails
  * you when something waits for you in Liaison (ops mail_status, mail_set;
- * docs/PROTOCOL.md, "Mail"). The mail says only that something waits, with
- * the server's link; the address is set by the administrator. */
+ * docs/PROTOCOL.md, "E-mail when something waits"). The mail says only
+ * that something waits, with the server's link; the address is set by the
+ * administrator. */
 #include <stdio.h>
 #include <string.h>
 
