@@ -770,7 +770,8 @@ enum lsn_err store_mail_address_set(struct store *s, const uint8_t user[LSN_ID_B
 				    const char *address, int64_t now);
 enum lsn_err store_mail_enabled_set(struct store *s, const uint8_t user[LSN_ID_BYTES], bool on,
 				    int64_t now);
-/* Everyone with an address and mail on (at most limit). */
+/* Everyone with an address, mail on and an active device (at most limit):
+ * a person whose every device was revoked gets no mail. */
 enum lsn_err store_mail_people(struct store *s, int limit, store_mail_person_cb cb, void *arg);
 /* A new pending mail for user; what it announces goes up to upto. */
 enum lsn_err store_mail_batch_add(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t now,

@@ -83,6 +83,8 @@ store_mail_people(struct store *s, int limit, store_mail_person_cb cb, void *arg
 		"coalesce(m.last_sent_at, 0), EXISTS (SELECT 1 FROM mail_outbox o "
 		"WHERE o.user_id = m.user_id AND o.state IN ('pending', 'sending')) "
 		"FROM mail_settings m WHERE m.address IS NOT NULL AND m.enabled = 1 "
+		"AND EXISTS (SELECT 1 FROM devices d WHERE d.user_id = m.user_id "
+		"AND d.revoked_at IS NULL) "
 		"ORDER BY m.user_id LIMIT ?", P_INT(limit));
 	struct store_mail_person p;
 	enum lsn_err err;

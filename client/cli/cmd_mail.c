@@ -43,6 +43,8 @@ print_mail(json_t *reply)
 	else if (!enabled)
 		puts(_("You get no e-mail when something waits for you; turn them on with: "
 		       "liaison mail on"));
+	else
+		puts(_("No e-mail is sent until your administrator sets your address."));
 }
 
 int
