@@ -55,7 +55,7 @@ try:
 except ImportError:
     HAVE_AIOSMTPD = False
 
-PLAN = 50
+PLAN = 51
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -257,10 +257,14 @@ def discharge(t, c, srv, relay, admin, ids, secrets):
     ref = ref.group(1) if ref else "P-XXXXXXXX"
     rc, case, err = c["roux"].json("case", "show", ref)
     case = case or {}
-    secrets += [ref, (case.get("case") or {}).get("case", "?"),
-                (case.get("case") or {}).get("channel", "?")]
-    secrets += [s.get("label", "?") for s in case.get("steps", [])]
-    secrets += [s.get("step", "?") for s in case.get("steps", [])]
+    ids_of_case = [(case.get("case") or {}).get("case", "?"),
+                   (case.get("case") or {}).get("channel", "?")]
+    labels = [s.get("label", "?") for s in case.get("steps", [])]
+    t.ok(all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids_of_case) and len(labels) >= 5
+         and re.fullmatch(r"P-[0-9A-Z]{8}", ref),
+         "control: the case's reference, id, channel id and step labels are known to search "
+         "for", repr((ref, ids_of_case, labels)))
+    secrets += [ref] + ids_of_case + labels + [s.get("step", "?") for s in case.get("steps", [])]
     ok_run(t, c["durand"], "the pharmacist acknowledges at once", "ack", ref)
     advance(srv, admin, 5 * MIN)
     time.sleep(2.5)
