@@ -48,11 +48,17 @@ await b.run(async ({ page, step }) => {
   step('unlock');
   await page.goto(cfg.url);
   await unlock(page, cfg.passphrase);
+  // the home view rendered first: the shell does not drop a render that
+  // ends after the next view's (a slow home would replace the form)
+  await page.waitForSelector('html[data-view]');
 
   // ---- the discharge notice ----------------------------------------------------
   step('the notice form');
   await openView(page, 'discharge', cfg.notice_case);
-  await page.waitForSelector('form.notice-form');
+  // the view's text with the timeout, should the form not come (an error said in the page)
+  await page.waitForSelector('form.notice-form').catch(async (e) => {
+    throw new Error(`${e.message}\nthe page says: ${await page.locator('#view').textContent()}`);
+  });
   const j0 = await input('discharge_date').inputValue();
   const ro = await input('discharge_date').getAttribute('readonly');
   check(j0 === new Date().toISOString().slice(0, 10) && ro !== null &&
