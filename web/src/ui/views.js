@@ -4,8 +4,9 @@
 // it out of the bar (reached by a link, e.g. one thread). ctx is described
 // in ui/shell.js. Add a view by adding its module here.
 import account from './view_account.js';
+import attachLab from './view_attach_lab.js'; // test-only (nav: false)
 
-export const VIEWS = [account];
+export const VIEWS = [account, attachLab];
 
 /** The view shown after unlocking. */
 export const HOME = 'account';
