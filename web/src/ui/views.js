@@ -10,3 +10,6 @@ export const VIEWS = [account, attachLab];
 
 /** The view shown after unlocking. */
 export const HOME = 'account';
+
+import verify from './view_verify.js'; // "Vérifier un collègue", #/verify[/<user hex>]
+VIEWS.push(verify);
