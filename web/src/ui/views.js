@@ -3,13 +3,13 @@
 // content (a Node, or a Promise of one) with one <h1>; `nav: false` keeps
 // it out of the bar (reached by a link, e.g. one thread). ctx is described
 // in ui/shell.js. Add a view by adding its module here.
+import threads from './view_threads.js';
+import thread from './view_thread.js';
+import verify from './view_verify.js'; // "Vérifier un collègue", #/verify[/<user hex>]
 import account from './view_account.js';
 import attachLab from './view_attach_lab.js'; // test-only (nav: false)
 
-export const VIEWS = [account, attachLab];
+export const VIEWS = [threads, thread, verify, account, attachLab];
 
 /** The view shown after unlocking. */
-export const HOME = 'account';
-
-import verify from './view_verify.js'; // "Vérifier un collègue", #/verify[/<user hex>]
-VIEWS.push(verify);
+export const HOME = 'threads';
