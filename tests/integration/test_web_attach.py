@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""test_web_attach.py — attachments in the browser (docs/WEB.md
-"Attachments"): a real liaisond serves web/dist; Debian's Chromium, driven by
-playwright-core (web_attach.mjs beside this file), enrols, is added by the
-CLI to a care channel, then on the test-only view #/attach_lab/<channel>:
-uploads a 20 MiB file through "Joindre un fichier" with its progress and
-downloads it back with the same bytes; is refused a 50 MiB + 1 byte file
-before any request; cancels an upload; downloads a file the CLI sent with
-`liaison send --attach` with the same bytes; refuses it once a chunk is
+"""test_web_attach.py — attachments between the browser and the CLI
+(docs/WEB.md "Attachments"): a real liaisond serves web/dist; Debian's
+Chromium, driven by playwright-core (web_attach.mjs beside this file),
+enrols; the CLI adds its user to a care thread and sends a 3 MiB letter with
+`liaison send --attach`. In the thread the browser downloads the letter
+with the same bytes; uploads a 20 MiB file through the composer's "Joindre
+un fichier" with its progress (sent as a "file" message) and downloads it
+back with the same bytes; is refused a 50 MiB + 1 byte file before any
+request; cancels an upload; refuses the letter once one of its chunks is
 altered in the server's database (attachment_chunks), as `liaison get`
-does. The server holds only ciphertext of the browser's file. Prints the
-upload and download times of the 20 MiB file (docs/PERFORMANCE.md).
+does. The CLI reads the browser's "file" message, verified, and `liaison
+get` saves the same 20 MiB. The server holds only ciphertext. The upload and
+download times of the 20 MiB file are printed (docs/PERFORMANCE.md).
 
 LSN_SCREENSHOTS=DIR: PNGs of the main states there. TAP on stdout."""
 
 import hashlib
+import json
 import os
 import sqlite3
 import sys
@@ -25,8 +28,8 @@ from harness import Client, Server, run  # noqa: E402
 
 DRIVER = "web_attach.mjs"
 ENROL_CHECKS = 2
-LAB_CHECKS = 12
-PLAN = 1 + 1 + ENROL_CHECKS + 2 + LAB_CHECKS + 4 + 3
+MAIN_CHECKS = 12
+PLAN = 1 + 1 + ENROL_CHECKS + 2 + MAIN_CHECKS + 6 + 3
 
 WHO = {"name": "Dr Anne Navigateur", "rpps": "10101010105", "org": "CPTS Val de Loire"}
 PASSPHRASE = "une phrase de passe de test"
@@ -68,7 +71,7 @@ def main(t):
         rc, obj, err = roux.json("channel", "create", "--kind", "case")
         channel = (obj or {}).get("channel", "0" * 32)
         rc2, out, err2 = roux.run("channel", "add", channel, "Anne Navigateur")
-        t.ok(rc == 0 and rc2 == 0, "the CLI creates a care channel and adds the browser's user",
+        t.ok(rc == 0 and rc2 == 0, "the CLI creates a care thread and adds the browser's user",
              f"{err}\n{out}\n{err2}")
 
         # the files: 20 MiB with a marker, 50 MiB + 1 byte (sparse), the CLI's letter
@@ -95,9 +98,9 @@ def main(t):
         tamper = [sys.executable, "-c", TAMPER, os.path.join(srv.data, "liaison.db"),
                   content.get("attachment", "0" * 32)]
         values = webdrive.phase(t, node, DRIVER, dict(
-            cfg, phase="lab", channel=channel, big=big, bigSha256=hashlib.sha256(body).hexdigest(),
+            cfg, phase="main", channel=channel, big=big, bigSha256=hashlib.sha256(body).hexdigest(),
             huge=huge, cliContent=content, cliSha256=hashlib.sha256(lbody).hexdigest(),
-            tamper=tamper), LAB_CHECKS, timeout=480)
+            tamper=tamper), MAIN_CHECKS, timeout=480)
         t.diag(f"20 MiB in Chromium on loopback: upload {values.get('upload_ms')} ms, "
                f"download {values.get('download_ms')} ms")
 
@@ -115,6 +118,22 @@ def main(t):
         finally:
             db.close()
         t.ok(leak == 0, "the server's chunks hold only ciphertext of the browser's file", leak)
+        rc, obj, err = roux.json("read", channel)
+        sent = [m for m in (obj or {}).get("messages", []) if m.get("type") == "file"
+                and (m.get("content") or {}).get("attachment") == values.get("browser_attachment")]
+        info = (sent[0].get("content") or {}) if sent else {}
+        t.ok(rc == 0 and len(sent) == 1 and sent[0].get("verified") is True
+             and sent[0].get("status") == "ok" and info.get("name") == "cr-hospitalisation.pdf"
+             and info.get("size") == len(body) and info.get("mime") == "application/pdf"
+             and info.get("chunks") == 320,
+             "the CLI reads the browser's \"file\" message, verified: name, size, type, chunks",
+             f"rc={rc} {json.dumps(sent)[:1200]} {err}")
+        dest = os.path.join(files, "recu-du-navigateur.pdf")
+        rc, out, err = roux.run("get", info.get("attachment", "0" * 32), "-o", dest)
+        got = open(dest, "rb").read() if os.path.exists(dest) else b""
+        t.ok(rc == 0 and hashlib.sha256(got).digest() == hashlib.sha256(body).digest(),
+             "liaison get saves the browser's 20 MiB file with the same bytes",
+             f"rc={rc} {len(got)} bytes\n{out}\n{err}")
         dest = os.path.join(files, "altere.pdf")
         rc, out, err = roux.run("get", content.get("attachment", "0" * 32), "-o", dest)
         t.ok(rc == 1 and "altered" in err and not os.path.exists(dest),

@@ -1,13 +1,16 @@
 // web_attach.mjs — the browser half of test_web_attach.py: attachments in
-// Chromium against a real liaisond, through the page as a user works it
-// (the "Joindre un fichier" file picker, "Télécharger", "Annuler"), the
-// downloads read through playwright's download event. Phases:
-//   enrol  enrol from the invite (the CLI then adds the user to a channel)
-//   lab    on the test-only view #/attach_lab/<channel>: a 20 MiB upload
-//          with its progress, downloaded back with the same bytes; 50 MiB + 1
-//          refused before any request; a cancelled upload; the CLI's file
-//          downloaded with the same bytes; a chunk altered in the server's
-//          database refused, nothing saved.
+// Chromium against a real liaisond, through the thread view as a user works
+// it (the composer's "Joindre un fichier" file picker, "Télécharger",
+// "Annuler l’envoi"), the downloads read through playwright's download
+// event. Phases:
+//   enrol  enrol from the invite (the CLI then adds the user to a thread
+//          and sends a file into it with `liaison send --attach`)
+//   main   in the thread: the CLI's file downloaded with the same bytes; a
+//          20 MiB upload with its progress, sent as a "file" message and
+//          downloaded back with the same bytes (both timed); 50 MiB + 1
+//          byte refused before any request; a cancelled upload; a chunk of
+//          the CLI's file altered in the server's database refused, nothing
+//          saved.
 // Prints one JSON line per check and {"values": {...}} (timings, ids).
 // Usage: node web_attach.mjs CONFIG_JSON
 import { createHash } from 'node:crypto';
@@ -37,17 +40,34 @@ await b.run(async ({ page, step }) => {
     step('enrol');
     await page.goto(cfg.url);
     await enrol(page, cfg.code, cfg.passphrase, 'Navigateur du service');
+    await openView(page, 'account');
     values.user = await page.locator('[data-testid="whoami"]').getAttribute('data-user');
     check(/^[0-9a-f]{32}$/.test(values.user || ''), 'the browser is enrolled', values.user);
     return;
   }
 
-  step('unlock and open the lab view');
+  step('unlock and open the thread');
   await page.goto(cfg.url);
   await unlock(page, cfg.passphrase);
-  await openView(page, 'attach_lab', cfg.channel);
-  check(await page.getByRole('button', { name: 'Joindre un fichier' }).isVisible(),
-    'the attachment control is shown: "Joindre un fichier"', '');
+  await openView(page, 'thread', cfg.channel);
+  const fileMsg = (id) => page.locator(`[data-testid="messages"] .file-msg[data-attachment="${id}"]`);
+  const cliEntry = fileMsg(cfg.cliContent.attachment);
+  await cliEntry.waitFor();
+  const cliLine = await cliEntry.textContent();
+  check(cliLine.includes('lettre de liaison.pdf') && cliLine.includes('3\u00a0Mo') && cliLine.includes('Lettre de liaison jointe')
+    && await page.locator('form.composer').getByRole('button', { name: 'Joindre un fichier' }).isVisible(),
+  'the thread shows the CLI\'s file (caption, name, size in French units) and the composer has "Joindre un fichier"',
+  cliLine);
+
+  step('the CLI\'s file');
+  let [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 120000 }),
+    cliEntry.getByRole('button', { name: 'Télécharger' }).click(),
+  ]);
+  let got = readFileSync(await download.path());
+  check(download.suggestedFilename() === cfg.cliContent.name && sha256(got) === cfg.cliSha256,
+    'a file sent by the CLI (liaison send --attach) is downloaded from the thread with the same bytes',
+    `${download.suggestedFilename()} ${got.length} bytes`);
 
   // the progress bar's percentages as the page shows them
   const watchPercent = () => page.evaluate(() => {
@@ -70,7 +90,6 @@ await b.run(async ({ page, step }) => {
     ]);
     await chooser.setFiles(path);
   };
-  const status = (sel) => page.locator(`${sel} .status`).first();
 
   step('20 MiB upload');
   await watchPercent();
@@ -78,6 +97,8 @@ await b.run(async ({ page, step }) => {
   let t0 = Date.now();
   await pick(cfg.big);
   await page.waitForSelector('[data-testid="attach-control"] .attach-progress:not([hidden])');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="attach-control"] .attach-progress')
+    .dataset.percent) >= 30);
   await shot('web-attach-1-upload');
   // the control's status ends as "… envoyé (20 Mo)." or as an error "… (code)."
   const uploaded = () => page.waitForFunction(() => {
@@ -97,27 +118,28 @@ await b.run(async ({ page, step }) => {
     && (sent.attachment_finish || 0) - (before.attachment_finish || 0) === 1,
   'the upload is one attachment_begin, 320 chunks of 64 KiB, one attachment_finish',
   JSON.stringify(sent));
-  const entry = page.locator('[data-testid="lab-files"] .file-msg').first();
+  const entry = page.locator('[data-testid="messages"] .file-msg', { hasText: 'cr-hospitalisation.pdf' }).first();
+  await entry.waitFor();
   const line = await entry.locator('.file-line').textContent();
   values.browser_attachment = await entry.getAttribute('data-attachment');
   check(line.includes('cr-hospitalisation.pdf') && line.includes('20\u00a0Mo'),
-    'the uploaded file is shown with its name and its size in French units', line);
+    'its "file" message is sent and shown in the thread with its name and its size in French units', line);
 
   step('download it back');
   await watchPercent();
   t0 = Date.now();
-  let [download] = await Promise.all([
+  [download] = await Promise.all([
     page.waitForEvent('download', { timeout: 180000 }),
     entry.getByRole('button', { name: 'Télécharger' }).click(),
   ]);
   values.download_ms = Date.now() - t0;
-  let got = readFileSync(await download.path());
+  got = readFileSync(await download.path());
   seen = await seenPercent();
   check(download.suggestedFilename() === 'cr-hospitalisation.pdf' && sha256(got) === cfg.bigSha256,
     'downloaded back through a blob: link under the page\'s CSP: the same 20 MiB, byte for byte',
     `${download.suggestedFilename()} ${got.length} bytes sha256 ${sha256(got)}`);
   check(seen.some((s) => { const p = Number(s.split('|')[0]); return p > 0 && p < 100; })
-    && seen.includes('100|100\u00a0%') && /vérifié et enregistré/.test(await status('[data-testid="lab-files"] .file-msg').textContent()),
+    && seen.includes('100|100\u00a0%') && /vérifié et enregistré/.test(await entry.locator('.status').textContent()),
   'the download shows its progress, reaches 100 % and says the file was checked', seen.slice(-2).join(', '));
   await shot('web-attach-2-downloaded');
 
@@ -139,21 +161,8 @@ await b.run(async ({ page, step }) => {
   const stopped = await page.locator('[data-testid="attach-control"] [role=alert]', { hasText: 'annulé' })
     .textContent();
   check(/annulé/.test(stopped) && (sent.attachment_finish || 0) === finishes
-    && await page.locator('[data-testid="lab-files"] .file-msg').count() === 1,
+    && await page.locator('[data-testid="messages"] .file-msg', { hasText: 'cr-hospitalisation.pdf' }).count() === 1,
   '"Annuler l’envoi" stops the upload: never finished, no file listed', `${stopped} | ${JSON.stringify(sent)}`);
-
-  step('the CLI\'s file');
-  await page.getByLabel('Contenu d’un message « file » (JSON)').fill(JSON.stringify(cfg.cliContent));
-  await page.getByRole('button', { name: 'Afficher ce fichier' }).click();
-  const cliEntry = page.locator(`[data-testid="lab-files"] .file-msg[data-attachment="${cfg.cliContent.attachment}"]`);
-  [download] = await Promise.all([
-    page.waitForEvent('download', { timeout: 120000 }),
-    cliEntry.getByRole('button', { name: 'Télécharger' }).click(),
-  ]);
-  got = readFileSync(await download.path());
-  check(download.suggestedFilename() === cfg.cliContent.name && sha256(got) === cfg.cliSha256,
-    'a file sent by the CLI (liaison send --attach) is downloaded in the browser with the same bytes',
-    `${download.suggestedFilename()} ${got.length} bytes`);
 
   step('a chunk altered on the server');
   execFileSync(cfg.tamper[0], cfg.tamper.slice(1), { stdio: 'ignore', timeout: 60000 });

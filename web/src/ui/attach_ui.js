@@ -7,6 +7,7 @@
 import { h, statusLine } from './dom.js';
 import { uploadFile, downloadFile, saveBlob, parseFile, frenchSize, checkSize } from '../core/attachments.js';
 import { frenchError } from '../net/errors.js';
+import { sendContent } from '../core/index.js';
 
 function message(e) {
   return e && e.code ? e.message : frenchError('protocol', String(e && e.message));
@@ -150,4 +151,23 @@ export function renderFile(ctx, content) {
       h('span', { class: 'file-size', text: ` (${frenchSize(f.size)})` }),
       button),
     progress.el, status.el);
+}
+
+/** The "file" kind for ui/message_kinds.js: render(content, msg, ctx). */
+export function fileKind(content, msg, ctx) {
+  return renderFile(ctx, content);
+}
+
+/**
+ * The thread composer's "Joindre un fichier" (ui/view_thread.js): the file
+ * is uploaded to channel, then its "file" message is sent with
+ * sendContent (core/send.js), which checks the channel and the membership
+ * as for a text. disabled: not a member of the channel.
+ */
+export function composerAttach(ctx, channel, { disabled = false } = {}) {
+  const control = attachControl(ctx, channel, {
+    onContent: (content) => sendContent(ctx, channel, content),
+  });
+  if (disabled) control.el.querySelector('button.attach-button').disabled = true;
+  return control.el;
 }

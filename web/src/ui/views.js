@@ -7,9 +7,8 @@ import threads from './view_threads.js';
 import thread from './view_thread.js';
 import verify from './view_verify.js'; // "Vérifier un collègue", #/verify[/<user hex>]
 import account from './view_account.js';
-import attachLab from './view_attach_lab.js'; // test-only (nav: false)
 
-export const VIEWS = [threads, thread, verify, account, attachLab];
+export const VIEWS = [threads, thread, verify, account];
 
 /** The view shown after unlocking. */
 export const HOME = 'threads';
