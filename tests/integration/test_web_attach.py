@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -129,7 +130,9 @@ def main(t):
              "the CLI reads the browser's \"file\" message, verified: name, size, type, chunks",
              f"rc={rc} {json.dumps(sent)[:1200]} {err}")
         dest = os.path.join(files, "recu-du-navigateur.pdf")
+        start = time.monotonic()
         rc, out, err = roux.run("get", info.get("attachment", "0" * 32), "-o", dest)
+        t.diag(f"the same 20 MiB fetched by liaison get: {(time.monotonic() - start) * 1000:.0f} ms")
         got = open(dest, "rb").read() if os.path.exists(dest) else b""
         t.ok(rc == 0 and hashlib.sha256(got).digest() == hashlib.sha256(body).digest(),
              "liaison get saves the browser's 20 MiB file with the same bytes",

@@ -143,9 +143,23 @@ export async function uploadFile(conn, channel, file, {
   const key = attachKeygen();
   try {
     const enc = attachEncInit(key, id);
-    await conn.request('attachment_begin', {
-      idem: idemKey(), attachment, channel, size: attachCtSize(size), chunks,
-    });
+    try {
+      await conn.request('attachment_begin', {
+        idem: idemKey(), attachment, channel, size: attachCtSize(size), chunks,
+      });
+    } catch (e) {
+      // a file just under 50 MiB whose ciphertext (17 bytes more a chunk)
+      // passes the server's attachment_max, and the user's storage_quota
+      if (e.code === 'too_large') {
+        throw err('too_large', `Le fichier ${quoted(file.name)} (${frenchSize(size)}) dépasse, une fois ` +
+          'chiffré, la taille que ce serveur accepte\u00a0: envoyez un document plus petit (too_large).');
+      }
+      if (e.code === 'storage_quota') {
+        throw err('storage_quota', 'Vos pièces jointes occupent déjà tout l’espace que le serveur vous ' +
+          'accorde\u00a0: demandez à votre administrateur d’augmenter votre quota (storage_quota).');
+      }
+      throw e;
+    }
     let done = 0;
     onProgress(0, size);
     // encryption is sequential (one secretstream); the puts overlap
