@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { launch, enrol, unlock, openView } from './web_lib.mjs';
+import { launch, enrol, unlock, openView, axe, overflow } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
@@ -142,6 +142,15 @@ await b.run(async ({ page, step }) => {
     && seen.includes('100|100\u00a0%') && /vérifié et enregistré/.test(await entry.locator('.status').textContent()),
   'the download shows its progress, reaches 100 % and says the file was checked', seen.slice(-2).join(', '));
   await shot('web-attach-2-downloaded');
+
+  step('axe and the tablet');
+  const violations = (await axe(page, cfg.web)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  await page.setViewportSize({ width: 768, height: 1024 });
+  const over = await overflow(page);
+  await page.setViewportSize({ width: 1366, height: 768 });
+  check(violations.length === 0 && over.length === 0,
+    'axe-core: no serious violation in the thread with its file messages and the attach control; ' +
+    'nothing overflows at 768×1024', JSON.stringify({ violations, over }));
 
   step('50 MiB + 1 byte');
   const begins = sent.attachment_begin || 0;
