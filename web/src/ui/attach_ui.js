@@ -53,7 +53,11 @@ progressLine.seq = 0;
  * caption. Returns {el, busy()}.
  */
 export function attachControl(ctx, channel, { onContent, caption = () => '' } = {}) {
-  const input = h('input', { type: 'file', hidden: true, tabindex: '-1', 'aria-hidden': 'true' });
+  // the picker itself stays hidden (the button opens it); its label too,
+  // so that every field keeps one
+  const inputId = `attach-f${++progressLine.seq}`;
+  const input = h('input', { type: 'file', id: inputId, hidden: true, tabindex: '-1' });
+  const inputLabel = h('label', { for: inputId, hidden: true, text: 'Fichier à joindre' });
   const button = h('button', { type: 'button', class: 'attach-button', text: 'Joindre un fichier' });
   const progress = progressLine('Annuler l’envoi');
   const status = statusLine();
@@ -94,7 +98,7 @@ export function attachControl(ctx, channel, { onContent, caption = () => '' } = 
     if (input.files && input.files[0]) send(input.files[0]);
   });
   progress.cancel.addEventListener('click', () => { if (running) running.abort(); });
-  const el = h('div', { class: 'attach', 'data-testid': 'attach-control' }, input, button, progress.el, status.el);
+  const el = h('div', { class: 'attach', 'data-testid': 'attach-control' }, inputLabel, input, button, progress.el, status.el);
   el.addEventListener('dragover', (e) => { e.preventDefault(); el.classList.add('drop'); });
   el.addEventListener('dragleave', () => el.classList.remove('drop'));
   el.addEventListener('drop', (e) => {
