@@ -9,10 +9,12 @@ case and a heart_failure one. In the browser, the doctor fills the discharge
 notice of the first; a malformed INS and an empty required field show, next
 to each field, the very message `liaison discharge --check` prints in French
 for the same notice (computed here with the CLI) and block the submit; once
-corrected the notice is posted. The CLI's `case show --json` shows the
-notice with its three recipients and the step it completed; the CLI's `read`
-decrypts the notice with the fields typed in the browser, and `liaison
-discharge --check` accepts it as it is. In the heart-failure case the
+corrected the notice is posted with the lettre de liaison attached (a file
+chosen in the form, encrypted and uploaded first). The CLI's `case show
+--json` shows the notice with its three recipients and the two steps it
+completed (the notice's and the letter's); the CLI's `read` decrypts the
+notice with the fields typed in the browser, `liaison discharge --check`
+accepts it as it is, and `liaison get` gives back the letter's bytes. In the heart-failure case the
 browser refuses a weight out of range with the CLI's message, records a
 weight three days ago, then one 2.0 kg higher today, which crosses the
 pathway's threshold (op pathways): the alert weight_gain is raised and
@@ -25,6 +27,7 @@ and neither scrolls sideways on a 768×1024 tablet. No console error.
 LSN_SCREENSHOTS=DIR: web-discharge-1-form.png (one field in error) and
 web-measure-1.png. TAP on stdout."""
 
+import base64
 import datetime
 import json
 import os
@@ -43,8 +46,8 @@ ENROL_CHECKS = 2
 FORM_CHECKS = 16
 # ready, 3 CLI enrolments, 3 CLI verdicts, enrol, directory, 2 cases, the
 # nurse's alert, forms,
-# 10 checks of what the CLI sees, the server's 3 at stop
-PLAN = 1 + 3 + 3 + ENROL_CHECKS + 1 + 2 + 1 + FORM_CHECKS + 10 + 3
+# 11 checks of what the CLI sees, the server's 3 at stop
+PLAN = 1 + 3 + 3 + ENROL_CHECKS + 1 + 2 + 1 + FORM_CHECKS + 11 + 3
 
 TODAY = datetime.datetime.now(datetime.timezone.utc).date()
 DAY = datetime.timedelta(days=1)
@@ -76,6 +79,7 @@ MONITORING = "Poids chaque matin : +2 kg en 3 jours, prévenir."
 TREATMENT = {"drug": "bisoprolol", "atc": "C07AB07", "dose": "2,5 mg", "frequency": "1 fois par jour",
              "duration": "au long cours", "change": "new"}
 W1, W3 = "80.35", "82.35"
+LETTER = b"%PDF-1.4\n% lettre de liaison de test (fictive)\n" + bytes(range(256)) * 300 + b"\n%%EOF\n"
 CLINICAL = "Dyspnée au moindre effort depuis ce matin"
 
 
@@ -190,7 +194,7 @@ def main(t):
 
         cfg.update(phase="forms", notice_case=notice_case.get("case"), hf_case=hf_case.get("case"),
                    notice_channel=notice_case.get("channel"), hf_channel=hf_case.get("channel"),
-                   clinical_text=CLINICAL,
+                   clinical_text=CLINICAL, letter_b64=base64.b64encode(LETTER).decode(),
                    fields=NOTICE, bad_ins=BAD_INS, good_ins=GOOD_INS, bad_ins_msg=bad_ins_msg,
                    monitoring_msg=monitoring_msg, monitoring=MONITORING, treatment=TREATMENT,
                    weight_msg=weight_msg, w1=W1, w3=W3, w1_at=str(TODAY - 3 * DAY))
@@ -210,8 +214,10 @@ def main(t):
              f"{notice} {ids} {values}\n{err}")
         steps = {s.get("step"): s for s in (shown or {}).get("steps", [])}
         t.ok(steps.get("discharge_notice", {}).get("status") == "done"
-             and steps.get("discharge_notice", {}).get("done_via") == "notice_posted",
-             "the notice completed the step discharge_notice (done via notice_posted)", f"{steps}")
+             and steps.get("discharge_notice", {}).get("done_via") == "notice_posted"
+             and steps.get("discharge_letter", {}).get("done_via") == "letter_attached",
+             "the notice completed discharge_notice (notice_posted) and discharge_letter (letter_attached)",
+             f"{steps}")
         channel = notice_case.get("channel")
         rc, thread, err = c["petit"].json("read", channel)
         msgs = (thread or {}).get("messages", [])
@@ -226,6 +232,18 @@ def main(t):
         t.ok(got == want, "... and every field typed in the browser, the INS normalised as the CLI does",
              f"got  {json.dumps(got, ensure_ascii=False, sort_keys=True)}\n"
              f"want {json.dumps(want, ensure_ascii=False, sort_keys=True)}")
+        letter = content.get("letter") or {}
+        dest = os.path.join(tmp, "lettre.pdf")
+        rc, out, err = c["martin"].run("get", letter.get("attachment", "0" * 32), "-o", dest)
+        try:
+            with open(dest, "rb") as f:
+                got_letter = f.read()
+        except OSError:
+            got_letter = b""
+        t.ok(rc == 0 and got_letter == LETTER and letter.get("name") == "lettre-de-liaison.pdf"
+             and letter.get("size") == len(LETTER) and "type" not in letter and "caption" not in letter,
+             "the GP's liaison get gives back the letter's bytes, named as in the browser",
+             f"{letter}\n{out}\n{err}\n{len(got_letter)} bytes")
         path = os.path.join(tmp, "decrypted.json")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(got, f, ensure_ascii=False)

@@ -115,6 +115,10 @@ await b.run(async ({ page, step }) => {
     'axe-core: no serious violation on the notice form; nothing wider than the window at 1366×768 nor on a tablet',
     [...violations, ...wide, ...tablet].join('\n'));
 
+  step('the letter');
+  await page.getByLabel('Lettre de liaison (PDF)').setInputFiles({ name: 'lettre-de-liaison.pdf',
+    mimeType: 'application/pdf', buffer: Buffer.from(cfg.letter_b64, 'base64') });
+
   step('posting the notice');
   await page.getByRole('button', { name: 'Publier l’avis de sortie' }).click();
   await page.waitForSelector('[data-testid="notice-result"]', { timeout: 60000 });
@@ -122,8 +126,11 @@ await b.run(async ({ page, step }) => {
   values.notice_seq = Number(seqText.replace(/\D/g, ''));
   const rec = await b.field('recipients');
   const steps = await b.field('steps_done');
-  check(/^3 personnes/.test(rec) && /discharge_notice/.test(steps) && values.notice_seq > 0,
-    'posted: the server recorded 3 recipients and the step discharge_notice done', `${seqText} | ${rec} | ${steps}`);
+  const letterText = await b.field('letter');
+  check(/^3 personnes/.test(rec) && /discharge_notice/.test(steps) && /discharge_letter/.test(steps) &&
+    /^lettre-de-liaison\.pdf .*chiffrée et jointe/.test(letterText) && values.notice_seq > 0,
+  'posted with the letter: the server recorded 3 recipients and the steps discharge_notice and discharge_letter done',
+  `${seqText} | ${rec} | ${steps} | ${letterText}`);
 
   // ---- measurements ------------------------------------------------------------
   step('the measurement form');

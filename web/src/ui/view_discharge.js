@@ -6,12 +6,15 @@
 // checked again on "Publier l'avis". Then, as the CLI does: the notice's
 // content is sent into the case thread (encrypted), and `notice_post` tells
 // the server which message it is (recipients: every current member but the
-// poster), and the server's reply is shown (recipients recorded, steps done).
+// poster; `letter: true` when the lettre de liaison, a file chosen in the
+// form, was encrypted and uploaded first and its fields put in the notice),
+// and the server's reply is shown (recipients recorded, steps done).
 // The discharge day is the case's J0 (the CLI's --date).
 import { h, statusLine } from './dom.js';
 import { idemKey } from '../net/client.js';
 import * as D from '../forms/discharge.js';
 import { sendCare } from './kinds_care.js';
+import { uploadFile, checkSize, frenchSize } from '../core/attachments.js';
 
 const HEX = /^[0-9a-f]{32}$/;
 const DAY_MS = 86400000;
@@ -272,7 +275,7 @@ async function loadCase(ctx, hex) {
   return reply;
 }
 
-function resultView(kase, seqNo, reply, members, me) {
+function resultView(kase, seqNo, reply, members, me, attached) {
   const names = members.filter((m) => m.user !== me).map((m) => m.name);
   const steps = (reply.steps_done || []).map((s) => `${s.label || s.step} (${s.step})`);
   return h('section', { class: 'notice', 'data-testid': 'notice-result' },
@@ -283,6 +286,9 @@ function resultView(kase, seqNo, reply, members, me) {
       h('dt', { text: 'Doivent accuser réception' }),
       h('dd', { text: `${reply.recipients} personne${reply.recipients > 1 ? 's' : ''}` +
         `${names.length ? ` : ${names.join(', ')}` : ''}`, dataset: { field: 'recipients' } }),
+      h('dt', { text: 'Lettre de liaison' }),
+      h('dd', { text: attached ? `${attached.name} (${frenchSize(attached.size)}), chiffrée et jointe` : 'non jointe',
+        dataset: { field: 'letter' } }),
       h('dt', { text: 'Étapes faites' }),
       h('dd', { text: steps.length ? steps.join(', ') : 'aucune', dataset: { field: 'steps_done' } })),
     h('p', { class: 'hint', text: 'Sans accusé de réception de tous dans les 24 h, l’avis est signalé aux ' +
@@ -328,6 +334,31 @@ async function render(ctx, arg) {
     form.check();
   });
   const recipients = members.filter((m) => m.user !== me);
+  // the lettre de liaison (optional): a file, encrypted and uploaded on submit (liaison discharge --letter)
+  const letterId = `d${++seq}`;
+  const letter = {
+    input: h('input', { type: 'file', id: letterId, accept: '.pdf,application/pdf', 'aria-describedby': `${letterId}-hint` }),
+    err: h('p', { class: 'field-error', id: `${letterId}-err`, hidden: true }),
+    check() {
+      const file = letter.input.files && letter.input.files[0];
+      let why = null;
+      try {
+        if (file) checkSize(file);
+      } catch (e) {
+        why = e.message;
+      }
+      letter.err.textContent = why || '';
+      letter.err.hidden = !why;
+      letter.input.setAttribute('aria-describedby', `${letterId}-hint${why ? ` ${letterId}-err` : ''}`);
+      if (why) letter.input.setAttribute('aria-invalid', 'true');
+      else letter.input.removeAttribute('aria-invalid');
+      return why;
+    },
+  };
+  letter.el = h('div', { class: 'field' }, h('label', { for: letterId, text: 'Lettre de liaison (PDF)' }), letter.input,
+    h('small', { id: `${letterId}-hint`, text: 'Facultative, 50 Mo au plus. Chiffrée et jointe à l’avis, elle fait ' +
+      'l’étape « Lettre de liaison » du parcours.' }), letter.err);
+  letter.input.addEventListener('change', () => letter.check());
   const submit = h('button', { type: 'submit', text: 'Publier l’avis de sortie' });
   const el = h('form', { novalidate: true, class: 'notice-form', 'aria-labelledby': 'discharge-title' },
     form.group('patient', 'Patient', F('patient').sub),
@@ -355,10 +386,7 @@ async function render(ctx, arg) {
       form.control('follow_up.recommendations', D.fieldAt('follow_up.recommendations')),
       form.control('follow_up.monitoring', D.fieldAt('follow_up.monitoring'))),
     form.list('follow_up.planned_acts'),
-    h('fieldset', { class: 'notice-group' }, h('legend', { text: 'Lettre de liaison' }),
-      h('p', { class: 'hint', 'data-testid': 'letter-missing', text: 'Joindre la lettre de liaison (PDF) depuis le ' +
-        'navigateur n’est pas encore possible : joignez-la avec « liaison discharge --letter », ou envoyez-la ' +
-        'ensuite dans le fil du dossier.' })),
+    h('fieldset', { class: 'notice-group' }, h('legend', { text: 'Lettre de liaison' }), letter.el),
     h('p', { text: `Doivent accuser réception : ${recipients.length ? recipients.map((m) => m.name).join(', ')
       : 'personne (ajoutez d’abord les professionnels au fil du dossier)'}.`, 'data-testid': 'recipients' }),
     status.el,
@@ -366,6 +394,12 @@ async function render(ctx, arg) {
   el.addEventListener('submit', async (e) => {
     e.preventDefault();
     const { problems, notice, shown, loose } = form.check(true);
+    const letterWhy = letter.check();
+    if (letterWhy && !problems.length) {
+      status.error(`La lettre ne peut pas être jointe : rien n’a été envoyé. ${letterWhy}`);
+      letter.input.focus();
+      return;
+    }
     if (problems.length) {
       // a problem no field holds (the whole notice too large) is said here
       const whole = loose.filter((p) => !Object.keys(form.lists).some((l) => p.path === l || p.path.startsWith(`${l}[`)));
@@ -379,14 +413,24 @@ async function render(ctx, arg) {
     submit.disabled = true;
     status.info('Chiffrement et envoi de l’avis…');
     let sent = 0;
+    const file = letter.input.files && letter.input.files[0];
     try {
+      let attached = null;
+      if (file) {
+        status.info(`Chiffrement et envoi de la lettre « ${file.name} »…`);
+        attached = await uploadFile(ctx.conn, kase.channel, file, {
+          onProgress: (done, total) => status.info(`Chiffrement et envoi de la lettre « ${file.name} » : ` +
+            `${frenchSize(done)} sur ${frenchSize(total)}`),
+        });
+        status.info('Chiffrement et envoi de l’avis…');
+      }
       const content = D.noticeContent({ caseHex: kase.case, patientRef: kase.patient_ref, pathway: kase.pathway,
-        j0, notice });
+        j0, notice, letter: attached });
       sent = await sendCare(ctx, kase.channel, content);
       const reply = await ctx.conn.request('notice_post', { idem: idemKey(), case: kase.case, seq: sent,
-        letter: false });
+        letter: attached !== null });
       status.info(`Avis de sortie publié : dossier ${kase.patient_ref}, message n° ${sent}.`);
-      el.replaceWith(resultView(kase, sent, reply, members, me));
+      el.replaceWith(resultView(kase, sent, reply, members, me, attached));
     } catch (err) {
       submit.disabled = false;
       status.error(sent ? `L’avis a été envoyé dans le fil (message n° ${sent}) mais pas enregistré ` +
