@@ -12,3 +12,8 @@ export const VIEWS = [threads, thread, verify, account];
 
 /** The view shown after unlocking. */
 export const HOME = 'threads';
+
+import discharge from './view_discharge.js'; // "Avis de sortie", #/discharge/<case hex>
+VIEWS.push(discharge);
+import measure from './view_measure.js'; // "Saisir une mesure", #/measure/<case hex>
+VIEWS.push(measure);
