@@ -16,7 +16,7 @@ import { frenchError } from '../net/errors.js';
 import * as session from '../store/session.js';
 import { VIEWS, HOME } from './views.js';
 
-let current = null; // {ctx, body, off: [unsubscribe…]}
+let current = null; // {base, body, off: [unsubscribe…], seq: the latest render}
 
 function parseHash() {
   const m = /^#\/([a-z_]+)(?:\/(.*))?$/.exec(window.location.hash || '');
@@ -34,11 +34,18 @@ async function render() {
   const view = VIEWS.find((v) => v.id === id) || VIEWS.find((v) => v.id === HOME);
   for (const off of current.off.splice(0)) off();
   const mine = current;
+  // a render that a later one overtook (the fragment changed while this
+  // view was still loading) is dropped: the last navigation wins, never
+  // the slowest view
+  mine.seq += 1;
+  const token = mine.seq;
   const ctx = {
     ...mine.base,
     on(ev, fn) {
       const off = mine.base.conn.on(ev, fn);
-      mine.off.push(typeof off === 'function' ? off : () => {});
+      const drop = typeof off === 'function' ? off : () => {};
+      if (mine.seq !== token) drop(); // this view was overtaken: it shows nothing
+      else mine.off.push(drop);
     },
   };
   for (const a of document.querySelectorAll('nav a[data-view]')) {
@@ -53,7 +60,7 @@ async function render() {
     status.error(e && e.code ? e.message : frenchError('protocol', String(e && e.message)));
     content = h('section', {}, h('h1', { text: view.label }), status.el);
   }
-  if (current !== mine) return; // locked meanwhile
+  if (current !== mine || mine.seq !== token) return; // locked, or overtaken meanwhile
   mine.body.replaceChildren(content);
   document.documentElement.dataset.view = view.id;
   if (arg === null) delete document.documentElement.dataset.viewArg;
@@ -77,6 +84,7 @@ export function startShell(conn, record, me) {
   current = {
     body,
     off: [],
+    seq: 0,
     base: {
       conn, record, me,
       go(id, arg = null) {
