@@ -646,9 +646,15 @@ def play(t, server_args=(), observer=None):
             w = Walk(t, srv, work, typed)
             dw = DoneWhen(t, srv, w)
             index = {}
+            ended = False
             for section, line, cmds in blocks:
                 if section not in RUN_SECTIONS:
                     continue
+                if section == BROWSER_SECTION and not ended:
+                    # the Done-when checks hold on the terminal's walk-throughs:
+                    # in the browser one, Dr Louis Petit acknowledges too
+                    ended = True
+                    dw.at_end()
                 problems = []
                 for raw in cmds:
                     if problems:
@@ -678,7 +684,8 @@ def play(t, server_args=(), observer=None):
                 index[section] = n + 1
                 if observer is not None:
                     observer.block(section, n, w, srv)
-            dw.at_end()
+            if not ended:
+                dw.at_end()
             missed = [(c[0], c[1]) for i, c in enumerate(CLAIMS) if i not in CLAIMS_USED]
             if missed:
                 raise AssertionError("CLAIMS about commands the README no longer has: "
