@@ -101,10 +101,13 @@ await b.run(async ({ page, step }) => {
   await b.view('cases');
   const row = page.locator(`tr[data-ref="${cfg.ref}"]`);
   await row.waitFor();
-  check(/LEMAIRE|Lemaire/.test(await text(row)), '3. « Mes dossiers » lists his case', await text(row));
+  const rowText = await text(row);
   await row.getByRole('link', { name: cfg.ref }).click();
   await page.waitForSelector('html[data-view="case"]');
   await page.waitForSelector('[data-testid="notice-content"][data-state="ok"]');
+  const patient = await text(page.locator('dd[data-field="patient"]').first());
+  check(/lemaire/i.test(patient), '3. « Mes dossiers » lists his case; opening it shows Mme Lemaire\'s notice, decrypted',
+    `${rowText} | ${patient}`);
   const ackBefore = await page.locator('[data-testid="ack-count"]').getAttribute('data-acknowledged');
   await page.getByRole('button', { name: 'Accuser réception' }).click();
   await page.waitForSelector('[data-testid="acked"]');
