@@ -4,8 +4,12 @@
 // it out of the bar (reached by a link, e.g. one thread). ctx is described
 // in ui/shell.js. Add a view by adding its module here.
 import account from './view_account.js';
+import cases from './view_cases.js';
+import caseView from './view_case.js';
+import notifications from './view_notifications.js';
 
 export const VIEWS = [account];
+VIEWS.push(cases, caseView, notifications); // Mes dossiers, one case, À traiter
 
 /** The view shown after unlocking. */
 export const HOME = 'account';
