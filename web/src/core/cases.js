@@ -368,23 +368,27 @@ export function caseError(e) {
 
 // ---- requests -------------------------------------------------------------------------------
 
-export const listCases = (conn, filters) => conn.request('cases', casesQuery(filters));
-export const getCase = (conn, caseHex) => conn.request('case_get', { case: caseHex });
-export const lateSteps = (conn, all = false) => conn.request('late_steps', all ? { all: true } : {});
-export const notifications = (conn) => conn.request('notifications');
-export const notificationsSeen = (conn, upto) => conn.request('notifications_seen', { upto });
-export const acknowledge = (conn, caseHex) => conn.request('ack', { idem: idemKey(), case: caseHex });
-export const stepComplete = (conn, step) => conn.request('step_complete', { idem: idemKey(), step });
+function request(conn, op, fields = {}) {
+  return conn.request(op, fields);
+}
+
+export const listCases = (conn, filters) => request(conn, 'cases', casesQuery(filters));
+export const getCase = (conn, caseHex) => request(conn, 'case_get', { case: caseHex });
+export const lateSteps = (conn, all = false) => request(conn, 'late_steps', all ? { all: true } : {});
+export const notifications = (conn) => request(conn, 'notifications');
+export const notificationsSeen = (conn, upto) => request(conn, 'notifications_seen', { upto });
+export const acknowledge = (conn, caseHex) => request(conn, 'ack', { idem: idemKey(), case: caseHex });
+export const stepComplete = (conn, step) => request(conn, 'step_complete', { idem: idemKey(), step });
 export const stepSkip = (conn, step, reason) =>
-  conn.request('step_skip', { idem: idemKey(), step, reason });
+  request(conn, 'step_skip', { idem: idemKey(), step, reason });
 export const stepReschedule = (conn, step, due, reason) =>
-  conn.request('step_reschedule', { idem: idemKey(), step, due, reason });
+  request(conn, 'step_reschedule', { idem: idemKey(), step, due, reason });
 
 const pathwayCache = new WeakMap();
 /** The pathways (code → {label, steps…}), asked once per connection. */
 export function pathways(conn) {
   if (!pathwayCache.has(conn)) {
-    pathwayCache.set(conn, conn.request('pathways').then(
+    pathwayCache.set(conn, request(conn, 'pathways').then(
       (r) => Object.fromEntries((r.pathways || []).map((p) => [p.pathway, p])),
       (e) => { pathwayCache.delete(conn); throw e; }));
   }

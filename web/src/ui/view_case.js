@@ -145,7 +145,7 @@ async function render(ctx, arg) {
     const base = `s${step.id}-${kind}`;
     if (kind === 'skip') {
       const reason = select(`${base}-reason`, cases.SKIP_REASONS);
-      const form = h('form', { class: 'step-form', 'data-form': 'skip',
+      const form = h('form', { class: 'step-form', 'data-form': 'skip', novalidate: true,
         onsubmit: (e) => {
           e.preventDefault();
           if (!reason.value) { fail('Choisissez le motif : il est obligatoire (le serveur ne garde qu’un code, les détails vont dans le fil).'); reason.focus(); return; }

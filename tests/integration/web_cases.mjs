@@ -1,0 +1,210 @@
+// web_cases.mjs — the browser half of test_web_cases.py: Debian's Chromium
+// (playwright-core) enrols as a GP (phase "enrol"); then (phase "main"),
+// once the real CLI has opened a hospital discharge case with the browser's
+// user as the GP and posted the discharge notice: "Mes dossiers" lists it,
+// the case view shows the notice unacknowledged and "Accuser réception"
+// acknowledges it; the CLI's coordinator hands two steps to the browser's
+// user and the open view shows it without a reload (a `case` event); the
+// browser completes one step, skips one with a reason and reschedules one
+// (a past date is refused in the page, no request sent); the CLI's alert
+// arrives live as a notification (counted in <html data-notified>, the nav's
+// badge), listed in "À traiter" and marked seen. The CLI runs from here
+// (cfg.cli: argv and environment per profile). One JSON line per check.
+// Usage: node web_cases.mjs CONFIG_JSON
+import { execFile } from 'node:child_process';
+import { launch, enrol, unlock, openView } from './web_lib.mjs';
+
+const cfg = JSON.parse(process.argv[2]);
+// HTTP/1.1 unless cfg.http2: over HTTP/2 Chromium runs the WebSocket on an
+// HTTP/2 stream (RFC 8441) and liaisond 0.1.0 (libwebsockets 4.1.6) was seen
+// to leave replies unsent on it for 30 s or for good (docs/WEB.md "Cases",
+// known problems); the CLI's WebSocket is HTTP/1.1, as this one then is.
+const b = await launch(cfg, cfg.http2 ? {} : {
+  args: [...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : []), '--disable-http2'],
+});
+const { values, check, shot, html } = b;
+
+function cli(who, ...args) {
+  const c = cfg.cli[who];
+  return new Promise((resolve) => {
+    execFile(c.argv[0], [...c.argv.slice(1), ...args], { env: { ...process.env, ...c.env }, timeout: 120000 },
+      (err, stdout, stderr) => resolve({ rc: err ? (err.code ?? -1) : 0, stdout, stderr }));
+  });
+}
+
+await b.run(async ({ page, step }) => {
+  if (cfg.phase === 'enrol') {
+    step('enrol');
+    await page.goto(cfg.url);
+    await enrol(page, cfg.code, cfg.passphrase, 'Navigateur du cabinet');
+    const me = await page.evaluate(() => document.querySelector('[data-testid="whoami"]')?.dataset.user || '');
+    values.user = me;
+    check(/^[0-9a-f]{32}$/.test(me), 'the browser is enrolled as the GP', me);
+    return;
+  }
+
+  // every frame the page sends, to prove a refused date never left it
+  const sent = [];
+  const trace = []; // the frames with their time, for the Python side's diagnostics
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => {
+      try { sent.push(JSON.parse(f.payload)); } catch { /* not JSON */ }
+      trace.push(`${Date.now()} sent ${String(f.payload).slice(0, 100)}`);
+    });
+    ws.on('framereceived', (f) => { trace.push(`${Date.now()} received ${String(f.payload).slice(0, 100)}`); });
+  });
+  values.trace = trace;
+  step('unlock');
+  await page.goto(cfg.url);
+  await unlock(page, cfg.passphrase);
+  const me = cfg.user;
+
+  // ---- Mes dossiers ----
+  step('list');
+  await openView(page, 'cases');
+  const row = page.locator(`tr[data-ref="${cfg.ref}"]`);
+  await row.waitFor();
+  const rowText = (await row.textContent()) || '';
+  check(await row.getAttribute('data-case') === cfg.caseHex
+    && rowText.includes(cfg.pathwayLabel) && await row.getAttribute('data-ack-missing') === '3'
+    && /3 accusés manquants/.test(rowText),
+  'Mes dossiers lists the case: P-… reference, pathway label, notice not acknowledged', rowText);
+  check(!rowText.includes(cfg.patientFamily), 'the list holds no patient name (only the P-… reference)', rowText);
+  await page.getByLabel('Parcours').selectOption('heart_failure');
+  await page.waitForSelector('[data-testid="no-cases"]');
+  await page.getByLabel('Parcours').selectOption('hospital_discharge');
+  await row.waitFor();
+  check(true, 'the pathway filter hides it under heart failure and shows it under hospital discharge');
+  await page.getByLabel('En retard seulement').check();
+  await page.waitForSelector('[data-testid="no-cases"]');
+  await page.getByLabel('En retard seulement').uncheck();
+  await row.waitFor();
+  check(true, '"En retard seulement" hides it (nothing is late yet)');
+  await shot('web-cases-1-list');
+
+  // ---- the case, the notice ----
+  step('case');
+  await row.getByRole('link', { name: cfg.ref }).click();
+  await page.waitForSelector(`html[data-view="case"][data-view-arg="${cfg.caseHex}"]`);
+  const count = page.locator('[data-testid="ack-count"]');
+  await count.waitFor();
+  const missingText = (await page.locator('[data-testid="missing"]').textContent()) || '';
+  check(await count.getAttribute('data-acknowledged') === '0' && await count.getAttribute('data-expected') === '3'
+    && missingText.includes(cfg.name) && missingText.includes('Julie Bernard') && missingText.includes('Paul Durand'),
+  'the case view: the notice 0/3 acknowledged, the three recipients named as missing', `${await count.textContent()} / ${missingText}`);
+  const threadLink = page.getByRole('link', { name: 'Ouvrir le fil du dossier' });
+  check(await threadLink.getAttribute('href') === `#/thread/${cfg.channel}`
+    && await page.getByRole('link', { name: 'Saisir une mesure' }).getAttribute('href') === `#/measure/${cfg.caseHex}`
+    && await page.getByRole('link', { name: 'Poster l’avis de sortie' }).count() === 0,
+  'links to the case thread and to "Saisir une mesure"; no "Poster l’avis de sortie" for a GP', await threadLink.getAttribute('href'));
+  await page.getByRole('button', { name: 'Accuser réception' }).click();
+  await page.waitForSelector('[data-testid="ack-count"][data-acknowledged="1"]');
+  const acks = (await page.locator('[data-testid="acks"]').textContent()) || '';
+  const still = (await page.locator('[data-testid="missing"]').textContent()) || '';
+  check(acks.includes(cfg.name) && !still.includes(cfg.name) && still.includes('Julie Bernard')
+    && await page.locator('[data-testid="acked"]').count() === 1
+    && await page.getByRole('button', { name: 'Accuser réception' }).count() === 0,
+  '"Accuser réception": 1/3, the browser\'s user listed as having acknowledged, the others still missing, the button gone', `${acks} / ${still}`);
+
+  // ---- steps: who may act ----
+  step('steps');
+  const li = (code) => page.locator(`li[data-step-code="${code}"]`);
+  const buttons = async (code) => li(code).getByRole('button').count();
+  check(await buttons('gp_consultation') === 3 && await buttons('nurse_first_visit') === 0
+    && await buttons('dispensing_reconciliation') === 0 && await buttons('readmission_check') === 0,
+  'actions only on the GP\'s own step (gp_consultation), none on the nurse\'s, the pharmacist\'s or the coordinator\'s',
+  `${await buttons('gp_consultation')} ${await buttons('nurse_first_visit')} ${await buttons('dispensing_reconciliation')}`);
+  const order = await page.locator('ol.timeline li').evaluateAll((els) => els.map((e) => e.dataset.due || '~'));
+  check(order.length === 9 && order.join() === [...order].sort().join(),
+    'the timeline has the 9 steps in deadline order, the one without deadline last', order.join(' '));
+
+  // ---- a case event from the CLI updates the open view ----
+  step('live case event');
+  await page.evaluate(() => { window.__sameDocument = 'yes'; });
+  const r1 = await cli('coordinator', 'case', 'step', 'assign', cfg.ref, 'nurse_first_visit', cfg.name);
+  const r2 = await cli('coordinator', 'case', 'step', 'assign', cfg.ref, 'dispensing_reconciliation', cfg.name);
+  check(r1.rc === 0 && r2.rc === 0, 'the CLI\'s coordinator hands nurse_first_visit and dispensing_reconciliation to the browser\'s user',
+    `${r1.stdout}${r1.stderr}${r2.stdout}${r2.stderr}`);
+  await page.waitForSelector(`li[data-step-code="dispensing_reconciliation"][data-assignee="${me}"] button`, { timeout: 15000 });
+  await page.waitForSelector(`li[data-step-code="nurse_first_visit"][data-assignee="${me}"] button`, { timeout: 15000 });
+  check(await page.evaluate(() => window.__sameDocument) === 'yes'
+    && ((await li('nurse_first_visit').textContent()) || '').includes(`Confiée à ${cfg.name}`),
+  'the open case view shows the new assignee and its buttons without a reload (case event)', await li('nurse_first_visit').textContent());
+
+  // ---- complete, skip, reschedule ----
+  step('complete');
+  await li('gp_consultation').getByRole('button', { name: /^Fait :/ }).click();
+  await page.waitForSelector('li[data-step-code="gp_consultation"][data-status="done"]');
+  const doneText = (await li('gp_consultation').textContent()) || '';
+  check(doneText.includes(`par ${cfg.name}`) && await buttons('gp_consultation') === 0,
+    '"Fait": gp_consultation done by the browser\'s user, no more buttons', doneText);
+
+  step('skip');
+  await li('nurse_first_visit').getByRole('button', { name: /^Non fait \(motif\)/ }).click();
+  const reasons = await li('nurse_first_visit').locator('select option').allTextContents();
+  check(reasons.includes('Non indiquée') && reasons.includes('Refus du patient') && reasons.length === 8,
+    'the skip reasons are offered in French (7 and the prompt)', reasons.join(' | '));
+  await li('nurse_first_visit').getByRole('button', { name: 'Confirmer : non faite' }).click();
+  const noReason = (await li('nurse_first_visit').locator('[role=alert]').textContent()) || '';
+  check(/motif/.test(noReason) && !sent.some((f) => f.op === 'step_skip'),
+    'without a reason the page refuses, nothing sent', noReason);
+  await li('nurse_first_visit').getByLabel('Motif').selectOption('not_indicated');
+  await li('nurse_first_visit').getByRole('button', { name: 'Confirmer : non faite' }).click();
+  await page.waitForSelector('li[data-step-code="nurse_first_visit"][data-status="skipped"]');
+  const skipText = (await li('nurse_first_visit').textContent()) || '';
+  check(skipText.includes('Non indiquée') && skipText.includes(cfg.name),
+    '"Non fait (motif)": nurse_first_visit not done, "Non indiquée", by the browser\'s user', skipText);
+
+  step('reschedule');
+  const days = await page.evaluate(() => {
+    const t = new Date();
+    const f = (n) => { const d = new Date(t.getFullYear(), t.getMonth(), t.getDate() + n);
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; };
+    return { past: f(-1), later: f(5) };
+  });
+  values.newDue = days.later;
+  await li('dispensing_reconciliation').getByRole('button', { name: /^Reporter/ }).click();
+  const form = li('dispensing_reconciliation').locator('form[data-form="reschedule"]');
+  await form.getByLabel('Nouvelle date').fill(days.past);
+  await form.getByLabel('Motif').selectOption('patient_request');
+  const before = sent.length;
+  await form.getByRole('button', { name: 'Confirmer le report' }).click();
+  const pastErr = (await form.locator('[role=alert]').textContent()) || '';
+  await page.waitForTimeout(300);
+  check(/passée/.test(pastErr) && !sent.slice(before).some((f) => f.op === 'step_reschedule')
+    && await li('dispensing_reconciliation').getAttribute('data-status') === 'pending',
+  'a new date in the past is refused in the page, before anything is sent', pastErr);
+  await form.getByLabel('Nouvelle date').fill(days.later);
+  await form.getByRole('button', { name: 'Confirmer le report' }).click();
+  await page.waitForSelector(`li[data-step-code="dispensing_reconciliation"][data-due="${days.later}"]`);
+  const hist = li('dispensing_reconciliation').locator('[data-testid="history"]');
+  const histText = (await hist.textContent()) || '';
+  check(await hist.getAttribute('data-reason') === 'patient_request' && histText.includes('À la demande du patient')
+    && histText.includes(cfg.name),
+  '"Reporter": dispensing_reconciliation moved to the new day, its history says who and why in French', histText);
+  const sentReschedule = sent.filter((f) => f.op === 'step_reschedule');
+  check(sentReschedule.length === 1 && sentReschedule[0].due === days.later && sentReschedule[0].reason === 'patient_request',
+    'exactly one step_reschedule was sent, with the date and the reason code', JSON.stringify(sentReschedule));
+  await shot('web-cases-2-timeline');
+
+  // ---- a live notification (an alert by the CLI) ----
+  step('notification');
+  check(await html('notified') === '' && await page.locator('nav a[data-view="notifications"] .badge').count() === 0,
+    'no notification yet, no badge', await html('notified'));
+  const r3 = await cli('discharge', 'alert', cfg.ref, cfg.alertText);
+  await page.waitForFunction(() => document.documentElement.dataset.notified === '1', null, { timeout: 15000 });
+  await page.waitForSelector('nav a[data-view="notifications"][data-badge="1"]', { timeout: 15000 });
+  check(r3.rc === 0 && await page.evaluate(() => window.__sameDocument) === 'yes',
+    'the CLI\'s alert arrives live: counted in data-notified, badge 1 on "À traiter"', `${r3.stdout}${r3.stderr}`);
+  await openView(page, 'notifications');
+  const note = page.locator('li[data-kind="alert"]');
+  await note.waitFor();
+  const noteText = (await note.textContent()) || '';
+  check(await note.getAttribute('data-case') === cfg.caseHex && noteText.includes(cfg.ref)
+    && !noteText.includes(cfg.alertText) && await page.getByRole('button', { name: 'Activer les notifications' }).count() === 1,
+  '"À traiter" lists the alert with its case (no text from the thread); the permission button is offered', noteText);
+  await page.getByRole('button', { name: 'Marquer comme vu' }).click();
+  await page.waitForSelector('[data-testid="none"]');
+  await page.waitForSelector('nav a[data-view="notifications"]:not([data-badge])');
+  check(true, '"Marquer comme vu": the list is empty and the badge gone');
+});
