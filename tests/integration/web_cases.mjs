@@ -185,6 +185,8 @@ await b.run(async ({ page, step }) => {
   const sentReschedule = sent.filter((f) => f.op === 'step_reschedule');
   check(sentReschedule.length === 1 && sentReschedule[0].due === days.later && sentReschedule[0].reason === 'patient_request',
     'exactly one step_reschedule was sent, with the date and the reason code', JSON.stringify(sentReschedule));
+  await page.locator('[data-testid="timeline"] h2').scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('[data-testid="timeline"]').scrollIntoView());
   await shot('web-cases-2-timeline');
 
   // ---- a live notification (an alert by the CLI) ----
