@@ -30,12 +30,13 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import webdrive  # noqa: E402
-from harness import Client, Server, run  # noqa: E402
+from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
 DRIVER = "web_cases.mjs"
 ENROL_CHECKS = 2
 MAIN_CHECKS = 23
-PLAN = 1 + 1 + 4 + ENROL_CHECKS + 4 + MAIN_CHECKS + 6 + 3
+COORD_CHECKS = 5
+PLAN = 1 + 1 + 5 + ENROL_CHECKS + 4 + MAIN_CHECKS + 6 + ENROL_CHECKS + 2 + COORD_CHECKS + 3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -90,6 +91,14 @@ def main(t):
             rc, out, err = client.enrol(srv.invite(rpps, name, profession, org))
             t.eq(rc, 0, f"{name} enrols with the CLI", f"{out}\n{err}")
         code = srv.invite(GP["rpps"], GP["name"], "gp", "450000005")
+        ccode = srv.invite(None, "Marc Coordination", "coordinator", "450000005",
+                           roles="member,coordinator")
+        admin = RawIdentity(srv.tmp)
+        acode = srv.invite(None, "Admin Test", "secretary", "450000005", roles="member,admin")
+        with RawWS(srv.port) as ws:
+            ws.recv_event("hello")
+            r = ws.request(admin.enrol_request(acode))
+            t.ok(r.get("ok") is True, "a raw admin user enrols (for the testing clock)", repr(r))
 
         profile = os.path.join(srv.tmp, "chromium-profile")
         cfg = webdrive.base_config(srv, browser, profile, code=code, passphrase=PASSPHRASE,
@@ -169,6 +178,26 @@ def main(t):
         rc, out, err = roux.run("case", "show", ref)
         t.ok(rc == 0 and "Acknowledgements: 1/3" in out and "Not yet: 2 of the 3" in out,
              "case show (text): 1/3 acknowledged, 2 not yet", harness.clip(out + err))
+
+        # a coordinator of the CPTS in another browser (enrolled now: her
+        # certificates carry today's time), three days later
+        # (the testing clock): not in the thread, she sees the case with
+        # "Tous les dossiers de la CPTS", its late steps, and may act on them
+        coord = webdrive.base_config(srv, browser, os.path.join(srv.tmp, "chromium-coordinator"),
+                                     code=ccode, passphrase=PASSPHRASE, phase="enrol",
+                                     screenshots=None)
+        webdrive.phase(t, node, DRIVER, coord, ENROL_CHECKS)
+        with RawWS(srv.port) as ws:
+            hello = ws.recv_event("hello")
+            r = ws.request(admin.login_request(srv.server_name, hello["challenge"]))
+            r = ws.request(op="clock_advance", ms=3 * 86400 * 1000) if r.get("ok") else r
+            t.ok(r.get("ok") is True, "testing aid: the server clock moves 3 days forward", repr(r))
+        rc, late, err = lea.json("cases", "--late")
+        codes = sorted(x.get("code") for x in (late or {}).get("late_steps", []))
+        t.ok(rc == 0 and "coordinator_call" in codes and "discharge_letter" in codes,
+             "the CLI's coordinator sees the late steps", f"{codes}\n{err}")
+        webdrive.phase(t, node, DRIVER, dict(coord, phase="coordinator", ref=ref, caseHex=case_hex,
+                                             lateCodes=codes), COORD_CHECKS)
         srv.stop()
 
 

@@ -39,7 +39,40 @@ await b.run(async ({ page, step }) => {
     await enrol(page, cfg.code, cfg.passphrase, 'Navigateur du cabinet');
     const me = await page.evaluate(() => document.querySelector('[data-testid="whoami"]')?.dataset.user || '');
     values.user = me;
-    check(/^[0-9a-f]{32}$/.test(me), 'the browser is enrolled as the GP', me);
+    check(/^[0-9a-f]{32}$/.test(me), 'the browser is enrolled', me);
+    return;
+  }
+
+  if (cfg.phase === 'coordinator') {
+    // a CPTS coordinator outside the thread, after the clock moved 3 days
+    step('coordinator unlock');
+    await page.goto(cfg.url);
+    await unlock(page, cfg.passphrase);
+    await openView(page, 'cases');
+    await page.waitForSelector('[data-testid="no-cases"]');
+    check(await page.locator(`tr[data-ref="${cfg.ref}"]`).count() === 0,
+      'a coordinator outside the thread: not among her own cases');
+    step('all');
+    await page.getByLabel('Tous les dossiers de la CPTS').check();
+    const row = page.locator(`tr[data-ref="${cfg.ref}"]`);
+    await row.waitFor();
+    const rowText = (await row.textContent()) || '';
+    check(Number(await row.getAttribute('data-overdue')) >= 1, '"Tous les dossiers de la CPTS" lists it, with its late steps counted', rowText);
+    const late = page.locator(`[data-testid="late-table"] tr[data-case="${cfg.caseHex}"]`);
+    await late.first().waitFor();
+    const lateText = (await page.locator('[data-testid="late-table"]').textContent()) || '';
+    check(await late.count() === cfg.lateCodes.length && cfg.lateCodes.every((code) => lateText.includes(code)),
+      'the late steps of the CPTS: the same steps as the CLI\'s cases --late', `${lateText} / ${cfg.lateCodes.join(' ')}`);
+    step('coordinator case');
+    await row.getByRole('link', { name: cfg.ref }).click();
+    await page.waitForSelector(`html[data-view="case"][data-view-arg="${cfg.caseHex}"]`);
+    const call = page.locator('li[data-step-code="coordinator_call"]');
+    const patient = (await page.locator('dd[data-field="patient"]').textContent()) || '';
+    check(await call.getAttribute('data-state') === 'overdue' && await call.getByRole('button').count() === 3
+      && await page.getByRole('link', { name: 'Ouvrir le fil du dossier' }).count() === 0
+      && /seuls les membres/.test(patient) && await page.getByRole('button', { name: 'Accuser réception' }).count() === 0,
+    'the case for the coordinator: coordinator_call overdue with its buttons; no thread link, no ack (not a member)',
+    `${await call.textContent()} / ${patient}`);
     return;
   }
 
