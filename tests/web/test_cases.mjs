@@ -15,7 +15,7 @@ const check = (ok, name, detail = '') => checks.push({ ok: !!ok, name, detail })
 const eq = (got, want, name) => check(JSON.stringify(got) === JSON.stringify(want), name,
   `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 
-const PLAN = 64;
+const PLAN = 70;
 let c;
 try {
   c = await import(pathToFileURL(path.join(root, 'web', 'src', 'core', 'cases.js')).href);
@@ -142,6 +142,24 @@ check(sys.every((t) => !/P-|Julie|infirmier|Bernard/.test(t)) && sys[0] === 'Nou
 eq(c.highestId([{ id: 4 }, { id: 9 }, { id: 7 }]), 9, 'notifications_seen upto: the highest id');
 eq(c.casesQuery({ mine: true, overdue: false, pathway: 'heart_failure' }), { mine: true, pathway: 'heart_failure' },
   'the cases query leaves out the filters not set');
+
+// ---- the notice's content (notice_view.c's order, po/fr.po's words) ----
+const { readFileSync } = await import('node:fs');
+const sample = JSON.parse(readFileSync(path.join(root, 'docs', 'examples', 'discharge-notice.json'), 'utf8'));
+sample.discharge_date = '2026-11-23';
+const rows = c.noticeRows({ type: 'discharge_notice', patient_ref: 'P-7K2MQX9D', notice: sample });
+const row = (label) => (rows.find(([l]) => l === label) || [])[1];
+eq(row('Patient'), 'LEMAIRE Odette Marie, né(e) le 1948-03-12, INS 2 48 03 45 234 056 72', 'notice: the patient line');
+eq(row('Sortie vers'), 'domicile avec soins (HAD, SSIAD, infirmier) : Domicile, avec passages infirmiers (IDEL) et suivi PRADO',
+  'notice: the discharge mode in French and its destination');
+eq(row('Traitements arrêtés'), ['diltiazem : inotrope négatif, contre-indiqué avec une FEVG altérée ; remplacé par bisoprolol'],
+  'notice: a stopped treatment, its reason and replacement');
+eq(row('Traitements de sortie')[0], 'furosémide 40 mg, le matin, orale ; durée : au long cours, à adapter au poids [modifié]',
+  'notice: a discharge treatment with its duration and change');
+eq([row('Produits sanguins'), rows.map(([l]) => l).indexOf('Patient'), rows.length], ['aucun', 0, 19],
+  'notice: [] said "aucun"; 19 rows (no referring doctor, no letter), the patient first');
+eq([c.noticeRows({ type: 'text', body: 'x' }), c.noticePatientName({ notice: sample })], [null, 'LEMAIRE Odette Marie'],
+  'notice: another message is no notice; the patient\'s name as the CLI builds it');
 
 console.log(`1..${PLAN}`);
 checks.forEach((x, i) => {

@@ -268,6 +268,94 @@ export function canAck(reply, me) {
   return !(notice.acks || []).some((a) => a.user === me);
 }
 
+// ---- the notice's content (decrypted from the thread) ------------------------------------
+// The order and words of client/cli/notice_view.c in po/fr.po's French:
+// what `liaison ack` and `case show --notice` print.
+
+const ADMISSION_MODES = { emergency: 'urgences', scheduled: 'programmée',
+  transfer: 'transfert depuis un autre établissement', other: 'autre' };
+const DISCHARGE_MODES = { home: 'domicile', home_with_care: 'domicile avec soins (HAD, SSIAD, infirmier)',
+  nursing_home: 'EHPAD', transfer: 'transfert vers un autre établissement', other: 'autre' };
+const CHANGES = { new: 'nouveau', modified: 'modifié', continued: 'poursuivi' };
+
+const str = (o, k) => (o && typeof o[k] === 'string' && o[k] !== '' ? o[k] : null);
+const dash = (o, k) => str(o, k) || '-';
+const texts = (list) => (Array.isArray(list) ? list.filter((x) => typeof x === 'string') : []);
+const objects = (list) => (Array.isArray(list) ? list.filter((x) => x && typeof x === 'object') : []);
+const orNone = (items, none = 'aucun') => (items.length ? items : none);
+
+function doctorText(d) {
+  const dept = str(d, 'department');
+  const phone = str(d, 'phone');
+  return `${dash(d, 'name')}${dept ? `, ${dept}` : ''}${phone ? ` (${phone})` : ''}`;
+}
+
+/** The patient's name as the CLI builds it (core/notice.c notice_patient_name), or null. */
+export function noticePatientName(content) {
+  const n = content && (content.notice || content);
+  const p = n && n.patient;
+  const family = str(p, 'family_name');
+  if (!family) return null;
+  const given = str(p, 'given_names');
+  return given ? `${family} ${given}` : family;
+}
+
+/**
+ * A decrypted discharge_notice message as rows [label, value] (value: a
+ * text, or a list of texts), in notice_view.c's order; null when the
+ * message is not a notice.
+ */
+export function noticeRows(content) {
+  if (!content || content.type !== 'discharge_notice') return null;
+  const n = content.notice && typeof content.notice === 'object' ? content.notice : null;
+  if (!n) return [['Avis', '[l’avis n’a pas de contenu]']];
+  const rows = [];
+  const p = n.patient || {};
+  rows.push(['Patient', `${noticePatientName(content) || '-'}, né(e) le ${dash(p, 'birth_date')}, INS ${dash(p, 'ins')}`]);
+  rows.push(['Séjour', `${dash(n, 'admission_date')} → ${dash(n, 'discharge_date')}`]);
+  if (str(n, 'admission_mode')) rows.push(['Admission', ADMISSION_MODES[n.admission_mode] || n.admission_mode]);
+  if (str(n, 'discharge_mode') || str(n, 'discharge_destination')) {
+    const mode = str(n, 'discharge_mode') ? DISCHARGE_MODES[n.discharge_mode] || n.discharge_mode : '-';
+    const dest = str(n, 'discharge_destination');
+    rows.push(['Sortie vers', dest ? `${mode} : ${dest}` : mode]);
+  }
+  const hospital = n.establishment && typeof n.establishment === 'object' ? n.establishment : null;
+  rows.push(['Médecin hospitalier', `${doctorText(n.hospital_doctor)}${hospital ? `, ${dash(hospital, 'name')}` : ''}`]);
+  rows.push(['Médecin traitant', dash(n.gp, 'name')]);
+  if (n.referring_doctor) rows.push(['Adressé par', dash(n.referring_doctor, 'name')]);
+  rows.push(['Motif d’hospitalisation', dash(n, 'reason_for_admission')]);
+  if (n.allergies) rows.push(['Allergies', orNone(texts(n.allergies))]);
+  const s = n.stay_summary || {};
+  rows.push(['Synthèse du séjour', dash(s, 'summary')]);
+  rows.push(['Événements indésirables', orNone(texts(s.adverse_events))]);
+  rows.push(['Micro-organismes résistants', orNone(texts(s.resistant_organisms))]);
+  rows.push(['Produits sanguins', orNone(texts(s.blood_products))]);
+  rows.push(['Dispositifs implantés', orNone(texts(s.implanted_devices))]);
+  rows.push(['Traitements de sortie', orNone(objects(n.discharge_treatments).map((t) => {
+    const route = str(t, 'route');
+    const end = str(t, 'end_date');
+    const change = str(t, 'change');
+    const comment = str(t, 'comment');
+    return `${dash(t, 'drug')} ${dash(t, 'dose')}, ${dash(t, 'frequency')}${route ? `, ${route}` : ''} ; durée : ` +
+      `${dash(t, 'duration')}${end ? ` (jusqu’au ${end})` : ''}${change ? ` [${CHANGES[change] || change}]` : ''}` +
+      `${comment ? ` — ${comment}` : ''}`;
+  }))]);
+  rows.push(['Traitements arrêtés', orNone(objects(n.stopped_treatments).map((t) =>
+    `${dash(t, 'drug')}${str(t, 'date') ? ` (arrêté le ${t.date})` : ''} : ${dash(t, 'reason')}` +
+    `${str(t, 'replaced_by') ? ` ; remplacé par ${t.replaced_by}` : ''}`))]);
+  rows.push(['Résultats attendus', orNone(objects(n.results_awaited).map((r) =>
+    `${dash(r, 'test')}${str(r, 'expected_by') ? ` (attendu pour le ${r.expected_by})` : ''}` +
+    `${str(r, 'comment') ? ` — ${r.comment}` : ''}`))]);
+  const fu = n.follow_up || {};
+  rows.push(['Prévu', orNone(objects(fu.planned_acts).map((a) =>
+    [dash(a, 'act'), str(a, 'date'), str(a, 'with')].filter(Boolean).join(', ')), 'rien')]);
+  rows.push(['Recommandations', dash(fu, 'recommendations')]);
+  rows.push(['Surveillance', dash(fu, 'monitoring')]);
+  const letter = content.letter && typeof content.letter === 'object' ? content.letter : null;
+  if (letter) rows.push(['Lettre', `${dash(letter, 'name')} (${Number(letter.size) || 0} octets)`]);
+  return rows;
+}
+
 // ---- the list of cases ----------------------------------------------------------------------
 
 /** A `cases` row's words: J0, next deadline, counts, acknowledgement. */
