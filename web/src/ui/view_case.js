@@ -68,12 +68,18 @@ async function render(ctx, arg) {
   }
 
   function closeForm() {
+    const stepId = openForm && openForm.stepId;
     openForm = null;
+    const back = () => {
+      const b = body.querySelector(`li[data-step-id="${stepId}"] button`);
+      if (b) b.focus();
+    };
     if (stale) {
       stale = false;
-      refresh();
+      refresh().then(back);
     } else {
       draw();
+      back();
     }
   }
 
@@ -142,10 +148,11 @@ async function render(ctx, arg) {
     const err = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
     const fail = (text) => { err.className = 'status error'; err.setAttribute('role', 'alert'); err.textContent = text; };
     const cancel = h('button', { type: 'button', class: 'secondary', text: 'Annuler', onclick: () => closeForm() });
+    const escape = (e) => { if (e.key === 'Escape') { e.preventDefault(); closeForm(); } };
     const base = `s${step.id}-${kind}`;
     if (kind === 'skip') {
       const reason = select(`${base}-reason`, cases.SKIP_REASONS);
-      const form = h('form', { class: 'step-form', 'data-form': 'skip', novalidate: true,
+      const form = h('form', { class: 'step-form', 'data-form': 'skip', novalidate: true, onkeydown: escape,
         onsubmit: (e) => {
           e.preventDefault();
           if (!reason.value) { fail('Choisissez le motif : il est obligatoire (le serveur ne garde qu’un code, les détails vont dans le fil).'); reason.focus(); return; }
@@ -164,7 +171,7 @@ async function render(ctx, arg) {
     const date = h('input', { type: 'date', id: `${base}-due`, required: true, min: cases.dayText(todayDays),
       max: cases.dayText(cases.dayOfStart(reply.case.j0) + cases.RESCHEDULE_MAX_DAYS) });
     const reason = select(`${base}-reason`, cases.RESCHEDULE_REASONS);
-    const form = h('form', { class: 'step-form', 'data-form': 'reschedule', novalidate: true,
+    const form = h('form', { class: 'step-form', 'data-form': 'reschedule', novalidate: true, onkeydown: escape,
       onsubmit: (e) => {
         e.preventDefault();
         const check = cases.checkReschedule(date.value, step, reply.case, cases.today());
