@@ -173,20 +173,41 @@ await b.run(async ({ page, step }) => {
     '"Fait": gp_consultation done by the browser\'s user, no more buttons', doneText);
 
   step('skip');
-  await li('nurse_first_visit').getByRole('button', { name: /^Non fait \(motif\)/ }).click();
+  // with the keyboard only: the button focused, Entrée, the reason with the
+  // arrow keys, Tab to the confirmation, Entrée; Échap closes the form
+  const active = () => page.evaluate(() => {
+    const a = document.activeElement;
+    return a ? `${a.tagName.toLowerCase()}:${a.id || a.textContent.trim().slice(0, 30)}` : '';
+  });
+  await li('nurse_first_visit').getByRole('button', { name: /^Non fait \(motif\)/ }).focus();
+  await page.keyboard.press('Enter');
+  await li('nurse_first_visit').locator('form[data-form="skip"]').waitFor();
   const reasons = await li('nurse_first_visit').locator('select option').allTextContents();
-  check(reasons.includes('Non indiquée') && reasons.includes('Refus du patient') && reasons.length === 8,
-    'the skip reasons are offered in French (7 and the prompt)', reasons.join(' | '));
-  await li('nurse_first_visit').getByRole('button', { name: 'Confirmer : non faite' }).click();
+  const firstFocus = await active();
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('form[data-form="skip"]'));
+  const afterEscape = await active();
+  check(reasons.includes('Non indiquée') && reasons.includes('Refus du patient') && reasons.length === 8
+    && firstFocus.startsWith('select:') && afterEscape.startsWith('button:'),
+  'keyboard: Entrée opens the form on the reason (7 in French and the prompt), Échap closes it back to the step\'s buttons',
+  `${reasons.join(' | ')} / ${firstFocus} / ${afterEscape}`);
+  await li('nurse_first_visit').getByRole('button', { name: /^Non fait \(motif\)/ }).focus();
+  await page.keyboard.press('Enter');
+  await li('nurse_first_visit').locator('form[data-form="skip"]').waitFor();
+  await page.keyboard.press('Tab'); // to "Confirmer : non faite"
+  await page.keyboard.press('Enter');
   const noReason = (await li('nurse_first_visit').locator('[role=alert]').textContent()) || '';
   check(/motif/.test(noReason) && !sent.some((f) => f.op === 'step_skip'),
     'without a reason the page refuses, nothing sent', noReason);
-  await li('nurse_first_visit').getByLabel('Motif').selectOption('not_indicated');
-  await li('nurse_first_visit').getByRole('button', { name: 'Confirmer : non faite' }).click();
+  await li('nurse_first_visit').getByLabel('Motif').focus();
+  await page.keyboard.press('ArrowDown'); // patient_declined
+  await page.keyboard.press('ArrowDown'); // not_indicated
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('li[data-step-code="nurse_first_visit"][data-status="skipped"]');
   const skipText = (await li('nurse_first_visit').textContent()) || '';
   check(skipText.includes('Non indiquée') && skipText.includes(cfg.name),
-    '"Non fait (motif)": nurse_first_visit not done, "Non indiquée", by the browser\'s user', skipText);
+    '"Non fait (motif)" with the keyboard: nurse_first_visit not done, "Non indiquée", by the browser\'s user', skipText);
 
   step('reschedule');
   const days = await page.evaluate(() => {
