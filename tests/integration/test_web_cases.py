@@ -35,7 +35,7 @@ from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 DRIVER = "web_cases.mjs"
 ENROL_CHECKS = 2
 MAIN_CHECKS = 23
-COORD_CHECKS = 5
+COORD_CHECKS = 6
 PLAN = 1 + 1 + 5 + ENROL_CHECKS + 4 + MAIN_CHECKS + 6 + ENROL_CHECKS + 2 + COORD_CHECKS + 3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -197,7 +197,9 @@ def main(t):
         t.ok(rc == 0 and "coordinator_call" in codes and "discharge_letter" in codes,
              "the CLI's coordinator sees the late steps", f"{codes}\n{err}")
         webdrive.phase(t, node, DRIVER, dict(coord, phase="coordinator", ref=ref, caseHex=case_hex,
-                                             lateCodes=codes), COORD_CHECKS)
+                                             lateCodes=codes,
+                                             tabletShot=os.environ.get("LSN_WEB_TABLET_SHOT")),
+                       COORD_CHECKS)
         srv.stop()
 
 

@@ -19,8 +19,9 @@ const cfg = JSON.parse(process.argv[2]);
 // HTTP/2 stream (RFC 8441) and liaisond 0.1.0 (libwebsockets 4.1.6) was seen
 // to leave replies unsent on it for 30 s or for good (docs/WEB.md "Cases",
 // known problems); the CLI's WebSocket is HTTP/1.1, as this one then is.
-const b = await launch(cfg, cfg.http2 ? {} : {
-  args: [...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : []), '--disable-http2'],
+const b = await launch(cfg, {
+  ...(cfg.http2 ? {} : { args: [...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : []), '--disable-http2'] }),
+  ...(cfg.phase === 'coordinator' ? { viewport: { width: 768, height: 1024 } } : {}), // a tablet
 });
 const { values, check, shot, html } = b;
 
@@ -73,6 +74,9 @@ await b.run(async ({ page, step }) => {
       && /seuls les membres/.test(patient) && await page.getByRole('button', { name: 'Accuser réception' }).count() === 0,
     'the case for the coordinator: coordinator_call overdue with its buttons; no thread link, no ack (not a member)',
     `${await call.textContent()} / ${patient}`);
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    if (cfg.tabletShot) await page.screenshot({ path: cfg.tabletShot, fullPage: true });
+    check(widths[0] <= widths[1], 'on a tablet (768×1024) the case view needs no horizontal scrolling', widths.join(' ≤ '));
     return;
   }
 
@@ -148,8 +152,10 @@ await b.run(async ({ page, step }) => {
   'actions only on the GP\'s own step (gp_consultation), none on the nurse\'s, the pharmacist\'s or the coordinator\'s',
   `${await buttons('gp_consultation')} ${await buttons('nurse_first_visit')} ${await buttons('dispensing_reconciliation')}`);
   const order = await page.locator('ol.timeline li').evaluateAll((els) => els.map((e) => e.dataset.due || '~'));
-  check(order.length === 9 && order.join() === [...order].sort().join(),
-    'the timeline has the 9 steps in deadline order, the one without deadline last', order.join(' '));
+  const stray = await page.evaluate(() => /null|undefined|NaN/.exec(document.getElementById('view').textContent));
+  check(order.length === 9 && order.join() === [...order].sort().join() && stray === null,
+    'the timeline has the 9 steps in deadline order, the one without deadline last; no "null" or "undefined" shown',
+    `${order.join(' ')} ${stray}`);
 
   // ---- a case event from the CLI updates the open view ----
   step('live case event');

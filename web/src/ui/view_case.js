@@ -261,7 +261,7 @@ async function render(ctx, arg) {
     }
     const steps = cases.timelineOrder(reply.steps || []);
     const flags = (c.flags || []).join(', ');
-    body.replaceChildren(
+    body.replaceChildren(...[
       facts([
         ['Patient', reply.member ? `${c.patient_ref} — nom, date de naissance et avis dans le fil chiffré du dossier`
           : `${c.patient_ref} — seuls les membres du fil du dossier voient le patient`, { field: 'patient' }],
@@ -284,7 +284,7 @@ async function render(ctx, arg) {
         (reply.members || []).length
           ? h('ul', {}, reply.members.map((m) => h('li', { 'data-user': m.user },
             m.name, h('small', { text: ` — ${m.profession_label || m.profession || ''}${m.role === 'admin' ? ', administrateur du fil' : ''}` }))))
-          : h('p', { text: 'Aucun membre.' })));
+          : h('p', { text: 'Aucun membre.' }))].filter(Boolean));
     document.documentElement.dataset.caseDrawn = String((Number(document.documentElement.dataset.caseDrawn) || 0) + 1);
   }
 
