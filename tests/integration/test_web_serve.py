@@ -23,6 +23,7 @@ TAP on stdout."""
 
 import os
 import re
+import gzip
 import subprocess
 import sys
 import tempfile
@@ -86,12 +87,13 @@ TRAVERSALS = [
     "/%00/../secret.txt", "/out.txt", "/escape/secret.txt", "/.hidden",
     "/assets/.hidden", "//secret.txt",
 ]
+GZ_FILE = "assets/app-7QK2M4XZ.js"
 NOT_FOUND_PATHS = ["/nope.js", "/assets", "/assets/", "/fonts/", "/index.html/"]
 
 VERSIONS = [("--http1.1", "1.1"), ("--http2", "2")]
 
 PLAN = (1 + len(VERSIONS) * (len(FILES) * 5 + 2 * 4 + 4 + len(TRAVERSALS) * 2
-                             + len(NOT_FOUND_PATHS) * 3 + 3)
+                             + len(NOT_FOUND_PATHS) * 3 + 3 + 2)
         + 1 + 3 + 3 + 5 + 3)
 
 
@@ -116,7 +118,7 @@ def head_then_get(port):
     return data
 
 
-def curl(port, path, version, method=None, data=None):
+def curl(port, path, version, method=None, data=None, extra=()):
     """One request; (status, HTTP version, body bytes, {header: [values]})."""
     with tempfile.TemporaryDirectory(prefix="lsn-webserve-curl-") as tmp:
         body, head = os.path.join(tmp, "body"), os.path.join(tmp, "head")
@@ -128,6 +130,7 @@ def curl(port, path, version, method=None, data=None):
             cmd += ["-X", method]
         if data is not None:
             cmd += ["--data-binary", data]
+        cmd += list(extra)
         res = subprocess.run(cmd + [f"https://localhost:{port}{path}"], capture_output=True,
                              timeout=60 * harness.SLOW)
         out = res.stdout.decode("utf-8", "replace").split()
@@ -165,7 +168,29 @@ def make_fixture(base):
         f.write(SECRET)
     os.symlink(os.path.join(base, "secret.txt"), os.path.join(root, "out.txt"))
     os.symlink(base, os.path.join(root, "escape"))
+    # the precompressed sibling web/build.mjs writes (gzip -9)
+    with open(os.path.join(root, GZ_FILE + ".gz"), "wb") as f:
+        f.write(gzip.compress(dict((r, c) for r, c, _, _ in FILES)[GZ_FILE], 9))
     return root
+
+
+def check_gzip(t, port, version, want_ver):
+    """FILE.gz is sent for FILE to a client that accepts gzip, with FILE's
+    headers and Vary; a client that does not gets FILE itself."""
+    content = dict((r, c) for r, c, _, _ in FILES)[GZ_FILE]
+    status, _, body, hdrs = curl(port, "/" + GZ_FILE, version, extra=["--compressed"])
+    t.ok(status == 200 and body == content and hdrs.get("content-encoding") == ["gzip"] and
+         hdrs.get("vary") == ["accept-encoding"] and
+         hdrs.get("content-type") == ["text/javascript; charset=utf-8"] and
+         int((hdrs.get("content-length") or ["0"])[0]) < len(content) and
+         security_diff(hdrs, IMMUTABLE) == {},
+         f"{want_ver}: Accept-Encoding gzip: /{GZ_FILE} sent gzipped (smaller), decodes to the "
+         "file, with its type, cache policy and Vary", repr((status, len(body), hdrs)))
+    status, _, body, hdrs = curl(port, "/" + GZ_FILE, version,
+                                 extra=["-H", "Accept-Encoding: gzip;q=0, identity"])
+    t.ok(status == 200 and body == content and "content-encoding" not in hdrs and
+         hdrs.get("vary") == ["accept-encoding"],
+         f"{want_ver}: gzip;q=0: the file itself, not encoded", repr((status, len(body), hdrs)))
 
 
 def check_files(t, port, version, want_ver):
@@ -242,6 +267,7 @@ def main(t):
                 check_files(t, srv.port, version, want_ver)
                 check_head_and_methods(t, srv.port, version, want_ver)
                 check_refusals(t, srv.port, version, want_ver)
+                check_gzip(t, srv.port, version, want_ver)
             data = head_then_get(srv.port)
             first, _, rest = data.partition(b"\r\n\r\n")
             t.ok(first.startswith(b"HTTP/1.1 200") and rest.startswith(b"HTTP/1.1 200") and

@@ -8,7 +8,7 @@
 // {"values": {...}} for the Python side, which turns them into TAP.
 // Usage: node web_enrol.mjs CONFIG_JSON
 import { execFileSync } from 'node:child_process';
-import { launch } from './web_lib.mjs';
+import { launch, openView } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
@@ -179,6 +179,7 @@ await b.run(async ({ page, step }) => {
   await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase);
   await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
   await screen('session');
+  await openView(page, 'account');
   const who = { name: await field('name'), rpps: await field('rpps'), org: await field('org'),
     device: await field('device'), fingerprint: await field('fingerprint'),
     user: await page.locator('[data-testid="whoami"]').getAttribute('data-user') };
@@ -223,6 +224,7 @@ await b.run(async ({ page, step }) => {
   await page.keyboard.type(cfg.passphrase);
   await page.keyboard.press('Enter');
   await screen('session');
+  await openView(page, 'account');
   check(focused0 === 'H1' && focused1 === 'current-password',
     'keyboard: the screen\'s heading has the focus, Tab reaches the passphrase, Entrée unlocks',
     `${focused0} then ${focused1}`);

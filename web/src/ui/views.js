@@ -3,13 +3,16 @@
 // content (a Node, or a Promise of one) with one <h1>; `nav: false` keeps
 // it out of the bar (reached by a link, e.g. one thread). ctx is described
 // in ui/shell.js. Add a view by adding its module here.
+import threads from './view_threads.js';
+import thread from './view_thread.js';
+import verify from './view_verify.js'; // "Vérifier un collègue", #/verify[/<user hex>]
 import account from './view_account.js';
 import cases from './view_cases.js';
 import caseView from './view_case.js';
 import notifications from './view_notifications.js';
 
-export const VIEWS = [account];
+export const VIEWS = [threads, thread, verify, account];
 VIEWS.push(cases, caseView, notifications); // Mes dossiers, one case, À traiter
 
 /** The view shown after unlocking. */
-export const HOME = 'account';
+export const HOME = 'threads';
