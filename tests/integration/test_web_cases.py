@@ -34,7 +34,7 @@ from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
 DRIVER = "web_cases.mjs"
 ENROL_CHECKS = 2
-MAIN_CHECKS = 23
+MAIN_CHECKS = 24
 COORD_CHECKS = 6
 PLAN = 1 + 1 + 5 + ENROL_CHECKS + 4 + MAIN_CHECKS + 6 + ENROL_CHECKS + 2 + COORD_CHECKS + 3
 
@@ -140,7 +140,8 @@ def main(t):
 
         main_cfg = dict(cfg, phase="main", user=me, name=GP["name"], ref=ref, caseHex=case_hex,
                         channel=channel, pathwayLabel="Sortie d'hospitalisation",
-                        patientFamily=PATIENT["family_name"], alertText=ALERT,
+                        patientFamily=PATIENT["family_name"], patientGiven=PATIENT["given_names"],
+                        alertText=ALERT,
                         cli={"coordinator": cli(lea), "discharge": cli(roux)},
                         http2=bool(os.environ.get("LSN_WEB_HTTP2")))
         values = webdrive.phase(t, node, DRIVER, main_cfg, MAIN_CHECKS)

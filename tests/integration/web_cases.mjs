@@ -38,6 +38,7 @@ await b.run(async ({ page, step }) => {
     step('enrol');
     await page.goto(cfg.url);
     await enrol(page, cfg.code, cfg.passphrase, 'Navigateur du cabinet');
+    await openView(page, 'account');
     const me = await page.evaluate(() => document.querySelector('[data-testid="whoami"]')?.dataset.user || '');
     values.user = me;
     check(/^[0-9a-f]{32}$/.test(me), 'the browser is enrolled', me);
@@ -134,6 +135,16 @@ await b.run(async ({ page, step }) => {
     && await page.getByRole('link', { name: 'Saisir une mesure' }).getAttribute('href') === `#/measure/${cfg.caseHex}`
     && await page.getByRole('link', { name: 'Poster l’avis de sortie' }).count() === 0,
   'links to the case thread and to "Saisir une mesure"; no "Poster l’avis de sortie" for a GP', await threadLink.getAttribute('href'));
+  // the notice decrypted here from the CLI's message, before the acknowledgement
+  const content = page.locator('[data-testid="notice-content"][data-state="ok"]');
+  await content.waitFor({ timeout: 90000 }).catch(async (e) => {
+    throw new Error(`${e.message}\nnotice-content: ${await page.locator('[data-testid="notice-content"]').textContent()}`);
+  });
+  const contentText = (await content.textContent()) || '';
+  const patientFact = (await page.locator('dd[data-field="patient"]').textContent()) || '';
+  check(contentText.includes(`${cfg.patientFamily} ${cfg.patientGiven}`) && contentText.includes('diltiazem')
+    && contentText.includes('Traitements arrêtés') && patientFact.includes(cfg.patientFamily),
+  'the discharge notice posted by the CLI is decrypted in the page and shown (patient, treatments stopped)', `${patientFact} / ${contentText.slice(0, 300)}`);
   await page.getByRole('button', { name: 'Accuser réception' }).click();
   await page.waitForSelector('[data-testid="ack-count"][data-acknowledged="1"]');
   const acks = (await page.locator('[data-testid="acks"]').textContent()) || '';
@@ -251,10 +262,11 @@ await b.run(async ({ page, step }) => {
 
   // ---- a live notification (an alert by the CLI) ----
   step('notification');
-  check(await html('notified') === '' && await page.locator('nav a[data-view="notifications"] .badge').count() === 0,
-    'no notification yet, no badge', await html('notified'));
+  const notified = Number(await html('notified')) || 0;
+  check(await page.locator('nav a[data-view="notifications"] .badge').count() === 0,
+    'nothing to handle yet: no badge on "À traiter"', String(notified));
   const r3 = await cli('discharge', 'alert', cfg.ref, cfg.alertText);
-  await page.waitForFunction(() => document.documentElement.dataset.notified === '1', null, { timeout: 15000 });
+  await page.waitForFunction((n) => Number(document.documentElement.dataset.notified) > n, notified, { timeout: 15000 });
   await page.waitForSelector('nav a[data-view="notifications"][data-badge="1"]', { timeout: 15000 });
   check(r3.rc === 0 && await page.evaluate(() => window.__sameDocument) === 'yes',
     'the CLI\'s alert arrives live: counted in data-notified, badge 1 on "À traiter"', `${r3.stdout}${r3.stderr}`);

@@ -8,11 +8,15 @@
 // reasons are codes (the server keeps them; details belong in the encrypted
 // thread), shown in French; a new date is checked as the server checks it
 // before anything is sent. The patient's identity and the notice's text are
-// in the encrypted case thread ("Ouvrir le fil du dossier"). The view
+// in the encrypted case thread ("Ouvrir le fil du dossier"): for a member,
+// the notice is decrypted here (core/index.js messageAt) and shown in the
+// CLI's order before "Accuser réception" is offered — as `liaison ack`, the
+// notice must be readable on this device before saying it was received. The view
 // refreshes itself on the server's case, ack, alert and notification events
 // for this case (deferred while a form is open).
 import { h, facts, statusLine } from './dom.js';
 import * as cases from '../core/cases.js';
+import { messageAt } from '../core/index.js';
 
 function names(reply) {
   const map = new Map();
@@ -52,6 +56,55 @@ async function render(ctx, arg) {
   let reply = await cases.getCase(ctx.conn, caseHex); // a refusal is the shell's error
   let openForm = null; // {stepId} while a form is shown: refreshes wait
   let stale = false;
+  // the notice decrypted from the thread: {seq, status: 'loading'|'ok'|'error', rows, patient, text}
+  let decrypted = null;
+  const noticeBox = h('div', { class: 'notice-content', 'data-testid': 'notice-content', 'aria-live': 'polite' });
+  const patientText = () => (decrypted && decrypted.patient ? decrypted.patient : null);
+
+  function drawNoticeContent() {
+    if (!decrypted) { noticeBox.replaceChildren(); return; }
+    noticeBox.dataset.state = decrypted.status;
+    if (decrypted.status === 'loading') {
+      noticeBox.replaceChildren(h('p', { class: 'hint', text: 'Déchiffrement de l’avis de sortie…' }));
+    } else if (decrypted.status === 'error') {
+      noticeBox.replaceChildren(h('p', { class: 'error', text: decrypted.text }));
+    } else {
+      noticeBox.replaceChildren(
+        h('h3', { text: 'Avis de sortie (lettre de liaison)' }),
+        h('dl', { class: 'notice-rows' }, decrypted.rows.flatMap(([label, value]) => [
+          h('dt', { text: label }),
+          h('dd', {}, Array.isArray(value) ? h('ul', {}, value.map((v) => h('li', { text: v }))) : value),
+        ])));
+    }
+  }
+
+  async function loadNotice() {
+    const notice = reply.notice;
+    if (!notice || !reply.member) { decrypted = null; return; }
+    if (decrypted && decrypted.seq === notice.seq && decrypted.status !== 'error') return;
+    const seq = notice.seq;
+    decrypted = { seq, status: 'loading' };
+    drawNoticeContent();
+    let next;
+    try {
+      const m = await messageAt(ctx, reply.case.channel, seq);
+      const rows = m && m.status === 'ok' ? cases.noticeRows(m.content) : null;
+      if (!m) {
+        next = { seq, status: 'error', text: `L’avis (message n° ${seq}) n’est pas encore arrivé sur ce navigateur : ouvrez le fil du dossier, puis revenez.` };
+      } else if (m.status !== 'ok') {
+        next = { seq, status: 'error', text: `L’avis (message n° ${seq}) ne peut pas être lu sur ce navigateur : ${m.status}. Il faut le lire avant d’en accuser réception.` };
+      } else if (!rows) {
+        next = { seq, status: 'error', text: `Le message n° ${seq} du fil n’est pas un avis de sortie : signalez-le à l’équipe de sortie.` };
+      } else {
+        next = { seq, status: 'ok', rows, patient: cases.noticePatientName(m.content) };
+      }
+    } catch (e) {
+      next = { seq, status: 'error', text: cases.caseError(e) };
+    }
+    if (!reply.notice || reply.notice.seq !== seq) return;
+    decrypted = next;
+    if (openForm) drawNoticeContent(); else draw();
+  }
 
   async function refresh() {
     if (openForm) {
@@ -62,6 +115,7 @@ async function render(ctx, arg) {
     try {
       reply = await cases.getCase(ctx.conn, caseHex);
       draw();
+      loadNotice();
     } catch (e) {
       status.error(cases.caseError(e));
     }
@@ -129,7 +183,14 @@ async function render(ctx, arg) {
       items.push(h('ul', { 'data-testid': 'missing' }, a.missingPeople.map((p) => h('li', {
         'data-user': p.user, class: 'late', text: p.name || nameOf(p.user) }))));
     }
-    if (cases.canAck(reply, me)) {
+    if (reply.member) {
+      drawNoticeContent();
+      items.push(noticeBox);
+    }
+    if (cases.canAck(reply, me) && !(decrypted && decrypted.status === 'ok')) {
+      items.push(h('p', { class: 'hint', 'data-testid': 'ack-wait',
+        text: 'Accuser réception : possible une fois l’avis lu sur ce navigateur.' }));
+    } else if (cases.canAck(reply, me)) {
       const b = h('button', { type: 'button', 'data-testid': 'ack-button', text: 'Accuser réception',
         onclick: () => {
           b.disabled = true;
@@ -263,7 +324,8 @@ async function render(ctx, arg) {
     const flags = (c.flags || []).join(', ');
     body.replaceChildren(...[
       facts([
-        ['Patient', reply.member ? `${c.patient_ref} — nom, date de naissance et avis dans le fil chiffré du dossier`
+        ['Patient', reply.member ? (patientText() ? `${patientText()} (${c.patient_ref})`
+          : `${c.patient_ref} — nom, date de naissance et avis dans le fil chiffré du dossier`)
           : `${c.patient_ref} — seuls les membres du fil du dossier voient le patient`, { field: 'patient' }],
         ['Parcours', cases.pathwayLabel(pw, c.pathway), { field: 'pathway' }],
         ['J0', `${cases.frenchDay(cases.dayOfStart(c.j0), todayDays)} (${cases.dayText(cases.dayOfStart(c.j0))})`, { field: 'j0' }],
@@ -292,6 +354,7 @@ async function render(ctx, arg) {
     ctx.on(ev, (e) => { if (e && e.case === caseHex) refresh(); });
   }
   draw();
+  loadNotice();
   return h('section', { class: 'case-view' }, heading, sub, status.el, body);
 }
 
