@@ -34,8 +34,8 @@ from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
 DRIVER = "web_cases.mjs"
 ENROL_CHECKS = 2
-MAIN_CHECKS = 24
-COORD_CHECKS = 6
+MAIN_CHECKS = 26
+COORD_CHECKS = 7
 PLAN = 1 + 1 + 5 + ENROL_CHECKS + 4 + MAIN_CHECKS + 6 + ENROL_CHECKS + 2 + COORD_CHECKS + 3
 
 HERE = os.path.dirname(os.path.abspath(__file__))

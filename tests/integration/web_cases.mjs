@@ -12,7 +12,7 @@
 // (cfg.cli: argv and environment per profile). One JSON line per check.
 // Usage: node web_cases.mjs CONFIG_JSON
 import { execFile } from 'node:child_process';
-import { launch, enrol, unlock, openView } from './web_lib.mjs';
+import { launch, enrol, unlock, openView, axe } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 // HTTP/1.1 unless cfg.http2: over HTTP/2 Chromium runs the WebSocket on an
@@ -24,6 +24,12 @@ const b = await launch(cfg, {
   ...(cfg.phase === 'coordinator' ? { viewport: { width: 768, height: 1024 } } : {}), // a tablet
 });
 const { values, check, shot, html } = b;
+// axe-core (WCAG 2.1 A/AA and best practices, web_lib.mjs): no serious or critical finding
+async function accessible(page, what) {
+  const found = (await axe(page, cfg.web)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(found.length === 0, `axe-core: no serious or critical violation on ${what}`,
+    found.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(' | ')})`).join('\n'));
+}
 
 function cli(who, ...args) {
   const c = cfg.cli[who];
@@ -75,6 +81,7 @@ await b.run(async ({ page, step }) => {
       && /seuls les membres/.test(patient) && await page.getByRole('button', { name: 'Accuser réception' }).count() === 0,
     'the case for the coordinator: coordinator_call overdue with its buttons; no thread link, no ack (not a member)',
     `${await call.textContent()} / ${patient}`);
+    await accessible(page, 'the coordinator\'s case view on a tablet');
     const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
     if (cfg.tabletShot) await page.screenshot({ path: cfg.tabletShot, fullPage: true });
     check(widths[0] <= widths[1], 'on a tablet (768×1024) the case view needs no horizontal scrolling', widths.join(' ≤ '));
@@ -119,6 +126,7 @@ await b.run(async ({ page, step }) => {
   await row.waitFor();
   check(true, '"En retard seulement" hides it (nothing is late yet)');
   await shot('web-cases-1-list');
+  await accessible(page, 'Mes dossiers with a case');
 
   // ---- the case, the notice ----
   step('case');
@@ -259,6 +267,11 @@ await b.run(async ({ page, step }) => {
   await page.locator('[data-testid="timeline"] h2').scrollIntoViewIfNeeded();
   await page.evaluate(() => document.querySelector('[data-testid="timeline"]').scrollIntoView());
   await shot('web-cases-2-timeline');
+  await li('gp_consultation').waitFor();
+  await li('readmission_check').waitFor();
+  await page.locator('li[data-step-code="dispensing_reconciliation"]').getByRole('button', { name: /^Reporter/ }).click();
+  await accessible(page, 'the case view (notice, timeline, a reschedule form open)');
+  await page.keyboard.press('Escape');
 
   // ---- a live notification (an alert by the CLI) ----
   step('notification');
