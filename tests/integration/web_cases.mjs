@@ -96,7 +96,7 @@ await b.run(async ({ page, step }) => {
       try { sent.push(JSON.parse(f.payload)); } catch { /* not JSON */ }
       trace.push(`${Date.now()} sent ${String(f.payload).slice(0, 100)}`);
     });
-    ws.on('framereceived', (f) => { trace.push(`${Date.now()} received ${String(f.payload).slice(0, 100)}`); });
+    ws.on('framereceived', (f) => { trace.push(`${Date.now()} received ${String(f.payload).length} B ${String(f.payload).slice(0, 100)}`); });
   });
   values.trace = trace;
   step('unlock');

@@ -67,7 +67,9 @@ async function render(ctx, arg) {
     if (decrypted.status === 'loading') {
       noticeBox.replaceChildren(h('p', { class: 'hint', text: 'Déchiffrement de l’avis de sortie…' }));
     } else if (decrypted.status === 'error') {
-      noticeBox.replaceChildren(h('p', { class: 'error', text: decrypted.text }));
+      noticeBox.replaceChildren(h('p', { class: 'error', text: decrypted.text }),
+        h('p', {}, h('button', { type: 'button', class: 'secondary', text: 'Réessayer de lire l’avis',
+          onclick: () => loadNotice() })));
     } else {
       noticeBox.replaceChildren(
         h('h3', { text: 'Avis de sortie (lettre de liaison)' }),
