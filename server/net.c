@@ -718,6 +718,12 @@ net_create(struct lsn_status *st)
 	 * keep IPv6 off for IPv4 listen addresses so 127.0.0.1 means loopback */
 	if (strchr(net.cfg->listen, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	/* HTTP/1.1 only: over h2 (RFC 8441, Chromium's default on a TLS origin)
+	 * lws 4.1 replenishes the stream's flow-control window a few bytes at a
+	 * time, so a browser sends a 64 KiB attachment chunk in thousands of
+	 * tiny DATA frames, and a reply larger than the window drops the
+	 * connection (docs/WEB.md "Attachments") */
+	info.alpn = "http/1.1";
 	info.retry_and_idle_policy = &net.retry;
 	info.count_threads = 1;
 	info.timeout_secs = 20;

@@ -14,10 +14,8 @@ reschedule's reason code. Also runs the unit test of web/src/core/cases.js
 (tests/web/test_cases.mjs) under node as one check.
 
 LSN_SCREENSHOTS=DIR: web-cases-1-list.png and web-cases-2-timeline.png.
-Chromium runs with --disable-http2 (the WebSocket over HTTP/1.1, as the
-CLI's): over HTTP/2 liaisond was seen to leave replies unsent (docs/WEB.md
-"Cases"); LSN_WEB_HTTP2=1 runs the main phase over HTTP/2 to reproduce it,
-LSN_WEB_TRACE=1 prints every frame with its time.
+LSN_WEB_TRACE=1 prints every WebSocket frame of the main phase with its
+time and size.
 A missing Chromium, node or web/dist is a failure, not a skip. TAP on stdout."""
 
 import datetime
@@ -142,8 +140,7 @@ def main(t):
                         channel=channel, pathwayLabel="Sortie d'hospitalisation",
                         patientFamily=PATIENT["family_name"], patientGiven=PATIENT["given_names"],
                         alertText=ALERT,
-                        cli={"coordinator": cli(lea), "discharge": cli(roux)},
-                        http2=bool(os.environ.get("LSN_WEB_HTTP2")))
+                        cli={"coordinator": cli(lea), "discharge": cli(roux)})
         values = webdrive.phase(t, node, DRIVER, main_cfg, MAIN_CHECKS)
         new_due = values.get("newDue") or "?"
         if os.environ.get("LSN_WEB_TRACE"):

@@ -15,14 +15,8 @@ import { execFile } from 'node:child_process';
 import { launch, enrol, unlock, openView, axe } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
-// HTTP/1.1 unless cfg.http2: over HTTP/2 Chromium runs the WebSocket on an
-// HTTP/2 stream (RFC 8441) and liaisond 0.1.0 (libwebsockets 4.1.6) was seen
-// to leave replies unsent on it for 30 s or for good (docs/WEB.md "Cases",
-// known problems); the CLI's WebSocket is HTTP/1.1, as this one then is.
-const b = await launch(cfg, {
-  ...(cfg.http2 ? {} : { args: [...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : []), '--disable-http2'] }),
-  ...(cfg.phase === 'coordinator' ? { viewport: { width: 768, height: 1024 } } : {}), // a tablet
-});
+// the coordinator's phase on a tablet
+const b = await launch(cfg, cfg.phase === 'coordinator' ? { viewport: { width: 768, height: 1024 } } : {});
 const { values, check, shot, html } = b;
 // axe-core (WCAG 2.1 A/AA and best practices, web_lib.mjs): no serious or critical finding
 async function accessible(page, what) {

@@ -7,7 +7,7 @@
 // page, and unlocking after a reload. Prints one JSON line per check and
 // {"values": {...}} last (webdrive.py).
 // Usage: node web_device.mjs CONFIG_JSON
-import { launch, axe } from './web_lib.mjs';
+import { launch, axe, openView } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
@@ -85,7 +85,7 @@ await b.run(async ({ page, step }) => {
     await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase);
     await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
     await screen('session');
-    await b.view('account');
+    await openView(page, 'account');
     const rec = await record(page);
     const fpr = await field('fingerprint');
     values.added = { user: rec && rec.user, ik: rec && rec.ik_pk.hex, fingerprint: fpr };
@@ -199,7 +199,7 @@ await b.run(async ({ page, step }) => {
   step('session');
   await page.getByRole('button', { name: 'Continuer' }).click();
   await screen('session');
-  await b.view('account');
+  await openView(page, 'account');
   check(await field('name') === cfg.expect.name && await field('device') === cfg.deviceName
     && await field('fingerprint') === addedFpr,
   '"Continuer": the logged-in page, with the account\'s name, this device\'s name and the same fingerprint');
@@ -210,6 +210,7 @@ await b.run(async ({ page, step }) => {
   await page.getByLabel('Phrase de passe').fill(cfg.passphrase);
   await page.getByRole('button', { name: 'Déverrouiller' }).click();
   await screen('session');
+  await openView(page, 'account');
   check(await field('fingerprint') === addedFpr && await html('keys') === 'held',
     'after a reload the new device unlocks with its own passphrase');
 });

@@ -70,6 +70,7 @@ await b.run(async ({ page, step }) => {
   step('enrol');
   await page.goto(cfg.url);
   await enrol(page, cfg.code, cfg.passphrase);
+  await openView(page, 'account');
   values.me = await page.locator('[data-testid="whoami"]').getAttribute('data-user');
 
   step('navigation');
