@@ -11,6 +11,7 @@
 // nearest UTC midnight (of a case's j0, or of a due_at + 1 ms), so it needs
 // no time zone of its own (PROTOCOL.md).
 import { idemKey } from '../net/client.js';
+import { frenchError, knownCode } from '../net/errors.js';
 
 export const DAY_MS = 86400000;
 /** The server's default `due_soon` (PATHWAYS.md "the timer"): 24 h before the deadline. */
@@ -436,21 +437,9 @@ function capital(s) {
 // ---- errors ---------------------------------------------------------------------------------
 
 // The case codes (PROTOCOL.md "Errors") as "ce qui ne va pas : que faire (code)".
-const CASE_ERRORS = {
-  case_closed: ['ce dossier est clôturé', 'ses étapes ne changent plus'],
-  case_already_closed: ['ce dossier est déjà clôturé', 'rien à faire'],
-  step_done: ['cette étape est déjà faite', 'un coordinateur peut la rouvrir'],
-  step_skipped: ['cette étape a déjà été marquée non faite', 'un coordinateur peut la rouvrir'],
-  step_pending: ['cette étape est encore à faire', 'il n’y a rien à rouvrir'],
-  not_assignee: ['seul le responsable de l’étape ou un coordinateur peut la changer', 'demandez-le au responsable ou au coordinateur de la CPTS'],
-  coordinator_only: ['seul un coordinateur peut faire cela', 'demandez-le au coordinateur de la CPTS'],
-  already_alerted: ['ce message a déjà donné une alerte', 'envoyez un nouveau message pour alerter de nouveau'],
-};
-
-/** A LiaisonError in French: the case codes here, the others as net/errors.js says them. */
+/** A LiaisonError in French: every protocol code as net/errors.js says it. */
 export function caseError(e) {
-  const fr = e && CASE_ERRORS[e.code];
-  if (fr) return `${capital(fr[0])}\u00a0: ${fr[1]} (${e.code}).`;
+  if (e && e.code && knownCode(e.code)) return frenchError(e.code);
   return (e && e.message) || String(e);
 }
 
