@@ -251,7 +251,7 @@ await b.run(async ({ page, step }) => {
     const scrollMs = Date.now() - t1;
     const scrollTasks = await page.evaluate(() => window.__lt.splice(0));
     const statuses = await page.evaluate(() => [...document.querySelectorAll('article.msg')].map((a) => a.dataset.status));
-    const topText = await article(1).innerText().catch(() => '');
+    const topText = await article(1).textContent().catch(() => '');
     check(statuses.length === total && statuses.every((s) => s === 'ok') && /Fil long/.test(topText),
       'scrolling up reaches the first message (the topic); every message is there and verified',
       `${statuses.length} rendered, ${statuses.filter((s) => s !== 'ok').length} not ok, ${wheels} wheel turns`);

@@ -75,8 +75,6 @@ function messageNode(eng, ctx, m, receipts, gaps) {
     'data-delivered-to': r.deliveredTo.join(' ') }, head, body, notes);
   const block = h('div', { class: 'block', 'data-block': m.seq },
     (gaps.get(m.seq) || []).map((g) => gapNode(g, eng)), article);
-  block.dataset.key = JSON.stringify([m.status, m.detail, m.prev_missing, m.plain ? m.plain.length : 0, r,
-    (gaps.get(m.seq) || []).length]);
   return block;
 }
 
@@ -164,13 +162,20 @@ async function render(ctx, arg) {
     return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   }
 
+  // a message's block is built again only when what it shows changed
+  function keyOf(m, gaps) {
+    const r = receiptUsers(model.receipts, m);
+    return `${m.status}|${m.detail}|${m.prev_missing}|${m.plain ? m.plain.length : 0}|${r.readBy.join(',')}|` +
+      `${r.deliveredTo.join(',')}|${(gaps.get(m.seq) || []).length}`;
+  }
+
   function draw(m, gaps) {
-    const node = messageNode(eng, ctx, m, model.receipts, gaps);
+    const key = keyOf(m, gaps);
     const old = rendered.get(m.seq);
-    if (old) {
-      if (old.dataset.key !== node.dataset.key) old.replaceWith(node);
-      else return old;
-    }
+    if (old && old.dataset.key === key) return old;
+    const node = messageNode(eng, ctx, m, model.receipts, gaps);
+    node.dataset.key = key;
+    if (old) old.replaceWith(node);
     rendered.set(m.seq, node);
     return node;
   }
