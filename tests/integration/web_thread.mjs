@@ -61,13 +61,25 @@ await b.run(async ({ page, step }) => {
     const box = page.getByLabel('Votre message');
     const t0 = Date.now();
     let sent = 0;
-    // typed one after the other, without waiting: the composer is free as
-    // soon as a message is taken, and the page sends them in order
-    for (let i = 2; i <= cfg.total; i++) {
+    // the first ones typed as a person does; the rest put in the composer
+    // and sent with Ctrl+Entrée by DOM events in one go (the same handler,
+    // without one playwright round trip per message): the composer is free
+    // as soon as a message is taken, and the page sends them in order
+    for (let i = 2; i <= Math.min(cfg.total, 6); i++) {
       await box.fill(`Message ${i} du fil long`);
       await box.press('Control+Enter');
       sent++;
     }
+    sent += await page.evaluate((total) => {
+      const ta = document.getElementById('composer');
+      let n = 0;
+      for (let i = 7; i <= total; i++) {
+        ta.value = `Message ${i} du fil long`;
+        ta.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true, cancelable: true }));
+        n++;
+      }
+      return n;
+    }, cfg.total);
     const typed = Date.now() - t0;
     await page.waitForSelector(`article.msg[data-seq="${cfg.total}"][data-status="ok"]`, { timeout: 900000, state: 'attached' });
     const ms = Date.now() - t0;

@@ -287,9 +287,7 @@ async function render(ctx, arg) {
     try {
       const r = await sendContent(ctx, ch, { type: 'text', body: text });
       if (sending === 1) status.info(`Message n° ${r.seq} envoyé.`);
-      const fresh = await threadModel(ctx, ch);
-      model = { ...fresh, receipts: eng.receipts.get(ch) || model.receipts };
-      paint(true);
+      list.scrollTop = list.scrollHeight; // the new message is shown by the 'messages' change
     } catch (e) {
       if (!ta.value) ta.value = text; // given back, to send again
       status.error(e.message || String(e));
