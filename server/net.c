@@ -66,9 +66,9 @@ struct http_pss {
  * once reset the connection (curl got 4,107 of 6,953 bytes). */
 #define HTTP_CHUNK 2048
 
-/* A WebSocket message above this leaves in fragments (a first TEXT frame,
- * then CONTINUATION frames), one per WRITEABLE callback and each within the
- * peer's HTTP/2 send window: a browser runs its WebSocket over the page's
+/* Over HTTP/2, a WebSocket message above this leaves in fragments (a first
+ * TEXT frame, then CONTINUATION frames), one per WRITEABLE callback and each
+ * within the peer's send window: a browser runs its WebSocket over the page's
  * HTTP/2 connection (RFC 8441), where one lws_write() is one DATA frame; a
  * message written whole above SETTINGS_MAX_FRAME_SIZE (16 KiB) or the
  * stream's window stalled until the next timer or reset the connection
@@ -324,9 +324,10 @@ conn_writeable(struct conn *c)
 	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&p->q, f);
 	if (!packed)
 		len = f->len;
-	if (!packed && (len > WS_FRAG || c->frag_off)) {
+	/* over HTTP/2 only (a send window is known): HTTP/1.1 takes any size */
+	lws_fileofs_t allow = packed ? -1 : lws_get_peer_write_allowance(c->wsi);
+	if (!packed && (c->frag_off || (len > WS_FRAG && allow >= 0))) {
 		/* one fragment now, the rest at the next WRITEABLE callbacks */
-		lws_fileofs_t allow = lws_get_peer_write_allowance(c->wsi);
 		size_t n = len - c->frag_off < WS_FRAG ? len - c->frag_off : WS_FRAG;
 		if (allow == 0) {
 			lws_callback_on_writable(c->wsi); /* wait for the peer's window */
