@@ -324,9 +324,11 @@ conn_writeable(struct conn *c)
 	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&p->q, f);
 	if (!packed)
 		len = f->len;
-	/* over HTTP/2 only (a send window is known): HTTP/1.1 takes any size */
+	/* over HTTP/2 only (the stream is not the network connection): an
+	 * HTTP/1.1 connection takes any size, as before */
+	bool h2 = lws_get_network_wsi(c->wsi) != c->wsi;
 	lws_fileofs_t allow = packed ? -1 : lws_get_peer_write_allowance(c->wsi);
-	if (!packed && (c->frag_off || (len > WS_FRAG && allow >= 0))) {
+	if (!packed && (c->frag_off || (len > WS_FRAG && h2))) {
 		/* one fragment now, the rest at the next WRITEABLE callbacks */
 		size_t n = len - c->frag_off < WS_FRAG ? len - c->frag_off : WS_FRAG;
 		if (allow == 0) {
