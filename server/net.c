@@ -43,7 +43,6 @@
 struct conn {
 	struct client peer;              /* first: a peer is its conn */
 	struct lws *wsi;
-	size_t frag_off;                 /* bytes of the head frame already written (WS_FRAG) */
 	char *rx;
 	size_t rx_len, rx_cap;
 	bool rx_discard, rx_binary;
@@ -65,16 +64,6 @@ struct http_pss {
  * the rest on the network connection, and completing the HTTP/2 stream at
  * once reset the connection (curl got 4,107 of 6,953 bytes). */
 #define HTTP_CHUNK 2048
-
-/* Over HTTP/2, a WebSocket message above this leaves in fragments (a first
- * TEXT frame, then CONTINUATION frames), one per WRITEABLE callback and each
- * within the peer's send window: a browser runs its WebSocket over the page's
- * HTTP/2 connection (RFC 8441), where one lws_write() is one DATA frame; a
- * message written whole above SETTINGS_MAX_FRAME_SIZE (16 KiB) or the
- * stream's window stalled until the next timer or reset the connection
- * (docs/WEB.md "Threads"). */
-#define WS_FRAG 4096
-static unsigned char ws_frag_buf[LWS_PRE + WS_FRAG];
 
 static struct {
 	struct lws_context *ctx;
@@ -320,42 +309,14 @@ conn_writeable(struct conn *c)
 		return 0;
 	}
 	size_t len = 0;
-	unsigned packed = c->frag_off ? 0 : batch_pack(p, &len);
+	unsigned packed = batch_pack(p, &len);
 	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&p->q, f);
 	if (!packed)
 		len = f->len;
-	/* over HTTP/2 only (the stream is not the network connection): an
-	 * HTTP/1.1 connection takes any size, as before */
-	bool h2 = lws_get_network_wsi(c->wsi) != c->wsi;
-	lws_fileofs_t allow = packed ? -1 : lws_get_peer_write_allowance(c->wsi);
-	if (!packed && (c->frag_off || (len > WS_FRAG && h2))) {
-		/* one fragment now, the rest at the next WRITEABLE callbacks */
-		size_t n = len - c->frag_off < WS_FRAG ? len - c->frag_off : WS_FRAG;
-		if (allow == 0) {
-			lws_callback_on_writable(c->wsi); /* wait for the peer's window */
-			return 0;
-		}
-		if (allow > 0 && (size_t)allow < n)
-			n = (size_t)allow;
-		bool first = c->frag_off == 0, last = c->frag_off + n == len;
-		int flags = (first ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION) | (last ? 0 : LWS_WRITE_NO_FIN);
-		memcpy(ws_frag_buf + LWS_PRE, payload + c->frag_off, n);
-		if (lws_write(c->wsi, ws_frag_buf + LWS_PRE, n, (enum lws_write_protocol)flags) < (int)n) {
-			log_warn("conn %llu: write failed; closing", (unsigned long long)p->sess.conn_id);
-			return -1;
-		}
-		if (!last) {
-			c->frag_off += n;
-			lws_callback_on_writable(c->wsi);
-			return 0;
-		}
-		c->frag_off = 0;
-	} else {
-		int n = lws_write(c->wsi, payload, len, LWS_WRITE_TEXT);
-		if (n < (int)len) {
-			log_warn("conn %llu: write failed; closing", (unsigned long long)p->sess.conn_id);
-			return -1;
-		}
+	int n = lws_write(c->wsi, payload, len, LWS_WRITE_TEXT);
+	if (n < (int)len) {
+		log_warn("conn %llu: write failed; closing", (unsigned long long)p->sess.conn_id);
+		return -1;
 	}
 	if (packed)
 		metrics_batch_out(packed);
