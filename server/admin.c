@@ -23,7 +23,7 @@
 /* Parsed "--key value" options of a subcommand. */
 struct opts {
 	const char *name, *finess, *kind, *rpps, *profession, *org, *roles, *expires_in;
-	const char *device, *user, *query;
+	const char *device, *user, *query, *email;
 	const char *case_id, *since, *until;
 	bool json;
 };
@@ -55,6 +55,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"--device", offsetof(struct opts, device)},
 		{"--user", offsetof(struct opts, user)},
 		{"--query", offsetof(struct opts, query)},
+		{"--email", offsetof(struct opts, email)},
 		{"--case", offsetof(struct opts, case_id)},
 		{"--since", offsetof(struct opts, since)},
 		{"--until", offsetof(struct opts, until)},
@@ -236,9 +237,10 @@ invite_fill_for_user(struct store *s, const struct opts *o, struct store_invite 
 {
 	struct store_user u;
 	uint8_t id[LSN_ID_BYTES];
-	if (o->name || o->profession || o->org || o->roles || o->rpps)
+	if (o->name || o->profession || o->org || o->roles || o->rpps || o->email)
 		return usage_error("%s", "invite --user takes no other identity option: the new device "
-					 "belongs to that user as enrolled");
+					 "belongs to that user as enrolled (liaisond user email changes "
+					 "the address)");
 	if (!lsn_id_from_hex(o->user, id) || store_user_get(s, id, &u) != LSN_OK) {
 		fprintf(stderr, "liaisond: no user with id \"%s\"; see \"liaisond users\"\n", o->user);
 		return 1;
@@ -277,6 +279,10 @@ invite_fill(struct store *s, const struct opts *o, struct store_invite *inv)
 	if (!lsn_roles_parse(o->roles, &inv->roles))
 		return usage_error("--roles %s: expected a comma list of member, discharge, "
 				   "coordinator, territory, admin", o->roles);
+	if (o->email && !config_address_ok(o->email))
+		return usage_error("--email %s: expected an e-mail address such as "
+				   "claire.martin@example.fr (printable ASCII, no spaces)", o->email);
+	snprintf(inv->email, sizeof inv->email, "%s", o->email ? o->email : "");
 	struct store_org org;
 	if (find_org(s, o->org, &org))
 		return 1;
@@ -679,10 +685,14 @@ admin_user(const struct config *cfg, int argc, char **argv)
 	struct opts o;
 	if (argc >= 1 && strcmp(argv[0], "roles") == 0)
 		return user_roles(cfg, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "email") == 0)
+		return admin_user_email(cfg, argc - 1, argv + 1);
 	if (argc < 1 || strcmp(argv[0], "reset") != 0)
 		return usage_error("%s", "usage: liaisond user roles --user ID | --rpps N --roles LIST\n"
 					 "       liaisond user reset --rpps RPPS | --user ID "
-					 "[--expires-in 72h] [--json]");
+					 "[--expires-in 72h] [--json]\n"
+					 "       liaisond user email --user ID | --rpps N "
+					 "[--email ADDRESS|none] [--json]");
 	int rc = parse_opts(argc - 1, argv + 1, &o);
 	return rc ? rc : user_reset(cfg, &o);
 }

@@ -16,6 +16,8 @@ int admin_revoke(const struct config *cfg, int argc, char **argv);
 int admin_check(const struct config *cfg);
 int admin_audit(const struct config *cfg, int argc, char **argv);
 int admin_backup(const struct config *cfg, int argc, char **argv);
+/* admin_mail.c: "user email" */
+int admin_user_email(const struct config *cfg, int argc, char **argv);
 /* admin_targets.c */
 int admin_targets(const struct config *cfg, int argc, char **argv);
 

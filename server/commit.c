@@ -34,6 +34,8 @@ struct pending {
 	bool close_after;
 	int close_code;
 	char close_reason[96];
+	void (*after)(void *arg, bool committed); /* commit_after's call, or NULL */
+	void *after_arg;
 };
 
 static struct {
@@ -187,6 +189,8 @@ pending_release(struct pending *p, bool committed)
 	}
 	if (committed)
 		deliver_effects(&p->effects);
+	if (p->after)
+		p->after(p->after_arg, committed);
 	effects_free(&p->effects);
 	free(p->frame);
 	free(p);
@@ -290,6 +294,21 @@ commit_hold_effects(struct effects *fx)
 	effects_move(&p->effects, fx);
 	pending_append(p);
 	schedule_commit();
+}
+
+bool
+commit_after(void (*fn)(void *arg, bool committed), void *arg)
+{
+	struct pending *p = calloc(1, sizeof *p);
+	if (p == NULL)
+		return false;
+	p->ok = true;
+	effects_init(&p->effects);
+	p->after = fn;
+	p->after_arg = arg;
+	pending_append(p);
+	schedule_commit();
+	return true;
 }
 
 /* ---- frames that wait for the commit ------------------------------------ */

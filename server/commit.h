@@ -71,6 +71,12 @@ bool commit_busy(void);
 void commit_result(struct client *p, struct dispatch_result *res);
 /* Effects that belong to no request (the timers'): applied after commit. */
 void commit_hold_effects(struct effects *fx);
+/* fn(arg, committed) on the service thread once the open batch's COMMIT
+ * has returned (committed: its writes are on disk; false: they were
+ * rolled back). The mail outbox uses it to contact the relay only after
+ * "sending" is on disk. false when it cannot be held (out of memory): the
+ * caller then undoes its writes. */
+bool commit_after(void (*fn)(void *arg, bool committed), void *arg);
 /* While a commit is in flight (or p has frames waiting), keep p's frame for
  * later and return true (also when it is refused: p is then closing);
  * false: dispatch it now. */

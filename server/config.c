@@ -64,6 +64,10 @@ config_defaults(struct config *cfg)
 	cfg->notification_retention_ms = 90LL * 86400 * 1000;
 	cfg->conn_unauth_per_addr = 64;
 	cfg->conn_per_user = 16;
+	cfg->smtp_port = 587;
+	cfg->smtp_starttls = true;
+	cfg->mail_delay_ms = 3600LL * 1000;
+	cfg->mail_period_ms = 4 * 3600LL * 1000;
 }
 
 /* The rate-limit keys: name, field, smallest and largest value. */
@@ -207,6 +211,8 @@ bad_value(const char *key, const char *expect, struct lsn_status *st)
 
 static enum lsn_err set_bound(struct config *cfg, const char *key, const char *value,
 			      struct lsn_status *st);
+static enum lsn_err set_mail(struct config *cfg, const char *key, const char *value,
+			     struct lsn_status *st);
 
 static enum lsn_err
 set_number(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
@@ -446,6 +452,167 @@ config_metrics_allowed(const struct config *cfg, const uint8_t addr[16], const c
 	return strlen(given) == want && sodium_memcmp(given, cfg->metrics_token, want) == 0;
 }
 
+/* ---- mail: the relay and the "something is waiting" e-mails ------------- */
+
+bool
+config_address_ok(const char *addr)
+{
+	size_t len = strlen(addr);
+	const char *at = strchr(addr, '@');
+	if (len == 0 || len > CONFIG_ADDRESS_MAX || at == NULL || at == addr || at[1] == '\0' ||
+	    strchr(at + 1, '@') || at - addr > 64)
+		return false;
+	for (const char *p = addr; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch <= ' ' || ch >= 0x7f || strchr("\"<>()[]\\,;:", ch))
+			return false;
+	}
+	/* the domain: labels of letters, digits and '-', separated by dots */
+	const char *d = at + 1;
+	if (d[0] == '.' || d[strlen(d) - 1] == '.' || strstr(d, ".."))
+		return false;
+	for (; *d; d++)
+		if (!isalnum((unsigned char)*d) && *d != '-' && *d != '.')
+			return false;
+	return true;
+}
+
+/* A host name (letters, digits, '-', '.') or an IPv4 or IPv6 address. */
+static bool
+host_ok(const char *host)
+{
+	unsigned char addr[16];
+	size_t len = strlen(host);
+	if (len == 0 || len > CONFIG_HOST_MAX)
+		return false;
+	if (inet_pton(AF_INET6, host, addr) == 1)
+		return true;
+	if (host[0] == '-' || host[0] == '.' || strstr(host, ".."))
+		return false;
+	for (const char *p = host; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return false;
+	return true;
+}
+
+bool
+config_host_is_loopback(const char *host)
+{
+	unsigned char addr[16];
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, addr) == 1)
+		return addr[0] == 127;
+	static const unsigned char v6_loopback[16] = {[15] = 1};
+	return inet_pton(AF_INET6, host, addr) == 1 && memcmp(addr, v6_loopback, 16) == 0;
+}
+
+/* https:// then printable ASCII without spaces, quotes or angle brackets. */
+static bool
+public_url_ok(const char *url)
+{
+	size_t len = strlen(url);
+	if (len >= CONFIG_URL_MAX || strncmp(url, "https://", 8) != 0 || len == 8 || url[8] == '/')
+		return false;
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || strchr("\"<>\\`", *p))
+			return false;
+	return true;
+}
+
+void
+config_public_url(const struct config *cfg, char *out, size_t cap)
+{
+	if (cfg->public_url[0])
+		snprintf(out, cap, "%s", cfg->public_url);
+	else if (cfg->port == 443)
+		snprintf(out, cap, "https://%s/", cfg->server_name);
+	else
+		snprintf(out, cap, "https://%s:%d/", cfg->server_name, cfg->port);
+}
+
+/* "none" empties a text key (its default). */
+static enum lsn_err
+set_optional(char *dst, size_t cap, const char *key, const char *value, struct lsn_status *st)
+{
+	if (strcmp(value, "none") == 0) {
+		dst[0] = '\0';
+		return LSN_OK;
+	}
+	return set_string(dst, cap, key, value, st);
+}
+
+static enum lsn_err
+set_mail(struct config *cfg, const char *key, const char *value, struct lsn_status *st)
+{
+	unsigned long long v;
+	if (strcmp(key, "public_url") == 0) {
+		if (strcmp(value, "none") != 0 && !public_url_ok(value))
+			return bad_value(key, "an https:// URL of at most 255 printable characters "
+					 "without spaces, such as https://liaison.cpts-example.fr/, or "
+					 "none (https://server_name:port/)", st);
+		return set_optional(cfg->public_url, sizeof cfg->public_url, key, value, st);
+	}
+	if (strcmp(key, "smtp_host") == 0) {
+		if (strcmp(value, "none") != 0 && !host_ok(value))
+			return bad_value(key, "the relay's host name or IP address, such as "
+					 "smtp.example.fr, or none (no mail)", st);
+		return set_optional(cfg->smtp_host, sizeof cfg->smtp_host, key, value, st);
+	}
+	if (strcmp(key, "smtp_port") == 0) {
+		if (!parse_uint(value, 1, 65535, &v))
+			return bad_value(key, "a port number from 1 to 65535 (587: submission)", st);
+		cfg->smtp_port = (int)v;
+		return LSN_OK;
+	}
+	if (strcmp(key, "smtp_starttls") == 0) {
+		if (strcmp(value, "required") != 0 && strcmp(value, "off") != 0)
+			return bad_value(key, "required, or off (a relay on this machine only)", st);
+		cfg->smtp_starttls = strcmp(value, "required") == 0;
+		return LSN_OK;
+	}
+	if (strcmp(key, "smtp_ca") == 0)
+		return set_optional(cfg->smtp_ca, sizeof cfg->smtp_ca, key,
+				    strcmp(value, "system") == 0 ? "none" : value, st);
+	if (strcmp(key, "smtp_user") == 0)
+		return set_optional(cfg->smtp_user, sizeof cfg->smtp_user, key, value, st);
+	if (strcmp(key, "smtp_password_file") == 0)
+		return set_optional(cfg->smtp_password_file, sizeof cfg->smtp_password_file, key,
+				    value, st);
+	if (strcmp(key, "mail_from") == 0) {
+		if (strcmp(value, "none") != 0 && !config_address_ok(value))
+			return bad_value(key, "an e-mail address such as liaison@cpts-example.fr", st);
+		return set_optional(cfg->mail_from, sizeof cfg->mail_from, key, value, st);
+	}
+	if (strcmp(key, "mail_delay") == 0 || strcmp(key, "mail_period") == 0) {
+		int64_t *dst = strcmp(key, "mail_delay") == 0 ? &cfg->mail_delay_ms
+							       : &cfg->mail_period_ms;
+		if (!config_parse_duration_ms(value, dst))
+			return bad_value(key, "a duration such as 1h, 30m or 4h", st);
+		return LSN_OK;
+	}
+	return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown setting \"%s\"", key);
+}
+
+enum lsn_err
+config_check_mail(const struct config *cfg, struct lsn_status *st)
+{
+	if (cfg->smtp_host[0] == '\0')
+		return LSN_OK;
+	if (cfg->mail_from[0] == '\0')
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "smtp_host is set but mail_from is not: set "
+				"mail_from = the sender address your relay accepts (e.g. "
+				"liaison@cpts-example.fr), or smtp_host = none");
+	if ((cfg->smtp_user[0] == '\0') != (cfg->smtp_password_file[0] == '\0'))
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "smtp_user and smtp_password_file go "
+				"together: set both (authentication) or neither");
+	if (!cfg->smtp_starttls && !config_host_is_loopback(cfg->smtp_host))
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "smtp_starttls = off is allowed only for a "
+				"relay on this machine (localhost, 127.0.0.1, ::1), not %s: mail would "
+				"cross the network in clear", cfg->smtp_host);
+	return LSN_OK;
+}
+
 /* ---- key = value ------------------------------------------------------- */
 
 enum lsn_err
@@ -523,7 +690,7 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 		cfg->production = strcmp(value, "production") == 0;
 		return LSN_OK;
 	}
-	return lsn_fail(st, LSN_ERR_BAD_REQUEST, "unknown setting \"%s\"", key);
+	return set_mail(cfg, key, value, st);
 }
 
 static char *

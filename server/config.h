@@ -16,6 +16,9 @@
 #define CONFIG_METRICS_ALLOW_MAX 32
 #define CONFIG_METRICS_TOKEN_MIN 16
 #define CONFIG_METRICS_TOKEN_MAX 128
+#define CONFIG_URL_MAX 256
+#define CONFIG_HOST_MAX 254
+#define CONFIG_ADDRESS_MAX 254
 
 /* An address prefix: IPv4 is kept as its IPv4-mapped IPv6 form
  * (::ffff:a.b.c.d, prefix + 96), so one comparison covers both. */
@@ -77,6 +80,18 @@ struct config {
 	int64_t notification_retention_ms; /* notifications kept this long */
 	unsigned conn_unauth_per_addr;    /* connections not logged in, per remote address */
 	unsigned conn_per_user;           /* logged-in connections per user */
+	/* "something is waiting" e-mails (docs/OPERATIONS.md, "Mail"): off
+	 * while smtp_host is empty */
+	char public_url[CONFIG_URL_MAX];  /* the link in the mail; "" = https://server_name:port/ */
+	char smtp_host[CONFIG_HOST_MAX + 1]; /* the relay; "" = no mail */
+	int smtp_port;
+	bool smtp_starttls;               /* false only for a loopback relay */
+	char smtp_ca[CONFIG_PATH_MAX];    /* CA file for the relay's certificate; "" = system */
+	char smtp_user[CONFIG_ADDRESS_MAX + 1]; /* "" = no AUTH */
+	char smtp_password_file[CONFIG_PATH_MAX]; /* mode 600 or 400, read at start-up */
+	char mail_from[CONFIG_ADDRESS_MAX + 1];
+	int64_t mail_delay_ms;            /* unseen this long: a mail */
+	int64_t mail_period_ms;           /* at most one mail per person per period */
 };
 
 void config_defaults(struct config *cfg);
@@ -94,6 +109,19 @@ void config_db_path(const struct config *cfg, char *out, size_t cap);
  * and, with set_tz, make it the process's local time (TZ, tzset). Call once
  * at start-up, before any thread. */
 enum lsn_err config_apply_timezone(const struct config *cfg, bool set_tz, struct lsn_status *st);
+/* The mail keys together (docs/OPERATIONS.md, "Mail"): with smtp_host
+ * set, mail_from is required, smtp_user and smtp_password_file go
+ * together, smtp_starttls = off only for a loopback relay. LSN_OK when
+ * mail is off. */
+enum lsn_err config_check_mail(const struct config *cfg, struct lsn_status *st);
+/* A loopback relay: localhost, 127.0.0.0/8 or ::1. */
+bool config_host_is_loopback(const char *host);
+/* An e-mail address liaisond accepts: local@domain in printable ASCII,
+ * without spaces, quotes, angle brackets or control characters (so it can
+ * never break a header), at most 254 characters. */
+bool config_address_ok(const char *addr);
+/* The link the mail carries: public_url, or https://server_name[:port]/. */
+void config_public_url(const struct config *cfg, char *out, size_t cap);
 /* "72h", "30m", "45s", "7d" or plain seconds → milliseconds. */
 bool config_parse_duration_ms(const char *text, int64_t *out);
 /* /metrics access: is this peer address (16 bytes, IPv4 as ::ffff:a.b.c.d)

@@ -77,6 +77,8 @@ static const struct op_entry ops[] = {
 	{"alert", handle_alert, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"notifications", handle_notifications, OP_LOGIN},
 	{"notifications_seen", handle_notifications_seen, OP_LOGIN | OP_WRITE},
+	{"mail_status", handle_mail_status, OP_LOGIN},
+	{"mail_set", handle_mail_set, OP_LOGIN | OP_WRITE},
 	{"report", handle_report, OP_LOGIN | OP_WRITE},   /* writes its audit entry */
 	{"target_set", handle_target_set, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"targets", handle_targets, OP_LOGIN},

@@ -223,6 +223,10 @@ enrol_store(struct handler_ctx *hc, const struct store_invite *inv, struct enrol
 	if ((err = store_invite_consume(store, inv->hash, u->id, hc->now)) != LSN_OK)
 		return err == LSN_ERR_CONFLICT ? lsn_fail(&hc->st, LSN_ERR_INVITE_USED, NULL)
 					       : handler_store_fail(hc, err, "invite");
+	/* the address the administrator gave with the invite (liaisond invite
+	 * --email): the "something is waiting" e-mails go there */
+	if (inv->email[0] && (err = store_mail_address_set(store, u->id, inv->email, hc->now)) != LSN_OK)
+		return handler_store_fail(hc, err, "mail address");
 	return LSN_OK;
 }
 

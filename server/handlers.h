@@ -94,6 +94,9 @@ enum lsn_err handle_alert(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_notifications(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_notifications_seen(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_clock_advance(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_mail.c */
+enum lsn_err handle_mail_status(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_mail_set(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_conciliation.c */
 enum lsn_err handle_conciliation_counts(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_report.c */

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "log.h"
 #include "lsn_config.h"
+#include "mail.h"
 #include "net.h"
 #include "store.h"
 
@@ -27,8 +28,10 @@ static const char usage[] =
 	"                          practice, pharmacy, nursing_home, home_care, other)\n"
 	"  org list [--json]       list organisations\n"
 	"  invite --name N --profession P --org FINESS|ID --roles R [--rpps N]\n"
-	"         [--expires-in 72h] [--json]\n"
+	"         [--email ADDRESS] [--expires-in 72h] [--json]\n"
 	"                          issue a one-time enrolment invite; prints the code\n"
+	"                          (--email: the address of their \"something is waiting\"\n"
+	"                          e-mails)\n"
 	"  invite --user USER_ID [--expires-in 72h] [--json]\n"
 	"                          invite a further device of an enrolled user\n"
 	"  users [--query TEXT] [--json]\n"
@@ -41,6 +44,9 @@ static const char usage[] =
 	"  user reset --rpps RPPS | --user ID [--expires-in 72h] [--json]\n"
 	"                          a lost only device without key backup: revoke every device\n"
 	"                          and print an invite that enrols a new identity key\n"
+	"  user email --user ID | --rpps N [--email ADDRESS|none] [--json]\n"
+	"                          the address of a user's \"something is waiting\" e-mails\n"
+	"                          (none removes it); without --email, shows it\n"
 	"  check                   run PRAGMA integrity_check on the database\n"
 	"  audit show [--user ID|RPPS] [--case ID] [--since T] [--until T] [--json]\n"
 	"                          list audit entries (T: YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" local\n"
@@ -159,7 +165,13 @@ serve(const struct config *cfg)
 		return 1;
 	}
 	log_info("database %s at schema version %d", path, store_schema_version(store));
+	if (mail_init(store, cfg, &st) != LSN_OK) {
+		log_error("%s", st.msg);
+		store_close(store);
+		return 1;
+	}
 	enum lsn_err err = net_run(cfg, store, &st);
+	mail_fini();
 	store_close(store);
 	if (err != LSN_OK) {
 		log_error("%s", st.msg);

@@ -38,6 +38,7 @@ static struct {
 	struct metrics_swept swept;
 	int64_t todevice_entries, attachment_bytes;
 	uint64_t td_skipped_full, td_skipped_policy;
+	uint64_t mail[METRICS_MAIL__COUNT];
 } m;
 
 void metrics_conn_open(void) { m.connections++; m.connections_total++; }
@@ -69,6 +70,13 @@ metrics_todevice_skipped(bool queue_full)
 		m.td_skipped_full++;
 	else
 		m.td_skipped_policy++;
+}
+
+void
+metrics_mail(enum metrics_mail what)
+{
+	if ((unsigned)what < METRICS_MAIL__COUNT)
+		m.mail[what]++;
 }
 
 void
@@ -289,6 +297,22 @@ metrics_render(const char *(*op_name)(size_t index), size_t op_count, size_t *le
 		"# TYPE liaison_bytes_out_total counter\nliaison_bytes_out_total %llu\n",
 	    (unsigned long long)m.outq_drops, (unsigned long long)m.frames_out,
 	    (unsigned long long)m.bytes_out);
+	put(&t, "# HELP liaison_mail_sent_total E-mails \"something is waiting\" accepted by the "
+		"SMTP relay.\n"
+		"# TYPE liaison_mail_sent_total counter\nliaison_mail_sent_total %llu\n"
+		"# HELP liaison_mail_failed_total E-mail attempts that failed before the relay took "
+		"the message (retried later).\n"
+		"# TYPE liaison_mail_failed_total counter\nliaison_mail_failed_total %llu\n"
+		"# HELP liaison_mail_interrupted_total E-mails that may have reached the relay "
+		"without an answer (never sent again).\n"
+		"# TYPE liaison_mail_interrupted_total counter\nliaison_mail_interrupted_total %llu\n"
+		"# HELP liaison_mail_dropped_total E-mails not sent: mail turned off, no address, "
+		"or nothing waiting any more.\n"
+		"# TYPE liaison_mail_dropped_total counter\nliaison_mail_dropped_total %llu\n",
+	    (unsigned long long)m.mail[METRICS_MAIL_SENT],
+	    (unsigned long long)m.mail[METRICS_MAIL_FAILED],
+	    (unsigned long long)m.mail[METRICS_MAIL_INTERRUPTED],
+	    (unsigned long long)m.mail[METRICS_MAIL_DROPPED]);
 	put(&t, "# HELP liaison_metrics_forbidden_total Requests for /metrics refused (address "
 		"not in metrics_allow, no valid metrics_token).\n"
 		"# TYPE liaison_metrics_forbidden_total counter\nliaison_metrics_forbidden_total %llu\n",

@@ -41,6 +41,12 @@ struct metrics_swept {
 };
 void metrics_bounds_swept(const struct metrics_swept *n, int64_t todevice_entries,
 			  int64_t attachment_bytes);
+/* the "something is waiting" e-mails (server/mail.c): sent, an attempt
+ * that failed (retried later), interrupted (may have reached the relay:
+ * not sent again), dropped (mail turned off, no address, nothing waits) */
+enum metrics_mail { METRICS_MAIL_SENT, METRICS_MAIL_FAILED, METRICS_MAIL_INTERRUPTED,
+		    METRICS_MAIL_DROPPED, METRICS_MAIL__COUNT };
+void metrics_mail(enum metrics_mail what);
 /* malloc'd text (caller frees), NULL when out of memory; op_name(i) for
  * i < op_count names the ops counted by metrics_request (the op table is
  * dispatch.c's: passed in, so metrics depends on nothing above it) */

@@ -386,13 +386,19 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 
 /* ---- HTTP: /healthz, /metrics and the browser client's files ---------- */
 
+/* How a file of the web root is encoded: not a file (no Vary), a file
+ * sent as it is, or its precompressed FILE.gz. */
+enum http_enc { HTTP_ENC_NONE, HTTP_ENC_IDENTITY, HTTP_ENC_GZIP };
+
 /* Send the status line and headers — the security set of web_static.c
- * with cache's Cache-Control on every answer — then body (LWS_PRE
- * headroom, then len bytes; owned from now on) on WRITEABLE callbacks;
- * a HEAD request gets the headers alone. */
+ * with cache's Cache-Control on every answer, and for a file of the web
+ * root "Vary: Accept-Encoding" (and Content-Encoding when gzip) — then
+ * body (LWS_PRE headroom, then len bytes; owned from now on) on WRITEABLE
+ * callbacks; a HEAD request gets the headers alone. */
 static int
 http_send(struct lws *wsi, struct http_pss *pss, unsigned status, const char *type,
-	  enum web_cache cache, unsigned char *body, size_t len, const char *allow)
+	  enum web_cache cache, unsigned char *body, size_t len, const char *allow,
+	  enum http_enc enc)
 {
 	unsigned char hdr[LWS_PRE + 2048], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr;
 	free(pss->body);
@@ -413,6 +419,14 @@ http_send(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ty
 						 (const unsigned char *)allow, (int)strlen(allow),
 						 &p, end))
 		return -1;
+	if (enc != HTTP_ENC_NONE &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+					(const unsigned char *)"accept-encoding", 15, &p, end))
+		return -1;
+	if (enc == HTTP_ENC_GZIP &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"content-encoding:",
+					(const unsigned char *)"gzip", 4, &p, end))
+		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	lws_callback_on_writable(wsi);
@@ -428,7 +442,8 @@ http_respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char 
 	if (copy == NULL)
 		return -1;
 	memcpy(copy + LWS_PRE, body, len);
-	return http_send(wsi, pss, status, type, WEB_CACHE_NO_STORE, copy, len, NULL);
+	return http_send(wsi, pss, status, type, WEB_CACHE_NO_STORE, copy, len, NULL,
+			 HTTP_ENC_NONE);
 }
 
 /* The next piece of the body; the last one ends the transaction (over
@@ -508,9 +523,15 @@ metrics_allowed(struct lws *wsi)
 static int
 http_static(struct lws *wsi, struct http_pss *pss, const char *path, size_t len)
 {
+	char ae[256];
+	int ae_len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
+	bool gzip_ok = ae_len > 0 && ae_len < (int)sizeof ae &&
+		       lws_hdr_copy(wsi, ae, sizeof ae, WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0 &&
+		       web_static_accepts_gzip(ae);
 	struct web_file f;
-	if (web_static_load(net.cfg->web_root, path, len, LWS_PRE, &f) == 0)
-		return http_send(wsi, pss, HTTP_STATUS_OK, f.mime, f.cache, f.buf, f.len, NULL);
+	if (web_static_load(net.cfg->web_root, path, len, LWS_PRE, gzip_ok, &f) == 0)
+		return http_send(wsi, pss, HTTP_STATUS_OK, f.mime, f.cache, f.buf, f.len, NULL,
+				 f.gzip ? HTTP_ENC_GZIP : HTTP_ENC_IDENTITY);
 	static const char not_found[] = "Introuvable. Not found.\n";
 	return http_respond(wsi, pss, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8",
 			    not_found, sizeof not_found - 1);
@@ -541,7 +562,7 @@ http_request(struct lws *wsi, struct http_pss *pss, const char *path, size_t len
 		memcpy(copy + LWS_PRE, not_allowed, sizeof not_allowed - 1);
 		return http_send(wsi, pss, HTTP_STATUS_METHOD_NOT_ALLOWED,
 				 "text/plain; charset=utf-8", WEB_CACHE_NO_STORE, copy,
-				 sizeof not_allowed - 1, "GET, HEAD");
+				 sizeof not_allowed - 1, "GET, HEAD", HTTP_ENC_NONE);
 	}
 	if (strcmp(path, "/healthz") == 0)
 		return http_respond(wsi, pss, HTTP_STATUS_OK, "text/plain", "ok\n", 3);
@@ -697,6 +718,12 @@ net_create(struct lsn_status *st)
 	 * keep IPv6 off for IPv4 listen addresses so 127.0.0.1 means loopback */
 	if (strchr(net.cfg->listen, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	/* HTTP/1.1 only: over h2 (RFC 8441, Chromium's default on a TLS origin)
+	 * lws 4.1 replenishes the stream's flow-control window a few bytes at a
+	 * time, so a browser sends a 64 KiB attachment chunk in thousands of
+	 * tiny DATA frames, and a reply larger than the window drops the
+	 * connection (docs/WEB.md "Attachments") */
+	info.alpn = "http/1.1";
 	info.retry_and_idle_policy = &net.retry;
 	info.count_threads = 1;
 	info.timeout_secs = 20;

@@ -88,6 +88,7 @@ struct store_invite {
 	uint8_t user_id[LSN_ID_BYTES]; /* that user, when for_user */
 	bool new_identity;             /* for_user: the device brings a new identity key
 					  (liaisond user reset, a lost only device) */
+	char email[255];               /* the new user's e-mail address; "" = none */
 };
 
 struct store_user_query {
@@ -727,5 +728,71 @@ struct store_sweep_counts {
 /* Delete what expired, then count what is left (for the gauges). */
 enum lsn_err store_bounds_sweep(struct store *s, const struct store_sweep_before *before,
 				struct store_sweep_counts *out);
+
+/* ---- "something is waiting" e-mails (store_mail.c, 014) ---- */
+#define STORE_ADDRESS_MAX 254
+struct store_mail_settings {
+	char address[STORE_ADDRESS_MAX + 1]; /* "" = none */
+	bool enabled;                        /* the user's choice (default on) */
+	int64_t mailed_upto;
+	int64_t last_sent_at;                /* 0 = never */
+};
+/* One person with an address and mail on, for the due-mail scan: the
+ * oldest item (unseen notification of an open case, notice of an open
+ * case not acknowledged by this recipient who is still in the thread)
+ * created after what was announced (0 = none), the last mail, and
+ * whether a mail is still pending or being sent. */
+struct store_mail_person {
+	uint8_t user[LSN_ID_BYTES];
+	int64_t oldest_new;
+	int64_t last_sent_at;
+	bool batch_open;
+};
+/* A pending mail whose time has come. */
+struct store_mail_job {
+	int64_t id;
+	uint8_t user[LSN_ID_BYTES];
+	int64_t created_at;
+	int64_t attempts;                    /* attempts made so far */
+	char address[STORE_ADDRESS_MAX + 1]; /* "" = none any more */
+	bool enabled;
+	bool waiting;                        /* the person still has something unseen */
+};
+enum store_mail_state { STORE_MAIL_SENT, STORE_MAIL_INTERRUPTED, STORE_MAIL_DROPPED };
+typedef void (*store_mail_person_cb)(const struct store_mail_person *p, void *arg);
+typedef void (*store_mail_job_cb)(const struct store_mail_job *j, void *arg);
+
+/* LSN_ERR_NOT_FOUND: no row (no address, no choice made: mail on). */
+enum lsn_err store_mail_settings_get(struct store *s, const uint8_t user[LSN_ID_BYTES],
+				     struct store_mail_settings *out);
+/* address NULL: remove it. */
+enum lsn_err store_mail_address_set(struct store *s, const uint8_t user[LSN_ID_BYTES],
+				    const char *address, int64_t now);
+enum lsn_err store_mail_enabled_set(struct store *s, const uint8_t user[LSN_ID_BYTES], bool on,
+				    int64_t now);
+/* Everyone with an address, mail on and an active device (at most limit):
+ * a person whose every device was revoked gets no mail. */
+enum lsn_err store_mail_people(struct store *s, int limit, store_mail_person_cb cb, void *arg);
+/* A new pending mail for user; what it announces goes up to upto. */
+enum lsn_err store_mail_batch_add(struct store *s, const uint8_t user[LSN_ID_BYTES], int64_t now,
+				  int64_t upto);
+/* Pending mails due at now, oldest first, at most limit. */
+enum lsn_err store_mail_due(struct store *s, int64_t now, int limit, store_mail_job_cb cb,
+			    void *arg);
+/* The earliest next_attempt_at of the pending mails (0: none). */
+enum lsn_err store_mail_next_due(struct store *s, int64_t *at);
+/* pending → sending (attempts + 1), before the relay is contacted. */
+enum lsn_err store_mail_sending(struct store *s, int64_t id, int64_t now);
+/* sending → pending again, at next_at, with what went wrong. */
+enum lsn_err store_mail_retry(struct store *s, int64_t id, int64_t next_at, const char *error);
+/* → sent, interrupted or dropped (error: why, or NULL); sent and
+ * interrupted also set the person's last_sent_at. */
+enum lsn_err store_mail_finish(struct store *s, int64_t id, enum store_mail_state state,
+			       int64_t now, const char *error);
+/* At start-up: mails left "sending" by a server that stopped → interrupted
+ * (the relay may have taken them: never sent again); *n how many. */
+enum lsn_err store_mail_recover(struct store *s, int64_t now, int64_t *n);
+/* Delete finished mails (sent, interrupted, dropped) done before `before`. */
+enum lsn_err store_mail_sweep(struct store *s, int64_t before, int64_t *deleted);
 
 #endif

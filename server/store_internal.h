@@ -17,8 +17,8 @@
 /* Statement slots: store_sqlite.c 0..63, store_thread.c 64..127,
  * store_queue.c 128..191, store_case.c 192..255, store_report.c 256..319,
  * store_audit.c 320..351, unit tests of store_row.c 352..359, store_bounds.c
- * 360..399. */
-#define STORE_STMT_SLOTS 400
+ * 360..399, store_mail.c 400..431. */
+#define STORE_STMT_SLOTS 432
 #define STORE_SLOT_TEST  352
 
 struct store {

@@ -47,9 +47,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ORG_BY_FINESS] = "SELECT id, name, finess, kind, created_at FROM orgs WHERE finess = ?",
 	[ST_ORG_LIST] = "SELECT id, name, finess, kind, created_at FROM orgs ORDER BY name",
 	[ST_INVITE_INSERT] = "INSERT INTO invites(hash, rpps, name, profession, org_id, roles, "
-			     "created_at, expires_at, user_id, new_identity) VALUES (?,?,?,?,?,?,?,?,?,?)",
+			     "created_at, expires_at, user_id, new_identity, email) "
+			     "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_INVITE_GET] = "SELECT hash, rpps, name, profession, org_id, roles, created_at, "
-			  "expires_at, used_at, user_id, new_identity FROM invites WHERE hash = ?",
+			  "expires_at, used_at, user_id, new_identity, email FROM invites WHERE hash = ?",
 	[ST_INVITE_CONSUME] = "UPDATE invites SET used_at = ?, used_by = ? "
 			      "WHERE hash = ? AND used_at IS NULL",
 	[ST_USER_INSERT] = "INSERT INTO users(id, rpps, name, profession, org_id, roles, ik, "
@@ -377,6 +378,7 @@ static const struct store_col invite_cols[] = {
 	COL_IS_BLOB(9, struct store_invite, for_user),
 	COL_BLOB(9, struct store_invite, user_id),
 	COL_BOOL(10, struct store_invite, new_identity),
+	COL_TEXT(11, struct store_invite, email),
 };
 
 enum lsn_err
@@ -387,7 +389,7 @@ store_invite_create(struct store *s, const struct store_invite *inv)
 			       P_BLOB(inv->org_id, sizeof inv->org_id),
 			       P_INT(inv->roles), P_INT(inv->created_at), P_INT(inv->expires_at),
 			       P_BLOB(inv->for_user ? inv->user_id : NULL, LSN_ID_BYTES),
-			       P_INT(inv->for_user && inv->new_identity)),
+			       P_INT(inv->for_user && inv->new_identity), P_TEXT_OPT(inv->email)),
 			  "insert invite", false);
 }
 

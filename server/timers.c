@@ -1,5 +1,5 @@
-/* timers.c — the deadline scan and the once-a-second sweep with the
- * revocation watch (timers.h). */
+/* timers.c — the deadline scan (with the mail scan) and the once-a-second
+ * sweep with the revocation watch and the mail sweep (timers.h). */
 #include <string.h>
 
 #include "case.h"
@@ -7,6 +7,7 @@
 #include "commit.h"
 #include "deliver.h"
 #include "log.h"
+#include "mail.h"
 #include "metrics.h"
 #include "timers.h"
 
@@ -26,6 +27,7 @@ timers_init(struct store *store, const struct config *cfg)
 	tm.data_version_at = lsn_clock_now_ms() - lsn_clock_offset_ms();
 	if (store_data_version(store, &tm.data_version) != LSN_OK)
 		tm.data_version = -1;
+	mail_start();
 }
 
 /* The retention sweep (docs/OPERATIONS.md, "Bounds"): unfinished
@@ -78,6 +80,15 @@ timers_deadline_scan(void)
 				  tm.cfg->timer_interval_s);
 		if (pushed)
 			log_info("deadline scan: %u notification(s)", pushed);
+		/* the mails due: their own savepoint, so a failure there never
+		 * undoes the notifications above */
+		if (commit_req_begin(tm.store) == LSN_OK) {
+			err = mail_scan(tm.store, now);
+			commit_req_end(tm.store, err == LSN_OK);
+			if (err != LSN_OK)
+				log_error("mail scan failed (%s); it runs again in %u s",
+					  lsn_err_code(err), tm.cfg->timer_interval_s);
+		}
 		commit_hold_effects(&fx);
 	}
 	effects_free(&fx);
@@ -130,4 +141,5 @@ timers_sweep(void)
 	commit_reap(false);
 	deliver_sweep();
 	revocation_watch(false);
+	mail_sweep(lsn_clock_now_ms());
 }

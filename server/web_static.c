@@ -179,28 +179,82 @@ read_file(const char *path, size_t headroom, struct web_file *out)
 	return 0;
 }
 
+/* The real path of root + rel (+ suffix) if it stays under the root. */
+static bool
+resolve_under(const char *real_root, const char *rel, size_t rel_len, const char *suffix,
+	      char real[PATH_MAX])
+{
+	char joined[PATH_MAX];
+	int n = snprintf(joined, sizeof joined, "%s%.*s%s", real_root, (int)rel_len, rel, suffix);
+	if (n < 0 || (size_t)n >= sizeof joined || realpath(joined, real) == NULL)
+		return false;
+	/* symbolic links resolved: the file must still be under the root */
+	size_t rl = strlen(real_root);
+	bool root_is_slash = rl == 1 && real_root[0] == '/';
+	return root_is_slash || (strncmp(real, real_root, rl) == 0 && real[rl] == '/');
+}
+
 int
 web_static_load(const char *root, const char *url_path, size_t len, size_t headroom,
-		struct web_file *out)
+		bool gzip_ok, struct web_file *out)
 {
 	memset(out, 0, sizeof *out);
 	if (root == NULL || root[0] == '\0' || !web_static_path_ok(url_path, len))
 		return -1;
-	char real_root[PATH_MAX], joined[PATH_MAX], real[PATH_MAX];
+	char real_root[PATH_MAX], real[PATH_MAX];
 	if (realpath(root, real_root) == NULL)
 		return -1;
 	const char *rel = len == 1 ? "/index.html" : url_path;
-	int n = snprintf(joined, sizeof joined, "%s%.*s", real_root, len == 1 ? 11 : (int)len, rel);
-	if (n < 0 || (size_t)n >= sizeof joined || realpath(joined, real) == NULL)
+	size_t rel_len = len == 1 ? 11 : len;
+	/* the plain file must exist in any case: a lone FILE.gz is not FILE */
+	if (!resolve_under(real_root, rel, rel_len, "", real))
 		return -1;
-	/* symbolic links resolved: the file must still be under the root */
-	size_t rl = strlen(real_root);
-	bool root_is_slash = rl == 1 && real_root[0] == '/';
-	if (!root_is_slash && (strncmp(real, real_root, rl) != 0 || real[rl] != '/'))
-		return -1;
-	if (read_file(real, headroom, out) != 0)
+	char real_gz[PATH_MAX];
+	if (gzip_ok && resolve_under(real_root, rel, rel_len, ".gz", real_gz) &&
+	    read_file(real_gz, headroom, out) == 0)
+		out->gzip = true;
+	else if (read_file(real, headroom, out) != 0)
 		return -1;
 	out->mime = web_static_mime(rel);
 	out->cache = web_static_cache(rel);
 	return 0;
+}
+
+bool
+web_static_accepts_gzip(const char *ae)
+{
+	if (ae == NULL)
+		return false;
+	const char *p = ae;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		const char *tok = p;
+		while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+			p++;
+		size_t tl = (size_t)(p - tok);
+		bool gz = (tl == 4 && strncasecmp(tok, "gzip", 4) == 0) ||
+			  (tl == 6 && strncasecmp(tok, "x-gzip", 6) == 0);
+		/* parameters: only q matters; q=0 (0, 0.0, 0.000) refuses */
+		bool refused = false;
+		while (*p && *p != ',') {
+			while (*p == ' ' || *p == '\t' || *p == ';')
+				p++;
+			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+				const char *v = p + 2;
+				if (v[0] == '0') {
+					refused = true;
+					for (v++; *v == '.' || *v == '0'; v++)
+						;
+					if (*v >= '1' && *v <= '9')
+						refused = false;
+				}
+			}
+			while (*p && *p != ',' && *p != ';')
+				p++;
+		}
+		if (gz && !refused)
+			return true;
+	}
+	return false;
 }

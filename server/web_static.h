@@ -72,10 +72,19 @@ struct web_file {
 	size_t len;
 	const char *mime;
 	enum web_cache cache;
+	bool gzip;              /* buf holds FILE.gz: answer with Content-Encoding: gzip */
 };
 
-/* 0: found and read into *out; -1: not found (nothing allocated). */
+/* 0: found and read into *out; -1: not found (nothing allocated). When
+ * gzip_ok (the request's Accept-Encoding names gzip) and the file has a
+ * precompressed sibling FILE.gz (web/build.mjs writes them) that passes the
+ * same checks, that one is read instead and out->gzip is set; the MIME type
+ * and cache policy stay the file's. */
 int web_static_load(const char *root, const char *url_path, size_t len, size_t headroom,
-		    struct web_file *out);
+		    bool gzip_ok, struct web_file *out);
+
+/* Does an Accept-Encoding header value accept gzip? "gzip" (or "x-gzip")
+ * as one of its comma-separated codings, with no q=0. */
+bool web_static_accepts_gzip(const char *accept_encoding);
 
 #endif

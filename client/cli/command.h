@@ -137,6 +137,9 @@ int cmd_watch_run(struct cmd_call *c);
 /* cmd_verify.c */
 int cmd_verify_run(struct cmd_call *c);
 int cmd_strict_check(struct cmd_call *c);
+/* cmd_mail.c */
+int cmd_mail_check(struct cmd_call *c);
+int cmd_mail_run(struct cmd_call *c);
 int cmd_strict_run(struct cmd_call *c);
 /* cmd_backup.c */
 int cmd_backup_check(struct cmd_call *c);

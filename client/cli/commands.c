@@ -46,6 +46,7 @@ const char cmd_usage_text[] = N_(
 	"  strict [on|off]         share keys only with verified users\n"
 	"  backup setup | status | restore [--recovery-code CODE]\n"
 	"                          encrypted key backup (recovery code shown once)\n"
+	"  mail [on|off|status]    e-mails when something waits for you (no content)\n"
 	"\n");
 
 /* Split in two: a C17 compiler need not accept a longer string literal. */
@@ -232,6 +233,18 @@ static const char strict_help[] = N_(
 	"\n"
 	"Strict mode: share message keys only with users you verified by safety\n"
 	"number (liaison verify USER --accept). Without an argument, shows the mode.\n");
+
+static const char mail_help[] = N_(
+	"usage: liaison mail [on|off|status]\n"
+	"\n"
+	"When a discharge notice, an alert or a step has waited unseen for you for a\n"
+	"while, the server can send you one e-mail saying only that something waits\n"
+	"in Liaison, with the server's link: never a patient, a case or a name, and\n"
+	"at most one e-mail per period. Your administrator sets the address.\n"
+	"\n"
+	"on       receive these e-mails (the default)\n"
+	"off      receive none\n"
+	"status   the address, whether they are on, and the last one (the default)\n");
 
 static const char backup_help[] = N_(
 	"usage: liaison backup setup\n"
@@ -674,6 +687,8 @@ const struct cmd cmd_table[] = {
 	 .check = cmd_strict_check, .run = cmd_strict_run},
 	{.name = "backup", .needs = CMD_E2E, .help = backup_help, .opts = backup_opts,
 	 .max_pos = 1, .check = cmd_backup_check, .run = cmd_backup_run},
+	{.name = "mail", .needs = CMD_LOGIN, .help = mail_help, .max_pos = 1,
+	 .check = cmd_mail_check, .run = cmd_mail_run},
 	/* care pathways (docs/PATHWAYS.md) */
 	{.name = "pathways", .needs = CMD_E2E, .help = pathways_help, .max_pos = 1,
 	 .run = cmd_pathways_run},

@@ -106,6 +106,27 @@ def check_man(t, path, name):
          f"{name} renders with man --warnings -l, no warning", clip(p.stderr))
 
 
+def check_web(t, source, webdir):
+    """The browser client's built files (web/dist, which ./dev builds before
+    `meson setup`) are installed whole into datadir/liaison/web, the
+    default web_root of the installed liaisond, byte for byte."""
+    dist = os.path.join(source, "web", "dist")
+    if not t.ok(os.path.isfile(os.path.join(dist, "index.html")),
+                "web/dist is built (./dev builds it before meson setup)"):
+        return
+
+    def files(top):
+        return {os.path.relpath(os.path.join(r, f), top): os.path.join(r, f)
+                for r, _, fs in os.walk(top) for f in fs}
+    want, got = files(dist), files(webdir) if os.path.isdir(webdir) else {}
+    differ = [rel for rel in want if rel not in got or open(want[rel], "rb").read()
+              != open(got[rel], "rb").read()]
+    t.ok(want and not differ and set(got) == set(want),
+         f"the browser client's {len(want)} files are installed in share/liaison/web, "
+         "identical to web/dist",
+         f"missing or different: {differ}; extra: {sorted(set(got) - set(want))}")
+
+
 def main(t):
     if len(sys.argv) != 9:
         t.ok(False, "arguments", __doc__)
@@ -162,6 +183,8 @@ def main(t):
         with open(sample, "rb") as a, open(os.path.join(source, "server", "liaisond.conf.sample"),
                                            "rb") as b:
             t.ok(a.read() == b.read(), "the installed sample config is server/liaisond.conf.sample")
+
+        check_web(t, source, d("share", "liaison", "web"))
 
         if with_unit:
             check_unit(t, dest, unit, sysusers, liaisond, prefix, sbindir, sysconfdir)
@@ -250,7 +273,7 @@ def check_pages(t, liaisond, liaison, man8, man1):
 
 # The TAP plan, printed first: the checks of every build, and those of the
 # systemd unit when one is installed (-Dsystemd_unit_dir is not "no").
-PLAN_BASE = 26
+PLAN_BASE = 28
 PLAN_UNIT = 11
 
 if __name__ == "__main__":

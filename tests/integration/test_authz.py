@@ -305,6 +305,10 @@ class World:
             return {"op": op, "idem": self.idem(), "case": fx.case}
         if op == "notifications_seen":
             return {"op": op, "upto": 1}
+        if op == "mail_status":
+            return {"op": op}
+        if op == "mail_set":
+            return {"op": op, "enabled": True}
         if op == "report":
             year = time.gmtime().tm_year
             return {"op": op, "from": f"{year}-01-01", "to": f"{year}-12-31"}

@@ -23,7 +23,6 @@ import fcntl
 import json
 import os
 import select
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,17 +30,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import webdrive  # noqa: E402
 from harness import Server, run  # noqa: E402
 
 PLAN = 1 + 1 + 12 + 3
 PAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web_csp")
-
-
-def chromium():
-    for path in (os.environ.get("LSN_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
-        if path and os.access(path, os.X_OK):
-            return path
-    return None
 
 
 class DevTools:
@@ -142,7 +135,7 @@ def probe(browser, url):
 
 
 def main(t):
-    browser = chromium()
+    browser = webdrive.chromium()
     if not t.ok(harness.LIAISOND and browser, "liaisond built and chromium installed",
                 f"liaisond={harness.LIAISOND!r} chromium={browser!r} "
                 "(apt-get install chromium; ./dev does)"):

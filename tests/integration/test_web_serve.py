@@ -6,7 +6,8 @@ docs/OPERATIONS.md "The browser client's files", docs/THREAT-MODEL.md
 
 - a web root made here (index.html, content-hashed and plain names, every
   MIME type the server knows, a file larger than one HTTP/2 frame window) is
-  fetched with curl over HTTP/1.1 and over HTTP/2: bodies byte-identical,
+  fetched with curl asking for HTTP/1.1 and for HTTP/2 (liaisond offers
+  only http/1.1 in ALPN, so both get HTTP/1.1): bodies byte-identical,
   Content-Type, Content-Length, every security header with its exact value,
   Cache-Control immutable for NAME-HASH.EXT and no-cache otherwise;
 - HEAD gives the same headers and no body; POST gets 405 with Allow;
@@ -23,6 +24,7 @@ TAP on stdout."""
 
 import os
 import re
+import gzip
 import subprocess
 import sys
 import tempfile
@@ -86,12 +88,16 @@ TRAVERSALS = [
     "/%00/../secret.txt", "/out.txt", "/escape/secret.txt", "/.hidden",
     "/assets/.hidden", "//secret.txt",
 ]
+GZ_FILE = "assets/app-7QK2M4XZ.js"
 NOT_FOUND_PATHS = ["/nope.js", "/assets", "/assets/", "/fonts/", "/index.html/"]
 
 VERSIONS = [("--http1.1", "1.1"), ("--http2", "2")]
+# what a client gets either way: liaisond offers only http/1.1 in ALPN
+# (docs/OPERATIONS.md "HTTP/1.1 only"), so curl --http2 falls back to 1.1
+NEGOTIATED = "1.1"
 
 PLAN = (1 + len(VERSIONS) * (len(FILES) * 5 + 2 * 4 + 4 + len(TRAVERSALS) * 2
-                             + len(NOT_FOUND_PATHS) * 3 + 3)
+                             + len(NOT_FOUND_PATHS) * 3 + 3 + 2)
         + 1 + 3 + 3 + 5 + 3)
 
 
@@ -116,7 +122,7 @@ def head_then_get(port):
     return data
 
 
-def curl(port, path, version, method=None, data=None):
+def curl(port, path, version, method=None, data=None, extra=()):
     """One request; (status, HTTP version, body bytes, {header: [values]})."""
     with tempfile.TemporaryDirectory(prefix="lsn-webserve-curl-") as tmp:
         body, head = os.path.join(tmp, "body"), os.path.join(tmp, "head")
@@ -128,6 +134,7 @@ def curl(port, path, version, method=None, data=None):
             cmd += ["-X", method]
         if data is not None:
             cmd += ["--data-binary", data]
+        cmd += list(extra)
         res = subprocess.run(cmd + [f"https://localhost:{port}{path}"], capture_output=True,
                              timeout=60 * harness.SLOW)
         out = res.stdout.decode("utf-8", "replace").split()
@@ -165,13 +172,35 @@ def make_fixture(base):
         f.write(SECRET)
     os.symlink(os.path.join(base, "secret.txt"), os.path.join(root, "out.txt"))
     os.symlink(base, os.path.join(root, "escape"))
+    # the precompressed sibling web/build.mjs writes (gzip -9)
+    with open(os.path.join(root, GZ_FILE + ".gz"), "wb") as f:
+        f.write(gzip.compress(dict((r, c) for r, c, _, _ in FILES)[GZ_FILE], 9))
     return root
+
+
+def check_gzip(t, port, version, want_ver):
+    """FILE.gz is sent for FILE to a client that accepts gzip, with FILE's
+    headers and Vary; a client that does not gets FILE itself."""
+    content = dict((r, c) for r, c, _, _ in FILES)[GZ_FILE]
+    status, _, body, hdrs = curl(port, "/" + GZ_FILE, version, extra=["--compressed"])
+    t.ok(status == 200 and body == content and hdrs.get("content-encoding") == ["gzip"] and
+         hdrs.get("vary") == ["accept-encoding"] and
+         hdrs.get("content-type") == ["text/javascript; charset=utf-8"] and
+         int((hdrs.get("content-length") or ["0"])[0]) < len(content) and
+         security_diff(hdrs, IMMUTABLE) == {},
+         f"{want_ver}: Accept-Encoding gzip: /{GZ_FILE} sent gzipped (smaller), decodes to the "
+         "file, with its type, cache policy and Vary", repr((status, len(body), hdrs)))
+    status, _, body, hdrs = curl(port, "/" + GZ_FILE, version,
+                                 extra=["-H", "Accept-Encoding: gzip;q=0, identity"])
+    t.ok(status == 200 and body == content and "content-encoding" not in hdrs and
+         hdrs.get("vary") == ["accept-encoding"],
+         f"{want_ver}: gzip;q=0: the file itself, not encoded", repr((status, len(body), hdrs)))
 
 
 def check_files(t, port, version, want_ver):
     for rel, content, ctype, cache in FILES:
         status, ver, body, hdrs = curl(port, "/" + rel, version)
-        t.eq((status, ver), (200, want_ver), f"{want_ver}: GET /{rel} -> 200", repr(hdrs))
+        t.eq((status, ver), (200, NEGOTIATED), f"{want_ver}: GET /{rel} -> 200 over HTTP/{NEGOTIATED}", repr(hdrs))
         t.ok(body == content, f"{want_ver}: /{rel}: body byte-identical ({len(content)} bytes)",
              f"got {len(body)} bytes")
         t.eq(hdrs.get("content-type"), [ctype], f"{want_ver}: /{rel}: Content-Type {ctype}")
@@ -189,7 +218,7 @@ def check_head_and_methods(t, port, version, want_ver):
                                          "application/wasm")):
         status, ver, body, hdrs = curl(port, path, version, method="HEAD")
         # curl -I writes the header block to its output: nothing may follow it
-        t.ok((status, ver) == (200, want_ver) and body.endswith(b"\r\n\r\n") and
+        t.ok((status, ver) == (200, NEGOTIATED) and body.endswith(b"\r\n\r\n") and
              body.count(b"\r\n\r\n") == 1, f"{want_ver}: HEAD {path} -> 200, no body",
              repr((status, ver, body[-200:])))
         t.eq(hdrs.get("content-length"), [str(len(content))],
@@ -242,6 +271,7 @@ def main(t):
                 check_files(t, srv.port, version, want_ver)
                 check_head_and_methods(t, srv.port, version, want_ver)
                 check_refusals(t, srv.port, version, want_ver)
+                check_gzip(t, srv.port, version, want_ver)
             data = head_then_get(srv.port)
             first, _, rest = data.partition(b"\r\n\r\n")
             t.ok(first.startswith(b"HTTP/1.1 200") and rest.startswith(b"HTTP/1.1 200") and

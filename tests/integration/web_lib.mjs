@@ -13,7 +13,7 @@
 // {"values": b.values}.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 export async function launch(cfg, { viewport = { width: 1366, height: 768 }, ...opts } = {}) {
   const requireWeb = createRequire(path.join(cfg.web, 'package.json'));
@@ -112,4 +112,38 @@ export async function openView(page, id, arg = null) {
   await page.evaluate((h) => { window.location.hash = h; }, hash);
   await page.waitForSelector(arg === null ? `html[data-view="${id}"]`
     : `html[data-view="${id}"][data-view-arg="${arg}"]`);
+}
+
+/**
+ * Runs axe-core (web/node_modules/axe-core, evaluated through the DevTools
+ * protocol, so the page's CSP is not loosened for it) on the page as it is
+ * now: WCAG 2.1 A and AA rules and axe's best practices. Returns the
+ * violations, each {id, impact, help, nodes, targets}.
+ */
+export async function axe(page, web) {
+  const has = await page.evaluate(() => typeof window.axe === 'object');
+  if (!has) await page.evaluate(readFileSync(path.join(web, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+}
+
+/** What of the page is wider than the window (horizontal scrolling): [] when nothing. */
+export async function overflow(page) {
+  return page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    const out = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > w + 1 && getComputedStyle(el).position !== 'fixed') {
+        out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).split(' ')[0]}` : ''} right=${Math.round(r.right)} > ${w}`);
+      }
+    }
+    return document.documentElement.scrollWidth > w + 1 ? out.slice(0, 5).concat(`scrollWidth ${document.documentElement.scrollWidth} > ${w}`) : out.slice(0, 5);
+  });
 }

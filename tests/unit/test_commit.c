@@ -3,7 +3,8 @@
  * it on the same connection wait too and keep their order, and once a reply
  * is released another database connection sees what it acknowledged. With
  * the commit thread: while the commit is in flight nothing is released and
- * a new frame waits, to be dispatched once the commit is reaped. */
+ * a new frame waits, to be dispatched once the commit is reaped; a
+ * commit_after call runs only once the COMMIT has returned. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -224,10 +225,42 @@ test_gone_peer_is_forgotten(void **state)
 	stop(&p);
 }
 
+/* commit_after: called once the batch's COMMIT returned, with whether it
+ * is on disk (the mail outbox contacts the relay only then). */
+static int after_calls, after_committed;
+
+static void
+after_cb(void *arg, bool committed)
+{
+	(void)arg;
+	after_calls++;
+	after_committed = committed;
+}
+
+static void
+test_after_commit(void **state)
+{
+	struct fx *f = *state;
+	struct client p;
+	start(f, &p, true);
+	after_calls = 0;
+	assert_int_equal(commit_req_begin(f->store), LSN_OK);
+	assert_true(commit_after(after_cb, NULL));
+	commit_req_end(f->store, true);
+	assert_int_equal(after_calls, 0);  /* nothing before the COMMIT */
+	commit_run();                      /* handed to the commit thread */
+	assert_int_equal(after_calls, 0);
+	commit_reap(true);
+	assert_int_equal(after_calls, 1);
+	assert_true(after_committed);
+	stop(&p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_held_until_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_thread_defers_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_peer_is_forgotten, setup, teardown),

@@ -37,6 +37,15 @@ test_sample_matches_defaults(void **state)
 	parsed.outq_soft_grace_s = 1;
 	snprintf(parsed.event_loop, sizeof parsed.event_loop, "x");
 	snprintf(parsed.timezone, sizeof parsed.timezone, "UTC");
+	snprintf(parsed.smtp_host, sizeof parsed.smtp_host, "x");
+	snprintf(parsed.smtp_ca, sizeof parsed.smtp_ca, "x");
+	snprintf(parsed.smtp_user, sizeof parsed.smtp_user, "x");
+	snprintf(parsed.smtp_password_file, sizeof parsed.smtp_password_file, "x");
+	snprintf(parsed.mail_from, sizeof parsed.mail_from, "x");
+	snprintf(parsed.public_url, sizeof parsed.public_url, "x");
+	parsed.smtp_port = 1;
+	parsed.smtp_starttls = false;
+	parsed.mail_delay_ms = parsed.mail_period_ms = 1;
 	assert_int_equal(config_load_file(&parsed, LSN_SOURCE_DIR "/server/liaisond.conf.sample", &st),
 			 LSN_OK);
 	assert_int_equal(parsed.port, defaults.port);
@@ -58,6 +67,16 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.attachment_max, defaults.attachment_max);
 	assert_int_equal(parsed.due_soon_ms, defaults.due_soon_ms);
 	assert_int_equal(parsed.ack_timeout_ms, defaults.ack_timeout_ms);
+	assert_string_equal(parsed.smtp_host, defaults.smtp_host);
+	assert_string_equal(parsed.smtp_ca, defaults.smtp_ca);
+	assert_string_equal(parsed.smtp_user, defaults.smtp_user);
+	assert_string_equal(parsed.smtp_password_file, defaults.smtp_password_file);
+	assert_string_equal(parsed.mail_from, defaults.mail_from);
+	assert_string_equal(parsed.public_url, defaults.public_url);
+	assert_int_equal(parsed.smtp_port, defaults.smtp_port);
+	assert_int_equal(parsed.smtp_starttls, defaults.smtp_starttls);
+	assert_int_equal(parsed.mail_delay_ms, defaults.mail_delay_ms);
+	assert_int_equal(parsed.mail_period_ms, defaults.mail_period_ms);
 	assert_int_equal(parsed.timer_interval_s, defaults.timer_interval_s);
 	assert_int_equal(parsed.case_backdate_max_days, 30);
 	assert_int_equal(defaults.case_backdate_max_days, 30);

@@ -59,6 +59,17 @@ setup(void **state)
 	snprintf(p, sizeof p, "%s/up", root);
 	if (symlink("..", p) != 0)
 		return -1;
+	/* precompressed siblings: one true, one alone, one leading outside */
+	snprintf(p, sizeof p, "%s/assets/app-7QK2M4XZ.js.gz", root);
+	write_file(p, "GZ\n");
+	snprintf(p, sizeof p, "%s/lone.js.gz", root);
+	write_file(p, "GZ\n");
+	snprintf(p, sizeof p, "%s/evil-AAAAAAAA.js", root);
+	write_file(p, "plain\n");
+	snprintf(target, sizeof target, "%s/secret.txt", base);
+	snprintf(p, sizeof p, "%s/evil-AAAAAAAA.js.gz", root);
+	if (symlink(target, p) != 0)
+		return -1;
 	return 0;
 }
 
@@ -69,6 +80,8 @@ teardown(void **state)
 	char p[512];
 	static const char *const names[] = {"root/index.html", "root/assets/app-7QK2M4XZ.js",
 					    "root/out.txt", "root/in.html", "root/up",
+					    "root/assets/app-7QK2M4XZ.js.gz", "root/lone.js.gz",
+					    "root/evil-AAAAAAAA.js", "root/evil-AAAAAAAA.js.gz",
 					    "secret.txt"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", base, names[i]);
@@ -219,7 +232,7 @@ test_headers(void **state)
 static int
 load(const char *path, struct web_file *f)
 {
-	return web_static_load(root, path, strlen(path), 16, f);
+	return web_static_load(root, path, strlen(path), 16, false, f);
 }
 
 static void
@@ -259,15 +272,66 @@ test_load(void **state)
 	assert_int_equal(load("/%2e%2e/secret.txt", &f), -1);
 	assert_int_equal(load("/..%2fsecret.txt", &f), -1);
 	assert_int_equal(load("/..\\secret.txt", &f), -1);
-	assert_int_equal(web_static_load(root, "/index.html\0", 12, 16, &f), -1);
+	assert_int_equal(web_static_load(root, "/index.html\0", 12, 16, false, &f), -1);
 	/* a missing root: nothing is found, nothing crashes */
 	char missing[400];
 	snprintf(missing, sizeof missing, "%s/missing", base);
 	assert_false(web_static_root_ok(missing));
 	assert_true(web_static_root_ok(root));
-	assert_int_equal(web_static_load(missing, "/", 1, 16, &f), -1);
-	assert_int_equal(web_static_load("", "/", 1, 16, &f), -1);
-	assert_int_equal(web_static_load(NULL, "/", 1, 16, &f), -1);
+	assert_int_equal(web_static_load(missing, "/", 1, 16, true, &f), -1);
+	assert_int_equal(web_static_load("", "/", 1, 16, true, &f), -1);
+	assert_int_equal(web_static_load(NULL, "/", 1, 16, true, &f), -1);
+}
+
+static int
+load_gz(const char *path, struct web_file *f)
+{
+	return web_static_load(root, path, strlen(path), 16, true, f);
+}
+
+/* FILE.gz is served for FILE when the client accepts gzip, with FILE's
+ * type and cache policy; never alone, never from outside the root. */
+static void
+test_gzip(void **state)
+{
+	(void)state;
+	struct web_file f;
+	assert_int_equal(load_gz("/assets/app-7QK2M4XZ.js", &f), 0);
+	assert_true(f.gzip);
+	assert_int_equal(f.len, 3);
+	assert_memory_equal(f.buf + 16, "GZ\n", 3);
+	assert_string_equal(f.mime, "text/javascript; charset=utf-8");
+	assert_int_equal(f.cache, WEB_CACHE_IMMUTABLE);
+	free(f.buf);
+	assert_int_equal(load("/assets/app-7QK2M4XZ.js", &f), 0);
+	assert_false(f.gzip);
+	assert_memory_equal(f.buf + 16, "console.log(1);\n", f.len);
+	free(f.buf);
+	/* no sibling: the file itself */
+	assert_int_equal(load_gz("/", &f), 0);
+	assert_false(f.gzip);
+	free(f.buf);
+	/* a FILE.gz without FILE is not FILE */
+	assert_int_equal(load_gz("/lone.js", &f), -1);
+	/* a sibling that leads outside the root is ignored: the plain file */
+	assert_int_equal(load_gz("/evil-AAAAAAAA.js", &f), 0);
+	assert_false(f.gzip);
+	assert_memory_equal(f.buf + 16, "plain\n", f.len);
+	free(f.buf);
+
+	assert_true(web_static_accepts_gzip("gzip"));
+	assert_true(web_static_accepts_gzip("gzip, deflate, br, zstd"));
+	assert_true(web_static_accepts_gzip("br;q=1.0, GZIP;q=0.5"));
+	assert_true(web_static_accepts_gzip("x-gzip"));
+	assert_true(web_static_accepts_gzip("deflate, gzip;q=0.001"));
+	assert_false(web_static_accepts_gzip(NULL));
+	assert_false(web_static_accepts_gzip(""));
+	assert_false(web_static_accepts_gzip("identity"));
+	assert_false(web_static_accepts_gzip("br, deflate"));
+	assert_false(web_static_accepts_gzip("gzip;q=0"));
+	assert_false(web_static_accepts_gzip("gzip; q=0.000, br"));
+	assert_false(web_static_accepts_gzip("gzipx"));
+	assert_false(web_static_accepts_gzip("*"));
 }
 
 int
@@ -279,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_hashed),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_gzip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

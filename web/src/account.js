@@ -43,29 +43,42 @@ function randomId() {
  * spent, so a failure to seal costs nothing). Returns {record, secrets}.
  */
 export async function enrol(conn, code, deviceName, passphrase) {
-  const ik = signKeypair();
+  return enrolAs(conn, code, deviceName, passphrase, { user: randomId(), ik: signKeypair() });
+}
+
+/**
+ * The enrolment itself, for a given account identity {user (16 bytes), ik
+ * {publicKey, privateKey}}: a new account (enrol above, fresh user id and
+ * IK) or a further device of an existing one (device_add.js: the user id of
+ * the device invite and the IK restored from the key backup). Fresh device
+ * id, DK and AK certified under that IK (as make_device in
+ * client/cli/cmd_enrol.c), the record sealed, enrol, the record saved. The
+ * secret keys of the returned secrets are wiped when it fails, ik.privateKey
+ * included (pass a copy to keep it).
+ */
+export async function enrolAs(conn, code, deviceName, passphrase, { user, ik }) {
   const dk = signKeypair();
   const akSk = lib().randombytes_buf(32);
   const akPk = x25519Public(akSk);
-  const user = randomId();
   const device = randomId();
   const akId = randomId();
   const ts = Date.now();
   const dkSig = sign(devCert(user, device, dk.publicKey, ts), ik.privateKey);
   const akSig = sign(akCert(device, akId, akPk, ts), dk.privateKey);
   const secrets = { ik: ik.privateKey, dk: dk.privateKey, ak: akSk };
-  const record = sealRecord(passphrase, secrets, {
-    server: conn.serverName,
-    user: toHex(user),
-    device: toHex(device),
-    ak_id: toHex(akId),
-    device_name: deviceName,
-    ik_pk: ik.publicKey,
-    dk_pk: dk.publicKey,
-    ak_pk: akPk,
-    created_at: ts,
-  });
+  let record;
   try {
+    record = sealRecord(passphrase, secrets, {
+      server: conn.serverName,
+      user: toHex(user),
+      device: toHex(device),
+      ak_id: toHex(akId),
+      device_name: deviceName,
+      ik_pk: ik.publicKey,
+      dk_pk: dk.publicKey,
+      ak_pk: akPk,
+      created_at: ts,
+    });
     await conn.request('enrol', {
       idem: idemKey(), code, user: toHex(user), device: toHex(device), device_name: deviceName,
       ik: toB64(ik.publicKey), dk: toB64(dk.publicKey), dk_ts: ts, dk_sig: toB64(dkSig),

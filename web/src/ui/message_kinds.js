@@ -9,6 +9,7 @@
 //
 //   msg: {seq, ts, sender_user, status, …} (core/thread.js), ctx: the view's ctx
 import { h } from './dom.js';
+import { fileKind } from './attach_ui.js'; // "file": name, size, Télécharger
 
 function text(content) {
   const body = typeof content.body === 'string' ? content.body : '';
@@ -24,6 +25,7 @@ export const KINDS = {
   text,
   topic,
 };
+KINDS.file = fileKind;
 
 /** The node for a readable message's content, whatever its type. */
 export function renderContent(content, msg, ctx) {

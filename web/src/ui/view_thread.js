@@ -11,6 +11,7 @@
 // statuses and receipts update in place without reload.
 import { h, statusLine } from './dom.js';
 import { renderContent } from './message_kinds.js';
+import { composerAttach } from './attach_ui.js';
 import { openThread, threadModel, subscribe, sendContent, markSeen, closeThread, engine, receiptUsers,
   applyReceipt } from '../core/index.js';
 import { KIND_FR, HISTORY_FR } from '../core/texts.js';
@@ -157,6 +158,7 @@ async function render(ctx, arg) {
     h('label', { for: 'composer', text: 'Votre message' }), ta,
     h('small', { id: 'composer-hint', text: 'Ctrl+Entrée envoie. Le message est chiffré dans ce navigateur.' }),
     h('p', {}, send), status.el);
+  form.append(composerAttach(ctx, ch, { disabled: !model.view || !model.view.meMember }));
 
   function atBottom() {
     return list.scrollHeight - list.scrollTop - list.clientHeight < 40;

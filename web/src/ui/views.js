@@ -5,9 +5,10 @@
 // in ui/shell.js. Add a view by adding its module here.
 import threads from './view_threads.js';
 import thread from './view_thread.js';
+import verify from './view_verify.js'; // "Vérifier un collègue", #/verify[/<user hex>]
 import account from './view_account.js';
 
-export const VIEWS = [threads, thread, account];
+export const VIEWS = [threads, thread, verify, account];
 
 /** The view shown after unlocking. */
 export const HOME = 'threads';
