@@ -214,6 +214,17 @@ await b.run(async ({ page, step }) => {
       && /signature invalide/.test(shown.text),
     'the altered envelope: the browser shows the CLI\'s refusal (same status and detail), "message non vérifié (le serveur dit de …)"',
     `${JSON.stringify(shown)} vs CLI ${JSON.stringify({ status: cfg.cli.status, detail: cfg.cli.detail })}`);
+    step('deleted message');
+    const gap = page.locator(`p.gap[data-gap="seq"][data-from="${cfg.after - 1}"][data-to="${cfg.after - 1}"]`);
+    await gap.waitFor();
+    const gapText = await gap.textContent();
+    const warnAt = article(cfg.after).locator('[data-link-missing]');
+    const linkWarn = await warnAt.count() ? await warnAt.textContent() : '(no warning shown)';
+    check(gapText === `le message n° ${cfg.after - 1} manque : retenu ou supprimé par le serveur`
+      && /^ATTENTION : un message de Paul Durand \(Pharmacien d'officine\) envoyé avant celui-ci manque : retenu ou supprimé par le serveur$/.test(linkWarn)
+      && await article(cfg.after).getAttribute('data-status') === 'ok',
+    'the deleted message: the browser shows the missing seq and the next message\'s broken link, as the CLI',
+    `${gapText} | ${linkWarn}`);
     step('receipts stop before it');
     await page.waitForTimeout(500);
     const paulView = cliJson(cfg.paul, 'read', cfg.channel);
