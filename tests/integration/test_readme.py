@@ -65,16 +65,24 @@ SHAPE = [
       "conciliation discrepancy set", "conciliation propose", "conciliation review",
       "conciliation resolve", "conciliation close CASE EPISODE", "channel create --kind circle",
       "circle k CIRCLE", "circle share", "circle review", "circle session", "coord report"]),
+    ("Walk-through: in the browser", 2,
+     ["--profile cardio backup setup", "--profile cardio whoami", "liaisond invite --user USER",
+      "--profile doctor case show CASE", "liaison read CHANNEL"]),
 ]
 RUN_SECTIONS = [name for name, _, _ in SHAPE[1:]]
 N_BLOCKS = sum(n for name, n, _ in SHAPE if name in RUN_SECTIONS)
 DONE_WHEN = 7
 
-# shape (1) + programs built (1) + one per block run + the Done-when checks
-# + the server's clean stop (3)
-PLAN = 1 + 1 + N_BLOCKS + DONE_WHEN + 3
+# shape (1) + the browser's labels (1) + programs built (1) + one per block
+# run + the Done-when checks + the server's clean stop (3)
+PLAN = 1 + 1 + 1 + N_BLOCKS + DONE_WHEN + 3
 
-PLACEHOLDERS = ("CODE", "CHANNEL", "CASE", "EPISODE", "CIRCLE", "ATTACHMENT", "N")
+BROWSER_SECTION = "Walk-through: in the browser"
+# what the browser walk-through quotes « like this » that the reader types,
+# not a label of the page
+TYPED_IN_PAGE = {"Roux"}
+
+PLACEHOLDERS = ("CODE", "CHANNEL", "CASE", "EPISODE", "CIRCLE", "ATTACHMENT", "N", "USER")
 # words in capitals a command may hold that are not placeholders
 CAPS_OK = {"CPTS", "CHR", "LIAISON_PASSPHRASE", "BMO"}
 INVITE_EXAMPLE = "7K2M-QX9D-4T1B-ZR8W-0CFE-N5HJ"
@@ -135,6 +143,28 @@ def split_comment(cmd):
         elif ch == "#" and (i == 0 or cmd[i - 1] in " \t"):
             return cmd[:i].rstrip(), cmd[i + 1:].strip()
     return cmd, ""
+
+
+def check_browser_labels(t, text):
+    """Every label the browser walk-through quotes « … » is a string of the
+    page's code (web/src), so a renamed button cannot leave the README
+    behind (the flows themselves are the test_web_* tests')."""
+    m = re.search(r"^## " + re.escape(BROWSER_SECTION) + r"\n(.*?)(?=^## )", text, re.S | re.M)
+    labels = [" ".join(x.split()) for x in re.findall(r"«\s*([^»]+?)\s*»", m.group(1))] if m else []
+    code = ""
+    src = os.path.join(ROOT, "web", "src")
+    for base, _, files in os.walk(src):
+        for name in files:
+            if name.endswith(".js"):
+                with open(os.path.join(base, name), encoding="utf-8") as f:
+                    code += f.read()
+    # the code writes a typographic apostrophe and no-break spaces as
+    # escapes or as themselves
+    code = code.replace("\\u00a0", " ").replace("\u00a0", " ").replace("\\u2019", "’")
+    missing = [x for x in labels if x not in TYPED_IN_PAGE and x not in code]
+    t.ok(m and len(labels) >= 10 and not missing,
+         f"every label the browser walk-through names is in web/src ({len(labels)} labels)",
+         f"not found in web/src: {missing}" if m else f"no section '## {BROWSER_SECTION}'")
 
 
 def check_shape(t, blocks):
@@ -280,6 +310,9 @@ class Walk:
             m = re.search(r"^Channel:\s+([0-9a-f]{32})", out, re.M)
             if m:
                 v["CHANNEL"] = m.group(1)
+        m = re.search(r"^User ID:\s+([0-9a-f]{32})$", out, re.M)
+        if m and re.search(r"\bwhoami\b", cmd):
+            v["USER"] = m.group(1)
         m = re.search(r"liaison get ([0-9a-f]{32})", out)
         if m and re.search(r"\bread\b", cmd):
             v["ATTACHMENT"] = m.group(1)
@@ -587,6 +620,7 @@ def main(t):
     README_TEXT[0] = text
     blocks = sh_blocks(text)
     check_shape(t, blocks)
+    check_browser_labels(t, text)
     if not harness.require_programs(t):
         raise AssertionError("programs not built")
     m = re.search(r"^export LIAISON_PASSPHRASE='([^']+)'$", text, re.M)

@@ -40,3 +40,6 @@ export function renderContent(content, msg, ctx) {
   }
   return h('p', { class: 'body unknown', text: `Message de type ${type} (pas encore affiché dans le navigateur)` });
 }
+
+import { renderNotice, renderMeasurement, renderAlert } from './kinds_care.js'; // care messages (forms)
+Object.assign(KINDS, { discharge_notice: renderNotice, measurement: renderMeasurement, alert: renderAlert });
