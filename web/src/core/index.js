@@ -59,7 +59,8 @@ setHooks({
         eng.run(async () => {
           const v = await chanView(eng, ev.channel);
           const r = await threadDeliver(eng, v, ev);
-          if (eng.open === ev.channel) await sendReceipts(eng, v);
+          // our own message needs no receipt: the next one from a colleague covers it
+          if (eng.open === ev.channel && ev.sender_user !== eng.meHex) await sendReceipts(eng, v);
           eng.emit({ type: 'messages', channel: ev.channel });
           if (r.fetched && ev.sender_user !== eng.meHex) notify('Nouveau message', 'Un nouveau message est arrivé dans Liaison.');
           if (r.waiting) scheduleChase(eng, ev.channel);
