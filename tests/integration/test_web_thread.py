@@ -15,6 +15,8 @@ two colleagues exchange encrypted messages both ways:
   CLI reads its topic and message;
 - an envelope altered in the server's database is refused in the browser
   with the same status and detail as the CLI's `read --json` for that seq;
+  a message the server deletes is reported as the CLI reports it (a
+  missing seq, and the next message's link naming a message not held);
 - a thread of 2,000 messages, typed in a second browser's composer (a
   second user on another Chromium profile), opens in the first and scrolls
   to its first message, the page's longest task measured (bound in docs);
@@ -35,11 +37,11 @@ from harness import Client, Server, run  # noqa: E402
 DRIVER = "web_thread.mjs"
 ENROL_CHECKS = 2
 MAIN_CHECKS = 11
-TAMPER_CHECKS = 3
+TAMPER_CHECKS = 4
 BIG_CHECKS = 4
 FILL_CHECKS = 3
 BIG = int(os.environ.get("LSN_WEB_THREAD_BIG", "2000"))
-PLAN = 1 + 2 + ENROL_CHECKS + MAIN_CHECKS + 4 + TAMPER_CHECKS + FILL_CHECKS + BIG_CHECKS + 1 + 3
+PLAN = 1 + 2 + ENROL_CHECKS + MAIN_CHECKS + 5 + TAMPER_CHECKS + FILL_CHECKS + BIG_CHECKS + 1 + 3
 
 ANNE = {"name": "Dr Anne Navigateur", "rpps": "10101010105"}
 PASSPHRASE = "une phrase de passe de test"
@@ -118,12 +120,25 @@ def main(t):
             env[120] ^= 0x01  # a byte of the ciphertext: the session's signature no longer holds
             srv.db_exec("UPDATE messages SET envelope = ? WHERE hex(channel_id) = ? AND seq = ?",
                         (bytes(env), channel.upper(), seq))
+        # and a message the server deletes: the next one from the same
+        # device names it by its link
+        paul.run("send", channel, "Ce message sera supprimé par le serveur")
+        rc, obj, err = paul.json("send", channel, "Message après le message supprimé")
+        after = (obj or {}).get("seq", 0)
+        srv.db_exec("DELETE FROM messages WHERE hex(channel_id) = ? AND seq = ?",
+                    (channel.upper(), after - 1))
         rc, obj, err = claire.json("read", channel)
         cli_view = message(obj, seq) or {}
         t.ok(rc == 0 and cli_view.get("status") == "bad_signature",
              "the CLI refuses the altered envelope (status bad_signature)", json.dumps(cli_view))
+        missing = (obj or {}).get("missing", [])
+        t.ok({"kind": "seq", "seq": after - 1, "through": after - 1} in
+             [{k: m.get(k) for k in ("kind", "seq", "through")} for m in missing]
+             and any(m.get("kind") == "link" and m.get("before_seq") == after for m in missing),
+             "the CLI reports the deleted message: a missing seq, and the next message's broken link",
+             json.dumps(missing))
         webdrive.phase(t, node, DRIVER, dict(cfg, phase="tamper", channel=channel, seq=seq,
-                                             cli=cli_view), TAMPER_CHECKS)
+                                             cli=cli_view, after=after), TAMPER_CHECKS)
 
         # a long thread: a second browser (Dr Bernard Long, his own Chromium
         # profile) creates it with Anne and types BIG - 1 messages in its

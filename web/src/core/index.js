@@ -17,9 +17,9 @@
 //   markSeen(ctx, channelHex, seq)  the thread was shown up to seq (unread counts)
 //   createThread(ctx, {kind, history, topic, members: [user hex]}) -> channel hex
 //   searchPeople(ctx, q) -> [USER] (directory_search)
-//   subscribe(ctx, fn) -> unsubscribe: fn({type: 'messages'|'receipt'|'channel'|'keys', channel, …})
+//   subscribe(ctx, fn) -> unsubscribe: fn({type: 'messages'|'incoming'|'receipt'|'channel'|'keys', channel, …})
+//       ('incoming': a colleague's new message arrived live; the UI decides how to say it)
 import { LiaisonError } from '../net/client.js';
-import { notify } from '../ui/notify.js';
 import { engine, setHooks } from './engine.js';
 import * as store from './store.js';
 import { chanView, chanViewLoad, appendEntry, createChannel, alarmsOf } from './channels.js';
@@ -59,9 +59,10 @@ setHooks({
         eng.run(async () => {
           const v = await chanView(eng, ev.channel);
           const r = await threadDeliver(eng, v, ev);
-          if (eng.open === ev.channel) await sendReceipts(eng, v);
+          // our own message needs no receipt: the next one from a colleague covers it
+          if (eng.open === ev.channel && ev.sender_user !== eng.meHex) await sendReceipts(eng, v);
           eng.emit({ type: 'messages', channel: ev.channel });
-          if (r.fetched && ev.sender_user !== eng.meHex) notify('Nouveau message', 'Un nouveau message est arrivé dans Liaison.');
+          if (r.fetched && ev.sender_user !== eng.meHex) eng.emit({ type: 'incoming', channel: ev.channel });
           if (r.waiting) scheduleChase(eng, ev.channel);
         }).catch(fail);
         break;

@@ -12,12 +12,7 @@
 import { fromB64, fromHex, toHex, equal, devCert, akCert, verify } from '../crypto/index.js';
 import * as pins from '../store/pins.js';
 
-// 200 users a request in the CLI; 5 here. liaisond writes each WebSocket
-// message as one HTTP/2 DATA frame, and Chromium's WebSocket runs over the
-// page's HTTP/2 connection: a reply above 16 KiB (SETTINGS_MAX_FRAME_SIZE)
-// stalls or resets the connection (docs/WEB.md "Threads"), so the browser
-// asks for small pages until the server splits its frames.
-const PER_REQUEST = 5;
+const PER_REQUEST = 200;
 const HEX32 = /^[0-9a-f]{32}$/;
 
 function b64n(v, n) {

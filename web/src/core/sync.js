@@ -18,7 +18,7 @@ import { peersDevice, blocked, changedText } from './peers.js';
 import { headNote, chanViewLoad, settlePending } from './channels.js';
 import { inboundGet, inboundMerge, shareSessionTo, sharedMinIndex } from './sessions.js';
 
-const FETCH_LIMIT = 10; // 100 in the CLI: small replies here (peers.js PER_REQUEST)
+const FETCH_LIMIT = 100;
 const HEX32 = /^[0-9a-f]{32}$/;
 
 const KS_TEXT = {

@@ -23,7 +23,7 @@ import { headNote, settlePending } from './channels.js';
 import { inboundGet, inGs, requestKey } from './sessions.js';
 import { DETAIL, GS_TEXT } from './texts.js';
 
-export const FETCH_PAGE = 10; // 200 in the CLI: small replies here (peers.js PER_REQUEST)
+export const FETCH_PAGE = 200;
 export const KEY_REQUEST_DELAY_MS = 2000;
 export const KEY_REQUEST_AGAIN_MS = 3600 * 1000;
 export const ANSWER_WAIT_MS = 3000;

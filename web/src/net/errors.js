@@ -26,6 +26,21 @@ const FR = {
   internal: ['erreur interne du serveur', 'réessayez ; si cela se reproduit, signalez-le à votre administrateur'],
   too_many_connections: ['vous avez trop de connexions ouvertes', 'fermez un autre onglet ou appareil puis réessayez'],
   too_many_unauth: ['trop de connexions depuis cette adresse', 'réessayez dans un moment'],
+  case_closed: ['ce dossier est clôturé', 'ses étapes ne changent plus'],
+  case_already_closed: ['ce dossier est déjà clôturé', 'rien à faire'],
+  step_done: ['cette étape est déjà faite', 'un coordinateur peut la rouvrir'],
+  step_skipped: ['cette étape a déjà été marquée non faite', 'un coordinateur peut la rouvrir'],
+  step_pending: ['cette étape est encore à faire', 'il n’y a rien à rouvrir'],
+  not_assignee: ['seul le responsable de l’étape ou un coordinateur peut la changer', 'demandez-le au responsable ou au coordinateur de la CPTS'],
+  coordinator_only: ['seul un coordinateur peut faire cela', 'demandez-le au coordinateur de la CPTS'],
+  no_cpts: ['ce dossier n’est rattaché à aucune CPTS', 'ajoutez au fil le médecin traitant (ou un autre membre d’une CPTS), ou nommez la CPTS'],
+  already_alerted: ['ce message a déjà donné une alerte', 'envoyez un nouveau message pour alerter de nouveau'],
+  case_backdated: ['la date de début (J0) est trop ancienne', 'demandez au coordinateur de la CPTS d’ouvrir ce dossier'],
+  todevice_not_allowed: ['ce collègue ne partage aucun fil avec vous', 'ajoutez-le d’abord à un fil'],
+  todevice_queue_full: ['la file d’attente de cet appareil est pleine', 'réessayez plus tard ; s’il ne se connecte plus, prévenez l’administrateur'],
+  too_many_channels: ['le nombre de fils par personne est atteint', 'quittez un fil dont vous n’avez plus besoin, ou voyez avec l’administrateur'],
+  too_many_cases: ['vous avez le nombre maximal de dossiers ouverts', 'clôturez un dossier terminé d’abord'],
+  storage_quota: ['vos pièces jointes occupent tout l’espace qui vous est réservé sur le serveur', 'demandez à l’administrateur ou attendez que d’anciennes pièces jointes soient supprimées'],
   // the client's own codes
   network: ['la connexion au serveur est impossible ou a été coupée', 'vérifiez le réseau puis réessayez'],
   timeout: ['le serveur ne répond pas', 'vérifiez le réseau puis réessayez'],
@@ -33,6 +48,11 @@ const FR = {
   bad_passphrase: ['phrase de passe incorrecte', 'vérifiez-la (majuscules, accents) et réessayez'],
   storage_local: ['ce navigateur n’a pas pu enregistrer les clés', 'vérifiez qu’il n’est pas en navigation privée et qu’il reste de la place'],
 };
+
+/** Is code one this table says in French? */
+export function knownCode(code) {
+  return Object.prototype.hasOwnProperty.call(FR, code);
+}
 
 /** "ce qui ne va pas : que faire (code)"; an unknown code keeps the server's own text. */
 export function frenchError(code, serverMessage = '') {

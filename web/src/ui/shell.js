@@ -11,12 +11,34 @@
 //   go(id, arg)  shows another view
 //   on(ev, fn)   subscribes to a server event for as long as the view is
 //                shown (unsubscribed when another view is rendered)
+//
+// A view may also have watch(ctx, badge), called once after login (ctx
+// without on()): it keeps a count in its navigation link with badge(n)
+// (0 hides it) and returns a function that stops it, called on lock.
 import { h, show, statusLine } from './dom.js';
 import { frenchError } from '../net/errors.js';
 import * as session from '../store/session.js';
 import { VIEWS, HOME } from './views.js';
 
-let current = null; // {base, body, off: [unsubscribe…], seq: the latest render}
+let current = null; // {base, body, off: [unsubscribe…], watchOff: [stop…], seq: the latest render}
+
+/** The count in a view's navigation link (<a data-badge>); 0 removes it. */
+function badge(id, n) {
+  const a = document.querySelector(`nav a[data-view="${id}"]`);
+  if (!a) return;
+  let b = a.querySelector('.badge');
+  if (!n) {
+    if (b) b.remove();
+    delete a.dataset.badge;
+    return;
+  }
+  if (!b) {
+    b = h('span', { class: 'badge' });
+    a.append(b);
+  }
+  b.textContent = String(n);
+  a.dataset.badge = String(n);
+}
 
 function parseHash() {
   const m = /^#\/([a-z_]+)(?:\/(.*))?$/.exec(window.location.hash || '');
@@ -101,12 +123,15 @@ export function startShell(conn, record, me) {
       lockButton),
     body);
   document.getElementById('app').classList.add('wide');
+  current.watchOff = VIEWS.filter((v) => typeof v.watch === 'function')
+    .map((v) => v.watch(current.base, (n) => badge(v.id, n)))
+    .filter((off) => typeof off === 'function');
   render();
 }
 
 /** Leaves the logged-in page (on lock): unsubscribes the view's events. */
 export function stopShell() {
-  if (current) for (const off of current.off.splice(0)) off();
+  if (current) for (const off of current.off.splice(0).concat(current.watchOff || [])) off();
   current = null;
   delete document.documentElement.dataset.view;
   delete document.documentElement.dataset.viewArg;

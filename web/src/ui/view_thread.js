@@ -76,8 +76,6 @@ function messageNode(eng, ctx, m, receipts, gaps) {
     'data-delivered-to': r.deliveredTo.join(' ') }, head, body, notes);
   const block = h('div', { class: 'block', 'data-block': m.seq },
     (gaps.get(m.seq) || []).map((g) => gapNode(g, eng)), article);
-  block.dataset.key = JSON.stringify([m.status, m.detail, m.prev_missing, m.plain ? m.plain.length : 0, r,
-    (gaps.get(m.seq) || []).length]);
   return block;
 }
 
@@ -166,13 +164,20 @@ async function render(ctx, arg) {
     return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   }
 
+  // a message's block is built again only when what it shows changed
+  function keyOf(m, gaps) {
+    const r = receiptUsers(model.receipts, m);
+    return `${m.status}|${m.detail}|${m.prev_missing}|${m.plain ? m.plain.length : 0}|${r.readBy.join(',')}|` +
+      `${r.deliveredTo.join(',')}|${(gaps.get(m.seq) || []).length}`;
+  }
+
   function draw(m, gaps) {
-    const node = messageNode(eng, ctx, m, model.receipts, gaps);
+    const key = keyOf(m, gaps);
     const old = rendered.get(m.seq);
-    if (old) {
-      if (old.dataset.key !== node.dataset.key) old.replaceWith(node);
-      else return old;
-    }
+    if (old && old.dataset.key === key) return old;
+    const node = messageNode(eng, ctx, m, model.receipts, gaps);
+    node.dataset.key = key;
+    if (old) old.replaceWith(node);
     rendered.set(m.seq, node);
     return node;
   }
@@ -284,9 +289,7 @@ async function render(ctx, arg) {
     try {
       const r = await sendContent(ctx, ch, { type: 'text', body: text });
       if (sending === 1) status.info(`Message n° ${r.seq} envoyé.`);
-      const fresh = await threadModel(ctx, ch);
-      model = { ...fresh, receipts: eng.receipts.get(ch) || model.receipts };
-      paint(true);
+      list.scrollTop = list.scrollHeight; // the new message is shown by the 'messages' change
     } catch (e) {
       if (!ta.value) ta.value = text; // given back, to send again
       status.error(e.message || String(e));

@@ -9,6 +9,7 @@
 import { h, statusLine, field } from './dom.js';
 import { threadList, refreshThreads, subscribe, searchPeople, createThread, engine } from '../core/index.js';
 import { KIND_FR } from '../core/texts.js';
+import { notify } from './notify.js';
 
 const fmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short' });
 
@@ -140,4 +141,15 @@ async function render(ctx) {
     h('h1', { text: 'Messages' }), status.el, ul, createForm(ctx, eng));
 }
 
-export default { id: 'threads', label: 'Messages', render };
+/**
+ * From login to lock: a colleague's message arriving live is said by the
+ * browser's Notification API (ui/notify.js: "Nouveau message", never the
+ * thread or its text) when the tab is in the background.
+ */
+function watch(ctx) {
+  return subscribe(ctx, (e) => {
+    if (e.type === 'incoming') notify('Nouveau message', 'Un nouveau message est arrivé dans Liaison.');
+  });
+}
+
+export default { id: 'threads', label: 'Messages', render, watch };
