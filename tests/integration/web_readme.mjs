@@ -71,6 +71,7 @@ await b.run(async ({ page, step }) => {
   const noticeText = await text(notice);
   check(/LEMAIRE/.test(noticeText) && /Odette/.test(noticeText) && new RegExp(cfg.ref).test(noticeText),
     '2. the case thread shows the discharge notice, decrypted in the page', noticeText.slice(0, 300));
+  await notice.scrollIntoViewIfNeeded();
   await shot('web-walk-2-thread');
 
   step('2. send');
