@@ -71,7 +71,10 @@ await b.run(async ({ page, step }) => {
   const noticeText = await text(notice);
   check(/LEMAIRE/.test(noticeText) && /Odette/.test(noticeText) && new RegExp(cfg.ref).test(noticeText),
     '2. the case thread shows the discharge notice, decrypted in the page', noticeText.slice(0, 300));
-  await notice.scrollIntoViewIfNeeded();
+  // the notice at the top of the message list (which draws what it shows)
+  await notice.evaluate((el) => el.closest('article').scrollIntoView({ block: 'start' }));
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(500);
   await shot('web-walk-2-thread');
 
   step('2. send');
