@@ -614,7 +614,15 @@ class DoneWhen:
 
 # ---- the test ------------------------------------------------------------------------------
 
-def main(t):
+def play(t, server_args=(), observer=None):
+    """Plays the README's walk-throughs (everything main() does): the shape,
+    the browser's labels, every ```sh block of RUN_SECTIONS in order and the
+    Done-when checks, with a liaisond started with server_args. observer, if
+    given, is told what happens: observer.command(section, cmd, out, err, w)
+    after each command that ran as written (before the block's own check),
+    observer.block(section, index, w, srv) after each block that passed
+    (index: the block's number within its section, from 0) — test_web_readme
+    drives the browser there."""
     with open(README, encoding="utf-8") as f:
         text = f.read()
     README_TEXT[0] = text
@@ -634,12 +642,19 @@ def main(t):
     work = tempfile.mkdtemp(prefix="lsn-readme-")
     os.symlink(os.path.join(ROOT, "docs"), os.path.join(work, "docs"))
     try:
-        with Server(t) as srv:
+        with Server(t, extra_args=list(server_args)) as srv:
             w = Walk(t, srv, work, typed)
             dw = DoneWhen(t, srv, w)
+            index = {}
+            ended = False
             for section, line, cmds in blocks:
                 if section not in RUN_SECTIONS:
                     continue
+                if section == BROWSER_SECTION and not ended:
+                    # the Done-when checks hold on the terminal's walk-throughs:
+                    # in the browser one, Dr Louis Petit acknowledges too
+                    ended = True
+                    dw.at_end()
                 problems = []
                 for raw in cmds:
                     if problems:
@@ -657,13 +672,20 @@ def main(t):
                         if bad:
                             problems.append(f"{raw!r}: the README says it shows {what}, "
                                             f"but {bad}\n--- stdout\n{harness.clip(out, 1500)}")
+                    if observer is not None:
+                        observer.command(section, cmd, out, err, w)
                     if not cmd.startswith("export "):
                         dw.after(section, cmd)
                 t.ok(not problems, f"README line {line} ({section}): {len(cmds)} command(s) "
                      "run as written", "\n".join(problems))
                 if problems:
                     raise AssertionError(f"the walk-through stopped at README line {line}")
-            dw.at_end()
+                n = index.get(section, 0)
+                index[section] = n + 1
+                if observer is not None:
+                    observer.block(section, n, w, srv)
+            if not ended:
+                dw.at_end()
             missed = [(c[0], c[1]) for i, c in enumerate(CLAIMS) if i not in CLAIMS_USED]
             if missed:
                 raise AssertionError("CLAIMS about commands the README no longer has: "
@@ -673,6 +695,10 @@ def main(t):
             t.diag(f"kept {work} (the walk-throughs' working directory)")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def main(t):
+    play(t)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import {
 import { LiaisonError } from './net/client.js';
 import { enrolAs } from './account.js';
 import * as vault from './store/vault.js';
+import { inboundMerge } from './core/sessions.js';
 
 export const BACKUP_PAGE = 200; // entries per backup_get, as the CLI
 export const KEY_RECORD = 'backup:key';
@@ -246,6 +247,16 @@ export async function restoreSessions(conn, record, rk) {
         else pairs.push([name, value]);
       }
       if (pairs.length) await vault.putMany(pairs);
+      // the messaging core reads inbound sessions as inb:<sid> (core/store.js):
+      // without this, a restored key decrypts nothing (README "in the browser")
+      for (const [, r] of pairs) {
+        await inboundMerge(r.session_id, {
+          channel: r.channel, sender_user: r.sender_user, sender_device: r.sender_device,
+          first_index: r.first_index, ck: r.chain_key, forwarded: r.forwarded_by !== null,
+          forwarded_by: r.forwarded_by, via_device: r.via_device, direct_index: r.direct_index,
+          history: r.history, received_at: r.received_at,
+        });
+      }
       added += pairs.length;
       if (page.more !== true || entries.length === 0) break;
     }
