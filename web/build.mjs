@@ -39,11 +39,10 @@ const result = await esbuild.build({
 const manifest = {};
 for (const [out, meta] of Object.entries(result.metafile.outputs)) {
   const file = path.basename(out);
-  if (meta.entryPoint) {
-    const name = meta.entryPoint.endsWith('main.js') ? 'main'
-      : meta.entryPoint.endsWith('.css') ? 'style' : 'crypto';
-    manifest[name] = { file: `assets/${file}`, bytes: meta.bytes };
-  }
+  // the three entries by their source; a module loaded with import() is
+  // an entry point to esbuild too (the QR code's chunk) and is not named
+  const name = { 'src/main.js': 'main', 'src/style.css': 'style', 'src/crypto/index.js': 'crypto' }[meta.entryPoint];
+  if (name) manifest[name] = { file: `assets/${file}`, bytes: meta.bytes };
 }
 manifest.files = Object.fromEntries(
   Object.entries(result.metafile.outputs).map(([out, meta]) => [`assets/${path.basename(out)}`, meta.bytes]));
