@@ -7,36 +7,13 @@
 // page, and unlocking after a reload. Prints one JSON line per check and
 // {"values": {...}} last (webdrive.py).
 // Usage: node web_device.mjs CONFIG_JSON
-import { launch, axe, openView } from './web_lib.mjs';
+import { launch, axe, openView, deviceRecord } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
 const { values, check, shot, html, screen, field } = b;
 
-// the device record, byte arrays as {bytes, hex}
-const record = (page) => page.evaluate(() => new Promise((resolve, reject) => {
-  const req = indexedDB.open('liaison');
-  req.onerror = () => reject(req.error);
-  req.onsuccess = () => {
-    const db = req.result;
-    if (!db.objectStoreNames.contains('device')) { db.close(); resolve(null); return; }
-    const g = db.transaction('device').objectStore('device').get('this-device');
-    g.onsuccess = () => {
-      const r = g.result;
-      db.close();
-      if (!r) { resolve(null); return; }
-      const hex = (v) => Array.from(v, (x) => x.toString(16).padStart(2, '0')).join('');
-      const out = {};
-      for (const [k, v] of Object.entries(r)) {
-        if (v instanceof Uint8Array) out[k] = { bytes: v.length, hex: hex(v) };
-        else if (k === 'sealed') out[k] = Object.fromEntries(Object.entries(v).map(([n, x]) => [n, x.length]));
-        else out[k] = v;
-      }
-      resolve(out);
-    };
-    g.onerror = () => reject(g.error);
-  };
-}));
+const record = deviceRecord;
 
 // the vault's record names, and whether every value is sealed bytes with no clear JSON in it
 const vaultNames = (page) => page.evaluate(() => new Promise((resolve, reject) => {

@@ -8,35 +8,14 @@
 // {"values": {...}} for the Python side, which turns them into TAP.
 // Usage: node web_enrol.mjs CONFIG_JSON
 import { execFileSync } from 'node:child_process';
-import { launch, openView } from './web_lib.mjs';
+import { launch, openView, deviceRecord } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
 const { values, check, shot, html, screen, field } = b;
 
 await b.run(async ({ page, step }) => {
-  const record = () => page.evaluate(() => new Promise((resolve, reject) => {
-    const req = indexedDB.open('liaison');
-    req.onerror = () => reject(req.error);
-    req.onsuccess = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains('device')) { db.close(); resolve(null); return; }
-      const g = db.transaction('device').objectStore('device').get('this-device');
-      g.onsuccess = () => {
-        const r = g.result;
-        db.close();
-        if (!r) { resolve(null); return; }
-        const out = {};
-        for (const [k, v] of Object.entries(r)) {
-          if (v instanceof Uint8Array) out[k] = { bytes: v.length, hex: Array.from(v, (x) => x.toString(16).padStart(2, '0')).join('') };
-          else if (k === 'sealed') out[k] = Object.fromEntries(Object.entries(v).map(([n, x]) => [n, x instanceof Uint8Array ? x.length : -1]));
-          else out[k] = v;
-        }
-        resolve(out);
-      };
-      g.onerror = () => reject(g.error);
-    };
-  }));
+  const record = () => deviceRecord(page);
 
   if (cfg.phase === 'tamper-ik') {
     // the server's database now gives this user another identity key

@@ -85,6 +85,37 @@ function watch(page, problems, host) {
   });
 }
 
+/**
+ * This browser's device record as IndexedDB holds it (null when none):
+ * byte arrays as {bytes, hex}, each sealed item as its length (-1 when it
+ * is not bytes), the rest as stored.
+ */
+export function deviceRecord(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const req = indexedDB.open('liaison');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains('device')) { db.close(); resolve(null); return; }
+      const g = db.transaction('device').objectStore('device').get('this-device');
+      g.onsuccess = () => {
+        const r = g.result;
+        db.close();
+        if (!r) { resolve(null); return; }
+        const hex = (v) => Array.from(v, (x) => x.toString(16).padStart(2, '0')).join('');
+        const out = {};
+        for (const [k, v] of Object.entries(r)) {
+          if (v instanceof Uint8Array) out[k] = { bytes: v.length, hex: hex(v) };
+          else if (k === 'sealed') out[k] = Object.fromEntries(Object.entries(v).map(([n, x]) => [n, x instanceof Uint8Array ? x.length : -1]));
+          else out[k] = v;
+        }
+        resolve(out);
+      };
+      g.onerror = () => reject(g.error);
+    };
+  }));
+}
+
 /** Enrols the page from an invite code (the page must show "Inscrire ce navigateur"). */
 export async function enrol(page, code, passphrase, deviceName = 'Navigateur') {
   await page.waitForSelector('html[data-screen="enrol"]');

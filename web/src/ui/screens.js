@@ -76,6 +76,42 @@ export function enrolScreen() {
     form, status.el, who);
 }
 
+// The device name and the new passphrase typed twice: the fields and their
+// checks (the CLI's rules), for a first enrolment and for a further device.
+function deviceFields(passHint) {
+  const name = field('Nom de cet appareil', {
+    name: 'device-name', value: 'Navigateur', required: true, maxlength: '64', autocomplete: 'off',
+  }, 'Montré dans la liste de vos appareils, par exemple «\u00a0poste du service\u00a0».');
+  const pass1 = field('Phrase de passe', {
+    type: 'password', name: 'passphrase', required: true, autocomplete: 'new-password',
+    minlength: String(PASSPHRASE_MIN), 'data-testid': 'passphrase',
+  }, passHint);
+  const pass2 = field('Phrase de passe, encore une fois', {
+    type: 'password', name: 'passphrase2', required: true, autocomplete: 'new-password',
+    'data-testid': 'passphrase2',
+  });
+  return { name, pass1, pass2 };
+}
+
+/** The first problem of the three fields as [field, message] (pass2 emptied when they differ), or null. */
+function deviceFormProblem(name, pass1, pass2) {
+  const dn = name.input.value.trim();
+  if (!deviceNameValid(dn)) {
+    return [name, 'Le nom de l’appareil est vide ou trop long\u00a0: donnez 1 à 64 caractères (bad_request).'];
+  }
+  if ([...pass1.input.value].length < PASSPHRASE_MIN) {
+    return [pass1, `La phrase de passe est trop courte\u00a0: choisissez-en une d’au moins ${PASSPHRASE_MIN} caractères.`];
+  }
+  if (new TextEncoder().encode(pass1.input.value).length > PASSPHRASE_MAX) {
+    return [pass1, `La phrase de passe est trop longue\u00a0: ${PASSPHRASE_MAX} octets au plus.`];
+  }
+  if (pass1.input.value !== pass2.input.value) {
+    pass2.input.value = '';
+    return [pass2, 'Les deux phrases de passe diffèrent\u00a0: saisissez la même deux fois.'];
+  }
+  return null;
+}
+
 function showInvite(section, info, code, status) {
   const org = info.org || {};
   const title = h('h2', { id: 'who-title', text: 'Cette invitation est pour' });
@@ -91,45 +127,20 @@ function showInvite(section, info, code, status) {
     deviceInviteForm(section, title, list, info, code, status);
     return;
   }
-  const name = field('Nom de cet appareil', {
-    name: 'device-name', value: 'Navigateur', required: true, maxlength: '64', autocomplete: 'off',
-  }, 'Montré dans la liste de vos appareils, par exemple «\u00a0poste du service\u00a0».');
-  const pass1 = field('Phrase de passe', {
-    type: 'password', name: 'passphrase', required: true, autocomplete: 'new-password',
-    minlength: String(PASSPHRASE_MIN), 'data-testid': 'passphrase',
-  }, `Au moins ${PASSPHRASE_MIN} caractères. Elle chiffre vos clés dans ce navigateur\u00a0; ` +
+  const { name, pass1, pass2 } = deviceFields(`Au moins ${PASSPHRASE_MIN} caractères. Elle chiffre vos clés dans ce navigateur\u00a0; ` +
     'elle ne quitte jamais ce poste et personne ne peut la retrouver si vous l’oubliez.');
-  const pass2 = field('Phrase de passe, encore une fois', {
-    type: 'password', name: 'passphrase2', required: true, autocomplete: 'new-password',
-    'data-testid': 'passphrase2',
-  });
   const go = h('button', { type: 'submit', text: 'Inscrire ce navigateur' });
   const form = h('form', {
     novalidate: true,
     onsubmit: async (ev) => {
       ev.preventDefault();
+      const problem = deviceFormProblem(name, pass1, pass2);
+      if (problem) {
+        status.error(problem[1]);
+        problem[0].input.focus();
+        return;
+      }
       const dn = name.input.value.trim();
-      if (!deviceNameValid(dn)) {
-        status.error('Le nom de l’appareil est vide ou trop long\u00a0: donnez 1 à 64 caractères (bad_request).');
-        name.input.focus();
-        return;
-      }
-      if ([...pass1.input.value].length < PASSPHRASE_MIN) {
-        status.error(`La phrase de passe est trop courte\u00a0: choisissez-en une d’au moins ${PASSPHRASE_MIN} caractères.`);
-        pass1.input.focus();
-        return;
-      }
-      if (new TextEncoder().encode(pass1.input.value).length > PASSPHRASE_MAX) {
-        status.error(`La phrase de passe est trop longue\u00a0: ${PASSPHRASE_MAX} octets au plus.`);
-        pass1.input.focus();
-        return;
-      }
-      if (pass1.input.value !== pass2.input.value) {
-        status.error('Les deux phrases de passe diffèrent\u00a0: saisissez la même deux fois.');
-        pass2.input.value = '';
-        pass2.input.focus();
-        return;
-      }
       go.disabled = true;
       status.info('Création et chiffrement de vos clés…');
       await paint();
@@ -173,23 +184,6 @@ function showInvite(section, info, code, status) {
 // device name and a new passphrase, enrol under that identity key, login,
 // and the conversation keys of the backup restored into the vault.
 
-function deviceFormProblem(name, pass1, pass2) {
-  const dn = name.input.value.trim();
-  if (!deviceNameValid(dn)) {
-    return [name, 'Le nom de l’appareil est vide ou trop long\u00a0: donnez 1 à 64 caractères (bad_request).'];
-  }
-  if ([...pass1.input.value].length < PASSPHRASE_MIN) {
-    return [pass1, `La phrase de passe est trop courte\u00a0: choisissez-en une d’au moins ${PASSPHRASE_MIN} caractères.`];
-  }
-  if (new TextEncoder().encode(pass1.input.value).length > PASSPHRASE_MAX) {
-    return [pass1, `La phrase de passe est trop longue\u00a0: ${PASSPHRASE_MAX} octets au plus.`];
-  }
-  if (pass1.input.value !== pass2.input.value) {
-    pass2.input.value = '';
-    return [pass2, 'Les deux phrases de passe diffèrent\u00a0: saisissez la même deux fois.'];
-  }
-  return null;
-}
 
 function deviceInviteForm(section, title, list, info, code, status) {
   const lead = h('p', { text: 'Cette invitation ajoute ce navigateur comme un appareil de plus à votre ' +
@@ -273,18 +267,8 @@ function deviceInviteForm(section, title, list, info, code, status) {
  * login; lost(record, error) when enrolled but that login failed.
  */
 function deviceStep(step, status, label, { enrolWith, loggedIn, lost }) {
-  const name = field('Nom de cet appareil', {
-    name: 'device-name', value: 'Navigateur', required: true, maxlength: '64', autocomplete: 'off',
-  }, 'Montré dans la liste de vos appareils, par exemple «\u00a0poste du service\u00a0».');
-  const pass1 = field('Phrase de passe', {
-    type: 'password', name: 'passphrase', required: true, autocomplete: 'new-password',
-    minlength: String(PASSPHRASE_MIN), 'data-testid': 'passphrase',
-  }, `Au moins ${PASSPHRASE_MIN} caractères, pour ce navigateur seulement. Elle chiffre vos clés ` +
+  const { name, pass1, pass2 } = deviceFields(`Au moins ${PASSPHRASE_MIN} caractères, pour ce navigateur seulement. Elle chiffre vos clés ` +
     'ici\u00a0; elle ne quitte jamais ce poste et personne ne peut la retrouver si vous l’oubliez.');
-  const pass2 = field('Phrase de passe, encore une fois', {
-    type: 'password', name: 'passphrase2', required: true, autocomplete: 'new-password',
-    'data-testid': 'passphrase2',
-  });
   const go = h('button', { type: 'submit', text: label });
   const form = h('form', {
     novalidate: true,
