@@ -40,6 +40,12 @@ function badge(id, n) {
   a.dataset.badge = String(n);
 }
 
+/** Is view v in the navigation bar for user (the login's USER)? */
+function inNav(v, user) {
+  if (typeof v.nav === 'function') return !!v.nav(user);
+  return v.nav !== false;
+}
+
 function parseHash() {
   const m = /^#\/([a-z_]+)(?:\/(.*))?$/.exec(window.location.hash || '');
   if (!m) return { id: HOME, arg: null };
@@ -99,7 +105,7 @@ window.addEventListener('hashchange', () => { render(); });
 /** Shows the logged-in page for conn (logged in), record and the login reply me. */
 export function startShell(conn, record, me) {
   const body = h('div', { id: 'view' });
-  const links = VIEWS.filter((v) => v.nav !== false).map((v) => h('li', {},
+  const links = VIEWS.filter((v) => inNav(v, me.user)).map((v) => h('li', {},
     h('a', { href: hashOf(v.id), 'data-view': v.id, text: v.label })));
   const lockButton = h('button', { type: 'button', class: 'lock', text: 'Verrouiller',
     onclick: () => session.lock('user') });

@@ -1,7 +1,9 @@
 // The views of the logged-in page, in the order of the navigation bar. A
 // view is {id, label, nav, render(ctx, arg), watch?}: render returns the
 // view's content (a Node, or a Promise of one) with one <h1>; `nav: false`
-// keeps it out of the bar (reached by a link, e.g. one thread); `watch(ctx,
+// keeps it out of the bar (reached by a link, e.g. one thread), `nav:
+// (user) => bool` shows it only to some (the login's USER: a coordinator's
+// views); the view itself still says what a user who is not may do; `watch(ctx,
 // badge)` runs from login to lock (ui/shell.js). ctx is described in
 // ui/shell.js. Add a view by adding its module here.
 import threads from './view_threads.js'; // "Messages", #/threads
