@@ -4,8 +4,8 @@
  * forks N generator processes, see below).
  *
  * Workloads (docs/PERFORMANCE.md):
- *   busy  (W1)  enrol --users professionals (invites issued with
- *               "liaisond invite" on --data-dir), log them in with their
+ *   busy  (W1)  enrol --users professionals (invites issued by one
+ *               "liaisond invite --csv" on --data-dir), log them in with their
  *               device keys, create case channels of --channel-size members
  *               (signed membership-log entries), then send --rate envelopes
  *               per second for --duration seconds (open loop) and measure, per
@@ -1232,32 +1232,43 @@ make_rpps(int i, char out[12])
 	out[11] = '\0';
 }
 
+/* Every bench user's invite in one "liaisond invite --csv FILE --json"
+ * (one process, one transaction): a sheet in the data directory, one row
+ * per user, the codes back in the rows' order. */
 static bool
-make_invite(int i, char *code, size_t cap)
+make_invites(void)
 {
-	char cmd[2048], rpps[12];
-	make_rpps(i, rpps);
+	char sheet[1024], cmd[3072], rpps[12];
+	snprintf(sheet, sizeof sheet, "%s/bench-invites.csv", O.data_dir);
+	FILE *f = fopen(sheet, "w");
+	if (f == NULL)
+		return false;
+	fprintf(f, "name,profession,rpps,org,roles\n");
+	for (int i = 0; i < nconn; i++) {
+		make_rpps(i, rpps);
+		fprintf(f, "Bench User %d,gp,%s,%s,member\n", i, rpps, O.org);
+	}
+	if (fclose(f) != 0)
+		return false;
 	snprintf(cmd, sizeof cmd,
-		 "'%s' --data-dir '%s' --synchronous normal invite --name 'Bench User %d' "
-		 "--profession gp --rpps %s --org '%s' --roles member --json",
-		 O.liaisond, O.data_dir, i, rpps, O.org);
+		 "'%s' --data-dir '%s' --synchronous normal invite --csv '%s' --json",
+		 O.liaisond, O.data_dir, sheet);
 	/* banned-ok(popen): liaison-bench is a developer's tool, never installed;
 	   the shell runs the operator's own liaisond with the operator's options */
 	FILE *p = popen(cmd, "r");
 	if (p == NULL)
 		return false;
-	char line[512] = "";
-	bool ok = fgets(line, sizeof line, p) != NULL;
-	int rc = pclose(p);
-	if (!ok || rc != 0)
-		return false;
 	json_error_t jerr;
-	json_t *j = json_loads(line, 0, &jerr);
-	const char *s = json_string_value(json_object_get(j, "code"));
-	ok = s && strlen(s) < cap;
-	if (ok)
-		snprintf(code, cap, "%s", s);
-	json_decref(j);
+	json_t *all = json_loadf(p, 0, &jerr);
+	int rc = pclose(p);
+	bool ok = rc == 0 && json_is_array(all) && json_array_size(all) == (size_t)nconn;
+	for (int i = 0; ok && i < nconn; i++) {
+		const char *code = json_string_value(json_object_get(json_array_get(all, (size_t)i), "code"));
+		ok = code && strlen(code) < sizeof C[i].invite;
+		if (ok)
+			snprintf(C[i].invite, sizeof C[i].invite, "%s", code);
+	}
+	json_decref(all);
 	return ok;
 }
 
@@ -1333,11 +1344,11 @@ prepare_users(void)
 		C[i].chan = i / gsize;
 		C[i].setup_next = -1;
 		init_identity(&C[i]);
-		if (!make_invite(i, C[i].invite, sizeof C[i].invite)) {
-			fprintf(stderr, "liaison-bench: \"%s invite\" failed for user %d\n",
-				O.liaisond, i);
-			return 1;
-		}
+	}
+	if (!make_invites()) {
+		fprintf(stderr, "liaison-bench: \"%s invite --csv\" failed for %d users\n",
+			O.liaisond, nconn);
+		return 1;
 	}
 	say("%d invites issued in %.1f s", nconn, (double)(now_ns() - t0) / 1e9);
 	for (int k = 0; k < nchan; k++) {

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "admin.h"
+#include "admin_sheet.h"
 #include "audit.h"
 #include "clock.h"
 #include "invite.h"
@@ -25,15 +26,20 @@ struct opts {
 	const char *name, *finess, *kind, *rpps, *profession, *org, *roles, *expires_in;
 	const char *device, *user, *query, *email;
 	const char *case_id, *since, *until;
+	const char *csv;
 	bool json;
 };
+
+/* While `invite --csv` checks a row: "row 7 of team.csv (Dr X): ", put
+ * before every message about it. */
+static char row_context[STORE_NAME_MAX + 128];
 
 static int __attribute__((format(printf, 1, 2)))
 usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "liaisond: ");
+	fprintf(stderr, "liaisond: %s", row_context);
 	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
 	va_end(ap);
@@ -59,6 +65,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"--case", offsetof(struct opts, case_id)},
 		{"--since", offsetof(struct opts, since)},
 		{"--until", offsetof(struct opts, until)},
+		{"--csv", offsetof(struct opts, csv)},
 	};
 	memset(o, 0, sizeof *o);
 	for (int i = 0; i < argc; i++) {
@@ -225,8 +232,8 @@ find_org(struct store *s, const char *ref, struct store_org *org)
 		return 0;
 	if (store_org_find_finess(s, ref, org) == LSN_OK)
 		return 0;
-	fprintf(stderr, "liaisond: no organisation with FINESS or id \"%s\"; create it with "
-			"\"liaisond org add\" or see \"liaisond org list\"\n", ref);
+	fprintf(stderr, "liaisond: %sno organisation with FINESS or id \"%s\"; create it with "
+			"\"liaisond org add\" or see \"liaisond org list\"\n", row_context, ref);
 	return 1;
 }
 
@@ -287,8 +294,8 @@ invite_fill(struct store *s, const struct opts *o, struct store_invite *inv)
 	if (find_org(s, o->org, &org))
 		return 1;
 	if (o->rpps && store_user_find_rpps(s, o->rpps, &(struct store_user){0}) == LSN_OK) {
-		fprintf(stderr, "liaisond: RPPS %s is already enrolled; see \"liaisond users\"\n",
-			o->rpps);
+		fprintf(stderr, "liaisond: %sRPPS %s is already enrolled; see \"liaisond users\"\n",
+			row_context, o->rpps);
 		return 1;
 	}
 	memcpy(inv->org_id, org.id, LSN_ID_BYTES);
@@ -333,6 +340,143 @@ format_when(int64_t ms, char *out, size_t cap)
 	format_time(ms, false, out, cap);
 }
 
+/* ---- invite --csv: a whole CPTS at once -------------------------------- */
+
+/* One person of the sheet checked as `invite` checks its options. */
+static int
+sheet_row_fill(struct store *s, const struct invite_sheet_row *r, struct store_invite *inv)
+{
+	struct opts o = {.name = r->cell[IC_NAME], .profession = r->cell[IC_PROFESSION],
+			 .rpps = r->cell[IC_RPPS], .org = r->cell[IC_ORG], .roles = r->cell[IC_ROLES],
+			 .email = r->cell[IC_EMAIL]};
+	return invite_fill(s, &o, inv);
+}
+
+/* The answer for mail merge: the sheet's columns, the code and its expiry,
+ * in the sheet's separator (and byte order mark, if it had one). */
+static void
+sheet_print(const struct invite_sheet *sh, const struct store_invite *invs,
+	    char (*codes)[LSN_INVITE_TEXT + 1], bool json)
+{
+	if (json) {
+		putchar('[');
+		for (size_t i = 0; i < sh->n; i++) {
+			json_t *o = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:I}", "row",
+					      (json_int_t)sh->rows[i].row, "name", invs[i].name,
+					      "profession", invs[i].profession, "rpps",
+					      invs[i].rpps[0] ? invs[i].rpps : NULL, "code", codes[i],
+					      "expires_at", (json_int_t)invs[i].expires_at);
+			char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+			printf("%s%s", i ? "," : "", text ? text : "null");
+			free(text);
+			json_decref(o);
+		}
+		puts("]");
+		return;
+	}
+	invite_sheet_answer_header(stdout, sh);
+	for (size_t i = 0; i < sh->n; i++) {
+		char when[64];
+		format_time(invs[i].expires_at, true, when, sizeof when);
+		invite_sheet_answer_row(stdout, sh, i, codes[i], when);
+	}
+}
+
+/* Every row checked first (as one invite each, and no RPPS twice); then all
+ * the invites in one transaction, or none. */
+static int
+invite_sheet(const struct config *cfg, const struct opts *o, int64_t ttl)
+{
+	if (o->name || o->profession || o->org || o->roles || o->rpps || o->email || o->user)
+		return usage_error("%s", "invite --csv FILE takes the people from the file: no "
+					 "--name, --profession, --org, --roles, --rpps, --email or --user");
+	FILE *f = strcmp(o->csv, "-") == 0 ? stdin : fopen(o->csv, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "liaisond: cannot open %s: %s\n", o->csv, strerror(errno));
+		return 1;
+	}
+	struct invite_sheet sh;
+	char err[512];
+	int rc = invite_sheet_read(f, &sh, err, sizeof err);
+	if (f != stdin)
+		fclose(f);
+	if (rc) {
+		fprintf(stderr, "liaisond: %s: %s\n", o->csv, err);
+		return 2;
+	}
+	struct store *s;
+	if ((rc = open_store(cfg, false, &s))) {
+		invite_sheet_free(&sh);
+		return rc;
+	}
+	struct store_invite *invs = calloc(sh.n, sizeof *invs);
+	char (*codes)[LSN_INVITE_TEXT + 1] = calloc(sh.n, sizeof *codes);
+	size_t bad = 0;
+	for (size_t i = 0; invs && codes && i < sh.n; i++) {
+		const struct invite_sheet_row *r = &sh.rows[i];
+		bool wrong = false;
+		snprintf(row_context, sizeof row_context, "row %ld of %s (%s): ", r->row, o->csv,
+			 r->cell[IC_NAME] ? r->cell[IC_NAME] : "no name");
+		if (sheet_row_fill(s, r, &invs[i]) != 0) {
+			wrong = true;
+		} else {
+			for (size_t j = 0; j < i && invs[i].rpps[0]; j++)
+				if (strcmp(invs[j].rpps, invs[i].rpps) == 0) {
+					fprintf(stderr, "liaisond: %sRPPS %s is on row %ld too\n",
+						row_context, invs[i].rpps, sh.rows[j].row);
+					wrong = true;
+					break;
+				}
+		}
+		if (wrong)
+			bad++;
+	}
+	row_context[0] = '\0';
+	int64_t now = lsn_clock_now_ms();
+	enum lsn_err e = invs && codes ? LSN_OK : LSN_ERR_INTERNAL;
+	if (e == LSN_OK && bad == 0) {
+		for (size_t i = 0; i < sh.n; i++) {
+			invite_new_code(&invs[i], ttl, codes[i]);
+			invs[i].created_at = now;
+			invs[i].expires_at = now + ttl;
+		}
+		e = store_batch_begin(s);
+		if (e == LSN_OK) {
+			for (size_t i = 0; e == LSN_OK && i < sh.n; i++) {
+				e = store_invite_create(s, &invs[i]);
+				if (e == LSN_OK)
+					e = audit_admin(s, "invite_issue", &(struct audit_ids){0}, now);
+			}
+			e = in_transaction(s, e);
+		}
+	}
+	store_close(s);
+	if (bad > 0) {
+		fprintf(stderr, "liaisond: %zu of %zu rows cannot be invited as they are; nothing was "
+				"issued: correct them and run again\n", bad, sh.n);
+		rc = 2;
+	} else if (e != LSN_OK) {
+		fprintf(stderr, "liaisond: could not store the invites (%s); nothing was issued\n",
+			lsn_err_code(e));
+		rc = 1;
+	} else {
+		sheet_print(&sh, invs, codes, o->json);
+		if (!o->json) {
+			char when[64];
+			format_time(now + ttl, true, when, sizeof when);
+			fprintf(stderr, "liaisond: %zu invites issued, single use, valid until %s. The "
+					"codes are secrets: give each to its person by a channel other than "
+					"the server's address, then delete this list.\n", sh.n, when);
+		}
+	}
+	if (codes)
+		sodium_memzero(codes, sh.n * sizeof *codes);
+	free(codes);
+	free(invs);
+	invite_sheet_free(&sh);
+	return rc;
+}
+
 int
 admin_invite(const struct config *cfg, int argc, char **argv)
 {
@@ -345,6 +489,8 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 	if (o.expires_in && !config_parse_duration_ms(o.expires_in, &ttl))
 		return usage_error("--expires-in %s: expected a duration such as 72h, 30m, 45s or 7d",
 				   o.expires_in);
+	if (o.csv)
+		return invite_sheet(cfg, &o, ttl);
 	struct store *s;
 	if ((rc = open_store(cfg, false, &s)))
 		return rc;
