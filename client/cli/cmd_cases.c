@@ -267,9 +267,12 @@ print_alerts(json_t *alerts)
 	json_array_foreach(alerts, i, a) {
 		char at[32];
 		out_time(user_view_int(a, "at"), at, sizeof at);
+		const char *status = user_view_str(a, "case_status");
+		bool closed = status && strcmp(status, "closed") == 0;
 		const char *cells[] = {user_view_str(a, "patient_ref"), user_view_str(a, "pathway"), at,
 				       user_view_str(a, "label"), user_view_str(a, "by_name"),
-				       user_view_str(a, "case_status")};
+				       /* TRANSLATORS: the state of a case (masculine: le dossier) */
+				       closed ? _("closed") : _("open")};
 		out_table_add(t, cells);
 	}
 	out_table_print(t, stdout);
