@@ -67,7 +67,7 @@ function trendTable(row, tr, pw) {
     h('caption', { text: `Évolution sur ${tr.points.length} semestres (données du graphique)` }),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Semestre' }),
       h('th', { scope: 'col', text: 'Ensemble' }),
-      tr.codes.map((c) => h('th', { scope: 'col', text: cases.pathwayLabel(pw, c) })),
+      tr.codes.map((c) => h('th', { scope: 'col', 'data-pathway': c, text: cases.pathwayLabel(pw, c) })),
       target !== null ? h('th', { scope: 'col', text: 'Objectif' }) : null)),
     h('tbody', {}, tr.points.map((p) => h('tr', { 'data-semester': p.semester },
       h('th', { scope: 'row', text: ind.semesterLabel(p.semester) }),
@@ -105,7 +105,7 @@ function indicatorCard(row, reports, semesters, pw, charts) {
   return h('article', { class: `indicator met-${state}`, 'data-indicator': row.id, 'data-met': state,
     'aria-labelledby': headingId },
   h('h2', { id: headingId }, h('span', { class: 'ind-id', text: row.id }), ` ${row.label}`),
-  h('p', { class: 'ind-summary', 'data-testid': 'summary' }, summary.map(([k, v], i) =>
+  h('p', { class: 'ind-summary', 'data-testid': 'summary' }, summary.flatMap(([k, v], i) =>
     [i ? ' · ' : '', h('span', { class: 'ind-k', text: `${k} : ` }), h('strong', { text: v })])),
   figuresTable(row, pw),
   h('figure', { class: 'ind-chart' }, canvas,
@@ -130,7 +130,7 @@ async function drawCharts(section, charts) {
   // Chart.js (about 200 kB) is loaded with this page only, not with the first screen
   const { lineChart } = await import('./charts.js');
   for (const c of charts) lineChart(c.canvas, c.spec);
-  document.documentElement.dataset.indicatorsCharts = String(charts.length);
+  document.documentElement.dataset.indicatorsCharts = `${section.dataset.semester}:${charts.length}`;
 }
 
 function targetForm(ctx, rows, status, semester) {
@@ -200,7 +200,7 @@ async function render(ctx, arg) {
       h('button', { type: 'button', text: 'Imprimer', onclick: () => window.print() })));
   if (failed) status.error(cases.caseError(failed[1]));
   const cpts = main && main.cpts ? `${main.cpts.name} (FINESS ${main.cpts.finess})` : 'toutes les CPTS';
-  const header = h('header', { class: 'ind-header' },
+  const header = h('div', { class: 'ind-header' },
     h('h1', { text: 'Indicateurs' }),
     h('p', { 'data-testid': 'ind-scope' }, h('strong', { text: cpts }), ` — ${ind.semesterLabel(semester)}`,
       main ? ` (du ${main.from} au ${main.to}) — état au ${cases.frenchTime(main.as_of)}` : ''));
