@@ -35,7 +35,7 @@ from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
 DRIVER = "web_indicators.mjs"
 ENROL_CHECKS = 2
-MAIN_CHECKS = 13
+MAIN_CHECKS = 14
 NURSE_CHECKS = 3
 N_SEMESTERS = 4
 # ready, unit, CLI enrols (5), cases (6 + 1 notice + 3 acks + 5 steps), targets 3,

@@ -5,7 +5,7 @@
 // figures, per-pathway rows and trend table are read from the page (values
 // for the Python side to compare with the CLI's report --json), its charts
 // must be drawn, and « Télécharger le CSV » saves the file into
-// cfg.downloads; then the print media (no navigation, no buttons, the
+// cfg.downloads; then nothing wider than a tablet's window, the print media (no navigation, no buttons, the
 // header with the CPTS, the semester and "état au"), a PDF of more than one
 // page (cfg.pdf), axe-core, and a target set then removed from the page
 // (a bad one refused in French). Phase "nurse": a nurse has no
@@ -13,7 +13,7 @@
 // Usage: node web_indicators.mjs CONFIG_JSON
 import path from 'node:path';
 import { readFileSync, mkdirSync } from 'node:fs';
-import { launch, enrol, unlock, openView, axe } from './web_lib.mjs';
+import { launch, enrol, unlock, openView, axe, overflow } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg, { acceptDownloads: true });
@@ -138,6 +138,12 @@ await b.run(async ({ page, step }) => {
   }
   check(saved.join(' ') === cfg.semesters.map((s) => `indicateurs-${s}.csv`).join(' '),
     '« Télécharger le CSV » saves indicateurs-<semester>.csv for each semester', saved.join(' '));
+
+  step('tablet');
+  await page.setViewportSize({ width: 768, height: 1024 });
+  const wide = await overflow(page);
+  check(wide.length === 0, 'on a tablet (768 px wide): nothing wider than the window', wide.join('\n'));
+  await page.setViewportSize({ width: 1366, height: 768 });
 
   step('print');
   await page.selectOption('#ind-semester', current);
