@@ -18,7 +18,7 @@ Reads every static `import … from '…'`, `export … from '…'` and dynamic
        ui      everything below, and ui
        main.js everything
   2. npm packages only where they belong: libsodium-wrappers-sumo in
-     crypto/sodium.js, qrcode-generator in ui/;
+     crypto/sodium.js, qrcode-generator in ui/, chart.js in ui/charts.js;
   3. no import cycle among the modules;
   4. no markup or code from strings anywhere in web/src: no innerHTML,
      outerHTML, insertAdjacentHTML, document.write, DOMParser,
@@ -48,7 +48,8 @@ ALLOWED = {
     "main": {"crypto", "net", "store", "forms", "core", "ui", "main"},
 }
 PACKAGES = {"libsodium-wrappers-sumo": lambda rel: rel == "crypto/sodium.js",
-            "qrcode-generator": lambda rel: rel.startswith("ui/")}
+            "qrcode-generator": lambda rel: rel.startswith("ui/"),
+            "chart.js": lambda rel: rel == "ui/charts.js"}
 IMPORT = re.compile(r"""(?:^|[\s;])(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]"""
                     r"""|(?:^|[\s;])import\s*['"]([^'"]+)['"]"""
                     r"""|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)""", re.S | re.M)
