@@ -573,3 +573,75 @@ case_has_acked(struct store *s, const uint8_t case_id[LSN_ID_BYTES],
 	*acked = h.found;
 	return err;
 }
+
+/* ---- the discharge notice as the wire shows it -------------------------- */
+
+static void
+append_ack(const uint8_t user[LSN_ID_BYTES], int64_t at, void *arg)
+{
+	json_array_append_new((json_t *)arg, json_pack("{s:o, s:I}", "user", wire_id(user),
+						       "acked_at", (json_int_t)at));
+}
+
+json_t *
+case_named_users(struct store *s, json_t *ids)
+{
+	json_t *out = json_array(), *id;
+	size_t i;
+	json_array_foreach(ids, i, id) {
+		uint8_t raw[LSN_ID_BYTES];
+		struct store_user u;
+		bool known = json_is_string(id) && lsn_id_from_hex(json_string_value(id), raw) &&
+			     store_user_get(s, raw, &u) == LSN_OK;
+		json_array_append_new(out, json_pack("{s:O, s:s}", "user", id, "name",
+						     known ? u.name : "?"));
+	}
+	return out;
+}
+
+static void
+append_id(const uint8_t id[LSN_ID_BYTES], void *arg)
+{
+	json_array_append_new((json_t *)arg, wire_id(id));
+}
+
+json_t *
+case_render_notice(struct store *s, const struct store_case *c)
+{
+	struct store_notice n;
+	struct case_ack_state acked;
+	if (store_notice_get(s, c->id, &n) != LSN_OK)
+		return json_null();
+	json_t *acks = json_array(), *recipients = json_array(), *missing = json_array();
+	store_ack_list(s, c->id, append_ack, acks);
+	/* who must acknowledge (fixed at posting); acks may also come from later members */
+	store_notice_recipients(s, c->id, append_id, recipients);
+	case_notice_acks(s, c, &acked, missing);
+	json_t *obj = json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:I}", "seq",
+			 (json_int_t)n.message_seq,
+			 "posted_by", wire_id(n.posted_by), "posted_at", (json_int_t)n.posted_at,
+			 "escalated_at", n.escalated_at ? json_integer(n.escalated_at) : json_null(),
+			 "acks", acks, "missing", (json_int_t)json_array_size(missing),
+			 "missing_users", missing, "recipients", recipients,
+			 "expected", (json_int_t)acked.recipients);
+	json_object_set_new(obj, "missing_people", case_named_users(s, missing));
+	return obj;
+}
+
+/* ---- which cases a list covers ------------------------------------------ */
+
+bool
+case_list_scope(const struct session *sess, bool all, struct store_case_filter *f)
+{
+	bool coordinator = (sess->roles & LSN_ROLE_COORDINATOR) != 0;
+	bool territory = (sess->roles & LSN_ROLE_TERRITORY) != 0;
+	if (all && !territory)
+		return false;
+	f->member = sess->user;
+	if (coordinator) {
+		f->cpts = sess->org;
+		f->no_cpts = territory;
+	}
+	f->all = all;
+	return true;
+}

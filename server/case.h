@@ -63,6 +63,19 @@ enum lsn_err case_notice_acks(struct store *s, const struct store_case *c,
 size_t case_missing_acks(struct store *s, const struct store_case *c, const struct store_notice *n);
 /* The same, as a JSON array of user ids. */
 json_t *case_missing_ack_users(struct store *s, const struct store_case *c, const struct store_notice *n);
+/* NOTICE of docs/PROTOCOL.md for the case's discharge notice (null without
+ * one): seq, poster, escalation, acks, recipients, expected, missing,
+ * missing_users and missing_people. */
+json_t *case_render_notice(struct store *s, const struct store_case *c);
+/* [{user, name}] for a JSON list of user ids ("?" for an unknown one):
+ * coordinators outside the thread cannot name people from their own
+ * directory. */
+json_t *case_named_users(struct store *s, json_t *ids);
+/* The cases a list op covers (late_steps, unacked_notices, recent_alerts),
+ * into f: the caller's own (member) and, for a coordinator, her CPTS's (and
+ * the cases without a CPTS for a territory coordinator); all: every case,
+ * for the territory role only (false: the caller may not). */
+bool case_list_scope(const struct session *sess, bool all, struct store_case_filter *f);
 /* Steps due soon or overdue, notices unacknowledged past the timeout:
  * notification rows and pushed events (into fx). *pushed counts them. */
 enum lsn_err case_tick(struct store *s, const struct config *cfg, struct effects *fx, int64_t now,

@@ -69,6 +69,8 @@ static const struct op_entry ops[] = {
 	{"step_assign", handle_step_assign, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"step_reschedule", handle_step_reschedule, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"late_steps", handle_late_steps, OP_LOGIN},
+	{"unacked_notices", handle_unacked_notices, OP_LOGIN},
+	{"recent_alerts", handle_recent_alerts, OP_LOGIN},
 	{"case_close", handle_case_close, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"case_flag", handle_case_flag, OP_LOGIN | OP_WRITE | OP_IDEM},
 	{"case_event", handle_case_event, OP_LOGIN | OP_WRITE | OP_IDEM},

@@ -93,60 +93,6 @@ append_step(const struct store_step *st, void *arg)
 	json_array_append_new(r->list, case_render_step(st, step_label(r->rows, r->n, st->step), r->now));
 }
 
-static void
-append_ack(const uint8_t user[LSN_ID_BYTES], int64_t at, void *arg)
-{
-	json_array_append_new((json_t *)arg, json_pack("{s:o, s:I}", "user", wire_id(user),
-						       "acked_at", (json_int_t)at));
-}
-
-/* [{user, name}] for a list of user ids: coordinators outside the thread
- * cannot name people from their own directory. */
-static json_t *
-named_users(struct store *s, json_t *ids)
-{
-	json_t *out = json_array(), *id;
-	size_t i;
-	json_array_foreach(ids, i, id) {
-		uint8_t raw[LSN_ID_BYTES];
-		struct store_user u;
-		bool known = json_is_string(id) && lsn_id_from_hex(json_string_value(id), raw) &&
-			     store_user_get(s, raw, &u) == LSN_OK;
-		json_array_append_new(out, json_pack("{s:O, s:s}", "user", id, "name",
-						     known ? u.name : "?"));
-	}
-	return out;
-}
-
-static void
-append_id(const uint8_t id[LSN_ID_BYTES], void *arg)
-{
-	json_array_append_new((json_t *)arg, wire_id(id));
-}
-
-static json_t *
-render_notice(struct handler_ctx *hc, const struct store_case *c)
-{
-	struct store_notice n;
-	struct case_ack_state acked;
-	if (store_notice_get(hc->srv->store, c->id, &n) != LSN_OK)
-		return json_null();
-	json_t *acks = json_array(), *recipients = json_array(), *missing = json_array();
-	store_ack_list(hc->srv->store, c->id, append_ack, acks);
-	/* who must acknowledge (fixed at posting); acks may also come from later members */
-	store_notice_recipients(hc->srv->store, c->id, append_id, recipients);
-	case_notice_acks(hc->srv->store, c, &acked, missing);
-	json_t *obj = json_pack("{s:I, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:I}", "seq",
-			 (json_int_t)n.message_seq,
-			 "posted_by", wire_id(n.posted_by), "posted_at", (json_int_t)n.posted_at,
-			 "escalated_at", n.escalated_at ? json_integer(n.escalated_at) : json_null(),
-			 "acks", acks, "missing", (json_int_t)json_array_size(missing),
-			 "missing_users", missing, "recipients", recipients,
-			 "expected", (json_int_t)acked.recipients);
-	json_object_set_new(obj, "missing_people", named_users(hc->srv->store, missing));
-	return obj;
-}
-
 struct member_list {
 	struct store *s;
 	json_t *list;
@@ -213,7 +159,7 @@ render_case(struct handler_ctx *hc, const struct store_case *c, json_t *reply)
 	if (err == LSN_OK)
 		err = store_member_list(hc->srv->store, c->channel, true, append_member_brief, &ml);
 	json_object_set_new(reply, "members", ml.list);
-	json_object_set_new(reply, "notice", render_notice(hc, c));
+	json_object_set_new(reply, "notice", case_render_notice(hc->srv->store, c));
 	json_t *case_events = json_array();
 	json_object_set_new(reply, "case_events", case_events);
 	if (err == LSN_OK)
@@ -795,16 +741,9 @@ handle_late_steps(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = wire_get_bool(req, "all", false, &all, &hc->st)) ||
 	    (err = wire_get_str(req, "pathway", false, 31, &pathway, &hc->st)))
 		return err;
-	bool coordinator = (hc->sess->roles & LSN_ROLE_COORDINATOR) != 0;
-	bool territory = (hc->sess->roles & LSN_ROLE_TERRITORY) != 0;
-	if (all && !territory)
+	if (!case_list_scope(hc->sess, all, &f))
 		return lsn_fail(&hc->st, LSN_ERR_COORDINATOR_ONLY, "the late steps of every CPTS are "
 				"for territory coordinators; without \"all\" you see your CPTS's");
-	if (coordinator) {
-		f.cpts = hc->sess->org;
-		f.no_cpts = territory;
-	}
-	f.all = all;
 	f.pathway = pathway;
 	struct late_list l = {.hc = hc, .list = json_array()};
 	err = store_case_list(hc->srv->store, &f, late_of_case, &l);

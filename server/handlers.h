@@ -87,6 +87,9 @@ enum lsn_err handle_late_steps(struct handler_ctx *hc, json_t *req, json_t *repl
 enum lsn_err handle_case_close(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_case_flag(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_case_event(struct handler_ctx *hc, json_t *req, json_t *reply);
+/* handle_dashboard.c */
+enum lsn_err handle_unacked_notices(struct handler_ctx *hc, json_t *req, json_t *reply);
+enum lsn_err handle_recent_alerts(struct handler_ctx *hc, json_t *req, json_t *reply);
 /* handle_notice.c */
 enum lsn_err handle_notice_post(struct handler_ctx *hc, json_t *req, json_t *reply);
 enum lsn_err handle_ack(struct handler_ctx *hc, json_t *req, json_t *reply);

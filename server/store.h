@@ -393,6 +393,8 @@ struct store_case_filter {
 	const uint8_t *assignee;       /* cases with a pending step assigned to this user */
 	int64_t overdue_at;            /* >0: cases with a pending step due before this time */
 	bool open_only;
+	bool with_notice;              /* cases whose discharge notice is posted */
+	int64_t alerted_since;         /* >0: cases with an alert raised at or after this time */
 };
 typedef void (*store_template_cb)(const struct store_template *t, void *arg);
 typedef void (*store_schedule_cb)(const struct store_schedule_row *r, void *arg);
@@ -501,6 +503,20 @@ enum lsn_err store_thresholds(struct store *s, const char *template, int64_t ver
 /* The kind of the alert a message raised (LSN_ERR_NOT_FOUND: none). */
 enum lsn_err store_alert_kind(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t seq,
 			      char *out, size_t cap);
+/* An alert raised on a case (case_alerts), with its kind's label in the
+ * case's template version (the kind itself when the version lacks it). */
+struct store_raised_alert {
+	int64_t seq;                   /* the alert message */
+	char kind[STORE_ALERT_KIND];
+	char label_fr[128];
+	uint8_t by[LSN_ID_BYTES];
+	int64_t at;
+};
+typedef void (*store_raised_alert_cb)(const struct store_raised_alert *a, void *arg);
+/* The alerts of a case raised at or after since, newest first (then the
+ * later message first). */
+enum lsn_err store_case_alerts(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t since,
+			       store_raised_alert_cb cb, void *arg);
 struct store_notification {
 	int64_t id;
 	char kind[24];

@@ -1,6 +1,6 @@
 /* store_alert.c — alert kinds and their routes, and the measurement
- * thresholds of a template version (template data, 011), and the kind of a
- * raised alert (SQLite). */
+ * thresholds of a template version (template data, 011), and the alerts
+ * raised on a case: one's kind, those of a period (SQLite). */
 #include <string.h>
 
 #include "store_internal.h"
@@ -8,7 +8,7 @@
 
 enum {
 	SLOT_BASE = 340,
-	ST_ROUTE_GET = SLOT_BASE, ST_ROUTE_LIST, ST_THRESHOLD_LIST, ST_ALERT_KIND,
+	ST_ROUTE_GET = SLOT_BASE, ST_ROUTE_LIST, ST_THRESHOLD_LIST, ST_ALERT_KIND, ST_CASE_ALERTS,
 };
 
 static const struct store_col route_cols[] = {
@@ -85,5 +85,31 @@ store_alert_kind(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t s
 				     STORE_COLS(kind_cols), &r, "read alert kind");
 	if (err == LSN_OK)
 		snprintf(out, cap, "%s", r.kind);
+	return err;
+}
+
+static const struct store_col raised_cols[] = {
+	COL_I64(0, struct store_raised_alert, seq),
+	COL_TEXT(1, struct store_raised_alert, kind),
+	COL_TEXT(2, struct store_raised_alert, label_fr),
+	COL_BLOB(3, struct store_raised_alert, by),
+	COL_I64(4, struct store_raised_alert, at),
+};
+
+enum lsn_err
+store_case_alerts(struct store *s, const uint8_t case_id[LSN_ID_BYTES], int64_t since,
+		  store_raised_alert_cb cb, void *arg)
+{
+	sqlite3_stmt *st = STORE_Q(s, ST_CASE_ALERTS, "SELECT a.message_seq, a.kind, "
+		"COALESCE(r.label_fr, a.kind), a.alerted_by, a.alerted_at FROM case_alerts a "
+		"JOIN cases c ON c.id = a.case_id "
+		"LEFT JOIN pathway_alert_routes r ON r.template = c.pathway "
+		"AND r.version = c.template_version AND r.kind = a.kind "
+		"WHERE a.case_id = ? AND a.alerted_at >= ? "
+		"ORDER BY a.alerted_at DESC, a.message_seq DESC", P_ID(case_id), P_INT(since));
+	struct store_raised_alert a;
+	enum lsn_err err;
+	while (store_next(s, st, STORE_COLS(raised_cols), &a, &err, "list case alerts"))
+		cb(&a, arg);
 	return err;
 }

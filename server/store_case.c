@@ -253,10 +253,14 @@ store_case_list(struct store *s, const struct store_case_filter *f, store_case_c
 		"AND (?4 = 0 OR EXISTS (SELECT 1 FROM case_steps t WHERE t.case_id = c.id "
 		"       AND t.status = 'pending' AND t.due_at IS NOT NULL AND t.due_at < ?4)) "
 		"AND (?5 = 0 OR c.status = 'open') "
+		"AND (?9 = 0 OR EXISTS (SELECT 1 FROM case_notices n WHERE n.case_id = c.id)) "
+		"AND (?10 = 0 OR EXISTS (SELECT 1 FROM case_alerts a WHERE a.case_id = c.id "
+		"       AND a.alerted_at >= ?10)) "
 		"ORDER BY c.opened_at DESC, c.id",
 		P_BLOB(f->member, LSN_ID_BYTES), P_TEXT_OPT(f->pathway),
 		P_BLOB(f->assignee, LSN_ID_BYTES), P_INT(f->overdue_at), P_INT(f->open_only),
-		P_INT(f->all), P_BLOB(f->cpts, LSN_ID_BYTES), P_INT(f->no_cpts));
+		P_INT(f->all), P_BLOB(f->cpts, LSN_ID_BYTES), P_INT(f->no_cpts),
+		P_INT(f->with_notice), P_INT(f->alerted_since));
 	EACH_ROW(s, st, struct store_case, case_cols, cb, arg, "list cases");
 }
 

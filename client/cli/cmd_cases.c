@@ -3,7 +3,11 @@
  * from the decrypted thread on this computer; the server never has it),
  * pathway, J0, next deadline, overdue steps, escalation, acknowledgements.
  * "cases --late": the late steps instead (op late_steps), with their case,
- * holder and days late. */
+ * holder and days late; "--unacked": the discharge notices still missing
+ * acknowledgements (op unacked_notices), with who is missing; "--alerts":
+ * the alerts of the last days (op recent_alerts), their label and who
+ * raised them. */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,8 +21,9 @@
 #include "wire.h"
 
 struct cases_opts {
-	bool overdue, mine, all, closed, late;
+	bool overdue, mine, all, closed, late, unacked, alerts;
 	const char *pathway;
+	long days;                     /* --alerts: 0 = the server's default (7) */
 };
 
 /* ---- notifications ------------------------------------------------------------ */
@@ -212,30 +217,101 @@ print_late(json_t *steps)
 	out_table_free(t);
 }
 
+/* ---- unacknowledged notices, recent alerts ------------------------------------------- */
+
+static void
+print_unacked(json_t *notices)
+{
+	static const char *const headers[] = {N_("CASE"), N_("PATHWAY"), N_("POSTED"), N_("BY"),
+					      N_("ACKS"), N_("ESCALATED"), N_("MISSING")};
+	struct out_table *t = out_table_new(7, headers);
+	size_t i, j;
+	json_t *n, *p;
+	json_array_foreach(notices, i, n) {
+		char posted[32], escalated[32], acks[48], missing[600];
+		size_t used = 0;
+		out_time(user_view_int(n, "posted_at"), posted, sizeof posted);
+		if (user_view_int(n, "escalated_at") > 0)
+			out_time(user_view_int(n, "escalated_at"), escalated, sizeof escalated);
+		else
+			escalated[0] = '\0';
+		int64_t expected = user_view_int(n, "expected");
+		snprintf(acks, sizeof acks, "%lld/%lld",
+			 (long long)(expected - user_view_int(n, "missing")), (long long)expected);
+		missing[0] = '\0';
+		json_array_foreach(json_object_get(n, "missing_people"), j, p) {
+			const char *name = user_view_str(p, "name");
+			int w = snprintf(missing + used, sizeof missing - used, "%s%s", j ? ", " : "",
+					 name ? name : "?");
+			if (w < 0 || (size_t)w >= sizeof missing - used)
+				break;
+			used += (size_t)w;
+		}
+		const char *cells[] = {user_view_str(n, "patient_ref"), user_view_str(n, "pathway"),
+				       posted, user_view_str(n, "posted_by_name"), acks, escalated,
+				       missing};
+		out_table_add(t, cells);
+	}
+	out_table_print(t, stdout);
+	out_table_free(t);
+}
+
+static void
+print_alerts(json_t *alerts)
+{
+	static const char *const headers[] = {N_("CASE"), N_("PATHWAY"), N_("RAISED"), N_("ALERT"),
+					      N_("BY"), N_("STATUS")};
+	struct out_table *t = out_table_new(6, headers);
+	size_t i;
+	json_t *a;
+	json_array_foreach(alerts, i, a) {
+		char at[32];
+		out_time(user_view_int(a, "at"), at, sizeof at);
+		const char *status = user_view_str(a, "case_status");
+		bool closed = status && strcmp(status, "closed") == 0;
+		const char *cells[] = {user_view_str(a, "patient_ref"), user_view_str(a, "pathway"), at,
+				       user_view_str(a, "label"), user_view_str(a, "by_name"),
+				       /* TRANSLATORS: the state of a case (masculine: le dossier) */
+				       closed ? _("closed") : _("open")};
+		out_table_add(t, cells);
+	}
+	out_table_print(t, stdout);
+	out_table_free(t);
+}
+
+/* A list op of the dashboard family: its request, the reply's list and the
+ * key --json gives it, what to say when it is empty, its table. */
+struct list_view {
+	const char *op, *reply_key, *json_key, *empty;
+	void (*print)(json_t *list);
+};
+
 static int
-list_late(struct e2e *e, const struct cases_opts *o)
+list_op(struct e2e *e, const struct cases_opts *o, const struct list_view *v)
 {
 	struct lsn_status st = {0};
 	json_t *cache = json_object(), *notes = NULL, *reply = NULL;
 	json_t *body = json_pack("{s:b}", "all", o->all);
 	if (o->pathway)
 		json_object_set_new(body, "pathway", json_string(o->pathway));
+	if (o->days)
+		json_object_set_new(body, "days", json_integer(o->days));
 	int rc = CLI_OK;
-	if (e2e_read(e, "late_steps", body, &reply, &st) != LSN_OK ||
+	if (e2e_read(e, v->op, body, &reply, &st) != LSN_OK ||
 	    take_notifications(e, cache, &notes, &st) != LSN_OK)
 		rc = out_fail(&st);
-	json_t *steps = json_object_get(reply, "steps");
+	json_t *list = json_object_get(reply, v->reply_key);
 	if (rc == CLI_OK && out_json_mode()) {
-		json_t *out = json_pack("{s:O, s:O}", "notifications", notes, "late_steps",
-					steps ? steps : json_array());
+		json_t *out = json_pack("{s:O, s:O}", "notifications", notes, v->json_key,
+					list ? list : json_array());
 		rc = out_json(out);
 		json_decref(out);
 	} else if (rc == CLI_OK) {
 		print_notifications(notes);
-		if (json_array_size(steps) == 0)
-			printf(_("No late step.\n"));
+		if (json_array_size(list) == 0)
+			fputs(v->empty, stdout);
 		else
-			print_late(steps);
+			v->print(list);
 	}
 	if (rc == CLI_OK && mark_seen(e, notes, &st) != LSN_OK)
 		rc = out_fail(&st);
@@ -243,6 +319,34 @@ list_late(struct e2e *e, const struct cases_opts *o)
 	json_decref(notes);
 	json_decref(reply);
 	return rc;
+}
+
+static int
+list_late(struct e2e *e, const struct cases_opts *o)
+{
+	const struct list_view v = {"late_steps", "steps", "late_steps", _("No late step.\n"),
+				    print_late};
+	return list_op(e, o, &v);
+}
+
+static int
+list_unacked(struct e2e *e, const struct cases_opts *o)
+{
+	const struct list_view v = {"unacked_notices", "notices", "unacked_notices",
+				    _("No discharge notice is waiting for an acknowledgement.\n"),
+				    print_unacked};
+	return list_op(e, o, &v);
+}
+
+static int
+list_alerts(struct e2e *e, const struct cases_opts *o)
+{
+	char empty[120];
+	snprintf(empty, sizeof empty, ngettext("No alert in the last %ld day.\n",
+					       "No alert in the last %ld days.\n", o->days ? o->days : 7),
+		 o->days ? o->days : 7);
+	const struct list_view v = {"recent_alerts", "alerts", "recent_alerts", empty, print_alerts};
+	return list_op(e, o, &v);
 }
 
 /* ---- the command ----------------------------------------------------------------------- */
@@ -287,6 +391,17 @@ list_cases(struct e2e *e, const struct cases_opts *o)
 	return rc;
 }
 
+/* --days N: a whole number of days from 1 to 31 (0 when absent); -1 if not. */
+static long
+read_days(const char *text)
+{
+	char *end = NULL;
+	if (text == NULL)
+		return 0;
+	long d = strtol(text, &end, 10);
+	return end != text && *end == '\0' && d >= 1 && d <= 31 ? d : -1;
+}
+
 int
 cmd_cases_run(struct cmd_call *c)
 {
@@ -296,19 +411,41 @@ cmd_cases_run(struct cmd_call *c)
 		.all = cmd_flag(c, "--all"),
 		.closed = cmd_flag(c, "--closed"),
 		.late = cmd_flag(c, "--late"),
+		.unacked = cmd_flag(c, "--unacked"),
+		.alerts = cmd_flag(c, "--alerts"),
 		.pathway = cmd_opt(c, "--pathway"),
+		.days = read_days(cmd_opt(c, "--days")),
 	};
-	if (o.late && (o.overdue || o.mine || o.closed)) {
-		out_error(_("--late lists the late steps; it goes with --pathway and --all only"));
+	const char *view = o.late ? "--late" : o.unacked ? "--unacked" : o.alerts ? "--alerts" : NULL;
+	if (o.late + o.unacked + o.alerts > 1) {
+		out_error(_("--late, --unacked and --alerts are different lists: give one of them"));
 		return CLI_USAGE;
 	}
-	if (o.late && o.all && !case_me_territory(c->e)) {
-		out_error(_("--late --all lists the late steps of every CPTS: it is for territory "
-			  "coordinators; without --all you see your CPTS's and your own"));
+	if (view && (o.overdue || o.mine || o.closed)) {
+		/* TRANSLATORS: %s is the option: --late, --unacked or --alerts */
+		out_error(_("%s goes with --pathway and --all only"), view);
+		return CLI_USAGE;
+	}
+	if (cmd_opt(c, "--days") && !o.alerts) {
+		out_error(_("--days goes with --alerts"));
+		return CLI_USAGE;
+	}
+	if (o.days < 0) {
+		out_error(_("--days takes a whole number of days from 1 to 31"));
+		return CLI_USAGE;
+	}
+	if (view && o.all && !case_me_territory(c->e)) {
+		/* TRANSLATORS: %s is the option: --late, --unacked or --alerts */
+		out_error(_("%s --all covers every CPTS: it is for territory coordinators; "
+			  "without --all you see your CPTS's and your own"), view);
 		return CLI_FAIL;
 	}
 	if (o.late)
 		return list_late(c->e, &o);
+	if (o.unacked)
+		return list_unacked(c->e, &o);
+	if (o.alerts)
+		return list_alerts(c->e, &o);
 	if (o.all && !case_me_coordinator(c->e) && !case_me_territory(c->e)) {
 		out_error(_("--all lists every case of your CPTS: it is for coordinators; "
 			  "without it you see the cases of your threads"));

@@ -59,7 +59,9 @@ const char cmd_usage_more[] = N_(
 	"                          hospital discharge: case thread, case, encrypted notice\n"
 	"  ack CASE                read and acknowledge a case's discharge notice\n"
 	"  cases [--overdue] [--mine] [--pathway P] [--all] [--closed] [--late]\n"
-	"                          notifications, then your cases (or late steps)\n"
+	"        [--unacked] [--alerts [--days N]]\n"
+	"                          notifications, then your cases (or late steps,\n"
+	"                          unacknowledged notices, recent alerts)\n"
 	"  case show CASE | step complete|skip|reopen|assign|reschedule CASE STEP ... |\n"
 	"       open CHANNEL --pathway P --j0 DATE | close CASE --reason R | flag CASE F...\n"
 	"                          a case's timeline and its steps\n"
@@ -333,7 +335,8 @@ measure_help_more(void)
 
 static const char cases_help[] = N_(
 	"usage: liaison cases [--overdue] [--mine] [--pathway PATHWAY] [--all] [--closed]\n"
-	"       liaison cases --late [--pathway PATHWAY] [--all]\n"
+	"       liaison cases --late|--unacked [--pathway PATHWAY] [--all]\n"
+	"       liaison cases --alerts [--days N] [--pathway PATHWAY] [--all]\n"
 	"\n"
 	"Your notifications not yet seen (step due soon or overdue, notice escalated,\n"
 	"alerts), then your open cases: the patient reference and name, pathway, J0,\n"
@@ -352,7 +355,13 @@ static const char cases_help[] = N_(
 	"  --closed    closed cases too\n"
 	"  --late      instead of the cases, the late steps: each pending step past its\n"
 	"              deadline, most overdue first, with its case, who holds it and\n"
-	"              how many days late (UTC days)\n");
+	"              how many days late (UTC days)\n"
+	"  --unacked   instead of the cases, the discharge notices still waiting for\n"
+	"              acknowledgements (open cases), oldest first: who posted it and\n"
+	"              when, how many acknowledged, who is missing, when it was escalated\n"
+	"  --alerts    instead of the cases, the alerts of the last 7 days (open and\n"
+	"              closed cases), newest first: when, which alert, who raised it\n"
+	"  --days N    with --alerts: the last N days (1 to 31) instead of 7\n");
 
 static const char case_help[] = N_(
 	"usage: liaison case show CASE [--notice]\n"
@@ -540,7 +549,8 @@ static const struct cmd_opt discharge_opts[] = {
 };
 static const struct cmd_opt cases_opts[] = {
 	{"--overdue", FLAG}, {"--mine", FLAG}, {"--all", FLAG}, {"--closed", FLAG},
-	{"--late", FLAG},    {"--pathway", VALUE}, {NULL, VALUE},
+	{"--late", FLAG},    {"--pathway", VALUE}, {"--unacked", FLAG}, {"--alerts", FLAG},
+	{"--days", VALUE},   {NULL, VALUE},
 };
 static const struct cmd_opt case_opts[] = {
 	{"--pathway", VALUE}, {"--j0", VALUE}, {"--flag", VALUE}, {"--reason", VALUE},

@@ -63,13 +63,15 @@ REMARKS = [
     "only allows `clock_advance`, a testing aid refused in production mode. An "
     "administrator sees no channel or case they are not a member of.",
     "A case belongs to one CPTS. A coordinator of that CPTS sees the case's metadata "
-    "(`case_get`, `cases` with `all`, `late_steps`) and may complete, skip, reassign, "
+    "(`case_get`, `cases` with `all`, `late_steps`, `unacked_notices`, `recent_alerts`) "
+    "and may complete, skip, reassign, "
     "reschedule and reopen its steps and close it without being in the thread; she "
     "cannot read the thread, flag the case or post in it. To a coordinator of another "
     "CPTS the case does not exist (`not_found` on every case and step op), and it is in "
-    "none of her lists, late steps or notifications.",
+    "none of her lists, late steps, unacknowledged notices, alerts or notifications.",
     "The `territory` role (granted by an administrator) shows the cases of every CPTS "
-    "(`case_get`, `cases` and `late_steps` with `all`) without the right to act on "
+    "(`case_get`, `cases`, `late_steps`, `unacked_notices` and `recent_alerts` with "
+    "`all`) without the right to act on "
     "another CPTS's case: step changes answer `not_assignee` or `coordinator_only`, "
     "closing `forbidden`. Only cases without a CPTS are worked by territory "
     "coordinators themselves.",

@@ -278,7 +278,7 @@ class World:
                     "j0": today()}
         if op == "case_get":
             return {"op": op, "case": fx.case}
-        if op in ("cases", "late_steps"):
+        if op in ("cases", "late_steps", "unacked_notices", "recent_alerts"):
             return {"op": op, "all": True} if variant == "all" else {"op": op}
         if op in ("step_complete", "step_reopen"):
             return {"op": op, "idem": self.idem(), "step": fx.step}

@@ -4,7 +4,9 @@
  * CPTS, members or not, never those of another CPTS), each person once; the
  * kind carried by the notification and the pushed event; the kinds and
  * thresholds op "pathways" hands to clients; malformed and unknown kinds
- * refused without a trace. Every expected figure is written by hand. */
+ * refused without a trace; the alerts of a case since a time as the store
+ * lists them (op recent_alerts): bounds, order, labels, and the case filter
+ * on alerts and notices. Every expected figure is written by hand. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,6 +335,86 @@ test_pathways_carry_thresholds(void **state)
 	json_decref(r);
 }
 
+/* ---- a case's alerts since a time (store_case_alerts, store_case_list) ---- */
+
+struct raised {
+	size_t n;
+	struct store_raised_alert a[8];
+};
+
+static void
+keep_raised(const struct store_raised_alert *a, void *arg)
+{
+	struct raised *r = arg;
+	if (r->n < 8)
+		r->a[r->n++] = *a;
+}
+
+static void
+count_case(const struct store_case *c, void *arg)
+{
+	(void)c;
+	(*(size_t *)arg)++;
+}
+
+/* How many cases every-case listing finds with alerted_since / with_notice. */
+static size_t
+cases_with(struct world *w, int64_t alerted_since, bool with_notice)
+{
+	struct store_case_filter f = {.all = true, .alerted_since = alerted_since,
+				      .with_notice = with_notice};
+	size_t n = 0;
+	assert_int_equal(store_case_list(w->f->store, &f, count_case, &n), LSN_OK);
+	return n;
+}
+
+static void
+test_case_alerts_since(void **state)
+{
+	struct world *w = *state;
+	struct actor *members[] = {&w->gp, &w->cardio};
+	open_case(w, "heart_failure", members, 2);
+	const int64_t since = 1800000000000;   /* 2027-01-15T08:00:00Z */
+	struct store *s = w->f->store;
+	/* one before the bound, one on it, two at the same later time; a kind the
+	 * case's template version does not know (raised before a change of
+	 * template data) keeps its code as its label */
+	assert_int_equal(store_alert_put(s, w->case_id, 1, w->gp.k.user, since - 1, "weight_gain"),
+			 LSN_OK);
+	assert_int_equal(store_alert_put(s, w->case_id, 2, w->cardio.k.user, since, "hyperkalaemia"),
+			 LSN_OK);
+	assert_int_equal(store_alert_put(s, w->case_id, 3, w->gp.k.user, since + 5, "old_kind"),
+			 LSN_OK);
+	assert_int_equal(store_alert_put(s, w->case_id, 4, w->gp.k.user, since + 5, "clinical"),
+			 LSN_OK);
+	struct raised r = {0};
+	assert_int_equal(store_case_alerts(s, w->case_id, since, keep_raised, &r), LSN_OK);
+	/* newest first, the later message first on a tie; seq 1 is before since */
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.a[0].seq, 4);
+	assert_string_equal(r.a[0].kind, "clinical");
+	assert_string_equal(r.a[0].label_fr, "Alerte clinique");
+	assert_int_equal(r.a[0].at, since + 5);
+	assert_memory_equal(r.a[0].by, w->gp.k.user, 16);
+	assert_int_equal(r.a[1].seq, 3);
+	assert_string_equal(r.a[1].label_fr, "old_kind");
+	assert_int_equal(r.a[2].seq, 2);
+	assert_string_equal(r.a[2].label_fr, "Kaliémie élevée");
+	assert_memory_equal(r.a[2].by, w->cardio.k.user, 16);
+	r.n = 0;
+	assert_int_equal(store_case_alerts(s, w->case_id, since + 6, keep_raised, &r), LSN_OK);
+	assert_int_equal(r.n, 0);
+	/* the case filter: an alert at or after alerted_since; a posted notice */
+	assert_int_equal(cases_with(w, since + 5, false), 1);
+	assert_int_equal(cases_with(w, since + 6, false), 0);
+	assert_int_equal(cases_with(w, 0, true), 0);
+	json_t *n = as(w->f, &w->doc, "notice_post", idem(json_pack("{s:o, s:I}", "case",
+		       wire_id(w->case_id), "seq", (json_int_t)post_message(w, &w->doc))), NULL);
+	assert_true(reply_ok(n));
+	json_decref(n);
+	assert_int_equal(cases_with(w, 0, true), 1);
+}
+
 int
 main(void)
 {
@@ -343,6 +425,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_kinds, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_pathways_carry_thresholds, world_setup,
 						world_teardown),
+		cmocka_unit_test_setup_teardown(test_case_alerts_since, world_setup, world_teardown),
 	};
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
 }
