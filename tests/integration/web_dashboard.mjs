@@ -149,8 +149,8 @@ await b.run(async ({ page, step }) => {
 
   // ---- « Réattribuer » ----
   step('reassign');
-  const B = cfg.cases.B;
-  const bRow = page.locator(`[data-testid="late-table"] tr[data-case="${B.hex}"][data-code="discharge_reconciliation"]`);
+  const C = cfg.cases.C;
+  const bRow = page.locator(`[data-testid="late-table"] tr[data-case="${C.hex}"][data-code="discharge_reconciliation"]`);
   const stepId = await bRow.getAttribute('data-step-id');
   await bRow.getByRole('button', { name: /^Réattribuer/ }).click();
   const select = page.locator(`#dash-assign-${stepId}`);
@@ -163,12 +163,11 @@ await b.run(async ({ page, step }) => {
   const owner = (await page.locator(`tr[data-step-id="${stepId}"] [data-testid="owner"]`).textContent()) || '';
   const said = (await page.locator('.dashboard-view > [role]').first().textContent()) || '';
   check(owner === cfg.assignTo && said.includes(`confiée à ${cfg.assignTo}`) && !options.some((o) => /Moi-même/.test(o)),
-    '« Réattribuer » B\'s discharge_reconciliation to Paul Durand (a member of B): the row shows him, the page says so',
+    '« Réattribuer » C\'s discharge_reconciliation to Paul Durand (a member of C): the row shows him, the page says so',
     `${owner} / ${said} / ${options.join(' | ')}`);
 
   // ---- « Reporter » ----
   step('reschedule');
-  const C = cfg.cases.C;
   const cRow = page.locator(`[data-testid="late-table"] tr[data-case="${C.hex}"][data-code="coordinator_call"]`);
   const cStep = await cRow.getAttribute('data-step-id');
   await cRow.getByRole('button', { name: /^Reporter/ }).click();
@@ -184,16 +183,27 @@ await b.run(async ({ page, step }) => {
     '« Reporter » C\'s coordinator_call: a past day refused in the page; the new day with a reason accepted, the step no longer late',
     `${refused} / ${said2}`);
 
-  // ---- live: an acknowledgement by the CLI ----
+  // ---- live: the events of her own thread (A) ----
+  // The server sends a coordinator the case and ack events of the cases
+  // whose thread she is in (and her CPTS's notifications): the pharmacist
+  // acknowledges A and does his late step with the CLI.
   step('live');
   const before = await html('dashboardLoaded');
-  const r1 = await cli('durand', 'ack', C.ref);
-  const r2 = await cli('bernard', 'ack', C.ref);
-  await page.waitForSelector(`[data-testid="unacked-table"] tr[data-case="${C.hex}"]`, { state: 'detached', timeout: 20000 });
-  const hd = await page.locator('tr[data-pathway="hospital_discharge"] td[data-kind="unacked"]').getAttribute('data-count');
-  check(r1.rc === 0 && r2.rc === 0 && hd === '1' && (await html('dashboardLoaded')) !== before,
-    'the pharmacist and the nurse acknowledge C with the CLI: the open dashboard drops C\'s notice and counts 1 unacknowledged (ack events)',
-    `${r1.stdout}${r1.stderr}${r2.stdout}${r2.stderr} / ${hd}`);
+  const missingA = page.locator(`[data-testid="unacked-table"] tr[data-case="${A.hex}"] [data-testid="missing"]`);
+  const wasMissing = (await missingA.textContent({ timeout: 5000 }).catch(() => '')) || '';
+  const r1 = await cli('durand', 'ack', A.ref);
+  const r2 = await cli('durand', 'case', 'step', 'complete', A.ref, 'dispensing_reconciliation');
+  await page.waitForSelector(`[data-testid="late-table"] tr[data-case="${A.hex}"][data-code="dispensing_reconciliation"]`,
+    { state: 'detached', timeout: 20000 });
+  await page.waitForFunction((hex) => {
+    const td = document.querySelector(`[data-testid="unacked-table"] tr[data-case="${hex}"] [data-testid="missing"]`);
+    return td && !td.textContent.includes('Paul Durand');
+  }, A.hex, { timeout: 20000 }).catch(() => null);
+  const nowMissing = (await missingA.textContent({ timeout: 5000 }).catch(() => '')) || '';
+  check(r1.rc === 0 && r2.rc === 0 && wasMissing.includes('Paul Durand') && !nowMissing.includes('Paul Durand')
+    && nowMissing.includes('Léa Coordination') && (await html('dashboardLoaded')) !== before,
+  'the pharmacist acknowledges A and completes his step with the CLI: the open dashboard follows (ack and case events)',
+  `${r1.stderr}${r2.stdout}${r2.stderr} / ${wasMissing} → ${nowMissing}`);
 
   // ---- a tablet ----
   step('tablet');
@@ -201,6 +211,6 @@ await b.run(async ({ page, step }) => {
   await page.waitForTimeout(300);
   const narrow = await overflow(page);
   check(narrow.length === 0, 'at 768×1024 nothing scrolls sideways', narrow.join('\n'));
-  if (cfg.screenshots) await page.screenshot({ path: `${cfg.screenshots}/web-dashboard-2-tablet.png` });
+  if (cfg.screenshots) await page.screenshot({ path: `${cfg.screenshots}/web-dashboard-2-tablet.png`, fullPage: true });
   await accessible(page, 'the dashboard at 768×1024');
 });

@@ -17,7 +17,7 @@ const check = (ok, name, detail = '') => checks.push({ ok: !!ok, name, detail })
 const eq = (got, want, name) => check(JSON.stringify(got) === JSON.stringify(want), name,
   `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 
-const PLAN = 42;
+const PLAN = 43;
 let d;
 try {
   d = await import(pathToFileURL(path.join(root, 'web', 'src', 'core', 'dashboard.js')).href);
@@ -168,7 +168,7 @@ eq(d.escalated(notices).map((n) => n.patient_ref), ['P-E', 'P-A'], 'escalations:
 const now = noon('2026-12-07');
 const alerts = [
   { case: 'a'.repeat(32), patient_ref: 'P-A', pathway: 'hospital_discharge', seq: 8, kind: 'clinical', label: 'Alerte clinique',
-    by_name: 'Dr Claire Martin', at: noon('2026-12-06') },
+    by_name: 'Dr Claire Martin', at: noon('2026-12-06'), case_status: 'open' },
   { case: 'b'.repeat(32), patient_ref: 'P-B', pathway: 'heart_failure', seq: 9, kind: 'weight_gain', label: 'Prise de poids',
     by_name: 'Julie Bernard', at: noon('2026-12-07') - 3600000 },
   { case: 'b'.repeat(32), patient_ref: 'P-B', pathway: 'heart_failure', seq: 2, kind: 'clinical', label: 'Alerte clinique',
@@ -179,6 +179,8 @@ const a0 = d.alertRow(alerts[0], pw, names, now);
 eq([a0.patient, a0.kind, a0.by, a0.ago, a0.pathway],
   ['LEMAIRE Odette Marie (P-A)', 'Alerte clinique', 'Dr Claire Martin', 'hier', 'Sortie d\'hospitalisation'],
   'an alert: patient, kind label, by whom, « hier »');
+eq([a0.closed, d.alertRow({ ...alerts[0], case_status: 'closed' }, pw, names, now).closed], [false, true],
+  'an alert of a case closed since is said so (case_status)');
 
 console.log(`1..${PLAN}`);
 checks.forEach((c, i) => {

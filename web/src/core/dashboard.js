@@ -226,6 +226,7 @@ export function alertRow(a, pw, names, nowMs) {
     pathway: cases.pathwayLabel(pw, a.pathway),
     kind: a.label || a.kind || 'alerte',
     by: a.by_name || 'un professionnel',
+    closed: a.case_status === 'closed',
   };
 }
 

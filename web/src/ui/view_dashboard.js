@@ -411,7 +411,7 @@ async function render(ctx) {
           return h('tr', { 'data-case': a.case, 'data-seq': String(a.seq), 'data-kind': a.kind },
             h('td', {}, r.when, h('br'), h('small', { text: r.ago })),
             patientCell(r, a.case),
-            h('td', { text: r.pathway }),
+            h('td', {}, r.pathway, r.closed ? h('small', { text: ' (dossier clôturé)' }) : null),
             h('td', { text: r.kind }),
             h('td', { text: r.by }));
         })));
