@@ -22,7 +22,8 @@ encrypted threads); « Réattribuer » and « Reporter » from the dashboard,
 then `liaison case show --json` shows the new assignee, the new due day and
 the reschedule's reason; an acknowledgement by the CLI updates the open
 page; axe-core finds nothing serious at 1366×768 and 768×1024, and nothing
-scrolls sideways. A GP in another browser has no « Tableau de bord » link
+scrolls sideways; last, a « Reporter » sent after the CLI's coordinator
+closed the case is refused by the server, said in French with its code. A GP in another browser has no « Tableau de bord » link
 and is told the view is not hers. Also runs tests/web/test_dashboard.mjs.
 
 LSN_SCREENSHOTS=DIR: web-dashboard-1.png (1366×768, the whole page) and
@@ -44,7 +45,7 @@ from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 DRIVER = "web_dashboard.mjs"
 ENROL_CHECKS = 2
 OTHER_CHECKS = 4
-MAIN_CHECKS = 19
+MAIN_CHECKS = 20
 # ready, unit, 5 CLI enrols + the raw admin; the fixture 11; the CLI's lists
 # 3; after the browser 4; the server's stop 3
 PLAN = 1 + 1 + 6 + ENROL_CHECKS + OTHER_CHECKS + 11 + 3 + MAIN_CHECKS + 4 + 3
@@ -252,7 +253,7 @@ def main(t):
                         hidden=[PATIENTS[k]["family_name"] for k in ("B", "C", "D")]
                         + [PATIENTS[k]["given_names"] for k in ("B", "C", "D")],
                         newDue=new_due, assignTo="Paul Durand",
-                        cli={"durand": cli(durand), "bernard": cli(bernard)})
+                        cli={"durand": cli(durand), "marc": cli(marc)})
         values = webdrive.phase(t, node, DRIVER, main_cfg, MAIN_CHECKS, timeout=300)
 
         # what the CLI sees after the dashboard's actions

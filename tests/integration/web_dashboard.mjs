@@ -213,4 +213,21 @@ await b.run(async ({ page, step }) => {
   check(narrow.length === 0, 'at 768×1024 nothing scrolls sideways', narrow.join('\n'));
   if (cfg.screenshots) await page.screenshot({ path: `${cfg.screenshots}/web-dashboard-2-tablet.png`, fullPage: true });
   await accessible(page, 'the dashboard at 768×1024');
+
+  // ---- a refusal of the server, in French ----
+  // « Reporter » on C's late pharmacy step while the CLI's coordinator closes C
+  step('refusal');
+  const pRow = page.locator(`[data-testid="late-table"] tr[data-case="${C.hex}"][data-code="dispensing_reconciliation"]`);
+  const pStep = await pRow.getAttribute('data-step-id');
+  await pRow.getByRole('button', { name: /^Reporter/ }).click();
+  await page.locator(`#dash-resched-${pStep}-due`).fill(cfg.newDue);
+  await page.locator(`#dash-resched-${pStep}-reason`).selectOption('patient_request');
+  const closed = await cli('marc', 'case', 'close', C.ref, '--reason', 'readmitted');
+  await page.getByRole('button', { name: 'Confirmer le report' }).click();
+  await page.waitForSelector('.dashboard-view > .status.error');
+  const refusal = (await page.locator('.dashboard-view > .status.error').textContent()) || '';
+  check(closed.rc === 0 && /^Ce dossier est clôturé\s: ses étapes ne changent plus \(case_closed\)\.$/.test(refusal)
+    && await page.locator(`tr[data-form-for="${pStep}"]`).count() === 1,
+  'the server\'s refusal (C closed meanwhile by the CLI) is said in French with its code; the form stays open',
+  `${closed.stderr} / ${refusal}`);
 });
