@@ -17,7 +17,7 @@ const check = (ok, name, detail = '') => checks.push({ ok: !!ok, name, detail })
 const eq = (got, want, name) => check(JSON.stringify(got) === JSON.stringify(want), name,
   `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 
-const PLAN = 43;
+const PLAN = 47;
 let d;
 try {
   d = await import(pathToFileURL(path.join(root, 'web', 'src', 'core', 'dashboard.js')).href);
@@ -181,6 +181,29 @@ eq([a0.patient, a0.kind, a0.by, a0.ago, a0.pathway],
   'an alert: patient, kind label, by whom, « hier »');
 eq([a0.closed, d.alertRow({ ...alerts[0], case_status: 'closed' }, pw, names, now).closed], [false, true],
   'an alert of a case closed since is said so (case_status)');
+
+// ---- the requests: what goes on the wire ----
+const sent = [];
+const conn = { request: async (op, fields = {}) => { sent.push([op, fields]); return op === 'ping' ? { ts: 123 } : {}; } };
+const coord = { roles: ['member', 'coordinator'] };
+const territory = { roles: ['member', 'territory'] };
+await d.unackedNotices(conn, coord);
+await d.unackedNotices(conn, territory);
+await d.recentAlerts(conn, coord);
+await d.lateSteps(conn, territory);
+eq(sent, [['unacked_notices', {}], ['unacked_notices', { all: true }], ['recent_alerts', { days: 7 }],
+  ['late_steps', { all: true }]],
+'a coordinator asks for her CPTS (no "all"); a territory user for every CPTS ("all"); the alerts of 7 days');
+sent.length = 0;
+await d.allCases(conn);
+await d.ownCases(conn);
+eq(sent, [['cases', { all: true }], ['cases', {}]], 'the open cases with "all"; her own threads\' cases without');
+sent.length = 0;
+await d.stepAssign(conn, 12, 'a'.repeat(32));
+check(sent.length === 1 && sent[0][0] === 'step_assign' && sent[0][1].step === 12 && sent[0][1].user === 'a'.repeat(32)
+  && /^[0-9a-f]{32}$/.test(sent[0][1].idem), 'step_assign with the step, the user and a fresh idem', JSON.stringify(sent));
+eq([await d.serverNow(conn), await d.serverNow({ request: async () => { throw new Error('down'); } }) > 0], [123, true],
+  'the server\'s now is ping\'s ts; this browser\'s when ping fails');
 
 console.log(`1..${PLAN}`);
 checks.forEach((c, i) => {
