@@ -119,7 +119,8 @@ async function render(ctx) {
       own = [];
     }
     let changed = false;
-    for (const c of own) {
+    // the name is in the discharge notice: only the cases that have one (ack_missing not null)
+    for (const c of own.filter((x) => x.ack_missing !== null && x.ack_missing !== undefined)) {
       const name = await patientName(ctx, c.case);
       if (name && names.get(c.case) !== name) { names.set(c.case, name); changed = true; }
     }
