@@ -23,11 +23,12 @@ then `liaison case show --json` shows the new assignee, the new due day and
 the reschedule's reason; an acknowledgement by the CLI updates the open
 page; axe-core finds nothing serious at 1366×768 and 768×1024, and nothing
 scrolls sideways; last, a « Reporter » sent after the CLI's coordinator
-closed the case is refused by the server, said in French with its code. A GP in another browser has no « Tableau de bord » link
-and is told the view is not hers. Also runs tests/web/test_dashboard.mjs.
+closed the case is refused by the server, said in French with its code.
+A GP in another browser has no « Tableau de bord » link and is told the
+view is not hers. Also runs tests/web/test_dashboard.mjs.
 
-LSN_SCREENSHOTS=DIR: web-dashboard-1.png (1366×768, the whole page) and
-web-dashboard-2-tablet.png (768×1024).
+LSN_SCREENSHOTS=DIR: web-dashboard-1.png (1366 wide, the whole page) and
+web-dashboard-2-tablet.png (768 wide, the whole page).
 A missing Chromium, node or web/dist is a failure, not a skip. TAP on stdout."""
 
 import datetime
@@ -106,7 +107,8 @@ def step_of(case, code):
 
 def due_day(due):
     """The day a due_at names: the nearest UTC midnight of due_at + 1 ms, minus a day."""
-    return str(datetime.date(1970, 1, 1) + datetime.timedelta(days=(due + 1 + 43200000) // 86400000 - 1))
+    days = (due + 1 + 43200000) // 86400000 - 1
+    return str(datetime.date(1970, 1, 1) + datetime.timedelta(days=days))
 
 
 def summary_of(cases):
@@ -214,7 +216,8 @@ def main(t):
         rc2, out2, err2 = bernard.run("alert", cases["C"]["ref"], "Chute à domicile")
         t.ok(rc1 == 0 and rc2 == 0, "the nurse raises an alert on B and one on C",
              f"{out1}{err1}{out2}{err2}")
-        rc1, out1, err1 = marc.run("case", "step", "complete", cases["B"]["ref"], "discharge_letter")
+        rc1, out1, err1 = marc.run("case", "step", "complete", cases["B"]["ref"],
+                                   "discharge_letter")
         rc2, out2, err2 = marc.run("case", "step", "skip", cases["B"]["ref"],
                                    "discharge_reconciliation", "--reason", "done_elsewhere")
         t.ok(rc1 == 0 and rc2 == 0, "the CLI's coordinator completes B's letter step and skips "
@@ -232,7 +235,8 @@ def main(t):
         key_of = {c["hex"]: k for k, c in cases.items()}
         got = sorted((key_of.get(s.get("case"), "?"), s.get("code")) for s in late)
         t.ok(rc == 0 and got == HAND_LATE,
-             f"cases --late --json: the {len(HAND_LATE)} late steps counted by hand", f"{got}\n{err}")
+             f"cases --late --json: the {len(HAND_LATE)} late steps counted by hand",
+             f"{got}\n{err}")
         rc, unacked, err = marc.json("cases", "--unacked")
         unacked = (unacked or {}).get("unacked_notices")
         rc2, alerts, err2 = marc.json("cases", "--alerts")
@@ -244,7 +248,8 @@ def main(t):
         def cli(client):
             env = client.env()
             return {"argv": [harness.LIAISON, "--profile", client.profile],
-                    "env": {k: env[k] for k in ("LIAISON_HOME", "LIAISON_PASSPHRASE", "LIAISON_CA")}}
+                    "env": {k: env[k] for k in ("LIAISON_HOME", "LIAISON_PASSPHRASE",
+                                                "LIAISON_CA")}}
 
         new_due = str(TODAY + datetime.timedelta(days=7))
         main_cfg = dict(cfg, phase="main", user=lea, cases=cases, hand=HAND, computed=computed,
@@ -266,7 +271,8 @@ def main(t):
         rc, case, err = roux.json("case", "show", cases["C"]["ref"])
         s = step_of(case or {}, "coordinator_call")
         t.ok(rc == 0 and s.get("status") == "pending" and due_day(s.get("due_at") or 0) == new_due,
-             f"case show --json: C's coordinator_call due on {new_due} (« Reporter »)", f"{s}\n{err}")
+             f"case show --json: C's coordinator_call due on {new_due} (« Reporter »)",
+             f"{s}\n{err}")
         hist = s.get("history") or []
         t.ok(len(hist) == 1 and hist[0].get("action") == "rescheduled"
              and hist[0].get("reason") == "professional_unavailable" and hist[0].get("by") == lea,
