@@ -46,7 +46,7 @@ from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 DRIVER = "web_dashboard.mjs"
 ENROL_CHECKS = 2
 OTHER_CHECKS = 4
-MAIN_CHECKS = 20
+MAIN_CHECKS = 21
 # ready, unit, 5 CLI enrols + the raw admin; the fixture 11; the CLI's lists
 # 3; after the browser 4; the server's stop 3
 PLAN = 1 + 1 + 6 + ENROL_CHECKS + OTHER_CHECKS + 11 + 3 + MAIN_CHECKS + 4 + 3

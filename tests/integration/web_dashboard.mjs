@@ -170,6 +170,14 @@ await b.run(async ({ page, step }) => {
   step('reschedule');
   const cRow = page.locator(`[data-testid="late-table"] tr[data-case="${C.hex}"][data-code="coordinator_call"]`);
   const cStep = await cRow.getAttribute('data-step-id');
+  // with the keyboard: Entrée opens the form on the date, Échap closes it back to its button
+  await cRow.getByRole('button', { name: /^Reporter/ }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((id) => document.activeElement && document.activeElement.id === `dash-resched-${id}-due`, cStep);
+  await page.keyboard.press('Escape');
+  await page.waitForSelector(`tr[data-form-for="${cStep}"]`, { state: 'detached' });
+  const back = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('aria-label'));
+  check(/^Reporter : Appel de suivi/.test(back || ''), 'with the keyboard: Entrée opens « Reporter » on its date, Échap closes it back to its button', back);
   await cRow.getByRole('button', { name: /^Reporter/ }).click();
   await page.locator(`#dash-resched-${cStep}-due`).fill('2020-01-01');
   await page.locator(`#dash-resched-${cStep}-reason`).selectOption('professional_unavailable');

@@ -152,10 +152,12 @@ async function render(ctx) {
 
   function closeForm() {
     const step = openForm && openForm.step;
+    const kind = openForm && openForm.kind;
     openForm = null;
     stale = false;
     draw();
-    const b = body.querySelector(`tr[data-step-id="${step}"] button`);
+    // the focus back on the button that opened the form
+    const b = body.querySelector(`tr[data-step-id="${step}"] button[data-action="${kind}"]`);
     if (b) b.focus();
   }
 
@@ -339,8 +341,10 @@ async function render(ctx) {
         h('td', { 'data-testid': 'owner', text: r.owner }),
         h('td', {}, h('p', { class: 'buttons' },
           h('button', { type: 'button', class: 'secondary', text: 'Réattribuer', 'aria-label': `Réattribuer : ${label}`,
+            'data-action': 'assign',
             onclick: () => openFormFor(s, 'assign') }),
           h('button', { type: 'button', class: 'secondary', text: 'Reporter', 'aria-label': `Reporter : ${label}`,
+            'data-action': 'reschedule',
             onclick: () => openFormFor(s, 'reschedule') })))));
         if (openForm && openForm.step === s.step) {
           const f = openForm.kind === 'assign' ? assignForm(s, r) : rescheduleForm(s, r);
