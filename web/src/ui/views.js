@@ -10,6 +10,7 @@ import threads from './view_threads.js'; // "Messages", #/threads
 import thread from './view_thread.js'; // one thread, #/thread/<channel hex>
 import cases from './view_cases.js'; // "Mes dossiers", #/cases
 import caseView from './view_case.js'; // one case, #/case/<case hex>
+import dashboard from './view_dashboard.js'; // "Tableau de bord" (coordinators), #/dashboard
 import indicators from './view_indicators.js'; // "Indicateurs", #/indicators[/<YYYY-Sn>] (coordinators)
 import notifications from './view_notifications.js'; // "À traiter", #/notifications
 import discharge from './view_discharge.js'; // "Avis de sortie", #/discharge/<case hex>
@@ -17,8 +18,8 @@ import measure from './view_measure.js'; // "Saisir une mesure", #/measure/<case
 import verify from './view_verify.js'; // "Vérifier un collègue", #/verify[/<user hex>]
 import account from './view_account.js'; // "Mon compte", #/account
 
-export const VIEWS = [threads, thread, cases, indicators, caseView, notifications, discharge, measure, verify,
-  account];
+export const VIEWS = [threads, thread, cases, dashboard, indicators, caseView, notifications, discharge,
+  measure, verify, account];
 
 /** The view shown after unlocking. */
 export const HOME = 'threads';
