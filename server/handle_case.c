@@ -747,19 +747,8 @@ handle_late_steps(struct handler_ctx *hc, json_t *req, json_t *reply)
 	f.pathway = pathway;
 	struct late_list l = {.hc = hc, .list = json_array()};
 	err = store_case_list(hc->srv->store, &f, late_of_case, &l);
-	size_t n = json_array_size(l.list);
-	json_t **order = calloc(n ? n : 1, sizeof *order);
-	json_t *sorted = json_array();
-	for (size_t i = 0; order && i < n; i++)
-		order[i] = json_array_get(l.list, i);
-	if (order)
-		qsort(order, n, sizeof *order, late_order);
-	for (size_t i = 0; order && i < n; i++)
-		json_array_append(sorted, order[i]);
-	free(order);
-	json_decref(l.list);
-	json_object_set_new(reply, "steps", sorted);
-	if (err == LSN_OK && order == NULL)
+	json_object_set_new(reply, "steps", l.list);
+	if (err == LSN_OK && !render_sort(l.list, late_order))
 		err = LSN_ERR_INTERNAL;
 	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "case");
 }

@@ -31,24 +31,6 @@ user_name(struct store *s, const uint8_t id[LSN_ID_BYTES], struct store_user *u)
 	return store_user_get(s, id, u) == LSN_OK ? u->name : "?";
 }
 
-/* Sort a JSON list in place by cmp (over json_t * elements). false: no memory. */
-static bool
-sort_list(json_t *list, int (*cmp)(const void *, const void *))
-{
-	size_t n = json_array_size(list);
-	json_t **order = calloc(n ? n : 1, sizeof *order);
-	if (order == NULL)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		order[i] = json_incref(json_array_get(list, i));
-	qsort(order, n, sizeof *order, cmp);
-	json_array_clear(list);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, order[i]);
-	free(order);
-	return true;
-}
-
 static json_int_t
 int_of(json_t *obj, const char *key)
 {
@@ -130,7 +112,7 @@ handle_unacked_notices(struct handler_ctx *hc, json_t *req, json_t *reply)
 	struct notice_list l = {.hc = hc, .list = json_array()};
 	json_object_set_new(reply, "notices", l.list);
 	err = store_case_list(hc->srv->store, &f, append_unacked, &l);
-	if (err == LSN_OK && !sort_list(l.list, unacked_order))
+	if (err == LSN_OK && !render_sort(l.list, unacked_order))
 		err = LSN_ERR_INTERNAL;
 	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "case");
 }
@@ -200,7 +182,7 @@ handle_recent_alerts(struct handler_ctx *hc, json_t *req, json_t *reply)
 	json_object_set_new(reply, "days", json_integer(days));
 	json_object_set_new(reply, "since", json_integer(l.since));
 	err = store_case_list(hc->srv->store, &f, alerts_of_case, &l);
-	if (err == LSN_OK && !sort_list(l.list, alert_order))
+	if (err == LSN_OK && !render_sort(l.list, alert_order))
 		err = LSN_ERR_INTERNAL;
 	return err == LSN_OK ? LSN_OK : handler_store_fail(hc, err, "case");
 }

@@ -128,6 +128,9 @@ json_t *render_message(const struct store_message *m);
 /* Paged lists: the store was asked for limit + 1 items; drop the extra one
  * and set "more" in reply accordingly. */
 void handler_page_finish(json_t *reply, json_t *list, int64_t limit);
+/* Sort a JSON list in place; cmp compares two json_t ** (qsort's way).
+ * false: out of memory (the list is left as it was). */
+bool render_sort(json_t *list, int (*cmp)(const void *, const void *));
 /* Store error → wire error with a message naming what was not found. */
 enum lsn_err handler_store_fail(struct handler_ctx *hc, enum lsn_err err, const char *what);
 

@@ -1,4 +1,5 @@
 /* render.c — JSON renderings of organisations, users, devices and messages. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "handlers.h"
@@ -102,4 +103,21 @@ handler_page_finish(json_t *reply, json_t *list, int64_t limit)
 	if (more)
 		json_array_remove(list, json_array_size(list) - 1);
 	json_object_set_new(reply, "more", json_boolean(more));
+}
+
+bool
+render_sort(json_t *list, int (*cmp)(const void *, const void *))
+{
+	size_t n = json_array_size(list);
+	json_t **order = calloc(n ? n : 1, sizeof *order);
+	if (order == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		order[i] = json_incref(json_array_get(list, i));
+	qsort(order, n, sizeof *order, cmp);
+	json_array_clear(list);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, order[i]);
+	free(order);
+	return true;
 }

@@ -65,9 +65,10 @@ SHAPE = [
       "conciliation discrepancy set", "conciliation propose", "conciliation review",
       "conciliation resolve", "conciliation close CASE EPISODE", "channel create --kind circle",
       "circle k CIRCLE", "circle share", "circle review", "circle session", "coord report"]),
-    ("Walk-through: in the browser", 2,
+    ("Walk-through: in the browser", 4,
      ["--profile cardio backup setup", "--profile cardio whoami", "liaisond invite --user USER",
-      "--profile doctor case show CASE", "liaison read CHANNEL"]),
+      "--profile doctor case show CASE", "liaison read CHANNEL", "--profile coord backup setup",
+      "--profile coord whoami", "coord report --csv-fr > indicateurs.csv"]),
 ]
 RUN_SECTIONS = [name for name, _, _ in SHAPE[1:]]
 N_BLOCKS = sum(n for name, n, _ in SHAPE if name in RUN_SECTIONS)

@@ -17,8 +17,19 @@ Walk and this test checks what the README says it shows: Dr Louis Petit's
 acknowledgement in `case show CASE` (and in its --json), and the browser's
 message in `liaison read CHANNEL`, verified, from Dr Louis Petit.
 
-LSN_SCREENSHOTS=DIR: web-walk-1-added, web-walk-2-thread, web-walk-3-case.
-TAP on stdout."""
+After the section's third block (Léa Moreau's backup and device invite),
+steps 6 and 7 in another browser (web_readme.mjs, phase "coord"): her
+device added with her recovery code, « Tableau de bord » showing as many
+open heart-failure cases as her `cases --all --json`, the case's reference
+and never the patient's name, Julie Bernard's alert among « Alertes de la
+semaine »; « Indicateurs », « Télécharger le CSV » and « Imprimer ». The
+fourth block's `report --csv-fr > indicateurs.csv` must then be, byte for
+byte, the file the browser saved, as the README says.
+
+LSN_SCREENSHOTS=DIR: web-walk-1-added, web-walk-2-thread, web-walk-3-case,
+web-walk-4-dashboard, web-walk-5-indicators. TAP on stdout."""
+
+import base64
 
 import os
 import re
@@ -32,8 +43,9 @@ from harness import Client, run  # noqa: E402
 
 DRIVER = "web_readme.mjs"
 BROWSER_CHECKS = 13  # web_readme.mjs's checks, the final console check included
-AFTER_CHECKS = 3     # case show (text and --json), read CHANNEL
-PLAN = 1 + test_readme.PLAN + BROWSER_CHECKS + AFTER_CHECKS
+COORD_CHECKS = 6     # its phase "coord", the final console check included
+AFTER_CHECKS = 4     # case show (text and --json), read CHANNEL, the CSV
+PLAN = 1 + test_readme.PLAN + BROWSER_CHECKS + COORD_CHECKS + AFTER_CHECKS
 
 SECTION = test_readme.BROWSER_SECTION
 RECOVERY_RE = re.compile(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){13}\b")
@@ -51,6 +63,7 @@ class Browser:
         self.chromium = chromium
         self.node = node
         self.recovery = None
+        self.csv = None  # what the coordinator's browser saved
         self.ran = False
         self.done_after = set()
 
@@ -67,8 +80,12 @@ class Browser:
                 and "read" not in self.done_after:
             self.done_after.add("read")
             self.after_read(out)
+        elif "report --csv-fr > indicateurs.csv" in cmd:
+            self.after_csv(w)
 
     def block(self, section, index, w, srv):
+        if section == SECTION and index == 2:
+            self.coordinator(w, srv)
         if section != SECTION or index != 0:
             return
         self.ran = True
@@ -90,6 +107,37 @@ class Browser:
         if not self.recovery:
             t.diag("`backup setup` printed no recovery code the browser could type")
         webdrive.phase(t, self.node, DRIVER, cfg, BROWSER_CHECKS)
+
+    def coordinator(self, w, srv):
+        """Steps 6 and 7: Léa Moreau's browser, after her device invite."""
+        v = w.values
+        rc, listing, err = Client(srv, "coord").json("cases", "--all")
+        cases = (listing or {}).get("cases") or []
+        open_hf = sum(1 for c in cases if c.get("pathway") == "heart_failure"
+                      and c.get("status") == "open")
+        if rc != 0 or not open_hf:
+            self.t.diag(f"coord cases --all: rc={rc} {harness.clip(err, 800)}")
+        cfg = webdrive.base_config(
+            srv, self.chromium, os.path.join(srv.tmp, "chromium-coord"), code=v.get("CODE"),
+            recovery=self.recovery or "", ref=v.get("CASE"), deviceName="Poste de la CPTS",
+            passphrase=PASSPHRASE, phase="coord", expect={"openHeartFailure": open_hf})
+        got = webdrive.phase(self.t, self.node, DRIVER, cfg, COORD_CHECKS)
+        try:
+            self.csv = base64.b64decode(got.get("csv") or "")
+        except ValueError:
+            self.csv = b""
+
+    def after_csv(self, w):
+        try:
+            with open(os.path.join(w.workdir, "indicateurs.csv"), "rb") as f:
+                cli = f.read()
+        except OSError as e:
+            cli = repr(e).encode()
+        self.t.ok(self.csv and cli == self.csv and cli.startswith(b"\xef\xbb\xbf"),
+                  "report --csv-fr > indicateurs.csv: byte for byte the file « Télécharger le CSV » "
+                  "saved in the coordinator's browser (French form: BOM, ';')",
+                  f"CLI {len(cli)} bytes, browser {len(self.csv or b'')} bytes\n"
+                  f"{cli[:300]!r}\n{(self.csv or b'')[:300]!r}")
 
     def after_case_show(self, out, w):
         t = self.t

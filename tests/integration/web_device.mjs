@@ -7,7 +7,7 @@
 // page, and unlocking after a reload. Prints one JSON line per check and
 // {"values": {...}} last (webdrive.py).
 // Usage: node web_device.mjs CONFIG_JSON
-import { launch, axe, openView, deviceRecord } from './web_lib.mjs';
+import { launch, axe, openView, deviceRecord, deviceFields } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
@@ -57,9 +57,7 @@ await b.run(async ({ page, step }) => {
       && await page.locator('[data-testid="recovery-code"]').count() === 0,
     'a new-identity invite (liaisond user reset): whom it is for, what it means, no recovery code asked', note);
     step('enrol new identity');
-    await page.getByLabel('Nom de cet appareil').fill(cfg.deviceName);
-    await page.getByLabel('Phrase de passe', { exact: true }).fill(cfg.passphrase);
-    await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase);
+    await deviceFields(page, cfg.deviceName, cfg.passphrase);
     await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
     await screen('session');
     await openView(page, 'account');
@@ -142,9 +140,7 @@ await b.run(async ({ page, step }) => {
     `${openedFpr} | ${sent.length - before} frames`);
 
   step('add');
-  await page.getByLabel('Nom de cet appareil').fill(cfg.deviceName);
-  await page.getByLabel('Phrase de passe', { exact: true }).fill(cfg.passphrase);
-  await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase);
+  await deviceFields(page, cfg.deviceName, cfg.passphrase);
   await page.getByRole('button', { name: 'Ajouter ce navigateur' }).click();
   await screen('device-added');
   await page.waitForSelector('[data-testid="restored"][data-count]');

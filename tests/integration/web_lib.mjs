@@ -116,15 +116,20 @@ export function deviceRecord(page) {
   }));
 }
 
+/** Fills the device name and the passphrase (twice) of either enrolment form. */
+export async function deviceFields(page, deviceName, passphrase) {
+  await page.getByLabel('Nom de cet appareil').fill(deviceName);
+  await page.getByLabel('Phrase de passe', { exact: true }).fill(passphrase);
+  await page.getByLabel('Phrase de passe, encore une fois').fill(passphrase);
+}
+
 /** Enrols the page from an invite code (the page must show "Inscrire ce navigateur"). */
 export async function enrol(page, code, passphrase, deviceName = 'Navigateur') {
   await page.waitForSelector('html[data-screen="enrol"]');
   await page.getByLabel('Code d’invitation').fill(code);
   await page.getByRole('button', { name: 'Vérifier l’invitation' }).click();
   await page.waitForSelector('[data-testid="invite-info"]');
-  await page.getByLabel('Nom de cet appareil').fill(deviceName);
-  await page.getByLabel('Phrase de passe', { exact: true }).fill(passphrase);
-  await page.getByLabel('Phrase de passe, encore une fois').fill(passphrase);
+  await deviceFields(page, deviceName, passphrase);
   await page.getByRole('button', { name: 'Inscrire ce navigateur' }).click();
   await page.waitForSelector('html[data-screen="session"]');
 }
@@ -135,6 +140,24 @@ export async function unlock(page, passphrase) {
   await page.getByLabel('Phrase de passe').fill(passphrase);
   await page.getByRole('button', { name: 'Déverrouiller' }).click();
   await page.waitForSelector('html[data-screen="session"]');
+}
+
+/**
+ * Adds the page as a further device of an existing account: the device
+ * invite, the recovery code, a device name and a passphrase (twice), up to
+ * the "device-added" screen (the caller presses « Continuer »).
+ */
+export async function addDevice(page, { code, recovery, deviceName, passphrase }) {
+  await page.waitForSelector('html[data-screen="enrol"]');
+  await page.getByLabel('Code d’invitation').fill(code);
+  await page.getByRole('button', { name: 'Vérifier l’invitation' }).click();
+  await page.waitForSelector('[data-testid="recovery-code"]');
+  await page.getByLabel('Code de récupération').fill(recovery);
+  await page.getByRole('button', { name: 'Ouvrir la sauvegarde' }).click();
+  await page.waitForSelector('[data-testid="backup-opened"]');
+  await deviceFields(page, deviceName, passphrase);
+  await page.getByRole('button', { name: 'Ajouter ce navigateur' }).click();
+  await page.waitForSelector('html[data-screen="device-added"]');
 }
 
 /** Opens a view of the logged-in page by its URL fragment and waits for it. */

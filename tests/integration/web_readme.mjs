@@ -5,16 +5,78 @@
 // to his account (device invite + recovery code), reads Mme Lemaire's case
 // thread and its discharge notice, writes and sends a file, acknowledges
 // the notice under "Mes dossiers", verifies Dr Roux, locks and unlocks.
+// Phase "coord" (steps 6 and 7): Léa Moreau, the coordinator, adds another
+// browser to her account the same way, reads « Tableau de bord » (the open
+// cases, the week's alert, the case's reference and never the patient's
+// name), then « Indicateurs »: « Télécharger le CSV » (saved for the Python
+// side to compare with `report --csv-fr`) and « Imprimer » (print media).
 // Prints one JSON line per check and {"values": {...}} last (webdrive.py).
 // Usage: node web_readme.mjs CONFIG_JSON
-import { launch, unlock } from './web_lib.mjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { launch, unlock, addDevice, deviceFields } from './web_lib.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
 const { values, check, shot, html, screen, field } = b;
 
+async function coordinator(page, step, text) {
+  step('coord: add the browser');
+  await page.goto(cfg.url);
+  await addDevice(page, cfg);
+  await page.getByRole('button', { name: 'Continuer' }).click();
+  await screen('session');
+  const nav = await page.locator('nav a[data-view]').allTextContents();
+  check(await html('keys') === 'held' && nav.includes('Tableau de bord') && nav.includes('Indicateurs'),
+    'coordinator: her browser added with the recovery code; « Tableau de bord » and « Indicateurs » in her '
+      + 'navigation bar', nav.join(' | '));
+
+  step('6. Tableau de bord');
+  await page.getByRole('link', { name: 'Tableau de bord' }).click();
+  await page.waitForSelector('html[data-view="dashboard"][data-dashboard-loaded]');
+  const open = await page.locator('[data-testid="open-section"] tr[data-pathway="heart_failure"] [data-kind="open"]')
+    .getAttribute('data-count').catch(() => null);
+  const page6 = await text(page.locator('[data-testid="dashboard"]'));
+  check(Number(open) === cfg.expect.openHeartFailure && page6.includes(cfg.ref)
+    && !/LEMAIRE|Odette/i.test(page6),
+  `6. « Tableau de bord »: ${cfg.expect.openHeartFailure} open heart-failure case(s) as \`cases --all\` says, `
+    + 'the case\'s reference, never the patient\'s name', `open=${open} ${page6.slice(0, 400)}`);
+  const alerts = await text(page.locator('[data-testid="alerts-section"]'));
+  check(alerts.includes(cfg.ref) && alerts.includes('Julie Bernard'),
+    '6. « Alertes de la semaine »: Julie Bernard\'s alert on the case', alerts.slice(0, 400));
+  await shot('web-walk-4-dashboard');
+
+  step('7. Indicateurs');
+  await page.getByRole('link', { name: 'Indicateurs' }).click();
+  await page.waitForSelector('section.indicators-view[data-semester]');
+  const semester = await page.locator('section.indicators-view').getAttribute('data-semester');
+  await page.waitForSelector(`html[data-indicators-charts^="${semester}:"]`);
+  const count = await page.locator('article.indicator').count();
+  const [dl] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Télécharger le CSV' }).click()]);
+  const file = path.join(cfg.profile, '..', dl.suggestedFilename());
+  await dl.saveAs(file);
+  values.csv = readFileSync(file).toString('base64');
+  values.semester = semester;
+  check(count >= 20 && dl.suggestedFilename() === `indicateurs-${semester}.csv`,
+    `7. « Indicateurs »: ${count} indicators of ${semester}; « Télécharger le CSV » saves ${dl.suggestedFilename()}`);
+  await page.emulateMedia({ media: 'print' });
+  const printed = await page.evaluate(() => ({
+    nav: getComputedStyle(document.querySelector('nav')).display,
+    buttons: [...document.querySelectorAll('button')].filter((x) => getComputedStyle(x).display !== 'none').length,
+  }));
+  await page.emulateMedia({ media: 'screen' });
+  check(printed.nav === 'none' && printed.buttons === 0,
+    '7. « Imprimer »: the printed page has no navigation and no button', JSON.stringify(printed));
+  await shot('web-walk-5-indicators');
+}
+
 await b.run(async ({ page, step }) => {
   const text = async (loc) => ((await loc.textContent()) || '').replace(/\s+/g, ' ').trim();
+  if (cfg.phase === 'coord') {
+    await coordinator(page, step, text);
+    return;
+  }
 
   // 1. Inscrire ce navigateur
   step('1. invite');
@@ -34,9 +96,7 @@ await b.run(async ({ page, step }) => {
   await page.getByLabel('Code de récupération').fill(cfg.recovery);
   await page.getByRole('button', { name: 'Ouvrir la sauvegarde' }).click();
   await page.waitForSelector('[data-testid="backup-opened"]');
-  await page.getByLabel('Nom de cet appareil').fill(cfg.deviceName);
-  await page.getByLabel('Phrase de passe', { exact: true }).fill(cfg.passphrase);
-  await page.getByLabel('Phrase de passe, encore une fois').fill(cfg.passphrase);
+  await deviceFields(page, cfg.deviceName, cfg.passphrase);
   await page.getByRole('button', { name: 'Ajouter ce navigateur' }).click();
   await screen('device-added');
   await page.waitForSelector('[data-testid="restored"][data-count]');

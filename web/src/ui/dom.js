@@ -71,6 +71,28 @@ export function statusLine() {
   };
 }
 
+/**
+ * fn (async) run one call at a time: a call while it runs returns that run
+ * and asks for one more after it (any number of such calls make one more
+ * run), so a view reloads once for a burst of events, never concurrently.
+ */
+export function serial(fn) {
+  let running = null;
+  let again = false;
+  const run = async () => {
+    if (running) { again = true; return running; }
+    running = fn();
+    try {
+      await running;
+    } finally {
+      running = null;
+    }
+    if (again) { again = false; await run(); }
+    return null;
+  };
+  return run;
+}
+
 /** Lets the browser paint (a status line) before a blocking computation (Argon2id). */
 export function paint() {
   return new Promise((r) => setTimeout(r, 30));

@@ -5,7 +5,7 @@
 // late only, and "a step of mine to do" (`mine`). A coordinator also has
 // "Tous les dossiers de la CPTS" (`all`) and the late steps (`late_steps`).
 // The list refreshes on the server's case, ack, alert and notification events.
-import { h, statusLine } from './dom.js';
+import { h, statusLine, serial } from './dom.js';
 import * as cases from '../core/cases.js';
 
 function checkbox(label, attrs, onchange) {
@@ -73,29 +73,20 @@ async function render(ctx) {
     status.error(cases.caseError(e));
   }
 
-  let loading = null;
-  let again = false;
-  async function load() {
-    if (loading) { again = true; return loading; }
-    loading = (async () => {
-      const todayDays = cases.today();
-      try {
-        const r = await cases.listCases(ctx.conn, filters);
-        listBox.replaceChildren(casesTable(r.cases || [], pw, todayDays));
-        if (coordinator) {
-          const late = await cases.lateSteps(ctx.conn);
-          lateBox.replaceChildren(lateTable(late.steps || [], todayDays));
-        }
-        document.documentElement.dataset.casesLoaded = String(Date.now());
-      } catch (e) {
-        status.error(cases.caseError(e));
+  const load = serial(async () => {
+    const todayDays = cases.today();
+    try {
+      const r = await cases.listCases(ctx.conn, filters);
+      listBox.replaceChildren(casesTable(r.cases || [], pw, todayDays));
+      if (coordinator) {
+        const late = await cases.lateSteps(ctx.conn);
+        lateBox.replaceChildren(lateTable(late.steps || [], todayDays));
       }
-    })();
-    await loading;
-    loading = null;
-    if (again) { again = false; await load(); }
-    return null;
-  }
+      document.documentElement.dataset.casesLoaded = String(Date.now());
+    } catch (e) {
+      status.error(cases.caseError(e));
+    }
+  });
 
   const select = h('select', { id: 'cases-pathway', onchange: () => { filters.pathway = select.value; load(); } },
     h('option', { value: '', text: 'Tous les parcours' }),

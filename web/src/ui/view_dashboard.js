@@ -15,7 +15,7 @@
 // reference. Refreshes on the server's case, ack, alert and notification
 // events (deferred while a form is open). <html data-dashboard-loaded>
 // changes after each load (the tests wait on it).
-import { h, statusLine } from './dom.js';
+import { h, statusLine, serial } from './dom.js';
 import * as cases from '../core/cases.js';
 import * as dash from '../core/dashboard.js';
 import { messageAt } from '../core/index.js';
@@ -89,8 +89,6 @@ async function render(ctx) {
   let stale = false;
 
   // ---- loading ----
-  let loading = null;
-  let again = false;
   async function fetchAll() {
     const [now, all, late] = await Promise.all([dash.serverNow(ctx.conn), dash.allCases(ctx.conn),
       dash.lateSteps(ctx.conn, user)]);
@@ -127,28 +125,21 @@ async function render(ctx) {
     return changed;
   }
 
-  async function load() {
-    if (loading) { again = true; return loading; }
-    loading = (async () => {
-      try {
-        data = await fetchAll();
-        if (openForm) {
-          stale = true;
-          status.info('Le tableau de bord a changé : il sera actualisé après votre saisie.');
-        } else {
-          draw();
-        }
-        if (await loadNames() && !openForm) draw();
-        document.documentElement.dataset.dashboardLoaded = String(Date.now());
-      } catch (e) {
-        status.error(cases.caseError(e));
+  const load = serial(async () => {
+    try {
+      data = await fetchAll();
+      if (openForm) {
+        stale = true;
+        status.info('Le tableau de bord a changé : il sera actualisé après votre saisie.');
+      } else {
+        draw();
       }
-    })();
-    await loading;
-    loading = null;
-    if (again) { again = false; await load(); }
-    return null;
-  }
+      if (await loadNames() && !openForm) draw();
+      document.documentElement.dataset.dashboardLoaded = String(Date.now());
+    } catch (e) {
+      status.error(cases.caseError(e));
+    }
+  });
 
   function closeForm() {
     const step = openForm && openForm.step;
