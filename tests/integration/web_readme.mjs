@@ -116,10 +116,10 @@ await b.run(async ({ page, step }) => {
   await item.waitFor();
   const itemText = await text(item);
   const caseThreads = await page.locator('li.thread-item', { hasText: 'dossier patient' }).count();
-  check(/dossier patient/.test(itemText) && /Fil sans sujet/.test(itemText) && caseThreads === 1
-    && Number(await item.getAttribute('data-unread')) > 0,
+  check(/dossier patient/.test(itemText) && itemText.includes(`Dossier ${cfg.ref} · Insuffisance cardiaque`)
+    && caseThreads === 1 && Number(await item.getAttribute('data-unread')) > 0,
   '2. Messages lists his threads with their unread counts; Mme Lemaire\'s case thread is the one marked '
-    + '« dossier patient », « Fil sans sujet »', `${itemText} (${caseThreads} « dossier patient »)`);
+    + '« dossier patient », named « Dossier CASE » and its pathway', `${itemText} (${caseThreads} « dossier patient »)`);
   await item.locator('a').first().click();
   await page.waitForSelector(`html[data-view="thread"][data-view-arg="${cfg.channel}"]`);
   const notice = page.locator('article.msg [data-kind="discharge_notice"]').first();

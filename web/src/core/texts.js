@@ -23,6 +23,19 @@ export const PROFESSION_FR = {
 export const KIND_FR = { case: 'dossier patient', circle: 'cercle', team: 'équipe', direct: 'direct' };
 export const HISTORY_FR = { shared: 'partagé', from_join: 'depuis l’arrivée' };
 
+/**
+ * A thread's name in the list and on its page: its topic (decrypted here);
+ * else, for a case thread, its case (`caseName`, e.g. « Dossier P-7K2MQX9D ·
+ * Sortie d'hospitalisation »: `liaison discharge` gives case threads no
+ * topic); else its other members' names; else « Fil sans sujet ».
+ */
+export function threadTitle({ topic, others = [], caseName = null }, nameOf) {
+  if (topic) return topic;
+  if (caseName) return caseName;
+  if (others.length) return `Fil avec ${others.map(nameOf).join(', ')}`;
+  return 'Fil sans sujet';
+}
+
 /** The alarm's text (mlog_verify.c chan_alarm_text), en for --json, else French (po/fr.po). */
 export function alarmText(a, who, en = false) {
   if (a.source === 'rollback') {

@@ -14,7 +14,7 @@ import { renderContent } from './message_kinds.js';
 import { composerAttach } from './attach_ui.js';
 import { openThread, threadModel, subscribe, sendContent, markSeen, closeThread, engine, receiptUsers,
   applyReceipt } from '../core/index.js';
-import { KIND_FR, HISTORY_FR } from '../core/texts.js';
+import { KIND_FR, HISTORY_FR, threadTitle } from '../core/texts.js';
 
 export const PAGE = 50;
 const fmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short' });
@@ -124,9 +124,8 @@ function headerNodes(eng, model) {
 }
 
 function titleOf(eng, model) {
-  if (model.rec.topic) return model.rec.topic;
-  const others = (model.rec.members || []).filter((u) => u !== eng.meHex);
-  return others.length ? `Fil avec ${others.map((u) => eng.name(u)).join(', ')}` : 'Fil sans sujet';
+  return threadTitle({ topic: model.rec.topic, others: (model.rec.members || []).filter((u) => u !== eng.meHex) },
+    (u) => eng.name(u));
 }
 
 async function render(ctx, arg) {

@@ -1,6 +1,7 @@
 // The thread list ("#/threads", the home view): every channel this user is
 // or was a member of (`channels`), with its topic (decrypted here: the
-// server holds none) or its members' names, its kind, how many messages
+// server holds none), its case (reference and pathway, from `cases`) or its
+// members' names, its kind, how many messages
 // arrived since this browser last showed it, and its last activity; new
 // messages update the list live. Below, "Nouveau fil": a topic, the kind,
 // the history policy and colleagues found in the directory, created as
@@ -8,23 +9,30 @@
 // createThread).
 import { h, statusLine, field } from './dom.js';
 import { threadList, refreshThreads, subscribe, searchPeople, createThread, engine } from '../core/index.js';
-import { KIND_FR } from '../core/texts.js';
+import { KIND_FR, threadTitle } from '../core/texts.js';
+import * as cases from '../core/cases.js';
 import { notify } from './notify.js';
 
 const fmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short' });
 
-function nameOf(eng, t) {
-  if (t.topic) return t.topic;
-  if (t.others.length) return `Fil avec ${t.others.map((u) => eng.name(u)).join(', ')}`;
-  return 'Fil sans sujet';
+/** channel → « Dossier P-… · pathway » for the user's case threads (one `cases` request). */
+async function caseNames(conn) {
+  try {
+    const [pw, r] = await Promise.all([cases.pathways(conn), cases.listCases(conn, {})]);
+    return new Map((r.cases || []).map((c) =>
+      [c.channel, `Dossier ${c.patient_ref} · ${cases.pathwayLabel(pw, c.pathway)}`]));
+  } catch {
+    return new Map(); // the list still shows, with members' names
+  }
 }
 
-function item(eng, t) {
+function item(eng, t, named) {
   const unread = t.unread > 0 ? h('span', { class: 'unread', 'data-unread': t.unread,
     text: `${t.unread} non lu${t.unread > 1 ? 's' : ''}` }) : null;
   return h('li', { class: `thread-item${t.unread ? ' has-unread' : ''}`, 'data-channel': t.channel, 'data-unread': t.unread },
     h('a', { href: `#/thread/${t.channel}`, class: 'thread-link' },
-      h('span', { class: 'name', text: nameOf(eng, t) }), unread),
+      h('span', { class: 'name', text: threadTitle({ ...t, caseName: named.get(t.channel) },
+        (u) => eng.name(u)) }), unread),
     h('span', { class: 'hint' }, `${KIND_FR[t.kind] || t.kind || ''}${t.member ? '' : ' · ancien membre'}` +
       `${t.valid === false ? ' · INVALIDE' : ''}`,
     t.last_ts ? ` · ${fmt.format(new Date(t.last_ts))}` : ''));
@@ -113,8 +121,9 @@ async function render(ctx) {
   const ul = h('ul', { class: 'threads', 'data-testid': 'threads' });
   let list = [];
   async function load() {
-    list = await threadList(ctx);
-    ul.replaceChildren(...list.map((t) => item(eng, t)));
+    let named;
+    [list, named] = await Promise.all([threadList(ctx), caseNames(ctx.conn)]);
+    ul.replaceChildren(...list.map((t) => item(eng, t, named)));
     if (!list.length) ul.append(h('li', { class: 'hint', text: 'Aucun fil pour l’instant : créez-en un ci-dessous.' }));
     ul.dataset.loaded = String(Date.now());
   }
