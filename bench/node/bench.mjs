@@ -80,17 +80,18 @@ async function main() {
   await C.ready();
   const rss0 = procRss(o.serverPid);
   const t0 = performance.now();
-  const { users, channels } = await setup(o);
+  const { users, channels, times } = await setup(o);
   const setupS = (performance.now() - t0) / 1000;
   const batchOn = users.every((u) => u.batch);
   say(o, `liaison-bench-node (Node ${process.version}, ws, libsodium.js): ${users.length} users in ` +
-    `${channels.length} channels of ${o.channelSize}, set up in ${setupS.toFixed(1)} s; ` +
+    `${channels.length} channels of ${o.channelSize}, set up in ${setupS.toFixed(1)} s ` +
+    `(invites ${times.invites_s.toFixed(1)}, enrol+login ${times.enrol_login_s.toFixed(1)}, channels ${times.channels_s.toFixed(1)}); ` +
     `batch ${batchOn ? 'on' : 'off'}; ${o.msgSize}-byte sealed envelopes`);
   say(o, `CPUs: server ${allowedCpus(o.serverPid)}, generator ${allowedCpus()}`);
   const state = { byKey: new Map(), turn: 0, dup: 0, stray: 0, errorCodes: {}, phase: null };
   attach(users, state);
   const out = { generator: 'node', node: process.version, params: { ...o, ca: undefined, url: undefined },
-    setup_s: setupS, batch: batchOn, cpus: { server: allowedCpus(o.serverPid), generator: allowedCpus() } };
+    setup_s: setupS, setup: times, batch: batchOn, cpus: { server: allowedCpus(o.serverPid), generator: allowedCpus() } };
   let ok = true;
 
   if (o.workload === 'busy') {

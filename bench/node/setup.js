@@ -49,7 +49,7 @@ function check(reply, what) {
 async function enrolUser(o, code) {
   const u = {
     user: C.random(16), device: C.random(16), akId: C.random(16),
-    ik: C.keypair(), dk: C.keypair(), ak: C.sodium.crypto_kx_keypair(),
+    ik: C.keypair(), dk: C.keypair(), ak: C.sodium.crypto_kx_seed_keypair(C.random(32)),
   };
   u.conn = new Conn(o.url, o.ca, o.serverName);
   await u.conn.open();
@@ -110,10 +110,15 @@ async function pool(items, width, fn) {
 
 /** Everything: returns { users, channels }. */
 export async function setup(o) {
+  const t = [performance.now()];
   const codes = invites(o, o.users);
+  t.push(performance.now());
   const users = await pool(codes, 64, (code) => enrolUser(o, code));
+  t.push(performance.now());
   const groups = [];
   for (let i = 0; i < users.length; i += o.channelSize) groups.push(users.slice(i, i + o.channelSize));
   const channels = await pool(groups, 64, makeChannel);
-  return { users, channels };
+  t.push(performance.now());
+  const s = (i) => (t[i + 1] - t[i]) / 1000;
+  return { users, channels, times: { invites_s: s(0), enrol_login_s: s(1), channels_s: s(2) } };
 }
