@@ -84,22 +84,22 @@ export function mlogSigned(e) {
 const kdf = (id, ctx, key) => sodium.crypto_kdf_derive_from_key(32, id, ctx, key);
 
 /** §4 outbound group session: one per channel per sending device. */
-export function newSession() {
-  const s = keypair();
-  return { sk: s.privateKey, id: s.publicKey, ck: random(32), index: 0 };
+export function newSession(seed = random(32), ck = random(32)) {
+  const s = sodium.crypto_sign_seed_keypair(seed);
+  return { sk: s.privateKey, id: s.publicKey, ck, index: 0 };
 }
 /** §4 "LSN" 01 channel session_id u32(index) sender_device u64(ts): 80 bytes. */
 export const header = (channel, sessionId, index, device, ts) =>
   cat('LSN', Uint8Array.of(1), channel, sessionId, u32(index), device, u64(ts));
 
-/** Seals plaintext with the session's next key: H || nonce || ct || sig. */
-export function seal(sess, channel, device, ts, plaintext) {
+/** Seals plaintext with the session's next key: H || nonce || ct || sig.
+ *  nonce: random unless given (the test vectors give it). */
+export function seal(sess, channel, device, ts, plaintext, nonce = random(24)) {
   const mk = kdf(1, 'lsn-mkey', sess.ck);
   const index = sess.index;
   sess.ck = kdf(2, 'lsn-ckey', sess.ck);
   sess.index += 1;
   const h = header(channel, sess.id, index, device, ts);
-  const nonce = random(24);
   const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, h, null, nonce, mk);
   const sig = sign(sess.sk, cat('liaison-msg-sig-v1', h, nonce, ct));
   return cat(h, nonce, ct, sig);

@@ -6,6 +6,7 @@
 // `message` event at each other member; the sender's own echo is counted
 // apart). A message is recognised in an event by its header's session id
 // and index (each pre-sealed envelope is unique).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as C from './crypto.js';
 import { Lat, procCpu, selfCpu } from './stats.js';
 
@@ -71,9 +72,14 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
     const t0 = performance.now();
     const mStart = t0 + warmup * 1000, mEnd = mStart + measure * 1000;
     const n = Math.min(msgs.length, Math.round(rate * (warmup + measure)));
+    const nWarm = Math.round(rate * warmup);
     let sent = 0, pendingAcks = 0, pendingDeliv = 0, acksInWindow = 0;
     let srv0 = null, gen0 = null, srv1 = null, gen1 = null, tEnd = 0;
     const gen00 = selfCpu();
+    // how long the generator's own event loop was blocked (its GC, parsing):
+    // a delay here is added to the latencies it measures
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     state.phase = {
       onAck(m, now) {
         pendingAcks -= 1;
@@ -97,7 +103,7 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
         const m = msgs[sent];
         m.due = t0 + ((sent + 1) * 1000) / rate;   // message k is due once (k+1)/rate s passed
         m.sentAt = performance.now();
-        m.measured = m.sentAt >= mStart && m.sentAt < mEnd;
+        m.measured = sent >= nWarm;   // by schedule: the first rate x warmup are not
         if (m.measured) lag.add(m.sentAt - m.due);
         m.u.inflight.set(m.id, m);
         m.u.conn.sendRaw(m.frame);
@@ -120,6 +126,7 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
       done = true;
       srv1 = procCpu(o.serverPid);
       gen1 = selfCpu();
+      loop.disable();
       state.phase = null;
       const tDone = performance.now();
       const win = Math.min(mEnd, tEnd) - mStart;
@@ -136,6 +143,7 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
         offered: rate, sent: n, acked, errors, lostAcks, lostDeliv, delivered,
         achieved: acksInWindow / (win / 1000),
         ack: ack.summary(), deliv: deliv.summary(), sendLag: lag.summary(),
+        loopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
         window_s: win / 1000, total_s: (tDone - t0) / 1000,
         serverCpu_s: srvCpu,
         serverCpuPct: srvCpu !== null ? (100 * srvCpu) / ((tDone - mStart) / 1000) : null,
