@@ -213,8 +213,22 @@ start_server() {
 	return 0
 }
 
+# Seconds the server's threads have waited runnable for a CPU (schedstat's
+# second field, summed over threads): on a shared machine, what other
+# processes took from it.
+server_wait() {
+	cat /proc/"$SERVER_PID"/task/*/schedstat 2>/dev/null |
+		awk '{ns += $2} END {printf "%.2f", ns / 1e9}'
+}
+
 # Run the generator (GEN) against a fresh server; its status joins STATUS.
 bench() {
+	W0=$(server_wait) T0=$(date +%s)
+	bench_gen "$@"
+	[ -z "$JSON" ] && echo "-- server threads waited for a CPU (runnable, not running: other processes) $(echo "$(server_wait) $W0" | awk '{printf "%.2f", $1 - $2}') s of the $(( $(date +%s) - T0 )) s of this workload (setup included); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	return 0
+}
+bench_gen() {
 	if [ "$GEN" = node ]; then
 		# liaison-bench's flags of busy and saturation are bench.mjs's too
 		# shellcheck disable=SC2086

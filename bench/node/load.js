@@ -8,7 +8,7 @@
 // and index (each pre-sealed envelope is unique).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as C from './crypto.js';
-import { Lat, procCpu, selfCpu } from './stats.js';
+import { Lat, procCpu, procWait, selfCpu } from './stats.js';
 
 const SESSION_MAX = 100;   // §4: sessions rotate after 100 messages
 // base64 characters 28..76 hold envelope bytes 21..57: most of session_id
@@ -74,7 +74,7 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
     const n = Math.min(msgs.length, Math.round(rate * (warmup + measure)));
     const nWarm = Math.round(rate * warmup);
     let sent = 0, pendingAcks = 0, pendingDeliv = 0, acksInWindow = 0;
-    let srv0 = null, gen0 = null, srv1 = null, gen1 = null, tEnd = 0;
+    let srv0 = null, gen0 = null, srv1 = null, gen1 = null, tEnd = 0, wait0 = [null, null];
     const gen00 = selfCpu();
     // how long the generator's own event loop was blocked (its GC, parsing):
     // a delay here is added to the latencies it measures
@@ -97,7 +97,10 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
     };
     function tick() {
       const now = performance.now();
-      if (srv0 === null && now >= mStart) { srv0 = procCpu(o.serverPid); gen0 = selfCpu(); }
+      if (srv0 === null && now >= mStart) {
+        srv0 = procCpu(o.serverPid); gen0 = selfCpu();
+        wait0 = [procWait(o.serverPid), procWait()];
+      }
       const due = Math.min(n, Math.floor(((now - t0) * rate) / 1000));
       while (sent < due) {
         const m = msgs[sent];
@@ -126,6 +129,7 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
       done = true;
       srv1 = procCpu(o.serverPid);
       gen1 = selfCpu();
+      const wait1 = [procWait(o.serverPid), procWait()];
       loop.disable();
       state.phase = null;
       const tDone = performance.now();
@@ -149,6 +153,9 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
         serverCpuPct: srvCpu !== null ? (100 * srvCpu) / ((tDone - mStart) / 1000) : null,
         serverCpuPerMsg_ms: srvCpu !== null && measuredMsgs ? (1000 * srvCpu) / measuredMsgs : null,
         genCpuPct: (100 * (gen1 - gen0)) / ((tDone - mStart) / 1000),
+        // seconds runnable but not running, from the window's start (schedstat)
+        serverWait_s: wait0[0] !== null && wait1[0] !== null ? wait1[0] - wait0[0] : null,
+        genWait_s: wait0[1] !== null && wait1[1] !== null ? wait1[1] - wait0[1] : null,
         genCpuPhasePct: (100 * (gen1 - gen00)) / ((tDone - t0) / 1000),
       });
     }

@@ -1,6 +1,6 @@
 // stats.js — latency lists and their percentiles, and CPU seconds of a
 // process from /proc/PID/stat (utime + stime) and of this one.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 /** A growing list of latencies in ms. */
@@ -46,4 +46,17 @@ export function allowedCpus(pid = 'self') {
     const m = /Cpus_allowed_list:\s+(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? m[1] : '?';
   } catch { return '?'; }
+}
+
+/** Seconds the threads of pid have spent runnable but waiting for a CPU
+ *  (/proc/PID/task/TID/schedstat, second field): on a shared machine, the
+ *  time other processes took from it. null if unreadable. */
+export function procWait(pid = process.pid) {
+  try {
+    let ns = 0;
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[1]);
+    }
+    return ns / 1e9;
+  } catch { return null; }
 }
