@@ -112,6 +112,8 @@ async function main() {
     say(o, `  delivery latency ms  p50 ${f2(r.deliv.p50)}  p99 ${f2(r.deliv.p99)}  p99.9 ${f2(r.deliv.p999)}  max ${f2(r.deliv.max)}`);
     say(o, `  send lag ms (due -> sent) p50 ${f2(r.sendLag.p50)}  p99 ${f2(r.sendLag.p99)}  max ${f2(r.sendLag.max)}; ` +
       `generator event-loop delay ms p50 ${f2(r.loopDelay.p50)}  p99 ${f2(r.loopDelay.p99)}  max ${f2(r.loopDelay.max)}`);
+    say(o, `  ack p99 of messages sent on time (lag < 5 ms): ${f2(r.ackOnTime.p99)} (${r.ackOnTime.n}); ` +
+      `sent late: ${f2(r.ackLate.p99)} (${r.ackLate.n})`);
     say(o, `  server CPU ${f1(r.serverCpuPct)} % of one core, ${f3(r.serverCpuPerMsg_ms)} ms per message; ` +
       `RSS ${r.rssKiB} KiB (${f1(r.rssPerConnKiB)} KiB/conn); generator CPU ${f1(r.genCpuPct)} %`);
     say(o, `  waiting for a CPU (runnable, not running; other processes of the machine) over ${f1(r.total_s)} s: ` +
@@ -122,7 +124,7 @@ async function main() {
     let best = 0;
     say(o, `W2 saturation: ${o.warmup} s warm-up + ${o.stepDuration} s measured per step, pass = ack p99 < ${o.p99LimitMs} ms, no loss, no error, >= 95 % achieved`);
     say(o, `${'offered'.padStart(8)} ${'achieved'.padStart(8)} ${'ack p50'.padStart(8)} ${'ack p99'.padStart(8)} ${'p99.9'.padStart(8)} ` +
-      `${'max'.padStart(8)} ${'deliv p99'.padStart(9)} ${'lost'.padStart(5)} ${'err'.padStart(4)} ${'srv %'.padStart(6)} ${'ms/msg'.padStart(7)} ${'gen %'.padStart(6)} ${'lag p99'.padStart(7)} ${'loop p99'.padStart(8)} ${'srv wait'.padStart(8)}  verdict`);
+      `${'max'.padStart(8)} ${'deliv p99'.padStart(9)} ${'lost'.padStart(5)} ${'err'.padStart(4)} ${'srv %'.padStart(6)} ${'ms/msg'.padStart(7)} ${'gen %'.padStart(6)} ${'lag p99'.padStart(7)} ${'loop p99'.padStart(8)} ${'srv wait'.padStart(8)} ${'p99 on time (n)'.padStart(16)} ${'p99 late (n)'.padStart(16)}  verdict`);
     for (let rate = o.rateStart; rate <= o.rateMax;
       rate = o.rateStep > 0 ? rate + o.rateStep : Math.round(rate * o.rateFactor)) {
       const n = Math.round(rate * (o.warmup + o.stepDuration));
@@ -134,7 +136,7 @@ async function main() {
       out.steps.push(r);
       say(o, `${String(rate).padStart(8)} ${r.achieved.toFixed(0).padStart(8)} ${f2(r.ack.p50).padStart(8)} ${f2(r.ack.p99).padStart(8)} ` +
         `${f2(r.ack.p999).padStart(8)} ${f2(r.ack.max).padStart(8)} ${f2(r.deliv.p99).padStart(9)} ${String(r.lostAcks + r.lostDeliv).padStart(5)} ` +
-        `${String(r.errors).padStart(4)} ${f1(r.serverCpuPct).padStart(6)} ${f3(r.serverCpuPerMsg_ms).padStart(7)} ${f1(r.genCpuPct).padStart(6)} ${f2(r.sendLag.p99).padStart(7)} ${f2(r.loopDelay.p99).padStart(8)} ${f2(r.serverWait_s).padStart(8)}  ${r.pass ? 'pass' : 'FAIL'}`);
+        `${String(r.errors).padStart(4)} ${f1(r.serverCpuPct).padStart(6)} ${f3(r.serverCpuPerMsg_ms).padStart(7)} ${f1(r.genCpuPct).padStart(6)} ${f2(r.sendLag.p99).padStart(7)} ${f2(r.loopDelay.p99).padStart(8)} ${f2(r.serverWait_s).padStart(8)} ${`${f2(r.ackOnTime.p99)} (${r.ackOnTime.n})`.padStart(16)} ${`${f2(r.ackLate.p99)} (${r.ackLate.n})`.padStart(16)}  ${r.pass ? 'pass' : 'FAIL'}`);
       if (!r.pass) break;
       best = rate;
       if (o.rateStep <= 0 && o.rateFactor <= 1) break;

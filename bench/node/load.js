@@ -69,6 +69,9 @@ export function prepare(users, n, msgSize, state) {
 export function run(msgs, rate, warmup, measure, drain, o, state) {
   return new Promise((resolve) => {
     const ack = new Lat(), deliv = new Lat(), lag = new Lat();
+    // acks of messages that left on time (send lag < 5 ms) and of late ones
+    // (sent in a burst after a stall of the generator): the tail's cause
+    const ackOnTime = new Lat(), ackLate = new Lat();
     const t0 = performance.now();
     const mStart = t0 + warmup * 1000, mEnd = mStart + measure * 1000;
     const n = Math.min(msgs.length, Math.round(rate * (warmup + measure)));
@@ -85,7 +88,10 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
         pendingAcks -= 1;
         if (m.acked) pendingDeliv += m.others - m.deliv;
         if (now >= mStart && now < mEnd) acksInWindow += 1;
-        if (m.measured && m.acked) ack.add(now - m.sentAt);
+        if (m.measured && m.acked) {
+          ack.add(now - m.sentAt);
+          (m.sentAt - m.due < 5 ? ackOnTime : ackLate).add(now - m.sentAt);
+        }
         maybeDone();
       },
       onDeliv(m, now) {
@@ -147,6 +153,7 @@ export function run(msgs, rate, warmup, measure, drain, o, state) {
         offered: rate, sent: n, acked, errors, lostAcks, lostDeliv, delivered,
         achieved: acksInWindow / (win / 1000),
         ack: ack.summary(), deliv: deliv.summary(), sendLag: lag.summary(),
+        ackOnTime: ackOnTime.summary(), ackLate: ackLate.summary(),
         loopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
         window_s: win / 1000, total_s: (tDone - t0) / 1000,
         serverCpu_s: srvCpu,
