@@ -1950,6 +1950,9 @@ report_busy(const struct stats *m, const struct stats *setup)
 		json_object_set_new(j, "server_rss_per_conn_kib", json_real(rss_per));
 		json_object_set_new(j, "server_cpu_pct",
 				    json_real(m->srv_cpu >= 0 ? 100.0 * m->srv_cpu / total : -1));
+		json_object_set_new(j, "server_cpu_ms_per_msg",
+				    json_real(m->srv_cpu >= 0 && m->acked
+						      ? 1000.0 * m->srv_cpu / (double)m->acked : -1));
 		json_object_set_new(j, "channels_s", json_real(setup->t_chan));
 		json_object_set_new(j, "duplicates", json_integer((json_int_t)m->dup));
 		json_object_set_new(j, "batch_frames", json_integer((json_int_t)m->batch_frames));
@@ -1974,10 +1977,12 @@ report_busy(const struct stats *m, const struct stats *setup)
 		print_hist("ack", &m->ack);
 		print_hist("delivery", &m->deliv);
 		if (m->srv_cpu >= 0)
-			printf("  server: %.2f CPU s over %.2f s (%.0f %% of one core), RSS %ld KiB "
-			       "(%.1f KiB per connection over the %ld KiB before), peak RSS %ld KiB\n",
-			       m->srv_cpu, total, 100.0 * m->srv_cpu / total, m->rss_kib, rss_per,
-			       srv_before.rss_kib, m->hwm_kib);
+			printf("  server: %.2f CPU s over %.2f s (%.0f %% of one core, %.3f ms per acked "
+			       "message), RSS %ld KiB (%.1f KiB per connection over the %ld KiB before), "
+			       "peak RSS %ld KiB\n",
+			       m->srv_cpu, total, 100.0 * m->srv_cpu / total,
+			       m->acked ? 1000.0 * m->srv_cpu / (double)m->acked : 0.0, m->rss_kib,
+			       rss_per, srv_before.rss_kib, m->hwm_kib);
 		else
 			printf("  server: CPU and RSS not measured (pass --server-pid)\n");
 		printf("  bench:  %.2f CPU s (same host: it competes with the server)\n",
@@ -2028,13 +2033,17 @@ report_step(const struct stats *m)
 			       m->users, m->chans, gsize, O.msg_size, O.step_duration, O.warmup,
 			       O.p99_limit_ms, O.procs, O.procs > 1 ? "es" : "");
 			printf("machine: %s\n", machine);
-			printf("  %9s %9s %8s %8s %9s %7s %7s %6s %6s  %s\n", "offered/s", "achieved",
-			       "ack p50", "ack p99", "deliv p99", "lost", "errors", "srv %", "gen %",
-			       "");
+			printf("  %9s %9s %8s %8s %9s %7s %7s %6s %7s %6s  %s\n", "offered/s",
+			       "achieved", "ack p50", "ack p99", "deliv p99", "lost", "errors", "srv %",
+			       "ms/msg", "gen %", "");
 		}
-		printf("  %9.0f %9.0f %8.2f %8.2f %9.2f %7" PRIu64 " %7" PRIu64 " %6.0f %6.0f  %s\n",
+		/* server CPU per message: its CPU over the window / acks in it */
+		printf("  %9.0f %9.0f %8.2f %8.2f %9.2f %7" PRIu64 " %7" PRIu64 " %6.0f %7.3f %6.0f"
+		       "  %s\n",
 		       m->rate, achieved, ms(&m->ack, 0.5), p99, ms(&m->deliv, 0.99),
 		       lost_acks + lost_deliv, m->ack_errors, cpu,
+		       m->srv_cpu >= 0 && achieved > 0 && m->window_s > 0
+			       ? 1000.0 * m->srv_cpu / (achieved * m->window_s) : 0.0,
 		       m->measured_s > 0 ? 100.0 * m->bench_cpu / m->measured_s : 0.0,
 		       pass ? "pass" : "FAIL");
 		fflush(stdout);

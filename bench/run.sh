@@ -22,6 +22,18 @@
 #                                      (the soak: WORKLOADS=busy ISSUE=1 DURATION=600)
 #   SERVER_ARGS="--flag value" ...     extra liaisond flags
 #   BENCH_ARGS="--poll" ...            extra liaison-bench flags (liaison-bench --help)
+#   SERVER_CPUS=0 GEN_CPUS=1 bench/run.sh
+#                                      pin the server to CPU 0 (taskset -c 0) and the
+#                                      generator, with every process it forks, to
+#                                      CPU 1: the figures of one server core (issue 17);
+#                                      either may be set alone; taskset lists ("0-1",
+#                                      "2,3") work too. Unset: the scheduler decides.
+#   GEN=node bench/run.sh              the second generator, bench/node/bench.mjs (Node,
+#                                      npm ws, libsodium.js; written from PROTOCOL.md and
+#                                      CRYPTO.md alone; real sealed and signed envelopes):
+#                                      workloads busy and saturation only. Needs
+#                                      "(cd bench/node && npm ci)" once. NODE_ARGS adds
+#                                      its flags (node bench/node/bench.mjs --help).
 #
 # Knobs (scaled-down default / issue 6 value with ISSUE=1):
 #   BUILD        build directory (build)
@@ -78,6 +90,28 @@ WORKLOADS=${WORKLOADS:-crypto busy saturation idle storm documents series}
 JSON=${JSON:-}
 PERF=${PERF:-}
 NO_BATCH=${NO_BATCH:-}
+SERVER_CPUS=${SERVER_CPUS:-}
+GEN_CPUS=${GEN_CPUS:-}
+GEN=${GEN:-c}
+
+# taskset prefixes (util-linux); empty when unpinned
+SERVER_PIN= GEN_PIN=
+if [ -n "$SERVER_CPUS$GEN_CPUS" ] && ! command -v taskset >/dev/null; then
+	echo "run.sh: SERVER_CPUS/GEN_CPUS need taskset (Debian: util-linux)" >&2
+	exit 2
+fi
+[ -n "$SERVER_CPUS" ] && SERVER_PIN="taskset -c $SERVER_CPUS"
+[ -n "$GEN_CPUS" ] && GEN_PIN="taskset -c $GEN_CPUS"
+case $GEN in
+c) ;;
+node)
+	if [ ! -d "$ROOT/bench/node/node_modules/ws" ]; then
+		echo "run.sh: GEN=node needs bench/node/node_modules: (cd bench/node && npm ci)" >&2
+		exit 2
+	fi
+	;;
+*) echo "run.sh: GEN is c (liaison-bench) or node (bench/node/bench.mjs)" >&2; exit 2 ;;
+esac
 
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" "$ROOT" >/dev/null
@@ -151,7 +185,7 @@ start_server() {
 	# opens thousands at once
 	printf 'conn_unauth_per_addr = 100000\n' >"$TMP/bench.conf"
 	# shellcheck disable=SC2086
-	"$LIAISOND" --config "$TMP/bench.conf" --data-dir "$DATA" --port "$PORT" --listen 127.0.0.1 \
+	$SERVER_PIN "$LIAISOND" --config "$TMP/bench.conf" --data-dir "$DATA" --port "$PORT" --listen 127.0.0.1 \
 		--cert "$CERTS/server.crt" --key "$CERTS/server.key" --server-name localhost \
 		--synchronous full --log-level warn ${SERVER_ARGS:-} >"$TMP/server.log" 2>&1 &
 	SERVER_PID=$!
@@ -171,13 +205,47 @@ start_server() {
 	[ -n "$JSON" ] && COMMON="$COMMON --json"
 	[ -n "$NO_BATCH" ] && COMMON="$COMMON --no-batch"
 	COMMON="$COMMON ${BENCH_ARGS:-}"
+	NODE_COMMON="--port $PORT --server-name localhost --ca $CERTS/ca.crt --server-pid $SERVER_PID"
+	NODE_COMMON="$NODE_COMMON --liaisond $LIAISOND --data-dir $DATA --org 450000005 --msg-size $MSG_SIZE"
+	[ -n "$JSON" ] && NODE_COMMON="$NODE_COMMON --json"
+	[ -n "$NO_BATCH" ] && NODE_COMMON="$NODE_COMMON --no-batch"
+	NODE_COMMON="$NODE_COMMON ${NODE_ARGS:-}"
 	return 0
 }
 
-# Run liaison-bench against a fresh server; its status joins STATUS.
+# Seconds the server's threads have waited runnable for a CPU (schedstat's
+# second field, summed over threads): on a shared machine, what other
+# processes took from it.
+server_wait() {
+	cat /proc/"$SERVER_PID"/task/*/schedstat 2>/dev/null |
+		awk '{ns += $2} END {printf "%.2f", ns / 1e9}'
+}
+
+# Run the generator (GEN) against a fresh server; its status joins STATUS.
 bench() {
-	# shellcheck disable=SC2086
-	"$BENCH" $COMMON "$@" || STATUS=$?
+	W0=$(server_wait) T0=$(date +%s)
+	bench_gen "$@"
+	[ -z "$JSON" ] && echo "-- server threads waited for a CPU (runnable, not running: other processes) $(echo "$(server_wait) $W0" | awk '{printf "%.2f", $1 - $2}') s of the $(( $(date +%s) - T0 )) s of this workload (setup included); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	return 0
+}
+bench_gen() {
+	if [ "$GEN" = node ]; then
+		# liaison-bench's flags of busy and saturation are bench.mjs's too
+		# shellcheck disable=SC2086
+		$GEN_PIN node "$ROOT/bench/node/bench.mjs" $NODE_COMMON "$@" || STATUS=$?
+	else
+		# shellcheck disable=SC2086
+		$GEN_PIN "$BENCH" $COMMON "$@" || STATUS=$?
+	fi
+}
+
+# Workloads the Node generator does not have are skipped with a note.
+node_lacks() {
+	if [ "$GEN" = node ]; then
+		echo "run.sh: GEN=node runs busy and saturation only; $1 skipped"
+		return 0
+	fi
+	return 1
 }
 
 if command -v git >/dev/null; then
@@ -188,7 +256,13 @@ else
 fi
 echo "== machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(uname -srm)"
 echo "== liaisond $("$LIAISOND" --version 2>/dev/null | head -1), synchronous=full, TLS on 127.0.0.1, data in $(df -P "$TMP" | awk 'NR==2 {print $1}')"
-echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $REV, generator processes: $PROCS"
+if [ "$GEN" = node ]; then
+	GEN_NAME="bench/node/bench.mjs (Node $(node --version), ws, one process)"
+else
+	GEN_NAME="liaison-bench, generator processes: $PROCS"
+fi
+echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $REV, $GEN_NAME"
+echo "== CPUs: server ${SERVER_CPUS:-unpinned (any of $(nproc))}, generator ${GEN_CPUS:-unpinned (any of $(nproc))}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for w in $WORKLOADS; do
 	echo
@@ -248,6 +322,7 @@ for w in $WORKLOADS; do
 		stop_server
 		;;
 	crypto)
+		node_lacks crypto && continue
 		echo "client crypto cost per operation (median of 9 batches):"
 		if [ -n "$JSON" ]; then
 			"$BUILD/bench/liaison-crypto-bench" --json || STATUS=$?
@@ -256,29 +331,33 @@ for w in $WORKLOADS; do
 		fi
 		;;
 	idle|w3)
+		node_lacks idle && continue
 		start_server
 		bench --workload idle --conns "$IDLE_CONNS"
 		stop_server
 		;;
 	storm|w4)
+		node_lacks storm && continue
 		start_server
 		bench --workload storm --users "$STORM_USERS" --channel-size "$CHANNEL_SIZE" \
 			--missed "$MISSED"
 		stop_server
 		;;
 	documents|w5)
+		node_lacks documents && continue
 		start_server
 		bench --workload documents --doc-size "$DOC_SIZE" --downloaders "$DOWNLOADERS"
 		stop_server
 		;;
 	series)
+		node_lacks series && continue
 		# W1 at each connection count, a fresh server each, the same total rate.
 		[ -z "$JSON" ] && printf 'W1 connection series: %s msg/s in total at every point, %s s each, channels of %s\n%12s %8s %8s %8s %10s %7s %10s %10s %6s %6s\n' \
 			"$SERIES_RATE" "$SERIES_DURATION" "$CHANNEL_SIZE" connections "msg/s" "ack p50" \
 			"ack p99" "deliv p99" "srv %" "RSS KiB" "KiB/conn" "loss" "gen %"
 		for n in $SERIES; do
 			start_server
-			"$BENCH" $COMMON --json --quiet --workload busy --users "$n" \
+			$GEN_PIN "$BENCH" $COMMON --json --quiet --workload busy --users "$n" \
 				--channel-size "$CHANNEL_SIZE" --rate "$SERIES_RATE" \
 				--duration "$SERIES_DURATION" >"$TMP/point.json" || STATUS=$?
 			if [ -n "$JSON" ]; then
