@@ -945,35 +945,64 @@ def wait_close(ws, timeout):
 
 
 class DropWatch(threading.Thread):
-    """Watches a peer that stopped reading: polls the server's metric until
-    it grows past `above`, then reads ws until the server closes it. Started
-    before the load, it reads the close frame within a fraction of a second
-    of the drop, before the server gives up on a peer that reads nothing
-    (5 s), however slow the rest of the test is. join(), then .dropped (the
-    metric's value, None if it never grew within timeout) and .close
-    (wait_close's result, None if not dropped)."""
+    """Watches a peer that stopped reading: waits until the server drops it,
+    then reads ws until the server closes it. Started before the load, it
+    reads the close frame within a fraction of a second of the drop, before
+    the server gives up on a peer that reads nothing (5 s), however slow the
+    rest of the test is. The drop is seen in the server's log (log_mark, a
+    substring of liaisond's warning: a file read, cheap however loaded the
+    server is) or in its metrics growing past `above` (an HTTPS request to
+    that server, asked every half second). join(), then .dropped (the
+    metric's value once dropped, None if no drop was seen within timeout)
+    and .close (wait_close's result, None if not dropped)."""
 
-    def __init__(self, srv, ws, metrics, above, timeout):
+    def __init__(self, srv, ws, metrics, above, timeout, log_mark="output queue"):
         super().__init__(daemon=True)
         self.srv, self.ws, self.metrics, self.above = srv, ws, metrics, above
         self.timeout = timeout
+        self.log_mark = log_mark.encode() if log_mark else None
         self.dropped = None
         self.close = None
         self.stop = threading.Event()
 
+    def metric(self):
+        try:
+            samples = self.srv.metrics()[0]
+            return sum(metric_sum(samples, m) for m in self.metrics)
+        except (OSError, HarnessError):
+            return None
+
+    def logged(self, offset):
+        """(seen, new offset): whether the log's new part holds the mark."""
+        if self.log_mark is None:
+            return False, offset
+        try:
+            with open(self.srv.log_path, "rb") as f:
+                f.seek(offset)
+                chunk = f.read()
+        except OSError:
+            return False, offset
+        # keep a mark cut across two reads: step back by its length
+        return self.log_mark in chunk, max(offset, offset + len(chunk) - len(self.log_mark))
+
     def run(self):
         deadline = time.monotonic() + self.timeout
+        try:
+            offset = os.path.getsize(self.srv.log_path)
+        except OSError:
+            offset = 0
+        next_metric = 0.0
         while time.monotonic() < deadline and not self.stop.is_set():
-            try:
-                samples = self.srv.metrics()[0]
-                value = sum(metric_sum(samples, m) for m in self.metrics)
-            except (OSError, HarnessError):
-                value = None
-            if value is not None and value > self.above:
-                self.dropped = value
+            seen, offset = self.logged(offset)
+            value = None
+            if not seen and time.monotonic() >= next_metric:
+                value = self.metric()
+                next_metric = time.monotonic() + 0.5
+            if seen or (value is not None and value > self.above):
                 self.close = wait_close(self.ws, 10 * SLOW)
+                self.dropped = value if value is not None else self.metric()
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
 
 
 def raw_login(srv, ident, server_name="localhost", timeout=None):
