@@ -441,6 +441,14 @@ release_written(void)
 	}
 }
 
+/* A sync is running for batches already written (and has not failed). */
+static bool
+sync_in_flight(void)
+{
+	bool failed = false;
+	return syncer_covered(&failed) < cm.committed && !failed;
+}
+
 /* COMMIT the open batch on this thread (synchronous = NORMAL: the WAL is
  * written, not synced) and queue its replies until the sync thread has
  * covered it. Held replies of no batch wait for the batches before them. */
@@ -484,6 +492,11 @@ commit_reap(bool wait)
 		if (wait)
 			syncer_wait(cm.committed);
 		release_written();
+		/* the sync is done: the batch that grew meanwhile commits now */
+		if (cm.again && !sync_in_flight()) {
+			cm.again = false;
+			schedule_commit();
+		}
 		return;
 	}
 	if (!cm.inflight)
@@ -520,6 +533,16 @@ commit_run(void)
 	cm.scheduled = false;
 	cm.hooks.cancel();
 	if (cm.inflight) {
+		cm.again = true;
+		return;
+	}
+	/* Pipelined: one sync at a time. While it runs, the open batch stays
+	 * open and takes the requests that arrive (they execute now); it is
+	 * committed, and its own sync begins, as soon as that sync is done.
+	 * Committing at every turn of the loop instead made many small
+	 * transactions: more WAL written per request, longer syncs, more
+	 * checkpoints (docs/PERFORMANCE.md, "Issue 17 item 2"). */
+	if (cm.pipeline && !cm.sync_commits && sync_in_flight()) {
 		cm.again = true;
 		return;
 	}

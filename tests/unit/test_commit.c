@@ -292,12 +292,20 @@ test_pipeline_holds_until_synced(void **state)
 	/* another connection's read could show the unsynced write: held too */
 	send_frame(&q, 3, "ping", json_object());
 	assert_int_equal(q.pending, 1);
-	commit_run();                      /* nothing written: q's reply queued behind */
+	/* a sync runs (paused): the next commit waits for it, q's reply too */
+	unsigned scheduled = schedules;
+	commit_run();
 	commit_reap(false);
 	assert_int_equal(p.q.frames, 0);
 	assert_int_equal(q.q.frames, 0);
 	syncer_pause(false);
-	commit_reap(true);                 /* the sync covers the batch: all released */
+	commit_reap(true);                 /* the sync covers the batch: the enrol's reply */
+	assert_int_equal(p.q.frames, 1);
+	assert_int_equal(p.pending, 1);
+	assert_int_equal(q.pending, 1);
+	assert_true(schedules > scheduled); /* and the commit that waited is due */
+	commit_run();
+	commit_reap(true);
 	assert_int_equal(p.pending, 0);
 	assert_int_equal(q.pending, 0);
 	assert_int_equal(p.q.frames, 2);
