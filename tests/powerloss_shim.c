@@ -7,9 +7,11 @@
  * leaves: nothing written since the last sync) and restarts.
  *
  * Contract: fsync and fdatasync behave as libc's; for a file of
- * $LSN_POWERLOSS_DIR named *.db or *.db-wal, the copy is taken first (the
- * state the sync makes durable) and replaces the previous copy atomically
- * (rename), so a SIGKILL at any moment leaves a whole copy; unlinking
+ * $LSN_POWERLOSS_DIR named *.db or *.db-wal, the copy is taken when the
+ * sync begins (what it makes durable) and replaces the previous copy
+ * atomically (rename) only once the sync has returned successfully: a
+ * kill during a sync leaves the copy of the sync before. A SIGKILL at any
+ * moment leaves a whole copy; unlinking
  * such a file (SQLite deletes the WAL once it is wholly checkpointed and
  * the database synced) drops its copy too. Other files pass through. The shim never makes a write durable that was not synced:
  * it copies from the file, it does not keep it. */
@@ -59,22 +61,30 @@ tracked(const char *path)
 	       (ends_with(path, ".db") || ends_with(path, ".db-wal"));
 }
 
-/* Copy fd's file to path.synced (through path.synced.tmp and rename). */
-static void
-snapshot(int fd)
+/* The newest copy promoted for each file (two files: the database and
+ * its WAL; a few slots to spare). */
+static struct {
+	char path[PATH_MAX];
+	unsigned long gen;
+} promoted[8];
+static unsigned long next_gen;
+
+/* A sync of fd begins: if its file is tracked, copy it to a new
+ * path.synced.tmp.N (*gen: N) and return true. */
+static bool
+snapshot(int fd, char *path, char *tmp, size_t size, unsigned long *gen)
 {
-	char link[64], path[PATH_MAX];
+	char link[64];
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, path, sizeof path - 1);
+	ssize_t n = readlink(link, path, PATH_MAX - 1);
 	if (n <= 0)
-		return;
+		return false;
 	path[n] = '\0';
 	if (!tracked(path))
-		return;
-	char tmp[PATH_MAX + 16], dst[PATH_MAX + 16];
-	snprintf(tmp, sizeof tmp, "%s.synced.tmp", path);
-	snprintf(dst, sizeof dst, "%s.synced", path);
+		return false;
 	pthread_mutex_lock(&mu);
+	*gen = ++next_gen;
+	snprintf(tmp, size, "%s.synced.tmp.%lu", path, *gen);
 	int in = open(path, O_RDONLY | O_CLOEXEC);
 	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	bool ok = in >= 0 && out >= 0;
@@ -90,13 +100,61 @@ snapshot(int fd)
 		close(in);
 	if (out >= 0)
 		close(out);
-	if (ok)
-		ok = rename(tmp, dst) == 0;
+	pthread_mutex_unlock(&mu);
 	if (!ok) {
 		fprintf(stderr, "powerloss_shim: cannot copy %s: %s\n", path, strerror(errno));
 		abort();                 /* the test must not go on with a stale copy */
 	}
+	return true;
+}
+
+/* The sync that began with copy gen returned: that copy is now what a
+ * power cut leaves, unless a newer one was promoted already. */
+static void
+promote(const char *path, const char *tmp, unsigned long gen, bool synced)
+{
+	char dst[PATH_MAX + 16];
+	snprintf(dst, sizeof dst, "%s.synced", path);
+	pthread_mutex_lock(&mu);
+	size_t i, free_slot = sizeof promoted / sizeof promoted[0];
+	for (i = 0; i < sizeof promoted / sizeof promoted[0]; i++) {
+		if (strcmp(promoted[i].path, path) == 0)
+			break;
+		if (promoted[i].path[0] == '\0' && free_slot == sizeof promoted / sizeof promoted[0])
+			free_slot = i;
+	}
+	if (i == sizeof promoted / sizeof promoted[0]) {
+		i = free_slot;
+		if (i == sizeof promoted / sizeof promoted[0]) {
+			fprintf(stderr, "powerloss_shim: too many files\n");
+			abort();
+		}
+		snprintf(promoted[i].path, sizeof promoted[i].path, "%s", path);
+		promoted[i].gen = 0;
+	}
+	if (synced && gen > promoted[i].gen) {
+		if (rename(tmp, dst) != 0) {
+			fprintf(stderr, "powerloss_shim: cannot keep %s: %s\n", dst, strerror(errno));
+			abort();
+		}
+		promoted[i].gen = gen;
+	} else {
+		unlink(tmp);
+	}
 	pthread_mutex_unlock(&mu);
+}
+
+/* The real sync between the copy and its promotion. */
+static int
+synced_call(int (*real)(int), int fd)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 40];
+	unsigned long gen = 0;
+	bool tracked_file = snapshot(fd, path, tmp, sizeof tmp, &gen);
+	int rc = real(fd);
+	if (tracked_file)
+		promote(path, tmp, gen, rc == 0);
+	return rc;
 }
 
 int
@@ -105,8 +163,7 @@ fsync(int fd)
 	static int (*real)(int);
 	if (real == NULL)
 		next_symbol("fsync", &real, sizeof real);
-	snapshot(fd);
-	return real(fd);
+	return synced_call(real, fd);
 }
 
 int
@@ -115,8 +172,7 @@ fdatasync(int fd)
 	static int (*real)(int);
 	if (real == NULL)
 		next_symbol("fdatasync", &real, sizeof real);
-	snapshot(fd);
-	return real(fd);
+	return synced_call(real, fd);
 }
 
 int

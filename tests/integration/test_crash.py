@@ -18,10 +18,10 @@ At the end, after a clean stop, the database file is read with sqlite3:
 
 Power loss (CRASH_POWERLOSS=1, meson tests integration_powerloss_pipeline_on
 and _off): liaisond runs under tests/powerloss_shim.c (LD_PRELOAD), which
-keeps a copy of the database and of its WAL as each was when a sync of it
-began; after each kill the files are replaced by these copies and the
--shm is removed — what a power cut leaves, nothing written since the last
-sync — before the restart. An acknowledgement sent before the sync that
+keeps a copy of the database and of its WAL as each was when its last
+completed sync began; after each kill the files are replaced by these
+copies and the -shm is removed — what a power cut leaves, nothing written
+since the last completed sync — before the restart. An acknowledgement sent before the sync that
 covers it shows up as an acknowledged message missing. CRASH_PIPELINE=on|off
 sets commit_pipeline.
 
