@@ -470,7 +470,7 @@ pipeline_commit(struct pending *p, unsigned count, bool failed)
 	if (store_in_batch(cm.store)) {
 		if (store_batch_commit(cm.store) != LSN_OK) {
 			w->ok = false;
-		} else if (w->ok) {
+		} else {               /* synced even when answered "storage" */
 			cm.committed++;
 			syncer_request(cm.committed);
 		}
