@@ -1,5 +1,6 @@
-/* commit.c — the write batch's life: BEGIN, savepoints, group COMMIT on the
- * commit thread, held replies and the frames that wait for it (commit.h). */
+/* commit.c — the write batch's life: BEGIN, savepoints, group COMMIT
+ * (pipelined: written here, synced by syncer.c; or whole on the commit
+ * thread), held replies and the frames that wait for it (commit.h). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "commit.h"
 #include "log.h"
 #include "metrics.h"
+#include "syncer.h"
 #include "wire.h"
 
 #define DEFERRED_MAX_BYTES (8u << 20) /* per connection, while one commit runs */
@@ -38,6 +40,17 @@ struct pending {
 	void *after_arg;
 };
 
+/* Pipelined: a batch whose COMMIT returned (or failed), waiting for the
+ * sync that covers it; released in order. */
+struct written {
+	struct written *next;
+	uint64_t seq;                    /* the last batch committed up to it */
+	bool ok;                         /* false: rolled back */
+	struct pending *head;
+	unsigned count;
+	int64_t t0;                      /* when its COMMIT began (metrics) */
+};
+
 static struct {
 	struct store *store;
 	const struct config *cfg;
@@ -52,7 +65,11 @@ static struct {
 	unsigned infl_count;
 	bool infl_failed;
 	struct deferred *def_head, **def_tail;
-} cm = {.pend_tail = &cm.pend_head, .def_tail = &cm.def_head};
+	/* pipelined: batches written, waiting for their sync, in order */
+	bool pipeline;
+	uint64_t committed;            /* batches whose COMMIT returned */
+	struct written *wr_head, **wr_tail;
+} cm = {.pend_tail = &cm.pend_head, .def_tail = &cm.def_head, .wr_tail = &cm.wr_head};
 
 /* ---- the request's savepoint in the open batch ------------------------- */
 
@@ -90,14 +107,20 @@ static struct {
 } committer = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 /* COMMIT the open batch; *us: how long it took, fsync included. */
+static int64_t
+now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+}
+
 static enum lsn_err
 timed_commit(int64_t *us)
 {
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = now_us();
 	enum lsn_err err = store_batch_commit(cm.store);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	*us = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	*us = now_us() - t0;
 	return err;
 }
 
@@ -138,7 +161,25 @@ commit_init(struct store *store, const struct config *cfg, const struct commit_h
 	cm.hooks = *hooks;
 	cm.pend_tail = &cm.pend_head;
 	cm.def_tail = &cm.def_head;
+	cm.wr_tail = &cm.wr_head;
 	committer.request = committer.done = committer.quit = false;
+	committer.running = false;
+	if (use_thread && cfg->commit_pipeline && cfg->synchronous == STORE_SYNC_FULL) {
+		/* the sync thread first, then COMMIT without its own sync: never
+		 * a moment when a COMMIT neither syncs nor is followed by a sync */
+		char wal[4096];
+		if (store_wal_path(store, wal, sizeof wal) == LSN_OK &&
+		    syncer_start(wal, hooks->wake)) {
+			if (store_set_sync(store, STORE_SYNC_NORMAL) == LSN_OK) {
+				cm.pipeline = true;
+				log_info("commit: pipelined (COMMIT writes the WAL; a sync thread "
+					 "syncs it before replies go out)");
+				return;
+			}
+			syncer_stop();
+		}
+		log_warn("cannot start the pipelined commit; committing on the commit thread");
+	}
 	committer.running = use_thread &&
 			    pthread_create(&committer.thread, NULL, committer_main, NULL) == 0;
 	if (use_thread && !committer.running)
@@ -148,6 +189,12 @@ commit_init(struct store *store, const struct config *cfg, const struct commit_h
 void
 commit_fini(void)
 {
+	if (cm.pipeline) {
+		syncer_stop();
+		/* back to syncing COMMITs for whatever runs after */
+		store_set_sync(cm.store, STORE_SYNC_FULL);
+		cm.pipeline = false;
+	}
 	if (!committer.running)
 		return;
 	pthread_mutex_lock(&committer.mu);
@@ -167,7 +214,7 @@ commit_busy(void)
 /* ---- held replies --------------------------------------------------------- */
 
 static void
-pending_release(struct pending *p, bool committed)
+pending_release(struct pending *p, bool committed, bool unsynced)
 {
 	struct client *c = p->peer;
 	if (c)
@@ -175,8 +222,10 @@ pending_release(struct pending *p, bool committed)
 	if (!committed && p->ok) {
 		free(p->frame);
 		p->frame = wire_encode_reply_err(p->req_id, LSN_ERR_STORAGE,
-						 "the server could not commit this request; nothing "
-						 "was stored; retry it with the same idem key",
+						 unsynced ? "the server could not make this request "
+							    "durable; retry it with the same idem key"
+							  : "the server could not commit this request; nothing "
+							    "was stored; retry it with the same idem key",
 						 &p->len);
 		metrics_error(LSN_ERR_STORAGE);
 	}
@@ -202,20 +251,20 @@ pending_release(struct pending *p, bool committed)
  * revoked device, while the replies before it still go out (their requests
  * reached the server first). */
 static void
-commit_finish(struct pending *p, unsigned count, bool ok, int64_t us)
+commit_finish(struct pending *p, unsigned count, bool ok, int64_t us, bool unsynced)
 {
 	bool checked = false;
 	metrics_commit(count, us, ok);
 	if (!ok)
-		log_error("group commit of %u requests failed; they were answered with \"storage\"",
-			  count);
+		log_error("group commit of %u requests failed%s; they were answered with \"storage\"",
+			  count, unsynced ? " (the WAL could not be synced)" : "");
 	while (p) {
 		struct pending *next = p->next;
 		if (ok && !checked && p->effects.head && cm.hooks.before_events) {
 			cm.hooks.before_events();
 			checked = true;
 		}
-		pending_release(p, ok);
+		pending_release(p, ok, unsynced);
 		p = next;
 	}
 }
@@ -271,7 +320,7 @@ hold_until_commit(struct client *c, struct dispatch_result *res)
 void
 commit_result(struct client *c, struct dispatch_result *res)
 {
-	if (res->in_batch || c->pending)
+	if (res->in_batch || c->pending || cm.wr_head)
 		hold_until_commit(c, res);
 	else
 		deliver_result(c, res);
@@ -368,11 +417,88 @@ run_deferred(void)
 	}
 }
 
+/* ---- pipelined: COMMIT here, sync on the sync thread ---------------------- */
+
+/* Release, in order, the written batches the syncs cover: a batch is
+ * released once every batch committed up to it is on disk (or at once,
+ * answered "storage", when it failed and the batches before it are out). */
+static void
+release_written(void)
+{
+	bool sync_failed = false;
+	uint64_t covered = syncer_covered(&sync_failed);
+	while (cm.wr_head) {
+		struct written *w = cm.wr_head;
+		bool unsynced = w->seq > covered;
+		if (unsynced && !sync_failed)
+			break;
+		cm.wr_head = w->next;
+		if (cm.wr_head == NULL)
+			cm.wr_tail = &cm.wr_head;
+		commit_finish(w->head, w->count, w->ok && !unsynced, now_us() - w->t0,
+			      w->ok && unsynced);
+		free(w);
+	}
+}
+
+/* A sync is running for batches already written (and has not failed). */
+static bool
+sync_in_flight(void)
+{
+	bool failed = false;
+	return syncer_covered(&failed) < cm.committed && !failed;
+}
+
+/* COMMIT the open batch on this thread (synchronous = NORMAL: the WAL is
+ * written, not synced) and queue its replies until the sync thread has
+ * covered it. Held replies of no batch wait for the batches before them. */
+static void
+pipeline_commit(struct pending *p, unsigned count, bool failed)
+{
+	struct written *w = calloc(1, sizeof *w);
+	if (w == NULL) {
+		/* cannot queue the replies: roll the batch back, answer "storage"
+		 * (but never before the batches ahead of them) */
+		store_batch_rollback(cm.store);
+		syncer_wait(cm.committed);
+		release_written();
+		commit_finish(p, count, false, 0, false);
+		return;
+	}
+	w->t0 = now_us();
+	w->ok = !failed;
+	if (store_in_batch(cm.store)) {
+		if (store_batch_commit(cm.store) != LSN_OK) {
+			w->ok = false;
+		} else {               /* synced even when answered "storage" */
+			cm.committed++;
+			syncer_request(cm.committed);
+		}
+	}
+	w->seq = cm.committed;
+	w->head = p;
+	w->count = count;
+	*cm.wr_tail = w;
+	cm.wr_tail = &w->next;
+	release_written();
+}
+
 /* ---- commit and reap ------------------------------------------------------ */
 
 void
 commit_reap(bool wait)
 {
+	if (cm.pipeline) {
+		if (wait)
+			syncer_wait(cm.committed);
+		release_written();
+		/* the sync is done: the batch that grew meanwhile commits now */
+		if (cm.again && !sync_in_flight()) {
+			cm.again = false;
+			schedule_commit();
+		}
+		return;
+	}
 	if (!cm.inflight)
 		return;
 	pthread_mutex_lock(&committer.mu);
@@ -391,7 +517,7 @@ commit_reap(bool wait)
 	cm.infl_head = NULL;
 	cm.infl_count = 0;
 	cm.inflight = false;
-	commit_finish(p, count, ok, us);
+	commit_finish(p, count, ok, us, false);
 	run_deferred();
 	if (cm.again || cm.pend_head || store_in_batch(cm.store)) {
 		cm.again = false;
@@ -410,6 +536,16 @@ commit_run(void)
 		cm.again = true;
 		return;
 	}
+	/* Pipelined: one sync at a time. While it runs, the open batch stays
+	 * open and takes the requests that arrive (they execute now); it is
+	 * committed, and its own sync begins, as soon as that sync is done.
+	 * Committing at every turn of the loop instead made many small
+	 * transactions: more WAL written per request, longer syncs, more
+	 * checkpoints (docs/PERFORMANCE.md, "Issue 17 item 2"). */
+	if (cm.pipeline && !cm.sync_commits && sync_in_flight()) {
+		cm.again = true;
+		return;
+	}
 	if (!store_in_batch(cm.store) && cm.pend_head == NULL) {
 		cm.batch_failed = false;
 		return;
@@ -421,6 +557,12 @@ commit_run(void)
 	cm.pend_tail = &cm.pend_head;
 	cm.pend_count = 0;
 	cm.batch_failed = false;
+	if (cm.pipeline) {
+		pipeline_commit(p, count, failed);
+		if (cm.sync_commits)
+			commit_reap(true);
+		return;
+	}
 	if (committer.running && !cm.sync_commits && store_in_batch(cm.store)) {
 		cm.infl_head = p;
 		cm.infl_count = count;
@@ -434,7 +576,7 @@ commit_run(void)
 	}
 	int64_t us = 0;
 	bool ok = timed_commit(&us) == LSN_OK && !failed;
-	commit_finish(p, count, ok, us);
+	commit_finish(p, count, ok, us, false);
 }
 
 void
@@ -447,6 +589,10 @@ commit_forget(struct client *c)
 		for (struct pending *p = cm.infl_head; p; p = p->next)
 			if (p->peer == c)
 				p->peer = NULL;
+		for (struct written *w = cm.wr_head; w; w = w->next)
+			for (struct pending *p = w->head; p; p = p->next)
+				if (p->peer == c)
+					p->peer = NULL;
 	}
 	if (c->deferred)
 		for (struct deferred *d = cm.def_head; d; d = d->next)
@@ -460,4 +606,5 @@ commit_drain(void)
 	commit_reap(true);             /* the commit in flight, then what waited for it */
 	cm.sync_commits = true;
 	commit_run();
+	commit_reap(true);             /* pipelined: every written batch synced and released */
 }

@@ -1,19 +1,29 @@
 /* commit.h — the write batch's life, from BEGIN to "on disk": the batch is
  * opened by the first writing request (BEGIN IMMEDIATE), each request runs
  * in its own savepoint (a failed one is undone alone), the batch is
- * committed a little later (group commit, commit_delay_us), and only then
- * are the held replies and effects given to deliver.c, in arrival order.
+ * committed a little later (group commit, commit_delay_us), and only once
+ * it is durable are the held replies and effects given to deliver.c, in
+ * arrival order.
  *
  * Contract:
  * - An acknowledgement means on disk: a reply of a request that ran in the
  *   batch, and every reply queued behind it on the same connection, is held
- *   until the COMMIT returns; a failed COMMIT turns the held successes into
- *   "storage" errors and closes their connections (1011).
- * - One SQLite user at a time: the COMMIT (fsync) runs on the commit
- *   thread; from the hand-off until commit_reap() sees it finished, the
- *   commit thread owns the database and the service thread does not touch
- *   it (commit_busy() is true): frames that arrive meanwhile are kept in
- *   arrival order (commit_defer) and dispatched by commit_reap(); the
+ *   until the batch is durable; a failed COMMIT (or a failed sync) turns
+ *   the held successes into "storage" errors and closes their connections
+ *   (1011).
+ * - Pipelined (commit_pipeline = on, synchronous = full; the default): the
+ *   service thread owns the database alone. It COMMITs with synchronous =
+ *   NORMAL (the WAL written, not synced) and syncer.h's thread fdatasyncs
+ *   the WAL; batches are numbered and released in order once a sync covers
+ *   them. While a written batch waits for its sync every reply is held
+ *   (even a read's: it could show the write), and one sync runs at a time:
+ *   meanwhile the open batch stays open and executes what arrives, and is
+ *   committed when that sync returns. commit_busy() is always false.
+ * - Otherwise, one SQLite user at a time: the COMMIT (fsync) runs on the
+ *   commit thread; from the hand-off until commit_reap() sees it finished,
+ *   the commit thread owns the database and the service thread does not
+ *   touch it (commit_busy() is true): frames that arrive meanwhile are kept
+ *   in arrival order (commit_defer) and dispatched by commit_reap(); the
  *   timers wait.
  * - No libwebsockets: the network layer supplies hooks for its timer, its
  *   wake-up and for dispatching a kept frame. Calls down only: store.h,
@@ -38,7 +48,8 @@ struct commit_hooks {
 	void (*schedule)(int64_t delay_us);
 	/* forget the scheduled call */
 	void (*cancel)(void);
-	/* from the commit thread: have the service thread call commit_reap(false) */
+	/* from the commit or sync thread: have the service thread call
+	 * commit_reap(false) */
 	void (*wake)(void);
 	/* dispatch a frame that waited for a commit (as if it had just arrived) */
 	void (*run_frame)(struct client *p, const char *data, size_t len, bool discard, bool binary);
@@ -48,11 +59,13 @@ struct commit_hooks {
 	void (*before_events)(void);
 };
 
-/* Set up; with use_thread, start the commit thread (if it cannot start,
- * commits run on the service thread, logged). */
+/* Set up; with use_thread, start the sync thread (pipelined, see above)
+ * or else the commit thread (if neither can start, commits run on the
+ * service thread, logged). */
 void commit_init(struct store *store, const struct config *cfg, const struct commit_hooks *hooks,
 		 bool use_thread);
-/* Stop the commit thread (after commit_drain). */
+/* Stop the sync or commit thread (after commit_drain); pipelined, the
+ * connection is set back to synchronous = FULL. */
 void commit_fini(void);
 
 /* A writing request begins: open the batch if none is open (BEGIN
@@ -64,9 +77,10 @@ void commit_req_end(struct store *s, bool keep);
 /* The commit thread owns the database: touch nothing in the store. */
 bool commit_busy(void);
 
-/* The result of p's request: held until the batch commits when it ran in
- * the batch or p already has replies held (replies keep their order),
- * else delivered at once. Takes the reply and effects out of res; the
+/* The result of p's request: held until the batch is durable when it ran
+ * in the batch or p already has replies held (replies keep their order)
+ * or, pipelined, a written batch waits for its sync; else delivered at
+ * once. Takes the reply and effects out of res; the
  * caller still frees res. */
 void commit_result(struct client *p, struct dispatch_result *res);
 /* Effects that belong to no request (the timers'): applied after commit. */
@@ -86,7 +100,8 @@ bool commit_defer(struct client *p, const char *data, size_t len, bool discard, 
 void commit_run(void);
 /* If the commit in flight is done (wait: wait for it), release its replies,
  * dispatch the frames that waited and schedule the next commit if they
- * wrote. */
+ * wrote. Pipelined: release the batches the syncs cover (wait: until all
+ * written ones are), and schedule the commit that waited for the sync. */
 void commit_reap(bool wait);
 /* p is gone: forget it in the held replies and waiting frames. */
 void commit_forget(struct client *p);

@@ -35,6 +35,7 @@ config_defaults(struct config *cfg)
 	cfg->ping_after_s = 30;
 	cfg->hangup_after_s = 75;
 	cfg->commit_delay_us = 0;
+	cfg->commit_pipeline = true;
 	cfg->invite_ttl_ms = 72LL * 3600 * 1000;
 	cfg->attachment_max = 50 * 1024 * 1024;
 	cfg->due_soon_ms = 24LL * 3600 * 1000;
@@ -648,6 +649,15 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 			cfg->synchronous = STORE_SYNC_NORMAL;
 		else
 			return bad_value(key, "full or normal", st);
+		return LSN_OK;
+	}
+	if (strcmp(key, "commit_pipeline") == 0) {
+		if (strcmp(value, "on") == 0)
+			cfg->commit_pipeline = true;
+		else if (strcmp(value, "off") == 0)
+			cfg->commit_pipeline = false;
+		else
+			return bad_value(key, "on or off", st);
 		return LSN_OK;
 	}
 	if (strcmp(key, "event_loop") == 0) {

@@ -52,6 +52,9 @@ struct config {
 	unsigned ping_after_s;
 	unsigned hangup_after_s;
 	unsigned commit_delay_us;
+	/* on: COMMIT writes, a sync thread fdatasyncs the WAL while the next
+	 * batch runs (server/syncer.h); off: COMMIT fsyncs on the commit thread */
+	bool commit_pipeline;
 	int64_t invite_ttl_ms;
 	size_t attachment_max;
 	int64_t due_soon_ms;           /* a step is "due soon" this long before its deadline */

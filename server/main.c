@@ -72,6 +72,7 @@ static const char usage[] =
 	"  --key FILE              TLS private key, PEM (default: certs/dev/server.key)\n"
 	"  --server-name NAME      name signed into every login (default: localhost)\n"
 	"  --synchronous full|normal  SQLite durability (default: full)\n"
+	"  --commit-pipeline on|off  pipelined group commit (default: on)\n"
 	"  --max-frame BYTES       largest accepted frame (default: 256K)\n"
 	"  --log-level LEVEL       error, warn, info or debug (default: info)\n"
 	"  --event-loop epoll|poll event loop (default: epoll, when available)\n"
@@ -87,7 +88,7 @@ static const struct {
 	{"--cert", "tls_cert"}, {"--key", "tls_key"}, {"--server-name", "server_name"},
 	{"--synchronous", "synchronous"}, {"--max-frame", "max_frame"},
 	{"--log-level", "log_level"}, {"--mode", "mode"}, {"--event-loop", "event_loop"},
-	{"--web-root", "web_root"},
+	{"--web-root", "web_root"}, {"--commit-pipeline", "commit_pipeline"},
 };
 
 /* Find --config first so that flags can override the file. */

@@ -121,8 +121,8 @@ hook_cancel(void)
 	lws_sul_cancel(&net.commit_sul);
 }
 
-/* Called by the commit thread: lws_cancel_service is the one lws call that
- * is safe from another thread; the service thread then reaps. */
+/* Called by the commit or sync thread: lws_cancel_service is the one lws
+ * call that is safe from another thread; the service thread then reaps. */
 static void
 hook_wake(void)
 {
@@ -377,7 +377,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		}
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		commit_reap(false);        /* the commit thread may be done */
+		commit_reap(false);        /* the commit or a sync may be done */
 		return 0;
 	default:
 		return 0;

@@ -116,6 +116,13 @@ enum lsn_err store_batch_begin(struct store *s);
 enum lsn_err store_batch_commit(struct store *s);
 void store_batch_rollback(struct store *s);
 bool store_in_batch(const struct store *s);
+/* Set the connection's synchronous mode (outside a batch). The pipelined
+ * commit (commit.h) runs with NORMAL: COMMIT writes the WAL without a sync
+ * (SQLite still syncs around checkpoints and the WAL header on reuse) and
+ * its own sync thread makes each batch durable before its replies go. */
+enum lsn_err store_set_sync(struct store *s, enum store_sync sync);
+/* The path of the database's WAL file (it exists while the store is open). */
+enum lsn_err store_wal_path(struct store *s, char *buf, size_t size);
 enum lsn_err store_req_begin(struct store *s);
 void store_req_end(struct store *s, bool keep);
 

@@ -293,6 +293,27 @@ store_in_batch(const struct store *s)
 }
 
 enum lsn_err
+store_set_sync(struct store *s, enum store_sync sync)
+{
+	if (s->in_batch)
+		return LSN_ERR_STORAGE;
+	return exec_sql(s, sync == STORE_SYNC_NORMAL ? "PRAGMA synchronous = NORMAL"
+						     : "PRAGMA synchronous = FULL",
+			"set synchronous");
+}
+
+enum lsn_err
+store_wal_path(struct store *s, char *buf, size_t size)
+{
+	const char *db = sqlite3_db_filename(s->db, "main");
+	const char *wal = db ? sqlite3_filename_wal(db) : NULL;
+	if (wal == NULL || wal[0] == '\0' || strlen(wal) >= size)
+		return LSN_ERR_STORAGE;
+	memcpy(buf, wal, strlen(wal) + 1);
+	return LSN_OK;
+}
+
+enum lsn_err
 store_req_begin(struct store *s)
 {
 	sqlite3_stmt *st = stmt(s, ST_SAVEPOINT);

@@ -4,7 +4,10 @@
  * is released another database connection sees what it acknowledged. With
  * the commit thread: while the commit is in flight nothing is released and
  * a new frame waits, to be dispatched once the commit is reaped; a
- * commit_after call runs only once the COMMIT has returned. */
+ * commit_after call runs only once the COMMIT has returned. Pipelined
+ * (commit_pipeline = on): the COMMIT returns at once, the next frame runs
+ * at once, and every reply — the writer's, the ones behind it, another
+ * connection's read that could show the write — waits for the sync. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -20,6 +23,7 @@
 
 #include "commit.h"
 #include "deliver.h"
+#include "syncer.h"
 #include "server_fixture.h"
 #include "wire.h"
 
@@ -117,9 +121,13 @@ new_enrol(struct fx *f, struct device_keys *k, const char *rpps)
 	return enrol_body(k, code, "e1");
 }
 
+enum mode { HERE, THREAD, PIPELINE };
+
 static void
-start(struct fx *f, struct client *p, bool thread)
+start(struct fx *f, struct client *p, enum mode mode)
 {
+	bool thread = mode != HERE;
+	f->cfg.commit_pipeline = mode == PIPELINE;
 	cur = f;
 	want_writes = schedules = frames_run = 0;
 	atomic_store(&wakes, 0);
@@ -146,7 +154,7 @@ test_reply_held_until_commit(void **state)
 	struct fx *f = *state;
 	struct client p;
 	struct device_keys k;
-	start(f, &p, false);
+	start(f, &p, HERE);
 	json_t *body = new_enrol(f, &k, "10101010105");
 	send_frame(&p, 1, "enrol", body);
 	/* held: nothing queued, nothing on disk, a commit scheduled */
@@ -179,7 +187,7 @@ test_commit_thread_defers_frames(void **state)
 	struct fx *f = *state;
 	struct client p;
 	struct device_keys k;
-	start(f, &p, true);
+	start(f, &p, THREAD);
 	send_frame(&p, 1, "enrol", new_enrol(f, &k, "10000000009"));
 	assert_int_equal(p.pending, 1);
 	commit_run();                      /* handed to the commit thread */
@@ -214,7 +222,7 @@ test_gone_peer_is_forgotten(void **state)
 	struct fx *f = *state;
 	struct client p;
 	struct device_keys k;
-	start(f, &p, false);
+	start(f, &p, HERE);
 	send_frame(&p, 1, "enrol", new_enrol(f, &k, "10123456781"));
 	assert_int_equal(p.pending, 1);
 	commit_forget(&p);                 /* the connection closed meanwhile */
@@ -242,7 +250,7 @@ test_after_commit(void **state)
 {
 	struct fx *f = *state;
 	struct client p;
-	start(f, &p, true);
+	start(f, &p, THREAD);
 	after_calls = 0;
 	assert_int_equal(commit_req_begin(f->store), LSN_OK);
 	assert_true(commit_after(after_cb, NULL));
@@ -256,6 +264,66 @@ test_after_commit(void **state)
 	stop(&p);
 }
 
+static void
+test_pipeline_holds_until_synced(void **state)
+{
+	struct fx *f = *state;
+	struct client p, q;
+	struct device_keys k;
+	start(f, &p, PIPELINE);
+	memset(&q, 0, sizeof q);
+	deliver_client_add(&q, 0);
+	session_new_challenge(&q.sess);
+	assert_true(syncer_running());
+	after_calls = 0;
+	syncer_pause(true);                /* no sync begins until told */
+	send_frame(&p, 1, "enrol", new_enrol(f, &k, "10000000017"));
+	assert_true(commit_after(after_cb, NULL));
+	assert_int_equal(p.pending, 1);
+	commit_run();                      /* written here, not yet synced */
+	assert_false(store_in_batch(f->store));
+	assert_false(commit_busy());
+	assert_int_equal(p.q.frames, 0);
+	assert_int_equal(after_calls, 0);
+	/* the next frame is not kept: it runs now, its reply waits behind */
+	send_frame(&p, 2, "ping", json_object());
+	assert_int_equal(p.deferred, 0);
+	assert_int_equal(p.pending, 2);
+	/* another connection's read could show the unsynced write: held too */
+	send_frame(&q, 3, "ping", json_object());
+	assert_int_equal(q.pending, 1);
+	/* a sync runs (paused): the next commit waits for it, q's reply too */
+	unsigned scheduled = schedules;
+	commit_run();
+	commit_reap(false);
+	assert_int_equal(p.q.frames, 0);
+	assert_int_equal(q.q.frames, 0);
+	syncer_pause(false);
+	commit_reap(true);                 /* the sync covers the batch: the enrol's reply */
+	assert_int_equal(p.q.frames, 1);
+	assert_int_equal(p.pending, 1);
+	assert_int_equal(q.pending, 1);
+	assert_true(schedules > scheduled); /* and the commit that waited is due */
+	commit_run();
+	commit_reap(true);
+	assert_int_equal(p.pending, 0);
+	assert_int_equal(q.pending, 0);
+	assert_int_equal(p.q.frames, 2);
+	assert_int_equal(queued_id(&p, 0), 1);
+	assert_int_equal(queued_id(&p, 1), 2);
+	assert_int_equal(q.q.frames, 1);
+	assert_int_equal(queued_id(&q, 0), 3);
+	assert_int_equal(after_calls, 1);
+	assert_true(after_committed);
+	assert_int_equal(devices_on_disk(f), 1);
+	/* with nothing waiting for a sync, a read is answered at once */
+	send_frame(&q, 4, "ping", json_object());
+	assert_int_equal(q.q.frames, 2);
+	commit_forget(&q);
+	deliver_client_remove(&q);
+	stop(&p);
+}
+
 int
 main(void)
 {
@@ -264,6 +332,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reply_held_until_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_thread_defers_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_peer_is_forgotten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipeline_holds_until_synced, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;

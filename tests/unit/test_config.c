@@ -27,6 +27,7 @@ test_sample_matches_defaults(void **state)
 	parsed.port = 1;
 	parsed.max_frame = 4096;
 	parsed.synchronous = STORE_SYNC_NORMAL;
+	parsed.commit_pipeline = false;
 	parsed.invite_ttl_ms = 1;
 	parsed.production = true;
 	parsed.attachment_max = 1;
@@ -64,6 +65,8 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.ping_after_s, defaults.ping_after_s);
 	assert_int_equal(parsed.hangup_after_s, defaults.hangup_after_s);
 	assert_int_equal(parsed.commit_delay_us, defaults.commit_delay_us);
+	assert_int_equal(parsed.commit_pipeline, defaults.commit_pipeline);
+	assert_true(defaults.commit_pipeline);
 	assert_int_equal(parsed.attachment_max, defaults.attachment_max);
 	assert_int_equal(parsed.due_soon_ms, defaults.due_soon_ms);
 	assert_int_equal(parsed.ack_timeout_ms, defaults.ack_timeout_ms);
@@ -178,6 +181,7 @@ test_bad_lines(void **state)
 	expect_refused("colour = blue\n", "unknown setting \"colour\"");
 	expect_refused("just words\n", "key = value");
 	expect_refused("synchronous = off\n", "full or normal");
+	expect_refused("commit_pipeline = yes\n", "on or off");
 	expect_refused("max_frame = 1K\n", "4K to 16M");
 	expect_refused("max_frame = 99999999999999999999\n", "max_frame");
 	expect_refused("invite_ttl = forever\n", "duration");
@@ -269,7 +273,8 @@ test_good_lines(void **state)
 	struct lsn_status st = {0};
 	const char *text = "# comment\n  port=8443  \r\nmax_frame = 1M\ninvite_ttl = 7d\n"
 			   "synchronous = normal\nmode = production\nserver_name = liaison.cpts.fr\n"
-			   "case_backdate_max = 90d\nweb_root = /srv/liaison/web\n";
+			   "case_backdate_max = 90d\nweb_root = /srv/liaison/web\n"
+			   "commit_pipeline = off\n";
 	config_defaults(&cfg);
 	/* the web root defaults to where meson install puts web/dist */
 	assert_string_equal(cfg.web_root, LSN_WEBDIR);
@@ -283,6 +288,7 @@ test_good_lines(void **state)
 	assert_string_equal(cfg.server_name, "liaison.cpts.fr");
 	assert_int_equal(cfg.case_backdate_max_days, 90);
 	assert_string_equal(cfg.web_root, "/srv/liaison/web");
+	assert_false(cfg.commit_pipeline);
 }
 
 static void
