@@ -15,7 +15,7 @@ const check = (ok, name, detail = '') => checks.push({ ok: !!ok, name, detail })
 const eq = (got, want, name) => check(JSON.stringify(got) === JSON.stringify(want), name,
   `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 
-const PLAN = 70;
+const PLAN = 72;
 let c;
 try {
   c = await import(pathToFileURL(path.join(root, 'web', 'src', 'core', 'cases.js')).href);
@@ -55,6 +55,10 @@ eq(c.frenchDay(day('2026-12-01'), day('2026-12-07')), 'mardi 1er décembre', 'fr
 eq(c.frenchDay(day('2027-01-04'), day('2026-12-07')), 'lundi 4 janvier 2027', 'frenchDay: the year when not this year');
 eq(c.frenchDay(day('2027-08-15'), day('2027-01-01')), 'dimanche 15 août', 'frenchDay: août, dimanche');
 eq(c.frenchDay(null), '—', 'frenchDay of nothing');
+// frenchTime is in this browser's zone: a local time built here, whatever TZ runs the test
+eq(c.frenchTime(new Date(2026, 11, 1, 9, 5).getTime()), '1er décembre 2026 à 09:05',
+  'frenchTime: 1er, the month in full, the year, « à » and the hour');
+eq(c.frenchTime(0), '—', 'frenchTime of nothing');
 eq(c.today(new Date(2026, 11, 7, 23, 59)), day('2026-12-07'), 'today() is the local calendar day (late evening)');
 eq(c.today(new Date(2026, 11, 7, 0, 1)), day('2026-12-07'), 'today() is the local calendar day (just after midnight)');
 eq(c.dueText({ due_at: J2 }, { j0: J0 }, day('2026-11-20')), 'J+2 · mercredi 25 novembre', 'dueText: J+2 and the day');

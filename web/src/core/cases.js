@@ -43,7 +43,7 @@ export function dayOffset(j0Ms, dueMs) {
 
 function civil(days) {
   const d = new Date(days * DAY_MS);
-  return { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, d: d.getUTCDate(), wd: d.getUTCDay() };
+  return { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, d: d.getUTCDate() };
 }
 
 function pad(n, w = 2) {
@@ -72,25 +72,31 @@ export function today(now = new Date()) {
   return Date.UTC(now.getFullYear(), now.getMonth(), now.getDate()) / DAY_MS;
 }
 
-const WEEKDAYS = ['dimanche', 'lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi'];
-const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août',
-  'septembre', 'octobre', 'novembre', 'décembre'];
+// French dates from the browser's Intl (CLDR), "1er" for the first of the
+// month as French writes it; days (counted from 1970-01-01) in UTC.
+const FR_DAY = new Intl.DateTimeFormat('fr-FR', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' });
+const FR_DAY_YEAR = new Intl.DateTimeFormat('fr-FR', { weekday: 'long', day: 'numeric', month: 'long',
+  year: 'numeric', timeZone: 'UTC' });
+const FR_TIME = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric',
+  hour: '2-digit', minute: '2-digit' });
+
+/** fmt's text of date, with "1er" for the first of the month. */
+export function frenchFormat(fmt, date) {
+  return fmt.formatToParts(date).map((p) => (p.type === 'day' && p.value === '1' ? '1er' : p.value)).join('');
+}
 
 /** "lundi 7 décembre" ("1er" for the first; the year added when it is not refYear's). */
 export function frenchDay(days, refDays = null) {
   if (days === null || days === undefined || Number.isNaN(days)) return '—';
-  const c = civil(days);
-  const text = `${WEEKDAYS[c.wd]} ${c.d === 1 ? '1er' : c.d} ${MONTHS[c.m - 1]}`;
   const ref = refDays === null ? null : civil(refDays).y;
-  return ref === null || ref === c.y ? text : `${text} ${c.y}`;
+  const sameYear = ref === null || ref === civil(days).y;
+  return frenchFormat(sameYear ? FR_DAY : FR_DAY_YEAR, new Date(days * DAY_MS));
 }
 
 /** "7 décembre 2026 à 10:12" of a UTC ms, in this browser's time zone. */
 export function frenchTime(ms) {
   if (!ms) return '—';
-  const d = new Date(ms);
-  return `${d.getDate() === 1 ? '1er' : d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
-    `à ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return frenchFormat(FR_TIME, new Date(ms));
 }
 
 /** "J+7 · lundi 14 décembre", or "sans échéance". */

@@ -24,15 +24,13 @@ export function isCoordinator(user) {
 
 // ---- short French dates -----------------------------------------------------------
 
-const MONTHS_SHORT = ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.',
-  'oct.', 'nov.', 'déc.'];
+const FR_SHORT_DAY = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'short', year: 'numeric',
+  timeZone: 'UTC' });
 
 /** "7 déc. 2026" of a day (days since 1970-01-01, as core/cases.js counts them). */
 export function shortDay(days) {
   if (days === null || days === undefined || Number.isNaN(days)) return '—';
-  const d = new Date(days * cases.DAY_MS);
-  const n = d.getUTCDate();
-  return `${n === 1 ? '1er' : n} ${MONTHS_SHORT[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+  return cases.frenchFormat(FR_SHORT_DAY, new Date(days * cases.DAY_MS));
 }
 
 /** The calendar day of a UTC ms in this browser's time zone. */
