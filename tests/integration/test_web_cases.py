@@ -10,8 +10,8 @@ skips one with a reason and reschedules one (a past date refused before
 sending); the CLI's alert arrives live as a notification. Then the CLI's
 `case show --json` must show each: the acknowledgement by the browser's
 user, the step done by it, the skip's reason code, the new due day and the
-reschedule's reason code. Also runs the unit test of web/src/core/cases.js
-(tests/web/test_cases.mjs) under node as one check.
+reschedule's reason code. (The unit test of web/src/core/cases.js,
+tests/web/test_cases.mjs, runs on its own: web_cases_unit.)
 
 LSN_SCREENSHOTS=DIR: web-cases-1-list.png and web-cases-2-timeline.png.
 LSN_WEB_TRACE=1 prints every WebSocket frame of the main phase with its
@@ -22,7 +22,6 @@ import datetime
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -34,7 +33,7 @@ DRIVER = "web_cases.mjs"
 ENROL_CHECKS = 2
 MAIN_CHECKS = 26
 COORD_CHECKS = 7
-PLAN = 1 + 1 + 5 + ENROL_CHECKS + 4 + MAIN_CHECKS + 6 + ENROL_CHECKS + 2 + COORD_CHECKS + 3
+PLAN = 1 + 5 + ENROL_CHECKS + 4 + MAIN_CHECKS + 6 + ENROL_CHECKS + 2 + COORD_CHECKS + 3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -44,17 +43,6 @@ TODAY = datetime.date.today()
 PATIENT = {"family_name": "LEMAIRE", "given_names": "Odette Marie", "birth_date": "1948-03-12",
            "sex": "F", "ins": "2 48 03 45 234 056 72"}
 ALERT = "Dyspnée nouvelle ce matin, rappeler la famille"
-
-
-def unit_test(t, node):
-    res = subprocess.run([node, os.path.join(HERE, "..", "web", "test_cases.mjs"),
-                          os.path.join(HERE, "..", "..")], capture_output=True, text=True,
-                         timeout=120, stdin=subprocess.DEVNULL)
-    bad = [line for line in res.stdout.splitlines() if line.startswith("not ok")]
-    oks = len([line for line in res.stdout.splitlines() if line.startswith("ok ")])
-    t.ok(res.returncode == 0 and not bad and oks > 0,
-         f"core/cases.js unit test under node: {oks} ok, {len(bad)} not ok",
-         harness.clip(res.stdout + res.stderr))
 
 
 def step_of(case, code):
@@ -67,7 +55,6 @@ def main(t):
     if not found:
         return
     browser, node = found
-    unit_test(t, node)
     with Server(t, extra_args=["--web-root", webdrive.DIST]) as srv:
         srv.admin("org", "add", "--name", "CHU de Tours", "--finess", "370000481", "--kind",
                   "hospital")

@@ -25,7 +25,8 @@ page; axe-core finds nothing serious at 1366×768 and 768×1024, and nothing
 scrolls sideways; last, a « Reporter » sent after the CLI's coordinator
 closed the case is refused by the server, said in French with its code.
 A GP in another browser has no « Tableau de bord » link and is told the
-view is not hers. Also runs tests/web/test_dashboard.mjs.
+view is not hers. (tests/web/test_dashboard.mjs runs on its own:
+web_dashboard_unit.)
 
 LSN_SCREENSHOTS=DIR: web-dashboard-1.png (1366 wide, the whole page) and
 web-dashboard-2-tablet.png (768 wide, the whole page).
@@ -35,7 +36,6 @@ import datetime
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,9 +47,9 @@ DRIVER = "web_dashboard.mjs"
 ENROL_CHECKS = 2
 OTHER_CHECKS = 4
 MAIN_CHECKS = 21
-# ready, unit, 5 CLI enrols + the raw admin; the fixture 11; the CLI's lists
+# ready, 5 CLI enrols + the raw admin; the fixture 11; the CLI's lists
 # 3; after the browser 4; the server's stop 3
-PLAN = 1 + 1 + 6 + ENROL_CHECKS + OTHER_CHECKS + 11 + 3 + MAIN_CHECKS + 4 + 3
+PLAN = 1 + 6 + ENROL_CHECKS + OTHER_CHECKS + 11 + 3 + MAIN_CHECKS + 4 + 3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
@@ -89,17 +89,6 @@ HAND = {
 }
 
 
-def unit_test(t, node):
-    res = subprocess.run([node, os.path.join(HERE, "..", "web", "test_dashboard.mjs"),
-                          os.path.join(HERE, "..", "..")], capture_output=True, text=True,
-                         timeout=120, stdin=subprocess.DEVNULL)
-    bad = [line for line in res.stdout.splitlines() if line.startswith("not ok")]
-    oks = len([line for line in res.stdout.splitlines() if line.startswith("ok ")])
-    t.ok(res.returncode == 0 and not bad and oks > 0,
-         f"core/dashboard.js unit test under node: {oks} ok, {len(bad)} not ok",
-         harness.clip(res.stdout + res.stderr))
-
-
 def step_of(case, code):
     return next((s for s in case.get("steps", []) if s.get("step") == code
                  and s.get("occurrence") == 1), {})
@@ -136,7 +125,6 @@ def main(t):
     if not found:
         return
     browser, node = found
-    unit_test(t, node)
     with Server(t, extra_args=["--web-root", webdrive.DIST]) as srv:
         srv.admin("org", "add", "--name", "CHU de Tours", "--finess", "370000481", "--kind",
                   "hospital")

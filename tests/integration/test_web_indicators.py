@@ -15,8 +15,8 @@ report --semester S --json`; some figures equal numbers computed by hand
 here; the downloaded CSV equals `liaison report --semester S --csv-fr`
 byte for byte; the printed page (print media, PDF of more than one page)
 has no navigation or buttons; axe-core; no console error; a nurse's
-browser has no « Indicateurs » link and is told why at the URL. Also runs
-tests/web/test_indicators.mjs under node as one check.
+browser has no « Indicateurs » link and is told why at the URL.
+(tests/web/test_indicators.mjs runs on its own: web_indicators_unit.)
 
 LSN_SCREENSHOTS=DIR: web-indicators-1-view.png and web-indicators-2-chart.png.
 A missing Chromium, node or web/dist is a failure, not a skip. TAP on stdout."""
@@ -25,7 +25,6 @@ import datetime
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,10 +37,10 @@ ENROL_CHECKS = 2
 MAIN_CHECKS = 14
 NURSE_CHECKS = 3
 N_SEMESTERS = 4
-# ready, unit, CLI enrols (5), cases (6 + 1 notice + 3 acks + 5 steps), targets 3,
+# ready, CLI enrols (5), cases (6 + 1 notice + 3 acks + 5 steps), targets 3,
 # clock, two browser enrols, user id, main, per semester: figures, trend,
 # CSV; hand-computed 5; nurse; the server's stop (3)
-PLAN = (1 + 1 + 5 + 15 + 3 + 1 + ENROL_CHECKS * 2 + 1 + MAIN_CHECKS + N_SEMESTERS * 3 + 5
+PLAN = (1 + 5 + 15 + 3 + 1 + ENROL_CHECKS * 2 + 1 + MAIN_CHECKS + N_SEMESTERS * 3 + 5
         + NURSE_CHECKS + 3)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -177,14 +176,6 @@ def main(t):
     if not found:
         return
     browser, node = found
-    res = subprocess.run([node, os.path.join(HERE, "..", "web", "test_indicators.mjs"),
-                          os.path.join(HERE, "..", "..")], capture_output=True, text=True,
-                         timeout=120, stdin=subprocess.DEVNULL)
-    bad = [line for line in res.stdout.splitlines() if line.startswith("not ok")]
-    oks = len([line for line in res.stdout.splitlines() if line.startswith("ok ")])
-    t.ok(res.returncode == 0 and not bad and oks > 0,
-         f"core/indicators.js unit test under node: {oks} ok, {len(bad)} not ok",
-         harness.clip(res.stdout + res.stderr))
     with Server(t, extra_args=["--web-root", webdrive.DIST]) as srv:
         srv.admin("org", "add", "--name", "CHU de Tours", "--finess", "370000481", "--kind",
                   "hospital")

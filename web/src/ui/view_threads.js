@@ -120,9 +120,22 @@ async function render(ctx) {
   const status = statusLine();
   const ul = h('ul', { class: 'threads', 'data-testid': 'threads' });
   let list = [];
+  // case names are asked again when a case thread appears, or (at most every
+  // 10 s) while one has no case yet (discharge opens it just after the
+  // thread) — not at every message
+  let named = new Map();
+  let asked = '';
+  let askedAt = 0;
   async function load() {
-    let named;
-    [list, named] = await Promise.all([threadList(ctx), caseNames(ctx.conn)]);
+    list = await threadList(ctx);
+    const caseThreads = list.filter((t) => t.kind === 'case').map((t) => t.channel);
+    const key = caseThreads.slice().sort().join(',');
+    const unnamed = caseThreads.some((ch) => !named.has(ch));
+    if (key !== asked || (unnamed && Date.now() - askedAt >= 10000)) {
+      named = await caseNames(ctx.conn);
+      asked = key;
+      askedAt = Date.now();
+    }
     ul.replaceChildren(...list.map((t) => item(eng, t, named)));
     if (!list.length) ul.append(h('li', { class: 'hint', text: 'Aucun fil pour l’instant : créez-en un ci-dessous.' }));
     ul.dataset.loaded = String(Date.now());
