@@ -32,6 +32,7 @@ struct pending {
 	bool ok;
 	char *frame;
 	size_t len;
+	size_t held;                     /* counted in peer->pending_bytes */
 	struct effects effects;
 	bool close_after;
 	int close_code;
@@ -217,8 +218,10 @@ static void
 pending_release(struct pending *p, bool committed, bool unsynced)
 {
 	struct client *c = p->peer;
-	if (c)
+	if (c) {
 		c->pending--;
+		c->pending_bytes -= p->held;
+	}
 	if (!committed && p->ok) {
 		free(p->frame);
 		p->frame = wire_encode_reply_err(p->req_id, LSN_ERR_STORAGE,
@@ -286,6 +289,26 @@ pending_append(struct pending *p)
 	cm.pend_count++;
 }
 
+/* The replies held for one connection are bounded as its output queue is
+ * (outq_max_bytes, outq_max_frames): released together they would pass its
+ * hard limit anyway. Past it — a client that keeps sending while a slow
+ * disk holds every reply (pipelined: a long sync) — the connection is
+ * closed: its requests stop, the held replies are dropped when released
+ * (the client retries with the same idem keys), their effects still go
+ * out once durable. */
+static void
+held_bound(struct client *c)
+{
+	if (c->closing || (c->pending_bytes <= cm.cfg->outq_max_bytes &&
+			   c->pending <= cm.cfg->outq_max_frames))
+		return;
+	log_warn("conn %llu: %u replies (%zu bytes) waiting for the disk; disconnecting",
+		 (unsigned long long)c->sess.conn_id, c->pending, c->pending_bytes);
+	deliver_close(c, CLOSE_POLICY,
+		      "too many requests waiting for the disk; wait for replies before sending more",
+		      true);
+}
+
 static void
 hold_until_commit(struct client *c, struct dispatch_result *res)
 {
@@ -312,7 +335,10 @@ hold_until_commit(struct client *c, struct dispatch_result *res)
 	memcpy(p->close_reason, res->close_reason, sizeof p->close_reason);
 	pending_append(p);
 	c->pending++;
+	p->held = p->len;
+	c->pending_bytes += p->held;
 	schedule_commit();
+	held_bound(c);
 }
 
 /* Send a result now, or hold it while a batch is open (so nothing is told

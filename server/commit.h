@@ -10,7 +10,9 @@
  *   batch, and every reply queued behind it on the same connection, is held
  *   until the batch is durable; a failed COMMIT (or a failed sync) turns
  *   the held successes into "storage" errors and closes their connections
- *   (1011).
+ *   (1011). The replies held for one connection are bounded like its
+ *   output queue (outq_max_bytes, outq_max_frames): past that it is closed
+ *   (1008) and its held replies dropped, their effects kept.
  * - Pipelined (commit_pipeline = on, synchronous = full; the default): the
  *   service thread owns the database alone. It COMMITs with synchronous =
  *   NORMAL (the WAL written, not synced) and syncer.h's thread fdatasyncs

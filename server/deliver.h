@@ -41,6 +41,7 @@ struct client {
 	int64_t soft_since_us;         /* queue above the soft limit since (monotonic); 0: below */
 	/* kept by commit.c */
 	unsigned pending;              /* replies held until the batch commits */
+	size_t pending_bytes;          /* their bytes */
 	unsigned deferred;             /* frames waiting for a commit */
 	size_t deferred_bytes;
 };
