@@ -306,17 +306,18 @@ invite_fill(struct store *s, const struct opts *o, struct store_invite *inv)
 }
 
 /* A fresh one-time code for inv: only its hash is kept (inv->hash); the
- * code itself is shown once. Valid ttl ms from now. */
+ * code itself is shown once. Issued at now (ms), valid ttl ms from then. */
 static void
-invite_new_code(struct store_invite *inv, int64_t ttl, char code[LSN_INVITE_TEXT + 1])
+invite_new_code(struct store_invite *inv, int64_t now, int64_t ttl,
+		char code[LSN_INVITE_TEXT + 1])
 {
 	uint8_t raw[LSN_INVITE_BYTES];
 	lsn_invite_random(raw);
 	lsn_invite_format(raw, code);
 	lsn_invite_hash(raw, inv->hash);
 	sodium_memzero(raw, sizeof raw);
-	inv->created_at = lsn_clock_now_ms();
-	inv->expires_at = inv->created_at + ttl;
+	inv->created_at = now;
+	inv->expires_at = now + ttl;
 }
 
 /* A time in the administrator's time zone: "2026-12-10 14:00:05", or with
@@ -436,9 +437,7 @@ invite_sheet(const struct config *cfg, const struct opts *o, int64_t ttl)
 	enum lsn_err e = invs && codes ? LSN_OK : LSN_ERR_INTERNAL;
 	if (e == LSN_OK && bad == 0) {
 		for (size_t i = 0; i < sh.n; i++) {
-			invite_new_code(&invs[i], ttl, codes[i]);
-			invs[i].created_at = now;
-			invs[i].expires_at = now + ttl;
+			invite_new_code(&invs[i], now, ttl, codes[i]);
 		}
 		e = store_batch_begin(s);
 		if (e == LSN_OK) {
@@ -499,7 +498,7 @@ admin_invite(const struct config *cfg, int argc, char **argv)
 		return rc;
 	}
 	char code[LSN_INVITE_TEXT + 1];
-	invite_new_code(&inv, ttl, code);
+	invite_new_code(&inv, lsn_clock_now_ms(), ttl, code);
 	enum lsn_err err = store_batch_begin(s);
 	if (err == LSN_OK) {
 		err = store_invite_create(s, &inv);
@@ -782,7 +781,7 @@ user_reset(const struct config *cfg, const struct opts *o)
 	snprintf(inv.name, sizeof inv.name, "%s", u.name);
 	snprintf(inv.profession, sizeof inv.profession, "%s", u.profession);
 	char code[LSN_INVITE_TEXT + 1];
-	invite_new_code(&inv, ttl, code);
+	invite_new_code(&inv, lsn_clock_now_ms(), ttl, code);
 	struct revoke_all r = {.s = s, .now = inv.created_at};
 	enum lsn_err err = store_batch_begin(s);
 	if (err == LSN_OK) {
