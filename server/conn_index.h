@@ -1,7 +1,8 @@
 /* conn_index.h — which open connections belong to a user or a device, so that
- * an event reaches its recipients without walking every connection. Keys
- * are 16-byte ids; values are opaque connection pointers (deliver.c's
- * peers). */
+ * an event reaches its recipients without walking every connection (and,
+ * keyed by a hash of the address, which connections from one address are
+ * not logged in). Keys are 16-byte ids; values are opaque connection
+ * pointers (deliver.c's peers). */
 #ifndef LSN_CONN_INDEX_H
 #define LSN_CONN_INDEX_H
 

@@ -18,6 +18,7 @@ static struct {
 	unsigned count;
 	uint64_t next_id;
 	struct conn_index *by_user, *by_device;
+	struct conn_index *unauth_by_addr;   /* not logged in, not closing, by address */
 } dl;
 
 static int64_t
@@ -36,7 +37,8 @@ deliver_init(const struct config *cfg, const struct deliver_hooks *hooks)
 	dl.hooks = *hooks;
 	dl.by_user = conn_index_new();
 	dl.by_device = conn_index_new();
-	if (dl.by_user == NULL || dl.by_device == NULL) {
+	dl.unauth_by_addr = conn_index_new();
+	if (dl.by_user == NULL || dl.by_device == NULL || dl.unauth_by_addr == NULL) {
 		deliver_fini();
 		return -1;
 	}
@@ -48,7 +50,31 @@ deliver_fini(void)
 {
 	conn_index_free(dl.by_user);
 	conn_index_free(dl.by_device);
-	dl.by_user = dl.by_device = NULL;
+	conn_index_free(dl.unauth_by_addr);
+	dl.by_user = dl.by_device = dl.unauth_by_addr = NULL;
+}
+
+/* The address index follows p's state: listed while it is open, not
+ * logged in and not closing. */
+static void
+unauth_sync(struct client *p, bool open)
+{
+	bool want = open && !p->sess.logged_in && !p->closing;
+	if (want == p->unauth_indexed)
+		return;
+	if (want) {
+		/* out of memory: the connection escapes the cap, nothing else */
+		p->unauth_indexed = conn_index_add(dl.unauth_by_addr, p->addr_key, p) == 0;
+	} else {
+		conn_index_remove(dl.unauth_by_addr, p->addr_key, p);
+		p->unauth_indexed = false;
+	}
+}
+
+static void
+addr_key(const char *peer, uint8_t key[LSN_ID_BYTES])
+{
+	crypto_generichash(key, LSN_ID_BYTES, (const unsigned char *)peer, strlen(peer), NULL, 0);
 }
 
 void
@@ -62,6 +88,8 @@ deliver_client_add(struct client *p, size_t headroom)
 		dl.clients->prev = p;
 	dl.clients = p;
 	dl.count++;
+	addr_key(p->sess.peer, p->addr_key);
+	unauth_sync(p, true);
 	metrics_conn_open();
 }
 
@@ -70,6 +98,7 @@ deliver_client_remove(struct client *p)
 {
 	p->sess.logged_in = false;
 	deliver_reindex(p);
+	unauth_sync(p, false);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -101,11 +130,15 @@ deliver_user_conn_count(const uint8_t user[LSN_ID_BYTES])
 unsigned
 deliver_unauth_count(const char *peer)
 {
-	unsigned n = 0;
-	for (const struct client *p = dl.clients; p; p = p->next)
-		if (!p->sess.logged_in && !p->closing && strcmp(p->sess.peer, peer) == 0)
-			n++;
-	return n;
+	uint8_t key[LSN_ID_BYTES];
+	addr_key(peer, key);
+	size_t n = 0;
+	void *const *list = conn_index_get(dl.unauth_by_addr, key, &n);
+	unsigned same = 0;
+	for (size_t i = 0; i < n; i++)     /* a hash collision is not the same address */
+		if (strcmp(((const struct client *)list[i])->sess.peer, peer) == 0)
+			same++;
+	return same;
 }
 
 void
@@ -114,6 +147,7 @@ deliver_close(struct client *p, int code, const char *reason, bool drop_queue)
 	if (p->closing)
 		return;
 	p->closing = true;
+	unauth_sync(p, true);
 	p->close_code = code;
 	snprintf(p->close_reason, sizeof p->close_reason, "%s", reason);
 	if (drop_queue)
@@ -190,6 +224,7 @@ deliver_written(struct client *p)
 void
 deliver_reindex(struct client *p)
 {
+	unauth_sync(p, true);
 	if (p->indexed == p->sess.logged_in)
 		return;
 	if (p->sess.logged_in) {

@@ -37,6 +37,8 @@ struct client {
 	int close_code;
 	char close_reason[96];
 	bool indexed;                  /* listed under its user and device */
+	bool unauth_indexed;           /* listed under its address: not logged in, not closing */
+	uint8_t addr_key[LSN_ID_BYTES]; /* its address (sess.peer) hashed, the key of that list */
 	bool close_at_sweep;           /* muted (device revoked): close at the next sweep */
 	int64_t soft_since_us;         /* queue above the soft limit since (monotonic); 0: below */
 	/* kept by commit.c */
@@ -55,8 +57,9 @@ struct deliver_hooks {
 int deliver_init(const struct config *cfg, const struct deliver_hooks *hooks);
 void deliver_fini(void);
 
-/* A new peer (zeroed by the caller): numbered, listed, its queue set up with
- * headroom spare bytes before each frame (libwebsockets' LWS_PRE). */
+/* A new peer (zeroed by the caller, its sess.peer address set): numbered,
+ * listed, its queue set up with headroom spare bytes before each frame
+ * (libwebsockets' LWS_PRE). */
 void deliver_client_add(struct client *p, size_t headroom);
 /* The peer is gone: off the indexes and the list, queue dropped, session
  * wiped. The caller frees it. */
@@ -65,7 +68,8 @@ unsigned deliver_client_count(void);
 /* Logged-in connections of user (all its devices). */
 unsigned deliver_user_conn_count(const uint8_t user[LSN_ID_BYTES]);
 /* Open connections from the remote address peer that are not logged in
- * (nor closing); walks every connection. */
+ * (nor closing); an index lookup, not a walk (a reconnect storm of n
+ * clients made the walk cost n²). */
 unsigned deliver_unauth_count(const char *peer);
 
 /* Keep the user/device indexes in step with p's login state. */

@@ -193,8 +193,8 @@ conn_new(struct lws *wsi)
 	if (c == NULL)
 		return NULL;
 	c->wsi = wsi;
-	deliver_client_add(&c->peer, LWS_PRE);
 	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
+	deliver_client_add(&c->peer, LWS_PRE);
 	return c;
 }
 

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Client, MLogChain, RawIdentity, RawWS, Server, b64, error_code,  # noqa: E402
                      run, wait_close)
 
-PLAN = 64
+PLAN = 66
 
 LIMITS = {
     "todevice_max_queued": 60,
@@ -417,6 +417,33 @@ def connections(t, srv, user):
     t.ok(ws is not None, "once those close, the address may connect again")
     if ws:
         ws.close()
+    time.sleep(0.5)
+    # a connection that logs in no longer counts: 6 unauthenticated, one of
+    # them logs in, so one more may connect, and the one after is refused
+    conns = []
+    try:
+        first = RawWS(srv.port)
+        conns.append(first)
+        hello = first.recv_event("hello")
+        for _ in range(5):
+            ws = RawWS(srv.port)
+            ws.recv_event("hello")
+            conns.append(ws)
+        r = first.request(user.login_request("localhost", hello["challenge"]))
+        another = RawWS(srv.port)
+        conns.append(another)
+        msg = another.recv(timeout=5)
+        t.ok(r.get("ok") is True and msg[0] == "text" and '"hello"' in msg[1],
+             "a connection that logged in frees its place under the cap", repr((r, msg)))
+        extra = RawWS(srv.port)
+        conns.append(extra)
+        msg = wait_close(extra, 5)
+        t.ok(msg[0] == "close" and msg[1] == 4029,
+             "… and the next unauthenticated one is refused again (4029)", repr(msg))
+    finally:
+        for ws in conns:
+            ws.close()
+    time.sleep(0.5)
     # connections per user: 3 logged in, the 4th login is refused
     held = []
     try:
