@@ -485,7 +485,7 @@ chunk_request(const struct chunk_frame *f, struct wire_request *req, struct lsn_
 	json_t *idem = json_stringn((const char *)f->idem, f->idem_len);
 	if (idem == NULL)
 		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "binary frame: the idem key is not UTF-8 text");
-	req->root = json_pack("{sIsssossI}", "id", (json_int_t)f->id, "op", "attachment_put",
+	req->root = json_pack("{sI ss so ss sI}", "id", (json_int_t)f->id, "op", "attachment_put",
 			      "idem", idem, "attachment", hex, "index", (json_int_t)f->index);
 	if (req->root == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, NULL);
