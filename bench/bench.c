@@ -37,6 +37,11 @@
  * every worker at the same moment. With --procs 1 (the default) the same
  * phases run in one process.
  *
+ * Binary chunks: the bench logs in with "binary": true (unless --json-chunks)
+ * and, when the server echoes it, W5 sends attachment_put and reads
+ * attachment_get's reply as binary chunk frames (PROTOCOL.md "Binary chunk
+ * frames", shared/chunk_frame.h); --json-chunks measures the JSON form.
+ *
  * Frame coalescing: the bench logs in with "batch": true (unless --no-batch);
  * a {"batch":[F1,F2,...]} frame is unpacked and each Fi handled as if it had
  * arrived alone.
@@ -70,6 +75,7 @@
 #include <ev.h>
 #endif
 
+#include "chunk_frame.h"
 #include "hist.h"
 #include "lsn_config.h"
 #include "mlog.h"
@@ -116,6 +122,7 @@ struct opts {
 	bool json;
 	bool quiet;
 	bool no_batch;
+	bool json_chunks;             /* attachment chunks in JSON (base64), not binary */
 	bool poll;                    /* lws's poll() loop even where libev is there */
 };
 
@@ -155,6 +162,7 @@ struct pend {
 struct frame {
 	struct frame *next;
 	size_t len;
+	bool binary;
 	unsigned char data[];
 };
 
@@ -190,6 +198,7 @@ struct bconn {
 	uint64_t doc_bytes;
 	crypto_generichash_state hs;
 	bool doc_done;
+	bool binary;                  /* the server agreed to binary chunk frames */
 };
 
 struct bchan {
@@ -343,17 +352,20 @@ pend_pop(struct bconn *c, struct pend *out)
 	return true;
 }
 
-static void
-queue_text(struct bconn *c, const char *text, size_t len)
+/* Queue a frame; payload NULL: the caller fills it. */
+static struct frame *
+queue_frame(struct bconn *c, const void *payload, size_t len, bool binary)
 {
 	struct frame *f = malloc(sizeof *f + LWS_PRE + len);
 	if (f == NULL) {
 		die("out of memory");
-		return;
+		return NULL;
 	}
 	f->next = NULL;
 	f->len = len;
-	memcpy(f->data + LWS_PRE, text, len);
+	f->binary = binary;
+	if (payload)
+		memcpy(f->data + LWS_PRE, payload, len);
 	if (c->tx_tail)
 		c->tx_tail->next = f;
 	else
@@ -361,6 +373,13 @@ queue_text(struct bconn *c, const char *text, size_t len)
 	c->tx_tail = f;
 	if (c->wsi)
 		lws_callback_on_writable(c->wsi);
+	return f;
+}
+
+static void
+queue_text(struct bconn *c, const char *text, size_t len)
+{
+	queue_frame(c, text, len, false);
 }
 
 static void
@@ -431,6 +450,8 @@ send_login(struct bconn *c)
 			      wire_id(c->device), "sig", b64(sig, 64));
 	if (!O.no_batch)
 		json_object_set_new(b, "batch", json_true());
+	if (!O.json_chunks)
+		json_object_set_new(b, "binary", json_true());
 	request(c, P_LOGIN, "login", b, 0);
 }
 
@@ -560,6 +581,22 @@ send_put(struct bconn *c)
 	size_t n = (size_t)O.doc_size - off < DOC_CHUNK ? (size_t)O.doc_size - off : DOC_CHUNK;
 	char idem[64];
 	snprintf(idem, sizeof idem, "put-%s-%d", att_hex, i);
+	if (c->binary) {
+		struct chunk_frame cf = {.kind = CHUNK_PUT, .id = c->next_id++, .index = i,
+					 .idem = (const uint8_t *)idem, .idem_len = strlen(idem),
+					 .data = doc + off, .data_len = n};
+		memcpy(cf.attachment, att_id, LSN_ID_BYTES);
+		size_t size = chunk_frame_size(cf.idem_len, n);
+		struct frame *f = queue_frame(c, NULL, size, true);
+		if (f == NULL)
+			return;
+		if (chunk_frame_encode(&cf, f->data + LWS_PRE, size) != size) {
+			die("cannot frame chunk %d", i);
+			return;
+		}
+		pend_push(c, P_ATT_PUT, cf.id, now_ns(), (uint64_t)i);
+		return;
+	}
 	request(c, P_ATT_PUT, "attachment_put",
 		json_pack("{s:s, s:s, s:i, s:o}", "idem", idem, "attachment", att_hex, "index", i,
 			  "data", b64(doc + off, n)), (uint64_t)i);
@@ -669,6 +706,8 @@ on_fetch_reply(struct bconn *c, json_t *root)
 }
 
 /* One downloaded chunk (base64 text b64[0..n)): hash it, ask for the next. */
+static void got_bytes(struct bconn *c, const uint8_t *buf, size_t got);
+
 static void
 got_chunk(struct bconn *c, const struct pend *p, const char *b64text, size_t n)
 {
@@ -684,6 +723,13 @@ got_chunk(struct bconn *c, const struct pend *p, const char *b64text, size_t n)
 		    p->aux, DOC_CHUNK + 64);
 		return;
 	}
+	got_bytes(c, buf, got);
+}
+
+/* A downloaded chunk's bytes: hash them, ask for the next. */
+static void
+got_bytes(struct bconn *c, const uint8_t *buf, size_t got)
+{
 	crypto_generichash_update(&c->hs, buf, got);
 	c->doc_bytes += got;
 	c->chunks_done++;
@@ -814,6 +860,7 @@ on_reply(struct bconn *c, json_t *root)
 		break;
 	}
 	case P_LOGIN:
+		c->binary = json_is_true(json_object_get(root, "binary"));
 		c->st = C_READY;
 		n_ready++;
 		if (WL == W_STORM && storm_t0) {
@@ -898,6 +945,28 @@ dispatch(struct bconn *c, json_t *root)
 	}
 }
 
+/* A binary frame: the chunk replying to the oldest outstanding attachment_get. */
+static void
+on_binary(struct bconn *c, const uint8_t *buf, size_t len)
+{
+	struct chunk_frame cf;
+	struct lsn_status st;
+	struct pend p;
+	if (chunk_frame_decode(buf, len, &cf, &st) != LSN_OK || cf.kind != CHUNK_DATA) {
+		die("connection %d: bad binary frame: %s", c->idx, st.msg);
+		return;
+	}
+	if (c->pq_len == 0 || c->pq[c->pq_head].kind != P_ATT_GET ||
+	    c->pq[c->pq_head].id != cf.id || c->pq[c->pq_head].aux != (uint64_t)cf.index ||
+	    memcmp(cf.attachment, att_id, LSN_ID_BYTES) != 0) {
+		die("connection %d: a chunk frame for request %" PRId64 " out of order", c->idx,
+		    cf.id);
+		return;
+	}
+	pend_pop(c, &p);
+	got_bytes(c, cf.data, cf.data_len);
+}
+
 static void
 on_frame(struct bconn *c, const char *buf, size_t len)
 {
@@ -974,7 +1043,10 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		memcpy(c->rx + c->rx_len, in, len);
 		c->rx_len += len;
 		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
-			on_frame(c, c->rx, c->rx_len);
+			if (lws_frame_is_binary(wsi))
+				on_binary(c, (const uint8_t *)c->rx, c->rx_len);
+			else
+				on_frame(c, c->rx, c->rx_len);
 			c->rx_len = 0;
 		}
 		break;
@@ -987,7 +1059,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		c->tx_head = f->next;
 		if (c->tx_head == NULL)
 			c->tx_tail = NULL;
-		int n = lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
+		int n = lws_write(wsi, f->data + LWS_PRE, f->len,
+				  f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 		bool short_write = n < (int)f->len;
 		free(f);
 		if (short_write) {
@@ -2182,13 +2255,15 @@ report_docs(const struct stats *up, const struct stats *m)
 				      "server_cpu_upload_s", up->srv_cpu,
 				      "server_cpu_download_s", m->srv_cpu);
 		json_object_set_new(j, "bench_cpu_download_s", json_real(m->bench_cpu));
+		json_object_set_new(j, "chunks", json_string(O.json_chunks ? "json" : "binary"));
 		json_object_set_new(j, "server_peak_rss_kib", json_integer(m->hwm_kib));
 		emit_json(j);
 	} else {
 		printf("W5 documents: one %d-byte attachment (random bytes, %d chunks of %d), "
 		       "uploaded once then downloaded by %d clients at once (%d requests in "
-		       "flight each)\n", O.doc_size, (O.doc_size + DOC_CHUNK - 1) / DOC_CHUNK,
-		       DOC_CHUNK, downloaders, O.window);
+		       "flight each); chunks in %s\n", O.doc_size,
+		       (O.doc_size + DOC_CHUNK - 1) / DOC_CHUNK, DOC_CHUNK, downloaders, O.window,
+		       O.json_chunks ? "JSON (base64, --json-chunks)" : "binary frames");
 		printf("machine: %s\n", machine);
 		printf("  upload:   %.2f s, %.1f MB/s (MB = 10^6 bytes; begin -> finish acknowledged)"
 		       "; server %.2f CPU s\n", up->up_s, up_rate, up->srv_cpu);
@@ -2441,6 +2516,7 @@ usage(FILE *f)
 		"  --liaisond BIN --data-dir DIR --org FINESS   issue the invites (all but idle)\n"
 		"  --procs N (1)                    N generator processes, whole channels each\n"
 		"  --no-batch                       do not ask for coalesced {\"batch\":[...]} frames\n"
+		"  --json-chunks                    attachment chunks in JSON (base64), not binary frames\n"
 		"  --poll                           lws's poll() loop instead of epoll (libev)\n"
 		"  busy (W1): --users N (100) --channel-size N (5) --rate MSG/S (200)\n"
 		"             --duration S (10) --msg-size BYTES (512) --drain S (15)\n"
@@ -2638,6 +2714,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--no-batch") == 0) {
 			O.no_batch = true;
+			continue;
+		}
+		if (strcmp(a, "--json-chunks") == 0) {
+			O.json_chunks = true;
 			continue;
 		}
 		if (strcmp(a, "--poll") == 0) {

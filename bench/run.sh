@@ -16,6 +16,8 @@
 #   JSON=1 bench/run.sh                JSON results instead of tables
 #   PROCS=2 bench/run.sh               two generator processes (whole channels each)
 #   NO_BATCH=1 bench/run.sh            do not ask the server for coalesced frames
+#   JSON_CHUNKS=1 bench/run.sh         W5 sends and receives attachment chunks as JSON
+#                                      (base64) instead of binary frames (the default)
 #   PERF=1 bench/run.sh                also "perf stat" the server during W1
 #   PERF=record bench/run.sh           profile the server during W1 (perf record)
 #   RSS_EVERY=30 bench/run.sh          print the server's RSS every 30 s during W1
@@ -90,6 +92,7 @@ WORKLOADS=${WORKLOADS:-crypto busy saturation idle storm documents series}
 JSON=${JSON:-}
 PERF=${PERF:-}
 NO_BATCH=${NO_BATCH:-}
+JSON_CHUNKS=${JSON_CHUNKS:-}
 SERVER_CPUS=${SERVER_CPUS:-}
 GEN_CPUS=${GEN_CPUS:-}
 GEN=${GEN:-c}
@@ -204,6 +207,7 @@ start_server() {
 	COMMON="$COMMON --msg-size $MSG_SIZE"
 	[ -n "$JSON" ] && COMMON="$COMMON --json"
 	[ -n "$NO_BATCH" ] && COMMON="$COMMON --no-batch"
+	[ -n "$JSON_CHUNKS" ] && COMMON="$COMMON --json-chunks"
 	COMMON="$COMMON ${BENCH_ARGS:-}"
 	NODE_COMMON="--port $PORT --server-name localhost --ca $CERTS/ca.crt --server-pid $SERVER_PID"
 	NODE_COMMON="$NODE_COMMON --liaisond $LIAISOND --data-dir $DATA --org 450000005 --msg-size $MSG_SIZE"

@@ -33,6 +33,7 @@ struct pending {
 	char *frame;
 	size_t len;
 	size_t held;                     /* counted in peer->pending_bytes */
+	bool binary;                     /* frame is a binary chunk frame */
 	struct effects effects;
 	bool close_after;
 	int close_code;
@@ -224,6 +225,7 @@ pending_release(struct pending *p, bool committed, bool unsynced)
 	}
 	if (!committed && p->ok) {
 		free(p->frame);
+		p->binary = false;
 		p->frame = wire_encode_reply_err(p->req_id, LSN_ERR_STORAGE,
 						 unsynced ? "the server could not make this request "
 							    "durable; retry it with the same idem key"
@@ -233,7 +235,10 @@ pending_release(struct pending *p, bool committed, bool unsynced)
 		metrics_error(LSN_ERR_STORAGE);
 	}
 	if (c) {
-		deliver_send(c, p->frame, p->len);
+		if (p->binary)
+			deliver_send_binary(c, p->frame, p->len);
+		else
+			deliver_send(c, p->frame, p->len);
 		if (!committed)
 			deliver_close(c, 1011, "storage failure; reconnect and retry", false);
 		else if (p->close_after)
@@ -327,6 +332,7 @@ hold_until_commit(struct client *c, struct dispatch_result *res)
 	p->ok = res->err == LSN_OK;
 	p->frame = res->reply;
 	p->len = res->reply_len;
+	p->binary = res->reply_binary;
 	res->reply = NULL;
 	effects_init(&p->effects);
 	effects_move(&p->effects, &res->effects);

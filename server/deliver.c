@@ -195,12 +195,12 @@ soft_limit_check(struct client *p, int64_t now)
 		slow_consumer(p, true);
 }
 
-void
-deliver_send(struct client *p, const char *frame, size_t len)
+static void
+send_frame(struct client *p, const char *frame, size_t len, bool binary)
 {
 	if (p->closing || frame == NULL)
 		return;
-	if (!outq_push(&p->q, frame, len)) {
+	if (!(binary ? outq_push_binary(&p->q, frame, len) : outq_push(&p->q, frame, len))) {
 		slow_consumer(p, false);
 		return;
 	}
@@ -212,6 +212,18 @@ deliver_send(struct client *p, const char *frame, size_t len)
 	 * policy instead: such a peer is dropped with 4008 and resyncs. */
 	if (!p->closing)
 		dl.hooks.want_write(p);
+}
+
+void
+deliver_send(struct client *p, const char *frame, size_t len)
+{
+	send_frame(p, frame, len, false);
+}
+
+void
+deliver_send_binary(struct client *p, const void *frame, size_t len)
+{
+	send_frame(p, frame, len, true);
 }
 
 void
@@ -271,7 +283,7 @@ deliver_effects(struct effects *fx)
 void
 deliver_result(struct client *p, struct dispatch_result *res)
 {
-	deliver_send(p, res->reply, res->reply_len);
+	send_frame(p, res->reply, res->reply_len, res->reply_binary);
 	deliver_effects(&res->effects);
 	if (res->close_after)
 		deliver_close(p, res->close_code, res->close_reason, false);

@@ -76,6 +76,8 @@ unsigned deliver_unauth_count(const char *peer);
 void deliver_reindex(struct client *p);
 /* Queue a copy of frame for p (dropped when p is closing). */
 void deliver_send(struct client *p, const char *frame, size_t len);
+/* The same for a binary frame (an attachment chunk, PROTOCOL.md). */
+void deliver_send_binary(struct client *p, const void *frame, size_t len);
 /* Close p after what is queued is written, or at once with the queue
  * dropped. A second close is ignored. */
 void deliver_close(struct client *p, int code, const char *reason, bool drop_queue);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "chunk_frame.h"
 #include "clock.h"
 #include "commit.h"
 #include "dispatch.h"
@@ -321,11 +322,21 @@ check_login(struct server_ctx *srv, struct session *sess, struct dispatch_result
 	return lsn_fail(st, LSN_ERR_DEVICE_REVOKED, NULL);
 }
 
+/* The raw chunk of a binary attachment_put, and the one attachment_get
+ * produced for a client that takes binary frames (handlers.h). */
+struct chunk_io {
+	const uint8_t *in;
+	size_t in_len;
+	uint8_t *out;          /* malloc'd by the handler */
+	size_t out_len;
+};
+
 /* Run the handler (or replay) for one request; returns its error, with body
  * filled on success. Writes happen inside a savepoint of the open batch. */
 static enum lsn_err
 run_op(struct server_ctx *srv, struct session *sess, const struct op_entry *op,
-       struct wire_request *req, json_t **body, struct effects *fx, struct lsn_status *st)
+       struct wire_request *req, json_t **body, struct effects *fx, struct chunk_io *chunk,
+       struct lsn_status *st)
 {
 	const char *key = NULL;
 	char scope[96];
@@ -344,9 +355,12 @@ run_op(struct server_ctx *srv, struct session *sess, const struct op_entry *op,
 		}
 	}
 	struct handler_ctx hc = {.srv = srv, .sess = sess, .effects = fx,
-				 .now = lsn_clock_now_ms()};
+				 .now = lsn_clock_now_ms(), .chunk_in = chunk->in,
+				 .chunk_in_len = chunk->in_len};
 	*body = json_object();
 	err = *body ? op->fn(&hc, req->root, *body) : LSN_ERR_INTERNAL;
+	chunk->out = hc.chunk_out;
+	chunk->out_len = hc.chunk_out_len;
 	if (err != LSN_OK) {
 		*st = hc.st;
 		st->err = err;
@@ -363,58 +377,147 @@ run_op(struct server_ctx *srv, struct session *sess, const struct op_entry *op,
 	return err;
 }
 
-void
-dispatch_frame(struct server_ctx *srv, struct session *sess, const char *buf, size_t len,
-	       struct dispatch_result *out)
+/* An attachment_get reply for a client that opted in: a binary chunk
+ * frame (chunk_frame.h) instead of {"id":N,"ok":true,"index":I,"data":...}. */
+static bool
+result_chunk(struct dispatch_result *out, int64_t id, const struct wire_request *req,
+	     const struct chunk_io *chunk)
 {
-	struct wire_request req;
-	struct lsn_status st = {0};
-	memset(out, 0, sizeof *out);
-	effects_init(&out->effects);
-	enum lsn_err err = wire_decode_request(buf, len, &req, &st);
+	struct chunk_frame f = {.kind = CHUNK_DATA, .id = id, .data = chunk->out,
+				.data_len = chunk->out_len};
+	json_int_t index = json_integer_value(json_object_get(req->root, "index"));
+	f.index = index;
+	if (wire_get_id(req->root, "attachment", true, f.attachment, NULL, NULL) != LSN_OK)
+		return false;
+	size_t size = chunk_frame_size(0, chunk->out_len);
+	uint8_t *frame = malloc(size);
+	if (frame == NULL || chunk_frame_encode(&f, frame, size) != size) {
+		free(frame);
+		return false;
+	}
+	out->reply = (char *)frame;
+	out->reply_len = size;
+	out->reply_binary = true;
+	return true;
+}
+
+/* The path of one request, decoded (err: the decoder's verdict, with req->id
+ * set when readable), through rate limits, login, the handler and its reply. */
+static void
+dispatch_request(struct server_ctx *srv, struct session *sess, struct wire_request *req,
+		 enum lsn_err err, struct lsn_status *st, struct chunk_io *chunk,
+		 struct dispatch_result *out)
+{
 	size_t index = 0;
-	const struct op_entry *op = err == LSN_OK ? op_find(req.op, &index) : NULL;
+	const struct op_entry *op = err == LSN_OK ? op_find(req->op, &index) : NULL;
 	if (err == LSN_OK && op == NULL)
-		err = lsn_fail(&st, LSN_ERR_UNKNOWN_OP, "unknown op \"%.64s\"; see docs/PROTOCOL.md",
-			       req.op);
+		err = lsn_fail(st, LSN_ERR_UNKNOWN_OP, "unknown op \"%.64s\"; see docs/PROTOCOL.md",
+			       req->op);
 	metrics_request(op ? (int)index : -1);
 	bool is_login = op && op->fn == handle_login;
 	int64_t rl_now = 0, retry_ms = 0;
 	if (srv->rl) { /* every frame counts, even one that could not be read */
 		rl_now = mono_ms();
-		enum lsn_err limited = rate_check(srv, sess, is_login, err == LSN_OK ? req.root : NULL,
-						  rl_now, &retry_ms, &st);
+		enum lsn_err limited = rate_check(srv, sess, is_login, err == LSN_OK ? req->root : NULL,
+						  rl_now, &retry_ms, st);
 		if (limited != LSN_OK)
 			err = limited;
 	}
 	if (err == LSN_OK && (op->flags & OP_LOGIN))
-		err = check_login(srv, sess, out, &st);
+		err = check_login(srv, sess, out, st);
 
 	json_t *body = NULL;
 	if (err == LSN_OK)
-		err = run_op(srv, sess, op, &req, &body, &out->effects, &st);
+		err = run_op(srv, sess, op, req, &body, &out->effects, chunk, st);
 	if (srv->rl && is_login && retry_ms == 0)
-		rate_login_done(srv, sess, req.root, err, rl_now);
-	if (err == LSN_OK) {
+		rate_login_done(srv, sess, req->root, err, rl_now);
+	if (err == LSN_OK && chunk->out) {
+		if (!result_chunk(out, req->id, req, chunk))
+			result_error(out, req->id, LSN_ERR_INTERNAL, NULL);
+		else
+			out->err = LSN_OK;
+	} else if (err == LSN_OK) {
 		out->err = LSN_OK;
-		out->reply = wire_encode_reply_ok(req.id, body, &out->reply_len);
+		out->reply = wire_encode_reply_ok(req->id, body, &out->reply_len);
 		body = NULL;
 	} else {
 		effects_free(&out->effects);
 		if (err == LSN_ERR_RATE_LIMITED && retry_ms > 0)
-			result_rate_limited(out, req.id, st.msg, retry_ms);
+			result_rate_limited(out, req->id, st->msg, retry_ms);
 		else
-			result_error(out, req.id, err, st.msg[0] ? st.msg : NULL);
+			result_error(out, req->id, err, st->msg[0] ? st->msg : NULL);
 		if (op && strcmp(op->name, "login") == 0)
 			log_info("login refused: conn %llu from %s: %s",
 				 (unsigned long long)sess->conn_id, sess->peer, lsn_err_code(err));
 		/* the refused login's savepoint is undone: its audit entry goes in the batch */
 		if (op && op->fn == handle_login && err != LSN_ERR_RATE_LIMITED &&
 		    store_in_batch(srv->store))
-			audit_login_failed(srv->store, sess, req.root, err, lsn_clock_now_ms());
+			audit_login_failed(srv->store, sess, req->root, err, lsn_clock_now_ms());
 	}
+	free(chunk->out);
+	chunk->out = NULL;
 	json_decref(body);
-	out->id = req.id;
+	out->id = req->id;
 	out->in_batch = store_in_batch(srv->store);
+}
+
+void
+dispatch_frame(struct server_ctx *srv, struct session *sess, const char *buf, size_t len,
+	       struct dispatch_result *out)
+{
+	struct wire_request req;
+	struct lsn_status st = {0};
+	struct chunk_io chunk = {0};
+	memset(out, 0, sizeof *out);
+	effects_init(&out->effects);
+	enum lsn_err err = wire_decode_request(buf, len, &req, &st);
+	dispatch_request(srv, sess, &req, err, &st, &chunk, out);
+	wire_request_free(&req);
+}
+
+/* A binary chunk frame as the request it stands for: attachment_put with
+ * the header's fields (the data stays raw, passed beside the request). */
+static enum lsn_err
+chunk_request(const struct chunk_frame *f, struct wire_request *req, struct lsn_status *st)
+{
+	char hex[LSN_ID_HEX + 1];
+	lsn_id_to_hex(f->attachment, hex);
+	json_t *idem = json_stringn((const char *)f->idem, f->idem_len);
+	if (idem == NULL)
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "binary frame: the idem key is not UTF-8 text");
+	req->root = json_pack("{sI ss so ss sI}", "id", (json_int_t)f->id, "op", "attachment_put",
+			      "idem", idem, "attachment", hex, "index", (json_int_t)f->index);
+	if (req->root == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, NULL);
+	req->op = json_string_value(json_object_get(req->root, "op"));
+	return LSN_OK;
+}
+
+void
+dispatch_binary(struct server_ctx *srv, struct session *sess, const uint8_t *buf, size_t len,
+		struct dispatch_result *out)
+{
+	if (!sess->binary) { /* as for every client before binary frames existed */
+		dispatch_error(LSN_ERR_BAD_JSON, sess->logged_in
+			       ? "binary frames are accepted only from a client that logged in with "
+				 "\"binary\":true; send JSON text frames"
+			       : "binary frames are accepted only after a login with \"binary\":true; "
+				 "send JSON text frames", out);
+		return;
+	}
+	struct wire_request req = {.root = NULL, .id = -1, .op = NULL};
+	struct lsn_status st = {0};
+	struct chunk_frame f;
+	memset(out, 0, sizeof *out);
+	effects_init(&out->effects);
+	enum lsn_err err = chunk_frame_decode(buf, len, &f, &st);
+	req.id = f.id;
+	if (err == LSN_OK && f.kind != CHUNK_PUT)
+		err = lsn_fail(&st, LSN_ERR_BAD_REQUEST, "binary frame kind 0x%02x is the server's "
+			       "chunk reply; a client sends kind 0x01 (attachment_put)", f.kind);
+	if (err == LSN_OK)
+		err = chunk_request(&f, &req, &st);
+	struct chunk_io chunk = {.in = f.data, .in_len = f.data_len};
+	dispatch_request(srv, sess, &req, err, &st, &chunk, out);
 	wire_request_free(&req);
 }

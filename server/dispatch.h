@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -27,7 +28,12 @@
 
 void dispatch_frame(struct server_ctx *srv, struct session *sess, const char *buf, size_t len,
 		    struct dispatch_result *out);
-/* A reply for a frame that could not even be read (too large, binary). */
+/* One received binary frame: an attachment chunk (PROTOCOL.md "Binary
+ * chunk frames") from a client that logged in with "binary":true; from
+ * any other, bad_json as for every binary frame before. */
+void dispatch_binary(struct server_ctx *srv, struct session *sess, const uint8_t *buf,
+		     size_t len, struct dispatch_result *out);
+/* A reply for a frame that could not even be read (too large). */
 void dispatch_error(enum lsn_err err, const char *message, struct dispatch_result *out);
 void dispatch_result_free(struct dispatch_result *out);
 /* The "hello" event that greets a new connection; draws sess's login

@@ -91,11 +91,23 @@ handle_attachment_put(struct handler_ctx *hc, json_t *req, json_t *reply)
 	enum lsn_err err;
 	if ((err = attachment_access(hc, req, &a, true)) ||
 	    (err = wire_get_int(req, "index", true, 0, WIRE_ID_MAX, &index, &hc->st)) ||
-	    (err = wire_get_str(req, "data", true, ATTACH_MAX_CHUNK / 3 * 4 + 8, &text, &hc->st)))
+	    (hc->chunk_in == NULL &&
+	     (err = wire_get_str(req, "data", true, ATTACH_MAX_CHUNK / 3 * 4 + 8, &text, &hc->st))))
 		return err;
 	if (index >= a.chunks)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "field \"index\": the attachment has %lld chunks",
 				(long long)a.chunks);
+	if (hc->chunk_in) { /* a binary frame: the bytes as they came */
+		if (hc->chunk_in_len > ATTACH_MAX_CHUNK)
+			return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST, "binary chunk of %zu bytes; "
+					"at most %d", hc->chunk_in_len, (int)ATTACH_MAX_CHUNK);
+		err = store_attachment_put_chunk(hc->srv->store, a.id, index, hc->chunk_in,
+						 hc->chunk_in_len);
+		if (err != LSN_OK)
+			return handler_store_fail(hc, err, "chunk");
+		json_object_set_new(reply, "index", json_integer(index));
+		return LSN_OK;
+	}
 	uint8_t *data = malloc(ATTACH_MAX_CHUNK);
 	size_t len = 0;
 	if (data == NULL)
@@ -159,6 +171,11 @@ handle_attachment_get(struct handler_ctx *hc, json_t *req, json_t *reply)
 	if ((err = store_attachment_get_chunk(hc->srv->store, a.id, index, &data, &len)) != LSN_OK)
 		return handler_store_fail(hc, err, "chunk");
 	json_object_set_new(reply, "index", json_integer(index));
+	if (hc->sess->binary) { /* dispatch.c sends it as a binary chunk frame */
+		hc->chunk_out = data;
+		hc->chunk_out_len = len;
+		return LSN_OK;
+	}
 	json_object_set_new(reply, "data", wire_b64(data, len));
 	free(data);
 	return LSN_OK;

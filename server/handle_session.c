@@ -72,6 +72,11 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
 				"\"batch\" must be true or false (true: this client unpacks "
 				"{\"batch\":[...]} frames)");
+	json_t *binary = json_object_get(req, "binary");
+	if (binary && !json_is_boolean(binary))
+		return lsn_fail(&hc->st, LSN_ERR_BAD_REQUEST,
+				"\"binary\" must be true or false (true: attachment chunks travel in "
+				"binary frames, docs/PROTOCOL.md)");
 	if (!hc->sess->has_challenge)
 		return lsn_fail(&hc->st, LSN_ERR_NO_CHALLENGE, NULL);
 
@@ -108,6 +113,7 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 	hc->sess->roles = u.roles;
 	memcpy(hc->sess->org, u.org.id, LSN_ID_BYTES);
 	hc->sess->batch = json_is_true(batch);
+	hc->sess->binary = json_is_true(binary);
 	char dev_hex[LSN_ID_HEX + 1];
 	lsn_id_to_hex(device, dev_hex);
 	log_info("login: conn %llu device %s", (unsigned long long)hc->sess->conn_id, dev_hex);
@@ -119,6 +125,8 @@ handle_login(struct handler_ctx *hc, json_t *req, json_t *reply)
 	json_object_set_new(reply, "device", render_device(&dev, hc->sess->user));
 	if (hc->sess->batch)
 		json_object_set_new(reply, "batch", json_true());
+	if (hc->sess->binary)
+		json_object_set_new(reply, "binary", json_true());
 	return LSN_OK;
 }
 
@@ -136,5 +144,7 @@ handle_whoami(struct handler_ctx *hc, json_t *req, json_t *reply)
 	json_object_set_new(reply, "device", render_device(&dev, hc->sess->user));
 	if (hc->sess->batch)
 		json_object_set_new(reply, "batch", json_true());
+	if (hc->sess->binary)
+		json_object_set_new(reply, "binary", json_true());
 	return LSN_OK;
 }

@@ -30,6 +30,15 @@ struct handler_ctx {
 	struct effects *effects;
 	struct lsn_status st;
 	int64_t now;
+	/* attachment chunks in binary frames (PROTOCOL.md "Binary chunk
+	 * frames"): chunk_in is the raw ciphertext of a binary attachment_put
+	 * (NULL: the request is JSON, with "data" in base64); chunk_out, when
+	 * the handler sets it (malloc'd, dispatch.c frees it), is sent as the
+	 * binary reply instead of the JSON body. */
+	const uint8_t *chunk_in;
+	size_t chunk_in_len;
+	uint8_t *chunk_out;
+	size_t chunk_out_len;
 };
 
 typedef enum lsn_err (*handler_fn)(struct handler_ctx *hc, json_t *req, json_t *reply);

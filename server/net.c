@@ -140,11 +140,10 @@ frame_process(struct client *p, const char *buf, size_t len, bool discard, bool 
 		snprintf(msg, sizeof msg, "frame larger than %zu bytes; send large data in chunks",
 			 net.cfg->max_frame);
 		dispatch_error(LSN_ERR_TOO_LARGE, msg, &res);
-	} else if (binary) {
-		dispatch_error(LSN_ERR_BAD_JSON, "binary frames are not accepted; send JSON text frames",
-			       &res);
 	} else if (net.stopping) {
 		dispatch_error(LSN_ERR_SHUTTING_DOWN, NULL, &res);
+	} else if (binary) {  /* an attachment chunk, or bad_json (dispatch.h) */
+		dispatch_binary(&net.srv, &p->sess, (const uint8_t *)buf, len, &res);
 	} else {
 		dispatch_frame(&net.srv, &p->sess, buf, len, &res);
 		deliver_reindex(p);   /* login, or a revoked device logged out */
@@ -259,11 +258,13 @@ batch_pack(struct client *c, size_t *out_len)
 {
 	static const char open[] = "{\"batch\":[", close[] = "]}";
 	struct outq_frame *f = outq_peek(&c->q);
-	if (!c->sess.batch || f == NULL || f->next == NULL)
+	if (!c->sess.batch || f == NULL || f->next == NULL || f->binary)
 		return 0;
 	size_t len = sizeof open - 1;
 	unsigned n = 0;
-	for (; f && n < BATCH_MAX_FRAMES; f = f->next) {
+	/* a binary frame (an attachment chunk) ends the batch: it leaves alone,
+	 * after the frames queued before it */
+	for (; f && !f->binary && n < BATCH_MAX_FRAMES; f = f->next) {
 		size_t add = f->len + (n ? 1 : 0);
 		if (n >= 1 && len + add + sizeof close - 1 > BATCH_MAX_BYTES)
 			break;
@@ -313,7 +314,8 @@ conn_writeable(struct conn *c)
 	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&p->q, f);
 	if (!packed)
 		len = f->len;
-	int n = lws_write(c->wsi, payload, len, LWS_WRITE_TEXT);
+	int n = lws_write(c->wsi, payload, len,
+			  !packed && f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 	if (n < (int)len) {
 		log_warn("conn %llu: write failed; closing", (unsigned long long)p->sess.conn_id);
 		return -1;

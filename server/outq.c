@@ -13,8 +13,8 @@ outq_init(struct outq *q, size_t headroom, size_t max_bytes, unsigned max_frames
 	q->max_frames = max_frames;
 }
 
-bool
-outq_push(struct outq *q, const char *payload, size_t len)
+static bool
+push(struct outq *q, const void *payload, size_t len, bool binary)
 {
 	if (q->frames >= q->max_frames || len > q->max_bytes - q->bytes ||
 	    q->bytes > q->max_bytes)
@@ -24,6 +24,7 @@ outq_push(struct outq *q, const char *payload, size_t len)
 		return false;
 	f->next = NULL;
 	f->len = len;
+	f->binary = binary;
 	memcpy(f->data + q->headroom, payload, len);
 	if (q->tail)
 		q->tail->next = f;
@@ -33,6 +34,18 @@ outq_push(struct outq *q, const char *payload, size_t len)
 	q->bytes += len;
 	q->frames++;
 	return true;
+}
+
+bool
+outq_push(struct outq *q, const char *payload, size_t len)
+{
+	return push(q, payload, len, false);
+}
+
+bool
+outq_push_binary(struct outq *q, const void *payload, size_t len)
+{
+	return push(q, payload, len, true);
 }
 
 struct outq_frame *

@@ -1,6 +1,7 @@
 /* outq.h — a connection's bounded output queue of frames, filled by
  * deliver.c and written out by net.c. Each frame keeps `headroom` spare
- * bytes before its payload (libwebsockets needs LWS_PRE). */
+ * bytes before its payload (libwebsockets needs LWS_PRE) and its type:
+ * JSON text, or binary. Frames leave in the order they were pushed. */
 #ifndef LSN_OUTQ_H
 #define LSN_OUTQ_H
 
@@ -10,6 +11,8 @@
 struct outq_frame {
 	struct outq_frame *next;
 	size_t len;                  /* payload bytes */
+	bool binary;                 /* a binary WebSocket frame (PROTOCOL.md "Binary chunk
+				      * frames"); never coalesced into a JSON batch */
 	unsigned char data[];        /* headroom, then payload */
 };
 
@@ -27,6 +30,8 @@ void outq_init(struct outq *q, size_t headroom, size_t max_bytes, unsigned max_f
 /* Copy payload in. false (and nothing queued) when that would pass a limit
  * or memory is short: the caller treats the peer as a slow consumer. */
 bool outq_push(struct outq *q, const char *payload, size_t len);
+/* The same for a binary frame. */
+bool outq_push_binary(struct outq *q, const void *payload, size_t len);
 struct outq_frame *outq_peek(struct outq *q);
 void outq_pop(struct outq *q);
 void outq_clear(struct outq *q);

@@ -15,8 +15,10 @@
 
 struct dispatch_result {
 	int64_t id;              /* request id, -1 when unknown */
-	char *reply;             /* malloc'd JSON text; NULL only when out of memory */
+	char *reply;             /* malloc'd JSON text (or a binary chunk frame, below);
+				  * NULL only when out of memory */
 	size_t reply_len;
+	bool reply_binary;       /* reply is a binary chunk frame (PROTOCOL.md) */
 	enum lsn_err err;        /* LSN_OK or the error sent */
 	bool in_batch;           /* ran inside the open batch: hold until commit */
 	bool close_after;        /* close this connection after the reply */

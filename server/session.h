@@ -20,6 +20,7 @@ struct session {
 	unsigned roles;
 	uint8_t org[LSN_ID_BYTES];     /* the user's organisation, as at login */
 	bool batch;                    /* the client takes {"batch":[...]} frames */
+	bool binary;                   /* attachment chunks travel in binary frames */
 	bool has_challenge;
 	uint8_t challenge[LSN_CHALLENGE_BYTES];
 	struct rl_bucket rl;           /* this connection's request rate (all zero: full) */

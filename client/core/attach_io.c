@@ -58,15 +58,26 @@ struct upload {
 	const char *name;
 };
 
+/* A local failure with the link gone: reconnect once, as e2e_write does
+ * (a retried put carries the same idem key). */
+static bool
+retry_after(struct e2e *e, enum lsn_err err)
+{
+	struct lsn_status st2 = {0};
+	return err == LSN_ERR_INTERNAL && !link_alive(e->s.link) &&
+	       e2e_reconnect(e, &st2) == LSN_OK;
+}
+
+/* One chunk up: in a binary frame when the server agreed at login, else
+ * JSON with base64 (link_chunk_put). */
 static enum lsn_err
 put_chunk(struct upload *u, size_t index, const uint8_t *ct, size_t len, struct lsn_status *st)
 {
-	json_t *reply = NULL;
-	enum lsn_err err = e2e_write(u->e, "attachment_put",
-				     json_pack("{s:o, s:I, s:o}", "attachment", wire_id(u->id),
-					       "index", (json_int_t)index, "data", wire_b64(ct, len)),
-				     &reply, st);
-	json_decref(reply);
+	char idem[33];
+	e2e_idem(idem);
+	enum lsn_err err = link_chunk_put(u->e->s.link, idem, u->id, (int64_t)index, ct, len, st);
+	if (err != LSN_OK && retry_after(u->e, err))
+		err = link_chunk_put(u->e->s.link, idem, u->id, (int64_t)index, ct, len, st);
 	return err;
 }
 
@@ -276,17 +287,9 @@ static enum lsn_err
 get_chunk(struct e2e *e, const struct download *d, int64_t index, uint8_t *ct, size_t *len,
 	  struct lsn_status *st)
 {
-	json_t *reply = NULL;
-	const char *b64 = NULL;
-	enum lsn_err err = e2e_read(e, "attachment_get",
-				    json_pack("{s:o, s:I}", "attachment", wire_id(d->id), "index",
-					      (json_int_t)index), &reply, st);
-	if (err == LSN_OK &&
-	    (wire_get_str(reply, "data", true, 4 * LSN_ATTACH_CHUNK_CT / 3 + 4, &b64, st) != LSN_OK ||
-	     !wire_b64_decode(b64, ct, LSN_ATTACH_CHUNK_CT, len)))
-		err = lsn_fail(st, LSN_ERR_BAD_JSON, "chunk %lld of the attachment is malformed",
-			       (long long)index);
-	json_decref(reply);
+	enum lsn_err err = link_chunk_get(e->s.link, d->id, index, ct, LSN_ATTACH_CHUNK_CT, len, st);
+	if (err != LSN_OK && retry_after(e, err))
+		err = link_chunk_get(e->s.link, d->id, index, ct, LSN_ATTACH_CHUNK_CT, len, st);
 	return err;
 }
 

@@ -1,7 +1,10 @@
 /* link.c — the libwebsockets transport (link.h's struct link_ops): TLS
  * connection, hello, synchronous request/reply, fragment reassembly,
  * buffered events, close handling. Each server frame is decoded once, by
- * wire_decode_json, when it arrives; a reply is handed over as decoded. */
+ * wire_decode_json, when it arrives; a reply is handed over as decoded.
+ * Attachment chunks travel in binary frames (chunk_frame.h) once the
+ * server agreed at login ("binary":true in both; LIAISON_BINARY_CHUNKS=0
+ * in the environment keeps the JSON form). */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include <libwebsockets.h>
 #include <sodium.h>
 
+#include "chunk_frame.h"
 #include "link.h"
 #include "link_diag.h"
 #include "server_error.h"
@@ -25,6 +29,7 @@ enum link_state { LINK_CONNECTING, LINK_OPEN, LINK_CLOSED };
 struct link_frame {
 	struct link_frame *next;
 	size_t len;
+	bool binary;
 	unsigned char data[];
 };
 
@@ -53,6 +58,11 @@ struct ws_conn {
 	int64_t next_id;
 	int64_t awaited_id;     /* -1 when no request is outstanding */
 	struct wire_frame reply; /* decoded once, on arrival; root NULL: none yet */
+	bool binary;            /* the server agreed to binary chunk frames at login */
+	uint8_t *chunk;         /* a binary chunk reply to awaited_id (malloc'd), or NULL */
+	size_t chunk_len;
+	int64_t chunk_index;
+	uint8_t chunk_att[LSN_ID_BYTES];
 
 	bool hello_seen;
 	struct link_hello hello;
@@ -160,6 +170,31 @@ dispatch(struct ws_conn *c, const char *buf, size_t len)
 	json_decref(root);
 }
 
+/* One binary message: the chunk replying to the awaited attachment_get. */
+static void
+take_chunk(struct ws_conn *c, const uint8_t *buf, size_t len)
+{
+	struct chunk_frame f;
+	struct lsn_status st;
+	if (chunk_frame_decode(buf, len, &f, &st) != LSN_OK || f.kind != CHUNK_DATA) {
+		link_diag_debug("ignoring a binary message from the server: %s",
+				f.kind == CHUNK_PUT ? "not a chunk reply" : st.msg);
+		return;
+	}
+	if (c->awaited_id < 0 || f.id != c->awaited_id || c->reply.root || c->chunk) {
+		link_diag_debug("ignoring a chunk reply to request %lld", (long long)f.id);
+		return;
+	}
+	if ((c->chunk = malloc(f.data_len)) == NULL) {
+		set_failure(c, "out of memory reading from the server");
+		return;
+	}
+	memcpy(c->chunk, f.data, f.data_len);
+	c->chunk_len = f.data_len;
+	c->chunk_index = f.index;
+	memcpy(c->chunk_att, f.attachment, LSN_ID_BYTES);
+}
+
 static int
 on_receive(struct ws_conn *c, struct lws *wsi, const void *in, size_t len)
 {
@@ -185,7 +220,7 @@ on_receive(struct ws_conn *c, struct lws *wsi, const void *in, size_t len)
 	if (!lws_is_final_fragment(wsi))
 		return 0;
 	if (lws_frame_is_binary(wsi))
-		link_diag_debug("ignoring a binary message from the server");
+		take_chunk(c, (const uint8_t *)c->rx, c->rx_len);
 	else
 		dispatch(c, c->rx, c->rx_len);
 	c->rx_len = 0;
@@ -219,7 +254,8 @@ on_writeable(struct ws_conn *c, struct lws *wsi)
 	c->tx_head = f->next;
 	if (c->tx_head == NULL)
 		c->tx_tail = NULL;
-	int n = lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
+	int n = lws_write(wsi, f->data + LWS_PRE, f->len,
+			  f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 	bool short_write = n < (int)f->len;
 	free(f);
 	if (short_write) {
@@ -231,22 +267,25 @@ on_writeable(struct ws_conn *c, struct lws *wsi)
 	return 0;
 }
 
-static bool
-queue_frame(struct ws_conn *c, const char *text, size_t len)
+/* Queue a frame; payload NULL: the caller fills it (link_frame_payload). */
+static struct link_frame *
+queue_frame(struct ws_conn *c, const void *payload, size_t len, bool binary)
 {
 	struct link_frame *f = malloc(sizeof *f + LWS_PRE + len);
 	if (f == NULL)
-		return false;
+		return NULL;
 	f->next = NULL;
 	f->len = len;
-	memcpy(f->data + LWS_PRE, text, len);
+	f->binary = binary;
+	if (payload)
+		memcpy(f->data + LWS_PRE, payload, len);
 	if (c->tx_tail)
 		c->tx_tail->next = f;
 	else
 		c->tx_head = f;
 	c->tx_tail = f;
 	lws_callback_on_writable(c->wsi);
-	return true;
+	return f;
 }
 
 /* ---- the lws callback --------------------------------------------------- */
@@ -335,7 +374,7 @@ hello_done(const struct ws_conn *c)
 static bool
 reply_done(const struct ws_conn *c)
 {
-	return c->reply.root != NULL || c->failure[0];
+	return c->reply.root != NULL || c->chunk != NULL || c->failure[0];
 }
 
 static bool
@@ -501,9 +540,49 @@ take_reply(struct wire_frame *fr, json_t **reply, struct lsn_status *st)
 	return err;
 }
 
+/* LIAISON_BINARY_CHUNKS=0 keeps attachment chunks in JSON (a test aid, and
+ * a way around a middlebox that mangles binary frames). */
+static bool
+binary_wanted(void)
+{
+	const char *v = getenv("LIAISON_BINARY_CHUNKS");
+	return v == NULL || strcmp(v, "0") != 0;
+}
+
 static enum lsn_err
-ws_request(struct link *base, const char *op, json_t *body, json_t **reply,
-	   struct lsn_status *st)
+frame_fits(const struct ws_conn *c, const char *op, size_t len, struct lsn_status *st)
+{
+	if (c->hello.max_frame > 0 && len > (size_t)c->hello.max_frame)
+		return lsn_fail(st, LSN_ERR_TOO_LARGE,
+				"the %s request is %zu bytes, above the server's limit of %lld",
+				op, len, (long long)c->hello.max_frame);
+	return LSN_OK;
+}
+
+/* Wait for the reply to request id (queued): a JSON reply decoded into
+ * *reply, or a binary chunk kept in c->chunk (then *reply stays NULL). */
+static enum lsn_err
+await_reply(struct ws_conn *c, int64_t id, const char *op, json_t **reply, struct lsn_status *st)
+{
+	*reply = NULL;
+	c->awaited_id = id;
+	bool got = link_wait(c, reply_done, c->timeout_ms) && (c->reply.root || c->chunk);
+	c->awaited_id = -1;
+	if (!got)
+		return lost(c, op, st);
+	if (c->chunk)
+		return LSN_OK;
+	struct wire_frame fr = c->reply;
+	memset(&c->reply, 0, sizeof c->reply);
+	enum lsn_err err = take_reply(&fr, reply, st);
+	wire_frame_free(&fr);
+	return err;
+}
+
+/* A JSON request; its reply may be a binary chunk (left in c->chunk). */
+static enum lsn_err
+request_json(struct link *base, const char *op, json_t *body, json_t **reply,
+	     struct lsn_status *st)
 {
 	struct ws_conn *c = ws(base);
 	*reply = NULL;
@@ -511,30 +590,117 @@ ws_request(struct link *base, const char *op, json_t *body, json_t **reply,
 		json_decref(body);
 		return lost(c, op, st);
 	}
+	bool login = strcmp(op, "login") == 0;
+	if (login && binary_wanted() && body)
+		json_object_set_new(body, "binary", json_true());
 	int64_t id = ++c->next_id;
 	size_t len = 0;
 	char *text = wire_encode_request(id, op, body, &len);
 	if (text == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory encoding the %s request", op);
-	if (c->hello.max_frame > 0 && len > (size_t)c->hello.max_frame) {
-		free(text);
-		return lsn_fail(st, LSN_ERR_TOO_LARGE,
-				"the %s request is %zu bytes, above the server's limit of %lld",
-				op, len, (long long)c->hello.max_frame);
-	}
-	bool queued = queue_frame(c, text, len);
+	enum lsn_err err = frame_fits(c, op, len, st);
+	struct link_frame *f = err == LSN_OK ? queue_frame(c, text, len, false) : NULL;
 	free(text);
-	if (!queued)
+	if (err != LSN_OK)
+		return err;
+	if (f == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
-	c->awaited_id = id;
-	bool got = link_wait(c, reply_done, c->timeout_ms) && c->reply.root != NULL;
-	c->awaited_id = -1;
-	if (!got)
-		return lost(c, op, st);
-	struct wire_frame fr = c->reply;
-	memset(&c->reply, 0, sizeof c->reply);
-	enum lsn_err err = take_reply(&fr, reply, st);
-	wire_frame_free(&fr);
+	err = await_reply(c, id, op, reply, st);
+	if (login && err == LSN_OK)
+		c->binary = json_is_true(json_object_get(*reply, "binary"));
+	return err;
+}
+
+static enum lsn_err
+ws_request(struct link *base, const char *op, json_t *body, json_t **reply,
+	   struct lsn_status *st)
+{
+	struct ws_conn *c = ws(base);
+	enum lsn_err err = request_json(base, op, body, reply, st);
+	if (err == LSN_OK && c->chunk) { /* only attachment_get (ws_chunk_get) takes one */
+		free(c->chunk);
+		c->chunk = NULL;
+		err = lsn_fail(st, LSN_ERR_BAD_JSON, "the server answered \"%s\" with a binary "
+			       "frame", op);
+	}
+	return err;
+}
+
+static bool
+ws_binary(const struct link *base)
+{
+	return ws_const(base)->binary;
+}
+
+static enum lsn_err
+ws_chunk_put(struct link *base, const char *idem, const uint8_t attachment[LSN_ID_BYTES],
+	     int64_t index, const uint8_t *data, size_t len, struct lsn_status *st)
+{
+	struct ws_conn *c = ws(base);
+	if (c->state != LINK_OPEN || c->wsi == NULL)
+		return lost(c, "attachment_put", st);
+	int64_t id = ++c->next_id;
+	struct chunk_frame f = {.kind = CHUNK_PUT, .id = id, .index = index,
+				.idem = (const uint8_t *)idem, .idem_len = strlen(idem),
+				.data = data, .data_len = len};
+	memcpy(f.attachment, attachment, LSN_ID_BYTES);
+	uint8_t head[CHUNK_FRAME_HEADER + CHUNK_FRAME_IDEM_MAX];
+	size_t head_len = chunk_frame_encode_header(&f, head, sizeof head);
+	if (head_len == 0)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "chunk %lld cannot be framed (idem or size "
+				"out of range)", (long long)index);
+	size_t size = chunk_frame_size(f.idem_len, len);
+	enum lsn_err err = frame_fits(c, "attachment_put", size, st);
+	if (err != LSN_OK)
+		return err;
+	struct link_frame *q = queue_frame(c, NULL, size, true);
+	if (q == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	memcpy(q->data + LWS_PRE, head, head_len);
+	memcpy(q->data + LWS_PRE + head_len, data, len);
+	json_t *reply = NULL;
+	err = await_reply(c, id, "attachment_put", &reply, st);
+	json_decref(reply);
+	return err;
+}
+
+static enum lsn_err
+ws_chunk_get(struct link *base, const uint8_t attachment[LSN_ID_BYTES], int64_t index,
+	     uint8_t *out, size_t cap, size_t *len, struct lsn_status *st)
+{
+	struct ws_conn *c = ws(base);
+	json_t *reply = NULL;
+	const char *b64 = NULL;
+	json_t *body = json_pack("{s:o, s:I}", "attachment", wire_id(attachment), "index",
+				 (json_int_t)index);
+	if (body == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	enum lsn_err err = request_json(base, "attachment_get", body, &reply, st);
+	uint8_t *chunk = c->chunk;
+	c->chunk = NULL;
+	if (err != LSN_OK) {
+		free(chunk);
+		return err;
+	}
+	if (chunk) { /* the binary reply */
+		bool same = c->chunk_index == index &&
+			    memcmp(c->chunk_att, attachment, LSN_ID_BYTES) == 0;
+		if (!same || c->chunk_len > cap)
+			err = lsn_fail(st, LSN_ERR_BAD_JSON, "the server sent %s for chunk %lld",
+				       same ? "too many bytes" : "another chunk", (long long)index);
+		else {
+			memcpy(out, chunk, c->chunk_len);
+			*len = c->chunk_len;
+		}
+		free(chunk);
+		return err;
+	}
+	/* a JSON reply all the same: read it as such */
+	if (wire_get_str(reply, "data", true, 4 * (cap / 3 + 1), &b64, st) != LSN_OK ||
+	    !wire_b64_decode(b64, out, cap, len))
+		err = lsn_fail(st, LSN_ERR_BAD_JSON, "chunk %lld of the attachment is malformed",
+			       (long long)index);
+	json_decref(reply);
 	return err;
 }
 
@@ -613,6 +779,7 @@ ws_free(struct ws_conn *c)
 	while ((ev = next_event(c)) != NULL)
 		json_decref(ev);
 	wire_frame_free(&c->reply);
+	free(c->chunk);
 	free(c->rx);
 	sodium_memzero(&c->hello, sizeof c->hello);
 	free(c);
@@ -634,6 +801,9 @@ static const struct link_ops ws_ops = {
 	.hello = ws_hello,
 	.take_challenge = ws_take_challenge,
 	.close = ws_close,
+	.binary = ws_binary,
+	.chunk_put = ws_chunk_put,
+	.chunk_get = ws_chunk_get,
 };
 
 enum lsn_err

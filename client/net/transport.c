@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "transport.h"
+#include "wire.h"
 
 const struct link_hello *
 link_hello(const struct link *c)
@@ -52,6 +53,51 @@ uint64_t
 link_events_dropped(const struct link *c)
 {
 	return c->ops->events_dropped(c);
+}
+
+static bool
+chunks_binary(const struct link *c)
+{
+	return c->ops->binary && c->ops->chunk_put && c->ops->chunk_get && c->ops->binary(c);
+}
+
+enum lsn_err
+link_chunk_put(struct link *c, const char *idem, const uint8_t attachment[LSN_ID_BYTES],
+	       int64_t index, const uint8_t *data, size_t len, struct lsn_status *st)
+{
+	if (chunks_binary(c))
+		return c->ops->chunk_put(c, idem, attachment, index, data, len, st);
+	json_t *reply = NULL;
+	json_t *body = json_pack("{s:s, s:o, s:I, s:o}", "idem", idem, "attachment",
+				 wire_id(attachment), "index", (json_int_t)index, "data",
+				 wire_b64(data, len));
+	if (body == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	enum lsn_err err = c->ops->request(c, "attachment_put", body, &reply, st);
+	json_decref(reply);
+	return err;
+}
+
+enum lsn_err
+link_chunk_get(struct link *c, const uint8_t attachment[LSN_ID_BYTES], int64_t index,
+	       uint8_t *out, size_t cap, size_t *len, struct lsn_status *st)
+{
+	if (chunks_binary(c))
+		return c->ops->chunk_get(c, attachment, index, out, cap, len, st);
+	json_t *reply = NULL;
+	const char *b64 = NULL;
+	json_t *body = json_pack("{s:o, s:I}", "attachment", wire_id(attachment), "index",
+				 (json_int_t)index);
+	if (body == NULL)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
+	enum lsn_err err = c->ops->request(c, "attachment_get", body, &reply, st);
+	if (err == LSN_OK &&
+	    (wire_get_str(reply, "data", true, 4 * (cap / 3 + 1), &b64, st) != LSN_OK ||
+	     !wire_b64_decode(b64, out, cap, len)))
+		err = lsn_fail(st, LSN_ERR_BAD_JSON, "chunk %lld of the attachment is malformed",
+			       (long long)index);
+	json_decref(reply);
+	return err;
 }
 
 void

@@ -7,11 +7,13 @@
 #define LIAISON_TRANSPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "err.h"
+#include "ident.h"
 #include "sigs.h"
 
 /* What the server said in its hello event. */
@@ -48,6 +50,17 @@ struct link_ops {
 	bool (*take_challenge)(struct link *c, uint8_t out[LSN_CHALLENGE_BYTES]);
 	/* Close and free everything. */
 	void (*close)(struct link *c);
+	/* Attachment chunks in binary frames (PROTOCOL.md "Binary chunk
+	 * frames"); all three NULL, or binary() false (the server did not
+	 * agree at login, or the client turned it off): link_chunk_put and
+	 * link_chunk_get use the JSON form through request instead. */
+	bool (*binary)(const struct link *c);
+	enum lsn_err (*chunk_put)(struct link *c, const char *idem,
+				  const uint8_t attachment[LSN_ID_BYTES], int64_t index,
+				  const uint8_t *data, size_t len, struct lsn_status *st);
+	enum lsn_err (*chunk_get)(struct link *c, const uint8_t attachment[LSN_ID_BYTES],
+				  int64_t index, uint8_t *out, size_t cap, size_t *len,
+				  struct lsn_status *st);
 };
 
 /* Every transport begins with this; its ops know the rest. */
@@ -79,6 +92,17 @@ bool link_wait_event(struct link *c, int timeout_ms);
 void link_interrupt(struct link *c);
 /* How many events were dropped because the queue was full (then resync). */
 uint64_t link_events_dropped(const struct link *c);
+
+/* One attachment chunk up (attachment_put with idem) or down
+ * (attachment_get into out, cap bytes): in a binary frame when the
+ * transport and the server agreed on it, else in JSON with base64. Errors
+ * as link_request's. */
+enum lsn_err link_chunk_put(struct link *c, const char *idem,
+			    const uint8_t attachment[LSN_ID_BYTES], int64_t index,
+			    const uint8_t *data, size_t len, struct lsn_status *st);
+enum lsn_err link_chunk_get(struct link *c, const uint8_t attachment[LSN_ID_BYTES],
+			    int64_t index, uint8_t *out, size_t cap, size_t *len,
+			    struct lsn_status *st);
 
 /* Close politely (bounded wait) and free everything. NULL is fine. */
 void link_close(struct link *c);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "chunk_frame.h"
 #include "clock.h"
 #include "server_fixture.h"
 #include "config.h"
@@ -245,6 +246,84 @@ test_malformed_frames(void **state)
 	}
 }
 
+/* A binary frame through dispatch_binary; returns the JSON reply. */
+static json_t *
+call_binary(struct fx *f, const uint8_t *frame, size_t len, int64_t *id)
+{
+	struct dispatch_result res;
+	dispatch_binary(&f->srv, &f->sess, frame, len, &res);
+	assert_false(res.reply_binary);
+	json_t *r = json_loadb(res.reply, res.reply_len, 0, NULL);
+	assert_non_null(r);
+	*id = json_is_integer(json_object_get(r, "id")) ? json_integer_value(json_object_get(r, "id"))
+							: -1;
+	if (res.in_batch)
+		assert_int_equal(store_batch_commit(f->store), LSN_OK);
+	dispatch_result_free(&res);
+	return r;
+}
+
+/* Binary chunk frames (PROTOCOL.md): refused as bad_json without the
+ * opt-in, then read as attachment_put with the frame's id, and every
+ * malformed header refused with its code. */
+static void
+test_binary_frames(void **state)
+{
+	struct fx *f = *state;
+	struct device_keys k;
+	uint8_t frame[128];
+	int64_t id;
+	struct chunk_frame c = {.kind = CHUNK_PUT, .id = 42, .index = 0,
+				.idem = (const uint8_t *)"idem-1", .idem_len = 6,
+				.data = (const uint8_t *)"abc", .data_len = 3};
+	memset(c.attachment, 0x5a, sizeof c.attachment);
+	size_t len = chunk_frame_encode(&c, frame, sizeof frame);
+	assert_int_equal(len, 36 + 6 + 3);
+
+	json_t *r = call_binary(f, frame, len, &id);      /* before login */
+	assert_string_equal(err_code(r), "bad_json");
+	assert_int_equal(id, -1);
+	json_decref(r);
+
+	enrol_ok(f, &k, "10101010105");
+	r = call(f, "login", login_body(f, &k, false), NULL);   /* logged in, no opt-in */
+	assert_null(json_object_get(r, "binary"));
+	json_decref(r);
+	r = call_binary(f, frame, len, &id);
+	assert_string_equal(err_code(r), "bad_json");
+	json_decref(r);
+
+	f->sess.logged_in = false;                         /* again, with the opt-in */
+	session_new_challenge(&f->sess);
+	json_t *body = login_body(f, &k, false);
+	json_object_set_new(body, "binary", json_true());
+	r = call(f, "login", body, NULL);
+	assert_true(json_is_true(json_object_get(r, "binary")));
+	assert_true(f->sess.binary);
+	json_decref(r);
+
+	r = call_binary(f, frame, len, &id);               /* read as attachment_put */
+	assert_string_equal(err_code(r), "not_found");
+	assert_int_equal(id, 42);
+	json_decref(r);
+	r = call_binary(f, frame, 20, &id);                /* short header */
+	assert_string_equal(err_code(r), "bad_request");
+	assert_int_equal(id, 42);
+	json_decref(r);
+	r = call_binary(f, frame, 36 + 6, &id);            /* no data */
+	assert_string_equal(err_code(r), "bad_request");
+	json_decref(r);
+	frame[0] = CHUNK_DATA;                             /* the server's kind */
+	r = call_binary(f, frame, len, &id);
+	assert_string_equal(err_code(r), "bad_request");
+	json_decref(r);
+	frame[0] = 0x7f;                                   /* no such kind */
+	r = call_binary(f, frame, len, &id);
+	assert_string_equal(err_code(r), "unknown_op");
+	assert_int_equal(id, 42);
+	json_decref(r);
+}
+
 int
 main(void)
 {
@@ -260,6 +339,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_self_revoke_needs_ik, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_binary_frames, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dispatch", tests, NULL, NULL);
 }
