@@ -29,7 +29,7 @@ from harness import Client, Server, run  # noqa: E402
 
 DRIVER = "web_attach.mjs"
 ENROL_CHECKS = 2
-MAIN_CHECKS = 13
+MAIN_CHECKS = 15
 PLAN = 1 + 1 + ENROL_CHECKS + 2 + MAIN_CHECKS + 6 + 3
 
 WHO = {"name": "Dr Anne Navigateur", "rpps": "10101010105", "org": "CPTS Val de Loire"}

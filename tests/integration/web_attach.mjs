@@ -25,14 +25,34 @@ const { values, check, shot } = b;
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
 await b.run(async ({ page, step }) => {
-  // every request frame the page sends, by op (the protocol's JSON text frames)
+  // every request frame the page sends, by op (JSON text frames; a binary
+  // frame of kind 0x01 is an attachment_put, PROTOCOL.md "Binary chunk
+  // frames"), and the chunks it receives, as binary frames (kind 0x02) or
+  // as base64 in JSON
   const sent = {};
-  page.on('websocket', (ws) => ws.on('framesent', (f) => {
-    try {
-      const op = JSON.parse(f.payload).op;
-      if (op) sent[op] = (sent[op] || 0) + 1;
-    } catch { /* not JSON */ }
-  }));
+  const recv = { binaryChunks: 0, jsonChunks: 0 };
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => {
+      if (typeof f.payload !== 'string') {
+        if (f.payload[0] === 0x01) {
+          sent.attachment_put = (sent.attachment_put || 0) + 1;
+          sent.binary_put = (sent.binary_put || 0) + 1;
+        }
+        return;
+      }
+      try {
+        const op = JSON.parse(f.payload).op;
+        if (op) sent[op] = (sent[op] || 0) + 1;
+      } catch { /* not JSON */ }
+    });
+    ws.on('framereceived', (f) => {
+      if (typeof f.payload !== 'string') {
+        if (f.payload[0] === 0x02) recv.binaryChunks += 1;
+      } else {
+        recv.jsonChunks += (f.payload.match(/"data":"/g) || []).length;
+      }
+    });
+  });
   let downloads = 0;
   page.on('download', () => { downloads++; });
 
@@ -118,6 +138,8 @@ await b.run(async ({ page, step }) => {
     && (sent.attachment_finish || 0) - (before.attachment_finish || 0) === 1,
   'the upload is one attachment_begin, 320 chunks of 64 KiB, one attachment_finish',
   JSON.stringify(sent));
+  check((sent.binary_put || 0) - (before.binary_put || 0) === 320,
+    'every chunk leaves as a binary frame, not base64 in JSON (the login asked for them)', JSON.stringify(sent));
   const entry = page.locator('[data-testid="messages"] .file-msg', { hasText: 'cr-hospitalisation.pdf' }).first();
   await entry.waitFor();
   const line = await entry.locator('.file-line').textContent();
@@ -127,12 +149,15 @@ await b.run(async ({ page, step }) => {
 
   step('download it back');
   await watchPercent();
+  const recvBefore = { ...recv };
   t0 = Date.now();
   [download] = await Promise.all([
     page.waitForEvent('download', { timeout: 180000 }),
     entry.getByRole('button', { name: 'Télécharger' }).click(),
   ]);
   values.download_ms = Date.now() - t0;
+  check(recv.binaryChunks - recvBefore.binaryChunks === 320 && recv.jsonChunks === recvBefore.jsonChunks,
+    'its 320 chunks arrive as binary frames, none as base64 in JSON', JSON.stringify({ recv, recvBefore }));
   got = readFileSync(await download.path());
   seen = await seenPercent();
   check(download.suggestedFilename() === 'cr-hospitalisation.pdf' && sha256(got) === cfg.bigSha256,

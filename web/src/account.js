@@ -106,7 +106,10 @@ export async function login(conn, record, dkSecret) {
   const challenge = fromB64(conn.challenge);
   const sig = sign(loginString(record.server, fromHex(record.user), fromHex(record.device), challenge),
     dkSecret);
-  const reply = await conn.request('login', { user: record.user, device: record.device, sig: toB64(sig) });
+  const reply = await conn.request('login', {
+    user: record.user, device: record.device, sig: toB64(sig), binary: true,
+  });
+  conn.binary = reply.binary === true; // the server agreed: attachment chunks travel as bytes
   const u = reply.user || {};
   const d = reply.device || {};
   let same = false;

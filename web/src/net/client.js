@@ -1,9 +1,10 @@
 // WebSocket client of docs/PROTOCOL.md: subprotocol liaison.v1 on the page's
 // own origin, the hello event (server name, challenge, max_frame), requests
 // with ids and exactly one reply each, events, coalesced batches unpacked,
-// and errors turned into French "ce qui ne va pas : que faire" with the
+// attachment chunks as binary frames once the login agreed to them, and errors turned into French "ce qui ne va pas : que faire" with the
 // protocol's code kept.
 import { frenchError } from './errors.js';
+import { decodeChunk, encodePut } from './chunk_frame.js';
 
 export const SUBPROTOCOL = 'liaison.v1';
 export const REQUEST_TIMEOUT_MS = 30000;
@@ -66,6 +67,8 @@ export class Connection {
     this.pending = new Map(); // id -> {resolve, reject, timer}
     this.listeners = new Map(); // event name -> Set of functions
     this.closed = false;
+    this.binary = false; // attachment chunks in binary frames: set from the login reply
+    ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (e) => this._message(e.data));
     ws.addEventListener('close', (e) => this._close(e.code, e.reason));
     ws.addEventListener('error', () => {}); // the close event follows and says it
@@ -90,9 +93,25 @@ export class Connection {
   request(op, fields = {}, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
     if (this.closed) return Promise.reject(fail('network', 'connection closed'));
     const id = this.nextId++;
-    const frame = JSON.stringify({ ...fields, id, op });
-    if (this.hello && frame.length > this.hello.max_frame) {
-      return Promise.reject(fail('too_large', `frame of ${frame.length} bytes`));
+    return this._send(id, op, JSON.stringify({ ...fields, id, op }), timeoutMs);
+  }
+
+  /**
+   * attachment_put of {attachment, index, idem, data: Uint8Array}: a binary
+   * frame once the login agreed to them (PROTOCOL.md "Binary chunk frames"),
+   * else JSON with the bytes in base64 (b64: the caller's encoder).
+   */
+  putChunk({ attachment, index, idem, data }, b64, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+    if (!this.binary) return this.request('attachment_put', { idem, attachment, index, data: b64(data) }, { timeoutMs });
+    if (this.closed) return Promise.reject(fail('network', 'connection closed'));
+    const id = this.nextId++;
+    return this._send(id, 'attachment_put', encodePut({ id, attachment, index, idem, data }), timeoutMs);
+  }
+
+  _send(id, op, frame, timeoutMs) {
+    const size = typeof frame === 'string' ? frame.length : frame.byteLength;
+    if (this.hello && size > this.hello.max_frame) {
+      return Promise.reject(fail('too_large', `frame of ${size} bytes`));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -109,7 +128,12 @@ export class Connection {
   }
 
   _message(data) {
-    if (typeof data !== 'string') return; // the server sends text frames only
+    if (typeof data !== 'string') {
+      // a binary frame is the chunk answering an attachment_get, nothing else
+      const c = this.binary ? decodeChunk(data) : null;
+      if (c) this._frame({ id: c.id, ok: true, attachment: c.attachment, index: c.index, bytes: c.data });
+      return;
+    }
     let obj;
     try {
       obj = JSON.parse(data);
