@@ -25,30 +25,14 @@ const { values, check, shot } = b;
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
 await b.run(async ({ page, step }) => {
-  // every request frame the page sends, by op (the protocol's JSON text
-  // frames, and binary chunk frames: kind 0x01 is an attachment_put,
-  // PROTOCOL.md "Binary chunk frames"); chunk replies received in binary
+  // every request frame the page sends, by op (the protocol's JSON text frames)
   const sent = {};
-  const received = { binary_chunks: 0 };
-  const isBinary = (p) => typeof p !== 'string';
-  page.on('websocket', (ws) => {
-    ws.on('framesent', (f) => {
-      if (isBinary(f.payload)) {
-        if (f.payload[0] === 0x01) {
-          sent.attachment_put = (sent.attachment_put || 0) + 1;
-          sent.binary_put = (sent.binary_put || 0) + 1;
-        }
-        return;
-      }
-      try {
-        const op = JSON.parse(f.payload).op;
-        if (op) sent[op] = (sent[op] || 0) + 1;
-      } catch { /* not JSON */ }
-    });
-    ws.on('framereceived', (f) => {
-      if (isBinary(f.payload) && f.payload[0] === 0x02) received.binary_chunks++;
-    });
-  });
+  page.on('websocket', (ws) => ws.on('framesent', (f) => {
+    try {
+      const op = JSON.parse(f.payload).op;
+      if (op) sent[op] = (sent[op] || 0) + 1;
+    } catch { /* not JSON */ }
+  }));
   let downloads = 0;
   page.on('download', () => { downloads++; });
 
@@ -130,10 +114,9 @@ await b.run(async ({ page, step }) => {
     'a 20 MiB upload shows its progress (bar and percentage) during the transfer and reaches 100 %',
     `${mid.length} intermediate values, last ${seen.slice(-3).join(', ')}`);
   const puts = (sent.attachment_put || 0) - (before.attachment_put || 0);
-  const binaryPuts = (sent.binary_put || 0) - (before.binary_put || 0);
-  check(puts === 320 && binaryPuts === 320 && (sent.attachment_begin || 0) - (before.attachment_begin || 0) === 1
+  check(puts === 320 && (sent.attachment_begin || 0) - (before.attachment_begin || 0) === 1
     && (sent.attachment_finish || 0) - (before.attachment_finish || 0) === 1,
-  'the upload is one attachment_begin, 320 chunks of 64 KiB in binary frames, one attachment_finish',
+  'the upload is one attachment_begin, 320 chunks of 64 KiB, one attachment_finish',
   JSON.stringify(sent));
   const entry = page.locator('[data-testid="messages"] .file-msg', { hasText: 'cr-hospitalisation.pdf' }).first();
   await entry.waitFor();
@@ -144,7 +127,6 @@ await b.run(async ({ page, step }) => {
 
   step('download it back');
   await watchPercent();
-  const chunksBefore = received.binary_chunks;
   t0 = Date.now();
   [download] = await Promise.all([
     page.waitForEvent('download', { timeout: 180000 }),
@@ -153,12 +135,9 @@ await b.run(async ({ page, step }) => {
   values.download_ms = Date.now() - t0;
   got = readFileSync(await download.path());
   seen = await seenPercent();
-  check(download.suggestedFilename() === 'cr-hospitalisation.pdf' && sha256(got) === cfg.bigSha256
-    && received.binary_chunks - chunksBefore === 320,
-  'downloaded back through a blob: link under the page\'s CSP, its 320 chunks in binary frames: the same '
-    + '20 MiB, byte for byte',
-  `${download.suggestedFilename()} ${got.length} bytes sha256 ${sha256(got)}; `
-    + `${received.binary_chunks - chunksBefore} binary chunk replies`);
+  check(download.suggestedFilename() === 'cr-hospitalisation.pdf' && sha256(got) === cfg.bigSha256,
+    'downloaded back through a blob: link under the page\'s CSP: the same 20 MiB, byte for byte',
+    `${download.suggestedFilename()} ${got.length} bytes sha256 ${sha256(got)}`);
   check(seen.some((s) => { const p = Number(s.split('|')[0]); return p > 0 && p < 100; })
     && seen.includes('100|100\u00a0%') && /vérifié et enregistré/.test(await entry.locator('.status').textContent()),
   'the download shows its progress, reaches 100 % and says the file was checked', seen.slice(-2).join(', '));

@@ -176,10 +176,9 @@ export async function uploadFile(conn, channel, file, {
       // each put starts once its chunk (and every earlier one) is encrypted
       const step = reading.then(() => encrypted(i));
       reading = step.then(() => {}, () => {});
-      // a binary frame when the server agreed at login, else base64 in JSON
-      return step.then(({ ct, n }) => conn.putChunk({
-        idem: idemKey(), attachment, index: i, data: ct,
-      }, b64).then(() => n));
+      return step.then(({ ct, n }) => conn.request('attachment_put', {
+        idem: idemKey(), attachment, index: i, data: b64(ct),
+      }).then(() => n));
     }, (i, n) => {
       done += n;
       onProgress(done, size);
@@ -262,12 +261,8 @@ export async function downloadFile(conn, content, {
       (i, reply) => {
         let ct = null;
         try {
-          if (reply.data instanceof Uint8Array) { // a binary chunk frame
-            ct = reply.data.length <= CHUNK_CT && reply.attachment === attachment ? reply.data : null;
-          } else {
-            ct = typeof reply.data === 'string' && reply.data.length <= 4 * Math.ceil(CHUNK_CT / 3)
-              ? unb64(reply.data) : null;
-          }
+          ct = typeof reply.data === 'string' && reply.data.length <= 4 * Math.ceil(CHUNK_CT / 3)
+            ? unb64(reply.data) : null;
         } catch {
           ct = null;
         }

@@ -1,11 +1,8 @@
 // WebSocket client of docs/PROTOCOL.md: subprotocol liaison.v1 on the page's
 // own origin, the hello event (server name, challenge, max_frame), requests
 // with ids and exactly one reply each, events, coalesced batches unpacked,
-// attachment chunks in binary frames once the server agreed at login
-// (PROTOCOL.md "Binary chunk frames": putChunk, and attachment_get replies
-// whose data is then a Uint8Array), and errors turned into French "ce qui
-// ne va pas : que faire" with the protocol's code kept.
-import { decodeChunk, encodePut } from './chunk_frame.js';
+// and errors turned into French "ce qui ne va pas : que faire" with the
+// protocol's code kept.
 import { frenchError } from './errors.js';
 
 export const SUBPROTOCOL = 'liaison.v1';
@@ -69,8 +66,6 @@ export class Connection {
     this.pending = new Map(); // id -> {resolve, reject, timer}
     this.listeners = new Map(); // event name -> Set of functions
     this.closed = false;
-    this.binary = false; // the server agreed to binary chunk frames at login
-    ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (e) => this._message(e.data));
     ws.addEventListener('close', (e) => this._close(e.code, e.reason));
     ws.addEventListener('error', () => {}); // the close event follows and says it
@@ -95,26 +90,7 @@ export class Connection {
   request(op, fields = {}, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
     if (this.closed) return Promise.reject(fail('network', 'connection closed'));
     const id = this.nextId++;
-    const login = op === 'login';
-    const frame = JSON.stringify({ ...fields, ...(login ? { binary: true } : {}), id, op });
-    const sent = this._send(id, op, frame, timeoutMs);
-    return login ? sent.then((r) => { this.binary = r.binary === true; return r; }) : sent;
-  }
-
-  /**
-   * attachment_put with the chunk's bytes (Uint8Array): a binary frame when
-   * the server agreed at login, else JSON with base64 (b64 the encoder).
-   */
-  putChunk({ idem, attachment, index, data }, b64, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
-    if (!this.binary) return this.request('attachment_put', { idem, attachment, index, data: b64(data) });
-    if (this.closed) return Promise.reject(fail('network', 'connection closed'));
-    const id = this.nextId++;
-    const frame = encodePut({ id, attachment, index, idem, data });
-    if (!frame) return Promise.reject(fail('bad_request', `chunk ${index} cannot be framed`));
-    return this._send(id, 'attachment_put', frame, timeoutMs);
-  }
-
-  _send(id, op, frame, timeoutMs) {
+    const frame = JSON.stringify({ ...fields, id, op });
     if (this.hello && frame.length > this.hello.max_frame) {
       return Promise.reject(fail('too_large', `frame of ${frame.length} bytes`));
     }
@@ -133,12 +109,7 @@ export class Connection {
   }
 
   _message(data) {
-    if (data instanceof ArrayBuffer) { // a chunk replying to attachment_get
-      const c = decodeChunk(data);
-      if (c) this._frame({ id: c.id, ok: true, index: c.index, attachment: c.attachment, data: c.data });
-      return;
-    }
-    if (typeof data !== 'string') return;
+    if (typeof data !== 'string') return; // the server sends text frames only
     let obj;
     try {
       obj = JSON.parse(data);
