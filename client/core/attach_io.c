@@ -116,6 +116,7 @@ begin_and_finish(struct upload *u, const struct chan_view *v, FILE *f, struct ls
 					       (json_int_t)ct_size, "chunks", (json_int_t)u->chunks),
 				     &reply, st);
 	json_decref(reply);
+	reply = NULL;   /* a failed upload must not free it twice below */
 	if (err == LSN_OK)
 		err = upload_chunks(u, f, st);
 	if (err == LSN_OK)
