@@ -14,7 +14,9 @@
 static struct {
 	const struct config *cfg;
 	struct deliver_hooks hooks;
-	struct client *clients;
+	/* the open peers: those not indexed (not logged in) first, then the
+	 * indexed ones, so the unauthenticated cap walks only the former */
+	struct client *clients, *tail;
 	unsigned count;
 	uint64_t next_id;
 	struct conn_index *by_user, *by_device;
@@ -51,16 +53,50 @@ deliver_fini(void)
 	dl.by_user = dl.by_device = NULL;
 }
 
+static void
+list_unlink(struct client *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		dl.clients = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		dl.tail = p->prev;
+	p->prev = p->next = NULL;
+}
+
+static void
+list_push_head(struct client *p)
+{
+	p->prev = NULL;
+	p->next = dl.clients;
+	if (dl.clients)
+		dl.clients->prev = p;
+	else
+		dl.tail = p;
+	dl.clients = p;
+}
+
+static void
+list_push_tail(struct client *p)
+{
+	p->next = NULL;
+	p->prev = dl.tail;
+	if (dl.tail)
+		dl.tail->next = p;
+	else
+		dl.clients = p;
+	dl.tail = p;
+}
+
 void
 deliver_client_add(struct client *p, size_t headroom)
 {
 	p->sess.conn_id = ++dl.next_id;
 	outq_init(&p->q, headroom, dl.cfg->outq_max_bytes, dl.cfg->outq_max_frames);
-	p->prev = NULL;
-	p->next = dl.clients;
-	if (dl.clients)
-		dl.clients->prev = p;
-	dl.clients = p;
+	list_push_head(p);
 	dl.count++;
 	metrics_conn_open();
 }
@@ -70,12 +106,7 @@ deliver_client_remove(struct client *p)
 {
 	p->sess.logged_in = false;
 	deliver_reindex(p);
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		dl.clients = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
+	list_unlink(p);
 	dl.count--;
 	metrics_conn_close();
 	outq_clear(&p->q);
@@ -102,7 +133,7 @@ unsigned
 deliver_unauth_count(const char *peer)
 {
 	unsigned n = 0;
-	for (const struct client *p = dl.clients; p; p = p->next)
+	for (const struct client *p = dl.clients; p && !p->indexed; p = p->next)
 		if (!p->sess.logged_in && !p->closing && strcmp(p->sess.peer, peer) == 0)
 			n++;
 	return n;
@@ -194,15 +225,21 @@ deliver_reindex(struct client *p)
 		return;
 	if (p->sess.logged_in) {
 		/* out of memory: the connection just misses live events; it resyncs */
-		if (conn_index_add(dl.by_user, p->sess.user, p) == 0 &&
-		    conn_index_add(dl.by_device, p->sess.device, p) != 0)
+		if (conn_index_add(dl.by_user, p->sess.user, p) != 0)
+			return;
+		if (conn_index_add(dl.by_device, p->sess.device, p) != 0) {
 			conn_index_remove(dl.by_user, p->sess.user, p);
-		else
-			p->indexed = true;
+			return;
+		}
+		p->indexed = true;
+		list_unlink(p);
+		list_push_tail(p);
 	} else {
 		conn_index_remove(dl.by_user, p->sess.user, p);
 		conn_index_remove(dl.by_device, p->sess.device, p);
 		p->indexed = false;
+		list_unlink(p);
+		list_push_head(p);
 	}
 }
 

@@ -64,7 +64,8 @@ unsigned deliver_client_count(void);
 /* Logged-in connections of user (all its devices). */
 unsigned deliver_user_conn_count(const uint8_t user[LSN_ID_BYTES]);
 /* Open connections from the remote address peer that are not logged in
- * (nor closing); walks every connection. */
+ * (nor closing); walks the connections not logged in (they are listed
+ * before the others), not the logged-in ones. */
 unsigned deliver_unauth_count(const char *peer);
 
 /* Keep the user/device indexes in step with p's login state. */
