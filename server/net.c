@@ -36,7 +36,8 @@
 #include "web_static.h"
 #include "wire.h"
 
-#define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
+#define RX_KEEP_MAX         0       /* rx buffers above this are freed between frames: all
+                                       (an idle connection keeps none; rx_whole) */
 #define BATCH_MAX_BYTES     65536   /* a coalesced frame stays under this (unless one frame is larger) */
 #define BATCH_MAX_FRAMES    256
 
@@ -296,6 +297,24 @@ rx_append(struct conn *c, const void *in, size_t len)
 	c->rx_len += len;
 }
 
+/* A frame that arrives whole in one callback — the usual request, up to
+ * the protocol's rx_buffer_size — is handled from lws's buffer: no copy,
+ * and no buffer of our own kept per connection (4 KiB of the RSS of each
+ * idle logged-in connection, docs/PERFORMANCE.md). false: it comes in
+ * pieces, and rx_append gathers them. */
+static bool
+rx_whole(struct conn *c, struct lws *wsi, const void *in, size_t len)
+{
+	if (c->rx_len || c->rx_discard || len > net.cfg->max_frame ||
+	    !lws_is_first_fragment(wsi) || !lws_is_final_fragment(wsi) ||
+	    lws_remaining_packet_payload(wsi))
+		return false;
+	if (!commit_defer(&c->peer, in, len, false, c->rx_binary))
+		frame_process(&c->peer, in, len, false, c->rx_binary);
+	c->rx_binary = false;
+	return true;
+}
+
 static void
 rx_frame_done(struct conn *c)
 {
@@ -428,6 +447,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 			return 0;
 		if (lws_is_first_fragment(wsi))
 			c->rx_binary = lws_frame_is_binary(wsi);
+		if (rx_whole(c, wsi, in, len))
+			return 0;
 		rx_append(c, in, len);
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
 			rx_frame_done(c);
