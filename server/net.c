@@ -713,9 +713,20 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	}
 }
 
+/* liaison.v1: lws keeps a receive buffer of WS_RX_BUFFER bytes for each
+ * connection's whole life (a frame larger than it arrives in pieces, which
+ * rx_append gathers); 2 KiB holds a usual request (a message with its
+ * envelope) and saves 2 KiB per connection over 4 KiB (docs/PERFORMANCE.md,
+ * "RSS per connection"). lws also cuts each socket write at tx_packet_size,
+ * or at rx_buffer_size when that is 0: WS_TX_PACKET keeps writes as they
+ * were with 4 KiB. */
+#define WS_RX_BUFFER 2048
+#define WS_TX_PACKET 4096
+
 static const struct lws_protocols protocols[] = {
 	{"http", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
-	{LSN_PROTOCOL_NAME, ws_callback, sizeof(struct conn *), 4096, 0, NULL, 0},
+	{LSN_PROTOCOL_NAME, ws_callback, sizeof(struct conn *), WS_RX_BUFFER, 0, NULL,
+	 WS_TX_PACKET},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
