@@ -218,6 +218,16 @@ test_remove_from_callback(void **state)
 	assert_int_equal(w.count, 0);
 }
 
+/* A fixed pseudo-random sequence (xorshift32): the same run every time. */
+static uint32_t
+xorshift(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
 /* Many entries, touched at random: each report happens exactly when a
  * plain per-entry model says it should. */
 static void
@@ -241,7 +251,7 @@ test_model(void **state)
 		idle_wheel_add(&w, &c[i].e);
 		last[i] = now;
 	}
-	srand(17);
+	uint32_t seed = 17;
 	for (int step = 0; step < 400; step++) {
 		now++;
 		idle_wheel_advance(&w, now, on_report, &now);
@@ -261,7 +271,8 @@ test_model(void **state)
 				pinged[i] = true;
 			}
 			/* a frame or a pong: often on even entries, seldom on odd */
-			if (i % 2 ? rand() % 6 == 0 : rand() % 4 != 0) {
+			uint32_t r = xorshift(&seed);
+			if (i % 2 ? r % 6 == 0 : r % 4 != 0) {
 				idle_wheel_touch(&w, &c[i].e);
 				last[i] = now;
 				pinged[i] = false;
