@@ -186,14 +186,16 @@ sweep_cb(lws_sorted_usec_list_t *sul)
  * lws 4.1's own (retry_and_idle_policy) re-inserted each connection's
  * deadline in one sorted list at every frame received: 5.3 % of the
  * server's time at 8,000 connections (docs/PERFORMANCE.md). It is off
- * (net_create); a frame or a pong costs a timestamp write instead, and this
+ * (net_create); a frame or a pong costs a clock read and a timestamp write
+ * instead, and this
  * 1 s timer walks the slots of idle_wheel.c. */
 
+/* Whole seconds: the coarse clock is enough, and cheap at every frame. */
 static int64_t
 idle_now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec;
 }
 
@@ -254,7 +256,7 @@ conn_new(struct lws *wsi)
 	if (c == NULL)
 		return NULL;
 	c->wsi = wsi;
-	idle_wheel_add(&net.idle, &c->idle);
+	idle_wheel_add(&net.idle, &c->idle, idle_now());
 	deliver_client_add(&c->peer, LWS_PRE);
 	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
 	return c;
@@ -433,7 +435,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 	struct conn **slot = (struct conn **)user;
 	struct conn *c = slot ? *slot : NULL;
 	if (c && (reason == LWS_CALLBACK_RECEIVE || reason == LWS_CALLBACK_RECEIVE_PONG))
-		idle_wheel_touch(&net.idle, &c->idle);
+		idle_wheel_touch(&c->idle, idle_now());
 	switch (reason) {
 	case LWS_CALLBACK_ESTABLISHED:
 		if (net.stopping || (*slot = conn_new(wsi)) == NULL)
