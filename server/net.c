@@ -9,6 +9,7 @@
  * that this file writes out. No database access and no domain code here. */
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "commit.h"
 #include "deliver.h"
 #include "dispatch.h"
+#include "idle_wheel.h"
 #include "log.h"
 #include "lsn_config.h"
 #include "metrics.h"
@@ -34,7 +36,8 @@
 #include "web_static.h"
 #include "wire.h"
 
-#define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
+#define RX_KEEP_MAX         0       /* rx buffers above this are freed between frames: all
+                                       (an idle connection keeps none; rx_whole) */
 #define BATCH_MAX_BYTES     65536   /* a coalesced frame stays under this (unless one frame is larger) */
 #define BATCH_MAX_FRAMES    256
 
@@ -46,6 +49,8 @@ struct conn {
 	char *rx;
 	size_t rx_len, rx_cap;
 	bool rx_discard, rx_binary;
+	struct idle_entry idle;          /* the idle policy (idle_wheel.h) */
+	bool ping_due;                   /* a ping waits for WRITEABLE */
 };
 
 struct http_pss {
@@ -73,6 +78,8 @@ static struct {
 	lws_sorted_usec_list_t commit_sul;
 	lws_sorted_usec_list_t timer_sul;
 	lws_sorted_usec_list_t sweep_sul;
+	lws_sorted_usec_list_t idle_sul;
+	struct idle_wheel idle;
 	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
 	size_t batch_cap;
 	volatile sig_atomic_t stop;
@@ -174,6 +181,62 @@ sweep_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(net.ctx, 0, sul, sweep_cb, LWS_US_PER_SEC);
 }
 
+/* ---- the idle policy: ping_after, hangup_after ----------------------------
+ * lws 4.1's own (retry_and_idle_policy) re-inserted each connection's
+ * deadline in one sorted list at every frame received: 5.3 % of the
+ * server's time at 8,000 connections (docs/PERFORMANCE.md). It is off
+ * (net_create); a frame or a pong costs a clock read and a timestamp write
+ * instead, and this
+ * 1 s timer walks the slots of idle_wheel.c. */
+
+/* Whole seconds: the coarse clock is enough, and cheap at every frame. */
+static int64_t
+idle_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void
+idle_report(struct idle_entry *e, enum idle_action a, void *arg)
+{
+	(void)arg;
+	struct conn *c = (struct conn *)((char *)e - offsetof(struct conn, idle));
+	if (a == IDLE_PING) {
+		c->ping_due = true;
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	log_debug("conn %llu: nothing received for %u s; hanging up",
+		  (unsigned long long)c->peer.sess.conn_id, net.cfg->hangup_after_s);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+static void
+idle_cb(lws_sorted_usec_list_t *sul)
+{
+	idle_wheel_advance(&net.idle, idle_now(), idle_report, NULL);
+	lws_sul_schedule(net.ctx, 0, sul, idle_cb, LWS_US_PER_SEC);
+}
+
+/* On WRITEABLE, before the output queue: the ping idle_report asked for.
+ * It carries one byte: lws 4.1 does not pass an empty pong (the echo of an
+ * empty ping) to the protocol's callback, so it would not count.
+ * Returns lws's verdict for the callback (-1: close). */
+static int
+idle_ping_write(struct conn *c)
+{
+	unsigned char buf[LWS_PRE + 1];
+	buf[LWS_PRE] = 'p';
+	c->ping_due = false;
+	if (lws_write(c->wsi, buf + LWS_PRE, 1, LWS_WRITE_PING) < 1)
+		return -1;
+	if (outq_peek(&c->peer.q) || c->peer.closing)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
 /* ---- WebSocket protocol ------------------------------------------------- */
 
 static void
@@ -192,6 +255,7 @@ conn_new(struct lws *wsi)
 	if (c == NULL)
 		return NULL;
 	c->wsi = wsi;
+	idle_wheel_add(&net.idle, &c->idle, idle_now());
 	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
 	deliver_client_add(&c->peer, LWS_PRE);
 	return c;
@@ -201,6 +265,7 @@ static void
 conn_free(struct conn *c)
 {
 	commit_forget(&c->peer);
+	idle_wheel_remove(&net.idle, &c->idle);
 	deliver_client_remove(&c->peer);
 	free(c->rx);
 	free(c);
@@ -231,6 +296,24 @@ rx_append(struct conn *c, const void *in, size_t len)
 	}
 	memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
+}
+
+/* A frame that arrives whole in one callback — the usual request, up to
+ * the protocol's rx_buffer_size — is handled from lws's buffer: no copy,
+ * and no buffer of our own kept per connection (4 KiB of the RSS of each
+ * idle logged-in connection, docs/PERFORMANCE.md). false: it comes in
+ * pieces, and rx_append gathers them. */
+static bool
+rx_whole(struct conn *c, struct lws *wsi, const void *in, size_t len)
+{
+	if (c->rx_len || c->rx_discard || len > net.cfg->max_frame ||
+	    !lws_is_first_fragment(wsi) || !lws_is_final_fragment(wsi) ||
+	    lws_remaining_packet_payload(wsi))
+		return false;
+	if (!commit_defer(&c->peer, in, len, false, c->rx_binary))
+		frame_process(&c->peer, in, len, false, c->rx_binary);
+	c->rx_binary = false;
+	return true;
 }
 
 static void
@@ -353,6 +436,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 {
 	struct conn **slot = (struct conn **)user;
 	struct conn *c = slot ? *slot : NULL;
+	if (c && (reason == LWS_CALLBACK_RECEIVE || reason == LWS_CALLBACK_RECEIVE_PONG))
+		idle_wheel_touch(&c->idle, idle_now());
 	switch (reason) {
 	case LWS_CALLBACK_ESTABLISHED:
 		if (net.stopping || (*slot = conn_new(wsi)) == NULL)
@@ -366,11 +451,15 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 			return 0;
 		if (lws_is_first_fragment(wsi))
 			c->rx_binary = lws_frame_is_binary(wsi);
+		if (rx_whole(c, wsi, in, len))
+			return 0;
 		rx_append(c, in, len);
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
 			rx_frame_done(c);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c && c->ping_due && !c->peer.closing)
+			return idle_ping_write(c);
 		return c ? conn_writeable(c) : 0;
 	case LWS_CALLBACK_CLOSED:
 		if (c) {
@@ -628,9 +717,20 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	}
 }
 
+/* liaison.v1: lws keeps a receive buffer of WS_RX_BUFFER bytes for each
+ * connection's whole life (a frame larger than it arrives in pieces, which
+ * rx_append gathers); 2 KiB holds a usual request (a message with its
+ * envelope) and saves 2 KiB per connection over 4 KiB (docs/PERFORMANCE.md,
+ * "RSS per connection"). lws also cuts each socket write at tx_packet_size,
+ * or at rx_buffer_size when that is 0: WS_TX_PACKET keeps writes as they
+ * were with 4 KiB. */
+#define WS_RX_BUFFER 2048
+#define WS_TX_PACKET 4096
+
 static const struct lws_protocols protocols[] = {
 	{"http", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
-	{LSN_PROTOCOL_NAME, ws_callback, sizeof(struct conn *), 4096, 0, NULL, 0},
+	{LSN_PROTOCOL_NAME, ws_callback, sizeof(struct conn *), WS_RX_BUFFER, 0, NULL,
+	 WS_TX_PACKET},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -702,8 +802,10 @@ net_create(struct lsn_status *st)
 {
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
-	net.retry.secs_since_valid_ping = (uint16_t)net.cfg->ping_after_s;
-	net.retry.secs_since_valid_hangup = (uint16_t)net.cfg->hangup_after_s;
+	/* lws's idle policy off (a hang-up time of 0; the ping time must not be
+	 * 0, or lws keeps its default of 300/310 s): idle_wheel.c does it */
+	net.retry.secs_since_valid_ping = 1;
+	net.retry.secs_since_valid_hangup = 0;
 	info.port = net.cfg->port;
 	info.iface = net.cfg->listen;
 	info.protocols = protocols;
@@ -816,6 +918,7 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 {
 	memset(&net, 0, sizeof net);
 	net.cfg = cfg;
+	idle_wheel_init(&net.idle, cfg->ping_after_s, cfg->hangup_after_s, idle_now());
 	net.srv.store = store;
 	net.srv.cfg = cfg;
 	net.srv.user_conns = deliver_user_conn_count;
@@ -855,11 +958,13 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	timers_init(store, cfg);
 	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
 	lws_sul_schedule(net.ctx, 0, &net.sweep_sul, sweep_cb, LWS_US_PER_SEC);
+	lws_sul_schedule(net.ctx, 0, &net.idle_sul, idle_cb, LWS_US_PER_SEC);
 	while (!net.stop)
 		if (net_service() < 0)
 			break;
 	lws_sul_cancel(&net.timer_sul);
 	lws_sul_cancel(&net.sweep_sul);
+	lws_sul_cancel(&net.idle_sul);
 	log_info("shutting down: committing and closing %u connections", deliver_client_count());
 	net_drain();
 	commit_fini();
