@@ -254,11 +254,12 @@ out_json(json_t *value)
 int
 out_json_reply(json_t *reply)
 {
-	/* the request id, the success flag and the framing flag are the
-	 * connection's, not the answer's */
+	/* the request id, the success flag and the framing flags (coalesced
+	 * frames, binary chunk frames) are the connection's, not the answer's */
 	json_object_del(reply, "id");
 	json_object_del(reply, "ok");
 	json_object_del(reply, "batch");
+	json_object_del(reply, "binary");
 	return out_json(reply);
 }
 
