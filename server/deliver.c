@@ -96,6 +96,7 @@ deliver_client_add(struct client *p, size_t headroom)
 {
 	p->sess.conn_id = ++dl.next_id;
 	outq_init(&p->q, headroom, dl.cfg->outq_max_bytes, dl.cfg->outq_max_frames);
+	p->q.soft_bytes = dl.cfg->outq_soft_bytes;
 	p->prev = NULL;
 	p->next = dl.clients;
 	if (dl.clients)
@@ -207,7 +208,11 @@ soft_limit_check(struct client *p, int64_t now)
 	q_lock(p);
 	size_t bytes = p->q.bytes;
 	unsigned frames = p->q.frames;
+	bool went_below = p->q.went_below;   /* a write brought it down since the last look */
+	p->q.went_below = false;
 	q_unlock(p);
+	if (went_below)
+		p->soft_since_us = 0;
 	if (bytes <= dl.cfg->outq_soft_bytes) {
 		p->soft_since_us = 0;
 		return;
@@ -254,7 +259,8 @@ deliver_send_binary(struct client *p, const void *frame, size_t len)
 	send_frame(p, frame, len, true);
 }
 
-/* One service thread only: with several, the sweep clears soft_since_us. */
+/* One service thread only: with several, soft_limit_check sees the
+ * queue's went_below instead (set when a write brings it down). */
 void
 deliver_written(struct client *p)
 {

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "deliver.h"
 #include "dispatch.h"
 #include "handoff.h"
+#include "idle_wheel.h"
 #include "log.h"
 #include "lsn_config.h"
 #include "metrics.h"
@@ -72,6 +74,10 @@ struct iot {
 	struct conn *kick;             /* connections the core asked something of */
 	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
 	size_t batch_cap;
+	/* several threads: the idle policy of its connections (lws does not
+	 * apply retry_and_idle_policy to an adopted socket) */
+	struct idle_wheel idle;
+	lws_sorted_usec_list_t idle_sul;
 };
 
 /* A WebSocket connection: the transport-free peer (deliver.h) and what
@@ -98,6 +104,8 @@ struct conn {
 	uint64_t io_id;                /* sess.conn_id, for the log */
 	struct conn *io_next;          /* network thread only: the kicks being handled */
 	unsigned io_kick;
+	struct idle_entry idle;        /* network thread only: its io->idle entry */
+	bool ping_due;                 /* network thread only: a ping waits for WRITEABLE */
 	struct handoff_msg *closed_msg; /* "closed", allocated up front: it cannot fail */
 };
 
@@ -496,6 +504,52 @@ mt_kicks(struct iot *io)
 	}
 }
 
+/* The idle policy (ping_after, hangup_after) of a network thread's
+ * connections: its own wheel (idle_wheel.h), advanced by a 1 s lws timer of
+ * its own context. */
+static int64_t
+mt_idle_now(void)
+{
+	return mono_us() / 1000000;
+}
+
+static void
+mt_idle_report(struct idle_entry *e, enum idle_action a, void *arg)
+{
+	(void)arg;
+	struct conn *c = (struct conn *)((char *)e - offsetof(struct conn, idle));
+	if (a == IDLE_PING) {
+		c->ping_due = true;
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	log_debug("conn %llu: nothing received for %u s; hanging up",
+		  (unsigned long long)c->io_id, net.cfg->hangup_after_s);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+static void
+mt_idle_cb(lws_sorted_usec_list_t *sul)
+{
+	struct iot *io = (struct iot *)((char *)sul - offsetof(struct iot, idle_sul));
+	idle_wheel_advance(&io->idle, mt_idle_now(), mt_idle_report, NULL);
+	lws_sul_schedule(io->ctx, 0, sul, mt_idle_cb, LWS_US_PER_SEC);
+}
+
+/* The ping the wheel asked for, on WRITEABLE before the queue. One byte:
+ * lws 4.1 does not pass an empty pong to the callback. */
+static int
+mt_ping_write(struct conn *c)
+{
+	unsigned char buf[LWS_PRE + 1];
+	buf[LWS_PRE] = 'p';
+	c->ping_due = false;
+	if (lws_write(c->wsi, buf + LWS_PRE, 1, LWS_WRITE_PING) < 1)
+		return -1;
+	lws_callback_on_writable(c->wsi);   /* the queue, if anything waits */
+	return 0;
+}
+
 static int
 mt_established(struct lws *wsi, struct conn **slot)
 {
@@ -515,6 +569,7 @@ mt_established(struct lws *wsi, struct conn **slot)
 	c->peer.qlock = &io->mu;
 	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
 	*slot = c;
+	idle_wheel_add(&io->idle, &c->idle);
 	handoff_post(opened);
 	return 0;
 }
@@ -570,6 +625,8 @@ mt_writeable(struct conn *c)
 {
 	struct iot *io = c->io;
 	struct outq *q = &c->peer.q;
+	if (c->ping_due)
+		return mt_ping_write(c);
 	pthread_mutex_lock(&io->mu);
 	struct outq_frame *f = outq_peek(q);
 	if (f == NULL) {
@@ -625,6 +682,7 @@ mt_closed(struct conn *c)
 	struct iot *io = c->io;
 	free(c->rx);
 	c->rx = NULL;
+	idle_wheel_remove(&io->idle, &c->idle);
 	pthread_mutex_lock(&io->mu);
 	c->gone = true;
 	if (c->kick) {
@@ -810,6 +868,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		conn_hello(*slot);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
+		if (net.threaded && c)
+			idle_wheel_touch(&c->io->idle, &c->idle);
 		if (net.threaded)          /* the core drops a closing peer's frames */
 			return c ? mt_receive(c, wsi, in, len) : 0;
 		if (c == NULL || c->peer.closing)
@@ -819,6 +879,10 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		rx_append(c, in, len);
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
 			rx_frame_done(c);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (net.threaded && c)
+			idle_wheel_touch(&c->io->idle, &c->idle);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (c == NULL)
@@ -1233,6 +1297,9 @@ net_create_threads(struct lws_context_creation_info *info, struct lsn_status *st
 		ev_io_init(&io->accept_w, io_accept_cb, io->lfd, EV_READ);
 		io->accept_w.data = io;
 		ev_io_start(io->ev, &io->accept_w);
+		idle_wheel_init(&io->idle, net.cfg->ping_after_s, net.cfg->hangup_after_s,
+				mt_idle_now());
+		lws_sul_schedule(io->ctx, 0, &io->idle_sul, mt_idle_cb, LWS_US_PER_SEC);
 	}
 	net.ctx = net.io[0].ctx;
 	return LSN_OK;
@@ -1342,6 +1409,8 @@ net_destroy(void)
 		if (io->lfd >= 0)
 			close(io->lfd);
 		io->lfd = -1;
+		if (io->ctx && net.threaded)
+			lws_sul_cancel(&io->idle_sul);
 		if (io->ctx)
 			lws_context_destroy(io->ctx);
 		io->ctx = NULL;

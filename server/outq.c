@@ -65,6 +65,8 @@ outq_take(struct outq *q)
 		q->tail = NULL;
 	q->bytes -= f->len;
 	q->frames--;
+	if (q->bytes <= q->soft_bytes)
+		q->went_below = true;
 	f->next = NULL;
 	return f;
 }

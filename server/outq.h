@@ -26,6 +26,8 @@ struct outq {
 	size_t headroom;
 	size_t max_bytes;
 	unsigned max_frames;
+	size_t soft_bytes;           /* set by the owner (0: none): a frame taken out that */
+	bool went_below;             /* leaves bytes at or under it sets went_below */
 };
 
 void outq_init(struct outq *q, size_t headroom, size_t max_bytes, unsigned max_frames);
