@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -1271,6 +1272,11 @@ io_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
+		/* what lws's own listener sets on what it accepts: without it,
+		 * Nagle and the peer's delayed ACK held small frames ~40 ms */
+		int one = 1;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+			log_debug("TCP_NODELAY: %s", strerror(errno));
 		if (lws_adopt_socket_vhost(io->vh, fd) == NULL)   /* lws closed fd */
 			log_debug("a new connection could not be adopted (out of memory?)");
 	}
