@@ -249,7 +249,7 @@ result_rate_limited(struct dispatch_result *out, int64_t id, const char *message
 	json_t *frame = error == NULL ? NULL
 		: id >= 0 ? json_pack("{sIsbso}", "id", (json_int_t)id, "ok", 0, "error", error)
 			  : json_pack("{snsbso}", "id", "ok", 0, "error", error);
-	char *text = frame ? json_dumps(frame, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *text = wire_dump(frame, NULL);
 	json_decref(frame);
 	if (text == NULL) {
 		result_error(out, id, LSN_ERR_RATE_LIMITED, message);
@@ -365,7 +365,7 @@ run_op(struct server_ctx *srv, struct session *sess, const struct op_entry *op,
 		*st = hc.st;
 		st->err = err;
 	} else if (key) {
-		char *text = json_dumps(*body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *text = wire_dump(*body, NULL);
 		err = text ? store_idem_put(srv->store, scope, key, op->name, text, hc.now)
 			   : LSN_ERR_INTERNAL;
 		free(text);

@@ -63,9 +63,9 @@ idle_wheel_init(struct idle_wheel *w, unsigned ping_after, unsigned hangup_after
 }
 
 void
-idle_wheel_add(struct idle_wheel *w, struct idle_entry *e)
+idle_wheel_add(struct idle_wheel *w, struct idle_entry *e, int64_t now)
 {
-	e->last = w->now;
+	e->last = now;
 	e->pinged = false;
 	e->linked = true;
 	slot_in(w, e, deadline(w, e));

@@ -11,11 +11,12 @@
  * IDLE_PING (ping it); one silent for hangup_after seconds — no frame and
  * no pong since the last touch — is unlinked and reported with
  * IDLE_HANGUP (close it). When ping_after >= hangup_after no ping is
- * reported, only the hang-up. Times are exact to the second the caller's
- * clock had at its last advance: a touch between two advances counts as
- * the last advance's second, so a report may come up to one second early
- * and, with the 1 s driving timer, up to one second late. Single-threaded:
- * every call on the same thread. */
+ * reported, only the hang-up. Times are whole seconds, so a report may
+ * come up to one second early and, with a 1 s driving timer, up to one
+ * second late; adds and touches take the caller's current second, not the
+ * last advance's, so a late timer (a busy or stalled loop) never makes a
+ * new connection look silent. Single-threaded: every call on the same
+ * thread. */
 #ifndef LSN_IDLE_WHEEL_H
 #define LSN_IDLE_WHEEL_H
 
@@ -44,15 +45,15 @@ enum idle_action { IDLE_PING, IDLE_HANGUP };
 /* Seconds: ping_after and hangup_after of at least 1. */
 void idle_wheel_init(struct idle_wheel *w, unsigned ping_after, unsigned hangup_after,
 		     int64_t now);
-/* A new connection, silent from the wheel's current second. */
-void idle_wheel_add(struct idle_wheel *w, struct idle_entry *e);
+/* A new connection, silent from second now. */
+void idle_wheel_add(struct idle_wheel *w, struct idle_entry *e, int64_t now);
 /* Take e off the wheel; nothing when it is not on it (already hung up). */
 void idle_wheel_remove(struct idle_wheel *w, struct idle_entry *e);
-/* A frame or a pong arrived on e's connection. */
+/* A frame or a pong arrived on e's connection at second now. */
 static inline void
-idle_wheel_touch(const struct idle_wheel *w, struct idle_entry *e)
+idle_wheel_touch(struct idle_entry *e, int64_t now)
 {
-	e->last = w->now;
+	e->last = now;
 	e->pinged = false;
 }
 /* Move to second now (never backwards) and report, through fn, each entry

@@ -6,7 +6,11 @@
  * drive commit.c and timers.c, and graceful shutdown. A received frame goes to dispatch.c
  * (or waits in commit.c while a commit is in flight); its result goes to
  * commit.c, which holds or delivers it; deliver.c fills the output queues
- * that this file writes out. No database access and no domain code here. */
+ * that this file writes out. No database access and no domain code here.
+ * With service_threads > 1, the network threads (each its own lws context
+ * and libev loop, its own SO_REUSEPORT listener) and the core thread's loop
+ * are here too; handoff.c carries what the network threads tell the core
+ * (docs/ARCHITECTURE.md "Threads"). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -42,7 +46,8 @@
 #include "web_static.h"
 #include "wire.h"
 
-#define RX_KEEP_MAX         16384   /* rx buffers above this are freed between frames */
+#define RX_KEEP_MAX         0       /* rx buffers above this are freed between frames: all
+                                       (an idle connection keeps none; rx_whole) */
 #define BATCH_MAX_BYTES     65536   /* a coalesced frame stays under this (unless one frame is larger) */
 #define BATCH_MAX_FRAMES    256
 /* service_threads > 1: a connection's frames waiting for the core thread;
@@ -75,8 +80,8 @@ struct iot {
 	struct conn *kick;             /* connections the core asked something of */
 	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
 	size_t batch_cap;
-	/* several threads: the idle policy of its connections (lws does not
-	 * apply retry_and_idle_policy to an adopted socket) */
+	/* the idle policy of its connections (idle_wheel.h), on a 1 s timer of
+	 * its own context */
 	struct idle_wheel idle;
 	lws_sorted_usec_list_t idle_sul;
 };
@@ -89,8 +94,8 @@ struct conn {
 	char *rx;
 	size_t rx_len, rx_cap;
 	bool rx_discard, rx_binary;
+	struct iot *io;                /* the thread that owns wsi (io[0] with one thread) */
 	/* service_threads > 1 (docs/ARCHITECTURE.md "Threads") */
-	struct iot *io;                /* the network thread that owns wsi */
 	size_t waiting;                /* atomic: frame bytes posted, not yet handled by the core */
 	int paused;                    /* atomic: the network thread stopped reading it */
 	bool rx_paused;                /* network thread only */
@@ -105,8 +110,8 @@ struct conn {
 	uint64_t io_id;                /* sess.conn_id, for the log */
 	struct conn *io_next;          /* network thread only: the kicks being handled */
 	unsigned io_kick;
-	struct idle_entry idle;        /* network thread only: its io->idle entry */
-	bool ping_due;                 /* network thread only: a ping waits for WRITEABLE */
+	struct idle_entry idle;        /* in io->idle (idle_wheel.h); network thread only */
+	bool ping_due;                 /* a ping waits for WRITEABLE; network thread only */
 	struct handoff_msg *closed_msg; /* "closed", allocated up front: it cannot fail */
 };
 
@@ -262,6 +267,67 @@ sweep_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(net.ctx, 0, sul, sweep_cb, LWS_US_PER_SEC);
 }
 
+/* ---- the idle policy: ping_after, hangup_after ----------------------------
+ * lws 4.1's own (retry_and_idle_policy) re-inserted each connection's
+ * deadline in one sorted list at every frame received: 5.3 % of the
+ * server's time at 8,000 connections (docs/PERFORMANCE.md). It is off
+ * (net_create); a frame or a pong costs a clock read and a timestamp write
+ * instead, and this
+ * 1 s timer walks the slots of idle_wheel.c. */
+
+/* Whole seconds: the coarse clock is enough, and cheap at every frame. */
+static int64_t
+idle_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void
+idle_report(struct idle_entry *e, enum idle_action a, void *arg)
+{
+	(void)arg;
+	struct conn *c = (struct conn *)((char *)e - offsetof(struct conn, idle));
+	if (a == IDLE_PING) {
+		c->ping_due = true;
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	log_debug("conn %llu: nothing received for %u s; hanging up",
+		  (unsigned long long)(net.threaded ? c->io_id : c->peer.sess.conn_id),
+		  net.cfg->hangup_after_s);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+/* Each network thread (or the one thread) has its wheel and its timer, on
+ * its own context: only that thread touches its connections' entries. */
+static void
+idle_cb(lws_sorted_usec_list_t *sul)
+{
+	struct iot *io = (struct iot *)((char *)sul - offsetof(struct iot, idle_sul));
+	idle_wheel_advance(&io->idle, idle_now(), idle_report, NULL);
+	lws_sul_schedule(io->ctx, 0, sul, idle_cb, LWS_US_PER_SEC);
+}
+
+/* On WRITEABLE, before the output queue: the ping idle_report asked for.
+ * It carries one byte: lws 4.1 does not pass an empty pong (the echo of an
+ * empty ping) to the protocol's callback, so it would not count.
+ * Returns lws's verdict for the callback (-1: close). */
+static int
+idle_ping_write(struct conn *c)
+{
+	unsigned char buf[LWS_PRE + 1];
+	buf[LWS_PRE] = 'p';
+	c->ping_due = false;
+	if (lws_write(c->wsi, buf + LWS_PRE, 1, LWS_WRITE_PING) < 1)
+		return -1;
+	/* several threads: the queue is the core's to look at; ask anyway */
+	if (net.threaded || outq_peek(&c->peer.q) || c->peer.closing)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
 /* ---- WebSocket protocol ------------------------------------------------- */
 
 static void
@@ -280,6 +346,8 @@ conn_new(struct lws *wsi)
 	if (c == NULL)
 		return NULL;
 	c->wsi = wsi;
+	c->io = &net.io[0];
+	idle_wheel_add(&c->io->idle, &c->idle, idle_now());
 	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
 	deliver_client_add(&c->peer, LWS_PRE);
 	return c;
@@ -289,6 +357,8 @@ static void
 conn_free(struct conn *c)
 {
 	commit_forget(&c->peer);
+	if (!net.threaded)         /* else the network thread did, at CLOSED */
+		idle_wheel_remove(&c->io->idle, &c->idle);
 	deliver_client_remove(&c->peer);
 	free(c->rx);
 	free(c);
@@ -319,6 +389,24 @@ rx_append(struct conn *c, const void *in, size_t len)
 	}
 	memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
+}
+
+/* A frame that arrives whole in one callback — the usual request, up to
+ * the protocol's rx_buffer_size — is handled from lws's buffer: no copy,
+ * and no buffer of our own kept per connection (4 KiB of the RSS of each
+ * idle logged-in connection, docs/PERFORMANCE.md). false: it comes in
+ * pieces, and rx_append gathers them. */
+static bool
+rx_whole(struct conn *c, struct lws *wsi, const void *in, size_t len)
+{
+	if (c->rx_len || c->rx_discard || len > net.cfg->max_frame ||
+	    !lws_is_first_fragment(wsi) || !lws_is_final_fragment(wsi) ||
+	    lws_remaining_packet_payload(wsi))
+		return false;
+	if (!commit_defer(&c->peer, in, len, false, c->rx_binary))
+		frame_process(&c->peer, in, len, false, c->rx_binary);
+	c->rx_binary = false;
+	return true;
 }
 
 static void
@@ -505,52 +593,6 @@ mt_kicks(struct iot *io)
 	}
 }
 
-/* The idle policy (ping_after, hangup_after) of a network thread's
- * connections: its own wheel (idle_wheel.h), advanced by a 1 s lws timer of
- * its own context. */
-static int64_t
-mt_idle_now(void)
-{
-	return mono_us() / 1000000;
-}
-
-static void
-mt_idle_report(struct idle_entry *e, enum idle_action a, void *arg)
-{
-	(void)arg;
-	struct conn *c = (struct conn *)((char *)e - offsetof(struct conn, idle));
-	if (a == IDLE_PING) {
-		c->ping_due = true;
-		lws_callback_on_writable(c->wsi);
-		return;
-	}
-	log_debug("conn %llu: nothing received for %u s; hanging up",
-		  (unsigned long long)c->io_id, net.cfg->hangup_after_s);
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-}
-
-static void
-mt_idle_cb(lws_sorted_usec_list_t *sul)
-{
-	struct iot *io = (struct iot *)((char *)sul - offsetof(struct iot, idle_sul));
-	idle_wheel_advance(&io->idle, mt_idle_now(), mt_idle_report, NULL);
-	lws_sul_schedule(io->ctx, 0, sul, mt_idle_cb, LWS_US_PER_SEC);
-}
-
-/* The ping the wheel asked for, on WRITEABLE before the queue. One byte:
- * lws 4.1 does not pass an empty pong to the callback. */
-static int
-mt_ping_write(struct conn *c)
-{
-	unsigned char buf[LWS_PRE + 1];
-	buf[LWS_PRE] = 'p';
-	c->ping_due = false;
-	if (lws_write(c->wsi, buf + LWS_PRE, 1, LWS_WRITE_PING) < 1)
-		return -1;
-	lws_callback_on_writable(c->wsi);   /* the queue, if anything waits */
-	return 0;
-}
-
 static int
 mt_established(struct lws *wsi, struct conn **slot)
 {
@@ -570,39 +612,26 @@ mt_established(struct lws *wsi, struct conn **slot)
 	c->peer.qlock = &io->mu;
 	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
 	*slot = c;
-	idle_wheel_add(&io->idle, &c->idle);
+	idle_wheel_add(&io->idle, &c->idle, idle_now());
 	handoff_post(opened);
 	return 0;
 }
 
-/* A whole frame goes to the core; past RX_WAIT_MAX bytes waiting there,
- * stop reading this connection (the core resumes it, KICK_RESUME). */
+/* A whole frame goes to the core (copied: lws's buffer is reused); past
+ * RX_WAIT_MAX bytes waiting there, stop reading this connection (the core
+ * resumes it, KICK_RESUME). */
 static int
-mt_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
+mt_post(struct conn *c, struct lws *wsi, const void *data, size_t n, bool binary, bool discard)
 {
-	if (lws_is_first_fragment(wsi))
-		c->rx_binary = lws_frame_is_binary(wsi);
-	rx_append(c, in, len);
-	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-		return 0;
-	size_t n = c->rx_discard ? 0 : c->rx_len;
 	struct handoff_msg *m = handoff_msg_new(HANDOFF_FRAME, c, n);
 	if (m == NULL) {
 		log_warn("conn: out of memory for a received frame; closing");
 		return -1;
 	}
 	if (n)
-		memcpy(m->data, c->rx, n);
-	m->binary = c->rx_binary;
-	m->discard = c->rx_discard;
-	c->rx_len = 0;
-	c->rx_discard = false;
-	c->rx_binary = false;
-	if (c->rx_cap > RX_KEEP_MAX) {
-		free(c->rx);
-		c->rx = NULL;
-		c->rx_cap = 0;
-	}
+		memcpy(m->data, data, n);
+	m->binary = binary;
+	m->discard = discard;
 	size_t waiting = __atomic_add_fetch(&c->waiting, n + 1, __ATOMIC_SEQ_CST);
 	handoff_post(m);
 	if (waiting > RX_WAIT_MAX && !c->rx_paused) {
@@ -619,6 +648,34 @@ mt_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
 	return 0;
 }
 
+static int
+mt_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
+{
+	bool first = lws_is_first_fragment(wsi);
+	if (first)
+		c->rx_binary = lws_frame_is_binary(wsi);
+	bool last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+	if (first && last && c->rx_len == 0 && !c->rx_discard && len <= net.cfg->max_frame) {
+		c->rx_binary = false;  /* whole in one callback: straight from lws's buffer */
+		return mt_post(c, wsi, in, len, lws_frame_is_binary(wsi), false);
+	}
+	rx_append(c, in, len);
+	if (!last)
+		return 0;
+	bool binary = c->rx_binary, discard = c->rx_discard;
+	size_t n = discard ? 0 : c->rx_len;
+	int rc = mt_post(c, wsi, c->rx, n, binary, discard);
+	c->rx_len = 0;
+	c->rx_discard = false;
+	c->rx_binary = false;
+	if (c->rx_cap > RX_KEEP_MAX) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+	return rc;
+}
+
 /* The output queue is shared with the core: the frames to write are taken
  * out under the lock, written without it. */
 static int
@@ -626,8 +683,6 @@ mt_writeable(struct conn *c)
 {
 	struct iot *io = c->io;
 	struct outq *q = &c->peer.q;
-	if (c->ping_due)
-		return mt_ping_write(c);
 	pthread_mutex_lock(&io->mu);
 	struct outq_frame *f = outq_peek(q);
 	if (f == NULL) {
@@ -858,6 +913,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 {
 	struct conn **slot = (struct conn **)user;
 	struct conn *c = slot ? *slot : NULL;
+	if (c && (reason == LWS_CALLBACK_RECEIVE || reason == LWS_CALLBACK_RECEIVE_PONG))
+		idle_wheel_touch(&c->idle, idle_now());
 	switch (reason) {
 	case LWS_CALLBACK_ESTABLISHED:
 		if (net.threaded)
@@ -869,25 +926,23 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		conn_hello(*slot);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		if (net.threaded && c)
-			idle_wheel_touch(&c->io->idle, &c->idle);
 		if (net.threaded)          /* the core drops a closing peer's frames */
 			return c ? mt_receive(c, wsi, in, len) : 0;
 		if (c == NULL || c->peer.closing)
 			return 0;
 		if (lws_is_first_fragment(wsi))
 			c->rx_binary = lws_frame_is_binary(wsi);
+		if (rx_whole(c, wsi, in, len))
+			return 0;
 		rx_append(c, in, len);
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
 			rx_frame_done(c);
 		return 0;
-	case LWS_CALLBACK_RECEIVE_PONG:
-		if (net.threaded && c)
-			idle_wheel_touch(&c->io->idle, &c->idle);
-		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (c == NULL)
 			return 0;
+		if (c->ping_due && (net.threaded || !c->peer.closing))
+			return idle_ping_write(c);
 		return net.threaded ? mt_writeable(c) : conn_writeable(c);
 	case LWS_CALLBACK_CLOSED:
 		if (c) {
@@ -1151,9 +1206,20 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 	}
 }
 
+/* liaison.v1: lws keeps a receive buffer of WS_RX_BUFFER bytes for each
+ * connection's whole life (a frame larger than it arrives in pieces, which
+ * rx_append gathers); 2 KiB holds a usual request (a message with its
+ * envelope) and saves 2 KiB per connection over 4 KiB (docs/PERFORMANCE.md,
+ * "RSS per connection"). lws also cuts each socket write at tx_packet_size,
+ * or at rx_buffer_size when that is 0: WS_TX_PACKET keeps writes as they
+ * were with 4 KiB. */
+#define WS_RX_BUFFER 2048
+#define WS_TX_PACKET 4096
+
 static const struct lws_protocols protocols[] = {
 	{"http", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
-	{LSN_PROTOCOL_NAME, ws_callback, sizeof(struct conn *), 4096, 0, NULL, 0},
+	{LSN_PROTOCOL_NAME, ws_callback, sizeof(struct conn *), WS_RX_BUFFER, 0, NULL,
+	 WS_TX_PACKET},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -1303,9 +1369,7 @@ net_create_threads(struct lws_context_creation_info *info, struct lsn_status *st
 		ev_io_init(&io->accept_w, io_accept_cb, io->lfd, EV_READ);
 		io->accept_w.data = io;
 		ev_io_start(io->ev, &io->accept_w);
-		idle_wheel_init(&io->idle, net.cfg->ping_after_s, net.cfg->hangup_after_s,
-				mt_idle_now());
-		lws_sul_schedule(io->ctx, 0, &io->idle_sul, mt_idle_cb, LWS_US_PER_SEC);
+		lws_sul_schedule(io->ctx, 0, &io->idle_sul, idle_cb, LWS_US_PER_SEC);
 	}
 	net.ctx = net.io[0].ctx;
 	return LSN_OK;
@@ -1321,8 +1385,10 @@ net_create(struct lsn_status *st)
 {
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
-	net.retry.secs_since_valid_ping = (uint16_t)net.cfg->ping_after_s;
-	net.retry.secs_since_valid_hangup = (uint16_t)net.cfg->hangup_after_s;
+	/* lws's idle policy off (a hang-up time of 0; the ping time must not be
+	 * 0, or lws keeps its default of 300/310 s): idle_wheel.c does it */
+	net.retry.secs_since_valid_ping = 1;
+	net.retry.secs_since_valid_hangup = 0;
 	info.port = net.cfg->port;
 	info.iface = net.cfg->listen;
 	info.protocols = protocols;
@@ -1493,6 +1559,7 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	for (unsigned i = 0; i < CONFIG_SERVICE_THREADS_MAX; i++) {
 		pthread_mutex_init(&net.io[i].mu, NULL);
 		net.io[i].lfd = -1;
+		idle_wheel_init(&net.io[i].idle, cfg->ping_after_s, cfg->hangup_after_s, idle_now());
 	}
 	if ((net.srv.rl = dispatch_ratelimit_new(cfg)) == NULL) {
 		io_free_all();
@@ -1544,11 +1611,13 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	} else {
 		lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
 		lws_sul_schedule(net.ctx, 0, &net.sweep_sul, sweep_cb, LWS_US_PER_SEC);
+		lws_sul_schedule(net.ctx, 0, &net.io[0].idle_sul, idle_cb, LWS_US_PER_SEC);
 		while (!net.stop)
 			if (net_service() < 0)
 				break;
 		lws_sul_cancel(&net.timer_sul);
 		lws_sul_cancel(&net.sweep_sul);
+		lws_sul_cancel(&net.io[0].idle_sul);
 		log_info("shutting down: committing and closing %u connections",
 			 deliver_client_count());
 		net_drain();

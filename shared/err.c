@@ -144,6 +144,7 @@ lsn_fail(struct lsn_status *st, enum lsn_err err, const char *fmt, ...)
 	if (st == NULL)
 		return err;
 	st->err = err;
+	st->retry_after_ms = 0;
 	if (fmt == NULL || *fmt == '\0') {
 		snprintf(st->msg, sizeof st->msg, "%s", lsn_err_message(err));
 		return err;

@@ -3,6 +3,8 @@
 #ifndef LSN_ERR_H
 #define LSN_ERR_H
 
+#include <stdint.h>
+
 enum lsn_err {
 	LSN_OK = 0,
 	LSN_ERR_BAD_JSON,          /* frame is not a JSON object */
@@ -61,6 +63,9 @@ enum lsn_err lsn_err_from_code(const char *code);
 struct lsn_status {
 	enum lsn_err err;
 	char msg[256];
+	/* rate_limited from the server: its retry_after_ms (PROTOCOL.md "Rate
+	 * limits"), how long before the same request may pass; 0 otherwise */
+	uint32_t retry_after_ms;
 };
 
 /* Set st (if not NULL) and return err. A NULL fmt uses the default message. */

@@ -8,16 +8,44 @@
 
 #define DECODE_FLAGS (JSON_REJECT_DUPLICATES)
 
+#define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
+#define DUMP_STACK 4096   /* a text up to this is written on the stack first */
+
+/* A usual frame is written into a stack buffer and copied out once; a
+ * larger one goes through json_dumps as before. */
+char *
+wire_dump(const json_t *v, size_t *len)
+{
+	char buf[DUMP_STACK];
+	if (v == NULL)
+		return NULL;
+	size_t n = json_dumpb(v, buf, sizeof buf, DUMP_FLAGS);
+	if (n == 0)
+		return NULL;
+	char *text;
+	if (n <= sizeof buf) {
+		if ((text = malloc(n + 1)) == NULL)
+			return NULL;
+		memcpy(text, buf, n);
+		text[n] = '\0';
+	} else if ((text = json_dumps(v, DUMP_FLAGS)) == NULL) {
+		return NULL;
+	} else {
+		n = strlen(text);
+	}
+	if (len)
+		*len = n;
+	return text;
+}
+
 /* Compact, key-order-preserving encoding of obj; takes a reference from obj. */
 static char *
 encode_steal(json_t *obj, size_t *len)
 {
 	if (obj == NULL)
 		return NULL;
-	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = wire_dump(obj, len);
 	json_decref(obj);
-	if (text && len)
-		*len = strlen(text);
 	return text;
 }
 

@@ -63,6 +63,11 @@ char *wire_encode_request(int64_t id, const char *op, json_t *body, size_t *len)
 char *wire_encode_reply_ok(int64_t id, json_t *body, size_t *len);
 char *wire_encode_reply_err(int64_t id, enum lsn_err err, const char *message, size_t *len);
 char *wire_encode_event(const char *ev, json_t *body, size_t *len);
+/* The compact, key-order-preserving text of a JSON object or array
+ * (malloc'd, caller frees; *len set when len is not NULL), or NULL. Up to
+ * 4 KiB it costs one allocation, where json_dumps grows its buffer from 16
+ * bytes (about 8 allocations for a 1 KiB frame). */
+char *wire_dump(const json_t *v, size_t *len);
 
 /* Field access. Each returns LSN_OK, or LSN_ERR_BAD_REQUEST with st->msg naming
  * the field. Optional fields (required=false) leave *out untouched when absent

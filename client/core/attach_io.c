@@ -58,16 +58,6 @@ struct upload {
 	const char *name;
 };
 
-/* A local failure with the link gone: reconnect once, as e2e_write does
- * (a retried put carries the same idem key). */
-static bool
-retry_after(struct e2e *e, enum lsn_err err)
-{
-	struct lsn_status st2 = {0};
-	return err == LSN_ERR_INTERNAL && !link_alive(e->s.link) &&
-	       e2e_reconnect(e, &st2) == LSN_OK;
-}
-
 /* One chunk up: in a binary frame when the server agreed at login, else
  * JSON with base64 (link_chunk_put). */
 static enum lsn_err
@@ -75,9 +65,11 @@ put_chunk(struct upload *u, size_t index, const uint8_t *ct, size_t len, struct 
 {
 	char idem[33];
 	e2e_idem(idem);
-	enum lsn_err err = link_chunk_put(u->e->s.link, idem, u->id, (int64_t)index, ct, len, st);
-	if (err != LSN_OK && retry_after(u->e, err))
+	struct e2e_retry r = {0};
+	enum lsn_err err;
+	do   /* a retried put carries the same idem key (e2e_retry) */
 		err = link_chunk_put(u->e->s.link, idem, u->id, (int64_t)index, ct, len, st);
+	while (err != LSN_OK && e2e_retry(u->e, err, st, &r));
 	return err;
 }
 
@@ -124,6 +116,7 @@ begin_and_finish(struct upload *u, const struct chan_view *v, FILE *f, struct ls
 					       (json_int_t)ct_size, "chunks", (json_int_t)u->chunks),
 				     &reply, st);
 	json_decref(reply);
+	reply = NULL;   /* a failed upload must not free it twice below */
 	if (err == LSN_OK)
 		err = upload_chunks(u, f, st);
 	if (err == LSN_OK)
@@ -287,9 +280,11 @@ static enum lsn_err
 get_chunk(struct e2e *e, const struct download *d, int64_t index, uint8_t *ct, size_t *len,
 	  struct lsn_status *st)
 {
-	enum lsn_err err = link_chunk_get(e->s.link, d->id, index, ct, LSN_ATTACH_CHUNK_CT, len, st);
-	if (err != LSN_OK && retry_after(e, err))
+	struct e2e_retry r = {0};
+	enum lsn_err err;
+	do
 		err = link_chunk_get(e->s.link, d->id, index, ct, LSN_ATTACH_CHUNK_CT, len, st);
+	while (err != LSN_OK && e2e_retry(e, err, st, &r));
 	return err;
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -67,21 +68,40 @@ link_lost(struct e2e *e, enum lsn_err err)
 	return err == LSN_ERR_INTERNAL && !link_alive(e->s.link);
 }
 
+bool
+e2e_retry(struct e2e *e, enum lsn_err err, const struct lsn_status *st, struct e2e_retry *r)
+{
+	if (err == LSN_ERR_RATE_LIMITED) {
+		uint32_t ms = st ? st->retry_after_ms : 0;
+		if (ms == 0 || ms > E2E_RATE_WAIT_MAX_MS - r->waited_ms)
+			return false;
+		r->waited_ms += ms;
+		struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);          /* a signal cuts it short: the retry is early */
+		return true;
+	}
+	if (r->reconnected || !link_lost(e, err))
+		return false;
+	r->reconnected = true;
+	struct lsn_status st2 = {0};
+	return e2e_reconnect(e, &st2) == LSN_OK;
+}
+
 static enum lsn_err
 request_retry(struct e2e *e, const char *op, json_t *body, json_t **reply,
 	      struct lsn_status *st)
 {
-	json_t *copy = body ? json_deep_copy(body) : NULL;
-	enum lsn_err err = link_request(e->s.link, op, body, reply, st);
-	if (err != LSN_OK && link_lost(e, err)) {
-		struct lsn_status st2 = {0};
-		if (e2e_reconnect(e, &st2) == LSN_OK) {
-			err = link_request(e->s.link, op, copy, reply, st);
-			copy = NULL;
+	struct e2e_retry r = {0};
+	for (;;) {
+		json_t *again = body ? json_deep_copy(body) : NULL;
+		bool copied = body == NULL || again != NULL;
+		enum lsn_err err = link_request(e->s.link, op, body, reply, st);  /* steals body */
+		body = again;
+		if (err == LSN_OK || !copied || !e2e_retry(e, err, st, &r)) {
+			json_decref(body);
+			return err;
 		}
 	}
-	json_decref(copy);
-	return err;
 }
 
 enum lsn_err

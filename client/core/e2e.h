@@ -41,17 +41,37 @@ void e2e_close(struct e2e *e);
 
 /* A write with a fresh idem key: if the connection drops before the reply,
  * reconnect and log in once, then resend the same request (same idem, so the
- * server applies it once). body is stolen. */
+ * server applies it once); refused with rate_limited, wait the server's
+ * retry_after_ms and resend it, up to E2E_RATE_WAIT_MAX_MS of waiting in
+ * all (see e2e_retry). body is stolen. */
 enum lsn_err e2e_write(struct e2e *e, const char *op, json_t *body, json_t **reply,
 		       struct lsn_status *st);
 /* Open a new connection and log in (the old one is closed). */
 enum lsn_err e2e_reconnect(struct e2e *e, struct lsn_status *st);
-/* A read; reconnects once like e2e_write. */
+/* A read; reconnects once and waits out rate limits like e2e_write. */
 enum lsn_err e2e_read(struct e2e *e, const char *op, json_t *body, json_t **reply,
 		      struct lsn_status *st);
 
 /* 32 random hex characters. */
 void e2e_idem(char out[33]);
+
+/* At most this much waiting for rate limits per request (then the
+ * rate_limited error is the caller's). */
+#define E2E_RATE_WAIT_MAX_MS 10000u
+
+/* One request's retries so far (zeroed before the first try). */
+struct e2e_retry {
+	bool reconnected;
+	uint32_t waited_ms;
+};
+/* The request failed with err (st: its status): true when it should be sent
+ * again, the same request with the same idem key — after one reconnect and
+ * login when the link was lost, or after sleeping the server's
+ * retry_after_ms when it was refused with rate_limited (a refused request
+ * ran nothing: PROTOCOL.md "Rate limits"), while the waits stay within
+ * E2E_RATE_WAIT_MAX_MS. */
+bool e2e_retry(struct e2e *e, enum lsn_err err, const struct lsn_status *st,
+	       struct e2e_retry *r);
 
 /* What a USER or CHANNEL argument did not name. */
 struct e2e_pick {

@@ -536,6 +536,11 @@ take_reply(struct wire_frame *fr, json_t **reply, struct lsn_status *st)
 		return LSN_OK;
 	}
 	enum lsn_err err = server_error_status(st, fr->err_code, fr->err_message);
+	json_t *after = json_object_get(json_object_get(fr->root, "error"), "retry_after_ms");
+	if (err == LSN_ERR_RATE_LIMITED && st && json_is_integer(after) &&
+	    json_integer_value(after) > 0)
+		st->retry_after_ms = json_integer_value(after) > 3600000
+					     ? 3600000 : (uint32_t)json_integer_value(after);
 	wire_frame_free(fr);
 	return err;
 }

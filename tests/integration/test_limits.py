@@ -2,7 +2,7 @@
 """test_limits.py — the server under pressure: many connections at once, a
 client that pipelines thousands of requests and does not read (slow
 consumer), and the idle policy (ping after ping_after, hang up after
-hangup_after). Others must be served throughout. The hard output limit is
+hangup_after; a pong or any frame counts as a sign of life). Others must be served throughout. The hard output limit is
 proven both ways: bursts whose replies exceed outq_max_bytes or
 outq_max_frames must end with close 4008, a burst within both limits must
 get every reply and never 4008. TAP on stdout."""
@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import RawIdentity, RawWS, Server, metric_sum, run  # noqa: E402
 
-PLAN = 47
+PLAN = 48
 OUTQ_MAX_BYTES, OUTQ_MAX_FRAMES = 256 * 1024, 256   # the first server's hard limits
 
 
@@ -317,8 +317,26 @@ def idle_policy(t):
             t0 = time.monotonic()
             results[name] = (read_for(ws, seconds), time.monotonic() - t0)
 
+        # never answers pings, but sends a request every second: kept too
+        chatty = RawWS(srv.port, auto_pong=False)
+        chatty.recv_event("hello")
+
+        def talk(seconds):
+            t0 = time.monotonic()
+            end, n = None, 0
+            while end is None and time.monotonic() - t0 < seconds:
+                n += 1
+                try:
+                    chatty.send_json({"id": n, "op": "ping"})
+                except OSError as e:
+                    end = ("eof", repr(e))
+                    break
+                end = read_for(chatty, 1.0)
+            results["chatty"] = (end, time.monotonic() - t0)
+
         threads = [threading.Thread(target=watch, args=("dead", dead, hangup_after + 5)),
-                   threading.Thread(target=watch, args=("alive", alive, hangup_after + 5))]
+                   threading.Thread(target=watch, args=("alive", alive, hangup_after + 5)),
+                   threading.Thread(target=talk, args=(hangup_after + 5,))]
         for th in threads:
             th.start()
         for th in threads:
@@ -337,6 +355,10 @@ def idle_policy(t):
         r = alive.ping() if ended is None else {}
         t.ok(r.get("ok") is True, "and still answers requests", repr(r))
         alive.close()
+        ended, took = results["chatty"]
+        t.ok(ended is None, f"a connection that ignores pings but sends a request each second "
+             f"is kept ({hangup_after + 5} s)", f"{ended!r} after {took:.1f} s")
+        chatty.close()
 
 
 def main(t):

@@ -6,7 +6,10 @@ address. Each limit, once exceeded, answers rate_limited with retry_after_ms;
 another client is served meanwhile; liaison_rate_limited_total{limit=...}
 grows; after waiting retry_after_ms the same client is served again on the
 same connection. The address test connects from 127.0.0.2 (any 127/8 address
-reaches a loopback listener). TAP on stdout."""
+reaches a loopback listener). The CLI, over a user limit, waits the
+retry_after_ms it is given and retries, so a command of several requests
+still succeeds.
+TAP on stdout."""
 
 import os
 import socket
@@ -15,9 +18,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import RawIdentity, RawWS, Server, error_code, run  # noqa: E402
+from harness import Client, RawIdentity, RawWS, Server, error_code, run  # noqa: E402
 
-PLAN = 35
+PLAN = 41
 
 CONFIG = {
     "rate_conn_per_s": 5, "rate_conn_burst": 20,        # one token per 200 ms
@@ -212,9 +215,32 @@ def per_address(t, srv, b):
          'liaison_rate_limited_total{limit="login_address"} grows', f"{before}\n{after}")
 
 
+def cli_waits(t):
+    """The CLI waits out a user limit (one request a second past a burst of
+    three) instead of failing: channel create takes several requests."""
+    with Server(t, config={"rate_user_per_s": 1, "rate_user_burst": 3}) as srv:
+        srv.admin("org", "add", "--name", "CPTS Val de Loire", "--finess", "450000005",
+                  "--kind", "cpts")
+        c = Client(srv, "roux")
+        rc, out, err = c.enrol(srv.invite("10101010105", "Dr Hélène Roux", "gp",
+                                          "450000005"))
+        t.eq(rc, 0, "cli: Dr Roux enrols", f"{out}\n{err}")
+        before, _ = counters(srv)
+        t0 = time.monotonic()
+        rc, out, err = c.run("channel", "create", "--kind", "team", "--topic", "Astreinte")
+        took = time.monotonic() - t0
+        after, _ = counters(srv)
+        t.eq(rc, 0, "cli: a command over the user's rate limit still succeeds",
+             f"{out}\n{err}")
+        t.ok(after["user"] > before["user"] and took >= 0.9,
+             "cli: … because it was refused (rate_limited, user) and waited before retrying",
+             f"refusals {before['user']} -> {after['user']}, {took:.1f} s")
+
+
 def main(t):
     if not harness.require_programs(t, client=False):
         return
+    cli_waits(t)
     with Server(t, config=CONFIG) as srv:
         srv.admin("org", "add", "--name", "CPTS Val de Loire", "--finess", "450000005",
                   "--kind", "cpts")

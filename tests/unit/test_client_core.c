@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -55,6 +56,8 @@ struct fake {
 	json_t *users;                       /* what `directory_search` answers */
 	json_t *channels;                    /* what `channels` answers */
 	int64_t shown_last;                  /* `messages`' last_seq; 0: n_stored */
+	unsigned rate_limited;               /* refuse this many requests with rate_limited */
+	uint32_t retry_ms;                   /* … and this retry_after_ms */
 };
 
 static struct fake *
@@ -69,6 +72,13 @@ fake_request(struct link *c, const char *op, json_t *body, json_t **reply, struc
 	struct fake *f = fake_of(c);
 	*reply = NULL;
 	f->requests++;
+	if (f->rate_limited) {
+		f->rate_limited--;
+		json_decref(body);
+		lsn_fail(st, LSN_ERR_RATE_LIMITED, "too many requests");
+		st->retry_after_ms = f->retry_ms;
+		return LSN_ERR_RATE_LIMITED;
+	}
 	if (strcmp(op, "directory_search") == 0 || strcmp(op, "channels") == 0) {
 		bool dir = op[0] == 'd';
 		json_t *list = dir ? f->users : f->channels;
@@ -482,6 +492,61 @@ test_ambiguous_user_returns_candidates(void **state)
 	/* a longer prefix names one of them */
 	assert_int_equal(e2e_find_channel(&w->e, "abcd2", user, &pick, &st), LSN_OK);
 	assert_int_equal(user[2], 0x20);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* rate_limited with retry_after_ms: the request is sent again, the same,
+ * after that wait; a wait past the budget is not made, the error is the
+ * caller's at once; the budget counts every wait of one request. */
+static void
+test_rate_limited_waits_then_retries(void **state)
+{
+	struct world *w = *state;
+	struct lsn_status st = {0};
+	struct e2e_pick pick;
+	uint8_t user[LSN_ID_BYTES];
+	w->fake.users = json_pack("[{s:s, s:s, s:s}]", "id", "0123456789abcdef0123456789abcdef",
+				  "name", "Dr Claire Martin", "rpps", "10000000009");
+	w->fake.rate_limited = 2;
+	w->fake.retry_ms = 40;
+	int64_t t0 = mono_ms();
+	assert_int_equal(e2e_find_user(&w->e, "Claire", user, &pick, &st), LSN_OK);
+	assert_true(mono_ms() - t0 >= 80);
+	assert_int_equal(w->fake.requests, 3);
+	assert_int_equal(user[0], 0x01);
+	/* a wait longer than the whole budget: not made */
+	w->fake.requests = 0;
+	w->fake.rate_limited = 1;
+	w->fake.retry_ms = E2E_RATE_WAIT_MAX_MS + 1;
+	t0 = mono_ms();
+	assert_int_equal(e2e_find_user(&w->e, "Claire", user, &pick, &st), LSN_ERR_RATE_LIMITED);
+	assert_true(mono_ms() - t0 < 1000);
+	assert_int_equal(w->fake.requests, 1);
+	assert_int_equal(st.retry_after_ms, E2E_RATE_WAIT_MAX_MS + 1);
+	/* the budget is for all the waits of one request */
+	struct e2e_retry r = {.waited_ms = E2E_RATE_WAIT_MAX_MS - 10};
+	st.err = LSN_ERR_RATE_LIMITED;
+	st.retry_after_ms = 11;
+	assert_false(e2e_retry(&w->e, LSN_ERR_RATE_LIMITED, &st, &r));
+	st.retry_after_ms = 10;
+	assert_true(e2e_retry(&w->e, LSN_ERR_RATE_LIMITED, &st, &r));
+	assert_int_equal(r.waited_ms, E2E_RATE_WAIT_MAX_MS);
+	st.retry_after_ms = 1;
+	assert_false(e2e_retry(&w->e, LSN_ERR_RATE_LIMITED, &st, &r));
+	/* no retry_after_ms given: no wait, no retry */
+	struct e2e_retry r2 = {0};
+	st.retry_after_ms = 0;
+	assert_false(e2e_retry(&w->e, LSN_ERR_RATE_LIMITED, &st, &r2));
+	/* another error is not waited out */
+	st.retry_after_ms = 5;
+	assert_false(e2e_retry(&w->e, LSN_ERR_FORBIDDEN, &st, &r2));
 }
 
 /* A message of the sender naming prev (hex, or NULL: none) as its previous
@@ -954,6 +1019,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_event_without_key_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_when_store_begin_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ambiguous_user_returns_candidates, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rate_limited_waits_then_retries, setup,
 						teardown),
 		cmocka_unit_test(test_days_of_the_server),
 		cmocka_unit_test_setup_teardown(test_link_reveals_renumbered_deletion, setup,

@@ -1,8 +1,8 @@
 /* test_idle_wheel.c — the idle policy's timer wheel: a silent entry is
  * pinged at ping_after and hung up at hangup_after; a touch (frame or pong)
  * puts both off; no ping when ping_after >= hangup_after; deadlines longer
- * than the wheel; a stalled clock; removal, including from the callback;
- * many entries touched at random against a plain model. */
+ * than the wheel; a stalled clock; a late timer; removal, including from
+ * the callback; many entries touched at random against a plain model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,7 +58,7 @@ test_silent_is_pinged_then_hung_up(void **state)
 	int64_t now = 1000;
 	idle_wheel_init(&w, 30, 75, now);
 	struct conn c = {.w = &w};
-	idle_wheel_add(&w, &c.e);
+	idle_wheel_add(&w, &c.e, now);
 	assert_int_equal(w.count, 1);
 	run_to(&w, &now, 1029);
 	assert_int_equal(c.pings, 0);
@@ -87,16 +87,16 @@ test_touch_puts_off(void **state)
 	int64_t now = 0;
 	idle_wheel_init(&w, 3, 10, now);
 	struct conn frames = {.w = &w}, pongs = {.w = &w};
-	idle_wheel_add(&w, &frames.e);
-	idle_wheel_add(&w, &pongs.e);
+	idle_wheel_add(&w, &frames.e, now);
+	idle_wheel_add(&w, &pongs.e, now);
 	/* one sends a frame every 2 s: never pinged, never hung up */
 	while (now < 200) {
 		run_to(&w, &now, now + 1);
 		if (now % 2 == 0)
-			idle_wheel_touch(&w, &frames.e);
+			idle_wheel_touch(&frames.e, now);
 		/* the other answers each ping (at once) */
 		if (pongs.pings && pongs.ping_at == now)
-			idle_wheel_touch(&w, &pongs.e);
+			idle_wheel_touch(&pongs.e, now);
 	}
 	assert_int_equal(frames.pings, 0);
 	assert_int_equal(frames.hangups, 0);
@@ -122,10 +122,10 @@ test_late_pong(void **state)
 	int64_t now = 0;
 	idle_wheel_init(&w, 1, 3, now);
 	struct conn c = {.w = &w};
-	idle_wheel_add(&w, &c.e);
+	idle_wheel_add(&w, &c.e, now);
 	run_to(&w, &now, 2);
 	assert_int_equal(c.pings, 1);
-	idle_wheel_touch(&w, &c.e);      /* the pong, at 2 */
+	idle_wheel_touch(&c.e, now);      /* the pong, at 2 */
 	run_to(&w, &now, 4);
 	assert_int_equal(c.hangups, 0);
 	assert_int_equal(c.pings, 2);    /* silent again since 2: pinged at 3 */
@@ -143,7 +143,7 @@ test_no_ping_when_hangup_first(void **state)
 	int64_t now = 0;
 	idle_wheel_init(&w, 20, 20, now);
 	struct conn c = {.w = &w};
-	idle_wheel_add(&w, &c.e);
+	idle_wheel_add(&w, &c.e, now);
 	run_to(&w, &now, 30);
 	assert_int_equal(c.pings, 0);
 	assert_int_equal(c.hangups, 1);
@@ -159,7 +159,7 @@ test_longer_than_the_wheel(void **state)
 	int64_t now = 5;
 	idle_wheel_init(&w, 300, 3600, now);
 	struct conn c = {.w = &w};
-	idle_wheel_add(&w, &c.e);
+	idle_wheel_add(&w, &c.e, now);
 	run_to(&w, &now, 304);
 	assert_int_equal(c.pings, 0);
 	run_to(&w, &now, 305);
@@ -180,9 +180,9 @@ test_stall(void **state)
 	int64_t now = 100;
 	idle_wheel_init(&w, 5, 8, now);
 	struct conn a = {.w = &w}, b = {.w = &w};
-	idle_wheel_add(&w, &a.e);
+	idle_wheel_add(&w, &a.e, now);
 	run_to(&w, &now, 103);
-	idle_wheel_add(&w, &b.e);
+	idle_wheel_add(&w, &b.e, now);
 	now = 106;                       /* a is due (105), b not (108) */
 	idle_wheel_advance(&w, now, on_report, &now);
 	assert_int_equal(a.pings, 1);
@@ -194,6 +194,30 @@ test_stall(void **state)
 	assert_int_equal(b.hangups, 1);
 	assert_int_equal(b.pings, 0);    /* already past the hang-up: no ping first */
 	assert_int_equal(w.count, 0);
+}
+
+/* The driving timer is late (the loop was busy): a connection that arrives
+ * meanwhile is silent from its own second, not from the last advance. */
+static void
+test_add_while_timer_late(void **state)
+{
+	(void)state;
+	struct idle_wheel w;
+	int64_t now = 100;
+	idle_wheel_init(&w, 5, 8, now);
+	struct conn c = {.w = &w};
+	now = 110;                       /* no advance since 100 */
+	idle_wheel_add(&w, &c.e, now);
+	assert_int_equal(idle_wheel_advance(&w, 111, on_report, &now), 0);
+	now = 111;
+	run_to(&w, &now, 114);
+	assert_int_equal(c.pings + c.hangups, 0);
+	run_to(&w, &now, 115);
+	assert_int_equal(c.pings, 1);
+	assert_int_equal(c.ping_at, 115);
+	run_to(&w, &now, 118);
+	assert_int_equal(c.hangups, 1);
+	assert_int_equal(c.hangup_at, 118);
 }
 
 static void
@@ -208,7 +232,7 @@ test_remove_from_callback(void **state)
 	for (int i = 0; i < 3; i++) {
 		c[i].w = &w;
 		c[i].remove_on_ping = i == 1;
-		idle_wheel_add(&w, &c[i].e);
+		idle_wheel_add(&w, &c[i].e, now);
 	}
 	run_to(&w, &now, 10);
 	assert_int_equal(c[1].pings, 1);
@@ -248,7 +272,7 @@ test_model(void **state)
 	assert_non_null(gone);
 	for (int i = 0; i < N; i++) {
 		c[i].w = &w;
-		idle_wheel_add(&w, &c[i].e);
+		idle_wheel_add(&w, &c[i].e, now);
 		last[i] = now;
 	}
 	uint32_t seed = 17;
@@ -273,7 +297,7 @@ test_model(void **state)
 			/* a frame or a pong: often on even entries, seldom on odd */
 			uint32_t r = xorshift(&seed);
 			if (i % 2 ? r % 6 == 0 : r % 4 != 0) {
-				idle_wheel_touch(&w, &c[i].e);
+				idle_wheel_touch(&c[i].e, now);
 				last[i] = now;
 				pinged[i] = false;
 			}
@@ -300,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_no_ping_when_hangup_first),
 		cmocka_unit_test(test_longer_than_the_wheel),
 		cmocka_unit_test(test_stall),
+		cmocka_unit_test(test_add_while_timer_late),
 		cmocka_unit_test(test_remove_from_callback),
 		cmocka_unit_test(test_model),
 	};

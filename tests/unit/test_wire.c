@@ -777,6 +777,35 @@ decode_frame_rejects(void **state)
 	wire_frame_free(&fr);
 }
 
+/* wire_dump: the same text as json_dumps (compact, key order kept), below
+ * and above its 4 KiB stack buffer, and at its exact size. */
+static void
+dump_matches_json_dumps(void **state)
+{
+	(void)state;
+	/* 27 bytes of JSON around pad: 4069 makes a text of exactly 4096 */
+	static const size_t sizes[] = {0, 10, 4068, 4069, 4070, 5000, 100000};
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		char *pad = malloc(sizes[i] + 1);
+		assert_non_null(pad);
+		memset(pad, 'x', sizes[i]);
+		pad[sizes[i]] = '\0';
+		json_t *v = json_pack("{s:s, s:i, s:[i,s]}", "z", pad, "a", 1, "m", 2, "\u00e9");
+		assert_non_null(v);
+		char *want = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		size_t len = 0;
+		char *got = wire_dump(v, &len);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		assert_int_equal(len, strlen(want));
+		free(got);
+		free(want);
+		json_decref(v);
+		free(pad);
+	}
+	assert_null(wire_dump(NULL, NULL));
+}
+
 int
 main(void)
 {
@@ -808,6 +837,7 @@ main(void)
 		cmocka_unit_test(encode_reply_err_roundtrip),
 		cmocka_unit_test(encode_event_roundtrip),
 		cmocka_unit_test(decode_frame_rejects),
+		cmocka_unit_test(dump_matches_json_dumps),
 	};
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }
