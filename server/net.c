@@ -1329,9 +1329,11 @@ io_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	struct iot *io = w->data;
+	struct iot *io = (struct iot *)((char *)w - offsetof(struct iot, accept_w));
 	for (int i = 0; i < 64; i++) {     /* then let the others run */
-		int fd = accept4(io->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int fd = accept4(io->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
@@ -1367,7 +1369,6 @@ net_create_threads(struct lws_context_creation_info *info, struct lsn_status *st
 					"libwebsockets-evlib-ev installed? bad certificate or key?); "
 					"see the lines above", i + 1);
 		ev_io_init(&io->accept_w, io_accept_cb, io->lfd, EV_READ);
-		io->accept_w.data = io;
 		ev_io_start(io->ev, &io->accept_w);
 		lws_sul_schedule(io->ctx, 0, &io->idle_sul, idle_cb, LWS_US_PER_SEC);
 	}
