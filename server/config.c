@@ -32,6 +32,7 @@ config_defaults(struct config *cfg)
 	cfg->outq_soft_bytes = 1024 * 1024;
 	cfg->outq_soft_grace_s = 10;
 	snprintf(cfg->event_loop, sizeof cfg->event_loop, "epoll");
+	cfg->service_threads = 1;
 	cfg->ping_after_s = 30;
 	cfg->hangup_after_s = 75;
 	cfg->commit_delay_us = 0;
@@ -658,6 +659,13 @@ config_set(struct config *cfg, const char *key, const char *value, struct lsn_st
 			cfg->commit_pipeline = false;
 		else
 			return bad_value(key, "on or off", st);
+		return LSN_OK;
+	}
+	if (strcmp(key, "service_threads") == 0) {
+		unsigned long long v = 0;
+		if (!parse_uint(value, 1, CONFIG_SERVICE_THREADS_MAX, &v))
+			return bad_value(key, "a number of threads from 1 to 16", st);
+		cfg->service_threads = (unsigned)v;
 		return LSN_OK;
 	}
 	if (strcmp(key, "event_loop") == 0) {

@@ -13,6 +13,7 @@
 #include "store.h"
 
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_SERVICE_THREADS_MAX 16
 #define CONFIG_METRICS_ALLOW_MAX 32
 #define CONFIG_METRICS_TOKEN_MIN 16
 #define CONFIG_METRICS_TOKEN_MAX 128
@@ -49,6 +50,7 @@ struct config {
 	size_t outq_soft_bytes;        /* above this for outq_soft_grace_s: disconnected */
 	unsigned outq_soft_grace_s;
 	char event_loop[8];            /* "epoll" (libev, when lws has it) or "poll" */
+	unsigned service_threads;      /* network threads (TLS, frames, HTTP); 1: one thread does all */
 	unsigned ping_after_s;
 	unsigned hangup_after_s;
 	unsigned commit_delay_us;

@@ -29,6 +29,20 @@ mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void
+q_lock(struct client *p)
+{
+	if (p->qlock)
+		pthread_mutex_lock(p->qlock);
+}
+
+static void
+q_unlock(struct client *p)
+{
+	if (p->qlock)
+		pthread_mutex_unlock(p->qlock);
+}
+
 int
 deliver_init(const struct config *cfg, const struct deliver_hooks *hooks)
 {
@@ -82,6 +96,7 @@ deliver_client_add(struct client *p, size_t headroom)
 {
 	p->sess.conn_id = ++dl.next_id;
 	outq_init(&p->q, headroom, dl.cfg->outq_max_bytes, dl.cfg->outq_max_frames);
+	p->q.soft_bytes = dl.cfg->outq_soft_bytes;
 	p->prev = NULL;
 	p->next = dl.clients;
 	if (dl.clients)
@@ -107,7 +122,9 @@ deliver_client_remove(struct client *p)
 		p->next->prev = p->prev;
 	dl.count--;
 	metrics_conn_close();
+	q_lock(p);
 	outq_clear(&p->q);
+	q_unlock(p);
 	sodium_memzero(&p->sess, sizeof p->sess);
 }
 
@@ -150,27 +167,30 @@ deliver_close(struct client *p, int code, const char *reason, bool drop_queue)
 	unauth_sync(p, true);
 	p->close_code = code;
 	snprintf(p->close_reason, sizeof p->close_reason, "%s", reason);
-	if (drop_queue)
+	if (drop_queue) {
+		q_lock(p);
 		outq_clear(&p->q);
+		q_unlock(p);
+	}
 	/* a peer that never reads must not hold the socket forever */
 	dl.hooks.closing(p);
 	dl.hooks.want_write(p);
 }
 
 static void
-slow_consumer(struct client *p, bool soft)
+slow_consumer(struct client *p, bool soft, size_t bytes, unsigned frames)
 {
 	metrics_outq_drop(soft);
 	if (soft) {
 		log_warn("conn %llu: output queue above %zu bytes for %u s (%zu bytes, %u frames); "
 			 "disconnecting", (unsigned long long)p->sess.conn_id, dl.cfg->outq_soft_bytes,
-			 dl.cfg->outq_soft_grace_s, p->q.bytes, p->q.frames);
+			 dl.cfg->outq_soft_grace_s, bytes, frames);
 		deliver_close(p, DELIVER_CLOSE_SLOW_CONSUMER,
 			      "slow consumer: output queue stayed above its soft limit, reconnect and resync",
 			      true);
 	} else {
 		log_warn("conn %llu: output queue full (%zu bytes, %u frames); disconnecting",
-			 (unsigned long long)p->sess.conn_id, p->q.bytes, p->q.frames);
+			 (unsigned long long)p->sess.conn_id, bytes, frames);
 		deliver_close(p, DELIVER_CLOSE_SLOW_CONSUMER,
 			      "slow consumer: output queue full, reconnect and resync", true);
 	}
@@ -185,14 +205,22 @@ soft_limit_check(struct client *p, int64_t now)
 {
 	if (p->closing)
 		return;
-	if (p->q.bytes <= dl.cfg->outq_soft_bytes) {
+	q_lock(p);
+	size_t bytes = p->q.bytes;
+	unsigned frames = p->q.frames;
+	bool went_below = p->q.went_below;   /* a write brought it down since the last look */
+	p->q.went_below = false;
+	q_unlock(p);
+	if (went_below)
+		p->soft_since_us = 0;
+	if (bytes <= dl.cfg->outq_soft_bytes) {
 		p->soft_since_us = 0;
 		return;
 	}
 	if (p->soft_since_us == 0)
 		p->soft_since_us = now;
 	else if (now - p->soft_since_us >= (int64_t)dl.cfg->outq_soft_grace_s * 1000000)
-		slow_consumer(p, true);
+		slow_consumer(p, true, bytes, frames);
 }
 
 static void
@@ -200,11 +228,16 @@ send_frame(struct client *p, const char *frame, size_t len, bool binary)
 {
 	if (p->closing || frame == NULL)
 		return;
-	if (!(binary ? outq_push_binary(&p->q, frame, len) : outq_push(&p->q, frame, len))) {
-		slow_consumer(p, false);
+	q_lock(p);
+	bool ok = binary ? outq_push_binary(&p->q, frame, len) : outq_push(&p->q, frame, len);
+	size_t bytes = p->q.bytes;
+	unsigned frames = p->q.frames;
+	q_unlock(p);
+	if (!ok) {
+		slow_consumer(p, false, bytes, frames);
 		return;
 	}
-	if (p->q.bytes > dl.cfg->outq_soft_bytes)
+	if (bytes > dl.cfg->outq_soft_bytes)
 		soft_limit_check(p, mono_us());
 	/* No lws_rx_flow_control() to slow a peer that does not read: in lws
 	 * 4.1 it can spin the service loop at 100% CPU on buffered rx
@@ -226,6 +259,8 @@ deliver_send_binary(struct client *p, const void *frame, size_t len)
 	send_frame(p, frame, len, true);
 }
 
+/* One service thread only: with several, soft_limit_check sees the
+ * queue's went_below instead (set when a write brings it down). */
 void
 deliver_written(struct client *p)
 {

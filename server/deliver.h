@@ -10,12 +10,16 @@
  * - Never touches the database and never calls libwebsockets: the network
  *   layer registers two hooks (ask to write a peer's queue out, bound how
  *   long a close may take) and writes the queues itself.
- * - Calls nothing above it (commit, dispatch, net). Service thread only.
+ * - Calls nothing above it (commit, dispatch, net). Service thread only
+ *   (with service_threads above 1: the core thread); the one thing it
+ *   shares with a network thread is a peer's output queue, used under
+ *   p->qlock, never held while a hook runs.
  * - Effects given here are applied at once: commit.c gives them only after
  *   the batch that produced them is on disk. */
 #ifndef LSN_DELIVER_H
 #define LSN_DELIVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +37,8 @@ struct client {
 	struct client *prev, *next;      /* the open peers */
 	struct session sess;
 	struct outq q;
+	pthread_mutex_t *qlock;          /* NULL: one service thread; else the lock of the network
+					  * thread that writes q out, held around every use of q */
 	bool closing;                  /* close once the queue is written out */
 	int close_code;
 	char close_reason[96];

@@ -62,7 +62,9 @@ static const char usage[] =
 	"  targets set --cpts FINESS --indicator ID --value N [--direction ge|le]\n"
 	"  targets remove --cpts FINESS --indicator ID | targets [--cpts FINESS] [--json]\n"
 	"                          a CPTS's quantified targets for the indicator report\n"
-	"\n"
+	"\n";
+
+static const char usage_options[] =
 	"Options (each overrides the same key of the config file):\n"
 	"  --config FILE           read settings from FILE (key = value; see liaisond.conf.sample)\n"
 	"  --data-dir DIR          data directory (default: data)\n"
@@ -76,6 +78,8 @@ static const char usage[] =
 	"  --max-frame BYTES       largest accepted frame (default: 256K)\n"
 	"  --log-level LEVEL       error, warn, info or debug (default: info)\n"
 	"  --event-loop epoll|poll event loop (default: epoll, when available)\n"
+	"  --service-threads N     network threads beside a core thread (default: 1: one\n"
+	"                          thread does everything; see docs/OPERATIONS.md)\n"
 	"  --web-root DIR          the browser client's files, served at / (default: " LSN_WEBDIR ")\n"
 	"  --version               print the version and exit\n"
 	"  --help                  print this help and exit\n";
@@ -89,6 +93,7 @@ static const struct {
 	{"--synchronous", "synchronous"}, {"--max-frame", "max_frame"},
 	{"--log-level", "log_level"}, {"--mode", "mode"}, {"--event-loop", "event_loop"},
 	{"--web-root", "web_root"}, {"--commit-pipeline", "commit_pipeline"},
+	{"--service-threads", "service_threads"},
 };
 
 /* Find --config first so that flags can override the file. */
@@ -222,6 +227,7 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);
+			fputs(usage_options, stdout);
 			return 0;
 		}
 		if (strcmp(argv[i], "--version") == 0) {

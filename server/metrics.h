@@ -1,5 +1,6 @@
 /* metrics.h — counters for GET /metrics (Prometheus text format). Only the
- * service thread updates them. A leaf: every layer may count here, and it
+ * core thread and the network threads (service_threads) update them, as
+ * relaxed atomics, from any thread. A leaf: every layer may count here, and it
  * includes no server module. */
 #ifndef LSN_METRICS_H
 #define LSN_METRICS_H

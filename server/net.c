@@ -6,8 +6,17 @@
  * drive commit.c and timers.c, and graceful shutdown. A received frame goes to dispatch.c
  * (or waits in commit.c while a commit is in flight); its result goes to
  * commit.c, which holds or delivers it; deliver.c fills the output queues
- * that this file writes out. No database access and no domain code here. */
+ * that this file writes out. No database access and no domain code here.
+ * With service_threads > 1, the network threads (each its own lws context
+ * and libev loop, its own SO_REUSEPORT listener) and the core thread's loop
+ * are here too; handoff.c carries what the network threads tell the core
+ * (docs/ARCHITECTURE.md "Threads"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +35,7 @@
 #include "commit.h"
 #include "deliver.h"
 #include "dispatch.h"
+#include "handoff.h"
 #include "idle_wheel.h"
 #include "log.h"
 #include "lsn_config.h"
@@ -40,6 +50,41 @@
                                        (an idle connection keeps none; rx_whole) */
 #define BATCH_MAX_BYTES     65536   /* a coalesced frame stays under this (unless one frame is larger) */
 #define BATCH_MAX_FRAMES    256
+/* service_threads > 1: a connection's frames waiting for the core thread;
+ * above RX_WAIT_MAX its network thread stops reading it (rx flow control)
+ * until the core is back under RX_WAIT_RESUME */
+#define RX_WAIT_MAX         (1024 * 1024)
+#define RX_WAIT_RESUME      (256 * 1024)
+
+/* What the core thread asks of a connection's network thread (kick). */
+#define KICK_WRITE   1u
+#define KICK_CLOSE   2u
+#define KICK_RESUME  4u
+
+struct conn;
+
+/* A network thread (service_threads > 1; with 1, the one thread that does
+ * everything uses io[0] for its context and batch buffer). */
+struct iot {
+	struct lws_context *ctx;
+#if defined(LSN_HAVE_LIBEV)
+	struct ev_loop *ev;            /* NULL: lws's own poll() loop */
+	ev_io accept_w;                /* several threads: its listening socket */
+#endif
+	int lfd;                       /* several threads: its SO_REUSEPORT listening socket; else -1 */
+	struct lws_vhost *vh;
+	pthread_t thread;
+	bool started;
+	int stop;                      /* atomic: leave the service loop */
+	pthread_mutex_t mu;            /* its connections' output queues and io_ fields, kick list */
+	struct conn *kick;             /* connections the core asked something of */
+	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
+	size_t batch_cap;
+	/* the idle policy of its connections (idle_wheel.h), on a 1 s timer of
+	 * its own context */
+	struct idle_wheel idle;
+	lws_sorted_usec_list_t idle_sul;
+};
 
 /* A WebSocket connection: the transport-free peer (deliver.h) and what
  * libwebsockets needs. */
@@ -49,8 +94,25 @@ struct conn {
 	char *rx;
 	size_t rx_len, rx_cap;
 	bool rx_discard, rx_binary;
-	struct idle_entry idle;          /* the idle policy (idle_wheel.h) */
-	bool ping_due;                   /* a ping waits for WRITEABLE */
+	struct iot *io;                /* the thread that owns wsi (io[0] with one thread) */
+	/* service_threads > 1 (docs/ARCHITECTURE.md "Threads") */
+	size_t waiting;                /* atomic: frame bytes posted, not yet handled by the core */
+	int paused;                    /* atomic: the network thread stopped reading it */
+	bool rx_paused;                /* network thread only */
+	/* under io->mu: the core's requests, copied for the network thread */
+	struct conn *kick_next;
+	unsigned kick;                 /* KICK_* pending; non-zero: on io->kick */
+	bool gone;                     /* "closed" posted: the core frees it, nobody kicks it */
+	bool io_batch;                 /* sess.batch, as the core last saw it */
+	bool io_closing;
+	int io_close_code;
+	char io_close_reason[96];
+	uint64_t io_id;                /* sess.conn_id, for the log */
+	struct conn *io_next;          /* network thread only: the kicks being handled */
+	unsigned io_kick;
+	struct idle_entry idle;        /* in io->idle (idle_wheel.h); network thread only */
+	bool ping_due;                 /* a ping waits for WRITEABLE; network thread only */
+	struct handoff_msg *closed_msg; /* "closed", allocated up front: it cannot fail */
 };
 
 struct http_pss {
@@ -78,15 +140,13 @@ static struct {
 	lws_sorted_usec_list_t commit_sul;
 	lws_sorted_usec_list_t timer_sul;
 	lws_sorted_usec_list_t sweep_sul;
-	lws_sorted_usec_list_t idle_sul;
-	struct idle_wheel idle;
-	unsigned char *batch_buf;      /* LWS_PRE, then a {"batch":[...]} payload */
-	size_t batch_cap;
 	volatile sig_atomic_t stop;
 	bool stopping;
-#if defined(LSN_HAVE_LIBEV)
-	struct ev_loop *ev;            /* NULL: lws's own poll() loop */
-#endif
+	bool threaded;                 /* service_threads > 1: a core thread and nio network threads */
+	unsigned nio;
+	struct iot io[CONFIG_SERVICE_THREADS_MAX];
+	/* the core thread's deadlines (monotonic µs; 0: none) */
+	int64_t commit_at, timer_at, sweep_at;
 } net;
 
 static struct conn *
@@ -97,16 +157,32 @@ conn_of(struct client *p)
 
 /* ---- hooks for deliver.c and commit.c ----------------------------------- */
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void kick(struct conn *c, unsigned what);
+
 static void
 hook_want_write(struct client *p)
 {
-	lws_callback_on_writable(conn_of(p)->wsi);
+	if (net.threaded)
+		kick(conn_of(p), KICK_WRITE);
+	else
+		lws_callback_on_writable(conn_of(p)->wsi);
 }
 
 static void
 hook_closing(struct client *p)
 {
-	lws_set_timeout(conn_of(p)->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+	if (net.threaded)
+		kick(conn_of(p), KICK_CLOSE);
+	else
+		lws_set_timeout(conn_of(p)->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
 }
 
 static void
@@ -119,21 +195,31 @@ commit_cb(lws_sorted_usec_list_t *sul)
 static void
 hook_schedule(int64_t delay_us)
 {
-	lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb, (lws_usec_t)delay_us);
+	if (net.threaded)
+		net.commit_at = mono_us() + (delay_us > 0 ? delay_us : 0);
+	else
+		lws_sul_schedule(net.ctx, 0, &net.commit_sul, commit_cb, (lws_usec_t)delay_us);
 }
 
 static void
 hook_cancel(void)
 {
-	lws_sul_cancel(&net.commit_sul);
+	if (net.threaded)
+		net.commit_at = 0;
+	else
+		lws_sul_cancel(&net.commit_sul);
 }
 
 /* Called by the commit or sync thread: lws_cancel_service is the one lws
- * call that is safe from another thread; the service thread then reaps. */
+ * call that is safe from another thread; the service thread then reaps.
+ * With service_threads > 1 the core thread's eventfd. */
 static void
 hook_wake(void)
 {
-	lws_cancel_service(net.ctx);
+	if (net.threaded)
+		handoff_wake();
+	else
+		lws_cancel_service(net.ctx);
 }
 
 /* A received frame (or one that waited for a commit) goes to the
@@ -209,15 +295,19 @@ idle_report(struct idle_entry *e, enum idle_action a, void *arg)
 		return;
 	}
 	log_debug("conn %llu: nothing received for %u s; hanging up",
-		  (unsigned long long)c->peer.sess.conn_id, net.cfg->hangup_after_s);
+		  (unsigned long long)(net.threaded ? c->io_id : c->peer.sess.conn_id),
+		  net.cfg->hangup_after_s);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
+/* Each network thread (or the one thread) has its wheel and its timer, on
+ * its own context: only that thread touches its connections' entries. */
 static void
 idle_cb(lws_sorted_usec_list_t *sul)
 {
-	idle_wheel_advance(&net.idle, idle_now(), idle_report, NULL);
-	lws_sul_schedule(net.ctx, 0, sul, idle_cb, LWS_US_PER_SEC);
+	struct iot *io = (struct iot *)((char *)sul - offsetof(struct iot, idle_sul));
+	idle_wheel_advance(&io->idle, idle_now(), idle_report, NULL);
+	lws_sul_schedule(io->ctx, 0, sul, idle_cb, LWS_US_PER_SEC);
 }
 
 /* On WRITEABLE, before the output queue: the ping idle_report asked for.
@@ -232,7 +322,8 @@ idle_ping_write(struct conn *c)
 	c->ping_due = false;
 	if (lws_write(c->wsi, buf + LWS_PRE, 1, LWS_WRITE_PING) < 1)
 		return -1;
-	if (outq_peek(&c->peer.q) || c->peer.closing)
+	/* several threads: the queue is the core's to look at; ask anyway */
+	if (net.threaded || outq_peek(&c->peer.q) || c->peer.closing)
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -255,7 +346,8 @@ conn_new(struct lws *wsi)
 	if (c == NULL)
 		return NULL;
 	c->wsi = wsi;
-	idle_wheel_add(&net.idle, &c->idle, idle_now());
+	c->io = &net.io[0];
+	idle_wheel_add(&c->io->idle, &c->idle, idle_now());
 	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
 	deliver_client_add(&c->peer, LWS_PRE);
 	return c;
@@ -265,7 +357,8 @@ static void
 conn_free(struct conn *c)
 {
 	commit_forget(&c->peer);
-	idle_wheel_remove(&net.idle, &c->idle);
+	if (!net.threaded)         /* else the network thread did, at CLOSED */
+		idle_wheel_remove(&c->io->idle, &c->idle);
 	deliver_client_remove(&c->peer);
 	free(c->rx);
 	free(c);
@@ -337,11 +430,11 @@ rx_frame_done(struct conn *c)
  * JSON text as it would have been sent alone, so nothing is re-encoded.
  * Returns the number of queued frames packed (0: send the head alone). */
 static unsigned
-batch_pack(struct client *c, size_t *out_len)
+batch_pack(struct iot *io, struct outq *q, bool batch, size_t *out_len)
 {
 	static const char open[] = "{\"batch\":[", close[] = "]}";
-	struct outq_frame *f = outq_peek(&c->q);
-	if (!c->sess.batch || f == NULL || f->next == NULL || f->binary)
+	struct outq_frame *f = outq_peek(q);
+	if (!batch || f == NULL || f->next == NULL || f->binary)
 		return 0;
 	size_t len = sizeof open - 1;
 	unsigned n = 0;
@@ -357,21 +450,21 @@ batch_pack(struct client *c, size_t *out_len)
 	if (n < 2)
 		return 0;
 	len += sizeof close - 1;
-	if (LWS_PRE + len > net.batch_cap) {
-		unsigned char *p = realloc(net.batch_buf, LWS_PRE + len);
+	if (LWS_PRE + len > io->batch_cap) {
+		unsigned char *p = realloc(io->batch_buf, LWS_PRE + len);
 		if (p == NULL)
 			return 0;          /* out of memory: frames go one by one */
-		net.batch_buf = p;
-		net.batch_cap = LWS_PRE + len;
+		io->batch_buf = p;
+		io->batch_cap = LWS_PRE + len;
 	}
-	unsigned char *w = net.batch_buf + LWS_PRE;
+	unsigned char *w = io->batch_buf + LWS_PRE;
 	memcpy(w, open, sizeof open - 1);
 	w += sizeof open - 1;
-	f = outq_peek(&c->q);
+	f = outq_peek(q);
 	for (unsigned i = 0; i < n; i++, f = f->next) {
 		if (i)
 			*w++ = ',';
-		memcpy(w, outq_payload(&c->q, f), f->len);
+		memcpy(w, outq_payload(q, f), f->len);
 		w += f->len;
 	}
 	memcpy(w, close, sizeof close - 1);
@@ -393,8 +486,8 @@ conn_writeable(struct conn *c)
 		return 0;
 	}
 	size_t len = 0;
-	unsigned packed = batch_pack(p, &len);
-	unsigned char *payload = packed ? net.batch_buf + LWS_PRE : outq_payload(&p->q, f);
+	unsigned packed = batch_pack(&net.io[0], &p->q, p->sess.batch, &len);
+	unsigned char *payload = packed ? net.io[0].batch_buf + LWS_PRE : outq_payload(&p->q, f);
 	if (!packed)
 		len = f->len;
 	int n = lws_write(c->wsi, payload, len,
@@ -431,6 +524,390 @@ conn_over_unauth_cap(struct conn *c)
 	return true;
 }
 
+/* ---- several service threads (docs/ARCHITECTURE.md "Threads") ----------
+ * service_threads = N > 1: N network threads, each with its own lws context
+ * (and libev loop) listening on the same port (SO_REUSEPORT: the kernel
+ * spreads new connections), do TLS, WebSocket frames in and out, pings and
+ * HTTP; the core thread (the one that called net_run) does everything
+ * else. A network thread hands "opened", "frame", "closed" to the core
+ * (handoff.h); the core pushes frames into a connection's output queue
+ * under its network thread's lock and kicks the connection (below). */
+
+/* Core thread: ask c's network thread to write, close or read again. The
+ * lws calls themselves run on that thread (mt_kicks). Nothing once the
+ * network thread has said "closed". */
+static void
+kick(struct conn *c, unsigned what)
+{
+	struct iot *io = c->io;
+	bool wake = false;
+	pthread_mutex_lock(&io->mu);
+	if (!c->gone) {
+		c->io_batch = c->peer.sess.batch;
+		c->io_id = c->peer.sess.conn_id;
+		if (what & KICK_CLOSE) {
+			c->io_closing = true;
+			c->io_close_code = c->peer.close_code;
+			snprintf(c->io_close_reason, sizeof c->io_close_reason, "%s",
+				 c->peer.close_reason);
+		}
+		if (c->kick == 0) {
+			c->kick_next = io->kick;
+			io->kick = c;
+			wake = c->kick_next == NULL;   /* else a wake-up is on its way */
+		}
+		c->kick |= what;
+	}
+	pthread_mutex_unlock(&io->mu);
+	if (wake)
+		lws_cancel_service(io->ctx);
+}
+
+/* Network thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED: the kicks. */
+static void
+mt_kicks(struct iot *io)
+{
+	pthread_mutex_lock(&io->mu);
+	struct conn *list = NULL;
+	for (struct conn *c = io->kick; c; c = c->kick_next) {
+		c->io_kick = c->kick;
+		c->kick = 0;
+		c->io_next = list;
+		list = c;
+	}
+	io->kick = NULL;
+	pthread_mutex_unlock(&io->mu);
+	/* only this thread says "closed": every c of the list is alive */
+	while (list) {
+		struct conn *c = list;
+		list = c->io_next;
+		if (c->io_kick & KICK_CLOSE)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+		if (c->io_kick & (KICK_WRITE | KICK_CLOSE))
+			lws_callback_on_writable(c->wsi);
+		if ((c->io_kick & KICK_RESUME) && c->rx_paused) {
+			c->rx_paused = false;
+			__atomic_store_n(&c->paused, 0, __ATOMIC_SEQ_CST);
+			lws_rx_flow_control(c->wsi, 1);
+		}
+	}
+}
+
+static int
+mt_established(struct lws *wsi, struct conn **slot)
+{
+	struct iot *io = lws_context_user(lws_get_context(wsi));
+	struct conn *c = calloc(1, sizeof *c);
+	struct handoff_msg *opened = handoff_msg_new(HANDOFF_OPENED, c, 0);
+	struct handoff_msg *closed = handoff_msg_new(HANDOFF_CLOSED, c, 0);
+	if (c == NULL || opened == NULL || closed == NULL) {
+		free(c);
+		free(opened);
+		free(closed);
+		return -1;
+	}
+	c->wsi = wsi;
+	c->io = io;
+	c->closed_msg = closed;
+	c->peer.qlock = &io->mu;
+	lws_get_peer_simple(wsi, c->peer.sess.peer, sizeof c->peer.sess.peer);
+	*slot = c;
+	idle_wheel_add(&io->idle, &c->idle, idle_now());
+	handoff_post(opened);
+	return 0;
+}
+
+/* A whole frame goes to the core (copied: lws's buffer is reused); past
+ * RX_WAIT_MAX bytes waiting there, stop reading this connection (the core
+ * resumes it, KICK_RESUME). */
+static int
+mt_post(struct conn *c, struct lws *wsi, const void *data, size_t n, bool binary, bool discard)
+{
+	struct handoff_msg *m = handoff_msg_new(HANDOFF_FRAME, c, n);
+	if (m == NULL) {
+		log_warn("conn: out of memory for a received frame; closing");
+		return -1;
+	}
+	if (n)
+		memcpy(m->data, data, n);
+	m->binary = binary;
+	m->discard = discard;
+	size_t waiting = __atomic_add_fetch(&c->waiting, n + 1, __ATOMIC_SEQ_CST);
+	handoff_post(m);
+	if (waiting > RX_WAIT_MAX && !c->rx_paused) {
+		c->rx_paused = true;
+		__atomic_store_n(&c->paused, 1, __ATOMIC_SEQ_CST);
+		lws_rx_flow_control(wsi, 0);
+		/* the core may have caught up before it could see "paused" */
+		if (__atomic_load_n(&c->waiting, __ATOMIC_SEQ_CST) < RX_WAIT_RESUME) {
+			c->rx_paused = false;
+			__atomic_store_n(&c->paused, 0, __ATOMIC_SEQ_CST);
+			lws_rx_flow_control(wsi, 1);
+		}
+	}
+	return 0;
+}
+
+static int
+mt_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
+{
+	bool first = lws_is_first_fragment(wsi);
+	if (first)
+		c->rx_binary = lws_frame_is_binary(wsi);
+	bool last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+	if (first && last && c->rx_len == 0 && !c->rx_discard && len <= net.cfg->max_frame) {
+		c->rx_binary = false;  /* whole in one callback: straight from lws's buffer */
+		return mt_post(c, wsi, in, len, lws_frame_is_binary(wsi), false);
+	}
+	rx_append(c, in, len);
+	if (!last)
+		return 0;
+	bool binary = c->rx_binary, discard = c->rx_discard;
+	size_t n = discard ? 0 : c->rx_len;
+	int rc = mt_post(c, wsi, c->rx, n, binary, discard);
+	c->rx_len = 0;
+	c->rx_discard = false;
+	c->rx_binary = false;
+	if (c->rx_cap > RX_KEEP_MAX) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+	return rc;
+}
+
+/* The output queue is shared with the core: the frames to write are taken
+ * out under the lock, written without it. */
+static int
+mt_writeable(struct conn *c)
+{
+	struct iot *io = c->io;
+	struct outq *q = &c->peer.q;
+	pthread_mutex_lock(&io->mu);
+	struct outq_frame *f = outq_peek(q);
+	if (f == NULL) {
+		bool closing = c->io_closing;
+		int code = c->io_close_code;
+		char reason[sizeof c->io_close_reason];
+		memcpy(reason, c->io_close_reason, sizeof reason);
+		pthread_mutex_unlock(&io->mu);
+		if (!closing)
+			return 0;
+		lws_close_reason(c->wsi, (enum lws_close_status)code, (unsigned char *)reason,
+				 strlen(reason));
+		return -1;
+	}
+	size_t len = 0;
+	struct outq_frame *taken = NULL;
+	unsigned char *payload;
+	unsigned packed = batch_pack(io, q, c->io_batch, &len);
+	if (packed) {
+		for (unsigned i = 0; i < packed; i++) {
+			metrics_frame_out(outq_peek(q)->len);
+			outq_pop(q);
+		}
+		payload = io->batch_buf + LWS_PRE;
+	} else {
+		taken = outq_take(q);
+		len = taken->len;
+		payload = taken->data + q->headroom;
+		metrics_frame_out(len);
+	}
+	bool more = outq_peek(q) != NULL || c->io_closing;
+	uint64_t id = c->io_id;
+	pthread_mutex_unlock(&io->mu);
+	int n = lws_write(c->wsi, payload, len,
+			  taken && taken->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+	free(taken);
+	if (n < (int)len) {
+		log_warn("conn %llu: write failed; closing", (unsigned long long)id);
+		return -1;
+	}
+	if (packed)
+		metrics_batch_out(packed);
+	if (more)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* The network thread is done with c: off its kick list, "closed" to the
+ * core, which frees it. */
+static void
+mt_closed(struct conn *c)
+{
+	struct iot *io = c->io;
+	free(c->rx);
+	c->rx = NULL;
+	idle_wheel_remove(&io->idle, &c->idle);
+	pthread_mutex_lock(&io->mu);
+	c->gone = true;
+	if (c->kick) {
+		for (struct conn **pp = &io->kick; *pp; pp = &(*pp)->kick_next)
+			if (*pp == c) {
+				*pp = c->kick_next;
+				break;
+			}
+		c->kick = 0;
+	}
+	pthread_mutex_unlock(&io->mu);
+	handoff_post(c->closed_msg);
+}
+
+/* Core thread: what the network threads said, in order. */
+static void
+core_opened(struct conn *c)
+{
+	deliver_client_add(&c->peer, LWS_PRE);
+	if (net.stopping) {
+		deliver_close(&c->peer, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down", true);
+		return;
+	}
+	if (conn_over_unauth_cap(c))
+		return;
+	conn_hello(c);
+}
+
+static void
+core_frame(struct conn *c, struct handoff_msg *m)
+{
+	size_t waiting = __atomic_sub_fetch(&c->waiting, m->len + 1, __ATOMIC_SEQ_CST);
+	if (!c->peer.closing &&
+	    !commit_defer(&c->peer, m->data, m->len, m->discard, m->binary))
+		frame_process(&c->peer, m->data, m->len, m->discard, m->binary);
+	if (waiting < RX_WAIT_RESUME && __atomic_load_n(&c->paused, __ATOMIC_SEQ_CST))
+		kick(c, KICK_RESUME);
+}
+
+static void
+core_messages(void)
+{
+	struct handoff_msg *m = handoff_take();
+	while (m) {
+		struct handoff_msg *next = m->next;
+		struct conn *c = m->conn;
+		switch (m->kind) {
+		case HANDOFF_OPENED:
+			core_opened(c);
+			break;
+		case HANDOFF_FRAME:
+			core_frame(c, m);
+			break;
+		case HANDOFF_CLOSED:
+			conn_free(c);      /* m is c->closed_msg: freed below */
+			break;
+		}
+		free(m);
+		m = next;
+	}
+}
+
+/* The core's own timers: the commit (commit_delay), the deadline scan and
+ * the 1 s sweep; lws's timers belong to the network threads. */
+static void
+core_deadlines(void)
+{
+	int64_t now = mono_us();
+	if (net.commit_at && now >= net.commit_at) {
+		net.commit_at = 0;     /* commit_run may schedule the next */
+		commit_run();
+	}
+	if (net.timer_at && now >= net.timer_at) {
+		int64_t next = (int64_t)net.cfg->timer_interval_s * 1000000;
+		if (!net.stopping)
+			next = timers_deadline_scan();
+		net.timer_at = mono_us() + next;
+	}
+	if (net.sweep_at && now >= net.sweep_at) {
+		timers_sweep();
+		net.sweep_at = now + 1000000;
+	}
+}
+
+static int
+core_timeout_ms(int max_ms)
+{
+	int64_t now = mono_us(), next = now + (int64_t)max_ms * 1000;
+	int64_t at[3] = {net.commit_at, net.timer_at, net.sweep_at};
+	for (int i = 0; i < 3; i++)
+		if (at[i] && at[i] < next)
+			next = at[i];
+	return next <= now ? 0 : (int)((next - now + 999) / 1000);
+}
+
+static void
+core_turn(int max_ms)
+{
+	handoff_wait(core_timeout_ms(max_ms));
+	core_messages();
+	commit_reap(false);        /* the commit or a sync may be done */
+	core_deadlines();
+}
+
+static int io_service(struct iot *io);
+
+static void *
+io_main(void *arg)
+{
+	struct iot *io = arg;
+	while (!__atomic_load_n(&io->stop, __ATOMIC_ACQUIRE))
+		if (io_service(io) < 0)
+			break;
+	return NULL;
+}
+
+/* The network threads get no signal: SIGINT and SIGTERM reach the core. */
+static bool
+io_start_all(void)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	bool ok = true;
+	for (unsigned i = 0; i < net.nio && ok; i++) {
+		ok = pthread_create(&net.io[i].thread, NULL, io_main, &net.io[i]) == 0;
+		net.io[i].started = ok;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ok)
+		log_error("cannot start the network threads (service_threads = %u)", net.nio);
+	return ok;
+}
+
+static void
+io_stop_all(void)
+{
+	for (unsigned i = 0; i < net.nio; i++) {
+		__atomic_store_n(&net.io[i].stop, 1, __ATOMIC_RELEASE);
+		if (net.io[i].ctx)
+			lws_cancel_service(net.io[i].ctx);
+	}
+	for (unsigned i = 0; i < net.nio; i++)
+		if (net.io[i].started) {
+			pthread_join(net.io[i].thread, NULL);
+			net.io[i].started = false;
+		}
+}
+
+/* Serve until a stop signal (core thread), then as net_drain does: commit
+ * what is in flight, close every connection with a reason, up to 3 s. */
+static void
+core_run(void)
+{
+	int64_t now = mono_us();
+	net.timer_at = net.sweep_at = now + 1000000;
+	while (!net.stop)
+		core_turn(1000);
+	log_info("shutting down: committing and closing %u connections", deliver_client_count());
+	net.stopping = true;
+	net.timer_at = net.sweep_at = 0;
+	commit_drain();
+	deliver_close_all(LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	int64_t deadline = mono_us() + 3000000;
+	while (deliver_client_count() && mono_us() < deadline)
+		core_turn(50);
+	commit_run();
+}
+
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -440,6 +917,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		idle_wheel_touch(&c->idle, idle_now());
 	switch (reason) {
 	case LWS_CALLBACK_ESTABLISHED:
+		if (net.threaded)
+			return mt_established(wsi, slot);
 		if (net.stopping || (*slot = conn_new(wsi)) == NULL)
 			return -1;
 		if (conn_over_unauth_cap(*slot))
@@ -447,6 +926,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		conn_hello(*slot);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
+		if (net.threaded)          /* the core drops a closing peer's frames */
+			return c ? mt_receive(c, wsi, in, len) : 0;
 		if (c == NULL || c->peer.closing)
 			return 0;
 		if (lws_is_first_fragment(wsi))
@@ -458,17 +939,25 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 			rx_frame_done(c);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (c && c->ping_due && !c->peer.closing)
+		if (c == NULL)
+			return 0;
+		if (c->ping_due && (net.threaded || !c->peer.closing))
 			return idle_ping_write(c);
-		return c ? conn_writeable(c) : 0;
+		return net.threaded ? mt_writeable(c) : conn_writeable(c);
 	case LWS_CALLBACK_CLOSED:
 		if (c) {
-			conn_free(c);
+			if (net.threaded)
+				mt_closed(c);
+			else
+				conn_free(c);
 			*slot = NULL;
 		}
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		commit_reap(false);        /* the commit or a sync may be done */
+		if (net.threaded)
+			mt_kicks(lws_context_user(lws_get_context(wsi)));
+		else
+			commit_reap(false);        /* the commit or a sync may be done */
 		return 0;
 	default:
 		return 0;
@@ -752,7 +1241,9 @@ on_signal(int sig)
 {
 	(void)sig;
 	net.stop = 1;
-	if (net.ctx)
+	if (net.threaded)
+		handoff_wake();
+	else if (net.ctx)
 		lws_cancel_service(net.ctx);
 }
 
@@ -773,28 +1264,121 @@ check_readable(const char *what, const char *path, struct lsn_status *st)
  * and lets lws join it (a "foreign" loop), so a wake-up costs what is ready,
  * not what is open. Without the plugin it falls back to poll(). */
 static struct lws_context *
-net_try_create(struct lws_context_creation_info *info, bool use_ev)
+net_try_create(struct lws_context_creation_info *info, bool use_ev, struct iot *io)
 {
+	info->user = io;
 #if defined(LSN_HAVE_LIBEV)
 	if (use_ev) {
-		net.ev = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
-		if (net.ev == NULL)
+		io->ev = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+		if (io->ev == NULL)
 			return NULL;
-		void *loops[1] = {net.ev};
+		void *loops[1] = {io->ev};
 		info->options |= LWS_SERVER_OPTION_LIBEV;
 		info->foreign_loops = loops;
 		struct lws_context *ctx = lws_create_context(info);
 		info->options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
 		info->foreign_loops = NULL;
 		if (ctx == NULL) {
-			ev_loop_destroy(net.ev);
-			net.ev = NULL;
+			ev_loop_destroy(io->ev);
+			io->ev = NULL;
 		}
 		return ctx;
 	}
 #endif
 	(void)use_ev;
 	return lws_create_context(info);
+}
+
+/* Several network threads: lws 4.1 cannot share a listening port between
+ * contexts (no SO_REUSEPORT), so each thread has its own socket bound with
+ * SO_REUSEPORT — the kernel spreads new connections over them — and hands
+ * what it accepts to its context (lws_adopt_socket_vhost). */
+static enum lsn_err
+io_listen(struct iot *io, struct lsn_status *st)
+{
+	struct addrinfo hints, *ai = NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	char port[16];
+	snprintf(port, sizeof port, "%d", net.cfg->port);
+	int rc = getaddrinfo(net.cfg->listen, port, &hints, &ai);
+	if (rc != 0)
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot listen on %s:%d: %s", net.cfg->listen,
+				net.cfg->port, gai_strerror(rc));
+	int one = 1, fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot listen on %s:%d: %s", net.cfg->listen,
+				net.cfg->port, strerror(e));
+	}
+	freeaddrinfo(ai);
+	io->lfd = fd;
+	return LSN_OK;
+}
+
+#if defined(LSN_HAVE_LIBEV)
+static void
+io_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct iot *io = (struct iot *)((char *)w - offsetof(struct iot, accept_w));
+	for (int i = 0; i < 64; i++) {     /* then let the others run */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int fd = accept4(io->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		/* what lws's own listener sets on what it accepts: without it,
+		 * Nagle and the peer's delayed ACK held small frames ~40 ms */
+		int one = 1;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+			log_debug("TCP_NODELAY: %s", strerror(errno));
+		if (lws_adopt_socket_vhost(io->vh, fd) == NULL)   /* lws closed fd */
+			log_debug("a new connection could not be adopted (out of memory?)");
+	}
+}
+#endif
+
+static enum lsn_err
+net_create_threads(struct lws_context_creation_info *info, struct lsn_status *st)
+{
+#if defined(LSN_HAVE_LIBEV)
+	info->port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	for (unsigned i = 0; i < net.nio; i++) {
+		struct iot *io = &net.io[i];
+		enum lsn_err err = io_listen(io, st);
+		if (err != LSN_OK)
+			return err;
+		io->ctx = net_try_create(info, true, io);
+		if (io->ctx == NULL || (io->vh = lws_get_vhost_by_name(io->ctx,
+								       net.cfg->server_name)) == NULL)
+			return lsn_fail(st, LSN_ERR_INTERNAL,
+					"cannot start network thread %u's TLS context (is "
+					"libwebsockets-evlib-ev installed? bad certificate or key?); "
+					"see the lines above", i + 1);
+		ev_io_init(&io->accept_w, io_accept_cb, io->lfd, EV_READ);
+		ev_io_start(io->ev, &io->accept_w);
+		lws_sul_schedule(io->ctx, 0, &io->idle_sul, idle_cb, LWS_US_PER_SEC);
+	}
+	net.ctx = net.io[0].ctx;
+	return LSN_OK;
+#else
+	(void)info;
+	return lsn_fail(st, LSN_ERR_BAD_REQUEST, "service_threads above 1 needs libwebsockets' libev "
+			"loop, which this build lacks; set service_threads = 1");
+#endif
 }
 
 static enum lsn_err
@@ -831,38 +1415,56 @@ net_create(struct lsn_status *st)
 	info.retry_and_idle_policy = &net.retry;
 	info.count_threads = 1;
 	info.timeout_secs = 20;
-	bool use_ev = strcmp(net.cfg->event_loop, "poll") != 0;
-	net.ctx = net_try_create(&info, use_ev);
-	if (net.ctx == NULL && use_ev) {
-		log_warn("the epoll event loop is not available (is libwebsockets-evlib-ev installed?); "
-			 "using poll(), which costs more CPU with many connections");
-		net.ctx = net_try_create(&info, false);
+	if (net.threaded) {
+		if (strcmp(net.cfg->event_loop, "poll") == 0)
+			return lsn_fail(st, LSN_ERR_BAD_REQUEST, "service_threads above 1 needs "
+					"event_loop = epoll");
+		return net_create_threads(&info, st);
 	}
-	if (net.ctx == NULL)
-		return lsn_fail(st, LSN_ERR_INTERNAL,
-				"cannot start the TLS listener on %s:%d (port in use, bad certificate "
-				"or key?); see the lines above", net.cfg->listen, net.cfg->port);
+	bool use_ev = strcmp(net.cfg->event_loop, "poll") != 0;
+	for (unsigned i = 0; i < net.nio; i++) {
+		struct iot *io = &net.io[i];
+		io->ctx = net_try_create(&info, use_ev, io);
+		if (io->ctx == NULL && use_ev) {
+			log_warn("the epoll event loop is not available (is libwebsockets-evlib-ev "
+				 "installed?); using poll(), which costs more CPU with many connections");
+			use_ev = false;
+			io->ctx = net_try_create(&info, false, io);
+		}
+		if (io->ctx == NULL)
+			return lsn_fail(st, LSN_ERR_INTERNAL,
+					"cannot start the TLS listener on %s:%d (port in use, bad "
+					"certificate or key?); see the lines above", net.cfg->listen,
+					net.cfg->port);
+	}
+	net.ctx = net.io[0].ctx;
 	return LSN_OK;
 }
 
-/* One turn of the event loop: wait for something, handle it. */
+/* One turn of an event loop: wait for something, handle it. */
 static int
-net_service(void)
+io_service(struct iot *io)
 {
 #if defined(LSN_HAVE_LIBEV)
-	if (net.ev) {
-		ev_run(net.ev, EVRUN_ONCE);
+	if (io->ev) {
+		ev_run(io->ev, EVRUN_ONCE);
 		return 0;
 	}
 #endif
-	return lws_service(net.ctx, 0);
+	return lws_service(io->ctx, 0);
+}
+
+static int
+net_service(void)
+{
+	return io_service(&net.io[0]);
 }
 
 static const char *
 net_loop_name(void)
 {
 #if defined(LSN_HAVE_LIBEV)
-	if (net.ev)
+	if (net.io[0].ev)
 		return "epoll (libev)";
 #endif
 	return "poll";
@@ -871,14 +1473,38 @@ net_loop_name(void)
 static void
 net_destroy(void)
 {
-	lws_context_destroy(net.ctx);
-	net.ctx = NULL;
+	for (unsigned i = 0; i < CONFIG_SERVICE_THREADS_MAX; i++) {
+		struct iot *io = &net.io[i];
 #if defined(LSN_HAVE_LIBEV)
-	if (net.ev) {
-		ev_loop_destroy(net.ev);
-		net.ev = NULL;
-	}
+		if (io->ev && io->lfd >= 0)
+			ev_io_stop(io->ev, &io->accept_w);
 #endif
+		if (io->lfd >= 0)
+			close(io->lfd);
+		io->lfd = -1;
+		if (io->ctx && net.threaded)
+			lws_sul_cancel(&io->idle_sul);
+		if (io->ctx)
+			lws_context_destroy(io->ctx);
+		io->ctx = NULL;
+#if defined(LSN_HAVE_LIBEV)
+		if (io->ev) {
+			ev_loop_destroy(io->ev);
+			io->ev = NULL;
+		}
+#endif
+	}
+	net.ctx = NULL;
+}
+
+static void
+io_free_all(void)
+{
+	for (unsigned i = 0; i < CONFIG_SERVICE_THREADS_MAX; i++) {
+		free(net.io[i].batch_buf);
+		net.io[i].batch_buf = NULL;
+		pthread_mutex_destroy(&net.io[i].mu);
+	}
 }
 
 /* lws_service() sleeps until the next event; while draining, this timer
@@ -918,16 +1544,29 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 {
 	memset(&net, 0, sizeof net);
 	net.cfg = cfg;
-	idle_wheel_init(&net.idle, cfg->ping_after_s, cfg->hangup_after_s, idle_now());
 	net.srv.store = store;
 	net.srv.cfg = cfg;
 	net.srv.user_conns = deliver_user_conn_count;
+	net.threaded = cfg->service_threads > 1;
+	net.nio = net.threaded ? cfg->service_threads : 1;
 	enum lsn_err err;
 	if ((err = check_readable("certificate", cfg->tls_cert, st)) != LSN_OK ||
 	    (err = check_readable("key", cfg->tls_key, st)) != LSN_OK)
 		return err;
-	if ((net.srv.rl = dispatch_ratelimit_new(cfg)) == NULL)
+	if (net.threaded && handoff_init() != 0) {
+		handoff_fini();
+		return lsn_fail(st, LSN_ERR_INTERNAL, "cannot make an eventfd for the core thread");
+	}
+	for (unsigned i = 0; i < CONFIG_SERVICE_THREADS_MAX; i++) {
+		pthread_mutex_init(&net.io[i].mu, NULL);
+		net.io[i].lfd = -1;
+		idle_wheel_init(&net.io[i].idle, cfg->ping_after_s, cfg->hangup_after_s, idle_now());
+	}
+	if ((net.srv.rl = dispatch_ratelimit_new(cfg)) == NULL) {
+		io_free_all();
+		handoff_fini();
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory (rate-limit tables)");
+	}
 	lws_set_log_level(LLL_ERR | (cfg->log_level >= LOG_DEBUG ? LLL_WARN | LLL_NOTICE : 0),
 			  lws_log_emit);
 	struct sigaction sa;
@@ -938,16 +1577,22 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 	signal(SIGPIPE, SIG_IGN);
 	if (deliver_init(cfg, &deliver_hooks) != 0) {
 		ratelimit_free(net.srv.rl);
+		io_free_all();
+		handoff_fini();
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	}
 	if ((err = net_create(st)) != LSN_OK) {
+		net_destroy();
 		deliver_fini();
 		ratelimit_free(net.srv.rl);
+		io_free_all();
+		handoff_fini();
 		return err;
 	}
-	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s, %s loop)",
-		 LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
-		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal", net_loop_name());
+	log_info("liaisond %s listening on wss://%s:%d (server name %s, synchronous=%s, %s loop, "
+		 "%u network thread%s%s)", LSN_VERSION, cfg->listen, cfg->port, cfg->server_name,
+		 cfg->synchronous == STORE_SYNC_FULL ? "full" : "normal", net_loop_name(), net.nio,
+		 net.nio > 1 ? "s" : "", net.threaded ? " and a core thread" : "");
 	if (web_static_root_ok(cfg->web_root))
 		log_info("serving the browser client from %s at https://%s:%d/", cfg->web_root,
 			 cfg->listen, cfg->port);
@@ -956,23 +1601,35 @@ net_run(const struct config *cfg, struct store *store, struct lsn_status *st)
 			 "directory): / answers 404; see docs/OPERATIONS.md", cfg->web_root);
 	commit_init(store, cfg, &commit_hooks, true);
 	timers_init(store, cfg);
-	lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
-	lws_sul_schedule(net.ctx, 0, &net.sweep_sul, sweep_cb, LWS_US_PER_SEC);
-	lws_sul_schedule(net.ctx, 0, &net.idle_sul, idle_cb, LWS_US_PER_SEC);
-	while (!net.stop)
-		if (net_service() < 0)
-			break;
-	lws_sul_cancel(&net.timer_sul);
-	lws_sul_cancel(&net.sweep_sul);
-	lws_sul_cancel(&net.idle_sul);
-	log_info("shutting down: committing and closing %u connections", deliver_client_count());
-	net_drain();
-	commit_fini();
-	net_destroy();
+	if (net.threaded) {
+		if (!io_start_all())
+			net.stop = 1;
+		core_run();
+		io_stop_all();
+		net_destroy();         /* "closed" for whoever was still there */
+		core_messages();       /* ...and the core frees them */
+		commit_fini();
+	} else {
+		lws_sul_schedule(net.ctx, 0, &net.timer_sul, timer_cb, LWS_US_PER_SEC);
+		lws_sul_schedule(net.ctx, 0, &net.sweep_sul, sweep_cb, LWS_US_PER_SEC);
+		lws_sul_schedule(net.ctx, 0, &net.io[0].idle_sul, idle_cb, LWS_US_PER_SEC);
+		while (!net.stop)
+			if (net_service() < 0)
+				break;
+		lws_sul_cancel(&net.timer_sul);
+		lws_sul_cancel(&net.sweep_sul);
+		lws_sul_cancel(&net.io[0].idle_sul);
+		log_info("shutting down: committing and closing %u connections",
+			 deliver_client_count());
+		net_drain();
+		commit_fini();
+		net_destroy();
+	}
 	deliver_fini();
 	ratelimit_free(net.srv.rl);
 	net.srv.rl = NULL;
-	free(net.batch_buf);
+	io_free_all();
+	handoff_fini();
 	log_info("stopped");
 	return LSN_OK;
 }

@@ -54,18 +54,27 @@ outq_peek(struct outq *q)
 	return q->head;
 }
 
-void
-outq_pop(struct outq *q)
+struct outq_frame *
+outq_take(struct outq *q)
 {
 	struct outq_frame *f = q->head;
 	if (f == NULL)
-		return;
+		return NULL;
 	q->head = f->next;
 	if (q->head == NULL)
 		q->tail = NULL;
 	q->bytes -= f->len;
 	q->frames--;
-	free(f);
+	if (q->bytes <= q->soft_bytes)
+		q->went_below = true;
+	f->next = NULL;
+	return f;
+}
+
+void
+outq_pop(struct outq *q)
+{
+	free(outq_take(q));
 }
 
 void

@@ -1,7 +1,9 @@
 /* outq.h — a connection's bounded output queue of frames, filled by
  * deliver.c and written out by net.c. Each frame keeps `headroom` spare
  * bytes before its payload (libwebsockets needs LWS_PRE) and its type:
- * JSON text, or binary. Frames leave in the order they were pushed. */
+ * JSON text, or binary. Frames leave in the order they were pushed.
+ * Not locked: with several service threads the owner (deliver.c, net.c)
+ * holds the connection's network-thread lock around every call. */
 #ifndef LSN_OUTQ_H
 #define LSN_OUTQ_H
 
@@ -24,6 +26,8 @@ struct outq {
 	size_t headroom;
 	size_t max_bytes;
 	unsigned max_frames;
+	size_t soft_bytes;           /* set by the owner (0: none): a frame taken out that */
+	bool went_below;             /* leaves bytes at or under it sets went_below */
 };
 
 void outq_init(struct outq *q, size_t headroom, size_t max_bytes, unsigned max_frames);
@@ -34,6 +38,9 @@ bool outq_push(struct outq *q, const char *payload, size_t len);
 bool outq_push_binary(struct outq *q, const void *payload, size_t len);
 struct outq_frame *outq_peek(struct outq *q);
 void outq_pop(struct outq *q);
+/* Unlink the head frame and hand it over (the caller frees it with free());
+ * NULL when empty. Its payload is at f->data + headroom. */
+struct outq_frame *outq_take(struct outq *q);
 void outq_clear(struct outq *q);
 static inline unsigned char *outq_payload(const struct outq *q, struct outq_frame *f)
 {

@@ -217,7 +217,14 @@ class Server:
                 "--listen", "127.0.0.1",
                 "--cert", os.path.join(CERTS, "server.crt"),
                 "--key", os.path.join(CERTS, "server.key"),
-                "--server-name", self.server_name] + self.extra_args
+                "--server-name", self.server_name] + self.threads_args() + self.extra_args
+
+    @staticmethod
+    def threads_args():
+        """LSN_SERVICE_THREADS=N (tests/meson.build's "_threads" entries) runs
+        every server of the test with N network threads and a core thread."""
+        n = os.environ.get("LSN_SERVICE_THREADS")
+        return ["--service-threads", n] if n else []
 
     @property
     def url(self):

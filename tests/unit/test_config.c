@@ -37,6 +37,7 @@ test_sample_matches_defaults(void **state)
 	parsed.outq_soft_bytes = 1;
 	parsed.outq_soft_grace_s = 1;
 	snprintf(parsed.event_loop, sizeof parsed.event_loop, "x");
+	parsed.service_threads = 9;
 	snprintf(parsed.timezone, sizeof parsed.timezone, "UTC");
 	snprintf(parsed.smtp_host, sizeof parsed.smtp_host, "x");
 	snprintf(parsed.smtp_ca, sizeof parsed.smtp_ca, "x");
@@ -62,6 +63,8 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.outq_soft_bytes, defaults.outq_soft_bytes);
 	assert_int_equal(parsed.outq_soft_grace_s, defaults.outq_soft_grace_s);
 	assert_string_equal(parsed.event_loop, defaults.event_loop);
+	assert_int_equal(parsed.service_threads, defaults.service_threads);
+	assert_int_equal(defaults.service_threads, 1);
 	assert_int_equal(parsed.ping_after_s, defaults.ping_after_s);
 	assert_int_equal(parsed.hangup_after_s, defaults.hangup_after_s);
 	assert_int_equal(parsed.commit_delay_us, defaults.commit_delay_us);
@@ -169,6 +172,25 @@ expect_refused(const char *text, const char *needle)
 	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_ERR_BAD_REQUEST);
 	if (strstr(st.msg, needle) == NULL)
 		fail_msg("message \"%s\" lacks \"%s\"", st.msg, needle);
+}
+
+/* service_threads: 1 to CONFIG_SERVICE_THREADS_MAX (16), nothing else. */
+static void
+test_service_threads(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct lsn_status st = {0};
+	config_defaults(&cfg);
+	const char *text = "service_threads = 4\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(cfg.service_threads, 4);
+	text = "service_threads = 16\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(cfg.service_threads, 16);
+	expect_refused("service_threads = 0\n", "from 1 to 16");
+	expect_refused("service_threads = 17\n", "from 1 to 16");
+	expect_refused("service_threads = two\n", "from 1 to 16");
 }
 
 static void
@@ -321,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_timezone),
 		cmocka_unit_test(test_metrics_access),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_service_threads),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
