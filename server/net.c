@@ -409,11 +409,11 @@ rx_whole(struct conn *c, struct lws *wsi, const void *in, size_t len)
 	return true;
 }
 
+/* The frame was handed on: the next one starts empty, and a large buffer
+ * is not kept. */
 static void
-rx_frame_done(struct conn *c)
+rx_reset(struct conn *c)
 {
-	if (!commit_defer(&c->peer, c->rx, c->rx_len, c->rx_discard, c->rx_binary))
-		frame_process(&c->peer, c->rx, c->rx_len, c->rx_discard, c->rx_binary);
 	c->rx_len = 0;
 	c->rx_discard = false;
 	c->rx_binary = false;
@@ -422,6 +422,14 @@ rx_frame_done(struct conn *c)
 		c->rx = NULL;
 		c->rx_cap = 0;
 	}
+}
+
+static void
+rx_frame_done(struct conn *c)
+{
+	if (!commit_defer(&c->peer, c->rx, c->rx_len, c->rx_discard, c->rx_binary))
+		frame_process(&c->peer, c->rx, c->rx_len, c->rx_discard, c->rx_binary);
+	rx_reset(c);
 }
 
 /* Coalescing: when several frames wait for a client that opted in ("batch"
@@ -665,14 +673,7 @@ mt_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
 	bool binary = c->rx_binary, discard = c->rx_discard;
 	size_t n = discard ? 0 : c->rx_len;
 	int rc = mt_post(c, wsi, c->rx, n, binary, discard);
-	c->rx_len = 0;
-	c->rx_discard = false;
-	c->rx_binary = false;
-	if (c->rx_cap > RX_KEEP_MAX) {
-		free(c->rx);
-		c->rx = NULL;
-		c->rx_cap = 0;
-	}
+	rx_reset(c);
 	return rc;
 }
 

@@ -130,15 +130,17 @@ def clear_faults(ctl):
             pass
 
 
-def pipelined(t):
-    srv = Server(t, config=dict(LIMITS, commit_pipeline="on"))
+def with_faults(t, pipeline, steps):
+    """A server with commit_pipeline = pipeline under the shim, its control
+    directory, and steps(t, srv, ctl)."""
+    srv = Server(t, config=dict(LIMITS, commit_pipeline=pipeline))
     ctl = os.path.join(srv.tmp, "ctl")
     os.makedirs(ctl)
     os.environ["LSN_SYNCFAULT_CTL"] = ctl
     os.environ["LSN_SYNCFAULT_DIR"] = os.path.realpath(srv.tmp) + "/data"
     with srv:
         try:
-            pipelined_steps(t, srv, ctl)
+            steps(t, srv, ctl)
         finally:
             clear_faults(ctl)       # a failed check must not leave the server hanging
 
@@ -249,19 +251,6 @@ def pipelined_steps(t, srv, ctl):
         t.eq(integrity(srv), [("ok",)], "PRAGMA integrity_check is ok")
 
 
-def unpipelined(t):
-    srv = Server(t, config=dict(LIMITS, commit_pipeline="off"))
-    ctl = os.path.join(srv.tmp, "ctl")
-    os.makedirs(ctl)
-    os.environ["LSN_SYNCFAULT_CTL"] = ctl
-    os.environ["LSN_SYNCFAULT_DIR"] = os.path.realpath(srv.tmp) + "/data"
-    with srv:
-        try:
-            unpipelined_steps(t, srv, ctl)
-        finally:
-            clear_faults(ctl)
-
-
 def unpipelined_steps(t, srv, ctl):
     if True:
         t.ok("commit: pipelined" not in srv.log_text(), "off: the server commits on its thread")
@@ -305,8 +294,8 @@ def main(t):
     # the shim is built without sanitizers and preloaded before their runtime
     os.environ["ASAN_OPTIONS"] = ":".join(
         x for x in (os.environ.get("ASAN_OPTIONS", ""), "verify_asan_link_order=0") if x)
-    pipelined(t)
-    unpipelined(t)
+    with_faults(t, "on", pipelined_steps)
+    with_faults(t, "off", unpipelined_steps)
 
 
 if __name__ == "__main__":
