@@ -963,8 +963,10 @@ class DropWatch(threading.Thread):
     metric's value once dropped, None if no drop was seen within timeout)
     and .close (wait_close's result, None if not dropped)."""
 
-    def __init__(self, srv, ws, metrics, above, timeout, log_mark="output queue"):
+    def __init__(self, srv, ws, metrics, above, timeout, log_mark="output queue",
+                 log_offset=None):
         super().__init__(daemon=True)
+        self.log_offset = log_offset  # where the log is read from (None: its end at start)
         self.srv, self.ws, self.metrics, self.above = srv, ws, metrics, above
         self.timeout = timeout
         self.log_mark = log_mark.encode() if log_mark else None
@@ -995,7 +997,8 @@ class DropWatch(threading.Thread):
     def run(self):
         deadline = time.monotonic() + self.timeout
         try:
-            offset = os.path.getsize(self.srv.log_path)
+            offset = (os.path.getsize(self.srv.log_path) if self.log_offset is None
+                      else self.log_offset)
         except OSError:
             offset = 0
         next_metric = 0.0
