@@ -675,7 +675,6 @@ ws_chunk_get(struct link *base, const uint8_t attachment[LSN_ID_BYTES], int64_t 
 {
 	struct ws_conn *c = ws(base);
 	json_t *reply = NULL;
-	const char *b64 = NULL;
 	json_t *body = json_pack("{s:o, s:I}", "attachment", wire_id(attachment), "index",
 				 (json_int_t)index);
 	if (body == NULL)
@@ -701,10 +700,7 @@ ws_chunk_get(struct link *base, const uint8_t attachment[LSN_ID_BYTES], int64_t 
 		return err;
 	}
 	/* a JSON reply all the same: read it as such */
-	if (wire_get_str(reply, "data", true, 4 * (cap / 3 + 1), &b64, st) != LSN_OK ||
-	    !wire_b64_decode(b64, out, cap, len))
-		err = lsn_fail(st, LSN_ERR_BAD_JSON, "chunk %lld of the attachment is malformed",
-			       (long long)index);
+	err = link_chunk_from_json(reply, index, out, cap, len, st);
 	json_decref(reply);
 	return err;
 }

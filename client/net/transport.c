@@ -85,19 +85,27 @@ link_chunk_get(struct link *c, const uint8_t attachment[LSN_ID_BYTES], int64_t i
 	if (chunks_binary(c))
 		return c->ops->chunk_get(c, attachment, index, out, cap, len, st);
 	json_t *reply = NULL;
-	const char *b64 = NULL;
 	json_t *body = json_pack("{s:o, s:I}", "attachment", wire_id(attachment), "index",
 				 (json_int_t)index);
 	if (body == NULL)
 		return lsn_fail(st, LSN_ERR_INTERNAL, "out of memory");
 	enum lsn_err err = c->ops->request(c, "attachment_get", body, &reply, st);
-	if (err == LSN_OK &&
-	    (wire_get_str(reply, "data", true, 4 * (cap / 3 + 1), &b64, st) != LSN_OK ||
-	     !wire_b64_decode(b64, out, cap, len)))
-		err = lsn_fail(st, LSN_ERR_BAD_JSON, "chunk %lld of the attachment is malformed",
-			       (long long)index);
+	if (err == LSN_OK)
+		err = link_chunk_from_json(reply, index, out, cap, len, st);
 	json_decref(reply);
 	return err;
+}
+
+enum lsn_err
+link_chunk_from_json(json_t *reply, int64_t index, uint8_t *out, size_t cap, size_t *len,
+		     struct lsn_status *st)
+{
+	const char *b64 = NULL;
+	if (wire_get_str(reply, "data", true, 4 * (cap / 3 + 1), &b64, st) != LSN_OK ||
+	    !wire_b64_decode(b64, out, cap, len))
+		return lsn_fail(st, LSN_ERR_BAD_JSON, "chunk %lld of the attachment is malformed",
+				(long long)index);
+	return LSN_OK;
 }
 
 void

@@ -103,6 +103,12 @@ enum lsn_err link_chunk_put(struct link *c, const char *idem,
 enum lsn_err link_chunk_get(struct link *c, const uint8_t attachment[LSN_ID_BYTES],
 			    int64_t index, uint8_t *out, size_t cap, size_t *len,
 			    struct lsn_status *st);
+/* The chunk of an attachment_get reply in JSON ("data", base64) into out
+ * (cap bytes); bad_json when it is missing or malformed. The one reader of
+ * that form, for link_chunk_get and for a transport's binary path that
+ * got a JSON reply all the same. */
+enum lsn_err link_chunk_from_json(json_t *reply, int64_t index, uint8_t *out, size_t cap,
+				  size_t *len, struct lsn_status *st);
 
 /* Close politely (bounded wait) and free everything. NULL is fine. */
 void link_close(struct link *c);
