@@ -67,6 +67,23 @@ def count_tap(stdout):
     return passed, failed, problem
 
 
+def failed_cases(stdout, most=12):
+    """The `not ok` lines of a TAP stream, each with the `#` diagnostics that
+    follow it (at most `most` lines in all, each cut to 200 characters); the
+    last lines of the stream when it has none."""
+    out, keep = [], False
+    for line in (stdout or "").splitlines():
+        if line.startswith("not ok"):
+            keep = True
+        elif not line.startswith("#"):
+            keep = False
+        if keep and len(out) < most:
+            out.append(line[:200])
+    if not out:  # crashed or timed out without a `not ok`: its last words
+        out = [line[:200] for line in (stdout or "").splitlines()[-5:]]
+    return out
+
+
 def run_tree(tree, extra_args):
     """Run the tests of one tree; returns a list of (name, passed, failed, note)."""
     log_path = os.path.join(tree, "meson-logs", "testlog.json")
@@ -79,7 +96,7 @@ def run_tree(tree, extra_args):
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL)
     if not os.path.exists(log_path):
         return [("(build or test run)", 0, 1, f"meson test exited {proc.returncode} "
-                 "without a test log: the build probably failed")]
+                 "without a test log: the build probably failed", [])]
     rows = []
     with open(log_path, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -89,7 +106,7 @@ def run_tree(tree, extra_args):
             try:
                 entry = json.loads(line)
             except ValueError:
-                rows.append(("(unreadable testlog line)", 0, 1, line[:80]))
+                rows.append(("(unreadable testlog line)", 0, 1, line[:80], []))
                 continue
             name = entry.get("name", "?")
             result = str(entry.get("result", "?")).split(".")[-1]
@@ -103,9 +120,9 @@ def run_tree(tree, extra_args):
                 note = f"{note}, exit {rc}"
                 if failed == 0:
                     failed = 1  # crashed, timed out or failed without saying which case
-            rows.append((name, passed, failed, note))
+            rows.append((name, passed, failed, note, failed_cases(entry.get("stdout"))))
     if not rows:
-        rows.append(("(no tests)", 0, 1, "testlog.json is empty"))
+        rows.append(("(no tests)", 0, 1, "testlog.json is empty", []))
     return rows
 
 
@@ -128,10 +145,19 @@ def main():
     total_failed = sum(r[3] for r in results)
     print("\n==> results per program", flush=True)
     width = max(len(f"{r[0]}/{r[1]}") for r in results)
-    for tree, name, passed, failed, note in results:
+    for tree, name, passed, failed, note, _ in results:
         verdict = "FAIL" if failed else "ok"
         print(f"{verdict:4}  {tree + '/' + name:<{width}}  {passed:4} passed {failed:4} failed"
               f"  ({note})")
+    failures = [(f"{r[0]}/{r[1]}", r[5]) for r in results if r[3] and r[5]]
+    if failures:
+        # repeated here, next to the total, so that the tail of a long CI log
+        # says which case failed and why without the whole log
+        print("\n==> failed cases", flush=True)
+        for where, lines in failures:
+            print(where)
+            for text in lines:
+                print(f"    {text}")
     print(f"{total_passed} passed, {total_failed} failed", flush=True)
     return 1 if total_failed else 0
 
