@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -480,17 +481,36 @@ batch_pack(struct iot *io, struct outq *q, bool batch, size_t *out_len)
 	return n;
 }
 
+/* The close frame of a peer being closed (4008, 4029, …) goes out once
+ * nothing it sent waits unread: a socket closed with unread input is reset
+ * (RFC 1122 4.2.2.13), and the reset destroys the close frame, reason and
+ * all, before the peer reads it. A peer still pipelining requests when it is
+ * dropped (their frames are read and ignored meanwhile) is looked at again
+ * every CLOSE_DRAIN_US; one that never stops sending is cut by the
+ * PENDING_TIMEOUT_CLOSE_SEND of hook_closing. Returns the callback's
+ * answer: -1 closes now. */
+#define CLOSE_DRAIN_US 20000
+static int
+close_when_drained(struct lws *wsi, int code, const char *reason)
+{
+	int unread = 0;
+	if (ioctl(lws_get_socket_fd(wsi), FIONREAD, &unread) == 0 && unread > 0) {
+		lws_set_timer_usecs(wsi, CLOSE_DRAIN_US);   /* LWS_CALLBACK_TIMER */
+		return 0;
+	}
+	lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)reason,
+			 strlen(reason));
+	return -1;
+}
+
 static int
 conn_writeable(struct conn *c)
 {
 	struct client *p = &c->peer;
 	struct outq_frame *f = outq_peek(&p->q);
 	if (f == NULL) {
-		if (p->closing) {
-			lws_close_reason(c->wsi, (enum lws_close_status)p->close_code,
-					 (unsigned char *)p->close_reason, strlen(p->close_reason));
-			return -1;
-		}
+		if (p->closing)
+			return close_when_drained(c->wsi, p->close_code, p->close_reason);
 		return 0;
 	}
 	size_t len = 0;
@@ -692,11 +712,7 @@ mt_writeable(struct conn *c)
 		char reason[sizeof c->io_close_reason];
 		memcpy(reason, c->io_close_reason, sizeof reason);
 		pthread_mutex_unlock(&io->mu);
-		if (!closing)
-			return 0;
-		lws_close_reason(c->wsi, (enum lws_close_status)code, (unsigned char *)reason,
-				 strlen(reason));
-		return -1;
+		return closing ? close_when_drained(c->wsi, code, reason) : 0;
 	}
 	size_t len = 0;
 	struct outq_frame *taken = NULL;
@@ -945,6 +961,10 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		if (c->ping_due && (net.threaded || !c->peer.closing))
 			return idle_ping_write(c);
 		return net.threaded ? mt_writeable(c) : conn_writeable(c);
+	case LWS_CALLBACK_TIMER:           /* close_when_drained's next look */
+		if (c)
+			lws_callback_on_writable(wsi);
+		return 0;
 	case LWS_CALLBACK_CLOSED:
 		if (c) {
 			if (net.threaded)
