@@ -85,19 +85,23 @@ snapshot(int fd, char *path, char *tmp, size_t size, unsigned long *gen)
 	pthread_mutex_lock(&mu);
 	*gen = ++next_gen;
 	snprintf(tmp, size, "%s.synced.tmp.%lu", path, *gen);
-	int in = open(path, O_RDONLY | O_CLOEXEC);
+	/* read through fd itself: opening the file again and closing that
+	 * descriptor would drop every POSIX lock this process holds on it
+	 * (fcntl locks are per process and inode), SQLite's SHARED lock on
+	 * the database included, and another process could then take it
+	 * EXCLUSIVE and delete the WAL under the server */
 	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = in >= 0 && out >= 0;
+	bool ok = out >= 0;
 	char buf[1 << 16];
-	while (ok) {
-		ssize_t r = read(in, buf, sizeof buf);
+	for (off_t at = 0; ok; ) {
+		ssize_t r = pread(fd, buf, sizeof buf, at);
 		if (r == 0)
 			break;
 		if (r < 0 || write(out, buf, (size_t)r) != r)
 			ok = false;
+		else
+			at += r;
 	}
-	if (in >= 0)
-		close(in);
 	if (out >= 0)
 		close(out);
 	pthread_mutex_unlock(&mu);
