@@ -37,6 +37,8 @@ config_defaults(struct config *cfg)
 	cfg->hangup_after_s = 75;
 	cfg->commit_delay_us = 0;
 	cfg->commit_pipeline = true;
+	cfg->checkpoint_pages = 1000;
+	cfg->wal_max_pages = 8000;
 	cfg->invite_ttl_ms = 72LL * 3600 * 1000;
 	cfg->attachment_max = 50 * 1024 * 1024;
 	cfg->due_soon_ms = 24LL * 3600 * 1000;
@@ -257,6 +259,14 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 		if (!parse_uint(value, 1, 3600, &v))
 			return bad_value(key, "seconds from 1 to 3600", st);
 		cfg->outq_soft_grace_s = (unsigned)v;
+	} else if (strcmp(key, "checkpoint_pages") == 0) {
+		if (!parse_uint(value, 1, 1000000, &v))
+			return bad_value(key, "pages from 1 to 1000000", st);
+		cfg->checkpoint_pages = (unsigned)v;
+	} else if (strcmp(key, "wal_max_pages") == 0) {
+		if (!parse_uint(value, 2, 4000000, &v))
+			return bad_value(key, "pages from 2 to 4000000", st);
+		cfg->wal_max_pages = (unsigned)v;
 	} else if (strcmp(key, "commit_delay_us") == 0) {
 		if (!parse_uint(value, 0, 100000, &v))
 			return bad_value(key, "microseconds from 0 to 100000", st);

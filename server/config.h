@@ -57,6 +57,8 @@ struct config {
 	/* on: COMMIT writes, a sync thread fdatasyncs the WAL while the next
 	 * batch runs (server/syncer.h); off: COMMIT fsyncs on the commit thread */
 	bool commit_pipeline;
+	unsigned checkpoint_pages;     /* the checkpoint thread copies every N new WAL pages */
+	unsigned wal_max_pages;        /* past it the committing thread finishes the copy */
 	int64_t invite_ttl_ms;
 	size_t attachment_max;
 	int64_t due_soon_ms;           /* a step is "due soon" this long before its deadline */

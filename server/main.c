@@ -175,6 +175,19 @@ serve(const struct config *cfg)
 		return 1;
 	}
 	log_info("database %s at schema version %d", path, store_schema_version(store));
+	/* the WAL's pages are copied into the database by a thread of their
+	 * own every checkpoint_pages, and by the committing thread only past
+	 * wal_max_pages (docs/OPERATIONS.md, "Durability") */
+	if (cfg->wal_max_pages <= cfg->checkpoint_pages) {
+		log_error("wal_max_pages (%u) must be above checkpoint_pages (%u): raise it, or "
+			  "remove both for their defaults (8000 and 1000)", cfg->wal_max_pages,
+			  cfg->checkpoint_pages);
+		store_close(store);
+		return 1;
+	}
+	if (store_checkpointer_start(store, cfg->checkpoint_pages, cfg->wal_max_pages))
+		log_info("checkpoints: on their own thread every %u WAL pages; the committing "
+			 "thread finishes past %u", cfg->checkpoint_pages, cfg->wal_max_pages);
 	if (mail_init(store, cfg, &st) != LSN_OK) {
 		log_error("%s", st.msg);
 		store_close(store);

@@ -123,6 +123,19 @@ bool store_in_batch(const struct store *s);
 enum lsn_err store_set_sync(struct store *s, enum store_sync sync);
 /* The path of the database's WAL file (it exists while the store is open). */
 enum lsn_err store_wal_path(struct store *s, char *buf, size_t size);
+
+/* Checkpoints (store_checkpoint.c): once the WAL holds start_pages, a
+ * thread with its own connection copies it into the database; past
+ * limit_pages the committing connection finishes the copy itself so that
+ * the WAL restarts. false: not started (SQLite's automatic checkpoint, on
+ * the committing thread, stays). store_close() stops it. */
+bool store_checkpointer_start(struct store *s, unsigned start_pages, unsigned limit_pages);
+void store_checkpointer_stop(struct store *s);
+struct store_checkpoint_counts {
+	uint64_t by_thread;           /* checkpoints the thread completed */
+	uint64_t by_writer;           /* ... and the committing connection */
+};
+struct store_checkpoint_counts store_checkpoint_counts(struct store *s);
 enum lsn_err store_req_begin(struct store *s);
 void store_req_end(struct store *s, bool keep);
 

@@ -21,8 +21,11 @@
 #define STORE_STMT_SLOTS 432
 #define STORE_SLOT_TEST  352
 
+struct store_ckpt;
+
 struct store {
 	sqlite3 *db;
+	struct store_ckpt *ckpt;      /* the checkpoint thread, if started */
 	sqlite3_stmt *stmt[STORE_STMT_SLOTS];
 	bool in_batch;
 	bool in_req;

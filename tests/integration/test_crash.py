@@ -16,6 +16,9 @@ At the end, after a clean stop, the database file is read with sqlite3:
   it a second time: it got the stored reply, never step_done);
 - PRAGMA integrity_check says ok, and foreign keys hold.
 
+The server checkpoints every 8 WAL pages on its checkpoint thread, and on
+the committing thread past 40, so kills land in checkpoints of both kinds.
+
 Power loss (CRASH_POWERLOSS=1, meson tests integration_powerloss_pipeline_on
 and _off): liaisond runs under tests/powerloss_shim.c (LD_PRELOAD), which
 keeps a copy of the database and of its WAL as each was when its last
@@ -364,7 +367,11 @@ def main(t):
     # caps of the to-device queue its key shares fill (test_bounds.py)
     limits = {"rate_conn_per_s": 1000000, "rate_conn_burst": 1000000,
               "rate_user_per_s": 1000000, "rate_user_burst": 1000000,
-              "todevice_max_queued": 0, "todevice_max_per_sender": 0}
+              "todevice_max_queued": 0, "todevice_max_per_sender": 0,
+              # checkpoints all the time, on the checkpoint thread and past
+              # the WAL's bound on the committing thread, so that kills
+              # and power cuts land in them (docs/OPERATIONS.md, point 4)
+              "checkpoint_pages": 8, "wal_max_pages": 40}
     if POWERLOSS:
         limits["commit_pipeline"] = os.environ.get("CRASH_PIPELINE", "on")
         shim = os.environ.get("LSN_POWERLOSS_SHIM", "")

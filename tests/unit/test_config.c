@@ -28,6 +28,7 @@ test_sample_matches_defaults(void **state)
 	parsed.max_frame = 4096;
 	parsed.synchronous = STORE_SYNC_NORMAL;
 	parsed.commit_pipeline = false;
+	parsed.checkpoint_pages = parsed.wal_max_pages = 3;
 	parsed.invite_ttl_ms = 1;
 	parsed.production = true;
 	parsed.attachment_max = 1;
@@ -70,6 +71,10 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.commit_delay_us, defaults.commit_delay_us);
 	assert_int_equal(parsed.commit_pipeline, defaults.commit_pipeline);
 	assert_true(defaults.commit_pipeline);
+	assert_int_equal(parsed.checkpoint_pages, defaults.checkpoint_pages);
+	assert_int_equal(parsed.wal_max_pages, defaults.wal_max_pages);
+	assert_int_equal(defaults.checkpoint_pages, 1000);
+	assert_int_equal(defaults.wal_max_pages, 8000);
 	assert_int_equal(parsed.attachment_max, defaults.attachment_max);
 	assert_int_equal(parsed.due_soon_ms, defaults.due_soon_ms);
 	assert_int_equal(parsed.ack_timeout_ms, defaults.ack_timeout_ms);

@@ -1,6 +1,7 @@
 /* test_store.c — the SQLite store: migrations from an empty database and
  * from the previous schema version, invites (single use, expiry data),
- * devices, idempotency records, savepoint rollback inside a batch. */
+ * devices, idempotency records, savepoint rollback inside a batch, and
+ * checkpoints on their own thread with the WAL bounded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -309,6 +312,91 @@ test_idempotency(void **state)
 	assert_int_equal(store_idem_get(f->s, "device:y", "k1", &op, &reply), LSN_ERR_NOT_FOUND);
 }
 
+static long long
+file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/* One batch of `n` idempotency records of about 3 KiB each (a page or so
+ * apiece); keys numbered from *next. */
+static void
+write_batch(struct store *s, int n, int *next)
+{
+	static char reply[3000];
+	memset(reply, 'r', sizeof reply - 1);
+	assert_int_equal(store_batch_begin(s), LSN_OK);
+	for (int i = 0; i < n; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "k%06d", (*next)++);
+		assert_int_equal(store_idem_put(s, "device:ckpt", key, "send", reply, 7), LSN_OK);
+	}
+	assert_int_equal(store_batch_commit(s), LSN_OK);
+}
+
+static void
+test_checkpoint_thread(void **state)
+{
+	struct fixture *f = *state;
+	f->s = open_at(f, 0);
+	enum { START = 50, LIMIT = 200, BATCH = 8 };
+	assert_false(store_checkpointer_start(f->s, 0, LIMIT));       /* refused */
+	assert_false(store_checkpointer_start(f->s, LIMIT, START));
+	assert_true(store_checkpointer_start(f->s, START, LIMIT));
+	assert_false(store_checkpointer_start(f->s, START, LIMIT));   /* once */
+	char wal[200];
+	assert_int_equal(store_wal_path(f->s, wal, sizeof wal), LSN_OK);
+	/* a writer that never pauses: 3,000 records, ~15 times LIMIT pages */
+	int next = 0;
+	long long largest = 0;
+	for (int b = 0; b < 3000 / BATCH; b++) {
+		write_batch(f->s, BATCH, &next);
+		long long size = file_size(wal);
+		if (size > largest)
+			largest = size;
+	}
+	struct store_checkpoint_counts n = store_checkpoint_counts(f->s);
+	print_message("checkpoints: %llu by the thread, %llu by the writer; largest WAL "
+		      "%lld bytes\n", (unsigned long long)n.by_thread,
+		      (unsigned long long)n.by_writer, largest);
+	assert_true(n.by_thread >= 1);
+	/* restarted rather than grown: under LIMIT pages, then the batch that
+	 * crossed it (8 records of an overflow page each, their leaves, the
+	 * index and parents: up to ~60 pages here; 128 allowed) and the WAL
+	 * header. Without the writer's copy past LIMIT it grew to 26 MB. */
+	assert_true(largest > 0);
+	assert_true(largest <= 32 + (long long)(LIMIT + 128) * (4096 + 24));
+	/* every record is there, and the database is whole */
+	char *op = NULL, *reply = NULL;
+	assert_int_equal(store_idem_get(f->s, "device:ckpt", "k000000", &op, &reply), LSN_OK);
+	free(op);
+	free(reply);
+	assert_int_equal(store_idem_get(f->s, "device:ckpt", "k002999", &op, &reply), LSN_OK);
+	assert_int_equal(strlen(reply), 2999);
+	free(op);
+	free(reply);
+	struct lsn_status st = {0};
+	assert_int_equal(store_check(f->s, &st), LSN_OK);
+	/* stopped: SQLite's automatic checkpoint takes over, writes go on */
+	store_checkpointer_stop(f->s);
+	store_checkpointer_stop(f->s);
+	write_batch(f->s, BATCH, &next);
+	assert_int_equal(store_checkpoint_counts(f->s).by_thread, 0);
+	/* and what the thread copied is in the database file itself */
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM idempotency WHERE "
+					    "scope = 'device:ckpt'", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), next);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -325,6 +413,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_savepoint_rollback_in_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_rollback_discards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_thread, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
