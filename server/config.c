@@ -37,6 +37,7 @@ config_defaults(struct config *cfg)
 	cfg->hangup_after_s = 75;
 	cfg->commit_delay_us = 0;
 	cfg->commit_pipeline = true;
+	cfg->db_cache = 16 * 1024 * 1024;
 	cfg->checkpoint_pages = 1000;
 	cfg->wal_max_pages = 8000;
 	cfg->invite_ttl_ms = 72LL * 3600 * 1000;
@@ -259,6 +260,10 @@ set_number(struct config *cfg, const char *key, const char *value, struct lsn_st
 		if (!parse_uint(value, 1, 3600, &v))
 			return bad_value(key, "seconds from 1 to 3600", st);
 		cfg->outq_soft_grace_s = (unsigned)v;
+	} else if (strcmp(key, "db_cache") == 0) {
+		if (!parse_size(value, 1024 * 1024, 1ULL << 30, &v))
+			return bad_value(key, "a size from 1M to 1G", st);
+		cfg->db_cache = (size_t)v;
 	} else if (strcmp(key, "checkpoint_pages") == 0) {
 		if (!parse_uint(value, 1, 1000000, &v))
 			return bad_value(key, "pages from 1 to 1000000", st);

@@ -57,6 +57,7 @@ struct config {
 	/* on: COMMIT writes, a sync thread fdatasyncs the WAL while the next
 	 * batch runs (server/syncer.h); off: COMMIT fsyncs on the commit thread */
 	bool commit_pipeline;
+	size_t db_cache;               /* SQLite's page cache of the server's connection */
 	unsigned checkpoint_pages;     /* the checkpoint thread copies every N new WAL pages */
 	unsigned wal_max_pages;        /* past it the committing thread finishes the copy */
 	int64_t invite_ttl_ms;

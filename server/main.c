@@ -168,7 +168,8 @@ serve(const struct config *cfg)
 	tune_malloc();
 	struct lsn_status st = {0};
 	struct store *store = NULL;
-	struct store_options opt = {.sync = cfg->synchronous, .busy_timeout_ms = 5000};
+	struct store_options opt = {.sync = cfg->synchronous, .busy_timeout_ms = 5000,
+				    .cache_bytes = cfg->db_cache};
 	config_db_path(cfg, path, sizeof path);
 	if (store_open(&store, path, &opt, &st) != LSN_OK) {
 		log_error("%s", st.msg);

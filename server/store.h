@@ -32,6 +32,7 @@ struct store_options {
 	int busy_timeout_ms;
 	bool create;          /* create the database file if missing */
 	int migrate_to;       /* 0 = latest; tests migrate to older versions */
+	size_t cache_bytes;   /* SQLite's page cache; 0 = its default (2 MiB) */
 };
 
 #define STORE_NAME_MAX       128

@@ -29,6 +29,7 @@ test_sample_matches_defaults(void **state)
 	parsed.synchronous = STORE_SYNC_NORMAL;
 	parsed.commit_pipeline = false;
 	parsed.checkpoint_pages = parsed.wal_max_pages = 3;
+	parsed.db_cache = 5;
 	parsed.invite_ttl_ms = 1;
 	parsed.production = true;
 	parsed.attachment_max = 1;
@@ -74,6 +75,8 @@ test_sample_matches_defaults(void **state)
 	assert_int_equal(parsed.checkpoint_pages, defaults.checkpoint_pages);
 	assert_int_equal(parsed.wal_max_pages, defaults.wal_max_pages);
 	assert_int_equal(defaults.checkpoint_pages, 1000);
+	assert_int_equal(parsed.db_cache, defaults.db_cache);
+	assert_int_equal(defaults.db_cache, 16 * 1024 * 1024);
 	assert_int_equal(defaults.wal_max_pages, 8000);
 	assert_int_equal(parsed.attachment_max, defaults.attachment_max);
 	assert_int_equal(parsed.due_soon_ms, defaults.due_soon_ms);
