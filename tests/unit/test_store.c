@@ -357,16 +357,17 @@ test_checkpoint_thread(void **state)
 			largest = size;
 	}
 	struct store_checkpoint_counts n = store_checkpoint_counts(f->s);
-	print_message("checkpoints: %llu by the thread, %llu by the writer; largest WAL "
+	print_message("# checkpoints: %llu by the thread, %llu by the writer; largest WAL "
 		      "%lld bytes\n", (unsigned long long)n.by_thread,
 		      (unsigned long long)n.by_writer, largest);
 	assert_true(n.by_thread >= 1);
-	/* restarted rather than grown: under LIMIT pages, then the batch that
-	 * crossed it (8 records of an overflow page each, their leaves, the
-	 * index and parents: up to ~60 pages here; 128 allowed) and the WAL
+	/* restarted rather than grown. The writer copies past LIMIT pages;
+	 * while the thread is copying, its attempt is refused (busy) and the
+	 * next commits try again, so a few batches more may go in first
+	 * (412 pages seen once in CI): under 4 * LIMIT + 128 pages, and the WAL
 	 * header. Without the writer's copy past LIMIT it grew to 26 MB. */
 	assert_true(largest > 0);
-	assert_true(largest <= 32 + (long long)(LIMIT + 128) * (4096 + 24));
+	assert_true(largest <= 32 + (long long)(4 * LIMIT + 128) * (4096 + 24));
 	/* every record is there, and the database is whole */
 	char *op = NULL, *reply = NULL;
 	assert_int_equal(store_idem_get(f->s, "device:ckpt", "k000000", &op, &reply), LSN_OK);
