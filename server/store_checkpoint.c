@@ -29,6 +29,7 @@ struct store_ckpt {
 	sqlite3 *db;                  /* the thread's own connection */
 	unsigned start, limit;        /* pages in the WAL */
 	unsigned copied;              /* the WAL's pages the thread last copied */
+	unsigned seen;                /* the writer's last count (its thread only) */
 	struct store_checkpoint_counts n;   /* under mu */
 };
 
@@ -38,6 +39,13 @@ static int
 wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct store_ckpt *c = arg;
+	bool restarted = pages >= 0 && (unsigned)pages < c->seen;
+	c->seen = pages > 0 ? (unsigned)pages : 0;
+	if (restarted) {                      /* the WAL starts again from 0 */
+		pthread_mutex_lock(&c->mu);
+		c->copied = 0;
+		pthread_mutex_unlock(&c->mu);
+	}
 	if (pages < 0 || (unsigned)pages < c->start)
 		return SQLITE_OK;
 	if ((unsigned)pages >= c->limit) {
@@ -52,7 +60,7 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 		return SQLITE_OK;
 	}
 	pthread_mutex_lock(&c->mu);
-	if ((unsigned)pages < c->copied)      /* the WAL restarted */
+	if ((unsigned)pages < c->copied)      /* copied in the WAL's last round */
 		c->copied = 0;
 	/* every `start` new pages, as SQLite's own checkpoint would */
 	if (!c->wanted && (unsigned)pages - c->copied >= c->start) {
