@@ -612,6 +612,19 @@ set_mail(struct config *cfg, const char *key, const char *value, struct lsn_stat
 }
 
 enum lsn_err
+config_check(const struct config *cfg, struct lsn_status *st)
+{
+	/* the checkpoint thread copies every checkpoint_pages; the committing
+	 * thread takes over only past wal_max_pages, so the second must be
+	 * the larger or the thread never gets a turn */
+	if (cfg->wal_max_pages <= cfg->checkpoint_pages)
+		return lsn_fail(st, LSN_ERR_BAD_REQUEST, "wal_max_pages (%u) must be above "
+				"checkpoint_pages (%u): raise it, or remove both for their "
+				"defaults (8000 and 1000)", cfg->wal_max_pages, cfg->checkpoint_pages);
+	return LSN_OK;
+}
+
+enum lsn_err
 config_check_mail(const struct config *cfg, struct lsn_status *st)
 {
 	if (cfg->smtp_host[0] == '\0')

@@ -117,6 +117,10 @@ void config_db_path(const struct config *cfg, char *out, size_t cap);
  * and, with set_tz, make it the process's local time (TZ, tzset). Call once
  * at start-up, before any thread. */
 enum lsn_err config_apply_timezone(const struct config *cfg, bool set_tz, struct lsn_status *st);
+/* The keys that constrain each other, once every source (defaults, file,
+ * flags) is applied; every command checks it. Today: wal_max_pages must be
+ * above checkpoint_pages (docs/OPERATIONS.md, "Durability"). */
+enum lsn_err config_check(const struct config *cfg, struct lsn_status *st);
 /* The mail keys together (docs/OPERATIONS.md, "Mail"): with smtp_host
  * set, mail_from is required, smtp_user and smtp_password_file go
  * together, smtp_starttls = off only for a loopback relay. LSN_OK when

@@ -179,13 +179,6 @@ serve(const struct config *cfg)
 	/* the WAL's pages are copied into the database by a thread of their
 	 * own every checkpoint_pages, and by the committing thread only past
 	 * wal_max_pages (docs/OPERATIONS.md, "Durability") */
-	if (cfg->wal_max_pages <= cfg->checkpoint_pages) {
-		log_error("wal_max_pages (%u) must be above checkpoint_pages (%u): raise it, or "
-			  "remove both for their defaults (8000 and 1000)", cfg->wal_max_pages,
-			  cfg->checkpoint_pages);
-		store_close(store);
-		return 1;
-	}
 	if (store_checkpointer_start(store, cfg->checkpoint_pages, cfg->wal_max_pages))
 		log_info("checkpoints: on their own thread every %u WAL pages; the committing "
 			 "thread finishes past %u", cfg->checkpoint_pages, cfg->wal_max_pages);
@@ -264,6 +257,10 @@ main(int argc, char **argv)
 	/* checked for every command; the server's days use it (set before any
 	 * thread starts), the administrator's commands keep the shell's zone */
 	struct lsn_status st = {0};
+	if (config_check(&cfg, &st) != LSN_OK) {
+		fprintf(stderr, "liaisond: %s\n", st.msg);
+		return 2;
+	}
 	bool serving = argc - first == 0 || strcmp(argv[first], "serve") == 0;
 	if (config_apply_timezone(&cfg, serving, &st) != LSN_OK) {
 		fprintf(stderr, "liaisond: %s\n", st.msg);

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Client, Server, run  # noqa: E402
 
-PLAN = 49
+PLAN = 50
 
 CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}$")
 
@@ -195,6 +195,14 @@ def devices_and_revoke(t, srv, claire, paul, who):
     t.ok(rc != 0, "admin: revoking an unknown device fails", f"rc={rc} {out} {err}")
     rc, out, err = srv.admin_run("check")
     t.eq(rc, 0, "admin: check passes on the live database", f"{out}\n{err}")
+    # two settings that constrain each other: every command refuses them
+    conf = os.path.join(srv.tmp, "crossed.conf")
+    with open(conf, "w") as f:
+        f.write("checkpoint_pages = 9000\n")
+    rc, out, err = srv.admin_run("--config", conf, "check")
+    t.ok(rc == 2 and "wal_max_pages (8000) must be above checkpoint_pages (9000)" in err,
+         "admin: check refuses checkpoint_pages above wal_max_pages and says what to do",
+         f"rc={rc} {out} {err}")
 
 
 def main(t):

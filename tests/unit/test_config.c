@@ -201,6 +201,26 @@ test_service_threads(void **state)
 	expect_refused("service_threads = two\n", "from 1 to 16");
 }
 
+/* Keys that constrain each other: config_check after every source. */
+static void
+test_cross_keys(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct lsn_status st = {0};
+	config_defaults(&cfg);
+	assert_int_equal(config_check(&cfg, &st), LSN_OK);
+	const char *text = "checkpoint_pages = 8\nwal_max_pages = 40\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(config_check(&cfg, &st), LSN_OK);
+	/* equal is refused too: the checkpoint thread would never get a turn */
+	text = "checkpoint_pages = 40\n";
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "t.conf", &st), LSN_OK);
+	assert_int_equal(config_check(&cfg, &st), LSN_ERR_BAD_REQUEST);
+	assert_non_null(strstr(st.msg, "wal_max_pages (40) must be above checkpoint_pages (40)"));
+	assert_non_null(strstr(st.msg, "remove both"));
+}
+
 static void
 test_bad_lines(void **state)
 {
@@ -352,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_metrics_access),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_service_threads),
+		cmocka_unit_test(test_cross_keys),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
