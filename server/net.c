@@ -114,6 +114,9 @@ struct conn {
 	struct idle_entry idle;        /* in io->idle (idle_wheel.h); network thread only */
 	bool ping_due;                 /* a ping waits for WRITEABLE; network thread only */
 	struct handoff_msg *closed_msg; /* "closed", allocated up front: it cannot fail */
+	/* one service thread: queued frames written at the end of the loop's turn */
+	struct conn *flush_next;
+	bool on_flush;
 };
 
 struct http_pss {
@@ -148,6 +151,9 @@ static struct {
 	struct iot io[CONFIG_SERVICE_THREADS_MAX];
 	/* the core thread's deadlines (monotonic µs; 0: none) */
 	int64_t commit_at, timer_at, sweep_at;
+	/* one service thread: connections with frames queued in this turn of
+	 * the loop (net_flush) */
+	struct conn *flush;
 } net;
 
 static struct conn *
@@ -168,13 +174,19 @@ mono_us(void)
 
 static void kick(struct conn *c, unsigned what);
 
+/* One service thread: the connection is written at the end of this turn
+ * of the loop (net_flush), not on a WRITEABLE callback. */
 static void
 hook_want_write(struct client *p)
 {
-	if (net.threaded)
-		kick(conn_of(p), KICK_WRITE);
-	else
-		lws_callback_on_writable(conn_of(p)->wsi);
+	struct conn *c = conn_of(p);
+	if (net.threaded) {
+		kick(c, KICK_WRITE);
+	} else if (!c->on_flush) {
+		c->on_flush = true;
+		c->flush_next = net.flush;
+		net.flush = c;
+	}
 }
 
 static void
@@ -357,6 +369,12 @@ conn_new(struct lws *wsi)
 static void
 conn_free(struct conn *c)
 {
+	if (c->on_flush) {
+		struct conn **pp = &net.flush;
+		while (*pp != c)
+			pp = &(*pp)->flush_next;
+		*pp = c->flush_next;
+	}
 	commit_forget(&c->peer);
 	if (!net.threaded)         /* else the network thread did, at CLOSED */
 		idle_wheel_remove(&c->io->idle, &c->idle);
@@ -534,6 +552,35 @@ conn_writeable(struct conn *c)
 	if (outq_peek(&p->q) || p->closing)
 		lws_callback_on_writable(c->wsi);
 	return 0;
+}
+
+/* One service thread: the end of a turn of the event loop, before it
+ * waits again. Each connection given frames during the turn is written
+ * now, from its queue (batched as on WRITEABLE), instead of on a WRITEABLE
+ * callback: asking lws for one turns POLLOUT on in epoll and the callback
+ * turns it off again, two epoll_ctl calls and one more wake-up for every
+ * frame a socket could take at once (7 epoll_ctl per message at W1,
+ * docs/PERFORMANCE.md). Writing outside the callback is safe with lws
+ * 4.1 when nothing of the connection is buffered in lws (checked): what
+ * the socket does not take, lws keeps and asks WRITEABLE for itself, the
+ * same as for a write in the callback, so no more than one batch is ever
+ * held by lws. A ping due, a close, or lws still holding part of a write
+ * go through WRITEABLE as before. */
+static void
+net_flush(void)
+{
+	struct conn *c;
+	while ((c = net.flush) != NULL) {
+		net.flush = c->flush_next;
+		c->flush_next = NULL;
+		c->on_flush = false;
+		if (c->ping_due || c->peer.closing || lws_partial_buffered(c->wsi)) {
+			lws_callback_on_writable(c->wsi);
+			continue;
+		}
+		if (conn_writeable(c) < 0)   /* the write failed: lws closes it at once */
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	}
 }
 
 /* conn_unauth_per_addr (docs/OPERATIONS.md, "Bounds"): a new connection
@@ -1478,7 +1525,9 @@ io_service(struct iot *io)
 static int
 net_service(void)
 {
-	return io_service(&net.io[0]);
+	int n = io_service(&net.io[0]);
+	net_flush();
+	return n;
 }
 
 static const char *
