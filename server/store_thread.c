@@ -10,12 +10,17 @@ enum {
 	SLOT_BASE = 64,
 	ST_CHAN_INSERT = SLOT_BASE, ST_CHAN_GET, ST_LOG_INSERT, ST_CHAN_HEAD, ST_LOG_LIST,
 	ST_CHANS_OF_USER, ST_MEMBER_PUT, ST_MEMBER_LEAVE, ST_MEMBER_ROLE, ST_MEMBER_GET,
-	ST_MEMBER_LIST_ALL, ST_MEMBER_LIST_CURRENT, ST_COMEMBERS, ST_MSG_NEXT, ST_MSG_INSERT,
+	ST_MEMBER_LIST_ALL, ST_MEMBER_LIST_CURRENT, ST_COMEMBERS, ST_MSG_INSERT,
 	ST_MSG_LIST, ST_RECEIPT_DELIVERED, ST_RECEIPT_READ, ST_RECEIPT_LIST, ST_MSG_SENDER,
 };
 
+/* A channel's last message seq is its messages' highest (one seek in the
+ * index messages_by_channel), not a column rewritten by every message:
+ * that row update was a page written to the WAL per message (schema 015,
+ * docs/PERFORMANCE.md "Messages in arrival order"). */
+#define LAST_SEQ_OF(ch) "(SELECT coalesce(max(seq), 0) FROM messages WHERE channel_id = " ch ")"
 #define CHANNEL_COLUMNS "c.id, c.kind, c.history, c.creator, c.created_at, c.log_seq, " \
-			"c.log_hash, c.last_seq "
+			"c.log_hash, " LAST_SEQ_OF("c.id") " "
 #define MEMBER_COLUMNS "m.channel_id, m.user_id, m.role, m.since_log_seq, m.left_msg_seq "
 
 /* Column tables; f is the path to the struct inside T ("" or "c."), b the
@@ -83,8 +88,8 @@ enum lsn_err
 store_channel_create(struct store *s, const struct store_channel *c)
 {
 	return store_exec(s, STORE_Q(s, ST_CHAN_INSERT,
-		"INSERT INTO channels(id, kind, history, creator, created_at, log_seq, log_hash, last_seq) "
-		"VALUES (?,?,?,?,?,?,?,0)",
+		"INSERT INTO channels(id, kind, history, creator, created_at, log_seq, log_hash) "
+		"VALUES (?,?,?,?,?,?,?)",
 		P_BLOB(c->id, sizeof c->id), P_TEXT(c->kind), P_TEXT(c->history),
 		P_BLOB(c->creator, sizeof c->creator), P_INT(c->created_at), P_INT(c->log_seq),
 		P_BLOB(c->log_hash, sizeof c->log_hash)), "insert channel", false);
@@ -159,7 +164,7 @@ store_member_leave(struct store *s, const uint8_t channel[LSN_ID_BYTES],
 {
 	return store_exec(s, STORE_Q(s, ST_MEMBER_LEAVE,
 		"UPDATE channel_members SET left_msg_seq = "
-		"(SELECT last_seq FROM channels WHERE id = ?1) "
+		LAST_SEQ_OF("?1") " "
 		"WHERE channel_id = ?1 AND user_id = ?2 AND left_msg_seq IS NULL",
 		P_ID(channel), P_ID(user)), "member leaves", true);
 }
@@ -221,17 +226,14 @@ enum lsn_err
 store_message_append(struct store *s, struct store_message *m)
 {
 	struct seq_row r;
-	enum lsn_err err = store_one(s, STORE_Q(s, ST_MSG_NEXT,
-		"UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-		P_ID(m->channel)), STORE_COLS(seq_cols), &r, "next message seq");
-	if (err != LSN_OK)
-		return err;
-	m->seq = r.seq;
-	return store_exec(s, STORE_Q(s, ST_MSG_INSERT,
+	enum lsn_err err = store_one(s, STORE_Q(s, ST_MSG_INSERT,
 		"INSERT INTO messages(channel_id, seq, sender_user, sender_device, ts, envelope) "
-		"VALUES (?,?,?,?,?,?)",
-		P_ID(m->channel), P_INT(m->seq), P_ID(m->sender_user), P_ID(m->sender_device),
-		P_INT(m->ts), P_BLOB(m->envelope, m->envelope_len)), "insert message", false);
+		"VALUES (?1, " LAST_SEQ_OF("?1") " + 1, ?2, ?3, ?4, ?5) RETURNING seq",
+		P_ID(m->channel), P_ID(m->sender_user), P_ID(m->sender_device), P_INT(m->ts),
+		P_BLOB(m->envelope, m->envelope_len)), STORE_COLS(seq_cols), &r, "insert message");
+	if (err == LSN_OK)
+		m->seq = r.seq;
+	return err;
 }
 
 enum lsn_err

@@ -60,10 +60,10 @@ def replay(srv, channel, seq):
         cid = bytes.fromhex(channel)
         row = con.execute("SELECT sender_user, sender_device, ts, envelope FROM messages "
                           "WHERE channel_id = ? AND seq = ?", (cid, seq)).fetchone()
-        last = con.execute("SELECT last_seq FROM channels WHERE id = ?", (cid,)).fetchone()[0]
+        last = con.execute("SELECT max(seq) FROM messages WHERE channel_id = ?",
+                           (cid,)).fetchone()[0]
         con.execute("INSERT INTO messages (channel_id, seq, sender_user, sender_device, ts, "
                     "envelope) VALUES (?, ?, ?, ?, ?, ?)", (cid, last + 1) + tuple(row))
-        con.execute("UPDATE channels SET last_seq = ? WHERE id = ?", (last + 1, cid))
         con.commit()
         return last + 1
     finally:

@@ -157,6 +157,94 @@ test_migrate_from_latest_minus_one(void **state)
 	assert_int_equal(store_check(f->s, &st), LSN_OK);
 }
 
+struct seen_messages {
+	int n;
+	int64_t seq[8];
+	char env[8][8];
+};
+
+static void
+collect_message(const struct store_message *m, void *arg)
+{
+	struct seen_messages *l = arg;
+	if (l->n < 8) {
+		l->seq[l->n] = m->seq;
+		snprintf(l->env[l->n], sizeof l->env[0], "%.*s", (int)m->envelope_len,
+			 (const char *)m->envelope);
+	}
+	l->n++;
+}
+
+/* 015: messages move from a WITHOUT ROWID table keyed by (channel, seq) to
+ * one appended by rowid with a unique index on (channel, seq). Every
+ * envelope stored before is there after, read back by channel in seq
+ * order; the next append numbers on; a duplicate is still refused. */
+static void
+test_migrate_messages_rowid(void **state)
+{
+	struct fixture *f = *state;
+	store_close(open_at(f, 14));     /* the last schema with the old table */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO orgs VALUES (x'00112233445566778899aabbccddeeff','CPTS Loire','450000005','cpts',1);"
+		"INSERT INTO users(id, rpps, name, profession, org_id, roles, ik, created_at) "
+		"VALUES (x'0102030405060708090a0b0c0d0e0f10','10101010105','Dr Durand','gp',"
+		" x'00112233445566778899aabbccddeeff',1,zeroblob(32),2);"
+		"INSERT INTO channels(id,kind,history,creator,created_at,log_seq,log_hash,last_seq) VALUES"
+		" (x'a0000000000000000000000000000001','case','shared',x'0102030405060708090a0b0c0d0e0f10',1,1,zeroblob(32),3),"
+		" (x'b0000000000000000000000000000002','case','shared',x'0102030405060708090a0b0c0d0e0f10',1,1,zeroblob(32),2);"
+		/* inserted out of order: the old table sorted them, the new one must too */
+		"INSERT INTO messages VALUES"
+		" (x'b0000000000000000000000000000002',2,zeroblob(16),zeroblob(16),20,CAST('b2' AS BLOB)),"
+		" (x'a0000000000000000000000000000001',3,zeroblob(16),zeroblob(16),13,CAST('a3' AS BLOB)),"
+		" (x'a0000000000000000000000000000001',1,zeroblob(16),zeroblob(16),11,CAST('a1' AS BLOB)),"
+		" (x'b0000000000000000000000000000002',1,zeroblob(16),zeroblob(16),10,CAST('b1' AS BLOB)),"
+		" (x'a0000000000000000000000000000001',2,x'0102030405060708090a0b0c0d0e0f10',zeroblob(16),12,"
+		"  CAST('a2' AS BLOB));",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	f->s = open_at(f, 0);
+	assert_int_equal(store_schema_version(f->s), store_schema_latest());
+	uint8_t a[16] = {0xa0}, b[16] = {0xb0}, who[16];
+	a[15] = 1;
+	b[15] = 2;
+	struct seen_messages la = {0}, lb = {0};
+	assert_int_equal(store_message_list(f->s, a, 0, 3, 10, collect_message, &la), LSN_OK);
+	assert_int_equal(store_message_list(f->s, b, 0, 2, 10, collect_message, &lb), LSN_OK);
+	assert_int_equal(la.n, 3);
+	assert_int_equal(lb.n, 2);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(la.seq[i], i + 1);
+		char want[8];
+		snprintf(want, sizeof want, "a%d", i + 1);
+		assert_string_equal(la.env[i], want);
+	}
+	assert_string_equal(lb.env[0], "b1");
+	assert_string_equal(lb.env[1], "b2");
+	assert_int_equal(store_message_sender(f->s, a, 2, who), LSN_OK);
+	assert_int_equal(who[0], 1);
+	assert_int_equal(who[15], 0x10);
+
+	struct store_message m = {.ts = 14, .envelope = (const uint8_t *)"a4", .envelope_len = 2};
+	memcpy(m.channel, a, 16);
+	assert_int_equal(store_message_append(f->s, &m), LSN_OK);
+	assert_int_equal(m.seq, 4);
+	la.n = 0;
+	assert_int_equal(store_message_list(f->s, a, 2, 4, 10, collect_message, &la), LSN_OK);
+	assert_int_equal(la.n, 2);
+	assert_string_equal(la.env[1], "a4");
+	/* (channel, seq) is still unique */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO messages(channel_id,seq,sender_user,"
+		"sender_device,ts,envelope) VALUES (x'a0000000000000000000000000000001',2,"
+		"zeroblob(16),zeroblob(16),1,x'00')", NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	sqlite3_close(db);
+	struct lsn_status st = {0};
+	assert_int_equal(store_check(f->s, &st), LSN_OK);
+}
+
 static void
 test_newer_database_refused(void **state)
 {
@@ -407,6 +495,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_previous, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_latest_minus_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_messages_rowid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invite_single_use, setup, teardown),
