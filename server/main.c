@@ -242,6 +242,7 @@ main(int argc, char **argv)
 			return 0;
 		}
 	}
+	store_process_init();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "liaisond: libsodium failed to initialise\n");
 		return 1;

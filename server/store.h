@@ -104,6 +104,12 @@ typedef void (*store_user_cb)(const struct store_user *user, void *arg);
 typedef void (*store_device_cb)(const struct store_device *dev, void *arg);
 
 /* ---- lifecycle ---- */
+/* Once per process, before the first store_open and any thread: SQLite's
+ * process-wide settings. Today its memory statistics off, which cost a
+ * global mutex around every allocation SQLite makes (sqlite3_config,
+ * SQLITE_CONFIG_MEMSTATUS). Optional: without it SQLite keeps its
+ * defaults. */
+void store_process_init(void);
 enum lsn_err store_open(struct store **out, const char *path, const struct store_options *opt,
 			struct lsn_status *st);
 void store_close(struct store *s);

@@ -192,6 +192,14 @@ store_configure(struct store *s, const struct store_options *opt, struct lsn_sta
 	return LSN_OK;
 }
 
+void
+store_process_init(void)
+{
+	/* fails (SQLITE_MISUSE) only once SQLite is initialised: then the
+	 * statistics stay on, which is slower, not wrong */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum lsn_err
 store_open(struct store **out, const char *path, const struct store_options *opt,
 	   struct lsn_status *st)
