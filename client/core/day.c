@@ -1,4 +1,5 @@
-/* day.c — calendar days without the C library's time zone (day.h). */
+/* day.c — calendar days without the C library's time zone, but for
+ * today's date, which is the user's (day.h). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -80,7 +81,15 @@ day_format_ms(int64_t ms, char out[DAY_TEXT])
 int64_t
 day_today(void)
 {
-	return (int64_t)time(NULL) / 86400;
+	/* the one local-time read of this file: the user's date, not UTC's
+	 * (in Paris, from midnight to 01:00, 02:00 in summer, UTC's is still
+	 * yesterday: a measurement typed then defaulted to yesterday and one
+	 * dated today was refused as in the future) */
+	time_t now = time(NULL);
+	struct tm tm;
+	if (localtime_r(&now, &tm) == NULL)
+		return (int64_t)now / 86400;
+	return days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday);
 }
 
 /* The server counts days in its CPTS's time zone: a day starts at local

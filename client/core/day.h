@@ -22,7 +22,8 @@ char *day_format_ms(int64_t ms, char out[DAY_TEXT]);
 /* Days since 1970-01-01 as "YYYY-MM-DD". Returns out. */
 char *day_format(int64_t days, char out[DAY_TEXT]);
 
-/* Today (UTC) in days since 1970-01-01, by this computer's clock. */
+/* Today in days since 1970-01-01: the date on this computer's clock in its
+ * time zone (TZ), the user's day, which is the CPTS's for a user in it. */
 int64_t day_today(void);
 
 /* The date of a day the server sends by its start (j0) or by its last

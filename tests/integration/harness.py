@@ -43,6 +43,21 @@ VALGRIND = os.environ.get("LSN_VALGRIND", "0") == "1"
 SLOW = 20 if VALGRIND else 3 if SANITIZED else 1
 VALGRIND_EXIT = 97
 
+# The test servers keep liaisond's default time zone: their days (J0, how
+# late a step is, semesters) are Paris days. A test's "today" must be the
+# same day, not the machine's (UTC here): between 23:00 and 24:00 UTC
+# (22:00 in summer) they differ, and tests that dated a case 30 days back
+# or a step 3 days late failed only then. The browser runs in this zone
+# too (webdrive.py), as the clinicians' do.
+SERVER_TZ = "Europe/Paris"
+
+
+def server_today():
+    """Today's date where the test servers count days (SERVER_TZ)."""
+    import datetime
+    from zoneinfo import ZoneInfo
+    return datetime.datetime.now(ZoneInfo(SERVER_TZ)).date()
+
 
 def valgrind_prefix(log_path):
     if not VALGRIND:
@@ -446,6 +461,7 @@ class Client:
         env["LIAISON_HOME"] = self.server.clients_home
         env["LIAISON_PASSPHRASE"] = self.passphrase if passphrase is None else passphrase
         env["LIAISON_CA"] = os.path.join(CERTS, "ca.crt")
+        env["TZ"] = SERVER_TZ       # the CLI's days are the servers' (SERVER_TZ)
         for name, value in (extra or {}).items():  # None removes the variable
             if value is None:
                 env.pop(name, None)

@@ -40,7 +40,7 @@ SAMPLE = os.path.join(EXAMPLES, "discharge-notice.json")
 BMO = os.path.join(EXAMPLES, "bmo.csv")
 ORDER = os.path.join(EXAMPLES, "order.csv")
 
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = harness.server_today()
 DAY = datetime.timedelta(days=1)
 
 PEOPLE = [  # profile, RPPS, name, profession, FINESS, roles

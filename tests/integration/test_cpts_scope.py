@@ -26,7 +26,7 @@ from harness import Client, RawIdentity, RawWS, Server, run  # noqa: E402
 
 PLAN = 49
 
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = harness.server_today()
 DAY = datetime.timedelta(days=1)
 J0 = TODAY - 3 * DAY
 

@@ -60,7 +60,7 @@ PLAN = 51
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
 MIN = 60 * 1000
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = harness.server_today()
 DAY = datetime.timedelta(days=1)
 LINK = "https://liaison.cpts-test.fr/"
 FROM = "liaison@cpts-test.fr"

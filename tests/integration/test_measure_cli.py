@@ -24,7 +24,7 @@ from harness import Client, Server, run  # noqa: E402
 
 PLAN = 74
 
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = harness.server_today()
 DAY = datetime.timedelta(days=1)
 
 PEOPLE = [  # profile, RPPS, name, profession, FINESS, roles

@@ -36,7 +36,7 @@ EXAMPLES = os.path.join(HERE, "..", "..", "docs", "examples")
 SAMPLE = os.path.join(EXAMPLES, "discharge-notice.json")
 BMO = os.path.join(EXAMPLES, "bmo.csv")
 
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = harness.server_today()
 DAY = datetime.timedelta(days=1)
 
 PEOPLE = [  # profile, RPPS, name, profession, FINESS, roles

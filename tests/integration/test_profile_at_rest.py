@@ -39,7 +39,7 @@ PLAN = 46
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = harness.server_today()
 NEW_PASS = "une autre phrase secrète"
 
 PEOPLE = [  # profile, RPPS, name, profession, FINESS, roles

@@ -28,7 +28,7 @@ PLAN = 41
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = harness.server_today()
 
 PEOPLE = [  # profile, RPPS, name, profession, FINESS, roles
     ("roux", "10101010105", "Dr Hélène Roux", "hospital_doctor", "370000481", "member,discharge"),

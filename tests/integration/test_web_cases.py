@@ -39,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
 GP = {"name": "Dr Anne Navigateur", "rpps": "10101010105"}
 PASSPHRASE = "une phrase de passe de test"
-TODAY = datetime.date.today()
+TODAY = harness.server_today()
 PATIENT = {"family_name": "LEMAIRE", "given_names": "Odette Marie", "birth_date": "1948-03-12",
            "sex": "F", "ins": "2 48 03 45 234 056 72"}
 ALERT = "Dyspnée nouvelle ce matin, rappeler la famille"

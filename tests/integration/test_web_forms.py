@@ -49,7 +49,7 @@ FORM_CHECKS = 16
 # 11 checks of what the CLI sees, the server's 3 at stop
 PLAN = 1 + 3 + 3 + ENROL_CHECKS + 1 + 2 + 1 + FORM_CHECKS + 11 + 3
 
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = harness.server_today()
 DAY = datetime.timedelta(days=1)
 WHO = {"name": "Dr Anne Navigateur", "rpps": "10101010105"}
 PASSPHRASE = "une phrase de passe de test"

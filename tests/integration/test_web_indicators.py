@@ -46,7 +46,7 @@ PLAN = (1 + 5 + 15 + 3 + 1 + ENROL_CHECKS * 2 + 1 + MAIN_CHECKS + N_SEMESTERS * 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "docs", "examples", "discharge-notice.json")
 PASSPHRASE = "une phrase de passe de test"
-TODAY = datetime.date.today()
+TODAY = harness.server_today()
 PATIENT = {"family_name": "LEMAIRE", "given_names": "Odette Marie", "birth_date": "1948-03-12",
            "sex": "F", "ins": "2 48 03 45 234 056 72"}
 

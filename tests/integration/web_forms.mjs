@@ -7,6 +7,13 @@
 // Usage: node web_forms.mjs CONFIG_JSON
 import { launch, enrol, unlock, openView, axe, overflow } from './web_lib.mjs';
 
+// today as this browser's calendar shows it (TZ: webdrive.py sets the
+// clinicians' zone), not UTC's date
+function localDay(now = new Date()) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}`;
+}
+
 const cfg = JSON.parse(process.argv[2]);
 const b = await launch(cfg);
 const { values, check, shot } = b;
@@ -61,7 +68,7 @@ await b.run(async ({ page, step }) => {
   });
   const j0 = await input('discharge_date').inputValue();
   const ro = await input('discharge_date').getAttribute('readonly');
-  check(j0 === new Date().toISOString().slice(0, 10) && ro !== null &&
+  check(j0 === localDay() && ro !== null &&
     /Doivent accuser réception : .*Dr Louis Petit/.test(await page.getByTestId('recipients').textContent()),
   'the notice form of the case: the discharge day is the case\'s J0 (read-only), the recipients named', j0);
 
@@ -162,7 +169,7 @@ await b.run(async ({ page, step }) => {
     'a first weight crosses nothing', first);
 
   step('a weight 2 kg higher');
-  await date.fill(new Date().toISOString().slice(0, 10));
+  await date.fill(localDay());
   await weight.fill(cfg.w3);
   await page.getByRole('button', { name: 'Enregistrer la mesure' }).click();
   await page.waitForSelector('[data-alert="weight_gain"]', { timeout: 60000 });

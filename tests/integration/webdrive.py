@@ -58,9 +58,12 @@ def phase(t, node, driver, cfg, count, timeout=240):
     """Runs node DRIVER CONFIG_JSON; its checks as TAP (exactly count of
     them, prefixed "browser: "); returns its values."""
     try:
+        # the browser's clock in the clinicians' zone, the test servers' too
+        # (harness.SERVER_TZ): its "today" is then theirs
         res = subprocess.run([node, os.path.join(HERE, driver), json.dumps(cfg)],
                              capture_output=True, text=True, timeout=timeout * harness.SLOW,
-                             stdin=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL,
+                             env=dict(os.environ, TZ=harness.SERVER_TZ))
         lines, stderr = res.stdout.splitlines(), res.stderr
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")

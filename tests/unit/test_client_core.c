@@ -843,6 +843,38 @@ test_gap_and_receipt_rules(void **state)
 	json_decref(c);
 }
 
+/* Today is the user's date, in this computer's zone (TZ), not UTC's: at
+ * 00:30 in Paris the UTC date is still yesterday. Fixed-offset zones 14 h
+ * east and 12 h west of UTC differ from UTC's date at every hour of the
+ * day but one or the other; compared with the UTC clock shifted by hand. */
+static void
+test_today_is_local(void **state)
+{
+	(void)state;
+	const char *saved = getenv("TZ");
+	char *keep = saved ? strdup(saved) : NULL;
+	static const struct {
+		const char *tz;
+		int64_t offset_s;
+	} zones[] = {{"Etc/GMT-14", 14 * 3600}, {"Etc/GMT+12", -12 * 3600}, {"UTC", 0}};
+	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+		setenv("TZ", zones[i].tz, 1);
+		tzset();
+		int64_t before = ((int64_t)time(NULL) + zones[i].offset_s) / 86400;
+		int64_t today = day_today();
+		int64_t after = ((int64_t)time(NULL) + zones[i].offset_s) / 86400;
+		/* midnight may pass between the two reads: today is one of them */
+		assert_true(today == before || today == after);
+	}
+	if (keep) {
+		setenv("TZ", keep, 1);
+		free(keep);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+}
+
 /* Days the server sends (docs/PROTOCOL.md "Care pathways"): local midnights
  * and ends of local days of the CPTS's zone, read without that zone. Times
  * from `TZ=Europe/Paris date -d ... +%s` and `TZ=America/Martinique ...`. */
@@ -1022,6 +1054,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limited_waits_then_retries, setup,
 						teardown),
+		cmocka_unit_test(test_today_is_local),
 		cmocka_unit_test(test_days_of_the_server),
 		cmocka_unit_test_setup_teardown(test_link_reveals_renumbered_deletion, setup,
 						teardown),

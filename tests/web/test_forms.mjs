@@ -215,6 +215,11 @@ const NOTICE_CASES = [
 ];
 
 const NOW = D.today();
+// today is the browser's calendar day, not UTC's: 00:30 on 8 December in the
+// browser's zone is the 8th, 23:59 on the 7th the 7th, whatever TZ is
+tap(D.today(new Date(2026, 11, 8, 0, 30)) === D.parseDay('2026-12-08') &&
+    D.today(new Date(2026, 11, 7, 23, 59)) === D.parseDay('2026-12-07'),
+    "today(): the browser's calendar day (local midnight, not UTC's)");
 let caseNo = 0;
 function runNotice(name, make, date) {
   const obj = make();

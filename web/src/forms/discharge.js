@@ -214,9 +214,11 @@ export function formatDay(days) {
   return new Date(days * 86400000).toISOString().slice(0, 10);
 }
 
-/** Today as the CLI counts it (UTC days, day_today()). */
-export function today() {
-  return Math.floor(Date.now() / 86400000);
+/** Today as this browser's calendar shows it (its own time zone), as the CLI
+ * counts it (day_today()): in Paris from midnight to 01:00 (02:00 in summer)
+ * the UTC date is still yesterday's. */
+export function today(now = new Date()) {
+  return Date.UTC(now.getFullYear(), now.getMonth(), now.getDate()) / 86400000;
 }
 
 // ---- identifiers ----------------------------------------------------------------
