@@ -62,6 +62,27 @@ open_at(struct fixture *f, int version)
 	return s;
 }
 
+/* Rows written with raw SQL, as an older liaisond would have, while no
+ * store is open. */
+static void
+raw_sql(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("fixture: %s", msg);
+	sqlite3_close(db);
+}
+
+/* Open with every migration applied, and check the version. */
+static void
+open_latest(struct fixture *f)
+{
+	f->s = open_at(f, 0);
+	assert_int_equal(store_schema_version(f->s), store_schema_latest());
+}
+
 static struct store_org
 make_org(const char *finess)
 {
@@ -117,19 +138,14 @@ test_migrate_from_previous(void **state)
 	assert_int_equal(store_schema_version(old), previous);
 	/* write data with the previous schema through raw SQL, as an older
 	 * liaisond would have */
-	sqlite3 *db;
 	store_close(old);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
+	raw_sql(f,
 		"INSERT INTO orgs VALUES (x'00112233445566778899aabbccddeeff','CPTS Loire','450000005','cpts',1);"
 		"INSERT INTO users(id, rpps, name, profession, org_id, roles, ik, created_at) "
 		"VALUES (x'0102030405060708090a0b0c0d0e0f10','10101010105','Dr HÉLÈNE Durand','gp',"
-		" x'00112233445566778899aabbccddeeff',1,zeroblob(32),2);",
-		NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+		" x'00112233445566778899aabbccddeeff',1,zeroblob(32),2);");
 
-	f->s = open_at(f, 0);
-	assert_int_equal(store_schema_version(f->s), store_schema_latest());
+	open_latest(f);
 	struct store_user u;
 	assert_int_equal(store_user_find_rpps(f->s, "10101010105", &u), LSN_OK);
 	assert_string_equal(u.name, "Dr HÉLÈNE Durand");
@@ -184,9 +200,7 @@ test_migrate_messages_rowid(void **state)
 {
 	struct fixture *f = *state;
 	store_close(open_at(f, 14));     /* the last schema with the old table */
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
+	raw_sql(f,
 		"INSERT INTO orgs VALUES (x'00112233445566778899aabbccddeeff','CPTS Loire','450000005','cpts',1);"
 		"INSERT INTO users(id, rpps, name, profession, org_id, roles, ik, created_at) "
 		"VALUES (x'0102030405060708090a0b0c0d0e0f10','10101010105','Dr Durand','gp',"
@@ -201,12 +215,9 @@ test_migrate_messages_rowid(void **state)
 		" (x'a0000000000000000000000000000001',1,zeroblob(16),zeroblob(16),11,CAST('a1' AS BLOB)),"
 		" (x'b0000000000000000000000000000002',1,zeroblob(16),zeroblob(16),10,CAST('b1' AS BLOB)),"
 		" (x'a0000000000000000000000000000001',2,x'0102030405060708090a0b0c0d0e0f10',zeroblob(16),12,"
-		"  CAST('a2' AS BLOB));",
-		NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+		"  CAST('a2' AS BLOB));");
 
-	f->s = open_at(f, 0);
-	assert_int_equal(store_schema_version(f->s), store_schema_latest());
+	open_latest(f);
 	uint8_t a[16] = {0xa0}, b[16] = {0xb0}, who[16];
 	a[15] = 1;
 	b[15] = 2;
@@ -236,6 +247,7 @@ test_migrate_messages_rowid(void **state)
 	assert_int_equal(la.n, 2);
 	assert_string_equal(la.env[1], "a4");
 	/* (channel, seq) is still unique */
+	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO messages(channel_id,seq,sender_user,"
 		"sender_device,ts,envelope) VALUES (x'a0000000000000000000000000000001',2,"
