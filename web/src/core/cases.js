@@ -67,10 +67,8 @@ export function parseDay(text) {
   return c.m === mo && c.d === d ? days : null;
 }
 
-/** Today as this browser's calendar shows it (its own time zone). */
-export function today(now = new Date()) {
-  return Date.UTC(now.getFullYear(), now.getMonth(), now.getDate()) / DAY_MS;
-}
+/** Today as this browser's calendar shows it (its own time zone): the forms'. */
+export { today } from '../forms/discharge.js';
 
 // French dates from the browser's Intl (CLDR), "1er" for the first of the
 // month as French writes it; days (counted from 1970-01-01) in UTC.
