@@ -14,13 +14,9 @@
  * pages the writer's hook copies what is left itself (few pages: the
  * thread did the rest) and its next transaction restarts the WAL. That
  * bounds the WAL, and with it the cost of finding a page in it. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "store_internal.h"
@@ -75,26 +71,10 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-/* The copy can wait; requests cannot. On one core the thread's passive
- * checkpoint ran for milliseconds at a time between the service thread's
- * turns, in every reply's way. At nice 19 (on Linux a thread's own:
- * setpriority with its tid) it gets about 1.5 % of a busy core and all of
- * an idle one, never none: starved while holding SQLite's checkpoint
- * lock, it would keep the writer's own copy past wal_max_pages from
- * running (SCHED_IDLE could do that). */
-static void
-checkpoint_lower_priority(void)
-{
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
-		log_warn("checkpoint thread: cannot lower its priority (%s); it competes with "
-			 "requests for the CPU", strerror(errno));
-}
-
 static void *
 checkpoint_main(void *arg)
 {
 	struct store_ckpt *c = arg;
-	checkpoint_lower_priority();
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->wanted && !c->quit)
